@@ -1,0 +1,149 @@
+// Package dedupe remembers, in the notification service's own table, which
+// events have been mailed, so a redelivered or duplicated event does not
+// mail the customer twice.
+//
+// A record is claimed (SENDING, with a lease) before the send and marked
+// SENT or REJECTED after it. A function that dies mid-send leaves a lease
+// that lapses, so the redelivered message is retried rather than stuck.
+package dedupe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Client is the part of the DynamoDB API the store uses.
+type Client interface {
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+}
+
+// Timings of a dedupe record.
+const (
+	// Lease is how long a claim blocks other deliveries of the same event.
+	// It exceeds the function timeout and is shorter than the queue's
+	// visibility timeout, so a redelivery after a crash finds it lapsed.
+	Lease = 2 * time.Minute
+	// Retention is how long a record is kept: longer than a message can
+	// live in the queue and the dead-letter queue together.
+	Retention = 35 * 24 * time.Hour
+)
+
+// Record statuses.
+const (
+	Sending  = "SENDING"
+	Sent     = "SENT"
+	Rejected = "REJECTED"
+)
+
+// Errors of Claim.
+var (
+	ErrDone = errors.New("dedupe: event already handled")
+	ErrBusy = errors.New("dedupe: event being handled by another delivery")
+)
+
+// Store is the notifications table.
+type Store struct {
+	db    Client
+	table string
+}
+
+// New returns a store on the named table.
+func New(db Client, table string) *Store { return &Store{db: db, table: table} }
+
+type record struct {
+	PK             string `dynamodbav:"PK"`
+	Status         string `dynamodbav:"status"`
+	Owner          string `dynamodbav:"owner"`
+	LeaseExpiresAt int64  `dynamodbav:"leaseExpiresAt"`
+	ExpiresAt      int64  `dynamodbav:"expiresAt"`
+	MessageID      string `dynamodbav:"messageId,omitempty"`
+	Detail         string `dynamodbav:"detail,omitempty"`
+}
+
+func key(eventID string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "EVENT#" + eventID}}
+}
+
+// Claim takes the event for owner (one delivery attempt). It returns ErrDone
+// if the event was already sent or rejected, ErrBusy if another delivery
+// holds an unexpired lease.
+func (s *Store) Claim(ctx context.Context, eventID, owner string, now time.Time) error {
+	item, err := attributevalue.MarshalMap(record{
+		PK: "EVENT#" + eventID, Status: Sending, Owner: owner,
+		LeaseExpiresAt: now.Add(Lease).Unix(), ExpiresAt: now.Add(Retention).Unix(),
+	})
+	if err != nil {
+		return fmt.Errorf("claim %s: %w", eventID, err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.table, Item: item,
+		ConditionExpression:      aws.String("attribute_not_exists(PK) OR (#status = :sending AND leaseExpiresAt <= :now)"),
+		ExpressionAttributeNames: map[string]string{"#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":sending": &types.AttributeValueMemberS{Value: Sending},
+			":now":     &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)},
+		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ccf):
+		var existing record
+		if uerr := attributevalue.UnmarshalMap(ccf.Item, &existing); uerr == nil && existing.Status == Sending {
+			return ErrBusy
+		}
+		return ErrDone
+	default:
+		return fmt.Errorf("claim %s: %w", eventID, err)
+	}
+}
+
+// Finish records the outcome (Sent or Rejected) of owner's delivery.
+func (s *Store) Finish(ctx context.Context, eventID, owner, status, messageID, detail string) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                &s.table,
+		Key:                      key(eventID),
+		UpdateExpression:         aws.String("SET #status = :status, messageId = :mid, detail = :detail REMOVE leaseExpiresAt"),
+		ConditionExpression:      aws.String("#owner = :owner"),
+		ExpressionAttributeNames: map[string]string{"#status": "status", "#owner": "owner"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":status": &types.AttributeValueMemberS{Value: status},
+			":mid":    &types.AttributeValueMemberS{Value: messageID},
+			":detail": &types.AttributeValueMemberS{Value: detail},
+			":owner":  &types.AttributeValueMemberS{Value: owner},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("finish %s: %w", eventID, err)
+	}
+	return nil
+}
+
+// Release gives up owner's claim after a send that certainly did not
+// happen, so the next delivery can claim the event at once.
+func (s *Store) Release(ctx context.Context, eventID, owner string) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 &s.table,
+		Key:                       key(eventID),
+		ConditionExpression:       aws.String("#owner = :owner AND #status = :sending"),
+		ExpressionAttributeNames:  map[string]string{"#owner": "owner", "#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": &types.AttributeValueMemberS{Value: owner}, ":sending": &types.AttributeValueMemberS{Value: Sending}},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("release %s: %w", eventID, err)
+	}
+	return nil
+}

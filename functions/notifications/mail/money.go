@@ -1,0 +1,65 @@
+package mail
+
+import (
+	"strconv"
+	"strings"
+)
+
+// minorUnits is the number of decimal places of each currency (ISO 4217).
+// Currencies not listed have two.
+var minorUnits = map[string]int{
+	"BHD": 3, "CLP": 0, "IQD": 3, "ISK": 0, "JOD": 3, "JPY": 0, "KRW": 0,
+	"KWD": 3, "LYD": 3, "OMR": 3, "PYG": 0, "TND": 3, "UGX": 0, "VND": 0,
+}
+
+var symbols = map[string]string{"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+// FormatMoney renders an amount in minor units, e.g. FormatMoney(123456,
+// "USD") is "$1,234.56" and FormatMoney(500, "CHF") is "5.00 CHF". Integer
+// arithmetic only: no float ever touches money.
+func FormatMoney(minor int64, currency string) string {
+	neg := minor < 0
+	if neg {
+		minor = -minor
+	}
+	digits, ok := minorUnits[currency]
+	if !ok {
+		digits = 2
+	}
+	scale := int64(1)
+	for range digits {
+		scale *= 10
+	}
+	s := groupThousands(strconv.FormatInt(minor/scale, 10))
+	if digits > 0 {
+		frac := strconv.FormatInt(minor%scale, 10)
+		s += "." + strings.Repeat("0", digits-len(frac)) + frac
+	}
+	if sym, ok := symbols[currency]; ok {
+		s = sym + s
+	} else {
+		s += " " + currency
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+func groupThousands(s string) string {
+	if len(s) <= 3 {
+		return s
+	}
+	var b strings.Builder
+	head := len(s) % 3
+	if head > 0 {
+		b.WriteString(s[:head])
+	}
+	for i := head; i < len(s); i += 3 {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(s[i : i+3])
+	}
+	return b.String()
+}

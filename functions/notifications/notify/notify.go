@@ -1,0 +1,262 @@
+// Package notify is the notification service's batch logic: it turns order
+// events from the queue into emails, once each.
+//
+// Per message: validate the event (poison goes straight to the dead-letter
+// queue with the reason), claim it in the dedupe table (a duplicate is
+// acknowledged without mailing), render and send it, record the outcome.
+// Transient failures are reported as batch item failures after pushing the
+// message's visibility out with exponential backoff; permanent rejections
+// are logged, counted and acknowledged. The queue is FIFO, so once a
+// message fails, the later messages of its group (the same order) in the
+// batch are failed unprocessed, keeping their order.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/serverless-shop/backend/functions/notifications/dedupe"
+	"github.com/serverless-shop/backend/functions/notifications/mail"
+	"github.com/serverless-shop/backend/functions/notifications/sender"
+	shared "github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/metrics"
+)
+
+// Dedupe is the dedupe table; *dedupe.Store implements it.
+type Dedupe interface {
+	Claim(ctx context.Context, eventID, owner string, now time.Time) error
+	Finish(ctx context.Context, eventID, owner, status, messageID, detail string) error
+	Release(ctx context.Context, eventID, owner string) error
+}
+
+// Sender sends an email; *sender.Sender implements it.
+type Sender interface {
+	Send(ctx context.Context, e mail.Email, tags ...sender.Tag) (string, error)
+}
+
+// Queue is the part of the SQS API the handler uses.
+type Queue interface {
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
+}
+
+var (
+	_ Dedupe = (*dedupe.Store)(nil)
+	_ Sender = (*sender.Sender)(nil)
+)
+
+// Metric names.
+const (
+	MetricSent       = "EmailsSent"
+	MetricRejected   = "EmailsRejected"
+	MetricDuplicates = "DuplicatesSuppressed"
+	MetricPoison     = "PoisonMessages"
+	MetricRetried    = "TransientFailures"
+)
+
+// Backoff bounds for transient failures: the n-th receive waits about
+// BackoffBase * 2^(n-1), at most BackoffMax (SQS allows 12 hours).
+const (
+	BackoffBase = 5 * time.Second
+	BackoffMax  = 15 * time.Minute
+)
+
+// AttrPoisonReason is the message attribute that says why a message was
+// moved to the dead-letter queue.
+const AttrPoisonReason = "poisonReason"
+
+// Config wires a Handler.
+type Config struct {
+	Dedupe   Dedupe
+	Sender   Sender
+	Renderer *mail.Renderer
+	Queue    Queue
+	QueueURL string // the source queue, for visibility changes
+	DLQURL   string // the dead-letter queue, for poison messages
+	Metrics  *metrics.Recorder
+	Log      *slog.Logger
+	NewID    func() string
+	Now      func() time.Time
+}
+
+// Handler processes batches of order events.
+type Handler struct{ Config }
+
+// New returns a handler.
+func New(cfg Config) *Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Handler{cfg}
+}
+
+// outcome of one message.
+type outcome int
+
+const (
+	done  outcome = iota // delete the message
+	retry                // leave it on the queue
+)
+
+// Handle is the Lambda handler for SQS batches (ReportBatchItemFailures).
+func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	failedGroups := map[string]bool{}
+	for _, msg := range ev.Records {
+		group := msg.Attributes["MessageGroupId"]
+		if group != "" && failedGroups[group] {
+			// FIFO: a later message of a group whose earlier one failed
+			// must wait for it.
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
+			continue
+		}
+		if h.process(ctx, msg) == retry {
+			failedGroups[group] = group != ""
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
+		}
+	}
+	if err := h.Metrics.Flush(); err != nil {
+		h.Log.WarnContext(ctx, "metrics flush failed", slog.String(logging.KeyError, err.Error()))
+	}
+	return resp, nil
+}
+
+func (h *Handler) process(ctx context.Context, msg events.SQSMessage) outcome {
+	ctx = logging.With(ctx, slog.String("messageId", msg.MessageId))
+	if corr, ok := msg.MessageAttributes["correlationId"]; ok && corr.StringValue != nil {
+		ctx = logging.With(ctx, slog.String(logging.KeyCorrelationID, *corr.StringValue))
+	}
+	e, err := shared.Parse([]byte(msg.Body))
+	if err != nil {
+		return h.poison(ctx, msg, err)
+	}
+	ctx = logging.With(ctx, slog.String(logging.KeyCorrelationID, e.CorrelationID),
+		slog.String("eventId", e.ID), slog.String("eventType", e.Type), slog.String("orderId", e.Order.ID))
+
+	owner := h.NewID()
+	switch err := h.Dedupe.Claim(ctx, e.ID, owner, h.Now()); {
+	case errors.Is(err, dedupe.ErrDone):
+		h.Metrics.Add(MetricDuplicates, 1)
+		h.Log.InfoContext(ctx, "duplicate event suppressed")
+		return done
+	case errors.Is(err, dedupe.ErrBusy):
+		h.Log.InfoContext(ctx, "event is being sent by another delivery; retrying later")
+		return h.retryLater(ctx, msg, err)
+	case err != nil:
+		return h.retryLater(ctx, msg, err)
+	}
+
+	email, err := h.Renderer.Render(e)
+	if err != nil {
+		_ = h.Dedupe.Release(ctx, e.ID, owner)
+		return h.poison(ctx, msg, err)
+	}
+	messageID, err := h.Sender.Send(ctx, email,
+		sender.Tag{Name: "eventType", Value: e.Type}, sender.Tag{Name: "correlationId", Value: e.CorrelationID})
+	switch {
+	case errors.Is(err, sender.ErrPermanent):
+		h.Metrics.Add(MetricRejected, 1)
+		h.Log.ErrorContext(ctx, "email permanently rejected; not retrying", slog.String(logging.KeyError, err.Error()))
+		if ferr := h.Dedupe.Finish(ctx, e.ID, owner, dedupe.Rejected, "", err.Error()); ferr != nil {
+			h.Log.WarnContext(ctx, "recording rejection failed", slog.String(logging.KeyError, ferr.Error()))
+		}
+		return done
+	case err != nil:
+		if rerr := h.Dedupe.Release(ctx, e.ID, owner); rerr != nil {
+			h.Log.WarnContext(ctx, "releasing claim failed; it lapses on its own", slog.String(logging.KeyError, rerr.Error()))
+		}
+		return h.retryLater(ctx, msg, err)
+	}
+	h.Metrics.Add(MetricSent, 1)
+	h.Log.InfoContext(ctx, "email sent", slog.String("sesMessageId", messageID), slog.String("template", mail.TemplateVersion))
+	if err := h.Dedupe.Finish(ctx, e.ID, owner, dedupe.Sent, messageID, ""); err != nil {
+		// The email is out. If the record stays SENDING, a redelivery waits
+		// for the lease and may send again: at least once, as documented.
+		h.Log.ErrorContext(ctx, "recording sent email failed", slog.String(logging.KeyError, err.Error()))
+	}
+	return done
+}
+
+// poison moves a message that can never succeed to the dead-letter queue,
+// with the reason, and acknowledges it. If the move fails, the message is
+// retried and reaches the dead-letter queue by the redrive policy instead.
+func (h *Handler) poison(ctx context.Context, msg events.SQSMessage, reason error) outcome {
+	h.Metrics.Add(MetricPoison, 1)
+	h.Log.ErrorContext(ctx, "poison message moved to the dead-letter queue", slog.String("reason", reason.Error()))
+	group := msg.Attributes["MessageGroupId"]
+	if group == "" {
+		group = "poison"
+	}
+	reasonText := reason.Error()
+	if len(reasonText) > 1024 {
+		reasonText = reasonText[:1024]
+	}
+	_, err := h.Queue.SendMessage(ctx, &sqs.SendMessageInput{
+		QueueUrl:               &h.DLQURL,
+		MessageBody:            aws.String(msg.Body),
+		MessageGroupId:         aws.String(group),
+		MessageDeduplicationId: aws.String(msg.MessageId),
+		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
+			AttrPoisonReason:  {DataType: aws.String("String"), StringValue: aws.String(reasonText)},
+			"sourceMessageId": {DataType: aws.String("String"), StringValue: aws.String(msg.MessageId)},
+		},
+	})
+	if err != nil {
+		h.Log.ErrorContext(ctx, "moving poison message failed; leaving it to the redrive policy", slog.String(logging.KeyError, err.Error()))
+		return h.retryLater(ctx, msg, err)
+	}
+	return done
+}
+
+// retryLater reports the message as failed after pushing its next delivery
+// out by exponential backoff with jitter.
+func (h *Handler) retryLater(ctx context.Context, msg events.SQSMessage, cause error) outcome {
+	h.Metrics.Add(MetricRetried, 1)
+	receives, _ := strconv.Atoi(msg.Attributes["ApproximateReceiveCount"])
+	delay := Backoff(receives, rand.Float64())
+	h.Log.WarnContext(ctx, "transient failure; message will be retried",
+		slog.String(logging.KeyError, cause.Error()), slog.Int("receiveCount", receives), slog.Duration("retryIn", delay))
+	_, err := h.Queue.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+		QueueUrl: &h.QueueURL, ReceiptHandle: aws.String(msg.ReceiptHandle), VisibilityTimeout: int32(delay.Seconds()),
+	})
+	if err != nil {
+		// The message still comes back after the queue's visibility timeout.
+		h.Log.WarnContext(ctx, "changing message visibility failed", slog.String(logging.KeyError, err.Error()))
+	}
+	return retry
+}
+
+// Backoff is the delay before the next delivery of a message received
+// receives times: BackoffBase doubled per receive, capped at BackoffMax,
+// with up to 20% jitter (jitter in [0,1)) so retries of a burst spread out.
+func Backoff(receives int, jitter float64) time.Duration {
+	if receives < 1 {
+		receives = 1
+	}
+	d := BackoffBase
+	for i := 1; i < receives && d < BackoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, BackoffMax)
+	d += time.Duration(float64(d) * 0.2 * jitter)
+	return min(d, BackoffMax).Round(time.Second)
+}
+
+// String describes an outcome, for tests.
+func (o outcome) String() string {
+	if o == done {
+		return "done"
+	}
+	return fmt.Sprintf("retry(%d)", int(o))
+}

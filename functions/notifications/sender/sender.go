@@ -1,0 +1,91 @@
+// Package sender sends rendered emails through Amazon SES v2 and sorts its
+// failures into permanent ones (this message will never be accepted) and
+// transient ones (retry later).
+package sender
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/serverless-shop/backend/functions/notifications/mail"
+)
+
+// SES is the part of the SES v2 API the sender uses.
+type SES interface {
+	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
+}
+
+// ErrPermanent wraps failures that retrying cannot fix, such as a recipient
+// SES refuses. Every other error is transient.
+var ErrPermanent = errors.New("sender: permanently rejected")
+
+// Sender sends through one SES configuration set from one address.
+type Sender struct {
+	ses       SES
+	from      string
+	configSet string
+}
+
+// New returns a sender.
+func New(c SES, from, configSet string) *Sender {
+	return &Sender{ses: c, from: from, configSet: configSet}
+}
+
+// Tag is an SES message tag, published with the configuration set's events.
+type Tag struct{ Name, Value string }
+
+var tagValue = regexp.MustCompile(`[^A-Za-z0-9_.@-]`)
+
+// Send sends e and returns the SES message id.
+func (s *Sender) Send(ctx context.Context, e mail.Email, tags ...Tag) (string, error) {
+	in := &sesv2.SendEmailInput{
+		FromEmailAddress: aws.String(s.from),
+		Destination:      &sestypes.Destination{ToAddresses: []string{e.To}},
+		Content: &sestypes.EmailContent{Simple: &sestypes.Message{
+			Subject: &sestypes.Content{Data: aws.String(e.Subject), Charset: aws.String("UTF-8")},
+			Body: &sestypes.Body{
+				Text: &sestypes.Content{Data: aws.String(e.Text), Charset: aws.String("UTF-8")},
+				Html: &sestypes.Content{Data: aws.String(e.HTML), Charset: aws.String("UTF-8")},
+			},
+		}},
+	}
+	if s.configSet != "" {
+		in.ConfigurationSetName = aws.String(s.configSet)
+	}
+	for _, t := range tags {
+		v := tagValue.ReplaceAllString(t.Value, "_")
+		if v == "" || len(v) > 256 {
+			continue
+		}
+		in.EmailTags = append(in.EmailTags, sestypes.MessageTag{Name: aws.String(t.Name), Value: aws.String(v)})
+	}
+	out, err := s.ses.SendEmail(ctx, in)
+	if err != nil {
+		if permanent(err) {
+			return "", fmt.Errorf("%w: %v", ErrPermanent, err)
+		}
+		return "", fmt.Errorf("send email: %w", err)
+	}
+	return aws.ToString(out.MessageId), nil
+}
+
+// permanent reports whether SES refused this particular message for good:
+// the recipient or content is unacceptable. Account-wide conditions
+// (sending paused, quotas, throttling) are transient: the messages wait in
+// the queue, or in the dead-letter queue for a redrive, until they clear.
+func permanent(err error) bool {
+	var rejected *sestypes.MessageRejected
+	var bad *sestypes.BadRequestException
+	if errors.As(err, &rejected) || errors.As(err, &bad) {
+		return true
+	}
+	var api smithy.APIError
+	return errors.As(err, &api) && (api.ErrorCode() == "MessageRejected" || api.ErrorCode() == "InvalidParameterValue")
+}

@@ -1,0 +1,180 @@
+// Package order is the orders service's domain: the catalog's products, how
+// an order is validated and priced, and the life cycle of an order. It
+// imports nothing from AWS.
+package order
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Status is where an order is in its life cycle.
+type Status string
+
+// Order statuses. An order is created PENDING; fulfilment moves it to
+// CONFIRMED and SHIPPED; it can be cancelled until it ships.
+const (
+	Pending   Status = "PENDING"
+	Confirmed Status = "CONFIRMED"
+	Shipped   Status = "SHIPPED"
+	Cancelled Status = "CANCELLED"
+)
+
+// Cancellable reports whether an order in status s may be cancelled.
+func (s Status) Cancellable() bool { return s == Pending || s == Confirmed }
+
+// Bounds on an order.
+const (
+	MaxLines    = 50
+	MaxQuantity = 100
+)
+
+// Errors of the orders domain.
+var (
+	ErrNotFound         = errors.New("order: not found")
+	ErrNotCancellable   = errors.New("order: not cancellable in its status")
+	ErrIdempotencyBusy  = errors.New("order: a request with this idempotency key is in flight")
+	ErrIdempotencyReuse = errors.New("order: idempotency key reused with another request")
+	ErrConcurrentWrite  = errors.New("order: changed concurrently")
+)
+
+// Product is an entry of the catalog. Prices are in minor units (cents).
+type Product struct {
+	SKU         string
+	Name        string
+	Description string
+	UnitPrice   int64
+	Currency    string
+	Active      bool
+	UpdatedAt   time.Time
+}
+
+// Line is one priced line of an order.
+type Line struct {
+	SKU       string `json:"sku"`
+	Name      string `json:"name"`
+	Quantity  int    `json:"quantity"`
+	UnitPrice int64  `json:"unitPrice"`
+	LineTotal int64  `json:"lineTotal"`
+}
+
+// Customer is who placed an order, as the authorizer vouched for them.
+type Customer struct {
+	ID    string
+	Email string
+	Name  string
+}
+
+// Order is a customer's order.
+type Order struct {
+	ID        string
+	Customer  Customer
+	Status    Status
+	Lines     []Line
+	Total     int64
+	Currency  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Version   int64 // bumped by every change; guards conditional writes
+}
+
+// Cancel returns the order cancelled at now, or ErrNotCancellable.
+func (o Order) Cancel(now time.Time) (Order, error) {
+	if !o.Status.Cancellable() {
+		return o, ErrNotCancellable
+	}
+	o.Status = Cancelled
+	o.UpdatedAt = now
+	o.Version++
+	return o, nil
+}
+
+// FieldError names one invalid field of an order request.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// InvalidError lists invalid fields of a request that is malformed (400).
+type InvalidError []FieldError
+
+func (e InvalidError) Error() string { return fmt.Sprintf("order: %d invalid fields", len(e)) }
+
+// UnprocessableError lists fields that are well-formed but cannot be
+// fulfilled, such as unknown products (422).
+type UnprocessableError []FieldError
+
+func (e UnprocessableError) Error() string {
+	return fmt.Sprintf("order: %d unprocessable fields", len(e))
+}
+
+// ItemRequest is one requested line: a product and a quantity.
+type ItemRequest struct {
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
+}
+
+var skuPattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{0,31}$`)
+
+// ValidSKU reports whether s has the shape of a SKU.
+func ValidSKU(s string) bool { return skuPattern.MatchString(s) }
+
+// ValidateItems checks the shape of an order request: 1 to MaxLines lines,
+// well-formed SKUs, quantities from 1 to MaxQuantity, no SKU twice.
+func ValidateItems(items []ItemRequest) error {
+	if len(items) == 0 || len(items) > MaxLines {
+		return InvalidError{{Field: "items", Message: fmt.Sprintf("must have 1 to %d lines", MaxLines)}}
+	}
+	var errs InvalidError
+	seen := make(map[string]int, len(items))
+	for i, it := range items {
+		switch prev, dup := seen[it.SKU]; {
+		case !ValidSKU(it.SKU):
+			errs = append(errs, FieldError{fmt.Sprintf("items[%d].sku", i), "must be 1 to 32 characters of A-Z, 0-9 and -"})
+		case dup:
+			errs = append(errs, FieldError{fmt.Sprintf("items[%d].sku", i), fmt.Sprintf("repeats items[%d]; combine the quantities", prev)})
+		default:
+			seen[it.SKU] = i
+		}
+		if it.Quantity < 1 || it.Quantity > MaxQuantity {
+			errs = append(errs, FieldError{fmt.Sprintf("items[%d].quantity", i), fmt.Sprintf("must be 1 to %d", MaxQuantity)})
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// Price prices validated items from the catalog: every unit price comes
+// from the catalog, never from the client. Unknown or inactive products and
+// a mix of currencies are UnprocessableError.
+func Price(items []ItemRequest, catalog map[string]Product) ([]Line, int64, string, error) {
+	var errs UnprocessableError
+	lines := make([]Line, 0, len(items))
+	var total int64
+	currency := ""
+	for i, it := range items {
+		p, ok := catalog[it.SKU]
+		if !ok || !p.Active {
+			errs = append(errs, FieldError{fmt.Sprintf("items[%d].sku", i), "is not a product of the catalog"})
+			continue
+		}
+		if currency == "" {
+			currency = p.Currency
+		} else if p.Currency != currency {
+			errs = append(errs, FieldError{fmt.Sprintf("items[%d].sku", i), "is priced in " + p.Currency + ", other items in " + currency})
+			continue
+		}
+		// Bounded: MaxLines * MaxQuantity * a catalog price fits easily in int64.
+		lt := p.UnitPrice * int64(it.Quantity)
+		total += lt
+		lines = append(lines, Line{SKU: p.SKU, Name: p.Name, Quantity: it.Quantity, UnitPrice: p.UnitPrice, LineTotal: lt})
+	}
+	if len(errs) > 0 {
+		return nil, 0, "", errs
+	}
+	return lines, total, currency, nil
+}

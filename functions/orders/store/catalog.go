@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-shop/backend/functions/orders/order"
+)
+
+type productRecord struct {
+	PK          string    `dynamodbav:"PK"`
+	SK          string    `dynamodbav:"SK"`
+	SKU         string    `dynamodbav:"sku"`
+	Name        string    `dynamodbav:"name"`
+	Description string    `dynamodbav:"description"`
+	UnitPrice   int64     `dynamodbav:"unitPrice"`
+	Currency    string    `dynamodbav:"currency"`
+	Active      bool      `dynamodbav:"active"`
+	UpdatedAt   time.Time `dynamodbav:"updatedAt"`
+}
+
+func (r productRecord) product() order.Product {
+	return order.Product{SKU: r.SKU, Name: r.Name, Description: r.Description, UnitPrice: r.UnitPrice,
+		Currency: r.Currency, Active: r.Active, UpdatedAt: r.UpdatedAt.UTC()}
+}
+
+func productItem(p order.Product) (map[string]types.AttributeValue, error) {
+	return attributevalue.MarshalMap(productRecord{
+		PK: pkCatalog, SK: productSK(p.SKU), SKU: p.SKU, Name: p.Name, Description: p.Description,
+		UnitPrice: p.UnitPrice, Currency: p.Currency, Active: p.Active, UpdatedAt: p.UpdatedAt.UTC(),
+	})
+}
+
+// Products returns the whole catalog, ordered by SKU, through a Query of
+// the catalog partition.
+func (s *Store) Products(ctx context.Context) ([]order.Product, error) {
+	var out []order.Product
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: pkCatalog},
+		},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, wrap("list products", err)
+		}
+		for _, item := range page.Items {
+			var r productRecord
+			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+				return nil, wrap("list products", err)
+			}
+			out = append(out, r.product())
+		}
+	}
+	return out, nil
+}
+
+// Product returns one product, or order.ErrNotFound.
+func (s *Store) Product(ctx context.Context, sku string) (order.Product, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(pkCatalog, productSK(sku))})
+	if err != nil {
+		return order.Product{}, wrap("get product", err)
+	}
+	if out.Item == nil {
+		return order.Product{}, order.ErrNotFound
+	}
+	var r productRecord
+	if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
+		return order.Product{}, wrap("get product", err)
+	}
+	return r.product(), nil
+}
+
+// ProductsBySKU reads the named products in one BatchGetItem (plus retries
+// of keys DynamoDB leaves unprocessed). Missing SKUs are absent from the map.
+func (s *Store) ProductsBySKU(ctx context.Context, skus []string) (map[string]order.Product, error) {
+	keys := make([]map[string]types.AttributeValue, len(skus))
+	for i, sku := range skus {
+		keys[i] = key(pkCatalog, productSK(sku))
+	}
+	found := make(map[string]order.Product, len(skus))
+	request := map[string]types.KeysAndAttributes{s.table: {Keys: keys}}
+	for attempt := 0; len(request) > 0; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return nil, wrap("get products", err)
+			}
+		}
+		if attempt == maxBatchAttempts {
+			return nil, wrap("get products", fmt.Errorf("keys still unprocessed after %d attempts", attempt))
+		}
+		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
+		if err != nil {
+			return nil, wrap("get products", err)
+		}
+		for _, item := range out.Responses[s.table] {
+			var r productRecord
+			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+				return nil, wrap("get products", err)
+			}
+			found[r.SKU] = r.product()
+		}
+		request = out.UnprocessedKeys
+	}
+	return found, nil
+}
+
+// PutProducts writes products to the catalog, replacing any of the same SKU.
+func (s *Store) PutProducts(ctx context.Context, products []order.Product) error {
+	for start := 0; start < len(products); start += 25 {
+		batch := products[start:min(start+25, len(products))]
+		writes := make([]types.WriteRequest, len(batch))
+		for i, p := range batch {
+			item, err := productItem(p)
+			if err != nil {
+				return wrap("put products", err)
+			}
+			writes[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}
+		}
+		request := map[string][]types.WriteRequest{s.table: writes}
+		for attempt := 0; len(request) > 0; attempt++ {
+			if attempt > 0 {
+				if err := backoff(ctx, attempt); err != nil {
+					return wrap("put products", err)
+				}
+			}
+			if attempt == maxBatchAttempts {
+				return wrap("put products", fmt.Errorf("items still unprocessed after %d attempts", attempt))
+			}
+			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: request})
+			if err != nil {
+				return wrap("put products", err)
+			}
+			request = out.UnprocessedItems
+		}
+	}
+	return nil
+}
+
+const maxBatchAttempts = 6
+
+// backoff waits before retrying unprocessed batch keys: 50ms, 100ms, ...
+func backoff(ctx context.Context, attempt int) error {
+	t := time.NewTimer(time.Duration(50<<(attempt-1)) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

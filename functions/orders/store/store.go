@@ -1,0 +1,83 @@
+// Package store keeps the orders service's data in its DynamoDB table
+// (single-table design):
+//
+//	PK                  SK                    item
+//	CATALOG             PRODUCT#<sku>         a product of the catalog
+//	CUSTOMER#<userId>   ORDER#<orderId>       an order; ids sort by time
+//	CUSTOMER#<userId>   IDEMPOTENCY#<key>     an Idempotency-Key and its response
+//	OUTBOX#<eventId>    EVENT                 an event waiting for the relay
+//
+// An order and its event are written in one transaction (transactional
+// outbox); the table's stream carries new outbox items to the relay, which
+// puts them on the queue.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Client is the part of the DynamoDB API the store uses.
+type Client interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Store is the orders table.
+type Store struct {
+	db    Client
+	table string
+}
+
+// New returns a store on the named table.
+func New(db Client, table string) *Store { return &Store{db: db, table: table} }
+
+const (
+	pkCatalog   = "CATALOG"
+	skEvent     = "EVENT"
+	orderPrefix = "ORDER#"
+)
+
+// OutboxPrefix begins the partition key of every outbox item; the relay's
+// event source filter matches on it.
+const OutboxPrefix = "OUTBOX#"
+
+func productSK(sku string) string     { return "PRODUCT#" + sku }
+func customerPK(id string) string     { return "CUSTOMER#" + id }
+func orderSK(id string) string        { return orderPrefix + id }
+func idempotencySK(key string) string { return "IDEMPOTENCY#" + key }
+func outboxPK(eventID string) string  { return OutboxPrefix + eventID }
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: pk},
+		"SK": &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+func conditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}
+
+func asConditionFailed(err error, target **types.ConditionalCheckFailedException) bool {
+	return errors.As(err, target)
+}
+
+func cancellation(err error) ([]types.CancellationReason, bool) {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return nil, false
+	}
+	return tce.CancellationReasons, true
+}
+
+func wrap(op string, err error) error { return fmt.Errorf("orders store: %s: %w", op, err) }

@@ -1,0 +1,144 @@
+// Package account is the users service's domain: who a user is, what makes
+// an email, a name and a password acceptable, and the errors the service's
+// store and handlers speak in. It imports nothing from AWS.
+package account
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Length limits, in characters (Unicode code points).
+const (
+	MinPasswordLength = 12
+	MaxPasswordLength = 128
+	MaxNameLength     = 100
+	MaxEmailLength    = 254 // RFC 5321 path limit
+)
+
+// Errors of the users domain.
+var (
+	ErrNotFound       = errors.New("account: not found")
+	ErrEmailTaken     = errors.New("account: email already registered")
+	ErrStaleWrite     = errors.New("account: changed concurrently")
+	ErrSessionInvalid = errors.New("account: refresh token invalid, expired or revoked")
+	ErrTokenReused    = errors.New("account: spent refresh token presented again")
+)
+
+// User is a registered user. The password hash is held apart, in Credentials,
+// so a User can be rendered anywhere without leaking it.
+type User struct {
+	ID        string
+	Email     string // normalised, see NormalizeEmail
+	Name      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Credentials is what login needs to know about a user.
+type Credentials struct {
+	User
+	PasswordHash string
+	SessionEpoch int64 // bumped by a password change, which ends every session
+}
+
+// FieldError names an invalid input field.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// ValidationError lists every invalid field of one input.
+type ValidationError []FieldError
+
+func (v ValidationError) Error() string {
+	parts := make([]string, len(v))
+	for i, f := range v {
+		parts[i] = f.Field + " " + f.Message
+	}
+	return "account: invalid input: " + strings.Join(parts, "; ")
+}
+
+// NormalizeEmail trims and lower-cases an address so that uniqueness and
+// login are case-insensitive. It returns "" for anything that is not a
+// bare addr-spec ("Name <a@b>" and comments are refused).
+func NormalizeEmail(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > MaxEmailLength {
+		return ""
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s {
+		return ""
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at < 1 || !strings.Contains(s[at+1:], ".") || strings.HasSuffix(s, ".") {
+		return ""
+	}
+	return strings.ToLower(s)
+}
+
+// NormalizeName trims a display name and checks its length and characters.
+func NormalizeName(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	n := utf8.RuneCountInString(s)
+	if n == 0 || n > MaxNameLength || !utf8.ValidString(s) {
+		return "", false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return "", false
+		}
+	}
+	return s, true
+}
+
+// NameRule says what a valid name is, for validation messages.
+var NameRule = fmt.Sprintf("must be 1 to %d characters without control characters", MaxNameLength)
+
+// CheckPassword reports what is wrong with a new password, or "".
+// Length is the only rule (NIST SP 800-63B): no composition rules.
+func CheckPassword(p string) string {
+	if !utf8.ValidString(p) {
+		return "must be valid UTF-8"
+	}
+	switch n := utf8.RuneCountInString(p); {
+	case n < MinPasswordLength:
+		return fmt.Sprintf("must be at least %d characters", MinPasswordLength)
+	case n > MaxPasswordLength:
+		return fmt.Sprintf("must be at most %d characters", MaxPasswordLength)
+	}
+	return ""
+}
+
+// Registration is a validated request to create an account.
+type Registration struct {
+	Email    string
+	Name     string
+	Password string
+}
+
+// NewRegistration validates and normalises the registration input.
+func NewRegistration(email, password, name string) (Registration, error) {
+	var errs ValidationError
+	r := Registration{Email: NormalizeEmail(email), Password: password}
+	if r.Email == "" {
+		errs = append(errs, FieldError{"email", "must be a valid email address"})
+	}
+	if msg := CheckPassword(password); msg != "" {
+		errs = append(errs, FieldError{"password", msg})
+	}
+	var ok bool
+	if r.Name, ok = NormalizeName(name); !ok {
+		errs = append(errs, FieldError{"name", NameRule})
+	}
+	if len(errs) > 0 {
+		return Registration{}, errs
+	}
+	return r, nil
+}

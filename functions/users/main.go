@@ -1,0 +1,72 @@
+// Command users is the users service: registration, login, tokens and the
+// caller's profile, behind API Gateway, owning the users table.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/oklog/ulid/v2"
+
+	"github.com/serverless-shop/backend/functions/users/api"
+	"github.com/serverless-shop/backend/functions/users/store"
+	"github.com/serverless-shop/backend/shared/coldstart"
+	"github.com/serverless-shop/backend/shared/httpapi"
+	"github.com/serverless-shop/backend/shared/kmskeys"
+	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/token"
+)
+
+func main() {
+	log := logging.New(os.Stdout, "users")
+	h, err := build(context.Background(), os.Getenv, log)
+	if err != nil {
+		log.Error("cold start failed", slog.String(logging.KeyError, err.Error()))
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
+}
+
+// build wires the service from the environment: USERS_TABLE; SIGNING_KEY_ID
+// (the KMS key that signs new tokens) and VERIFY_KEY_IDS (every key in the
+// JWKS); TOKEN_ISSUER, TOKEN_AUDIENCE and ACCESS_TOKEN_TTL.
+func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*httpapi.Router, error) {
+	env := coldstart.NewEnv(getenv)
+	table := env.String("USERS_TABLE")
+	signingKey := env.String("SIGNING_KEY_ID")
+	verifyKeys := env.List("VERIFY_KEY_IDS")
+	issuer := env.String("TOKEN_ISSUER")
+	audience := env.String("TOKEN_AUDIENCE")
+	ttl := env.Duration("ACCESS_TOKEN_TTL", token.DefaultTTL)
+	if err := env.Err(); err != nil {
+		return nil, err
+	}
+	cfg, err := coldstart.AWSConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kmsClient := kms.NewFromConfig(cfg)
+	signer, err := kmskeys.NewSigner(ctx, kmsClient, signingKey)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := kmskeys.PublicKeys(ctx, kmsClient, verifyKeys)
+	if err != nil {
+		return nil, err
+	}
+	jwks, err := token.JWKS(keys)
+	if err != nil {
+		return nil, err
+	}
+	return api.NewHandler(log, api.Config{
+		Store:   store.New(dynamodb.NewFromConfig(cfg), table),
+		Issuer:  token.NewIssuer(signer, issuer, audience, ttl, nil),
+		JWKS:    jwks,
+		Version: coldstart.Version,
+		NewID:   func() string { return ulid.Make().String() },
+	}), nil
+}

@@ -1,0 +1,98 @@
+// Package password hashes passwords with argon2id (RFC 9106) and verifies
+// them in constant time. Hashes are stored in the PHC string format, so the
+// parameters travel with each hash and can be raised without a migration.
+package password
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Params are argon2id cost parameters.
+type Params struct {
+	MemoryKiB   uint32
+	Iterations  uint32
+	Parallelism uint8
+	SaltLen     int
+	KeyLen      uint32
+}
+
+// Default is the OWASP Password Storage Cheat Sheet's first argon2id
+// configuration: 19 MiB of memory, 2 iterations, 1 degree of parallelism.
+var Default = Params{MemoryKiB: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLen: 16, KeyLen: 32}
+
+// Bounds on parameters read back from a stored hash, so a corrupt or
+// hostile record cannot make a verification exhaust the function's memory.
+const (
+	maxMemoryKiB  = 256 * 1024
+	maxIterations = 16
+)
+
+// ErrMalformedHash means a stored hash is not a PHC argon2id string this
+// package can verify.
+var ErrMalformedHash = errors.New("password: malformed hash")
+
+var b64 = base64.RawStdEncoding
+
+// Hash returns the PHC string of password under p with a random salt.
+func Hash(password string, p Params) (string, error) {
+	salt := make([]byte, p.SaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	key := argon2.IDKey([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, p.KeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, p.MemoryKiB, p.Iterations, p.Parallelism, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// Verify reports whether password matches the PHC hash. The comparison of
+// the derived keys is constant-time.
+func Verify(hash, password string) (bool, error) {
+	p, salt, want, err := decode(hash)
+	if err != nil {
+		return false, err
+	}
+	got := argon2.IDKey([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// NeedsRehash reports whether hash was made with parameters other than p,
+// so that a successful login can upgrade it.
+func NeedsRehash(hash string, p Params) bool {
+	got, _, _, err := decode(hash)
+	return err != nil || got.MemoryKiB != p.MemoryKiB || got.Iterations != p.Iterations || got.Parallelism != p.Parallelism
+}
+
+// DummyHash is a valid hash of a random, discarded password. Logins for
+// unknown emails verify against it so that they cost as much as real ones.
+const DummyHash = "$argon2id$v=19$m=19456,t=2,p=1$U3rfpIER7eSyWuxm4DAP1A$jbpU9YqCHVGIaKkul5+axWlGpXUmHR8gq6/kS2Xd/1I"
+
+func decode(hash string) (Params, []byte, []byte, error) {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return Params{}, nil, nil, ErrMalformedHash
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return Params{}, nil, nil, ErrMalformedHash
+	}
+	var p Params
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Iterations, &p.Parallelism); err != nil {
+		return Params{}, nil, nil, ErrMalformedHash
+	}
+	if p.MemoryKiB == 0 || p.MemoryKiB > maxMemoryKiB || p.Iterations == 0 || p.Iterations > maxIterations || p.Parallelism == 0 {
+		return Params{}, nil, nil, ErrMalformedHash
+	}
+	salt, err1 := b64.DecodeString(parts[4])
+	key, err2 := b64.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(salt) < 8 || len(key) < 16 {
+		return Params{}, nil, nil, ErrMalformedHash
+	}
+	return p, salt, key, nil
+}

@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// attemptsRecord counts failed logins for one email in a fixed window that
+// starts at the first failure and ends at ExpiresAt (also the TTL).
+type attemptsRecord struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	Failures  int    `dynamodbav:"failures"`
+	ExpiresAt int64  `dynamodbav:"expiresAt"`
+}
+
+// RecordLoginFailure counts one failed login against email. The first
+// failure after a window ended opens a new window of the given length.
+func (s *Store) RecordLoginFailure(ctx context.Context, email string, now time.Time, window time.Duration) error {
+	// Two attempts: if the window was opened by a concurrent first failure
+	// between our update and our put, the second update counts into it.
+	for range 2 {
+		counted, err := s.countIntoOpenWindow(ctx, email, now)
+		if err != nil || counted {
+			return err
+		}
+		opened, err := s.openWindow(ctx, email, now, window)
+		if err != nil || opened {
+			return err
+		}
+	}
+	return wrap("record login failure", errors.New("window contention"))
+}
+
+// countIntoOpenWindow adds one failure to the open window, if there is one.
+func (s *Store) countIntoOpenWindow(ctx context.Context, email string, now time.Time) (bool, error) {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           &s.table,
+		Key:                 key(loginPK(email), skAttempts),
+		UpdateExpression:    aws.String("ADD failures :one"),
+		ConditionExpression: aws.String("expiresAt > :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one": &types.AttributeValueMemberN{Value: "1"},
+			":now": unix(now),
+		},
+	})
+	switch {
+	case err == nil:
+		return true, nil
+	case conditionFailed(err):
+		return false, nil
+	default:
+		return false, wrap("record login failure", err)
+	}
+}
+
+// openWindow starts a new window with one failure, unless one is open.
+func (s *Store) openWindow(ctx context.Context, email string, now time.Time, window time.Duration) (bool, error) {
+	item, err := attributevalue.MarshalMap(attemptsRecord{
+		PK: loginPK(email), SK: skAttempts, Failures: 1, ExpiresAt: now.Add(window).Unix(),
+	})
+	if err != nil {
+		return false, wrap("record login failure", err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.table, Item: item,
+		ConditionExpression:       aws.String("attribute_not_exists(PK) OR expiresAt <= :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": unix(now)},
+	})
+	switch {
+	case err == nil:
+		return true, nil
+	case conditionFailed(err):
+		return false, nil
+	default:
+		return false, wrap("record login failure", err)
+	}
+}
+
+// ClearLoginFailures forgets the failures counted against email, after a
+// successful login.
+func (s *Store) ClearLoginFailures(ctx context.Context, email string) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: key(loginPK(email), skAttempts)})
+	if err != nil {
+		return wrap("clear login failures", err)
+	}
+	return nil
+}
+
+func unix(t time.Time) *types.AttributeValueMemberN {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(t.Unix(), 10)}
+}

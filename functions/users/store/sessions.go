@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+)
+
+// familyRecord is a refresh token family. Only the hash of its current
+// token is kept; a presented token of the family with any other hash has
+// been spent.
+type familyRecord struct {
+	PK          string    `dynamodbav:"PK"`
+	SK          string    `dynamodbav:"SK"`
+	UserID      string    `dynamodbav:"userId"`
+	FamilyID    string    `dynamodbav:"familyId"`
+	CurrentHash string    `dynamodbav:"currentHash"`
+	Epoch       int64     `dynamodbav:"epoch"`
+	Revoked     bool      `dynamodbav:"revoked"`
+	CreatedAt   time.Time `dynamodbav:"createdAt"`
+	ExpiresAt   int64     `dynamodbav:"expiresAt"`
+}
+
+func (r familyRecord) session() account.Session {
+	return account.Session{
+		UserID: r.UserID, FamilyID: r.FamilyID, CurrentHash: r.CurrentHash, Epoch: r.Epoch,
+		Revoked: r.Revoked, CreatedAt: r.CreatedAt.UTC(), ExpiresAt: time.Unix(r.ExpiresAt, 0).UTC(),
+	}
+}
+
+// CreateSession stores a new refresh token family whose current token is t.
+func (s *Store) CreateSession(ctx context.Context, t account.RefreshToken, epoch int64, now time.Time) error {
+	item, err := attributevalue.MarshalMap(familyRecord{
+		PK: userPK(t.UserID), SK: familySK(t.FamilyID), UserID: t.UserID, FamilyID: t.FamilyID,
+		CurrentHash: t.Hash(), Epoch: epoch, CreatedAt: now.UTC(), ExpiresAt: now.Add(account.RefreshTTL).Unix(),
+	})
+	if err != nil {
+		return wrap("create session", err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	})
+	if err != nil {
+		return wrap("create session", err)
+	}
+	return nil
+}
+
+// Session returns the family of t together with its user, read in one
+// consistent BatchGetItem. Returns account.ErrSessionInvalid if either is
+// missing.
+func (s *Store) Session(ctx context.Context, t account.RefreshToken) (account.Session, account.Credentials, error) {
+	out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
+		RequestItems: map[string]types.KeysAndAttributes{
+			s.table: {Keys: []map[string]types.AttributeValue{key(userPK(t.UserID), familySK(t.FamilyID)), key(userPK(t.UserID), skProfile)}, ConsistentRead: aws.Bool(true)},
+		},
+	})
+	if err != nil {
+		return account.Session{}, account.Credentials{}, wrap("get session", err)
+	}
+	if len(out.UnprocessedKeys) > 0 {
+		return account.Session{}, account.Credentials{}, wrap("get session", fmt.Errorf("%d keys unprocessed", len(out.UnprocessedKeys[s.table].Keys)))
+	}
+	var fam *familyRecord
+	var user *userRecord
+	for _, item := range out.Responses[s.table] {
+		sk, _ := item["SK"].(*types.AttributeValueMemberS)
+		if sk == nil {
+			continue
+		}
+		if sk.Value == skProfile {
+			user = &userRecord{}
+			err = attributevalue.UnmarshalMap(item, user)
+		} else {
+			fam = &familyRecord{}
+			err = attributevalue.UnmarshalMap(item, fam)
+		}
+		if err != nil {
+			return account.Session{}, account.Credentials{}, wrap("get session", err)
+		}
+	}
+	if fam == nil || user == nil {
+		return account.Session{}, account.Credentials{}, account.ErrSessionInvalid
+	}
+	return fam.session(), user.credentials(), nil
+}
+
+// RotateSession makes next the current token of the family if presented is
+// still current, the family is neither revoked nor expired, and the user's
+// session epoch is still epoch, all in one transaction. Of two concurrent
+// rotations of the same token exactly one succeeds. Returns
+// account.ErrTokenReused when presented was spent meanwhile, and
+// account.ErrSessionInvalid for any other failed check.
+func (s *Store) RotateSession(ctx context.Context, presented, next account.RefreshToken, epoch int64, now time.Time) error {
+	upd := expression.Set(expression.Name("currentHash"), expression.Value(next.Hash())).
+		Set(expression.Name("expiresAt"), expression.Value(now.Add(account.RefreshTTL).Unix()))
+	cond := expression.Name("currentHash").Equal(expression.Value(presented.Hash())).
+		And(expression.Name("revoked").Equal(expression.Value(false))).
+		And(expression.Name("expiresAt").GreaterThan(expression.Value(now.Unix())))
+	fam, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return wrap("rotate session", err)
+	}
+	userCond, err := expression.NewBuilder().WithCondition(expression.Name("sessionEpoch").Equal(expression.Value(epoch))).Build()
+	if err != nil {
+		return wrap("rotate session", err)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Update: &types.Update{
+				TableName: &s.table, Key: key(userPK(presented.UserID), familySK(presented.FamilyID)),
+				UpdateExpression: fam.Update(), ConditionExpression: fam.Condition(),
+				ExpressionAttributeNames: fam.Names(), ExpressionAttributeValues: fam.Values(),
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+			}},
+			{ConditionCheck: &types.ConditionCheck{
+				TableName: &s.table, Key: key(userPK(presented.UserID), skProfile),
+				ConditionExpression: userCond.Condition(), ExpressionAttributeNames: userCond.Names(), ExpressionAttributeValues: userCond.Values(),
+			}},
+		},
+	})
+	if err == nil {
+		return nil
+	}
+	reasons, ok := cancellation(err)
+	if !ok {
+		return wrap("rotate session", err)
+	}
+	if len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" && reasons[0].Item != nil {
+		var r familyRecord
+		if err := attributevalue.UnmarshalMap(reasons[0].Item, &r); err == nil && !r.Revoked && r.CurrentHash != presented.Hash() {
+			return account.ErrTokenReused // a concurrent rotation spent it first
+		}
+	}
+	for _, r := range reasons {
+		if code := aws.ToString(r.Code); code != "" && code != "None" && code != "ConditionalCheckFailed" {
+			return wrap("rotate session", err) // throttling, conflict: not the client's fault
+		}
+	}
+	return account.ErrSessionInvalid
+}
+
+// RevokeSession revokes a family of userID. Returns account.ErrSessionInvalid
+// if the family does not exist or belongs to someone else.
+func (s *Store) RevokeSession(ctx context.Context, userID, familyID string) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           &s.table,
+		Key:                 key(userPK(userID), familySK(familyID)),
+		UpdateExpression:    aws.String("SET revoked = :true"),
+		ConditionExpression: aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":true": &types.AttributeValueMemberBOOL{Value: true},
+		},
+	})
+	if conditionFailed(err) {
+		return account.ErrSessionInvalid
+	}
+	if err != nil {
+		return wrap("revoke session", err)
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+// Package store keeps the users service's data in its DynamoDB table, one
+// table for every item type (single-table design):
+//
+//	PK               SK               item
+//	USER#<id>        PROFILE          the user, password hash, session epoch
+//	EMAIL#<email>    EMAIL            uniqueness claim on a normalised email
+//	USER#<id>        FAMILY#<fid>     a refresh token family (a session)
+//	LOGIN#<email>    ATTEMPTS         failed logins in the current window
+//
+// Items that should vanish carry expiresAt, the table's TTL attribute.
+// DynamoDB deletes expired items lazily, so reads check expiry themselves.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Client is the part of the DynamoDB API the store uses.
+type Client interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Store is the users table.
+type Store struct {
+	db    Client
+	table string
+}
+
+// New returns a store on the named table.
+func New(db Client, table string) *Store { return &Store{db: db, table: table} }
+
+const (
+	skProfile  = "PROFILE"
+	skEmail    = "EMAIL"
+	skAttempts = "ATTEMPTS"
+)
+
+func userPK(id string) string     { return "USER#" + id }
+func emailPK(email string) string { return "EMAIL#" + email }
+func loginPK(email string) string { return "LOGIN#" + email }
+func familySK(fid string) string  { return "FAMILY#" + fid }
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: pk},
+		"SK": &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// conditionFailed reports whether err is a failed condition expression.
+func conditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}
+
+// cancellation returns the per-item reasons of a cancelled transaction.
+func cancellation(err error) ([]types.CancellationReason, bool) {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return nil, false
+	}
+	return tce.CancellationReasons, true
+}
+
+func wrap(op string, err error) error {
+	return fmt.Errorf("users store: %s: %w", op, err)
+}

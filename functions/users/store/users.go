@@ -1,0 +1,236 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+)
+
+// userRecord is the stored form of a user.
+type userRecord struct {
+	PK           string    `dynamodbav:"PK"`
+	SK           string    `dynamodbav:"SK"`
+	ID           string    `dynamodbav:"id"`
+	Email        string    `dynamodbav:"email"`
+	Name         string    `dynamodbav:"name"`
+	PasswordHash string    `dynamodbav:"passwordHash"`
+	SessionEpoch int64     `dynamodbav:"sessionEpoch"`
+	CreatedAt    time.Time `dynamodbav:"createdAt"`
+	UpdatedAt    time.Time `dynamodbav:"updatedAt"`
+}
+
+func (r userRecord) credentials() account.Credentials {
+	return account.Credentials{
+		User: account.User{
+			ID: r.ID, Email: r.Email, Name: r.Name,
+			CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		},
+		PasswordHash: r.PasswordHash,
+		SessionEpoch: r.SessionEpoch,
+	}
+}
+
+// emailRecord claims an email for one user.
+type emailRecord struct {
+	PK     string `dynamodbav:"PK"`
+	SK     string `dynamodbav:"SK"`
+	UserID string `dynamodbav:"userId"`
+}
+
+// CreateUser stores a new user and claims its email in one transaction, so
+// two registrations racing for one email cannot both succeed.
+// Returns account.ErrEmailTaken if the email is claimed.
+func (s *Store) CreateUser(ctx context.Context, u account.User, passwordHash string) error {
+	user, err := attributevalue.MarshalMap(userRecord{
+		PK: userPK(u.ID), SK: skProfile, ID: u.ID, Email: u.Email, Name: u.Name,
+		PasswordHash: passwordHash, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+	})
+	if err != nil {
+		return wrap("create user", err)
+	}
+	claim, err := attributevalue.MarshalMap(emailRecord{PK: emailPK(u.Email), SK: skEmail, UserID: u.ID})
+	if err != nil {
+		return wrap("create user", err)
+	}
+	absent := aws.String("attribute_not_exists(PK)")
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Put: &types.Put{TableName: &s.table, Item: claim, ConditionExpression: absent}},
+			{Put: &types.Put{TableName: &s.table, Item: user, ConditionExpression: absent}},
+		},
+	})
+	if reasons, ok := cancellation(err); ok && len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
+		return account.ErrEmailTaken
+	}
+	if err != nil {
+		return wrap("create user", err)
+	}
+	return nil
+}
+
+// User returns the user with the given id, or account.ErrNotFound.
+func (s *Store) User(ctx context.Context, id string) (account.Credentials, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: key(userPK(id), skProfile), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return account.Credentials{}, wrap("get user", err)
+	}
+	if out.Item == nil {
+		return account.Credentials{}, account.ErrNotFound
+	}
+	var r userRecord
+	if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
+		return account.Credentials{}, wrap("get user", err)
+	}
+	return r.credentials(), nil
+}
+
+// UpdateName sets the user's display name and returns the updated user.
+func (s *Store) UpdateName(ctx context.Context, id, name string, now time.Time) (account.User, error) {
+	upd := expression.Set(expression.Name("name"), expression.Value(name)).
+		Set(expression.Name("updatedAt"), expression.Value(now.UTC()))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(expression.AttributeExists(expression.Name("PK"))).Build()
+	if err != nil {
+		return account.User{}, wrap("update name", err)
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(userPK(id), skProfile),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if conditionFailed(err) {
+		return account.User{}, account.ErrNotFound
+	}
+	if err != nil {
+		return account.User{}, wrap("update name", err)
+	}
+	var r userRecord
+	if err := attributevalue.UnmarshalMap(out.Attributes, &r); err != nil {
+		return account.User{}, wrap("update name", err)
+	}
+	return r.credentials().User, nil
+}
+
+// ChangePassword replaces the password hash if it is still oldHash, and bumps
+// the session epoch, which invalidates every refresh token family of the
+// user in the same write. Returns account.ErrStaleWrite if the password
+// changed since it was read.
+func (s *Store) ChangePassword(ctx context.Context, id, oldHash, newHash string, now time.Time) error {
+	upd := expression.Set(expression.Name("passwordHash"), expression.Value(newHash)).
+		Set(expression.Name("updatedAt"), expression.Value(now.UTC())).
+		Add(expression.Name("sessionEpoch"), expression.Value(1))
+	cond := expression.Name("passwordHash").Equal(expression.Value(oldHash))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return wrap("change password", err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(userPK(id), skProfile),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	if conditionFailed(err) {
+		return account.ErrStaleWrite
+	}
+	if err != nil {
+		return wrap("change password", err)
+	}
+	return nil
+}
+
+// RehashPassword replaces a hash made with old parameters by one made with
+// the current parameters, without touching sessions. A lost race is harmless
+// and reported as account.ErrStaleWrite.
+func (s *Store) RehashPassword(ctx context.Context, id, oldHash, newHash string) error {
+	upd := expression.Set(expression.Name("passwordHash"), expression.Value(newHash))
+	cond := expression.Name("passwordHash").Equal(expression.Value(oldHash))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return wrap("rehash password", err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(userPK(id), skProfile),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	if conditionFailed(err) {
+		return account.ErrStaleWrite
+	}
+	if err != nil {
+		return wrap("rehash password", err)
+	}
+	return nil
+}
+
+// LoginState is what a login attempt needs to know before checking a password.
+type LoginState struct {
+	Credentials account.Credentials // zero if the email is not registered
+	Found       bool
+	Failures    int       // failed attempts in the current window
+	WindowEnds  time.Time // when the failure count resets
+}
+
+// LoginState reads the user registered under email (if any) and the failed
+// attempts counted against email. The email claim and the counter are read
+// in one BatchGetItem; the user item in a second read.
+func (s *Store) LoginState(ctx context.Context, email string, now time.Time) (LoginState, error) {
+	out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
+		RequestItems: map[string]types.KeysAndAttributes{
+			s.table: {Keys: []map[string]types.AttributeValue{key(emailPK(email), skEmail), key(loginPK(email), skAttempts)}, ConsistentRead: aws.Bool(true)},
+		},
+	})
+	if err != nil {
+		return LoginState{}, wrap("login state", err)
+	}
+	if len(out.UnprocessedKeys) > 0 {
+		return LoginState{}, wrap("login state", fmt.Errorf("%d keys unprocessed", len(out.UnprocessedKeys[s.table].Keys)))
+	}
+	var st LoginState
+	var userID string
+	for _, item := range out.Responses[s.table] {
+		var k struct {
+			PK string `dynamodbav:"PK"`
+		}
+		if err := attributevalue.UnmarshalMap(item, &k); err != nil {
+			return LoginState{}, wrap("login state", err)
+		}
+		switch k.PK {
+		case emailPK(email):
+			var r emailRecord
+			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+				return LoginState{}, wrap("login state", err)
+			}
+			userID = r.UserID
+		case loginPK(email):
+			var r attemptsRecord
+			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+				return LoginState{}, wrap("login state", err)
+			}
+			if ends := time.Unix(r.ExpiresAt, 0); now.Before(ends) {
+				st.Failures, st.WindowEnds = r.Failures, ends
+			}
+		}
+	}
+	if userID == "" {
+		return st, nil
+	}
+	creds, err := s.User(ctx, userID)
+	if err == account.ErrNotFound {
+		return st, nil // a claim without its user: treat as unknown
+	}
+	if err != nil {
+		return LoginState{}, err
+	}
+	st.Credentials, st.Found = creds, true
+	return st, nil
+}

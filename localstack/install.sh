@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the pinned Python tools into git-ignored virtual environments:
+# MiniStack (the emulator) and the AWS SAM CLI, each in its own venv because
+# they pin different boto3 versions. Re-runs only when a requirements file
+# changed.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+python="${PYTHON:-python3}"
+install_venv() {
+  local name=$1 req=$2
+  local dir="$VENV_DIR/$name" stamp="$VENV_DIR/$name/.requirements.sha256"
+  local want; want="$(sha256sum "$req" | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    return
+  fi
+  log "installing $name into .local/venv/$name (pinned, once)"
+  rm -rf "$dir"
+  "$python" -m venv "$dir"
+  "$dir/bin/pip" install --quiet --disable-pip-version-check --no-input -r "$req"
+  echo "$want" > "$stamp"
+}
+
+install_venv ministack "$ROOT/localstack/requirements-ministack.txt"
+install_venv sam "$ROOT/localstack/requirements-sam.txt"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Integration and end-to-end tests on a fresh local cloud: start it, deploy
+# the real template, run every test tagged "integration", stop it whatever
+# happens. Run through `make test`.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+if curl -fsS -o /dev/null --max-time 2 "$ENDPOINT/_localstack/health"; then
+  echo "a local cloud is already running on $ENDPOINT; stop it (make down) so the tests start from a fresh one" >&2
+  exit 1
+fi
+trap '"$ROOT/localstack/down.sh"' EXIT
+"$ROOT/localstack/up.sh"
+url="$("$ROOT/localstack/deploy.sh")"
+log "stack deployed; API at $url"
+log "running integration and end-to-end tests"
+cd "$ROOT"
+LOCAL_CLOUD="$LOCAL_CLOUD" go test -tags integration -count=1 -p 2 -timeout 15m ${TEST_RUN:+-run "$TEST_RUN"} ./... 2>&1 | tee "$STATE_DIR/test.log"

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Starts the local cloud on 127.0.0.1:$EMULATOR_PORT and waits until it is
+# healthy. MiniStack runs as a background process of this machine; LocalStack
+# runs in Docker (docker compose). Does nothing if it is already up.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+healthy() { curl -fsS -o /dev/null --max-time 2 "$ENDPOINT/_localstack/health"; }
+
+if healthy; then
+  log "local cloud already running on $ENDPOINT"
+  exit 0
+fi
+
+case "$LOCAL_CLOUD" in
+  ministack)
+    "$ROOT/localstack/install.sh"
+    log "starting MiniStack on $ENDPOINT (log: .local/state/ministack.log)"
+    # BIND_HOST keeps it on loopback. AWS_ENDPOINT_URL is inherited by the
+    # Lambda bootstraps it runs, so their SDK calls come back to it. The IoT
+    # and SFTP listeners are not needed and would open more ports.
+    GATEWAY_PORT="$EMULATOR_PORT" BIND_HOST=127.0.0.1 \
+      IOT_MTLS_ENABLED=0 SFTP_ENABLED=0 LOG_LEVEL="${EMULATOR_LOG_LEVEL:-INFO}" \
+      setsid "$VENV_DIR/ministack/bin/ministack" >"$STATE_DIR/ministack.log" 2>&1 < /dev/null &
+    echo $! > "$STATE_DIR/emulator.pid"
+    ;;
+  localstack)
+    log "starting LocalStack with docker compose"
+    docker compose -f "$ROOT/localstack/docker-compose.yml" up -d
+    ;;
+esac
+
+for _ in $(seq 1 120); do
+  if healthy; then
+    log "local cloud is healthy"
+    exit 0
+  fi
+  if [[ "$LOCAL_CLOUD" == ministack ]] && ! kill -0 "$(cat "$STATE_DIR/emulator.pid")" 2>/dev/null; then
+    echo "MiniStack exited during start-up:" >&2
+    tail -n 30 "$STATE_DIR/ministack.log" >&2
+    exit 1
+  fi
+  sleep 0.5
+done
+echo "local cloud did not become healthy on $ENDPOINT within 60 s" >&2
+exit 1

@@ -1,0 +1,86 @@
+// Package coldstart holds what every function's main does once per
+// execution environment: read its configuration from the environment,
+// load the AWS configuration and build the logger.
+package coldstart
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+)
+
+// Version is the build's version, set at link time with
+// -ldflags "-X github.com/serverless-shop/backend/shared/coldstart.Version=...".
+var Version = "dev"
+
+// Env reads configuration from environment variables and collects every
+// missing or malformed one, so a misconfigured function fails its cold start
+// with one message naming all of them.
+type Env struct {
+	getenv func(string) string
+	errs   []string
+}
+
+// NewEnv reads from getenv (os.Getenv when nil).
+func NewEnv(getenv func(string) string) *Env {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	return &Env{getenv: getenv}
+}
+
+// String returns a required variable.
+func (e *Env) String(name string) string {
+	v := strings.TrimSpace(e.getenv(name))
+	if v == "" {
+		e.errs = append(e.errs, name+" is not set")
+	}
+	return v
+}
+
+// List returns a required comma-separated variable, without empty elements.
+func (e *Env) List(name string) []string {
+	var out []string
+	for _, v := range strings.Split(e.String(name), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Duration returns an optional duration variable, def when unset.
+func (e *Env) Duration(name string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(e.getenv(name))
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		e.errs = append(e.errs, fmt.Sprintf("%s=%q is not a positive duration", name, v))
+	}
+	return d
+}
+
+// Err reports every problem met so far.
+func (e *Env) Err() error {
+	if len(e.errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("configuration: %s", strings.Join(e.errs, "; "))
+}
+
+// AWSConfig loads the AWS SDK configuration from the function's environment
+// (region, credentials, and AWS_ENDPOINT_URL when a local cloud sets it).
+func AWSConfig(ctx context.Context) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load aws config: %w", err)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,135 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/serverless-shop/backend/shared/principal"
+	"github.com/serverless-shop/backend/shared/problem"
+)
+
+// MaxBodyBytes bounds every JSON request body. The largest legitimate body
+// (an order of the maximum number of lines) is far below it.
+const MaxBodyBytes = 64 << 10
+
+// Request is one API Gateway HTTP API request (payload format 2.0).
+type Request struct {
+	Event         events.APIGatewayV2HTTPRequest
+	CorrelationID string               // X-Request-Id of the response, in every log line
+	Principal     *principal.Principal // set on protected routes only
+	Log           *slog.Logger
+}
+
+// Header returns the value of a request header. HTTP API lower-cases names.
+func (r *Request) Header(name string) string {
+	return r.Event.Headers[strings.ToLower(name)]
+}
+
+// PathParam returns a path parameter of the route, e.g. "id" in /v1/orders/{id}.
+func (r *Request) PathParam(name string) string {
+	return r.Event.PathParameters[name]
+}
+
+// Query returns a query string parameter.
+func (r *Request) Query(name string) string {
+	return r.Event.QueryStringParameters[name]
+}
+
+// Caller returns the authenticated principal of a protected route.
+func (r *Request) Caller() principal.Principal {
+	if r.Principal == nil {
+		// Routes are registered as protected or public; a protected handler
+		// never runs without a principal. Reaching this is a wiring bug.
+		panic("httpapi: Caller called on a public route")
+	}
+	return *r.Principal
+}
+
+// Body returns the raw request body, decoded from base64 when API Gateway
+// encoded it.
+func (r *Request) Body() ([]byte, error) {
+	if !r.Event.IsBase64Encoded {
+		return []byte(r.Event.Body), nil
+	}
+	b, err := base64.StdEncoding.DecodeString(r.Event.Body)
+	if err != nil {
+		return nil, problem.New(problem.Invalid, "The request body is not valid base64.")
+	}
+	return b, nil
+}
+
+// DecodeJSON decodes the body into dst, which must be a pointer to a struct.
+// It rejects bodies that are not JSON objects, exceed MaxBodyBytes, carry
+// unknown fields or trailing data, with a 4xx problem.
+func (r *Request) DecodeJSON(dst any) error {
+	if ct := r.Header("content-type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return problem.New(problem.UnsupportedMedia, "The request body must be application/json.")
+		}
+	}
+	body, err := r.Body()
+	if err != nil {
+		return err
+	}
+	if len(body) > MaxBodyBytes {
+		return problem.Newf(problem.TooLarge, "The request body exceeds %d bytes.", MaxBodyBytes)
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		return problem.New(problem.Invalid, "The request body must be a JSON object.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeProblem(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return problem.New(problem.Invalid, "The request body must contain a single JSON object.")
+	}
+	return nil
+}
+
+func decodeProblem(err error) error {
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
+		return problem.New(problem.Invalid, "The request body is not valid JSON.")
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			field = "(root)"
+		}
+		return problem.Validation(problem.FieldError{Field: field, Message: fmt.Sprintf("must be a %s", jsonKind(typeErr.Type.Kind().String()))})
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return problem.Validation(problem.FieldError{Field: name, Message: "is not a writable field"})
+	default:
+		return problem.New(problem.Invalid, "The request body could not be decoded.")
+	}
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
+		return "number"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "array"
+	default:
+		return "object"
+	}
+}

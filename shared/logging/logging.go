@@ -1,0 +1,99 @@
+// Package logging builds the JSON slog logger every function uses and carries
+// per-request attributes (correlation id, user id) in the context so that
+// every line logged while handling a request or a message can be joined up.
+package logging
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// Attribute keys shared by all functions, so logs can be queried uniformly.
+const (
+	KeyCorrelationID = "correlationId"
+	KeyRequestID     = "awsRequestId"
+	KeyUserID        = "userId"
+	KeyError         = "error"
+)
+
+// New returns a JSON logger writing to w at the level named by
+// AWS_LAMBDA_LOG_LEVEL (DEBUG, INFO, WARN, ERROR; INFO when unset). Each record
+// carries the Lambda request id and the attributes stored with With.
+func New(w io.Writer, service string) *slog.Logger {
+	h := slog.NewJSONHandler(w, &slog.HandlerOptions{
+		Level:       levelFromEnv(os.Getenv("AWS_LAMBDA_LOG_LEVEL")),
+		ReplaceAttr: renameDefaults,
+	})
+	return slog.New(contextHandler{h}).With("service", service)
+}
+
+func levelFromEnv(v string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(v))); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// renameDefaults uses the key names of Lambda's own JSON log format.
+func renameDefaults(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) > 0 {
+		return a
+	}
+	switch a.Key {
+	case slog.TimeKey:
+		a.Key = "timestamp"
+	case slog.MessageKey:
+		a.Key = "message"
+	}
+	return a
+}
+
+type ctxKey struct{}
+
+// With returns a context whose log records carry the given attributes in
+// addition to those already stored in ctx.
+func With(ctx context.Context, attrs ...slog.Attr) context.Context {
+	prev, _ := ctx.Value(ctxKey{}).([]slog.Attr)
+	merged := make([]slog.Attr, 0, len(prev)+len(attrs))
+	merged = append(merged, prev...)
+	merged = append(merged, attrs...)
+	return context.WithValue(ctx, ctxKey{}, merged)
+}
+
+// CorrelationID returns the correlation id stored in ctx by With, or "".
+func CorrelationID(ctx context.Context) string {
+	attrs, _ := ctx.Value(ctxKey{}).([]slog.Attr)
+	for i := len(attrs) - 1; i >= 0; i-- {
+		if attrs[i].Key == KeyCorrelationID {
+			return attrs[i].Value.String()
+		}
+	}
+	return ""
+}
+
+// contextHandler adds the Lambda request id and the context's attributes.
+type contextHandler struct{ slog.Handler }
+
+func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		r.AddAttrs(slog.String(KeyRequestID, lc.AwsRequestID))
+	}
+	if attrs, ok := ctx.Value(ctxKey{}).([]slog.Attr); ok {
+		r.AddAttrs(attrs...)
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h contextHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return contextHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h contextHandler) WithGroup(name string) slog.Handler {
+	return contextHandler{h.Handler.WithGroup(name)}
+}

@@ -1,0 +1,77 @@
+// Package metrics writes CloudWatch metrics in the embedded metric format
+// (EMF): one JSON log line per flush, which CloudWatch Logs turns into
+// metrics without any API call from the function.
+package metrics
+
+import (
+	"encoding/json"
+	"io"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Namespace is the CloudWatch namespace of every metric of the backend.
+const Namespace = "ServerlessShop"
+
+// Recorder accumulates counts during one invocation and flushes them as one
+// EMF document. It is safe for concurrent use.
+type Recorder struct {
+	mu      sync.Mutex
+	w       io.Writer
+	service string
+	counts  map[string]float64
+	now     func() time.Time
+}
+
+// New returns a recorder writing to w with the dimension service.
+func New(w io.Writer, service string) *Recorder {
+	return &Recorder{w: w, service: service, counts: map[string]float64{}, now: time.Now}
+}
+
+// Add counts n occurrences of the named metric.
+func (r *Recorder) Add(name string, n float64) {
+	r.mu.Lock()
+	r.counts[name] += n
+	r.mu.Unlock()
+}
+
+// Flush writes the counts accumulated since the last flush, if any.
+func (r *Recorder) Flush() error {
+	r.mu.Lock()
+	counts := r.counts
+	r.counts = map[string]float64{}
+	r.mu.Unlock()
+	if len(counts) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(counts))
+	for n := range counts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	type metric struct {
+		Name string `json:"Name"`
+		Unit string `json:"Unit"`
+	}
+	defs := make([]metric, len(names))
+	doc := map[string]any{"service": r.service}
+	for i, n := range names {
+		defs[i] = metric{Name: n, Unit: "Count"}
+		doc[n] = counts[n]
+	}
+	doc["_aws"] = map[string]any{
+		"Timestamp": r.now().UnixMilli(),
+		"CloudWatchMetrics": []any{map[string]any{
+			"Namespace":  Namespace,
+			"Dimensions": [][]string{{"service"}},
+			"Metrics":    defs,
+		}},
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	_, err = r.w.Write(append(b, '\n'))
+	return err
+}

@@ -1,0 +1,72 @@
+// Package principal is the contract between the Lambda authorizer and the
+// services behind it: who the caller is, as the authorizer passes it in the
+// request context of an HTTP API (payload format 2.0, simple responses).
+package principal
+
+import (
+	"errors"
+	"strconv"
+	"time"
+)
+
+// Context keys of an authorizer response. API Gateway hands them to the
+// integration as requestContext.authorizer.lambda.
+const (
+	keyUserID    = "sub"
+	keyEmail     = "email"
+	keyName      = "name"
+	keyExpiresAt = "exp"
+)
+
+// ErrMissing means the request carries no usable authorizer context.
+var ErrMissing = errors.New("principal: no authorizer context")
+
+// ErrExpired means the access token expired after the authorizer's decision
+// was cached.
+var ErrExpired = errors.New("principal: access token expired")
+
+// Principal is the authenticated caller of a protected route.
+type Principal struct {
+	UserID    string
+	Email     string
+	Name      string
+	ExpiresAt time.Time // expiry of the access token the decision was made on
+}
+
+// Context renders p as an authorizer response context. Values are strings so
+// that they arrive unchanged whatever the JSON number handling on the way.
+func (p Principal) Context() map[string]any {
+	return map[string]any{
+		keyUserID:    p.UserID,
+		keyEmail:     p.Email,
+		keyName:      p.Name,
+		keyExpiresAt: strconv.FormatInt(p.ExpiresAt.Unix(), 10),
+	}
+}
+
+// FromContext reads the principal from an authorizer context and checks that
+// the token it was derived from has not expired at now. API Gateway caches an
+// authorizer's decision; this check keeps a cached decision from outliving the
+// token it was made for.
+func FromContext(ctx map[string]any, now time.Time) (Principal, error) {
+	str := func(k string) string {
+		switch v := ctx[k].(type) {
+		case string:
+			return v
+		case float64: // a number that a JSON decoder turned into float64
+			return strconv.FormatInt(int64(v), 10)
+		default:
+			return ""
+		}
+	}
+	p := Principal{UserID: str(keyUserID), Email: str(keyEmail), Name: str(keyName)}
+	exp, err := strconv.ParseInt(str(keyExpiresAt), 10, 64)
+	if p.UserID == "" || err != nil {
+		return Principal{}, ErrMissing
+	}
+	p.ExpiresAt = time.Unix(exp, 0).UTC()
+	if !now.Before(p.ExpiresAt) {
+		return Principal{}, ErrExpired
+	}
+	return p, nil
+}

@@ -1,0 +1,163 @@
+// Package problem is the one application error type of the backend and its
+// rendering as an RFC 9457 problem details document.
+//
+// Domain packages return their own sentinel errors; each service maps them to
+// a *Error in one place. Anything that is not a *Error is an internal error:
+// the client sees a generic 500 and the detail goes to the log, once.
+package problem
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// TypeBase prefixes every problem type URI. Each type is documented under its
+// slug in docs/problems.md.
+const TypeBase = "https://github.com/serverless-shop/backend/blob/main/docs/problems.md#"
+
+// Kind classifies an error. Every kind maps to exactly one HTTP status.
+type Kind uint8
+
+// The kinds of application error.
+const (
+	Internal         Kind = iota // 500: a bug or an unavailable dependency
+	Invalid                      // 400: malformed or invalid input
+	Unauthenticated              // 401: missing, bad or expired credentials
+	Forbidden                    // 403: authenticated but not allowed
+	NotFound                     // 404: no such resource (or not the caller's)
+	Conflict                     // 409: the resource's state forbids the request
+	TooLarge                     // 413: request body over the limit
+	UnsupportedMedia             // 415: body is not JSON
+	Unprocessable                // 422: well-formed but semantically wrong
+	TooManyRequests              // 429: slow down, see Retry-After
+)
+
+var kindStatus = [...]int{
+	Internal:         http.StatusInternalServerError,
+	Invalid:          http.StatusBadRequest,
+	Unauthenticated:  http.StatusUnauthorized,
+	Forbidden:        http.StatusForbidden,
+	NotFound:         http.StatusNotFound,
+	Conflict:         http.StatusConflict,
+	TooLarge:         http.StatusRequestEntityTooLarge,
+	UnsupportedMedia: http.StatusUnsupportedMediaType,
+	Unprocessable:    http.StatusUnprocessableEntity,
+	TooManyRequests:  http.StatusTooManyRequests,
+}
+
+var kindSlug = [...]string{
+	Internal:         "internal",
+	Invalid:          "invalid-request",
+	Unauthenticated:  "unauthenticated",
+	Forbidden:        "forbidden",
+	NotFound:         "not-found",
+	Conflict:         "conflict",
+	TooLarge:         "payload-too-large",
+	UnsupportedMedia: "unsupported-media-type",
+	Unprocessable:    "unprocessable",
+	TooManyRequests:  "too-many-requests",
+}
+
+// Status is the HTTP status code of the kind.
+func (k Kind) Status() int {
+	if int(k) < len(kindStatus) {
+		return kindStatus[k]
+	}
+	return http.StatusInternalServerError
+}
+
+// FieldError names one invalid input field and says what is wrong with it.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Error is an application error that can be shown to a client.
+type Error struct {
+	Kind       Kind
+	Slug       string        // problem type slug; defaults to the kind's
+	Detail     string        // human-readable, safe to show to the client
+	Fields     []FieldError  // for Invalid: one entry per bad field
+	RetryAfter time.Duration // for TooManyRequests: sent as Retry-After
+	Err        error         // cause, logged, never shown
+}
+
+func (e *Error) Error() string {
+	msg := kindSlug[Internal]
+	if int(e.Kind) < len(kindSlug) {
+		msg = kindSlug[e.Kind]
+	}
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// New returns an error of the given kind with a client-facing detail.
+func New(kind Kind, detail string) *Error { return &Error{Kind: kind, Detail: detail} }
+
+// Newf is New with a formatted detail.
+func Newf(kind Kind, format string, args ...any) *Error {
+	return &Error{Kind: kind, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Validation returns an Invalid error listing the bad fields.
+func Validation(fields ...FieldError) *Error {
+	return &Error{Kind: Invalid, Slug: "validation", Detail: "The request has invalid fields.", Fields: fields}
+}
+
+// WithSlug sets the problem type slug and returns the error.
+func (e *Error) WithSlug(slug string) *Error { e.Slug = slug; return e }
+
+// WithCause records the underlying cause (logged, never shown) and returns the error.
+func (e *Error) WithCause(err error) *Error { e.Err = err; return e }
+
+// Details is the RFC 9457 problem details document.
+type Details struct {
+	Type     string       `json:"type"`
+	Title    string       `json:"title"`
+	Status   int          `json:"status"`
+	Detail   string       `json:"detail,omitempty"`
+	Instance string       `json:"instance,omitempty"`
+	Errors   []FieldError `json:"errors,omitempty"`
+}
+
+// ContentType is the media type of a problem details document.
+const ContentType = "application/problem+json"
+
+// From turns any error into the problem details a client may see. The
+// boolean reports whether err was an internal error, whose cause the
+// caller must log because the client sees none of it.
+func From(err error, instance string) (Details, *Error, bool) {
+	var e *Error
+	if !errors.As(err, &e) || e.Kind == Internal {
+		return Details{
+			Type:     TypeBase + kindSlug[Internal],
+			Title:    http.StatusText(http.StatusInternalServerError),
+			Status:   http.StatusInternalServerError,
+			Detail:   "An internal error occurred. Quote the X-Request-Id header when reporting it.",
+			Instance: instance,
+		}, nil, true
+	}
+	slug := e.Slug
+	if slug == "" {
+		slug = kindSlug[e.Kind]
+	}
+	status := e.Kind.Status()
+	return Details{
+		Type:     TypeBase + slug,
+		Title:    http.StatusText(status),
+		Status:   status,
+		Detail:   e.Detail,
+		Instance: instance,
+		Errors:   e.Fields,
+	}, e, false
+}
