@@ -1,0 +1,189 @@
+//go:build integration
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+)
+
+// stack is what the deploy script wrote about the deployed stack.
+var stack struct {
+	apiURL  string
+	outputs map[string]string
+	aws     aws.Config
+}
+
+func TestMain(m *testing.M) {
+	if err := loadStack(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+// loadStack reads the API URL and stack outputs from .local/state (or
+// API_URL), and builds an AWS configuration for the local cloud.
+func loadStack() error {
+	state := filepath.Join("..", ".local", "state")
+	stack.apiURL = os.Getenv("API_URL")
+	if stack.apiURL == "" {
+		b, err := os.ReadFile(filepath.Join(state, "api-url"))
+		if err != nil {
+			return fmt.Errorf("no deployed stack: %w (run the tests with make test, or make dev first)", err)
+		}
+		stack.apiURL = strings.TrimSpace(string(b))
+	}
+	b, err := os.ReadFile(filepath.Join(state, "outputs.json"))
+	if err != nil {
+		return fmt.Errorf("read stack outputs: %w", err)
+	}
+	if err := json.Unmarshal(b, &stack.outputs); err != nil {
+		return fmt.Errorf("parse stack outputs: %w", err)
+	}
+	if os.Getenv("AWS_ENDPOINT_URL") == "" {
+		os.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+	}
+	os.Setenv("AWS_ACCESS_KEY_ID", "test")
+	os.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	stack.aws, err = config.LoadDefaultConfig(context.Background(), config.WithRegion("us-east-1"))
+	return err
+}
+
+func output(t *testing.T, key string) string {
+	t.Helper()
+	v, ok := stack.outputs[key]
+	if !ok {
+		t.Fatalf("stack output %s missing", key)
+	}
+	return v
+}
+
+// response is an HTTP response with its body read.
+type response struct {
+	*http.Response
+	body []byte
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s body %q: %v", r.Request.URL.Path, r.body, err)
+	}
+}
+
+// problem is an RFC 9457 problem document.
+type problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail"`
+	Instance string `json:"instance"`
+	Errors   []struct {
+		Field   string `json:"field"`
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+var httpClient = &http.Client{Timeout: 30 * time.Second}
+
+// call sends a request to the API. body is JSON-encoded unless it is a
+// string or []byte; headers alternate names and values.
+func call(t *testing.T, method, path string, body any, headers ...string) response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		enc, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(enc)
+	}
+	req, err := http.NewRequest(method, stack.apiURL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{Response: resp, body: b}
+}
+
+// expect fails the test unless the response has the status. Every response
+// of the services carries X-Request-Id.
+func expect(t *testing.T, r response, status int) response {
+	t.Helper()
+	if r.StatusCode != status {
+		t.Fatalf("%s %s: status %d, want %d; body %s", r.Request.Method, r.Request.URL.Path, r.StatusCode, status, r.body)
+	}
+	return r
+}
+
+// expectProblem checks a problem answer of the services: status, media
+// type, the problem document and the correlation header.
+func expectProblem(t *testing.T, r response, status int) problem {
+	t.Helper()
+	expect(t, r, status)
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("%s %s: content type %q, want application/problem+json; body %s", r.Request.Method, r.Request.URL.Path, ct, r.body)
+	}
+	var p problem
+	r.json(t, &p)
+	if p.Status != status || p.Type == "" || p.Title == "" {
+		t.Fatalf("%s %s: malformed problem %s", r.Request.Method, r.Request.URL.Path, r.body)
+	}
+	if r.Header.Get("X-Request-Id") == "" {
+		t.Fatalf("%s %s: no X-Request-Id", r.Request.Method, r.Request.URL.Path)
+	}
+	return p
+}
+
+// eventually retries check until it returns true or the deadline passes.
+func eventually(t *testing.T, within time.Duration, what string, check func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		if check() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// uniqueEmail returns an address no other test run uses.
+func uniqueEmail(t *testing.T, tag string) string {
+	return fmt.Sprintf("%s-%d@example.com", tag, time.Now().UnixNano())
+}

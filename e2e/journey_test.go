@@ -1,0 +1,106 @@
+//go:build integration
+
+package e2e
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// user is a registered, logged-in test user.
+type user struct {
+	ID, Email, Name, Password string
+	Access, Refresh          string
+}
+
+func (u user) bearer() []string { return []string{"Authorization", "Bearer " + u.Access} }
+
+type tokenPair struct {
+	AccessToken  string `json:"accessToken"`
+	RefreshToken string `json:"refreshToken"`
+	TokenType    string `json:"tokenType"`
+	ExpiresIn    int    `json:"expiresIn"`
+}
+
+// signUp registers a new user and logs them in.
+func signUp(t *testing.T, tag string) user {
+	t.Helper()
+	u := user{Email: uniqueEmail(t, tag), Name: "Test " + tag, Password: "correct horse battery staple"}
+	var reg struct{ ID, Email, Name string }
+	expect(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": u.Email, "password": u.Password, "name": u.Name}), 201).json(t, &reg)
+	u.ID = reg.ID
+	var tok tokenPair
+	expect(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}), 200).json(t, &tok)
+	u.Access, u.Refresh = tok.AccessToken, tok.RefreshToken
+	return u
+}
+
+type orderLine struct {
+	SKU       string `json:"sku"`
+	Name      string `json:"name"`
+	Quantity  int    `json:"quantity"`
+	UnitPrice int64  `json:"unitPrice"`
+	LineTotal int64  `json:"lineTotal"`
+}
+
+type orderDoc struct {
+	ID        string      `json:"id"`
+	Status    string      `json:"status"`
+	Items     []orderLine `json:"items"`
+	Total     int64       `json:"total"`
+	Currency  string      `json:"currency"`
+	CreatedAt time.Time   `json:"createdAt"`
+	UpdatedAt time.Time   `json:"updatedAt"`
+}
+
+// TestJourney is the walking skeleton's path: register, log in, order, read
+// the order back, receive the confirmation email, and be refused without a
+// token.
+func TestJourney(t *testing.T) {
+	var health struct{ Status, Version string }
+	expect(t, call(t, "GET", "/v1/health", nil), 200).json(t, &health)
+	if health.Status != "ok" || health.Version == "" {
+		t.Fatalf("health = %+v", health)
+	}
+
+	u := signUp(t, "journey")
+	var me struct{ ID, Email, Name string }
+	expect(t, call(t, "GET", "/v1/users/me", nil, u.bearer()...), 200).json(t, &me)
+	if me.ID != u.ID || me.Email != u.Email || me.Name != u.Name {
+		t.Fatalf("me = %+v, want %s %s %s", me, u.ID, u.Email, u.Name)
+	}
+
+	created := call(t, "POST", "/v1/orders", map[string]any{"items": []map[string]any{
+		{"sku": "COF-ESP-250", "quantity": 2},
+		{"sku": "BRW-V60-02", "quantity": 1},
+	}}, u.bearer()...)
+	expect(t, created, 201)
+	var o orderDoc
+	created.json(t, &o)
+	if o.Status != "PENDING" || o.Total != 2*1290+2400 || o.Currency != "USD" || len(o.Items) != 2 {
+		t.Fatalf("created order = %+v", o)
+	}
+	if loc := created.Header.Get("Location"); loc != "/v1/orders/"+o.ID {
+		t.Fatalf("Location = %q", loc)
+	}
+
+	var got orderDoc
+	expect(t, call(t, "GET", "/v1/orders/"+o.ID, nil, u.bearer()...), 200).json(t, &got)
+	if got.ID != o.ID || got.Total != o.Total || got.Items[0].SKU != "COF-ESP-250" || got.Items[0].LineTotal != 2580 {
+		t.Fatalf("read back %+v, want %+v", got, o)
+	}
+
+	mail := awaitMail(t, u.Email, o.ID, 30*time.Second)
+	for _, want := range []string{o.ID, "$49.80", "Espresso Blend, 250 g", "$25.80"} {
+		if !strings.Contains(mail.Text, want) || !strings.Contains(mail.HTML, want) {
+			t.Errorf("confirmation email lacks %q:\n%s", want, mail.Text)
+		}
+	}
+
+	r := call(t, "GET", "/v1/orders/"+o.ID, nil)
+	if r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("without a token: status %d, want 401", r.StatusCode)
+	}
+}
