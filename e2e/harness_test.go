@@ -17,6 +17,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
 )
 
 // stack is what the deploy script wrote about the deployed stack.
@@ -24,6 +28,7 @@ var stack struct {
 	apiURL  string
 	outputs map[string]string
 	aws     aws.Config
+	spec    routers.Router // api/openapi.yaml, which every answer must match
 }
 
 func TestMain(m *testing.M) {
@@ -59,7 +64,40 @@ func loadStack() error {
 	os.Setenv("AWS_ACCESS_KEY_ID", "test")
 	os.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	stack.aws, err = config.LoadDefaultConfig(context.Background(), config.WithRegion("us-east-1"))
+	if err != nil {
+		return err
+	}
+	doc, err := openapi3.NewLoader().LoadFromFile(filepath.Join("..", "api", "openapi.yaml"))
+	if err != nil {
+		return fmt.Errorf("load openapi.yaml: %w", err)
+	}
+	stack.spec, err = legacy.NewRouter(doc)
 	return err
+}
+
+// conformsToSpec checks a response of the services against api/openapi.yaml:
+// the status must be documented for the operation, and the body must match
+// its schema. Answers of API Gateway itself (authorizer denials, which carry
+// no X-Request-Id) are not the services' and are not checked.
+func conformsToSpec(t *testing.T, req *http.Request, resp response) {
+	t.Helper()
+	if resp.Header.Get("X-Request-Id") == "" {
+		return
+	}
+	route, params, err := stack.spec.FindRoute(req)
+	if err != nil {
+		t.Fatalf("%s %s: no operation in openapi.yaml: %v", req.Method, req.URL.Path, err)
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+		Status:                 resp.StatusCode,
+		Header:                 resp.Header,
+		Body:                   io.NopCloser(bytes.NewReader(resp.body)),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		t.Fatalf("%s %s: answer %d does not match openapi.yaml: %v\nbody: %s", req.Method, req.URL.Path, resp.StatusCode, err, resp.body)
+	}
 }
 
 func output(t *testing.T, key string) string {
@@ -136,7 +174,9 @@ func call(t *testing.T, method, path string, body any, headers ...string) respon
 	if err != nil {
 		t.Fatal(err)
 	}
-	return response{Response: resp, body: b}
+	r := response{Response: resp, body: b}
+	conformsToSpec(t, req, r)
+	return r
 }
 
 // expect fails the test unless the response has the status. Every response
@@ -166,21 +206,6 @@ func expectProblem(t *testing.T, r response, status int) problem {
 		t.Fatalf("%s %s: no X-Request-Id", r.Request.Method, r.Request.URL.Path)
 	}
 	return p
-}
-
-// eventually retries check until it returns true or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, check func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		if check() {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
 }
 
 // uniqueEmail returns an address no other test run uses.

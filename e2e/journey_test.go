@@ -7,12 +7,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/serverless-shop/backend/internal/testcloud"
 )
 
 // user is a registered, logged-in test user.
 type user struct {
 	ID, Email, Name, Password string
-	Access, Refresh          string
+	Access, Refresh           string
 }
 
 func (u user) bearer() []string { return []string{"Authorization", "Bearer " + u.Access} }
@@ -92,7 +94,7 @@ func TestJourney(t *testing.T) {
 		t.Fatalf("read back %+v, want %+v", got, o)
 	}
 
-	mail := awaitMail(t, u.Email, o.ID, 30*time.Second)
+	mail := awaitMail(t, u.Email, o.ID)
 	for _, want := range []string{o.ID, "$49.80", "Espresso Blend, 250 g", "$25.80"} {
 		if !strings.Contains(mail.Text, want) || !strings.Contains(mail.HTML, want) {
 			t.Errorf("confirmation email lacks %q:\n%s", want, mail.Text)
@@ -103,4 +105,15 @@ func TestJourney(t *testing.T) {
 	if r.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("without a token: status %d, want 401", r.StatusCode)
 	}
+}
+
+// awaitMail waits for the email to addr whose subject mentions needle.
+func awaitMail(t *testing.T, addr, needle string) testcloud.Mail {
+	t.Helper()
+	var got []testcloud.Mail
+	testcloud.Eventually(t, 30*time.Second, "email to "+addr+" about "+needle, func() bool {
+		got = testcloud.MailTo(t, addr, needle)
+		return len(got) > 0
+	})
+	return got[0]
 }

@@ -45,11 +45,17 @@ func (e *Env) String(name string) string {
 
 // List returns a required comma-separated variable, without empty elements.
 func (e *Env) List(name string) []string {
+	raw := e.String(name)
 	var out []string
-	for _, v := range strings.Split(e.String(name), ",") {
+	for _, v := range strings.Split(raw, ",") {
 		if v = strings.TrimSpace(v); v != "" {
 			out = append(out, v)
 		}
+	}
+	// A value of only commas is as good as unset: "," must not pass as
+	// a configured list, say of trusted keys, that has nothing in it.
+	if raw != "" && len(out) == 0 {
+		e.errs = append(e.errs, name+" has no elements")
 	}
 	return out
 }

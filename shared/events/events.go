@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"time"
@@ -71,6 +72,9 @@ type Customer struct {
 const (
 	MaxBytes = 200 << 10
 	maxLines = 100
+	// Bounds that keep line and order totals far from int64 overflow.
+	maxQuantity  = 1_000_000
+	maxUnitPrice = 1_000_000_000_000
 )
 
 var (
@@ -90,7 +94,8 @@ func Parse(data []byte) (OrderEvent, error) {
 	if err := dec.Decode(&e); err != nil {
 		return OrderEvent{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if dec.More() {
+	// Only the end of input may follow. (dec.More would miss a stray ']' or '}'.)
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return OrderEvent{}, fmt.Errorf("%w: trailing data", ErrInvalid)
 	}
 	if err := e.Validate(); err != nil {
@@ -116,7 +121,8 @@ func (e OrderEvent) Validate() error {
 	check(len(e.Order.Items) > 0 && len(e.Order.Items) <= maxLines, "order.items must have 1 to 100 lines")
 	var sum int64
 	for i, l := range e.Order.Items {
-		check(l.SKU != "" && l.Quantity > 0 && l.UnitPrice >= 0 && l.LineTotal == l.UnitPrice*int64(l.Quantity),
+		check(l.SKU != "" && l.Quantity > 0 && l.Quantity <= maxQuantity && l.UnitPrice >= 0 && l.UnitPrice <= maxUnitPrice &&
+			l.LineTotal == l.UnitPrice*int64(l.Quantity),
 			fmt.Sprintf("order.items[%d] is inconsistent", i))
 		sum += l.LineTotal
 	}

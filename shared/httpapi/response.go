@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"strconv"
 )
@@ -40,7 +41,8 @@ func (r *Response) Set(name, value string) *Response {
 }
 
 func retryAfterSeconds(seconds float64) string {
-	s := int(seconds + 0.999)
+	// Round up: a client told to wait less than the limit asks too early.
+	s := int(math.Ceil(seconds))
 	if s < 1 {
 		s = 1
 	}

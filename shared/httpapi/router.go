@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -94,7 +95,7 @@ func (rt *Router) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 	}
 	out.Headers[HeaderRequestID] = corr
 	out.Headers["X-Content-Type-Options"] = "nosniff"
-	if _, ok := out.Headers["Cache-Control"]; !ok {
+	if !hasHeader(out.Headers, "Cache-Control") {
 		out.Headers["Cache-Control"] = "no-store"
 	}
 	out.Body = string(resp.Body)
@@ -128,7 +129,20 @@ func (rt *Router) dispatch(ctx context.Context, req *Request) (resp *Response, e
 		}
 		req.Principal = &p
 	}
-	return r.handler(ctx, req)
+	resp, err = r.handler(ctx, req)
+	if resp == nil && err == nil {
+		err = fmt.Errorf("handler for %s returned neither a response nor an error", req.Event.RouteKey)
+	}
+	return resp, err
+}
+
+func hasHeader(h map[string]string, name string) bool {
+	for k := range h {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
 }
 
 func callerOf(ev events.APIGatewayV2HTTPRequest, now time.Time) (principal.Principal, error) {

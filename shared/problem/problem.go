@@ -138,7 +138,9 @@ const ContentType = "application/problem+json"
 // caller must log because the client sees none of it.
 func From(err error, instance string) (Details, *Error, bool) {
 	var e *Error
-	if !errors.As(err, &e) || e.Kind == Internal {
+	// A kind outside the table is a bug, so it is internal too: indexing
+	// kindSlug with it would panic, and its detail must not reach a 500 body.
+	if !errors.As(err, &e) || e.Kind == Internal || int(e.Kind) >= len(kindSlug) {
 		return Details{
 			Type:     TypeBase + kindSlug[Internal],
 			Title:    http.StatusText(http.StatusInternalServerError),

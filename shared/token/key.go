@@ -97,7 +97,7 @@ func ParseJWKS(data []byte) ([]PublicKey, error) {
 	}
 	var keys []PublicKey
 	for _, j := range set.Keys {
-		if j.Kty != "EC" || j.Crv != "P-256" {
+		if j.Kty != "EC" || j.Crv != "P-256" || (j.Use != "" && j.Use != "sig") || (j.Alg != "" && j.Alg != Algorithm) {
 			continue
 		}
 		x, errX := base64.RawURLEncoding.DecodeString(j.X)

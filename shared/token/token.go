@@ -188,6 +188,11 @@ func (v *Verifier) Verify(raw string) (Claims, error) {
 // key is the jwt.Keyfunc: the kid must name a known key and typ must say
 // access token. It runs before the signature check.
 func (v *Verifier) key(t *jwt.Token) (any, error) {
+	// No extension is understood, so any critical one must be refused
+	// (RFC 7515, section 4.1.11).
+	if _, ok := t.Header["crit"]; ok {
+		return nil, ErrMalformed
+	}
 	if typ, _ := t.Header["typ"].(string); !strings.EqualFold(typ, Type) && !strings.EqualFold(typ, "application/"+Type) {
 		return nil, ErrWrongType
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"time"
 
 	"github.com/aws/aws-lambda-go/cfn"
@@ -28,6 +29,8 @@ type productJSON struct {
 	Active      bool   `json:"active"`
 }
 
+var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+
 // Catalog returns the seed catalog, validated: well-formed unique SKUs,
 // names, positive prices, ISO currency codes.
 func Catalog(now time.Time) ([]order.Product, error) {
@@ -40,7 +43,7 @@ func Catalog(now time.Time) ([]order.Product, error) {
 	seen := map[string]bool{}
 	products := make([]order.Product, 0, len(raw))
 	for i, p := range raw {
-		if !order.ValidSKU(p.SKU) || seen[p.SKU] || p.Name == "" || p.UnitPrice <= 0 || len(p.Currency) != 3 {
+		if !order.ValidSKU(p.SKU) || seen[p.SKU] || p.Name == "" || p.UnitPrice <= 0 || !currencyCode.MatchString(p.Currency) {
 			return nil, fmt.Errorf("seed catalog: entry %d (%q) is invalid or repeated", i, p.SKU)
 		}
 		seen[p.SKU] = true

@@ -19,20 +19,22 @@ var symbols = map[string]string{"USD": "$", "EUR": "€", "GBP": "£", "JPY": "�
 // arithmetic only: no float ever touches money.
 func FormatMoney(minor int64, currency string) string {
 	neg := minor < 0
+	// The magnitude as uint64: -math.MinInt64 does not fit in an int64.
+	abs := uint64(minor)
 	if neg {
-		minor = -minor
+		abs = -abs
 	}
 	digits, ok := minorUnits[currency]
 	if !ok {
 		digits = 2
 	}
-	scale := int64(1)
+	scale := uint64(1)
 	for range digits {
 		scale *= 10
 	}
-	s := groupThousands(strconv.FormatInt(minor/scale, 10))
+	s := groupThousands(strconv.FormatUint(abs/scale, 10))
 	if digits > 0 {
-		frac := strconv.FormatInt(minor%scale, 10)
+		frac := strconv.FormatUint(abs%scale, 10)
 		s += "." + strings.Repeat("0", digits-len(frac)) + frac
 	}
 	if sym, ok := symbols[currency]; ok {

@@ -14,10 +14,10 @@ package notify
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -111,7 +111,10 @@ const (
 
 // Handle is the Lambda handler for SQS batches (ReportBatchItemFailures).
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-	var resp events.SQSEventResponse
+	// An empty list, not null: both mean "all succeeded" to Lambda, but
+	// MiniStack's event source mapping crashes on null and then never
+	// deletes the batch (seen with ministack 1.5.33).
+	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	failedGroups := map[string]bool{}
 	for _, msg := range ev.Records {
 		group := msg.Attributes["MessageGroupId"]
@@ -141,8 +144,10 @@ func (h *Handler) process(ctx context.Context, msg events.SQSMessage) outcome {
 	if err != nil {
 		return h.poison(ctx, msg, err)
 	}
-	ctx = logging.With(ctx, slog.String(logging.KeyCorrelationID, e.CorrelationID),
-		slog.String("eventId", e.ID), slog.String("eventType", e.Type), slog.String("orderId", e.Order.ID))
+	if e.CorrelationID != "" {
+		ctx = logging.With(ctx, slog.String(logging.KeyCorrelationID, e.CorrelationID))
+	}
+	ctx = logging.With(ctx, slog.String("eventId", e.ID), slog.String("eventType", e.Type), slog.String("orderId", e.Order.ID))
 
 	owner := h.NewID()
 	switch err := h.Dedupe.Claim(ctx, e.ID, owner, h.Now()); {
@@ -200,7 +205,7 @@ func (h *Handler) poison(ctx context.Context, msg events.SQSMessage, reason erro
 	}
 	reasonText := reason.Error()
 	if len(reasonText) > 1024 {
-		reasonText = reasonText[:1024]
+		reasonText = strings.ToValidUTF8(reasonText[:1024], "")
 	}
 	_, err := h.Queue.SendMessage(ctx, &sqs.SendMessageInput{
 		QueueUrl:               &h.DLQURL,
@@ -251,12 +256,4 @@ func Backoff(receives int, jitter float64) time.Duration {
 	d = min(d, BackoffMax)
 	d += time.Duration(float64(d) * 0.2 * jitter)
 	return min(d, BackoffMax).Round(time.Second)
-}
-
-// String describes an outcome, for tests.
-func (o outcome) String() string {
-	if o == done {
-		return "done"
-	}
-	return fmt.Sprintf("retry(%d)", int(o))
 }

@@ -69,7 +69,7 @@ func (s *Sender) Send(ctx context.Context, e mail.Email, tags ...Tag) (string, e
 	out, err := s.ses.SendEmail(ctx, in)
 	if err != nil {
 		if permanent(err) {
-			return "", fmt.Errorf("%w: %v", ErrPermanent, err)
+			return "", fmt.Errorf("%w: %w", ErrPermanent, err)
 		}
 		return "", fmt.Errorf("send email: %w", err)
 	}

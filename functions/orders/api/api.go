@@ -95,9 +95,11 @@ func problemFor(err error) error {
 	case errors.Is(err, order.ErrNotCancellable):
 		return problem.New(problem.Conflict, "The order can no longer be cancelled.").WithSlug("order-not-cancellable")
 	case errors.Is(err, order.ErrConcurrentWrite):
-		return problem.New(problem.Conflict, "The order changed while the request was processed.").WithSlug("order-not-cancellable")
+		return problem.New(problem.Conflict, "The order changed while the request was processed; read it and retry.").WithSlug("concurrent-modification")
 	case errors.Is(err, order.ErrIdempotencyBusy):
-		return problem.New(problem.Conflict, "A request with this Idempotency-Key is still being processed; retry later.").WithSlug("idempotency-key-in-use")
+		// The cause stays attached: createOrder must still recognise busy
+		// after the mapping, so as not to release a key another request holds.
+		return problem.New(problem.Conflict, "A request with this Idempotency-Key is still being processed; retry later.").WithSlug("idempotency-key-in-use").WithCause(err)
 	case errors.Is(err, order.ErrIdempotencyReuse):
 		return problem.New(problem.Unprocessable, "This Idempotency-Key was used with a different request.").WithSlug("idempotency-key-reused")
 	default:

@@ -40,7 +40,7 @@ func (c cursorCodec) decode(userID, cursor string) (string, error) {
 	if len(parts) != 3 || parts[0] != cursorVersion {
 		return "", errBadCursor
 	}
-	enc := base64.RawURLEncoding
+	enc := base64.RawURLEncoding.Strict()
 	pos, err1 := enc.DecodeString(parts[1])
 	sig, err2 := enc.DecodeString(parts[2])
 	if err1 != nil || err2 != nil || !hmac.Equal(sig, c.mac(userID, string(pos))) {

@@ -201,21 +201,33 @@ func (a *API) cancelOrder(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 	if !validOrderID(id) {
 		return nil, problemFor(order.ErrNotFound)
 	}
-	prev, err := a.Store.Order(ctx, r.Caller().UserID, id)
-	if err != nil {
-		return nil, problemFor(err)
+	// Optimistic concurrency: read, decide, write on condition that the
+	// version is unchanged. When another write got in between, decide again
+	// on the fresh order: a concurrent cancel makes this one a 409, any other
+	// change (say, a confirmation) leaves the order cancellable.
+	for attempt := 1; ; attempt++ {
+		prev, err := a.Store.Order(ctx, r.Caller().UserID, id)
+		if err != nil {
+			return nil, problemFor(err)
+		}
+		now := a.Now().UTC().Truncate(time.Millisecond)
+		next, err := prev.Cancel(now)
+		if err != nil {
+			return nil, problemFor(err)
+		}
+		ev := next.Event(events.OrderCancelled, a.NewID(), r.CorrelationID, now)
+		err = a.Store.UpdateOrder(ctx, prev, next, ev)
+		if errors.Is(err, order.ErrConcurrentWrite) && attempt < maxWriteAttempts {
+			continue
+		}
+		if err != nil {
+			return nil, problemFor(err)
+		}
+		r.Log.InfoContext(ctx, "order cancelled", slog.String("orderId", next.ID), slog.String("eventId", ev.ID))
+		return httpapi.JSON(http.StatusOK, orderView(next))
 	}
-	now := a.Now().UTC().Truncate(time.Millisecond)
-	next, err := prev.Cancel(now)
-	if err != nil {
-		return nil, problemFor(err)
-	}
-	ev := next.Event(events.OrderCancelled, a.NewID(), r.CorrelationID, now)
-	// The write is conditional on the version read above: of concurrent
-	// cancels exactly one stores its event; the others get 409.
-	if err := a.Store.UpdateOrder(ctx, prev, next, ev); err != nil {
-		return nil, problemFor(err)
-	}
-	r.Log.InfoContext(ctx, "order cancelled", slog.String("orderId", next.ID), slog.String("eventId", ev.ID))
-	return httpapi.JSON(http.StatusOK, orderView(next))
 }
+
+// maxWriteAttempts bounds the read-decide-write rounds of a conditional
+// update that keeps losing to concurrent writers.
+const maxWriteAttempts = 3

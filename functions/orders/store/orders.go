@@ -134,7 +134,9 @@ func (s *Store) Order(ctx context.Context, customerID, id string) (order.Order, 
 
 // Orders returns up to limit orders of the customer, newest first, starting
 // after the order id after (empty: from the newest). next is the id to pass
-// as after for the following page, empty on the last page. One Query.
+// as after for the following page, empty on the last page. One Query, which
+// reads one order more than it returns so that a full last page is known to
+// be the last.
 func (s *Store) Orders(ctx context.Context, customerID string, limit int, after string) (list []order.Order, next string, err error) {
 	in := &dynamodb.QueryInput{
 		TableName:              &s.table,
@@ -144,7 +146,7 @@ func (s *Store) Orders(ctx context.Context, customerID string, limit int, after 
 			":prefix": &types.AttributeValueMemberS{Value: orderPrefix},
 		},
 		ScanIndexForward: aws.Bool(false),
-		Limit:            aws.Int32(int32(limit)),
+		Limit:            aws.Int32(int32(limit + 1)),
 	}
 	if after != "" {
 		in.ExclusiveStartKey = key(customerPK(customerID), orderSK(after))
@@ -153,16 +155,20 @@ func (s *Store) Orders(ctx context.Context, customerID string, limit int, after 
 	if err != nil {
 		return nil, "", wrap("list orders", err)
 	}
-	list = make([]order.Order, 0, len(out.Items))
-	for _, item := range out.Items {
+	items := out.Items
+	if len(items) > limit {
+		items = items[:limit]
+	}
+	list = make([]order.Order, 0, len(items))
+	for _, item := range items {
 		var r orderRecord
 		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
 			return nil, "", wrap("list orders", err)
 		}
 		list = append(list, r.order())
 	}
-	if sk, ok := out.LastEvaluatedKey["SK"].(*types.AttributeValueMemberS); ok && len(list) == limit {
-		next = sk.Value[len(orderPrefix):]
+	if len(out.Items) > limit {
+		next = list[len(list)-1].ID
 	}
 	return list, next, nil
 }

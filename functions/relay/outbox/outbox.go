@@ -78,8 +78,7 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 			pending = append(pending, m)
 		}
 	}
-	for start := 0; start < len(pending); start += 10 {
-		batch := pending[start:min(start+10, len(pending))]
+	for _, batch := range batches(pending) {
 		if failed, err := r.send(ctx, batch); err != nil {
 			r.log.ErrorContext(ctx, "relay failed; stream will retry from this record",
 				slog.String("eventId", failed.eventID), slog.String(logging.KeyError, err.Error()))
@@ -88,7 +87,31 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 			}}, nil
 		}
 	}
-	return events.DynamoDBEventResponse{}, nil
+	// An empty list rather than null, for the same emulator as the
+	// notification handler (see notify.Handle).
+	return events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}, nil
+}
+
+// batches splits messages, in order, into SendMessageBatch calls of at most
+// ten with at most one message per order. Were two events of one order in
+// one call, SQS could accept the later one and refuse the earlier, and the
+// retry would enqueue them out of order.
+func batches(msgs []message) [][]message {
+	var out [][]message
+	var cur []message
+	groups := map[string]bool{}
+	for _, m := range msgs {
+		if len(cur) == 10 || groups[m.orderID] {
+			out = append(out, cur)
+			cur, groups = nil, map[string]bool{}
+		}
+		cur = append(cur, m)
+		groups[m.orderID] = true
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
 }
 
 // send enqueues up to ten messages. On failure it returns the first message

@@ -13,12 +13,13 @@ import (
 	"unicode/utf8"
 )
 
-// Length limits, in characters (Unicode code points).
+// Length limits of passwords and names, in characters (Unicode code
+// points), and of emails, in bytes as RFC 5321 counts them.
 const (
 	MinPasswordLength = 12
 	MaxPasswordLength = 128
 	MaxNameLength     = 100
-	MaxEmailLength    = 254 // RFC 5321 path limit
+	MaxEmailLength    = 254
 )
 
 // Errors of the users domain.
@@ -90,16 +91,21 @@ func NormalizeName(s string) (string, bool) {
 	if n == 0 || n > MaxNameLength || !utf8.ValidString(s) {
 		return "", false
 	}
+	visible := false
 	for _, r := range s {
-		if unicode.IsControl(r) {
+		// Control and format characters (bidi overrides, zero-width
+		// spaces), line and paragraph separators and private-use code
+		// points let a name hide or disguise itself in emails and UIs.
+		if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Zl, unicode.Zp) || r == utf8.RuneError {
 			return "", false
 		}
+		visible = visible || !unicode.IsSpace(r)
 	}
-	return s, true
+	return s, visible
 }
 
 // NameRule says what a valid name is, for validation messages.
-var NameRule = fmt.Sprintf("must be 1 to %d characters without control characters", MaxNameLength)
+var NameRule = fmt.Sprintf("must be 1 to %d visible characters, without control or formatting characters", MaxNameLength)
 
 // CheckPassword reports what is wrong with a new password, or "".
 // Length is the only rule (NIST SP 800-63B): no composition rules.

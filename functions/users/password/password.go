@@ -42,6 +42,9 @@ var b64 = base64.RawStdEncoding
 
 // Hash returns the PHC string of password under p with a random salt.
 func Hash(password string, p Params) (string, error) {
+	if p.SaltLen < 8 || p.KeyLen < 16 || p.Iterations == 0 || p.MemoryKiB == 0 || p.Parallelism == 0 {
+		return "", errors.New("hash password: parameters below the minimum")
+	}
 	salt := make([]byte, p.SaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
@@ -62,11 +65,15 @@ func Verify(hash, password string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
-// NeedsRehash reports whether hash was made with parameters other than p,
-// so that a successful login can upgrade it.
+// NeedsRehash reports whether hash was made with parameters other than p
+// (cost, salt or key length), so that a successful login can upgrade it.
 func NeedsRehash(hash string, p Params) bool {
-	got, _, _, err := decode(hash)
-	return err != nil || got.MemoryKiB != p.MemoryKiB || got.Iterations != p.Iterations || got.Parallelism != p.Parallelism
+	got, salt, key, err := decode(hash)
+	if err != nil {
+		return true
+	}
+	return got.MemoryKiB != p.MemoryKiB || got.Iterations != p.Iterations || got.Parallelism != p.Parallelism ||
+		len(salt) != p.SaltLen || len(key) != int(p.KeyLen)
 }
 
 // DummyHash is a valid hash of a random, discarded password. Logins for
@@ -78,12 +85,14 @@ func decode(hash string) (Params, []byte, []byte, error) {
 	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
 		return Params{}, nil, nil, ErrMalformedHash
 	}
-	var version int
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+	if parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
 		return Params{}, nil, nil, ErrMalformedHash
 	}
 	var p Params
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Iterations, &p.Parallelism); err != nil {
+	// Scan, then require the canonical form back: no trailing text, no
+	// spaces, no leading zeros.
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Iterations, &p.Parallelism); err != nil ||
+		parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", p.MemoryKiB, p.Iterations, p.Parallelism) {
 		return Params{}, nil, nil, ErrMalformedHash
 	}
 	if p.MemoryKiB == 0 || p.MemoryKiB > maxMemoryKiB || p.Iterations == 0 || p.Iterations > maxIterations || p.Parallelism == 0 {

@@ -1,0 +1,300 @@
+//go:build integration
+
+package e2e
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestRegister(t *testing.T) {
+	t.Parallel()
+	email := uniqueEmail(t, "Reg")
+	r := expect(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": "  " + strings.ToUpper(email[:3]) + email[3:], "password": "correct horse battery staple", "name": " Ada Lovelace "}), 201)
+	var body map[string]any
+	r.json(t, &body)
+	if body["email"] != strings.ToLower(email) || body["name"] != "Ada Lovelace" || body["id"] == "" || body["createdAt"] == "" {
+		t.Fatalf("register body = %v", body)
+	}
+	if len(body) != 4 {
+		t.Fatalf("register body has fields beyond id, email, name, createdAt: %v", body)
+	}
+
+	t.Run("email taken, case-insensitively", func(t *testing.T) {
+		p := expectProblem(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": strings.ToUpper(email), "password": "another long password", "name": "Imposter"}), 409)
+		if !strings.HasSuffix(p.Type, "#email-taken") {
+			t.Fatalf("problem type %q", p.Type)
+		}
+	})
+	for _, tc := range []struct {
+		name   string
+		body   any
+		fields []string
+	}{
+		{"bad email and short password and no name", map[string]string{"email": "not-an-email", "password": "short", "name": ""}, []string{"email", "password", "name"}},
+		{"display-name address", map[string]string{"email": "Eve <eve@example.com>", "password": "correct horse battery staple", "name": "Eve"}, []string{"email"}},
+		{"password over 128 characters", map[string]string{"email": "long@example.com", "password": strings.Repeat("p", 129), "name": "Long"}, []string{"password"}},
+		{"unknown field", map[string]any{"email": "x@example.com", "password": "correct horse battery staple", "name": "X", "role": "admin"}, []string{"role"}},
+		{"wrong type", map[string]any{"email": 42, "password": "correct horse battery staple", "name": "X"}, []string{"email"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := expectProblem(t, call(t, "POST", "/v1/auth/register", tc.body), 400)
+			for _, f := range tc.fields {
+				if !hasField(p, f) {
+					t.Errorf("problem does not name field %q: %+v", f, p.Errors)
+				}
+			}
+		})
+	}
+	t.Run("not JSON", func(t *testing.T) {
+		expectProblem(t, call(t, "POST", "/v1/auth/register", `{"email":`), 400)
+		expectProblem(t, call(t, "POST", "/v1/auth/register", `[1,2]`), 400)
+		expectProblem(t, call(t, "POST", "/v1/auth/register", "email=a", "Content-Type", "application/x-www-form-urlencoded"), 415)
+		expectProblem(t, call(t, "POST", "/v1/auth/register", `{"email":"`+strings.Repeat("a", 70<<10)+`"}`), 413)
+	})
+}
+
+func hasField(p problem, field string) bool {
+	for _, e := range p.Errors {
+		if e.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+func TestLoginTokensAndJWKS(t *testing.T) {
+	t.Parallel()
+	u := signUp(t, "login")
+	header := jwtHeader(t, u.Access)
+	if header["alg"] != "ES256" || header["typ"] != "at+jwt" || header["kid"] == "" {
+		t.Fatalf("access token header = %v", header)
+	}
+	claims := jwtClaims(t, u.Access)
+	for _, c := range []string{"iss", "aud", "sub", "exp", "iat", "jti", "email", "name"} {
+		if _, ok := claims[c]; !ok {
+			t.Errorf("access token lacks claim %q", c)
+		}
+	}
+	if exp, iat := claims["exp"].(float64), claims["iat"].(float64); exp-iat != 900 {
+		t.Errorf("token lifetime %v s, want 900", exp-iat)
+	}
+
+	r := expect(t, call(t, "GET", "/.well-known/jwks.json", nil), 200)
+	if cc := r.Header.Get("Cache-Control"); !strings.Contains(cc, "public") || !strings.Contains(cc, "max-age") {
+		t.Errorf("JWKS Cache-Control = %q", cc)
+	}
+	var jwks struct {
+		Keys []map[string]string `json:"keys"`
+	}
+	r.json(t, &jwks)
+	kids := map[string]bool{}
+	for _, k := range jwks.Keys {
+		if k["kty"] != "EC" || k["crv"] != "P-256" || k["alg"] != "ES256" || k["d"] != "" {
+			t.Fatalf("JWKS key %v", k)
+		}
+		kids[k["kid"]] = true
+	}
+	if len(jwks.Keys) != 2 || !kids[header["kid"].(string)] {
+		t.Fatalf("JWKS has %d keys %v; want both signing keys including %v", len(jwks.Keys), kids, header["kid"])
+	}
+}
+
+func jwtPart(t *testing.T, token string, i int) map[string]any {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWS: %q", token)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[i])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func jwtHeader(t *testing.T, token string) map[string]any { return jwtPart(t, token, 0) }
+func jwtClaims(t *testing.T, token string) map[string]any { return jwtPart(t, token, 1) }
+
+func TestLoginFailuresAreIndistinguishableAndLimited(t *testing.T) {
+	t.Parallel()
+	u := signUp(t, "limit")
+	wrong := call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": "wrong password entirely"})
+	unknown := call(t, "POST", "/v1/auth/login", map[string]string{"email": "nobody-" + u.Email, "password": "wrong password entirely"})
+	pw, pu := expectProblem(t, wrong, 401), expectProblem(t, unknown, 401)
+	if pw.Type != pu.Type || pw.Detail != pu.Detail || string(wrong.body) != string(unknown.body) {
+		t.Fatalf("wrong password and unknown email differ:\n%s\n%s", wrong.body, unknown.body)
+	}
+	// Four more failures reach the limit of five per window.
+	for range 4 {
+		expectProblem(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": "still wrong password"}), 401)
+	}
+	for _, pass := range []string{"still wrong password", u.Password} {
+		r := call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": pass})
+		expectProblem(t, r, 429)
+		secs, err := strconv.Atoi(r.Header.Get("Retry-After"))
+		if err != nil || secs < 1 || secs > 15*60 {
+			t.Fatalf("Retry-After = %q", r.Header.Get("Retry-After"))
+		}
+	}
+}
+
+func TestRefreshRotationAndReuseDetection(t *testing.T) {
+	t.Parallel()
+	u := signUp(t, "refresh")
+	var next tokenPair
+	expect(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh}), 200).json(t, &next)
+	if next.RefreshToken == u.Refresh || next.AccessToken == "" || next.TokenType != "Bearer" {
+		t.Fatalf("refresh did not rotate: %+v", next)
+	}
+	expect(t, call(t, "GET", "/v1/users/me", nil, "Authorization", "Bearer "+next.AccessToken), 200)
+
+	// The spent token comes back: the whole family is revoked, including
+	// the token that replaced it.
+	expectProblem(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh}), 401)
+	expectProblem(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": next.RefreshToken}), 401)
+
+	for _, bad := range []string{"", "garbage", "rt1." + strings.Repeat("A", 26) + ".x.y", u.Access} {
+		expectProblem(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": bad}), 401)
+	}
+}
+
+func TestConcurrentRefreshHasOneWinner(t *testing.T) {
+	t.Parallel()
+	u := signUp(t, "race")
+	const n = 6
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh}).StatusCode
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, s := range statuses {
+		switch s {
+		case 200:
+			ok++
+		case 401:
+		default:
+			t.Fatalf("refresh status %d", s)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of %d concurrent refreshes succeeded, want exactly 1 (statuses %v)", ok, n, statuses)
+	}
+}
+
+func TestLogout(t *testing.T) {
+	t.Parallel()
+	u := signUp(t, "logout")
+	other := signUp(t, "logout-other")
+	expectProblem(t, call(t, "POST", "/v1/auth/logout", map[string]string{"refreshToken": other.Refresh}, u.bearer()...), 401)
+	expectProblem(t, call(t, "POST", "/v1/auth/logout", map[string]string{"refreshToken": "nonsense"}, u.bearer()...), 401)
+	expect(t, call(t, "POST", "/v1/auth/logout", map[string]string{"refreshToken": u.Refresh}, u.bearer()...), 204)
+	expectProblem(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh}), 401)
+	// The other user's session was untouched by the refused attempt.
+	expect(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": other.Refresh}), 200)
+	if r := call(t, "POST", "/v1/auth/logout", map[string]string{"refreshToken": u.Refresh}); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("logout without a token: %d", r.StatusCode)
+	}
+}
+
+func TestProfile(t *testing.T) {
+	t.Parallel()
+	u := signUp(t, "profile")
+	r := expect(t, call(t, "GET", "/v1/users/me", nil, u.bearer()...), 200)
+	for _, secret := range []string{"argon2", "password", "Hash", u.Refresh} {
+		if strings.Contains(string(r.body), secret) {
+			t.Fatalf("profile leaks %q: %s", secret, r.body)
+		}
+	}
+	var p struct{ ID, Email, Name string }
+	expect(t, call(t, "PATCH", "/v1/users/me", map[string]string{"name": "  New Name  "}, u.bearer()...), 200).json(t, &p)
+	if p.Name != "New Name" || p.Email != u.Email || p.ID != u.ID {
+		t.Fatalf("patched profile = %+v", p)
+	}
+	prob := expectProblem(t, call(t, "PATCH", "/v1/users/me", map[string]any{
+		"name": "X", "id": "other", "email": "evil@example.com", "role": "admin", "passwordHash": "x", "createdAt": "2020-01-01T00:00:00Z",
+	}, u.bearer()...), 400)
+	for _, f := range []string{"id", "email", "role", "passwordHash", "createdAt"} {
+		if !hasField(prob, f) {
+			t.Errorf("PATCH problem does not name %q: %+v", f, prob.Errors)
+		}
+	}
+	expectProblem(t, call(t, "PATCH", "/v1/users/me", map[string]any{}, u.bearer()...), 400)
+	expectProblem(t, call(t, "PATCH", "/v1/users/me", map[string]any{"name": strings.Repeat("n", 101)}, u.bearer()...), 400)
+	// Nothing of the rejected request was written.
+	expect(t, call(t, "GET", "/v1/users/me", nil, u.bearer()...), 200).json(t, &p)
+	if p.Name != "New Name" || p.Email != u.Email {
+		t.Fatalf("a rejected PATCH changed the profile: %+v", p)
+	}
+}
+
+func TestPasswordChangeRevokesSessions(t *testing.T) {
+	t.Parallel()
+	u := signUp(t, "pwchange")
+	var second tokenPair
+	expect(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}), 200).json(t, &second)
+
+	expectProblem(t, call(t, "POST", "/v1/users/me/password", map[string]string{"currentPassword": u.Password, "newPassword": "short"}, u.bearer()...), 400)
+	expectProblem(t, call(t, "POST", "/v1/users/me/password", map[string]string{"currentPassword": "not the password", "newPassword": "a brand new passphrase"}, u.bearer()...), 401)
+	expect(t, call(t, "POST", "/v1/users/me/password", map[string]string{"currentPassword": u.Password, "newPassword": "a brand new passphrase"}, u.bearer()...), 204)
+
+	for _, rt := range []string{u.Refresh, second.RefreshToken} {
+		expectProblem(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": rt}), 401)
+	}
+	expectProblem(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}), 401)
+	expect(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": "a brand new passphrase"}), 200)
+}
+
+func TestAuthorizerRefusesBadTokens(t *testing.T) {
+	t.Parallel()
+	u := signUp(t, "authz")
+	parts := strings.Split(u.Access, ".")
+	flipped := []byte(parts[2])
+	flipped[10] ^= 1
+	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"at+jwt"}`)) + "." + parts[1] + "."
+	for name, header := range map[string]string{
+		"tampered signature": "Bearer " + parts[0] + "." + parts[1] + "." + string(flipped),
+		"alg none":           "Bearer " + none,
+		"refresh token":      "Bearer " + u.Refresh,
+		"garbage":            "Bearer garbage",
+		"basic scheme":       "Basic dXNlcjpwYXNz",
+		"oversized":          "Bearer " + strings.Repeat("a", 8000),
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := call(t, "GET", "/v1/users/me", nil, "Authorization", header)
+			if r.StatusCode != http.StatusForbidden && r.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("status %d, want 401 or 403", r.StatusCode)
+			}
+		})
+	}
+	if r := call(t, "GET", "/v1/users/me", nil); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("no token: status %d, want 401", r.StatusCode)
+	}
+}
+
+func TestCorrelationID(t *testing.T) {
+	t.Parallel()
+	r := call(t, "GET", "/v1/health", nil, "X-Request-Id", "client-chosen-id-123")
+	if got := r.Header.Get("X-Request-Id"); got != "client-chosen-id-123" {
+		t.Fatalf("X-Request-Id = %q, want the client's", got)
+	}
+	r = call(t, "GET", "/v1/health", nil, "X-Request-Id", "bad id with spaces")
+	if got := r.Header.Get("X-Request-Id"); got == "" || strings.Contains(got, " ") {
+		t.Fatalf("unsafe X-Request-Id replaced by %q", got)
+	}
+}

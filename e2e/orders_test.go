@@ -1,0 +1,322 @@
+//go:build integration
+
+package e2e
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/serverless-shop/backend/internal/testcloud"
+)
+
+type productDoc struct {
+	SKU         string `json:"sku"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	UnitPrice   int64  `json:"unitPrice"`
+	Currency    string `json:"currency"`
+}
+
+func items(pairs ...any) map[string]any {
+	var list []map[string]any
+	for i := 0; i+1 < len(pairs); i += 2 {
+		list = append(list, map[string]any{"sku": pairs[i], "quantity": pairs[i+1]})
+	}
+	return map[string]any{"items": list}
+}
+
+func TestProducts(t *testing.T) {
+	t.Parallel()
+	r := expect(t, call(t, "GET", "/v1/products", nil), 200)
+	var list struct{ Items []productDoc }
+	r.json(t, &list)
+	if len(list.Items) < 30 {
+		t.Fatalf("catalog has %d products, want dozens", len(list.Items))
+	}
+	for _, p := range list.Items {
+		if p.UnitPrice <= 0 || p.Currency != "USD" || p.Name == "" || strings.HasPrefix(p.SKU, "LEGACY-") {
+			t.Fatalf("listed product %+v", p)
+		}
+	}
+	etag, cc := r.Header.Get("ETag"), r.Header.Get("Cache-Control")
+	if etag == "" || !strings.Contains(cc, "public") || !strings.Contains(cc, "max-age") {
+		t.Fatalf("ETag %q, Cache-Control %q", etag, cc)
+	}
+	nm := call(t, "GET", "/v1/products", nil, "If-None-Match", etag)
+	expect(t, nm, 304)
+	if len(nm.body) != 0 {
+		t.Fatalf("304 with a body: %s", nm.body)
+	}
+	expect(t, call(t, "GET", "/v1/products", nil, "If-None-Match", `"stale"`), 200)
+
+	one := expect(t, call(t, "GET", "/v1/products/COF-ESP-250", nil), 200)
+	var p productDoc
+	one.json(t, &p)
+	if p.SKU != "COF-ESP-250" || p.UnitPrice != 1290 || one.Header.Get("ETag") == "" {
+		t.Fatalf("product = %+v", p)
+	}
+	expect(t, call(t, "GET", "/v1/products/COF-ESP-250", nil, "If-None-Match", one.Header.Get("ETag")), 304)
+	for _, sku := range []string{"NO-SUCH-SKU", "LEGACY-GRD-OLD", "lower-case", strings.Repeat("A", 40)} {
+		expectProblem(t, call(t, "GET", "/v1/products/"+sku, nil), 404)
+	}
+}
+
+func TestCreateOrderValidation(t *testing.T) {
+	t.Parallel()
+	u := signUp(t, "orderval")
+	for _, tc := range []struct {
+		name   string
+		body   any
+		status int
+		field  string
+	}{
+		{"no items", map[string]any{"items": []any{}}, 400, "items"},
+		{"zero quantity", items("COF-ESP-250", 0), 400, "items[0].quantity"},
+		{"quantity over 100", items("COF-ESP-250", 101), 400, "items[0].quantity"},
+		{"fractional quantity", items("COF-ESP-250", 1.5), 400, "items.quantity"},
+		{"duplicate sku", items("COF-ESP-250", 1, "BRW-V60-02", 1, "COF-ESP-250", 2), 400, "items[2].sku"},
+		{"malformed sku", items("bad sku!", 1), 400, "items[0].sku"},
+		{"client price", map[string]any{"items": []map[string]any{{"sku": "COF-ESP-250", "quantity": 1, "unitPrice": 1}}}, 400, "unitPrice"},
+		{"client total", map[string]any{"items": []map[string]any{{"sku": "COF-ESP-250", "quantity": 1}}, "total": 1}, 400, "total"},
+		{"unknown sku", items("COF-ESP-250", 1, "NO-SUCH-THING", 1), 422, "items[1].sku"},
+		{"inactive product", items("LEGACY-MUG-2019", 1), 422, "items[0].sku"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := expectProblem(t, call(t, "POST", "/v1/orders", tc.body, u.bearer()...), tc.status)
+			if !hasField(p, tc.field) {
+				t.Fatalf("problem does not name %q: %+v", tc.field, p.Errors)
+			}
+		})
+	}
+	// None of the refused requests stored an order.
+	var list struct{ Items []orderDoc }
+	expect(t, call(t, "GET", "/v1/orders", nil, u.bearer()...), 200).json(t, &list)
+	if len(list.Items) != 0 {
+		t.Fatalf("refused requests left %d orders", len(list.Items))
+	}
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	u := signUp(t, "idem")
+	body := items("TEA-SENCHA-100", 3)
+	first := expect(t, call(t, "POST", "/v1/orders", body, append(u.bearer(), "Idempotency-Key", "order-1")...), 201)
+	var o orderDoc
+	first.json(t, &o)
+	if first.Header.Get("Idempotent-Replayed") != "" {
+		t.Fatal("first response marked as replayed")
+	}
+	again := expect(t, call(t, "POST", "/v1/orders", `{ "items" : [ {"quantity":3, "sku":"TEA-SENCHA-100"} ] }`, append(u.bearer(), "Idempotency-Key", "order-1")...), 201)
+	if again.Header.Get("Idempotent-Replayed") != "true" || string(again.body) != string(first.body) || again.Header.Get("Location") != first.Header.Get("Location") {
+		t.Fatalf("replay differs: %s %s", again.Header, again.body)
+	}
+	p := expectProblem(t, call(t, "POST", "/v1/orders", items("TEA-SENCHA-100", 4), append(u.bearer(), "Idempotency-Key", "order-1")...), 422)
+	if !strings.HasSuffix(p.Type, "#idempotency-key-reused") {
+		t.Fatalf("problem type %q", p.Type)
+	}
+	expectProblem(t, call(t, "POST", "/v1/orders", body, append(u.bearer(), "Idempotency-Key", strings.Repeat("k", 256))...), 400)
+
+	// Keys are per user: another user's identical key is a new order.
+	other := signUp(t, "idem-other")
+	var o2 orderDoc
+	expect(t, call(t, "POST", "/v1/orders", body, append(other.bearer(), "Idempotency-Key", "order-1")...), 201).json(t, &o2)
+	if o2.ID == o.ID {
+		t.Fatal("another user's request replayed this user's order")
+	}
+
+	// A validation failure does not burn the key.
+	expectProblem(t, call(t, "POST", "/v1/orders", items("NO-SUCH-THING", 1), append(u.bearer(), "Idempotency-Key", "order-2")...), 422)
+	expectProblem(t, call(t, "POST", "/v1/orders", items("NO-SUCH-THING", 1), append(u.bearer(), "Idempotency-Key", "order-2")...), 422)
+
+	var list struct{ Items []orderDoc }
+	expect(t, call(t, "GET", "/v1/orders", nil, u.bearer()...), 200).json(t, &list)
+	if len(list.Items) != 1 || list.Items[0].ID != o.ID {
+		t.Fatalf("user has %d orders, want exactly the first", len(list.Items))
+	}
+}
+
+func TestConcurrentIdenticalRequestsCreateOneOrder(t *testing.T) {
+	t.Parallel()
+	u := signUp(t, "idemrace")
+	const n = 8
+	responses := make([]response, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			responses[i] = call(t, "POST", "/v1/orders", items("COF-ETH-250", 1), append(u.bearer(), "Idempotency-Key", "same-key")...)
+		}()
+	}
+	wg.Wait()
+	ids := map[string]bool{}
+	for _, r := range responses {
+		switch r.StatusCode {
+		case 201:
+			var o orderDoc
+			r.json(t, &o)
+			ids[o.ID] = true
+		case 409:
+			expectProblem(t, r, 409)
+		default:
+			t.Fatalf("status %d: %s", r.StatusCode, r.body)
+		}
+	}
+	var list struct{ Items []orderDoc }
+	expect(t, call(t, "GET", "/v1/orders", nil, u.bearer()...), 200).json(t, &list)
+	if len(list.Items) != 1 || len(ids) != 1 || !ids[list.Items[0].ID] {
+		t.Fatalf("%d orders stored, %d distinct ids answered; want one", len(list.Items), len(ids))
+	}
+}
+
+func TestListOrdersPaginationAndIsolation(t *testing.T) {
+	t.Parallel()
+	u := signUp(t, "list")
+	other := signUp(t, "list-other")
+	expect(t, call(t, "POST", "/v1/orders", items("MERCH-TOTE", 1), other.bearer()...), 201)
+	var created []string
+	for i := range 7 {
+		var o orderDoc
+		expect(t, call(t, "POST", "/v1/orders", items("CUP-ESP-2", i+1), u.bearer()...), 201).json(t, &o)
+		created = append(created, o.ID)
+	}
+	var seen []string
+	cursor := ""
+	var firstCursor string
+	for page := 0; ; page++ {
+		path := "/v1/orders?limit=3"
+		if cursor != "" {
+			path += "&cursor=" + url.QueryEscape(cursor)
+		}
+		var list struct {
+			Items      []orderDoc
+			NextCursor *string
+		}
+		expect(t, call(t, "GET", path, nil, u.bearer()...), 200).json(t, &list)
+		for _, o := range list.Items {
+			seen = append(seen, o.ID)
+		}
+		if list.NextCursor == nil {
+			break
+		}
+		cursor = *list.NextCursor
+		if firstCursor == "" {
+			firstCursor = cursor
+		}
+		if page > 5 {
+			t.Fatal("pagination does not end")
+		}
+	}
+	if len(seen) != len(created) {
+		t.Fatalf("listed %d orders, created %d", len(seen), len(created))
+	}
+	for i := range seen {
+		if seen[i] != created[len(created)-1-i] {
+			t.Fatalf("listing is not newest first: %v vs created %v", seen, created)
+		}
+	}
+	tampered := []byte(firstCursor)
+	tampered[len(tampered)-2] ^= 1
+	for name, path := range map[string]string{
+		"tampered cursor":       "/v1/orders?cursor=" + url.QueryEscape(string(tampered)),
+		"another user's cursor": "/v1/orders?cursor=" + url.QueryEscape(firstCursor),
+		"garbage cursor":        "/v1/orders?cursor=abc",
+		"limit zero":            "/v1/orders?limit=0",
+		"limit too large":       "/v1/orders?limit=101",
+		"limit not a number":    "/v1/orders?limit=ten",
+	} {
+		t.Run(name, func(t *testing.T) {
+			caller := u
+			if name == "another user's cursor" {
+				caller = other
+			}
+			expectProblem(t, call(t, "GET", path, nil, caller.bearer()...), 400)
+		})
+	}
+}
+
+func TestGetAndCancelOrder(t *testing.T) {
+	t.Parallel()
+	u := signUp(t, "cancel")
+	other := signUp(t, "cancel-other")
+	var o orderDoc
+	expect(t, call(t, "POST", "/v1/orders", items("GRD-HAND-C40", 1, "BRW-FILT-100", 2), u.bearer()...), 201).json(t, &o)
+
+	expectProblem(t, call(t, "GET", "/v1/orders/"+o.ID, nil, other.bearer()...), 404)
+	expectProblem(t, call(t, "GET", "/v1/orders/01ZZZZZZZZZZZZZZZZZZZZZZZZ", nil, u.bearer()...), 404)
+	expectProblem(t, call(t, "GET", "/v1/orders/not-an-id", nil, u.bearer()...), 404)
+	expectProblem(t, call(t, "POST", "/v1/orders/"+o.ID+"/cancel", nil, other.bearer()...), 404)
+
+	// Concurrent cancels: one wins, the rest are told it is no longer cancellable.
+	const n = 5
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = call(t, "POST", "/v1/orders/"+o.ID+"/cancel", nil, u.bearer()...).StatusCode
+		}()
+	}
+	wg.Wait()
+	won := 0
+	for _, s := range statuses {
+		switch s {
+		case 200:
+			won++
+		case 409:
+		default:
+			t.Fatalf("cancel status %d", s)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d cancels succeeded (statuses %v), want 1", won, statuses)
+	}
+	var got orderDoc
+	expect(t, call(t, "GET", "/v1/orders/"+o.ID, nil, u.bearer()...), 200).json(t, &got)
+	if got.Status != "CANCELLED" || !got.UpdatedAt.After(got.CreatedAt) {
+		t.Fatalf("after cancel: %+v", got)
+	}
+	p := expectProblem(t, call(t, "POST", "/v1/orders/"+o.ID+"/cancel", nil, u.bearer()...), 409)
+	if !strings.HasSuffix(p.Type, "#order-not-cancellable") {
+		t.Fatalf("problem type %q", p.Type)
+	}
+
+	// Exactly one confirmation and one cancellation email, with the order's content.
+	confirmation := awaitMail(t, u.Email, o.ID+" confirmed")
+	cancellation := awaitMail(t, u.Email, o.ID+" cancelled")
+	for _, want := range []string{"Hand Grinder", "Paper Filters, 100 pack", "$262.00"} {
+		if !strings.Contains(cancellation.Text, want) || !strings.Contains(cancellation.HTML, want) {
+			t.Errorf("cancellation email lacks %q:\n%s", want, cancellation.Text)
+		}
+		if !strings.Contains(confirmation.Text, want) {
+			t.Errorf("confirmation email lacks %q", want)
+		}
+	}
+	time.Sleep(3 * time.Second) // let any duplicate arrive before counting
+	if c, x := len(testcloud.MailTo(t, u.Email, o.ID+" confirmed")), len(testcloud.MailTo(t, u.Email, o.ID+" cancelled")); c != 1 || x != 1 {
+		t.Fatalf("%d confirmations and %d cancellations, want one each", c, x)
+	}
+}
+
+func TestOrderEmailEscapesCustomerInput(t *testing.T) {
+	t.Parallel()
+	u := user{Email: uniqueEmail(t, "xss"), Name: `<script>alert("x")</script> & Co`, Password: "correct horse battery staple"}
+	expect(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": u.Email, "password": u.Password, "name": u.Name}), 201)
+	var tok tokenPair
+	expect(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}), 200).json(t, &tok)
+	var o orderDoc
+	expect(t, call(t, "POST", "/v1/orders", items("MERCH-APRON", 1), "Authorization", "Bearer "+tok.AccessToken), 201).json(t, &o)
+	m := awaitMail(t, u.Email, o.ID)
+	if strings.Contains(m.HTML, "<script>") || !strings.Contains(m.HTML, "&lt;script&gt;") {
+		t.Fatalf("customer name not escaped in HTML part:\n%s", m.HTML)
+	}
+	if !strings.Contains(m.Text, u.Name) {
+		t.Fatalf("text part lacks the name as typed:\n%s", m.Text)
+	}
+	_ = fmt.Sprint()
+}

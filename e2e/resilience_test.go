@@ -1,0 +1,149 @@
+//go:build integration
+
+package e2e
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/serverless-shop/backend/internal/testcloud"
+)
+
+// The tests in this file change the deployed stack, so they do not call
+// t.Parallel: Go runs them before any parallel test of the package resumes.
+
+// TestOrderEventSurvivesRelayOutage stops the outbox relay (its event
+// source mapping), places an order, and shows that the order is
+// acknowledged while its event waits in the table; once the relay is back
+// the confirmation arrives, exactly once.
+func TestOrderEventSurvivesRelayOutage(t *testing.T) {
+	ctx := context.Background()
+	lam := lambda.NewFromConfig(stack.aws)
+	id := output(t, "RelayEventSourceMappingId")
+	setMapping := func(enabled bool) {
+		t.Helper()
+		if _, err := lam.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: aws.String(id), Enabled: aws.Bool(enabled)}); err != nil {
+			t.Fatalf("update event source mapping: %v", err)
+		}
+		want := map[bool]string{true: "Enabled", false: "Disabled"}[enabled]
+		testcloud.Eventually(t, 2*time.Minute, "relay mapping "+want, func() bool {
+			out, err := lam.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: aws.String(id)})
+			return err == nil && aws.ToString(out.State) == want
+		})
+	}
+	setMapping(false)
+	t.Cleanup(func() { setMapping(true) })
+
+	u := signUp(t, "outage")
+	var o orderDoc
+	expect(t, call(t, "POST", "/v1/orders", items("GIFT-SAMPLER", 1), u.bearer()...), 201).json(t, &o)
+	time.Sleep(5 * time.Second)
+	if got := testcloud.MailTo(t, u.Email, o.ID); len(got) != 0 {
+		t.Fatalf("an email arrived while the relay was down: %v", got)
+	}
+	expect(t, call(t, "GET", "/v1/orders/"+o.ID, nil, u.bearer()...), 200)
+
+	setMapping(true)
+	awaitMail(t, u.Email, o.ID)
+	time.Sleep(3 * time.Second)
+	if got := testcloud.MailTo(t, u.Email, o.ID); len(got) != 1 {
+		t.Fatalf("%d confirmation emails after the relay came back, want exactly 1", len(got))
+	}
+}
+
+// TestSigningKeyRotation flips ActiveSigningKey through a CloudFormation
+// update, as the README's rotation procedure does: tokens signed before stay
+// valid, new tokens carry the other key id, and the JWKS lists both keys
+// throughout. It flips back at the end.
+func TestSigningKeyRotation(t *testing.T) {
+	u := signUp(t, "rotation")
+	oldKid := jwtHeader(t, u.Access)["kid"].(string)
+	from := currentParameter(t, "ActiveSigningKey")
+	to := map[string]string{"A": "B", "B": "A"}[from]
+
+	setSigningKey(t, to)
+	t.Cleanup(func() { setSigningKey(t, from) })
+
+	expect(t, call(t, "GET", "/v1/users/me", nil, u.bearer()...), 200)
+	var fresh tokenPair
+	expect(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}), 200).json(t, &fresh)
+	newKid := jwtHeader(t, fresh.AccessToken)["kid"].(string)
+	if newKid == oldKid {
+		t.Fatalf("after rotation new tokens still carry kid %s", oldKid)
+	}
+	expect(t, call(t, "GET", "/v1/users/me", nil, "Authorization", "Bearer "+fresh.AccessToken), 200)
+	var rotated tokenPair
+	expect(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh}), 200).json(t, &rotated)
+	if kid := jwtHeader(t, rotated.AccessToken)["kid"]; kid != newKid {
+		t.Fatalf("refreshed token signed with %v, want %s", kid, newKid)
+	}
+	var jwks struct {
+		Keys []struct{ Kid string } `json:"keys"`
+	}
+	expect(t, call(t, "GET", "/.well-known/jwks.json", nil), 200).json(t, &jwks)
+	kids := map[string]bool{}
+	for _, k := range jwks.Keys {
+		kids[k.Kid] = true
+	}
+	if !kids[oldKid] || !kids[newKid] {
+		t.Fatalf("JWKS %v lacks %s or %s", kids, oldKid, newKid)
+	}
+}
+
+func stackName(t *testing.T) string {
+	name := output(t, "StackName")
+	return name
+}
+
+func currentParameter(t *testing.T, key string) string {
+	t.Helper()
+	cfn := cloudformation.NewFromConfig(stack.aws)
+	out, err := cfn.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(stackName(t))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range out.Stacks[0].Parameters {
+		if aws.ToString(p.ParameterKey) == key {
+			return aws.ToString(p.ParameterValue)
+		}
+	}
+	t.Fatalf("stack has no parameter %s", key)
+	return ""
+}
+
+// setSigningKey updates the stack with its current template and every
+// parameter unchanged but ActiveSigningKey.
+func setSigningKey(t *testing.T, slot string) {
+	t.Helper()
+	ctx := context.Background()
+	cfn := cloudformation.NewFromConfig(stack.aws)
+	name := stackName(t)
+	desc, err := cfn.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var params []cfntypes.Parameter
+	for _, p := range desc.Stacks[0].Parameters {
+		if aws.ToString(p.ParameterKey) == "ActiveSigningKey" {
+			params = append(params, cfntypes.Parameter{ParameterKey: p.ParameterKey, ParameterValue: aws.String(slot)})
+		} else {
+			params = append(params, cfntypes.Parameter{ParameterKey: p.ParameterKey, UsePreviousValue: aws.Bool(true)})
+		}
+	}
+	_, err = cfn.UpdateStack(ctx, &cloudformation.UpdateStackInput{
+		StackName: &name, UsePreviousTemplate: aws.Bool(true), Parameters: params,
+		Capabilities: []cfntypes.Capability{cfntypes.CapabilityCapabilityIam, cfntypes.CapabilityCapabilityAutoExpand},
+	})
+	if err != nil {
+		t.Fatalf("update stack: %v", err)
+	}
+	if err := cloudformation.NewStackUpdateCompleteWaiter(cfn).Wait(ctx, &cloudformation.DescribeStacksInput{StackName: &name}, 5*time.Minute); err != nil {
+		t.Fatalf("stack update: %v", err)
+	}
+}

@@ -1,0 +1,280 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/functions/orders/store"
+	"github.com/serverless-shop/backend/shared/events"
+)
+
+// fakeStore is a Store whose methods are function fields, so that a test can
+// replace any one of them. newFakeStore fills them with memStore's.
+type fakeStore struct {
+	ProductsFunc      func(ctx context.Context) ([]order.Product, error)
+	ProductFunc       func(ctx context.Context, sku string) (order.Product, error)
+	ProductsBySKUFunc func(ctx context.Context, skus []string) (map[string]order.Product, error)
+	ClaimKeyFunc      func(ctx context.Context, c store.Claim, now time.Time) (*store.Replay, error)
+	ReleaseKeyFunc    func(ctx context.Context, c store.Claim) error
+	CreateOrderFunc   func(ctx context.Context, o order.Order, ev events.OrderEvent, completion *store.Completion) error
+	OrderFunc         func(ctx context.Context, customerID, id string) (order.Order, error)
+	OrdersFunc        func(ctx context.Context, customerID string, limit int, after string) ([]order.Order, string, error)
+	UpdateOrderFunc   func(ctx context.Context, prev, next order.Order, ev events.OrderEvent) error
+}
+
+var _ Store = (*fakeStore)(nil)
+
+func (f *fakeStore) Products(ctx context.Context) ([]order.Product, error) {
+	return f.ProductsFunc(ctx)
+}
+
+func (f *fakeStore) Product(ctx context.Context, sku string) (order.Product, error) {
+	return f.ProductFunc(ctx, sku)
+}
+
+func (f *fakeStore) ProductsBySKU(ctx context.Context, skus []string) (map[string]order.Product, error) {
+	return f.ProductsBySKUFunc(ctx, skus)
+}
+
+func (f *fakeStore) ClaimKey(ctx context.Context, c store.Claim, now time.Time) (*store.Replay, error) {
+	return f.ClaimKeyFunc(ctx, c, now)
+}
+
+func (f *fakeStore) ReleaseKey(ctx context.Context, c store.Claim) error {
+	return f.ReleaseKeyFunc(ctx, c)
+}
+
+func (f *fakeStore) CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, completion *store.Completion) error {
+	return f.CreateOrderFunc(ctx, o, ev, completion)
+}
+
+func (f *fakeStore) Order(ctx context.Context, customerID, id string) (order.Order, error) {
+	return f.OrderFunc(ctx, customerID, id)
+}
+
+func (f *fakeStore) Orders(ctx context.Context, customerID string, limit int, after string) ([]order.Order, string, error) {
+	return f.OrdersFunc(ctx, customerID, limit, after)
+}
+
+func (f *fakeStore) UpdateOrder(ctx context.Context, prev, next order.Order, ev events.OrderEvent) error {
+	return f.UpdateOrderFunc(ctx, prev, next, ev)
+}
+
+// memStore is an in-memory orders table that keeps the contract documented
+// on the methods of *store.Store, and records the calls made to it.
+type memStore struct {
+	mu       sync.Mutex
+	products []order.Product // ordered by SKU, as the store returns them
+	orders   map[string]order.Order
+	keys     map[string]*keyRecord
+	outbox   []events.OrderEvent
+
+	claims      []store.Claim
+	releases    []store.Claim
+	completions []*store.Completion
+	pageCalls   []pageCall
+	orderReads  int
+	productGets []string
+}
+
+type keyRecord struct {
+	claim     store.Claim
+	completed bool
+	lease     time.Time
+	replay    store.Replay
+}
+
+type pageCall struct {
+	customerID string
+	limit      int
+	after      string
+}
+
+func newFakeStore(products ...order.Product) (*fakeStore, *memStore) {
+	m := &memStore{
+		products: slices.SortedFunc(slices.Values(products), func(a, b order.Product) int { return strings.Compare(a.SKU, b.SKU) }),
+		orders:   map[string]order.Order{},
+		keys:     map[string]*keyRecord{},
+	}
+	return &fakeStore{
+		ProductsFunc:      m.Products,
+		ProductFunc:       m.Product,
+		ProductsBySKUFunc: m.ProductsBySKU,
+		ClaimKeyFunc:      m.ClaimKey,
+		ReleaseKeyFunc:    m.ReleaseKey,
+		CreateOrderFunc:   m.CreateOrder,
+		OrderFunc:         m.Order,
+		OrdersFunc:        m.Orders,
+		UpdateOrderFunc:   m.UpdateOrder,
+	}, m
+}
+
+func orderKey(customerID, id string) string { return customerID + "\x00" + id }
+
+func (m *memStore) Products(context.Context) ([]order.Product, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.products), nil
+}
+
+func (m *memStore) Product(_ context.Context, sku string) (order.Product, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.productGets = append(m.productGets, sku)
+	for _, p := range m.products {
+		if p.SKU == sku {
+			return p, nil
+		}
+	}
+	return order.Product{}, order.ErrNotFound
+}
+
+func (m *memStore) ProductsBySKU(_ context.Context, skus []string) (map[string]order.Product, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	found := map[string]order.Product{}
+	for _, p := range m.products {
+		if slices.Contains(skus, p.SKU) {
+			found[p.SKU] = p
+		}
+	}
+	return found, nil
+}
+
+// ClaimKey follows store.ClaimKey: free or lapsed keys are claimed, a
+// different request is ErrIdempotencyReuse, a completed one is replayed,
+// one in flight is ErrIdempotencyBusy.
+func (m *memStore) ClaimKey(_ context.Context, c store.Claim, now time.Time) (*store.Replay, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.claims = append(m.claims, c)
+	k := orderKey(c.CustomerID, c.Key)
+	existing, ok := m.keys[k]
+	// The table keeps leases in whole seconds.
+	if !ok || (!existing.completed && now.Unix() >= existing.lease.Unix()) {
+		m.keys[k] = &keyRecord{claim: c, lease: now.Add(store.IdempotencyLease)}
+		return nil, nil
+	}
+	switch {
+	case existing.claim.RequestHash != c.RequestHash:
+		return nil, order.ErrIdempotencyReuse
+	case existing.completed:
+		r := existing.replay
+		r.Body = slices.Clone(r.Body)
+		return &r, nil
+	default:
+		return nil, order.ErrIdempotencyBusy
+	}
+}
+
+// ReleaseKey follows store.ReleaseKey: only the owner of a claim in flight
+// releases it; anything else is a no-op.
+func (m *memStore) ReleaseKey(_ context.Context, c store.Claim) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.releases = append(m.releases, c)
+	k := orderKey(c.CustomerID, c.Key)
+	if r, ok := m.keys[k]; ok && !r.completed && r.claim.Owner == c.Owner {
+		delete(m.keys, k)
+	}
+	return nil
+}
+
+// CreateOrder follows store.CreateOrder: all or nothing, and
+// ErrIdempotencyBusy when the claim is no longer ours.
+func (m *memStore) CreateOrder(_ context.Context, o order.Order, ev events.OrderEvent, completion *store.Completion) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.completions = append(m.completions, completion)
+	var rec *keyRecord
+	if completion != nil {
+		r, ok := m.keys[orderKey(o.Customer.ID, completion.Key)]
+		if !ok || r.completed || r.claim.Owner != completion.Owner {
+			return order.ErrIdempotencyBusy
+		}
+		rec = r
+	}
+	k := orderKey(o.Customer.ID, o.ID)
+	if _, dup := m.orders[k]; dup {
+		return errDuplicate
+	}
+	m.orders[k] = o
+	m.outbox = append(m.outbox, ev)
+	if rec != nil {
+		rec.completed = true
+		rec.replay = store.Replay{Status: completion.Status, Body: slices.Clone(completion.Body), OrderID: completion.OrderID}
+	}
+	return nil
+}
+
+var errDuplicate = errors.New("memstore: order exists")
+
+func (m *memStore) Order(_ context.Context, customerID, id string) (order.Order, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.orderReads++
+	o, ok := m.orders[orderKey(customerID, id)]
+	if !ok {
+		return order.Order{}, order.ErrNotFound
+	}
+	return o, nil
+}
+
+// Orders follows store.Orders: newest first (ids sort by time), after an
+// id, and next empty on the last page.
+func (m *memStore) Orders(_ context.Context, customerID string, limit int, after string) ([]order.Order, string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pageCalls = append(m.pageCalls, pageCall{customerID, limit, after})
+	var mine []order.Order
+	for _, o := range m.orders {
+		if o.Customer.ID == customerID && (after == "" || o.ID < after) {
+			mine = append(mine, o)
+		}
+	}
+	slices.SortFunc(mine, func(a, b order.Order) int { return strings.Compare(b.ID, a.ID) })
+	if len(mine) <= limit {
+		return mine, "", nil
+	}
+	page := mine[:limit]
+	return page, page[len(page)-1].ID, nil
+}
+
+// UpdateOrder follows store.UpdateOrder: ErrConcurrentWrite unless prev is
+// the stored version.
+func (m *memStore) UpdateOrder(_ context.Context, prev, next order.Order, ev events.OrderEvent) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := orderKey(prev.Customer.ID, prev.ID)
+	cur, ok := m.orders[k]
+	if !ok || cur.Version != prev.Version {
+		return order.ErrConcurrentWrite
+	}
+	m.orders[k] = next
+	m.outbox = append(m.outbox, ev)
+	return nil
+}
+
+func (m *memStore) put(o order.Order) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.orders[orderKey(o.Customer.ID, o.ID)] = o
+}
+
+func (m *memStore) stored(customerID, id string) (order.Order, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o, ok := m.orders[orderKey(customerID, id)]
+	return o, ok
+}
+
+func (m *memStore) events() []events.OrderEvent {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.outbox)
+}

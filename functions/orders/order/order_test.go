@@ -1,0 +1,380 @@
+package order_test
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/orders/order"
+)
+
+func item(sku string, quantity int) order.ItemRequest {
+	return order.ItemRequest{SKU: sku, Quantity: quantity}
+}
+
+func fe(field, message string) order.FieldError {
+	return order.FieldError{Field: field, Message: message}
+}
+
+// items returns n valid, distinct item requests.
+func items(n int) []order.ItemRequest {
+	out := make([]order.ItemRequest, n)
+	for i := range out {
+		out[i] = order.ItemRequest{SKU: fmt.Sprintf("SKU-%03d", i), Quantity: 1}
+	}
+	return out
+}
+
+func TestValidSKU(t *testing.T) {
+	tests := []struct {
+		name string
+		sku  string
+		want bool
+	}{
+		{"letters digits dash", "COF-ESP-250", true},
+		{"single character", "A", true},
+		{"digit first", "1ABC", true},
+		{"32 characters", strings.Repeat("A", 32), true},
+		{"33 characters", strings.Repeat("A", 33), false},
+		{"empty", "", false},
+		{"lower case", "cof-esp-250", false},
+		{"leading dash", "-COF", false},
+		{"space", "COF ESP", false},
+		{"underscore", "COF_ESP", false},
+		{"slash", "COF/ESP", false},
+		{"trailing newline", "COF\n", false},
+		{"non-ASCII", "CAFÉ", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := order.ValidSKU(tt.sku); got != tt.want {
+				t.Errorf("ValidSKU(%q) = %v, want %v", tt.sku, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidateItems(t *testing.T) {
+	const (
+		skuMsg = "must be 1 to 32 characters of A-Z, 0-9 and -"
+		qtyMsg = "must be 1 to 100"
+	)
+	linesErr := order.InvalidError{{Field: "items", Message: "must have 1 to 50 lines"}}
+	tests := []struct {
+		name  string
+		items []order.ItemRequest
+		want  order.InvalidError // nil: valid
+	}{
+		{name: "one line", items: items(1)},
+		{name: "fifty lines", items: items(order.MaxLines)},
+		{name: "quantity 1 and 100", items: []order.ItemRequest{item("A", 1), item("B", order.MaxQuantity)}},
+		{name: "nil", items: nil, want: linesErr},
+		{name: "zero lines", items: []order.ItemRequest{}, want: linesErr},
+		{name: "fifty-one lines", items: items(order.MaxLines + 1), want: linesErr},
+		{
+			name:  "empty sku",
+			items: []order.ItemRequest{item("", 1)},
+			want:  order.InvalidError{fe("items[0].sku", skuMsg)},
+		},
+		{
+			name:  "lower-case sku",
+			items: []order.ItemRequest{item("A", 1), item("cof-esp", 1)},
+			want:  order.InvalidError{fe("items[1].sku", skuMsg)},
+		},
+		{
+			name:  "sku too long",
+			items: []order.ItemRequest{item(strings.Repeat("X", 33), 1)},
+			want:  order.InvalidError{fe("items[0].sku", skuMsg)},
+		},
+		{
+			name:  "sku with leading dash",
+			items: []order.ItemRequest{item("-X", 1)},
+			want:  order.InvalidError{fe("items[0].sku", skuMsg)},
+		},
+		{
+			name:  "sku with space",
+			items: []order.ItemRequest{item("A B", 1)},
+			want:  order.InvalidError{fe("items[0].sku", skuMsg)},
+		},
+		{
+			name:  "quantity 0",
+			items: []order.ItemRequest{item("A", 0)},
+			want:  order.InvalidError{fe("items[0].quantity", qtyMsg)},
+		},
+		{
+			name:  "quantity 101",
+			items: []order.ItemRequest{item("A", 1), item("B", 101)},
+			want:  order.InvalidError{fe("items[1].quantity", qtyMsg)},
+		},
+		{
+			name:  "negative quantity",
+			items: []order.ItemRequest{item("A", -1)},
+			want:  order.InvalidError{fe("items[0].quantity", qtyMsg)},
+		},
+		{
+			name:  "duplicate sku names the first occurrence",
+			items: []order.ItemRequest{item("A", 1), item("B", 1), item("A", 2)},
+			want:  order.InvalidError{fe("items[2].sku", "repeats items[0]; combine the quantities")},
+		},
+		{
+			name:  "third occurrence still names the first",
+			items: []order.ItemRequest{item("B", 1), item("A", 1), item("A", 1), item("A", 1)},
+			want: order.InvalidError{
+				fe("items[2].sku", "repeats items[1]; combine the quantities"),
+				fe("items[3].sku", "repeats items[1]; combine the quantities"),
+			},
+		},
+		{
+			name:  "all errors collected in order",
+			items: []order.ItemRequest{item("bad", 0), item("A", 1), item("A", 101), item("", -5)},
+			want: order.InvalidError{
+				fe("items[0].sku", skuMsg),
+				fe("items[0].quantity", qtyMsg),
+				fe("items[2].sku", "repeats items[1]; combine the quantities"),
+				fe("items[2].quantity", qtyMsg),
+				fe("items[3].sku", skuMsg),
+				fe("items[3].quantity", qtyMsg),
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := order.ValidateItems(tt.items)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("ValidateItems() = %v, want nil", err)
+				}
+				return
+			}
+			var got order.InvalidError
+			if !errors.As(err, &got) {
+				t.Fatalf("ValidateItems() = %v (%T), want InvalidError", err, err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("ValidateItems() fields =\n%v\nwant\n%v", got, tt.want)
+			}
+		})
+	}
+}
+
+func catalog() map[string]order.Product {
+	return map[string]order.Product{
+		"COF-ESP-250": {SKU: "COF-ESP-250", Name: "Espresso", UnitPrice: 1290, Currency: "USD", Active: true},
+		"TEA-EARL":    {SKU: "TEA-EARL", Name: "Earl Grey", UnitPrice: 850, Currency: "USD", Active: true},
+		"MUG-1":       {SKU: "MUG-1", Name: "Mug", UnitPrice: 1, Currency: "USD", Active: true},
+		"OLD-1":       {SKU: "OLD-1", Name: "Retired", UnitPrice: 500, Currency: "USD", Active: false},
+		"EUR-1":       {SKU: "EUR-1", Name: "Euro thing", UnitPrice: 700, Currency: "EUR", Active: true},
+	}
+}
+
+func TestPrice(t *testing.T) {
+	const unknown = "is not a product of the catalog"
+	tests := []struct {
+		name         string
+		items        []order.ItemRequest
+		wantLines    []order.Line
+		wantTotal    int64
+		wantCurrency string
+		wantErr      order.UnprocessableError
+	}{
+		{
+			name:         "one line",
+			items:        []order.ItemRequest{item("COF-ESP-250", 3)},
+			wantLines:    []order.Line{{SKU: "COF-ESP-250", Name: "Espresso", Quantity: 3, UnitPrice: 1290, LineTotal: 3870}},
+			wantTotal:    3870,
+			wantCurrency: "USD",
+		},
+		{
+			name:  "lines keep request order and sum in minor units",
+			items: []order.ItemRequest{item("TEA-EARL", 2), item("MUG-1", 100), item("COF-ESP-250", 1)},
+			wantLines: []order.Line{
+				{SKU: "TEA-EARL", Name: "Earl Grey", Quantity: 2, UnitPrice: 850, LineTotal: 1700},
+				{SKU: "MUG-1", Name: "Mug", Quantity: 100, UnitPrice: 1, LineTotal: 100},
+				{SKU: "COF-ESP-250", Name: "Espresso", Quantity: 1, UnitPrice: 1290, LineTotal: 1290},
+			},
+			wantTotal:    3090,
+			wantCurrency: "USD",
+		},
+		{
+			name:    "unknown sku",
+			items:   []order.ItemRequest{item("COF-ESP-250", 1), item("NOPE", 1)},
+			wantErr: order.UnprocessableError{fe("items[1].sku", unknown)},
+		},
+		{
+			name:    "inactive product",
+			items:   []order.ItemRequest{item("OLD-1", 1), item("TEA-EARL", 1)},
+			wantErr: order.UnprocessableError{fe("items[0].sku", unknown)},
+		},
+		{
+			name:  "every bad item listed",
+			items: []order.ItemRequest{item("NOPE", 1), item("TEA-EARL", 1), item("OLD-1", 1), item("ALSO-NOPE", 2)},
+			wantErr: order.UnprocessableError{
+				fe("items[0].sku", unknown),
+				fe("items[2].sku", unknown),
+				fe("items[3].sku", unknown),
+			},
+		},
+		{
+			name:    "mixed currencies",
+			items:   []order.ItemRequest{item("COF-ESP-250", 1), item("EUR-1", 1)},
+			wantErr: order.UnprocessableError{fe("items[1].sku", "is priced in EUR, other items in USD")},
+		},
+		{
+			name:    "currency set by the first priced item",
+			items:   []order.ItemRequest{item("NOPE", 1), item("EUR-1", 1), item("MUG-1", 1)},
+			wantErr: order.UnprocessableError{fe("items[0].sku", unknown), fe("items[2].sku", "is priced in USD, other items in EUR")},
+		},
+		{
+			name:         "single foreign currency is fine",
+			items:        []order.ItemRequest{item("EUR-1", 2)},
+			wantLines:    []order.Line{{SKU: "EUR-1", Name: "Euro thing", Quantity: 2, UnitPrice: 700, LineTotal: 1400}},
+			wantTotal:    1400,
+			wantCurrency: "EUR",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lines, total, currency, err := order.Price(tt.items, catalog())
+			if tt.wantErr != nil {
+				var got order.UnprocessableError
+				if !errors.As(err, &got) {
+					t.Fatalf("Price() error = %v (%T), want UnprocessableError", err, err)
+				}
+				if !reflect.DeepEqual(got, tt.wantErr) {
+					t.Errorf("Price() fields =\n%v\nwant\n%v", got, tt.wantErr)
+				}
+				if lines != nil || total != 0 || currency != "" {
+					t.Errorf("Price() = %v, %d, %q with an error; want zero values", lines, total, currency)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Price() error = %v", err)
+			}
+			if !reflect.DeepEqual(lines, tt.wantLines) {
+				t.Errorf("lines =\n%+v\nwant\n%+v", lines, tt.wantLines)
+			}
+			if total != tt.wantTotal {
+				t.Errorf("total = %d, want %d", total, tt.wantTotal)
+			}
+			if currency != tt.wantCurrency {
+				t.Errorf("currency = %q, want %q", currency, tt.wantCurrency)
+			}
+		})
+	}
+}
+
+// TestPriceUsesCatalogNames checks that a line carries the catalog's SKU and
+// name, not anything derived from the request.
+func TestPriceUsesCatalogNames(t *testing.T) {
+	cat := map[string]order.Product{"A": {SKU: "A", Name: "Catalog name", UnitPrice: 42, Currency: "USD", Active: true}}
+	lines, total, _, err := order.Price([]order.ItemRequest{{SKU: "A", Quantity: 2}}, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []order.Line{{SKU: "A", Name: "Catalog name", Quantity: 2, UnitPrice: 42, LineTotal: 84}}
+	if !reflect.DeepEqual(lines, want) || total != 84 {
+		t.Errorf("Price() = %+v, %d; want %+v, 84", lines, total, want)
+	}
+}
+
+func BenchmarkPrice(b *testing.B) {
+	reqs := make([]order.ItemRequest, order.MaxLines)
+	cat := make(map[string]order.Product, order.MaxLines)
+	for i := range reqs {
+		sku := fmt.Sprintf("SKU-%03d", i)
+		reqs[i] = order.ItemRequest{SKU: sku, Quantity: i%order.MaxQuantity + 1}
+		cat[sku] = order.Product{SKU: sku, Name: "Product " + sku, UnitPrice: int64(100 + i), Currency: "USD", Active: true}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, _, err := order.Price(reqs, cat); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestStatusCancellable(t *testing.T) {
+	tests := []struct {
+		status order.Status
+		want   bool
+	}{
+		{order.Pending, true},
+		{order.Confirmed, true},
+		{order.Shipped, false},
+		{order.Cancelled, false},
+		{order.Status(""), false},
+		{order.Status("pending"), false},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.status), func(t *testing.T) {
+			if got := tt.status.Cancellable(); got != tt.want {
+				t.Errorf("%q.Cancellable() = %v, want %v", tt.status, got, tt.want)
+			}
+		})
+	}
+}
+
+func sampleOrder(s order.Status) order.Order {
+	created := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	return order.Order{
+		ID:       "01JNQ6Z5V2G7W4X9K3M8P0R1ST",
+		Customer: order.Customer{ID: "user-1", Email: "ada@example.com", Name: "Ada"},
+		Status:   s,
+		Lines: []order.Line{
+			{SKU: "A", Name: "Alpha", Quantity: 2, UnitPrice: 500, LineTotal: 1000},
+			{SKU: "B", Name: "Beta", Quantity: 1, UnitPrice: 250, LineTotal: 250},
+		},
+		Total:     1250,
+		Currency:  "USD",
+		CreatedAt: created,
+		UpdatedAt: created.Add(time.Minute),
+		Version:   3,
+	}
+}
+
+func TestOrderCancel(t *testing.T) {
+	now := time.Date(2025, 3, 2, 12, 30, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		from    order.Status
+		wantErr error
+	}{
+		{"pending", order.Pending, nil},
+		{"confirmed", order.Confirmed, nil},
+		{"shipped", order.Shipped, order.ErrNotCancellable},
+		{"cancelled", order.Cancelled, order.ErrNotCancellable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prev := sampleOrder(tt.from)
+			before := sampleOrder(tt.from)
+			got, err := prev.Cancel(now)
+			if !reflect.DeepEqual(prev, before) {
+				t.Errorf("Cancel modified its receiver: %+v", prev)
+			}
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("Cancel() error = %v, want %v", err, tt.wantErr)
+				}
+				if !reflect.DeepEqual(got, before) {
+					t.Errorf("Cancel() returned a changed order on error:\n%+v\nwant\n%+v", got, before)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Cancel() error = %v", err)
+			}
+			want := before
+			want.Status = order.Cancelled
+			want.UpdatedAt = now
+			want.Version = before.Version + 1
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Cancel() =\n%+v\nwant\n%+v", got, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,336 @@
+//go:build integration
+
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/functions/orders/store"
+	"github.com/serverless-shop/backend/internal/testcloud"
+	"github.com/serverless-shop/backend/shared/events"
+)
+
+type fixture struct {
+	db    *dynamodb.Client
+	table string
+	s     *store.Store
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	db := dynamodb.NewFromConfig(testcloud.Config(t))
+	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true})
+	return fixture{db: db, table: table, s: store.New(db, table)}
+}
+
+// orderID returns a 26-character id that sorts by i, like the ULIDs the
+// service uses.
+func orderID(i int) string { return fmt.Sprintf("01ORDER%019d", i) }
+
+func newOrder(customer string, i int, now time.Time) order.Order {
+	return order.Order{
+		ID: orderID(i), Customer: order.Customer{ID: customer, Email: customer + "@example.com", Name: "C"},
+		Status: order.Pending, Lines: []order.Line{{SKU: "SKU-1", Name: "Thing", Quantity: 2, UnitPrice: 150, LineTotal: 300}},
+		Total: 300, Currency: "USD", CreatedAt: now, UpdatedAt: now, Version: 1,
+	}
+}
+
+func created(o order.Order, eventID string) events.OrderEvent {
+	return o.Event(events.OrderCreated, eventID, "corr-"+eventID, o.CreatedAt)
+}
+
+func (f fixture) outboxExists(t *testing.T, eventID string) bool {
+	t.Helper()
+	out, err := f.db.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: &f.table,
+		Key: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: store.OutboxPrefix + eventID},
+			"SK": &types.AttributeValueMemberS{Value: "EVENT"},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Item != nil
+}
+
+func TestProductsCatalog(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var products []order.Product
+	for i := range 30 {
+		products = append(products, order.Product{SKU: fmt.Sprintf("SKU-%03d", 29-i), Name: "P", UnitPrice: int64(100 + i), Currency: "USD", Active: i%7 != 0})
+	}
+	if err := f.s.PutProducts(ctx, products); err != nil {
+		t.Fatal(err)
+	}
+	all, err := f.s.Products(ctx)
+	if err != nil || len(all) != 30 {
+		t.Fatalf("Products = %d, %v", len(all), err)
+	}
+	if !slices.IsSortedFunc(all, func(a, b order.Product) int { return cmpString(a.SKU, b.SKU) }) {
+		t.Fatal("products not ordered by SKU")
+	}
+	got, err := f.s.ProductsBySKU(ctx, []string{"SKU-005", "SKU-017", "NOPE-1"})
+	if err != nil || len(got) != 2 || got["SKU-005"].UnitPrice != 124 || got["SKU-017"].UnitPrice != 112 {
+		t.Fatalf("ProductsBySKU = %+v, %v", got, err)
+	}
+	if _, err := f.s.Product(ctx, "NOPE-1"); !errors.Is(err, order.ErrNotFound) {
+		t.Fatalf("Product(missing) = %v", err)
+	}
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func TestCreateOrderIsAtomicWithItsEvent(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	o := newOrder("cust-a", 1, now)
+	if err := f.s.CreateOrder(ctx, o, created(o, "ev-1"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if !f.outboxExists(t, "ev-1") {
+		t.Fatal("order stored without its event")
+	}
+	got, err := f.s.Order(ctx, "cust-a", o.ID)
+	if err != nil || got.Total != 300 || got.Customer.Email != "cust-a@example.com" || !got.CreatedAt.Equal(now) {
+		t.Fatalf("Order = %+v, %v", got, err)
+	}
+	// Writing an order whose id exists fails as a whole: no event appears.
+	if err := f.s.CreateOrder(ctx, o, created(o, "ev-2"), nil); err == nil {
+		t.Fatal("duplicate order id accepted")
+	}
+	if f.outboxExists(t, "ev-2") {
+		t.Fatal("an event was stored for an order that was not")
+	}
+	// Another customer cannot see the order.
+	if _, err := f.s.Order(ctx, "cust-b", o.ID); !errors.Is(err, order.ErrNotFound) {
+		t.Fatalf("other customer's read = %v", err)
+	}
+}
+
+func claim(customer, key, hash, owner string) store.Claim {
+	return store.Claim{CustomerID: customer, Key: key, RequestHash: hash, Owner: owner}
+}
+
+func TestIdempotencyKeyRaceAndReplay(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	const n = 10
+	errs := testcloud.Parallel(n, func(i int) error {
+		replay, err := f.s.ClaimKey(ctx, claim("cust-k", "key-1", "hash-a", fmt.Sprint("owner-", i)), now)
+		if replay != nil {
+			return errors.New("unexpected replay")
+		}
+		return err
+	})
+	won := 0
+	var owner string
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won++
+			owner = fmt.Sprint("owner-", i)
+		case errors.Is(err, order.ErrIdempotencyBusy):
+		default:
+			t.Fatalf("claim %d: %v", i, err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d claims won, want 1", won)
+	}
+
+	o := newOrder("cust-k", 5, now)
+	body := []byte(`{"id":"` + o.ID + `"}`)
+	c := claim("cust-k", "key-1", "hash-a", owner)
+	if err := f.s.CreateOrder(ctx, o, created(o, "ev-k"), &store.Completion{Claim: c, Status: 201, Body: body, OrderID: o.ID}); err != nil {
+		t.Fatal(err)
+	}
+	replay, err := f.s.ClaimKey(ctx, claim("cust-k", "key-1", "hash-a", "owner-late"), now.Add(time.Minute))
+	if err != nil || replay == nil || replay.Status != 201 || string(replay.Body) != string(body) || replay.OrderID != o.ID {
+		t.Fatalf("replay = %+v, %v", replay, err)
+	}
+	if _, err := f.s.ClaimKey(ctx, claim("cust-k", "key-1", "hash-b", "owner-other"), now); !errors.Is(err, order.ErrIdempotencyReuse) {
+		t.Fatalf("other body = %v, want ErrIdempotencyReuse", err)
+	}
+	// Keys are scoped per customer.
+	if replay, err := f.s.ClaimKey(ctx, claim("cust-other", "key-1", "hash-b", "o"), now); err != nil || replay != nil {
+		t.Fatalf("same key, other customer = %+v, %v", replay, err)
+	}
+	// After the TTL the key is free again, even before DynamoDB deletes it.
+	if replay, err := f.s.ClaimKey(ctx, claim("cust-k", "key-1", "hash-b", "o2"), now.Add(store.IdempotencyTTL+time.Second)); err != nil || replay != nil {
+		t.Fatalf("expired key = %+v, %v", replay, err)
+	}
+}
+
+func TestIdempotencyLapsedLeaseIsTakenOverAndLoserStoresNothing(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	first := claim("cust-l", "key-l", "h", "first")
+	if _, err := f.s.ClaimKey(ctx, first, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.ClaimKey(ctx, claim("cust-l", "key-l", "h", "second"), now.Add(time.Second)); !errors.Is(err, order.ErrIdempotencyBusy) {
+		t.Fatalf("claim during the lease = %v, want busy", err)
+	}
+	second := claim("cust-l", "key-l", "h", "second")
+	if _, err := f.s.ClaimKey(ctx, second, now.Add(store.IdempotencyLease+time.Second)); err != nil {
+		t.Fatalf("claim after the lease = %v", err)
+	}
+	// The first request wakes up late: its transaction must not store an
+	// order, an event or a response.
+	o := newOrder("cust-l", 9, now)
+	err := f.s.CreateOrder(ctx, o, created(o, "ev-late"), &store.Completion{Claim: first, Status: 201, Body: []byte("{}"), OrderID: o.ID})
+	if !errors.Is(err, order.ErrIdempotencyBusy) {
+		t.Fatalf("late completion = %v, want ErrIdempotencyBusy", err)
+	}
+	if _, err := f.s.Order(ctx, "cust-l", o.ID); !errors.Is(err, order.ErrNotFound) {
+		t.Fatal("late request stored its order")
+	}
+	if f.outboxExists(t, "ev-late") {
+		t.Fatal("late request stored its event")
+	}
+	// Releasing is owner-only.
+	if err := f.s.ReleaseKey(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.ClaimKey(ctx, claim("cust-l", "key-l", "h", "third"), now.Add(store.IdempotencyLease+2*time.Second)); !errors.Is(err, order.ErrIdempotencyBusy) {
+		t.Fatal("a non-owner released the claim")
+	}
+	if err := f.s.ReleaseKey(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.ClaimKey(ctx, claim("cust-l", "key-l", "h", "third"), now.Add(store.IdempotencyLease+2*time.Second)); err != nil {
+		t.Fatalf("claim after release = %v", err)
+	}
+}
+
+func TestCancelRaceWritesOneEvent(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	o := newOrder("cust-c", 3, now)
+	if err := f.s.CreateOrder(ctx, o, created(o, "ev-c0"), nil); err != nil {
+		t.Fatal(err)
+	}
+	prev, err := f.s.Order(ctx, "cust-c", o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	errs := testcloud.Parallel(n, func(i int) error {
+		next, err := prev.Cancel(now.Add(time.Second))
+		if err != nil {
+			return err
+		}
+		return f.s.UpdateOrder(ctx, prev, next, next.Event(events.OrderCancelled, fmt.Sprint("ev-cancel-", i), "corr", now))
+	})
+	won := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won++
+			if !f.outboxExists(t, fmt.Sprint("ev-cancel-", i)) {
+				t.Fatal("winning cancel has no event")
+			}
+		case errors.Is(err, order.ErrConcurrentWrite):
+			if f.outboxExists(t, fmt.Sprint("ev-cancel-", i)) {
+				t.Fatal("losing cancel stored an event")
+			}
+		default:
+			t.Fatalf("cancel %d: %v", i, err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d cancels won, want 1", won)
+	}
+	got, _ := f.s.Order(ctx, "cust-c", o.ID)
+	if got.Status != order.Cancelled || got.Version != 2 {
+		t.Fatalf("after cancel: %+v", got)
+	}
+}
+
+func TestOrdersPaginateNewestFirstAcrossManyPages(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		total, pageSize int
+	}{
+		{"partial last page", 53, 7},
+		{"full last page", 24, 6},
+		{"one page", 3, 20},
+		{"no orders", 0, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testPagination(t, tc.total, tc.pageSize) })
+	}
+}
+
+func testPagination(t *testing.T, total, pageSize int) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	for i := range total {
+		o := newOrder("cust-p", i, now)
+		if err := f.s.CreateOrder(ctx, o, created(o, fmt.Sprint("ev-p-", i)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 5 { // another customer's orders must never show up
+		o := newOrder("cust-q", 1000+i, now)
+		if err := f.s.CreateOrder(ctx, o, created(o, fmt.Sprint("ev-q-", i)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ids []string
+	after, pages := "", 0
+	for {
+		list, next, err := f.s.Orders(ctx, "cust-p", pageSize, after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, o := range list {
+			if o.Customer.ID != "cust-p" {
+				t.Fatalf("page has another customer's order %s", o.ID)
+			}
+			ids = append(ids, o.ID)
+		}
+		if next == "" {
+			break
+		}
+		after = next
+		if pages > total {
+			t.Fatal("pagination does not end")
+		}
+	}
+	wantPages := max(1, (total+pageSize-1)/pageSize)
+	if len(ids) != total || pages != wantPages {
+		t.Fatalf("%d orders in %d pages, want %d in %d", len(ids), pages, total, wantPages)
+	}
+	for i, id := range ids {
+		if want := orderID(total - 1 - i); id != want {
+			t.Fatalf("position %d: %s, want %s (newest first)", i, id, want)
+		}
+	}
+}

@@ -1,0 +1,269 @@
+//go:build integration
+
+package outbox_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/functions/orders/store"
+	"github.com/serverless-shop/backend/functions/relay/outbox"
+	"github.com/serverless-shop/backend/internal/testcloud"
+	shared "github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/logging"
+)
+
+// TestEventSurvivesCrashBetweenWriteAndPublish proves the outbox: the order
+// service stores an order and dies before anything is published; the relay
+// then fails once, succeeds, and is run again on the same records (a crash
+// after sending, before the stream checkpoint). The event reaches the queue
+// exactly once.
+func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
+	ctx := context.Background()
+	cfg := testcloud.Config(t)
+	db := dynamodb.NewFromConfig(cfg)
+	q := sqs.NewFromConfig(cfg)
+	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true, Stream: true})
+	queueURL := newFIFOQueue(t, q)
+
+	// 1. The orders service writes order and event in one transaction, then
+	// "dies": it has no code path that publishes, so nothing more happens.
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	o := order.Order{
+		ID: "01RELAYTEST000000000000001", Customer: order.Customer{ID: "cust-r", Email: "r@example.com", Name: "R"},
+		Status: order.Pending, Lines: []order.Line{{SKU: "SKU-1", Name: "Thing", Quantity: 1, UnitPrice: 500, LineTotal: 500}},
+		Total: 500, Currency: "USD", CreatedAt: now, UpdatedAt: now, Version: 1,
+	}
+	ev := o.Event(shared.OrderCreated, "01RELAYEVENT00000000000001", "corr-relay-1", now)
+	if err := store.New(db, table).CreateOrder(ctx, o, ev, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := visibleMessages(t, q, queueURL); n != 0 {
+		t.Fatalf("%d messages on the queue before the relay ran", n)
+	}
+
+	batch := streamBatch(t, cfg, db, table)
+	if len(batch.Records) != 2 { // the order item and the outbox item
+		t.Fatalf("stream has %d records, want 2", len(batch.Records))
+	}
+	log := logging.New(io.Discard, "relay-test")
+
+	// 2. The relay's first attempt cannot reach the queue: the batch fails
+	// at the outbox record, so Lambda would retry from it.
+	broken := outbox.New(q, queueURL+"-missing", log)
+	resp, err := broken.Handle(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != outboxRecord(t, batch).Change.SequenceNumber {
+		t.Fatalf("failed relay reported %+v, want the outbox record", resp.BatchItemFailures)
+	}
+	if n := visibleMessages(t, q, queueURL); n != 0 {
+		t.Fatalf("%d messages after a failed relay", n)
+	}
+
+	// 3. The retry succeeds; a redelivery of the same records (crash after
+	// sending, before the checkpoint) sends again.
+	relay := outbox.New(q, queueURL, log)
+	for attempt := range 2 {
+		resp, err := relay.Handle(ctx, batch)
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("relay attempt %d: %+v, %v", attempt, resp, err)
+		}
+	}
+
+	// 4. Exactly one message, carrying the event.
+	msgs := drain(t, q, queueURL)
+	if len(msgs) != 1 {
+		t.Fatalf("queue holds %d messages, want exactly 1", len(msgs))
+	}
+	got, err := shared.Parse([]byte(aws.ToString(msgs[0].Body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != ev.ID || got.Order.ID != o.ID || got.CorrelationID != "corr-relay-1" || got.Type != shared.OrderCreated {
+		t.Fatalf("relayed event = %+v", got)
+	}
+	if g := msgs[0].Attributes[string(sqstypes.MessageSystemAttributeNameMessageGroupId)]; g != o.ID {
+		t.Fatalf("message group %q, want the order id", g)
+	}
+	if c := msgs[0].MessageAttributes[outbox.AttrCorrelationID]; aws.ToString(c.StringValue) != "corr-relay-1" {
+		t.Fatalf("correlation attribute = %v", c.StringValue)
+	}
+}
+
+func newFIFOQueue(t *testing.T, q *sqs.Client) string {
+	t.Helper()
+	out, err := q.CreateQueue(context.Background(), &sqs.CreateQueueInput{
+		QueueName: aws.String(fmt.Sprintf("it-relay-%d.fifo", time.Now().UnixNano())),
+		Attributes: map[string]string{
+			"FifoQueue":                 "true",
+			"ContentBasedDeduplication": "false",
+			"VisibilityTimeout":         "30",
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = q.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: out.QueueUrl}) })
+	return aws.ToString(out.QueueUrl)
+}
+
+func visibleMessages(t *testing.T, q *sqs.Client, url string) int {
+	t.Helper()
+	out, err := q.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
+		QueueUrl: &url, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
+	return n
+}
+
+// drain receives until the queue stays empty for a long poll, deleting what
+// it receives.
+func drain(t *testing.T, q *sqs.Client, url string) []sqstypes.Message {
+	t.Helper()
+	var all []sqstypes.Message
+	for range 10 {
+		out, err := q.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+			QueueUrl: &url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+			MessageAttributeNames:       []string{"All"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Messages) == 0 {
+			return all
+		}
+		for _, m := range out.Messages {
+			all = append(all, m)
+			if _, err := q.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &url, ReceiptHandle: m.ReceiptHandle}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return all
+}
+
+func outboxRecord(t *testing.T, batch events.DynamoDBEvent) events.DynamoDBEventRecord {
+	t.Helper()
+	for _, r := range batch.Records {
+		if pk := r.Change.Keys["PK"]; len(pk.String()) > 7 && pk.String()[:7] == store.OutboxPrefix {
+			return r
+		}
+	}
+	t.Fatal("no outbox record in the batch")
+	return events.DynamoDBEventRecord{}
+}
+
+// streamBatch reads the table's stream from the start and shapes it as the
+// event Lambda would deliver to the relay.
+func streamBatch(t *testing.T, cfg aws.Config, db *dynamodb.Client, table string) events.DynamoDBEvent {
+	t.Helper()
+	ctx := context.Background()
+	desc, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	streams := dynamodbstreams.NewFromConfig(cfg)
+	arn := desc.Table.LatestStreamArn
+	sd, err := streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch events.DynamoDBEvent
+	for _, shard := range sd.StreamDescription.Shards {
+		it, err := streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{
+			StreamArn: arn, ShardId: shard.ShardId, ShardIteratorType: streamtypes.ShardIteratorTypeTrimHorizon,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it.ShardIterator})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range out.Records {
+			batch.Records = append(batch.Records, lambdaRecord(t, r, aws.ToString(arn)))
+		}
+	}
+	return batch
+}
+
+func lambdaRecord(t *testing.T, r streamtypes.Record, arn string) events.DynamoDBEventRecord {
+	t.Helper()
+	return events.DynamoDBEventRecord{
+		EventID: aws.ToString(r.EventID), EventName: string(r.EventName), EventSource: "aws:dynamodb",
+		EventSourceArn: arn, AWSRegion: "us-east-1",
+		Change: events.DynamoDBStreamRecord{
+			Keys:           image(t, r.Dynamodb.Keys),
+			NewImage:       image(t, r.Dynamodb.NewImage),
+			SequenceNumber: aws.ToString(r.Dynamodb.SequenceNumber),
+			StreamViewType: string(r.Dynamodb.StreamViewType),
+		},
+	}
+}
+
+// image converts stream attribute values to the Lambda event's form through
+// the DynamoDB JSON both share.
+func image(t *testing.T, in map[string]streamtypes.AttributeValue) map[string]events.DynamoDBAttributeValue {
+	t.Helper()
+	raw := map[string]any{}
+	for k, v := range in {
+		raw[k] = dynamoJSON(t, v)
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]events.DynamoDBAttributeValue
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func dynamoJSON(t *testing.T, v streamtypes.AttributeValue) map[string]any {
+	switch v := v.(type) {
+	case *streamtypes.AttributeValueMemberS:
+		return map[string]any{"S": v.Value}
+	case *streamtypes.AttributeValueMemberN:
+		return map[string]any{"N": v.Value}
+	case *streamtypes.AttributeValueMemberBOOL:
+		return map[string]any{"BOOL": v.Value}
+	case *streamtypes.AttributeValueMemberNULL:
+		return map[string]any{"NULL": true}
+	case *streamtypes.AttributeValueMemberM:
+		m := map[string]any{}
+		for k, e := range v.Value {
+			m[k] = dynamoJSON(t, e)
+		}
+		return map[string]any{"M": m}
+	case *streamtypes.AttributeValueMemberL:
+		l := make([]any, len(v.Value))
+		for i, e := range v.Value {
+			l[i] = dynamoJSON(t, e)
+		}
+		return map[string]any{"L": l}
+	default:
+		t.Fatalf("unhandled attribute type %T", v)
+		return nil
+	}
+}

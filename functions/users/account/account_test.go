@@ -1,0 +1,235 @@
+package account_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+)
+
+func TestNormalizeEmail(t *testing.T) {
+	// local@domain of exactly n bytes.
+	ofLength := func(n int) string {
+		domain := "@example.com"
+		return strings.Repeat("a", n-len(domain)) + domain
+	}
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"plain", "ada@example.com", "ada@example.com"},
+		{"upper case folded", "Ada.Lovelace@Example.COM", "ada.lovelace@example.com"},
+		{"surrounding spaces trimmed", "  ada@example.com\t\n", "ada@example.com"},
+		{"plus tag kept", "ada+shop@example.com", "ada+shop@example.com"},
+		{"subdomain", "ada@mail.example.co.uk", "ada@mail.example.co.uk"},
+		{"non-ASCII local part folded", "ÄDA@example.com", "äda@example.com"},
+		{"exactly 254 bytes", ofLength(account.MaxEmailLength), ofLength(account.MaxEmailLength)},
+		{"254 bytes after trimming", "  " + ofLength(account.MaxEmailLength) + "  ", ofLength(account.MaxEmailLength)},
+
+		{"empty", "", ""},
+		{"blank", "   \t ", ""},
+		{"255 bytes", ofLength(account.MaxEmailLength + 1), ""},
+		{"far too long", ofLength(10000), ""},
+		{"display name", "Ada <ada@example.com>", ""},
+		{"quoted display name", `"Ada Lovelace" <ada@example.com>`, ""},
+		{"angle brackets only", "<ada@example.com>", ""},
+		{"trailing comment", "ada@example.com (Ada)", ""},
+		{"leading comment", "(Ada) ada@example.com", ""},
+		{"comment inside", "ada(x)@example.com", ""},
+		{"two addresses", "ada@example.com, bob@example.com", ""},
+		{"missing TLD", "ada@localhost", ""},
+		{"trailing dot", "ada@example.com.", ""},
+		{"missing at", "ada.example.com", ""},
+		{"missing local part", "@example.com", ""},
+		{"missing domain", "ada@", ""},
+		{"two at signs", "ada@bob@example.com", ""},
+		{"space inside", "ada lovelace@example.com", ""},
+		{"newline inside", "ada@example.com\nbcc@evil.example", ""},
+		{"quoted local part", `"ada lovelace"@example.com`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := account.NormalizeEmail(tt.in); got != tt.want {
+				t.Errorf("NormalizeEmail(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNormalizeEmailIsIdempotent(t *testing.T) {
+	for _, in := range []string{"Ada@Example.com", " ada+x@EXAMPLE.org ", "ÄDA@example.com"} {
+		once := account.NormalizeEmail(in)
+		if once == "" {
+			t.Fatalf("NormalizeEmail(%q) rejected a valid address", in)
+		}
+		if twice := account.NormalizeEmail(once); twice != once {
+			t.Errorf("NormalizeEmail(NormalizeEmail(%q)) = %q, want %q", in, twice, once)
+		}
+	}
+}
+
+func TestNormalizeName(t *testing.T) {
+	tests := []struct {
+		name   string
+		in     string
+		want   string
+		wantOK bool
+	}{
+		{"plain", "Ada Lovelace", "Ada Lovelace", true},
+		{"trimmed", "  Ada \t\n", "Ada", true},
+		{"inner spaces kept", "Ada  King", "Ada  King", true},
+		{"one character", "A", "A", true},
+		{"accented", "Zoë Ångström", "Zoë Ångström", true},
+		{"CJK", "山田太郎", "山田太郎", true},
+		{"Cyrillic", "Ада Лавлейс", "Ада Лавлейс", true},
+		{"emoji", "Ada 🚀", "Ada 🚀", true},
+		{"100 ASCII characters", strings.Repeat("a", 100), strings.Repeat("a", 100), true},
+		{"100 two-byte runes (200 bytes)", strings.Repeat("é", 100), strings.Repeat("é", 100), true},
+		{"100 four-byte runes (400 bytes)", strings.Repeat("🚀", 100), strings.Repeat("🚀", 100), true},
+		{"100 characters after trimming", "   " + strings.Repeat("a", 100) + "   ", strings.Repeat("a", 100), true},
+
+		{"empty", "", "", false},
+		{"blank", " \t\r\n ", "", false},
+		{"101 ASCII characters", strings.Repeat("a", 101), "", false},
+		{"101 two-byte runes", strings.Repeat("é", 101), "", false},
+		{"NUL", "Ada\x00Lovelace", "", false},
+		{"inner newline", "Ada\nLovelace", "", false},
+		{"inner tab", "Ada\tLovelace", "", false},
+		{"escape", "Ada\x1b[31m", "", false},
+		{"DEL", "Ada\x7f", "", false},
+		{"C1 control", "Ada\u0080", "", false},
+		{"invalid UTF-8", "Ada\xffLovelace", "", false},
+		{"bidi override", "Ada\u202eecalevoL", "", false},
+		{"zero-width space inside", "Ada\u200bLovelace", "", false},
+		{"only a zero-width space", "\u200b", "", false},
+		{"soft hyphen", "Ada\u00adLovelace", "", false},
+		{"line separator", "Ada\u2028Lovelace", "", false},
+		{"private use", "Ada\ue000", "", false},
+		{"only no-break spaces", "\u00a0\u00a0", "", false},
+		{"truncated multi-byte rune", "Ada\xc3", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := account.NormalizeName(tt.in)
+			if got != tt.want || ok != tt.wantOK {
+				t.Errorf("NormalizeName(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
+
+func TestCheckPassword(t *testing.T) {
+	const (
+		tooShort = "must be at least 12 characters"
+		tooLong  = "must be at most 128 characters"
+		notUTF8  = "must be valid UTF-8"
+	)
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"12 ASCII characters", strings.Repeat("a", 12), ""},
+		{"128 ASCII characters", strings.Repeat("a", 128), ""},
+		{"passphrase with spaces", "correct horse battery staple", ""},
+		{"surrounding spaces count", " " + strings.Repeat("a", 10) + " ", ""},
+		{"12 two-byte runes", strings.Repeat("é", 12), ""},
+		{"128 three-byte runes (384 bytes)", strings.Repeat("日", 128), ""},
+		{"128 four-byte runes (512 bytes)", strings.Repeat("🔑", 128), ""},
+		{"no composition rules", strings.Repeat("1", 12), ""},
+
+		{"empty", "", tooShort},
+		{"11 ASCII characters", strings.Repeat("a", 11), tooShort},
+		{"11 two-byte runes (22 bytes)", strings.Repeat("é", 11), tooShort},
+		{"6 four-byte runes (24 bytes)", strings.Repeat("🔑", 6), tooShort},
+		{"129 ASCII characters", strings.Repeat("a", 129), tooLong},
+		{"129 three-byte runes", strings.Repeat("日", 129), tooLong},
+		{"invalid UTF-8", strings.Repeat("\xff", 12), notUTF8},
+		{"invalid byte among valid", strings.Repeat("a", 20) + "\xfe", notUTF8},
+		{"short and invalid", "\xff", notUTF8},
+		{"lone surrogate encoding", strings.Repeat("a", 12) + "\xed\xa0\x80", notUTF8},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := account.CheckPassword(tt.in); got != tt.want {
+				t.Errorf("CheckPassword(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewRegistration(t *testing.T) {
+	const goodPassword = "correct horse battery"
+	tests := []struct {
+		name       string
+		email      string
+		password   string
+		userName   string
+		want       account.Registration
+		wantFields []string
+	}{
+		{
+			name: "valid input is normalised", email: "  Ada@Example.COM ", password: goodPassword, userName: "  Ada  ",
+			want: account.Registration{Email: "ada@example.com", Name: "Ada", Password: goodPassword},
+		},
+		{
+			name: "password is kept verbatim", email: "ada@example.com", password: "  spaced out password  ", userName: "Ada",
+			want: account.Registration{Email: "ada@example.com", Name: "Ada", Password: "  spaced out password  "},
+		},
+		{name: "bad email", email: "Ada <ada@example.com>", password: goodPassword, userName: "Ada", wantFields: []string{"email"}},
+		{name: "short password", email: "ada@example.com", password: "short", userName: "Ada", wantFields: []string{"password"}},
+		{name: "blank name", email: "ada@example.com", password: goodPassword, userName: "  ", wantFields: []string{"name"}},
+		{name: "email and name", email: "nope", password: goodPassword, userName: "", wantFields: []string{"email", "name"}},
+		{name: "every field", email: "", password: "", userName: "bad\x00name", wantFields: []string{"email", "password", "name"}},
+		{name: "every field, other faults", email: "ada@localhost", password: strings.Repeat("x", 129), userName: strings.Repeat("n", 101), wantFields: []string{"email", "password", "name"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := account.NewRegistration(tt.email, tt.password, tt.userName)
+			if tt.wantFields == nil {
+				if err != nil {
+					t.Fatalf("NewRegistration: unexpected error %v", err)
+				}
+				if got != tt.want {
+					t.Errorf("NewRegistration = %+v, want %+v", got, tt.want)
+				}
+				return
+			}
+			var verr account.ValidationError
+			if !errors.As(err, &verr) {
+				t.Fatalf("NewRegistration error = %v (%T), want a ValidationError", err, err)
+			}
+			if got != (account.Registration{}) {
+				t.Errorf("NewRegistration returned %+v with an error, want the zero Registration", got)
+			}
+			var fields []string
+			for _, f := range verr {
+				fields = append(fields, f.Field)
+				if f.Message == "" {
+					t.Errorf("field %s has no message", f.Field)
+				}
+			}
+			if strings.Join(fields, ",") != strings.Join(tt.wantFields, ",") {
+				t.Errorf("invalid fields = %v, want %v", fields, tt.wantFields)
+			}
+			for _, f := range tt.wantFields {
+				if !strings.Contains(err.Error(), f) {
+					t.Errorf("error %q does not mention %s", err, f)
+				}
+			}
+			if strings.Contains(err.Error(), tt.password) && tt.password != "" {
+				t.Errorf("error %q contains the password", err)
+			}
+		})
+	}
+}
+
+func TestValidationErrorMessage(t *testing.T) {
+	err := account.ValidationError{{Field: "email", Message: "is bad"}, {Field: "name", Message: "is worse"}}
+	const want = "account: invalid input: email is bad; name is worse"
+	if got := err.Error(); got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}

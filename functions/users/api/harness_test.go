@@ -1,0 +1,434 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/api"
+	"github.com/serverless-shop/backend/functions/users/password"
+	"github.com/serverless-shop/backend/shared/httpapi"
+	"github.com/serverless-shop/backend/shared/principal"
+	"github.com/serverless-shop/backend/shared/problem"
+	"github.com/serverless-shop/backend/shared/token"
+)
+
+// cheapHashing keeps the tests fast; production uses password.Default.
+var cheapHashing = password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}
+
+const (
+	testIssuer   = "https://users.shop.test"
+	testAudience = "shop-api"
+	testVersion  = "v1.2.3-test"
+
+	adaEmail    = "ada@example.com"
+	adaPassword = "correct horse battery staple"
+	adaName     = "Ada Lovelace"
+)
+
+// start is the fixed time every fixture's clock begins at.
+var start = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// clock is a settable clock shared by the API and the token issuer.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+var (
+	signingKeyOnce sync.Once
+	signingKey     *ecdsa.PrivateKey
+)
+
+func testSigner(t testing.TB) *token.ECDSASigner {
+	t.Helper()
+	signingKeyOnce.Do(func() {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			panic(err)
+		}
+		signingKey = k
+	})
+	s, err := token.NewECDSASigner(signingKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger and the test to share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// fixture is one API wired to an in-memory store, a fixed clock and an
+// in-memory signing key.
+type fixture struct {
+	t        *testing.T
+	mem      *memStore
+	store    *fakeStore
+	clock    *clock
+	handler  *httpapi.Router
+	verifier *token.Verifier
+	jwks     []byte
+	keyID    string
+	logs     *syncBuffer
+
+	mu        sync.Mutex
+	nextID    int
+	sensitive []string // plain passwords and raw refresh tokens seen
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	signer := testSigner(t)
+	jwks, err := token.JWKS([]token.PublicKey{signer.PublicKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{
+		t:     t,
+		mem:   newMemStore(),
+		clock: &clock{now: start},
+		logs:  &syncBuffer{},
+		jwks:  jwks,
+		keyID: signer.KeyID(),
+	}
+	f.store = newFakeStore(f.mem)
+	f.verifier = token.NewVerifier([]token.PublicKey{signer.PublicKey()}, testIssuer, testAudience, f.clock.Now)
+	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f.handler = api.NewHandler(log, api.Config{
+		Store:   f.store,
+		Issuer:  token.NewIssuer(signer, testIssuer, testAudience, token.DefaultTTL, f.clock.Now),
+		JWKS:    jwks,
+		Hashing: cheapHashing,
+		Version: testVersion,
+		NewID:   f.newID,
+		Now:     f.clock.Now,
+	})
+	t.Cleanup(f.checkLogs)
+	return f
+}
+
+// newID returns ULID-shaped ids, as production does: refresh tokens embed
+// the user id and only parse if it has that shape.
+func (f *fixture) newID() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextID++
+	return fmt.Sprintf("01HZX3YQ7A8B9C0D1E2F3G%04d", f.nextID)
+}
+
+func (f *fixture) remember(secret string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sensitive = append(f.sensitive, secret)
+}
+
+// checkLogs fails the test if a password, a refresh token or a stored hash
+// was ever logged.
+func (f *fixture) checkLogs() {
+	logs := f.logs.String()
+	f.mu.Lock()
+	secrets := append(append([]string(nil), f.sensitive...), f.mem.secrets()...)
+	f.mu.Unlock()
+	for _, s := range secrets {
+		if s != "" && strings.Contains(logs, s) {
+			f.t.Errorf("logs contain the secret %q:\n%s", s, logs)
+		}
+	}
+	if strings.Contains(logs, "argon2") {
+		f.t.Errorf("logs contain a password hash:\n%s", logs)
+	}
+}
+
+// caller is the principal the authorizer would pass for user id. The router
+// checks ExpiresAt against the wall clock, so it lies in the real future.
+func caller(id, email, name string) *principal.Principal {
+	return &principal.Principal{UserID: id, Email: email, Name: name, ExpiresAt: time.Now().Add(time.Hour)}
+}
+
+// event builds the API Gateway HTTP API event of a request to routeKey.
+func event(routeKey, body string, as *principal.Principal) events.APIGatewayV2HTTPRequest {
+	method, path, _ := strings.Cut(routeKey, " ")
+	ev := events.APIGatewayV2HTTPRequest{
+		Version:  "2.0",
+		RouteKey: routeKey,
+		RawPath:  path,
+		Headers:  map[string]string{"content-type": "application/json", "user-agent": "api-test"},
+		Body:     body,
+	}
+	ev.RequestContext.RouteKey = routeKey
+	ev.RequestContext.RequestID = "req-00000001"
+	ev.RequestContext.HTTP.Method = method
+	ev.RequestContext.HTTP.Path = path
+	if as != nil {
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: as.Context()}
+	}
+	return ev
+}
+
+// response is what the handler answered.
+type response struct {
+	status  int
+	headers map[string]string
+	body    []byte
+}
+
+// do sends a request and checks what every response must satisfy.
+func (f *fixture) do(routeKey string, as *principal.Principal, body string) response {
+	f.t.Helper()
+	return f.send(event(routeKey, body, as))
+}
+
+func (f *fixture) send(ev events.APIGatewayV2HTTPRequest) response {
+	f.t.Helper()
+	out, err := f.handler.Handle(context.Background(), ev)
+	if err != nil {
+		f.t.Fatalf("%s: Handle returned error %v", ev.RouteKey, err)
+	}
+	r := response{status: out.StatusCode, headers: out.Headers, body: []byte(out.Body)}
+	f.checkResponse(ev.RouteKey, r)
+	var pair struct {
+		RefreshToken string `json:"refreshToken"`
+	}
+	if json.Unmarshal(r.body, &pair) == nil && pair.RefreshToken != "" {
+		f.remember(pair.RefreshToken)
+	}
+	return r
+}
+
+func (f *fixture) checkResponse(route string, r response) {
+	f.t.Helper()
+	if strings.Contains(strings.ToLower(string(r.body)), "argon2") {
+		f.t.Errorf("%s: response body contains a password hash: %s", route, r.body)
+	}
+	for _, s := range f.mem.secrets() {
+		if s != "" && bytes.Contains(r.body, []byte(s)) {
+			f.t.Errorf("%s: response body contains the stored hash %q: %s", route, s, r.body)
+		}
+	}
+	if r.headers[httpapi.HeaderRequestID] == "" {
+		f.t.Errorf("%s: no %s header", route, httpapi.HeaderRequestID)
+	}
+	if got := r.headers["X-Content-Type-Options"]; got != "nosniff" {
+		f.t.Errorf("%s: X-Content-Type-Options = %q, want nosniff", route, got)
+	}
+	if r.status >= 400 {
+		f.checkProblem(route, r)
+	}
+}
+
+// problemDoc is an RFC 9457 problem details document.
+type problemDoc struct {
+	Type     string               `json:"type"`
+	Title    string               `json:"title"`
+	Status   int                  `json:"status"`
+	Detail   string               `json:"detail"`
+	Instance string               `json:"instance"`
+	Errors   []problem.FieldError `json:"errors"`
+}
+
+func (f *fixture) checkProblem(route string, r response) {
+	f.t.Helper()
+	if ct := r.headers["Content-Type"]; ct != problem.ContentType {
+		f.t.Errorf("%s: %d response has Content-Type %q, want %q", route, r.status, ct, problem.ContentType)
+	}
+	var p problemDoc
+	if err := json.Unmarshal(r.body, &p); err != nil {
+		f.t.Errorf("%s: %d response body is not a problem document: %v: %s", route, r.status, err, r.body)
+		return
+	}
+	if p.Status != r.status {
+		f.t.Errorf("%s: problem status %d, response status %d", route, p.Status, r.status)
+	}
+	if !strings.HasPrefix(p.Type, problem.TypeBase) || len(p.Type) == len(problem.TypeBase) {
+		f.t.Errorf("%s: problem type %q, want %s<slug>", route, p.Type, problem.TypeBase)
+	}
+	if p.Title != http.StatusText(r.status) {
+		f.t.Errorf("%s: problem title %q, want %q", route, p.Title, http.StatusText(r.status))
+	}
+}
+
+// problem decodes a problem response and checks its status and slug.
+func (r response) problem(t *testing.T, status int, slug string) problemDoc {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body %s", r.status, status, r.body)
+	}
+	var p problemDoc
+	if err := json.Unmarshal(r.body, &p); err != nil {
+		t.Fatalf("body is not a problem document: %v: %s", err, r.body)
+	}
+	if want := problem.TypeBase + slug; p.Type != want {
+		t.Errorf("problem type %q, want %q", p.Type, want)
+	}
+	return p
+}
+
+// fields lists the fields of a validation problem, sorted.
+func (p problemDoc) fields() []string {
+	out := make([]string, 0, len(p.Errors))
+	for _, e := range p.Errors {
+		out = append(out, e.Field)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// object decodes a JSON object response after checking its status.
+func (r response) object(t *testing.T, status int) map[string]any {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body %s", r.status, status, r.body)
+	}
+	if ct := r.headers["Content-Type"]; ct != "application/json" {
+		t.Errorf("Content-Type %q, want application/json", ct)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body is not a JSON object: %v: %s", err, r.body)
+	}
+	return m
+}
+
+// keysOf returns the sorted keys of m.
+func keysOf(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func jsonBody(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// register creates a user through the API and returns its id.
+func (f *fixture) register(email, pass, name string) string {
+	f.t.Helper()
+	f.remember(pass)
+	r := f.do("POST /v1/auth/register", nil, jsonBody(f.t, map[string]string{"email": email, "password": pass, "name": name}))
+	m := r.object(f.t, http.StatusCreated)
+	id, _ := m["id"].(string)
+	if id == "" {
+		f.t.Fatalf("register: no id in %s", r.body)
+	}
+	return id
+}
+
+// tokenPair is the body of a successful login or refresh.
+type tokenPair struct {
+	AccessToken  string `json:"accessToken"`
+	RefreshToken string `json:"refreshToken"`
+	TokenType    string `json:"tokenType"`
+	ExpiresIn    int    `json:"expiresIn"`
+}
+
+func (f *fixture) loginResponse(email, pass string) response {
+	f.t.Helper()
+	f.remember(pass)
+	return f.do("POST /v1/auth/login", nil, jsonBody(f.t, map[string]string{"email": email, "password": pass}))
+}
+
+// login logs in and returns the token pair, failing the test otherwise.
+func (f *fixture) login(email, pass string) tokenPair {
+	f.t.Helper()
+	return f.pair(f.loginResponse(email, pass))
+}
+
+func (f *fixture) refreshResponse(refresh string) response {
+	f.t.Helper()
+	return f.do("POST /v1/auth/refresh", nil, jsonBody(f.t, map[string]string{"refreshToken": refresh}))
+}
+
+// pair decodes and checks a token pair response.
+func (f *fixture) pair(r response) tokenPair {
+	f.t.Helper()
+	m := r.object(f.t, http.StatusOK)
+	if got, want := strings.Join(keysOf(m), ","), "accessToken,expiresIn,refreshToken,tokenType"; got != want {
+		f.t.Errorf("token pair has keys %s, want %s", got, want)
+	}
+	var p tokenPair
+	if err := json.Unmarshal(r.body, &p); err != nil {
+		f.t.Fatal(err)
+	}
+	if p.TokenType != "Bearer" || p.ExpiresIn != 900 {
+		f.t.Errorf("tokenType %q expiresIn %d, want Bearer 900", p.TokenType, p.ExpiresIn)
+	}
+	if _, err := account.ParseRefreshToken(p.RefreshToken); err != nil {
+		f.t.Errorf("refresh token %q does not parse: %v", p.RefreshToken, err)
+	}
+	return p
+}
+
+// ada registers Ada and returns her id and the principal of her requests.
+func (f *fixture) ada() (string, *principal.Principal) {
+	f.t.Helper()
+	id := f.register(adaEmail, adaPassword, adaName)
+	return id, caller(id, adaEmail, adaName)
+}
+
+// calls counts calls to a spied store method.
+type calls struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *calls) inc() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+}
+
+func (c *calls) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}

@@ -1,0 +1,193 @@
+package api_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/api"
+	"github.com/serverless-shop/backend/functions/users/store"
+	"github.com/serverless-shop/backend/shared/httpapi"
+	"github.com/serverless-shop/backend/shared/token"
+)
+
+func TestHealth(t *testing.T) {
+	f := newFixture(t)
+	r := f.do("GET /v1/health", nil, "")
+	m := r.object(t, http.StatusOK)
+	if len(m) != 2 || m["status"] != "ok" || m["version"] != testVersion {
+		t.Errorf("health body %s, want status ok and version %s", r.body, testVersion)
+	}
+	if got := r.headers["Cache-Control"]; got != "no-store" {
+		t.Errorf("Cache-Control %q, want no-store", got)
+	}
+}
+
+func TestJWKS(t *testing.T) {
+	f := newFixture(t)
+	r := f.do("GET /.well-known/jwks.json", nil, "")
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d, want 200: %s", r.status, r.body)
+	}
+	if got := r.headers["Content-Type"]; got != "application/jwk-set+json" {
+		t.Errorf("Content-Type %q, want application/jwk-set+json", got)
+	}
+	if got := r.headers["Cache-Control"]; !strings.HasPrefix(got, "public") || !strings.Contains(got, "max-age=") {
+		t.Errorf("Cache-Control %q, want public with a max-age", got)
+	}
+	if string(r.body) != string(f.jwks) {
+		t.Errorf("body %s, want the configured JWKS %s", r.body, f.jwks)
+	}
+	keys, err := token.ParseJWKS(r.body)
+	if err != nil {
+		t.Fatalf("ParseJWKS: %v", err)
+	}
+	if len(keys) != 1 || keys[0].ID != f.keyID {
+		t.Fatalf("keys %+v, want the signing key %s", keys, f.keyID)
+	}
+	// The published key verifies the tokens the API issues.
+	f.ada()
+	login := f.login(adaEmail, adaPassword)
+	v := token.NewVerifier(keys, testIssuer, testAudience, f.clock.Now)
+	if _, err := v.Verify(login.AccessToken); err != nil {
+		t.Errorf("an issued token does not verify with the JWKS: %v", err)
+	}
+	for _, private := range []string{`"d"`, "PRIVATE"} {
+		if strings.Contains(string(r.body), private) {
+			t.Errorf("JWKS contains %s: %s", private, r.body)
+		}
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	r := httpapi.NewRouter(nil)
+	api.New(api.Config{}).Routes(r)
+	got := r.RouteKeys()
+	slices.Sort(got)
+	want := []string{
+		"GET /.well-known/jwks.json",
+		"GET /v1/health",
+		"GET /v1/users/me",
+		"PATCH /v1/users/me",
+		"POST /v1/auth/login",
+		"POST /v1/auth/logout",
+		"POST /v1/auth/refresh",
+		"POST /v1/auth/register",
+		"POST /v1/users/me/password",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("routes %v, want %v", got, want)
+	}
+}
+
+func TestUnknownRoute(t *testing.T) {
+	f := newFixture(t)
+	for _, route := range []string{"DELETE /v1/users/me", "GET /v1/auth/login", "$default"} {
+		f.do(route, nil, "").problem(t, http.StatusNotFound, "not-found")
+	}
+}
+
+func TestStoreFailuresAreInternal(t *testing.T) {
+	const cause = "dynamodb: ProvisionedThroughputExceededException on arn:aws:dynamodb:eu-west-1:1234:table/users"
+	boom := errors.New(cause)
+	tests := []struct {
+		name string
+		fail func(s *fakeStore)
+		req  func(f *fixture, refresh string, as string) response
+	}{
+		{"login state", func(s *fakeStore) {
+			s.LoginStateFn = func(context.Context, string, time.Time) (store.LoginState, error) { return store.LoginState{}, boom }
+		}, func(f *fixture, _, _ string) response { return f.loginResponse(adaEmail, adaPassword) }},
+		{"record failure", func(s *fakeStore) {
+			s.RecordLoginFailureFn = func(context.Context, string, time.Time, time.Duration) error { return boom }
+		}, func(f *fixture, _, _ string) response { return f.loginResponse(adaEmail, "wrong password again") }},
+		{"create session", func(s *fakeStore) {
+			s.CreateSessionFn = func(context.Context, account.RefreshToken, int64, time.Time) error { return boom }
+		}, func(f *fixture, _, _ string) response { return f.loginResponse(adaEmail, adaPassword) }},
+		{"read session", func(s *fakeStore) {
+			s.SessionFn = func(context.Context, account.RefreshToken) (account.Session, account.Credentials, error) {
+				return account.Session{}, account.Credentials{}, boom
+			}
+		}, func(f *fixture, rt, _ string) response { return f.refreshResponse(rt) }},
+		{"revoke session", func(s *fakeStore) {
+			s.RevokeSessionFn = func(context.Context, string, string) error { return boom }
+		}, func(f *fixture, rt, id string) response {
+			return f.do("POST /v1/auth/logout", caller(id, adaEmail, adaName), jsonBody(f.t, map[string]string{"refreshToken": rt}))
+		}},
+		{"read user", func(s *fakeStore) {
+			s.UserFn = func(context.Context, string) (account.Credentials, error) { return account.Credentials{}, boom }
+		}, func(f *fixture, _, id string) response {
+			return f.do("GET /v1/users/me", caller(id, adaEmail, adaName), "")
+		}},
+		{"update name", func(s *fakeStore) {
+			s.UpdateNameFn = func(context.Context, string, string, time.Time) (account.User, error) { return account.User{}, boom }
+		}, func(f *fixture, _, id string) response {
+			return f.do("PATCH /v1/users/me", caller(id, adaEmail, adaName), `{"name":"Ada"}`)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			id, _ := f.ada()
+			login := f.login(adaEmail, adaPassword)
+			tt.fail(f.store)
+			r := tt.req(f, login.RefreshToken, id)
+			p := r.problem(t, http.StatusInternalServerError, "internal")
+			if strings.Contains(string(r.body), "arn:aws") || strings.Contains(string(r.body), "Provisioned") || len(p.Errors) != 0 {
+				t.Errorf("500 body leaks the cause: %s", r.body)
+			}
+			if n := strings.Count(f.logs.String(), "ProvisionedThroughputExceededException"); n != 1 {
+				t.Errorf("cause logged %d times, want once:\n%s", n, f.logs.String())
+			}
+		})
+	}
+}
+
+func TestCorrelationID(t *testing.T) {
+	f := newFixture(t)
+	ev := event("GET /v1/health", "", nil)
+	ev.Headers["x-request-id"] = "client-supplied-id-123"
+	if got := f.send(ev).headers[httpapi.HeaderRequestID]; got != "client-supplied-id-123" {
+		t.Errorf("X-Request-Id %q, want the client's", got)
+	}
+	ev.Headers["x-request-id"] = "bad id\nwith newline"
+	if got := f.send(ev).headers[httpapi.HeaderRequestID]; got != ev.RequestContext.RequestID {
+		t.Errorf("X-Request-Id %q, want the gateway's %q", got, ev.RequestContext.RequestID)
+	}
+}
+
+func TestNoResponseLeaksSecrets(t *testing.T) {
+	// One user journey through every route; fixture.send checks each body
+	// for password hashes and stored refresh token hashes, and the cleanup
+	// checks the logs for passwords and raw refresh tokens.
+	f := newFixture(t)
+	id, ada := f.ada()
+	f.loginResponse(adaEmail, "wrong password again")
+	f.loginResponse("nobody@example.com", "wrong password again")
+	login := f.login(adaEmail, adaPassword)
+	second := f.pair(f.refreshResponse(login.RefreshToken))
+	f.refreshResponse(login.RefreshToken) // reuse: revokes the family
+	f.do("GET /v1/users/me", ada, "")
+	f.do("PATCH /v1/users/me", ada, `{"name":"Ada K."}`)
+	f.do("PATCH /v1/users/me", ada, `{"passwordHash":"x"}`)
+	f.do("POST /v1/users/me/password", ada, changePasswordBody(t, "wrong password again", "a brand new passphrase"))
+	f.remember("a brand new passphrase")
+	f.do("POST /v1/users/me/password", ada, changePasswordBody(t, adaPassword, "a brand new passphrase"))
+	third := f.login(adaEmail, "a brand new passphrase")
+	f.do("POST /v1/auth/logout", ada, jsonBody(t, map[string]string{"refreshToken": third.RefreshToken}))
+	f.do("POST /v1/auth/logout", ada, jsonBody(t, map[string]string{"refreshToken": second.RefreshToken}))
+	f.do("POST /v1/auth/register", nil, jsonBody(t, map[string]string{"email": adaEmail, "password": adaPassword, "name": "Twin"}))
+	f.do("GET /.well-known/jwks.json", nil, "")
+	f.do("GET /v1/health", nil, "")
+	if len(f.mem.secrets()) < 5 {
+		t.Fatalf("the journey stored only %d secrets; the leak check saw too little", len(f.mem.secrets()))
+	}
+	if stored, _ := f.mem.User(context.Background(), id); stored.Name != "Ada K." {
+		t.Errorf("journey went astray: name %q", stored.Name)
+	}
+}

@@ -1,0 +1,273 @@
+package password_test
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/serverless-shop/backend/functions/users/password"
+)
+
+// cheap keeps the tests fast; the format and checks do not depend on cost.
+var cheap = password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}
+
+func mustHash(t testing.TB, plain string, p password.Params) string {
+	t.Helper()
+	h, err := password.Hash(plain, p)
+	if err != nil {
+		t.Fatalf("Hash: %v", err)
+	}
+	return h
+}
+
+var phc = regexp.MustCompile(`^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$`)
+
+func TestHashFormat(t *testing.T) {
+	tests := []struct {
+		name   string
+		params password.Params
+	}{
+		{"cheap", cheap},
+		{"other costs", password.Params{MemoryKiB: 128, Iterations: 3, Parallelism: 2, SaltLen: 24, KeyLen: 48}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := mustHash(t, "correct horse battery staple", tt.params)
+			m := phc.FindStringSubmatch(h)
+			if m == nil {
+				t.Fatalf("Hash = %q, not a PHC argon2id string", h)
+			}
+			want := fmt.Sprintf("%d,%d,%d", tt.params.MemoryKiB, tt.params.Iterations, tt.params.Parallelism)
+			if got := m[1] + "," + m[2] + "," + m[3]; got != want {
+				t.Errorf("parameters m,t,p = %s, want %s", got, want)
+			}
+			salt, _ := base64.RawStdEncoding.DecodeString(m[4])
+			key, _ := base64.RawStdEncoding.DecodeString(m[5])
+			if len(salt) != tt.params.SaltLen || len(key) != int(tt.params.KeyLen) {
+				t.Errorf("salt %d bytes, key %d bytes; want %d and %d", len(salt), len(key), tt.params.SaltLen, tt.params.KeyLen)
+			}
+		})
+	}
+}
+
+func TestHashIsSalted(t *testing.T) {
+	a := mustHash(t, "correct horse battery staple", cheap)
+	b := mustHash(t, "correct horse battery staple", cheap)
+	if a == b {
+		t.Fatalf("two hashes of one password are equal: %q", a)
+	}
+	if strings.Contains(a, "correct horse") {
+		t.Fatalf("hash %q contains the password", a)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	const plain = "correct horse battery staple"
+	hash := mustHash(t, plain, cheap)
+	unicodeHash := mustHash(t, "pässwörd-日本語-🔑🔑", cheap)
+	emptyHash := mustHash(t, "", cheap)
+	tests := []struct {
+		name  string
+		hash  string
+		plain string
+		want  bool
+	}{
+		{"right password", hash, plain, true},
+		{"wrong password", hash, "correct horse battery stapler", false},
+		{"case differs", hash, strings.ToUpper(plain), false},
+		{"prefix", hash, plain[:len(plain)-1], false},
+		{"trailing space", hash, plain + " ", false},
+		{"empty", hash, "", false},
+		{"unicode right", unicodeHash, "pässwörd-日本語-🔑🔑", true},
+		// NFD form of the same text is different bytes, hence a different password.
+		{"unicode other normal form", unicodeHash, "pa\u0308sswo\u0308rd-日本語-🔑🔑", false},
+		{"empty password hashed", emptyHash, "", true},
+		{"non-empty against empty", emptyHash, "x", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := password.Verify(tt.hash, tt.plain)
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			if got != tt.want {
+				t.Errorf("Verify(%q) = %v, want %v", tt.plain, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestVerifyAtDefault(t *testing.T) {
+	if testing.Short() {
+		t.Skip("argon2id at default cost")
+	}
+	h := mustHash(t, "correct horse battery staple", password.Default)
+	for _, tt := range []struct {
+		plain string
+		want  bool
+	}{{"correct horse battery staple", true}, {"wrong horse battery staple", false}} {
+		if got, err := password.Verify(h, tt.plain); err != nil || got != tt.want {
+			t.Errorf("Verify(%q) = %v, %v; want %v, nil", tt.plain, got, err, tt.want)
+		}
+	}
+}
+
+func TestNeedsRehash(t *testing.T) {
+	h := mustHash(t, "correct horse battery staple", cheap)
+	tests := []struct {
+		name   string
+		hash   string
+		params password.Params
+		want   bool
+	}{
+		{"same parameters", h, cheap, false},
+		{"longer salt", h, password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1, SaltLen: 32, KeyLen: 32}, true},
+		{"longer key", h, password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 64}, true},
+		{"more memory", h, password.Params{MemoryKiB: 128, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}, true},
+		{"less memory", h, password.Params{MemoryKiB: 32, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}, true},
+		{"more iterations", h, password.Params{MemoryKiB: 64, Iterations: 2, Parallelism: 1, SaltLen: 16, KeyLen: 32}, true},
+		{"more parallelism", h, password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 2, SaltLen: 16, KeyLen: 32}, true},
+		{"default", h, password.Default, true},
+		{"dummy hash at default", password.DummyHash, password.Default, false},
+		{"malformed hash", "$2a$10$abcdefghijklmnopqrstuv", cheap, true},
+		{"empty hash", "", cheap, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := password.NeedsRehash(tt.hash, tt.params); got != tt.want {
+				t.Errorf("NeedsRehash = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestVerifyMalformedHash(t *testing.T) {
+	b64 := base64.RawStdEncoding
+	salt := b64.EncodeToString([]byte("0123456789abcdef"))
+	key := b64.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	phcOf := func(alg, version, params, salt, key string) string {
+		return strings.Join([]string{"", alg, version, params, salt, key}, "$")
+	}
+	good := phcOf("argon2id", "v=19", "m=64,t=1,p=1", salt, key)
+	if _, err := password.Verify(good, "x"); err != nil {
+		t.Fatalf("the reference hash %q is rejected: %v", good, err)
+	}
+
+	tests := []struct {
+		name string
+		hash string
+	}{
+		{"empty", ""},
+		{"not PHC", "correct horse battery staple"},
+		{"bcrypt", "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"},
+		{"argon2i", phcOf("argon2i", "v=19", "m=64,t=1,p=1", salt, key)},
+		{"argon2d", phcOf("argon2d", "v=19", "m=64,t=1,p=1", salt, key)},
+		{"scrypt", phcOf("scrypt", "v=19", "m=64,t=1,p=1", salt, key)},
+		{"upper-case algorithm", phcOf("ARGON2ID", "v=19", "m=64,t=1,p=1", salt, key)},
+		{"no leading dollar", strings.TrimPrefix(good, "$")},
+		{"missing version", "$argon2id$m=64,t=1,p=1$" + salt + "$" + key},
+		{"missing key", "$argon2id$v=19$m=64,t=1,p=1$" + salt},
+		{"extra part", good + "$extra"},
+		{"version 16 (argon2 1.0)", phcOf("argon2id", "v=16", "m=64,t=1,p=1", salt, key)},
+		{"version 20", phcOf("argon2id", "v=20", "m=64,t=1,p=1", salt, key)},
+		{"version not a number", phcOf("argon2id", "v=x", "m=64,t=1,p=1", salt, key)},
+		{"version empty", phcOf("argon2id", "", "m=64,t=1,p=1", salt, key)},
+		{"parameters empty", phcOf("argon2id", "v=19", "", salt, key)},
+		{"parameters reordered", phcOf("argon2id", "v=19", "t=1,m=64,p=1", salt, key)},
+		{"parameter missing", phcOf("argon2id", "v=19", "m=64,t=1", salt, key)},
+		{"memory zero", phcOf("argon2id", "v=19", "m=0,t=1,p=1", salt, key)},
+		{"memory just over bound", phcOf("argon2id", "v=19", "m=262145,t=1,p=1", salt, key)},
+		{"memory 4 GiB", phcOf("argon2id", "v=19", "m=4194304,t=1,p=1", salt, key)},
+		{"memory overflows uint32", phcOf("argon2id", "v=19", "m=4294967296,t=1,p=1", salt, key)},
+		{"memory negative", phcOf("argon2id", "v=19", "m=-1,t=1,p=1", salt, key)},
+		{"iterations zero", phcOf("argon2id", "v=19", "m=64,t=0,p=1", salt, key)},
+		{"iterations just over bound", phcOf("argon2id", "v=19", "m=64,t=17,p=1", salt, key)},
+		{"iterations absurd", phcOf("argon2id", "v=19", "m=64,t=1000000,p=1", salt, key)},
+		{"parallelism zero", phcOf("argon2id", "v=19", "m=64,t=1,p=0", salt, key)},
+		{"parallelism overflows uint8", phcOf("argon2id", "v=19", "m=64,t=1,p=256", salt, key)},
+		{"salt not base64", phcOf("argon2id", "v=19", "m=64,t=1,p=1", "!!!!not*base64!!", key)},
+		{"salt padded", phcOf("argon2id", "v=19", "m=64,t=1,p=1", base64.StdEncoding.EncodeToString([]byte("0123456789abcdef")), key)},
+		{"salt url alphabet", phcOf("argon2id", "v=19", "m=64,t=1,p=1", "-_"+salt[2:], key)},
+		{"salt empty", phcOf("argon2id", "v=19", "m=64,t=1,p=1", "", key)},
+		{"salt 7 bytes", phcOf("argon2id", "v=19", "m=64,t=1,p=1", b64.EncodeToString([]byte("1234567")), key)},
+		{"key not base64", phcOf("argon2id", "v=19", "m=64,t=1,p=1", salt, "***")},
+		{"key empty", phcOf("argon2id", "v=19", "m=64,t=1,p=1", salt, "")},
+		{"key 15 bytes", phcOf("argon2id", "v=19", "m=64,t=1,p=1", salt, b64.EncodeToString([]byte("0123456789abcde")))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ok, err := password.Verify(tt.hash, "correct horse battery staple")
+			if !errors.Is(err, password.ErrMalformedHash) {
+				t.Errorf("Verify(%q) error = %v, want ErrMalformedHash", tt.hash, err)
+			}
+			if ok {
+				t.Errorf("Verify(%q) = true for a malformed hash", tt.hash)
+			}
+			if !password.NeedsRehash(tt.hash, cheap) {
+				t.Errorf("NeedsRehash(%q) = false for a malformed hash", tt.hash)
+			}
+		})
+	}
+}
+
+func TestVerifyAcceptsBounds(t *testing.T) {
+	// The largest costs a stored hash may carry still verify: the bounds
+	// reject hostile records, not legitimate ones.
+	b64 := base64.RawStdEncoding
+	salt := b64.EncodeToString([]byte("12345678"))
+	key := b64.EncodeToString([]byte("0123456789abcdef"))
+	tests := []struct {
+		name   string
+		params string
+	}{
+		{"minimum salt and key", "m=64,t=1,p=1"},
+		{"16 iterations", "m=8,t=16,p=1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := "$argon2id$v=19$" + tt.params + "$" + salt + "$" + key
+			if _, err := password.Verify(h, "x"); err != nil {
+				t.Errorf("Verify(%q): %v", h, err)
+			}
+		})
+	}
+}
+
+func TestDummyHash(t *testing.T) {
+	if !phc.MatchString(password.DummyHash) {
+		t.Fatalf("DummyHash %q is not a PHC argon2id string", password.DummyHash)
+	}
+	// Logins for unknown emails must cost what real ones cost.
+	if password.NeedsRehash(password.DummyHash, password.Default) {
+		t.Errorf("DummyHash does not use the Default parameters")
+	}
+	for _, plain := range []string{"", "password", "correct horse battery staple", strings.Repeat("x", 128), "日本語のパスワード"} {
+		ok, err := password.Verify(password.DummyHash, plain)
+		if err != nil {
+			t.Fatalf("Verify(DummyHash, %q): %v", plain, err)
+		}
+		if ok {
+			t.Errorf("Verify(DummyHash, %q) = true", plain)
+		}
+	}
+}
+
+func BenchmarkHash(b *testing.B) {
+	for b.Loop() {
+		if _, err := password.Hash("correct horse battery staple", password.Default); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	h := mustHash(b, "correct horse battery staple", password.Default)
+	for b.Loop() {
+		if ok, err := password.Verify(h, "correct horse battery staple"); err != nil || !ok {
+			b.Fatalf("Verify = %v, %v", ok, err)
+		}
+	}
+}

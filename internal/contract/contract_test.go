@@ -1,0 +1,147 @@
+package contract_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"go.yaml.in/yaml/v3"
+)
+
+const root = "../.."
+
+// templateRoute is an AWS::ApiGatewayV2::Route of template.yaml.
+type templateRoute struct {
+	Key         string // "GET /v1/orders/{id}"
+	Protected   bool   // AuthorizationType CUSTOM with the JWT authorizer
+	Integration string // logical id of the integration it targets
+}
+
+func loadOpenAPI(t *testing.T) *openapi3.T {
+	t.Helper()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromFile(filepath.Join(root, "api", "openapi.yaml"))
+	if err != nil {
+		t.Fatalf("load openapi.yaml: %v", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("openapi.yaml is not a valid OpenAPI document: %v", err)
+	}
+	return doc
+}
+
+// templateRoutes reads the routes of template.yaml. The YAML is read as a
+// node tree, so CloudFormation's short-form tags (!Ref, !Sub) need no
+// special handling.
+func templateRoutes(t *testing.T) map[string]templateRoute {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("parse template.yaml: %v", err)
+	}
+	resources := mapping(doc.Content[0], "Resources")
+	if resources == nil {
+		t.Fatal("template.yaml has no Resources")
+	}
+	routes := map[string]templateRoute{}
+	for i := 0; i+1 < len(resources.Content); i += 2 {
+		res := resources.Content[i+1]
+		if scalar(mapping(res, "Type")) != "AWS::ApiGatewayV2::Route" {
+			continue
+		}
+		props := mapping(res, "Properties")
+		r := templateRoute{
+			Key:       scalar(mapping(props, "RouteKey")),
+			Protected: scalar(mapping(props, "AuthorizationType")) == "CUSTOM" && mapping(props, "AuthorizerId") != nil,
+		}
+		// Target: !Sub "integrations/${UsersIntegration}"
+		target := scalar(mapping(props, "Target"))
+		r.Integration = strings.TrimSuffix(strings.TrimPrefix(target, "integrations/${"), "}")
+		if _, dup := routes[r.Key]; dup {
+			t.Fatalf("template declares %s twice", r.Key)
+		}
+		routes[r.Key] = r
+	}
+	return routes
+}
+
+func mapping(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func scalar(n *yaml.Node) string {
+	if n == nil {
+		return ""
+	}
+	return n.Value
+}
+
+// openAPIRoutes lists the operations of the document as route keys, with
+// whether they require the bearer scheme.
+func openAPIRoutes(doc *openapi3.T) map[string]bool {
+	out := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			sec := doc.Security
+			if op.Security != nil {
+				sec = *op.Security
+			}
+			out[method+" "+path] = len(sec) > 0
+		}
+	}
+	return out
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestOpenAPIMatchesTemplate(t *testing.T) {
+	doc := loadOpenAPI(t)
+	api := openAPIRoutes(doc)
+	tmpl := templateRoutes(t)
+	if !slices.Equal(keys(api), keys(tmpl)) {
+		t.Fatalf("routes differ\nopenapi.yaml:  %v\ntemplate.yaml: %v", keys(api), keys(tmpl))
+	}
+	for key, protected := range api {
+		if tmpl[key].Protected != protected {
+			t.Errorf("%s: openapi.yaml says protected=%v, template.yaml %v", key, protected, tmpl[key].Protected)
+		}
+	}
+}
+
+func TestProtectedOperationsDocument401(t *testing.T) {
+	doc := loadOpenAPI(t)
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.Security != nil && len(*op.Security) == 0 {
+				continue
+			}
+			if op.Responses.Value("401") == nil {
+				t.Errorf("%s %s is protected but does not document 401", method, path)
+			}
+		}
+	}
+}

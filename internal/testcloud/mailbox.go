@@ -1,0 +1,106 @@
+//go:build integration
+
+package testcloud
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Mail is one email as the local cloud's SES mailbox shows it.
+type Mail struct {
+	To      []string
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// Mailbox returns every email the local cloud's SES has sent. It is the one
+// place that knows which emulator runs: MiniStack lists sent mail at
+// /_ministack/ses/messages, LocalStack at /_aws/ses (LOCAL_CLOUD=localstack).
+func Mailbox(t testing.TB) []Mail {
+	t.Helper()
+	var out []Mail
+	if os.Getenv("LOCAL_CLOUD") == "localstack" {
+		var ls struct {
+			Messages []struct {
+				Destination struct {
+					ToAddresses []string `json:"ToAddresses"`
+				} `json:"Destination"`
+				Subject string `json:"Subject"`
+				Body    struct {
+					Text string `json:"text_part"`
+					HTML string `json:"html_part"`
+				} `json:"Body"`
+			} `json:"messages"`
+		}
+		getJSON(t, Endpoint()+"/_aws/ses", &ls)
+		for _, m := range ls.Messages {
+			out = append(out, Mail{To: m.Destination.ToAddresses, Subject: m.Subject, Text: m.Body.Text, HTML: m.Body.HTML})
+		}
+		return out
+	}
+	var ms struct {
+		Messages map[string][]struct {
+			To       []string `json:"To"`
+			Subject  string   `json:"Subject"`
+			BodyText string   `json:"BodyText"`
+			BodyHTML string   `json:"BodyHtml"`
+		} `json:"messages"`
+	}
+	getJSON(t, Endpoint()+"/_ministack/ses/messages", &ms)
+	for _, msgs := range ms.Messages {
+		for _, m := range msgs {
+			out = append(out, Mail{To: m.To, Subject: m.Subject, Text: m.BodyText, HTML: m.BodyHTML})
+		}
+	}
+	return out
+}
+
+func getJSON(t testing.TB, url string, v any) {
+	t.Helper()
+	c := http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("read mailbox: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("read mailbox: %s", resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("read mailbox: %v", err)
+	}
+}
+
+// MailTo returns the emails sent to addr whose subject contains needle.
+func MailTo(t testing.TB, addr, needle string) []Mail {
+	t.Helper()
+	var out []Mail
+	for _, m := range Mailbox(t) {
+		for _, to := range m.To {
+			if strings.EqualFold(to, addr) && strings.Contains(m.Subject, needle) {
+				out = append(out, m)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Eventually retries check every 250ms until it returns true, and fails the
+// test with what when within passes first.
+func Eventually(t testing.TB, within time.Duration, what string, check func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !check() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}

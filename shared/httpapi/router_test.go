@@ -1,0 +1,515 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/serverless-shop/backend/shared/httpapi"
+	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/principal"
+	"github.com/serverless-shop/backend/shared/problem"
+)
+
+const gatewayRequestID = "Kx2abcdEFGH1234=" // API Gateway's own request id
+
+func discardLogger() *slog.Logger { return logging.New(io.Discard, "test") }
+
+// event builds an HTTP API (payload 2.0) event for routeKey.
+func event(routeKey string) events.APIGatewayV2HTTPRequest {
+	path := routeKey
+	if i := strings.IndexByte(routeKey, ' '); i >= 0 {
+		path = routeKey[i+1:]
+	}
+	return events.APIGatewayV2HTTPRequest{
+		Version:  "2.0",
+		RouteKey: routeKey,
+		RawPath:  path,
+		Headers:  map[string]string{},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RequestID: gatewayRequestID,
+			HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: strings.Fields(routeKey)[0], Path: path},
+		},
+	}
+}
+
+// authorized attaches an authorizer context (as the integration receives it,
+// JSON-decoded) to ev.
+func authorized(ev events.APIGatewayV2HTTPRequest, lambdaCtx map[string]any) events.APIGatewayV2HTTPRequest {
+	ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: lambdaCtx}
+	return ev
+}
+
+func validPrincipal() principal.Principal {
+	return principal.Principal{UserID: "u-1", Email: "ada@example.com", Name: "Ada", ExpiresAt: time.Now().Add(10 * time.Minute)}
+}
+
+func ok(body string) httpapi.Handler {
+	return func(context.Context, *httpapi.Request) (*httpapi.Response, error) {
+		return httpapi.JSON(http.StatusOK, map[string]string{"handler": body})
+	}
+}
+
+// decodeProblem checks that resp is a problem document of status and returns it.
+func decodeProblem(t *testing.T, resp events.APIGatewayV2HTTPResponse, status int) problem.Details {
+	t.Helper()
+	if resp.StatusCode != status {
+		t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, status, resp.Body)
+	}
+	if ct := resp.Headers["Content-Type"]; ct != problem.ContentType {
+		t.Errorf("Content-Type = %q, want %q", ct, problem.ContentType)
+	}
+	var d problem.Details
+	if err := json.Unmarshal([]byte(resp.Body), &d); err != nil {
+		t.Fatalf("body is not a problem document: %v\n%s", err, resp.Body)
+	}
+	if d.Status != status {
+		t.Errorf("problem status = %d, want %d", d.Status, status)
+	}
+	return d
+}
+
+func TestRouterDispatch(t *testing.T) {
+	t.Parallel()
+	rt := httpapi.NewRouter(discardLogger())
+	rt.Public("GET /v1/products", ok("list"))
+	rt.Public("GET /v1/products/{id}", ok("get"))
+	rt.Protected("POST /v1/orders", ok("create"))
+	rt.Public("$default", ok("default"))
+
+	tests := []struct {
+		name     string
+		ev       events.APIGatewayV2HTTPRequest
+		wantBody string
+	}{
+		{name: "list", ev: event("GET /v1/products"), wantBody: `{"handler":"list"}`},
+		{name: "get", ev: event("GET /v1/products/{id}"), wantBody: `{"handler":"get"}`},
+		{name: "protected", ev: authorized(event("POST /v1/orders"), validPrincipal().Context()), wantBody: `{"handler":"create"}`},
+		{name: "default route", ev: event("$default"), wantBody: `{"handler":"default"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			resp, err := rt.Handle(context.Background(), tc.ev)
+			if err != nil {
+				t.Fatalf("Handle returned an error: %v", err)
+			}
+			if resp.StatusCode != http.StatusOK || resp.Body != tc.wantBody {
+				t.Errorf("response = %d %s, want 200 %s", resp.StatusCode, resp.Body, tc.wantBody)
+			}
+			if ct := resp.Headers["Content-Type"]; ct != "application/json" {
+				t.Errorf("Content-Type = %q", ct)
+			}
+			if resp.Headers["X-Content-Type-Options"] != "nosniff" {
+				t.Errorf("X-Content-Type-Options = %q, want nosniff", resp.Headers["X-Content-Type-Options"])
+			}
+		})
+	}
+}
+
+func TestRouterUnknownRoute(t *testing.T) {
+	t.Parallel()
+	rt := httpapi.NewRouter(discardLogger())
+	rt.Public("GET /v1/products", ok("list"))
+	tests := []struct {
+		name     string
+		routeKey string
+	}{
+		{name: "other path", routeKey: "GET /v1/users"},
+		{name: "other method", routeKey: "DELETE /v1/products"},
+		{name: "path instead of template", routeKey: "GET /v1/products/p-1"},
+		{name: "case differs", routeKey: "get /v1/products"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			resp, err := rt.Handle(context.Background(), event(tc.routeKey))
+			if err != nil {
+				t.Fatalf("Handle returned an error: %v", err)
+			}
+			d := decodeProblem(t, resp, http.StatusNotFound)
+			if d.Type != problem.TypeBase+"not-found" {
+				t.Errorf("type = %q", d.Type)
+			}
+		})
+	}
+}
+
+func TestRouterProtected(t *testing.T) {
+	t.Parallel()
+	var seen principal.Principal
+	rt := httpapi.NewRouter(discardLogger())
+	rt.Protected("GET /v1/me", func(_ context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+		seen = r.Caller()
+		return httpapi.NoContent(), nil
+	})
+
+	p := validPrincipal()
+	jsonCtx := func(m map[string]any) map[string]any { // as decoded from the event JSON
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out map[string]any
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	expired := p
+	expired.ExpiresAt = time.Now().Add(-time.Second)
+	withFloatExp := map[string]any{"sub": p.UserID, "email": p.Email, "name": p.Name, "exp": float64(p.ExpiresAt.Unix())}
+
+	tests := []struct {
+		name       string
+		ev         events.APIGatewayV2HTTPRequest
+		wantStatus int
+	}{
+		{name: "valid principal", ev: authorized(event("GET /v1/me"), jsonCtx(p.Context())), wantStatus: http.StatusNoContent},
+		{name: "numeric exp", ev: authorized(event("GET /v1/me"), withFloatExp), wantStatus: http.StatusNoContent},
+		{name: "no authorizer", ev: event("GET /v1/me"), wantStatus: http.StatusUnauthorized},
+		{name: "authorizer without lambda context", ev: authorized(event("GET /v1/me"), nil), wantStatus: http.StatusUnauthorized},
+		{name: "empty lambda context", ev: authorized(event("GET /v1/me"), map[string]any{}), wantStatus: http.StatusUnauthorized},
+		{name: "no sub", ev: authorized(event("GET /v1/me"), map[string]any{"exp": float64(p.ExpiresAt.Unix())}), wantStatus: http.StatusUnauthorized},
+		{name: "expired principal", ev: authorized(event("GET /v1/me"), jsonCtx(expired.Context())), wantStatus: http.StatusUnauthorized},
+		{name: "expired long ago", ev: authorized(event("GET /v1/me"), map[string]any{"sub": "u-1", "exp": "1"}), wantStatus: http.StatusUnauthorized},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// Not parallel: the handler records the caller in seen.
+			seen = principal.Principal{}
+			resp, err := rt.Handle(context.Background(), tc.ev)
+			if err != nil {
+				t.Fatalf("Handle returned an error: %v", err)
+			}
+			if tc.wantStatus != http.StatusUnauthorized {
+				if resp.StatusCode != tc.wantStatus {
+					t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, tc.wantStatus, resp.Body)
+				}
+				if seen.UserID != p.UserID || seen.Email != p.Email || seen.Name != p.Name || seen.ExpiresAt.Unix() != p.ExpiresAt.Unix() {
+					t.Errorf("handler saw caller %+v, want %+v", seen, p)
+				}
+				return
+			}
+			d := decodeProblem(t, resp, http.StatusUnauthorized)
+			if d.Type != problem.TypeBase+"invalid-token" {
+				t.Errorf("type = %q, want the invalid-token problem", d.Type)
+			}
+			if got := resp.Headers["WWW-Authenticate"]; got != `Bearer error="invalid_token"` {
+				t.Errorf("WWW-Authenticate = %q", got)
+			}
+			if seen != (principal.Principal{}) {
+				t.Errorf("handler ran with caller %+v", seen)
+			}
+		})
+	}
+}
+
+func TestRouterPanic(t *testing.T) {
+	t.Parallel()
+	const secret = "db password is hunter2"
+	var logs bytes.Buffer
+	rt := httpapi.NewRouter(logging.New(&logs, "test"))
+	rt.Public("GET /boom", func(context.Context, *httpapi.Request) (*httpapi.Response, error) {
+		panic(secret)
+	})
+	rt.Public("GET /boom-error", func(context.Context, *httpapi.Request) (*httpapi.Response, error) {
+		panic(errors.New(secret))
+	})
+	rt.Public("GET /caller", func(_ context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+		_ = r.Caller() // a wiring bug: Caller on a public route
+		return httpapi.NoContent(), nil
+	})
+	rt.Public("GET /error", func(context.Context, *httpapi.Request) (*httpapi.Response, error) {
+		return nil, fmt.Errorf("query: %s", secret)
+	})
+
+	for _, routeKey := range []string{"GET /boom", "GET /boom-error", "GET /caller", "GET /error"} {
+		t.Run(routeKey, func(t *testing.T) {
+			resp, err := rt.Handle(context.Background(), event(routeKey))
+			if err != nil {
+				t.Fatalf("Handle returned an error: %v", err)
+			}
+			d := decodeProblem(t, resp, http.StatusInternalServerError)
+			if d.Type != problem.TypeBase+"internal" {
+				t.Errorf("type = %q", d.Type)
+			}
+			for _, leak := range []string{secret, "panic", "goroutine", "Caller", ".go:"} {
+				if strings.Contains(resp.Body, leak) {
+					t.Errorf("body leaks %q: %s", leak, resp.Body)
+				}
+			}
+		})
+	}
+	// The detail goes to the log instead.
+	if !strings.Contains(logs.String(), secret) {
+		t.Errorf("log does not carry the internal error:\n%s", logs.String())
+	}
+}
+
+func TestRouterRequestID(t *testing.T) {
+	t.Parallel()
+	var seen string
+	rt := httpapi.NewRouter(discardLogger())
+	rt.Public("GET /x", func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+		if logging.CorrelationID(ctx) != r.CorrelationID {
+			return nil, fmt.Errorf("context correlation id %q, request %q", logging.CorrelationID(ctx), r.CorrelationID)
+		}
+		seen = r.CorrelationID
+		return httpapi.NoContent(), nil
+	})
+
+	tests := []struct {
+		name   string
+		header *string // nil: no X-Request-Id header
+		want   string
+	}{
+		{name: "absent", header: nil, want: gatewayRequestID},
+		{name: "empty", header: ptr(""), want: gatewayRequestID},
+		{name: "safe uuid", header: ptr("6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"), want: "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"},
+		{name: "safe with dots and colons", header: ptr("web.checkout:1234_ab"), want: "web.checkout:1234_ab"},
+		{name: "minimum length", header: ptr("abcdefgh"), want: "abcdefgh"},
+		{name: "maximum length", header: ptr(strings.Repeat("a", 128)), want: strings.Repeat("a", 128)},
+		{name: "too short", header: ptr("abcdefg"), want: gatewayRequestID},
+		{name: "too long", header: ptr(strings.Repeat("a", 129)), want: gatewayRequestID},
+		{name: "space", header: ptr("abc defgh"), want: gatewayRequestID},
+		{name: "newline injection", header: ptr("abcdefgh\nX-Admin: 1"), want: gatewayRequestID},
+		{name: "trailing newline", header: ptr("abcdefgh\n"), want: gatewayRequestID},
+		{name: "html", header: ptr("<script>alert(1)</script>"), want: gatewayRequestID},
+		{name: "quote", header: ptr(`abcdefgh"`), want: gatewayRequestID},
+		{name: "slash", header: ptr("abcd/efgh"), want: gatewayRequestID},
+		{name: "non-ASCII", header: ptr("abcdéfghij"), want: gatewayRequestID},
+		{name: "comma-joined duplicates", header: ptr("abcdefgh,ijklmnop"), want: gatewayRequestID},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// Not parallel: the handler records the id in seen.
+			ev := event("GET /x")
+			if tc.header != nil {
+				ev.Headers["x-request-id"] = *tc.header
+			}
+			seen = ""
+			resp, err := rt.Handle(context.Background(), ev)
+			if err != nil || resp.StatusCode != http.StatusNoContent {
+				t.Fatalf("Handle = %d %s, %v", resp.StatusCode, resp.Body, err)
+			}
+			if got := resp.Headers[httpapi.HeaderRequestID]; got != tc.want {
+				t.Errorf("X-Request-Id = %q, want %q", got, tc.want)
+			}
+			if seen != tc.want {
+				t.Errorf("handler saw correlation id %q, want %q", seen, tc.want)
+			}
+		})
+	}
+
+	t.Run("on error responses too", func(t *testing.T) {
+		ev := event("GET /nowhere")
+		ev.Headers["x-request-id"] = "client-id-123"
+		resp, _ := rt.Handle(context.Background(), ev)
+		if got := resp.Headers[httpapi.HeaderRequestID]; got != "client-id-123" {
+			t.Errorf("X-Request-Id on a 404 = %q", got)
+		}
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestRouterHeaders(t *testing.T) {
+	t.Parallel()
+	rt := httpapi.NewRouter(discardLogger())
+	rt.Public("GET /default", func(context.Context, *httpapi.Request) (*httpapi.Response, error) {
+		return httpapi.JSON(http.StatusOK, []int{1})
+	})
+	rt.Public("GET /cached", func(context.Context, *httpapi.Request) (*httpapi.Response, error) {
+		resp, err := httpapi.JSON(http.StatusOK, []int{1})
+		if err != nil {
+			return nil, err
+		}
+		return resp.Set("Cache-Control", "public, max-age=60").Set("ETag", `"v1"`), nil
+	})
+	rt.Public("GET /spoof", func(context.Context, *httpapi.Request) (*httpapi.Response, error) {
+		return httpapi.NoContent().Set(httpapi.HeaderRequestID, "spoofed-id").Set("X-Content-Type-Options", "off"), nil
+	})
+	rt.Public("GET /not-modified", func(context.Context, *httpapi.Request) (*httpapi.Response, error) {
+		return httpapi.NotModified(`"v1"`), nil
+	})
+
+	tests := []struct {
+		routeKey    string
+		wantStatus  int
+		wantHeaders map[string]string
+	}{
+		{routeKey: "GET /default", wantStatus: 200, wantHeaders: map[string]string{"Cache-Control": "no-store", "Content-Type": "application/json"}},
+		{routeKey: "GET /cached", wantStatus: 200, wantHeaders: map[string]string{"Cache-Control": "public, max-age=60", "ETag": `"v1"`}},
+		{routeKey: "GET /spoof", wantStatus: 204, wantHeaders: map[string]string{httpapi.HeaderRequestID: gatewayRequestID, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}},
+		{routeKey: "GET /not-modified", wantStatus: 304, wantHeaders: map[string]string{"ETag": `"v1"`, "Cache-Control": "no-store"}},
+		{routeKey: "GET /missing", wantStatus: 404, wantHeaders: map[string]string{"Cache-Control": "no-store", "Content-Type": problem.ContentType}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.routeKey, func(t *testing.T) {
+			t.Parallel()
+			resp, err := rt.Handle(context.Background(), event(tc.routeKey))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tc.wantStatus {
+				t.Errorf("status = %d, want %d", resp.StatusCode, tc.wantStatus)
+			}
+			for k, v := range tc.wantHeaders {
+				if resp.Headers[k] != v {
+					t.Errorf("%s = %q, want %q", k, resp.Headers[k], v)
+				}
+			}
+		})
+	}
+}
+
+func TestRouterRetryAfter(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		retryAfter time.Duration
+		want       string // "" means no header
+	}{
+		{name: "whole seconds", retryAfter: 30 * time.Second, want: "30"},
+		{name: "fraction rounds up", retryAfter: 1500 * time.Millisecond, want: "2"},
+		{name: "just over a second rounds up", retryAfter: time.Second + time.Microsecond, want: "2"},
+		{name: "under a second is one", retryAfter: 10 * time.Millisecond, want: "1"},
+		{name: "minutes", retryAfter: 15 * time.Minute, want: "900"},
+		{name: "zero means no header", retryAfter: 0, want: ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rt := httpapi.NewRouter(discardLogger())
+			rt.Public("POST /v1/login", func(context.Context, *httpapi.Request) (*httpapi.Response, error) {
+				e := problem.New(problem.TooManyRequests, "Slow down.").WithSlug("too-many-attempts")
+				e.RetryAfter = tc.retryAfter
+				return nil, fmt.Errorf("login: %w", e)
+			})
+			resp, err := rt.Handle(context.Background(), event("POST /v1/login"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := decodeProblem(t, resp, http.StatusTooManyRequests)
+			if d.Type != problem.TypeBase+"too-many-attempts" {
+				t.Errorf("type = %q", d.Type)
+			}
+			got, present := resp.Headers["Retry-After"]
+			if tc.want == "" {
+				if present {
+					t.Errorf("Retry-After = %q, want none", got)
+				}
+				return
+			}
+			if got != tc.want {
+				t.Errorf("Retry-After = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRouterProblemFromHandler(t *testing.T) {
+	t.Parallel()
+	rt := httpapi.NewRouter(discardLogger())
+	rt.Public("POST /v1/users", func(context.Context, *httpapi.Request) (*httpapi.Response, error) {
+		return nil, fmt.Errorf("register: %w", problem.Validation(problem.FieldError{Field: "email", Message: "is required"}))
+	})
+	rt.Public("GET /v1/users/{id}", func(context.Context, *httpapi.Request) (*httpapi.Response, error) {
+		return nil, problem.New(problem.Conflict, "Stale.").WithCause(errors.New("internal cause"))
+	})
+	t.Run("validation", func(t *testing.T) {
+		ev := event("POST /v1/users")
+		resp, _ := rt.Handle(context.Background(), ev)
+		d := decodeProblem(t, resp, http.StatusBadRequest)
+		if d.Type != problem.TypeBase+"validation" || len(d.Errors) != 1 || d.Errors[0].Field != "email" {
+			t.Errorf("problem = %+v", d)
+		}
+		if d.Instance != "/v1/users" {
+			t.Errorf("instance = %q, want the raw path", d.Instance)
+		}
+		if _, ok := resp.Headers["WWW-Authenticate"]; ok {
+			t.Error("WWW-Authenticate on a 400")
+		}
+	})
+	t.Run("cause stays out of the body", func(t *testing.T) {
+		resp, _ := rt.Handle(context.Background(), event("GET /v1/users/{id}"))
+		decodeProblem(t, resp, http.StatusConflict)
+		if strings.Contains(resp.Body, "internal cause") {
+			t.Errorf("body leaks the cause: %s", resp.Body)
+		}
+	})
+}
+
+// TestRouterAccessLog checks the one log line per request.
+func TestRouterAccessLog(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	rt := httpapi.NewRouter(logging.New(&logs, "orders"))
+	rt.Protected("GET /v1/orders", func(context.Context, *httpapi.Request) (*httpapi.Response, error) {
+		return httpapi.NoContent(), nil
+	})
+	ev := authorized(event("GET /v1/orders"), validPrincipal().Context())
+	ev.Headers["x-request-id"] = "corr-12345678"
+	if _, err := rt.Handle(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+		t.Fatalf("want exactly one JSON log line: %v\n%s", err, logs.String())
+	}
+	want := map[string]any{
+		"message": "request", "route": "GET /v1/orders", "status": float64(204),
+		logging.KeyCorrelationID: "corr-12345678", logging.KeyUserID: "u-1", "service": "orders",
+	}
+	for k, v := range want {
+		if line[k] != v {
+			t.Errorf("log[%q] = %v, want %v", k, line[k], v)
+		}
+	}
+	if _, ok := line["durationMs"].(float64); !ok {
+		t.Errorf("log has no durationMs: %v", line)
+	}
+}
+
+func TestRouterRegistration(t *testing.T) {
+	t.Parallel()
+	rt := httpapi.NewRouter(discardLogger())
+	rt.Public("GET /a", ok("a"))
+	rt.Protected("POST /b", ok("b"))
+	keys := rt.RouteKeys()
+	slices.Sort(keys)
+	if want := []string{"GET /a", "POST /b"}; !slices.Equal(keys, want) {
+		t.Errorf("RouteKeys() = %v, want %v", keys, want)
+	}
+
+	tests := []struct {
+		name     string
+		register func()
+	}{
+		{name: "public twice", register: func() { rt.Public("GET /a", ok("again")) }},
+		{name: "protected over public", register: func() { rt.Protected("GET /a", ok("again")) }},
+		{name: "public over protected", register: func() { rt.Public("POST /b", ok("again")) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("duplicate registration did not panic")
+				}
+			}()
+			tc.register()
+		})
+	}
+}

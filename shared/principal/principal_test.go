@@ -1,0 +1,201 @@
+package principal_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/serverless-shop/backend/shared/principal"
+)
+
+var (
+	now = time.Date(2025, time.March, 14, 15, 9, 26, 0, time.UTC)
+	exp = now.Add(15 * time.Minute)
+)
+
+func TestContextRoundTrip(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		p       principal.Principal
+		wantExp time.Time
+	}{
+		{
+			name:    "all fields",
+			p:       principal.Principal{UserID: "u-1", Email: "ada@example.com", Name: "Ada Lovelace", ExpiresAt: exp},
+			wantExp: exp,
+		},
+		{
+			name:    "no email or name",
+			p:       principal.Principal{UserID: "u-2", ExpiresAt: exp},
+			wantExp: exp,
+		},
+		{
+			name:    "sub-second expiry rounds down",
+			p:       principal.Principal{UserID: "u-3", ExpiresAt: exp.Add(900 * time.Millisecond)},
+			wantExp: exp,
+		},
+		{
+			name:    "other time zone",
+			p:       principal.Principal{UserID: "u-4", ExpiresAt: exp.In(time.FixedZone("JST", 9*3600))},
+			wantExp: exp,
+		},
+		{
+			name:    "unicode name",
+			p:       principal.Principal{UserID: "u-5", Name: "Zoë 山田", ExpiresAt: exp},
+			wantExp: exp,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := tc.p.Context()
+			for k, v := range ctx {
+				if _, ok := v.(string); !ok {
+					t.Errorf("context[%q] = %v (%T), want a string", k, v, v)
+				}
+			}
+			got, err := principal.FromContext(ctx, now)
+			if err != nil {
+				t.Fatalf("FromContext: %v", err)
+			}
+			want := tc.p
+			want.ExpiresAt = tc.wantExp
+			if got.UserID != want.UserID || got.Email != want.Email || got.Name != want.Name {
+				t.Errorf("FromContext = %+v, want %+v", got, want)
+			}
+			if !got.ExpiresAt.Equal(tc.wantExp) || got.ExpiresAt.Location() != time.UTC {
+				t.Errorf("ExpiresAt = %v, want %v in UTC", got.ExpiresAt, tc.wantExp)
+			}
+		})
+	}
+}
+
+// TestContextThroughJSON passes the context the way API Gateway does: as JSON
+// that the integration decodes into map[string]any.
+func TestContextThroughJSON(t *testing.T) {
+	t.Parallel()
+	p := principal.Principal{UserID: "u-1", Email: "ada@example.com", Name: "Ada", ExpiresAt: exp}
+	b, err := json.Marshal(p.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var decoded map[string]any
+	if err := json.Unmarshal(b, &decoded); err != nil {
+		t.Fatal(err)
+	}
+	got, err := principal.FromContext(decoded, now)
+	if err != nil {
+		t.Fatalf("FromContext: %v", err)
+	}
+	if got != p {
+		t.Errorf("FromContext = %+v, want %+v", got, p)
+	}
+}
+
+func TestContextKeys(t *testing.T) {
+	t.Parallel()
+	ctx := principal.Principal{UserID: "u-1", Email: "e@x.example", Name: "N", ExpiresAt: time.Unix(1700000000, 0)}.Context()
+	want := map[string]any{"sub": "u-1", "email": "e@x.example", "name": "N", "exp": "1700000000"}
+	if fmt.Sprint(ctx) != fmt.Sprint(want) {
+		t.Errorf("Context() = %v, want %v", ctx, want)
+	}
+}
+
+func TestFromContext(t *testing.T) {
+	t.Parallel()
+	expUnix := exp.Unix()
+	tests := []struct {
+		name    string
+		ctx     map[string]any
+		at      time.Time
+		want    principal.Principal
+		wantErr error
+	}{
+		{
+			name: "strings",
+			ctx:  map[string]any{"sub": "u-1", "email": "e@x.example", "name": "N", "exp": fmt.Sprint(expUnix)},
+			at:   now,
+			want: principal.Principal{UserID: "u-1", Email: "e@x.example", Name: "N", ExpiresAt: exp},
+		},
+		{
+			name: "exp as float64 from a JSON decoder",
+			ctx:  map[string]any{"sub": "u-1", "exp": float64(expUnix)},
+			at:   now,
+			want: principal.Principal{UserID: "u-1", ExpiresAt: exp},
+		},
+		{
+			name: "sub as float64",
+			ctx:  map[string]any{"sub": float64(42), "exp": float64(expUnix)},
+			at:   now,
+			want: principal.Principal{UserID: "42", ExpiresAt: exp},
+		},
+		{
+			name: "fractional float64 exp truncated",
+			ctx:  map[string]any{"sub": "u-1", "exp": float64(expUnix) + 0.75},
+			at:   now,
+			want: principal.Principal{UserID: "u-1", ExpiresAt: exp},
+		},
+		{
+			name: "one nanosecond before expiry",
+			ctx:  map[string]any{"sub": "u-1", "exp": fmt.Sprint(expUnix)},
+			at:   exp.Add(-time.Nanosecond),
+			want: principal.Principal{UserID: "u-1", ExpiresAt: exp},
+		},
+		{
+			name: "extra keys ignored",
+			ctx:  map[string]any{"sub": "u-1", "exp": fmt.Sprint(expUnix), "role": "admin"},
+			at:   now,
+			want: principal.Principal{UserID: "u-1", ExpiresAt: exp},
+		},
+		{
+			name: "email of another type ignored",
+			ctx:  map[string]any{"sub": "u-1", "exp": fmt.Sprint(expUnix), "email": true},
+			at:   now,
+			want: principal.Principal{UserID: "u-1", ExpiresAt: exp},
+		},
+
+		{name: "exactly at expiry", ctx: map[string]any{"sub": "u-1", "exp": fmt.Sprint(expUnix)}, at: exp, wantErr: principal.ErrExpired},
+		{name: "after expiry", ctx: map[string]any{"sub": "u-1", "exp": fmt.Sprint(expUnix)}, at: exp.Add(time.Second), wantErr: principal.ErrExpired},
+		{name: "float64 exp expired", ctx: map[string]any{"sub": "u-1", "exp": float64(expUnix)}, at: exp, wantErr: principal.ErrExpired},
+		{name: "exp zero", ctx: map[string]any{"sub": "u-1", "exp": "0"}, at: now, wantErr: principal.ErrExpired},
+		{name: "exp negative", ctx: map[string]any{"sub": "u-1", "exp": "-1"}, at: now, wantErr: principal.ErrExpired},
+
+		{name: "nil context", ctx: nil, at: now, wantErr: principal.ErrMissing},
+		{name: "empty context", ctx: map[string]any{}, at: now, wantErr: principal.ErrMissing},
+		{name: "missing sub", ctx: map[string]any{"email": "e@x.example", "exp": fmt.Sprint(expUnix)}, at: now, wantErr: principal.ErrMissing},
+		{name: "empty sub", ctx: map[string]any{"sub": "", "exp": fmt.Sprint(expUnix)}, at: now, wantErr: principal.ErrMissing},
+		{name: "sub of another type", ctx: map[string]any{"sub": []string{"u-1"}, "exp": fmt.Sprint(expUnix)}, at: now, wantErr: principal.ErrMissing},
+		{name: "missing exp", ctx: map[string]any{"sub": "u-1"}, at: now, wantErr: principal.ErrMissing},
+		{name: "exp not a number", ctx: map[string]any{"sub": "u-1", "exp": "soon"}, at: now, wantErr: principal.ErrMissing},
+		{name: "exp RFC 3339", ctx: map[string]any{"sub": "u-1", "exp": exp.Format(time.RFC3339)}, at: now, wantErr: principal.ErrMissing},
+		{name: "exp of another type", ctx: map[string]any{"sub": "u-1", "exp": true}, at: now, wantErr: principal.ErrMissing},
+		{name: "missing sub wins over expiry", ctx: map[string]any{"exp": "0"}, at: now, wantErr: principal.ErrMissing},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := principal.FromContext(tc.ctx, tc.at)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("FromContext error = %v, want %v", err, tc.wantErr)
+			}
+			if got != tc.want {
+				t.Errorf("FromContext = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func ExamplePrincipal_Context() {
+	p := principal.Principal{UserID: "u-1", Email: "ada@example.com", Name: "Ada", ExpiresAt: time.Unix(1741965866, 0)}
+	got, err := principal.FromContext(p.Context(), time.Unix(1741965000, 0))
+	fmt.Println(got.UserID, got.Email, got.ExpiresAt.Format(time.RFC3339), err)
+
+	_, err = principal.FromContext(p.Context(), time.Unix(1741965866, 0))
+	fmt.Println(err)
+	// Output:
+	// u-1 ada@example.com 2025-03-14T15:24:26Z <nil>
+	// principal: access token expired
+}
