@@ -16,11 +16,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/serverless-shop/backend/internal/testcloud"
 )
 
 // stack is what the deploy script wrote about the deployed stack.
@@ -42,7 +43,7 @@ func TestMain(m *testing.M) {
 // loadStack reads the API URL and stack outputs from .local/state (or
 // API_URL), and builds an AWS configuration for the local cloud.
 func loadStack() error {
-	state := filepath.Join("..", ".local", "state")
+	state := filepath.Join(testcloud.RepoRoot(), ".local", "state")
 	stack.apiURL = os.Getenv("API_URL")
 	if stack.apiURL == "" {
 		b, err := os.ReadFile(filepath.Join(state, "api-url"))
@@ -58,21 +59,23 @@ func loadStack() error {
 	if err := json.Unmarshal(b, &stack.outputs); err != nil {
 		return fmt.Errorf("parse stack outputs: %w", err)
 	}
-	if os.Getenv("AWS_ENDPOINT_URL") == "" {
-		os.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
-	}
-	os.Setenv("AWS_ACCESS_KEY_ID", "test")
-	os.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	stack.aws, err = config.LoadDefaultConfig(context.Background(), config.WithRegion("us-east-1"))
-	if err != nil {
-		return err
-	}
+	stack.aws = testcloud.Config(&setupTB{})
 	doc, err := openapi3.NewLoader().LoadFromFile(filepath.Join("..", "api", "openapi.yaml"))
 	if err != nil {
 		return fmt.Errorf("load openapi.yaml: %w", err)
 	}
 	stack.spec, err = legacy.NewRouter(doc)
 	return err
+}
+
+// setupTB lets TestMain use helpers that take a testing.TB; a failure
+// there ends the run.
+type setupTB struct{ testing.TB }
+
+func (setupTB) Helper() {}
+func (setupTB) Fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "e2e setup: "+format+"\n", args...)
+	os.Exit(1)
 }
 
 // conformsToSpec checks a response of the services against api/openapi.yaml:

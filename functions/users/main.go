@@ -4,8 +4,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -57,6 +59,9 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	keys, err := kmskeys.PublicKeys(ctx, kmsClient, verifyKeys)
 	if err != nil {
 		return nil, err
+	}
+	if !slices.ContainsFunc(keys, func(k token.PublicKey) bool { return k.ID == signer.KeyID() }) {
+		return nil, fmt.Errorf("configuration: SIGNING_KEY_ID %s is not among VERIFY_KEY_IDS; its tokens would not verify", signingKey)
 	}
 	jwks, err := token.JWKS(keys)
 	if err != nil {

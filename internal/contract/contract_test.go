@@ -2,6 +2,8 @@ package contract_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +13,10 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"go.yaml.in/yaml/v3"
+
+	ordersapi "github.com/serverless-shop/backend/functions/orders/api"
+	usersapi "github.com/serverless-shop/backend/functions/users/api"
+	"github.com/serverless-shop/backend/shared/httpapi"
 )
 
 const root = "../.."
@@ -143,5 +149,38 @@ func TestProtectedOperationsDocument401(t *testing.T) {
 				t.Errorf("%s %s is protected but does not document 401", method, path)
 			}
 		}
+	}
+}
+
+// TestServicesServeTheTemplateRoutes checks that each route of the template
+// reaches a service that registers it, with the same protection, so no
+// route is left answering 404 and no protected handler is reachable without
+// the authorizer.
+func TestServicesServeTheTemplateRoutes(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	users := usersapi.NewHandler(log, usersapi.Config{})
+	orders, err := ordersapi.NewHandler(log, ordersapi.Config{CursorKey: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	services := map[string]*httpapi.Router{"UsersIntegration": users, "OrdersIntegration": orders}
+	tmpl := templateRoutes(t)
+	served := 0
+	for integration, router := range services {
+		for _, key := range router.RouteKeys() {
+			r, ok := tmpl[key]
+			switch {
+			case !ok:
+				t.Errorf("%s registers %s, which the template does not route", integration, key)
+			case r.Integration != integration:
+				t.Errorf("template routes %s to %s, but %s serves it", key, r.Integration, integration)
+			case r.Protected != router.IsProtected(key):
+				t.Errorf("%s: template protected=%v, service protected=%v", key, r.Protected, router.IsProtected(key))
+			}
+			served++
+		}
+	}
+	if served != len(tmpl) {
+		t.Errorf("services register %d routes, the template has %d", served, len(tmpl))
 	}
 }

@@ -71,6 +71,9 @@ func (rt *Router) RouteKeys() []string {
 	return keys
 }
 
+// IsProtected reports whether routeKey is registered as a protected route.
+func (rt *Router) IsProtected(routeKey string) bool { return rt.routes[routeKey].protected }
+
 // safeRequestID is what a client-supplied X-Request-Id must look like to be
 // reused as the correlation id; anything else is replaced.
 var safeRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{8,128}$`)

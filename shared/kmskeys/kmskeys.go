@@ -5,7 +5,9 @@ package kmskeys
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -21,25 +23,40 @@ type Client interface {
 }
 
 // PublicKeys fetches the public keys of the given KMS keys (ids, ARNs or
-// aliases), in order. A key that is not an ECC_NIST_P256 signing key is an
-// error: the verifier must not silently trust fewer keys than configured.
+// aliases), in order, all at once to keep cold starts short. A key that is
+// not an ECC_NIST_P256 signing key is an error: the verifier must not
+// silently trust fewer keys than configured.
 func PublicKeys(ctx context.Context, c Client, keyIDs []string) ([]token.PublicKey, error) {
-	keys := make([]token.PublicKey, 0, len(keyIDs))
-	for _, id := range keyIDs {
-		out, err := c.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(id)})
-		if err != nil {
-			return nil, fmt.Errorf("get public key %s: %w", id, err)
-		}
-		if out.KeySpec != kmstypes.KeySpecEccNistP256 || out.KeyUsage != kmstypes.KeyUsageTypeSignVerify {
-			return nil, fmt.Errorf("key %s is %s/%s, want ECC_NIST_P256/SIGN_VERIFY", id, out.KeySpec, out.KeyUsage)
-		}
-		k, err := token.ParsePublicKey(out.PublicKey)
-		if err != nil {
-			return nil, fmt.Errorf("key %s: %w", id, err)
-		}
-		keys = append(keys, k)
+	keys := make([]token.PublicKey, len(keyIDs))
+	errs := make([]error, len(keyIDs))
+	var wg sync.WaitGroup
+	for i, id := range keyIDs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			keys[i], errs[i] = publicKey(ctx, c, id)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return keys, nil
+}
+
+func publicKey(ctx context.Context, c Client, id string) (token.PublicKey, error) {
+	out, err := c.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(id)})
+	if err != nil {
+		return token.PublicKey{}, fmt.Errorf("get public key %s: %w", id, err)
+	}
+	if out.KeySpec != kmstypes.KeySpecEccNistP256 || out.KeyUsage != kmstypes.KeyUsageTypeSignVerify {
+		return token.PublicKey{}, fmt.Errorf("key %s is %s/%s, want ECC_NIST_P256/SIGN_VERIFY", id, out.KeySpec, out.KeyUsage)
+	}
+	k, err := token.ParsePublicKey(out.PublicKey)
+	if err != nil {
+		return token.PublicKey{}, fmt.Errorf("key %s: %w", id, err)
+	}
+	return k, nil
 }
 
 // Signer signs token digests with one KMS key.

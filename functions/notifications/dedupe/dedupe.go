@@ -101,10 +101,17 @@ func (s *Store) Claim(ctx context.Context, eventID, owner string, now time.Time)
 		return nil
 	case errors.As(err, &ccf):
 		var existing record
-		if uerr := attributevalue.UnmarshalMap(ccf.Item, &existing); uerr == nil && existing.Status == Sending {
-			return ErrBusy
+		if err := attributevalue.UnmarshalMap(ccf.Item, &existing); err != nil {
+			return fmt.Errorf("claim %s: %w", eventID, err)
 		}
-		return ErrDone
+		switch {
+		case existing.Owner == owner && existing.Status == Sending:
+			return nil // our own claim: the SDK retried a put whose answer was lost
+		case existing.Status == Sending:
+			return ErrBusy
+		default:
+			return ErrDone
+		}
 	default:
 		return fmt.Errorf("claim %s: %w", eventID, err)
 	}

@@ -102,6 +102,9 @@ func (s *Store) ClaimKey(ctx context.Context, c Claim, now time.Time) (*Replay, 
 		return nil, wrap("claim idempotency key", err)
 	}
 	switch {
+	case existing.Owner == c.Owner:
+		// Our own claim: the SDK retried a put whose answer was lost.
+		return nil, nil
 	case existing.RequestHash != c.RequestHash:
 		return nil, order.ErrIdempotencyReuse
 	case existing.Status == statusCompleted:

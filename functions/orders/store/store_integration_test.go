@@ -334,3 +334,19 @@ func testPagination(t *testing.T, total, pageSize int) {
 		}
 	}
 }
+
+// TestClaimKeySurvivesItsOwnRetry repeats a claim with the same owner, which
+// is what the SDK does when the answer to a successful put is lost.
+func TestClaimKeySurvivesItsOwnRetry(t *testing.T) {
+	f := newFixture(t)
+	c := claim("cust-retry", "key-r", "h", "owner-r")
+	now := time.Now().UTC()
+	for attempt := range 2 {
+		if replay, err := f.s.ClaimKey(context.Background(), c, now); err != nil || replay != nil {
+			t.Fatalf("attempt %d: %+v, %v", attempt, replay, err)
+		}
+	}
+	if _, err := f.s.ClaimKey(context.Background(), claim("cust-retry", "key-r", "h", "someone-else"), now); !errors.Is(err, order.ErrIdempotencyBusy) {
+		t.Fatalf("another owner = %v, want busy", err)
+	}
+}

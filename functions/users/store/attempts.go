@@ -21,7 +21,9 @@ type attemptsRecord struct {
 	ExpiresAt int64  `dynamodbav:"expiresAt"`
 }
 
-// RecordLoginFailure counts one failed login against email. The first
+// RecordLoginFailure counts one failed login against email. An SDK retry
+// of a write whose answer was lost can count a failure twice; that errs on
+// the side of the limit, by one attempt. The first
 // failure after a window ended opens a new window of the given length.
 func (s *Store) RecordLoginFailure(ctx context.Context, email string, now time.Time, window time.Duration) error {
 	// Two attempts: if the window was opened by a concurrent first failure

@@ -58,8 +58,15 @@ func key(pk, sk string) map[string]types.AttributeValue {
 
 // conditionFailed reports whether err is a failed condition expression.
 func conditionFailed(err error) bool {
+	_, ok := conditionFailure(err)
+	return ok
+}
+
+// conditionFailure returns the failed condition of err, which carries the
+// item as it was when the write asked for ALL_OLD on failure.
+func conditionFailure(err error) (*types.ConditionalCheckFailedException, bool) {
 	var ccf *types.ConditionalCheckFailedException
-	return errors.As(err, &ccf)
+	return ccf, errors.As(err, &ccf)
 }
 
 // cancellation returns the per-item reasons of a cancelled transaction.

@@ -247,3 +247,37 @@ func TestUpdateNameAndMissingUser(t *testing.T) {
 		t.Fatalf("User of a missing user = %v", err)
 	}
 }
+
+// TestWritesSurviveTheirOwnRetry repeats writes exactly as the SDK does when
+// the answer to a successful write is lost: they must report success, not
+// a conflict with themselves.
+func TestWritesSurviveTheirOwnRetry(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	id := ulidLike(21)
+	if err := s.CreateUser(ctx, newUser(id, "retry@example.com", now), "old"); err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := account.NewRefreshToken(id)
+	for attempt := range 2 {
+		if err := s.CreateSession(ctx, tok, 0, now); err != nil {
+			t.Fatalf("CreateSession attempt %d: %v", attempt, err)
+		}
+		if err := s.ChangePassword(ctx, id, "old", "new", now); err != nil {
+			t.Fatalf("ChangePassword attempt %d: %v", attempt, err)
+		}
+	}
+	if err := s.ChangePassword(ctx, id, "old", "other", now); !errors.Is(err, account.ErrStaleWrite) {
+		t.Fatalf("a different change from the old hash = %v, want ErrStaleWrite", err)
+	}
+	other, _ := account.NewRefreshToken(id)
+	other.FamilyID = tok.FamilyID // same family key, another token
+	if err := s.CreateSession(ctx, other, 0, now); err == nil {
+		t.Fatal("a second session under an existing family id was accepted")
+	}
+	u, err := s.User(ctx, id)
+	if err != nil || u.SessionEpoch != 1 || u.PasswordHash != "new" {
+		t.Fatalf("after a retried change: epoch %d hash %q, %v; want one bump", u.SessionEpoch, u.PasswordHash, err)
+	}
+}

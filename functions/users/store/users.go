@@ -138,9 +138,10 @@ func (s *Store) ChangePassword(ctx context.Context, id, oldHash, newHash string,
 		TableName: &s.table, Key: key(userPK(id), skProfile),
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if conditionFailed(err) {
-		return account.ErrStaleWrite
+	if ccf, ok := conditionFailure(err); ok {
+		return staleOrOwnWrite(ccf, newHash)
 	}
 	if err != nil {
 		return wrap("change password", err)
@@ -162,14 +163,26 @@ func (s *Store) RehashPassword(ctx context.Context, id, oldHash, newHash string)
 		TableName: &s.table, Key: key(userPK(id), skProfile),
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if conditionFailed(err) {
-		return account.ErrStaleWrite
+	if ccf, ok := conditionFailure(err); ok {
+		return staleOrOwnWrite(ccf, newHash)
 	}
 	if err != nil {
 		return wrap("rehash password", err)
 	}
 	return nil
+}
+
+// staleOrOwnWrite reads a failed password update: if the stored hash is the
+// one being written, the SDK retried an update whose answer was lost and
+// the write did happen; otherwise the password changed meanwhile.
+func staleOrOwnWrite(ccf *types.ConditionalCheckFailedException, newHash string) error {
+	var r userRecord
+	if attributevalue.UnmarshalMap(ccf.Item, &r) == nil && r.PasswordHash == newHash {
+		return nil
+	}
+	return account.ErrStaleWrite
 }
 
 // LoginState is what a login attempt needs to know before checking a password.

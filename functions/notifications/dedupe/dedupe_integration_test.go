@@ -1,0 +1,71 @@
+//go:build integration
+
+package dedupe_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/serverless-shop/backend/functions/notifications/dedupe"
+	"github.com/serverless-shop/backend/internal/testcloud"
+)
+
+func TestClaimLifecycle(t *testing.T) {
+	db := dynamodb.NewFromConfig(testcloud.Config(t))
+	s := dedupe.New(db, testcloud.NewTable(t, db, testcloud.TableSpec{}))
+	ctx := context.Background()
+	now := time.Now().UTC()
+
+	steps := []struct {
+		name string
+		do   func() error
+		want error
+	}{
+		{"first claim", func() error { return s.Claim(ctx, "ev-1", "a", now) }, nil},
+		{"the SDK retries the same claim", func() error { return s.Claim(ctx, "ev-1", "a", now) }, nil},
+		{"another delivery while leased", func() error { return s.Claim(ctx, "ev-1", "b", now.Add(time.Second)) }, dedupe.ErrBusy},
+		{"lease lapsed: taken over", func() error { return s.Claim(ctx, "ev-1", "b", now.Add(dedupe.Lease+time.Second)) }, nil},
+		{"the first owner cannot finish", func() error { return s.Finish(ctx, "ev-1", "a", dedupe.Sent, "m-a", "") }, errAny},
+		{"the new owner finishes", func() error { return s.Finish(ctx, "ev-1", "b", dedupe.Sent, "m-b", "") }, nil},
+		{"a redelivery after sending", func() error { return s.Claim(ctx, "ev-1", "c", now.Add(time.Hour)) }, dedupe.ErrDone},
+		{"rejected events are done too", func() error {
+			if err := s.Claim(ctx, "ev-2", "a", now); err != nil {
+				return err
+			}
+			if err := s.Finish(ctx, "ev-2", "a", dedupe.Rejected, "", "MessageRejected"); err != nil {
+				return err
+			}
+			return s.Claim(ctx, "ev-2", "b", now.Add(dedupe.Lease*2))
+		}, dedupe.ErrDone},
+		{"released claims are free at once", func() error {
+			if err := s.Claim(ctx, "ev-3", "a", now); err != nil {
+				return err
+			}
+			if err := s.Release(ctx, "ev-3", "b"); err != nil { // not the owner: no effect
+				return err
+			}
+			if err := s.Claim(ctx, "ev-3", "b", now); !errors.Is(err, dedupe.ErrBusy) {
+				return errors.New("a non-owner released the claim")
+			}
+			if err := s.Release(ctx, "ev-3", "a"); err != nil {
+				return err
+			}
+			return s.Claim(ctx, "ev-3", "b", now)
+		}, nil},
+	}
+	for _, st := range steps {
+		err := st.do()
+		switch {
+		case st.want == errAny && err == nil:
+			t.Fatalf("%s: succeeded, want an error", st.name)
+		case st.want != errAny && !errors.Is(err, st.want) && !(st.want == nil && err == nil):
+			t.Fatalf("%s: %v, want %v", st.name, err, st.want)
+		}
+	}
+}
+
+var errAny = errors.New("any error")

@@ -1,0 +1,50 @@
+package api_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/users/api"
+	"github.com/serverless-shop/backend/functions/users/password"
+	"github.com/serverless-shop/backend/shared/token"
+)
+
+// BenchmarkLogin measures login at production hashing cost. The unknown
+// email and wrong password cases should take about the same time: that is
+// what keeps login from revealing which emails are registered.
+func BenchmarkLogin(b *testing.B) {
+	signer := testSigner(b)
+	handler := api.NewHandler(slog.New(slog.NewTextHandler(io.Discard, nil)), api.Config{
+		Store:      newFakeStore(newMemStore()),
+		Issuer:     token.NewIssuer(signer, testIssuer, testAudience, token.DefaultTTL, nil),
+		Hashing:    password.Default,
+		LoginLimit: api.LoginLimit{Failures: 1 << 30, Window: time.Minute}, // never limit here
+		NewID:      func() string { return "01HZX3YQ7A8B9C0D1E2F3G0001" },
+	})
+	ctx := context.Background()
+	reg := `{"email":"` + adaEmail + `","password":"` + adaPassword + `","name":"Ada"}`
+	if resp, _ := handler.Handle(ctx, event("POST /v1/auth/register", reg, nil)); resp.StatusCode != 201 {
+		b.Fatalf("register: %d %s", resp.StatusCode, resp.Body)
+	}
+	for _, bc := range []struct {
+		name, email, password string
+		status                int
+	}{
+		{"unknown email", "nobody@example.com", adaPassword, 401},
+		{"wrong password", adaEmail, "not the password at all", 401},
+		{"success", adaEmail, adaPassword, 200},
+	} {
+		body := `{"email":"` + bc.email + `","password":"` + bc.password + `"}`
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				resp, err := handler.Handle(ctx, event("POST /v1/auth/login", body, nil))
+				if err != nil || resp.StatusCode != bc.status {
+					b.Fatalf("login: %d %v", resp.StatusCode, err)
+				}
+			}
+		})
+	}
+}

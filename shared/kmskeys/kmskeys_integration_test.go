@@ -1,0 +1,104 @@
+//go:build integration
+
+package kmskeys_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/serverless-shop/backend/internal/testcloud"
+	"github.com/serverless-shop/backend/shared/kmskeys"
+	"github.com/serverless-shop/backend/shared/token"
+)
+
+func newKey(t *testing.T, c *kms.Client, spec kmstypes.KeySpec, usage kmstypes.KeyUsageType) string {
+	t.Helper()
+	out, err := c.CreateKey(context.Background(), &kms.CreateKeyInput{KeySpec: spec, KeyUsage: usage, Description: aws.String(t.Name())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(out.KeyMetadata.KeyId)
+	t.Cleanup(func() {
+		_, _ = c.ScheduleKeyDeletion(context.Background(), &kms.ScheduleKeyDeletionInput{KeyId: &id, PendingWindowInDays: aws.Int32(7)})
+	})
+	return id
+}
+
+// TestRotationWithKMSKeys runs the rotation procedure against KMS: tokens
+// signed by key A keep verifying after signing moves to key B, as long as A
+// stays in the verification set; a verifier that no longer lists A refuses
+// them.
+func TestRotationWithKMSKeys(t *testing.T) {
+	ctx := context.Background()
+	c := kms.NewFromConfig(testcloud.Config(t))
+	a := newKey(t, c, kmstypes.KeySpecEccNistP256, kmstypes.KeyUsageTypeSignVerify)
+	b := newKey(t, c, kmstypes.KeySpecEccNistP256, kmstypes.KeyUsageTypeSignVerify)
+
+	both, err := kmskeys.PublicKeys(ctx, c, []string{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if both[0].ID == both[1].ID {
+		t.Fatal("two KMS keys share a key id")
+	}
+	verifier := token.NewVerifier(both, "iss", "aud", nil)
+	issue := func(keyID string) (string, string) {
+		t.Helper()
+		s, err := kmskeys.NewSigner(ctx, c, keyID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _, err := token.NewIssuer(s, "iss", "aud", time.Minute, nil).Issue(ctx, token.Subject{UserID: "u-1", Email: "u@example.com", Name: "U"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok, s.KeyID()
+	}
+
+	before, kidA := issue(a) // signing with A
+	after, kidB := issue(b)  // rotated: signing with B
+	if kidA != both[0].ID || kidB != both[1].ID {
+		t.Fatalf("signer key ids %s, %s do not match the public keys %s, %s", kidA, kidB, both[0].ID, both[1].ID)
+	}
+	for name, tok := range map[string]string{"signed before rotation": before, "signed after": after} {
+		if claims, err := verifier.Verify(tok); err != nil || claims.Subject != "u-1" {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	jwks, err := token.JWKS(both)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := token.ParseJWKS(jwks)
+	if err != nil || len(parsed) != 2 {
+		t.Fatalf("JWKS round trip: %d keys, %v", len(parsed), err)
+	}
+
+	// Retiring A (after the last token it signed has expired).
+	onlyB := token.NewVerifier(both[1:], "iss", "aud", nil)
+	if _, err := onlyB.Verify(before); !errors.Is(err, token.ErrUnknownKey) {
+		t.Fatalf("retired key's token: %v, want ErrUnknownKey", err)
+	}
+	if _, err := onlyB.Verify(after); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPublicKeysRefusesKeysOfAnotherKind(t *testing.T) {
+	ctx := context.Background()
+	c := kms.NewFromConfig(testcloud.Config(t))
+	good := newKey(t, c, kmstypes.KeySpecEccNistP256, kmstypes.KeyUsageTypeSignVerify)
+	rsa := newKey(t, c, kmstypes.KeySpecRsa2048, kmstypes.KeyUsageTypeSignVerify)
+	if _, err := kmskeys.PublicKeys(ctx, c, []string{good, rsa}); err == nil {
+		t.Fatal("an RSA key was accepted as a verification key")
+	}
+	if _, err := kmskeys.PublicKeys(ctx, c, []string{good, "no-such-key"}); err == nil {
+		t.Fatal("a missing key was accepted")
+	}
+}
