@@ -62,6 +62,15 @@ dev: ## run the whole system on the local cloud and print the API URL
 	@url=$$(./localstack/deploy.sh) && \
 	  printf '\nAPI: %s\n  try: curl %s/v1/health\n  stop: make down\n' "$$url" "$$url"
 
+.PHONY: sam-local
+sam-local: ## run the API with sam local start-api (needs Docker and a running make dev)
+	@docker info >/dev/null 2>&1 || { echo "sam local start-api runs functions in Docker containers; start Docker first"; exit 1; }
+	@test -f .local/state/outputs.json || { echo "run make dev first: the functions use its tables, keys and queue"; exit 1; }
+	.local/venv/sam/bin/python localstack/stack.py sam-local-env .local/state/outputs.json > .local/state/sam-local-env.json
+	$(MAKE) build ARCH=$$(./localstack/arch.sh)
+	SAM_CLI_TELEMETRY=0 $(SAM) local start-api --env-vars .local/state/sam-local-env.json \
+	  --parameter-overrides Architecture=$$(./localstack/arch.sh) --port 3000 --host 127.0.0.1
+
 .PHONY: down
 down: ## stop the local cloud
 	@./localstack/down.sh
@@ -75,9 +84,9 @@ bench: ## run the benchmarks
 	go test -run '^$$' -bench . -benchmem ./...
 
 .PHONY: deploy
-deploy: ## deploy to AWS with samconfig.toml's ENV (dev or prod); needs AWS credentials
+deploy: tools ## deploy to AWS with samconfig.toml's ENV (dev or prod); needs AWS credentials
 	$(MAKE) build ARCH=arm64
-	SAM_CLI_TELEMETRY=0 $(SAM) deploy --config-env $(ENV)
+	SAM_CLI_TELEMETRY=0 $(SAM) deploy --config-env $(ENV) $(SAM_DEPLOY_FLAGS)
 
 .PHONY: clean
 clean: ## remove build output (keeps .local/)

@@ -23,6 +23,24 @@ def outputs(stack: str) -> None:
     sys.stdout.write("\n")
 
 
+def sam_local_env(outputs_file: str) -> None:
+    """Environment for `sam local start-api`: the functions run in Docker
+    containers and reach the local cloud on the host."""
+    o = json.load(open(outputs_file))
+    endpoint = "http://host.docker.internal:4566"
+    common = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+    issuer = f"urn:serverless-shop:{o['StackName']}"
+    keys = f"{o['SigningKeyAId']},{o['SigningKeyBId']}"
+    env = {
+        "AuthorizerFunction": {**common, "VERIFY_KEY_IDS": keys, "TOKEN_ISSUER": issuer, "TOKEN_AUDIENCE": issuer + ":api"},
+        "UsersFunction": {**common, "USERS_TABLE": o["UsersTableName"], "SIGNING_KEY_ID": o["ActiveSigningKeyId"],
+                          "VERIFY_KEY_IDS": keys, "TOKEN_ISSUER": issuer, "TOKEN_AUDIENCE": issuer + ":api"},
+        "OrdersFunction": {**common, "ORDERS_TABLE": o["OrdersTableName"], "CURSOR_SECRET_ARN": o["CursorSecretArn"]},
+    }
+    json.dump(env, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
 if __name__ == "__main__":
     cmd, arg = sys.argv[1], sys.argv[2]
-    {"ensure-bucket": ensure_bucket, "outputs": outputs}[cmd](arg)
+    {"ensure-bucket": ensure_bucket, "outputs": outputs, "sam-local-env": sam_local_env}[cmd](arg)

@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-healthy() { curl -fsS -o /dev/null --max-time 2 "$ENDPOINT/_localstack/health"; }
+healthy() { curl -fsS -o /dev/null --max-time 2 "$ENDPOINT/_localstack/health" 2>/dev/null; }
 
 if healthy; then
   log "local cloud already running on $ENDPOINT"

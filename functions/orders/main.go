@@ -20,6 +20,7 @@ import (
 	"github.com/serverless-shop/backend/shared/coldstart"
 	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/metrics"
 )
 
 func main() {
@@ -52,6 +53,7 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	return api.NewHandler(log, api.Config{
 		Store:     store.New(dynamodb.NewFromConfig(cfg), table),
 		CursorKey: []byte(aws.ToString(secret.SecretString)),
+		Metrics:   metrics.New(os.Stdout, "orders"),
 		NewID:     func() string { return ulid.Make().String() },
 	})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/kmskeys"
 	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/metrics"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
@@ -72,6 +73,7 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		Issuer:  token.NewIssuer(signer, issuer, audience, ttl, nil),
 		JWKS:    jwks,
 		Version: coldstart.Version,
+		Metrics: metrics.New(os.Stdout, "users"),
 		NewID:   func() string { return ulid.Make().String() },
 	}), nil
 }

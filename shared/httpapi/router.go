@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/metrics"
 	"github.com/serverless-shop/backend/shared/principal"
 	"github.com/serverless-shop/backend/shared/problem"
 )
@@ -39,14 +40,22 @@ type route struct {
 // Router dispatches on the route key ("GET /v1/orders/{id}") that API Gateway
 // matched, so the paths live in one place: the template.
 type Router struct {
-	routes map[string]route
-	log    *slog.Logger
-	now    func() time.Time
+	routes  map[string]route
+	log     *slog.Logger
+	metrics *metrics.Recorder // flushed after every request; may be nil
+	now     func() time.Time
 }
 
 // NewRouter returns a router that logs to log.
 func NewRouter(log *slog.Logger) *Router {
 	return &Router{routes: map[string]route{}, log: log, now: time.Now}
+}
+
+// WithMetrics makes the router flush m, which the handlers count into,
+// after every request.
+func (rt *Router) WithMetrics(m *metrics.Recorder) *Router {
+	rt.metrics = m
+	return rt
 }
 
 // Public registers a route that needs no caller identity.
@@ -112,6 +121,9 @@ func (rt *Router) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 		attrs = append(attrs, slog.String(logging.KeyUserID, req.Principal.UserID))
 	}
 	rt.log.InfoContext(ctx, "request", attrs...)
+	if err := rt.metrics.Flush(); err != nil {
+		rt.log.WarnContext(ctx, "metrics flush failed", slog.String(logging.KeyError, err.Error()))
+	}
 	return out, nil
 }
 

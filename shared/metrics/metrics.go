@@ -29,8 +29,12 @@ func New(w io.Writer, service string) *Recorder {
 	return &Recorder{w: w, service: service, counts: map[string]float64{}, now: time.Now}
 }
 
-// Add counts n occurrences of the named metric.
+// Add counts n occurrences of the named metric. A nil recorder counts
+// nothing, so optional metrics need no checks at the call sites.
 func (r *Recorder) Add(name string, n float64) {
+	if r == nil {
+		return
+	}
 	r.mu.Lock()
 	r.counts[name] += n
 	r.mu.Unlock()
@@ -38,6 +42,9 @@ func (r *Recorder) Add(name string, n float64) {
 
 // Flush writes the counts accumulated since the last flush, if any.
 func (r *Recorder) Flush() error {
+	if r == nil {
+		return nil
+	}
 	r.mu.Lock()
 	counts := r.counts
 	r.counts = map[string]float64{}

@@ -12,6 +12,7 @@ import (
 	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/httpapi"
+	"github.com/serverless-shop/backend/shared/metrics"
 	"github.com/serverless-shop/backend/shared/problem"
 )
 
@@ -33,10 +34,18 @@ var _ Store = (*store.Store)(nil)
 // Config wires the API.
 type Config struct {
 	Store     Store
-	CursorKey []byte // HMAC key for pagination cursors, at least 32 bytes
+	CursorKey []byte            // HMAC key for pagination cursors, at least 32 bytes
+	Metrics   *metrics.Recorder // optional
 	NewID     func() string
 	Now       func() time.Time
 }
+
+// Metric names of the orders service.
+const (
+	MetricPlaced    = "OrdersPlaced"
+	MetricCancelled = "OrdersCancelled"
+	MetricReplayed  = "IdempotentReplays"
+)
 
 // API serves the orders routes.
 type API struct {
@@ -71,7 +80,7 @@ func NewHandler(log *slog.Logger, cfg Config) (*httpapi.Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := httpapi.NewRouter(log)
+	r := httpapi.NewRouter(log).WithMetrics(cfg.Metrics)
 	a.Routes(r)
 	return r, nil
 }

@@ -73,6 +73,7 @@ func (a *API) createOrder(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 			return nil, problemFor(err)
 		}
 		if replay != nil {
+			a.Metrics.Add(MetricReplayed, 1)
 			r.Log.InfoContext(ctx, "idempotent replay", slog.String("orderId", replay.OrderID))
 			resp := &httpapi.Response{Status: replay.Status, Body: replay.Body}
 			return resp.Set("Content-Type", "application/json").Set("Location", location(replay.OrderID)).Set(HeaderReplayed, "true"), nil
@@ -123,6 +124,7 @@ func (a *API) placeOrder(ctx context.Context, r *httpapi.Request, items []order.
 	if err := a.Store.CreateOrder(ctx, o, ev, completion); err != nil {
 		return nil, problemFor(err)
 	}
+	a.Metrics.Add(MetricPlaced, 1)
 	r.Log.InfoContext(ctx, "order created", slog.String("orderId", o.ID), slog.String("eventId", ev.ID),
 		slog.Int64("total", o.Total), slog.String("currency", o.Currency))
 	return resp, nil
@@ -223,6 +225,7 @@ func (a *API) cancelOrder(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 		if err != nil {
 			return nil, problemFor(err)
 		}
+		a.Metrics.Add(MetricCancelled, 1)
 		r.Log.InfoContext(ctx, "order cancelled", slog.String("orderId", next.ID), slog.String("eventId", ev.ID))
 		return httpapi.JSON(http.StatusOK, orderView(next))
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/serverless-shop/backend/functions/users/password"
 	"github.com/serverless-shop/backend/functions/users/store"
 	"github.com/serverless-shop/backend/shared/httpapi"
+	"github.com/serverless-shop/backend/shared/metrics"
 	"github.com/serverless-shop/backend/shared/problem"
 	"github.com/serverless-shop/backend/shared/token"
 )
@@ -52,9 +53,20 @@ type Config struct {
 	Hashing    password.Params
 	LoginLimit LoginLimit
 	Version    string
+	Metrics    *metrics.Recorder // optional
 	NewID      func() string
 	Now        func() time.Time
 }
+
+// Metric names of the users service.
+const (
+	MetricRegistered    = "UsersRegistered"
+	MetricLoginSuccess  = "LoginsSucceeded"
+	MetricLoginFailure  = "LoginsFailed"
+	MetricLoginLocked   = "LoginsLocked"
+	MetricTokenReuse    = "RefreshTokenReuse"
+	MetricPasswordReset = "PasswordsChanged"
+)
 
 // API serves the users routes.
 type API struct{ Config }
@@ -88,7 +100,7 @@ func (a *API) Routes(r *httpapi.Router) {
 
 // NewHandler returns the Lambda handler serving the API.
 func NewHandler(log *slog.Logger, cfg Config) *httpapi.Router {
-	r := httpapi.NewRouter(log)
+	r := httpapi.NewRouter(log).WithMetrics(cfg.Metrics)
 	New(cfg).Routes(r)
 	return r
 }

@@ -65,6 +65,7 @@ func (a *API) register(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 	if err := a.Store.CreateUser(ctx, u, hash); err != nil {
 		return nil, problemFor(err)
 	}
+	a.Metrics.Add(MetricRegistered, 1)
 	r.Log.InfoContext(ctx, "user registered", slog.String(logging.KeyUserID, u.ID))
 	return httpapi.JSON(http.StatusCreated, struct {
 		ID        string    `json:"id"`
@@ -94,6 +95,7 @@ func (a *API) login(ctx context.Context, r *httpapi.Request) (*httpapi.Response,
 		return nil, err
 	}
 	if st.Failures >= a.LoginLimit.Failures {
+		a.Metrics.Add(MetricLoginLocked, 1)
 		return nil, tooManyAttempts(st.WindowEnds.Sub(now))
 	}
 	// Unknown emails verify against a dummy hash, so both failures cost the
@@ -110,6 +112,7 @@ func (a *API) login(ctx context.Context, r *httpapi.Request) (*httpapi.Response,
 		if err := a.Store.RecordLoginFailure(ctx, email, now, a.LoginLimit.Window); err != nil {
 			return nil, err
 		}
+		a.Metrics.Add(MetricLoginFailure, 1)
 		r.Log.WarnContext(ctx, "login failed", slog.Int("failuresInWindow", st.Failures+1))
 		return nil, errBadCredentials
 	}
@@ -131,6 +134,7 @@ func (a *API) login(ctx context.Context, r *httpapi.Request) (*httpapi.Response,
 	if err := a.Store.CreateSession(ctx, refresh, u.SessionEpoch, now); err != nil {
 		return nil, err
 	}
+	a.Metrics.Add(MetricLoginSuccess, 1)
 	r.Log.InfoContext(ctx, "login succeeded", slog.String(logging.KeyUserID, u.ID))
 	return resp, nil
 }
@@ -206,6 +210,7 @@ func (a *API) refresh(ctx context.Context, r *httpapi.Request) (*httpapi.Respons
 // whole family is revoked (RFC 9700, section 4.14.2).
 func (a *API) refusePresented(ctx context.Context, r *httpapi.Request, t account.RefreshToken, err error) error {
 	if errors.Is(err, account.ErrTokenReused) {
+		a.Metrics.Add(MetricTokenReuse, 1)
 		r.Log.WarnContext(ctx, "refresh token reuse detected; revoking its family",
 			slog.String(logging.KeyUserID, t.UserID), slog.String("familyId", t.FamilyID))
 		if rerr := a.Store.RevokeSession(ctx, t.UserID, t.FamilyID); rerr != nil && !errors.Is(rerr, account.ErrSessionInvalid) {

@@ -107,6 +107,7 @@ func (a *API) changePassword(ctx context.Context, r *httpapi.Request) (*httpapi.
 	if err := a.Store.ChangePassword(ctx, u.ID, u.PasswordHash, hash, now); err != nil {
 		return nil, problemFor(err)
 	}
+	a.Metrics.Add(MetricPasswordReset, 1)
 	r.Log.InfoContext(ctx, "password changed; all sessions revoked")
 	return httpapi.NoContent(), nil
 }
