@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -172,28 +171,11 @@ func TestConcurrentRefreshHasOneWinner(t *testing.T) {
 	t.Parallel()
 	u := signUp(t, "race")
 	const n = 6
-	statuses := make([]int, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			statuses[i] = call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh}).StatusCode
-		}()
-	}
-	wg.Wait()
-	ok := 0
-	for _, s := range statuses {
-		switch s {
-		case 200:
-			ok++
-		case 401:
-		default:
-			t.Fatalf("refresh status %d", s)
-		}
-	}
-	if ok != 1 {
-		t.Fatalf("%d of %d concurrent refreshes succeeded, want exactly 1 (statuses %v)", ok, n, statuses)
+	answers := race(n, func() response {
+		return call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh})
+	})
+	if won := winners(t, answers, 200, 401); won != 1 {
+		t.Fatalf("%d of %d concurrent refreshes succeeded, want exactly 1", won, n)
 	}
 }
 

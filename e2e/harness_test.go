@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -209,6 +211,37 @@ func expectProblem(t *testing.T, r response, status int) problem {
 		t.Fatalf("%s %s: no X-Request-Id", r.Request.Method, r.Request.URL.Path)
 	}
 	return p
+}
+
+// race sends n requests at once and returns the answers in call order.
+func race(n int, send func() response) []response {
+	out := make([]response, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = send()
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// winners counts the answers with status win and fails the test on any
+// status other than win and the allowed losing ones.
+func winners(t *testing.T, answers []response, win int, lose ...int) int {
+	t.Helper()
+	n := 0
+	for _, r := range answers {
+		switch {
+		case r.StatusCode == win:
+			n++
+		case !slices.Contains(lose, r.StatusCode):
+			t.Fatalf("%s %s: status %d; body %s", r.Request.Method, r.Request.URL.Path, r.StatusCode, r.body)
+		}
+	}
+	return n
 }
 
 // uniqueEmail returns an address no other test run uses.

@@ -3,10 +3,8 @@
 package e2e
 
 import (
-	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -143,27 +141,18 @@ func TestConcurrentIdenticalRequestsCreateOneOrder(t *testing.T) {
 	t.Parallel()
 	u := signUp(t, "idemrace")
 	const n = 8
-	responses := make([]response, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			responses[i] = call(t, "POST", "/v1/orders", items("COF-ETH-250", 1), append(u.bearer(), "Idempotency-Key", "same-key")...)
-		}()
-	}
-	wg.Wait()
+	answers := race(n, func() response {
+		return call(t, "POST", "/v1/orders", items("COF-ETH-250", 1), append(u.bearer(), "Idempotency-Key", "same-key")...)
+	})
+	winners(t, answers, 201, 409)
 	ids := map[string]bool{}
-	for _, r := range responses {
-		switch r.StatusCode {
-		case 201:
+	for _, r := range answers {
+		if r.StatusCode == 201 {
 			var o orderDoc
 			r.json(t, &o)
 			ids[o.ID] = true
-		case 409:
+		} else {
 			expectProblem(t, r, 409)
-		default:
-			t.Fatalf("status %d: %s", r.StatusCode, r.body)
 		}
 	}
 	var list struct{ Items []orderDoc }
@@ -253,28 +242,11 @@ func TestGetAndCancelOrder(t *testing.T) {
 
 	// Concurrent cancels: one wins, the rest are told it is no longer cancellable.
 	const n = 5
-	statuses := make([]int, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			statuses[i] = call(t, "POST", "/v1/orders/"+o.ID+"/cancel", nil, u.bearer()...).StatusCode
-		}()
-	}
-	wg.Wait()
-	won := 0
-	for _, s := range statuses {
-		switch s {
-		case 200:
-			won++
-		case 409:
-		default:
-			t.Fatalf("cancel status %d", s)
-		}
-	}
-	if won != 1 {
-		t.Fatalf("%d cancels succeeded (statuses %v), want 1", won, statuses)
+	answers := race(n, func() response {
+		return call(t, "POST", "/v1/orders/"+o.ID+"/cancel", nil, u.bearer()...)
+	})
+	if won := winners(t, answers, 200, 409); won != 1 {
+		t.Fatalf("%d of %d concurrent cancels succeeded, want 1", won, n)
 	}
 	var got orderDoc
 	expect(t, call(t, "GET", "/v1/orders/"+o.ID, nil, u.bearer()...), 200).json(t, &got)
@@ -318,5 +290,4 @@ func TestOrderEmailEscapesCustomerInput(t *testing.T) {
 	if !strings.Contains(m.Text, u.Name) {
 		t.Fatalf("text part lacks the name as typed:\n%s", m.Text)
 	}
-	_ = fmt.Sprint()
 }
