@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"strconv"
 	"time"
@@ -12,28 +14,34 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// attemptsRecord counts failed logins for one email in a fixed window that
-// starts at the first failure and ends at ExpiresAt (also the TTL).
+// attemptsRecord holds the failed logins for one email in a fixed window
+// that starts at the first failure and ends at ExpiresAt (also the TTL).
+// Each failure is a random id in a string set, not a number: adding the
+// same id twice, as an SDK retry of a write whose answer was lost does,
+// counts it once.
 type attemptsRecord struct {
-	PK        string `dynamodbav:"PK"`
-	SK        string `dynamodbav:"SK"`
-	Failures  int    `dynamodbav:"failures"`
-	ExpiresAt int64  `dynamodbav:"expiresAt"`
+	PK        string   `dynamodbav:"PK"`
+	SK        string   `dynamodbav:"SK"`
+	Failures  []string `dynamodbav:"failures,stringset"`
+	ExpiresAt int64    `dynamodbav:"expiresAt"`
 }
 
-// RecordLoginFailure counts one failed login against email. An SDK retry
-// of a write whose answer was lost can count a failure twice; that errs on
-// the side of the limit, by one attempt. The first
+// RecordLoginFailure counts one failed login against email. The first
 // failure after a window ended opens a new window of the given length.
 func (s *Store) RecordLoginFailure(ctx context.Context, email string, now time.Time, window time.Duration) error {
+	idBytes := make([]byte, 8)
+	if _, err := rand.Read(idBytes); err != nil {
+		return wrap("record login failure", err)
+	}
+	id := hex.EncodeToString(idBytes)
 	// Two attempts: if the window was opened by a concurrent first failure
 	// between our update and our put, the second update counts into it.
 	for range 2 {
-		counted, err := s.countIntoOpenWindow(ctx, email, now)
+		counted, err := s.countIntoOpenWindow(ctx, email, id, now)
 		if err != nil || counted {
 			return err
 		}
-		opened, err := s.openWindow(ctx, email, now, window)
+		opened, err := s.openWindow(ctx, email, id, now, window)
 		if err != nil || opened {
 			return err
 		}
@@ -42,14 +50,14 @@ func (s *Store) RecordLoginFailure(ctx context.Context, email string, now time.T
 }
 
 // countIntoOpenWindow adds one failure to the open window, if there is one.
-func (s *Store) countIntoOpenWindow(ctx context.Context, email string, now time.Time) (bool, error) {
+func (s *Store) countIntoOpenWindow(ctx context.Context, email, id string, now time.Time) (bool, error) {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           &s.table,
 		Key:                 key(loginPK(email), skAttempts),
-		UpdateExpression:    aws.String("ADD failures :one"),
+		UpdateExpression:    aws.String("ADD failures :id"),
 		ConditionExpression: aws.String("expiresAt > :now"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one": &types.AttributeValueMemberN{Value: "1"},
+			":id":  &types.AttributeValueMemberSS{Value: []string{id}},
 			":now": unix(now),
 		},
 	})
@@ -64,9 +72,9 @@ func (s *Store) countIntoOpenWindow(ctx context.Context, email string, now time.
 }
 
 // openWindow starts a new window with one failure, unless one is open.
-func (s *Store) openWindow(ctx context.Context, email string, now time.Time, window time.Duration) (bool, error) {
+func (s *Store) openWindow(ctx context.Context, email, id string, now time.Time, window time.Duration) (bool, error) {
 	item, err := attributevalue.MarshalMap(attemptsRecord{
-		PK: loginPK(email), SK: skAttempts, Failures: 1, ExpiresAt: now.Add(window).Unix(),
+		PK: loginPK(email), SK: skAttempts, Failures: []string{id}, ExpiresAt: now.Add(window).Unix(),
 	})
 	if err != nil {
 		return false, wrap("record login failure", err)
