@@ -11,8 +11,8 @@ case "$LOCAL_CLOUD" in
       exit 0
     fi
     pid="$(cat "$pidfile")"
-    # setsid made the emulator a process group leader: signal the group so
-    # the bootstraps it spawned stop too.
+    # proc.py started the emulator as a process group leader: signal the
+    # group so the bootstraps it spawned stop too.
     kill -TERM -- "-$pid" 2>/dev/null || true
     for _ in $(seq 1 40); do
       kill -0 -- "-$pid" 2>/dev/null || break

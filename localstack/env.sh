@@ -25,6 +25,9 @@ case "$LOCAL_CLOUD" in
   *) echo "LOCAL_CLOUD must be ministack or localstack, not '$LOCAL_CLOUD'" >&2; exit 2 ;;
 esac
 
+# healthy succeeds when the local cloud answers its health check.
+healthy() { python3 "$ROOT/localstack/proc.py" healthy "$ENDPOINT/_localstack/health"; }
+
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 
 # host_arch prints the Lambda architecture matching this machine, so the

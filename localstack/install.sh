@@ -10,7 +10,7 @@ python="${PYTHON:-python3}"
 install_venv() {
   local name=$1 req=$2
   local dir="$VENV_DIR/$name" stamp="$VENV_DIR/$name/.requirements.sha256"
-  local want; want="$(sha256sum "$req" | cut -d' ' -f1)"
+  local want; want="$(python3 "$ROOT/localstack/proc.py" sha256 "$req")"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     return
   fi

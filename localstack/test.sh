@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-if curl -fsS -o /dev/null --max-time 2 "$ENDPOINT/_localstack/health"; then
+if healthy; then
   echo "a local cloud is already running on $ENDPOINT; stop it (make down) so the tests start from a fresh one" >&2
   exit 1
 fi

@@ -5,8 +5,6 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-healthy() { curl -fsS -o /dev/null --max-time 2 "$ENDPOINT/_localstack/health" 2>/dev/null; }
-
 if healthy; then
   log "local cloud already running on $ENDPOINT"
   exit 0
@@ -21,8 +19,8 @@ case "$LOCAL_CLOUD" in
     # and SFTP listeners are not needed and would open more ports.
     GATEWAY_PORT="$EMULATOR_PORT" BIND_HOST=127.0.0.1 \
       IOT_MTLS_ENABLED=0 SFTP_ENABLED=0 LOG_LEVEL="${EMULATOR_LOG_LEVEL:-INFO}" \
-      setsid "$VENV_DIR/ministack/bin/ministack" >"$STATE_DIR/ministack.log" 2>&1 < /dev/null &
-    echo $! > "$STATE_DIR/emulator.pid"
+      python3 "$ROOT/localstack/proc.py" spawn "$STATE_DIR/emulator.pid" "$STATE_DIR/ministack.log" \
+      "$VENV_DIR/ministack/bin/ministack"
     ;;
   localstack)
     log "starting LocalStack with docker compose"
