@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-shop/backend/shared/ddb"
 )
 
 // Client is the part of the DynamoDB API the store uses.
@@ -95,11 +97,11 @@ func (s *Store) Claim(ctx context.Context, eventID, owner string, now time.Time)
 		},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	var ccf *types.ConditionalCheckFailedException
+	ccf, failed := ddb.ConditionFailure(err)
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &ccf):
+	case failed:
 		var existing record
 		if err := attributevalue.UnmarshalMap(ccf.Item, &existing); err != nil {
 			return fmt.Errorf("claim %s: %w", eventID, err)
@@ -148,8 +150,7 @@ func (s *Store) Release(ctx context.Context, eventID, owner string) error {
 		ExpressionAttributeNames:  map[string]string{"#owner": "owner", "#status": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": &types.AttributeValueMemberS{Value: owner}, ":sending": &types.AttributeValueMemberS{Value: Sending}},
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &ccf) {
+	if _, failed := ddb.ConditionFailure(err); err != nil && !failed {
 		return fmt.Errorf("release %s: %w", eventID, err)
 	}
 	return nil

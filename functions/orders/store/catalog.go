@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
+
+	"github.com/serverless-shop/backend/shared/ddb"
 )
 
 type productRecord struct {
@@ -66,7 +68,7 @@ func (s *Store) Products(ctx context.Context) ([]order.Product, error) {
 
 // Product returns one product, or order.ErrNotFound.
 func (s *Store) Product(ctx context.Context, sku string) (order.Product, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(pkCatalog, productSK(sku))})
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: ddb.Key(pkCatalog, productSK(sku))})
 	if err != nil {
 		return order.Product{}, wrap("get product", err)
 	}
@@ -85,7 +87,7 @@ func (s *Store) Product(ctx context.Context, sku string) (order.Product, error) 
 func (s *Store) ProductsBySKU(ctx context.Context, skus []string) (map[string]order.Product, error) {
 	keys := make([]map[string]types.AttributeValue, len(skus))
 	for i, sku := range skus {
-		keys[i] = key(pkCatalog, productSK(sku))
+		keys[i] = ddb.Key(pkCatalog, productSK(sku))
 	}
 	found := make(map[string]order.Product, len(skus))
 	request := map[string]types.KeysAndAttributes{s.table: {Keys: keys}}

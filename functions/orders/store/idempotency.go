@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
+
+	"github.com/serverless-shop/backend/shared/ddb"
 )
 
 // Idempotency timings.
@@ -93,8 +95,8 @@ func (s *Store) ClaimKey(ctx context.Context, c Claim, now time.Time) (*Replay, 
 	if err == nil {
 		return nil, nil
 	}
-	var ccf *types.ConditionalCheckFailedException
-	if !asConditionFailed(err, &ccf) {
+	ccf, ok := ddb.ConditionFailure(err)
+	if !ok {
 		return nil, wrap("claim idempotency key", err)
 	}
 	var existing idempotencyRecord
@@ -119,7 +121,7 @@ func (s *Store) ClaimKey(ctx context.Context, c Claim, now time.Time) (*Replay, 
 // owner can release it.
 func (s *Store) ReleaseKey(ctx context.Context, c Claim) error {
 	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: &s.table, Key: key(customerPK(c.CustomerID), idempotencySK(c.Key)),
+		TableName: &s.table, Key: ddb.Key(customerPK(c.CustomerID), idempotencySK(c.Key)),
 		ConditionExpression:      aws.String("#owner = :owner AND #status = :inflight"),
 		ExpressionAttributeNames: map[string]string{"#owner": "owner", "#status": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -127,7 +129,7 @@ func (s *Store) ReleaseKey(ctx context.Context, c Claim) error {
 			":inflight": &types.AttributeValueMemberS{Value: statusInFlight},
 		},
 	})
-	if err != nil && !conditionFailed(err) {
+	if err != nil && !isConditionFailure(err) {
 		return wrap("release idempotency key", err)
 	}
 	return nil
@@ -138,7 +140,7 @@ func (s *Store) ReleaseKey(ctx context.Context, c Claim) error {
 func (s *Store) completeUpdate(customerID string, c Completion) (*types.Update, error) {
 	return &types.Update{
 		TableName:                &s.table,
-		Key:                      key(customerPK(customerID), idempotencySK(c.Key)),
+		Key:                      ddb.Key(customerPK(customerID), idempotencySK(c.Key)),
 		UpdateExpression:         aws.String("SET #status = :completed, responseStatus = :code, responseBody = :body, orderId = :order REMOVE leaseExpiresAt"),
 		ConditionExpression:      aws.String("#owner = :owner AND #status = :inflight"),
 		ExpressionAttributeNames: map[string]string{"#status": "status", "#owner": "owner"},

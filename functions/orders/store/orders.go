@@ -13,6 +13,8 @@ import (
 
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/shared/events"
+
+	"github.com/serverless-shop/backend/shared/ddb"
 )
 
 // OutboxTTL is how long an outbox item stays in the table after it is
@@ -104,7 +106,7 @@ func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev events.OrderE
 		writes = append(writes, types.TransactWriteItem{Update: u})
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-	if reasons, ok := cancellation(err); ok && completion != nil && len(reasons) == 3 && aws.ToString(reasons[2].Code) == "ConditionalCheckFailed" {
+	if reasons, ok := ddb.CancellationReasons(err); ok && completion != nil && ddb.ConditionFailedAt(reasons, 2) {
 		return order.ErrIdempotencyBusy // our claim on the key lapsed and was taken over
 	}
 	if err != nil {
@@ -117,7 +119,7 @@ func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev events.OrderE
 // customer's order is not found: the key includes the customer.
 func (s *Store) Order(ctx context.Context, customerID, id string) (order.Order, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: key(customerPK(customerID), orderSK(id)), ConsistentRead: aws.Bool(true),
+		TableName: &s.table, Key: ddb.Key(customerPK(customerID), orderSK(id)), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return order.Order{}, wrap("get order", err)
@@ -149,7 +151,7 @@ func (s *Store) Orders(ctx context.Context, customerID string, limit int, after 
 		Limit:            aws.Int32(int32(limit + 1)),
 	}
 	if after != "" {
-		in.ExclusiveStartKey = key(customerPK(customerID), orderSK(after))
+		in.ExclusiveStartKey = ddb.Key(customerPK(customerID), orderSK(after))
 	}
 	out, err := s.db.Query(ctx, in)
 	if err != nil {
@@ -200,7 +202,7 @@ func (s *Store) UpdateOrder(ctx context.Context, prev, next order.Order, ev even
 			{Put: outbox},
 		},
 	})
-	if reasons, ok := cancellation(err); ok && len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
+	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
 		return order.ErrConcurrentWrite
 	}
 	if err != nil {

@@ -14,11 +14,11 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-shop/backend/shared/ddb"
 )
 
 // Client is the part of the DynamoDB API the store uses.
@@ -56,28 +56,11 @@ func customerPK(id string) string     { return "CUSTOMER#" + id }
 func orderSK(id string) string        { return orderPrefix + id }
 func idempotencySK(key string) string { return "IDEMPOTENCY#" + key }
 func outboxPK(eventID string) string  { return OutboxPrefix + eventID }
-func key(pk, sk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		"PK": &types.AttributeValueMemberS{Value: pk},
-		"SK": &types.AttributeValueMemberS{Value: sk},
-	}
-}
 
-func conditionFailed(err error) bool {
-	var ccf *types.ConditionalCheckFailedException
-	return errors.As(err, &ccf)
-}
-
-func asConditionFailed(err error, target **types.ConditionalCheckFailedException) bool {
-	return errors.As(err, target)
-}
-
-func cancellation(err error) ([]types.CancellationReason, bool) {
-	var tce *types.TransactionCanceledException
-	if !errors.As(err, &tce) {
-		return nil, false
-	}
-	return tce.CancellationReasons, true
+// isConditionFailure reports whether err is a failed condition expression.
+func isConditionFailure(err error) bool {
+	_, ok := ddb.ConditionFailure(err)
+	return ok
 }
 
 func wrap(op string, err error) error { return fmt.Errorf("orders store: %s: %w", op, err) }

@@ -5,13 +5,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-shop/backend/shared/ddb"
 )
 
 // attemptsRecord holds the failed logins for one email in a fixed window
@@ -53,18 +54,18 @@ func (s *Store) RecordLoginFailure(ctx context.Context, email string, now time.T
 func (s *Store) countIntoOpenWindow(ctx context.Context, email, id string, now time.Time) (bool, error) {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           &s.table,
-		Key:                 key(loginPK(email), skAttempts),
+		Key:                 ddb.Key(loginPK(email), skAttempts),
 		UpdateExpression:    aws.String("ADD failures :id"),
 		ConditionExpression: aws.String("expiresAt > :now"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":id":  &types.AttributeValueMemberSS{Value: []string{id}},
-			":now": unix(now),
+			":now": ddb.Unix(now),
 		},
 	})
 	switch {
 	case err == nil:
 		return true, nil
-	case conditionFailed(err):
+	case isConditionFailure(err):
 		return false, nil
 	default:
 		return false, wrap("record login failure", err)
@@ -82,12 +83,12 @@ func (s *Store) openWindow(ctx context.Context, email, id string, now time.Time,
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: &s.table, Item: item,
 		ConditionExpression:       aws.String("attribute_not_exists(PK) OR expiresAt <= :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": unix(now)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": ddb.Unix(now)},
 	})
 	switch {
 	case err == nil:
 		return true, nil
-	case conditionFailed(err):
+	case isConditionFailure(err):
 		return false, nil
 	default:
 		return false, wrap("record login failure", err)
@@ -97,13 +98,9 @@ func (s *Store) openWindow(ctx context.Context, email, id string, now time.Time,
 // ClearLoginFailures forgets the failures counted against email, after a
 // successful login.
 func (s *Store) ClearLoginFailures(ctx context.Context, email string) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: key(loginPK(email), skAttempts)})
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: ddb.Key(loginPK(email), skAttempts)})
 	if err != nil {
 		return wrap("clear login failures", err)
 	}
 	return nil
-}
-
-func unix(t time.Time) *types.AttributeValueMemberN {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(t.Unix(), 10)}
 }

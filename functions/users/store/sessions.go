@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-shop/backend/functions/users/account"
+
+	"github.com/serverless-shop/backend/shared/ddb"
 )
 
 // familyRecord is a refresh token family. Only the hash of its current
@@ -49,7 +51,7 @@ func (s *Store) CreateSession(ctx context.Context, t account.RefreshToken, epoch
 		TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)"),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if ccf, ok := conditionFailure(err); ok {
+	if ccf, ok := ddb.ConditionFailure(err); ok {
 		var existing familyRecord
 		if attributevalue.UnmarshalMap(ccf.Item, &existing) == nil && existing.CurrentHash == t.Hash() {
 			return nil // our own write: the SDK retried a put whose answer was lost
@@ -67,7 +69,7 @@ func (s *Store) CreateSession(ctx context.Context, t account.RefreshToken, epoch
 func (s *Store) Session(ctx context.Context, t account.RefreshToken) (account.Session, account.Credentials, error) {
 	out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
 		RequestItems: map[string]types.KeysAndAttributes{
-			s.table: {Keys: []map[string]types.AttributeValue{key(userPK(t.UserID), familySK(t.FamilyID)), key(userPK(t.UserID), skProfile)}, ConsistentRead: aws.Bool(true)},
+			s.table: {Keys: []map[string]types.AttributeValue{ddb.Key(userPK(t.UserID), familySK(t.FamilyID)), ddb.Key(userPK(t.UserID), skProfile)}, ConsistentRead: aws.Bool(true)},
 		},
 	})
 	if err != nil {
@@ -123,13 +125,13 @@ func (s *Store) RotateSession(ctx context.Context, presented, next account.Refre
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
 			{Update: &types.Update{
-				TableName: &s.table, Key: key(userPK(presented.UserID), familySK(presented.FamilyID)),
+				TableName: &s.table, Key: ddb.Key(userPK(presented.UserID), familySK(presented.FamilyID)),
 				UpdateExpression: fam.Update(), ConditionExpression: fam.Condition(),
 				ExpressionAttributeNames: fam.Names(), ExpressionAttributeValues: fam.Values(),
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 			}},
 			{ConditionCheck: &types.ConditionCheck{
-				TableName: &s.table, Key: key(userPK(presented.UserID), skProfile),
+				TableName: &s.table, Key: ddb.Key(userPK(presented.UserID), skProfile),
 				ConditionExpression: userCond.Condition(), ExpressionAttributeNames: userCond.Names(), ExpressionAttributeValues: userCond.Values(),
 			}},
 		},
@@ -137,11 +139,11 @@ func (s *Store) RotateSession(ctx context.Context, presented, next account.Refre
 	if err == nil {
 		return nil
 	}
-	reasons, ok := cancellation(err)
+	reasons, ok := ddb.CancellationReasons(err)
 	if !ok {
 		return wrap("rotate session", err)
 	}
-	if len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" && reasons[0].Item != nil {
+	if ddb.ConditionFailedAt(reasons, 0) && reasons[0].Item != nil {
 		var r familyRecord
 		if err := attributevalue.UnmarshalMap(reasons[0].Item, &r); err == nil && !r.Revoked && r.CurrentHash != presented.Hash() {
 			return account.ErrTokenReused // a concurrent rotation spent it first
@@ -160,14 +162,14 @@ func (s *Store) RotateSession(ctx context.Context, presented, next account.Refre
 func (s *Store) RevokeSession(ctx context.Context, userID, familyID string) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           &s.table,
-		Key:                 key(userPK(userID), familySK(familyID)),
+		Key:                 ddb.Key(userPK(userID), familySK(familyID)),
 		UpdateExpression:    aws.String("SET revoked = :true"),
 		ConditionExpression: aws.String("attribute_exists(PK)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":true": &types.AttributeValueMemberBOOL{Value: true},
 		},
 	})
-	if conditionFailed(err) {
+	if isConditionFailure(err) {
 		return account.ErrSessionInvalid
 	}
 	if err != nil {

@@ -13,11 +13,11 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-shop/backend/shared/ddb"
 )
 
 // Client is the part of the DynamoDB API the store uses.
@@ -49,33 +49,11 @@ func userPK(id string) string     { return "USER#" + id }
 func emailPK(email string) string { return "EMAIL#" + email }
 func loginPK(email string) string { return "LOGIN#" + email }
 func familySK(fid string) string  { return "FAMILY#" + fid }
-func key(pk, sk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		"PK": &types.AttributeValueMemberS{Value: pk},
-		"SK": &types.AttributeValueMemberS{Value: sk},
-	}
-}
 
-// conditionFailed reports whether err is a failed condition expression.
-func conditionFailed(err error) bool {
-	_, ok := conditionFailure(err)
+// isConditionFailure reports whether err is a failed condition expression.
+func isConditionFailure(err error) bool {
+	_, ok := ddb.ConditionFailure(err)
 	return ok
-}
-
-// conditionFailure returns the failed condition of err, which carries the
-// item as it was when the write asked for ALL_OLD on failure.
-func conditionFailure(err error) (*types.ConditionalCheckFailedException, bool) {
-	var ccf *types.ConditionalCheckFailedException
-	return ccf, errors.As(err, &ccf)
-}
-
-// cancellation returns the per-item reasons of a cancelled transaction.
-func cancellation(err error) ([]types.CancellationReason, bool) {
-	var tce *types.TransactionCanceledException
-	if !errors.As(err, &tce) {
-		return nil, false
-	}
-	return tce.CancellationReasons, true
 }
 
 func wrap(op string, err error) error {

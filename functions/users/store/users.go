@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-shop/backend/functions/users/account"
+
+	"github.com/serverless-shop/backend/shared/ddb"
 )
 
 // userRecord is the stored form of a user.
@@ -67,7 +69,7 @@ func (s *Store) CreateUser(ctx context.Context, u account.User, passwordHash str
 			{Put: &types.Put{TableName: &s.table, Item: user, ConditionExpression: absent}},
 		},
 	})
-	if reasons, ok := cancellation(err); ok && len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
+	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
 		return account.ErrEmailTaken
 	}
 	if err != nil {
@@ -79,7 +81,7 @@ func (s *Store) CreateUser(ctx context.Context, u account.User, passwordHash str
 // User returns the user with the given id, or account.ErrNotFound.
 func (s *Store) User(ctx context.Context, id string) (account.Credentials, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: key(userPK(id), skProfile), ConsistentRead: aws.Bool(true),
+		TableName: &s.table, Key: ddb.Key(userPK(id), skProfile), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return account.Credentials{}, wrap("get user", err)
@@ -103,12 +105,12 @@ func (s *Store) UpdateName(ctx context.Context, id, name string, now time.Time) 
 		return account.User{}, wrap("update name", err)
 	}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: key(userPK(id), skProfile),
+		TableName: &s.table, Key: ddb.Key(userPK(id), skProfile),
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		ReturnValues: types.ReturnValueAllNew,
 	})
-	if conditionFailed(err) {
+	if isConditionFailure(err) {
 		return account.User{}, account.ErrNotFound
 	}
 	if err != nil {
@@ -135,12 +137,12 @@ func (s *Store) ChangePassword(ctx context.Context, id, oldHash, newHash string,
 		return wrap("change password", err)
 	}
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: key(userPK(id), skProfile),
+		TableName: &s.table, Key: ddb.Key(userPK(id), skProfile),
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if ccf, ok := conditionFailure(err); ok {
+	if ccf, ok := ddb.ConditionFailure(err); ok {
 		return staleOrOwnWrite(ccf, newHash)
 	}
 	if err != nil {
@@ -160,12 +162,12 @@ func (s *Store) RehashPassword(ctx context.Context, id, oldHash, newHash string)
 		return wrap("rehash password", err)
 	}
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: key(userPK(id), skProfile),
+		TableName: &s.table, Key: ddb.Key(userPK(id), skProfile),
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if ccf, ok := conditionFailure(err); ok {
+	if ccf, ok := ddb.ConditionFailure(err); ok {
 		return staleOrOwnWrite(ccf, newHash)
 	}
 	if err != nil {
@@ -199,7 +201,7 @@ type LoginState struct {
 func (s *Store) LoginState(ctx context.Context, email string, now time.Time) (LoginState, error) {
 	out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
 		RequestItems: map[string]types.KeysAndAttributes{
-			s.table: {Keys: []map[string]types.AttributeValue{key(emailPK(email), skEmail), key(loginPK(email), skAttempts)}, ConsistentRead: aws.Bool(true)},
+			s.table: {Keys: []map[string]types.AttributeValue{ddb.Key(emailPK(email), skEmail), ddb.Key(loginPK(email), skAttempts)}, ConsistentRead: aws.Bool(true)},
 		},
 	})
 	if err != nil {
