@@ -184,3 +184,22 @@ func TestServicesServeTheTemplateRoutes(t *testing.T) {
 		t.Errorf("services register %d routes, the template has %d", served, len(tmpl))
 	}
 }
+
+// TestBodyOperationsDocumentBodyErrors checks that every operation that
+// takes a JSON body documents the answers httpapi.DecodeJSON gives to a bad
+// one.
+func TestBodyOperationsDocumentBodyErrors(t *testing.T) {
+	doc := loadOpenAPI(t)
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.RequestBody == nil {
+				continue
+			}
+			for _, status := range []string{"400", "413", "415"} {
+				if op.Responses.Value(status) == nil {
+					t.Errorf("%s %s takes a body but does not document %s", method, path, status)
+				}
+			}
+		}
+	}
+}

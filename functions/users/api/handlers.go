@@ -86,8 +86,16 @@ func (a *API) login(ctx context.Context, r *httpapi.Request) (*httpapi.Response,
 		return nil, err
 	}
 	email := account.NormalizeEmail(in.Email)
-	if email == "" || in.Password == "" || len(in.Password) > 4*account.MaxPasswordLength {
-		return nil, problem.Validation(problem.FieldError{Field: "email", Message: "an email and a password are required"})
+	var bad []problem.FieldError
+	if email == "" {
+		bad = append(bad, problem.FieldError{Field: "email", Message: "must be a valid email address"})
+	}
+	// Bounded before hashing: argon2id's cost grows with the input.
+	if in.Password == "" || len(in.Password) > 4*account.MaxPasswordLength {
+		bad = append(bad, problem.FieldError{Field: "password", Message: "is required (at most 128 characters)"})
+	}
+	if len(bad) > 0 {
+		return nil, problem.Validation(bad...)
 	}
 	now := a.Now()
 	st, err := a.Store.LoginState(ctx, email, now)
