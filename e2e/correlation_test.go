@@ -1,0 +1,56 @@
+//go:build integration
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+
+	"github.com/serverless-shop/backend/internal/testcloud"
+)
+
+// TestCorrelationIDFollowsTheOrder sends an order with its own X-Request-Id
+// and finds that id in the JSON log lines of every function the order goes
+// through: the orders service, the relay and the notification service.
+func TestCorrelationIDFollowsTheOrder(t *testing.T) {
+	t.Parallel()
+	u := signUp(t, "corr")
+	id := fmt.Sprintf("corr-%d", time.Now().UnixNano())
+	r := expect(t, call(t, "POST", "/v1/orders", items("TEA-EARL-100", 1), append(u.bearer(), "X-Request-Id", id)...), 201)
+	if r.Header.Get("X-Request-Id") != id {
+		t.Fatalf("X-Request-Id = %q, want %q", r.Header.Get("X-Request-Id"), id)
+	}
+	var o orderDoc
+	r.json(t, &o)
+	awaitMail(t, u.Email, o.ID)
+
+	logs := cloudwatchlogs.NewFromConfig(stack.aws)
+	for _, fn := range []string{"orders", "relay", "notifications"} {
+		group := "/aws/lambda/" + output(t, "StackName") + "-" + fn
+		var lines []string
+		testcloud.Eventually(t, 30*time.Second, "correlation id in "+group, func() bool {
+			out, err := logs.FilterLogEvents(context.Background(), &cloudwatchlogs.FilterLogEventsInput{
+				LogGroupName: aws.String(group), FilterPattern: aws.String(`"` + id + `"`),
+			})
+			if err != nil {
+				return false
+			}
+			lines = lines[:0]
+			for _, e := range out.Events {
+				lines = append(lines, aws.ToString(e.Message))
+			}
+			return len(lines) > 0
+		})
+		for _, l := range lines {
+			if !strings.HasPrefix(l, "{") || !strings.Contains(l, `"correlationId":"`+id+`"`) {
+				t.Errorf("%s: not a JSON line carrying correlationId: %s", group, l)
+			}
+		}
+	}
+}
