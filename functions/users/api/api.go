@@ -25,6 +25,7 @@ type Store interface {
 	ChangePassword(ctx context.Context, id, oldHash, newHash string, now time.Time) error
 	RehashPassword(ctx context.Context, id, oldHash, newHash string) error
 	LoginState(ctx context.Context, email string, now time.Time) (store.LoginState, error)
+	LoginFailures(ctx context.Context, email string, now time.Time) (int, time.Time, error)
 	RecordLoginFailure(ctx context.Context, email string, now time.Time, window time.Duration) error
 	ClearLoginFailures(ctx context.Context, email string) error
 	CreateSession(ctx context.Context, t account.RefreshToken, epoch int64, now time.Time) error

@@ -83,12 +83,12 @@ func (a *API) changePassword(ctx context.Context, r *httpapi.Request) (*httpapi.
 	// A stolen access token must not become a way to guess the password:
 	// wrong current passwords count against the same limit as logins.
 	now := a.Now()
-	st, err := a.Store.LoginState(ctx, u.Email, now)
+	failures, windowEnds, err := a.Store.LoginFailures(ctx, u.Email, now)
 	if err != nil {
 		return nil, err
 	}
-	if st.Failures >= a.LoginLimit.Failures {
-		return nil, tooManyAttempts(st.WindowEnds.Sub(now))
+	if failures >= a.LoginLimit.Failures {
+		return nil, tooManyAttempts(windowEnds.Sub(now))
 	}
 	ok, err := password.Verify(u.PasswordHash, in.CurrentPassword)
 	if err != nil {

@@ -21,6 +21,7 @@ type fakeStore struct {
 	ChangePasswordFn     func(ctx context.Context, id, oldHash, newHash string, now time.Time) error
 	RehashPasswordFn     func(ctx context.Context, id, oldHash, newHash string) error
 	LoginStateFn         func(ctx context.Context, email string, now time.Time) (store.LoginState, error)
+	LoginFailuresFn      func(ctx context.Context, email string, now time.Time) (int, time.Time, error)
 	RecordLoginFailureFn func(ctx context.Context, email string, now time.Time, window time.Duration) error
 	ClearLoginFailuresFn func(ctx context.Context, email string) error
 	CreateSessionFn      func(ctx context.Context, t account.RefreshToken, epoch int64, now time.Time) error
@@ -49,6 +50,10 @@ func (f *fakeStore) ChangePassword(ctx context.Context, id, oldHash, newHash str
 
 func (f *fakeStore) RehashPassword(ctx context.Context, id, oldHash, newHash string) error {
 	return f.RehashPasswordFn(ctx, id, oldHash, newHash)
+}
+
+func (f *fakeStore) LoginFailures(ctx context.Context, email string, now time.Time) (int, time.Time, error) {
+	return f.LoginFailuresFn(ctx, email, now)
 }
 
 func (f *fakeStore) LoginState(ctx context.Context, email string, now time.Time) (store.LoginState, error) {
@@ -88,6 +93,7 @@ func newFakeStore(m *memStore) *fakeStore {
 		ChangePasswordFn:     m.ChangePassword,
 		RehashPasswordFn:     m.RehashPassword,
 		LoginStateFn:         m.LoginState,
+		LoginFailuresFn:      m.LoginFailures,
 		RecordLoginFailureFn: m.RecordLoginFailure,
 		ClearLoginFailuresFn: m.ClearLoginFailures,
 		CreateSessionFn:      m.CreateSession,
@@ -203,6 +209,15 @@ func (m *memStore) LoginState(_ context.Context, email string, now time.Time) (s
 		}
 	}
 	return st, nil
+}
+
+func (m *memStore) LoginFailures(_ context.Context, email string, now time.Time) (int, time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if a, ok := m.attempts[email]; ok && now.Before(a.ends) {
+		return a.failures, a.ends, nil
+	}
+	return 0, time.Time{}, nil
 }
 
 func (m *memStore) RecordLoginFailure(_ context.Context, email string, now time.Time, window time.Duration) error {

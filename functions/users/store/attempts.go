@@ -27,6 +27,37 @@ type attemptsRecord struct {
 	ExpiresAt int64    `dynamodbav:"expiresAt"`
 }
 
+// open returns the failures counted in the window and its end, or zeros
+// when the window has ended (TTL deletion lags behind).
+func (r attemptsRecord) open(now time.Time) (int, time.Time) {
+	ends := time.Unix(r.ExpiresAt, 0)
+	if !now.Before(ends) {
+		return 0, time.Time{}
+	}
+	return len(r.Failures), ends
+}
+
+// LoginFailures returns the failed password checks counted against email in
+// the current window, and when the window ends: one read, for callers that
+// already know the user.
+func (s *Store) LoginFailures(ctx context.Context, email string, now time.Time) (int, time.Time, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: ddb.Key(loginPK(email), skAttempts), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return 0, time.Time{}, wrap("login failures", err)
+	}
+	if out.Item == nil {
+		return 0, time.Time{}, nil
+	}
+	var r attemptsRecord
+	if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
+		return 0, time.Time{}, wrap("login failures", err)
+	}
+	failures, ends := r.open(now)
+	return failures, ends, nil
+}
+
 // RecordLoginFailure counts one failed login against email. The first
 // failure after a window ended opens a new window of the given length.
 func (s *Store) RecordLoginFailure(ctx context.Context, email string, now time.Time, window time.Duration) error {

@@ -96,6 +96,15 @@ func TestLoginStateAndFailureWindow(t *testing.T) {
 	if st.Failures != 6 || !st.WindowEnds.Equal(now.Add(time.Minute)) {
 		t.Fatalf("after 6 failures: %+v", st)
 	}
+	if n, ends, err := s.LoginFailures(ctx, "unknown@example.com", now); err != nil || n != 6 || !ends.Equal(st.WindowEnds) {
+		t.Fatalf("LoginFailures = %d, %v, %v; want what LoginState saw", n, ends, err)
+	}
+	if n, _, err := s.LoginFailures(ctx, "unknown@example.com", now.Add(2*time.Minute)); err != nil || n != 0 {
+		t.Fatalf("LoginFailures after the window = %d, %v", n, err)
+	}
+	if n, _, err := s.LoginFailures(ctx, "never-failed@example.com", now); err != nil || n != 0 {
+		t.Fatalf("LoginFailures without failures = %d, %v", n, err)
+	}
 	// After the window the count starts over.
 	later := now.Add(2 * time.Minute)
 	if st, _ = s.LoginState(ctx, "unknown@example.com", later); st.Failures != 0 {

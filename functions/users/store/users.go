@@ -231,9 +231,7 @@ func (s *Store) LoginState(ctx context.Context, email string, now time.Time) (Lo
 			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
 				return LoginState{}, wrap("login state", err)
 			}
-			if ends := time.Unix(r.ExpiresAt, 0); now.Before(ends) {
-				st.Failures, st.WindowEnds = len(r.Failures), ends
-			}
+			st.Failures, st.WindowEnds = r.open(now)
 		}
 	}
 	if userID == "" {
