@@ -54,14 +54,8 @@ func loadStack() error {
 		}
 		stack.apiURL = strings.TrimSpace(string(b))
 	}
-	b, err := os.ReadFile(filepath.Join(state, "outputs.json"))
-	if err != nil {
-		return fmt.Errorf("read stack outputs: %w", err)
-	}
-	if err := json.Unmarshal(b, &stack.outputs); err != nil {
-		return fmt.Errorf("parse stack outputs: %w", err)
-	}
-	stack.aws = testcloud.Config(&setupTB{})
+	stack.outputs = testcloud.Outputs(setupTB{})
+	stack.aws = testcloud.Config(setupTB{})
 	doc, err := openapi3.NewLoader().LoadFromFile(filepath.Join("..", "api", "openapi.yaml"))
 	if err != nil {
 		return fmt.Errorf("load openapi.yaml: %w", err)

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
 // Endpoint is the local cloud's gateway.
@@ -125,4 +126,23 @@ func Parallel(n int, f func(i int) error) []error {
 		<-done
 	}
 	return errs
+}
+
+// NewFIFOQueue creates a FIFO queue for one test, with attrs added to its
+// attributes, and deletes it when the test ends. It returns the queue URL.
+func NewFIFOQueue(t testing.TB, q *sqs.Client, attrs map[string]string) string {
+	t.Helper()
+	a := map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "false"}
+	for k, v := range attrs {
+		a[k] = v
+	}
+	out, err := q.CreateQueue(context.Background(), &sqs.CreateQueueInput{
+		QueueName:  aws.String(fmt.Sprintf("it-%d.fifo", time.Now().UnixNano())),
+		Attributes: a,
+	})
+	if err != nil {
+		t.Fatalf("create queue: %v", err)
+	}
+	t.Cleanup(func() { _, _ = q.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: out.QueueUrl}) })
+	return aws.ToString(out.QueueUrl)
 }

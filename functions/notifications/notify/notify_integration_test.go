@@ -56,10 +56,10 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 	cfg := testcloud.Config(t)
 	out := testcloud.Outputs(t)
 	r := &rig{t: t, sqs: sqs.NewFromConfig(cfg), metrics: &bytes.Buffer{}, sesCalls: &atomic.Int64{}}
-	r.dlq = r.newQueue(ctx, "dlq", nil)
+	r.dlq = testcloud.NewFIFOQueue(t, r.sqs, map[string]string{"VisibilityTimeout": "180"})
 	dlqArn := r.queueArn(ctx, r.dlq)
 	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": dlqArn, "maxReceiveCount": 5})
-	r.queue = r.newQueue(ctx, "events", map[string]string{"RedrivePolicy": string(redrive)})
+	r.queue = testcloud.NewFIFOQueue(t, r.sqs, map[string]string{"VisibilityTimeout": "180", "RedrivePolicy": string(redrive)})
 
 	db := dynamodb.NewFromConfig(cfg)
 	table := testcloud.NewTable(t, db, testcloud.TableSpec{})
@@ -95,23 +95,6 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 		NewID:    func() string { return fmt.Sprint("owner-", ids.Add(1)) },
 	})
 	return r
-}
-
-func (r *rig) newQueue(ctx context.Context, kind string, attrs map[string]string) string {
-	r.t.Helper()
-	a := map[string]string{"FifoQueue": "true", "VisibilityTimeout": "180"}
-	for k, v := range attrs {
-		a[k] = v
-	}
-	out, err := r.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{
-		QueueName:  aws.String(fmt.Sprintf("it-notify-%s-%d.fifo", kind, time.Now().UnixNano())),
-		Attributes: a,
-	})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.t.Cleanup(func() { _, _ = r.sqs.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: out.QueueUrl}) })
-	return aws.ToString(out.QueueUrl)
 }
 
 func (r *rig) queueArn(ctx context.Context, url string) string {

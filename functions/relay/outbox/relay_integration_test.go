@@ -5,7 +5,6 @@ package outbox_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"strconv"
 	"testing"
@@ -38,7 +37,7 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	db := dynamodb.NewFromConfig(cfg)
 	q := sqs.NewFromConfig(cfg)
 	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true, Stream: true})
-	queueURL := newFIFOQueue(t, q)
+	queueURL := testcloud.NewFIFOQueue(t, q, map[string]string{"VisibilityTimeout": "30"})
 
 	// 1. The orders service writes order and event in one transaction, then
 	// "dies": it has no code path that publishes, so nothing more happens.
@@ -104,23 +103,6 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	if c := msgs[0].MessageAttributes[outbox.AttrCorrelationID]; aws.ToString(c.StringValue) != "corr-relay-1" {
 		t.Fatalf("correlation attribute = %v", c.StringValue)
 	}
-}
-
-func newFIFOQueue(t *testing.T, q *sqs.Client) string {
-	t.Helper()
-	out, err := q.CreateQueue(context.Background(), &sqs.CreateQueueInput{
-		QueueName: aws.String(fmt.Sprintf("it-relay-%d.fifo", time.Now().UnixNano())),
-		Attributes: map[string]string{
-			"FifoQueue":                 "true",
-			"ContentBasedDeduplication": "false",
-			"VisibilityTimeout":         "30",
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = q.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: out.QueueUrl}) })
-	return aws.ToString(out.QueueUrl)
 }
 
 func visibleMessages(t *testing.T, q *sqs.Client, url string) int {
