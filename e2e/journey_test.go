@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
 	"github.com/serverless-shop/backend/internal/testcloud"
 )
 
@@ -111,9 +113,17 @@ func TestJourney(t *testing.T) {
 func awaitMail(t *testing.T, addr, needle string) testcloud.Mail {
 	t.Helper()
 	var got []testcloud.Mail
-	testcloud.Eventually(t, 30*time.Second, "email to "+addr+" about "+needle, func() bool {
+	testcloud.Eventually(t, time.Minute, "email to "+addr+" about "+needle, func() bool {
 		got = testcloud.MailTo(t, addr, needle)
 		return len(got) > 0
 	})
 	return got[0]
+}
+
+// awaitEventsSettled waits until the order events queue holds nothing:
+// every event relayed so far has been handled, so no email of it is still
+// on its way. Counting emails after this finds any duplicate.
+func awaitEventsSettled(t *testing.T) {
+	t.Helper()
+	testcloud.AwaitDrained(t, sqs.NewFromConfig(stack.aws), output(t, "OrderEventsQueueUrl"), 2*time.Minute)
 }

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/serverless-shop/backend/internal/testcloud"
 )
@@ -269,7 +268,7 @@ func TestGetAndCancelOrder(t *testing.T) {
 			t.Errorf("confirmation email lacks %q", want)
 		}
 	}
-	time.Sleep(3 * time.Second) // let any duplicate arrive before counting
+	awaitEventsSettled(t)
 	if c, x := len(testcloud.MailTo(t, u.Email, o.ID+" confirmed")), len(testcloud.MailTo(t, u.Email, o.ID+" cancelled")); c != 1 || x != 1 {
 		t.Fatalf("%d confirmations and %d cancellations, want one each", c, x)
 	}

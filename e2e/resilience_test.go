@@ -4,14 +4,17 @@ package e2e
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/internal/testcloud"
 )
 
@@ -43,7 +46,10 @@ func TestOrderEventSurvivesRelayOutage(t *testing.T) {
 	u := signUp(t, "outage")
 	var o orderDoc
 	expect(t, call(t, "POST", "/v1/orders", items("GIFT-SAMPLER", 1), u.bearer()...), 201).json(t, &o)
-	time.Sleep(5 * time.Second)
+	// The event is in the table's stream, where the relay would read it,
+	// and nothing is left on the queue that could still become an email.
+	awaitOutboxEvent(t, o.ID)
+	awaitEventsSettled(t)
 	if got := testcloud.MailTo(t, u.Email, o.ID); len(got) != 0 {
 		t.Fatalf("an email arrived while the relay was down: %v", got)
 	}
@@ -51,10 +57,27 @@ func TestOrderEventSurvivesRelayOutage(t *testing.T) {
 
 	setMapping(true)
 	awaitMail(t, u.Email, o.ID)
-	time.Sleep(3 * time.Second)
+	awaitEventsSettled(t)
 	if got := testcloud.MailTo(t, u.Email, o.ID); len(got) != 1 {
 		t.Fatalf("%d confirmation emails after the relay came back, want exactly 1", len(got))
 	}
+}
+
+// awaitOutboxEvent waits until the orders table's stream carries the
+// outbox item of an event of the order.
+func awaitOutboxEvent(t *testing.T, orderID string) {
+	t.Helper()
+	testcloud.Eventually(t, time.Minute, "outbox event of order "+orderID+" in the stream", func() bool {
+		records, _ := testcloud.StreamRecords(t, stack.aws, output(t, "OrdersTableName"))
+		for _, r := range records {
+			pk, _ := r.Dynamodb.Keys["PK"].(*streamtypes.AttributeValueMemberS)
+			id, _ := r.Dynamodb.NewImage["orderId"].(*streamtypes.AttributeValueMemberS)
+			if pk != nil && id != nil && strings.HasPrefix(pk.Value, store.OutboxPrefix) && id.Value == orderID {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // TestSigningKeyRotation flips ActiveSigningKey through a CloudFormation

@@ -92,8 +92,11 @@ func MailTo(t testing.TB, addr, needle string) []Mail {
 	return out
 }
 
-// Eventually retries check every 250ms until it returns true, and fails the
-// test with what when within passes first.
+// pollInterval is how often the waiting helpers look again.
+const pollInterval = 250 * time.Millisecond
+
+// Eventually retries check every pollInterval until it returns true, and
+// fails the test with what when within passes first.
 func Eventually(t testing.TB, within time.Duration, what string, check func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
@@ -101,6 +104,6 @@ func Eventually(t testing.TB, within time.Duration, what string, check func() bo
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %s waiting for %s", within, what)
 		}
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(pollInterval)
 	}
 }

@@ -9,6 +9,7 @@ package testcloud
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,7 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/serverless-shop/backend/shared/coldstart"
 )
 
 // Endpoint is the local cloud's gateway.
@@ -33,11 +35,12 @@ func Endpoint() string {
 	return "http://127.0.0.1:4566"
 }
 
-// Config returns an AWS configuration for the local cloud. It never uses
-// the developer's real credentials.
+// Config returns an AWS configuration for the local cloud, built by the
+// same code as the functions' (coldstart.AWSConfig). It never uses the
+// developer's real credentials.
 func Config(t testing.TB) aws.Config {
 	t.Helper()
-	cfg, err := config.LoadDefaultConfig(context.Background(),
+	cfg, err := coldstart.AWSConfig(context.Background(),
 		config.WithRegion("us-east-1"),
 		config.WithBaseEndpoint(Endpoint()),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
@@ -96,15 +99,23 @@ func NewTable(t testing.TB, db *dynamodb.Client, spec TableSpec) string {
 	if spec.Stream {
 		in.StreamSpecification = &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage}
 	}
-	if _, err := db.CreateTable(ctx, in); err != nil {
+	// The name is this test's own (its name and the clock's nanoseconds), so
+	// a table that already exists can only be the one an earlier attempt of
+	// this very call created before its answer was lost: the SDK's retry
+	// then hears ResourceInUseException for a create that succeeded.
+	var inUse *types.ResourceInUseException
+	if _, err := db.CreateTable(ctx, in); err != nil && !errors.As(err, &inUse) {
 		t.Fatalf("create table: %v", err)
 	}
-	if err := dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30*time.Second); err != nil {
+	t.Cleanup(func() {
+		var gone *types.ResourceNotFoundException
+		if _, err := db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil && !errors.As(err, &gone) {
+			t.Errorf("delete table %s: %v", name, err)
+		}
+	})
+	if err := dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, time.Minute); err != nil {
 		t.Fatalf("wait for table: %v", err)
 	}
-	t.Cleanup(func() {
-		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
-	})
 	return name
 }
 
@@ -126,23 +137,4 @@ func Parallel(n int, f func(i int) error) []error {
 		<-done
 	}
 	return errs
-}
-
-// NewFIFOQueue creates a FIFO queue for one test, with attrs added to its
-// attributes, and deletes it when the test ends. It returns the queue URL.
-func NewFIFOQueue(t testing.TB, q *sqs.Client, attrs map[string]string) string {
-	t.Helper()
-	a := map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "false"}
-	for k, v := range attrs {
-		a[k] = v
-	}
-	out, err := q.CreateQueue(context.Background(), &sqs.CreateQueueInput{
-		QueueName:  aws.String(fmt.Sprintf("it-%d.fifo", time.Now().UnixNano())),
-		Attributes: a,
-	})
-	if err != nil {
-		t.Fatalf("create queue: %v", err)
-	}
-	t.Cleanup(func() { _, _ = q.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: out.QueueUrl}) })
-	return aws.ToString(out.QueueUrl)
 }

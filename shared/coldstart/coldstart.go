@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // Version is the build's version, set at link time with
@@ -82,9 +83,15 @@ func (e *Env) Err() error {
 }
 
 // AWSConfig loads the AWS SDK configuration from the function's environment
-// (region, credentials, and AWS_ENDPOINT_URL when a local cloud sets it).
-func AWSConfig(ctx context.Context) (aws.Config, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+// (region, credentials, and AWS_ENDPOINT_URL when a local cloud sets it),
+// with the request body fix every client of this project needs (see
+// requestBodyWithoutWriteTo). It is the one place AWS configurations are
+// built: integration tests pass optFns to point it at the local cloud.
+func AWSConfig(ctx context.Context, optFns ...func(*config.LoadOptions) error) (aws.Config, error) {
+	opts := append([]func(*config.LoadOptions) error{
+		config.WithAPIOptions([]func(*middleware.Stack) error{addRequestBodyWithoutWriteTo}),
+	}, optFns...)
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load aws config: %w", err)
 	}

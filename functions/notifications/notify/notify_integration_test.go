@@ -125,13 +125,17 @@ func (r *rig) send(body, group, dedupID, correlationID string) {
 
 // poll plays the part of Lambda's SQS event source mapping: receive up to
 // ten messages, invoke the handler, delete what it did not report as
-// failed. It runs until idle for the given time or the deadline passes.
-func (r *rig) poll(idle, deadline time.Duration) {
+// failed. It runs until the queue holds no message at all, visible, in
+// flight (a retry waiting out its backoff) or delayed, and fails the test
+// if that takes longer than deadline.
+func (r *rig) poll(deadline time.Duration) {
 	r.t.Helper()
 	ctx := context.Background()
 	end := time.Now().Add(deadline)
-	lastWork := time.Now()
-	for time.Now().Before(end) && time.Since(lastWork) < idle {
+	for {
+		if time.Now().After(end) {
+			r.t.Fatalf("queue not drained after %s: %+v", deadline, testcloud.Depth(r.t, r.sqs, r.queue))
+		}
 		out, err := r.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl: &r.queue, MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
@@ -141,9 +145,11 @@ func (r *rig) poll(idle, deadline time.Duration) {
 			r.t.Fatal(err)
 		}
 		if len(out.Messages) == 0 {
+			if testcloud.Depth(r.t, r.sqs, r.queue).Empty() {
+				return
+			}
 			continue
 		}
-		lastWork = time.Now()
 		ev := events.SQSEvent{}
 		for _, m := range out.Messages {
 			rec := events.SQSMessage{MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body), Attributes: m.Attributes, MessageAttributes: map[string]events.SQSMessageAttribute{}}
@@ -235,7 +241,7 @@ func TestBatchWithPoisonMailsTheValidOnesAndDeadLettersThePoison(t *testing.T) {
 			r.send(strings.Replace(string(b), `"version":1`, `"version":9`, 1), "g-poison-v", "poison-version-"+run, "c")
 		}
 	}
-	r.poll(3*time.Second, time.Minute)
+	r.poll(time.Minute)
 
 	for _, e := range valid {
 		if got := testcloud.MailTo(t, e.Customer.Email, e.Order.ID); len(got) != 1 {
@@ -264,7 +270,7 @@ func TestDuplicateEventMailsOnce(t *testing.T) {
 	// as a redrive or a replay would; the dedupe table must catch it.
 	r.send(string(b), e.Order.ID, e.ID, e.CorrelationID)
 	r.send(string(b), e.Order.ID, e.ID+"-again", e.CorrelationID)
-	r.poll(3*time.Second, time.Minute)
+	r.poll(time.Minute)
 	if got := testcloud.MailTo(t, e.Customer.Email, e.Order.ID); len(got) != 1 {
 		t.Fatalf("%d emails for one event delivered twice, want 1", len(got))
 	}
@@ -278,7 +284,7 @@ func TestTransientSendFailureIsRetriedThenDelivered(t *testing.T) {
 	e, b := event(runID(), 1)
 	r.send(string(b), e.Order.ID, e.ID, e.CorrelationID)
 	start := time.Now()
-	r.poll(10*time.Second, 2*time.Minute)
+	r.poll(2 * time.Minute)
 	if got := testcloud.MailTo(t, e.Customer.Email, e.Order.ID); len(got) != 1 {
 		t.Fatalf("%d emails after a transient failure, want 1", len(got))
 	}
@@ -298,7 +304,7 @@ func TestPermanentRejectionIsNotRetried(t *testing.T) {
 	r := newRig(t, rigOptions{from: "nobody@unverified-sender.example"})
 	e, b := event(runID(), 1)
 	r.send(string(b), e.Order.ID, e.ID, e.CorrelationID)
-	r.poll(3*time.Second, time.Minute)
+	r.poll(time.Minute)
 	if calls := r.sesCalls.Load(); calls != 1 {
 		t.Fatalf("SES called %d times for a rejected message, want 1", calls)
 	}
@@ -331,7 +337,7 @@ func TestManyEventsOnceEach(t *testing.T) {
 			r.send(fmt.Sprintf(`{"type":"order.shipped","version":1,"id":"p-%d"}`, i), "poison", fmt.Sprint("poison-", i), "c")
 		}
 	}
-	r.poll(4*time.Second, 5*time.Minute)
+	r.poll(5 * time.Minute)
 
 	mailed, extra := 0, 0
 	byAddr := map[string]int{}

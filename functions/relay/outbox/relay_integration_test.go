@@ -5,15 +5,14 @@ package outbox_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -51,14 +50,11 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	if err := store.New(db, table).CreateOrder(ctx, o, ev, nil); err != nil {
 		t.Fatal(err)
 	}
-	if n := visibleMessages(t, q, queueURL); n != 0 {
+	if n := testcloud.Depth(t, q, queueURL).Visible; n != 0 {
 		t.Fatalf("%d messages on the queue before the relay ran", n)
 	}
 
-	batch := streamBatch(t, cfg, db, table)
-	if len(batch.Records) != 2 { // the order item and the outbox item
-		t.Fatalf("stream has %d records, want 2", len(batch.Records))
-	}
+	batch := streamBatch(t, cfg, table, 2) // the order item and the outbox item
 	log := logging.New(io.Discard, "relay-test")
 
 	// 2. The relay's first attempt cannot reach the queue: the batch fails
@@ -71,7 +67,7 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != outboxRecord(t, batch).Change.SequenceNumber {
 		t.Fatalf("failed relay reported %+v, want the outbox record", resp.BatchItemFailures)
 	}
-	if n := visibleMessages(t, q, queueURL); n != 0 {
+	if n := testcloud.Depth(t, q, queueURL).Visible; n != 0 {
 		t.Fatalf("%d messages after a failed relay", n)
 	}
 
@@ -103,18 +99,6 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	if c := msgs[0].MessageAttributes[outbox.AttrCorrelationID]; aws.ToString(c.StringValue) != "corr-relay-1" {
 		t.Fatalf("correlation attribute = %v", c.StringValue)
 	}
-}
-
-func visibleMessages(t *testing.T, q *sqs.Client, url string) int {
-	t.Helper()
-	out, err := q.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
-		QueueUrl: &url, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _ := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
-	return n
 }
 
 // drain receives until the queue stays empty for a long poll, deleting what
@@ -155,36 +139,22 @@ func outboxRecord(t *testing.T, batch events.DynamoDBEvent) events.DynamoDBEvent
 	return events.DynamoDBEventRecord{}
 }
 
-// streamBatch reads the table's stream from the start and shapes it as the
-// event Lambda would deliver to the relay.
-func streamBatch(t *testing.T, cfg aws.Config, db *dynamodb.Client, table string) events.DynamoDBEvent {
+// streamBatch waits until the table's stream holds want records, and shapes
+// them as the event Lambda would deliver to the relay.
+func streamBatch(t *testing.T, cfg aws.Config, table string, want int) events.DynamoDBEvent {
 	t.Helper()
-	ctx := context.Background()
-	desc, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &table})
-	if err != nil {
-		t.Fatal(err)
-	}
-	streams := dynamodbstreams.NewFromConfig(cfg)
-	arn := desc.Table.LatestStreamArn
-	sd, err := streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: arn})
-	if err != nil {
-		t.Fatal(err)
+	var records []streamtypes.Record
+	var arn string
+	testcloud.Eventually(t, 30*time.Second, fmt.Sprintf("%d stream records", want), func() bool {
+		records, arn = testcloud.StreamRecords(t, cfg, table)
+		return len(records) >= want
+	})
+	if len(records) != want {
+		t.Fatalf("stream has %d records, want %d", len(records), want)
 	}
 	var batch events.DynamoDBEvent
-	for _, shard := range sd.StreamDescription.Shards {
-		it, err := streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{
-			StreamArn: arn, ShardId: shard.ShardId, ShardIteratorType: streamtypes.ShardIteratorTypeTrimHorizon,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it.ShardIterator})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range out.Records {
-			batch.Records = append(batch.Records, lambdaRecord(t, r, aws.ToString(arn)))
-		}
+	for _, r := range records {
+		batch.Records = append(batch.Records, lambdaRecord(t, r, arn))
 	}
 	return batch
 }

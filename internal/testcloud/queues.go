@@ -1,0 +1,84 @@
+//go:build integration
+
+package testcloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// NewFIFOQueue creates a FIFO queue for one test, with attrs added to its
+// attributes, and deletes it when the test ends. It returns the queue URL.
+func NewFIFOQueue(t testing.TB, q *sqs.Client, attrs map[string]string) string {
+	t.Helper()
+	a := map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "false"}
+	for k, v := range attrs {
+		a[k] = v
+	}
+	out, err := q.CreateQueue(context.Background(), &sqs.CreateQueueInput{
+		QueueName:  aws.String(fmt.Sprintf("it-%d.fifo", time.Now().UnixNano())),
+		Attributes: a,
+	})
+	// CreateQueue is idempotent for the same name and attributes, so a
+	// retried create answers with the queue the first attempt made.
+	if err != nil {
+		t.Fatalf("create queue: %v", err)
+	}
+	t.Cleanup(func() {
+		var gone *sqstypes.QueueDoesNotExist
+		if _, err := q.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: out.QueueUrl}); err != nil && !errors.As(err, &gone) {
+			t.Errorf("delete queue %s: %v", aws.ToString(out.QueueUrl), err)
+		}
+	})
+	return aws.ToString(out.QueueUrl)
+}
+
+// QueueDepth is what a queue holds: messages ready to receive, received and
+// not yet deleted (in flight, including those waiting out a backoff), and
+// delayed.
+type QueueDepth struct{ Visible, InFlight, Delayed int }
+
+// Empty reports whether the queue holds no message at all.
+func (d QueueDepth) Empty() bool { return d == QueueDepth{} }
+
+// Depth reads a queue's depth.
+func Depth(t testing.TB, q *sqs.Client, url string) QueueDepth {
+	t.Helper()
+	names := []sqstypes.QueueAttributeName{
+		sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+		sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+		sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed,
+	}
+	out, err := q.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: &url, AttributeNames: names})
+	if err != nil {
+		t.Fatalf("queue attributes: %v", err)
+	}
+	var n [3]int
+	for i, name := range names {
+		if n[i], err = strconv.Atoi(out.Attributes[string(name)]); err != nil {
+			t.Fatalf("queue attribute %s = %q", name, out.Attributes[string(name)])
+		}
+	}
+	return QueueDepth{Visible: n[0], InFlight: n[1], Delayed: n[2]}
+}
+
+// AwaitDrained waits until the queue holds no message at all, and fails the
+// test if that takes longer than within.
+func AwaitDrained(t testing.TB, q *sqs.Client, url string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for d := Depth(t, q, url); !d.Empty(); d = Depth(t, q, url) {
+		if time.Now().After(deadline) {
+			t.Fatalf("queue %s still holds %+v after %s", url, d, within)
+		}
+		time.Sleep(pollInterval)
+	}
+}
