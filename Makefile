@@ -20,6 +20,7 @@ GOARCH_x86_64 := amd64
 LDFLAGS := -s -w -X github.com/serverless-shop/backend/shared/coldstart.Version=$(VERSION)
 
 STATICCHECK_VERSION := v0.8.2
+ACTIONLINT_VERSION := v1.7.12
 LOCAL_BIN := $(CURDIR)/.local/bin
 SAM := .local/venv/sam/bin/sam
 
@@ -27,30 +28,49 @@ SAM := .local/venv/sam/bin/sam
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
+# How every bootstrap is built, by make build and by sam build alike: static,
+# for Lambda's provided.al2023 runtime, without the RPC mode only go1.x
+# runtimes used, stripped, and with the version the health route reports.
+GO_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_$(ARCH)) go build -tags lambda.norpc -trimpath -ldflags="$(LDFLAGS)"
+
 .PHONY: build
 build: ## build every function's bootstrap into build/<function>/ (ARCH=arm64|x86_64)
 	@test -n "$(GOARCH_$(ARCH))" || { echo "ARCH must be arm64 or x86_64"; exit 2; }
-	@for fn in $(FUNCTIONS); do \
-	  CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_$(ARCH)) go build -tags lambda.norpc -trimpath \
-	    -ldflags="$(LDFLAGS)" -o build/$$fn/bootstrap ./functions/$$fn || exit 1; \
-	done
+	@for fn in $(FUNCTIONS); do $(GO_BUILD) -o build/$$fn/bootstrap ./functions/$$fn || exit 1; done
 	@ls -l build/*/bootstrap | awk '{printf "  %-32s %6.1f MiB\n", $$9, $$5/1048576}'
 
+# sam build runs `make build-<LogicalId>` for every function of the template
+# (Metadata BuildMethod: makefile) with ARTIFACTS_DIR set; UsersFunction is
+# functions/users. SAM does not pass the architecture: ARCH does, as above.
+build-%Function:
+	@test -n "$(GOARCH_$(ARCH))" || { echo "ARCH must be arm64 or x86_64"; exit 2; }
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it)"; exit 2; }
+	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | tr '[:upper:]' '[:lower:]')
+
 .PHONY: tools
-tools: $(LOCAL_BIN)/staticcheck ## install the pinned tools into .local/
+tools: $(LOCAL_BIN)/staticcheck-$(STATICCHECK_VERSION) $(LOCAL_BIN)/actionlint-$(ACTIONLINT_VERSION) ## install the pinned tools into .local/
 	@./localstack/install.sh
 
-$(LOCAL_BIN)/staticcheck:
+# The version is in the file name, so changing a pin installs the new one.
+$(LOCAL_BIN)/staticcheck-$(STATICCHECK_VERSION):
 	GOBIN=$(LOCAL_BIN) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(LOCAL_BIN)/staticcheck $@
+
+$(LOCAL_BIN)/actionlint-$(ACTIONLINT_VERSION):
+	GOBIN=$(LOCAL_BIN) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	mv $(LOCAL_BIN)/actionlint $@
 
 .PHONY: lint
-lint: tools ## gofmt, go vet, staticcheck (with and without the integration tag), sam validate --lint
-	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+lint: tools ## gofmt, go vet, staticcheck (with and without the integration tag), sam validate --lint (cfn-lint), SAM's route discovery against the OpenAPI document, actionlint
+	@unformatted=$$(find . -name '*.go' -not -path './.*' -exec gofmt -l {} +); \
+	  test -z "$$unformatted" || { echo "gofmt needed:"; echo "$$unformatted"; exit 1; }
 	go vet ./...
 	go vet -tags integration ./...
-	$(LOCAL_BIN)/staticcheck ./...
-	$(LOCAL_BIN)/staticcheck -tags integration ./...
+	$(LOCAL_BIN)/staticcheck-$(STATICCHECK_VERSION) ./...
+	$(LOCAL_BIN)/staticcheck-$(STATICCHECK_VERSION) -tags integration ./...
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint
+	SAM_CLI_TELEMETRY=0 .local/venv/sam/bin/python localstack/sam_routes.py template.yaml api/openapi.yaml
+	$(LOCAL_BIN)/actionlint-$(ACTIONLINT_VERSION)
 
 .PHONY: unit
 unit: ## unit tests (no cloud needed)
@@ -63,14 +83,9 @@ dev: ## run the whole system on the local cloud and print the API URL
 	  printf '\nAPI: %s\n  try: curl %s/v1/health\n  stop: make down\n' "$$url" "$$url"
 
 .PHONY: sam-local
-sam-local: ## run the API with sam local start-api (needs Docker and a running make dev)
+sam-local: tools ## run the API with sam local start-api on port 3000 (needs Docker; starts its own local cloud)
 	@docker info >/dev/null 2>&1 || { echo "sam local start-api runs functions in Docker containers; start Docker first"; exit 1; }
-	@test -f .local/state/outputs.json || { echo "run make dev first: the functions use its tables, keys and queue"; exit 1; }
-	.local/venv/sam/bin/python localstack/stack.py sam-local-env .local/state/outputs.json > .local/state/sam-local-env.json
-	$(MAKE) build ARCH=$$(./localstack/arch.sh)
-	SAM_CLI_TELEMETRY=0 $(SAM) local start-api --env-vars .local/state/sam-local-env.json \
-	  --parameter-overrides Architecture=$$(./localstack/arch.sh) --port 3000 --host 127.0.0.1
-
+	@./localstack/sam-local.sh
 .PHONY: down
 down: ## stop the local cloud
 	@./localstack/down.sh
@@ -84,8 +99,8 @@ bench: ## run the benchmarks
 	go test -run '^$$' -bench . -benchmem ./...
 
 .PHONY: deploy
-deploy: tools ## deploy to AWS with samconfig.toml's ENV (dev or prod); needs AWS credentials
-	$(MAKE) build ARCH=arm64
+deploy: tools ## sam build and sam deploy with samconfig.toml's ENV (dev, staging or prod); needs AWS credentials
+	SAM_CLI_TELEMETRY=0 ARCH=arm64 $(SAM) build --config-env $(ENV)
 	SAM_CLI_TELEMETRY=0 $(SAM) deploy --config-env $(ENV) $(SAM_DEPLOY_FLAGS)
 
 .PHONY: clean

@@ -129,8 +129,10 @@ func TestLoginFailuresAreIndistinguishableAndLimited(t *testing.T) {
 	u := signUp(t, "limit")
 	wrong := call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": "wrong password entirely"})
 	unknown := call(t, "POST", "/v1/auth/login", map[string]string{"email": "nobody-" + u.Email, "password": "wrong password entirely"})
+	// The two answers are the same document but for the request's own id.
 	pw, pu := expectProblem(t, wrong, 401), expectProblem(t, unknown, 401)
-	if pw.Type != pu.Type || pw.Detail != pu.Detail || string(wrong.body) != string(unknown.body) {
+	same := func(r response, id string) string { return strings.Replace(string(r.body), id, "", 1) }
+	if pw.Type != pu.Type || pw.Detail != pu.Detail || same(wrong, pw.RequestID) != same(unknown, pu.RequestID) {
 		t.Fatalf("wrong password and unknown email differ:\n%s\n%s", wrong.body, unknown.body)
 	}
 	// Four more failures reach the limit of five per window.
@@ -258,14 +260,44 @@ func TestAuthorizerRefusesBadTokens(t *testing.T) {
 		"oversized":          "Bearer " + strings.Repeat("a", 8000),
 	} {
 		t.Run(name, func(t *testing.T) {
-			r := call(t, "GET", "/v1/users/me", nil, "Authorization", header)
-			if r.StatusCode != http.StatusForbidden && r.StatusCode != http.StatusUnauthorized {
-				t.Fatalf("status %d, want 401 or 403", r.StatusCode)
+			p := expectProblem(t, call(t, "GET", "/v1/users/me", nil, "Authorization", header), http.StatusUnauthorized)
+			if !strings.HasSuffix(p.Type, "#invalid-token") {
+				t.Fatalf("problem type %q, want invalid-token", p.Type)
 			}
 		})
 	}
-	if r := call(t, "GET", "/v1/users/me", nil); r.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("no token: status %d, want 401", r.StatusCode)
+	if p := expectProblem(t, call(t, "GET", "/v1/users/me", nil), http.StatusUnauthorized); !strings.HasSuffix(p.Type, "#invalid-token") {
+		t.Fatalf("no token: problem type %q, want invalid-token", p.Type)
+	}
+}
+
+// TestGatewayAnswersAreProblems checks the answers the gateway gives before
+// any service runs: no token, a bad token, a route or a method the API does
+// not have. Each is a problem document whose requestId is X-Request-Id
+// (expectProblem checks that). Where the gateway runs no authorizer
+// (LocalStack's free plan), the 401s come from the services, alike.
+func TestGatewayAnswersAreProblems(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, method, path string
+		headers            []string
+		status             int
+		slug               string
+	}{
+		{"no token", "GET", "/v1/orders", nil, 401, "invalid-token"},
+		{"bad token", "POST", "/v1/auth/logout", []string{"Authorization", "Bearer not.a.token"}, 401, "invalid-token"},
+		{"unknown route", "GET", "/v1/no-such-route", nil, 404, "not-found"},
+		{"unknown method", "DELETE", "/v1/health", nil, 404, "not-found"},
+		{"outside the API version", "GET", "/v2/health", nil, 404, "not-found"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := expectProblem(t, call(t, tc.method, tc.path, nil, tc.headers...), tc.status)
+			if !strings.HasSuffix(p.Type, "#"+tc.slug) {
+				t.Errorf("problem type %q, want %s", p.Type, tc.slug)
+			}
+		})
 	}
 }
 

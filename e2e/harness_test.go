@@ -74,18 +74,21 @@ func (setupTB) Fatalf(format string, args ...any) {
 	os.Exit(1)
 }
 
-// conformsToSpec checks a response of the services against api/openapi.yaml:
-// the status must be documented for the operation, and the body must match
-// its schema. Answers of API Gateway itself (authorizer denials, which carry
-// no X-Request-Id) are not the services' and are not checked.
+// conformsToSpec checks every answer against api/openapi.yaml: a request
+// the document has an operation for gets a documented status and a body of
+// its schema, from the service or from the gateway; any other request gets
+// the gateway's 404 problem. Either way the answer carries X-Request-Id.
 func conformsToSpec(t *testing.T, req *http.Request, resp response) {
 	t.Helper()
 	if resp.Header.Get("X-Request-Id") == "" {
-		return
+		t.Fatalf("%s %s: answer %d without X-Request-Id; body %s", req.Method, req.URL.Path, resp.StatusCode, resp.body)
 	}
 	route, params, err := stack.spec.FindRoute(req)
 	if err != nil {
-		t.Fatalf("%s %s: no operation in openapi.yaml: %v", req.Method, req.URL.Path, err)
+		if p := expectProblem(t, resp, http.StatusNotFound); !strings.HasSuffix(p.Type, "#not-found") {
+			t.Fatalf("%s %s: not an operation of openapi.yaml, answered %s", req.Method, req.URL.Path, resp.body)
+		}
+		return
 	}
 	in := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
@@ -123,12 +126,13 @@ func (r response) json(t *testing.T, v any) {
 
 // problem is an RFC 9457 problem document.
 type problem struct {
-	Type     string `json:"type"`
-	Title    string `json:"title"`
-	Status   int    `json:"status"`
-	Detail   string `json:"detail"`
-	Instance string `json:"instance"`
-	Errors   []struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	Instance  string `json:"instance"`
+	RequestID string `json:"requestId"`
+	Errors    []struct {
 		Field   string `json:"field"`
 		Message string `json:"message"`
 	} `json:"errors"`
@@ -188,8 +192,8 @@ func expect(t *testing.T, r response, status int) response {
 	return r
 }
 
-// expectProblem checks a problem answer of the services: status, media
-// type, the problem document and the correlation header.
+// expectProblem checks a problem answer of the services or the gateway:
+// status, media type, the problem document and the correlation header.
 func expectProblem(t *testing.T, r response, status int) problem {
 	t.Helper()
 	expect(t, r, status)
@@ -201,8 +205,8 @@ func expectProblem(t *testing.T, r response, status int) problem {
 	if p.Status != status || p.Type == "" || p.Title == "" {
 		t.Fatalf("%s %s: malformed problem %s", r.Request.Method, r.Request.URL.Path, r.body)
 	}
-	if r.Header.Get("X-Request-Id") == "" {
-		t.Fatalf("%s %s: no X-Request-Id", r.Request.Method, r.Request.URL.Path)
+	if id := r.Header.Get("X-Request-Id"); id == "" || p.RequestID != id {
+		t.Fatalf("%s %s: X-Request-Id %q, problem requestId %q: want the same id", r.Request.Method, r.Request.URL.Path, id, p.RequestID)
 	}
 	return p
 }

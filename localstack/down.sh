@@ -19,11 +19,11 @@ case "$LOCAL_CLOUD" in
       sleep 0.25
     done
     kill -KILL -- "-$pid" 2>/dev/null || true
-    rm -f "$pidfile" "$STATE_DIR/api-url" "$STATE_DIR/outputs.json"
+    rm -f "$pidfile" "$STATE_DIR/api-url" "$STATE_DIR/outputs.json" "$STATE_DIR/bind-host"
     log "local cloud stopped"
     ;;
   localstack)
     docker compose -f "$ROOT/localstack/docker-compose.yml" down
-    rm -f "$STATE_DIR/api-url" "$STATE_DIR/outputs.json"
+    rm -f "$STATE_DIR/api-url" "$STATE_DIR/outputs.json" "$STATE_DIR/bind-host"
     ;;
 esac

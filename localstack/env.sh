@@ -8,6 +8,7 @@ STATE_DIR="$LOCAL_DIR/state"
 VENV_DIR="$LOCAL_DIR/venv"
 LOCAL_CLOUD="${LOCAL_CLOUD:-ministack}" # ministack (no Docker) or localstack (Docker)
 EMULATOR_PORT="${EMULATOR_PORT:-4566}"
+EMULATOR_BIND_HOST="${EMULATOR_BIND_HOST:-127.0.0.1}" # where it listens; only sam-local widens it
 ENDPOINT="http://127.0.0.1:${EMULATOR_PORT}"
 STACK_NAME="${STACK_NAME:-serverless-shop-local}"
 ARTIFACT_BUCKET="${STACK_NAME}-artifacts"
@@ -20,8 +21,12 @@ export SAM_CLI_TELEMETRY=0
 
 mkdir -p "$STATE_DIR"
 
+# LAMBDA_ENDPOINT is where the deployed functions reach the local cloud:
+# MiniStack runs them as processes of this machine, LocalStack in containers
+# on its own network, where its host name resolves to it.
 case "$LOCAL_CLOUD" in
-  ministack|localstack) ;;
+  ministack) LAMBDA_ENDPOINT="$ENDPOINT" ;;
+  localstack) LAMBDA_ENDPOINT="http://localhost.localstack.cloud:4566" ;;
   *) echo "LOCAL_CLOUD must be ministack or localstack, not '$LOCAL_CLOUD'" >&2; exit 2 ;;
 esac
 

@@ -14,19 +14,22 @@ case "$LOCAL_CLOUD" in
   ministack)
     "$ROOT/localstack/install.sh"
     log "starting MiniStack on $ENDPOINT (log: .local/state/ministack.log)"
-    # BIND_HOST keeps it on loopback. AWS_ENDPOINT_URL is inherited by the
-    # Lambda bootstraps it runs, so their SDK calls come back to it. The IoT
-    # and SFTP listeners are not needed and would open more ports.
-    GATEWAY_PORT="$EMULATOR_PORT" BIND_HOST=127.0.0.1 \
+    # BIND_HOST keeps it on loopback (sam-local.sh widens it so containers
+    # reach it). AWS_ENDPOINT_URL is inherited by the Lambda bootstraps it
+    # runs, so their SDK calls come back to it. The IoT and SFTP listeners
+    # are not needed and would open more ports.
+    GATEWAY_PORT="$EMULATOR_PORT" BIND_HOST="$EMULATOR_BIND_HOST" \
       IOT_MTLS_ENABLED=0 SFTP_ENABLED=0 LOG_LEVEL="${EMULATOR_LOG_LEVEL:-INFO}" \
       python3 "$ROOT/localstack/proc.py" spawn "$STATE_DIR/emulator.pid" "$STATE_DIR/ministack.log" \
       "$VENV_DIR/ministack/bin/ministack"
     ;;
   localstack)
     log "starting LocalStack with docker compose"
-    docker compose -f "$ROOT/localstack/docker-compose.yml" up -d
+    EMULATOR_BIND_HOST="$EMULATOR_BIND_HOST" EMULATOR_PORT="$EMULATOR_PORT" \
+      docker compose -f "$ROOT/localstack/docker-compose.yml" up -d
     ;;
 esac
+echo "$EMULATOR_BIND_HOST" >"$STATE_DIR/bind-host"
 
 for _ in $(seq 1 120); do
   if healthy; then

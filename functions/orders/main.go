@@ -21,6 +21,7 @@ import (
 	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/metrics"
+	"github.com/serverless-shop/backend/shared/token"
 )
 
 func main() {
@@ -33,12 +34,16 @@ func main() {
 	lambda.Start(h.Handle)
 }
 
-// build wires the service from the environment: ORDERS_TABLE and
-// CURSOR_SECRET_ARN (the Secrets Manager secret that keys pagination cursors).
+// build wires the service from the environment: ORDERS_TABLE,
+// CURSOR_SECRET_ARN (the Secrets Manager secret that keys pagination
+// cursors), and TOKEN_JWKS, TOKEN_ISSUER, TOKEN_AUDIENCE to verify callers.
 func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*httpapi.Router, error) {
 	env := coldstart.NewEnv(getenv)
 	table := env.String("ORDERS_TABLE")
 	secretARN := env.String("CURSOR_SECRET_ARN")
+	keys := env.PublicKeys("TOKEN_JWKS")
+	issuer := env.String("TOKEN_ISSUER")
+	audience := env.String("TOKEN_AUDIENCE")
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -52,6 +57,7 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	}
 	return api.NewHandler(log, api.Config{
 		Store:     store.New(dynamodb.NewFromConfig(cfg), table),
+		Verifier:  token.NewVerifier(keys, issuer, audience, nil),
 		CursorKey: []byte(aws.ToString(secret.SecretString)),
 		Metrics:   metrics.New(os.Stdout, "orders"),
 		NewID:     func() string { return ulid.Make().String() },

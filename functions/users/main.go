@@ -35,45 +35,39 @@ func main() {
 }
 
 // build wires the service from the environment: USERS_TABLE; SIGNING_KEY_ID
-// (the KMS key that signs new tokens) and VERIFY_KEY_IDS (every key in the
+// (the KMS key that signs new tokens) and SIGNING_KID (its token key id);
+// TOKEN_JWKS (every key whose tokens are accepted, also served as the
 // JWKS); TOKEN_ISSUER, TOKEN_AUDIENCE and ACCESS_TOKEN_TTL.
 func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*httpapi.Router, error) {
 	env := coldstart.NewEnv(getenv)
 	table := env.String("USERS_TABLE")
 	signingKey := env.String("SIGNING_KEY_ID")
-	verifyKeys := env.List("VERIFY_KEY_IDS")
+	kid := env.String("SIGNING_KID")
+	keys := env.PublicKeys("TOKEN_JWKS")
 	issuer := env.String("TOKEN_ISSUER")
 	audience := env.String("TOKEN_AUDIENCE")
 	ttl := env.Duration("ACCESS_TOKEN_TTL", token.DefaultTTL)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
+	if !slices.ContainsFunc(keys, func(k token.PublicKey) bool { return k.ID == kid }) {
+		return nil, fmt.Errorf("configuration: SIGNING_KID %s is not in TOKEN_JWKS; its tokens would not verify", kid)
+	}
 	cfg, err := coldstart.AWSConfig(ctx)
 	if err != nil {
 		return nil, err
-	}
-	kmsClient := kms.NewFromConfig(cfg)
-	signer, err := kmskeys.NewSigner(ctx, kmsClient, signingKey)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := kmskeys.PublicKeys(ctx, kmsClient, verifyKeys)
-	if err != nil {
-		return nil, err
-	}
-	if !slices.ContainsFunc(keys, func(k token.PublicKey) bool { return k.ID == signer.KeyID() }) {
-		return nil, fmt.Errorf("configuration: SIGNING_KEY_ID %s is not among VERIFY_KEY_IDS; its tokens would not verify", signingKey)
 	}
 	jwks, err := token.JWKS(keys)
 	if err != nil {
 		return nil, err
 	}
 	return api.NewHandler(log, api.Config{
-		Store:   store.New(dynamodb.NewFromConfig(cfg), table),
-		Issuer:  token.NewIssuer(signer, issuer, audience, ttl, nil),
-		JWKS:    jwks,
-		Version: coldstart.Version,
-		Metrics: metrics.New(os.Stdout, "users"),
-		NewID:   func() string { return ulid.Make().String() },
+		Store:    store.New(dynamodb.NewFromConfig(cfg), table),
+		Issuer:   token.NewIssuer(kmskeys.SignerFor(kms.NewFromConfig(cfg), signingKey, kid), issuer, audience, ttl, nil),
+		Verifier: token.NewVerifier(keys, issuer, audience, nil),
+		JWKS:     jwks,
+		Version:  coldstart.Version,
+		Metrics:  metrics.New(os.Stdout, "users"),
+		NewID:    func() string { return ulid.Make().String() },
 	}), nil
 }

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -16,16 +15,17 @@ import (
 
 	ordersapi "github.com/serverless-shop/backend/functions/orders/api"
 	usersapi "github.com/serverless-shop/backend/functions/users/api"
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/httpapi"
 )
 
 const root = "../.."
 
-// templateRoute is an AWS::ApiGatewayV2::Route of template.yaml.
+// templateRoute is an Api event of a function in template.yaml.
 type templateRoute struct {
-	Key         string // "GET /v1/orders/{id}"
-	Protected   bool   // AuthorizationType CUSTOM with the JWT authorizer
-	Integration string // logical id of the integration it targets
+	Key       string // "GET /v1/orders/{id}"
+	Protected bool   // the event names the Jwt authorizer
+	Function  string // logical id of the function it invokes
 }
 
 func loadOpenAPI(t *testing.T) *openapi3.T {
@@ -41,10 +41,9 @@ func loadOpenAPI(t *testing.T) *openapi3.T {
 	return doc
 }
 
-// templateRoutes reads the routes of template.yaml. The YAML is read as a
-// node tree, so CloudFormation's short-form tags (!Ref, !Sub) need no
-// special handling.
-func templateRoutes(t *testing.T) map[string]templateRoute {
+// template reads template.yaml as a node tree, so CloudFormation's
+// short-form tags (!Ref, !Sub) need no special handling.
+func template(t *testing.T) *yaml.Node {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(root, "template.yaml"))
 	if err != nil {
@@ -54,28 +53,56 @@ func templateRoutes(t *testing.T) map[string]templateRoute {
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		t.Fatalf("parse template.yaml: %v", err)
 	}
-	resources := mapping(doc.Content[0], "Resources")
-	if resources == nil {
+	return doc.Content[0]
+}
+
+// resources returns the template's resources by logical id, in order.
+func resources(t *testing.T) ([]string, map[string]*yaml.Node) {
+	t.Helper()
+	res := mapping(template(t), "Resources")
+	if res == nil {
 		t.Fatal("template.yaml has no Resources")
 	}
+	var ids []string
+	byID := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(res.Content); i += 2 {
+		ids = append(ids, res.Content[i].Value)
+		byID[res.Content[i].Value] = res.Content[i+1]
+	}
+	return ids, byID
+}
+
+// templateRoutes reads the routes of template.yaml: the Api events of its
+// functions.
+func templateRoutes(t *testing.T) map[string]templateRoute {
+	t.Helper()
+	ids, byID := resources(t)
 	routes := map[string]templateRoute{}
-	for i := 0; i+1 < len(resources.Content); i += 2 {
-		res := resources.Content[i+1]
-		if scalar(mapping(res, "Type")) != "AWS::ApiGatewayV2::Route" {
+	for _, id := range ids {
+		res := byID[id]
+		if scalar(mapping(res, "Type")) != "AWS::Serverless::Function" {
 			continue
 		}
-		props := mapping(res, "Properties")
-		r := templateRoute{
-			Key:       scalar(mapping(props, "RouteKey")),
-			Protected: scalar(mapping(props, "AuthorizationType")) == "CUSTOM" && mapping(props, "AuthorizerId") != nil,
+		events := mapping(mapping(res, "Properties"), "Events")
+		for i := 0; events != nil && i+1 < len(events.Content); i += 2 {
+			ev := events.Content[i+1]
+			if scalar(mapping(ev, "Type")) != "Api" {
+				continue
+			}
+			props := mapping(ev, "Properties")
+			if api := mapping(props, "RestApiId"); api == nil || api.Tag != "!Ref" || api.Value != "Api" {
+				t.Errorf("%s event %s is not on the Api resource", id, events.Content[i].Value)
+			}
+			r := templateRoute{
+				Key:       scalar(mapping(props, "Method")) + " " + scalar(mapping(props, "Path")),
+				Protected: scalar(mapping(mapping(props, "Auth"), "Authorizer")) == "Jwt",
+				Function:  id,
+			}
+			if _, dup := routes[r.Key]; dup {
+				t.Fatalf("template declares %s twice", r.Key)
+			}
+			routes[r.Key] = r
 		}
-		// Target: !Sub "integrations/${UsersIntegration}"
-		target := scalar(mapping(props, "Target"))
-		r.Integration = strings.TrimSuffix(strings.TrimPrefix(target, "integrations/${"), "}")
-		if _, dup := routes[r.Key]; dup {
-			t.Fatalf("template declares %s twice", r.Key)
-		}
-		routes[r.Key] = r
 	}
 	return routes
 }
@@ -158,22 +185,23 @@ func TestProtectedOperationsDocument401(t *testing.T) {
 // the authorizer.
 func TestServicesServeTheTemplateRoutes(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	users := usersapi.NewHandler(log, usersapi.Config{})
-	orders, err := ordersapi.NewHandler(log, ordersapi.Config{CursorKey: make([]byte, 32)})
+	verifier := apitest.NewAuth(t).Verifier()
+	users := usersapi.NewHandler(log, usersapi.Config{Verifier: verifier})
+	orders, err := ordersapi.NewHandler(log, ordersapi.Config{Verifier: verifier, CursorKey: make([]byte, 32)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	services := map[string]*httpapi.Router{"UsersIntegration": users, "OrdersIntegration": orders}
+	services := map[string]*httpapi.Router{"UsersFunction": users, "OrdersFunction": orders}
 	tmpl := templateRoutes(t)
 	served := 0
-	for integration, router := range services {
+	for function, router := range services {
 		for _, key := range router.RouteKeys() {
 			r, ok := tmpl[key]
 			switch {
 			case !ok:
-				t.Errorf("%s registers %s, which the template does not route", integration, key)
-			case r.Integration != integration:
-				t.Errorf("template routes %s to %s, but %s serves it", key, r.Integration, integration)
+				t.Errorf("%s registers %s, which the template does not route", function, key)
+			case r.Function != function:
+				t.Errorf("template routes %s to %s, but %s serves it", key, r.Function, function)
 			case r.Protected != router.IsProtected(key):
 				t.Errorf("%s: template protected=%v, service protected=%v", key, r.Protected, router.IsProtected(key))
 			}

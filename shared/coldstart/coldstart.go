@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/serverless-shop/backend/shared/token"
 )
 
 // Version is the build's version, set at link time with
@@ -72,6 +74,24 @@ func (e *Env) Duration(name string, def time.Duration) time.Duration {
 		e.errs = append(e.errs, fmt.Sprintf("%s=%q is not a positive duration", name, v))
 	}
 	return d
+}
+
+// PublicKeys returns the token verification keys of a required variable
+// holding a JSON Web Key Set. A set without a usable key is a problem: a
+// verifier must not start trusting nothing, or something else.
+func (e *Env) PublicKeys(name string) []token.PublicKey {
+	raw := e.String(name)
+	if raw == "" {
+		return nil
+	}
+	keys, err := token.ParseJWKS([]byte(raw))
+	switch {
+	case err != nil:
+		e.errs = append(e.errs, fmt.Sprintf("%s: %v", name, err))
+	case len(keys) == 0:
+		e.errs = append(e.errs, name+" has no ES256 signing key")
+	}
+	return keys
 }
 
 // Err reports every problem met so far.

@@ -20,17 +20,46 @@ import (
 // (an order of the maximum number of lines) is far below it.
 const MaxBodyBytes = 64 << 10
 
-// Request is one API Gateway HTTP API request (payload format 2.0).
+// Request is one API Gateway REST API request (Lambda proxy integration,
+// payload format 1.0).
 type Request struct {
-	Event         events.APIGatewayV2HTTPRequest
+	Event         events.APIGatewayProxyRequest
 	CorrelationID string               // X-Request-Id of the response, in every log line
 	Principal     *principal.Principal // set on protected routes only
 	Log           *slog.Logger
 }
 
-// Header returns the value of a request header. HTTP API lower-cases names.
+// RouteKey is the route API Gateway matched, "GET /v1/orders/{id}": the
+// method and the resource path of the template.
+func (r *Request) RouteKey() string { return routeKey(r.Event) }
+
+func routeKey(ev events.APIGatewayProxyRequest) string { return ev.HTTPMethod + " " + ev.Resource }
+
+// Header returns the value of a request header. REST APIs pass header names
+// as the client sent them, so the lookup ignores case.
 func (r *Request) Header(name string) string {
-	return r.Event.Headers[strings.ToLower(name)]
+	v, _ := r.LookupHeader(name)
+	return v
+}
+
+// LookupHeader returns the value of a request header and whether the
+// request carries it at all.
+func (r *Request) LookupHeader(name string) (string, bool) {
+	return LookupHeader(r.Event.Headers, name)
+}
+
+// LookupHeader finds a header in a map of API Gateway's REST events, whose
+// names keep the case the client sent.
+func LookupHeader(h map[string]string, name string) (string, bool) {
+	if v, ok := h[name]; ok {
+		return v, true
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 // PathParam returns a path parameter of the route, e.g. "id" in /v1/orders/{id}.
@@ -38,9 +67,10 @@ func (r *Request) PathParam(name string) string {
 	return r.Event.PathParameters[name]
 }
 
-// Query returns a query string parameter.
-func (r *Request) Query(name string) string {
-	return r.Event.QueryStringParameters[name]
+// Query returns a query string parameter and whether it is present.
+func (r *Request) Query(name string) (string, bool) {
+	v, ok := r.Event.QueryStringParameters[name]
+	return v, ok
 }
 
 // Caller returns the authenticated principal of a protected route.

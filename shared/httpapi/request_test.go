@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/problem"
 )
@@ -28,9 +30,9 @@ type orderInput struct {
 }
 
 func request(contentType, body string, base64Encoded bool) *httpapi.Request {
-	ev := events.APIGatewayV2HTTPRequest{Headers: map[string]string{}, Body: body, IsBase64Encoded: base64Encoded}
+	ev := events.APIGatewayProxyRequest{Headers: map[string]string{}, Body: body, IsBase64Encoded: base64Encoded}
 	if contentType != "" {
-		ev.Headers["content-type"] = contentType
+		ev.Headers["Content-Type"] = contentType
 	}
 	return &httpapi.Request{Event: ev, Log: discardLogger()}
 }
@@ -162,7 +164,7 @@ func TestDecodeJSONValues(t *testing.T) {
 
 func TestDecodeJSONThroughRouter(t *testing.T) {
 	t.Parallel()
-	rt := httpapi.NewRouter(discardLogger())
+	rt := httpapi.NewRouter(discardLogger(), nil)
 	rt.Public("POST /v1/orders", func(_ context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 		var in orderInput
 		if err := r.DecodeJSON(&in); err != nil {
@@ -204,27 +206,40 @@ func TestDecodeJSONThroughRouter(t *testing.T) {
 
 func TestRequestAccessors(t *testing.T) {
 	t.Parallel()
-	r := &httpapi.Request{Event: events.APIGatewayV2HTTPRequest{
-		Headers:               map[string]string{"if-none-match": `"v1"`},
-		PathParameters:        map[string]string{"id": "o-1"},
-		QueryStringParameters: map[string]string{"limit": "10"},
-	}}
+	r := &httpapi.Request{Event: apitest.Request{
+		Route:   "GET /v1/orders/{id}",
+		Path:    map[string]string{"id": "o-1"},
+		Query:   map[string]string{"limit": "10", "empty": ""},
+		Headers: map[string]string{"If-None-Match": `"v1"`, "idempotency-key": ""},
+	}.Event()}
+	lookup := func(name string) string {
+		v, ok := r.LookupHeader(name)
+		return fmt.Sprintf("%q %v", v, ok)
+	}
+	query := func(name string) string {
+		v, ok := r.Query(name)
+		return fmt.Sprintf("%q %v", v, ok)
+	}
 	tests := []struct {
 		name string
 		got  string
 		want string
 	}{
-		{name: "header lower case", got: r.Header("if-none-match"), want: `"v1"`},
-		{name: "header canonical case", got: r.Header("If-None-Match"), want: `"v1"`},
+		{name: "route key", got: r.RouteKey(), want: "GET /v1/orders/{id}"},
+		{name: "header as sent", got: r.Header("If-None-Match"), want: `"v1"`},
+		{name: "header in another case", got: r.Header("if-none-match"), want: `"v1"`},
 		{name: "header absent", got: r.Header("Authorization"), want: ""},
+		{name: "header present but empty", got: lookup("Idempotency-Key"), want: `"" true`},
+		{name: "header absent, looked up", got: lookup("X-Nothing"), want: `"" false`},
 		{name: "path parameter", got: r.PathParam("id"), want: "o-1"},
 		{name: "path parameter absent", got: r.PathParam("sku"), want: ""},
-		{name: "query", got: r.Query("limit"), want: "10"},
-		{name: "query absent", got: r.Query("cursor"), want: ""},
+		{name: "query", got: query("limit"), want: `"10" true`},
+		{name: "query present but empty", got: query("empty"), want: `"" true`},
+		{name: "query absent", got: query("cursor"), want: `"" false`},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {
-			t.Errorf("%s = %q, want %q", tc.name, tc.got, tc.want)
+			t.Errorf("%s = %s, want %s", tc.name, tc.got, tc.want)
 		}
 	}
 }

@@ -1,7 +1,9 @@
-// Package httpapi turns API Gateway HTTP API events into handler calls and
-// handler results into responses: routing on the route key API Gateway
-// matched, strict JSON decoding, the correlation id, the caller's identity,
-// one access log line per request, and RFC 9457 problems for every error.
+// Package httpapi turns API Gateway REST API events (Lambda proxy
+// integration) into handler calls and handler results into responses:
+// routing on the resource API Gateway matched, strict JSON decoding, the
+// correlation id, the caller's identity from a bearer token the service
+// verifies itself, one access log line per request, and RFC 9457 problems
+// for every error.
 package httpapi
 
 import (
@@ -20,6 +22,7 @@ import (
 	"github.com/serverless-shop/backend/shared/metrics"
 	"github.com/serverless-shop/backend/shared/principal"
 	"github.com/serverless-shop/backend/shared/problem"
+	"github.com/serverless-shop/backend/shared/token"
 )
 
 // slugInvalidToken is the problem type of a protected request whose access
@@ -37,18 +40,31 @@ type route struct {
 	protected bool
 }
 
-// Router dispatches on the route key ("GET /v1/orders/{id}") that API Gateway
-// matched, so the paths live in one place: the template.
-type Router struct {
-	routes  map[string]route
-	log     *slog.Logger
-	metrics *metrics.Recorder // flushed after every request; may be nil
-	now     func() time.Time
+// TokenVerifier checks a bearer access token; *token.Verifier implements it.
+type TokenVerifier interface {
+	Verify(raw string) (token.Claims, error)
 }
 
-// NewRouter returns a router that logs to log.
-func NewRouter(log *slog.Logger) *Router {
-	return &Router{routes: map[string]route{}, log: log, now: time.Now}
+// Router dispatches on the route key ("GET /v1/orders/{id}": the method and
+// the resource API Gateway matched), so the paths live in one place: the
+// template.
+//
+// Protected routes verify the caller's access token here, whether or not
+// the gateway's authorizer ran: a route deployed without its authorizer, or
+// a gateway that runs none (LocalStack's free plan), still serves no request
+// without a valid token. The authorizer stays the cached first line.
+type Router struct {
+	routes   map[string]route
+	log      *slog.Logger
+	verifier TokenVerifier
+	metrics  *metrics.Recorder // flushed after every request; may be nil
+	now      func() time.Time
+}
+
+// NewRouter returns a router that logs to log and checks the access tokens
+// of protected routes with v.
+func NewRouter(log *slog.Logger, v TokenVerifier) *Router {
+	return &Router{routes: map[string]route{}, log: log, verifier: v, now: time.Now}
 }
 
 // WithMetrics makes the router flush m, which the handlers count into,
@@ -61,8 +77,14 @@ func (rt *Router) WithMetrics(m *metrics.Recorder) *Router {
 // Public registers a route that needs no caller identity.
 func (rt *Router) Public(routeKey string, h Handler) { rt.add(routeKey, h, false) }
 
-// Protected registers a route whose requests carry the authorizer's principal.
-func (rt *Router) Protected(routeKey string, h Handler) { rt.add(routeKey, h, true) }
+// Protected registers a route that serves only callers with a valid access
+// token; its handler gets their principal.
+func (rt *Router) Protected(routeKey string, h Handler) {
+	if rt.verifier == nil {
+		panic("httpapi: protected route " + routeKey + " on a router without a token verifier")
+	}
+	rt.add(routeKey, h, true)
+}
 
 func (rt *Router) add(routeKey string, h Handler, protected bool) {
 	if _, dup := rt.routes[routeKey]; dup {
@@ -88,9 +110,9 @@ func (rt *Router) IsProtected(routeKey string) bool { return rt.routes[routeKey]
 var safeRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{8,128}$`)
 
 // Handle is the Lambda handler for the API's events.
-func (rt *Router) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+func (rt *Router) Handle(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	start := rt.now()
-	corr := ev.Headers["x-request-id"]
+	corr, _ := LookupHeader(ev.Headers, HeaderRequestID)
 	if !safeRequestID.MatchString(corr) {
 		corr = ev.RequestContext.RequestID
 	}
@@ -101,7 +123,7 @@ func (rt *Router) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 	if err != nil {
 		resp = rt.problemResponse(ctx, req, err)
 	}
-	out := events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Headers: map[string]string{}}
+	out := events.APIGatewayProxyResponse{StatusCode: resp.Status, Headers: map[string]string{}}
 	for k, v := range resp.Headers {
 		out.Headers[k] = v
 	}
@@ -113,7 +135,7 @@ func (rt *Router) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 	out.Body = string(resp.Body)
 
 	attrs := []any{
-		slog.String("route", ev.RouteKey),
+		slog.String("route", req.RouteKey()),
 		slog.Int("status", resp.Status),
 		slog.Int64("durationMs", rt.now().Sub(start).Milliseconds()),
 	}
@@ -133,12 +155,13 @@ func (rt *Router) dispatch(ctx context.Context, req *Request) (resp *Response, e
 			err = fmt.Errorf("panic: %v\n%s", v, debug.Stack())
 		}
 	}()
-	r, ok := rt.routes[req.Event.RouteKey]
+	key := req.RouteKey()
+	r, ok := rt.routes[key]
 	if !ok {
-		return nil, problem.Newf(problem.NotFound, "No route %s.", req.Event.RouteKey)
+		return nil, problem.Newf(problem.NotFound, "No route %s.", key)
 	}
 	if r.protected {
-		p, err := callerOf(req.Event, rt.now())
+		p, err := rt.caller(req)
 		if err != nil {
 			return nil, err
 		}
@@ -146,7 +169,7 @@ func (rt *Router) dispatch(ctx context.Context, req *Request) (resp *Response, e
 	}
 	resp, err = r.handler(ctx, req)
 	if resp == nil && err == nil {
-		err = fmt.Errorf("handler for %s returned neither a response nor an error", req.Event.RouteKey)
+		err = fmt.Errorf("handler for %s returned neither a response nor an error", key)
 	}
 	return resp, err
 }
@@ -160,24 +183,38 @@ func hasHeader(h map[string]string, name string) bool {
 	return false
 }
 
-func callerOf(ev events.APIGatewayV2HTTPRequest, now time.Time) (principal.Principal, error) {
-	var ctx map[string]any
-	if ev.RequestContext.Authorizer != nil {
-		ctx = ev.RequestContext.Authorizer.Lambda
+// caller verifies the request's bearer token. When the authorizer ran, its
+// decision must be about the same user: a decision served from the
+// gateway's cache for another token would be a misconfiguration, never a
+// reason to serve someone else.
+func (rt *Router) caller(req *Request) (principal.Principal, error) {
+	refuse := func(err error) (principal.Principal, error) {
+		return principal.Principal{}, problem.New(problem.Unauthenticated, "A valid access token is required.").WithSlug(slugInvalidToken).WithCause(err)
 	}
-	p, err := principal.FromContext(ctx, now)
+	raw, err := token.FromAuthorization(req.Header("Authorization"))
 	if err != nil {
-		return p, problem.New(problem.Unauthenticated, "A valid access token is required.").WithSlug(slugInvalidToken).WithCause(err)
+		return refuse(err)
+	}
+	claims, err := rt.verifier.Verify(raw)
+	if err != nil {
+		return refuse(err)
+	}
+	p := principal.FromClaims(claims)
+	if auth := req.Event.RequestContext.Authorizer; len(auth) > 0 {
+		if decided, err := principal.FromContext(auth, rt.now()); err == nil && decided.UserID != p.UserID {
+			return refuse(fmt.Errorf("authorizer decided for user %s, token is user %s", decided.UserID, p.UserID))
+		}
 	}
 	return p, nil
 }
 
 func (rt *Router) problemResponse(ctx context.Context, req *Request, err error) *Response {
-	details, perr, internal := problem.From(err, req.Event.RawPath)
+	details, perr, internal := problem.From(err, req.Event.Path)
+	details.RequestID = req.CorrelationID
 	if internal {
-		rt.log.ErrorContext(ctx, "request failed", slog.String("route", req.Event.RouteKey), slog.String(logging.KeyError, err.Error()))
+		rt.log.ErrorContext(ctx, "request failed", slog.String("route", req.RouteKey()), slog.String(logging.KeyError, err.Error()))
 	} else if perr.Err != nil {
-		rt.log.WarnContext(ctx, "request rejected", slog.String("route", req.Event.RouteKey), slog.Int("status", details.Status), slog.String(logging.KeyError, perr.Err.Error()))
+		rt.log.WarnContext(ctx, "request rejected", slog.String("route", req.RouteKey()), slog.Int("status", details.Status), slog.String(logging.KeyError, perr.Err.Error()))
 	}
 	resp, mErr := JSON(details.Status, details)
 	if mErr != nil { // cannot happen: Details has only plain fields

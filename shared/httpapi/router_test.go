@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -16,44 +17,37 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/principal"
 	"github.com/serverless-shop/backend/shared/problem"
 )
 
-const gatewayRequestID = "Kx2abcdEFGH1234=" // API Gateway's own request id
+const gatewayRequestID = apitest.GatewayRequestID
 
 func discardLogger() *slog.Logger { return logging.New(io.Discard, "test") }
 
-// event builds an HTTP API (payload 2.0) event for routeKey.
-func event(routeKey string) events.APIGatewayV2HTTPRequest {
-	path := routeKey
-	if i := strings.IndexByte(routeKey, ' '); i >= 0 {
-		path = routeKey[i+1:]
-	}
-	return events.APIGatewayV2HTTPRequest{
-		Version:  "2.0",
-		RouteKey: routeKey,
-		RawPath:  path,
-		Headers:  map[string]string{},
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RequestID: gatewayRequestID,
-			HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: strings.Fields(routeKey)[0], Path: path},
-		},
-	}
+// event builds the REST API event of a request to routeKey.
+func event(routeKey string) events.APIGatewayProxyRequest {
+	return apitest.Request{Route: routeKey}.Event()
 }
 
-// authorized attaches an authorizer context (as the integration receives it,
-// JSON-decoded) to ev.
-func authorized(ev events.APIGatewayV2HTTPRequest, lambdaCtx map[string]any) events.APIGatewayV2HTTPRequest {
-	ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: lambdaCtx}
+// bearer returns ev with an Authorization header carrying tok.
+func bearer(ev events.APIGatewayProxyRequest, tok string) events.APIGatewayProxyRequest {
+	ev.Headers = maps.Clone(ev.Headers)
+	ev.Headers["Authorization"] = "Bearer " + tok
 	return ev
 }
 
-func validPrincipal() principal.Principal {
-	return principal.Principal{UserID: "u-1", Email: "ada@example.com", Name: "Ada", ExpiresAt: time.Now().Add(10 * time.Minute)}
+// authorized attaches an authorizer context, as the integration receives
+// it (JSON-decoded), to ev.
+func authorized(ev events.APIGatewayProxyRequest, authCtx map[string]any) events.APIGatewayProxyRequest {
+	ev.RequestContext.Authorizer = authCtx
+	return ev
 }
+
+var ada = principal.Principal{UserID: "u-1", Email: "ada@example.com", Name: "Ada"}
 
 func ok(body string) httpapi.Handler {
 	return func(context.Context, *httpapi.Request) (*httpapi.Response, error) {
@@ -62,7 +56,7 @@ func ok(body string) httpapi.Handler {
 }
 
 // decodeProblem checks that resp is a problem document of status and returns it.
-func decodeProblem(t *testing.T, resp events.APIGatewayV2HTTPResponse, status int) problem.Details {
+func decodeProblem(t *testing.T, resp events.APIGatewayProxyResponse, status int) problem.Details {
 	t.Helper()
 	if resp.StatusCode != status {
 		t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, status, resp.Body)
@@ -82,21 +76,20 @@ func decodeProblem(t *testing.T, resp events.APIGatewayV2HTTPResponse, status in
 
 func TestRouterDispatch(t *testing.T) {
 	t.Parallel()
-	rt := httpapi.NewRouter(discardLogger())
+	auth := apitest.NewAuth(t)
+	rt := httpapi.NewRouter(discardLogger(), auth.Verifier())
 	rt.Public("GET /v1/products", ok("list"))
 	rt.Public("GET /v1/products/{id}", ok("get"))
 	rt.Protected("POST /v1/orders", ok("create"))
-	rt.Public("$default", ok("default"))
 
 	tests := []struct {
 		name     string
-		ev       events.APIGatewayV2HTTPRequest
+		ev       events.APIGatewayProxyRequest
 		wantBody string
 	}{
 		{name: "list", ev: event("GET /v1/products"), wantBody: `{"handler":"list"}`},
 		{name: "get", ev: event("GET /v1/products/{id}"), wantBody: `{"handler":"get"}`},
-		{name: "protected", ev: authorized(event("POST /v1/orders"), validPrincipal().Context()), wantBody: `{"handler":"create"}`},
-		{name: "default route", ev: event("$default"), wantBody: `{"handler":"default"}`},
+		{name: "protected", ev: bearer(event("POST /v1/orders"), auth.Token(t, ada)), wantBody: `{"handler":"create"}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,7 +113,7 @@ func TestRouterDispatch(t *testing.T) {
 
 func TestRouterUnknownRoute(t *testing.T) {
 	t.Parallel()
-	rt := httpapi.NewRouter(discardLogger())
+	rt := httpapi.NewRouter(discardLogger(), nil)
 	rt.Public("GET /v1/products", ok("list"))
 	tests := []struct {
 		name     string
@@ -148,14 +141,14 @@ func TestRouterUnknownRoute(t *testing.T) {
 
 func TestRouterProtected(t *testing.T) {
 	t.Parallel()
+	auth, stranger := apitest.NewAuth(t), apitest.NewAuth(t)
 	var seen principal.Principal
-	rt := httpapi.NewRouter(discardLogger())
+	rt := httpapi.NewRouter(discardLogger(), auth.Verifier())
 	rt.Protected("GET /v1/me", func(_ context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 		seen = r.Caller()
 		return httpapi.NoContent(), nil
 	})
 
-	p := validPrincipal()
 	jsonCtx := func(m map[string]any) map[string]any { // as decoded from the event JSON
 		b, err := json.Marshal(m)
 		if err != nil {
@@ -165,25 +158,38 @@ func TestRouterProtected(t *testing.T) {
 		if err := json.Unmarshal(b, &out); err != nil {
 			t.Fatal(err)
 		}
+		out["principalId"] = out["sub"]
 		return out
 	}
-	expired := p
-	expired.ExpiresAt = time.Now().Add(-time.Second)
-	withFloatExp := map[string]any{"sub": p.UserID, "email": p.Email, "name": p.Name, "exp": float64(p.ExpiresAt.Unix())}
+	valid := auth.Token(t, ada)
+	decided := ada
+	decided.ExpiresAt = time.Now().Add(10 * time.Minute)
+	other := principal.Principal{UserID: "u-2", ExpiresAt: decided.ExpiresAt}
+	me := event("GET /v1/me")
 
 	tests := []struct {
 		name       string
-		ev         events.APIGatewayV2HTTPRequest
+		ev         events.APIGatewayProxyRequest
 		wantStatus int
 	}{
-		{name: "valid principal", ev: authorized(event("GET /v1/me"), jsonCtx(p.Context())), wantStatus: http.StatusNoContent},
-		{name: "numeric exp", ev: authorized(event("GET /v1/me"), withFloatExp), wantStatus: http.StatusNoContent},
-		{name: "no authorizer", ev: event("GET /v1/me"), wantStatus: http.StatusUnauthorized},
-		{name: "authorizer without lambda context", ev: authorized(event("GET /v1/me"), nil), wantStatus: http.StatusUnauthorized},
-		{name: "empty lambda context", ev: authorized(event("GET /v1/me"), map[string]any{}), wantStatus: http.StatusUnauthorized},
-		{name: "no sub", ev: authorized(event("GET /v1/me"), map[string]any{"exp": float64(p.ExpiresAt.Unix())}), wantStatus: http.StatusUnauthorized},
-		{name: "expired principal", ev: authorized(event("GET /v1/me"), jsonCtx(expired.Context())), wantStatus: http.StatusUnauthorized},
-		{name: "expired long ago", ev: authorized(event("GET /v1/me"), map[string]any{"sub": "u-1", "exp": "1"}), wantStatus: http.StatusUnauthorized},
+		{name: "valid token", ev: bearer(me, valid), wantStatus: http.StatusNoContent},
+		{name: "valid token, authorizer agrees", ev: authorized(bearer(me, valid), jsonCtx(decided.Context())), wantStatus: http.StatusNoContent},
+		{name: "valid token, lower-case header", ev: func() events.APIGatewayProxyRequest {
+			ev := event("GET /v1/me")
+			ev.Headers["authorization"] = "bearer " + valid
+			return ev
+		}(), wantStatus: http.StatusNoContent},
+		{name: "valid token, authorizer decided for another user", ev: authorized(bearer(me, valid), jsonCtx(other.Context())), wantStatus: http.StatusUnauthorized},
+		{name: "authorizer context without a token", ev: authorized(event("GET /v1/me"), jsonCtx(decided.Context())), wantStatus: http.StatusUnauthorized},
+		{name: "no token", ev: event("GET /v1/me"), wantStatus: http.StatusUnauthorized},
+		{name: "basic credentials", ev: func() events.APIGatewayProxyRequest {
+			ev := event("GET /v1/me")
+			ev.Headers["Authorization"] = "Basic dXNlcjpwdw=="
+			return ev
+		}(), wantStatus: http.StatusUnauthorized},
+		{name: "garbage token", ev: bearer(me, "not.a.token"), wantStatus: http.StatusUnauthorized},
+		{name: "token of another key", ev: bearer(me, stranger.Token(t, ada)), wantStatus: http.StatusUnauthorized},
+		{name: "expired token", ev: bearer(me, auth.TokenAt(t, ada, time.Now().Add(-time.Hour))), wantStatus: http.StatusUnauthorized},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -197,8 +203,8 @@ func TestRouterProtected(t *testing.T) {
 				if resp.StatusCode != tc.wantStatus {
 					t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, tc.wantStatus, resp.Body)
 				}
-				if seen.UserID != p.UserID || seen.Email != p.Email || seen.Name != p.Name || seen.ExpiresAt.Unix() != p.ExpiresAt.Unix() {
-					t.Errorf("handler saw caller %+v, want %+v", seen, p)
+				if seen.UserID != ada.UserID || seen.Email != ada.Email || seen.Name != ada.Name || seen.ExpiresAt.IsZero() {
+					t.Errorf("handler saw caller %+v, want %+v", seen, ada)
 				}
 				return
 			}
@@ -220,7 +226,7 @@ func TestRouterPanic(t *testing.T) {
 	t.Parallel()
 	const secret = "db password is hunter2"
 	var logs bytes.Buffer
-	rt := httpapi.NewRouter(logging.New(&logs, "test"))
+	rt := httpapi.NewRouter(logging.New(&logs, "test"), nil)
 	rt.Public("GET /boom", func(context.Context, *httpapi.Request) (*httpapi.Response, error) {
 		panic(secret)
 	})
@@ -261,7 +267,7 @@ func TestRouterPanic(t *testing.T) {
 func TestRouterRequestID(t *testing.T) {
 	t.Parallel()
 	var seen string
-	rt := httpapi.NewRouter(discardLogger())
+	rt := httpapi.NewRouter(discardLogger(), nil)
 	rt.Public("GET /x", func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 		if logging.CorrelationID(ctx) != r.CorrelationID {
 			return nil, fmt.Errorf("context correlation id %q, request %q", logging.CorrelationID(ctx), r.CorrelationID)
@@ -297,7 +303,7 @@ func TestRouterRequestID(t *testing.T) {
 			// Not parallel: the handler records the id in seen.
 			ev := event("GET /x")
 			if tc.header != nil {
-				ev.Headers["x-request-id"] = *tc.header
+				ev.Headers["X-Request-Id"] = *tc.header
 			}
 			seen = ""
 			resp, err := rt.Handle(context.Background(), ev)
@@ -316,6 +322,7 @@ func TestRouterRequestID(t *testing.T) {
 	t.Run("on error responses too", func(t *testing.T) {
 		ev := event("GET /nowhere")
 		ev.Headers["x-request-id"] = "client-id-123"
+		delete(ev.Headers, "X-Request-Id")
 		resp, _ := rt.Handle(context.Background(), ev)
 		if got := resp.Headers[httpapi.HeaderRequestID]; got != "client-id-123" {
 			t.Errorf("X-Request-Id on a 404 = %q", got)
@@ -327,7 +334,7 @@ func ptr[T any](v T) *T { return &v }
 
 func TestRouterHeaders(t *testing.T) {
 	t.Parallel()
-	rt := httpapi.NewRouter(discardLogger())
+	rt := httpapi.NewRouter(discardLogger(), nil)
 	rt.Public("GET /default", func(context.Context, *httpapi.Request) (*httpapi.Response, error) {
 		return httpapi.JSON(http.StatusOK, []int{1})
 	})
@@ -392,7 +399,7 @@ func TestRouterRetryAfter(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rt := httpapi.NewRouter(discardLogger())
+			rt := httpapi.NewRouter(discardLogger(), nil)
 			rt.Public("POST /v1/login", func(context.Context, *httpapi.Request) (*httpapi.Response, error) {
 				e := problem.New(problem.TooManyRequests, "Slow down.").WithSlug("too-many-attempts")
 				e.RetryAfter = tc.retryAfter
@@ -422,7 +429,7 @@ func TestRouterRetryAfter(t *testing.T) {
 
 func TestRouterProblemFromHandler(t *testing.T) {
 	t.Parallel()
-	rt := httpapi.NewRouter(discardLogger())
+	rt := httpapi.NewRouter(discardLogger(), nil)
 	rt.Public("POST /v1/users", func(context.Context, *httpapi.Request) (*httpapi.Response, error) {
 		return nil, fmt.Errorf("register: %w", problem.Validation(problem.FieldError{Field: "email", Message: "is required"}))
 	})
@@ -456,11 +463,12 @@ func TestRouterProblemFromHandler(t *testing.T) {
 func TestRouterAccessLog(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	rt := httpapi.NewRouter(logging.New(&logs, "orders"))
+	auth := apitest.NewAuth(t)
+	rt := httpapi.NewRouter(logging.New(&logs, "orders"), auth.Verifier())
 	rt.Protected("GET /v1/orders", func(context.Context, *httpapi.Request) (*httpapi.Response, error) {
 		return httpapi.NoContent(), nil
 	})
-	ev := authorized(event("GET /v1/orders"), validPrincipal().Context())
+	ev := bearer(event("GET /v1/orders"), auth.Token(t, ada))
 	ev.Headers["x-request-id"] = "corr-12345678"
 	if _, err := rt.Handle(context.Background(), ev); err != nil {
 		t.Fatal(err)
@@ -485,7 +493,7 @@ func TestRouterAccessLog(t *testing.T) {
 
 func TestRouterRegistration(t *testing.T) {
 	t.Parallel()
-	rt := httpapi.NewRouter(discardLogger())
+	rt := httpapi.NewRouter(discardLogger(), apitest.NewAuth(t).Verifier())
 	rt.Public("GET /a", ok("a"))
 	rt.Protected("POST /b", ok("b"))
 	keys := rt.RouteKeys()
@@ -501,6 +509,7 @@ func TestRouterRegistration(t *testing.T) {
 		{name: "public twice", register: func() { rt.Public("GET /a", ok("again")) }},
 		{name: "protected over public", register: func() { rt.Protected("GET /a", ok("again")) }},
 		{name: "public over protected", register: func() { rt.Public("POST /b", ok("again")) }},
+		{name: "protected without a verifier", register: func() { httpapi.NewRouter(discardLogger(), nil).Protected("GET /c", ok("c")) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

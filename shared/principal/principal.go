@@ -1,16 +1,18 @@
-// Package principal is the contract between the Lambda authorizer and the
-// services behind it: who the caller is, as the authorizer passes it in the
-// request context of an HTTP API (payload format 2.0, simple responses).
+// Package principal is who the caller of a protected route is: derived from
+// a verified access token, and passed by the Lambda authorizer to the
+// services in the request context of a REST API (requestContext.authorizer).
 package principal
 
 import (
 	"errors"
 	"strconv"
 	"time"
+
+	"github.com/serverless-shop/backend/shared/token"
 )
 
 // Context keys of an authorizer response. API Gateway hands them to the
-// integration as requestContext.authorizer.lambda.
+// integration as requestContext.authorizer, beside principalId.
 const (
 	keyUserID    = "sub"
 	keyEmail     = "email"
@@ -31,6 +33,16 @@ type Principal struct {
 	Email     string
 	Name      string
 	ExpiresAt time.Time // expiry of the access token the decision was made on
+}
+
+// FromClaims is the principal of a verified access token. ExpiresAt allows
+// the verifier's leeway, the moment the token stops being accepted.
+func FromClaims(c token.Claims) Principal {
+	p := Principal{UserID: c.Subject, Email: c.Email, Name: c.Name}
+	if c.ExpiresAt != nil {
+		p.ExpiresAt = c.ExpiresAt.Add(token.Leeway).UTC()
+	}
+	return p
 }
 
 // Context renders p as an authorizer response context. Values are strings so

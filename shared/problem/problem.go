@@ -128,6 +128,9 @@ type Details struct {
 	Detail   string       `json:"detail,omitempty"`
 	Instance string       `json:"instance,omitempty"`
 	Errors   []FieldError `json:"errors,omitempty"`
+	// RequestID is the correlation id of the request, the same as its
+	// X-Request-Id header, so a problem pasted into a report names it.
+	RequestID string `json:"requestId,omitempty"`
 }
 
 // ContentType is the media type of a problem details document.

@@ -1,24 +1,33 @@
-// Package authz is the Lambda authorizer of the HTTP API: it turns the
-// bearer token of a request into an allow or deny decision and, on allow,
-// into the principal the services receive.
+// Package authz is the Lambda REQUEST authorizer of the REST API: it turns
+// the bearer token of a request into an IAM policy allowing the whole API
+// and, with it, the principal the services receive.
 //
 // The decision depends on the Authorization header only, never on the
 // route, because API Gateway caches it per header value and reuses it for
-// every route the authorizer guards.
+// every route the authorizer guards; that is also why the policy allows
+// every method of the stage rather than the one being called.
 package authz
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/principal"
 	"github.com/serverless-shop/backend/shared/token"
 )
+
+// ErrUnauthorized is how a Lambda authorizer tells API Gateway to answer
+// 401 (the UNAUTHORIZED gateway response): an error whose message is
+// exactly "Unauthorized". Any other error becomes a 500, and a Deny policy
+// a 403; a missing or bad token is neither.
+var ErrUnauthorized = errors.New("Unauthorized")
 
 // Verifier checks an access token; *token.Verifier implements it.
 type Verifier interface {
@@ -34,37 +43,54 @@ type Authorizer struct {
 // New returns an authorizer.
 func New(v Verifier, log *slog.Logger) *Authorizer { return &Authorizer{verifier: v, log: log} }
 
-// maxHeaderBytes bounds the Authorization header the authorizer looks at.
-const maxHeaderBytes = len("Bearer ") + token.MaxTokenBytes
-
-var errNoBearer = errors.New("authorization header is not a bearer token")
-
-// Handle is the Lambda handler. It never returns an error: API Gateway would
-// answer a 500, and a bad token is the client's problem, not the server's.
-func (a *Authorizer) Handle(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+// Handle is the Lambda handler. It allows a valid token on every route of
+// the stage and answers ErrUnauthorized for anything else.
+func (a *Authorizer) Handle(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	ctx = logging.With(ctx, slog.String(logging.KeyCorrelationID, ev.RequestContext.RequestID))
-	claims, err := a.verify(ev.Headers["authorization"])
+	header, _ := httpapi.LookupHeader(ev.Headers, "Authorization")
+	claims, err := a.verify(header)
 	if err != nil {
-		a.log.InfoContext(ctx, "access denied", slog.String("reason", err.Error()), slog.String("route", ev.RouteKey))
-		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}, nil
+		a.log.InfoContext(ctx, "access denied", slog.String("reason", err.Error()), slog.String("route", ev.HTTPMethod+" "+ev.Resource))
+		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
 	}
-	p := principal.Principal{
-		UserID: claims.Subject, Email: claims.Email, Name: claims.Name,
-		// The services re-check expiry on every request, because API Gateway
-		// may serve this decision from its cache after the token expired.
-		ExpiresAt: claims.ExpiresAt.Add(token.Leeway),
+	stage, err := stageARN(ev.MethodArn)
+	if err != nil {
+		// Only API Gateway calls this function, and it always sends a
+		// method ARN; refuse rather than allow something unknown.
+		a.log.ErrorContext(ctx, "access denied", slog.String(logging.KeyError, err.Error()))
+		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
 	}
+	p := principal.FromClaims(claims)
 	a.log.DebugContext(ctx, "access granted", slog.String(logging.KeyUserID, p.UserID))
-	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: p.Context()}, nil
+	return events.APIGatewayCustomAuthorizerResponse{
+		PrincipalID: p.UserID,
+		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{
+			Version: "2012-10-17",
+			Statement: []events.IAMPolicyStatement{{
+				Action:   []string{"execute-api:Invoke"},
+				Effect:   "Allow",
+				Resource: []string{stage + "/*"},
+			}},
+		},
+		Context: p.Context(),
+	}, nil
 }
 
 func (a *Authorizer) verify(header string) (token.Claims, error) {
-	if len(header) > maxHeaderBytes {
-		return token.Claims{}, token.ErrMalformed
-	}
-	scheme, raw, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || raw == "" {
-		return token.Claims{}, errNoBearer
+	raw, err := token.FromAuthorization(header)
+	if err != nil {
+		return token.Claims{}, err
 	}
 	return a.verifier.Verify(raw)
+}
+
+// stageARN cuts a method ARN,
+// arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/METHOD/RESOURCE..., down to
+// the stage: arn:aws:execute-api:REGION:ACCOUNT:API/STAGE.
+func stageARN(methodARN string) (string, error) {
+	parts := strings.SplitN(methodARN, "/", 3)
+	if len(parts) < 3 || !strings.HasPrefix(parts[0], "arn:") || strings.Count(parts[0], ":") != 5 || parts[1] == "" {
+		return "", fmt.Errorf("not a method ARN: %q", methodARN)
+	}
+	return parts[0] + "/" + parts[1], nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	_ "embed"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -120,18 +121,34 @@ func newAuthorizer(t testing.TB, offset time.Duration) (*authz.Authorizer, *byte
 	return authz.New(v, log), &logs
 }
 
-func request(routeKey, authorization string) events.APIGatewayV2CustomAuthorizerV2Request {
-	ev := events.APIGatewayV2CustomAuthorizerV2Request{
-		Version:  "2.0",
-		Type:     "REQUEST",
-		RouteKey: routeKey,
-		Headers:  map[string]string{"content-type": "application/json"},
+//go:embed testdata/request.json
+var requestFixture []byte
+
+const stageARN = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/v1"
+
+// request is the authorizer event of a request to routeKey carrying the
+// Authorization header value authorization ("" for none).
+func request(routeKey, authorization string) events.APIGatewayCustomAuthorizerRequestTypeRequest {
+	var ev events.APIGatewayCustomAuthorizerRequestTypeRequest
+	if err := json.Unmarshal(requestFixture, &ev); err != nil {
+		panic(err)
 	}
-	ev.RequestContext.RequestID = "req-1234567890"
+	method, resource, _ := strings.Cut(routeKey, " ")
+	ev.HTTPMethod, ev.Resource, ev.Path = method, resource, resource
+	ev.MethodArn = stageARN + "/" + method + resource
 	if authorization != "" {
-		ev.Headers["authorization"] = authorization
+		ev.Headers["Authorization"] = authorization
 	}
 	return ev
+}
+
+// allowsAPI reports whether resp allows every route of the stage, and only
+// that.
+func allowsAPI(resp events.APIGatewayCustomAuthorizerResponse) bool {
+	want := events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17", Statement: []events.IAMPolicyStatement{{
+		Action: []string{"execute-api:Invoke"}, Effect: "Allow", Resource: []string{stageARN + "/*"},
+	}}}
+	return reflect.DeepEqual(resp.PolicyDocument, want)
 }
 
 func TestHandleAllows(t *testing.T) {
@@ -158,8 +175,8 @@ func TestHandleAllows(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Handle returned error %v", err)
 			}
-			if !resp.IsAuthorized {
-				t.Fatalf("IsAuthorized = false, want true")
+			if !allowsAPI(resp) || resp.PrincipalID != userID {
+				t.Fatalf("Handle = %+v, want the whole API allowed for %s", resp, userID)
 			}
 			want := map[string]any{
 				"sub":   userID,
@@ -181,7 +198,7 @@ func TestHandleContextIsThePrincipal(t *testing.T) {
 	sub := token.Subject{UserID: userID, Email: "zoë@example.com", Name: "Zoë \"Z\" Ångström"}
 	a, _ := newAuthorizer(t, 0)
 	resp, err := a.Handle(context.Background(), request("GET /v1/users/me", "Bearer "+issue(t, k.trusted, sub)))
-	if err != nil || !resp.IsAuthorized {
+	if err != nil || !allowsAPI(resp) {
 		t.Fatalf("Handle = %+v, %v", resp, err)
 	}
 	b, err := json.Marshal(resp)
@@ -189,14 +206,14 @@ func TestHandleContextIsThePrincipal(t *testing.T) {
 		t.Fatal(err)
 	}
 	var wire struct {
-		IsAuthorized bool           `json:"isAuthorized"`
-		Context      map[string]any `json:"context"`
+		PrincipalID string         `json:"principalId"`
+		Context     map[string]any `json:"context"`
 	}
 	if err := json.Unmarshal(b, &wire); err != nil {
 		t.Fatal(err)
 	}
-	if !wire.IsAuthorized {
-		t.Fatalf("wire form %s is not authorized", b)
+	if wire.PrincipalID != userID {
+		t.Fatalf("wire form %s names principal %q", b, wire.PrincipalID)
 	}
 	p, err := principal.FromContext(wire.Context, issuedAt)
 	if err != nil {
@@ -296,14 +313,11 @@ func TestHandleDenies(t *testing.T) {
 				ev.Headers = nil
 			}
 			resp, err := a.Handle(context.Background(), ev)
-			if err != nil {
-				t.Fatalf("Handle returned error %v; a bad token must be a denial, not an error", err)
+			if err != authz.ErrUnauthorized || err.Error() != "Unauthorized" {
+				t.Fatalf("Handle error = %v; a bad token must be the exact Unauthorized error (401)", err)
 			}
-			if resp.IsAuthorized {
-				t.Fatalf("IsAuthorized = true, want false")
-			}
-			if resp.Context != nil {
-				t.Errorf("a denial carries context %v", resp.Context)
+			if !reflect.DeepEqual(resp, events.APIGatewayCustomAuthorizerResponse{}) {
+				t.Errorf("a denial carries %+v", resp)
 			}
 			if tt.header != "" && len(tt.header) > len("Bearer ")+10 && strings.Contains(logs.String(), tt.header[len("Bearer "):]) {
 				t.Errorf("the presented token was logged: %s", logs.String())
@@ -317,7 +331,7 @@ func TestHandleIgnoresTheRoute(t *testing.T) {
 	// for every route: the answer must depend on the header alone.
 	k := getKeys(t)
 	raw := issue(t, k.trusted, token.Subject{UserID: userID, Email: "ada@example.com", Name: "Ada"})
-	routes := []string{"GET /v1/users/me", "DELETE /v1/orders/{id}", "POST /v1/admin/refunds", "$default", ""}
+	routes := []string{"GET /v1/users/me", "DELETE /v1/orders/{id}", "POST /v1/admin/refunds", "GET /"}
 	headers := []struct {
 		name   string
 		header string
@@ -330,20 +344,13 @@ func TestHandleIgnoresTheRoute(t *testing.T) {
 	a, _ := newAuthorizer(t, 0)
 	for _, h := range headers {
 		t.Run(h.name, func(t *testing.T) {
-			first, err := a.Handle(context.Background(), request(routes[0], h.header))
-			if err != nil {
-				t.Fatal(err)
-			}
+			first, firstErr := a.Handle(context.Background(), request(routes[0], h.header))
 			for _, route := range routes[1:] {
 				ev := request(route, h.header)
-				ev.RawPath = "/elsewhere"
-				ev.RequestContext.HTTP.Method = "DELETE"
+				ev.Path = "/elsewhere"
 				got, err := a.Handle(context.Background(), ev)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !reflect.DeepEqual(got, first) {
-					t.Errorf("route %q: %+v; route %q: %+v", route, got, routes[0], first)
+				if err != firstErr || !reflect.DeepEqual(got, first) {
+					t.Errorf("route %q: %+v, %v; route %q: %+v, %v", route, got, err, routes[0], first, firstErr)
 				}
 			}
 		})
@@ -355,14 +362,27 @@ func TestHandleOnlyReadsAuthorization(t *testing.T) {
 	k := getKeys(t)
 	raw := issue(t, k.trusted, token.Subject{UserID: userID})
 	ev := request("GET /v1/users/me", "")
-	ev.Headers["x-authorization"] = "Bearer " + raw
-	ev.Headers["cookie"] = "token=" + raw
+	ev.Headers["X-Authorization"] = "Bearer " + raw
+	ev.Headers["Cookie"] = "token=" + raw
 	ev.QueryStringParameters = map[string]string{"access_token": raw}
-	ev.IdentitySource = []string{"Bearer " + raw}
+	ev.StageVariables = map[string]string{"token": raw}
 	a, _ := newAuthorizer(t, 0)
 	resp, err := a.Handle(context.Background(), ev)
-	if err != nil || resp.IsAuthorized {
+	if err != authz.ErrUnauthorized {
 		t.Errorf("Handle = %+v, %v; want a denial", resp, err)
+	}
+}
+
+func TestHandleRefusesAnUnknownMethodARN(t *testing.T) {
+	k := getKeys(t)
+	raw := issue(t, k.trusted, token.Subject{UserID: userID})
+	a, _ := newAuthorizer(t, 0)
+	for _, arn := range []string{"", "*", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5", "arn:aws:execute-api:us-east-1:a1b2c3d4e5/v1/GET/x", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5//GET/x"} {
+		ev := request("GET /v1/users/me", "Bearer "+raw)
+		ev.MethodArn = arn
+		if resp, err := a.Handle(context.Background(), ev); err != authz.ErrUnauthorized {
+			t.Errorf("method ARN %q: Handle = %+v, %v; want a denial", arn, resp, err)
+		}
 	}
 }
 
@@ -375,9 +395,8 @@ func BenchmarkAuthorize(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		resp, err := a.Handle(ctx, ev)
-		if err != nil || !resp.IsAuthorized {
-			b.Fatalf("Handle = %+v, %v", resp, err)
+		if _, err := a.Handle(ctx, ev); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

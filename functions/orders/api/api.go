@@ -34,8 +34,9 @@ var _ Store = (*store.Store)(nil)
 // Config wires the API.
 type Config struct {
 	Store     Store
-	CursorKey []byte            // HMAC key for pagination cursors, at least 32 bytes
-	Metrics   *metrics.Recorder // optional
+	Verifier  httpapi.TokenVerifier // checks the access tokens of protected routes
+	CursorKey []byte                // HMAC key for pagination cursors, at least 32 bytes
+	Metrics   *metrics.Recorder     // optional
 	NewID     func() string
 	Now       func() time.Time
 }
@@ -80,7 +81,7 @@ func NewHandler(log *slog.Logger, cfg Config) (*httpapi.Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := httpapi.NewRouter(log).WithMetrics(cfg.Metrics)
+	r := httpapi.NewRouter(log, cfg.Verifier).WithMetrics(cfg.Metrics)
 	a.Routes(r)
 	return r, nil
 }

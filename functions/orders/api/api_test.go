@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -13,9 +12,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/principal"
-	"github.com/serverless-shop/backend/shared/problem"
 )
 
 // testNow is the API's clock in handler tests; the sub-millisecond part
@@ -41,6 +40,7 @@ func testCatalog() []order.Product {
 // harness is an API behind its router, on a fake store.
 type harness struct {
 	router *httpapi.Router
+	auth   *apitest.Auth
 	fake   *fakeStore
 	mem    *memStore
 	ids    atomic.Int64
@@ -48,11 +48,12 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{}
+	h := &harness{auth: apitest.NewAuth(t)}
 	h.fake, h.mem = newFakeStore(testCatalog()...)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	r, err := NewHandler(log, Config{
 		Store:     h.fake,
+		Verifier:  h.auth.Verifier(),
 		CursorKey: testCursorKey,
 		NewID:     h.newID,
 		Now:       func() time.Time { return testNow },
@@ -69,111 +70,47 @@ func (h *harness) newID() string {
 	return fmt.Sprintf("01JNQ%021d", h.ids.Add(1))
 }
 
-// req is one API request as API Gateway delivers it.
+// req is one API request as a test describes it.
 type req struct {
 	route   string // route key, e.g. "GET /v1/orders/{id}"
 	path    map[string]string
 	query   map[string]string
 	headers map[string]string
 	body    string
-	caller  *principal.Principal // nil: no authorizer context
+	caller  *principal.Principal // nil: no access token
 }
 
-func (r req) event() events.APIGatewayV2HTTPRequest {
-	method, tmpl, _ := strings.Cut(r.route, " ")
-	raw := tmpl
-	for k, v := range r.path {
-		raw = strings.ReplaceAll(raw, "{"+k+"}", v)
-	}
-	headers := map[string]string{}
-	if r.body != "" {
-		headers["content-type"] = "application/json"
-	}
-	for k, v := range r.headers {
-		headers[strings.ToLower(k)] = v
-	}
-	ev := events.APIGatewayV2HTTPRequest{
-		Version:               "2.0",
-		RouteKey:              r.route,
-		RawPath:               raw,
-		Headers:               headers,
-		QueryStringParameters: r.query,
-		PathParameters:        r.path,
-		Body:                  r.body,
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RequestID: "apigw-request-id-1",
-			HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: raw},
-		},
-	}
-	if r.caller != nil {
-		p := *r.caller
-		p.ExpiresAt = time.Now().Add(time.Hour)
-		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: p.Context()}
-	}
-	return ev
-}
-
-func (h *harness) do(t *testing.T, r req) events.APIGatewayV2HTTPResponse {
+// event is the request as API Gateway delivers it, with a valid access
+// token of the caller.
+func (h *harness) event(t *testing.T, r req) events.APIGatewayProxyRequest {
 	t.Helper()
-	resp, err := h.router.Handle(context.Background(), r.event())
+	in := apitest.Request{Route: r.route, Path: r.path, Query: r.query, Headers: r.headers, Body: r.body}
+	if r.caller != nil {
+		in.Bearer = h.auth.Token(t, *r.caller)
+	}
+	return in.Event()
+}
+
+func (h *harness) do(t *testing.T, r req) events.APIGatewayProxyResponse {
+	t.Helper()
+	resp, err := h.router.Handle(context.Background(), h.event(t, r))
 	if err != nil {
 		t.Fatalf("%s: Handle error = %v", r.route, err)
 	}
+	apitest.CheckAnswer(t, r.route, resp)
 	return resp
-}
-
-// problemBody is the RFC 9457 document of an error response.
-type problemBody struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail"`
-	Errors []struct {
-		Field   string `json:"field"`
-		Message string `json:"message"`
-	} `json:"errors"`
-}
-
-func (p problemBody) slug() string { return strings.TrimPrefix(p.Type, problem.TypeBase) }
-
-func (p problemBody) fields() []string {
-	out := make([]string, len(p.Errors))
-	for i, e := range p.Errors {
-		out[i] = e.Field
-	}
-	return out
 }
 
 // wantProblem checks that resp is a problem of the given status and slug
 // and returns it.
-func wantProblem(t *testing.T, resp events.APIGatewayV2HTTPResponse, status int, slug string) problemBody {
+func wantProblem(t *testing.T, resp events.APIGatewayProxyResponse, status int, slug string) apitest.Problem {
 	t.Helper()
-	if resp.StatusCode != status {
-		t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, status, resp.Body)
-	}
-	if ct := resp.Headers["Content-Type"]; ct != problem.ContentType {
-		t.Errorf("Content-Type = %q, want %q", ct, problem.ContentType)
-	}
-	var p problemBody
-	if err := json.Unmarshal([]byte(resp.Body), &p); err != nil {
-		t.Fatalf("problem body %q: %v", resp.Body, err)
-	}
-	if p.Status != status {
-		t.Errorf("problem status = %d, want %d", p.Status, status)
-	}
-	if slug != "" && p.slug() != slug {
-		t.Errorf("problem type = %q, want slug %q", p.Type, slug)
-	}
-	return p
+	return apitest.WantProblem(t, resp, status, slug)
 }
 
-func decode[T any](t *testing.T, resp events.APIGatewayV2HTTPResponse) T {
+func decode[T any](t *testing.T, resp events.APIGatewayProxyResponse) T {
 	t.Helper()
-	var v T
-	if err := json.Unmarshal([]byte(resp.Body), &v); err != nil {
-		t.Fatalf("body %q: %v", resp.Body, err)
-	}
-	return v
+	return apitest.Decode[T](t, resp)
 }
 
 func TestNewRejectsShortCursorKey(t *testing.T) {
@@ -219,9 +156,8 @@ func TestRoutes(t *testing.T) {
 }
 
 // TestProtectedRoutesNeedCaller checks that every orders route refuses a
-// request without a valid principal before reaching the store.
+// request without a valid access token before reaching the store.
 func TestProtectedRoutesNeedCaller(t *testing.T) {
-	expired := ada
 	tests := []struct {
 		name string
 		r    req
@@ -237,11 +173,10 @@ func TestProtectedRoutesNeedCaller(t *testing.T) {
 			resp := h.do(t, tt.r)
 			wantProblem(t, resp, 401, "invalid-token")
 
-			// An expired principal is refused the same way.
-			ev := tt.r.event()
-			expired.ExpiresAt = time.Now().Add(-time.Second)
-			ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: expired.Context()}
-			resp, err := h.router.Handle(context.Background(), ev)
+			// An expired token is refused the same way.
+			in := h.event(t, tt.r)
+			in.Headers["Authorization"] = "Bearer " + h.auth.TokenAt(t, ada, time.Now().Add(-time.Hour))
+			resp, err := h.router.Handle(context.Background(), in)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -19,6 +18,7 @@ import (
 	"github.com/serverless-shop/backend/functions/orders/api"
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/functions/orders/store"
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/principal"
 )
@@ -62,25 +62,21 @@ func TestAWSCallsPerRequest(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	auth := apitest.NewAuth(t)
 	h, err := api.NewHandler(slog.New(slog.NewTextHandler(io.Discard, nil)), api.Config{
-		Store: s, CursorKey: make([]byte, 32), NewID: func() string { return ulid.Make().String() },
+		Store: s, Verifier: auth.Verifier(), CursorKey: make([]byte, 32), NewID: func() string { return ulid.Make().String() },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := principal.Principal{UserID: "cust-calls", Email: "calls@example.com", Name: "Calls", ExpiresAt: time.Now().Add(time.Hour)}
-	do := func(routeKey, path, body string, headers map[string]string) events.APIGatewayV2HTTPResponse {
+	bearer := auth.Token(t, principal.Principal{UserID: "cust-calls", Email: "calls@example.com", Name: "Calls"})
+	do := func(route, id, body string, headers map[string]string) events.APIGatewayProxyResponse {
 		t.Helper()
-		ev := events.APIGatewayV2HTTPRequest{RouteKey: routeKey, RawPath: path, Body: body, Headers: map[string]string{"content-type": "application/json"}}
-		for k, v := range headers {
-			ev.Headers[k] = v
+		in := apitest.Request{Route: route, Body: body, Headers: headers, Bearer: bearer}
+		if id != "" {
+			in.Path = map[string]string{"id": id}
 		}
-		if parts := strings.Split(path, "/"); len(parts) > 3 && strings.Contains(routeKey, "{id}") {
-			ev.PathParameters = map[string]string{"id": parts[3]}
-		}
-		ev.RequestContext.RequestID = "req-calls"
-		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: p.Context()}
-		resp, err := h.Handle(ctx, ev)
+		resp, err := h.Handle(ctx, in.Event())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,18 +96,18 @@ func TestAWSCallsPerRequest(t *testing.T) {
 		}
 	}
 
-	r := do("POST /v1/orders", "/v1/orders", body, nil)
+	r := do("POST /v1/orders", "", body, nil)
 	check("create order", r.StatusCode, 201, "BatchGetItem TransactWriteItems")
 	id := r.Headers["Location"][len("/v1/orders/"):]
-	r = do("POST /v1/orders", "/v1/orders", body, map[string]string{"idempotency-key": "k-1"})
+	r = do("POST /v1/orders", "", body, map[string]string{"Idempotency-Key": "k-1"})
 	check("create order with Idempotency-Key", r.StatusCode, 201, "PutItem BatchGetItem TransactWriteItems")
-	r = do("POST /v1/orders", "/v1/orders", body, map[string]string{"idempotency-key": "k-1"})
+	r = do("POST /v1/orders", "", body, map[string]string{"Idempotency-Key": "k-1"})
 	check("replay of an Idempotency-Key", r.StatusCode, 201, "PutItem")
-	r = do("GET /v1/orders/{id}", "/v1/orders/"+id, "", nil)
+	r = do("GET /v1/orders/{id}", id, "", nil)
 	check("get order", r.StatusCode, 200, "GetItem")
-	r = do("GET /v1/orders", "/v1/orders", "", nil)
+	r = do("GET /v1/orders", "", "", nil)
 	check("list orders", r.StatusCode, 200, "Query")
-	r = do("POST /v1/orders/{id}/cancel", "/v1/orders/"+id+"/cancel", "", nil)
+	r = do("POST /v1/orders/{id}/cancel", id, "", nil)
 	check("cancel order", r.StatusCode, 200, "GetItem TransactWriteItems")
 
 	for _, r := range rows {

@@ -63,7 +63,7 @@ func (a *API) createOrder(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 	now := a.Now().UTC().Truncate(time.Millisecond)
 
 	var claim *store.Claim
-	if key, present := r.Event.Headers["idempotency-key"]; present {
+	if key, present := r.LookupHeader(HeaderIdempotencyKey); present {
 		if !validIdempotencyKey(key) {
 			return nil, problem.Validation(problem.FieldError{Field: HeaderIdempotencyKey, Message: "must be 1 to 255 visible ASCII characters"})
 		}
@@ -153,7 +153,7 @@ func requestHash(items []order.ItemRequest) string {
 func (a *API) listOrders(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 	caller := r.Caller()
 	limit := DefaultPageSize
-	if v, ok := r.Event.QueryStringParameters["limit"]; ok {
+	if v, ok := r.Query("limit"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > MaxPageSize {
 			return nil, problem.Validation(problem.FieldError{Field: "limit", Message: "must be an integer from 1 to 100"})
@@ -161,7 +161,7 @@ func (a *API) listOrders(ctx context.Context, r *httpapi.Request) (*httpapi.Resp
 		limit = n
 	}
 	after := ""
-	if c, ok := r.Event.QueryStringParameters["cursor"]; ok {
+	if c, ok := r.Query("cursor"); ok {
 		var err error
 		if after, err = a.cursors.decode(caller.UserID, c); err != nil {
 			return nil, problem.Validation(problem.FieldError{Field: "cursor", Message: "is not a cursor this API issued to you"})

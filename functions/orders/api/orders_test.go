@@ -12,6 +12,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/functions/orders/store"
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/principal"
 )
@@ -176,8 +177,8 @@ func TestCreateOrderCorrelationID(t *testing.T) {
 		want    string
 	}{
 		{"from X-Request-Id", map[string]string{"X-Request-Id": "client-req-42"}, "client-req-42"},
-		{"unsafe X-Request-Id replaced", map[string]string{"X-Request-Id": "bad id\n"}, "apigw-request-id-1"},
-		{"none", nil, "apigw-request-id-1"},
+		{"unsafe X-Request-Id replaced", map[string]string{"X-Request-Id": "bad id\n"}, apitest.GatewayRequestID},
+		{"none", nil, apitest.GatewayRequestID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -288,8 +289,8 @@ func TestCreateOrderRejects(t *testing.T) {
 			h := newHarness(t)
 			resp := h.do(t, createReq(tt.body, tt.headers))
 			p := wantProblem(t, resp, tt.wantStatus, tt.wantSlug)
-			if tt.wantFields != nil && !reflect.DeepEqual(p.fields(), tt.wantFields) {
-				t.Errorf("problem fields = %v, want %v", p.fields(), tt.wantFields)
+			if tt.wantFields != nil && !reflect.DeepEqual(p.Fields(), tt.wantFields) {
+				t.Errorf("problem fields = %v, want %v", p.Fields(), tt.wantFields)
 			}
 			if len(h.mem.completions) != 0 || len(h.mem.events()) != 0 {
 				t.Error("a rejected order reached CreateOrder")
@@ -477,8 +478,8 @@ func TestCreateOrderInvalidIdempotencyKey(t *testing.T) {
 			h := newHarness(t)
 			resp := h.do(t, createReq(orderBody, map[string]string{idemHeader: tt.key}))
 			p := wantProblem(t, resp, http.StatusBadRequest, "validation")
-			if !reflect.DeepEqual(p.fields(), []string{idemHeader}) {
-				t.Errorf("fields = %v, want [%s]", p.fields(), idemHeader)
+			if !reflect.DeepEqual(p.Fields(), []string{idemHeader}) {
+				t.Errorf("fields = %v, want [%s]", p.Fields(), idemHeader)
 			}
 			if len(h.mem.claims) != 0 || len(h.mem.events()) != 0 {
 				t.Error("an invalid key reached the store")
@@ -652,8 +653,8 @@ func TestListOrdersLimit(t *testing.T) {
 			resp := h.do(t, listReq(&ada, map[string]string{"limit": tt.limit}))
 			if tt.wantLimit == 0 {
 				p := wantProblem(t, resp, http.StatusBadRequest, "validation")
-				if !reflect.DeepEqual(p.fields(), []string{"limit"}) {
-					t.Errorf("fields = %v, want [limit]", p.fields())
+				if !reflect.DeepEqual(p.Fields(), []string{"limit"}) {
+					t.Errorf("fields = %v, want [limit]", p.Fields())
 				}
 				if len(h.mem.pageCalls) != 0 {
 					t.Error("store called with a bad limit")
@@ -738,8 +739,8 @@ func TestListOrdersBadCursor(t *testing.T) {
 			calls := len(h.mem.pageCalls)
 			resp := h.do(t, listReq(&ada, map[string]string{"cursor": tt.cursor}))
 			p := wantProblem(t, resp, http.StatusBadRequest, "validation")
-			if !reflect.DeepEqual(p.fields(), []string{"cursor"}) {
-				t.Errorf("fields = %v, want [cursor]", p.fields())
+			if !reflect.DeepEqual(p.Fields(), []string{"cursor"}) {
+				t.Errorf("fields = %v, want [cursor]", p.Fields())
 			}
 			if len(h.mem.pageCalls) != calls {
 				t.Error("store called with a bad cursor")

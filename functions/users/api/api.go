@@ -50,7 +50,8 @@ var DefaultLoginLimit = LoginLimit{Failures: 5, Window: 15 * time.Minute}
 type Config struct {
 	Store      Store
 	Issuer     *token.Issuer
-	JWKS       []byte // the public signing keys, rendered once at cold start
+	Verifier   httpapi.TokenVerifier // checks the access tokens of protected routes
+	JWKS       []byte                // the public signing keys, rendered once at cold start
 	Hashing    password.Params
 	LoginLimit LoginLimit
 	Version    string
@@ -101,7 +102,7 @@ func (a *API) Routes(r *httpapi.Router) {
 
 // NewHandler returns the Lambda handler serving the API.
 func NewHandler(log *slog.Logger, cfg Config) *httpapi.Router {
-	r := httpapi.NewRouter(log).WithMetrics(cfg.Metrics)
+	r := httpapi.NewRouter(log, cfg.Verifier).WithMetrics(cfg.Metrics)
 	New(cfg).Routes(r)
 	return r
 }

@@ -16,8 +16,9 @@ import (
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/password"
 	"github.com/serverless-shop/backend/functions/users/store"
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/httpapi"
-	"github.com/serverless-shop/backend/shared/principal"
+	"github.com/serverless-shop/backend/shared/token"
 )
 
 func TestRegister(t *testing.T) {
@@ -130,7 +131,7 @@ func TestRegisterEncodings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			ev := event("POST /v1/auth/register", tt.body, nil)
+			ev := event("POST /v1/auth/register", tt.body, "")
 			ev.IsBase64Encoded = tt.base64
 			if tt.contentType == "" {
 				delete(ev.Headers, "content-type")
@@ -522,8 +523,8 @@ func TestRefreshConcurrentUseOfOneToken(t *testing.T) {
 	id, _ := f.ada()
 	login := f.login(adaEmail, adaPassword)
 	const n = 8
-	ev := event("POST /v1/auth/refresh", jsonBody(t, map[string]string{"refreshToken": login.RefreshToken}), nil)
-	responses := make(chan events.APIGatewayV2HTTPResponse, n)
+	ev := event("POST /v1/auth/refresh", jsonBody(t, map[string]string{"refreshToken": login.RefreshToken}), "")
+	responses := make(chan events.APIGatewayProxyResponse, n)
 	var wg sync.WaitGroup
 	for range n {
 		wg.Add(1)
@@ -539,7 +540,7 @@ func TestRefreshConcurrentUseOfOneToken(t *testing.T) {
 	count := map[int]int{}
 	for out := range responses {
 		count[out.StatusCode]++
-		f.checkResponse(ev.RouteKey, response{status: out.StatusCode, headers: out.Headers, body: []byte(out.Body)})
+		f.checkResponse("POST /v1/auth/refresh", response{status: out.StatusCode, headers: out.Headers, body: []byte(out.Body)})
 	}
 	if count[http.StatusOK] > 1 || count[http.StatusOK]+count[http.StatusUnauthorized] != n {
 		t.Errorf("statuses %v, want at most one 200 and 401 for the rest", count)
@@ -709,23 +710,26 @@ func TestLogoutRejects(t *testing.T) {
 func TestProtectedRoutesNeedACaller(t *testing.T) {
 	routes := []string{"POST /v1/auth/logout", "GET /v1/users/me", "PATCH /v1/users/me", "POST /v1/users/me/password"}
 	tests := []struct {
-		name string
-		as   func(id string) *principal.Principal
+		name   string
+		bearer func(f *fixture, id string) string
 	}{
-		{"no authorizer context", func(string) *principal.Principal { return nil }},
-		{"expired principal", func(id string) *principal.Principal {
-			p := caller(id, adaEmail, adaName)
-			p.ExpiresAt = time.Now().Add(-time.Second)
-			return p
+		{"no access token", func(*fixture, string) string { return "" }},
+		{"expired access token", func(f *fixture, id string) string {
+			raw := f.tokenFor(*caller(id, adaEmail, adaName))
+			f.clock.Advance(token.DefaultTTL + token.Leeway + time.Second)
+			return raw
 		}},
-		{"no user id", func(string) *principal.Principal { return caller("", adaEmail, adaName) }},
+		{"token without a user id", func(f *fixture, _ string) string { return f.tokenFor(*caller("", adaEmail, adaName)) }},
+		{"token of another key", func(f *fixture, id string) string {
+			return apitest.NewAuth(f.t).Token(f.t, *caller(id, adaEmail, adaName))
+		}},
 	}
 	for _, tt := range tests {
 		for _, route := range routes {
 			t.Run(tt.name+"/"+route, func(t *testing.T) {
 				f := newFixture(t)
 				id, _ := f.ada()
-				r := f.do(route, tt.as(id), `{"name":"Mallory"}`)
+				r := f.send(event(route, `{"name":"Mallory"}`, tt.bearer(f, id)))
 				r.problem(t, http.StatusUnauthorized, "invalid-token")
 				if got := r.headers["WWW-Authenticate"]; got != `Bearer error="invalid_token"` {
 					t.Errorf("WWW-Authenticate %q", got)

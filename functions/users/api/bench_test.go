@@ -20,13 +20,14 @@ func BenchmarkLogin(b *testing.B) {
 	handler := api.NewHandler(slog.New(slog.NewTextHandler(io.Discard, nil)), api.Config{
 		Store:      newFakeStore(newMemStore()),
 		Issuer:     token.NewIssuer(signer, testIssuer, testAudience, token.DefaultTTL, nil),
+		Verifier:   token.NewVerifier([]token.PublicKey{signer.PublicKey()}, testIssuer, testAudience, nil),
 		Hashing:    password.Default,
 		LoginLimit: api.LoginLimit{Failures: 1 << 30, Window: time.Minute}, // never limit here
 		NewID:      func() string { return "01HZX3YQ7A8B9C0D1E2F3G0001" },
 	})
 	ctx := context.Background()
 	reg := `{"email":"` + adaEmail + `","password":"` + adaPassword + `","name":"Ada"}`
-	if resp, _ := handler.Handle(ctx, event("POST /v1/auth/register", reg, nil)); resp.StatusCode != 201 {
+	if resp, _ := handler.Handle(ctx, event("POST /v1/auth/register", reg, "")); resp.StatusCode != 201 {
 		b.Fatalf("register: %d %s", resp.StatusCode, resp.Body)
 	}
 	for _, bc := range []struct {
@@ -40,7 +41,7 @@ func BenchmarkLogin(b *testing.B) {
 		body := `{"email":"` + bc.email + `","password":"` + bc.password + `"}`
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
-				resp, err := handler.Handle(ctx, event("POST /v1/auth/login", body, nil))
+				resp, err := handler.Handle(ctx, event("POST /v1/auth/login", body, ""))
 				if err != nil || resp.StatusCode != bc.status {
 					b.Fatalf("login: %d %v", resp.StatusCode, err)
 				}

@@ -21,6 +21,7 @@ import (
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/api"
 	"github.com/serverless-shop/backend/functions/users/password"
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/principal"
 	"github.com/serverless-shop/backend/shared/problem"
@@ -108,6 +109,7 @@ type fixture struct {
 	store    *fakeStore
 	clock    *clock
 	handler  *httpapi.Router
+	issuer   *token.Issuer
 	verifier *token.Verifier
 	jwks     []byte
 	keyID    string
@@ -136,14 +138,16 @@ func newFixture(t *testing.T) *fixture {
 	f.store = newFakeStore(f.mem)
 	f.verifier = token.NewVerifier([]token.PublicKey{signer.PublicKey()}, testIssuer, testAudience, f.clock.Now)
 	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f.issuer = token.NewIssuer(signer, testIssuer, testAudience, token.DefaultTTL, f.clock.Now)
 	f.handler = api.NewHandler(log, api.Config{
-		Store:   f.store,
-		Issuer:  token.NewIssuer(signer, testIssuer, testAudience, token.DefaultTTL, f.clock.Now),
-		JWKS:    jwks,
-		Hashing: cheapHashing,
-		Version: testVersion,
-		NewID:   f.newID,
-		Now:     f.clock.Now,
+		Store:    f.store,
+		Issuer:   f.issuer,
+		Verifier: f.verifier,
+		JWKS:     jwks,
+		Hashing:  cheapHashing,
+		Version:  testVersion,
+		NewID:    f.newID,
+		Now:      f.clock.Now,
 	})
 	t.Cleanup(f.checkLogs)
 	return f
@@ -181,30 +185,25 @@ func (f *fixture) checkLogs() {
 	}
 }
 
-// caller is the principal the authorizer would pass for user id. The router
-// checks ExpiresAt against the wall clock, so it lies in the real future.
+// caller is a principal to call protected routes as.
 func caller(id, email, name string) *principal.Principal {
-	return &principal.Principal{UserID: id, Email: email, Name: name, ExpiresAt: time.Now().Add(time.Hour)}
+	return &principal.Principal{UserID: id, Email: email, Name: name}
 }
 
-// event builds the API Gateway HTTP API event of a request to routeKey.
-func event(routeKey, body string, as *principal.Principal) events.APIGatewayV2HTTPRequest {
-	method, path, _ := strings.Cut(routeKey, " ")
-	ev := events.APIGatewayV2HTTPRequest{
-		Version:  "2.0",
-		RouteKey: routeKey,
-		RawPath:  path,
-		Headers:  map[string]string{"content-type": "application/json", "user-agent": "api-test"},
-		Body:     body,
+// event builds the API Gateway REST API event of a request to routeKey,
+// with bearer as its access token ("" for none).
+func event(routeKey, body, bearer string) events.APIGatewayProxyRequest {
+	return apitest.Request{Route: routeKey, Body: body, Bearer: bearer}.Event()
+}
+
+// tokenFor is an access token of p, issued now on the fixture's clock.
+func (f *fixture) tokenFor(p principal.Principal) string {
+	f.t.Helper()
+	raw, _, err := f.issuer.Issue(context.Background(), token.Subject{UserID: p.UserID, Email: p.Email, Name: p.Name})
+	if err != nil {
+		f.t.Fatal(err)
 	}
-	ev.RequestContext.RouteKey = routeKey
-	ev.RequestContext.RequestID = "req-00000001"
-	ev.RequestContext.HTTP.Method = method
-	ev.RequestContext.HTTP.Path = path
-	if as != nil {
-		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: as.Context()}
-	}
-	return ev
+	return raw
 }
 
 // response is what the handler answered.
@@ -214,20 +213,26 @@ type response struct {
 	body    []byte
 }
 
-// do sends a request and checks what every response must satisfy.
+// do sends a request, with an access token of as unless it is nil, and
+// checks what every response must satisfy.
 func (f *fixture) do(routeKey string, as *principal.Principal, body string) response {
 	f.t.Helper()
-	return f.send(event(routeKey, body, as))
+	bearer := ""
+	if as != nil {
+		bearer = f.tokenFor(*as)
+	}
+	return f.send(event(routeKey, body, bearer))
 }
 
-func (f *fixture) send(ev events.APIGatewayV2HTTPRequest) response {
+func (f *fixture) send(ev events.APIGatewayProxyRequest) response {
 	f.t.Helper()
+	route := ev.HTTPMethod + " " + ev.Resource
 	out, err := f.handler.Handle(context.Background(), ev)
 	if err != nil {
-		f.t.Fatalf("%s: Handle returned error %v", ev.RouteKey, err)
+		f.t.Fatalf("%s: Handle returned error %v", route, err)
 	}
 	r := response{status: out.StatusCode, headers: out.Headers, body: []byte(out.Body)}
-	f.checkResponse(ev.RouteKey, r)
+	f.checkResponse(route, r)
 	var pair struct {
 		RefreshToken string `json:"refreshToken"`
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/api"
 	"github.com/serverless-shop/backend/functions/users/store"
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/token"
 )
@@ -65,7 +66,7 @@ func TestJWKS(t *testing.T) {
 }
 
 func TestRoutes(t *testing.T) {
-	r := httpapi.NewRouter(nil)
+	r := httpapi.NewRouter(nil, apitest.NewAuth(t).Verifier())
 	api.New(api.Config{}).Routes(r)
 	got := r.RouteKeys()
 	slices.Sort(got)
@@ -150,7 +151,7 @@ func TestStoreFailuresAreInternal(t *testing.T) {
 
 func TestCorrelationID(t *testing.T) {
 	f := newFixture(t)
-	ev := event("GET /v1/health", "", nil)
+	ev := event("GET /v1/health", "", "")
 	ev.Headers["x-request-id"] = "client-supplied-id-123"
 	if got := f.send(ev).headers[httpapi.HeaderRequestID]; got != "client-supplied-id-123" {
 		t.Errorf("X-Request-Id %q, want the client's", got)

@@ -17,11 +17,12 @@ import (
 func TestRequestsAreCountedInEMF(t *testing.T) {
 	var out bytes.Buffer
 	handler := api.NewHandler(slog.New(slog.NewTextHandler(io.Discard, nil)), api.Config{
-		Store:   newFakeStore(newMemStore()),
-		Issuer:  token.NewIssuer(testSigner(t), testIssuer, testAudience, token.DefaultTTL, nil),
-		Hashing: cheapHashing,
-		Metrics: metrics.New(&out, "users"),
-		NewID:   func() string { return "01HZX3YQ7A8B9C0D1E2F3G0009" },
+		Store:    newFakeStore(newMemStore()),
+		Issuer:   token.NewIssuer(testSigner(t), testIssuer, testAudience, token.DefaultTTL, nil),
+		Verifier: token.NewVerifier([]token.PublicKey{testSigner(t).PublicKey()}, testIssuer, testAudience, nil),
+		Hashing:  cheapHashing,
+		Metrics:  metrics.New(&out, "users"),
+		NewID:    func() string { return "01HZX3YQ7A8B9C0D1E2F3G0009" },
 	})
 	ctx := context.Background()
 	for _, req := range []struct{ route, body string }{
@@ -29,7 +30,7 @@ func TestRequestsAreCountedInEMF(t *testing.T) {
 		{"POST /v1/auth/login", `{"email":"m@example.com","password":"wrong password here"}`},
 		{"POST /v1/auth/login", `{"email":"m@example.com","password":"correct horse battery staple"}`},
 	} {
-		if _, err := handler.Handle(ctx, event(req.route, req.body, nil)); err != nil {
+		if _, err := handler.Handle(ctx, event(req.route, req.body, "")); err != nil {
 			t.Fatal(err)
 		}
 	}
