@@ -31,9 +31,7 @@ type Request struct {
 
 // RouteKey is the route API Gateway matched, "GET /v1/orders/{id}": the
 // method and the resource path of the template.
-func (r *Request) RouteKey() string { return routeKey(r.Event) }
-
-func routeKey(ev events.APIGatewayProxyRequest) string { return ev.HTTPMethod + " " + ev.Resource }
+func (r *Request) RouteKey() string { return r.Event.HTTPMethod + " " + r.Event.Resource }
 
 // Header returns the value of a request header. REST APIs pass header names
 // as the client sent them, so the lookup ignores case.
