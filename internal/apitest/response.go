@@ -13,10 +13,10 @@ import (
 
 // Problem is an RFC 9457 problem document as a client reads it.
 type Problem struct {
-	Type     string               `json:"type"`
-	Title    string               `json:"title"`
-	Status   int                  `json:"status"`
-	Detail   string               `json:"detail"`
+	Type      string               `json:"type"`
+	Title     string               `json:"title"`
+	Status    int                  `json:"status"`
+	Detail    string               `json:"detail"`
 	Instance  string               `json:"instance"`
 	Errors    []problem.FieldError `json:"errors"`
 	RequestID string               `json:"requestId"`
