@@ -24,7 +24,6 @@ import (
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/principal"
-	"github.com/serverless-shop/backend/shared/problem"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
@@ -252,70 +251,21 @@ func (f *fixture) checkResponse(route string, r response) {
 			f.t.Errorf("%s: response body contains the stored hash %q: %s", route, s, r.body)
 		}
 	}
-	if r.headers[httpapi.HeaderRequestID] == "" {
-		f.t.Errorf("%s: no %s header", route, httpapi.HeaderRequestID)
-	}
-	if got := r.headers["X-Content-Type-Options"]; got != "nosniff" {
-		f.t.Errorf("%s: X-Content-Type-Options = %q, want nosniff", route, got)
-	}
-	if r.status >= 400 {
-		f.checkProblem(route, r)
-	}
+	apitest.CheckAnswer(f.t, route, events.APIGatewayProxyResponse{StatusCode: r.status, Headers: r.headers, Body: string(r.body)})
 }
 
-// problemDoc is an RFC 9457 problem details document.
-type problemDoc struct {
-	Type     string               `json:"type"`
-	Title    string               `json:"title"`
-	Status   int                  `json:"status"`
-	Detail   string               `json:"detail"`
-	Instance string               `json:"instance"`
-	Errors   []problem.FieldError `json:"errors"`
-}
-
-func (f *fixture) checkProblem(route string, r response) {
-	f.t.Helper()
-	if ct := r.headers["Content-Type"]; ct != problem.ContentType {
-		f.t.Errorf("%s: %d response has Content-Type %q, want %q", route, r.status, ct, problem.ContentType)
-	}
-	var p problemDoc
-	if err := json.Unmarshal(r.body, &p); err != nil {
-		f.t.Errorf("%s: %d response body is not a problem document: %v: %s", route, r.status, err, r.body)
-		return
-	}
-	if p.Status != r.status {
-		f.t.Errorf("%s: problem status %d, response status %d", route, p.Status, r.status)
-	}
-	if !strings.HasPrefix(p.Type, problem.TypeBase) || len(p.Type) == len(problem.TypeBase) {
-		f.t.Errorf("%s: problem type %q, want %s<slug>", route, p.Type, problem.TypeBase)
-	}
-	if p.Title != http.StatusText(r.status) {
-		f.t.Errorf("%s: problem title %q, want %q", route, p.Title, http.StatusText(r.status))
-	}
-}
-
-// problem decodes a problem response and checks its status and slug.
+// problem checks that r is a problem of status and slug and returns it.
 func (r response) problem(t *testing.T, status int, slug string) problemDoc {
 	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d; body %s", r.status, status, r.body)
-	}
-	var p problemDoc
-	if err := json.Unmarshal(r.body, &p); err != nil {
-		t.Fatalf("body is not a problem document: %v: %s", err, r.body)
-	}
-	if want := problem.TypeBase + slug; p.Type != want {
-		t.Errorf("problem type %q, want %q", p.Type, want)
-	}
-	return p
+	return problemDoc{apitest.WantProblem(t, events.APIGatewayProxyResponse{StatusCode: r.status, Headers: r.headers, Body: string(r.body)}, status, slug)}
 }
+
+// problemDoc is a problem answer of the users API.
+type problemDoc struct{ apitest.Problem }
 
 // fields lists the fields of a validation problem, sorted.
 func (p problemDoc) fields() []string {
-	out := make([]string, 0, len(p.Errors))
-	for _, e := range p.Errors {
-		out = append(out, e.Field)
-	}
+	out := p.Fields()
 	sort.Strings(out)
 	return out
 }
