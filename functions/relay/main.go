@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/serverless-shop/backend/functions/relay/outbox"
+	"github.com/serverless-shop/backend/functions/relay/publisher"
 	"github.com/serverless-shop/backend/shared/coldstart"
 	"github.com/serverless-shop/backend/shared/logging"
 )
@@ -26,7 +26,7 @@ func main() {
 }
 
 // build wires the relay from the environment: EVENTS_QUEUE_URL.
-func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*outbox.Relay, error) {
+func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*publisher.Relay, error) {
 	env := coldstart.NewEnv(getenv)
 	queueURL := env.String("EVENTS_QUEUE_URL")
 	if err := env.Err(); err != nil {
@@ -36,5 +36,5 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	return outbox.New(sqs.NewFromConfig(cfg), queueURL, log), nil
+	return publisher.New(sqs.NewFromConfig(cfg), queueURL, log), nil
 }

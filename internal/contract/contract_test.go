@@ -17,6 +17,7 @@ import (
 	usersapi "github.com/serverless-shop/backend/functions/users/api"
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/httpapi"
+	"github.com/serverless-shop/backend/shared/outbox"
 )
 
 const root = "../.."
@@ -229,5 +230,18 @@ func TestBodyOperationsDocumentBodyErrors(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestRelayFilterIsTheOutboxContract checks that the relay's event source
+// mapping lets through exactly the items shared/outbox writes.
+func TestRelayFilterIsTheOutboxContract(t *testing.T) {
+	_, byID := resources(t)
+	filters := mapping(mapping(mapping(byID["RelayStreamMapping"], "Properties"), "FilterCriteria"), "Filters")
+	if filters == nil || len(filters.Content) != 1 {
+		t.Fatal("RelayStreamMapping has no single filter")
+	}
+	if got := scalar(mapping(filters.Content[0], "Pattern")); got != outbox.FilterPattern {
+		t.Errorf("template filter %s\nwant outbox.FilterPattern %s", got, outbox.FilterPattern)
 	}
 }

@@ -57,6 +57,7 @@ type Router struct {
 	routes   map[string]route
 	log      *slog.Logger
 	verifier TokenVerifier
+	errors   problem.Table     // the service's domain errors as problems
 	metrics  *metrics.Recorder // flushed after every request; may be nil
 	now      func() time.Time
 }
@@ -65,6 +66,14 @@ type Router struct {
 // of protected routes with v.
 func NewRouter(log *slog.Logger, v TokenVerifier) *Router {
 	return &Router{routes: map[string]route{}, log: log, verifier: v, now: time.Now}
+}
+
+// WithErrors makes the router answer the service's domain errors as the
+// table says. Handlers return domain errors; this is the one place they
+// become problems.
+func (rt *Router) WithErrors(t problem.Table) *Router {
+	rt.errors = t
+	return rt
 }
 
 // WithMetrics makes the router flush m, which the handlers count into,
@@ -209,6 +218,7 @@ func (rt *Router) caller(req *Request) (principal.Principal, error) {
 }
 
 func (rt *Router) problemResponse(ctx context.Context, req *Request, err error) *Response {
+	err = rt.errors.Map(err)
 	details, perr, internal := problem.From(err, req.Event.Path)
 	details.RequestID = req.CorrelationID
 	if internal {

@@ -1,19 +1,18 @@
-// Package outbox relays events from the orders table's outbox to the order
-// events queue. It is the publishing half of the transactional outbox: the
-// orders service writes an event in the same transaction as the order, the
-// table's stream hands the new item to this relay, and the relay sends it.
+// Package publisher relays events from a table's outbox to the events queue. It
+// is the publishing half of the transactional outbox: a service writes an
+// event in the same transaction as its change (shared/outbox), the table's
+// stream hands the new item to this relay, and the relay sends it.
 //
 // Delivery is at least once from the stream; the queue is FIFO and each
 // message carries the event id as its deduplication id, so a record relayed
 // twice (a retry after a crash) is enqueued once.
-package outbox
+package publisher
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,6 +20,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/outbox"
 )
 
 // SQS is the part of the SQS API the relay uses.
@@ -34,10 +34,6 @@ const (
 	AttrCorrelationID = "correlationId"
 )
 
-// outboxPrefix is the partition key prefix of outbox items (see the orders
-// store); the event source mapping filters on it as well.
-const outboxPrefix = "OUTBOX#"
-
 // Relay sends outbox records to the queue.
 type Relay struct {
 	sqs      SQS
@@ -50,13 +46,10 @@ func New(c SQS, queueURL string, log *slog.Logger) *Relay {
 	return &Relay{sqs: c, queueURL: queueURL, log: log}
 }
 
+// message is an outbox record and the stream record it came in.
 type message struct {
-	record        events.DynamoDBEventRecord
-	eventID       string
-	eventType     string
-	orderID       string
-	correlationID string
-	payload       string
+	outbox.Record
+	stream events.DynamoDBEventRecord
 }
 
 // Handle relays a batch of stream records in order. On the first record that
@@ -66,7 +59,7 @@ type message struct {
 func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var pending []message
 	for _, rec := range ev.Records {
-		m, ok, err := parse(rec)
+		rel, ok, err := outbox.FromStream(rec)
 		if err != nil {
 			// An outbox item this service wrote itself cannot be malformed
 			// unless the table was edited by hand; skipping it keeps the
@@ -75,15 +68,15 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 			continue
 		}
 		if ok {
-			pending = append(pending, m)
+			pending = append(pending, message{Record: rel, stream: rec})
 		}
 	}
 	for _, batch := range batches(pending) {
 		if failed, err := r.send(ctx, batch); err != nil {
 			r.log.ErrorContext(ctx, "relay failed; stream will retry from this record",
-				slog.String("eventId", failed.eventID), slog.String(logging.KeyError, err.Error()))
+				slog.String("eventId", failed.EventID), slog.String(logging.KeyError, err.Error()))
 			return events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{
-				{ItemIdentifier: failed.record.Change.SequenceNumber},
+				{ItemIdentifier: failed.stream.Change.SequenceNumber},
 			}}, nil
 		}
 	}
@@ -93,7 +86,7 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 }
 
 // batches splits messages, in order, into SendMessageBatch calls of at most
-// ten with at most one message per order. Were two events of one order in
+// ten with at most one message per group. Were two events of one order in
 // one call, SQS could accept the later one and refuse the earlier, and the
 // retry would enqueue them out of order.
 func batches(msgs []message) [][]message {
@@ -101,12 +94,12 @@ func batches(msgs []message) [][]message {
 	var cur []message
 	groups := map[string]bool{}
 	for _, m := range msgs {
-		if len(cur) == 10 || groups[m.orderID] {
+		if len(cur) == 10 || groups[m.Group] {
 			out = append(out, cur)
 			cur, groups = nil, map[string]bool{}
 		}
 		cur = append(cur, m)
-		groups[m.orderID] = true
+		groups[m.Group] = true
 	}
 	if len(cur) > 0 {
 		out = append(out, cur)
@@ -121,12 +114,12 @@ func (r *Relay) send(ctx context.Context, batch []message) (message, error) {
 	for i, m := range batch {
 		entries[i] = sqstypes.SendMessageBatchRequestEntry{
 			Id:                     aws.String(strconv.Itoa(i)),
-			MessageBody:            aws.String(m.payload),
-			MessageGroupId:         aws.String(m.orderID), // per-order order: created before cancelled
-			MessageDeduplicationId: aws.String(m.eventID),
+			MessageBody:            aws.String(m.Payload),
+			MessageGroupId:         aws.String(m.Group), // per-order order: created before cancelled
+			MessageDeduplicationId: aws.String(m.EventID),
 			MessageAttributes: map[string]sqstypes.MessageAttributeValue{
-				AttrEventType:     {DataType: aws.String("String"), StringValue: aws.String(m.eventType)},
-				AttrCorrelationID: {DataType: aws.String("String"), StringValue: aws.String(nonEmpty(m.correlationID))},
+				AttrEventType:     {DataType: aws.String("String"), StringValue: aws.String(m.EventType)},
+				AttrCorrelationID: {DataType: aws.String("String"), StringValue: aws.String(nonEmpty(m.CorrelationID))},
 			},
 		}
 	}
@@ -148,42 +141,10 @@ func (r *Relay) send(ctx context.Context, batch []message) (message, error) {
 		return batch[first], fmt.Errorf("send message batch: %d failed, first %s: %s", len(out.Failed), aws.ToString(f.Code), aws.ToString(f.Message))
 	}
 	for _, m := range batch {
-		r.log.InfoContext(logging.With(ctx, slog.String(logging.KeyCorrelationID, m.correlationID)), "event relayed",
-			slog.String("eventId", m.eventID), slog.String("eventType", m.eventType), slog.String("orderId", m.orderID))
+		r.log.InfoContext(logging.With(ctx, slog.String(logging.KeyCorrelationID, m.CorrelationID)), "event relayed",
+			slog.String("eventId", m.EventID), slog.String("eventType", m.EventType), slog.String("group", m.Group))
 	}
 	return message{}, nil
-}
-
-// parse extracts the message of an outbox INSERT record. ok is false for
-// records that are not outbox inserts (they are not for the relay).
-func parse(rec events.DynamoDBEventRecord) (m message, ok bool, err error) {
-	if rec.EventName != string(events.DynamoDBOperationTypeInsert) {
-		return message{}, false, nil
-	}
-	img := rec.Change.NewImage
-	pk, _ := str(img, "PK")
-	if !strings.HasPrefix(pk, outboxPrefix) {
-		return message{}, false, nil
-	}
-	m = message{record: rec}
-	var okID, okType, okOrder, okPayload bool
-	m.eventID, okID = str(img, "eventId")
-	m.eventType, okType = str(img, "eventType")
-	m.orderID, okOrder = str(img, "orderId")
-	m.payload, okPayload = str(img, "payload")
-	m.correlationID, _ = str(img, "correlationId")
-	if !okID || !okType || !okOrder || !okPayload {
-		return message{}, false, fmt.Errorf("outbox item %s lacks eventId, eventType, orderId or payload", pk)
-	}
-	return m, true, nil
-}
-
-func str(img map[string]events.DynamoDBAttributeValue, name string) (string, bool) {
-	v, ok := img[name]
-	if !ok || v.DataType() != events.DataTypeString || v.String() == "" {
-		return "", false
-	}
-	return v.String(), true
 }
 
 func nonEmpty(s string) string {

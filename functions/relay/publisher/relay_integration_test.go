@@ -1,6 +1,6 @@
 //go:build integration
 
-package outbox_test
+package publisher_test
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/functions/orders/store"
-	"github.com/serverless-shop/backend/functions/relay/outbox"
+	"github.com/serverless-shop/backend/functions/relay/publisher"
 	"github.com/serverless-shop/backend/internal/testcloud"
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
@@ -59,7 +59,7 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 
 	// 2. The relay's first attempt cannot reach the queue: the batch fails
 	// at the outbox record, so Lambda would retry from it.
-	broken := outbox.New(q, queueURL+"-missing", log)
+	broken := publisher.New(q, queueURL+"-missing", log)
 	resp, err := broken.Handle(ctx, batch)
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +73,7 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 
 	// 3. The retry succeeds; a redelivery of the same records (crash after
 	// sending, before the checkpoint) sends again.
-	relay := outbox.New(q, queueURL, log)
+	relay := publisher.New(q, queueURL, log)
 	for attempt := range 2 {
 		resp, err := relay.Handle(ctx, batch)
 		if err != nil || len(resp.BatchItemFailures) != 0 {
@@ -96,7 +96,7 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	if g := msgs[0].Attributes[string(sqstypes.MessageSystemAttributeNameMessageGroupId)]; g != o.ID {
 		t.Fatalf("message group %q, want the order id", g)
 	}
-	if c := msgs[0].MessageAttributes[outbox.AttrCorrelationID]; aws.ToString(c.StringValue) != "corr-relay-1" {
+	if c := msgs[0].MessageAttributes[publisher.AttrCorrelationID]; aws.ToString(c.StringValue) != "corr-relay-1" {
 		t.Fatalf("correlation attribute = %v", c.StringValue)
 	}
 }

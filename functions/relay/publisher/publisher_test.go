@@ -1,4 +1,4 @@
-package outbox
+package publisher
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	ordersevents "github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/outbox"
 )
 
 const queueURL = "https://sqs.us-east-1.amazonaws.com/123456789012/order-events.fifo"
@@ -226,9 +227,9 @@ func TestHandleSkipsMalformedOutboxItems(t *testing.T) {
 		{name: "no payload", remove: "payload"},
 		{name: "no event id", remove: "eventId"},
 		{name: "no event type", remove: "eventType"},
-		{name: "no order id", remove: "orderId"},
+		{name: "no group", remove: "groupId"},
 		{name: "empty payload", remove: "payload", empty: true},
-		{name: "numeric order id", remove: "orderId", number: true},
+		{name: "numeric group", remove: "groupId", number: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -476,13 +477,13 @@ func dump(entries []sqstypes.SendMessageBatchRequestEntry) string {
 }
 
 func TestBatchesKeepOneEventPerOrderPerCall(t *testing.T) {
-	msg := func(order, id string) message { return message{orderID: order, eventID: id} }
+	msg := func(order, id string) message { return message{Record: outbox.Record{Group: order, EventID: id}} }
 	ids := func(bs [][]message) [][]string {
 		var out [][]string
 		for _, b := range bs {
 			var row []string
 			for _, m := range b {
-				row = append(row, m.eventID)
+				row = append(row, m.EventID)
 			}
 			out = append(out, row)
 		}
