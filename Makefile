@@ -13,7 +13,10 @@ SHELL := /bin/bash
 
 ARCH ?= arm64
 ENV ?= dev
-FUNCTIONS := $(notdir $(patsubst %/main.go,%,$(wildcard functions/*/main.go)))
+# Every Lambda function is a main package under functions/: a service's own
+# (functions/orders) or another of the same service (functions/orders/catalogseed).
+# Its directory name names its bootstrap (build/catalogseed/bootstrap).
+MAINS := $(patsubst %/main.go,%,$(wildcard functions/*/main.go functions/*/*/main.go))
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GOARCH_arm64 := arm64
 GOARCH_x86_64 := amd64
@@ -36,16 +39,17 @@ GO_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_$(ARCH)) go build -tags lamb
 .PHONY: build
 build: ## build every function's bootstrap into build/<function>/ (ARCH=arm64|x86_64)
 	@test -n "$(GOARCH_$(ARCH))" || { echo "ARCH must be arm64 or x86_64"; exit 2; }
-	@for fn in $(FUNCTIONS); do $(GO_BUILD) -o build/$$fn/bootstrap ./functions/$$fn || exit 1; done
+	@for dir in $(MAINS); do $(GO_BUILD) -o build/$$(basename $$dir)/bootstrap ./$$dir || exit 1; done
 	@ls -l build/*/bootstrap | awk '{printf "  %-32s %6.1f MiB\n", $$9, $$5/1048576}'
 
 # sam build runs `make build-<LogicalId>` for every function of the template
 # (Metadata BuildMethod: makefile) with ARTIFACTS_DIR set; UsersFunction is
-# functions/users. SAM does not pass the architecture: ARCH does, as above.
+# the main package in a directory named users. SAM does not pass the
+# architecture: ARCH does, as above.
 build-%Function:
 	@test -n "$(GOARCH_$(ARCH))" || { echo "ARCH must be arm64 or x86_64"; exit 2; }
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it)"; exit 2; }
-	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | tr '[:upper:]' '[:lower:]')
+	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./$(filter %/$(shell echo '$*' | tr '[:upper:]' '[:lower:]'),$(MAINS))
 
 .PHONY: tools
 tools: $(LOCAL_BIN)/staticcheck-$(STATICCHECK_VERSION) $(LOCAL_BIN)/actionlint-$(ACTIONLINT_VERSION) ## install the pinned tools into .local/

@@ -14,8 +14,8 @@ import (
 	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/internal/testcloud"
+	"github.com/serverless-shop/backend/shared/outbox"
 )
 
 // The tests in this file change the deployed stack, so they do not call
@@ -71,8 +71,8 @@ func awaitOutboxEvent(t *testing.T, orderID string) {
 		records, _ := testcloud.StreamRecords(t, stack.aws, output(t, "OrdersTableName"))
 		for _, r := range records {
 			pk, _ := r.Dynamodb.Keys["PK"].(*streamtypes.AttributeValueMemberS)
-			id, _ := r.Dynamodb.NewImage["orderId"].(*streamtypes.AttributeValueMemberS)
-			if pk != nil && id != nil && strings.HasPrefix(pk.Value, store.OutboxPrefix) && id.Value == orderID {
+			id, _ := r.Dynamodb.NewImage["groupId"].(*streamtypes.AttributeValueMemberS) // an order's events are its group
+			if pk != nil && id != nil && strings.HasPrefix(pk.Value, outbox.Prefix) && id.Value == orderID {
 				return true
 			}
 		}

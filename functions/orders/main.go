@@ -16,6 +16,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/serverless-shop/backend/functions/orders/api"
+	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/shared/coldstart"
 	"github.com/serverless-shop/backend/shared/httpapi"
@@ -55,11 +56,17 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, fmt.Errorf("get cursor secret: %w", err)
 	}
+	m := metrics.New(os.Stdout, "orders")
+	var st app.Store = store.New(dynamodb.NewFromConfig(cfg), table)
 	return api.NewHandler(log, api.Config{
-		Store:     store.New(dynamodb.NewFromConfig(cfg), table),
+		Service: app.New(app.Config{
+			Store:   st,
+			Log:     log,
+			Metrics: m,
+			NewID:   func() string { return ulid.Make().String() },
+		}),
 		Verifier:  token.NewVerifier(keys, issuer, audience, nil),
 		CursorKey: []byte(aws.ToString(secret.SecretString)),
-		Metrics:   metrics.New(os.Stdout, "orders"),
-		NewID:     func() string { return ulid.Make().String() },
+		Metrics:   m,
 	})
 }

@@ -82,7 +82,14 @@ type TableSpec struct {
 func NewTable(t testing.TB, db *dynamodb.Client, spec TableSpec) string {
 	t.Helper()
 	ctx := context.Background()
-	name := fmt.Sprintf("it-%s-%d", strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())), time.Now().UnixNano())
+	// Table names allow [a-zA-Z0-9_.-]; test names allow anything.
+	safe := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' {
+			return r
+		}
+		return '-'
+	}, strings.ToLower(t.Name()))
+	name := fmt.Sprintf("it-%s-%d", safe, time.Now().UnixNano())
 	if len(name) > 255 {
 		name = name[len(name)-255:]
 	}

@@ -1,56 +1,31 @@
 // Package api is the orders service's HTTP API: the public product catalog
-// and the caller's orders.
+// and the caller's orders. Handlers decode a request, call one use case
+// (package app) and render its result; what the domain's errors mean to a
+// client is decided once, in errorTable.
 package api
 
 import (
-	"context"
 	"errors"
 	"log/slog"
-	"time"
 
+	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/order"
-	"github.com/serverless-shop/backend/functions/orders/store"
-	"github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/metrics"
 	"github.com/serverless-shop/backend/shared/problem"
 )
 
-// Store is the persistence the API needs; *store.Store implements it.
-type Store interface {
-	Products(ctx context.Context) ([]order.Product, error)
-	Product(ctx context.Context, sku string) (order.Product, error)
-	ProductsBySKU(ctx context.Context, skus []string) (map[string]order.Product, error)
-	ClaimKey(ctx context.Context, c store.Claim, now time.Time) (*store.Replay, error)
-	ReleaseKey(ctx context.Context, c store.Claim) error
-	CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, completion *store.Completion) error
-	Order(ctx context.Context, customerID, id string) (order.Order, error)
-	Orders(ctx context.Context, customerID string, limit int, after string) ([]order.Order, string, error)
-	UpdateOrder(ctx context.Context, prev, next order.Order, ev events.OrderEvent) error
-}
-
-var _ Store = (*store.Store)(nil)
-
 // Config wires the API.
 type Config struct {
-	Store     Store
+	Service   *app.Service
 	Verifier  httpapi.TokenVerifier // checks the access tokens of protected routes
 	CursorKey []byte                // HMAC key for pagination cursors, at least 32 bytes
-	Metrics   *metrics.Recorder     // optional
-	NewID     func() string
-	Now       func() time.Time
+	Metrics   *metrics.Recorder     // flushed after every request; optional
 }
-
-// Metric names of the orders service.
-const (
-	MetricPlaced    = "OrdersPlaced"
-	MetricCancelled = "OrdersCancelled"
-	MetricReplayed  = "IdempotentReplays"
-)
 
 // API serves the orders routes.
 type API struct {
-	Config
+	orders  *app.Service
 	cursors cursorCodec
 }
 
@@ -59,10 +34,7 @@ func New(cfg Config) (*API, error) {
 	if len(cfg.CursorKey) < 32 {
 		return nil, errors.New("orders api: cursor key must be at least 32 bytes")
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	return &API{Config: cfg, cursors: cursorCodec{key: cfg.CursorKey}}, nil
+	return &API{orders: cfg.Service, cursors: cursorCodec{key: cfg.CursorKey}}, nil
 }
 
 // Routes registers the API's routes on r.
@@ -81,46 +53,35 @@ func NewHandler(log *slog.Logger, cfg Config) (*httpapi.Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := httpapi.NewRouter(log, cfg.Verifier).WithMetrics(cfg.Metrics)
+	r := httpapi.NewRouter(log, cfg.Verifier).WithErrors(errorTable).WithMetrics(cfg.Metrics)
 	a.Routes(r)
 	return r, nil
 }
 
-// problemFor maps the orders domain's errors to client-facing problems. It
-// is the only place where that mapping happens.
-func problemFor(err error) error {
-	var invalid order.InvalidError
-	var unprocessable order.UnprocessableError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &invalid):
-		return problem.Validation(fieldErrors(invalid)...)
-	case errors.As(err, &unprocessable):
-		p := problem.New(problem.Unprocessable, "Some items cannot be ordered.").WithSlug("unknown-product")
-		p.Fields = fieldErrors(unprocessable)
-		return p
-	case errors.Is(err, order.ErrNotFound):
-		return problem.New(problem.NotFound, "No such order.")
-	case errors.Is(err, order.ErrNotCancellable):
-		return problem.New(problem.Conflict, "The order can no longer be cancelled.").WithSlug("order-not-cancellable")
-	case errors.Is(err, order.ErrConcurrentWrite):
-		return problem.New(problem.Conflict, "The order changed while the request was processed; read it and retry.").WithSlug("concurrent-modification")
-	case errors.Is(err, order.ErrIdempotencyBusy):
-		// The cause stays attached: createOrder must still recognise busy
-		// after the mapping, so as not to release a key another request holds.
-		return problem.New(problem.Conflict, "A request with this Idempotency-Key is still being processed; retry later.").WithSlug("idempotency-key-in-use").WithCause(err)
-	case errors.Is(err, order.ErrIdempotencyReuse):
-		return problem.New(problem.Unprocessable, "This Idempotency-Key was used with a different request.").WithSlug("idempotency-key-reused")
-	default:
-		return err
-	}
+// errorTable is what the orders domain's errors mean to a client.
+var errorTable = problem.Table{
+	{As: fields[order.InvalidError], Kind: problem.Invalid, Slug: "validation", Detail: "The request has invalid fields."},
+	{As: fields[order.UnprocessableError], Kind: problem.Unprocessable, Slug: "unknown-product", Detail: "Some items cannot be ordered."},
+	{Is: order.ErrNotFound, Kind: problem.NotFound, Detail: "No such order."},
+	{Is: order.ErrProductNotFound, Kind: problem.NotFound, Detail: "No such product."},
+	{Is: order.ErrNotCancellable, Kind: problem.Conflict, Slug: "order-not-cancellable", Detail: "The order can no longer be cancelled."},
+	{Is: order.ErrConcurrentWrite, Kind: problem.Conflict, Slug: "concurrent-modification", Detail: "The order changed while the request was processed; read it and retry."},
+	{Is: order.ErrIdempotencyBusy, Kind: problem.Conflict, Slug: "idempotency-key-in-use", Detail: "A request with this Idempotency-Key is still being processed; retry later."},
+	{Is: order.ErrIdempotencyReuse, Kind: problem.Unprocessable, Slug: "idempotency-key-reused", Detail: "This Idempotency-Key was used with a different request."},
 }
 
-func fieldErrors(fs []order.FieldError) []problem.FieldError {
-	out := make([]problem.FieldError, len(fs))
-	for i, f := range fs {
-		out[i] = problem.FieldError{Field: f.Field, Message: f.Message}
+// fields matches a domain error of type E, a list of fields, and puts its
+// fields on the problem.
+func fields[E interface {
+	~[]order.FieldError
+	error
+}](err error, p *problem.Error) bool {
+	var e E
+	if !errors.As(err, &e) {
+		return false
 	}
-	return out
+	for _, f := range e {
+		p.Fields = append(p.Fields, problem.FieldError{Field: f.Field, Message: f.Message})
+	}
+	return true
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/httpapi"
@@ -52,11 +53,14 @@ func newHarness(t *testing.T) *harness {
 	h.fake, h.mem = newFakeStore(testCatalog()...)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	r, err := NewHandler(log, Config{
-		Store:     h.fake,
+		Service: app.New(app.Config{
+			Store: h.fake,
+			Log:   log,
+			NewID: h.newID,
+			Now:   func() time.Time { return testNow },
+		}),
 		Verifier:  h.auth.Verifier(),
 		CursorKey: testCursorKey,
-		NewID:     h.newID,
-		Now:       func() time.Time { return testNow },
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/serverless-shop/backend/functions/orders/api"
+	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/internal/apitest"
@@ -63,8 +64,10 @@ func TestAWSCallsPerRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	auth := apitest.NewAuth(t)
-	h, err := api.NewHandler(slog.New(slog.NewTextHandler(io.Discard, nil)), api.Config{
-		Store: s, Verifier: auth.Verifier(), CursorKey: make([]byte, 32), NewID: func() string { return ulid.Make().String() },
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h, err := api.NewHandler(log, api.Config{
+		Service:  app.New(app.Config{Store: s, Log: log, NewID: func() string { return ulid.Make().String() }}),
+		Verifier: auth.Verifier(), CursorKey: make([]byte, 32),
 	})
 	if err != nil {
 		t.Fatal(err)

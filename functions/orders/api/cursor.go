@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
+
+	"github.com/serverless-shop/backend/functions/orders/order"
 )
 
 // errBadCursor means a cursor was not issued by this service for this caller.
@@ -46,21 +48,8 @@ func (c cursorCodec) decode(userID, cursor string) (string, error) {
 	if err1 != nil || err2 != nil || !hmac.Equal(sig, c.mac(userID, string(pos))) {
 		return "", errBadCursor
 	}
-	if !validOrderID(string(pos)) {
+	if !order.ValidID(string(pos)) {
 		return "", errBadCursor
 	}
 	return string(pos), nil
-}
-
-// validOrderID reports whether s has the shape of an order id (a ULID).
-func validOrderID(s string) bool {
-	if len(s) != 26 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z') {
-			return false
-		}
-	}
-	return true
 }

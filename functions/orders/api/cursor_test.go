@@ -101,27 +101,3 @@ func TestCursorDecodeRejects(t *testing.T) {
 		})
 	}
 }
-
-func TestValidOrderID(t *testing.T) {
-	tests := []struct {
-		name string
-		id   string
-		want bool
-	}{
-		{"ulid", cursorPos, true},
-		{"digits", "00000000000000000000000000", true},
-		{"25 characters", cursorPos[:25], false},
-		{"27 characters", cursorPos + "A", false},
-		{"lower case", strings.ToLower(cursorPos), false},
-		{"dash", "01JNQ6Z5V2G7W4X9K3M8P0R1-T", false},
-		{"empty", "", false},
-		{"non-ASCII, 26 bytes", "01JNQ6Z5V2G7W4X9K3M8P0R1É", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := validOrderID(tt.id); got != tt.want {
-				t.Errorf("validOrderID(%q) = %v, want %v", tt.id, got, tt.want)
-			}
-		})
-	}
-}

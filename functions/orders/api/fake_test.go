@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/shared/events"
@@ -19,15 +20,15 @@ type fakeStore struct {
 	ProductsFunc      func(ctx context.Context) ([]order.Product, error)
 	ProductFunc       func(ctx context.Context, sku string) (order.Product, error)
 	ProductsBySKUFunc func(ctx context.Context, skus []string) (map[string]order.Product, error)
-	ClaimKeyFunc      func(ctx context.Context, c store.Claim, now time.Time) (*store.Replay, error)
-	ReleaseKeyFunc    func(ctx context.Context, c store.Claim) error
-	CreateOrderFunc   func(ctx context.Context, o order.Order, ev events.OrderEvent, completion *store.Completion) error
+	ClaimKeyFunc      func(ctx context.Context, c order.Claim, now time.Time) (*order.Order, error)
+	ReleaseKeyFunc    func(ctx context.Context, c order.Claim) error
+	CreateOrderFunc   func(ctx context.Context, o order.Order, ev events.OrderEvent, claim *order.Claim) error
 	OrderFunc         func(ctx context.Context, customerID, id string) (order.Order, error)
 	OrdersFunc        func(ctx context.Context, customerID string, limit int, after string) ([]order.Order, string, error)
-	UpdateOrderFunc   func(ctx context.Context, prev, next order.Order, ev events.OrderEvent) error
+	UpdateOrderFunc   func(ctx context.Context, customerID, id string, change order.Change) (order.Order, error)
 }
 
-var _ Store = (*fakeStore)(nil)
+var _ app.Store = (*fakeStore)(nil)
 
 func (f *fakeStore) Products(ctx context.Context) ([]order.Product, error) {
 	return f.ProductsFunc(ctx)
@@ -41,16 +42,16 @@ func (f *fakeStore) ProductsBySKU(ctx context.Context, skus []string) (map[strin
 	return f.ProductsBySKUFunc(ctx, skus)
 }
 
-func (f *fakeStore) ClaimKey(ctx context.Context, c store.Claim, now time.Time) (*store.Replay, error) {
+func (f *fakeStore) ClaimKey(ctx context.Context, c order.Claim, now time.Time) (*order.Order, error) {
 	return f.ClaimKeyFunc(ctx, c, now)
 }
 
-func (f *fakeStore) ReleaseKey(ctx context.Context, c store.Claim) error {
+func (f *fakeStore) ReleaseKey(ctx context.Context, c order.Claim) error {
 	return f.ReleaseKeyFunc(ctx, c)
 }
 
-func (f *fakeStore) CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, completion *store.Completion) error {
-	return f.CreateOrderFunc(ctx, o, ev, completion)
+func (f *fakeStore) CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, claim *order.Claim) error {
+	return f.CreateOrderFunc(ctx, o, ev, claim)
 }
 
 func (f *fakeStore) Order(ctx context.Context, customerID, id string) (order.Order, error) {
@@ -61,8 +62,8 @@ func (f *fakeStore) Orders(ctx context.Context, customerID string, limit int, af
 	return f.OrdersFunc(ctx, customerID, limit, after)
 }
 
-func (f *fakeStore) UpdateOrder(ctx context.Context, prev, next order.Order, ev events.OrderEvent) error {
-	return f.UpdateOrderFunc(ctx, prev, next, ev)
+func (f *fakeStore) UpdateOrder(ctx context.Context, customerID, id string, change order.Change) (order.Order, error) {
+	return f.UpdateOrderFunc(ctx, customerID, id, change)
 }
 
 // memStore is an in-memory orders table that keeps the contract documented
@@ -74,19 +75,19 @@ type memStore struct {
 	keys     map[string]*keyRecord
 	outbox   []events.OrderEvent
 
-	claims      []store.Claim
-	releases    []store.Claim
-	completions []*store.Completion
+	claims      []order.Claim
+	releases    []order.Claim
+	completions []*order.Claim
 	pageCalls   []pageCall
 	orderReads  int
 	productGets []string
 }
 
 type keyRecord struct {
-	claim     store.Claim
+	claim     order.Claim
 	completed bool
 	lease     time.Time
-	replay    store.Replay
+	placed    order.Order
 }
 
 type pageCall struct {
@@ -147,9 +148,9 @@ func (m *memStore) ProductsBySKU(_ context.Context, skus []string) (map[string]o
 }
 
 // ClaimKey follows store.ClaimKey: free or lapsed keys are claimed, a
-// different request is ErrIdempotencyReuse, a completed one is replayed,
-// one in flight is ErrIdempotencyBusy.
-func (m *memStore) ClaimKey(_ context.Context, c store.Claim, now time.Time) (*store.Replay, error) {
+// different request is ErrIdempotencyReuse, a completed one gives back the
+// order it placed, one in flight is ErrIdempotencyBusy.
+func (m *memStore) ClaimKey(_ context.Context, c order.Claim, now time.Time) (*order.Order, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.claims = append(m.claims, c)
@@ -164,9 +165,9 @@ func (m *memStore) ClaimKey(_ context.Context, c store.Claim, now time.Time) (*s
 	case existing.claim.RequestHash != c.RequestHash:
 		return nil, order.ErrIdempotencyReuse
 	case existing.completed:
-		r := existing.replay
-		r.Body = slices.Clone(r.Body)
-		return &r, nil
+		o := existing.placed
+		o.Lines = slices.Clone(o.Lines)
+		return &o, nil
 	default:
 		return nil, order.ErrIdempotencyBusy
 	}
@@ -174,7 +175,7 @@ func (m *memStore) ClaimKey(_ context.Context, c store.Claim, now time.Time) (*s
 
 // ReleaseKey follows store.ReleaseKey: only the owner of a claim in flight
 // releases it; anything else is a no-op.
-func (m *memStore) ReleaseKey(_ context.Context, c store.Claim) error {
+func (m *memStore) ReleaseKey(_ context.Context, c order.Claim) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.releases = append(m.releases, c)
@@ -187,14 +188,14 @@ func (m *memStore) ReleaseKey(_ context.Context, c store.Claim) error {
 
 // CreateOrder follows store.CreateOrder: all or nothing, and
 // ErrIdempotencyBusy when the claim is no longer ours.
-func (m *memStore) CreateOrder(_ context.Context, o order.Order, ev events.OrderEvent, completion *store.Completion) error {
+func (m *memStore) CreateOrder(_ context.Context, o order.Order, ev events.OrderEvent, claim *order.Claim) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.completions = append(m.completions, completion)
+	m.completions = append(m.completions, claim)
 	var rec *keyRecord
-	if completion != nil {
-		r, ok := m.keys[orderKey(o.Customer.ID, completion.Key)]
-		if !ok || r.completed || r.claim.Owner != completion.Owner {
+	if claim != nil {
+		r, ok := m.keys[orderKey(o.Customer.ID, claim.Key)]
+		if !ok || r.completed || r.claim.Owner != claim.Owner {
 			return order.ErrIdempotencyBusy
 		}
 		rec = r
@@ -207,7 +208,8 @@ func (m *memStore) CreateOrder(_ context.Context, o order.Order, ev events.Order
 	m.outbox = append(m.outbox, ev)
 	if rec != nil {
 		rec.completed = true
-		rec.replay = store.Replay{Status: completion.Status, Body: slices.Clone(completion.Body), OrderID: completion.OrderID}
+		rec.placed = o
+		rec.placed.Lines = slices.Clone(o.Lines)
 	}
 	return nil
 }
@@ -245,19 +247,26 @@ func (m *memStore) Orders(_ context.Context, customerID string, limit int, after
 	return page, page[len(page)-1].ID, nil
 }
 
-// UpdateOrder follows store.UpdateOrder: ErrConcurrentWrite unless prev is
-// the stored version.
-func (m *memStore) UpdateOrder(_ context.Context, prev, next order.Order, ev events.OrderEvent) error {
+// UpdateOrder follows store.UpdateOrder, in one round: nothing can change
+// the order between the read and the write of an in-memory store. (The
+// real store's retries after a concurrent write are tested against the
+// table, in the store's integration tests.)
+func (m *memStore) UpdateOrder(_ context.Context, customerID, id string, change order.Change) (order.Order, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	k := orderKey(prev.Customer.ID, prev.ID)
-	cur, ok := m.orders[k]
-	if !ok || cur.Version != prev.Version {
-		return order.ErrConcurrentWrite
+	m.orderReads++
+	k := orderKey(customerID, id)
+	prev, ok := m.orders[k]
+	if !ok {
+		return order.Order{}, order.ErrNotFound
+	}
+	next, ev, err := change(prev)
+	if err != nil {
+		return order.Order{}, err
 	}
 	m.orders[k] = next
 	m.outbox = append(m.outbox, ev)
-	return nil
+	return next, nil
 }
 
 func (m *memStore) put(o order.Order) {

@@ -4,13 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/shared/httpapi"
-	"github.com/serverless-shop/backend/shared/problem"
 )
 
 // catalogCacheControl lets browsers and shared caches keep catalog
@@ -30,15 +28,13 @@ func productView(p order.Product) productJSON {
 }
 
 func (a *API) listProducts(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	all, err := a.Store.Products(ctx)
+	products, err := a.orders.Products(ctx)
 	if err != nil {
 		return nil, err
 	}
-	items := make([]productJSON, 0, len(all))
-	for _, p := range all {
-		if p.Active {
-			items = append(items, productView(p))
-		}
+	items := make([]productJSON, len(products))
+	for i, p := range products {
+		items[i] = productView(p)
 	}
 	return cacheable(r, struct {
 		Items []productJSON `json:"items"`
@@ -46,14 +42,7 @@ func (a *API) listProducts(ctx context.Context, r *httpapi.Request) (*httpapi.Re
 }
 
 func (a *API) getProduct(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	sku := r.PathParam("sku")
-	if !order.ValidSKU(sku) {
-		return nil, problem.New(problem.NotFound, "No such product.")
-	}
-	p, err := a.Store.Product(ctx, sku)
-	if errors.Is(err, order.ErrNotFound) || (err == nil && !p.Active) {
-		return nil, problem.New(problem.NotFound, "No such product.")
-	}
+	p, err := a.orders.Product(ctx, r.PathParam("sku"))
 	if err != nil {
 		return nil, err
 	}

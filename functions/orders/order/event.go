@@ -6,11 +6,16 @@ import (
 	"github.com/serverless-shop/backend/shared/events"
 )
 
-// Event describes a change of o as an event of the given type.
+// Change decides the next state of an order and the event announcing it,
+// from the order as stored.
+type Change func(prev Order) (next Order, ev events.OrderEvent, err error)
+
+// Event describes a change of o as an event of the given type, in the
+// shape the event schema (shared/events) gives the queue's consumers.
 func (o Order) Event(eventType, eventID, correlationID string, at time.Time) events.OrderEvent {
 	items := make([]events.Line, len(o.Lines))
 	for i, l := range o.Lines {
-		items[i] = events.Line(l)
+		items[i] = events.Line{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
 	}
 	return events.OrderEvent{
 		Type:          eventType,

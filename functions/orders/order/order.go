@@ -34,6 +34,7 @@ const (
 // Errors of the orders domain.
 var (
 	ErrNotFound         = errors.New("order: not found")
+	ErrProductNotFound  = errors.New("order: no such product")
 	ErrNotCancellable   = errors.New("order: not cancellable in its status")
 	ErrIdempotencyBusy  = errors.New("order: a request with this idempotency key is in flight")
 	ErrIdempotencyReuse = errors.New("order: idempotency key reused with another request")
@@ -53,11 +54,11 @@ type Product struct {
 
 // Line is one priced line of an order.
 type Line struct {
-	SKU       string `json:"sku"`
-	Name      string `json:"name"`
-	Quantity  int    `json:"quantity"`
-	UnitPrice int64  `json:"unitPrice"`
-	LineTotal int64  `json:"lineTotal"`
+	SKU       string
+	Name      string
+	Quantity  int
+	UnitPrice int64
+	LineTotal int64
 }
 
 // Customer is who placed an order, as the authorizer vouched for them.
@@ -112,14 +113,28 @@ func (e UnprocessableError) Error() string {
 
 // ItemRequest is one requested line: a product and a quantity.
 type ItemRequest struct {
-	SKU      string `json:"sku"`
-	Quantity int    `json:"quantity"`
+	SKU      string
+	Quantity int
 }
 
 var skuPattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{0,31}$`)
 
 // ValidSKU reports whether s has the shape of a SKU.
 func ValidSKU(s string) bool { return skuPattern.MatchString(s) }
+
+// ValidID reports whether s has the shape of an order id: 26 characters of
+// 0-9 and A-Z, as a ULID has.
+func ValidID(s string) bool {
+	if len(s) != 26 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
 
 // ValidateItems checks the shape of an order request: 1 to MaxLines lines,
 // well-formed SKUs, quantities from 1 to MaxQuantity, no SKU twice.

@@ -7,17 +7,17 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
-
 	"github.com/serverless-shop/backend/shared/ddb"
 )
 
 // Idempotency timings.
 const (
-	// IdempotencyTTL is how long a key and its response are remembered.
+	// IdempotencyTTL is how long a key and its order are remembered.
 	IdempotencyTTL = 24 * time.Hour
 	// IdempotencyLease is how long a request holds its key while in flight.
 	// It exceeds the function timeout, so a live request never loses it; a
@@ -31,48 +31,27 @@ const (
 	statusCompleted = "COMPLETED"
 )
 
+// idempotencyRecord is a claimed key as stored. A completed key holds the
+// order as it was placed, so a replay answers what the first request did.
 type idempotencyRecord struct {
-	PK             string `dynamodbav:"PK"`
-	SK             string `dynamodbav:"SK"`
-	Status         string `dynamodbav:"status"`
-	RequestHash    string `dynamodbav:"requestHash"`
-	Owner          string `dynamodbav:"owner"`
-	LeaseExpiresAt int64  `dynamodbav:"leaseExpiresAt"`
-	ExpiresAt      int64  `dynamodbav:"expiresAt"`
-	ResponseStatus int    `dynamodbav:"responseStatus,omitempty"`
-	ResponseBody   string `dynamodbav:"responseBody,omitempty"`
-	OrderID        string `dynamodbav:"orderId,omitempty"`
-}
-
-// Claim identifies a request holding an idempotency key.
-type Claim struct {
-	CustomerID  string
-	Key         string
-	RequestHash string
-	Owner       string // unique per request attempt
-}
-
-// Completion is the response to remember for a claimed key.
-type Completion struct {
-	Claim
-	Status  int
-	Body    []byte
-	OrderID string
-}
-
-// Replay is a remembered response.
-type Replay struct {
-	Status  int
-	Body    []byte
-	OrderID string
+	PK             string       `dynamodbav:"PK"`
+	SK             string       `dynamodbav:"SK"`
+	Status         string       `dynamodbav:"status"`
+	RequestHash    string       `dynamodbav:"requestHash"`
+	Owner          string       `dynamodbav:"owner"`
+	LeaseExpiresAt int64        `dynamodbav:"leaseExpiresAt"`
+	ExpiresAt      int64        `dynamodbav:"expiresAt"`
+	Order          *orderRecord `dynamodbav:"order,omitempty"`
+	OrderID        string       `dynamodbav:"orderId,omitempty"`
 }
 
 // ClaimKey claims an idempotency key for a request, scoped to the customer.
-// It returns a Replay when the key already completed with the same request,
-// order.ErrIdempotencyReuse when it was used with a different request, and
-// order.ErrIdempotencyBusy while another request holds it. One conditional
-// write; the existing record comes back with the failed condition.
-func (s *Store) ClaimKey(ctx context.Context, c Claim, now time.Time) (*Replay, error) {
+// It returns the order placed by an earlier request when the key already
+// completed with the same request, order.ErrIdempotencyReuse when it was
+// used with a different request, and order.ErrIdempotencyBusy while another
+// request holds it. One conditional write; the existing record comes back
+// with the failed condition.
+func (s *Store) ClaimKey(ctx context.Context, c order.Claim, now time.Time) (*order.Order, error) {
 	item, err := attributevalue.MarshalMap(idempotencyRecord{
 		PK: customerPK(c.CustomerID), SK: idempotencySK(c.Key), Status: statusInFlight,
 		RequestHash: c.RequestHash, Owner: c.Owner,
@@ -83,7 +62,9 @@ func (s *Store) ClaimKey(ctx context.Context, c Claim, now time.Time) (*Replay, 
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: &s.table, Item: item,
-		// Free, expired (TTL deletion lags), or in flight with a lapsed lease.
+		// Free, expired (TTL deletion lags), or in flight with a lapsed
+		// lease. A literal: with three alternatives the builder's nested
+		// Or/And calls and placeholders read worse than the condition.
 		ConditionExpression:      aws.String("attribute_not_exists(PK) OR expiresAt <= :now OR (#status = :inflight AND leaseExpiresAt <= :now)"),
 		ExpressionAttributeNames: map[string]string{"#status": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -109,25 +90,33 @@ func (s *Store) ClaimKey(ctx context.Context, c Claim, now time.Time) (*Replay, 
 		return nil, nil
 	case existing.RequestHash != c.RequestHash:
 		return nil, order.ErrIdempotencyReuse
-	case existing.Status == statusCompleted:
-		return &Replay{Status: existing.ResponseStatus, Body: []byte(existing.ResponseBody), OrderID: existing.OrderID}, nil
-	default:
+	case existing.Status != statusCompleted:
 		return nil, order.ErrIdempotencyBusy
+	case existing.Order != nil:
+		o := existing.Order.order()
+		return &o, nil
+	default:
+		// Completed by the first version, which kept the rendered
+		// response instead of the order: read the order it names.
+		o, err := s.Order(ctx, c.CustomerID, existing.OrderID)
+		if err != nil {
+			return nil, wrap("replay idempotency key", err)
+		}
+		return &o, nil
 	}
 }
 
 // ReleaseKey gives up a claim whose request failed before storing anything,
 // so that a corrected retry with the same key can run. Only the claim's
 // owner can release it.
-func (s *Store) ReleaseKey(ctx context.Context, c Claim) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+func (s *Store) ReleaseKey(ctx context.Context, c order.Claim) error {
+	cond, err := expression.NewBuilder().WithCondition(ownClaim(c)).Build()
+	if err != nil {
+		return wrap("release idempotency key", err)
+	}
+	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: &s.table, Key: ddb.Key(customerPK(c.CustomerID), idempotencySK(c.Key)),
-		ConditionExpression:      aws.String("#owner = :owner AND #status = :inflight"),
-		ExpressionAttributeNames: map[string]string{"#owner": "owner", "#status": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":owner":    &types.AttributeValueMemberS{Value: c.Owner},
-			":inflight": &types.AttributeValueMemberS{Value: statusInFlight},
-		},
+		ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
 	})
 	if err != nil && !isConditionFailure(err) {
 		return wrap("release idempotency key", err)
@@ -135,22 +124,29 @@ func (s *Store) ReleaseKey(ctx context.Context, c Claim) error {
 	return nil
 }
 
-// completeUpdate is the transaction item that stores the response of a
-// claimed key, on condition that the claim is still ours.
-func (s *Store) completeUpdate(customerID string, c Completion) (*types.Update, error) {
+// ownClaim holds while the key is still in flight under this claim.
+func ownClaim(c order.Claim) expression.ConditionBuilder {
+	return expression.Name("owner").Equal(expression.Value(c.Owner)).
+		And(expression.Name("status").Equal(expression.Value(statusInFlight)))
+}
+
+// completeUpdate is the transaction item that completes a claimed key with
+// the order placed, on condition that the claim is still ours.
+func (s *Store) completeUpdate(c order.Claim, placed orderRecord) (*types.Update, error) {
+	update := expression.Set(expression.Name("status"), expression.Value(statusCompleted)).
+		Set(expression.Name("order"), expression.Value(placed)).
+		Set(expression.Name("orderId"), expression.Value(placed.ID)).
+		Remove(expression.Name("leaseExpiresAt"))
+	expr, err := expression.NewBuilder().WithCondition(ownClaim(c)).WithUpdate(update).Build()
+	if err != nil {
+		return nil, err
+	}
 	return &types.Update{
-		TableName:                &s.table,
-		Key:                      ddb.Key(customerPK(customerID), idempotencySK(c.Key)),
-		UpdateExpression:         aws.String("SET #status = :completed, responseStatus = :code, responseBody = :body, orderId = :order REMOVE leaseExpiresAt"),
-		ConditionExpression:      aws.String("#owner = :owner AND #status = :inflight"),
-		ExpressionAttributeNames: map[string]string{"#status": "status", "#owner": "owner"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":completed": &types.AttributeValueMemberS{Value: statusCompleted},
-			":inflight":  &types.AttributeValueMemberS{Value: statusInFlight},
-			":code":      &types.AttributeValueMemberN{Value: strconv.Itoa(c.Status)},
-			":body":      &types.AttributeValueMemberS{Value: string(c.Body)},
-			":order":     &types.AttributeValueMemberS{Value: c.OrderID},
-			":owner":     &types.AttributeValueMemberS{Value: c.Owner},
-		},
+		TableName:                 &s.table,
+		Key:                       ddb.Key(customerPK(c.CustomerID), idempotencySK(c.Key)),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
 	}, nil
 }

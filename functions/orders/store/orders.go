@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,15 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
-	"github.com/serverless-shop/backend/shared/events"
-
 	"github.com/serverless-shop/backend/shared/ddb"
+	"github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/outbox"
 )
 
-// OutboxTTL is how long an outbox item stays in the table after it is
-// written: far longer than the relay ever lags, short enough to stay small.
-const OutboxTTL = 7 * 24 * time.Hour
-
+// orderRecord is an order as stored.
 type orderRecord struct {
 	PK            string       `dynamodbav:"PK"`
 	SK            string       `dynamodbav:"SK"`
@@ -29,7 +28,7 @@ type orderRecord struct {
 	CustomerEmail string       `dynamodbav:"customerEmail"`
 	CustomerName  string       `dynamodbav:"customerName"`
 	Status        string       `dynamodbav:"status"`
-	Lines         []order.Line `dynamodbav:"lines"`
+	Lines         []lineRecord `dynamodbav:"lines"`
 	Total         int64        `dynamodbav:"total"`
 	Currency      string       `dynamodbav:"currency"`
 	CreatedAt     time.Time    `dynamodbav:"createdAt"`
@@ -37,77 +36,83 @@ type orderRecord struct {
 	Version       int64        `dynamodbav:"version"`
 }
 
+// lineRecord is a line as stored. Its attribute names are the ones the
+// first version wrote (Go field names), kept so stored orders stay readable.
+type lineRecord struct {
+	SKU       string `dynamodbav:"SKU"`
+	Name      string `dynamodbav:"Name"`
+	Quantity  int    `dynamodbav:"Quantity"`
+	UnitPrice int64  `dynamodbav:"UnitPrice"`
+	LineTotal int64  `dynamodbav:"LineTotal"`
+}
+
 func newOrderRecord(o order.Order) orderRecord {
+	lines := make([]lineRecord, len(o.Lines))
+	for i, l := range o.Lines {
+		lines[i] = lineRecord{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
+	}
 	return orderRecord{
 		PK: customerPK(o.Customer.ID), SK: orderSK(o.ID), ID: o.ID,
 		CustomerID: o.Customer.ID, CustomerEmail: o.Customer.Email, CustomerName: o.Customer.Name,
-		Status: string(o.Status), Lines: o.Lines, Total: o.Total, Currency: o.Currency,
+		Status: string(o.Status), Lines: lines, Total: o.Total, Currency: o.Currency,
 		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), Version: o.Version,
 	}
 }
 
 func (r orderRecord) order() order.Order {
+	lines := make([]order.Line, len(r.Lines))
+	for i, l := range r.Lines {
+		lines[i] = order.Line{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
+	}
 	return order.Order{
 		ID: r.ID, Customer: order.Customer{ID: r.CustomerID, Email: r.CustomerEmail, Name: r.CustomerName},
-		Status: order.Status(r.Status), Lines: r.Lines, Total: r.Total, Currency: r.Currency,
+		Status: order.Status(r.Status), Lines: lines, Total: r.Total, Currency: r.Currency,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version,
 	}
 }
 
-// outboxRecord is an event waiting to be relayed to the queue.
-type outboxRecord struct {
-	PK            string `dynamodbav:"PK"`
-	SK            string `dynamodbav:"SK"`
-	EventID       string `dynamodbav:"eventId"`
-	EventType     string `dynamodbav:"eventType"`
-	OrderID       string `dynamodbav:"orderId"`
-	CorrelationID string `dynamodbav:"correlationId"`
-	Payload       string `dynamodbav:"payload"`
-	ExpiresAt     int64  `dynamodbav:"expiresAt"`
-}
-
-func outboxPut(table string, ev events.OrderEvent) (*types.Put, error) {
+// outboxPut is the transaction item that writes ev to the outbox.
+func (s *Store) outboxPut(ev events.OrderEvent) (*types.Put, error) {
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		return nil, err
 	}
-	item, err := attributevalue.MarshalMap(outboxRecord{
-		PK: outboxPK(ev.ID), SK: skEvent, EventID: ev.ID, EventType: ev.Type, OrderID: ev.Order.ID,
-		CorrelationID: ev.CorrelationID, Payload: string(payload), ExpiresAt: ev.OccurredAt.Add(OutboxTTL).Unix(),
+	return outbox.Put(s.table, outbox.Record{
+		EventID: ev.ID, EventType: ev.Type, Group: ev.Order.ID, // one order's events in order
+		CorrelationID: ev.CorrelationID, Payload: string(payload), OccurredAt: ev.OccurredAt,
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &types.Put{TableName: &table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}, nil
 }
 
 // CreateOrder writes a new order and its order.created event in one
-// transaction, and, when completion is not nil, completes the idempotency
-// record with the response in the same transaction. Either all of it is
-// stored or none of it.
-func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, completion *Completion) error {
-	item, err := attributevalue.MarshalMap(newOrderRecord(o))
+// transaction, and, when claim is not nil, completes the claimed
+// idempotency key with the order in the same transaction. Either all of it
+// is stored or none of it. order.ErrIdempotencyBusy means the claim lapsed
+// and another request took the key over.
+func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, claim *order.Claim) error {
+	rec := newOrderRecord(o)
+	item, err := attributevalue.MarshalMap(rec)
 	if err != nil {
 		return wrap("create order", err)
 	}
-	outbox, err := outboxPut(s.table, ev)
+	put, err := s.outboxPut(ev)
 	if err != nil {
 		return wrap("create order", err)
 	}
 	writes := []types.TransactWriteItem{
+		// A literal: "this key is new" reads plainer than the builder's #0.
 		{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Put: outbox},
+		{Put: put},
 	}
-	if completion != nil {
-		u, err := s.completeUpdate(o.Customer.ID, *completion)
+	if claim != nil {
+		u, err := s.completeUpdate(*claim, rec)
 		if err != nil {
 			return wrap("create order", err)
 		}
 		writes = append(writes, types.TransactWriteItem{Update: u})
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-	if reasons, ok := ddb.CancellationReasons(err); ok && completion != nil && ddb.ConditionFailedAt(reasons, 2) {
-		return order.ErrIdempotencyBusy // our claim on the key lapsed and was taken over
+	if reasons, ok := ddb.CancellationReasons(err); ok && claim != nil && ddb.ConditionFailedAt(reasons, 2) {
+		return order.ErrIdempotencyBusy
 	}
 	if err != nil {
 		return wrap("create order", err)
@@ -140,15 +145,20 @@ func (s *Store) Order(ctx context.Context, customerID, id string) (order.Order, 
 // reads one order more than it returns so that a full last page is known to
 // be the last.
 func (s *Store) Orders(ctx context.Context, customerID string, limit int, after string) (list []order.Order, next string, err error) {
+	key, err := expression.NewBuilder().WithKeyCondition(
+		expression.Key("PK").Equal(expression.Value(customerPK(customerID))).
+			And(expression.Key("SK").BeginsWith(orderPrefix)),
+	).Build()
+	if err != nil {
+		return nil, "", wrap("list orders", err)
+	}
 	in := &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :prefix)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":     &types.AttributeValueMemberS{Value: customerPK(customerID)},
-			":prefix": &types.AttributeValueMemberS{Value: orderPrefix},
-		},
-		ScanIndexForward: aws.Bool(false),
-		Limit:            aws.Int32(int32(limit + 1)),
+		TableName:                 &s.table,
+		KeyConditionExpression:    key.KeyCondition(),
+		ExpressionAttributeNames:  key.Names(),
+		ExpressionAttributeValues: key.Values(),
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(limit + 1)),
 	}
 	if after != "" {
 		in.ExclusiveStartKey = ddb.Key(customerPK(customerID), orderSK(after))
@@ -175,10 +185,40 @@ func (s *Store) Orders(ctx context.Context, customerID string, limit int, after 
 	return list, next, nil
 }
 
-// UpdateOrder replaces prev by next if prev is still what is stored (same
-// version), and writes ev with it in one transaction. Returns
-// order.ErrConcurrentWrite if the order changed since prev was read.
-func (s *Store) UpdateOrder(ctx context.Context, prev, next order.Order, ev events.OrderEvent) error {
+// maxUpdateAttempts bounds the read-decide-write rounds of an update that
+// keeps losing to concurrent writers.
+const maxUpdateAttempts = 3
+
+// UpdateOrder applies change to the customer's order with optimistic
+// concurrency: read, decide, and write the next order with its event in one
+// transaction on condition that the version is unchanged. When another
+// write got in between, it decides again on the fresh order, up to
+// maxUpdateAttempts times, then answers order.ErrConcurrentWrite. Errors of
+// change (say, order.ErrNotCancellable) come back as they are.
+func (s *Store) UpdateOrder(ctx context.Context, customerID, id string, change order.Change) (order.Order, error) {
+	for attempt := 1; ; attempt++ {
+		prev, err := s.Order(ctx, customerID, id)
+		if err != nil {
+			return order.Order{}, err
+		}
+		next, ev, err := change(prev)
+		if err != nil {
+			return order.Order{}, err
+		}
+		err = s.replace(ctx, prev, next, ev)
+		if errors.Is(err, order.ErrConcurrentWrite) && attempt < maxUpdateAttempts {
+			continue
+		}
+		if err != nil {
+			return order.Order{}, err
+		}
+		return next, nil
+	}
+}
+
+// replace writes next over prev if prev is still what is stored (same
+// version), with ev, in one transaction.
+func (s *Store) replace(ctx context.Context, prev, next order.Order, ev events.OrderEvent) error {
 	item, err := attributevalue.MarshalMap(newOrderRecord(next))
 	if err != nil {
 		return wrap("update order", err)
@@ -189,7 +229,7 @@ func (s *Store) UpdateOrder(ctx context.Context, prev, next order.Order, ev even
 	if err != nil {
 		return wrap("update order", err)
 	}
-	outbox, err := outboxPut(s.table, ev)
+	put, err := s.outboxPut(ev)
 	if err != nil {
 		return wrap("update order", err)
 	}
@@ -199,11 +239,11 @@ func (s *Store) UpdateOrder(ctx context.Context, prev, next order.Order, ev even
 				TableName: &s.table, Item: item, ConditionExpression: cond.Condition(),
 				ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
 			}},
-			{Put: outbox},
+			{Put: put},
 		},
 	})
 	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
-		return order.ErrConcurrentWrite
+		return fmt.Errorf("update order %s: %w", next.ID, order.ErrConcurrentWrite)
 	}
 	if err != nil {
 		return wrap("update order", err)

@@ -4,8 +4,8 @@
 //	PK                  SK                    item
 //	CATALOG             PRODUCT#<sku>         a product of the catalog
 //	CUSTOMER#<userId>   ORDER#<orderId>       an order; ids sort by time
-//	CUSTOMER#<userId>   IDEMPOTENCY#<key>     an Idempotency-Key and its response
-//	OUTBOX#<eventId>    EVENT                 an event waiting for the relay
+//	CUSTOMER#<userId>   IDEMPOTENCY#<key>     an Idempotency-Key and the order it placed
+//	OUTBOX#<eventId>    EVENT                 an event waiting for the relay (shared/outbox)
 //
 // An order and its event are written in one transaction (transactional
 // outbox); the table's stream carries new outbox items to the relay, which
@@ -43,19 +43,13 @@ func New(db Client, table string) *Store { return &Store{db: db, table: table} }
 
 const (
 	pkCatalog   = "CATALOG"
-	skEvent     = "EVENT"
 	orderPrefix = "ORDER#"
 )
-
-// OutboxPrefix begins the partition key of every outbox item; the relay's
-// event source filter matches on it.
-const OutboxPrefix = "OUTBOX#"
 
 func productSK(sku string) string     { return "PRODUCT#" + sku }
 func customerPK(id string) string     { return "CUSTOMER#" + id }
 func orderSK(id string) string        { return orderPrefix + id }
 func idempotencySK(key string) string { return "IDEMPOTENCY#" + key }
-func outboxPK(eventID string) string  { return OutboxPrefix + eventID }
 
 // isConditionFailure reports whether err is a failed condition expression.
 func isConditionFailure(err error) bool {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/outbox"
 )
 
 type fixture struct {
@@ -54,7 +56,7 @@ func (f fixture) outboxExists(t *testing.T, eventID string) bool {
 	out, err := f.db.GetItem(context.Background(), &dynamodb.GetItemInput{
 		TableName: &f.table,
 		Key: map[string]types.AttributeValue{
-			"PK": &types.AttributeValueMemberS{Value: store.OutboxPrefix + eventID},
+			"PK": &types.AttributeValueMemberS{Value: outbox.Prefix + eventID},
 			"SK": &types.AttributeValueMemberS{Value: "EVENT"},
 		},
 		ConsistentRead: aws.Bool(true),
@@ -129,8 +131,8 @@ func TestCreateOrderIsAtomicWithItsEvent(t *testing.T) {
 	}
 }
 
-func claim(customer, key, hash, owner string) store.Claim {
-	return store.Claim{CustomerID: customer, Key: key, RequestHash: hash, Owner: owner}
+func claim(customer, key, hash, owner string) order.Claim {
+	return order.Claim{CustomerID: customer, Key: key, RequestHash: hash, Owner: owner}
 }
 
 func TestIdempotencyKeyRaceAndReplay(t *testing.T) {
@@ -161,15 +163,19 @@ func TestIdempotencyKeyRaceAndReplay(t *testing.T) {
 		t.Fatalf("%d claims won, want 1", won)
 	}
 
-	o := newOrder("cust-k", 5, now)
-	body := []byte(`{"id":"` + o.ID + `"}`)
+	o := newOrder("cust-k", 5, now.Truncate(time.Millisecond))
 	c := claim("cust-k", "key-1", "hash-a", owner)
-	if err := f.s.CreateOrder(ctx, o, created(o, "ev-k"), &store.Completion{Claim: c, Status: 201, Body: body, OrderID: o.ID}); err != nil {
+	if err := f.s.CreateOrder(ctx, o, created(o, "ev-k"), &c); err != nil {
+		t.Fatal(err)
+	}
+	// The order changes after it was placed; a replay still answers what
+	// the first request placed.
+	if _, err := f.s.UpdateOrder(ctx, "cust-k", o.ID, cancelAt(now.Add(time.Second), "ev-k-cancel")); err != nil {
 		t.Fatal(err)
 	}
 	replay, err := f.s.ClaimKey(ctx, claim("cust-k", "key-1", "hash-a", "owner-late"), now.Add(time.Minute))
-	if err != nil || replay == nil || replay.Status != 201 || string(replay.Body) != string(body) || replay.OrderID != o.ID {
-		t.Fatalf("replay = %+v, %v", replay, err)
+	if err != nil || replay == nil || !reflect.DeepEqual(*replay, o) {
+		t.Fatalf("replay = %+v, %v; want the order as placed, %+v", replay, err, o)
 	}
 	if _, err := f.s.ClaimKey(ctx, claim("cust-k", "key-1", "hash-b", "owner-other"), now); !errors.Is(err, order.ErrIdempotencyReuse) {
 		t.Fatalf("other body = %v, want ErrIdempotencyReuse", err)
@@ -202,7 +208,7 @@ func TestIdempotencyLapsedLeaseIsTakenOverAndLoserStoresNothing(t *testing.T) {
 	// The first request wakes up late: its transaction must not store an
 	// order, an event or a response.
 	o := newOrder("cust-l", 9, now)
-	err := f.s.CreateOrder(ctx, o, created(o, "ev-late"), &store.Completion{Claim: first, Status: 201, Body: []byte("{}"), OrderID: o.ID})
+	err := f.s.CreateOrder(ctx, o, created(o, "ev-late"), &first)
 	if !errors.Is(err, order.ErrIdempotencyBusy) {
 		t.Fatalf("late completion = %v, want ErrIdempotencyBusy", err)
 	}
@@ -227,6 +233,18 @@ func TestIdempotencyLapsedLeaseIsTakenOverAndLoserStoresNothing(t *testing.T) {
 	}
 }
 
+// cancelAt is the change that cancels an order at now, announced by the
+// event eventID.
+func cancelAt(now time.Time, eventID string) order.Change {
+	return func(prev order.Order) (order.Order, events.OrderEvent, error) {
+		next, err := prev.Cancel(now)
+		if err != nil {
+			return order.Order{}, events.OrderEvent{}, err
+		}
+		return next, next.Event(events.OrderCancelled, eventID, "corr", now), nil
+	}
+}
+
 func TestCancelRaceWritesOneEvent(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -235,17 +253,10 @@ func TestCancelRaceWritesOneEvent(t *testing.T) {
 	if err := f.s.CreateOrder(ctx, o, created(o, "ev-c0"), nil); err != nil {
 		t.Fatal(err)
 	}
-	prev, err := f.s.Order(ctx, "cust-c", o.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 8
 	errs := testcloud.Parallel(n, func(i int) error {
-		next, err := prev.Cancel(now.Add(time.Second))
-		if err != nil {
-			return err
-		}
-		return f.s.UpdateOrder(ctx, prev, next, next.Event(events.OrderCancelled, fmt.Sprint("ev-cancel-", i), "corr", now))
+		_, err := f.s.UpdateOrder(ctx, "cust-c", o.ID, cancelAt(now.Add(time.Second), fmt.Sprint("ev-cancel-", i)))
+		return err
 	})
 	won := 0
 	for i, err := range errs {
@@ -255,7 +266,9 @@ func TestCancelRaceWritesOneEvent(t *testing.T) {
 			if !f.outboxExists(t, fmt.Sprint("ev-cancel-", i)) {
 				t.Fatal("winning cancel has no event")
 			}
-		case errors.Is(err, order.ErrConcurrentWrite):
+		// A loser either decided again on the cancelled order, or kept
+		// losing the race until it gave up.
+		case errors.Is(err, order.ErrNotCancellable), errors.Is(err, order.ErrConcurrentWrite):
 			if f.outboxExists(t, fmt.Sprint("ev-cancel-", i)) {
 				t.Fatal("losing cancel stored an event")
 			}
@@ -269,6 +282,122 @@ func TestCancelRaceWritesOneEvent(t *testing.T) {
 	got, _ := f.s.Order(ctx, "cust-c", o.ID)
 	if got.Status != order.Cancelled || got.Version != 2 {
 		t.Fatalf("after cancel: %+v", got)
+	}
+}
+
+// TestUpdateOrderDecidesAgainAfterAConcurrentChange has another writer
+// change the order between the store's read and its write, once: the
+// store reads again and the change decides on the fresh order.
+func TestUpdateOrderDecidesAgainAfterAConcurrentChange(t *testing.T) {
+	for i, tc := range []struct {
+		name       string
+		concurrent order.Status // what the other writer sets
+		wantErr    error
+		final      order.Status
+	}{
+		{"confirmed meanwhile: cancel still wins", order.Confirmed, nil, order.Cancelled},
+		{"cancelled meanwhile: not cancellable", order.Cancelled, order.ErrNotCancellable, order.Cancelled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			ctx := context.Background()
+			now := time.Now().UTC().Truncate(time.Millisecond)
+			o := newOrder("cust-d", 10+i, now)
+			if err := f.s.CreateOrder(ctx, o, created(o, "ev-d0"), nil); err != nil {
+				t.Fatal(err)
+			}
+			calls := 0
+			cancel := cancelAt(now.Add(time.Second), "ev-d-cancel")
+			_, err := f.s.UpdateOrder(ctx, "cust-d", o.ID, func(prev order.Order) (order.Order, events.OrderEvent, error) {
+				calls++
+				if calls == 1 {
+					f.interfere(t, o, tc.concurrent)
+				}
+				return cancel(prev)
+			})
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("UpdateOrder = %v, want %v", err, tc.wantErr)
+			}
+			if calls != 2 {
+				t.Errorf("the change decided %d times, want 2 (once more on the fresh order)", calls)
+			}
+			got, _ := f.s.Order(ctx, "cust-d", o.ID)
+			if got.Status != tc.final || f.outboxExists(t, "ev-d-cancel") != (tc.wantErr == nil) {
+				t.Errorf("after: %+v, cancel event stored %v", got, f.outboxExists(t, "ev-d-cancel"))
+			}
+		})
+	}
+}
+
+// TestUpdateOrderGivesUpWhileTheOrderKeepsChanging has another writer win
+// every round: after three the store answers ErrConcurrentWrite and keeps
+// every other write.
+func TestUpdateOrderGivesUpWhileTheOrderKeepsChanging(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	o := newOrder("cust-e", 20, now)
+	if err := f.s.CreateOrder(ctx, o, created(o, "ev-e0"), nil); err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	cancel := cancelAt(now.Add(time.Second), "ev-e-cancel")
+	_, err := f.s.UpdateOrder(ctx, "cust-e", o.ID, func(prev order.Order) (order.Order, events.OrderEvent, error) {
+		calls++
+		f.interfere(t, prev, order.Confirmed)
+		return cancel(prev)
+	})
+	if !errors.Is(err, order.ErrConcurrentWrite) || calls != 3 {
+		t.Fatalf("UpdateOrder = %v after %d rounds, want ErrConcurrentWrite after 3", err, calls)
+	}
+	got, _ := f.s.Order(ctx, "cust-e", o.ID)
+	if got.Status != order.Confirmed || got.Version != 4 || f.outboxExists(t, "ev-e-cancel") {
+		t.Fatalf("after: %+v; want the other writer's three changes and no cancel event", got)
+	}
+}
+
+// interfere is another writer: it sets the stored order's status, bumping
+// its version, as a concurrent request would.
+func (f fixture) interfere(t *testing.T, o order.Order, status order.Status) {
+	t.Helper()
+	_, err := f.s.UpdateOrder(context.Background(), o.Customer.ID, o.ID, func(prev order.Order) (order.Order, events.OrderEvent, error) {
+		next := prev
+		next.Status, next.Version = status, prev.Version+1
+		return next, next.Event(events.OrderCancelled, fmt.Sprintf("ev-other-%s-%d", o.ID, next.Version), "corr", prev.UpdatedAt), nil
+	})
+	if err != nil {
+		t.Fatalf("the other writer failed: %v", err)
+	}
+}
+
+// TestReplayOfAKeyCompletedByTheFirstVersion reads a key completed before
+// keys held the order (they held the rendered response and the order id):
+// the replay answers the order it names.
+func TestReplayOfAKeyCompletedByTheFirstVersion(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	o := newOrder("cust-v1", 30, now)
+	if err := f.s.CreateOrder(ctx, o, created(o, "ev-v1"), nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &f.table, Item: map[string]types.AttributeValue{
+		"PK":             &types.AttributeValueMemberS{Value: "CUSTOMER#cust-v1"},
+		"SK":             &types.AttributeValueMemberS{Value: "IDEMPOTENCY#key-v1"},
+		"status":         &types.AttributeValueMemberS{Value: "COMPLETED"},
+		"requestHash":    &types.AttributeValueMemberS{Value: "h"},
+		"owner":          &types.AttributeValueMemberS{Value: "first"},
+		"expiresAt":      &types.AttributeValueMemberN{Value: fmt.Sprint(now.Add(time.Hour).Unix())},
+		"responseStatus": &types.AttributeValueMemberN{Value: "201"},
+		"responseBody":   &types.AttributeValueMemberS{Value: `{"id":"` + o.ID + `"}`},
+		"orderId":        &types.AttributeValueMemberS{Value: o.ID},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replay, err := f.s.ClaimKey(ctx, claim("cust-v1", "key-v1", "h", "retry"), now)
+	if err != nil || replay == nil || !reflect.DeepEqual(*replay, o) {
+		t.Fatalf("replay = %+v, %v; want %+v", replay, err, o)
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/serverless-shop/backend/internal/testcloud"
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/outbox"
 )
 
 // TestEventSurvivesCrashBetweenWriteAndPublish proves the outbox: the order
@@ -131,7 +132,7 @@ func drain(t *testing.T, q *sqs.Client, url string) []sqstypes.Message {
 func outboxRecord(t *testing.T, batch events.DynamoDBEvent) events.DynamoDBEventRecord {
 	t.Helper()
 	for _, r := range batch.Records {
-		if pk := r.Change.Keys["PK"]; len(pk.String()) > 7 && pk.String()[:7] == store.OutboxPrefix {
+		if pk := r.Change.Keys["PK"]; len(pk.String()) > 7 && pk.String()[:7] == outbox.Prefix {
 			return r
 		}
 	}

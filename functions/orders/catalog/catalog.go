@@ -1,6 +1,6 @@
-// Package seed holds the product catalog that is loaded into the orders
+// Package catalog holds the product catalog that is loaded into the orders
 // table on every deploy, and the custom resource handler that loads it.
-package seed
+package catalog
 
 import (
 	"bytes"

@@ -1,0 +1,525 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/orders/app"
+	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/functions/orders/store"
+	"github.com/serverless-shop/backend/internal/apitest"
+	"github.com/serverless-shop/backend/shared/events"
+)
+
+const (
+	orderBody   = `{"items":[{"sku":"COF-ESP-250","quantity":2},{"sku":"TEA-EARL-100","quantity":1}]}`
+	testCorrID  = "corr-test-000001"
+	idemHeader  = "Idempotency-Key"
+	ordersRoute = "POST /v1/orders"
+)
+
+var orderItems = []order.ItemRequest{{SKU: "COF-ESP-250", Quantity: 2}, {SKU: "TEA-EARL-100", Quantity: 1}}
+
+func createReq(body string, headers map[string]string) req {
+	h := map[string]string{"X-Request-Id": testCorrID}
+	for k, v := range headers {
+		h[k] = v
+	}
+	return req{route: ordersRoute, body: body, headers: h, caller: &ada}
+}
+
+func TestCreateOrder(t *testing.T) {
+	h := newHarness(t)
+	resp := h.do(t, createReq(orderBody, nil))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("status = %d; body %s", resp.StatusCode, resp.Body)
+	}
+	got := decode[orderJSON](t, resp)
+	now := testNow.Truncate(time.Millisecond)
+	if !order.ValidID(got.ID) {
+		t.Fatalf("order id %q is not an order id", got.ID)
+	}
+	wantLines := []order.Line{
+		{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Quantity: 2, UnitPrice: 1290, LineTotal: 2580},
+		{SKU: "TEA-EARL-100", Name: "Earl Grey, 100 g", Quantity: 1, UnitPrice: 850, LineTotal: 850},
+	}
+	want := orderJSON{
+		ID:     got.ID,
+		Status: order.Pending,
+		Items: []lineJSON{
+			{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Quantity: 2, UnitPrice: 1290, LineTotal: 2580},
+			{SKU: "TEA-EARL-100", Name: "Earl Grey, 100 g", Quantity: 1, UnitPrice: 850, LineTotal: 850},
+		},
+		Total: 3430, Currency: "USD", CreatedAt: now, UpdatedAt: now,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("body =\n%+v\nwant\n%+v", got, want)
+	}
+	if loc := resp.Headers["Location"]; loc != "/v1/orders/"+got.ID {
+		t.Errorf("Location = %q, want /v1/orders/%s", loc, got.ID)
+	}
+	if cc := resp.Headers["Cache-Control"]; cc != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store", cc)
+	}
+	if _, ok := resp.Headers[HeaderReplayed]; ok {
+		t.Errorf("a first response carries %s", HeaderReplayed)
+	}
+
+	stored, ok := h.mem.stored(ada.UserID, got.ID)
+	if !ok {
+		t.Fatal("order not stored under the caller")
+	}
+	wantStored := order.Order{
+		ID: got.ID, Customer: order.Customer{ID: ada.UserID, Email: ada.Email, Name: ada.Name},
+		Status: order.Pending, Lines: wantLines, Total: 3430, Currency: "USD",
+		CreatedAt: now, UpdatedAt: now, Version: 1,
+	}
+	if !reflect.DeepEqual(stored, wantStored) {
+		t.Errorf("stored =\n%+v\nwant\n%+v", stored, wantStored)
+	}
+	if len(h.mem.claims) != 0 || len(h.mem.completions) != 1 || h.mem.completions[0] != nil {
+		t.Errorf("without a key: claims %v, completions %v; want none and one nil", h.mem.claims, h.mem.completions)
+	}
+
+	evs := h.mem.events()
+	if len(evs) != 1 {
+		t.Fatalf("events = %d, want 1", len(evs))
+	}
+	ev := evs[0]
+	if ev.Type != events.OrderCreated {
+		t.Errorf("event type = %q, want %q", ev.Type, events.OrderCreated)
+	}
+	if ev.Order.ID != got.ID || ev.Order.Status != string(order.Pending) || ev.Order.Total != 3430 {
+		t.Errorf("event order = %+v", ev.Order)
+	}
+	if wantC := (events.Customer{ID: ada.UserID, Email: ada.Email, Name: ada.Name}); ev.Customer != wantC {
+		t.Errorf("event customer = %+v, want %+v", ev.Customer, wantC)
+	}
+	if ev.CorrelationID != testCorrID {
+		t.Errorf("event correlation id = %q, want %q", ev.CorrelationID, testCorrID)
+	}
+	if ev.ID == "" || ev.ID == got.ID {
+		t.Errorf("event id = %q, want its own id", ev.ID)
+	}
+	if !ev.OccurredAt.Equal(now) {
+		t.Errorf("event occurredAt = %v, want %v", ev.OccurredAt, now)
+	}
+	if err := ev.Validate(); err != nil {
+		t.Errorf("event does not validate: %v", err)
+	}
+}
+
+func TestCreateOrderCorrelationID(t *testing.T) {
+	tests := []struct {
+		name    string
+		headers map[string]string
+		want    string
+	}{
+		{"from X-Request-Id", map[string]string{"X-Request-Id": "client-req-42"}, "client-req-42"},
+		{"unsafe X-Request-Id replaced", map[string]string{"X-Request-Id": "bad id\n"}, apitest.GatewayRequestID},
+		{"none", nil, apitest.GatewayRequestID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			resp := h.do(t, req{route: ordersRoute, body: orderBody, headers: tt.headers, caller: &ada})
+			if resp.StatusCode != http.StatusCreated {
+				t.Fatalf("status = %d; body %s", resp.StatusCode, resp.Body)
+			}
+			if got := resp.Headers["X-Request-Id"]; got != tt.want {
+				t.Errorf("X-Request-Id = %q, want %q", got, tt.want)
+			}
+			if evs := h.mem.events(); len(evs) != 1 || evs[0].CorrelationID != tt.want {
+				t.Errorf("events = %+v, want one with correlation id %q", evs, tt.want)
+			}
+		})
+	}
+}
+
+func TestCreateOrderRejects(t *testing.T) {
+	tests := []struct {
+		name       string
+		body       string
+		headers    map[string]string
+		wantStatus int
+		wantSlug   string
+		wantFields []string
+	}{
+		{
+			name:       "client unit price",
+			body:       `{"items":[{"sku":"COF-ESP-250","quantity":1,"unitPrice":1}]}`,
+			wantStatus: http.StatusBadRequest, wantSlug: "validation", wantFields: []string{"unitPrice"},
+		},
+		{
+			name:       "client total",
+			body:       `{"items":[{"sku":"COF-ESP-250","quantity":1}],"total":1}`,
+			wantStatus: http.StatusBadRequest, wantSlug: "validation", wantFields: []string{"total"},
+		},
+		{
+			name:       "no items field",
+			body:       `{}`,
+			wantStatus: http.StatusBadRequest, wantSlug: "validation", wantFields: []string{"items"},
+		},
+		{
+			name:       "empty items",
+			body:       `{"items":[]}`,
+			wantStatus: http.StatusBadRequest, wantSlug: "validation", wantFields: []string{"items"},
+		},
+		{
+			name:       "fifty-one lines",
+			body:       `{"items":[` + strings.Repeat(`{"sku":"A","quantity":1},`, 50) + `{"sku":"B","quantity":1}]}`,
+			wantStatus: http.StatusBadRequest, wantSlug: "validation", wantFields: []string{"items"},
+		},
+		{
+			name:       "quantity 0",
+			body:       `{"items":[{"sku":"COF-ESP-250","quantity":0}]}`,
+			wantStatus: http.StatusBadRequest, wantSlug: "validation", wantFields: []string{"items[0].quantity"},
+		},
+		{
+			name:       "every field error",
+			body:       `{"items":[{"sku":"bad","quantity":101},{"sku":"COF-ESP-250","quantity":1},{"sku":"COF-ESP-250","quantity":-1}]}`,
+			wantStatus: http.StatusBadRequest, wantSlug: "validation",
+			wantFields: []string{"items[0].sku", "items[0].quantity", "items[2].sku", "items[2].quantity"},
+		},
+		{
+			name:       "quantity as a string",
+			body:       `{"items":[{"sku":"COF-ESP-250","quantity":"2"}]}`,
+			wantStatus: http.StatusBadRequest, wantSlug: "validation",
+		},
+		{
+			name:       "not JSON",
+			body:       `{"items":`,
+			wantStatus: http.StatusBadRequest, wantSlug: "invalid-request",
+		},
+		{
+			name:       "an array",
+			body:       `[{"sku":"COF-ESP-250","quantity":1}]`,
+			wantStatus: http.StatusBadRequest, wantSlug: "invalid-request",
+		},
+		{
+			name:       "two objects",
+			body:       orderBody + orderBody,
+			wantStatus: http.StatusBadRequest, wantSlug: "invalid-request",
+		},
+		{
+			name:       "not JSON media type",
+			body:       orderBody,
+			headers:    map[string]string{"Content-Type": "text/plain"},
+			wantStatus: http.StatusUnsupportedMediaType, wantSlug: "unsupported-media-type",
+		},
+		{
+			name:       "unknown sku",
+			body:       `{"items":[{"sku":"COF-ESP-250","quantity":1},{"sku":"NOPE-1","quantity":1}]}`,
+			wantStatus: http.StatusUnprocessableEntity, wantSlug: "unknown-product", wantFields: []string{"items[1].sku"},
+		},
+		{
+			name:       "inactive product",
+			body:       `{"items":[{"sku":"MUG-OLD","quantity":1}]}`,
+			wantStatus: http.StatusUnprocessableEntity, wantSlug: "unknown-product", wantFields: []string{"items[0].sku"},
+		},
+		{
+			name:       "mixed currencies",
+			body:       `{"items":[{"sku":"COF-ESP-250","quantity":1},{"sku":"EUR-ONLY","quantity":1}]}`,
+			wantStatus: http.StatusUnprocessableEntity, wantSlug: "unknown-product", wantFields: []string{"items[1].sku"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			resp := h.do(t, createReq(tt.body, tt.headers))
+			p := wantProblem(t, resp, tt.wantStatus, tt.wantSlug)
+			if tt.wantFields != nil && !reflect.DeepEqual(p.Fields(), tt.wantFields) {
+				t.Errorf("problem fields = %v, want %v", p.Fields(), tt.wantFields)
+			}
+			if len(h.mem.completions) != 0 || len(h.mem.events()) != 0 {
+				t.Error("a rejected order reached CreateOrder")
+			}
+		})
+	}
+}
+
+func TestCreateOrderStoreFailure(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(f *fakeStore)
+	}{
+		{"catalog read", func(f *fakeStore) {
+			f.ProductsBySKUFunc = func(context.Context, []string) (map[string]order.Product, error) {
+				return nil, errors.New("dynamodb: throttled")
+			}
+		}},
+		{"transaction", func(f *fakeStore) {
+			f.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim) error {
+				return errors.New("dynamodb: transaction canceled")
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			tt.setup(h.fake)
+			resp := h.do(t, createReq(orderBody, nil))
+			wantProblem(t, resp, http.StatusInternalServerError, "internal")
+			if strings.Contains(resp.Body, "dynamodb") {
+				t.Errorf("500 body leaks the cause: %s", resp.Body)
+			}
+			if len(h.mem.releases) != 0 {
+				t.Errorf("ReleaseKey called without an Idempotency-Key: %v", h.mem.releases)
+			}
+		})
+	}
+}
+
+func TestCreateOrderIdempotentReplay(t *testing.T) {
+	h := newHarness(t)
+	key := map[string]string{idemHeader: "8e0f8a52-3c3b-4a55-9a8e-0b8f8f2f7c11"}
+	first := h.do(t, createReq(orderBody, key))
+	if first.StatusCode != http.StatusCreated {
+		t.Fatalf("first status = %d; body %s", first.StatusCode, first.Body)
+	}
+	id := decode[orderJSON](t, first).ID
+
+	if len(h.mem.claims) != 1 {
+		t.Fatalf("claims = %d, want 1", len(h.mem.claims))
+	}
+	claim := h.mem.claims[0]
+	if claim.CustomerID != ada.UserID || claim.Key != key[idemHeader] || claim.RequestHash != app.RequestHash(orderItems) || claim.Owner == "" {
+		t.Errorf("claim = %+v", claim)
+	}
+	if len(h.mem.completions) != 1 || h.mem.completions[0] == nil {
+		t.Fatalf("completions = %v, want one", h.mem.completions)
+	}
+	if c := h.mem.completions[0]; *c != claim {
+		t.Errorf("completed claim = %+v, want %+v", *c, claim)
+	}
+	if placed, _ := h.mem.stored(ada.UserID, id); !reflect.DeepEqual(h.mem.keys[orderKey(ada.UserID, claim.Key)].placed, placed) {
+		t.Errorf("the key does not hold the order placed")
+	}
+
+	// The same request, spelled differently, is the same request.
+	again := `{ "items": [ {"quantity": 2, "sku": "COF-ESP-250"}, {"sku": "TEA-EARL-100", "quantity": 1} ] }`
+	replay := h.do(t, createReq(again, key))
+	if replay.StatusCode != http.StatusCreated {
+		t.Fatalf("replay status = %d; body %s", replay.StatusCode, replay.Body)
+	}
+	if replay.Body != first.Body {
+		t.Errorf("replay body =\n%s\nwant\n%s", replay.Body, first.Body)
+	}
+	wantHeaders := map[string]string{HeaderReplayed: "true", "Location": "/v1/orders/" + id, "Content-Type": "application/json"}
+	for k, v := range wantHeaders {
+		if replay.Headers[k] != v {
+			t.Errorf("replay %s = %q, want %q", k, replay.Headers[k], v)
+		}
+	}
+	if n := len(h.mem.events()); n != 1 {
+		t.Errorf("events = %d after a replay, want 1", n)
+	}
+	if len(h.mem.completions) != 1 {
+		t.Errorf("CreateOrder called %d times, want once", len(h.mem.completions))
+	}
+
+	// Keys are per customer: the same key from someone else is a new order.
+	other := createReq(orderBody, key)
+	other.caller = &grace
+	resp := h.do(t, other)
+	if resp.StatusCode != http.StatusCreated || resp.Headers[HeaderReplayed] != "" {
+		t.Fatalf("other customer: status %d, replayed %q; want a new order", resp.StatusCode, resp.Headers[HeaderReplayed])
+	}
+	if decode[orderJSON](t, resp).ID == id {
+		t.Error("another customer got the first customer's order")
+	}
+}
+
+func TestCreateOrderIdempotencyKeyReused(t *testing.T) {
+	h := newHarness(t)
+	key := map[string]string{idemHeader: "key-1"}
+	if resp := h.do(t, createReq(orderBody, key)); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("first status = %d", resp.StatusCode)
+	}
+	changed := strings.Replace(orderBody, `"quantity":2`, `"quantity":3`, 1)
+	resp := h.do(t, createReq(changed, key))
+	wantProblem(t, resp, http.StatusUnprocessableEntity, "idempotency-key-reused")
+	if len(h.mem.releases) != 0 {
+		t.Errorf("ReleaseKey called on reuse: %v", h.mem.releases)
+	}
+	if n := len(h.mem.events()); n != 1 {
+		t.Errorf("events = %d, want 1", n)
+	}
+}
+
+func TestCreateOrderIdempotencyBusy(t *testing.T) {
+	key := "key-busy"
+	claimAs := func(h *harness, owner string, now time.Time) {
+		if _, err := h.mem.ClaimKey(context.Background(), order.Claim{CustomerID: ada.UserID, Key: key,
+			RequestHash: app.RequestHash(orderItems), Owner: owner}, now); err != nil {
+			panic(err)
+		}
+	}
+	tests := []struct {
+		name  string
+		setup func(h *harness)
+	}{
+		{"in flight at claim", func(h *harness) { claimAs(h, "other-request", testNow) }},
+		{"claim taken over before the transaction", func(h *harness) {
+			// Our lease lapses while we read the catalog and another
+			// attempt takes the key; the transaction then finds it gone.
+			next := h.fake.ProductsBySKUFunc
+			h.fake.ProductsBySKUFunc = func(ctx context.Context, skus []string) (map[string]order.Product, error) {
+				claimAs(h, "usurper", testNow.Add(store.IdempotencyLease))
+				return next(ctx, skus)
+			}
+		}},
+		{"transaction reports busy", func(h *harness) {
+			h.fake.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim) error {
+				return order.ErrIdempotencyBusy
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			tt.setup(h)
+			resp := h.do(t, createReq(orderBody, map[string]string{idemHeader: key}))
+			wantProblem(t, resp, http.StatusConflict, "idempotency-key-in-use")
+			if len(h.mem.releases) != 0 {
+				t.Errorf("ReleaseKey called on busy: %+v", h.mem.releases)
+			}
+			if n := len(h.mem.events()); n != 0 {
+				t.Errorf("events = %d, want 0", n)
+			}
+		})
+	}
+}
+
+func TestCreateOrderTakesOverLapsedClaim(t *testing.T) {
+	h := newHarness(t)
+	if _, err := h.mem.ClaimKey(context.Background(), order.Claim{CustomerID: ada.UserID, Key: "key-1",
+		RequestHash: app.RequestHash(orderItems), Owner: "dead-request"}, testNow.Add(-store.IdempotencyLease-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	resp := h.do(t, createReq(orderBody, map[string]string{idemHeader: "key-1"}))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("status = %d; body %s", resp.StatusCode, resp.Body)
+	}
+}
+
+func TestCreateOrderInvalidIdempotencyKey(t *testing.T) {
+	tests := []struct {
+		name string
+		key  string
+	}{
+		{"empty", ""},
+		{"256 characters", strings.Repeat("k", 256)},
+		{"non-ASCII", "clé"},
+		{"space", "two words"},
+		{"control character", "a\x01b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			resp := h.do(t, createReq(orderBody, map[string]string{idemHeader: tt.key}))
+			p := wantProblem(t, resp, http.StatusBadRequest, "validation")
+			if !reflect.DeepEqual(p.Fields(), []string{idemHeader}) {
+				t.Errorf("fields = %v, want [%s]", p.Fields(), idemHeader)
+			}
+			if len(h.mem.claims) != 0 || len(h.mem.events()) != 0 {
+				t.Error("an invalid key reached the store")
+			}
+		})
+	}
+}
+
+func TestCreateOrderLongestIdempotencyKey(t *testing.T) {
+	h := newHarness(t)
+	resp := h.do(t, createReq(orderBody, map[string]string{idemHeader: strings.Repeat("k", 255)}))
+	if resp.StatusCode != http.StatusCreated || len(h.mem.claims) != 1 {
+		t.Fatalf("status = %d, claims %d; want 201 and one claim", resp.StatusCode, len(h.mem.claims))
+	}
+}
+
+func TestCreateOrderReleasesKeyOnFailure(t *testing.T) {
+	tests := []struct {
+		name       string
+		body       string
+		setup      func(f *fakeStore)
+		wantStatus int
+	}{
+		{
+			name:       "unknown product",
+			body:       `{"items":[{"sku":"NOPE-1","quantity":2},{"sku":"TEA-EARL-100","quantity":1}]}`,
+			wantStatus: http.StatusUnprocessableEntity,
+		},
+		{
+			name: "catalog read fails",
+			body: orderBody,
+			setup: func(f *fakeStore) {
+				f.ProductsBySKUFunc = func(context.Context, []string) (map[string]order.Product, error) {
+					return nil, errors.New("throttled")
+				}
+			},
+			wantStatus: http.StatusInternalServerError,
+		},
+		{
+			name: "transaction fails",
+			body: orderBody,
+			setup: func(f *fakeStore) {
+				f.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim) error {
+					return errors.New("transaction canceled")
+				}
+			},
+			wantStatus: http.StatusInternalServerError,
+		},
+		{
+			name: "release fails too",
+			body: orderBody,
+			setup: func(f *fakeStore) {
+				f.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim) error {
+					return errors.New("transaction canceled")
+				}
+				release := f.ReleaseKeyFunc
+				f.ReleaseKeyFunc = func(ctx context.Context, c order.Claim) error {
+					_ = release(ctx, c)
+					return errors.New("release failed")
+				}
+			},
+			wantStatus: http.StatusInternalServerError,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			createOrder, productsBySKU := h.fake.CreateOrderFunc, h.fake.ProductsBySKUFunc
+			if tt.setup != nil {
+				tt.setup(h.fake)
+			}
+			key := map[string]string{idemHeader: "key-1"}
+			resp := h.do(t, createReq(tt.body, key))
+			wantProblem(t, resp, tt.wantStatus, "")
+			if len(h.mem.claims) != 1 {
+				t.Fatalf("claims = %d, want 1", len(h.mem.claims))
+			}
+			if !reflect.DeepEqual(h.mem.releases, h.mem.claims) {
+				t.Errorf("releases = %+v, want the claim %+v", h.mem.releases, h.mem.claims)
+			}
+
+			// The key is free again: a corrected retry creates the order.
+			h.fake.CreateOrderFunc, h.fake.ProductsBySKUFunc = createOrder, productsBySKU
+			retry := h.do(t, createReq(orderBody, key))
+			if retry.StatusCode != http.StatusCreated || retry.Headers[HeaderReplayed] != "" {
+				t.Errorf("retry = %d replayed %q, want a new 201; body %s", retry.StatusCode, retry.Headers[HeaderReplayed], retry.Body)
+			}
+		})
+	}
+}
+
+type orderPage struct {
+	Items      []orderJSON `json:"items"`
+	NextCursor *string     `json:"nextCursor"`
+}
+
+// seedOrders stores n orders of p with growing ids and returns the ids.

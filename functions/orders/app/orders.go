@@ -1,0 +1,61 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/shared/events"
+)
+
+// Order returns the customer's order, or order.ErrNotFound, also for a
+// malformed id and for another customer's order.
+func (s *Service) Order(ctx context.Context, customerID, id string) (order.Order, error) {
+	if !order.ValidID(id) {
+		return order.Order{}, order.ErrNotFound
+	}
+	return s.Store.Order(ctx, customerID, id)
+}
+
+// Page is one page of a customer's orders, newest first. Next is the id to
+// continue after; "" on the last page.
+type Page struct {
+	Orders []order.Order
+	Next   string
+}
+
+// Orders returns up to limit of the customer's orders, newest first,
+// starting after the order id after ("" for the newest).
+func (s *Service) Orders(ctx context.Context, customerID string, limit int, after string) (Page, error) {
+	list, next, err := s.Store.Orders(ctx, customerID, limit, after)
+	if err != nil {
+		return Page{}, err
+	}
+	return Page{Orders: list, Next: next}, nil
+}
+
+// CancelOrder cancels the customer's order and writes its order.cancelled
+// event, or answers order.ErrNotFound, order.ErrNotCancellable (also when a
+// concurrent cancel won) or order.ErrConcurrentWrite (when the order kept
+// changing).
+func (s *Service) CancelOrder(ctx context.Context, customerID, id, correlationID string) (order.Order, error) {
+	if !order.ValidID(id) {
+		return order.Order{}, order.ErrNotFound
+	}
+	var ev events.OrderEvent
+	next, err := s.Store.UpdateOrder(ctx, customerID, id, func(prev order.Order) (order.Order, events.OrderEvent, error) {
+		now := s.now()
+		next, err := prev.Cancel(now)
+		if err != nil {
+			return order.Order{}, events.OrderEvent{}, err
+		}
+		ev = next.Event(events.OrderCancelled, s.NewID(), correlationID, now)
+		return next, ev, nil
+	})
+	if err != nil {
+		return order.Order{}, err
+	}
+	s.Metrics.Add(MetricCancelled, 1)
+	s.Log.InfoContext(ctx, "order cancelled", slog.String("orderId", next.ID), slog.String("eventId", ev.ID))
+	return next, nil
+}

@@ -1,0 +1,122 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/logging"
+)
+
+// PlaceOrder asks to place an order.
+type PlaceOrder struct {
+	Customer order.Customer
+	Items    []order.ItemRequest
+	// IdempotencyKey makes the request safe to retry: the same key with
+	// the same items places one order. nil for none.
+	IdempotencyKey *string
+	CorrelationID  string // travels with the order's event
+}
+
+// Placed is the outcome of PlaceOrder.
+type Placed struct {
+	Order order.Order
+	// Replayed is true when an earlier request with the same key placed
+	// the order; this one placed nothing.
+	Replayed bool
+}
+
+// PlaceOrder validates and prices the items from the catalog and stores the
+// order with its order.created event (and, with a key, the completed key)
+// in one transaction. Prices come from the catalog, never from the client.
+//
+// Errors: order.InvalidError for malformed items or key, order.UnprocessableError
+// for unknown products or mixed currencies, order.ErrIdempotencyReuse when
+// the key placed another order, order.ErrIdempotencyBusy while a request
+// with the key is in flight.
+func (s *Service) PlaceOrder(ctx context.Context, in PlaceOrder) (Placed, error) {
+	if err := order.ValidateItems(in.Items); err != nil {
+		return Placed{}, err
+	}
+	now := s.now()
+	var claim *order.Claim
+	if in.IdempotencyKey != nil {
+		if !order.ValidIdempotencyKey(*in.IdempotencyKey) {
+			return Placed{}, order.InvalidError{{Field: "Idempotency-Key", Message: "must be 1 to 255 visible ASCII characters"}}
+		}
+		claim = &order.Claim{CustomerID: in.Customer.ID, Key: *in.IdempotencyKey, RequestHash: RequestHash(in.Items), Owner: s.NewID()}
+		earlier, err := s.Store.ClaimKey(ctx, *claim, now)
+		if err != nil {
+			return Placed{}, err
+		}
+		if earlier != nil {
+			s.Metrics.Add(MetricReplayed, 1)
+			s.Log.InfoContext(ctx, "idempotent replay", slog.String("orderId", earlier.ID))
+			return Placed{Order: *earlier, Replayed: true}, nil
+		}
+	}
+	o, err := s.place(ctx, in, claim)
+	if err != nil && claim != nil && !errors.Is(err, order.ErrIdempotencyBusy) {
+		// Nothing was stored: free the key so a corrected retry can use it.
+		// (Busy means another request holds the key now: not ours to free.)
+		if rerr := s.Store.ReleaseKey(context.WithoutCancel(ctx), *claim); rerr != nil {
+			s.Log.WarnContext(ctx, "release idempotency key failed", slog.String(logging.KeyError, rerr.Error()))
+		}
+	}
+	if err != nil {
+		return Placed{}, err
+	}
+	return Placed{Order: o}, nil
+}
+
+func (s *Service) place(ctx context.Context, in PlaceOrder, claim *order.Claim) (order.Order, error) {
+	skus := make([]string, len(in.Items))
+	for i, it := range in.Items {
+		skus[i] = it.SKU
+	}
+	catalog, err := s.Store.ProductsBySKU(ctx, skus)
+	if err != nil {
+		return order.Order{}, err
+	}
+	lines, total, currency, err := order.Price(in.Items, catalog)
+	if err != nil {
+		return order.Order{}, err
+	}
+	now := s.now()
+	o := order.Order{
+		ID: s.NewID(), Customer: in.Customer, Status: order.Pending,
+		Lines: lines, Total: total, Currency: currency, CreatedAt: now, UpdatedAt: now, Version: 1,
+	}
+	ev := o.Event(events.OrderCreated, s.NewID(), in.CorrelationID, now)
+	if err := s.Store.CreateOrder(ctx, o, ev, claim); err != nil {
+		return order.Order{}, fmt.Errorf("place order: %w", err)
+	}
+	s.Metrics.Add(MetricPlaced, 1)
+	s.Log.InfoContext(ctx, "order created", slog.String("orderId", o.ID), slog.String("eventId", ev.ID),
+		slog.Int64("total", o.Total), slog.String("currency", o.Currency))
+	return o, nil
+}
+
+// RequestHash identifies what an order request asks for, so that a retry
+// with other whitespace or key order is still "the same request". Its
+// input is the canonical JSON of the items, the form stored hashes were
+// made from since the first version.
+func RequestHash(items []order.ItemRequest) string {
+	type item struct {
+		SKU      string `json:"sku"`
+		Quantity int    `json:"quantity"`
+	}
+	canonical := make([]item, len(items))
+	for i, it := range items {
+		canonical[i] = item{it.SKU, it.Quantity}
+	}
+	b, _ := json.Marshal(canonical) // a slice of plain structs always marshals
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
