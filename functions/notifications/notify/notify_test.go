@@ -35,22 +35,31 @@ const (
 
 var now = time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)
 
-// fixture returns the bytes of testdata/name.
+// eventFixtures holds the valid order events, kept by the package that owns
+// their schema; this package's testdata/ keeps only the poison messages.
+const eventFixtures = "../../../shared/events/testdata"
+
+// fixture returns the bytes of testdata/name, a poison message.
 func fixture(t *testing.T, name string) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
+	return readFile(t, filepath.Join("testdata", name))
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return string(data)
 }
 
-// eventBody returns a valid event from a fixture, with its event and order ids
-// replaced so one batch can hold several distinct events.
+// eventBody returns a valid event from an event fixture, with its event and
+// order ids replaced so one batch can hold several distinct events.
 func eventBody(t *testing.T, name, eventID, orderID string) string {
 	t.Helper()
 	var e shared.OrderEvent
-	if err := json.Unmarshal([]byte(fixture(t, name)), &e); err != nil {
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(eventFixtures, name))), &e); err != nil {
 		t.Fatal(err)
 	}
 	e.ID, e.Order.ID, e.CorrelationID = eventID, orderID, "corr-"+eventID
