@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -283,6 +284,29 @@ func TestValidateListsEveryProblem(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate error %q does not mention %q", err, want)
 		}
+	}
+}
+
+// TestParseEveryFixture covers the fixtures other packages' tests read from
+// testdata/, so a schema change that breaks one fails here, next to the
+// schema, rather than in a consumer.
+func TestParseEveryFixture(t *testing.T) {
+	t.Parallel()
+	paths, err := filepath.Glob("testdata/*.json")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no fixtures in testdata/: %v", err)
+	}
+	for _, path := range paths {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := events.Parse(b); err != nil {
+				t.Errorf("Parse(%s): %v", path, err)
+			}
+		})
 	}
 }
 

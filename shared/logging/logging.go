@@ -24,34 +24,27 @@ const (
 // New returns a JSON logger writing to w at the level named by
 // AWS_LAMBDA_LOG_LEVEL (DEBUG, INFO, WARN, ERROR; INFO when unset). Each record
 // carries the Lambda request id and the attributes stored with With.
+//
+// It borrows lambdacontext's key names and request id but not
+// lambdacontext.NewLogHandler: that handler writes only to os.Stdout (tests
+// pass their own writer) and logs TEXT unless AWS_LAMBDA_LOG_FORMAT=JSON, which
+// the MiniStack emulator does not set, so local logs would stop being JSON.
 func New(w io.Writer, service string) *slog.Logger {
 	h := slog.NewJSONHandler(w, &slog.HandlerOptions{
 		Level:       levelFromEnv(os.Getenv("AWS_LAMBDA_LOG_LEVEL")),
-		ReplaceAttr: renameDefaults,
+		ReplaceAttr: lambdacontext.ReplaceAttr,
 	})
 	return slog.New(contextHandler{h}).With("service", service)
 }
 
+// levelFromEnv is ours rather than lambdacontext's: that one is unexported,
+// reads the variable once when the package loads and accepts only upper case.
 func levelFromEnv(v string) slog.Level {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(strings.ToUpper(v))); err != nil {
 		return slog.LevelInfo
 	}
 	return l
-}
-
-// renameDefaults uses the key names of Lambda's own JSON log format.
-func renameDefaults(groups []string, a slog.Attr) slog.Attr {
-	if len(groups) > 0 {
-		return a
-	}
-	switch a.Key {
-	case slog.TimeKey:
-		a.Key = "timestamp"
-	case slog.MessageKey:
-		a.Key = "message"
-	}
-	return a
 }
 
 type ctxKey struct{}
@@ -77,7 +70,9 @@ func CorrelationID(ctx context.Context) string {
 	return ""
 }
 
-// contextHandler adds the Lambda request id and the context's attributes.
+// contextHandler adds the Lambda request id and the context's attributes. The
+// id goes under KeyRequestID, not lambdacontext's "requestId", so log lines keep
+// the keys they have always had.
 type contextHandler struct{ slog.Handler }
 
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {

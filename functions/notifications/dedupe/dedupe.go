@@ -11,11 +11,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -87,14 +86,20 @@ func (s *Store) Claim(ctx context.Context, eventID, owner string, now time.Time)
 	if err != nil {
 		return fmt.Errorf("claim %s: %w", eventID, err)
 	}
+	// SENT and REJECTED are final; only a lapsed SENDING lease may be taken over.
+	free := expression.AttributeNotExists(expression.Name("PK")).Or(
+		expression.Name("status").Equal(expression.Value(Sending)).
+			And(expression.Name("leaseExpiresAt").LessThanEqual(expression.Value(now.Unix()))),
+	)
+	expr, err := expression.NewBuilder().WithCondition(free).Build()
+	if err != nil {
+		return fmt.Errorf("claim %s: %w", eventID, err)
+	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: &s.table, Item: item,
-		ConditionExpression:      aws.String("attribute_not_exists(PK) OR (#status = :sending AND leaseExpiresAt <= :now)"),
-		ExpressionAttributeNames: map[string]string{"#status": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":sending": &types.AttributeValueMemberS{Value: Sending},
-			":now":     &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)},
-		},
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	ccf, failed := ddb.ConditionFailure(err)
@@ -121,18 +126,24 @@ func (s *Store) Claim(ctx context.Context, eventID, owner string, now time.Time)
 
 // Finish records the outcome (Sent or Rejected) of owner's delivery.
 func (s *Store) Finish(ctx context.Context, eventID, owner, status, messageID, detail string) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                &s.table,
-		Key:                      key(eventID),
-		UpdateExpression:         aws.String("SET #status = :status, messageId = :mid, detail = :detail REMOVE leaseExpiresAt"),
-		ConditionExpression:      aws.String("#owner = :owner"),
-		ExpressionAttributeNames: map[string]string{"#status": "status", "#owner": "owner"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":status": &types.AttributeValueMemberS{Value: status},
-			":mid":    &types.AttributeValueMemberS{Value: messageID},
-			":detail": &types.AttributeValueMemberS{Value: detail},
-			":owner":  &types.AttributeValueMemberS{Value: owner},
-		},
+	outcome := expression.Set(expression.Name("status"), expression.Value(status)).
+		Set(expression.Name("messageId"), expression.Value(messageID)).
+		Set(expression.Name("detail"), expression.Value(detail)).
+		Remove(expression.Name("leaseExpiresAt"))
+	expr, err := expression.NewBuilder().
+		WithUpdate(outcome).
+		WithCondition(expression.Name("owner").Equal(expression.Value(owner))).
+		Build()
+	if err != nil {
+		return fmt.Errorf("finish %s: %w", eventID, err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.table,
+		Key:                       key(eventID),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
 	})
 	if err != nil {
 		return fmt.Errorf("finish %s: %w", eventID, err)
@@ -143,12 +154,18 @@ func (s *Store) Finish(ctx context.Context, eventID, owner, status, messageID, d
 // Release gives up owner's claim after a send that certainly did not
 // happen, so the next delivery can claim the event at once.
 func (s *Store) Release(ctx context.Context, eventID, owner string) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+	ours := expression.Name("owner").Equal(expression.Value(owner)).
+		And(expression.Name("status").Equal(expression.Value(Sending)))
+	expr, err := expression.NewBuilder().WithCondition(ours).Build()
+	if err != nil {
+		return fmt.Errorf("release %s: %w", eventID, err)
+	}
+	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                 &s.table,
 		Key:                       key(eventID),
-		ConditionExpression:       aws.String("#owner = :owner AND #status = :sending"),
-		ExpressionAttributeNames:  map[string]string{"#owner": "owner", "#status": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": &types.AttributeValueMemberS{Value: owner}, ":sending": &types.AttributeValueMemberS{Value: Sending}},
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
 	})
 	if _, failed := ddb.ConditionFailure(err); err != nil && !failed {
 		return fmt.Errorf("release %s: %w", eventID, err)

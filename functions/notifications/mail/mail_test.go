@@ -14,11 +14,15 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ with the rendered output")
 
-// loadEvent parses a fixture from testdata/, so every fixture is also a
-// valid event as the consumer sees it.
+// eventFixtures holds the order events; they live with the package that owns
+// their schema, while the golden files rendered from them stay in testdata/.
+const eventFixtures = "../../../shared/events/testdata"
+
+// loadEvent parses an event fixture, so every fixture is also a valid event
+// as the consumer sees it.
 func loadEvent(t testing.TB, name string) events.OrderEvent {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
+	data, err := os.ReadFile(filepath.Join(eventFixtures, name))
 	if err != nil {
 		t.Fatal(err)
 	}
