@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -62,12 +63,18 @@ func (s *Store) CreateUser(ctx context.Context, u account.User, passwordHash str
 	if err != nil {
 		return wrap("create user", err)
 	}
-	absent := aws.String("attribute_not_exists(PK)")
+	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
+	if err != nil {
+		return wrap("create user", err)
+	}
+	put := func(item map[string]types.AttributeValue) *types.Put {
+		return &types.Put{
+			TableName: &s.table, Item: item,
+			ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names(),
+		}
+	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Put: &types.Put{TableName: &s.table, Item: claim, ConditionExpression: absent}},
-			{Put: &types.Put{TableName: &s.table, Item: user, ConditionExpression: absent}},
-		},
+		TransactItems: []types.TransactWriteItem{{Put: put(claim)}, {Put: put(user)}},
 	})
 	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
 		return account.ErrEmailTaken
@@ -238,7 +245,7 @@ func (s *Store) LoginState(ctx context.Context, email string, now time.Time) (Lo
 		return st, nil
 	}
 	creds, err := s.User(ctx, userID)
-	if err == account.ErrNotFound {
+	if errors.Is(err, account.ErrNotFound) {
 		return st, nil // a claim without its user: treat as unknown
 	}
 	if err != nil {
