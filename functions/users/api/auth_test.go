@@ -15,7 +15,6 @@ import (
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/password"
-	"github.com/serverless-shop/backend/functions/users/store"
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/token"
@@ -210,7 +209,7 @@ func TestLogin(t *testing.T) {
 			if rt.UserID != id {
 				t.Errorf("refresh token of user %q, want %q", rt.UserID, id)
 			}
-			s, ok := f.mem.family(id, rt.FamilyID)
+			s, ok := f.mem.Family(id, rt.FamilyID)
 			if !ok {
 				t.Fatalf("no session stored for family %s", rt.FamilyID)
 			}
@@ -232,7 +231,7 @@ func TestLoginStartsSeparateSessions(t *testing.T) {
 		t.Fatalf("two logins share a family or an access token")
 	}
 	for _, fam := range []string{ra.FamilyID, rb.FamilyID} {
-		if _, ok := f.mem.family(id, fam); !ok {
+		if _, ok := f.mem.Family(id, fam); !ok {
 			t.Errorf("family %s not stored", fam)
 		}
 	}
@@ -256,7 +255,7 @@ func TestLoginValidation(t *testing.T) {
 			f := newFixture(t)
 			f.ada()
 			var states calls
-			f.store.LoginStateFn = func(ctx context.Context, email string, now time.Time) (store.LoginState, error) {
+			f.store.LoginStateFn = func(ctx context.Context, email string, now time.Time) (account.LoginState, error) {
 				states.inc()
 				return f.mem.LoginState(ctx, email, now)
 			}
@@ -264,7 +263,7 @@ func TestLoginValidation(t *testing.T) {
 			if states.count() != 0 {
 				t.Errorf("an invalid login reached the store")
 			}
-			if n := f.mem.failures(adaEmail, start); n != 0 {
+			if n := f.mem.Failures(adaEmail, start); n != 0 {
 				t.Errorf("an invalid request counted %d failures", n)
 			}
 		})
@@ -294,10 +293,10 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 		}
 	}
 	// Both count against their email, so guessing is limited either way.
-	if n := f.mem.failures(adaEmail, start); n != 1 {
+	if n := f.mem.Failures(adaEmail, start); n != 1 {
 		t.Errorf("failures for the known email = %d, want 1", n)
 	}
-	if n := f.mem.failures("nobody@example.com", start); n != 1 {
+	if n := f.mem.Failures("nobody@example.com", start); n != 1 {
 		t.Errorf("failures for the unknown email = %d, want 1", n)
 	}
 }
@@ -339,7 +338,7 @@ func TestLoginRateLimit(t *testing.T) {
 			if sessions.count() != 0 {
 				t.Errorf("a limited login created a session")
 			}
-			if n := f.mem.failures(target, f.clock.Now()); n != 5 {
+			if n := f.mem.Failures(target, f.clock.Now()); n != 5 {
 				t.Errorf("failures = %d after a refused attempt, want 5 (refusals are not counted)", n)
 			}
 		})
@@ -386,7 +385,7 @@ func TestLoginSuccessClearsFailures(t *testing.T) {
 			if cleared.count() != tt.wantClear {
 				t.Errorf("ClearLoginFailures called %d times, want %d", cleared.count(), tt.wantClear)
 			}
-			if n := f.mem.failures(adaEmail, start); n != 0 {
+			if n := f.mem.Failures(adaEmail, start); n != 0 {
 				t.Errorf("failures after success = %d, want 0", n)
 			}
 			// The budget is whole again: five more failures before the limit.
@@ -416,7 +415,7 @@ func TestLoginUpgradesOutdatedHash(t *testing.T) {
 				t.Fatal(err)
 			}
 			const id = "01HZX3YQ7A8B9C0D1E2F3G9999"
-			f.mem.putUser(account.Credentials{User: account.User{ID: id, Email: adaEmail, Name: adaName, CreatedAt: start, UpdatedAt: start}, PasswordHash: old})
+			f.mem.PutUser(account.Credentials{User: account.User{ID: id, Email: adaEmail, Name: adaName, CreatedAt: start, UpdatedAt: start}, PasswordHash: old})
 			var rehashed calls
 			f.store.RehashPasswordFn = func(ctx context.Context, gotID, oldHash, newHash string) error {
 				rehashed.inc()
@@ -468,7 +467,7 @@ func TestRefreshRotates(t *testing.T) {
 	if want := start.Add(10*time.Minute + 15*time.Minute); !claims.ExpiresAt.Equal(want) {
 		t.Errorf("new access token expires %v, want %v", claims.ExpiresAt.Time, want)
 	}
-	s, _ := f.mem.family(id, r1.FamilyID)
+	s, _ := f.mem.Family(id, r1.FamilyID)
 	if s.CurrentHash != r2.Hash() {
 		t.Errorf("stored current hash is not the rotated token's")
 	}
@@ -502,7 +501,7 @@ func TestRefreshReuseRevokesTheFamily(t *testing.T) {
 	if want := []revocation{{id, r1.FamilyID}}; !slices.Equal(revoked, want) {
 		t.Fatalf("RevokeSession calls %v, want %v", revoked, want)
 	}
-	if s, _ := f.mem.family(id, r1.FamilyID); !s.Revoked {
+	if s, _ := f.mem.Family(id, r1.FamilyID); !s.Revoked {
 		t.Errorf("family not revoked after reuse")
 	}
 	// The legitimate holder of the current token is logged out too.
@@ -546,7 +545,7 @@ func TestRefreshConcurrentUseOfOneToken(t *testing.T) {
 		t.Errorf("statuses %v, want at most one 200 and 401 for the rest", count)
 	}
 	rt, _ := account.ParseRefreshToken(login.RefreshToken)
-	if s, _ := f.mem.family(id, rt.FamilyID); !s.Revoked {
+	if s, _ := f.mem.Family(id, rt.FamilyID); !s.Revoked {
 		t.Errorf("family not revoked after concurrent reuse")
 	}
 }
@@ -644,7 +643,7 @@ func TestRefreshLosesRace(t *testing.T) {
 			}
 			f.refreshResponse(login.RefreshToken).problem(t, tt.status, tt.slug)
 			rt, _ := account.ParseRefreshToken(login.RefreshToken)
-			s, _ := f.mem.family(id, rt.FamilyID)
+			s, _ := f.mem.Family(id, rt.FamilyID)
 			if s.Revoked != tt.wantRevoked || (revoked.count() == 1) != tt.wantRevoked {
 				t.Errorf("revoked %v (%d calls), want %v", s.Revoked, revoked.count(), tt.wantRevoked)
 			}
@@ -663,7 +662,7 @@ func TestLogout(t *testing.T) {
 	if r.status != http.StatusNoContent || len(r.body) != 0 {
 		t.Fatalf("logout: %d %s, want 204 and no body", r.status, r.body)
 	}
-	if s, _ := f.mem.family(id, rt.FamilyID); !s.Revoked {
+	if s, _ := f.mem.Family(id, rt.FamilyID); !s.Revoked {
 		t.Errorf("family not revoked by logout")
 	}
 	f.refreshResponse(login.RefreshToken).problem(t, http.StatusUnauthorized, "invalid-refresh-token")

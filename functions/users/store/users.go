@@ -194,49 +194,41 @@ func staleOrOwnWrite(ccf *types.ConditionalCheckFailedException, newHash string)
 	return account.ErrStaleWrite
 }
 
-// LoginState is what a login attempt needs to know before checking a password.
-type LoginState struct {
-	Credentials account.Credentials // zero if the email is not registered
-	Found       bool
-	Failures    int       // failed attempts in the current window
-	WindowEnds  time.Time // when the failure count resets
-}
-
 // LoginState reads the user registered under email (if any) and the failed
 // attempts counted against email. The email claim and the counter are read
 // in one BatchGetItem; the user item in a second read.
-func (s *Store) LoginState(ctx context.Context, email string, now time.Time) (LoginState, error) {
+func (s *Store) LoginState(ctx context.Context, email string, now time.Time) (account.LoginState, error) {
 	out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
 		RequestItems: map[string]types.KeysAndAttributes{
 			s.table: {Keys: []map[string]types.AttributeValue{ddb.Key(emailPK(email), skEmail), ddb.Key(loginPK(email), skAttempts)}, ConsistentRead: aws.Bool(true)},
 		},
 	})
 	if err != nil {
-		return LoginState{}, wrap("login state", err)
+		return account.LoginState{}, wrap("login state", err)
 	}
 	if len(out.UnprocessedKeys) > 0 {
-		return LoginState{}, wrap("login state", fmt.Errorf("%d keys unprocessed", len(out.UnprocessedKeys[s.table].Keys)))
+		return account.LoginState{}, wrap("login state", fmt.Errorf("%d keys unprocessed", len(out.UnprocessedKeys[s.table].Keys)))
 	}
-	var st LoginState
+	var st account.LoginState
 	var userID string
 	for _, item := range out.Responses[s.table] {
 		var k struct {
 			PK string `dynamodbav:"PK"`
 		}
 		if err := attributevalue.UnmarshalMap(item, &k); err != nil {
-			return LoginState{}, wrap("login state", err)
+			return account.LoginState{}, wrap("login state", err)
 		}
 		switch k.PK {
 		case emailPK(email):
 			var r emailRecord
 			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
-				return LoginState{}, wrap("login state", err)
+				return account.LoginState{}, wrap("login state", err)
 			}
 			userID = r.UserID
 		case loginPK(email):
 			var r attemptsRecord
 			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
-				return LoginState{}, wrap("login state", err)
+				return account.LoginState{}, wrap("login state", err)
 			}
 			st.Failures, st.WindowEnds = r.open(now)
 		}
@@ -249,7 +241,7 @@ func (s *Store) LoginState(ctx context.Context, email string, now time.Time) (Lo
 		return st, nil // a claim without its user: treat as unknown
 	}
 	if err != nil {
-		return LoginState{}, err
+		return account.LoginState{}, err
 	}
 	st.Credentials, st.Found = creds, true
 	return st, nil
