@@ -194,3 +194,34 @@ func TestNoResponseLeaksSecrets(t *testing.T) {
 		t.Errorf("journey went astray: name %q", stored.Name)
 	}
 }
+func TestProtectedRoutesNeedACaller(t *testing.T) {
+	routes := []string{"POST /v1/auth/logout", "GET /v1/users/me", "PATCH /v1/users/me", "POST /v1/users/me/password"}
+	tests := []struct {
+		name   string
+		bearer func(f *fixture, id string) string
+	}{
+		{"no access token", func(*fixture, string) string { return "" }},
+		{"expired access token", func(f *fixture, id string) string {
+			raw := f.tokenFor(*caller(id, adaEmail, adaName))
+			f.clock.Advance(token.DefaultTTL + token.Leeway + time.Second)
+			return raw
+		}},
+		{"token without a user id", func(f *fixture, _ string) string { return f.tokenFor(*caller("", adaEmail, adaName)) }},
+		{"token of another key", func(f *fixture, id string) string {
+			return apitest.NewAuth(f.t).Token(f.t, *caller(id, adaEmail, adaName))
+		}},
+	}
+	for _, tt := range tests {
+		for _, route := range routes {
+			t.Run(tt.name+"/"+route, func(t *testing.T) {
+				f := newFixture(t)
+				id, _ := f.ada()
+				r := f.send(event(route, `{"name":"Mallory"}`, tt.bearer(f, id)))
+				r.problem(t, http.StatusUnauthorized, "invalid-token")
+				if got := r.headers["WWW-Authenticate"]; got != `Bearer error="invalid_token"` {
+					t.Errorf("WWW-Authenticate %q", got)
+				}
+			})
+		}
+	}
+}

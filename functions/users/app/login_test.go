@@ -10,6 +10,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app"
+	"github.com/serverless-shop/backend/functions/users/password"
 )
 
 func TestLoginIssuesAPair(t *testing.T) {
@@ -146,5 +147,57 @@ func TestLoginSuccessClearsFailures(t *testing.T) {
 	f.login(adaEmail, adaPassword)
 	if cleared.count() != 1 || f.mem.Failures(adaEmail, start) != 0 {
 		t.Errorf("ClearLoginFailures called %d times, %d failures left; want 1 and 0", cleared.count(), f.mem.Failures(adaEmail, start))
+	}
+}
+
+func TestLoginUpgradesOutdatedHash(t *testing.T) {
+	older := password.Params{MemoryKiB: 32, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}
+	tests := []struct {
+		name      string
+		rehashErr error
+		wantWarn  bool // "password rehash failed" logged
+	}{
+		{"upgrade stored", nil, false},
+		{"lost race ignored", account.ErrStaleWrite, false},
+		{"store failure ignored", errors.New("dynamodb unavailable"), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			old, err := password.Hash(adaPassword, older)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const id = "01HZX3YQ7A8B9C0D1E2F3G9999"
+			f.mem.PutUser(account.Credentials{User: account.User{ID: id, Email: adaEmail, Name: adaName, CreatedAt: start, UpdatedAt: start}, PasswordHash: old})
+			var rehashed calls
+			f.store.RehashPasswordFn = func(ctx context.Context, gotID, oldHash, newHash string) error {
+				rehashed.inc()
+				if gotID != id || oldHash != old || password.NeedsRehash(newHash, cheapHashing) {
+					t.Errorf("RehashPassword(%q, %q, %q)", gotID, oldHash, newHash)
+				}
+				if ok, _ := password.Verify(newHash, adaPassword); !ok {
+					t.Errorf("the new hash does not verify the password")
+				}
+				if tt.rehashErr != nil {
+					return tt.rehashErr
+				}
+				return f.mem.RehashPassword(ctx, gotID, oldHash, newHash)
+			}
+			f.login(adaEmail, adaPassword)
+			if rehashed.count() != 1 {
+				t.Fatalf("RehashPassword called %d times, want 1", rehashed.count())
+			}
+			if warned := len(f.lines("password rehash failed")) == 1; warned != tt.wantWarn {
+				t.Errorf("rehash failure logged: %v, want %v", warned, tt.wantWarn)
+			}
+			// A current hash is left alone.
+			if tt.rehashErr == nil {
+				f.login(adaEmail, adaPassword)
+				if rehashed.count() != 1 {
+					t.Errorf("a current hash was rehashed again")
+				}
+			}
+		})
 	}
 }
