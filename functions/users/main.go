@@ -15,6 +15,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/serverless-shop/backend/functions/users/api"
+	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/store"
 	"github.com/serverless-shop/backend/shared/coldstart"
 	"github.com/serverless-shop/backend/shared/httpapi"
@@ -61,13 +62,31 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	return api.NewHandler(log, api.Config{
-		Store:    store.New(dynamodb.NewFromConfig(cfg), table),
+	st := store.New(dynamodb.NewFromConfig(cfg), table)
+	m := metrics.New(os.Stdout, "users")
+	svc := app.New(app.Config{
+		Accounts: st,
+		Sessions: st,
+		Attempts: st,
 		Issuer:   token.NewIssuer(kmskeys.SignerFor(kms.NewFromConfig(cfg), signingKey, kid), issuer, audience, ttl, nil),
+		Metrics:  m,
+		Log:      log,
+		NewID:    func() string { return ulid.Make().String() },
+	})
+	return api.NewHandler(log, api.Config{
+		Service:  svc,
 		Verifier: token.NewVerifier(keys, issuer, audience, nil),
 		JWKS:     jwks,
 		Version:  coldstart.Version,
-		Metrics:  metrics.New(os.Stdout, "users"),
-		NewID:    func() string { return ulid.Make().String() },
+		Metrics:  m,
 	}), nil
 }
+
+// *store.Store serves every store interface the use cases declare. The
+// wiring above needs that too; stating it apart keeps the contract when the
+// wiring changes (a cache in front of one store, say).
+var (
+	_ app.Accounts      = (*store.Store)(nil)
+	_ app.Sessions      = (*store.Store)(nil)
+	_ app.LoginAttempts = (*store.Store)(nil)
+)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/api"
+	"github.com/serverless-shop/backend/functions/users/app"
+	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/functions/users/password"
 	"github.com/serverless-shop/backend/shared/token"
 )
@@ -17,13 +19,21 @@ import (
 // what keeps login from revealing which emails are registered.
 func BenchmarkLogin(b *testing.B) {
 	signer := testSigner(b)
-	handler := api.NewHandler(slog.New(slog.NewTextHandler(io.Discard, nil)), api.Config{
-		Store:      newFakeStore(newMemStore()),
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	mem := apptest.NewMemStore()
+	svc := app.New(app.Config{
+		Accounts:   mem,
+		Sessions:   mem,
+		Attempts:   mem,
 		Issuer:     token.NewIssuer(signer, testIssuer, testAudience, token.DefaultTTL, nil),
-		Verifier:   token.NewVerifier([]token.PublicKey{signer.PublicKey()}, testIssuer, testAudience, nil),
 		Hashing:    password.Default,
-		LoginLimit: api.LoginLimit{Failures: 1 << 30, Window: time.Minute}, // never limit here
+		LoginLimit: app.LoginLimit{Failures: 1 << 30, Window: time.Minute}, // never limit here
+		Log:        log,
 		NewID:      func() string { return "01HZX3YQ7A8B9C0D1E2F3G0001" },
+	})
+	handler := api.NewHandler(log, api.Config{
+		Service:  svc,
+		Verifier: token.NewVerifier([]token.PublicKey{signer.PublicKey()}, testIssuer, testAudience, nil),
 	})
 	ctx := context.Background()
 	reg := `{"email":"` + adaEmail + `","password":"` + adaPassword + `","name":"Ada"}`

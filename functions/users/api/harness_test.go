@@ -20,6 +20,8 @@ import (
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/api"
+	"github.com/serverless-shop/backend/functions/users/app"
+	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/functions/users/password"
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/httpapi"
@@ -100,12 +102,12 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// fixture is one API wired to an in-memory store, a fixed clock and an
-// in-memory signing key.
+// fixture is one API wired through the real use cases to an in-memory
+// store, a fixed clock and an in-memory signing key.
 type fixture struct {
 	t        *testing.T
-	mem      *memStore
-	store    *fakeStore
+	mem      *apptest.MemStore
+	store    *apptest.FakeStore
 	clock    *clock
 	handler  *httpapi.Router
 	issuer   *token.Issuer
@@ -128,25 +130,31 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f := &fixture{
 		t:     t,
-		mem:   newMemStore(),
+		mem:   apptest.NewMemStore(),
 		clock: &clock{now: start},
 		logs:  &syncBuffer{},
 		jwks:  jwks,
 		keyID: signer.KeyID(),
 	}
-	f.store = newFakeStore(f.mem)
+	f.store = apptest.NewFakeStore(f.mem)
 	f.verifier = token.NewVerifier([]token.PublicKey{signer.PublicKey()}, testIssuer, testAudience, f.clock.Now)
 	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.issuer = token.NewIssuer(signer, testIssuer, testAudience, token.DefaultTTL, f.clock.Now)
-	f.handler = api.NewHandler(log, api.Config{
-		Store:    f.store,
+	svc := app.New(app.Config{
+		Accounts: f.store,
+		Sessions: f.store,
+		Attempts: f.store,
 		Issuer:   f.issuer,
-		Verifier: f.verifier,
-		JWKS:     jwks,
 		Hashing:  cheapHashing,
-		Version:  testVersion,
+		Log:      log,
 		NewID:    f.newID,
 		Now:      f.clock.Now,
+	})
+	f.handler = api.NewHandler(log, api.Config{
+		Service:  svc,
+		Verifier: f.verifier,
+		JWKS:     jwks,
+		Version:  testVersion,
 	})
 	t.Cleanup(f.checkLogs)
 	return f
@@ -172,7 +180,7 @@ func (f *fixture) remember(secret string) {
 func (f *fixture) checkLogs() {
 	logs := f.logs.String()
 	f.mu.Lock()
-	secrets := append(append([]string(nil), f.sensitive...), f.mem.secrets()...)
+	secrets := append(append([]string(nil), f.sensitive...), f.mem.Secrets()...)
 	f.mu.Unlock()
 	for _, s := range secrets {
 		if s != "" && strings.Contains(logs, s) {
@@ -246,7 +254,7 @@ func (f *fixture) checkResponse(route string, r response) {
 	if strings.Contains(strings.ToLower(string(r.body)), "argon2") {
 		f.t.Errorf("%s: response body contains a password hash: %s", route, r.body)
 	}
-	for _, s := range f.mem.secrets() {
+	for _, s := range f.mem.Secrets() {
 		if s != "" && bytes.Contains(r.body, []byte(s)) {
 			f.t.Errorf("%s: response body contains the stored hash %q: %s", route, s, r.body)
 		}

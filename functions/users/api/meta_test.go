@@ -11,7 +11,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/api"
-	"github.com/serverless-shop/backend/functions/users/store"
+	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/token"
@@ -98,34 +98,36 @@ func TestStoreFailuresAreInternal(t *testing.T) {
 	boom := errors.New(cause)
 	tests := []struct {
 		name string
-		fail func(s *fakeStore)
+		fail func(s *apptest.FakeStore)
 		req  func(f *fixture, refresh string, as string) response
 	}{
-		{"login state", func(s *fakeStore) {
-			s.LoginStateFn = func(context.Context, string, time.Time) (store.LoginState, error) { return store.LoginState{}, boom }
+		{"login state", func(s *apptest.FakeStore) {
+			s.LoginStateFn = func(context.Context, string, time.Time) (account.LoginState, error) {
+				return account.LoginState{}, boom
+			}
 		}, func(f *fixture, _, _ string) response { return f.loginResponse(adaEmail, adaPassword) }},
-		{"record failure", func(s *fakeStore) {
+		{"record failure", func(s *apptest.FakeStore) {
 			s.RecordLoginFailureFn = func(context.Context, string, time.Time, time.Duration) error { return boom }
 		}, func(f *fixture, _, _ string) response { return f.loginResponse(adaEmail, "wrong password again") }},
-		{"create session", func(s *fakeStore) {
+		{"create session", func(s *apptest.FakeStore) {
 			s.CreateSessionFn = func(context.Context, account.RefreshToken, int64, time.Time) error { return boom }
 		}, func(f *fixture, _, _ string) response { return f.loginResponse(adaEmail, adaPassword) }},
-		{"read session", func(s *fakeStore) {
+		{"read session", func(s *apptest.FakeStore) {
 			s.SessionFn = func(context.Context, account.RefreshToken) (account.Session, account.Credentials, error) {
 				return account.Session{}, account.Credentials{}, boom
 			}
 		}, func(f *fixture, rt, _ string) response { return f.refreshResponse(rt) }},
-		{"revoke session", func(s *fakeStore) {
+		{"revoke session", func(s *apptest.FakeStore) {
 			s.RevokeSessionFn = func(context.Context, string, string) error { return boom }
 		}, func(f *fixture, rt, id string) response {
 			return f.do("POST /v1/auth/logout", caller(id, adaEmail, adaName), jsonBody(f.t, map[string]string{"refreshToken": rt}))
 		}},
-		{"read user", func(s *fakeStore) {
+		{"read user", func(s *apptest.FakeStore) {
 			s.UserFn = func(context.Context, string) (account.Credentials, error) { return account.Credentials{}, boom }
 		}, func(f *fixture, _, id string) response {
 			return f.do("GET /v1/users/me", caller(id, adaEmail, adaName), "")
 		}},
-		{"update name", func(s *fakeStore) {
+		{"update name", func(s *apptest.FakeStore) {
 			s.UpdateNameFn = func(context.Context, string, string, time.Time) (account.User, error) { return account.User{}, boom }
 		}, func(f *fixture, _, id string) response {
 			return f.do("PATCH /v1/users/me", caller(id, adaEmail, adaName), `{"name":"Ada"}`)
@@ -185,10 +187,41 @@ func TestNoResponseLeaksSecrets(t *testing.T) {
 	f.do("POST /v1/auth/register", nil, jsonBody(t, map[string]string{"email": adaEmail, "password": adaPassword, "name": "Twin"}))
 	f.do("GET /.well-known/jwks.json", nil, "")
 	f.do("GET /v1/health", nil, "")
-	if len(f.mem.secrets()) < 5 {
-		t.Fatalf("the journey stored only %d secrets; the leak check saw too little", len(f.mem.secrets()))
+	if len(f.mem.Secrets()) < 5 {
+		t.Fatalf("the journey stored only %d secrets; the leak check saw too little", len(f.mem.Secrets()))
 	}
 	if stored, _ := f.mem.User(context.Background(), id); stored.Name != "Ada K." {
 		t.Errorf("journey went astray: name %q", stored.Name)
+	}
+}
+func TestProtectedRoutesNeedACaller(t *testing.T) {
+	routes := []string{"POST /v1/auth/logout", "GET /v1/users/me", "PATCH /v1/users/me", "POST /v1/users/me/password"}
+	tests := []struct {
+		name   string
+		bearer func(f *fixture, id string) string
+	}{
+		{"no access token", func(*fixture, string) string { return "" }},
+		{"expired access token", func(f *fixture, id string) string {
+			raw := f.tokenFor(*caller(id, adaEmail, adaName))
+			f.clock.Advance(token.DefaultTTL + token.Leeway + time.Second)
+			return raw
+		}},
+		{"token without a user id", func(f *fixture, _ string) string { return f.tokenFor(*caller("", adaEmail, adaName)) }},
+		{"token of another key", func(f *fixture, id string) string {
+			return apitest.NewAuth(f.t).Token(f.t, *caller(id, adaEmail, adaName))
+		}},
+	}
+	for _, tt := range tests {
+		for _, route := range routes {
+			t.Run(tt.name+"/"+route, func(t *testing.T) {
+				f := newFixture(t)
+				id, _ := f.ada()
+				r := f.send(event(route, `{"name":"Mallory"}`, tt.bearer(f, id)))
+				r.problem(t, http.StatusUnauthorized, "invalid-token")
+				if got := r.headers["WWW-Authenticate"]; got != `Bearer error="invalid_token"` {
+					t.Errorf("WWW-Authenticate %q", got)
+				}
+			})
+		}
 	}
 }

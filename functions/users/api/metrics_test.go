@@ -10,19 +10,31 @@ import (
 	"testing"
 
 	"github.com/serverless-shop/backend/functions/users/api"
+	"github.com/serverless-shop/backend/functions/users/app"
+	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/shared/metrics"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
 func TestRequestsAreCountedInEMF(t *testing.T) {
 	var out bytes.Buffer
-	handler := api.NewHandler(slog.New(slog.NewTextHandler(io.Discard, nil)), api.Config{
-		Store:    newFakeStore(newMemStore()),
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	m := metrics.New(&out, "users")
+	mem := apptest.NewMemStore()
+	svc := app.New(app.Config{
+		Accounts: mem,
+		Sessions: mem,
+		Attempts: mem,
 		Issuer:   token.NewIssuer(testSigner(t), testIssuer, testAudience, token.DefaultTTL, nil),
-		Verifier: token.NewVerifier([]token.PublicKey{testSigner(t).PublicKey()}, testIssuer, testAudience, nil),
 		Hashing:  cheapHashing,
-		Metrics:  metrics.New(&out, "users"),
+		Metrics:  m,
+		Log:      log,
 		NewID:    func() string { return "01HZX3YQ7A8B9C0D1E2F3G0009" },
+	})
+	handler := api.NewHandler(log, api.Config{
+		Service:  svc,
+		Verifier: token.NewVerifier([]token.PublicKey{testSigner(t).PublicKey()}, testIssuer, testAudience, nil),
+		Metrics:  m,
 	})
 	ctx := context.Background()
 	for _, req := range []struct{ route, body string }{
@@ -50,7 +62,7 @@ func TestRequestsAreCountedInEMF(t *testing.T) {
 	if len(lines) != 3 {
 		t.Errorf("%d EMF lines, want one per request", len(lines))
 	}
-	for name, want := range map[string]float64{api.MetricRegistered: 1, api.MetricLoginFailure: 1, api.MetricLoginSuccess: 1} {
+	for name, want := range map[string]float64{app.MetricRegistered: 1, app.MetricLoginFailure: 1, app.MetricLoginSuccess: 1} {
 		if totals[name] != want {
 			t.Errorf("%s = %v, want %v (all: %v)", name, totals[name], want, totals)
 		}

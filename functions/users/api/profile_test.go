@@ -246,7 +246,7 @@ func TestChangePasswordRejects(t *testing.T) {
 			if changed.count() != 0 {
 				t.Errorf("ChangePassword called")
 			}
-			if n := f.mem.failures(adaEmail, start); n != tt.wantFailures {
+			if n := f.mem.Failures(adaEmail, start); n != tt.wantFailures {
 				t.Errorf("failures recorded %d, want %d", n, tt.wantFailures)
 			}
 			if after, _ := f.mem.User(context.Background(), id); after.PasswordHash != before.PasswordHash {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -83,15 +84,18 @@ func (s *Store) RecordLoginFailure(ctx context.Context, email string, now time.T
 
 // countIntoOpenWindow adds one failure to the open window, if there is one.
 func (s *Store) countIntoOpenWindow(ctx context.Context, email, id string, now time.Time) (bool, error) {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           &s.table,
-		Key:                 ddb.Key(loginPK(email), skAttempts),
-		UpdateExpression:    aws.String("ADD failures :id"),
-		ConditionExpression: aws.String("expiresAt > :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":id":  &types.AttributeValueMemberSS{Value: []string{id}},
-			":now": ddb.Unix(now),
-		},
+	// ADD into a string set takes a set; marshalling a []string would make
+	// a list, so the value is given as a set already.
+	add := expression.Add(expression.Name("failures"), expression.Value(&types.AttributeValueMemberSS{Value: []string{id}}))
+	windowOpen := expression.Name("expiresAt").GreaterThan(expression.Value(ddb.Unix(now)))
+	expr, err := expression.NewBuilder().WithUpdate(add).WithCondition(windowOpen).Build()
+	if err != nil {
+		return false, wrap("record login failure", err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: ddb.Key(loginPK(email), skAttempts),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
 	switch {
 	case err == nil:
@@ -111,10 +115,15 @@ func (s *Store) openWindow(ctx context.Context, email, id string, now time.Time,
 	if err != nil {
 		return false, wrap("record login failure", err)
 	}
+	noOpenWindow := expression.AttributeNotExists(expression.Name("PK")).
+		Or(expression.Name("expiresAt").LessThanEqual(expression.Value(ddb.Unix(now))))
+	expr, err := expression.NewBuilder().WithCondition(noOpenWindow).Build()
+	if err != nil {
+		return false, wrap("record login failure", err)
+	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: &s.table, Item: item,
-		ConditionExpression:       aws.String("attribute_not_exists(PK) OR expiresAt <= :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": ddb.Unix(now)},
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
 	switch {
 	case err == nil:

@@ -47,8 +47,13 @@ func (s *Store) CreateSession(ctx context.Context, t account.RefreshToken, epoch
 	if err != nil {
 		return wrap("create session", err)
 	}
+	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
+	if err != nil {
+		return wrap("create session", err)
+	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)"),
+		TableName: &s.table, Item: item,
+		ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if ccf, ok := ddb.ConditionFailure(err); ok {
@@ -160,14 +165,17 @@ func (s *Store) RotateSession(ctx context.Context, presented, next account.Refre
 // RevokeSession revokes a family of userID. Returns account.ErrSessionInvalid
 // if the family does not exist or belongs to someone else.
 func (s *Store) RevokeSession(ctx context.Context, userID, familyID string) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           &s.table,
-		Key:                 ddb.Key(userPK(userID), familySK(familyID)),
-		UpdateExpression:    aws.String("SET revoked = :true"),
-		ConditionExpression: aws.String("attribute_exists(PK)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":true": &types.AttributeValueMemberBOOL{Value: true},
-		},
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name("revoked"), expression.Value(true))).
+		WithCondition(expression.AttributeExists(expression.Name("PK"))).
+		Build()
+	if err != nil {
+		return wrap("revoke session", err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: ddb.Key(userPK(userID), familySK(familyID)),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
 	if isConditionFailure(err) {
 		return account.ErrSessionInvalid

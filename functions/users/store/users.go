@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -62,12 +63,18 @@ func (s *Store) CreateUser(ctx context.Context, u account.User, passwordHash str
 	if err != nil {
 		return wrap("create user", err)
 	}
-	absent := aws.String("attribute_not_exists(PK)")
+	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
+	if err != nil {
+		return wrap("create user", err)
+	}
+	put := func(item map[string]types.AttributeValue) *types.Put {
+		return &types.Put{
+			TableName: &s.table, Item: item,
+			ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names(),
+		}
+	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Put: &types.Put{TableName: &s.table, Item: claim, ConditionExpression: absent}},
-			{Put: &types.Put{TableName: &s.table, Item: user, ConditionExpression: absent}},
-		},
+		TransactItems: []types.TransactWriteItem{{Put: put(claim)}, {Put: put(user)}},
 	})
 	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
 		return account.ErrEmailTaken
@@ -187,49 +194,41 @@ func staleOrOwnWrite(ccf *types.ConditionalCheckFailedException, newHash string)
 	return account.ErrStaleWrite
 }
 
-// LoginState is what a login attempt needs to know before checking a password.
-type LoginState struct {
-	Credentials account.Credentials // zero if the email is not registered
-	Found       bool
-	Failures    int       // failed attempts in the current window
-	WindowEnds  time.Time // when the failure count resets
-}
-
 // LoginState reads the user registered under email (if any) and the failed
 // attempts counted against email. The email claim and the counter are read
 // in one BatchGetItem; the user item in a second read.
-func (s *Store) LoginState(ctx context.Context, email string, now time.Time) (LoginState, error) {
+func (s *Store) LoginState(ctx context.Context, email string, now time.Time) (account.LoginState, error) {
 	out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
 		RequestItems: map[string]types.KeysAndAttributes{
 			s.table: {Keys: []map[string]types.AttributeValue{ddb.Key(emailPK(email), skEmail), ddb.Key(loginPK(email), skAttempts)}, ConsistentRead: aws.Bool(true)},
 		},
 	})
 	if err != nil {
-		return LoginState{}, wrap("login state", err)
+		return account.LoginState{}, wrap("login state", err)
 	}
 	if len(out.UnprocessedKeys) > 0 {
-		return LoginState{}, wrap("login state", fmt.Errorf("%d keys unprocessed", len(out.UnprocessedKeys[s.table].Keys)))
+		return account.LoginState{}, wrap("login state", fmt.Errorf("%d keys unprocessed", len(out.UnprocessedKeys[s.table].Keys)))
 	}
-	var st LoginState
+	var st account.LoginState
 	var userID string
 	for _, item := range out.Responses[s.table] {
 		var k struct {
 			PK string `dynamodbav:"PK"`
 		}
 		if err := attributevalue.UnmarshalMap(item, &k); err != nil {
-			return LoginState{}, wrap("login state", err)
+			return account.LoginState{}, wrap("login state", err)
 		}
 		switch k.PK {
 		case emailPK(email):
 			var r emailRecord
 			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
-				return LoginState{}, wrap("login state", err)
+				return account.LoginState{}, wrap("login state", err)
 			}
 			userID = r.UserID
 		case loginPK(email):
 			var r attemptsRecord
 			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
-				return LoginState{}, wrap("login state", err)
+				return account.LoginState{}, wrap("login state", err)
 			}
 			st.Failures, st.WindowEnds = r.open(now)
 		}
@@ -238,11 +237,11 @@ func (s *Store) LoginState(ctx context.Context, email string, now time.Time) (Lo
 		return st, nil
 	}
 	creds, err := s.User(ctx, userID)
-	if err == account.ErrNotFound {
+	if errors.Is(err, account.ErrNotFound) {
 		return st, nil // a claim without its user: treat as unknown
 	}
 	if err != nil {
-		return LoginState{}, err
+		return account.LoginState{}, err
 	}
 	st.Credentials, st.Found = creds, true
 	return st, nil

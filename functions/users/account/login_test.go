@@ -1,0 +1,101 @@
+package account_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+)
+
+// invalidFields returns the fields of a ValidationError, or nil for nil.
+func invalidFields(t *testing.T, err error) []string {
+	t.Helper()
+	if err == nil {
+		return nil
+	}
+	var verr account.ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("error = %v (%T), want a ValidationError", err, err)
+	}
+	var fields []string
+	for _, f := range verr {
+		if f.Message == "" {
+			t.Errorf("field %s has no message", f.Field)
+		}
+		fields = append(fields, f.Field)
+	}
+	return fields
+}
+
+func TestNewLoginAttempt(t *testing.T) {
+	tests := []struct {
+		name       string
+		email      string
+		password   string
+		want       account.LoginAttempt
+		wantFields string
+	}{
+		{name: "normalised", email: "  Ada@Example.COM ", password: " pw ", want: account.LoginAttempt{Email: "ada@example.com", Password: " pw "}},
+		{name: "short password accepted", email: "ada@example.com", password: "x", want: account.LoginAttempt{Email: "ada@example.com", Password: "x"}},
+		{name: "longest presentable password", email: "ada@example.com", password: strings.Repeat("x", 4*account.MaxPasswordLength),
+			want: account.LoginAttempt{Email: "ada@example.com", Password: strings.Repeat("x", 4*account.MaxPasswordLength)}},
+		{name: "bad email", email: "Ada <ada@example.com>", password: "pw", wantFields: "email"},
+		{name: "empty password", email: "ada@example.com", wantFields: "password"},
+		{name: "oversized password", email: "ada@example.com", password: strings.Repeat("x", 4*account.MaxPasswordLength+1), wantFields: "password"},
+		{name: "both", wantFields: "email,password"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := account.NewLoginAttempt(tt.email, tt.password)
+			if fields := strings.Join(invalidFields(t, err), ","); fields != tt.wantFields {
+				t.Fatalf("invalid fields %q, want %q", fields, tt.wantFields)
+			}
+			if got != tt.want {
+				t.Errorf("NewLoginAttempt = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewPasswordChange(t *testing.T) {
+	const good = "a brand new passphrase"
+	tests := []struct {
+		name          string
+		current, next string
+		wantFields    string
+	}{
+		{name: "valid", current: "old", next: good},
+		{name: "missing current", next: good, wantFields: "currentPassword"},
+		{name: "oversized current", current: strings.Repeat("x", 4*account.MaxPasswordLength+1), next: good, wantFields: "currentPassword"},
+		{name: "weak new", current: "old", next: "short", wantFields: "newPassword"},
+		{name: "both", wantFields: "currentPassword,newPassword"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := account.NewPasswordChange(tt.current, tt.next)
+			if fields := strings.Join(invalidFields(t, err), ","); fields != tt.wantFields {
+				t.Fatalf("invalid fields %q, want %q", fields, tt.wantFields)
+			}
+			want := account.PasswordChange{Current: tt.current, New: tt.next}
+			if err != nil {
+				want = account.PasswordChange{}
+			}
+			if got != want {
+				t.Errorf("NewPasswordChange = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestNewName(t *testing.T) {
+	if got, err := account.NewName("  Ada K.  "); err != nil || got != "Ada K." {
+		t.Errorf("NewName = %q, %v; want the trimmed name", got, err)
+	}
+	for _, bad := range []string{"", "  ", "Ada\u0007", strings.Repeat("é", account.MaxNameLength+1)} {
+		got, err := account.NewName(bad)
+		if fields := strings.Join(invalidFields(t, err), ","); fields != "name" || got != "" {
+			t.Errorf("NewName(%q) = %q, fields %q; want a ValidationError for name", bad, got, fields)
+		}
+	}
+}

@@ -1,0 +1,55 @@
+package api
+
+import (
+	"errors"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/app"
+	"github.com/serverless-shop/backend/shared/problem"
+)
+
+// invalidRefreshToken is the one answer to every refused refresh token:
+// the client learns nothing about why, only that it must log in again.
+const invalidRefreshToken = "The refresh token is invalid, expired or revoked."
+
+// errorTable is what the users domain's errors mean to a client: the only
+// place where that mapping happens.
+var errorTable = problem.Table{
+	{As: validationFields, Kind: problem.Invalid, Slug: "validation", Detail: "The request has invalid fields."},
+	{Is: account.ErrEmailTaken, Kind: problem.Conflict, Slug: "email-taken", Detail: "An account with this email already exists."},
+	{Is: account.ErrNotFound, Kind: problem.NotFound, Detail: "The user does not exist."},
+	{Is: account.ErrSessionInvalid, Kind: problem.Unauthenticated, Slug: "invalid-refresh-token", Detail: invalidRefreshToken},
+	{Is: account.ErrTokenReused, Kind: problem.Unauthenticated, Slug: "invalid-refresh-token", Detail: invalidRefreshToken},
+	{Is: account.ErrStaleWrite, Kind: problem.Conflict, Detail: "The account changed while the request was processed; retry it."},
+	{Is: app.ErrBadCredentials, Kind: problem.Unauthenticated, Slug: "invalid-credentials", Detail: "The email or password is incorrect."},
+	{Is: app.ErrWrongPassword, Kind: problem.Unauthenticated, Slug: "invalid-credentials", Detail: "The current password is incorrect."},
+	{As: retryAfter, Kind: problem.TooManyRequests, Slug: "too-many-attempts", Detail: "Too many failed attempts for this account. Try again later."},
+}
+
+// validationFields matches an account.ValidationError and lists its fields.
+func validationFields(err error, p *problem.Error) bool {
+	var invalid account.ValidationError
+	if !errors.As(err, &invalid) {
+		return false
+	}
+	p.Fields = fieldErrors(invalid)
+	return true
+}
+
+// retryAfter matches the login limit and says when it lifts.
+func retryAfter(err error, p *problem.Error) bool {
+	var limited app.TooManyAttemptsError
+	if !errors.As(err, &limited) {
+		return false
+	}
+	p.RetryAfter = limited.RetryAfter
+	return true
+}
+
+func fieldErrors(invalid account.ValidationError) []problem.FieldError {
+	fields := make([]problem.FieldError, len(invalid))
+	for i, f := range invalid {
+		fields[i] = problem.FieldError{Field: f.Field, Message: f.Message}
+	}
+	return fields
+}

@@ -1,0 +1,177 @@
+package api_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/password"
+	"github.com/serverless-shop/backend/shared/httpapi"
+)
+
+func TestRegister(t *testing.T) {
+	tests := []struct {
+		name                string
+		email, pass, uname  string
+		wantEmail, wantName string
+	}{
+		{"plain", adaEmail, adaPassword, adaName, adaEmail, adaName},
+		{"email normalised", "  Ada.Lovelace@EXAMPLE.com ", adaPassword, adaName, "ada.lovelace@example.com", adaName},
+		{"name trimmed", adaEmail, adaPassword, "  Ada  ", adaEmail, "Ada"},
+		{"non-ASCII name", adaEmail, adaPassword, "Zoë Ångström 山田", adaEmail, "Zoë Ångström 山田"},
+		{"multi-byte password of 12 runes", adaEmail, strings.Repeat("🔑", 12), adaName, adaEmail, adaName},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.remember(tt.pass)
+			r := f.do("POST /v1/auth/register", nil, jsonBody(t, map[string]string{"email": tt.email, "password": tt.pass, "name": tt.uname}))
+			m := r.object(t, http.StatusCreated)
+			if got := strings.Join(keysOf(m), ","); got != "createdAt,email,id,name" {
+				t.Errorf("body keys %s, want createdAt,email,id,name: %s", got, r.body)
+			}
+			id, _ := m["id"].(string)
+			if m["email"] != tt.wantEmail || m["name"] != tt.wantName || id == "" {
+				t.Errorf("body %s, want email %q name %q and an id", r.body, tt.wantEmail, tt.wantName)
+			}
+			if want := start.Format(time.RFC3339Nano); m["createdAt"] != want {
+				t.Errorf("createdAt %v, want %s", m["createdAt"], want)
+			}
+			stored, err := f.mem.User(context.Background(), id)
+			if err != nil {
+				t.Fatalf("user %s not stored: %v", id, err)
+			}
+			if stored.Email != tt.wantEmail || stored.Name != tt.wantName || !stored.CreatedAt.Equal(start) || !stored.UpdatedAt.Equal(start) {
+				t.Errorf("stored user %+v", stored.User)
+			}
+			if ok, err := password.Verify(stored.PasswordHash, tt.pass); err != nil || !ok {
+				t.Errorf("stored hash does not verify the password: %v, %v", ok, err)
+			}
+			if password.NeedsRehash(stored.PasswordHash, cheapHashing) {
+				t.Errorf("stored hash %q not made with Config.Hashing", stored.PasswordHash)
+			}
+		})
+	}
+}
+
+func TestRegisterValidation(t *testing.T) {
+	tests := []struct {
+		name       string
+		body       string
+		status     int
+		slug       string
+		wantFields []string
+	}{
+		{"every field invalid", `{"email":"Ada <ada@example.com>","password":"short","name":"  "}`, 400, "validation", []string{"email", "name", "password"}},
+		{"every field missing", `{}`, 400, "validation", []string{"email", "name", "password"}},
+		{"bad email", `{"email":"ada@localhost","password":"correct horse battery staple","name":"Ada"}`, 400, "validation", []string{"email"}},
+		{"short password", `{"email":"ada@example.com","password":"elevenchars","name":"Ada"}`, 400, "validation", []string{"password"}},
+		{"long password", `{"email":"ada@example.com","password":"` + strings.Repeat("p", 129) + `","name":"Ada"}`, 400, "validation", []string{"password"}},
+		{"name with control character", `{"email":"ada@example.com","password":"correct horse battery staple","name":"Ada\u0007"}`, 400, "validation", []string{"name"}},
+		{"name too long", `{"email":"ada@example.com","password":"correct horse battery staple","name":"` + strings.Repeat("é", 101) + `"}`, 400, "validation", []string{"name"}},
+		{"unknown field", `{"email":"ada@example.com","password":"correct horse battery staple","name":"Ada","role":"admin"}`, 400, "validation", []string{"role"}},
+		{"wrong type", `{"email":"ada@example.com","password":12345678901234,"name":"Ada"}`, 400, "validation", []string{"password"}},
+		{"not JSON", `email=ada@example.com`, 400, "invalid-request", nil},
+		{"array", `[]`, 400, "invalid-request", nil},
+		{"empty body", ``, 400, "invalid-request", nil},
+		{"truncated JSON", `{"email":"ada@example.com"`, 400, "invalid-request", nil},
+		{"two objects", `{"email":"a@b.co"}{"email":"c@d.co"}`, 400, "invalid-request", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			var created calls
+			f.store.CreateUserFn = func(context.Context, account.User, string) error { created.inc(); return nil }
+			p := f.do("POST /v1/auth/register", nil, tt.body).problem(t, tt.status, tt.slug)
+			if got := p.fields(); !slices.Equal(got, tt.wantFields) && !(len(got) == 0 && tt.wantFields == nil) {
+				t.Errorf("invalid fields %v, want %v", got, tt.wantFields)
+			}
+			for _, e := range p.Errors {
+				if e.Message == "" {
+					t.Errorf("field %s has no message", e.Field)
+				}
+			}
+			if created.count() != 0 {
+				t.Errorf("CreateUser called %d times for an invalid registration", created.count())
+			}
+		})
+	}
+}
+
+func TestRegisterEncodings(t *testing.T) {
+	const body = `{"email":"ada@example.com","password":"correct horse battery staple","name":"Ada"}`
+	tests := []struct {
+		name        string
+		contentType string
+		base64      bool
+		body        string
+		status      int
+	}{
+		{"JSON", "application/json", false, body, http.StatusCreated},
+		{"JSON with charset", "application/json; charset=utf-8", false, body, http.StatusCreated},
+		{"no content type", "", false, body, http.StatusCreated},
+		{"base64 from API Gateway", "application/json", true, base64.StdEncoding.EncodeToString([]byte(body)), http.StatusCreated},
+		{"bad base64", "application/json", true, "not base64!", http.StatusBadRequest},
+		{"form", "application/x-www-form-urlencoded", false, body, http.StatusUnsupportedMediaType},
+		{"text", "text/plain", false, body, http.StatusUnsupportedMediaType},
+		{"oversized", "application/json", false, `{"email":"` + strings.Repeat("a", httpapi.MaxBodyBytes) + `"}`, http.StatusRequestEntityTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			ev := event("POST /v1/auth/register", tt.body, "")
+			ev.IsBase64Encoded = tt.base64
+			if tt.contentType == "" {
+				delete(ev.Headers, "content-type")
+			} else {
+				ev.Headers["content-type"] = tt.contentType
+			}
+			if r := f.send(ev); r.status != tt.status {
+				t.Errorf("status %d, want %d: %s", r.status, tt.status, r.body)
+			}
+		})
+	}
+}
+
+func TestRegisterEmailTaken(t *testing.T) {
+	tests := []struct {
+		name  string
+		email string
+	}{
+		{"same address", adaEmail},
+		{"other case", "ADA@Example.COM"},
+		{"surrounding spaces", "  ada@example.com  "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			first := f.register(adaEmail, adaPassword, adaName)
+			r := f.do("POST /v1/auth/register", nil, jsonBody(t, map[string]string{"email": tt.email, "password": "another good password", "name": "Impostor"}))
+			r.problem(t, http.StatusConflict, "email-taken")
+			stored, err := f.mem.User(context.Background(), first)
+			if err != nil || stored.Name != adaName {
+				t.Errorf("the first account changed: %+v, %v", stored.User, err)
+			}
+		})
+	}
+}
+
+func TestRegisterInternalErrorIsGeneric(t *testing.T) {
+	f := newFixture(t)
+	const secret = "dynamodb: arn:aws:dynamodb:eu-west-1:123456789012:table/users throttled"
+	f.store.CreateUserFn = func(context.Context, account.User, string) error { return errors.New(secret) }
+	r := f.do("POST /v1/auth/register", nil, jsonBody(t, map[string]string{"email": adaEmail, "password": adaPassword, "name": adaName}))
+	r.problem(t, http.StatusInternalServerError, "internal")
+	if strings.Contains(string(r.body), "arn:aws") || strings.Contains(string(r.body), "throttled") {
+		t.Errorf("500 body leaks the cause: %s", r.body)
+	}
+	if !strings.Contains(f.logs.String(), "throttled") {
+		t.Errorf("the cause was not logged")
+	}
+}

@@ -1,0 +1,123 @@
+// Package apptest provides stand-ins for the users service's stores, for
+// tests that run without a database: MemStore, an in-memory store that
+// keeps the contracts the app package's store interfaces document, and
+// FakeStore, whose every method is a function field that a test can
+// replace to spy on calls or inject failures.
+package apptest
+
+import (
+	"context"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/app"
+)
+
+// FakeStore implements every store interface of the app package with
+// function fields, so a test can replace any one of them to spy on calls or
+// inject failures. NewFakeStore points the fields at a MemStore.
+type FakeStore struct {
+	CreateUserFn         func(ctx context.Context, u account.User, passwordHash string) error
+	UserFn               func(ctx context.Context, id string) (account.Credentials, error)
+	UpdateNameFn         func(ctx context.Context, id, name string, now time.Time) (account.User, error)
+	ChangePasswordFn     func(ctx context.Context, id, oldHash, newHash string, now time.Time) error
+	RehashPasswordFn     func(ctx context.Context, id, oldHash, newHash string) error
+	LoginStateFn         func(ctx context.Context, email string, now time.Time) (account.LoginState, error)
+	LoginFailuresFn      func(ctx context.Context, email string, now time.Time) (int, time.Time, error)
+	RecordLoginFailureFn func(ctx context.Context, email string, now time.Time, window time.Duration) error
+	ClearLoginFailuresFn func(ctx context.Context, email string) error
+	CreateSessionFn      func(ctx context.Context, t account.RefreshToken, epoch int64, now time.Time) error
+	SessionFn            func(ctx context.Context, t account.RefreshToken) (account.Session, account.Credentials, error)
+	RotateSessionFn      func(ctx context.Context, presented, next account.RefreshToken, epoch int64, now time.Time) error
+	RevokeSessionFn      func(ctx context.Context, userID, familyID string) error
+}
+
+var (
+	_ app.Accounts      = (*FakeStore)(nil)
+	_ app.Sessions      = (*FakeStore)(nil)
+	_ app.LoginAttempts = (*FakeStore)(nil)
+)
+
+// CreateUser calls CreateUserFn.
+func (f *FakeStore) CreateUser(ctx context.Context, u account.User, passwordHash string) error {
+	return f.CreateUserFn(ctx, u, passwordHash)
+}
+
+// User calls UserFn.
+func (f *FakeStore) User(ctx context.Context, id string) (account.Credentials, error) {
+	return f.UserFn(ctx, id)
+}
+
+// UpdateName calls UpdateNameFn.
+func (f *FakeStore) UpdateName(ctx context.Context, id, name string, now time.Time) (account.User, error) {
+	return f.UpdateNameFn(ctx, id, name, now)
+}
+
+// ChangePassword calls ChangePasswordFn.
+func (f *FakeStore) ChangePassword(ctx context.Context, id, oldHash, newHash string, now time.Time) error {
+	return f.ChangePasswordFn(ctx, id, oldHash, newHash, now)
+}
+
+// RehashPassword calls RehashPasswordFn.
+func (f *FakeStore) RehashPassword(ctx context.Context, id, oldHash, newHash string) error {
+	return f.RehashPasswordFn(ctx, id, oldHash, newHash)
+}
+
+// LoginFailures calls LoginFailuresFn.
+func (f *FakeStore) LoginFailures(ctx context.Context, email string, now time.Time) (int, time.Time, error) {
+	return f.LoginFailuresFn(ctx, email, now)
+}
+
+// LoginState calls LoginStateFn.
+func (f *FakeStore) LoginState(ctx context.Context, email string, now time.Time) (account.LoginState, error) {
+	return f.LoginStateFn(ctx, email, now)
+}
+
+// RecordLoginFailure calls RecordLoginFailureFn.
+func (f *FakeStore) RecordLoginFailure(ctx context.Context, email string, now time.Time, window time.Duration) error {
+	return f.RecordLoginFailureFn(ctx, email, now, window)
+}
+
+// ClearLoginFailures calls ClearLoginFailuresFn.
+func (f *FakeStore) ClearLoginFailures(ctx context.Context, email string) error {
+	return f.ClearLoginFailuresFn(ctx, email)
+}
+
+// CreateSession calls CreateSessionFn.
+func (f *FakeStore) CreateSession(ctx context.Context, t account.RefreshToken, epoch int64, now time.Time) error {
+	return f.CreateSessionFn(ctx, t, epoch, now)
+}
+
+// Session calls SessionFn.
+func (f *FakeStore) Session(ctx context.Context, t account.RefreshToken) (account.Session, account.Credentials, error) {
+	return f.SessionFn(ctx, t)
+}
+
+// RotateSession calls RotateSessionFn.
+func (f *FakeStore) RotateSession(ctx context.Context, presented, next account.RefreshToken, epoch int64, now time.Time) error {
+	return f.RotateSessionFn(ctx, presented, next, epoch, now)
+}
+
+// RevokeSession calls RevokeSessionFn.
+func (f *FakeStore) RevokeSession(ctx context.Context, userID, familyID string) error {
+	return f.RevokeSessionFn(ctx, userID, familyID)
+}
+
+// NewFakeStore returns a fake whose functions are m's methods.
+func NewFakeStore(m *MemStore) *FakeStore {
+	return &FakeStore{
+		CreateUserFn:         m.CreateUser,
+		UserFn:               m.User,
+		UpdateNameFn:         m.UpdateName,
+		ChangePasswordFn:     m.ChangePassword,
+		RehashPasswordFn:     m.RehashPassword,
+		LoginStateFn:         m.LoginState,
+		LoginFailuresFn:      m.LoginFailures,
+		RecordLoginFailureFn: m.RecordLoginFailure,
+		ClearLoginFailuresFn: m.ClearLoginFailures,
+		CreateSessionFn:      m.CreateSession,
+		SessionFn:            m.Session,
+		RotateSessionFn:      m.RotateSession,
+		RevokeSessionFn:      m.RevokeSession,
+	}
+}

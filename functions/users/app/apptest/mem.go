@@ -1,0 +1,262 @@
+package apptest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/app"
+)
+
+// MemStore keeps the users table in maps and returns the errors the app
+// package's store interfaces document, as *store.Store does. Like
+// DynamoDB, it keeps times with second precision where the real store
+// stores Unix seconds.
+type MemStore struct {
+	mu        sync.Mutex
+	users     map[string]account.Credentials // by id
+	emails    map[string]string              // email → id
+	attempts  map[string]attempts            // by email
+	families  map[familyKey]account.Session
+	hashes    []string // every refresh token hash ever stored, for leak checks
+	passwords []string // every password hash ever stored, for leak checks
+}
+
+var (
+	_ app.Accounts      = (*MemStore)(nil)
+	_ app.Sessions      = (*MemStore)(nil)
+	_ app.LoginAttempts = (*MemStore)(nil)
+)
+
+type attempts struct {
+	failures int
+	ends     time.Time
+}
+
+type familyKey struct{ userID, familyID string }
+
+// NewMemStore returns an empty store.
+func NewMemStore() *MemStore {
+	return &MemStore{
+		users:    map[string]account.Credentials{},
+		emails:   map[string]string{},
+		attempts: map[string]attempts{},
+		families: map[familyKey]account.Session{},
+	}
+}
+
+// CreateUser implements app.Accounts.
+func (m *MemStore) CreateUser(_ context.Context, u account.User, passwordHash string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, taken := m.emails[u.Email]; taken {
+		return account.ErrEmailTaken
+	}
+	if _, dup := m.users[u.ID]; dup {
+		return fmt.Errorf("mem store: create user: id %s exists", u.ID)
+	}
+	m.emails[u.Email] = u.ID
+	m.users[u.ID] = account.Credentials{User: u, PasswordHash: passwordHash}
+	m.passwords = append(m.passwords, passwordHash)
+	return nil
+}
+
+// User implements app.Accounts.
+func (m *MemStore) User(_ context.Context, id string) (account.Credentials, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.users[id]
+	if !ok {
+		return account.Credentials{}, account.ErrNotFound
+	}
+	return c, nil
+}
+
+// UpdateName implements app.Accounts.
+func (m *MemStore) UpdateName(_ context.Context, id, name string, now time.Time) (account.User, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.users[id]
+	if !ok {
+		return account.User{}, account.ErrNotFound
+	}
+	c.Name, c.UpdatedAt = name, now.UTC()
+	m.users[id] = c
+	return c.User, nil
+}
+
+// ChangePassword implements app.Accounts.
+func (m *MemStore) ChangePassword(_ context.Context, id, oldHash, newHash string, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.users[id]
+	if !ok || c.PasswordHash != oldHash {
+		return account.ErrStaleWrite
+	}
+	c.PasswordHash, c.UpdatedAt = newHash, now.UTC()
+	c.SessionEpoch++
+	m.users[id] = c
+	m.passwords = append(m.passwords, newHash)
+	return nil
+}
+
+// RehashPassword implements app.Accounts.
+func (m *MemStore) RehashPassword(_ context.Context, id, oldHash, newHash string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.users[id]
+	if !ok || c.PasswordHash != oldHash {
+		return account.ErrStaleWrite
+	}
+	c.PasswordHash = newHash
+	m.users[id] = c
+	m.passwords = append(m.passwords, newHash)
+	return nil
+}
+
+// LoginState implements app.LoginAttempts.
+func (m *MemStore) LoginState(_ context.Context, email string, now time.Time) (account.LoginState, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var st account.LoginState
+	if a, ok := m.attempts[email]; ok && now.Before(a.ends) {
+		st.Failures, st.WindowEnds = a.failures, a.ends
+	}
+	if id, ok := m.emails[email]; ok {
+		if c, ok := m.users[id]; ok {
+			st.Credentials, st.Found = c, true
+		}
+	}
+	return st, nil
+}
+
+// LoginFailures implements app.LoginAttempts.
+func (m *MemStore) LoginFailures(_ context.Context, email string, now time.Time) (int, time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if a, ok := m.attempts[email]; ok && now.Before(a.ends) {
+		return a.failures, a.ends, nil
+	}
+	return 0, time.Time{}, nil
+}
+
+// RecordLoginFailure implements app.LoginAttempts.
+func (m *MemStore) RecordLoginFailure(_ context.Context, email string, now time.Time, window time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if a, ok := m.attempts[email]; ok && now.Before(a.ends) {
+		a.failures++
+		m.attempts[email] = a
+		return nil
+	}
+	m.attempts[email] = attempts{failures: 1, ends: time.Unix(now.Add(window).Unix(), 0)}
+	return nil
+}
+
+// ClearLoginFailures implements app.LoginAttempts.
+func (m *MemStore) ClearLoginFailures(_ context.Context, email string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.attempts, email)
+	return nil
+}
+
+// CreateSession implements app.Sessions.
+func (m *MemStore) CreateSession(_ context.Context, t account.RefreshToken, epoch int64, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := familyKey{t.UserID, t.FamilyID}
+	if _, dup := m.families[k]; dup {
+		return fmt.Errorf("mem store: create session: family %s exists", t.FamilyID)
+	}
+	m.families[k] = account.Session{
+		UserID: t.UserID, FamilyID: t.FamilyID, CurrentHash: t.Hash(), Epoch: epoch,
+		CreatedAt: now.UTC(), ExpiresAt: time.Unix(now.Add(account.RefreshTTL).Unix(), 0).UTC(),
+	}
+	m.hashes = append(m.hashes, t.Hash())
+	return nil
+}
+
+// Session implements app.Sessions.
+func (m *MemStore) Session(_ context.Context, t account.RefreshToken) (account.Session, account.Credentials, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.families[familyKey{t.UserID, t.FamilyID}]
+	c, found := m.users[t.UserID]
+	if !ok || !found {
+		return account.Session{}, account.Credentials{}, account.ErrSessionInvalid
+	}
+	return s, c, nil
+}
+
+// RotateSession implements app.Sessions.
+func (m *MemStore) RotateSession(_ context.Context, presented, next account.RefreshToken, epoch int64, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := familyKey{presented.UserID, presented.FamilyID}
+	s, ok := m.families[k]
+	c, found := m.users[presented.UserID]
+	familyOK := ok && s.CurrentHash == presented.Hash() && !s.Revoked && now.Before(s.ExpiresAt)
+	if !familyOK || !found || c.SessionEpoch != epoch {
+		if ok && !familyOK && !s.Revoked && s.CurrentHash != presented.Hash() {
+			return account.ErrTokenReused
+		}
+		return account.ErrSessionInvalid
+	}
+	s.CurrentHash = next.Hash()
+	s.ExpiresAt = time.Unix(now.Add(account.RefreshTTL).Unix(), 0).UTC()
+	m.families[k] = s
+	m.hashes = append(m.hashes, next.Hash())
+	return nil
+}
+
+// RevokeSession implements app.Sessions.
+func (m *MemStore) RevokeSession(_ context.Context, userID, familyID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := familyKey{userID, familyID}
+	s, ok := m.families[k]
+	if !ok {
+		return account.ErrSessionInvalid
+	}
+	s.Revoked = true
+	m.families[k] = s
+	return nil
+}
+
+// Family returns a stored session, for assertions.
+func (m *MemStore) Family(userID, familyID string) (account.Session, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.families[familyKey{userID, familyID}]
+	return s, ok
+}
+
+// Failures returns the failures counted against email at now.
+func (m *MemStore) Failures(email string, now time.Time) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if a, ok := m.attempts[email]; ok && now.Before(a.ends) {
+		return a.failures
+	}
+	return 0
+}
+
+// Secrets returns every password and refresh token hash stored so far,
+// for checks that none leaks.
+func (m *MemStore) Secrets() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append(append([]string(nil), m.hashes...), m.passwords...)
+}
+
+// PutUser stores a user directly, bypassing the use cases.
+func (m *MemStore) PutUser(c account.Credentials) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.users[c.ID] = c
+	m.emails[c.Email] = c.ID
+	m.passwords = append(m.passwords, c.PasswordHash)
+}

@@ -1,0 +1,87 @@
+package app
+
+import (
+	"context"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/password"
+)
+
+// Profile returns the user with the given id, or account.ErrNotFound.
+func (s *Service) Profile(ctx context.Context, userID string) (account.User, error) {
+	u, err := s.Accounts.User(ctx, userID)
+	if err != nil {
+		return account.User{}, err
+	}
+	return u.User, nil
+}
+
+// UpdateNameCommand renames a user.
+type UpdateNameCommand struct {
+	UserID string
+	Name   string
+}
+
+// UpdateName sets the user's display name and returns the updated user.
+// Returns an account.ValidationError for an unacceptable name and
+// account.ErrNotFound for an unknown user.
+func (s *Service) UpdateName(ctx context.Context, cmd UpdateNameCommand) (account.User, error) {
+	name, err := account.NewName(cmd.Name)
+	if err != nil {
+		return account.User{}, err
+	}
+	return s.Accounts.UpdateName(ctx, cmd.UserID, name, s.Now())
+}
+
+// ChangePasswordCommand replaces a user's password, given the current one.
+type ChangePasswordCommand struct {
+	UserID          string
+	CurrentPassword string
+	NewPassword     string
+}
+
+// ChangePassword replaces the password and ends every session of the
+// user. Returns an account.ValidationError for invalid input,
+// account.ErrNotFound for an unknown user, ErrWrongPassword for a wrong
+// current password, TooManyAttemptsError once the account reached the
+// login limit, and account.ErrStaleWrite if the password changed meanwhile.
+func (s *Service) ChangePassword(ctx context.Context, cmd ChangePasswordCommand) error {
+	change, err := account.NewPasswordChange(cmd.CurrentPassword, cmd.NewPassword)
+	if err != nil {
+		return err
+	}
+	u, err := s.Accounts.User(ctx, cmd.UserID)
+	if err != nil {
+		return err
+	}
+	// A stolen access token must not become a way to guess the password:
+	// wrong current passwords count against the same limit as logins.
+	now := s.Now()
+	failures, windowEnds, err := s.Attempts.LoginFailures(ctx, u.Email, now)
+	if err != nil {
+		return err
+	}
+	if failures >= s.LoginLimit.Failures {
+		return tooManyAttempts(windowEnds, now)
+	}
+	ok, err := password.Verify(u.PasswordHash, change.Current)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if err := s.Attempts.RecordLoginFailure(ctx, u.Email, now, s.LoginLimit.Window); err != nil {
+			return err
+		}
+		return ErrWrongPassword
+	}
+	hash, err := password.Hash(change.New, s.Hashing)
+	if err != nil {
+		return err
+	}
+	if err := s.Accounts.ChangePassword(ctx, u.ID, u.PasswordHash, hash, now); err != nil {
+		return err
+	}
+	s.Metrics.Add(MetricPasswordReset, 1)
+	s.Log.InfoContext(ctx, "password changed; all sessions revoked")
+	return nil
+}

@@ -1,0 +1,149 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/app"
+	"github.com/serverless-shop/backend/functions/users/password"
+)
+
+const unknownID = "01HZX3YQ7A8B9C0D1E2F3G4H5J"
+
+func TestProfile(t *testing.T) {
+	f := newFixture(t)
+	id := f.register()
+	u, err := f.svc.Profile(f.ctx, id)
+	if err != nil || u.ID != id || u.Email != adaEmail || u.Name != adaName {
+		t.Errorf("Profile = %+v, %v", u, err)
+	}
+	if _, err := f.svc.Profile(f.ctx, unknownID); !errors.Is(err, account.ErrNotFound) {
+		t.Errorf("Profile of an unknown user = %v, want ErrNotFound", err)
+	}
+}
+
+func TestUpdateName(t *testing.T) {
+	f := newFixture(t)
+	id := f.register()
+	f.advance(time.Hour)
+	u, err := f.svc.UpdateName(f.ctx, app.UpdateNameCommand{UserID: id, Name: "  Ada K.  "})
+	if err != nil || u.Name != "Ada K." || !u.UpdatedAt.Equal(start.Add(time.Hour)) || !u.CreatedAt.Equal(start) {
+		t.Errorf("UpdateName = %+v, %v", u, err)
+	}
+	if _, err := f.svc.UpdateName(f.ctx, app.UpdateNameCommand{UserID: unknownID, Name: "Ghost"}); !errors.Is(err, account.ErrNotFound) {
+		t.Errorf("UpdateName of an unknown user = %v, want ErrNotFound", err)
+	}
+}
+
+func TestUpdateNameRejects(t *testing.T) {
+	for _, name := range []string{"", "   ", "Ada\nLovelace", "Ada\u200b"} {
+		f := newFixture(t)
+		id := f.register()
+		var updates calls
+		f.store.UpdateNameFn = func(context.Context, string, string, time.Time) (account.User, error) {
+			updates.inc()
+			return account.User{}, nil
+		}
+		_, err := f.svc.UpdateName(f.ctx, app.UpdateNameCommand{UserID: id, Name: name})
+		if got := fieldsOf(t, err); !slices.Equal(got, []string{"name"}) {
+			t.Errorf("UpdateName(%q): invalid fields %v, want name", name, got)
+		}
+		if updates.count() != 0 {
+			t.Errorf("UpdateName(%q) reached the store", name)
+		}
+	}
+}
+
+func TestChangePassword(t *testing.T) {
+	const newPassword = "a brand new passphrase"
+	f := newFixture(t)
+	id := f.register()
+	before, _ := f.mem.User(context.Background(), id)
+	if err := f.svc.ChangePassword(f.ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: adaPassword, NewPassword: newPassword}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := f.mem.User(context.Background(), id)
+	if ok, _ := password.Verify(after.PasswordHash, newPassword); !ok || after.SessionEpoch != before.SessionEpoch+1 {
+		t.Errorf("after the change: epoch %d, new password verifies %v", after.SessionEpoch, ok)
+	}
+	f.wantCounts(map[string]float64{app.MetricPasswordReset: 1})
+	if lines := f.lines("password changed; all sessions revoked"); len(lines) != 1 {
+		t.Errorf("%d lines logged the change, want 1", len(lines))
+	}
+}
+
+func TestChangePasswordRejects(t *testing.T) {
+	tests := []struct {
+		name         string
+		userID       string // "" for Ada
+		current      string
+		next         string
+		wantErr      error    // or
+		wantFields   []string // for a validation error
+		wantFailures int
+	}{
+		{name: "wrong current password", current: "not my password", next: "a brand new passphrase", wantErr: app.ErrWrongPassword, wantFailures: 1},
+		{name: "weak new password", current: adaPassword, next: "short", wantFields: []string{"newPassword"}},
+		{name: "both missing", wantFields: []string{"currentPassword", "newPassword"}},
+		{name: "unknown user", userID: unknownID, current: adaPassword, next: "a brand new passphrase", wantErr: account.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			id := f.register()
+			if tt.userID != "" {
+				id = tt.userID
+			}
+			var changed calls
+			f.store.ChangePasswordFn = func(context.Context, string, string, string, time.Time) error { changed.inc(); return nil }
+			err := f.svc.ChangePassword(f.ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: tt.current, NewPassword: tt.next})
+			switch {
+			case tt.wantErr != nil:
+				if !errors.Is(err, tt.wantErr) {
+					t.Errorf("ChangePassword = %v, want %v", err, tt.wantErr)
+				}
+				if errors.Is(err, app.ErrBadCredentials) {
+					t.Errorf("a wrong current password is not a failed login: %v", err)
+				}
+			default:
+				if got := fieldsOf(t, err); !slices.Equal(got, tt.wantFields) {
+					t.Errorf("invalid fields %v, want %v", got, tt.wantFields)
+				}
+			}
+			if changed.count() != 0 {
+				t.Errorf("ChangePassword reached the store")
+			}
+			if n := f.mem.Failures(adaEmail, start); n != tt.wantFailures {
+				t.Errorf("failures recorded %d, want %d", n, tt.wantFailures)
+			}
+			f.wantCounts(map[string]float64{})
+		})
+	}
+}
+
+func TestChangePasswordLimit(t *testing.T) {
+	f := newFixture(t)
+	id := f.register()
+	for range app.DefaultLoginLimit.Failures {
+		err := f.svc.ChangePassword(f.ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: "not my password", NewPassword: "a brand new passphrase"})
+		if !errors.Is(err, app.ErrWrongPassword) {
+			t.Fatalf("ChangePassword = %v", err)
+		}
+	}
+	f.advance(5 * time.Minute)
+	err := f.svc.ChangePassword(f.ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: adaPassword, NewPassword: "a brand new passphrase"})
+	var limited app.TooManyAttemptsError
+	if !errors.As(err, &limited) || limited.RetryAfter != 10*time.Minute {
+		t.Fatalf("ChangePassword = %v, want TooManyAttemptsError after 10m", err)
+	}
+	// The limit is shared with logins, which count it as a locked login;
+	// a limited password change counts nothing.
+	f.wantCounts(map[string]float64{})
+	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: adaEmail, Password: adaPassword}); !errors.As(err, &limited) {
+		t.Errorf("Login = %v, want the shared limit", err)
+	}
+}

@@ -1,0 +1,40 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/password"
+	"github.com/serverless-shop/backend/shared/logging"
+)
+
+// RegisterCommand asks for a new account.
+type RegisterCommand struct {
+	Email    string
+	Password string
+	Name     string
+}
+
+// Register creates an account and returns its user. Returns an
+// account.ValidationError for invalid input and account.ErrEmailTaken if
+// the email is registered.
+func (s *Service) Register(ctx context.Context, cmd RegisterCommand) (account.User, error) {
+	reg, err := account.NewRegistration(cmd.Email, cmd.Password, cmd.Name)
+	if err != nil {
+		return account.User{}, err
+	}
+	hash, err := password.Hash(reg.Password, s.Hashing)
+	if err != nil {
+		return account.User{}, err
+	}
+	now := s.Now().UTC().Truncate(time.Millisecond)
+	u := account.User{ID: s.NewID(), Email: reg.Email, Name: reg.Name, CreatedAt: now, UpdatedAt: now}
+	if err := s.Accounts.CreateUser(ctx, u, hash); err != nil {
+		return account.User{}, err
+	}
+	s.Metrics.Add(MetricRegistered, 1)
+	s.Log.InfoContext(ctx, "user registered", slog.String(logging.KeyUserID, u.ID))
+	return u, nil
+}

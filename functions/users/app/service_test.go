@@ -1,0 +1,256 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/app"
+	"github.com/serverless-shop/backend/functions/users/app/apptest"
+	"github.com/serverless-shop/backend/functions/users/password"
+	"github.com/serverless-shop/backend/internal/apitest"
+	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/metrics"
+	"github.com/serverless-shop/backend/shared/token"
+)
+
+// cheapHashing keeps the tests fast; production uses password.Default.
+var cheapHashing = password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}
+
+const (
+	adaEmail    = "ada@example.com"
+	adaPassword = "correct horse battery staple"
+	adaName     = "Ada Lovelace"
+
+	// correlationID is the id of every request the tests make.
+	correlationID = "corr-app-test-0001"
+)
+
+// start is the fixed time the service's clock begins at.
+var start = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// fixture is one service on an in-memory store and a settable clock. Its
+// access tokens are signed on the wall clock, so the test kit's verifier
+// accepts them.
+type fixture struct {
+	t        *testing.T
+	mem      *apptest.MemStore
+	store    *apptest.FakeStore
+	svc      *app.Service
+	verifier *token.Verifier
+	ctx      context.Context
+
+	mu      sync.Mutex
+	now     time.Time
+	nextID  int
+	logs    bytes.Buffer
+	metrics bytes.Buffer
+	rec     *metrics.Recorder
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	auth := apitest.NewAuth(t)
+	f := &fixture{t: t, mem: apptest.NewMemStore(), now: start, verifier: auth.Verifier()}
+	f.store = apptest.NewFakeStore(f.mem)
+	f.rec = metrics.New(&f.metrics, "users")
+	f.ctx = logging.With(context.Background(), slog.String(logging.KeyCorrelationID, correlationID))
+	f.svc = app.New(app.Config{
+		Accounts: f.store,
+		Sessions: f.store,
+		Attempts: f.store,
+		Issuer:   auth.Issuer(token.DefaultTTL, nil),
+		Hashing:  cheapHashing,
+		Metrics:  f.rec,
+		Log:      logging.New(syncWriter{f}, "users"),
+		NewID:    f.newID,
+		Now:      f.clock,
+	})
+	t.Cleanup(f.checkLogs)
+	return f
+}
+
+// syncWriter lets the logger write to the fixture's buffer under its lock.
+type syncWriter struct{ f *fixture }
+
+func (w syncWriter) Write(p []byte) (int, error) {
+	w.f.mu.Lock()
+	defer w.f.mu.Unlock()
+	return w.f.logs.Write(p)
+}
+
+func (f *fixture) clock() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fixture) advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
+}
+
+// newID returns ULID-shaped ids: refresh tokens embed the user id and only
+// parse if it has that shape.
+func (f *fixture) newID() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextID++
+	return fmt.Sprintf("01HZX3YQ7A8B9C0D1E2F3G%04d", f.nextID)
+}
+
+// logLine is one line the service logged.
+type logLine map[string]any
+
+// lines returns the lines logged so far with the given message.
+func (f *fixture) lines(msg string) []logLine {
+	f.t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []logLine
+	for _, l := range strings.Split(strings.TrimSpace(f.logs.String()), "\n") {
+		if l == "" {
+			continue
+		}
+		var m logLine
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			f.t.Fatalf("log line is not JSON: %q", l)
+		}
+		if m["message"] == msg {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// checkLogs fails the test unless every line carries the request's
+// correlation id, and if any line holds a password, a hash or a refresh
+// token.
+func (f *fixture) checkLogs() {
+	f.mu.Lock()
+	logs := f.logs.String()
+	f.mu.Unlock()
+	for _, l := range strings.Split(strings.TrimSpace(logs), "\n") {
+		if l != "" && !strings.Contains(l, `"correlationId":"`+correlationID+`"`) {
+			f.t.Errorf("log line without the correlation id: %s", l)
+		}
+	}
+	for _, s := range append(f.mem.Secrets(), adaPassword, "rt1.") {
+		if strings.Contains(logs, s) {
+			f.t.Errorf("logs contain the secret %q:\n%s", s, logs)
+		}
+	}
+}
+
+// counts flushes the metrics and returns the count of each name.
+func (f *fixture) counts() map[string]float64 {
+	f.t.Helper()
+	if err := f.rec.Flush(); err != nil {
+		f.t.Fatal(err)
+	}
+	totals := map[string]float64{}
+	for _, l := range strings.Split(strings.TrimSpace(f.metrics.String()), "\n") {
+		if l == "" {
+			continue
+		}
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(l), &doc); err != nil {
+			f.t.Fatalf("not an EMF line: %q", l)
+		}
+		for k, v := range doc {
+			if n, ok := v.(float64); ok {
+				totals[k] += n
+			}
+		}
+	}
+	f.metrics.Reset()
+	return totals
+}
+
+// wantCounts fails the test unless the metrics counted since the last
+// call are exactly want.
+func (f *fixture) wantCounts(want map[string]float64) {
+	f.t.Helper()
+	got := f.counts()
+	if len(got) != len(want) {
+		f.t.Errorf("metrics %v, want %v", got, want)
+		return
+	}
+	for k, v := range want {
+		if got[k] != v {
+			f.t.Errorf("metrics %v, want %v", got, want)
+			return
+		}
+	}
+}
+
+// register creates Ada's account and returns her id.
+func (f *fixture) register() string {
+	f.t.Helper()
+	u, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: adaEmail, Password: adaPassword, Name: adaName})
+	if err != nil {
+		f.t.Fatalf("Register: %v", err)
+	}
+	f.counts() // the tests count what happens after
+	return u.ID
+}
+
+// login logs in and returns the pair, failing the test otherwise.
+func (f *fixture) login(email, pass string) app.TokenPair {
+	f.t.Helper()
+	p, err := f.svc.Login(f.ctx, app.LoginCommand{Email: email, Password: pass})
+	if err != nil {
+		f.t.Fatalf("Login: %v", err)
+	}
+	if p.AccessToken == "" || p.ExpiresIn != token.DefaultTTL {
+		f.t.Errorf("pair %+v, want an access token valid for %v", p, token.DefaultTTL)
+	}
+	if _, err := account.ParseRefreshToken(p.RefreshToken); err != nil {
+		f.t.Errorf("refresh token %q does not parse: %v", p.RefreshToken, err)
+	}
+	return p
+}
+
+// calls counts calls to a spied store method.
+type calls struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *calls) inc() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+}
+
+func (c *calls) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// fieldsOf returns the fields of a validation error, or fails the test.
+func fieldsOf(t *testing.T, err error) []string {
+	t.Helper()
+	var invalid account.ValidationError
+	if !errors.As(err, &invalid) {
+		t.Fatalf("error %v (%T), want an account.ValidationError", err, err)
+	}
+	out := make([]string, len(invalid))
+	for i, e := range invalid {
+		if e.Message == "" {
+			t.Errorf("field %s has no message", e.Field)
+		}
+		out[i] = e.Field
+	}
+	return out
+}

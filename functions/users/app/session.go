@@ -1,0 +1,100 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/token"
+)
+
+// TokenPair is what a login or a refresh hands out: a signed access token,
+// valid for ExpiresIn, and the opaque refresh token that gets the next pair.
+type TokenPair struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresIn    time.Duration
+}
+
+// tokenPair signs an access token for u and pairs it with refresh.
+func (s *Service) tokenPair(ctx context.Context, u account.User, refresh account.RefreshToken) (TokenPair, error) {
+	access, _, err := s.Issuer.Issue(ctx, token.Subject{UserID: u.ID, Email: u.Email, Name: u.Name})
+	if err != nil {
+		return TokenPair{}, err
+	}
+	return TokenPair{AccessToken: access, RefreshToken: refresh.Raw, ExpiresIn: s.Issuer.TTL()}, nil
+}
+
+// Refresh exchanges a refresh token for a new pair, rotating the token.
+// Returns account.ErrSessionInvalid for a token that is malformed,
+// unknown, expired or revoked, and account.ErrTokenReused for a spent one,
+// after revoking its whole family.
+func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
+	presented, err := account.ParseRefreshToken(refreshToken)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	now := s.Now()
+	sess, user, err := s.Sessions.Session(ctx, presented)
+	if err == nil {
+		err = sess.Check(presented, user.SessionEpoch, now)
+	}
+	if err != nil {
+		return TokenPair{}, s.refusePresented(ctx, presented, err)
+	}
+	next, err := account.Rotate(presented)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	// Sign before rotating: if signing fails, the presented token stays good.
+	pair, err := s.tokenPair(ctx, user.User, next)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	if err := s.Sessions.RotateSession(ctx, presented, next, user.SessionEpoch, now); err != nil {
+		return TokenPair{}, s.refusePresented(ctx, presented, err)
+	}
+	return pair, nil
+}
+
+// refusePresented returns the error of a refresh that failed with err. A
+// spent token presented again means it leaked or the client is confused;
+// either way the whole family is revoked (RFC 9700, section 4.14.2).
+func (s *Service) refusePresented(ctx context.Context, t account.RefreshToken, err error) error {
+	if errors.Is(err, account.ErrTokenReused) {
+		s.Metrics.Add(MetricTokenReuse, 1)
+		s.Log.WarnContext(ctx, "refresh token reuse detected; revoking its family",
+			slog.String(logging.KeyUserID, t.UserID), slog.String("familyId", t.FamilyID))
+		if rerr := s.Sessions.RevokeSession(ctx, t.UserID, t.FamilyID); rerr != nil && !errors.Is(rerr, account.ErrSessionInvalid) {
+			return rerr
+		}
+	}
+	return err
+}
+
+// LogoutCommand ends the session of a refresh token of the caller.
+type LogoutCommand struct {
+	UserID       string // the caller
+	RefreshToken string
+}
+
+// Logout revokes the family of the refresh token. Returns
+// account.ErrSessionInvalid for a malformed or unknown token, or one of
+// another user.
+func (s *Service) Logout(ctx context.Context, cmd LogoutCommand) error {
+	t, err := account.ParseRefreshToken(cmd.RefreshToken)
+	if err == nil && t.UserID != cmd.UserID {
+		err = account.ErrSessionInvalid // someone else's token: not yours to revoke
+	}
+	if err == nil {
+		err = s.Sessions.RevokeSession(ctx, t.UserID, t.FamilyID)
+	}
+	if err != nil {
+		return err
+	}
+	s.Log.InfoContext(ctx, "logged out", slog.String("familyId", t.FamilyID))
+	return nil
+}

@@ -1,0 +1,150 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/app"
+)
+
+func TestRefreshRotates(t *testing.T) {
+	f := newFixture(t)
+	id := f.register()
+	first := f.login(adaEmail, adaPassword)
+	f.advance(10 * time.Minute)
+	second, err := f.svc.Refresh(f.ctx, first.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, _ := account.ParseRefreshToken(first.RefreshToken)
+	r2, err := account.ParseRefreshToken(second.RefreshToken)
+	if err != nil || r2.Raw == r1.Raw || r2.UserID != id || r2.FamilyID != r1.FamilyID {
+		t.Fatalf("rotated token %+v, %v; want a new token of the same family", r2, err)
+	}
+	if second.ExpiresIn != first.ExpiresIn || second.AccessToken == "" {
+		t.Errorf("pair %+v", second)
+	}
+	if claims, err := f.verifier.Verify(second.AccessToken); err != nil || claims.Subject != id || claims.Email != adaEmail {
+		t.Errorf("new access token: %+v, %v", claims, err)
+	}
+	s, _ := f.mem.Family(id, r1.FamilyID)
+	if s.CurrentHash != r2.Hash() || !s.ExpiresAt.Equal(start.Add(10*time.Minute+account.RefreshTTL)) {
+		t.Errorf("stored session %+v, want the rotated token's hash and a slid expiry", s)
+	}
+	f.wantCounts(map[string]float64{app.MetricLoginSuccess: 1})
+}
+
+func TestRefreshReuseRevokesTheFamily(t *testing.T) {
+	f := newFixture(t)
+	id := f.register()
+	first := f.login(adaEmail, adaPassword)
+	if _, err := f.svc.Refresh(f.ctx, first.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	f.counts()
+	_, err := f.svc.Refresh(f.ctx, first.RefreshToken)
+	if !errors.Is(err, account.ErrTokenReused) {
+		t.Fatalf("Refresh of a spent token = %v, want ErrTokenReused", err)
+	}
+	rt, _ := account.ParseRefreshToken(first.RefreshToken)
+	if s, _ := f.mem.Family(id, rt.FamilyID); !s.Revoked {
+		t.Errorf("family not revoked")
+	}
+	f.wantCounts(map[string]float64{app.MetricTokenReuse: 1})
+	lines := f.lines("refresh token reuse detected; revoking its family")
+	if len(lines) != 1 || lines[0]["userId"] != id || lines[0]["familyId"] != rt.FamilyID || lines[0]["level"] != "WARN" {
+		t.Errorf("log lines %v, want one WARN line naming the user and the family", lines)
+	}
+}
+
+func TestRefreshRevocationFailure(t *testing.T) {
+	boom := errors.New("dynamodb: 503")
+	tests := []struct {
+		name      string
+		revokeErr error
+		want      error
+	}{
+		{"revoked meanwhile", account.ErrSessionInvalid, account.ErrTokenReused},
+		{"store failure", boom, boom},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.register()
+			login := f.login(adaEmail, adaPassword)
+			f.store.RotateSessionFn = func(context.Context, account.RefreshToken, account.RefreshToken, int64, time.Time) error {
+				return account.ErrTokenReused
+			}
+			f.store.RevokeSessionFn = func(context.Context, string, string) error { return tt.revokeErr }
+			if _, err := f.svc.Refresh(f.ctx, login.RefreshToken); err != tt.want {
+				t.Errorf("Refresh = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRefreshRejectsMalformedTokens(t *testing.T) {
+	for _, raw := range []string{"", "garbage", "rt1.x.y.z"} {
+		f := newFixture(t)
+		var reads calls
+		f.store.SessionFn = func(ctx context.Context, rt account.RefreshToken) (account.Session, account.Credentials, error) {
+			reads.inc()
+			return f.mem.Session(ctx, rt)
+		}
+		if _, err := f.svc.Refresh(f.ctx, raw); !errors.Is(err, account.ErrSessionInvalid) {
+			t.Errorf("Refresh(%q) = %v, want ErrSessionInvalid", raw, err)
+		}
+		if reads.count() != 0 {
+			t.Errorf("Refresh(%q) read the store", raw)
+		}
+	}
+}
+
+func TestLogout(t *testing.T) {
+	f := newFixture(t)
+	id := f.register()
+	login := f.login(adaEmail, adaPassword)
+	if err := f.svc.Logout(f.ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}); err != nil {
+		t.Fatal(err)
+	}
+	rt, _ := account.ParseRefreshToken(login.RefreshToken)
+	if s, _ := f.mem.Family(id, rt.FamilyID); !s.Revoked {
+		t.Errorf("family not revoked")
+	}
+	if lines := f.lines("logged out"); len(lines) != 1 || lines[0]["familyId"] != rt.FamilyID {
+		t.Errorf("log lines %v, want one naming the family", lines)
+	}
+}
+
+func TestLogoutRejects(t *testing.T) {
+	tests := []struct {
+		name   string
+		caller string
+		token  func(login app.TokenPair) string
+	}{
+		{"someone else's token", "01HZX3YQ7A8B9C0D1E2F3G4444", func(p app.TokenPair) string { return p.RefreshToken }},
+		{"malformed token", "01HZX3YQ7A8B9C0D1E2F3G0001", func(app.TokenPair) string { return "garbage" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.register()
+			login := f.login(adaEmail, adaPassword)
+			var revoked calls
+			f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string) error {
+				revoked.inc()
+				return f.mem.RevokeSession(ctx, userID, familyID)
+			}
+			err := f.svc.Logout(f.ctx, app.LogoutCommand{UserID: tt.caller, RefreshToken: tt.token(login)})
+			if !errors.Is(err, account.ErrSessionInvalid) || revoked.count() != 0 {
+				t.Errorf("Logout = %v after %d revocations, want ErrSessionInvalid after none", err, revoked.count())
+			}
+			if lines := f.lines("logged out"); len(lines) != 0 {
+				t.Errorf("a refused logout was logged: %v", lines)
+			}
+		})
+	}
+}
