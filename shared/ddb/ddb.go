@@ -4,11 +4,15 @@
 package ddb
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -48,4 +52,30 @@ func ConditionFailedAt(reasons []types.CancellationReason, i int) bool {
 // form TTL attributes take.
 func Unix(t time.Time) *types.AttributeValueMemberN {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(t.Unix(), 10)}
+}
+
+// Applied reports whether a conditional write took effect: true when it
+// did, false (and no error) when its condition did not hold, and the
+// error of any other failure.
+func Applied(err error) (bool, error) {
+	if err == nil {
+		return true, nil
+	}
+	if _, ok := ConditionFailure(err); ok {
+		return false, nil
+	}
+	return false, err
+}
+
+// Get reads one item into a record of type R; found is false when there is
+// no such item.
+func Get[R any](ctx context.Context, db GetItemAPI, in *dynamodb.GetItemInput) (r R, found bool, err error) {
+	out, err := db.GetItem(ctx, in)
+	if err != nil || out.Item == nil {
+		return r, false, err
+	}
+	if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
+		return r, false, fmt.Errorf("decode %T: %w", r, err)
+	}
+	return r, true, nil
 }

@@ -1,12 +1,14 @@
 package ddb_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-shop/backend/shared/ddb"
@@ -51,5 +53,61 @@ func TestKeyAndUnix(t *testing.T) {
 	}
 	if got := ddb.Unix(time.Unix(1700000000, 999)).Value; got != "1700000000" {
 		t.Fatalf("Unix = %s", got)
+	}
+}
+
+func TestApplied(t *testing.T) {
+	throttled := errors.New("throttled")
+	for _, tc := range []struct {
+		name    string
+		err     error
+		applied bool
+		wantErr error
+	}{
+		{"written", nil, true, nil},
+		{"condition failed", fmt.Errorf("put: %w", &types.ConditionalCheckFailedException{}), false, nil},
+		{"other failure", throttled, false, throttled},
+	} {
+		applied, err := ddb.Applied(tc.err)
+		if applied != tc.applied || !errors.Is(err, tc.wantErr) || (tc.wantErr == nil) != (err == nil) {
+			t.Errorf("%s: Applied = %v, %v; want %v, %v", tc.name, applied, err, tc.applied, tc.wantErr)
+		}
+	}
+}
+
+// getItem answers GetItem with a fixed item or error.
+type getItem struct {
+	item map[string]types.AttributeValue
+	err  error
+}
+
+func (g getItem) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	if g.err != nil {
+		return nil, g.err
+	}
+	return &dynamodb.GetItemOutput{Item: g.item}, nil
+}
+
+func TestGet(t *testing.T) {
+	type record struct {
+		Name string `dynamodbav:"name"`
+	}
+	ctx := context.Background()
+	in := &dynamodb.GetItemInput{}
+
+	r, found, err := ddb.Get[record](ctx, getItem{item: map[string]types.AttributeValue{"name": &types.AttributeValueMemberS{Value: "Ada"}}}, in)
+	if err != nil || !found || r.Name != "Ada" {
+		t.Fatalf("item: Get = %+v, %v, %v", r, found, err)
+	}
+	if _, found, err := ddb.Get[record](ctx, getItem{}, in); err != nil || found {
+		t.Fatalf("no item: found %v, err %v", found, err)
+	}
+	failure := errors.New("throttled")
+	if _, found, err := ddb.Get[record](ctx, getItem{err: failure}, in); !errors.Is(err, failure) || found {
+		t.Fatalf("failure: found %v, err %v", found, err)
+	}
+	bad := map[string]types.AttributeValue{"name": &types.AttributeValueMemberL{}}
+	if _, found, err := ddb.Get[record](ctx, getItem{item: bad}, in); err == nil || found {
+		t.Fatalf("undecodable item: found %v, err %v", found, err)
 	}
 }

@@ -224,7 +224,9 @@ func (rt *Router) problemResponse(ctx context.Context, req *Request, err error) 
 	if internal {
 		rt.log.ErrorContext(ctx, "request failed", slog.String("route", req.RouteKey()), slog.String(logging.KeyError, err.Error()))
 	} else if perr.Err != nil {
-		rt.log.WarnContext(ctx, "request rejected", slog.String("route", req.RouteKey()), slog.Int("status", details.Status), slog.String(logging.KeyError, perr.Err.Error()))
+		// A client's mistake, already counted in the access line's status;
+		// the domain error behind it helps when debugging a client.
+		rt.log.DebugContext(ctx, "request rejected", slog.String("route", req.RouteKey()), slog.Int("status", details.Status), slog.String(logging.KeyError, perr.Err.Error()))
 	}
 	resp, mErr := JSON(details.Status, details)
 	if mErr != nil { // cannot happen: Details has only plain fields

@@ -68,16 +68,12 @@ func (s *Store) Products(ctx context.Context) ([]order.Product, error) {
 
 // Product returns one product, or order.ErrNotFound.
 func (s *Store) Product(ctx context.Context, sku string) (order.Product, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: ddb.Key(pkCatalog, productSK(sku))})
+	r, found, err := ddb.Get[productRecord](ctx, s.db, &dynamodb.GetItemInput{TableName: &s.table, Key: ddb.Key(pkCatalog, productSK(sku))})
 	if err != nil {
 		return order.Product{}, wrap("get product", err)
 	}
-	if out.Item == nil {
+	if !found {
 		return order.Product{}, order.ErrNotFound
-	}
-	var r productRecord
-	if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
-		return order.Product{}, wrap("get product", err)
 	}
 	return r.product(), nil
 }

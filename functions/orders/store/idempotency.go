@@ -118,7 +118,9 @@ func (s *Store) ReleaseKey(ctx context.Context, c order.Claim) error {
 		TableName: &s.table, Key: ddb.Key(customerPK(c.CustomerID), idempotencySK(c.Key)),
 		ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
 	})
-	if err != nil && !isConditionFailure(err) {
+	// Not applied means the claim is no longer ours to release: done, or
+	// taken over after it expired. Either way there is nothing to undo.
+	if _, err := ddb.Applied(err); err != nil {
 		return wrap("release idempotency key", err)
 	}
 	return nil

@@ -123,18 +123,14 @@ func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev events.OrderE
 // Order returns the customer's order, or order.ErrNotFound. Another
 // customer's order is not found: the key includes the customer.
 func (s *Store) Order(ctx context.Context, customerID, id string) (order.Order, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+	r, found, err := ddb.Get[orderRecord](ctx, s.db, &dynamodb.GetItemInput{
 		TableName: &s.table, Key: ddb.Key(customerPK(customerID), orderSK(id)), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return order.Order{}, wrap("get order", err)
 	}
-	if out.Item == nil {
+	if !found {
 		return order.Order{}, order.ErrNotFound
-	}
-	var r orderRecord
-	if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
-		return order.Order{}, wrap("get order", err)
 	}
 	return r.order(), nil
 }

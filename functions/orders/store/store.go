@@ -13,23 +13,20 @@
 package store
 
 import (
-	"context"
 	"fmt"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/serverless-shop/backend/shared/ddb"
 )
 
 // Client is the part of the DynamoDB API the store uses.
 type Client interface {
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
-	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
-	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
-	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	ddb.GetItemAPI
+	ddb.BatchGetItemAPI
+	ddb.BatchWriteItemAPI
+	ddb.QueryAPI
+	ddb.PutItemAPI
+	ddb.DeleteItemAPI
+	ddb.TransactWriteItemsAPI
 }
 
 // Store is the orders table.
@@ -50,11 +47,5 @@ func productSK(sku string) string     { return "PRODUCT#" + sku }
 func customerPK(id string) string     { return "CUSTOMER#" + id }
 func orderSK(id string) string        { return orderPrefix + id }
 func idempotencySK(key string) string { return "IDEMPOTENCY#" + key }
-
-// isConditionFailure reports whether err is a failed condition expression.
-func isConditionFailure(err error) bool {
-	_, ok := ddb.ConditionFailure(err)
-	return ok
-}
 
 func wrap(op string, err error) error { return fmt.Errorf("orders store: %s: %w", op, err) }

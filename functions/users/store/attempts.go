@@ -42,18 +42,14 @@ func (r attemptsRecord) open(now time.Time) (int, time.Time) {
 // the current window, and when the window ends: one read, for callers that
 // already know the user.
 func (s *Store) LoginFailures(ctx context.Context, email string, now time.Time) (int, time.Time, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+	r, found, err := ddb.Get[attemptsRecord](ctx, s.db, &dynamodb.GetItemInput{
 		TableName: &s.table, Key: ddb.Key(loginPK(email), skAttempts), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return 0, time.Time{}, wrap("login failures", err)
 	}
-	if out.Item == nil {
+	if !found {
 		return 0, time.Time{}, nil
-	}
-	var r attemptsRecord
-	if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
-		return 0, time.Time{}, wrap("login failures", err)
 	}
 	failures, ends := r.open(now)
 	return failures, ends, nil
@@ -97,14 +93,11 @@ func (s *Store) countIntoOpenWindow(ctx context.Context, email, id string, now t
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
-	switch {
-	case err == nil:
-		return true, nil
-	case isConditionFailure(err):
-		return false, nil
-	default:
+	applied, err := ddb.Applied(err)
+	if err != nil {
 		return false, wrap("record login failure", err)
 	}
+	return applied, nil
 }
 
 // openWindow starts a new window with one failure, unless one is open.
@@ -125,14 +118,11 @@ func (s *Store) openWindow(ctx context.Context, email, id string, now time.Time,
 		TableName: &s.table, Item: item,
 		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
-	switch {
-	case err == nil:
-		return true, nil
-	case isConditionFailure(err):
-		return false, nil
-	default:
+	applied, err := ddb.Applied(err)
+	if err != nil {
 		return false, wrap("record login failure", err)
 	}
+	return applied, nil
 }
 
 // ClearLoginFailures forgets the failures counted against email, after a

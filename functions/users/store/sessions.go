@@ -177,11 +177,12 @@ func (s *Store) RevokeSession(ctx context.Context, userID, familyID string) erro
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
-	if isConditionFailure(err) {
-		return account.ErrSessionInvalid
-	}
+	applied, err := ddb.Applied(err)
 	if err != nil {
 		return wrap("revoke session", err)
+	}
+	if !applied {
+		return account.ErrSessionInvalid
 	}
 	return nil
 }

@@ -12,22 +12,19 @@
 package store
 
 import (
-	"context"
 	"fmt"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/serverless-shop/backend/shared/ddb"
 )
 
 // Client is the part of the DynamoDB API the store uses.
 type Client interface {
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
-	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
-	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	ddb.GetItemAPI
+	ddb.BatchGetItemAPI
+	ddb.PutItemAPI
+	ddb.UpdateItemAPI
+	ddb.DeleteItemAPI
+	ddb.TransactWriteItemsAPI
 }
 
 // Store is the users table.
@@ -49,12 +46,6 @@ func userPK(id string) string     { return "USER#" + id }
 func emailPK(email string) string { return "EMAIL#" + email }
 func loginPK(email string) string { return "LOGIN#" + email }
 func familySK(fid string) string  { return "FAMILY#" + fid }
-
-// isConditionFailure reports whether err is a failed condition expression.
-func isConditionFailure(err error) bool {
-	_, ok := ddb.ConditionFailure(err)
-	return ok
-}
 
 func wrap(op string, err error) error {
 	return fmt.Errorf("users store: %s: %w", op, err)

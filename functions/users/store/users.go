@@ -87,18 +87,14 @@ func (s *Store) CreateUser(ctx context.Context, u account.User, passwordHash str
 
 // User returns the user with the given id, or account.ErrNotFound.
 func (s *Store) User(ctx context.Context, id string) (account.Credentials, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+	r, found, err := ddb.Get[userRecord](ctx, s.db, &dynamodb.GetItemInput{
 		TableName: &s.table, Key: ddb.Key(userPK(id), skProfile), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return account.Credentials{}, wrap("get user", err)
 	}
-	if out.Item == nil {
+	if !found {
 		return account.Credentials{}, account.ErrNotFound
-	}
-	var r userRecord
-	if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
-		return account.Credentials{}, wrap("get user", err)
 	}
 	return r.credentials(), nil
 }
@@ -117,11 +113,12 @@ func (s *Store) UpdateName(ctx context.Context, id, name string, now time.Time) 
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		ReturnValues: types.ReturnValueAllNew,
 	})
-	if isConditionFailure(err) {
-		return account.User{}, account.ErrNotFound
-	}
+	applied, err := ddb.Applied(err)
 	if err != nil {
 		return account.User{}, wrap("update name", err)
+	}
+	if !applied {
+		return account.User{}, account.ErrNotFound
 	}
 	var r userRecord
 	if err := attributevalue.UnmarshalMap(out.Attributes, &r); err != nil {
@@ -138,24 +135,7 @@ func (s *Store) ChangePassword(ctx context.Context, id, oldHash, newHash string,
 	upd := expression.Set(expression.Name("passwordHash"), expression.Value(newHash)).
 		Set(expression.Name("updatedAt"), expression.Value(now.UTC())).
 		Add(expression.Name("sessionEpoch"), expression.Value(1))
-	cond := expression.Name("passwordHash").Equal(expression.Value(oldHash))
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
-	if err != nil {
-		return wrap("change password", err)
-	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: ddb.Key(userPK(id), skProfile),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if ccf, ok := ddb.ConditionFailure(err); ok {
-		return staleOrOwnWrite(ccf, newHash)
-	}
-	if err != nil {
-		return wrap("change password", err)
-	}
-	return nil
+	return s.replaceHash(ctx, "change password", id, oldHash, newHash, upd)
 }
 
 // RehashPassword replaces a hash made with old parameters by one made with
@@ -163,10 +143,16 @@ func (s *Store) ChangePassword(ctx context.Context, id, oldHash, newHash string,
 // and reported as account.ErrStaleWrite.
 func (s *Store) RehashPassword(ctx context.Context, id, oldHash, newHash string) error {
 	upd := expression.Set(expression.Name("passwordHash"), expression.Value(newHash))
+	return s.replaceHash(ctx, "rehash password", id, oldHash, newHash, upd)
+}
+
+// replaceHash applies upd, which sets the password hash to newHash, on
+// condition that the stored hash is still oldHash.
+func (s *Store) replaceHash(ctx context.Context, op, id, oldHash, newHash string, upd expression.UpdateBuilder) error {
 	cond := expression.Name("passwordHash").Equal(expression.Value(oldHash))
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 	if err != nil {
-		return wrap("rehash password", err)
+		return wrap(op, err)
 	}
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: ddb.Key(userPK(id), skProfile),
@@ -178,7 +164,7 @@ func (s *Store) RehashPassword(ctx context.Context, id, oldHash, newHash string)
 		return staleOrOwnWrite(ccf, newHash)
 	}
 	if err != nil {
-		return wrap("rehash password", err)
+		return wrap(op, err)
 	}
 	return nil
 }
