@@ -5,36 +5,22 @@
 package main
 
 import (
+	"context"
 	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/serverless-shop/backend/functions/authorizer/authz"
 	"github.com/serverless-shop/backend/shared/coldstart"
-	"github.com/serverless-shop/backend/shared/logging"
-	"github.com/serverless-shop/backend/shared/token"
 )
 
-func main() {
-	log := logging.New(os.Stdout, "authorizer")
-	a, err := build(os.Getenv, log)
-	if err != nil {
-		log.Error("cold start failed", slog.String(logging.KeyError, err.Error()))
-		os.Exit(1)
-	}
-	lambda.Start(a.Handle)
-}
+func main() { coldstart.Main("authorizer", build) }
 
 // build wires the authorizer from the environment: TOKEN_JWKS (the keys
-// whose tokens are accepted), TOKEN_ISSUER, TOKEN_AUDIENCE.
-func build(getenv func(string) string, log *slog.Logger) (*authz.Authorizer, error) {
-	env := coldstart.NewEnv(getenv)
-	keys := env.PublicKeys("TOKEN_JWKS")
-	issuer := env.String("TOKEN_ISSUER")
-	audience := env.String("TOKEN_AUDIENCE")
+// whose tokens are accepted), TOKEN_ISSUER, TOKEN_AUDIENCE. It makes no
+// AWS call, so it loads no AWS configuration either.
+func build(_ context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
+	tokens := env.Tokens()
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
-	return authz.New(token.NewVerifier(keys, issuer, audience, nil), log), nil
+	return authz.New(tokens.Verifier(), log).Handle, nil
 }

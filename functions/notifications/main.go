@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -18,24 +17,14 @@ import (
 	"github.com/serverless-shop/backend/functions/notifications/notify"
 	"github.com/serverless-shop/backend/functions/notifications/sender"
 	"github.com/serverless-shop/backend/shared/coldstart"
-	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/metrics"
 )
 
-func main() {
-	log := logging.New(os.Stdout, "notifications")
-	h, err := build(context.Background(), os.Getenv, log)
-	if err != nil {
-		log.Error("cold start failed", slog.String(logging.KeyError, err.Error()))
-		os.Exit(1)
-	}
-	lambda.Start(h.Handle)
-}
+func main() { coldstart.Main("notifications", build) }
 
 // build wires the service from the environment: NOTIFICATIONS_TABLE,
 // EVENTS_QUEUE_URL, EVENTS_DLQ_URL, SENDER_EMAIL and SES_CONFIGURATION_SET.
-func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*notify.Handler, error) {
-	env := coldstart.NewEnv(getenv)
+func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
 	table := env.String("NOTIFICATIONS_TABLE")
 	queueURL := env.String("EVENTS_QUEUE_URL")
 	dlqURL := env.String("EVENTS_DLQ_URL")
@@ -62,5 +51,5 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		Metrics:  metrics.New(os.Stdout, "notifications"),
 		Log:      log,
 		NewID:    func() string { return ulid.Make().String() },
-	}), nil
+	}).Handle, nil
 }

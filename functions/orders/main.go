@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -19,32 +18,18 @@ import (
 	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/shared/coldstart"
-	"github.com/serverless-shop/backend/shared/httpapi"
-	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/metrics"
-	"github.com/serverless-shop/backend/shared/token"
 )
 
-func main() {
-	log := logging.New(os.Stdout, "orders")
-	h, err := build(context.Background(), os.Getenv, log)
-	if err != nil {
-		log.Error("cold start failed", slog.String(logging.KeyError, err.Error()))
-		os.Exit(1)
-	}
-	lambda.Start(h.Handle)
-}
+func main() { coldstart.Main("orders", build) }
 
 // build wires the service from the environment: ORDERS_TABLE,
 // CURSOR_SECRET_ARN (the Secrets Manager secret that keys pagination
 // cursors), and TOKEN_JWKS, TOKEN_ISSUER, TOKEN_AUDIENCE to verify callers.
-func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*httpapi.Router, error) {
-	env := coldstart.NewEnv(getenv)
+func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
 	table := env.String("ORDERS_TABLE")
 	secretARN := env.String("CURSOR_SECRET_ARN")
-	keys := env.PublicKeys("TOKEN_JWKS")
-	issuer := env.String("TOKEN_ISSUER")
-	audience := env.String("TOKEN_AUDIENCE")
+	tokens := env.Tokens()
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -58,15 +43,19 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	}
 	m := metrics.New(os.Stdout, "orders")
 	var st app.Store = store.New(dynamodb.NewFromConfig(cfg), table)
-	return api.NewHandler(log, api.Config{
+	router, err := api.NewHandler(log, api.Config{
 		Service: app.New(app.Config{
 			Store:   st,
 			Log:     log,
 			Metrics: m,
 			NewID:   func() string { return ulid.Make().String() },
 		}),
-		Verifier:  token.NewVerifier(keys, issuer, audience, nil),
+		Verifier:  tokens.Verifier(),
 		CursorKey: []byte(aws.ToString(secret.SecretString)),
 		Metrics:   m,
 	})
+	if err != nil {
+		return nil, err
+	}
+	return router.Handle, nil
 }

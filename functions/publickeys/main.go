@@ -6,23 +6,22 @@ package main
 import (
 	"context"
 	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/cfn"
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/serverless-shop/backend/functions/publickeys/resource"
 	"github.com/serverless-shop/backend/shared/coldstart"
-	"github.com/serverless-shop/backend/shared/logging"
 )
 
-func main() {
-	log := logging.New(os.Stdout, "publickeys")
-	cfg, err := coldstart.AWSConfig(context.Background())
+func main() { coldstart.Main("publickeys", build) }
+
+// build wires the custom resource. It needs no configuration: the keys to
+// read come with each request, from the template.
+func build(ctx context.Context, _ *coldstart.Env, log *slog.Logger) (any, error) {
+	cfg, err := coldstart.AWSConfig(ctx)
 	if err != nil {
-		log.Error("cold start failed", slog.String(logging.KeyError, err.Error()))
-		os.Exit(1)
+		return nil, err
 	}
-	lambda.Start(cfn.LambdaWrap(resource.Handler(kms.NewFromConfig(cfg), log)))
+	return cfn.LambdaWrap(resource.Handler(kms.NewFromConfig(cfg), log)), nil
 }

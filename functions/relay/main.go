@@ -5,29 +5,17 @@ package main
 import (
 	"context"
 	"log/slog"
-	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/serverless-shop/backend/functions/relay/publisher"
 	"github.com/serverless-shop/backend/shared/coldstart"
-	"github.com/serverless-shop/backend/shared/logging"
 )
 
-func main() {
-	log := logging.New(os.Stdout, "relay")
-	r, err := build(context.Background(), os.Getenv, log)
-	if err != nil {
-		log.Error("cold start failed", slog.String(logging.KeyError, err.Error()))
-		os.Exit(1)
-	}
-	lambda.Start(r.Handle)
-}
+func main() { coldstart.Main("relay", build) }
 
 // build wires the relay from the environment: EVENTS_QUEUE_URL.
-func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*publisher.Relay, error) {
-	env := coldstart.NewEnv(getenv)
+func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
 	queueURL := env.String("EVENTS_QUEUE_URL")
 	if err := env.Err(); err != nil {
 		return nil, err
@@ -36,5 +24,5 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	return publisher.New(sqs.NewFromConfig(cfg), queueURL, log), nil
+	return publisher.New(sqs.NewFromConfig(cfg), queueURL, log).Handle, nil
 }

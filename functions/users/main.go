@@ -9,7 +9,6 @@ import (
 	"os"
 	"slices"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/oklog/ulid/v2"
@@ -18,47 +17,34 @@ import (
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/store"
 	"github.com/serverless-shop/backend/shared/coldstart"
-	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/kmskeys"
-	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/metrics"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
-func main() {
-	log := logging.New(os.Stdout, "users")
-	h, err := build(context.Background(), os.Getenv, log)
-	if err != nil {
-		log.Error("cold start failed", slog.String(logging.KeyError, err.Error()))
-		os.Exit(1)
-	}
-	lambda.Start(h.Handle)
-}
+func main() { coldstart.Main("users", build) }
 
 // build wires the service from the environment: USERS_TABLE; SIGNING_KEY_ID
 // (the KMS key that signs new tokens) and SIGNING_KID (its token key id);
 // TOKEN_JWKS (every key whose tokens are accepted, also served as the
 // JWKS); TOKEN_ISSUER, TOKEN_AUDIENCE and ACCESS_TOKEN_TTL.
-func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*httpapi.Router, error) {
-	env := coldstart.NewEnv(getenv)
+func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
 	table := env.String("USERS_TABLE")
 	signingKey := env.String("SIGNING_KEY_ID")
 	kid := env.String("SIGNING_KID")
-	keys := env.PublicKeys("TOKEN_JWKS")
-	issuer := env.String("TOKEN_ISSUER")
-	audience := env.String("TOKEN_AUDIENCE")
+	tokens := env.Tokens()
 	ttl := env.Duration("ACCESS_TOKEN_TTL", token.DefaultTTL)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
-	if !slices.ContainsFunc(keys, func(k token.PublicKey) bool { return k.ID == kid }) {
+	if !slices.ContainsFunc(tokens.Keys, func(k token.PublicKey) bool { return k.ID == kid }) {
 		return nil, fmt.Errorf("configuration: SIGNING_KID %s is not in TOKEN_JWKS; its tokens would not verify", kid)
 	}
 	cfg, err := coldstart.AWSConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
-	jwks, err := token.JWKS(keys)
+	jwks, err := token.JWKS(tokens.Keys)
 	if err != nil {
 		return nil, err
 	}
@@ -68,18 +54,18 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		Accounts: st,
 		Sessions: st,
 		Attempts: st,
-		Issuer:   token.NewIssuer(kmskeys.SignerFor(kms.NewFromConfig(cfg), signingKey, kid), issuer, audience, ttl, nil),
+		Issuer:   token.NewIssuer(kmskeys.SignerFor(kms.NewFromConfig(cfg), signingKey, kid), tokens.Issuer, tokens.Audience, ttl, nil),
 		Metrics:  m,
 		Log:      log,
 		NewID:    func() string { return ulid.Make().String() },
 	})
 	return api.NewHandler(log, api.Config{
 		Service:  svc,
-		Verifier: token.NewVerifier(keys, issuer, audience, nil),
+		Verifier: tokens.Verifier(),
 		JWKS:     jwks,
 		Version:  coldstart.Version,
 		Metrics:  m,
-	}), nil
+	}).Handle, nil
 }
 
 // *store.Store serves every store interface the use cases declare. The

@@ -63,3 +63,14 @@ func (a *Auth) TokenAt(t testing.TB, p principal.Principal, at time.Time) string
 	}
 	return raw
 }
+
+// JWKS is the JSON Web Key Set of the test key, as the TOKEN_JWKS setting
+// carries it.
+func (a *Auth) JWKS(t testing.TB) string {
+	t.Helper()
+	doc, err := token.JWKS([]token.PublicKey{a.signer.PublicKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(doc)
+}

@@ -1,25 +1,46 @@
 // Package coldstart holds what every function's main does once per
 // execution environment: read its configuration from the environment,
-// load the AWS configuration and build the logger.
+// load the AWS configuration, build the logger and start serving.
 package coldstart
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
 // Version is the build's version, set at link time with
 // -ldflags "-X github.com/serverless-shop/backend/shared/coldstart.Version=...".
 var Version = "dev"
+
+// Build wires a function from its environment and returns its handler:
+// anything lambda.Start accepts, typically a method value such as
+// router.Handle.
+type Build func(ctx context.Context, env *Env, log *slog.Logger) (handler any, err error)
+
+// Main is every function's main. It builds the handler once, at cold
+// start, and serves it. When build fails it logs why and exits 1: Lambda
+// then reports a failed init, and no request meets a half-wired function.
+func Main(service string, build Build) {
+	log := logging.New(os.Stdout, service)
+	h, err := build(context.Background(), NewEnv(os.Getenv), log)
+	if err != nil {
+		log.Error("cold start failed", slog.String(logging.KeyError, err.Error()))
+		os.Exit(1)
+	}
+	lambda.Start(h)
+}
 
 // Env reads configuration from environment variables and collects every
 // missing or malformed one, so a misconfigured function fails its cold start
@@ -92,6 +113,28 @@ func (e *Env) PublicKeys(name string) []token.PublicKey {
 		e.errs = append(e.errs, name+" has no ES256 signing key")
 	}
 	return keys
+}
+
+// Tokens is what verifying access tokens needs.
+type Tokens struct {
+	Keys     []token.PublicKey // every key whose tokens are accepted
+	Issuer   string
+	Audience string
+}
+
+// Tokens reads the access token settings every verifier shares:
+// TOKEN_JWKS, TOKEN_ISSUER and TOKEN_AUDIENCE.
+func (e *Env) Tokens() Tokens {
+	return Tokens{
+		Keys:     e.PublicKeys("TOKEN_JWKS"),
+		Issuer:   e.String("TOKEN_ISSUER"),
+		Audience: e.String("TOKEN_AUDIENCE"),
+	}
+}
+
+// Verifier checks access tokens against these settings.
+func (t Tokens) Verifier() *token.Verifier {
+	return token.NewVerifier(t.Keys, t.Issuer, t.Audience, nil)
 }
 
 // Err reports every problem met so far.
