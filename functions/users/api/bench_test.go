@@ -36,7 +36,7 @@ func BenchmarkLogin(b *testing.B) {
 		Verifier: token.NewVerifier([]token.PublicKey{signer.PublicKey()}, testIssuer, testAudience, nil),
 	})
 	ctx := context.Background()
-	reg := `{"email":"` + adaEmail + `","password":"` + adaPassword + `","name":"Ada"}`
+	reg := `{"email":"` + apptest.AdaEmail + `","password":"` + apptest.AdaPassword + `","name":"Ada"}`
 	if resp, _ := handler.Handle(ctx, event("POST /v1/auth/register", reg, "")); resp.StatusCode != 201 {
 		b.Fatalf("register: %d %s", resp.StatusCode, resp.Body)
 	}
@@ -44,9 +44,9 @@ func BenchmarkLogin(b *testing.B) {
 		name, email, password string
 		status                int
 	}{
-		{"unknown email", "nobody@example.com", adaPassword, 401},
-		{"wrong password", adaEmail, "not the password at all", 401},
-		{"success", adaEmail, adaPassword, 200},
+		{"unknown email", "nobody@example.com", apptest.AdaPassword, 401},
+		{"wrong password", apptest.AdaEmail, "not the password at all", 401},
+		{"success", apptest.AdaEmail, apptest.AdaPassword, 200},
 	} {
 		body := `{"email":"` + bc.email + `","password":"` + bc.password + `"}`
 		b.Run(bc.name, func(b *testing.B) {

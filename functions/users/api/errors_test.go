@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/app/apptest"
 )
 
 // TestProblemDetails pins what each error of the users domain tells the
@@ -24,7 +25,7 @@ func TestProblemDetails(t *testing.T) {
 		}, http.StatusBadRequest, "validation", "The request has invalid fields."},
 		{"email taken", func(f *fixture) response {
 			f.ada()
-			return f.do("POST /v1/auth/register", nil, jsonBody(f.t, map[string]string{"email": adaEmail, "password": adaPassword, "name": "Twin"}))
+			return f.do("POST /v1/auth/register", nil, jsonBody(f.t, map[string]string{"email": apptest.AdaEmail, "password": apptest.AdaPassword, "name": "Twin"}))
 		}, http.StatusConflict, "email-taken", "An account with this email already exists."},
 		{"unknown user", func(f *fixture) response {
 			return f.do("GET /v1/users/me", caller("01HZX3YQ7A8B9C0D1E2F3G4H5J", "gone@example.com", "Gone"), "")
@@ -34,18 +35,18 @@ func TestProblemDetails(t *testing.T) {
 		}, http.StatusUnauthorized, "invalid-refresh-token", "The refresh token is invalid, expired or revoked."},
 		{"reused refresh token", func(f *fixture) response {
 			f.ada()
-			login := f.login(adaEmail, adaPassword)
+			login := f.login(apptest.AdaEmail, apptest.AdaPassword)
 			f.pair(f.refreshResponse(login.RefreshToken))
 			return f.refreshResponse(login.RefreshToken)
 		}, http.StatusUnauthorized, "invalid-refresh-token", "The refresh token is invalid, expired or revoked."},
 		{"stale write", func(f *fixture) response {
 			_, ada := f.ada()
 			f.store.ChangePasswordFn = func(context.Context, string, string, string, time.Time) error { return account.ErrStaleWrite }
-			return f.do("POST /v1/users/me/password", ada, changePasswordBody(f.t, adaPassword, "a brand new passphrase"))
+			return f.do("POST /v1/users/me/password", ada, changePasswordBody(f.t, apptest.AdaPassword, "a brand new passphrase"))
 		}, http.StatusConflict, "conflict", "The account changed while the request was processed; retry it."},
 		{"bad credentials", func(f *fixture) response {
 			f.ada()
-			return f.loginResponse(adaEmail, "not the right password")
+			return f.loginResponse(apptest.AdaEmail, "not the right password")
 		}, http.StatusUnauthorized, "invalid-credentials", "The email or password is incorrect."},
 		{"wrong current password", func(f *fixture) response {
 			_, ada := f.ada()
@@ -54,9 +55,9 @@ func TestProblemDetails(t *testing.T) {
 		{"too many attempts", func(f *fixture) response {
 			f.ada()
 			for range 5 {
-				f.loginResponse(adaEmail, "not the right password")
+				f.loginResponse(apptest.AdaEmail, "not the right password")
 			}
-			return f.loginResponse(adaEmail, adaPassword)
+			return f.loginResponse(apptest.AdaEmail, apptest.AdaPassword)
 		}, http.StatusTooManyRequests, "too-many-attempts", "Too many failed attempts for this account. Try again later."},
 	}
 	for _, tt := range tests {

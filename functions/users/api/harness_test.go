@@ -7,14 +7,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -22,46 +20,17 @@ import (
 	"github.com/serverless-shop/backend/functions/users/api"
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
-	"github.com/serverless-shop/backend/functions/users/password"
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/principal"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
-// cheapHashing keeps the tests fast; production uses password.Default.
-var cheapHashing = password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}
-
 const (
 	testIssuer   = "https://users.shop.test"
 	testAudience = "shop-api"
 	testVersion  = "v1.2.3-test"
-
-	adaEmail    = "ada@example.com"
-	adaPassword = "correct horse battery staple"
-	adaName     = "Ada Lovelace"
 )
-
-// start is the fixed time every fixture's clock begins at.
-var start = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-
-// clock is a settable clock shared by the API and the token issuer.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 var (
 	signingKeyOnce sync.Once
@@ -108,7 +77,8 @@ type fixture struct {
 	t        *testing.T
 	mem      *apptest.MemStore
 	store    *apptest.FakeStore
-	clock    *clock
+	clock    *apptest.Clock
+	ids      apptest.IDs
 	handler  *httpapi.Router
 	issuer   *token.Issuer
 	verifier *token.Verifier
@@ -117,7 +87,6 @@ type fixture struct {
 	logs     *syncBuffer
 
 	mu        sync.Mutex
-	nextID    int
 	sensitive []string // plain passwords and raw refresh tokens seen
 }
 
@@ -131,7 +100,7 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{
 		t:     t,
 		mem:   apptest.NewMemStore(),
-		clock: &clock{now: start},
+		clock: apptest.NewClock(),
 		logs:  &syncBuffer{},
 		jwks:  jwks,
 		keyID: signer.KeyID(),
@@ -145,9 +114,9 @@ func newFixture(t *testing.T) *fixture {
 		Sessions: f.store,
 		Attempts: f.store,
 		Issuer:   f.issuer,
-		Hashing:  cheapHashing,
+		Hashing:  apptest.CheapHashing,
 		Log:      log,
-		NewID:    f.newID,
+		NewID:    f.ids.Next,
 		Now:      f.clock.Now,
 	})
 	f.handler = api.NewHandler(log, api.Config{
@@ -158,15 +127,6 @@ func newFixture(t *testing.T) *fixture {
 	})
 	t.Cleanup(f.checkLogs)
 	return f
-}
-
-// newID returns ULID-shaped ids, as production does: refresh tokens embed
-// the user id and only parse if it has that shape.
-func (f *fixture) newID() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.nextID++
-	return fmt.Sprintf("01HZX3YQ7A8B9C0D1E2F3G%04d", f.nextID)
 }
 
 func (f *fixture) remember(secret string) {
@@ -374,24 +334,6 @@ func (f *fixture) pair(r response) tokenPair {
 // ada registers Ada and returns her id and the principal of her requests.
 func (f *fixture) ada() (string, *principal.Principal) {
 	f.t.Helper()
-	id := f.register(adaEmail, adaPassword, adaName)
-	return id, caller(id, adaEmail, adaName)
-}
-
-// calls counts calls to a spied store method.
-type calls struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (c *calls) inc() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.n++
-}
-
-func (c *calls) count() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n
+	id := f.register(apptest.AdaEmail, apptest.AdaPassword, apptest.AdaName)
+	return id, caller(id, apptest.AdaEmail, apptest.AdaName)
 }

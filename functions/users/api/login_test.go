@@ -4,10 +4,12 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/app/apptest"
 )
 
 func TestLogin(t *testing.T) {
@@ -15,24 +17,24 @@ func TestLogin(t *testing.T) {
 		name  string
 		email string
 	}{
-		{"as registered", adaEmail},
+		{"as registered", apptest.AdaEmail},
 		{"other case and spaces", "  ADA@example.COM "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			id, _ := f.ada()
-			p := f.login(tt.email, adaPassword)
+			p := f.login(tt.email, apptest.AdaPassword)
 
 			claims, err := f.verifier.Verify(p.AccessToken)
 			if err != nil {
 				t.Fatalf("access token does not verify: %v", err)
 			}
-			if claims.Subject != id || claims.Email != adaEmail || claims.Name != adaName {
-				t.Errorf("claims sub %q email %q name %q, want %q %q %q", claims.Subject, claims.Email, claims.Name, id, adaEmail, adaName)
+			if claims.Subject != id || claims.Email != apptest.AdaEmail || claims.Name != apptest.AdaName {
+				t.Errorf("claims sub %q email %q name %q, want %q %q %q", claims.Subject, claims.Email, claims.Name, id, apptest.AdaEmail, apptest.AdaName)
 			}
-			if got := claims.ExpiresAt.Time; !got.Equal(start.Add(15 * time.Minute)) {
-				t.Errorf("access token expires %v, want %v", got, start.Add(15*time.Minute))
+			if got := claims.ExpiresAt.Time; !got.Equal(apptest.Start.Add(15 * time.Minute)) {
+				t.Errorf("access token expires %v, want %v", got, apptest.Start.Add(15*time.Minute))
 			}
 			rt, _ := account.ParseRefreshToken(p.RefreshToken)
 			if rt.UserID != id {
@@ -42,7 +44,7 @@ func TestLogin(t *testing.T) {
 			if !ok {
 				t.Fatalf("no session stored for family %s", rt.FamilyID)
 			}
-			if s.CurrentHash != rt.Hash() || s.Revoked || s.Epoch != 0 || !s.ExpiresAt.Equal(start.Add(account.RefreshTTL)) {
+			if s.CurrentHash != rt.Hash() || s.Revoked || s.Epoch != 0 || !s.ExpiresAt.Equal(apptest.Start.Add(account.RefreshTTL)) {
 				t.Errorf("stored session %+v", s)
 			}
 		})
@@ -52,8 +54,8 @@ func TestLogin(t *testing.T) {
 func TestLoginStartsSeparateSessions(t *testing.T) {
 	f := newFixture(t)
 	id, _ := f.ada()
-	a := f.login(adaEmail, adaPassword)
-	b := f.login(adaEmail, adaPassword)
+	a := f.login(apptest.AdaEmail, apptest.AdaPassword)
+	b := f.login(apptest.AdaEmail, apptest.AdaPassword)
 	ra, _ := account.ParseRefreshToken(a.RefreshToken)
 	rb, _ := account.ParseRefreshToken(b.RefreshToken)
 	if ra.FamilyID == rb.FamilyID || a.AccessToken == b.AccessToken {
@@ -83,16 +85,16 @@ func TestLoginValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.ada()
-			var states calls
+			var states atomic.Int64
 			f.store.LoginStateFn = func(ctx context.Context, email string, now time.Time) (account.LoginState, error) {
-				states.inc()
+				states.Add(1)
 				return f.mem.LoginState(ctx, email, now)
 			}
 			f.do("POST /v1/auth/login", nil, tt.body).problem(t, http.StatusBadRequest, tt.slug)
-			if states.count() != 0 {
+			if states.Load() != 0 {
 				t.Errorf("an invalid login reached the store")
 			}
-			if n := f.mem.Failures(adaEmail, start); n != 0 {
+			if n := f.mem.Failures(apptest.AdaEmail, apptest.Start); n != 0 {
 				t.Errorf("an invalid request counted %d failures", n)
 			}
 		})
@@ -102,7 +104,7 @@ func TestLoginValidation(t *testing.T) {
 func TestLoginFailuresLookAlike(t *testing.T) {
 	f := newFixture(t)
 	f.ada()
-	wrongPassword := f.loginResponse(adaEmail, "not the right password")
+	wrongPassword := f.loginResponse(apptest.AdaEmail, "not the right password")
 	unknownEmail := f.loginResponse("nobody@example.com", "not the right password")
 	for name, r := range map[string]response{"wrong password": wrongPassword, "unknown email": unknownEmail} {
 		r.problem(t, http.StatusUnauthorized, "invalid-credentials")
@@ -122,10 +124,10 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 		}
 	}
 	// Both count against their email, so guessing is limited either way.
-	if n := f.mem.Failures(adaEmail, start); n != 1 {
+	if n := f.mem.Failures(apptest.AdaEmail, apptest.Start); n != 1 {
 		t.Errorf("failures for the known email = %d, want 1", n)
 	}
-	if n := f.mem.Failures("nobody@example.com", start); n != 1 {
+	if n := f.mem.Failures("nobody@example.com", apptest.Start); n != 1 {
 		t.Errorf("failures for the unknown email = %d, want 1", n)
 	}
 }
@@ -138,11 +140,11 @@ func TestLoginRateLimit(t *testing.T) {
 		wait      time.Duration
 		wantRetry string
 	}{
-		{"right password refused", adaEmail, adaPassword, 0, "900"},
-		{"wrong password refused", adaEmail, "still not the password", 0, "900"},
-		{"other case of the email", "ADA@EXAMPLE.COM", adaPassword, 0, "900"},
-		{"later in the window", adaEmail, adaPassword, 10 * time.Minute, "300"},
-		{"last second of the window", adaEmail, adaPassword, 15*time.Minute - time.Second, "1"},
+		{"right password refused", apptest.AdaEmail, apptest.AdaPassword, 0, "900"},
+		{"wrong password refused", apptest.AdaEmail, "still not the password", 0, "900"},
+		{"other case of the email", "ADA@EXAMPLE.COM", apptest.AdaPassword, 0, "900"},
+		{"later in the window", apptest.AdaEmail, apptest.AdaPassword, 10 * time.Minute, "300"},
+		{"last second of the window", apptest.AdaEmail, apptest.AdaPassword, 15*time.Minute - time.Second, "1"},
 		{"unknown email", "nobody@example.com", "anything at all here", 0, "900"},
 	}
 	for _, tt := range tests {
@@ -153,9 +155,9 @@ func TestLoginRateLimit(t *testing.T) {
 			for i := range 5 {
 				f.loginResponse(target, "wrong password number "+string(rune('a'+i))).problem(t, http.StatusUnauthorized, "invalid-credentials")
 			}
-			var sessions calls
+			var sessions atomic.Int64
 			f.store.CreateSessionFn = func(ctx context.Context, rt account.RefreshToken, epoch int64, now time.Time) error {
-				sessions.inc()
+				sessions.Add(1)
 				return f.mem.CreateSession(ctx, rt, epoch, now)
 			}
 			f.clock.Advance(tt.wait)
@@ -164,7 +166,7 @@ func TestLoginRateLimit(t *testing.T) {
 			if got := r.headers["Retry-After"]; got != tt.wantRetry {
 				t.Errorf("Retry-After %q, want %q", got, tt.wantRetry)
 			}
-			if sessions.count() != 0 {
+			if sessions.Load() != 0 {
 				t.Errorf("a limited login created a session")
 			}
 			if n := f.mem.Failures(target, f.clock.Now()); n != 5 {
@@ -178,18 +180,18 @@ func TestLoginLimitEndsWithTheWindow(t *testing.T) {
 	f := newFixture(t)
 	f.ada()
 	for range 5 {
-		f.loginResponse(adaEmail, "wrong password again").problem(t, http.StatusUnauthorized, "invalid-credentials")
+		f.loginResponse(apptest.AdaEmail, "wrong password again").problem(t, http.StatusUnauthorized, "invalid-credentials")
 	}
-	f.loginResponse(adaEmail, adaPassword).problem(t, http.StatusTooManyRequests, "too-many-attempts")
+	f.loginResponse(apptest.AdaEmail, apptest.AdaPassword).problem(t, http.StatusTooManyRequests, "too-many-attempts")
 	f.clock.Advance(15 * time.Minute)
-	f.login(adaEmail, adaPassword)
+	f.login(apptest.AdaEmail, apptest.AdaPassword)
 }
 
 func TestLoginSuccessClearsFailures(t *testing.T) {
 	tests := []struct {
 		name      string
 		failures  int
-		wantClear int
+		wantClear int64
 	}{
 		{"no failures: nothing to clear", 0, 0},
 		{"one failure", 1, 1},
@@ -199,29 +201,29 @@ func TestLoginSuccessClearsFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.ada()
-			var cleared calls
+			var cleared atomic.Int64
 			f.store.ClearLoginFailuresFn = func(ctx context.Context, email string) error {
-				cleared.inc()
-				if email != adaEmail {
-					t.Errorf("ClearLoginFailures(%q), want %q", email, adaEmail)
+				cleared.Add(1)
+				if email != apptest.AdaEmail {
+					t.Errorf("ClearLoginFailures(%q), want %q", email, apptest.AdaEmail)
 				}
 				return f.mem.ClearLoginFailures(ctx, email)
 			}
 			for range tt.failures {
-				f.loginResponse(adaEmail, "wrong password again").problem(t, http.StatusUnauthorized, "invalid-credentials")
+				f.loginResponse(apptest.AdaEmail, "wrong password again").problem(t, http.StatusUnauthorized, "invalid-credentials")
 			}
-			f.login(adaEmail, adaPassword)
-			if cleared.count() != tt.wantClear {
-				t.Errorf("ClearLoginFailures called %d times, want %d", cleared.count(), tt.wantClear)
+			f.login(apptest.AdaEmail, apptest.AdaPassword)
+			if cleared.Load() != tt.wantClear {
+				t.Errorf("ClearLoginFailures called %d times, want %d", cleared.Load(), tt.wantClear)
 			}
-			if n := f.mem.Failures(adaEmail, start); n != 0 {
+			if n := f.mem.Failures(apptest.AdaEmail, apptest.Start); n != 0 {
 				t.Errorf("failures after success = %d, want 0", n)
 			}
 			// The budget is whole again: five more failures before the limit.
 			for range 5 {
-				f.loginResponse(adaEmail, "wrong password again").problem(t, http.StatusUnauthorized, "invalid-credentials")
+				f.loginResponse(apptest.AdaEmail, "wrong password again").problem(t, http.StatusUnauthorized, "invalid-credentials")
 			}
-			f.loginResponse(adaEmail, adaPassword).problem(t, http.StatusTooManyRequests, "too-many-attempts")
+			f.loginResponse(apptest.AdaEmail, apptest.AdaPassword).problem(t, http.StatusTooManyRequests, "too-many-attempts")
 		})
 	}
 }

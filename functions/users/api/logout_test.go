@@ -7,13 +7,14 @@ import (
 	"testing"
 
 	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/app/apptest"
 )
 
 func TestLogout(t *testing.T) {
 	f := newFixture(t)
 	id, ada := f.ada()
-	login := f.login(adaEmail, adaPassword)
-	other := f.login(adaEmail, adaPassword)
+	login := f.login(apptest.AdaEmail, apptest.AdaPassword)
+	other := f.login(apptest.AdaEmail, apptest.AdaPassword)
 	rt, _ := account.ParseRefreshToken(login.RefreshToken)
 
 	r := f.do("POST /v1/auth/logout", ada, jsonBody(t, map[string]string{"refreshToken": login.RefreshToken}))
@@ -40,7 +41,7 @@ func TestLogoutRejects(t *testing.T) {
 		{"empty", func(tokenPair) string { return "" }, http.StatusUnauthorized, "invalid-refresh-token"},
 		{"access token", func(bob tokenPair) string { return bob.AccessToken }, http.StatusUnauthorized, "invalid-refresh-token"},
 		{"own user id, unknown family", func(tokenPair) string {
-			rt, _ := account.NewRefreshToken("01HZX3YQ7A8B9C0D1E2F3G0001") // Ada's id, see fixture.newID
+			rt, _ := account.NewRefreshToken(apptest.FirstID) // Ada's id
 			return rt.Raw
 		}, http.StatusUnauthorized, "invalid-refresh-token"},
 	}

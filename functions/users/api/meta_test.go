@@ -53,7 +53,7 @@ func TestJWKS(t *testing.T) {
 	}
 	// The published key verifies the tokens the API issues.
 	f.ada()
-	login := f.login(adaEmail, adaPassword)
+	login := f.login(apptest.AdaEmail, apptest.AdaPassword)
 	v := token.NewVerifier(keys, testIssuer, testAudience, f.clock.Now)
 	if _, err := v.Verify(login.AccessToken); err != nil {
 		t.Errorf("an issued token does not verify with the JWKS: %v", err)
@@ -105,13 +105,15 @@ func TestStoreFailuresAreInternal(t *testing.T) {
 			s.LoginStateFn = func(context.Context, string, time.Time) (account.LoginState, error) {
 				return account.LoginState{}, boom
 			}
-		}, func(f *fixture, _, _ string) response { return f.loginResponse(adaEmail, adaPassword) }},
+		}, func(f *fixture, _, _ string) response { return f.loginResponse(apptest.AdaEmail, apptest.AdaPassword) }},
 		{"record failure", func(s *apptest.FakeStore) {
 			s.RecordLoginFailureFn = func(context.Context, string, time.Time, time.Duration) error { return boom }
-		}, func(f *fixture, _, _ string) response { return f.loginResponse(adaEmail, "wrong password again") }},
+		}, func(f *fixture, _, _ string) response {
+			return f.loginResponse(apptest.AdaEmail, "wrong password again")
+		}},
 		{"create session", func(s *apptest.FakeStore) {
 			s.CreateSessionFn = func(context.Context, account.RefreshToken, int64, time.Time) error { return boom }
-		}, func(f *fixture, _, _ string) response { return f.loginResponse(adaEmail, adaPassword) }},
+		}, func(f *fixture, _, _ string) response { return f.loginResponse(apptest.AdaEmail, apptest.AdaPassword) }},
 		{"read session", func(s *apptest.FakeStore) {
 			s.SessionFn = func(context.Context, account.RefreshToken) (account.Session, account.Credentials, error) {
 				return account.Session{}, account.Credentials{}, boom
@@ -120,24 +122,24 @@ func TestStoreFailuresAreInternal(t *testing.T) {
 		{"revoke session", func(s *apptest.FakeStore) {
 			s.RevokeSessionFn = func(context.Context, string, string) error { return boom }
 		}, func(f *fixture, rt, id string) response {
-			return f.do("POST /v1/auth/logout", caller(id, adaEmail, adaName), jsonBody(f.t, map[string]string{"refreshToken": rt}))
+			return f.do("POST /v1/auth/logout", caller(id, apptest.AdaEmail, apptest.AdaName), jsonBody(f.t, map[string]string{"refreshToken": rt}))
 		}},
 		{"read user", func(s *apptest.FakeStore) {
 			s.UserFn = func(context.Context, string) (account.Credentials, error) { return account.Credentials{}, boom }
 		}, func(f *fixture, _, id string) response {
-			return f.do("GET /v1/users/me", caller(id, adaEmail, adaName), "")
+			return f.do("GET /v1/users/me", caller(id, apptest.AdaEmail, apptest.AdaName), "")
 		}},
 		{"update name", func(s *apptest.FakeStore) {
 			s.UpdateNameFn = func(context.Context, string, string, time.Time) (account.User, error) { return account.User{}, boom }
 		}, func(f *fixture, _, id string) response {
-			return f.do("PATCH /v1/users/me", caller(id, adaEmail, adaName), `{"name":"Ada"}`)
+			return f.do("PATCH /v1/users/me", caller(id, apptest.AdaEmail, apptest.AdaName), `{"name":"Ada"}`)
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			id, _ := f.ada()
-			login := f.login(adaEmail, adaPassword)
+			login := f.login(apptest.AdaEmail, apptest.AdaPassword)
 			tt.fail(f.store)
 			r := tt.req(f, login.RefreshToken, id)
 			p := r.problem(t, http.StatusInternalServerError, "internal")
@@ -170,9 +172,9 @@ func TestNoResponseLeaksSecrets(t *testing.T) {
 	// checks the logs for passwords and raw refresh tokens.
 	f := newFixture(t)
 	id, ada := f.ada()
-	f.loginResponse(adaEmail, "wrong password again")
+	f.loginResponse(apptest.AdaEmail, "wrong password again")
 	f.loginResponse("nobody@example.com", "wrong password again")
-	login := f.login(adaEmail, adaPassword)
+	login := f.login(apptest.AdaEmail, apptest.AdaPassword)
 	second := f.pair(f.refreshResponse(login.RefreshToken))
 	f.refreshResponse(login.RefreshToken) // reuse: revokes the family
 	f.do("GET /v1/users/me", ada, "")
@@ -180,11 +182,11 @@ func TestNoResponseLeaksSecrets(t *testing.T) {
 	f.do("PATCH /v1/users/me", ada, `{"passwordHash":"x"}`)
 	f.do("POST /v1/users/me/password", ada, changePasswordBody(t, "wrong password again", "a brand new passphrase"))
 	f.remember("a brand new passphrase")
-	f.do("POST /v1/users/me/password", ada, changePasswordBody(t, adaPassword, "a brand new passphrase"))
-	third := f.login(adaEmail, "a brand new passphrase")
+	f.do("POST /v1/users/me/password", ada, changePasswordBody(t, apptest.AdaPassword, "a brand new passphrase"))
+	third := f.login(apptest.AdaEmail, "a brand new passphrase")
 	f.do("POST /v1/auth/logout", ada, jsonBody(t, map[string]string{"refreshToken": third.RefreshToken}))
 	f.do("POST /v1/auth/logout", ada, jsonBody(t, map[string]string{"refreshToken": second.RefreshToken}))
-	f.do("POST /v1/auth/register", nil, jsonBody(t, map[string]string{"email": adaEmail, "password": adaPassword, "name": "Twin"}))
+	f.do("POST /v1/auth/register", nil, jsonBody(t, map[string]string{"email": apptest.AdaEmail, "password": apptest.AdaPassword, "name": "Twin"}))
 	f.do("GET /.well-known/jwks.json", nil, "")
 	f.do("GET /v1/health", nil, "")
 	if len(f.mem.Secrets()) < 5 {
@@ -202,13 +204,13 @@ func TestProtectedRoutesNeedACaller(t *testing.T) {
 	}{
 		{"no access token", func(*fixture, string) string { return "" }},
 		{"expired access token", func(f *fixture, id string) string {
-			raw := f.tokenFor(*caller(id, adaEmail, adaName))
+			raw := f.tokenFor(*caller(id, apptest.AdaEmail, apptest.AdaName))
 			f.clock.Advance(token.DefaultTTL + token.Leeway + time.Second)
 			return raw
 		}},
-		{"token without a user id", func(f *fixture, _ string) string { return f.tokenFor(*caller("", adaEmail, adaName)) }},
+		{"token without a user id", func(f *fixture, _ string) string { return f.tokenFor(*caller("", apptest.AdaEmail, apptest.AdaName)) }},
 		{"token of another key", func(f *fixture, id string) string {
-			return apitest.NewAuth(f.t).Token(f.t, *caller(id, adaEmail, adaName))
+			return apitest.NewAuth(f.t).Token(f.t, *caller(id, apptest.AdaEmail, apptest.AdaName))
 		}},
 	}
 	for _, tt := range tests {

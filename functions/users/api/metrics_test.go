@@ -26,7 +26,7 @@ func TestRequestsAreCountedInEMF(t *testing.T) {
 		Sessions: mem,
 		Attempts: mem,
 		Issuer:   token.NewIssuer(testSigner(t), testIssuer, testAudience, token.DefaultTTL, nil),
-		Hashing:  cheapHashing,
+		Hashing:  apptest.CheapHashing,
 		Metrics:  m,
 		Log:      log,
 		NewID:    func() string { return "01HZX3YQ7A8B9C0D1E2F3G0009" },

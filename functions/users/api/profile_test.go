@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/functions/users/password"
 )
 
@@ -21,8 +23,8 @@ func TestMe(t *testing.T) {
 		t.Errorf("profile keys %s, want createdAt,email,id,name,updatedAt", got)
 	}
 	want := map[string]any{
-		"id": id, "email": adaEmail, "name": adaName,
-		"createdAt": start.Format(time.RFC3339), "updatedAt": start.Format(time.RFC3339),
+		"id": id, "email": apptest.AdaEmail, "name": apptest.AdaName,
+		"createdAt": apptest.Start.Format(time.RFC3339), "updatedAt": apptest.Start.Format(time.RFC3339),
 	}
 	for k, v := range want {
 		if m[k] != v {
@@ -36,7 +38,7 @@ func TestMeReadsTheCallerOnly(t *testing.T) {
 	f.ada()
 	bobID := f.register("bob@example.com", "bob's long password", "Bob")
 	// The principal decides whose profile it is, whatever else it says.
-	m := f.do("GET /v1/users/me", caller(bobID, adaEmail, adaName), "").object(t, http.StatusOK)
+	m := f.do("GET /v1/users/me", caller(bobID, apptest.AdaEmail, apptest.AdaName), "").object(t, http.StatusOK)
 	if m["id"] != bobID || m["email"] != "bob@example.com" || m["name"] != "Bob" {
 		t.Errorf("profile %v, want Bob's", m)
 	}
@@ -67,10 +69,10 @@ func TestUpdateMe(t *testing.T) {
 			if got := strings.Join(keysOf(m), ","); got != "createdAt,email,id,name,updatedAt" {
 				t.Errorf("profile keys %s", got)
 			}
-			if m["id"] != id || m["email"] != adaEmail || m["name"] != tt.wantName {
+			if m["id"] != id || m["email"] != apptest.AdaEmail || m["name"] != tt.wantName {
 				t.Errorf("profile %v, want name %q", m, tt.wantName)
 			}
-			if m["createdAt"] != start.Format(time.RFC3339) || m["updatedAt"] != start.Add(time.Hour).Format(time.RFC3339) {
+			if m["createdAt"] != apptest.Start.Format(time.RFC3339) || m["updatedAt"] != apptest.Start.Add(time.Hour).Format(time.RFC3339) {
 				t.Errorf("createdAt %v updatedAt %v", m["createdAt"], m["updatedAt"])
 			}
 			stored, _ := f.mem.User(context.Background(), id)
@@ -119,9 +121,9 @@ func TestUpdateMeRejects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			id, ada := f.ada()
-			var updates calls
+			var updates atomic.Int64
 			f.store.UpdateNameFn = func(ctx context.Context, id, name string, now time.Time) (account.User, error) {
-				updates.inc()
+				updates.Add(1)
 				return f.mem.UpdateName(ctx, id, name, now)
 			}
 			p := f.do("PATCH /v1/users/me", ada, tt.body).problem(t, http.StatusBadRequest, tt.slug)
@@ -133,10 +135,10 @@ func TestUpdateMeRejects(t *testing.T) {
 					t.Errorf("field %s has no message", e.Field)
 				}
 			}
-			if updates.count() != 0 {
+			if updates.Load() != 0 {
 				t.Errorf("UpdateName called for an invalid request")
 			}
-			if stored, _ := f.mem.User(context.Background(), id); stored.Name != adaName || stored.Email != adaEmail {
+			if stored, _ := f.mem.User(context.Background(), id); stored.Name != apptest.AdaName || stored.Email != apptest.AdaEmail {
 				t.Errorf("user changed: %+v", stored.User)
 			}
 		})
@@ -174,18 +176,18 @@ func TestChangePassword(t *testing.T) {
 	f.remember(newPassword)
 	id, ada := f.ada()
 	before, _ := f.mem.User(context.Background(), id)
-	login := f.login(adaEmail, adaPassword)
+	login := f.login(apptest.AdaEmail, apptest.AdaPassword)
 
 	type change struct{ id, oldHash, newHash string }
 	var changes []change
 	f.store.ChangePasswordFn = func(ctx context.Context, id, oldHash, newHash string, now time.Time) error {
 		changes = append(changes, change{id, oldHash, newHash})
-		if !now.Equal(start) {
-			t.Errorf("ChangePassword at %v, want %v", now, start)
+		if !now.Equal(apptest.Start) {
+			t.Errorf("ChangePassword at %v, want %v", now, apptest.Start)
 		}
 		return f.mem.ChangePassword(ctx, id, oldHash, newHash, now)
 	}
-	r := f.do("POST /v1/users/me/password", ada, changePasswordBody(t, adaPassword, newPassword))
+	r := f.do("POST /v1/users/me/password", ada, changePasswordBody(t, apptest.AdaPassword, newPassword))
 	if r.status != http.StatusNoContent || len(r.body) != 0 {
 		t.Fatalf("change password: %d %s, want 204 and no body", r.status, r.body)
 	}
@@ -199,16 +201,16 @@ func TestChangePassword(t *testing.T) {
 	if ok, err := password.Verify(c.newHash, newPassword); err != nil || !ok {
 		t.Errorf("the new hash does not verify the new password: %v, %v", ok, err)
 	}
-	if ok, _ := password.Verify(c.newHash, adaPassword); ok {
+	if ok, _ := password.Verify(c.newHash, apptest.AdaPassword); ok {
 		t.Errorf("the new hash verifies the old password")
 	}
-	if password.NeedsRehash(c.newHash, cheapHashing) {
+	if password.NeedsRehash(c.newHash, apptest.CheapHashing) {
 		t.Errorf("the new hash is not made with Config.Hashing")
 	}
 
 	// The old password is gone, the new one works, and earlier sessions end.
-	f.loginResponse(adaEmail, adaPassword).problem(t, http.StatusUnauthorized, "invalid-credentials")
-	fresh := f.login(adaEmail, newPassword)
+	f.loginResponse(apptest.AdaEmail, apptest.AdaPassword).problem(t, http.StatusUnauthorized, "invalid-credentials")
+	fresh := f.login(apptest.AdaEmail, newPassword)
 	f.refreshResponse(login.RefreshToken).problem(t, http.StatusUnauthorized, "invalid-refresh-token")
 	// Sessions begun after the change carry the new epoch and do work.
 	f.pair(f.refreshResponse(fresh.RefreshToken))
@@ -237,16 +239,16 @@ func TestChangePasswordRejects(t *testing.T) {
 			f := newFixture(t)
 			id, ada := f.ada()
 			before, _ := f.mem.User(context.Background(), id)
-			var changed calls
-			f.store.ChangePasswordFn = func(context.Context, string, string, string, time.Time) error { changed.inc(); return nil }
+			var changed atomic.Int64
+			f.store.ChangePasswordFn = func(context.Context, string, string, string, time.Time) error { changed.Add(1); return nil }
 			p := f.do("POST /v1/users/me/password", ada, tt.body).problem(t, tt.status, tt.slug)
 			if got := p.fields(); !slices.Equal(got, tt.wantFields) && !(len(got) == 0 && tt.wantFields == nil) {
 				t.Errorf("invalid fields %v, want %v", got, tt.wantFields)
 			}
-			if changed.count() != 0 {
+			if changed.Load() != 0 {
 				t.Errorf("ChangePassword called")
 			}
-			if n := f.mem.Failures(adaEmail, start); n != tt.wantFailures {
+			if n := f.mem.Failures(apptest.AdaEmail, apptest.Start); n != tt.wantFailures {
 				t.Errorf("failures recorded %d, want %d", n, tt.wantFailures)
 			}
 			if after, _ := f.mem.User(context.Background(), id); after.PasswordHash != before.PasswordHash {
@@ -261,7 +263,7 @@ func TestChangePasswordRateLimit(t *testing.T) {
 		name    string
 		current string
 	}{
-		{"right current password", adaPassword},
+		{"right current password", apptest.AdaPassword},
 		{"wrong current password", "not my password"},
 	}
 	for _, tt := range tests {
@@ -270,25 +272,25 @@ func TestChangePasswordRateLimit(t *testing.T) {
 			_, ada := f.ada()
 			// Failed logins and failed password changes share one budget.
 			for range 3 {
-				f.loginResponse(adaEmail, "wrong password again").problem(t, http.StatusUnauthorized, "invalid-credentials")
+				f.loginResponse(apptest.AdaEmail, "wrong password again").problem(t, http.StatusUnauthorized, "invalid-credentials")
 			}
 			for range 2 {
 				f.do("POST /v1/users/me/password", ada, changePasswordBody(t, "not my password", "a brand new passphrase")).
 					problem(t, http.StatusUnauthorized, "invalid-credentials")
 			}
-			var changed calls
-			f.store.ChangePasswordFn = func(context.Context, string, string, string, time.Time) error { changed.inc(); return nil }
+			var changed atomic.Int64
+			f.store.ChangePasswordFn = func(context.Context, string, string, string, time.Time) error { changed.Add(1); return nil }
 			f.clock.Advance(5 * time.Minute)
 			r := f.do("POST /v1/users/me/password", ada, changePasswordBody(t, tt.current, "a brand new passphrase"))
 			r.problem(t, http.StatusTooManyRequests, "too-many-attempts")
 			if got := r.headers["Retry-After"]; got != "600" {
 				t.Errorf("Retry-After %q, want 600", got)
 			}
-			if changed.count() != 0 {
+			if changed.Load() != 0 {
 				t.Errorf("ChangePassword called while limited")
 			}
 			// And the limit holds for logins too.
-			f.loginResponse(adaEmail, adaPassword).problem(t, http.StatusTooManyRequests, "too-many-attempts")
+			f.loginResponse(apptest.AdaEmail, apptest.AdaPassword).problem(t, http.StatusTooManyRequests, "too-many-attempts")
 		})
 	}
 }
@@ -309,7 +311,7 @@ func TestChangePasswordStoreErrors(t *testing.T) {
 			f := newFixture(t)
 			_, ada := f.ada()
 			f.store.ChangePasswordFn = func(context.Context, string, string, string, time.Time) error { return tt.err }
-			f.do("POST /v1/users/me/password", ada, changePasswordBody(t, adaPassword, "a brand new passphrase")).problem(t, tt.status, tt.slug)
+			f.do("POST /v1/users/me/password", ada, changePasswordBody(t, apptest.AdaPassword, "a brand new passphrase")).problem(t, tt.status, tt.slug)
 		})
 	}
 }
@@ -317,5 +319,5 @@ func TestChangePasswordStoreErrors(t *testing.T) {
 func TestChangePasswordUnknownUser(t *testing.T) {
 	f := newFixture(t)
 	f.do("POST /v1/users/me/password", caller("01HZX3YQ7A8B9C0D1E2F3G4H5J", "gone@example.com", "Gone"),
-		changePasswordBody(t, adaPassword, "a brand new passphrase")).problem(t, http.StatusNotFound, "not-found")
+		changePasswordBody(t, apptest.AdaPassword, "a brand new passphrase")).problem(t, http.StatusNotFound, "not-found")
 }

@@ -6,18 +6,20 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/app/apptest"
 )
 
 func TestRefreshRotates(t *testing.T) {
 	f := newFixture(t)
 	id, _ := f.ada()
-	first := f.login(adaEmail, adaPassword)
+	first := f.login(apptest.AdaEmail, apptest.AdaPassword)
 	f.clock.Advance(10 * time.Minute)
 
 	second := f.pair(f.refreshResponse(first.RefreshToken))
@@ -30,17 +32,17 @@ func TestRefreshRotates(t *testing.T) {
 		t.Errorf("rotated token of user %s family %s, want %s %s", r2.UserID, r2.FamilyID, id, r1.FamilyID)
 	}
 	claims, err := f.verifier.Verify(second.AccessToken)
-	if err != nil || claims.Subject != id || claims.Email != adaEmail || claims.Name != adaName {
+	if err != nil || claims.Subject != id || claims.Email != apptest.AdaEmail || claims.Name != apptest.AdaName {
 		t.Errorf("new access token: %+v, %v", claims, err)
 	}
-	if want := start.Add(10*time.Minute + 15*time.Minute); !claims.ExpiresAt.Equal(want) {
+	if want := apptest.Start.Add(10*time.Minute + 15*time.Minute); !claims.ExpiresAt.Equal(want) {
 		t.Errorf("new access token expires %v, want %v", claims.ExpiresAt.Time, want)
 	}
 	s, _ := f.mem.Family(id, r1.FamilyID)
 	if s.CurrentHash != r2.Hash() {
 		t.Errorf("stored current hash is not the rotated token's")
 	}
-	if want := start.Add(10*time.Minute + account.RefreshTTL); !s.ExpiresAt.Equal(want) {
+	if want := apptest.Start.Add(10*time.Minute + account.RefreshTTL); !s.ExpiresAt.Equal(want) {
 		t.Errorf("session expires %v, want %v (sliding)", s.ExpiresAt, want)
 	}
 
@@ -54,8 +56,8 @@ func TestRefreshRotates(t *testing.T) {
 func TestRefreshReuseRevokesTheFamily(t *testing.T) {
 	f := newFixture(t)
 	id, _ := f.ada()
-	first := f.login(adaEmail, adaPassword)
-	other := f.login(adaEmail, adaPassword) // another device, another family
+	first := f.login(apptest.AdaEmail, apptest.AdaPassword)
+	other := f.login(apptest.AdaEmail, apptest.AdaPassword) // another device, another family
 	second := f.pair(f.refreshResponse(first.RefreshToken))
 	r1, _ := account.ParseRefreshToken(first.RefreshToken)
 
@@ -89,7 +91,7 @@ func TestRefreshConcurrentUseOfOneToken(t *testing.T) {
 	// thief racing its owner) is exchanged at most once, and the family ends.
 	f := newFixture(t)
 	id, _ := f.ada()
-	login := f.login(adaEmail, adaPassword)
+	login := f.login(apptest.AdaEmail, apptest.AdaPassword)
 	const n = 8
 	ev := event("POST /v1/auth/refresh", jsonBody(t, map[string]string{"refreshToken": login.RefreshToken}), "")
 	responses := make(chan events.APIGatewayProxyResponse, n)
@@ -132,7 +134,7 @@ func TestRefreshRejects(t *testing.T) {
 		{"truncated", func(_ *fixture, p tokenPair) string { return p.RefreshToken[:len(p.RefreshToken)-1] }, "invalid-refresh-token"},
 		{"trailing newline", func(_ *fixture, p tokenPair) string { return p.RefreshToken + "\n" }, "invalid-refresh-token"},
 		{"unknown family", func(_ *fixture, p tokenPair) string {
-			rt, _ := account.NewRefreshToken("01HZX3YQ7A8B9C0D1E2F3G0001")
+			rt, _ := account.NewRefreshToken(apptest.FirstID)
 			return rt.Raw
 		}, "invalid-refresh-token"},
 		{"unknown user", func(_ *fixture, p tokenPair) string {
@@ -159,7 +161,7 @@ func TestRefreshRejects(t *testing.T) {
 		{"password changed since", func(f *fixture, p tokenPair) string {
 			rt, _ := account.ParseRefreshToken(p.RefreshToken)
 			c, _ := f.mem.User(context.Background(), rt.UserID)
-			if err := f.mem.ChangePassword(context.Background(), c.ID, c.PasswordHash, c.PasswordHash, start); err != nil {
+			if err := f.mem.ChangePassword(context.Background(), c.ID, c.PasswordHash, c.PasswordHash, apptest.Start); err != nil {
 				f.t.Fatal(err)
 			}
 			return p.RefreshToken
@@ -169,14 +171,14 @@ func TestRefreshRejects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.ada()
-			login := f.login(adaEmail, adaPassword)
-			var rotated calls
+			login := f.login(apptest.AdaEmail, apptest.AdaPassword)
+			var rotated atomic.Int64
 			f.store.RotateSessionFn = func(ctx context.Context, presented, next account.RefreshToken, epoch int64, now time.Time) error {
-				rotated.inc()
+				rotated.Add(1)
 				return f.mem.RotateSession(ctx, presented, next, epoch, now)
 			}
 			f.refreshResponse(tt.token(f, login)).problem(t, http.StatusUnauthorized, tt.slug)
-			if rotated.count() != 0 {
+			if rotated.Load() != 0 {
 				t.Errorf("RotateSession called for a refused token")
 			}
 		})
@@ -201,20 +203,20 @@ func TestRefreshLosesRace(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			id, _ := f.ada()
-			login := f.login(adaEmail, adaPassword)
+			login := f.login(apptest.AdaEmail, apptest.AdaPassword)
 			f.store.RotateSessionFn = func(context.Context, account.RefreshToken, account.RefreshToken, int64, time.Time) error {
 				return tt.rotateErr
 			}
-			var revoked calls
+			var revoked atomic.Int64
 			f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string) error {
-				revoked.inc()
+				revoked.Add(1)
 				return f.mem.RevokeSession(ctx, userID, familyID)
 			}
 			f.refreshResponse(login.RefreshToken).problem(t, tt.status, tt.slug)
 			rt, _ := account.ParseRefreshToken(login.RefreshToken)
 			s, _ := f.mem.Family(id, rt.FamilyID)
-			if s.Revoked != tt.wantRevoked || (revoked.count() == 1) != tt.wantRevoked {
-				t.Errorf("revoked %v (%d calls), want %v", s.Revoked, revoked.count(), tt.wantRevoked)
+			if s.Revoked != tt.wantRevoked || (revoked.Load() == 1) != tt.wantRevoked {
+				t.Errorf("revoked %v (%d calls), want %v", s.Revoked, revoked.Load(), tt.wantRevoked)
 			}
 		})
 	}

@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/functions/users/password"
 	"github.com/serverless-shop/backend/shared/httpapi"
 )
@@ -21,11 +23,11 @@ func TestRegister(t *testing.T) {
 		email, pass, uname  string
 		wantEmail, wantName string
 	}{
-		{"plain", adaEmail, adaPassword, adaName, adaEmail, adaName},
-		{"email normalised", "  Ada.Lovelace@EXAMPLE.com ", adaPassword, adaName, "ada.lovelace@example.com", adaName},
-		{"name trimmed", adaEmail, adaPassword, "  Ada  ", adaEmail, "Ada"},
-		{"non-ASCII name", adaEmail, adaPassword, "Zoë Ångström 山田", adaEmail, "Zoë Ångström 山田"},
-		{"multi-byte password of 12 runes", adaEmail, strings.Repeat("🔑", 12), adaName, adaEmail, adaName},
+		{"plain", apptest.AdaEmail, apptest.AdaPassword, apptest.AdaName, apptest.AdaEmail, apptest.AdaName},
+		{"email normalised", "  Ada.Lovelace@EXAMPLE.com ", apptest.AdaPassword, apptest.AdaName, "ada.lovelace@example.com", apptest.AdaName},
+		{"name trimmed", apptest.AdaEmail, apptest.AdaPassword, "  Ada  ", apptest.AdaEmail, "Ada"},
+		{"non-ASCII name", apptest.AdaEmail, apptest.AdaPassword, "Zoë Ångström 山田", apptest.AdaEmail, "Zoë Ångström 山田"},
+		{"multi-byte password of 12 runes", apptest.AdaEmail, strings.Repeat("🔑", 12), apptest.AdaName, apptest.AdaEmail, apptest.AdaName},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,20 +42,20 @@ func TestRegister(t *testing.T) {
 			if m["email"] != tt.wantEmail || m["name"] != tt.wantName || id == "" {
 				t.Errorf("body %s, want email %q name %q and an id", r.body, tt.wantEmail, tt.wantName)
 			}
-			if want := start.Format(time.RFC3339Nano); m["createdAt"] != want {
+			if want := apptest.Start.Format(time.RFC3339Nano); m["createdAt"] != want {
 				t.Errorf("createdAt %v, want %s", m["createdAt"], want)
 			}
 			stored, err := f.mem.User(context.Background(), id)
 			if err != nil {
 				t.Fatalf("user %s not stored: %v", id, err)
 			}
-			if stored.Email != tt.wantEmail || stored.Name != tt.wantName || !stored.CreatedAt.Equal(start) || !stored.UpdatedAt.Equal(start) {
+			if stored.Email != tt.wantEmail || stored.Name != tt.wantName || !stored.CreatedAt.Equal(apptest.Start) || !stored.UpdatedAt.Equal(apptest.Start) {
 				t.Errorf("stored user %+v", stored.User)
 			}
 			if ok, err := password.Verify(stored.PasswordHash, tt.pass); err != nil || !ok {
 				t.Errorf("stored hash does not verify the password: %v, %v", ok, err)
 			}
-			if password.NeedsRehash(stored.PasswordHash, cheapHashing) {
+			if password.NeedsRehash(stored.PasswordHash, apptest.CheapHashing) {
 				t.Errorf("stored hash %q not made with Config.Hashing", stored.PasswordHash)
 			}
 		})
@@ -86,8 +88,8 @@ func TestRegisterValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			var created calls
-			f.store.CreateUserFn = func(context.Context, account.User, string) error { created.inc(); return nil }
+			var created atomic.Int64
+			f.store.CreateUserFn = func(context.Context, account.User, string) error { created.Add(1); return nil }
 			p := f.do("POST /v1/auth/register", nil, tt.body).problem(t, tt.status, tt.slug)
 			if got := p.fields(); !slices.Equal(got, tt.wantFields) && !(len(got) == 0 && tt.wantFields == nil) {
 				t.Errorf("invalid fields %v, want %v", got, tt.wantFields)
@@ -97,8 +99,8 @@ func TestRegisterValidation(t *testing.T) {
 					t.Errorf("field %s has no message", e.Field)
 				}
 			}
-			if created.count() != 0 {
-				t.Errorf("CreateUser called %d times for an invalid registration", created.count())
+			if created.Load() != 0 {
+				t.Errorf("CreateUser called %d times for an invalid registration", created.Load())
 			}
 		})
 	}
@@ -144,18 +146,18 @@ func TestRegisterEmailTaken(t *testing.T) {
 		name  string
 		email string
 	}{
-		{"same address", adaEmail},
+		{"same address", apptest.AdaEmail},
 		{"other case", "ADA@Example.COM"},
 		{"surrounding spaces", "  ada@example.com  "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			first := f.register(adaEmail, adaPassword, adaName)
+			first := f.register(apptest.AdaEmail, apptest.AdaPassword, apptest.AdaName)
 			r := f.do("POST /v1/auth/register", nil, jsonBody(t, map[string]string{"email": tt.email, "password": "another good password", "name": "Impostor"}))
 			r.problem(t, http.StatusConflict, "email-taken")
 			stored, err := f.mem.User(context.Background(), first)
-			if err != nil || stored.Name != adaName {
+			if err != nil || stored.Name != apptest.AdaName {
 				t.Errorf("the first account changed: %+v, %v", stored.User, err)
 			}
 		})
@@ -166,7 +168,7 @@ func TestRegisterInternalErrorIsGeneric(t *testing.T) {
 	f := newFixture(t)
 	const secret = "dynamodb: arn:aws:dynamodb:eu-west-1:123456789012:table/users throttled"
 	f.store.CreateUserFn = func(context.Context, account.User, string) error { return errors.New(secret) }
-	r := f.do("POST /v1/auth/register", nil, jsonBody(t, map[string]string{"email": adaEmail, "password": adaPassword, "name": adaName}))
+	r := f.do("POST /v1/auth/register", nil, jsonBody(t, map[string]string{"email": apptest.AdaEmail, "password": apptest.AdaPassword, "name": apptest.AdaName}))
 	r.problem(t, http.StatusInternalServerError, "internal")
 	if strings.Contains(string(r.body), "arn:aws") || strings.Contains(string(r.body), "throttled") {
 		t.Errorf("500 body leaks the cause: %s", r.body)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app"
+	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/functions/users/password"
 )
 
@@ -18,7 +20,7 @@ func TestProfile(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
 	u, err := f.svc.Profile(f.ctx, id)
-	if err != nil || u.ID != id || u.Email != adaEmail || u.Name != adaName {
+	if err != nil || u.ID != id || u.Email != apptest.AdaEmail || u.Name != apptest.AdaName {
 		t.Errorf("Profile = %+v, %v", u, err)
 	}
 	if _, err := f.svc.Profile(f.ctx, unknownID); !errors.Is(err, account.ErrNotFound) {
@@ -29,9 +31,9 @@ func TestProfile(t *testing.T) {
 func TestUpdateName(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
-	f.advance(time.Hour)
+	f.clock.Advance(time.Hour)
 	u, err := f.svc.UpdateName(f.ctx, app.UpdateNameCommand{UserID: id, Name: "  Ada K.  "})
-	if err != nil || u.Name != "Ada K." || !u.UpdatedAt.Equal(start.Add(time.Hour)) || !u.CreatedAt.Equal(start) {
+	if err != nil || u.Name != "Ada K." || !u.UpdatedAt.Equal(apptest.Start.Add(time.Hour)) || !u.CreatedAt.Equal(apptest.Start) {
 		t.Errorf("UpdateName = %+v, %v", u, err)
 	}
 	if _, err := f.svc.UpdateName(f.ctx, app.UpdateNameCommand{UserID: unknownID, Name: "Ghost"}); !errors.Is(err, account.ErrNotFound) {
@@ -43,16 +45,16 @@ func TestUpdateNameRejects(t *testing.T) {
 	for _, name := range []string{"", "   ", "Ada\nLovelace", "Ada\u200b"} {
 		f := newFixture(t)
 		id := f.register()
-		var updates calls
+		var updates atomic.Int64
 		f.store.UpdateNameFn = func(context.Context, string, string, time.Time) (account.User, error) {
-			updates.inc()
+			updates.Add(1)
 			return account.User{}, nil
 		}
 		_, err := f.svc.UpdateName(f.ctx, app.UpdateNameCommand{UserID: id, Name: name})
 		if got := fieldsOf(t, err); !slices.Equal(got, []string{"name"}) {
 			t.Errorf("UpdateName(%q): invalid fields %v, want name", name, got)
 		}
-		if updates.count() != 0 {
+		if updates.Load() != 0 {
 			t.Errorf("UpdateName(%q) reached the store", name)
 		}
 	}
@@ -63,7 +65,7 @@ func TestChangePassword(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
 	before, _ := f.mem.User(context.Background(), id)
-	if err := f.svc.ChangePassword(f.ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: adaPassword, NewPassword: newPassword}); err != nil {
+	if err := f.svc.ChangePassword(f.ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: apptest.AdaPassword, NewPassword: newPassword}); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := f.mem.User(context.Background(), id)
@@ -87,9 +89,9 @@ func TestChangePasswordRejects(t *testing.T) {
 		wantFailures int
 	}{
 		{name: "wrong current password", current: "not my password", next: "a brand new passphrase", wantErr: app.ErrWrongPassword, wantFailures: 1},
-		{name: "weak new password", current: adaPassword, next: "short", wantFields: []string{"newPassword"}},
+		{name: "weak new password", current: apptest.AdaPassword, next: "short", wantFields: []string{"newPassword"}},
 		{name: "both missing", wantFields: []string{"currentPassword", "newPassword"}},
-		{name: "unknown user", userID: unknownID, current: adaPassword, next: "a brand new passphrase", wantErr: account.ErrNotFound},
+		{name: "unknown user", userID: unknownID, current: apptest.AdaPassword, next: "a brand new passphrase", wantErr: account.ErrNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,8 +100,8 @@ func TestChangePasswordRejects(t *testing.T) {
 			if tt.userID != "" {
 				id = tt.userID
 			}
-			var changed calls
-			f.store.ChangePasswordFn = func(context.Context, string, string, string, time.Time) error { changed.inc(); return nil }
+			var changed atomic.Int64
+			f.store.ChangePasswordFn = func(context.Context, string, string, string, time.Time) error { changed.Add(1); return nil }
 			err := f.svc.ChangePassword(f.ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: tt.current, NewPassword: tt.next})
 			switch {
 			case tt.wantErr != nil:
@@ -114,10 +116,10 @@ func TestChangePasswordRejects(t *testing.T) {
 					t.Errorf("invalid fields %v, want %v", got, tt.wantFields)
 				}
 			}
-			if changed.count() != 0 {
+			if changed.Load() != 0 {
 				t.Errorf("ChangePassword reached the store")
 			}
-			if n := f.mem.Failures(adaEmail, start); n != tt.wantFailures {
+			if n := f.mem.Failures(apptest.AdaEmail, apptest.Start); n != tt.wantFailures {
 				t.Errorf("failures recorded %d, want %d", n, tt.wantFailures)
 			}
 			f.wantCounts(map[string]float64{})
@@ -134,8 +136,8 @@ func TestChangePasswordLimit(t *testing.T) {
 			t.Fatalf("ChangePassword = %v", err)
 		}
 	}
-	f.advance(5 * time.Minute)
-	err := f.svc.ChangePassword(f.ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: adaPassword, NewPassword: "a brand new passphrase"})
+	f.clock.Advance(5 * time.Minute)
+	err := f.svc.ChangePassword(f.ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: apptest.AdaPassword, NewPassword: "a brand new passphrase"})
 	var limited app.TooManyAttemptsError
 	if !errors.As(err, &limited) || limited.RetryAfter != 10*time.Minute {
 		t.Fatalf("ChangePassword = %v, want TooManyAttemptsError after 10m", err)
@@ -143,7 +145,7 @@ func TestChangePasswordLimit(t *testing.T) {
 	// The limit is shared with logins, which count it as a locked login;
 	// a limited password change counts nothing.
 	f.wantCounts(map[string]float64{})
-	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: adaEmail, Password: adaPassword}); !errors.As(err, &limited) {
+	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword}); !errors.As(err, &limited) {
 		t.Errorf("Login = %v, want the shared limit", err)
 	}
 }

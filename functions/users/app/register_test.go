@@ -4,33 +4,35 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app"
+	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/functions/users/password"
 )
 
 func TestRegister(t *testing.T) {
 	f := newFixture(t)
-	f.advance(1234567 * time.Nanosecond) // stored times keep milliseconds only
-	u, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: "  Ada@EXAMPLE.com ", Password: adaPassword, Name: "  " + adaName + " "})
+	f.clock.Advance(1234567 * time.Nanosecond) // stored times keep milliseconds only
+	u, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: "  Ada@EXAMPLE.com ", Password: apptest.AdaPassword, Name: "  " + apptest.AdaName + " "})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := start.Add(time.Millisecond)
-	if u.ID == "" || u.Email != adaEmail || u.Name != adaName || !u.CreatedAt.Equal(want) || !u.UpdatedAt.Equal(want) || u.CreatedAt.Location() != time.UTC {
+	want := apptest.Start.Add(time.Millisecond)
+	if u.ID == "" || u.Email != apptest.AdaEmail || u.Name != apptest.AdaName || !u.CreatedAt.Equal(want) || !u.UpdatedAt.Equal(want) || u.CreatedAt.Location() != time.UTC {
 		t.Errorf("user %+v, want normalised input created at %v UTC", u, want)
 	}
 	stored, err := f.mem.User(context.Background(), u.ID)
 	if err != nil || stored.User != u {
 		t.Fatalf("stored %+v, %v; want %+v", stored.User, err, u)
 	}
-	if ok, err := password.Verify(stored.PasswordHash, adaPassword); err != nil || !ok {
+	if ok, err := password.Verify(stored.PasswordHash, apptest.AdaPassword); err != nil || !ok {
 		t.Errorf("stored hash does not verify the password: %v, %v", ok, err)
 	}
-	if password.NeedsRehash(stored.PasswordHash, cheapHashing) {
+	if password.NeedsRehash(stored.PasswordHash, apptest.CheapHashing) {
 		t.Errorf("stored hash %q not made with Config.Hashing", stored.PasswordHash)
 	}
 	f.wantCounts(map[string]float64{app.MetricRegistered: 1})
@@ -49,16 +51,16 @@ func TestRegisterRejects(t *testing.T) {
 	}{
 		{"every field invalid", app.RegisterCommand{Email: "Ada <ada@example.com>", Password: "short", Name: "  "}, []string{"email", "password", "name"}, nil},
 		{"every field missing", app.RegisterCommand{}, []string{"email", "password", "name"}, nil},
-		{"short password", app.RegisterCommand{Email: adaEmail, Password: "elevenchars", Name: adaName}, []string{"password"}, nil},
+		{"short password", app.RegisterCommand{Email: apptest.AdaEmail, Password: "elevenchars", Name: apptest.AdaName}, []string{"password"}, nil},
 		{"email taken in another case", app.RegisterCommand{Email: "ADA@example.COM", Password: "another good password", Name: "Twin"}, nil, account.ErrEmailTaken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.register()
-			var created calls
+			var created atomic.Int64
 			f.store.CreateUserFn = func(ctx context.Context, u account.User, hash string) error {
-				created.inc()
+				created.Add(1)
 				return f.mem.CreateUser(ctx, u, hash)
 			}
 			u, err := f.svc.Register(f.ctx, tt.cmd)
@@ -66,14 +68,14 @@ func TestRegisterRejects(t *testing.T) {
 				t.Errorf("Register returned %+v with an error", u)
 			}
 			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) || created.count() != 1 {
-					t.Errorf("Register = %v after %d CreateUser calls, want %v after 1", err, created.count(), tt.wantErr)
+				if !errors.Is(err, tt.wantErr) || created.Load() != 1 {
+					t.Errorf("Register = %v after %d CreateUser calls, want %v after 1", err, created.Load(), tt.wantErr)
 				}
 			} else {
 				if got := fieldsOf(t, err); !slices.Equal(got, tt.wantFields) {
 					t.Errorf("invalid fields %v, want %v", got, tt.wantFields)
 				}
-				if created.count() != 0 {
+				if created.Load() != 0 {
 					t.Errorf("CreateUser called for invalid input")
 				}
 			}

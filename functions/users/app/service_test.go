@@ -5,37 +5,22 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
-	"github.com/serverless-shop/backend/functions/users/password"
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/metrics"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
-// cheapHashing keeps the tests fast; production uses password.Default.
-var cheapHashing = password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}
-
-const (
-	adaEmail    = "ada@example.com"
-	adaPassword = "correct horse battery staple"
-	adaName     = "Ada Lovelace"
-
-	// correlationID is the id of every request the tests make.
-	correlationID = "corr-app-test-0001"
-)
-
-// start is the fixed time the service's clock begins at.
-var start = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+// correlationID is the id of every request the tests make.
+const correlationID = "corr-app-test-0001"
 
 // fixture is one service on an in-memory store and a settable clock. Its
 // access tokens are signed on the wall clock, so the test kit's verifier
@@ -48,9 +33,9 @@ type fixture struct {
 	verifier *token.Verifier
 	ctx      context.Context
 
+	clock   *apptest.Clock
+	ids     apptest.IDs
 	mu      sync.Mutex
-	now     time.Time
-	nextID  int
 	logs    bytes.Buffer
 	metrics bytes.Buffer
 	rec     *metrics.Recorder
@@ -59,7 +44,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	auth := apitest.NewAuth(t)
-	f := &fixture{t: t, mem: apptest.NewMemStore(), now: start, verifier: auth.Verifier()}
+	f := &fixture{t: t, mem: apptest.NewMemStore(), clock: apptest.NewClock(), verifier: auth.Verifier()}
 	f.store = apptest.NewFakeStore(f.mem)
 	f.rec = metrics.New(&f.metrics, "users")
 	f.ctx = logging.With(context.Background(), slog.String(logging.KeyCorrelationID, correlationID))
@@ -68,11 +53,11 @@ func newFixture(t *testing.T) *fixture {
 		Sessions: f.store,
 		Attempts: f.store,
 		Issuer:   auth.Issuer(token.DefaultTTL, nil),
-		Hashing:  cheapHashing,
+		Hashing:  apptest.CheapHashing,
 		Metrics:  f.rec,
 		Log:      logging.New(syncWriter{f}, "users"),
-		NewID:    f.newID,
-		Now:      f.clock,
+		NewID:    f.ids.Next,
+		Now:      f.clock.Now,
 	})
 	t.Cleanup(f.checkLogs)
 	return f
@@ -85,27 +70,6 @@ func (w syncWriter) Write(p []byte) (int, error) {
 	w.f.mu.Lock()
 	defer w.f.mu.Unlock()
 	return w.f.logs.Write(p)
-}
-
-func (f *fixture) clock() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fixture) advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = f.now.Add(d)
-}
-
-// newID returns ULID-shaped ids: refresh tokens embed the user id and only
-// parse if it has that shape.
-func (f *fixture) newID() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.nextID++
-	return fmt.Sprintf("01HZX3YQ7A8B9C0D1E2F3G%04d", f.nextID)
 }
 
 // logLine is one line the service logged.
@@ -144,7 +108,7 @@ func (f *fixture) checkLogs() {
 			f.t.Errorf("log line without the correlation id: %s", l)
 		}
 	}
-	for _, s := range append(f.mem.Secrets(), adaPassword, "rt1.") {
+	for _, s := range append(f.mem.Secrets(), apptest.AdaPassword, "rt1.") {
 		if strings.Contains(logs, s) {
 			f.t.Errorf("logs contain the secret %q:\n%s", s, logs)
 		}
@@ -196,7 +160,7 @@ func (f *fixture) wantCounts(want map[string]float64) {
 // register creates Ada's account and returns her id.
 func (f *fixture) register() string {
 	f.t.Helper()
-	u, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: adaEmail, Password: adaPassword, Name: adaName})
+	u, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Name: apptest.AdaName})
 	if err != nil {
 		f.t.Fatalf("Register: %v", err)
 	}
@@ -218,24 +182,6 @@ func (f *fixture) login(email, pass string) app.TokenPair {
 		f.t.Errorf("refresh token %q does not parse: %v", p.RefreshToken, err)
 	}
 	return p
-}
-
-// calls counts calls to a spied store method.
-type calls struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (c *calls) inc() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.n++
-}
-
-func (c *calls) count() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n
 }
 
 // fieldsOf returns the fields of a validation error, or fails the test.

@@ -3,18 +3,20 @@ package app_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app"
+	"github.com/serverless-shop/backend/functions/users/app/apptest"
 )
 
 func TestRefreshRotates(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
-	first := f.login(adaEmail, adaPassword)
-	f.advance(10 * time.Minute)
+	first := f.login(apptest.AdaEmail, apptest.AdaPassword)
+	f.clock.Advance(10 * time.Minute)
 	second, err := f.svc.Refresh(f.ctx, first.RefreshToken)
 	if err != nil {
 		t.Fatal(err)
@@ -27,11 +29,11 @@ func TestRefreshRotates(t *testing.T) {
 	if second.ExpiresIn != first.ExpiresIn || second.AccessToken == "" {
 		t.Errorf("pair %+v", second)
 	}
-	if claims, err := f.verifier.Verify(second.AccessToken); err != nil || claims.Subject != id || claims.Email != adaEmail {
+	if claims, err := f.verifier.Verify(second.AccessToken); err != nil || claims.Subject != id || claims.Email != apptest.AdaEmail {
 		t.Errorf("new access token: %+v, %v", claims, err)
 	}
 	s, _ := f.mem.Family(id, r1.FamilyID)
-	if s.CurrentHash != r2.Hash() || !s.ExpiresAt.Equal(start.Add(10*time.Minute+account.RefreshTTL)) {
+	if s.CurrentHash != r2.Hash() || !s.ExpiresAt.Equal(apptest.Start.Add(10*time.Minute+account.RefreshTTL)) {
 		t.Errorf("stored session %+v, want the rotated token's hash and a slid expiry", s)
 	}
 	f.wantCounts(map[string]float64{app.MetricLoginSuccess: 1})
@@ -40,7 +42,7 @@ func TestRefreshRotates(t *testing.T) {
 func TestRefreshReuseRevokesTheFamily(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
-	first := f.login(adaEmail, adaPassword)
+	first := f.login(apptest.AdaEmail, apptest.AdaPassword)
 	if _, err := f.svc.Refresh(f.ctx, first.RefreshToken); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +76,7 @@ func TestRefreshRevocationFailure(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.register()
-			login := f.login(adaEmail, adaPassword)
+			login := f.login(apptest.AdaEmail, apptest.AdaPassword)
 			f.store.RotateSessionFn = func(context.Context, account.RefreshToken, account.RefreshToken, int64, time.Time) error {
 				return account.ErrTokenReused
 			}
@@ -89,15 +91,15 @@ func TestRefreshRevocationFailure(t *testing.T) {
 func TestRefreshRejectsMalformedTokens(t *testing.T) {
 	for _, raw := range []string{"", "garbage", "rt1.x.y.z"} {
 		f := newFixture(t)
-		var reads calls
+		var reads atomic.Int64
 		f.store.SessionFn = func(ctx context.Context, rt account.RefreshToken) (account.Session, account.Credentials, error) {
-			reads.inc()
+			reads.Add(1)
 			return f.mem.Session(ctx, rt)
 		}
 		if _, err := f.svc.Refresh(f.ctx, raw); !errors.Is(err, account.ErrSessionInvalid) {
 			t.Errorf("Refresh(%q) = %v, want ErrSessionInvalid", raw, err)
 		}
-		if reads.count() != 0 {
+		if reads.Load() != 0 {
 			t.Errorf("Refresh(%q) read the store", raw)
 		}
 	}
@@ -106,7 +108,7 @@ func TestRefreshRejectsMalformedTokens(t *testing.T) {
 func TestLogout(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
-	login := f.login(adaEmail, adaPassword)
+	login := f.login(apptest.AdaEmail, apptest.AdaPassword)
 	if err := f.svc.Logout(f.ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}); err != nil {
 		t.Fatal(err)
 	}
@@ -126,21 +128,21 @@ func TestLogoutRejects(t *testing.T) {
 		token  func(login app.TokenPair) string
 	}{
 		{"someone else's token", "01HZX3YQ7A8B9C0D1E2F3G4444", func(p app.TokenPair) string { return p.RefreshToken }},
-		{"malformed token", "01HZX3YQ7A8B9C0D1E2F3G0001", func(app.TokenPair) string { return "garbage" }},
+		{"malformed token", apptest.FirstID, func(app.TokenPair) string { return "garbage" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.register()
-			login := f.login(adaEmail, adaPassword)
-			var revoked calls
+			login := f.login(apptest.AdaEmail, apptest.AdaPassword)
+			var revoked atomic.Int64
 			f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string) error {
-				revoked.inc()
+				revoked.Add(1)
 				return f.mem.RevokeSession(ctx, userID, familyID)
 			}
 			err := f.svc.Logout(f.ctx, app.LogoutCommand{UserID: tt.caller, RefreshToken: tt.token(login)})
-			if !errors.Is(err, account.ErrSessionInvalid) || revoked.count() != 0 {
-				t.Errorf("Logout = %v after %d revocations, want ErrSessionInvalid after none", err, revoked.count())
+			if !errors.Is(err, account.ErrSessionInvalid) || revoked.Load() != 0 {
+				t.Errorf("Logout = %v after %d revocations, want ErrSessionInvalid after none", err, revoked.Load())
 			}
 			if lines := f.lines("logged out"); len(lines) != 0 {
 				t.Errorf("a refused logout was logged: %v", lines)
