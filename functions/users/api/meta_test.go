@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
-	"github.com/serverless-shop/backend/functions/users/api"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/httpapi"
@@ -62,27 +60,6 @@ func TestJWKS(t *testing.T) {
 		if strings.Contains(string(r.body), private) {
 			t.Errorf("JWKS contains %s: %s", private, r.body)
 		}
-	}
-}
-
-func TestRoutes(t *testing.T) {
-	r := httpapi.NewRouter(nil, apitest.NewAuth(t).Verifier())
-	api.New(api.Config{}).Routes(r)
-	got := r.RouteKeys()
-	slices.Sort(got)
-	want := []string{
-		"GET /.well-known/jwks.json",
-		"GET /v1/health",
-		"GET /v1/users/me",
-		"PATCH /v1/users/me",
-		"POST /v1/auth/login",
-		"POST /v1/auth/logout",
-		"POST /v1/auth/refresh",
-		"POST /v1/auth/register",
-		"POST /v1/users/me/password",
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("routes %v, want %v", got, want)
 	}
 }
 
