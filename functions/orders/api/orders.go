@@ -70,14 +70,24 @@ func (a *API) createOrder(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 	if err := r.DecodeJSON(&in); err != nil {
 		return nil, err
 	}
-	cmd := app.PlaceOrder{Customer: caller(r), CorrelationID: r.CorrelationID}
+	cmd := app.PlaceOrder{Customer: caller(r), IdempotencyKey: idempotencyKey(r), CorrelationID: r.CorrelationID}
 	for _, it := range in.Items {
 		cmd.Items = append(cmd.Items, order.ItemRequest{SKU: it.SKU, Quantity: it.Quantity})
 	}
+	return created(a.orders.PlaceOrder(ctx, cmd))
+}
+
+// idempotencyKey is the request's Idempotency-Key, nil without one.
+func idempotencyKey(r *httpapi.Request) *string {
 	if key, present := r.LookupHeader(HeaderIdempotencyKey); present {
-		cmd.IdempotencyKey = &key
+		return &key
 	}
-	placed, err := a.orders.PlaceOrder(ctx, cmd)
+	return nil
+}
+
+// created answers a placed order: 201 with its location, marked when it
+// replays what an earlier request with the same key placed.
+func created(placed app.Placed, err error) (*httpapi.Response, error) {
 	if err != nil {
 		return nil, err
 	}
