@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -271,6 +272,37 @@ func TestGetAndCancelOrder(t *testing.T) {
 	awaitEventsSettled(t)
 	if c, x := len(testcloud.MailTo(t, u.Email, o.ID+" confirmed")), len(testcloud.MailTo(t, u.Email, o.ID+" cancelled")); c != 1 || x != 1 {
 		t.Fatalf("%d confirmations and %d cancellations, want one each", c, x)
+	}
+}
+
+// TestReorder places a cancelled order again through the gateway: a new
+// order with the same items, its own confirmation email, and a replay for a
+// retry with the same Idempotency-Key.
+func TestReorder(t *testing.T) {
+	t.Parallel()
+	u := signUp(t, "reorder")
+	other := signUp(t, "reorder-other")
+	var o orderDoc
+	expect(t, call(t, "POST", "/v1/orders", items("TEA-SENCHA-100", 2, "BRW-FILT-100", 1), u.bearer()...), 201).json(t, &o)
+	expect(t, call(t, "POST", "/v1/orders/"+o.ID+"/cancel", nil, u.bearer()...), 200)
+
+	path := "/v1/orders/" + o.ID + "/reorder"
+	expectProblem(t, call(t, "POST", path, nil), 401)
+	expectProblem(t, call(t, "POST", path, nil, other.bearer()...), 404)
+	first := expect(t, call(t, "POST", path, nil, append(u.bearer(), "Idempotency-Key", "reorder-1")...), 201)
+	again := expect(t, call(t, "POST", path, nil, append(u.bearer(), "Idempotency-Key", "reorder-1")...), 201)
+	var n orderDoc
+	first.json(t, &n)
+	if n.ID == o.ID || n.Status != "PENDING" || !reflect.DeepEqual(n.Items, o.Items) || n.Total != o.Total {
+		t.Fatalf("reorder of %+v placed %+v", o, n)
+	}
+	if first.Header.Get("Location") != "/v1/orders/"+n.ID || again.Header.Get("Idempotent-Replayed") != "true" || string(again.body) != string(first.body) {
+		t.Fatalf("retry: replayed %q, body %s; want the first answer %s replayed", again.Header.Get("Idempotent-Replayed"), again.body, first.body)
+	}
+	awaitMail(t, u.Email, n.ID+" confirmed")
+	awaitEventsSettled(t)
+	if c := len(testcloud.MailTo(t, u.Email, n.ID+" confirmed")); c != 1 {
+		t.Fatalf("%d confirmations of the new order, want 1", c)
 	}
 }
 

@@ -45,6 +45,7 @@ func (a *API) Routes(r *httpapi.Router) {
 	r.Protected("GET /v1/orders", a.listOrders)
 	r.Protected("GET /v1/orders/{id}", a.getOrder)
 	r.Protected("POST /v1/orders/{id}/cancel", a.cancelOrder)
+	r.Protected("POST /v1/orders/{id}/reorder", a.reorder)
 }
 
 // NewHandler returns the Lambda handler serving the API.

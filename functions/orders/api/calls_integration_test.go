@@ -112,6 +112,8 @@ func TestAWSCallsPerRequest(t *testing.T) {
 	check("list orders", r.StatusCode, 200, "Query")
 	r = do("POST /v1/orders/{id}/cancel", id, "", nil)
 	check("cancel order", r.StatusCode, 200, "GetItem TransactWriteItems")
+	r = do("POST /v1/orders/{id}/reorder", id, "", nil)
+	check("reorder", r.StatusCode, 201, "GetItem BatchGetItem TransactWriteItems")
 
 	for _, r := range rows {
 		t.Logf("%-36s %d call(s): %s", r.request, len(strings.Fields(r.calls)), r.calls)

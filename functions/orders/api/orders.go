@@ -77,6 +77,12 @@ func (a *API) createOrder(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 	return created(a.orders.PlaceOrder(ctx, cmd))
 }
 
+func (a *API) reorder(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	return created(a.orders.Reorder(ctx, app.Reorder{
+		Customer: caller(r), OrderID: r.PathParam("id"), IdempotencyKey: idempotencyKey(r), CorrelationID: r.CorrelationID,
+	}))
+}
+
 // idempotencyKey is the request's Idempotency-Key, nil without one.
 func idempotencyKey(r *httpapi.Request) *string {
 	if key, present := r.LookupHeader(HeaderIdempotencyKey); present {
