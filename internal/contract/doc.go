@@ -1,4 +1,8 @@
-// Package contract checks that the three descriptions of the API agree: the
-// OpenAPI document (api/openapi.yaml), the routes of the SAM template, and
-// the routes the services register. Its tests run with plain go test.
+// Package contract checks the agreements no single package can check on its
+// own: that the three descriptions of the API agree (the OpenAPI document
+// api/openapi.yaml, the routes of the SAM template, the routes the services
+// register), that the gateway's own answers are documented problems, that
+// the relay's stream filter is the outbox contract, and that the code keeps
+// its shape: no function imports another, shared/ stands alone, and test
+// support stays in tests. Its tests run with plain go test.
 package contract

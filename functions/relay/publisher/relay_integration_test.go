@@ -7,18 +7,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/serverless-shop/backend/functions/orders/order"
-	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/functions/relay/publisher"
 	"github.com/serverless-shop/backend/internal/testcloud"
 	shared "github.com/serverless-shop/backend/shared/events"
@@ -26,11 +26,11 @@ import (
 	"github.com/serverless-shop/backend/shared/outbox"
 )
 
-// TestEventSurvivesCrashBetweenWriteAndPublish proves the outbox: the order
-// service stores an order and dies before anything is published; the relay
-// then fails once, succeeds, and is run again on the same records (a crash
-// after sending, before the stream checkpoint). The event reaches the queue
-// exactly once.
+// TestEventSurvivesCrashBetweenWriteAndPublish proves the outbox: a service
+// writes a change and its event in one transaction and dies before anything
+// is published; the relay then fails once, succeeds, and is run again on the
+// same records (a crash after sending, before the stream checkpoint). The
+// event reaches the queue exactly once.
 func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	ctx := context.Background()
 	cfg := testcloud.Config(t)
@@ -39,23 +39,38 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true, Stream: true})
 	queueURL := testcloud.NewFIFOQueue(t, q, map[string]string{"VisibilityTimeout": "30"})
 
-	// 1. The orders service writes order and event in one transaction, then
-	// "dies": it has no code path that publishes, so nothing more happens.
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	o := order.Order{
-		ID: "01RELAYTEST000000000000001", Customer: order.Customer{ID: "cust-r", Email: "r@example.com", Name: "R"},
-		Status: order.Pending, Lines: []order.Line{{SKU: "SKU-1", Name: "Thing", Quantity: 1, UnitPrice: 500, LineTotal: 500}},
-		Total: 500, Currency: "USD", CreatedAt: now, UpdatedAt: now, Version: 1,
+	// 1. The service writes its change and the event in one transaction,
+	// through the outbox contract, then "dies": nothing publishes.
+	payload, err := os.ReadFile("../../../shared/events/testdata/order_created.json")
+	if err != nil {
+		t.Fatal(err)
 	}
-	ev := o.Event(shared.OrderCreated, "01RELAYEVENT00000000000001", "corr-relay-1", now)
-	if err := store.New(db, table).CreateOrder(ctx, o, ev, nil); err != nil {
+	ev, err := shared.Parse(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put, err := outbox.Put(table, outbox.Record{
+		EventID: ev.ID, EventType: string(ev.Type), Group: ev.Order.ID, CorrelationID: ev.CorrelationID,
+		// Now, not the fixture's past date: the item must not be expired.
+		Payload: string(payload), OccurredAt: time.Now(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := map[string]dbtypes.AttributeValue{
+		"PK": &dbtypes.AttributeValueMemberS{Value: "CUSTOMER#" + ev.Customer.ID},
+		"SK": &dbtypes.AttributeValueMemberS{Value: "ORDER#" + ev.Order.ID},
+	}
+	if _, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []dbtypes.TransactWriteItem{
+		{Put: &dbtypes.Put{TableName: &table, Item: change}}, {Put: put},
+	}}); err != nil {
 		t.Fatal(err)
 	}
 	if n := testcloud.Depth(t, q, queueURL).Visible; n != 0 {
 		t.Fatalf("%d messages on the queue before the relay ran", n)
 	}
 
-	batch := streamBatch(t, cfg, table, 2) // the order item and the outbox item
+	batch := streamBatch(t, cfg, table, 2) // the change and the outbox item
 	log := logging.New(io.Discard, "relay-test")
 
 	// 2. The relay's first attempt cannot reach the queue: the batch fails
@@ -91,13 +106,13 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ID != ev.ID || got.Order.ID != o.ID || got.CorrelationID != "corr-relay-1" || got.Type != shared.OrderCreated {
+	if got.ID != ev.ID || got.Order.ID != ev.Order.ID || got.CorrelationID != ev.CorrelationID || got.Type != shared.OrderCreated {
 		t.Fatalf("relayed event = %+v", got)
 	}
-	if g := msgs[0].Attributes[string(sqstypes.MessageSystemAttributeNameMessageGroupId)]; g != o.ID {
+	if g := msgs[0].Attributes[string(sqstypes.MessageSystemAttributeNameMessageGroupId)]; g != ev.Order.ID {
 		t.Fatalf("message group %q, want the order id", g)
 	}
-	if c := msgs[0].MessageAttributes[publisher.AttrCorrelationID]; aws.ToString(c.StringValue) != "corr-relay-1" {
+	if c := msgs[0].MessageAttributes[publisher.AttrCorrelationID]; aws.ToString(c.StringValue) != ev.CorrelationID {
 		t.Fatalf("correlation attribute = %v", c.StringValue)
 	}
 }

@@ -1,0 +1,96 @@
+package contract_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/serverless-shop/backend/"
+
+// goImport is one import of one Go file of the module.
+type goImport struct {
+	file string // slash path from the module root
+	test bool   // a _test.go file
+	path string // imported path, module prefix removed; "" outside the module
+}
+
+// moduleImports lists the imports of every Go file under dirs.
+func moduleImports(t *testing.T, dirs ...string) []goImport {
+	t.Helper()
+	var out []goImport
+	fset := token.NewFileSet()
+	for _, dir := range dirs {
+		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
+				return err
+			}
+			f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(root, path)
+			for _, spec := range f.Imports {
+				p, _ := strconv.Unquote(spec.Path.Value)
+				if !strings.HasPrefix(p, module) {
+					continue
+				}
+				out = append(out, goImport{file: filepath.ToSlash(rel), test: strings.HasSuffix(path, "_test.go"), path: strings.TrimPrefix(p, module)})
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// part returns the i-th element of a slash path ("" past the end).
+func part(p string, i int) string {
+	parts := strings.Split(p, "/")
+	if i < len(parts) {
+		return parts[i]
+	}
+	return ""
+}
+
+// TestFunctionsImportNoOtherFunction keeps the functions apart: what two of
+// them share is a contract in shared/, never an import of one by the other,
+// in code or in tests.
+func TestFunctionsImportNoOtherFunction(t *testing.T) {
+	for _, imp := range moduleImports(t, "functions") {
+		if part(imp.path, 0) == "functions" && part(imp.path, 1) != part(imp.file, 1) {
+			t.Errorf("%s imports %s, another function", imp.file, imp.path)
+		}
+	}
+}
+
+// TestSharedStandsAlone checks that shared/ holds what functions share at
+// run time: it imports no function, and test support only from its tests.
+func TestSharedStandsAlone(t *testing.T) {
+	for _, imp := range moduleImports(t, "shared") {
+		switch top := part(imp.path, 0); {
+		case top == "functions":
+			t.Errorf("%s imports %s: shared code depends on no function", imp.file, imp.path)
+		case top == "internal" && !imp.test:
+			t.Errorf("%s imports %s: test support belongs in tests", imp.file, imp.path)
+		}
+	}
+}
+
+// TestTestSupportStaysInTests checks that no deployed code links test
+// support: internal/ and the apptest packages are imported by tests only.
+func TestTestSupportStaysInTests(t *testing.T) {
+	for _, imp := range moduleImports(t, "functions", "shared") {
+		support := part(imp.path, 0) == "internal" || strings.HasSuffix(imp.path, "/apptest")
+		inSupport := strings.Contains(imp.file, "/apptest/")
+		if support && !imp.test && !inSupport {
+			t.Errorf("%s imports the test support %s", imp.file, imp.path)
+		}
+	}
+}
