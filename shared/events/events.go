@@ -1,5 +1,6 @@
-// Package events defines the order events that travel from the orders
-// service through the queue to the notification service, and checks them.
+// Package events defines the events that travel through the queue to the
+// notification service, and checks them: order events from the orders
+// service and account events from the users service.
 //
 // An event is versioned JSON. Additive changes (a new optional field) keep
 // the version; anything else is a new version, which consumers must learn
@@ -18,7 +19,7 @@ import (
 	"time"
 )
 
-// Event types.
+// Event types of orders.
 const (
 	OrderCreated   = "order.created"
 	OrderCancelled = "order.cancelled"
@@ -30,15 +31,29 @@ const Version = 1
 // ErrInvalid wraps every reason an event is rejected.
 var ErrInvalid = errors.New("events: invalid event")
 
-// OrderEvent is the envelope and payload of an order event.
-type OrderEvent struct {
+// Header is what every event carries, whatever its type.
+type Header struct {
 	Type          string    `json:"type"`
 	Version       int       `json:"version"`
 	ID            string    `json:"id"`
 	OccurredAt    time.Time `json:"occurredAt"`
 	CorrelationID string    `json:"correlationId"`
-	Order         Order     `json:"order"`
-	Customer      Customer  `json:"customer"`
+}
+
+// Head returns the header; every event has it by embedding Header.
+func (h Header) Head() Header { return h }
+
+// Event is an event of any type: an OrderEvent or an AccountEvent.
+type Event interface {
+	Head() Header
+	Validate() error
+}
+
+// OrderEvent is the envelope and payload of an order event.
+type OrderEvent struct {
+	Header
+	Order    Order    `json:"order"`
+	Customer Customer `json:"customer"`
 }
 
 // Order is the order as the event carries it.
@@ -82,55 +97,111 @@ var (
 	idPattern       = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 )
 
-// Parse decodes and validates an event. Unknown fields are tolerated
-// (additive changes keep the version); everything the consumers rely on is
-// checked. Every error wraps ErrInvalid.
-func Parse(data []byte) (OrderEvent, error) {
+// Parse decodes and validates an event of any known type: it reads the
+// header, then the whole event as the type's schema says. Unknown fields
+// are tolerated (additive changes keep the version); everything the
+// consumers rely on is checked. Every error wraps ErrInvalid.
+func Parse(data []byte) (Event, error) {
 	if len(data) > MaxBytes {
-		return OrderEvent{}, fmt.Errorf("%w: %d bytes exceeds %d", ErrInvalid, len(data), MaxBytes)
+		return nil, fmt.Errorf("%w: %d bytes exceeds %d", ErrInvalid, len(data), MaxBytes)
 	}
-	var e OrderEvent
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&e); err != nil {
-		return OrderEvent{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	var h Header
+	if err := decode(data, &h); err != nil {
+		return nil, err
 	}
-	// Only the end of input may follow. (dec.More would miss a stray ']' or '}'.)
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return OrderEvent{}, fmt.Errorf("%w: trailing data", ErrInvalid)
+	var e Event
+	switch h.Type {
+	case OrderCreated, OrderCancelled:
+		var o OrderEvent
+		if err := decode(data, &o); err != nil {
+			return nil, err
+		}
+		e = o
+	case AccountVerificationRequested, AccountPasswordResetRequested:
+		var a AccountEvent
+		if err := decode(data, &a); err != nil {
+			return nil, err
+		}
+		e = a
+	default:
+		return nil, fmt.Errorf("%w: unknown type %q", ErrInvalid, h.Type)
 	}
 	if err := e.Validate(); err != nil {
-		return OrderEvent{}, err
+		return nil, err
 	}
 	return e, nil
 }
 
+// ParseOrder is Parse for a consumer that takes order events only.
+func ParseOrder(data []byte) (OrderEvent, error) {
+	e, err := Parse(data)
+	if err != nil {
+		return OrderEvent{}, err
+	}
+	o, ok := e.(OrderEvent)
+	if !ok {
+		return OrderEvent{}, fmt.Errorf("%w: %s is not an order event", ErrInvalid, e.Head().Type)
+	}
+	return o, nil
+}
+
+// decode reads one JSON object into v; only whitespace may follow it.
+func decode(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	// Only the end of input may follow. (dec.More would miss a stray ']' or '}'.)
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: trailing data", ErrInvalid)
+	}
+	return nil
+}
+
+// checker collects what is wrong with an event, so that one error names
+// everything and a poison message explains itself in one log line.
+type checker []string
+
+func (c *checker) check(ok bool, msg string) {
+	if !ok {
+		*c = append(*c, msg)
+	}
+}
+
+func (c checker) err() error {
+	if len(c) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(c, "; "))
+}
+
+// header checks the parts of the header every type shares.
+func (c *checker) header(h Header) {
+	c.check(h.Version == Version, fmt.Sprintf("unsupported version %d", h.Version))
+	c.check(idPattern.MatchString(h.ID), "id is missing or malformed")
+	c.check(!h.OccurredAt.IsZero(), "occurredAt is missing")
+}
+
+// validEmail is the loose check consumers need: one @, a sane length.
+func validEmail(s string) bool { return strings.Count(s, "@") == 1 && len(s) <= 254 }
+
 // Validate checks the event against the schema of its version.
 func (e OrderEvent) Validate() error {
-	var problems []string
-	check := func(ok bool, msg string) {
-		if !ok {
-			problems = append(problems, msg)
-		}
-	}
-	check(e.Type == OrderCreated || e.Type == OrderCancelled, fmt.Sprintf("unknown type %q", e.Type))
-	check(e.Version == Version, fmt.Sprintf("unsupported version %d", e.Version))
-	check(idPattern.MatchString(e.ID), "id is missing or malformed")
-	check(!e.OccurredAt.IsZero(), "occurredAt is missing")
-	check(idPattern.MatchString(e.Order.ID), "order.id is missing or malformed")
-	check(currencyPattern.MatchString(e.Order.Currency), "order.currency is not an ISO 4217 code")
-	check(len(e.Order.Items) > 0 && len(e.Order.Items) <= maxLines, "order.items must have 1 to 100 lines")
+	var c checker
+	c.check(e.Type == OrderCreated || e.Type == OrderCancelled, fmt.Sprintf("unknown type %q", e.Type))
+	c.header(e.Header)
+	c.check(idPattern.MatchString(e.Order.ID), "order.id is missing or malformed")
+	c.check(currencyPattern.MatchString(e.Order.Currency), "order.currency is not an ISO 4217 code")
+	c.check(len(e.Order.Items) > 0 && len(e.Order.Items) <= maxLines, "order.items must have 1 to 100 lines")
 	var sum int64
 	for i, l := range e.Order.Items {
-		check(l.SKU != "" && l.Quantity > 0 && l.Quantity <= maxQuantity && l.UnitPrice >= 0 && l.UnitPrice <= maxUnitPrice &&
+		c.check(l.SKU != "" && l.Quantity > 0 && l.Quantity <= maxQuantity && l.UnitPrice >= 0 && l.UnitPrice <= maxUnitPrice &&
 			l.LineTotal == l.UnitPrice*int64(l.Quantity),
 			fmt.Sprintf("order.items[%d] is inconsistent", i))
 		sum += l.LineTotal
 	}
-	check(sum == e.Order.Total, "order.total is not the sum of its lines")
-	check(e.Customer.ID != "", "customer.id is missing")
-	check(strings.Count(e.Customer.Email, "@") == 1 && len(e.Customer.Email) <= 254, "customer.email is malformed")
-	if len(problems) > 0 {
-		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
-	}
-	return nil
+	c.check(sum == e.Order.Total, "order.total is not the sum of its lines")
+	c.check(e.Customer.ID != "", "customer.id is missing")
+	c.check(validEmail(e.Customer.Email), "customer.email is malformed")
+	return c.err()
 }

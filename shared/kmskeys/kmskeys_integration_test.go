@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
@@ -17,19 +16,6 @@ import (
 	"github.com/serverless-shop/backend/shared/token"
 )
 
-func newKey(t *testing.T, c *kms.Client, spec kmstypes.KeySpec, usage kmstypes.KeyUsageType) string {
-	t.Helper()
-	out, err := c.CreateKey(context.Background(), &kms.CreateKeyInput{KeySpec: spec, KeyUsage: usage, Description: aws.String(t.Name())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := aws.ToString(out.KeyMetadata.KeyId)
-	t.Cleanup(func() {
-		_, _ = c.ScheduleKeyDeletion(context.Background(), &kms.ScheduleKeyDeletionInput{KeyId: &id, PendingWindowInDays: aws.Int32(7)})
-	})
-	return id
-}
-
 // TestRotationWithKMSKeys runs the rotation procedure against KMS: tokens
 // signed by key A keep verifying after signing moves to key B, as long as A
 // stays in the verification set; a verifier that no longer lists A refuses
@@ -37,8 +23,8 @@ func newKey(t *testing.T, c *kms.Client, spec kmstypes.KeySpec, usage kmstypes.K
 func TestRotationWithKMSKeys(t *testing.T) {
 	ctx := context.Background()
 	c := kms.NewFromConfig(testcloud.Config(t))
-	a := newKey(t, c, kmstypes.KeySpecEccNistP256, kmstypes.KeyUsageTypeSignVerify)
-	b := newKey(t, c, kmstypes.KeySpecEccNistP256, kmstypes.KeyUsageTypeSignVerify)
+	a := testcloud.NewKey(t, c, kmstypes.KeySpecEccNistP256, kmstypes.KeyUsageTypeSignVerify)
+	b := testcloud.NewKey(t, c, kmstypes.KeySpecEccNistP256, kmstypes.KeyUsageTypeSignVerify)
 
 	both, err := kmskeys.PublicKeys(ctx, c, []string{a, b})
 	if err != nil {
@@ -93,8 +79,8 @@ func TestRotationWithKMSKeys(t *testing.T) {
 func TestPublicKeysRefusesKeysOfAnotherKind(t *testing.T) {
 	ctx := context.Background()
 	c := kms.NewFromConfig(testcloud.Config(t))
-	good := newKey(t, c, kmstypes.KeySpecEccNistP256, kmstypes.KeyUsageTypeSignVerify)
-	rsa := newKey(t, c, kmstypes.KeySpecRsa2048, kmstypes.KeyUsageTypeSignVerify)
+	good := testcloud.NewKey(t, c, kmstypes.KeySpecEccNistP256, kmstypes.KeyUsageTypeSignVerify)
+	rsa := testcloud.NewKey(t, c, kmstypes.KeySpecRsa2048, kmstypes.KeyUsageTypeSignVerify)
 	if _, err := kmskeys.PublicKeys(ctx, c, []string{good, rsa}); err == nil {
 		t.Fatal("an RSA key was accepted as a verification key")
 	}

@@ -26,7 +26,7 @@ func loadEvent(t testing.TB, name string) events.OrderEvent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := events.Parse(data)
+	e, err := events.ParseOrder(data)
 	if err != nil {
 		t.Fatalf("fixture %s: %v", name, err)
 	}

@@ -27,7 +27,7 @@ func TestHandleEmail(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &world{}
 			body := eventBody(t, tc.fixture, "evt-1", "ord-1")
-			e, err := shared.Parse([]byte(body))
+			e, err := shared.ParseOrder([]byte(body))
 			if err != nil {
 				t.Fatal(err)
 			}

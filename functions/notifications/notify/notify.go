@@ -140,7 +140,7 @@ func (h *Handler) process(ctx context.Context, msg events.SQSMessage) outcome {
 	if corr, ok := msg.MessageAttributes["correlationId"]; ok && corr.StringValue != nil {
 		ctx = logging.With(ctx, slog.String(logging.KeyCorrelationID, *corr.StringValue))
 	}
-	e, err := shared.Parse([]byte(msg.Body))
+	e, err := shared.ParseOrder([]byte(msg.Body))
 	if err != nil {
 		return h.poison(ctx, msg, err)
 	}

@@ -215,8 +215,8 @@ func (r *rig) metricTotal(name string) int {
 func event(run string, i int) (shared.OrderEvent, []byte) {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	e := shared.OrderEvent{
-		Type: shared.OrderCreated, Version: shared.Version, ID: fmt.Sprintf("ev-%s-%04d", run, i), OccurredAt: now,
-		CorrelationID: fmt.Sprintf("corr-%s-%04d", run, i),
+		Header: shared.Header{Type: shared.OrderCreated, Version: shared.Version, ID: fmt.Sprintf("ev-%s-%04d", run, i), OccurredAt: now,
+			CorrelationID: fmt.Sprintf("corr-%s-%04d", run, i)},
 		Order: shared.Order{ID: fmt.Sprintf("ord-%s-%04d", run, i), Status: "PENDING", Currency: "USD", Total: 2580,
 			Items:     []shared.Line{{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Quantity: 2, UnitPrice: 1290, LineTotal: 2580}},
 			CreatedAt: now, UpdatedAt: now},

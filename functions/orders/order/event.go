@@ -18,11 +18,13 @@ func (o Order) Event(eventType, eventID, correlationID string, at time.Time) eve
 		items[i] = events.Line{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
 	}
 	return events.OrderEvent{
-		Type:          eventType,
-		Version:       events.Version,
-		ID:            eventID,
-		OccurredAt:    at.UTC(),
-		CorrelationID: correlationID,
+		Header: events.Header{
+			Type:          eventType,
+			Version:       events.Version,
+			ID:            eventID,
+			OccurredAt:    at.UTC(),
+			CorrelationID: correlationID,
+		},
 		Order: events.Order{
 			ID: o.ID, Status: string(o.Status), Items: items, Total: o.Total, Currency: o.Currency,
 			CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(),

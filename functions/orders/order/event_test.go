@@ -31,11 +31,13 @@ func TestOrderEvent(t *testing.T) {
 			got := o.Event(tt.eventType, "01JNQ70000000000000000EVNT", "corr-123456", at)
 
 			want := events.OrderEvent{
-				Type:          tt.eventType,
-				Version:       events.Version,
-				ID:            "01JNQ70000000000000000EVNT",
-				OccurredAt:    time.Date(2025, 3, 2, 12, 30, 0, 0, time.UTC),
-				CorrelationID: "corr-123456",
+				Header: events.Header{
+					Type:          tt.eventType,
+					Version:       events.Version,
+					ID:            "01JNQ70000000000000000EVNT",
+					OccurredAt:    time.Date(2025, 3, 2, 12, 30, 0, 0, time.UTC),
+					CorrelationID: "corr-123456",
+				},
 				Order: events.Order{
 					ID:     "01JNQ6Z5V2G7W4X9K3M8P0R1ST",
 					Status: string(tt.status),
@@ -66,7 +68,7 @@ func TestOrderEvent(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			parsed, err := events.Parse(b)
+			parsed, err := events.ParseOrder(b)
 			if err != nil {
 				t.Fatalf("Parse(marshalled event) = %v", err)
 			}

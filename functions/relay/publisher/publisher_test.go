@@ -169,7 +169,7 @@ func TestHandleSendsOutboxInserts(t *testing.T) {
 	}
 	// The body is the event exactly as the orders service wrote it.
 	for i, e := range r.sent() {
-		parsed, err := ordersevents.Parse([]byte(aws.ToString(e.MessageBody)))
+		parsed, err := ordersevents.ParseOrder([]byte(aws.ToString(e.MessageBody)))
 		if err != nil {
 			t.Errorf("entry %d body does not parse: %v", i, err)
 			continue

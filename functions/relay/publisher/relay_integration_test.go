@@ -45,7 +45,7 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := shared.Parse(payload)
+	ev, err := shared.ParseOrder(payload)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	if len(msgs) != 1 {
 		t.Fatalf("queue holds %d messages, want exactly 1", len(msgs))
 	}
-	got, err := shared.Parse([]byte(aws.ToString(msgs[0].Body)))
+	got, err := shared.ParseOrder([]byte(aws.ToString(msgs[0].Body)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,115 @@
+package events_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/serverless-shop/backend/shared/events"
+)
+
+const accountFixture = "testdata/account_verification_requested.json"
+
+// editedAccount returns the verification fixture after edit has changed its
+// generic JSON form.
+func editedAccount(t *testing.T, edit func(ev map[string]any)) []byte {
+	t.Helper()
+	b, err := os.ReadFile(accountFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(b, &ev); err != nil {
+		t.Fatal(err)
+	}
+	edit(ev)
+	if b, err = json.Marshal(ev); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestParseAccountFixture(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2025, time.March, 14, 9, 26, 53, 0, time.UTC)
+	want := events.AccountEvent{
+		Header: events.Header{
+			Type: events.AccountVerificationRequested, Version: events.Version,
+			ID: "01JEVT0VERIFY0000000000001", OccurredAt: at, CorrelationID: "corr-verify-1",
+		},
+		Account: events.Account{ID: "01JUSR0000000000000000001", Email: "ada@example.com", Name: "Ada Lovelace"},
+		Link:    events.Link{SealedToken: []byte("sealed:verify-token"), ExpiresAt: at.Add(24 * time.Hour)},
+	}
+	b, err := os.ReadFile(accountFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := events.Parse(b)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Parse =\n%+v\nwant\n%+v", got, want)
+	}
+	// The fixture is the wire format: marshalling the event gives it back.
+	out, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fromFile, fromGo any
+	_ = json.Unmarshal(b, &fromFile)
+	_ = json.Unmarshal(out, &fromGo)
+	if !reflect.DeepEqual(fromFile, fromGo) {
+		t.Errorf("marshalled event differs from the fixture:\n%s", out)
+	}
+	if _, err := events.ParseOrder(b); !errors.Is(err, events.ErrInvalid) {
+		t.Errorf("ParseOrder of an account event = %v, want ErrInvalid", err)
+	}
+}
+
+func TestParseAccountRejects(t *testing.T) {
+	t.Parallel()
+	account := func(ev map[string]any) map[string]any { return ev["account"].(map[string]any) }
+	link := func(ev map[string]any) map[string]any { return ev["link"].(map[string]any) }
+	tests := []struct {
+		name     string
+		edit     func(ev map[string]any)
+		wantText string
+	}{
+		{"version 2", func(ev map[string]any) { ev["version"] = 2 }, "unsupported version 2"},
+		{"account id missing", func(ev map[string]any) { delete(account(ev), "id") }, "account.id"},
+		{"account missing", func(ev map[string]any) { delete(ev, "account") }, "account.id"},
+		{"email without @", func(ev map[string]any) { account(ev)["email"] = "ada.example.com" }, "account.email"},
+		{"no sealed token", func(ev map[string]any) { delete(link(ev), "sealedToken") }, "link.sealedToken"},
+		{"sealed token not base64", func(ev map[string]any) { link(ev)["sealedToken"] = "not base64!" }, "illegal base64"},
+		{"sealed token too long", func(ev map[string]any) { link(ev)["sealedToken"] = strings.Repeat("QUFB", 1366) }, "link.sealedToken"},
+		{"no expiry", func(ev map[string]any) { delete(link(ev), "expiresAt") }, "link.expiresAt"},
+		{"expires before it occurred", func(ev map[string]any) { link(ev)["expiresAt"] = "2025-03-14T09:26:52Z" }, "link.expiresAt"},
+		{"an order type", func(ev map[string]any) { ev["type"] = events.OrderCreated }, "order.id"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ev, err := events.Parse(editedAccount(t, tc.edit))
+			if !errors.Is(err, events.ErrInvalid) || ev != nil {
+				t.Fatalf("Parse = %+v, %v; want ErrInvalid", ev, err)
+			}
+			if !strings.Contains(err.Error(), tc.wantText) {
+				t.Errorf("Parse error = %q, want it to mention %q", err, tc.wantText)
+			}
+		})
+	}
+}
+
+func TestSealContextNamesTheEvent(t *testing.T) {
+	t.Parallel()
+	e := events.AccountEvent{Header: events.Header{Type: events.AccountPasswordResetRequested, ID: "ev-1"}, Account: events.Account{ID: "u-1"}}
+	want := map[string]string{"eventType": events.AccountPasswordResetRequested, "eventId": "ev-1", "accountId": "u-1"}
+	if got := e.SealContext(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("SealContext = %v, want %v", got, want)
+	}
+}
