@@ -25,11 +25,13 @@ func main() { coldstart.Main("orders", build) }
 
 // build wires the service from the environment: ORDERS_TABLE,
 // CURSOR_SECRET_ARN (the Secrets Manager secret that keys pagination
-// cursors), and TOKEN_JWKS, TOKEN_ISSUER, TOKEN_AUDIENCE to verify callers.
+// cursors), TOKEN_JWKS, TOKEN_ISSUER, TOKEN_AUDIENCE to verify callers, and
+// REVOCATIONS_TABLE and REVOCATION_REFRESH to refuse revoked tokens.
 func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
 	table := env.String("ORDERS_TABLE")
 	secretARN := env.String("CURSOR_SECRET_ARN")
 	tokens := env.Tokens()
+	revocations := env.Revocations()
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -42,7 +44,8 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 		return nil, fmt.Errorf("get cursor secret: %w", err)
 	}
 	m := metrics.New(os.Stdout, "orders")
-	var st app.Store = store.New(dynamodb.NewFromConfig(cfg), table)
+	db := dynamodb.NewFromConfig(cfg)
+	var st app.Store = store.New(db, table)
 	router, err := api.NewHandler(log, api.Config{
 		Service: app.New(app.Config{
 			Store:   st,
@@ -50,9 +53,10 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 			Metrics: m,
 			NewID:   func() string { return ulid.Make().String() },
 		}),
-		Verifier:  tokens.Verifier(),
-		CursorKey: []byte(aws.ToString(secret.SecretString)),
-		Metrics:   m,
+		Verifier:    tokens.Verifier(),
+		Revocations: revocations.Checker(db, log),
+		CursorKey:   []byte(aws.ToString(secret.SecretString)),
+		Metrics:     m,
 	})
 	if err != nil {
 		return nil, err

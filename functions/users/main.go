@@ -19,6 +19,7 @@ import (
 	"github.com/serverless-shop/backend/shared/coldstart"
 	"github.com/serverless-shop/backend/shared/kmskeys"
 	"github.com/serverless-shop/backend/shared/metrics"
+	"github.com/serverless-shop/backend/shared/sealed"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
@@ -27,9 +28,13 @@ func main() { coldstart.Main("users", build) }
 // build wires the service from the environment: USERS_TABLE; SIGNING_KEY_ID
 // (the KMS key that signs new tokens) and SIGNING_KID (its token key id);
 // TOKEN_JWKS (every key whose tokens are accepted, also served as the
-// JWKS); TOKEN_ISSUER, TOKEN_AUDIENCE and ACCESS_TOKEN_TTL.
+// JWKS); TOKEN_ISSUER, TOKEN_AUDIENCE and ACCESS_TOKEN_TTL; LINK_KEY_ID
+// (the KMS key that seals the tokens of mailed links); REVOCATIONS_TABLE
+// and REVOCATION_REFRESH.
 func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
 	table := env.String("USERS_TABLE")
+	linkKey := env.String("LINK_KEY_ID")
+	revocations := env.Revocations()
 	signingKey := env.String("SIGNING_KEY_ID")
 	kid := env.String("SIGNING_KID")
 	tokens := env.Tokens()
@@ -48,23 +53,28 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	st := store.New(dynamodb.NewFromConfig(cfg), table)
+	db := dynamodb.NewFromConfig(cfg)
+	keys := kms.NewFromConfig(cfg)
+	st := store.New(db, table, revocations.Table)
 	m := metrics.New(os.Stdout, "users")
 	svc := app.New(app.Config{
 		Accounts: st,
 		Sessions: st,
 		Attempts: st,
-		Issuer:   token.NewIssuer(kmskeys.SignerFor(kms.NewFromConfig(cfg), signingKey, kid), tokens.Issuer, tokens.Audience, ttl, nil),
+		Links:    st,
+		Sealer:   sealed.NewSealer(keys, linkKey),
+		Issuer:   token.NewIssuer(kmskeys.SignerFor(keys, signingKey, kid), tokens.Issuer, tokens.Audience, ttl, nil),
 		Metrics:  m,
 		Log:      log,
 		NewID:    func() string { return ulid.Make().String() },
 	})
 	return api.NewHandler(log, api.Config{
-		Service:  svc,
-		Verifier: tokens.Verifier(),
-		JWKS:     jwks,
-		Version:  coldstart.Version,
-		Metrics:  m,
+		Service:     svc,
+		Verifier:    tokens.Verifier(),
+		Revocations: revocations.Checker(db, log),
+		JWKS:        jwks,
+		Version:     coldstart.Version,
+		Metrics:     m,
 	}).Handle, nil
 }
 
@@ -75,4 +85,5 @@ var (
 	_ app.Accounts      = (*store.Store)(nil)
 	_ app.Sessions      = (*store.Store)(nil)
 	_ app.LoginAttempts = (*store.Store)(nil)
+	_ app.Links         = (*store.Store)(nil)
 )

@@ -53,11 +53,15 @@ func (a *Auth) Token(t testing.TB, p principal.Principal) string {
 	return a.TokenAt(t, p, time.Now())
 }
 
-// TokenAt is an access token of p issued at, valid for 15 minutes.
+// SessionID is the session of every test token.
+const SessionID = "test-session"
+
+// TokenAt is an access token of p issued at, valid for 15 minutes, in the
+// session SessionID.
 func (a *Auth) TokenAt(t testing.TB, p principal.Principal, at time.Time) string {
 	t.Helper()
 	raw, _, err := a.Issuer(15*time.Minute, func() time.Time { return at }).Issue(context.Background(),
-		token.Subject{UserID: p.UserID, Email: p.Email, Name: p.Name})
+		token.Subject{UserID: p.UserID, Email: p.Email, Name: p.Name, EmailVerified: p.EmailVerified, SessionID: SessionID})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/serverless-shop/backend/shared/ddb"
 	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/revocation"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
@@ -135,6 +137,25 @@ func (e *Env) Tokens() Tokens {
 // Verifier checks access tokens against these settings.
 func (t Tokens) Verifier() *token.Verifier {
 	return token.NewVerifier(t.Keys, t.Issuer, t.Audience, nil)
+}
+
+// Revocations is where the revocations of access tokens are read, and how
+// often.
+type Revocations struct {
+	Table   string
+	Refresh time.Duration
+}
+
+// Revocations reads REVOCATIONS_TABLE and REVOCATION_REFRESH (optional,
+// revocation.DefaultRefresh).
+func (e *Env) Revocations() Revocations {
+	return Revocations{Table: e.String("REVOCATIONS_TABLE"), Refresh: e.Duration("REVOCATION_REFRESH", revocation.DefaultRefresh)}
+}
+
+// Checker returns the revocation checker of these settings, reading the
+// table through db.
+func (r Revocations) Checker(db ddb.QueryAPI, log *slog.Logger) *revocation.Checker {
+	return revocation.NewChecker(revocation.NewTable(db, r.Table), r.Refresh, log)
 }
 
 // Err reports every problem met so far.

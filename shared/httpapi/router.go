@@ -8,6 +8,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"github.com/serverless-shop/backend/shared/metrics"
 	"github.com/serverless-shop/backend/shared/principal"
 	"github.com/serverless-shop/backend/shared/problem"
+	"github.com/serverless-shop/backend/shared/revocation"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
@@ -45,6 +47,13 @@ type TokenVerifier interface {
 	Verify(raw string) (token.Claims, error)
 }
 
+// Revocations says whether a verified token was revoked before it expired;
+// *revocation.Checker implements it. It returns revocation.ErrRevoked for a
+// revoked token and revocation.ErrUnavailable when it cannot tell.
+type Revocations interface {
+	Check(ctx context.Context, c token.Claims) error
+}
+
 // Router dispatches on the route key ("GET /v1/orders/{id}": the method and
 // the resource API Gateway matched), so the paths live in one place: the
 // template.
@@ -57,6 +66,7 @@ type Router struct {
 	routes   map[string]route
 	log      *slog.Logger
 	verifier TokenVerifier
+	revoked  Revocations       // nil: tokens are good until they expire
 	errors   problem.Table     // the service's domain errors as problems
 	metrics  *metrics.Recorder // flushed after every request; may be nil
 	now      func() time.Time
@@ -73,6 +83,13 @@ func NewRouter(log *slog.Logger, v TokenVerifier) *Router {
 // become problems.
 func (rt *Router) WithErrors(t problem.Table) *Router {
 	rt.errors = t
+	return rt
+}
+
+// WithRevocations makes protected routes refuse tokens that r says were
+// revoked (after a logout, a password change or a reset).
+func (rt *Router) WithRevocations(r Revocations) *Router {
+	rt.revoked = r
 	return rt
 }
 
@@ -170,7 +187,7 @@ func (rt *Router) dispatch(ctx context.Context, req *Request) (resp *Response, e
 		return nil, problem.Newf(problem.NotFound, "No route %s.", key)
 	}
 	if r.protected {
-		p, err := rt.caller(req)
+		p, err := rt.caller(ctx, req)
 		if err != nil {
 			return nil, err
 		}
@@ -196,7 +213,7 @@ func hasHeader(h map[string]string, name string) bool {
 // decision must be about the same user: a decision served from the
 // gateway's cache for another token would be a misconfiguration, never a
 // reason to serve someone else.
-func (rt *Router) caller(req *Request) (principal.Principal, error) {
+func (rt *Router) caller(ctx context.Context, req *Request) (principal.Principal, error) {
 	refuse := func(err error) (principal.Principal, error) {
 		return principal.Principal{}, problem.New(problem.Unauthenticated, "A valid access token is required.").WithSlug(slugInvalidToken).WithCause(err)
 	}
@@ -207,6 +224,15 @@ func (rt *Router) caller(req *Request) (principal.Principal, error) {
 	claims, err := rt.verifier.Verify(raw)
 	if err != nil {
 		return refuse(err)
+	}
+	if rt.revoked != nil {
+		switch err := rt.revoked.Check(ctx, claims); {
+		case errors.Is(err, revocation.ErrRevoked):
+			return refuse(err)
+		case err != nil:
+			return principal.Principal{}, &problem.Error{Kind: problem.Unavailable, RetryAfter: 5 * time.Second,
+				Detail: "Access tokens cannot be checked right now; retry shortly.", Err: err}
+		}
 	}
 	p := principal.FromClaims(claims)
 	if auth := req.Event.RequestContext.Authorizer; len(auth) > 0 {

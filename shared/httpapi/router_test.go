@@ -22,6 +22,8 @@ import (
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/principal"
 	"github.com/serverless-shop/backend/shared/problem"
+	"github.com/serverless-shop/backend/shared/revocation"
+	"github.com/serverless-shop/backend/shared/token"
 )
 
 const gatewayRequestID = apitest.GatewayRequestID
@@ -519,6 +521,60 @@ func TestRouterRegistration(t *testing.T) {
 				}
 			}()
 			tc.register()
+		})
+	}
+}
+
+// revocations answers every check with err, and counts the checks.
+type revocations struct {
+	err    error
+	checks int
+}
+
+func (r *revocations) Check(context.Context, token.Claims) error {
+	r.checks++
+	return r.err
+}
+
+func TestRouterRevokedTokens(t *testing.T) {
+	t.Parallel()
+	auth := apitest.NewAuth(t)
+	tests := []struct {
+		name       string
+		err        error
+		wantStatus int
+		wantType   string
+	}{
+		{"not revoked", nil, http.StatusNoContent, ""},
+		{"revoked", fmt.Errorf("check: %w", revocation.ErrRevoked), http.StatusUnauthorized, "invalid-token"},
+		{"list unavailable", fmt.Errorf("%w: throttled", revocation.ErrUnavailable), http.StatusServiceUnavailable, "unavailable"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := &revocations{err: tc.err}
+			rt := httpapi.NewRouter(discardLogger(), auth.Verifier()).WithRevocations(r)
+			rt.Protected("GET /v1/me", func(context.Context, *httpapi.Request) (*httpapi.Response, error) { return httpapi.NoContent(), nil })
+			rt.Public("GET /v1/health", func(context.Context, *httpapi.Request) (*httpapi.Response, error) { return httpapi.NoContent(), nil })
+
+			resp, err := rt.Handle(context.Background(), bearer(event("GET /v1/me"), auth.Token(t, ada)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.wantType == "" {
+				if resp.StatusCode != tc.wantStatus {
+					t.Fatalf("status %d, want %d", resp.StatusCode, tc.wantStatus)
+				}
+			} else if d := decodeProblem(t, resp, tc.wantStatus); d.Type != problem.TypeBase+tc.wantType {
+				t.Errorf("type %q, want %s", d.Type, tc.wantType)
+			}
+			if tc.wantStatus == http.StatusServiceUnavailable && resp.Headers["Retry-After"] != "5" {
+				t.Errorf("Retry-After = %q, want 5", resp.Headers["Retry-After"])
+			}
+			// Public routes never ask.
+			if _, err := rt.Handle(context.Background(), event("GET /v1/health")); err != nil || r.checks != 1 {
+				t.Errorf("checks = %d after a public request, want 1", r.checks)
+			}
 		})
 	}
 }

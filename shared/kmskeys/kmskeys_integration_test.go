@@ -40,7 +40,7 @@ func TestRotationWithKMSKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok, _, err := token.NewIssuer(s, "iss", "aud", time.Minute, nil).Issue(ctx, token.Subject{UserID: "u-1", Email: "u@example.com", Name: "U"})
+		tok, _, err := token.NewIssuer(s, "iss", "aud", time.Minute, nil).Issue(ctx, token.Subject{UserID: "u-1", Email: "u@example.com", Name: "U", SessionID: "s1"})
 		if err != nil {
 			t.Fatal(err)
 		}

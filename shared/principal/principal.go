@@ -14,10 +14,11 @@ import (
 // Context keys of an authorizer response. API Gateway hands them to the
 // integration as requestContext.authorizer, beside principalId.
 const (
-	keyUserID    = "sub"
-	keyEmail     = "email"
-	keyName      = "name"
-	keyExpiresAt = "exp"
+	keyUserID        = "sub"
+	keyEmail         = "email"
+	keyName          = "name"
+	keyEmailVerified = "email_verified"
+	keyExpiresAt     = "exp"
 )
 
 // ErrMissing means the request carries no usable authorizer context.
@@ -29,16 +30,17 @@ var ErrExpired = errors.New("principal: access token expired")
 
 // Principal is the authenticated caller of a protected route.
 type Principal struct {
-	UserID    string
-	Email     string
-	Name      string
-	ExpiresAt time.Time // expiry of the access token the decision was made on
+	UserID        string
+	Email         string
+	Name          string
+	EmailVerified bool      // the caller proved they own Email
+	ExpiresAt     time.Time // expiry of the access token the decision was made on
 }
 
 // FromClaims is the principal of a verified access token. ExpiresAt allows
 // the verifier's leeway, the moment the token stops being accepted.
 func FromClaims(c token.Claims) Principal {
-	p := Principal{UserID: c.Subject, Email: c.Email, Name: c.Name}
+	p := Principal{UserID: c.Subject, Email: c.Email, Name: c.Name, EmailVerified: c.EmailVerified}
 	if c.ExpiresAt != nil {
 		p.ExpiresAt = c.ExpiresAt.Add(token.Leeway).UTC()
 	}
@@ -49,10 +51,11 @@ func FromClaims(c token.Claims) Principal {
 // that they arrive unchanged whatever the JSON number handling on the way.
 func (p Principal) Context() map[string]any {
 	return map[string]any{
-		keyUserID:    p.UserID,
-		keyEmail:     p.Email,
-		keyName:      p.Name,
-		keyExpiresAt: strconv.FormatInt(p.ExpiresAt.Unix(), 10),
+		keyUserID:        p.UserID,
+		keyEmail:         p.Email,
+		keyName:          p.Name,
+		keyEmailVerified: strconv.FormatBool(p.EmailVerified),
+		keyExpiresAt:     strconv.FormatInt(p.ExpiresAt.Unix(), 10),
 	}
 }
 
@@ -72,6 +75,7 @@ func FromContext(ctx map[string]any, now time.Time) (Principal, error) {
 		}
 	}
 	p := Principal{UserID: str(keyUserID), Email: str(keyEmail), Name: str(keyName)}
+	p.EmailVerified, _ = strconv.ParseBool(str(keyEmailVerified)) // absent or odd: not verified
 	exp, err := strconv.ParseInt(str(keyExpiresAt), 10, 64)
 	if p.UserID == "" || err != nil {
 		return Principal{}, ErrMissing

@@ -24,7 +24,7 @@ func TestContextRoundTrip(t *testing.T) {
 	}{
 		{
 			name:    "all fields",
-			p:       principal.Principal{UserID: "u-1", Email: "ada@example.com", Name: "Ada Lovelace", ExpiresAt: exp},
+			p:       principal.Principal{UserID: "u-1", Email: "ada@example.com", Name: "Ada Lovelace", EmailVerified: true, ExpiresAt: exp},
 			wantExp: exp,
 		},
 		{
@@ -97,8 +97,8 @@ func TestContextThroughJSON(t *testing.T) {
 
 func TestContextKeys(t *testing.T) {
 	t.Parallel()
-	ctx := principal.Principal{UserID: "u-1", Email: "e@x.example", Name: "N", ExpiresAt: time.Unix(1700000000, 0)}.Context()
-	want := map[string]any{"sub": "u-1", "email": "e@x.example", "name": "N", "exp": "1700000000"}
+	ctx := principal.Principal{UserID: "u-1", Email: "e@x.example", Name: "N", EmailVerified: true, ExpiresAt: time.Unix(1700000000, 0)}.Context()
+	want := map[string]any{"sub": "u-1", "email": "e@x.example", "name": "N", "email_verified": "true", "exp": "1700000000"}
 	if fmt.Sprint(ctx) != fmt.Sprint(want) {
 		t.Errorf("Context() = %v, want %v", ctx, want)
 	}

@@ -32,6 +32,7 @@ const (
 	UnsupportedMedia             // 415: body is not JSON
 	Unprocessable                // 422: well-formed but semantically wrong
 	TooManyRequests              // 429: slow down, see Retry-After
+	Unavailable                  // 503: a dependency is out; retry after Retry-After
 )
 
 var kindStatus = [...]int{
@@ -45,6 +46,7 @@ var kindStatus = [...]int{
 	UnsupportedMedia: http.StatusUnsupportedMediaType,
 	Unprocessable:    http.StatusUnprocessableEntity,
 	TooManyRequests:  http.StatusTooManyRequests,
+	Unavailable:      http.StatusServiceUnavailable,
 }
 
 var kindSlug = [...]string{
@@ -58,6 +60,7 @@ var kindSlug = [...]string{
 	UnsupportedMedia: "unsupported-media-type",
 	Unprocessable:    "unprocessable",
 	TooManyRequests:  "too-many-requests",
+	Unavailable:      "unavailable",
 }
 
 // Status is the HTTP status code of the kind.

@@ -30,7 +30,8 @@ func TestKindStatus(t *testing.T) {
 		{problem.UnsupportedMedia, http.StatusUnsupportedMediaType},
 		{problem.Unprocessable, http.StatusUnprocessableEntity},
 		{problem.TooManyRequests, http.StatusTooManyRequests},
-		{problem.TooManyRequests + 1, http.StatusInternalServerError},
+		{problem.Unavailable, http.StatusServiceUnavailable},
+		{problem.Unavailable + 1, http.StatusInternalServerError},
 		{problem.Kind(255), http.StatusInternalServerError},
 	}
 	for _, tc := range tests {

@@ -12,7 +12,7 @@ import (
 func BenchmarkVerify(b *testing.B) {
 	signer := newSigner(b, newP256(b))
 	retired := token.NewPublicKey(&newP256(b).PublicKey)
-	raw, _, err := token.NewIssuer(signer, testIssuer, testAudience, token.DefaultTTL, clockAt(t0)).Issue(context.Background(), token.Subject{UserID: "user-1", Email: "ada@example.com", Name: "Ada"})
+	raw, _, err := token.NewIssuer(signer, testIssuer, testAudience, token.DefaultTTL, clockAt(t0)).Issue(context.Background(), token.Subject{UserID: "user-1", Email: "ada@example.com", Name: "Ada", SessionID: "s1"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func BenchmarkVerify(b *testing.B) {
 // BenchmarkIssue measures minting a token with the in-memory ECDSA signer.
 func BenchmarkIssue(b *testing.B) {
 	issuer := token.NewIssuer(newSigner(b, newP256(b)), testIssuer, testAudience, token.DefaultTTL, clockAt(t0))
-	sub := token.Subject{UserID: "user-1", Email: "ada@example.com", Name: "Ada"}
+	sub := token.Subject{UserID: "user-1", Email: "ada@example.com", Name: "Ada", SessionID: "s1"}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

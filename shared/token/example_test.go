@@ -27,7 +27,7 @@ func Example_issueAndVerify() {
 	clock := func() time.Time { return now }
 
 	issuer := token.NewIssuer(signer, "https://users.shop.example", "https://api.shop.example", token.DefaultTTL, clock)
-	raw, exp, err := issuer.Issue(context.Background(), token.Subject{UserID: "user-42", Email: "ada@example.com", Name: "Ada"})
+	raw, exp, err := issuer.Issue(context.Background(), token.Subject{UserID: "user-42", Email: "ada@example.com", Name: "Ada", SessionID: "s1"})
 	if err != nil {
 		panic(err)
 	}

@@ -45,8 +45,15 @@ var (
 // Claims are the claims of an access token.
 type Claims struct {
 	jwt.RegisteredClaims
-	Email string `json:"email"`
-	Name  string `json:"name"`
+	Email         string `json:"email"`
+	Name          string `json:"name"`
+	EmailVerified bool   `json:"email_verified"` // the owner proved the mailbox (OpenID Connect's claim)
+	// SessionID is the login session (refresh token family) the token was
+	// issued in: logging out revokes the session's access tokens too.
+	SessionID string `json:"sid"`
+	// SessionEpoch is the user's session epoch at issue: a password change
+	// or reset raises it, which revokes every token issued before.
+	SessionEpoch int64 `json:"sep"`
 }
 
 // Signer signs a JWS signing input with an ES256 key.
@@ -58,11 +65,14 @@ type Signer interface {
 	SignDigest(ctx context.Context, digest []byte) ([]byte, error)
 }
 
-// Subject is who a token is issued to.
+// Subject is who a token is issued to, and in which session.
 type Subject struct {
-	UserID string
-	Email  string
-	Name   string
+	UserID        string
+	Email         string
+	Name          string
+	EmailVerified bool
+	SessionID     string
+	SessionEpoch  int64
 }
 
 // Issuer mints access tokens.
@@ -87,6 +97,9 @@ func (i *Issuer) TTL() time.Duration { return i.ttl }
 
 // Issue signs an access token for sub.
 func (i *Issuer) Issue(ctx context.Context, sub Subject) (string, time.Time, error) {
+	if sub.UserID == "" || sub.SessionID == "" {
+		return "", time.Time{}, errors.New("issue token: a subject needs a user and a session")
+	}
 	now := i.now().UTC().Truncate(time.Second)
 	exp := now.Add(i.ttl)
 	jti := make([]byte, 16)
@@ -103,8 +116,11 @@ func (i *Issuer) Issue(ctx context.Context, sub Subject) (string, time.Time, err
 			NotBefore: jwt.NewNumericDate(now),
 			ID:        base64.RawURLEncoding.EncodeToString(jti),
 		},
-		Email: sub.Email,
-		Name:  sub.Name,
+		Email:         sub.Email,
+		Name:          sub.Name,
+		EmailVerified: sub.EmailVerified,
+		SessionID:     sub.SessionID,
+		SessionEpoch:  sub.SessionEpoch,
 	}
 	t := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
 	t.Header["typ"] = Type
@@ -179,8 +195,10 @@ func (v *Verifier) Verify(raw string) (Claims, error) {
 	default:
 		return Claims{}, fmt.Errorf("%w: %v", ErrClaims, err)
 	}
-	if claims.Subject == "" || claims.ID == "" {
-		return Claims{}, fmt.Errorf("%w: sub and jti are required", ErrClaims)
+	// sid is required: a token outside any session could not be revoked
+	// by a logout.
+	if claims.Subject == "" || claims.ID == "" || claims.SessionID == "" || claims.SessionEpoch < 0 {
+		return Claims{}, fmt.Errorf("%w: sub, jti and sid are required", ErrClaims)
 	}
 	return claims, nil
 }

@@ -25,7 +25,8 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 	issuer := token.NewIssuer(signer, testIssuer, testAudience, token.DefaultTTL, clockAt(t0))
 	verifier := token.NewVerifier([]token.PublicKey{signer.PublicKey()}, testIssuer, testAudience, clockAt(t0))
 
-	sub := token.Subject{UserID: "01JPAZ3Q7R0000000000000000", Email: "ada@example.com", Name: "Ada Lovelace"}
+	sub := token.Subject{UserID: "01JPAZ3Q7R0000000000000000", Email: "ada@example.com", Name: "Ada Lovelace",
+		EmailVerified: true, SessionID: "fam-1", SessionEpoch: 3}
 	raw, exp, err := issuer.Issue(context.Background(), sub)
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
@@ -64,6 +65,9 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 		{"sub", claims.Subject, sub.UserID},
 		{"email", claims.Email, sub.Email},
 		{"name", claims.Name, sub.Name},
+		{"email_verified", claims.EmailVerified, true},
+		{"sid", claims.SessionID, sub.SessionID},
+		{"sep", claims.SessionEpoch, sub.SessionEpoch},
 		{"iss", claims.Issuer, testIssuer},
 		{"aud", strings.Join(claims.Audience, ","), testAudience},
 		{"exp", claims.ExpiresAt.Time.UTC(), t0.Add(token.DefaultTTL)},
@@ -89,7 +93,7 @@ func TestIssueJTIUnique(t *testing.T) {
 
 	seen := map[string]bool{}
 	for range 200 {
-		raw, _, err := issuer.Issue(context.Background(), token.Subject{UserID: "u1"})
+		raw, _, err := issuer.Issue(context.Background(), token.Subject{UserID: "u1", SessionID: "s1"})
 		if err != nil {
 			t.Fatalf("Issue: %v", err)
 		}
@@ -121,7 +125,7 @@ func TestIssueClock(t *testing.T) {
 			t.Parallel()
 			signer := newSigner(t, newP256(t))
 			issuer := token.NewIssuer(signer, testIssuer, testAudience, tc.ttl, clockAt(tc.now))
-			raw, exp, err := issuer.Issue(context.Background(), token.Subject{UserID: "u1"})
+			raw, exp, err := issuer.Issue(context.Background(), token.Subject{UserID: "u1", SessionID: "s1"})
 			if err != nil {
 				t.Fatalf("Issue: %v", err)
 			}
@@ -143,7 +147,7 @@ func TestIssueClock(t *testing.T) {
 func TestNilClockIsTimeNow(t *testing.T) {
 	t.Parallel()
 	signer := newSigner(t, newP256(t))
-	raw, exp, err := token.NewIssuer(signer, testIssuer, testAudience, time.Minute, nil).Issue(context.Background(), token.Subject{UserID: "u1"})
+	raw, exp, err := token.NewIssuer(signer, testIssuer, testAudience, time.Minute, nil).Issue(context.Background(), token.Subject{UserID: "u1", SessionID: "s1"})
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
@@ -183,7 +187,7 @@ func TestIssueSignerFailure(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			issuer := token.NewIssuer(&fakeSigner{kid: "kid", sign: tc.sign}, testIssuer, testAudience, time.Minute, clockAt(t0))
-			raw, exp, err := issuer.Issue(context.Background(), token.Subject{UserID: "u1"})
+			raw, exp, err := issuer.Issue(context.Background(), token.Subject{UserID: "u1", SessionID: "s1"})
 			if err == nil {
 				t.Fatalf("Issue succeeded with %q, want an error", raw)
 			}
@@ -205,7 +209,7 @@ func TestIssueSignsTheDigestOfTheSigningInput(t *testing.T) {
 		got = append([]byte(nil), digest...)
 		return ecdsa.SignASN1(rand.Reader, key, digest)
 	}}
-	raw, _, err := token.NewIssuer(signer, testIssuer, testAudience, time.Minute, clockAt(t0)).Issue(context.Background(), token.Subject{UserID: "u1"})
+	raw, _, err := token.NewIssuer(signer, testIssuer, testAudience, time.Minute, clockAt(t0)).Issue(context.Background(), token.Subject{UserID: "u1", SessionID: "s1"})
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
@@ -239,6 +243,8 @@ func (f *forgery) claims() map[string]any {
 		"exp":   t0.Add(token.DefaultTTL).Unix(),
 		"email": "ada@example.com",
 		"name":  "Ada",
+		"sid":   "session-1",
+		"sep":   0,
 	}
 }
 
@@ -272,7 +278,7 @@ func newForgery(t *testing.T) *forgery {
 		t.Fatal(err)
 	}
 	signer := newSigner(t, key)
-	valid, _, err := token.NewIssuer(signer, testIssuer, testAudience, token.DefaultTTL, clockAt(t0)).Issue(context.Background(), token.Subject{UserID: "user-1"})
+	valid, _, err := token.NewIssuer(signer, testIssuer, testAudience, token.DefaultTTL, clockAt(t0)).Issue(context.Background(), token.Subject{UserID: "user-1", SessionID: "s1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -457,6 +463,11 @@ func TestVerify(t *testing.T) {
 		{name: "missing sub", token: withClaims(func(c map[string]any) { delete(c, "sub") }), want: token.ErrClaims},
 		{name: "empty sub", token: withClaims(func(c map[string]any) { c["sub"] = "" }), want: token.ErrClaims},
 		{name: "missing jti", token: withClaims(func(c map[string]any) { delete(c, "jti") }), want: token.ErrClaims},
+		{name: "missing sid", token: withClaims(func(c map[string]any) { delete(c, "sid") }), want: token.ErrClaims},
+		{name: "empty sid", token: withClaims(func(c map[string]any) { c["sid"] = "" }), want: token.ErrClaims},
+		{name: "negative sep", token: withClaims(func(c map[string]any) { c["sep"] = -1 }), want: token.ErrClaims},
+		{name: "sep a string", token: withClaims(func(c map[string]any) { c["sep"] = "1" }), want: token.ErrMalformed},
+		{name: "email_verified a string", token: withClaims(func(c map[string]any) { c["email_verified"] = "true" }), want: token.ErrMalformed},
 		{name: "empty jti", token: withClaims(func(c map[string]any) { c["jti"] = "" }), want: token.ErrClaims},
 
 		// Shape.
@@ -582,7 +593,7 @@ func TestVerifyKeyRotation(t *testing.T) {
 	t.Parallel()
 	oldSigner, newSigner := newSigner(t, newP256(t)), newSigner(t, newP256(t))
 	issue := func(s token.Signer) string {
-		raw, _, err := token.NewIssuer(s, testIssuer, testAudience, time.Minute, clockAt(t0)).Issue(context.Background(), token.Subject{UserID: "u1"})
+		raw, _, err := token.NewIssuer(s, testIssuer, testAudience, time.Minute, clockAt(t0)).Issue(context.Background(), token.Subject{UserID: "u1", SessionID: "s1"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -641,14 +652,14 @@ func TestVerifyConcurrent(t *testing.T) {
 func TestClaimsJSON(t *testing.T) {
 	t.Parallel()
 	signer := newSigner(t, newP256(t))
-	raw, _, err := token.NewIssuer(signer, testIssuer, testAudience, time.Minute, clockAt(t0)).Issue(context.Background(), token.Subject{UserID: "u1", Email: "e@x.example", Name: "N"})
+	raw, _, err := token.NewIssuer(signer, testIssuer, testAudience, time.Minute, clockAt(t0)).Issue(context.Background(), token.Subject{UserID: "u1", Email: "e@x.example", Name: "N", EmailVerified: true, SessionID: "s1", SessionEpoch: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var payload map[string]any
 	decodeSegment(t, strings.Split(raw, ".")[1], &payload)
 	want := map[string]any{
-		"iss": testIssuer, "sub": "u1", "email": "e@x.example", "name": "N",
+		"iss": testIssuer, "sub": "u1", "email": "e@x.example", "name": "N", "email_verified": true, "sid": "s1", "sep": float64(2),
 		"exp": float64(t0.Add(time.Minute).Unix()), "iat": float64(t0.Unix()), "nbf": float64(t0.Unix()),
 	}
 	for k, v := range want {
@@ -672,5 +683,17 @@ func TestClaimsJSON(t *testing.T) {
 	}
 	if _, ok := payload["jti"].(string); !ok {
 		t.Errorf("jti = %v, want a string", payload["jti"])
+	}
+}
+
+// TestIssueNeedsUserAndSession checks that no token leaves the issuer that
+// a logout could not revoke.
+func TestIssueNeedsUserAndSession(t *testing.T) {
+	t.Parallel()
+	issuer := token.NewIssuer(newSigner(t, newP256(t)), testIssuer, testAudience, time.Minute, clockAt(t0))
+	for _, sub := range []token.Subject{{UserID: "u1"}, {SessionID: "s1"}} {
+		if raw, _, err := issuer.Issue(context.Background(), sub); err == nil || raw != "" {
+			t.Errorf("Issue(%+v) = %q, %v; want an error", sub, raw, err)
+		}
 	}
 }

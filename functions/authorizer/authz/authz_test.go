@@ -153,7 +153,7 @@ func allowsAPI(resp events.APIGatewayCustomAuthorizerResponse) bool {
 
 func TestHandleAllows(t *testing.T) {
 	k := getKeys(t)
-	sub := token.Subject{UserID: userID, Email: "ada@example.com", Name: "Ada Lovelace"}
+	sub := token.Subject{UserID: userID, Email: "ada@example.com", Name: "Ada Lovelace", SessionID: "s1"}
 	raw := issue(t, k.trusted, sub)
 	exp := issuedAt.Add(token.DefaultTTL)
 	tests := []struct {
@@ -179,10 +179,11 @@ func TestHandleAllows(t *testing.T) {
 				t.Fatalf("Handle = %+v, want the whole API allowed for %s", resp, userID)
 			}
 			want := map[string]any{
-				"sub":   userID,
-				"email": "ada@example.com",
-				"name":  "Ada Lovelace",
-				"exp":   strconv.FormatInt(exp.Add(token.Leeway).Unix(), 10),
+				"sub":            userID,
+				"email":          "ada@example.com",
+				"name":           "Ada Lovelace",
+				"email_verified": "false",
+				"exp":            strconv.FormatInt(exp.Add(token.Leeway).Unix(), 10),
 			}
 			if !reflect.DeepEqual(resp.Context, want) {
 				t.Errorf("Context = %v, want %v", resp.Context, want)
@@ -195,7 +196,7 @@ func TestHandleContextIsThePrincipal(t *testing.T) {
 	// What the authorizer returns, after API Gateway's JSON round trip, is
 	// what the services read back as the caller.
 	k := getKeys(t)
-	sub := token.Subject{UserID: userID, Email: "zoë@example.com", Name: "Zoë \"Z\" Ångström"}
+	sub := token.Subject{UserID: userID, Email: "zoë@example.com", Name: "Zoë \"Z\" Ångström", EmailVerified: true, SessionID: "s1"}
 	a, _ := newAuthorizer(t, 0)
 	resp, err := a.Handle(context.Background(), request("GET /v1/users/me", "Bearer "+issue(t, k.trusted, sub)))
 	if err != nil || !allowsAPI(resp) {
@@ -219,7 +220,7 @@ func TestHandleContextIsThePrincipal(t *testing.T) {
 	if err != nil {
 		t.Fatalf("principal.FromContext(%s): %v", b, err)
 	}
-	want := principal.Principal{UserID: userID, Email: sub.Email, Name: sub.Name, ExpiresAt: issuedAt.Add(token.DefaultTTL + token.Leeway)}
+	want := principal.Principal{UserID: userID, Email: sub.Email, Name: sub.Name, EmailVerified: true, ExpiresAt: issuedAt.Add(token.DefaultTTL + token.Leeway)}
 	if p != want {
 		t.Errorf("principal = %+v, want %+v", p, want)
 	}
@@ -232,7 +233,7 @@ func TestHandleContextIsThePrincipal(t *testing.T) {
 
 func TestHandleDenies(t *testing.T) {
 	k := getKeys(t)
-	sub := token.Subject{UserID: userID, Email: "ada@example.com", Name: "Ada"}
+	sub := token.Subject{UserID: userID, Email: "ada@example.com", Name: "Ada", SessionID: "s1"}
 	raw := issue(t, k.trusted, sub)
 	parts := strings.Split(raw, ".")
 	enc := base64.RawURLEncoding
@@ -330,7 +331,7 @@ func TestHandleIgnoresTheRoute(t *testing.T) {
 	// API Gateway caches the decision per Authorization header and reuses it
 	// for every route: the answer must depend on the header alone.
 	k := getKeys(t)
-	raw := issue(t, k.trusted, token.Subject{UserID: userID, Email: "ada@example.com", Name: "Ada"})
+	raw := issue(t, k.trusted, token.Subject{UserID: userID, Email: "ada@example.com", Name: "Ada", SessionID: "s1"})
 	routes := []string{"GET /v1/users/me", "DELETE /v1/orders/{id}", "POST /v1/admin/refunds", "GET /"}
 	headers := []struct {
 		name   string
@@ -360,7 +361,7 @@ func TestHandleIgnoresTheRoute(t *testing.T) {
 func TestHandleOnlyReadsAuthorization(t *testing.T) {
 	// A token elsewhere in the request (query, cookie, other header) is ignored.
 	k := getKeys(t)
-	raw := issue(t, k.trusted, token.Subject{UserID: userID})
+	raw := issue(t, k.trusted, token.Subject{UserID: userID, SessionID: "s1"})
 	ev := request("GET /v1/users/me", "")
 	ev.Headers["X-Authorization"] = "Bearer " + raw
 	ev.Headers["Cookie"] = "token=" + raw
@@ -375,7 +376,7 @@ func TestHandleOnlyReadsAuthorization(t *testing.T) {
 
 func TestHandleRefusesAnUnknownMethodARN(t *testing.T) {
 	k := getKeys(t)
-	raw := issue(t, k.trusted, token.Subject{UserID: userID})
+	raw := issue(t, k.trusted, token.Subject{UserID: userID, SessionID: "s1"})
 	a, _ := newAuthorizer(t, 0)
 	for _, arn := range []string{"", "*", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5", "arn:aws:execute-api:us-east-1:a1b2c3d4e5/v1/GET/x", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5//GET/x"} {
 		ev := request("GET /v1/users/me", "Bearer "+raw)
@@ -388,7 +389,7 @@ func TestHandleRefusesAnUnknownMethodARN(t *testing.T) {
 
 func BenchmarkAuthorize(b *testing.B) {
 	k := getKeys(b)
-	raw := issue(b, k.trusted, token.Subject{UserID: userID, Email: "ada@example.com", Name: "Ada"})
+	raw := issue(b, k.trusted, token.Subject{UserID: userID, Email: "ada@example.com", Name: "Ada", SessionID: "s1"})
 	v := token.NewVerifier([]token.PublicKey{k.trustedPub}, issuer, audience, func() time.Time { return issuedAt })
 	a := authz.New(v, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	ev := request("GET /v1/users/me", "Bearer "+raw)

@@ -17,10 +17,13 @@ import (
 
 // Config wires the API.
 type Config struct {
-	Service   *app.Service
-	Verifier  httpapi.TokenVerifier // checks the access tokens of protected routes
-	CursorKey []byte                // HMAC key for pagination cursors, at least 32 bytes
-	Metrics   *metrics.Recorder     // flushed after every request; optional
+	Service  *app.Service
+	Verifier httpapi.TokenVerifier // checks the access tokens of protected routes
+	// Revocations refuses access tokens revoked before they expired.
+	// Optional (tests).
+	Revocations httpapi.Revocations
+	CursorKey   []byte            // HMAC key for pagination cursors, at least 32 bytes
+	Metrics     *metrics.Recorder // flushed after every request; optional
 }
 
 // API serves the orders routes.
@@ -55,6 +58,9 @@ func NewHandler(log *slog.Logger, cfg Config) (*httpapi.Router, error) {
 		return nil, err
 	}
 	r := httpapi.NewRouter(log, cfg.Verifier).WithErrors(errorTable).WithMetrics(cfg.Metrics)
+	if cfg.Revocations != nil {
+		r.WithRevocations(cfg.Revocations)
+	}
 	a.Routes(r)
 	return r, nil
 }
@@ -65,6 +71,7 @@ var errorTable = problem.Table{
 	{As: fields[order.UnprocessableError], Kind: problem.Unprocessable, Slug: "unknown-product", Detail: "Some items cannot be ordered."},
 	{Is: order.ErrNotFound, Kind: problem.NotFound, Detail: "No such order."},
 	{Is: order.ErrProductNotFound, Kind: problem.NotFound, Detail: "No such product."},
+	{Is: order.ErrEmailUnverified, Kind: problem.Forbidden, Slug: "email-unverified", Detail: "Verify your email address before ordering: follow the link we mailed you, or ask for a new one."},
 	{Is: order.ErrNotCancellable, Kind: problem.Conflict, Slug: "order-not-cancellable", Detail: "The order can no longer be cancelled."},
 	{Is: order.ErrConcurrentWrite, Kind: problem.Conflict, Slug: "concurrent-modification", Detail: "The order changed while the request was processed; read it and retry."},
 	{Is: order.ErrIdempotencyBusy, Kind: problem.Conflict, Slug: "idempotency-key-in-use", Detail: "A request with this Idempotency-Key is still being processed; retry later."},

@@ -24,8 +24,8 @@ import (
 var testNow = time.Date(2025, 3, 2, 12, 30, 15, 123456789, time.UTC)
 
 var (
-	ada   = principal.Principal{UserID: "user-ada", Email: "ada@example.com", Name: "Ada Lovelace"}
-	grace = principal.Principal{UserID: "user-grace", Email: "grace@example.com", Name: "Grace Hopper"}
+	ada   = principal.Principal{UserID: "user-ada", Email: "ada@example.com", Name: "Ada Lovelace", EmailVerified: true}
+	grace = principal.Principal{UserID: "user-grace", Email: "grace@example.com", Name: "Grace Hopper", EmailVerified: true}
 )
 
 // testCatalog is out of SKU order on purpose; the fake store sorts it.

@@ -523,3 +523,27 @@ type orderPage struct {
 }
 
 // seedOrders stores n orders of p with growing ids and returns the ids.
+
+// TestPlacingNeedsAVerifiedEmail checks that a caller whose email is not
+// verified can place nothing, by either route: the order would be mailed
+// to an address nobody proved they own.
+func TestPlacingNeedsAVerifiedEmail(t *testing.T) {
+	unverified := ada
+	unverified.EmailVerified = false
+	h := newHarness(t)
+	earlier := seedOrders(h, ada, 1, order.Shipped)[0]
+	for _, r := range []req{
+		createReq(orderBody, map[string]string{idemHeader: "k-unverified"}),
+		reorderReq(earlier, map[string]string{idemHeader: "k-unverified"}),
+		createReq(`{"items":[]}`, nil), // refused before the body is even judged
+	} {
+		r.caller = &unverified
+		p := wantProblem(t, h.do(t, r), http.StatusForbidden, "email-unverified")
+		if !strings.Contains(p.Detail, "Verify your email") {
+			t.Errorf("%s: detail %q", r.route, p.Detail)
+		}
+	}
+	if n := len(h.mem.events()); n != 0 || len(h.mem.claims) != 0 || len(h.mem.completions) != 0 {
+		t.Errorf("events %d, claims %d, writes %d; want nothing stored", n, len(h.mem.claims), len(h.mem.completions))
+	}
+}

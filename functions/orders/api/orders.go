@@ -70,7 +70,7 @@ func (a *API) createOrder(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 	if err := r.DecodeJSON(&in); err != nil {
 		return nil, err
 	}
-	cmd := app.PlaceOrder{Customer: caller(r), IdempotencyKey: idempotencyKey(r), CorrelationID: r.CorrelationID}
+	cmd := app.PlaceOrder{Customer: caller(r), EmailVerified: r.Caller().EmailVerified, IdempotencyKey: idempotencyKey(r), CorrelationID: r.CorrelationID}
 	for _, it := range in.Items {
 		cmd.Items = append(cmd.Items, order.ItemRequest{SKU: it.SKU, Quantity: it.Quantity})
 	}
@@ -79,7 +79,8 @@ func (a *API) createOrder(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 
 func (a *API) reorder(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 	return created(a.orders.Reorder(ctx, app.Reorder{
-		Customer: caller(r), OrderID: r.PathParam("id"), IdempotencyKey: idempotencyKey(r), CorrelationID: r.CorrelationID,
+		Customer: caller(r), EmailVerified: r.Caller().EmailVerified, OrderID: r.PathParam("id"),
+		IdempotencyKey: idempotencyKey(r), CorrelationID: r.CorrelationID,
 	}))
 }
 

@@ -17,7 +17,10 @@ import (
 // PlaceOrder asks to place an order.
 type PlaceOrder struct {
 	Customer order.Customer
-	Items    []order.ItemRequest
+	// EmailVerified says the customer proved they own Customer.Email
+	// (from their access token). Orders are mailed there, so only then.
+	EmailVerified bool
+	Items         []order.ItemRequest
 	// IdempotencyKey makes the request safe to retry: the same key with
 	// the same items places one order. nil for none.
 	IdempotencyKey *string
@@ -36,11 +39,16 @@ type Placed struct {
 // order with its order.created event (and, with a key, the completed key)
 // in one transaction. Prices come from the catalog, never from the client.
 //
-// Errors: order.InvalidError for malformed items or key, order.UnprocessableError
+// Errors: order.ErrEmailUnverified before anything else when the
+// customer's email is not verified, order.InvalidError for malformed items
+// or key, order.UnprocessableError
 // for unknown products or mixed currencies, order.ErrIdempotencyReuse when
 // the key placed another order, order.ErrIdempotencyBusy while a request
 // with the key is in flight.
 func (s *Service) PlaceOrder(ctx context.Context, in PlaceOrder) (Placed, error) {
+	if !in.EmailVerified {
+		return Placed{}, order.ErrEmailUnverified
+	}
 	if err := order.ValidateItems(in.Items); err != nil {
 		return Placed{}, err
 	}

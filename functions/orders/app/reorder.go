@@ -9,6 +9,7 @@ import (
 // Reorder asks to place again what one of the customer's orders holds.
 type Reorder struct {
 	Customer       order.Customer
+	EmailVerified  bool    // as for PlaceOrder
 	OrderID        string  // the order to repeat
 	IdempotencyKey *string // as for PlaceOrder
 	CorrelationID  string
@@ -20,6 +21,9 @@ type Reorder struct {
 // when the caller has no such order; a product since retired makes the new
 // order unprocessable, as it would be in a new request.
 func (s *Service) Reorder(ctx context.Context, in Reorder) (Placed, error) {
+	if !in.EmailVerified {
+		return Placed{}, order.ErrEmailUnverified
+	}
 	earlier, err := s.Order(ctx, in.Customer.ID, in.OrderID)
 	if err != nil {
 		return Placed{}, err
@@ -29,6 +33,6 @@ func (s *Service) Reorder(ctx context.Context, in Reorder) (Placed, error) {
 		items[i] = order.ItemRequest{SKU: l.SKU, Quantity: l.Quantity}
 	}
 	return s.PlaceOrder(ctx, PlaceOrder{
-		Customer: in.Customer, Items: items, IdempotencyKey: in.IdempotencyKey, CorrelationID: in.CorrelationID,
+		Customer: in.Customer, EmailVerified: in.EmailVerified, Items: items, IdempotencyKey: in.IdempotencyKey, CorrelationID: in.CorrelationID,
 	})
 }

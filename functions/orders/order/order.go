@@ -39,6 +39,7 @@ var (
 	ErrIdempotencyBusy  = errors.New("order: a request with this idempotency key is in flight")
 	ErrIdempotencyReuse = errors.New("order: idempotency key reused with another request")
 	ErrConcurrentWrite  = errors.New("order: changed concurrently")
+	ErrEmailUnverified  = errors.New("order: the customer's email is not verified")
 )
 
 // Product is an entry of the catalog. Prices are in minor units (cents).

@@ -34,11 +34,12 @@ var (
 // User is a registered user. The password hash is held apart, in Credentials,
 // so a User can be rendered anywhere without leaking it.
 type User struct {
-	ID        string
-	Email     string // normalised, see NormalizeEmail
-	Name      string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID            string
+	Email         string // normalised, see NormalizeEmail
+	Name          string
+	EmailVerified bool // the owner proved they read Email, through a link mailed to it
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Credentials is what login needs to know about a user.
@@ -147,4 +148,22 @@ func NewRegistration(email, password, name string) (Registration, error) {
 		return Registration{}, errs
 	}
 	return r, nil
+}
+
+// Limit caps how often something may happen for one key: at most Max times
+// in each fixed Window.
+type Limit struct {
+	Key    string
+	Max    int
+	Window time.Duration
+}
+
+// LimitedError means a Limit was reached; RetryAfter says when its window
+// ends (at least a second).
+type LimitedError struct {
+	RetryAfter time.Duration
+}
+
+func (e LimitedError) Error() string {
+	return fmt.Sprintf("account: limit reached; retry after %s", e.RetryAfter)
 }

@@ -3,6 +3,7 @@ package account
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"regexp"
@@ -82,7 +83,7 @@ func (s Session) Check(presented RefreshToken, epoch int64, now time.Time) error
 	switch {
 	case s.Revoked, s.Epoch != epoch, !now.Before(s.ExpiresAt):
 		return ErrSessionInvalid
-	case s.CurrentHash != presented.Hash():
+	case subtle.ConstantTimeCompare([]byte(s.CurrentHash), []byte(presented.Hash())) != 1:
 		return ErrTokenReused
 	}
 	return nil

@@ -17,8 +17,11 @@ import (
 type Config struct {
 	Service  *app.Service
 	Verifier httpapi.TokenVerifier // checks the access tokens of protected routes
-	JWKS     []byte                // the public signing keys, rendered once at cold start
-	Version  string
+	// Revocations refuses access tokens revoked before they expired.
+	// Optional (tests).
+	Revocations httpapi.Revocations
+	JWKS        []byte // the public signing keys, rendered once at cold start
+	Version     string
 	// Metrics is flushed after every request; the service counts into it.
 	// Optional.
 	Metrics *metrics.Recorder
@@ -37,6 +40,10 @@ func (a *API) Routes(r *httpapi.Router) {
 	r.Public("POST /v1/auth/register", a.register)
 	r.Public("POST /v1/auth/login", a.login)
 	r.Public("POST /v1/auth/refresh", a.refresh)
+	r.Public("POST /v1/auth/verify-email", a.verifyEmail)
+	r.Protected("POST /v1/auth/verify-email/resend", a.resendVerification)
+	r.Public("POST /v1/auth/password-reset", a.requestPasswordReset)
+	r.Public("POST /v1/auth/password-reset/confirm", a.resetPassword)
 	r.Protected("POST /v1/auth/logout", a.logout)
 	r.Protected("GET /v1/users/me", a.me)
 	r.Protected("PATCH /v1/users/me", a.updateMe)
@@ -46,6 +53,9 @@ func (a *API) Routes(r *httpapi.Router) {
 // NewHandler returns the Lambda handler serving the API.
 func NewHandler(log *slog.Logger, cfg Config) *httpapi.Router {
 	r := httpapi.NewRouter(log, cfg.Verifier).WithErrors(errorTable).WithMetrics(cfg.Metrics)
+	if cfg.Revocations != nil {
+		r.WithRevocations(cfg.Revocations)
+	}
 	New(cfg).Routes(r)
 	return r
 }

@@ -25,11 +25,13 @@ func BenchmarkLogin(b *testing.B) {
 		Accounts:   mem,
 		Sessions:   mem,
 		Attempts:   mem,
+		Links:      mem,
+		Sealer:     &apptest.Sealer{},
 		Issuer:     token.NewIssuer(signer, testIssuer, testAudience, token.DefaultTTL, nil),
 		Hashing:    password.Default,
 		LoginLimit: app.LoginLimit{Failures: 1 << 30, Window: time.Minute}, // never limit here
 		Log:        log,
-		NewID:      func() string { return "01HZX3YQ7A8B9C0D1E2F3G0001" },
+		NewID:      (&apptest.IDs{}).Next,
 	})
 	handler := api.NewHandler(log, api.Config{
 		Service:  svc,

@@ -24,6 +24,8 @@ var errorTable = problem.Table{
 	{Is: app.ErrBadCredentials, Kind: problem.Unauthenticated, Slug: "invalid-credentials", Detail: "The email or password is incorrect."},
 	{Is: app.ErrWrongPassword, Kind: problem.Unauthenticated, Slug: "invalid-credentials", Detail: "The current password is incorrect."},
 	{As: retryAfter, Kind: problem.TooManyRequests, Slug: "too-many-attempts", Detail: "Too many failed attempts for this account. Try again later."},
+	{As: limitLifts, Kind: problem.TooManyRequests, Detail: "Too many emails of this kind were asked for this address. Try again later."},
+	{Is: account.ErrLinkInvalid, Kind: problem.Invalid, Slug: "invalid-token", Detail: "The link is invalid, has expired or was already used. Ask for a new one."},
 }
 
 // validationFields matches an account.ValidationError and lists its fields.
@@ -52,4 +54,14 @@ func fieldErrors(invalid account.ValidationError) []problem.FieldError {
 		fields[i] = problem.FieldError{Field: f.Field, Message: f.Message}
 	}
 	return fields
+}
+
+// limitLifts matches a reached request limit and says when it lifts.
+func limitLifts(err error, p *problem.Error) bool {
+	var limited account.LimitedError
+	if !errors.As(err, &limited) {
+		return false
+	}
+	p.RetryAfter = limited.RetryAfter
+	return true
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
+	"github.com/serverless-shop/backend/shared/revocation"
 )
 
 // TestProblemDetails pins what each error of the users domain tells the
@@ -41,7 +42,9 @@ func TestProblemDetails(t *testing.T) {
 		}, http.StatusUnauthorized, "invalid-refresh-token", "The refresh token is invalid, expired or revoked."},
 		{"stale write", func(f *fixture) response {
 			_, ada := f.ada()
-			f.store.ChangePasswordFn = func(context.Context, string, string, string, time.Time) error { return account.ErrStaleWrite }
+			f.store.ChangePasswordFn = func(context.Context, account.Credentials, string, time.Time, revocation.Entry) error {
+				return account.ErrStaleWrite
+			}
 			return f.do("POST /v1/users/me/password", ada, changePasswordBody(f.t, apptest.AdaPassword, "a brand new passphrase"))
 		}, http.StatusConflict, "conflict", "The account changed while the request was processed; retry it."},
 		{"bad credentials", func(f *fixture) response {

@@ -11,15 +11,16 @@ import (
 )
 
 type profileJSON struct {
-	ID        string    `json:"id"`
-	Email     string    `json:"email"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	ID            string    `json:"id"`
+	Email         string    `json:"email"`
+	Name          string    `json:"name"`
+	EmailVerified bool      `json:"emailVerified"`
+	CreatedAt     time.Time `json:"createdAt"`
+	UpdatedAt     time.Time `json:"updatedAt"`
 }
 
 func profile(u account.User) profileJSON {
-	return profileJSON{ID: u.ID, Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC()}
+	return profileJSON{ID: u.ID, Email: u.Email, Name: u.Name, EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC()}
 }
 
 type tokenPairJSON struct {
@@ -53,16 +54,17 @@ func (a *API) register(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 	if err := r.DecodeJSON(&in); err != nil {
 		return nil, err
 	}
-	u, err := a.Service.Register(ctx, app.RegisterCommand{Email: in.Email, Password: in.Password, Name: in.Name})
+	u, err := a.Service.Register(ctx, app.RegisterCommand{Email: in.Email, Password: in.Password, Name: in.Name, CorrelationID: r.CorrelationID})
 	if err != nil {
 		return nil, err
 	}
 	return httpapi.JSON(http.StatusCreated, struct {
-		ID        string    `json:"id"`
-		Email     string    `json:"email"`
-		Name      string    `json:"name"`
-		CreatedAt time.Time `json:"createdAt"`
-	}{u.ID, u.Email, u.Name, u.CreatedAt})
+		ID            string    `json:"id"`
+		Email         string    `json:"email"`
+		Name          string    `json:"name"`
+		EmailVerified bool      `json:"emailVerified"`
+		CreatedAt     time.Time `json:"createdAt"`
+	}{u.ID, u.Email, u.Name, u.EmailVerified, u.CreatedAt})
 }
 
 func (a *API) login(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {

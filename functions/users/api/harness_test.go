@@ -77,6 +77,7 @@ type fixture struct {
 	t        *testing.T
 	mem      *apptest.MemStore
 	store    *apptest.FakeStore
+	sealer   *apptest.Sealer
 	clock    *apptest.Clock
 	ids      apptest.IDs
 	handler  *httpapi.Router
@@ -98,12 +99,13 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{
-		t:     t,
-		mem:   apptest.NewMemStore(),
-		clock: apptest.NewClock(),
-		logs:  &syncBuffer{},
-		jwks:  jwks,
-		keyID: signer.KeyID(),
+		t:      t,
+		mem:    apptest.NewMemStore(),
+		clock:  apptest.NewClock(),
+		sealer: &apptest.Sealer{},
+		logs:   &syncBuffer{},
+		jwks:   jwks,
+		keyID:  signer.KeyID(),
 	}
 	f.store = apptest.NewFakeStore(f.mem)
 	f.verifier = token.NewVerifier([]token.PublicKey{signer.PublicKey()}, testIssuer, testAudience, f.clock.Now)
@@ -113,6 +115,8 @@ func newFixture(t *testing.T) *fixture {
 		Accounts: f.store,
 		Sessions: f.store,
 		Attempts: f.store,
+		Links:    f.store,
+		Sealer:   f.sealer,
 		Issuer:   f.issuer,
 		Hashing:  apptest.CheapHashing,
 		Log:      log,
@@ -163,10 +167,13 @@ func event(routeKey, body, bearer string) events.APIGatewayProxyRequest {
 	return apitest.Request{Route: routeKey, Body: body, Bearer: bearer}.Event()
 }
 
-// tokenFor is an access token of p, issued now on the fixture's clock.
+// tokenFor is an access token of p, issued now on the fixture's clock, in
+// the session apitest.SessionID.
 func (f *fixture) tokenFor(p principal.Principal) string {
 	f.t.Helper()
-	raw, _, err := f.issuer.Issue(context.Background(), token.Subject{UserID: p.UserID, Email: p.Email, Name: p.Name})
+	raw, _, err := f.issuer.Issue(context.Background(), token.Subject{
+		UserID: p.UserID, Email: p.Email, Name: p.Name, EmailVerified: p.EmailVerified, SessionID: apitest.SessionID,
+	})
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
+	"github.com/serverless-shop/backend/shared/revocation"
 )
 
 func TestLogout(t *testing.T) {
@@ -52,9 +53,9 @@ func TestLogoutRejects(t *testing.T) {
 			bobID := f.register("bob@example.com", "bob's long password", "Bob")
 			bob := f.login("bob@example.com", "bob's long password")
 			var revoked []string
-			f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string) error {
+			f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string, revoke revocation.Entry) error {
 				revoked = append(revoked, userID)
-				return f.mem.RevokeSession(ctx, userID, familyID)
+				return f.mem.RevokeSession(ctx, userID, familyID, revoke)
 			}
 			f.do("POST /v1/auth/logout", ada, jsonBody(t, map[string]string{"refreshToken": tt.token(bob)})).problem(t, tt.status, tt.slug)
 			if slices.Contains(revoked, bobID) {

@@ -25,6 +25,8 @@ func TestRequestsAreCountedInEMF(t *testing.T) {
 		Accounts: mem,
 		Sessions: mem,
 		Attempts: mem,
+		Links:    mem,
+		Sealer:   &apptest.Sealer{},
 		Issuer:   token.NewIssuer(testSigner(t), testIssuer, testAudience, token.DefaultTTL, nil),
 		Hashing:  apptest.CheapHashing,
 		Metrics:  m,

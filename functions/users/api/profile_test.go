@@ -13,17 +13,18 @@ import (
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/functions/users/password"
+	"github.com/serverless-shop/backend/shared/revocation"
 )
 
 func TestMe(t *testing.T) {
 	f := newFixture(t)
 	id, ada := f.ada()
 	m := f.do("GET /v1/users/me", ada, "").object(t, http.StatusOK)
-	if got := strings.Join(keysOf(m), ","); got != "createdAt,email,id,name,updatedAt" {
-		t.Errorf("profile keys %s, want createdAt,email,id,name,updatedAt", got)
+	if got := strings.Join(keysOf(m), ","); got != "createdAt,email,emailVerified,id,name,updatedAt" {
+		t.Errorf("profile keys %s, want createdAt,email,emailVerified,id,name,updatedAt", got)
 	}
 	want := map[string]any{
-		"id": id, "email": apptest.AdaEmail, "name": apptest.AdaName,
+		"id": id, "email": apptest.AdaEmail, "name": apptest.AdaName, "emailVerified": false,
 		"createdAt": apptest.Start.Format(time.RFC3339), "updatedAt": apptest.Start.Format(time.RFC3339),
 	}
 	for k, v := range want {
@@ -66,7 +67,7 @@ func TestUpdateMe(t *testing.T) {
 			id, ada := f.ada()
 			f.clock.Advance(time.Hour)
 			m := f.do("PATCH /v1/users/me", ada, tt.body).object(t, http.StatusOK)
-			if got := strings.Join(keysOf(m), ","); got != "createdAt,email,id,name,updatedAt" {
+			if got := strings.Join(keysOf(m), ","); got != "createdAt,email,emailVerified,id,name,updatedAt" {
 				t.Errorf("profile keys %s", got)
 			}
 			if m["id"] != id || m["email"] != apptest.AdaEmail || m["name"] != tt.wantName {
@@ -180,12 +181,12 @@ func TestChangePassword(t *testing.T) {
 
 	type change struct{ id, oldHash, newHash string }
 	var changes []change
-	f.store.ChangePasswordFn = func(ctx context.Context, id, oldHash, newHash string, now time.Time) error {
-		changes = append(changes, change{id, oldHash, newHash})
+	f.store.ChangePasswordFn = func(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error {
+		changes = append(changes, change{u.ID, u.PasswordHash, newHash})
 		if !now.Equal(apptest.Start) {
 			t.Errorf("ChangePassword at %v, want %v", now, apptest.Start)
 		}
-		return f.mem.ChangePassword(ctx, id, oldHash, newHash, now)
+		return f.mem.ChangePassword(ctx, u, newHash, now, revoke)
 	}
 	r := f.do("POST /v1/users/me/password", ada, changePasswordBody(t, apptest.AdaPassword, newPassword))
 	if r.status != http.StatusNoContent || len(r.body) != 0 {
@@ -240,7 +241,10 @@ func TestChangePasswordRejects(t *testing.T) {
 			id, ada := f.ada()
 			before, _ := f.mem.User(context.Background(), id)
 			var changed atomic.Int64
-			f.store.ChangePasswordFn = func(context.Context, string, string, string, time.Time) error { changed.Add(1); return nil }
+			f.store.ChangePasswordFn = func(context.Context, account.Credentials, string, time.Time, revocation.Entry) error {
+				changed.Add(1)
+				return nil
+			}
 			p := f.do("POST /v1/users/me/password", ada, tt.body).problem(t, tt.status, tt.slug)
 			if got := p.fields(); !slices.Equal(got, tt.wantFields) && !(len(got) == 0 && tt.wantFields == nil) {
 				t.Errorf("invalid fields %v, want %v", got, tt.wantFields)
@@ -279,7 +283,10 @@ func TestChangePasswordRateLimit(t *testing.T) {
 					problem(t, http.StatusUnauthorized, "invalid-credentials")
 			}
 			var changed atomic.Int64
-			f.store.ChangePasswordFn = func(context.Context, string, string, string, time.Time) error { changed.Add(1); return nil }
+			f.store.ChangePasswordFn = func(context.Context, account.Credentials, string, time.Time, revocation.Entry) error {
+				changed.Add(1)
+				return nil
+			}
 			f.clock.Advance(5 * time.Minute)
 			r := f.do("POST /v1/users/me/password", ada, changePasswordBody(t, tt.current, "a brand new passphrase"))
 			r.problem(t, http.StatusTooManyRequests, "too-many-attempts")
@@ -310,7 +317,7 @@ func TestChangePasswordStoreErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			_, ada := f.ada()
-			f.store.ChangePasswordFn = func(context.Context, string, string, string, time.Time) error { return tt.err }
+			f.store.ChangePasswordFn = func(context.Context, account.Credentials, string, time.Time, revocation.Entry) error { return tt.err }
 			f.do("POST /v1/users/me/password", ada, changePasswordBody(t, apptest.AdaPassword, "a brand new passphrase")).problem(t, tt.status, tt.slug)
 		})
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
+	"github.com/serverless-shop/backend/shared/revocation"
 )
 
 func TestRefreshRotates(t *testing.T) {
@@ -61,15 +62,15 @@ func TestRefreshReuseRevokesTheFamily(t *testing.T) {
 	second := f.pair(f.refreshResponse(first.RefreshToken))
 	r1, _ := account.ParseRefreshToken(first.RefreshToken)
 
-	type revocation struct{ userID, familyID string }
-	var revoked []revocation
-	f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string) error {
-		revoked = append(revoked, revocation{userID, familyID})
-		return f.mem.RevokeSession(ctx, userID, familyID)
+	type family struct{ userID, familyID string }
+	var revoked []family
+	f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string, revoke revocation.Entry) error {
+		revoked = append(revoked, family{userID, familyID})
+		return f.mem.RevokeSession(ctx, userID, familyID, revoke)
 	}
 
 	f.refreshResponse(first.RefreshToken).problem(t, http.StatusUnauthorized, "invalid-refresh-token")
-	if want := []revocation{{id, r1.FamilyID}}; !slices.Equal(revoked, want) {
+	if want := []family{{id, r1.FamilyID}}; !slices.Equal(revoked, want) {
 		t.Fatalf("RevokeSession calls %v, want %v", revoked, want)
 	}
 	if s, _ := f.mem.Family(id, r1.FamilyID); !s.Revoked {
@@ -153,7 +154,7 @@ func TestRefreshRejects(t *testing.T) {
 		}, "invalid-refresh-token"},
 		{"logged out", func(f *fixture, p tokenPair) string {
 			rt, _ := account.ParseRefreshToken(p.RefreshToken)
-			if err := f.mem.RevokeSession(context.Background(), rt.UserID, rt.FamilyID); err != nil {
+			if err := f.mem.RevokeSession(context.Background(), rt.UserID, rt.FamilyID, revocation.Entry{}); err != nil {
 				f.t.Fatal(err)
 			}
 			return p.RefreshToken
@@ -161,7 +162,7 @@ func TestRefreshRejects(t *testing.T) {
 		{"password changed since", func(f *fixture, p tokenPair) string {
 			rt, _ := account.ParseRefreshToken(p.RefreshToken)
 			c, _ := f.mem.User(context.Background(), rt.UserID)
-			if err := f.mem.ChangePassword(context.Background(), c.ID, c.PasswordHash, c.PasswordHash, apptest.Start); err != nil {
+			if err := f.mem.ChangePassword(context.Background(), c, c.PasswordHash, apptest.Start, revocation.Entry{}); err != nil {
 				f.t.Fatal(err)
 			}
 			return p.RefreshToken
@@ -208,9 +209,9 @@ func TestRefreshLosesRace(t *testing.T) {
 				return tt.rotateErr
 			}
 			var revoked atomic.Int64
-			f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string) error {
+			f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string, revoke revocation.Entry) error {
 				revoked.Add(1)
-				return f.mem.RevokeSession(ctx, userID, familyID)
+				return f.mem.RevokeSession(ctx, userID, familyID, revoke)
 			}
 			f.refreshResponse(login.RefreshToken).problem(t, tt.status, tt.slug)
 			rt, _ := account.ParseRefreshToken(login.RefreshToken)

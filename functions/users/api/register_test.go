@@ -14,6 +14,7 @@ import (
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/functions/users/password"
+	"github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/httpapi"
 )
 
@@ -35,8 +36,11 @@ func TestRegister(t *testing.T) {
 			f.remember(tt.pass)
 			r := f.do("POST /v1/auth/register", nil, jsonBody(t, map[string]string{"email": tt.email, "password": tt.pass, "name": tt.uname}))
 			m := r.object(t, http.StatusCreated)
-			if got := strings.Join(keysOf(m), ","); got != "createdAt,email,id,name" {
-				t.Errorf("body keys %s, want createdAt,email,id,name: %s", got, r.body)
+			if got := strings.Join(keysOf(m), ","); got != "createdAt,email,emailVerified,id,name" {
+				t.Errorf("body keys %s, want createdAt,email,emailVerified,id,name: %s", got, r.body)
+			}
+			if m["emailVerified"] != false {
+				t.Errorf("emailVerified = %v, want false", m["emailVerified"])
 			}
 			id, _ := m["id"].(string)
 			if m["email"] != tt.wantEmail || m["name"] != tt.wantName || id == "" {
@@ -89,7 +93,10 @@ func TestRegisterValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			var created atomic.Int64
-			f.store.CreateUserFn = func(context.Context, account.User, string) error { created.Add(1); return nil }
+			f.store.CreateUserFn = func(context.Context, account.User, string, account.PendingLink, events.AccountEvent) error {
+				created.Add(1)
+				return nil
+			}
 			p := f.do("POST /v1/auth/register", nil, tt.body).problem(t, tt.status, tt.slug)
 			if got := p.fields(); !slices.Equal(got, tt.wantFields) && !(len(got) == 0 && tt.wantFields == nil) {
 				t.Errorf("invalid fields %v, want %v", got, tt.wantFields)
@@ -167,7 +174,9 @@ func TestRegisterEmailTaken(t *testing.T) {
 func TestRegisterInternalErrorIsGeneric(t *testing.T) {
 	f := newFixture(t)
 	const secret = "dynamodb: arn:aws:dynamodb:eu-west-1:123456789012:table/users throttled"
-	f.store.CreateUserFn = func(context.Context, account.User, string) error { return errors.New(secret) }
+	f.store.CreateUserFn = func(context.Context, account.User, string, account.PendingLink, events.AccountEvent) error {
+		return errors.New(secret)
+	}
 	r := f.do("POST /v1/auth/register", nil, jsonBody(t, map[string]string{"email": apptest.AdaEmail, "password": apptest.AdaPassword, "name": apptest.AdaName}))
 	r.problem(t, http.StatusInternalServerError, "internal")
 	if strings.Contains(string(r.body), "arn:aws") || strings.Contains(string(r.body), "throttled") {

@@ -64,7 +64,7 @@ func (s *Service) Login(ctx context.Context, cmd LoginCommand) (TokenPair, error
 	if err != nil {
 		return TokenPair{}, err
 	}
-	pair, err := s.tokenPair(ctx, u.User, refresh)
+	pair, err := s.tokenPair(ctx, u, refresh)
 	if err != nil {
 		return TokenPair{}, err
 	}

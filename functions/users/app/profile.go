@@ -5,6 +5,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/password"
+	"github.com/serverless-shop/backend/shared/revocation"
 )
 
 // Profile returns the user with the given id, or account.ErrNotFound.
@@ -78,7 +79,8 @@ func (s *Service) ChangePassword(ctx context.Context, cmd ChangePasswordCommand)
 	if err != nil {
 		return err
 	}
-	if err := s.Accounts.ChangePassword(ctx, u.ID, u.PasswordHash, hash, now); err != nil {
+	revoke := revocation.User(u.ID, u.SessionEpoch+1, revocation.Until(now, s.Issuer.TTL()))
+	if err := s.Accounts.ChangePassword(ctx, u, hash, now, revoke); err != nil {
 		return err
 	}
 	s.Metrics.Add(MetricPasswordReset, 1)

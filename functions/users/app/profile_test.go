@@ -12,6 +12,7 @@ import (
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/functions/users/password"
+	"github.com/serverless-shop/backend/shared/revocation"
 )
 
 const unknownID = "01HZX3YQ7A8B9C0D1E2F3G4H5J"
@@ -101,7 +102,10 @@ func TestChangePasswordRejects(t *testing.T) {
 				id = tt.userID
 			}
 			var changed atomic.Int64
-			f.store.ChangePasswordFn = func(context.Context, string, string, string, time.Time) error { changed.Add(1); return nil }
+			f.store.ChangePasswordFn = func(context.Context, account.Credentials, string, time.Time, revocation.Entry) error {
+				changed.Add(1)
+				return nil
+			}
 			err := f.svc.ChangePassword(f.ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: tt.current, NewPassword: tt.next})
 			switch {
 			case tt.wantErr != nil:

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/password"
@@ -12,12 +11,14 @@ import (
 
 // RegisterCommand asks for a new account.
 type RegisterCommand struct {
-	Email    string
-	Password string
-	Name     string
+	Email         string
+	Password      string
+	Name          string
+	CorrelationID string // travels with the verification email's event
 }
 
-// Register creates an account and returns its user. Returns an
+// Register creates an account, its email not yet verified, and mails a
+// verification link to it, all or nothing. Returns an
 // account.ValidationError for invalid input and account.ErrEmailTaken if
 // the email is registered.
 func (s *Service) Register(ctx context.Context, cmd RegisterCommand) (account.User, error) {
@@ -29,9 +30,13 @@ func (s *Service) Register(ctx context.Context, cmd RegisterCommand) (account.Us
 	if err != nil {
 		return account.User{}, err
 	}
-	now := s.Now().UTC().Truncate(time.Millisecond)
+	now := s.now()
 	u := account.User{ID: s.NewID(), Email: reg.Email, Name: reg.Name, CreatedAt: now, UpdatedAt: now}
-	if err := s.Accounts.CreateUser(ctx, u, hash); err != nil {
+	link, ev, err := s.newLink(ctx, account.VerifyEmail, u, cmd.CorrelationID, now)
+	if err != nil {
+		return account.User{}, err
+	}
+	if err := s.Accounts.CreateUser(ctx, u, hash, link, ev); err != nil {
 		return account.User{}, err
 	}
 	s.Metrics.Add(MetricRegistered, 1)

@@ -12,6 +12,7 @@ import (
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/functions/users/password"
+	"github.com/serverless-shop/backend/shared/events"
 )
 
 func TestRegister(t *testing.T) {
@@ -59,9 +60,9 @@ func TestRegisterRejects(t *testing.T) {
 			f := newFixture(t)
 			f.register()
 			var created atomic.Int64
-			f.store.CreateUserFn = func(ctx context.Context, u account.User, hash string) error {
+			f.store.CreateUserFn = func(ctx context.Context, u account.User, hash string, verify account.PendingLink, ev events.AccountEvent) error {
 				created.Add(1)
-				return f.mem.CreateUser(ctx, u, hash)
+				return f.mem.CreateUser(ctx, u, hash, verify, ev)
 			}
 			u, err := f.svc.Register(f.ctx, tt.cmd)
 			if u != (account.User{}) {

@@ -29,6 +29,7 @@ type fixture struct {
 	t        *testing.T
 	mem      *apptest.MemStore
 	store    *apptest.FakeStore
+	sealer   *apptest.Sealer
 	svc      *app.Service
 	verifier *token.Verifier
 	ctx      context.Context
@@ -44,7 +45,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	auth := apitest.NewAuth(t)
-	f := &fixture{t: t, mem: apptest.NewMemStore(), clock: apptest.NewClock(), verifier: auth.Verifier()}
+	f := &fixture{t: t, mem: apptest.NewMemStore(), clock: apptest.NewClock(), verifier: auth.Verifier(), sealer: &apptest.Sealer{}}
 	f.store = apptest.NewFakeStore(f.mem)
 	f.rec = metrics.New(&f.metrics, "users")
 	f.ctx = logging.With(context.Background(), slog.String(logging.KeyCorrelationID, correlationID))
@@ -52,6 +53,8 @@ func newFixture(t *testing.T) *fixture {
 		Accounts: f.store,
 		Sessions: f.store,
 		Attempts: f.store,
+		Links:    f.store,
+		Sealer:   f.sealer,
 		Issuer:   auth.Issuer(token.DefaultTTL, nil),
 		Hashing:  apptest.CheapHashing,
 		Metrics:  f.rec,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/revocation"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
@@ -19,9 +20,13 @@ type TokenPair struct {
 	ExpiresIn    time.Duration
 }
 
-// tokenPair signs an access token for u and pairs it with refresh.
-func (s *Service) tokenPair(ctx context.Context, u account.User, refresh account.RefreshToken) (TokenPair, error) {
-	access, _, err := s.Issuer.Issue(ctx, token.Subject{UserID: u.ID, Email: u.Email, Name: u.Name})
+// tokenPair signs an access token for u in the session of refresh and
+// pairs it with refresh.
+func (s *Service) tokenPair(ctx context.Context, u account.Credentials, refresh account.RefreshToken) (TokenPair, error) {
+	access, _, err := s.Issuer.Issue(ctx, token.Subject{
+		UserID: u.ID, Email: u.Email, Name: u.Name, EmailVerified: u.EmailVerified,
+		SessionID: refresh.FamilyID, SessionEpoch: u.SessionEpoch,
+	})
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -50,7 +55,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, 
 		return TokenPair{}, err
 	}
 	// Sign before rotating: if signing fails, the presented token stays good.
-	pair, err := s.tokenPair(ctx, user.User, next)
+	pair, err := s.tokenPair(ctx, user, next)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -68,7 +73,7 @@ func (s *Service) refusePresented(ctx context.Context, t account.RefreshToken, e
 		s.Metrics.Add(MetricTokenReuse, 1)
 		s.Log.WarnContext(ctx, "refresh token reuse detected; revoking its family",
 			slog.String(logging.KeyUserID, t.UserID), slog.String("familyId", t.FamilyID))
-		if rerr := s.Sessions.RevokeSession(ctx, t.UserID, t.FamilyID); rerr != nil && !errors.Is(rerr, account.ErrSessionInvalid) {
+		if rerr := s.revokeSession(ctx, t); rerr != nil && !errors.Is(rerr, account.ErrSessionInvalid) {
 			return rerr
 		}
 	}
@@ -90,11 +95,17 @@ func (s *Service) Logout(ctx context.Context, cmd LogoutCommand) error {
 		err = account.ErrSessionInvalid // someone else's token: not yours to revoke
 	}
 	if err == nil {
-		err = s.Sessions.RevokeSession(ctx, t.UserID, t.FamilyID)
+		err = s.revokeSession(ctx, t)
 	}
 	if err != nil {
 		return err
 	}
 	s.Log.InfoContext(ctx, "logged out", slog.String("familyId", t.FamilyID))
 	return nil
+}
+
+// revokeSession ends the family of t with its access tokens.
+func (s *Service) revokeSession(ctx context.Context, t account.RefreshToken) error {
+	revoke := revocation.Session(t.UserID, t.FamilyID, revocation.Until(s.now(), s.Issuer.TTL()))
+	return s.Sessions.RevokeSession(ctx, t.UserID, t.FamilyID, revoke)
 }

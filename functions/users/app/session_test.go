@@ -10,6 +10,7 @@ import (
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
+	"github.com/serverless-shop/backend/shared/revocation"
 )
 
 func TestRefreshRotates(t *testing.T) {
@@ -80,7 +81,7 @@ func TestRefreshRevocationFailure(t *testing.T) {
 			f.store.RotateSessionFn = func(context.Context, account.RefreshToken, account.RefreshToken, int64, time.Time) error {
 				return account.ErrTokenReused
 			}
-			f.store.RevokeSessionFn = func(context.Context, string, string) error { return tt.revokeErr }
+			f.store.RevokeSessionFn = func(context.Context, string, string, revocation.Entry) error { return tt.revokeErr }
 			if _, err := f.svc.Refresh(f.ctx, login.RefreshToken); err != tt.want {
 				t.Errorf("Refresh = %v, want %v", err, tt.want)
 			}
@@ -136,9 +137,9 @@ func TestLogoutRejects(t *testing.T) {
 			f.register()
 			login := f.login(apptest.AdaEmail, apptest.AdaPassword)
 			var revoked atomic.Int64
-			f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string) error {
+			f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string, revoke revocation.Entry) error {
 				revoked.Add(1)
-				return f.mem.RevokeSession(ctx, userID, familyID)
+				return f.mem.RevokeSession(ctx, userID, familyID, revoke)
 			}
 			err := f.svc.Logout(f.ctx, app.LogoutCommand{UserID: tt.caller, RefreshToken: tt.token(login)})
 			if !errors.Is(err, account.ErrSessionInvalid) || revoked.Load() != 0 {

@@ -5,23 +5,53 @@ import (
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/revocation"
 )
 
 // Accounts keeps users and their credentials.
 type Accounts interface {
-	// CreateUser stores a new user with the hash of its password. Returns
-	// account.ErrEmailTaken if another user has the email.
-	CreateUser(ctx context.Context, u account.User, passwordHash string) error
+	// CreateUser stores a new user with the hash of its password, its
+	// pending verification link and the event that mails it, at once.
+	// Returns account.ErrEmailTaken if another user has the email.
+	CreateUser(ctx context.Context, u account.User, passwordHash string, verify account.PendingLink, ev events.AccountEvent) error
 	// User returns the user with the given id, or account.ErrNotFound.
 	User(ctx context.Context, id string) (account.Credentials, error)
+	// UserByEmail returns the user registered under email, or
+	// account.ErrNotFound, taking about as long either way.
+	UserByEmail(ctx context.Context, email string) (account.Credentials, error)
 	// UpdateName renames the user and returns it, or account.ErrNotFound.
 	UpdateName(ctx context.Context, id, name string, now time.Time) (account.User, error)
-	// ChangePassword replaces the hash if it is still oldHash and ends every
-	// session of the user. Returns account.ErrStaleWrite otherwise.
-	ChangePassword(ctx context.Context, id, oldHash, newHash string, now time.Time) error
+	// ChangePassword replaces u's hash if it is still u.PasswordHash, ends
+	// every session of the user (raising the session epoch) and writes
+	// revoke. Returns account.ErrStaleWrite otherwise.
+	ChangePassword(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error
 	// RehashPassword replaces the hash if it is still oldHash, keeping the
 	// sessions. Returns account.ErrStaleWrite otherwise.
 	RehashPassword(ctx context.Context, id, oldHash, newHash string) error
+}
+
+// Links keeps the one pending link per purpose a user may use, and queues
+// the events that mail them.
+type Links interface {
+	// IssueLink counts one request against limit and, when link is not
+	// nil, makes it the user's pending link of purpose p (replacing any)
+	// and stores ev to mail it, all at once. Returns account.LimitedError
+	// when the limit is reached, writing nothing.
+	IssueLink(ctx context.Context, p account.Purpose, link *account.PendingLink, ev *events.AccountEvent, limit account.Limit, now time.Time) error
+	// PendingLink returns the user's pending link of purpose p with the
+	// user, or account.ErrLinkInvalid if there is neither.
+	PendingLink(ctx context.Context, p account.Purpose, userID string) (account.PendingLink, account.Credentials, error)
+	// VerifyEmail uses up the verification link, which must still be
+	// link, and marks the user's email verified. Returns
+	// account.ErrLinkInvalid if the link was used or replaced meanwhile.
+	VerifyEmail(ctx context.Context, link account.PendingLink, now time.Time) error
+	// ResetPassword uses up the reset link, which must still be link, and
+	// sets u's password hash, marks its email verified, ends every session
+	// (raising the session epoch) and writes revoke, at once. Returns
+	// account.ErrLinkInvalid if the link was used or replaced meanwhile,
+	// account.ErrStaleWrite if the user changed.
+	ResetPassword(ctx context.Context, link account.PendingLink, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error
 }
 
 // Sessions keeps refresh token families.
@@ -36,9 +66,10 @@ type Sessions interface {
 	// account.ErrTokenReused if presented was spent meanwhile and
 	// account.ErrSessionInvalid for any other failed check.
 	RotateSession(ctx context.Context, presented, next account.RefreshToken, epoch int64, now time.Time) error
-	// RevokeSession ends a family of userID. Returns
-	// account.ErrSessionInvalid if the user has no such family.
-	RevokeSession(ctx context.Context, userID, familyID string) error
+	// RevokeSession ends a family of userID and writes revoke, which ends
+	// the family's access tokens. Returns account.ErrSessionInvalid if the
+	// user has no such family.
+	RevokeSession(ctx context.Context, userID, familyID string, revoke revocation.Entry) error
 }
 
 // LoginAttempts counts failed password checks per email.
@@ -54,4 +85,10 @@ type LoginAttempts interface {
 	RecordLoginFailure(ctx context.Context, email string, now time.Time, window time.Duration) error
 	// ClearLoginFailures forgets the failures counted against email.
 	ClearLoginFailures(ctx context.Context, email string) error
+}
+
+// Sealer encrypts a link token for the notification service alone;
+// *sealed.Sealer implements it.
+type Sealer interface {
+	Seal(ctx context.Context, secret []byte, ec map[string]string) ([]byte, error)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/serverless-shop/backend/functions/users/account"
 
 	"github.com/serverless-shop/backend/shared/ddb"
+	"github.com/serverless-shop/backend/shared/revocation"
 )
 
 // familyRecord is a refresh token family. Only the hash of its current
@@ -162,9 +163,11 @@ func (s *Store) RotateSession(ctx context.Context, presented, next account.Refre
 	return account.ErrSessionInvalid
 }
 
-// RevokeSession revokes a family of userID. Returns account.ErrSessionInvalid
-// if the family does not exist or belongs to someone else.
-func (s *Store) RevokeSession(ctx context.Context, userID, familyID string) error {
+// RevokeSession revokes a family of userID and writes revoke, which ends
+// the family's access tokens, in one transaction. Returns
+// account.ErrSessionInvalid if the family does not exist or belongs to
+// someone else.
+func (s *Store) RevokeSession(ctx context.Context, userID, familyID string, revoke revocation.Entry) error {
 	expr, err := expression.NewBuilder().
 		WithUpdate(expression.Set(expression.Name("revoked"), expression.Value(true))).
 		WithCondition(expression.AttributeExists(expression.Name("PK"))).
@@ -172,17 +175,23 @@ func (s *Store) RevokeSession(ctx context.Context, userID, familyID string) erro
 	if err != nil {
 		return wrap("revoke session", err)
 	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: ddb.Key(userPK(userID), familySK(familyID)),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	})
-	applied, err := ddb.Applied(err)
+	rev, err := revocation.Put(s.revocations, revoke)
 	if err != nil {
 		return wrap("revoke session", err)
 	}
-	if !applied {
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.table, Key: ddb.Key(userPK(userID), familySK(familyID)),
+			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		}},
+		{Put: rev},
+	}})
+	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
 		return account.ErrSessionInvalid
+	}
+	if err != nil {
+		return wrap("revoke session", err)
 	}
 	return nil
 }

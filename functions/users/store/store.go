@@ -6,6 +6,12 @@
 //	EMAIL#<email>    EMAIL            uniqueness claim on a normalised email
 //	USER#<id>        FAMILY#<fid>     a refresh token family (a session)
 //	LOGIN#<email>    ATTEMPTS         failed logins in the current window
+//	USER#<id>        LINK#<purpose>   the pending emailed link (verify-email, reset-password)
+//	LIMIT#<key>      <window start>   requests counted against a limit in one window
+//	OUTBOX#<event>   EVENT            an event waiting for the relay (shared/outbox)
+//
+// Revocations of access tokens go to a table of their own, which every
+// service that verifies tokens reads (shared/revocation).
 //
 // Items that should vanish carry expiresAt, the table's TTL attribute.
 // DynamoDB deletes expired items lazily, so reads check expiry themselves.
@@ -27,14 +33,18 @@ type Client interface {
 	ddb.TransactWriteItemsAPI
 }
 
-// Store is the users table.
+// Store is the users table, and the revocations table it writes to.
 type Store struct {
-	db    Client
-	table string
+	db          Client
+	table       string
+	revocations string
 }
 
-// New returns a store on the named table.
-func New(db Client, table string) *Store { return &Store{db: db, table: table} }
+// New returns a store on the users table table that writes revocations of
+// access tokens into the table revocations.
+func New(db Client, table, revocations string) *Store {
+	return &Store{db: db, table: table, revocations: revocations}
+}
 
 const (
 	skProfile  = "PROFILE"
@@ -46,6 +56,7 @@ func userPK(id string) string     { return "USER#" + id }
 func emailPK(email string) string { return "EMAIL#" + email }
 func loginPK(email string) string { return "LOGIN#" + email }
 func familySK(fid string) string  { return "FAMILY#" + fid }
+func limitPK(key string) string   { return "LIMIT#" + key }
 
 func wrap(op string, err error) error {
 	return fmt.Errorf("users store: %s: %w", op, err)

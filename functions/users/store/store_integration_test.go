@@ -14,17 +14,70 @@ import (
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/store"
 	"github.com/serverless-shop/backend/internal/testcloud"
+	"github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/revocation"
 )
 
 func newStore(t *testing.T) *store.Store {
 	t.Helper()
+	return newRig(t).store
+}
+
+// rig is a store on its own users and revocations tables.
+type rig struct {
+	store       *store.Store
+	db          *dynamodb.Client
+	users       string
+	revocations string
+}
+
+func newRig(t *testing.T) rig {
+	t.Helper()
 	db := dynamodb.NewFromConfig(testcloud.Config(t))
-	return store.New(db, testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true}))
+	r := rig{db: db, users: testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true}), revocations: testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true})}
+	r.store = store.New(db, r.users, r.revocations)
+	return r
 }
 
 func newUser(id, email string, now time.Time) account.User {
 	return account.User{ID: id, Email: email, Name: "Test", CreatedAt: now, UpdatedAt: now}
 }
+
+// verification is the pending verification link and the event that
+// registration stores with a new user.
+func verification(t *testing.T, u account.User, now time.Time) (account.LinkToken, account.PendingLink, events.AccountEvent) {
+	t.Helper()
+	tok, err := account.NewLinkToken(account.VerifyEmail, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := account.Pending(tok, now)
+	return tok, link, linkEvent(events.AccountVerificationRequested, "ev-verify-"+u.ID, u, link)
+}
+
+// linkEvent is an account event mailing link to u.
+func linkEvent(eventType, id string, u account.User, link account.PendingLink) events.AccountEvent {
+	return events.AccountEvent{
+		Header:  events.Header{Type: eventType, Version: events.Version, ID: id, OccurredAt: link.ExpiresAt.Add(-time.Minute)},
+		Account: events.Account{ID: u.ID, Email: u.Email, Name: u.Name},
+		Link:    events.Link{SealedToken: []byte("sealed"), ExpiresAt: link.ExpiresAt},
+	}
+}
+
+// createUser registers u as the service does, with its verification link.
+func createUser(ctx context.Context, t *testing.T, s *store.Store, u account.User, hash string) error {
+	t.Helper()
+	_, link, ev := verification(t, u, u.CreatedAt)
+	return s.CreateUser(ctx, u, hash, link, ev)
+}
+
+// credentials is what the service read of a user before changing it.
+func credentials(id, hash string, epoch int64) account.Credentials {
+	return account.Credentials{User: account.User{ID: id}, PasswordHash: hash, SessionEpoch: epoch}
+}
+
+// until is the end of a revocation entry made at now.
+func until(now time.Time) time.Time { return revocation.Until(now, 15*time.Minute) }
 
 // ulidLike returns a 26-character id in the alphabet of user ids.
 func ulidLike(i int) string { return fmt.Sprintf("01TEST%020d", i) }
@@ -37,7 +90,7 @@ func TestCreateUserEmailUniqueUnderConcurrency(t *testing.T) {
 	// n registrations at once, with case variants of one address.
 	variants := []string{"race@example.com", "RACE@EXAMPLE.COM", "Race@Example.Com", " race@example.COM "}
 	errs := testcloud.Parallel(n, func(i int) error {
-		return s.CreateUser(ctx, newUser(ulidLike(i), account.NormalizeEmail(variants[i%len(variants)]), now), "hash")
+		return createUser(ctx, t, s, newUser(ulidLike(i), account.NormalizeEmail(variants[i%len(variants)]), now), "hash")
 	})
 	created, taken := 0, 0
 	for _, err := range errs {
@@ -71,7 +124,7 @@ func TestLoginStateAndFailureWindow(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
-	if err := s.CreateUser(ctx, newUser(ulidLike(1), "known@example.com", now), "hash-1"); err != nil {
+	if err := createUser(ctx, t, s, newUser(ulidLike(1), "known@example.com", now), "hash-1"); err != nil {
 		t.Fatal(err)
 	}
 	st, err := s.LoginState(ctx, "known@example.com", now)
@@ -141,7 +194,7 @@ func TestRefreshRotationRaceHasOneWinner(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	id := ulidLike(7)
-	if err := s.CreateUser(ctx, newUser(id, "rotate@example.com", now), "h"); err != nil {
+	if err := createUser(ctx, t, s, newUser(id, "rotate@example.com", now), "h"); err != nil {
 		t.Fatal(err)
 	}
 	presented := startSession(t, s, id, now)
@@ -187,13 +240,13 @@ func TestFamilyRevocationAndPasswordChangeEndSessions(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	id := ulidLike(9)
-	if err := s.CreateUser(ctx, newUser(id, "revoke@example.com", now), "old-hash"); err != nil {
+	if err := createUser(ctx, t, s, newUser(id, "revoke@example.com", now), "old-hash"); err != nil {
 		t.Fatal(err)
 	}
 
 	// Revoking a family stops its rotation.
 	a := startSession(t, s, id, now)
-	if err := s.RevokeSession(ctx, id, a.FamilyID); err != nil {
+	if err := s.RevokeSession(ctx, id, a.FamilyID, revocation.Session(id, a.FamilyID, until(now))); err != nil {
 		t.Fatal(err)
 	}
 	next, _ := account.Rotate(a)
@@ -204,17 +257,17 @@ func TestFamilyRevocationAndPasswordChangeEndSessions(t *testing.T) {
 	if !sess.Revoked {
 		t.Fatal("family not marked revoked")
 	}
-	if err := s.RevokeSession(ctx, id, "no-such-family"); !errors.Is(err, account.ErrSessionInvalid) {
+	if err := s.RevokeSession(ctx, id, "no-such-family", revocation.Session(id, "no-such-family", until(now))); !errors.Is(err, account.ErrSessionInvalid) {
 		t.Fatalf("revoke unknown family = %v", err)
 	}
 
 	// A password change bumps the epoch: every family of the user fails.
 	b := startSession(t, s, id, now)
 	c := startSession(t, s, id, now)
-	if err := s.ChangePassword(ctx, id, "old-hash", "new-hash", now); err != nil {
+	if err := s.ChangePassword(ctx, credentials(id, "old-hash", 0), "new-hash", now, revocation.User(id, 1, until(now))); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ChangePassword(ctx, id, "old-hash", "other-hash", now); !errors.Is(err, account.ErrStaleWrite) {
+	if err := s.ChangePassword(ctx, credentials(id, "old-hash", 0), "other-hash", now, revocation.User(id, 1, until(now))); !errors.Is(err, account.ErrStaleWrite) {
 		t.Fatalf("second change from the old hash = %v, want ErrStaleWrite", err)
 	}
 	for _, tok := range []account.RefreshToken{b, c} {
@@ -241,7 +294,7 @@ func TestUpdateNameAndMissingUser(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	now := time.Now().UTC()
-	if err := s.CreateUser(ctx, newUser(ulidLike(3), "name@example.com", now), "h"); err != nil {
+	if err := createUser(ctx, t, s, newUser(ulidLike(3), "name@example.com", now), "h"); err != nil {
 		t.Fatal(err)
 	}
 	later := now.Add(time.Minute)
@@ -265,7 +318,7 @@ func TestWritesSurviveTheirOwnRetry(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	id := ulidLike(21)
-	if err := s.CreateUser(ctx, newUser(id, "retry@example.com", now), "old"); err != nil {
+	if err := createUser(ctx, t, s, newUser(id, "retry@example.com", now), "old"); err != nil {
 		t.Fatal(err)
 	}
 	tok, _ := account.NewRefreshToken(id)
@@ -273,11 +326,11 @@ func TestWritesSurviveTheirOwnRetry(t *testing.T) {
 		if err := s.CreateSession(ctx, tok, 0, now); err != nil {
 			t.Fatalf("CreateSession attempt %d: %v", attempt, err)
 		}
-		if err := s.ChangePassword(ctx, id, "old", "new", now); err != nil {
+		if err := s.ChangePassword(ctx, credentials(id, "old", 0), "new", now, revocation.User(id, 1, until(now))); err != nil {
 			t.Fatalf("ChangePassword attempt %d: %v", attempt, err)
 		}
 	}
-	if err := s.ChangePassword(ctx, id, "old", "other", now); !errors.Is(err, account.ErrStaleWrite) {
+	if err := s.ChangePassword(ctx, credentials(id, "old", 0), "other", now, revocation.User(id, 1, until(now))); !errors.Is(err, account.ErrStaleWrite) {
 		t.Fatalf("a different change from the old hash = %v, want ErrStaleWrite", err)
 	}
 	other, _ := account.NewRefreshToken(id)

@@ -13,27 +13,31 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-shop/backend/functions/users/account"
-
 	"github.com/serverless-shop/backend/shared/ddb"
+	"github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/revocation"
 )
 
 // userRecord is the stored form of a user.
 type userRecord struct {
-	PK           string    `dynamodbav:"PK"`
-	SK           string    `dynamodbav:"SK"`
-	ID           string    `dynamodbav:"id"`
-	Email        string    `dynamodbav:"email"`
-	Name         string    `dynamodbav:"name"`
-	PasswordHash string    `dynamodbav:"passwordHash"`
-	SessionEpoch int64     `dynamodbav:"sessionEpoch"`
-	CreatedAt    time.Time `dynamodbav:"createdAt"`
-	UpdatedAt    time.Time `dynamodbav:"updatedAt"`
+	PK           string `dynamodbav:"PK"`
+	SK           string `dynamodbav:"SK"`
+	ID           string `dynamodbav:"id"`
+	Email        string `dynamodbav:"email"`
+	Name         string `dynamodbav:"name"`
+	PasswordHash string `dynamodbav:"passwordHash"`
+	SessionEpoch int64  `dynamodbav:"sessionEpoch"`
+	// Absent on users created before verification existed, who therefore
+	// count as unverified until they verify.
+	EmailVerified bool      `dynamodbav:"emailVerified"`
+	CreatedAt     time.Time `dynamodbav:"createdAt"`
+	UpdatedAt     time.Time `dynamodbav:"updatedAt"`
 }
 
 func (r userRecord) credentials() account.Credentials {
 	return account.Credentials{
 		User: account.User{
-			ID: r.ID, Email: r.Email, Name: r.Name,
+			ID: r.ID, Email: r.Email, Name: r.Name, EmailVerified: r.EmailVerified,
 			CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		},
 		PasswordHash: r.PasswordHash,
@@ -48,13 +52,15 @@ type emailRecord struct {
 	UserID string `dynamodbav:"userId"`
 }
 
-// CreateUser stores a new user and claims its email in one transaction, so
-// two registrations racing for one email cannot both succeed.
+// CreateUser stores a new user, claims its email, stores its pending
+// verification link and queues the event that mails it, in one
+// transaction: two registrations racing for one email cannot both succeed,
+// and no account exists without its verification email on the way.
 // Returns account.ErrEmailTaken if the email is claimed.
-func (s *Store) CreateUser(ctx context.Context, u account.User, passwordHash string) error {
+func (s *Store) CreateUser(ctx context.Context, u account.User, passwordHash string, verify account.PendingLink, ev events.AccountEvent) error {
 	user, err := attributevalue.MarshalMap(userRecord{
 		PK: userPK(u.ID), SK: skProfile, ID: u.ID, Email: u.Email, Name: u.Name,
-		PasswordHash: passwordHash, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+		PasswordHash: passwordHash, EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 	})
 	if err != nil {
 		return wrap("create user", err)
@@ -73,8 +79,16 @@ func (s *Store) CreateUser(ctx context.Context, u account.User, passwordHash str
 			ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names(),
 		}
 	}
+	link, err := s.linkPut(account.VerifyEmail, verify)
+	if err != nil {
+		return wrap("create user", err)
+	}
+	event, err := s.outboxPut(ev)
+	if err != nil {
+		return wrap("create user", err)
+	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{{Put: put(claim)}, {Put: put(user)}},
+		TransactItems: []types.TransactWriteItem{{Put: put(claim)}, {Put: put(user)}, {Put: link}, {Put: event}},
 	})
 	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
 		return account.ErrEmailTaken
@@ -97,6 +111,35 @@ func (s *Store) User(ctx context.Context, id string) (account.Credentials, error
 		return account.Credentials{}, account.ErrNotFound
 	}
 	return r.credentials(), nil
+}
+
+// nobody is a user id no user has: UserByEmail reads it when an email is
+// not registered, so that both answers take two reads.
+const nobody = "00000000000000000000000000"
+
+// UserByEmail returns the user registered under email, or
+// account.ErrNotFound. It reads twice either way (the claim, then the user
+// or an item that never exists), so its time does not tell whether the
+// email is registered.
+func (s *Store) UserByEmail(ctx context.Context, email string) (account.Credentials, error) {
+	claim, found, err := ddb.Get[emailRecord](ctx, s.db, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: ddb.Key(emailPK(email), skEmail), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return account.Credentials{}, wrap("user by email", err)
+	}
+	id := claim.UserID
+	if !found || id == "" {
+		id = nobody
+	}
+	u, err := s.User(ctx, id)
+	if err != nil {
+		return account.Credentials{}, err
+	}
+	if !found {
+		return account.Credentials{}, account.ErrNotFound // cannot happen: nobody has no item
+	}
+	return u, nil
 }
 
 // UpdateName sets the user's display name and returns the updated user.
@@ -127,32 +170,52 @@ func (s *Store) UpdateName(ctx context.Context, id, name string, now time.Time) 
 	return r.credentials().User, nil
 }
 
-// ChangePassword replaces the password hash if it is still oldHash, and bumps
-// the session epoch, which invalidates every refresh token family of the
-// user in the same write. Returns account.ErrStaleWrite if the password
+// ChangePassword replaces u's password hash if it is still u.PasswordHash,
+// raises the session epoch, which invalidates every refresh token family of
+// the user, and writes revoke, which ends the access tokens issued before:
+// all in one transaction. Returns account.ErrStaleWrite if the password
 // changed since it was read.
-func (s *Store) ChangePassword(ctx context.Context, id, oldHash, newHash string, now time.Time) error {
+func (s *Store) ChangePassword(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error {
 	upd := expression.Set(expression.Name("passwordHash"), expression.Value(newHash)).
 		Set(expression.Name("updatedAt"), expression.Value(now.UTC())).
-		Add(expression.Name("sessionEpoch"), expression.Value(1))
-	return s.replaceHash(ctx, "change password", id, oldHash, newHash, upd)
+		Set(expression.Name("sessionEpoch"), expression.Value(u.SessionEpoch+1))
+	cond := expression.Name("passwordHash").Equal(expression.Value(u.PasswordHash))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return wrap("change password", err)
+	}
+	rev, err := revocation.Put(s.revocations, revoke)
+	if err != nil {
+		return wrap("change password", err)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.table, Key: ddb.Key(userPK(u.ID), skProfile),
+			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}},
+		{Put: rev},
+	}})
+	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
+		return staleOrOwnWrite(reasons[0].Item, newHash)
+	}
+	if err != nil {
+		return wrap("change password", err)
+	}
+	return nil
 }
 
 // RehashPassword replaces a hash made with old parameters by one made with
 // the current parameters, without touching sessions. A lost race is harmless
 // and reported as account.ErrStaleWrite.
 func (s *Store) RehashPassword(ctx context.Context, id, oldHash, newHash string) error {
-	upd := expression.Set(expression.Name("passwordHash"), expression.Value(newHash))
-	return s.replaceHash(ctx, "rehash password", id, oldHash, newHash, upd)
-}
-
-// replaceHash applies upd, which sets the password hash to newHash, on
-// condition that the stored hash is still oldHash.
-func (s *Store) replaceHash(ctx context.Context, op, id, oldHash, newHash string, upd expression.UpdateBuilder) error {
-	cond := expression.Name("passwordHash").Equal(expression.Value(oldHash))
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name("passwordHash"), expression.Value(newHash))).
+		WithCondition(expression.Name("passwordHash").Equal(expression.Value(oldHash))).
+		Build()
 	if err != nil {
-		return wrap(op, err)
+		return wrap("rehash password", err)
 	}
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: ddb.Key(userPK(id), skProfile),
@@ -161,10 +224,10 @@ func (s *Store) replaceHash(ctx context.Context, op, id, oldHash, newHash string
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if ccf, ok := ddb.ConditionFailure(err); ok {
-		return staleOrOwnWrite(ccf, newHash)
+		return staleOrOwnWrite(ccf.Item, newHash)
 	}
 	if err != nil {
-		return wrap(op, err)
+		return wrap("rehash password", err)
 	}
 	return nil
 }
@@ -172,9 +235,9 @@ func (s *Store) replaceHash(ctx context.Context, op, id, oldHash, newHash string
 // staleOrOwnWrite reads a failed password update: if the stored hash is the
 // one being written, the SDK retried an update whose answer was lost and
 // the write did happen; otherwise the password changed meanwhile.
-func staleOrOwnWrite(ccf *types.ConditionalCheckFailedException, newHash string) error {
+func staleOrOwnWrite(stored map[string]types.AttributeValue, newHash string) error {
 	var r userRecord
-	if attributevalue.UnmarshalMap(ccf.Item, &r) == nil && r.PasswordHash == newHash {
+	if stored != nil && attributevalue.UnmarshalMap(stored, &r) == nil && r.PasswordHash == newHash {
 		return nil
 	}
 	return account.ErrStaleWrite

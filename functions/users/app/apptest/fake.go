@@ -11,16 +11,19 @@ import (
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app"
+	"github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/revocation"
 )
 
 // FakeStore implements every store interface of the app package with
 // function fields, so a test can replace any one of them to spy on calls or
 // inject failures. NewFakeStore points the fields at a MemStore.
 type FakeStore struct {
-	CreateUserFn         func(ctx context.Context, u account.User, passwordHash string) error
+	CreateUserFn         func(ctx context.Context, u account.User, passwordHash string, verify account.PendingLink, ev events.AccountEvent) error
 	UserFn               func(ctx context.Context, id string) (account.Credentials, error)
+	UserByEmailFn        func(ctx context.Context, email string) (account.Credentials, error)
 	UpdateNameFn         func(ctx context.Context, id, name string, now time.Time) (account.User, error)
-	ChangePasswordFn     func(ctx context.Context, id, oldHash, newHash string, now time.Time) error
+	ChangePasswordFn     func(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error
 	RehashPasswordFn     func(ctx context.Context, id, oldHash, newHash string) error
 	LoginStateFn         func(ctx context.Context, email string, now time.Time) (account.LoginState, error)
 	LoginFailuresFn      func(ctx context.Context, email string, now time.Time) (int, time.Time, error)
@@ -29,18 +32,28 @@ type FakeStore struct {
 	CreateSessionFn      func(ctx context.Context, t account.RefreshToken, epoch int64, now time.Time) error
 	SessionFn            func(ctx context.Context, t account.RefreshToken) (account.Session, account.Credentials, error)
 	RotateSessionFn      func(ctx context.Context, presented, next account.RefreshToken, epoch int64, now time.Time) error
-	RevokeSessionFn      func(ctx context.Context, userID, familyID string) error
+	RevokeSessionFn      func(ctx context.Context, userID, familyID string, revoke revocation.Entry) error
+	IssueLinkFn          func(ctx context.Context, p account.Purpose, link *account.PendingLink, ev *events.AccountEvent, limit account.Limit, now time.Time) error
+	PendingLinkFn        func(ctx context.Context, p account.Purpose, userID string) (account.PendingLink, account.Credentials, error)
+	VerifyEmailFn        func(ctx context.Context, link account.PendingLink, now time.Time) error
+	ResetPasswordFn      func(ctx context.Context, link account.PendingLink, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error
 }
 
 var (
 	_ app.Accounts      = (*FakeStore)(nil)
 	_ app.Sessions      = (*FakeStore)(nil)
 	_ app.LoginAttempts = (*FakeStore)(nil)
+	_ app.Links         = (*FakeStore)(nil)
 )
 
 // CreateUser calls CreateUserFn.
-func (f *FakeStore) CreateUser(ctx context.Context, u account.User, passwordHash string) error {
-	return f.CreateUserFn(ctx, u, passwordHash)
+func (f *FakeStore) CreateUser(ctx context.Context, u account.User, passwordHash string, verify account.PendingLink, ev events.AccountEvent) error {
+	return f.CreateUserFn(ctx, u, passwordHash, verify, ev)
+}
+
+// UserByEmail calls UserByEmailFn.
+func (f *FakeStore) UserByEmail(ctx context.Context, email string) (account.Credentials, error) {
+	return f.UserByEmailFn(ctx, email)
 }
 
 // User calls UserFn.
@@ -54,8 +67,8 @@ func (f *FakeStore) UpdateName(ctx context.Context, id, name string, now time.Ti
 }
 
 // ChangePassword calls ChangePasswordFn.
-func (f *FakeStore) ChangePassword(ctx context.Context, id, oldHash, newHash string, now time.Time) error {
-	return f.ChangePasswordFn(ctx, id, oldHash, newHash, now)
+func (f *FakeStore) ChangePassword(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error {
+	return f.ChangePasswordFn(ctx, u, newHash, now, revoke)
 }
 
 // RehashPassword calls RehashPasswordFn.
@@ -99,8 +112,28 @@ func (f *FakeStore) RotateSession(ctx context.Context, presented, next account.R
 }
 
 // RevokeSession calls RevokeSessionFn.
-func (f *FakeStore) RevokeSession(ctx context.Context, userID, familyID string) error {
-	return f.RevokeSessionFn(ctx, userID, familyID)
+func (f *FakeStore) RevokeSession(ctx context.Context, userID, familyID string, revoke revocation.Entry) error {
+	return f.RevokeSessionFn(ctx, userID, familyID, revoke)
+}
+
+// IssueLink calls IssueLinkFn.
+func (f *FakeStore) IssueLink(ctx context.Context, p account.Purpose, link *account.PendingLink, ev *events.AccountEvent, limit account.Limit, now time.Time) error {
+	return f.IssueLinkFn(ctx, p, link, ev, limit, now)
+}
+
+// PendingLink calls PendingLinkFn.
+func (f *FakeStore) PendingLink(ctx context.Context, p account.Purpose, userID string) (account.PendingLink, account.Credentials, error) {
+	return f.PendingLinkFn(ctx, p, userID)
+}
+
+// VerifyEmail calls VerifyEmailFn.
+func (f *FakeStore) VerifyEmail(ctx context.Context, link account.PendingLink, now time.Time) error {
+	return f.VerifyEmailFn(ctx, link, now)
+}
+
+// ResetPassword calls ResetPasswordFn.
+func (f *FakeStore) ResetPassword(ctx context.Context, link account.PendingLink, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error {
+	return f.ResetPasswordFn(ctx, link, u, newHash, now, revoke)
 }
 
 // NewFakeStore returns a fake whose functions are m's methods.
@@ -108,6 +141,7 @@ func NewFakeStore(m *MemStore) *FakeStore {
 	return &FakeStore{
 		CreateUserFn:         m.CreateUser,
 		UserFn:               m.User,
+		UserByEmailFn:        m.UserByEmail,
 		UpdateNameFn:         m.UpdateName,
 		ChangePasswordFn:     m.ChangePassword,
 		RehashPasswordFn:     m.RehashPassword,
@@ -119,5 +153,9 @@ func NewFakeStore(m *MemStore) *FakeStore {
 		SessionFn:            m.Session,
 		RotateSessionFn:      m.RotateSession,
 		RevokeSessionFn:      m.RevokeSession,
+		IssueLinkFn:          m.IssueLink,
+		PendingLinkFn:        m.PendingLink,
+		VerifyEmailFn:        m.VerifyEmail,
+		ResetPasswordFn:      m.ResetPassword,
 	}
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app"
+	"github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/revocation"
 )
 
 // MemStore keeps the users table in maps and returns the errors the app
@@ -15,20 +17,30 @@ import (
 // DynamoDB, it keeps times with second precision where the real store
 // stores Unix seconds.
 type MemStore struct {
-	mu        sync.Mutex
-	users     map[string]account.Credentials // by id
-	emails    map[string]string              // email → id
-	attempts  map[string]attempts            // by email
-	families  map[familyKey]account.Session
-	hashes    []string // every refresh token hash ever stored, for leak checks
-	passwords []string // every password hash ever stored, for leak checks
+	mu          sync.Mutex
+	users       map[string]account.Credentials // by id
+	emails      map[string]string              // email → id
+	attempts    map[string]attempts            // by email
+	families    map[familyKey]account.Session
+	links       map[linkKey]account.PendingLink
+	limits      map[string]int // requests per limit key and window
+	outbox      []events.AccountEvent
+	revocations []revocation.Entry
+	hashes      []string // every refresh token and link hash ever stored, for leak checks
+	passwords   []string // every password hash ever stored, for leak checks
 }
 
 var (
 	_ app.Accounts      = (*MemStore)(nil)
 	_ app.Sessions      = (*MemStore)(nil)
 	_ app.LoginAttempts = (*MemStore)(nil)
+	_ app.Links         = (*MemStore)(nil)
 )
+
+type linkKey struct {
+	purpose account.Purpose
+	userID  string
+}
 
 type attempts struct {
 	failures int
@@ -44,11 +56,13 @@ func NewMemStore() *MemStore {
 		emails:   map[string]string{},
 		attempts: map[string]attempts{},
 		families: map[familyKey]account.Session{},
+		links:    map[linkKey]account.PendingLink{},
+		limits:   map[string]int{},
 	}
 }
 
 // CreateUser implements app.Accounts.
-func (m *MemStore) CreateUser(_ context.Context, u account.User, passwordHash string) error {
+func (m *MemStore) CreateUser(_ context.Context, u account.User, passwordHash string, verify account.PendingLink, ev events.AccountEvent) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, taken := m.emails[u.Email]; taken {
@@ -60,7 +74,21 @@ func (m *MemStore) CreateUser(_ context.Context, u account.User, passwordHash st
 	m.emails[u.Email] = u.ID
 	m.users[u.ID] = account.Credentials{User: u, PasswordHash: passwordHash}
 	m.passwords = append(m.passwords, passwordHash)
+	m.links[linkKey{account.VerifyEmail, u.ID}] = verify
+	m.hashes = append(m.hashes, verify.Hash)
+	m.outbox = append(m.outbox, ev)
 	return nil
+}
+
+// UserByEmail implements app.Accounts.
+func (m *MemStore) UserByEmail(_ context.Context, email string) (account.Credentials, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.users[m.emails[email]]
+	if !ok {
+		return account.Credentials{}, account.ErrNotFound
+	}
+	return c, nil
 }
 
 // User implements app.Accounts.
@@ -88,17 +116,18 @@ func (m *MemStore) UpdateName(_ context.Context, id, name string, now time.Time)
 }
 
 // ChangePassword implements app.Accounts.
-func (m *MemStore) ChangePassword(_ context.Context, id, oldHash, newHash string, now time.Time) error {
+func (m *MemStore) ChangePassword(_ context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	c, ok := m.users[id]
-	if !ok || c.PasswordHash != oldHash {
+	c, ok := m.users[u.ID]
+	if !ok || c.PasswordHash != u.PasswordHash {
 		return account.ErrStaleWrite
 	}
 	c.PasswordHash, c.UpdatedAt = newHash, now.UTC()
-	c.SessionEpoch++
-	m.users[id] = c
+	c.SessionEpoch = u.SessionEpoch + 1
+	m.users[u.ID] = c
 	m.passwords = append(m.passwords, newHash)
+	m.revocations = append(m.revocations, revoke)
 	return nil
 }
 
@@ -213,7 +242,7 @@ func (m *MemStore) RotateSession(_ context.Context, presented, next account.Refr
 }
 
 // RevokeSession implements app.Sessions.
-func (m *MemStore) RevokeSession(_ context.Context, userID, familyID string) error {
+func (m *MemStore) RevokeSession(_ context.Context, userID, familyID string, revoke revocation.Entry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := familyKey{userID, familyID}
@@ -223,7 +252,107 @@ func (m *MemStore) RevokeSession(_ context.Context, userID, familyID string) err
 	}
 	s.Revoked = true
 	m.families[k] = s
+	m.revocations = append(m.revocations, revoke)
 	return nil
+}
+
+// IssueLink implements app.Links.
+func (m *MemStore) IssueLink(_ context.Context, p account.Purpose, link *account.PendingLink, ev *events.AccountEvent, limit account.Limit, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	start := now.Truncate(limit.Window)
+	window := limit.Key + "@" + start.String()
+	if m.limits[window] >= limit.Max {
+		return account.LimitedError{RetryAfter: max(start.Add(limit.Window).Sub(now), time.Second)}
+	}
+	m.limits[window]++
+	if link != nil && ev != nil {
+		m.links[linkKey{p, link.UserID}] = *link
+		m.hashes = append(m.hashes, link.Hash)
+		m.outbox = append(m.outbox, *ev)
+	}
+	return nil
+}
+
+// PendingLink implements app.Links.
+func (m *MemStore) PendingLink(_ context.Context, p account.Purpose, userID string) (account.PendingLink, account.Credentials, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.links[linkKey{p, userID}]
+	c, found := m.users[userID]
+	if !ok || !found {
+		return account.PendingLink{}, account.Credentials{}, account.ErrLinkInvalid
+	}
+	return l, c, nil
+}
+
+// useLink deletes the pending link if it is still l and unexpired at now.
+func (m *MemStore) useLink(p account.Purpose, l account.PendingLink, now time.Time) error {
+	k := linkKey{p, l.UserID}
+	cur, ok := m.links[k]
+	if !ok || cur.Hash != l.Hash || !now.Before(cur.ExpiresAt) {
+		return account.ErrLinkInvalid
+	}
+	delete(m.links, k)
+	return nil
+}
+
+// VerifyEmail implements app.Links.
+func (m *MemStore) VerifyEmail(_ context.Context, l account.PendingLink, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.users[l.UserID]
+	if !ok {
+		return account.ErrLinkInvalid
+	}
+	if err := m.useLink(account.VerifyEmail, l, now); err != nil {
+		return err
+	}
+	c.EmailVerified, c.UpdatedAt = true, now.UTC()
+	m.users[l.UserID] = c
+	return nil
+}
+
+// ResetPassword implements app.Links.
+func (m *MemStore) ResetPassword(_ context.Context, l account.PendingLink, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.users[u.ID]
+	if ok && (c.PasswordHash != u.PasswordHash || c.SessionEpoch != u.SessionEpoch) {
+		return account.ErrStaleWrite
+	}
+	if err := m.useLink(account.ResetPassword, l, now); err != nil || !ok {
+		return account.ErrLinkInvalid
+	}
+	c.PasswordHash, c.SessionEpoch, c.EmailVerified, c.UpdatedAt = newHash, u.SessionEpoch+1, true, now.UTC()
+	m.users[u.ID] = c
+	delete(m.links, linkKey{account.VerifyEmail, u.ID})
+	delete(m.attempts, c.Email)
+	m.passwords = append(m.passwords, newHash)
+	m.revocations = append(m.revocations, revoke)
+	return nil
+}
+
+// Outbox returns the account events stored so far, for assertions.
+func (m *MemStore) Outbox() []events.AccountEvent {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]events.AccountEvent(nil), m.outbox...)
+}
+
+// Revocations returns the revocations written so far, for assertions.
+func (m *MemStore) Revocations() []revocation.Entry {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]revocation.Entry(nil), m.revocations...)
+}
+
+// Link returns the user's pending link of purpose p, for assertions.
+func (m *MemStore) Link(p account.Purpose, userID string) (account.PendingLink, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.links[linkKey{p, userID}]
+	return l, ok
 }
 
 // Family returns a stored session, for assertions.
@@ -244,8 +373,8 @@ func (m *MemStore) Failures(email string, now time.Time) int {
 	return 0
 }
 
-// Secrets returns every password and refresh token hash stored so far,
-// for checks that none leaks.
+// Secrets returns every password, refresh token and link token hash
+// stored so far, for checks that none leaks.
 func (m *MemStore) Secrets() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()

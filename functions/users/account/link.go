@@ -1,0 +1,91 @@
+package account
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"regexp"
+	"time"
+)
+
+// ErrLinkInvalid is the one answer to a link token that is malformed,
+// unknown, expired or already used: which of these is not said.
+var ErrLinkInvalid = errors.New("account: link token invalid, expired or used")
+
+// Purpose is what an emailed link lets its reader do.
+type Purpose struct {
+	name   string
+	prefix string        // versions the token format and keeps purposes apart
+	TTL    time.Duration // how long a link works
+}
+
+// The purposes of emailed links.
+var (
+	// VerifyEmail proves the reader owns the account's address.
+	VerifyEmail = Purpose{name: "verify-email", prefix: "ev1", TTL: 24 * time.Hour}
+	// ResetPassword lets the reader set a new password.
+	ResetPassword = Purpose{name: "reset-password", prefix: "pr1", TTL: 30 * time.Minute}
+)
+
+func (p Purpose) String() string { return p.name }
+
+// LinkToken is the secret of an emailed link: "<prefix>.<user id>.<256
+// random bits>", URL-safe. The user id lets the server find the one pending
+// link of the user with one read; the random part is what makes it
+// unguessable. Only its hash is stored.
+type LinkToken struct {
+	Raw     string
+	UserID  string
+	Purpose Purpose
+}
+
+// NewLinkToken makes a token for the user's link of purpose p.
+func NewLinkToken(p Purpose, userID string) (LinkToken, error) {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return LinkToken{}, err
+	}
+	raw := p.prefix + "." + userID + "." + base64.RawURLEncoding.EncodeToString(secret)
+	return LinkToken{Raw: raw, UserID: userID, Purpose: p}, nil
+}
+
+// Hash is the SHA-256 of the raw token, hex encoded: what the store keeps.
+func (t LinkToken) Hash() string {
+	sum := sha256.Sum256([]byte(t.Raw))
+	return hex.EncodeToString(sum[:])
+}
+
+var linkPattern = regexp.MustCompile(`^(ev1|pr1)\.([0-9A-Z]{26})\.[A-Za-z0-9_-]{43}$`)
+
+// ParseLinkToken checks that raw has the shape of a token for purpose p.
+// Whether it is the user's pending one is PendingLink.Accepts' question.
+func ParseLinkToken(p Purpose, raw string) (LinkToken, error) {
+	m := linkPattern.FindStringSubmatch(raw)
+	if m == nil || m[1] != p.prefix {
+		return LinkToken{}, ErrLinkInvalid
+	}
+	return LinkToken{Raw: raw, UserID: m[2], Purpose: p}, nil
+}
+
+// PendingLink is the one link of a purpose a user may still use: issuing a
+// new one replaces it, using it deletes it.
+type PendingLink struct {
+	UserID    string
+	Hash      string // of the token
+	ExpiresAt time.Time
+}
+
+// Pending is the pending link of token t issued at now.
+func Pending(t LinkToken, now time.Time) PendingLink {
+	return PendingLink{UserID: t.UserID, Hash: t.Hash(), ExpiresAt: now.Add(t.Purpose.TTL)}
+}
+
+// Accepts reports whether t is this link's token and the link still works
+// at now. The hashes are compared in constant time.
+func (l PendingLink) Accepts(t LinkToken, now time.Time) bool {
+	match := subtle.ConstantTimeCompare([]byte(l.Hash), []byte(t.Hash())) == 1
+	return match && l.UserID == t.UserID && now.Before(l.ExpiresAt)
+}

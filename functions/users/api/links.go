@@ -1,0 +1,63 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/serverless-shop/backend/functions/users/app"
+	"github.com/serverless-shop/backend/shared/httpapi"
+)
+
+func (a *API) verifyEmail(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	var in struct {
+		Token string `json:"token"`
+	}
+	if err := r.DecodeJSON(&in); err != nil {
+		return nil, err
+	}
+	if err := a.Service.VerifyEmail(ctx, in.Token); err != nil {
+		return nil, err
+	}
+	return httpapi.NoContent(), nil
+}
+
+func (a *API) resendVerification(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	err := a.Service.ResendVerification(ctx, app.ResendVerificationCommand{UserID: r.Caller().UserID, CorrelationID: r.CorrelationID})
+	if err != nil {
+		return nil, err
+	}
+	return accepted()
+}
+
+func (a *API) requestPasswordReset(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	var in struct {
+		Email string `json:"email"`
+	}
+	if err := r.DecodeJSON(&in); err != nil {
+		return nil, err
+	}
+	if err := a.Service.RequestPasswordReset(ctx, app.PasswordResetCommand{Email: in.Email, CorrelationID: r.CorrelationID}); err != nil {
+		return nil, err
+	}
+	return accepted()
+}
+
+func (a *API) resetPassword(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	var in struct {
+		Token       string `json:"token"`
+		NewPassword string `json:"newPassword"`
+	}
+	if err := r.DecodeJSON(&in); err != nil {
+		return nil, err
+	}
+	if err := a.Service.ResetPassword(ctx, app.ResetPasswordCommand{Token: in.Token, NewPassword: in.NewPassword}); err != nil {
+		return nil, err
+	}
+	return httpapi.NoContent(), nil
+}
+
+// accepted is the answer to a request for an email: the same body whatever
+// happens next, or whether anything does.
+func accepted() (*httpapi.Response, error) {
+	return httpapi.JSON(http.StatusAccepted, map[string]string{"status": "accepted"})
+}

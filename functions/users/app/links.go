@@ -1,0 +1,213 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/password"
+	"github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/revocation"
+)
+
+// linkEvent is the event type that mails a link of each purpose.
+var linkEvent = map[account.Purpose]string{
+	account.VerifyEmail:   events.AccountVerificationRequested,
+	account.ResetPassword: events.AccountPasswordResetRequested,
+}
+
+// newLink makes a link of purpose p for u and the event that mails it. The
+// event carries the token sealed for the notification service alone; the
+// returned pending link keeps only its hash.
+func (s *Service) newLink(ctx context.Context, p account.Purpose, u account.User, correlationID string, now time.Time) (account.PendingLink, events.AccountEvent, error) {
+	tok, err := account.NewLinkToken(p, u.ID)
+	if err != nil {
+		return account.PendingLink{}, events.AccountEvent{}, err
+	}
+	link := account.Pending(tok, now)
+	ev := events.AccountEvent{
+		Header: events.Header{
+			Type: linkEvent[p], Version: events.Version, ID: s.NewID(), OccurredAt: now, CorrelationID: correlationID,
+		},
+		Account: events.Account{ID: u.ID, Email: u.Email, Name: u.Name},
+		Link:    events.Link{ExpiresAt: link.ExpiresAt},
+	}
+	if ev.Link.SealedToken, err = s.Sealer.Seal(ctx, []byte(tok.Raw), ev.SealContext()); err != nil {
+		return account.PendingLink{}, events.AccountEvent{}, fmt.Errorf("seal %s link: %w", p, err)
+	}
+	return link, ev, nil
+}
+
+// linkLimit is the limit on links of purpose p mailed to one recipient.
+func (s *Service) linkLimit(p account.Purpose, recipient string) account.Limit {
+	return account.Limit{Key: p.String() + "#" + recipient, Max: s.LinksPerHour, Window: time.Hour}
+}
+
+// issue stores a new link of purpose p for u and queues its email, within
+// the per-recipient limit.
+func (s *Service) issue(ctx context.Context, p account.Purpose, u account.User, correlationID string) error {
+	now := s.now()
+	link, ev, err := s.newLink(ctx, p, u, correlationID, now)
+	if err != nil {
+		return err
+	}
+	if err := s.Links.IssueLink(ctx, p, &link, &ev, s.linkLimit(p, u.Email), now); err != nil {
+		return s.limited(ctx, p, err)
+	}
+	s.Metrics.Add(MetricLinksIssued, 1)
+	s.Log.InfoContext(ctx, "link issued", slog.String("purpose", p.String()), slog.String(logging.KeyUserID, u.ID), slog.String("eventId", ev.ID))
+	return nil
+}
+
+// limited counts and logs a request the per-recipient limit refused.
+func (s *Service) limited(ctx context.Context, p account.Purpose, err error) error {
+	var limit account.LimitedError
+	if errors.As(err, &limit) {
+		s.Metrics.Add(MetricLinksLimited, 1)
+		s.Log.WarnContext(ctx, "link request over the limit", slog.String("purpose", p.String()))
+	}
+	return err
+}
+
+// VerifyEmail uses a verification link's token: the account's email is
+// verified from then on (new and refreshed access tokens say so). Returns
+// account.ErrLinkInvalid for a token that is malformed, unknown, expired,
+// replaced by a newer one, or used.
+func (s *Service) VerifyEmail(ctx context.Context, rawToken string) error {
+	tok, err := account.ParseLinkToken(account.VerifyEmail, rawToken)
+	if err != nil {
+		return s.refuseLink(ctx, account.VerifyEmail, err)
+	}
+	now := s.now()
+	link, _, err := s.Links.PendingLink(ctx, account.VerifyEmail, tok.UserID)
+	if err == nil && !link.Accepts(tok, now) {
+		err = account.ErrLinkInvalid
+	}
+	if err == nil {
+		err = s.Links.VerifyEmail(ctx, link, now)
+	}
+	if err != nil {
+		return s.refuseLink(ctx, account.VerifyEmail, err)
+	}
+	s.Metrics.Add(MetricEmailVerified, 1)
+	s.Log.InfoContext(ctx, "email verified", slog.String(logging.KeyUserID, tok.UserID))
+	return nil
+}
+
+// refuseLink counts a refused link token.
+func (s *Service) refuseLink(ctx context.Context, p account.Purpose, err error) error {
+	if errors.Is(err, account.ErrLinkInvalid) {
+		s.Metrics.Add(MetricLinksRefused, 1)
+		s.Log.InfoContext(ctx, "link token refused", slog.String("purpose", p.String()))
+	}
+	return err
+}
+
+// ResendVerificationCommand asks for a new verification email.
+type ResendVerificationCommand struct {
+	UserID        string // the caller
+	CorrelationID string
+}
+
+// ResendVerification mails a new verification link, which replaces the
+// earlier ones, unless the email is verified already (then nothing is
+// sent). Returns account.LimitedError past the per-recipient limit.
+func (s *Service) ResendVerification(ctx context.Context, cmd ResendVerificationCommand) error {
+	u, err := s.Accounts.User(ctx, cmd.UserID)
+	if err != nil {
+		return err
+	}
+	if u.EmailVerified {
+		s.Log.InfoContext(ctx, "verification resend for a verified email; nothing sent")
+		return nil
+	}
+	return s.issue(ctx, account.VerifyEmail, u.User, cmd.CorrelationID)
+}
+
+// PasswordResetCommand asks for a password reset email.
+type PasswordResetCommand struct {
+	Email         string
+	CorrelationID string
+}
+
+// RequestPasswordReset mails a reset link to the account registered under
+// the email, if there is one. The caller learns nothing of which: the
+// answer is the same, and so is the work done (two reads, one seal, one
+// write), so that its time does not tell either. Returns an
+// account.ValidationError for an invalid email and account.LimitedError
+// past the per-recipient limit, which counts requests for unregistered
+// emails alike.
+func (s *Service) RequestPasswordReset(ctx context.Context, cmd PasswordResetCommand) error {
+	email := account.NormalizeEmail(cmd.Email)
+	if email == "" {
+		return account.ValidationError{{Field: "email", Message: "must be a valid email address"}}
+	}
+	u, err := s.Accounts.UserByEmail(ctx, email)
+	switch {
+	case err == nil:
+		return s.issue(ctx, account.ResetPassword, u.User, cmd.CorrelationID)
+	case errors.Is(err, account.ErrNotFound):
+		return s.decoyReset(ctx, email)
+	default:
+		return err
+	}
+}
+
+// decoyReset does what issuing a reset link does, without a link: it seals
+// a throwaway token and counts the request against the same limit.
+func (s *Service) decoyReset(ctx context.Context, email string) error {
+	now := s.now()
+	nobody := account.User{ID: "00000000000000000000000000", Email: email}
+	if _, _, err := s.newLink(ctx, account.ResetPassword, nobody, "", now); err != nil {
+		return err
+	}
+	if err := s.Links.IssueLink(ctx, account.ResetPassword, nil, nil, s.linkLimit(account.ResetPassword, email), now); err != nil {
+		return s.limited(ctx, account.ResetPassword, err)
+	}
+	s.Log.InfoContext(ctx, "password reset asked for an unregistered email; nothing sent")
+	return nil
+}
+
+// ResetPasswordCommand sets a new password with a reset link's token.
+type ResetPasswordCommand struct {
+	Token       string
+	NewPassword string
+}
+
+// ResetPassword sets the password of the reset link's account, marks its
+// email verified (the link proved the mailbox), ends every session and
+// revokes its access tokens. Returns an account.ValidationError for a weak
+// password and account.ErrLinkInvalid for a token that is malformed,
+// unknown, expired, replaced or used.
+func (s *Service) ResetPassword(ctx context.Context, cmd ResetPasswordCommand) error {
+	if msg := account.CheckPassword(cmd.NewPassword); msg != "" {
+		return account.ValidationError{{Field: "newPassword", Message: msg}}
+	}
+	tok, err := account.ParseLinkToken(account.ResetPassword, cmd.Token)
+	if err != nil {
+		return s.refuseLink(ctx, account.ResetPassword, err)
+	}
+	now := s.now()
+	link, u, err := s.Links.PendingLink(ctx, account.ResetPassword, tok.UserID)
+	if err == nil && !link.Accepts(tok, now) {
+		err = account.ErrLinkInvalid
+	}
+	if err != nil {
+		return s.refuseLink(ctx, account.ResetPassword, err)
+	}
+	hash, err := password.Hash(cmd.NewPassword, s.Hashing)
+	if err != nil {
+		return err
+	}
+	revoke := revocation.User(u.ID, u.SessionEpoch+1, revocation.Until(now, s.Issuer.TTL()))
+	if err := s.Links.ResetPassword(ctx, link, u, hash, now, revoke); err != nil {
+		return s.refuseLink(ctx, account.ResetPassword, err)
+	}
+	s.Metrics.Add(MetricPasswordsReset, 1)
+	s.Log.InfoContext(ctx, "password reset; all sessions revoked", slog.String(logging.KeyUserID, u.ID))
+	return nil
+}

@@ -1,0 +1,274 @@
+//go:build integration
+
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/internal/testcloud"
+	"github.com/serverless-shop/backend/shared/ddb"
+	"github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/outbox"
+	"github.com/serverless-shop/backend/shared/revocation"
+	"github.com/serverless-shop/backend/shared/token"
+)
+
+// outboxEvent reads the account event the store queued under id.
+func (r rig) outboxEvent(t *testing.T, id string) (events.AccountEvent, bool) {
+	t.Helper()
+	out, err := r.db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: &r.users, Key: ddb.Key(outbox.Prefix+id, "EVENT")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Item == nil {
+		return events.AccountEvent{}, false
+	}
+	payload, ok := out.Item["payload"]
+	if !ok {
+		t.Fatalf("outbox item %s has no payload", id)
+	}
+	var raw string
+	if err := attributevalue.Unmarshal(payload, &raw); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := events.Parse([]byte(raw))
+	if err != nil {
+		t.Fatalf("queued event does not parse: %v", err)
+	}
+	return ev.(events.AccountEvent), true
+}
+
+// revoked reports whether the revocations table revokes a token of user in
+// session with epoch.
+func (r rig) revoked(t *testing.T, user, session string, epoch int64) bool {
+	t.Helper()
+	set, err := revocation.NewTable(r.db, r.revocations).Load(context.Background(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set.Revokes(token.Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: user}, SessionID: session, SessionEpoch: epoch})
+}
+
+func TestRegistrationStoresItsLinkAndEventOrNothing(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	u := newUser(ulidLike(30), "verify@example.com", now)
+	tok, link, ev := verification(t, u, now)
+	if err := r.store.CreateUser(ctx, u, "hash", link, ev); err != nil {
+		t.Fatal(err)
+	}
+	stored, creds, err := r.store.PendingLink(ctx, account.VerifyEmail, u.ID)
+	if err != nil || !stored.Accepts(tok, now) || creds.Email != u.Email || creds.EmailVerified {
+		t.Fatalf("PendingLink = %+v, %+v, %v; want the link of an unverified user", stored, creds, err)
+	}
+	if got, ok := r.outboxEvent(t, ev.ID); !ok || got.Account.ID != u.ID || string(got.Link.SealedToken) != "sealed" {
+		t.Fatalf("queued event = %+v, %v", got, ok)
+	}
+	if u, err := r.store.UserByEmail(ctx, "verify@example.com"); err != nil || u.ID != ulidLike(30) {
+		t.Fatalf("UserByEmail = %+v, %v", u, err)
+	}
+	if _, err := r.store.UserByEmail(ctx, "nobody@example.com"); !errors.Is(err, account.ErrNotFound) {
+		t.Fatalf("UserByEmail of an unregistered email = %v, want ErrNotFound", err)
+	}
+
+	// A registration that loses the email race stores no link or event.
+	twin := newUser(ulidLike(31), "verify@example.com", now)
+	_, twinLink, twinEvent := verification(t, twin, now)
+	if err := r.store.CreateUser(ctx, twin, "hash", twinLink, twinEvent); !errors.Is(err, account.ErrEmailTaken) {
+		t.Fatalf("second registration = %v, want ErrEmailTaken", err)
+	}
+	if _, ok := r.outboxEvent(t, twinEvent.ID); ok {
+		t.Error("the refused registration queued its email")
+	}
+	if _, _, err := r.store.PendingLink(ctx, account.VerifyEmail, twin.ID); !errors.Is(err, account.ErrLinkInvalid) {
+		t.Errorf("the refused registration stored a link: %v", err)
+	}
+}
+
+func TestVerifyEmailUsesTheCurrentLinkOnce(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	u := newUser(ulidLike(32), "once@example.com", now)
+	_, first, ev := verification(t, u, now)
+	if err := r.store.CreateUser(ctx, u, "hash", first, ev); err != nil {
+		t.Fatal(err)
+	}
+	// A resend replaces the link: the first stops working.
+	_, second, resend := verification(t, u, now.Add(time.Minute))
+	resend.ID = "ev-resend"
+	if err := r.store.IssueLink(ctx, account.VerifyEmail, &second, &resend, account.Limit{Key: "v#" + u.ID, Max: 5, Window: time.Hour}, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.store.VerifyEmail(ctx, first, now); !errors.Is(err, account.ErrLinkInvalid) {
+		t.Fatalf("the replaced link = %v, want ErrLinkInvalid", err)
+	}
+	if err := r.store.VerifyEmail(ctx, second, second.ExpiresAt); !errors.Is(err, account.ErrLinkInvalid) {
+		t.Fatalf("the link at its expiry = %v, want ErrLinkInvalid", err)
+	}
+	// Two uses at once: one wins.
+	errs := testcloud.Parallel(4, func(int) error { return r.store.VerifyEmail(ctx, second, now) })
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, account.ErrLinkInvalid):
+			t.Fatalf("VerifyEmail: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d of 4 concurrent uses succeeded, want 1", won)
+	}
+	if c, err := r.store.User(ctx, u.ID); err != nil || !c.EmailVerified {
+		t.Fatalf("user after verifying = %+v, %v", c, err)
+	}
+}
+
+func TestIssueLinkKeepsToItsLimit(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	u := newUser(ulidLike(33), "limit@example.com", now)
+	if err := createUser(ctx, t, r.store, u, "hash"); err != nil {
+		t.Fatal(err)
+	}
+	limit := account.Limit{Key: "reset-password#" + u.Email, Max: 3, Window: time.Hour}
+	errs := testcloud.Parallel(10, func(i int) error {
+		tok, _ := account.NewLinkToken(account.ResetPassword, u.ID)
+		link := account.Pending(tok, now)
+		ev := linkEvent(events.AccountPasswordResetRequested, "ev-reset-"+ulidLike(i), u, link)
+		return r.store.IssueLink(ctx, account.ResetPassword, &link, &ev, limit, now)
+	})
+	ok, refused := 0, 0
+	for _, err := range errs {
+		var limited account.LimitedError
+		switch {
+		case err == nil:
+			ok++
+		case errors.As(err, &limited):
+			refused++
+			if limited.RetryAfter <= 0 || limited.RetryAfter > time.Hour {
+				t.Errorf("RetryAfter = %v, want within the hour", limited.RetryAfter)
+			}
+		default:
+			t.Fatalf("IssueLink: %v", err)
+		}
+	}
+	if ok != 3 || refused != 7 {
+		t.Fatalf("%d issued, %d refused; want 3 and 7", ok, refused)
+	}
+	// A request that only counts (an unregistered email) is refused too.
+	var limited account.LimitedError
+	if err := r.store.IssueLink(ctx, account.ResetPassword, nil, nil, limit, now); !errors.As(err, &limited) {
+		t.Fatalf("count-only request over the limit = %v", err)
+	}
+	// The next window starts afresh.
+	if err := r.store.IssueLink(ctx, account.ResetPassword, nil, nil, limit, now.Truncate(time.Hour).Add(time.Hour)); err != nil {
+		t.Fatalf("request in the next window = %v", err)
+	}
+}
+
+func TestResetPasswordChangesEverythingAtOnce(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	u := newUser(ulidLike(34), "reset@example.com", now)
+	if err := createUser(ctx, t, r.store, u, "old-hash"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.store.RecordLoginFailure(ctx, u.Email, now, 15*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	session := startSession(t, r.store, u.ID, now)
+	tok, _ := account.NewLinkToken(account.ResetPassword, u.ID)
+	link := account.Pending(tok, now)
+	ev := linkEvent(events.AccountPasswordResetRequested, "ev-reset", u, link)
+	if err := r.store.IssueLink(ctx, account.ResetPassword, &link, &ev, account.Limit{Key: "r", Max: 5, Window: time.Hour}, now); err != nil {
+		t.Fatal(err)
+	}
+	_, creds, err := r.store.PendingLink(ctx, account.ResetPassword, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The user changed meanwhile: nothing happens, the link stays.
+	stale := creds
+	stale.PasswordHash = "another-hash"
+	revoke := revocation.User(u.ID, creds.SessionEpoch+1, until(now))
+	if err := r.store.ResetPassword(ctx, link, stale, "new-hash", now, revoke); !errors.Is(err, account.ErrStaleWrite) {
+		t.Fatalf("reset of a changed user = %v, want ErrStaleWrite", err)
+	}
+	if _, _, err := r.store.PendingLink(ctx, account.ResetPassword, u.ID); err != nil {
+		t.Fatalf("the refused reset used the link: %v", err)
+	}
+
+	if err := r.store.ResetPassword(ctx, link, creds, "new-hash", now, revoke); err != nil {
+		t.Fatal(err)
+	}
+	after, err := r.store.User(ctx, u.ID)
+	if err != nil || after.PasswordHash != "new-hash" || after.SessionEpoch != 1 || !after.EmailVerified {
+		t.Fatalf("user after reset = %+v, %v; want the new hash, epoch 1, verified", after, err)
+	}
+	if _, _, err := r.store.PendingLink(ctx, account.VerifyEmail, u.ID); !errors.Is(err, account.ErrLinkInvalid) {
+		t.Errorf("the verification link outlived the reset: %v", err)
+	}
+	if n, _, err := r.store.LoginFailures(ctx, u.Email, now); err != nil || n != 0 {
+		t.Errorf("failed logins after reset = %d, %v; want 0", n, err)
+	}
+	if sess, user, err := r.store.Session(ctx, session); err != nil || sess.Check(session, user.SessionEpoch, now) == nil {
+		t.Errorf("the session from before the reset still refreshes (%v)", err)
+	}
+	if !r.revoked(t, u.ID, "any-session", 0) || r.revoked(t, u.ID, "new-session", 1) {
+		t.Error("the reset did not revoke exactly the access tokens from before it")
+	}
+	if err := r.store.ResetPassword(ctx, link, after, "newer-hash", now, revoke); !errors.Is(err, account.ErrLinkInvalid) {
+		t.Fatalf("second use of the link = %v, want ErrLinkInvalid", err)
+	}
+}
+
+func TestLogoutAndPasswordChangeRevokeAccessTokens(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	id := ulidLike(35)
+	if err := createUser(ctx, t, r.store, newUser(id, "tokens@example.com", now), "old"); err != nil {
+		t.Fatal(err)
+	}
+	laptop, phone := startSession(t, r.store, id, now), startSession(t, r.store, id, now)
+	if err := r.store.RevokeSession(ctx, id, laptop.FamilyID, revocation.Session(id, laptop.FamilyID, until(now))); err != nil {
+		t.Fatal(err)
+	}
+	if !r.revoked(t, id, laptop.FamilyID, 0) || r.revoked(t, id, phone.FamilyID, 0) {
+		t.Fatal("logout did not revoke exactly the laptop session's tokens")
+	}
+	// A refused logout writes no revocation.
+	if err := r.store.RevokeSession(ctx, id, "no-such", revocation.Session(id, "no-such", until(now))); !errors.Is(err, account.ErrSessionInvalid) {
+		t.Fatal(err)
+	}
+	if r.revoked(t, id, "no-such", 0) {
+		t.Error("a refused logout wrote a revocation")
+	}
+	if err := r.store.ChangePassword(ctx, credentials(id, "old", 0), "new", now, revocation.User(id, 1, until(now))); err != nil {
+		t.Fatal(err)
+	}
+	if !r.revoked(t, id, phone.FamilyID, 0) || r.revoked(t, id, "after", 1) {
+		t.Fatal("the password change did not revoke exactly the tokens from before it")
+	}
+	// A refused change (stale) writes none either.
+	if err := r.store.ChangePassword(ctx, credentials(id, "old", 0), "x", now, revocation.User(id, 7, until(now))); !errors.Is(err, account.ErrStaleWrite) {
+		t.Fatal(err)
+	}
+	if r.revoked(t, id, "after", 1) {
+		t.Error("a refused password change wrote a revocation")
+	}
+}
