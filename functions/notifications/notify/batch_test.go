@@ -17,7 +17,8 @@ import (
 type batchWant struct {
 	failed     []string          // message ids, in order
 	claimed    []string          // event ids, in order
-	sent       []string          // order ids of send attempts, in order
+	sent       []string          // mailKeys of send attempts, in order
+	opened     []string          // event ids whose sealed token was opened, in order
 	dlq        []string          // message ids moved to the DLQ
 	visibility []string          // message ids whose visibility changed
 	finished   map[string]string // event id → status
@@ -145,7 +146,7 @@ var mixedBatchCases = []batchCase{
 // the handler did: the answer to Lambda, each call to the fakes and the metrics.
 func TestHandleBatch(t *testing.T) {
 	tests := slices.Concat(basicBatchCases, poisonBatchCases, dedupeBatchCases,
-		fifoGroupBatchCases, transientBatchCases, rejectionBatchCases, mixedBatchCases)
+		fifoGroupBatchCases, transientBatchCases, rejectionBatchCases, mixedBatchCases, accountBatchCases)
 	// t.Run would quietly rename a second case of the same name.
 	names := map[string]bool{}
 	for _, tc := range tests {
@@ -178,10 +179,17 @@ func TestHandleBatch(t *testing.T) {
 			}
 			var sentTo []string
 			for _, s := range w.sent {
-				sentTo = append(sentTo, orderID(s.email))
+				sentTo = append(sentTo, mailKey(s.email))
 			}
 			if !equal(sentTo, tc.want.sent) {
 				t.Errorf("send attempts = %v, want %v", sentTo, tc.want.sent)
+			}
+			var opened []string
+			for _, o := range w.opens {
+				opened = append(opened, o.ec["eventId"])
+			}
+			if !equal(opened, tc.want.opened) {
+				t.Errorf("opened = %v, want %v", opened, tc.want.opened)
 			}
 			var dlq []string
 			for _, in := range w.dlq {

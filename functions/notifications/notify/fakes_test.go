@@ -58,3 +58,14 @@ func (f *fakeQueue) SendMessage(ctx context.Context, in *sqs.SendMessageInput, o
 func (f *fakeQueue) ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
 	return f.ChangeMessageVisibilityFn(ctx, in, opts...)
 }
+
+// fakeOpener opens sealed link tokens as each test says.
+type fakeOpener struct {
+	OpenFn func(ctx context.Context, sealed []byte, ec map[string]string) ([]byte, error)
+}
+
+var _ notify.Opener = (*fakeOpener)(nil)
+
+func (f *fakeOpener) Open(ctx context.Context, sealed []byte, ec map[string]string) ([]byte, error) {
+	return f.OpenFn(ctx, sealed, ec)
+}

@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,11 +26,13 @@ import (
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/metrics"
+	sealedpkg "github.com/serverless-shop/backend/shared/sealed"
 )
 
 const (
-	queueURL = "https://sqs.eu-west-1.amazonaws.com/123456789012/events.fifo"
-	dlqURL   = "https://sqs.eu-west-1.amazonaws.com/123456789012/events-dlq.fifo"
+	queueURL   = "https://sqs.eu-west-1.amazonaws.com/123456789012/events.fifo"
+	dlqURL     = "https://sqs.eu-west-1.amazonaws.com/123456789012/events-dlq.fifo"
+	appBaseURL = "https://shop.example.com"
 )
 
 var now = time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)
@@ -104,32 +107,47 @@ type sent struct {
 	tags  []sender.Tag
 }
 
+type openCall struct {
+	sealed string
+	ec     map[string]string
+}
+
 // world holds the fakes' behaviour and records every call the handler makes.
 type world struct {
 	claimErr   map[string]error // by event id
 	finishErr  error
 	releaseErr error
-	sendErr    map[string]error // by order id
+	sendErr    map[string]error // by mailKey
+	openErr    map[string]error // by event id
 	dlqErr     error
 	visErr     error
+	log        io.Writer // the handler's log; io.Discard when nil
 
 	claims     []claim
 	finishes   []finish
 	releases   []release
 	sent       []sent // every attempt, successful or not
+	opens      []openCall
 	dlq        []*sqs.SendMessageInput
 	visibility []*sqs.ChangeMessageVisibilityInput
 	metrics    bytes.Buffer
 	owners     int
 }
 
-// orderID reads the order id from a rendered subject ("Order <id> ...").
-func orderID(e mail.Email) string {
-	if f := strings.Fields(e.Subject); len(f) > 1 {
+// mailKey names a rendered email in the fakes and the wanted outcomes: an
+// order email by its order id, read from its subject ("Order <id> ..."),
+// any other email by its recipient.
+func mailKey(e mail.Email) string {
+	if f := strings.Fields(e.Subject); len(f) > 1 && f[0] == "Order" {
 		return f[1]
 	}
-	return ""
+	return e.To
 }
+
+// sealedPrefix marks the fake sealed tokens the fake opener opens, as in the
+// account event fixtures ("sealed:verify-token"). Anything else will never
+// open, like a corrupt ciphertext.
+const sealedPrefix = "sealed:"
 
 func (w *world) handler(t *testing.T) *notify.Handler {
 	t.Helper()
@@ -154,12 +172,24 @@ func (w *world) handler(t *testing.T) *notify.Handler {
 		},
 		Sender: &fakeSender{SendFn: func(_ context.Context, e mail.Email, tags ...sender.Tag) (string, error) {
 			w.sent = append(w.sent, sent{e, tags})
-			if err := w.sendErr[orderID(e)]; err != nil {
+			if err := w.sendErr[mailKey(e)]; err != nil {
 				return "", err
 			}
-			return "ses-" + orderID(e), nil
+			return "ses-" + mailKey(e), nil
 		}},
 		Renderer: r,
+		Opener: &fakeOpener{OpenFn: func(_ context.Context, sealed []byte, ec map[string]string) ([]byte, error) {
+			w.opens = append(w.opens, openCall{string(sealed), ec})
+			if err := w.openErr[ec["eventId"]]; err != nil {
+				return nil, err
+			}
+			token, ok := strings.CutPrefix(string(sealed), sealedPrefix)
+			if !ok {
+				return nil, fmt.Errorf("%w: InvalidCiphertextException", sealedpkg.ErrCannotOpen)
+			}
+			return []byte(token), nil
+		}},
+		AppBaseURL: appBaseURL,
 		Queue: &fakeQueue{
 			SendMessageFn: func(_ context.Context, in *sqs.SendMessageInput, _ ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
 				w.dlq = append(w.dlq, in)
@@ -179,7 +209,7 @@ func (w *world) handler(t *testing.T) *notify.Handler {
 		QueueURL: queueURL,
 		DLQURL:   dlqURL,
 		Metrics:  metrics.New(&w.metrics, "notifications"),
-		Log:      logging.New(io.Discard, "test"),
+		Log:      logging.New(cmp.Or(w.log, io.Discard), "test"),
 		NewID: func() string {
 			w.owners++
 			return "owner-" + strconv.Itoa(w.owners)

@@ -1,5 +1,6 @@
-// Package notify is the notification service's batch logic: it turns order
-// events from the queue into emails, once each.
+// Package notify is the notification service's batch logic: it turns events
+// from the queue into emails, once each: order events into order emails,
+// account events into emails carrying the account's one-time link.
 //
 // Per message: validate the event (poison goes straight to the dead-letter
 // queue with the reason), claim it in the dedupe table (a duplicate is
@@ -7,13 +8,18 @@
 // Transient failures are reported as batch item failures after pushing the
 // message's visibility out with exponential backoff; permanent rejections
 // are logged, counted and acknowledged. The queue is FIFO, so once a
-// message fails, the later messages of its group (the same order) in the
-// batch are failed unprocessed, keeping their order.
+// message fails, the later messages of its group (the same order or
+// account) in the batch are failed unprocessed, keeping their order.
+//
+// An account event's link token arrives sealed (see shared/sealed) and is
+// opened only to render the email: the token and the link appear in the
+// email and nowhere else, not in logs, errors, metrics, the dedupe table,
+// the dead-letter queue's attributes or SES tags.
 package notify
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
@@ -31,6 +37,7 @@ import (
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/metrics"
+	"github.com/serverless-shop/backend/shared/sealed"
 )
 
 // Dedupe is the dedupe table; *dedupe.Store implements it.
@@ -45,6 +52,14 @@ type Sender interface {
 	Send(ctx context.Context, e mail.Email, tags ...sender.Tag) (string, error)
 }
 
+// Opener opens the sealed token of an account event's link;
+// *sealed.Opener implements it. It returns an error wrapping
+// sealed.ErrCannotOpen for a sealed token that will never open, and any
+// other error for a failure worth retrying.
+type Opener interface {
+	Open(ctx context.Context, sealed []byte, ec map[string]string) ([]byte, error)
+}
+
 // Queue is the part of the SQS API the handler uses.
 type Queue interface {
 	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
@@ -54,6 +69,7 @@ type Queue interface {
 var (
 	_ Dedupe = (*dedupe.Store)(nil)
 	_ Sender = (*sender.Sender)(nil)
+	_ Opener = (*sealed.Opener)(nil)
 )
 
 // Metric names.
@@ -63,6 +79,10 @@ const (
 	MetricDuplicates = "DuplicatesSuppressed"
 	MetricPoison     = "PoisonMessages"
 	MetricRetried    = "TransientFailures"
+	// MetricLinksExpired counts account events whose link had expired
+	// before it could be mailed (a late redrive, a long outage): they are
+	// acknowledged unsent.
+	MetricLinksExpired = "LinksExpired"
 )
 
 // Backoff bounds for transient failures: the n-th receive waits about
@@ -78,19 +98,21 @@ const AttrPoisonReason = "poisonReason"
 
 // Config wires a Handler.
 type Config struct {
-	Dedupe   Dedupe
-	Sender   Sender
-	Renderer *mail.Renderer
-	Queue    Queue
-	QueueURL string // the source queue, for visibility changes
-	DLQURL   string // the dead-letter queue, for poison messages
-	Metrics  *metrics.Recorder
-	Log      *slog.Logger
-	NewID    func() string
-	Now      func() time.Time
+	Dedupe     Dedupe
+	Sender     Sender
+	Renderer   *mail.Renderer
+	Opener     Opener // opens the link tokens of account events
+	AppBaseURL string // where the links of account emails point (see mail.Link)
+	Queue      Queue
+	QueueURL   string // the source queue, for visibility changes
+	DLQURL     string // the dead-letter queue, for poison messages
+	Metrics    *metrics.Recorder
+	Log        *slog.Logger
+	NewID      func() string
+	Now        func() time.Time
 }
 
-// Handler processes batches of order events.
+// Handler processes batches of order and account events.
 type Handler struct{ Config }
 
 // New returns a handler.
@@ -140,57 +162,39 @@ func (h *Handler) process(ctx context.Context, msg events.SQSMessage) outcome {
 	if corr, ok := msg.MessageAttributes["correlationId"]; ok && corr.StringValue != nil {
 		ctx = logging.With(ctx, slog.String(logging.KeyCorrelationID, *corr.StringValue))
 	}
-	e, err := shared.ParseOrder([]byte(msg.Body))
+	ev, err := shared.Parse([]byte(msg.Body))
 	if err != nil {
 		return h.poison(ctx, msg, err)
 	}
-	if e.CorrelationID != "" {
-		ctx = logging.With(ctx, slog.String(logging.KeyCorrelationID, e.CorrelationID))
+	head := ev.Head()
+	if head.CorrelationID != "" {
+		ctx = logging.With(ctx, slog.String(logging.KeyCorrelationID, head.CorrelationID))
 	}
-	ctx = logging.With(ctx, slog.String("eventId", e.ID), slog.String("eventType", e.Type), slog.String("orderId", e.Order.ID))
-
-	owner := h.NewID()
-	switch err := h.Dedupe.Claim(ctx, e.ID, owner, h.Now()); {
-	case errors.Is(err, dedupe.ErrDone):
-		h.Metrics.Add(MetricDuplicates, 1)
-		h.Log.InfoContext(ctx, "duplicate event suppressed")
-		return done
-	case errors.Is(err, dedupe.ErrBusy):
-		h.Log.InfoContext(ctx, "event is being sent by another delivery; retrying later")
-		return h.retryLater(ctx, msg, err)
-	case err != nil:
-		return h.retryLater(ctx, msg, err)
+	ctx = logging.With(ctx, slog.String("eventId", head.ID), slog.String("eventType", head.Type))
+	switch e := ev.(type) {
+	case shared.OrderEvent:
+		return h.order(logging.With(ctx, slog.String("orderId", e.Order.ID)), msg, e)
+	case shared.AccountEvent:
+		return h.account(logging.With(ctx, slog.String(logging.KeyUserID, e.Account.ID)), msg, e)
+	default:
+		// Parse knows a type this handler does not: a new kind of event
+		// reached the queue before this function learnt it.
+		return h.poison(ctx, msg, fmt.Errorf("%w: no handler for %s events", shared.ErrInvalid, head.Type))
 	}
+}
 
+// order mails an order event.
+func (h *Handler) order(ctx context.Context, msg events.SQSMessage, e shared.OrderEvent) outcome {
+	owner, out, ok := h.claim(ctx, msg, e.ID)
+	if !ok {
+		return out
+	}
 	email, err := h.Renderer.Render(e)
 	if err != nil {
-		_ = h.Dedupe.Release(ctx, e.ID, owner)
+		h.release(ctx, e.ID, owner)
 		return h.poison(ctx, msg, err)
 	}
-	messageID, err := h.Sender.Send(ctx, email,
-		sender.Tag{Name: "eventType", Value: e.Type}, sender.Tag{Name: "correlationId", Value: e.CorrelationID})
-	switch {
-	case errors.Is(err, sender.ErrPermanent):
-		h.Metrics.Add(MetricRejected, 1)
-		h.Log.ErrorContext(ctx, "email permanently rejected; not retrying", slog.String(logging.KeyError, err.Error()))
-		if ferr := h.Dedupe.Finish(ctx, e.ID, owner, dedupe.Rejected, "", err.Error()); ferr != nil {
-			h.Log.WarnContext(ctx, "recording rejection failed", slog.String(logging.KeyError, ferr.Error()))
-		}
-		return done
-	case err != nil:
-		if rerr := h.Dedupe.Release(ctx, e.ID, owner); rerr != nil {
-			h.Log.WarnContext(ctx, "releasing claim failed; it lapses on its own", slog.String(logging.KeyError, rerr.Error()))
-		}
-		return h.retryLater(ctx, msg, err)
-	}
-	h.Metrics.Add(MetricSent, 1)
-	h.Log.InfoContext(ctx, "email sent", slog.String("sesMessageId", messageID), slog.String("template", mail.TemplateVersion))
-	if err := h.Dedupe.Finish(ctx, e.ID, owner, dedupe.Sent, messageID, ""); err != nil {
-		// The email is out. If the record stays SENDING, a redelivery waits
-		// for the lease and may send again: at least once, as documented.
-		h.Log.ErrorContext(ctx, "recording sent email failed", slog.String(logging.KeyError, err.Error()))
-	}
-	return done
+	return h.send(ctx, msg, e.Header, owner, email)
 }
 
 // poison moves a message that can never succeed to the dead-letter queue,

@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -17,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -31,10 +31,11 @@ import (
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/metrics"
+	"github.com/serverless-shop/backend/shared/sealed"
 )
 
 // rig is a notification handler wired to real local cloud services: its own
-// FIFO queue with a dead-letter queue, its own dedupe table, and SES.
+// FIFO queue with a dead-letter queue, its own dedupe table, SES and KMS.
 type rig struct {
 	t        *testing.T
 	sqs      *sqs.Client
@@ -42,20 +43,25 @@ type rig struct {
 	dlq      string
 	handler  *notify.Handler
 	metrics  *bytes.Buffer
+	logs     *bytes.Buffer
 	sesCalls *atomic.Int64
 }
 
 type rigOptions struct {
 	from           string
-	failFirstSends int64 // SES answers the first n sends with a throttling error
+	failFirstSends int64  // SES answers the first n sends with a throttling error
+	linkKey        string // the KMS key link tokens are sealed with; none for order events
 }
+
+// rigAppBaseURL is where the rig's account emails link to.
+const rigAppBaseURL = "https://shop.example.com"
 
 func newRig(t *testing.T, opt rigOptions) *rig {
 	t.Helper()
 	ctx := context.Background()
 	cfg := testcloud.Config(t)
 	out := testcloud.Outputs(t)
-	r := &rig{t: t, sqs: sqs.NewFromConfig(cfg), metrics: &bytes.Buffer{}, sesCalls: &atomic.Int64{}}
+	r := &rig{t: t, sqs: sqs.NewFromConfig(cfg), metrics: &bytes.Buffer{}, logs: &bytes.Buffer{}, sesCalls: &atomic.Int64{}}
 	r.dlq = testcloud.NewFIFOQueue(t, r.sqs, map[string]string{"VisibilityTimeout": "180"})
 	dlqArn := r.queueArn(ctx, r.dlq)
 	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": dlqArn, "maxReceiveCount": 5})
@@ -84,15 +90,17 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 	}
 	var ids atomic.Int64
 	r.handler = notify.New(notify.Config{
-		Dedupe:   dedupe.New(db, table),
-		Sender:   sender.New(ses, from, out["EmailConfigurationSetName"]),
-		Renderer: renderer,
-		Queue:    r.sqs,
-		QueueURL: r.queue,
-		DLQURL:   r.dlq,
-		Metrics:  metrics.New(r.metrics, "notifications"),
-		Log:      logging.New(io.Discard, "notifications-test"),
-		NewID:    func() string { return fmt.Sprint("owner-", ids.Add(1)) },
+		Dedupe:     dedupe.New(db, table),
+		Sender:     sender.New(ses, from, out["EmailConfigurationSetName"]),
+		Renderer:   renderer,
+		Opener:     sealed.NewOpener(kms.NewFromConfig(cfg), opt.linkKey),
+		AppBaseURL: rigAppBaseURL,
+		Queue:      r.sqs,
+		QueueURL:   r.queue,
+		DLQURL:     r.dlq,
+		Metrics:    metrics.New(r.metrics, "notifications"),
+		Log:        logging.New(r.logs, "notifications-test"),
+		NewID:      func() string { return fmt.Sprint("owner-", ids.Add(1)) },
 	})
 	return r
 }

@@ -1,0 +1,55 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/serverless-shop/backend/functions/notifications/mail"
+	shared "github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/sealed"
+)
+
+// account mails an account event's link. The link's token is opened after
+// the claim, so a duplicate costs no KMS call, and lives only in this call.
+func (h *Handler) account(ctx context.Context, msg events.SQSMessage, e shared.AccountEvent) outcome {
+	if !e.Link.ExpiresAt.After(h.Now()) {
+		// A dead link would only make the reader ask again; the message
+		// is done. (A dead-lettered event redriven late ends here.)
+		h.Metrics.Add(MetricLinksExpired, 1)
+		h.Log.InfoContext(ctx, "link expired before it could be mailed; acknowledged without sending",
+			slog.Time("linkExpiresAt", e.Link.ExpiresAt))
+		return done
+	}
+	owner, out, ok := h.claim(ctx, msg, e.ID)
+	if !ok {
+		return out
+	}
+	token, err := h.Opener.Open(ctx, e.Link.SealedToken, e.SealContext())
+	switch {
+	case errors.Is(err, sealed.ErrCannotOpen):
+		// Corrupt, sealed under another key or for another event: no retry
+		// helps. (The error describes the sealed token, never the token.)
+		h.release(ctx, e.ID, owner)
+		return h.poison(ctx, msg, fmt.Errorf("open link token: %w", err))
+	case err != nil:
+		h.release(ctx, e.ID, owner)
+		return h.retryLater(ctx, msg, fmt.Errorf("open link token: %w", err))
+	}
+	link, err := mail.Link(h.AppBaseURL, e.Type, string(token))
+	secrets := []string{link, string(token), url.QueryEscape(string(token))}
+	if err != nil {
+		h.release(ctx, e.ID, owner)
+		return h.poison(ctx, msg, redact(err, secrets...))
+	}
+	email, err := h.Renderer.RenderAccount(e, link)
+	if err != nil {
+		h.release(ctx, e.ID, owner)
+		return h.poison(ctx, msg, redact(err, secrets...))
+	}
+	return h.send(ctx, msg, e.Header, owner, email, secrets...)
+}

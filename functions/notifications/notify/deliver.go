@@ -1,0 +1,103 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/serverless-shop/backend/functions/notifications/dedupe"
+	"github.com/serverless-shop/backend/functions/notifications/mail"
+	"github.com/serverless-shop/backend/functions/notifications/sender"
+	shared "github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/logging"
+)
+
+// claim takes the event in the dedupe table for this delivery, under a new
+// owner. When it cannot (a duplicate, another delivery at work, the table
+// failing), ok is false and out says what becomes of the message.
+func (h *Handler) claim(ctx context.Context, msg events.SQSMessage, eventID string) (owner string, out outcome, ok bool) {
+	owner = h.NewID()
+	switch err := h.Dedupe.Claim(ctx, eventID, owner, h.Now()); {
+	case errors.Is(err, dedupe.ErrDone):
+		h.Metrics.Add(MetricDuplicates, 1)
+		h.Log.InfoContext(ctx, "duplicate event suppressed")
+		return "", done, false
+	case errors.Is(err, dedupe.ErrBusy):
+		h.Log.InfoContext(ctx, "event is being sent by another delivery; retrying later")
+		return "", h.retryLater(ctx, msg, err), false
+	case err != nil:
+		return "", h.retryLater(ctx, msg, err), false
+	}
+	return owner, done, true
+}
+
+// release gives up owner's claim, so the retry of the message may claim it
+// again at once.
+func (h *Handler) release(ctx context.Context, eventID, owner string) {
+	if err := h.Dedupe.Release(ctx, eventID, owner); err != nil {
+		h.Log.WarnContext(ctx, "releasing claim failed; it lapses on its own", slog.String(logging.KeyError, err.Error()))
+	}
+}
+
+// send sends the email of an event owner has claimed and records the
+// outcome: sent; rejected for good (acknowledged, never retried); or failed
+// for now (claim released, message retried). Every kind of event goes out
+// this one way. secrets are what the email carries that must go no further,
+// should an error quote the email: they are cut from every error text
+// logged or recorded.
+func (h *Handler) send(ctx context.Context, msg events.SQSMessage, head shared.Header, owner string, email mail.Email, secrets ...string) outcome {
+	messageID, err := h.Sender.Send(ctx, email,
+		sender.Tag{Name: "eventType", Value: head.Type}, sender.Tag{Name: "correlationId", Value: head.CorrelationID})
+	err = redact(err, secrets...)
+	switch {
+	case errors.Is(err, sender.ErrPermanent):
+		h.Metrics.Add(MetricRejected, 1)
+		h.Log.ErrorContext(ctx, "email permanently rejected; not retrying", slog.String(logging.KeyError, err.Error()))
+		if ferr := h.Dedupe.Finish(ctx, head.ID, owner, dedupe.Rejected, "", err.Error()); ferr != nil {
+			h.Log.WarnContext(ctx, "recording rejection failed", slog.String(logging.KeyError, ferr.Error()))
+		}
+		return done
+	case err != nil:
+		h.release(ctx, head.ID, owner)
+		return h.retryLater(ctx, msg, err)
+	}
+	h.Metrics.Add(MetricSent, 1)
+	h.Log.InfoContext(ctx, "email sent", slog.String("sesMessageId", messageID), slog.String("template", mail.TemplateVersion))
+	if err := h.Dedupe.Finish(ctx, head.ID, owner, dedupe.Sent, messageID, ""); err != nil {
+		// The email is out. If the record stays SENDING, a redelivery waits
+		// for the lease and may send again: at least once, as documented.
+		h.Log.ErrorContext(ctx, "recording sent email failed", slog.String(logging.KeyError, err.Error()))
+	}
+	return done
+}
+
+// redacted is an error whose text has had secrets cut out. errors.Is and
+// errors.As still reach the original, which nothing prints.
+type redacted struct {
+	text string
+	err  error
+}
+
+func (r *redacted) Error() string { return r.text }
+func (r *redacted) Unwrap() error { return r.err }
+
+// redact returns err with every non-empty secret cut from its text, or err
+// itself when its text holds none.
+func redact(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	text := err.Error()
+	for _, s := range secrets {
+		if s != "" {
+			text = strings.ReplaceAll(text, s, "[redacted]")
+		}
+	}
+	if text == err.Error() {
+		return err
+	}
+	return &redacted{text: text, err: err}
+}
