@@ -17,11 +17,11 @@ func TestRegister(t *testing.T) {
 	r := expect(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": "  " + strings.ToUpper(email[:3]) + email[3:], "password": "correct horse battery staple", "name": " Ada Lovelace "}), 201)
 	var body map[string]any
 	r.json(t, &body)
-	if body["email"] != strings.ToLower(email) || body["name"] != "Ada Lovelace" || body["id"] == "" || body["createdAt"] == "" {
+	if body["email"] != strings.ToLower(email) || body["name"] != "Ada Lovelace" || body["id"] == "" || body["createdAt"] == "" || body["emailVerified"] != false {
 		t.Fatalf("register body = %v", body)
 	}
-	if len(body) != 4 {
-		t.Fatalf("register body has fields beyond id, email, name, createdAt: %v", body)
+	if len(body) != 5 {
+		t.Fatalf("register body has fields beyond id, email, name, emailVerified, createdAt: %v", body)
 	}
 
 	t.Run("email taken, case-insensitively", func(t *testing.T) {

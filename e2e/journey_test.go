@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -31,14 +32,66 @@ type tokenPair struct {
 // signUp registers a new user and logs them in.
 func signUp(t *testing.T, tag string) user {
 	t.Helper()
+	u := register(t, tag)
+	verifyEmail(t, u)
+	u.login(t)
+	return u
+}
+
+// register creates an account, its email not verified yet.
+func register(t *testing.T, tag string) user {
+	t.Helper()
 	u := user{Email: uniqueEmail(t, tag), Name: "Test " + tag, Password: "correct horse battery staple"}
-	var reg struct{ ID, Email, Name string }
+	var reg struct {
+		ID, Email, Name string
+		EmailVerified   bool
+	}
 	expect(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": u.Email, "password": u.Password, "name": u.Name}), 201).json(t, &reg)
+	if reg.EmailVerified {
+		t.Fatalf("a new account says its email is verified: %+v", reg)
+	}
 	u.ID = reg.ID
+	return u
+}
+
+// verifyEmail does what the account's owner does: reads the verification
+// email from the mailbox and sends its link's token back.
+func verifyEmail(t *testing.T, u user) {
+	t.Helper()
+	tok := linkToken(t, awaitMail(t, u.Email, verificationSubject), "/verify-email")
+	expect(t, call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": tok}), 204)
+}
+
+// login logs u in and keeps its tokens.
+func (u *user) login(t *testing.T) {
+	t.Helper()
 	var tok tokenPair
 	expect(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}), 200).json(t, &tok)
 	u.Access, u.Refresh = tok.AccessToken, tok.RefreshToken
-	return u
+}
+
+// Subjects of the account emails.
+const (
+	verificationSubject = "Confirm your email address"
+	resetSubject        = "Reset your password"
+)
+
+// linkToken reads the token of the link to path on the app in an email's
+// text part, checking that the link is {AppBaseUrl}{path}?token=<token>.
+func linkToken(t *testing.T, m testcloud.Mail, path string) string {
+	t.Helper()
+	prefix := output(t, "AppBaseUrl") + path + "?token="
+	for _, field := range strings.Fields(m.Text) {
+		if tok, ok := strings.CutPrefix(field, prefix); ok {
+			raw, err := url.QueryUnescape(tok)
+			if err != nil || raw == "" {
+				t.Fatalf("link %q: token %q: %v", field, tok, err)
+			}
+			return raw
+		}
+	}
+	t.Fatalf("no %s... link in the email %q:\n%s", prefix, m.Subject, m.Text)
+	return ""
 }
 
 type orderLine struct {

@@ -310,10 +310,15 @@ func TestOrderEmailEscapesCustomerInput(t *testing.T) {
 	t.Parallel()
 	u := user{Email: uniqueEmail(t, "xss"), Name: `<script>alert("x")</script> & Co`, Password: "correct horse battery staple"}
 	expect(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": u.Email, "password": u.Password, "name": u.Name}), 201)
-	var tok tokenPair
-	expect(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}), 200).json(t, &tok)
+	// The verification email names the customer too, escaped the same way.
+	verification := awaitMail(t, u.Email, verificationSubject)
+	if strings.Contains(verification.HTML, "<script>") || !strings.Contains(verification.HTML, "&lt;script&gt;") {
+		t.Fatalf("customer name not escaped in the verification email's HTML part:\n%s", verification.HTML)
+	}
+	verifyEmail(t, u)
+	u.login(t)
 	var o orderDoc
-	expect(t, call(t, "POST", "/v1/orders", items("MERCH-APRON", 1), "Authorization", "Bearer "+tok.AccessToken), 201).json(t, &o)
+	expect(t, call(t, "POST", "/v1/orders", items("MERCH-APRON", 1), u.bearer()...), 201).json(t, &o)
 	m := awaitMail(t, u.Email, o.ID)
 	if strings.Contains(m.HTML, "<script>") || !strings.Contains(m.HTML, "&lt;script&gt;") {
 		t.Fatalf("customer name not escaped in HTML part:\n%s", m.HTML)

@@ -173,8 +173,12 @@ func TestProtectedOperationsDocument401(t *testing.T) {
 			if op.Security != nil && len(*op.Security) == 0 {
 				continue
 			}
-			if op.Responses.Value("401") == nil {
-				t.Errorf("%s %s is protected but does not document 401", method, path)
+			// 401 for a bad or revoked token, 503 when revocations cannot
+			// be read (shared/revocation).
+			for _, status := range []string{"401", "503"} {
+				if op.Responses.Value(status) == nil {
+					t.Errorf("%s %s is protected but does not document %s", method, path, status)
+				}
 			}
 		}
 	}
@@ -234,12 +238,33 @@ func TestBodyOperationsDocumentBodyErrors(t *testing.T) {
 }
 
 // TestRelayFilterIsTheOutboxContract checks that the relay's event source
-// mapping lets through exactly the items shared/outbox writes.
+// mappings let through exactly the items shared/outbox writes, and that
+// every table with a stream (an outbox) has one.
 func TestRelayFilterIsTheOutboxContract(t *testing.T) {
-	_, byID := resources(t)
-	filters := mapping(mapping(mapping(byID["RelayStreamMapping"], "Properties"), "FilterCriteria"), "Filters")
+	ids, byID := resources(t)
+	each := byID["Fn::ForEach::RelayStreams"]
+	if each == nil || each.Kind != yaml.SequenceNode || len(each.Content) != 3 {
+		t.Fatal("template.yaml has no Fn::ForEach::RelayStreams [identifier, tables, mapping]")
+	}
+	var relayed []string
+	for _, n := range each.Content[1].Content {
+		relayed = append(relayed, n.Value+"Table")
+	}
+	var streamed []string
+	for _, id := range ids {
+		if mapping(mapping(byID[id], "Properties"), "StreamSpecification") != nil {
+			streamed = append(streamed, id)
+		}
+	}
+	sort.Strings(relayed)
+	sort.Strings(streamed)
+	if !slices.Equal(relayed, streamed) {
+		t.Errorf("the relay reads the streams of %v; the tables with a stream are %v", relayed, streamed)
+	}
+	fragment := mapping(each.Content[2], "Relay${Table}StreamMapping")
+	filters := mapping(mapping(mapping(fragment, "Properties"), "FilterCriteria"), "Filters")
 	if filters == nil || len(filters.Content) != 1 {
-		t.Fatal("RelayStreamMapping has no single filter")
+		t.Fatal("Relay${Table}StreamMapping has no single filter")
 	}
 	if got := scalar(mapping(filters.Content[0], "Pattern")); got != outbox.FilterPattern {
 		t.Errorf("template filter %s\nwant outbox.FilterPattern %s", got, outbox.FilterPattern)

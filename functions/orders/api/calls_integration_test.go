@@ -72,7 +72,7 @@ func TestAWSCallsPerRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bearer := auth.Token(t, principal.Principal{UserID: "cust-calls", Email: "calls@example.com", Name: "Calls"})
+	bearer := auth.Token(t, principal.Principal{UserID: "cust-calls", Email: "calls@example.com", Name: "Calls", EmailVerified: true})
 	do := func(route, id, body string, headers map[string]string) events.APIGatewayProxyResponse {
 		t.Helper()
 		in := apitest.Request{Route: route, Body: body, Headers: headers, Bearer: bearer}
@@ -101,7 +101,7 @@ func TestAWSCallsPerRequest(t *testing.T) {
 
 	r := do("POST /v1/orders", "", body, nil)
 	check("create order", r.StatusCode, 201, "BatchGetItem TransactWriteItems")
-	id := r.Headers["Location"][len("/v1/orders/"):]
+	id := strings.TrimPrefix(r.Headers["Location"], "/v1/orders/")
 	r = do("POST /v1/orders", "", body, map[string]string{"Idempotency-Key": "k-1"})
 	check("create order with Idempotency-Key", r.StatusCode, 201, "PutItem BatchGetItem TransactWriteItems")
 	r = do("POST /v1/orders", "", body, map[string]string{"Idempotency-Key": "k-1"})

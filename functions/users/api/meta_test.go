@@ -174,6 +174,7 @@ func TestNoResponseLeaksSecrets(t *testing.T) {
 		t.Errorf("journey went astray: name %q", stored.Name)
 	}
 }
+
 // TestProtectedRoutesNeedACaller checks every protected route. (A token
 // without a user or a session cannot be minted; the token package's
 // forgery tests refuse such tokens.)

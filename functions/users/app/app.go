@@ -58,7 +58,7 @@ type Config struct {
 	// LinksPerHour caps the verification and reset emails per recipient
 	// (0: DefaultLinksPerHour).
 	LinksPerHour int
-	Metrics    *metrics.Recorder // optional
+	Metrics      *metrics.Recorder // optional
 	// Log receives the use cases' lines. They are logged with the request's
 	// context, so the correlation id stored there is on every line.
 	Log   *slog.Logger

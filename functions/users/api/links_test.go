@@ -1,0 +1,97 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/serverless-shop/backend/functions/users/app/apptest"
+	"github.com/serverless-shop/backend/shared/events"
+)
+
+// lastLink is the token of the newest link queued for mailing, read as the
+// notification service would.
+func (f *fixture) lastLink() string {
+	f.t.Helper()
+	out := f.mem.Outbox()
+	if len(out) == 0 {
+		f.t.Fatal("no link was queued")
+	}
+	return apptest.Token(f.t, out[len(out)-1])
+}
+
+func TestVerifyEmailRoute(t *testing.T) {
+	f := newFixture(t)
+	_, ada := f.ada()
+	token := f.lastLink()
+	f.remember(token)
+	r := f.do("POST /v1/auth/verify-email", nil, jsonBody(t, map[string]string{"token": token}))
+	if r.status != http.StatusNoContent || len(r.body) != 0 {
+		t.Fatalf("verify: %d %s", r.status, r.body)
+	}
+	if m := f.do("GET /v1/users/me", ada, "").object(t, http.StatusOK); m["emailVerified"] != true {
+		t.Fatalf("profile after verifying: %v", m)
+	}
+	p := f.do("POST /v1/auth/verify-email", nil, jsonBody(t, map[string]string{"token": token})).problem(t, http.StatusBadRequest, "invalid-token")
+	if p.Detail == "" {
+		t.Error("invalid-token without a detail")
+	}
+	for name, body := range map[string]string{
+		"unknown field": `{"token":"x","user":"y"}`,
+		"not a string":  `{"token":7}`,
+		"no token":      `{}`,
+	} {
+		r := f.do("POST /v1/auth/verify-email", nil, body)
+		if r.status != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400; body %s", name, r.status, r.body)
+		}
+	}
+}
+
+func TestResendVerificationRoute(t *testing.T) {
+	f := newFixture(t)
+	_, ada := f.ada()
+	f.send(event("POST /v1/auth/verify-email/resend", "", "")).problem(t, http.StatusUnauthorized, "invalid-token")
+	for range 5 {
+		if m := f.do("POST /v1/auth/verify-email/resend", ada, "").object(t, http.StatusAccepted); m["status"] != "accepted" {
+			t.Fatalf("resend answer %v", m)
+		}
+	}
+	r := f.do("POST /v1/auth/verify-email/resend", ada, "")
+	r.problem(t, http.StatusTooManyRequests, "too-many-requests")
+	if r.headers["Retry-After"] == "" {
+		t.Error("429 without Retry-After")
+	}
+	if n := len(f.mem.Outbox()); n != 6 {
+		t.Errorf("%d emails queued, want 6 (registration and 5 resends)", n)
+	}
+}
+
+func TestPasswordResetRoutes(t *testing.T) {
+	f := newFixture(t)
+	f.ada()
+	known := f.do("POST /v1/auth/password-reset", nil, `{"email":"ada@example.com"}`)
+	unknown := f.do("POST /v1/auth/password-reset", nil, `{"email":"nobody@example.com"}`)
+	known.object(t, http.StatusAccepted)
+	if unknown.status != known.status || string(unknown.body) != string(known.body) {
+		t.Fatalf("answers differ: %d %s vs %d %s", known.status, known.body, unknown.status, unknown.body)
+	}
+	if ev := f.mem.Outbox(); ev[len(ev)-1].Type != events.AccountPasswordResetRequested {
+		t.Fatalf("queued %+v, want the reset email last", ev[len(ev)-1])
+	}
+	token := f.lastLink()
+	f.remember(token)
+	f.do("POST /v1/auth/password-reset", nil, `{"email":"not an email"}`).problem(t, http.StatusBadRequest, "validation")
+
+	weak := f.do("POST /v1/auth/password-reset/confirm", nil, jsonBody(t, map[string]string{"token": token, "newPassword": "short"})).problem(t, http.StatusBadRequest, "validation")
+	if got := weak.fields(); len(got) != 1 || got[0] != "newPassword" {
+		t.Fatalf("weak password fields %v", got)
+	}
+	const fresh = "a completely new passphrase"
+	f.remember(fresh)
+	if r := f.do("POST /v1/auth/password-reset/confirm", nil, jsonBody(t, map[string]string{"token": token, "newPassword": fresh})); r.status != http.StatusNoContent {
+		t.Fatalf("confirm: %d %s", r.status, r.body)
+	}
+	f.do("POST /v1/auth/password-reset/confirm", nil, jsonBody(t, map[string]string{"token": token, "newPassword": fresh})).problem(t, http.StatusBadRequest, "invalid-token")
+	f.loginResponse(apptest.AdaEmail, apptest.AdaPassword).problem(t, http.StatusUnauthorized, "invalid-credentials")
+	f.login(apptest.AdaEmail, fresh)
+}

@@ -1,0 +1,249 @@
+package app_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/app"
+	"github.com/serverless-shop/backend/functions/users/app/apptest"
+	"github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/revocation"
+	"github.com/serverless-shop/backend/shared/token"
+)
+
+// lastEvent is the newest account event queued for mailing.
+func (f *fixture) lastEvent() events.AccountEvent {
+	f.t.Helper()
+	out := f.mem.Outbox()
+	if len(out) == 0 {
+		f.t.Fatal("no account event was queued")
+	}
+	return out[len(out)-1]
+}
+
+func TestRegisterQueuesTheVerificationEmail(t *testing.T) {
+	f := newFixture(t)
+	id := f.register()
+	ev := f.lastEvent()
+	if ev.Type != events.AccountVerificationRequested || ev.Account != (events.Account{ID: id, Email: apptest.AdaEmail, Name: apptest.AdaName}) ||
+		ev.CorrelationID != correlationID || !ev.Link.ExpiresAt.Equal(apptest.Start.Add(24*time.Hour)) {
+		t.Fatalf("event %+v", ev)
+	}
+	if err := ev.Validate(); err != nil {
+		t.Fatalf("the queued event does not validate: %v", err)
+	}
+	tok, err := account.ParseLinkToken(account.VerifyEmail, apptest.Token(t, ev))
+	if err != nil || tok.UserID != id {
+		t.Fatalf("sealed token %+v, %v", tok, err)
+	}
+	link, ok := f.mem.Link(account.VerifyEmail, id)
+	if !ok || !link.Accepts(tok, apptest.Start) || link.Hash == tok.Raw {
+		t.Fatalf("stored link %+v: must accept the mailed token and hold only its hash", link)
+	}
+}
+
+func TestRegisterStoresNothingWhenSealingFails(t *testing.T) {
+	f := newFixture(t)
+	f.sealer.Fail = apptest.ErrSeal
+	_, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Name: apptest.AdaName})
+	if !errors.Is(err, apptest.ErrSeal) {
+		t.Fatalf("Register = %v, want the sealing failure", err)
+	}
+	if _, err := f.mem.UserByEmail(f.ctx, apptest.AdaEmail); !errors.Is(err, account.ErrNotFound) || len(f.mem.Outbox()) != 0 {
+		t.Fatal("an account was stored without its verification email")
+	}
+}
+
+func TestVerifyEmail(t *testing.T) {
+	f := newFixture(t)
+	id := f.register()
+	token := apptest.Token(t, f.lastEvent())
+	f.clock.Advance(23 * time.Hour)
+	if err := f.svc.VerifyEmail(f.ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := f.mem.User(f.ctx, id)
+	if !u.EmailVerified || !u.UpdatedAt.Equal(apptest.Start.Add(23*time.Hour)) {
+		t.Fatalf("user after verifying %+v", u)
+	}
+	f.wantCounts(map[string]float64{app.MetricEmailVerified: 1})
+	if err := f.svc.VerifyEmail(f.ctx, token); !errors.Is(err, account.ErrLinkInvalid) {
+		t.Fatalf("second use = %v, want ErrLinkInvalid", err)
+	}
+	// Logins from now on say verified.
+	pair := f.login(apptest.AdaEmail, apptest.AdaPassword)
+	if claims, err := f.verifier.Verify(pair.AccessToken); err != nil || !claims.EmailVerified {
+		t.Fatalf("access token after verifying: %+v, %v", claims, err)
+	}
+}
+
+func TestVerifyEmailRefuses(t *testing.T) {
+	tests := []struct {
+		name  string
+		token func(f *fixture, mailed string) string
+	}{
+		{"empty", func(*fixture, string) string { return "" }},
+		{"garbage", func(*fixture, string) string { return "ev1.garbage" }},
+		{"as a reset token", func(_ *fixture, mailed string) string { return "pr1" + mailed[3:] }},
+		{"altered", func(_ *fixture, mailed string) string { return mailed[:len(mailed)-2] + "AA" }},
+		{"expired", func(f *fixture, mailed string) string { f.clock.Advance(24 * time.Hour); return mailed }},
+		{"replaced by a resend", func(f *fixture, mailed string) string {
+			if err := f.svc.ResendVerification(f.ctx, app.ResendVerificationCommand{UserID: f.lastEvent().Account.ID}); err != nil {
+				f.t.Fatal(err)
+			}
+			return mailed
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			id := f.register()
+			err := f.svc.VerifyEmail(f.ctx, tt.token(f, apptest.Token(t, f.lastEvent())))
+			if !errors.Is(err, account.ErrLinkInvalid) {
+				t.Fatalf("VerifyEmail = %v, want ErrLinkInvalid", err)
+			}
+			if u, _ := f.mem.User(f.ctx, id); u.EmailVerified {
+				t.Fatal("verified anyway")
+			}
+		})
+	}
+}
+
+func TestResendVerification(t *testing.T) {
+	f := newFixture(t)
+	id := f.register()
+	cmd := app.ResendVerificationCommand{UserID: id, CorrelationID: "corr-resend"}
+	for i := range app.DefaultLinksPerHour {
+		if err := f.svc.ResendVerification(f.ctx, cmd); err != nil {
+			t.Fatalf("resend %d: %v", i+1, err)
+		}
+	}
+	if n := len(f.mem.Outbox()); n != 1+app.DefaultLinksPerHour {
+		t.Fatalf("%d events, want registration's and %d resends", n, app.DefaultLinksPerHour)
+	}
+	var limited account.LimitedError
+	if err := f.svc.ResendVerification(f.ctx, cmd); !errors.As(err, &limited) || limited.RetryAfter <= 0 || limited.RetryAfter > time.Hour {
+		t.Fatalf("resend past the limit = %v", err)
+	}
+	f.wantCounts(map[string]float64{app.MetricLinksIssued: float64(app.DefaultLinksPerHour), app.MetricLinksLimited: 1})
+
+	// The newest link works; verified, a resend sends nothing.
+	if err := f.svc.VerifyEmail(f.ctx, apptest.Token(t, f.lastEvent())); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Hour)
+	before := len(f.mem.Outbox())
+	if err := f.svc.ResendVerification(f.ctx, cmd); err != nil || len(f.mem.Outbox()) != before {
+		t.Fatalf("resend when verified: %v, %d new events", err, len(f.mem.Outbox())-before)
+	}
+}
+
+func TestRequestPasswordResetLooksTheSameForEveryEmail(t *testing.T) {
+	f := newFixture(t)
+	id := f.register()
+	seals := f.sealer.Calls()
+	if err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: " ADA@example.com ", CorrelationID: "corr-reset"}); err != nil {
+		t.Fatal(err)
+	}
+	ev := f.lastEvent()
+	if ev.Type != events.AccountPasswordResetRequested || ev.Account.ID != id || !ev.Link.ExpiresAt.Equal(apptest.Start.Add(30*time.Minute)) {
+		t.Fatalf("event %+v", ev)
+	}
+	queued := len(f.mem.Outbox())
+	if err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: "nobody@example.com"}); err != nil {
+		t.Fatalf("unknown email: %v, want the same answer", err)
+	}
+	if len(f.mem.Outbox()) != queued {
+		t.Fatal("an email was queued for an unknown address")
+	}
+	if f.sealer.Calls()-seals != 2 {
+		t.Errorf("%d seals for a known and an unknown email, want one each: the work must look the same", f.sealer.Calls()-seals)
+	}
+	// Unknown addresses count against the limit too.
+	var limited account.LimitedError
+	for i := range app.DefaultLinksPerHour {
+		err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: "nobody@example.com"})
+		if i < app.DefaultLinksPerHour-1 && err != nil {
+			t.Fatal(err)
+		}
+		if i == app.DefaultLinksPerHour-1 && !errors.As(err, &limited) {
+			t.Fatalf("request %d for an unknown email = %v, want the limit", i+2, err)
+		}
+	}
+	var invalid account.ValidationError
+	if err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: "not an email"}); !errors.As(err, &invalid) {
+		t.Fatalf("invalid email = %v", err)
+	}
+}
+
+func TestResetPassword(t *testing.T) {
+	f := newFixture(t)
+	id := f.register()
+	old := f.login(apptest.AdaEmail, apptest.AdaPassword)
+	if err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
+		t.Fatal(err)
+	}
+	link := apptest.Token(t, f.lastEvent())
+	const fresh = "a completely new passphrase"
+	var invalid account.ValidationError
+	if err := f.svc.ResetPassword(f.ctx, app.ResetPasswordCommand{Token: link, NewPassword: "short"}); !errors.As(err, &invalid) {
+		t.Fatalf("weak password = %v", err)
+	}
+	f.clock.Advance(29 * time.Minute)
+	if err := f.svc.ResetPassword(f.ctx, app.ResetPasswordCommand{Token: link, NewPassword: fresh}); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := f.mem.User(f.ctx, id)
+	if u.SessionEpoch != 1 || !u.EmailVerified {
+		t.Fatalf("user after reset %+v, want epoch 1 and verified", u)
+	}
+	now := apptest.Start.Add(29 * time.Minute)
+	want := revocation.User(id, 1, now.Add(token.DefaultTTL+token.Leeway))
+	if got := f.mem.Revocations(); len(got) != 1 || got[0] != want {
+		t.Fatalf("revocations %+v, want %+v", got, want)
+	}
+	if _, err := f.svc.Refresh(f.ctx, old.RefreshToken); !errors.Is(err, account.ErrSessionInvalid) {
+		t.Fatalf("refresh from before the reset = %v", err)
+	}
+	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword}); !errors.Is(err, app.ErrBadCredentials) {
+		t.Fatalf("old password = %v", err)
+	}
+	f.login(apptest.AdaEmail, fresh)
+	if err := f.svc.ResetPassword(f.ctx, app.ResetPasswordCommand{Token: link, NewPassword: "and yet another one"}); !errors.Is(err, account.ErrLinkInvalid) {
+		t.Fatalf("second use = %v", err)
+	}
+}
+
+func TestResetLinkExpires(t *testing.T) {
+	f := newFixture(t)
+	f.register()
+	if err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(30 * time.Minute)
+	err := f.svc.ResetPassword(f.ctx, app.ResetPasswordCommand{Token: apptest.Token(t, f.lastEvent()), NewPassword: "a completely new passphrase"})
+	if !errors.Is(err, account.ErrLinkInvalid) {
+		t.Fatalf("reset at 30 minutes = %v, want ErrLinkInvalid", err)
+	}
+}
+
+// TestAccessTokensCarryTheirSession checks the claims revocation works on:
+// the session (refresh token family) and the session epoch.
+func TestAccessTokensCarryTheirSession(t *testing.T) {
+	f := newFixture(t)
+	id := f.register()
+	pair := f.login(apptest.AdaEmail, apptest.AdaPassword)
+	rt, _ := account.ParseRefreshToken(pair.RefreshToken)
+	claims, err := f.verifier.Verify(pair.AccessToken)
+	if err != nil || claims.SessionID != rt.FamilyID || claims.SessionEpoch != 0 || claims.EmailVerified {
+		t.Fatalf("claims %+v, %v; want the family as sid, epoch 0, unverified", claims, err)
+	}
+	if err := f.svc.Logout(f.ctx, app.LogoutCommand{UserID: id, RefreshToken: pair.RefreshToken}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.mem.Revocations(); len(got) != 1 || got[0] != revocation.Session(id, rt.FamilyID, apptest.Start.Add(token.DefaultTTL+token.Leeway)) {
+		t.Fatalf("revocations after logout %+v", got)
+	}
+}
