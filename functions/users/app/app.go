@@ -17,17 +17,17 @@ import (
 
 // Metric names of the users service.
 const (
-	MetricRegistered     = "UsersRegistered"
-	MetricLoginSuccess   = "LoginsSucceeded"
-	MetricLoginFailure   = "LoginsFailed"
-	MetricLoginLocked    = "LoginsLocked"
-	MetricTokenReuse     = "RefreshTokenReuse"
-	MetricPasswordReset  = "PasswordsChanged"
-	MetricEmailVerified  = "EmailsVerified"
-	MetricLinksIssued    = "LinksIssued"
-	MetricLinksLimited   = "LinkRequestsLimited"
-	MetricPasswordsReset = "PasswordsReset"
-	MetricLinksRefused   = "LinkTokensRefused"
+	MetricRegistered      = "UsersRegistered"
+	MetricLoginSuccess    = "LoginsSucceeded"
+	MetricLoginFailure    = "LoginsFailed"
+	MetricLoginLocked     = "LoginsLocked"
+	MetricTokenReuse      = "RefreshTokenReuse"
+	MetricPasswordChanged = "PasswordsChanged"
+	MetricEmailVerified   = "EmailsVerified"
+	MetricLinksIssued     = "LinksIssued"
+	MetricLinksLimited    = "LinkRequestsLimited"
+	MetricPasswordsReset  = "PasswordsReset"
+	MetricLinksRefused    = "LinkTokensRefused"
 )
 
 // LoginLimit bounds failed password checks per account: after Failures

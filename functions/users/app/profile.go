@@ -83,7 +83,7 @@ func (s *Service) ChangePassword(ctx context.Context, cmd ChangePasswordCommand)
 	if err := s.Accounts.ChangePassword(ctx, u, hash, now, revoke); err != nil {
 		return err
 	}
-	s.Metrics.Add(MetricPasswordReset, 1)
+	s.Metrics.Add(MetricPasswordChanged, 1)
 	s.Log.InfoContext(ctx, "password changed; all sessions revoked")
 	return nil
 }

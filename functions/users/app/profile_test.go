@@ -73,7 +73,7 @@ func TestChangePassword(t *testing.T) {
 	if ok, _ := password.Verify(after.PasswordHash, newPassword); !ok || after.SessionEpoch != before.SessionEpoch+1 {
 		t.Errorf("after the change: epoch %d, new password verifies %v", after.SessionEpoch, ok)
 	}
-	f.wantCounts(map[string]float64{app.MetricPasswordReset: 1})
+	f.wantCounts(map[string]float64{app.MetricPasswordChanged: 1})
 	if lines := f.lines("password changed; all sessions revoked"); len(lines) != 1 {
 		t.Errorf("%d lines logged the change, want 1", len(lines))
 	}
