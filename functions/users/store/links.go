@@ -3,11 +3,9 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -139,34 +137,9 @@ func (s *Store) IssueLink(ctx context.Context, p account.Purpose, link *account.
 // one consistent BatchGetItem. Returns account.ErrLinkInvalid if either is
 // missing.
 func (s *Store) PendingLink(ctx context.Context, p account.Purpose, userID string) (account.PendingLink, account.Credentials, error) {
-	out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-		RequestItems: map[string]types.KeysAndAttributes{
-			s.table: {Keys: []map[string]types.AttributeValue{ddb.Key(userPK(userID), linkSK(p)), ddb.Key(userPK(userID), skProfile)}, ConsistentRead: aws.Bool(true)},
-		},
-	})
+	link, user, err := withUser[linkItem](ctx, s, userID, linkSK(p))
 	if err != nil {
 		return account.PendingLink{}, account.Credentials{}, wrap("pending link", err)
-	}
-	if n := len(out.UnprocessedKeys[s.table].Keys); n > 0 {
-		return account.PendingLink{}, account.Credentials{}, wrap("pending link", fmt.Errorf("%d keys unprocessed", n))
-	}
-	var link *linkItem
-	var user *userRecord
-	for _, item := range out.Responses[s.table] {
-		sk, _ := item["SK"].(*types.AttributeValueMemberS)
-		switch {
-		case sk == nil:
-			continue
-		case sk.Value == skProfile:
-			user = &userRecord{}
-			err = attributevalue.UnmarshalMap(item, user)
-		default:
-			link = &linkItem{}
-			err = attributevalue.UnmarshalMap(item, link)
-		}
-		if err != nil {
-			return account.PendingLink{}, account.Credentials{}, wrap("pending link", err)
-		}
 	}
 	if link == nil || user == nil {
 		return account.PendingLink{}, account.Credentials{}, account.ErrLinkInvalid

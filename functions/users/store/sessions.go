@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -73,34 +72,9 @@ func (s *Store) CreateSession(ctx context.Context, t account.RefreshToken, epoch
 // consistent BatchGetItem. Returns account.ErrSessionInvalid if either is
 // missing.
 func (s *Store) Session(ctx context.Context, t account.RefreshToken) (account.Session, account.Credentials, error) {
-	out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-		RequestItems: map[string]types.KeysAndAttributes{
-			s.table: {Keys: []map[string]types.AttributeValue{ddb.Key(userPK(t.UserID), familySK(t.FamilyID)), ddb.Key(userPK(t.UserID), skProfile)}, ConsistentRead: aws.Bool(true)},
-		},
-	})
+	fam, user, err := withUser[familyRecord](ctx, s, t.UserID, familySK(t.FamilyID))
 	if err != nil {
 		return account.Session{}, account.Credentials{}, wrap("get session", err)
-	}
-	if len(out.UnprocessedKeys) > 0 {
-		return account.Session{}, account.Credentials{}, wrap("get session", fmt.Errorf("%d keys unprocessed", len(out.UnprocessedKeys[s.table].Keys)))
-	}
-	var fam *familyRecord
-	var user *userRecord
-	for _, item := range out.Responses[s.table] {
-		sk, _ := item["SK"].(*types.AttributeValueMemberS)
-		if sk == nil {
-			continue
-		}
-		if sk.Value == skProfile {
-			user = &userRecord{}
-			err = attributevalue.UnmarshalMap(item, user)
-		} else {
-			fam = &familyRecord{}
-			err = attributevalue.UnmarshalMap(item, fam)
-		}
-		if err != nil {
-			return account.Session{}, account.Credentials{}, wrap("get session", err)
-		}
 	}
 	if fam == nil || user == nil {
 		return account.Session{}, account.Credentials{}, account.ErrSessionInvalid

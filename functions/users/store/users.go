@@ -295,3 +295,37 @@ func (s *Store) LoginState(ctx context.Context, email string, now time.Time) (ac
 	st.Credentials, st.Found = creds, true
 	return st, nil
 }
+
+// withUser reads the user's item under sort key sk, as an R, together with
+// the user, in one consistent BatchGetItem. Either is nil when missing.
+func withUser[R any](ctx context.Context, s *Store, userID, sk string) (*R, *userRecord, error) {
+	out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
+		RequestItems: map[string]types.KeysAndAttributes{
+			s.table: {Keys: []map[string]types.AttributeValue{ddb.Key(userPK(userID), sk), ddb.Key(userPK(userID), skProfile)}, ConsistentRead: aws.Bool(true)},
+		},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if n := len(out.UnprocessedKeys[s.table].Keys); n > 0 {
+		return nil, nil, fmt.Errorf("%d keys unprocessed", n)
+	}
+	var item *R
+	var user *userRecord
+	for _, av := range out.Responses[s.table] {
+		switch k, _ := av["SK"].(*types.AttributeValueMemberS); {
+		case k == nil:
+			continue
+		case k.Value == skProfile:
+			user = new(userRecord)
+			err = attributevalue.UnmarshalMap(av, user)
+		default:
+			item = new(R)
+			err = attributevalue.UnmarshalMap(av, item)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return item, user, nil
+}
