@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -78,4 +79,14 @@ func Get[R any](ctx context.Context, db GetItemAPI, in *dynamodb.GetItemInput) (
 		return r, false, fmt.Errorf("decode %T: %w", r, err)
 	}
 	return r, true, nil
+}
+
+// Update is the transaction item that applies expr, an update with its
+// condition, to the item at key of table.
+func Update(table string, key map[string]types.AttributeValue, expr expression.Expression) *types.Update {
+	return &types.Update{
+		TableName: aws.String(table), Key: key,
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}
 }

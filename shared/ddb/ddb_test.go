@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -109,5 +110,20 @@ func TestGet(t *testing.T) {
 	bad := map[string]types.AttributeValue{"name": &types.AttributeValueMemberL{}}
 	if _, found, err := ddb.Get[record](ctx, getItem{item: bad}, in); err == nil || found {
 		t.Fatalf("undecodable item: found %v, err %v", found, err)
+	}
+}
+
+func TestUpdateCarriesTheWholeExpression(t *testing.T) {
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name("n"), expression.Value(1))).
+		WithCondition(expression.AttributeExists(expression.Name("PK"))).
+		Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := ddb.Update("t", ddb.Key("A", "B"), expr)
+	if aws.ToString(u.TableName) != "t" || len(u.Key) != 2 || aws.ToString(u.UpdateExpression) == "" ||
+		aws.ToString(u.ConditionExpression) == "" || len(u.ExpressionAttributeNames) != 2 || len(u.ExpressionAttributeValues) != 1 {
+		t.Fatalf("Update = %+v", u)
 	}
 }

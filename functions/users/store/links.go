@@ -90,11 +90,7 @@ func (s *Store) limitCount(l account.Limit, now time.Time) (*types.Update, error
 	if err != nil {
 		return nil, err
 	}
-	return &types.Update{
-		TableName: &s.table, Key: ddb.Key(limitPK(l.Key), strconv.FormatInt(start.Unix(), 10)),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}, nil
+	return ddb.Update(s.table, ddb.Key(limitPK(l.Key), strconv.FormatInt(start.Unix(), 10)), expr), nil
 }
 
 // limited is the error of a request limit l refused at now.
@@ -163,11 +159,7 @@ func (s *Store) VerifyEmail(ctx context.Context, link account.PendingLink, now t
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Delete: use},
-		{Update: &types.Update{
-			TableName: &s.table, Key: ddb.Key(userPK(link.UserID), skProfile),
-			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		}},
+		{Update: ddb.Update(s.table, ddb.Key(userPK(link.UserID), skProfile), expr)},
 	}})
 	if reasons, ok := ddb.CancellationReasons(err); ok && (ddb.ConditionFailedAt(reasons, 0) || ddb.ConditionFailedAt(reasons, 1)) {
 		return account.ErrLinkInvalid
@@ -206,11 +198,7 @@ func (s *Store) ResetPassword(ctx context.Context, link account.PendingLink, u a
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Delete: use},
-		{Update: &types.Update{
-			TableName: &s.table, Key: ddb.Key(userPK(u.ID), skProfile),
-			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		}},
+		{Update: ddb.Update(s.table, ddb.Key(userPK(u.ID), skProfile), expr)},
 		{Delete: &types.Delete{TableName: &s.table, Key: ddb.Key(userPK(u.ID), linkSK(account.VerifyEmail))}},
 		{Delete: &types.Delete{TableName: &s.table, Key: ddb.Key(loginPK(u.Email), skAttempts)}},
 		{Put: rev},

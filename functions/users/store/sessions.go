@@ -102,14 +102,11 @@ func (s *Store) RotateSession(ctx context.Context, presented, next account.Refre
 	if err != nil {
 		return wrap("rotate session", err)
 	}
+	rotate := ddb.Update(s.table, ddb.Key(userPK(presented.UserID), familySK(presented.FamilyID)), fam)
+	rotate.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
-			{Update: &types.Update{
-				TableName: &s.table, Key: ddb.Key(userPK(presented.UserID), familySK(presented.FamilyID)),
-				UpdateExpression: fam.Update(), ConditionExpression: fam.Condition(),
-				ExpressionAttributeNames: fam.Names(), ExpressionAttributeValues: fam.Values(),
-				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-			}},
+			{Update: rotate},
 			{ConditionCheck: &types.ConditionCheck{
 				TableName: &s.table, Key: ddb.Key(userPK(presented.UserID), skProfile),
 				ConditionExpression: userCond.Condition(), ExpressionAttributeNames: userCond.Names(), ExpressionAttributeValues: userCond.Values(),
@@ -154,11 +151,7 @@ func (s *Store) RevokeSession(ctx context.Context, userID, familyID string, revo
 		return wrap("revoke session", err)
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName: &s.table, Key: ddb.Key(userPK(userID), familySK(familyID)),
-			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		}},
+		{Update: ddb.Update(s.table, ddb.Key(userPK(userID), familySK(familyID)), expr)},
 		{Put: rev},
 	}})
 	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {

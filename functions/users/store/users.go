@@ -188,15 +188,9 @@ func (s *Store) ChangePassword(ctx context.Context, u account.Credentials, newHa
 	if err != nil {
 		return wrap("change password", err)
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName: &s.table, Key: ddb.Key(userPK(u.ID), skProfile),
-			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		}},
-		{Put: rev},
-	}})
+	update := ddb.Update(s.table, ddb.Key(userPK(u.ID), skProfile), expr)
+	update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: update}, {Put: rev}}})
 	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
 		return staleOrOwnWrite(reasons[0].Item, newHash)
 	}
