@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"reflect"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -94,15 +95,15 @@ func (r *Request) Body() ([]byte, error) {
 	return b, nil
 }
 
-// DecodeJSON decodes the body into dst, which must be a pointer to a struct.
-// It rejects bodies that are not JSON objects, exceed MaxBodyBytes, carry
-// unknown fields or trailing data, with a 4xx problem.
+// DecodeJSON decodes the body into dst, which must be a pointer to a struct
+// or a map. It answers with a 4xx problem a request without
+// Content-Type: application/json (415), and a body that is not one JSON
+// object, exceeds MaxBodyBytes, carries unknown fields, a key twice, keys
+// differing only in case, or a field name in another case (400).
 func (r *Request) DecodeJSON(dst any) error {
-	if ct := r.Header("content-type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return problem.New(problem.UnsupportedMedia, "The request body must be application/json.")
-		}
+	mt, _, err := mime.ParseMediaType(r.Header("content-type"))
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return problem.New(problem.UnsupportedMedia, "The request body must be application/json, and say so in Content-Type.")
 	}
 	body, err := r.Body()
 	if err != nil {
@@ -114,6 +115,9 @@ func (r *Request) DecodeJSON(dst any) error {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 || body[0] != '{' {
 		return problem.New(problem.Invalid, "The request body must be a JSON object.")
+	}
+	if err := checkKeys(body, reflect.TypeOf(dst)); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -57,7 +57,6 @@ func TestDecodeJSON(t *testing.T) {
 	}{
 		// Accepted.
 		{name: "valid", contentType: "application/json", body: valid},
-		{name: "no content type", body: valid},
 		{name: "charset parameter", contentType: "application/json; charset=utf-8", body: valid},
 		{name: "upper-case media type", contentType: "Application/JSON", body: valid},
 		{name: "structured +json suffix", contentType: "application/merge-patch+json", body: valid},
@@ -67,6 +66,8 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "exactly the limit", contentType: "application/json", body: padded(httpapi.MaxBodyBytes)},
 
 		// Media type.
+		{name: "no content type", body: valid, wantStatus: 415, wantSlug: "unsupported-media-type"},
+		{name: "empty content type", contentType: " ", body: valid, wantStatus: 415, wantSlug: "unsupported-media-type"},
 		{name: "text/plain", contentType: "text/plain", body: valid, wantStatus: 415, wantSlug: "unsupported-media-type"},
 		{name: "form", contentType: "application/x-www-form-urlencoded", body: "a=b", wantStatus: 415, wantSlug: "unsupported-media-type"},
 		{name: "multipart", contentType: "multipart/form-data; boundary=x", body: valid, wantStatus: 415, wantSlug: "unsupported-media-type"},
@@ -107,6 +108,16 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "object for an array", contentType: "application/json", body: `{"items":{}}`, wantStatus: 400, wantSlug: "validation", wantField: "items"},
 		{name: "string for an object", contentType: "application/json", body: `{"address":"Berlin"}`, wantStatus: 400, wantSlug: "validation", wantField: "address"},
 		{name: "nested wrong type", contentType: "application/json", body: `{"address":{"zip":10115}}`, wantStatus: 400, wantSlug: "validation", wantField: "address.zip", wantMessage: "must be a string"},
+
+		// Keys as encoding/json would take them: given twice, the last one
+		// wins; in any case, they match.
+		{name: "duplicate key", contentType: "application/json", body: `{"note":"a","note":"b"}`, wantStatus: 400, wantSlug: "validation", wantField: "note", wantMessage: "appears more than once"},
+		{name: "duplicate array", contentType: "application/json", body: `{"items":[],"items":[{"sku":"a","quantity":1}]}`, wantStatus: 400, wantSlug: "validation", wantField: "items", wantMessage: "appears more than once"},
+		{name: "duplicate nested key", contentType: "application/json", body: `{"items":[{"sku":"a","quantity":1},{"sku":"b","sku":"c","quantity":1}]}`, wantStatus: 400, wantSlug: "validation", wantField: "items[1].sku", wantMessage: "appears more than once"},
+		{name: "keys differing in case", contentType: "application/json", body: `{"note":"a","Note":"b"}`, wantStatus: 400, wantSlug: "validation", wantField: "Note", wantMessage: `differs from "note" only in case`},
+		{name: "field name in another case", contentType: "application/json", body: `{"NOTE":"x"}`, wantStatus: 400, wantSlug: "validation", wantField: "NOTE", wantMessage: `is not a field; names are case-sensitive: "note"`},
+		{name: "nested field name in another case", contentType: "application/json", body: `{"address":{"Zip":"1"}}`, wantStatus: 400, wantSlug: "validation", wantField: "address.Zip"},
+		{name: "escaped key spelling a field", contentType: "application/json", body: `{"n\u006fte":"x","note":"y"}`, wantStatus: 400, wantSlug: "validation", wantField: "note", wantMessage: "appears more than once"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

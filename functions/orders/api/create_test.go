@@ -161,6 +161,24 @@ func TestCreateOrderRejects(t *testing.T) {
 			wantStatus: http.StatusBadRequest, wantSlug: "validation", wantFields: []string{"total"},
 		},
 		{
+			// encoding/json would place the second list: the one a proxy
+			// or a log that reads the first does not see.
+			name:       "two items keys",
+			body:       `{"items":[{"sku":"COF-ESP-250","quantity":1}],"items":[{"sku":"TEA-EARL-100","quantity":9}]}`,
+			wantStatus: http.StatusBadRequest, wantSlug: "validation", wantFields: []string{"items"},
+		},
+		{
+			name:       "keys in another case",
+			body:       `{"Items":[{"SKU":"COF-ESP-250","quantity":1}]}`,
+			wantStatus: http.StatusBadRequest, wantSlug: "validation", wantFields: []string{"Items"},
+		},
+		{
+			name:       "no content type",
+			body:       orderBody,
+			headers:    map[string]string{"Content-Type": ""},
+			wantStatus: http.StatusUnsupportedMediaType, wantSlug: "unsupported-media-type",
+		},
+		{
 			name:       "no items field",
 			body:       `{}`,
 			wantStatus: http.StatusBadRequest, wantSlug: "validation", wantFields: []string{"items"},

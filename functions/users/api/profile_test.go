@@ -101,6 +101,8 @@ func TestUpdateMeRejects(t *testing.T) {
 		{"read-only field with a valid name", `{"name":"Ada","email":"mallory@example.com"}`, "validation", []string{"email"}},
 		{"unknown field with a valid name", `{"name":"Ada","isAdmin":true}`, "validation", []string{"isAdmin"}},
 		{"field names are case-sensitive", `{"Name":"Ada"}`, "validation", []string{"Name"}},
+		{"name given twice", `{"name":"Ada","name":"Eve"}`, "validation", []string{"name"}},
+		{"name given in two cases", `{"name":"Ada","NAME":"Eve"}`, "validation", []string{"NAME"}},
 		{"every bad field at once", `{"id":"x","email":"x","createdAt":"x","updatedAt":"x","role":"admin","passwordHash":"x","name":"Ada"}`,
 			"validation", []string{"createdAt", "email", "id", "passwordHash", "role", "updatedAt"}},
 		{"every bad field and a bad name", `{"id":"x","role":"admin","name":""}`, "validation", []string{"id", "name", "role"}},
@@ -115,7 +117,7 @@ func TestUpdateMeRejects(t *testing.T) {
 		{"name with NUL", `{"name":"Ada\u0000"}`, "validation", []string{"name"}},
 		{"array body", `[{"name":"Ada"}]`, "invalid-request", nil},
 		{"not JSON", `name=Ada`, "invalid-request", nil},
-		{"empty body", ``, "invalid-request", nil},
+		{"empty body without a content type", ``, "unsupported-media-type", nil},
 		{"trailing data", `{"name":"Ada"} {"name":"Eve"}`, "invalid-request", nil},
 	}
 	for _, tt := range tests {
@@ -127,7 +129,11 @@ func TestUpdateMeRejects(t *testing.T) {
 				updates.Add(1)
 				return f.mem.UpdateName(ctx, id, name, now)
 			}
-			p := f.do("PATCH /v1/users/me", ada, tt.body).problem(t, http.StatusBadRequest, tt.slug)
+			status := http.StatusBadRequest
+			if tt.slug == "unsupported-media-type" {
+				status = http.StatusUnsupportedMediaType
+			}
+			p := f.do("PATCH /v1/users/me", ada, tt.body).problem(t, status, tt.slug)
 			if got := p.fields(); !slices.Equal(got, tt.wantFields) && !(len(got) == 0 && tt.wantFields == nil) {
 				t.Errorf("invalid fields %v, want %v", got, tt.wantFields)
 			}

@@ -85,7 +85,7 @@ func TestRegisterValidation(t *testing.T) {
 		{"wrong type", `{"email":"ada@example.com","password":12345678901234,"name":"Ada"}`, 400, "validation", []string{"password"}},
 		{"not JSON", `email=ada@example.com`, 400, "invalid-request", nil},
 		{"array", `[]`, 400, "invalid-request", nil},
-		{"empty body", ``, 400, "invalid-request", nil},
+		{"empty body without a content type", ``, 415, "unsupported-media-type", nil},
 		{"truncated JSON", `{"email":"ada@example.com"`, 400, "invalid-request", nil},
 		{"two objects", `{"email":"a@b.co"}{"email":"c@d.co"}`, 400, "invalid-request", nil},
 	}

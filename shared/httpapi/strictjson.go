@@ -1,0 +1,124 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/serverless-shop/backend/shared/problem"
+)
+
+// checkKeys walks the JSON document body alongside the Go type t it is
+// about to be decoded into, and refuses what encoding/json would let
+// through: a key given twice in one object (the last would win), two keys
+// of one object that differ only in case, and a key that names a field in
+// another case ("EMAIL" for "email"), which encoding/json matches
+// case-insensitively. Fields are named in the answer by their path, like
+// "items[0].sku".
+func checkKeys(body []byte, t reflect.Type) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var bad []problem.FieldError
+	if err := walk(dec, t, "", &bad); err != nil {
+		return nil // not well-formed: the decoder that follows says so
+	}
+	if len(bad) > 0 {
+		return problem.Validation(bad...)
+	}
+	return nil
+}
+
+// walk reads one JSON value from dec, checking objects against t (nil: any
+// shape is acceptable, as for json.RawMessage or an interface).
+func walk(dec *json.Decoder, t reflect.Type, path string, bad *[]problem.FieldError) error {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t != nil && (t == rawMessage || t.Kind() == reflect.Interface) {
+		t = nil
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('{'):
+		return walkObject(dec, t, path, bad)
+	case json.Delim('['):
+		var elem reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			elem = t.Elem()
+		}
+		for i := 0; dec.More(); i++ {
+			if err := walk(dec, elem, fmt.Sprintf("%s[%d]", path, i), bad); err != nil {
+				return err
+			}
+		}
+		_, err := dec.Token() // ]
+		return err
+	}
+	return nil // a scalar
+}
+
+var rawMessage = reflect.TypeFor[json.RawMessage]()
+
+func walkObject(dec *json.Decoder, t reflect.Type, path string, bad *[]problem.FieldError) error {
+	fields := map[string]reflect.Type{} // exact JSON name → field type
+	if t != nil && t.Kind() == reflect.Struct {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" || !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			fields[name] = f.Type
+		}
+	}
+	seen := map[string]string{} // lower-cased key → the key as given
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		at := key
+		if path != "" {
+			at = path + "." + key
+		}
+		lower := strings.ToLower(key)
+		first, dup := seen[lower]
+		if dup {
+			msg := "appears more than once"
+			if first != key {
+				msg = fmt.Sprintf("differs from %q only in case", first)
+			}
+			*bad = append(*bad, problem.FieldError{Field: at, Message: msg})
+		}
+		seen[lower] = key
+		var valueType reflect.Type
+		switch {
+		case t != nil && t.Kind() == reflect.Map:
+			valueType = t.Elem()
+		case t != nil && t.Kind() == reflect.Struct:
+			ft, exact := fields[key]
+			if !exact && !dup {
+				for name := range fields {
+					if strings.EqualFold(name, key) {
+						*bad = append(*bad, problem.FieldError{Field: at, Message: fmt.Sprintf("is not a field; names are case-sensitive: %q", name)})
+					}
+				}
+			}
+			valueType = ft // nil for an unknown key: the decoder refuses it
+		}
+		if err := walk(dec, valueType, at, bad); err != nil {
+			return err
+		}
+	}
+	_, err := dec.Token() // }
+	return err
+}
