@@ -38,7 +38,6 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	signingKey := env.String("SIGNING_KEY_ID")
 	kid := env.String("SIGNING_KID")
 	tokens := env.Tokens()
-	ttl := env.Duration("ACCESS_TOKEN_TTL", token.DefaultTTL)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -63,7 +62,7 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 		Attempts: st,
 		Links:    st,
 		Sealer:   sealed.NewSealer(keys, linkKey),
-		Issuer:   token.NewIssuer(kmskeys.SignerFor(keys, signingKey, kid), tokens.Issuer, tokens.Audience, ttl, nil),
+		Issuer:   token.NewIssuer(kmskeys.SignerFor(keys, signingKey, kid), tokens.Issuer, tokens.Audience, tokens.Lifetime, nil),
 		Metrics:  m,
 		Log:      log,
 		NewID:    func() string { return ulid.Make().String() },

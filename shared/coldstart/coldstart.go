@@ -117,26 +117,29 @@ func (e *Env) PublicKeys(name string) []token.PublicKey {
 	return keys
 }
 
-// Tokens is what verifying access tokens needs.
+// Tokens is what issuing and verifying access tokens needs.
 type Tokens struct {
 	Keys     []token.PublicKey // every key whose tokens are accepted
 	Issuer   string
 	Audience string
+	Lifetime time.Duration // of the tokens issued; verifiers refuse longer ones
 }
 
 // Tokens reads the access token settings every verifier shares:
-// TOKEN_JWKS, TOKEN_ISSUER and TOKEN_AUDIENCE.
+// TOKEN_JWKS, TOKEN_ISSUER, TOKEN_AUDIENCE and ACCESS_TOKEN_TTL (optional,
+// token.DefaultTTL).
 func (e *Env) Tokens() Tokens {
 	return Tokens{
 		Keys:     e.PublicKeys("TOKEN_JWKS"),
 		Issuer:   e.String("TOKEN_ISSUER"),
 		Audience: e.String("TOKEN_AUDIENCE"),
+		Lifetime: e.Duration("ACCESS_TOKEN_TTL", token.DefaultTTL),
 	}
 }
 
 // Verifier checks access tokens against these settings.
 func (t Tokens) Verifier() *token.Verifier {
-	return token.NewVerifier(t.Keys, t.Issuer, t.Audience, nil)
+	return token.NewVerifier(t.Keys, t.Issuer, t.Audience, nil, token.MaxLifetime(t.Lifetime))
 }
 
 // Revocations is where the revocations of access tokens are read, and how

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"math/big"
 	"testing"
 	"time"
 
@@ -62,6 +63,9 @@ func signES256(tb testing.TB, k *ecdsa.PrivateKey, input string) string {
 	r, s, err := ecdsa.Sign(rand.Reader, k, digest[:])
 	if err != nil {
 		tb.Fatalf("sign: %v", err)
+	}
+	if n := k.Curve.Params().N; s.Cmp(new(big.Int).Rsh(n, 1)) > 0 {
+		s.Sub(n, s) // the low-s twin, which is what verifiers accept
 	}
 	sig := make([]byte, 64)
 	r.FillBytes(sig[:32])

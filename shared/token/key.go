@@ -130,11 +130,27 @@ func rawSignature(der []byte) ([]byte, error) {
 	if len(rest) != 0 {
 		return nil, errors.New("decode ecdsa signature: trailing data")
 	}
-	if sig.R == nil || sig.S == nil || sig.R.Sign() <= 0 || sig.S.Sign() <= 0 || sig.R.BitLen() > 256 || sig.S.BitLen() > 256 {
+	n := elliptic.P256().Params().N
+	if sig.R == nil || sig.S == nil || sig.R.Sign() <= 0 || sig.S.Sign() <= 0 || sig.R.Cmp(n) >= 0 || sig.S.Cmp(n) >= 0 {
 		return nil, errors.New("decode ecdsa signature: out of range")
+	}
+	// (r, s) and (r, n-s) are both valid signatures of the same digest; the
+	// verifier accepts only the low one, so that a token has one encoding.
+	// KMS may return either.
+	if sig.S.Cmp(halfOrder) > 0 {
+		sig.S = new(big.Int).Sub(n, sig.S)
 	}
 	out := make([]byte, 64)
 	sig.R.FillBytes(out[:32])
 	sig.S.FillBytes(out[32:])
 	return out, nil
+}
+
+// halfOrder is half the order of P-256: signatures with s above it are the
+// high twins of low ones.
+var halfOrder = new(big.Int).Rsh(elliptic.P256().Params().N, 1)
+
+// lowS reports whether the raw R || S signature has s at most halfOrder.
+func lowS(sig []byte) bool {
+	return len(sig) == 64 && new(big.Int).SetBytes(sig[32:]).Cmp(halfOrder) <= 0
 }

@@ -26,6 +26,16 @@ func TestRawSignature(t *testing.T) {
 	over256 := new(big.Int).Lsh(n(1), 256)                        // 2^256, 257 bits
 	small := append(append(make([]byte, 31), 1), append(make([]byte, 31), 2)...)
 	full := bytes.Repeat([]byte{0xff}, 64)
+	order := elliptic.P256().Params().N
+	nMinus1 := new(big.Int).Sub(order, n(1))
+	half := new(big.Int).Rsh(order, 1)
+	halfPlus1 := new(big.Int).Add(half, n(1))
+	raw := func(r, s *big.Int) []byte {
+		out := make([]byte, 64)
+		r.FillBytes(out[:32])
+		s.FillBytes(out[32:])
+		return out
+	}
 
 	tests := []struct {
 		name    string
@@ -34,7 +44,12 @@ func TestRawSignature(t *testing.T) {
 		wantErr string
 	}{
 		{name: "small values left-padded", der: der(n(1), n(2)), want: small},
-		{name: "256-bit values", der: der(max256, max256), want: full},
+		{name: "largest values", der: der(nMinus1, half), want: raw(nMinus1, half)},
+		{name: "high s becomes its low twin", der: der(n(1), halfPlus1), want: raw(n(1), new(big.Int).Sub(order, halfPlus1))},
+		{name: "s = n - 1 becomes 1", der: der(n(1), nMinus1), want: raw(n(1), n(1))},
+		{name: "R the group order", der: der(order, n(2)), wantErr: "out of range"},
+		{name: "S the group order", der: der(n(1), order), wantErr: "out of range"},
+		{name: "256-bit values above the order", der: der(max256, max256), wantErr: "out of range"},
 		{name: "trailing data", der: append(der(n(1), n(2)), 0), wantErr: "trailing data"},
 		{name: "second signature appended", der: append(der(n(1), n(2)), der(n(3), n(4))...), wantErr: "trailing data"},
 		{name: "R zero", der: der(n(0), n(2)), wantErr: "out of range"},

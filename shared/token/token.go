@@ -143,13 +143,24 @@ func (i *Issuer) Issue(ctx context.Context, sub Subject) (string, time.Time, err
 
 // Verifier checks access tokens against a fixed set of public keys.
 type Verifier struct {
-	keys   map[string]*ecdsa.PublicKey
-	parser *jwt.Parser
+	keys        map[string]*ecdsa.PublicKey
+	parser      *jwt.Parser
+	maxLifetime time.Duration
+}
+
+// VerifierOption adjusts a Verifier.
+type VerifierOption func(*Verifier)
+
+// MaxLifetime makes the verifier refuse tokens issued for longer than d
+// (exp - iat, beyond the leeway); the default is DefaultTTL. A signing key
+// that leaked could otherwise mint tokens for years.
+func MaxLifetime(d time.Duration) VerifierOption {
+	return func(v *Verifier) { v.maxLifetime = d }
 }
 
 // NewVerifier returns a verifier that accepts ES256 access tokens from
 // issuer for audience, signed by one of keys. now is the clock (nil: time.Now).
-func NewVerifier(keys []PublicKey, issuer, audience string, now func() time.Time) *Verifier {
+func NewVerifier(keys []PublicKey, issuer, audience string, now func() time.Time, opts ...VerifierOption) *Verifier {
 	if now == nil {
 		now = time.Now
 	}
@@ -157,8 +168,9 @@ func NewVerifier(keys []PublicKey, issuer, audience string, now func() time.Time
 	for _, k := range keys {
 		m[k.ID] = k.Key
 	}
-	return &Verifier{
-		keys: m,
+	v := &Verifier{
+		keys:        m,
+		maxLifetime: DefaultTTL,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{Algorithm}),
 			jwt.WithIssuer(issuer),
@@ -167,8 +179,14 @@ func NewVerifier(keys []PublicKey, issuer, audience string, now func() time.Time
 			jwt.WithIssuedAt(),
 			jwt.WithLeeway(Leeway),
 			jwt.WithTimeFunc(now),
+			// One encoding per token: canonical base64url, no padding.
+			jwt.WithStrictDecoding(),
 		),
 	}
+	for _, o := range opts {
+		o(v)
+	}
+	return v
 }
 
 // Verify checks the signature, algorithm, key id, type, issuer, audience and
@@ -197,8 +215,18 @@ func (v *Verifier) Verify(raw string) (Claims, error) {
 	}
 	// sid is required: a token outside any session could not be revoked
 	// by a logout.
+	// Of the two valid signatures of a digest, only the low-s one: with the
+	// strict base64 decoding, a token has exactly one encoding. (The parser
+	// has checked the signature: it is 64 bytes of canonical base64url.)
+	sig, _ := base64.RawURLEncoding.Strict().DecodeString(raw[strings.LastIndexByte(raw, '.')+1:])
+	if !lowS(sig) {
+		return Claims{}, ErrSignature
+	}
 	if claims.Subject == "" || claims.ID == "" || claims.SessionID == "" || claims.SessionEpoch < 0 {
 		return Claims{}, fmt.Errorf("%w: sub, jti and sid are required", ErrClaims)
+	}
+	if claims.IssuedAt == nil || claims.ExpiresAt.Sub(claims.IssuedAt.Time) > v.maxLifetime+Leeway {
+		return Claims{}, fmt.Errorf("%w: iat is required and exp - iat may not exceed %s", ErrClaims, v.maxLifetime)
 	}
 	return claims, nil
 }

@@ -3,6 +3,7 @@ package token_test
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -10,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"math/big"
 	"reflect"
 	"strings"
 	"sync"
@@ -132,7 +134,7 @@ func TestIssueClock(t *testing.T) {
 			if !exp.Equal(tc.wantExp) || exp.Location() != time.UTC {
 				t.Errorf("exp = %v, want %v in UTC", exp, tc.wantExp)
 			}
-			v := token.NewVerifier([]token.PublicKey{signer.PublicKey()}, testIssuer, testAudience, clockAt(tc.now))
+			v := token.NewVerifier([]token.PublicKey{signer.PublicKey()}, testIssuer, testAudience, clockAt(tc.now), token.MaxLifetime(tc.ttl))
 			c, err := v.Verify(raw)
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
@@ -329,7 +331,10 @@ func TestVerify(t *testing.T) {
 		{name: "typ application/at+jwt", token: withHeader(func(h map[string]any) { h["typ"] = "application/at+jwt" })},
 		{name: "typ in upper case", token: withHeader(func(h map[string]any) { h["typ"] = "AT+JWT" })},
 		{name: "aud array holding ours", token: withClaims(func(c map[string]any) { c["aud"] = []string{"other", testAudience} })},
-		{name: "no iat or nbf", token: withClaims(func(c map[string]any) { delete(c, "iat"); delete(c, "nbf") })},
+		{name: "no nbf", token: withClaims(func(c map[string]any) { delete(c, "nbf") })},
+		{name: "lifetime of exactly the TTL and the leeway", token: withClaims(func(c map[string]any) {
+			c["exp"] = t0.Add(token.DefaultTTL + token.Leeway).Unix()
+		})},
 		{name: "at the expiry", token: genuine, at: token.DefaultTTL},
 		{name: "expired just within leeway", token: genuine, at: token.DefaultTTL + token.Leeway - time.Nanosecond},
 		{name: "not yet valid just within leeway", token: genuine, at: -token.Leeway},
@@ -463,6 +468,22 @@ func TestVerify(t *testing.T) {
 		{name: "missing sub", token: withClaims(func(c map[string]any) { delete(c, "sub") }), want: token.ErrClaims},
 		{name: "empty sub", token: withClaims(func(c map[string]any) { c["sub"] = "" }), want: token.ErrClaims},
 		{name: "missing jti", token: withClaims(func(c map[string]any) { delete(c, "jti") }), want: token.ErrClaims},
+		{name: "missing iat", token: withClaims(func(c map[string]any) { delete(c, "iat") }), want: token.ErrClaims},
+		{name: "issued for longer than the TTL", token: withClaims(func(c map[string]any) {
+			c["exp"] = t0.Add(token.DefaultTTL + token.Leeway + time.Second).Unix()
+		}), want: token.ErrClaims},
+		{name: "issued for a year", token: withClaims(func(c map[string]any) {
+			c["iat"] = t0.Add(-time.Hour).Unix()
+			c["exp"] = t0.Add(365 * 24 * time.Hour).Unix()
+		}), want: token.ErrClaims},
+
+		// One encoding per token.
+		{name: "high-s twin of the genuine signature", token: func(t *testing.T) string { return highS(t, f.valid) }, want: token.ErrSignature},
+		{name: "padded signature", token: func(t *testing.T) string { return f.valid + "=" }, want: token.ErrMalformed},
+		{name: "payload with non-zero padding bits, signed", token: func(t *testing.T) string {
+			in := nonCanonical(t, f.input(t, f.header(), f.claims()))
+			return in + "." + signES256(t, f.key, in)
+		}, want: token.ErrMalformed},
 		{name: "missing sid", token: withClaims(func(c map[string]any) { delete(c, "sid") }), want: token.ErrClaims},
 		{name: "empty sid", token: withClaims(func(c map[string]any) { c["sid"] = "" }), want: token.ErrClaims},
 		{name: "negative sep", token: withClaims(func(c map[string]any) { c["sep"] = -1 }), want: token.ErrClaims},
@@ -696,4 +717,35 @@ func TestIssueNeedsUserAndSession(t *testing.T) {
 			t.Errorf("Issue(%+v) = %q, %v; want an error", sub, raw, err)
 		}
 	}
+}
+
+// highS returns raw with its signature replaced by the other valid one of
+// the same digest, (r, n-s).
+func highS(t *testing.T, raw string) string {
+	t.Helper()
+	i := strings.LastIndexByte(raw, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(raw[i+1:])
+	if err != nil || len(sig) != 64 {
+		t.Fatalf("signature of %q: %v", raw, err)
+	}
+	s := new(big.Int).SetBytes(sig[32:])
+	s.Sub(elliptic.P256().Params().N, s)
+	s.FillBytes(sig[32:])
+	return raw[:i+1] + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// nonCanonical returns the signing input in with the last character of its
+// payload changed so that it decodes to the same bytes only in a lenient
+// decoder: the unused low bits of the last base64 character are set.
+func nonCanonical(t *testing.T, in string) string {
+	t.Helper()
+	parts := strings.Split(in, ".")
+	p := parts[1]
+	if len(p)%4 == 0 {
+		t.Fatalf("payload of %d characters has no unused bits to set", len(p))
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, p[len(p)-1])
+	parts[1] = p[:len(p)-1] + string(alphabet[last|1]) // canonical encodings leave it 0
+	return strings.Join(parts, ".")
 }
