@@ -3,6 +3,8 @@ package events
 import (
 	"fmt"
 	"time"
+
+	"github.com/serverless-shop/backend/shared/text"
 )
 
 // Event types of accounts: each asks the notification service to mail the
@@ -54,6 +56,7 @@ func (e AccountEvent) Validate() error {
 	c.header(e.Header)
 	c.check(idPattern.MatchString(e.Account.ID), "account.id is missing or malformed")
 	c.check(validEmail(e.Account.Email), "account.email is malformed")
+	c.check(text.Clean(e.Account.Name), "account.name holds characters outside the allow-list")
 	c.check(len(e.Link.SealedToken) > 0 && len(e.Link.SealedToken) <= maxSealedToken, "link.sealedToken is missing or too long")
 	c.check(e.Link.ExpiresAt.After(e.OccurredAt), "link.expiresAt is missing or not after occurredAt")
 	return c.err()

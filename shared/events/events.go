@@ -17,6 +17,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/serverless-shop/backend/shared/text"
 )
 
 // Event types of orders.
@@ -87,9 +89,11 @@ type Customer struct {
 const (
 	MaxBytes = 200 << 10
 	maxLines = 100
-	// Bounds that keep line and order totals far from int64 overflow.
+	// Bounds that keep line and order totals far from int64 overflow. The
+	// catalog is validated against MaxUnitPrice too, so that no product can
+	// turn its orders' events into poison.
 	maxQuantity  = 1_000_000
-	maxUnitPrice = 1_000_000_000_000
+	MaxUnitPrice = 1_000_000_000_000
 )
 
 var (
@@ -182,8 +186,9 @@ func (c *checker) header(h Header) {
 	c.check(!h.OccurredAt.IsZero(), "occurredAt is missing")
 }
 
-// validEmail is the loose check consumers need: one @, a sane length.
-func validEmail(s string) bool { return strings.Count(s, "@") == 1 && len(s) <= 254 }
+// validEmail is the loose check consumers need: one @, a sane length, and
+// nothing a mail header or the queue would misread.
+func validEmail(s string) bool { return strings.Count(s, "@") == 1 && len(s) <= 254 && text.Clean(s) }
 
 // Validate checks the event against the schema of its version.
 func (e OrderEvent) Validate() error {
@@ -195,7 +200,7 @@ func (e OrderEvent) Validate() error {
 	c.check(len(e.Order.Items) > 0 && len(e.Order.Items) <= maxLines, "order.items must have 1 to 100 lines")
 	var sum int64
 	for i, l := range e.Order.Items {
-		c.check(l.SKU != "" && l.Quantity > 0 && l.Quantity <= maxQuantity && l.UnitPrice >= 0 && l.UnitPrice <= maxUnitPrice &&
+		c.check(l.SKU != "" && l.Quantity > 0 && l.Quantity <= maxQuantity && l.UnitPrice >= 0 && l.UnitPrice <= MaxUnitPrice && text.Clean(l.Name) &&
 			l.LineTotal == l.UnitPrice*int64(l.Quantity),
 			fmt.Sprintf("order.items[%d] is inconsistent", i))
 		sum += l.LineTotal
@@ -203,5 +208,6 @@ func (e OrderEvent) Validate() error {
 	c.check(sum == e.Order.Total, "order.total is not the sum of its lines")
 	c.check(e.Customer.ID != "", "customer.id is missing")
 	c.check(validEmail(e.Customer.Email), "customer.email is malformed")
+	c.check(text.Clean(e.Customer.Name), "customer.name holds characters outside the allow-list")
 	return c.err()
 }

@@ -234,6 +234,9 @@ func TestParseRejects(t *testing.T) {
 		{name: "email without @", data: edit(func(ev map[string]any) { customer(ev)["email"] = "ada.example.com" }), wantText: "customer.email"},
 		{name: "email with two @", data: edit(func(ev map[string]any) { customer(ev)["email"] = "a@b@example.com" }), wantText: "customer.email"},
 		{name: "email too long", data: edit(func(ev map[string]any) { customer(ev)["email"] = strings.Repeat("a", 250) + "@x.io" }), wantText: "customer.email"},
+		{name: "name with a noncharacter", data: edit(func(ev map[string]any) { customer(ev)["name"] = "Ada\uffff" }), wantText: "customer.name"},
+		{name: "email with a control character", data: edit(func(ev map[string]any) { customer(ev)["email"] = "ada\u0000@example.com" }), wantText: "customer.email"},
+		{name: "line name with a bidi override", data: edit(func(ev map[string]any) { item(ev, 0)["name"] = "Mug\u202e" }), wantText: "order.items[0]"},
 
 		// Size and framing.
 		{name: "too large", data: func(t *testing.T) []byte {

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-lambda-go/cfn"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/text"
 )
 
 //go:embed catalog.json
@@ -32,7 +34,9 @@ type productJSON struct {
 var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
 
 // Catalog returns the seed catalog, validated: well-formed unique SKUs,
-// names, positive prices, ISO currency codes.
+// names and descriptions of clean text (shared/text), prices above zero and
+// within the bound the event schema accepts (a product priced beyond it
+// would make every event of its orders poison), ISO currency codes.
 func Catalog(now time.Time) ([]order.Product, error) {
 	var raw []productJSON
 	dec := json.NewDecoder(bytes.NewReader(catalogJSON))
@@ -43,7 +47,8 @@ func Catalog(now time.Time) ([]order.Product, error) {
 	seen := map[string]bool{}
 	products := make([]order.Product, 0, len(raw))
 	for i, p := range raw {
-		if !order.ValidSKU(p.SKU) || seen[p.SKU] || p.Name == "" || p.UnitPrice <= 0 || !currencyCode.MatchString(p.Currency) {
+		if !order.ValidSKU(p.SKU) || seen[p.SKU] || p.Name == "" || !text.Clean(p.Name) || !text.Clean(p.Description) ||
+			p.UnitPrice <= 0 || p.UnitPrice > events.MaxUnitPrice || !currencyCode.MatchString(p.Currency) {
 			return nil, fmt.Errorf("seed catalog: entry %d (%q) is invalid or repeated", i, p.SKU)
 		}
 		seen[p.SKU] = true

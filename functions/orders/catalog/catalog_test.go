@@ -98,6 +98,9 @@ func TestCatalogRejectsBadEntries(t *testing.T) {
 		{"bad currency", `[{"sku":"A","name":"n","unitPrice":1,"currency":"US"}]`},
 		{"unknown field", `[{"sku":"A","name":"n","unitPrice":1,"currency":"USD","stock":3}]`},
 		{"fractional price", `[{"sku":"A","name":"n","unitPrice":1.5,"currency":"USD"}]`},
+		{"price above the event schema's bound", `[{"sku":"A","name":"n","unitPrice":1000000000001,"currency":"USD"}]`},
+		{"noncharacter in the name", `[{"sku":"A","name":"n\uffff","unitPrice":1,"currency":"USD"}]`},
+		{"control character in the description", `[{"sku":"A","name":"n","description":"a\u0007b","unitPrice":1,"currency":"USD"}]`},
 		{"not a list", `{"sku":"A"}`},
 	}
 	for _, tt := range tests {

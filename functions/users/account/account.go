@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/serverless-shop/backend/shared/text"
 )
 
 // Length limits of passwords and names, in characters (Unicode code
@@ -66,12 +68,13 @@ func (v ValidationError) Error() string {
 	return "account: invalid input: " + strings.Join(parts, "; ")
 }
 
-// NormalizeEmail trims and lower-cases an address so that uniqueness and
-// login are case-insensitive. It returns "" for anything that is not a
-// bare addr-spec ("Name <a@b>" and comments are refused).
+// NormalizeEmail trims, NFC-normalises and lower-cases an address so that
+// uniqueness and login compare addresses as they look. It returns "" for
+// anything that is not a bare addr-spec ("Name <a@b>" and comments are
+// refused) or that holds a character outside text.Clean's allow-list.
 func NormalizeEmail(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" || len(s) > MaxEmailLength {
+	s = text.NFC(strings.TrimSpace(s))
+	if s == "" || len(s) > MaxEmailLength || !text.Clean(s) {
 		return ""
 	}
 	a, err := mail.ParseAddress(s)
@@ -85,28 +88,27 @@ func NormalizeEmail(s string) string {
 	return strings.ToLower(s)
 }
 
-// NormalizeName trims a display name and checks its length and characters.
+// NormalizeName trims and NFC-normalises a display name and checks its
+// length and characters: text.Clean's allow-list, which keeps out controls,
+// format characters (bidi overrides, zero-width joiners), line separators,
+// private-use and unassigned code points, all of which let a name hide or
+// disguise itself in emails and UIs, or be refused on its way there.
 func NormalizeName(s string) (string, bool) {
-	s = strings.TrimSpace(s)
+	s = text.NFC(strings.TrimSpace(s))
 	n := utf8.RuneCountInString(s)
-	if n == 0 || n > MaxNameLength || !utf8.ValidString(s) {
+	if n == 0 || n > MaxNameLength || !text.Clean(s) {
 		return "", false
 	}
-	visible := false
 	for _, r := range s {
-		// Control and format characters (bidi overrides, zero-width
-		// spaces), line and paragraph separators and private-use code
-		// points let a name hide or disguise itself in emails and UIs.
-		if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Zl, unicode.Zp) || r == utf8.RuneError {
-			return "", false
+		if !unicode.IsSpace(r) {
+			return s, true
 		}
-		visible = visible || !unicode.IsSpace(r)
 	}
-	return s, visible
+	return "", false
 }
 
 // NameRule says what a valid name is, for validation messages.
-var NameRule = fmt.Sprintf("must be 1 to %d visible characters, without control or formatting characters", MaxNameLength)
+var NameRule = fmt.Sprintf("must be 1 to %d visible characters: letters, marks, digits, punctuation, symbols and spaces", MaxNameLength)
 
 // CheckPassword reports what is wrong with a new password, or "".
 // Length is the only rule (NIST SP 800-63B): no composition rules.

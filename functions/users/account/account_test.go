@@ -25,6 +25,7 @@ func TestNormalizeEmail(t *testing.T) {
 		{"plus tag kept", "ada+shop@example.com", "ada+shop@example.com"},
 		{"subdomain", "ada@mail.example.co.uk", "ada@mail.example.co.uk"},
 		{"non-ASCII local part folded", "ÄDA@example.com", "äda@example.com"},
+		{"decomposed accent composed (NFC)", "zoe\u0308@example.com", "zoë@example.com"},
 		{"exactly 254 bytes", ofLength(account.MaxEmailLength), ofLength(account.MaxEmailLength)},
 		{"254 bytes after trimming", "  " + ofLength(account.MaxEmailLength) + "  ", ofLength(account.MaxEmailLength)},
 
@@ -48,6 +49,11 @@ func TestNormalizeEmail(t *testing.T) {
 		{"space inside", "ada lovelace@example.com", ""},
 		{"newline inside", "ada@example.com\nbcc@evil.example", ""},
 		{"quoted local part", `"ada lovelace"@example.com`, ""},
+		{"noncharacter U+FFFF", "ada\uffff@example.com", ""},
+		{"noncharacter U+FFFE", "ada@exam\ufffeple.com", ""},
+		{"unassigned code point", "ada\U000e0080@example.com", ""},
+		{"zero-width joiner", "ad\u200da@example.com", ""},
+		{"right-to-left override", "ada\u202e@example.com", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,6 +95,8 @@ func TestNormalizeName(t *testing.T) {
 		{"100 two-byte runes (200 bytes)", strings.Repeat("é", 100), strings.Repeat("é", 100), true},
 		{"100 four-byte runes (400 bytes)", strings.Repeat("🚀", 100), strings.Repeat("🚀", 100), true},
 		{"100 characters after trimming", "   " + strings.Repeat("a", 100) + "   ", strings.Repeat("a", 100), true},
+		{"decomposed accent composed (NFC)", "Zoe\u0308", "Zoë", true},
+		{"100 decomposed accents, 100 characters composed", strings.Repeat("e\u0301", 100), strings.Repeat("é", 100), true},
 
 		{"empty", "", "", false},
 		{"blank", " \t\r\n ", "", false},
@@ -109,6 +117,11 @@ func TestNormalizeName(t *testing.T) {
 		{"private use", "Ada\ue000", "", false},
 		{"only no-break spaces", "\u00a0\u00a0", "", false},
 		{"truncated multi-byte rune", "Ada\xc3", "", false},
+		{"noncharacter U+FFFF", "Ada\uffff", "", false},
+		{"noncharacter U+FFFE", "\ufffeAda", "", false},
+		{"noncharacter U+FDD0", "Ada\ufdd0", "", false},
+		{"unassigned code point", "Ada\U000e0080", "", false},
+		{"surrogate half (as WTF-8)", "Ada\xed\xa0\x80", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,38 @@
+// Package text decides which user-supplied text the backend keeps: names
+// and emails travel into tokens, stored items, events, queue messages and
+// emails, and every one of those has characters it refuses or misreads.
+// What passes here passes everywhere.
+package text
+
+import (
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// allowed are the general categories text may use: letters, marks, numbers,
+// punctuation, symbols and the space separators. Everything else is out:
+// controls (Cc), format characters such as bidi overrides and zero-width
+// joiners (Cf), private use (Co), surrogates (Cs), line and paragraph
+// separators (Zl, Zp) and unassigned code points (Cn), among them the
+// noncharacters U+FFFE and U+FFFF that SQS refuses in a message body.
+var allowed = []*unicode.RangeTable{unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Zs}
+
+// Clean reports whether s is valid UTF-8 made of allowed characters only.
+func Clean(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.In(r, allowed...) {
+			return false
+		}
+	}
+	return true
+}
+
+// NFC returns s in Unicode Normalization Form C, so that text that looks
+// the same is stored, compared and looked up the same ("é" typed as one
+// code point or as "e" and a combining accent).
+func NFC(s string) string { return norm.NFC.String(s) }

@@ -1,0 +1,55 @@
+package text_test
+
+import (
+	"testing"
+
+	"github.com/serverless-shop/backend/shared/text"
+)
+
+func TestClean(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		s    string
+		want bool
+	}{
+		{"ASCII", "Ada Lovelace", true},
+		{"accents and scripts", "Zoë Ångström 山田 Σωκράτης", true},
+		{"combining mark", "Zoe\u0308", true},
+		{"punctuation and symbols", `O'Brien & Co. (€5) <b>`, true},
+		{"emoji", "Ada 🚀", true},
+		{"no-break space", "Ada\u00a0Lovelace", true},
+		{"empty", "", true},
+		{"noncharacter U+FFFF", "Ada\uffff", false},
+		{"noncharacter U+FFFE", "\ufffeAda", false},
+		{"noncharacter U+FDD0", "Ada\ufdd0", false},
+		{"noncharacter U+1FFFF", "Ada\U0001ffff", false},
+		{"unassigned code point", "Ada\U000e0080", false},
+		{"NUL", "Ada\x00", false},
+		{"newline", "Ada\nLovelace", false},
+		{"tab", "Ada\tLovelace", false},
+		{"DEL", "Ada\x7f", false},
+		{"right-to-left override", "Ada\u202e", false},
+		{"zero-width joiner", "Ada\u200d", false},
+		{"line separator", "Ada\u2028", false},
+		{"paragraph separator", "Ada\u2029", false},
+		{"private use", "Ada\ue000", false},
+		{"invalid UTF-8", "Ada\xff", false},
+		{"replacement character", "Ada\ufffd", true}, // a symbol (So), allowed
+	}
+	for _, tc := range tests {
+		if got := text.Clean(tc.s); got != tc.want {
+			t.Errorf("%s: Clean(%q) = %v, want %v", tc.name, tc.s, got, tc.want)
+		}
+	}
+}
+
+func TestNFC(t *testing.T) {
+	t.Parallel()
+	if got := text.NFC("Zoe\u0308"); got != "Zoë" {
+		t.Errorf("NFC(decomposed) = %q, want the composed form", got)
+	}
+	if got := text.NFC("Zoë"); got != "Zoë" {
+		t.Errorf("NFC(composed) = %q", got)
+	}
+}
