@@ -14,9 +14,11 @@ import (
 
 func main() { coldstart.Main("relay", build) }
 
-// build wires the relay from the environment: EVENTS_QUEUE_URL.
+// build wires the relay from the environment: EVENTS_QUEUE_URL and
+// RELAY_DLQ_URL (where records the queue refuses for good go).
 func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
 	queueURL := env.String("EVENTS_QUEUE_URL")
+	dlqURL := env.String("RELAY_DLQ_URL")
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -24,5 +26,5 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	return publisher.New(sqs.NewFromConfig(cfg), queueURL, log).Handle, nil
+	return publisher.New(sqs.NewFromConfig(cfg), queueURL, dlqURL, log).Handle, nil
 }

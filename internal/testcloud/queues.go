@@ -23,10 +23,19 @@ func NewFIFOQueue(t testing.TB, q *sqs.Client, attrs map[string]string) string {
 	for k, v := range attrs {
 		a[k] = v
 	}
-	out, err := q.CreateQueue(context.Background(), &sqs.CreateQueueInput{
-		QueueName:  aws.String(fmt.Sprintf("it-%d.fifo", time.Now().UnixNano())),
-		Attributes: a,
-	})
+	return newQueue(t, q, fmt.Sprintf("it-%d.fifo", time.Now().UnixNano()), a)
+}
+
+// NewQueue creates a standard queue for one test and deletes it when the
+// test ends. It returns the queue URL.
+func NewQueue(t testing.TB, q *sqs.Client) string {
+	t.Helper()
+	return newQueue(t, q, fmt.Sprintf("it-%d", time.Now().UnixNano()), nil)
+}
+
+func newQueue(t testing.TB, q *sqs.Client, name string, attrs map[string]string) string {
+	t.Helper()
+	out, err := q.CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
 	// CreateQueue is idempotent for the same name and attributes, so a
 	// retried create answers with the queue the first attempt made.
 	if err != nil {

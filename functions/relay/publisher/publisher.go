@@ -6,10 +6,17 @@
 // Delivery is at least once from the stream; the queue is FIFO and each
 // message carries the event id as its deduplication id, so a record relayed
 // twice (a retry after a crash) is enqueued once.
+//
+// A record the queue refuses for its content (a sender fault such as
+// InvalidMessageContents) would be refused on every retry and hold up its
+// shard until its events age out of the stream. It is poison: the relay
+// moves it to its dead-letter queue with the reason and goes on.
 package publisher
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -26,6 +33,7 @@ import (
 // SQS is the part of the SQS API the relay uses.
 type SQS interface {
 	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
 }
 
 // Message attribute names set on every relayed event.
@@ -38,12 +46,26 @@ const (
 type Relay struct {
 	sqs      SQS
 	queueURL string
+	dlqURL   string
 	log      *slog.Logger
 }
 
-// New returns a relay to the FIFO queue at queueURL.
-func New(c SQS, queueURL string, log *slog.Logger) *Relay {
-	return &Relay{sqs: c, queueURL: queueURL, log: log}
+// New returns a relay to the FIFO queue at queueURL that moves poison
+// records to the queue at dlqURL.
+func New(c SQS, queueURL, dlqURL string, log *slog.Logger) *Relay {
+	return &Relay{sqs: c, queueURL: queueURL, dlqURL: dlqURL, log: log}
+}
+
+// Poison is the dead-letter message of a record the queue refused for good.
+type Poison struct {
+	Reason        string `json:"reason"`
+	EventID       string `json:"eventId"`
+	EventType     string `json:"eventType"`
+	Group         string `json:"group"`
+	CorrelationID string `json:"correlationId"`
+	// PayloadBase64 is the event as the outbox holds it, base64-encoded:
+	// whatever the queue refused in it, base64 does not contain.
+	PayloadBase64 string `json:"payloadBase64"`
 }
 
 // message is an outbox record and the stream record it came in.
@@ -85,21 +107,32 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 	return events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}, nil
 }
 
+// maxBatchBytes keeps a SendMessageBatch call under SQS's 256 KiB limit
+// on the sum of its messages, attributes included (which size estimates).
+const maxBatchBytes = 250_000
+
+// size estimates what a message counts towards maxBatchBytes.
+func (m message) size() int {
+	return len(m.Payload) + len(m.EventType) + len(m.CorrelationID) + len(AttrEventType) + len(AttrCorrelationID) + 2*len("String")
+}
+
 // batches splits messages, in order, into SendMessageBatch calls of at most
-// ten with at most one message per group. Were two events of one order in
-// one call, SQS could accept the later one and refuse the earlier, and the
-// retry would enqueue them out of order.
+// ten, at most maxBatchBytes, and at most one message per group. Were two
+// events of one order in one call, SQS could accept the later one and
+// refuse the earlier, and the retry would enqueue them out of order.
 func batches(msgs []message) [][]message {
 	var out [][]message
 	var cur []message
 	groups := map[string]bool{}
+	bytes := 0
 	for _, m := range msgs {
-		if len(cur) == 10 || groups[m.Group] {
+		if len(cur) == 10 || groups[m.Group] || (len(cur) > 0 && bytes+m.size() > maxBatchBytes) {
 			out = append(out, cur)
-			cur, groups = nil, map[string]bool{}
+			cur, groups, bytes = nil, map[string]bool{}, 0
 		}
 		cur = append(cur, m)
 		groups[m.Group] = true
+		bytes += m.size()
 	}
 	if len(cur) > 0 {
 		out = append(out, cur)
@@ -127,24 +160,59 @@ func (r *Relay) send(ctx context.Context, batch []message) (message, error) {
 	if err != nil {
 		return batch[0], fmt.Errorf("send message batch: %w", err)
 	}
-	if len(out.Failed) > 0 {
-		first := len(batch)
-		for _, f := range out.Failed {
-			if i, err := strconv.Atoi(aws.ToString(f.Id)); err == nil && i < first {
-				first = i
+	// Entries the queue refused: a sender fault is the message's own and
+	// permanent (poison); anything else is retried from the first such
+	// entry, and the entries after it with it.
+	failed := map[int]sqstypes.BatchResultErrorEntry{}
+	retryFrom := len(batch)
+	for _, f := range out.Failed {
+		i, err := strconv.Atoi(aws.ToString(f.Id))
+		if err != nil || i < 0 || i >= len(batch) {
+			return batch[0], fmt.Errorf("send message batch: failure of an unknown entry %q", aws.ToString(f.Id))
+		}
+		failed[i] = f
+		if !f.SenderFault && i < retryFrom {
+			retryFrom = i
+		}
+	}
+	for i := 0; i < retryFrom; i++ {
+		if f, ok := failed[i]; ok {
+			if err := r.poison(ctx, batch[i], f); err != nil {
+				return batch[i], err
 			}
 		}
-		if first == len(batch) {
-			first = 0
-		}
-		f := out.Failed[0]
-		return batch[first], fmt.Errorf("send message batch: %d failed, first %s: %s", len(out.Failed), aws.ToString(f.Code), aws.ToString(f.Message))
 	}
-	for _, m := range batch {
+	if retryFrom < len(batch) {
+		f := failed[retryFrom]
+		return batch[retryFrom], fmt.Errorf("send message batch: %d failed, first to retry %s: %s", len(out.Failed), aws.ToString(f.Code), aws.ToString(f.Message))
+	}
+	for i, m := range batch {
+		if _, refused := failed[i]; refused {
+			continue
+		}
 		r.log.InfoContext(logging.With(ctx, slog.String(logging.KeyCorrelationID, m.CorrelationID)), "event relayed",
 			slog.String("eventId", m.EventID), slog.String("eventType", m.EventType), slog.String("group", m.Group))
 	}
 	return message{}, nil
+}
+
+// poison moves a record the queue refused for good to the dead-letter
+// queue, with the reason.
+func (r *Relay) poison(ctx context.Context, m message, f sqstypes.BatchResultErrorEntry) error {
+	reason := aws.ToString(f.Code) + ": " + aws.ToString(f.Message)
+	body, err := json.Marshal(Poison{
+		Reason: reason, EventID: m.EventID, EventType: m.EventType, Group: m.Group, CorrelationID: m.CorrelationID,
+		PayloadBase64: base64.StdEncoding.EncodeToString([]byte(m.Payload)),
+	})
+	if err != nil {
+		return fmt.Errorf("poison %s: %w", m.EventID, err)
+	}
+	if _, err := r.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &r.dlqURL, MessageBody: aws.String(string(body))}); err != nil {
+		return fmt.Errorf("move poison %s to the dead-letter queue: %w", m.EventID, err)
+	}
+	r.log.ErrorContext(logging.With(ctx, slog.String(logging.KeyCorrelationID, m.CorrelationID)), "poison event moved to the relay dead-letter queue",
+		slog.String("eventId", m.EventID), slog.String("eventType", m.EventType), slog.String("reason", reason))
+	return nil
 }
 
 func nonEmpty(s string) string {

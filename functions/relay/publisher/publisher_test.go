@@ -3,12 +3,14 @@ package publisher
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,9 +26,12 @@ import (
 
 const queueURL = "https://sqs.us-east-1.amazonaws.com/123456789012/order-events.fifo"
 
-// fakeSQS is an SQS whose one method is a function field.
+const dlqURL = "https://sqs.us-east-1.amazonaws.com/123456789012/relay-dead-letters"
+
+// fakeSQS is an SQS whose methods are function fields.
 type fakeSQS struct {
 	SendMessageBatchFunc func(ctx context.Context, in *sqs.SendMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
+	SendMessageFunc      func(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
 }
 
 var _ SQS = (*fakeSQS)(nil)
@@ -35,21 +40,33 @@ func (f *fakeSQS) SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatch
 	return f.SendMessageBatchFunc(ctx, in, opts...)
 }
 
+func (f *fakeSQS) SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+	return f.SendMessageFunc(ctx, in, opts...)
+}
+
 // recorder answers SendMessageBatch calls with answer (success when nil)
-// and records every call.
+// and dead-letter sends with dlqErr, and records every call.
 type recorder struct {
 	calls  []*sqs.SendMessageBatchInput
 	answer func(call int, in *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error)
+	dlq    []*sqs.SendMessageInput
+	dlqErr error
 }
 
 func (r *recorder) fake() *fakeSQS {
-	return &fakeSQS{SendMessageBatchFunc: func(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
-		r.calls = append(r.calls, in)
-		if r.answer != nil {
-			return r.answer(len(r.calls), in)
-		}
-		return &sqs.SendMessageBatchOutput{}, nil
-	}}
+	return &fakeSQS{
+		SendMessageBatchFunc: func(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+			r.calls = append(r.calls, in)
+			if r.answer != nil {
+				return r.answer(len(r.calls), in)
+			}
+			return &sqs.SendMessageBatchOutput{}, nil
+		},
+		SendMessageFunc: func(_ context.Context, in *sqs.SendMessageInput, _ ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+			r.dlq = append(r.dlq, in)
+			return &sqs.SendMessageOutput{}, r.dlqErr
+		},
+	}
 }
 
 // sentBodies lists the bodies of every entry sent, in order.
@@ -108,7 +125,7 @@ func (b *logBuffer) withLevel(t *testing.T, level string) []map[string]any {
 
 func newRelay(r *recorder) (*Relay, *logBuffer) {
 	var log logBuffer
-	return New(r.fake(), queueURL, slog.New(slog.NewJSONHandler(&log, nil))), &log
+	return New(r.fake(), queueURL, dlqURL, slog.New(slog.NewJSONHandler(&log, nil))), &log
 }
 
 func attr(v string) sqstypes.MessageAttributeValue {
@@ -505,5 +522,115 @@ func TestBatchesKeepOneEventPerOrderPerCall(t *testing.T) {
 				t.Fatalf("batches = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// refuse answers a batch call by refusing the entries with the given ids:
+// for good (a sender fault) or for now.
+func refuse(senderFault bool, ids ...string) func(int, *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
+	return func(_ int, in *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
+		out := &sqs.SendMessageBatchOutput{}
+		for _, e := range in.Entries {
+			if slices.Contains(ids, aws.ToString(e.Id)) {
+				code := "InternalError"
+				if senderFault {
+					code = "InvalidMessageContents"
+				}
+				out.Failed = append(out.Failed, sqstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String(code), Message: aws.String("refused"), SenderFault: senderFault})
+			} else {
+				out.Successful = append(out.Successful, sqstypes.SendMessageBatchResultEntry{Id: e.Id})
+			}
+		}
+		return out, nil
+	}
+}
+
+func TestHandleMovesPoisonToTheDeadLetterQueue(t *testing.T) {
+	ev := loadEvent(t, "inserts.json")
+	r := recorder{answer: refuse(true, "1")}
+	relay, log := newRelay(&r)
+	resp, err := relay.Handle(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("Handle = %+v, %v; want the shard to move on", resp, err)
+	}
+	if len(r.dlq) != 1 || aws.ToString(r.dlq[0].QueueUrl) != dlqURL {
+		t.Fatalf("dead-letter sends %d, want 1 to %s", len(r.dlq), dlqURL)
+	}
+	var p Poison
+	if err := json.Unmarshal([]byte(aws.ToString(r.dlq[0].MessageBody)), &p); err != nil {
+		t.Fatal(err)
+	}
+	refused := r.calls[0].Entries[1]
+	payload, _ := base64.StdEncoding.DecodeString(p.PayloadBase64)
+	if p.EventID != aws.ToString(refused.MessageDeduplicationId) || string(payload) != aws.ToString(refused.MessageBody) ||
+		!strings.Contains(p.Reason, "InvalidMessageContents") || p.Group != aws.ToString(refused.MessageGroupId) {
+		t.Errorf("dead letter %+v does not describe the refused entry", p)
+	}
+	if errs := log.withLevel(t, "ERROR"); len(errs) != 1 || errs[0]["eventId"] != p.EventID {
+		t.Errorf("error lines %v, want one naming the poison event", errs)
+	}
+}
+
+func TestHandleRetriesBeforeDeadLettering(t *testing.T) {
+	ev := loadEvent(t, "inserts.json")
+	// Entry 0 fails for now, entry 1 for good: the retry starts at 0, and
+	// 1 is dead-lettered only when its turn comes.
+	r := recorder{answer: func(call int, in *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
+		out, _ := refuse(false, "0")(call, in)
+		more, _ := refuse(true, "1")(call, in)
+		out.Failed = append(out.Failed, more.Failed...)
+		return out, nil
+	}}
+	relay, _ := newRelay(&r)
+	resp, err := relay.Handle(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != ev.Records[0].Change.SequenceNumber {
+		t.Fatalf("Handle = %+v, %v; want a retry from the first record", resp, err)
+	}
+	if len(r.dlq) != 0 {
+		t.Errorf("%d dead letters before the retry", len(r.dlq))
+	}
+}
+
+func TestHandleRetriesWhenDeadLetteringFails(t *testing.T) {
+	ev := loadEvent(t, "inserts.json")
+	r := recorder{answer: refuse(true, "1"), dlqErr: errors.New("sqs: throttled")}
+	relay, _ := newRelay(&r)
+	resp, err := relay.Handle(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 1 {
+		t.Fatalf("Handle = %+v, %v; want the poison record retried", resp, err)
+	}
+	poison := aws.ToString(r.calls[0].Entries[1].MessageDeduplicationId)
+	found := false
+	for _, rec := range ev.Records {
+		if img, ok := rec.Change.NewImage["eventId"]; ok && img.String() == poison {
+			found = true
+			if resp.BatchItemFailures[0].ItemIdentifier != rec.Change.SequenceNumber {
+				t.Fatalf("retry from %s, want the poison record %s", resp.BatchItemFailures[0].ItemIdentifier, rec.Change.SequenceNumber)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no record of event %s in the fixture", poison)
+	}
+}
+
+func TestBatchesStayUnderTheSizeLimit(t *testing.T) {
+	big := strings.Repeat("x", 100_000)
+	var msgs []message
+	for i := range 5 {
+		msgs = append(msgs, message{Record: outbox.Record{Group: strconv.Itoa(i), EventID: strconv.Itoa(i), Payload: big}})
+	}
+	got := batches(msgs)
+	if len(got) != 3 || len(got[0]) != 2 || len(got[1]) != 2 || len(got[2]) != 1 {
+		t.Fatalf("batches of %d messages: %v, want 2, 2, 1", len(msgs), len(got))
+	}
+	for _, b := range got {
+		n := 0
+		for _, m := range b {
+			n += m.size()
+		}
+		if n > maxBatchBytes {
+			t.Errorf("a batch of %d bytes", n)
+		}
 	}
 }

@@ -4,10 +4,13 @@ package publisher_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,6 +41,7 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	q := sqs.NewFromConfig(cfg)
 	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true, Stream: true})
 	queueURL := testcloud.NewFIFOQueue(t, q, map[string]string{"VisibilityTimeout": "30"})
+	dlqURL := testcloud.NewQueue(t, q)
 
 	// 1. The service writes its change and the event in one transaction,
 	// through the outbox contract, then "dies": nothing publishes.
@@ -75,7 +79,7 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 
 	// 2. The relay's first attempt cannot reach the queue: the batch fails
 	// at the outbox record, so Lambda would retry from it.
-	broken := publisher.New(q, queueURL+"-missing", log)
+	broken := publisher.New(q, queueURL+"-missing", dlqURL, log)
 	resp, err := broken.Handle(ctx, batch)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +93,7 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 
 	// 3. The retry succeeds; a redelivery of the same records (crash after
 	// sending, before the checkpoint) sends again.
-	relay := publisher.New(q, queueURL, log)
+	relay := publisher.New(q, queueURL, dlqURL, log)
 	for attempt := range 2 {
 		resp, err := relay.Handle(ctx, batch)
 		if err != nil || len(resp.BatchItemFailures) != 0 {
@@ -233,5 +237,58 @@ func dynamoJSON(t *testing.T, v streamtypes.AttributeValue) map[string]any {
 	default:
 		t.Fatalf("unhandled attribute type %T", v)
 		return nil
+	}
+}
+
+// TestPoisonIsDeadLetteredAndTheShardMovesOn writes an event the queue
+// refuses for its content (U+FFFF, which SQS does not allow in a message
+// body) between two good ones: the good ones reach the queue, the poison
+// one the dead-letter queue with the reason, and the relay reports no
+// failure, so the stream goes on.
+func TestPoisonIsDeadLetteredAndTheShardMovesOn(t *testing.T) {
+	ctx := context.Background()
+	cfg := testcloud.Config(t)
+	db := dynamodb.NewFromConfig(cfg)
+	q := sqs.NewFromConfig(cfg)
+	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true, Stream: true})
+	queueURL := testcloud.NewFIFOQueue(t, q, map[string]string{"VisibilityTimeout": "30"})
+	dlqURL := testcloud.NewQueue(t, q)
+
+	for i, payload := range []string{`{"n":"good one"}`, "{\"n\":\"poison \uffff\"}", `{"n":"good two"}`} {
+		put, err := outbox.Put(table, outbox.Record{
+			EventID: fmt.Sprintf("ev-poison-%d", i), EventType: "order.created", Group: fmt.Sprintf("order-%d", i),
+			CorrelationID: "corr-poison", Payload: payload, OccurredAt: time.Now(),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	batch := streamBatch(t, cfg, table, 3)
+	resp, err := publisher.New(q, queueURL, dlqURL, logging.New(io.Discard, "relay-test")).Handle(ctx, batch)
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("Handle = %+v, %v; want no failure", resp, err)
+	}
+	var relayed []string
+	for _, m := range drain(t, q, queueURL) {
+		relayed = append(relayed, aws.ToString(m.Body))
+	}
+	slices.Sort(relayed)
+	if want := []string{`{"n":"good one"}`, `{"n":"good two"}`}; !slices.Equal(relayed, want) {
+		t.Fatalf("queue got %q, want the two good events", relayed)
+	}
+	dead := drain(t, q, dlqURL)
+	if len(dead) != 1 {
+		t.Fatalf("dead-letter queue holds %d messages, want 1", len(dead))
+	}
+	var p publisher.Poison
+	if err := json.Unmarshal([]byte(aws.ToString(dead[0].Body)), &p); err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := base64.StdEncoding.DecodeString(p.PayloadBase64)
+	if p.EventID != "ev-poison-1" || !strings.Contains(p.Reason, "InvalidMessageContents") || !strings.Contains(string(payload), "\uffff") {
+		t.Fatalf("dead letter %+v (payload %q)", p, payload)
 	}
 }
