@@ -18,6 +18,7 @@ import (
 type user struct {
 	ID, Email, Name, Password string
 	Access, Refresh           string
+	Device                    string // the device token of the last login
 }
 
 func (u user) bearer() []string { return []string{"Authorization", "Bearer " + u.Access} }
@@ -27,6 +28,7 @@ type tokenPair struct {
 	RefreshToken string `json:"refreshToken"`
 	TokenType    string `json:"tokenType"`
 	ExpiresIn    int    `json:"expiresIn"`
+	DeviceToken  string `json:"deviceToken"`
 }
 
 // signUp registers a new user and logs them in.
@@ -62,12 +64,20 @@ func verifyEmail(t *testing.T, u user) {
 	expect(t, call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": tok}), 204)
 }
 
-// login logs u in and keeps its tokens.
+// login logs u in, from the device of its last login if any, and keeps
+// its tokens.
 func (u *user) login(t *testing.T) {
 	t.Helper()
+	body := map[string]string{"email": u.Email, "password": u.Password}
+	if u.Device != "" {
+		body["deviceToken"] = u.Device
+	}
 	var tok tokenPair
-	expect(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}), 200).json(t, &tok)
-	u.Access, u.Refresh = tok.AccessToken, tok.RefreshToken
+	expect(t, call(t, "POST", "/v1/auth/login", body), 200).json(t, &tok)
+	if tok.DeviceToken == "" || tok.DeviceToken == u.Device {
+		t.Fatalf("login returned device token %q after %q", tok.DeviceToken, u.Device)
+	}
+	u.Access, u.Refresh, u.Device = tok.AccessToken, tok.RefreshToken, tok.DeviceToken
 }
 
 // Subjects of the account emails.

@@ -5,8 +5,10 @@ package e2e
 import (
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/serverless-shop/backend/internal/testcloud"
 )
@@ -325,5 +327,45 @@ func TestOrderEmailEscapesCustomerInput(t *testing.T) {
 	}
 	if !strings.Contains(m.Text, u.Name) {
 		t.Fatalf("text part lacks the name as typed:\n%s", m.Text)
+	}
+}
+
+// TestOrderQuotaLimitsOrdersNotTheirEmails: a customer places their hour's
+// quota of orders; the next is refused with 429 and Retry-After, and every
+// order that was acknowledged is mailed. (The local deploy lowers the
+// quota, a template parameter, so that a test can reach it.)
+func TestOrderQuotaLimitsOrdersNotTheirEmails(t *testing.T) {
+	t.Parallel()
+	quota, err := strconv.Atoi(output(t, "OrdersPerHour"))
+	if err != nil || quota > 50 {
+		t.Fatalf("OrdersPerHour output %q: deploy with a quota of at most 50 (localstack/deploy.sh does)", output(t, "OrdersPerHour"))
+	}
+	u := signUp(t, "quota")
+	// The quota's windows are the clock's hours: start well inside one.
+	if left := time.Until(time.Now().Truncate(time.Hour).Add(time.Hour)); left < 2*time.Minute {
+		time.Sleep(left + time.Second)
+	}
+	ids := make([]string, quota)
+	for i := range quota {
+		var o orderDoc
+		expect(t, call(t, "POST", "/v1/orders", items("CUP-ESP-2", 1), u.bearer()...), 201).json(t, &o)
+		ids[i] = o.ID
+	}
+	r := call(t, "POST", "/v1/orders", items("CUP-ESP-2", 1), u.bearer()...)
+	if p := expectProblem(t, r, 429); !strings.HasSuffix(p.Type, "#order-quota") {
+		t.Fatalf("problem %s, want order-quota", p.Type)
+	}
+	if secs, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || secs < 1 || secs > 3600 {
+		t.Fatalf("Retry-After = %q", r.Header.Get("Retry-After"))
+	}
+	// Another customer is not affected.
+	other := signUp(t, "quota-other")
+	expect(t, call(t, "POST", "/v1/orders", items("CUP-ESP-2", 1), other.bearer()...), 201)
+	// Every acknowledged order gets its email.
+	awaitEventsSettled(t)
+	for _, id := range ids {
+		testcloud.Eventually(t, time.Minute, "the confirmation of order "+id, func() bool {
+			return len(testcloud.MailTo(t, u.Email, id+" confirmed")) == 1
+		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/orders/api"
 	"github.com/serverless-shop/backend/functions/orders/app"
+	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/shared/coldstart"
 	"github.com/serverless-shop/backend/shared/metrics"
@@ -26,12 +27,14 @@ func main() { coldstart.Main("orders", build) }
 // build wires the service from the environment: ORDERS_TABLE,
 // CURSOR_SECRET_ARN (the Secrets Manager secret that keys pagination
 // cursors), TOKEN_JWKS, TOKEN_ISSUER, TOKEN_AUDIENCE to verify callers, and
-// REVOCATIONS_TABLE and REVOCATION_REFRESH to refuse revoked tokens.
+// REVOCATIONS_TABLE and REVOCATION_REFRESH to refuse revoked tokens, and
+// ORDERS_PER_HOUR, each customer's quota.
 func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
 	table := env.String("ORDERS_TABLE")
 	secretARN := env.String("CURSOR_SECRET_ARN")
 	tokens := env.Tokens()
 	revocations := env.Revocations()
+	ordersPerHour := env.Int("ORDERS_PER_HOUR", order.DefaultOrdersPerHour)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -52,6 +55,8 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 			Log:     log,
 			Metrics: m,
 			NewID:   func() string { return ulid.Make().String() },
+
+			OrdersPerHour: ordersPerHour,
 		}),
 		Verifier:    tokens.Verifier(),
 		Revocations: revocations.Checker(db, log),

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/oklog/ulid/v2"
 
+	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/api"
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/store"
@@ -30,7 +31,9 @@ func main() { coldstart.Main("users", build) }
 // TOKEN_JWKS (every key whose tokens are accepted, also served as the
 // JWKS); TOKEN_ISSUER, TOKEN_AUDIENCE and ACCESS_TOKEN_TTL; LINK_KEY_ID
 // (the KMS key that seals the tokens of mailed links); REVOCATIONS_TABLE
-// and REVOCATION_REFRESH.
+// and REVOCATION_REFRESH; the limits LOGIN_ATTEMPTS_PER_SOURCE (free login
+// attempts per address), SOURCE_REQUESTS_PER_HOUR (per address, on the
+// costly public routes) and LINKS_PER_HOUR (account emails per recipient).
 func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
 	table := env.String("USERS_TABLE")
 	linkKey := env.String("LINK_KEY_ID")
@@ -38,6 +41,10 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	signingKey := env.String("SIGNING_KEY_ID")
 	kid := env.String("SIGNING_KID")
 	tokens := env.Tokens()
+	sourceThrottle := account.SourceThrottle
+	sourceThrottle.Free = env.Int("LOGIN_ATTEMPTS_PER_SOURCE", account.SourceThrottle.Free)
+	sourceRequests := env.Int("SOURCE_REQUESTS_PER_HOUR", app.DefaultSourceRequestsPerHour)
+	linksPerHour := env.Int("LINKS_PER_HOUR", app.DefaultLinksPerHour)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -61,11 +68,16 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 		Sessions: st,
 		Attempts: st,
 		Links:    st,
+		Requests: st,
 		Sealer:   sealed.NewSealer(keys, linkKey),
 		Issuer:   token.NewIssuer(kmskeys.SignerFor(keys, signingKey, kid), tokens.Issuer, tokens.Audience, tokens.Lifetime, nil),
 		Metrics:  m,
 		Log:      log,
 		NewID:    func() string { return ulid.Make().String() },
+
+		SourceThrottle:        sourceThrottle,
+		SourceRequestsPerHour: sourceRequests,
+		LinksPerHour:          linksPerHour,
 	})
 	return api.NewHandler(log, api.Config{
 		Service:     svc,
@@ -85,4 +97,5 @@ var (
 	_ app.Sessions      = (*store.Store)(nil)
 	_ app.LoginAttempts = (*store.Store)(nil)
 	_ app.Links         = (*store.Store)(nil)
+	_ app.Requests      = (*store.Store)(nil)
 )

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -97,6 +98,19 @@ func (e *Env) Duration(name string, def time.Duration) time.Duration {
 		e.errs = append(e.errs, fmt.Sprintf("%s=%q is not a positive duration", name, v))
 	}
 	return d
+}
+
+// Int returns an optional positive integer variable, def when unset.
+func (e *Env) Int(name string, def int) int {
+	v := strings.TrimSpace(e.getenv(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		e.errs = append(e.errs, fmt.Sprintf("%s=%q is not a positive integer", name, v))
+	}
+	return n
 }
 
 // PublicKeys returns the token verification keys of a required variable

@@ -57,19 +57,24 @@ func TestEnvCollectsEveryProblem(t *testing.T) {
 	e := coldstart.NewEnv(env(map[string]string{
 		"PRESENT": "yes",
 		"TTL":     "soon",
+		"LIMIT":   "-3",
+		"MANY":    "many",
 	}))
 	_ = e.String("USERS_TABLE")
 	_ = e.String("PRESENT")
 	_ = e.List("VERIFY_KEY_IDS")
 	_ = e.Duration("TTL", time.Minute)
 	_ = e.Duration("UNSET_TTL", time.Minute) // optional: not a problem
+	_ = e.Int("LIMIT", 5)
+	_ = e.Int("MANY", 5)
+	_ = e.Int("UNSET_LIMIT", 5)
 	_ = e.String("TOKEN_AUDIENCE")
 
 	err := e.Err()
 	if err == nil {
 		t.Fatal("Err() = nil, want every problem")
 	}
-	want := `configuration: USERS_TABLE is not set; VERIFY_KEY_IDS is not set; TTL="soon" is not a positive duration; TOKEN_AUDIENCE is not set`
+	want := `configuration: USERS_TABLE is not set; VERIFY_KEY_IDS is not set; TTL="soon" is not a positive duration; LIMIT="-3" is not a positive integer; MANY="many" is not a positive integer; TOKEN_AUDIENCE is not set`
 	if err.Error() != want {
 		t.Errorf("Err() =\n%s\nwant\n%s", err, want)
 	}
@@ -80,8 +85,11 @@ func TestEnvCollectsEveryProblem(t *testing.T) {
 
 func TestEnvNoProblems(t *testing.T) {
 	t.Parallel()
-	e := coldstart.NewEnv(env(map[string]string{"A": "1", "B": "x,y", "C": "5s"}))
+	e := coldstart.NewEnv(env(map[string]string{"A": "1", "B": "x,y", "C": "5s", "D": " 42 "}))
 	_, _, _ = e.String("A"), e.List("B"), e.Duration("C", 0)
+	if d, unset := e.Int("D", 7), e.Int("E", 7); d != 42 || unset != 7 {
+		t.Errorf("Int = %d, %d; want 42 and the default 7", d, unset)
+	}
 	if err := e.Err(); err != nil {
 		t.Errorf("Err() = %v, want nil", err)
 	}

@@ -72,6 +72,11 @@ func (r *Request) Query(name string) (string, bool) {
 	return v, ok
 }
 
+// SourceIP is the address of the client as API Gateway saw it: the
+// source of the connection to API Gateway, which a client cannot set
+// (unlike X-Forwarded-For). "" when the event does not say.
+func (r *Request) SourceIP() string { return r.Event.RequestContext.Identity.SourceIP }
+
 // Caller returns the authenticated principal of a protected route.
 func (r *Request) Caller() principal.Principal {
 	if r.Principal == nil {

@@ -76,6 +76,17 @@ var errorTable = problem.Table{
 	{Is: order.ErrConcurrentWrite, Kind: problem.Conflict, Slug: "concurrent-modification", Detail: "The order changed while the request was processed; read it and retry."},
 	{Is: order.ErrIdempotencyBusy, Kind: problem.Conflict, Slug: "idempotency-key-in-use", Detail: "A request with this Idempotency-Key is still being processed; retry later."},
 	{Is: order.ErrIdempotencyReuse, Kind: problem.Unprocessable, Slug: "idempotency-key-reused", Detail: "This Idempotency-Key was used with a different request."},
+	{As: quota, Kind: problem.TooManyRequests, Slug: "order-quota", Detail: "You have placed as many orders as an hour allows. Try again after the time Retry-After gives."},
+}
+
+// quota matches a reached order quota and says when it lifts.
+func quota(err error, p *problem.Error) bool {
+	var over order.QuotaError
+	if !errors.As(err, &over) {
+		return false
+	}
+	p.RetryAfter = over.RetryAfter
+	return true
 }
 
 // fields matches a domain error of type E, a list of fields, and puts its

@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
 	"reflect"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/principal"
 )
 
 const (
@@ -272,7 +275,7 @@ func TestCreateOrderStoreFailure(t *testing.T) {
 			}
 		}},
 		{"transaction", func(f *fakeStore) {
-			f.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim) error {
+			f.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim, order.Quota) error {
 				return errors.New("dynamodb: transaction canceled")
 			}
 		}},
@@ -393,7 +396,7 @@ func TestCreateOrderIdempotencyBusy(t *testing.T) {
 			}
 		}},
 		{"transaction reports busy", func(h *harness) {
-			h.fake.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim) error {
+			h.fake.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim, order.Quota) error {
 				return order.ErrIdempotencyBusy
 			}
 		}},
@@ -486,7 +489,7 @@ func TestCreateOrderReleasesKeyOnFailure(t *testing.T) {
 			name: "transaction fails",
 			body: orderBody,
 			setup: func(f *fakeStore) {
-				f.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim) error {
+				f.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim, order.Quota) error {
 					return errors.New("transaction canceled")
 				}
 			},
@@ -496,7 +499,7 @@ func TestCreateOrderReleasesKeyOnFailure(t *testing.T) {
 			name: "release fails too",
 			body: orderBody,
 			setup: func(f *fakeStore) {
-				f.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim) error {
+				f.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim, order.Quota) error {
 					return errors.New("transaction canceled")
 				}
 				release := f.ReleaseKeyFunc
@@ -563,5 +566,38 @@ func TestPlacingNeedsAVerifiedEmail(t *testing.T) {
 	}
 	if n := len(h.mem.events()); n != 0 || len(h.mem.claims) != 0 || len(h.mem.completions) != 0 {
 		t.Errorf("events %d, claims %d, writes %d; want nothing stored", n, len(h.mem.claims), len(h.mem.completions))
+	}
+}
+
+func TestOrderQuota(t *testing.T) {
+	h := newHarness(t)
+	keyed := createReq(orderBody, map[string]string{idemHeader: "quota-key"})
+	for i := range order.DefaultOrdersPerHour {
+		r := createReq(orderBody, nil)
+		if i == 0 {
+			r = keyed
+		}
+		if resp := h.do(t, r); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("order %d: %d %s", i+1, resp.StatusCode, resp.Body)
+		}
+	}
+	// A replay of an order placed with a key counts nothing; a new order
+	// is refused, with when the hour ends.
+	if resp := h.do(t, keyed); resp.StatusCode != http.StatusCreated || resp.Headers[HeaderReplayed] == "" {
+		t.Fatalf("replay at the quota: %d %v %s", resp.StatusCode, resp.Headers, resp.Body)
+	}
+	resp := h.do(t, createReq(orderBody, nil))
+	wantProblem(t, resp, http.StatusTooManyRequests, "order-quota")
+	if got, want := resp.Headers["Retry-After"], fmt.Sprint(math.Ceil(testNow.Truncate(time.Hour).Add(time.Hour).Sub(testNow).Seconds())); got != want {
+		t.Errorf("Retry-After %q, want %q (the rest of the hour)", got, want)
+	}
+	if n := len(h.mem.outbox); n != order.DefaultOrdersPerHour {
+		t.Errorf("%d events queued, want one per acknowledged order (%d)", n, order.DefaultOrdersPerHour)
+	}
+	// Another customer still orders.
+	other := createReq(orderBody, nil)
+	other.caller = &principal.Principal{UserID: "01HZX3YQ7A8B9C0D1E2F3GBOB1", Email: "bob@example.com", Name: "Bob", EmailVerified: true}
+	if resp := h.do(t, other); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("another customer's order: %d %s", resp.StatusCode, resp.Body)
 	}
 }

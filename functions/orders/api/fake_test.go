@@ -22,7 +22,7 @@ type fakeStore struct {
 	ProductsBySKUFunc func(ctx context.Context, skus []string) (map[string]order.Product, error)
 	ClaimKeyFunc      func(ctx context.Context, c order.Claim, now time.Time) (*order.Order, error)
 	ReleaseKeyFunc    func(ctx context.Context, c order.Claim) error
-	CreateOrderFunc   func(ctx context.Context, o order.Order, ev events.OrderEvent, claim *order.Claim) error
+	CreateOrderFunc   func(ctx context.Context, o order.Order, ev events.OrderEvent, claim *order.Claim, quota order.Quota) error
 	OrderFunc         func(ctx context.Context, customerID, id string) (order.Order, error)
 	OrdersFunc        func(ctx context.Context, customerID string, limit int, after string) ([]order.Order, string, error)
 	UpdateOrderFunc   func(ctx context.Context, customerID, id string, change order.Change) (order.Order, error)
@@ -50,8 +50,8 @@ func (f *fakeStore) ReleaseKey(ctx context.Context, c order.Claim) error {
 	return f.ReleaseKeyFunc(ctx, c)
 }
 
-func (f *fakeStore) CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, claim *order.Claim) error {
-	return f.CreateOrderFunc(ctx, o, ev, claim)
+func (f *fakeStore) CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, claim *order.Claim, quota order.Quota) error {
+	return f.CreateOrderFunc(ctx, o, ev, claim, quota)
 }
 
 func (f *fakeStore) Order(ctx context.Context, customerID, id string) (order.Order, error) {
@@ -73,6 +73,7 @@ type memStore struct {
 	products []order.Product // ordered by SKU, as the store returns them
 	orders   map[string]order.Order
 	keys     map[string]*keyRecord
+	quotas   map[string]int // orders per customer and quota window
 	outbox   []events.OrderEvent
 
 	claims      []order.Claim
@@ -101,6 +102,7 @@ func newFakeStore(products ...order.Product) (*fakeStore, *memStore) {
 		products: slices.SortedFunc(slices.Values(products), func(a, b order.Product) int { return strings.Compare(a.SKU, b.SKU) }),
 		orders:   map[string]order.Order{},
 		keys:     map[string]*keyRecord{},
+		quotas:   map[string]int{},
 	}
 	return &fakeStore{
 		ProductsFunc:      m.Products,
@@ -188,10 +190,14 @@ func (m *memStore) ReleaseKey(_ context.Context, c order.Claim) error {
 
 // CreateOrder follows store.CreateOrder: all or nothing, and
 // ErrIdempotencyBusy when the claim is no longer ours.
-func (m *memStore) CreateOrder(_ context.Context, o order.Order, ev events.OrderEvent, claim *order.Claim) error {
+func (m *memStore) CreateOrder(_ context.Context, o order.Order, ev events.OrderEvent, claim *order.Claim, quota order.Quota) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.completions = append(m.completions, claim)
+	window := o.Customer.ID + "@" + quota.WindowStart(o.CreatedAt).String()
+	if m.quotas[window] >= quota.Max {
+		return quota.Refused(o.CreatedAt)
+	}
 	var rec *keyRecord
 	if claim != nil {
 		r, ok := m.keys[orderKey(o.Customer.ID, claim.Key)]
@@ -205,6 +211,7 @@ func (m *memStore) CreateOrder(_ context.Context, o order.Order, ev events.Order
 		return errDuplicate
 	}
 	m.orders[k] = o
+	m.quotas[window]++
 	m.outbox = append(m.outbox, ev)
 	if rec != nil {
 		rec.completed = true

@@ -30,8 +30,9 @@ type Store interface {
 	// ReleaseKey gives a claimed key up.
 	ReleaseKey(ctx context.Context, c order.Claim) error
 	// CreateOrder stores an order, its event and (with a claim) the
-	// completed key at once, or answers order.ErrIdempotencyBusy.
-	CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, claim *order.Claim) error
+	// completed key at once, counting the order against quota, or answers
+	// order.QuotaError or order.ErrIdempotencyBusy.
+	CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, claim *order.Claim, quota order.Quota) error
 	// Order returns the customer's order, or order.ErrNotFound.
 	Order(ctx context.Context, customerID, id string) (order.Order, error)
 	// Orders returns a page of the customer's orders, newest first.
@@ -46,6 +47,7 @@ const (
 	MetricPlaced    = "OrdersPlaced"
 	MetricCancelled = "OrdersCancelled"
 	MetricReplayed  = "IdempotentReplays"
+	MetricQuota     = "OrdersOverQuota"
 )
 
 // Config wires the use cases.
@@ -55,6 +57,9 @@ type Config struct {
 	Metrics *metrics.Recorder // optional
 	NewID   func() string     // ids of orders and events
 	Now     func() time.Time  // nil: time.Now
+	// OrdersPerHour is each customer's quota of new orders per hour
+	// (0: order.DefaultOrdersPerHour).
+	OrdersPerHour int
 }
 
 // Service runs the orders use cases.
@@ -64,6 +69,9 @@ type Service struct{ Config }
 func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.OrdersPerHour == 0 {
+		cfg.OrdersPerHour = order.DefaultOrdersPerHour
 	}
 	return &Service{cfg}
 }

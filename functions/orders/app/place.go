@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/shared/events"
@@ -44,7 +45,8 @@ type Placed struct {
 // or key, order.UnprocessableError
 // for unknown products or mixed currencies, order.ErrIdempotencyReuse when
 // the key placed another order, order.ErrIdempotencyBusy while a request
-// with the key is in flight.
+// with the key is in flight, order.QuotaError when the customer placed
+// OrdersPerHour orders this hour (an idempotent replay counts nothing).
 func (s *Service) PlaceOrder(ctx context.Context, in PlaceOrder) (Placed, error) {
 	if !in.EmailVerified {
 		return Placed{}, order.ErrEmailUnverified
@@ -102,7 +104,13 @@ func (s *Service) place(ctx context.Context, in PlaceOrder, claim *order.Claim) 
 		Lines: lines, Total: total, Currency: currency, CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
 	ev := o.Event(events.OrderCreated, s.NewID(), in.CorrelationID, now)
-	if err := s.Store.CreateOrder(ctx, o, ev, claim); err != nil {
+	quota := order.Quota{Max: s.OrdersPerHour, Window: time.Hour}
+	if err := s.Store.CreateOrder(ctx, o, ev, claim, quota); err != nil {
+		var over order.QuotaError
+		if errors.As(err, &over) {
+			s.Metrics.Add(MetricQuota, 1)
+			s.Log.WarnContext(ctx, "order quota reached", slog.Int("ordersPerHour", quota.Max), slog.Duration("retryAfter", over.RetryAfter))
+		}
 		return order.Order{}, fmt.Errorf("place order: %w", err)
 	}
 	s.Metrics.Add(MetricPlaced, 1)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -84,11 +85,12 @@ func (s *Store) outboxPut(ev events.OrderEvent) (*types.Put, error) {
 }
 
 // CreateOrder writes a new order and its order.created event in one
-// transaction, and, when claim is not nil, completes the claimed
-// idempotency key with the order in the same transaction. Either all of it
-// is stored or none of it. order.ErrIdempotencyBusy means the claim lapsed
-// and another request took the key over.
-func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, claim *order.Claim) error {
+// transaction that also counts the order against the customer's quota
+// and, when claim is not nil, completes the claimed idempotency key with
+// the order. Either all of it is stored or none of it.
+// order.ErrIdempotencyBusy means the claim lapsed and another request took
+// the key over; order.QuotaError that the quota's window is full.
+func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, claim *order.Claim, quota order.Quota) error {
 	rec := newOrderRecord(o)
 	item, err := attributevalue.MarshalMap(rec)
 	if err != nil {
@@ -103,6 +105,11 @@ func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev events.OrderE
 		{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		{Put: put},
 	}
+	count, err := s.quotaCount(o.Customer.ID, quota, o.CreatedAt)
+	if err != nil {
+		return wrap("create order", err)
+	}
+	writes = append(writes, types.TransactWriteItem{Update: count})
 	if claim != nil {
 		u, err := s.completeUpdate(*claim, rec)
 		if err != nil {
@@ -111,13 +118,35 @@ func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev events.OrderE
 		writes = append(writes, types.TransactWriteItem{Update: u})
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-	if reasons, ok := ddb.CancellationReasons(err); ok && claim != nil && ddb.ConditionFailedAt(reasons, 2) {
-		return order.ErrIdempotencyBusy
+	if reasons, ok := ddb.CancellationReasons(err); ok {
+		switch {
+		case ddb.ConditionFailedAt(reasons, 2):
+			return quota.Refused(o.CreatedAt)
+		case claim != nil && ddb.ConditionFailedAt(reasons, 3):
+			return order.ErrIdempotencyBusy
+		}
 	}
 	if err != nil {
 		return wrap("create order", err)
 	}
 	return nil
+}
+
+// quotaCount is the transaction item that counts one order of the customer
+// in the quota's window holding now, on condition that it has room. The
+// item (CUSTOMER#<id> / QUOTA#<window start>) expires with its window.
+func (s *Store) quotaCount(customerID string, q order.Quota, now time.Time) (*types.Update, error) {
+	start := q.WindowStart(now)
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Add(expression.Name("orders"), expression.Value(1)).
+			Set(expression.Name("expiresAt"), expression.Value(start.Add(q.Window).Unix()))).
+		WithCondition(expression.AttributeNotExists(expression.Name("orders")).
+			Or(expression.Name("orders").LessThan(expression.Value(q.Max)))).
+		Build()
+	if err != nil {
+		return nil, err
+	}
+	return ddb.Update(s.table, ddb.Key(customerPK(customerID), "QUOTA#"+strconv.FormatInt(start.Unix(), 10)), expr), nil
 }
 
 // Order returns the customer's order, or order.ErrNotFound. Another

@@ -103,12 +103,63 @@ func cmpString(a, b string) int {
 	return 0
 }
 
+// generous is a quota the tests that are not about quotas never reach.
+var generous = order.Quota{Max: 1000, Window: time.Hour}
+
+// TestQuotaIsCountedWithTheOrder: twelve orders at once against a quota
+// of five: exactly five are stored, each with its event; the others
+// stored nothing and say when the window ends. Another customer and the
+// next window are not affected.
+func TestQuotaIsCountedWithTheOrder(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Hour).Add(45 * time.Minute)
+	quota := order.Quota{Max: 5, Window: time.Hour}
+	const n = 12
+	errs := testcloud.Parallel(n, func(i int) error {
+		o := newOrder("cust-quota", i, now)
+		return f.s.CreateOrder(ctx, o, created(o, fmt.Sprint("ev-quota-", i)), nil, quota)
+	})
+	stored := 0
+	for i, err := range errs {
+		var over order.QuotaError
+		switch {
+		case err == nil:
+			stored++
+			if !f.outboxExists(t, fmt.Sprint("ev-quota-", i)) {
+				t.Errorf("order %d stored without its event", i)
+			}
+		case errors.As(err, &over):
+			if over.RetryAfter != 15*time.Minute || over.Max != 5 {
+				t.Errorf("refusal %+v, want 5 per hour and the window's last 15 minutes", over)
+			}
+			if f.outboxExists(t, fmt.Sprint("ev-quota-", i)) {
+				t.Errorf("refused order %d left its event", i)
+			}
+		default:
+			t.Fatal(err)
+		}
+	}
+	list, _, err := f.s.Orders(ctx, "cust-quota", 50, "")
+	if err != nil || stored != quota.Max || len(list) != quota.Max {
+		t.Fatalf("%d of %d orders at once stored, %d listed (%v); want exactly %d", stored, n, len(list), err, quota.Max)
+	}
+	other := newOrder("cust-other", 99, now)
+	if err := f.s.CreateOrder(ctx, other, created(other, "ev-quota-other"), nil, quota); err != nil {
+		t.Fatalf("another customer's order = %v", err)
+	}
+	next := newOrder("cust-quota", 100, now.Add(15*time.Minute))
+	if err := f.s.CreateOrder(ctx, next, created(next, "ev-quota-next"), nil, quota); err != nil {
+		t.Fatalf("an order in the next window = %v", err)
+	}
+}
+
 func TestCreateOrderIsAtomicWithItsEvent(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	o := newOrder("cust-a", 1, now)
-	if err := f.s.CreateOrder(ctx, o, created(o, "ev-1"), nil); err != nil {
+	if err := f.s.CreateOrder(ctx, o, created(o, "ev-1"), nil, generous); err != nil {
 		t.Fatal(err)
 	}
 	if !f.outboxExists(t, "ev-1") {
@@ -119,7 +170,7 @@ func TestCreateOrderIsAtomicWithItsEvent(t *testing.T) {
 		t.Fatalf("Order = %+v, %v", got, err)
 	}
 	// Writing an order whose id exists fails as a whole: no event appears.
-	if err := f.s.CreateOrder(ctx, o, created(o, "ev-2"), nil); err == nil {
+	if err := f.s.CreateOrder(ctx, o, created(o, "ev-2"), nil, generous); err == nil {
 		t.Fatal("duplicate order id accepted")
 	}
 	if f.outboxExists(t, "ev-2") {
@@ -165,7 +216,7 @@ func TestIdempotencyKeyRaceAndReplay(t *testing.T) {
 
 	o := newOrder("cust-k", 5, now.Truncate(time.Millisecond))
 	c := claim("cust-k", "key-1", "hash-a", owner)
-	if err := f.s.CreateOrder(ctx, o, created(o, "ev-k"), &c); err != nil {
+	if err := f.s.CreateOrder(ctx, o, created(o, "ev-k"), &c, generous); err != nil {
 		t.Fatal(err)
 	}
 	// The order changes after it was placed; a replay still answers what
@@ -208,7 +259,7 @@ func TestIdempotencyLapsedLeaseIsTakenOverAndLoserStoresNothing(t *testing.T) {
 	// The first request wakes up late: its transaction must not store an
 	// order, an event or a response.
 	o := newOrder("cust-l", 9, now)
-	err := f.s.CreateOrder(ctx, o, created(o, "ev-late"), &first)
+	err := f.s.CreateOrder(ctx, o, created(o, "ev-late"), &first, generous)
 	if !errors.Is(err, order.ErrIdempotencyBusy) {
 		t.Fatalf("late completion = %v, want ErrIdempotencyBusy", err)
 	}
@@ -250,7 +301,7 @@ func TestCancelRaceWritesOneEvent(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	o := newOrder("cust-c", 3, now)
-	if err := f.s.CreateOrder(ctx, o, created(o, "ev-c0"), nil); err != nil {
+	if err := f.s.CreateOrder(ctx, o, created(o, "ev-c0"), nil, generous); err != nil {
 		t.Fatal(err)
 	}
 	const n = 8
@@ -303,7 +354,7 @@ func TestUpdateOrderDecidesAgainAfterAConcurrentChange(t *testing.T) {
 			ctx := context.Background()
 			now := time.Now().UTC().Truncate(time.Millisecond)
 			o := newOrder("cust-d", 10+i, now)
-			if err := f.s.CreateOrder(ctx, o, created(o, "ev-d0"), nil); err != nil {
+			if err := f.s.CreateOrder(ctx, o, created(o, "ev-d0"), nil, generous); err != nil {
 				t.Fatal(err)
 			}
 			calls := 0
@@ -337,7 +388,7 @@ func TestUpdateOrderGivesUpWhileTheOrderKeepsChanging(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	o := newOrder("cust-e", 20, now)
-	if err := f.s.CreateOrder(ctx, o, created(o, "ev-e0"), nil); err != nil {
+	if err := f.s.CreateOrder(ctx, o, created(o, "ev-e0"), nil, generous); err != nil {
 		t.Fatal(err)
 	}
 	calls := 0
@@ -378,7 +429,7 @@ func TestReplayOfAKeyCompletedByTheFirstVersion(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	o := newOrder("cust-v1", 30, now)
-	if err := f.s.CreateOrder(ctx, o, created(o, "ev-v1"), nil); err != nil {
+	if err := f.s.CreateOrder(ctx, o, created(o, "ev-v1"), nil, generous); err != nil {
 		t.Fatal(err)
 	}
 	_, err := f.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &f.table, Item: map[string]types.AttributeValue{
@@ -421,13 +472,13 @@ func testPagination(t *testing.T, total, pageSize int) {
 	now := time.Now().UTC()
 	for i := range total {
 		o := newOrder("cust-p", i, now)
-		if err := f.s.CreateOrder(ctx, o, created(o, fmt.Sprint("ev-p-", i)), nil); err != nil {
+		if err := f.s.CreateOrder(ctx, o, created(o, fmt.Sprint("ev-p-", i)), nil, generous); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i := range 5 { // another customer's orders must never show up
 		o := newOrder("cust-q", 1000+i, now)
-		if err := f.s.CreateOrder(ctx, o, created(o, fmt.Sprint("ev-q-", i)), nil); err != nil {
+		if err := f.s.CreateOrder(ctx, o, created(o, fmt.Sprint("ev-q-", i)), nil, generous); err != nil {
 			t.Fatal(err)
 		}
 	}

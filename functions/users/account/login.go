@@ -7,12 +7,13 @@ import "time"
 type LoginAttempt struct {
 	Email    string // normalised, see NormalizeEmail
 	Password string
+	Device   *DeviceToken // the device token presented, if any
 }
 
 // NewLoginAttempt validates and normalises login input. It does not apply
 // the rules of new passwords: a password set under older rules must still
 // log in.
-func NewLoginAttempt(email, password string) (LoginAttempt, error) {
+func NewLoginAttempt(email, password, device string) (LoginAttempt, error) {
 	var errs ValidationError
 	a := LoginAttempt{Email: NormalizeEmail(email), Password: password}
 	if a.Email == "" {
@@ -20,6 +21,13 @@ func NewLoginAttempt(email, password string) (LoginAttempt, error) {
 	}
 	if !Presentable(password) {
 		errs = append(errs, FieldError{"password", "is required (at most 128 characters)"})
+	}
+	if device != "" {
+		t, ok := ParseDeviceToken(device)
+		if !ok {
+			errs = append(errs, FieldError{"deviceToken", "must be a device token a login returned"})
+		}
+		a.Device = &t
 	}
 	if len(errs) > 0 {
 		return LoginAttempt{}, errs
@@ -68,11 +76,46 @@ func NewName(s string) (string, error) {
 }
 
 // LoginState is what a login attempt needs to know before checking a
-// password: the user registered under the email, if any, and the failed
-// attempts counted against the email.
+// password: the user registered under the email, if any, and the buckets
+// the attempt counts against.
 type LoginState struct {
 	Credentials Credentials // zero if the email is not registered
 	Found       bool
-	Failures    int       // failed attempts in the current window
-	WindowEnds  time.Time // when the failure count resets
+	Account     Bucket  // the email's bucket
+	Source      Bucket  // the source address's bucket
+	Device      *Device // the presented device token's device, if it is one of this email
+}
+
+// Guard is the bucket the attempt counts against besides the source's, and
+// its throttle: the device's for a device of the account, else the
+// account's.
+func (s LoginState) Guard() (Bucket, Throttle) {
+	if s.Device != nil {
+		return s.Device.Bucket, DeviceThrottle
+	}
+	return s.Account, AccountThrottle
+}
+
+// AttemptTake is what counting one login attempt writes: the guard bucket
+// (the device's when Device is set, else the account's) and the source's,
+// each from what was read to what it becomes. Source "" leaves the source
+// alone (a password change, whose caller is already authenticated).
+type AttemptTake struct {
+	Email, Source, Device  string // Device: the device token's hash
+	GuardWas, Guard        Bucket
+	SourceWas, SourceNext  Bucket
+	GuardForget, SrcForget time.Time // when each bucket, left alone, starts over
+}
+
+// LoginCompletion is what a successful login writes at once: the session
+// of the new refresh token, the device token handed out (which replaces
+// the presented one, if any), and the account's bucket cleared when it was
+// the guard.
+type LoginCompletion struct {
+	Refresh      RefreshToken
+	Epoch        int64
+	Email        string
+	NewDevice    DeviceToken
+	OldDevice    string // hash of the presented device token; "" for none
+	ClearAccount bool
 }

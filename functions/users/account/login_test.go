@@ -33,6 +33,7 @@ func TestNewLoginAttempt(t *testing.T) {
 		name       string
 		email      string
 		password   string
+		device     string
 		want       account.LoginAttempt
 		wantFields string
 	}{
@@ -44,13 +45,23 @@ func TestNewLoginAttempt(t *testing.T) {
 		{name: "empty password", email: "ada@example.com", wantFields: "password"},
 		{name: "oversized password", email: "ada@example.com", password: strings.Repeat("x", 4*account.MaxPasswordLength+1), wantFields: "password"},
 		{name: "both", wantFields: "email,password"},
+		{name: "device token", email: "ada@example.com", password: "pw", device: "dv1." + strings.Repeat("A", 43),
+			want: account.LoginAttempt{Email: "ada@example.com", Password: "pw", Device: &account.DeviceToken{Raw: "dv1." + strings.Repeat("A", 43)}}},
+		{name: "device token too short", email: "ada@example.com", password: "pw", device: "dv1." + strings.Repeat("A", 42), wantFields: "deviceToken"},
+		{name: "device token of another version", email: "ada@example.com", password: "pw", device: "dv2." + strings.Repeat("A", 43), wantFields: "deviceToken"},
+		{name: "device token not base64url", email: "ada@example.com", password: "pw", device: "dv1." + strings.Repeat("+", 43), wantFields: "deviceToken"},
+		{name: "everything", device: "x", wantFields: "email,password,deviceToken"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := account.NewLoginAttempt(tt.email, tt.password)
+			got, err := account.NewLoginAttempt(tt.email, tt.password, tt.device)
 			if fields := strings.Join(invalidFields(t, err), ","); fields != tt.wantFields {
 				t.Fatalf("invalid fields %q, want %q", fields, tt.wantFields)
 			}
+			if (got.Device == nil) != (tt.want.Device == nil) || got.Device != nil && *got.Device != *tt.want.Device {
+				t.Errorf("device %v, want %v", got.Device, tt.want.Device)
+			}
+			got.Device, tt.want.Device = nil, nil
 			if got != tt.want {
 				t.Errorf("NewLoginAttempt = %+v, want %+v", got, tt.want)
 			}

@@ -6,6 +6,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/serverless-shop/backend/functions/users/app"
@@ -37,17 +38,30 @@ func New(cfg Config) *API { return &API{cfg} }
 func (a *API) Routes(r *httpapi.Router) {
 	r.Public("GET /v1/health", a.health)
 	r.Public("GET /.well-known/jwks.json", a.jwks)
-	r.Public("POST /v1/auth/register", a.register)
+	// The costly public routes count against the client's address; login
+	// has its own, finer throttle (account.Throttle).
+	r.Public("POST /v1/auth/register", a.perSource(a.register))
 	r.Public("POST /v1/auth/login", a.login)
-	r.Public("POST /v1/auth/refresh", a.refresh)
-	r.Public("POST /v1/auth/verify-email", a.verifyEmail)
+	r.Public("POST /v1/auth/refresh", a.perSource(a.refresh))
+	r.Public("POST /v1/auth/verify-email", a.perSource(a.verifyEmail))
 	r.Protected("POST /v1/auth/verify-email/resend", a.resendVerification)
-	r.Public("POST /v1/auth/password-reset", a.requestPasswordReset)
-	r.Public("POST /v1/auth/password-reset/confirm", a.resetPassword)
+	r.Public("POST /v1/auth/password-reset", a.perSource(a.requestPasswordReset))
+	r.Public("POST /v1/auth/password-reset/confirm", a.perSource(a.resetPassword))
 	r.Protected("POST /v1/auth/logout", a.logout)
 	r.Protected("GET /v1/users/me", a.me)
 	r.Protected("PATCH /v1/users/me", a.updateMe)
 	r.Protected("POST /v1/users/me/password", a.changePassword)
+}
+
+// perSource counts each request against its source address before h runs,
+// whatever it carries: a flood of invalid requests is limited too.
+func (a *API) perSource(h httpapi.Handler) httpapi.Handler {
+	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+		if err := a.Service.CountSourceRequest(ctx, r.SourceIP()); err != nil {
+			return nil, err
+		}
+		return h(ctx, r)
+	}
 }
 
 // NewHandler returns the Lambda handler serving the API.

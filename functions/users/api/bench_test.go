@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"testing"
-	"time"
 
 	"github.com/serverless-shop/backend/functions/users/api"
 	"github.com/serverless-shop/backend/functions/users/app"
@@ -22,16 +21,16 @@ func BenchmarkLogin(b *testing.B) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mem := apptest.NewMemStore()
 	svc := app.New(app.Config{
-		Accounts:   mem,
-		Sessions:   mem,
-		Attempts:   mem,
-		Links:      mem,
-		Sealer:     &apptest.Sealer{},
-		Issuer:     token.NewIssuer(signer, testIssuer, testAudience, token.DefaultTTL, nil),
-		Hashing:    password.Default,
-		LoginLimit: app.LoginLimit{Failures: 1 << 30, Window: time.Minute}, // never limit here
-		Log:        log,
-		NewID:      (&apptest.IDs{}).Next,
+		Accounts: mem,
+		Sessions: mem,
+		Attempts: mem,
+		Links:    mem,
+		Requests: mem,
+		Sealer:   &apptest.Sealer{},
+		Issuer:   token.NewIssuer(signer, testIssuer, testAudience, token.DefaultTTL, nil),
+		Hashing:  password.Default,
+		Log:      log,
+		NewID:    (&apptest.IDs{}).Next,
 	})
 	handler := api.NewHandler(log, api.Config{
 		Service:  svc,

@@ -23,7 +23,8 @@ var errorTable = problem.Table{
 	{Is: account.ErrStaleWrite, Kind: problem.Conflict, Detail: "The account changed while the request was processed; retry it."},
 	{Is: app.ErrBadCredentials, Kind: problem.Unauthenticated, Slug: "invalid-credentials", Detail: "The email or password is incorrect."},
 	{Is: app.ErrWrongPassword, Kind: problem.Unauthenticated, Slug: "invalid-credentials", Detail: "The current password is incorrect."},
-	{As: retryAfter, Kind: problem.TooManyRequests, Slug: "too-many-attempts", Detail: "Too many failed attempts for this account. Try again later."},
+	{As: retryAfter, Kind: problem.TooManyRequests, Slug: "too-many-attempts", Detail: "Too many password attempts. Wait for the time Retry-After gives, or log in from a device that logged in before."},
+	{As: requestsLimited, Kind: problem.TooManyRequests, Detail: "Too many requests from this address. Try again after the time Retry-After gives."},
 	{As: limitLifts, Kind: problem.TooManyRequests, Detail: "Too many emails of this kind were asked for this address. Try again later."},
 	{Is: account.ErrLinkInvalid, Kind: problem.Invalid, Slug: "invalid-token", Detail: "The link is invalid, has expired or was already used. Ask for a new one."},
 }
@@ -38,7 +39,7 @@ func validationFields(err error, p *problem.Error) bool {
 	return true
 }
 
-// retryAfter matches the login limit and says when it lifts.
+// retryAfter matches a throttled password attempt and says how long to wait.
 func retryAfter(err error, p *problem.Error) bool {
 	var limited app.TooManyAttemptsError
 	if !errors.As(err, &limited) {
@@ -54,6 +55,16 @@ func fieldErrors(invalid account.ValidationError) []problem.FieldError {
 		fields[i] = problem.FieldError{Field: f.Field, Message: f.Message}
 	}
 	return fields
+}
+
+// requestsLimited matches the limit of an address and says when it lifts.
+func requestsLimited(err error, p *problem.Error) bool {
+	var limited app.RequestsLimitedError
+	if !errors.As(err, &limited) {
+		return false
+	}
+	p.RetryAfter = limited.RetryAfter
+	return true
 }
 
 // limitLifts matches a reached request limit and says when it lifts.

@@ -57,11 +57,11 @@ func TestProblemDetails(t *testing.T) {
 		}, http.StatusUnauthorized, "invalid-credentials", "The current password is incorrect."},
 		{"too many attempts", func(f *fixture) response {
 			f.ada()
-			for range 5 {
+			for range account.AccountThrottle.Free + 1 {
 				f.loginResponse(apptest.AdaEmail, "not the right password")
 			}
 			return f.loginResponse(apptest.AdaEmail, apptest.AdaPassword)
-		}, http.StatusTooManyRequests, "too-many-attempts", "Too many failed attempts for this account. Try again later."},
+		}, http.StatusTooManyRequests, "too-many-attempts", "Too many password attempts. Wait for the time Retry-After gives, or log in from a device that logged in before."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,11 +28,13 @@ type tokenPairJSON struct {
 	RefreshToken string `json:"refreshToken"`
 	TokenType    string `json:"tokenType"`
 	ExpiresIn    int    `json:"expiresIn"`
+	DeviceToken  string `json:"deviceToken,omitempty"` // from a login only
 }
 
 func tokenPair(p app.TokenPair) (*httpapi.Response, error) {
 	return httpapi.JSON(http.StatusOK, tokenPairJSON{
 		AccessToken: p.AccessToken, RefreshToken: p.RefreshToken, TokenType: "Bearer", ExpiresIn: int(p.ExpiresIn.Seconds()),
+		DeviceToken: p.DeviceToken,
 	})
 }
 
@@ -69,13 +71,16 @@ func (a *API) register(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 
 func (a *API) login(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 	var in struct {
-		Email    string `json:"email"`
-		Password string `json:"password"`
+		Email       string `json:"email"`
+		Password    string `json:"password"`
+		DeviceToken string `json:"deviceToken"`
 	}
 	if err := r.DecodeJSON(&in); err != nil {
 		return nil, err
 	}
-	pair, err := a.Service.Login(ctx, app.LoginCommand{Email: in.Email, Password: in.Password})
+	pair, err := a.Service.Login(ctx, app.LoginCommand{
+		Email: in.Email, Password: in.Password, DeviceToken: in.DeviceToken, Source: r.SourceIP(),
+	})
 	if err != nil {
 		return nil, err
 	}

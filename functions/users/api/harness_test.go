@@ -116,6 +116,7 @@ func newFixture(t *testing.T) *fixture {
 		Sessions: f.store,
 		Attempts: f.store,
 		Links:    f.store,
+		Requests: f.store,
 		Sealer:   f.sealer,
 		Issuer:   f.issuer,
 		Hashing:  apptest.CheapHashing,
@@ -299,6 +300,7 @@ type tokenPair struct {
 	RefreshToken string `json:"refreshToken"`
 	TokenType    string `json:"tokenType"`
 	ExpiresIn    int    `json:"expiresIn"`
+	DeviceToken  string `json:"deviceToken"` // from a login only
 }
 
 func (f *fixture) loginResponse(email, pass string) response {
@@ -310,7 +312,24 @@ func (f *fixture) loginResponse(email, pass string) response {
 // login logs in and returns the token pair, failing the test otherwise.
 func (f *fixture) login(email, pass string) tokenPair {
 	f.t.Helper()
-	return f.pair(f.loginResponse(email, pass))
+	return f.loginWithDevice(email, pass, "")
+}
+
+// loginWithDevice logs in presenting a device token ("" for none) and
+// returns the token pair with the next device token.
+func (f *fixture) loginWithDevice(email, pass, device string) tokenPair {
+	f.t.Helper()
+	f.remember(pass)
+	body := map[string]string{"email": email, "password": pass}
+	if device != "" {
+		body["deviceToken"] = device
+	}
+	p := f.pair(f.do("POST /v1/auth/login", nil, jsonBody(f.t, body)))
+	if _, ok := account.ParseDeviceToken(p.DeviceToken); !ok {
+		f.t.Errorf("login returned device token %q", p.DeviceToken)
+	}
+	f.remember(p.DeviceToken)
+	return p
 }
 
 func (f *fixture) refreshResponse(refresh string) response {
@@ -322,8 +341,9 @@ func (f *fixture) refreshResponse(refresh string) response {
 func (f *fixture) pair(r response) tokenPair {
 	f.t.Helper()
 	m := r.object(f.t, http.StatusOK)
-	if got, want := strings.Join(keysOf(m), ","), "accessToken,expiresIn,refreshToken,tokenType"; got != want {
-		f.t.Errorf("token pair has keys %s, want %s", got, want)
+	keys := strings.Join(keysOf(m), ",")
+	if keys != "accessToken,expiresIn,refreshToken,tokenType" && keys != "accessToken,deviceToken,expiresIn,refreshToken,tokenType" {
+		f.t.Errorf("token pair has keys %s", keys)
 	}
 	var p tokenPair
 	if err := json.Unmarshal(r.body, &p); err != nil {

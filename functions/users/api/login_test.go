@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
+	"github.com/serverless-shop/backend/internal/apitest"
 )
 
 func TestLogin(t *testing.T) {
@@ -78,6 +80,7 @@ func TestLoginValidation(t *testing.T) {
 		{"missing email", `{"password":"correct horse battery staple"}`, "validation"},
 		{"invalid email", `{"email":"Ada <ada@example.com>","password":"correct horse battery staple"}`, "validation"},
 		{"oversized password", `{"email":"ada@example.com","password":"` + strings.Repeat("x", 4*account.MaxPasswordLength+1) + `"}`, "validation"},
+		{"malformed device token", `{"email":"ada@example.com","password":"correct horse battery staple","deviceToken":"dv1.abc"}`, "validation"},
 		{"unknown field", `{"email":"ada@example.com","password":"correct horse battery staple","remember":true}`, "validation"},
 		{"not JSON", `ada@example.com`, "invalid-request"},
 	}
@@ -86,16 +89,16 @@ func TestLoginValidation(t *testing.T) {
 			f := newFixture(t)
 			f.ada()
 			var states atomic.Int64
-			f.store.LoginStateFn = func(ctx context.Context, email string, now time.Time) (account.LoginState, error) {
+			f.store.LoginStateFn = func(ctx context.Context, email, source, device string, now time.Time) (account.LoginState, error) {
 				states.Add(1)
-				return f.mem.LoginState(ctx, email, now)
+				return f.mem.LoginState(ctx, email, source, device, now)
 			}
 			f.do("POST /v1/auth/login", nil, tt.body).problem(t, http.StatusBadRequest, tt.slug)
 			if states.Load() != 0 {
 				t.Errorf("an invalid login reached the store")
 			}
-			if n := f.mem.Failures(apptest.AdaEmail, apptest.Start); n != 0 {
-				t.Errorf("an invalid request counted %d failures", n)
+			if n := f.mem.Attempts(apptest.AdaEmail, apptest.Start); n != 0 {
+				t.Errorf("an invalid request counted %d attempts", n)
 			}
 		})
 	}
@@ -124,106 +127,116 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 		}
 	}
 	// Both count against their email, so guessing is limited either way.
-	if n := f.mem.Failures(apptest.AdaEmail, apptest.Start); n != 1 {
-		t.Errorf("failures for the known email = %d, want 1", n)
+	if n := f.mem.Attempts(apptest.AdaEmail, apptest.Start); n != 1 {
+		t.Errorf("attempts for the known email = %d, want 1", n)
 	}
-	if n := f.mem.Failures("nobody@example.com", apptest.Start); n != 1 {
-		t.Errorf("failures for the unknown email = %d, want 1", n)
+	if n := f.mem.Attempts("nobody@example.com", apptest.Start); n != 1 {
+		t.Errorf("attempts for the unknown email = %d, want 1", n)
 	}
 }
 
-func TestLoginRateLimit(t *testing.T) {
+func TestLoginThrottle(t *testing.T) {
 	tests := []struct {
 		name      string
 		email     string
-		password  string // of the attempt after the limit
+		password  string // of the attempt after the free ones and the first delayed
 		wait      time.Duration
 		wantRetry string
 	}{
-		{"right password refused", apptest.AdaEmail, apptest.AdaPassword, 0, "900"},
-		{"wrong password refused", apptest.AdaEmail, "still not the password", 0, "900"},
-		{"other case of the email", "ADA@EXAMPLE.COM", apptest.AdaPassword, 0, "900"},
-		{"later in the window", apptest.AdaEmail, apptest.AdaPassword, 10 * time.Minute, "300"},
-		{"last second of the window", apptest.AdaEmail, apptest.AdaPassword, 15*time.Minute - time.Second, "1"},
-		{"unknown email", "nobody@example.com", "anything at all here", 0, "900"},
+		{"right password waits", apptest.AdaEmail, apptest.AdaPassword, 0, "1"},
+		{"wrong password waits", apptest.AdaEmail, "still not the password", 0, "1"},
+		{"other case of the email", "ADA@EXAMPLE.COM", apptest.AdaPassword, 0, "1"},
+		{"unknown email", "nobody@example.com", "anything at all here", 0, "1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.ada()
 			target := account.NormalizeEmail(tt.email)
-			for i := range 5 {
+			for i := range account.AccountThrottle.Free + 1 {
 				f.loginResponse(target, "wrong password number "+string(rune('a'+i))).problem(t, http.StatusUnauthorized, "invalid-credentials")
 			}
-			var sessions atomic.Int64
-			f.store.CreateSessionFn = func(ctx context.Context, rt account.RefreshToken, epoch int64, now time.Time) error {
-				sessions.Add(1)
-				return f.mem.CreateSession(ctx, rt, epoch, now)
+			var completed atomic.Int64
+			f.store.CompleteLoginFn = func(ctx context.Context, c account.LoginCompletion, now time.Time) error {
+				completed.Add(1)
+				return f.mem.CompleteLogin(ctx, c, now)
 			}
-			f.clock.Advance(tt.wait)
 			r := f.loginResponse(tt.email, tt.password)
 			r.problem(t, http.StatusTooManyRequests, "too-many-attempts")
 			if got := r.headers["Retry-After"]; got != tt.wantRetry {
 				t.Errorf("Retry-After %q, want %q", got, tt.wantRetry)
 			}
-			if sessions.Load() != 0 {
-				t.Errorf("a limited login created a session")
+			if completed.Load() != 0 {
+				t.Errorf("a throttled login created a session")
 			}
-			if n := f.mem.Failures(target, f.clock.Now()); n != 5 {
-				t.Errorf("failures = %d after a refused attempt, want 5 (refusals are not counted)", n)
+			if n := f.mem.Attempts(target, f.clock.Now()); n != account.AccountThrottle.Free+1 {
+				t.Errorf("attempts = %d after a refused one, want %d (refusals are not counted)", n, account.AccountThrottle.Free+1)
+			}
+			// After the wait, the next attempt is checked and the one after it
+			// waits twice as long.
+			f.clock.Advance(time.Second)
+			f.loginResponse(target, "one more wrong password").problem(t, http.StatusUnauthorized, "invalid-credentials")
+			if got := f.loginResponse(target, "one more wrong password").headers["Retry-After"]; got != "2" {
+				t.Errorf("Retry-After %q after the next failure, want 2", got)
 			}
 		})
 	}
 }
 
-func TestLoginLimitEndsWithTheWindow(t *testing.T) {
+func TestLoginHandsOutADeviceTokenThatOutlastsAnAttack(t *testing.T) {
 	f := newFixture(t)
 	f.ada()
-	for range 5 {
+	first := f.loginWithDevice(apptest.AdaEmail, apptest.AdaPassword, "")
+	for i := range 12 {
+		f.loginResponse(apptest.AdaEmail, "attacker's guess "+string(rune('a'+i)))
+		f.clock.Advance(time.Minute)
+	}
+	f.loginResponse(apptest.AdaEmail, apptest.AdaPassword).problem(t, http.StatusTooManyRequests, "too-many-attempts")
+	next := f.loginWithDevice(apptest.AdaEmail, apptest.AdaPassword, first.DeviceToken)
+	if next.DeviceToken == first.DeviceToken {
+		t.Errorf("the device token was not replaced")
+	}
+}
+
+func TestLoginSuccessClearsTheAccountsAttempts(t *testing.T) {
+	f := newFixture(t)
+	f.ada()
+	for range account.AccountThrottle.Free - 1 {
+		f.loginResponse(apptest.AdaEmail, "wrong password again").problem(t, http.StatusUnauthorized, "invalid-credentials")
+	}
+	f.login(apptest.AdaEmail, apptest.AdaPassword)
+	if n := f.mem.Attempts(apptest.AdaEmail, apptest.Start); n != 0 {
+		t.Errorf("attempts after success = %d, want 0", n)
+	}
+	// The free attempts are whole again.
+	for range account.AccountThrottle.Free + 1 {
 		f.loginResponse(apptest.AdaEmail, "wrong password again").problem(t, http.StatusUnauthorized, "invalid-credentials")
 	}
 	f.loginResponse(apptest.AdaEmail, apptest.AdaPassword).problem(t, http.StatusTooManyRequests, "too-many-attempts")
-	f.clock.Advance(15 * time.Minute)
-	f.login(apptest.AdaEmail, apptest.AdaPassword)
 }
 
-func TestLoginSuccessClearsFailures(t *testing.T) {
-	tests := []struct {
-		name      string
-		failures  int
-		wantClear int64
-	}{
-		{"no failures: nothing to clear", 0, 0},
-		{"one failure", 1, 1},
-		{"one below the limit", 4, 1},
+func TestCostlyRoutesAreLimitedPerAddress(t *testing.T) {
+	f := newFixture(t)
+	routes := []string{"POST /v1/auth/register", "POST /v1/auth/refresh", "POST /v1/auth/verify-email", "POST /v1/auth/password-reset", "POST /v1/auth/password-reset/confirm"}
+	// Invalid requests count too: a flood of them is what the limit is for.
+	for i := range app.DefaultSourceRequestsPerHour {
+		if r := f.do(routes[i%len(routes)], nil, `{}`); r.status != http.StatusBadRequest && r.status != http.StatusUnauthorized {
+			t.Fatalf("request %d: %d %s", i+1, r.status, r.body)
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
-			f.ada()
-			var cleared atomic.Int64
-			f.store.ClearLoginFailuresFn = func(ctx context.Context, email string) error {
-				cleared.Add(1)
-				if email != apptest.AdaEmail {
-					t.Errorf("ClearLoginFailures(%q), want %q", email, apptest.AdaEmail)
-				}
-				return f.mem.ClearLoginFailures(ctx, email)
-			}
-			for range tt.failures {
-				f.loginResponse(apptest.AdaEmail, "wrong password again").problem(t, http.StatusUnauthorized, "invalid-credentials")
-			}
-			f.login(apptest.AdaEmail, apptest.AdaPassword)
-			if cleared.Load() != tt.wantClear {
-				t.Errorf("ClearLoginFailures called %d times, want %d", cleared.Load(), tt.wantClear)
-			}
-			if n := f.mem.Failures(apptest.AdaEmail, apptest.Start); n != 0 {
-				t.Errorf("failures after success = %d, want 0", n)
-			}
-			// The budget is whole again: five more failures before the limit.
-			for range 5 {
-				f.loginResponse(apptest.AdaEmail, "wrong password again").problem(t, http.StatusUnauthorized, "invalid-credentials")
-			}
-			f.loginResponse(apptest.AdaEmail, apptest.AdaPassword).problem(t, http.StatusTooManyRequests, "too-many-attempts")
-		})
+	for _, route := range routes {
+		r := f.do(route, nil, `{}`)
+		r.problem(t, http.StatusTooManyRequests, "too-many-requests")
+		if got := r.headers["Retry-After"]; got != "3600" {
+			t.Errorf("%s: Retry-After %q, want 3600 (the hour starts with the fixture's clock)", route, got)
+		}
 	}
+	// Another address is not limited; neither is login, which has its own throttle.
+	ev := apitest.Request{Route: "POST /v1/auth/register", Body: `{}`}.Event()
+	ev.RequestContext.Identity.SourceIP = "203.0.113.200"
+	f.send(ev).problem(t, http.StatusBadRequest, "validation")
+	f.do("POST /v1/auth/login", nil, `{}`).problem(t, http.StatusBadRequest, "validation")
+	// The next hour starts afresh.
+	f.clock.Advance(time.Hour)
+	f.do("POST /v1/auth/register", nil, `{}`).problem(t, http.StatusBadRequest, "validation")
 }

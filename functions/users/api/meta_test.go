@@ -80,17 +80,17 @@ func TestStoreFailuresAreInternal(t *testing.T) {
 		req  func(f *fixture, refresh string, as string) response
 	}{
 		{"login state", func(s *apptest.FakeStore) {
-			s.LoginStateFn = func(context.Context, string, time.Time) (account.LoginState, error) {
+			s.LoginStateFn = func(context.Context, string, string, string, time.Time) (account.LoginState, error) {
 				return account.LoginState{}, boom
 			}
 		}, func(f *fixture, _, _ string) response { return f.loginResponse(apptest.AdaEmail, apptest.AdaPassword) }},
-		{"record failure", func(s *apptest.FakeStore) {
-			s.RecordLoginFailureFn = func(context.Context, string, time.Time, time.Duration) error { return boom }
+		{"take attempt", func(s *apptest.FakeStore) {
+			s.TakeAttemptFn = func(context.Context, account.AttemptTake, time.Time) error { return boom }
 		}, func(f *fixture, _, _ string) response {
 			return f.loginResponse(apptest.AdaEmail, "wrong password again")
 		}},
-		{"create session", func(s *apptest.FakeStore) {
-			s.CreateSessionFn = func(context.Context, account.RefreshToken, int64, time.Time) error { return boom }
+		{"complete login", func(s *apptest.FakeStore) {
+			s.CompleteLoginFn = func(context.Context, account.LoginCompletion, time.Time) error { return boom }
 		}, func(f *fixture, _, _ string) response { return f.loginResponse(apptest.AdaEmail, apptest.AdaPassword) }},
 		{"read session", func(s *apptest.FakeStore) {
 			s.SessionFn = func(context.Context, account.RefreshToken) (account.Session, account.Credentials, error) {

@@ -26,6 +26,7 @@ func TestRequestsAreCountedInEMF(t *testing.T) {
 		Sessions: mem,
 		Attempts: mem,
 		Links:    mem,
+		Requests: mem,
 		Sealer:   &apptest.Sealer{},
 		Issuer:   token.NewIssuer(testSigner(t), testIssuer, testAudience, token.DefaultTTL, nil),
 		Hashing:  apptest.CheapHashing,

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/password"
 	"github.com/serverless-shop/backend/shared/metrics"
 	"github.com/serverless-shop/backend/shared/token"
@@ -20,7 +21,8 @@ const (
 	MetricRegistered      = "UsersRegistered"
 	MetricLoginSuccess    = "LoginsSucceeded"
 	MetricLoginFailure    = "LoginsFailed"
-	MetricLoginLocked     = "LoginsLocked"
+	MetricLoginThrottled  = "LoginsThrottled"
+	MetricRequestsLimited = "RequestsLimited"
 	MetricTokenReuse      = "RefreshTokenReuse"
 	MetricPasswordChanged = "PasswordsChanged"
 	MetricEmailVerified   = "EmailsVerified"
@@ -30,35 +32,38 @@ const (
 	MetricLinksRefused    = "LinkTokensRefused"
 )
 
-// LoginLimit bounds failed password checks per account: after Failures
-// failures within Window, further attempts fail with TooManyAttemptsError
-// until the window ends.
-type LoginLimit struct {
-	Failures int
-	Window   time.Duration
-}
-
-// DefaultLoginLimit allows five failures per fifteen minutes.
-var DefaultLoginLimit = LoginLimit{Failures: 5, Window: 15 * time.Minute}
-
 // DefaultLinksPerHour is how many verification or reset emails one
 // recipient may be sent per hour, beyond the one registration sends.
 const DefaultLinksPerHour = 5
 
+// DefaultSourceRequestsPerHour is how many requests one address may send
+// per hour to the public routes that cost a password hash, a KMS call or an
+// email (register, refresh, email verification, password reset), all
+// together. Generous for an office or a carrier's shared address; a script
+// trying one route at the gateway's rate meets it in seconds.
+const DefaultSourceRequestsPerHour = 300
+
 // Config wires the service.
 type Config struct {
-	Accounts   Accounts
-	Sessions   Sessions
-	Attempts   LoginAttempts
-	Links      Links
-	Sealer     Sealer        // seals the tokens of mailed links for the notification service
-	Issuer     *token.Issuer // signs the access tokens of logins and refreshes
-	Hashing    password.Params
-	LoginLimit LoginLimit
+	Accounts Accounts
+	Sessions Sessions
+	Attempts LoginAttempts
+	Links    Links
+	Requests Requests
+	Sealer   Sealer        // seals the tokens of mailed links for the notification service
+	Issuer   *token.Issuer // signs the access tokens of logins and refreshes
+	Hashing  password.Params
+	// SourceThrottle slows down one address trying many passwords, of any
+	// accounts (zero: account.SourceThrottle). The account's and device's
+	// throttles are account.AccountThrottle and account.DeviceThrottle.
+	SourceThrottle account.Throttle
 	// LinksPerHour caps the verification and reset emails per recipient
 	// (0: DefaultLinksPerHour).
 	LinksPerHour int
-	Metrics      *metrics.Recorder // optional
+	// SourceRequestsPerHour caps the requests one address may send to the
+	// costly public routes (0: DefaultSourceRequestsPerHour).
+	SourceRequestsPerHour int
+	Metrics               *metrics.Recorder // optional
 	// Log receives the use cases' lines. They are logged with the request's
 	// context, so the correlation id stored there is on every line.
 	Log   *slog.Logger
@@ -75,11 +80,14 @@ func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.LoginLimit.Failures == 0 {
-		cfg.LoginLimit = DefaultLoginLimit
+	if cfg.SourceThrottle.Free == 0 {
+		cfg.SourceThrottle = account.SourceThrottle
 	}
 	if cfg.LinksPerHour == 0 {
 		cfg.LinksPerHour = DefaultLinksPerHour
+	}
+	if cfg.SourceRequestsPerHour == 0 {
+		cfg.SourceRequestsPerHour = DefaultSourceRequestsPerHour
 	}
 	if cfg.Hashing.KeyLen == 0 {
 		cfg.Hashing = password.Default

@@ -15,19 +15,13 @@ var (
 	ErrWrongPassword = errors.New("app: current password incorrect")
 )
 
-// TooManyAttemptsError means the account's failed password checks reached
-// the login limit; RetryAfter says when the window ends (at least a second).
+// TooManyAttemptsError means a password check has to wait: the account's,
+// the device's or the source address's attempts went past their free ones
+// (account.Throttle). RetryAfter says how long (at least a second).
 type TooManyAttemptsError struct {
 	RetryAfter time.Duration
 }
 
 func (e TooManyAttemptsError) Error() string {
 	return fmt.Sprintf("app: too many failed attempts; retry after %s", e.RetryAfter)
-}
-
-// tooManyAttempts is the error of a limit whose window ends at ends.
-func tooManyAttempts(ends, now time.Time) error {
-	// At least a second: a window ending now must still tell the client to
-	// wait, and a zero RetryAfter sends no Retry-After at all.
-	return TooManyAttemptsError{RetryAfter: max(ends.Sub(now), time.Second)}
 }

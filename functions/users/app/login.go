@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/password"
@@ -14,26 +15,37 @@ import (
 type LoginCommand struct {
 	Email    string
 	Password string
+	// DeviceToken is the token an earlier login handed to this device, if
+	// any: with it, the device's attempts do not count against the
+	// account, so an attack on the account does not lock its owner out.
+	DeviceToken string
+	Source      string // the client's address, as API Gateway saw it
 }
 
-// Login checks the credentials and starts a session. Returns an
-// account.ValidationError for invalid input, ErrBadCredentials for an
-// unknown email or a wrong password (the same error for both), and
-// TooManyAttemptsError once the account reached the login limit, whatever
-// the password.
+// takeTries bounds the rounds of reading the buckets and taking an
+// attempt when other attempts keep counting first.
+const takeTries = 3
+
+// Login checks the credentials and starts a session. Before the password
+// is checked, the attempt is counted against the account (or the
+// presented device of it) and against the source address; past their free
+// attempts each must wait longer than the one before (account.Throttle).
+// Returns an account.ValidationError for invalid input, ErrBadCredentials
+// for an unknown email or a wrong password (the same error for both), and
+// TooManyAttemptsError when the attempt has to wait.
 func (s *Service) Login(ctx context.Context, cmd LoginCommand) (TokenPair, error) {
-	in, err := account.NewLoginAttempt(cmd.Email, cmd.Password)
+	in, err := account.NewLoginAttempt(cmd.Email, cmd.Password, cmd.DeviceToken)
 	if err != nil {
 		return TokenPair{}, err
+	}
+	deviceHash := ""
+	if in.Device != nil {
+		deviceHash = in.Device.Hash()
 	}
 	now := s.Now()
-	st, err := s.Attempts.LoginState(ctx, in.Email, now)
+	st, err := s.takeAttempt(ctx, in.Email, cmd.Source, deviceHash)
 	if err != nil {
 		return TokenPair{}, err
-	}
-	if st.Failures >= s.LoginLimit.Failures {
-		s.Metrics.Add(MetricLoginLocked, 1)
-		return TokenPair{}, tooManyAttempts(st.WindowEnds, now)
 	}
 	// Unknown emails verify against a dummy hash, so both failures cost the
 	// same time and give the same answer.
@@ -46,21 +58,17 @@ func (s *Service) Login(ctx context.Context, cmd LoginCommand) (TokenPair, error
 		return TokenPair{}, err
 	}
 	if !ok || !st.Found {
-		if err := s.Attempts.RecordLoginFailure(ctx, in.Email, now, s.LoginLimit.Window); err != nil {
-			return TokenPair{}, err
-		}
 		s.Metrics.Add(MetricLoginFailure, 1)
-		s.Log.WarnContext(ctx, "login failed", slog.Int("failuresInWindow", st.Failures+1))
+		s.Log.WarnContext(ctx, "login failed", slog.Bool("knownDevice", st.Device != nil))
 		return TokenPair{}, ErrBadCredentials
 	}
 	u := st.Credentials
-	if st.Failures > 0 {
-		if err := s.Attempts.ClearLoginFailures(ctx, in.Email); err != nil {
-			return TokenPair{}, err
-		}
-	}
 	s.upgradeHash(ctx, u, in.Password)
 	refresh, err := account.NewRefreshToken(u.ID)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	device, err := account.NewDeviceToken()
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -68,12 +76,77 @@ func (s *Service) Login(ctx context.Context, cmd LoginCommand) (TokenPair, error
 	if err != nil {
 		return TokenPair{}, err
 	}
-	if err := s.Sessions.CreateSession(ctx, refresh, u.SessionEpoch, now); err != nil {
+	done := account.LoginCompletion{Refresh: refresh, Epoch: u.SessionEpoch, Email: in.Email, NewDevice: device, ClearAccount: st.Device == nil}
+	if st.Device != nil {
+		done.OldDevice = st.Device.Hash
+	}
+	if err := s.Attempts.CompleteLogin(ctx, done, now); err != nil {
 		return TokenPair{}, err
 	}
+	if cmd.Source != "" {
+		if err := s.Attempts.RefundSource(ctx, cmd.Source, now); err != nil {
+			s.Log.WarnContext(ctx, "refunding the source's attempt failed", slog.String(logging.KeyError, err.Error()))
+		}
+	}
+	pair.DeviceToken = device.Raw
 	s.Metrics.Add(MetricLoginSuccess, 1)
-	s.Log.InfoContext(ctx, "login succeeded", slog.String(logging.KeyUserID, u.ID))
+	s.Log.InfoContext(ctx, "login succeeded", slog.String(logging.KeyUserID, u.ID), slog.Bool("knownDevice", st.Device != nil))
 	return pair, nil
+}
+
+// takeAttempt counts one attempt against the guard bucket of email (the
+// presented device's, if it is one of email's, else the account's) and
+// against the source's, and returns what it read. When another attempt
+// counts first, it reads again.
+func (s *Service) takeAttempt(ctx context.Context, email, source, deviceHash string) (account.LoginState, error) {
+	for range takeTries {
+		now := s.Now()
+		st, err := s.Attempts.LoginState(ctx, email, source, deviceHash, now)
+		if err != nil {
+			return account.LoginState{}, err
+		}
+		guardWas, guardThrottle := st.Guard()
+		guard, guardErr := guardThrottle.Take(guardWas, now)
+		take := account.AttemptTake{
+			Email: email, GuardWas: guardWas, Guard: guard, GuardForget: now.Add(guardThrottle.Forget),
+		}
+		if st.Device != nil {
+			take.Device = st.Device.Hash
+		}
+		var sourceErr error
+		if source != "" {
+			take.Source, take.SourceWas, take.SrcForget = source, st.Source, now.Add(s.SourceThrottle.Forget)
+			take.SourceNext, sourceErr = s.SourceThrottle.Take(st.Source, now)
+		}
+		if err := errors.Join(guardErr, sourceErr); err != nil {
+			return account.LoginState{}, s.throttled(ctx, guardErr, sourceErr)
+		}
+		err = s.Attempts.TakeAttempt(ctx, take, now)
+		if errors.Is(err, account.ErrStaleWrite) {
+			continue // another attempt counted first: read again
+		}
+		if err != nil {
+			return account.LoginState{}, err
+		}
+		return st, nil
+	}
+	// Attempts kept coming in at once: this one waits a second.
+	return account.LoginState{}, s.throttled(ctx, account.LimitedError{RetryAfter: time.Second}, nil)
+}
+
+// throttled counts and logs a login attempt made to wait, and returns the
+// error that says how long: the longer of the two waits.
+func (s *Service) throttled(ctx context.Context, guard, source error) error {
+	var wait TooManyAttemptsError
+	for _, err := range []error{guard, source} {
+		var limited account.LimitedError
+		if errors.As(err, &limited) && limited.RetryAfter > wait.RetryAfter {
+			wait.RetryAfter = limited.RetryAfter
+		}
+	}
+	s.Metrics.Add(MetricLoginThrottled, 1)
+	s.Log.WarnContext(ctx, "login attempt throttled", slog.Bool("bySource", source != nil), slog.Duration("retryAfter", wait.RetryAfter))
+	return wait
 }
 
 // upgradeHash rehashes a just-verified password whose hash uses outdated

@@ -3,8 +3,10 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,6 +47,7 @@ func TestLoginRejectsInvalidInput(t *testing.T) {
 		{"missing email", app.LoginCommand{Password: apptest.AdaPassword}, []string{"email"}},
 		{"both missing", app.LoginCommand{}, []string{"email", "password"}},
 		{"invalid email", app.LoginCommand{Email: "Ada <ada@example.com>", Password: apptest.AdaPassword}, []string{"email"}},
+		{"malformed device token", app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, DeviceToken: "dv1.short"}, []string{"deviceToken"}},
 		{"oversized password", app.LoginCommand{Email: apptest.AdaEmail, Password: strings.Repeat("x", 4*account.MaxPasswordLength+1)}, []string{"password"}},
 	}
 	for _, tt := range tests {
@@ -52,9 +55,9 @@ func TestLoginRejectsInvalidInput(t *testing.T) {
 			f := newFixture(t)
 			f.register()
 			var states atomic.Int64
-			f.store.LoginStateFn = func(ctx context.Context, email string, now time.Time) (account.LoginState, error) {
+			f.store.LoginStateFn = func(ctx context.Context, email, source, device string, now time.Time) (account.LoginState, error) {
 				states.Add(1)
-				return f.mem.LoginState(ctx, email, now)
+				return f.mem.LoginState(ctx, email, source, device, now)
 			}
 			_, err := f.svc.Login(f.ctx, tt.cmd)
 			if got := fieldsOf(t, err); !slices.Equal(got, tt.wantFields) {
@@ -85,70 +88,238 @@ func TestLoginBadCredentials(t *testing.T) {
 					t.Fatalf("attempt %d: Login = %+v, %v; want ErrBadCredentials", i, p, err)
 				}
 			}
-			if n := f.mem.Failures(tt.email, apptest.Start); n != 2 {
-				t.Errorf("failures counted %d, want 2", n)
+			if n := f.mem.Attempts(tt.email, apptest.Start); n != 2 {
+				t.Errorf("attempts counted %d, want 2", n)
 			}
 			f.wantCounts(map[string]float64{app.MetricLoginFailure: 2})
-			lines := f.lines("login failed")
-			if len(lines) != 2 || lines[0]["failuresInWindow"] != 1.0 || lines[1]["failuresInWindow"] != 2.0 || lines[1]["level"] != "WARN" {
-				t.Errorf("log lines %v, want two WARN lines counting 1 and 2", lines)
+			if lines := f.lines("login failed"); len(lines) != 2 || lines[1]["level"] != "WARN" || lines[1]["knownDevice"] != false {
+				t.Errorf("log lines %v, want two WARN lines", lines)
 			}
 		})
 	}
 }
 
-func TestLoginLimit(t *testing.T) {
+// wrong logs in as Ada with a wrong password and returns the error.
+func (f *fixture) wrong(cmd app.LoginCommand) error {
+	f.t.Helper()
+	cmd.Email, cmd.Password = apptest.AdaEmail, "not the right password"
+	_, err := f.svc.Login(f.ctx, cmd)
+	return err
+}
+
+// waitFor wants err to be a TooManyAttemptsError of the given wait.
+func waitFor(t *testing.T, err error, want time.Duration) {
+	t.Helper()
+	var limited app.TooManyAttemptsError
+	if !errors.As(err, &limited) || limited.RetryAfter != want {
+		t.Fatalf("Login = %v, want TooManyAttemptsError after %v", err, want)
+	}
+}
+
+func TestLoginDelaysGrowAfterTheFreeAttempts(t *testing.T) {
+	f := newFixture(t)
+	f.register()
+	for i := range account.AccountThrottle.Free + 1 {
+		if err := f.wrong(app.LoginCommand{}); !errors.Is(err, app.ErrBadCredentials) {
+			t.Fatalf("attempt %d: %v, want ErrBadCredentials", i+1, err)
+		}
+	}
+	// Beyond the free attempts each waits for the one before: 1 s, 2 s, 4 s...
+	for _, wait := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second} {
+		waitFor(t, f.wrong(app.LoginCommand{}), wait)
+		f.clock.Advance(wait - 300*time.Millisecond)
+		// Under a second left is still said as a second.
+		waitFor(t, f.wrong(app.LoginCommand{}), time.Second)
+		f.clock.Advance(300 * time.Millisecond)
+		if err := f.wrong(app.LoginCommand{}); !errors.Is(err, app.ErrBadCredentials) {
+			t.Fatalf("after waiting %v: %v, want ErrBadCredentials", wait, err)
+		}
+	}
+	// Refused attempts are not counted; the right password still has to wait.
+	if n := f.mem.Attempts(apptest.AdaEmail, f.clock.Now()); n != account.AccountThrottle.Free+5 {
+		t.Errorf("attempts %d, want %d", n, account.AccountThrottle.Free+5)
+	}
+	_, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword})
+	waitFor(t, err, 16*time.Second)
+	f.clock.Advance(16 * time.Second)
+	f.login(apptest.AdaEmail, apptest.AdaPassword)
+	if n := f.mem.Attempts(apptest.AdaEmail, f.clock.Now()); n != 0 {
+		t.Errorf("attempts %d after a login, want 0", n)
+	}
+	f.wantCounts(map[string]float64{app.MetricLoginFailure: float64(account.AccountThrottle.Free + 5), app.MetricLoginThrottled: 9, app.MetricLoginSuccess: 1})
+}
+
+func TestLoginDelayIsCapped(t *testing.T) {
+	f := newFixture(t)
+	f.register()
+	for range 40 {
+		f.clock.Advance(account.AccountThrottle.Max)
+		if err := f.wrong(app.LoginCommand{}); !errors.Is(err, app.ErrBadCredentials) {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, f.wrong(app.LoginCommand{}), account.AccountThrottle.Max)
+	// A day left alone, the account starts over.
+	f.clock.Advance(account.AccountThrottle.Forget)
+	f.login(apptest.AdaEmail, apptest.AdaPassword)
+}
+
+func TestLoginFromTheOwnersDeviceIsNotSlowedByAnAttack(t *testing.T) {
+	f := newFixture(t)
+	f.register()
+	first := f.login(apptest.AdaEmail, apptest.AdaPassword)
+	if _, ok := account.ParseDeviceToken(first.DeviceToken); !ok {
+		t.Fatalf("device token %q", first.DeviceToken)
+	}
+	// An attacker without the device token: from many addresses, wrong
+	// passwords until the account waits.
+	for i := range 30 {
+		f.clock.Advance(time.Minute)
+		f.wrong(app.LoginCommand{Source: fmt.Sprintf("198.51.100.%d", i)})
+	}
+	_, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Source: "203.0.113.7"})
+	var limited app.TooManyAttemptsError
+	if !errors.As(err, &limited) {
+		t.Fatalf("Login without the device token = %v, want TooManyAttemptsError", err)
+	}
+	attacked := f.mem.Attempts(apptest.AdaEmail, f.clock.Now())
+	// The owner, from the device that logged in before, gets in at once.
+	p, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, DeviceToken: first.DeviceToken, Source: "203.0.113.7"})
+	if err != nil {
+		t.Fatalf("Login with the device token = %v", err)
+	}
+	// A device token is used once: the login hands out the next one, and
+	// the account's bucket is the attacker's still.
+	if p.DeviceToken == "" || p.DeviceToken == first.DeviceToken {
+		t.Errorf("next device token %q", p.DeviceToken)
+	}
+	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, DeviceToken: first.DeviceToken}); !errors.As(err, &limited) {
+		t.Errorf("Login with a used device token = %v, want TooManyAttemptsError", err)
+	}
+	if n := f.mem.Attempts(apptest.AdaEmail, f.clock.Now()); n != attacked || n <= account.AccountThrottle.Free {
+		t.Errorf("account attempts %d after the owner's login, want the attacker's %d", n, attacked)
+	}
+	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, DeviceToken: p.DeviceToken}); err != nil {
+		t.Errorf("Login with the next device token = %v", err)
+	}
+}
+
+func TestLoginDeviceTokenOfAnotherAccountCountsAgainstTheAccount(t *testing.T) {
+	f := newFixture(t)
+	f.register()
+	if _, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: "mallory@example.com", Password: "mallory's own passphrase", Name: "Mallory"}); err != nil {
+		t.Fatal(err)
+	}
+	own, err := f.svc.Login(f.ctx, app.LoginCommand{Email: "mallory@example.com", Password: "mallory's own passphrase"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, device := range []string{own.DeviceToken, "dv1." + strings.Repeat("A", 43)} {
+		if err := f.wrong(app.LoginCommand{DeviceToken: device}); !errors.Is(err, app.ErrBadCredentials) {
+			t.Fatal(err)
+		}
+	}
+	if n := f.mem.Attempts(apptest.AdaEmail, f.clock.Now()); n != 2 {
+		t.Errorf("Ada's account attempts %d, want 2", n)
+	}
+}
+
+func TestLoginSourceIsSlowedAcrossAccounts(t *testing.T) {
+	f := newFixture(t)
+	const source = "192.0.2.44"
+	// One address trying one password on many accounts.
+	for i := range account.SourceThrottle.Free + 1 {
+		_, err := f.svc.Login(f.ctx, app.LoginCommand{Email: fmt.Sprintf("user%d@example.com", i), Password: "Summer2026!", Source: source})
+		if !errors.Is(err, app.ErrBadCredentials) {
+			t.Fatalf("attempt %d: %v", i+1, err)
+		}
+	}
+	_, err := f.svc.Login(f.ctx, app.LoginCommand{Email: "someone-else@example.com", Password: "Summer2026!", Source: source})
+	waitFor(t, err, time.Second)
+	// Another address is not slowed down; a successful login gives the
+	// source its attempt back.
+	f.register()
+	f.clock.Advance(time.Second)
+	p, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Source: source})
+	if err != nil || p.AccessToken == "" {
+		t.Fatalf("Login = %v", err)
+	}
+	if n := f.mem.SourceAttempts(source, f.clock.Now()); n != account.SourceThrottle.Free+1 {
+		t.Errorf("source attempts %d, want %d", n, account.SourceThrottle.Free+1)
+	}
+	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Source: "192.0.2.45"}); err != nil {
+		t.Errorf("Login from another address = %v", err)
+	}
+}
+
+func TestLoginAttemptsSentAtOnceAreCountedOneByOne(t *testing.T) {
+	f := newFixture(t)
+	f.register()
+	const guesses = 20
+	var wg sync.WaitGroup
+	var checked, refused atomic.Int64
+	for range guesses {
+		wg.Go(func() {
+			switch err := f.wrong(app.LoginCommand{Source: "192.0.2.1"}); {
+			case errors.Is(err, app.ErrBadCredentials):
+				checked.Add(1)
+			case errors.As(err, new(app.TooManyAttemptsError)):
+				refused.Add(1)
+			default:
+				t.Errorf("Login = %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	// At one instant: the free attempts and the one that starts the first
+	// delay are checked; every other is refused before its password is.
+	if max := int64(account.AccountThrottle.Free + 1); checked.Load() > max || checked.Load()+refused.Load() != guesses {
+		t.Errorf("%d passwords checked, %d refused; want at most %d checked", checked.Load(), refused.Load(), max)
+	}
+	if n := f.mem.Attempts(apptest.AdaEmail, f.clock.Now()); int64(n) != checked.Load() {
+		t.Errorf("attempts counted %d, passwords checked %d", n, checked.Load())
+	}
+}
+
+func TestLoginStoreFailuresAreErrors(t *testing.T) {
+	boom := errors.New("dynamodb unavailable")
 	tests := []struct {
-		name      string
-		wait      time.Duration
-		wantRetry time.Duration
+		name   string
+		break_ func(*apptest.FakeStore)
 	}{
-		{"at once", 0, 15 * time.Minute},
-		{"later in the window", 10 * time.Minute, 5 * time.Minute},
-		{"under a second left", 15*time.Minute - 300*time.Millisecond, time.Second},
+		{"reading the buckets", func(s *apptest.FakeStore) {
+			s.LoginStateFn = func(context.Context, string, string, string, time.Time) (account.LoginState, error) {
+				return account.LoginState{}, boom
+			}
+		}},
+		{"taking the attempt", func(s *apptest.FakeStore) {
+			s.TakeAttemptFn = func(context.Context, account.AttemptTake, time.Time) error { return boom }
+		}},
+		{"completing the login", func(s *apptest.FakeStore) {
+			s.CompleteLoginFn = func(context.Context, account.LoginCompletion, time.Time) error { return boom }
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.register()
-			for range app.DefaultLoginLimit.Failures {
-				if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: "wrong password again"}); !errors.Is(err, app.ErrBadCredentials) {
-					t.Fatalf("Login = %v", err)
-				}
+			tt.break_(f.store)
+			if p, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword}); !errors.Is(err, boom) || p != (app.TokenPair{}) {
+				t.Errorf("Login = %+v, %v; want the store's error", p, err)
 			}
-			f.counts()
-			f.clock.Advance(tt.wait)
-			_, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword})
-			var limited app.TooManyAttemptsError
-			if !errors.As(err, &limited) || limited.RetryAfter != tt.wantRetry {
-				t.Fatalf("Login = %v, want TooManyAttemptsError after %v", err, tt.wantRetry)
-			}
-			if n := f.mem.Failures(apptest.AdaEmail, f.clock.Now()); n != app.DefaultLoginLimit.Failures {
-				t.Errorf("failures %d after a refusal, want %d (refusals are not counted)", n, app.DefaultLoginLimit.Failures)
-			}
-			f.wantCounts(map[string]float64{app.MetricLoginLocked: 1})
 		})
 	}
 }
 
-func TestLoginSuccessClearsFailures(t *testing.T) {
+func TestLoginSurvivesAFailedRefund(t *testing.T) {
 	f := newFixture(t)
 	f.register()
-	var cleared atomic.Int64
-	f.store.ClearLoginFailuresFn = func(ctx context.Context, email string) error {
-		cleared.Add(1)
-		return f.mem.ClearLoginFailures(ctx, email)
+	f.store.RefundSourceFn = func(context.Context, string, time.Time) error { return errors.New("throttled") }
+	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Source: "192.0.2.1"}); err != nil {
+		t.Fatalf("Login = %v", err)
 	}
-	f.login(apptest.AdaEmail, apptest.AdaPassword)
-	if cleared.Load() != 0 {
-		t.Errorf("ClearLoginFailures called without failures")
-	}
-	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: "wrong password again"}); !errors.Is(err, app.ErrBadCredentials) {
-		t.Fatal(err)
-	}
-	f.login(apptest.AdaEmail, apptest.AdaPassword)
-	if cleared.Load() != 1 || f.mem.Failures(apptest.AdaEmail, apptest.Start) != 0 {
-		t.Errorf("ClearLoginFailures called %d times, %d failures left; want 1 and 0", cleared.Load(), f.mem.Failures(apptest.AdaEmail, apptest.Start))
+	if lines := f.lines("refunding the source's attempt failed"); len(lines) != 1 {
+		t.Errorf("warnings %v", lines)
 	}
 }
 

@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/password"
+	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/revocation"
 )
 
@@ -44,8 +46,8 @@ type ChangePasswordCommand struct {
 // ChangePassword replaces the password and ends every session of the
 // user. Returns an account.ValidationError for invalid input,
 // account.ErrNotFound for an unknown user, ErrWrongPassword for a wrong
-// current password, TooManyAttemptsError once the account reached the
-// login limit, and account.ErrStaleWrite if the password changed meanwhile.
+// current password, TooManyAttemptsError while the account's attempts have
+// to wait, and account.ErrStaleWrite if the password changed meanwhile.
 func (s *Service) ChangePassword(ctx context.Context, cmd ChangePasswordCommand) error {
 	change, err := account.NewPasswordChange(cmd.CurrentPassword, cmd.NewPassword)
 	if err != nil {
@@ -56,23 +58,16 @@ func (s *Service) ChangePassword(ctx context.Context, cmd ChangePasswordCommand)
 		return err
 	}
 	// A stolen access token must not become a way to guess the password:
-	// wrong current passwords count against the same limit as logins.
-	now := s.Now()
-	failures, windowEnds, err := s.Attempts.LoginFailures(ctx, u.Email, now)
-	if err != nil {
+	// current passwords count against the account's bucket, as logins do.
+	if _, err := s.takeAttempt(ctx, u.Email, "", ""); err != nil {
 		return err
 	}
-	if failures >= s.LoginLimit.Failures {
-		return tooManyAttempts(windowEnds, now)
-	}
+	now := s.Now()
 	ok, err := password.Verify(u.PasswordHash, change.Current)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		if err := s.Attempts.RecordLoginFailure(ctx, u.Email, now, s.LoginLimit.Window); err != nil {
-			return err
-		}
 		return ErrWrongPassword
 	}
 	hash, err := password.Hash(change.New, s.Hashing)
@@ -82,6 +77,9 @@ func (s *Service) ChangePassword(ctx context.Context, cmd ChangePasswordCommand)
 	revoke := revocation.User(u.ID, u.SessionEpoch+1, revocation.Until(now, s.Issuer.TTL()))
 	if err := s.Accounts.ChangePassword(ctx, u, hash, now, revoke); err != nil {
 		return err
+	}
+	if err := s.Attempts.ClearAttempts(ctx, u.Email); err != nil {
+		s.Log.WarnContext(ctx, "clearing login attempts failed", slog.String(logging.KeyError, err.Error()))
 	}
 	s.Metrics.Add(MetricPasswordChanged, 1)
 	s.Log.InfoContext(ctx, "password changed; all sessions revoked")

@@ -123,7 +123,7 @@ func TestChangePasswordRejects(t *testing.T) {
 			if changed.Load() != 0 {
 				t.Errorf("ChangePassword reached the store")
 			}
-			if n := f.mem.Failures(apptest.AdaEmail, apptest.Start); n != tt.wantFailures {
+			if n := f.mem.Attempts(apptest.AdaEmail, apptest.Start); n != tt.wantFailures {
 				t.Errorf("failures recorded %d, want %d", n, tt.wantFailures)
 			}
 			f.wantCounts(map[string]float64{})
@@ -131,25 +131,29 @@ func TestChangePasswordRejects(t *testing.T) {
 	}
 }
 
-func TestChangePasswordLimit(t *testing.T) {
+func TestChangePasswordCountsAgainstTheAccount(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
-	for range app.DefaultLoginLimit.Failures {
+	for range account.AccountThrottle.Free + 1 {
 		err := f.svc.ChangePassword(f.ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: "not my password", NewPassword: "a brand new passphrase"})
 		if !errors.Is(err, app.ErrWrongPassword) {
 			t.Fatalf("ChangePassword = %v", err)
 		}
 	}
-	f.clock.Advance(5 * time.Minute)
 	err := f.svc.ChangePassword(f.ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: apptest.AdaPassword, NewPassword: "a brand new passphrase"})
 	var limited app.TooManyAttemptsError
-	if !errors.As(err, &limited) || limited.RetryAfter != 10*time.Minute {
-		t.Fatalf("ChangePassword = %v, want TooManyAttemptsError after 10m", err)
+	if !errors.As(err, &limited) || limited.RetryAfter != time.Second {
+		t.Fatalf("ChangePassword = %v, want TooManyAttemptsError after 1s", err)
 	}
-	// The limit is shared with logins, which count it as a locked login;
-	// a limited password change counts nothing.
-	f.wantCounts(map[string]float64{})
+	// The bucket is the one logins count against.
 	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword}); !errors.As(err, &limited) {
-		t.Errorf("Login = %v, want the shared limit", err)
+		t.Errorf("Login = %v, want the shared bucket", err)
+	}
+	f.clock.Advance(time.Second)
+	if err := f.svc.ChangePassword(f.ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: apptest.AdaPassword, NewPassword: "a brand new passphrase"}); err != nil {
+		t.Fatalf("ChangePassword after the wait = %v", err)
+	}
+	if n := f.mem.Attempts(apptest.AdaEmail, f.clock.Now()); n != 0 {
+		t.Errorf("attempts %d after a change, want 0", n)
 	}
 }

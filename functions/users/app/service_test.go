@@ -54,6 +54,7 @@ func newFixture(t *testing.T) *fixture {
 		Sessions: f.store,
 		Attempts: f.store,
 		Links:    f.store,
+		Requests: f.store,
 		Sealer:   f.sealer,
 		Issuer:   auth.Issuer(token.DefaultTTL, nil),
 		Hashing:  apptest.CheapHashing,

@@ -18,6 +18,9 @@ type TokenPair struct {
 	AccessToken  string
 	RefreshToken string
 	ExpiresIn    time.Duration
+	// DeviceToken, from a login only, lets this device's next logins be
+	// counted apart from the account's (LoginCommand.DeviceToken).
+	DeviceToken string
 }
 
 // tokenPair signs an access token for u in the session of refresh and

@@ -54,10 +54,15 @@ type Links interface {
 	ResetPassword(ctx context.Context, link account.PendingLink, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error
 }
 
+// Requests counts requests against limits.
+type Requests interface {
+	// CountRequest counts one request against limit. Returns
+	// account.LimitedError when the limit is reached, counting nothing.
+	CountRequest(ctx context.Context, limit account.Limit, now time.Time) error
+}
+
 // Sessions keeps refresh token families.
 type Sessions interface {
-	// CreateSession starts a family whose current token is t.
-	CreateSession(ctx context.Context, t account.RefreshToken, epoch int64, now time.Time) error
 	// Session returns the family of t and its user, or
 	// account.ErrSessionInvalid if either is missing.
 	Session(ctx context.Context, t account.RefreshToken) (account.Session, account.Credentials, error)
@@ -72,19 +77,25 @@ type Sessions interface {
 	RevokeSession(ctx context.Context, userID, familyID string, revoke revocation.Entry) error
 }
 
-// LoginAttempts counts failed password checks per email.
+// LoginAttempts counts login attempts in buckets (account.Throttle) and
+// completes successful logins.
 type LoginAttempts interface {
-	// LoginState reads the user registered under email, if any, with the
-	// failures counted against email at now.
-	LoginState(ctx context.Context, email string, now time.Time) (account.LoginState, error)
-	// LoginFailures returns the failures counted against email at now and
-	// when their window ends.
-	LoginFailures(ctx context.Context, email string, now time.Time) (int, time.Time, error)
-	// RecordLoginFailure counts one failure against email, opening a window
-	// of the given length if none is open.
-	RecordLoginFailure(ctx context.Context, email string, now time.Time, window time.Duration) error
-	// ClearLoginFailures forgets the failures counted against email.
-	ClearLoginFailures(ctx context.Context, email string) error
+	// LoginState reads the user registered under email, if any, the
+	// buckets of the email and of the source address (none when source is
+	// ""), and the device of the presented token's hash if it is one of
+	// email's (deviceHash "" for none).
+	LoginState(ctx context.Context, email, source, deviceHash string, now time.Time) (account.LoginState, error)
+	// TakeAttempt writes the buckets after one more attempt, on condition
+	// that they are still as read; account.ErrStaleWrite otherwise.
+	TakeAttempt(ctx context.Context, t account.AttemptTake, now time.Time) error
+	// CompleteLogin stores a successful login's session and device token,
+	// and clears the account's bucket when asked, at once.
+	CompleteLogin(ctx context.Context, c account.LoginCompletion, now time.Time) error
+	// RefundSource gives back to the source's bucket the attempt a
+	// successful login took. Best effort.
+	RefundSource(ctx context.Context, source string, now time.Time) error
+	// ClearAttempts forgets the attempts counted against email.
+	ClearAttempts(ctx context.Context, email string) error
 }
 
 // Sealer encrypts a link token for the notification service alone;

@@ -2,9 +2,8 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,124 +12,266 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/shared/ddb"
 )
 
-// attemptsRecord holds the failed logins for one email in a fixed window
-// that starts at the first failure and ends at ExpiresAt (also the TTL).
-// Each failure is a random id in a string set, not a number: adding the
-// same id twice, as an SDK retry of a write whose answer was lost does,
-// counts it once.
-type attemptsRecord struct {
-	PK        string   `dynamodbav:"PK"`
-	SK        string   `dynamodbav:"SK"`
-	Failures  []string `dynamodbav:"failures,stringset"`
-	ExpiresAt int64    `dynamodbav:"expiresAt"`
+// Login attempts are counted in buckets (account.Throttle): one per email
+// (LOGIN#<email> / ATTEMPTS), one per source address (SOURCE#<address> /
+// ATTEMPTS) and one per device that logged in before (DEVICE#<token hash> /
+// DEVICE, which also says whose device it is). An attempt is taken before
+// the password is checked, in one transaction over both buckets that it
+// changes, conditioned on the buckets being as they were read: two attempts
+// at once cannot both spend the same free attempt.
+
+func sourcePK(address string) string { return "SOURCE#" + address }
+func devicePK(hash string) string    { return "DEVICE#" + hash }
+
+const skDevice = "DEVICE"
+
+// bucketRecord is a bucket as stored. forgetAtMs is when it starts over;
+// for account and source buckets expiresAt (the table's TTL, seconds) is
+// the same moment, for a device the device's own expiry.
+type bucketRecord struct {
+	Attempts   int   `dynamodbav:"attempts"`
+	NextAtMs   int64 `dynamodbav:"nextAtMs"`
+	ForgetAtMs int64 `dynamodbav:"forgetAtMs"`
 }
 
-// open returns the failures counted in the window and its end, or zeros
-// when the window has ended (TTL deletion lags behind).
-func (r attemptsRecord) open(now time.Time) (int, time.Time) {
-	ends := time.Unix(r.ExpiresAt, 0)
-	if !now.Before(ends) {
-		return 0, time.Time{}
+// bucket is the bucket at now: empty once forgotten (TTL deletion lags).
+func (r bucketRecord) bucket(now time.Time) account.Bucket {
+	if r.ForgetAtMs != 0 && now.UnixMilli() >= r.ForgetAtMs || r.Attempts == 0 {
+		return account.Bucket{}
 	}
-	return len(r.Failures), ends
+	b := account.Bucket{Attempts: r.Attempts}
+	if r.NextAtMs != 0 {
+		b.NextAt = time.UnixMilli(r.NextAtMs).UTC()
+	}
+	return b
 }
 
-// LoginFailures returns the failed password checks counted against email in
-// the current window, and when the window ends: one read, for callers that
-// already know the user.
-func (s *Store) LoginFailures(ctx context.Context, email string, now time.Time) (int, time.Time, error) {
-	r, found, err := ddb.Get[attemptsRecord](ctx, s.db, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: ddb.Key(loginPK(email), skAttempts), ConsistentRead: aws.Bool(true),
+// deviceRecord is a device that logged in to an account, with its bucket.
+type deviceRecord struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	Email     string `dynamodbav:"email"`
+	ExpiresAt int64  `dynamodbav:"expiresAt"`
+	bucketRecord
+}
+
+// LoginState reads, in one consistent BatchGetItem, the email's claim, the
+// email's and the source's buckets and the presented device (deviceHash ""
+// for none), and then the user the claim names. A device of another email
+// is no device of this one.
+func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string, now time.Time) (account.LoginState, error) {
+	keys := []map[string]types.AttributeValue{ddb.Key(emailPK(email), skEmail), ddb.Key(loginPK(email), skAttempts)}
+	if source != "" {
+		keys = append(keys, ddb.Key(sourcePK(source), skAttempts))
+	}
+	if deviceHash != "" {
+		keys = append(keys, ddb.Key(devicePK(deviceHash), skDevice))
+	}
+	out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
+		RequestItems: map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}},
 	})
 	if err != nil {
-		return 0, time.Time{}, wrap("login failures", err)
+		return account.LoginState{}, wrap("login state", err)
 	}
-	if !found {
-		return 0, time.Time{}, nil
+	if n := len(out.UnprocessedKeys[s.table].Keys); n > 0 {
+		return account.LoginState{}, wrap("login state", fmt.Errorf("%d keys unprocessed", n))
 	}
-	failures, ends := r.open(now)
-	return failures, ends, nil
-}
-
-// RecordLoginFailure counts one failed login against email. The first
-// failure after a window ended opens a new window of the given length.
-func (s *Store) RecordLoginFailure(ctx context.Context, email string, now time.Time, window time.Duration) error {
-	idBytes := make([]byte, 8)
-	if _, err := rand.Read(idBytes); err != nil {
-		return wrap("record login failure", err)
-	}
-	id := hex.EncodeToString(idBytes)
-	// Two attempts: if the window was opened by a concurrent first failure
-	// between our update and our put, the second update counts into it.
-	for range 2 {
-		counted, err := s.countIntoOpenWindow(ctx, email, id, now)
-		if err != nil || counted {
-			return err
+	var st account.LoginState
+	var userID string
+	for _, item := range out.Responses[s.table] {
+		var k struct {
+			PK string `dynamodbav:"PK"`
 		}
-		opened, err := s.openWindow(ctx, email, id, now, window)
-		if err != nil || opened {
-			return err
+		if err := attributevalue.UnmarshalMap(item, &k); err != nil {
+			return account.LoginState{}, wrap("login state", err)
+		}
+		switch k.PK {
+		case emailPK(email):
+			var r emailRecord
+			err = attributevalue.UnmarshalMap(item, &r)
+			userID = r.UserID
+		case loginPK(email):
+			var r bucketRecord
+			err = attributevalue.UnmarshalMap(item, &r)
+			st.Account = r.bucket(now)
+		case sourcePK(source):
+			var r bucketRecord
+			err = attributevalue.UnmarshalMap(item, &r)
+			st.Source = r.bucket(now)
+		case devicePK(deviceHash):
+			var r deviceRecord
+			err = attributevalue.UnmarshalMap(item, &r)
+			if r.Email == email && now.Unix() < r.ExpiresAt {
+				st.Device = &account.Device{Hash: deviceHash, Email: r.Email, Bucket: r.bucket(now)}
+			}
+		}
+		if err != nil {
+			return account.LoginState{}, wrap("login state", err)
 		}
 	}
-	return wrap("record login failure", errors.New("window contention"))
-}
-
-// countIntoOpenWindow adds one failure to the open window, if there is one.
-func (s *Store) countIntoOpenWindow(ctx context.Context, email, id string, now time.Time) (bool, error) {
-	// ADD into a string set takes a set; marshalling a []string would make
-	// a list, so the value is given as a set already.
-	add := expression.Add(expression.Name("failures"), expression.Value(&types.AttributeValueMemberSS{Value: []string{id}}))
-	windowOpen := expression.Name("expiresAt").GreaterThan(expression.Value(ddb.Unix(now)))
-	expr, err := expression.NewBuilder().WithUpdate(add).WithCondition(windowOpen).Build()
+	if userID == "" {
+		return st, nil
+	}
+	creds, err := s.User(ctx, userID)
+	if errors.Is(err, account.ErrNotFound) {
+		return st, nil // a claim without its user: treat as unknown
+	}
 	if err != nil {
-		return false, wrap("record login failure", err)
+		return account.LoginState{}, err
+	}
+	st.Credentials, st.Found = creds, true
+	return st, nil
+}
+
+// bucketUpdate is the transaction item that sets the bucket at key from
+// was to next, on condition that it is still was (or forgotten, when was is
+// empty). A device's bucket (device true) lives in the device's item, which
+// must still exist (a login at once may have replaced it); any other
+// bucket's item is its own, whose TTL, expiresAt, is set to forget.
+func (s *Store) bucketUpdate(key map[string]types.AttributeValue, was, next account.Bucket, forget, now time.Time, device bool) (*types.Update, error) {
+	var nextAt int64
+	if !next.NextAt.IsZero() {
+		nextAt = next.NextAt.UnixMilli()
+	}
+	upd := expression.Set(expression.Name("attempts"), expression.Value(next.Attempts)).
+		Set(expression.Name("nextAtMs"), expression.Value(nextAt)).
+		Set(expression.Name("forgetAtMs"), expression.Value(forget.UnixMilli()))
+	if !device {
+		upd = upd.Set(expression.Name("expiresAt"), expression.Value(forget.Unix()))
+	}
+	var cond expression.ConditionBuilder
+	if was.Attempts == 0 {
+		// Empty when read: missing, never counted, or forgotten.
+		cond = expression.AttributeNotExists(expression.Name("attempts")).
+			Or(expression.Name("attempts").Equal(expression.Value(0))).
+			Or(expression.Name("forgetAtMs").LessThanEqual(expression.Value(now.UnixMilli())))
+	} else {
+		cond = expression.Name("attempts").Equal(expression.Value(was.Attempts)).
+			And(expression.Name("forgetAtMs").GreaterThan(expression.Value(now.UnixMilli())))
+	}
+	if device {
+		cond = cond.And(expression.AttributeExists(expression.Name("email")))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return nil, err
+	}
+	return ddb.Update(s.table, key, expr), nil
+}
+
+// TakeAttempt writes t: the guard bucket and the source's, at once, on
+// condition that both are as read. Returns account.ErrStaleWrite when
+// another attempt counted first: read again and take again.
+func (s *Store) TakeAttempt(ctx context.Context, t account.AttemptTake, now time.Time) error {
+	guardKey := ddb.Key(loginPK(t.Email), skAttempts)
+	if t.Device != "" {
+		guardKey = ddb.Key(devicePK(t.Device), skDevice)
+	}
+	guard, err := s.bucketUpdate(guardKey, t.GuardWas, t.Guard, t.GuardForget, now, t.Device != "")
+	if err != nil {
+		return wrap("take attempt", err)
+	}
+	items := []types.TransactWriteItem{{Update: guard}}
+	if t.Source != "" {
+		src, err := s.bucketUpdate(ddb.Key(sourcePK(t.Source), skAttempts), t.SourceWas, t.SourceNext, t.SrcForget, now, false)
+		if err != nil {
+			return wrap("take attempt", err)
+		}
+		items = append(items, types.TransactWriteItem{Update: src})
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons, ok := ddb.CancellationReasons(err); ok && (ddb.ConditionFailedAt(reasons, 0) || ddb.ConditionFailedAt(reasons, 1)) {
+		return account.ErrStaleWrite
+	}
+	if err != nil {
+		return wrap("take attempt", err)
+	}
+	return nil
+}
+
+// CompleteLogin writes a successful login at once: the new session, the
+// device token handed out (replacing the presented one) and, when the
+// account's bucket was the guard, that bucket cleared. A retry of a
+// transaction that was applied but whose answer was lost finds the session
+// it wrote and succeeds.
+func (s *Store) CompleteLogin(ctx context.Context, c account.LoginCompletion, now time.Time) error {
+	session, err := attributevalue.MarshalMap(familyRecord{
+		PK: userPK(c.Refresh.UserID), SK: familySK(c.Refresh.FamilyID), UserID: c.Refresh.UserID, FamilyID: c.Refresh.FamilyID,
+		CurrentHash: c.Refresh.Hash(), Epoch: c.Epoch, CreatedAt: now.UTC(), ExpiresAt: now.Add(account.RefreshTTL).Unix(),
+	})
+	if err != nil {
+		return wrap("complete login", err)
+	}
+	device, err := attributevalue.MarshalMap(deviceRecord{
+		PK: devicePK(c.NewDevice.Hash()), SK: skDevice, Email: c.Email, ExpiresAt: now.Add(account.DeviceTTL).Unix(),
+	})
+	if err != nil {
+		return wrap("complete login", err)
+	}
+	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
+	if err != nil {
+		return wrap("complete login", err)
+	}
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{
+			TableName: &s.table, Item: session, ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names(),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}},
+		{Put: &types.Put{TableName: &s.table, Item: device}},
+	}
+	if c.OldDevice != "" {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: ddb.Key(devicePK(c.OldDevice), skDevice)}})
+	}
+	if c.ClearAccount {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: ddb.Key(loginPK(c.Email), skAttempts)}})
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
+		var existing familyRecord
+		if attributevalue.UnmarshalMap(reasons[0].Item, &existing) == nil && existing.CurrentHash == c.Refresh.Hash() {
+			return nil // our own write: the SDK retried a transaction whose answer was lost
+		}
+	}
+	if err != nil {
+		return wrap("complete login", err)
+	}
+	return nil
+}
+
+// RefundSource gives the source's bucket back the attempt a successful
+// login took, so that an address many people log in from (an office, a
+// mobile carrier) is slowed down by failures only. Best effort: a bucket
+// that was forgotten meanwhile has nothing to give back.
+func (s *Store) RefundSource(ctx context.Context, source string, now time.Time) error {
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Add(expression.Name("attempts"), expression.Value(-1))).
+		WithCondition(expression.Name("attempts").GreaterThan(expression.Value(0)).
+			And(expression.Name("forgetAtMs").GreaterThan(expression.Value(now.UnixMilli())))).
+		Build()
+	if err != nil {
+		return wrap("refund source", err)
 	}
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: ddb.Key(loginPK(email), skAttempts),
+		TableName: &s.table, Key: ddb.Key(sourcePK(source), skAttempts),
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
-	applied, err := ddb.Applied(err)
-	if err != nil {
-		return false, wrap("record login failure", err)
+	if _, err := ddb.Applied(err); err != nil {
+		return wrap("refund source", err)
 	}
-	return applied, nil
+	return nil
 }
 
-// openWindow starts a new window with one failure, unless one is open.
-func (s *Store) openWindow(ctx context.Context, email, id string, now time.Time, window time.Duration) (bool, error) {
-	item, err := attributevalue.MarshalMap(attemptsRecord{
-		PK: loginPK(email), SK: skAttempts, Failures: []string{id}, ExpiresAt: now.Add(window).Unix(),
-	})
-	if err != nil {
-		return false, wrap("record login failure", err)
-	}
-	noOpenWindow := expression.AttributeNotExists(expression.Name("PK")).
-		Or(expression.Name("expiresAt").LessThanEqual(expression.Value(ddb.Unix(now))))
-	expr, err := expression.NewBuilder().WithCondition(noOpenWindow).Build()
-	if err != nil {
-		return false, wrap("record login failure", err)
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table, Item: item,
-		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	})
-	applied, err := ddb.Applied(err)
-	if err != nil {
-		return false, wrap("record login failure", err)
-	}
-	return applied, nil
-}
-
-// ClearLoginFailures forgets the failures counted against email, after a
-// successful login.
-func (s *Store) ClearLoginFailures(ctx context.Context, email string) error {
+// ClearAttempts forgets the attempts counted against email, after the
+// password was proved some other way (a password change).
+func (s *Store) ClearAttempts(ctx context.Context, email string) error {
 	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: ddb.Key(loginPK(email), skAttempts)})
 	if err != nil {
-		return wrap("clear login failures", err)
+		return wrap("clear attempts", err)
 	}
 	return nil
 }

@@ -93,6 +93,27 @@ func (s *Store) limitCount(l account.Limit, now time.Time) (*types.Update, error
 	return ddb.Update(s.table, ddb.Key(limitPK(l.Key), strconv.FormatInt(start.Unix(), 10)), expr), nil
 }
 
+// CountRequest counts one request against l. Returns
+// account.LimitedError when the window is full, counting nothing.
+func (s *Store) CountRequest(ctx context.Context, l account.Limit, now time.Time) error {
+	count, err := s.limitCount(l, now)
+	if err != nil {
+		return wrap("count request", err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: count.TableName, Key: count.Key, UpdateExpression: count.UpdateExpression,
+		ConditionExpression: count.ConditionExpression, ExpressionAttributeNames: count.ExpressionAttributeNames,
+		ExpressionAttributeValues: count.ExpressionAttributeValues,
+	})
+	if _, ok := ddb.ConditionFailure(err); ok {
+		return limited(l, now)
+	}
+	if err != nil {
+		return wrap("count request", err)
+	}
+	return nil
+}
+
 // limited is the error of a request limit l refused at now.
 func limited(l account.Limit, now time.Time) error {
 	ends := now.Truncate(l.Window).Add(l.Window)

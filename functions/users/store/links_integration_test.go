@@ -186,7 +186,7 @@ func TestResetPasswordChangesEverythingAtOnce(t *testing.T) {
 	if err := createUser(ctx, t, r.store, u, "old-hash"); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.store.RecordLoginFailure(ctx, u.Email, now, 15*time.Minute); err != nil {
+	if err := r.store.TakeAttempt(ctx, account.AttemptTake{Email: u.Email, Guard: account.Bucket{Attempts: 1}, GuardForget: now.Add(time.Hour)}, now); err != nil {
 		t.Fatal(err)
 	}
 	session := startSession(t, r.store, u.ID, now)
@@ -222,8 +222,8 @@ func TestResetPasswordChangesEverythingAtOnce(t *testing.T) {
 	if _, _, err := r.store.PendingLink(ctx, account.VerifyEmail, u.ID); !errors.Is(err, account.ErrLinkInvalid) {
 		t.Errorf("the verification link outlived the reset: %v", err)
 	}
-	if n, _, err := r.store.LoginFailures(ctx, u.Email, now); err != nil || n != 0 {
-		t.Errorf("failed logins after reset = %d, %v; want 0", n, err)
+	if st, err := r.store.LoginState(ctx, u.Email, "", "", now); err != nil || st.Account.Attempts != 0 {
+		t.Errorf("login attempts after reset = %d, %v; want 0", st.Account.Attempts, err)
 	}
 	if sess, user, err := r.store.Session(ctx, session); err != nil || sess.Check(session, user.SessionEpoch, now) == nil {
 		t.Errorf("the session from before the reset still refreshes (%v)", err)
@@ -270,5 +270,33 @@ func TestLogoutAndPasswordChangeRevokeAccessTokens(t *testing.T) {
 	}
 	if r.revoked(t, id, "after", 1) {
 		t.Error("a refused password change wrote a revocation")
+	}
+}
+
+func TestCountRequestHoldsTheLimitUnderConcurrency(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Hour).Add(10 * time.Minute)
+	limit := account.Limit{Key: "source#192.0.2.9", Max: 5, Window: time.Hour}
+	errs := testcloud.Parallel(12, func(int) error { return r.store.CountRequest(ctx, limit, now) })
+	counted := 0
+	for _, err := range errs {
+		var limited account.LimitedError
+		switch {
+		case err == nil:
+			counted++
+		case errors.As(err, &limited):
+			if limited.RetryAfter != 50*time.Minute {
+				t.Errorf("RetryAfter %v, want the rest of the hour", limited.RetryAfter)
+			}
+		default:
+			t.Fatal(err)
+		}
+	}
+	if counted != limit.Max {
+		t.Fatalf("%d of 12 requests at once counted, want exactly %d", counted, limit.Max)
+	}
+	if err := r.store.CountRequest(ctx, limit, now.Add(time.Hour)); err != nil {
+		t.Fatalf("the next hour = %v", err)
 	}
 }

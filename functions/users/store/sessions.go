@@ -38,36 +38,6 @@ func (r familyRecord) session() account.Session {
 	}
 }
 
-// CreateSession stores a new refresh token family whose current token is t.
-func (s *Store) CreateSession(ctx context.Context, t account.RefreshToken, epoch int64, now time.Time) error {
-	item, err := attributevalue.MarshalMap(familyRecord{
-		PK: userPK(t.UserID), SK: familySK(t.FamilyID), UserID: t.UserID, FamilyID: t.FamilyID,
-		CurrentHash: t.Hash(), Epoch: epoch, CreatedAt: now.UTC(), ExpiresAt: now.Add(account.RefreshTTL).Unix(),
-	})
-	if err != nil {
-		return wrap("create session", err)
-	}
-	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
-	if err != nil {
-		return wrap("create session", err)
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table, Item: item,
-		ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if ccf, ok := ddb.ConditionFailure(err); ok {
-		var existing familyRecord
-		if attributevalue.UnmarshalMap(ccf.Item, &existing) == nil && existing.CurrentHash == t.Hash() {
-			return nil // our own write: the SDK retried a put whose answer was lost
-		}
-	}
-	if err != nil {
-		return wrap("create session", err)
-	}
-	return nil
-}
-
 // Session returns the family of t together with its user, read in one
 // consistent BatchGetItem. Returns account.ErrSessionInvalid if either is
 // missing.

@@ -120,60 +120,185 @@ func TestCreateUserEmailUniqueUnderConcurrency(t *testing.T) {
 	}
 }
 
-func TestLoginStateAndFailureWindow(t *testing.T) {
+// take takes one attempt for email from source as the service does: read,
+// compute with the throttles, write on condition.
+func take(ctx context.Context, s *store.Store, email, source, device string, now time.Time) error {
+	st, err := s.LoginState(ctx, email, source, device, now)
+	if err != nil {
+		return err
+	}
+	was, throttle := st.Guard()
+	next, err := throttle.Take(was, now)
+	if err != nil {
+		return err
+	}
+	t := account.AttemptTake{Email: email, GuardWas: was, Guard: next, GuardForget: now.Add(throttle.Forget)}
+	if st.Device != nil {
+		t.Device = st.Device.Hash
+	}
+	if source != "" {
+		t.Source, t.SourceWas, t.SrcForget = source, st.Source, now.Add(account.SourceThrottle.Forget)
+		if t.SourceNext, err = account.SourceThrottle.Take(st.Source, now); err != nil {
+			return err
+		}
+	}
+	return s.TakeAttempt(ctx, t, now)
+}
+
+func TestLoginStateReadsTheUserAndTheBuckets(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Second)
+	now := time.Now().UTC().Truncate(time.Millisecond)
 	if err := createUser(ctx, t, s, newUser(ulidLike(1), "known@example.com", now), "hash-1"); err != nil {
 		t.Fatal(err)
 	}
-	st, err := s.LoginState(ctx, "known@example.com", now)
-	if err != nil || !st.Found || st.Credentials.PasswordHash != "hash-1" || st.Failures != 0 {
+	st, err := s.LoginState(ctx, "known@example.com", "192.0.2.1", "", now)
+	if err != nil || !st.Found || st.Credentials.PasswordHash != "hash-1" || st.Account != (account.Bucket{}) || st.Source != (account.Bucket{}) || st.Device != nil {
 		t.Fatalf("LoginState = %+v, %v", st, err)
 	}
-	st, err = s.LoginState(ctx, "unknown@example.com", now)
-	if err != nil || st.Found {
+	if st, err = s.LoginState(ctx, "unknown@example.com", "", "", now); err != nil || st.Found {
 		t.Fatalf("unknown LoginState = %+v, %v", st, err)
 	}
-
-	// Concurrent failures are all counted in one window.
-	errs := testcloud.Parallel(6, func(int) error {
-		return s.RecordLoginFailure(ctx, "unknown@example.com", now, time.Minute)
-	})
-	for _, err := range errs {
-		if err != nil {
+	for range account.AccountThrottle.Free + 1 {
+		if err := take(ctx, s, "known@example.com", "192.0.2.1", "", now); err != nil {
 			t.Fatal(err)
 		}
 	}
-	st, _ = s.LoginState(ctx, "unknown@example.com", now)
-	if st.Failures != 6 || !st.WindowEnds.Equal(now.Add(time.Minute)) {
-		t.Fatalf("after 6 failures: %+v", st)
+	st, _ = s.LoginState(ctx, "known@example.com", "192.0.2.1", "", now)
+	wantNext := now.Add(account.AccountThrottle.Base)
+	if st.Account.Attempts != account.AccountThrottle.Free+1 || !st.Account.NextAt.Equal(wantNext) || st.Source.Attempts != account.AccountThrottle.Free+1 {
+		t.Fatalf("after %d attempts: %+v", account.AccountThrottle.Free+1, st)
 	}
-	if n, ends, err := s.LoginFailures(ctx, "unknown@example.com", now); err != nil || n != 6 || !ends.Equal(st.WindowEnds) {
-		t.Fatalf("LoginFailures = %d, %v, %v; want what LoginState saw", n, ends, err)
+	if err := take(ctx, s, "known@example.com", "192.0.2.1", "", now); !errors.As(err, new(account.LimitedError)) {
+		t.Fatalf("attempt before NextAt = %v, want LimitedError", err)
 	}
-	if n, _, err := s.LoginFailures(ctx, "unknown@example.com", now.Add(2*time.Minute)); err != nil || n != 0 {
-		t.Fatalf("LoginFailures after the window = %d, %v", n, err)
+	// Another address is another bucket; a day later the account's is forgotten.
+	if st, _ = s.LoginState(ctx, "known@example.com", "192.0.2.2", "", now); st.Source != (account.Bucket{}) {
+		t.Errorf("another address has %+v", st.Source)
 	}
-	if n, _, err := s.LoginFailures(ctx, "never-failed@example.com", now); err != nil || n != 0 {
-		t.Fatalf("LoginFailures without failures = %d, %v", n, err)
+	if st, _ = s.LoginState(ctx, "known@example.com", "", "", now.Add(account.AccountThrottle.Forget)); st.Account != (account.Bucket{}) {
+		t.Errorf("a forgotten bucket still counts: %+v", st.Account)
 	}
-	// After the window the count starts over.
-	later := now.Add(2 * time.Minute)
-	if st, _ = s.LoginState(ctx, "unknown@example.com", later); st.Failures != 0 {
-		t.Fatalf("expired window still counts %d", st.Failures)
-	}
-	if err := s.RecordLoginFailure(ctx, "unknown@example.com", later, time.Minute); err != nil {
+	// Refunds and clears.
+	if err := s.RefundSource(ctx, "192.0.2.1", now); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ = s.LoginState(ctx, "unknown@example.com", later); st.Failures != 1 {
-		t.Fatalf("new window counts %d, want 1", st.Failures)
+	if err := s.RefundSource(ctx, "192.0.2.99", now); err != nil {
+		t.Fatalf("refund of an address without attempts = %v", err)
 	}
-	if err := s.ClearLoginFailures(ctx, "unknown@example.com"); err != nil {
+	if err := s.ClearAttempts(ctx, "known@example.com"); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ = s.LoginState(ctx, "unknown@example.com", later); st.Failures != 0 {
-		t.Fatalf("cleared window counts %d", st.Failures)
+	st, _ = s.LoginState(ctx, "known@example.com", "192.0.2.1", "", now)
+	if st.Account != (account.Bucket{}) || st.Source.Attempts != account.AccountThrottle.Free {
+		t.Errorf("after a refund and a clear: %+v", st)
+	}
+}
+
+// TestAttemptsSentAtOnceAreCountedOneByOne is the check-then-act race: 20
+// guesses at once against an account with 5 free attempts. Each attempt
+// is taken on condition that the bucket is as read, so at most the free
+// ones and the first delayed one get through.
+func TestAttemptsSentAtOnceAreCountedOneByOne(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	const guesses = 20
+	errs := testcloud.Parallel(guesses, func(int) error {
+		// As the service does: a lost race reads again, a few times.
+		for range 3 {
+			err := take(ctx, s, "target@example.com", "192.0.2.7", "", now)
+			if !errors.Is(err, account.ErrStaleWrite) {
+				return err
+			}
+		}
+		return account.ErrStaleWrite
+	})
+	passed := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			passed++
+		case errors.Is(err, account.ErrStaleWrite), errors.As(err, new(account.LimitedError)):
+		default:
+			t.Fatal(err)
+		}
+	}
+	st, err := s.LoginState(ctx, "target@example.com", "192.0.2.7", "", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if passed > account.AccountThrottle.Free+1 || st.Account.Attempts != passed || st.Source.Attempts != passed {
+		t.Fatalf("%d of %d attempts passed, account counted %d, source %d; want at most %d, each counted once",
+			passed, guesses, st.Account.Attempts, st.Source.Attempts, account.AccountThrottle.Free+1)
+	}
+	t.Logf("%d of %d simultaneous attempts passed", passed, guesses)
+}
+
+func TestADeviceHasItsOwnBucket(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	id := ulidLike(2)
+	if err := createUser(ctx, t, s, newUser(id, "owner@example.com", now), "h"); err != nil {
+		t.Fatal(err)
+	}
+	device, _ := account.NewDeviceToken()
+	refresh, _ := account.NewRefreshToken(id)
+	if err := s.CompleteLogin(ctx, account.LoginCompletion{Refresh: refresh, Email: "owner@example.com", NewDevice: device, ClearAccount: true}, now); err != nil {
+		t.Fatal(err)
+	}
+	// The account is attacked until it has to wait.
+	for range account.AccountThrottle.Free + 1 {
+		if err := take(ctx, s, "owner@example.com", "", "", now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The device's attempts go to the device; another account does not see it.
+	st, err := s.LoginState(ctx, "owner@example.com", "", device.Hash(), now)
+	if err != nil || st.Device == nil || st.Device.Bucket != (account.Bucket{}) {
+		t.Fatalf("LoginState with the device = %+v, %v", st, err)
+	}
+	if err := take(ctx, s, "owner@example.com", "", device.Hash(), now); err != nil {
+		t.Fatalf("attempt from the device = %v", err)
+	}
+	if st, _ = s.LoginState(ctx, "owner@example.com", "", device.Hash(), now); st.Device.Bucket.Attempts != 1 || st.Account.Attempts != account.AccountThrottle.Free+1 {
+		t.Errorf("after the device's attempt: %+v, device %+v", st, st.Device)
+	}
+	if st, _ = s.LoginState(ctx, "other@example.com", "", device.Hash(), now); st.Device != nil {
+		t.Errorf("the device counts for another account: %+v", st.Device)
+	}
+	// The device's login replaces the device token, keeps the account's
+	// bucket (the attacker's), and survives its own retry.
+	next, _ := account.NewDeviceToken()
+	refresh2, _ := account.NewRefreshToken(id)
+	done := account.LoginCompletion{Refresh: refresh2, Email: "owner@example.com", NewDevice: next, OldDevice: device.Hash()}
+	for attempt := range 2 {
+		if err := s.CompleteLogin(ctx, done, now); err != nil {
+			t.Fatalf("CompleteLogin attempt %d: %v", attempt, err)
+		}
+	}
+	if st, _ = s.LoginState(ctx, "owner@example.com", "", device.Hash(), now); st.Device != nil {
+		t.Errorf("the used device token still works")
+	}
+	if st, _ = s.LoginState(ctx, "owner@example.com", "", next.Hash(), now); st.Device == nil || st.Account.Attempts != account.AccountThrottle.Free+1 {
+		t.Errorf("after the device's login: %+v", st)
+	}
+	if _, _, err := s.Session(ctx, refresh2); err != nil {
+		t.Errorf("the session of the login: %v", err)
+	}
+	// An attempt that read the device before a login at once replaced it
+	// must read again, and brings nothing back.
+	stale := account.AttemptTake{Email: "owner@example.com", Device: device.Hash(), GuardWas: account.Bucket{Attempts: 1}, Guard: account.Bucket{Attempts: 2}, GuardForget: now.Add(time.Hour)}
+	if err := s.TakeAttempt(ctx, stale, now); !errors.Is(err, account.ErrStaleWrite) {
+		t.Fatalf("take for a replaced device = %v, want ErrStaleWrite", err)
+	}
+	stale.GuardWas = account.Bucket{}
+	if err := s.TakeAttempt(ctx, stale, now); !errors.Is(err, account.ErrStaleWrite) {
+		t.Fatalf("take for a replaced device read empty = %v, want ErrStaleWrite", err)
+	}
+	if st, _ = s.LoginState(ctx, "owner@example.com", "", device.Hash(), now); st.Device != nil {
+		t.Errorf("a replaced device came back")
 	}
 }
 
@@ -183,7 +308,8 @@ func startSession(t *testing.T, s *store.Store, userID string, now time.Time) ac
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateSession(context.Background(), tok, 0, now); err != nil {
+	device, _ := account.NewDeviceToken()
+	if err := s.CompleteLogin(context.Background(), account.LoginCompletion{Refresh: tok, NewDevice: device, Email: "session@example.com"}, now); err != nil {
 		t.Fatal(err)
 	}
 	return tok
@@ -322,9 +448,10 @@ func TestWritesSurviveTheirOwnRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok, _ := account.NewRefreshToken(id)
+	device, _ := account.NewDeviceToken()
 	for attempt := range 2 {
-		if err := s.CreateSession(ctx, tok, 0, now); err != nil {
-			t.Fatalf("CreateSession attempt %d: %v", attempt, err)
+		if err := s.CompleteLogin(ctx, account.LoginCompletion{Refresh: tok, NewDevice: device, Email: "retry@example.com"}, now); err != nil {
+			t.Fatalf("CompleteLogin attempt %d: %v", attempt, err)
 		}
 		if err := s.ChangePassword(ctx, credentials(id, "old", 0), "new", now, revocation.User(id, 1, until(now))); err != nil {
 			t.Fatalf("ChangePassword attempt %d: %v", attempt, err)
@@ -335,7 +462,7 @@ func TestWritesSurviveTheirOwnRetry(t *testing.T) {
 	}
 	other, _ := account.NewRefreshToken(id)
 	other.FamilyID = tok.FamilyID // same family key, another token
-	if err := s.CreateSession(ctx, other, 0, now); err == nil {
+	if err := s.CompleteLogin(ctx, account.LoginCompletion{Refresh: other, NewDevice: device, Email: "retry@example.com"}, now); err == nil {
 		t.Fatal("a second session under an existing family id was accepted")
 	}
 	u, err := s.User(ctx, id)

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -235,59 +234,6 @@ func staleOrOwnWrite(stored map[string]types.AttributeValue, newHash string) err
 		return nil
 	}
 	return account.ErrStaleWrite
-}
-
-// LoginState reads the user registered under email (if any) and the failed
-// attempts counted against email. The email claim and the counter are read
-// in one BatchGetItem; the user item in a second read.
-func (s *Store) LoginState(ctx context.Context, email string, now time.Time) (account.LoginState, error) {
-	out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-		RequestItems: map[string]types.KeysAndAttributes{
-			s.table: {Keys: []map[string]types.AttributeValue{ddb.Key(emailPK(email), skEmail), ddb.Key(loginPK(email), skAttempts)}, ConsistentRead: aws.Bool(true)},
-		},
-	})
-	if err != nil {
-		return account.LoginState{}, wrap("login state", err)
-	}
-	if len(out.UnprocessedKeys) > 0 {
-		return account.LoginState{}, wrap("login state", fmt.Errorf("%d keys unprocessed", len(out.UnprocessedKeys[s.table].Keys)))
-	}
-	var st account.LoginState
-	var userID string
-	for _, item := range out.Responses[s.table] {
-		var k struct {
-			PK string `dynamodbav:"PK"`
-		}
-		if err := attributevalue.UnmarshalMap(item, &k); err != nil {
-			return account.LoginState{}, wrap("login state", err)
-		}
-		switch k.PK {
-		case emailPK(email):
-			var r emailRecord
-			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
-				return account.LoginState{}, wrap("login state", err)
-			}
-			userID = r.UserID
-		case loginPK(email):
-			var r attemptsRecord
-			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
-				return account.LoginState{}, wrap("login state", err)
-			}
-			st.Failures, st.WindowEnds = r.open(now)
-		}
-	}
-	if userID == "" {
-		return st, nil
-	}
-	creds, err := s.User(ctx, userID)
-	if errors.Is(err, account.ErrNotFound) {
-		return st, nil // a claim without its user: treat as unknown
-	}
-	if err != nil {
-		return account.LoginState{}, err
-	}
-	st.Credentials, st.Found = creds, true
-	return st, nil
 }
 
 // withUser reads the user's item under sort key sk, as an R, together with

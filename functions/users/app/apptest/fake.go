@@ -19,24 +19,25 @@ import (
 // function fields, so a test can replace any one of them to spy on calls or
 // inject failures. NewFakeStore points the fields at a MemStore.
 type FakeStore struct {
-	CreateUserFn         func(ctx context.Context, u account.User, passwordHash string, verify account.PendingLink, ev events.AccountEvent) error
-	UserFn               func(ctx context.Context, id string) (account.Credentials, error)
-	UserByEmailFn        func(ctx context.Context, email string) (account.Credentials, error)
-	UpdateNameFn         func(ctx context.Context, id, name string, now time.Time) (account.User, error)
-	ChangePasswordFn     func(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error
-	RehashPasswordFn     func(ctx context.Context, id, oldHash, newHash string) error
-	LoginStateFn         func(ctx context.Context, email string, now time.Time) (account.LoginState, error)
-	LoginFailuresFn      func(ctx context.Context, email string, now time.Time) (int, time.Time, error)
-	RecordLoginFailureFn func(ctx context.Context, email string, now time.Time, window time.Duration) error
-	ClearLoginFailuresFn func(ctx context.Context, email string) error
-	CreateSessionFn      func(ctx context.Context, t account.RefreshToken, epoch int64, now time.Time) error
-	SessionFn            func(ctx context.Context, t account.RefreshToken) (account.Session, account.Credentials, error)
-	RotateSessionFn      func(ctx context.Context, presented, next account.RefreshToken, epoch int64, now time.Time) error
-	RevokeSessionFn      func(ctx context.Context, userID, familyID string, revoke revocation.Entry) error
-	IssueLinkFn          func(ctx context.Context, p account.Purpose, link *account.PendingLink, ev *events.AccountEvent, limit account.Limit, now time.Time) error
-	PendingLinkFn        func(ctx context.Context, p account.Purpose, userID string) (account.PendingLink, account.Credentials, error)
-	VerifyEmailFn        func(ctx context.Context, link account.PendingLink, now time.Time) error
-	ResetPasswordFn      func(ctx context.Context, link account.PendingLink, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error
+	CreateUserFn     func(ctx context.Context, u account.User, passwordHash string, verify account.PendingLink, ev events.AccountEvent) error
+	UserFn           func(ctx context.Context, id string) (account.Credentials, error)
+	UserByEmailFn    func(ctx context.Context, email string) (account.Credentials, error)
+	UpdateNameFn     func(ctx context.Context, id, name string, now time.Time) (account.User, error)
+	ChangePasswordFn func(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error
+	RehashPasswordFn func(ctx context.Context, id, oldHash, newHash string) error
+	LoginStateFn     func(ctx context.Context, email, source, deviceHash string, now time.Time) (account.LoginState, error)
+	TakeAttemptFn    func(ctx context.Context, t account.AttemptTake, now time.Time) error
+	CompleteLoginFn  func(ctx context.Context, c account.LoginCompletion, now time.Time) error
+	RefundSourceFn   func(ctx context.Context, source string, now time.Time) error
+	ClearAttemptsFn  func(ctx context.Context, email string) error
+	SessionFn        func(ctx context.Context, t account.RefreshToken) (account.Session, account.Credentials, error)
+	RotateSessionFn  func(ctx context.Context, presented, next account.RefreshToken, epoch int64, now time.Time) error
+	RevokeSessionFn  func(ctx context.Context, userID, familyID string, revoke revocation.Entry) error
+	IssueLinkFn      func(ctx context.Context, p account.Purpose, link *account.PendingLink, ev *events.AccountEvent, limit account.Limit, now time.Time) error
+	PendingLinkFn    func(ctx context.Context, p account.Purpose, userID string) (account.PendingLink, account.Credentials, error)
+	VerifyEmailFn    func(ctx context.Context, link account.PendingLink, now time.Time) error
+	ResetPasswordFn  func(ctx context.Context, link account.PendingLink, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error
+	CountRequestFn   func(ctx context.Context, limit account.Limit, now time.Time) error
 }
 
 var (
@@ -44,6 +45,7 @@ var (
 	_ app.Sessions      = (*FakeStore)(nil)
 	_ app.LoginAttempts = (*FakeStore)(nil)
 	_ app.Links         = (*FakeStore)(nil)
+	_ app.Requests      = (*FakeStore)(nil)
 )
 
 // CreateUser calls CreateUserFn.
@@ -76,29 +78,29 @@ func (f *FakeStore) RehashPassword(ctx context.Context, id, oldHash, newHash str
 	return f.RehashPasswordFn(ctx, id, oldHash, newHash)
 }
 
-// LoginFailures calls LoginFailuresFn.
-func (f *FakeStore) LoginFailures(ctx context.Context, email string, now time.Time) (int, time.Time, error) {
-	return f.LoginFailuresFn(ctx, email, now)
-}
-
 // LoginState calls LoginStateFn.
-func (f *FakeStore) LoginState(ctx context.Context, email string, now time.Time) (account.LoginState, error) {
-	return f.LoginStateFn(ctx, email, now)
+func (f *FakeStore) LoginState(ctx context.Context, email, source, deviceHash string, now time.Time) (account.LoginState, error) {
+	return f.LoginStateFn(ctx, email, source, deviceHash, now)
 }
 
-// RecordLoginFailure calls RecordLoginFailureFn.
-func (f *FakeStore) RecordLoginFailure(ctx context.Context, email string, now time.Time, window time.Duration) error {
-	return f.RecordLoginFailureFn(ctx, email, now, window)
+// TakeAttempt calls TakeAttemptFn.
+func (f *FakeStore) TakeAttempt(ctx context.Context, t account.AttemptTake, now time.Time) error {
+	return f.TakeAttemptFn(ctx, t, now)
 }
 
-// ClearLoginFailures calls ClearLoginFailuresFn.
-func (f *FakeStore) ClearLoginFailures(ctx context.Context, email string) error {
-	return f.ClearLoginFailuresFn(ctx, email)
+// CompleteLogin calls CompleteLoginFn.
+func (f *FakeStore) CompleteLogin(ctx context.Context, c account.LoginCompletion, now time.Time) error {
+	return f.CompleteLoginFn(ctx, c, now)
 }
 
-// CreateSession calls CreateSessionFn.
-func (f *FakeStore) CreateSession(ctx context.Context, t account.RefreshToken, epoch int64, now time.Time) error {
-	return f.CreateSessionFn(ctx, t, epoch, now)
+// RefundSource calls RefundSourceFn.
+func (f *FakeStore) RefundSource(ctx context.Context, source string, now time.Time) error {
+	return f.RefundSourceFn(ctx, source, now)
+}
+
+// ClearAttempts calls ClearAttemptsFn.
+func (f *FakeStore) ClearAttempts(ctx context.Context, email string) error {
+	return f.ClearAttemptsFn(ctx, email)
 }
 
 // Session calls SessionFn.
@@ -136,26 +138,32 @@ func (f *FakeStore) ResetPassword(ctx context.Context, link account.PendingLink,
 	return f.ResetPasswordFn(ctx, link, u, newHash, now, revoke)
 }
 
+// CountRequest calls CountRequestFn.
+func (f *FakeStore) CountRequest(ctx context.Context, limit account.Limit, now time.Time) error {
+	return f.CountRequestFn(ctx, limit, now)
+}
+
 // NewFakeStore returns a fake whose functions are m's methods.
 func NewFakeStore(m *MemStore) *FakeStore {
 	return &FakeStore{
-		CreateUserFn:         m.CreateUser,
-		UserFn:               m.User,
-		UserByEmailFn:        m.UserByEmail,
-		UpdateNameFn:         m.UpdateName,
-		ChangePasswordFn:     m.ChangePassword,
-		RehashPasswordFn:     m.RehashPassword,
-		LoginStateFn:         m.LoginState,
-		LoginFailuresFn:      m.LoginFailures,
-		RecordLoginFailureFn: m.RecordLoginFailure,
-		ClearLoginFailuresFn: m.ClearLoginFailures,
-		CreateSessionFn:      m.CreateSession,
-		SessionFn:            m.Session,
-		RotateSessionFn:      m.RotateSession,
-		RevokeSessionFn:      m.RevokeSession,
-		IssueLinkFn:          m.IssueLink,
-		PendingLinkFn:        m.PendingLink,
-		VerifyEmailFn:        m.VerifyEmail,
-		ResetPasswordFn:      m.ResetPassword,
+		CreateUserFn:     m.CreateUser,
+		UserFn:           m.User,
+		UserByEmailFn:    m.UserByEmail,
+		UpdateNameFn:     m.UpdateName,
+		ChangePasswordFn: m.ChangePassword,
+		RehashPasswordFn: m.RehashPassword,
+		LoginStateFn:     m.LoginState,
+		TakeAttemptFn:    m.TakeAttempt,
+		CompleteLoginFn:  m.CompleteLogin,
+		RefundSourceFn:   m.RefundSource,
+		ClearAttemptsFn:  m.ClearAttempts,
+		SessionFn:        m.Session,
+		RotateSessionFn:  m.RotateSession,
+		RevokeSessionFn:  m.RevokeSession,
+		IssueLinkFn:      m.IssueLink,
+		PendingLinkFn:    m.PendingLink,
+		VerifyEmailFn:    m.VerifyEmail,
+		ResetPasswordFn:  m.ResetPassword,
+		CountRequestFn:   m.CountRequest,
 	}
 }

@@ -20,7 +20,8 @@ type MemStore struct {
 	mu          sync.Mutex
 	users       map[string]account.Credentials // by id
 	emails      map[string]string              // email → id
-	attempts    map[string]attempts            // by email
+	buckets     map[string]bucket              // "account#<email>", "source#<address>"
+	devices     map[string]deviceRec           // by token hash
 	families    map[familyKey]account.Session
 	links       map[linkKey]account.PendingLink
 	limits      map[string]int // requests per limit key and window
@@ -42,11 +43,6 @@ type linkKey struct {
 	userID  string
 }
 
-type attempts struct {
-	failures int
-	ends     time.Time
-}
-
 type familyKey struct{ userID, familyID string }
 
 // NewMemStore returns an empty store.
@@ -54,7 +50,8 @@ func NewMemStore() *MemStore {
 	return &MemStore{
 		users:    map[string]account.Credentials{},
 		emails:   map[string]string{},
-		attempts: map[string]attempts{},
+		buckets:  map[string]bucket{},
+		devices:  map[string]deviceRec{},
 		families: map[familyKey]account.Session{},
 		links:    map[linkKey]account.PendingLink{},
 		limits:   map[string]int{},
@@ -145,13 +142,36 @@ func (m *MemStore) RehashPassword(_ context.Context, id, oldHash, newHash string
 	return nil
 }
 
+// bucket is a stored bucket and when it starts over.
+type bucket struct {
+	account.Bucket
+	forget time.Time
+}
+
+func (b bucket) at(now time.Time) account.Bucket {
+	if !now.Before(b.forget) {
+		return account.Bucket{}
+	}
+	return b.Bucket
+}
+
+// deviceRec is a device that logged in to an account.
+type deviceRec struct {
+	email   string
+	expires time.Time
+	bucket  bucket
+}
+
 // LoginState implements app.LoginAttempts.
-func (m *MemStore) LoginState(_ context.Context, email string, now time.Time) (account.LoginState, error) {
+func (m *MemStore) LoginState(_ context.Context, email, source, deviceHash string, now time.Time) (account.LoginState, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var st account.LoginState
-	if a, ok := m.attempts[email]; ok && now.Before(a.ends) {
-		st.Failures, st.WindowEnds = a.failures, a.ends
+	st := account.LoginState{Account: m.buckets["account#"+email].at(now)}
+	if source != "" {
+		st.Source = m.buckets["source#"+source].at(now)
+	}
+	if d, ok := m.devices[deviceHash]; ok && d.email == email && now.Before(d.expires) {
+		st.Device = &account.Device{Hash: deviceHash, Email: email, Bucket: d.bucket.at(now)}
 	}
 	if id, ok := m.emails[email]; ok {
 		if c, ok := m.users[id]; ok {
@@ -161,50 +181,92 @@ func (m *MemStore) LoginState(_ context.Context, email string, now time.Time) (a
 	return st, nil
 }
 
-// LoginFailures implements app.LoginAttempts.
-func (m *MemStore) LoginFailures(_ context.Context, email string, now time.Time) (int, time.Time, error) {
+// TakeAttempt implements app.LoginAttempts.
+func (m *MemStore) TakeAttempt(_ context.Context, t account.AttemptTake, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if a, ok := m.attempts[email]; ok && now.Before(a.ends) {
-		return a.failures, a.ends, nil
+	if t.Device != "" {
+		d, ok := m.devices[t.Device]
+		if !ok || d.bucket.at(now) != t.GuardWas {
+			return account.ErrStaleWrite
+		}
+	} else if m.buckets["account#"+t.Email].at(now) != t.GuardWas {
+		return account.ErrStaleWrite
 	}
-	return 0, time.Time{}, nil
-}
-
-// RecordLoginFailure implements app.LoginAttempts.
-func (m *MemStore) RecordLoginFailure(_ context.Context, email string, now time.Time, window time.Duration) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if a, ok := m.attempts[email]; ok && now.Before(a.ends) {
-		a.failures++
-		m.attempts[email] = a
-		return nil
+	if t.Source != "" && m.buckets["source#"+t.Source].at(now) != t.SourceWas {
+		return account.ErrStaleWrite
 	}
-	m.attempts[email] = attempts{failures: 1, ends: time.Unix(now.Add(window).Unix(), 0)}
+	if t.Device != "" {
+		d := m.devices[t.Device]
+		d.bucket = bucket{t.Guard, t.GuardForget}
+		m.devices[t.Device] = d
+	} else {
+		m.buckets["account#"+t.Email] = bucket{t.Guard, t.GuardForget}
+	}
+	if t.Source != "" {
+		m.buckets["source#"+t.Source] = bucket{t.SourceNext, t.SrcForget}
+	}
 	return nil
 }
 
-// ClearLoginFailures implements app.LoginAttempts.
-func (m *MemStore) ClearLoginFailures(_ context.Context, email string) error {
+// CompleteLogin implements app.LoginAttempts.
+func (m *MemStore) CompleteLogin(_ context.Context, c account.LoginCompletion, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.attempts, email)
-	return nil
-}
-
-// CreateSession implements app.Sessions.
-func (m *MemStore) CreateSession(_ context.Context, t account.RefreshToken, epoch int64, now time.Time) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	k := familyKey{t.UserID, t.FamilyID}
+	k := familyKey{c.Refresh.UserID, c.Refresh.FamilyID}
 	if _, dup := m.families[k]; dup {
-		return fmt.Errorf("mem store: create session: family %s exists", t.FamilyID)
+		return fmt.Errorf("mem store: complete login: family %s exists", c.Refresh.FamilyID)
 	}
 	m.families[k] = account.Session{
-		UserID: t.UserID, FamilyID: t.FamilyID, CurrentHash: t.Hash(), Epoch: epoch,
+		UserID: c.Refresh.UserID, FamilyID: c.Refresh.FamilyID, CurrentHash: c.Refresh.Hash(), Epoch: c.Epoch,
 		CreatedAt: now.UTC(), ExpiresAt: time.Unix(now.Add(account.RefreshTTL).Unix(), 0).UTC(),
 	}
-	m.hashes = append(m.hashes, t.Hash())
+	m.hashes = append(m.hashes, c.Refresh.Hash(), c.NewDevice.Hash())
+	m.devices[c.NewDevice.Hash()] = deviceRec{email: c.Email, expires: now.Add(account.DeviceTTL)}
+	if c.OldDevice != "" {
+		delete(m.devices, c.OldDevice)
+	}
+	if c.ClearAccount {
+		delete(m.buckets, "account#"+c.Email)
+	}
+	return nil
+}
+
+// RefundSource implements app.LoginAttempts.
+func (m *MemStore) RefundSource(_ context.Context, source string, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.buckets["source#"+source]
+	if ok && b.at(now).Attempts > 0 {
+		b.Attempts--
+		m.buckets["source#"+source] = b
+	}
+	return nil
+}
+
+// ClearAttempts implements app.LoginAttempts.
+func (m *MemStore) ClearAttempts(_ context.Context, email string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.buckets, "account#"+email)
+	return nil
+}
+
+// CountRequest implements app.Requests: fixed windows, as the store's.
+func (m *MemStore) CountRequest(_ context.Context, l account.Limit, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.count(l, now)
+}
+
+// count counts a request against l, under m.mu.
+func (m *MemStore) count(l account.Limit, now time.Time) error {
+	start := now.Truncate(l.Window)
+	window := l.Key + "@" + start.String()
+	if m.limits[window] >= l.Max {
+		return account.LimitedError{RetryAfter: max(start.Add(l.Window).Sub(now), time.Second)}
+	}
+	m.limits[window]++
 	return nil
 }
 
@@ -260,12 +322,9 @@ func (m *MemStore) RevokeSession(_ context.Context, userID, familyID string, rev
 func (m *MemStore) IssueLink(_ context.Context, p account.Purpose, link *account.PendingLink, ev *events.AccountEvent, limit account.Limit, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	start := now.Truncate(limit.Window)
-	window := limit.Key + "@" + start.String()
-	if m.limits[window] >= limit.Max {
-		return account.LimitedError{RetryAfter: max(start.Add(limit.Window).Sub(now), time.Second)}
+	if err := m.count(limit, now); err != nil {
+		return err
 	}
-	m.limits[window]++
 	if link != nil && ev != nil {
 		m.links[linkKey{p, link.UserID}] = *link
 		m.hashes = append(m.hashes, link.Hash)
@@ -327,7 +386,7 @@ func (m *MemStore) ResetPassword(_ context.Context, l account.PendingLink, u acc
 	c.PasswordHash, c.SessionEpoch, c.EmailVerified, c.UpdatedAt = newHash, u.SessionEpoch+1, true, now.UTC()
 	m.users[u.ID] = c
 	delete(m.links, linkKey{account.VerifyEmail, u.ID})
-	delete(m.attempts, c.Email)
+	delete(m.buckets, "account#"+c.Email)
 	m.passwords = append(m.passwords, newHash)
 	m.revocations = append(m.revocations, revoke)
 	return nil
@@ -363,14 +422,18 @@ func (m *MemStore) Family(userID, familyID string) (account.Session, bool) {
 	return s, ok
 }
 
-// Failures returns the failures counted against email at now.
-func (m *MemStore) Failures(email string, now time.Time) int {
+// Attempts returns the attempts counted against the account of email at now.
+func (m *MemStore) Attempts(email string, now time.Time) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if a, ok := m.attempts[email]; ok && now.Before(a.ends) {
-		return a.failures
-	}
-	return 0
+	return m.buckets["account#"+email].at(now).Attempts
+}
+
+// SourceAttempts returns the attempts counted against source at now.
+func (m *MemStore) SourceAttempts(source string, now time.Time) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.buckets["source#"+source].at(now).Attempts
 }
 
 // Secrets returns every password, refresh token and link token hash

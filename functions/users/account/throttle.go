@@ -1,0 +1,104 @@
+package account
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"regexp"
+	"time"
+)
+
+// Throttle slows password guessing down without locking anyone out: a
+// bucket allows Free attempts, then each attempt must wait for the one
+// before it, Base at first and twice as long each time, at most Max. A
+// bucket left alone for Forget starts over. (docs/decisions/0005.)
+type Throttle struct {
+	Free   int
+	Base   time.Duration
+	Max    time.Duration
+	Forget time.Duration
+}
+
+// The throttles of login. An account's bucket counts the attempts of every
+// client that cannot show a device token of the account; a device's bucket
+// those of its owner's device, which an attack on the account does not slow
+// down; a source address's bucket every attempt from that address, so that
+// one address trying many accounts is slowed down too.
+var (
+	AccountThrottle = Throttle{Free: 5, Base: time.Second, Max: 15 * time.Minute, Forget: 24 * time.Hour}
+	DeviceThrottle  = Throttle{Free: 10, Base: time.Second, Max: 15 * time.Minute, Forget: 24 * time.Hour}
+	SourceThrottle  = Throttle{Free: 50, Base: time.Second, Max: 15 * time.Minute, Forget: time.Hour}
+)
+
+// Bucket is the attempts counted against one account, device or address.
+type Bucket struct {
+	Attempts int       // counted since the bucket was last cleared
+	NextAt   time.Time // no attempt before this
+}
+
+// Take counts one more attempt at now and returns the bucket after it, or
+// a LimitedError saying how long to wait. An attempt is taken before the
+// password is checked, so that attempts sent at once are counted one by
+// one rather than all checked against the same count.
+func (t Throttle) Take(b Bucket, now time.Time) (Bucket, error) {
+	if now.Before(b.NextAt) {
+		return b, LimitedError{RetryAfter: max(b.NextAt.Sub(now), time.Second)}
+	}
+	next := Bucket{Attempts: b.Attempts + 1}
+	if beyond := next.Attempts - t.Free; beyond > 0 {
+		next.NextAt = now.Add(t.delay(beyond))
+	}
+	return next, nil
+}
+
+// delay is the wait after the n-th attempt beyond the free ones.
+func (t Throttle) delay(n int) time.Duration {
+	d := t.Base
+	for i := 1; i < n && d < t.Max; i++ {
+		d *= 2
+	}
+	return min(d, t.Max)
+}
+
+// DeviceToken is the token a login hands out to the device it came from:
+// presented at the next login, it shows the device has logged in to the
+// account before, and its attempts are counted against the device instead
+// of the account (OWASP's device cookies). Only its hash is stored.
+type DeviceToken struct{ Raw string }
+
+// DeviceTTL is how long a device token works after the login that issued it.
+const DeviceTTL = 90 * 24 * time.Hour
+
+// NewDeviceToken makes a token of 256 random bits.
+func NewDeviceToken() (DeviceToken, error) {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return DeviceToken{}, err
+	}
+	return DeviceToken{Raw: "dv1." + base64.RawURLEncoding.EncodeToString(secret)}, nil
+}
+
+var devicePattern = regexp.MustCompile(`^dv1\.[A-Za-z0-9_-]{43}$`)
+
+// ParseDeviceToken checks the shape of a presented token; ok is false for
+// anything else (which a login then treats as no token at all).
+func ParseDeviceToken(raw string) (DeviceToken, bool) {
+	if !devicePattern.MatchString(raw) {
+		return DeviceToken{}, false
+	}
+	return DeviceToken{Raw: raw}, true
+}
+
+// Hash is the SHA-256 of the raw token, hex encoded: what the store keeps.
+func (t DeviceToken) Hash() string {
+	sum := sha256.Sum256([]byte(t.Raw))
+	return hex.EncodeToString(sum[:])
+}
+
+// Device is a device that logged in to an account, and its own bucket.
+type Device struct {
+	Hash   string
+	Email  string // of the account it logged in to
+	Bucket Bucket
+}

@@ -1,0 +1,71 @@
+package account_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+)
+
+func TestThrottleTake(t *testing.T) {
+	th := account.Throttle{Free: 3, Base: time.Second, Max: 10 * time.Second, Forget: time.Hour}
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	var b account.Bucket
+	// The free attempts, at once.
+	for i := range 3 {
+		var err error
+		if b, err = th.Take(b, now); err != nil || b.Attempts != i+1 || !b.NextAt.IsZero() {
+			t.Fatalf("free attempt %d: %+v, %v", i+1, b, err)
+		}
+	}
+	// Then waits of 1, 2, 4, 8 and at most 10 seconds.
+	for i, wait := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second} {
+		var err error
+		if b, err = th.Take(b, now); err != nil {
+			t.Fatalf("attempt %d: %v", 4+i, err)
+		}
+		if !b.NextAt.Equal(now.Add(wait)) {
+			t.Fatalf("after attempt %d: next at %v, want %v later", 4+i, b.NextAt, wait)
+		}
+		var limited account.LimitedError
+		if _, err := th.Take(b, now.Add(wait-time.Millisecond)); !errors.As(err, &limited) || limited.RetryAfter != time.Second {
+			t.Fatalf("attempt %d too early: %v", 5+i, err)
+		}
+		if _, err := th.Take(b, now.Add(wait/2-time.Second)); errors.As(err, &limited) && limited.RetryAfter < time.Second {
+			t.Fatalf("Retry-After below a second: %v", limited.RetryAfter)
+		}
+		now = now.Add(wait)
+	}
+}
+
+func TestDeviceToken(t *testing.T) {
+	tok, err := account.NewDeviceToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, ok := account.ParseDeviceToken(tok.Raw)
+	if !ok || parsed != tok || len(tok.Hash()) != 64 {
+		t.Fatalf("ParseDeviceToken(%q) = %+v, %v", tok.Raw, parsed, ok)
+	}
+	other, _ := account.NewDeviceToken()
+	if other.Raw == tok.Raw {
+		t.Fatal("two device tokens are the same")
+	}
+	for _, raw := range []string{"", "dv1.", tok.Raw + "A", tok.Raw[:len(tok.Raw)-1], "dv2" + tok.Raw[3:], " " + tok.Raw} {
+		if _, ok := account.ParseDeviceToken(raw); ok {
+			t.Errorf("ParseDeviceToken(%q) accepted", raw)
+		}
+	}
+}
+
+func TestLoginStateGuard(t *testing.T) {
+	acct := account.Bucket{Attempts: 7}
+	dev := &account.Device{Hash: "h", Email: "ada@example.com", Bucket: account.Bucket{Attempts: 1}}
+	if b, th := (account.LoginState{Account: acct}).Guard(); b != acct || th != account.AccountThrottle {
+		t.Errorf("without a device: %+v, %+v", b, th)
+	}
+	if b, th := (account.LoginState{Account: acct, Device: dev}).Guard(); b != dev.Bucket || th != account.DeviceThrottle {
+		t.Errorf("with a device: %+v, %+v", b, th)
+	}
+}
