@@ -2,7 +2,10 @@
 // own: that the three descriptions of the API agree (the OpenAPI document
 // api/openapi.yaml, the routes of the SAM template, the routes the services
 // register), that the gateway's own answers are documented problems, that
-// the relay's stream filter is the outbox contract, and that the code keeps
-// its shape: no function imports another, shared/ stands alone, and test
-// support stays in tests. Its tests run with plain go test.
+// the relay's stream filter is the outbox contract, that the template's
+// security settings hold (KMS key policies separate administration from use
+// and grant no kms:*, the alarm topic is encrypted with a key CloudWatch may
+// use, prod retains its tables, keys, secret and queues), and that the code
+// keeps its shape: no function imports another, shared/ stands alone, and
+// test support stays in tests. Its tests run with plain go test.
 package contract

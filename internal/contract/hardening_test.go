@@ -1,0 +1,429 @@
+package contract_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// keyAdministration is the key administrators statement of KMS's default key
+// policy (AWS KMS developer guide, key-policy-default, "Allows key
+// administrators to administer the KMS key"): management, and no
+// cryptographic operation.
+var keyAdministration = []string{
+	"kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*",
+	"kms:Update*", "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*",
+	"kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion",
+	"kms:CancelKeyDeletion",
+}
+
+// keyUse lists, per KeyUsage, the cryptographic operations a use statement of
+// a key policy may allow.
+var keyUse = map[string][]string{
+	"SIGN_VERIFY":     {"kms:Sign", "kms:Verify", "kms:GetPublicKey"},
+	"ENCRYPT_DECRYPT": {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKey*"},
+}
+
+// statefulTypes are the resource types whose data outlives a deployment:
+// prod must keep them when the stack is deleted or the resource replaced,
+// other environments must clean them up.
+var statefulTypes = []string{
+	"AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::SecretsManager::Secret", "AWS::SQS::Queue",
+}
+
+// TestKMSKeyPoliciesSeparateAdministrationAndUse checks every KMS key's
+// policy: nothing grants kms:* (or *, or NotAction); one statement lets the
+// account principal administer the key with exactly the documented
+// administrator actions, so IAM administrators and the deploying role keep
+// control of it; and separate statements allow only the cryptographic
+// operations of the key's usage.
+func TestKMSKeyPoliciesSeparateAdministrationAndUse(t *testing.T) {
+	ids, byID := resources(t)
+	checked := 0
+	for _, id := range ids {
+		res := byID[id]
+		if scalar(mapping(res, "Type")) != "AWS::KMS::Key" {
+			continue
+		}
+		checked++
+		props := mapping(res, "Properties")
+		usage := scalar(mapping(props, "KeyUsage"))
+		if usage == "" {
+			usage = "ENCRYPT_DECRYPT" // the KMS default
+		}
+		allowedUse, ok := keyUse[usage]
+		if !ok {
+			t.Errorf("%s: KeyUsage %s has no list of use operations here", id, usage)
+			continue
+		}
+		statements := mapping(mapping(props, "KeyPolicy"), "Statement")
+		if statements == nil || statements.Kind != yaml.SequenceNode {
+			t.Errorf("%s: no KeyPolicy statements", id)
+			continue
+		}
+		var admin, use int
+		for i, st := range statements.Content {
+			sid := scalar(mapping(st, "Sid"))
+			if sid == "" {
+				sid = fmt.Sprintf("statement %d", i)
+			}
+			if mapping(st, "NotAction") != nil || mapping(st, "NotPrincipal") != nil {
+				t.Errorf("%s %s: NotAction/NotPrincipal in a key policy", id, sid)
+			}
+			actions := stringList(mapping(st, "Action"))
+			for _, a := range actions {
+				if a == "*" || strings.EqualFold(a, "kms:*") {
+					t.Errorf("%s %s grants %s", id, sid, a)
+				}
+			}
+			if scalar(mapping(st, "Effect")) != "Allow" {
+				continue
+			}
+			isAdmin := slices.ContainsFunc(actions, func(a string) bool { return slices.Contains(keyAdministration, a) })
+			isUse := slices.ContainsFunc(actions, func(a string) bool { return slices.Contains(allowedUse, a) })
+			switch {
+			case isAdmin && isUse:
+				t.Errorf("%s %s mixes administration and use: %v", id, sid, actions)
+			case isAdmin:
+				admin++
+				if !accountPrincipal(mapping(st, "Principal")) {
+					t.Errorf("%s %s: administration must stay with the account principal (IAM administrators, the deploying role)", id, sid)
+				}
+				got := slices.Clone(actions)
+				slices.Sort(got)
+				want := slices.Clone(keyAdministration)
+				slices.Sort(want)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s %s: administration actions %v, want KMS's documented key administrators statement %v", id, sid, actions, keyAdministration)
+				}
+			case isUse:
+				use++
+				for _, a := range actions {
+					if !slices.Contains(allowedUse, a) {
+						t.Errorf("%s %s: use statement allows %s, not an operation of a %s key %v", id, sid, a, usage, allowedUse)
+					}
+				}
+			default:
+				t.Errorf("%s %s is neither administration nor use of a %s key: %v", id, sid, usage, actions)
+			}
+		}
+		if admin != 1 {
+			t.Errorf("%s: %d administration statements, want 1", id, admin)
+		}
+		if use == 0 {
+			t.Errorf("%s: no use statement separate from administration", id)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("template.yaml has no AWS::KMS::Key")
+	}
+}
+
+// TestFunctionKeyPermissionsAreDelegated checks that every kms: action a
+// function's policy allows on a key of the template is one the key's policy
+// lets IAM grant (a statement for the account principal), so the functions
+// keep working under the split key policies.
+func TestFunctionKeyPermissionsAreDelegated(t *testing.T) {
+	ids, byID := resources(t)
+	checked := 0
+	for _, id := range ids {
+		fn := byID[id]
+		if scalar(mapping(fn, "Type")) != "AWS::Serverless::Function" {
+			continue
+		}
+		policies := mapping(mapping(fn, "Properties"), "Policies")
+		if policies == nil {
+			continue
+		}
+		for _, p := range policies.Content {
+			for _, st := range seq(mapping(p, "Statement")) {
+				var kmsActions []string
+				for _, a := range stringList(mapping(st, "Action")) {
+					if strings.HasPrefix(strings.ToLower(a), "kms:") {
+						kmsActions = append(kmsActions, a)
+					}
+				}
+				if len(kmsActions) == 0 {
+					continue
+				}
+				keys := referencedKeys(mapping(st, "Resource"), byID)
+				if len(keys) == 0 {
+					t.Errorf("%s allows %v on no key of the template", id, kmsActions)
+				}
+				for _, key := range keys {
+					for _, a := range kmsActions {
+						checked++
+						if !delegates(byID[key], a) {
+							t.Errorf("%s needs %s on %s, which %s's key policy does not let IAM grant", id, a, key, key)
+						}
+					}
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no function uses a KMS key of the template")
+	}
+}
+
+// TestAlarmTopicEncryptedWithACustomerManagedKey checks that the alarm topic
+// (and any other topic) is encrypted with a key of the template, and that
+// the key lets CloudWatch publish alarms to it: the AWS managed key
+// alias/aws/sns cannot (SNS developer guide, sns-key-management,
+// "Enable compatibility between event sources from AWS services and
+// encrypted topics").
+func TestAlarmTopicEncryptedWithACustomerManagedKey(t *testing.T) {
+	ids, byID := resources(t)
+	if scalar(mapping(byID["AlarmTopic"], "Type")) != "AWS::SNS::Topic" {
+		t.Fatal("template.yaml has no AlarmTopic")
+	}
+	for _, id := range ids {
+		if scalar(mapping(byID[id], "Type")) != "AWS::SNS::Topic" {
+			continue
+		}
+		keyID := mapping(mapping(byID[id], "Properties"), "KmsMasterKeyId")
+		if keyID == nil {
+			t.Errorf("%s has no KmsMasterKeyId", id)
+			continue
+		}
+		keys := referencedKeys(keyID, byID)
+		if len(keys) != 1 {
+			t.Errorf("%s: KmsMasterKeyId %q is not a KMS key of the template", id, keyID.Value)
+			continue
+		}
+		if id != "AlarmTopic" {
+			continue
+		}
+		var decrypt, generate bool
+		for _, st := range seq(mapping(mapping(mapping(byID[keys[0]], "Properties"), "KeyPolicy"), "Statement")) {
+			if scalar(mapping(st, "Effect")) != "Allow" || scalar(mapping(mapping(st, "Principal"), "Service")) != "cloudwatch.amazonaws.com" {
+				continue
+			}
+			actions := stringList(mapping(st, "Action"))
+			decrypt = decrypt || slices.Contains(actions, "kms:Decrypt")
+			generate = generate || slices.Contains(actions, "kms:GenerateDataKey*")
+		}
+		if !decrypt || !generate {
+			t.Errorf("%s's key %s does not allow cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*; alarms could not publish", id, keys[0])
+		}
+	}
+}
+
+// TestStatefulResourcesRetainedInProd checks that every table, KMS key,
+// secret and queue has a DeletionPolicy and an UpdateReplacePolicy that
+// resolve to Retain for Environment=prod and to Delete in every other
+// environment, so a deleted or replaced prod resource keeps its data and
+// dev stacks clean up.
+func TestStatefulResourcesRetainedInProd(t *testing.T) {
+	doc := template(t)
+	envs := stringList(mapping(mapping(mapping(doc, "Parameters"), "Environment"), "AllowedValues"))
+	if !slices.Contains(envs, "prod") || len(envs) < 2 {
+		t.Fatalf("Environment's AllowedValues %v do not include prod and others", envs)
+	}
+	ids, byID := resources(t)
+	var checked []string
+	for _, id := range ids {
+		if !slices.Contains(statefulTypes, scalar(mapping(byID[id], "Type"))) {
+			continue
+		}
+		checked = append(checked, id)
+		for _, attr := range []string{"DeletionPolicy", "UpdateReplacePolicy"} {
+			node := mapping(byID[id], attr)
+			if node == nil {
+				t.Errorf("%s has no %s", id, attr)
+				continue
+			}
+			for _, env := range envs {
+				want := "Delete"
+				if env == "prod" {
+					want = "Retain"
+				}
+				got, err := resolvePolicy(node, doc, env)
+				if err != nil {
+					t.Errorf("%s %s: %v", id, attr, err)
+					break
+				}
+				if got != want {
+					t.Errorf("%s %s is %s with Environment=%s, want %s", id, attr, got, env, want)
+				}
+			}
+		}
+	}
+	for _, id := range []string{
+		"UsersTable", "OrdersTable", "NotificationsTable", "RevocationsTable",
+		"SigningKeyA", "SigningKeyB", "LinkKey", "AlarmTopicKey",
+		"CursorSecret", "OrderEventsQueue", "OrderEventsDLQ",
+	} {
+		if !slices.Contains(checked, id) {
+			t.Errorf("%s is not in the template as a table, key, secret or queue", id)
+		}
+	}
+}
+
+// resolvePolicy evaluates a DeletionPolicy or UpdateReplacePolicy for one
+// Environment: a literal, or the forms AWS::LanguageExtensions resolves
+// there (Ref to a parameter, Fn::FindInMap, Fn::If on an Fn::Equals
+// condition).
+func resolvePolicy(n, doc *yaml.Node, env string) (string, error) {
+	name, arg := intrinsic(n)
+	switch name {
+	case "":
+		if n.Kind != yaml.ScalarNode {
+			return "", fmt.Errorf("unsupported value %v", n.Kind)
+		}
+		return n.Value, nil
+	case "Ref":
+		if arg.Value == "Environment" {
+			return env, nil
+		}
+		return "", fmt.Errorf("Ref to %s", arg.Value)
+	case "Fn::FindInMap":
+		if len(arg.Content) != 3 {
+			return "", fmt.Errorf("Fn::FindInMap needs three arguments")
+		}
+		var path [3]string
+		for i, a := range arg.Content {
+			v, err := resolvePolicy(a, doc, env)
+			if err != nil {
+				return "", err
+			}
+			path[i] = v
+		}
+		v := mapping(mapping(mapping(mapping(doc, "Mappings"), path[0]), path[1]), path[2])
+		if v == nil || v.Kind != yaml.ScalarNode {
+			return "", fmt.Errorf("mapping %s has no %s.%s", path[0], path[1], path[2])
+		}
+		return v.Value, nil
+	case "Fn::If":
+		if len(arg.Content) != 3 {
+			return "", fmt.Errorf("Fn::If needs three arguments")
+		}
+		cond := mapping(mapping(doc, "Conditions"), arg.Content[0].Value)
+		cname, carg := intrinsic(cond)
+		if cname != "Fn::Equals" || len(carg.Content) != 2 {
+			return "", fmt.Errorf("condition %s is not an Fn::Equals", arg.Content[0].Value)
+		}
+		a, err := resolvePolicy(carg.Content[0], doc, env)
+		if err != nil {
+			return "", err
+		}
+		b, err := resolvePolicy(carg.Content[1], doc, env)
+		if err != nil {
+			return "", err
+		}
+		if a == b {
+			return resolvePolicy(arg.Content[1], doc, env)
+		}
+		return resolvePolicy(arg.Content[2], doc, env)
+	}
+	return "", fmt.Errorf("%s is not resolved in a policy attribute", name)
+}
+
+// intrinsic names the function of a short-form (!FindInMap [...]) or
+// long-form (Fn::FindInMap: [...]) node and returns the node holding its
+// arguments; "" for a plain value.
+func intrinsic(n *yaml.Node) (string, *yaml.Node) {
+	if n == nil {
+		return "", nil
+	}
+	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
+		name := strings.TrimPrefix(n.Tag, "!")
+		if name != "Ref" && name != "Condition" {
+			name = "Fn::" + name
+		}
+		return name, n
+	}
+	if n.Kind == yaml.MappingNode && len(n.Content) == 2 {
+		if k := n.Content[0].Value; k == "Ref" || strings.HasPrefix(k, "Fn::") {
+			return k, n.Content[1]
+		}
+	}
+	return "", n
+}
+
+// accountPrincipal reports whether a principal is this account's principal
+// (arn:...:iam::${AWS::AccountId}:root), which delegates to IAM policies.
+func accountPrincipal(p *yaml.Node) bool {
+	return strings.HasSuffix(scalar(mapping(p, "AWS")), ":iam::${AWS::AccountId}:root")
+}
+
+// delegates reports whether a key's policy lets IAM policies allow action:
+// an unconditional Allow for the account principal that matches it.
+func delegates(key *yaml.Node, action string) bool {
+	for _, st := range seq(mapping(mapping(mapping(key, "Properties"), "KeyPolicy"), "Statement")) {
+		if scalar(mapping(st, "Effect")) != "Allow" || !accountPrincipal(mapping(st, "Principal")) || mapping(st, "Condition") != nil {
+			continue
+		}
+		for _, a := range stringList(mapping(st, "Action")) {
+			if actionMatches(a, action) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// actionMatches matches an IAM action against a pattern with a trailing
+// wildcard, case-insensitively as IAM does.
+func actionMatches(pattern, action string) bool {
+	pattern, action = strings.ToLower(pattern), strings.ToLower(action)
+	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
+		return strings.HasPrefix(action, prefix)
+	}
+	return pattern == action
+}
+
+// referencedKeys lists the KMS keys of the template a node refers to
+// (!Ref Key, !GetAtt Key.Arn, also inside !If and lists).
+func referencedKeys(n *yaml.Node, byID map[string]*yaml.Node) []string {
+	var out []string
+	var walk func(*yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n == nil {
+			return
+		}
+		var id string
+		switch {
+		case n.Tag == "!Ref" && n.Kind == yaml.ScalarNode:
+			id = n.Value
+		case n.Tag == "!GetAtt" && n.Kind == yaml.ScalarNode:
+			id, _, _ = strings.Cut(n.Value, ".")
+		case n.Tag == "!GetAtt" && n.Kind == yaml.SequenceNode && len(n.Content) > 0:
+			id = n.Content[0].Value
+		}
+		if id != "" && scalar(mapping(byID[id], "Type")) == "AWS::KMS::Key" && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(n)
+	return out
+}
+
+// stringList reads a scalar or a sequence of scalars.
+func stringList(n *yaml.Node) []string {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.ScalarNode {
+		return []string{n.Value}
+	}
+	var out []string
+	for _, c := range n.Content {
+		out = append(out, c.Value)
+	}
+	return out
+}
+
+// seq returns the items of a sequence node (none for anything else).
+func seq(n *yaml.Node) []*yaml.Node {
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return n.Content
+}
