@@ -13,8 +13,8 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
-	"runtime/debug"
 	"strings"
+	"runtime/debug"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -132,14 +132,27 @@ func (rt *Router) RouteKeys() []string {
 func (rt *Router) IsProtected(routeKey string) bool { return rt.routes[routeKey].protected }
 
 // safeRequestID is what a client-supplied X-Request-Id must look like to be
-// reused as the correlation id; anything else is replaced.
+// reused as the correlation id; anything else is replaced, and kept only
+// as the log attribute clientRequestId (clipped to maxClientRequestID
+// bytes), so that a client can still be helped to find its request but
+// cannot choose or forge the id that ties logs and events together.
 var safeRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{8,128}$`)
+
+// KeyClientRequestID is the log attribute of an X-Request-Id that was not
+// taken as the correlation id.
+const KeyClientRequestID = "clientRequestId"
+
+const maxClientRequestID = 128
 
 // Handle is the Lambda handler for the API's events.
 func (rt *Router) Handle(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	start := rt.now()
 	corr, _ := LookupHeader(ev.Headers, HeaderRequestID)
 	if !safeRequestID.MatchString(corr) {
+		if corr != "" {
+			clipped := strings.ToValidUTF8(corr[:min(len(corr), maxClientRequestID)], "\uFFFD")
+			ctx = logging.With(ctx, slog.String(KeyClientRequestID, clipped))
+		}
 		corr = ev.RequestContext.RequestID
 	}
 	ctx = logging.With(ctx, slog.String(logging.KeyCorrelationID, corr))

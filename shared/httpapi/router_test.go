@@ -578,3 +578,52 @@ func TestRouterRevokedTokens(t *testing.T) {
 		})
 	}
 }
+
+// TestUntrustedRequestIDIsKeptApart: an X-Request-Id that is not of the
+// documented form does not become the correlation id, but is logged as
+// clientRequestId (clipped, valid UTF-8) so the client's support request
+// can still be found.
+func TestUntrustedRequestIDIsKeptApart(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, header, wantClient string
+	}{
+		{"trusted", "web.checkout:1234_ab", ""},
+		{"absent", "", ""},
+		{"too short", "abc", "abc"},
+		{"injection", "abcdefgh\n{\"level\":\"ERROR\"}", "abcdefgh\n{\"level\":\"ERROR\"}"},
+		{"too long, clipped", strings.Repeat("x", 300), strings.Repeat("x", 128)},
+		{"clipped inside a rune", strings.Repeat("x", 127) + "é", strings.Repeat("x", 127) + "\uFFFD"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var logs bytes.Buffer
+			rt := httpapi.NewRouter(logging.New(&logs, "test"), nil)
+			rt.Public("GET /x", func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+				return httpapi.NoContent(), nil
+			})
+			ev := event("GET /x")
+			if tt.header != "" {
+				ev.Headers["X-Request-Id"] = tt.header
+			}
+			if _, err := rt.Handle(context.Background(), ev); err != nil {
+				t.Fatal(err)
+			}
+			var line map[string]any
+			if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+				t.Fatalf("log %q: %v", logs.String(), err)
+			}
+			got, ok := line[httpapi.KeyClientRequestID]
+			if tt.wantClient == "" && ok || tt.wantClient != "" && got != tt.wantClient {
+				t.Errorf("clientRequestId = %q (present %v), want %q", got, ok, tt.wantClient)
+			}
+			if tt.wantClient != "" && line[logging.KeyCorrelationID] == tt.header {
+				t.Errorf("the untrusted id became the correlation id")
+			}
+			if strings.Count(logs.String(), "\n") != 1 {
+				t.Errorf("the request logged %d lines, want one:\n%s", strings.Count(logs.String(), "\n"), logs.String())
+			}
+		})
+	}
+}
