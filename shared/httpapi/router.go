@@ -13,8 +13,8 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
-	"strings"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
