@@ -1,0 +1,161 @@
+//go:build integration
+
+package e2e
+
+import (
+	"context"
+	"encoding/base64"
+	"math/big"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/serverless-shop/backend/internal/testcloud"
+	"github.com/serverless-shop/backend/shared/kmskeys"
+	"github.com/serverless-shop/backend/shared/token"
+)
+
+// The tests of this file prove, against the deployed stack, the findings
+// of the abuse review (issue 12) that are about what a client sends; each
+// was reproduced before its fix. The others: login throttling
+// (TestLoginIsThrottledWithoutLockingTheOwnerOut,
+// TestLoginAttemptsSentAtOnceAreCountedOneByOne), quotas
+// (TestOrderQuotaLimitsOrdersNotTheirEmails), the relay's poison records
+// (functions/relay/publisher TestPoisonIsDeadLetteredAndTheShardMovesOn),
+// the catalog seed (functions/orders/catalog) and the template
+// (internal/contract). docs/security.md maps them all.
+
+// TestAbuseNamesAndEmailsAreCleanAndNormalised: a noncharacter, a control
+// or a format character in a name or an email is refused before it can
+// reach a token, an order or an event; names and emails are stored in NFC,
+// and two spellings of one email are one account.
+func TestAbuseNamesAndEmailsAreCleanAndNormalised(t *testing.T) {
+	t.Parallel()
+	email := uniqueEmail(t, "nfc")
+	for name, body := range map[string]map[string]string{
+		"U+FFFF in the name":  {"email": email, "password": "correct horse battery staple", "name": "Ada\uffff"},
+		"U+FFFE in the name":  {"email": email, "password": "correct horse battery staple", "name": "\ufffeAda"},
+		"a control character": {"email": email, "password": "correct horse battery staple", "name": "Ada\u0007"},
+		"a bidi override":     {"email": email, "password": "correct horse battery staple", "name": "Ada\u202e"},
+		"U+FFFF in the email": {"email": "ada\uffff" + email, "password": "correct horse battery staple", "name": "Ada"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := expectProblem(t, call(t, "POST", "/v1/auth/register", body), http.StatusBadRequest)
+			if len(p.Errors) == 0 {
+				t.Fatalf("problem without its fields: %+v", p)
+			}
+		})
+	}
+	// "e" + combining acute, in the name and the email's local part: stored
+	// composed; the composed spelling of the email is the same account.
+	local, domain, _ := strings.Cut(email, "@")
+	decomposed := local + "e\u0301@" + domain
+	var reg struct{ Email, Name string }
+	expect(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": decomposed, "password": "correct horse battery staple", "name": "Rene\u0301e"}), 201).json(t, &reg)
+	if reg.Name != "Ren\u00e9e" || reg.Email != local+"\u00e9@"+domain {
+		t.Fatalf("registered %q %q, want both in NFC", reg.Name, reg.Email)
+	}
+	p := expectProblem(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": local + "\u00e9@" + domain, "password": "correct horse battery staple", "name": "Twin"}), http.StatusConflict)
+	if !strings.HasSuffix(p.Type, "#email-taken") {
+		t.Fatalf("the composed spelling registered again: %s", p.Type)
+	}
+	// And such a user's order reaches the mailbox: nothing in the name or
+	// the email is refused on the way.
+	u := user{Email: reg.Email, Name: reg.Name, Password: "correct horse battery staple"}
+	verifyEmail(t, u)
+	u.login(t)
+	var o orderDoc
+	expect(t, call(t, "POST", "/v1/orders", items("CUP-ESP-2", 1), u.bearer()...), 201).json(t, &o)
+	testcloud.Eventually(t, time.Minute, "the confirmation of order "+o.ID, func() bool {
+		return len(testcloud.MailTo(t, u.Email, o.ID+" confirmed")) == 1
+	})
+}
+
+// TestAbuseBodiesAreParsedStrictly: a body needs its JSON Content-Type; a
+// key given twice, or in two cases, is refused rather than resolved, and
+// nothing is written.
+func TestAbuseBodiesAreParsedStrictly(t *testing.T) {
+	t.Parallel()
+	u := signUp(t, "strict")
+	for _, tc := range []struct {
+		name, contentType, body string
+		status                  int
+	}{
+		{"no Content-Type", "", `{"items":[{"sku":"CUP-ESP-2","quantity":1}]}`, http.StatusUnsupportedMediaType},
+		{"text/plain", "text/plain", `{"items":[{"sku":"CUP-ESP-2","quantity":1}]}`, http.StatusUnsupportedMediaType},
+		{"items twice", "application/json", `{"items":[{"sku":"CUP-ESP-2","quantity":1}],"items":[{"sku":"CUP-ESP-2","quantity":90}]}`, http.StatusBadRequest},
+		{"a key in two cases", "application/json", `{"items":[{"sku":"CUP-ESP-2","quantity":1}],"Items":[]}`, http.StatusBadRequest},
+		{"a field name in another case", "application/json", `{"Items":[{"sku":"CUP-ESP-2","quantity":1}]}`, http.StatusBadRequest},
+		{"a line's key twice", "application/json", `{"items":[{"sku":"CUP-ESP-2","quantity":1,"quantity":50}]}`, http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			expectProblem(t, call(t, "POST", "/v1/orders", tc.body, "Content-Type", tc.contentType, "Authorization", "Bearer "+u.Access), tc.status)
+		})
+	}
+	var list struct{ Items []orderDoc }
+	expect(t, call(t, "GET", "/v1/orders", nil, u.bearer()...), 200).json(t, &list)
+	if len(list.Items) != 0 {
+		t.Fatalf("refused requests placed %d orders", len(list.Items))
+	}
+}
+
+// p256N is the order of P-256's base point.
+var p256N, _ = new(big.Int).SetString("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551", 16)
+
+// TestAbuseTokensAreDecodedStrictly: a token has one encoding and one
+// signature; a valid token re-encoded, or with its signature's other
+// valid S, and a token signed by the real key but living longer than the
+// configured lifetime, are all refused.
+func TestAbuseTokensAreDecodedStrictly(t *testing.T) {
+	t.Parallel()
+	u := signUp(t, "strict-token")
+	parts := strings.Split(u.Access, ".")
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(parts[2])
+	if err != nil || len(sig) != 64 {
+		t.Fatalf("signature %q: %v", parts[2], err)
+	}
+	// The last of 86 characters carries 2 bits and 4 unused ones: set them.
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	loose := parts[2][:85] + string(alphabet[strings.IndexByte(alphabet, parts[2][85])|0x0f])
+	highS := new(big.Int).Sub(p256N, new(big.Int).SetBytes(sig[32:]))
+	flipped := append(append([]byte{}, sig[:32]...), highS.FillBytes(make([]byte, 32))...)
+
+	// A token signed with the deployed signing key, for 24 hours.
+	kid, _ := jwtHeader(t, u.Access)["kid"].(string)
+	keys := kms.NewFromConfig(testcloud.Config(t))
+	signer := kmskeys.SignerFor(keys, output(t, "ActiveSigningKeyId"), kid)
+	issuer := "urn:serverless-shop:" + output(t, "StackName")
+	mint := func(ttl time.Duration) string {
+		claims := jwtClaims(t, u.Access)
+		raw, _, err := token.NewIssuer(signer, issuer, issuer+":api", ttl, nil).Issue(context.Background(), token.Subject{
+			UserID: u.ID, Email: u.Email, Name: u.Name, EmailVerified: true,
+			SessionID: claims["sid"].(string), SessionEpoch: int64(claims["sep"].(float64)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	// The same minting with the configured lifetime is accepted: what
+	// refuses the long one is its lifetime, nothing else.
+	expect(t, call(t, "GET", "/v1/users/me", nil, "Authorization", "Bearer "+mint(15*time.Minute)), 200)
+
+	for name, tok := range map[string]string{
+		"unused bits set in the signature": parts[0] + "." + parts[1] + "." + loose,
+		"padded signature":                 u.Access + "==",
+		"the other S":                      parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(flipped),
+		"a lifetime of a day":              mint(24 * time.Hour),
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, path := range []string{"/v1/users/me", "/v1/orders"} {
+				p := expectProblem(t, call(t, "GET", path, nil, "Authorization", "Bearer "+tok), http.StatusUnauthorized)
+				if !strings.HasSuffix(p.Type, "#invalid-token") {
+					t.Fatalf("%s: problem %s, want invalid-token", path, p.Type)
+				}
+			}
+		})
+	}
+}
