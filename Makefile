@@ -98,6 +98,15 @@ down: ## stop the local cloud
 test: lint unit ## lint, unit tests, then integration and end-to-end tests on a fresh local cloud
 	@./localstack/test.sh
 
+# How long `make fuzz` runs each fuzz target, and with how many workers
+# (go test -parallel). `make unit` runs every target's seeds.
+FUZZTIME ?= 20s
+FUZZPARALLEL ?= 1
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target (func Fuzz* in *_test.go) for FUZZTIME each (default 20s), then list the inputs each tried
+	@./scripts/fuzz.sh $(FUZZTIME) $(FUZZPARALLEL)
+
 .PHONY: bench
 bench: ## run the benchmarks
 	go test -run '^$$' -bench . -benchmem ./...

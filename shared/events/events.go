@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -89,9 +90,10 @@ type Customer struct {
 const (
 	MaxBytes = 200 << 10
 	maxLines = 100
-	// Bounds that keep line and order totals far from int64 overflow. The
-	// catalog is validated against MaxUnitPrice too, so that no product can
-	// turn its orders' events into poison.
+	// Bounds that keep line totals far from int64 overflow (the order
+	// total is checked as it is summed). The catalog is validated against
+	// MaxUnitPrice too, so that no product can turn its orders' events
+	// into poison.
 	maxQuantity  = 1_000_000
 	MaxUnitPrice = 1_000_000_000_000
 )
@@ -199,12 +201,17 @@ func (e OrderEvent) Validate() error {
 	c.check(currencyPattern.MatchString(e.Order.Currency), "order.currency is not an ISO 4217 code")
 	c.check(len(e.Order.Items) > 0 && len(e.Order.Items) <= maxLines, "order.items must have 1 to 100 lines")
 	var sum int64
+	overflow := false
 	for i, l := range e.Order.Items {
 		c.check(l.SKU != "" && l.Quantity > 0 && l.Quantity <= maxQuantity && l.UnitPrice >= 0 && l.UnitPrice <= MaxUnitPrice && text.Clean(l.Name) &&
 			l.LineTotal == l.UnitPrice*int64(l.Quantity),
 			fmt.Sprintf("order.items[%d] is inconsistent", i))
+		// A line is bounded, a hundred of them are not: the sum could wrap
+		// around and match a forged total.
+		overflow = overflow || (l.LineTotal > 0 && sum > math.MaxInt64-l.LineTotal)
 		sum += l.LineTotal
 	}
+	c.check(!overflow, "order.items add up to more than a total can hold")
 	c.check(sum == e.Order.Total, "order.total is not the sum of its lines")
 	c.check(e.Customer.ID != "", "customer.id is missing")
 	c.check(validEmail(e.Customer.Email), "customer.email is malformed")

@@ -205,6 +205,7 @@ func TestParseRejects(t *testing.T) {
 		{name: "currency missing", data: edit(func(ev map[string]any) { delete(order(ev), "currency") }), wantText: "currency"},
 		{name: "currency with a newline", data: edit(func(ev map[string]any) { order(ev)["currency"] = "EUR\n" }), wantText: "currency"},
 		{name: "total not the sum", data: edit(func(ev map[string]any) { order(ev)["total"] = 4500 }), wantText: "order.total is not the sum"},
+		{name: "lines adding up past int64, total wrapped around", data: raw(overflowingOrder), wantText: "order.items add up to more than a total can hold"},
 		{name: "total missing", data: edit(func(ev map[string]any) { delete(order(ev), "total") }), wantText: "order.total"},
 		{name: "line total inconsistent", data: edit(func(ev map[string]any) {
 			item(ev, 0)["lineTotal"] = 2499

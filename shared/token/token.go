@@ -194,8 +194,10 @@ func NewVerifier(keys []PublicKey, issuer, audience string, now func() time.Time
 // wraps ErrInvalid.
 func (v *Verifier) Verify(raw string) (Claims, error) {
 	// Bounded work: an oversized or obviously malformed token is rejected
-	// before any base64 or JSON decoding.
-	if len(raw) == 0 || len(raw) > MaxTokenBytes || strings.Count(raw, ".") != 2 {
+	// before any base64 or JSON decoding. Line breaks too: the strict
+	// base64 decoder skips CR and LF, which would give a token more than
+	// one spelling.
+	if len(raw) == 0 || len(raw) > MaxTokenBytes || strings.Count(raw, ".") != 2 || strings.ContainsAny(raw, "\r\n") {
 		return Claims{}, ErrMalformed
 	}
 	var claims Claims

@@ -484,6 +484,11 @@ func TestVerify(t *testing.T) {
 			in := nonCanonical(t, f.input(t, f.header(), f.claims()))
 			return in + "." + signES256(t, f.key, in)
 		}, want: token.ErrMalformed},
+		{name: "line break after the token", token: func(*testing.T) string { return f.valid + "\n" }, want: token.ErrMalformed},
+		{name: "CR LF inside the payload", token: func(*testing.T) string {
+			dot := strings.Index(f.valid, ".")
+			return f.valid[:dot+5] + "\r\n" + f.valid[dot+5:]
+		}, want: token.ErrMalformed},
 		{name: "missing sid", token: withClaims(func(c map[string]any) { delete(c, "sid") }), want: token.ErrClaims},
 		{name: "empty sid", token: withClaims(func(c map[string]any) { c["sid"] = "" }), want: token.ErrClaims},
 		{name: "negative sep", token: withClaims(func(c map[string]any) { c["sep"] = -1 }), want: token.ErrClaims},

@@ -206,6 +206,13 @@ func (f *fixture) send(ev events.APIGatewayProxyRequest) response {
 	if err != nil {
 		f.t.Fatalf("%s: Handle returned error %v", route, err)
 	}
+	return f.answer(route, out)
+}
+
+// answer checks what the handler answered to a request to route, and
+// remembers the refresh token it may carry.
+func (f *fixture) answer(route string, out events.APIGatewayProxyResponse) response {
+	f.t.Helper()
 	r := response{status: out.StatusCode, headers: out.Headers, body: []byte(out.Body)}
 	f.checkResponse(route, r)
 	var pair struct {

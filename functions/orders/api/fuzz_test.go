@@ -1,0 +1,218 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/internal/apitest"
+	"github.com/serverless-shop/backend/shared/token"
+)
+
+// fuzzID is the id of the n-th order newFuzzHarness stores.
+func fuzzID(n int) string {
+	var h harness
+	h.ids.Store(int64(n - 1))
+	return h.newID()
+}
+
+// ordersRouteSeeds are a request per route that the route accepts (see
+// TestFuzzOrdersRouteSeedsSucceed), taken from the handler tests.
+func ordersRouteSeeds() []apitest.FuzzRequest {
+	cursor := cursorCodec{key: testCursorKey}.encode(ada.UserID, fuzzID(3))
+	return []apitest.FuzzRequest{
+		{Route: "GET /v1/products"},
+		{Route: "GET /v1/products/{sku}", Param: "COF-ESP-250"},
+		{Route: "POST /v1/orders", Body: orderBody, Headers: HeaderIdempotencyKey + ": k-1"},
+		{Route: "GET /v1/orders", Query: "limit=2&cursor=" + cursor},
+		{Route: "GET /v1/orders/{id}", Param: fuzzID(1)},
+		{Route: "POST /v1/orders/{id}/cancel", Param: fuzzID(1)},
+		{Route: "POST /v1/orders/{id}/reorder", Param: fuzzID(5), Headers: HeaderIdempotencyKey + ": k-2"},
+	}
+}
+
+// invalidRequests are variations sent to every route as seeds: a bit of
+// everything a client can get wrong.
+var invalidRequests = []apitest.FuzzRequest{
+	{Body: `{}`, Query: "limit=0&cursor=", Headers: HeaderIdempotencyKey + ":"},
+	{Body: `{"items":[{"sku":"COF-ESP-250","quantity":"2"}]}`, Param: fuzzID(4), Query: "limit=101&cursor=c1..",
+		Headers: HeaderIdempotencyKey + ": a key with spaces\nIf-None-Match: *"},
+	{Body: `{"items":[{"sku":"COF-ESP-250","quantity":1},{"sku":"COF-ESP-250","quantity":-1},{"sku":"NOPE-1","quantity":101}]}`,
+		Param: strings.ToLower(fuzzID(1)), Query: "limit=ten&cursor=" + cursorCodec{key: testCursorKey}.encode(grace.UserID, fuzzID(4))},
+	{Body: `{"items":[{"sku":"MUG-OLD","quantity":1},{"sku":"EUR-ONLY","quantity":1}],"total":1}`, Param: "../" + fuzzID(1),
+		Headers: HeaderIdempotencyKey + ": " + strings.Repeat("k", 256)},
+	{Body: `{"items":[{"sku":"COF-ESP-250","quantity":9223372036854775807}]}`, Query: "limit=1&limit=100&cursor=%zz"},
+	{Body: `{"items":[{"sku":"COF-ESP-250","quantity":1}],"ITEMS":[],"items":[]}`, Param: "MUG-OLD", Query: "limit=99999999999999999999",
+		Headers: "Content-Type: application/problem+json; charset=utf-8"},
+	{Body: `[{"sku":"COF-ESP-250","quantity":1}]`, Param: "\x00", Query: "cursor=not+a+cursor",
+		Headers: "Content-Type: text/plain\nX-Request-Id: ../../etc/passwd"},
+	{Body: orderBody + orderBody, Param: strings.Repeat("9", 300), Flags: apitest.FlagBase64Flag},
+	{Body: `{"items":`, Param: "%2e%2e", Flags: apitest.FlagNoCT | apitest.FlagNoBearer},
+	{Body: orderBody, Headers: "Authorization: Bearer not-a-token\nIf-None-Match: W/\"x\", \"y\""},
+}
+
+// fuzzHarness is a harness with orders in its store for the fuzzed
+// requests to find (Ada's pending fuzzID(1) to fuzzID(3), Grace's
+// fuzzID(4), and Ada's cancelled fuzzID(5)), and an access token of Ada's
+// for every protected request.
+type fuzzHarness struct {
+	*harness
+	bearer string
+}
+
+func newFuzzHarness(t *testing.T) fuzzHarness {
+	t.Helper()
+	h := newHarness(t)
+	seedOrders(h, ada, 3, order.Pending)
+	seedOrders(h, grace, 1, order.Pending)
+	seedOrder(h, ada, order.Cancelled, order.Line{SKU: "TEA-EARL-100", Name: "Earl Grey, 100 g", Quantity: 3, UnitPrice: 800, LineTotal: 2400})
+	return fuzzHarness{harness: h, bearer: h.auth.Token(t, ada)}
+}
+
+// send sends r, as Ada on a protected route, and returns the answer,
+// having checked what every answer to any request must satisfy.
+func (h fuzzHarness) send(t *testing.T, r apitest.FuzzRequest) events.APIGatewayProxyResponse {
+	t.Helper()
+	if h.router.IsProtected(r.Route) {
+		r.Bearer = h.bearer
+	}
+	ev := r.Event()
+	resp, err := h.router.Handle(t.Context(), ev)
+	if err != nil {
+		t.Fatalf("%s: Handle error = %v", r.Route, err)
+	}
+	apitest.CheckFuzzAnswer(t, ev, resp)
+	return resp
+}
+
+// FuzzOrdersRoutes sends fuzzed requests (path parameter, query string,
+// headers, body, and how the body travels) to the orders API's routes
+// through the real router and use cases, on the in-memory store, as Ada:
+// to the route the input names, or to every route in turn when it names
+// none. No answer may be a 5xx (a handler's panic is one: the router
+// recovers it as a 500), and every answer that is not a success must be a
+// problem document of its status (apitest.CheckFuzzAnswer).
+func FuzzOrdersRoutes(f *testing.F) {
+	routes := ordersRouteKeys(f)
+	seeds := ordersRouteSeeds()
+	for _, route := range routes {
+		i := slices.IndexFunc(seeds, func(r apitest.FuzzRequest) bool { return r.Route == route })
+		if i < 0 {
+			f.Fatalf("no seed for the route %s", route)
+		}
+		apitest.AddFuzzSeed(f, seeds[i])
+		for _, r := range invalidRequests {
+			r.Route = route
+			apitest.AddFuzzSeed(f, r)
+		}
+	}
+	apitest.AddFuzzSeed(f, apitest.FuzzRequest{Param: fuzzID(5), Query: "limit=1", Headers: HeaderIdempotencyKey + ": k-3", Body: orderBody, Flags: apitest.FlagBase64})
+
+	f.Fuzz(func(t *testing.T, route, param, query, headers, body string, flags uint8) {
+		h := newFuzzHarness(t)
+		targets := routes
+		if slices.Contains(routes, route) {
+			targets = []string{route}
+		}
+		for _, route := range targets {
+			h.send(t, apitest.FuzzRequest{Route: route, Param: param, Query: query, Headers: headers, Body: body, Flags: flags})
+		}
+	})
+}
+
+// ordersRouteKeys are the route keys of the API, sorted.
+func ordersRouteKeys(tb testing.TB) []string {
+	tb.Helper()
+	r, err := NewHandler(slog.New(slog.DiscardHandler), Config{Verifier: token.NewVerifier(nil, "", "", nil), CursorKey: testCursorKey})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keys := r.RouteKeys()
+	slices.Sort(keys)
+	return keys
+}
+
+// TestFuzzOrdersRouteSeedsSucceed keeps FuzzOrdersRoutes' valid seeds
+// valid: each is a success of its route.
+func TestFuzzOrdersRouteSeedsSucceed(t *testing.T) {
+	for _, s := range ordersRouteSeeds() {
+		t.Run(s.Route, func(t *testing.T) {
+			h := newFuzzHarness(t)
+			if resp := h.send(t, s); resp.StatusCode < 200 || resp.StatusCode > 299 {
+				t.Errorf("%s answered %d to its seed: %s", s.Route, resp.StatusCode, resp.Body)
+			}
+		})
+	}
+}
+
+// FuzzCursor checks the cursor codec: decoding never panics and accepts
+// only what encode issued, for the one customer it was issued to; and
+// encode then decode gives back any order id, for any customer.
+func FuzzCursor(f *testing.F) {
+	c := cursorCodec{key: testCursorKey}
+	good := c.encode(cursorUser, cursorPos)
+	parts := strings.Split(good, ".")
+	for _, s := range []struct{ user, other, pos, cursor string }{
+		{cursorUser, "user-2", cursorPos, good},
+		{cursorUser, cursorUser + "\x00", cursorPos, parts[0] + "." + parts[1] + "." + parts[2][:len(parts[2])-4]},
+		{"", "\x00", "00000000000000000000000000", "c1.." + parts[2]},
+		{"user-ada", "user-grace", strings.ToLower(cursorPos), "c2." + parts[1] + "." + parts[2]},
+		{"ü", "u", "ORDER#" + cursorPos, good + ".x"},
+		{cursorUser, "User-1", strings.Repeat("A", 200), parts[0] + "." + parts[1] + "==." + parts[2]},
+		{cursorUser, "user-2", "", strings.Repeat("c1.", 100)},
+		{cursorUser, "user-2", cursorPos + "\n", cursorPos},
+	} {
+		f.Add(s.user, s.other, s.pos, s.cursor)
+	}
+
+	f.Fuzz(func(t *testing.T, user, other, pos, cursor string) {
+		// Arbitrary cursors.
+		got, err := c.decode(user, cursor)
+		if err != nil {
+			if !errors.Is(err, errBadCursor) || got != "" {
+				t.Fatalf("decode(%q, %q) = %q, %v; want \"\", errBadCursor", user, cursor, got, err)
+			}
+		} else {
+			if !order.ValidID(got) {
+				t.Errorf("decode(%q, %q) = %q, not an order id", user, cursor, got)
+			}
+			// Only encode's own cursor decodes: the MAC covers the
+			// position, and strict base64 has one spelling, but for the
+			// line breaks that Go's decoder skips.
+			if want := c.encode(user, got); strings.NewReplacer("\r", "", "\n", "").Replace(cursor) != want {
+				t.Errorf("decode(%q, %q) accepted a cursor encode would write as %q", user, cursor, want)
+			}
+			if other != user {
+				if p, err := c.decode(other, cursor); err == nil {
+					t.Errorf("the cursor %q of %q decodes for %q too, at %q", cursor, user, other, p)
+				}
+			}
+		}
+
+		// Round trips.
+		enc := c.encode(user, pos)
+		if pos == "" {
+			if enc != "" {
+				t.Errorf("encode(%q, \"\") = %q, want \"\"", user, enc)
+			}
+			return
+		}
+		back, err := c.decode(user, enc)
+		switch {
+		case !order.ValidID(pos) && err == nil:
+			t.Errorf("decode(encode(%q, %q)) = %q, want an error: not an order id", user, pos, back)
+		case order.ValidID(pos) && (err != nil || back != pos):
+			t.Errorf("decode(encode(%q, %q)) = %q, %v", user, pos, back, err)
+		}
+		if other != user {
+			if p, err := c.decode(other, enc); err == nil {
+				t.Errorf("the cursor of %q at %q decodes for %q, at %q", user, pos, other, p)
+			}
+		}
+	})
+}

@@ -1,0 +1,117 @@
+package outbox_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-shop/backend/shared/outbox"
+)
+
+// FuzzFromStream feeds FromStream stream records decoded from arbitrary
+// JSON, starting from the records of testdata/stream.json and edge cases.
+// It must never panic. A record it reads is an insert of an outbox item
+// with everything the relay needs, and the item Put writes for that record
+// reads back as the same record; a record it passes over is not an insert
+// of an outbox item; a record it refuses is one, without its parts.
+func FuzzFromStream(f *testing.F) {
+	var fixture struct{ Records []json.RawMessage }
+	if err := json.Unmarshal(streamFixture, &fixture); err != nil || len(fixture.Records) == 0 {
+		f.Fatalf("testdata/stream.json: %d records, %v", len(fixture.Records), err)
+	}
+	for _, rec := range fixture.Records {
+		f.Add([]byte(rec))
+	}
+	for _, s := range []string{
+		`{"eventName":"INSERT","dynamodb":{"NewImage":{"PK":{"S":"OUTBOX#"},"eventId":{"N":"1"},"eventType":{"S":"x"},"groupId":{"NULL":true},"payload":{"B":"eA=="}}}}`,
+		`{"eventName":"INSERT","dynamodb":{"NewImage":{"PK":{"L":[{"S":"OUTBOX#1"}]},"payload":{"M":{"S":{"S":"x"}}}}}}`,
+		`{"eventName":"INSERT","dynamodb":{"NewImage":{"PK":{"S":"OUTBOX#1"},"eventId":{"S":"1"},"eventType":{"S":"order.created"},"orderId":{"S":"o1"},"payload":{"S":"{}"}}}}`,
+		`{"eventName":"INSERT","dynamodb":{"NewImage":{"PK":{"S":"OUTBOX#1"},"eventId":{"S":"1"},"eventType":{"S":"order.created"},"groupId":{"S":""},"orderId":{"S":""},"payload":{"S":"{}"}}}}`,
+		`{"eventName":"INSERT","dynamodb":{"NewImage":{"PK":{"S":"OUTBOX#1","N":"1"},"eventId":{"S":"1","S":"2"},"eventType":{"SS":["x"]},"groupId":{"S":"g"},"payload":{"S":""}}}}`,
+		`{"eventName":"insert","dynamodb":{"NewImage":{"PK":{"S":"OUTBOX#1"},"eventId":{"S":"1"},"eventType":{"S":"x"},"groupId":{"S":"g"},"payload":{"S":"p"}}}}`,
+		`{"eventName":"INSERT","dynamodb":{"NewImage":{"PK":{"S":"outbox#1"},"eventId":{"S":"1"},"eventType":{"S":"x"},"groupId":{"S":"g"},"payload":{"S":"p"}}}}`,
+		`{"eventName":"INSERT","dynamodb":{"NewImage":null}}`,
+		`{"eventName":"REMOVE","dynamodb":{"OldImage":{"PK":{"S":"OUTBOX#1"}}}}`,
+		`{"eventName":"INSERT","dynamodb":{"NewImage":{"PK":{"NULL":false},"x":{"N":"1e999999"},"y":{"BOOL":"yes"},"z":{}}}}`,
+	} {
+		f.Add([]byte(s))
+	}
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var rec events.DynamoDBEventRecord
+		if err := json.Unmarshal(data, &rec); err != nil {
+			return
+		}
+		r, ok, err := outbox.FromStream(rec)
+		pk, isString := str(rec.Change.NewImage["PK"])
+		outboxInsert := rec.EventName == "INSERT" && isString && strings.HasPrefix(pk, outbox.Prefix)
+		switch {
+		case err != nil:
+			if ok || r != (outbox.Record{}) {
+				t.Fatalf("FromStream = %+v, %v with the error %v; want nothing", r, ok, err)
+			}
+			if !outboxInsert {
+				t.Errorf("FromStream refused a %s of the item %q, which is not the relay's: %v", rec.EventName, pk, err)
+			}
+			return
+		case !ok:
+			if r != (outbox.Record{}) {
+				t.Fatalf("FromStream = %+v for a record that is not the relay's", r)
+			}
+			if outboxInsert {
+				t.Errorf("FromStream passed over an insert of the outbox item %q", pk)
+			}
+			return
+		}
+
+		if !outboxInsert {
+			t.Errorf("read a %s of the item %q as an outbox insert", rec.EventName, pk)
+		}
+		if r.EventID == "" || r.EventType == "" || r.Group == "" || r.Payload == "" {
+			t.Errorf("read an incomplete record %+v", r)
+		}
+		if !r.OccurredAt.IsZero() {
+			t.Errorf("read an occurrence time %v, which an outbox item does not hold", r.OccurredAt)
+		}
+
+		// What Put writes for r, the relay reads as r.
+		put, err := outbox.Put("orders", r)
+		if err != nil {
+			t.Fatalf("Put(%+v): %v", r, err)
+		}
+		again, ok, err := outbox.FromStream(events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: streamImage(t, put.Item)}})
+		if err != nil || !ok || again != r {
+			t.Errorf("Put then FromStream = %+v, %v, %v; want %+v", again, ok, err, r)
+		}
+	})
+}
+
+// str is the value of a string attribute.
+func str(v events.DynamoDBAttributeValue) (string, bool) {
+	if v.DataType() != events.DataTypeString {
+		return "", false
+	}
+	return v.String(), true
+}
+
+// streamImage is an item as a table's stream shows it.
+func streamImage(t *testing.T, item map[string]types.AttributeValue) map[string]events.DynamoDBAttributeValue {
+	t.Helper()
+	img := map[string]events.DynamoDBAttributeValue{}
+	for k, v := range item {
+		switch v := v.(type) {
+		case *types.AttributeValueMemberS:
+			img[k] = events.NewStringAttribute(v.Value)
+		case *types.AttributeValueMemberN:
+			img[k] = events.NewNumberAttribute(v.Value)
+		case *types.AttributeValueMemberNULL:
+			img[k] = events.NewNullAttribute()
+		default:
+			t.Fatalf("attribute %s has type %T", k, v)
+		}
+	}
+	return img
+}
