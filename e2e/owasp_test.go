@@ -9,10 +9,8 @@ package e2e
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/asn1"
 	"encoding/base64"
@@ -46,6 +44,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/kmskeys"
 	"github.com/serverless-shop/backend/shared/token"
@@ -294,18 +293,7 @@ func signingKeyForms(t *testing.T, kid string) (pemKey, jwk []byte) {
 
 // attackerSigner is a P-256 key of the attacker's own, named by its
 // thumbprint as the deployed keys are.
-func attackerSigner(t *testing.T) *token.ECDSASigner {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := token.NewECDSASigner(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+func attackerSigner(t *testing.T) *token.ECDSASigner { return apitest.NewAuth(t).Signer() }
 
 // jwkOf is the public JWK of s, as a JWS header "jwk" would carry it.
 func jwkOf(t *testing.T, s *token.ECDSASigner) map[string]any {

@@ -37,6 +37,9 @@ func NewAuth(t testing.TB) *Auth {
 	return &Auth{signer: s}
 }
 
+// Signer is the test key, for tokens made by hand.
+func (a *Auth) Signer() *token.ECDSASigner { return a.signer }
+
 // Issuer issues tokens with the test key, on the clock now (nil: time.Now).
 func (a *Auth) Issuer(ttl time.Duration, now func() time.Time) *token.Issuer {
 	return token.NewIssuer(a.signer, TokenIssuer, TokenAudience, ttl, now)
