@@ -34,6 +34,9 @@ log "building functions for $arch and deploying template.yaml as stack $STACK_NA
 # The gateway's own answers: MiniStack leaves them out of the imported API
 # definition (docs/local-cloud.md). A no-op where the gateway has them.
 "$py" "$ROOT/localstack/stack.py" gateway-responses "$STACK_NAME" >&2
+# Likewise the ANY methods that answer 405 for the methods a path does not
+# have (docs/local-cloud.md).
+"$py" "$ROOT/localstack/stack.py" any-methods "$STACK_NAME" >&2
 # Both emulators serve a REST API stage by path on the gateway port.
 "$py" -c 'import json,sys; o=json.load(open(sys.argv[1])); print(sys.argv[2] + "/_aws/execute-api/" + o["ApiId"] + "/" + o["ApiStage"])' \
   "$STATE_DIR/outputs.json" "$ENDPOINT" >"$STATE_DIR/api-url"
