@@ -3,7 +3,9 @@
 #   make dev     bring the whole system up on the local cloud and print the API URL
 #   make down    stop the local cloud
 #   make test    everything CI runs: lint, unit tests, then deploy to a fresh
-#                local cloud, run the integration and end-to-end tests, stop it
+#                local cloud, run the integration and end-to-end tests (with a
+#                short Schemathesis campaign), stop it
+#   make schemathesis-long   a long Schemathesis campaign on a fresh local cloud
 #
 # Tools install themselves into .local/ (git-ignored) at pinned versions.
 
@@ -29,7 +31,7 @@ SAM := .local/venv/sam/bin/sam
 
 .PHONY: help
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 # How every bootstrap is built, by make build and by sam build alike: static,
 # for Lambda's provided.al2023 runtime, without the RPC mode only go1.x
@@ -106,6 +108,10 @@ FUZZPARALLEL ?= 1
 .PHONY: fuzz
 fuzz: ## run every fuzz target (func Fuzz* in *_test.go) for FUZZTIME each (default 20s), then list the inputs each tried
 	@./scripts/fuzz.sh $(FUZZTIME) $(FUZZPARALLEL)
+
+.PHONY: schemathesis-long
+schemathesis-long: tools ## long Schemathesis campaign on a fresh local cloud (SCHEMATHESIS_MAX_TIME s, default 600); prints the requests it sent
+	@./localstack/schemathesis-long.sh
 
 .PHONY: bench
 bench: ## run the benchmarks

@@ -325,12 +325,15 @@ func TestAuthorizerRefusesBadTokens(t *testing.T) {
 }
 
 // TestGatewayAnswersAreProblems checks the answers the gateway gives before
-// any service runs: no token, a bad token, a route or a method the API does
-// not have. Each is a problem document whose requestId is X-Request-Id
-// (expectProblem checks that). Where the gateway runs no authorizer
-// (LocalStack's free plan), the 401s come from the services, alike.
+// any service runs (no token, a bad token, a route the API does not have)
+// and the services' answer to a method a path does not have (405 with
+// Allow, which conformsToSpec checks). Each is a problem document whose
+// requestId is X-Request-Id (expectProblem checks that). Where the gateway
+// runs no authorizer (LocalStack's free plan), the 401s come from the
+// services, alike.
 func TestGatewayAnswersAreProblems(t *testing.T) {
 	t.Parallel()
+	u := signUp(t, "methods")
 	cases := []struct {
 		name, method, path string
 		headers            []string
@@ -340,8 +343,12 @@ func TestGatewayAnswersAreProblems(t *testing.T) {
 		{"no token", "GET", "/v1/orders", nil, 401, "invalid-token"},
 		{"bad token", "POST", "/v1/auth/logout", []string{"Authorization", "Bearer not.a.token"}, 401, "invalid-token"},
 		{"unknown route", "GET", "/v1/no-such-route", nil, 404, "not-found"},
-		{"unknown method", "DELETE", "/v1/health", nil, 404, "not-found"},
 		{"outside the API version", "GET", "/v2/health", nil, 404, "not-found"},
+		{"method a public path does not have", "DELETE", "/v1/health", nil, 405, "method-not-allowed"},
+		{"method a path with a parameter does not have", "PUT", "/v1/products/COF-ESP-250", nil, 405, "method-not-allowed"},
+		{"OPTIONS", "OPTIONS", "/v1/auth/login", nil, 405, "method-not-allowed"},
+		{"method a protected path does not have", "PUT", "/v1/orders/01ZZZZZZZZZZZZZZZZZZZZZZZZ/cancel", u.bearer(), 405, "method-not-allowed"},
+		{"method a protected path does not have, no token", "DELETE", "/v1/users/me", nil, 401, "invalid-token"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/internal/testcloud"
 )
 
@@ -60,7 +61,7 @@ func loadStack() error {
 	if err != nil {
 		return fmt.Errorf("load openapi.yaml: %w", err)
 	}
-	stack.spec, err = legacy.NewRouter(doc)
+	stack.spec, err = legacy.NewRouter(doc, openapi3.SetRegexCompiler(apitest.ECMAPattern))
 	return err
 }
 
@@ -76,14 +77,30 @@ func (setupTB) Fatalf(format string, args ...any) {
 
 // conformsToSpec checks every answer against api/openapi.yaml: a request
 // the document has an operation for gets a documented status and a body of
-// its schema, from the service or from the gateway; any other request gets
-// the gateway's 404 problem. Either way the answer carries X-Request-Id.
+// its schema, from the service or from the gateway; a method a path of the
+// document does not have gets the service's 405 problem with Allow listing
+// the path's methods (or the 401 of a protected path without a valid
+// token); any other request gets the gateway's 404 problem. Either way the
+// answer carries X-Request-Id.
 func conformsToSpec(t *testing.T, req *http.Request, resp response) {
 	t.Helper()
 	if resp.Header.Get("X-Request-Id") == "" {
 		t.Fatalf("%s %s: answer %d without X-Request-Id; body %s", req.Method, req.URL.Path, resp.StatusCode, resp.body)
 	}
 	route, params, err := stack.spec.FindRoute(req)
+	if err != nil && len(specMethods(req)) > 0 {
+		if resp.StatusCode == http.StatusUnauthorized {
+			expectProblem(t, resp, http.StatusUnauthorized)
+			return
+		}
+		if p := expectProblem(t, resp, http.StatusMethodNotAllowed); !strings.HasSuffix(p.Type, "#method-not-allowed") {
+			t.Fatalf("%s %s: a method the path does not have, answered %s", req.Method, req.URL.Path, resp.body)
+		}
+		if got, want := resp.Header.Get("Allow"), strings.Join(specMethods(req), ", "); got != want {
+			t.Fatalf("%s %s: 405 with Allow %q, want %q", req.Method, req.URL.Path, got, want)
+		}
+		return
+	}
 	if err != nil {
 		if p := expectProblem(t, resp, http.StatusNotFound); !strings.HasSuffix(p.Type, "#not-found") {
 			t.Fatalf("%s %s: not an operation of openapi.yaml, answered %s", req.Method, req.URL.Path, resp.body)
@@ -95,11 +112,25 @@ func conformsToSpec(t *testing.T, req *http.Request, resp response) {
 		Status:                 resp.StatusCode,
 		Header:                 resp.Header,
 		Body:                   io.NopCloser(bytes.NewReader(resp.body)),
-		Options:                &openapi3filter.Options{IncludeResponseStatus: true},
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, RegexCompiler: apitest.ECMAPattern},
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 		t.Fatalf("%s %s: answer %d does not match openapi.yaml: %v\nbody: %s", req.Method, req.URL.Path, resp.StatusCode, err, resp.body)
 	}
+}
+
+// specMethods lists the methods api/openapi.yaml has for the path of req,
+// as an Allow header lists them.
+func specMethods(req *http.Request) []string {
+	var methods []string
+	for _, m := range []string{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"} {
+		r := req.Clone(context.Background())
+		r.Method = m
+		if _, _, err := stack.spec.FindRoute(r); err == nil {
+			methods = append(methods, m)
+		}
+	}
+	return methods
 }
 
 func output(t *testing.T, key string) string {

@@ -20,7 +20,9 @@ py="$VENV_DIR/sam/bin/python"
 # own tests and the store's integration tests cover those limits; the
 # end-to-end tests cover the per-account and per-customer ones, which stay
 # as on AWS but for the order quota, lowered so a test can reach it.
-params="Environment=local Architecture=$arch LocalEndpoint=$LAMBDA_ENDPOINT SenderEmail=${SENDER_EMAIL:-orders@example.com} AuthorizerCacheSeconds=${AUTHORIZER_CACHE_SECONDS:-300}"
+# ACCESS_TOKEN_TTL lets a long test campaign (make schemathesis-long) hold
+# one access token throughout.
+params="Environment=local Architecture=$arch LocalEndpoint=$LAMBDA_ENDPOINT SenderEmail=${SENDER_EMAIL:-orders@example.com} AuthorizerCacheSeconds=${AUTHORIZER_CACHE_SECONDS:-300} AccessTokenTTL=${ACCESS_TOKEN_TTL:-15m}"
 params+=" LoginAttemptsPerSource=${LOGIN_ATTEMPTS_PER_SOURCE:-1000000} SourceRequestsPerHour=${SOURCE_REQUESTS_PER_HOUR:-1000000} OrdersPerHour=${ORDERS_PER_HOUR:-20}"
 log "building functions for $arch and deploying template.yaml as stack $STACK_NAME"
 (
@@ -34,6 +36,9 @@ log "building functions for $arch and deploying template.yaml as stack $STACK_NA
 # The gateway's own answers: MiniStack leaves them out of the imported API
 # definition (docs/local-cloud.md). A no-op where the gateway has them.
 "$py" "$ROOT/localstack/stack.py" gateway-responses "$STACK_NAME" >&2
+# Likewise the ANY methods that answer 405 for the methods a path does not
+# have (docs/local-cloud.md).
+"$py" "$ROOT/localstack/stack.py" any-methods "$STACK_NAME" >&2
 # Both emulators serve a REST API stage by path on the gateway port.
 "$py" -c 'import json,sys; o=json.load(open(sys.argv[1])); print(sys.argv[2] + "/_aws/execute-api/" + o["ApiId"] + "/" + o["ApiStage"])' \
   "$STATE_DIR/outputs.json" "$ENDPOINT" >"$STATE_DIR/api-url"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the pinned Python tools into git-ignored virtual environments:
-# MiniStack (the emulator) and the AWS SAM CLI, each in its own venv because
-# they pin different boto3 versions. Re-runs only when a requirements file
-# changed.
+# MiniStack (the emulator), the AWS SAM CLI and Schemathesis (the e2e
+# tests' property-based API testing), each in its own venv because they pin
+# different versions of shared packages. Re-runs only when a requirements
+# file changed.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -23,3 +24,4 @@ install_venv() {
 
 install_venv ministack "$ROOT/localstack/requirements-ministack.txt"
 install_venv sam "$ROOT/localstack/requirements-sam.txt"
+install_venv schemathesis "$ROOT/localstack/requirements-schemathesis.txt"

@@ -4,10 +4,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -18,6 +20,7 @@ import (
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/outbox"
+	"github.com/serverless-shop/backend/shared/principal"
 )
 
 const root = "../.."
@@ -36,7 +39,7 @@ func loadOpenAPI(t *testing.T) *openapi3.T {
 	if err != nil {
 		t.Fatalf("load openapi.yaml: %v", err)
 	}
-	if err := doc.Validate(context.Background()); err != nil {
+	if err := doc.Validate(context.Background(), openapi3.SetRegexCompiler(apitest.ECMAPattern)); err != nil {
 		t.Fatalf("openapi.yaml is not a valid OpenAPI document: %v", err)
 	}
 	return doc
@@ -152,10 +155,22 @@ func keys[V any](m map[string]V) []string {
 	return out
 }
 
+// methodRoutes drops the ANY events from routes: what is left are the
+// operations.
+func methodRoutes(routes map[string]templateRoute) map[string]templateRoute {
+	out := map[string]templateRoute{}
+	for k, r := range routes {
+		if !strings.HasPrefix(k, "ANY ") {
+			out[k] = r
+		}
+	}
+	return out
+}
+
 func TestOpenAPIMatchesTemplate(t *testing.T) {
 	doc := loadOpenAPI(t)
 	api := openAPIRoutes(doc)
-	tmpl := templateRoutes(t)
+	tmpl := methodRoutes(templateRoutes(t))
 	if !slices.Equal(keys(api), keys(tmpl)) {
 		t.Fatalf("routes differ\nopenapi.yaml:  %v\ntemplate.yaml: %v", keys(api), keys(tmpl))
 	}
@@ -197,7 +212,7 @@ func TestServicesServeTheTemplateRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	services := map[string]*httpapi.Router{"UsersFunction": users, "OrdersFunction": orders}
-	tmpl := templateRoutes(t)
+	tmpl := methodRoutes(templateRoutes(t))
 	served := 0
 	for function, router := range services {
 		for _, key := range router.RouteKeys() {
@@ -215,6 +230,72 @@ func TestServicesServeTheTemplateRoutes(t *testing.T) {
 	}
 	if served != len(tmpl) {
 		t.Errorf("services register %d routes, the template has %d", served, len(tmpl))
+	}
+}
+
+// TestOtherMethodsReachTheService checks the 405 answers: every path of
+// the OpenAPI document has one ANY event, on the function that serves the
+// path's operations and behind the same authorizer, and nothing else has
+// one; that service answers a method the path does not have with 405 and
+// Allow listing exactly the document's methods of the path.
+func TestOtherMethodsReachTheService(t *testing.T) {
+	doc := loadOpenAPI(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	auth := apitest.NewAuth(t)
+	users := usersapi.NewHandler(log, usersapi.Config{Verifier: auth.Verifier()})
+	orders, err := ordersapi.NewHandler(log, ordersapi.Config{Verifier: auth.Verifier(), CursorKey: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	services := map[string]*httpapi.Router{"UsersFunction": users, "OrdersFunction": orders}
+	tmpl := templateRoutes(t)
+	paths := doc.Paths.Map()
+	for key := range tmpl {
+		if path, ok := strings.CutPrefix(key, "ANY "); ok && paths[path] == nil {
+			t.Errorf("template has %s, a path openapi.yaml does not have", key)
+		}
+	}
+	for path, item := range paths {
+		anyRoute, ok := tmpl["ANY "+path]
+		if !ok {
+			t.Errorf("%s: no ANY event, so other methods get the gateway's 404 instead of 405", path)
+			continue
+		}
+		var want []string
+		for method := range item.Operations() {
+			want = append(want, method)
+			op := tmpl[method+" "+path]
+			if op.Function != anyRoute.Function {
+				t.Errorf("ANY %s goes to %s, %s %s to %s", path, anyRoute.Function, method, path, op.Function)
+			}
+			if op.Protected != anyRoute.Protected {
+				t.Errorf("ANY %s: protected=%v, %s %s protected=%v", path, anyRoute.Protected, method, path, op.Protected)
+			}
+		}
+		slices.Sort(want)
+		router := services[anyRoute.Function]
+		if router == nil {
+			t.Errorf("ANY %s goes to %s, which serves no API", path, anyRoute.Function)
+			continue
+		}
+		if got := router.Allowed(path); !slices.Equal(got, want) {
+			t.Errorf("%s: %s allows %v, openapi.yaml has %v", path, anyRoute.Function, got, want)
+		}
+		other := "DELETE"
+		if slices.Contains(want, other) {
+			t.Fatalf("%s has DELETE; pick another method for this test", path)
+		}
+		req := apitest.Request{Route: other + " " + path}
+		if anyRoute.Protected {
+			req.Bearer = auth.Token(t, principal.Principal{UserID: "u-1", Email: "ada@example.com", Name: "Ada"})
+		}
+		resp, err := router.Handle(context.Background(), req.Event())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Headers["Allow"] != strings.Join(want, ", ") {
+			t.Errorf("%s %s: %d with Allow %q, want 405 with %q", other, path, resp.StatusCode, resp.Headers["Allow"], strings.Join(want, ", "))
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -197,7 +198,7 @@ func (rt *Router) dispatch(ctx context.Context, req *Request) (resp *Response, e
 	key := req.RouteKey()
 	r, ok := rt.routes[key]
 	if !ok {
-		return nil, problem.Newf(problem.NotFound, "No route %s.", key)
+		return nil, rt.noRoute(ctx, req)
 	}
 	if r.protected {
 		p, err := rt.caller(ctx, req)
@@ -211,6 +212,44 @@ func (rt *Router) dispatch(ctx context.Context, req *Request) (resp *Response, e
 		err = fmt.Errorf("handler for %s returned neither a response nor an error", key)
 	}
 	return resp, err
+}
+
+// noRoute is the answer to a request no route serves. The template routes
+// every method of each resource the service serves to it (an ANY method
+// beside the resource's own), so that a method the resource does not take
+// is a 405 naming the ones it does (RFC 9110, section 15.5.6), not the
+// gateway's 404 for a path the API does not have. A resource whose methods
+// are all protected asks for a valid token first, as the gateway's
+// authorizer on its ANY method does.
+func (rt *Router) noRoute(ctx context.Context, req *Request) error {
+	allow := rt.Allowed(req.Event.Resource)
+	if len(allow) == 0 {
+		return problem.Newf(problem.NotFound, "No route %s.", req.RouteKey())
+	}
+	protected := true
+	for _, m := range allow {
+		protected = protected && rt.routes[m+" "+req.Event.Resource].protected
+	}
+	if protected {
+		if _, err := rt.caller(ctx, req); err != nil {
+			return err
+		}
+	}
+	return &problem.Error{Kind: problem.MethodNotAllowed, Allow: allow,
+		Detail: fmt.Sprintf("%s takes %s, not %s.", req.Event.Resource, strings.Join(allow, ", "), req.Event.HTTPMethod)}
+}
+
+// Allowed lists the methods registered for a resource path
+// ("/v1/orders/{id}"), sorted; none for a path the router does not serve.
+func (rt *Router) Allowed(resource string) []string {
+	var methods []string
+	for key := range rt.routes {
+		if method, path, _ := strings.Cut(key, " "); path == resource {
+			methods = append(methods, method)
+		}
+	}
+	slices.Sort(methods)
+	return methods
 }
 
 func hasHeader(h map[string]string, name string) bool {
@@ -274,6 +313,9 @@ func (rt *Router) problemResponse(ctx context.Context, req *Request, err error) 
 	resp.Headers["Content-Type"] = problem.ContentType
 	if perr != nil && perr.RetryAfter > 0 {
 		resp.Headers["Retry-After"] = retryAfterSeconds(perr.RetryAfter.Seconds())
+	}
+	if perr != nil && len(perr.Allow) > 0 {
+		resp.Headers["Allow"] = strings.Join(perr.Allow, ", ")
 	}
 	if perr != nil && perr.Slug == slugInvalidToken {
 		resp.Headers["WWW-Authenticate"] = `Bearer error="invalid_token"`

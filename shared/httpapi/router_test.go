@@ -122,9 +122,7 @@ func TestRouterUnknownRoute(t *testing.T) {
 		routeKey string
 	}{
 		{name: "other path", routeKey: "GET /v1/users"},
-		{name: "other method", routeKey: "DELETE /v1/products"},
 		{name: "path instead of template", routeKey: "GET /v1/products/p-1"},
-		{name: "case differs", routeKey: "get /v1/products"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -137,7 +135,62 @@ func TestRouterUnknownRoute(t *testing.T) {
 			if d.Type != problem.TypeBase+"not-found" {
 				t.Errorf("type = %q", d.Type)
 			}
+			if allow, ok := resp.Headers["Allow"]; ok {
+				t.Errorf("404 with Allow %q", allow)
+			}
 		})
+	}
+}
+
+// TestRouterMethodNotAllowed checks the answer to a method a served
+// resource does not take (the template routes every method of the resource
+// to its service): 405 with Allow listing the resource's methods; for a
+// resource whose methods are all protected, only with a valid token.
+func TestRouterMethodNotAllowed(t *testing.T) {
+	t.Parallel()
+	auth := apitest.NewAuth(t)
+	tok := auth.Token(t, ada)
+	rt := httpapi.NewRouter(discardLogger(), auth.Verifier())
+	rt.Public("GET /v1/products", ok("list"))
+	rt.Protected("GET /v1/me", ok("me"))
+	rt.Protected("PATCH /v1/me", ok("patched"))
+	rt.Public("POST /v1/orders/{id}/cancel", ok("cancelled"))
+	tests := []struct {
+		name, routeKey, token string
+		status                int
+		allow                 string
+	}{
+		{"public resource", "DELETE /v1/products", "", 405, "GET"},
+		{"protected resource", "PUT /v1/me", tok, 405, "GET, PATCH"},
+		{"protected resource, no token", "PUT /v1/me", "", 401, ""},
+		{"protected resource, bad token", "PUT /v1/me", "garbage", 401, ""},
+		{"resource with a parameter", "GET /v1/orders/{id}/cancel", "", 405, "POST"},
+		{"options", "OPTIONS /v1/products", "", 405, "GET"},
+		{"a method API Gateway does not know", "TRACE /v1/me", tok, 405, "GET, PATCH"},
+		{"method in lower case", "get /v1/products", "", 405, "GET"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ev := event(tc.routeKey)
+			if tc.token != "" {
+				ev = bearer(ev, tc.token)
+			}
+			resp, err := rt.Handle(context.Background(), ev)
+			if err != nil {
+				t.Fatalf("Handle returned an error: %v", err)
+			}
+			d := decodeProblem(t, resp, tc.status)
+			if tc.status == http.StatusMethodNotAllowed && d.Type != problem.TypeBase+"method-not-allowed" {
+				t.Errorf("type = %q", d.Type)
+			}
+			if got := resp.Headers["Allow"]; got != tc.allow {
+				t.Errorf("Allow = %q, want %q", got, tc.allow)
+			}
+		})
+	}
+	if got := rt.Allowed("/v1/nowhere"); len(got) != 0 {
+		t.Errorf("Allowed(unserved path) = %v, want none", got)
 	}
 }
 

@@ -27,6 +27,7 @@ const (
 	Unauthenticated              // 401: missing, bad or expired credentials
 	Forbidden                    // 403: authenticated but not allowed
 	NotFound                     // 404: no such resource (or not the caller's)
+	MethodNotAllowed             // 405: the resource does not take the method; see Allow
 	Conflict                     // 409: the resource's state forbids the request
 	TooLarge                     // 413: request body over the limit
 	UnsupportedMedia             // 415: body is not JSON
@@ -41,6 +42,7 @@ var kindStatus = [...]int{
 	Unauthenticated:  http.StatusUnauthorized,
 	Forbidden:        http.StatusForbidden,
 	NotFound:         http.StatusNotFound,
+	MethodNotAllowed: http.StatusMethodNotAllowed,
 	Conflict:         http.StatusConflict,
 	TooLarge:         http.StatusRequestEntityTooLarge,
 	UnsupportedMedia: http.StatusUnsupportedMediaType,
@@ -55,6 +57,7 @@ var kindSlug = [...]string{
 	Unauthenticated:  "unauthenticated",
 	Forbidden:        "forbidden",
 	NotFound:         "not-found",
+	MethodNotAllowed: "method-not-allowed",
 	Conflict:         "conflict",
 	TooLarge:         "payload-too-large",
 	UnsupportedMedia: "unsupported-media-type",
@@ -84,6 +87,7 @@ type Error struct {
 	Detail     string        // human-readable, safe to show to the client
 	Fields     []FieldError  // for Invalid: one entry per bad field
 	RetryAfter time.Duration // for TooManyRequests: sent as Retry-After
+	Allow      []string      // for MethodNotAllowed: the methods the resource takes, sent as Allow
 	Err        error         // cause, logged, never shown
 }
 

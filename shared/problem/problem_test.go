@@ -25,6 +25,7 @@ func TestKindStatus(t *testing.T) {
 		{problem.Unauthenticated, http.StatusUnauthorized},
 		{problem.Forbidden, http.StatusForbidden},
 		{problem.NotFound, http.StatusNotFound},
+		{problem.MethodNotAllowed, http.StatusMethodNotAllowed},
 		{problem.Conflict, http.StatusConflict},
 		{problem.TooLarge, http.StatusRequestEntityTooLarge},
 		{problem.UnsupportedMedia, http.StatusUnsupportedMediaType},

@@ -70,11 +70,14 @@ func (v ValidationError) Error() string {
 
 // NormalizeEmail trims, NFC-normalises and lower-cases an address so that
 // uniqueness and login compare addresses as they look. It returns "" for
-// anything that is not a bare addr-spec ("Name <a@b>" and comments are
-// refused) or that holds a character outside text.Clean's allow-list.
+// anything that is not a bare addr-spec of dot-atoms with a dot in the
+// domain ("Name <a@b>", comments, quoted local parts and domain literals
+// such as "[192.0.2.1]" are refused), or that holds a space of any kind or
+// a character outside text.Clean's allow-list. api/openapi.yaml states the
+// same rule as a pattern (internal/contract checks that they agree).
 func NormalizeEmail(s string) string {
 	s = text.NFC(strings.TrimSpace(s))
-	if s == "" || len(s) > MaxEmailLength || !text.Clean(s) {
+	if s == "" || len(s) > MaxEmailLength || !text.Clean(s) || strings.ContainsFunc(s, unicode.IsSpace) {
 		return ""
 	}
 	a, err := mail.ParseAddress(s)
@@ -82,7 +85,8 @@ func NormalizeEmail(s string) string {
 		return ""
 	}
 	at := strings.LastIndexByte(s, '@')
-	if at < 1 || !strings.Contains(s[at+1:], ".") || strings.HasSuffix(s, ".") {
+	domain := s[at+1:]
+	if at < 1 || !strings.Contains(domain, ".") || strings.HasSuffix(s, ".") || strings.HasPrefix(domain, "[") {
 		return ""
 	}
 	return strings.ToLower(s)

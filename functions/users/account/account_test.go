@@ -47,6 +47,15 @@ func TestNormalizeEmail(t *testing.T) {
 		{"missing domain", "ada@", ""},
 		{"two at signs", "ada@bob@example.com", ""},
 		{"space inside", "ada lovelace@example.com", ""},
+		// Spaces that are not ASCII: net/mail takes any non-ASCII rune for
+		// an atom's, but an address does not hold spaces.
+		{"no-break space inside", "ada\u00a0lovelace@example.com", ""},
+		{"ideographic space in the domain", "ada@exam\u3000ple.com", ""},
+		{"no-break space before the at sign", "ada\u00a0@example.com", ""},
+		// A domain literal: an IP address, not a domain a message can be
+		// sent to through SES.
+		{"IPv4 domain literal", "ada@[192.0.2.1]", ""},
+		{"IPv6 domain literal with a dot", "ada@[::ffff:192.0.2.1]", ""},
 		{"newline inside", "ada@example.com\nbcc@evil.example", ""},
 		{"quoted local part", `"ada lovelace"@example.com`, ""},
 		{"noncharacter U+FFFF", "ada\uffff@example.com", ""},

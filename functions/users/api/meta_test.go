@@ -12,6 +12,7 @@ import (
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/httpapi"
+	"github.com/serverless-shop/backend/shared/principal"
 	"github.com/serverless-shop/backend/shared/revocation"
 	"github.com/serverless-shop/backend/shared/token"
 )
@@ -66,9 +67,36 @@ func TestJWKS(t *testing.T) {
 
 func TestUnknownRoute(t *testing.T) {
 	f := newFixture(t)
-	for _, route := range []string{"DELETE /v1/users/me", "GET /v1/auth/login", "$default"} {
+	for _, route := range []string{"GET /v1/nowhere", "DELETE /v1/orders", "$default"} {
 		f.do(route, nil, "").problem(t, http.StatusNotFound, "not-found")
 	}
+}
+
+// TestMethodNotAllowed checks the answer to a method a path of the service
+// does not have: 405 with Allow naming the path's methods, after the
+// token check where the path's methods are all protected.
+func TestMethodNotAllowed(t *testing.T) {
+	f := newFixture(t)
+	_, ada := f.ada()
+	tests := []struct {
+		route string
+		as    *principal.Principal
+		allow string
+	}{
+		{"GET /v1/auth/login", nil, "POST"},
+		{"OPTIONS /v1/health", nil, "GET"},
+		{"PUT /.well-known/jwks.json", nil, "GET"},
+		{"DELETE /v1/users/me", ada, "GET, PATCH"},
+		{"GET /v1/auth/logout", ada, "POST"},
+	}
+	for _, tt := range tests {
+		r := f.do(tt.route, tt.as, "")
+		r.problem(t, http.StatusMethodNotAllowed, "method-not-allowed")
+		if got := r.headers["Allow"]; got != tt.allow {
+			t.Errorf("%s: Allow %q, want %q", tt.route, got, tt.allow)
+		}
+	}
+	f.do("DELETE /v1/users/me", nil, "").problem(t, http.StatusUnauthorized, "invalid-token")
 }
 
 func TestStoreFailuresAreInternal(t *testing.T) {

@@ -1,0 +1,266 @@
+//go:build integration
+
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/serverless-shop/backend/internal/testcloud"
+)
+
+// TestSchemathesis runs Schemathesis, property-based testing from
+// api/openapi.yaml (pinned in localstack/requirements-schemathesis.txt and
+// installed by `make tools`), against the deployed API with every check
+// it has: answers of documented statuses, media types, headers and
+// schemas; no 5xx; schema-valid requests accepted and invalid ones
+// refused; 405 with Allow for methods a path does not have; protected
+// operations refusing requests without valid credentials; resources
+// available after they are created. It calls every operation as a
+// verified user, whose bearer token it sends with every request.
+//
+// The budget comes from the environment, so the same test runs the short
+// campaign of `make test` and the long one of `make schemathesis-long`:
+//
+//	SCHEMATHESIS_MAX_EXAMPLES  test cases per operation and phase (default 10)
+//	SCHEMATHESIS_MAX_TIME      seconds; the campaign repeats fuzzing and stateful
+//	                           testing until they are spent (default: no limit)
+//	SCHEMATHESIS_WORKERS       concurrent workers (default 2)
+//	SCHEMATHESIS_SEED          seed of a run to repeat (default: a new one, printed)
+//
+// What Schemathesis is told beyond the document, and why, is in
+// e2e/schemathesis.toml and e2e/schemathesis_hooks.py. Its requests go
+// through a proxy of the test,
+// which counts them; its reports and full output are written to
+// .local/state/schemathesis/.
+func TestSchemathesis(t *testing.T) {
+	bin := filepath.Join(testcloud.RepoRoot(), ".local", "venv", "schemathesis", "bin", "schemathesis")
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("schemathesis is not installed (%v): run make tools", err)
+	}
+	maxExamples := envInt(t, "SCHEMATHESIS_MAX_EXAMPLES", 10)
+	maxTime := envInt(t, "SCHEMATHESIS_MAX_TIME", 0)
+	workers := envInt(t, "SCHEMATHESIS_WORKERS", 2)
+
+	u := signUp(t, "schemathesis")
+	if maxTime > 0 {
+		// The campaign holds one access token; one that expires half way
+		// would turn the rest into 401s.
+		if left := time.Until(tokenExpiry(t, u.Access)); left < time.Duration(maxTime)*time.Second+time.Minute {
+			t.Fatalf("the access token expires in %s, before a campaign of %d s ends: deploy with a longer ACCESS_TOKEN_TTL (make schemathesis-long does)", left.Round(time.Second), maxTime)
+		}
+	}
+
+	dir := filepath.Join(testcloud.RepoRoot(), ".local", "state", "schemathesis")
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	proxy, sent := countingProxy(t)
+
+	args := []string{
+		"--config-file", "schemathesis.toml",
+		"run", filepath.Join("..", "api", "openapi.yaml"),
+		"--url", stack.apiURL,
+		"--header", "Authorization: Bearer " + u.Access,
+		"--checks", "all",
+		"--max-examples", strconv.Itoa(maxExamples),
+		"--workers", strconv.Itoa(workers),
+		"--proxy", proxy,
+		"--request-timeout", "30",
+		"--report", "ndjson,junit",
+		"--report-dir", dir,
+		"--no-color",
+	}
+	if maxTime > 0 {
+		args = append(args, "--max-time", strconv.Itoa(maxTime))
+	}
+	if seed := os.Getenv("SCHEMATHESIS_SEED"); seed != "" {
+		args = append(args, "--seed", seed)
+	}
+	ctx := t.Context()
+	if deadline, ok := t.Deadline(); ok {
+		// Stop in time to report, rather than be killed with the test binary.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-30*time.Second))
+		defer cancel()
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	dropped := filepath.Join(dir, "dropped.tsv")
+	cmd.Env = append(os.Environ(),
+		"SCHEMATHESIS_DROPPED_LOG="+dropped,
+		"SCHEMATHESIS_CACHE_DIR="+filepath.Join(dir, "cache"),
+		// Hypothesis' own files (its Unicode tables) stay out of the tree.
+		"HYPOTHESIS_STORAGE_DIRECTORY="+filepath.Join(testcloud.RepoRoot(), ".local", "state", "hypothesis"))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	elapsed := time.Since(start).Round(time.Second)
+	if werr := os.WriteFile(filepath.Join(dir, "output.txt"), out.Bytes(), 0o644); werr != nil {
+		t.Error(werr)
+	}
+
+	recorded, cases := reportedInteractions(t, dir)
+	summary := fmt.Sprintf("schemathesis sent %d requests in %s (counted by the test's proxy); its report records %d requests in %d test cases; %s",
+		sent.Load(), elapsed, recorded, cases, droppedCases(t, dropped))
+	if err != nil {
+		t.Fatalf("schemathesis failed (%v); %s\n%s", err, summary, out.String())
+	}
+	t.Logf("%s\n%s", summarySection(out.String()), summary)
+}
+
+// countingProxy is an HTTP forward proxy that counts the requests passing
+// through it: every request Schemathesis sends, checks and stateful steps
+// included.
+func countingProxy(t *testing.T) (string, *atomic.Int64) {
+	var n atomic.Int64
+	rp := &httputil.ReverseProxy{
+		// A forward proxy's request names its absolute URL; send it there
+		// unchanged.
+		Rewrite: func(*httputil.ProxyRequest) {},
+		// Timeouts, refused connections: Schemathesis reports them itself.
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			t.Logf("proxy: %s %s: %v", r.Method, r.URL, err)
+			w.WriteHeader(http.StatusBadGateway)
+		},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		if !r.URL.IsAbs() {
+			http.Error(w, "not a proxy request", http.StatusBadRequest)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, &n
+}
+
+// reportedInteractions counts the requests and test cases Schemathesis
+// recorded in its NDJSON event report.
+func reportedInteractions(t *testing.T, dir string) (requests, cases int) {
+	files, _ := filepath.Glob(filepath.Join(dir, "ndjson-*.ndjson"))
+	if len(files) != 1 {
+		t.Errorf("want one NDJSON report in %s, found %v", dir, files)
+		return 0, 0
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		t.Error(err)
+		return 0, 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		var ev struct {
+			ScenarioFinished *struct {
+				Recorder struct {
+					Cases        map[string]json.RawMessage `json:"cases"`
+					Interactions map[string]json.RawMessage `json:"interactions"`
+				} `json:"recorder"`
+			}
+		}
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Errorf("NDJSON report: %v", err)
+			return requests, cases
+		}
+		if ev.ScenarioFinished != nil {
+			requests += len(ev.ScenarioFinished.Recorder.Interactions)
+			cases += len(ev.ScenarioFinished.Recorder.Cases)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Errorf("NDJSON report: %v", err)
+	}
+	return requests, cases
+}
+
+// droppedCases summarises the generated cases schemathesis_hooks.py
+// dropped because the schema contradicted their label.
+func droppedCases(t *testing.T, path string) string {
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return "no generated case dropped for a wrong label"
+	}
+	if err != nil {
+		t.Error(err)
+		return ""
+	}
+	counts := map[string]int{}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for _, l := range lines {
+		_, why, _ := strings.Cut(l, "\t")
+		counts[why]++
+	}
+	var parts []string
+	for why, n := range counts {
+		parts = append(parts, fmt.Sprintf("%d %s", n, why))
+	}
+	sort.Strings(parts)
+	return fmt.Sprintf("dropped before sending, for a wrong label: %s (%s)", strings.Join(parts, ", "), path)
+}
+
+// summarySection is Schemathesis' summary: the output from its SUMMARY
+// heading on.
+func summarySection(out string) string {
+	if i := strings.Index(out, " SUMMARY "); i >= 0 {
+		if j := strings.LastIndex(out[:i], "\n"); j >= 0 {
+			return out[j+1:]
+		}
+	}
+	return out
+}
+
+// tokenExpiry reads the exp claim of an access token.
+func tokenExpiry(t *testing.T, jwt string) time.Time {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("access token is not a JWT")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims struct {
+		Exp int64 `json:"exp"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	return time.Unix(claims.Exp, 0)
+}
+
+// envInt reads a positive integer setting from the environment.
+func envInt(t *testing.T, name string, def int) int {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		t.Fatalf("%s=%q: want a whole number", name, v)
+	}
+	return n
+}
