@@ -12,12 +12,17 @@ the service rightly accepts; the checks would then report the service.
 This hook corrects the labels, not the checks: it judges each generated
 request body by the document's own schema, patterns as written (with
 jsonschema-rs, whose regular expressions read `\\p{..}` with the real
-Unicode tables), and drops the cases whose label that contradicts. It
-counts what it drops in $SCHEMATHESIS_DROPPED_LOG, which the test reports.
+Unicode tables), and by what the document says in extensions where JSON
+Schema cannot (x-normalized: the service checks the value once trimmed of
+white space and in Unicode NFC; x-max-utf8-bytes; x-unique-by: no two
+items of the array with the same value of that property). It drops the
+cases whose label that contradicts, and counts them in
+$SCHEMATHESIS_DROPPED_LOG, which the test reports.
 """
 
 import functools
 import os
+import unicodedata
 
 import jsonschema_rs
 import schemathesis
@@ -26,6 +31,9 @@ from schemathesis.core.parameters import ParameterLocation
 
 _DOCUMENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "api", "openapi.yaml")
 _LOG = os.environ.get("SCHEMATHESIS_DROPPED_LOG")
+# The white space x-normalized trims: Go's unicode.IsSpace, as the services'
+# strings.TrimSpace (Python's str.strip() trims other characters too).
+_WHITE_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 
 
 @functools.cache
@@ -44,7 +52,46 @@ def _body_validator(path: str, method: str, media_type: str):
     if content is None or "schema" not in content:
         return None
     schema = dict(content["schema"], components=doc["components"])
-    return jsonschema_rs.Draft4Validator(schema)
+    return jsonschema_rs.Draft4Validator(schema), content["schema"]
+
+
+def _resolve(schema: dict) -> dict:
+    while isinstance(schema, dict) and "$ref" in schema:
+        node = _document()
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            node = node[part]
+        schema = node
+    return schema if isinstance(schema, dict) else {}
+
+
+def _as_the_service_reads(value, schema: dict):
+    """The value as the document's extensions say the service checks it, and
+    whether those extensions admit it."""
+    schema = _resolve(schema)
+    ok = True
+    if isinstance(value, str):
+        if schema.get("x-normalized") == ["trim", "NFC"]:
+            value = unicodedata.normalize("NFC", value.strip(_WHITE_SPACE))
+        limit = schema.get("x-max-utf8-bytes")
+        if limit is not None and len(value.encode("utf-8", "surrogatepass")) > limit:
+            ok = False
+    elif isinstance(value, dict):
+        props = schema.get("properties", {})
+        value = dict(value)
+        for key in value:
+            if key in props:
+                value[key], fine = _as_the_service_reads(value[key], props[key])
+                ok = ok and fine
+    elif isinstance(value, list):
+        items = schema.get("items", {})
+        read = [_as_the_service_reads(item, items) for item in value]
+        value = [item for item, _ in read]
+        ok = all(fine for _, fine in read)
+        key = schema.get("x-unique-by")
+        if key is not None:
+            seen = [item[key] for item in value if isinstance(item, dict) and key in item]
+            ok = ok and all(seen.count(v) == 1 for v in seen)
+    return value, ok
 
 
 def _record(case, label: str) -> None:
@@ -61,12 +108,14 @@ def filter_case(context, case) -> bool:
     body = meta.components.get(ParameterLocation.BODY)
     if body is None:
         return True
-    validator = _body_validator(case.operation.path, case.method, case.media_type)
-    if validator is None:
+    found = _body_validator(case.operation.path, case.method, case.media_type)
+    if found is None:
         return True
+    validator, schema = found
     try:
-        valid = validator.is_valid(case.body)
-    except ValueError:
+        read, admitted = _as_the_service_reads(case.body, schema)
+        valid = admitted and validator.is_valid(read)
+    except (ValueError, TypeError):
         return True  # raw bytes, not a JSON document: nothing to relabel
     if body.mode.is_positive and not valid:
         _record(case, "positive body the document does not admit")
