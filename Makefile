@@ -113,9 +113,14 @@ fuzz: ## run every fuzz target (func Fuzz* in *_test.go) for FUZZTIME each (defa
 schemathesis-long: tools ## long Schemathesis campaign on a fresh local cloud (SCHEMATHESIS_MAX_TIME s, default 600); prints the requests it sent
 	@./localstack/schemathesis-long.sh
 
+# BENCH_RUNS cold starts of every function per mode; BENCH_BEFORE is the
+# commit measured as "before" (empty: none). See docs/performance.md.
+BENCH_RUNS ?= 40
+BENCH_BEFORE ?= fb8e7b2
+
 .PHONY: bench
-bench: ## run the benchmarks
-	go test -run '^$$' -bench . -benchmem ./...
+bench: ## measure sizes, cold starts, invokes, go test -bench and cost, before and after, and write bench/REPORT.md
+	BENCH_BEFORE=$(BENCH_BEFORE) go run ./bench/report -runs $(BENCH_RUNS) -out bench/REPORT.md
 
 .PHONY: deploy
 deploy: tools ## sam build and sam deploy with samconfig.toml's ENV (dev, staging or prod); needs AWS credentials
