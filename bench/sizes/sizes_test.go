@@ -1,3 +1,5 @@
+//go:build !integration
+
 package sizes_test
 
 import (
