@@ -105,7 +105,7 @@ type journeyStep struct {
 // order, its event through the outbox, the queue and the email.
 var journey = []journeyStep{
 	{fn: "users", route: "POST /v1/auth/login (3 DynamoDB + 1 KMS Sign)", count: 1, ioMS: 3*8 + 15,
-		extraCPU: func(r *report) float64 { return float64(r.argon[1]) / 1e6 }},
+		extraCPU: func(r *report) float64 { return float64(r.argonCPU()) / 1e6 }},
 	{fn: "orders", route: "GET /v1/products (1 DynamoDB)", count: 1, ioMS: 8},
 	{fn: "authorizer", route: "authorizer, POST /v1/orders (cached 300 s per token)", count: 1},
 	{fn: "orders", route: "POST /v1/orders (3 DynamoDB)", count: 1, ioMS: 3 * 8},

@@ -17,7 +17,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,6 +32,10 @@ const defaultBefore = "fb8e7b2"
 func main() {
 	if len(os.Args) == 2 && os.Args[1] == "-probe-roots" {
 		probeRoots()
+		return
+	}
+	if len(os.Args) == 2 && os.Args[1] == "-probe-argon" {
+		probeArgon()
 		return
 	}
 	out := flag.String("out", "bench/REPORT.md", "report to write")
@@ -132,7 +135,8 @@ func run(out string, runs, warm int, beforeRev, benchtime string) error {
 
 	logf("go test -bench")
 	gobench := goBench(root, benchtime)
-	argon := goArgon(root, benchtime)
+	logf("argon2id")
+	argon := measureArgon(5)
 
 	calls := "not measured (set BENCH_CALLS_OUT to the table TestAWSCallsPerRequest writes)"
 	if p := os.Getenv("BENCH_CALLS_OUT"); p != "" {
@@ -394,33 +398,4 @@ func goBench(root, benchtime string) string {
 		keep = append(keep, "go test -bench failed: "+err.Error())
 	}
 	return strings.Join(keep, "\n")
-}
-
-// goArgon runs the password hashing benchmark with one and two Ps: argon2id
-// with parallelism 1 uses one core however many there are.
-func goArgon(root, benchtime string) map[int]time.Duration {
-	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "^BenchmarkHash$", "-benchtime", benchtime, "-count", "3", "-cpu", "1,2", "./functions/users/password/")
-	cmd.Dir = root
-	out, _ := cmd.CombinedOutput()
-	per := map[int][]time.Duration{}
-	for _, l := range strings.Split(string(out), "\n") {
-		f := strings.Fields(l)
-		if len(f) < 4 || !strings.HasPrefix(f[0], "BenchmarkHash") {
-			continue
-		}
-		cpu := 1
-		if _, after, ok := strings.Cut(f[0], "-"); ok {
-			cpu, _ = strconv.Atoi(after)
-		}
-		ns, err := strconv.ParseFloat(f[2], 64)
-		if err == nil {
-			per[cpu] = append(per[cpu], time.Duration(ns))
-		}
-	}
-	res := map[int]time.Duration{}
-	for cpu, v := range per {
-		sort.Slice(v, func(i, j int) bool { return v[i] < v[j] })
-		res[cpu] = v[len(v)/2]
-	}
-	return res
 }

@@ -21,7 +21,7 @@ type report struct {
 	probe      []*rootProbe
 	starts     map[startKey]*startAgg
 	gobench    string
-	argon      map[int]time.Duration
+	argon      []argonResult
 	calls      string
 	notes      []string
 }
@@ -162,14 +162,28 @@ func (r *report) summary(p printer, before, after *tree) {
 	p("| Tracing | what is traced | %s | %s | sampled |", b, a)
 	b, a = bt(func(t *tree) string { return fmt.Sprintf("$%.2f", r.xrayCost(t)) })
 	p("| Tracing | X-Ray per million orders, low traffic (see Cost) | %s | %s | – |", b, a)
-	if t1, t2 := r.argon[1], r.argon[2]; t1 > 0 {
-		p("| Memory | argon2id hash, 1 CPU / 2 CPUs (ms) | – | %s / %s | single-threaded: no gain above %d MB |", ms(t1), ms(t2), lambdaFullCoreMB)
+	if len(r.argon) > 0 {
+		var parts []string
+		for _, a := range r.argon {
+			parts = append(parts, fmt.Sprintf("GOMAXPROCS %d: %.2f", a.procs, float64(a.cpu.median())/float64(a.wall.median())))
+		}
+		p("| Memory | argon2id hash: cores kept busy (CPU time / wall time) | – | %s | one core: no gain above %d MB |", strings.Join(parts, ", "), lambdaFullCoreMB)
 	}
 	b, a = bt(func(t *tree) string { return memList(memorySizes(t.dir)) })
 	p("| Memory | MemorySize (MB) | %s | %s | from measurements |", b, a)
 	b, a = bt(func(t *tree) string { return fmt.Sprintf("$%.2f", r.costPerMillion(t).total) })
 	p("| Cost | per million orders (model below) | %s | %s | – |", b, a)
 	p("")
+}
+
+// argonCPU is the CPU time of one hash in milliseconds, with one P.
+func (r *report) argonCPU() time.Duration {
+	for _, a := range r.argon {
+		if a.procs == 1 {
+			return a.cpu.median()
+		}
+	}
+	return 0
 }
 
 func memList(m map[string]int) string {
@@ -264,13 +278,21 @@ func (r *report) startsSection(p printer, before, after *tree) {
 func (r *report) memorySection(p printer, after *tree) {
 	p("## Memory")
 	p("")
-	t1, t2 := r.argon[1], r.argon[2]
+	t1 := r.argonCPU()
 	if t1 == 0 {
-		p("The argon2id benchmark did not run.")
+		p("The argon2id probe did not run.")
 		p("")
 		return
 	}
-	p("users hashes passwords with argon2id (m=19 MiB, t=2, p=1): `BenchmarkHash` with GOMAXPROCS 1 and 2 (median of 3) takes %s and %s ms here. With p=1 one core does the work, so a second vCPU (Lambda gives more than one above %d MB) buys nothing; below %d MB Lambda's CPU share, and so the hash's speed, is proportional to memory, and the hash's GB-seconds stay the same. Estimated on Lambda (this machine's core taken as one Lambda vCPU; Graviton runs Go's generic argon2 code, without the amd64 assembly, so expect it slower):", ms(t1), ms(t2), lambdaFullCoreMB, lambdaFullCoreMB)
+	p("users hashes passwords with argon2id (`password.Default`: m=19 MiB, t=2, p=1). The bench hashes %d times in a fresh process with GOMAXPROCS 1 and 2 and reads the process's CPU time (user + system, which the machine's other load does not change) and wall time; medians of the runs:", argonHashes)
+	p("")
+	p("| GOMAXPROCS | CPU per hash (ms) | Wall per hash (ms) | Cores kept busy |")
+	p("| --- | --- | --- | --- |")
+	for _, a := range r.argon {
+		p("| %d | %s | %s | %.2f |", a.procs, a.cpu.spread(), a.wall.spread(), float64(a.cpu.median())/float64(a.wall.median()))
+	}
+	p("")
+	p("With p=1 the hash keeps one core busy whatever GOMAXPROCS is, so a second vCPU (Lambda gives more than one above %d MB) buys nothing; below %d MB Lambda's CPU share, and so the hash's speed, is proportional to memory, and its GB-seconds stay the same. Estimated on Lambda from the CPU time per hash (this machine's core taken as one Lambda vCPU; on Graviton Go runs argon2's generic code, without the amd64 assembly, so expect it slower):", lambdaFullCoreMB, lambdaFullCoreMB)
 	p("")
 	p("| MemorySize (MB) | CPU share | Hash (ms) | GB-s per hash | USD per million hashes |")
 	p("| --- | --- | --- | --- | --- |")
