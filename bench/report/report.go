@@ -136,6 +136,13 @@ func (r *report) summary(p printer, before, after *tree) {
 		})
 		p("| %s | init / SDK baseline init, HTTPS, medians | %s | %s | – |", fn, b, a)
 	}
+	for _, fn := range []string{"users", "orders", "relay", "notifications"} {
+		b, a := bt(func(t *tree) string {
+			x := r.agg(t.name, fn, "https")
+			return fmt.Sprintf("%s ms (%d AWS calls)", ms(x.first.median()), x.firstCalls)
+		})
+		p("| TLS roots | %s: first invoke over HTTPS, median (its first TLS connections) | %s | %s | – |", fn, b, a)
+	}
 	// Sizes.
 	base := r.baselines["sdk"].Bytes
 	worst := func(t *tree) string {
