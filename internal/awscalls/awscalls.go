@@ -29,8 +29,9 @@ type Call struct {
 	Reported   Units
 	ReportedOK bool
 	// Rules is the capacity AWS's documented rules give for the items the
-	// call read and wrote (DynamoDB only).
-	Rules Units
+	// call read and wrote (DynamoDB only); Writes prices each item written.
+	Rules  Units
+	Writes []ItemWrite
 }
 
 // Units are DynamoDB capacity units.
@@ -73,7 +74,7 @@ func (r *Recorder) APIOption(service string) func(*middleware.Stack) error {
 			out, md, err := next.HandleInitialize(ctx, in)
 			c.End = time.Now()
 			c.Reported, c.ReportedOK = reported(out.Result)
-			c.Rules = r.sizer.price(ctx, in.Parameters, out.Result, before, err)
+			c.Rules, c.Writes = r.sizer.price(ctx, in.Parameters, out.Result, before, err)
 			r.mu.Lock()
 			r.calls = append(r.calls, c)
 			r.mu.Unlock()

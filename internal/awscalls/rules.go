@@ -187,10 +187,17 @@ func (s *sizer) size(ctx context.Context, t target) int {
 	return ItemSize(out.Item)
 }
 
+// ItemWrite is what one item of a write costs by the rules.
+type ItemWrite struct {
+	SortKey string // the item's SK ("" on tables without one)
+	WCU     float64
+}
+
 // price applies the rules to a call.
-func (s *sizer) price(ctx context.Context, params, result any, before []int, callErr error) Units {
+func (s *sizer) price(ctx context.Context, params, result any, before []int, callErr error) (Units, []ItemWrite) {
 	if ts := targets(params); ts != nil {
 		var w float64
+		items := make([]ItemWrite, len(ts))
 		for i, t := range ts {
 			size := max(before[i], s.size(ctx, t))
 			if callErr != nil && t.put != nil {
@@ -201,9 +208,18 @@ func (s *sizer) price(ctx context.Context, params, result any, before []int, cal
 				units *= 2
 			}
 			w += units
+			sk, _ := t.key["SK"].(*types.AttributeValueMemberS)
+			if sk != nil {
+				items[i].SortKey = sk.Value
+			}
+			items[i].WCU = units
 		}
-		return Units{Write: w}
+		return Units{Write: w}, items
 	}
+	return s.priceRead(params, result), nil
+}
+
+func (s *sizer) priceRead(params, result any) Units {
 	switch in := params.(type) {
 	case *dynamodb.GetItemInput:
 		out, _ := result.(*dynamodb.GetItemOutput)
