@@ -589,11 +589,13 @@ func TestCreateOrderSurvivesItsOwnRetry(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	var items []types.TransactWriteItem
+	// Tokens are the account's for ten minutes: this one is this run's.
+	token := fmt.Sprintf("lost-answer-%d", now.UnixNano())
 	db := dynamodb.NewFromConfig(testcloud.Config(t), func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
 			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("replay", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 				if tx, ok := in.Parameters.(*dynamodb.TransactWriteItemsInput); ok {
-					tx.ClientRequestToken = aws.String("lost-answer-token")
+					tx.ClientRequestToken = aws.String(token)
 					items = tx.TransactItems
 				}
 				return next.HandleInitialize(ctx, in)
