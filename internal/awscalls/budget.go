@@ -5,8 +5,11 @@ package awscalls
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/serverless-shop/backend/internal/testcloud"
 )
 
 // Budget is the most a request may cost. Capacity is priced by AWS's rules
@@ -49,6 +52,7 @@ func Check(t *testing.T, service string, rows []Row) {
 	t.Helper()
 	var table strings.Builder
 	fmt.Fprintf(&table, "\n### %s\n\n", service)
+	table.WriteString("Measured by `TestAWSCallsPerRequest` on the local cloud: capacity priced by AWS's documented rules from the sizes of the items read and written (`internal/awscalls`), the local cloud's own report beside it. `X + Y (QUOTA#)`: Y write units are the order quota's counter.\n\n")
 	table.WriteString("| route | AWS calls | sequential round trips | RCU (AWS rules) | WCU (AWS rules) | RCU / WCU reported by the local cloud | budget (calls, rounds, RCU, WCU) |\n")
 	table.WriteString("| --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, r := range rows {
@@ -91,6 +95,9 @@ func Check(t *testing.T, service string, rows []Row) {
 	out := os.Getenv("BENCH_CALLS_OUT")
 	if out == "" {
 		return
+	}
+	if !filepath.IsAbs(out) { // go test runs in the package's directory
+		out = filepath.Join(testcloud.RepoRoot(), out)
 	}
 	f, err := os.OpenFile(out, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
