@@ -46,6 +46,8 @@ const (
 	MetricCancelled = "OrdersCancelled"
 	MetricReplayed  = "IdempotentReplays"
 	MetricQuota     = "OrdersOverQuota"
+	// MetricCatalogStale counts product answers from a stale catalog copy.
+	MetricCatalogStale = "CatalogStaleAnswers"
 )
 
 // Config wires the use cases.
@@ -58,9 +60,9 @@ type Config struct {
 	// OrdersPerHour is each customer's quota of new orders per hour
 	// (0: order.DefaultOrdersPerHour).
 	OrdersPerHour int
-	// CatalogFresh and CatalogMaxStale override the catalog copy's
-	// timings (0: the constants of the same names).
-	CatalogFresh, CatalogMaxStale time.Duration
+	// CatalogFresh, CatalogMaxStale and CatalogRetry override the catalog
+	// copy's timings (0: the constants of the same names).
+	CatalogFresh, CatalogMaxStale, CatalogRetry time.Duration
 }
 
 // Service runs the orders use cases.
@@ -83,8 +85,12 @@ func New(cfg Config) *Service {
 	if cfg.CatalogMaxStale == 0 {
 		cfg.CatalogMaxStale = CatalogMaxStale
 	}
+	if cfg.CatalogRetry == 0 {
+		cfg.CatalogRetry = CatalogRetry
+	}
 	s := &Service{Config: cfg}
-	s.catalog = &catalogCache{load: cfg.Store.Products, now: cfg.Now, fresh: cfg.CatalogFresh, maxStale: cfg.CatalogMaxStale}
+	s.catalog = &catalogCache{load: cfg.Store.Products, now: cfg.Now,
+		fresh: cfg.CatalogFresh, maxStale: cfg.CatalogMaxStale, retry: cfg.CatalogRetry}
 	return s
 }
 

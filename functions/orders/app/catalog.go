@@ -20,6 +20,11 @@ const (
 	// the last good copy when the table cannot be read. Orders are never
 	// priced from a copy older than CatalogFresh.
 	CatalogMaxStale = time.Hour
+	// CatalogRetry is how long after a failed read of the table the product
+	// routes answer from the stale copy without trying the table again, so
+	// that an outage does not cost every browsing request a failed read
+	// (with its retries) before its answer. Pricing tries every time.
+	CatalogRetry = 5 * time.Second
 )
 
 // Freshness says how current a catalog answer is.
@@ -40,10 +45,12 @@ type catalogCache struct {
 	now      func() time.Time
 	fresh    time.Duration
 	maxStale time.Duration
+	retry    time.Duration
 
-	loading sync.Mutex // held while reading the table, so one request reads
-	mu      sync.Mutex // guards snap
-	snap    *catalogSnapshot
+	loading  sync.Mutex // held while reading the table, so one request reads
+	mu       sync.Mutex // guards snap and failedAt
+	snap     *catalogSnapshot
+	failedAt time.Time // when the last read of the table failed
 }
 
 // catalogSnapshot is one read of the catalog; never changed once made.
@@ -76,6 +83,9 @@ func (c *catalogCache) get(ctx context.Context) (*catalogSnapshot, error) {
 	}
 	products, err := c.load(ctx)
 	if err != nil {
+		c.mu.Lock()
+		c.failedAt = c.now()
+		c.mu.Unlock()
 		return nil, fmt.Errorf("read catalog: %w", err)
 	}
 	s := &catalogSnapshot{products: products, bySKU: make(map[string]order.Product, len(products)), readAt: c.now()}
@@ -88,10 +98,23 @@ func (c *catalogCache) get(ctx context.Context) (*catalogSnapshot, error) {
 	return s, nil
 }
 
+// recentFailure reports whether the copy is stale and a read of the table
+// failed less than retry ago.
+func (c *catalogCache) recentFailure(now time.Time) (*catalogSnapshot, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.snap, c.snap != nil && !c.isFresh(c.snap, now) && now.Sub(c.failedAt) < c.retry
+}
+
 // browse returns a fresh copy, or, when the table cannot be read, the last
 // good copy if it is younger than maxStale, marked stale. Older than that,
-// the read's error.
+// the read's error. Within retry of a failed read it answers the stale copy
+// without reading.
 func (c *catalogCache) browse(ctx context.Context) (*catalogSnapshot, Freshness, error) {
+	now := c.now()
+	if last, failing := c.recentFailure(now); failing && now.Sub(last.readAt) < c.maxStale {
+		return last, Freshness{Stale: true, Age: now.Sub(last.readAt)}, nil
+	}
 	s, err := c.get(ctx)
 	if err == nil {
 		return s, Freshness{Age: c.now().Sub(s.readAt)}, nil

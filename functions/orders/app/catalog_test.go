@@ -101,7 +101,8 @@ func unitPrice(t *testing.T, svc *app.Service, sku string) (int64, app.Freshness
 
 // TestCatalogCache walks the copy's life: read once, fresh for five
 // minutes, read again after, the last good copy (marked stale) while the
-// table fails, for up to an hour, and the error after that.
+// table fails, for up to an hour, and the error after that. While the
+// table fails, browsing tries it at most every 5 seconds.
 func TestCatalogCache(t *testing.T) {
 	st := &catalogStore{products: []order.Product{espresso, teaV1}}
 	c := newClock()
@@ -129,7 +130,9 @@ func TestCatalogCache(t *testing.T) {
 			wantPrice: 900, wantAge: 4*time.Minute + 30*time.Second, wantReads: 2},
 		{name: "table down, copy expired: stale answer", advance: 30 * time.Second, down: true,
 			wantPrice: 900, wantStale: true, wantAge: 5 * time.Minute, wantReads: 3},
-		{name: "still down: read tried on every request", advance: 54*time.Minute + 59*time.Second, down: true,
+		{name: "within 5 s of the failed read: stale, no read", advance: 4 * time.Second, down: true,
+			wantPrice: 900, wantStale: true, wantAge: 5*time.Minute + 4*time.Second, wantReads: 3},
+		{name: "still down: read tried again after 5 s", advance: 54*time.Minute + 55*time.Second, down: true,
 			wantPrice: 900, wantStale: true, wantAge: 59*time.Minute + 59*time.Second, wantReads: 4},
 		{name: "an hour old: the error", advance: time.Second, down: true, wantErr: true, wantReads: 5},
 		{name: "table back: fresh again", advance: time.Minute, products: []order.Product{espresso, teaV1},
@@ -201,8 +204,12 @@ func TestPricingNeverUsesAStaleCopy(t *testing.T) {
 	if _, fresh, err := svc.Products(ctx); err != nil || !fresh.Stale {
 		t.Fatalf("Products = %+v, %v; want a stale answer", fresh, err)
 	}
+	reads := st.reads.Load()
 	if _, err := svc.PlaceOrder(ctx, place); !errors.Is(err, errDown) {
 		t.Errorf("PlaceOrder with the table down and the copy expired: %v, want the read's error", err)
+	}
+	if st.reads.Load() != reads+1 {
+		t.Error("PlaceOrder did not try the table (pricing tries every time, even just after a failed read)")
 	}
 }
 

@@ -48,6 +48,7 @@ func (s *Service) Product(ctx context.Context, sku string) (order.Product, Fresh
 func (s *Service) browse(ctx context.Context) (*catalogSnapshot, Freshness, error) {
 	snap, fresh, err := s.catalog.browse(ctx)
 	if err == nil && fresh.Stale {
+		s.Metrics.Add(MetricCatalogStale, 1)
 		s.Log.WarnContext(ctx, "catalog unavailable: answering from the last good copy",
 			slog.Duration("age", fresh.Age))
 	}
