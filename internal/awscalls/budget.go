@@ -52,7 +52,14 @@ func Check(t *testing.T, service string, rows []Row) {
 	t.Helper()
 	var table strings.Builder
 	fmt.Fprintf(&table, "\n### %s\n\n", service)
-	table.WriteString("Measured by `TestAWSCallsPerRequest` on the local cloud: capacity priced by AWS's documented rules from the sizes of the items read and written (`internal/awscalls`), the local cloud's own report beside it. `X + Y (QUOTA#)`: Y write units are the order quota's counter.\n\n")
+	table.WriteString("Measured by `TestAWSCallsPerRequest` on the local cloud: capacity priced by AWS's documented rules from the sizes of the items read and written (`internal/awscalls`), the local cloud's own report beside it.")
+	for _, r := range rows {
+		if r.Budget.Apart != "" {
+			fmt.Fprintf(&table, " `X + Y (%s)`: Y write units are those of the items whose sort key starts with %s, counted apart.", r.Budget.Apart, r.Budget.Apart)
+			break
+		}
+	}
+	table.WriteString("\n\n")
 	table.WriteString("| route | AWS calls | sequential round trips | RCU (AWS rules) | WCU (AWS rules) | RCU / WCU reported by the local cloud | budget (calls, rounds, RCU, WCU) |\n")
 	table.WriteString("| --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, r := range rows {
