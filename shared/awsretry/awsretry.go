@@ -41,11 +41,11 @@ var (
 	// the queue with backoff.
 	Queue = Policy{Name: "queue", Mode: aws.RetryModeStandard, MaxAttempts: 3, MaxBackoff: 2 * time.Second}
 
-	// Relay is for the relay's SendMessage to the FIFO events queue:
+	// Relay is for the relay's SendMessageBatch to the FIFO events queue:
 	// adaptive, so a burst the queue throttles slows the relay down instead
 	// of failing the stream batch; the deduplication id makes a retried
-	// send enqueue once.
-	Relay = Policy{Name: "relay", Mode: aws.RetryModeAdaptive, MaxAttempts: 5, MaxBackoff: 2 * time.Second}
+	// send enqueue once; the stream mapping retries what still fails.
+	Relay = Policy{Name: "relay", Mode: aws.RetryModeAdaptive, MaxAttempts: 3, MaxBackoff: time.Second}
 
 	// Deploy is for the custom resources that run during a deployment
 	// (KMS GetPublicKey, the catalog seed's DynamoDB writes): a failure
