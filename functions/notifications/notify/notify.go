@@ -16,9 +16,11 @@
 // in a row, the handler stops calling SES and returns mailable messages for
 // later (batch item failures, visibility pushed out past the cool-down),
 // counting them in MailCircuitOpen; after the cool-down one send probes SES
-// and closes the circuit again, or keeps it open for longer. The queue is FIFO, so once a
-// message fails, the later messages of its group (the same order or
-// account) in the batch are failed unprocessed, keeping their order.
+// and closes the circuit again, or keeps it open for longer.
+//
+// The queue is FIFO, so once a message fails, the later messages of its
+// group (the same order or account) in the batch are failed unprocessed,
+// keeping their order.
 //
 // An account event's link token arrives sealed (see shared/sealed) and is
 // opened only to render the email: the token and the link appear in the
