@@ -34,6 +34,40 @@ type awsStub struct {
 	calls             atomic.Int64
 	mu                sync.Mutex
 	ops               map[string]int
+	log               []stubCall // in the order they were answered
+}
+
+// stubCall is one call the stub answered: its operation ("TrentService.Sign",
+// "DynamoDB_20120810.Query") and when it came and was answered.
+type stubCall struct {
+	op         string
+	start, end time.Time
+}
+
+// kms tells KMS calls (X-Amz-Target TrentService.*) apart.
+func (c stubCall) kms() bool { return strings.HasPrefix(c.op, "TrentService.") }
+
+// rounds is the number of calls that ran one after another: calls that
+// overlap in time count once (calls in the order they were answered).
+func rounds(calls []stubCall) int {
+	n := 0
+	var end time.Time
+	for _, c := range calls {
+		if n == 0 || !c.start.Before(end) {
+			n++
+			end = c.end
+		} else if c.end.After(end) {
+			end = c.end
+		}
+	}
+	return n
+}
+
+// answered returns the calls answered so far since the last reset.
+func (s *awsStub) answered() []stubCall {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]stubCall(nil), s.log...)
 }
 
 func newAWSStub() (*awsStub, error) {
@@ -99,12 +133,14 @@ func (s *awsStub) reset() {
 	s.calls.Store(0)
 	s.mu.Lock()
 	s.ops = map[string]int{}
+	s.log = nil
 	s.mu.Unlock()
 }
 
 func (s *awsStub) count() int { return int(s.calls.Load()) }
 
 func (s *awsStub) serve(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	body, _ := io.ReadAll(r.Body)
 	op := r.Header.Get("X-Amz-Target") // awsJson protocols: Service.Operation
 	if op == "" {
@@ -143,4 +179,7 @@ func (s *awsStub) serve(w http.ResponseWriter, r *http.Request) {
 	if err := json.NewEncoder(w).Encode(resp); err != nil {
 		fmt.Println("aws stub:", err)
 	}
+	s.mu.Lock()
+	s.log = append(s.log, stubCall{op: op, start: start, end: time.Now()})
+	s.mu.Unlock()
 }

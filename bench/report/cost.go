@@ -93,33 +93,67 @@ func tracing(dir string) (mode string, rate float64) {
 	return mode, rate
 }
 
-// journeyStep is one Lambda invocation of an order's journey.
+// journeyStep is one Lambda invocation of an order's journey. Its AWS
+// calls and capacity units are the measured row (service, request) of the
+// calls tables of the tree priced; without one, the assumed figures.
 type journeyStep struct {
-	fn, route string
-	count     float64
-	ioMS      float64 // assumed latency of its AWS calls
-	extraCPU  func(r *report) float64
+	fn, route        string
+	service, request string // measured row, if any
+	count            float64
+	ioMS             float64 // assumed latency of its AWS calls
+	wru, rru         float64 // assumed capacity units
+	extraCPU         func(r *report) float64
 }
+
+// Assumed latency of one AWS round trip from Lambda, by service.
+const (
+	dynamoMS = 8
+	kmsMS    = 15
+)
 
 // journey is what one order costs in requests: a login, the catalog, the
 // order, its event through the outbox, the queue and the email.
 var journey = []journeyStep{
-	{fn: "users", route: "POST /v1/auth/login (3 DynamoDB + 1 KMS Sign)", count: 1, ioMS: 3*8 + 15,
+	{fn: "users", route: "login", service: "users", request: loginRequest, count: 1, ioMS: 3*dynamoMS + kmsMS, wru: 2, rru: 1,
 		extraCPU: func(r *report) float64 { return float64(r.argonCPU()) / 1e6 }},
-	{fn: "orders", route: "GET /v1/products (1 DynamoDB)", count: 1, ioMS: 8},
+	{fn: "orders", route: "the catalog", service: "orders", request: productsWarm, count: 1, ioMS: dynamoMS, rru: 1},
 	{fn: "authorizer", route: "authorizer, POST /v1/orders (cached 300 s per token)", count: 1},
-	{fn: "orders", route: "POST /v1/orders (3 DynamoDB)", count: 1, ioMS: 3 * 8},
-	{fn: "relay", route: "stream → SendMessageBatch (1 SQS)", count: 1, ioMS: 15},
-	{fn: "notifications", route: "queue → email (2 DynamoDB + 1 SES)", count: 1, ioMS: 2*8 + 60},
+	{fn: "orders", route: "create order", service: "orders", request: createKeyWarm, count: 1, ioMS: 3 * dynamoMS, wru: 9, rru: 1},
+	{fn: "relay", route: "stream → SendMessageBatch (1 SQS, assumed)", count: 1, ioMS: 15},
+	{fn: "notifications", route: "queue → email (2 DynamoDB writes of 1 unit each for the dedupe record + 1 SES, assumed)", count: 1, ioMS: 2*dynamoMS + 60, wru: 2},
 }
 
-// Per order, as assumed (the AWS calls per route are measured by the
-// integration tests; see that section).
+// measured is the step's measured row in t's calls tables, if any.
+func (r *report) measured(t *tree, s journeyStep) (callRow, bool) {
+	if s.request == "" || r.calls == nil {
+		return callRow{}, false
+	}
+	run := r.calls.after
+	if t.name == "before" {
+		run = r.calls.before
+	}
+	return run.row(s.service, s.request)
+}
+
+// units are the step's AWS latency and capacity units for t: measured
+// when there is a row, assumed otherwise.
+func (r *report) units(t *tree, s journeyStep) (ioMS, wru, rru float64, label string) {
+	row, ok := r.measured(t, s)
+	if !ok {
+		if s.request == "" {
+			return s.ioMS, s.wru, s.rru, s.route
+		}
+		return s.ioMS, s.wru, s.rru, fmt.Sprintf("%s (%s; not measured: assumed %g WRU, %g RRU)", s.route, s.request, s.wru, s.rru)
+	}
+	kmsCalls := strings.Count(row.ops, "kms:")
+	ioMS = float64((row.rounds-kmsCalls)*dynamoMS + kmsCalls*kmsMS)
+	return ioMS, row.wcu + row.apart, row.rcu, fmt.Sprintf("%s (%s, measured: AWS calls %d, round trips %d, RCU %g, WCU %g)", s.route, s.request, row.calls, row.rounds, row.rcu, row.wcu+row.apart)
+}
+
+// Per order, as assumed.
 const (
 	apiRequestsPerOrder = 3
-	wruPerOrder         = 2 + 9 + 2 // login (session, attempts), create order (the count for a 2-line order), email dedupe
-	rruPerOrder         = 1 + 1 + 1 // login, catalog, create order
-	sqsPerOrder         = 3         // send (batch), receive, delete
+	sqsPerOrder         = 3 // send (batch), receive, delete
 	emailsPerOrder      = 1
 )
 
@@ -161,15 +195,18 @@ func (r *report) costPerMillion(t *tree) orderCost {
 	const million = 1e6
 	mem := memorySizes(t.dir)
 	add(prices["apigw"].item, fmt.Sprintf("%d requests", apiRequestsPerOrder), apiRequestsPerOrder*prices["apigw"].usd)
-	var invokes, gbs, logBytes float64
+	var invokes, gbs, logBytes, wru, rru float64
 	for _, inv := range journey {
+		ioMS, w, rd, _ := r.units(t, inv)
+		wru += inv.count * w
+		rru += inv.count * rd
 		a := r.agg(t.name, inv.fn, "http")
 		cpu := float64(a.warm.median()) / 1e6
 		if inv.extraCPU != nil {
 			cpu += inv.extraCPU(r)
 		}
 		f := max(1, float64(lambdaFullCoreMB)/float64(mem[inv.fn]))
-		d := cpu*f + inv.ioMS
+		d := cpu*f + ioMS
 		invokes += inv.count
 		gbs += inv.count * d / 1000 * float64(mem[inv.fn]) / 1024
 		if a.warmN > 0 {
@@ -178,8 +215,8 @@ func (r *report) costPerMillion(t *tree) orderCost {
 	}
 	add(prices["lreq"].item, fmt.Sprintf("%.0f invocations", invokes), invokes*prices["lreq"].usd)
 	add(prices["lgbs"].item, fmt.Sprintf("%.3f GB-s", gbs), gbs*million*prices["lgbs"].usd)
-	add(prices["wru"].item, fmt.Sprintf("%d WRU", wruPerOrder), wruPerOrder*prices["wru"].usd)
-	add(prices["rru"].item, fmt.Sprintf("%d RRU", rruPerOrder), rruPerOrder*prices["rru"].usd)
+	add(prices["wru"].item, fmt.Sprintf("%g WRU", wru), wru*prices["wru"].usd)
+	add(prices["rru"].item, fmt.Sprintf("%g RRU", rru), rru*prices["rru"].usd)
 	add(prices["sqsfifo"].item, fmt.Sprintf("%d requests", sqsPerOrder), sqsPerOrder*prices["sqsfifo"].usd)
 	add(prices["ses"].item, fmt.Sprintf("%d email", emailsPerOrder), emailsPerOrder*million/1000*prices["ses"].usd)
 	add(prices["logs"].item, fmt.Sprintf("%.0f bytes", logBytes), logBytes*million/(1<<30)*prices["logs"].usd)
@@ -190,7 +227,7 @@ func (r *report) costPerMillion(t *tree) orderCost {
 func (r *report) costSection(p printer, before, after *tree) {
 	p("## Cost per million orders on AWS")
 	p("")
-	p("us-east-1, on-demand, first price tiers, no free tier. One order is: %s. Lambda duration per invocation = the warm invoke measured here (HTTP) × %d / MemorySize (CPU share, at most 1) + the assumed latency of its AWS calls (DynamoDB 8 ms, KMS and SQS 15 ms, SES 60 ms); the login adds one argon2id hash. Logs: the bytes the functions wrote per warm invoke here (platform lines not counted: SystemLogLevel is WARN). X-Ray: at low traffic, where the default rule's reservoir (1 a second) takes every request.", journeyText(), lambdaFullCoreMB)
+	p("us-east-1, on-demand, first price tiers, no free tier. One order is (after): %s. Before, the same steps with the code before's measured rows: %s. DynamoDB capacity units and round trips of the login, the catalog and create order are the measured rows of the section above, for each code (the catalog: a warm function's answer; an execution environment reads it again every 5 minutes); the others are assumed as written. Lambda duration per invocation = the warm invoke measured here (HTTP) × %d / MemorySize (CPU share, at most 1) + the assumed latency of its AWS round trips (DynamoDB %d ms, KMS and SQS 15 ms, SES 60 ms); the login adds one argon2id hash. Logs: the bytes the functions wrote per warm invoke here (platform lines not counted: SystemLogLevel is WARN). X-Ray: at low traffic, where the default rule's reservoir (1 a second) takes every request.", r.journeyText(after), r.journeyText(before), lambdaFullCoreMB, dynamoMS)
 	p("")
 	bc := orderCost{}
 	if before != nil {
@@ -224,10 +261,14 @@ func (r *report) costSection(p printer, before, after *tree) {
 	p("")
 }
 
-func journeyText() string {
+func (r *report) journeyText(t *tree) string {
+	if t == nil {
+		return "not measured"
+	}
 	var parts []string
 	for _, inv := range journey {
-		parts = append(parts, inv.route)
+		_, _, _, label := r.units(t, inv)
+		parts = append(parts, label)
 	}
 	return strings.Join(parts, "; ")
 }

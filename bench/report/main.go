@@ -138,14 +138,8 @@ func run(out string, runs, warm int, beforeRev, benchtime string) error {
 	logf("argon2id")
 	argon := measureArgon(5)
 
-	calls := "not measured (set BENCH_CALLS_OUT to the table TestAWSCallsPerRequest writes)"
-	if p := os.Getenv("BENCH_CALLS_OUT"); p != "" {
-		if b, err := os.ReadFile(p); err == nil {
-			calls = strings.TrimSpace(string(b))
-		} else {
-			calls = fmt.Sprintf("not measured (%s: %v)", p, err)
-		}
-	}
+	logf("AWS calls per route: local cloud on port %s", envOr("EMULATOR_PORT", "4566"))
+	calls := measureCalls(root, treeNamed(trees, "before"), tmp)
 
 	r := &report{
 		began: began, runs: runs, warm: warm, trees: trees, baselines: baselines, nRoots: nRoots,
@@ -157,6 +151,16 @@ func run(out string, runs, warm int, beforeRev, benchtime string) error {
 		return err
 	}
 	logf("wrote %s in %s", out, time.Since(began).Round(time.Second))
+	return nil
+}
+
+// treeNamed returns the tree named name, or nil.
+func treeNamed(trees []*tree, name string) *tree {
+	for _, t := range trees {
+		if t.name == name {
+			return t
+		}
+	}
 	return nil
 }
 
@@ -313,6 +317,8 @@ type startAgg struct {
 	says                         string
 	errs                         int
 	firstErr                     error
+	firstOps                     string // of the last start
+	kmsCalls, kmsRounds          int    // most in one start, exec → first answer
 }
 
 var modes = []string{"http", "https"}
@@ -378,6 +384,9 @@ func measureStarts(fx *fixtures, stub *awsStub, tmp, rootsDir string, trees []*t
 			a.warmLogs += r.warmLogs
 			a.warmN += len(r.warm)
 			a.says = r.firstSays
+			a.firstOps = r.firstOps
+			a.kmsCalls = max(a.kmsCalls, r.kmsCalls)
+			a.kmsRounds = max(a.kmsRounds, r.kmsRounds)
 		}
 	}
 	return aggs

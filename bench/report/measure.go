@@ -18,10 +18,14 @@ type startResult struct {
 	first      time.Duration // first invoke: event handed over → answer
 	firstCalls int
 	firstSays  string // the first answer, in short
-	warm       []time.Duration
-	warmCalls  int // AWS calls of all warm invokes
-	warmLogs   int // bytes the function logged during the warm invokes
-	err        error
+	// From exec to the first answer: the AWS operations in the order they
+	// were answered, and the KMS calls and how many ran one after another.
+	firstOps            string
+	kmsCalls, kmsRounds int
+	warm                []time.Duration
+	warmCalls           int // AWS calls of all warm invokes
+	warmLogs            int // bytes the function logged during the warm invokes
+	err                 error
 }
 
 // tailBuffer keeps the last bytes written to it: the function's logs, for
@@ -96,6 +100,15 @@ func startOnce(ctx context.Context, bin string, env []string, event []byte, warm
 		return res
 	}
 	res.first, res.firstCalls, res.firstSays = d, stub.count()-res.initCalls, says(a.body)
+	var ops []string
+	var kms []stubCall
+	for _, c := range stub.answered() {
+		ops = append(ops, c.op)
+		if c.kms() {
+			kms = append(kms, c)
+		}
+	}
+	res.firstOps, res.kmsCalls, res.kmsRounds = strings.Join(ops, " "), len(kms), rounds(kms)
 	before, logged := stub.count(), logs.written()
 	for range warm {
 		d, _, err := rt.invoke(ctx, event)

@@ -22,7 +22,7 @@ type report struct {
 	starts     map[startKey]*startAgg
 	gobench    string
 	argon      []argonResult
-	calls      string
+	calls      *callsResult
 	notes      []string
 }
 
@@ -67,10 +67,7 @@ func (r *report) write(w io.Writer) {
 	r.sizesSection(p, before, after)
 	r.rootsSection(p)
 	r.startsSection(p, before, after)
-	p("## AWS calls and capacity units per route")
-	p("")
-	p("%s", r.calls)
-	p("")
+	r.callsSection(p, before)
 	r.memorySection(p, after)
 	r.costSection(p, before, after)
 	p("## go test -bench")
@@ -143,6 +140,17 @@ func (r *report) summary(p printer, before, after *tree) {
 		})
 		p("| TLS roots | %s: first invoke over HTTPS, median (its first TLS connections) | %s | %s | – |", fn, b, a)
 	}
+	// What users and the authorizer call before their first answer.
+	for _, fn := range []string{"users", "authorizer"} {
+		b, a := bt(func(t *tree) string {
+			x := r.agg(t.name, fn, "https")
+			return fmt.Sprintf("%d (%d)", x.kmsCalls, x.kmsRounds)
+		})
+		p("| %s | KMS calls (sequential rounds) from exec to the first answer (%s), most in one start | %s | %s | ≤ 1 round at init |", fn, firstRequest[fn], b, a)
+		b, a = bt(func(t *tree) string { return orNone(r.agg(t.name, fn, "https").firstOps) })
+		p("| %s | AWS operations from exec to the first answer, in order | %s | %s | – |", fn, b, a)
+	}
+	r.callsSummary(p)
 	// Sizes.
 	base := r.baselines["sdk"].Bytes
 	worst := func(t *tree) string {

@@ -135,3 +135,19 @@ func (f *fixtures) env(name, endpoint, home string) []string {
 	}
 	return env
 }
+
+// firstRequest names the event each function is invoked with.
+var firstRequest = map[string]string{
+	"authorizer":    "a REQUEST authorizer event with a valid token",
+	"users":         "GET /v1/users/me with a valid token",
+	"orders":        "GET /v1/orders with a valid token",
+	"relay":         "outbox stream records",
+	"notifications": "an order.created message",
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
