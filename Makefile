@@ -119,12 +119,14 @@ schemathesis-long: tools ## long Schemathesis campaign on a fresh local cloud (S
 	@./localstack/schemathesis-long.sh
 
 # BENCH_RUNS cold starts of every function per mode; BENCH_BEFORE is the
-# commit measured as "before" (empty: none). See docs/performance.md.
+# commit measured as "before" (empty: none). The AWS calls per route are
+# measured on a local cloud the bench starts and stops on EMULATOR_PORT.
+# See docs/performance.md.
 BENCH_RUNS ?= 40
 BENCH_BEFORE ?= fb8e7b2
 
 .PHONY: bench
-bench: ## measure sizes, cold starts, invokes, go test -bench and cost, before and after, and write bench/REPORT.md
+bench: ## measure sizes, cold starts, invokes, AWS calls per route (local cloud on EMULATOR_PORT), go test -bench and cost, before and after, and write bench/REPORT.md
 	BENCH_BEFORE=$(BENCH_BEFORE) go run ./bench/report -runs $(BENCH_RUNS) -out bench/REPORT.md
 
 # What deploying needs and nothing more: the pinned SAM CLI (no emulator,
