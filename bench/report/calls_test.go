@@ -48,7 +48,9 @@ Measured by ` + "`TestAWSCallsPerRequest`" + `.
 
 func TestRounds(t *testing.T) {
 	at := func(ms int) time.Time { return time.Unix(0, 0).Add(time.Duration(ms) * time.Millisecond) }
-	call := func(from, to int) stubCall { return stubCall{op: "TrentService.GetPublicKey", start: at(from), end: at(to)} }
+	call := func(from, to int) stubCall {
+		return stubCall{op: "TrentService.GetPublicKey", start: at(from), end: at(to)}
+	}
 	for _, tc := range []struct {
 		name  string
 		calls []stubCall
