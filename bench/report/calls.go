@@ -102,6 +102,7 @@ func measureCalls(root string, before *tree, tmp string) *callsResult {
 			case s := <-stop:
 				logf("%s: stopping the local cloud", s)
 				_ = script("down.sh").Run()
+				_ = os.RemoveAll(tmp) // os.Exit runs no deferred calls
 				os.Exit(1)
 			case <-done:
 			}
