@@ -6,6 +6,7 @@
 #                local cloud, run the integration and end-to-end tests (with a
 #                short Schemathesis campaign), stop it
 #   make schemathesis-long   a long Schemathesis campaign on a fresh local cloud
+#   make faults  the fault campaign on a fresh local cloud (docs/faults.md)
 #
 # Tools install themselves into .local/ (git-ignored) at pinned versions.
 
@@ -112,6 +113,10 @@ fuzz: ## run every fuzz target (func Fuzz* in *_test.go) for FUZZTIME each (defa
 .PHONY: schemathesis-long
 schemathesis-long: tools ## long Schemathesis campaign on a fresh local cloud (SCHEMATHESIS_MAX_TIME s, default 600); prints the requests it sent
 	@./localstack/schemathesis-long.sh
+
+.PHONY: faults
+faults: ## fault campaign on a fresh local cloud: orders under >= 1,000 seeded faults, then a checked account (FAULT_SEED, FAULT_DURATION=10m, FAULT_OUTAGE=4m; docs/faults.md)
+	@./localstack/faults.sh
 
 .PHONY: bench
 bench: ## run the benchmarks

@@ -32,7 +32,7 @@ const (
 // Kinds lists every kind in the order the account prints them.
 var Kinds = []Kind{
 	DynamoThrottling, TransactionCancel, ResponseLost, KilledAfterWrite, SQSSendFailure,
-	SESThrottling, SESRejection, KilledAfterSES, SESOutage, DuplicateDelivery, RelayOutage, NotificationOutage,
+	SESThrottling, SESRejection, KilledAfterSES, SESOutage, DuplicateDelivery, RelayOutage,
 }
 
 // Rates are the probabilities that an eligible call meets each kind of
