@@ -20,7 +20,7 @@ trap '"$ROOT/localstack/down.sh"' EXIT
 "$ROOT/localstack/up.sh"
 # Tokens outlive the campaign; the order quota is lifted (a few customers
 # place every order).
-url="$(ACCESS_TOKEN_TTL=2h ORDERS_PER_HOUR=100000 "$ROOT/localstack/deploy.sh")"
+url="$(ACCESS_TOKEN_TTL=120m ORDERS_PER_HOUR=100000 "$ROOT/localstack/deploy.sh")"
 log "stack deployed; API at $url"
 cd "$ROOT"
 "$ROOT/localstack/campaign.sh" "${FAULT_DURATION:-10m}" "${FAULT_OUTAGE:-4m}" "${FAULT_DRAIN:-15m}" 120m
