@@ -6,7 +6,10 @@
 #                local cloud, run the integration and end-to-end tests (with a
 #                short Schemathesis campaign), stop it
 #   make schemathesis-long   a long Schemathesis campaign on a fresh local cloud
-#   make faults  the fault campaign on a fresh local cloud (docs/faults.md)
+#   make faults              the fault campaign on a fresh local cloud (docs/faults.md)
+#   make deploy ENV=dev      deploy to AWS (ENV: dev, staging, prod; samconfig.toml)
+#   make smoke ENV=dev       smoke-test a deployed stack (scripts/smoke.sh)
+#   make delete ENV=dev      delete a stack (what prod retains: docs/operations.md)
 #
 # Tools install themselves into .local/ (git-ignored) at pinned versions.
 
@@ -29,6 +32,7 @@ STATICCHECK_VERSION := v0.8.2
 ACTIONLINT_VERSION := v1.7.12
 LOCAL_BIN := $(CURDIR)/.local/bin
 SAM := .local/venv/sam/bin/sam
+CFN_LINT := .local/venv/sam/bin/cfn-lint
 
 .PHONY: help
 help: ## list the targets
@@ -68,7 +72,7 @@ $(LOCAL_BIN)/actionlint-$(ACTIONLINT_VERSION):
 	mv $(LOCAL_BIN)/actionlint $@
 
 .PHONY: lint
-lint: tools ## gofmt, go vet, staticcheck (with and without the integration tag), sam validate --lint (cfn-lint), SAM's route discovery against the OpenAPI document, actionlint
+lint: tools ## gofmt, go vet, staticcheck (with and without the integration tag), sam validate --lint, cfn-lint with informational rules (.cfnlintrc), SAM's route discovery against the OpenAPI document, actionlint
 	@unformatted=$$(find . -name '*.go' -not -path './.*' -exec gofmt -l {} +); \
 	  test -z "$$unformatted" || { echo "gofmt needed:"; echo "$$unformatted"; exit 1; }
 	go vet ./...
@@ -78,6 +82,7 @@ lint: tools ## gofmt, go vet, staticcheck (with and without the integration tag)
 	go vet -tags 'integration faults' ./internal/faults/
 	$(LOCAL_BIN)/staticcheck-$(STATICCHECK_VERSION) -tags 'integration faults' ./internal/faults/
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint
+	$(CFN_LINT)
 	SAM_CLI_TELEMETRY=0 .local/venv/sam/bin/python localstack/sam_routes.py template.yaml api/openapi.yaml
 	$(LOCAL_BIN)/actionlint-$(ACTIONLINT_VERSION)
 
@@ -120,14 +125,43 @@ schemathesis-long: tools ## long Schemathesis campaign on a fresh local cloud (S
 faults: ## fault campaign on a fresh local cloud: orders under >= 1,000 seeded faults, then a checked account (FAULT_SEED, FAULT_DURATION=10m, FAULT_OUTAGE=4m; docs/faults.md)
 	@./localstack/faults.sh
 
+# BENCH_RUNS cold starts of every function per mode; BENCH_BEFORE is the
+# commit measured as "before" (empty: none). See docs/performance.md.
+BENCH_RUNS ?= 40
+BENCH_BEFORE ?= fb8e7b2
+
 .PHONY: bench
-bench: ## run the benchmarks
-	go test -run '^$$' -bench . -benchmem ./...
+bench: ## measure sizes, cold starts, invokes, go test -bench and cost, before and after, and write bench/REPORT.md
+	BENCH_BEFORE=$(BENCH_BEFORE) go run ./bench/report -runs $(BENCH_RUNS) -out bench/REPORT.md
+
+# What deploying needs and nothing more: the pinned SAM CLI (no emulator,
+# no linters), so the workflow's deploy jobs install only this.
+.PHONY: sam-cli
+sam-cli: ## install only the pinned SAM CLI into .local/venv/sam
+	@./localstack/install.sh sam
+
+AWS_ENVS := dev staging prod
+check-env = @case " $(AWS_ENVS) " in *" $(ENV) "*) ;; *) echo "ENV must be one of: $(AWS_ENVS) (the local cloud: make dev, make down)"; exit 2 ;; esac
 
 .PHONY: deploy
-deploy: tools ## sam build and sam deploy with samconfig.toml's ENV (dev, staging or prod); needs AWS credentials
+deploy: sam-cli ## sam build and sam deploy with samconfig.toml's ENV (dev, staging or prod); needs AWS credentials
+	$(check-env)
+	@python3 scripts/samconfig.py $(ENV) check
 	SAM_CLI_TELEMETRY=0 ARCH=arm64 $(SAM) build --config-env $(ENV)
 	SAM_CLI_TELEMETRY=0 $(SAM) deploy --config-env $(ENV) $(SAM_DEPLOY_FLAGS)
+
+.PHONY: smoke
+smoke: sam-cli ## smoke-test ENV's deployed stack: health, JWKS, one authorized call (scripts/smoke.sh)
+	$(check-env)
+	@url=$$(SAM_CLI_TELEMETRY=0 $(SAM) list stack-outputs --config-env $(ENV) --output json | \
+	  python3 -c 'import json,sys; print(next(o["OutputValue"] for o in json.load(sys.stdin) if o["OutputKey"] == "ApiUrl"))') && \
+	  ./scripts/smoke.sh "$$url"
+
+.PHONY: delete
+delete: sam-cli ## delete ENV's stack (asks first); prod keeps its tables, keys, secret and queues (docs/operations.md)
+	$(check-env)
+	@if [ "$(ENV)" = prod ]; then echo "prod: the tables, KMS keys, secret and queues are retained (DeletionPolicy Retain) and keep costing; docs/operations.md, Clean up"; fi
+	SAM_CLI_TELEMETRY=0 $(SAM) delete --config-env $(ENV)
 
 .PHONY: clean
 clean: ## remove build output (keeps .local/)

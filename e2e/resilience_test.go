@@ -81,7 +81,7 @@ func awaitOutboxEvent(t *testing.T, orderID string) {
 }
 
 // TestSigningKeyRotation flips ActiveSigningKey through a CloudFormation
-// update, as the README's rotation procedure does: tokens signed before stay
+// update, as the rotation procedure of docs/operations.md does: tokens signed before stay
 // valid, new tokens carry the other key id, and the JWKS lists both keys
 // throughout. It flips back at the end.
 func TestSigningKeyRotation(t *testing.T) {

@@ -22,7 +22,7 @@ py="$VENV_DIR/sam/bin/python"
 # as on AWS but for the order quota, lowered so a test can reach it.
 # ACCESS_TOKEN_TTL lets a long test campaign (make schemathesis-long) hold
 # one access token throughout.
-params="Environment=local Architecture=$arch LocalEndpoint=$LAMBDA_ENDPOINT SenderEmail=${SENDER_EMAIL:-orders@example.com} AuthorizerCacheSeconds=${AUTHORIZER_CACHE_SECONDS:-300} AccessTokenTTL=${ACCESS_TOKEN_TTL:-15m}"
+params="Environment=local Architecture=$arch LocalEndpoint=$LAMBDA_ENDPOINT SenderEmail=${SENDER_EMAIL:-orders@shop.test} AuthorizerCacheSeconds=${AUTHORIZER_CACHE_SECONDS:-300} AccessTokenTTL=${ACCESS_TOKEN_TTL:-15m}"
 params+=" LoginAttemptsPerSource=${LOGIN_ATTEMPTS_PER_SOURCE:-1000000} SourceRequestsPerHour=${SOURCE_REQUESTS_PER_HOUR:-1000000} OrdersPerHour=${ORDERS_PER_HOUR:-20}"
 log "building functions for $arch and deploying template.yaml as stack $STACK_NAME"
 (

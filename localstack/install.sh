@@ -3,7 +3,8 @@
 # MiniStack (the emulator), the AWS SAM CLI and Schemathesis (the e2e
 # tests' property-based API testing), each in its own venv because they pin
 # different versions of shared packages. Re-runs only when a requirements
-# file changed.
+# file changed. With arguments, installs only the named ones
+# (`install.sh sam`: what `make deploy` needs, without the emulator).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -22,6 +23,8 @@ install_venv() {
   echo "$want" > "$stamp"
 }
 
-install_venv ministack "$ROOT/localstack/requirements-ministack.txt"
-install_venv sam "$ROOT/localstack/requirements-sam.txt"
-install_venv schemathesis "$ROOT/localstack/requirements-schemathesis.txt"
+for name in "${@:-ministack sam schemathesis}"; do
+  for one in $name; do
+    install_venv "$one" "$ROOT/localstack/requirements-$one.txt"
+  done
+done

@@ -13,6 +13,8 @@ trap '"$ROOT/localstack/down.sh"' EXIT
 "$ROOT/localstack/up.sh"
 url="$("$ROOT/localstack/deploy.sh")"
 log "stack deployed; API at $url"
+log "smoke test (what every deploy to AWS runs afterwards)"
+"$ROOT/scripts/smoke.sh" "$url"
 log "running integration and end-to-end tests"
 cd "$ROOT"
 LOCAL_CLOUD="$LOCAL_CLOUD" go test -tags integration -count=1 -p 2 -timeout 15m ${TEST_RUN:+-run "$TEST_RUN"} ./... 2>&1 | tee "$STATE_DIR/test.log"

@@ -19,6 +19,7 @@ import (
 	"github.com/serverless-shop/backend/functions/notifications/mail"
 	"github.com/serverless-shop/backend/functions/notifications/notify"
 	"github.com/serverless-shop/backend/functions/notifications/sender"
+	"github.com/serverless-shop/backend/shared/awsretry"
 	"github.com/serverless-shop/backend/shared/coldstart"
 	"github.com/serverless-shop/backend/shared/metrics"
 	"github.com/serverless-shop/backend/shared/sealed"
@@ -55,9 +56,10 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	if err != nil {
 		return nil, err
 	}
+	cfg = awsretry.Queue.Apply(cfg) // see shared/awsretry
 	return notify.New(notify.Config{
 		Dedupe:     dedupe.New(dynamodb.NewFromConfig(cfg), table),
-		Sender:     sender.New(sesv2.NewFromConfig(cfg), from, configSet),
+		Sender:     sender.New(sesv2.NewFromConfig(awsretry.Mail.Apply(cfg)), from, configSet),
 		Renderer:   renderer,
 		Opener:     sealed.NewOpener(kms.NewFromConfig(cfg), linkKey),
 		AppBaseURL: baseURL,

@@ -18,6 +18,7 @@ import (
 	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/functions/orders/store"
+	"github.com/serverless-shop/backend/shared/awsretry"
 	"github.com/serverless-shop/backend/shared/coldstart"
 	"github.com/serverless-shop/backend/shared/metrics"
 )
@@ -26,7 +27,8 @@ func main() { coldstart.Main("orders", build) }
 
 // build wires the service from the environment: ORDERS_TABLE,
 // CURSOR_SECRET_ARN (the Secrets Manager secret that keys pagination
-// cursors), TOKEN_JWKS, TOKEN_ISSUER, TOKEN_AUDIENCE to verify callers, and
+// cursors, read on the first GET /v1/orders: a cold start makes no network
+// call), TOKEN_JWKS, TOKEN_ISSUER, TOKEN_AUDIENCE to verify callers, and
 // REVOCATIONS_TABLE and REVOCATION_REFRESH to refuse revoked tokens, and
 // ORDERS_PER_HOUR, each customer's quota.
 func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
@@ -42,10 +44,8 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	secret, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretARN)})
-	if err != nil {
-		return nil, fmt.Errorf("get cursor secret: %w", err)
-	}
+	cfg = awsretry.API.Apply(cfg) // see shared/awsretry
+	secrets := secretsmanager.NewFromConfig(cfg)
 	m := metrics.New(os.Stdout, "orders")
 	db := dynamodb.NewFromConfig(cfg)
 	var st app.Store = store.New(db, table)
@@ -60,8 +60,15 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 		}),
 		Verifier:    tokens.Verifier(),
 		Revocations: revocations.Checker(db, log),
-		CursorKey:   []byte(aws.ToString(secret.SecretString)),
-		Metrics:     m,
+		// Only GET /v1/orders needs the key: read it then, not at cold start.
+		LoadCursorKey: func(ctx context.Context) ([]byte, error) {
+			secret, err := secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretARN)})
+			if err != nil {
+				return nil, fmt.Errorf("get cursor secret: %w", err)
+			}
+			return []byte(aws.ToString(secret.SecretString)), nil
+		},
+		Metrics: m,
 	})
 	if err != nil {
 		return nil, err

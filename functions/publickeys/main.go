@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/serverless-shop/backend/functions/publickeys/resource"
+	"github.com/serverless-shop/backend/shared/awsretry"
 	"github.com/serverless-shop/backend/shared/coldstart"
 )
 
@@ -23,5 +24,6 @@ func build(ctx context.Context, _ *coldstart.Env, log *slog.Logger) (any, error)
 	if err != nil {
 		return nil, err
 	}
+	cfg = awsretry.Deploy.Apply(cfg) // see shared/awsretry
 	return cfn.LambdaWrap(resource.Handler(kms.NewFromConfig(cfg), log)), nil
 }

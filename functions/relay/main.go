@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/serverless-shop/backend/functions/relay/publisher"
+	"github.com/serverless-shop/backend/shared/awsretry"
 	"github.com/serverless-shop/backend/shared/coldstart"
 )
 
@@ -26,5 +27,6 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	if err != nil {
 		return nil, err
 	}
+	cfg = awsretry.Relay.Apply(cfg) // see shared/awsretry
 	return publisher.New(sqs.NewFromConfig(cfg), queueURL, dlqURL, log).Handle, nil
 }

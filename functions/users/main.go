@@ -17,6 +17,7 @@ import (
 	"github.com/serverless-shop/backend/functions/users/api"
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/store"
+	"github.com/serverless-shop/backend/shared/awsretry"
 	"github.com/serverless-shop/backend/shared/coldstart"
 	"github.com/serverless-shop/backend/shared/kmskeys"
 	"github.com/serverless-shop/backend/shared/metrics"
@@ -55,6 +56,7 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	if err != nil {
 		return nil, err
 	}
+	cfg = awsretry.API.Apply(cfg) // see shared/awsretry
 	jwks, err := token.JWKS(tokens.Keys)
 	if err != nil {
 		return nil, err

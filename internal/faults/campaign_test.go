@@ -558,7 +558,7 @@ func deadLetters(ctx context.Context, t *testing.T, q *sqs.Client, out map[strin
 			Order struct{ ID string }
 		}
 		_ = json.Unmarshal([]byte(aws.ToString(m.Body)), &ev)
-		reason := "redrive policy: maxReceiveCount (5) receives failed"
+		reason := "redrive policy: maxReceiveCount receives failed"
 		if a, ok := m.MessageAttributes["poisonReason"]; ok {
 			reason = "poison: " + aws.ToString(a.StringValue)
 		}

@@ -6,10 +6,12 @@ package coldstart
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/serverless-shop/backend/shared/ddb"
 	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/metrics"
 	"github.com/serverless-shop/backend/shared/revocation"
 	"github.com/serverless-shop/backend/shared/token"
 )
@@ -42,7 +45,36 @@ func Main(service string, build Build) {
 		log.Error("cold start failed", slog.String(logging.KeyError, err.Error()))
 		os.Exit(1)
 	}
-	lambda.Start(h)
+	lambda.Start(Handler(service, h, os.Stdout))
+}
+
+// Handler wraps a function's handler (anything lambda.Start accepts) so
+// that every line logged during an invocation carries the invocation's
+// X-Ray trace id and whether it is the execution environment's first
+// (logging.Invocation), and so that the first one counts a ColdStart metric,
+// written to metricsOut as an EMF line with the service dimension.
+func Handler(service string, h any, metricsOut io.Writer) lambda.Handler {
+	return &invocations{next: lambda.NewHandler(h), service: service, out: metricsOut}
+}
+
+type invocations struct {
+	next    lambda.Handler
+	service string
+	out     io.Writer
+	started atomic.Bool
+}
+
+func (i *invocations) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	cold := i.started.CompareAndSwap(false, true)
+	ctx = logging.Invocation(ctx, cold)
+	if cold {
+		startMetrics := metrics.New(i.out, i.service)
+		startMetrics.Add(metrics.ColdStart, 1)
+		// A metric lost to a broken stdout must not fail the invocation;
+		// there is nowhere else to say so either.
+		_ = startMetrics.Flush()
+	}
+	return i.next.Invoke(ctx, payload)
 }
 
 // Env reads configuration from environment variables and collects every

@@ -20,6 +20,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/serverless-shop/backend/shared/awserr"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/metrics"
 	"github.com/serverless-shop/backend/shared/principal"
@@ -159,6 +160,11 @@ func (rt *Router) Handle(ctx context.Context, ev events.APIGatewayProxyRequest) 
 	ctx = logging.With(ctx, slog.String(logging.KeyCorrelationID, corr))
 	req := &Request{Event: ev, CorrelationID: corr, Log: rt.log}
 
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) > 2*answerMargin {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-answerMargin))
+		defer cancel()
+	}
 	resp, err := rt.dispatch(ctx, req)
 	if err != nil {
 		resp = rt.problemResponse(ctx, req, err)
@@ -295,12 +301,37 @@ func (rt *Router) caller(ctx context.Context, req *Request) (principal.Principal
 	return p, nil
 }
 
+// UnavailableRetryAfter is the Retry-After of a 503 answered because a
+// dependency is unavailable: long enough for a throttled table or key to
+// recover, short enough that a client retrying it is served soon.
+const UnavailableRetryAfter = 5 * time.Second
+
+// answerMargin is what a request keeps of the function's time to answer
+// when its dependencies are too slow: handlers run under a deadline this
+// much before Lambda's, so a dependency that hangs ends in a 503 instead
+// of a function timeout (which API Gateway answers with a bare 502).
+const answerMargin = time.Second
+
+// unavailable turns a failure of the service's dependencies that retrying
+// later can cure (see awserr.Unavailable) into a 503 problem; anything
+// else passes unchanged.
+func unavailable(err error) error {
+	var known *problem.Error
+	if errors.As(err, &known) || !awserr.Unavailable(err) {
+		return err
+	}
+	return &problem.Error{Kind: problem.Unavailable, RetryAfter: UnavailableRetryAfter,
+		Detail: "The service cannot complete the request right now; retry after the time Retry-After gives.", Err: err}
+}
+
 func (rt *Router) problemResponse(ctx context.Context, req *Request, err error) *Response {
-	err = rt.errors.Map(err)
+	err = unavailable(rt.errors.Map(err))
 	details, perr, internal := problem.From(err, req.Event.Path)
 	details.RequestID = req.CorrelationID
 	if internal {
 		rt.log.ErrorContext(ctx, "request failed", slog.String("route", req.RouteKey()), slog.String(logging.KeyError, err.Error()))
+	} else if perr.Kind == problem.Unavailable {
+		rt.log.WarnContext(ctx, "dependency unavailable; answered 503", slog.String("route", req.RouteKey()), slog.String(logging.KeyError, perr.Error()))
 	} else if perr.Err != nil {
 		// A client's mistake, already counted in the access line's status;
 		// the domain error behind it helps when debugging a client.

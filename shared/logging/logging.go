@@ -19,7 +19,44 @@ const (
 	KeyRequestID     = "awsRequestId"
 	KeyUserID        = "userId"
 	KeyError         = "error"
+	// KeyTraceID is the X-Ray trace id (the Root of the invocation's trace
+	// header), to go from a log line to its trace and back.
+	KeyTraceID = "traceId"
+	// KeyColdStart is true on the lines of an execution environment's
+	// first invocation, the one that paid for its initialisation.
+	KeyColdStart = "coldStart"
 )
+
+// traceHeaderKey is the context key under which aws-lambda-go puts the
+// invocation's X-Ray trace header (Lambda-Runtime-Trace-Id; lambda/invoke_loop.go
+// of aws-lambda-go, which also sets _X_AMZN_TRACE_ID for the SDK's X-Ray
+// integration). Its type is string, so the key is a string too.
+const traceHeaderKey = "x-amzn-trace-id"
+
+// Invocation returns ctx with the attributes every line logged during one
+// Lambda invocation carries: coldStart, and traceId when Lambda sent a trace
+// header (always on AWS with active tracing; the local cloud may send none,
+// and then the line has no traceId rather than an empty one).
+func Invocation(ctx context.Context, coldStart bool) context.Context {
+	attrs := []slog.Attr{slog.Bool(KeyColdStart, coldStart)}
+	if root := TraceRoot(ctx); root != "" {
+		attrs = append(attrs, slog.String(KeyTraceID, root))
+	}
+	return With(ctx, attrs...)
+}
+
+// TraceRoot returns the Root of the X-Ray trace header aws-lambda-go stored
+// in ctx ("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=...;Sampled=1"
+// gives "1-5759e988-bd862e3fe1be46a994272793"), or "".
+func TraceRoot(ctx context.Context) string {
+	header, _ := ctx.Value(traceHeaderKey).(string)
+	for _, part := range strings.Split(header, ";") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "Root="); ok {
+			return v
+		}
+	}
+	return ""
+}
 
 // New returns a JSON logger writing to w at the level named by
 // AWS_LAMBDA_LOG_LEVEL (DEBUG, INFO, WARN, ERROR; INFO when unset). Each record

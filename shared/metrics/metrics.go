@@ -14,6 +14,20 @@ import (
 // Namespace is the CloudWatch namespace of every metric of the backend.
 const Namespace = "ServerlessShop"
 
+// ColdStart counts the execution environments a function started: one per
+// cold start, written by coldstart.Main once the handler is built.
+const ColdStart = "ColdStart"
+
+// Level is the "level" member of every EMF line. With the JSON log format,
+// Lambda's log-level filter (LoggingConfig.ApplicationLogLevel) drops a line
+// below the configured level and takes a line without a valid "level" as
+// INFO (Lambda developer guide, monitoring-cloudwatchlogs-log-level), so an
+// EMF line without one disappears, with its metrics, as soon as the level is
+// raised to WARN. FATAL is the highest level Lambda knows: the filter never
+// drops it, whatever the level. Log queries that look for failures filter on
+// ERROR, or exclude lines with an _aws member (docs/operations.md).
+const Level = "FATAL"
+
 // Recorder accumulates counts during one invocation and flushes them as one
 // EMF document. It is safe for concurrent use.
 type Recorder struct {
@@ -62,7 +76,7 @@ func (r *Recorder) Flush() error {
 		Unit string `json:"Unit"`
 	}
 	defs := make([]metric, len(names))
-	doc := map[string]any{"service": r.service}
+	doc := map[string]any{"service": r.service, "level": Level}
 	for i, n := range names {
 		defs[i] = metric{Name: n, Unit: "Count"}
 		doc[n] = counts[n]

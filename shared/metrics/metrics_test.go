@@ -129,8 +129,11 @@ func TestFlush(t *testing.T) {
 					t.Errorf("value %s = %v, want %v", n, values[n], want)
 				}
 			}
-			if len(values) != len(tc.wantValues)+2 { // + service + _aws
-				t.Errorf("document has members %v, want only the metrics, service and _aws", values)
+			if values["level"] != Level {
+				t.Errorf("level = %v, want %s", values["level"], Level)
+			}
+			if len(values) != len(tc.wantValues)+3 { // + service + level + _aws
+				t.Errorf("document has members %v, want only the metrics, service, level and _aws", values)
 			}
 		})
 	}
@@ -262,5 +265,49 @@ func ExampleRecorder_Flush() {
 	_ = r.Flush()
 	fmt.Print(buf.String())
 	// Output:
-	// {"EmailsSent":2,"_aws":{"CloudWatchMetrics":[{"Dimensions":[["service"]],"Metrics":[{"Name":"EmailsSent","Unit":"Count"}],"Namespace":"ServerlessShop"}],"Timestamp":1741964966000},"service":"notifications"}
+	// {"EmailsSent":2,"_aws":{"CloudWatchMetrics":[{"Dimensions":[["service"]],"Metrics":[{"Name":"EmailsSent","Unit":"Count"}],"Namespace":"ServerlessShop"}],"Timestamp":1741964966000},"level":"FATAL","service":"notifications"}
+}
+
+// lambdaKeeps is Lambda's application log-level filter for a line of a
+// function with the JSON log format, as its developer guide documents it
+// (monitoring-cloudwatchlogs-log-level): a JSON object's "level" member names
+// the line's level; a missing or invalid one counts as INFO; the line reaches
+// CloudWatch Logs, and CloudWatch its metrics, only at the configured level
+// or above.
+func lambdaKeeps(t *testing.T, line []byte, configured string) bool {
+	t.Helper()
+	order := []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}
+	var doc struct {
+		Level string `json:"level"`
+	}
+	if err := json.Unmarshal(line, &doc); err != nil {
+		t.Fatalf("not a JSON line: %v", err)
+	}
+	level := slices.Index(order, strings.ToUpper(doc.Level))
+	if level < 0 {
+		level = slices.Index(order, "INFO")
+	}
+	return level >= slices.Index(order, configured)
+}
+
+// TestMetricsSurviveEveryLogLevel: raising a function's log level (to cut
+// the noise of INFO lines, say) must not silently drop its metrics, and the
+// alarms that watch them.
+func TestMetricsSurviveEveryLogLevel(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	r := newRecorder(&buf, "notifications")
+	r.Add("EmailsRejected", 1)
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// What the line would be without its level: the filter's own check.
+	if withoutLevel := []byte(`{"EmailsRejected":1,"service":"notifications"}`); lambdaKeeps(t, withoutLevel, "WARN") {
+		t.Fatal("lambdaKeeps kept a line without a level at WARN; the filter model is wrong")
+	}
+	for _, configured := range []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"} {
+		if !lambdaKeeps(t, bytes.TrimSpace(buf.Bytes()), configured) {
+			t.Errorf("ApplicationLogLevel %s drops the EMF line %s", configured, buf.String())
+		}
+	}
 }

@@ -22,7 +22,7 @@ type Kind uint8
 
 // The kinds of application error.
 const (
-	Internal         Kind = iota // 500: a bug or an unavailable dependency
+	Internal         Kind = iota // 500: a bug, or a failure nothing says is temporary
 	Invalid                      // 400: malformed or invalid input
 	Unauthenticated              // 401: missing, bad or expired credentials
 	Forbidden                    // 403: authenticated but not allowed

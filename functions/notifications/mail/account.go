@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,7 +62,7 @@ func Link(base, eventType, token string) (string, error) {
 	return b + path + "?token=" + url.QueryEscape(token), nil
 }
 
-// accountView is what the account templates see. It holds the link, never
+// accountView is what the account layouts see. It holds the link, never
 // the sealed token or the rest of the event.
 type accountView struct {
 	Name      string
@@ -82,7 +83,50 @@ func (r *Renderer) RenderAccount(e events.AccountEvent, link string) (Email, err
 		Validity:  validity(e.Link.ExpiresAt.Sub(e.OccurredAt)),
 		ExpiresAt: formatTime(e.Link.ExpiresAt),
 	}
-	return r.render(accountTypes, e.Type, e.Account.Email, v)
+	f, ok := r.account[e.Type]
+	if !ok || !slices.Contains(accountTypes, e.Type) {
+		return Email{}, fmt.Errorf("render: no template for %q", e.Type)
+	}
+	return finish(e.Account.Email, f(v)), nil
+}
+
+// accountText is the text part of an account email: the greeting, what
+// to do, the link on a line of its own, how long it works, and what to do
+// when the email was not expected.
+func accountText(v accountView, ask, ignore string) string {
+	return "Hello " + v.Name + ",\n\n" + ask + "\n\n" + v.Link + "\n\n" +
+		"The link works for " + v.Validity + ", until " + v.ExpiresAt + ".\n\n" + ignore + "\n"
+}
+
+// accountHTML is the HTML part of an account email, as accountText.
+func accountHTML(v accountView, title, ask, button, ignore string) string {
+	link := escapeHTML(v.Link)
+	return htmlHead(title) +
+		"<p>Hello " + escapeHTML(v.Name) + ",</p>\n" +
+		"<p>" + ask + "</p>\n" +
+		"<p><a href=\"" + escapeURLAttr(v.Link) + "\" style=\"font-weight: bold;\">" + button + "</a></p>\n" +
+		"<p>The link works for " + escapeHTML(v.Validity) + ", until " + escapeHTML(v.ExpiresAt) +
+		". If it does not open, copy this address into your browser:<br>" + link + "</p>\n" +
+		"<p>" + ignore + "</p>\n" + htmlTail
+}
+
+func verificationRequested(v accountView) parts {
+	const ignore = "If you did not create an account with this address, ignore this email: the address stays unconfirmed."
+	return parts{
+		subject: "Confirm your email address",
+		text:    accountText(v, "Please confirm your email address by opening this link:", ignore),
+		html:    accountHTML(v, "Confirm your email address", "Please confirm your email address:", "Confirm my email address", ignore),
+	}
+}
+
+func passwordResetRequested(v accountView) parts {
+	const ignore = "If you did not ask to reset your password, ignore this email: nothing changes, and your password stays as it is."
+	return parts{
+		subject: "Reset your password",
+		text:    accountText(v, "We received a request to reset the password of your account. To choose a new password, open this link:", ignore),
+		html: accountHTML(v, "Reset your password",
+			"We received a request to reset the password of your account. To choose a new password:", "Reset my password", ignore),
+	}
 }
 
 // validity says how long a link of lifetime d works, in words, rounded to

@@ -18,7 +18,13 @@ import (
 // claim takes the event in the dedupe table for this delivery, under a new
 // owner. When it cannot (a duplicate, another delivery at work, the table
 // failing), ok is false and out says what becomes of the message.
+//
+// While the mail circuit is open nothing is claimed: the message is
+// returned for later without a call to the table or SES.
 func (h *Handler) claim(ctx context.Context, msg events.SQSMessage, eventID string) (owner string, out outcome, ok bool) {
+	if blocked, wait := h.mail.blocked(h.Now()); blocked {
+		return "", h.deferLater(ctx, msg, wait), false
+	}
 	owner = h.NewID()
 	switch err := h.Dedupe.Claim(ctx, eventID, owner, h.Now()); {
 	case errors.Is(err, dedupe.ErrDone):
@@ -49,9 +55,13 @@ func (h *Handler) release(ctx context.Context, eventID, owner string) {
 // should an error quote the email: they are cut from every error text
 // logged or recorded.
 func (h *Handler) send(ctx context.Context, msg events.SQSMessage, head shared.Header, owner string, email mail.Email, secrets ...string) outcome {
+	if h.mail.probing(h.Now()) {
+		h.Log.InfoContext(ctx, "mail circuit half-open: probing SES with this email")
+	}
 	messageID, err := h.Sender.Send(ctx, email,
 		sender.Tag{Name: "eventType", Value: head.Type}, sender.Tag{Name: "correlationId", Value: head.CorrelationID})
 	err = redact(err, secrets...)
+	h.recordSend(ctx, err == nil || errors.Is(err, sender.ErrPermanent))
 	switch {
 	case errors.Is(err, sender.ErrPermanent):
 		h.Metrics.Add(MetricRejected, 1)
@@ -100,4 +110,20 @@ func redact(err error, secrets ...string) error {
 		return err
 	}
 	return &redacted{text: text, err: err}
+}
+
+// recordSend tells the mail circuit whether SES answered a send (sent or
+// rejected for good) or failed it for now, and says what that changed.
+func (h *Handler) recordSend(ctx context.Context, answered bool) {
+	switch change, coolDown := h.mail.record(answered, h.Now()); change {
+	case opened:
+		h.Metrics.Add(MetricCircuitOpened, 1)
+		h.Log.WarnContext(ctx, "mail circuit opened: SES keeps failing; not calling it until the cool-down ends",
+			slog.Int("failuresInARow", h.mail.cfg.Failures), slog.Duration("coolDown", coolDown))
+	case reopened:
+		h.Metrics.Add(MetricCircuitOpened, 1)
+		h.Log.WarnContext(ctx, "mail circuit probe failed: open again", slog.Duration("coolDown", coolDown))
+	case closedAgain:
+		h.Log.InfoContext(ctx, "mail circuit closed: SES answered; sending again")
+	}
 }

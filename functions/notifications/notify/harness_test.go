@@ -122,6 +122,7 @@ type world struct {
 	dlqErr     error
 	visErr     error
 	log        io.Writer // the handler's log; io.Discard when nil
+	clock      time.Time // the handler's clock; now when zero
 
 	claims     []claim
 	finishes   []finish
@@ -214,7 +215,7 @@ func (w *world) handler(t *testing.T) *notify.Handler {
 			w.owners++
 			return "owner-" + strconv.Itoa(w.owners)
 		},
-		Now: func() time.Time { return now },
+		Now: func() time.Time { return cmp.Or(w.clock, now) },
 	})
 }
 

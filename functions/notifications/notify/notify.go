@@ -7,9 +7,20 @@
 // acknowledged without mailing), render and send it, record the outcome.
 // Transient failures are reported as batch item failures after pushing the
 // message's visibility out with exponential backoff; permanent rejections
-// are logged, counted and acknowledged. The queue is FIFO, so once a
-// message fails, the later messages of its group (the same order or
-// account) in the batch are failed unprocessed, keeping their order.
+// are logged, counted and acknowledged. The backoff and the queue's
+// maxReceiveCount (MaxReceiveCount) give a transient failure RetryBudget,
+// at least 30 minutes, before the queue dead-letters it; poison does not
+// wait for that: it is moved at its first receive.
+//
+// A circuit breaker guards SES: after BreakerFailures transient failures
+// in a row, the handler stops calling SES and returns mailable messages for
+// later (batch item failures, visibility pushed out past the cool-down),
+// counting them in MailCircuitOpen; after the cool-down one send probes SES
+// and closes the circuit again, or keeps it open for longer.
+//
+// The queue is FIFO, so once a message fails, the later messages of its
+// group (the same order or account) in the batch are failed unprocessed,
+// keeping their order.
 //
 // An account event's link token arrives sealed (see shared/sealed) and is
 // opened only to render the email: the token and the link appear in the
@@ -83,6 +94,11 @@ const (
 	// before it could be mailed (a late redrive, a long outage): they are
 	// acknowledged unsent.
 	MetricLinksExpired = "LinksExpired"
+	// MetricCircuitOpen counts messages returned for later without
+	// calling SES because the mail circuit was open.
+	MetricCircuitOpen = "MailCircuitOpen"
+	// MetricCircuitOpened counts the openings of the mail circuit.
+	MetricCircuitOpened = "MailCircuitOpened"
 )
 
 // Backoff bounds for transient failures: the n-th receive waits about
@@ -91,6 +107,27 @@ const (
 	BackoffBase = 5 * time.Second
 	BackoffMax  = 15 * time.Minute
 )
+
+// MaxReceiveCount is the events queue's redrive maxReceiveCount in
+// template.yaml (internal/contract checks they agree): the receives a
+// message gets before SQS moves it to the dead-letter queue. With the
+// backoff above it gives a transient failure RetryBudget (51 minutes)
+// before the message is dead-lettered; at 5, as it was, SES throttling
+// dead-lettered mail after 155 s.
+const MaxReceiveCount = 10
+
+// RetryBudget is the least time a message that keeps failing transiently
+// stays on the queue before it is dead-lettered: the unjittered backoff
+// after each of its MaxReceiveCount receives (jitter only adds to it, and
+// so does the cool-down of an open mail circuit). See
+// docs/decisions/0007-mail-retry-budget.md.
+func RetryBudget() time.Duration {
+	var total time.Duration
+	for n := 1; n <= MaxReceiveCount; n++ {
+		total += Backoff(n, 0)
+	}
+	return total
+}
 
 // AttrPoisonReason is the message attribute that says why a message was
 // moved to the dead-letter queue.
@@ -110,17 +147,22 @@ type Config struct {
 	Log        *slog.Logger
 	NewID      func() string
 	Now        func() time.Time
+	Breaker    BreakerConfig // the mail circuit's thresholds; zero for the defaults
 }
 
-// Handler processes batches of order and account events.
-type Handler struct{ Config }
+// Handler processes batches of order and account events. Build it once per
+// execution environment: it holds the mail circuit's state.
+type Handler struct {
+	Config
+	mail *breaker
+}
 
-// New returns a handler.
+// New returns a handler, its mail circuit closed.
 func New(cfg Config) *Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Handler{cfg}
+	return &Handler{Config: cfg, mail: newBreaker(cfg.Breaker)}
 }
 
 // outcome of one message.
@@ -138,6 +180,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	// deletes the batch (seen with ministack 1.5.33).
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	failedGroups := map[string]bool{}
+	deferredBefore := h.mail.deferredCount()
 	for _, msg := range ev.Records {
 		group := msg.Attributes["MessageGroupId"]
 		if group != "" && failedGroups[group] {
@@ -150,6 +193,10 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			failedGroups[group] = group != ""
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
 		}
+	}
+	if n := h.mail.deferredCount() - deferredBefore; n > 0 {
+		h.Metrics.Add(MetricCircuitOpen, float64(n))
+		h.Log.WarnContext(ctx, "mail circuit open: messages returned for later without calling SES", slog.Int("messages", n))
 	}
 	if err := h.Metrics.Flush(); err != nil {
 		h.Log.WarnContext(ctx, "metrics flush failed", slog.String(logging.KeyError, err.Error()))
@@ -236,6 +283,22 @@ func (h *Handler) retryLater(ctx context.Context, msg events.SQSMessage, cause e
 	delay := Backoff(receives, rand.Float64())
 	h.Log.WarnContext(ctx, "transient failure; message will be retried",
 		slog.String(logging.KeyError, cause.Error()), slog.Int("receiveCount", receives), slog.Duration("retryIn", delay))
+	return h.pushBack(ctx, msg, delay)
+}
+
+// deferLater reports a message the open mail circuit turned back as
+// failed, after pushing its next delivery out by the backoff or past the
+// circuit's cool-down (wait), whichever is later, so it does not come back
+// only to be turned back again.
+func (h *Handler) deferLater(ctx context.Context, msg events.SQSMessage, wait time.Duration) outcome {
+	receives, _ := strconv.Atoi(msg.Attributes["ApproximateReceiveCount"])
+	delay := min(max(Backoff(receives, rand.Float64()), wait.Truncate(time.Second)+time.Second), BackoffMax)
+	h.Log.DebugContext(ctx, "mail circuit open; message returned for later", slog.Int("receiveCount", receives), slog.Duration("retryIn", delay))
+	return h.pushBack(ctx, msg, delay)
+}
+
+// pushBack makes the message invisible for delay and reports it failed.
+func (h *Handler) pushBack(ctx context.Context, msg events.SQSMessage, delay time.Duration) outcome {
 	_, err := h.Queue.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
 		QueueUrl: &h.QueueURL, ReceiptHandle: aws.String(msg.ReceiptHandle), VisibilityTimeout: int32(delay.Seconds()),
 	})

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -37,6 +38,7 @@ import (
 // rig is a notification handler wired to real local cloud services: its own
 // FIFO queue with a dead-letter queue, its own dedupe table, SES and KMS.
 type rig struct {
+	mu       sync.Mutex
 	t        *testing.T
 	sqs      *sqs.Client
 	queue    string
@@ -45,12 +47,30 @@ type rig struct {
 	metrics  *bytes.Buffer
 	logs     *bytes.Buffer
 	sesCalls *atomic.Int64
+	sesOut   *atomic.Bool // SES answers every send with throttling while set
+
+	// delays are the visibility timeouts the handler asked for, by message
+	// id, when the rig scales them down (rigOptions.fastBackoff).
+	delays map[string][]time.Duration
+	// clockOffset is added to the handler's clock, so a test can move it
+	// past the mail circuit's cool-down.
+	clockOffset *atomic.Int64
+	// receipts maps the receipt handles handed to the handler to message
+	// ids, so recordDelay can tell whose visibility changed.
+	receipts sync.Map
 }
 
 type rigOptions struct {
 	from           string
 	failFirstSends int64  // SES answers the first n sends with a throttling error
 	linkKey        string // the KMS key link tokens are sealed with; none for order events
+	maxReceives    int    // the queue's maxReceiveCount; notify.MaxReceiveCount when 0
+	breaker        notify.BreakerConfig
+	// fastBackoff makes the handler's visibility changes take 1 s instead
+	// of what it asked for, which r.delays records: the test-only time
+	// scale that lets a test go through a message's whole retry schedule
+	// (51 minutes) in seconds, on a real queue with a real redrive policy.
+	fastBackoff bool
 }
 
 // rigAppBaseURL is where the rig's account emails link to.
@@ -61,10 +81,15 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 	ctx := context.Background()
 	cfg := testcloud.Config(t)
 	out := testcloud.Outputs(t)
-	r := &rig{t: t, sqs: sqs.NewFromConfig(cfg), metrics: &bytes.Buffer{}, logs: &bytes.Buffer{}, sesCalls: &atomic.Int64{}}
+	r := &rig{t: t, sqs: sqs.NewFromConfig(cfg), metrics: &bytes.Buffer{}, logs: &bytes.Buffer{}, sesCalls: &atomic.Int64{},
+		sesOut: &atomic.Bool{}, delays: map[string][]time.Duration{}, clockOffset: &atomic.Int64{}}
 	r.dlq = testcloud.NewFIFOQueue(t, r.sqs, map[string]string{"VisibilityTimeout": "180"})
 	dlqArn := r.queueArn(ctx, r.dlq)
-	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": dlqArn, "maxReceiveCount": 5})
+	maxReceives := opt.maxReceives
+	if maxReceives == 0 {
+		maxReceives = notify.MaxReceiveCount
+	}
+	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": dlqArn, "maxReceiveCount": maxReceives})
 	r.queue = testcloud.NewFIFOQueue(t, r.sqs, map[string]string{"VisibilityTimeout": "180", "RedrivePolicy": string(redrive)})
 
 	db := dynamodb.NewFromConfig(cfg)
@@ -77,7 +102,7 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 		o.RetryMaxAttempts = 1 // let the handler see SES's answer itself
 		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
 			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("countAndFail", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				if r.sesCalls.Add(1) <= opt.failFirstSends {
+				if r.sesCalls.Add(1) <= opt.failFirstSends || r.sesOut.Load() {
 					return middleware.InitializeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{Code: "TooManyRequestsException", Message: "injected: maximum sending rate exceeded", Fault: smithy.FaultServer}
 				}
 				return next.HandleInitialize(ctx, in)
@@ -89,20 +114,46 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 		t.Fatal(err)
 	}
 	var ids atomic.Int64
+	handlerQueue := r.sqs
+	if opt.fastBackoff {
+		handlerQueue = sqs.NewFromConfig(cfg, func(o *sqs.Options) {
+			o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+				return s.Initialize.Add(middleware.InitializeMiddlewareFunc("fastBackoff", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					if v, ok := in.Parameters.(*sqs.ChangeMessageVisibilityInput); ok {
+						r.recordDelay(aws.ToString(v.ReceiptHandle), time.Duration(v.VisibilityTimeout)*time.Second)
+						scaled := *v
+						scaled.VisibilityTimeout = 1
+						in.Parameters = &scaled
+					}
+					return next.HandleInitialize(ctx, in)
+				}), middleware.Before)
+			})
+		})
+	}
 	r.handler = notify.New(notify.Config{
 		Dedupe:     dedupe.New(db, table),
 		Sender:     sender.New(ses, from, out["EmailConfigurationSetName"]),
 		Renderer:   renderer,
 		Opener:     sealed.NewOpener(kms.NewFromConfig(cfg), opt.linkKey),
 		AppBaseURL: rigAppBaseURL,
-		Queue:      r.sqs,
+		Queue:      handlerQueue,
 		QueueURL:   r.queue,
 		DLQURL:     r.dlq,
 		Metrics:    metrics.New(r.metrics, "notifications"),
 		Log:        logging.New(r.logs, "notifications-test"),
 		NewID:      func() string { return fmt.Sprint("owner-", ids.Add(1)) },
+		Now:        func() time.Time { return time.Now().Add(time.Duration(r.clockOffset.Load())) },
+		Breaker:    opt.breaker,
 	})
 	return r
+}
+
+func (r *rig) recordDelay(receipt string, d time.Duration) {
+	id, _ := r.receipts.Load(receipt)
+	key, _ := id.(string)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.delays[key] = append(r.delays[key], d)
 }
 
 func (r *rig) queueArn(ctx context.Context, url string) string {
@@ -138,50 +189,59 @@ func (r *rig) send(body, group, dedupID, correlationID string) {
 // if that takes longer than deadline.
 func (r *rig) poll(deadline time.Duration) {
 	r.t.Helper()
-	ctx := context.Background()
 	end := time.Now().Add(deadline)
 	for {
 		if time.Now().After(end) {
 			r.t.Fatalf("queue not drained after %s: %+v", deadline, testcloud.Depth(r.t, r.sqs, r.queue))
 		}
-		out, err := r.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl: &r.queue, MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
-			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
-			MessageAttributeNames:       []string{"All"},
-		})
-		if err != nil {
-			r.t.Fatal(err)
+		if len(r.pollOnce()) == 0 && testcloud.Depth(r.t, r.sqs, r.queue).Empty() {
+			return
 		}
-		if len(out.Messages) == 0 {
-			if testcloud.Depth(r.t, r.sqs, r.queue).Empty() {
-				return
-			}
-			continue
+	}
+}
+
+// pollOnce receives up to ten messages, invokes the handler with them and
+// deletes what it did not report as failed, as Lambda's event source
+// mapping does once. It returns the messages received.
+func (r *rig) pollOnce() []sqstypes.Message {
+	r.t.Helper()
+	ctx := context.Background()
+	out, err := r.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		QueueUrl: &r.queue, MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+		MessageAttributeNames:       []string{"All"},
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if len(out.Messages) == 0 {
+		return nil
+	}
+	ev := events.SQSEvent{}
+	for _, m := range out.Messages {
+		r.receipts.Store(aws.ToString(m.ReceiptHandle), aws.ToString(m.MessageId))
+		rec := events.SQSMessage{MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body), Attributes: m.Attributes, MessageAttributes: map[string]events.SQSMessageAttribute{}}
+		for k, v := range m.MessageAttributes {
+			rec.MessageAttributes[k] = events.SQSMessageAttribute{StringValue: v.StringValue, DataType: aws.ToString(v.DataType)}
 		}
-		ev := events.SQSEvent{}
-		for _, m := range out.Messages {
-			rec := events.SQSMessage{MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body), Attributes: m.Attributes, MessageAttributes: map[string]events.SQSMessageAttribute{}}
-			for k, v := range m.MessageAttributes {
-				rec.MessageAttributes[k] = events.SQSMessageAttribute{StringValue: v.StringValue, DataType: aws.ToString(v.DataType)}
-			}
-			ev.Records = append(ev.Records, rec)
-		}
-		resp, err := r.handler.Handle(ctx, ev)
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		failed := map[string]bool{}
-		for _, f := range resp.BatchItemFailures {
-			failed[f.ItemIdentifier] = true
-		}
-		for _, m := range out.Messages {
-			if !failed[aws.ToString(m.MessageId)] {
-				if _, err := r.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &r.queue, ReceiptHandle: m.ReceiptHandle}); err != nil {
-					r.t.Fatal(err)
-				}
+		ev.Records = append(ev.Records, rec)
+	}
+	resp, err := r.handler.Handle(ctx, ev)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	failed := map[string]bool{}
+	for _, f := range resp.BatchItemFailures {
+		failed[f.ItemIdentifier] = true
+	}
+	for _, m := range out.Messages {
+		if !failed[aws.ToString(m.MessageId)] {
+			if _, err := r.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &r.queue, ReceiptHandle: m.ReceiptHandle}); err != nil {
+				r.t.Fatal(err)
 			}
 		}
 	}
+	return out.Messages
 }
 
 // dlqMessages drains the dead-letter queue.

@@ -5,6 +5,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 
@@ -22,22 +23,29 @@ type Config struct {
 	// Revocations refuses access tokens revoked before they expired.
 	// Optional (tests).
 	Revocations httpapi.Revocations
-	CursorKey   []byte            // HMAC key for pagination cursors, at least 32 bytes
-	Metrics     *metrics.Recorder // flushed after every request; optional
+	CursorKey   []byte // HMAC key for pagination cursors, at least 32 bytes
+	// LoadCursorKey, when set instead of CursorKey, loads that key the
+	// first time a route needs it (GET /v1/orders), so that a cold start
+	// makes no network call for a key most requests never use.
+	LoadCursorKey func(context.Context) ([]byte, error)
+	Metrics       *metrics.Recorder // flushed after every request; optional
 }
 
 // API serves the orders routes.
 type API struct {
 	orders  *app.Service
-	cursors cursorCodec
+	cursors *cursorKey
 }
 
 // New returns the API.
 func New(cfg Config) (*API, error) {
-	if len(cfg.CursorKey) < 32 {
-		return nil, errors.New("orders api: cursor key must be at least 32 bytes")
+	if cfg.LoadCursorKey != nil {
+		return &API{orders: cfg.Service, cursors: &cursorKey{load: cfg.LoadCursorKey}}, nil
 	}
-	return &API{orders: cfg.Service, cursors: cursorCodec{key: cfg.CursorKey}}, nil
+	if err := checkCursorKey(cfg.CursorKey); err != nil {
+		return nil, err
+	}
+	return &API{orders: cfg.Service, cursors: &cursorKey{codec: &cursorCodec{key: cfg.CursorKey}}}, nil
 }
 
 // Routes registers the API's routes on r.

@@ -46,7 +46,14 @@ type harness struct {
 	fake   *fakeStore
 	mem    *memStore
 	ids    atomic.Int64
+	later  atomic.Int64 // how far the clock has moved past testNow
 }
+
+// now is the service's clock: testNow, moved on by advance.
+func (h *harness) now() time.Time { return testNow.Add(time.Duration(h.later.Load())) }
+
+// advance moves the service's clock on by d.
+func (h *harness) advance(d time.Duration) { h.later.Add(int64(d)) }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
@@ -58,7 +65,7 @@ func newHarness(t *testing.T) *harness {
 			Store: h.fake,
 			Log:   log,
 			NewID: h.newID,
-			Now:   func() time.Time { return testNow },
+			Now:   h.now,
 		}),
 		Verifier:  h.auth.Verifier(),
 		CursorKey: testCursorKey,
@@ -165,7 +172,7 @@ func TestProtectedRoutesNeedCaller(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantProblem(t, resp, 401, "invalid-token")
-			if h.mem.orderReads != 0 || len(h.mem.pageCalls) != 0 || len(h.mem.completions) != 0 {
+			if h.mem.orderReads != 0 || len(h.mem.pageCalls) != 0 || len(h.mem.creates) != 0 {
 				t.Error("the store was used without a caller")
 			}
 		})

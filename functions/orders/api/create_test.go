@@ -13,7 +13,6 @@ import (
 
 	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/order"
-	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/principal"
@@ -85,8 +84,8 @@ func TestCreateOrder(t *testing.T) {
 	if !reflect.DeepEqual(stored, wantStored) {
 		t.Errorf("stored =\n%+v\nwant\n%+v", stored, wantStored)
 	}
-	if len(h.mem.claims) != 0 || len(h.mem.completions) != 1 || h.mem.completions[0] != nil {
-		t.Errorf("without a key: claims %v, completions %v; want none and one nil", h.mem.claims, h.mem.completions)
+	if len(h.mem.creates) != 1 || h.mem.creates[0] != nil {
+		t.Errorf("without a key: CreateOrder keys %v; want one call without a key", h.mem.creates)
 	}
 
 	evs := h.mem.events()
@@ -257,7 +256,7 @@ func TestCreateOrderRejects(t *testing.T) {
 			if tt.wantFields != nil && !reflect.DeepEqual(p.Fields(), tt.wantFields) {
 				t.Errorf("problem fields = %v, want %v", p.Fields(), tt.wantFields)
 			}
-			if len(h.mem.completions) != 0 || len(h.mem.events()) != 0 {
+			if len(h.mem.creates) != 0 || len(h.mem.events()) != 0 {
 				t.Error("a rejected order reached CreateOrder")
 			}
 		})
@@ -270,13 +269,13 @@ func TestCreateOrderStoreFailure(t *testing.T) {
 		setup func(f *fakeStore)
 	}{
 		{"catalog read", func(f *fakeStore) {
-			f.ProductsBySKUFunc = func(context.Context, []string) (map[string]order.Product, error) {
+			f.ProductsFunc = func(context.Context) ([]order.Product, error) {
 				return nil, errors.New("dynamodb: throttled")
 			}
 		}},
 		{"transaction", func(f *fakeStore) {
-			f.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim, order.Quota) error {
-				return errors.New("dynamodb: transaction canceled")
+			f.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim, order.Quota, time.Time) (*order.Order, error) {
+				return nil, errors.New("dynamodb: transaction canceled")
 			}
 		}},
 	}
@@ -288,9 +287,6 @@ func TestCreateOrderStoreFailure(t *testing.T) {
 			wantProblem(t, resp, http.StatusInternalServerError, "internal")
 			if strings.Contains(resp.Body, "dynamodb") {
 				t.Errorf("500 body leaks the cause: %s", resp.Body)
-			}
-			if len(h.mem.releases) != 0 {
-				t.Errorf("ReleaseKey called without an Idempotency-Key: %v", h.mem.releases)
 			}
 		})
 	}
@@ -305,21 +301,21 @@ func TestCreateOrderIdempotentReplay(t *testing.T) {
 	}
 	id := decode[orderJSON](t, first).ID
 
-	if len(h.mem.claims) != 1 {
-		t.Fatalf("claims = %d, want 1", len(h.mem.claims))
+	if len(h.mem.creates) != 1 || h.mem.creates[0] == nil {
+		t.Fatalf("CreateOrder keys = %v, want one call with the key", h.mem.creates)
 	}
-	claim := h.mem.claims[0]
-	if claim.CustomerID != ada.UserID || claim.Key != key[idemHeader] || claim.RequestHash != app.RequestHash(orderItems) || claim.Owner == "" {
-		t.Errorf("claim = %+v", claim)
+	claim := *h.mem.creates[0]
+	if want := (order.Claim{CustomerID: ada.UserID, Key: key[idemHeader], RequestHash: app.RequestHash(orderItems)}); claim != want {
+		t.Errorf("key = %+v, want %+v", claim, want)
 	}
-	if len(h.mem.completions) != 1 || h.mem.completions[0] == nil {
-		t.Fatalf("completions = %v, want one", h.mem.completions)
+	if got := h.mem.keys[orderKey(ada.UserID, claim.Key)].orderID; got != id {
+		t.Errorf("the key names order %q, want the order placed, %q", got, id)
 	}
-	if c := h.mem.completions[0]; *c != claim {
-		t.Errorf("completed claim = %+v, want %+v", *c, claim)
-	}
-	if placed, _ := h.mem.stored(ada.UserID, id); !reflect.DeepEqual(h.mem.keys[orderKey(ada.UserID, claim.Key)].placed, placed) {
-		t.Errorf("the key does not hold the order placed")
+
+	// The order is cancelled meanwhile: a replay still repeats the first
+	// answer.
+	if resp := h.do(t, req{route: "POST /v1/orders/{id}/cancel", path: map[string]string{"id": id}, caller: &ada}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("cancel: %d %s", resp.StatusCode, resp.Body)
 	}
 
 	// The same request, spelled differently, is the same request.
@@ -337,11 +333,11 @@ func TestCreateOrderIdempotentReplay(t *testing.T) {
 			t.Errorf("replay %s = %q, want %q", k, replay.Headers[k], v)
 		}
 	}
-	if n := len(h.mem.events()); n != 1 {
-		t.Errorf("events = %d after a replay, want 1", n)
+	if n := len(h.mem.events()); n != 2 {
+		t.Errorf("events = %d after a replay, want 2 (created, cancelled)", n)
 	}
-	if len(h.mem.completions) != 1 {
-		t.Errorf("CreateOrder called %d times, want once", len(h.mem.completions))
+	if n := len(h.mem.orders); n != 1 {
+		t.Errorf("%d orders stored, want 1", n)
 	}
 
 	// Keys are per customer: the same key from someone else is a new order.
@@ -365,68 +361,47 @@ func TestCreateOrderIdempotencyKeyReused(t *testing.T) {
 	changed := strings.Replace(orderBody, `"quantity":2`, `"quantity":3`, 1)
 	resp := h.do(t, createReq(changed, key))
 	wantProblem(t, resp, http.StatusUnprocessableEntity, "idempotency-key-reused")
-	if len(h.mem.releases) != 0 {
-		t.Errorf("ReleaseKey called on reuse: %v", h.mem.releases)
-	}
 	if n := len(h.mem.events()); n != 1 {
 		t.Errorf("events = %d, want 1", n)
 	}
 }
 
+// TestCreateOrderIdempotencyBusy: the store answers busy while another
+// request with the key is in its transaction, or an earlier version's claim
+// is in flight; the API answers 409 and stores nothing.
 func TestCreateOrderIdempotencyBusy(t *testing.T) {
-	key := "key-busy"
-	claimAs := func(h *harness, owner string, now time.Time) {
-		if _, err := h.mem.ClaimKey(context.Background(), order.Claim{CustomerID: ada.UserID, Key: key,
-			RequestHash: app.RequestHash(orderItems), Owner: owner}, now); err != nil {
-			panic(err)
-		}
+	h := newHarness(t)
+	h.fake.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim, order.Quota, time.Time) (*order.Order, error) {
+		return nil, order.ErrIdempotencyBusy
 	}
-	tests := []struct {
-		name  string
-		setup func(h *harness)
-	}{
-		{"in flight at claim", func(h *harness) { claimAs(h, "other-request", testNow) }},
-		{"claim taken over before the transaction", func(h *harness) {
-			// Our lease lapses while we read the catalog and another
-			// attempt takes the key; the transaction then finds it gone.
-			next := h.fake.ProductsBySKUFunc
-			h.fake.ProductsBySKUFunc = func(ctx context.Context, skus []string) (map[string]order.Product, error) {
-				claimAs(h, "usurper", testNow.Add(store.IdempotencyLease))
-				return next(ctx, skus)
-			}
-		}},
-		{"transaction reports busy", func(h *harness) {
-			h.fake.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim, order.Quota) error {
-				return order.ErrIdempotencyBusy
-			}
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t)
-			tt.setup(h)
-			resp := h.do(t, createReq(orderBody, map[string]string{idemHeader: key}))
-			wantProblem(t, resp, http.StatusConflict, "idempotency-key-in-use")
-			if len(h.mem.releases) != 0 {
-				t.Errorf("ReleaseKey called on busy: %+v", h.mem.releases)
-			}
-			if n := len(h.mem.events()); n != 0 {
-				t.Errorf("events = %d, want 0", n)
-			}
-		})
+	resp := h.do(t, createReq(orderBody, map[string]string{idemHeader: "key-busy"}))
+	wantProblem(t, resp, http.StatusConflict, "idempotency-key-in-use")
+	if n := len(h.mem.events()); n != 0 {
+		t.Errorf("events = %d, want 0", n)
 	}
 }
 
-func TestCreateOrderTakesOverLapsedClaim(t *testing.T) {
+// TestCreateOrderReplaysAfterAProductIsRetired: a retry of a keyed request
+// replays the order it placed even when one of its products has since
+// left the catalog, which a new request would be refused.
+func TestCreateOrderReplaysAfterAProductIsRetired(t *testing.T) {
 	h := newHarness(t)
-	if _, err := h.mem.ClaimKey(context.Background(), order.Claim{CustomerID: ada.UserID, Key: "key-1",
-		RequestHash: app.RequestHash(orderItems), Owner: "dead-request"}, testNow.Add(-store.IdempotencyLease-time.Second)); err != nil {
-		t.Fatal(err)
+	key := map[string]string{idemHeader: "key-retired-later"}
+	first := h.do(t, createReq(orderBody, key))
+	if first.StatusCode != http.StatusCreated {
+		t.Fatalf("first: %d %s", first.StatusCode, first.Body)
 	}
-	resp := h.do(t, createReq(orderBody, map[string]string{idemHeader: "key-1"}))
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("status = %d; body %s", resp.StatusCode, resp.Body)
+	for i := range h.mem.products {
+		if h.mem.products[i].SKU == "TEA-EARL-100" {
+			h.mem.products[i].Active = false
+		}
 	}
+	h.advance(app.CatalogFresh) // the function reads the catalog again
+	replay := h.do(t, createReq(orderBody, key))
+	if replay.StatusCode != http.StatusCreated || replay.Headers[HeaderReplayed] != "true" || replay.Body != first.Body {
+		t.Fatalf("retry: %d replayed %q body %s; want the first answer replayed", replay.StatusCode, replay.Headers[HeaderReplayed], replay.Body)
+	}
+	wantProblem(t, h.do(t, createReq(orderBody, nil)), http.StatusUnprocessableEntity, "unknown-product")
 }
 
 func TestCreateOrderInvalidIdempotencyKey(t *testing.T) {
@@ -448,7 +423,7 @@ func TestCreateOrderInvalidIdempotencyKey(t *testing.T) {
 			if !reflect.DeepEqual(p.Fields(), []string{idemHeader}) {
 				t.Errorf("fields = %v, want [%s]", p.Fields(), idemHeader)
 			}
-			if len(h.mem.claims) != 0 || len(h.mem.events()) != 0 {
+			if len(h.mem.creates) != 0 || len(h.mem.events()) != 0 {
 				t.Error("an invalid key reached the store")
 			}
 		})
@@ -458,12 +433,14 @@ func TestCreateOrderInvalidIdempotencyKey(t *testing.T) {
 func TestCreateOrderLongestIdempotencyKey(t *testing.T) {
 	h := newHarness(t)
 	resp := h.do(t, createReq(orderBody, map[string]string{idemHeader: strings.Repeat("k", 255)}))
-	if resp.StatusCode != http.StatusCreated || len(h.mem.claims) != 1 {
-		t.Fatalf("status = %d, claims %d; want 201 and one claim", resp.StatusCode, len(h.mem.claims))
+	if resp.StatusCode != http.StatusCreated || len(h.mem.creates) != 1 || h.mem.creates[0] == nil {
+		t.Fatalf("status = %d, CreateOrder keys %v; want 201 and one call with the key", resp.StatusCode, h.mem.creates)
 	}
 }
 
-func TestCreateOrderReleasesKeyOnFailure(t *testing.T) {
+// TestCreateOrderKeyStaysFreeOnFailure: a keyed request that stores
+// nothing leaves its key free, so a corrected retry places the order.
+func TestCreateOrderKeyStaysFreeOnFailure(t *testing.T) {
 	tests := []struct {
 		name       string
 		body       string
@@ -479,7 +456,7 @@ func TestCreateOrderReleasesKeyOnFailure(t *testing.T) {
 			name: "catalog read fails",
 			body: orderBody,
 			setup: func(f *fakeStore) {
-				f.ProductsBySKUFunc = func(context.Context, []string) (map[string]order.Product, error) {
+				f.ProductsFunc = func(context.Context) ([]order.Product, error) {
 					return nil, errors.New("throttled")
 				}
 			},
@@ -489,23 +466,8 @@ func TestCreateOrderReleasesKeyOnFailure(t *testing.T) {
 			name: "transaction fails",
 			body: orderBody,
 			setup: func(f *fakeStore) {
-				f.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim, order.Quota) error {
-					return errors.New("transaction canceled")
-				}
-			},
-			wantStatus: http.StatusInternalServerError,
-		},
-		{
-			name: "release fails too",
-			body: orderBody,
-			setup: func(f *fakeStore) {
-				f.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim, order.Quota) error {
-					return errors.New("transaction canceled")
-				}
-				release := f.ReleaseKeyFunc
-				f.ReleaseKeyFunc = func(ctx context.Context, c order.Claim) error {
-					_ = release(ctx, c)
-					return errors.New("release failed")
+				f.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim, order.Quota, time.Time) (*order.Order, error) {
+					return nil, errors.New("transaction canceled")
 				}
 			},
 			wantStatus: http.StatusInternalServerError,
@@ -514,22 +476,19 @@ func TestCreateOrderReleasesKeyOnFailure(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
-			createOrder, productsBySKU := h.fake.CreateOrderFunc, h.fake.ProductsBySKUFunc
+			createOrder, products := h.fake.CreateOrderFunc, h.fake.ProductsFunc
 			if tt.setup != nil {
 				tt.setup(h.fake)
 			}
 			key := map[string]string{idemHeader: "key-1"}
 			resp := h.do(t, createReq(tt.body, key))
 			wantProblem(t, resp, tt.wantStatus, "")
-			if len(h.mem.claims) != 1 {
-				t.Fatalf("claims = %d, want 1", len(h.mem.claims))
-			}
-			if !reflect.DeepEqual(h.mem.releases, h.mem.claims) {
-				t.Errorf("releases = %+v, want the claim %+v", h.mem.releases, h.mem.claims)
+			if len(h.mem.keys) != 0 || len(h.mem.events()) != 0 {
+				t.Fatalf("keys %d, events %d; want nothing stored", len(h.mem.keys), len(h.mem.events()))
 			}
 
-			// The key is free again: a corrected retry creates the order.
-			h.fake.CreateOrderFunc, h.fake.ProductsBySKUFunc = createOrder, productsBySKU
+			// The key is free: a corrected retry creates the order.
+			h.fake.CreateOrderFunc, h.fake.ProductsFunc = createOrder, products
 			retry := h.do(t, createReq(orderBody, key))
 			if retry.StatusCode != http.StatusCreated || retry.Headers[HeaderReplayed] != "" {
 				t.Errorf("retry = %d replayed %q, want a new 201; body %s", retry.StatusCode, retry.Headers[HeaderReplayed], retry.Body)
@@ -564,8 +523,8 @@ func TestPlacingNeedsAVerifiedEmail(t *testing.T) {
 			t.Errorf("%s: detail %q", r.route, p.Detail)
 		}
 	}
-	if n := len(h.mem.events()); n != 0 || len(h.mem.claims) != 0 || len(h.mem.completions) != 0 {
-		t.Errorf("events %d, claims %d, writes %d; want nothing stored", n, len(h.mem.claims), len(h.mem.completions))
+	if n := len(h.mem.events()); n != 0 || len(h.mem.creates) != 0 {
+		t.Errorf("events %d, CreateOrder calls %d; want nothing stored", n, len(h.mem.creates))
 	}
 }
 

@@ -1,11 +1,14 @@
 package api
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
 )
@@ -19,6 +22,40 @@ var errBadCursor = errors.New("bad cursor")
 type cursorCodec struct{ key []byte }
 
 const cursorVersion = "c1"
+
+// checkCursorKey refuses a key too short to key an HMAC-SHA256 safely.
+func checkCursorKey(key []byte) error {
+	if len(key) < 32 {
+		return errors.New("orders api: cursor key must be at least 32 bytes")
+	}
+	return nil
+}
+
+// cursorKey holds the cursor codec, loading its key on first use. The
+// mutex makes the load happen once even when requests arrive together; a
+// failed load is not remembered, so the next request tries again.
+type cursorKey struct {
+	mu    sync.Mutex
+	codec *cursorCodec
+	load  func(context.Context) ([]byte, error)
+}
+
+func (k *cursorKey) get(ctx context.Context) (cursorCodec, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.codec != nil {
+		return *k.codec, nil
+	}
+	key, err := k.load(ctx)
+	if err != nil {
+		return cursorCodec{}, fmt.Errorf("load cursor key: %w", err)
+	}
+	if err := checkCursorKey(key); err != nil {
+		return cursorCodec{}, err
+	}
+	k.codec = &cursorCodec{key: key}
+	return *k.codec, nil
+}
 
 func (c cursorCodec) mac(userID, position string) []byte {
 	m := hmac.New(sha256.New, c.key)

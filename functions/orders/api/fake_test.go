@@ -10,22 +10,18 @@ import (
 
 	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/order"
-	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/shared/events"
 )
 
 // fakeStore is a Store whose methods are function fields, so that a test can
 // replace any one of them. newFakeStore fills them with memStore's.
 type fakeStore struct {
-	ProductsFunc      func(ctx context.Context) ([]order.Product, error)
-	ProductFunc       func(ctx context.Context, sku string) (order.Product, error)
-	ProductsBySKUFunc func(ctx context.Context, skus []string) (map[string]order.Product, error)
-	ClaimKeyFunc      func(ctx context.Context, c order.Claim, now time.Time) (*order.Order, error)
-	ReleaseKeyFunc    func(ctx context.Context, c order.Claim) error
-	CreateOrderFunc   func(ctx context.Context, o order.Order, ev events.OrderEvent, claim *order.Claim, quota order.Quota) error
-	OrderFunc         func(ctx context.Context, customerID, id string) (order.Order, error)
-	OrdersFunc        func(ctx context.Context, customerID string, limit int, after string) ([]order.Order, string, error)
-	UpdateOrderFunc   func(ctx context.Context, customerID, id string, change order.Change) (order.Order, error)
+	ProductsFunc    func(ctx context.Context) ([]order.Product, error)
+	KeyedOrderFunc  func(ctx context.Context, k order.Claim, now time.Time) (*order.Order, error)
+	CreateOrderFunc func(ctx context.Context, o order.Order, ev events.OrderEvent, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error)
+	OrderFunc       func(ctx context.Context, customerID, id string) (order.Order, error)
+	OrdersFunc      func(ctx context.Context, customerID string, limit int, after string) ([]order.Order, string, error)
+	UpdateOrderFunc func(ctx context.Context, customerID, id string, change order.Change) (order.Order, error)
 }
 
 var _ app.Store = (*fakeStore)(nil)
@@ -34,24 +30,12 @@ func (f *fakeStore) Products(ctx context.Context) ([]order.Product, error) {
 	return f.ProductsFunc(ctx)
 }
 
-func (f *fakeStore) Product(ctx context.Context, sku string) (order.Product, error) {
-	return f.ProductFunc(ctx, sku)
+func (f *fakeStore) KeyedOrder(ctx context.Context, k order.Claim, now time.Time) (*order.Order, error) {
+	return f.KeyedOrderFunc(ctx, k, now)
 }
 
-func (f *fakeStore) ProductsBySKU(ctx context.Context, skus []string) (map[string]order.Product, error) {
-	return f.ProductsBySKUFunc(ctx, skus)
-}
-
-func (f *fakeStore) ClaimKey(ctx context.Context, c order.Claim, now time.Time) (*order.Order, error) {
-	return f.ClaimKeyFunc(ctx, c, now)
-}
-
-func (f *fakeStore) ReleaseKey(ctx context.Context, c order.Claim) error {
-	return f.ReleaseKeyFunc(ctx, c)
-}
-
-func (f *fakeStore) CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, claim *order.Claim, quota order.Quota) error {
-	return f.CreateOrderFunc(ctx, o, ev, claim, quota)
+func (f *fakeStore) CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error) {
+	return f.CreateOrderFunc(ctx, o, ev, key, quota, now)
 }
 
 func (f *fakeStore) Order(ctx context.Context, customerID, id string) (order.Order, error) {
@@ -76,19 +60,17 @@ type memStore struct {
 	quotas   map[string]int // orders per customer and quota window
 	outbox   []events.OrderEvent
 
-	claims      []order.Claim
-	releases    []order.Claim
-	completions []*order.Claim
-	pageCalls   []pageCall
-	orderReads  int
-	productGets []string
+	creates      []*order.Claim // the key of every CreateOrder call
+	keyReads     int
+	pageCalls    []pageCall
+	orderReads   int
+	productReads int
 }
 
+// keyRecord is a used key: the request it served and the order it placed.
 type keyRecord struct {
-	claim     order.Claim
-	completed bool
-	lease     time.Time
-	placed    order.Order
+	claim   order.Claim
+	orderID string
 }
 
 type pageCall struct {
@@ -105,15 +87,12 @@ func newFakeStore(products ...order.Product) (*fakeStore, *memStore) {
 		quotas:   map[string]int{},
 	}
 	return &fakeStore{
-		ProductsFunc:      m.Products,
-		ProductFunc:       m.Product,
-		ProductsBySKUFunc: m.ProductsBySKU,
-		ClaimKeyFunc:      m.ClaimKey,
-		ReleaseKeyFunc:    m.ReleaseKey,
-		CreateOrderFunc:   m.CreateOrder,
-		OrderFunc:         m.Order,
-		OrdersFunc:        m.Orders,
-		UpdateOrderFunc:   m.UpdateOrder,
+		ProductsFunc:    m.Products,
+		KeyedOrderFunc:  m.KeyedOrder,
+		CreateOrderFunc: m.CreateOrder,
+		OrderFunc:       m.Order,
+		OrdersFunc:      m.Orders,
+		UpdateOrderFunc: m.UpdateOrder,
 	}, m
 }
 
@@ -122,103 +101,59 @@ func orderKey(customerID, id string) string { return customerID + "\x00" + id }
 func (m *memStore) Products(context.Context) ([]order.Product, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.productReads++
 	return slices.Clone(m.products), nil
 }
 
-func (m *memStore) Product(_ context.Context, sku string) (order.Product, error) {
+// KeyedOrder follows store.KeyedOrder: nil for a free key, the order a key
+// placed for the same request, ErrIdempotencyReuse for another request.
+func (m *memStore) KeyedOrder(_ context.Context, k order.Claim, _ time.Time) (*order.Order, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.productGets = append(m.productGets, sku)
-	for _, p := range m.products {
-		if p.SKU == sku {
-			return p, nil
-		}
-	}
-	return order.Product{}, order.ErrNotFound
+	m.keyReads++
+	return m.replay(k)
 }
 
-func (m *memStore) ProductsBySKU(_ context.Context, skus []string) (map[string]order.Product, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	found := map[string]order.Product{}
-	for _, p := range m.products {
-		if slices.Contains(skus, p.SKU) {
-			found[p.SKU] = p
-		}
-	}
-	return found, nil
-}
-
-// ClaimKey follows store.ClaimKey: free or lapsed keys are claimed, a
-// different request is ErrIdempotencyReuse, a completed one gives back the
-// order it placed, one in flight is ErrIdempotencyBusy.
-func (m *memStore) ClaimKey(_ context.Context, c order.Claim, now time.Time) (*order.Order, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.claims = append(m.claims, c)
-	k := orderKey(c.CustomerID, c.Key)
-	existing, ok := m.keys[k]
-	// The table keeps leases in whole seconds.
-	if !ok || (!existing.completed && now.Unix() >= existing.lease.Unix()) {
-		m.keys[k] = &keyRecord{claim: c, lease: now.Add(store.IdempotencyLease)}
-		return nil, nil
-	}
+func (m *memStore) replay(k order.Claim) (*order.Order, error) {
+	r, ok := m.keys[orderKey(k.CustomerID, k.Key)]
 	switch {
-	case existing.claim.RequestHash != c.RequestHash:
+	case !ok:
+		return nil, nil
+	case r.claim.RequestHash != k.RequestHash:
 		return nil, order.ErrIdempotencyReuse
-	case existing.completed:
-		o := existing.placed
-		o.Lines = slices.Clone(o.Lines)
-		return &o, nil
-	default:
-		return nil, order.ErrIdempotencyBusy
 	}
+	o := m.orders[orderKey(k.CustomerID, r.orderID)].AsPlaced()
+	o.Lines = slices.Clone(o.Lines)
+	return &o, nil
 }
 
-// ReleaseKey follows store.ReleaseKey: only the owner of a claim in flight
-// releases it; anything else is a no-op.
-func (m *memStore) ReleaseKey(_ context.Context, c order.Claim) error {
+// CreateOrder follows store.CreateOrder: all or nothing; a used key
+// replays its order (before the quota is checked) or is
+// ErrIdempotencyReuse.
+func (m *memStore) CreateOrder(_ context.Context, o order.Order, ev events.OrderEvent, key *order.Claim, quota order.Quota, _ time.Time) (*order.Order, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.releases = append(m.releases, c)
-	k := orderKey(c.CustomerID, c.Key)
-	if r, ok := m.keys[k]; ok && !r.completed && r.claim.Owner == c.Owner {
-		delete(m.keys, k)
+	m.creates = append(m.creates, key)
+	if key != nil {
+		if _, used := m.keys[orderKey(key.CustomerID, key.Key)]; used {
+			return m.replay(*key)
+		}
 	}
-	return nil
-}
-
-// CreateOrder follows store.CreateOrder: all or nothing, and
-// ErrIdempotencyBusy when the claim is no longer ours.
-func (m *memStore) CreateOrder(_ context.Context, o order.Order, ev events.OrderEvent, claim *order.Claim, quota order.Quota) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.completions = append(m.completions, claim)
 	window := o.Customer.ID + "@" + quota.WindowStart(o.CreatedAt).String()
 	if m.quotas[window] >= quota.Max {
-		return quota.Refused(o.CreatedAt)
-	}
-	var rec *keyRecord
-	if claim != nil {
-		r, ok := m.keys[orderKey(o.Customer.ID, claim.Key)]
-		if !ok || r.completed || r.claim.Owner != claim.Owner {
-			return order.ErrIdempotencyBusy
-		}
-		rec = r
+		return nil, quota.Refused(o.CreatedAt)
 	}
 	k := orderKey(o.Customer.ID, o.ID)
 	if _, dup := m.orders[k]; dup {
-		return errDuplicate
+		return nil, errDuplicate
 	}
 	m.orders[k] = o
 	m.quotas[window]++
 	m.outbox = append(m.outbox, ev)
-	if rec != nil {
-		rec.completed = true
-		rec.placed = o
-		rec.placed.Lines = slices.Clone(o.Lines)
+	if key != nil {
+		m.keys[orderKey(key.CustomerID, key.Key)] = &keyRecord{claim: *key, orderID: o.ID}
 	}
-	return nil
+	return nil, nil
 }
 
 var errDuplicate = errors.New("memstore: order exists")

@@ -119,10 +119,13 @@ func (a *API) listOrders(ctx context.Context, r *httpapi.Request) (*httpapi.Resp
 		}
 		limit = n
 	}
+	cursors, err := a.cursors.get(ctx)
+	if err != nil {
+		return nil, err
+	}
 	after := ""
 	if c, ok := r.Query("cursor"); ok {
-		var err error
-		if after, err = a.cursors.decode(customer.ID, c); err != nil {
+		if after, err = cursors.decode(customer.ID, c); err != nil {
 			return nil, problem.Validation(problem.FieldError{Field: "cursor", Message: "is not a cursor this API issued to you"})
 		}
 	}
@@ -136,7 +139,7 @@ func (a *API) listOrders(ctx context.Context, r *httpapi.Request) (*httpapi.Resp
 	}
 	var next *string
 	if page.Next != "" {
-		c := a.cursors.encode(customer.ID, page.Next)
+		c := cursors.encode(customer.ID, page.Next)
 		next = &c
 	}
 	return httpapi.JSON(http.StatusOK, struct {

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/order"
 )
 
@@ -180,6 +183,7 @@ func TestProductsETagFollowsContent(t *testing.T) {
 	h := newHarness(t)
 	before := h.do(t, req{route: "GET /v1/products"}).Headers["ETag"]
 	h.mem.products[0].UnitPrice++
+	h.advance(app.CatalogFresh) // the function's copy of the catalog expires
 	after := h.do(t, req{route: "GET /v1/products", headers: map[string]string{"If-None-Match": before}})
 	if after.StatusCode != http.StatusOK {
 		t.Fatalf("status = %d after a price change, want 200", after.StatusCode)
@@ -197,6 +201,7 @@ func TestGetProduct(t *testing.T) {
 		wantStore bool // whether the store is asked
 	}{
 		{"active", "COF-ESP-250", http.StatusOK, true},
+		// The whole catalog is read once: an unknown SKU costs no more.
 		{"unknown", "NOPE-1", http.StatusNotFound, true},
 		{"inactive", "MUG-OLD", http.StatusNotFound, true},
 		{"lower case", "cof-esp-250", http.StatusNotFound, false},
@@ -208,7 +213,7 @@ func TestGetProduct(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
 			resp := h.do(t, req{route: "GET /v1/products/{sku}", path: map[string]string{"sku": tt.sku}})
-			if asked := len(h.mem.productGets) > 0; asked != tt.wantStore {
+			if asked := h.mem.productReads > 0; asked != tt.wantStore {
 				t.Errorf("store asked = %v, want %v", asked, tt.wantStore)
 			}
 			if tt.want != http.StatusOK {
@@ -235,9 +240,57 @@ func TestGetProduct(t *testing.T) {
 
 func TestGetProductStoreFailure(t *testing.T) {
 	h := newHarness(t)
-	h.fake.ProductFunc = func(context.Context, string) (order.Product, error) {
-		return order.Product{}, errors.New("throttled")
+	h.fake.ProductsFunc = func(context.Context) ([]order.Product, error) {
+		return nil, errors.New("throttled")
 	}
 	resp := h.do(t, req{route: "GET /v1/products/{sku}", path: map[string]string{"sku": "COF-ESP-250"}})
 	wantProblem(t, resp, http.StatusInternalServerError, "internal")
+}
+
+// TestProductsStaleWhileTableDown: when the table cannot be read and the
+// function's copy has expired, both product routes answer from the last
+// good copy, marked stale, for up to an hour; then the error.
+func TestProductsStaleWhileTableDown(t *testing.T) {
+	h := newHarness(t)
+	routes := []req{
+		{route: "GET /v1/products"},
+		{route: "GET /v1/products/{sku}", path: map[string]string{"sku": "COF-ESP-250"}},
+	}
+	fresh := map[string]string{}
+	for _, r := range routes {
+		resp := h.do(t, r)
+		if resp.StatusCode != http.StatusOK || resp.Headers[HeaderCatalogStale] != "" || resp.Headers["Age"] != "" {
+			t.Fatalf("%s: %d %v; want a fresh 200", r.route, resp.StatusCode, resp.Headers)
+		}
+		fresh[r.route] = resp.Body
+	}
+	h.fake.ProductsFunc = func(context.Context) ([]order.Product, error) {
+		return nil, errors.New("dynamodb: service unavailable")
+	}
+	h.advance(app.CatalogFresh + 30*time.Second)
+	for _, r := range routes {
+		resp := h.do(t, r)
+		if resp.StatusCode != http.StatusOK || resp.Body != fresh[r.route] {
+			t.Fatalf("%s with the table down: %d %s; want the last good copy", r.route, resp.StatusCode, resp.Body)
+		}
+		want := map[string]string{HeaderCatalogStale: "true", "Age": "330", "Cache-Control": "no-cache"}
+		for k, v := range want {
+			if resp.Headers[k] != v {
+				t.Errorf("%s: %s = %q, want %q", r.route, k, resp.Headers[k], v)
+			}
+		}
+		// A client that holds the copy revalidates it as usual.
+		again := r
+		again.headers = map[string]string{"If-None-Match": resp.Headers["ETag"]}
+		if resp := h.do(t, again); resp.StatusCode != http.StatusNotModified || resp.Headers[HeaderCatalogStale] != "true" {
+			t.Errorf("%s revalidated: %d %v; want 304 marked stale", r.route, resp.StatusCode, resp.Headers)
+		}
+	}
+	h.advance(app.CatalogMaxStale)
+	for _, r := range routes {
+		resp := h.do(t, r)
+		if resp.StatusCode < 500 || strings.Contains(resp.Body, "dynamodb") {
+			t.Errorf("%s with a copy over an hour old: %d %s; want a 5xx problem without the cause", r.route, resp.StatusCode, resp.Body)
+		}
+	}
 }

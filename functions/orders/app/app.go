@@ -17,22 +17,20 @@ import (
 // Store is the persistence the use cases need; the orders store
 // (functions/orders/store) implements it.
 type Store interface {
-	// Products returns the whole catalog, ordered by SKU.
+	// Products returns the whole catalog, ordered by SKU (the service
+	// keeps a copy: see CatalogFresh).
 	Products(ctx context.Context) ([]order.Product, error)
-	// Product returns one product, or order.ErrNotFound.
-	Product(ctx context.Context, sku string) (order.Product, error)
-	// ProductsBySKU returns the named products; unknown SKUs are absent.
-	ProductsBySKU(ctx context.Context, skus []string) (map[string]order.Product, error)
-	// ClaimKey claims an idempotency key. It returns the order an earlier
-	// request placed with it, order.ErrIdempotencyReuse or
-	// order.ErrIdempotencyBusy.
-	ClaimKey(ctx context.Context, c order.Claim, now time.Time) (*order.Order, error)
-	// ReleaseKey gives a claimed key up.
-	ReleaseKey(ctx context.Context, c order.Claim) error
-	// CreateOrder stores an order, its event and (with a claim) the
-	// completed key at once, counting the order against quota, or answers
-	// order.QuotaError or order.ErrIdempotencyBusy.
-	CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, claim *order.Claim, quota order.Quota) error
+	// KeyedOrder returns the order an earlier request placed with the
+	// key, nil if the key is free, order.ErrIdempotencyReuse when it
+	// placed another request's order, order.ErrIdempotencyBusy while a
+	// request of an earlier version holds it.
+	KeyedOrder(ctx context.Context, key order.Claim, now time.Time) (*order.Order, error)
+	// CreateOrder stores an order, its event and (with a key) the key's
+	// record at once, counting the order against quota. When the key
+	// already placed an order for the same request, it stores nothing and
+	// returns that order. Errors: order.QuotaError,
+	// order.ErrIdempotencyReuse, order.ErrIdempotencyBusy.
+	CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error)
 	// Order returns the customer's order, or order.ErrNotFound.
 	Order(ctx context.Context, customerID, id string) (order.Order, error)
 	// Orders returns a page of the customer's orders, newest first.
@@ -48,6 +46,8 @@ const (
 	MetricCancelled = "OrdersCancelled"
 	MetricReplayed  = "IdempotentReplays"
 	MetricQuota     = "OrdersOverQuota"
+	// MetricCatalogStale counts product answers from a stale catalog copy.
+	MetricCatalogStale = "CatalogStaleAnswers"
 )
 
 // Config wires the use cases.
@@ -60,10 +60,16 @@ type Config struct {
 	// OrdersPerHour is each customer's quota of new orders per hour
 	// (0: order.DefaultOrdersPerHour).
 	OrdersPerHour int
+	// CatalogFresh, CatalogMaxStale and CatalogRetry override the catalog
+	// copy's timings (0: the constants of the same names).
+	CatalogFresh, CatalogMaxStale, CatalogRetry time.Duration
 }
 
 // Service runs the orders use cases.
-type Service struct{ Config }
+type Service struct {
+	Config
+	catalog *catalogCache
+}
 
 // New returns the service.
 func New(cfg Config) *Service {
@@ -73,7 +79,19 @@ func New(cfg Config) *Service {
 	if cfg.OrdersPerHour == 0 {
 		cfg.OrdersPerHour = order.DefaultOrdersPerHour
 	}
-	return &Service{cfg}
+	if cfg.CatalogFresh == 0 {
+		cfg.CatalogFresh = CatalogFresh
+	}
+	if cfg.CatalogMaxStale == 0 {
+		cfg.CatalogMaxStale = CatalogMaxStale
+	}
+	if cfg.CatalogRetry == 0 {
+		cfg.CatalogRetry = CatalogRetry
+	}
+	s := &Service{Config: cfg}
+	s.catalog = &catalogCache{load: cfg.Store.Products, now: cfg.Now,
+		fresh: cfg.CatalogFresh, maxStale: cfg.CatalogMaxStale, retry: cfg.CatalogRetry}
+	return s
 }
 
 // now is the service's clock, in the millisecond precision stored times

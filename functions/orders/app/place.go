@@ -12,7 +12,6 @@ import (
 
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/shared/events"
-	"github.com/serverless-shop/backend/shared/logging"
 )
 
 // PlaceOrder asks to place an order.
@@ -37,8 +36,10 @@ type Placed struct {
 }
 
 // PlaceOrder validates and prices the items from the catalog and stores the
-// order with its order.created event (and, with a key, the completed key)
-// in one transaction. Prices come from the catalog, never from the client.
+// order with its order.created event (and, with a key, the key's record)
+// in one transaction. Prices come from the catalog, never from the client:
+// from the function's copy when it is fresh (see CatalogFresh), else from a
+// read of the table; never from an older copy.
 //
 // Errors: order.ErrEmailUnverified before anything else when the
 // customer's email is not verified, order.InvalidError for malformed items
@@ -54,69 +55,71 @@ func (s *Service) PlaceOrder(ctx context.Context, in PlaceOrder) (Placed, error)
 	if err := order.ValidateItems(in.Items); err != nil {
 		return Placed{}, err
 	}
-	now := s.now()
-	var claim *order.Claim
+	var key *order.Claim
 	if in.IdempotencyKey != nil {
 		if !order.ValidIdempotencyKey(*in.IdempotencyKey) {
 			return Placed{}, order.InvalidError{{Field: "Idempotency-Key", Message: "must be 1 to 255 visible ASCII characters"}}
 		}
-		claim = &order.Claim{CustomerID: in.Customer.ID, Key: *in.IdempotencyKey, RequestHash: RequestHash(in.Items), Owner: s.NewID()}
-		earlier, err := s.Store.ClaimKey(ctx, *claim, now)
-		if err != nil {
-			return Placed{}, err
+		key = &order.Claim{CustomerID: in.Customer.ID, Key: *in.IdempotencyKey, RequestHash: RequestHash(in.Items)}
+	}
+	o, earlier, err := s.place(ctx, in, key)
+	var unprocessable order.UnprocessableError
+	if key != nil && errors.As(err, &unprocessable) {
+		// The key may have placed this very request before a product of it
+		// was retired: its retry must replay that order, not fail.
+		var kerr error
+		if earlier, kerr = s.Store.KeyedOrder(ctx, *key, s.now()); kerr != nil {
+			return Placed{}, kerr
 		}
 		if earlier != nil {
-			s.Metrics.Add(MetricReplayed, 1)
-			s.Log.InfoContext(ctx, "idempotent replay", slog.String("orderId", earlier.ID))
-			return Placed{Order: *earlier, Replayed: true}, nil
-		}
-	}
-	o, err := s.place(ctx, in, claim)
-	if err != nil && claim != nil && !errors.Is(err, order.ErrIdempotencyBusy) {
-		// Nothing was stored: free the key so a corrected retry can use it.
-		// (Busy means another request holds the key now: not ours to free.)
-		if rerr := s.Store.ReleaseKey(context.WithoutCancel(ctx), *claim); rerr != nil {
-			s.Log.WarnContext(ctx, "release idempotency key failed", slog.String(logging.KeyError, rerr.Error()))
+			err = nil
 		}
 	}
 	if err != nil {
 		return Placed{}, err
 	}
+	if earlier != nil {
+		s.Metrics.Add(MetricReplayed, 1)
+		s.Log.InfoContext(ctx, "idempotent replay", slog.String("orderId", earlier.ID))
+		return Placed{Order: *earlier, Replayed: true}, nil
+	}
 	return Placed{Order: o}, nil
 }
 
-func (s *Service) place(ctx context.Context, in PlaceOrder, claim *order.Claim) (order.Order, error) {
-	skus := make([]string, len(in.Items))
-	for i, it := range in.Items {
-		skus[i] = it.SKU
-	}
-	catalog, err := s.Store.ProductsBySKU(ctx, skus)
+// place prices and stores the order. With a key that already placed the
+// same request, it stores nothing and returns that order as earlier.
+func (s *Service) place(ctx context.Context, in PlaceOrder, key *order.Claim) (o order.Order, earlier *order.Order, err error) {
+	catalog, err := s.catalog.get(ctx)
 	if err != nil {
-		return order.Order{}, err
+		return order.Order{}, nil, err
 	}
-	lines, total, currency, err := order.Price(in.Items, catalog)
+	lines, total, currency, err := order.Price(in.Items, catalog.bySKU)
 	if err != nil {
-		return order.Order{}, err
+		return order.Order{}, nil, err
 	}
 	now := s.now()
-	o := order.Order{
+	o = order.Order{
 		ID: s.NewID(), Customer: in.Customer, Status: order.Pending,
 		Lines: lines, Total: total, Currency: currency, CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
 	ev := o.Event(events.OrderCreated, s.NewID(), in.CorrelationID, now)
 	quota := order.Quota{Max: s.OrdersPerHour, Window: time.Hour}
-	if err := s.Store.CreateOrder(ctx, o, ev, claim, quota); err != nil {
+	earlier, err = s.Store.CreateOrder(ctx, o, ev, key, quota, now)
+	if err != nil {
 		var over order.QuotaError
 		if errors.As(err, &over) {
 			s.Metrics.Add(MetricQuota, 1)
 			s.Log.WarnContext(ctx, "order quota reached", slog.Int("ordersPerHour", quota.Max), slog.Duration("retryAfter", over.RetryAfter))
 		}
-		return order.Order{}, fmt.Errorf("place order: %w", err)
+		return order.Order{}, nil, fmt.Errorf("place order: %w", err)
+	}
+	if earlier != nil {
+		return order.Order{}, earlier, nil
 	}
 	s.Metrics.Add(MetricPlaced, 1)
 	s.Log.InfoContext(ctx, "order created", slog.String("orderId", o.ID), slog.String("eventId", ev.ID),
 		slog.Int64("total", o.Total), slog.String("currency", o.Currency))
-	return o, nil
+	return o, nil, nil
 }
 
 // RequestHash identifies what an order request asks for, so that a retry

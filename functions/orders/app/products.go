@@ -2,35 +2,55 @@ package app
 
 import (
 	"context"
-	"errors"
+	"log/slog"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
 )
 
-// Products returns the products a customer can order, ordered by SKU.
-func (s *Service) Products(ctx context.Context) ([]order.Product, error) {
-	all, err := s.Store.Products(ctx)
+// Products returns the products a customer can order, ordered by SKU, from
+// the function's copy of the catalog (see CatalogFresh). When the table
+// cannot be read it answers from the last good copy for up to
+// CatalogMaxStale, saying so in the Freshness; after that, or without a
+// copy, the read's error.
+func (s *Service) Products(ctx context.Context) ([]order.Product, Freshness, error) {
+	snap, fresh, err := s.browse(ctx)
 	if err != nil {
-		return nil, err
+		return nil, Freshness{}, err
 	}
-	active := make([]order.Product, 0, len(all))
-	for _, p := range all {
+	active := make([]order.Product, 0, len(snap.products))
+	for _, p := range snap.products {
 		if p.Active {
 			active = append(active, p)
 		}
 	}
-	return active, nil
+	return active, fresh, nil
 }
 
 // Product returns an orderable product, or order.ErrProductNotFound: for
-// a malformed SKU, an unknown one and a discontinued one alike.
-func (s *Service) Product(ctx context.Context, sku string) (order.Product, error) {
+// a malformed SKU, an unknown one and a discontinued one alike. It reads
+// the catalog as Products does.
+func (s *Service) Product(ctx context.Context, sku string) (order.Product, Freshness, error) {
 	if !order.ValidSKU(sku) {
-		return order.Product{}, order.ErrProductNotFound
+		return order.Product{}, Freshness{}, order.ErrProductNotFound
 	}
-	p, err := s.Store.Product(ctx, sku)
-	if errors.Is(err, order.ErrNotFound) || (err == nil && !p.Active) {
-		return order.Product{}, order.ErrProductNotFound
+	snap, fresh, err := s.browse(ctx)
+	if err != nil {
+		return order.Product{}, Freshness{}, err
 	}
-	return p, err
+	p, ok := snap.bySKU[sku]
+	if !ok || !p.Active {
+		return order.Product{}, Freshness{}, order.ErrProductNotFound
+	}
+	return p, fresh, nil
+}
+
+// browse reads the catalog for the product routes, logging a stale answer.
+func (s *Service) browse(ctx context.Context) (*catalogSnapshot, Freshness, error) {
+	snap, fresh, err := s.catalog.browse(ctx)
+	if err == nil && fresh.Stale {
+		s.Metrics.Add(MetricCatalogStale, 1)
+		s.Log.WarnContext(ctx, "catalog unavailable: answering from the last good copy",
+			slog.Duration("age", fresh.Age))
+	}
+	return snap, fresh, err
 }

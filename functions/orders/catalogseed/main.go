@@ -13,6 +13,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/orders/catalog"
 	"github.com/serverless-shop/backend/functions/orders/store"
+	"github.com/serverless-shop/backend/shared/awsretry"
 	"github.com/serverless-shop/backend/shared/coldstart"
 )
 
@@ -28,5 +29,6 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	if err != nil {
 		return nil, err
 	}
+	cfg = awsretry.Deploy.Apply(cfg) // see shared/awsretry
 	return cfn.LambdaWrap(catalog.Handler(store.New(dynamodb.NewFromConfig(cfg), table), log, time.Now)), nil
 }

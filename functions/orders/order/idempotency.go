@@ -1,13 +1,13 @@
 package order
 
-// Claim is a request holding an Idempotency-Key while it places an order.
-// Keys are per customer; RequestHash identifies what the request asked for,
-// so the key cannot be reused for another order.
+// Claim is a request's use of an Idempotency-Key: the key is written with
+// the order it places, in the same transaction, so that it places one order
+// at most. Keys are per customer; RequestHash identifies what the request
+// asked for, so the key cannot be reused for another order.
 type Claim struct {
 	CustomerID  string
 	Key         string
 	RequestHash string
-	Owner       string // unique per request attempt
 }
 
 // ValidIdempotencyKey reports whether k can be an idempotency key: 1 to 255

@@ -93,6 +93,17 @@ func (o Order) Cancel(now time.Time) (Order, error) {
 	return o, nil
 }
 
+// AsPlaced is the order as it was when placed: placing fixes its customer,
+// lines, total and creation time for good, and only its status (which
+// starts Pending) and version change afterwards. An idempotent replay
+// answers this, so that it repeats the first response exactly.
+func (o Order) AsPlaced() Order {
+	o.Status = Pending
+	o.UpdatedAt = o.CreatedAt
+	o.Version = 1
+	return o
+}
+
 // FieldError names one invalid field of an order request.
 type FieldError struct {
 	Field   string

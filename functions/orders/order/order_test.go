@@ -378,3 +378,19 @@ func TestOrderCancel(t *testing.T) {
 		})
 	}
 }
+
+func TestOrderAsPlaced(t *testing.T) {
+	placed := sampleOrder(order.Pending)
+	placed.Version = 1
+	placed.UpdatedAt = placed.CreatedAt
+	cancelled, err := placed.Cancel(placed.CreatedAt.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cancelled.AsPlaced(); !reflect.DeepEqual(got, placed) {
+		t.Errorf("AsPlaced() of the cancelled order =\n%+v\nwant the order as placed\n%+v", got, placed)
+	}
+	if got := placed.AsPlaced(); !reflect.DeepEqual(got, placed) {
+		t.Errorf("AsPlaced() of a new order =\n%+v\nwant it unchanged", got)
+	}
+}

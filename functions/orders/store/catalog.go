@@ -11,8 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
-
-	"github.com/serverless-shop/backend/shared/ddb"
 )
 
 type productRecord struct {
@@ -40,7 +38,8 @@ func productItem(p order.Product) (map[string]types.AttributeValue, error) {
 }
 
 // Products returns the whole catalog, ordered by SKU, through a Query of
-// the catalog partition.
+// the catalog partition (eventually consistent: the service keeps a copy
+// for minutes anyway).
 func (s *Store) Products(ctx context.Context) ([]order.Product, error) {
 	var out []order.Product
 	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
@@ -64,52 +63,6 @@ func (s *Store) Products(ctx context.Context) ([]order.Product, error) {
 		}
 	}
 	return out, nil
-}
-
-// Product returns one product, or order.ErrNotFound.
-func (s *Store) Product(ctx context.Context, sku string) (order.Product, error) {
-	r, found, err := ddb.Get[productRecord](ctx, s.db, &dynamodb.GetItemInput{TableName: &s.table, Key: ddb.Key(pkCatalog, productSK(sku))})
-	if err != nil {
-		return order.Product{}, wrap("get product", err)
-	}
-	if !found {
-		return order.Product{}, order.ErrNotFound
-	}
-	return r.product(), nil
-}
-
-// ProductsBySKU reads the named products in one BatchGetItem (plus retries
-// of keys DynamoDB leaves unprocessed). Missing SKUs are absent from the map.
-func (s *Store) ProductsBySKU(ctx context.Context, skus []string) (map[string]order.Product, error) {
-	keys := make([]map[string]types.AttributeValue, len(skus))
-	for i, sku := range skus {
-		keys[i] = ddb.Key(pkCatalog, productSK(sku))
-	}
-	found := make(map[string]order.Product, len(skus))
-	request := map[string]types.KeysAndAttributes{s.table: {Keys: keys}}
-	for attempt := 0; len(request) > 0; attempt++ {
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return nil, wrap("get products", err)
-			}
-		}
-		if attempt == maxBatchAttempts {
-			return nil, wrap("get products", fmt.Errorf("keys still unprocessed after %d attempts", attempt))
-		}
-		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
-		if err != nil {
-			return nil, wrap("get products", err)
-		}
-		for _, item := range out.Responses[s.table] {
-			var r productRecord
-			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
-				return nil, wrap("get products", err)
-			}
-			found[r.SKU] = r.product()
-		}
-		request = out.UnprocessedKeys
-	}
-	return found, nil
 }
 
 // PutProducts writes products to the catalog, replacing any of the same SKU.

@@ -86,50 +86,58 @@ func (s *Store) outboxPut(ev events.OrderEvent) (*types.Put, error) {
 
 // CreateOrder writes a new order and its order.created event in one
 // transaction that also counts the order against the customer's quota
-// and, when claim is not nil, completes the claimed idempotency key with
-// the order. Either all of it is stored or none of it.
-// order.ErrIdempotencyBusy means the claim lapsed and another request took
-// the key over; order.QuotaError that the quota's window is full.
-func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, claim *order.Claim, quota order.Quota) error {
+// and, when key is not nil, records the key as having placed the order.
+// Either all of it is stored or none of it. When the key already placed an
+// order for the same request, nothing is stored and that order comes back
+// (read with one more call unless an earlier version's record holds it).
+// Errors: order.ErrIdempotencyReuse (the key served another request),
+// order.ErrIdempotencyBusy (a concurrent request with the key, or an
+// earlier version's claim in flight), order.QuotaError (the window is
+// full; a replay takes precedence, as it places nothing).
+func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error) {
 	rec := newOrderRecord(o)
 	item, err := attributevalue.MarshalMap(rec)
 	if err != nil {
-		return wrap("create order", err)
+		return nil, wrap("create order", err)
 	}
 	put, err := s.outboxPut(ev)
 	if err != nil {
-		return wrap("create order", err)
-	}
-	writes := []types.TransactWriteItem{
-		// A literal: "this key is new" reads plainer than the builder's #0.
-		{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Put: put},
+		return nil, wrap("create order", err)
 	}
 	count, err := s.quotaCount(o.Customer.ID, quota, o.CreatedAt)
 	if err != nil {
-		return wrap("create order", err)
+		return nil, wrap("create order", err)
 	}
-	writes = append(writes, types.TransactWriteItem{Update: count})
-	if claim != nil {
-		u, err := s.completeUpdate(*claim, rec)
+	const orderItem, quotaItem, keyItem = 0, 2, 3
+	writes := []types.TransactWriteItem{
+		// A literal: "this key is new" reads plainer than the builder's #0.
+		orderItem: {Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		1:         {Put: put},
+		quotaItem: {Update: count},
+	}
+	if key != nil {
+		kp, err := s.keyPut(*key, o.ID, now)
 		if err != nil {
-			return wrap("create order", err)
+			return nil, wrap("create order", err)
 		}
-		writes = append(writes, types.TransactWriteItem{Update: u})
+		writes = append(writes, types.TransactWriteItem{Put: kp})
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if reasons, ok := ddb.CancellationReasons(err); ok {
 		switch {
-		case ddb.ConditionFailedAt(reasons, 2):
-			return quota.Refused(o.CreatedAt)
-		case claim != nil && ddb.ConditionFailedAt(reasons, 3):
-			return order.ErrIdempotencyBusy
+		case key != nil && ddb.ConditionFailedAt(reasons, keyItem):
+			return s.replayOf(ctx, *key, reasons[keyItem].Item)
+		case key != nil && keyItem < len(reasons) && aws.ToString(reasons[keyItem].Code) == "TransactionConflict":
+			// Another transaction with the key is under way.
+			return nil, order.ErrIdempotencyBusy
+		case ddb.ConditionFailedAt(reasons, quotaItem):
+			return nil, quota.Refused(o.CreatedAt)
 		}
 	}
 	if err != nil {
-		return wrap("create order", err)
+		return nil, wrap("create order", err)
 	}
-	return nil
+	return nil, nil
 }
 
 // quotaCount is the transaction item that counts one order of the customer

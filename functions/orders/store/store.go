@@ -21,11 +21,8 @@ import (
 // Client is the part of the DynamoDB API the store uses.
 type Client interface {
 	ddb.GetItemAPI
-	ddb.BatchGetItemAPI
-	ddb.BatchWriteItemAPI
+	ddb.BatchWriteItemAPI // the catalog seed's
 	ddb.QueryAPI
-	ddb.PutItemAPI
-	ddb.DeleteItemAPI
 	ddb.TransactWriteItemsAPI
 }
 

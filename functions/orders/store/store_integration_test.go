@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/functions/orders/store"
@@ -51,6 +52,15 @@ func created(o order.Order, eventID string) events.OrderEvent {
 	return o.Event(events.OrderCreated, eventID, "corr-"+eventID, o.CreatedAt)
 }
 
+// create stores a new order without a key, as CreateOrder does.
+func (f fixture) create(ctx context.Context, o order.Order, ev events.OrderEvent, key *order.Claim, q order.Quota) error {
+	replay, err := f.s.CreateOrder(ctx, o, ev, key, q, o.CreatedAt)
+	if err == nil && replay != nil {
+		return fmt.Errorf("unexpected replay of %s", replay.ID)
+	}
+	return err
+}
+
 func (f fixture) outboxExists(t *testing.T, eventID string) bool {
 	t.Helper()
 	out, err := f.db.GetItem(context.Background(), &dynamodb.GetItemInput{
@@ -84,12 +94,8 @@ func TestProductsCatalog(t *testing.T) {
 	if !slices.IsSortedFunc(all, func(a, b order.Product) int { return cmpString(a.SKU, b.SKU) }) {
 		t.Fatal("products not ordered by SKU")
 	}
-	got, err := f.s.ProductsBySKU(ctx, []string{"SKU-005", "SKU-017", "NOPE-1"})
-	if err != nil || len(got) != 2 || got["SKU-005"].UnitPrice != 124 || got["SKU-017"].UnitPrice != 112 {
-		t.Fatalf("ProductsBySKU = %+v, %v", got, err)
-	}
-	if _, err := f.s.Product(ctx, "NOPE-1"); !errors.Is(err, order.ErrNotFound) {
-		t.Fatalf("Product(missing) = %v", err)
+	if all[5].SKU != "SKU-005" || all[5].UnitPrice != 124 || all[17].UnitPrice != 112 || all[29].Active /* SKU-029, i = 0: discontinued */ {
+		t.Fatalf("Products = %+v", all)
 	}
 }
 
@@ -118,7 +124,7 @@ func TestQuotaIsCountedWithTheOrder(t *testing.T) {
 	const n = 12
 	errs := testcloud.Parallel(n, func(i int) error {
 		o := newOrder("cust-quota", i, now)
-		return f.s.CreateOrder(ctx, o, created(o, fmt.Sprint("ev-quota-", i)), nil, quota)
+		return f.create(ctx, o, created(o, fmt.Sprint("ev-quota-", i)), nil, quota)
 	})
 	stored := 0
 	for i, err := range errs {
@@ -145,11 +151,11 @@ func TestQuotaIsCountedWithTheOrder(t *testing.T) {
 		t.Fatalf("%d of %d orders at once stored, %d listed (%v); want exactly %d", stored, n, len(list), err, quota.Max)
 	}
 	other := newOrder("cust-other", 99, now)
-	if err := f.s.CreateOrder(ctx, other, created(other, "ev-quota-other"), nil, quota); err != nil {
+	if err := f.create(ctx, other, created(other, "ev-quota-other"), nil, quota); err != nil {
 		t.Fatalf("another customer's order = %v", err)
 	}
 	next := newOrder("cust-quota", 100, now.Add(15*time.Minute))
-	if err := f.s.CreateOrder(ctx, next, created(next, "ev-quota-next"), nil, quota); err != nil {
+	if err := f.create(ctx, next, created(next, "ev-quota-next"), nil, quota); err != nil {
 		t.Fatalf("an order in the next window = %v", err)
 	}
 }
@@ -159,7 +165,7 @@ func TestCreateOrderIsAtomicWithItsEvent(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	o := newOrder("cust-a", 1, now)
-	if err := f.s.CreateOrder(ctx, o, created(o, "ev-1"), nil, generous); err != nil {
+	if err := f.create(ctx, o, created(o, "ev-1"), nil, generous); err != nil {
 		t.Fatal(err)
 	}
 	if !f.outboxExists(t, "ev-1") {
@@ -170,7 +176,7 @@ func TestCreateOrderIsAtomicWithItsEvent(t *testing.T) {
 		t.Fatalf("Order = %+v, %v", got, err)
 	}
 	// Writing an order whose id exists fails as a whole: no event appears.
-	if err := f.s.CreateOrder(ctx, o, created(o, "ev-2"), nil, generous); err == nil {
+	if err := f.create(ctx, o, created(o, "ev-2"), nil, generous); err == nil {
 		t.Fatal("duplicate order id accepted")
 	}
 	if f.outboxExists(t, "ev-2") {
@@ -182,105 +188,155 @@ func TestCreateOrderIsAtomicWithItsEvent(t *testing.T) {
 	}
 }
 
-func claim(customer, key, hash, owner string) order.Claim {
-	return order.Claim{CustomerID: customer, Key: key, RequestHash: hash, Owner: owner}
+func claim(customer, key, hash string) order.Claim {
+	return order.Claim{CustomerID: customer, Key: key, RequestHash: hash}
 }
 
+// TestIdempotencyKeyRaceAndReplay: ten requests with one key at once
+// store one order and one event; every other one replays that order or
+// hears that the key is busy. A later replay repeats the order as placed.
 func TestIdempotencyKeyRaceAndReplay(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	now := time.Now().UTC()
+	now := time.Now().UTC().Truncate(time.Millisecond)
 	const n = 10
+	c := claim("cust-k", "key-1", "hash-a")
+	replays := make([]*order.Order, n)
 	errs := testcloud.Parallel(n, func(i int) error {
-		replay, err := f.s.ClaimKey(ctx, claim("cust-k", "key-1", "hash-a", fmt.Sprint("owner-", i)), now)
-		if replay != nil {
-			return errors.New("unexpected replay")
-		}
+		o := newOrder("cust-k", i, now)
+		var err error
+		replays[i], err = f.s.CreateOrder(ctx, o, created(o, fmt.Sprint("ev-k-", i)), &c, generous, now)
 		return err
 	})
-	won := 0
-	var owner string
+	won := -1
 	for i, err := range errs {
 		switch {
-		case err == nil:
-			won++
-			owner = fmt.Sprint("owner-", i)
-		case errors.Is(err, order.ErrIdempotencyBusy):
+		case err == nil && replays[i] == nil:
+			if won >= 0 {
+				t.Fatalf("requests %d and %d both stored an order", won, i)
+			}
+			won = i
+		case err == nil, errors.Is(err, order.ErrIdempotencyBusy):
 		default:
-			t.Fatalf("claim %d: %v", i, err)
+			t.Fatalf("request %d: %v", i, err)
 		}
 	}
-	if won != 1 {
-		t.Fatalf("%d claims won, want 1", won)
+	if won < 0 {
+		t.Fatal("no request stored the order")
+	}
+	placed := newOrder("cust-k", won, now)
+	for i, r := range replays {
+		if r != nil && !reflect.DeepEqual(*r, placed) {
+			t.Errorf("request %d replayed %+v, want %+v", i, *r, placed)
+		}
+		if i != won && f.outboxExists(t, fmt.Sprint("ev-k-", i)) {
+			t.Errorf("request %d stored an event", i)
+		}
+	}
+	if list, _, err := f.s.Orders(ctx, "cust-k", 50, ""); err != nil || len(list) != 1 {
+		t.Fatalf("%d orders stored (%v), want 1", len(list), err)
 	}
 
-	o := newOrder("cust-k", 5, now.Truncate(time.Millisecond))
-	c := claim("cust-k", "key-1", "hash-a", owner)
-	if err := f.s.CreateOrder(ctx, o, created(o, "ev-k"), &c, generous); err != nil {
-		t.Fatal(err)
-	}
 	// The order changes after it was placed; a replay still answers what
 	// the first request placed.
-	if _, err := f.s.UpdateOrder(ctx, "cust-k", o.ID, cancelAt(now.Add(time.Second), "ev-k-cancel")); err != nil {
+	if _, err := f.s.UpdateOrder(ctx, "cust-k", placed.ID, cancelAt(now.Add(time.Second), "ev-k-cancel")); err != nil {
 		t.Fatal(err)
 	}
-	replay, err := f.s.ClaimKey(ctx, claim("cust-k", "key-1", "hash-a", "owner-late"), now.Add(time.Minute))
-	if err != nil || replay == nil || !reflect.DeepEqual(*replay, o) {
-		t.Fatalf("replay = %+v, %v; want the order as placed, %+v", replay, err, o)
+	later := newOrder("cust-k", 50, now.Add(time.Minute))
+	replay, err := f.s.CreateOrder(ctx, later, created(later, "ev-k-later"), &c, generous, later.CreatedAt)
+	if err != nil || replay == nil || !reflect.DeepEqual(*replay, placed) {
+		t.Fatalf("replay = %+v, %v; want the order as placed, %+v", replay, err, placed)
 	}
-	if _, err := f.s.ClaimKey(ctx, claim("cust-k", "key-1", "hash-b", "owner-other"), now); !errors.Is(err, order.ErrIdempotencyReuse) {
+	if f.outboxExists(t, "ev-k-later") {
+		t.Error("a replay stored an event")
+	}
+	if replay, err := f.s.KeyedOrder(ctx, c, now.Add(time.Minute)); err != nil || replay == nil || !reflect.DeepEqual(*replay, placed) {
+		t.Fatalf("KeyedOrder = %+v, %v; want the order as placed", replay, err)
+	}
+	other := claim("cust-k", "key-1", "hash-b")
+	if _, err := f.s.CreateOrder(ctx, later, created(later, "ev-k-other"), &other, generous, later.CreatedAt); !errors.Is(err, order.ErrIdempotencyReuse) {
 		t.Fatalf("other body = %v, want ErrIdempotencyReuse", err)
 	}
+	if _, err := f.s.KeyedOrder(ctx, other, now); !errors.Is(err, order.ErrIdempotencyReuse) {
+		t.Fatalf("KeyedOrder of another body = %v, want ErrIdempotencyReuse", err)
+	}
 	// Keys are scoped per customer.
-	if replay, err := f.s.ClaimKey(ctx, claim("cust-other", "key-1", "hash-b", "o"), now); err != nil || replay != nil {
+	if replay, err := f.s.KeyedOrder(ctx, claim("cust-other", "key-1", "hash-b"), now); err != nil || replay != nil {
 		t.Fatalf("same key, other customer = %+v, %v", replay, err)
 	}
 	// After the TTL the key is free again, even before DynamoDB deletes it.
-	if replay, err := f.s.ClaimKey(ctx, claim("cust-k", "key-1", "hash-b", "o2"), now.Add(store.IdempotencyTTL+time.Second)); err != nil || replay != nil {
+	expired := now.Add(store.IdempotencyTTL + time.Second)
+	if replay, err := f.s.KeyedOrder(ctx, other, expired); err != nil || replay != nil {
 		t.Fatalf("expired key = %+v, %v", replay, err)
+	}
+	fresh := newOrder("cust-k", 60, expired)
+	if replay, err := f.s.CreateOrder(ctx, fresh, created(fresh, "ev-k-fresh"), &other, generous, expired); err != nil || replay != nil {
+		t.Fatalf("order with an expired key = %+v, %v; want it stored", replay, err)
 	}
 }
 
-func TestIdempotencyLapsedLeaseIsTakenOverAndLoserStoresNothing(t *testing.T) {
+// TestReplayTakesPrecedenceOverTheQuota: a replay places nothing, so a
+// full quota does not refuse it.
+func TestReplayTakesPrecedenceOverTheQuota(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	now := time.Now().UTC()
-	first := claim("cust-l", "key-l", "h", "first")
-	if _, err := f.s.ClaimKey(ctx, first, now); err != nil {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	one := order.Quota{Max: 1, Window: time.Hour}
+	c := claim("cust-q", "key-q", "h")
+	o := newOrder("cust-q", 1, now)
+	if replay, err := f.s.CreateOrder(ctx, o, created(o, "ev-q1"), &c, one, now); err != nil || replay != nil {
+		t.Fatalf("first = %+v, %v", replay, err)
+	}
+	retry := newOrder("cust-q", 2, now)
+	replay, err := f.s.CreateOrder(ctx, retry, created(retry, "ev-q2"), &c, one, now)
+	if err != nil || replay == nil || replay.ID != o.ID {
+		t.Fatalf("retry at the quota = %+v, %v; want the replay of %s", replay, err, o.ID)
+	}
+	var over order.QuotaError
+	other := claim("cust-q", "key-other", "h")
+	if _, err := f.s.CreateOrder(ctx, retry, created(retry, "ev-q3"), &other, one, now); !errors.As(err, &over) {
+		t.Fatalf("a new order at the quota = %v, want QuotaError", err)
+	}
+	if replay, err := f.s.KeyedOrder(ctx, other, now); err != nil || replay != nil {
+		t.Fatalf("the refused order's key = %+v, %v; want it free", replay, err)
+	}
+}
+
+// TestKeyClaimedByAnEarlierVersion: the previous version claimed a key
+// (IN_PROGRESS with a lease) before its transaction. While the lease runs
+// the key is busy and this version stores nothing; after it lapses, the
+// key is taken over.
+func TestKeyClaimedByAnEarlierVersion(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	_, err := f.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &f.table, Item: map[string]types.AttributeValue{
+		"PK":             &types.AttributeValueMemberS{Value: "CUSTOMER#cust-l"},
+		"SK":             &types.AttributeValueMemberS{Value: "IDEMPOTENCY#key-l"},
+		"status":         &types.AttributeValueMemberS{Value: "IN_PROGRESS"},
+		"requestHash":    &types.AttributeValueMemberS{Value: "h"},
+		"owner":          &types.AttributeValueMemberS{Value: "old-version"},
+		"leaseExpiresAt": &types.AttributeValueMemberN{Value: fmt.Sprint(now.Add(time.Minute).Unix())},
+		"expiresAt":      &types.AttributeValueMemberN{Value: fmt.Sprint(now.Add(24 * time.Hour).Unix())},
+	}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.s.ClaimKey(ctx, claim("cust-l", "key-l", "h", "second"), now.Add(time.Second)); !errors.Is(err, order.ErrIdempotencyBusy) {
-		t.Fatalf("claim during the lease = %v, want busy", err)
+	c := claim("cust-l", "key-l", "h")
+	o := newOrder("cust-l", 1, now)
+	if _, err := f.s.CreateOrder(ctx, o, created(o, "ev-l1"), &c, generous, now); !errors.Is(err, order.ErrIdempotencyBusy) {
+		t.Fatalf("during the lease = %v, want ErrIdempotencyBusy", err)
 	}
-	second := claim("cust-l", "key-l", "h", "second")
-	if _, err := f.s.ClaimKey(ctx, second, now.Add(store.IdempotencyLease+time.Second)); err != nil {
-		t.Fatalf("claim after the lease = %v", err)
+	if _, err := f.s.KeyedOrder(ctx, c, now); !errors.Is(err, order.ErrIdempotencyBusy) {
+		t.Fatalf("KeyedOrder during the lease = %v, want ErrIdempotencyBusy", err)
 	}
-	// The first request wakes up late: its transaction must not store an
-	// order, an event or a response.
-	o := newOrder("cust-l", 9, now)
-	err := f.s.CreateOrder(ctx, o, created(o, "ev-late"), &first, generous)
-	if !errors.Is(err, order.ErrIdempotencyBusy) {
-		t.Fatalf("late completion = %v, want ErrIdempotencyBusy", err)
+	if _, err := f.s.Order(ctx, "cust-l", o.ID); !errors.Is(err, order.ErrNotFound) || f.outboxExists(t, "ev-l1") {
+		t.Fatal("a busy key stored an order or an event")
 	}
-	if _, err := f.s.Order(ctx, "cust-l", o.ID); !errors.Is(err, order.ErrNotFound) {
-		t.Fatal("late request stored its order")
-	}
-	if f.outboxExists(t, "ev-late") {
-		t.Fatal("late request stored its event")
-	}
-	// Releasing is owner-only.
-	if err := f.s.ReleaseKey(ctx, first); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.s.ClaimKey(ctx, claim("cust-l", "key-l", "h", "third"), now.Add(store.IdempotencyLease+2*time.Second)); !errors.Is(err, order.ErrIdempotencyBusy) {
-		t.Fatal("a non-owner released the claim")
-	}
-	if err := f.s.ReleaseKey(ctx, second); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.s.ClaimKey(ctx, claim("cust-l", "key-l", "h", "third"), now.Add(store.IdempotencyLease+2*time.Second)); err != nil {
-		t.Fatalf("claim after release = %v", err)
+	after := now.Add(2 * time.Minute)
+	late := newOrder("cust-l", 2, after)
+	if replay, err := f.s.CreateOrder(ctx, late, created(late, "ev-l2"), &c, generous, after); err != nil || replay != nil {
+		t.Fatalf("after the lease = %+v, %v; want the order stored", replay, err)
 	}
 }
 
@@ -301,7 +357,7 @@ func TestCancelRaceWritesOneEvent(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	o := newOrder("cust-c", 3, now)
-	if err := f.s.CreateOrder(ctx, o, created(o, "ev-c0"), nil, generous); err != nil {
+	if err := f.create(ctx, o, created(o, "ev-c0"), nil, generous); err != nil {
 		t.Fatal(err)
 	}
 	const n = 8
@@ -354,7 +410,7 @@ func TestUpdateOrderDecidesAgainAfterAConcurrentChange(t *testing.T) {
 			ctx := context.Background()
 			now := time.Now().UTC().Truncate(time.Millisecond)
 			o := newOrder("cust-d", 10+i, now)
-			if err := f.s.CreateOrder(ctx, o, created(o, "ev-d0"), nil, generous); err != nil {
+			if err := f.create(ctx, o, created(o, "ev-d0"), nil, generous); err != nil {
 				t.Fatal(err)
 			}
 			calls := 0
@@ -388,7 +444,7 @@ func TestUpdateOrderGivesUpWhileTheOrderKeepsChanging(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	o := newOrder("cust-e", 20, now)
-	if err := f.s.CreateOrder(ctx, o, created(o, "ev-e0"), nil, generous); err != nil {
+	if err := f.create(ctx, o, created(o, "ev-e0"), nil, generous); err != nil {
 		t.Fatal(err)
 	}
 	calls := 0
@@ -429,7 +485,7 @@ func TestReplayOfAKeyCompletedByTheFirstVersion(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	o := newOrder("cust-v1", 30, now)
-	if err := f.s.CreateOrder(ctx, o, created(o, "ev-v1"), nil, generous); err != nil {
+	if err := f.create(ctx, o, created(o, "ev-v1"), nil, generous); err != nil {
 		t.Fatal(err)
 	}
 	_, err := f.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &f.table, Item: map[string]types.AttributeValue{
@@ -446,9 +502,14 @@ func TestReplayOfAKeyCompletedByTheFirstVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	replay, err := f.s.ClaimKey(ctx, claim("cust-v1", "key-v1", "h", "retry"), now)
+	replay, err := f.s.KeyedOrder(ctx, claim("cust-v1", "key-v1", "h"), now)
 	if err != nil || replay == nil || !reflect.DeepEqual(*replay, o) {
 		t.Fatalf("replay = %+v, %v; want %+v", replay, err, o)
+	}
+	retry := newOrder("cust-v1", 31, now)
+	replay, err = f.s.CreateOrder(ctx, retry, created(retry, "ev-v1-retry"), &order.Claim{CustomerID: "cust-v1", Key: "key-v1", RequestHash: "h"}, generous, now)
+	if err != nil || replay == nil || !reflect.DeepEqual(*replay, o) {
+		t.Fatalf("CreateOrder replay = %+v, %v; want %+v", replay, err, o)
 	}
 }
 
@@ -472,13 +533,13 @@ func testPagination(t *testing.T, total, pageSize int) {
 	now := time.Now().UTC()
 	for i := range total {
 		o := newOrder("cust-p", i, now)
-		if err := f.s.CreateOrder(ctx, o, created(o, fmt.Sprint("ev-p-", i)), nil, generous); err != nil {
+		if err := f.create(ctx, o, created(o, fmt.Sprint("ev-p-", i)), nil, generous); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i := range 5 { // another customer's orders must never show up
 		o := newOrder("cust-q", 1000+i, now)
-		if err := f.s.CreateOrder(ctx, o, created(o, fmt.Sprint("ev-q-", i)), nil, generous); err != nil {
+		if err := f.create(ctx, o, created(o, fmt.Sprint("ev-q-", i)), nil, generous); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -515,18 +576,40 @@ func testPagination(t *testing.T, total, pageSize int) {
 	}
 }
 
-// TestClaimKeySurvivesItsOwnRetry repeats a claim with the same owner, which
-// is what the SDK does when the answer to a successful put is lost.
-func TestClaimKeySurvivesItsOwnRetry(t *testing.T) {
+// TestCreateOrderSurvivesItsOwnRetry repeats a keyed transaction with the
+// same client request token, which is what the SDK does when the answer to
+// a successful TransactWriteItems is lost: DynamoDB reports success again
+// and stores nothing more.
+func TestCreateOrderSurvivesItsOwnRetry(t *testing.T) {
 	f := newFixture(t)
-	c := claim("cust-retry", "key-r", "h", "owner-r")
-	now := time.Now().UTC()
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	var items []types.TransactWriteItem
+	// Tokens are the account's for ten minutes: this one is this run's.
+	token := fmt.Sprintf("lost-answer-%d", now.UnixNano())
+	db := dynamodb.NewFromConfig(testcloud.Config(t), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("replay", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				if tx, ok := in.Parameters.(*dynamodb.TransactWriteItemsInput); ok {
+					tx.ClientRequestToken = aws.String(token)
+					items = tx.TransactItems
+				}
+				return next.HandleInitialize(ctx, in)
+			}), middleware.After)
+		})
+	})
+	s := store.New(db, f.table)
+	c := claim("cust-retry", "key-r", "h")
+	o := newOrder("cust-retry", 1, now)
 	for attempt := range 2 {
-		if replay, err := f.s.ClaimKey(context.Background(), c, now); err != nil || replay != nil {
+		if replay, err := s.CreateOrder(ctx, o, created(o, "ev-r"), &c, generous, now); err != nil || replay != nil {
 			t.Fatalf("attempt %d: %+v, %v", attempt, replay, err)
 		}
 	}
-	if _, err := f.s.ClaimKey(context.Background(), claim("cust-retry", "key-r", "h", "someone-else"), now); !errors.Is(err, order.ErrIdempotencyBusy) {
-		t.Fatalf("another owner = %v, want busy", err)
+	if len(items) != 4 {
+		t.Fatalf("%d transaction items, want order, event, quota and key", len(items))
+	}
+	if list, _, err := f.s.Orders(ctx, "cust-retry", 10, ""); err != nil || len(list) != 1 {
+		t.Fatalf("%d orders (%v), want 1", len(list), err)
 	}
 }

@@ -1,0 +1,93 @@
+package mail
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// htmlReplacements are what escapeHTML writes for each special character:
+// the replacements html/template makes in text, RCDATA (<title>) and
+// quoted attribute values, so the HTML part reads exactly as it did when
+// html/template rendered it. '+' is escaped because html/template does
+// (against UTF-7 sniffing); NUL becomes U+FFFD as HTML5 parsers would.
+var htmlReplacements = [...]string{
+	0:    "\uFFFD",
+	'"':  "&#34;",
+	'&':  "&amp;",
+	'\'': "&#39;",
+	'+':  "&#43;",
+	'<':  "&lt;",
+	'>':  "&gt;",
+}
+
+// escapeHTML escapes s for HTML text, <title> and a quoted attribute value.
+// Invalid UTF-8 is kept as it is, as html/template keeps it.
+func escapeHTML(s string) string {
+	var b strings.Builder
+	written := 0
+	for i := 0; i < len(s); {
+		r, w := utf8.DecodeRuneInString(s[i:])
+		if int(r) < len(htmlReplacements) && htmlReplacements[r] != "" {
+			if written == 0 {
+				b.Grow(len(s) + 16)
+			}
+			b.WriteString(s[written:i])
+			b.WriteString(htmlReplacements[r])
+			written = i + w
+		}
+		i += w
+	}
+	if written == 0 {
+		return s
+	}
+	b.WriteString(s[written:])
+	return b.String()
+}
+
+// unsafeURL replaces a URL whose scheme is not http, https or mailto, as
+// html/template does: a javascript: link never reaches an href.
+const unsafeURL = "#ZgotmplZ"
+
+// escapeURLAttr makes s the value of a quoted href attribute the way
+// html/template does: an unsafe scheme is refused, the URL is normalised
+// (every byte outside RFC 3986's unreserved and reserved sets, and a %
+// that does not start an escape, percent-encoded) and the result escaped
+// for the attribute.
+func escapeURLAttr(s string) string {
+	if scheme, _, ok := strings.Cut(s, ":"); ok && !strings.Contains(scheme, "/") &&
+		!strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https") && !strings.EqualFold(scheme, "mailto") {
+		s = unsafeURL
+	}
+	return escapeHTML(normalizeURL(s))
+}
+
+func normalizeURL(s string) string {
+	const hex = "0123456789abcdef"
+	var b strings.Builder
+	written := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+			continue
+		case strings.IndexByte("!#$&*+,/:;=?@[]-._~", c) >= 0:
+			continue
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			continue
+		}
+		b.WriteString(s[written:i])
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+		written = i + 1
+	}
+	if written == 0 {
+		return s
+	}
+	b.WriteString(s[written:])
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}

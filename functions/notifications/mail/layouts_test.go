@@ -1,0 +1,134 @@
+package mail
+
+import (
+	"bytes"
+	htmltemplate "html/template"
+	"os"
+	"path/filepath"
+	"testing"
+	texttemplate "text/template"
+
+	"github.com/serverless-shop/backend/shared/events"
+)
+
+// The layouts replaced text/template and html/template (see the package
+// comment). These tests render the former templates, kept in
+// testdata/templates, with those packages and require the same bytes from
+// the layouts, for hostile values above all: html/template's escaping is
+// the reference for the HTML part.
+
+var templateFuncs = map[string]any{"money": FormatMoney}
+
+// templateParts renders the three former templates of typ with v.
+func templateParts(t testing.TB, typ string, v any) parts {
+	t.Helper()
+	read := func(suffix string) string {
+		b, err := os.ReadFile(filepath.Join("testdata", "templates", TemplateVersion, typ+suffix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	var s, txt, h bytes.Buffer
+	if err := texttemplate.Must(texttemplate.New("s").Funcs(templateFuncs).Parse(read(".subject.tmpl"))).Execute(&s, v); err != nil {
+		t.Fatal(err)
+	}
+	if err := texttemplate.Must(texttemplate.New("t").Funcs(templateFuncs).Parse(read(".txt.tmpl"))).Execute(&txt, v); err != nil {
+		t.Fatal(err)
+	}
+	if err := htmltemplate.Must(htmltemplate.New("h").Funcs(templateFuncs).Parse(read(".html.tmpl"))).Execute(&h, v); err != nil {
+		t.Fatal(err)
+	}
+	return parts{subject: s.String(), text: txt.String(), html: h.String()}
+}
+
+func compareParts(t *testing.T, got, want parts) {
+	t.Helper()
+	// The subject is compared as the email carries it: on one line.
+	if got, want := finish("", got).Subject, finish("", want).Subject; got != want {
+		t.Errorf("subject = %q, template gives %q", got, want)
+	}
+	if got.text != want.text {
+		t.Errorf("text part differs:\n--- layout\n%q\n--- template\n%q", got.text, want.text)
+	}
+	if got.html != want.html {
+		t.Errorf("HTML part differs:\n--- layout\n%q\n--- template\n%q", got.html, want.html)
+	}
+}
+
+// hostile are values that exercise every escaping rule: HTML specials,
+// '+', NUL, invalid UTF-8, noncharacters, line breaks, URL specials.
+var hostile = []string{
+	"Ada Lovelace",
+	`<script>alert(1)</script>`,
+	`"><img src=x onerror=alert(1)>`,
+	`Salt & Pepper's "best" + more`,
+	"nul\x00byte",
+	"bad \xff\xfe utf-8",
+	"non\ufdd0char\uffff",
+	"line\r\nBcc: victim@example.com",
+	"Zoë 日本 €",
+	"",
+}
+
+// hostileLinks are links as Link makes them and as it never would.
+var hostileLinks = []string{
+	"https://shop.example.com/verify-email?token=abc.DEF_-",
+	"https://shop.example.com/verify-email?token=a%26b%22c%3Cd",
+	"javascript:alert(1)",
+	"JavaScript:alert(1)",
+	"data:text/html,<b>x</b>",
+	"https://ex.com/a b?c=d&e='f'+\"g\"#h",
+	"https://ex.com/%zz%4g%41",
+	"/relative/path:with?colon",
+	"mailto:ada@example.com",
+	"https://ex.com/\x00\xff\u00e9",
+}
+
+func TestLayoutsMatchTemplates(t *testing.T) {
+	r, _ := NewRenderer()
+	for _, typ := range orderTypes {
+		for _, s := range hostile {
+			v := view{
+				Name: s, OrderID: "ord-" + s, OccurredAt: "Sun, 02 Mar 2025 12:30:15 UTC", Currency: "USD", Total: 123456,
+				Lines: []events.Line{
+					{SKU: "SKU-" + s, Name: s, Quantity: 2, UnitPrice: 1290, LineTotal: 2580},
+					{SKU: "TEA", Name: "Tea + " + s, Quantity: 1, UnitPrice: -5, LineTotal: 0},
+				},
+			}
+			t.Run(typ+"/"+s, func(t *testing.T) { compareParts(t, r.order[typ](v), templateParts(t, typ, v)) })
+		}
+		v := view{Name: "No lines", OrderID: "ord-0", Currency: "JPY"}
+		t.Run(typ+"/no lines", func(t *testing.T) { compareParts(t, r.order[typ](v), templateParts(t, typ, v)) })
+	}
+	for _, typ := range accountTypes {
+		for i, s := range hostile {
+			v := accountView{Name: s, Link: hostileLinks[i%len(hostileLinks)], Validity: "24 hours" + s, ExpiresAt: s}
+			t.Run(typ+"/"+s, func(t *testing.T) { compareParts(t, r.account[typ](v), templateParts(t, typ, v)) })
+		}
+		for _, link := range hostileLinks {
+			v := accountView{Name: "Ada", Link: link, Validity: "1 hour", ExpiresAt: "soon"}
+			t.Run(typ+"/"+link, func(t *testing.T) { compareParts(t, r.account[typ](v), templateParts(t, typ, v)) })
+		}
+	}
+}
+
+// FuzzLayoutsMatchTemplates extends TestLayoutsMatchTemplates to any
+// name, product and link.
+func FuzzLayoutsMatchTemplates(f *testing.F) {
+	for i, s := range hostile {
+		f.Add(s, hostile[(i+1)%len(hostile)], hostileLinks[i%len(hostileLinks)])
+	}
+	r, _ := NewRenderer()
+	f.Fuzz(func(t *testing.T, name, product, link string) {
+		v := view{Name: name, OrderID: name + product, Currency: "EUR", Total: 99,
+			Lines: []events.Line{{SKU: product, Name: product, Quantity: 3, UnitPrice: 33, LineTotal: 99}}}
+		for _, typ := range orderTypes {
+			compareParts(t, r.order[typ](v), templateParts(t, typ, v))
+		}
+		a := accountView{Name: name, Link: link, Validity: product, ExpiresAt: name}
+		for _, typ := range accountTypes {
+			compareParts(t, r.account[typ](a), templateParts(t, typ, a))
+		}
+	})
+}

@@ -1,0 +1,125 @@
+package notify
+
+import (
+	"sync"
+	"time"
+)
+
+// BreakerConfig says when the mail circuit opens and how long it stays
+// open. The zero value means the defaults below.
+type BreakerConfig struct {
+	// Failures is how many transient SES failures in a row open the
+	// circuit (default BreakerFailures).
+	Failures int
+	// CoolDown is how long the circuit stays open before one send probes
+	// SES again (default BreakerCoolDown); each failed probe doubles it,
+	// up to MaxCoolDown (default BreakerMaxCoolDown).
+	CoolDown    time.Duration
+	MaxCoolDown time.Duration
+}
+
+// Defaults of BreakerConfig. Five failures in a row is half of a full
+// batch: one throttled send is normal, a batch that keeps failing is SES
+// (or the account) out. A probe every 30 s, up to every 5 min, costs SES
+// nothing while it recovers and finds it back within minutes.
+const (
+	BreakerFailures    = 5
+	BreakerCoolDown    = 30 * time.Second
+	BreakerMaxCoolDown = 5 * time.Minute
+)
+
+func (c BreakerConfig) withDefaults() BreakerConfig {
+	if c.Failures <= 0 {
+		c.Failures = BreakerFailures
+	}
+	if c.CoolDown <= 0 {
+		c.CoolDown = BreakerCoolDown
+	}
+	if c.MaxCoolDown < c.CoolDown {
+		c.MaxCoolDown = max(BreakerMaxCoolDown, c.CoolDown)
+	}
+	return c
+}
+
+// transition is what a recorded send changed in the circuit.
+type transition int
+
+const (
+	unchanged   transition = iota
+	opened                 // closed -> open: too many failures in a row
+	reopened               // the probe failed: open again, for longer
+	closedAgain            // the probe (or any send) got an answer from SES
+)
+
+// breaker is the mail circuit: closed (send), open (send nothing until the
+// cool-down ends), half-open (the cool-down ended: the next send is the
+// probe, and its result closes or reopens the circuit). It lives in the
+// Handler, built once per execution environment, so each environment has
+// its own; messages are processed one at a time, so at most one probe per
+// environment is in flight.
+type breaker struct {
+	cfg BreakerConfig
+
+	mu       sync.Mutex
+	failures int           // transient failures in a row
+	open     bool          // open or half-open
+	until    time.Time     // end of the cool-down
+	coolDown time.Duration // of the current opening
+	deferred int           // messages returned unsent, ever (for per-batch counts)
+}
+
+func newBreaker(cfg BreakerConfig) *breaker { return &breaker{cfg: cfg.withDefaults()} }
+
+// blocked reports whether a send must not go to SES now, and for how long
+// still: the circuit is open and its cool-down has not ended. It counts the
+// message as deferred when it is.
+func (b *breaker) blocked(now time.Time) (bool, time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.open || !now.Before(b.until) {
+		return false, 0
+	}
+	b.deferred++
+	return true, b.until.Sub(now)
+}
+
+// probing reports whether the circuit is half-open: the next send is a probe.
+func (b *breaker) probing(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.open && !now.Before(b.until)
+}
+
+// record takes the outcome of a send: ok when SES answered it (sent, or
+// rejected for good), not ok for a transient failure.
+func (b *breaker) record(ok bool, now time.Time) (transition, time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if ok {
+		b.failures = 0
+		if b.open {
+			b.open = false
+			return closedAgain, 0
+		}
+		return unchanged, 0
+	}
+	b.failures++
+	switch {
+	case b.open: // the probe failed
+		b.coolDown = min(2*b.coolDown, b.cfg.MaxCoolDown)
+		b.until = now.Add(b.coolDown)
+		return reopened, b.coolDown
+	case b.failures >= b.cfg.Failures:
+		b.open, b.coolDown = true, b.cfg.CoolDown
+		b.until = now.Add(b.coolDown)
+		return opened, b.coolDown
+	}
+	return unchanged, 0
+}
+
+// deferredCount is how many messages the circuit has turned back so far.
+func (b *breaker) deferredCount() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.deferred
+}

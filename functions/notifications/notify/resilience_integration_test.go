@@ -1,0 +1,172 @@
+//go:build integration
+
+package notify_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/serverless-shop/backend/functions/notifications/notify"
+	"github.com/serverless-shop/backend/internal/testcloud"
+)
+
+// TestSESOutageOutlastsTheOldRedrive sends one valid event while SES
+// throttles every send, and one poison message, through a real FIFO queue
+// whose redrive policy moves messages to a real dead-letter queue. The
+// handler's visibility changes are scaled down to 1 s (rigOptions.
+// fastBackoff), and what it asked for is summed at full scale.
+//
+// With the old maxReceiveCount (5) the valid event is dead-lettered after 5
+// receives, 155 s (plus jitter) of SES outage. With notify.MaxReceiveCount
+// it is received 10 times, more than the old policy allowed, and is
+// dead-lettered only after the handler has asked for at least 30 minutes
+// of backoff: by the backoff schedule alone when the mail circuit never
+// opens, and longer when it does (the circuit returns messages past its
+// cool-down). The poison message is dead-lettered at its first receive,
+// with its reason, every time.
+func TestSESOutageOutlastsTheOldRedrive(t *testing.T) {
+	tests := []struct {
+		name        string
+		maxReceives int
+		failures    int           // the circuit's threshold
+		wantAtLeast time.Duration // of backoff asked for before the DLQ
+		wantBelow   time.Duration
+	}{
+		{name: "old redrive", maxReceives: 5, failures: notify.BreakerFailures, wantAtLeast: 155 * time.Second, wantBelow: 30 * time.Minute},
+		{name: "this redrive, circuit never opens", maxReceives: notify.MaxReceiveCount, failures: 1000, wantAtLeast: notify.RetryBudget(), wantBelow: notify.RetryBudget() * 6 / 5},
+		{name: "this redrive", maxReceives: notify.MaxReceiveCount, failures: notify.BreakerFailures, wantAtLeast: 30 * time.Minute, wantBelow: 24 * time.Hour},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// A cool-down longer than the test keeps the circuit open once
+			// it opened, so the count of SES calls is exact.
+			r := newRig(t, rigOptions{maxReceives: tc.maxReceives, fastBackoff: true, breaker: notify.BreakerConfig{Failures: tc.failures, CoolDown: time.Hour}})
+			r.sesOut.Store(true)
+			run := runID()
+			e, b := event(run, 1)
+			r.send(string(b), e.Order.ID, e.ID, e.CorrelationID)
+			r.send(`{"type":"order.created","version":1,"id":"broken"`, "g-poison-"+run, "poison-"+run, "c")
+
+			receives := map[string]int{} // the highest ApproximateReceiveCount seen, by body kind
+			deadline := time.Now().Add(3 * time.Minute)
+			for testcloud.Depth(t, r.sqs, r.dlq).Visible < 2 || !testcloud.Depth(t, r.sqs, r.queue).Empty() {
+				if time.Now().After(deadline) {
+					t.Fatalf("after 3 min: queue %+v, dead-letter queue %+v, receives %v", testcloud.Depth(t, r.sqs, r.queue), testcloud.Depth(t, r.sqs, r.dlq), receives)
+				}
+				for _, m := range r.pollOnce() {
+					n, _ := strconv.Atoi(m.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
+					kind := "valid"
+					if strings.Contains(aws.ToString(m.Body), `"broken"`) {
+						kind = "poison"
+					}
+					receives[kind] = max(receives[kind], n)
+				}
+			}
+
+			if receives["valid"] != tc.maxReceives {
+				t.Errorf("valid event received %d times before the dead-letter queue, want maxReceiveCount %d", receives["valid"], tc.maxReceives)
+			}
+			if receives["poison"] != 1 {
+				t.Errorf("poison received %d times, want 1 (dead-lettered at once)", receives["poison"])
+			}
+			var asked time.Duration
+			r.mu.Lock()
+			for _, ds := range r.delays {
+				for _, d := range ds {
+					asked += d
+				}
+			}
+			r.mu.Unlock()
+			t.Logf("maxReceiveCount %d: received %d times, backoff asked for %v (%.1f min) before the dead-letter queue; SES calls %d; circuit turned back %d",
+				tc.maxReceives, receives["valid"], asked, asked.Minutes(), r.sesCalls.Load(), r.metricTotal(notify.MetricCircuitOpen))
+			if asked < tc.wantAtLeast || asked >= tc.wantBelow {
+				t.Errorf("backoff asked for %v, want at least %v and below %v", asked, tc.wantAtLeast, tc.wantBelow)
+			}
+			if want := int64(min(tc.maxReceives, tc.failures)); r.sesCalls.Load() != want {
+				t.Errorf("SES called %d times, want %d (the circuit opens after %d failures)", r.sesCalls.Load(), want, tc.failures)
+			}
+			if got, want := r.metricTotal(notify.MetricCircuitOpen), tc.maxReceives-tc.failures; got != max(want, 0) {
+				t.Errorf("circuit turned back %d receives, want %d", got, max(want, 0))
+			}
+
+			var reasons []string
+			for _, m := range r.dlqMessages() {
+				reasons = append(reasons, aws.ToString(m.MessageAttributes[notify.AttrPoisonReason].StringValue))
+			}
+			if len(reasons) != 2 {
+				t.Fatalf("%d messages in the dead-letter queue, want the poison one and the one SES never took", len(reasons))
+			}
+			// The poison carries its reason; the redriven one arrives as SQS
+			// moved it, without one.
+			if !strings.Contains(strings.Join(reasons, "|"), "invalid event") {
+				t.Errorf("dead-letter reasons %q, want the poison's", reasons)
+			}
+			if len(testcloud.MailTo(t, e.Customer.Email, e.Order.ID)) != 0 {
+				t.Error("an email went out while SES was out")
+			}
+		})
+	}
+}
+
+// TestMailCircuitOpensAndRecovers runs eight events through the handler
+// while SES is out: after BreakerFailures failures the circuit opens and
+// the handler stops calling SES, returning the messages for later, for as
+// long as its clock says the cool-down lasts. Then SES comes back and the
+// clock passes the cool-down: one probe closes the circuit and every event
+// is mailed once.
+func TestMailCircuitOpensAndRecovers(t *testing.T) {
+	const coolDown = 10 * time.Minute
+	r := newRig(t, rigOptions{fastBackoff: true, breaker: notify.BreakerConfig{CoolDown: coolDown}})
+	r.sesOut.Store(true)
+	run := runID()
+	var emails []string
+	for i := range 8 {
+		e, b := event(run, i)
+		emails = append(emails, e.Customer.Email)
+		r.send(string(b), e.Order.ID, e.ID, e.CorrelationID)
+	}
+
+	// SES out: poll until the circuit has turned back at least 16 receives
+	// (every message twice, on average) after it opened.
+	deadline := time.Now().Add(3 * time.Minute)
+	for r.metricTotal(notify.MetricCircuitOpen) < 16 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 3 min: circuit turned back %d receives, opened %d times; SES calls %d", r.metricTotal(notify.MetricCircuitOpen), r.metricTotal(notify.MetricCircuitOpened), r.sesCalls.Load())
+		}
+		r.pollOnce()
+	}
+	if calls := r.sesCalls.Load(); calls != notify.BreakerFailures {
+		t.Fatalf("SES called %d times while out, want %d: the circuit should stop the calls after that many failures", calls, notify.BreakerFailures)
+	}
+	if !strings.Contains(r.logs.String(), "mail circuit opened") || !strings.Contains(r.logs.String(), "messages returned for later without calling SES") {
+		t.Errorf("no log lines for the open circuit:\n%s", r.logs.String())
+	}
+
+	// SES back, cool-down over.
+	r.sesOut.Store(false)
+	r.clockOffset.Store(int64(coolDown))
+	r.poll(3 * time.Minute)
+	for _, to := range emails {
+		if got := len(testcloud.MailTo(t, to, "")); got != 1 {
+			t.Errorf("%s received %d emails, want 1", to, got)
+		}
+	}
+	if got := r.sesCalls.Load(); got != notify.BreakerFailures+8 {
+		t.Errorf("SES called %d times, want %d failures and 8 sends", got, notify.BreakerFailures)
+	}
+	if opened := r.metricTotal(notify.MetricCircuitOpened); opened != 1 {
+		t.Errorf("circuit opened %d times, want 1", opened)
+	}
+	if !strings.Contains(r.logs.String(), "mail circuit closed") {
+		t.Error("no log line for the circuit closing")
+	}
+	if dead := r.dlqMessages(); len(dead) != 0 {
+		t.Errorf("%d messages dead-lettered, want none", len(dead))
+	}
+	t.Logf("circuit turned back %d receives without calling SES; SES calls %d", r.metricTotal(notify.MetricCircuitOpen), r.sesCalls.Load())
+}

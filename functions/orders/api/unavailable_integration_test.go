@@ -1,0 +1,132 @@
+//go:build integration
+
+package api_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
+	"github.com/oklog/ulid/v2"
+
+	"github.com/serverless-shop/backend/functions/orders/api"
+	"github.com/serverless-shop/backend/functions/orders/app"
+	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/functions/orders/store"
+	"github.com/serverless-shop/backend/internal/apitest"
+	"github.com/serverless-shop/backend/internal/testcloud"
+	"github.com/serverless-shop/backend/shared/awsretry"
+	"github.com/serverless-shop/backend/shared/principal"
+)
+
+// TestEveryRouteAnswers503WhenDynamoDBIsOut wires the orders API as the
+// function does (the API retry policy, a real table in the local cloud),
+// then makes every DynamoDB attempt fail with
+// ProvisionedThroughputExceededException, injected by an SDK middleware
+// inside the SDK's retry loop, so the real retryer retries and gives up.
+// Every orders route answers 503 unavailable with Retry-After, never 500.
+// The catalog routes may answer from a copy of the catalog instead; they
+// never answer 500 either.
+func TestEveryRouteAnswers503WhenDynamoDBIsOut(t *testing.T) {
+	var out atomic.Bool
+	var attempts atomic.Int64
+	cfg := awsretry.API.Apply(testcloud.Config(t))
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("tableOut", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				if out.Load() {
+					attempts.Add(1)
+					return middleware.FinalizeOutput{}, middleware.Metadata{}, &types.ProvisionedThroughputExceededException{Message: aws.String("injected: rate of requests exceeds the allowed throughput")}
+				}
+				return next.HandleFinalize(ctx, in)
+			}), middleware.After)
+		})
+	})
+	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true})
+	t.Cleanup(func() { out.Store(false) }) // before the table's deletion, which runs later
+	s := store.New(db, table)
+	ctx := context.Background()
+	if err := s.PutProducts(ctx, []order.Product{{SKU: "COF-ESP-250", Name: "Espresso", UnitPrice: 1290, Currency: "USD", Active: true}}); err != nil {
+		t.Fatal(err)
+	}
+	auth := apitest.NewAuth(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h, err := api.NewHandler(log, api.Config{
+		Service:  app.New(app.Config{Store: s, Log: log, NewID: func() string { return ulid.Make().String() }}),
+		Verifier: auth.Verifier(), CursorKey: make([]byte, 32),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bearer := auth.Token(t, principal.Principal{UserID: "cust-out", Email: "out@example.com", Name: "Out", EmailVerified: true})
+	do := func(route string, path map[string]string, body string) events.APIGatewayProxyResponse {
+		t.Helper()
+		resp, err := h.Handle(ctx, apitest.Request{Route: route, Path: path, Body: body, Bearer: bearer}.Event())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	const body = `{"items":[{"sku":"COF-ESP-250","quantity":1}]}`
+	created := do("POST /v1/orders", nil, body)
+	if created.StatusCode != http.StatusCreated {
+		t.Fatalf("create order before the outage: %d %s", created.StatusCode, created.Body)
+	}
+	id := map[string]string{"id": strings.TrimPrefix(created.Headers["Location"], "/v1/orders/")}
+
+	out.Store(true)
+	requests := map[string]struct {
+		path    map[string]string
+		body    string
+		catalog bool // may answer from a copy of the catalog
+	}{
+		"POST /v1/orders":              {body: body},
+		"GET /v1/orders":               {},
+		"GET /v1/orders/{id}":          {path: id},
+		"POST /v1/orders/{id}/cancel":  {path: id},
+		"POST /v1/orders/{id}/reorder": {path: id},
+		"GET /v1/products":             {catalog: true},
+		"GET /v1/products/{sku}":       {path: map[string]string{"sku": "COF-ESP-250"}, catalog: true},
+	}
+	routes := h.RouteKeys()
+	slices.Sort(routes)
+	for _, route := range routes {
+		req, ok := requests[route]
+		if !ok {
+			t.Errorf("route %s has no request in this test: add one", route)
+			continue
+		}
+		before := attempts.Load()
+		resp := do(route, req.path, req.body)
+		t.Logf("%-30s %d after %d DynamoDB attempt(s)", route, resp.StatusCode, attempts.Load()-before)
+		if req.catalog && resp.StatusCode == http.StatusOK {
+			continue
+		}
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("%s: status %d, want 503; body %s", route, resp.StatusCode, resp.Body)
+			continue
+		}
+		apitest.WantProblem(t, resp, http.StatusServiceUnavailable, "unavailable")
+		if got := resp.Headers["Retry-After"]; got != "5" {
+			t.Errorf("%s: Retry-After %q, want 5", route, got)
+		}
+		if n := attempts.Load() - before; n < int64(awsretry.API.MaxAttempts) {
+			t.Errorf("%s: %d DynamoDB attempts, want the SDK's %d at least (it retries before giving up)", route, n, awsretry.API.MaxAttempts)
+		}
+	}
+	for route := range requests {
+		if !slices.Contains(routes, route) {
+			t.Errorf("the test names route %s, which the API does not have", route)
+		}
+	}
+}

@@ -1,0 +1,282 @@
+package contract_test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/serverless-shop/backend/shared/metrics"
+)
+
+// anyService stands for metrics emitted by shared code on behalf of every
+// function (coldstart.Handler's ColdStart).
+const anyService = "*"
+
+// emittedMetric is a custom metric some function's code counts.
+type emittedMetric struct{ Service, Name string }
+
+// emittedSet is the custom metrics the code counts.
+type emittedSet map[emittedMetric]bool
+
+// emittedMetrics finds every custom metric the code counts: the first
+// argument of each call X.Add(name, n) whose receiver X is a metrics
+// recorder (a field or variable whose name ends in "metrics", the way every
+// recorder is named), resolved to its string when it is a literal or a
+// constant. The service is the function directory the code is in
+// (functions/<service>/...); code in shared/ counts for every service.
+func emittedMetrics(t *testing.T) emittedSet {
+	t.Helper()
+	type pkgFile struct {
+		dir  string
+		file *ast.File
+	}
+	fset := token.NewFileSet()
+	var files []pkgFile
+	consts := map[string]map[string]string{} // package dir -> constant -> string value
+	for _, top := range []string{"functions", "shared"} {
+		err := filepath.WalkDir(filepath.Join(root, top), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			f, err := parser.ParseFile(fset, path, nil, 0)
+			if err != nil {
+				return err
+			}
+			dir, _ := filepath.Rel(root, filepath.Dir(path))
+			files = append(files, pkgFile{filepath.ToSlash(dir), f})
+			for _, decl := range f.Decls {
+				gen, ok := decl.(*ast.GenDecl)
+				if !ok || gen.Tok != token.CONST {
+					continue
+				}
+				for _, spec := range gen.Specs {
+					vs := spec.(*ast.ValueSpec)
+					for i, name := range vs.Names {
+						if i >= len(vs.Values) {
+							continue
+						}
+						if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+							v, _ := strconv.Unquote(lit.Value)
+							if consts[filepath.ToSlash(dir)] == nil {
+								consts[filepath.ToSlash(dir)] = map[string]string{}
+							}
+							consts[filepath.ToSlash(dir)][name.Name] = v
+						}
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("read %s: %v", top, err)
+		}
+	}
+	const module = "github.com/serverless-shop/backend/"
+	out := emittedSet{}
+	for _, pf := range files {
+		imports := map[string]string{} // local name -> package dir
+		for _, imp := range pf.file.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if !strings.HasPrefix(p, module) {
+				continue
+			}
+			name := filepath.Base(p)
+			if imp.Name != nil {
+				name = imp.Name.Name
+			}
+			imports[name] = strings.TrimPrefix(p, module)
+		}
+		service := anyService
+		if parts := strings.Split(pf.dir, "/"); parts[0] == "functions" {
+			service = parts[1]
+		}
+		ast.Inspect(pf.file, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) != 2 {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "Add" || !strings.HasSuffix(strings.ToLower(receiverName(sel.X)), "metrics") {
+				return true
+			}
+			var name string
+			switch arg := call.Args[0].(type) {
+			case *ast.BasicLit:
+				name, _ = strconv.Unquote(arg.Value)
+			case *ast.Ident:
+				name = consts[pf.dir][arg.Name]
+			case *ast.SelectorExpr:
+				if pkg, ok := arg.X.(*ast.Ident); ok {
+					name = consts[imports[pkg.Name]][arg.Sel.Name]
+				}
+			}
+			if name == "" {
+				t.Errorf("%s: %s.Add with a metric name this test cannot resolve to a string", fset.Position(call.Pos()), receiverName(sel.X))
+				return true
+			}
+			out[emittedMetric{service, name}] = true
+			return true
+		})
+	}
+	return out
+}
+
+// receiverName is the last name of a receiver expression: "Metrics" for
+// s.Metrics, "startMetrics" for startMetrics.
+func receiverName(x ast.Expr) string {
+	switch x := x.(type) {
+	case *ast.Ident:
+		return x.Name
+	case *ast.SelectorExpr:
+		return x.Sel.Name
+	}
+	return ""
+}
+
+func (m emittedSet) has(service, name string) bool {
+	return m[emittedMetric{service, name}] || m[emittedMetric{anyService, name}]
+}
+
+// alarms returns every AWS::CloudWatch::Alarm of the template by logical id,
+// including those an Fn::ForEach fragment repeats (keyed by the fragment's
+// id, such as ${Function}ThrottlesAlarm).
+func alarms(t *testing.T) map[string]*yaml.Node {
+	t.Helper()
+	out := map[string]*yaml.Node{}
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				v := n.Content[i+1]
+				if scalar(mapping(v, "Type")) == "AWS::CloudWatch::Alarm" {
+					out[n.Content[i].Value] = v
+					continue
+				}
+				walk(v)
+			}
+		case yaml.SequenceNode:
+			for _, c := range n.Content {
+				walk(c)
+			}
+		}
+	}
+	walk(mapping(template(t), "Resources"))
+	if len(out) == 0 {
+		t.Fatal("template.yaml has no alarms")
+	}
+	return out
+}
+
+// TestAlarmedMetricsAreEmitted: an alarm on a custom metric that no code
+// emits never fires, and nobody notices (a renamed constant is enough).
+// Every alarm of the namespace ServerlessShop must watch a metric, with the
+// service dimension, that the service's code counts. Alarms on AWS/*
+// namespaces watch what AWS services publish themselves (Lambda, SQS,
+// DynamoDB, API Gateway), which no code of ours emits; those are excepted,
+// and any other namespace is an error.
+func TestAlarmedMetricsAreEmitted(t *testing.T) {
+	t.Parallel()
+	emitted := emittedMetrics(t)
+	custom := 0
+	for id, alarm := range alarms(t) {
+		props := mapping(alarm, "Properties")
+		ns, name := scalar(mapping(props, "Namespace")), scalar(mapping(props, "MetricName"))
+		switch {
+		case strings.HasPrefix(ns, "AWS/"):
+			continue
+		case ns != metrics.Namespace:
+			t.Errorf("%s watches namespace %q: neither %s nor an AWS service's", id, ns, metrics.Namespace)
+			continue
+		}
+		custom++
+		var service string
+		dims := mapping(props, "Dimensions")
+		for i := 0; dims != nil && i < len(dims.Content); i++ {
+			if scalar(mapping(dims.Content[i], "Name")) == "service" {
+				service = scalar(mapping(dims.Content[i], "Value"))
+			}
+		}
+		if service == "" {
+			t.Errorf("%s watches %s without the service dimension every EMF metric has", id, name)
+			continue
+		}
+		if !emitted.has(service, name) {
+			t.Errorf("%s watches %s{service=%s}, which no code under functions/%s or shared/ emits", id, name, service, service)
+		}
+	}
+	if custom == 0 {
+		t.Error("no alarm watches a custom metric: is the test still reading the template right?")
+	}
+}
+
+// dashboardMetric matches a custom metric of a dashboard widget:
+// ["ServerlessShop", "<name>", "service", "<service>"...
+var dashboardMetric = regexp.MustCompile(`\["` + metrics.Namespace + `",\s*"(\w+)",\s*"service",\s*"(\w+)"`)
+
+// TestDashboardMetricsAreEmitted: the same for the dashboard's graphs of
+// custom metrics, which would stay empty.
+func TestDashboardMetricsAreEmitted(t *testing.T) {
+	t.Parallel()
+	_, byID := resources(t)
+	dash := byID["Dashboard"]
+	if scalar(mapping(dash, "Type")) != "AWS::CloudWatch::Dashboard" {
+		t.Fatal("template.yaml has no Dashboard")
+	}
+	body := mapping(mapping(dash, "Properties"), "DashboardBody")
+	if body == nil || body.Tag != "!Sub" || body.Kind != yaml.SequenceNode || len(body.Content) != 2 {
+		t.Fatal("DashboardBody is not !Sub [body, variables]")
+	}
+	emitted := emittedMetrics(t)
+	found := dashboardMetric.FindAllStringSubmatch(body.Content[0].Value, -1)
+	if len(found) == 0 {
+		t.Fatal("the dashboard shows no custom metric")
+	}
+	for _, m := range found {
+		if !emitted.has(m[2], m[1]) {
+			t.Errorf("the dashboard graphs %s{service=%s}, which no code emits", m[1], m[2])
+		}
+	}
+}
+
+// TestDurationAlarmsAtEightyPercentOfTimeout: the duration alarms' mapping
+// follows the functions' timeouts.
+func TestDurationAlarmsAtEightyPercentOfTimeout(t *testing.T) {
+	t.Parallel()
+	doc := template(t)
+	globalTimeout, err := strconv.Atoi(scalar(mapping(mapping(mapping(doc, "Globals"), "Function"), "Timeout")))
+	if err != nil {
+		t.Fatalf("Globals Function Timeout: %v", err)
+	}
+	_, byID := resources(t)
+	limits := mapping(mapping(doc, "Mappings"), "DurationAlarms")
+	if limits == nil {
+		t.Fatal("template.yaml has no DurationAlarms mapping")
+	}
+	for i := 0; i+1 < len(limits.Content); i += 2 {
+		fn := limits.Content[i].Value
+		res := byID[fn+"Function"]
+		if res == nil {
+			t.Errorf("DurationAlarms names %s, but there is no %sFunction", fn, fn)
+			continue
+		}
+		timeout := globalTimeout
+		if v := scalar(mapping(mapping(res, "Properties"), "Timeout")); v != "" {
+			if timeout, err = strconv.Atoi(v); err != nil {
+				t.Fatalf("%sFunction Timeout: %v", fn, err)
+			}
+		}
+		got, err := strconv.Atoi(scalar(mapping(limits.Content[i+1], "Milliseconds")))
+		if want := timeout * 1000 * 8 / 10; err != nil || got != want {
+			t.Errorf("DurationAlarms %s = %d ms, want %d (80 %% of its %d s timeout)", fn, got, want, timeout)
+		}
+	}
+}

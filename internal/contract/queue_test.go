@@ -1,0 +1,43 @@
+package contract_test
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/notifications/notify"
+)
+
+// TestEventsQueueRetryBudget checks the events queue of template.yaml
+// against the notification function's retry budget: the redrive's
+// maxReceiveCount is the one the budget is computed with, the queue keeps
+// a message far longer than the budget, and its visibility timeout covers
+// the function's.
+func TestEventsQueueRetryBudget(t *testing.T) {
+	_, byID := resources(t)
+	props := mapping(byID["OrderEventsQueue"], "Properties")
+	if props == nil {
+		t.Fatal("template.yaml has no OrderEventsQueue")
+	}
+	number := func(n string) int {
+		t.Helper()
+		v, err := strconv.Atoi(n)
+		if err != nil {
+			t.Fatalf("not a number: %q", n)
+		}
+		return v
+	}
+	receives := number(scalar(mapping(mapping(props, "RedrivePolicy"), "maxReceiveCount")))
+	if receives != notify.MaxReceiveCount {
+		t.Errorf("OrderEventsQueue maxReceiveCount = %d, notify.MaxReceiveCount = %d: the retry budget is computed with the latter", receives, notify.MaxReceiveCount)
+	}
+	retention := time.Duration(number(scalar(mapping(props, "MessageRetentionPeriod")))) * time.Second
+	if retention < 24*notify.RetryBudget() {
+		t.Errorf("OrderEventsQueue keeps messages %v, want far longer than the retry budget %v", retention, notify.RetryBudget())
+	}
+	visibility := time.Duration(number(scalar(mapping(props, "VisibilityTimeout")))) * time.Second
+	fnTimeout := time.Duration(number(scalar(mapping(mapping(byID["NotificationsFunction"], "Properties"), "Timeout")))) * time.Second
+	if visibility < 6*fnTimeout {
+		t.Errorf("OrderEventsQueue VisibilityTimeout %v, want at least six times the function's timeout %v (AWS Lambda's advice for SQS)", visibility, fnTimeout)
+	}
+}

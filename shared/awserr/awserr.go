@@ -1,0 +1,92 @@
+// Package awserr tells a dependency that is out for now (throttled,
+// failing on its side, unreachable, too slow) from every other failure of
+// an AWS call. The API answers the first kind with a 503 problem and
+// Retry-After instead of a 500: the request was fine, the client may send
+// it again.
+package awserr
+
+import (
+	"context"
+	"errors"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+)
+
+// unavailableCodes are the error codes of AWS services that mean "not now":
+// throttling and quotas of request rates, and failures on the service's
+// side. The SDK retries most of them; they reach this package when the
+// retries ran out or the client makes none.
+var unavailableCodes = map[string]bool{
+	// throttling
+	"Throttling": true, "ThrottlingException": true, "ThrottledException": true,
+	"RequestThrottledException": true, "TooManyRequestsException": true,
+	"ProvisionedThroughputExceededException": true, "RequestLimitExceeded": true,
+	"TransactionInProgressException": true, "LimitExceededException": true,
+	"SlowDown": true, "PriorRequestNotComplete": true,
+	// the service's side
+	"InternalServerError": true, "InternalServerException": true, "InternalFailure": true,
+	"InternalError": true, "InternalServiceError": true, "InternalServiceErrorException": true,
+	"ServiceUnavailable": true, "ServiceUnavailableException": true,
+	"RequestTimeout": true, "RequestTimeoutException": true,
+	// KMS: its own names for the same
+	"KMSInternalException": true, "KeyUnavailableException": true, "DependencyTimeoutException": true,
+}
+
+// transientCancellations are the reasons of a cancelled DynamoDB
+// transaction that retrying later can cure.
+var transientCancellations = map[string]bool{
+	"ThrottlingError": true, "ProvisionedThroughputExceeded": true,
+	"RequestLimitExceeded": true, "TransactionConflict": true,
+}
+
+// Unavailable reports whether err means that a dependency is unavailable
+// for now: an AWS error whose code says throttled or failing on the
+// service's side (or any 5xx); a DynamoDB transaction cancelled only for
+// throttling or a conflicting transaction; the SDK's retries or its retry
+// quota exhausted; a connection that failed or timed out; or the request's
+// deadline passing. A refused request (validation, a failed condition,
+// access denied, a missing resource) is not: retrying cannot help.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var attempts *retry.MaxAttemptsError
+	var quota ratelimit.QuotaExceededError
+	if errors.As(err, &attempts) || errors.As(err, &quota) {
+		return true
+	}
+	var cancelled *types.TransactionCanceledException
+	if errors.As(err, &cancelled) {
+		return transientCancellation(cancelled.CancellationReasons)
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) && (unavailableCodes[api.ErrorCode()] || api.ErrorFault() == smithy.FaultServer) {
+		return true
+	}
+	// What the SDK itself would retry: connection errors, 5xx statuses,
+	// its own list of throttling and transient codes.
+	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
+}
+
+// transientCancellation reports whether every item of a cancelled
+// transaction that failed failed for a reason retrying can cure.
+func transientCancellation(reasons []types.CancellationReason) bool {
+	transient := false
+	for _, r := range reasons {
+		switch code := aws.ToString(r.Code); {
+		case code == "" || code == "None":
+		case transientCancellations[code]:
+			transient = true
+		default:
+			return false // a condition or validation failure: the domain's answer
+		}
+	}
+	return transient
+}

@@ -1,0 +1,101 @@
+package coldstart_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/serverless-shop/backend/shared/coldstart"
+	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/metrics"
+)
+
+// invokeContext is the context aws-lambda-go gives a handler: the trace
+// header under its "x-amzn-trace-id" key (lambda/invoke_loop.go).
+func invokeContext(traceHeader string) context.Context {
+	//lint:ignore SA1029 the key aws-lambda-go uses, a plain string
+	return context.WithValue(context.Background(), "x-amzn-trace-id", traceHeader)
+}
+
+func TestHandlerAddsTraceIDAndColdStartToEveryLine(t *testing.T) {
+	t.Parallel()
+	var logs, emf bytes.Buffer
+	log := logging.New(&logs, "orders")
+	h := coldstart.Handler("orders", func(ctx context.Context, in map[string]string) (string, error) {
+		log.InfoContext(ctx, "handled", slog.String("n", in["n"]))
+		return "ok", nil
+	}, &emf)
+
+	traces := []string{
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+		"Root=1-67891233-abcdef012345678912345678;Parent=1122334455667788;Sampled=0",
+		"", // no trace header: no traceId, rather than an empty one
+	}
+	for i, trace := range traces {
+		out, err := h.Invoke(invokeContext(trace), []byte(`{"n":"x"}`))
+		if err != nil || string(out) != `"ok"` {
+			t.Fatalf("invoke %d = %s, %v", i, out, err)
+		}
+	}
+
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line is not JSON: %v\n%s", err, l)
+		}
+		lines = append(lines, m)
+	}
+	if len(lines) != 3 {
+		t.Fatalf("logged %d lines, want 3:\n%s", len(lines), logs.String())
+	}
+	want := []struct {
+		cold  bool
+		trace any
+	}{
+		{true, "1-5759e988-bd862e3fe1be46a994272793"},
+		{false, "1-67891233-abcdef012345678912345678"},
+		{false, nil},
+	}
+	for i, w := range want {
+		if lines[i][logging.KeyColdStart] != w.cold {
+			t.Errorf("line %d coldStart = %v, want %v", i, lines[i][logging.KeyColdStart], w.cold)
+		}
+		if lines[i][logging.KeyTraceID] != w.trace {
+			t.Errorf("line %d traceId = %v, want %v", i, lines[i][logging.KeyTraceID], w.trace)
+		}
+	}
+
+	// One ColdStart metric, for the first invocation only.
+	if n := strings.Count(emf.String(), "\n"); n != 1 {
+		t.Fatalf("wrote %d EMF lines, want 1:\n%s", n, emf.String())
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(emf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc[metrics.ColdStart] != float64(1) || doc["service"] != "orders" || doc["level"] != metrics.Level {
+		t.Errorf("EMF line = %s, want ColdStart 1 for service orders at level %s", emf.String(), metrics.Level)
+	}
+}
+
+func TestTraceRoot(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ header, want string }{
+		{"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1", "1-5759e988-bd862e3fe1be46a994272793"},
+		{"Parent=53995c3f42cd8ad8; Root=1-aa-bb ;Sampled=1", "1-aa-bb"},
+		{"Sampled=1", ""},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		if got := logging.TraceRoot(invokeContext(tc.header)); got != tc.want {
+			t.Errorf("TraceRoot(%q) = %q, want %q", tc.header, got, tc.want)
+		}
+	}
+	if got := logging.TraceRoot(context.Background()); got != "" {
+		t.Errorf("TraceRoot without a header = %q", got)
+	}
+}
