@@ -22,6 +22,6 @@ LOCAL_CLOUD="$LOCAL_CLOUD" go test -tags integration -count=1 -p 2 -timeout 15m 
 # that its faults meet none of theirs: at least 1,000 faults, short outages.
 if [[ -z "${TEST_RUN:-}" ]]; then
   started=$SECONDS
-  "$ROOT/localstack/campaign.sh" "${FAULT_DURATION:-60s}" "${FAULT_OUTAGE:-20s}" "${FAULT_DRAIN:-5m}" 15m
+  FAULT_DUPLICATES="${FAULT_DUPLICATES:-10}" "$ROOT/localstack/campaign.sh" "${FAULT_DURATION:-60s}" "${FAULT_OUTAGE:-20s}" "${FAULT_DRAIN:-5m}" 15m
   log "bounded fault campaign took $((SECONDS - started)) s"
 fi

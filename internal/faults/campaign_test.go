@@ -35,6 +35,7 @@ type settings struct {
 	duration, outage       time.Duration
 	drain                  time.Duration
 	minFaults, workers     int
+	duplicates             int // event copies sent every 2 s
 	customers, ordersPerHr int
 }
 
@@ -75,11 +76,12 @@ func TestFaultCampaign(t *testing.T) {
 	out := testcloud.Outputs(t)
 	cfg := testcloud.Config(t)
 	s := settings{
-		duration:  envDuration(t, "FAULT_DURATION", 10*time.Minute),
-		outage:    envDuration(t, "FAULT_OUTAGE", 4*time.Minute),
-		drain:     envDuration(t, "FAULT_DRAIN", 15*time.Minute),
-		minFaults: envInt(t, "FAULT_MIN", 1000),
-		workers:   envInt(t, "FAULT_WORKERS", 4),
+		duration:   envDuration(t, "FAULT_DURATION", 10*time.Minute),
+		outage:     envDuration(t, "FAULT_OUTAGE", 4*time.Minute),
+		drain:      envDuration(t, "FAULT_DRAIN", 15*time.Minute),
+		minFaults:  envInt(t, "FAULT_MIN", 1000),
+		workers:    envInt(t, "FAULT_WORKERS", 4),
+		duplicates: envInt(t, "FAULT_DUPLICATES", 4),
 	}
 	s.seed = uint64(time.Now().UnixNano() % 1_000_000_007)
 	if v := os.Getenv("FAULT_SEED"); v != "" {
@@ -160,7 +162,7 @@ func TestFaultCampaign(t *testing.T) {
 		progress("relay back (stream mapping enabled)")
 	}()
 	wg.Add(1)
-	go func() { defer wg.Done(); duplicate(traffic, t, q, plan, ledger) }()
+	go func() { defer wg.Done(); duplicate(traffic, t, q, plan, ledger, s.duplicates) }()
 
 	results := drive(traffic, client, customers, plan, s.workers, func() bool {
 		elapsed := time.Since(start)
@@ -171,8 +173,8 @@ func TestFaultCampaign(t *testing.T) {
 	setMapping(ctx, t, lam, out["RelayEventSourceMappingId"], true)
 	progress("traffic stopped after %s with %d faults; draining", time.Since(start).Round(time.Second), ledger.TotalFaults())
 
-	// Drain: faults go on for at most a minute more (or to the end of the
-	// SES outage), or until every
+	// Drain: faults go on for at most a minute more (half the traffic's
+	// duration if shorter; or to the end of the SES outage), or until every
 	// acknowledged order and cancellation has its email or lies in a
 	// dead-letter queue; then they stop, and the waiting goes on until that
 	// holds and the events queue is empty. One deadline bounds it all.
@@ -204,7 +206,7 @@ func TestFaultCampaign(t *testing.T) {
 	deadline := drainStart.Add(s.drain)
 	faultsStopped := time.Duration(0)
 	for done := accounted(); !done && time.Now().Before(deadline); done = accounted() {
-		if faultsStopped == 0 && time.Since(drainStart) > time.Minute && time.Now().After(sesStart.Add(s.outage)) {
+		if faultsStopped == 0 && time.Since(drainStart) > min(time.Minute, s.duration/2) && time.Now().After(sesStart.Add(s.outage)) {
 			plan.Stop()
 			faultsStopped = time.Since(drainStart)
 		}
@@ -463,11 +465,11 @@ func drive(ctx context.Context, c *api, customers []*customer, plan *faults.Plan
 	return r
 }
 
-// duplicate sends, every two seconds, copies of up to four events the
+// duplicate sends, every two seconds, copies of up to copies events the
 // relay published, shuffled, to the events queue again, each with a new
 // deduplication id so that SQS takes it: duplicate and out-of-order
 // deliveries that only the notification function's dedupe can absorb.
-func duplicate(ctx context.Context, t *testing.T, q *sqs.Client, plan *faults.Plan, ledger *faults.Ledger) {
+func duplicate(ctx context.Context, t *testing.T, q *sqs.Client, plan *faults.Plan, ledger *faults.Ledger, copies int) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -478,7 +480,7 @@ func duplicate(ctx context.Context, t *testing.T, q *sqs.Client, plan *faults.Pl
 		if len(snap.EventOrder) == 0 {
 			continue
 		}
-		n := min(4, len(snap.EventOrder))
+		n := min(copies, len(snap.EventOrder))
 		for i := range n {
 			e := snap.Events[snap.EventOrder[plan.Intn(len(snap.EventOrder))]]
 			attrs := map[string]sqstypes.MessageAttributeValue{}
