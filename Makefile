@@ -6,6 +6,7 @@
 #                local cloud, run the integration and end-to-end tests (with a
 #                short Schemathesis campaign), stop it
 #   make schemathesis-long   a long Schemathesis campaign on a fresh local cloud
+#   make faults              the fault campaign on a fresh local cloud (docs/faults.md)
 #   make deploy ENV=dev      deploy to AWS (ENV: dev, staging, prod; samconfig.toml)
 #   make smoke ENV=dev       smoke-test a deployed stack (scripts/smoke.sh)
 #   make delete ENV=dev      delete a stack (what prod retains: docs/operations.md)
@@ -78,6 +79,8 @@ lint: tools ## gofmt, go vet, staticcheck (with and without the integration tag)
 	go vet -tags integration ./...
 	$(LOCAL_BIN)/staticcheck-$(STATICCHECK_VERSION) ./...
 	$(LOCAL_BIN)/staticcheck-$(STATICCHECK_VERSION) -tags integration ./...
+	go vet -tags 'integration faults' ./internal/faults/
+	$(LOCAL_BIN)/staticcheck-$(STATICCHECK_VERSION) -tags 'integration faults' ./internal/faults/
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint
 	$(CFN_LINT)
 	SAM_CLI_TELEMETRY=0 .local/venv/sam/bin/python localstack/sam_routes.py template.yaml api/openapi.yaml
@@ -117,6 +120,10 @@ fuzz: ## run every fuzz target (func Fuzz* in *_test.go) for FUZZTIME each (defa
 .PHONY: schemathesis-long
 schemathesis-long: tools ## long Schemathesis campaign on a fresh local cloud (SCHEMATHESIS_MAX_TIME s, default 600); prints the requests it sent
 	@./localstack/schemathesis-long.sh
+
+.PHONY: faults
+faults: ## fault campaign on a fresh local cloud: orders under >= 1,000 seeded faults, then a checked account (FAULT_SEED, FAULT_DURATION=10m, FAULT_OUTAGE=4m; docs/faults.md)
+	@./localstack/faults.sh
 
 # BENCH_RUNS cold starts of every function per mode; BENCH_BEFORE is the
 # commit measured as "before" (empty: none). The AWS calls per route are

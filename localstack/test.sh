@@ -18,3 +18,10 @@ log "smoke test (what every deploy to AWS runs afterwards)"
 log "running integration and end-to-end tests"
 cd "$ROOT"
 LOCAL_CLOUD="$LOCAL_CLOUD" go test -tags integration -count=1 -p 2 -timeout 15m ${TEST_RUN:+-run "$TEST_RUN"} ./... 2>&1 | tee "$STATE_DIR/test.log"
+# The bounded fault campaign (docs/faults.md), after the other tests so
+# that its faults meet none of theirs: at least 1,000 faults, short outages.
+if [[ -z "${TEST_RUN:-}" ]]; then
+  started=$SECONDS
+  FAULT_DUPLICATES="${FAULT_DUPLICATES:-10}" "$ROOT/localstack/campaign.sh" "${FAULT_DURATION:-60s}" "${FAULT_OUTAGE:-20s}" "${FAULT_DRAIN:-5m}" 15m
+  log "bounded fault campaign took $((SECONDS - started)) s"
+fi

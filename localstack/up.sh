@@ -15,10 +15,13 @@ case "$LOCAL_CLOUD" in
     "$ROOT/localstack/install.sh"
     log "starting MiniStack on $ENDPOINT (log: .local/state/ministack.log)"
     # BIND_HOST keeps it on loopback (sam-local.sh widens it so containers
-    # reach it). AWS_ENDPOINT_URL is inherited by the Lambda bootstraps it
-    # runs, so their SDK calls come back to it. The IoT and SFTP listeners
-    # are not needed and would open more ports.
-    GATEWAY_PORT="$EMULATOR_PORT" BIND_HOST="$EMULATOR_BIND_HOST" \
+    # reach it). The Lambda bootstraps it runs reach it through their own
+    # AWS_ENDPOINT_URL (the template's LocalEndpoint), as on AWS: MiniStack
+    # would override that variable with its own AWS_ENDPOINT_URL, so it does
+    # not get one (docs/local-cloud.md; the fault campaign points functions
+    # at its proxy this way). The IoT and SFTP listeners are not needed and
+    # would open more ports.
+    env -u AWS_ENDPOINT_URL GATEWAY_PORT="$EMULATOR_PORT" BIND_HOST="$EMULATOR_BIND_HOST" \
       IOT_MTLS_ENABLED=0 SFTP_ENABLED=0 LOG_LEVEL="${EMULATOR_LOG_LEVEL:-INFO}" \
       python3 "$ROOT/localstack/proc.py" spawn "$STATE_DIR/emulator.pid" "$STATE_DIR/ministack.log" \
       "$VENV_DIR/ministack/bin/ministack"

@@ -1,0 +1,207 @@
+package faults
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// MailKey names an order email: the order and what happened to it
+// ("confirmed" or "cancelled", as in the subject "Order <id> confirmed: ...").
+type MailKey struct{ OrderID, What string }
+
+// DeadLetter is a message found in a dead-letter queue.
+type DeadLetter struct {
+	Queue   string // "notifications" (OrderEventsDLQ) or "relay" (RelayDeadLetterQueue)
+	OrderID string // "" when the message names no order (a stream mapping's failure record)
+	What    string // "confirmed" or "cancelled" for an order event
+	Reason  string
+}
+
+// Observed is everything the campaign saw, the input of the account.
+type Observed struct {
+	Seed      uint64
+	MinFaults int
+	Faults    map[Kind]int
+	Requests  int         // HTTP requests sent to the API
+	Statuses  map[int]int // their answers by status (0: no answer, the connection failed)
+	// Acknowledged orders and cancellations (2xx to the client), by order id.
+	Acked, AckedCancels map[string]bool
+	Stored              map[string]bool // the campaign customers' orders in the orders table
+	Cancelled           map[string]bool // of those, the cancelled ones
+	Published           map[MailKey]bool
+	Mails               map[MailKey]int // emails in the mailbox
+	Rejected            map[MailKey]int // mails the proxy rejected for good
+	// AfterSESAccepted are the mails of which a copy was accepted by SES
+	// while the function never learnt it: the answer was dropped, or the
+	// write of the dedupe record failed.
+	AfterSESAccepted map[MailKey]bool
+	DeadLetters      []DeadLetter
+}
+
+// Account is the campaign's account.
+type Account struct {
+	Observed
+	NotStored           []string // acknowledged, not in the table: must be none
+	WithoutEmail        []MailKey
+	DuplicatesAfterSES  int // emails beyond the first, of a mail SES accepted unanswered
+	DuplicatesOther     []MailKey
+	DeadLettered        map[MailKey]bool
+	StoredUnacked       int
+	UnackedWithoutEmail int
+}
+
+// Reckon draws up the account of what was observed.
+func Reckon(o Observed) Account {
+	a := Account{Observed: o, DeadLettered: map[MailKey]bool{}}
+	for _, d := range o.DeadLetters {
+		if d.OrderID != "" {
+			a.DeadLettered[MailKey{d.OrderID, d.What}] = true
+		}
+	}
+	missing := func(k MailKey) bool {
+		return o.Mails[k] == 0 && !a.DeadLettered[k] && o.Rejected[k] == 0
+	}
+	for _, id := range slices.Sorted(maps.Keys(o.Acked)) {
+		if !o.Stored[id] {
+			a.NotStored = append(a.NotStored, id)
+		}
+		if k := (MailKey{id, "confirmed"}); missing(k) {
+			a.WithoutEmail = append(a.WithoutEmail, k)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(o.AckedCancels)) {
+		if k := (MailKey{id, "cancelled"}); missing(k) {
+			a.WithoutEmail = append(a.WithoutEmail, k)
+		}
+	}
+	for id := range o.Stored {
+		if !o.Acked[id] {
+			a.StoredUnacked++
+			if missing(MailKey{id, "confirmed"}) {
+				a.UnackedWithoutEmail++
+			}
+		}
+	}
+	for _, k := range sortedKeys(o.Mails) {
+		if n := o.Mails[k]; n > 1 {
+			if o.AfterSESAccepted[k] {
+				a.DuplicatesAfterSES += n - 1
+			} else {
+				a.DuplicatesOther = append(a.DuplicatesOther, k)
+			}
+		}
+	}
+	return a
+}
+
+func sortedKeys(m map[MailKey]int) []MailKey {
+	keys := slices.Collect(maps.Keys(m))
+	slices.SortFunc(keys, func(a, b MailKey) int { return strings.Compare(a.OrderID+a.What, b.OrderID+b.What) })
+	return keys
+}
+
+// Violations lists the rules the account breaks.
+func (a Account) Violations() []string {
+	var v []string
+	if n := a.Total(); n < a.MinFaults {
+		v = append(v, fmt.Sprintf("%d faults injected, fewer than %d", n, a.MinFaults))
+	}
+	if len(a.NotStored) > 0 {
+		v = append(v, fmt.Sprintf("%d acknowledged orders are not stored: %v", len(a.NotStored), head(a.NotStored)))
+	}
+	if len(a.WithoutEmail) > 0 {
+		v = append(v, fmt.Sprintf("%d acknowledged orders or cancellations have no email and were not dead-lettered: %v", len(a.WithoutEmail), head(a.WithoutEmail)))
+	}
+	if len(a.DuplicatesOther) > 0 {
+		v = append(v, fmt.Sprintf("%d emails were sent more than once without a crash after SES accepted them: %v", len(a.DuplicatesOther), head(a.DuplicatesOther)))
+	}
+	return v
+}
+
+func head[T any](s []T) []T { return s[:min(len(s), 5)] }
+
+// Total is the number of faults injected.
+func (o Observed) Total() int {
+	n := 0
+	for _, c := range o.Faults {
+		n += c
+	}
+	return n
+}
+
+func count[K comparable, V int | bool](m map[K]V) int {
+	n := 0
+	for _, v := range m {
+		switch x := any(v).(type) {
+		case int:
+			n += x
+		case bool:
+			if x {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// Print writes the account.
+func (a Account) Print(w io.Writer) {
+	line := func(label string, v any, note string) {
+		if note != "" {
+			note = "   " + note
+		}
+		fmt.Fprintf(w, "  %-58s %8v%s\n", label, v, note)
+	}
+	fmt.Fprintln(w, "== fault campaign account ==")
+	line("seed", a.Seed, fmt.Sprintf("(repeat: FAULT_SEED=%d)", a.Seed))
+	line("faults injected", a.Total(), fmt.Sprintf("(at least %d required)", a.MinFaults))
+	for _, k := range Kinds {
+		line("  "+string(k), a.Faults[k], "")
+	}
+	var st []string
+	for _, s := range slices.Sorted(maps.Keys(a.Statuses)) {
+		name := fmt.Sprint(s)
+		if s == 0 {
+			name = "no answer"
+		}
+		st = append(st, fmt.Sprintf("%s: %d", name, a.Statuses[s]))
+	}
+	line("requests sent to the API", a.Requests, "("+strings.Join(st, ", ")+")")
+	line("orders acknowledged (2xx to the client)", len(a.Acked), "")
+	line("orders stored (orders table)", len(a.Stored), "")
+	line("  of which never acknowledged (client gave up or retried)", a.StoredUnacked, fmt.Sprintf("(%d of them without an email)", a.UnackedWithoutEmail))
+	line("cancellations acknowledged", len(a.AckedCancels), fmt.Sprintf("(%d cancelled orders stored)", count(a.Cancelled)))
+	line("order events published (relay to queue)", count(a.Published), "")
+	line("order emails sent (distinct)", len(a.Mails), fmt.Sprintf("(%d in all)", count(a.Mails)))
+	line("  not sent: permanently rejected by SES (injected)", len(a.Rejected), "(acknowledged by design, not dead-lettered)")
+	line("duplicate emails", len(a.DuplicatesOther), "(must be 0)")
+	line("duplicate emails after a crash after SES accepted the mail", a.DuplicatesAfterSES,
+		"(SES SendEmail has no idempotency token: a send whose answer is lost is sent again)")
+	line("messages dead-lettered", len(a.DeadLetters), "")
+	reasons := map[string]int{}
+	for _, d := range a.DeadLetters {
+		reasons[d.Queue+": "+d.Reason]++
+	}
+	for _, r := range slices.Sorted(maps.Keys(reasons)) {
+		line("  "+r, reasons[r], "")
+	}
+	fmt.Fprintln(w, "  checks")
+	check := func(label string, bad int) {
+		verdict := "ok"
+		if bad > 0 {
+			verdict = "VIOLATED"
+		}
+		line("  "+label, bad, verdict)
+	}
+	check("acknowledged orders not stored", len(a.NotStored))
+	check("acknowledged without an email, apart from dead-lettered", len(a.WithoutEmail))
+	check("duplicate emails, apart from crashes after SES accepted", len(a.DuplicatesOther))
+	short := 0
+	if a.Total() < a.MinFaults {
+		short = a.MinFaults - a.Total()
+	}
+	check("faults short of the minimum", short)
+}

@@ -1,0 +1,620 @@
+//go:build integration && faults
+
+package faults_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/serverless-shop/backend/internal/faults"
+	"github.com/serverless-shop/backend/internal/testcloud"
+)
+
+// settings of a campaign, from the environment (docs/faults.md).
+type settings struct {
+	seed                   uint64
+	duration, outage       time.Duration
+	drain                  time.Duration
+	minFaults, workers     int
+	duplicates             int // event copies sent every 2 s
+	customers, ordersPerHr int
+}
+
+func envDuration(t *testing.T, key string, def time.Duration) time.Duration {
+	if v := os.Getenv(key); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("%s=%q: %v", key, v, err)
+		}
+		return d
+	}
+	return def
+}
+
+func envInt(t *testing.T, key string, def int) int {
+	if v := os.Getenv(key); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			t.Fatalf("%s=%q: %v", key, v, err)
+		}
+		return n
+	}
+	return def
+}
+
+// roles are the functions the proxy stands in front of, by the logical id
+// prefix of their function name.
+var roles = map[string]string{
+	"users": "UsersFunction", "orders": "OrdersFunction", "authorizer": "AuthorizerFunction",
+	"relay": "RelayFunction", "notifications": "NotificationsFunction",
+}
+
+// TestFaultCampaign drives orders through the deployed stack while the
+// proxy and the campaign inject faults, then prints and checks the
+// account (docs/faults.md). make faults runs it long; make test bounded.
+func TestFaultCampaign(t *testing.T) {
+	ctx := context.Background()
+	out := testcloud.Outputs(t)
+	cfg := testcloud.Config(t)
+	s := settings{
+		duration:   envDuration(t, "FAULT_DURATION", 10*time.Minute),
+		outage:     envDuration(t, "FAULT_OUTAGE", 4*time.Minute),
+		drain:      envDuration(t, "FAULT_DRAIN", 15*time.Minute),
+		minFaults:  envInt(t, "FAULT_MIN", 1000),
+		workers:    envInt(t, "FAULT_WORKERS", 4),
+		duplicates: envInt(t, "FAULT_DUPLICATES", 4),
+	}
+	s.seed = uint64(time.Now().UnixNano() % 1_000_000_007)
+	if v := os.Getenv("FAULT_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("FAULT_SEED=%q: %v", v, err)
+		}
+		s.seed = n
+	}
+	s.ordersPerHr, _ = strconv.Atoi(out["OrdersPerHour"])
+	if s.ordersPerHr <= 0 {
+		t.Fatalf("stack output OrdersPerHour = %q", out["OrdersPerHour"])
+	}
+	// Enough customers that their hourly quotas outlast the traffic
+	// (make test deploys a quota of 20 so a test can reach it).
+	s.customers = envInt(t, "FAULT_CUSTOMERS", min(60, max(8, 800/s.ordersPerHr)))
+	began := time.Now()
+	progress = func(format string, args ...any) {
+		fmt.Printf("fault campaign [%s]: %s\n", time.Since(began).Round(time.Second), fmt.Sprintf(format, args...))
+	}
+	fmt.Printf("fault campaign: seed %d (repeat with FAULT_SEED=%d), traffic %s, outages %s, at least %d faults, %d workers, %d customers\n",
+		s.seed, s.seed, s.duration, s.outage, s.minFaults, s.workers, s.customers)
+
+	apiURL, err := os.ReadFile(filepath.Join(testcloud.RepoRoot(), ".local", "state", "api-url"))
+	if err != nil {
+		t.Fatalf("no deployed stack: %v", err)
+	}
+	client := newAPI(strings.TrimSpace(string(apiURL)))
+	plan := faults.NewPlan(s.seed, faults.DefaultRates)
+	if os.Getenv("LOCAL_CLOUD") != "localstack" {
+		// MiniStack's stream mappings ignore ReportBatchItemFailures and
+		// move past a batch whose records the relay reported failed (on
+		// AWS the mapping retries from the first failed record): the
+		// relay's SDK must get each batch through within its three
+		// attempts (docs/local-cloud.md).
+		plan.Limit("relay", "SendMessageBatch", 2)
+	}
+	ledger := faults.NewLedger()
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	proxy := faults.NewProxy(testcloud.Endpoint(), plan, ledger, 15*time.Second, log)
+	t.Cleanup(func() { _ = proxy.Close() })
+	lam := lambda.NewFromConfig(cfg)
+	q := sqs.NewFromConfig(cfg)
+
+	// Customers register without faults: their verification mail is not
+	// what the campaign measures.
+	customers := registerCustomers(ctx, t, client, out["AppBaseUrl"], s.customers)
+	progress("%d customers registered and verified", len(customers))
+
+	pointFunctionsAt(ctx, t, lam, proxy)
+	before := deadLetterIDs(ctx, t, q, out)
+
+	// Traffic with faults.
+	plan.Start()
+	start := time.Now()
+	relayStart := start.Add(s.duration / 10)
+	sesStart := relayStart.Add(s.outage + s.duration/20)
+	plan.SetSESOutage(faults.Window{Start: sesStart, End: sesStart.Add(s.outage)})
+	traffic, stopTraffic := context.WithCancel(ctx)
+	defer stopTraffic()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // the relay outage
+		defer wg.Done()
+		select {
+		case <-time.After(time.Until(relayStart)):
+		case <-traffic.Done():
+			return
+		}
+		setMapping(ctx, t, lam, out["RelayEventSourceMappingId"], false)
+		ledger.Fault(faults.RelayOutage)
+		progress("relay outage for %s (its stream mapping disabled)", s.outage)
+		select {
+		case <-time.After(s.outage):
+		case <-traffic.Done():
+		}
+		setMapping(ctx, t, lam, out["RelayEventSourceMappingId"], true)
+		progress("relay back (stream mapping enabled)")
+	}()
+	wg.Add(1)
+	go func() { defer wg.Done(); duplicate(traffic, t, q, plan, ledger, s.duplicates) }()
+
+	results := drive(traffic, client, customers, plan, s.workers, func() bool {
+		elapsed := time.Since(start)
+		return elapsed >= 3*s.duration || (elapsed >= s.duration && ledger.TotalFaults() >= s.minFaults)
+	})
+	stopTraffic()
+	wg.Wait()
+	setMapping(ctx, t, lam, out["RelayEventSourceMappingId"], true)
+	progress("traffic stopped after %s with %d faults; draining", time.Since(start).Round(time.Second), ledger.TotalFaults())
+
+	// Drain: faults go on for at most a minute more (half the traffic's
+	// duration if shorter; or to the end of the SES outage), or until every
+	// acknowledged order and cancellation has its email or lies in a
+	// dead-letter queue; then they stop, and the waiting goes on until that
+	// holds and the events queue is empty. One deadline bounds it all.
+	emails := map[string]bool{}
+	for _, u := range customers {
+		emails[u.Email] = true
+	}
+	var dead []faults.DeadLetter
+	var mails map[faults.MailKey]int
+	read := func() {
+		mails = orderMails(t, emails)
+		dead = deadLetters(ctx, t, q, out, before)
+	}
+	accounted := func() bool {
+		read()
+		dl := map[faults.MailKey]bool{}
+		for _, d := range dead {
+			dl[faults.MailKey{OrderID: d.OrderID, What: d.What}] = true
+		}
+		rejected := rejectedMails(ledger.Snapshot())
+		for _, k := range results.wanted() {
+			if mails[k] == 0 && !dl[k] && rejected[k] == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	drainStart := time.Now()
+	deadline := drainStart.Add(s.drain)
+	faultsStopped := time.Duration(0)
+	for done := accounted(); !done && time.Now().Before(deadline); done = accounted() {
+		if faultsStopped == 0 && time.Since(drainStart) > min(time.Minute, s.duration/2) && time.Now().After(sesStart.Add(s.outage)) {
+			plan.Stop()
+			faultsStopped = time.Since(drainStart)
+		}
+		time.Sleep(5 * time.Second) // the polling interval of a deadline-bound waiter
+	}
+	if faultsStopped == 0 {
+		plan.Stop()
+		faultsStopped = time.Since(drainStart)
+	}
+	for !testcloud.Depth(t, q, out["OrderEventsQueueUrl"]).Empty() && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Second) // likewise
+	}
+	read()
+	progress("drained in %s (faults stopped after %s)", time.Since(drainStart).Round(time.Second), faultsStopped.Round(time.Second))
+
+	snap := ledger.Snapshot()
+	stored, cancelled := storedOrders(ctx, t, dynamodb.NewFromConfig(cfg), out["OrdersTableName"], customers)
+	published := map[faults.MailKey]bool{}
+	for _, e := range snap.Events {
+		if what, ok := map[string]string{"order.created": "confirmed", "order.cancelled": "cancelled"}[e.Type]; ok && stored[e.Group] {
+			published[faults.MailKey{OrderID: e.Group, What: what}] = true
+		}
+	}
+	after := map[faults.MailKey]bool{}
+	for m := range snap.AcceptedUnanswered {
+		if k, ok := mailKey(m.Subject); ok {
+			after[k] = true
+		}
+	}
+	for id := range snap.FinishFailed {
+		if e, ok := snap.Events[id]; ok {
+			after[faults.MailKey{OrderID: e.Group, What: map[string]string{"order.created": "confirmed", "order.cancelled": "cancelled"}[e.Type]}] = true
+		}
+	}
+	client.mu.Lock()
+	acc := faults.Reckon(faults.Observed{
+		Seed: s.seed, MinFaults: s.minFaults, Faults: snap.Faults,
+		Requests: client.requests, Statuses: client.statuses,
+		Acked: results.acked, AckedCancels: results.cancels,
+		Stored: stored, Cancelled: cancelled, Published: published,
+		Mails: mails, Rejected: rejectedMails(snap), AfterSESAccepted: after, DeadLetters: dead,
+	})
+	client.mu.Unlock()
+	fmt.Println()
+	acc.Print(os.Stdout)
+	for _, v := range acc.Violations() {
+		t.Errorf("fault campaign: %s", v)
+	}
+}
+
+// progress prints a line of the campaign's progress with its elapsed time.
+var progress = func(format string, args ...any) { fmt.Printf("fault campaign: "+format+"\n", args...) }
+
+var subjectRE = regexp.MustCompile(`^Order (\S+) (confirmed|cancelled)`)
+
+func mailKey(subject string) (faults.MailKey, bool) {
+	m := subjectRE.FindStringSubmatch(subject)
+	if m == nil {
+		return faults.MailKey{}, false
+	}
+	return faults.MailKey{OrderID: m[1], What: m[2]}, true
+}
+
+func rejectedMails(s faults.Snapshot) map[faults.MailKey]int {
+	out := map[faults.MailKey]int{}
+	for m, n := range s.Rejected {
+		if k, ok := mailKey(m.Subject); ok {
+			out[k] += n
+		}
+	}
+	return out
+}
+
+// orderMails counts the order emails sent to the campaign's customers, read
+// through the harness's mailbox adapter.
+func orderMails(t *testing.T, customers map[string]bool) map[faults.MailKey]int {
+	out := map[faults.MailKey]int{}
+	for _, m := range testcloud.Mailbox(t) {
+		if len(m.To) == 0 || !customers[strings.ToLower(m.To[0])] {
+			continue
+		}
+		if k, ok := mailKey(m.Subject); ok {
+			out[k]++
+		}
+	}
+	return out
+}
+
+func registerCustomers(ctx context.Context, t *testing.T, c *api, appBaseURL string, n int) []*customer {
+	prefix := appBaseURL + "/verify-email?token="
+	awaitToken := func(email string) (string, error) {
+		deadline := time.Now().Add(3 * time.Minute)
+		for time.Now().Before(deadline) {
+			for _, m := range testcloud.MailTo(t, email, "Confirm your email address") {
+				for _, f := range strings.Fields(m.Text) {
+					if tok, ok := strings.CutPrefix(f, prefix); ok {
+						return tok, nil
+					}
+				}
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		return "", fmt.Errorf("no verification mail for %s within 3 minutes", email)
+	}
+	out := make([]*customer, n)
+	errs := testcloud.Parallel(n, func(i int) error {
+		u, err := c.register(ctx, fmt.Sprintf("campaign%d", i), awaitToken)
+		out[i] = u
+		return err
+	})
+	for _, err := range errs {
+		if err != nil {
+			t.Fatalf("register customers: %v", err)
+		}
+	}
+	return out
+}
+
+// pointFunctionsAt gives every function of roles its own proxy listener as
+// its AWS endpoint, and puts the endpoints back when the test ends.
+func pointFunctionsAt(ctx context.Context, t *testing.T, lam *lambda.Client, proxy *faults.Proxy) {
+	var names []string
+	for p := lambda.NewListFunctionsPaginator(lam, &lambda.ListFunctionsInput{}); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("list functions: %v", err)
+		}
+		for _, f := range page.Functions {
+			names = append(names, aws.ToString(f.FunctionName))
+		}
+	}
+	for role, logical := range roles {
+		var name string
+		for _, n := range names {
+			if strings.Contains(n, "-"+logical+"-") {
+				name = n
+			}
+		}
+		if name == "" {
+			t.Fatalf("no function %s deployed", logical)
+		}
+		endpoint, err := proxy.Listen(role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		original := setEndpoint(ctx, t, lam, name, endpoint)
+		t.Cleanup(func() { setEndpoint(context.Background(), t, lam, name, original) })
+	}
+}
+
+// setEndpoint sets a function's AWS_ENDPOINT_URL, waits for the update and
+// returns the value it had.
+func setEndpoint(ctx context.Context, t *testing.T, lam *lambda.Client, name, endpoint string) string {
+	conf, err := lam.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: &name})
+	if err != nil {
+		t.Fatalf("function %s: %v", name, err)
+	}
+	vars := map[string]string{}
+	if conf.Environment != nil {
+		for k, v := range conf.Environment.Variables {
+			vars[k] = v
+		}
+	}
+	original := vars["AWS_ENDPOINT_URL"]
+	vars["AWS_ENDPOINT_URL"] = endpoint
+	if _, err := lam.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
+		FunctionName: &name, Environment: &lambdatypes.Environment{Variables: vars},
+	}); err != nil {
+		t.Fatalf("point %s at %s: %v", name, endpoint, err)
+	}
+	if err := lambda.NewFunctionUpdatedV2Waiter(lam).Wait(ctx, &lambda.GetFunctionInput{FunctionName: &name}, 2*time.Minute); err != nil {
+		t.Fatalf("update of %s: %v", name, err)
+	}
+	return original
+}
+
+func setMapping(ctx context.Context, t *testing.T, lam *lambda.Client, id string, enabled bool) {
+	if _, err := lam.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: &id, Enabled: &enabled}); err != nil {
+		t.Errorf("update event source mapping: %v", err)
+		return
+	}
+	want := map[bool]string{true: "Enabled", false: "Disabled"}[enabled]
+	testcloud.Eventually(t, 2*time.Minute, "mapping "+want, func() bool {
+		o, err := lam.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: &id})
+		return err == nil && aws.ToString(o.State) == want
+	})
+}
+
+// results are the orders and cancellations the clients had acknowledged.
+type results struct {
+	mu      sync.Mutex
+	acked   map[string]bool
+	cancels map[string]bool
+}
+
+// wanted lists the emails the acknowledged work must cause.
+func (r *results) wanted() []faults.MailKey {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []faults.MailKey
+	for id := range r.acked {
+		out = append(out, faults.MailKey{OrderID: id, What: "confirmed"})
+	}
+	for id := range r.cancels {
+		out = append(out, faults.MailKey{OrderID: id, What: "cancelled"})
+	}
+	return out
+}
+
+var skus = []string{"COF-ESP-250", "COF-ETH-250", "TEA-SENCHA-100", "GIFT-SAMPLER"}
+
+func allOverQuota(customers []*customer) bool {
+	for _, u := range customers {
+		if !u.overQuota.Load() {
+			return false
+		}
+	}
+	return true
+}
+
+// drive runs the workers until done says so or every customer's quota is
+// used: each places orders, half with an Idempotency-Key, and cancels one
+// in ten of those acknowledged.
+func drive(ctx context.Context, c *api, customers []*customer, plan *faults.Plan, workers int, done func() bool) *results {
+	r := &results{acked: map[string]bool{}, cancels: map[string]bool{}}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil && !done() {
+				u := customers[int(next.Add(1))%len(customers)]
+				if u.overQuota.Load() {
+					if allOverQuota(customers) {
+						return
+					}
+					continue
+				}
+				res := c.placeOrder(ctx, u, plan.Float64() < 0.5, []map[string]any{{"sku": skus[plan.Intn(len(skus))], "quantity": 1 + plan.Intn(3)}})
+				if res.id == "" {
+					continue
+				}
+				r.mu.Lock()
+				r.acked[res.id] = true
+				r.mu.Unlock()
+				if plan.Float64() < 0.1 && c.cancel(ctx, u, res.id) {
+					r.mu.Lock()
+					r.cancels[res.id] = true
+					r.mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return r
+}
+
+// duplicate sends, every two seconds, copies of up to copies events the
+// relay published, shuffled, to the events queue again, each with a new
+// deduplication id so that SQS takes it: duplicate and out-of-order
+// deliveries that only the notification function's dedupe can absorb.
+func duplicate(ctx context.Context, t *testing.T, q *sqs.Client, plan *faults.Plan, ledger *faults.Ledger, copies int) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(2 * time.Second):
+		}
+		snap := ledger.Snapshot()
+		if len(snap.EventOrder) == 0 {
+			continue
+		}
+		n := min(copies, len(snap.EventOrder))
+		for i := range n {
+			e := snap.Events[snap.EventOrder[plan.Intn(len(snap.EventOrder))]]
+			attrs := map[string]sqstypes.MessageAttributeValue{}
+			for k, v := range e.Attributes {
+				attrs[k] = sqstypes.MessageAttributeValue{DataType: aws.String(v.DataType), StringValue: aws.String(v.StringValue)}
+			}
+			_, err := q.SendMessage(ctx, &sqs.SendMessageInput{
+				QueueUrl: aws.String(e.QueueURL), MessageBody: aws.String(e.Body), MessageGroupId: aws.String(e.Group),
+				MessageDeduplicationId: aws.String(fmt.Sprintf("dup-%d-%d", time.Now().UnixNano(), i)),
+				MessageAttributes:      attrs,
+			})
+			if err == nil {
+				ledger.Fault(faults.DuplicateDelivery)
+			} else if ctx.Err() == nil {
+				t.Logf("duplicate delivery: %v", err)
+			}
+		}
+	}
+}
+
+// deadLetterIDs lists the messages in the dead-letter queues before the
+// campaign, so that the account counts only its own.
+func deadLetterIDs(ctx context.Context, t *testing.T, q *sqs.Client, out map[string]string) map[string]bool {
+	ids := map[string]bool{}
+	for _, url := range []string{out["OrderEventsDLQUrl"], out["RelayDeadLetterQueueUrl"]} {
+		for _, m := range receiveAll(ctx, t, q, url) {
+			ids[aws.ToString(m.MessageId)] = true
+		}
+	}
+	return ids
+}
+
+// receiveAll reads every message of a queue without consuming it: each is
+// received under a short visibility timeout and left there.
+func receiveAll(ctx context.Context, t *testing.T, q *sqs.Client, url string) []sqstypes.Message {
+	seen := map[string]sqstypes.Message{}
+	for empty := 0; empty < 2; {
+		o, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl: &url, MaxNumberOfMessages: 10, VisibilityTimeout: 4, WaitTimeSeconds: 1,
+			MessageAttributeNames:       []string{"All"},
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+		})
+		if err != nil {
+			t.Fatalf("read dead-letter queue: %v", err)
+		}
+		fresh := 0
+		for _, m := range o.Messages {
+			if _, ok := seen[aws.ToString(m.MessageId)]; !ok {
+				fresh++
+				seen[aws.ToString(m.MessageId)] = m
+			}
+		}
+		if fresh == 0 {
+			empty++
+		}
+	}
+	var msgs []sqstypes.Message
+	for _, m := range seen {
+		msgs = append(msgs, m)
+	}
+	return msgs
+}
+
+// deadLetters reads the campaign's dead-lettered messages with their
+// reasons: the notification function's poison (poisonReason attribute) or
+// the redrive policy's (receive count exceeded); the relay's poison
+// (reason in the body) or its stream mapping's failure records.
+func deadLetters(ctx context.Context, t *testing.T, q *sqs.Client, out map[string]string, before map[string]bool) []faults.DeadLetter {
+	var dead []faults.DeadLetter
+	whatOf := map[string]string{"order.created": "confirmed", "order.cancelled": "cancelled"}
+	for _, m := range receiveAll(ctx, t, q, out["OrderEventsDLQUrl"]) {
+		if before[aws.ToString(m.MessageId)] {
+			continue
+		}
+		var ev struct {
+			Type  string
+			Order struct{ ID string }
+		}
+		_ = json.Unmarshal([]byte(aws.ToString(m.Body)), &ev)
+		reason := "redrive policy: maxReceiveCount receives failed"
+		if a, ok := m.MessageAttributes["poisonReason"]; ok {
+			reason = "poison: " + aws.ToString(a.StringValue)
+		}
+		dead = append(dead, faults.DeadLetter{Queue: "notifications", OrderID: ev.Order.ID, What: whatOf[ev.Type], Reason: reason})
+	}
+	for _, m := range receiveAll(ctx, t, q, out["RelayDeadLetterQueueUrl"]) {
+		if before[aws.ToString(m.MessageId)] {
+			continue
+		}
+		var rec struct {
+			Reason, EventType, Group string
+			RequestContext           struct{ Condition string } `json:"requestContext"`
+		}
+		_ = json.Unmarshal([]byte(aws.ToString(m.Body)), &rec)
+		d := faults.DeadLetter{Queue: "relay", Reason: "poison: " + rec.Reason}
+		if rec.Reason == "" {
+			d.Reason = "stream mapping gave up: " + rec.RequestContext.Condition
+		} else {
+			d.OrderID, d.What = rec.Group, whatOf[rec.EventType]
+		}
+		dead = append(dead, d)
+	}
+	return dead
+}
+
+// storedOrders scans the orders table for the campaign customers' orders.
+func storedOrders(ctx context.Context, t *testing.T, db *dynamodb.Client, table string, customers []*customer) (stored, cancelled map[string]bool) {
+	ours := map[string]bool{}
+	for _, u := range customers {
+		ours["CUSTOMER#"+u.ID] = true
+	}
+	stored, cancelled = map[string]bool{}, map[string]bool{}
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{
+		TableName:                 &table,
+		FilterExpression:          aws.String("begins_with(SK, :o)"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":o": &ddbtypes.AttributeValueMemberS{Value: "ORDER#"}},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("scan orders: %v", err)
+		}
+		for _, item := range page.Items {
+			pk, _ := item["PK"].(*ddbtypes.AttributeValueMemberS)
+			id, _ := item["id"].(*ddbtypes.AttributeValueMemberS)
+			st, _ := item["status"].(*ddbtypes.AttributeValueMemberS)
+			if pk == nil || id == nil || !ours[pk.Value] {
+				continue
+			}
+			stored[id.Value] = true
+			if st != nil && st.Value == "CANCELLED" {
+				cancelled[id.Value] = true
+			}
+		}
+	}
+	return stored, cancelled
+}

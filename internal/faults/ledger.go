@@ -1,0 +1,119 @@
+package faults
+
+import (
+	"maps"
+	"sync"
+)
+
+// Mail is one SendEmail as the proxy saw it: its first recipient and its
+// subject.
+type Mail struct{ To, Subject string }
+
+// Event is an event the relay put on the events queue, as the proxy saw it
+// in a SendMessageBatch entry SQS accepted.
+type Event struct {
+	ID, Type, Group string
+	QueueURL        string
+	Body            string
+	Attributes      map[string]MessageAttribute
+}
+
+// MessageAttribute is an SQS message attribute in the JSON protocol.
+type MessageAttribute struct {
+	DataType    string `json:"DataType"`
+	StringValue string `json:"StringValue,omitempty"`
+}
+
+// Ledger is what the proxy and the campaign did: faults per kind, calls
+// per service and operation, the events published, and the mails whose
+// fate a fault decided. It is safe for concurrent use.
+type Ledger struct {
+	mu       sync.Mutex
+	faults   map[Kind]int
+	calls    map[string]int
+	events   map[string]Event
+	order    []string // event ids in publication order
+	rejected map[Mail]int
+	accepted map[Mail]int // sends SES accepted whose answer the proxy dropped
+	finishes map[string]int
+}
+
+// NewLedger returns an empty ledger.
+func NewLedger() *Ledger {
+	return &Ledger{
+		faults: map[Kind]int{}, calls: map[string]int{}, events: map[string]Event{},
+		rejected: map[Mail]int{}, accepted: map[Mail]int{}, finishes: map[string]int{},
+	}
+}
+
+// Fault counts one fault of kind k.
+func (l *Ledger) Fault(k Kind) { l.Faults(k, 1) }
+
+// Faults counts n faults of kind k.
+func (l *Ledger) Faults(k Kind, n int) {
+	l.mu.Lock()
+	l.faults[k] += n
+	l.mu.Unlock()
+}
+
+// Call counts one call of role.
+func (l *Ledger) Call(role string, c Call) {
+	l.mu.Lock()
+	l.calls[role+" "+c.Service+"."+c.Operation]++
+	l.mu.Unlock()
+}
+
+// Published records an event SQS accepted on the events queue.
+func (l *Ledger) Published(e Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, seen := l.events[e.ID]; !seen {
+		l.order = append(l.order, e.ID)
+	}
+	l.events[e.ID] = e
+}
+
+// Rejected records a mail the proxy rejected for good.
+func (l *Ledger) Rejected(m Mail) { l.mu.Lock(); l.rejected[m]++; l.mu.Unlock() }
+
+// AcceptedUnanswered records a mail SES accepted whose answer the proxy
+// dropped: the function cannot know it was sent.
+func (l *Ledger) AcceptedUnanswered(m Mail) { l.mu.Lock(); l.accepted[m]++; l.mu.Unlock() }
+
+// FinishFailed records a fault injected on the notification function's
+// write of the outcome of event id to its dedupe table.
+func (l *Ledger) FinishFailed(eventID string) { l.mu.Lock(); l.finishes[eventID]++; l.mu.Unlock() }
+
+// Snapshot is a copy of a ledger.
+type Snapshot struct {
+	Faults             map[Kind]int
+	Calls              map[string]int
+	Events             map[string]Event
+	EventOrder         []string
+	Rejected           map[Mail]int
+	AcceptedUnanswered map[Mail]int
+	FinishFailed       map[string]int
+}
+
+// Total is the number of faults of every kind.
+func (s Snapshot) Total() int {
+	n := 0
+	for _, v := range s.Faults {
+		n += v
+	}
+	return n
+}
+
+// Snapshot copies the ledger.
+func (l *Ledger) Snapshot() Snapshot {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return Snapshot{
+		Faults: maps.Clone(l.faults), Calls: maps.Clone(l.calls), Events: maps.Clone(l.events),
+		EventOrder: append([]string(nil), l.order...), Rejected: maps.Clone(l.rejected),
+		AcceptedUnanswered: maps.Clone(l.accepted), FinishFailed: maps.Clone(l.finishes),
+	}
+}
+
+// TotalFaults is the number of faults injected so far.
+func (l *Ledger) TotalFaults() int { return l.Snapshot().Total() }

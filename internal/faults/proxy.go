@@ -1,0 +1,315 @@
+package faults
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Proxy is a fault-injecting HTTP proxy in front of the local cloud. Each
+// deployed function gets its own listener (Listen), so the proxy knows
+// whose call it is; the function is pointed at it through its
+// AWS_ENDPOINT_URL. Calls the plan spares are forwarded unchanged.
+type Proxy struct {
+	upstream string
+	plan     *Plan
+	ledger   *Ledger
+	hold     time.Duration
+	client   *http.Client
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	servers []*http.Server
+}
+
+// NewProxy returns a proxy to the local cloud at upstream
+// ("http://127.0.0.1:4566"). hold is how long a KilledAfterWrite answer is
+// held before the connection is dropped: longer than the function's
+// timeout, so the function dies between its write and its answer.
+func NewProxy(upstream string, plan *Plan, ledger *Ledger, hold time.Duration, log *slog.Logger) *Proxy {
+	return &Proxy{
+		upstream: strings.TrimSuffix(upstream, "/"), plan: plan, ledger: ledger, hold: hold, log: log,
+		// No compression: the SDK's Accept-Encoding and the answer's
+		// encoding pass through untouched, so checksums still match.
+		client: &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 64}, Timeout: 2 * time.Minute},
+	}
+}
+
+// Listen starts a listener on 127.0.0.1 for the calls of role and returns
+// its endpoint URL.
+func (p *Proxy) Listen(role string) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("proxy for %s: %w", role, err)
+	}
+	srv := &http.Server{Handler: p.handler(role), ReadHeaderTimeout: 30 * time.Second}
+	p.mu.Lock()
+	p.servers = append(p.servers, srv)
+	p.mu.Unlock()
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			p.log.Error("proxy stopped", slog.String("role", role), slog.String("error", err.Error()))
+		}
+	}()
+	return "http://" + ln.Addr().String(), nil
+}
+
+// Close stops every listener.
+func (p *Proxy) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	for _, s := range p.servers {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (p *Proxy) handler(role string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, "read request", http.StatusBadRequest)
+			return
+		}
+		call := Classify(r)
+		p.ledger.Call(role, call)
+		kind := p.plan.Decide(role, call, body)
+		if kind != "" && role == "notifications" && call.Service == "dynamodb" && call.Operation == "UpdateItem" {
+			if id := dedupeEventID(body); id != "" {
+				p.ledger.FinishFailed(id) // the outcome of a sent mail may go unrecorded
+			}
+		}
+		// Faults that answer instead of the cloud: nothing is done.
+		if refuse(w, kind, body) {
+			p.ledger.Fault(kind)
+			if kind == SESRejection {
+				p.ledger.Rejected(mailOf(body))
+			}
+			return
+		}
+		resp, respBody, err := p.forward(r.Context(), r, body)
+		if err != nil {
+			http.Error(w, "upstream: "+err.Error(), http.StatusBadGateway)
+			return
+		}
+		ok := resp.StatusCode/100 == 2
+		if ok {
+			p.observe(call, body, respBody)
+		}
+		// Faults that let the call happen and lose its answer.
+		switch {
+		case ok && (kind == ResponseLost || kind == KilledAfterSES):
+			p.ledger.Fault(kind)
+			if kind == KilledAfterSES {
+				p.ledger.AcceptedUnanswered(mailOf(body))
+			}
+			drop(w)
+			return
+		case ok && kind == KilledAfterWrite:
+			p.ledger.Fault(kind)
+			select {
+			case <-time.After(p.hold):
+			case <-r.Context().Done():
+			}
+			drop(w)
+			return
+		}
+		for k, vs := range resp.Header {
+			if !hopByHop(k) {
+				w.Header()[k] = vs
+			}
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = w.Write(respBody)
+	})
+}
+
+// refuse answers the call with the error of kind, as the service would,
+// and reports whether it did.
+func refuse(w http.ResponseWriter, kind Kind, body []byte) bool {
+	switch kind {
+	case DynamoThrottling:
+		awsJSONError(w, http.StatusBadRequest, "application/x-amz-json-1.0",
+			"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+			"The level of configured provisioned throughput for the table was exceeded.", nil)
+	case TransactionCancel:
+		n := transactItems(body)
+		reasons := make([]map[string]string, n)
+		codes := make([]string, n)
+		for i := range reasons {
+			reasons[i], codes[i] = map[string]string{"Code": "None"}, "None"
+		}
+		if n > 0 {
+			reasons[0] = map[string]string{"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}
+			codes[0] = "TransactionConflict"
+		}
+		awsJSONError(w, http.StatusBadRequest, "application/x-amz-json-1.0",
+			"com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+			"Transaction cancelled, please refer cancellation reasons for specific reasons ["+strings.Join(codes, ", ")+"]",
+			map[string]any{"CancellationReasons": reasons})
+	case SQSSendFailure:
+		w.Header().Set("x-amzn-query-error", "InternalError;Receiver")
+		awsJSONError(w, http.StatusInternalServerError, "application/x-amz-json-1.0",
+			"com.amazonaws.sqs#InternalError", "We encountered an internal error. Please try again.", nil)
+	case SESThrottling, SESOutage:
+		w.Header().Set("x-amzn-ErrorType", "TooManyRequestsException")
+		awsJSONError(w, http.StatusTooManyRequests, "application/json", "", "Maximum sending rate exceeded.", nil)
+	case SESRejection:
+		w.Header().Set("x-amzn-ErrorType", "MessageRejected")
+		awsJSONError(w, http.StatusBadRequest, "application/json", "", "Email address is on the suppression list.", nil)
+	default:
+		return false
+	}
+	return true
+}
+
+// awsJSONError writes an error of the AWS JSON protocols: __type names the
+// error (restJson1 names it in x-amzn-ErrorType instead, typ "").
+func awsJSONError(w http.ResponseWriter, status int, contentType, typ, message string, extra map[string]any) {
+	doc := map[string]any{"message": message}
+	if typ != "" {
+		doc["__type"] = typ
+	}
+	for k, v := range extra {
+		doc[k] = v
+	}
+	b, _ := json.Marshal(doc)
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// drop closes the client's connection without an answer.
+func drop(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler) // closes the connection too
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
+}
+
+func (p *Proxy) forward(ctx context.Context, r *http.Request, body []byte) (*http.Response, []byte, error) {
+	out, err := http.NewRequestWithContext(ctx, r.Method, p.upstream+r.URL.RequestURI(), bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, err
+	}
+	for k, vs := range r.Header {
+		if !hopByHop(k) {
+			out.Header[k] = vs
+		}
+	}
+	out.Host = r.Host // signed by SigV4
+	resp, err := p.client.Do(out)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, nil, err
+	}
+	resp.Header.Del("Content-Length")
+	return resp, b, nil
+}
+
+func hopByHop(h string) bool {
+	switch http.CanonicalHeaderKey(h) {
+	case "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length":
+		return true
+	}
+	return false
+}
+
+// observe records what a successful call did that the account needs: the
+// events the relay published.
+func (p *Proxy) observe(c Call, body, respBody []byte) {
+	if c.Service != "sqs" || c.Operation != "SendMessageBatch" {
+		return
+	}
+	for _, e := range PublishedEvents(body, respBody) {
+		p.ledger.Published(e)
+	}
+}
+
+// PublishedEvents reads the events of a SendMessageBatch request that its
+// answer lists as successful.
+func PublishedEvents(req, resp []byte) []Event {
+	var in struct {
+		QueueURL string `json:"QueueUrl"`
+		Entries  []struct {
+			ID                string                      `json:"Id"`
+			MessageBody       string                      `json:"MessageBody"`
+			MessageGroupID    string                      `json:"MessageGroupId"`
+			MessageAttributes map[string]MessageAttribute `json:"MessageAttributes"`
+		} `json:"Entries"`
+	}
+	var out struct {
+		Successful []struct {
+			ID string `json:"Id"`
+		} `json:"Successful"`
+	}
+	if json.Unmarshal(req, &in) != nil || json.Unmarshal(resp, &out) != nil {
+		return nil
+	}
+	ok := map[string]bool{}
+	for _, s := range out.Successful {
+		ok[s.ID] = true
+	}
+	var events []Event
+	for _, e := range in.Entries {
+		var head struct{ ID, Type string }
+		if !ok[e.ID] || json.Unmarshal([]byte(e.MessageBody), &head) != nil || head.ID == "" {
+			continue
+		}
+		events = append(events, Event{ID: head.ID, Type: head.Type, Group: e.MessageGroupID, QueueURL: in.QueueURL, Body: e.MessageBody, Attributes: e.MessageAttributes})
+	}
+	return events
+}
+
+// mailOf reads the first recipient and the subject of a SendEmail request.
+func mailOf(body []byte) Mail {
+	var in struct {
+		Destination struct{ ToAddresses []string }
+		Content     struct {
+			Simple struct{ Subject struct{ Data string } }
+		}
+	}
+	_ = json.Unmarshal(body, &in)
+	m := Mail{Subject: in.Content.Simple.Subject.Data}
+	if len(in.Destination.ToAddresses) > 0 {
+		m.To = strings.ToLower(in.Destination.ToAddresses[0])
+	}
+	return m
+}
+
+// transactItems counts the items of a TransactWriteItems request.
+func transactItems(body []byte) int {
+	var in struct{ TransactItems []json.RawMessage }
+	_ = json.Unmarshal(body, &in)
+	return len(in.TransactItems)
+}
+
+// dedupeEventID reads the event id from the key of a write to the
+// notification function's dedupe table (PK "EVENT#<id>").
+func dedupeEventID(body []byte) string {
+	var in struct {
+		Key struct{ PK struct{ S string } }
+	}
+	_ = json.Unmarshal(body, &in)
+	id, _ := strings.CutPrefix(in.Key.PK.S, "EVENT#")
+	return id
+}

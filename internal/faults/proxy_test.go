@@ -1,0 +1,123 @@
+package faults_test
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/serverless-shop/backend/internal/faults"
+)
+
+// proxyTo starts a proxy for role in front of upstream, every eligible
+// call meeting kind.
+func proxyTo(t *testing.T, upstream string, kind faults.Kind) (string, *faults.Ledger) {
+	t.Helper()
+	plan := faults.NewPlan(1, faults.Rates{kind: 1})
+	plan.Start()
+	ledger := faults.NewLedger()
+	p := faults.NewProxy(upstream, plan, ledger, 10*time.Millisecond, slog.New(slog.DiscardHandler))
+	t.Cleanup(func() { _ = p.Close() })
+	endpoint, err := p.Listen("orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return endpoint, ledger
+}
+
+func post(t *testing.T, url, target, body string) (*http.Response, error) {
+	t.Helper()
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Amz-Target", target)
+	return http.DefaultClient.Do(req)
+}
+
+func TestProxyRefuses(t *testing.T) {
+	t.Parallel()
+	var reached atomic.Int32
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		_, _ = io.WriteString(w, "{}")
+	}))
+	defer upstream.Close()
+	tests := []struct {
+		kind          faults.Kind
+		target, body  string
+		status        int
+		errType       string
+		cancelReasons int
+	}{
+		{kind: faults.DynamoThrottling, target: "DynamoDB_20120810.PutItem", status: 400, errType: "ProvisionedThroughputExceededException"},
+		{kind: faults.TransactionCancel, target: "DynamoDB_20120810.TransactWriteItems", body: `{"TransactItems":[{},{},{}]}`,
+			status: 400, errType: "TransactionCanceledException", cancelReasons: 3},
+		{kind: faults.SQSSendFailure, target: "AmazonSQS.SendMessageBatch", status: 500, errType: "InternalError"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.kind), func(t *testing.T) {
+			endpoint, ledger := proxyTo(t, upstream.URL, tt.kind)
+			resp, err := post(t, endpoint, tt.target, tt.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var doc struct {
+				Type                string `json:"__type"`
+				CancellationReasons []struct{ Code string }
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tt.status || !strings.HasSuffix(doc.Type, "#"+tt.errType) || len(doc.CancellationReasons) != tt.cancelReasons {
+				t.Fatalf("answer %d %+v, want %d %s with %d reasons", resp.StatusCode, doc, tt.status, tt.errType, tt.cancelReasons)
+			}
+			if got := ledger.Snapshot().Faults[tt.kind]; got != 1 {
+				t.Fatalf("%d faults counted, want 1", got)
+			}
+		})
+	}
+	if n := reached.Load(); n != 0 {
+		t.Fatalf("%d refused calls reached the cloud", n)
+	}
+}
+
+func TestProxyLosesTheAnswerAfterTheWrite(t *testing.T) {
+	t.Parallel()
+	var reached atomic.Int32
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		_, _ = io.WriteString(w, "{}")
+	}))
+	defer upstream.Close()
+	for _, kind := range []faults.Kind{faults.ResponseLost, faults.KilledAfterWrite} {
+		endpoint, ledger := proxyTo(t, upstream.URL, kind)
+		before := reached.Load()
+		if resp, err := post(t, endpoint, "DynamoDB_20120810.TransactWriteItems", "{}"); err == nil {
+			resp.Body.Close()
+			t.Fatalf("%s: an answer %d came back", kind, resp.StatusCode)
+		}
+		if reached.Load() != before+1 {
+			t.Fatalf("%s: the write did not reach the cloud", kind)
+		}
+		if got := ledger.Snapshot().Faults[kind]; got != 1 {
+			t.Fatalf("%s: %d faults counted, want 1", kind, got)
+		}
+	}
+	// A read meets none of them and passes through.
+	endpoint, _ := proxyTo(t, upstream.URL, faults.ResponseLost)
+	resp, err := post(t, endpoint, "DynamoDB_20120810.GetItem", "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("a read got %d", resp.StatusCode)
+	}
+}

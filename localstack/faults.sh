@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The fault campaign (make faults, docs/faults.md): start a fresh local
+# cloud, deploy the real template, run TestFaultCampaign against it, print
+# its account, and stop the cloud whatever happens.
+#
+#   FAULT_SEED       repeat an earlier campaign's random choices
+#   FAULT_DURATION   traffic with faults (default 10m; longer until FAULT_MIN faults)
+#   FAULT_OUTAGE     length of the relay outage and of the SES outage (default 4m)
+#   FAULT_MIN        faults to inject at least (default 1000)
+#   FAULT_DRAIN      deadline of the drain (default 15m)
+#   FAULT_WORKERS    concurrent clients (default 4)
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+if healthy; then
+  echo "a local cloud is already running on $ENDPOINT; stop it (make down) so the campaign starts from a fresh one" >&2
+  exit 1
+fi
+trap '"$ROOT/localstack/down.sh"' EXIT
+"$ROOT/localstack/up.sh"
+# Tokens outlive the campaign; the order quota is lifted (a few customers
+# place every order).
+url="$(ACCESS_TOKEN_TTL=120m ORDERS_PER_HOUR=100000 "$ROOT/localstack/deploy.sh")"
+log "stack deployed; API at $url"
+cd "$ROOT"
+"$ROOT/localstack/campaign.sh" "${FAULT_DURATION:-10m}" "${FAULT_OUTAGE:-4m}" "${FAULT_DRAIN:-15m}" 120m
