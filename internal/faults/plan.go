@@ -50,7 +50,7 @@ var DefaultRates = Rates{
 	KilledAfterWrite:  0.02,
 	SQSSendFailure:    0.20,
 	SESThrottling:     0.20,
-	SESRejection:      0.01,
+	SESRejection:      0.04,
 	KilledAfterSES:    0.03,
 }
 
