@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 )
@@ -118,6 +119,9 @@ func (a Account) Violations() []string {
 	if len(a.DuplicatesOther) > 0 {
 		v = append(v, fmt.Sprintf("%d emails were sent more than once without a crash after SES accepted them: %v", len(a.DuplicatesOther), head(a.DuplicatesOther)))
 	}
+	if n := a.Statuses[http.StatusInternalServerError]; n > 0 {
+		v = append(v, fmt.Sprintf("%d answers were 500: a dependency that fails is a 503 with Retry-After", n))
+	}
 	return v
 }
 
@@ -199,6 +203,7 @@ func (a Account) Print(w io.Writer) {
 	check("acknowledged orders not stored", len(a.NotStored))
 	check("acknowledged without an email, apart from dead-lettered", len(a.WithoutEmail))
 	check("duplicate emails, apart from crashes after SES accepted", len(a.DuplicatesOther))
+	check("answers 500 (a failing dependency is a 503)", a.Statuses[http.StatusInternalServerError])
 	short := 0
 	if a.Total() < a.MinFaults {
 		short = a.MinFaults - a.Total()

@@ -17,7 +17,7 @@ func healthy() faults.Observed {
 		Seed: 7, MinFaults: 3,
 		Faults:       map[faults.Kind]int{faults.DynamoThrottling: 2, faults.SESRejection: 1},
 		Requests:     6,
-		Statuses:     map[int]int{201: 4, 500: 1, 0: 1},
+		Statuses:     map[int]int{201: 4, 502: 1, 503: 1, 0: 1},
 		Acked:        map[string]bool{"o1": true, "o2": true, "o3": true, "o4": true},
 		AckedCancels: map[string]bool{"o2": true},
 		Stored:       map[string]bool{"o1": true, "o2": true, "o3": true, "o4": true, "o5": true},
@@ -51,6 +51,8 @@ func TestReckon(t *testing.T) {
 			want: []string{"{o2 cancelled}"}},
 		{name: "duplicate without a crash", change: func(o *faults.Observed) { o.Mails[key("o2", "confirmed")] = 2 },
 			want: []string{"1 emails were sent more than once"}},
+		{name: "an answer 500", change: func(o *faults.Observed) { o.Statuses[500] = 2 },
+			want: []string{"2 answers were 500"}},
 		{name: "too few faults", change: func(o *faults.Observed) { o.MinFaults = 4 },
 			want: []string{"3 faults injected, fewer than 4"}},
 	}
