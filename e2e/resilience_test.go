@@ -4,18 +4,17 @@ package e2e
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
-	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/serverless-shop/backend/internal/testcloud"
-	"github.com/serverless-shop/backend/shared/outbox"
+	"github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/orderitem"
 )
 
 // The tests in this file change the deployed stack, so they do not call
@@ -48,7 +47,7 @@ func TestOrderEventSurvivesRelayOutage(t *testing.T) {
 	expect(t, call(t, "POST", "/v1/orders", items("GIFT-SAMPLER", 1), u.bearer()...), 201).json(t, &o)
 	// The event is in the table's stream, where the relay would read it,
 	// and nothing is left on the queue that could still become an email.
-	awaitOutboxEvent(t, o.ID)
+	awaitOrderEvent(t, o.ID)
 	awaitEventsSettled(t)
 	if got := testcloud.MailTo(t, u.Email, o.ID); len(got) != 0 {
 		t.Fatalf("an email arrived while the relay was down: %v", got)
@@ -63,16 +62,16 @@ func TestOrderEventSurvivesRelayOutage(t *testing.T) {
 	}
 }
 
-// awaitOutboxEvent waits until the orders table's stream carries the
-// outbox item of an event of the order.
-func awaitOutboxEvent(t *testing.T, orderID string) {
+// awaitOrderEvent waits until the orders table's stream carries the write
+// of the order that announces its order.created event.
+func awaitOrderEvent(t *testing.T, orderID string) {
 	t.Helper()
-	testcloud.Eventually(t, time.Minute, "outbox event of order "+orderID+" in the stream", func() bool {
-		records, _ := testcloud.StreamRecords(t, stack.aws, output(t, "OrdersTableName"))
-		for _, r := range records {
-			pk, _ := r.Dynamodb.Keys["PK"].(*streamtypes.AttributeValueMemberS)
-			id, _ := r.Dynamodb.NewImage["groupId"].(*streamtypes.AttributeValueMemberS) // an order's events are its group
-			if pk != nil && id != nil && strings.HasPrefix(pk.Value, outbox.Prefix) && id.Value == orderID {
+	table := output(t, "OrdersTableName")
+	testcloud.Eventually(t, time.Minute, "order.created of order "+orderID+" in the stream", func() bool {
+		records, arn := testcloud.StreamRecords(t, stack.aws, table)
+		for _, rec := range testcloud.LambdaEvent(t, records, arn).Records {
+			r, ok, err := orderitem.FromStream(rec)
+			if err == nil && ok && r.Group == orderID && r.EventType == events.OrderCreated {
 				return true
 			}
 		}

@@ -1,5 +1,6 @@
-// Command relay moves order events from the orders table's outbox (through
-// its DynamoDB stream) to the order events queue.
+// Command relay moves the events the orders and users tables announce
+// (through their DynamoDB streams) to the events queue: order items that
+// carry their event, and outbox items (see functions/relay/publisher).
 package main
 
 import (

@@ -4,8 +4,12 @@ package testcloud
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
@@ -53,4 +57,92 @@ func StreamRecords(t testing.TB, cfg aws.Config, table string) ([]streamtypes.Re
 		}
 	}
 	return records, aws.ToString(arn)
+}
+
+// StreamBatch waits until the table's stream holds want records, and shapes
+// them as the event Lambda would deliver to the relay.
+func StreamBatch(t testing.TB, cfg aws.Config, table string, want int) events.DynamoDBEvent {
+	t.Helper()
+	var records []streamtypes.Record
+	var arn string
+	Eventually(t, 30*time.Second, fmt.Sprintf("%d stream records", want), func() bool {
+		records, arn = StreamRecords(t, cfg, table)
+		return len(records) >= want
+	})
+	if len(records) != want {
+		t.Fatalf("stream has %d records, want %d", len(records), want)
+	}
+	return LambdaEvent(t, records, arn)
+}
+
+// LambdaEvent shapes stream records as the event Lambda delivers to a
+// function that reads the stream.
+func LambdaEvent(t testing.TB, records []streamtypes.Record, arn string) events.DynamoDBEvent {
+	t.Helper()
+	var batch events.DynamoDBEvent
+	for _, r := range records {
+		batch.Records = append(batch.Records, lambdaRecord(t, r, arn))
+	}
+	return batch
+}
+
+func lambdaRecord(t testing.TB, r streamtypes.Record, arn string) events.DynamoDBEventRecord {
+	t.Helper()
+	return events.DynamoDBEventRecord{
+		EventID: aws.ToString(r.EventID), EventName: string(r.EventName), EventSource: "aws:dynamodb",
+		EventSourceArn: arn, AWSRegion: "us-east-1",
+		Change: events.DynamoDBStreamRecord{
+			Keys:           image(t, r.Dynamodb.Keys),
+			NewImage:       image(t, r.Dynamodb.NewImage),
+			SequenceNumber: aws.ToString(r.Dynamodb.SequenceNumber),
+			StreamViewType: string(r.Dynamodb.StreamViewType),
+		},
+	}
+}
+
+// image converts stream attribute values to the Lambda event's form through
+// the DynamoDB JSON both share.
+func image(t testing.TB, in map[string]streamtypes.AttributeValue) map[string]events.DynamoDBAttributeValue {
+	t.Helper()
+	raw := map[string]any{}
+	for k, v := range in {
+		raw[k] = dynamoJSON(t, v)
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]events.DynamoDBAttributeValue
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func dynamoJSON(t testing.TB, v streamtypes.AttributeValue) map[string]any {
+	switch v := v.(type) {
+	case *streamtypes.AttributeValueMemberS:
+		return map[string]any{"S": v.Value}
+	case *streamtypes.AttributeValueMemberN:
+		return map[string]any{"N": v.Value}
+	case *streamtypes.AttributeValueMemberBOOL:
+		return map[string]any{"BOOL": v.Value}
+	case *streamtypes.AttributeValueMemberNULL:
+		return map[string]any{"NULL": true}
+	case *streamtypes.AttributeValueMemberM:
+		m := map[string]any{}
+		for k, e := range v.Value {
+			m[k] = dynamoJSON(t, e)
+		}
+		return map[string]any{"M": m}
+	case *streamtypes.AttributeValueMemberL:
+		l := make([]any, len(v.Value))
+		for i, e := range v.Value {
+			l[i] = dynamoJSON(t, e)
+		}
+		return map[string]any{"L": l}
+	default:
+		t.Fatalf("unhandled attribute type %T", v)
+		return nil
+	}
 }

@@ -81,7 +81,6 @@ var errorTable = problem.Table{
 	{Is: order.ErrProductNotFound, Kind: problem.NotFound, Detail: "No such product."},
 	{Is: order.ErrEmailUnverified, Kind: problem.Forbidden, Slug: "email-unverified", Detail: "Verify your email address before ordering: follow the link we mailed you, or ask for a new one."},
 	{Is: order.ErrNotCancellable, Kind: problem.Conflict, Slug: "order-not-cancellable", Detail: "The order can no longer be cancelled."},
-	{Is: order.ErrConcurrentWrite, Kind: problem.Conflict, Slug: "concurrent-modification", Detail: "The order changed while the request was processed; read it and retry."},
 	{Is: order.ErrIdempotencyBusy, Kind: problem.Conflict, Slug: "idempotency-key-in-use", Detail: "A request with this Idempotency-Key is still being processed; retry later."},
 	{Is: order.ErrIdempotencyReuse, Kind: problem.Unprocessable, Slug: "idempotency-key-reused", Detail: "This Idempotency-Key was used with a different request."},
 	{As: quota, Kind: problem.TooManyRequests, Slug: "order-quota", Detail: "You have placed as many orders as an hour allows. Try again after the time Retry-After gives."},

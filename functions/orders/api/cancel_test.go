@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -79,25 +78,6 @@ func TestCancelOrder(t *testing.T) {
 	}
 }
 
-// TestCancelOrderConcurrentWrite checks the answer when the order kept
-// changing under the cancel (the store's retries after a concurrent write
-// are tested against the table, in the store's integration tests).
-func TestCancelOrderConcurrentWrite(t *testing.T) {
-	h := newHarness(t)
-	id := seedOrders(h, ada, 1, order.Pending)[0]
-	h.fake.UpdateOrderFunc = func(context.Context, string, string, order.Change) (order.Order, error) {
-		return order.Order{}, fmt.Errorf("update order %s: %w", id, order.ErrConcurrentWrite)
-	}
-	resp := h.do(t, cancelReq(id))
-	p := wantProblem(t, resp, http.StatusConflict, "")
-	if !strings.HasSuffix(p.Type, "#concurrent-modification") {
-		t.Errorf("type = %q", p.Type)
-	}
-	if n := len(h.mem.events()); n != 0 {
-		t.Errorf("events = %d, want 0", n)
-	}
-}
-
 func TestCancelOrderNotFound(t *testing.T) {
 	h := newHarness(t)
 	theirs := seedOrders(h, grace, 1, order.Pending)[0]
@@ -126,7 +106,7 @@ func TestCancelOrderNotFound(t *testing.T) {
 func TestCancelOrderStoreFailure(t *testing.T) {
 	h := newHarness(t)
 	id := seedOrders(h, ada, 1, order.Pending)[0]
-	h.fake.UpdateOrderFunc = func(context.Context, string, string, order.Change) (order.Order, error) {
+	h.fake.CancelOrderFunc = func(context.Context, string, string, time.Time, order.EventRef) (order.Order, error) {
 		return order.Order{}, errors.New("dynamodb: boom")
 	}
 	wantProblem(t, h.do(t, cancelReq(id)), http.StatusInternalServerError, "internal")

@@ -274,7 +274,7 @@ func TestCreateOrderStoreFailure(t *testing.T) {
 			}
 		}},
 		{"transaction", func(f *fakeStore) {
-			f.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim, order.Quota, time.Time) (*order.Order, error) {
+			f.CreateOrderFunc = func(context.Context, order.Order, order.EventRef, *order.Claim, order.Quota, time.Time) (*order.Order, error) {
 				return nil, errors.New("dynamodb: transaction canceled")
 			}
 		}},
@@ -371,7 +371,7 @@ func TestCreateOrderIdempotencyKeyReused(t *testing.T) {
 // is in flight; the API answers 409 and stores nothing.
 func TestCreateOrderIdempotencyBusy(t *testing.T) {
 	h := newHarness(t)
-	h.fake.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim, order.Quota, time.Time) (*order.Order, error) {
+	h.fake.CreateOrderFunc = func(context.Context, order.Order, order.EventRef, *order.Claim, order.Quota, time.Time) (*order.Order, error) {
 		return nil, order.ErrIdempotencyBusy
 	}
 	resp := h.do(t, createReq(orderBody, map[string]string{idemHeader: "key-busy"}))
@@ -466,7 +466,7 @@ func TestCreateOrderKeyStaysFreeOnFailure(t *testing.T) {
 			name: "transaction fails",
 			body: orderBody,
 			setup: func(f *fakeStore) {
-				f.CreateOrderFunc = func(context.Context, order.Order, events.OrderEvent, *order.Claim, order.Quota, time.Time) (*order.Order, error) {
+				f.CreateOrderFunc = func(context.Context, order.Order, order.EventRef, *order.Claim, order.Quota, time.Time) (*order.Order, error) {
 					return nil, errors.New("transaction canceled")
 				}
 			},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/shared/events"
 )
 
@@ -18,10 +19,10 @@ import (
 type fakeStore struct {
 	ProductsFunc    func(ctx context.Context) ([]order.Product, error)
 	KeyedOrderFunc  func(ctx context.Context, k order.Claim, now time.Time) (*order.Order, error)
-	CreateOrderFunc func(ctx context.Context, o order.Order, ev events.OrderEvent, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error)
+	CreateOrderFunc func(ctx context.Context, o order.Order, ev order.EventRef, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error)
 	OrderFunc       func(ctx context.Context, customerID, id string) (order.Order, error)
 	OrdersFunc      func(ctx context.Context, customerID string, limit int, after string) ([]order.Order, string, error)
-	UpdateOrderFunc func(ctx context.Context, customerID, id string, change order.Change) (order.Order, error)
+	CancelOrderFunc func(ctx context.Context, customerID, id string, at time.Time, ev order.EventRef) (order.Order, error)
 }
 
 var _ app.Store = (*fakeStore)(nil)
@@ -34,7 +35,7 @@ func (f *fakeStore) KeyedOrder(ctx context.Context, k order.Claim, now time.Time
 	return f.KeyedOrderFunc(ctx, k, now)
 }
 
-func (f *fakeStore) CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error) {
+func (f *fakeStore) CreateOrder(ctx context.Context, o order.Order, ev order.EventRef, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error) {
 	return f.CreateOrderFunc(ctx, o, ev, key, quota, now)
 }
 
@@ -46,8 +47,8 @@ func (f *fakeStore) Orders(ctx context.Context, customerID string, limit int, af
 	return f.OrdersFunc(ctx, customerID, limit, after)
 }
 
-func (f *fakeStore) UpdateOrder(ctx context.Context, customerID, id string, change order.Change) (order.Order, error) {
-	return f.UpdateOrderFunc(ctx, customerID, id, change)
+func (f *fakeStore) CancelOrder(ctx context.Context, customerID, id string, at time.Time, ev order.EventRef) (order.Order, error) {
+	return f.CancelOrderFunc(ctx, customerID, id, at, ev)
 }
 
 // memStore is an in-memory orders table that keeps the contract documented
@@ -57,8 +58,8 @@ type memStore struct {
 	products []order.Product // ordered by SKU, as the store returns them
 	orders   map[string]order.Order
 	keys     map[string]*keyRecord
-	quotas   map[string]int // orders per customer and quota window
-	outbox   []events.OrderEvent
+	quotas   map[string]int      // orders per customer and quota window
+	outbox   []events.OrderEvent // the events the relay would publish
 
 	creates      []*order.Claim // the key of every CreateOrder call
 	keyReads     int
@@ -92,7 +93,7 @@ func newFakeStore(products ...order.Product) (*fakeStore, *memStore) {
 		CreateOrderFunc: m.CreateOrder,
 		OrderFunc:       m.Order,
 		OrdersFunc:      m.Orders,
-		UpdateOrderFunc: m.UpdateOrder,
+		CancelOrderFunc: m.CancelOrder,
 	}, m
 }
 
@@ -130,7 +131,7 @@ func (m *memStore) replay(k order.Claim) (*order.Order, error) {
 // CreateOrder follows store.CreateOrder: all or nothing; a used key
 // replays its order (before the quota is checked) or is
 // ErrIdempotencyReuse.
-func (m *memStore) CreateOrder(_ context.Context, o order.Order, ev events.OrderEvent, key *order.Claim, quota order.Quota, _ time.Time) (*order.Order, error) {
+func (m *memStore) CreateOrder(_ context.Context, o order.Order, ev order.EventRef, key *order.Claim, quota order.Quota, _ time.Time) (*order.Order, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.creates = append(m.creates, key)
@@ -149,7 +150,7 @@ func (m *memStore) CreateOrder(_ context.Context, o order.Order, ev events.Order
 	}
 	m.orders[k] = o
 	m.quotas[window]++
-	m.outbox = append(m.outbox, ev)
+	m.outbox = append(m.outbox, store.Announced(o, events.OrderCreated, ev))
 	if key != nil {
 		m.keys[orderKey(key.CustomerID, key.Key)] = &keyRecord{claim: *key, orderID: o.ID}
 	}
@@ -189,25 +190,21 @@ func (m *memStore) Orders(_ context.Context, customerID string, limit int, after
 	return page, page[len(page)-1].ID, nil
 }
 
-// UpdateOrder follows store.UpdateOrder, in one round: nothing can change
-// the order between the read and the write of an in-memory store. (The
-// real store's retries after a concurrent write are tested against the
-// table, in the store's integration tests.)
-func (m *memStore) UpdateOrder(_ context.Context, customerID, id string, change order.Change) (order.Order, error) {
+// CancelOrder follows store.CancelOrder: one conditional write.
+func (m *memStore) CancelOrder(_ context.Context, customerID, id string, at time.Time, ev order.EventRef) (order.Order, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.orderReads++
 	k := orderKey(customerID, id)
 	prev, ok := m.orders[k]
 	if !ok {
 		return order.Order{}, order.ErrNotFound
 	}
-	next, ev, err := change(prev)
+	next, err := prev.Cancel(at)
 	if err != nil {
 		return order.Order{}, err
 	}
 	m.orders[k] = next
-	m.outbox = append(m.outbox, ev)
+	m.outbox = append(m.outbox, store.Announced(next, events.OrderCancelled, ev))
 	return next, nil
 }
 

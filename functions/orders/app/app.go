@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
-	"github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/metrics"
 )
 
@@ -25,19 +24,21 @@ type Store interface {
 	// placed another request's order, order.ErrIdempotencyBusy while a
 	// request of an earlier version holds it.
 	KeyedOrder(ctx context.Context, key order.Claim, now time.Time) (*order.Order, error)
-	// CreateOrder stores an order, its event and (with a key) the key's
-	// record at once, counting the order against quota. When the key
-	// already placed an order for the same request, it stores nothing and
-	// returns that order. Errors: order.QuotaError,
-	// order.ErrIdempotencyReuse, order.ErrIdempotencyBusy.
-	CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error)
+	// CreateOrder stores an order announcing its order.created event ev
+	// and (with a key) the key's record at once, counting the order
+	// against quota. When the key already placed an order for the same
+	// request, it stores nothing and returns that order. Errors:
+	// order.QuotaError, order.ErrIdempotencyReuse,
+	// order.ErrIdempotencyBusy.
+	CreateOrder(ctx context.Context, o order.Order, ev order.EventRef, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error)
 	// Order returns the customer's order, or order.ErrNotFound.
 	Order(ctx context.Context, customerID, id string) (order.Order, error)
 	// Orders returns a page of the customer's orders, newest first.
 	Orders(ctx context.Context, customerID string, limit int, after string) ([]order.Order, string, error)
-	// UpdateOrder changes the customer's order with optimistic
-	// concurrency, or answers order.ErrConcurrentWrite.
-	UpdateOrder(ctx context.Context, customerID, id string, change order.Change) (order.Order, error)
+	// CancelOrder cancels the customer's order at the time at, announcing
+	// its order.cancelled event ev, in one conditional write, and returns
+	// it. Errors: order.ErrNotFound, order.ErrNotCancellable.
+	CancelOrder(ctx context.Context, customerID, id string, at time.Time, ev order.EventRef) (order.Order, error)
 }
 
 // Metric names of the orders service.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/order"
-	"github.com/serverless-shop/backend/shared/events"
 )
 
 // catalogStore is an app.Store whose catalog reads a test controls; it
@@ -51,7 +50,7 @@ func (s *catalogStore) KeyedOrder(context.Context, order.Claim, time.Time) (*ord
 	return nil, errors.New("not used")
 }
 
-func (s *catalogStore) CreateOrder(context.Context, order.Order, events.OrderEvent, *order.Claim, order.Quota, time.Time) (*order.Order, error) {
+func (s *catalogStore) CreateOrder(context.Context, order.Order, order.EventRef, *order.Claim, order.Quota, time.Time) (*order.Order, error) {
 	return nil, nil
 }
 
@@ -63,7 +62,7 @@ func (s *catalogStore) Orders(context.Context, string, int, string) ([]order.Ord
 	return nil, "", nil
 }
 
-func (s *catalogStore) UpdateOrder(context.Context, string, string, order.Change) (order.Order, error) {
+func (s *catalogStore) CancelOrder(context.Context, string, string, time.Time, order.EventRef) (order.Order, error) {
 	return order.Order{}, order.ErrNotFound
 }
 

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
-	"github.com/serverless-shop/backend/shared/events"
 )
 
 // Order returns the customer's order, or order.ErrNotFound, also for a
@@ -34,28 +33,19 @@ func (s *Service) Orders(ctx context.Context, customerID string, limit int, afte
 	return Page{Orders: list, Next: next}, nil
 }
 
-// CancelOrder cancels the customer's order and writes its order.cancelled
-// event, or answers order.ErrNotFound, order.ErrNotCancellable (also when a
-// concurrent cancel won) or order.ErrConcurrentWrite (when the order kept
-// changing).
+// CancelOrder cancels the customer's order, announcing its order.cancelled
+// event, or answers order.ErrNotFound or order.ErrNotCancellable (also
+// when a concurrent cancel won).
 func (s *Service) CancelOrder(ctx context.Context, customerID, id, correlationID string) (order.Order, error) {
 	if !order.ValidID(id) {
 		return order.Order{}, order.ErrNotFound
 	}
-	var ev events.OrderEvent
-	next, err := s.Store.UpdateOrder(ctx, customerID, id, func(prev order.Order) (order.Order, events.OrderEvent, error) {
-		now := s.now()
-		next, err := prev.Cancel(now)
-		if err != nil {
-			return order.Order{}, events.OrderEvent{}, err
-		}
-		ev = next.Event(events.OrderCancelled, s.NewID(), correlationID, now)
-		return next, ev, nil
-	})
+	ev := order.EventRef{ID: s.NewID(), CorrelationID: correlationID}
+	cancelled, err := s.Store.CancelOrder(ctx, customerID, id, s.now(), ev)
 	if err != nil {
 		return order.Order{}, err
 	}
 	s.Metrics.Add(MetricCancelled, 1)
-	s.Log.InfoContext(ctx, "order cancelled", slog.String("orderId", next.ID), slog.String("eventId", ev.ID))
-	return next, nil
+	s.Log.InfoContext(ctx, "order cancelled", slog.String("orderId", cancelled.ID), slog.String("eventId", ev.ID))
+	return cancelled, nil
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
-	"github.com/serverless-shop/backend/shared/events"
 )
 
 // PlaceOrder asks to place an order.
@@ -102,7 +101,7 @@ func (s *Service) place(ctx context.Context, in PlaceOrder, key *order.Claim) (o
 		ID: s.NewID(), Customer: in.Customer, Status: order.Pending,
 		Lines: lines, Total: total, Currency: currency, CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
-	ev := o.Event(events.OrderCreated, s.NewID(), in.CorrelationID, now)
+	ev := order.EventRef{ID: s.NewID(), CorrelationID: in.CorrelationID}
 	quota := order.Quota{Max: s.OrdersPerHour, Window: time.Hour}
 	earlier, err = s.Store.CreateOrder(ctx, o, ev, key, quota, now)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -22,8 +23,12 @@ const (
 	Cancelled Status = "CANCELLED"
 )
 
+// CancellableStatuses are the statuses in which an order may be cancelled:
+// until it ships.
+func CancellableStatuses() []Status { return []Status{Pending, Confirmed} }
+
 // Cancellable reports whether an order in status s may be cancelled.
-func (s Status) Cancellable() bool { return s == Pending || s == Confirmed }
+func (s Status) Cancellable() bool { return slices.Contains(CancellableStatuses(), s) }
 
 // Bounds on an order.
 const (
@@ -38,7 +43,6 @@ var (
 	ErrNotCancellable   = errors.New("order: not cancellable in its status")
 	ErrIdempotencyBusy  = errors.New("order: a request with this idempotency key is in flight")
 	ErrIdempotencyReuse = errors.New("order: idempotency key reused with another request")
-	ErrConcurrentWrite  = errors.New("order: changed concurrently")
 	ErrEmailUnverified  = errors.New("order: the customer's email is not verified")
 )
 

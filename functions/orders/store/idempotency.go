@@ -12,6 +12,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/shared/ddb"
+	"github.com/serverless-shop/backend/shared/orderitem"
 )
 
 // IdempotencyTTL is how long a key and the order it placed are remembered.
@@ -30,15 +31,15 @@ const (
 // hash) and the order it placed. Records of earlier versions hold the
 // order itself (Order) or a claim in flight (Owner, LeaseExpiresAt).
 type idempotencyRecord struct {
-	PK             string       `dynamodbav:"PK"`
-	SK             string       `dynamodbav:"SK"`
-	Status         string       `dynamodbav:"status"`
-	RequestHash    string       `dynamodbav:"requestHash"`
-	OrderID        string       `dynamodbav:"orderId,omitempty"`
-	ExpiresAt      int64        `dynamodbav:"expiresAt"`
-	Owner          string       `dynamodbav:"owner,omitempty"`
-	LeaseExpiresAt int64        `dynamodbav:"leaseExpiresAt,omitempty"`
-	Order          *orderRecord `dynamodbav:"order,omitempty"`
+	PK             string          `dynamodbav:"PK"`
+	SK             string          `dynamodbav:"SK"`
+	Status         string          `dynamodbav:"status"`
+	RequestHash    string          `dynamodbav:"requestHash"`
+	OrderID        string          `dynamodbav:"orderId,omitempty"`
+	ExpiresAt      int64           `dynamodbav:"expiresAt"`
+	Owner          string          `dynamodbav:"owner,omitempty"`
+	LeaseExpiresAt int64           `dynamodbav:"leaseExpiresAt,omitempty"`
+	Order          *orderitem.Item `dynamodbav:"order,omitempty"`
 }
 
 // keyFree is the condition under which a key may be written: never used,
@@ -109,7 +110,7 @@ func (s *Store) replay(ctx context.Context, k order.Claim, rec idempotencyRecord
 		return nil, order.ErrIdempotencyBusy
 	case rec.Order != nil:
 		// Completed by a version that kept the order in the record.
-		o := rec.Order.order()
+		o := orderOf(*rec.Order)
 		return &o, nil
 	default:
 		// The order as it was placed, whatever happened to it since: the

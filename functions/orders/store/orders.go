@@ -2,9 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -17,90 +14,57 @@ import (
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/shared/ddb"
 	"github.com/serverless-shop/backend/shared/events"
-	"github.com/serverless-shop/backend/shared/outbox"
+	"github.com/serverless-shop/backend/shared/orderitem"
 )
 
-// orderRecord is an order as stored.
-type orderRecord struct {
-	PK            string       `dynamodbav:"PK"`
-	SK            string       `dynamodbav:"SK"`
-	ID            string       `dynamodbav:"id"`
-	CustomerID    string       `dynamodbav:"customerId"`
-	CustomerEmail string       `dynamodbav:"customerEmail"`
-	CustomerName  string       `dynamodbav:"customerName"`
-	Status        string       `dynamodbav:"status"`
-	Lines         []lineRecord `dynamodbav:"lines"`
-	Total         int64        `dynamodbav:"total"`
-	Currency      string       `dynamodbav:"currency"`
-	CreatedAt     time.Time    `dynamodbav:"createdAt"`
-	UpdatedAt     time.Time    `dynamodbav:"updatedAt"`
-	Version       int64        `dynamodbav:"version"`
-}
-
-// lineRecord is a line as stored. Its attribute names are the ones the
-// first version wrote (Go field names), kept so stored orders stay readable.
-type lineRecord struct {
-	SKU       string `dynamodbav:"SKU"`
-	Name      string `dynamodbav:"Name"`
-	Quantity  int    `dynamodbav:"Quantity"`
-	UnitPrice int64  `dynamodbav:"UnitPrice"`
-	LineTotal int64  `dynamodbav:"LineTotal"`
-}
-
-func newOrderRecord(o order.Order) orderRecord {
-	lines := make([]lineRecord, len(o.Lines))
+// orderItem is o as stored, announcing the event ev of type eventType
+// (shared/orderitem).
+func orderItem(o order.Order, eventType string, ev order.EventRef) orderitem.Item {
+	lines := make([]orderitem.Line, len(o.Lines))
 	for i, l := range o.Lines {
-		lines[i] = lineRecord{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
+		lines[i] = orderitem.Line{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
 	}
-	return orderRecord{
+	return orderitem.Item{
 		PK: customerPK(o.Customer.ID), SK: orderSK(o.ID), ID: o.ID,
 		CustomerID: o.Customer.ID, CustomerEmail: o.Customer.Email, CustomerName: o.Customer.Name,
 		Status: string(o.Status), Lines: lines, Total: o.Total, Currency: o.Currency,
 		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), Version: o.Version,
+		EventID: ev.ID, EventType: eventType, CorrelationID: ev.CorrelationID,
 	}
 }
 
-func (r orderRecord) order() order.Order {
-	lines := make([]order.Line, len(r.Lines))
-	for i, l := range r.Lines {
+// Announced is the event the relay publishes when o is stored announcing
+// ev of type eventType: what the stream record of the write becomes.
+func Announced(o order.Order, eventType string, ev order.EventRef) events.OrderEvent {
+	return orderItem(o, eventType, ev).Event()
+}
+
+// orderOf is the order a stored item holds.
+func orderOf(it orderitem.Item) order.Order {
+	lines := make([]order.Line, len(it.Lines))
+	for i, l := range it.Lines {
 		lines[i] = order.Line{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
 	}
 	return order.Order{
-		ID: r.ID, Customer: order.Customer{ID: r.CustomerID, Email: r.CustomerEmail, Name: r.CustomerName},
-		Status: order.Status(r.Status), Lines: lines, Total: r.Total, Currency: r.Currency,
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version,
+		ID: it.ID, Customer: order.Customer{ID: it.CustomerID, Email: it.CustomerEmail, Name: it.CustomerName},
+		Status: order.Status(it.Status), Lines: lines, Total: it.Total, Currency: it.Currency,
+		CreatedAt: it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(), Version: it.Version,
 	}
 }
 
-// outboxPut is the transaction item that writes ev to the outbox.
-func (s *Store) outboxPut(ev events.OrderEvent) (*types.Put, error) {
-	payload, err := json.Marshal(ev)
-	if err != nil {
-		return nil, err
-	}
-	return outbox.Put(s.table, outbox.Record{
-		EventID: ev.ID, EventType: ev.Type, Group: ev.Order.ID, // one order's events in order
-		CorrelationID: ev.CorrelationID, Payload: string(payload), OccurredAt: ev.OccurredAt,
-	})
-}
-
-// CreateOrder writes a new order and its order.created event in one
-// transaction that also counts the order against the customer's quota
-// and, when key is not nil, records the key as having placed the order.
-// Either all of it is stored or none of it. When the key already placed an
-// order for the same request, nothing is stored and that order comes back
-// (read with one more call unless an earlier version's record holds it).
+// CreateOrder writes a new order announcing its order.created event (ev),
+// in one transaction that also counts the order against the customer's
+// quota and, when key is not nil, records the key as having placed the
+// order. Either all of it is stored or none of it; the table's stream then
+// carries the event to the relay. When the key already placed an order for
+// the same request, nothing is stored and that order comes back (read with
+// one more call unless an earlier version's record holds it).
 // Errors: order.ErrIdempotencyReuse (the key served another request),
 // order.ErrIdempotencyBusy (a concurrent request with the key, or an
 // earlier version's claim in flight), order.QuotaError (the window is
 // full; a replay takes precedence, as it places nothing).
-func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev events.OrderEvent, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error) {
-	rec := newOrderRecord(o)
-	item, err := attributevalue.MarshalMap(rec)
-	if err != nil {
-		return nil, wrap("create order", err)
-	}
-	put, err := s.outboxPut(ev)
+func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev order.EventRef, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error) {
+	item, err := attributevalue.MarshalMap(orderItem(o, events.OrderCreated, ev))
 	if err != nil {
 		return nil, wrap("create order", err)
 	}
@@ -108,11 +72,10 @@ func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev events.OrderE
 	if err != nil {
 		return nil, wrap("create order", err)
 	}
-	const orderItem, quotaItem, keyItem = 0, 2, 3
+	const orderItem, quotaItem, keyItem = 0, 1, 2
 	writes := []types.TransactWriteItem{
 		// A literal: "this key is new" reads plainer than the builder's #0.
 		orderItem: {Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		1:         {Put: put},
 		quotaItem: {Update: count},
 	}
 	if key != nil {
@@ -160,7 +123,7 @@ func (s *Store) quotaCount(customerID string, q order.Quota, now time.Time) (*ty
 // Order returns the customer's order, or order.ErrNotFound. Another
 // customer's order is not found: the key includes the customer.
 func (s *Store) Order(ctx context.Context, customerID, id string) (order.Order, error) {
-	r, found, err := ddb.Get[orderRecord](ctx, s.db, &dynamodb.GetItemInput{
+	r, found, err := ddb.Get[orderitem.Item](ctx, s.db, &dynamodb.GetItemInput{
 		TableName: &s.table, Key: ddb.Key(customerPK(customerID), orderSK(id)), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
@@ -169,7 +132,7 @@ func (s *Store) Order(ctx context.Context, customerID, id string) (order.Order, 
 	if !found {
 		return order.Order{}, order.ErrNotFound
 	}
-	return r.order(), nil
+	return orderOf(r), nil
 }
 
 // Orders returns up to limit orders of the customer, newest first, starting
@@ -206,11 +169,11 @@ func (s *Store) Orders(ctx context.Context, customerID string, limit int, after 
 	}
 	list = make([]order.Order, 0, len(items))
 	for _, item := range items {
-		var r orderRecord
+		var r orderitem.Item
 		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
 			return nil, "", wrap("list orders", err)
 		}
-		list = append(list, r.order())
+		list = append(list, orderOf(r))
 	}
 	if len(out.Items) > limit {
 		next = list[len(list)-1].ID
@@ -218,68 +181,51 @@ func (s *Store) Orders(ctx context.Context, customerID string, limit int, after 
 	return list, next, nil
 }
 
-// maxUpdateAttempts bounds the read-decide-write rounds of an update that
-// keeps losing to concurrent writers.
-const maxUpdateAttempts = 3
-
-// UpdateOrder applies change to the customer's order with optimistic
-// concurrency: read, decide, and write the next order with its event in one
-// transaction on condition that the version is unchanged. When another
-// write got in between, it decides again on the fresh order, up to
-// maxUpdateAttempts times, then answers order.ErrConcurrentWrite. Errors of
-// change (say, order.ErrNotCancellable) come back as they are.
-func (s *Store) UpdateOrder(ctx context.Context, customerID, id string, change order.Change) (order.Order, error) {
-	for attempt := 1; ; attempt++ {
-		prev, err := s.Order(ctx, customerID, id)
-		if err != nil {
-			return order.Order{}, err
-		}
-		next, ev, err := change(prev)
-		if err != nil {
-			return order.Order{}, err
-		}
-		err = s.replace(ctx, prev, next, ev)
-		if errors.Is(err, order.ErrConcurrentWrite) && attempt < maxUpdateAttempts {
-			continue
-		}
-		if err != nil {
-			return order.Order{}, err
-		}
-		return next, nil
+// CancelOrder cancels the customer's order at the time at, announcing its
+// order.cancelled event (ev), and returns the cancelled order: one
+// conditional UpdateItem, which changes the order only while its status is
+// one of order.CancellableStatuses, so that of concurrent cancels exactly
+// one takes effect. Errors: order.ErrNotFound (no such order of the
+// customer), order.ErrNotCancellable (its status does not allow it, also
+// when a concurrent cancel won).
+func (s *Store) CancelOrder(ctx context.Context, customerID, id string, at time.Time, ev order.EventRef) (order.Order, error) {
+	var cancellable []expression.OperandBuilder
+	for _, st := range order.CancellableStatuses() {
+		cancellable = append(cancellable, expression.Value(string(st)))
 	}
-}
-
-// replace writes next over prev if prev is still what is stored (same
-// version), with ev, in one transaction.
-func (s *Store) replace(ctx context.Context, prev, next order.Order, ev events.OrderEvent) error {
-	item, err := attributevalue.MarshalMap(newOrderRecord(next))
+	status := expression.Name(orderitem.AttrStatus)
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Set(status, expression.Value(string(order.Cancelled))).
+			Set(expression.Name(orderitem.AttrUpdatedAt), expression.Value(at.UTC())).
+			Set(expression.Name(orderitem.AttrVersion), expression.Name(orderitem.AttrVersion).Plus(expression.Value(1))).
+			Set(expression.Name(orderitem.AttrEventID), expression.Value(ev.ID)).
+			Set(expression.Name(orderitem.AttrEventType), expression.Value(events.OrderCancelled)).
+			Set(expression.Name(orderitem.AttrCorrelationID), expression.Value(ev.CorrelationID))).
+		WithCondition(expression.AttributeExists(expression.Name("PK")).
+			And(status.In(cancellable[0], cancellable[1:]...))).
+		Build()
 	if err != nil {
-		return wrap("update order", err)
+		return order.Order{}, wrap("cancel order", err)
 	}
-	cond, err := expression.NewBuilder().WithCondition(
-		expression.Name("version").Equal(expression.Value(prev.Version)),
-	).Build()
-	if err != nil {
-		return wrap("update order", err)
-	}
-	put, err := s.outboxPut(ev)
-	if err != nil {
-		return wrap("update order", err)
-	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Put: &types.Put{
-				TableName: &s.table, Item: item, ConditionExpression: cond.Condition(),
-				ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
-			}},
-			{Put: put},
-		},
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: ddb.Key(customerPK(customerID), orderSK(id)),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
-		return fmt.Errorf("update order %s: %w", next.ID, order.ErrConcurrentWrite)
+	if failed, ok := ddb.ConditionFailure(err); ok {
+		if len(failed.Item) == 0 {
+			return order.Order{}, order.ErrNotFound
+		}
+		return order.Order{}, order.ErrNotCancellable
 	}
 	if err != nil {
-		return wrap("update order", err)
+		return order.Order{}, wrap("cancel order", err)
 	}
-	return nil
+	var it orderitem.Item
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return order.Order{}, wrap("cancel order", err)
+	}
+	return orderOf(it), nil
 }

@@ -1,7 +1,10 @@
-// Package publisher relays events from a table's outbox to the events queue. It
-// is the publishing half of the transactional outbox: a service writes an
-// event in the same transaction as its change (shared/outbox), the table's
-// stream hands the new item to this relay, and the relay sends it.
+// Package publisher relays events from the tables' streams to the events
+// queue. It is the publishing half of the transactional outbox: a service
+// writes an event in the same write as its change, the table's stream
+// hands the write to this relay, and the relay sends the event. The event
+// is either an outbox item of its own, written in the same transaction
+// (shared/outbox: account events, and order events of earlier versions),
+// or rides on the item it describes (shared/orderitem: an order's events).
 //
 // Delivery is at least once from the stream; the queue is FIFO and each
 // message carries the event id as its deduplication id, so a record relayed
@@ -27,6 +30,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/orderitem"
 	"github.com/serverless-shop/backend/shared/outbox"
 )
 
@@ -81,9 +85,9 @@ type message struct {
 func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var pending []message
 	for _, rec := range ev.Records {
-		rel, ok, err := outbox.FromStream(rec)
+		rel, ok, err := read(rec)
 		if err != nil {
-			// An outbox item this service wrote itself cannot be malformed
+			// An item this service wrote itself cannot be malformed
 			// unless the table was edited by hand; skipping it keeps the
 			// shard moving, and the error line makes it visible.
 			r.log.ErrorContext(ctx, "outbox record skipped", slog.String("eventId", rec.EventID), slog.String(logging.KeyError, err.Error()))
@@ -105,6 +109,15 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 	// An empty list rather than null, for the same emulator as the
 	// notification handler (see notify.Handle).
 	return events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}, nil
+}
+
+// read returns the event a stream record announces; ok is false for the
+// records that announce none.
+func read(rec events.DynamoDBEventRecord) (r outbox.Record, ok bool, err error) {
+	if r, ok, err := outbox.FromStream(rec); ok || err != nil {
+		return r, ok, err
+	}
+	return orderitem.FromStream(rec)
 }
 
 // maxBatchBytes keeps a SendMessageBatch call under SQS's 256 KiB limit

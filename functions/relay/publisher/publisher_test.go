@@ -198,6 +198,48 @@ func TestHandleSendsOutboxInserts(t *testing.T) {
 	}
 }
 
+// TestHandleSendsOrderItemWrites relays the writes of order items, which
+// carry their event (shared/orderitem/testdata/stream.json): a placed
+// order and its cancellation in that order, in two calls (one group), and
+// nothing for the order items of an earlier version, other items or
+// removals. The malformed order item is skipped with an error line.
+func TestHandleSendsOrderItemWrites(t *testing.T) {
+	ev := loadEvent(t, "../../../../shared/orderitem/testdata/stream.json")
+	var r recorder
+	relay, log := newRelay(&r)
+
+	resp, err := relay.Handle(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("Handle() = %+v, %v; want no failures", resp, err)
+	}
+	want := []struct{ eventID, eventType, orderID, correlationID string }{
+		{"01JNQEVENT0000000000000001", "order.created", "01JNQORDER0000000000000001", "corr-req-0001"},
+		// The same order's next event starts the second call.
+		{"01JNQEVENT0000000000000002", "order.cancelled", "01JNQORDER0000000000000001", "corr-req-0002"},
+		{"01JNQEVENT0000000000000006", "order.created", "01JNQORDER0000000000000004", "-"},
+	}
+	sent := r.sent()
+	if len(r.calls) != 2 || len(sent) != len(want) {
+		t.Fatalf("%d calls sent %s; want 2 calls sending %d", len(r.calls), dump(sent), len(want))
+	}
+	for i, w := range want {
+		e := sent[i]
+		if aws.ToString(e.MessageDeduplicationId) != w.eventID || aws.ToString(e.MessageGroupId) != w.orderID ||
+			aws.ToString(e.MessageAttributes[AttrEventType].StringValue) != w.eventType ||
+			aws.ToString(e.MessageAttributes[AttrCorrelationID].StringValue) != w.correlationID {
+			t.Errorf("entry %d = %s, want %+v", i, dump(sent[i:i+1]), w)
+		}
+		parsed, err := ordersevents.ParseOrder([]byte(aws.ToString(e.MessageBody)))
+		if err != nil || parsed.ID != w.eventID || parsed.Type != w.eventType || parsed.Order.ID != w.orderID {
+			t.Errorf("entry %d body = %s (%v), want the event %s", i, aws.ToString(e.MessageBody), err, w.eventID)
+		}
+	}
+	errs := log.withLevel(t, "ERROR")
+	if len(errs) != 1 || errs[0]["eventId"] != ev.Records[5].EventID {
+		t.Errorf("error lines = %v, want one for the malformed record %s", errs, ev.Records[5].EventID)
+	}
+}
+
 func TestHandleSkipsWhatIsNotAnOutboxInsert(t *testing.T) {
 	ev := loadEvent(t, "mixed.json")
 	var r recorder

@@ -16,9 +16,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -26,6 +26,7 @@ import (
 	"github.com/serverless-shop/backend/internal/testcloud"
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/orderitem"
 	"github.com/serverless-shop/backend/shared/outbox"
 )
 
@@ -74,7 +75,7 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 		t.Fatalf("%d messages on the queue before the relay ran", n)
 	}
 
-	batch := streamBatch(t, cfg, table, 2) // the change and the outbox item
+	batch := testcloud.StreamBatch(t, cfg, table, 2) // the change and the outbox item
 	log := logging.New(io.Discard, "relay-test")
 
 	// 2. The relay's first attempt cannot reach the queue: the batch fails
@@ -159,87 +160,6 @@ func outboxRecord(t *testing.T, batch events.DynamoDBEvent) events.DynamoDBEvent
 	return events.DynamoDBEventRecord{}
 }
 
-// streamBatch waits until the table's stream holds want records, and shapes
-// them as the event Lambda would deliver to the relay.
-func streamBatch(t *testing.T, cfg aws.Config, table string, want int) events.DynamoDBEvent {
-	t.Helper()
-	var records []streamtypes.Record
-	var arn string
-	testcloud.Eventually(t, 30*time.Second, fmt.Sprintf("%d stream records", want), func() bool {
-		records, arn = testcloud.StreamRecords(t, cfg, table)
-		return len(records) >= want
-	})
-	if len(records) != want {
-		t.Fatalf("stream has %d records, want %d", len(records), want)
-	}
-	var batch events.DynamoDBEvent
-	for _, r := range records {
-		batch.Records = append(batch.Records, lambdaRecord(t, r, arn))
-	}
-	return batch
-}
-
-func lambdaRecord(t *testing.T, r streamtypes.Record, arn string) events.DynamoDBEventRecord {
-	t.Helper()
-	return events.DynamoDBEventRecord{
-		EventID: aws.ToString(r.EventID), EventName: string(r.EventName), EventSource: "aws:dynamodb",
-		EventSourceArn: arn, AWSRegion: "us-east-1",
-		Change: events.DynamoDBStreamRecord{
-			Keys:           image(t, r.Dynamodb.Keys),
-			NewImage:       image(t, r.Dynamodb.NewImage),
-			SequenceNumber: aws.ToString(r.Dynamodb.SequenceNumber),
-			StreamViewType: string(r.Dynamodb.StreamViewType),
-		},
-	}
-}
-
-// image converts stream attribute values to the Lambda event's form through
-// the DynamoDB JSON both share.
-func image(t *testing.T, in map[string]streamtypes.AttributeValue) map[string]events.DynamoDBAttributeValue {
-	t.Helper()
-	raw := map[string]any{}
-	for k, v := range in {
-		raw[k] = dynamoJSON(t, v)
-	}
-	b, err := json.Marshal(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out map[string]events.DynamoDBAttributeValue
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func dynamoJSON(t *testing.T, v streamtypes.AttributeValue) map[string]any {
-	switch v := v.(type) {
-	case *streamtypes.AttributeValueMemberS:
-		return map[string]any{"S": v.Value}
-	case *streamtypes.AttributeValueMemberN:
-		return map[string]any{"N": v.Value}
-	case *streamtypes.AttributeValueMemberBOOL:
-		return map[string]any{"BOOL": v.Value}
-	case *streamtypes.AttributeValueMemberNULL:
-		return map[string]any{"NULL": true}
-	case *streamtypes.AttributeValueMemberM:
-		m := map[string]any{}
-		for k, e := range v.Value {
-			m[k] = dynamoJSON(t, e)
-		}
-		return map[string]any{"M": m}
-	case *streamtypes.AttributeValueMemberL:
-		l := make([]any, len(v.Value))
-		for i, e := range v.Value {
-			l[i] = dynamoJSON(t, e)
-		}
-		return map[string]any{"L": l}
-	default:
-		t.Fatalf("unhandled attribute type %T", v)
-		return nil
-	}
-}
-
 // TestPoisonIsDeadLetteredAndTheShardMovesOn writes an event the queue
 // refuses for its content (U+FFFF, which SQS does not allow in a message
 // body) between two good ones: the good ones reach the queue, the poison
@@ -266,7 +186,7 @@ func TestPoisonIsDeadLetteredAndTheShardMovesOn(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	batch := streamBatch(t, cfg, table, 3)
+	batch := testcloud.StreamBatch(t, cfg, table, 3)
 	resp, err := publisher.New(q, queueURL, dlqURL, logging.New(io.Discard, "relay-test")).Handle(ctx, batch)
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("Handle = %+v, %v; want no failure", resp, err)
@@ -290,5 +210,76 @@ func TestPoisonIsDeadLetteredAndTheShardMovesOn(t *testing.T) {
 	payload, _ := base64.StdEncoding.DecodeString(p.PayloadBase64)
 	if p.EventID != "ev-poison-1" || !strings.Contains(p.Reason, "InvalidMessageContents") || !strings.Contains(string(payload), "\uffff") {
 		t.Fatalf("dead letter %+v (payload %q)", p, payload)
+	}
+}
+
+// TestOrderWritesReachTheQueueInOrder writes an order as the orders
+// service does, carrying its event (shared/orderitem), then cancels it with
+// one UpdateItem: the relay, run on the table's real stream twice (a
+// redelivery), puts exactly the two events on the FIFO queue, created
+// before cancelled, in the order's message group.
+func TestOrderWritesReachTheQueueInOrder(t *testing.T) {
+	ctx := context.Background()
+	cfg := testcloud.Config(t)
+	db := dynamodb.NewFromConfig(cfg)
+	q := sqs.NewFromConfig(cfg)
+	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true, Stream: true})
+	queueURL := testcloud.NewFIFOQueue(t, q, map[string]string{"VisibilityTimeout": "30"})
+	dlqURL := testcloud.NewQueue(t, q)
+
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	const orderID = "01JNQORDER0000000000000077"
+	it := orderitem.Item{
+		PK: "CUSTOMER#user-ada", SK: orderitem.SKPrefix + orderID, ID: orderID,
+		CustomerID: "user-ada", CustomerEmail: "ada@example.com", CustomerName: "Ada", Status: "PENDING",
+		Lines: []orderitem.Line{{SKU: "COF-ESP-250", Name: "Espresso beans", Quantity: 2, UnitPrice: 1450, LineTotal: 2900}},
+		Total: 2900, Currency: "EUR", CreatedAt: now, UpdatedAt: now, Version: 1,
+		EventID: "ev-placed-77", EventType: shared.OrderCreated, CorrelationID: "corr-placed",
+	}
+	item, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: item}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &table, Key: map[string]dbtypes.AttributeValue{"PK": item["PK"], "SK": item["SK"]},
+		UpdateExpression:         aws.String("SET #s = :s, updatedAt = :at, version = version + :one, eventId = :id, eventType = :type, correlationId = :corr"),
+		ExpressionAttributeNames: map[string]string{"#s": orderitem.AttrStatus},
+		ExpressionAttributeValues: map[string]dbtypes.AttributeValue{
+			":s": &dbtypes.AttributeValueMemberS{Value: "CANCELLED"}, ":at": &dbtypes.AttributeValueMemberS{Value: now.Add(time.Second).Format(time.RFC3339Nano)},
+			":one": &dbtypes.AttributeValueMemberN{Value: "1"}, ":id": &dbtypes.AttributeValueMemberS{Value: "ev-cancelled-77"},
+			":type": &dbtypes.AttributeValueMemberS{Value: shared.OrderCancelled}, ":corr": &dbtypes.AttributeValueMemberS{Value: "corr-cancel"},
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	batch := testcloud.StreamBatch(t, cfg, table, 2)
+	relay := publisher.New(q, queueURL, dlqURL, logging.New(io.Discard, "relay-test"))
+	for attempt := range 2 {
+		if resp, err := relay.Handle(ctx, batch); err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("relay attempt %d: %+v, %v", attempt, resp, err)
+		}
+	}
+	msgs := drain(t, q, queueURL)
+	var got []string
+	for _, m := range msgs {
+		ev, err := shared.ParseOrder([]byte(aws.ToString(m.Body)))
+		if err != nil {
+			t.Fatalf("message %s: %v", aws.ToString(m.Body), err)
+		}
+		if g := m.Attributes[string(sqstypes.MessageSystemAttributeNameMessageGroupId)]; g != orderID {
+			t.Errorf("message group %q, want the order id", g)
+		}
+		got = append(got, fmt.Sprintf("%s %s %s %s %d", ev.Type, ev.ID, ev.CorrelationID, ev.Order.Status, ev.Order.Total))
+	}
+	want := []string{
+		"order.created ev-placed-77 corr-placed PENDING 2900",
+		"order.cancelled ev-cancelled-77 corr-cancel CANCELLED 2900",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("queue holds %q, want %q", got, want)
 	}
 }

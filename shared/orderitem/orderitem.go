@@ -1,0 +1,138 @@
+// Package orderitem is the order item of the orders table: the orders
+// service writes it, and the relay reads it from the table's stream and
+// publishes the event it announces (docs/decisions/0001). Every write of an
+// order item is a change of the order with an event: beside the order it
+// carries the event's id, type and correlation id, so that the stream
+// record of the write is the event, and no separate outbox item has to be
+// written in the same transaction. Writer and reader use this one type.
+package orderitem
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+
+	"github.com/serverless-shop/backend/shared/ddb"
+	shared "github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/outbox"
+)
+
+// SKPrefix begins the sort key of every order item (ORDER#<orderId>).
+const SKPrefix = "ORDER#"
+
+// FilterPattern is the event source mapping filter that lets the relay see
+// the writes of order items: inserts (placed) and modifications (changed,
+// such as cancelled). template.yaml carries it; a test checks they agree.
+const FilterPattern = `{"eventName":["INSERT","MODIFY"],"dynamodb":{"Keys":{"SK":{"S":[{"prefix":"` + SKPrefix + `"}]}}}}`
+
+// Item is an order as stored, with the event its last write announced.
+type Item struct {
+	PK            string    `dynamodbav:"PK"`
+	SK            string    `dynamodbav:"SK"`
+	ID            string    `dynamodbav:"id"`
+	CustomerID    string    `dynamodbav:"customerId"`
+	CustomerEmail string    `dynamodbav:"customerEmail"`
+	CustomerName  string    `dynamodbav:"customerName"`
+	Status        string    `dynamodbav:"status"`
+	Lines         []Line    `dynamodbav:"lines"`
+	Total         int64     `dynamodbav:"total"`
+	Currency      string    `dynamodbav:"currency"`
+	CreatedAt     time.Time `dynamodbav:"createdAt"`
+	UpdatedAt     time.Time `dynamodbav:"updatedAt"` // when the event occurred
+	Version       int64     `dynamodbav:"version"`
+	// The event of the write that made the item what it is. Items written
+	// before events rode on them have none (their event was an outbox
+	// item of its own).
+	EventID       string `dynamodbav:"eventId,omitempty"`
+	EventType     string `dynamodbav:"eventType,omitempty"`
+	CorrelationID string `dynamodbav:"correlationId,omitempty"`
+}
+
+// Line is a line of an order as stored. Its attribute names are the ones
+// the first version wrote (Go field names), kept so stored orders stay
+// readable.
+type Line struct {
+	SKU       string `dynamodbav:"SKU"`
+	Name      string `dynamodbav:"Name"`
+	Quantity  int    `dynamodbav:"Quantity"`
+	UnitPrice int64  `dynamodbav:"UnitPrice"`
+	LineTotal int64  `dynamodbav:"LineTotal"`
+}
+
+// Attribute names an update of an order item sets besides the status.
+const (
+	AttrStatus        = "status"
+	AttrUpdatedAt     = "updatedAt"
+	AttrVersion       = "version"
+	AttrEventID       = "eventId"
+	AttrEventType     = "eventType"
+	AttrCorrelationID = "correlationId"
+)
+
+// Event is the event the item announces, in the shape the event schema
+// (shared/events) gives the queue's consumers. It occurred when the item
+// was last updated.
+func (it Item) Event() shared.OrderEvent {
+	items := make([]shared.Line, len(it.Lines))
+	for i, l := range it.Lines {
+		items[i] = shared.Line{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
+	}
+	return shared.OrderEvent{
+		Header: shared.Header{
+			Type:          it.EventType,
+			Version:       shared.Version,
+			ID:            it.EventID,
+			OccurredAt:    it.UpdatedAt.UTC(),
+			CorrelationID: it.CorrelationID,
+		},
+		Order: shared.Order{
+			ID: it.ID, Status: it.Status, Items: items, Total: it.Total, Currency: it.Currency,
+			CreatedAt: it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(),
+		},
+		Customer: shared.Customer{ID: it.CustomerID, Email: it.CustomerEmail, Name: it.CustomerName},
+	}
+}
+
+// FromStream reads the event a stream record of an order item announces,
+// as the relay sends it: the event's id, type and correlation id, the
+// order as its message group (an order's events in order), and the event
+// as the payload. ok is false for records that are not writes of order
+// items, and for order items written before events rode on them. An order
+// item that cannot be decoded is an error.
+func FromStream(rec events.DynamoDBEventRecord) (r outbox.Record, ok bool, err error) {
+	switch events.DynamoDBOperationType(rec.EventName) {
+	case events.DynamoDBOperationTypeInsert, events.DynamoDBOperationTypeModify:
+	default:
+		return outbox.Record{}, false, nil
+	}
+	img := rec.Change.NewImage
+	if sk, ok := img["SK"]; !ok || sk.DataType() != events.DataTypeString || !strings.HasPrefix(sk.String(), SKPrefix) {
+		return outbox.Record{}, false, nil
+	}
+	if _, ok := img[AttrEventID]; !ok {
+		return outbox.Record{}, false, nil
+	}
+	av, err := ddb.FromStreamImage(img)
+	if err != nil {
+		return outbox.Record{}, false, fmt.Errorf("order item: %w", err)
+	}
+	var it Item
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return outbox.Record{}, false, fmt.Errorf("order item: %w", err)
+	}
+	// Not validated here: the consumer does, and moves an event it cannot
+	// take to its dead-letter queue with the reason.
+	ev := it.Event()
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return outbox.Record{}, false, fmt.Errorf("order item %s: %w", it.ID, err)
+	}
+	return outbox.Record{
+		EventID: ev.ID, EventType: ev.Type, Group: it.ID, CorrelationID: ev.CorrelationID,
+		Payload: string(payload), OccurredAt: ev.OccurredAt,
+	}, true, nil
+}
