@@ -110,7 +110,7 @@ func FromStream(rec events.DynamoDBEventRecord) (r outbox.Record, ok bool, err e
 		return outbox.Record{}, false, nil
 	}
 	img := rec.Change.NewImage
-	if sk, ok := img["SK"]; !ok || sk.DataType() != events.DataTypeString || !strings.HasPrefix(sk.String(), SKPrefix) {
+	if !strings.HasPrefix(sk(img), SKPrefix) {
 		return outbox.Record{}, false, nil
 	}
 	if _, ok := img[AttrEventID]; !ok {
@@ -124,6 +124,9 @@ func FromStream(rec events.DynamoDBEventRecord) (r outbox.Record, ok bool, err e
 	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 		return outbox.Record{}, false, fmt.Errorf("order item: %w", err)
 	}
+	if it.EventID == "" || it.EventType == "" || it.ID == "" {
+		return outbox.Record{}, false, fmt.Errorf("order item %s lacks its id, or its event's id or type", sk(img))
+	}
 	// Not validated here: the consumer does, and moves an event it cannot
 	// take to its dead-letter queue with the reason.
 	ev := it.Event()
@@ -135,4 +138,13 @@ func FromStream(rec events.DynamoDBEventRecord) (r outbox.Record, ok bool, err e
 		EventID: ev.ID, EventType: ev.Type, Group: it.ID, CorrelationID: ev.CorrelationID,
 		Payload: string(payload), OccurredAt: ev.OccurredAt,
 	}, true, nil
+}
+
+// sk is the sort key of an image, "" when it has none that is a string.
+func sk(img map[string]events.DynamoDBAttributeValue) string {
+	v, ok := img["SK"]
+	if !ok || v.DataType() != events.DataTypeString {
+		return ""
+	}
+	return v.String()
 }

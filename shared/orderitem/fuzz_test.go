@@ -1,0 +1,145 @@
+package orderitem_test
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-shop/backend/shared/ddb"
+	"github.com/serverless-shop/backend/shared/orderitem"
+)
+
+// FuzzFromStream feeds FromStream stream records decoded from arbitrary
+// JSON, starting from the records of testdata/stream.json and edge cases.
+// It must never panic. A record it reads is an insert or change of an
+// order item with everything the relay needs, and the item it describes,
+// stored again, reads back as the same record; a record it passes over is
+// not a write of an order item carrying an event.
+func FuzzFromStream(f *testing.F) {
+	b, err := os.ReadFile("testdata/stream.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	var fixture struct{ Records []json.RawMessage }
+	if err := json.Unmarshal(b, &fixture); err != nil || len(fixture.Records) == 0 {
+		f.Fatalf("testdata/stream.json: %d records, %v", len(fixture.Records), err)
+	}
+	for _, rec := range fixture.Records {
+		f.Add([]byte(rec))
+	}
+	for _, s := range []string{
+		`{"eventName":"MODIFY","dynamodb":{"NewImage":{"SK":{"S":"ORDER#1"},"id":{"S":"1"},"eventId":{"N":"1"},"eventType":{"S":"x"}}}}`,
+		`{"eventName":"INSERT","dynamodb":{"NewImage":{"SK":{"S":"ORDER#1"},"id":{"S":"1"},"eventId":{"S":""},"eventType":{"S":"x"}}}}`,
+		`{"eventName":"INSERT","dynamodb":{"NewImage":{"SK":{"S":"ORDER#1"},"id":{"S":"1"},"eventId":{"S":"e"},"eventType":{"S":"x"},"createdAt":{"S":"yesterday"}}}}`,
+		`{"eventName":"INSERT","dynamodb":{"NewImage":{"SK":{"S":"ORDER#1"},"id":{"S":"1"},"eventId":{"S":"e"},"eventType":{"S":"x"},"lines":{"L":[{"M":{"Quantity":{"N":"1e99"}}}]}}}}`,
+		`{"eventName":"INSERT","dynamodb":{"NewImage":{"SK":{"L":[{"S":"ORDER#1"}]},"eventId":{"S":"e"}}}}`,
+		`{"eventName":"modify","dynamodb":{"NewImage":{"SK":{"S":"ORDER#1"},"id":{"S":"1"},"eventId":{"S":"e"},"eventType":{"S":"x"}}}}`,
+		`{"eventName":"INSERT","dynamodb":{"NewImage":null}}`,
+		`{"eventName":"REMOVE","dynamodb":{"Keys":{"SK":{"S":"ORDER#1"}}}}`,
+	} {
+		f.Add([]byte(s))
+	}
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var rec events.DynamoDBEventRecord
+		if err := json.Unmarshal(data, &rec); err != nil {
+			return
+		}
+		r, ok, err := orderitem.FromStream(rec)
+		img := rec.Change.NewImage
+		sk := img["SK"]
+		write := (rec.EventName == "INSERT" || rec.EventName == "MODIFY") &&
+			sk.DataType() == events.DataTypeString && strings.HasPrefix(sk.String(), orderitem.SKPrefix)
+		_, carries := img[orderitem.AttrEventID]
+		switch {
+		case err != nil:
+			if ok || r.EventID != "" || r.Payload != "" {
+				t.Fatalf("FromStream = %+v, %v with the error %v; want nothing", r, ok, err)
+			}
+			if !write || !carries {
+				t.Errorf("FromStream refused a record that is not the relay's: %v", err)
+			}
+			return
+		case !ok:
+			if write && carries {
+				t.Errorf("FromStream passed over a %s of an order item carrying an event", rec.EventName)
+			}
+			return
+		}
+		if !write || !carries {
+			t.Errorf("read a %s of %v as an order's event", rec.EventName, img)
+		}
+		if r.EventID == "" || r.EventType == "" || r.Group == "" || !json.Valid([]byte(r.Payload)) {
+			t.Errorf("read an incomplete record %+v", r)
+		}
+
+		// The item the record describes, stored again, reads as the same.
+		av, err := ddb.FromStreamImage(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var it orderitem.Item
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			t.Fatal(err)
+		}
+		stored, err := attributevalue.MarshalMap(it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, ok, err := orderitem.FromStream(events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: streamImage(t, stored)}})
+		if err != nil || !ok || again.Payload != r.Payload || again.EventID != r.EventID || again.Group != r.Group {
+			t.Errorf("stored again, FromStream = %+v, %v, %v; want %+v", again, ok, err, r)
+		}
+	})
+}
+
+// streamImage is an item as a table's stream shows it, through the
+// DynamoDB JSON both forms share.
+func streamImage(t *testing.T, item map[string]types.AttributeValue) map[string]events.DynamoDBAttributeValue {
+	t.Helper()
+	raw := map[string]any{}
+	for k, v := range item {
+		raw[k] = dynamoJSON(t, v)
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var img map[string]events.DynamoDBAttributeValue
+	if err := json.Unmarshal(b, &img); err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func dynamoJSON(t *testing.T, v types.AttributeValue) map[string]any {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return map[string]any{"S": v.Value}
+	case *types.AttributeValueMemberN:
+		return map[string]any{"N": v.Value}
+	case *types.AttributeValueMemberBOOL:
+		return map[string]any{"BOOL": v.Value}
+	case *types.AttributeValueMemberNULL:
+		return map[string]any{"NULL": true}
+	case *types.AttributeValueMemberM:
+		m := map[string]any{}
+		for k, e := range v.Value {
+			m[k] = dynamoJSON(t, e)
+		}
+		return map[string]any{"M": m}
+	case *types.AttributeValueMemberL:
+		l := make([]any, len(v.Value))
+		for i, e := range v.Value {
+			l[i] = dynamoJSON(t, e)
+		}
+		return map[string]any{"L": l}
+	}
+	t.Fatalf("an item of the store has no attribute of type %T", v)
+	return nil
+}
