@@ -185,9 +185,11 @@ func (s *Store) Orders(ctx context.Context, customerID string, limit int, after 
 // order.cancelled event (ev), and returns the cancelled order: one
 // conditional UpdateItem, which changes the order only while its status is
 // one of order.CancellableStatuses, so that of concurrent cancels exactly
-// one takes effect. Errors: order.ErrNotFound (no such order of the
-// customer), order.ErrNotCancellable (its status does not allow it, also
-// when a concurrent cancel won).
+// one takes effect. The SDK's retry of a cancel whose answer was lost
+// finds the order cancelled with its own event, and answers it too.
+// Errors: order.ErrNotFound (no such order of the customer),
+// order.ErrNotCancellable (its status does not allow it, also when a
+// concurrent cancel won).
 func (s *Store) CancelOrder(ctx context.Context, customerID, id string, at time.Time, ev order.EventRef) (order.Order, error) {
 	var cancellable []expression.OperandBuilder
 	for _, st := range order.CancellableStatuses() {
@@ -214,18 +216,31 @@ func (s *Store) CancelOrder(ctx context.Context, customerID, id string, at time.
 		ReturnValues:                        types.ReturnValueAllNew,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if failed, ok := ddb.ConditionFailure(err); ok {
-		if len(failed.Item) == 0 {
-			return order.Order{}, order.ErrNotFound
-		}
+	var stored map[string]types.AttributeValue
+	switch failed, ok := ddb.ConditionFailure(err); {
+	case ok && len(failed.Item) == 0:
+		return order.Order{}, order.ErrNotFound
+	case ok && ev.ID != "" && announces(failed.Item, ev.ID):
+		// An UpdateItem has no request token: when the answer to this
+		// very cancel was lost, the SDK's retry finds it done, with its
+		// event on the order.
+		stored = failed.Item
+	case ok:
 		return order.Order{}, order.ErrNotCancellable
-	}
-	if err != nil {
+	case err != nil:
 		return order.Order{}, wrap("cancel order", err)
+	default:
+		stored = out.Attributes
 	}
 	var it orderitem.Item
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+	if err := attributevalue.UnmarshalMap(stored, &it); err != nil {
 		return order.Order{}, wrap("cancel order", err)
 	}
 	return orderOf(it), nil
+}
+
+// announces reports whether a stored order item carries the event eventID.
+func announces(item map[string]types.AttributeValue, eventID string) bool {
+	v, ok := item[orderitem.AttrEventID].(*types.AttributeValueMemberS)
+	return ok && v.Value == eventID
 }

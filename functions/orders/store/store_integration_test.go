@@ -634,3 +634,53 @@ func TestCreateOrderSurvivesItsOwnRetry(t *testing.T) {
 		t.Fatalf("%d orders (%v), want 1", len(list), err)
 	}
 }
+
+// lostAnswer is a retryable error: the SDK tries the call again.
+type lostAnswer struct{}
+
+func (lostAnswer) Error() string        { return "the answer was lost" }
+func (lostAnswer) RetryableError() bool { return true }
+
+// TestCancelSurvivesItsOwnRetry loses the answer to a cancel that took
+// effect, so the SDK sends the same UpdateItem again, as it does after a
+// timeout: the retry finds the order cancelled with its own event and
+// answers the cancelled order, not 409; the version moved once. Another
+// cancel of the order is still refused.
+func TestCancelSurvivesItsOwnRetry(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	o := newOrder("cust-lost", 1, now)
+	if err := f.create(ctx, o, created(o, "ev-lost-0"), nil, generous); err != nil {
+		t.Fatal(err)
+	}
+	updates := 0
+	db := dynamodb.NewFromConfig(testcloud.Config(t), func(opts *dynamodb.Options) {
+		opts.APIOptions = append(opts.APIOptions, func(s *middleware.Stack) error {
+			return s.Deserialize.Add(middleware.DeserializeMiddlewareFunc("lose-first-answer", func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleDeserialize(ctx, in)
+				if _, ok := out.Result.(*dynamodb.UpdateItemOutput); ok || errors.As(err, new(*types.ConditionalCheckFailedException)) {
+					updates++
+					if updates == 1 && err == nil {
+						return out, md, lostAnswer{}
+					}
+				}
+				return out, md, err
+			}), middleware.Before) // outside the deserializer: it sees the answer
+		})
+	})
+	s := store.New(db, f.table)
+	got, err := s.CancelOrder(ctx, "cust-lost", o.ID, now.Add(time.Second), order.EventRef{ID: "ev-lost-cancel", CorrelationID: "corr"})
+	if err != nil || updates != 2 {
+		t.Fatalf("CancelOrder after a lost answer = %v after %d UpdateItem calls; want the order after 2", err, updates)
+	}
+	if got.Status != order.Cancelled || got.Version != 2 {
+		t.Errorf("CancelOrder returned %+v, want the order cancelled once", got)
+	}
+	if it := f.stored(t, "cust-lost", o.ID); it.Version != 2 || it.EventID != "ev-lost-cancel" {
+		t.Errorf("stored %+v, want version 2 with the cancel's event", it)
+	}
+	if _, err := f.s.CancelOrder(ctx, "cust-lost", o.ID, now.Add(2*time.Second), order.EventRef{ID: "ev-lost-again", CorrelationID: "corr"}); !errors.Is(err, order.ErrNotCancellable) {
+		t.Errorf("another cancel = %v, want ErrNotCancellable", err)
+	}
+}
