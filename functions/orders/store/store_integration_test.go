@@ -26,16 +26,21 @@ import (
 )
 
 type fixture struct {
+	cfg   aws.Config
 	db    *dynamodb.Client
 	table string
 	s     *store.Store
 }
 
-func newFixture(t *testing.T) fixture {
+func newFixture(t *testing.T) fixture { return newFixtureOn(t, testcloud.TableSpec{SortKey: true}) }
+
+// newFixtureOn is a fixture on a table of its own made as spec says.
+func newFixtureOn(t *testing.T, spec testcloud.TableSpec) fixture {
 	t.Helper()
-	db := dynamodb.NewFromConfig(testcloud.Config(t))
-	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true})
-	return fixture{db: db, table: table, s: store.New(db, table)}
+	cfg := testcloud.Config(t)
+	db := dynamodb.NewFromConfig(cfg)
+	table := testcloud.NewTable(t, db, spec)
+	return fixture{cfg: cfg, db: db, table: table, s: store.New(db, table)}
 }
 
 // orderID returns a 26-character id that sorts by i, like the ULIDs the
@@ -50,8 +55,8 @@ func newOrder(customer string, i int, now time.Time) order.Order {
 	}
 }
 
-// created names the order.created event of a new order.
-func created(_ order.Order, eventID string) order.EventRef {
+// ref names an event the order's write announces.
+func ref(eventID string) order.EventRef {
 	return order.EventRef{ID: eventID, CorrelationID: "corr-" + eventID}
 }
 
@@ -138,7 +143,7 @@ func TestQuotaIsCountedWithTheOrder(t *testing.T) {
 	const n = 12
 	errs := testcloud.Parallel(n, func(i int) error {
 		o := newOrder("cust-quota", i, now)
-		return f.create(ctx, o, created(o, fmt.Sprint("ev-quota-", i)), nil, quota)
+		return f.create(ctx, o, ref(fmt.Sprint("ev-quota-", i)), nil, quota)
 	})
 	stored := 0
 	for i, err := range errs {
@@ -165,11 +170,11 @@ func TestQuotaIsCountedWithTheOrder(t *testing.T) {
 		t.Fatalf("%d of %d orders at once stored, %d listed (%v); want exactly %d", stored, n, len(list), err, quota.Max)
 	}
 	other := newOrder("cust-other", 99, now)
-	if err := f.create(ctx, other, created(other, "ev-quota-other"), nil, quota); err != nil {
+	if err := f.create(ctx, other, ref("ev-quota-other"), nil, quota); err != nil {
 		t.Fatalf("another customer's order = %v", err)
 	}
 	next := newOrder("cust-quota", 100, now.Add(15*time.Minute))
-	if err := f.create(ctx, next, created(next, "ev-quota-next"), nil, quota); err != nil {
+	if err := f.create(ctx, next, ref("ev-quota-next"), nil, quota); err != nil {
 		t.Fatalf("an order in the next window = %v", err)
 	}
 }
@@ -179,7 +184,7 @@ func TestCreateOrderIsAtomicWithItsEvent(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	o := newOrder("cust-a", 1, now)
-	if err := f.create(ctx, o, created(o, "ev-1"), nil, generous); err != nil {
+	if err := f.create(ctx, o, ref("ev-1"), nil, generous); err != nil {
 		t.Fatal(err)
 	}
 	if it := f.stored(t, "cust-a", o.ID); it == nil || it.EventID != "ev-1" || it.EventType != events.OrderCreated || it.CorrelationID != "corr-ev-1" {
@@ -190,7 +195,7 @@ func TestCreateOrderIsAtomicWithItsEvent(t *testing.T) {
 		t.Fatalf("Order = %+v, %v", got, err)
 	}
 	// Writing an order whose id exists fails as a whole: no event appears.
-	if err := f.create(ctx, o, created(o, "ev-2"), nil, generous); err == nil {
+	if err := f.create(ctx, o, ref("ev-2"), nil, generous); err == nil {
 		t.Fatal("duplicate order id accepted")
 	}
 	if !f.announces(t, o, "ev-1") {
@@ -219,7 +224,7 @@ func TestIdempotencyKeyRaceAndReplay(t *testing.T) {
 	errs := testcloud.Parallel(n, func(i int) error {
 		o := newOrder("cust-k", i, now)
 		var err error
-		replays[i], err = f.s.CreateOrder(ctx, o, created(o, fmt.Sprint("ev-k-", i)), &c, generous, now)
+		replays[i], err = f.s.CreateOrder(ctx, o, ref(fmt.Sprint("ev-k-", i)), &c, generous, now)
 		return err
 	})
 	won := -1
@@ -253,11 +258,11 @@ func TestIdempotencyKeyRaceAndReplay(t *testing.T) {
 
 	// The order changes after it was placed; a replay still answers what
 	// the first request placed.
-	if _, err := f.s.CancelOrder(ctx, "cust-k", placed.ID, now.Add(time.Second), created(placed, "ev-k-cancel")); err != nil {
+	if _, err := f.s.CancelOrder(ctx, "cust-k", placed.ID, now.Add(time.Second), ref("ev-k-cancel")); err != nil {
 		t.Fatal(err)
 	}
 	later := newOrder("cust-k", 50, now.Add(time.Minute))
-	replay, err := f.s.CreateOrder(ctx, later, created(later, "ev-k-later"), &c, generous, later.CreatedAt)
+	replay, err := f.s.CreateOrder(ctx, later, ref("ev-k-later"), &c, generous, later.CreatedAt)
 	if err != nil || replay == nil || !reflect.DeepEqual(*replay, placed) {
 		t.Fatalf("replay = %+v, %v; want the order as placed, %+v", replay, err, placed)
 	}
@@ -268,7 +273,7 @@ func TestIdempotencyKeyRaceAndReplay(t *testing.T) {
 		t.Fatalf("KeyedOrder = %+v, %v; want the order as placed", replay, err)
 	}
 	other := claim("cust-k", "key-1", "hash-b")
-	if _, err := f.s.CreateOrder(ctx, later, created(later, "ev-k-other"), &other, generous, later.CreatedAt); !errors.Is(err, order.ErrIdempotencyReuse) {
+	if _, err := f.s.CreateOrder(ctx, later, ref("ev-k-other"), &other, generous, later.CreatedAt); !errors.Is(err, order.ErrIdempotencyReuse) {
 		t.Fatalf("other body = %v, want ErrIdempotencyReuse", err)
 	}
 	if _, err := f.s.KeyedOrder(ctx, other, now); !errors.Is(err, order.ErrIdempotencyReuse) {
@@ -284,7 +289,7 @@ func TestIdempotencyKeyRaceAndReplay(t *testing.T) {
 		t.Fatalf("expired key = %+v, %v", replay, err)
 	}
 	fresh := newOrder("cust-k", 60, expired)
-	if replay, err := f.s.CreateOrder(ctx, fresh, created(fresh, "ev-k-fresh"), &other, generous, expired); err != nil || replay != nil {
+	if replay, err := f.s.CreateOrder(ctx, fresh, ref("ev-k-fresh"), &other, generous, expired); err != nil || replay != nil {
 		t.Fatalf("order with an expired key = %+v, %v; want it stored", replay, err)
 	}
 }
@@ -298,17 +303,17 @@ func TestReplayTakesPrecedenceOverTheQuota(t *testing.T) {
 	one := order.Quota{Max: 1, Window: time.Hour}
 	c := claim("cust-q", "key-q", "h")
 	o := newOrder("cust-q", 1, now)
-	if replay, err := f.s.CreateOrder(ctx, o, created(o, "ev-q1"), &c, one, now); err != nil || replay != nil {
+	if replay, err := f.s.CreateOrder(ctx, o, ref("ev-q1"), &c, one, now); err != nil || replay != nil {
 		t.Fatalf("first = %+v, %v", replay, err)
 	}
 	retry := newOrder("cust-q", 2, now)
-	replay, err := f.s.CreateOrder(ctx, retry, created(retry, "ev-q2"), &c, one, now)
+	replay, err := f.s.CreateOrder(ctx, retry, ref("ev-q2"), &c, one, now)
 	if err != nil || replay == nil || replay.ID != o.ID {
 		t.Fatalf("retry at the quota = %+v, %v; want the replay of %s", replay, err, o.ID)
 	}
 	var over order.QuotaError
 	other := claim("cust-q", "key-other", "h")
-	if _, err := f.s.CreateOrder(ctx, retry, created(retry, "ev-q3"), &other, one, now); !errors.As(err, &over) {
+	if _, err := f.s.CreateOrder(ctx, retry, ref("ev-q3"), &other, one, now); !errors.As(err, &over) {
 		t.Fatalf("a new order at the quota = %v, want QuotaError", err)
 	}
 	if replay, err := f.s.KeyedOrder(ctx, other, now); err != nil || replay != nil {
@@ -338,7 +343,7 @@ func TestKeyClaimedByAnEarlierVersion(t *testing.T) {
 	}
 	c := claim("cust-l", "key-l", "h")
 	o := newOrder("cust-l", 1, now)
-	if _, err := f.s.CreateOrder(ctx, o, created(o, "ev-l1"), &c, generous, now); !errors.Is(err, order.ErrIdempotencyBusy) {
+	if _, err := f.s.CreateOrder(ctx, o, ref("ev-l1"), &c, generous, now); !errors.Is(err, order.ErrIdempotencyBusy) {
 		t.Fatalf("during the lease = %v, want ErrIdempotencyBusy", err)
 	}
 	if _, err := f.s.KeyedOrder(ctx, c, now); !errors.Is(err, order.ErrIdempotencyBusy) {
@@ -349,7 +354,7 @@ func TestKeyClaimedByAnEarlierVersion(t *testing.T) {
 	}
 	after := now.Add(2 * time.Minute)
 	late := newOrder("cust-l", 2, after)
-	if replay, err := f.s.CreateOrder(ctx, late, created(late, "ev-l2"), &c, generous, after); err != nil || replay != nil {
+	if replay, err := f.s.CreateOrder(ctx, late, ref("ev-l2"), &c, generous, after); err != nil || replay != nil {
 		t.Fatalf("after the lease = %+v, %v; want the order stored", replay, err)
 	}
 }
@@ -359,13 +364,10 @@ func TestKeyClaimedByAnEarlierVersion(t *testing.T) {
 // exactly the order's two writes, placed and cancelled.
 func TestCancelRaceWritesOneEvent(t *testing.T) {
 	ctx := context.Background()
-	cfg := testcloud.Config(t)
-	db := dynamodb.NewFromConfig(cfg)
-	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true, Stream: true})
-	f := fixture{db: db, table: table, s: store.New(db, table)}
+	f := newFixtureOn(t, testcloud.TableSpec{SortKey: true, Stream: true})
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	o := newOrder("cust-c", 3, now)
-	if err := f.create(ctx, o, created(o, "ev-c0"), nil, generous); err != nil {
+	if err := f.create(ctx, o, ref("ev-c0"), nil, generous); err != nil {
 		t.Fatal(err)
 	}
 	const n = 8
@@ -402,7 +404,7 @@ func TestCancelRaceWritesOneEvent(t *testing.T) {
 
 	// The stream: the order placed, then cancelled by the winner, and
 	// nothing else, as the relay will publish them.
-	batch := testcloud.StreamBatch(t, cfg, table, 3) // order, quota count, cancel
+	batch := testcloud.StreamBatch(t, f.cfg, f.table, 3) // order, quota count, cancel
 	var announced []string
 	for _, rec := range batch.Records {
 		r, ok, err := orderitem.FromStream(rec)
@@ -436,7 +438,7 @@ func TestCancelOnlyWhileCancellable(t *testing.T) {
 			ctx := context.Background()
 			now := time.Now().UTC().Truncate(time.Millisecond)
 			o := newOrder("cust-d", 10+i, now)
-			if err := f.create(ctx, o, created(o, "ev-d0"), nil, generous); err != nil {
+			if err := f.create(ctx, o, ref("ev-d0"), nil, generous); err != nil {
 				t.Fatal(err)
 			}
 			f.setStatus(t, o, tc.status)
@@ -463,7 +465,7 @@ func TestCancelOnlyWhileCancellable(t *testing.T) {
 	}
 	f := newFixture(t)
 	o := newOrder("cust-f", 40, time.Now().UTC())
-	if err := f.create(context.Background(), o, created(o, "ev-f0"), nil, generous); err != nil {
+	if err := f.create(context.Background(), o, ref("ev-f0"), nil, generous); err != nil {
 		t.Fatal(err)
 	}
 	for name, tc := range map[string]struct{ customer, id string }{
@@ -506,7 +508,7 @@ func TestReplayOfAKeyCompletedByTheFirstVersion(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	o := newOrder("cust-v1", 30, now)
-	if err := f.create(ctx, o, created(o, "ev-v1"), nil, generous); err != nil {
+	if err := f.create(ctx, o, ref("ev-v1"), nil, generous); err != nil {
 		t.Fatal(err)
 	}
 	_, err := f.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &f.table, Item: map[string]types.AttributeValue{
@@ -528,7 +530,7 @@ func TestReplayOfAKeyCompletedByTheFirstVersion(t *testing.T) {
 		t.Fatalf("replay = %+v, %v; want %+v", replay, err, o)
 	}
 	retry := newOrder("cust-v1", 31, now)
-	replay, err = f.s.CreateOrder(ctx, retry, created(retry, "ev-v1-retry"), &order.Claim{CustomerID: "cust-v1", Key: "key-v1", RequestHash: "h"}, generous, now)
+	replay, err = f.s.CreateOrder(ctx, retry, ref("ev-v1-retry"), &order.Claim{CustomerID: "cust-v1", Key: "key-v1", RequestHash: "h"}, generous, now)
 	if err != nil || replay == nil || !reflect.DeepEqual(*replay, o) {
 		t.Fatalf("CreateOrder replay = %+v, %v; want %+v", replay, err, o)
 	}
@@ -554,13 +556,13 @@ func testPagination(t *testing.T, total, pageSize int) {
 	now := time.Now().UTC()
 	for i := range total {
 		o := newOrder("cust-p", i, now)
-		if err := f.create(ctx, o, created(o, fmt.Sprint("ev-p-", i)), nil, generous); err != nil {
+		if err := f.create(ctx, o, ref(fmt.Sprint("ev-p-", i)), nil, generous); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i := range 5 { // another customer's orders must never show up
 		o := newOrder("cust-q", 1000+i, now)
-		if err := f.create(ctx, o, created(o, fmt.Sprint("ev-q-", i)), nil, generous); err != nil {
+		if err := f.create(ctx, o, ref(fmt.Sprint("ev-q-", i)), nil, generous); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -608,7 +610,7 @@ func TestCreateOrderSurvivesItsOwnRetry(t *testing.T) {
 	var items []types.TransactWriteItem
 	// Tokens are the account's for ten minutes: this one is this run's.
 	token := fmt.Sprintf("lost-answer-%d", now.UnixNano())
-	db := dynamodb.NewFromConfig(testcloud.Config(t), func(o *dynamodb.Options) {
+	db := dynamodb.NewFromConfig(f.cfg, func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
 			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("replay", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 				if tx, ok := in.Parameters.(*dynamodb.TransactWriteItemsInput); ok {
@@ -623,7 +625,7 @@ func TestCreateOrderSurvivesItsOwnRetry(t *testing.T) {
 	c := claim("cust-retry", "key-r", "h")
 	o := newOrder("cust-retry", 1, now)
 	for attempt := range 2 {
-		if replay, err := s.CreateOrder(ctx, o, created(o, "ev-r"), &c, generous, now); err != nil || replay != nil {
+		if replay, err := s.CreateOrder(ctx, o, ref("ev-r"), &c, generous, now); err != nil || replay != nil {
 			t.Fatalf("attempt %d: %+v, %v", attempt, replay, err)
 		}
 	}
@@ -651,11 +653,11 @@ func TestCancelSurvivesItsOwnRetry(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	o := newOrder("cust-lost", 1, now)
-	if err := f.create(ctx, o, created(o, "ev-lost-0"), nil, generous); err != nil {
+	if err := f.create(ctx, o, ref("ev-lost-0"), nil, generous); err != nil {
 		t.Fatal(err)
 	}
 	updates := 0
-	db := dynamodb.NewFromConfig(testcloud.Config(t), func(opts *dynamodb.Options) {
+	db := dynamodb.NewFromConfig(f.cfg, func(opts *dynamodb.Options) {
 		opts.APIOptions = append(opts.APIOptions, func(s *middleware.Stack) error {
 			return s.Deserialize.Add(middleware.DeserializeMiddlewareFunc("lose-first-answer", func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
 				out, md, err := next.HandleDeserialize(ctx, in)

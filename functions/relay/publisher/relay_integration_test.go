@@ -37,12 +37,7 @@ import (
 // event reaches the queue exactly once.
 func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	ctx := context.Background()
-	cfg := testcloud.Config(t)
-	db := dynamodb.NewFromConfig(cfg)
-	q := sqs.NewFromConfig(cfg)
-	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true, Stream: true})
-	queueURL := testcloud.NewFIFOQueue(t, q, map[string]string{"VisibilityTimeout": "30"})
-	dlqURL := testcloud.NewQueue(t, q)
+	c := newCloud(t)
 
 	// 1. The service writes its change and the event in one transaction,
 	// through the outbox contract, then "dies": nothing publishes.
@@ -54,7 +49,7 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	put, err := outbox.Put(table, outbox.Record{
+	put, err := outbox.Put(c.table, outbox.Record{
 		EventID: ev.ID, EventType: string(ev.Type), Group: ev.Order.ID, CorrelationID: ev.CorrelationID,
 		// Now, not the fixture's past date: the item must not be expired.
 		Payload: string(payload), OccurredAt: time.Now(),
@@ -66,21 +61,21 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 		"PK": &dbtypes.AttributeValueMemberS{Value: "CUSTOMER#" + ev.Customer.ID},
 		"SK": &dbtypes.AttributeValueMemberS{Value: "ORDER#" + ev.Order.ID},
 	}
-	if _, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []dbtypes.TransactWriteItem{
-		{Put: &dbtypes.Put{TableName: &table, Item: change}}, {Put: put},
+	if _, err := c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []dbtypes.TransactWriteItem{
+		{Put: &dbtypes.Put{TableName: &c.table, Item: change}}, {Put: put},
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	if n := testcloud.Depth(t, q, queueURL).Visible; n != 0 {
+	if n := testcloud.Depth(t, c.q, c.queueURL).Visible; n != 0 {
 		t.Fatalf("%d messages on the queue before the relay ran", n)
 	}
 
-	batch := testcloud.StreamBatch(t, cfg, table, 2) // the change and the outbox item
+	batch := testcloud.StreamBatch(t, c.cfg, c.table, 2) // the change and the outbox item
 	log := logging.New(io.Discard, "relay-test")
 
 	// 2. The relay's first attempt cannot reach the queue: the batch fails
 	// at the outbox record, so Lambda would retry from it.
-	broken := publisher.New(q, queueURL+"-missing", dlqURL, log)
+	broken := publisher.New(c.q, c.queueURL+"-missing", c.dlqURL, log)
 	resp, err := broken.Handle(ctx, batch)
 	if err != nil {
 		t.Fatal(err)
@@ -88,13 +83,13 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != outboxRecord(t, batch).Change.SequenceNumber {
 		t.Fatalf("failed relay reported %+v, want the outbox record", resp.BatchItemFailures)
 	}
-	if n := testcloud.Depth(t, q, queueURL).Visible; n != 0 {
+	if n := testcloud.Depth(t, c.q, c.queueURL).Visible; n != 0 {
 		t.Fatalf("%d messages after a failed relay", n)
 	}
 
 	// 3. The retry succeeds; a redelivery of the same records (crash after
 	// sending, before the checkpoint) sends again.
-	relay := publisher.New(q, queueURL, dlqURL, log)
+	relay := publisher.New(c.q, c.queueURL, c.dlqURL, log)
 	for attempt := range 2 {
 		resp, err := relay.Handle(ctx, batch)
 		if err != nil || len(resp.BatchItemFailures) != 0 {
@@ -103,7 +98,7 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	}
 
 	// 4. Exactly one message, carrying the event.
-	msgs := drain(t, q, queueURL)
+	msgs := drain(t, c.q, c.queueURL)
 	if len(msgs) != 1 {
 		t.Fatalf("queue holds %d messages, want exactly 1", len(msgs))
 	}
@@ -120,6 +115,26 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	if c := msgs[0].MessageAttributes[publisher.AttrCorrelationID]; aws.ToString(c.StringValue) != ev.CorrelationID {
 		t.Fatalf("correlation attribute = %v", c.StringValue)
 	}
+}
+
+// cloud is what a relay test runs on: a table with a stream, the FIFO
+// events queue and the relay's dead-letter queue, each the test's own.
+type cloud struct {
+	cfg              aws.Config
+	db               *dynamodb.Client
+	q                *sqs.Client
+	table            string
+	queueURL, dlqURL string
+}
+
+func newCloud(t *testing.T) cloud {
+	t.Helper()
+	c := cloud{cfg: testcloud.Config(t)}
+	c.db, c.q = dynamodb.NewFromConfig(c.cfg), sqs.NewFromConfig(c.cfg)
+	c.table = testcloud.NewTable(t, c.db, testcloud.TableSpec{SortKey: true, Stream: true})
+	c.queueURL = testcloud.NewFIFOQueue(t, c.q, map[string]string{"VisibilityTimeout": "30"})
+	c.dlqURL = testcloud.NewQueue(t, c.q)
+	return c
 }
 
 // drain receives until the queue stays empty for a long poll, deleting what
@@ -167,39 +182,34 @@ func outboxRecord(t *testing.T, batch events.DynamoDBEvent) events.DynamoDBEvent
 // failure, so the stream goes on.
 func TestPoisonIsDeadLetteredAndTheShardMovesOn(t *testing.T) {
 	ctx := context.Background()
-	cfg := testcloud.Config(t)
-	db := dynamodb.NewFromConfig(cfg)
-	q := sqs.NewFromConfig(cfg)
-	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true, Stream: true})
-	queueURL := testcloud.NewFIFOQueue(t, q, map[string]string{"VisibilityTimeout": "30"})
-	dlqURL := testcloud.NewQueue(t, q)
+	c := newCloud(t)
 
 	for i, payload := range []string{`{"n":"good one"}`, "{\"n\":\"poison \uffff\"}", `{"n":"good two"}`} {
-		put, err := outbox.Put(table, outbox.Record{
+		put, err := outbox.Put(c.table, outbox.Record{
 			EventID: fmt.Sprintf("ev-poison-%d", i), EventType: "order.created", Group: fmt.Sprintf("order-%d", i),
 			CorrelationID: "corr-poison", Payload: payload, OccurredAt: time.Now(),
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item}); err != nil {
+		if _, err := c.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	batch := testcloud.StreamBatch(t, cfg, table, 3)
-	resp, err := publisher.New(q, queueURL, dlqURL, logging.New(io.Discard, "relay-test")).Handle(ctx, batch)
+	batch := testcloud.StreamBatch(t, c.cfg, c.table, 3)
+	resp, err := publisher.New(c.q, c.queueURL, c.dlqURL, logging.New(io.Discard, "relay-test")).Handle(ctx, batch)
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("Handle = %+v, %v; want no failure", resp, err)
 	}
 	var relayed []string
-	for _, m := range drain(t, q, queueURL) {
+	for _, m := range drain(t, c.q, c.queueURL) {
 		relayed = append(relayed, aws.ToString(m.Body))
 	}
 	slices.Sort(relayed)
 	if want := []string{`{"n":"good one"}`, `{"n":"good two"}`}; !slices.Equal(relayed, want) {
 		t.Fatalf("queue got %q, want the two good events", relayed)
 	}
-	dead := drain(t, q, dlqURL)
+	dead := drain(t, c.q, c.dlqURL)
 	if len(dead) != 1 {
 		t.Fatalf("dead-letter queue holds %d messages, want 1", len(dead))
 	}
@@ -220,12 +230,7 @@ func TestPoisonIsDeadLetteredAndTheShardMovesOn(t *testing.T) {
 // before cancelled, in the order's message group.
 func TestOrderWritesReachTheQueueInOrder(t *testing.T) {
 	ctx := context.Background()
-	cfg := testcloud.Config(t)
-	db := dynamodb.NewFromConfig(cfg)
-	q := sqs.NewFromConfig(cfg)
-	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true, Stream: true})
-	queueURL := testcloud.NewFIFOQueue(t, q, map[string]string{"VisibilityTimeout": "30"})
-	dlqURL := testcloud.NewQueue(t, q)
+	c := newCloud(t)
 
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	const orderID = "01JNQORDER0000000000000077"
@@ -240,11 +245,11 @@ func TestOrderWritesReachTheQueueInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: item}); err != nil {
+	if _, err := c.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &c.table, Item: item}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &table, Key: map[string]dbtypes.AttributeValue{"PK": item["PK"], "SK": item["SK"]},
+	if _, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &c.table, Key: map[string]dbtypes.AttributeValue{"PK": item["PK"], "SK": item["SK"]},
 		UpdateExpression:         aws.String("SET #s = :s, updatedAt = :at, version = version + :one, eventId = :id, eventType = :type, correlationId = :corr"),
 		ExpressionAttributeNames: map[string]string{"#s": orderitem.AttrStatus},
 		ExpressionAttributeValues: map[string]dbtypes.AttributeValue{
@@ -256,14 +261,14 @@ func TestOrderWritesReachTheQueueInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	batch := testcloud.StreamBatch(t, cfg, table, 2)
-	relay := publisher.New(q, queueURL, dlqURL, logging.New(io.Discard, "relay-test"))
+	batch := testcloud.StreamBatch(t, c.cfg, c.table, 2)
+	relay := publisher.New(c.q, c.queueURL, c.dlqURL, logging.New(io.Discard, "relay-test"))
 	for attempt := range 2 {
 		if resp, err := relay.Handle(ctx, batch); err != nil || len(resp.BatchItemFailures) != 0 {
 			t.Fatalf("relay attempt %d: %+v, %v", attempt, resp, err)
 		}
 	}
-	msgs := drain(t, q, queueURL)
+	msgs := drain(t, c.q, c.queueURL)
 	var got []string
 	for _, m := range msgs {
 		ev, err := shared.ParseOrder([]byte(aws.ToString(m.Body)))
