@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/ddb"
 )
 
@@ -47,5 +48,10 @@ func TestFromStreamImage(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("FromStreamImage =\n%#v\nwant\n%#v", got, want)
+	}
+	// What a store writes reads back from the stream as written.
+	back, err := ddb.FromStreamImage(testcloud.StreamImage(t, want))
+	if err != nil || !reflect.DeepEqual(back, want) {
+		t.Errorf("FromStreamImage(StreamImage(item)) = %#v, %v; want the item", back, err)
 	}
 }

@@ -8,8 +8,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/ddb"
 	"github.com/serverless-shop/backend/shared/orderitem"
 )
@@ -91,55 +91,9 @@ func FuzzFromStream(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, ok, err := orderitem.FromStream(events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: streamImage(t, stored)}})
+		again, ok, err := orderitem.FromStream(events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: testcloud.StreamImage(t, stored)}})
 		if err != nil || !ok || again.Payload != r.Payload || again.EventID != r.EventID || again.Group != r.Group {
 			t.Errorf("stored again, FromStream = %+v, %v, %v; want %+v", again, ok, err, r)
 		}
 	})
-}
-
-// streamImage is an item as a table's stream shows it, through the
-// DynamoDB JSON both forms share.
-func streamImage(t *testing.T, item map[string]types.AttributeValue) map[string]events.DynamoDBAttributeValue {
-	t.Helper()
-	raw := map[string]any{}
-	for k, v := range item {
-		raw[k] = dynamoJSON(t, v)
-	}
-	b, err := json.Marshal(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var img map[string]events.DynamoDBAttributeValue
-	if err := json.Unmarshal(b, &img); err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
-
-func dynamoJSON(t *testing.T, v types.AttributeValue) map[string]any {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return map[string]any{"S": v.Value}
-	case *types.AttributeValueMemberN:
-		return map[string]any{"N": v.Value}
-	case *types.AttributeValueMemberBOOL:
-		return map[string]any{"BOOL": v.Value}
-	case *types.AttributeValueMemberNULL:
-		return map[string]any{"NULL": true}
-	case *types.AttributeValueMemberM:
-		m := map[string]any{}
-		for k, e := range v.Value {
-			m[k] = dynamoJSON(t, e)
-		}
-		return map[string]any{"M": m}
-	case *types.AttributeValueMemberL:
-		l := make([]any, len(v.Value))
-		for i, e := range v.Value {
-			l[i] = dynamoJSON(t, e)
-		}
-		return map[string]any{"L": l}
-	}
-	t.Fatalf("an item of the store has no attribute of type %T", v)
-	return nil
 }

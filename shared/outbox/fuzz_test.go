@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/outbox"
 )
 
@@ -82,7 +82,7 @@ func FuzzFromStream(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Put(%+v): %v", r, err)
 		}
-		again, ok, err := outbox.FromStream(events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: streamImage(t, put.Item)}})
+		again, ok, err := outbox.FromStream(events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: testcloud.StreamImage(t, put.Item)}})
 		if err != nil || !ok || again != r {
 			t.Errorf("Put then FromStream = %+v, %v, %v; want %+v", again, ok, err, r)
 		}
@@ -95,23 +95,4 @@ func str(v events.DynamoDBAttributeValue) (string, bool) {
 		return "", false
 	}
 	return v.String(), true
-}
-
-// streamImage is an item as a table's stream shows it.
-func streamImage(t *testing.T, item map[string]types.AttributeValue) map[string]events.DynamoDBAttributeValue {
-	t.Helper()
-	img := map[string]events.DynamoDBAttributeValue{}
-	for k, v := range item {
-		switch v := v.(type) {
-		case *types.AttributeValueMemberS:
-			img[k] = events.NewStringAttribute(v.Value)
-		case *types.AttributeValueMemberN:
-			img[k] = events.NewNumberAttribute(v.Value)
-		case *types.AttributeValueMemberNULL:
-			img[k] = events.NewNullAttribute()
-		default:
-			t.Fatalf("attribute %s has type %T", k, v)
-		}
-	}
-	return img
 }
