@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"os"
@@ -171,9 +172,24 @@ type problem struct {
 
 var httpClient = &http.Client{Timeout: 30 * time.Second}
 
-// call sends a request to the API. body is JSON-encoded unless it is a
-// string or []byte; headers alternate names and values (an empty value
-// leaves the header out, Content-Type included).
+// clientAddress is the address a test plays its client from: one of its
+// own in the IPv6 documentation range (2001:db8::/32), derived from the
+// test's name. The local API, as API Gateway behind a trusted proxy would,
+// takes the caller's address from the first X-Forwarded-For hop, and the
+// local cloud runs production's per-address limits: each test is a client
+// of its own, as it would be on AWS.
+func clientAddress(name string) string {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	sum := h.Sum64()
+	return fmt.Sprintf("2001:db8:%x:%x:%x::1", uint16(sum>>48), uint16(sum>>32), uint32(sum)&0xffff)
+}
+
+// call sends a request to the API from the test's own address
+// (clientAddress; a X-Forwarded-For header in headers says otherwise).
+// body is JSON-encoded unless it is a string or []byte; headers alternate
+// names and values (an empty value leaves the header out, Content-Type
+// included).
 func call(t *testing.T, method, path string, body any, headers ...string) response {
 	t.Helper()
 	var rd io.Reader
@@ -197,6 +213,7 @@ func call(t *testing.T, method, path string, body any, headers ...string) respon
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.Header.Set("X-Forwarded-For", clientAddress(strings.SplitN(t.Name(), "/", 2)[0]))
 	for i := 0; i+1 < len(headers); i += 2 {
 		if headers[i+1] == "" {
 			req.Header.Del(headers[i]) // "" leaves the header out

@@ -14,16 +14,15 @@ py="$VENV_DIR/sam/bin/python"
 
 # The same sam build as for AWS, for this machine's architecture, so the
 # emulator can run the bootstraps natively.
-# Every request of the tests comes from this machine's one address: the
-# per-address limits are raised so that the whole suite (and schemathesis'
-# thousands of requests) does not use up one address's hour. The services'
-# own tests and the store's integration tests cover those limits; the
-# end-to-end tests cover the per-account and per-customer ones, which stay
-# as on AWS but for the order quota, lowered so a test can reach it.
+# The local cloud runs production's limits: the local API takes the
+# caller's address from the first X-Forwarded-For hop, so each simulated
+# client of the tests sends its own. What differs from prod, and why:
+#   Environment=local  no WAF (emulators have none), no X-Ray rule.
+#   OrdersPerHour=20   lowered so the order quota's test reaches it.
 # ACCESS_TOKEN_TTL lets a long test campaign (make schemathesis-long) hold
-# one access token throughout.
+# one access token throughout; ORDERS_PER_HOUR lets it place its orders.
 params="Environment=local Architecture=$arch LocalEndpoint=$LAMBDA_ENDPOINT SenderEmail=${SENDER_EMAIL:-orders@shop.test} AuthorizerCacheSeconds=${AUTHORIZER_CACHE_SECONDS:-300} AccessTokenTTL=${ACCESS_TOKEN_TTL:-15m}"
-params+=" LoginAttemptsPerSource=${LOGIN_ATTEMPTS_PER_SOURCE:-1000000} SourceRequestsPerHour=${SOURCE_REQUESTS_PER_HOUR:-1000000} OrdersPerHour=${ORDERS_PER_HOUR:-20}"
+params+=" OrdersPerHour=${ORDERS_PER_HOUR:-20}"
 log "building functions for $arch and deploying template.yaml as stack $STACK_NAME"
 (
   cd "$ROOT"

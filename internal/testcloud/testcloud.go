@@ -145,3 +145,40 @@ func Parallel(n int, f func(i int) error) []error {
 	}
 	return errs
 }
+
+// PutItems writes items into table with BatchWriteItem, 25 at a time and
+// a few batches at once, writing again what DynamoDB leaves unprocessed.
+func PutItems(t testing.TB, db *dynamodb.Client, table string, items []map[string]types.AttributeValue) {
+	t.Helper()
+	const batch, inFlight = 25, 4
+	next := make(chan []types.WriteRequest)
+	go func() {
+		defer close(next)
+		for start := 0; start < len(items); start += batch {
+			var reqs []types.WriteRequest
+			for _, it := range items[start:min(start+batch, len(items))] {
+				reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+			}
+			next <- reqs
+		}
+	}()
+	errs := Parallel(inFlight, func(int) error {
+		for reqs := range next {
+			for len(reqs) > 0 {
+				out, err := db.BatchWriteItem(context.Background(), &dynamodb.BatchWriteItemInput{
+					RequestItems: map[string][]types.WriteRequest{table: reqs},
+				})
+				if err != nil {
+					return err
+				}
+				reqs = out.UnprocessedItems[table]
+			}
+		}
+		return nil
+	})
+	if err := errors.Join(errs...); err != nil {
+		for range next { // let the producer end
+		}
+		t.Fatalf("write %d items into %s: %v", len(items), table, err)
+	}
+}

@@ -16,91 +16,182 @@ import (
 var (
 	// ErrRevoked means the token was revoked: refuse it like an expired one.
 	ErrRevoked = errors.New("revocation: access token revoked")
-	// ErrUnavailable means the list could not be read for longer than
-	// MaxAge: the checker cannot vouch for any token.
+	// ErrUnavailable means the checker cannot vouch for the token: the feed
+	// could not be read for longer than MaxAge, or the caller's entries
+	// could not be looked up.
 	ErrUnavailable = errors.New("revocation: list unavailable")
 )
 
 // Defaults of a Checker. A token is refused at most Refresh after its
-// revocation while the table answers; the list is used for at most MaxAge
-// when it does not, then every token is refused (Unavailable) rather than
-// honoured past the promised bound of a minute.
+// revocation while the table answers. When it does not, what is known keeps
+// serving for MaxAge after the last good read of the feed; then every token
+// is refused (Unavailable) rather than honoured past the promised bound of
+// a minute.
 const (
 	DefaultRefresh = 10 * time.Second
 	DefaultMaxAge  = 45 * time.Second
-	retryEvery     = time.Second     // after a failed load, at most one attempt a second
-	loadTimeout    = 2 * time.Second // a slow table must not hold requests for long
+	// Overlap is how far before its last read each read of the feed starts
+	// again. An entry's place in the feed is the time its transaction was
+	// prepared, and the transaction commits a little later: an entry
+	// committed after a read yet placed before it is found by the next
+	// read as long as it committed within Overlap, which is longer than
+	// the users function's timeout, the longest a transaction (with the
+	// SDK's retries) can take.
+	Overlap = 15 * time.Second
+	// forgetAfter is how long a user's entries are kept after the user's
+	// last request: then the next request looks them up again.
+	forgetAfter = 15 * time.Minute
+	// A failed read is retried after firstBackoff, twice as long after
+	// each failure in a row, at most after the refresh interval.
+	firstBackoff = time.Second
+	// DefaultReadTimeout bounds each read: a slow table must not hold
+	// requests for long.
+	DefaultReadTimeout = 2 * time.Second
 )
 
-// Loader reads the entries in force; *Table implements it.
-type Loader interface {
-	Load(ctx context.Context, now time.Time) (Set, error)
+// Source reads entries; *Table implements it.
+type Source interface {
+	// Since reads the entries revoked after since, in force at now.
+	Since(ctx context.Context, since, now time.Time) ([]Entry, error)
+	// ForUser reads the entries of one user in force at now.
+	ForUser(ctx context.Context, userID string, now time.Time) ([]Entry, error)
 }
 
-// Checker keeps the entries in force in memory and checks tokens against
-// them. It loads them on the first check and again on the first check after
-// Refresh: a request pays for a load at most every Refresh per execution
-// environment, and nothing otherwise.
+// Checker checks tokens against the revocations of their users. It learns
+// a user's entries the first time it meets a token of theirs (one read,
+// keyed by the user) and every entry made afterwards from the feed, which
+// it reads every Refresh, from where its last read ended. So a warm
+// checker's cost is one read per Refresh plus the entries that are new,
+// and a new one never reads the whole list: its feed starts at its own
+// start (less Overlap).
 type Checker struct {
-	loader  Loader
+	src     Source
 	refresh time.Duration
 	maxAge  time.Duration
+	timeout time.Duration // of each read
 	log     *slog.Logger
 	now     func() time.Time
 
-	mu        sync.Mutex
-	set       Set
-	loadedAt  time.Time // when set was loaded; zero before the first load
-	triedAt   time.Time // the last attempt, successful or not
-	lastError error
+	mu      sync.Mutex
+	started time.Time            // the feed is read from Overlap before this
+	set     Set                  // the entries of the users in seen
+	seen    map[string]time.Time // users whose entries set holds → their last request
+	cursor  time.Time            // the last good read of the feed started here
+	good    time.Time            // the last good read of the feed (started before any)
+	feed    backoff              // when the feed may be read next
+	lookups backoff              // when a user's entries may be looked up next
 }
 
-// NewChecker returns a checker reloading from l every refresh (zero:
-// DefaultRefresh) and logging failed loads to log.
-func NewChecker(l Loader, refresh time.Duration, log *slog.Logger) *Checker {
+// backoff spaces out the attempts of one kind of read.
+type backoff struct {
+	next     time.Time // no attempt before this
+	failures int       // failed attempts in a row
+}
+
+// fail records a failure at now and returns the wait before the next
+// attempt: firstBackoff, doubling with each failure in a row, at most max.
+func (b *backoff) fail(now time.Time, max time.Duration) time.Duration {
+	b.failures++
+	wait := firstBackoff
+	for i := 1; i < b.failures && wait < max; i++ {
+		wait *= 2
+	}
+	wait = min(wait, max)
+	b.next = now.Add(wait)
+	return wait
+}
+
+// NewChecker returns a checker reading from src every refresh (zero:
+// DefaultRefresh) and logging failed reads to log.
+func NewChecker(src Source, refresh time.Duration, log *slog.Logger) *Checker {
 	if refresh <= 0 {
 		refresh = DefaultRefresh
 	}
-	return &Checker{loader: l, refresh: refresh, maxAge: max(DefaultMaxAge, 2*refresh), log: log, now: time.Now}
+	return &Checker{
+		src: src, refresh: refresh, maxAge: max(DefaultMaxAge, 2*refresh), timeout: DefaultReadTimeout, log: log, now: time.Now,
+		set: NewSet(), seen: map[string]time.Time{},
+	}
+}
+
+// WithReadTimeout sets how long each read may take (DefaultReadTimeout
+// otherwise) and returns k.
+func (k *Checker) WithReadTimeout(d time.Duration) *Checker {
+	k.timeout = d
+	return k
 }
 
 // Check returns ErrRevoked if an entry revokes the token with claims c, and
 // ErrUnavailable if the entries cannot be known.
 func (k *Checker) Check(ctx context.Context, c token.Claims) error {
-	set, err := k.current(ctx)
-	if err != nil {
-		return err
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	now := k.now()
+	if k.started.IsZero() {
+		k.started, k.cursor, k.good = now, now, now
 	}
-	if set.Revokes(c) {
+	if !now.Before(k.feed.next) {
+		k.readFeed(ctx, now)
+	}
+	if age := now.Sub(k.good); age >= k.maxAge {
+		return fmt.Errorf("%w: the feed was last read %s ago", ErrUnavailable, age.Round(time.Second))
+	}
+	if _, ok := k.seen[c.Subject]; !ok {
+		if err := k.lookUp(ctx, c.Subject, now); err != nil {
+			return err
+		}
+	}
+	k.seen[c.Subject] = now
+	if k.set.Revokes(c) {
 		return ErrRevoked
 	}
 	return nil
 }
 
-// current returns the entries, loading them if they are older than refresh.
-func (k *Checker) current(ctx context.Context) (Set, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	now := k.now()
-	age := now.Sub(k.loadedAt)
-	if !k.loadedAt.IsZero() && age < k.refresh {
-		return k.set, nil
+// readFeed reads what is new in the feed and keeps the entries of the
+// users it knows; the others' are read with the user, when one comes.
+func (k *Checker) readFeed(ctx context.Context, now time.Time) {
+	readCtx, cancel := context.WithTimeout(ctx, k.timeout)
+	entries, err := k.src.Since(readCtx, k.cursor.Add(-Overlap), now)
+	cancel()
+	if err != nil {
+		wait := k.feed.fail(now, k.refresh)
+		k.log.WarnContext(ctx, "revocation feed read failed", slog.String(logging.KeyError, err.Error()),
+			slog.Duration("listAge", now.Sub(k.good)), slog.Duration("retryIn", wait))
+		return
 	}
-	if k.triedAt.IsZero() || now.Sub(k.triedAt) >= retryEvery {
-		k.triedAt = now
-		loadCtx, cancel := context.WithTimeout(ctx, loadTimeout)
-		set, err := k.loader.Load(loadCtx, now)
-		cancel()
-		if err == nil {
-			k.set, k.loadedAt, k.lastError = set, now, nil
-			return set, nil
+	for _, e := range entries {
+		if _, ok := k.seen[e.UserID]; ok {
+			k.set.Add(e)
 		}
-		k.lastError = err
-		k.log.WarnContext(ctx, "revocation list load failed", slog.String(logging.KeyError, err.Error()),
-			slog.Duration("listAge", age))
 	}
-	if k.loadedAt.IsZero() || age >= k.maxAge {
-		return Set{}, fmt.Errorf("%w: %v", ErrUnavailable, k.lastError)
+	k.cursor, k.good, k.feed = now, now, backoff{next: now.Add(k.refresh)}
+	k.set.prune(now)
+	for id, last := range k.seen {
+		if now.Sub(last) > forgetAfter {
+			delete(k.seen, id)
+			k.set.forget(id)
+		}
 	}
-	return k.set, nil // a little stale, within the bound
+}
+
+// lookUp reads the entries of a user met for the first time. The feed
+// brings every entry made after it: the feed's reads start before this
+// checker did, and so before any lookup.
+func (k *Checker) lookUp(ctx context.Context, userID string, now time.Time) error {
+	if now.Before(k.lookups.next) {
+		return fmt.Errorf("%w: lookups paused after a failure", ErrUnavailable)
+	}
+	readCtx, cancel := context.WithTimeout(ctx, k.timeout)
+	entries, err := k.src.ForUser(readCtx, userID, now)
+	cancel()
+	if err != nil {
+		wait := k.lookups.fail(now, k.refresh)
+		k.log.WarnContext(ctx, "revocation lookup failed", slog.String(logging.KeyError, err.Error()), slog.Duration("retryIn", wait))
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	k.lookups = backoff{}
+	for _, e := range entries {
+		k.set.Add(e)
+	}
+	return nil
 }

@@ -4,3 +4,10 @@ import "time"
 
 // SetClock replaces the checker's clock, for tests.
 func SetClock(k *Checker, now func() time.Time) { k.now = now }
+
+// Known is the number of sessions and user epochs the checker holds.
+func Known(k *Checker) int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.set.Len()
+}

@@ -4,6 +4,7 @@ package revocation_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -14,9 +15,10 @@ import (
 	"github.com/serverless-shop/backend/shared/revocation"
 )
 
-// TestTableLoadsTheEntriesInForce writes entries as the users service does,
-// inside transactions, and reads them back as a verifier does.
-func TestTableLoadsTheEntriesInForce(t *testing.T) {
+// TestTableReadsTheFeedAndTheUser writes entries as the users service does,
+// inside transactions, and reads them back as a verifier does: what is new
+// in the feed, and one user's entries.
+func TestTableReadsTheFeedAndTheUser(t *testing.T) {
 	ctx := context.Background()
 	db := dynamodb.NewFromConfig(testcloud.Config(t))
 	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true})
@@ -26,75 +28,83 @@ func TestTableLoadsTheEntriesInForce(t *testing.T) {
 		t.Helper()
 		var items []types.TransactWriteItem
 		for _, e := range entries {
-			put, err := revocation.Put(table, e)
+			w, err := revocation.Writes(table, e)
 			if err != nil {
 				t.Fatal(err)
 			}
-			items = append(items, types.TransactWriteItem{Put: put})
+			items = append(items, w...)
 		}
 		if _, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	logout := revocation.Session("ada", "ada-laptop", now.Add(-time.Minute), 15*time.Minute)
 	write(
-		revocation.Session("ada", "ada-laptop", now.Add(15*time.Minute)),
-		revocation.Session("old", "old-session", now.Add(-time.Second)), // its tokens expired already
-		revocation.User("bob", 2, now.Add(15*time.Minute)),
+		logout,
+		revocation.Session("old", "old-session", now.Add(-20*time.Minute), 15*time.Minute), // its tokens expired already
+		revocation.User("bob", 2, now.Add(-2*time.Second), 15*time.Minute),
 	)
-	write(revocation.Session("ada", "ada-laptop", now.Add(15*time.Minute))) // a retried logout
+	write(logout) // a retried logout
 
-	set, err := revocation.NewTable(db, table).Load(ctx, now)
+	src := revocation.NewTable(db, table)
+	feed, err := src.Since(ctx, now.Add(-10*time.Minute), now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if set.Len() != 2 {
-		t.Errorf("loaded %d revocations, want 2 (the expired one left out)", set.Len())
+	if len(feed) != 2 || feed[0].SessionID != "ada-laptop" || feed[1].UserID != "bob" || feed[1].Epoch != 2 {
+		t.Fatalf("feed since 10 minutes ago = %+v, want ada's logout then bob's password change (the expired entry left out)", feed)
 	}
-	for name, c := range map[string]struct {
-		user, session string
-		epoch         int64
-		want          bool
-	}{
-		"logged out":       {"ada", "ada-laptop", 0, true},
-		"password changed": {"bob", "bob-1", 1, true},
-		"after the change": {"bob", "bob-2", 2, false},
-		"expired entry":    {"old", "old-session", 0, false},
-	} {
-		if got := set.Revokes(claims(c.user, c.session, c.epoch)); got != c.want {
-			t.Errorf("%s: Revokes = %v, want %v", name, got, c.want)
-		}
+	if recent, _ := src.Since(ctx, now.Add(-30*time.Second), now); len(recent) != 1 || recent[0].UserID != "bob" {
+		t.Fatalf("feed since 30 s ago = %+v, want bob's change alone", recent)
+	}
+	ada, err := src.ForUser(ctx, "ada", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ada) != 1 || ada[0].SessionID != logout.SessionID || ada[0].RevokedAt.UnixMilli() != logout.RevokedAt.UnixMilli() || ada[0].ExpiresAt.Unix() != logout.ExpiresAt.Unix() {
+		t.Fatalf("ada's entries = %+v, want her logout once", ada)
+	}
+	if old, _ := src.ForUser(ctx, "old", now); len(old) != 0 {
+		t.Fatalf("an expired entry was read: %+v", old)
 	}
 }
 
-// TestTableLoadsEveryPage checks that a list longer than one Query page
+// TestTableReadsEveryPage checks that a feed longer than one Query page
 // (1 MB) is read whole.
-func TestTableLoadsEveryPage(t *testing.T) {
+func TestTableReadsEveryPage(t *testing.T) {
 	ctx := context.Background()
 	db := dynamodb.NewFromConfig(testcloud.Config(t))
 	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true})
-	until := time.Now().Add(15 * time.Minute)
-	const n = 300
-	var batch []types.WriteRequest
+	now := time.Now()
+	const n = 120
+	var entries []revocation.Entry
 	for i := range n {
-		put, err := revocation.Put(table, revocation.Session("u", "session-"+time.Duration(i).String(), until))
-		if err != nil {
-			t.Fatal(err)
-		}
-		batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: put.Item}})
-		if len(batch) == 25 || i == n-1 {
-			if _, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: batch}}); err != nil {
-				t.Fatal(err)
-			}
-			batch = nil
-		}
+		entries = append(entries, revocation.Session("u", fmt.Sprint("session-", i), now.Add(-time.Duration(i)*time.Second), 15*time.Minute))
 	}
-	set, err := revocation.NewTable(limitedPages{db}, table).Load(ctx, time.Now())
+	testcloud.PutItems(t, db, table, revocationItems(t, table, entries...))
+	feed, err := revocation.NewTable(limitedPages{db}, table).Since(ctx, now.Add(-time.Hour), now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if set.Len() != n {
-		t.Fatalf("loaded %d revocations, want %d", set.Len(), n)
+	if len(feed) != n {
+		t.Fatalf("read %d entries, want %d", len(feed), n)
 	}
+}
+
+// revocationItems are the items Writes makes of entries.
+func revocationItems(t *testing.T, table string, entries ...revocation.Entry) []map[string]types.AttributeValue {
+	t.Helper()
+	var items []map[string]types.AttributeValue
+	for _, e := range entries {
+		w, err := revocation.Writes(table, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range w {
+			items = append(items, it.Put.Item)
+		}
+	}
+	return items
 }
 
 // limitedPages makes every Query page hold at most 50 items, so that the

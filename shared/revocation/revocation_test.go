@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,17 +18,18 @@ import (
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
+const ttl = 15 * time.Minute
+
 func claims(user, session string, epoch int64) token.Claims {
 	return token.Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: user}, SessionID: session, SessionEpoch: epoch}
 }
 
 func TestSetRevokes(t *testing.T) {
 	t.Parallel()
-	until := t0.Add(time.Hour)
 	s := revocation.NewSet(
-		revocation.Session("ada", "ada-laptop", until),
-		revocation.User("bob", 2, until),
-		revocation.User("bob", 1, until), // an older change: the higher epoch wins
+		revocation.Session("ada", "ada-laptop", t0, ttl),
+		revocation.User("bob", 2, t0, ttl),
+		revocation.User("bob", 1, t0, ttl), // an older change: the higher epoch wins
 	)
 	tests := []struct {
 		name string
@@ -40,6 +42,7 @@ func TestSetRevokes(t *testing.T) {
 		{"an older one still", claims("bob", "bob-1", 0), true},
 		{"a token from after it", claims("bob", "bob-2", 2), false},
 		{"someone else", claims("cy", "cy-1", 0), false},
+		{"someone else with the revoked session's id", claims("cy", "ada-laptop", 0), false},
 	}
 	for _, tc := range tests {
 		if got := s.Revokes(tc.c); got != tc.want {
@@ -51,110 +54,237 @@ func TestSetRevokes(t *testing.T) {
 	}
 }
 
-func TestPutKeysEntriesByExpiry(t *testing.T) {
+func TestEntriesLiveAsLongAsTheirTokens(t *testing.T) {
 	t.Parallel()
-	if _, err := revocation.Put("t", revocation.Entry{UserID: "ada"}); err == nil {
-		t.Error("Put accepted an entry without an expiry")
+	e := revocation.Session("ada", "s", t0, ttl)
+	if want := t0.Add(ttl + token.Leeway); !e.ExpiresAt.Equal(want) || !e.RevokedAt.Equal(t0) {
+		t.Fatalf("entry %+v: want revoked at %v, expiring at %v", e, t0, want)
 	}
-	a, err := revocation.Put("t", revocation.Session("ada", "s", t0.Add(time.Minute)))
+}
+
+// keys returns the partition and sort keys of the items Writes writes.
+func keys(t *testing.T, e revocation.Entry) [][2]string {
+	t.Helper()
+	items, err := revocation.Writes("t", e)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := revocation.Put("t", revocation.User("ada", 3, t0.Add(time.Hour)))
-	sk := func(p *types.Put) string { return p.Item["SK"].(*types.AttributeValueMemberS).Value }
-	if !(sk(a) < sk(b)) {
-		t.Errorf("sort keys %q, %q do not follow the expiries", sk(a), sk(b))
+	var out [][2]string
+	for _, it := range items {
+		s := func(k string) string { return it.Put.Item[k].(*types.AttributeValueMemberS).Value }
+		out = append(out, [2]string{s("PK"), s("SK")})
 	}
-	again, _ := revocation.Put("t", revocation.Session("ada", "s", t0.Add(time.Minute)))
-	if sk(again) != sk(a) {
-		t.Error("the same entry got two keys: a retried transaction would write it twice")
+	return out
+}
+
+func TestWritesOneItemUnderTheUserAndOneInTheFeed(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []revocation.Entry{{UserID: "ada"}, {RevokedAt: t0, ExpiresAt: t0.Add(time.Minute)}, {UserID: "ada", RevokedAt: t0, ExpiresAt: t0}} {
+		if _, err := revocation.Writes("t", bad); err == nil {
+			t.Errorf("Writes accepted %+v", bad)
+		}
+	}
+	logout := keys(t, revocation.Session("ada", "s1", t0, ttl))
+	if len(logout) != 2 || logout[0] != [2]string{"USER#ada", "S#s1"} || logout[1][0] != "FEED" {
+		t.Fatalf("logout items %v", logout)
+	}
+	change := keys(t, revocation.User("ada", 3, t0.Add(time.Millisecond), ttl))
+	if change[0] != [2]string{"USER#ada", "EPOCH"} || change[1][0] != "FEED" {
+		t.Fatalf("password change items %v", change)
+	}
+	if !(logout[1][1] < change[1][1]) || !strings.HasPrefix(logout[1][1], "1740830400000#") {
+		t.Errorf("feed keys %q, %q do not follow the times of revocation", logout[1][1], change[1][1])
+	}
+	if again := keys(t, revocation.Session("ada", "s1", t0, ttl)); again[0] != logout[0] || again[1] != logout[1] {
+		t.Error("the same entry got other keys: a retried transaction would write it twice")
 	}
 }
 
-// loader answers from a script.
-type loader struct {
-	calls int
-	set   revocation.Set
-	err   error
+// source answers from a script and records what it was asked.
+type source struct {
+	feed    []revocation.Entry
+	users   map[string][]revocation.Entry
+	feedErr error
+	userErr error
+	since   []time.Time // the since of each feed read
+	lookups []string
 }
 
-func (l *loader) Load(context.Context, time.Time) (revocation.Set, error) {
-	l.calls++
-	return l.set, l.err
+func (s *source) Since(_ context.Context, since, now time.Time) ([]revocation.Entry, error) {
+	s.since = append(s.since, since)
+	if s.feedErr != nil {
+		return nil, s.feedErr
+	}
+	var out []revocation.Entry
+	for _, e := range s.feed {
+		if e.RevokedAt.After(since) && e.ExpiresAt.After(now) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func (s *source) ForUser(_ context.Context, userID string, now time.Time) ([]revocation.Entry, error) {
+	s.lookups = append(s.lookups, userID)
+	if s.userErr != nil {
+		return nil, s.userErr
+	}
+	var out []revocation.Entry
+	for _, e := range s.users[userID] {
+		if e.ExpiresAt.After(now) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// revoke records e as the users service does: under its user and in the feed.
+func (s *source) revoke(e revocation.Entry) {
+	if s.users == nil {
+		s.users = map[string][]revocation.Entry{}
+	}
+	s.users[e.UserID] = append(s.users[e.UserID], e)
+	s.feed = append(s.feed, e)
 }
 
 // clock is a test clock.
 type clock struct{ now time.Time }
 
-func (c *clock) Now() time.Time { return c.now }
+func (c *clock) Now() time.Time            { return c.now }
+func (c *clock) Advance(d time.Duration)   { c.now = c.now.Add(d) }
+func (c *clock) At(d time.Duration) *clock { c.now = t0.Add(d); return c }
 
-func newChecker(l *loader, c *clock) *revocation.Checker {
-	k := revocation.NewChecker(l, 10*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
+func newChecker(s *source, c *clock) *revocation.Checker {
+	k := revocation.NewChecker(s, 10*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	revocation.SetClock(k, c.Now)
 	return k
 }
 
-func TestCheckerReloadsEveryRefresh(t *testing.T) {
-	t.Parallel()
-	c := &clock{now: t0}
-	l := &loader{set: revocation.NewSet()}
-	k := newChecker(l, c)
-	ctx := context.Background()
-	tok := claims("ada", "ada-laptop", 0)
-	if err := k.Check(ctx, tok); err != nil || l.calls != 1 {
-		t.Fatalf("first check: %v after %d loads; want nil after 1", err, l.calls)
-	}
-	// Logged out meanwhile: the checker learns it at the next reload.
-	l.set = revocation.NewSet(revocation.Session("ada", "ada-laptop", t0.Add(time.Hour)))
-	c.now = t0.Add(9 * time.Second)
-	if err := k.Check(ctx, tok); err != nil || l.calls != 1 {
-		t.Fatalf("within the refresh: %v after %d loads; want the cached answer", err, l.calls)
-	}
-	c.now = t0.Add(10 * time.Second)
-	if err := k.Check(ctx, tok); !errors.Is(err, revocation.ErrRevoked) || l.calls != 2 {
-		t.Fatalf("after the refresh: %v after %d loads; want ErrRevoked after 2", err, l.calls)
+func check(t *testing.T, k *revocation.Checker, c token.Claims, want error) {
+	t.Helper()
+	if err := k.Check(context.Background(), c); !errors.Is(err, want) || (want == nil && err != nil) {
+		t.Fatalf("Check(%s, %s, %d) = %v, want %v", c.Subject, c.SessionID, c.SessionEpoch, err, want)
 	}
 }
 
-func TestCheckerOutage(t *testing.T) {
+func TestCheckerLooksUpAUserOnceThenFollowsTheFeed(t *testing.T) {
 	t.Parallel()
-	c := &clock{now: t0}
-	l := &loader{set: revocation.NewSet()}
-	k := newChecker(l, c)
-	ctx := context.Background()
-	tok := claims("ada", "ada-laptop", 0)
-	if err := k.Check(ctx, tok); err != nil {
-		t.Fatal(err)
+	s, c := &source{}, &clock{now: t0}
+	// Revoked before the checker started: only a lookup can know.
+	s.revoke(revocation.Session("ada", "ada-old", t0.Add(-5*time.Minute), ttl))
+	k := newChecker(s, c)
+	check(t, k, claims("ada", "ada-old", 0), revocation.ErrRevoked)
+	check(t, k, claims("ada", "ada-laptop", 0), nil)
+	if len(s.lookups) != 1 || len(s.since) != 1 || !s.since[0].Equal(t0.Add(-revocation.Overlap)) {
+		t.Fatalf("lookups %v, feed reads since %v: want one lookup and one read of the feed from its start less the overlap", s.lookups, s.since)
 	}
-	l.err = errors.New("throttled")
-	// Stale but within the bound: the last list still answers; a failed
-	// load is retried at most once a second.
-	c.now = t0.Add(20 * time.Second)
-	if err := k.Check(ctx, tok); err != nil || l.calls != 2 {
-		t.Fatalf("stale list: %v after %d loads", err, l.calls)
+	// Logged out a second after the checker started: the feed brings it at
+	// the next refresh.
+	c.At(time.Second)
+	s.revoke(revocation.Session("ada", "ada-laptop", c.now, ttl))
+	c.At(9 * time.Second)
+	check(t, k, claims("ada", "ada-laptop", 0), nil) // within the refresh: not known yet
+	c.At(10 * time.Second)
+	check(t, k, claims("ada", "ada-laptop", 0), revocation.ErrRevoked)
+	if len(s.lookups) != 1 || len(s.since) != 2 || !s.since[1].Equal(t0.Add(-revocation.Overlap)) {
+		t.Fatalf("lookups %v, feed reads since %v: want no new lookup, the second read from the first less the overlap", s.lookups, s.since)
 	}
-	c.now = c.now.Add(500 * time.Millisecond)
-	_ = k.Check(ctx, tok)
-	if l.calls != 2 {
-		t.Errorf("%d loads within a second of a failure, want no new attempt", l.calls)
-	}
-	// Past the bound: no token is vouched for.
-	c.now = t0.Add(45 * time.Second)
-	if err := k.Check(ctx, tok); !errors.Is(err, revocation.ErrUnavailable) {
-		t.Fatalf("list 45 s old: %v, want ErrUnavailable", err)
-	}
-	// The table answers again: back to normal.
-	l.err = nil
-	c.now = c.now.Add(time.Second)
-	if err := k.Check(ctx, tok); err != nil {
-		t.Fatalf("after the outage: %v", err)
+	// A password change: tokens of earlier epochs end.
+	s.revoke(revocation.User("ada", 1, c.now, ttl))
+	c.At(20 * time.Second)
+	check(t, k, claims("ada", "ada-phone", 0), revocation.ErrRevoked)
+	check(t, k, claims("ada", "ada-phone", 1), nil)
+	if !s.since[2].Equal(t0.Add(10*time.Second - revocation.Overlap)) {
+		t.Errorf("third read since %v, want from the second read less the overlap", s.since[2])
 	}
 }
 
-func TestCheckerNeverLoaded(t *testing.T) {
+func TestCheckerKeepsOnlyTheFeedEntriesOfUsersItKnows(t *testing.T) {
 	t.Parallel()
-	k := newChecker(&loader{err: errors.New("no table")}, &clock{now: t0})
-	if err := k.Check(context.Background(), claims("ada", "s", 0)); !errors.Is(err, revocation.ErrUnavailable) {
-		t.Fatalf("Check without a list = %v, want ErrUnavailable", err)
+	s, c := &source{}, &clock{now: t0}
+	k := newChecker(s, c)
+	check(t, k, claims("ada", "a1", 0), nil)
+	s.revoke(revocation.Session("bob", "b1", t0.Add(time.Second), ttl))
+	c.At(10 * time.Second)
+	check(t, k, claims("ada", "a1", 0), nil) // reads the feed: bob's entry is not kept
+	if n := revocation.Known(k); n != 0 {
+		t.Fatalf("the checker holds %d entries, want none (ada has none, bob's is not kept)", n)
+	}
+	check(t, k, claims("bob", "b1", 0), revocation.ErrRevoked) // looked up
+}
+
+func TestCheckerOutageBacksOffThenRefuses(t *testing.T) {
+	t.Parallel()
+	s, c := &source{}, &clock{now: t0}
+	k := newChecker(s, c)
+	tok := claims("ada", "a1", 0)
+	check(t, k, tok, nil)
+	s.feedErr = errors.New("ProvisionedThroughputExceededException")
+	// Each failure doubles the wait before the next read: 1 s, 2 s, 4 s,
+	// 8 s, then the refresh interval. Checks in between do not read.
+	for _, at := range []float64{10, 10.5, 11, 11.5, 13, 14, 17, 20, 25, 30, 35, 40, 44} {
+		c.At(time.Duration(at * float64(time.Second)))
+		check(t, k, tok, nil) // the known entries keep serving
+	}
+	reads := []time.Duration{0, 10, 11, 13, 17, 25, 35}
+	if len(s.since) != len(reads) {
+		t.Fatalf("%d reads of the feed, want %d (at %v s)", len(s.since), len(reads), reads)
+	}
+	// 45 s after the last good read, no token is vouched for.
+	c.At(45 * time.Second)
+	check(t, k, tok, revocation.ErrUnavailable)
+	// Back: the next read starts where the last good one ended, so nothing
+	// revoked during the outage is missed.
+	s.feedErr = nil
+	s.revoke(revocation.Session("ada", "a1", t0.Add(20*time.Second), ttl))
+	c.At(55 * time.Second)
+	check(t, k, tok, revocation.ErrRevoked)
+	if last := s.since[len(s.since)-1]; !last.Equal(t0.Add(-revocation.Overlap)) {
+		t.Errorf("read after the outage since %v, want from the last good read less the overlap", last)
+	}
+}
+
+func TestCheckerNeverReadMayServeOnlyWithinMaxAge(t *testing.T) {
+	t.Parallel()
+	s, c := &source{feedErr: errors.New("no table")}, &clock{now: t0}
+	k := newChecker(s, c)
+	// A new environment whose feed cannot be read: the lookup still gives
+	// the user's entries as of now.
+	check(t, k, claims("ada", "s", 0), nil)
+	c.At(45 * time.Second)
+	check(t, k, claims("ada", "s", 0), revocation.ErrUnavailable)
+}
+
+func TestCheckerLookupFailureBacksOff(t *testing.T) {
+	t.Parallel()
+	s, c := &source{}, &clock{now: t0}
+	k := newChecker(s, c)
+	check(t, k, claims("ada", "a1", 0), nil)
+	s.userErr = errors.New("throttled")
+	check(t, k, claims("bob", "b1", 0), revocation.ErrUnavailable)
+	c.At(500 * time.Millisecond)
+	check(t, k, claims("cy", "c1", 0), revocation.ErrUnavailable)
+	check(t, k, claims("ada", "a1", 0), nil) // a known user is not held up
+	if len(s.lookups) != 2 {
+		t.Fatalf("lookups %v: want none within a second of a failure", s.lookups)
+	}
+	s.userErr = nil
+	c.At(time.Second)
+	check(t, k, claims("bob", "b1", 0), nil)
+}
+
+func TestCheckerForgetsIdleUsers(t *testing.T) {
+	t.Parallel()
+	s, c := &source{}, &clock{now: t0}
+	k := newChecker(s, c)
+	check(t, k, claims("ada", "a1", 0), nil)
+	check(t, k, claims("bob", "b1", 0), nil)
+	for at := 10 * time.Second; at <= 16*time.Minute; at += 10 * time.Second {
+		c.At(at)
+		check(t, k, claims("bob", "b1", 0), nil)
+	}
+	check(t, k, claims("ada", "a1", 0), nil)
+	if want := []string{"ada", "bob", "ada"}; strings.Join(s.lookups, ",") != strings.Join(want, ",") {
+		t.Fatalf("lookups %v, want %v: ada forgotten after 15 idle minutes, bob kept", s.lookups, want)
 	}
 }

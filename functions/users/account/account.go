@@ -31,6 +31,9 @@ var (
 	ErrStaleWrite     = errors.New("account: changed concurrently")
 	ErrSessionInvalid = errors.New("account: refresh token invalid, expired or revoked")
 	ErrTokenReused    = errors.New("account: spent refresh token presented again")
+	// ErrSessionEnded means the session was revoked already: revoking it
+	// again has nothing to do.
+	ErrSessionEnded = errors.New("account: session already ended")
 )
 
 // User is a registered user. The password hash is held apart, in Credentials,

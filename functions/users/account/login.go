@@ -81,14 +81,13 @@ func NewName(s string) (string, error) {
 type LoginState struct {
 	Credentials Credentials // zero if the email is not registered
 	Found       bool
-	Account     Bucket  // the email's bucket
-	Source      Bucket  // the source address's bucket
-	Device      *Device // the presented device token's device, if it is one of this email
+	Account     Bucket   // the email's bucket
+	Source      Failures // the source address's failures
+	Device      *Device  // the presented device token's device, if it is one of this email
 }
 
-// Guard is the bucket the attempt counts against besides the source's, and
-// its throttle: the device's for a device of the account, else the
-// account's.
+// Guard is the bucket the attempt counts against, and its throttle: the
+// device's for a device of the account, else the account's.
 func (s LoginState) Guard() (Bucket, Throttle) {
 	if s.Device != nil {
 		return s.Device.Bucket, DeviceThrottle
@@ -97,14 +96,12 @@ func (s LoginState) Guard() (Bucket, Throttle) {
 }
 
 // AttemptTake is what counting one login attempt writes: the guard bucket
-// (the device's when Device is set, else the account's) and the source's,
-// each from what was read to what it becomes. Source "" leaves the source
-// alone (a password change, whose caller is already authenticated).
+// (the device's when Device is set, else the account's), from what was
+// read to what it becomes.
 type AttemptTake struct {
-	Email, Source, Device  string // Device: the device token's hash
-	GuardWas, Guard        Bucket
-	SourceWas, SourceNext  Bucket
-	GuardForget, SrcForget time.Time // when each bucket, left alone, starts over
+	Email, Device   string // Device: the device token's hash
+	GuardWas, Guard Bucket
+	GuardForget     time.Time // when the bucket, left alone, starts over
 }
 
 // LoginCompletion is what a successful login writes at once: the session

@@ -74,6 +74,37 @@ type Session struct {
 	Revoked     bool
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
+	// Refreshes counts the family's refreshes in the clock hour that
+	// starts at RefreshHour (zero before the first).
+	Refreshes   int
+	RefreshHour time.Time
+}
+
+// DefaultRefreshesPerHour is how many times one session may be refreshed
+// in a clock hour. A client refreshes when its access token expires (every
+// 15 minutes) or when it starts; a loop refreshing one session, which
+// signs a token in KMS each time, meets the limit at once.
+const DefaultRefreshesPerHour = 60
+
+// RefreshCount is a session's refresh count after one more refresh.
+type RefreshCount struct {
+	Hour  time.Time
+	Count int
+}
+
+// CountRefresh counts one more refresh of s at now, at most perHour in a
+// clock hour. Refresh is limited per session, not per client address, so
+// the people behind one address (an office, a carrier's NAT) do not share
+// a limit. Returns a LimitedError when the hour's refreshes are spent.
+func (s Session) CountRefresh(now time.Time, perHour int) (RefreshCount, error) {
+	hour := now.Truncate(time.Hour)
+	if !s.RefreshHour.Equal(hour) {
+		return RefreshCount{Hour: hour, Count: 1}, nil
+	}
+	if s.Refreshes >= perHour {
+		return RefreshCount{}, LimitedError{RetryAfter: max(hour.Add(time.Hour).Sub(now), time.Second)}
+	}
+	return RefreshCount{Hour: hour, Count: s.Refreshes + 1}, nil
 }
 
 // Check reports whether presented may be exchanged on session for a user

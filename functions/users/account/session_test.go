@@ -261,3 +261,30 @@ func TestSessionCheck(t *testing.T) {
 		})
 	}
 }
+
+func TestCountRefreshPerSessionAndHour(t *testing.T) {
+	hour := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name      string
+		s         account.Session
+		now       time.Time
+		want      account.RefreshCount
+		wantAfter time.Duration // RetryAfter of a refused refresh; 0 when counted
+	}{
+		{"first refresh", account.Session{}, hour.Add(5 * time.Minute), account.RefreshCount{Hour: hour, Count: 1}, 0},
+		{"within the hour", account.Session{Refreshes: 3, RefreshHour: hour}, hour.Add(10 * time.Minute), account.RefreshCount{Hour: hour, Count: 4}, 0},
+		{"the last one", account.Session{Refreshes: 59, RefreshHour: hour}, hour.Add(time.Minute), account.RefreshCount{Hour: hour, Count: 60}, 0},
+		{"past the limit", account.Session{Refreshes: 60, RefreshHour: hour}, hour.Add(45 * time.Minute), account.RefreshCount{}, 15 * time.Minute},
+		{"the next hour", account.Session{Refreshes: 60, RefreshHour: hour}, hour.Add(time.Hour), account.RefreshCount{Hour: hour.Add(time.Hour), Count: 1}, 0},
+	}
+	for _, tt := range tests {
+		got, err := tt.s.CountRefresh(tt.now, account.DefaultRefreshesPerHour)
+		var limited account.LimitedError
+		switch {
+		case tt.wantAfter == 0 && (err != nil || got != tt.want):
+			t.Errorf("%s: CountRefresh = %+v, %v; want %+v", tt.name, got, err, tt.want)
+		case tt.wantAfter != 0 && (!errors.As(err, &limited) || limited.RetryAfter != tt.wantAfter):
+			t.Errorf("%s: CountRefresh = %+v, %v; want LimitedError after %v", tt.name, got, err, tt.wantAfter)
+		}
+	}
+}

@@ -23,12 +23,14 @@ type Throttle struct {
 // The throttles of login. An account's bucket counts the attempts of every
 // client that cannot show a device token of the account; a device's bucket
 // those of its owner's device, which an attack on the account does not slow
-// down; a source address's bucket every attempt from that address, so that
-// one address trying many accounts is slowed down too.
+// down; a source address's the failed logins from that address without a
+// device token of the account, so that one address trying many accounts is
+// slowed down too. The address's free failures are sized for a thousand
+// people behind one address, some of whom mistype their password.
 var (
 	AccountThrottle = Throttle{Free: 5, Base: time.Second, Max: 15 * time.Minute, Forget: 24 * time.Hour}
 	DeviceThrottle  = Throttle{Free: 10, Base: time.Second, Max: 15 * time.Minute, Forget: 24 * time.Hour}
-	SourceThrottle  = Throttle{Free: 50, Base: time.Second, Max: 15 * time.Minute, Forget: time.Hour}
+	SourceThrottle  = Throttle{Free: 300, Base: time.Second, Max: 15 * time.Minute, Forget: time.Hour}
 )
 
 // Bucket is the attempts counted against one account, device or address.
@@ -50,6 +52,28 @@ func (t Throttle) Take(b Bucket, now time.Time) (Bucket, error) {
 		next.NextAt = now.Add(t.delay(beyond))
 	}
 	return next, nil
+}
+
+// Failures are the failed logins counted against one client address: how
+// many since the bucket last started over, and when the last one was.
+// Only failures count, after the password check, each with one atomic
+// increment: the people behind one address (an office, a carrier's NAT)
+// never contend for it with their successful logins.
+type Failures struct {
+	Count int
+	Last  time.Time
+}
+
+// Check returns a LimitedError while an address with failures f must
+// wait: past the Free failures, each must wait for the one before it, as
+// Take counts them.
+func (t Throttle) Check(f Failures, now time.Time) error {
+	if beyond := f.Count - t.Free; beyond > 0 {
+		if next := f.Last.Add(t.delay(beyond)); now.Before(next) {
+			return LimitedError{RetryAfter: max(next.Sub(now), time.Second)}
+		}
+	}
+	return nil
 }
 
 // delay is the wait after the n-th attempt beyond the free ones.

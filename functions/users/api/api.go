@@ -39,10 +39,13 @@ func (a *API) Routes(r *httpapi.Router) {
 	r.Public("GET /v1/health", a.health)
 	r.Public("GET /.well-known/jwks.json", a.jwks)
 	// The costly public routes count against the client's address; login
-	// has its own, finer throttle (account.Throttle).
+	// has its own, finer throttle (account.Throttle), and refresh is
+	// limited per session (account.Session.CountRefresh), not per address:
+	// the people behind one address must not share a limit to stay
+	// signed in.
 	r.Public("POST /v1/auth/register", a.perSource(a.register))
 	r.Public("POST /v1/auth/login", a.login)
-	r.Public("POST /v1/auth/refresh", a.perSource(a.refresh))
+	r.Public("POST /v1/auth/refresh", a.refresh)
 	r.Public("POST /v1/auth/verify-email", a.perSource(a.verifyEmail))
 	r.Protected("POST /v1/auth/verify-email/resend", a.resendVerification)
 	r.Public("POST /v1/auth/password-reset", a.perSource(a.requestPasswordReset))

@@ -25,6 +25,8 @@ var errorTable = problem.Table{
 	{Is: app.ErrWrongPassword, Kind: problem.Unauthenticated, Slug: "invalid-credentials", Detail: "The current password is incorrect."},
 	{As: retryAfter, Kind: problem.TooManyRequests, Slug: "too-many-attempts", Detail: "Too many password attempts. Wait for the time Retry-After gives, or log in from a device that logged in before."},
 	{As: requestsLimited, Kind: problem.TooManyRequests, Detail: "Too many requests from this address. Try again after the time Retry-After gives."},
+	{As: refreshesLimited, Kind: problem.TooManyRequests, Detail: "This session was refreshed too often this hour. Try again after the time Retry-After gives."},
+	{As: sessionChangesLimited, Kind: problem.TooManyRequests, Detail: "Too many logouts and password changes for this account this hour. Try again after the time Retry-After gives."},
 	{As: limitLifts, Kind: problem.TooManyRequests, Detail: "Too many emails of this kind were asked for this address. Try again later."},
 	{Is: account.ErrLinkInvalid, Kind: problem.Invalid, Slug: "invalid-token", Detail: "The link is invalid, has expired or was already used. Ask for a new one."},
 }
@@ -70,6 +72,28 @@ func requestsLimited(err error, p *problem.Error) bool {
 // limitLifts matches a reached request limit and says when it lifts.
 func limitLifts(err error, p *problem.Error) bool {
 	var limited account.LimitedError
+	if !errors.As(err, &limited) {
+		return false
+	}
+	p.RetryAfter = limited.RetryAfter
+	return true
+}
+
+// sessionChangesLimited matches a spent revocation budget and says when it
+// lifts.
+func sessionChangesLimited(err error, p *problem.Error) bool {
+	var limited app.SessionChangesLimitedError
+	if !errors.As(err, &limited) {
+		return false
+	}
+	p.RetryAfter = limited.RetryAfter
+	return true
+}
+
+// refreshesLimited matches a session's spent refreshes and says when they
+// come back.
+func refreshesLimited(err error, p *problem.Error) bool {
+	var limited app.RefreshesLimitedError
 	if !errors.As(err, &limited) {
 		return false
 	}

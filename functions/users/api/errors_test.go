@@ -42,7 +42,7 @@ func TestProblemDetails(t *testing.T) {
 		}, http.StatusUnauthorized, "invalid-refresh-token", "The refresh token is invalid, expired or revoked."},
 		{"stale write", func(f *fixture) response {
 			_, ada := f.ada()
-			f.store.ChangePasswordFn = func(context.Context, account.Credentials, string, time.Time, revocation.Entry) error {
+			f.store.ChangePasswordFn = func(context.Context, account.Credentials, string, time.Time, revocation.Entry, account.Limit) error {
 				return account.ErrStaleWrite
 			}
 			return f.do("POST /v1/users/me/password", ada, changePasswordBody(f.t, apptest.AdaPassword, "a brand new passphrase"))
@@ -62,6 +62,14 @@ func TestProblemDetails(t *testing.T) {
 			}
 			return f.loginResponse(apptest.AdaEmail, apptest.AdaPassword)
 		}, http.StatusTooManyRequests, "too-many-attempts", "Too many password attempts. Wait for the time Retry-After gives, or log in from a device that logged in before."},
+		{"too many logouts", func(f *fixture) response {
+			_, ada := f.ada()
+			login := f.login(apptest.AdaEmail, apptest.AdaPassword)
+			f.store.RevokeSessionFn = func(context.Context, string, string, *revocation.Entry, account.Limit) error {
+				return account.LimitedError{RetryAfter: time.Minute}
+			}
+			return f.do("POST /v1/auth/logout", ada, `{"refreshToken":"`+login.RefreshToken+`"}`)
+		}, http.StatusTooManyRequests, "too-many-requests", "Too many logouts and password changes for this account this hour. Try again after the time Retry-After gives."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

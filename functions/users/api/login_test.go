@@ -217,7 +217,7 @@ func TestLoginSuccessClearsTheAccountsAttempts(t *testing.T) {
 
 func TestCostlyRoutesAreLimitedPerAddress(t *testing.T) {
 	f := newFixture(t)
-	routes := []string{"POST /v1/auth/register", "POST /v1/auth/refresh", "POST /v1/auth/verify-email", "POST /v1/auth/password-reset", "POST /v1/auth/password-reset/confirm"}
+	routes := []string{"POST /v1/auth/register", "POST /v1/auth/verify-email", "POST /v1/auth/password-reset", "POST /v1/auth/password-reset/confirm"}
 	// Invalid requests count too: a flood of them is what the limit is for.
 	for i := range app.DefaultSourceRequestsPerHour {
 		if r := f.do(routes[i%len(routes)], nil, `{}`); r.status != http.StatusBadRequest && r.status != http.StatusUnauthorized {
@@ -231,11 +231,13 @@ func TestCostlyRoutesAreLimitedPerAddress(t *testing.T) {
 			t.Errorf("%s: Retry-After %q, want 3600 (the hour starts with the fixture's clock)", route, got)
 		}
 	}
-	// Another address is not limited; neither is login, which has its own throttle.
+	// Another address is not limited; neither is login, which has its own
+	// throttle, nor refresh, limited per session.
 	ev := apitest.Request{Route: "POST /v1/auth/register", Body: `{}`}.Event()
 	ev.RequestContext.Identity.SourceIP = "203.0.113.200"
 	f.send(ev).problem(t, http.StatusBadRequest, "validation")
 	f.do("POST /v1/auth/login", nil, `{}`).problem(t, http.StatusBadRequest, "validation")
+	f.do("POST /v1/auth/refresh", nil, `{}`).problem(t, http.StatusUnauthorized, "invalid-refresh-token")
 	// The next hour starts afresh.
 	f.clock.Advance(time.Hour)
 	f.do("POST /v1/auth/register", nil, `{}`).problem(t, http.StatusBadRequest, "validation")

@@ -53,9 +53,9 @@ func TestLogoutRejects(t *testing.T) {
 			bobID := f.register("bob@example.com", "bob's long password", "Bob")
 			bob := f.login("bob@example.com", "bob's long password")
 			var revoked []string
-			f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string, revoke revocation.Entry) error {
+			f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string, revoke *revocation.Entry, budget account.Limit) error {
 				revoked = append(revoked, userID)
-				return f.mem.RevokeSession(ctx, userID, familyID, revoke)
+				return f.mem.RevokeSession(ctx, userID, familyID, revoke, budget)
 			}
 			f.do("POST /v1/auth/logout", ada, jsonBody(t, map[string]string{"refreshToken": tt.token(bob)})).problem(t, tt.status, tt.slug)
 			if slices.Contains(revoked, bobID) {

@@ -126,7 +126,7 @@ func TestStoreFailuresAreInternal(t *testing.T) {
 			}
 		}, func(f *fixture, rt, _ string) response { return f.refreshResponse(rt) }},
 		{"revoke session", func(s *apptest.FakeStore) {
-			s.RevokeSessionFn = func(context.Context, string, string, revocation.Entry) error { return boom }
+			s.RevokeSessionFn = func(context.Context, string, string, *revocation.Entry, account.Limit) error { return boom }
 		}, func(f *fixture, rt, id string) response {
 			return f.do("POST /v1/auth/logout", caller(id, apptest.AdaEmail, apptest.AdaName), jsonBody(f.t, map[string]string{"refreshToken": rt}))
 		}},

@@ -187,12 +187,12 @@ func TestChangePassword(t *testing.T) {
 
 	type change struct{ id, oldHash, newHash string }
 	var changes []change
-	f.store.ChangePasswordFn = func(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error {
+	f.store.ChangePasswordFn = func(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry, budget account.Limit) error {
 		changes = append(changes, change{u.ID, u.PasswordHash, newHash})
 		if !now.Equal(apptest.Start) {
 			t.Errorf("ChangePassword at %v, want %v", now, apptest.Start)
 		}
-		return f.mem.ChangePassword(ctx, u, newHash, now, revoke)
+		return f.mem.ChangePassword(ctx, u, newHash, now, revoke, budget)
 	}
 	r := f.do("POST /v1/users/me/password", ada, changePasswordBody(t, apptest.AdaPassword, newPassword))
 	if r.status != http.StatusNoContent || len(r.body) != 0 {
@@ -247,7 +247,7 @@ func TestChangePasswordRejects(t *testing.T) {
 			id, ada := f.ada()
 			before, _ := f.mem.User(context.Background(), id)
 			var changed atomic.Int64
-			f.store.ChangePasswordFn = func(context.Context, account.Credentials, string, time.Time, revocation.Entry) error {
+			f.store.ChangePasswordFn = func(context.Context, account.Credentials, string, time.Time, revocation.Entry, account.Limit) error {
 				changed.Add(1)
 				return nil
 			}
@@ -289,7 +289,7 @@ func TestChangePasswordRateLimit(t *testing.T) {
 					problem(t, http.StatusUnauthorized, "invalid-credentials")
 			}
 			var changed atomic.Int64
-			f.store.ChangePasswordFn = func(context.Context, account.Credentials, string, time.Time, revocation.Entry) error {
+			f.store.ChangePasswordFn = func(context.Context, account.Credentials, string, time.Time, revocation.Entry, account.Limit) error {
 				changed.Add(1)
 				return nil
 			}
@@ -323,7 +323,9 @@ func TestChangePasswordStoreErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			_, ada := f.ada()
-			f.store.ChangePasswordFn = func(context.Context, account.Credentials, string, time.Time, revocation.Entry) error { return tt.err }
+			f.store.ChangePasswordFn = func(context.Context, account.Credentials, string, time.Time, revocation.Entry, account.Limit) error {
+				return tt.err
+			}
 			f.do("POST /v1/users/me/password", ada, changePasswordBody(t, apptest.AdaPassword, "a brand new passphrase")).problem(t, tt.status, tt.slug)
 		})
 	}

@@ -64,9 +64,9 @@ func TestRefreshReuseRevokesTheFamily(t *testing.T) {
 
 	type family struct{ userID, familyID string }
 	var revoked []family
-	f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string, revoke revocation.Entry) error {
+	f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string, revoke *revocation.Entry, budget account.Limit) error {
 		revoked = append(revoked, family{userID, familyID})
-		return f.mem.RevokeSession(ctx, userID, familyID, revoke)
+		return f.mem.RevokeSession(ctx, userID, familyID, revoke, budget)
 	}
 
 	f.refreshResponse(first.RefreshToken).problem(t, http.StatusUnauthorized, "invalid-refresh-token")
@@ -154,7 +154,7 @@ func TestRefreshRejects(t *testing.T) {
 		}, "invalid-refresh-token"},
 		{"logged out", func(f *fixture, p tokenPair) string {
 			rt, _ := account.ParseRefreshToken(p.RefreshToken)
-			if err := f.mem.RevokeSession(context.Background(), rt.UserID, rt.FamilyID, revocation.Entry{}); err != nil {
+			if err := f.mem.RevokeSession(context.Background(), rt.UserID, rt.FamilyID, nil, account.Limit{}); err != nil {
 				f.t.Fatal(err)
 			}
 			return p.RefreshToken
@@ -162,7 +162,7 @@ func TestRefreshRejects(t *testing.T) {
 		{"password changed since", func(f *fixture, p tokenPair) string {
 			rt, _ := account.ParseRefreshToken(p.RefreshToken)
 			c, _ := f.mem.User(context.Background(), rt.UserID)
-			if err := f.mem.ChangePassword(context.Background(), c, c.PasswordHash, apptest.Start, revocation.Entry{}); err != nil {
+			if err := f.mem.ChangePassword(context.Background(), c, c.PasswordHash, apptest.Start, revocation.Entry{}, account.Limit{}); err != nil {
 				f.t.Fatal(err)
 			}
 			return p.RefreshToken
@@ -174,9 +174,9 @@ func TestRefreshRejects(t *testing.T) {
 			f.ada()
 			login := f.login(apptest.AdaEmail, apptest.AdaPassword)
 			var rotated atomic.Int64
-			f.store.RotateSessionFn = func(ctx context.Context, presented, next account.RefreshToken, epoch int64, now time.Time) error {
+			f.store.RotateSessionFn = func(ctx context.Context, presented, next account.RefreshToken, epoch int64, count account.RefreshCount, now time.Time) error {
 				rotated.Add(1)
-				return f.mem.RotateSession(ctx, presented, next, epoch, now)
+				return f.mem.RotateSession(ctx, presented, next, epoch, count, now)
 			}
 			f.refreshResponse(tt.token(f, login)).problem(t, http.StatusUnauthorized, tt.slug)
 			if rotated.Load() != 0 {
@@ -205,13 +205,13 @@ func TestRefreshLosesRace(t *testing.T) {
 			f := newFixture(t)
 			id, _ := f.ada()
 			login := f.login(apptest.AdaEmail, apptest.AdaPassword)
-			f.store.RotateSessionFn = func(context.Context, account.RefreshToken, account.RefreshToken, int64, time.Time) error {
+			f.store.RotateSessionFn = func(context.Context, account.RefreshToken, account.RefreshToken, int64, account.RefreshCount, time.Time) error {
 				return tt.rotateErr
 			}
 			var revoked atomic.Int64
-			f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string, revoke revocation.Entry) error {
+			f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string, revoke *revocation.Entry, budget account.Limit) error {
 				revoked.Add(1)
-				return f.mem.RevokeSession(ctx, userID, familyID, revoke)
+				return f.mem.RevokeSession(ctx, userID, familyID, revoke, budget)
 			}
 			f.refreshResponse(login.RefreshToken).problem(t, tt.status, tt.slug)
 			rt, _ := account.ParseRefreshToken(login.RefreshToken)

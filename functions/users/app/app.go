@@ -30,6 +30,11 @@ const (
 	MetricLinksLimited    = "LinkRequestsLimited"
 	MetricPasswordsReset  = "PasswordsReset"
 	MetricLinksRefused    = "LinkTokensRefused"
+	// MetricRevocationsLimited counts logouts, password changes and reuse
+	// detections past the user's revocations of the hour.
+	MetricRevocationsLimited = "RevocationsLimited"
+	// MetricRefreshesLimited counts refreshes past a session's hourly limit.
+	MetricRefreshesLimited = "RefreshesLimited"
 )
 
 // DefaultLinksPerHour is how many verification or reset emails one
@@ -42,6 +47,14 @@ const DefaultLinksPerHour = 5
 // together. Generous for an office or a carrier's shared address; a script
 // trying one route at the gateway's rate meets it in seconds.
 const DefaultSourceRequestsPerHour = 300
+
+// DefaultRevocationsPerHour is how many revocations of access tokens
+// (logouts, password changes, reuse detections) one user may cause per
+// hour. Each writes an entry every verifier of tokens reads, so a user
+// must not be able to write them at will; an honest user seldom ends more
+// than a couple of sessions an hour. A password reset, the owner's way
+// back into an account, is not counted (its emails are limited instead).
+const DefaultRevocationsPerHour = 10
 
 // Config wires the service.
 type Config struct {
@@ -63,7 +76,13 @@ type Config struct {
 	// SourceRequestsPerHour caps the requests one address may send to the
 	// costly public routes (0: DefaultSourceRequestsPerHour).
 	SourceRequestsPerHour int
-	Metrics               *metrics.Recorder // optional
+	// RevocationsPerHour caps the revocations one user may cause per hour
+	// (0: DefaultRevocationsPerHour).
+	RevocationsPerHour int
+	// RefreshesPerHour caps the refreshes of one session per clock hour
+	// (0: account.DefaultRefreshesPerHour).
+	RefreshesPerHour int
+	Metrics          *metrics.Recorder // optional
 	// Log receives the use cases' lines. They are logged with the request's
 	// context, so the correlation id stored there is on every line.
 	Log   *slog.Logger
@@ -88,6 +107,12 @@ func New(cfg Config) *Service {
 	}
 	if cfg.SourceRequestsPerHour == 0 {
 		cfg.SourceRequestsPerHour = DefaultSourceRequestsPerHour
+	}
+	if cfg.RefreshesPerHour == 0 {
+		cfg.RefreshesPerHour = account.DefaultRefreshesPerHour
+	}
+	if cfg.RevocationsPerHour == 0 {
+		cfg.RevocationsPerHour = DefaultRevocationsPerHour
 	}
 	if cfg.Hashing.KeyLen == 0 {
 		cfg.Hashing = password.Default

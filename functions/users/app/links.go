@@ -203,7 +203,7 @@ func (s *Service) ResetPassword(ctx context.Context, cmd ResetPasswordCommand) e
 	if err != nil {
 		return err
 	}
-	revoke := revocation.User(u.ID, u.SessionEpoch+1, revocation.Until(now, s.Issuer.TTL()))
+	revoke := revocation.User(u.ID, u.SessionEpoch+1, now, s.Issuer.TTL())
 	if err := s.Links.ResetPassword(ctx, link, u, hash, now, revoke); err != nil {
 		return s.refuseLink(ctx, account.ResetPassword, err)
 	}

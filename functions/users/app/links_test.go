@@ -200,7 +200,7 @@ func TestResetPassword(t *testing.T) {
 		t.Fatalf("user after reset %+v, want epoch 1 and verified", u)
 	}
 	now := apptest.Start.Add(29 * time.Minute)
-	want := revocation.User(id, 1, now.Add(token.DefaultTTL+token.Leeway))
+	want := revocation.User(id, 1, now, token.DefaultTTL)
 	if got := f.mem.Revocations(); len(got) != 1 || got[0] != want {
 		t.Fatalf("revocations %+v, want %+v", got, want)
 	}
@@ -243,7 +243,7 @@ func TestAccessTokensCarryTheirSession(t *testing.T) {
 	if err := f.svc.Logout(f.ctx, app.LogoutCommand{UserID: id, RefreshToken: pair.RefreshToken}); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.mem.Revocations(); len(got) != 1 || got[0] != revocation.Session(id, rt.FamilyID, apptest.Start.Add(token.DefaultTTL+token.Leeway)) {
+	if got := f.mem.Revocations(); len(got) != 1 || got[0] != revocation.Session(id, rt.FamilyID, apptest.Start, token.DefaultTTL) {
 		t.Fatalf("revocations after logout %+v", got)
 	}
 }

@@ -28,8 +28,10 @@ const takeTries = 3
 
 // Login checks the credentials and starts a session. Before the password
 // is checked, the attempt is counted against the account (or the
-// presented device of it) and against the source address; past their free
-// attempts each must wait longer than the one before (account.Throttle).
+// presented device of it); past its free attempts each must wait longer
+// than the one before (account.Throttle). Without a device token of the
+// account, a login from an address with too many failed logins waits too,
+// and a failure counts against the address.
 // Returns an account.ValidationError for invalid input, ErrBadCredentials
 // for an unknown email or a wrong password (the same error for both), and
 // TooManyAttemptsError when the attempt has to wait.
@@ -58,6 +60,11 @@ func (s *Service) Login(ctx context.Context, cmd LoginCommand) (TokenPair, error
 		return TokenPair{}, err
 	}
 	if !ok || !st.Found {
+		if st.Device == nil && cmd.Source != "" {
+			if err := s.Attempts.CountSourceFailure(ctx, cmd.Source, st.Source.Count == 0, s.SourceThrottle.Forget, now); err != nil {
+				s.Log.WarnContext(ctx, "counting the failure against the address failed", slog.String(logging.KeyError, err.Error()))
+			}
+		}
 		s.Metrics.Add(MetricLoginFailure, 1)
 		s.Log.WarnContext(ctx, "login failed", slog.Bool("knownDevice", st.Device != nil))
 		return TokenPair{}, ErrBadCredentials
@@ -83,11 +90,6 @@ func (s *Service) Login(ctx context.Context, cmd LoginCommand) (TokenPair, error
 	if err := s.Attempts.CompleteLogin(ctx, done, now); err != nil {
 		return TokenPair{}, err
 	}
-	if cmd.Source != "" {
-		if err := s.Attempts.RefundSource(ctx, cmd.Source, now); err != nil {
-			s.Log.WarnContext(ctx, "refunding the source's attempt failed", slog.String(logging.KeyError, err.Error()))
-		}
-	}
 	pair.DeviceToken = device.Raw
 	s.Metrics.Add(MetricLoginSuccess, 1)
 	s.Log.InfoContext(ctx, "login succeeded", slog.String(logging.KeyUserID, u.ID), slog.Bool("knownDevice", st.Device != nil))
@@ -96,8 +98,11 @@ func (s *Service) Login(ctx context.Context, cmd LoginCommand) (TokenPair, error
 
 // takeAttempt counts one attempt against the guard bucket of email (the
 // presented device's, if it is one of email's, else the account's) and
-// against the source's, and returns what it read. When another attempt
-// counts first, it reads again.
+// returns what it read; without a device of the account, it first checks
+// that the source address need not wait. When another attempt counts
+// first, it reads again. Only the guard is written: the address's
+// failures are counted after the check, and an address many people log
+// in from is never contended for.
 func (s *Service) takeAttempt(ctx context.Context, email, source, deviceHash string) (account.LoginState, error) {
 	for range takeTries {
 		now := s.Now()
@@ -114,9 +119,8 @@ func (s *Service) takeAttempt(ctx context.Context, email, source, deviceHash str
 			take.Device = st.Device.Hash
 		}
 		var sourceErr error
-		if source != "" {
-			take.Source, take.SourceWas, take.SrcForget = source, st.Source, now.Add(s.SourceThrottle.Forget)
-			take.SourceNext, sourceErr = s.SourceThrottle.Take(st.Source, now)
+		if source != "" && st.Device == nil {
+			sourceErr = s.SourceThrottle.Check(st.Source, now)
 		}
 		if err := errors.Join(guardErr, sourceErr); err != nil {
 			return account.LoginState{}, s.throttled(ctx, guardErr, sourceErr)

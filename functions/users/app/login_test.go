@@ -226,9 +226,12 @@ func TestLoginDeviceTokenOfAnotherAccountCountsAgainstTheAccount(t *testing.T) {
 
 func TestLoginSourceIsSlowedAcrossAccounts(t *testing.T) {
 	f := newFixture(t)
+	f.svc.SourceThrottle.Free = 5 // the same rule as the default's 300, sooner
 	const source = "192.0.2.44"
+	f.register()
+	device := f.login(apptest.AdaEmail, apptest.AdaPassword).DeviceToken // from another address
 	// One address trying one password on many accounts.
-	for i := range account.SourceThrottle.Free + 1 {
+	for i := range f.svc.SourceThrottle.Free + 1 {
 		_, err := f.svc.Login(f.ctx, app.LoginCommand{Email: fmt.Sprintf("user%d@example.com", i), Password: "Summer2026!", Source: source})
 		if !errors.Is(err, app.ErrBadCredentials) {
 			t.Fatalf("attempt %d: %v", i+1, err)
@@ -236,19 +239,35 @@ func TestLoginSourceIsSlowedAcrossAccounts(t *testing.T) {
 	}
 	_, err := f.svc.Login(f.ctx, app.LoginCommand{Email: "someone-else@example.com", Password: "Summer2026!", Source: source})
 	waitFor(t, err, time.Second)
-	// Another address is not slowed down; a successful login gives the
-	// source its attempt back.
-	f.register()
-	f.clock.Advance(time.Second)
-	p, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Source: source})
-	if err != nil || p.AccessToken == "" {
-		t.Fatalf("Login = %v", err)
+	_, err = f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Source: source})
+	waitFor(t, err, time.Second)
+	// The owner's device is not slowed by its address's failures, and a
+	// success is not counted against the address.
+	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, DeviceToken: device, Source: source}); err != nil {
+		t.Fatalf("Login with the device token = %v", err)
 	}
-	if n := f.mem.SourceAttempts(source, f.clock.Now()); n != account.SourceThrottle.Free+1 {
-		t.Errorf("source attempts %d, want %d", n, account.SourceThrottle.Free+1)
+	f.clock.Advance(time.Second)
+	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Source: source}); err != nil {
+		t.Fatalf("Login after the wait = %v", err)
+	}
+	if n := f.mem.SourceAttempts(source, f.clock.Now()); n != f.svc.SourceThrottle.Free+1 {
+		t.Errorf("source failures %d, want %d", n, f.svc.SourceThrottle.Free+1)
 	}
 	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Source: "192.0.2.45"}); err != nil {
 		t.Errorf("Login from another address = %v", err)
+	}
+	// A failure with the device token counts against the device, not the
+	// address.
+	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: "not the password", DeviceToken: f.login(apptest.AdaEmail, apptest.AdaPassword).DeviceToken, Source: source}); !errors.Is(err, app.ErrBadCredentials) {
+		t.Fatalf("wrong password with a device token = %v", err)
+	}
+	if n := f.mem.SourceAttempts(source, f.clock.Now()); n != f.svc.SourceThrottle.Free+1 {
+		t.Errorf("source failures %d after a failure with a device token, want %d", n, f.svc.SourceThrottle.Free+1)
+	}
+	// An hour after the last failure the address starts over.
+	f.clock.Advance(time.Hour)
+	if n := f.mem.SourceAttempts(source, f.clock.Now()); n != 0 {
+		t.Errorf("source failures %d an hour later, want 0", n)
 	}
 }
 
@@ -311,14 +330,14 @@ func TestLoginStoreFailuresAreErrors(t *testing.T) {
 	}
 }
 
-func TestLoginSurvivesAFailedRefund(t *testing.T) {
+func TestLoginSurvivesAFailedFailureCount(t *testing.T) {
 	f := newFixture(t)
 	f.register()
-	f.store.RefundSourceFn = func(context.Context, string, time.Time) error { return errors.New("throttled") }
-	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Source: "192.0.2.1"}); err != nil {
+	f.store.CountSourceFailureFn = func(context.Context, string, bool, time.Duration, time.Time) error { return errors.New("throttled") }
+	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: "not the password", Source: "192.0.2.1"}); !errors.Is(err, app.ErrBadCredentials) {
 		t.Fatalf("Login = %v", err)
 	}
-	if lines := f.lines("refunding the source's attempt failed"); len(lines) != 1 {
+	if lines := f.lines("counting the failure against the address failed"); len(lines) != 1 {
 		t.Errorf("warnings %v", lines)
 	}
 }

@@ -102,7 +102,7 @@ func TestChangePasswordRejects(t *testing.T) {
 				id = tt.userID
 			}
 			var changed atomic.Int64
-			f.store.ChangePasswordFn = func(context.Context, account.Credentials, string, time.Time, revocation.Entry) error {
+			f.store.ChangePasswordFn = func(context.Context, account.Credentials, string, time.Time, revocation.Entry, account.Limit) error {
 				changed.Add(1)
 				return nil
 			}

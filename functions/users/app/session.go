@@ -38,8 +38,9 @@ func (s *Service) tokenPair(ctx context.Context, u account.Credentials, refresh 
 
 // Refresh exchanges a refresh token for a new pair, rotating the token.
 // Returns account.ErrSessionInvalid for a token that is malformed,
-// unknown, expired or revoked, and account.ErrTokenReused for a spent one,
-// after revoking its whole family.
+// unknown, expired or revoked, account.ErrTokenReused for a spent one,
+// after revoking its whole family, and RefreshesLimitedError past the
+// session's refreshes of the hour.
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
 	presented, err := account.ParseRefreshToken(refreshToken)
 	if err != nil {
@@ -53,6 +54,14 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, 
 	if err != nil {
 		return TokenPair{}, s.refusePresented(ctx, presented, err)
 	}
+	count, err := sess.CountRefresh(now, s.RefreshesPerHour)
+	var limited account.LimitedError
+	if errors.As(err, &limited) {
+		s.Metrics.Add(MetricRefreshesLimited, 1)
+		s.Log.WarnContext(ctx, "refreshes of the session limited", slog.String("familyId", presented.FamilyID),
+			slog.Duration("retryAfter", limited.RetryAfter))
+		return TokenPair{}, RefreshesLimitedError(limited)
+	}
 	next, err := account.Rotate(presented)
 	if err != nil {
 		return TokenPair{}, err
@@ -62,7 +71,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, 
 	if err != nil {
 		return TokenPair{}, err
 	}
-	if err := s.Sessions.RotateSession(ctx, presented, next, user.SessionEpoch, now); err != nil {
+	if err := s.Sessions.RotateSession(ctx, presented, next, user.SessionEpoch, count, now); err != nil {
 		return TokenPair{}, s.refusePresented(ctx, presented, err)
 	}
 	return pair, nil
@@ -72,13 +81,25 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, 
 // spent token presented again means it leaked or the client is confused;
 // either way the whole family is revoked (RFC 9700, section 4.14.2).
 func (s *Service) refusePresented(ctx context.Context, t account.RefreshToken, err error) error {
-	if errors.Is(err, account.ErrTokenReused) {
-		s.Metrics.Add(MetricTokenReuse, 1)
-		s.Log.WarnContext(ctx, "refresh token reuse detected; revoking its family",
+	if !errors.Is(err, account.ErrTokenReused) {
+		return err
+	}
+	s.Metrics.Add(MetricTokenReuse, 1)
+	s.Log.WarnContext(ctx, "refresh token reuse detected; revoking its family",
+		slog.String(logging.KeyUserID, t.UserID), slog.String("familyId", t.FamilyID))
+	rerr := s.revokeSession(ctx, t)
+	var limited SessionChangesLimitedError
+	if errors.As(rerr, &limited) {
+		// The user's revocations of the hour are spent: end the family
+		// anyway, without a revocation entry. Its access tokens then stop
+		// when they expire (AccessTokenTTL), not within the minute.
+		s.Metrics.Add(MetricRevocationsLimited, 1)
+		s.Log.WarnContext(ctx, "revocation budget spent; the reused family ends without revoking its access tokens early",
 			slog.String(logging.KeyUserID, t.UserID), slog.String("familyId", t.FamilyID))
-		if rerr := s.revokeSession(ctx, t); rerr != nil && !errors.Is(rerr, account.ErrSessionInvalid) {
-			return rerr
-		}
+		rerr = s.Sessions.RevokeSession(ctx, t.UserID, t.FamilyID, nil, account.Limit{})
+	}
+	if rerr != nil && !errors.Is(rerr, account.ErrSessionInvalid) && !errors.Is(rerr, account.ErrSessionEnded) {
+		return rerr
 	}
 	return err
 }
@@ -89,9 +110,11 @@ type LogoutCommand struct {
 	RefreshToken string
 }
 
-// Logout revokes the family of the refresh token. Returns
+// Logout revokes the family of the refresh token. A family revoked already
+// is left as it is: a logout sent again writes nothing. Returns
 // account.ErrSessionInvalid for a malformed or unknown token, or one of
-// another user.
+// another user, and SessionChangesLimitedError when the user's
+// revocations of the hour are spent.
 func (s *Service) Logout(ctx context.Context, cmd LogoutCommand) error {
 	t, err := account.ParseRefreshToken(cmd.RefreshToken)
 	if err == nil && t.UserID != cmd.UserID {
@@ -100,6 +123,10 @@ func (s *Service) Logout(ctx context.Context, cmd LogoutCommand) error {
 	if err == nil {
 		err = s.revokeSession(ctx, t)
 	}
+	if errors.Is(err, account.ErrSessionEnded) {
+		s.Log.InfoContext(ctx, "logout of a session that had ended already", slog.String("familyId", t.FamilyID))
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -107,8 +134,9 @@ func (s *Service) Logout(ctx context.Context, cmd LogoutCommand) error {
 	return nil
 }
 
-// revokeSession ends the family of t with its access tokens.
+// revokeSession ends the family of t with its access tokens, counting the
+// revocation against the user's budget.
 func (s *Service) revokeSession(ctx context.Context, t account.RefreshToken) error {
-	revoke := revocation.Session(t.UserID, t.FamilyID, revocation.Until(s.now(), s.Issuer.TTL()))
-	return s.Sessions.RevokeSession(ctx, t.UserID, t.FamilyID, revoke)
+	revoke := revocation.Session(t.UserID, t.FamilyID, s.now(), s.Issuer.TTL())
+	return s.limitedRevocation(ctx, s.Sessions.RevokeSession(ctx, t.UserID, t.FamilyID, &revoke, s.revocationBudget(t.UserID)))
 }

@@ -78,10 +78,10 @@ func TestRefreshRevocationFailure(t *testing.T) {
 			f := newFixture(t)
 			f.register()
 			login := f.login(apptest.AdaEmail, apptest.AdaPassword)
-			f.store.RotateSessionFn = func(context.Context, account.RefreshToken, account.RefreshToken, int64, time.Time) error {
+			f.store.RotateSessionFn = func(context.Context, account.RefreshToken, account.RefreshToken, int64, account.RefreshCount, time.Time) error {
 				return account.ErrTokenReused
 			}
-			f.store.RevokeSessionFn = func(context.Context, string, string, revocation.Entry) error { return tt.revokeErr }
+			f.store.RevokeSessionFn = func(context.Context, string, string, *revocation.Entry, account.Limit) error { return tt.revokeErr }
 			if _, err := f.svc.Refresh(f.ctx, login.RefreshToken); err != tt.want {
 				t.Errorf("Refresh = %v, want %v", err, tt.want)
 			}
@@ -137,9 +137,9 @@ func TestLogoutRejects(t *testing.T) {
 			f.register()
 			login := f.login(apptest.AdaEmail, apptest.AdaPassword)
 			var revoked atomic.Int64
-			f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string, revoke revocation.Entry) error {
+			f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string, revoke *revocation.Entry, budget account.Limit) error {
 				revoked.Add(1)
-				return f.mem.RevokeSession(ctx, userID, familyID, revoke)
+				return f.mem.RevokeSession(ctx, userID, familyID, revoke, budget)
 			}
 			err := f.svc.Logout(f.ctx, app.LogoutCommand{UserID: tt.caller, RefreshToken: tt.token(login)})
 			if !errors.Is(err, account.ErrSessionInvalid) || revoked.Load() != 0 {
@@ -149,5 +149,89 @@ func TestLogoutRejects(t *testing.T) {
 				t.Errorf("a refused logout was logged: %v", lines)
 			}
 		})
+	}
+}
+
+func TestLogoutAgainWritesNothing(t *testing.T) {
+	f := newFixture(t)
+	id := f.register()
+	login := f.login(apptest.AdaEmail, apptest.AdaPassword)
+	for range 5 {
+		if err := f.svc.Logout(f.ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.mem.Revocations(); len(got) != 1 {
+		t.Fatalf("%d revocations after one logout sent five times, want 1", len(got))
+	}
+}
+
+// TestRevocationsPerUserAreLimited checks the budget that bounds what one
+// user can add to the list every verifier reads: logouts and password
+// changes together, DefaultRevocationsPerHour an hour.
+func TestRevocationsPerUserAreLimited(t *testing.T) {
+	f := newFixture(t)
+	id := f.register()
+	for i := range app.DefaultRevocationsPerHour {
+		login := f.login(apptest.AdaEmail, apptest.AdaPassword)
+		if err := f.svc.Logout(f.ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}); err != nil {
+			t.Fatalf("logout %d: %v", i+1, err)
+		}
+	}
+	login := f.login(apptest.AdaEmail, apptest.AdaPassword)
+	var limited app.SessionChangesLimitedError
+	err := f.svc.Logout(f.ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken})
+	if !errors.As(err, &limited) || limited.RetryAfter <= 0 {
+		t.Fatalf("logout past the budget = %v, want SessionChangesLimitedError", err)
+	}
+	err = f.svc.ChangePassword(f.ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: apptest.AdaPassword, NewPassword: "a brand new passphrase"})
+	if !errors.As(err, &limited) {
+		t.Fatalf("password change past the budget = %v, want SessionChangesLimitedError", err)
+	}
+	if got := f.mem.Revocations(); len(got) != app.DefaultRevocationsPerHour {
+		t.Fatalf("%d revocations, want %d", len(got), app.DefaultRevocationsPerHour)
+	}
+	f.wantCounts(map[string]float64{app.MetricLoginSuccess: app.DefaultRevocationsPerHour + 1, app.MetricRevocationsLimited: 2})
+
+	// Reuse detection past the budget still ends the family, without an
+	// entry; the hour after, the budget is back.
+	if _, err := f.svc.Refresh(f.ctx, login.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Refresh(f.ctx, login.RefreshToken); !errors.Is(err, account.ErrTokenReused) {
+		t.Fatalf("reused refresh token = %v", err)
+	}
+	rt, _ := account.ParseRefreshToken(login.RefreshToken)
+	if s, _ := f.mem.Family(id, rt.FamilyID); !s.Revoked || len(f.mem.Revocations()) != app.DefaultRevocationsPerHour {
+		t.Fatalf("reuse past the budget: family revoked %v, %d revocations", s.Revoked, len(f.mem.Revocations()))
+	}
+	f.clock.Advance(time.Hour)
+	login = f.login(apptest.AdaEmail, apptest.AdaPassword)
+	if err := f.svc.Logout(f.ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}); err != nil {
+		t.Fatalf("logout the next hour: %v", err)
+	}
+}
+
+func TestRefreshIsLimitedPerSession(t *testing.T) {
+	f := newFixture(t)
+	f.register()
+	pair := f.login(apptest.AdaEmail, apptest.AdaPassword)
+	other := f.login(apptest.AdaEmail, apptest.AdaPassword) // another session of the same user
+	var err error
+	for i := range account.DefaultRefreshesPerHour {
+		if pair, err = f.svc.Refresh(f.ctx, pair.RefreshToken); err != nil {
+			t.Fatalf("refresh %d: %v", i+1, err)
+		}
+	}
+	var limited app.RefreshesLimitedError
+	if _, err := f.svc.Refresh(f.ctx, pair.RefreshToken); !errors.As(err, &limited) || limited.RetryAfter <= 0 {
+		t.Fatalf("refresh past the limit = %v, want RefreshesLimitedError", err)
+	}
+	if _, err := f.svc.Refresh(f.ctx, other.RefreshToken); err != nil {
+		t.Fatalf("another session of the same user: %v", err)
+	}
+	f.clock.Advance(time.Hour)
+	if _, err := f.svc.Refresh(f.ctx, pair.RefreshToken); err != nil {
+		t.Fatalf("the refused token, the next hour: %v", err)
 	}
 }

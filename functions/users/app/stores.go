@@ -24,8 +24,9 @@ type Accounts interface {
 	UpdateName(ctx context.Context, id, name string, now time.Time) (account.User, error)
 	// ChangePassword replaces u's hash if it is still u.PasswordHash, ends
 	// every session of the user (raising the session epoch) and writes
-	// revoke. Returns account.ErrStaleWrite otherwise.
-	ChangePassword(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error
+	// revoke, counted against budget. Returns account.ErrStaleWrite if the
+	// hash changed, account.LimitedError if the budget is spent.
+	ChangePassword(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry, budget account.Limit) error
 	// RehashPassword replaces the hash if it is still oldHash, keeping the
 	// sessions. Returns account.ErrStaleWrite otherwise.
 	RehashPassword(ctx context.Context, id, oldHash, newHash string) error
@@ -67,21 +68,25 @@ type Sessions interface {
 	// account.ErrSessionInvalid if either is missing.
 	Session(ctx context.Context, t account.RefreshToken) (account.Session, account.Credentials, error)
 	// RotateSession makes next the family's current token if presented
-	// still is and the user's epoch is still epoch. Returns
-	// account.ErrTokenReused if presented was spent meanwhile and
-	// account.ErrSessionInvalid for any other failed check.
-	RotateSession(ctx context.Context, presented, next account.RefreshToken, epoch int64, now time.Time) error
-	// RevokeSession ends a family of userID and writes revoke, which ends
-	// the family's access tokens. Returns account.ErrSessionInvalid if the
-	// user has no such family.
-	RevokeSession(ctx context.Context, userID, familyID string, revoke revocation.Entry) error
+	// still is and the user's epoch is still epoch, and stores the
+	// family's refresh count. Returns account.ErrTokenReused if presented
+	// was spent meanwhile and account.ErrSessionInvalid for any other
+	// failed check.
+	RotateSession(ctx context.Context, presented, next account.RefreshToken, epoch int64, count account.RefreshCount, now time.Time) error
+	// RevokeSession ends a family of userID and, with revoke, writes it
+	// (ending the family's access tokens) counted against budget (none
+	// when budget.Max is 0), at once. Returns account.ErrSessionInvalid if
+	// the user has no such family, account.ErrSessionEnded if it ended
+	// already and account.LimitedError if the budget is spent, each
+	// writing nothing.
+	RevokeSession(ctx context.Context, userID, familyID string, revoke *revocation.Entry, budget account.Limit) error
 }
 
 // LoginAttempts counts login attempts in buckets (account.Throttle) and
 // completes successful logins.
 type LoginAttempts interface {
 	// LoginState reads the user registered under email, if any, the
-	// buckets of the email and of the source address (none when source is
+	// email's bucket, the source address's failures (none when source is
 	// ""), and the device of the presented token's hash if it is one of
 	// email's (deviceHash "" for none).
 	LoginState(ctx context.Context, email, source, deviceHash string, now time.Time) (account.LoginState, error)
@@ -91,9 +96,10 @@ type LoginAttempts interface {
 	// CompleteLogin stores a successful login's session and device token,
 	// and clears the account's bucket when asked, at once.
 	CompleteLogin(ctx context.Context, c account.LoginCompletion, now time.Time) error
-	// RefundSource gives back to the source's bucket the attempt a
-	// successful login took. Best effort.
-	RefundSource(ctx context.Context, source string, now time.Time) error
+	// CountSourceFailure counts a failed login against the source
+	// address, atomically (the failures start over forget after the last
+	// one); first says the caller read none.
+	CountSourceFailure(ctx context.Context, source string, first bool, forget time.Duration, now time.Time) error
 	// ClearAttempts forgets the attempts counted against email.
 	ClearAttempts(ctx context.Context, email string) error
 }

@@ -17,17 +17,36 @@ import (
 )
 
 // Login attempts are counted in buckets (account.Throttle): one per email
-// (LOGIN#<email> / ATTEMPTS), one per source address (SOURCE#<address> /
-// ATTEMPTS) and one per device that logged in before (DEVICE#<token hash> /
-// DEVICE, which also says whose device it is). An attempt is taken before
-// the password is checked, in one transaction over both buckets that it
-// changes, conditioned on the buckets being as they were read: two attempts
-// at once cannot both spend the same free attempt.
+// (LOGIN#<email> / ATTEMPTS) and one per device that logged in before
+// (DEVICE#<token hash> / DEVICE, which also says whose device it is). An
+// attempt is taken before the password is checked, conditioned on the
+// bucket being as it was read: two attempts at once cannot both spend the
+// same free attempt. A source address's failed logins (SOURCE#<address> /
+// FAILURES) are counted after the check, with one atomic increment each.
 
 func sourcePK(address string) string { return "SOURCE#" + address }
 func devicePK(hash string) string    { return "DEVICE#" + hash }
 
-const skDevice = "DEVICE"
+const (
+	skDevice   = "DEVICE"
+	skFailures = "FAILURES"
+)
+
+// failuresRecord is an address's failed logins as stored; forgetAtMs,
+// an hour after the last failure, is when they start over (expiresAt, the
+// table's TTL, the same moment in seconds).
+type failuresRecord struct {
+	Failures   int   `dynamodbav:"failures"`
+	LastMs     int64 `dynamodbav:"lastMs"`
+	ForgetAtMs int64 `dynamodbav:"forgetAtMs"`
+}
+
+func (r failuresRecord) failures(now time.Time) account.Failures {
+	if now.UnixMilli() >= r.ForgetAtMs || r.Failures == 0 {
+		return account.Failures{}
+	}
+	return account.Failures{Count: r.Failures, Last: time.UnixMilli(r.LastMs).UTC()}
+}
 
 // bucketRecord is a bucket as stored. forgetAtMs is when it starts over;
 // for account and source buckets expiresAt (the table's TTL, seconds) is
@@ -60,13 +79,13 @@ type deviceRecord struct {
 }
 
 // LoginState reads, in one consistent BatchGetItem, the email's claim, the
-// email's and the source's buckets and the presented device (deviceHash ""
-// for none), and then the user the claim names. A device of another email
-// is no device of this one.
+// email's bucket, the source's failures and the presented device
+// (deviceHash "" for none), and then the user the claim names. A device of
+// another email is no device of this one.
 func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string, now time.Time) (account.LoginState, error) {
 	keys := []map[string]types.AttributeValue{ddb.Key(emailPK(email), skEmail), ddb.Key(loginPK(email), skAttempts)}
 	if source != "" {
-		keys = append(keys, ddb.Key(sourcePK(source), skAttempts))
+		keys = append(keys, ddb.Key(sourcePK(source), skFailures))
 	}
 	if deviceHash != "" {
 		keys = append(keys, ddb.Key(devicePK(deviceHash), skDevice))
@@ -99,9 +118,9 @@ func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string
 			err = attributevalue.UnmarshalMap(item, &r)
 			st.Account = r.bucket(now)
 		case sourcePK(source):
-			var r bucketRecord
+			var r failuresRecord
 			err = attributevalue.UnmarshalMap(item, &r)
-			st.Source = r.bucket(now)
+			st.Source = r.failures(now)
 		case devicePK(deviceHash):
 			var r deviceRecord
 			err = attributevalue.UnmarshalMap(item, &r)
@@ -163,9 +182,9 @@ func (s *Store) bucketUpdate(key map[string]types.AttributeValue, was, next acco
 	return ddb.Update(s.table, key, expr), nil
 }
 
-// TakeAttempt writes t: the guard bucket and the source's, at once, on
-// condition that both are as read. Returns account.ErrStaleWrite when
-// another attempt counted first: read again and take again.
+// TakeAttempt writes t: the guard bucket, on condition that it is as read.
+// Returns account.ErrStaleWrite when another attempt counted first: read
+// again and take again.
 func (s *Store) TakeAttempt(ctx context.Context, t account.AttemptTake, now time.Time) error {
 	guardKey := ddb.Key(loginPK(t.Email), skAttempts)
 	if t.Device != "" {
@@ -175,16 +194,12 @@ func (s *Store) TakeAttempt(ctx context.Context, t account.AttemptTake, now time
 	if err != nil {
 		return wrap("take attempt", err)
 	}
-	items := []types.TransactWriteItem{{Update: guard}}
-	if t.Source != "" {
-		src, err := s.bucketUpdate(ddb.Key(sourcePK(t.Source), skAttempts), t.SourceWas, t.SourceNext, t.SrcForget, now, false)
-		if err != nil {
-			return wrap("take attempt", err)
-		}
-		items = append(items, types.TransactWriteItem{Update: src})
-	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if reasons, ok := ddb.CancellationReasons(err); ok && (ddb.ConditionFailedAt(reasons, 0) || ddb.ConditionFailedAt(reasons, 1)) {
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: guard.TableName, Key: guard.Key, UpdateExpression: guard.UpdateExpression,
+		ConditionExpression: guard.ConditionExpression, ExpressionAttributeNames: guard.ExpressionAttributeNames,
+		ExpressionAttributeValues: guard.ExpressionAttributeValues,
+	})
+	if _, ok := ddb.ConditionFailure(err); ok {
 		return account.ErrStaleWrite
 	}
 	if err != nil {
@@ -242,28 +257,53 @@ func (s *Store) CompleteLogin(ctx context.Context, c account.LoginCompletion, no
 	return nil
 }
 
-// RefundSource gives the source's bucket back the attempt a successful
-// login took, so that an address many people log in from (an office, a
-// mobile carrier) is slowed down by failures only. Best effort: a bucket
-// that was forgotten meanwhile has nothing to give back.
-func (s *Store) RefundSource(ctx context.Context, source string, now time.Time) error {
-	expr, err := expression.NewBuilder().
-		WithUpdate(expression.Add(expression.Name("attempts"), expression.Value(-1))).
-		WithCondition(expression.Name("attempts").GreaterThan(expression.Value(0)).
-			And(expression.Name("forgetAtMs").GreaterThan(expression.Value(now.UnixMilli())))).
-		Build()
+// CountSourceFailure adds a failed login to the source's failures with one
+// atomic UpdateItem, so failures at once are all counted and successful
+// logins never touch the item. Failures forgotten (forget after the last
+// one) start over from one; first is whether the caller read none, which
+// decides which of the two it tries first (the other follows only when
+// another failure got there first).
+func (s *Store) CountSourceFailure(ctx context.Context, source string, first bool, forget time.Duration, now time.Time) error {
+	key := ddb.Key(sourcePK(source), skFailures)
+	nowMs, forgetAt := now.UnixMilli(), now.Add(forget)
+	live := expression.Name("forgetAtMs").GreaterThan(expression.Value(nowMs))
+	add, err := expression.NewBuilder().WithCondition(live).WithUpdate(
+		expression.Add(expression.Name("failures"), expression.Value(1)).
+			Set(expression.Name("lastMs"), expression.Value(nowMs)).
+			Set(expression.Name("forgetAtMs"), expression.Value(forgetAt.UnixMilli())).
+			Set(expression.Name("expiresAt"), expression.Value(forgetAt.Unix()))).Build()
 	if err != nil {
-		return wrap("refund source", err)
+		return wrap("count source failure", err)
 	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: ddb.Key(sourcePK(source), skAttempts),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	})
-	if _, err := ddb.Applied(err); err != nil {
-		return wrap("refund source", err)
+	restart, err := expression.NewBuilder().
+		WithCondition(expression.AttributeNotExists(expression.Name("forgetAtMs")).Or(expression.Not(live))).
+		WithUpdate(expression.Set(expression.Name("failures"), expression.Value(1)).
+			Set(expression.Name("lastMs"), expression.Value(nowMs)).
+			Set(expression.Name("forgetAtMs"), expression.Value(forgetAt.UnixMilli())).
+			Set(expression.Name("expiresAt"), expression.Value(forgetAt.Unix()))).Build()
+	if err != nil {
+		return wrap("count source failure", err)
 	}
-	return nil
+	tries := []expression.Expression{add, restart}
+	if first {
+		tries = []expression.Expression{restart, add}
+	}
+	for range 3 {
+		for _, e := range tries {
+			_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName: &s.table, Key: key, UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
+				ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+			})
+			if _, ok := ddb.ConditionFailure(err); ok {
+				continue
+			}
+			if err != nil {
+				return wrap("count source failure", err)
+			}
+			return nil
+		}
+	}
+	return wrap("count source failure", errors.New("the failures kept starting over"))
 }
 
 // ClearAttempts forgets the attempts counted against email, after the

@@ -213,17 +213,16 @@ func (s *Store) ResetPassword(ctx context.Context, link account.PendingLink, u a
 	if err != nil {
 		return wrap("reset password", err)
 	}
-	rev, err := revocation.Put(s.revocations, revoke)
+	rev, err := revocation.Writes(s.revocations, revoke)
 	if err != nil {
 		return wrap("reset password", err)
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: append([]types.TransactWriteItem{
 		{Delete: use},
 		{Update: ddb.Update(s.table, ddb.Key(userPK(u.ID), skProfile), expr)},
 		{Delete: &types.Delete{TableName: &s.table, Key: ddb.Key(userPK(u.ID), linkSK(account.VerifyEmail))}},
 		{Delete: &types.Delete{TableName: &s.table, Key: ddb.Key(loginPK(u.Email), skAttempts)}},
-		{Put: rev},
-	}})
+	}, rev...)})
 	if reasons, ok := ddb.CancellationReasons(err); ok {
 		switch {
 		case ddb.ConditionFailedAt(reasons, 0):

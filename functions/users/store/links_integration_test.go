@@ -50,11 +50,11 @@ func (r rig) outboxEvent(t *testing.T, id string) (events.AccountEvent, bool) {
 // session with epoch.
 func (r rig) revoked(t *testing.T, user, session string, epoch int64) bool {
 	t.Helper()
-	set, err := revocation.NewTable(r.db, r.revocations).Load(context.Background(), time.Now())
+	entries, err := revocation.NewTable(r.db, r.revocations).ForUser(context.Background(), user, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return set.Revokes(token.Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: user}, SessionID: session, SessionEpoch: epoch})
+	return revocation.NewSet(entries...).Revokes(token.Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: user}, SessionID: session, SessionEpoch: epoch})
 }
 
 func TestRegistrationStoresItsLinkAndEventOrNothing(t *testing.T) {
@@ -204,7 +204,7 @@ func TestResetPasswordChangesEverythingAtOnce(t *testing.T) {
 	// The user changed meanwhile: nothing happens, the link stays.
 	stale := creds
 	stale.PasswordHash = "another-hash"
-	revoke := revocation.User(u.ID, creds.SessionEpoch+1, until(now))
+	revoke := revocation.User(u.ID, creds.SessionEpoch+1, now, ttl)
 	if err := r.store.ResetPassword(ctx, link, stale, "new-hash", now, revoke); !errors.Is(err, account.ErrStaleWrite) {
 		t.Fatalf("reset of a changed user = %v, want ErrStaleWrite", err)
 	}
@@ -245,31 +245,99 @@ func TestLogoutAndPasswordChangeRevokeAccessTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	laptop, phone := startSession(t, r.store, id, now), startSession(t, r.store, id, now)
-	if err := r.store.RevokeSession(ctx, id, laptop.FamilyID, revocation.Session(id, laptop.FamilyID, until(now))); err != nil {
+	if err := r.store.RevokeSession(ctx, id, laptop.FamilyID, logout(id, laptop.FamilyID, now), noBudget); err != nil {
 		t.Fatal(err)
 	}
 	if !r.revoked(t, id, laptop.FamilyID, 0) || r.revoked(t, id, phone.FamilyID, 0) {
 		t.Fatal("logout did not revoke exactly the laptop session's tokens")
 	}
 	// A refused logout writes no revocation.
-	if err := r.store.RevokeSession(ctx, id, "no-such", revocation.Session(id, "no-such", until(now))); !errors.Is(err, account.ErrSessionInvalid) {
+	if err := r.store.RevokeSession(ctx, id, "no-such", logout(id, "no-such", now), noBudget); !errors.Is(err, account.ErrSessionInvalid) {
 		t.Fatal(err)
 	}
 	if r.revoked(t, id, "no-such", 0) {
 		t.Error("a refused logout wrote a revocation")
 	}
-	if err := r.store.ChangePassword(ctx, credentials(id, "old", 0), "new", now, revocation.User(id, 1, until(now))); err != nil {
+	if err := r.store.ChangePassword(ctx, credentials(id, "old", 0), "new", now, revocation.User(id, 1, now, ttl), noBudget); err != nil {
 		t.Fatal(err)
 	}
 	if !r.revoked(t, id, phone.FamilyID, 0) || r.revoked(t, id, "after", 1) {
 		t.Fatal("the password change did not revoke exactly the tokens from before it")
 	}
 	// A refused change (stale) writes none either.
-	if err := r.store.ChangePassword(ctx, credentials(id, "old", 0), "x", now, revocation.User(id, 7, until(now))); !errors.Is(err, account.ErrStaleWrite) {
+	if err := r.store.ChangePassword(ctx, credentials(id, "old", 0), "x", now, revocation.User(id, 7, now, ttl), noBudget); !errors.Is(err, account.ErrStaleWrite) {
 		t.Fatal(err)
 	}
 	if r.revoked(t, id, "after", 1) {
 		t.Error("a refused password change wrote a revocation")
+	}
+}
+
+// items counts the items of the revocations table: two per entry (under
+// the user and in the feed).
+func (r rig) items(t *testing.T) int {
+	t.Helper()
+	out, err := r.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: &r.revocations})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(out.Items)
+}
+
+// TestRevocationsAreWrittenOnceAndWithinTheUsersBudget checks what bounds
+// the revocation list: a logout of a session that ended already writes
+// nothing, and past the user's budget neither a logout nor a password
+// change writes anything.
+func TestRevocationsAreWrittenOnceAndWithinTheUsersBudget(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	id := ulidLike(36)
+	if err := createUser(ctx, t, r.store, newUser(id, "budget@example.com", now), "old"); err != nil {
+		t.Fatal(err)
+	}
+	budget := account.Limit{Key: "revocations#" + id, Max: 2, Window: time.Hour}
+	laptop, phone, tablet := startSession(t, r.store, id, now), startSession(t, r.store, id, now), startSession(t, r.store, id, now)
+	if err := r.store.RevokeSession(ctx, id, laptop.FamilyID, logout(id, laptop.FamilyID, now), budget); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // the same logout again, later: nothing to do
+		later := now.Add(time.Second)
+		if err := r.store.RevokeSession(ctx, id, laptop.FamilyID, logout(id, laptop.FamilyID, later), budget); !errors.Is(err, account.ErrSessionEnded) {
+			t.Fatalf("logout of an ended session = %v, want ErrSessionEnded", err)
+		}
+	}
+	if n := r.items(t); n != 2 {
+		t.Fatalf("%d revocation items after one logout and three replays, want 2 (one entry)", n)
+	}
+	if err := r.store.RevokeSession(ctx, id, phone.FamilyID, logout(id, phone.FamilyID, now), budget); err != nil {
+		t.Fatal(err)
+	}
+	// The budget of 2 is spent: a third logout and a password change are
+	// refused whole.
+	var limited account.LimitedError
+	if err := r.store.RevokeSession(ctx, id, tablet.FamilyID, logout(id, tablet.FamilyID, now), budget); !errors.As(err, &limited) || limited.RetryAfter <= 0 {
+		t.Fatalf("logout past the budget = %v, want LimitedError", err)
+	}
+	if sess, _, _ := r.store.Session(ctx, tablet); sess.Revoked {
+		t.Error("a logout refused for the budget revoked the family")
+	}
+	if err := r.store.ChangePassword(ctx, credentials(id, "old", 0), "new", now, revocation.User(id, 1, now, ttl), budget); !errors.As(err, &limited) {
+		t.Fatalf("password change past the budget = %v, want LimitedError", err)
+	}
+	if u, _ := r.store.User(ctx, id); u.PasswordHash != "old" || u.SessionEpoch != 0 {
+		t.Errorf("a password change refused for the budget changed the user: %+v", u)
+	}
+	if n := r.items(t); n != 4 {
+		t.Fatalf("%d revocation items, want 4 (two entries)", n)
+	}
+	// Without a revocation (reuse detection past the budget), the family
+	// still ends.
+	if err := r.store.RevokeSession(ctx, id, tablet.FamilyID, nil, noBudget); err != nil {
+		t.Fatal(err)
+	}
+	if sess, _, _ := r.store.Session(ctx, tablet); !sess.Revoked || r.items(t) != 4 {
+		t.Error("revoking a family without an entry did not end it, or wrote an entry")
 	}
 }
 

@@ -29,13 +29,24 @@ type familyRecord struct {
 	Revoked     bool      `dynamodbav:"revoked"`
 	CreatedAt   time.Time `dynamodbav:"createdAt"`
 	ExpiresAt   int64     `dynamodbav:"expiresAt"`
+	Refreshes   int       `dynamodbav:"refreshes,omitempty"`
+	RefreshHour int64     `dynamodbav:"refreshHour,omitempty"` // Unix seconds
 }
 
 func (r familyRecord) session() account.Session {
 	return account.Session{
 		UserID: r.UserID, FamilyID: r.FamilyID, CurrentHash: r.CurrentHash, Epoch: r.Epoch,
 		Revoked: r.Revoked, CreatedAt: r.CreatedAt.UTC(), ExpiresAt: time.Unix(r.ExpiresAt, 0).UTC(),
+		Refreshes: r.Refreshes, RefreshHour: unixOrZero(r.RefreshHour),
 	}
+}
+
+// unixOrZero is the time of Unix seconds s, or the zero time for 0.
+func unixOrZero(s int64) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0).UTC()
 }
 
 // Session returns the family of t together with its user, read in one
@@ -54,13 +65,17 @@ func (s *Store) Session(ctx context.Context, t account.RefreshToken) (account.Se
 
 // RotateSession makes next the current token of the family if presented is
 // still current, the family is neither revoked nor expired, and the user's
-// session epoch is still epoch, all in one transaction. Of two concurrent
+// session epoch is still epoch, all in one transaction, and stores the
+// family's refresh count. Only one rotation of a token can win, so the
+// count read with the family cannot be overwritten by another. Of two concurrent
 // rotations of the same token exactly one succeeds. Returns
 // account.ErrTokenReused when presented was spent meanwhile, and
 // account.ErrSessionInvalid for any other failed check.
-func (s *Store) RotateSession(ctx context.Context, presented, next account.RefreshToken, epoch int64, now time.Time) error {
+func (s *Store) RotateSession(ctx context.Context, presented, next account.RefreshToken, epoch int64, count account.RefreshCount, now time.Time) error {
 	upd := expression.Set(expression.Name("currentHash"), expression.Value(next.Hash())).
-		Set(expression.Name("expiresAt"), expression.Value(now.Add(account.RefreshTTL).Unix()))
+		Set(expression.Name("expiresAt"), expression.Value(now.Add(account.RefreshTTL).Unix())).
+		Set(expression.Name("refreshes"), expression.Value(count.Count)).
+		Set(expression.Name("refreshHour"), expression.Value(count.Hour.Unix()))
 	cond := expression.Name("currentHash").Equal(expression.Value(presented.Hash())).
 		And(expression.Name("revoked").Equal(expression.Value(false))).
 		And(expression.Name("expiresAt").GreaterThan(expression.Value(now.Unix())))
@@ -104,31 +119,63 @@ func (s *Store) RotateSession(ctx context.Context, presented, next account.Refre
 	return account.ErrSessionInvalid
 }
 
-// RevokeSession revokes a family of userID and writes revoke, which ends
-// the family's access tokens, in one transaction. Returns
+// RevokeSession revokes a family of userID and, with revoke, writes it
+// (which ends the family's access tokens) and counts it against budget
+// (none when budget.Max is 0), in one transaction. Returns
 // account.ErrSessionInvalid if the family does not exist or belongs to
-// someone else.
-func (s *Store) RevokeSession(ctx context.Context, userID, familyID string, revoke revocation.Entry) error {
+// someone else, account.ErrSessionEnded if it was revoked already, and
+// account.LimitedError when the budget is spent; each writing nothing.
+func (s *Store) RevokeSession(ctx context.Context, userID, familyID string, revoke *revocation.Entry, budget account.Limit) error {
 	expr, err := expression.NewBuilder().
 		WithUpdate(expression.Set(expression.Name("revoked"), expression.Value(true))).
-		WithCondition(expression.AttributeExists(expression.Name("PK"))).
+		WithCondition(expression.AttributeExists(expression.Name("PK")).
+			And(expression.Name("revoked").NotEqual(expression.Value(true)))).
 		Build()
 	if err != nil {
 		return wrap("revoke session", err)
 	}
-	rev, err := revocation.Put(s.revocations, revoke)
-	if err != nil {
-		return wrap("revoke session", err)
+	family := ddb.Update(s.table, ddb.Key(userPK(userID), familySK(familyID)), expr)
+	family.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	items := []types.TransactWriteItem{{Update: family}}
+	if revoke != nil {
+		more, err := s.revocationWrites(*revoke, budget)
+		if err != nil {
+			return wrap("revoke session", err)
+		}
+		items = append(items, more...)
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Update: ddb.Update(s.table, ddb.Key(userPK(userID), familySK(familyID)), expr)},
-		{Put: rev},
-	}})
-	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
-		return account.ErrSessionInvalid
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons, ok := ddb.CancellationReasons(err); ok {
+		switch {
+		case ddb.ConditionFailedAt(reasons, 0) && reasons[0].Item == nil:
+			return account.ErrSessionInvalid
+		case ddb.ConditionFailedAt(reasons, 0):
+			return account.ErrSessionEnded
+		case revoke != nil && budget.Max > 0 && ddb.ConditionFailedAt(reasons, len(items)-1):
+			return limited(budget, revoke.RevokedAt)
+		}
 	}
 	if err != nil {
 		return wrap("revoke session", err)
 	}
 	return nil
+}
+
+// revocationWrites are the transaction items that record revoke in the
+// revocations table and, when budget.Max > 0, count it against budget
+// (last, so that a failed condition there says the budget is spent), in
+// the window of the revocation's time.
+func (s *Store) revocationWrites(revoke revocation.Entry, budget account.Limit) ([]types.TransactWriteItem, error) {
+	items, err := revocation.Writes(s.revocations, revoke)
+	if err != nil {
+		return nil, err
+	}
+	if budget.Max > 0 {
+		count, err := s.limitCount(budget, revoke.RevokedAt)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, types.TransactWriteItem{Update: count})
+	}
+	return items, nil
 }

@@ -76,8 +76,17 @@ func credentials(id, hash string, epoch int64) account.Credentials {
 	return account.Credentials{User: account.User{ID: id}, PasswordHash: hash, SessionEpoch: epoch}
 }
 
-// until is the end of a revocation entry made at now.
-func until(now time.Time) time.Time { return revocation.Until(now, 15*time.Minute) }
+// ttl is the access tokens' lifetime, which revocation entries outlive.
+const ttl = 15 * time.Minute
+
+// noBudget counts a revocation against no budget.
+var noBudget account.Limit
+
+// logout is the revocation entry of a logout of family at now.
+func logout(user, family string, now time.Time) *revocation.Entry {
+	e := revocation.Session(user, family, now, ttl)
+	return &e
+}
 
 // ulidLike returns a 26-character id in the alphabet of user ids.
 func ulidLike(i int) string { return fmt.Sprintf("01TEST%020d", i) }
@@ -120,10 +129,10 @@ func TestCreateUserEmailUniqueUnderConcurrency(t *testing.T) {
 	}
 }
 
-// take takes one attempt for email from source as the service does: read,
-// compute with the throttles, write on condition.
-func take(ctx context.Context, s *store.Store, email, source, device string, now time.Time) error {
-	st, err := s.LoginState(ctx, email, source, device, now)
+// take takes one attempt for email as the service does: read, compute with
+// the throttle, write on condition.
+func take(ctx context.Context, s *store.Store, email, device string, now time.Time) error {
+	st, err := s.LoginState(ctx, email, "", device, now)
 	if err != nil {
 		return err
 	}
@@ -136,12 +145,6 @@ func take(ctx context.Context, s *store.Store, email, source, device string, now
 	if st.Device != nil {
 		t.Device = st.Device.Hash
 	}
-	if source != "" {
-		t.Source, t.SourceWas, t.SrcForget = source, st.Source, now.Add(account.SourceThrottle.Forget)
-		if t.SourceNext, err = account.SourceThrottle.Take(st.Source, now); err != nil {
-			return err
-		}
-	}
 	return s.TakeAttempt(ctx, t, now)
 }
 
@@ -153,45 +156,69 @@ func TestLoginStateReadsTheUserAndTheBuckets(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := s.LoginState(ctx, "known@example.com", "192.0.2.1", "", now)
-	if err != nil || !st.Found || st.Credentials.PasswordHash != "hash-1" || st.Account != (account.Bucket{}) || st.Source != (account.Bucket{}) || st.Device != nil {
+	if err != nil || !st.Found || st.Credentials.PasswordHash != "hash-1" || st.Account != (account.Bucket{}) || st.Source != (account.Failures{}) || st.Device != nil {
 		t.Fatalf("LoginState = %+v, %v", st, err)
 	}
 	if st, err = s.LoginState(ctx, "unknown@example.com", "", "", now); err != nil || st.Found {
 		t.Fatalf("unknown LoginState = %+v, %v", st, err)
 	}
 	for range account.AccountThrottle.Free + 1 {
-		if err := take(ctx, s, "known@example.com", "192.0.2.1", "", now); err != nil {
+		if err := take(ctx, s, "known@example.com", "", now); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CountSourceFailure(ctx, "192.0.2.1", false, time.Hour, now); err != nil {
 			t.Fatal(err)
 		}
 	}
 	st, _ = s.LoginState(ctx, "known@example.com", "192.0.2.1", "", now)
 	wantNext := now.Add(account.AccountThrottle.Base)
-	if st.Account.Attempts != account.AccountThrottle.Free+1 || !st.Account.NextAt.Equal(wantNext) || st.Source.Attempts != account.AccountThrottle.Free+1 {
+	if st.Account.Attempts != account.AccountThrottle.Free+1 || !st.Account.NextAt.Equal(wantNext) || st.Source != (account.Failures{Count: account.AccountThrottle.Free + 1, Last: now}) {
 		t.Fatalf("after %d attempts: %+v", account.AccountThrottle.Free+1, st)
 	}
-	if err := take(ctx, s, "known@example.com", "192.0.2.1", "", now); !errors.As(err, new(account.LimitedError)) {
+	if err := take(ctx, s, "known@example.com", "", now); !errors.As(err, new(account.LimitedError)) {
 		t.Fatalf("attempt before NextAt = %v, want LimitedError", err)
 	}
-	// Another address is another bucket; a day later the account's is forgotten.
-	if st, _ = s.LoginState(ctx, "known@example.com", "192.0.2.2", "", now); st.Source != (account.Bucket{}) {
+	// Another address is another bucket; an hour after its last failure
+	// an address starts over (from one, when it fails again); a day later
+	// the account's bucket is forgotten.
+	if st, _ = s.LoginState(ctx, "known@example.com", "192.0.2.2", "", now); st.Source != (account.Failures{}) {
 		t.Errorf("another address has %+v", st.Source)
+	}
+	later := now.Add(time.Hour)
+	if st, _ = s.LoginState(ctx, "known@example.com", "192.0.2.1", "", later); st.Source != (account.Failures{}) {
+		t.Errorf("an address an hour after its last failure has %+v", st.Source)
+	}
+	if err := s.CountSourceFailure(ctx, "192.0.2.1", true, time.Hour, later); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ = s.LoginState(ctx, "known@example.com", "192.0.2.1", "", later); st.Source != (account.Failures{Count: 1, Last: later}) {
+		t.Errorf("a failure after the address started over: %+v", st.Source)
 	}
 	if st, _ = s.LoginState(ctx, "known@example.com", "", "", now.Add(account.AccountThrottle.Forget)); st.Account != (account.Bucket{}) {
 		t.Errorf("a forgotten bucket still counts: %+v", st.Account)
 	}
-	// Refunds and clears.
-	if err := s.RefundSource(ctx, "192.0.2.1", now); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.RefundSource(ctx, "192.0.2.99", now); err != nil {
-		t.Fatalf("refund of an address without attempts = %v", err)
-	}
 	if err := s.ClearAttempts(ctx, "known@example.com"); err != nil {
 		t.Fatal(err)
 	}
-	st, _ = s.LoginState(ctx, "known@example.com", "192.0.2.1", "", now)
-	if st.Account != (account.Bucket{}) || st.Source.Attempts != account.AccountThrottle.Free {
-		t.Errorf("after a refund and a clear: %+v", st)
+	if st, _ = s.LoginState(ctx, "known@example.com", "", "", now); st.Account != (account.Bucket{}) {
+		t.Errorf("after a clear: %+v", st)
+	}
+}
+
+// TestSourceFailuresAtOnceAreAllCounted sends 30 failures of one address at
+// once: each is one atomic increment, none is lost, none conflicts.
+func TestSourceFailuresAtOnceAreAllCounted(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	const n = 30
+	for i, err := range testcloud.Parallel(n, func(int) error { return s.CountSourceFailure(ctx, "198.51.100.7", true, time.Hour, now) }) {
+		if err != nil {
+			t.Fatalf("failure %d: %v", i, err)
+		}
+	}
+	if st, err := s.LoginState(ctx, "anyone@example.com", "198.51.100.7", "", now); err != nil || st.Source.Count != n {
+		t.Fatalf("source failures %+v, %v; want %d", st.Source, err, n)
 	}
 }
 
@@ -207,7 +234,7 @@ func TestAttemptsSentAtOnceAreCountedOneByOne(t *testing.T) {
 	errs := testcloud.Parallel(guesses, func(int) error {
 		// As the service does: a lost race reads again, a few times.
 		for range 3 {
-			err := take(ctx, s, "target@example.com", "192.0.2.7", "", now)
+			err := take(ctx, s, "target@example.com", "", now)
 			if !errors.Is(err, account.ErrStaleWrite) {
 				return err
 			}
@@ -224,13 +251,13 @@ func TestAttemptsSentAtOnceAreCountedOneByOne(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	st, err := s.LoginState(ctx, "target@example.com", "192.0.2.7", "", now)
+	st, err := s.LoginState(ctx, "target@example.com", "", "", now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if passed > account.AccountThrottle.Free+1 || st.Account.Attempts != passed || st.Source.Attempts != passed {
-		t.Fatalf("%d of %d attempts passed, account counted %d, source %d; want at most %d, each counted once",
-			passed, guesses, st.Account.Attempts, st.Source.Attempts, account.AccountThrottle.Free+1)
+	if passed > account.AccountThrottle.Free+1 || st.Account.Attempts != passed {
+		t.Fatalf("%d of %d attempts passed, account counted %d; want at most %d, each counted once",
+			passed, guesses, st.Account.Attempts, account.AccountThrottle.Free+1)
 	}
 	t.Logf("%d of %d simultaneous attempts passed", passed, guesses)
 }
@@ -250,7 +277,7 @@ func TestADeviceHasItsOwnBucket(t *testing.T) {
 	}
 	// The account is attacked until it has to wait.
 	for range account.AccountThrottle.Free + 1 {
-		if err := take(ctx, s, "owner@example.com", "", "", now); err != nil {
+		if err := take(ctx, s, "owner@example.com", "", now); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -259,7 +286,7 @@ func TestADeviceHasItsOwnBucket(t *testing.T) {
 	if err != nil || st.Device == nil || st.Device.Bucket != (account.Bucket{}) {
 		t.Fatalf("LoginState with the device = %+v, %v", st, err)
 	}
-	if err := take(ctx, s, "owner@example.com", "", device.Hash(), now); err != nil {
+	if err := take(ctx, s, "owner@example.com", device.Hash(), now); err != nil {
 		t.Fatalf("attempt from the device = %v", err)
 	}
 	if st, _ = s.LoginState(ctx, "owner@example.com", "", device.Hash(), now); st.Device.Bucket.Attempts != 1 || st.Account.Attempts != account.AccountThrottle.Free+1 {
@@ -330,7 +357,7 @@ func TestRefreshRotationRaceHasOneWinner(t *testing.T) {
 		nexts[i], _ = account.Rotate(presented)
 	}
 	errs := testcloud.Parallel(n, func(i int) error {
-		return s.RotateSession(ctx, presented, nexts[i], 0, now)
+		return s.RotateSession(ctx, presented, nexts[i], 0, account.RefreshCount{Hour: now.Truncate(time.Hour), Count: 1}, now)
 	})
 	winner := -1
 	for i, err := range errs {
@@ -372,28 +399,28 @@ func TestFamilyRevocationAndPasswordChangeEndSessions(t *testing.T) {
 
 	// Revoking a family stops its rotation.
 	a := startSession(t, s, id, now)
-	if err := s.RevokeSession(ctx, id, a.FamilyID, revocation.Session(id, a.FamilyID, until(now))); err != nil {
+	if err := s.RevokeSession(ctx, id, a.FamilyID, logout(id, a.FamilyID, now), noBudget); err != nil {
 		t.Fatal(err)
 	}
 	next, _ := account.Rotate(a)
-	if err := s.RotateSession(ctx, a, next, 0, now); !errors.Is(err, account.ErrSessionInvalid) {
+	if err := s.RotateSession(ctx, a, next, 0, account.RefreshCount{Hour: now.Truncate(time.Hour), Count: 1}, now); !errors.Is(err, account.ErrSessionInvalid) {
 		t.Fatalf("rotate revoked family = %v, want ErrSessionInvalid", err)
 	}
 	sess, _, _ := s.Session(ctx, a)
 	if !sess.Revoked {
 		t.Fatal("family not marked revoked")
 	}
-	if err := s.RevokeSession(ctx, id, "no-such-family", revocation.Session(id, "no-such-family", until(now))); !errors.Is(err, account.ErrSessionInvalid) {
+	if err := s.RevokeSession(ctx, id, "no-such-family", logout(id, "no-such-family", now), noBudget); !errors.Is(err, account.ErrSessionInvalid) {
 		t.Fatalf("revoke unknown family = %v", err)
 	}
 
 	// A password change bumps the epoch: every family of the user fails.
 	b := startSession(t, s, id, now)
 	c := startSession(t, s, id, now)
-	if err := s.ChangePassword(ctx, credentials(id, "old-hash", 0), "new-hash", now, revocation.User(id, 1, until(now))); err != nil {
+	if err := s.ChangePassword(ctx, credentials(id, "old-hash", 0), "new-hash", now, revocation.User(id, 1, now, ttl), noBudget); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ChangePassword(ctx, credentials(id, "old-hash", 0), "other-hash", now, revocation.User(id, 1, until(now))); !errors.Is(err, account.ErrStaleWrite) {
+	if err := s.ChangePassword(ctx, credentials(id, "old-hash", 0), "other-hash", now, revocation.User(id, 1, now, ttl), noBudget); !errors.Is(err, account.ErrStaleWrite) {
 		t.Fatalf("second change from the old hash = %v, want ErrStaleWrite", err)
 	}
 	for _, tok := range []account.RefreshToken{b, c} {
@@ -410,7 +437,7 @@ func TestFamilyRevocationAndPasswordChangeEndSessions(t *testing.T) {
 		next, _ := account.Rotate(tok)
 		// Even a client that skips the check cannot rotate: the transaction
 		// re-checks the epoch.
-		if err := s.RotateSession(ctx, tok, next, 0, now); !errors.Is(err, account.ErrSessionInvalid) {
+		if err := s.RotateSession(ctx, tok, next, 0, account.RefreshCount{Hour: now.Truncate(time.Hour), Count: 1}, now); !errors.Is(err, account.ErrSessionInvalid) {
 			t.Fatalf("rotate after password change = %v", err)
 		}
 	}
@@ -453,11 +480,11 @@ func TestWritesSurviveTheirOwnRetry(t *testing.T) {
 		if err := s.CompleteLogin(ctx, account.LoginCompletion{Refresh: tok, NewDevice: device, Email: "retry@example.com"}, now); err != nil {
 			t.Fatalf("CompleteLogin attempt %d: %v", attempt, err)
 		}
-		if err := s.ChangePassword(ctx, credentials(id, "old", 0), "new", now, revocation.User(id, 1, until(now))); err != nil {
+		if err := s.ChangePassword(ctx, credentials(id, "old", 0), "new", now, revocation.User(id, 1, now, ttl), noBudget); err != nil {
 			t.Fatalf("ChangePassword attempt %d: %v", attempt, err)
 		}
 	}
-	if err := s.ChangePassword(ctx, credentials(id, "old", 0), "other", now, revocation.User(id, 1, until(now))); !errors.Is(err, account.ErrStaleWrite) {
+	if err := s.ChangePassword(ctx, credentials(id, "old", 0), "other", now, revocation.User(id, 1, now, ttl), noBudget); !errors.Is(err, account.ErrStaleWrite) {
 		t.Fatalf("a different change from the old hash = %v, want ErrStaleWrite", err)
 	}
 	other, _ := account.NewRefreshToken(id)

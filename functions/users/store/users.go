@@ -172,9 +172,10 @@ func (s *Store) UpdateName(ctx context.Context, id, name string, now time.Time) 
 // ChangePassword replaces u's password hash if it is still u.PasswordHash,
 // raises the session epoch, which invalidates every refresh token family of
 // the user, and writes revoke, which ends the access tokens issued before:
-// all in one transaction. Returns account.ErrStaleWrite if the password
-// changed since it was read.
-func (s *Store) ChangePassword(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error {
+// all in one transaction, counting revoke against budget. Returns
+// account.ErrStaleWrite if the password changed since it was read, and
+// account.LimitedError when the budget is spent, writing nothing.
+func (s *Store) ChangePassword(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry, budget account.Limit) error {
 	upd := expression.Set(expression.Name("passwordHash"), expression.Value(newHash)).
 		Set(expression.Name("updatedAt"), expression.Value(now.UTC())).
 		Set(expression.Name("sessionEpoch"), expression.Value(u.SessionEpoch+1))
@@ -183,15 +184,21 @@ func (s *Store) ChangePassword(ctx context.Context, u account.Credentials, newHa
 	if err != nil {
 		return wrap("change password", err)
 	}
-	rev, err := revocation.Put(s.revocations, revoke)
+	update := ddb.Update(s.table, ddb.Key(userPK(u.ID), skProfile), expr)
+	update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	rev, err := s.revocationWrites(revoke, budget)
 	if err != nil {
 		return wrap("change password", err)
 	}
-	update := ddb.Update(s.table, ddb.Key(userPK(u.ID), skProfile), expr)
-	update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: update}, {Put: rev}}})
-	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
-		return staleOrOwnWrite(reasons[0].Item, newHash)
+	items := append([]types.TransactWriteItem{{Update: update}}, rev...)
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons, ok := ddb.CancellationReasons(err); ok {
+		switch {
+		case ddb.ConditionFailedAt(reasons, 0):
+			return staleOrOwnWrite(reasons[0].Item, newHash)
+		case budget.Max > 0 && ddb.ConditionFailedAt(reasons, len(items)-1):
+			return limited(budget, revoke.RevokedAt)
+		}
 	}
 	if err != nil {
 		return wrap("change password", err)

@@ -19,25 +19,25 @@ import (
 // function fields, so a test can replace any one of them to spy on calls or
 // inject failures. NewFakeStore points the fields at a MemStore.
 type FakeStore struct {
-	CreateUserFn     func(ctx context.Context, u account.User, passwordHash string, verify account.PendingLink, ev events.AccountEvent) error
-	UserFn           func(ctx context.Context, id string) (account.Credentials, error)
-	UserByEmailFn    func(ctx context.Context, email string) (account.Credentials, error)
-	UpdateNameFn     func(ctx context.Context, id, name string, now time.Time) (account.User, error)
-	ChangePasswordFn func(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error
-	RehashPasswordFn func(ctx context.Context, id, oldHash, newHash string) error
-	LoginStateFn     func(ctx context.Context, email, source, deviceHash string, now time.Time) (account.LoginState, error)
-	TakeAttemptFn    func(ctx context.Context, t account.AttemptTake, now time.Time) error
-	CompleteLoginFn  func(ctx context.Context, c account.LoginCompletion, now time.Time) error
-	RefundSourceFn   func(ctx context.Context, source string, now time.Time) error
-	ClearAttemptsFn  func(ctx context.Context, email string) error
-	SessionFn        func(ctx context.Context, t account.RefreshToken) (account.Session, account.Credentials, error)
-	RotateSessionFn  func(ctx context.Context, presented, next account.RefreshToken, epoch int64, now time.Time) error
-	RevokeSessionFn  func(ctx context.Context, userID, familyID string, revoke revocation.Entry) error
-	IssueLinkFn      func(ctx context.Context, p account.Purpose, link *account.PendingLink, ev *events.AccountEvent, limit account.Limit, now time.Time) error
-	PendingLinkFn    func(ctx context.Context, p account.Purpose, userID string) (account.PendingLink, account.Credentials, error)
-	VerifyEmailFn    func(ctx context.Context, link account.PendingLink, now time.Time) error
-	ResetPasswordFn  func(ctx context.Context, link account.PendingLink, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error
-	CountRequestFn   func(ctx context.Context, limit account.Limit, now time.Time) error
+	CreateUserFn         func(ctx context.Context, u account.User, passwordHash string, verify account.PendingLink, ev events.AccountEvent) error
+	UserFn               func(ctx context.Context, id string) (account.Credentials, error)
+	UserByEmailFn        func(ctx context.Context, email string) (account.Credentials, error)
+	UpdateNameFn         func(ctx context.Context, id, name string, now time.Time) (account.User, error)
+	ChangePasswordFn     func(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry, budget account.Limit) error
+	RehashPasswordFn     func(ctx context.Context, id, oldHash, newHash string) error
+	LoginStateFn         func(ctx context.Context, email, source, deviceHash string, now time.Time) (account.LoginState, error)
+	TakeAttemptFn        func(ctx context.Context, t account.AttemptTake, now time.Time) error
+	CompleteLoginFn      func(ctx context.Context, c account.LoginCompletion, now time.Time) error
+	CountSourceFailureFn func(ctx context.Context, source string, first bool, forget time.Duration, now time.Time) error
+	ClearAttemptsFn      func(ctx context.Context, email string) error
+	SessionFn            func(ctx context.Context, t account.RefreshToken) (account.Session, account.Credentials, error)
+	RotateSessionFn      func(ctx context.Context, presented, next account.RefreshToken, epoch int64, count account.RefreshCount, now time.Time) error
+	RevokeSessionFn      func(ctx context.Context, userID, familyID string, revoke *revocation.Entry, budget account.Limit) error
+	IssueLinkFn          func(ctx context.Context, p account.Purpose, link *account.PendingLink, ev *events.AccountEvent, limit account.Limit, now time.Time) error
+	PendingLinkFn        func(ctx context.Context, p account.Purpose, userID string) (account.PendingLink, account.Credentials, error)
+	VerifyEmailFn        func(ctx context.Context, link account.PendingLink, now time.Time) error
+	ResetPasswordFn      func(ctx context.Context, link account.PendingLink, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error
+	CountRequestFn       func(ctx context.Context, limit account.Limit, now time.Time) error
 }
 
 var (
@@ -69,8 +69,8 @@ func (f *FakeStore) UpdateName(ctx context.Context, id, name string, now time.Ti
 }
 
 // ChangePassword calls ChangePasswordFn.
-func (f *FakeStore) ChangePassword(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error {
-	return f.ChangePasswordFn(ctx, u, newHash, now, revoke)
+func (f *FakeStore) ChangePassword(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry, budget account.Limit) error {
+	return f.ChangePasswordFn(ctx, u, newHash, now, revoke, budget)
 }
 
 // RehashPassword calls RehashPasswordFn.
@@ -93,9 +93,9 @@ func (f *FakeStore) CompleteLogin(ctx context.Context, c account.LoginCompletion
 	return f.CompleteLoginFn(ctx, c, now)
 }
 
-// RefundSource calls RefundSourceFn.
-func (f *FakeStore) RefundSource(ctx context.Context, source string, now time.Time) error {
-	return f.RefundSourceFn(ctx, source, now)
+// CountSourceFailure calls CountSourceFailureFn.
+func (f *FakeStore) CountSourceFailure(ctx context.Context, source string, first bool, forget time.Duration, now time.Time) error {
+	return f.CountSourceFailureFn(ctx, source, first, forget, now)
 }
 
 // ClearAttempts calls ClearAttemptsFn.
@@ -109,13 +109,13 @@ func (f *FakeStore) Session(ctx context.Context, t account.RefreshToken) (accoun
 }
 
 // RotateSession calls RotateSessionFn.
-func (f *FakeStore) RotateSession(ctx context.Context, presented, next account.RefreshToken, epoch int64, now time.Time) error {
-	return f.RotateSessionFn(ctx, presented, next, epoch, now)
+func (f *FakeStore) RotateSession(ctx context.Context, presented, next account.RefreshToken, epoch int64, count account.RefreshCount, now time.Time) error {
+	return f.RotateSessionFn(ctx, presented, next, epoch, count, now)
 }
 
 // RevokeSession calls RevokeSessionFn.
-func (f *FakeStore) RevokeSession(ctx context.Context, userID, familyID string, revoke revocation.Entry) error {
-	return f.RevokeSessionFn(ctx, userID, familyID, revoke)
+func (f *FakeStore) RevokeSession(ctx context.Context, userID, familyID string, revoke *revocation.Entry, budget account.Limit) error {
+	return f.RevokeSessionFn(ctx, userID, familyID, revoke, budget)
 }
 
 // IssueLink calls IssueLinkFn.
@@ -146,24 +146,24 @@ func (f *FakeStore) CountRequest(ctx context.Context, limit account.Limit, now t
 // NewFakeStore returns a fake whose functions are m's methods.
 func NewFakeStore(m *MemStore) *FakeStore {
 	return &FakeStore{
-		CreateUserFn:     m.CreateUser,
-		UserFn:           m.User,
-		UserByEmailFn:    m.UserByEmail,
-		UpdateNameFn:     m.UpdateName,
-		ChangePasswordFn: m.ChangePassword,
-		RehashPasswordFn: m.RehashPassword,
-		LoginStateFn:     m.LoginState,
-		TakeAttemptFn:    m.TakeAttempt,
-		CompleteLoginFn:  m.CompleteLogin,
-		RefundSourceFn:   m.RefundSource,
-		ClearAttemptsFn:  m.ClearAttempts,
-		SessionFn:        m.Session,
-		RotateSessionFn:  m.RotateSession,
-		RevokeSessionFn:  m.RevokeSession,
-		IssueLinkFn:      m.IssueLink,
-		PendingLinkFn:    m.PendingLink,
-		VerifyEmailFn:    m.VerifyEmail,
-		ResetPasswordFn:  m.ResetPassword,
-		CountRequestFn:   m.CountRequest,
+		CreateUserFn:         m.CreateUser,
+		UserFn:               m.User,
+		UserByEmailFn:        m.UserByEmail,
+		UpdateNameFn:         m.UpdateName,
+		ChangePasswordFn:     m.ChangePassword,
+		RehashPasswordFn:     m.RehashPassword,
+		LoginStateFn:         m.LoginState,
+		TakeAttemptFn:        m.TakeAttempt,
+		CompleteLoginFn:      m.CompleteLogin,
+		CountSourceFailureFn: m.CountSourceFailure,
+		ClearAttemptsFn:      m.ClearAttempts,
+		SessionFn:            m.Session,
+		RotateSessionFn:      m.RotateSession,
+		RevokeSessionFn:      m.RevokeSession,
+		IssueLinkFn:          m.IssueLink,
+		PendingLinkFn:        m.PendingLink,
+		VerifyEmailFn:        m.VerifyEmail,
+		ResetPasswordFn:      m.ResetPassword,
+		CountRequestFn:       m.CountRequest,
 	}
 }

@@ -20,7 +20,8 @@ type MemStore struct {
 	mu          sync.Mutex
 	users       map[string]account.Credentials // by id
 	emails      map[string]string              // email → id
-	buckets     map[string]bucket              // "account#<email>", "source#<address>"
+	buckets     map[string]bucket              // "account#<email>"
+	failures    map[string]failures            // by source address
 	devices     map[string]deviceRec           // by token hash
 	families    map[familyKey]account.Session
 	links       map[linkKey]account.PendingLink
@@ -51,6 +52,7 @@ func NewMemStore() *MemStore {
 		users:    map[string]account.Credentials{},
 		emails:   map[string]string{},
 		buckets:  map[string]bucket{},
+		failures: map[string]failures{},
 		devices:  map[string]deviceRec{},
 		families: map[familyKey]account.Session{},
 		links:    map[linkKey]account.PendingLink{},
@@ -113,12 +115,15 @@ func (m *MemStore) UpdateName(_ context.Context, id, name string, now time.Time)
 }
 
 // ChangePassword implements app.Accounts.
-func (m *MemStore) ChangePassword(_ context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error {
+func (m *MemStore) ChangePassword(_ context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry, budget account.Limit) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, ok := m.users[u.ID]
 	if !ok || c.PasswordHash != u.PasswordHash {
 		return account.ErrStaleWrite
+	}
+	if err := m.count(budget, revoke.RevokedAt); err != nil {
+		return err
 	}
 	c.PasswordHash, c.UpdatedAt = newHash, now.UTC()
 	c.SessionEpoch = u.SessionEpoch + 1
@@ -155,6 +160,12 @@ func (b bucket) at(now time.Time) account.Bucket {
 	return b.Bucket
 }
 
+// failures are an address's failed logins and when they start over.
+type failures struct {
+	account.Failures
+	forget time.Time
+}
+
 // deviceRec is a device that logged in to an account.
 type deviceRec struct {
 	email   string
@@ -167,8 +178,8 @@ func (m *MemStore) LoginState(_ context.Context, email, source, deviceHash strin
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := account.LoginState{Account: m.buckets["account#"+email].at(now)}
-	if source != "" {
-		st.Source = m.buckets["source#"+source].at(now)
+	if f, ok := m.failures[source]; ok && source != "" && now.Before(f.forget) {
+		st.Source = f.Failures
 	}
 	if d, ok := m.devices[deviceHash]; ok && d.email == email && now.Before(d.expires) {
 		st.Device = &account.Device{Hash: deviceHash, Email: email, Bucket: d.bucket.at(now)}
@@ -193,18 +204,12 @@ func (m *MemStore) TakeAttempt(_ context.Context, t account.AttemptTake, now tim
 	} else if m.buckets["account#"+t.Email].at(now) != t.GuardWas {
 		return account.ErrStaleWrite
 	}
-	if t.Source != "" && m.buckets["source#"+t.Source].at(now) != t.SourceWas {
-		return account.ErrStaleWrite
-	}
 	if t.Device != "" {
 		d := m.devices[t.Device]
 		d.bucket = bucket{t.Guard, t.GuardForget}
 		m.devices[t.Device] = d
 	} else {
 		m.buckets["account#"+t.Email] = bucket{t.Guard, t.GuardForget}
-	}
-	if t.Source != "" {
-		m.buckets["source#"+t.Source] = bucket{t.SourceNext, t.SrcForget}
 	}
 	return nil
 }
@@ -232,15 +237,17 @@ func (m *MemStore) CompleteLogin(_ context.Context, c account.LoginCompletion, n
 	return nil
 }
 
-// RefundSource implements app.LoginAttempts.
-func (m *MemStore) RefundSource(_ context.Context, source string, now time.Time) error {
+// CountSourceFailure implements app.LoginAttempts.
+func (m *MemStore) CountSourceFailure(_ context.Context, source string, _ bool, forget time.Duration, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	b, ok := m.buckets["source#"+source]
-	if ok && b.at(now).Attempts > 0 {
-		b.Attempts--
-		m.buckets["source#"+source] = b
+	f := m.failures[source]
+	if !now.Before(f.forget) {
+		f = failures{}
 	}
+	f.Count++
+	f.Last, f.forget = now, now.Add(forget)
+	m.failures[source] = f
 	return nil
 }
 
@@ -259,8 +266,11 @@ func (m *MemStore) CountRequest(_ context.Context, l account.Limit, now time.Tim
 	return m.count(l, now)
 }
 
-// count counts a request against l, under m.mu.
+// count counts a request against l (nothing when l.Max is 0), under m.mu.
 func (m *MemStore) count(l account.Limit, now time.Time) error {
+	if l.Max == 0 {
+		return nil
+	}
 	start := now.Truncate(l.Window)
 	window := l.Key + "@" + start.String()
 	if m.limits[window] >= l.Max {
@@ -283,7 +293,7 @@ func (m *MemStore) Session(_ context.Context, t account.RefreshToken) (account.S
 }
 
 // RotateSession implements app.Sessions.
-func (m *MemStore) RotateSession(_ context.Context, presented, next account.RefreshToken, epoch int64, now time.Time) error {
+func (m *MemStore) RotateSession(_ context.Context, presented, next account.RefreshToken, epoch int64, count account.RefreshCount, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := familyKey{presented.UserID, presented.FamilyID}
@@ -298,23 +308,32 @@ func (m *MemStore) RotateSession(_ context.Context, presented, next account.Refr
 	}
 	s.CurrentHash = next.Hash()
 	s.ExpiresAt = time.Unix(now.Add(account.RefreshTTL).Unix(), 0).UTC()
+	s.Refreshes, s.RefreshHour = count.Count, count.Hour
 	m.families[k] = s
 	m.hashes = append(m.hashes, next.Hash())
 	return nil
 }
 
 // RevokeSession implements app.Sessions.
-func (m *MemStore) RevokeSession(_ context.Context, userID, familyID string, revoke revocation.Entry) error {
+func (m *MemStore) RevokeSession(_ context.Context, userID, familyID string, revoke *revocation.Entry, budget account.Limit) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := familyKey{userID, familyID}
 	s, ok := m.families[k]
-	if !ok {
+	switch {
+	case !ok:
 		return account.ErrSessionInvalid
+	case s.Revoked:
+		return account.ErrSessionEnded
+	}
+	if revoke != nil {
+		if err := m.count(budget, revoke.RevokedAt); err != nil {
+			return err
+		}
+		m.revocations = append(m.revocations, *revoke)
 	}
 	s.Revoked = true
 	m.families[k] = s
-	m.revocations = append(m.revocations, revoke)
 	return nil
 }
 
@@ -433,7 +452,10 @@ func (m *MemStore) Attempts(email string, now time.Time) int {
 func (m *MemStore) SourceAttempts(source string, now time.Time) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.buckets["source#"+source].at(now).Attempts
+	if f := m.failures[source]; now.Before(f.forget) {
+		return f.Count
+	}
+	return 0
 }
 
 // Secrets returns every password, refresh token and link token hash

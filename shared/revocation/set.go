@@ -1,0 +1,88 @@
+package revocation
+
+import (
+	"time"
+
+	"github.com/serverless-shop/backend/shared/token"
+)
+
+// Set is the entries in force of some users, each user's apart.
+type Set struct {
+	users map[string]*userEntries
+}
+
+// userEntries are one user's entries.
+type userEntries struct {
+	sessions    map[string]time.Time // revoked session → until
+	epoch       int64                // tokens of lower epochs are revoked
+	epochExpiry time.Time
+}
+
+// NewSet collects entries.
+func NewSet(entries ...Entry) Set {
+	s := Set{users: map[string]*userEntries{}}
+	for _, e := range entries {
+		s.Add(e)
+	}
+	return s
+}
+
+// Add adds e; adding an entry twice changes nothing.
+func (s Set) Add(e Entry) {
+	u := s.users[e.UserID]
+	if u == nil {
+		u = &userEntries{sessions: map[string]time.Time{}}
+		s.users[e.UserID] = u
+	}
+	switch {
+	case e.SessionID != "":
+		if e.ExpiresAt.After(u.sessions[e.SessionID]) {
+			u.sessions[e.SessionID] = e.ExpiresAt
+		}
+	case e.Epoch > u.epoch:
+		u.epoch, u.epochExpiry = e.Epoch, e.ExpiresAt
+	}
+}
+
+// Revokes reports whether the set revokes a token with these claims.
+func (s Set) Revokes(c token.Claims) bool {
+	u := s.users[c.Subject]
+	if u == nil {
+		return false
+	}
+	_, revoked := u.sessions[c.SessionID]
+	return revoked || c.SessionEpoch < u.epoch
+}
+
+// Len is the number of sessions and user epochs the set revokes tokens of.
+func (s Set) Len() int {
+	n := 0
+	for _, u := range s.users {
+		n += len(u.sessions)
+		if u.epoch > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// forget drops a user's entries.
+func (s Set) forget(userID string) { delete(s.users, userID) }
+
+// prune drops the entries that expired by now: their tokens have expired
+// too.
+func (s Set) prune(now time.Time) {
+	for id, u := range s.users {
+		for sid, until := range u.sessions {
+			if !until.After(now) {
+				delete(u.sessions, sid)
+			}
+		}
+		if u.epoch > 0 && !u.epochExpiry.After(now) {
+			u.epoch, u.epochExpiry = 0, time.Time{}
+		}
+		if len(u.sessions) == 0 && u.epoch == 0 {
+			delete(s.users, id)
+		}
+	}
+}

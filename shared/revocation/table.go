@@ -1,0 +1,78 @@
+package revocation
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/serverless-shop/backend/shared/ddb"
+)
+
+// Table reads entries from the revocations table, always with consistent
+// reads, so an entry is seen as soon as its transaction has committed.
+type Table struct {
+	db    ddb.QueryAPI
+	table string
+}
+
+// NewTable reads from table.
+func NewTable(db ddb.QueryAPI, table string) *Table { return &Table{db: db, table: table} }
+
+// Since reads the feed's entries revoked after since that are still in
+// force at now: what is new since a verifier's last read. Its cost is that
+// of the entries it returns (one read unit when there are none), whatever
+// the number of entries before since.
+func (t *Table) Since(ctx context.Context, since, now time.Time) ([]Entry, error) {
+	keys := expression.Key("PK").Equal(expression.Value(feedPK)).
+		And(expression.Key("SK").GreaterThan(expression.Value(stamp(since))))
+	entries, err := t.query(ctx, keys, now)
+	if err != nil {
+		return nil, fmt.Errorf("read revocations since %s: %w", since.Format(time.RFC3339Nano), err)
+	}
+	return entries, nil
+}
+
+// ForUser reads the entries of one user still in force at now: a handful
+// at most (a user's revocations are limited; see the users service).
+func (t *Table) ForUser(ctx context.Context, userID string, now time.Time) ([]Entry, error) {
+	entries, err := t.query(ctx, expression.Key("PK").Equal(expression.Value(userPK(userID))), now)
+	if err != nil {
+		return nil, fmt.Errorf("read revocations of user %s: %w", userID, err)
+	}
+	return entries, nil
+}
+
+// query reads every page of a key condition, leaving out the entries that
+// expired (the table's TTL deletes them lazily).
+func (t *Table) query(ctx context.Context, keys expression.KeyConditionBuilder, now time.Time) ([]Entry, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(keys).Build()
+	if err != nil {
+		return nil, err
+	}
+	p := dynamodb.NewQueryPaginator(t.db, &dynamodb.QueryInput{
+		TableName: &t.table, ConsistentRead: aws.Bool(true),
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	var entries []Entry
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var records []record
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &records); err != nil {
+			return nil, err
+		}
+		for _, r := range records {
+			if e := r.entry(); e.ExpiresAt.After(now) {
+				entries = append(entries, e)
+			}
+		}
+	}
+	return entries, nil
+}
