@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -183,6 +184,13 @@ func clientAddress(name string) string {
 	h.Write([]byte(name))
 	sum := h.Sum64()
 	return fmt.Sprintf("2001:db8:%x:%x:%x::1", uint16(sum>>48), uint16(sum>>32), uint32(sum)&0xffff)
+}
+
+// newAddress returns an address no other client of this run uses.
+func newAddress() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return fmt.Sprintf("2001:db8:%x:%x:%x:%x::1", b[0:2], b[2:4], b[4:6], b[6:8])
 }
 
 // call sends a request to the API from the test's own address

@@ -130,13 +130,15 @@ func TestSchemathesis(t *testing.T) {
 
 // countingProxy is an HTTP forward proxy that counts the requests passing
 // through it: every request Schemathesis sends, checks and stateful steps
-// included.
+// included. Each request comes from an address of its own
+// (X-Forwarded-For): Schemathesis plays many clients, and the local cloud
+// limits each address as production does.
 func countingProxy(t *testing.T) (string, *atomic.Int64) {
 	var n atomic.Int64
 	rp := &httputil.ReverseProxy{
 		// A forward proxy's request names its absolute URL; send it there
-		// unchanged.
-		Rewrite: func(*httputil.ProxyRequest) {},
+		// unchanged, from a client address of its own.
+		Rewrite: func(pr *httputil.ProxyRequest) { pr.Out.Header.Set("X-Forwarded-For", newAddress()) },
 		// Timeouts, refused connections: Schemathesis reports them itself.
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			t.Logf("proxy: %s %s: %v", r.Method, r.URL, err)

@@ -45,6 +45,7 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	sourceThrottle := account.SourceThrottle
 	sourceThrottle.Free = env.Int("LOGIN_ATTEMPTS_PER_SOURCE", account.SourceThrottle.Free)
 	sourceRequests := env.Int("SOURCE_REQUESTS_PER_HOUR", app.DefaultSourceRequestsPerHour)
+	sourceRate := env.Int("SOURCE_REQUESTS_PER_SECOND", app.DefaultSourceRequestsPerSecond)
 	linksPerHour := env.Int("LINKS_PER_HOUR", app.DefaultLinksPerHour)
 	if err := env.Err(); err != nil {
 		return nil, err
@@ -77,9 +78,10 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 		Log:      log,
 		NewID:    func() string { return ulid.Make().String() },
 
-		SourceThrottle:        sourceThrottle,
-		SourceRequestsPerHour: sourceRequests,
-		LinksPerHour:          linksPerHour,
+		SourceThrottle:          sourceThrottle,
+		SourceRequestsPerHour:   sourceRequests,
+		SourceRequestsPerSecond: sourceRate,
+		LinksPerHour:            linksPerHour,
 	})
 	return api.NewHandler(log, api.Config{
 		Service:     svc,

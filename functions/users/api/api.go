@@ -38,11 +38,12 @@ func New(cfg Config) *API { return &API{cfg} }
 func (a *API) Routes(r *httpapi.Router) {
 	r.Public("GET /v1/health", a.health)
 	r.Public("GET /.well-known/jwks.json", a.jwks)
-	// The costly public routes count against the client's address; login
-	// has its own, finer throttle (account.Throttle), and refresh is
-	// limited per session (account.Session.CountRefresh), not per address:
-	// the people behind one address must not share a limit to stay
-	// signed in.
+	// The costly public routes count against the client's address, per
+	// second and per hour. Login has its own throttles (app.Service.Login:
+	// per second and per failure for an address, but not for the device
+	// of an earlier login); refresh is limited per session
+	// (account.Session.CountRefresh), not per address: the people behind
+	// one address must not share a limit to stay signed in.
 	r.Public("POST /v1/auth/register", a.perSource(a.register))
 	r.Public("POST /v1/auth/login", a.login)
 	r.Public("POST /v1/auth/refresh", a.refresh)
@@ -56,8 +57,9 @@ func (a *API) Routes(r *httpapi.Router) {
 	r.Protected("POST /v1/users/me/password", a.changePassword)
 }
 
-// perSource counts each request against its source address before h runs,
-// whatever it carries: a flood of invalid requests is limited too.
+// perSource counts each request against its source address, per second
+// and per hour, before h runs, whatever it carries: a flood of invalid
+// requests is limited too.
 func (a *API) perSource(h httpapi.Handler) httpapi.Handler {
 	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 		if err := a.Service.CountSourceRequest(ctx, r.SourceIP()); err != nil {

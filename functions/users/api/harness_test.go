@@ -81,6 +81,7 @@ type fixture struct {
 	clock    *apptest.Clock
 	ids      apptest.IDs
 	handler  *httpapi.Router
+	svc      *app.Service
 	issuer   *token.Issuer
 	verifier *token.Verifier
 	jwks     []byte
@@ -123,7 +124,11 @@ func newFixture(t *testing.T) *fixture {
 		Log:      log,
 		NewID:    f.ids.Next,
 		Now:      f.clock.Now,
+		// The fixture's clock stands still: every request falls in the same
+		// second. TestCostlyRoutesAreLimitedPerSecond sets the real limit.
+		SourceRequestsPerSecond: 1 << 20,
 	})
+	f.svc = svc
 	f.handler = api.NewHandler(log, api.Config{
 		Service:  svc,
 		Verifier: f.verifier,

@@ -242,3 +242,37 @@ func TestCostlyRoutesAreLimitedPerAddress(t *testing.T) {
 	f.clock.Advance(time.Hour)
 	f.do("POST /v1/auth/register", nil, `{}`).problem(t, http.StatusBadRequest, "validation")
 }
+
+func TestCostlyRoutesAreLimitedPerSecond(t *testing.T) {
+	f := newFixture(t)
+	f.svc.SourceRequestsPerSecond = app.DefaultSourceRequestsPerSecond
+	// A login counts once it is well formed (and shows no device token of
+	// the account); the other routes whatever they carry.
+	routes := []string{"POST /v1/auth/login", "POST /v1/auth/register", "POST /v1/auth/verify-email", "POST /v1/auth/password-reset", "POST /v1/auth/password-reset/confirm"}
+	body := func(route string) string {
+		if route == "POST /v1/auth/login" {
+			return `{"email":"nobody@example.com","password":"not the password at all"}`
+		}
+		return `{}`
+	}
+	for i := range app.DefaultSourceRequestsPerSecond {
+		if r := f.do(routes[i%len(routes)], nil, body(routes[i%len(routes)])); r.status != http.StatusBadRequest && r.status != http.StatusUnauthorized {
+			t.Fatalf("request %d: %d %s", i+1, r.status, r.body)
+		}
+	}
+	for _, route := range routes {
+		r := f.do(route, nil, body(route))
+		r.problem(t, http.StatusTooManyRequests, "too-many-requests")
+		if got := r.headers["Retry-After"]; got != "1" {
+			t.Errorf("%s: Retry-After %q, want 1", route, got)
+		}
+	}
+	// Another address is not limited, nor is refresh (limited per session).
+	ev := apitest.Request{Route: "POST /v1/auth/login", Body: `{}`}.Event()
+	ev.RequestContext.Identity.SourceIP = "203.0.113.201"
+	f.send(ev).problem(t, http.StatusBadRequest, "validation")
+	f.do("POST /v1/auth/refresh", nil, `{}`).problem(t, http.StatusUnauthorized, "invalid-refresh-token")
+	// The next second starts afresh.
+	f.clock.Advance(time.Second)
+	f.do("POST /v1/auth/login", nil, `{}`).problem(t, http.StatusBadRequest, "validation")
+}

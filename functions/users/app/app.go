@@ -43,10 +43,17 @@ const DefaultLinksPerHour = 5
 
 // DefaultSourceRequestsPerHour is how many requests one address may send
 // per hour to the public routes that cost a password hash, a KMS call or an
-// email (register, refresh, email verification, password reset), all
-// together. Generous for an office or a carrier's shared address; a script
-// trying one route at the gateway's rate meets it in seconds.
-const DefaultSourceRequestsPerHour = 300
+// email (register, email verification, password reset and its
+// confirmation), all together: enough for 1,000 people behind one address
+// (a carrier-grade NAT) each registering, verifying and resetting a
+// password in the same hour.
+const DefaultSourceRequestsPerHour = 3000
+
+// DefaultSourceRequestsPerSecond is how many requests one address may send
+// per second to the same routes and login, all together: ten times what
+// 1,000 people behind one address send at a launch's peak (each signing up,
+// verifying and logging in within ten minutes).
+const DefaultSourceRequestsPerSecond = 10
 
 // DefaultRevocationsPerHour is how many revocations of access tokens
 // (logouts, password changes, reuse detections) one user may cause per
@@ -76,6 +83,9 @@ type Config struct {
 	// SourceRequestsPerHour caps the requests one address may send to the
 	// costly public routes (0: DefaultSourceRequestsPerHour).
 	SourceRequestsPerHour int
+	// SourceRequestsPerSecond caps the requests one address may send to
+	// them and to login each second (0: DefaultSourceRequestsPerSecond).
+	SourceRequestsPerSecond int
 	// RevocationsPerHour caps the revocations one user may cause per hour
 	// (0: DefaultRevocationsPerHour).
 	RevocationsPerHour int
@@ -107,6 +117,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.SourceRequestsPerHour == 0 {
 		cfg.SourceRequestsPerHour = DefaultSourceRequestsPerHour
+	}
+	if cfg.SourceRequestsPerSecond == 0 {
+		cfg.SourceRequestsPerSecond = DefaultSourceRequestsPerSecond
 	}
 	if cfg.RefreshesPerHour == 0 {
 		cfg.RefreshesPerHour = account.DefaultRefreshesPerHour

@@ -30,8 +30,11 @@ const takeTries = 3
 // is checked, the attempt is counted against the account (or the
 // presented device of it); past its free attempts each must wait longer
 // than the one before (account.Throttle). Without a device token of the
-// account, a login from an address with too many failed logins waits too,
-// and a failure counts against the address.
+// account, a login counts against its address's requests of the second
+// (GateSource), from an address with too many failed logins it waits, and
+// a failure counts against the address. With one, the address does not
+// matter: the people behind one address who logged in before are never
+// held up by it.
 // Returns an account.ValidationError for invalid input, ErrBadCredentials
 // for an unknown email or a wrong password (the same error for both), and
 // TooManyAttemptsError when the attempt has to wait.
@@ -98,12 +101,14 @@ func (s *Service) Login(ctx context.Context, cmd LoginCommand) (TokenPair, error
 
 // takeAttempt counts one attempt against the guard bucket of email (the
 // presented device's, if it is one of email's, else the account's) and
-// returns what it read; without a device of the account, it first checks
-// that the source address need not wait. When another attempt counts
+// returns what it read; without a device of the account, it first counts
+// the request against the address's second and checks that the address
+// need not wait. When another attempt counts
 // first, it reads again. Only the guard is written: the address's
 // failures are counted after the check, and an address many people log
 // in from is never contended for.
 func (s *Service) takeAttempt(ctx context.Context, email, source, deviceHash string) (account.LoginState, error) {
+	gated := false
 	for range takeTries {
 		now := s.Now()
 		st, err := s.Attempts.LoginState(ctx, email, source, deviceHash, now)
@@ -120,6 +125,12 @@ func (s *Service) takeAttempt(ctx context.Context, email, source, deviceHash str
 		}
 		var sourceErr error
 		if source != "" && st.Device == nil {
+			if !gated {
+				if err := s.GateSource(ctx, source); err != nil {
+					return account.LoginState{}, err
+				}
+				gated = true
+			}
 			sourceErr = s.SourceThrottle.Check(st.Source, now)
 		}
 		if err := errors.Join(guardErr, sourceErr); err != nil {

@@ -393,3 +393,35 @@ func TestLoginUpgradesOutdatedHash(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginIsLimitedPerSecondWithoutADevice checks the address's gate of
+// the second: logins without a device token of the account count against
+// it, before anything costly; a login from the device of an earlier one
+// never does, so the people behind one address who logged in before are
+// never held up by a flood from it.
+func TestLoginIsLimitedPerSecondWithoutADevice(t *testing.T) {
+	f := newFixture(t)
+	f.svc.SourceRequestsPerSecond = app.DefaultSourceRequestsPerSecond
+	f.register()
+	device := f.login(apptest.AdaEmail, apptest.AdaPassword).DeviceToken
+	const source = "192.0.2.80"
+	for i := range app.DefaultSourceRequestsPerSecond {
+		if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: fmt.Sprintf("nobody%d@example.com", i), Password: "not a password at all", Source: source}); !errors.Is(err, app.ErrBadCredentials) {
+			t.Fatalf("login %d: %v", i+1, err)
+		}
+	}
+	var limited app.RequestsLimitedError
+	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Source: source}); !errors.As(err, &limited) || limited.RetryAfter != time.Second {
+		t.Fatalf("login past the address's second = %v, want RequestsLimitedError for a second", err)
+	}
+	if n := f.mem.Attempts(apptest.AdaEmail, f.clock.Now()); n != 0 {
+		t.Errorf("a login refused by the address's gate counted %d attempts against the account", n)
+	}
+	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, DeviceToken: device, Source: source}); err != nil {
+		t.Fatalf("login from the device of an earlier login: %v", err)
+	}
+	f.clock.Advance(time.Second)
+	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Source: source}); err != nil {
+		t.Fatalf("login the next second: %v", err)
+	}
+}

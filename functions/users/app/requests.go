@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
@@ -21,20 +22,49 @@ func (e RequestsLimitedError) Error() string {
 	return fmt.Sprintf("app: too many requests from this address; retry after %s", e.RetryAfter)
 }
 
-// CountSourceRequest counts a request to a costly public route against
-// the client's address (as API Gateway saw it; "" counts nothing). The
-// gateway's throttle is shared by every client; this one is each
-// address's own, so one script cannot use up a route for everybody.
+// GateSource counts a request to a costly public route (login included)
+// against the client's address's requests of the second
+// (SourceRequestsPerSecond; "" counts nothing). A flood from one address
+// is turned away here, for one conditional write, before it costs a
+// password hash, a KMS call or an email, and before it can slow down
+// anyone else; the people behind one address (a thousand, at a carrier's
+// NAT) stay far below it.
+func (s *Service) GateSource(ctx context.Context, source string) error {
+	if source == "" {
+		return nil
+	}
+	return s.countSource(ctx, account.Limit{Key: "rate#" + source, Max: s.SourceRequestsPerSecond, Window: time.Second})
+}
+
+// CountSourceRequest counts a request to a costly public route other than
+// login against the client's address (as API Gateway saw it; "" counts
+// nothing): its requests of the second, as GateSource does, and of the
+// hour (SourceRequestsPerHour), both at once. The gateway's throttle is
+// shared by every client; these are each address's own, so one script
+// cannot use up a route for everybody.
 func (s *Service) CountSourceRequest(ctx context.Context, source string) error {
 	if source == "" {
 		return nil
 	}
-	limit := account.Limit{Key: "source#" + source, Max: s.SourceRequestsPerHour, Window: time.Hour}
+	var second error
+	var wg sync.WaitGroup
+	wg.Go(func() { second = s.GateSource(ctx, source) })
+	hour := s.countSource(ctx, account.Limit{Key: "source#" + source, Max: s.SourceRequestsPerHour, Window: time.Hour})
+	wg.Wait()
+	if second != nil {
+		return second
+	}
+	return hour
+}
+
+// countSource counts one request against an address's limit, and says how
+// long to wait when it is reached.
+func (s *Service) countSource(ctx context.Context, limit account.Limit) error {
 	err := s.Requests.CountRequest(ctx, limit, s.now())
 	var limited account.LimitedError
 	if errors.As(err, &limited) {
 		s.Metrics.Add(MetricRequestsLimited, 1)
-		s.Log.WarnContext(ctx, "requests from the address limited", slog.Duration("retryAfter", limited.RetryAfter))
+		s.Log.WarnContext(ctx, "requests from the address limited", slog.Duration("window", limit.Window), slog.Duration("retryAfter", limited.RetryAfter))
 		return RequestsLimitedError(limited)
 	}
 	return err
