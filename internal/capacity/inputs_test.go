@@ -1,7 +1,6 @@
 package capacity_test
 
 import (
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -99,6 +98,7 @@ Resources:
     - Fn
     - [A, B]
     - ${Fn}Alarm: {Type: AWS::CloudWatch::Alarm, Properties: {}}
+      ${Fn}AwsAlarm: {Type: AWS::CloudWatch::Alarm, Condition: OnAws, Properties: {}}
 `
 	tpl, err := capacity.ParseTemplate([]byte(yaml), map[string]string{"Cache": "true", "Auth": "25"})
 	if err != nil {
@@ -134,7 +134,7 @@ Resources:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"AAlarm", "BAlarm", "OneAlarm"}; !reflect.DeepEqual(alarms, want) {
+	if want := []string{"AAlarm", "AAwsAlarm", "BAlarm", "BAwsAlarm", "OneAlarm"}; !reflect.DeepEqual(alarms, want) {
 		t.Errorf("alarms %v, want %v", alarms, want)
 	}
 	if _, err := capacity.ParseTemplate([]byte(yaml), map[string]string{"Nope": "1"}); err == nil {
@@ -144,8 +144,8 @@ Resources:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if alarms, _ := local.Alarms(); len(alarms) != 2 {
-		t.Errorf("local alarms %v: OneAlarm is OnAws", alarms)
+	if alarms, _ := local.Alarms(); !reflect.DeepEqual(alarms, []string{"AAlarm", "BAlarm"}) {
+		t.Errorf("local alarms %v: OneAlarm and the *AwsAlarm are OnAws", alarms)
 	}
 }
 
@@ -196,5 +196,4 @@ func TestDefaultQuotasByRegion(t *testing.T) {
 	if q := capacity.DefaultQuotas("eu-south-1"); q.APIGateway.Value != 2500 || q.KMSSymmetric.Value != 10000 {
 		t.Errorf("eu-south-1: %+v", q)
 	}
-	_ = filepath.Join
 }

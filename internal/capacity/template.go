@@ -535,7 +535,11 @@ func (t *Template) Alarms() ([]string, error) {
 	for _, id := range t.order {
 		r := t.resources[id]
 		if strings.HasPrefix(id, "Fn::ForEach::") {
-			out = append(out, t.forEachAlarms(r)...)
+			alarms, err := t.forEachAlarms(r)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", id, err)
+			}
+			out = append(out, alarms...)
 			continue
 		}
 		if scalar(mapping(r, "Type")) != "AWS::CloudWatch::Alarm" {
@@ -553,24 +557,31 @@ func (t *Template) Alarms() ([]string, error) {
 	return out, nil
 }
 
-// forEachAlarms expands the alarms of an Fn::ForEach fragment:
-// [Identifier, [values], {"${Identifier}Alarm": {...}}].
-func (t *Template) forEachAlarms(n *yaml.Node) []string {
+// forEachAlarms expands the alarms of an Fn::ForEach fragment that exist
+// in this environment: [Identifier, [values], {"${Identifier}Alarm": {...}}].
+func (t *Template) forEachAlarms(n *yaml.Node) ([]string, error) {
 	if n.Kind != yaml.SequenceNode || len(n.Content) != 3 || n.Content[1].Kind != yaml.SequenceNode {
-		return nil
+		return nil, nil
 	}
 	ident := n.Content[0].Value
 	var out []string
+	var err error
 	for _, v := range n.Content[1].Content {
 		eachPair(n.Content[2], func(key string, r *yaml.Node) {
-			if scalar(mapping(r, "Type")) != "AWS::CloudWatch::Alarm" {
+			if scalar(mapping(r, "Type")) != "AWS::CloudWatch::Alarm" || err != nil {
 				return
 			}
-			name := strings.NewReplacer("${"+ident+"}", v.Value, "&{"+ident+"}", v.Value).Replace(key)
-			out = append(out, name)
+			on, e := t.present(r)
+			if e != nil {
+				err = e
+				return
+			}
+			if on {
+				out = append(out, strings.NewReplacer("${"+ident+"}", v.Value, "&{"+ident+"}", v.Value).Replace(key))
+			}
 		})
 	}
-	return out
+	return out, err
 }
 
 func mapping(n *yaml.Node, key string) *yaml.Node {
