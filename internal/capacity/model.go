@@ -352,7 +352,8 @@ func (m *Model) limits() error {
 	add := func(l Limit) { m.Limits = append(m.Limits, l) }
 
 	add(Limit{Name: "API Gateway requests, account and region", Label: LabelQuota, Value: q.APIGateway.Value, Unit: q.APIGateway.Unit,
-		From: "AWS default quota: " + q.APIGateway.Source, QuotaCode: q.APIGateway.Code, Note: q.APIGateway.Note,
+		From: "AWS default quota: " + q.APIGateway.Source, QuotaCode: q.APIGateway.Code,
+		Note: fmt.Sprintf("%s; burst %s", q.APIGateway.Note, number(q.APIGatewayBurst.Value)),
 		Load: func(total float64) float64 { return total }, Alarms: []string{"ApiRequestRateAlarm", "ApiThrottledAlarm"}})
 
 	for _, r := range m.Routes {

@@ -79,8 +79,18 @@ func (m *Model) writeRoutes(p *printer) {
 		fns = append(fns, fmt.Sprintf("%s %s (%g MB)", f, fixed(conc[f], 1), m.Functions[f].MemoryMB))
 	}
 	all, links := m.emails(m.Target)
-	p.f("Concurrent executions at %s rps (requests a second × duration): %s. Emails: %s a second (%s of them account emails with a sealed link).",
-		rps(m.Target), strings.Join(fns, ", "), fixed(all, 1), fixed(links, 1))
+	var reserved []string
+	for _, f := range sortedKeys(m.Functions) {
+		if r := m.Functions[f].Reserved; r > 0 {
+			reserved = append(reserved, fmt.Sprintf("%s %g", f, r))
+		}
+	}
+	reservedText := "none (every function shares the account's pool)"
+	if len(reserved) > 0 {
+		reservedText = strings.Join(reserved, ", ")
+	}
+	p.f("Concurrent executions at %s rps (requests a second × duration): %s. Reserved concurrency: %s. Emails: %s a second (%s of them account emails with a sealed link).",
+		rps(m.Target), strings.Join(fns, ", "), reservedText, fixed(all, 1), fixed(links, 1))
 	p.f("")
 }
 
