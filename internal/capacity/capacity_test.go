@@ -306,3 +306,30 @@ func TestWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestOptionalLimits: the usage plan, the web ACL and the stage cache
+// appear in the model when the environment turns them on.
+func TestOptionalLimits(t *testing.T) {
+	m := build(t, load(t, "prod", map[string]string{"ApiKeys": "true", "Waf": "true", "EdgeCache": "true"}))
+	plan := limit(t, m, "usage plan rate, per client application's API key")
+	if plan.Label != capacity.LabelTemplate || plan.Ceiling <= 0 {
+		t.Errorf("usage plan limit %+v", plan)
+	}
+	waf := 0
+	for _, c := range m.PerClient {
+		if strings.HasPrefix(c.Name, "AWS WAF rule ") {
+			waf++
+		}
+	}
+	if waf != 2 {
+		t.Errorf("%d WAF rules among the per-client limits, want the template's 2: %+v", waf, m.PerClient)
+	}
+	for _, r := range m.Routes {
+		if cached := strings.HasPrefix(r.Route, "GET /v1/products"); r.Cached != cached {
+			t.Errorf("%s: cached %v with EdgeCache on", r.Route, r.Cached)
+		}
+	}
+	if c := m.RouteCost(m.Routes[0]); c.Items["WAF"] <= 0 || c.Items["Lambda"] != 0 {
+		t.Errorf("the cached catalog with WAF costs %+v", c.Items)
+	}
+}
