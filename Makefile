@@ -9,6 +9,7 @@
 #   make faults              the fault campaign on a fresh local cloud (docs/faults.md)
 #   make deploy ENV=dev      deploy to AWS (ENV: dev, staging, prod; samconfig.toml)
 #   make smoke ENV=dev       smoke-test a deployed stack (scripts/smoke.sh)
+#   make capacity            the capacity model of prod (ENV=dev: of dev; docs/capacity.md)
 #   make delete ENV=dev      delete a stack (what prod retains: docs/operations.md)
 #
 # Tools install themselves into .local/ (git-ignored) at pinned versions.
@@ -135,6 +136,18 @@ BENCH_BEFORE ?= fb8e7b2
 .PHONY: bench
 bench: ## measure sizes, cold starts, invokes, AWS calls per route (local cloud on EMULATOR_PORT), go test -bench and cost, before and after, and write bench/REPORT.md
 	BENCH_BEFORE=$(BENCH_BEFORE) go run ./bench/report -runs $(BENCH_RUNS) -out bench/REPORT.md
+
+# The capacity model of one environment of samconfig.toml (default prod,
+# whatever ENV is for the other targets): every route's AWS calls, every
+# limit and the total rate at which it binds, labelled template, design or
+# AWS quota, and the cost per million requests (docs/capacity.md).
+# go test ./internal/capacity (part of make unit) fails when a template or
+# design ceiling of prod is below 10,000 requests a second.
+CAPACITY_ENV = $(if $(filter command line environment environment override,$(origin ENV)),$(ENV),prod)
+
+.PHONY: capacity
+capacity: ## print the capacity model of ENV (default prod): ceilings in the order they bind, labelled template, design or AWS quota (docs/capacity.md)
+	@go run ./bench/capacity -env $(CAPACITY_ENV)
 
 # What deploying needs and nothing more: the pinned SAM CLI (no emulator,
 # no linters), so the workflow's deploy jobs install only this.

@@ -28,7 +28,9 @@ var (
 	callsTestFiles = []string{
 		"internal/awscalls/awscalls.go",
 		"internal/awscalls/budget.go",
+		"internal/awscalls/keys.go",
 		"internal/awscalls/rules.go",
+		"internal/budgets/budgets.go",
 		"functions/orders/api/calls_integration_test.go",
 		"functions/users/api/calls_integration_test.go",
 	}

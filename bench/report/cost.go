@@ -7,31 +7,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/serverless-shop/backend/internal/pricing"
 )
 
-// price is one line of the price table: AWS's public on-demand prices in
-// us-east-1, first tier, without free tiers.
-type price struct {
-	item, unit string
-	usd        float64
-	source     string
-}
-
-// pricesRead is when the price pages below were read.
-const pricesRead = "2026-11-22 (stored copies of the pages, dated 2025–2026)"
-
-var prices = map[string]price{
-	"apigw":   {"API Gateway REST API requests", "per million", 3.50, "https://aws.amazon.com/api-gateway/pricing/ (first 333 million a month; table reproduced in https://docs.aws.amazon.com/whitepapers/latest/best-practices-api-gateway-private-apis-integration/cost-optimization.html)"},
-	"lreq":    {"Lambda requests", "per million", 0.20, "https://aws.amazon.com/lambda/pricing/"},
-	"lgbs":    {"Lambda duration, Arm", "per GB-second", 0.0000133334, "https://aws.amazon.com/lambda/pricing/ (first 7.5 billion GB-s a month; figure as quoted in https://cloudchipr.com/blog/aws-lambda-pricing)"},
-	"wru":     {"DynamoDB on-demand write request units", "per million", 0.625, "https://aws.amazon.com/dynamodb/pricing/on-demand/ (after the November 2024 cut; as quoted in https://airbyte.com/data-engineering-resources/dynamodb-pricing)"},
-	"rru":     {"DynamoDB on-demand read request units", "per million", 0.125, "same as above"},
-	"sqsfifo": {"SQS FIFO requests (64 KB chunks)", "per million", 0.50, "https://aws.amazon.com/sqs/pricing/ (as quoted in https://cloudburn.io/blog/amazon-sqs-pricing, March 2026)"},
-	"ses":     {"SES outbound email", "per 1,000 emails", 0.10, "https://aws.amazon.com/ses/pricing/ (as quoted in https://www.acecloudinterviews.com/tutorials/aws/ses/)"},
-	"logs":    {"CloudWatch Logs ingestion (Lambda logs, first tier)", "per GB", 0.50, "https://aws.amazon.com/cloudwatch/pricing/ (Lambda logs tiered since May 2025, first tier $0.50: https://www.duckbillgroup.com/?p=9080)"},
-	"xray":    {"X-Ray traces recorded", "per million", 5.00, "https://aws.amazon.com/xray/pricing/"},
-	"xrayget": {"X-Ray traces retrieved or scanned", "per million", 0.50, "https://aws.amazon.com/xray/pricing/"},
-}
+// prices is the price table (internal/pricing, which make capacity reads
+// too).
+func prices() pricing.Table { return pricing.ByKey() }
 
 // memorySizes reads each function's MemorySize from a template: the
 // function's own, or the Globals one. Keys are the bootstrap names
@@ -182,7 +164,7 @@ func xrayTraces(t *tree) float64 {
 	return apiRequestsPerOrder + async
 }
 
-func (r *report) xrayCost(t *tree) float64 { return xrayTraces(t) * prices["xray"].usd }
+func (r *report) xrayCost(t *tree) float64 { return xrayTraces(t) * prices().USD(pricing.XRay) }
 
 // costPerMillion is the cost of a million orders with t's configuration
 // and t's measured CPU times.
@@ -194,7 +176,7 @@ func (r *report) costPerMillion(t *tree) orderCost {
 	}
 	const million = 1e6
 	mem := memorySizes(t.dir)
-	add(prices["apigw"].item, fmt.Sprintf("%d requests", apiRequestsPerOrder), apiRequestsPerOrder*prices["apigw"].usd)
+	add(prices()[pricing.APIGateway].Item, fmt.Sprintf("%d requests", apiRequestsPerOrder), apiRequestsPerOrder*prices()[pricing.APIGateway].USD)
 	var invokes, gbs, logBytes, wru, rru float64
 	for _, inv := range journey {
 		ioMS, w, rd, _ := r.units(t, inv)
@@ -213,14 +195,14 @@ func (r *report) costPerMillion(t *tree) orderCost {
 			logBytes += inv.count * float64(a.warmLogs) / float64(a.warmN)
 		}
 	}
-	add(prices["lreq"].item, fmt.Sprintf("%.0f invocations", invokes), invokes*prices["lreq"].usd)
-	add(prices["lgbs"].item, fmt.Sprintf("%.3f GB-s", gbs), gbs*million*prices["lgbs"].usd)
-	add(prices["wru"].item, fmt.Sprintf("%g WRU", wru), wru*prices["wru"].usd)
-	add(prices["rru"].item, fmt.Sprintf("%g RRU", rru), rru*prices["rru"].usd)
-	add(prices["sqsfifo"].item, fmt.Sprintf("%d requests", sqsPerOrder), sqsPerOrder*prices["sqsfifo"].usd)
-	add(prices["ses"].item, fmt.Sprintf("%d email", emailsPerOrder), emailsPerOrder*million/1000*prices["ses"].usd)
-	add(prices["logs"].item, fmt.Sprintf("%.0f bytes", logBytes), logBytes*million/(1<<30)*prices["logs"].usd)
-	add(prices["xray"].item, fmt.Sprintf("%.2f traces", xrayTraces(t)), r.xrayCost(t))
+	add(prices()[pricing.LambdaRequests].Item, fmt.Sprintf("%.0f invocations", invokes), invokes*prices()[pricing.LambdaRequests].USD)
+	add(prices()[pricing.LambdaArm].Item, fmt.Sprintf("%.3f GB-s", gbs), gbs*million*prices()[pricing.LambdaArm].USD)
+	add(prices()[pricing.WriteUnits].Item, fmt.Sprintf("%g WRU", wru), wru*prices()[pricing.WriteUnits].USD)
+	add(prices()[pricing.ReadUnits].Item, fmt.Sprintf("%g RRU", rru), rru*prices()[pricing.ReadUnits].USD)
+	add(prices()[pricing.SQSFIFO].Item, fmt.Sprintf("%d requests", sqsPerOrder), sqsPerOrder*prices()[pricing.SQSFIFO].USD)
+	add(prices()[pricing.SES].Item, fmt.Sprintf("%d email", emailsPerOrder), emailsPerOrder*million/1000*prices()[pricing.SES].USD)
+	add(prices()[pricing.Logs].Item, fmt.Sprintf("%.0f bytes", logBytes), logBytes*million/(1<<30)*prices()[pricing.Logs].USD)
+	add(prices()[pricing.XRay].Item, fmt.Sprintf("%.2f traces", xrayTraces(t)), r.xrayCost(t))
 	return c
 }
 
@@ -249,14 +231,14 @@ func (r *report) costSection(p printer, before, after *tree) {
 	}
 	p("| **Total** | | %s | **%.2f** |", b, ac.total)
 	p("")
-	p("Prices (read %s):", pricesRead)
+	p("Prices (read %s):", pricing.Read)
 	p("")
 	p("| Item | Price (USD) | Unit | Source |")
 	p("| --- | --- | --- | --- |")
-	keys := []string{"apigw", "lreq", "lgbs", "wru", "rru", "sqsfifo", "ses", "logs", "xray", "xrayget"}
-	for _, k := range keys {
-		pr := prices[k]
-		p("| %s | %g | %s | %s |", pr.item, pr.usd, pr.unit, pr.source)
+	table := prices()
+	for _, k := range []string{pricing.APIGateway, pricing.LambdaRequests, pricing.LambdaArm, pricing.WriteUnits, pricing.ReadUnits, pricing.SQSFIFO, pricing.SES, pricing.Logs, pricing.XRay, pricing.XRayRetrieved} {
+		pr := table[k]
+		p("| %s | %g | %s | %s |", pr.Item, pr.USD, pr.Unit, pr.Source)
 	}
 	p("")
 }

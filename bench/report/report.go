@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/serverless-shop/backend/bench/sizes"
+	"github.com/serverless-shop/backend/internal/pricing"
 )
 
 // report is everything one make bench run measured.
@@ -315,7 +316,7 @@ func (r *report) memorySection(p printer, after *tree) {
 		share := min(1, float64(m)/lambdaFullCoreMB)
 		d := float64(t1) / float64(time.Millisecond) / share
 		gbs := d / 1000 * float64(m) / 1024
-		p("| %d | %.2f | %.0f | %.4f | %.2f |", m, share, d, gbs, gbs*prices["lgbs"].usd*1e6)
+		p("| %d | %.2f | %.0f | %.4f | %.2f |", m, share, d, gbs, gbs*prices().USD(pricing.LambdaArm)*1e6)
 	}
 	p("")
 	mem := memorySizes(after.dir)

@@ -7,12 +7,20 @@
 // documented rules compute it from the sizes of the items read and written.
 // The budget tests of the services (TestAWSCallsPerRequest) use it.
 //
+// It also records the partition keys each DynamoDB call touches, and who
+// made the request (SetActor): a partition key that requests of two
+// different users, or of two client addresses, touch is shared, and a
+// shared key is a hot key at scale. The shared-key tests
+// (TestSharedPartitionKeys) hold every shared key to the capacity model's
+// hot-key table (internal/capacity).
+//
 // It is installed only by tests, as an SDK middleware on the clients they
 // hand the services; production code paths are the same as deployed.
 package awscalls
 
 import (
 	"context"
+	"sort"
 	"sync"
 	"time"
 
@@ -32,6 +40,15 @@ type Call struct {
 	// call read and wrote (DynamoDB only); Writes prices each item written.
 	Rules  Units
 	Writes []ItemWrite
+	// Keys are the partition keys the call read or wrote (DynamoDB only);
+	// Actor who made the request it served (SetActor).
+	Keys  []Key
+	Actor string
+	// Background marks a call no request pays for by itself: the
+	// revocation list every execution environment reloads every few
+	// seconds (BackgroundOption). Take leaves such calls out; their keys
+	// count all the same.
+	Background bool
 }
 
 // Units are DynamoDB capacity units.
@@ -45,37 +62,121 @@ type Recorder struct {
 	sizer *sizer
 	mu    sync.Mutex
 	calls []Call
+	actor string
+	names map[string]string       // table name → the name to report
+	seen  map[Key]map[string]bool // partition key → actors that touched it
 }
 
 // New returns a recorder. shadow is a DynamoDB client without the
 // recorder, used to read the items a write touches before and after it, so
 // that their sizes can be priced by AWS's rules; nil prices reads only.
 func New(shadow *dynamodb.Client) *Recorder {
-	return &Recorder{sizer: &sizer{db: shadow}}
+	return &Recorder{sizer: &sizer{db: shadow}, names: map[string]string{}, seen: map[Key]map[string]bool{}}
 }
 
-// Take returns the calls recorded since the last Take and forgets them.
+// NameTable reports the keys of the table called name as those of the
+// table called as (the template's logical id: a test's throwaway
+// "calls-1234" is the template's "UsersTable").
+func (r *Recorder) NameTable(name, as string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.names[name] = as
+}
+
+// SetActor attributes the calls from now on to actor: one user at one
+// client address ("alice@198.51.100.7").
+func (r *Recorder) SetActor(actor string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.actor = actor
+}
+
+// Take returns the calls recorded since the last Take and forgets them,
+// background calls left out.
 func (r *Recorder) Take() []Call {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	calls := r.calls
+	var calls []Call
+	for _, c := range r.calls {
+		if !c.Background {
+			calls = append(calls, c)
+		}
+	}
 	r.calls = nil
 	return calls
+}
+
+// SharedKey is a partition key that more than one actor touched.
+type SharedKey struct {
+	Key
+	Actors []string
+}
+
+// Shared returns every partition key that calls of two or more actors
+// touched since New, Take or not, sorted by table and value.
+func (r *Recorder) Shared() []SharedKey {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []SharedKey
+	for k, actors := range r.seen {
+		if len(actors) < 2 {
+			continue
+		}
+		s := SharedKey{Key: k}
+		for a := range actors {
+			s.Actors = append(s.Actors, a)
+		}
+		sort.Strings(s.Actors)
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Table != out[j].Table {
+			return out[i].Table < out[j].Table
+		}
+		return out[i].Value < out[j].Value
+	})
+	return out
 }
 
 // APIOption is the middleware to append to a client's APIOptions
 // (o.APIOptions = append(o.APIOptions, rec.APIOption(service))).
 func (r *Recorder) APIOption(service string) func(*middleware.Stack) error {
+	return r.option(service, false)
+}
+
+// BackgroundOption is APIOption for a client whose calls no request pays
+// for by itself, such as the revocation list's reloads: Take leaves them
+// out, Shared counts their keys.
+func (r *Recorder) BackgroundOption(service string) func(*middleware.Stack) error {
+	return r.option(service, true)
+}
+
+func (r *Recorder) option(service string, background bool) func(*middleware.Stack) error {
 	return func(s *middleware.Stack) error {
 		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("awscalls", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			askCapacity(in.Parameters)
 			before := r.sizer.before(ctx, in.Parameters)
-			c := Call{Service: service, Operation: middleware.GetOperationName(ctx), Start: time.Now()}
+			c := Call{Service: service, Operation: middleware.GetOperationName(ctx), Start: time.Now(), Background: background}
+			keys := keysOf(in.Parameters)
 			out, md, err := next.HandleInitialize(ctx, in)
 			c.End = time.Now()
 			c.Reported, c.ReportedOK = reported(out.Result)
 			c.Rules, c.Writes = r.sizer.price(ctx, in.Parameters, out.Result, before, err)
 			r.mu.Lock()
+			c.Actor = r.actor
+			for _, k := range keys {
+				if as, ok := r.names[k.Table]; ok {
+					k.Table = as
+				}
+				c.Keys = append(c.Keys, k)
+				if r.actor == "" { // set-up, not a request of anyone's
+					continue
+				}
+				if r.seen[k] == nil {
+					r.seen[k] = map[string]bool{}
+				}
+				r.seen[k][r.actor] = true
+			}
 			r.calls = append(r.calls, c)
 			r.mu.Unlock()
 			return out, md, err

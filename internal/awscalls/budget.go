@@ -9,28 +9,35 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/serverless-shop/backend/internal/budgets"
 	"github.com/serverless-shop/backend/internal/testcloud"
 )
 
-// Budget is the most a request may cost. Capacity is priced by AWS's rules
-// (Call.Rules), which the budget holds; what the local cloud reports is
-// printed beside it.
-type Budget struct {
-	Calls, Rounds int
-	RCU, WCU      float64
-	// Apart names items, by the prefix of their sort key, whose write
-	// units are counted on their own line with their own budget, ApartWCU
-	// (the order quota's counter, say); WCU is then the rest.
-	Apart    string
-	ApartWCU float64
-	Why      string // why the request needs what it has
-}
-
-// Row is one measured request.
+// Row is one measured request and its budget (internal/budgets).
 type Row struct {
 	Request string
 	Calls   []Call
-	Budget  Budget
+	Budget  budgets.Budget
+}
+
+// Measured is what a row's calls cost: DynamoDB calls, KMS calls by
+// operation, and the operations no budget has a place for.
+func (r Row) Measured() (dynamo int, keys budgets.KMS, other []string) {
+	for _, c := range r.Calls {
+		switch {
+		case c.Service == "dynamodb":
+			dynamo++
+		case c.Service == "kms" && c.Operation == "Sign":
+			keys.Sign++
+		case c.Service == "kms" && c.Operation == "Encrypt":
+			keys.Encrypt++
+		case c.Service == "kms" && c.Operation == "Decrypt":
+			keys.Decrypt++
+		default:
+			other = append(other, c.Service+":"+c.Operation)
+		}
+	}
+	return dynamo, keys, other
 }
 
 // Ops lists the row's operations in order ("BatchGetItem TransactWriteItems").
@@ -45,11 +52,24 @@ func (r Row) Ops() string {
 	return strings.Join(ops, " ")
 }
 
-// Check fails the test for every row over its budget, logs every row, and,
+// Check fails the test for every row over its budget and for every budget
+// of service (internal/budgets) that no row measured, logs every row, and,
 // when the environment variable BENCH_CALLS_OUT names a file, appends a
 // markdown table of the rows to it under the heading service.
 func Check(t *testing.T, service string, rows []Row) {
 	t.Helper()
+	measured := map[string]bool{}
+	for _, r := range rows {
+		measured[r.Request] = true
+		if r.Budget.Request != r.Request {
+			t.Errorf("%s measured against the budget of %q", r.Request, r.Budget.Request)
+		}
+	}
+	for _, b := range budgets.Of(service) {
+		if !measured[b.Request] {
+			t.Errorf("%s has a budget (internal/budgets) but was not measured", b.Request)
+		}
+	}
 	var table strings.Builder
 	fmt.Fprintf(&table, "\n### %s\n\n", service)
 	table.WriteString("Measured by `TestAWSCallsPerRequest` on the local cloud: capacity priced by AWS's documented rules from the sizes of the items read and written (`internal/awscalls`), the local cloud's own report beside it.")
@@ -92,11 +112,13 @@ func Check(t *testing.T, service string, rows []Row) {
 		}
 		fmt.Fprintf(&table, "| %s | %d (%s) | %d | %g | %s | %s | %d, %d, %g, %s: %s |\n",
 			r.Request, len(r.Calls), orNone(r.Ops()), rounds, rules.Read, wcu, reported,
-			b.Calls, b.Rounds, b.RCU, budgetWCU, b.Why)
+			b.Calls(), b.Rounds, b.RCU, budgetWCU, b.Why)
 		t.Logf("%-44s calls %d (%s), rounds %d, RCU %g, WCU %s (reported %s)", r.Request, len(r.Calls), r.Ops(), rounds, rules.Read, wcu, reported)
-		if len(r.Calls) > b.Calls || rounds > b.Rounds || rules.Read > b.RCU || rules.Write > b.WCU || apart > b.ApartWCU {
-			t.Errorf("%s over budget: %d calls (%s), %d rounds, %g RCU, %s WCU; budget %d calls, %d rounds, %g RCU, %s WCU",
-				r.Request, len(r.Calls), r.Ops(), rounds, rules.Read, wcu, b.Calls, b.Rounds, b.RCU, budgetWCU)
+		dynamo, keys, other := r.Measured()
+		if len(other) > 0 || dynamo > b.DynamoDB || keys.Sign > b.KMS.Sign || keys.Encrypt > b.KMS.Encrypt || keys.Decrypt > b.KMS.Decrypt ||
+			rounds > b.Rounds || rules.Read > b.RCU || rules.Write > b.WCU || apart > b.ApartWCU {
+			t.Errorf("%s over budget: %d calls (%s), %d rounds, %g RCU, %s WCU; budget %d DynamoDB and KMS %+v calls, %d rounds, %g RCU, %s WCU",
+				r.Request, len(r.Calls), r.Ops(), rounds, rules.Read, wcu, b.DynamoDB, b.KMS, b.Rounds, b.RCU, budgetWCU)
 		}
 	}
 	out := os.Getenv("BENCH_CALLS_OUT")
@@ -121,4 +143,20 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// CheckShared fails the test for every shared partition key that listed
+// does not know (listed is the capacity model's hot-key table: table, the
+// key's value), and logs every shared key. A shared key is one that
+// requests of two or more actors touched (Recorder.Shared).
+func CheckShared(t *testing.T, shared []SharedKey, listed func(table, value string) bool) {
+	t.Helper()
+	for _, s := range shared {
+		if listed(s.Table, s.Value) {
+			t.Logf("shared partition key %s %q (touched by %s): in the hot-key table", s.Table, s.Value, strings.Join(s.Actors, ", "))
+			continue
+		}
+		t.Errorf("partition key %s %q is shared (touched by %s) and not in the capacity model's hot-key table "+
+			"(internal/capacity/hotkeys.yaml): list it there with its load and ceiling, or key it by user", s.Table, s.Value, strings.Join(s.Actors, ", "))
+	}
 }

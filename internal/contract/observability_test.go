@@ -181,41 +181,80 @@ func alarms(t *testing.T) map[string]*yaml.Node {
 // Every alarm of the namespace ServerlessShop must watch a metric, with the
 // service dimension, that the service's code counts. Alarms on AWS/*
 // namespaces watch what AWS services publish themselves (Lambda, SQS,
-// DynamoDB, API Gateway), which no code of ours emits; those are excepted,
-// and any other namespace is an error.
+// DynamoDB, API Gateway, AWS/Usage), which no code of ours emits; those
+// are excepted, and so is a metric one of the template's metric filters
+// makes from a log group (the same namespace and name). Any other
+// namespace is an error. An alarm with metric math (Metrics) is held to
+// the same rule for each metric its expression reads.
 func TestAlarmedMetricsAreEmitted(t *testing.T) {
 	t.Parallel()
 	emitted := emittedMetrics(t)
+	filtered := filterMetrics(t)
 	custom := 0
 	for id, alarm := range alarms(t) {
 		props := mapping(alarm, "Properties")
-		ns, name := scalar(mapping(props, "Namespace")), scalar(mapping(props, "MetricName"))
-		switch {
-		case strings.HasPrefix(ns, "AWS/"):
-			continue
-		case ns != metrics.Namespace:
-			t.Errorf("%s watches namespace %q: neither %s nor an AWS service's", id, ns, metrics.Namespace)
-			continue
-		}
-		custom++
-		var service string
-		dims := mapping(props, "Dimensions")
-		for i := 0; dims != nil && i < len(dims.Content); i++ {
-			if scalar(mapping(dims.Content[i], "Name")) == "service" {
-				service = scalar(mapping(dims.Content[i], "Value"))
+		watched := []*yaml.Node{props}
+		if math := mapping(props, "Metrics"); math != nil {
+			watched = nil
+			for _, q := range math.Content {
+				if stat := mapping(mapping(q, "MetricStat"), "Metric"); stat != nil {
+					watched = append(watched, stat)
+				}
+			}
+			if len(watched) == 0 {
+				t.Errorf("%s: metric math that reads no metric", id)
 			}
 		}
-		if service == "" {
-			t.Errorf("%s watches %s without the service dimension every EMF metric has", id, name)
-			continue
-		}
-		if !emitted.has(service, name) {
-			t.Errorf("%s watches %s{service=%s}, which no code under functions/%s or shared/ emits", id, name, service, service)
+		for _, m := range watched {
+			ns, name := scalar(mapping(m, "Namespace")), scalar(mapping(m, "MetricName"))
+			switch {
+			case strings.HasPrefix(ns, "AWS/"):
+				continue
+			case filtered[ns+" "+name]:
+				custom++
+				continue
+			case ns != metrics.Namespace:
+				t.Errorf("%s watches %s in namespace %q: neither %s, nor an AWS service's, nor a metric filter's", id, name, ns, metrics.Namespace)
+				continue
+			}
+			custom++
+			var service string
+			dims := mapping(m, "Dimensions")
+			for i := 0; dims != nil && i < len(dims.Content); i++ {
+				if scalar(mapping(dims.Content[i], "Name")) == "service" {
+					service = scalar(mapping(dims.Content[i], "Value"))
+				}
+			}
+			if service == "" {
+				t.Errorf("%s watches %s without the service dimension every EMF metric has", id, name)
+				continue
+			}
+			if !emitted.has(service, name) {
+				t.Errorf("%s watches %s{service=%s}, which no code under functions/%s or shared/ emits", id, name, service, service)
+			}
 		}
 	}
 	if custom == 0 {
 		t.Error("no alarm watches a custom metric: is the test still reading the template right?")
 	}
+}
+
+// filterMetrics returns the metrics the template's metric filters
+// (AWS::Logs::MetricFilter) make, as "namespace name" with the namespace
+// as written (a !Sub's text).
+func filterMetrics(t *testing.T) map[string]bool {
+	t.Helper()
+	_, byID := resources(t)
+	out := map[string]bool{}
+	for _, r := range byID {
+		if scalar(mapping(r, "Type")) != "AWS::Logs::MetricFilter" {
+			continue
+		}
+		for _, m := range mapping(mapping(r, "Properties"), "MetricTransformations").Content {
+			out[scalar(mapping(m, "MetricNamespace"))+" "+scalar(mapping(m, "MetricName"))] = true
+		}
+	}
+	return out
 }
 
 // dashboardMetric matches a custom metric of a dashboard widget:

@@ -20,7 +20,9 @@ import (
 	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/internal/awscalls"
+	"github.com/serverless-shop/backend/internal/budgets"
 	"github.com/serverless-shop/backend/internal/testcloud"
+	"github.com/serverless-shop/backend/shared/coldstart"
 	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/principal"
 )
@@ -29,106 +31,130 @@ import (
 // against the real table seeded with the real catalog: the calls, how many
 // run one after another, and the read and write units by AWS's documented
 // rules (the local cloud's own report is printed beside them). It fails
-// when a route exceeds its budget; with BENCH_CALLS_OUT set it appends the
-// table to that file (make bench puts it in bench/REPORT.md).
+// when a route exceeds its budget (internal/budgets) or a budget is not
+// measured; with BENCH_CALLS_OUT set it appends the table to that file
+// (make bench puts it in bench/REPORT.md).
 func TestAWSCallsPerRequest(t *testing.T) {
+	rig := newCallsRig(t)
+	rows := rig.journey(t, principal.Principal{UserID: "cust-calls", Email: "calls@example.com", Name: "Calls", EmailVerified: true}, false)
+	awscalls.Check(t, "orders", rows)
+}
+
+// callsRig is the orders service on a table of its own in the local
+// cloud, seeded with the real catalog, with a recorder on its DynamoDB
+// client.
+type callsRig struct {
+	ctx         context.Context
+	rec         *awscalls.Recorder
+	db          *dynamodb.Client // recorded
+	background  *dynamodb.Client // recorded as background calls
+	table       string
+	revocations string
+	auth        *apitest.Auth
+	log         *slog.Logger
+}
+
+func newCallsRig(t *testing.T) *callsRig {
+	t.Helper()
 	cfg := testcloud.Config(t)
 	shadow := dynamodb.NewFromConfig(cfg)
-	rec := awscalls.New(shadow)
-	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, rec.APIOption("dynamodb"))
+	r := &callsRig{ctx: context.Background(), rec: awscalls.New(shadow), auth: apitest.NewAuth(t),
+		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	r.db = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, r.rec.APIOption("dynamodb")) })
+	r.background = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, r.rec.BackgroundOption("dynamodb"))
 	})
-	table := testcloud.NewTable(t, shadow, testcloud.TableSpec{SortKey: true})
-	s := store.New(db, table)
-	ctx := context.Background()
+	r.table = testcloud.NewTable(t, shadow, testcloud.TableSpec{SortKey: true})
+	r.revocations = testcloud.NewTable(t, shadow, testcloud.TableSpec{SortKey: true})
+	r.rec.NameTable(r.table, "OrdersTable")
+	r.rec.NameTable(r.revocations, "RevocationsTable")
 	products, err := catalog.Catalog(time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.New(shadow, table).PutProducts(ctx, products); err != nil {
+	if err := store.New(shadow, r.table).PutProducts(r.ctx, products); err != nil {
 		t.Fatal(err)
 	}
-	auth := apitest.NewAuth(t)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	// newFunction is a cold start of the function: a new service, with no
-	// copy of the catalog yet.
-	newFunction := func() *httpapi.Router {
-		h, err := api.NewHandler(log, api.Config{
-			Service:  app.New(app.Config{Store: s, Log: log, NewID: func() string { return ulid.Make().String() }}),
-			Verifier: auth.Verifier(), CursorKey: make([]byte, 32),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h
+	return r
+}
+
+// newFunction is a cold start of the function: a new service, with no
+// copy of the catalog yet. With revocations it checks tokens against the
+// revocation list, as deployed, through the background client.
+func (r *callsRig) newFunction(t *testing.T, revocations bool) *httpapi.Router {
+	t.Helper()
+	cfg := api.Config{
+		Service:  app.New(app.Config{Store: store.New(r.db, r.table), Log: r.log, NewID: func() string { return ulid.Make().String() }}),
+		Verifier: r.auth.Verifier(), CursorKey: make([]byte, 32),
 	}
-	h := newFunction()
-	bearer := auth.Token(t, principal.Principal{UserID: "cust-calls", Email: "calls@example.com", Name: "Calls", EmailVerified: true})
+	if revocations {
+		cfg.Revocations = coldstart.Revocations{Table: r.revocations}.Checker(r.background, r.log)
+	}
+	h, err := api.NewHandler(r.log, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// journey makes every measured request once, as who, on new execution
+// environments (cold, then a second one for the catalog), and returns the
+// rows with their budgets (internal/budgets).
+func (r *callsRig) journey(t *testing.T, who principal.Principal, revocations bool) []awscalls.Row {
+	t.Helper()
+	h := r.newFunction(t, revocations)
+	bearer := r.auth.Token(t, who)
 	do := func(route string, path map[string]string, body string, headers map[string]string) events.APIGatewayProxyResponse {
 		t.Helper()
 		in := apitest.Request{Route: route, Path: path, Body: body, Headers: headers, Bearer: bearer}
-		resp, err := h.Handle(ctx, in.Event())
+		resp, err := h.Handle(r.ctx, in.Event())
 		if err != nil {
 			t.Fatal(err)
 		}
 		return resp
 	}
 	body := `{"items":[{"sku":"COF-ESP-250","quantity":2},{"sku":"BRW-V60-02","quantity":1}]}`
-	rec.Take() // forget the seeding
+	r.rec.Take() // forget the set-up
 
 	var rows []awscalls.Row
-	measure := func(request string, status, wantStatus int, b awscalls.Budget) {
+	measure := func(request string, status, wantStatus int) {
 		t.Helper()
 		if status != wantStatus {
-			t.Errorf("%s: status %d, want %d", request, status, wantStatus)
+			t.Errorf("%s as %s: status %d, want %d", request, who.UserID, status, wantStatus)
 		}
-		rows = append(rows, awscalls.Row{Request: request, Calls: rec.Take(), Budget: b})
+		b, err := budgets.For(request)
+		if err != nil {
+			t.Error(err)
+		}
+		rows = append(rows, awscalls.Row{Request: request, Calls: r.rec.Take(), Budget: b})
 	}
-	id := func(r events.APIGatewayProxyResponse) map[string]string {
-		return map[string]string{"id": strings.TrimPrefix(r.Headers["Location"], "/v1/orders/")}
+	id := func(resp events.APIGatewayProxyResponse) map[string]string {
+		return map[string]string{"id": strings.TrimPrefix(resp.Headers["Location"], "/v1/orders/")}
 	}
 
-	// Every order here has two lines, and every item written is under 1 KB:
-	// a transactional write of one costs 2 WCU, a plain one 1 WCU. The
-	// order item carries its event (shared/orderitem): there is no outbox
-	// item to write. The quota's counter is counted apart (QUOTA#): it is
-	// what the per-customer quota costs.
-	const quota = "QUOTA#"
-	r := do("POST /v1/orders", nil, body, map[string]string{"Idempotency-Key": "k-cold"})
-	measure("POST /v1/orders with Idempotency-Key (cold catalog)", r.StatusCode, 201, awscalls.Budget{Calls: 2, Rounds: 2, RCU: 1, WCU: 4, Apart: quota, ApartWCU: 2,
-		Why: "a cold function reads the catalog (one Query, 1 RCU), then one transaction: order with its event, key record (2 WCU each), quota count (2 WCU)"})
-	h = newFunction()
-	r = do("GET /v1/products", nil, "", nil)
-	measure("GET /v1/products (cold)", r.StatusCode, 200, awscalls.Budget{Calls: 1, Rounds: 1, RCU: 1,
-		Why: "one Query of the catalog partition (38 products, 4 to 8 KB: 1 RCU eventually consistent) fills the function's copy"})
-	r = do("GET /v1/products", nil, "", nil)
-	measure("GET /v1/products (warm)", r.StatusCode, 200, awscalls.Budget{
-		Why: "the function's copy is fresh for 5 minutes"})
-	r = do("GET /v1/products/{sku}", map[string]string{"sku": "COF-ESP-250"}, "", nil)
-	measure("GET /v1/products/{sku} (warm)", r.StatusCode, 200, awscalls.Budget{
-		Why: "from the function's copy"})
-	r = do("POST /v1/orders", nil, body, nil)
-	measure("POST /v1/orders (warm catalog)", r.StatusCode, 201, awscalls.Budget{Calls: 1, Rounds: 1, WCU: 2, Apart: quota, ApartWCU: 2,
-		Why: "one transaction: order with its event (2 WCU), quota count (2 WCU)"})
-	placed := id(r)
-	r = do("POST /v1/orders", nil, body, map[string]string{"Idempotency-Key": "k-1"})
-	measure("POST /v1/orders with Idempotency-Key (warm)", r.StatusCode, 201, awscalls.Budget{Calls: 1, Rounds: 1, WCU: 4, Apart: quota, ApartWCU: 2,
-		Why: "the same transaction with the key's record (2 WCU); the record names the order, it does not copy it"})
-	r = do("POST /v1/orders", nil, body, map[string]string{"Idempotency-Key": "k-1"})
-	measure("replay of an Idempotency-Key", r.StatusCode, 201, awscalls.Budget{Calls: 2, Rounds: 2, RCU: 1, WCU: 4, Apart: quota, ApartWCU: 2,
-		Why: "the transaction fails on the key's record, which comes back with the failure and names the order; one consistent GetItem reads it (a cancelled transaction priced as the writes it tried: an upper bound)"})
-	r = do("GET /v1/orders/{id}", placed, "", nil)
-	measure("GET /v1/orders/{id}", r.StatusCode, 200, awscalls.Budget{Calls: 1, Rounds: 1, RCU: 1,
-		Why: "one consistent GetItem"})
-	r = do("GET /v1/orders", nil, "", nil)
-	measure("GET /v1/orders", r.StatusCode, 200, awscalls.Budget{Calls: 1, Rounds: 1, RCU: 1,
-		Why: "one Query (here 4 orders; a full page of 20 reads 21 items, about 2 RCU)"})
-	r = do("POST /v1/orders/{id}/cancel", placed, "", nil)
-	measure("POST /v1/orders/{id}/cancel", r.StatusCode, 200, awscalls.Budget{Calls: 1, Rounds: 1, WCU: 1,
-		Why: "one conditional UpdateItem (status still cancellable) sets the status and the event and returns the order (no read units); not a transaction: 1 WCU"})
-	r = do("POST /v1/orders/{id}/reorder", placed, "", nil)
-	measure("POST /v1/orders/{id}/reorder (warm)", r.StatusCode, 201, awscalls.Budget{Calls: 2, Rounds: 2, RCU: 1, WCU: 2, Apart: quota, ApartWCU: 2,
-		Why: "it places an order from another one's items: they are read first (GetItem; no DynamoDB call reads one item and writes another), then create order's transaction"})
-
-	awscalls.Check(t, "orders", rows)
+	resp := do("POST /v1/orders", nil, body, map[string]string{"Idempotency-Key": "k-cold"})
+	measure("POST /v1/orders with Idempotency-Key (cold catalog)", resp.StatusCode, 201)
+	h = r.newFunction(t, revocations)
+	resp = do("GET /v1/products", nil, "", nil)
+	measure("GET /v1/products (cold)", resp.StatusCode, 200)
+	resp = do("GET /v1/products", nil, "", nil)
+	measure("GET /v1/products (warm)", resp.StatusCode, 200)
+	resp = do("GET /v1/products/{sku}", map[string]string{"sku": "COF-ESP-250"}, "", nil)
+	measure("GET /v1/products/{sku} (warm)", resp.StatusCode, 200)
+	resp = do("POST /v1/orders", nil, body, nil)
+	measure("POST /v1/orders (warm catalog)", resp.StatusCode, 201)
+	placed := id(resp)
+	resp = do("POST /v1/orders", nil, body, map[string]string{"Idempotency-Key": "k-1"})
+	measure("POST /v1/orders with Idempotency-Key (warm)", resp.StatusCode, 201)
+	resp = do("POST /v1/orders", nil, body, map[string]string{"Idempotency-Key": "k-1"})
+	measure("replay of an Idempotency-Key", resp.StatusCode, 201)
+	resp = do("GET /v1/orders/{id}", placed, "", nil)
+	measure("GET /v1/orders/{id}", resp.StatusCode, 200)
+	resp = do("GET /v1/orders", nil, "", nil)
+	measure("GET /v1/orders", resp.StatusCode, 200)
+	resp = do("POST /v1/orders/{id}/cancel", placed, "", nil)
+	measure("POST /v1/orders/{id}/cancel", resp.StatusCode, 200)
+	resp = do("POST /v1/orders/{id}/reorder", placed, "", nil)
+	measure("POST /v1/orders/{id}/reorder (warm)", resp.StatusCode, 201)
+	return rows
 }

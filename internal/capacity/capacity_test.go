@@ -1,0 +1,342 @@
+package capacity_test
+
+import (
+	"bytes"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/serverless-shop/backend/internal/budgets"
+	"github.com/serverless-shop/backend/internal/capacity"
+)
+
+const root = "../.."
+
+// load reads prod's inputs from the repository, with extra parameter
+// overrides on top of samconfig.toml's.
+func load(t *testing.T, env string, extra map[string]string) capacity.Inputs {
+	t.Helper()
+	in, err := capacity.Load(root, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(extra) > 0 {
+		overrides := maps.Clone(in.Env.Overrides)
+		maps.Copy(overrides, extra)
+		if in.Template, err = capacity.ReadTemplate(filepath.Join(root, "template.yaml"), overrides); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return in
+}
+
+func build(t *testing.T, in capacity.Inputs) *capacity.Model {
+	t.Helper()
+	m, err := capacity.Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func limit(t *testing.T, m *capacity.Model, name string) capacity.Limit {
+	t.Helper()
+	for _, l := range m.Limits {
+		if l.Name == name {
+			return l
+		}
+	}
+	t.Fatalf("the model has no limit %q", name)
+	return capacity.Limit{}
+}
+
+// TestCeilings is launch day's rule for prod: with prod's parameters and
+// the documented mix, no template or design ceiling is below 10,000
+// requests a second; the first ceilings are AWS quotas a user can raise.
+// make capacity prints the same verdict and every figure behind it.
+func TestCeilings(t *testing.T) {
+	m := build(t, load(t, "prod", nil))
+	for _, v := range m.Violations() {
+		t.Error(v)
+	}
+}
+
+// TestModelReadsTheRepository keeps TestCeilings from passing vacuously:
+// the model must have read the routes, the limits and the figures it is
+// known to depend on, from the files themselves.
+func TestModelReadsTheRepository(t *testing.T) {
+	in := load(t, "prod", nil)
+	if in.Env.Overrides["Environment"] != "prod" || in.Env.Region == "" {
+		t.Errorf("samconfig.toml's prod read as %+v", in.Env)
+	}
+	m := build(t, in)
+	if m.Target != 10000 {
+		t.Errorf("target %g, want 10,000", m.Target)
+	}
+	routes := map[string]capacity.Route{}
+	for _, r := range m.Routes {
+		routes[r.Route] = r
+	}
+	for _, want := range []string{"GET /v1/products", "GET /v1/users/me", "POST /v1/auth/login", "POST /v1/auth/refresh", "POST /v1/orders"} {
+		if _, ok := routes[want]; !ok {
+			t.Errorf("no route %s in the model", want)
+		}
+	}
+	login := routes["POST /v1/auth/login"]
+	if login.Budget.KMS.Sign != 1 || login.Function != "users" || login.DurationMS <= 0 {
+		t.Errorf("login read as %+v", login)
+	}
+	auth, err := in.Template.Number("AuthThrottleRate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := limit(t, m, "method throttle POST /v1/auth/login").Value; got != auth {
+		t.Errorf("login's method throttle %g, template's AuthThrottleRate %g", got, auth)
+	}
+	stage, err := in.Template.Number("ThrottleRate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := limit(t, m, "method throttle GET /v1/users/me").Value; got != stage {
+		t.Errorf("GET /v1/users/me's throttle %g, want the stage default ThrottleRate %g (AWS applies it per method)", got, stage)
+	}
+	labels := map[capacity.Label]int{}
+	for _, l := range m.Limits {
+		labels[l.Label]++
+		if l.Ceiling <= 0 || l.From == "" {
+			t.Errorf("limit %q: ceiling %g, from %q", l.Name, l.Ceiling, l.From)
+		}
+	}
+	for _, want := range []capacity.Label{capacity.LabelTemplate, capacity.LabelDesign, capacity.LabelQuota} {
+		if labels[want] == 0 {
+			t.Errorf("no %s limit in the model", want)
+		}
+	}
+	for _, name := range []string{
+		"API Gateway requests, account and region", "Lambda concurrent executions, account and region",
+		"KMS Sign (ECC), account and region", "KMS symmetric (Encrypt, Decrypt of links), account and region",
+		"SES sending rate", "SES sending quota, 24 hours", "hot key CATALOG (OrdersTable)",
+		"DynamoDB UsersTable reads", "DynamoDB OrdersTable writes",
+	} {
+		limit(t, m, name)
+	}
+	revocations := false
+	for _, l := range m.Limits {
+		revocations = revocations || (l.Label == capacity.LabelDesign && strings.Contains(l.Name, "(RevocationsTable)"))
+	}
+	if !revocations {
+		t.Error("no hot key of the revocations table in the model")
+	}
+	for i := 1; i < len(m.Limits); i++ {
+		if m.Limits[i].Ceiling < m.Limits[i-1].Ceiling {
+			t.Fatalf("limits not in the order they bind: %q before %q", m.Limits[i-1].Name, m.Limits[i].Name)
+		}
+	}
+}
+
+// sized returns parameters with which today's template reaches the
+// target; with a revocation feed for the list read whole, they are the
+// base the regression cases below break one thing of.
+func sized() map[string]string {
+	return map[string]string{"ThrottleRate": "5000", "ThrottleBurst": "10000", "AuthThrottleRate": "1000", "NotificationConcurrency": "30"}
+}
+
+// list is the first design's revocation list, read whole by every
+// environment every 10 s: the regression a feed replaced.
+const list = `
+- key: CATALOG
+  table: OrdersTable
+  model: catalog-copy
+  readers: [orders]
+  every: 300
+  readBudget: "GET /v1/products (cold)"
+  why: the catalog
+- key: REVOKED
+  table: RevocationsTable
+  model: revocation-list
+  readers: [users, orders]
+  every: 10
+  itemBytes: 150
+  wcuPerWrite: 2
+  leewaySeconds: 30
+  revocations: {"POST /v1/auth/login": 1, "POST /v1/auth/password-reset/confirm": 1}
+  why: the revocation list
+`
+
+// TestCeilingsCatchRegressions shows that TestCeilings fails when a
+// change to the template or the design puts a ceiling below the target,
+// one change at a time, from a base that passes.
+func TestCeilingsCatchRegressions(t *testing.T) {
+	hotFeed, err := capacity.LoadHotKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hotList, err := capacity.ParseHotKeys([]byte(list))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		overrides map[string]string
+		hot       capacity.HotKeys
+		want      []string // limits that must fail; none: the base passes
+	}{
+		{name: "sized template and the revocation feed: passes", hot: hotFeed},
+		{name: "AuthThrottleRate back to 10", overrides: map[string]string{"AuthThrottleRate": "10"}, hot: hotFeed,
+			want: []string{"method throttle POST /v1/auth/login", "method throttle POST /v1/auth/refresh", "method throttle POST /v1/auth/register"}},
+		{name: "ThrottleRate back to 100", overrides: map[string]string{"ThrottleRate": "100"}, hot: hotFeed,
+			want: []string{"method throttle GET /v1/products", "method throttle GET /v1/users/me", "method throttle POST /v1/orders"}},
+		{name: "NotificationConcurrency back to 5", overrides: map[string]string{"NotificationConcurrency": "5"}, hot: hotFeed,
+			want: []string{"notification sending (concurrency × one environment's rate)"}},
+		{name: "the revocation list read whole every 10 s", hot: hotList,
+			want: []string{"hot key REVOKED (RevocationsTable)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			overrides := sized()
+			maps.Copy(overrides, tt.overrides)
+			in := load(t, "prod", overrides)
+			in.HotKeys = tt.hot
+			m := build(t, in)
+			got := strings.Join(m.Violations(), "\n")
+			if len(tt.want) == 0 && got != "" {
+				t.Fatalf("the base fails:\n%s", got)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got, `"`+w+`"`) {
+					t.Errorf("no violation of %q; violations:\n%s", w, got)
+				}
+			}
+		})
+	}
+}
+
+// TestEveryQuotaCeilingHasAnAlarm: every AWS quota the traffic touches
+// has an alarm in prod's template that fires before it binds (the SES
+// alarms come with the mail pacing's template change).
+func TestEveryQuotaCeilingHasAnAlarm(t *testing.T) {
+	in := load(t, "prod", nil)
+	m := build(t, in)
+	alarms, err := in.Template.Alarms()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, a := range alarms {
+		have[a] = true
+	}
+	if !have["Api5xxAlarm"] {
+		t.Fatalf("template alarms read as %v", alarms)
+	}
+	for _, l := range m.Limits {
+		if l.Label != capacity.LabelQuota {
+			continue
+		}
+		if len(l.Alarms) == 0 {
+			t.Errorf("AWS quota %q has no alarm", l.Name)
+		}
+		for _, a := range l.Alarms {
+			if !have[a] {
+				t.Errorf("AWS quota %q: template.yaml has no alarm %s in prod", l.Name, a)
+			}
+		}
+	}
+}
+
+// TestBudgetsAgreeWithTheTemplate: every budgeted request is a route of
+// template.yaml, served by the function its budget names.
+func TestBudgetsAgreeWithTheTemplate(t *testing.T) {
+	fns, err := load(t, "prod", nil).Template.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := map[string]string{}
+	for _, f := range fns {
+		for route := range f.Routes {
+			served[route] = f.Name
+		}
+	}
+	for _, b := range budgets.All() {
+		if got, ok := served[b.Route]; !ok || got != b.Function {
+			t.Errorf("%s: budgeted as %s's route %s; template.yaml: %q", b.Request, b.Function, b.Route, got)
+		}
+	}
+}
+
+// TestDocumentedMix is the issue's mix, category by category.
+func TestDocumentedMix(t *testing.T) {
+	want := map[string]float64{
+		"catalog reads": 65, "authenticated reads": 29, "refresh": 2, "create order": 2, "login": 1.5,
+		"register, verify, password reset": 0.5,
+	}
+	got := map[string]float64{}
+	for _, s := range capacity.DocumentedMix().Shares {
+		got[s.Category] += s.Percent
+	}
+	for c, p := range want {
+		if got[c] < p-1e-9 || got[c] > p+1e-9 {
+			t.Errorf("%s: %g %%, want %g %%", c, got[c], p)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("categories %v, want %v", got, want)
+	}
+}
+
+// TestWrite prints every route and limit, the verdict and the costs.
+func TestWrite(t *testing.T) {
+	m := build(t, load(t, "prod", nil))
+	var out bytes.Buffer
+	if err := m.Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for _, want := range []string{"## Routes", "## Ceilings, in the order they bind", "First template or design ceiling", "## Hot keys", "## Cost per million requests", "**the mix**", "## Assumptions"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output has no %q", want)
+		}
+	}
+	for _, l := range m.Limits {
+		if !strings.Contains(text, l.Name) {
+			t.Errorf("output has no limit %q", l.Name)
+		}
+	}
+	for _, r := range m.Routes {
+		c := m.RouteCost(r)
+		if c.Total <= 0 || c.Items["API Gateway"] <= 0 {
+			t.Errorf("%s costs %+v", r.Route, c)
+		}
+	}
+}
+
+// TestOptionalLimits: the usage plan, the web ACL and the stage cache
+// appear in the model when the environment turns them on.
+func TestOptionalLimits(t *testing.T) {
+	m := build(t, load(t, "prod", map[string]string{"ApiKeys": "true", "Waf": "true", "EdgeCache": "true"}))
+	plan := limit(t, m, "usage plan rate, per client application's API key")
+	if plan.Label != capacity.LabelTemplate || plan.Ceiling <= 0 {
+		t.Errorf("usage plan limit %+v", plan)
+	}
+	waf := 0
+	for _, c := range m.PerClient {
+		if strings.HasPrefix(c.Name, "AWS WAF rule ") {
+			waf++
+		}
+	}
+	if waf != 4 {
+		t.Errorf("%d WAF rules among the per-client limits, want the template's 4: %+v", waf, m.PerClient)
+	}
+	if !slices.ContainsFunc(m.PerClient, func(c capacity.PerClient) bool { return strings.Contains(c.Name, "POST to paths matching /v1/orders") }) {
+		t.Errorf("the orders rule's scope-down (POST and a path) not read: %+v", m.PerClient)
+	}
+	for _, r := range m.Routes {
+		if cached := strings.HasPrefix(r.Route, "GET /v1/products"); r.Cached != cached {
+			t.Errorf("%s: cached %v with EdgeCache on", r.Route, r.Cached)
+		}
+	}
+	if c := m.RouteCost(m.Routes[0]); c.Items["WAF"] <= 0 || c.Items["Lambda"] != 0 {
+		t.Errorf("the cached catalog with WAF costs %+v", c.Items)
+	}
+}

@@ -1,0 +1,56 @@
+package capacity
+
+import "fmt"
+
+// Violations lists the template and design ceilings below the target
+// rate: the launch-day rule is that the first ceiling is an AWS quota a
+// user can raise. A template limit sized from an AWS quota's parameter
+// (Follows) may stay below the target as long as it does not bind before
+// that quota does.
+func (m *Model) Violations() []string {
+	var out []string
+	quota := map[string]float64{}
+	for _, l := range m.Limits {
+		if l.Label == LabelQuota {
+			quota[l.Name] = l.Ceiling
+		}
+	}
+	for _, l := range m.Limits {
+		if l.Label == LabelQuota || reaches(l.Ceiling, m.Target) {
+			continue
+		}
+		if q, ok := quota[l.Follows]; ok && reaches(l.Ceiling, q) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s ceiling %q binds at %s rps, below %s rps (%s %s; from %s)",
+			l.Label, l.Name, rps(l.Ceiling), rps(m.Target), number(l.Value), l.Unit, l.From))
+	}
+	return out
+}
+
+// FirstOwn returns the first template or design ceiling, and false when
+// there is none.
+func (m *Model) FirstOwn() (Limit, bool) {
+	for _, l := range m.Limits {
+		if l.Label != LabelQuota {
+			return l, true
+		}
+	}
+	return Limit{}, false
+}
+
+// QuotasBelowTarget returns the AWS quota ceilings below the target rate:
+// the quotas to ask AWS to raise, each to its Request().
+func (m *Model) QuotasBelowTarget() []Limit {
+	var out []Limit
+	for _, l := range m.Limits {
+		if l.Label == LabelQuota && !reaches(l.Ceiling, m.Target) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// reaches reports whether a ceiling is at or above rate, within the
+// precision ceiling computes it to.
+func reaches(ceiling, rate float64) bool { return ceiling >= rate*(1-1e-6) }

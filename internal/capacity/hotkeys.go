@@ -1,0 +1,158 @@
+package capacity
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"math"
+	"path"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// DynamoDB's limits of one partition key (DynamoDB Developer Guide,
+// "Partitions and data distribution"; re:Post, "on-demand table
+// throttling": 3,000 read request units or 1,000 write request units a
+// second, or a linear combination of both).
+const (
+	PartitionRCU = 3000
+	PartitionWCU = 1000
+)
+
+// PartitionSource is where the per-partition limits are written.
+const PartitionSource = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html; https://repost.aws/knowledge-center/on-demand-table-throttling-dynamodb"
+
+// HotKey is a partition key that requests of different users share, and
+// how its load grows with traffic (hotkeys.yaml says what each field
+// means).
+type HotKey struct {
+	Key           string             `yaml:"key"`
+	Table         string             `yaml:"table"`
+	Model         string             `yaml:"model"`
+	Readers       []string           `yaml:"readers"`
+	Every         float64            `yaml:"every"`
+	ReadBudget    string             `yaml:"readBudget"`
+	ItemBytes     float64            `yaml:"itemBytes"`
+	WCUPerWrite   float64            `yaml:"wcuPerWrite"`
+	LeewaySeconds float64            `yaml:"leewaySeconds"`
+	OverlapSecs   float64            `yaml:"overlapSeconds"`
+	Revocations   map[string]float64 `yaml:"revocations"`
+	Why           string             `yaml:"why"`
+}
+
+// The models of a hot key's load.
+const (
+	ModelCatalogCopy    = "catalog-copy"
+	ModelRevocationList = "revocation-list"
+	ModelRevocationFeed = "revocation-feed"
+)
+
+// HotKeys is the hot-key table.
+type HotKeys []HotKey
+
+//go:embed hotkeys.yaml
+var hotKeysYAML []byte
+
+// LoadHotKeys returns the hot-key table of hotkeys.yaml.
+func LoadHotKeys() (HotKeys, error) { return ParseHotKeys(hotKeysYAML) }
+
+// ParseHotKeys reads and checks a hot-key table.
+func ParseHotKeys(data []byte) (HotKeys, error) {
+	var keys HotKeys
+	if err := yaml.Unmarshal(data, &keys); err != nil {
+		return nil, fmt.Errorf("hot keys: %w", err)
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("hot keys: none listed")
+	}
+	for _, k := range keys {
+		if err := k.check(); err != nil {
+			return nil, fmt.Errorf("hot key %q: %w", k.Key, err)
+		}
+	}
+	return keys, nil
+}
+
+func (k HotKey) check() error {
+	if k.Key == "" || k.Table == "" || k.Why == "" {
+		return errors.New("needs key, table and why")
+	}
+	if _, err := path.Match(k.Key, ""); err != nil {
+		return fmt.Errorf("key is not a pattern: %w", err)
+	}
+	if len(k.Readers) == 0 || k.Every <= 0 {
+		return errors.New("needs readers and every > 0")
+	}
+	switch k.Model {
+	case ModelCatalogCopy:
+		if k.ReadBudget == "" {
+			return errors.New("a catalog-copy needs readBudget")
+		}
+	case ModelRevocationList, ModelRevocationFeed:
+		if k.ItemBytes <= 0 || k.WCUPerWrite <= 0 || len(k.Revocations) == 0 {
+			return errors.New("a revocation model needs itemBytes, wcuPerWrite and revocations")
+		}
+	default:
+		return fmt.Errorf("unknown model %q", k.Model)
+	}
+	return nil
+}
+
+// Lists reports whether the table lists the partition key value of table
+// (the template's logical id).
+func (h HotKeys) Lists(table, value string) bool {
+	for _, k := range h {
+		if ok, _ := path.Match(k.Key, value); ok && k.Table == table {
+			return true
+		}
+	}
+	return false
+}
+
+// traffic is what a hot key's load depends on, at one total rate.
+type traffic struct {
+	rps     func(route string) float64    // requests a second of a route
+	envs    func(function string) float64 // warm environments of a function
+	readRCU func(request string) (float64, error)
+	ttl     float64 // access token life, seconds
+}
+
+// keyLoad is a hot key's load at one total rate.
+type keyLoad struct {
+	RCU, WCU float64 // a second
+	// Reads is the reads a second; Entries the entries a read returns.
+	Reads, Entries float64
+}
+
+// Use is the share of the partition's capacity the load takes (1 = full).
+func (l keyLoad) Use() float64 { return l.RCU/PartitionRCU + l.WCU/PartitionWCU }
+
+func (k HotKey) load(tr traffic) (keyLoad, error) {
+	var envs float64
+	for _, f := range k.Readers {
+		envs += math.Max(1, tr.envs(f))
+	}
+	var l keyLoad
+	l.Reads = envs / k.Every
+	switch k.Model {
+	case ModelCatalogCopy:
+		rcu, err := tr.readRCU(k.ReadBudget)
+		if err != nil {
+			return l, err
+		}
+		l.RCU = l.Reads * rcu
+		return l, nil
+	}
+	var revocations float64
+	for route, per := range k.Revocations {
+		revocations += tr.rps(route) * per
+	}
+	l.WCU = revocations * k.WCUPerWrite
+	window := k.Every + k.OverlapSecs // revocation-feed: what is new since the last read
+	if k.Model == ModelRevocationList {
+		window = tr.ttl + k.LeewaySeconds // every entry still in force
+	}
+	l.Entries = revocations * window
+	l.RCU = l.Reads * math.Max(1, math.Ceil(l.Entries*k.ItemBytes/4096))
+	return l, nil
+}

@@ -1,0 +1,636 @@
+package capacity
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+	usersapp "github.com/serverless-shop/backend/functions/users/app"
+	"github.com/serverless-shop/backend/internal/budgets"
+	"github.com/serverless-shop/backend/internal/pricing"
+)
+
+// Label says whose a ceiling is: the template's (a default or a setting a
+// user can change in template.yaml or samconfig.toml), the design's (a
+// hot key: only a change of code moves it) or AWS's (a quota the account
+// can ask to raise).
+type Label string
+
+// The labels of ceilings.
+const (
+	LabelTemplate Label = "template"
+	LabelDesign   Label = "design"
+	LabelQuota    Label = "AWS quota"
+)
+
+// Inputs are everything the model reads.
+type Inputs struct {
+	Env      Environment
+	Template *Template
+	Budgets  map[string]budgets.Budget
+	Mix      Mix
+	HotKeys  HotKeys
+	Quotas   Quotas
+	Assume   Assumptions
+	Prices   pricing.Table
+}
+
+// The resources of template.yaml the model reads by name.
+const (
+	apiID       = "Api"
+	usagePlanID = "ClientUsagePlan"
+	webACLID    = "ApiWebAcl"
+)
+
+// Load reads the model's inputs from the repository at root for
+// environment env of its samconfig.toml.
+func Load(root, env string) (Inputs, error) {
+	e, err := ReadEnvironment(filepath.Join(root, "samconfig.toml"), env)
+	if err != nil {
+		return Inputs{}, err
+	}
+	t, err := ReadTemplate(filepath.Join(root, "template.yaml"), e.Overrides)
+	if err != nil {
+		return Inputs{}, err
+	}
+	hot, err := LoadHotKeys()
+	if err != nil {
+		return Inputs{}, err
+	}
+	return Inputs{Env: e, Template: t, Budgets: budgets.ByRequest(), Mix: DocumentedMix(), HotKeys: hot,
+		Quotas: DefaultQuotas(e.Region), Assume: DefaultAssumptions(), Prices: pricing.ByKey()}, nil
+}
+
+// Route is one route of the mix, with what serves it and what it costs.
+type Route struct {
+	Share
+	Budget    budgets.Budget
+	Function  string // "users", "orders"
+	Protected bool   // the authorizer guards it
+	Cached    bool   // the stage cache answers it (EdgeCache)
+	// DurationMS is the function's time per request: its CPU, password
+	// hashes and sequential AWS round trips (Assumptions).
+	DurationMS float64
+	Throttle   Throttle
+}
+
+// RPS is the route's requests a second at total requests a second.
+func (r Route) RPS(total float64) float64 { return total * r.Percent / 100 }
+
+// Limit is one limit the traffic touches, and the total rate at which it
+// binds.
+type Limit struct {
+	Name  string
+	Label Label
+	Value float64
+	Unit  string
+	// ValueText, when set, is how Value is printed.
+	ValueText string
+	// From says where Value comes from: a template parameter, samconfig,
+	// or an AWS default quota with its documentation.
+	From string
+	// Load is the limited quantity at total requests a second.
+	Load func(total float64) float64
+	// Ceiling is the total requests a second at which Load reaches Value
+	// (+Inf when it never does).
+	Ceiling float64
+	// AtTarget is Load at the target rate; Detail says what it is made of.
+	AtTarget float64
+	Detail   string
+	// Alarms fire before an AWS quota binds.
+	Alarms []string
+	// Follows, for a template limit sized from an AWS quota's parameter,
+	// names that quota's limit: it may stay below the target as long as
+	// it does not bind before the quota does.
+	Follows string
+	// QuotaCode is the Service Quotas code of an AWS quota.
+	QuotaCode string
+	Note      string
+}
+
+// Request is what to ask AWS for so that an AWS quota binds at the target
+// rate or above: its load at the target, rounded up.
+func (l Limit) Request() float64 { return math.Ceil(l.AtTarget) }
+
+// PerClient is a limit of one client (an address, an account, an API
+// key): abuse control, not capacity.
+type PerClient struct{ Name, Value, From string }
+
+// Model is the capacity model of one environment.
+type Model struct {
+	In        Inputs
+	Target    float64
+	Routes    []Route
+	Functions map[string]Function
+	Limits    []Limit // by Ceiling, lowest first
+	PerClient []PerClient
+	// Mail says how emails are sent: the per-email times and the
+	// notification function's sending rate.
+	Mail Mail
+	// Background are the reads and writes no request pays for by itself
+	// (the hot keys), at the target.
+	Background []HotKeyAt
+	EdgeCache  bool
+	Waf        bool
+	tokenTTL   float64 // access token life, seconds
+}
+
+// Mail is the mail pipeline's figures.
+type Mail struct {
+	RelayMS, OrderMailMS, LinkMailMS float64 // per email
+	PerEnvironment                   float64 // emails a second one notification environment sends
+	Concurrency                      float64 // MaximumConcurrency of the queue's event source (0: none)
+	ConcurrencyFrom                  string
+	Paced                            bool // the template paces mail to SesMaxSendRate
+}
+
+// HotKeyAt is a hot key's load at the target rate.
+type HotKeyAt struct {
+	Key  HotKey
+	Load keyLoad
+}
+
+// Build computes the model of inputs.
+func Build(in Inputs) (*Model, error) {
+	m := &Model{In: in, Target: in.Assume.TargetRPS, Functions: map[string]Function{}}
+	fns, err := in.Template.Functions()
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fns {
+		m.Functions[f.Name] = f
+	}
+	for _, name := range []string{"users", "orders", "authorizer", "relay", "notifications"} {
+		if _, ok := m.Functions[name]; !ok {
+			return nil, fmt.Errorf("template.yaml has no %s function", name)
+		}
+	}
+	if m.EdgeCache, err = in.Template.Condition("UseEdgeCache"); err != nil {
+		return nil, err
+	}
+	if m.Waf, err = in.Template.Condition("UseWaf"); err != nil {
+		return nil, err
+	}
+	if err := m.routes(); err != nil {
+		return nil, err
+	}
+	m.mail()
+	if err := m.checkHotKeys(); err != nil {
+		return nil, err
+	}
+	if err := m.limits(); err != nil {
+		return nil, err
+	}
+	if err := m.perClient(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// cpu is a function's time for cpuMS of work on one full core, at its
+// memory size.
+func (m *Model) cpu(function string, cpuMS float64) float64 {
+	return cpuMS * math.Max(1, m.In.Assume.FullCoreMB/m.Functions[function].MemoryMB)
+}
+
+func (m *Model) routes() error {
+	def, methods, err := m.In.Template.MethodThrottles(apiID)
+	if err != nil {
+		return err
+	}
+	a := m.In.Assume
+	total := 0.0
+	for _, s := range m.In.Mix.Shares {
+		b, ok := m.In.Budgets[s.Request]
+		if !ok {
+			return fmt.Errorf("mix: no budget for %q (internal/budgets)", s.Request)
+		}
+		if b.Route != s.Route {
+			return fmt.Errorf("mix: %s stands for %s but its budget is of %s", s.Request, s.Route, b.Route)
+		}
+		r := Route{Share: s, Budget: b}
+		for name, f := range m.Functions {
+			if protected, ok := f.Routes[s.Route]; ok {
+				r.Function, r.Protected = name, protected
+			}
+		}
+		if r.Function == "" {
+			return fmt.Errorf("mix: template.yaml has no Api event %s", s.Route)
+		}
+		if r.Function != b.Function {
+			return fmt.Errorf("%s: template.yaml serves it by %s, its budget says %s", s.Route, r.Function, b.Function)
+		}
+		r.Throttle = def
+		if th, ok := methods[s.Route]; ok {
+			r.Throttle = th
+		}
+		r.Cached = m.EdgeCache && r.Throttle.Cached
+		r.DurationMS = m.cpu(r.Function, a.WarmCPUMS[r.Function]) + float64(b.Hashes)*m.cpu(r.Function, a.HashCPUMS) +
+			float64(b.Rounds-b.KMS.Total())*a.DynamoDBMS + float64(b.KMS.Total())*a.KMSMS
+		m.Routes = append(m.Routes, r)
+		total += s.Percent
+	}
+	if math.Abs(total-100) > 1e-9 {
+		return fmt.Errorf("mix %s adds up to %g %%, not 100 %%", m.In.Mix.Name, total)
+	}
+	return nil
+}
+
+// emails returns the emails a second at total rate, and those of them
+// that carry a sealed link (account emails, sent by the users routes).
+func (m *Model) emails(total float64) (all, links float64) {
+	for _, r := range m.Routes {
+		n := r.RPS(total) * float64(r.Budget.Emails)
+		all += n
+		if r.Function == "users" {
+			links += n
+		}
+	}
+	return all, links
+}
+
+func (m *Model) mail() {
+	a := m.In.Assume
+	m.Mail.RelayMS = m.cpu("relay", a.WarmCPUMS["relay"]) + a.SQSMS
+	m.Mail.OrderMailMS = m.cpu("notifications", a.WarmCPUMS["notifications"]) + a.DedupeWRUPerEmail*a.DynamoDBMS + a.SESMS
+	m.Mail.LinkMailMS = m.Mail.OrderMailMS + a.KMSMS // opening the sealed token
+	all, links := m.emails(1)
+	avg := m.Mail.OrderMailMS
+	if all > 0 {
+		avg = (links*m.Mail.LinkMailMS + (all-links)*m.Mail.OrderMailMS) / all
+	}
+	m.Mail.PerEnvironment = 1000 / avg
+	f := m.Functions["notifications"]
+	m.Mail.Concurrency, m.Mail.ConcurrencyFrom = f.QueueConcurrency, f.QueueConcurrencyFrom
+	m.Mail.Paced = m.In.Template.Has("SesMaxSendRate")
+}
+
+// concurrency returns each function's concurrent executions at total
+// rate (Little's law: requests a second × seconds each), which is also
+// about how many warm execution environments it keeps.
+func (m *Model) concurrency(total float64) map[string]float64 {
+	a := m.In.Assume
+	c := map[string]float64{}
+	for _, r := range m.Routes {
+		if r.Cached {
+			continue
+		}
+		rps := r.RPS(total)
+		c[r.Function] += rps * r.DurationMS / 1000
+		if r.Protected {
+			c["authorizer"] += rps * a.AuthorizerShare * m.cpu("authorizer", a.WarmCPUMS["authorizer"]) / 1000
+		}
+	}
+	all, links := m.emails(total)
+	c["relay"] += all * a.RelayInvokesPerEmail * m.Mail.RelayMS / 1000
+	notify := (links*m.Mail.LinkMailMS + (all-links)*m.Mail.OrderMailMS) / 1000
+	if m.Mail.Concurrency > 0 {
+		notify = math.Min(notify, m.Mail.Concurrency)
+	}
+	c["notifications"] += notify
+	return c
+}
+
+// traffic is what the hot keys' load depends on at total rate.
+func (m *Model) traffic(total float64) traffic {
+	conc := m.concurrency(total)
+	return traffic{
+		rps: func(route string) float64 {
+			var s float64
+			for _, r := range m.Routes {
+				if r.Route == route {
+					s += r.RPS(total)
+				}
+			}
+			return s
+		},
+		envs: func(function string) float64 { return conc[function] },
+		readRCU: func(request string) (float64, error) {
+			b, ok := m.In.Budgets[request]
+			if !ok {
+				return 0, fmt.Errorf("no budget %q (internal/budgets)", request)
+			}
+			return b.RCU, nil
+		},
+		ttl: m.tokenTTL,
+	}
+}
+
+// hotLoad returns the load of hot key k at total rate. Build checks every
+// key's inputs first, so that a key's load has no error to report here.
+func (m *Model) hotLoad(k HotKey, total float64) keyLoad {
+	l, _ := k.load(m.traffic(total))
+	return l
+}
+
+// checkHotKeys reads what the hot keys' loads need and checks that each
+// key can be computed.
+func (m *Model) checkHotKeys() error {
+	ttl, err := m.In.Template.Param("AccessTokenTTL")
+	if err != nil {
+		return err
+	}
+	if m.tokenTTL, err = goDurationSeconds(ttl); err != nil {
+		return fmt.Errorf("AccessTokenTTL: %w", err)
+	}
+	for _, k := range m.In.HotKeys {
+		for _, f := range k.Readers {
+			if _, ok := m.Functions[f]; !ok {
+				return fmt.Errorf("hot key %s: reader %q is not a function of template.yaml", k.Key, f)
+			}
+		}
+		if _, err := k.load(m.traffic(1)); err != nil {
+			return fmt.Errorf("hot key %s: %w", k.Key, err)
+		}
+	}
+	return nil
+}
+
+func (m *Model) limits() error {
+	t, q := m.In.Template, m.In.Quotas
+	add := func(l Limit) { m.Limits = append(m.Limits, l) }
+
+	add(Limit{Name: "API Gateway requests, account and region", Label: LabelQuota, Value: q.APIGateway.Value, Unit: q.APIGateway.Unit,
+		From: "AWS default quota: " + q.APIGateway.Source, QuotaCode: q.APIGateway.Code,
+		Note: fmt.Sprintf("%s; burst %s", q.APIGateway.Note, number(q.APIGatewayBurst.Value)),
+		Load: func(total float64) float64 { return total }, Alarms: []string{"ApiRequestRateAlarm", "ApiThrottledAlarm"}})
+
+	for _, r := range m.Routes {
+		add(Limit{Name: "method throttle " + r.Route, Label: LabelTemplate, Value: r.Throttle.Rate, Unit: "requests/s",
+			From: m.paramFrom(r.Throttle.From) + fmt.Sprintf("; burst %g", r.Throttle.Burst),
+			Load: r.RPS})
+	}
+
+	plan, err := t.UsagePlan(usagePlanID, "ApiClients")
+	if err != nil {
+		return err
+	}
+	if plan.On && plan.Clients > 0 {
+		n := float64(plan.Clients)
+		add(Limit{Name: "usage plan rate, per client application's API key", Label: LabelTemplate, Value: plan.Rate, Unit: "requests/s",
+			From: fmt.Sprintf("%s (ApiKeys=true): ClientRateLimit; burst %g", usagePlanID, plan.Burst),
+			Load: func(total float64) float64 { return total / n }, Note: fmt.Sprintf("traffic split evenly over the %d client applications", plan.Clients)})
+		add(Limit{Name: "usage plan daily quota, per client application's API key", Label: LabelTemplate, Value: plan.PerDay, Unit: "requests/day",
+			From: usagePlanID + " (ApiKeys=true): ClientDailyQuota",
+			Load: func(total float64) float64 { return total / n * 86400 }, Note: "sustained for a day"})
+	}
+
+	add(Limit{Name: "Lambda concurrent executions, account and region", Label: LabelQuota, Value: q.LambdaConcurrency.Value, Unit: "executions",
+		From: "AWS default quota: " + q.LambdaConcurrency.Source, QuotaCode: q.LambdaConcurrency.Code, Note: q.LambdaConcurrency.Note,
+		Load: func(total float64) float64 {
+			var s float64
+			for _, c := range m.concurrency(total) {
+				s += c
+			}
+			return s
+		}, Alarms: []string{"LambdaConcurrencyAlarm"}})
+	for _, name := range sortedKeys(m.Functions) {
+		f := m.Functions[name]
+		if f.Reserved <= 0 {
+			continue
+		}
+		add(Limit{Name: "reserved concurrency of " + name, Label: LabelTemplate, Value: f.Reserved, Unit: "executions",
+			From: f.LogicalID + " ReservedConcurrentExecutions",
+			Load: func(total float64) float64 { return m.concurrency(total)[name] }})
+	}
+
+	add(Limit{Name: "KMS Sign (ECC), account and region", Label: LabelQuota, Value: q.KMSECC.Value, Unit: q.KMSECC.Unit,
+		From: "AWS default quota: " + q.KMSECC.Source, QuotaCode: q.KMSECC.Code, Note: q.KMSECC.Note,
+		Load: func(total float64) float64 {
+			var s float64
+			for _, r := range m.Routes {
+				s += r.RPS(total) * float64(r.Budget.KMS.Sign)
+			}
+			return s
+		}, Alarms: []string{"KmsSignQuotaAlarm"}})
+	add(Limit{Name: "KMS symmetric (Encrypt, Decrypt of links), account and region", Label: LabelQuota, Value: q.KMSSymmetric.Value, Unit: q.KMSSymmetric.Unit,
+		From: fmt.Sprintf("AWS default quota in %s: %s", orUnknown(m.In.Env.Region), q.KMSSymmetric.Source), QuotaCode: q.KMSSymmetric.Code, Note: q.KMSSymmetric.Note,
+		Load: func(total float64) float64 {
+			_, links := m.emails(total)
+			s := links // the notification function opens each link's sealed token
+			for _, r := range m.Routes {
+				s += r.RPS(total) * float64(r.Budget.KMS.Encrypt+r.Budget.KMS.Decrypt)
+			}
+			return s
+		}, Alarms: []string{"KmsSymmetricQuotaAlarm"}})
+
+	emails := func(total float64) float64 { all, _ := m.emails(total); return all }
+	rate, rateFrom, err := m.sesQuota([]string{"SesMaxSendRate"}, q.SESRate)
+	if err != nil {
+		return err
+	}
+	add(Limit{Name: "SES sending rate", Label: LabelQuota, Value: rate, Unit: "emails/s", From: rateFrom, Note: q.SESRate.Note,
+		Load: emails, Alarms: []string{"SesSendRateAlarm"}})
+	daily, dailyFrom, err := m.sesQuota([]string{"SesMax24HourSend", "SesDailyQuota"}, q.SESDaily)
+	if err != nil {
+		return err
+	}
+	add(Limit{Name: "SES sending quota, 24 hours", Label: LabelQuota, Value: daily, Unit: "emails/24 h", From: dailyFrom, Note: q.SESDaily.Note + "; load is the rate sustained for 24 hours",
+		Load: func(total float64) float64 { return emails(total) * 86400 }, Alarms: []string{"SesDailyQuotaAlarm"}})
+	if m.Mail.Concurrency > 0 {
+		l := Limit{Name: "notification sending (concurrency × one environment's rate)", Label: LabelTemplate,
+			Value: m.Mail.Concurrency * m.Mail.PerEnvironment, Unit: "emails/s",
+			From: fmt.Sprintf("NotificationsFunction's queue MaximumConcurrency (%s = %g, %s) × %.1f emails/s per environment (assumed: one email at a time, %.0f ms each)",
+				m.Mail.ConcurrencyFrom, m.Mail.Concurrency, m.sourceOf(m.Mail.ConcurrencyFrom), m.Mail.PerEnvironment, 1000/m.Mail.PerEnvironment),
+			Load: emails}
+		if m.Mail.Paced {
+			l.Follows = "SES sending rate"
+			l.Note = "the template sizes it from SesMaxSendRate"
+		}
+		add(l)
+	}
+
+	tables := []string{"UsersTable", "OrdersTable", "NotificationsTable", "RevocationsTable"}
+	for _, table := range tables {
+		rcu := func(total float64) float64 { r, _ := m.tableLoad(table, total); return r }
+		wcu := func(total float64) float64 { _, w := m.tableLoad(table, total); return w }
+		if rcu(m.Target) > 0 { // the notifications table is only written
+			add(Limit{Name: "DynamoDB " + table + " reads", Label: LabelQuota, Value: q.TableRead.Value, Unit: "RRU/s",
+				From: "AWS default quota: " + q.TableRead.Source, Note: q.TableRead.Note, Load: rcu, Alarms: []string{table + "ReadQuotaAlarm"}})
+		}
+		add(Limit{Name: "DynamoDB " + table + " writes", Label: LabelQuota, Value: q.TableWrite.Value, Unit: "WRU/s",
+			From: "AWS default quota: " + q.TableWrite.Source, Note: q.TableWrite.Note, Load: wcu, Alarms: []string{table + "WriteQuotaAlarm"}})
+	}
+
+	for _, k := range m.In.HotKeys {
+		at := m.hotLoad(k, m.Target)
+		add(Limit{Name: fmt.Sprintf("hot key %s (%s)", k.Key, k.Table), Label: LabelDesign, Value: 1, Unit: "partition",
+			ValueText: fmt.Sprintf("one partition: %s RCU/s or %s WCU/s", number(PartitionRCU), number(PartitionWCU)),
+			From:      fmt.Sprintf("DynamoDB's limit per partition key, or a linear combination of reads and writes (%s); load by the %s model of internal/capacity/hotkeys.yaml", PartitionSource, k.Model),
+			Load:      func(total float64) float64 { return m.hotLoad(k, total).Use() },
+			Detail:    fmt.Sprintf("%s RCU/s (%s reads/s) + %s WCU/s", number(at.RCU), fixed(at.Reads, 1), number(at.WCU)),
+			Note:      k.Why})
+		m.Background = append(m.Background, HotKeyAt{Key: k, Load: at})
+	}
+
+	for i := range m.Limits {
+		l := &m.Limits[i]
+		l.Ceiling = ceiling(l.Load, l.Value)
+		l.AtTarget = l.Load(m.Target)
+	}
+	sort.SliceStable(m.Limits, func(i, j int) bool { return m.Limits[i].Ceiling < m.Limits[j].Ceiling })
+	return nil
+}
+
+// tableLoad returns a table's read and write units a second at total
+// rate: the routes of the function that owns it, the notification
+// function's dedupe writes, and the hot keys in it. A route's units all
+// count against its function's table (the users routes' revocation writes
+// count there too: an upper bound).
+func (m *Model) tableLoad(table string, total float64) (rcu, wcu float64) {
+	owner := map[string]string{"UsersTable": "users", "OrdersTable": "orders"}[table]
+	for _, r := range m.Routes {
+		if r.Function == owner {
+			rcu += r.RPS(total) * r.Budget.RCU
+			wcu += r.RPS(total) * r.Budget.TotalWCU()
+		}
+	}
+	if table == "NotificationsTable" {
+		all, _ := m.emails(total)
+		wcu += all * m.In.Assume.DedupeWRUPerEmail
+	}
+	for _, k := range m.In.HotKeys {
+		if k.Table == table {
+			l := m.hotLoad(k, total)
+			rcu += l.RCU
+			wcu += l.WCU
+		}
+	}
+	return rcu, wcu
+}
+
+// sesQuota returns an SES quota: the first of params the template
+// declares (the value the stack is sized for, which mirrors the account's
+// quota), or AWS's default.
+func (m *Model) sesQuota(params []string, q Quota) (float64, string, error) {
+	for _, p := range params {
+		if m.In.Template.Has(p) {
+			v, err := m.In.Template.Number(p)
+			if err != nil {
+				return 0, "", err
+			}
+			return v, fmt.Sprintf("template parameter %s = %g (%s), the account's quota as the stack is told it; AWS: %s", p, v, m.In.Template.Source(p), q.Source), nil
+		}
+	}
+	return q.Value, fmt.Sprintf("AWS default (the SES sandbox), as template.yaml declares no %s: %s", strings.Join(params, " or "), q.Source), nil
+}
+
+// paramFrom adds the parameter's value and source to a description that
+// ends in "!Ref Name".
+func (m *Model) paramFrom(from string) string {
+	i := strings.LastIndex(from, "!Ref ")
+	if i < 0 {
+		return "template.yaml: " + from
+	}
+	name := strings.Fields(from[i+len("!Ref "):])[0]
+	v, err := m.In.Template.Param(name)
+	if err != nil {
+		return "template.yaml: " + from
+	}
+	return fmt.Sprintf("template.yaml: %s = %s (%s)", from, v, m.In.Template.Source(name))
+}
+
+// sourceOf is where the parameter of "!Ref Name" takes its value.
+func (m *Model) sourceOf(from string) string {
+	name, ok := strings.CutPrefix(from, "!Ref ")
+	if !ok {
+		return "template.yaml"
+	}
+	return m.In.Template.Source(name)
+}
+
+func (m *Model) perClient() error {
+	t := m.In.Template
+	rules, err := t.RateRules(webACLID)
+	if err != nil {
+		return err
+	}
+	if !m.Waf {
+		m.PerClient = append(m.PerClient, PerClient{"AWS WAF rate rules per source address", "off", "Waf = false (" + t.Source("Waf") + ")"})
+	}
+	for _, r := range rules {
+		m.PerClient = append(m.PerClient, PerClient{"AWS WAF rule " + r.Name + " (" + r.Applies + "), per source address",
+			fmt.Sprintf("%g requests / %g s", r.Limit, r.Window), webACLID})
+	}
+	plan, err := t.UsagePlan(usagePlanID, "ApiClients")
+	if err != nil {
+		return err
+	}
+	if !plan.On {
+		m.PerClient = append(m.PerClient, PerClient{"usage plan per client application's API key", "off", "ApiKeys = false (" + t.Source("ApiKeys") + ")"})
+	}
+	for _, p := range []struct{ param, what string }{
+		{"SourceRequestsPerSecond", "login (without a device token of the account), register, verify-email and reset requests per client address a second"},
+		{"LoginAttemptsPerSource", "failed logins per client address an hour (without a device token) before each waits longer"},
+		{"SourceRequestsPerHour", "register, verify-email and reset requests per client address an hour"},
+		{"AccountEmailsPerHour", "verification or reset emails per recipient an hour"},
+		{"OrdersPerHour", "orders per customer an hour"},
+	} {
+		if !t.Has(p.param) {
+			continue
+		}
+		v, _ := t.Param(p.param)
+		m.PerClient = append(m.PerClient, PerClient{p.what, v, p.param + " (" + t.Source(p.param) + ")"})
+	}
+	m.PerClient = append(m.PerClient,
+		PerClient{"refreshes per session a clock hour", fmt.Sprint(account.DefaultRefreshesPerHour), "account.DefaultRefreshesPerHour (functions/users)"},
+		PerClient{"revocations (logouts, password changes) per user an hour", fmt.Sprint(usersapp.DefaultRevocationsPerHour), "app.DefaultRevocationsPerHour (functions/users)"})
+	return nil
+}
+
+// ceiling returns the total rate at which load reaches value, +Inf if it
+// never does below a billion requests a second. Every load grows with the
+// rate.
+func ceiling(load func(float64) float64, value float64) float64 {
+	const most = 1e9
+	if load(most) <= value {
+		return math.Inf(1)
+	}
+	lo, hi := 0.0, most
+	for i := 0; i < 200 && hi-lo > 1e-6*math.Max(1, lo); i++ {
+		mid := (lo + hi) / 2
+		if load(mid) <= value {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// goDurationSeconds reads a Go duration of seconds or minutes ("15m").
+func goDurationSeconds(s string) (float64, error) {
+	var n float64
+	var unit string
+	if _, err := fmt.Sscanf(s, "%g%s", &n, &unit); err != nil {
+		return 0, fmt.Errorf("%q: %w", s, err)
+	}
+	switch unit {
+	case "s":
+		return n, nil
+	case "m":
+		return n * 60, nil
+	case "h":
+		return n * 3600, nil
+	}
+	return 0, fmt.Errorf("%q: unit %q", s, unit)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "an unnamed region"
+	}
+	return s
+}

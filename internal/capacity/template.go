@@ -1,0 +1,635 @@
+package capacity
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Template is template.yaml as the model reads it: the parameters with one
+// environment's values, the conditions they decide, and the resources
+// whose settings are limits (functions, the API's method settings, the
+// usage plan, the web ACL, the alarms). It reads the YAML as a node tree,
+// so CloudFormation's short-form tags (!Ref, !If, !Sub) need no special
+// decoding; it resolves !Ref of a parameter, !If, !FindInMap and the
+// condition functions, and nothing it does not need.
+type Template struct {
+	params     map[string]*yaml.Node // declared parameters by name
+	values     map[string]string     // each parameter's value
+	overridden map[string]bool       // set by the environment, not the default
+	conditions map[string]*yaml.Node
+	mappings   *yaml.Node
+	globals    *yaml.Node // Globals.Function
+	resources  map[string]*yaml.Node
+	order      []string   // logical ids of resources, in order
+	root       *yaml.Node // the template's top mapping
+}
+
+// ReadTemplate reads the template at path with the parameter values of
+// overrides (an environment's parameter_overrides) over the defaults.
+func ReadTemplate(path string, overrides map[string]string) (*Template, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read template: %w", err)
+	}
+	t, err := ParseTemplate(data, overrides)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+// ParseTemplate parses a template with the parameter values of overrides
+// over the defaults. An override of a parameter the template does not
+// declare is an error, as it is for sam deploy.
+func ParseTemplate(data []byte, overrides map[string]string) (*Template, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("parse template: %w", err)
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, errors.New("parse template: not a mapping")
+	}
+	root := doc.Content[0]
+	t := &Template{
+		params: map[string]*yaml.Node{}, values: map[string]string{}, overridden: map[string]bool{},
+		conditions: map[string]*yaml.Node{}, resources: map[string]*yaml.Node{},
+		mappings: mapping(root, "Mappings"), globals: mapping(mapping(root, "Globals"), "Function"), root: root,
+	}
+	eachPair(mapping(root, "Parameters"), func(name string, p *yaml.Node) {
+		t.params[name] = p
+		t.values[name] = scalar(mapping(p, "Default"))
+	})
+	for name, v := range overrides {
+		if _, ok := t.params[name]; !ok {
+			return nil, fmt.Errorf("parameter override %s: the template declares no such parameter", name)
+		}
+		t.values[name] = v
+		t.overridden[name] = true
+	}
+	eachPair(mapping(root, "Conditions"), func(name string, c *yaml.Node) { t.conditions[name] = c })
+	eachPair(mapping(root, "Resources"), func(id string, r *yaml.Node) {
+		t.resources[id] = r
+		t.order = append(t.order, id)
+	})
+	if len(t.resources) == 0 {
+		return nil, errors.New("parse template: no Resources")
+	}
+	return t, nil
+}
+
+// Has reports whether the template declares parameter name.
+func (t *Template) Has(name string) bool { _, ok := t.params[name]; return ok }
+
+// Param returns parameter name's value in this environment.
+func (t *Template) Param(name string) (string, error) {
+	if !t.Has(name) {
+		return "", fmt.Errorf("template has no parameter %s", name)
+	}
+	return t.values[name], nil
+}
+
+// Number returns a numeric parameter's value.
+func (t *Template) Number(name string) (float64, error) {
+	v, err := t.Param(name)
+	if err != nil {
+		return 0, err
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, fmt.Errorf("parameter %s = %q: %w", name, v, err)
+	}
+	return f, nil
+}
+
+// Source says where parameter name's value comes from: the environment's
+// overrides or the template's default.
+func (t *Template) Source(name string) string {
+	if t.overridden[name] {
+		return "samconfig.toml"
+	}
+	return "template default"
+}
+
+// Condition evaluates the template's condition name in this environment.
+func (t *Template) Condition(name string) (bool, error) {
+	c, ok := t.conditions[name]
+	if !ok {
+		return false, fmt.Errorf("template has no condition %s", name)
+	}
+	return t.evalCondition(c)
+}
+
+func (t *Template) evalCondition(n *yaml.Node) (bool, error) {
+	fn, args := intrinsic(n)
+	switch fn {
+	case "Equals":
+		if len(args) != 2 {
+			return false, fmt.Errorf("line %d: Equals needs two values", n.Line)
+		}
+		a, err := t.resolve(args[0])
+		if err != nil {
+			return false, err
+		}
+		b, err := t.resolve(args[1])
+		if err != nil {
+			return false, err
+		}
+		return a == b, nil
+	case "Not":
+		if len(args) != 1 {
+			return false, fmt.Errorf("line %d: Not needs one condition", n.Line)
+		}
+		v, err := t.evalCondition(args[0])
+		return !v, err
+	case "And", "Or":
+		want := fn == "Or"
+		for _, a := range args {
+			v, err := t.evalCondition(a)
+			if err != nil {
+				return false, err
+			}
+			if v == want {
+				return want, nil
+			}
+		}
+		return !want, nil
+	case "Condition":
+		if len(args) != 1 {
+			return false, fmt.Errorf("line %d: Condition needs a name", n.Line)
+		}
+		return t.Condition(args[0].Value)
+	}
+	return false, fmt.Errorf("line %d: unsupported condition %q", n.Line, fn)
+}
+
+// intrinsic returns the intrinsic function a node calls, short form
+// (!Equals [a, b]) or long (Fn::Equals: [a, b]; Ref: X), and its
+// arguments. A Ref or Condition takes its name as the one argument.
+func intrinsic(n *yaml.Node) (string, []*yaml.Node) {
+	if n == nil {
+		return "", nil
+	}
+	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") { // !!str, !!int: YAML's own
+		name := strings.TrimPrefix(n.Tag, "!")
+		if n.Kind == yaml.SequenceNode {
+			return name, n.Content
+		}
+		return name, []*yaml.Node{{Kind: yaml.ScalarNode, Value: n.Value, Line: n.Line}}
+	}
+	if n.Kind == yaml.MappingNode && len(n.Content) == 2 {
+		key, val := n.Content[0].Value, n.Content[1]
+		name := strings.TrimPrefix(key, "Fn::")
+		if key == "Ref" || key == "Condition" || name != key {
+			if val.Kind == yaml.SequenceNode {
+				return name, val.Content
+			}
+			return name, []*yaml.Node{val}
+		}
+	}
+	return "", nil
+}
+
+// resolve returns a node's value as a string: a plain scalar, or !Ref of a
+// parameter, !If, !FindInMap and !Select of those.
+func (t *Template) resolve(n *yaml.Node) (string, error) {
+	if n == nil {
+		return "", errors.New("missing value")
+	}
+	fn, args := intrinsic(n)
+	switch fn {
+	case "":
+		if n.Kind != yaml.ScalarNode {
+			return "", fmt.Errorf("line %d: not a scalar", n.Line)
+		}
+		return n.Value, nil
+	case "Ref":
+		name := args[0].Value
+		if v, ok := t.values[name]; ok {
+			return v, nil
+		}
+		return "", fmt.Errorf("line %d: !Ref %s is not a parameter", n.Line, name)
+	case "If":
+		if len(args) != 3 {
+			return "", fmt.Errorf("line %d: If needs a condition and two values", n.Line)
+		}
+		ok, err := t.Condition(args[0].Value)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			return t.resolve(args[1])
+		}
+		return t.resolve(args[2])
+	case "FindInMap":
+		if len(args) != 3 {
+			return "", fmt.Errorf("line %d: FindInMap needs three keys", n.Line)
+		}
+		keys := make([]string, 3)
+		for i, a := range args {
+			v, err := t.resolve(a)
+			if err != nil {
+				return "", err
+			}
+			keys[i] = v
+		}
+		v := mapping(mapping(mapping(t.mappings, keys[0]), keys[1]), keys[2])
+		if v == nil {
+			return "", fmt.Errorf("line %d: no mapping %s", n.Line, strings.Join(keys, "."))
+		}
+		return t.resolve(v)
+	}
+	return "", fmt.Errorf("line %d: cannot resolve %s here", n.Line, fn)
+}
+
+// number resolves a node to a number.
+func (t *Template) number(n *yaml.Node) (float64, error) {
+	v, err := t.resolve(n)
+	if err != nil {
+		return 0, err
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, fmt.Errorf("line %d: %q is not a number", n.Line, v)
+	}
+	return f, nil
+}
+
+// present reports whether resource id exists in this environment (its
+// Condition, if any, holds).
+func (t *Template) present(r *yaml.Node) (bool, error) {
+	c := mapping(r, "Condition")
+	if c == nil {
+		return true, nil
+	}
+	return t.Condition(c.Value)
+}
+
+// Function is a function of the template, with the settings that limit
+// it.
+type Function struct {
+	LogicalID string // "UsersFunction"
+	Name      string // the bootstrap's name: "users"
+	MemoryMB  float64
+	TimeoutS  float64
+	// Reserved is the function's reserved concurrency, 0 for none.
+	Reserved float64
+	// Routes are its Api events by route key, with whether the Jwt
+	// authorizer guards them.
+	Routes map[string]bool
+	// QueueConcurrency is the maximum concurrency of its SQS event source
+	// (ScalingConfig.MaximumConcurrency), 0 for none.
+	QueueConcurrency float64
+	// QueueConcurrencyFrom names what sets QueueConcurrency.
+	QueueConcurrencyFrom string
+}
+
+// Functions returns the template's functions (AWS::Serverless::Function).
+func (t *Template) Functions() ([]Function, error) {
+	memory, timeout := 128.0, 3.0 // AWS's defaults
+	if n := mapping(t.globals, "MemorySize"); n != nil {
+		v, err := t.number(n)
+		if err != nil {
+			return nil, fmt.Errorf("globals MemorySize: %w", err)
+		}
+		memory = v
+	}
+	if n := mapping(t.globals, "Timeout"); n != nil {
+		v, err := t.number(n)
+		if err != nil {
+			return nil, fmt.Errorf("globals Timeout: %w", err)
+		}
+		timeout = v
+	}
+	var out []Function
+	for _, id := range t.order {
+		r := t.resources[id]
+		if scalar(mapping(r, "Type")) != "AWS::Serverless::Function" {
+			continue
+		}
+		props := mapping(r, "Properties")
+		f := Function{LogicalID: id, Name: strings.ToLower(strings.TrimSuffix(id, "Function")), MemoryMB: memory, TimeoutS: timeout, Routes: map[string]bool{}}
+		for key, dst := range map[string]*float64{"MemorySize": &f.MemoryMB, "Timeout": &f.TimeoutS, "ReservedConcurrentExecutions": &f.Reserved} {
+			if n := mapping(props, key); n != nil {
+				v, err := t.number(n)
+				if err != nil {
+					return nil, fmt.Errorf("%s %s: %w", id, key, err)
+				}
+				*dst = v
+			}
+		}
+		var err error
+		eachPair(mapping(props, "Events"), func(name string, ev *yaml.Node) {
+			ep := mapping(ev, "Properties")
+			switch scalar(mapping(ev, "Type")) {
+			case "Api":
+				key := scalar(mapping(ep, "Method")) + " " + scalar(mapping(ep, "Path"))
+				f.Routes[key] = scalar(mapping(mapping(ep, "Auth"), "Authorizer")) != ""
+			case "SQS":
+				n := mapping(mapping(ep, "ScalingConfig"), "MaximumConcurrency")
+				if n == nil {
+					return
+				}
+				v, e := t.number(n)
+				if e != nil {
+					err = fmt.Errorf("%s event %s MaximumConcurrency: %w", id, name, e)
+					return
+				}
+				f.QueueConcurrency = v
+				f.QueueConcurrencyFrom = describe(n)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("template has no functions")
+	}
+	return out, nil
+}
+
+// describe says where a node's value comes from ("!Ref NotificationConcurrency").
+func describe(n *yaml.Node) string {
+	fn, args := intrinsic(n)
+	switch {
+	case fn == "":
+		return "a literal in template.yaml"
+	case len(args) == 1 && args[0].Kind == yaml.ScalarNode:
+		return "!" + fn + " " + args[0].Value
+	}
+	return "!" + fn
+}
+
+// Throttle is a method's throttle of the API stage.
+type Throttle struct {
+	Rate, Burst float64
+	// Cached is whether the stage cache answers the method (its
+	// CachingEnabled, resolved).
+	Cached bool
+	// From says which setting of MethodSettings applies: the method's own
+	// or the stage's default, and the parameter that sets its rate.
+	From string
+}
+
+// MethodThrottles returns the API's throttles: the stage default, which
+// AWS applies to each method on its own, and each method that has a
+// setting of its own, keyed "GET /v1/products". ApiID names the
+// AWS::Serverless::Api resource.
+func (t *Template) MethodThrottles(apiID string) (def Throttle, methods map[string]Throttle, err error) {
+	api, ok := t.resources[apiID]
+	if !ok {
+		return def, nil, fmt.Errorf("template has no resource %s", apiID)
+	}
+	settings := mapping(mapping(api, "Properties"), "MethodSettings")
+	if settings == nil || settings.Kind != yaml.SequenceNode {
+		return def, nil, fmt.Errorf("%s has no MethodSettings", apiID)
+	}
+	methods = map[string]Throttle{}
+	found := false
+	for _, s := range settings.Content {
+		rateNode := mapping(s, "ThrottlingRateLimit")
+		if rateNode == nil {
+			continue
+		}
+		rate, err := t.number(rateNode)
+		if err != nil {
+			return def, nil, fmt.Errorf("%s MethodSettings: %w", apiID, err)
+		}
+		burst := rate
+		if b := mapping(s, "ThrottlingBurstLimit"); b != nil {
+			if burst, err = t.number(b); err != nil {
+				return def, nil, fmt.Errorf("%s MethodSettings: %w", apiID, err)
+			}
+		}
+		path, method := scalar(mapping(s, "ResourcePath")), scalar(mapping(s, "HttpMethod"))
+		th := Throttle{Rate: rate, Burst: burst, From: describe(rateNode)}
+		if c := mapping(s, "CachingEnabled"); c != nil {
+			v, err := t.resolve(c)
+			if err != nil {
+				return def, nil, fmt.Errorf("%s MethodSettings: %w", apiID, err)
+			}
+			th.Cached = v == "true"
+		}
+		if path == "/*" && method == "*" {
+			th.From = "stage default (/*, *), applied to each method on its own, " + th.From
+			def, found = th, true
+			continue
+		}
+		th.From = "its own MethodSettings entry, " + th.From
+		// "/~1v1~1auth~1login": a "/" of the stage's path, then the
+		// resource path with each "/" escaped as "~1".
+		methods[method+" "+strings.ReplaceAll(strings.TrimPrefix(path, "/"), "~1", "/")] = th
+	}
+	if !found {
+		return def, nil, fmt.Errorf("%s MethodSettings has no stage default (/*, *)", apiID)
+	}
+	return def, methods, nil
+}
+
+// UsagePlan is the throttle and quota each client application's API key
+// gets, when the stack requires API keys.
+type UsagePlan struct {
+	On          bool
+	Clients     int
+	Rate, Burst float64
+	PerDay      float64
+}
+
+// UsagePlan reads the resource id (an AWS::ApiGateway::UsagePlan) and the
+// client list parameter clients.
+func (t *Template) UsagePlan(id, clients string) (UsagePlan, error) {
+	r, ok := t.resources[id]
+	if !ok {
+		return UsagePlan{}, nil
+	}
+	on, err := t.present(r)
+	if err != nil || !on {
+		return UsagePlan{}, err
+	}
+	props := mapping(r, "Properties")
+	p := UsagePlan{On: true}
+	for node, dst := range map[*yaml.Node]*float64{
+		mapping(mapping(props, "Throttle"), "RateLimit"):  &p.Rate,
+		mapping(mapping(props, "Throttle"), "BurstLimit"): &p.Burst,
+		mapping(mapping(props, "Quota"), "Limit"):         &p.PerDay,
+	} {
+		if node == nil {
+			continue
+		}
+		if *dst, err = t.number(node); err != nil {
+			return UsagePlan{}, fmt.Errorf("%s: %w", id, err)
+		}
+	}
+	list, err := t.Param(clients)
+	if err != nil {
+		return UsagePlan{}, err
+	}
+	for _, c := range strings.Split(list, ",") {
+		if strings.TrimSpace(c) != "" {
+			p.Clients++
+		}
+	}
+	return p, nil
+}
+
+// RateRule is a rate-based rule of the web ACL: requests one source
+// address may send in a window.
+type RateRule struct {
+	Name    string
+	Limit   float64
+	Window  float64 // seconds
+	Applies string  // which requests it counts
+}
+
+// RateRules returns the rate-based rules of the web ACL resource id, none
+// when the stack has no web ACL.
+func (t *Template) RateRules(id string) ([]RateRule, error) {
+	r, ok := t.resources[id]
+	if !ok {
+		return nil, nil
+	}
+	on, err := t.present(r)
+	if err != nil || !on {
+		return nil, err
+	}
+	rules := mapping(mapping(r, "Properties"), "Rules")
+	if rules == nil {
+		return nil, nil
+	}
+	var out []RateRule
+	for _, rule := range rules.Content {
+		st := mapping(mapping(rule, "Statement"), "RateBasedStatement")
+		if st == nil {
+			continue
+		}
+		limit, err := t.number(mapping(st, "Limit"))
+		if err != nil {
+			return nil, fmt.Errorf("%s rule %s: %w", id, scalar(mapping(rule, "Name")), err)
+		}
+		window := 300.0 // AWS WAF's default evaluation window
+		if w := mapping(st, "EvaluationWindowSec"); w != nil {
+			if window, err = t.number(w); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, RateRule{Name: scalar(mapping(rule, "Name")), Limit: limit, Window: window, Applies: scopeDown(mapping(st, "ScopeDownStatement"))})
+	}
+	return out, nil
+}
+
+// scopeDown says which requests a rate-based rule's scope-down statement
+// counts: a path pattern, or a method and a path pattern (AndStatement).
+func scopeDown(st *yaml.Node) string {
+	if st == nil {
+		return "every request"
+	}
+	if re := scalar(mapping(mapping(st, "RegexMatchStatement"), "RegexString")); re != "" {
+		return "paths matching " + re
+	}
+	var method, paths string
+	if and := mapping(mapping(st, "AndStatement"), "Statements"); and != nil {
+		for _, part := range and.Content {
+			if m := mapping(part, "ByteMatchStatement"); m != nil && mapping(mapping(m, "FieldToMatch"), "Method") != nil {
+				method = scalar(mapping(m, "SearchString"))
+			}
+			if re := scalar(mapping(mapping(part, "RegexMatchStatement"), "RegexString")); re != "" {
+				paths = "paths matching " + re
+			}
+		}
+	}
+	if method != "" && paths != "" {
+		return method + " to " + paths
+	}
+	return "requests its scope-down statement selects"
+}
+
+// Alarms returns the logical ids of the alarms (AWS::CloudWatch::Alarm)
+// that exist in this environment, those Fn::ForEach repeats included.
+func (t *Template) Alarms() ([]string, error) {
+	var out []string
+	for _, id := range t.order {
+		r := t.resources[id]
+		if strings.HasPrefix(id, "Fn::ForEach::") {
+			alarms, err := t.forEachAlarms(r)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", id, err)
+			}
+			out = append(out, alarms...)
+			continue
+		}
+		if scalar(mapping(r, "Type")) != "AWS::CloudWatch::Alarm" {
+			continue
+		}
+		on, err := t.present(r)
+		if err != nil {
+			return nil, fmt.Errorf("alarm %s: %w", id, err)
+		}
+		if on {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// forEachAlarms expands the alarms of an Fn::ForEach fragment that exist
+// in this environment: [Identifier, [values], {"${Identifier}Alarm": {...}}].
+func (t *Template) forEachAlarms(n *yaml.Node) ([]string, error) {
+	if n.Kind != yaml.SequenceNode || len(n.Content) != 3 || n.Content[1].Kind != yaml.SequenceNode {
+		return nil, nil
+	}
+	ident := n.Content[0].Value
+	var out []string
+	var err error
+	for _, v := range n.Content[1].Content {
+		eachPair(n.Content[2], func(key string, r *yaml.Node) {
+			if scalar(mapping(r, "Type")) != "AWS::CloudWatch::Alarm" || err != nil {
+				return
+			}
+			on, e := t.present(r)
+			if e != nil {
+				err = e
+				return
+			}
+			if on {
+				out = append(out, strings.NewReplacer("${"+ident+"}", v.Value, "&{"+ident+"}", v.Value).Replace(key))
+			}
+		})
+	}
+	return out, err
+}
+
+func mapping(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func scalar(n *yaml.Node) string {
+	if n == nil {
+		return ""
+	}
+	return n.Value
+}
+
+func eachPair(n *yaml.Node, f func(key string, v *yaml.Node)) {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		f(n.Content[i].Value, n.Content[i+1])
+	}
+}
