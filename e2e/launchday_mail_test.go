@@ -151,7 +151,7 @@ func TestLaunchDayMailBurst(t *testing.T) {
 		customers, signedUp.Round(time.Millisecond), total, placed.Round(time.Millisecond), throttled.Load(), lastOrderSent.Sub(burst).Round(time.Millisecond))
 	t.Logf("%d emails from %s to %s: %.2f a second on average, at most %d in any sliding second (SesMaxSendRate %d)",
 		len(sent), first.Format(time.StampMilli), last.Format(time.StampMilli), float64(len(sent)-1)/last.Sub(first).Seconds(), busiest, rate)
-	t.Logf("notification metrics: EmailsSent %v, MailCircuitOpened %v, MailOutOfTime %v, TransientFailures %v, SesSendRatePercent %.1f (sum), SesQuotaUsedPercent %.2f (last); test took %v",
+	t.Logf("notification metrics: EmailsSent %v, MailCircuitOpened %v, MailOutOfTime %v, TransientFailures %v, SesSendRatePercent %.1f (sum), SesQuotaUsedPercent %.3f (last read); test took %v",
 		metrics["EmailsSent"], metrics["MailCircuitOpened"], metrics["MailOutOfTime"], metrics["TransientFailures"],
 		metrics["SesSendRatePercent"], metrics["SesQuotaUsedPercent"], time.Since(start).Round(time.Millisecond))
 }
