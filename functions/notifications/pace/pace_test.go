@@ -296,9 +296,11 @@ func TestEnvironmentsTogetherStayWithinTheRate(t *testing.T) {
 			all = append(all, burst{rate: 10, concurrency: 2, invocations: 30, freshEnvironment: true,
 				latency: func(*rand.Rand) time.Duration { return 0 }}.run(t, 7)...)
 		}
-		if most, _ := busiestSecond(all); most <= 10 {
+		most, _ := busiestSecond(all)
+		if most <= 10 {
 			t.Errorf("busiest second %d without Settle: the test no longer shows why Settle is needed", most)
 		}
+		t.Logf("without Settle: busiest second %d (rate 10)", most)
 	})
 }
 
