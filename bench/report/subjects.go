@@ -131,7 +131,11 @@ func (f *fixtures) env(name, endpoint, home string) []string {
 		env = append(env, "EVENTS_QUEUE_URL="+queue, "RELAY_DLQ_URL="+endpoint+"/123456789012/bench-relay-dlq")
 	case "notifications":
 		env = append(env, "NOTIFICATIONS_TABLE=bench-notifications", "EVENTS_QUEUE_URL="+queue, "EVENTS_DLQ_URL="+endpoint+"/123456789012/bench-events-dlq.fifo",
-			"SENDER_EMAIL=shop@example.com", "SES_CONFIGURATION_SET=bench", "APP_BASE_URL=https://shop.example.com", "LINK_KEY_ID=alias/bench-links")
+			"SENDER_EMAIL=shop@example.com", "SES_CONFIGURATION_SET=bench", "APP_BASE_URL=https://shop.example.com", "LINK_KEY_ID=alias/bench-links",
+			// The template's defaults: an invocation keeps its slot 250 ms after
+			// its send (functions/notifications/pace), and reads the SES quota
+			// on its first invoke.
+			"MAIL_MAX_SEND_RATE=14", "MAIL_CONCURRENCY=3")
 	}
 	return env
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/serverless-shop/backend/functions/notifications/dedupe"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
 	"github.com/serverless-shop/backend/functions/notifications/notify"
+	"github.com/serverless-shop/backend/functions/notifications/pace"
+	"github.com/serverless-shop/backend/functions/notifications/quota"
 	"github.com/serverless-shop/backend/functions/notifications/sender"
 	"github.com/serverless-shop/backend/shared/awsretry"
 	"github.com/serverless-shop/backend/shared/coldstart"
@@ -30,7 +32,10 @@ func main() { coldstart.Main("notifications", build) }
 // build wires the service from the environment: NOTIFICATIONS_TABLE,
 // EVENTS_QUEUE_URL, EVENTS_DLQ_URL, SENDER_EMAIL, SES_CONFIGURATION_SET;
 // APP_BASE_URL (the app whose pages the emailed links open) and LINK_KEY_ID
-// (the symmetric KMS key the links' tokens are sealed with).
+// (the symmetric KMS key the links' tokens are sealed with);
+// MAIL_MAX_SEND_RATE (the account's SES sending rate, a second) and
+// MAIL_CONCURRENCY (the most environments sharing it), whose quotient, the
+// sends a second of this environment, must be at least 1.
 func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
 	table := env.String("NOTIFICATIONS_TABLE")
 	queueURL := env.String("EVENTS_QUEUE_URL")
@@ -39,8 +44,20 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	configSet := env.String("SES_CONFIGURATION_SET")
 	rawBaseURL := env.String("APP_BASE_URL")
 	linkKey := env.String("LINK_KEY_ID")
+	rate := positive(env, "MAIL_MAX_SEND_RATE")
+	concurrency := positive(env, "MAIL_CONCURRENCY")
 	if err := env.Err(); err != nil {
 		return nil, err
+	}
+	// Refused here, at cold start: a share below one send a second cannot
+	// be paced, and unpaced mail would trip SES's rate.
+	pacer, err := pace.New(rate, concurrency, pace.SystemClock{})
+	if err != nil {
+		return nil, fmt.Errorf("configuration: MAIL_MAX_SEND_RATE, MAIL_CONCURRENCY: %w", err)
+	}
+	if want := pace.Concurrency(rate); concurrency != want {
+		log.WarnContext(ctx, "NotificationConcurrency is not the one derived from SesMaxSendRate (docs/operations.md, SES sending quota)",
+			slog.Int("sesMaxSendRate", rate), slog.Int("notificationConcurrency", concurrency), slog.Int("derived", want))
 	}
 	// Checked here, at cold start, so a bad value fails the deployment
 	// rather than dead-lettering every account email.
@@ -57,9 +74,12 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 		return nil, err
 	}
 	cfg = awsretry.Queue.Apply(cfg) // see shared/awsretry
+	// One SES client, without SDK retries: a failed quota read waits for
+	// the next one anyway.
+	ses := sesv2.NewFromConfig(awsretry.Mail.Apply(cfg))
 	return notify.New(notify.Config{
 		Dedupe:     dedupe.New(dynamodb.NewFromConfig(cfg), table),
-		Sender:     sender.New(sesv2.NewFromConfig(awsretry.Mail.Apply(cfg)), from, configSet),
+		Sender:     sender.New(ses, from, configSet),
 		Renderer:   renderer,
 		Opener:     sealed.NewOpener(kms.NewFromConfig(cfg), linkKey),
 		AppBaseURL: baseURL,
@@ -69,5 +89,15 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 		Metrics:    metrics.New(os.Stdout, "notifications"),
 		Log:        log,
 		NewID:      func() string { return ulid.Make().String() },
+		Pacer:      pacer,
+		Quota:      quota.New(ses, rate, log, nil),
 	}).Handle, nil
+}
+
+// positive reads a required variable holding a positive integer.
+func positive(env *coldstart.Env, name string) int {
+	if env.String(name) == "" {
+		return 0
+	}
+	return env.Int(name, 0)
 }

@@ -20,6 +20,8 @@ func validEnv() map[string]string {
 		"SES_CONFIGURATION_SET": "shop",
 		"APP_BASE_URL":          "https://shop.example.com/",
 		"LINK_KEY_ID":           "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+		"MAIL_MAX_SEND_RATE":    "14",
+		"MAIL_CONCURRENCY":      "3",
 	}
 }
 
@@ -37,6 +39,37 @@ func TestBuildConfiguration(t *testing.T) {
 			name:    "link settings missing",
 			edit:    func(env map[string]string) { delete(env, "APP_BASE_URL"); delete(env, "LINK_KEY_ID") },
 			wantErr: []string{"APP_BASE_URL is not set", "LINK_KEY_ID is not set"},
+		},
+		{
+			name: "pacing settings missing",
+			edit: func(env map[string]string) {
+				delete(env, "MAIL_MAX_SEND_RATE")
+				delete(env, "MAIL_CONCURRENCY")
+			},
+			wantErr: []string{"MAIL_MAX_SEND_RATE is not set", "MAIL_CONCURRENCY is not set"},
+		},
+		{
+			name:    "rate not a whole number",
+			edit:    func(env map[string]string) { env["MAIL_MAX_SEND_RATE"] = "14.5" },
+			wantErr: []string{`MAIL_MAX_SEND_RATE="14.5" is not a positive integer`},
+		},
+		{
+			name:    "concurrency not positive",
+			edit:    func(env map[string]string) { env["MAIL_CONCURRENCY"] = "0" },
+			wantErr: []string{`MAIL_CONCURRENCY="0" is not a positive integer`},
+		},
+		{
+			name: "no whole send a second per environment",
+			edit: func(env map[string]string) {
+				env["MAIL_MAX_SEND_RATE"] = "1" // the SES sandbox
+				env["MAIL_CONCURRENCY"] = "2"
+			},
+			wantErr: []string{"MAIL_MAX_SEND_RATE, MAIL_CONCURRENCY", "leaves each no whole send a second"},
+		},
+		{
+			// Logged, not refused: the operator may mean it.
+			name: "concurrency other than the derived one",
+			edit: func(env map[string]string) { env["MAIL_CONCURRENCY"] = "7" },
 		},
 		{
 			name:    "relative base",

@@ -140,7 +140,7 @@ func TestModelReadsTheRepository(t *testing.T) {
 // target; with a revocation feed for the list read whole, they are the
 // base the regression cases below break one thing of.
 func sized() map[string]string {
-	return map[string]string{"ThrottleRate": "5000", "ThrottleBurst": "10000", "AuthThrottleRate": "1000", "NotificationConcurrency": "30"}
+	return map[string]string{"ThrottleRate": "5000", "ThrottleBurst": "5000", "AuthThrottleRate": "1000"}
 }
 
 // list is the first design's revocation list, read whole by every
@@ -188,7 +188,7 @@ func TestCeilingsCatchRegressions(t *testing.T) {
 			want: []string{"method throttle POST /v1/auth/login", "method throttle POST /v1/auth/refresh", "method throttle POST /v1/auth/register"}},
 		{name: "ThrottleRate back to 100", overrides: map[string]string{"ThrottleRate": "100"}, hot: hotFeed,
 			want: []string{"method throttle GET /v1/products", "method throttle GET /v1/users/me", "method throttle POST /v1/orders"}},
-		{name: "NotificationConcurrency back to 5", overrides: map[string]string{"NotificationConcurrency": "5"}, hot: hotFeed,
+		{name: "NotificationConcurrency 5 for SesMaxSendRate 14 (each sends 2 a second: 10 of 14)", overrides: map[string]string{"NotificationConcurrency": "5"}, hot: hotFeed,
 			want: []string{"notification sending (concurrency × one environment's rate)"}},
 		{name: "the revocation list read whole every 10 s", hot: hotList,
 			want: []string{"hot key REVOKED (RevocationsTable)"}},

@@ -29,12 +29,24 @@ func (m *Model) Violations() []string {
 }
 
 // FirstOwn returns the first template or design ceiling, and false when
-// there is none.
+// there is none. A template limit sized from an AWS quota's parameter
+// (Follows) that binds no sooner than that quota is the quota's ceiling,
+// not one of its own: raising the quota raises it.
 func (m *Model) FirstOwn() (Limit, bool) {
+	quota := map[string]float64{}
 	for _, l := range m.Limits {
-		if l.Label != LabelQuota {
-			return l, true
+		if l.Label == LabelQuota {
+			quota[l.Name] = l.Ceiling
 		}
+	}
+	for _, l := range m.Limits {
+		if l.Label == LabelQuota {
+			continue
+		}
+		if q, ok := quota[l.Follows]; ok && reaches(l.Ceiling, q) {
+			continue
+		}
+		return l, true
 	}
 	return Limit{}, false
 }

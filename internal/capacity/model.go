@@ -437,8 +437,14 @@ func (m *Model) limits() error {
 				m.Mail.ConcurrencyFrom, m.Mail.Concurrency, m.sourceOf(m.Mail.ConcurrencyFrom), m.Mail.PerEnvironment, 1000/m.Mail.PerEnvironment),
 			Load: emails}
 		if m.Mail.Paced {
+			// Each environment sends its share of the rate, whole emails a
+			// second (functions/notifications/pace), at most what it can.
+			share := math.Min(m.Mail.PerEnvironment, math.Floor(rate/m.Mail.Concurrency))
+			l.Value = m.Mail.Concurrency * share
+			l.From = fmt.Sprintf("NotificationsFunction's queue MaximumConcurrency (%s = %g, %s) × %g emails/s each: its share of SesMaxSendRate %g, whole emails (the pacer), at most the %.1f one environment sends (assumed: one email at a time, %.0f ms each)",
+				m.Mail.ConcurrencyFrom, m.Mail.Concurrency, m.sourceOf(m.Mail.ConcurrencyFrom), share, rate, m.Mail.PerEnvironment, 1000/m.Mail.PerEnvironment)
 			l.Follows = "SES sending rate"
-			l.Note = "the template sizes it from SesMaxSendRate"
+			l.Note = "the template derives the concurrency from SesMaxSendRate"
 		}
 		add(l)
 	}

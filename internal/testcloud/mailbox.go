@@ -17,6 +17,9 @@ type Mail struct {
 	Subject string
 	Text    string
 	HTML    string
+	// Sent is when SES accepted the email, as the mailbox records it
+	// (MiniStack: its SendEmail's Timestamp); zero when it does not say.
+	Sent time.Time
 }
 
 // Mailbox returns every email the local cloud's SES has sent. It is the one
@@ -36,11 +39,16 @@ func Mailbox(t testing.TB) []Mail {
 					Text string `json:"text_part"`
 					HTML string `json:"html_part"`
 				} `json:"Body"`
+				// Not relied on: its form was not seen here (LocalStack does
+				// not run on these machines), so any form decodes.
+				Timestamp json.RawMessage `json:"Timestamp"`
 			} `json:"messages"`
 		}
 		getJSON(t, Endpoint()+"/_aws/ses", &ls)
 		for _, m := range ls.Messages {
-			out = append(out, Mail{To: m.Destination.ToAddresses, Subject: m.Subject, Text: m.Body.Text, HTML: m.Body.HTML})
+			var sent time.Time
+			_ = json.Unmarshal(m.Timestamp, &sent) // zero unless an RFC 3339 string
+			out = append(out, Mail{To: m.Destination.ToAddresses, Subject: m.Subject, Text: m.Body.Text, HTML: m.Body.HTML, Sent: sent})
 		}
 		return out
 	}
@@ -50,12 +58,18 @@ func Mailbox(t testing.TB) []Mail {
 			Subject  string   `json:"Subject"`
 			BodyText string   `json:"BodyText"`
 			BodyHTML string   `json:"BodyHtml"`
+			// Seconds since the epoch, when its SendEmail was handled.
+			Timestamp float64 `json:"Timestamp"`
 		} `json:"messages"`
 	}
 	getJSON(t, Endpoint()+"/_ministack/ses/messages", &ms)
 	for _, msgs := range ms.Messages {
 		for _, m := range msgs {
-			out = append(out, Mail{To: m.To, Subject: m.Subject, Text: m.BodyText, HTML: m.BodyHTML})
+			var sent time.Time
+			if m.Timestamp > 0 {
+				sent = time.UnixMicro(int64(m.Timestamp * 1e6))
+			}
+			out = append(out, Mail{To: m.To, Subject: m.Subject, Text: m.BodyText, HTML: m.BodyHTML, Sent: sent})
 		}
 	}
 	return out

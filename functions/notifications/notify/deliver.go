@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/serverless-shop/backend/functions/notifications/dedupe"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
+	"github.com/serverless-shop/backend/functions/notifications/pace"
 	"github.com/serverless-shop/backend/functions/notifications/sender"
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
@@ -24,6 +27,9 @@ import (
 func (h *Handler) claim(ctx context.Context, msg events.SQSMessage, eventID string) (owner string, out outcome, ok bool) {
 	if blocked, wait := h.mail.blocked(h.Now()); blocked {
 		return "", h.deferLater(ctx, msg, wait), false
+	}
+	if h.Pacer != nil && !h.Pacer.InTime(ctx) {
+		return "", h.outOfTime(ctx, msg), false
 	}
 	owner = h.NewID()
 	switch err := h.Dedupe.Claim(ctx, eventID, owner, h.Now()); {
@@ -58,8 +64,17 @@ func (h *Handler) send(ctx context.Context, msg events.SQSMessage, head shared.H
 	if h.mail.probing(h.Now()) {
 		h.Log.InfoContext(ctx, "mail circuit half-open: probing SES with this email")
 	}
-	messageID, err := h.Sender.Send(ctx, email,
-		sender.Tag{Name: "eventType", Value: head.Type}, sender.Tag{Name: "correlationId", Value: head.CorrelationID})
+	var messageID string
+	err := h.paced(ctx, func() error {
+		var err error
+		messageID, err = h.Sender.Send(ctx, email,
+			sender.Tag{Name: "eventType", Value: head.Type}, sender.Tag{Name: "correlationId", Value: head.CorrelationID})
+		return err
+	})
+	if errors.Is(err, pace.ErrNoTime) {
+		h.release(ctx, head.ID, owner)
+		return h.outOfTime(ctx, msg)
+	}
 	err = redact(err, secrets...)
 	h.recordSend(ctx, err == nil || errors.Is(err, sender.ErrPermanent))
 	switch {
@@ -82,6 +97,33 @@ func (h *Handler) send(ctx context.Context, msg events.SQSMessage, head shared.H
 		h.Log.ErrorContext(ctx, "recording sent email failed", slog.String(logging.KeyError, err.Error()))
 	}
 	return done
+}
+
+// paced runs send, one SES call, in its turn when the handler paces sends,
+// and counts it towards SesSendRatePercent.
+func (h *Handler) paced(ctx context.Context, send func() error) error {
+	if h.Pacer == nil {
+		return send()
+	}
+	err := h.Pacer.Do(ctx, send)
+	if !errors.Is(err, pace.ErrNoTime) {
+		h.Metrics.Add(MetricSendRatePercent, 100/(60*float64(h.Pacer.Rate())))
+	}
+	return err
+}
+
+// outOfTime returns a message for a later invocation, unsent and unclaimed:
+// its paced send would come too close to this invocation's deadline. It
+// comes back after the backoff of its receive count, like a transient
+// failure, since a receive that ends this way counts towards the queue's
+// maxReceiveCount too.
+func (h *Handler) outOfTime(ctx context.Context, msg events.SQSMessage) outcome {
+	h.Metrics.Add(MetricOutOfTime, 1)
+	receives, _ := strconv.Atoi(msg.Attributes["ApproximateReceiveCount"])
+	delay := Backoff(receives, rand.Float64())
+	h.Log.InfoContext(ctx, "no time left in this invocation to send at the paced rate; message returned for later",
+		slog.Int("receiveCount", receives), slog.Duration("retryIn", delay))
+	return h.pushBack(ctx, msg, delay)
 }
 
 // redacted is an error whose text has had secrets cut out. errors.Is and

@@ -22,6 +22,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/notifications/mail"
 	"github.com/serverless-shop/backend/functions/notifications/notify"
+	"github.com/serverless-shop/backend/functions/notifications/pace"
 	"github.com/serverless-shop/backend/functions/notifications/sender"
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
@@ -123,6 +124,10 @@ type world struct {
 	visErr     error
 	log        io.Writer // the handler's log; io.Discard when nil
 	clock      time.Time // the handler's clock; now when zero
+	pacer      *pace.Pacer
+	quota      notify.Quota
+	onSend     func() // called at each send attempt, before it returns
+	onClaim    func() // called at each claim, before it returns
 
 	claims     []claim
 	finishes   []finish
@@ -160,6 +165,9 @@ func (w *world) handler(t *testing.T) *notify.Handler {
 		Dedupe: &fakeDedupe{
 			ClaimFn: func(_ context.Context, eventID, owner string, at time.Time) error {
 				w.claims = append(w.claims, claim{eventID, owner, at})
+				if w.onClaim != nil {
+					w.onClaim()
+				}
 				return w.claimErr[eventID]
 			},
 			FinishFn: func(_ context.Context, eventID, owner, status, messageID, detail string) error {
@@ -173,6 +181,9 @@ func (w *world) handler(t *testing.T) *notify.Handler {
 		},
 		Sender: &fakeSender{SendFn: func(_ context.Context, e mail.Email, tags ...sender.Tag) (string, error) {
 			w.sent = append(w.sent, sent{e, tags})
+			if w.onSend != nil {
+				w.onSend()
+			}
 			if err := w.sendErr[mailKey(e)]; err != nil {
 				return "", err
 			}
@@ -215,7 +226,9 @@ func (w *world) handler(t *testing.T) *notify.Handler {
 			w.owners++
 			return "owner-" + strconv.Itoa(w.owners)
 		},
-		Now: func() time.Time { return cmp.Or(w.clock, now) },
+		Now:   func() time.Time { return cmp.Or(w.clock, now) },
+		Pacer: w.pacer,
+		Quota: w.quota,
 	})
 }
 

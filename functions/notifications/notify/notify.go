@@ -18,6 +18,15 @@
 // counting them in MailCircuitOpen; after the cool-down one send probes SES
 // and closes the circuit again, or keeps it open for longer.
 //
+// Sends are paced (package pace): each execution environment sends at most
+// its share of the account's SES sending rate, spaced after the previous
+// send completed, and an invocation returns only once its last send's
+// spacing has passed. A message whose send would come too close to the
+// invocation's deadline is returned for later (MailOutOfTime) rather than
+// waited for. Every SES call adds to SesSendRatePercent, and each
+// invocation reports the share of the account's 24-hour quota used
+// (SesQuotaUsedPercent, read every few minutes by package quota).
+//
 // The queue is FIFO, so once a message fails, the later messages of its
 // group (the same order or account) in the batch are failed unprocessed,
 // keeping their order.
@@ -44,6 +53,8 @@ import (
 
 	"github.com/serverless-shop/backend/functions/notifications/dedupe"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
+	"github.com/serverless-shop/backend/functions/notifications/pace"
+	"github.com/serverless-shop/backend/functions/notifications/quota"
 	"github.com/serverless-shop/backend/functions/notifications/sender"
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
@@ -77,10 +88,17 @@ type Queue interface {
 	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
 }
 
+// Quota reports the share of the account's 24-hour SES sending quota
+// used, and whether it knows; *quota.Watcher implements it.
+type Quota interface {
+	Used(ctx context.Context) (percent float64, ok bool)
+}
+
 var (
 	_ Dedupe = (*dedupe.Store)(nil)
 	_ Sender = (*sender.Sender)(nil)
 	_ Opener = (*sealed.Opener)(nil)
+	_ Quota  = (*quota.Watcher)(nil)
 )
 
 // Metric names.
@@ -99,6 +117,19 @@ const (
 	MetricCircuitOpen = "MailCircuitOpen"
 	// MetricCircuitOpened counts the openings of the mail circuit.
 	MetricCircuitOpened = "MailCircuitOpened"
+	// MetricOutOfTime counts messages returned for later, unsent, because
+	// their paced send would have come too close to the invocation's
+	// deadline.
+	MetricOutOfTime = "MailOutOfTime"
+	// MetricSendRatePercent is the share of the account's SES sending
+	// rate used: every SES call adds 100 / (60 × the rate), so its sum over
+	// a minute, over every execution environment, is the percentage of
+	// the rate used on average that minute (SesSendRateAlarm). It stands
+	// in for metric math, which the local cloud refuses in alarms.
+	MetricSendRatePercent = "SesSendRatePercent"
+	// MetricQuotaUsedPercent is the percentage of the account's 24-hour
+	// SES sending quota used, as last read (SesDailyQuotaAlarm).
+	MetricQuotaUsedPercent = "SesQuotaUsedPercent"
 )
 
 // Backoff bounds for transient failures: the n-th receive waits about
@@ -148,6 +179,12 @@ type Config struct {
 	NewID      func() string
 	Now        func() time.Time
 	Breaker    BreakerConfig // the mail circuit's thresholds; zero for the defaults
+	// Pacer spaces this execution environment's sends to its share of the
+	// account's SES sending rate; nil sends unpaced (tests).
+	Pacer *pace.Pacer
+	// Quota reads the account's sending quota now and then; nil reports
+	// none.
+	Quota Quota
 }
 
 // Handler processes batches of order and account events. Build it once per
@@ -197,6 +234,18 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	if n := h.mail.deferredCount() - deferredBefore; n > 0 {
 		h.Metrics.Add(MetricCircuitOpen, float64(n))
 		h.Log.WarnContext(ctx, "mail circuit open: messages returned for later without calling SES", slog.Int("messages", n))
+	}
+	if h.Quota != nil {
+		if used, ok := h.Quota.Used(ctx); ok {
+			h.Metrics.Add(MetricQuotaUsedPercent, used)
+		}
+	}
+	// Keep this environment's slot of the concurrency until the last
+	// send's spacing has passed, so the next invocation of the slot, in
+	// whatever environment, cannot send closer to it.
+	if h.Pacer != nil && !h.Pacer.Settle(ctx) {
+		h.Log.WarnContext(ctx, "returned before the last send's spacing passed: the invocation's deadline came first",
+			slog.Duration("interval", h.Pacer.Interval()))
 	}
 	if err := h.Metrics.Flush(); err != nil {
 		h.Log.WarnContext(ctx, "metrics flush failed", slog.String(logging.KeyError, err.Error()))

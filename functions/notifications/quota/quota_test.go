@@ -1,0 +1,132 @@
+package quota_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
+	"github.com/serverless-shop/backend/functions/notifications/quota"
+)
+
+// fakeSES answers GetAccount with the next of its answers, and counts the
+// calls.
+type fakeSES struct {
+	answers []answer
+	calls   int
+}
+
+type answer struct {
+	quota *sestypes.SendQuota
+	err   error
+}
+
+var _ quota.SES = (*fakeSES)(nil)
+
+func (f *fakeSES) GetAccount(ctx context.Context, _ *sesv2.GetAccountInput, _ ...func(*sesv2.Options)) (*sesv2.GetAccountOutput, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		return nil, errors.New("read without a timeout")
+	}
+	a := f.answers[min(f.calls, len(f.answers)-1)]
+	f.calls++
+	if a.err != nil {
+		return nil, a.err
+	}
+	return &sesv2.GetAccountOutput{SendQuota: a.quota, ProductionAccessEnabled: true}, nil
+}
+
+func sendQuota(max24, sent, rate float64) *sestypes.SendQuota {
+	return &sestypes.SendQuota{Max24HourSend: max24, SentLast24Hours: sent, MaxSendRate: rate}
+}
+
+func TestUsedReadsEveryFiveMinutesAtMost(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	ses := &fakeSES{answers: []answer{
+		{quota: sendQuota(50000, 40000, 14)},
+		{err: errors.New("ThrottlingException: rate exceeded")},
+		{quota: sendQuota(50000, 45000, 14)},
+	}}
+	var logs bytes.Buffer
+	w := quota.New(ses, 14, slog.New(slog.NewJSONHandler(&logs, nil)), func() time.Time { return now })
+	ctx := context.Background()
+
+	steps := []struct {
+		after     time.Duration
+		want      float64
+		wantCalls int
+	}{
+		{0, 80, 1},               // the first call reads
+		{time.Minute, 80, 1},     // cached
+		{4 * time.Minute, 80, 2}, // 5 minutes on: read, fails, the last reading stays
+		{4 * time.Minute, 80, 2}, // a failed read waits 5 minutes too
+		{time.Minute, 90, 3},     // read again
+		{time.Second, 90, 3},     // cached
+	}
+	for i, s := range steps {
+		now = now.Add(s.after)
+		got, ok := w.Used(ctx)
+		if !ok || got != s.want || ses.calls != s.wantCalls {
+			t.Fatalf("step %d: Used = %v, %v after %d reads; want %v after %d", i, got, ok, ses.calls, s.want, s.wantCalls)
+		}
+	}
+	if !strings.Contains(logs.String(), "reading the SES sending quota failed") {
+		t.Errorf("the failed read was not logged:\n%s", logs.String())
+	}
+}
+
+func TestUsedWithoutAReading(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		answer answer
+	}{
+		{"first read fails", answer{err: errors.New("AccessDeniedException")}},
+		{"unlimited quota", answer{quota: sendQuota(-1, 1234, 14)}},
+		{"no quota in the answer", answer{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := quota.New(&fakeSES{answers: []answer{tc.answer}}, 14, slog.New(slog.DiscardHandler), nil)
+			if got, ok := w.Used(context.Background()); ok {
+				t.Errorf("Used = %v, true; want no reading", got)
+			}
+		})
+	}
+}
+
+func TestRateMismatchIsLogged(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		configured int
+		account    float64
+		want       string
+	}{
+		{"configured above the account", 50, 14, "SesMaxSendRate is above the account's"},
+		{"account above the configured", 10, 14, "the account's SES maximum send rate is above SesMaxSendRate"},
+		{"equal", 14, 14, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var logs bytes.Buffer
+			w := quota.New(&fakeSES{answers: []answer{{quota: sendQuota(50000, 0, tc.account)}}}, tc.configured, slog.New(slog.NewJSONHandler(&logs, nil)), nil)
+			if got, ok := w.Used(context.Background()); !ok || got != 0 {
+				t.Fatalf("Used = %v, %v", got, ok)
+			}
+			for _, msg := range []string{"SesMaxSendRate is above the account's", "the account's SES maximum send rate is above SesMaxSendRate"} {
+				if has := strings.Contains(logs.String(), msg); has != (msg == tc.want) {
+					t.Errorf("log has %q: %v\n%s", msg, has, logs.String())
+				}
+			}
+		})
+	}
+}

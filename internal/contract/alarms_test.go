@@ -1,0 +1,157 @@
+package contract_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// runbookLink is the link an alarm's description gives to its runbook
+// entry: "Runbook - docs/operations.md#<anchor>".
+var runbookLink = regexp.MustCompile(`Runbook - docs/operations\.md#([a-z0-9-]+)`)
+
+func operationsDoc(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "docs", "operations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// anchors lists what a link into a Markdown document can point at: its
+// explicit <a id="..."> anchors and its headings, as GitHub names them
+// (lower case, punctuation dropped, spaces to hyphens).
+func anchors(doc string) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range regexp.MustCompile(`<a id="([^"]+)"></a>`).FindAllStringSubmatch(doc, -1) {
+		out[m[1]] = true
+	}
+	drop := regexp.MustCompile(`[^a-z0-9 _-]`)
+	for _, line := range strings.Split(doc, "\n") {
+		if h, ok := strings.CutPrefix(line, "#"); ok {
+			h = strings.TrimSpace(strings.TrimLeft(h, "#"))
+			out[strings.ReplaceAll(drop.ReplaceAllString(strings.ToLower(h), ""), " ", "-")] = true
+		}
+	}
+	return out
+}
+
+// documentedNames are the names by which docs/operations.md's alarm table
+// may list an alarm: its own, or the pattern of the alarms repeated per
+// function or per table (<Function>ErrorsAlarm, <Table>TableReadThrottleAlarm).
+func documentedNames(id string) []string {
+	names := []string{id}
+	names = append(names, strings.NewReplacer("${Function}", "<Function>", "${Table}", "<Table>").Replace(id))
+	for _, fn := range []string{"Authorizer", "Users", "Orders", "Relay", "Notifications"} {
+		if rest, ok := strings.CutPrefix(id, fn); ok && strings.HasSuffix(rest, "Alarm") && !strings.HasPrefix(rest, "Table") {
+			names = append(names, "<Function>"+rest)
+		}
+	}
+	for _, table := range []string{"Users", "Orders", "Notifications", "Revocations"} {
+		if rest, ok := strings.CutPrefix(id, table+"Table"); ok {
+			names = append(names, "<Table>Table"+rest)
+		}
+	}
+	return names
+}
+
+// TestAlarmsHaveRunbookEntries: every alarm is in docs/operations.md's
+// alarm table, and every runbook link of an alarm's description leads to
+// an entry there. The alarms of SES's sending limits must link one.
+func TestAlarmsHaveRunbookEntries(t *testing.T) {
+	t.Parallel()
+	doc := operationsDoc(t)
+	targets := anchors(doc)
+	start := strings.Index(doc, "| alarm | metric |")
+	if start < 0 {
+		t.Fatal("docs/operations.md has no alarm table (| alarm | metric | ...)")
+	}
+	table, _, _ := strings.Cut(doc[start:], "\n\n")
+	linked := map[string]bool{}
+	for id, alarm := range alarms(t) {
+		listed := false
+		for _, name := range documentedNames(id) {
+			listed = listed || strings.Contains(table, "`"+name+"`")
+		}
+		if !listed {
+			t.Errorf("%s is not in docs/operations.md's alarm table (as any of %v)", id, documentedNames(id))
+		}
+		desc := scalar(mapping(mapping(alarm, "Properties"), "AlarmDescription"))
+		for _, m := range runbookLink.FindAllStringSubmatch(desc, -1) {
+			linked[id] = true
+			if !targets[m[1]] {
+				t.Errorf("%s links docs/operations.md#%s, which has no such anchor or heading", id, m[1])
+			}
+		}
+	}
+	for _, id := range []string{"SesDailyQuotaAlarm", "SesSendRateAlarm", "MailCircuitOpenAlarm", "DeadLetterAlarm"} {
+		if !linked[id] {
+			t.Errorf("%s has no runbook link in its description", id)
+		}
+	}
+}
+
+// alarmCount counts the alarms the template creates: each alarm resource,
+// and each alarm of an Fn::ForEach fragment once per element of its list.
+func alarmCount(t *testing.T) int {
+	t.Helper()
+	res := mapping(template(t), "Resources")
+	n := 0
+	for i := 0; i+1 < len(res.Content); i += 2 {
+		key, v := res.Content[i].Value, res.Content[i+1]
+		if !strings.HasPrefix(key, "Fn::ForEach::") {
+			if scalar(mapping(v, "Type")) == "AWS::CloudWatch::Alarm" {
+				n++
+			}
+			continue
+		}
+		if v.Kind != yaml.SequenceNode || len(v.Content) != 3 {
+			t.Fatalf("%s is not [identifier, list, fragment]", key)
+		}
+		frag := v.Content[2]
+		for j := 0; j+1 < len(frag.Content); j += 2 {
+			if scalar(mapping(frag.Content[j+1], "Type")) != "AWS::CloudWatch::Alarm" {
+				continue
+			}
+			if v.Content[1].Kind != yaml.SequenceNode {
+				t.Fatalf("%s repeats an alarm over a list this test cannot count (not a literal list)", key)
+			}
+			n += len(v.Content[1].Content)
+		}
+	}
+	return n
+}
+
+// TestAlarmCountIsDocumented: README's and docs/operations.md's cost lines
+// count the alarms (each costs $0.10 a month beyond ten free); they must
+// say how many the template makes.
+func TestAlarmCountIsDocumented(t *testing.T) {
+	t.Parallel()
+	n := alarmCount(t)
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		file, text string
+		pattern    *regexp.Regexp
+	}{
+		{"README.md", string(readme), regexp.MustCompile(`(\d+)\s+alarms\s+\(\$0\.10`)},
+		{"docs/operations.md", operationsDoc(t), regexp.MustCompile(`\|\s*(\d+) CloudWatch alarms[^|]*\|`)},
+	} {
+		m := c.pattern.FindStringSubmatch(c.text)
+		if m == nil {
+			t.Errorf("%s: no alarm count found (%s)", c.file, c.pattern)
+			continue
+		}
+		if got, _ := strconv.Atoi(m[1]); got != n {
+			t.Errorf("%s counts %d alarms, the template makes %d", c.file, got, n)
+		}
+	}
+}

@@ -1,0 +1,149 @@
+package contract_test
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/serverless-shop/backend/functions/notifications/pace"
+)
+
+// mailSettings is the SES sending rate and the notification concurrency
+// one environment deploys with.
+type mailSettings struct{ rate, concurrency string }
+
+// samconfigOverrides reads the parameter_overrides of every
+// [<env>.deploy.parameters] table of samconfig.toml, by environment. The
+// file's overrides are one quoted line of Name=Value pairs without spaces
+// in the values, which is all this reads.
+func samconfigOverrides(t *testing.T) map[string]map[string]string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(root, "samconfig.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	table := regexp.MustCompile(`^\[([a-z]+)\.deploy\.parameters\]$`)
+	out := map[string]map[string]string{}
+	env := ""
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "[") {
+			env = ""
+			if m := table.FindStringSubmatch(line); m != nil {
+				env = m[1]
+				out[env] = map[string]string{}
+			}
+			continue
+		}
+		raw, ok := strings.CutPrefix(line, "parameter_overrides = ")
+		if env == "" || !ok {
+			continue
+		}
+		raw, err := strconv.Unquote(raw)
+		if err != nil {
+			t.Fatalf("samconfig.toml [%s.deploy.parameters] parameter_overrides: %v", env, err)
+		}
+		for _, kv := range strings.Fields(raw) {
+			k, v, _ := strings.Cut(kv, "=")
+			out[env][k] = v
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) == 0 {
+		t.Fatal("samconfig.toml has no deploy tables")
+	}
+	return out
+}
+
+// TestNotificationConcurrencyIsDerivedFromTheRate: CloudFormation cannot
+// compute the notification concurrency from SesMaxSendRate, so it is a
+// parameter of its own that every environment must set to the derived
+// value, pace.Concurrency(rate), or leave both at their defaults: the
+// template's defaults, each samconfig.toml environment and the local
+// deploy. The template hands both to the function and the concurrency to
+// the event source mapping, which is what the pacing assumes.
+func TestNotificationConcurrencyIsDerivedFromTheRate(t *testing.T) {
+	t.Parallel()
+	params := mapping(template(t), "Parameters")
+	defaults := mailSettings{
+		rate:        scalar(mapping(mapping(params, "SesMaxSendRate"), "Default")),
+		concurrency: scalar(mapping(mapping(params, "NotificationConcurrency"), "Default")),
+	}
+	if defaults.rate == "" || defaults.concurrency == "" {
+		t.Fatal("template.yaml lacks a default SesMaxSendRate or NotificationConcurrency")
+	}
+	if got := scalar(mapping(mapping(params, "SesMaxSendRate"), "MinValue")); got != strconv.Itoa(pace.MinConcurrency) {
+		t.Errorf("SesMaxSendRate MinValue %q, want %d: below it an environment gets no whole send a second", got, pace.MinConcurrency)
+	}
+	envs := map[string]mailSettings{"template defaults": defaults}
+	for env, o := range samconfigOverrides(t) {
+		s := defaults
+		if v, ok := o["SesMaxSendRate"]; ok {
+			s.rate = v
+		}
+		if v, ok := o["NotificationConcurrency"]; ok {
+			s.concurrency = v
+		}
+		envs["samconfig.toml "+env] = s
+	}
+	deploy, err := os.ReadFile(filepath.Join(root, "localstack", "deploy.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := mailSettings{}
+	for _, p := range []struct {
+		name string
+		dst  *string
+	}{{"SesMaxSendRate", &local.rate}, {"NotificationConcurrency", &local.concurrency}} {
+		m := regexp.MustCompile(`\b` + p.name + `=(\d+)\b`).FindSubmatch(deploy)
+		if m == nil {
+			t.Errorf("localstack/deploy.sh sets no %s=<number>", p.name)
+			continue
+		}
+		*p.dst = string(m[1])
+	}
+	envs["localstack/deploy.sh"] = local
+
+	names := keys(envs)
+	sort.Strings(names)
+	for _, env := range names {
+		s := envs[env]
+		rate, err1 := strconv.Atoi(s.rate)
+		concurrency, err2 := strconv.Atoi(s.concurrency)
+		if err1 != nil || err2 != nil {
+			t.Errorf("%s: SesMaxSendRate %q and NotificationConcurrency %q must be whole numbers", env, s.rate, s.concurrency)
+			continue
+		}
+		if want := pace.Concurrency(rate); concurrency != want {
+			t.Errorf("%s: NotificationConcurrency %d for SesMaxSendRate %d, want %d (the fewest environments, at least %d, that divide it into shares of at most %d)",
+				env, concurrency, rate, want, pace.MinConcurrency, pace.PerEnvironment)
+		}
+		if share, err := pace.Share(rate, concurrency); err != nil {
+			t.Errorf("%s: %v", env, err)
+		} else {
+			t.Logf("%s: SesMaxSendRate %d over %d environments, %d a second each", env, rate, concurrency, share)
+		}
+	}
+
+	_, byID := resources(t)
+	fn := mapping(byID["NotificationsFunction"], "Properties")
+	vars := mapping(mapping(fn, "Environment"), "Variables")
+	for name, param := range map[string]string{"MAIL_MAX_SEND_RATE": "SesMaxSendRate", "MAIL_CONCURRENCY": "NotificationConcurrency"} {
+		if v := mapping(vars, name); v == nil || v.Tag != "!Ref" || v.Value != param {
+			t.Errorf("NotificationsFunction %s is not !Ref %s", name, param)
+		}
+	}
+	scaling := mapping(mapping(mapping(mapping(mapping(fn, "Events"), "OrderEvents"), "Properties"), "ScalingConfig"), "MaximumConcurrency")
+	if scaling == nil || scaling.Tag != "!Ref" || scaling.Value != "NotificationConcurrency" {
+		t.Error("the events queue's MaximumConcurrency is not !Ref NotificationConcurrency: the pacing shares the rate by it")
+	}
+}
