@@ -81,7 +81,7 @@ func TestTableReadsEveryPage(t *testing.T) {
 	for i := range n {
 		entries = append(entries, revocation.Session("u", fmt.Sprint("session-", i), now.Add(-time.Duration(i)*time.Second), 15*time.Minute))
 	}
-	testcloud.PutItems(t, db, table, revocationItems(t, table, entries...))
+	testcloud.PutRevocations(t, db, table, entries)
 	feed, err := revocation.NewTable(limitedPages{db}, table).Since(ctx, now.Add(-time.Hour), now)
 	if err != nil {
 		t.Fatal(err)
@@ -89,22 +89,6 @@ func TestTableReadsEveryPage(t *testing.T) {
 	if len(feed) != n {
 		t.Fatalf("read %d entries, want %d", len(feed), n)
 	}
-}
-
-// revocationItems are the items Writes makes of entries.
-func revocationItems(t *testing.T, table string, entries ...revocation.Entry) []map[string]types.AttributeValue {
-	t.Helper()
-	var items []map[string]types.AttributeValue
-	for _, e := range entries {
-		w, err := revocation.Writes(table, e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range w {
-			items = append(items, it.Put.Item)
-		}
-	}
-	return items
 }
 
 // limitedPages makes every Query page hold at most 50 items, so that the

@@ -15,7 +15,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/oklog/ulid/v2"
@@ -106,7 +105,7 @@ func TestLaunchDayRevocationsAtFiftyThousand(t *testing.T) {
 		at := start.Add(-14*time.Minute + time.Duration(i)*(13*time.Minute)/live)
 		entries = append(entries, revocation.Session(fmt.Sprintf("user-%05d", i), fmt.Sprintf("session-%05d", i), at, 15*time.Minute))
 	}
-	testcloud.PutItems(t, db, revocations, revocationItems(t, revocations, entries))
+	testcloud.PutRevocations(t, db, revocations, entries)
 	t.Logf("wrote %d live revocations (%d items) in %v", live, 2*live, time.Since(start).Round(time.Millisecond))
 
 	warm := newEnvironment()
@@ -189,20 +188,4 @@ func awaitQuiet(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 	}
-}
-
-// revocationItems are the items the users service writes for entries.
-func revocationItems(t *testing.T, table string, entries []revocation.Entry) []map[string]types.AttributeValue {
-	t.Helper()
-	var items []map[string]types.AttributeValue
-	for _, e := range entries {
-		w, err := revocation.Writes(table, e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range w {
-			items = append(items, it.Put.Item)
-		}
-	}
-	return items
 }
