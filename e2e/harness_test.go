@@ -173,9 +173,9 @@ type problem struct {
 
 var httpClient = &http.Client{Timeout: 30 * time.Second}
 
-// clientAddress is the address a test plays its client from: one of its
-// own in the IPv6 documentation range (2001:db8::/32), derived from the
-// test's name. The local API, as API Gateway behind a trusted proxy would,
+// clientAddress is the address a test (or subtest) plays its client from:
+// one of its own in the IPv6 documentation range (2001:db8::/32), derived
+// from the test's name. The local API, as API Gateway behind a trusted proxy would,
 // takes the caller's address from the first X-Forwarded-For hop, and the
 // local cloud runs production's per-address limits: each test is a client
 // of its own, as it would be on AWS.
@@ -221,7 +221,7 @@ func call(t *testing.T, method, path string, body any, headers ...string) respon
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("X-Forwarded-For", clientAddress(strings.SplitN(t.Name(), "/", 2)[0]))
+	req.Header.Set("X-Forwarded-For", clientAddress(t.Name()))
 	for i := 0; i+1 < len(headers); i += 2 {
 		if headers[i+1] == "" {
 			req.Header.Del(headers[i]) // "" leaves the header out
