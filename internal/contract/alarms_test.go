@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/serverless-shop/backend/internal/capacity"
 )
 
 // runbookLink is the link an alarm's description gives to its runbook
@@ -45,20 +47,35 @@ func anchors(doc string) map[string]bool {
 // documentedNames are the names by which docs/operations.md's alarm table
 // may list an alarm: its own, or the pattern of the alarms repeated per
 // function or per table (<Function>ErrorsAlarm, <Table>TableReadThrottleAlarm).
-func documentedNames(id string) []string {
+// The functions and tables are those the template's alarm lists repeat
+// alarms over (Fn::ForEach::FunctionAlarms, Fn::ForEach::TableThrottleAlarms),
+// so a new service's alarms are documented by the patterns already there.
+func documentedNames(id string, functions, tables []string) []string {
 	names := []string{id}
 	names = append(names, strings.NewReplacer("${Function}", "<Function>", "${Table}", "<Table>").Replace(id))
-	for _, fn := range []string{"Authorizer", "Users", "Orders", "Relay", "Notifications"} {
+	for _, fn := range functions {
 		if rest, ok := strings.CutPrefix(id, fn); ok && strings.HasSuffix(rest, "Alarm") && !strings.HasPrefix(rest, "Table") {
 			names = append(names, "<Function>"+rest)
 		}
 	}
-	for _, table := range []string{"Users", "Orders", "Notifications", "Revocations"} {
+	for _, table := range tables {
 		if rest, ok := strings.CutPrefix(id, table+"Table"); ok {
 			names = append(names, "<Table>Table"+rest)
 		}
 	}
 	return names
+}
+
+// forEachList returns the literal list an Fn::ForEach::<name> resource of
+// the template repeats its fragment over ([Users, Orders]).
+func forEachList(t *testing.T, name string) []string {
+	t.Helper()
+	_, byID := resources(t)
+	each := byID["Fn::ForEach::"+name]
+	if each == nil || each.Kind != yaml.SequenceNode || len(each.Content) != 3 || each.Content[1].Kind != yaml.SequenceNode {
+		t.Fatalf("template.yaml has no Fn::ForEach::%s [identifier, [list], fragment]", name)
+	}
+	return stringList(each.Content[1])
 }
 
 // TestAlarmsHaveRunbookEntries: every alarm is in docs/operations.md's
@@ -74,13 +91,15 @@ func TestAlarmsHaveRunbookEntries(t *testing.T) {
 	}
 	table, _, _ := strings.Cut(doc[start:], "\n\n")
 	linked := map[string]bool{}
+	functions, tables := forEachList(t, "FunctionAlarms"), forEachList(t, "TableThrottleAlarms")
 	for id, alarm := range alarms(t) {
+		names := documentedNames(id, functions, tables)
 		listed := false
-		for _, name := range documentedNames(id) {
+		for _, name := range names {
 			listed = listed || strings.Contains(table, "`"+name+"`")
 		}
 		if !listed {
-			t.Errorf("%s is not in docs/operations.md's alarm table (as any of %v)", id, documentedNames(id))
+			t.Errorf("%s is not in docs/operations.md's alarm table (as any of %v)", id, names)
 		}
 		desc := scalar(mapping(mapping(alarm, "Properties"), "AlarmDescription"))
 		for _, m := range runbookLink.FindAllStringSubmatch(desc, -1) {
@@ -98,16 +117,36 @@ func TestAlarmsHaveRunbookEntries(t *testing.T) {
 }
 
 // alarmCount counts the alarms the template creates: each alarm resource,
-// and each alarm of an Fn::ForEach fragment once per element of its list.
-func alarmCount(t *testing.T) int {
+// and each alarm of an Fn::ForEach fragment once per element of its list;
+// all of them (on AWS), and those whose Condition holds with
+// Environment=local (the local cloud).
+func alarmCount(t *testing.T) (aws, local int) {
 	t.Helper()
+	localTemplate, err := capacity.ReadTemplate(filepath.Join(root, "template.yaml"), map[string]string{"Environment": "local"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(alarm *yaml.Node, n int) {
+		aws += n
+		cond := scalar(mapping(alarm, "Condition"))
+		if cond == "" {
+			local += n
+			return
+		}
+		on, err := localTemplate.Condition(cond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if on {
+			local += n
+		}
+	}
 	res := mapping(template(t), "Resources")
-	n := 0
 	for i := 0; i+1 < len(res.Content); i += 2 {
 		key, v := res.Content[i].Value, res.Content[i+1]
 		if !strings.HasPrefix(key, "Fn::ForEach::") {
 			if scalar(mapping(v, "Type")) == "AWS::CloudWatch::Alarm" {
-				n++
+				count(v, 1)
 			}
 			continue
 		}
@@ -122,18 +161,24 @@ func alarmCount(t *testing.T) int {
 			if v.Content[1].Kind != yaml.SequenceNode {
 				t.Fatalf("%s repeats an alarm over a list this test cannot count (not a literal list)", key)
 			}
-			n += len(v.Content[1].Content)
+			count(frag.Content[j+1], len(v.Content[1].Content))
 		}
 	}
-	return n
+	return aws, local
 }
 
 // TestAlarmCountIsDocumented: README's and docs/operations.md's cost lines
 // count the alarms (each costs $0.10 a month beyond ten free); they must
-// say how many the template makes.
+// say how many the template makes on AWS, and docs/operations.md also how
+// many locally.
 func TestAlarmCountIsDocumented(t *testing.T) {
 	t.Parallel()
-	n := alarmCount(t)
+	n, local := alarmCount(t)
+	if m := regexp.MustCompile(`\|\s*\d+ CloudWatch alarms in prod \((\d+) locally`).FindStringSubmatch(operationsDoc(t)); m == nil {
+		t.Error("docs/operations.md: no local alarm count found (| <n> CloudWatch alarms in prod (<n> locally ...)")
+	} else if got, _ := strconv.Atoi(m[1]); got != local {
+		t.Errorf("docs/operations.md counts %d alarms locally, the template makes %d with Environment=local", got, local)
+	}
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
 		t.Fatal(err)

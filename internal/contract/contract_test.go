@@ -2,8 +2,6 @@ package contract_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,10 +13,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"go.yaml.in/yaml/v3"
 
-	ordersapi "github.com/serverless-shop/backend/functions/orders/api"
-	usersapi "github.com/serverless-shop/backend/functions/users/api"
 	"github.com/serverless-shop/backend/internal/apitest"
-	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/orderitem"
 	"github.com/serverless-shop/backend/shared/outbox"
 	"github.com/serverless-shop/backend/shared/principal"
@@ -205,14 +200,7 @@ func TestProtectedOperationsDocument401(t *testing.T) {
 // route is left answering 404 and no protected handler is reachable without
 // the authorizer.
 func TestServicesServeTheTemplateRoutes(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	verifier := apitest.NewAuth(t).Verifier()
-	users := usersapi.NewHandler(log, usersapi.Config{Verifier: verifier})
-	orders, err := ordersapi.NewHandler(log, ordersapi.Config{Verifier: verifier, CursorKey: make([]byte, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	services := map[string]*httpapi.Router{"UsersFunction": users, "OrdersFunction": orders}
+	services := serviceRouters(t, apitest.NewAuth(t).Verifier())
 	tmpl := methodRoutes(templateRoutes(t))
 	served := 0
 	for function, router := range services {
@@ -241,14 +229,8 @@ func TestServicesServeTheTemplateRoutes(t *testing.T) {
 // Allow listing exactly the document's methods of the path.
 func TestOtherMethodsReachTheService(t *testing.T) {
 	doc := loadOpenAPI(t)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	auth := apitest.NewAuth(t)
-	users := usersapi.NewHandler(log, usersapi.Config{Verifier: auth.Verifier()})
-	orders, err := ordersapi.NewHandler(log, ordersapi.Config{Verifier: auth.Verifier(), CursorKey: make([]byte, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	services := map[string]*httpapi.Router{"UsersFunction": users, "OrdersFunction": orders}
+	services := serviceRouters(t, auth.Verifier())
 	tmpl := templateRoutes(t)
 	paths := doc.Paths.Map()
 	for key := range tmpl {

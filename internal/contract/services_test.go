@@ -1,0 +1,27 @@
+package contract_test
+
+import (
+	"io"
+	"log/slog"
+	"testing"
+
+	ordersapi "github.com/serverless-shop/backend/functions/orders/api"
+	usersapi "github.com/serverless-shop/backend/functions/users/api"
+	"github.com/serverless-shop/backend/shared/httpapi"
+)
+
+// serviceRouters builds the router of every service the API routes to,
+// keyed by the logical id of its function in template.yaml, with test keys
+// and no AWS client. A new service adds its line here (docs/extending.md).
+func serviceRouters(t *testing.T, verifier httpapi.TokenVerifier) map[string]*httpapi.Router {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	orders, err := ordersapi.NewHandler(log, ordersapi.Config{Verifier: verifier, CursorKey: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]*httpapi.Router{
+		"UsersFunction":  usersapi.NewHandler(log, usersapi.Config{Verifier: verifier}),
+		"OrdersFunction": orders,
+	}
+}
