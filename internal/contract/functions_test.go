@@ -1,0 +1,309 @@
+package contract_test
+
+import (
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// What a function and a table of template.yaml need besides their routes,
+// which docs/extending.md's checklist for a new service walks through (and
+// TestNewServiceChecklist follows): a build from its own directory, a log
+// group, the token settings and the revocations table when it serves
+// protected routes, its places in the alarm lists and on the dashboard.
+
+// mainDirs lists the directories of the Lambda main packages the Makefile
+// builds (its MAINS: functions/*/main.go and functions/*/*/main.go).
+func mainDirs(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, pattern := range []string{"functions/*/main.go", "functions/*/*/main.go"} {
+		files, err := filepath.Glob(filepath.Join(root, pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			rel, err := filepath.Rel(root, filepath.Dir(f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, filepath.ToSlash(rel))
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no main package under functions/")
+	}
+	return out
+}
+
+// TestFunctionsAreBuiltFromTheirDirectories: sam build runs the Makefile's
+// build-<LogicalId> target of each function (Metadata BuildMethod:
+// makefile, CodeUri: .), which builds the main package whose directory is
+// named like the logical id less "Function", in lower case (UsersFunction:
+// functions/users; CatalogSeedFunction: functions/orders/catalogseed).
+// Every function has exactly one such directory, every main package a
+// function, and each function a log group of its own with a retention.
+func TestFunctionsAreBuiltFromTheirDirectories(t *testing.T) {
+	ids, byID := resources(t)
+	dirs := mainDirs(t)
+	builtBy := map[string]string{}
+	logGroupOf := map[string]string{}
+	for _, id := range ids {
+		fn := byID[id]
+		if scalar(mapping(fn, "Type")) != "AWS::Serverless::Function" {
+			continue
+		}
+		name, ok := strings.CutSuffix(id, "Function")
+		if !ok || name == "" {
+			t.Errorf("%s: a function's logical id is <Name>Function (the Makefile's target is build-%%Function)", id)
+			continue
+		}
+		if got := scalar(mapping(mapping(fn, "Metadata"), "BuildMethod")); got != "makefile" {
+			t.Errorf("%s: Metadata BuildMethod is %q, want makefile", id, got)
+		}
+		props := mapping(fn, "Properties")
+		if got := scalar(mapping(props, "CodeUri")); got != "." {
+			t.Errorf("%s: CodeUri is %q, want . (the Makefile is at the repository's root)", id, got)
+		}
+		var found []string
+		for _, d := range dirs {
+			if path.Base(d) == strings.ToLower(name) {
+				found = append(found, d)
+			}
+		}
+		if len(found) != 1 {
+			t.Errorf("%s: the Makefile builds it from the one main package in a directory named %s under functions/; found %v", id, strings.ToLower(name), found)
+		} else {
+			builtBy[found[0]] = id
+		}
+		group := mapping(mapping(props, "LoggingConfig"), "LogGroup")
+		if group == nil || group.Tag != "!Ref" || scalar(mapping(byID[group.Value], "Type")) != "AWS::Logs::LogGroup" {
+			t.Errorf("%s: LoggingConfig LogGroup is not !Ref to a log group of the template", id)
+			continue
+		}
+		if other, ok := logGroupOf[group.Value]; ok {
+			t.Errorf("%s and %s log to one group, %s", other, id, group.Value)
+		}
+		logGroupOf[group.Value] = id
+		if mapping(mapping(byID[group.Value], "Properties"), "RetentionInDays") == nil {
+			t.Errorf("%s (the log group of %s) has no RetentionInDays", group.Value, id)
+		}
+	}
+	for _, d := range dirs {
+		if builtBy[d] == "" {
+			t.Errorf("%s is a main package no function of template.yaml builds", d)
+		}
+	}
+}
+
+// tokenSettings are the variables coldstart.Env.Tokens reads: what a
+// function that verifies access tokens needs, with the authorizer's values.
+var tokenSettings = []string{"TOKEN_JWKS", "TOKEN_ISSUER", "TOKEN_AUDIENCE", "ACCESS_TOKEN_TTL"}
+
+// TestProtectedFunctionsVerifyTokensLikeTheAuthorizer: a service with
+// protected routes verifies the access token again and refuses revoked
+// ones (shared/httpapi). It needs the authorizer's token settings, with the
+// same values, and the revocations table: REVOCATIONS_TABLE (read by
+// coldstart.Env.Revocations) and dynamodb:Query on it. Without them it
+// fails its cold start, or answers 503 to every protected request once it
+// cannot read the revocations.
+func TestProtectedFunctionsVerifyTokensLikeTheAuthorizer(t *testing.T) {
+	_, byID := resources(t)
+	authorizer := mapping(mapping(mapping(byID["AuthorizerFunction"], "Properties"), "Environment"), "Variables")
+	protected := map[string]bool{}
+	for _, r := range templateRoutes(t) {
+		if r.Protected {
+			protected[r.Function] = true
+		}
+	}
+	if len(protected) == 0 {
+		t.Fatal("the template has no protected route")
+	}
+	for _, id := range keys(protected) {
+		props := mapping(byID[id], "Properties")
+		vars := mapping(mapping(props, "Environment"), "Variables")
+		for _, name := range tokenSettings {
+			want, got := mapping(authorizer, name), mapping(vars, name)
+			if want == nil {
+				t.Fatalf("AuthorizerFunction has no %s", name)
+			}
+			if got == nil || got.Tag != want.Tag || got.Value != want.Value {
+				t.Errorf("%s serves protected routes: %s must be the authorizer's, %s %s", id, name, want.Tag, want.Value)
+			}
+		}
+		if v := mapping(vars, "REVOCATIONS_TABLE"); v == nil || v.Tag != "!Ref" || v.Value != "RevocationsTable" {
+			t.Errorf("%s serves protected routes: REVOCATIONS_TABLE must be !Ref RevocationsTable", id)
+		}
+		if !slices.Contains(tableActions(props)["RevocationsTable"], "dynamodb:query") {
+			t.Errorf("%s serves protected routes: its policy must allow dynamodb:Query on !GetAtt RevocationsTable.Arn", id)
+		}
+	}
+}
+
+// tableActions lists, by table, the DynamoDB actions (in lower case) a
+// function's policy statements allow on !GetAtt <Table>.Arn.
+func tableActions(props *yaml.Node) map[string][]string {
+	out := map[string][]string{}
+	for _, p := range seq(mapping(props, "Policies")) {
+		for _, st := range seq(mapping(p, "Statement")) {
+			if scalar(mapping(st, "Effect")) != "Allow" {
+				continue
+			}
+			resources := []*yaml.Node{mapping(st, "Resource")}
+			if r := resources[0]; r != nil && r.Kind == yaml.SequenceNode && r.Tag != "!GetAtt" {
+				resources = r.Content
+			}
+			for _, r := range resources {
+				if r == nil || r.Tag != "!GetAtt" || r.Kind != yaml.ScalarNode {
+					continue
+				}
+				table, attr, _ := strings.Cut(r.Value, ".")
+				if attr != "Arn" {
+					continue
+				}
+				for _, a := range stringList(mapping(st, "Action")) {
+					if a = strings.ToLower(a); strings.HasPrefix(a, "dynamodb:") {
+						out[table] = append(out[table], a)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// customResourceFunctions are the functions only a custom resource invokes
+// (its ServiceToken), during deployments.
+func customResourceFunctions(ids []string, byID map[string]*yaml.Node) map[string]bool {
+	out := map[string]bool{}
+	for _, id := range ids {
+		typ := scalar(mapping(byID[id], "Type"))
+		if !strings.HasPrefix(typ, "Custom::") && typ != "AWS::CloudFormation::CustomResource" {
+			continue
+		}
+		if token := mapping(mapping(byID[id], "Properties"), "ServiceToken"); token != nil && token.Tag == "!GetAtt" {
+			fn, _, _ := strings.Cut(token.Value, ".")
+			out[fn] = true
+		}
+	}
+	return out
+}
+
+// dashboardBody is the text of the dashboard's body (its !Sub string).
+func dashboardBody(t *testing.T, byID map[string]*yaml.Node) string {
+	t.Helper()
+	body := mapping(mapping(byID["Dashboard"], "Properties"), "DashboardBody")
+	if body == nil || body.Tag != "!Sub" || body.Kind != yaml.SequenceNode || len(body.Content) != 2 {
+		t.Fatal("template.yaml has no Dashboard whose DashboardBody is !Sub [body, variables]")
+	}
+	return body.Content[0].Value
+}
+
+// TestServingFunctionsAreAlarmed: every function that serves requests or
+// events (all but those only a custom resource invokes) has its alarms and
+// its graphs: it is in the list of Fn::ForEach::FunctionAlarms (throttles,
+// duration) and in the DurationAlarms mapping, has a <Name>ErrorsAlarm on
+// its Lambda Errors, and is on the dashboard's errors, duration and
+// throttles graphs. The list names nothing else.
+func TestServingFunctionsAreAlarmed(t *testing.T) {
+	ids, byID := resources(t)
+	custom := customResourceFunctions(ids, byID)
+	listed := forEachList(t, "FunctionAlarms")
+	durations := mapping(mapping(template(t), "Mappings"), "DurationAlarms")
+	dashboard := dashboardBody(t, byID)
+	serving := 0
+	for _, id := range ids {
+		if scalar(mapping(byID[id], "Type")) != "AWS::Serverless::Function" || custom[id] {
+			continue
+		}
+		serving++
+		name := strings.TrimSuffix(id, "Function")
+		if !slices.Contains(listed, name) {
+			t.Errorf("%s: %s is not in the list of Fn::ForEach::FunctionAlarms (its throttles and duration alarms)", id, name)
+		}
+		if mapping(durations, name) == nil {
+			t.Errorf("%s: %s is not in the DurationAlarms mapping (80 %% of its timeout, in milliseconds)", id, name)
+		}
+		alarm := mapping(byID[name+"ErrorsAlarm"], "Properties")
+		var dimension *yaml.Node
+		for _, d := range seq(mapping(alarm, "Dimensions")) {
+			if scalar(mapping(d, "Name")) == "FunctionName" {
+				dimension = mapping(d, "Value")
+			}
+		}
+		if scalar(mapping(alarm, "Namespace")) != "AWS/Lambda" || scalar(mapping(alarm, "MetricName")) != "Errors" ||
+			dimension == nil || dimension.Tag != "!Ref" || dimension.Value != id {
+			t.Errorf("%s: no %sErrorsAlarm on AWS/Lambda Errors of FunctionName !Ref %s", id, name, id)
+		}
+		for _, metric := range []string{"Errors", "Duration", "Throttles"} {
+			if !strings.Contains(dashboard, `["AWS/Lambda", "`+metric+`", "FunctionName", "${`+id+`}"`) {
+				t.Errorf(`%s: not on the dashboard's %s graph (["AWS/Lambda", "%s", "FunctionName", "${%s}", ...])`, id, metric, metric, id)
+			}
+		}
+	}
+	if serving == 0 {
+		t.Fatal("no function serves requests or events: is the test still reading the template right?")
+	}
+	for _, name := range listed {
+		if byID[name+"Function"] == nil || custom[name+"Function"] {
+			t.Errorf("Fn::ForEach::FunctionAlarms lists %s, which is not a function that serves requests or events", name)
+		}
+	}
+}
+
+// readActions are the DynamoDB actions that consume read capacity.
+var readActions = []string{"dynamodb:getitem", "dynamodb:batchgetitem", "dynamodb:query", "dynamodb:scan", "dynamodb:transactgetitems"}
+
+// TestTablesAreAlarmed: every table (<Name>Table) is in the lists of
+// Fn::ForEach::TableThrottleAlarms and TableWriteQuotaAlarms, and in
+// TableReadQuotaAlarms exactly when some function may read it; the lists
+// name nothing else.
+func TestTablesAreAlarmed(t *testing.T) {
+	ids, byID := resources(t)
+	read := map[string]bool{}
+	for _, id := range ids {
+		if scalar(mapping(byID[id], "Type")) != "AWS::Serverless::Function" {
+			continue
+		}
+		for table, actions := range tableActions(mapping(byID[id], "Properties")) {
+			if slices.ContainsFunc(actions, func(a string) bool { return slices.Contains(readActions, a) }) {
+				read[table] = true
+			}
+		}
+	}
+	lists := map[string][]string{}
+	for _, name := range []string{"TableThrottleAlarms", "TableWriteQuotaAlarms", "TableReadQuotaAlarms"} {
+		lists[name] = forEachList(t, name)
+	}
+	var tables []string
+	for _, id := range ids {
+		if scalar(mapping(byID[id], "Type")) != "AWS::DynamoDB::Table" {
+			continue
+		}
+		name, ok := strings.CutSuffix(id, "Table")
+		if !ok || name == "" {
+			t.Errorf("%s: a table's logical id is <Name>Table (the alarm lists name <Name>)", id)
+			continue
+		}
+		tables = append(tables, name)
+		for _, list := range []string{"TableThrottleAlarms", "TableWriteQuotaAlarms"} {
+			if !slices.Contains(lists[list], name) {
+				t.Errorf("%s: %s is not in the list of Fn::ForEach::%s", id, name, list)
+			}
+		}
+		if got := slices.Contains(lists["TableReadQuotaAlarms"], name); got != read[id] {
+			t.Errorf("%s: in the list of Fn::ForEach::TableReadQuotaAlarms: %v; some function may read it: %v", id, got, read[id])
+		}
+	}
+	for list, names := range lists {
+		for _, name := range names {
+			if !slices.Contains(tables, name) {
+				t.Errorf("Fn::ForEach::%s lists %s, and there is no %sTable", list, name, name)
+			}
+		}
+	}
+}
