@@ -34,7 +34,7 @@ func DocumentedMix() Mix {
 		account  = "register, verify, password reset"
 	)
 	return Mix{
-		Name: "the documented launch-day mix (issue 21)",
+		Name: "the launch-day mix (internal/capacity/mix.go)",
 		Shares: []Share{
 			{catalog, "GET /v1/products", "GET /v1/products (warm)", 40},
 			{catalog, "GET /v1/products/{sku}", "GET /v1/products/{sku} (warm)", 25},
