@@ -76,8 +76,9 @@ var newServiceSteps = []checklistStep{
 	{"4. template.yaml: ReviewsLogGroup", func(t *testing.T, dir string) {
 		edit(t, dir, "template.yaml", "  # ----------------------------------------------------------- functions\n", reviewsLogGroup+"\n", before)
 	}},
-	{"5. template.yaml: ReviewsFunction (built from functions/reviews, token settings, revocations grant, routes)", func(t *testing.T, dir string) {
-		edit(t, dir, "template.yaml", "  # ----------------------------------------------------------------- API\n", reviewsFunction+"\n", before)
+	{"5. template.yaml: ReviewsFunction (built from functions/reviews, the authorizer's token settings, the revocations grant, routes)", func(t *testing.T, dir string) {
+		fn := strings.Replace(reviewsFunction, "          TOKEN_SETTINGS\n", authorizerTokenSettings(t, dir), 1)
+		edit(t, dir, "template.yaml", "  # ----------------------------------------------------------------- API\n", fn+"\n", before)
 	}},
 	{"6. template.yaml: the alarm lists, DurationAlarms, ReviewsErrorsAlarm", func(t *testing.T, dir string) {
 		edit(t, dir, "template.yaml", "    - [Authorizer, Users, Orders, Relay, Notifications]", "    - [Authorizer, Users, Orders, Relay, Notifications, Reviews]", replace)
@@ -108,6 +109,24 @@ var newServiceSteps = []checklistStep{
 		addToCount(t, dir, "docs/operations.md", regexp.MustCompile(`(\d+)( CloudWatch alarms in prod)`), 7)
 		addToCount(t, dir, "docs/operations.md", regexp.MustCompile(`(\d+)( locally;)`), 5)
 	}},
+}
+
+// authorizerTokenSettings copies the lines of the token settings from
+// AuthorizerFunction's environment in the copy's template.yaml, as the
+// checklist says to.
+func authorizerTokenSettings(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, fn, ok := strings.Cut(string(b), "\n  AuthorizerFunction:\n")
+	fn, _, _ = strings.Cut(fn, "\n\n")
+	lines := regexp.MustCompile(`(?m)^ +(TOKEN_JWKS|TOKEN_ISSUER|TOKEN_AUDIENCE|ACCESS_TOKEN_TTL): .*\n`).FindAllString(fn+"\n", -1)
+	if !ok || len(lines) != len(tokenSettings) {
+		t.Fatalf("template.yaml: AuthorizerFunction's token settings not found (%d lines)", len(lines))
+	}
+	return strings.Join(lines, "")
 }
 
 // copyRepository copies the repository's files from src to dst, without
@@ -396,10 +415,7 @@ const reviewsFunction = `  ReviewsFunction:
       Environment:
         Variables:
           REVIEWS_TABLE: !Ref ReviewsTable
-          TOKEN_JWKS: !GetAtt PublicKeys.Jwks
-          TOKEN_ISSUER: !Sub "urn:serverless-shop:${AWS::StackName}"
-          TOKEN_AUDIENCE: !Sub "urn:serverless-shop:${AWS::StackName}:api"
-          ACCESS_TOKEN_TTL: !Ref AccessTokenTTL
+          TOKEN_SETTINGS
           REVOCATIONS_TABLE: !Ref RevocationsTable
       Policies:
         - Statement:
