@@ -5,7 +5,13 @@
 // the relay's stream filter is the outbox contract, that the template's
 // security settings hold (KMS key policies separate administration from use
 // and grant no kms:*, the alarm topic is encrypted with a key CloudWatch may
-// use, prod retains its tables, keys, secret and queues), and that the code
-// keeps its shape: no function imports another, shared/ stands alone, and
-// test support stays in tests. Its tests run with plain go test.
+// use, prod retains its tables, keys, secret and queues), that every
+// function is built from its own directory, logs to its own group, carries
+// the authorizer's token settings when it serves protected routes and has
+// its alarms and graphs, and that the code keeps its shape: no function
+// imports another, shared/ stands alone, and test support stays in tests.
+// TestNewServiceChecklist follows docs/extending.md's checklist for a new
+// service on a copy of the repository and runs these tests there;
+// TestDocsSpeakToAnyReader keeps README.md and docs/ free of the author's
+// "here" and of tracker references. Its tests run with plain go test.
 package contract
