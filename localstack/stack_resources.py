@@ -191,6 +191,14 @@ def refs(node, ids: set) -> set:
     elif isinstance(node, list):
         for v in node:
             found |= refs(v, ids)
+    elif isinstance(node, str):
+        # SAM CLI's expansion of AWS::LanguageExtensions resolves the pseudo
+        # parameters of an Fn::Sub and leaves a plain string with the
+        # resource references in it ("/restapis/${Api}/stages/${Api.Stage}").
+        for part in node.split("${")[1:]:
+            name = part.split("}")[0].split(".")[0]
+            if name in ids:
+                found.add(name)
     return found
 
 
