@@ -106,9 +106,15 @@ var rules = map[string]rule{
 	"AWS::DynamoDB::Table iam:CreateServiceLinkedRole": onlyWith("ContributorInsightsSpecification"),
 	// A log group's data protection policy sends its findings to S3 or
 	// Firehose through a log delivery.
-	"AWS::Logs::LogGroup s3:*":                                onlyWith("DataProtectionPolicy"),
-	"AWS::Logs::LogGroup firehose:*":                          onlyWith("DataProtectionPolicy"),
-	"AWS::Logs::LogGroup logs:CreateLogDelivery":              onlyWith("DataProtectionPolicy"),
+	"AWS::Logs::LogGroup s3:*":                   onlyWith("DataProtectionPolicy"),
+	"AWS::Logs::LogGroup firehose:*":             onlyWith("DataProtectionPolicy"),
+	"AWS::Logs::LogGroup logs:CreateLogDelivery": onlyWith("DataProtectionPolicy"),
+	// Account-wide policies of CloudWatch Logs (no resource type, so
+	// "*"): a log group's resource policy and field index policies.
+	"AWS::Logs::LogGroup logs:PutResourcePolicy":              onlyWith("ResourcePolicyDocument"),
+	"AWS::Logs::LogGroup logs:DeleteResourcePolicy":           onlyWith("ResourcePolicyDocument"),
+	"AWS::Logs::LogGroup logs:PutIndexPolicy":                 onlyWith("FieldIndexPolicies"),
+	"AWS::Logs::LogGroup logs:DeleteIndexPolicy":              onlyWith("FieldIndexPolicies"),
 	"AWS::SNS::Topic kms:*":                                   onlyWith("KmsMasterKeyId"),
 	"AWS::ApiGateway::RestApi s3:GetObject":                   onlyWith("BodyS3Location"),
 	"AWS::ApiGateway::RestApi apigateway:UpdateRestApiPolicy": onlyWith("Policy"),
@@ -148,6 +154,20 @@ var rules = map[string]rule{
 	"AWS::S3::Bucket s3tables:*":                                onlyWith("MetadataTableConfiguration", "MetadataConfiguration"),
 	"AWS::S3::Bucket s3:PutObjectAcl":                           unverified("acts on objects; the bucket is new and holds none"),
 	"AWS::S3::Bucket s3:DeleteObject":                           unverified("acts on objects; the bucket is new and holds none"),
+}
+
+// authorizedAs maps the names handler schemas list that are S3 API
+// operations, not IAM actions, to the action S3 authorizes them with (S3
+// API reference: "To use this operation, you must have permission to
+// perform the s3:PutBucketTagging action"), or to "" where none is needed.
+var authorizedAs = map[string]string{
+	"s3:DeleteBucketTagging":                "s3:PutBucketTagging",
+	"s3:DeleteBucketCors":                   "s3:PutBucketCORS",
+	"s3:DeleteBucketEncryption":             "s3:PutEncryptionConfiguration",
+	"s3:DeleteBucketLifecycle":              "s3:PutLifecycleConfiguration",
+	"s3:DeleteBucketReplication":            "s3:PutReplicationConfiguration",
+	"s3:DeleteBucketAnalyticsConfiguration": "s3:PutAnalyticsConfiguration",
+	"s3:DeleteBucketMetricsConfiguration":   "s3:PutMetricsConfiguration",
 }
 
 // unverified marks what the test does not check; it prints each.

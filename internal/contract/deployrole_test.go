@@ -259,6 +259,10 @@ func (c *checker) resource(s *stackModel, r *stackResource, policies []iampolicy
 		}
 		for _, action := range dedupe(perms) {
 			what := fmt.Sprintf("%s %s %s", r.Type, phase, action)
+			if as, ok := authorizedAs[action]; ok {
+				action = as
+				what += " (as " + as + ")"
+			}
 			n := c.need(s, r, action)
 			switch {
 			case n.err != "":
