@@ -5,7 +5,9 @@
 // the relay's stream filter is the outbox contract, that the template's
 // security settings hold (KMS key policies separate administration from use
 // and grant no kms:*, the alarm topic is encrypted with a key CloudWatch may
-// use, prod retains its tables, keys, secret and queues), that every
+// use, prod retains its tables, keys, secret and queues), that the deploy
+// roles of deploy/github-oidc.yaml allow what CloudFormation and sam deploy
+// need to deploy the template (evaluated by internal/iampolicy), that every
 // function is built from its own directory, logs to its own group, carries
 // the authorizer's token settings when it serves protected routes and has
 // its alarms and graphs, and that the code keeps its shape: no function

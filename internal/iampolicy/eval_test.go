@@ -1,0 +1,310 @@
+package iampolicy_test
+
+import (
+	"testing"
+
+	"github.com/serverless-shop/backend/internal/iampolicy"
+)
+
+const keyARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+// tags is the context of a request that carries the given tags, with tag
+// keys known (absent ones are absent, not unknown).
+func tags(requestTags, resourceTags map[string]string) (map[string][]string, []string) {
+	ctx := map[string][]string{}
+	var keys []string
+	for k, v := range requestTags {
+		ctx["aws:RequestTag/"+k] = []string{v}
+		keys = append(keys, k)
+	}
+	if keys != nil {
+		ctx["aws:TagKeys"] = keys
+	}
+	for k, v := range resourceTags {
+		ctx["aws:ResourceTag/"+k] = []string{v}
+	}
+	return ctx, []string{"aws:RequestTag/*", "aws:ResourceTag/*", "aws:TagKeys"}
+}
+
+func TestEvaluate(t *testing.T) {
+	createCtx, known := tags(map[string]string{"stack": "shop-dev", "Commit": "abc"}, nil)
+	existingCtx, _ := tags(nil, map[string]string{"stack": "shop-dev"})
+	otherCtx, _ := tags(nil, map[string]string{"stack": "shop-prod"})
+	untagged, _ := tags(nil, nil)
+
+	tests := []struct {
+		name   string
+		policy string
+		req    iampolicy.Request
+		want   iampolicy.Decision
+	}{
+		{
+			name:   "exact action and resource",
+			policy: `{"Statement": {"Effect": "Allow", "Action": "kms:DescribeKey", "Resource": "` + keyARN + `"}}`,
+			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN},
+			want:   iampolicy.Allowed,
+		},
+		{
+			name:   "actions compare without case, resources with",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "KMS:describekey", "Resource": "arn:aws:kms:eu-west-1:123456789012:KEY/*"}]}`,
+			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN},
+			want:   iampolicy.ImplicitDeny,
+		},
+		{
+			name:   "action wildcard",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": ["kms:Describe*", "kms:Get?eyPolicy"], "Resource": "*"}]}`,
+			req:    iampolicy.Request{Action: "kms:GetKeyPolicy", Resource: keyARN},
+			want:   iampolicy.Allowed,
+		},
+		{
+			name:   "the wildcard of an action does not reach another service",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}`,
+			req:    iampolicy.Request{Action: "xray:CreateSamplingRule", Resource: "*"},
+			want:   iampolicy.ImplicitDeny,
+		},
+		{
+			name:   "a resource wildcard crosses slashes and colons",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/shop-dev-*"}]}`,
+			req:    iampolicy.Request{Action: "logs:CreateLogGroup", Resource: "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/shop-dev-users:*"},
+			want:   iampolicy.Allowed,
+		},
+		{
+			name:   "a name prefix does not match another stack",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "dynamodb:CreateTable", "Resource": "arn:aws:dynamodb:*:*:table/shop-dev-*"}]}`,
+			req:    iampolicy.Request{Action: "dynamodb:CreateTable", Resource: "arn:aws:dynamodb:eu-west-1:123456789012:table/shop-devil-UsersTable-ABC"},
+			want:   iampolicy.ImplicitDeny,
+		},
+		{
+			name:   "a resource of * needs a policy resource that matches the literal *",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:CreateKey", "Resource": "arn:aws:kms:eu-west-1:123456789012:key/*"}]}`,
+			req:    iampolicy.Request{Action: "kms:CreateKey", Resource: "*"},
+			want:   iampolicy.ImplicitDeny,
+		},
+		{
+			name:   "NotAction allows what it does not name",
+			policy: `{"Statement": [{"Effect": "Allow", "NotAction": ["iam:*", "kms:ScheduleKeyDeletion"], "Resource": "*"}]}`,
+			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN},
+			want:   iampolicy.Allowed,
+		},
+		{
+			name:   "NotAction excludes what it names",
+			policy: `{"Statement": [{"Effect": "Allow", "NotAction": ["iam:*", "kms:ScheduleKeyDeletion"], "Resource": "*"}]}`,
+			req:    iampolicy.Request{Action: "kms:ScheduleKeyDeletion", Resource: keyARN},
+			want:   iampolicy.ImplicitDeny,
+		},
+		{
+			name:   "NotResource",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "NotResource": "arn:aws:kms:*:*:key/1234*"}]}`,
+			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN},
+			want:   iampolicy.ImplicitDeny,
+		},
+		{
+			name: "an explicit deny wins over an allow",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
+				{"Effect": "Deny", "Action": "kms:ScheduleKeyDeletion", "Resource": "*"}]}`,
+			req:  iampolicy.Request{Action: "kms:ScheduleKeyDeletion", Resource: keyARN},
+			want: iampolicy.ExplicitDeny,
+		},
+		{
+			name: "a deny on another action leaves the allow",
+			policy: `{"Statement": [{"Effect": "Deny", "Action": "kms:ScheduleKeyDeletion", "Resource": "*"},
+				{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}`,
+			req:  iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN},
+			want: iampolicy.Allowed,
+		},
+		{
+			name:   "tag on create: the request's tags",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": ["kms:CreateKey", "kms:TagResource"], "Resource": "*", "Condition": {"StringEquals": {"aws:RequestTag/stack": "shop-dev"}}}]}`,
+			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: createCtx, Known: known},
+			want:   iampolicy.Allowed,
+		},
+		{
+			name:   "tag on create: a condition on the resource's tags fails, it has none yet",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/stack": "shop-dev"}}}]}`,
+			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: createCtx, Known: known},
+			want:   iampolicy.ImplicitDeny,
+		},
+		{
+			name:   "an existing resource's tags",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/stack": ["shop-dev", "shop-staging"]}}}]}`,
+			req:    iampolicy.Request{Action: "kms:ScheduleKeyDeletion", Resource: keyARN, Context: existingCtx, Known: known},
+			want:   iampolicy.Allowed,
+		},
+		{
+			name:   "another stack's resource",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/stack": "shop-dev"}}}]}`,
+			req:    iampolicy.Request{Action: "kms:ScheduleKeyDeletion", Resource: keyARN, Context: otherCtx, Known: known},
+			want:   iampolicy.ImplicitDeny,
+		},
+		{
+			name:   "tag keys compare without case",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"AWS:RESOURCETAG/STACK": "shop-dev"}}}]}`,
+			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN, Context: existingCtx, Known: known},
+			want:   iampolicy.Allowed,
+		},
+		{
+			name:   "StringLike",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringLike": {"aws:ResourceTag/stack": "shop-*"}}}]}`,
+			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN, Context: otherCtx, Known: known},
+			want:   iampolicy.Allowed,
+		},
+		{
+			name:   "StringNotEquals on a missing key holds",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringNotEquals": {"aws:ResourceTag/stack": "shop-prod"}}}]}`,
+			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN, Context: untagged, Known: known},
+			want:   iampolicy.Allowed,
+		},
+		{
+			name:   "IfExists on a missing key holds",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringEqualsIfExists": {"aws:ResourceTag/stack": "shop-dev"}}}]}`,
+			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: createCtx, Known: known},
+			want:   iampolicy.Allowed,
+		},
+		{
+			name:   "ForAllValues holds when every tag key is listed",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["stack", "Commit", "Owner"]}}}]}`,
+			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: createCtx, Known: known},
+			want:   iampolicy.Allowed,
+		},
+		{
+			name:   "ForAllValues fails on a tag key it does not list",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["stack"]}}}]}`,
+			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: createCtx, Known: known},
+			want:   iampolicy.ImplicitDeny,
+		},
+		{
+			name:   "ForAllValues holds on no tags at all",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:DescribeKey", "Resource": "*", "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["stack"]}}}]}`,
+			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN, Context: untagged, Known: known},
+			want:   iampolicy.Allowed,
+		},
+		{
+			name:   "ForAnyValue",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["Commit"]}}}]}`,
+			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: createCtx, Known: known},
+			want:   iampolicy.Allowed,
+		},
+		{
+			name:   "ForAnyValue fails on no tags",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["Commit"]}}}]}`,
+			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: untagged, Known: known},
+			want:   iampolicy.ImplicitDeny,
+		},
+		{
+			name:   "a single-valued operator on a key with several values is not proven",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"StringEquals": {"aws:TagKeys": "stack"}}}]}`,
+			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: createCtx, Known: known},
+			want:   iampolicy.Unproven,
+		},
+		{
+			name:   "Null",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"Null": {"aws:ResourceTag/stack": "true", "aws:RequestTag/stack": "false"}}}]}`,
+			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: createCtx, Known: known},
+			want:   iampolicy.Allowed,
+		},
+		{
+			name:   "every operator and key must hold",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"aws:RequestTag/stack": "shop-dev", "aws:RequestTag/Commit": "other"}}}]}`,
+			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: createCtx, Known: known},
+			want:   iampolicy.ImplicitDeny,
+		},
+		{
+			name:   "PassRole to the named service",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/shop-dev-*", "Condition": {"StringEquals": {"iam:PassedToService": ["lambda.amazonaws.com", "apigateway.amazonaws.com"]}}}]}`,
+			req: iampolicy.Request{Action: "iam:PassRole", Resource: "arn:aws:iam::123456789012:role/shop-dev-UsersFunctionRole-ABCDEFGHIJKLM",
+				Context: map[string][]string{"iam:PassedToService": {"lambda.amazonaws.com"}}, Known: []string{"iam:PassedToService"}},
+			want: iampolicy.Allowed,
+		},
+		{
+			name:   "PassRole to another service",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*", "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}}]}`,
+			req: iampolicy.Request{Action: "iam:PassRole", Resource: "arn:aws:iam::123456789012:role/x",
+				Context: map[string][]string{"iam:PassedToService": {"ec2.amazonaws.com"}}, Known: []string{"iam:PassedToService"}},
+			want: iampolicy.ImplicitDeny,
+		},
+		{
+			name:   "a condition key the request does not model is never proven",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"}}}]}`,
+			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN, Context: existingCtx, Known: known},
+			want:   iampolicy.Unproven,
+		},
+		{
+			name:   "an operator the evaluator does not know is never proven",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"NumericLessThan": {"aws:ResourceTag/stack": "3"}}}]}`,
+			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN, Context: existingCtx, Known: known},
+			want:   iampolicy.Unproven,
+		},
+		{
+			name: "a deny the evaluator cannot rule out denies",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
+				{"Effect": "Deny", "Action": "kms:*", "Resource": "*", "Condition": {"Bool": {"aws:ViaAWSService": "false"}}}]}`,
+			req:  iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN, Context: existingCtx, Known: known},
+			want: iampolicy.Unproven,
+		},
+		{
+			name: "a deny whose condition fails does not apply",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
+				{"Effect": "Deny", "Action": "kms:*", "Resource": "*", "Condition": {"Null": {"aws:ResourceTag/stack": "false"}, "StringNotEquals": {"aws:ResourceTag/stack": "shop-dev"}}}]}`,
+			req:  iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN, Context: existingCtx, Known: known},
+			want: iampolicy.Allowed,
+		},
+		{
+			name: "a deny whose condition holds applies",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
+				{"Effect": "Deny", "Action": "kms:*", "Resource": "*", "Condition": {"Null": {"aws:ResourceTag/stack": "false"}, "StringNotEquals": {"aws:ResourceTag/stack": "shop-dev"}}}]}`,
+			req:  iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN, Context: otherCtx, Known: known},
+			want: iampolicy.ExplicitDeny,
+		},
+		{
+			name:   "a policy variable is never proven",
+			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "arn:aws:kms:*:${aws:PrincipalAccount}:key/*"}]}`,
+			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN},
+			want:   iampolicy.Unproven,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := iampolicy.ParseJSON(tc.name, []byte(tc.policy))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := iampolicy.Evaluate(tc.req, p)
+			if got.Decision != tc.want {
+				t.Errorf("%s on %s: %s (%s), want %s", tc.req.Action, tc.req.Resource, got.Decision, got.Why, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseRefusesMalformedStatements(t *testing.T) {
+	for name, doc := range map[string]string{
+		"no effect":              `{"Statement": [{"Action": "s3:*", "Resource": "*"}]}`,
+		"action and not action":  `{"Statement": [{"Effect": "Allow", "Action": "s3:*", "NotAction": "s3:Get*", "Resource": "*"}]}`,
+		"no resource":            `{"Statement": [{"Effect": "Allow", "Action": "s3:*"}]}`,
+		"a number as a resource": `{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": 3}]}`,
+	} {
+		if _, err := iampolicy.ParseJSON(name, []byte(doc)); err == nil {
+			t.Errorf("%s: parsed", name)
+		}
+	}
+}
+
+func TestWildcard(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, value string
+		want           bool
+	}{
+		{"*", "", true},
+		{"a*c", "abbbc", true},
+		{"a*c", "abbbd", false},
+		{"a?c", "abc", true},
+		{"a?c", "ac", false},
+		{"arn:aws:s3:::bucket-*/stack/*", "arn:aws:s3:::bucket-x1/stack/abc/def", true},
+		{"arn:aws:s3:::bucket-*/stack/*", "arn:aws:s3:::bucket-x1/other/stack/x", true}, // * crosses slashes: bucket-x1/other
+		{"arn:aws:s3:::bucket-*/stack/*", "arn:aws:s3:::bucket-x1/stackx/abc", false},
+	} {
+		if got := iampolicy.Wildcard(tc.pattern, tc.value, false); got != tc.want {
+			t.Errorf("Wildcard(%q, %q) = %v", tc.pattern, tc.value, got)
+		}
+	}
+}
