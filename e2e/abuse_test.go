@@ -19,7 +19,7 @@ import (
 )
 
 // The tests of this file prove, against the deployed stack, the findings
-// of the abuse review (issue 12) that are about what a client sends; each
+// of the abuse review that are about what a client sends; each
 // was reproduced before its fix. The others: login throttling
 // (TestLoginIsThrottledWithoutLockingTheOwnerOut,
 // TestLoginAttemptsSentAtOnceAreCountedOneByOne), quotas

@@ -40,7 +40,7 @@ type Assumptions struct {
 	// both batch).
 	SQSPerEmail, DedupeWRUPerEmail, RelayInvokesPerEmail, NotifyInvokesPerEmail float64
 	// TargetRPS is the total rate every template or design ceiling must
-	// reach (tracker issue 21).
+	// reach (the product brief's "Launch day").
 	TargetRPS float64
 }
 

@@ -13,7 +13,7 @@
 // figures it assumes (durations, bytes) are in quotas.go and
 // assumptions.go, each with its source.
 //
-// The launch-day rule (tracker issue 21) is that the first ceiling is an
+// The launch-day rule (the product brief's "Launch day") is that the first ceiling is an
 // AWS quota a user can raise, never a default of the template or a hot key
 // of the design: TestCeilings fails when a template or design ceiling of
 // prod is below 10,000 requests a second for the documented mix.

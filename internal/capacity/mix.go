@@ -15,7 +15,7 @@ type Mix struct {
 	Name   string
 	Shares []Share
 	// Splits says, per category, how its share is divided among its
-	// routes: the model's assumptions, not the issue's.
+	// routes: the model's assumptions, not the documented mix's.
 	Splits map[string]string
 }
 
