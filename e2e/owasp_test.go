@@ -888,6 +888,8 @@ func TestOWASP_API7_ServerSideRequestForgery(t *testing.T) {
 	})
 
 	t.Run("nothing called the canary", func(t *testing.T) {
+		testcloud.Require(t, testcloud.FunctionsReachHostLoopback,
+			"a function that fetched a URL a client named could not reach the canary on this machine, so its silence would prove nothing")
 		mu.Lock()
 		defer mu.Unlock()
 		if len(hits) != 0 {

@@ -5,7 +5,6 @@ package testcloud
 import (
 	"encoding/json"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -22,13 +21,14 @@ type Mail struct {
 	Sent time.Time
 }
 
-// Mailbox returns every email the local cloud's SES has sent. It is the one
-// place that knows which emulator runs: MiniStack lists sent mail at
-// /_ministack/ses/messages, LocalStack at /_aws/ses (LOCAL_CLOUD=localstack).
+// Mailbox returns every email the local cloud's SES has sent. With
+// Capabilities, it is what the tests know of which emulator runs: MiniStack
+// lists sent mail at /_ministack/ses/messages, LocalStack at /_aws/ses
+// (LOCAL_CLOUD=localstack).
 func Mailbox(t testing.TB) []Mail {
 	t.Helper()
 	var out []Mail
-	if os.Getenv("LOCAL_CLOUD") == "localstack" {
+	if Cloud() == "localstack" {
 		var ls struct {
 			Messages []struct {
 				Destination struct {
