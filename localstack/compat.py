@@ -291,6 +291,32 @@ def check_operations(ops: list) -> tuple:
 # ------------------------------------------------------------ template
 
 
+def _provider_methods(entry: str) -> dict:
+    """{method: implemented} of the resource provider class a
+    localstack.cloudformation.resource_providers plugin loads: a method
+    whose last statement raises NotImplementedError is a stub (4.14 ships
+    generated providers that were never filled in)."""
+    module, _, plugin = entry.partition(":")
+    tree = source(LOCALSTACK, module_file(LOCALSTACK, module))
+    cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == plugin), None)
+    load = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "load"), None) if cls else None
+    if load is None:
+        return {}
+    for mod, name in imports_of(load).values():
+        ptree = source(LOCALSTACK, module_file(LOCALSTACK, mod))
+        pcls = next((n for n in ptree.body if isinstance(n, ast.ClassDef) and n.name == name), None)
+        if pcls is None:
+            continue
+        out = {}
+        for fn in pcls.body:
+            if isinstance(fn, ast.FunctionDef) and fn.name in ("create", "update", "delete"):
+                last = fn.body[-1]
+                out[fn.name] = not (isinstance(last, ast.Raise) and last.exc is not None
+                                    and "NotImplementedError" in ast.unparse(last.exc))
+        return out
+    return {}
+
+
 def check_resources(template: dict, overrides: dict) -> tuple:
     """(served, skipped, gaps) for the resource types of the processed
     template, as deployed with overrides (the other parameters at their
@@ -299,7 +325,9 @@ def check_resources(template: dict, overrides: dict) -> tuple:
     params.update(overrides)
     params.update({"AWS::Region": "us-east-1", "AWS::Partition": "aws", "AWS::AccountId": "000000000000"})
     conditions = template.get("Conditions", {})
-    providers = set(entry_points("localstack.cloudformation.resource_providers"))
+    entries = entry_points("localstack.cloudformation.resource_providers")
+    providers = {t for t, e in entries.items() if _provider_methods(e).get("create", False)}
+    stubs = set(entries) - providers  # registered, but create raises NotImplementedError
     by_type: dict = {}
     skipped = {}
     for logical, res in template["Resources"].items():
@@ -308,25 +336,33 @@ def check_resources(template: dict, overrides: dict) -> tuple:
             skipped.setdefault(res["Type"], set()).add(cond)
             continue
         by_type.setdefault(res["Type"], []).append(logical)
-    served, gaps = [], {}
+    served, gaps, no_update = [], {}, []
     for typ, logicals in sorted(by_type.items()):
         # LocalStack looks every Custom:: type up as AWS::CloudFormation::CustomResource.
         looked_up = "AWS::CloudFormation::CustomResource" if typ.startswith("Custom::") else typ
         names = ", ".join(sorted(logicals)[:3]) + (", ..." if len(logicals) > 3 else "")
         if looked_up.lower() in providers:
             served.append(f"{typ}: {len(logicals)} ({names})")
+            if not _provider_methods(entries[looked_up.lower()]).get("update"):
+                no_update.append(typ)
         else:
             key = f"resource {looked_up}"
             prev = gaps.get(key, "")
-            gaps[key] = ((prev + "; ") if prev else "") + f"{typ} {names}"
+            why = "its resource provider's create is not implemented" if looked_up.lower() in stubs else "no resource provider"
+            gaps[key] = ((prev + "; ") if prev else "") + f"{why}: {typ} {names}"
     skipped_lines = []
     for typ, conds in sorted(skipped.items()):
         looked_up = "AWS::CloudFormation::CustomResource" if typ.startswith("Custom::") else typ
         if typ in by_type or looked_up.lower() in providers:
             continue
-        skipped_lines.append(f"{typ}: no resource provider; not deployed on LocalStack (condition {', '.join(sorted(conds))})")
+        why = "its resource provider's create is not implemented" if looked_up.lower() in stubs else "no resource provider"
+        skipped_lines.append(f"{typ}: {why}; not deployed on LocalStack (condition {', '.join(sorted(conds))})")
     for key in gaps:
-        gaps[key] = "no resource provider in the free edition (LocalStack deploys a placeholder whose Ref and GetAtt are \"unknown\"): " + gaps[key]
+        gaps[key] += (" (without a provider LocalStack deploys a placeholder whose Ref and GetAtt are \"unknown\";"
+                      " a provider that cannot create fails the deploy)")
+    if no_update:
+        skipped_lines.append("(update) " + ", ".join(no_update) + ": their providers do not implement update; "
+                             "LocalStack keeps the resource as it was when a redeploy changes it (make down first)")
     return served, skipped_lines, gaps
 
 
@@ -353,7 +389,10 @@ def main(ops_file: str, template_file: str, deviations_file: str, overrides: lis
     for line in res_served:
         print(f"  ok        {line}")
     for line in res_skipped:
-        print(f"  condition {line}")
+        if line.startswith("(update) "):
+            print(f"  note      {line.removeprefix('(update) ')}")
+        else:
+            print(f"  condition {line}")
     gaps = {**op_gaps, **res_gaps}
     failed = 0
     for key, reason in sorted(gaps.items()):
