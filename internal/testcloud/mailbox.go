@@ -17,7 +17,8 @@ type Mail struct {
 	Text    string
 	HTML    string
 	// Sent is when SES accepted the email, as the mailbox records it
-	// (MiniStack: its SendEmail's Timestamp); zero when it does not say.
+	// (MiniStack: its SendEmail's Timestamp, to the microsecond; LocalStack:
+	// to the second); zero when it does not say.
 	Sent time.Time
 }
 
@@ -39,15 +40,18 @@ func Mailbox(t testing.TB) []Mail {
 					Text string `json:"text_part"`
 					HTML string `json:"html_part"`
 				} `json:"Body"`
-				// Not relied on: its form was not seen here (LocalStack does
-				// not run on these machines), so any form decodes.
-				Timestamp json.RawMessage `json:"Timestamp"`
+				// When SendEmail was handled, in UTC to the second, without
+				// a zone: "2026-02-26T10:14:34" (localstack-core 4.14's
+				// SesProvider, timestamp()).
+				Timestamp string `json:"Timestamp"`
 			} `json:"messages"`
 		}
 		getJSON(t, Endpoint()+"/_aws/ses", &ls)
 		for _, m := range ls.Messages {
-			var sent time.Time
-			_ = json.Unmarshal(m.Timestamp, &sent) // zero unless an RFC 3339 string
+			sent, err := time.ParseInLocation("2006-01-02T15:04:05", m.Timestamp, time.UTC)
+			if err != nil {
+				sent, _ = time.Parse(time.RFC3339Nano, m.Timestamp) // zero when neither
+			}
 			out = append(out, Mail{To: m.Destination.ToAddresses, Subject: m.Subject, Text: m.Body.Text, HTML: m.Body.HTML, Sent: sent})
 		}
 		return out
