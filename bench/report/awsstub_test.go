@@ -39,6 +39,8 @@ func TestStubAnswersSESAsTheSDKReadsThem(t *testing.T) {
 	if err != nil || quota.MaxSendRate != 14 || quota.Max24HourSend != 50000 {
 		t.Fatalf("GetSendQuota: %+v, %v", quota, err)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.ops["Query.SendEmail"] != 1 || s.ops["Query.GetSendQuota"] != 1 {
 		t.Errorf("ops %v, want one SendEmail and one GetSendQuota", s.ops)
 	}
