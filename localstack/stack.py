@@ -18,6 +18,7 @@ import sys
 import uuid
 
 import boto3
+from botocore.config import Config
 
 from conditions import holds
 
@@ -245,7 +246,8 @@ def custom_resources(stack: str, endpoint: str) -> None:
     stack_info = Deployed(stack)
     bucket = f"{stack}-artifacts"
     s3 = boto3.client("s3")
-    presigner = boto3.client("s3", endpoint_url=endpoint)
+    # Path-style, so the URL's host is the endpoint itself.
+    presigner = boto3.client("s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"}))
     attributes = {}
     for logical, res in stack_info.resources(lambda t: t.startswith("Custom::") or t == "AWS::CloudFormation::CustomResource"):
         props = stack_info.resolve(res.get("Properties", {}), {})
