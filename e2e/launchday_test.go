@@ -184,7 +184,7 @@ func TestLaunchDay(t *testing.T) {
 		if busiest > rate {
 			t.Errorf("%d emails in the second from %s, more than SesMaxSendRate %d", busiest, at.Format(time.StampMilli), rate)
 		}
-		group := "/aws/lambda/" + output(t, "StackName") + "-notifications"
+		group := testcloud.LogGroup(t, stack.aws, output(t, "StackName"), "notifications")
 		var metrics map[string]float64
 		testcloud.Eventually(t, time.Minute, "the notification function's metrics", func() bool {
 			metrics = emfSums(t, logLines(t, group, start.Add(-time.Second)))
