@@ -73,7 +73,7 @@ $(LOCAL_BIN)/actionlint-$(ACTIONLINT_VERSION):
 	mv $(LOCAL_BIN)/actionlint $@
 
 .PHONY: lint
-lint: tools ## gofmt, go vet, staticcheck (with and without the integration tag), sam validate --lint, cfn-lint with informational rules (.cfnlintrc), SAM's route discovery against the OpenAPI document, the deploy role test's resource list current, actionlint
+lint: tools ## gofmt, go vet, staticcheck (with and without the integration tag), sam validate --lint, cfn-lint with informational rules (.cfnlintrc), SAM's route discovery against the OpenAPI document, the deploy role test's resource list current, the LocalStack compatibility check, actionlint
 	@unformatted=$$(find . -name '*.go' -not -path './.*' -exec gofmt -l {} +); \
 	  test -z "$$unformatted" || { echo "gofmt needed:"; echo "$$unformatted"; exit 1; }
 	go vet ./...
@@ -86,7 +86,12 @@ lint: tools ## gofmt, go vet, staticcheck (with and without the integration tag)
 	$(CFN_LINT)
 	SAM_CLI_TELEMETRY=0 .local/venv/sam/bin/python localstack/sam_routes.py template.yaml api/openapi.yaml
 	SAM_CLI_TELEMETRY=0 .local/venv/sam/bin/python localstack/stack_resources.py internal/contract/testdata/stack-resources.json --check
+	./localstack/compat.sh
 	$(LOCAL_BIN)/actionlint-$(ACTIONLINT_VERSION)
+
+.PHONY: compat
+compat: ## the LocalStack compatibility check alone (part of make lint): what the deployed code and template need, against LocalStack's free edition
+	@./localstack/compat.sh
 
 .PHONY: unit
 unit: ## unit tests (no cloud needed)

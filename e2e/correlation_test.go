@@ -32,7 +32,7 @@ func TestCorrelationIDFollowsTheOrder(t *testing.T) {
 
 	logs := cloudwatchlogs.NewFromConfig(stack.aws)
 	for _, fn := range []string{"orders", "relay", "notifications"} {
-		group := "/aws/lambda/" + output(t, "StackName") + "-" + fn
+		group := testcloud.LogGroup(t, stack.aws, output(t, "StackName"), fn)
 		var lines []string
 		testcloud.Eventually(t, 30*time.Second, "correlation id in "+group, func() bool {
 			out, err := logs.FilterLogEvents(context.Background(), &cloudwatchlogs.FilterLogEventsInput{

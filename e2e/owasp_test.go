@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -37,6 +38,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -888,6 +890,8 @@ func TestOWASP_API7_ServerSideRequestForgery(t *testing.T) {
 	})
 
 	t.Run("nothing called the canary", func(t *testing.T) {
+		testcloud.Require(t, testcloud.FunctionsReachHostLoopback,
+			"a function that fetched a URL a client named could not reach the canary on this machine, so its silence would prove nothing")
 		mu.Lock()
 		defer mu.Unlock()
 		if len(hits) != 0 {
@@ -1073,7 +1077,7 @@ func TestOWASP_API8_SecurityMisconfiguration(t *testing.T) {
 		groups := map[string][]string{"users": {"register", "verify", "login", "refresh", "password"}, "orders": {"orders"}, "notifications": {"register"}}
 		lines := map[string][]string{}
 		for _, fn := range []string{"authorizer", "users", "orders", "relay", "notifications"} {
-			group := "/aws/lambda/" + output(t, "StackName") + "-" + fn
+			group := testcloud.LogGroup(t, stack.aws, output(t, "StackName"), fn)
 			testcloud.Eventually(t, time.Minute, "the log lines of the requests in "+group, func() bool {
 				lines[fn] = logLines(t, group, since)
 				for _, step := range groups[fn] {
@@ -1113,6 +1117,13 @@ func logLines(t *testing.T, group string, since time.Time) []string {
 	var out []string
 	for p.HasMorePages() {
 		page, err := p.NextPage(context.Background())
+		var missing *logstypes.ResourceNotFoundException
+		if errors.As(err, &missing) && testcloud.Cloud() == "localstack" {
+			// LocalStack makes a function's group with its first line
+			// (testcloud.LogGroup): a function that never ran there (the
+			// authorizer) has none, and so no line.
+			return nil
+		}
 		if err != nil {
 			t.Fatalf("logs of %s: %v", group, err)
 		}

@@ -84,6 +84,8 @@ func awaitOrderEvent(t *testing.T, orderID string) {
 // valid, new tokens carry the other key id, and the JWKS lists both keys
 // throughout. It flips back at the end.
 func TestSigningKeyRotation(t *testing.T) {
+	testcloud.Require(t, testcloud.CustomResources,
+		"the rotation is a stack update, and the new key's id and the public keys reach the functions through the PublicKeys custom resource")
 	u := signUp(t, "rotation")
 	oldKid := jwtHeader(t, u.Access)["kid"].(string)
 	from := currentParameter(t, "ActiveSigningKey")

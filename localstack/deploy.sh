@@ -13,22 +13,16 @@ py="$VENV_DIR/sam/bin/python"
 "$py" "$ROOT/localstack/stack.py" ensure-bucket "$ARTIFACT_BUCKET"
 
 # The same sam build as for AWS, for this machine's architecture, so the
-# emulator can run the bootstraps natively.
-# The local cloud runs production's limits: the local API takes the
-# caller's address from the first X-Forwarded-For hop, so each simulated
-# client of the tests sends its own. What differs from prod, and why:
-#   Environment=local  no WAF (emulators have none), no X-Ray rule.
-#   OrdersPerHour=20   lowered so the order quota's test reaches it.
-# ACCESS_TOKEN_TTL lets a long test campaign (make schemathesis-long) hold
-# one access token throughout; ORDERS_PER_HOUR lets it place its orders.
-params="Environment=local Architecture=$arch LocalEndpoint=$LAMBDA_ENDPOINT SenderEmail=${SENDER_EMAIL:-orders@shop.test} AuthorizerCacheSeconds=${AUTHORIZER_CACHE_SECONDS:-300} AccessTokenTTL=${ACCESS_TOKEN_TTL:-15m}"
-params+=" OrdersPerHour=${ORDERS_PER_HOUR:-20}"
-# The SES sending rate is 10 a second, below the 14 the emulator's SES
-# reports, because the launch-day burst test (e2e/launchday_mail_test.go)
-# checks from the mailbox's timestamps that no second carries more than 10
-# emails. The concurrency is the one derived from it (max(2, ceil(10 / 5)),
-# template.yaml; internal/contract checks it): 5 emails a second each.
-params+=" SesMaxSendRate=10 NotificationConcurrency=2"
+# emulator can run the bootstraps natively, with the local parameters
+# (deploy_params in env.sh says what differs from prod, and why).
+params="$(deploy_params "$arch")"
+# LocalStack's free edition cannot create AWS::SES::EmailIdentity (its
+# provider's create is not implemented), so its deploy does not ask for one
+# (CreateSenderIdentity=false, deploy_params) and the sender is verified
+# here, as an operator would before such a deploy.
+if [[ "$LOCAL_CLOUD" == localstack ]]; then
+  "$py" "$ROOT/localstack/stack.py" verify-sender "${SENDER_EMAIL:-orders@shop.test}" >&2
+fi
 log "building functions for $arch and deploying template.yaml as stack $STACK_NAME"
 (
   cd "$ROOT"
@@ -37,6 +31,13 @@ log "building functions for $arch and deploying template.yaml as stack $STACK_NA
       --stack-name "$STACK_NAME" --s3-bucket "$ARTIFACT_BUCKET" --parameter-overrides "$params"
 ) >"$STATE_DIR/deploy.log" 2>&1 || { tail -n 40 "$STATE_DIR/deploy.log" >&2; echo "deploy failed; full log: .local/state/deploy.log" >&2; exit 1; }
 
+# LocalStack's free edition deploys custom resources as placeholders
+# (a Pro feature): run them as CloudFormation would and hand their
+# attributes to the functions that use them (docs/local-cloud.md,
+# localstack/compat-deviations.yaml).
+if [[ "$LOCAL_CLOUD" == localstack ]]; then
+  "$py" "$ROOT/localstack/stack.py" custom-resources "$STACK_NAME" "$LAMBDA_ENDPOINT" >&2
+fi
 "$py" "$ROOT/localstack/stack.py" outputs "$STACK_NAME" >"$STATE_DIR/outputs.json"
 # The gateway's own answers: MiniStack leaves them out of the imported API
 # definition (docs/local-cloud.md). A no-op where the gateway has them.

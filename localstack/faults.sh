@@ -12,6 +12,11 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
+if [[ "$LOCAL_CLOUD" == localstack ]]; then
+  echo "the fault campaign runs on MiniStack only: its proxy listens on this machine's loopback, which LocalStack's Lambda containers cannot reach (docs/faults.md)" >&2
+  exit 2
+fi
+
 if healthy; then
   echo "a local cloud is already running on $ENDPOINT; stop it (make down) so the campaign starts from a fresh one" >&2
   exit 1

@@ -2,29 +2,36 @@
 # Installs the pinned Python tools into git-ignored virtual environments:
 # MiniStack (the emulator), the AWS SAM CLI and Schemathesis (the e2e
 # tests' property-based API testing), each in its own venv because they pin
-# different versions of shared packages. Re-runs only when a requirements
-# file changed. With arguments, installs only the named ones
-# (`install.sh sam`: what `make deploy` needs, without the emulator).
+# different versions of shared packages, and the source of LocalStack's free
+# edition for the offline compatibility check (compat: localstack-core and
+# moto without their dependencies, in .local/localstack-compat). Re-runs
+# only when a requirements file changed. With arguments, installs only the
+# named ones (`install.sh sam`: what `make deploy` needs, without the
+# emulator).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 python="${PYTHON:-python3}"
 install_venv() {
-  local name=$1 req=$2
-  local dir="$VENV_DIR/$name" stamp="$VENV_DIR/$name/.requirements.sha256"
+  local name=$1 req=$2 dir=$3
+  shift 3 # the rest: pip options of this venv
+  local stamp="$dir/.requirements.sha256"
   local want; want="$(python3 "$ROOT/localstack/proc.py" sha256 "$req")"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     return
   fi
-  log "installing $name into .local/venv/$name (pinned, once)"
+  log "installing $name into ${dir#"$ROOT/"} (pinned, once)"
   rm -rf "$dir"
   "$python" -m venv "$dir"
-  "$dir/bin/pip" install --quiet --disable-pip-version-check --no-input -r "$req"
+  "$dir/bin/pip" install --quiet --disable-pip-version-check --no-input "$@" -r "$req"
   echo "$want" > "$stamp"
 }
 
-for name in "${@:-ministack sam schemathesis}"; do
+for name in "${@:-ministack sam schemathesis compat}"; do
   for one in $name; do
-    install_venv "$one" "$ROOT/localstack/requirements-$one.txt"
+    case "$one" in
+      compat) install_venv compat "$ROOT/localstack/requirements-compat.txt" "$COMPAT_VENV" --no-deps --no-compile ;;
+      *) install_venv "$one" "$ROOT/localstack/requirements-$one.txt" "$VENV_DIR/$one" ;;
+    esac
   done
 done

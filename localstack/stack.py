@@ -7,12 +7,20 @@ env.sh points at the emulator.
   stack.py gateway-responses STACK    apply the template's gateway responses
   stack.py any-methods STACK          add the definition's ANY methods
   stack.py sam-local-env STACK        print an --env-vars file for sam local
+  stack.py verify-sender EMAIL         verify an SES identity (SES v1)
+  stack.py custom-resources STACK ENDPOINT
+                                      run the template's custom resources
+                                      (LocalStack's free edition has none)
 """
 
 import json
 import sys
+import uuid
 
 import boto3
+from botocore.config import Config
+
+from conditions import holds
 
 
 def ensure_bucket(name: str) -> None:
@@ -154,12 +162,142 @@ def sam_local_env(stack: str) -> None:
     sys.stdout.write("\n")
 
 
+def verify_sender(email: str) -> None:
+    """Verify the sender's SES identity, as an operator does before
+    deploying with CreateSenderIdentity=false. LocalStack's free edition
+    registers a resource provider for AWS::SES::EmailIdentity whose create
+    is not implemented (it fails the deploy), and its SES (moto's) refuses
+    mail from an address that is not verified; VerifyEmailIdentity verifies
+    it at once there."""
+    boto3.client("ses").verify_email_identity(EmailAddress=email)
+    print(f"SES identity {email} verified")
+
+
+class Deployed:
+    """A deployed stack as CloudFormation processed it: its template, its
+    parameter values and its resources' physical ids."""
+
+    def __init__(self, stack: str):
+        cfn = boto3.client("cloudformation")
+        body = cfn.get_template(StackName=stack, TemplateStage="Processed")["TemplateBody"]
+        self.template = json.loads(body) if isinstance(body, str) else body
+        desc = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+        self.stack_id = desc["StackId"]
+        self.params = {k: v.get("Default") for k, v in self.template.get("Parameters", {}).items()}
+        self.params.update({p["ParameterKey"]: p.get("ResolvedValue", p["ParameterValue"]) for p in desc.get("Parameters", [])})
+        self.physical = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "")
+                         for r in cfn.describe_stack_resources(StackName=stack)["StackResources"]}
+        self.lam = boto3.client("lambda")
+
+    def resources(self, kind):
+        """(logical id, resource) of the deployed resources of a type (a
+        callable: of the types it accepts)."""
+        conditions = self.template.get("Conditions", {})
+        for logical, res in self.template["Resources"].items():
+            if kind(res["Type"]) and (not res.get("Condition") or holds(res["Condition"], conditions, self.params)):
+                yield logical, res
+
+    def resolve(self, expr, attributes: dict):
+        """The value of a property as deployed: Ref of a parameter or a
+        resource, Fn::GetAtt of a function's Arn or of a custom resource's
+        attributes (given), Fn::If; None for what it cannot tell."""
+        if isinstance(expr, dict) and len(expr) == 1:
+            (fn, arg), = expr.items()
+            if fn == "Ref":
+                return self.params.get(arg, self.physical.get(arg))
+            if fn == "Fn::GetAtt":
+                logical, attr = arg if isinstance(arg, list) else arg.split(".", 1)
+                if logical in attributes:
+                    return attributes[logical].get(attr)
+                if attr == "Arn" and self.template["Resources"][logical]["Type"] == "AWS::Lambda::Function":
+                    return self.lam.get_function_configuration(FunctionName=self.physical[logical])["FunctionArn"]
+                return None
+            if fn == "Fn::If":
+                cond, yes, no = arg
+                return self.resolve(yes if holds(cond, self.template.get("Conditions", {}), self.params) else no, attributes)
+            return None
+        if isinstance(expr, dict):
+            return {k: self.resolve(v, attributes) for k, v in expr.items()}
+        if isinstance(expr, list):
+            return [self.resolve(v, attributes) for v in expr]
+        return expr
+
+
+def _uses(expr, logicals) -> bool:
+    """Whether expr reads an attribute of one of logicals."""
+    if isinstance(expr, dict):
+        if "Fn::GetAtt" in expr:
+            arg = expr["Fn::GetAtt"]
+            return (arg[0] if isinstance(arg, list) else arg.split(".", 1)[0]) in logicals
+        return any(_uses(v, logicals) for v in expr.values())
+    if isinstance(expr, list):
+        return any(_uses(v, logicals) for v in expr)
+    return False
+
+
+def custom_resources(stack: str, endpoint: str) -> None:
+    """Do for the stack's custom resources what CloudFormation does, on a
+    local cloud that deployed them as placeholders (LocalStack's free
+    edition: custom resources are a Pro feature; docs/local-cloud.md). Each
+    custom resource's function is invoked with a Create request whose
+    ResponseURL is a presigned S3 URL on endpoint, where the function's
+    container reaches the local cloud; its answer is read back, and every
+    function whose environment uses an attribute of it gets the value."""
+    stack_info = Deployed(stack)
+    bucket = f"{stack}-artifacts"
+    s3 = boto3.client("s3")
+    # Path-style, so the URL's host is the endpoint itself.
+    presigner = boto3.client("s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"}))
+    attributes = {}
+    for logical, res in stack_info.resources(lambda t: t.startswith("Custom::") or t == "AWS::CloudFormation::CustomResource"):
+        props = stack_info.resolve(res.get("Properties", {}), {})
+        token = props.get("ServiceToken")
+        if not token:
+            sys.exit(f"custom-resources: cannot resolve the ServiceToken of {logical}")
+        key = f"custom-resources/{logical}-{uuid.uuid4()}.json"
+        request = {
+            "RequestType": "Create",
+            "ResponseURL": presigner.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=900),
+            "StackId": stack_info.stack_id,
+            "RequestId": str(uuid.uuid4()),
+            "ResourceType": res["Type"],
+            "LogicalResourceId": logical,
+            "ResourceProperties": props,
+        }
+        out = stack_info.lam.invoke(FunctionName=token, Payload=json.dumps(request).encode())
+        if out.get("FunctionError"):
+            sys.exit(f"custom-resources: {logical}: {out['Payload'].read().decode()[:500]}")
+        answer = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        s3.delete_object(Bucket=bucket, Key=key)
+        if answer.get("Status") != "SUCCESS":
+            sys.exit(f"custom-resources: {logical} failed: {answer.get('Reason')}")
+        attributes[logical] = answer.get("Data") or {}
+        print(f"custom resources: ran {logical} ({res['Type']}), attributes {sorted(attributes[logical])}")
+    for logical, res in stack_info.resources(lambda t: t == "AWS::Lambda::Function"):
+        want = res["Properties"].get("Environment", {}).get("Variables", {})
+        used = {k: v for k, v in want.items() if _uses(v, attributes)}
+        if not used:
+            continue
+        name = stack_info.physical[logical]
+        variables = stack_info.lam.get_function_configuration(FunctionName=name).get("Environment", {}).get("Variables", {})
+        for k, expr in used.items():
+            value = stack_info.resolve(expr, attributes)
+            if value is None:
+                sys.exit(f"custom-resources: cannot resolve {k} of {logical}")
+            variables[k] = value
+        stack_info.lam.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
+        stack_info.lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+        print(f"custom resources: set {', '.join(sorted(used))} of {logical}")
+
+
 if __name__ == "__main__":
-    cmd, arg = sys.argv[1], sys.argv[2]
+    cmd, args = sys.argv[1], sys.argv[2:]
     {
         "ensure-bucket": ensure_bucket,
         "outputs": outputs,
         "gateway-responses": gateway_responses,
         "any-methods": any_methods,
         "sam-local-env": sam_local_env,
-    }[cmd](arg)
+        "custom-resources": custom_resources,
+        "verify-sender": verify_sender,
+    }[cmd](*args)

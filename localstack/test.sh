@@ -35,7 +35,13 @@ else
 fi
 # The bounded fault campaign (docs/faults.md), after the other tests so
 # that its faults meet none of theirs: at least 1,000 faults, short outages.
-if [[ -z "${TEST_RUN:-}" ]]; then
+# MiniStack only: the faults happen at a proxy on this machine's loopback,
+# which the functions reach because MiniStack runs them as processes here;
+# LocalStack runs them in containers, whose 127.0.0.1 is their own
+# (testcloud.FunctionsReachHostLoopback).
+if [[ -z "${TEST_RUN:-}" && "$LOCAL_CLOUD" == localstack ]]; then
+  log "fault campaign skipped: it runs on MiniStack only (its proxy listens on this machine's loopback, which LocalStack's Lambda containers cannot reach; docs/faults.md)"
+elif [[ -z "${TEST_RUN:-}" ]]; then
   started=$SECONDS
   FAULT_DUPLICATES="${FAULT_DUPLICATES:-10}" "$ROOT/localstack/campaign.sh" "${FAULT_DURATION:-60s}" "${FAULT_OUTAGE:-20s}" "${FAULT_DRAIN:-5m}" 15m
   log "bounded fault campaign took $((SECONDS - started)) s"

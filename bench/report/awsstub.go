@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -144,7 +145,12 @@ func (s *awsStub) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	op := r.Header.Get("X-Amz-Target") // awsJson protocols: Service.Operation
 	if op == "" {
-		op = r.Method + " " + r.URL.Path // restJson (SESv2)
+		// awsQuery (SES): the operation is the form's Action.
+		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
+			op = "Query." + form.Get("Action")
+		} else {
+			op = r.Method + " " + r.URL.Path
+		}
 	}
 	s.calls.Add(1)
 	s.mu.Lock()
@@ -171,8 +177,22 @@ func (s *awsStub) serve(w http.ResponseWriter, r *http.Request) {
 		_ = json.Unmarshal(body, &in)
 		sum := md5.Sum([]byte(in.MessageBody))
 		resp = map[string]any{"MessageId": "bench", "MD5OfMessageBody": hex.EncodeToString(sum[:])}
-	case strings.HasPrefix(op, "POST /v2/email/outbound-emails"):
-		resp = map[string]any{"MessageId": "bench-message"}
+	case op == "Query.SendEmail", op == "Query.GetSendQuota":
+		// awsQuery answers in XML. The quota is the template's default
+		// rate, and none of the day's quota used.
+		result := "<MessageId>bench-message</MessageId>"
+		if op == "Query.GetSendQuota" {
+			result = "<Max24HourSend>50000.0</Max24HourSend><MaxSendRate>14.0</MaxSendRate><SentLast24Hours>0.0</SentLast24Hours>"
+		}
+		name := strings.TrimPrefix(op, "Query.")
+		w.Header().Set("Content-Type", "text/xml")
+		w.Header().Set("X-Amzn-Requestid", "bench")
+		fmt.Fprintf(w, `<%sResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><%sResult>%s</%sResult><ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata></%sResponse>`,
+			name, name, result, name, name)
+		s.mu.Lock()
+		s.log = append(s.log, stubCall{op: op, start: start, end: time.Now()})
+		s.mu.Unlock()
+		return
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.Header().Set("X-Amzn-Requestid", "bench")

@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/oklog/ulid/v2"
 
@@ -75,11 +75,12 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	}
 	cfg = awsretry.Queue.Apply(cfg) // see shared/awsretry
 	// One SES client, without SDK retries: a failed quota read waits for
-	// the next one anyway.
-	ses := sesv2.NewFromConfig(awsretry.Mail.Apply(cfg))
+	// the next one anyway. The SES v1 API, which every place the product
+	// runs serves (docs/decisions/0008-ses-api.md).
+	mailer := ses.NewFromConfig(awsretry.Mail.Apply(cfg))
 	return notify.New(notify.Config{
 		Dedupe:     dedupe.New(dynamodb.NewFromConfig(cfg), table),
-		Sender:     sender.New(ses, from, configSet),
+		Sender:     sender.New(mailer, from, configSet),
 		Renderer:   renderer,
 		Opener:     sealed.NewOpener(kms.NewFromConfig(cfg), linkKey),
 		AppBaseURL: baseURL,
@@ -90,7 +91,7 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 		Log:        log,
 		NewID:      func() string { return ulid.Make().String() },
 		Pacer:      pacer,
-		Quota:      quota.New(ses, rate, log, nil),
+		Quota:      quota.New(mailer, rate, log, nil),
 	}).Handle, nil
 }
 

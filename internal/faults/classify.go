@@ -2,6 +2,7 @@ package faults
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -11,23 +12,27 @@ type Call struct {
 	Operation string // PutItem, SendMessageBatch, SendEmail, ...
 }
 
-// Classify names the service and operation of an AWS SDK request. The JSON
-// protocols (DynamoDB, SQS, KMS, Secrets Manager) name both in X-Amz-Target
-// ("DynamoDB_20120810.PutItem", "AmazonSQS.SendMessageBatch"); SES v2 is a
-// REST API whose SendEmail is POST /v2/email/outbound-emails. Anything else
-// is named by the service of its SigV4 credential scope and its method and
-// path.
-func Classify(r *http.Request) Call {
+// Classify names the service and operation of an AWS SDK request whose
+// body is body. The JSON protocols (DynamoDB, SQS, KMS, Secrets Manager)
+// name both in X-Amz-Target ("DynamoDB_20120810.PutItem",
+// "AmazonSQS.SendMessageBatch"); the query protocol (SES) names the
+// operation in the form's Action and the service in the SigV4 credential
+// scope. Anything else is named by the service of its credential scope and
+// its method and path.
+func Classify(r *http.Request, body []byte) Call {
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		prefix, op, ok := strings.Cut(target, ".")
 		if ok {
 			return Call{Service: targetService(prefix), Operation: op}
 		}
 	}
-	if r.Method == http.MethodPost && strings.TrimSuffix(r.URL.Path, "/") == "/v2/email/outbound-emails" {
-		return Call{Service: "ses", Operation: "SendEmail"}
+	service := scopeService(r.Header.Get("Authorization"))
+	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
+			return Call{Service: service, Operation: form.Get("Action")}
+		}
 	}
-	return Call{Service: scopeService(r.Header.Get("Authorization")), Operation: r.Method + " " + r.URL.Path}
+	return Call{Service: service, Operation: r.Method + " " + r.URL.Path}
 }
 
 // targetService maps an X-Amz-Target prefix to its service.

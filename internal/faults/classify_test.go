@@ -2,6 +2,7 @@ package faults_test
 
 import (
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/serverless-shop/backend/internal/faults"
@@ -13,6 +14,7 @@ func TestClassify(t *testing.T) {
 		name         string
 		method, path string
 		target, auth string
+		form         string // a query-protocol body
 		want         faults.Call
 		write        bool
 	}{
@@ -27,9 +29,12 @@ func TestClassify(t *testing.T) {
 		{name: "kms", method: "POST", path: "/", target: "TrentService.Sign", want: faults.Call{Service: "kms", Operation: "Sign"}},
 		{name: "streams", method: "POST", path: "/", target: "DynamoDBStreams_20120810.GetRecords",
 			want: faults.Call{Service: "dynamodbstreams", Operation: "GetRecords"}},
-		{name: "ses v2 send", method: "POST", path: "/v2/email/outbound-emails",
+		{name: "ses send", method: "POST", path: "/", form: "Action=SendEmail&Version=2010-12-01&Source=shop%40shop.test",
 			auth: "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/ses/aws4_request, SignedHeaders=host, Signature=x",
 			want: faults.Call{Service: "ses", Operation: "SendEmail"}},
+		{name: "ses quota", method: "POST", path: "/", form: "Action=GetSendQuota&Version=2010-12-01",
+			auth: "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/ses/aws4_request, SignedHeaders=host, Signature=x",
+			want: faults.Call{Service: "ses", Operation: "GetSendQuota"}},
 		{name: "other rest call", method: "GET", path: "/2015-03-31/functions",
 			auth: "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=x",
 			want: faults.Call{Service: "lambda", Operation: "GET /2015-03-31/functions"}},
@@ -38,14 +43,17 @@ func TestClassify(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := httptest.NewRequest(tt.method, tt.path, nil)
+			r := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.form))
+			if tt.form != "" {
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+			}
 			if tt.target != "" {
 				r.Header.Set("X-Amz-Target", tt.target)
 			}
 			if tt.auth != "" {
 				r.Header.Set("Authorization", tt.auth)
 			}
-			got := faults.Classify(r)
+			got := faults.Classify(r, []byte(tt.form))
 			if got != tt.want {
 				t.Fatalf("Classify = %+v, want %+v", got, tt.want)
 			}

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -81,7 +83,7 @@ func (p *Proxy) handler(role string) http.Handler {
 			http.Error(w, "read request", http.StatusBadRequest)
 			return
 		}
-		call := Classify(r)
+		call := Classify(r, body)
 		p.ledger.Call(role, call)
 		kind := p.plan.Decide(role, call, body)
 		if kind != "" && role == "notifications" && call.Service == "dynamodb" && call.Operation == "UpdateItem" {
@@ -162,11 +164,9 @@ func refuse(w http.ResponseWriter, kind Kind, body []byte) bool {
 		awsJSONError(w, http.StatusInternalServerError, "application/x-amz-json-1.0",
 			"com.amazonaws.sqs#InternalError", "We encountered an internal error. Please try again.", nil)
 	case SESThrottling, SESOutage:
-		w.Header().Set("x-amzn-ErrorType", "TooManyRequestsException")
-		awsJSONError(w, http.StatusTooManyRequests, "application/json", "", "Maximum sending rate exceeded.", nil)
+		awsQueryError(w, http.StatusBadRequest, "Throttling", "Maximum sending rate exceeded.")
 	case SESRejection:
-		w.Header().Set("x-amzn-ErrorType", "MessageRejected")
-		awsJSONError(w, http.StatusBadRequest, "application/json", "", "Email address is on the suppression list.", nil)
+		awsQueryError(w, http.StatusBadRequest, "MessageRejected", "Email address is on the suppression list.")
 	default:
 		return false
 	}
@@ -187,6 +187,15 @@ func awsJSONError(w http.ResponseWriter, status int, contentType, typ, message s
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// awsQueryError writes an error of the AWS query protocol (SES), as SES
+// answers one: an XML ErrorResponse whose Type says whose fault it is.
+func awsQueryError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(status)
+	_, _ = fmt.Fprintf(w, `<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>`,
+		code, html.EscapeString(message))
 }
 
 // drop closes the client's connection without an answer.
@@ -280,20 +289,11 @@ func PublishedEvents(req, resp []byte) []Event {
 	return events
 }
 
-// mailOf reads the first recipient and the subject of a SendEmail request.
+// mailOf reads the first recipient and the subject of a SendEmail request
+// (the query protocol's form).
 func mailOf(body []byte) Mail {
-	var in struct {
-		Destination struct{ ToAddresses []string }
-		Content     struct {
-			Simple struct{ Subject struct{ Data string } }
-		}
-	}
-	_ = json.Unmarshal(body, &in)
-	m := Mail{Subject: in.Content.Simple.Subject.Data}
-	if len(in.Destination.ToAddresses) > 0 {
-		m.To = strings.ToLower(in.Destination.ToAddresses[0])
-	}
-	return m
+	form, _ := url.ParseQuery(string(body))
+	return Mail{To: strings.ToLower(form.Get("Destination.ToAddresses.member.1")), Subject: form.Get("Message.Subject.Data")}
 }
 
 // transactItems counts the items of a TransactWriteItems request.

@@ -1,7 +1,9 @@
 package faults_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +12,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/serverless-shop/backend/internal/faults"
 )
@@ -119,5 +127,57 @@ func TestProxyLosesTheAnswerAfterTheWrite(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("a read got %d", resp.StatusCode)
+	}
+}
+
+// TestProxySESFaultsAsTheSDKReadsThem sends through the proxy with the SES
+// client the notification function uses: the refusals are the SES errors
+// the function must tell apart (MessageRejected is permanent, Throttling is
+// not), and the ledger reads the rejected mail from the query protocol's
+// form.
+func TestProxySESFaultsAsTheSDKReadsThem(t *testing.T) {
+	t.Parallel()
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("a refused SendEmail reached the cloud")
+	}))
+	defer upstream.Close()
+	tests := []struct {
+		kind faults.Kind
+		code string
+	}{
+		{kind: faults.SESThrottling, code: "Throttling"},
+		{kind: faults.SESRejection, code: "MessageRejected"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.kind), func(t *testing.T) {
+			t.Parallel()
+			endpoint, ledger := proxyTo(t, upstream.URL, tt.kind)
+			client := ses.New(ses.Options{
+				Region:           "us-east-1",
+				BaseEndpoint:     aws.String(endpoint),
+				Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
+				RetryMaxAttempts: 1,
+			})
+			_, err := client.SendEmail(context.Background(), &ses.SendEmailInput{
+				Source:      aws.String("shop@shop.test"),
+				Destination: &sestypes.Destination{ToAddresses: []string{"Ada@Example.com"}},
+				Message: &sestypes.Message{
+					Subject: &sestypes.Content{Data: aws.String("Order 1 confirmed")},
+					Body:    &sestypes.Body{Text: &sestypes.Content{Data: aws.String("hello")}},
+				},
+			})
+			var api smithy.APIError
+			if !errors.As(err, &api) || api.ErrorCode() != tt.code {
+				t.Fatalf("SendEmail error %v, want code %s", err, tt.code)
+			}
+			snap := ledger.Snapshot()
+			if snap.Faults[tt.kind] != 1 {
+				t.Errorf("faults %v, want one %s", snap.Faults, tt.kind)
+			}
+			want := faults.Mail{To: "ada@example.com", Subject: "Order 1 confirmed"}
+			if got := snap.Rejected[want]; (tt.kind == faults.SESRejection) != (got == 1) {
+				t.Errorf("rejected %v, want %v once for %s", snap.Rejected, want, tt.kind)
+			}
+		})
 	}
 }

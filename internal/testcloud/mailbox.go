@@ -5,7 +5,6 @@ package testcloud
 import (
 	"encoding/json"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -18,17 +17,19 @@ type Mail struct {
 	Text    string
 	HTML    string
 	// Sent is when SES accepted the email, as the mailbox records it
-	// (MiniStack: its SendEmail's Timestamp); zero when it does not say.
+	// (MiniStack: its SendEmail's Timestamp, to the microsecond; LocalStack:
+	// to the second); zero when it does not say.
 	Sent time.Time
 }
 
-// Mailbox returns every email the local cloud's SES has sent. It is the one
-// place that knows which emulator runs: MiniStack lists sent mail at
-// /_ministack/ses/messages, LocalStack at /_aws/ses (LOCAL_CLOUD=localstack).
+// Mailbox returns every email the local cloud's SES has sent. With
+// Capabilities, it is what the tests know of which emulator runs: MiniStack
+// lists sent mail at /_ministack/ses/messages, LocalStack at /_aws/ses
+// (LOCAL_CLOUD=localstack).
 func Mailbox(t testing.TB) []Mail {
 	t.Helper()
 	var out []Mail
-	if os.Getenv("LOCAL_CLOUD") == "localstack" {
+	if Cloud() == "localstack" {
 		var ls struct {
 			Messages []struct {
 				Destination struct {
@@ -39,15 +40,18 @@ func Mailbox(t testing.TB) []Mail {
 					Text string `json:"text_part"`
 					HTML string `json:"html_part"`
 				} `json:"Body"`
-				// Not relied on: its form was not seen here (LocalStack does
-				// not run on these machines), so any form decodes.
-				Timestamp json.RawMessage `json:"Timestamp"`
+				// When SendEmail was handled, in UTC to the second, without
+				// a zone: "2026-02-26T10:14:34" (localstack-core 4.14's
+				// SesProvider, timestamp()).
+				Timestamp string `json:"Timestamp"`
 			} `json:"messages"`
 		}
 		getJSON(t, Endpoint()+"/_aws/ses", &ls)
 		for _, m := range ls.Messages {
-			var sent time.Time
-			_ = json.Unmarshal(m.Timestamp, &sent) // zero unless an RFC 3339 string
+			sent, err := time.ParseInLocation("2006-01-02T15:04:05", m.Timestamp, time.UTC)
+			if err != nil {
+				sent, _ = time.Parse(time.RFC3339Nano, m.Timestamp) // zero when neither
+			}
 			out = append(out, Mail{To: m.Destination.ToAddresses, Subject: m.Subject, Text: m.Body.Text, HTML: m.Body.HTML, Sent: sent})
 		}
 		return out

@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
@@ -98,12 +98,12 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 	if from == "" {
 		from = out["SenderEmail"]
 	}
-	ses := sesv2.NewFromConfig(cfg, func(o *sesv2.Options) {
+	mailer := ses.NewFromConfig(cfg, func(o *ses.Options) {
 		o.RetryMaxAttempts = 1 // let the handler see SES's answer itself
 		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
 			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("countAndFail", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 				if r.sesCalls.Add(1) <= opt.failFirstSends || r.sesOut.Load() {
-					return middleware.InitializeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{Code: "TooManyRequestsException", Message: "injected: maximum sending rate exceeded", Fault: smithy.FaultServer}
+					return middleware.InitializeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{Code: "Throttling", Message: "injected: Maximum sending rate exceeded.", Fault: smithy.FaultClient}
 				}
 				return next.HandleInitialize(ctx, in)
 			}), middleware.Before)
@@ -132,7 +132,7 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 	}
 	r.handler = notify.New(notify.Config{
 		Dedupe:     dedupe.New(db, table),
-		Sender:     sender.New(ses, from, out["EmailConfigurationSetName"]),
+		Sender:     sender.New(mailer, from, out["EmailConfigurationSetName"]),
 		Renderer:   renderer,
 		Opener:     sealed.NewOpener(kms.NewFromConfig(cfg), opt.linkKey),
 		AppBaseURL: rigAppBaseURL,

@@ -1,7 +1,7 @@
 // Package quota reads the account's SES sending quota now and then: SES
 // publishes no CloudWatch metric of how much of its 24-hour quota is used,
-// so the notification function reports it (SesQuotaUsedPercent) from SES
-// v2 GetAccount. The read is cached for Every per execution environment,
+// so the notification function reports it (SesQuotaUsedPercent) from SES's
+// GetSendQuota (the SES v1 API, docs/decisions/0008-ses-api.md). The read is cached for Every per execution environment,
 // never made per send, and its failure never holds mail back.
 package quota
 
@@ -11,14 +11,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"github.com/serverless-shop/backend/shared/logging"
 )
 
-// SES is the part of the SES v2 API the watcher uses.
+// SES is the part of the SES API the watcher uses.
 type SES interface {
-	GetAccount(ctx context.Context, in *sesv2.GetAccountInput, opts ...func(*sesv2.Options)) (*sesv2.GetAccountOutput, error)
+	GetSendQuota(ctx context.Context, in *ses.GetSendQuotaInput, opts ...func(*ses.Options)) (*ses.GetSendQuotaOutput, error)
 }
 
 // Every is how often an execution environment reads the quota at most; a
@@ -66,21 +66,19 @@ func (w *Watcher) Used(ctx context.Context) (float64, bool) {
 	w.next = now.Add(Every)
 	readCtx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
-	out, err := w.ses.GetAccount(readCtx, &sesv2.GetAccountInput{})
+	out, err := w.ses.GetSendQuota(readCtx, &ses.GetSendQuotaInput{})
 	if err != nil {
 		w.log.WarnContext(ctx, "reading the SES sending quota failed; mail goes on, the next read is in 5 minutes",
 			slog.String(logging.KeyError, err.Error()))
 		return w.used, w.ok
 	}
-	q := out.SendQuota
-	if q == nil {
-		w.log.WarnContext(ctx, "SES GetAccount answered without a SendQuota")
-		return w.used, w.ok
-	}
-	max24, sent, maxRate := q.Max24HourSend, q.SentLast24Hours, q.MaxSendRate
+	max24, sent, maxRate := out.Max24HourSend, out.SentLast24Hours, out.MaxSendRate
+	// A new account in the sandbox has a quota of 200 a day and a rate of 1;
+	// GetSendQuota does not say whether the sandbox still applies (SES v2's
+	// GetAccount did): the quota's figures tell.
 	w.log.InfoContext(ctx, "SES sending quota",
 		slog.Float64("max24HourSend", max24), slog.Float64("sentLast24Hours", sent), slog.Float64("maxSendRate", maxRate),
-		slog.Int("sesMaxSendRate", w.rate), slog.Bool("productionAccess", out.ProductionAccessEnabled))
+		slog.Int("sesMaxSendRate", w.rate))
 	switch {
 	case maxRate > 0 && float64(w.rate) > maxRate:
 		w.log.WarnContext(ctx, "SesMaxSendRate is above the account's SES maximum send rate: SES will throttle mail; deploy with SesMaxSendRate set to the account's rate",

@@ -1,6 +1,7 @@
-// Package sender sends rendered emails through Amazon SES v2 and sorts its
-// failures into permanent ones (this message will never be accepted) and
-// transient ones (retry later).
+// Package sender sends rendered emails through Amazon SES (the SES v1 API,
+// docs/decisions/0008-ses-api.md) and sorts its failures into permanent
+// ones (this message will never be accepted) and transient ones (retry
+// later).
 package sender
 
 import (
@@ -10,16 +11,16 @@ import (
 	"regexp"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/serverless-shop/backend/functions/notifications/mail"
 )
 
-// SES is the part of the SES v2 API the sender uses.
+// SES is the part of the SES API the sender uses.
 type SES interface {
-	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
+	SendEmail(ctx context.Context, in *ses.SendEmailInput, opts ...func(*ses.Options)) (*ses.SendEmailOutput, error)
 }
 
 // ErrPermanent wraps failures that retrying cannot fix, such as a recipient
@@ -33,7 +34,8 @@ type Sender struct {
 	configSet string
 }
 
-// New returns a sender.
+// New returns a sender. An empty configSet sends without a configuration
+// set.
 func New(c SES, from, configSet string) *Sender {
 	return &Sender{ses: c, from: from, configSet: configSet}
 }
@@ -45,16 +47,16 @@ var tagValue = regexp.MustCompile(`[^A-Za-z0-9_.@-]`)
 
 // Send sends e and returns the SES message id.
 func (s *Sender) Send(ctx context.Context, e mail.Email, tags ...Tag) (string, error) {
-	in := &sesv2.SendEmailInput{
-		FromEmailAddress: aws.String(s.from),
-		Destination:      &sestypes.Destination{ToAddresses: []string{e.To}},
-		Content: &sestypes.EmailContent{Simple: &sestypes.Message{
+	in := &ses.SendEmailInput{
+		Source:      aws.String(s.from),
+		Destination: &sestypes.Destination{ToAddresses: []string{e.To}},
+		Message: &sestypes.Message{
 			Subject: &sestypes.Content{Data: aws.String(e.Subject), Charset: aws.String("UTF-8")},
 			Body: &sestypes.Body{
 				Text: &sestypes.Content{Data: aws.String(e.Text), Charset: aws.String("UTF-8")},
 				Html: &sestypes.Content{Data: aws.String(e.HTML), Charset: aws.String("UTF-8")},
 			},
-		}},
+		},
 	}
 	if s.configSet != "" {
 		in.ConfigurationSetName = aws.String(s.configSet)
@@ -64,7 +66,7 @@ func (s *Sender) Send(ctx context.Context, e mail.Email, tags ...Tag) (string, e
 		if v == "" || len(v) > 256 {
 			continue
 		}
-		in.EmailTags = append(in.EmailTags, sestypes.MessageTag{Name: aws.String(t.Name), Value: aws.String(v)})
+		in.Tags = append(in.Tags, sestypes.MessageTag{Name: aws.String(t.Name), Value: aws.String(v)})
 	}
 	out, err := s.ses.SendEmail(ctx, in)
 	if err != nil {
@@ -77,13 +79,15 @@ func (s *Sender) Send(ctx context.Context, e mail.Email, tags ...Tag) (string, e
 }
 
 // permanent reports whether SES refused this particular message for good:
-// the recipient or content is unacceptable. Account-wide conditions
-// (sending paused, quotas, throttling) are transient: the messages wait in
-// the queue, or in the dead-letter queue for a redrive, until they clear.
+// the recipient or content is unacceptable (MessageRejected, or
+// InvalidParameterValue, SES's answer to a malformed address). Account-wide
+// and configuration conditions (sending paused, an unverified MAIL FROM
+// domain, a missing configuration set, quotas, throttling) are transient:
+// the messages wait in the queue, or in the dead-letter queue for a redrive,
+// until they clear.
 func permanent(err error) bool {
 	var rejected *sestypes.MessageRejected
-	var bad *sestypes.BadRequestException
-	if errors.As(err, &rejected) || errors.As(err, &bad) {
+	if errors.As(err, &rejected) {
 		return true
 	}
 	var api smithy.APIError

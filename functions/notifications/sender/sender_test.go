@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/serverless-shop/backend/functions/notifications/mail"
@@ -18,20 +18,20 @@ import (
 
 // fakeSES is an SES client whose behaviour each test supplies.
 type fakeSES struct {
-	SendEmailFn func(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
+	SendEmailFn func(ctx context.Context, in *ses.SendEmailInput, opts ...func(*ses.Options)) (*ses.SendEmailOutput, error)
 }
 
 var _ sender.SES = (*fakeSES)(nil)
 
-func (f *fakeSES) SendEmail(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
+func (f *fakeSES) SendEmail(ctx context.Context, in *ses.SendEmailInput, opts ...func(*ses.Options)) (*ses.SendEmailOutput, error) {
 	return f.SendEmailFn(ctx, in, opts...)
 }
 
 // capture returns a fake that records its input and answers with id.
-func capture(got **sesv2.SendEmailInput, id string) *fakeSES {
-	return &fakeSES{SendEmailFn: func(_ context.Context, in *sesv2.SendEmailInput, _ ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
+func capture(got **ses.SendEmailInput, id string) *fakeSES {
+	return &fakeSES{SendEmailFn: func(_ context.Context, in *ses.SendEmailInput, _ ...func(*ses.Options)) (*ses.SendEmailOutput, error) {
 		*got = in
-		return &sesv2.SendEmailOutput{MessageId: aws.String(id)}, nil
+		return &ses.SendEmailOutput{MessageId: aws.String(id)}, nil
 	}}
 }
 
@@ -53,7 +53,7 @@ func TestSendInput(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var in *sesv2.SendEmailInput
+			var in *ses.SendEmailInput
 			s := sender.New(capture(&in, "ses-msg-1"), "shop@example.com", tc.configSet)
 			id, err := s.Send(context.Background(), email)
 			if err != nil {
@@ -65,7 +65,7 @@ func TestSendInput(t *testing.T) {
 			if in == nil {
 				t.Fatal("SendEmail was not called")
 			}
-			if got := aws.ToString(in.FromEmailAddress); got != "shop@example.com" {
+			if got := aws.ToString(in.Source); got != "shop@example.com" {
 				t.Errorf("From = %q, want %q", got, "shop@example.com")
 			}
 			if in.Destination == nil || len(in.Destination.ToAddresses) != 1 || in.Destination.ToAddresses[0] != email.To {
@@ -76,16 +76,16 @@ func TestSendInput(t *testing.T) {
 			if got, want := aws.ToString(in.ConfigurationSetName), aws.ToString(tc.wantConfigSet); got != want || (in.ConfigurationSetName == nil) != (tc.wantConfigSet == nil) {
 				t.Errorf("ConfigurationSetName = %v, want %v", in.ConfigurationSetName, tc.wantConfigSet)
 			}
-			if len(in.EmailTags) != 0 {
-				t.Errorf("EmailTags = %+v, want none", in.EmailTags)
+			if len(in.Tags) != 0 {
+				t.Errorf("Tags = %+v, want none", in.Tags)
 			}
-			if in.Content == nil || in.Content.Simple == nil || in.Content.Simple.Body == nil {
-				t.Fatalf("Content = %+v, want a simple message with a body", in.Content)
+			if in.ReturnPath != nil || in.SourceArn != nil || len(in.ReplyToAddresses) != 0 {
+				t.Errorf("return path, source ARN or reply-to set: %+v", in)
 			}
-			if in.Content.Raw != nil || in.Content.Template != nil {
-				t.Errorf("Content has a raw or template part: %+v", in.Content)
+			if in.Message == nil || in.Message.Body == nil {
+				t.Fatalf("Message = %+v, want a message with a body", in.Message)
 			}
-			msg := in.Content.Simple
+			msg := in.Message
 			parts := []struct {
 				name string
 				c    *sestypes.Content
@@ -155,16 +155,16 @@ func TestSendTags(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var in *sesv2.SendEmailInput
+			var in *ses.SendEmailInput
 			s := sender.New(capture(&in, "id"), "shop@example.com", "notifications")
 			if _, err := s.Send(context.Background(), email, tc.tags...); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
 			got := map[string]string{}
-			for _, tag := range in.EmailTags {
+			for _, tag := range in.Tags {
 				got[aws.ToString(tag.Name)] = aws.ToString(tag.Value)
 			}
-			if len(got) != len(tc.want) || len(in.EmailTags) != len(tc.want) {
+			if len(got) != len(tc.want) || len(in.Tags) != len(tc.want) {
 				t.Errorf("tags = %v, want %v", got, tc.want)
 			}
 			for name, want := range tc.want {
@@ -184,32 +184,37 @@ func TestSendErrors(t *testing.T) {
 		permanent bool
 	}{
 		{name: "message rejected", err: &sestypes.MessageRejected{Message: aws.String("Email address is not verified.")}, permanent: true},
-		{name: "bad request", err: &sestypes.BadRequestException{Message: aws.String("Missing final '@domain'")}, permanent: true},
 		{
 			name: "message rejected inside an operation error",
-			err: &smithy.OperationError{ServiceID: "SESv2", OperationName: "SendEmail",
+			err: &smithy.OperationError{ServiceID: "SES", OperationName: "SendEmail",
 				Err: &sestypes.MessageRejected{Message: aws.String("rejected")}},
 			permanent: true,
 		},
 		{name: "generic MessageRejected", err: &smithy.GenericAPIError{Code: "MessageRejected", Message: "rejected"}, permanent: true},
+		{
+			name:      "invalid address inside an operation error",
+			err:       &smithy.OperationError{ServiceID: "SES", OperationName: "SendEmail", Err: &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "Missing final '@domain'"}},
+			permanent: true,
+		},
 		{name: "generic InvalidParameterValue", err: &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "bad address"}, permanent: true},
-		{name: "too many requests", err: &sestypes.TooManyRequestsException{Message: aws.String("slow down")}},
-		{name: "limit exceeded", err: &sestypes.LimitExceededException{Message: aws.String("daily quota")}},
-		{name: "sending paused", err: &sestypes.SendingPausedException{Message: aws.String("paused")}},
-		{name: "account suspended", err: &sestypes.AccountSuspendedException{Message: aws.String("suspended")}},
+		{name: "daily quota", err: &smithy.GenericAPIError{Code: "Throttling", Message: "Daily message quota exceeded."}},
+		{name: "account sending paused", err: &sestypes.AccountSendingPausedException{Message: aws.String("paused")}},
+		{name: "configuration set sending paused", err: &sestypes.ConfigurationSetSendingPausedException{Message: aws.String("paused")}},
+		{name: "configuration set missing", err: &sestypes.ConfigurationSetDoesNotExistException{Message: aws.String("no such set")}},
+		{name: "MAIL FROM domain not verified", err: &sestypes.MailFromDomainNotVerifiedException{Message: aws.String("not verified")}},
 		{
 			name: "throttling inside an operation error",
-			err: &smithy.OperationError{ServiceID: "SESv2", OperationName: "SendEmail",
-				Err: &sestypes.TooManyRequestsException{Message: aws.String("slow down")}},
+			err: &smithy.OperationError{ServiceID: "SES", OperationName: "SendEmail",
+				Err: &smithy.GenericAPIError{Code: "Throttling", Message: "Maximum sending rate exceeded."}},
 		},
 		{name: "generic throttling", err: &smithy.GenericAPIError{Code: "Throttling", Message: "rate exceeded"}},
 		{name: "network error", err: netErr},
-		{name: "network error inside an operation error", err: &smithy.OperationError{ServiceID: "SESv2", OperationName: "SendEmail", Err: netErr}},
+		{name: "network error inside an operation error", err: &smithy.OperationError{ServiceID: "SES", OperationName: "SendEmail", Err: netErr}},
 		{name: "deadline exceeded", err: context.DeadlineExceeded},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ses := &fakeSES{SendEmailFn: func(context.Context, *sesv2.SendEmailInput, ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
+			ses := &fakeSES{SendEmailFn: func(context.Context, *ses.SendEmailInput, ...func(*ses.Options)) (*ses.SendEmailOutput, error) {
 				return nil, tc.err
 			}}
 			id, err := sender.New(ses, "shop@example.com", "notifications").Send(context.Background(), email)
@@ -235,11 +240,11 @@ func TestSendErrors(t *testing.T) {
 func TestSendPassesContext(t *testing.T) {
 	type key struct{}
 	ctx := context.WithValue(context.Background(), key{}, "v")
-	ses := &fakeSES{SendEmailFn: func(got context.Context, _ *sesv2.SendEmailInput, _ ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
+	ses := &fakeSES{SendEmailFn: func(got context.Context, _ *ses.SendEmailInput, _ ...func(*ses.Options)) (*ses.SendEmailOutput, error) {
 		if got.Value(key{}) != "v" {
 			t.Error("SendEmail did not receive the caller's context")
 		}
-		return &sesv2.SendEmailOutput{MessageId: aws.String("id")}, nil
+		return &ses.SendEmailOutput{MessageId: aws.String("id")}, nil
 	}}
 	if _, err := sender.New(ses, "shop@example.com", "").Send(ctx, email); err != nil {
 		t.Fatalf("Send: %v", err)
