@@ -1,10 +1,14 @@
 # serverless-shop: build, lint, test and run the backend.
 #
 #   make dev     bring the whole system up on the local cloud and print the API URL
-#   make down    stop the local cloud
+#   make down    stop the local clouds of this checkout
 #   make test    everything CI runs: lint, unit tests, then deploy to a fresh
 #                local cloud, run the integration and end-to-end tests (with a
 #                short Schemathesis campaign), stop it
+#
+# The local cloud listens on EMULATOR_PORT (default 4566); its state is in
+# .local/state/<port>/. make test, make faults and make schemathesis-long
+# start their own on the next free port when make dev's runs on it.
 #   make schemathesis-long   a long Schemathesis campaign on a fresh local cloud
 #   make faults              the fault campaign on a fresh local cloud (docs/faults.md)
 #   make deploy ENV=dev      deploy to AWS (ENV: dev, staging, prod; samconfig.toml)
@@ -91,6 +95,10 @@ lint: tools ## gofmt, go vet, staticcheck (with and without the integration tag)
 unit: ## unit tests (no cloud needed)
 	go test -race -count=1 ./...
 
+# The scripts name the command to run again in their hints
+# ("use another port: EMULATOR_PORT=4567 make dev").
+dev test faults schemathesis-long sam-local bench: export MAKE_GOAL = $@
+
 .PHONY: dev
 dev: ## run the whole system on the local cloud and print the API URL
 	@./localstack/up.sh
@@ -101,9 +109,11 @@ dev: ## run the whole system on the local cloud and print the API URL
 sam-local: tools ## run the API with sam local start-api on port 3000 (needs Docker; starts its own local cloud)
 	@docker info >/dev/null 2>&1 || { echo "sam local start-api runs functions in Docker containers; start Docker first"; exit 1; }
 	@./localstack/sam-local.sh
+# Without EMULATOR_PORT: every local cloud of this checkout (but those a
+# running make test or make bench started and will stop).
 .PHONY: down
-down: ## stop the local cloud
-	@./localstack/down.sh
+down: ## stop the local clouds of this checkout (EMULATOR_PORT=<port>: only that one)
+	@$(if $(filter undefined,$(origin EMULATOR_PORT)),DOWN_ALL=1 )./localstack/down.sh
 
 .PHONY: test
 test: lint unit ## lint, unit tests, then integration and end-to-end tests on a fresh local cloud
