@@ -1,5 +1,6 @@
 # serverless-shop: build, lint, test and run the backend.
 #
+#   make doctor  check what make dev and make test need, one line each
 #   make dev     bring the whole system up on the local cloud and print the API URL
 #   make down    stop the local clouds of this checkout
 #   make test    everything CI runs: lint, unit tests, then deploy to a fresh
@@ -97,10 +98,15 @@ unit: ## unit tests (no cloud needed)
 
 # The scripts name the command to run again in their hints
 # ("use another port: EMULATOR_PORT=4567 make dev").
-dev test faults schemathesis-long sam-local bench: export MAKE_GOAL = $@
+dev test faults schemathesis-long sam-local bench doctor: export MAKE_GOAL = $@
+
+.PHONY: doctor
+doctor: ## check what make dev and make test need (Go, Python 3.11+ with venv, a C compiler, make, curl, git, the emulator's port, disk), each with its remedy
+	@./localstack/doctor.sh
 
 .PHONY: dev
-dev: ## run the whole system on the local cloud and print the API URL
+dev: ## run the whole system on the local cloud (EMULATOR_PORT, default 4566) and print the API URL
+	@./localstack/doctor.sh dev
 	@./localstack/up.sh
 	@url=$$(./localstack/deploy.sh) && \
 	  printf '\nAPI: %s\n  try: curl %s/v1/health\n  stop: make down\n' "$$url" "$$url"
@@ -115,8 +121,13 @@ sam-local: tools ## run the API with sam local start-api on port 3000 (needs Doc
 down: ## stop the local clouds of this checkout (EMULATOR_PORT=<port>: only that one)
 	@$(if $(filter undefined,$(origin EMULATOR_PORT)),DOWN_ALL=1 )./localstack/down.sh
 
+# The doctor runs first, so that what would fail after minutes of lint
+# (no C compiler, a port held by another process) fails at once; it says
+# which port the tests' own local cloud will use.
 .PHONY: test
-test: lint unit ## lint, unit tests, then integration and end-to-end tests on a fresh local cloud
+test: ## doctor, lint, unit tests, then integration and end-to-end tests on a fresh local cloud of their own
+	@./localstack/doctor.sh test
+	@$(MAKE) --no-print-directory lint unit
 	@./localstack/test.sh
 
 # How long `make fuzz` runs each fuzz target, and with how many workers
