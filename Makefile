@@ -2,6 +2,7 @@
 #
 #   make doctor  check what make dev and make test need, one line each
 #   make dev     bring the whole system up on the local cloud and print the API URL
+#   make try     walk through the API on it: register, verify, log in, order, emails
 #   make down    stop the local clouds of this checkout
 #   make test    everything CI runs: lint, unit tests, then deploy to a fresh
 #                local cloud, run the integration and end-to-end tests (with a
@@ -98,7 +99,7 @@ unit: ## unit tests (no cloud needed)
 
 # The scripts name the command to run again in their hints
 # ("use another port: EMULATOR_PORT=4567 make dev").
-dev test faults schemathesis-long sam-local bench doctor: export MAKE_GOAL = $@
+dev test faults schemathesis-long sam-local bench try doctor: export MAKE_GOAL = $@
 
 .PHONY: doctor
 doctor: ## check what make dev and make test need (Go, Python 3.11+ with venv, a C compiler, make, curl, git, the emulator's port, disk), each with its remedy
@@ -108,8 +109,13 @@ doctor: ## check what make dev and make test need (Go, Python 3.11+ with venv, a
 dev: ## run the whole system on the local cloud (EMULATOR_PORT, default 4566) and print the API URL
 	@./localstack/doctor.sh dev
 	@./localstack/up.sh
-	@url=$$(./localstack/deploy.sh) && \
-	  printf '\nAPI: %s\n  try: curl %s/v1/health\n  stop: make down\n' "$$url" "$$url"
+	@url=$$(./localstack/deploy.sh) && port=$${EMULATOR_PORT:-4566} && \
+	  on=$$([ "$$port" = 4566 ] || echo "EMULATOR_PORT=$$port ") && \
+	  printf '\nAPI: %s\n  try: %smake try   (or curl %s/v1/health)\n  stop: %smake down\n' "$$url" "$$on" "$$url" "$$on"
+
+.PHONY: try
+try: ## walk through the API on the running local cloud: register, verify from the mailbox, log in, order, show the emails
+	@./localstack/try.sh
 
 .PHONY: sam-local
 sam-local: tools ## run the API with sam local start-api on port 3000 (needs Docker; starts its own local cloud)
