@@ -5,6 +5,7 @@
 # the API base URL to .local/state/<port>/api-url, and prints the URL.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
+source "$ROOT/localstack/params.sh"
 
 if ! ours; then
   echo "no local cloud of this checkout runs on port $EMULATOR_PORT: make dev starts one" >&2
@@ -18,22 +19,9 @@ py="$VENV_DIR/sam/bin/python"
 "$py" "$ROOT/localstack/stack.py" ensure-bucket "$ARTIFACT_BUCKET"
 
 # The same sam build as for AWS, for this machine's architecture, so the
-# emulator can run the bootstraps natively.
-# The local cloud runs production's limits: the local API takes the
-# caller's address from the first X-Forwarded-For hop, so each simulated
-# client of the tests sends its own. What differs from prod, and why:
-#   Environment=local  no WAF (emulators have none), no X-Ray rule.
-#   OrdersPerHour=20   lowered so the order quota's test reaches it.
-# ACCESS_TOKEN_TTL lets a long test campaign (make schemathesis-long) hold
-# one access token throughout; ORDERS_PER_HOUR lets it place its orders.
-params="Environment=local Architecture=$arch LocalEndpoint=$LAMBDA_ENDPOINT SenderEmail=${SENDER_EMAIL:-orders@shop.test} AuthorizerCacheSeconds=${AUTHORIZER_CACHE_SECONDS:-300} AccessTokenTTL=${ACCESS_TOKEN_TTL:-15m}"
-params+=" OrdersPerHour=${ORDERS_PER_HOUR:-20}"
-# The SES sending rate is 10 a second, below the 14 the emulator's SES
-# reports, because the launch-day burst test (e2e/launchday_mail_test.go)
-# checks from the mailbox's timestamps that no second carries more than 10
-# emails. The concurrency is the one derived from it (max(2, ceil(10 / 5)),
-# template.yaml; internal/contract checks it): 5 emails a second each.
-params+=" SesMaxSendRate=10 NotificationConcurrency=2"
+# emulator can run the bootstraps natively, with the local environment's
+# parameters (params.sh).
+params="$(local_params "$LAMBDA_ENDPOINT")"
 log "building functions for $arch and deploying template.yaml as stack $STACK_NAME"
 (
   cd "$ROOT"

@@ -95,7 +95,7 @@ func TestNotificationConcurrencyIsDerivedFromTheRate(t *testing.T) {
 		}
 		envs["samconfig.toml "+env] = s
 	}
-	deploy, err := os.ReadFile(filepath.Join(root, "localstack", "deploy.sh"))
+	deploy, err := os.ReadFile(filepath.Join(root, "localstack", "params.sh"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,12 +106,12 @@ func TestNotificationConcurrencyIsDerivedFromTheRate(t *testing.T) {
 	}{{"SesMaxSendRate", &local.rate}, {"NotificationConcurrency", &local.concurrency}} {
 		m := regexp.MustCompile(`\b` + p.name + `=(\d+)\b`).FindSubmatch(deploy)
 		if m == nil {
-			t.Errorf("localstack/deploy.sh sets no %s=<number>", p.name)
+			t.Errorf("localstack/params.sh sets no %s=<number>", p.name)
 			continue
 		}
 		*p.dst = string(m[1])
 	}
-	envs["localstack/deploy.sh"] = local
+	envs["localstack/params.sh"] = local
 
 	names := keys(envs)
 	sort.Strings(names)
