@@ -99,7 +99,7 @@ unit: ## unit tests (no cloud needed)
 
 # The scripts name the command to run again in their hints
 # ("use another port: EMULATOR_PORT=4567 make dev").
-dev test faults schemathesis-long sam-local bench try doctor: export MAKE_GOAL = $@
+dev test faults schemathesis-long sam-local bench try doctor deploy smoke delete: export MAKE_GOAL = $@
 
 .PHONY: doctor
 doctor: ## check what make dev and make test need (Go, Python 3.11+ with venv, a C compiler, make, curl, git, the emulator's port, disk), each with its remedy
@@ -182,26 +182,28 @@ capacity: ## print the capacity model of ENV (default prod): ceilings in the ord
 sam-cli: ## install only the pinned SAM CLI into .local/venv/sam
 	@./localstack/install.sh sam
 
-AWS_ENVS := dev staging prod
-check-env = @case " $(AWS_ENVS) " in *" $(ENV) "*) ;; *) echo "ENV must be one of: $(AWS_ENVS) (the local cloud: make dev, make down)"; exit 2 ;; esac
+# What deploy, smoke and delete check before installing anything: ENV is an
+# AWS environment of samconfig.toml, and no AWS_ENDPOINT_URL points at a
+# local emulator (scripts/aws-target.sh). Then the SAM CLI.
+.PHONY: aws-target
+aws-target:
+	@./scripts/aws-target.sh "$(ENV)"
+	@./localstack/install.sh sam
 
 .PHONY: deploy
-deploy: sam-cli ## sam build and sam deploy with samconfig.toml's ENV (dev, staging or prod); needs AWS credentials
-	$(check-env)
-	@python3 scripts/samconfig.py $(ENV) check
+deploy: aws-target ## sam build and sam deploy with samconfig.toml's ENV (dev, staging or prod); needs AWS credentials
+	@.local/venv/sam/bin/python scripts/samconfig.py $(ENV) check
 	SAM_CLI_TELEMETRY=0 ARCH=arm64 $(SAM) build --config-env $(ENV)
 	SAM_CLI_TELEMETRY=0 $(SAM) deploy --config-env $(ENV) $(SAM_DEPLOY_FLAGS)
 
 .PHONY: smoke
-smoke: sam-cli ## smoke-test ENV's deployed stack: health, JWKS, one authorized call (scripts/smoke.sh)
-	$(check-env)
+smoke: aws-target ## smoke-test ENV's deployed stack: health, JWKS, one authorized call (scripts/smoke.sh)
 	@url=$$(SAM_CLI_TELEMETRY=0 $(SAM) list stack-outputs --config-env $(ENV) --output json | \
 	  python3 -c 'import json,sys; print(next(o["OutputValue"] for o in json.load(sys.stdin) if o["OutputKey"] == "ApiUrl"))') && \
 	  ./scripts/smoke.sh "$$url"
 
 .PHONY: delete
-delete: sam-cli ## delete ENV's stack (asks first); prod keeps its tables, keys, secret and queues (docs/operations.md)
-	$(check-env)
+delete: aws-target ## delete ENV's stack (asks first); prod keeps its tables, keys, secret and queues (docs/operations.md)
 	@if [ "$(ENV)" = prod ]; then echo "prod: the tables, KMS keys, secret and queues are retained (DeletionPolicy Retain) and keep costing; docs/operations.md, Clean up"; fi
 	SAM_CLI_TELEMETRY=0 $(SAM) delete --config-env $(ENV)
 

@@ -1,8 +1,9 @@
 # Sourced by the local cloud scripts: paths, the emulator choice, and an AWS
 # environment that points every SDK and CLI at the emulator, never at AWS.
 # Only the scripts source it: in your own shell, its AWS_ENDPOINT_URL and
-# test credentials would stay and send every later AWS command there too.
-# The tests find the local cloud by EMULATOR_PORT alone (internal/testcloud).
+# test credentials would stay and send every later AWS command there too
+# (make deploy refuses to run with it: scripts/aws-target.sh). The tests
+# find the local cloud by EMULATOR_PORT alone (internal/testcloud).
 # shellcheck shell=bash disable=SC2034 # variables for the scripts that source it
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
