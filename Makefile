@@ -98,8 +98,9 @@ unit: ## unit tests (no cloud needed)
 	go test -race -count=1 ./...
 
 # The scripts name the command to run again in their hints
-# ("use another port: EMULATOR_PORT=4567 make dev").
-dev test faults schemathesis-long sam-local bench try doctor deploy smoke delete: export MAKE_GOAL = $@
+# ("use another port: EMULATOR_PORT=4567 make dev"): the goal's own name,
+# also in its prerequisites' recipes (deploy's aws-target).
+$(foreach goal,dev test faults schemathesis-long sam-local bench try doctor deploy smoke delete,$(eval $(goal): export MAKE_GOAL := $(goal)))
 
 .PHONY: doctor
 doctor: ## check what make dev and make test need (Go, Python 3.11+ with venv, a C compiler, make, curl, git, the emulator's port, disk), each with its remedy
