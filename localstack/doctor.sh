@@ -129,7 +129,7 @@ if command -v python3 >/dev/null && python3 -c 'import sys; sys.exit(sys.version
     elif port_free; then
       echo "ok port $EMULATOR_PORT free (EMULATOR_PORT)"
     else
-      echo "fail port $EMULATOR_PORT is in use by another process, not a local cloud of this checkout (a LocalStack?); use another port: EMULATOR_PORT=$(next_free_port "$EMULATOR_PORT" 2>/dev/null) make ${mode/all/dev}"
+      echo "fail $(MAKE_GOAL="${mode/all/dev}" port_held 2>&1)"
     fi
   )"
   case "$port_report" in

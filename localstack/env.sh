@@ -119,9 +119,14 @@ command_hint() {
 # port_held fails with the one line that names EMULATOR_PORT, when PORT is
 # held by a process that is not a local cloud of this checkout.
 port_held() {
-  local hint
+  local hint legacy=""
   hint="$(next_free_port "$EMULATOR_PORT" 2>/dev/null || echo 4567)"
-  echo "port $EMULATOR_PORT is in use by another process, not a local cloud of this checkout (a LocalStack? another checkout's?); use another port: EMULATOR_PORT=$hint $(command_hint)" >&2
+  # A cloud started before the state was kept per port has its pid file in
+  # .local/state/ itself: make down stops it.
+  if [[ "$(ps -p "$(cat "$STATE_ROOT/emulator.pid" 2>/dev/null)" -o args= 2>/dev/null)" == *ministack* ]]; then
+    legacy=" (or make down: a local cloud this checkout started before it kept its state per port still runs)"
+  fi
+  echo "port $EMULATOR_PORT is in use by another process, not a local cloud of this checkout (a LocalStack? another checkout's?); use another port: EMULATOR_PORT=$hint $(command_hint)$legacy" >&2
   exit 2
 }
 
