@@ -7,10 +7,6 @@
 #   make test    everything CI runs: lint, unit tests, then deploy to a fresh
 #                local cloud, run the integration and end-to-end tests (with a
 #                short Schemathesis campaign), stop it
-#
-# The local cloud listens on EMULATOR_PORT (default 4566); its state is in
-# .local/state/<port>/. make test, make faults and make schemathesis-long
-# start their own on the next free port when make dev's runs on it.
 #   make schemathesis-long   a long Schemathesis campaign on a fresh local cloud
 #   make faults              the fault campaign on a fresh local cloud (docs/faults.md)
 #   make deploy ENV=dev      deploy to AWS (ENV: dev, staging, prod; samconfig.toml)
@@ -19,6 +15,10 @@
 #   make delete ENV=dev      delete a stack (what prod retains: docs/operations.md)
 #
 # Tools install themselves into .local/ (git-ignored) at pinned versions.
+#
+# The local cloud listens on EMULATOR_PORT (default 4566); its state is in
+# .local/state/<port>/. make test, make faults and make schemathesis-long
+# start their own on the next free port when make dev's runs on it.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -122,6 +122,7 @@ try: ## walk through the API on the running local cloud: register, verify from t
 sam-local: tools ## run the API with sam local start-api on port 3000 (needs Docker; starts its own local cloud)
 	@docker info >/dev/null 2>&1 || { echo "sam local start-api runs functions in Docker containers; start Docker first"; exit 1; }
 	@./localstack/sam-local.sh
+
 # Without EMULATOR_PORT: every local cloud of this checkout (but those a
 # running make test or make bench started and will stop).
 .PHONY: down
