@@ -1,7 +1,9 @@
 # serverless-shop: build, lint, test and run the backend.
 #
+#   make doctor  check what make dev and make test need, one line each
 #   make dev     bring the whole system up on the local cloud and print the API URL
-#   make down    stop the local cloud
+#   make try     walk through the API on it: register, verify, log in, order, emails
+#   make down    stop the local clouds of this checkout
 #   make test    everything CI runs: lint, unit tests, then deploy to a fresh
 #                local cloud, run the integration and end-to-end tests (with a
 #                short Schemathesis campaign), stop it
@@ -13,6 +15,10 @@
 #   make delete ENV=dev      delete a stack (what prod retains: docs/operations.md)
 #
 # Tools install themselves into .local/ (git-ignored) at pinned versions.
+#
+# The local cloud listens on EMULATOR_PORT (default 4566); its state is in
+# .local/state/<port>/. make test, make faults and make schemathesis-long
+# start their own on the next free port when make dev's runs on it.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -97,22 +103,45 @@ compat: ## the LocalStack compatibility check alone (part of make lint): what th
 unit: ## unit tests (no cloud needed)
 	go test -race -count=1 ./...
 
+# The scripts name the command to run again in their hints
+# ("use another port: EMULATOR_PORT=4567 make dev"): the goal's own name,
+# also in its prerequisites' recipes (deploy's aws-target).
+$(foreach goal,dev test faults schemathesis-long sam-local bench try doctor deploy smoke delete,$(eval $(goal): export MAKE_GOAL := $(goal)))
+
+.PHONY: doctor
+doctor: ## check what make dev and make test need (Go, Python 3.11+ with venv, a C compiler, make, curl, git, the emulator's port, disk), each with its remedy
+	@./localstack/doctor.sh
+
 .PHONY: dev
-dev: ## run the whole system on the local cloud and print the API URL
+dev: ## run the whole system on the local cloud (EMULATOR_PORT, default 4566) and print the API URL
+	@./localstack/doctor.sh dev
 	@./localstack/up.sh
-	@url=$$(./localstack/deploy.sh) && \
-	  printf '\nAPI: %s\n  try: curl %s/v1/health\n  stop: make down\n' "$$url" "$$url"
+	@url=$$(./localstack/deploy.sh) && port=$${EMULATOR_PORT:-4566} && \
+	  on=$$([ "$$port" = 4566 ] || echo "EMULATOR_PORT=$$port ") && \
+	  printf '\nAPI: %s\n  try: %smake try   (or curl %s/v1/health)\n  stop: %smake down\n' "$$url" "$$on" "$$url" "$$on"
+
+.PHONY: try
+try: ## walk through the API on the running local cloud: register, verify from the mailbox, log in, order, show the emails
+	@./localstack/try.sh
 
 .PHONY: sam-local
 sam-local: tools ## run the API with sam local start-api on port 3000 (needs Docker; starts its own local cloud)
 	@docker info >/dev/null 2>&1 || { echo "sam local start-api runs functions in Docker containers; start Docker first"; exit 1; }
 	@./localstack/sam-local.sh
-.PHONY: down
-down: ## stop the local cloud
-	@./localstack/down.sh
 
+# Without EMULATOR_PORT: every local cloud of this checkout (but those a
+# running make test or make bench started and will stop).
+.PHONY: down
+down: ## stop the local clouds of this checkout (EMULATOR_PORT=<port>: only that one)
+	@$(if $(filter undefined,$(origin EMULATOR_PORT)),DOWN_ALL=1 )./localstack/down.sh
+
+# The doctor runs first, so that what would fail after minutes of lint
+# (no C compiler, a port held by another process) fails at once; it says
+# which port the tests' own local cloud will use.
 .PHONY: test
-test: lint unit ## lint, unit tests, then integration and end-to-end tests on a fresh local cloud
+test: ## doctor, lint, unit tests, then integration and end-to-end tests on a fresh local cloud of their own
+	@./localstack/doctor.sh test
+	@$(MAKE) --no-print-directory lint unit
 	@./localstack/test.sh
 
 # How long `make fuzz` runs each fuzz target, and with how many workers
@@ -161,26 +190,28 @@ capacity: ## print the capacity model of ENV (default prod): ceilings in the ord
 sam-cli: ## install only the pinned SAM CLI into .local/venv/sam
 	@./localstack/install.sh sam
 
-AWS_ENVS := dev staging prod
-check-env = @case " $(AWS_ENVS) " in *" $(ENV) "*) ;; *) echo "ENV must be one of: $(AWS_ENVS) (the local cloud: make dev, make down)"; exit 2 ;; esac
+# What deploy, smoke and delete check before installing anything: ENV is an
+# AWS environment of samconfig.toml, and no AWS_ENDPOINT_URL points at a
+# local emulator (scripts/aws-target.sh). Then the SAM CLI.
+.PHONY: aws-target
+aws-target:
+	@./scripts/aws-target.sh "$(ENV)"
+	@./localstack/install.sh sam
 
 .PHONY: deploy
-deploy: sam-cli ## sam build and sam deploy with samconfig.toml's ENV (dev, staging or prod); needs AWS credentials
-	$(check-env)
-	@python3 scripts/samconfig.py $(ENV) check
+deploy: aws-target ## sam build and sam deploy with samconfig.toml's ENV (dev, staging or prod); needs AWS credentials
+	@.local/venv/sam/bin/python scripts/samconfig.py $(ENV) check
 	SAM_CLI_TELEMETRY=0 ARCH=arm64 $(SAM) build --config-env $(ENV)
 	SAM_CLI_TELEMETRY=0 $(SAM) deploy --config-env $(ENV) $(SAM_DEPLOY_FLAGS)
 
 .PHONY: smoke
-smoke: sam-cli ## smoke-test ENV's deployed stack: health, JWKS, one authorized call (scripts/smoke.sh)
-	$(check-env)
+smoke: aws-target ## smoke-test ENV's deployed stack: health, JWKS, one authorized call (scripts/smoke.sh)
 	@url=$$(SAM_CLI_TELEMETRY=0 $(SAM) list stack-outputs --config-env $(ENV) --output json | \
 	  python3 -c 'import json,sys; print(next(o["OutputValue"] for o in json.load(sys.stdin) if o["OutputKey"] == "ApiUrl"))') && \
 	  ./scripts/smoke.sh "$$url"
 
 .PHONY: delete
-delete: sam-cli ## delete ENV's stack (asks first); prod keeps its tables, keys, secret and queues (docs/operations.md)
-	$(check-env)
+delete: aws-target ## delete ENV's stack (asks first); prod keeps its tables, keys, secret and queues (docs/operations.md)
 	@if [ "$(ENV)" = prod ]; then echo "prod: the tables, KMS keys, secret and queues are retained (DeletionPolicy Retain) and keep costing; docs/operations.md, Clean up"; fi
 	SAM_CLI_TELEMETRY=0 $(SAM) delete --config-env $(ENV)
 

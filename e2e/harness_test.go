@@ -45,15 +45,15 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// loadStack reads the API URL and stack outputs from .local/state (or
-// API_URL), and builds an AWS configuration for the local cloud.
+// loadStack reads the API URL and stack outputs from the state of the
+// local cloud on EMULATOR_PORT (or API_URL), and builds an AWS
+// configuration for that cloud.
 func loadStack() error {
-	state := filepath.Join(testcloud.RepoRoot(), ".local", "state")
 	stack.apiURL = os.Getenv("API_URL")
 	if stack.apiURL == "" {
-		b, err := os.ReadFile(filepath.Join(state, "api-url"))
+		b, err := os.ReadFile(filepath.Join(testcloud.StateDir(), "api-url"))
 		if err != nil {
-			return fmt.Errorf("no deployed stack: %w (run the tests with make test, or make dev first)", err)
+			return fmt.Errorf("no deployed stack on port %s: %w (run the tests with make test, or make dev first)", testcloud.Port(), err)
 		}
 		stack.apiURL = strings.TrimSpace(string(b))
 	}

@@ -48,7 +48,7 @@ import (
 // e2e/schemathesis.toml and e2e/schemathesis_hooks.py. Its requests go
 // through a proxy of the test,
 // which counts them; its reports and full output are written to
-// .local/state/schemathesis/.
+// .local/state/<port>/schemathesis/.
 func TestSchemathesis(t *testing.T) {
 	bin := filepath.Join(testcloud.RepoRoot(), ".local", "venv", "schemathesis", "bin", "schemathesis")
 	if _, err := os.Stat(bin); err != nil {
@@ -67,7 +67,7 @@ func TestSchemathesis(t *testing.T) {
 		}
 	}
 
-	dir := filepath.Join(testcloud.RepoRoot(), ".local", "state", "schemathesis")
+	dir := filepath.Join(testcloud.StateDir(), "schemathesis")
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}

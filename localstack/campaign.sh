@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the fault campaign (internal/faults, TestFaultCampaign) against the
 # stack deployed on the running local cloud and keeps its output in
-# .local/state/faults.log. Arguments: traffic duration, outage length,
+# .local/state/<port>/faults.log. Arguments: traffic duration, outage length,
 # drain deadline, go test timeout. Used by faults.sh (make faults) and,
 # bounded, by test.sh (make test).
 set -euo pipefail

@@ -15,8 +15,8 @@ cd "$ROOT"
 # The operations, from the code (internal/sdkcalls).
 go run ./internal/sdkcalls >"$work/ops.json"
 # The template as CloudFormation receives it from a LocalStack deploy: the
-# same parameters (deploy_params), for an x86_64 host.
-params="$(LOCAL_CLOUD=localstack bash -c 'source localstack/env.sh && deploy_params x86_64')"
+# same parameters (params.sh), for an x86_64 host.
+params="$(LOCAL_CLOUD=localstack bash -c 'source localstack/env.sh && source localstack/params.sh && local_params "$LAMBDA_ENDPOINT" x86_64')"
 # shellcheck disable=SC2086 # one word per parameter
 "$VENV_DIR/sam/bin/python" localstack/transform.py template.yaml $params >"$work/template.json"
 # shellcheck disable=SC2086

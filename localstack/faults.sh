@@ -17,10 +17,9 @@ if [[ "$LOCAL_CLOUD" == localstack ]]; then
   exit 2
 fi
 
-if healthy; then
-  echo "a local cloud is already running on $ENDPOINT; stop it (make down) so the campaign starts from a fresh one" >&2
-  exit 1
-fi
+# A fresh local cloud of its own: on another port if one of this checkout
+# (make dev's) runs on EMULATOR_PORT, which it leaves alone.
+fresh_port "make faults"
 trap '"$ROOT/localstack/down.sh"' EXIT
 "$ROOT/localstack/up.sh"
 # Tokens outlive the campaign; the order quota is lifted (a few customers

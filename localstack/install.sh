@@ -20,9 +20,17 @@ install_venv() {
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     return
   fi
+  if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "$name needs Python 3.11 or later; $python is $("$python" --version 2>&1 || echo missing) (make doctor says what to install)" >&2
+    exit 2
+  fi
   log "installing $name into ${dir#"$ROOT/"} (pinned, once)"
   rm -rf "$dir"
-  "$python" -m venv "$dir"
+  "$python" -m venv "$dir" || {
+    echo "$python cannot make a virtual environment; on Debian and Ubuntu: sudo apt install python3-venv (make doctor)" >&2
+    rm -rf "$dir"
+    exit 2
+  }
   "$dir/bin/pip" install --quiet --disable-pip-version-check --no-input "$@" -r "$req"
   echo "$want" > "$stamp"
 }

@@ -13,10 +13,9 @@ source "$(dirname "$0")/env.sh"
 
 max_time="${SCHEMATHESIS_MAX_TIME:-600}"
 max_examples="${SCHEMATHESIS_MAX_EXAMPLES:-100}"
-if healthy; then
-  echo "a local cloud is already running on $ENDPOINT; stop it (make down) so the campaign starts from a fresh one" >&2
-  exit 1
-fi
+# A fresh local cloud of its own: on another port if one of this checkout
+# (make dev's) runs on EMULATOR_PORT, which it leaves alone.
+fresh_port "make schemathesis-long"
 trap '"$ROOT/localstack/down.sh"' EXIT
 "$ROOT/localstack/up.sh"
 # One access token serves the whole campaign: it must outlive it. The

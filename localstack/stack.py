@@ -6,8 +6,9 @@ env.sh points at the emulator.
   stack.py outputs STACK              print the stack's outputs as JSON
   stack.py gateway-responses STACK    apply the template's gateway responses
   stack.py any-methods STACK          add the definition's ANY methods
-  stack.py sam-local-env STACK        print an --env-vars file for sam local
-  stack.py verify-sender EMAIL         verify an SES identity (SES v1)
+  stack.py sam-local-env STACK URL    print an --env-vars file for sam local,
+                                      with URL as the functions' endpoint
+  stack.py verify-sender EMAIL        verify an SES identity (SES v1)
   stack.py custom-resources STACK ENDPOINT
                                       run the template's custom resources
                                       (LocalStack's free edition has none)
@@ -139,10 +140,11 @@ def any_methods(stack: str) -> None:
         print(f"ANY methods: all {len(want)} in place")
 
 
-def sam_local_env(stack: str) -> None:
+def sam_local_env(stack: str, endpoint: str) -> None:
     """An --env-vars file for `sam local start-api`: every function's
     environment as deployed on the local cloud, pointed at the local cloud
-    from inside a container."""
+    as a container reaches it (endpoint: host.docker.internal and the local
+    cloud's port, localstack/sam-local.sh)."""
     cfn = boto3.client("cloudformation")
     lam = boto3.client("lambda")
     env = {}
@@ -152,7 +154,7 @@ def sam_local_env(stack: str) -> None:
         cfg = lam.get_function_configuration(FunctionName=r["PhysicalResourceId"])
         variables = dict(cfg.get("Environment", {}).get("Variables", {}))
         variables.update({
-            "AWS_ENDPOINT_URL": "http://host.docker.internal:4566",
+            "AWS_ENDPOINT_URL": endpoint,
             "AWS_ACCESS_KEY_ID": "test",
             "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_REGION": "us-east-1",

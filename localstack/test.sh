@@ -5,10 +5,9 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-if healthy; then
-  echo "a local cloud is already running on $ENDPOINT; stop it (make down) so the tests start from a fresh one" >&2
-  exit 1
-fi
+# A fresh local cloud of its own: on another port if one of this checkout
+# (make dev's) runs on EMULATOR_PORT, which it leaves alone.
+fresh_port "make test"
 trap '"$ROOT/localstack/down.sh"' EXIT
 "$ROOT/localstack/up.sh"
 url="$("$ROOT/localstack/deploy.sh")"

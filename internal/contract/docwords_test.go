@@ -42,17 +42,6 @@ var (
 	blockStart = regexp.MustCompile(`^\s*([-*|]|\d+\.)\s`)
 )
 
-// elsewhere are the parts of the documents this rule does not hold yet,
-// each rewritten in its own change: a whole section (by its heading), or
-// the blocks of a file that mention a word (a paragraph, a list item, a
-// table row). Their hits are logged, not failed.
-var elsewhere = []struct {
-	file, section, mentions string
-}{
-	{file: "docs/local-cloud.md", section: "What works where"},
-	{file: "docs/local-cloud.md", mentions: "LocalStack"},
-}
-
 // blank replaces every character of s but newlines with a space.
 func blank(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -87,15 +76,14 @@ func TestDocsSpeakToAnyReader(t *testing.T) {
 			t.Fatal(err)
 		}
 		lines := strings.Split(string(b), "\n")
-		section, fenced := "", false
+		fenced := false
 		for i := 0; i < len(lines); {
 			// One block (a paragraph, a list item or a table row), so that
-			// an exception by what a block mentions covers all its lines.
+			// a phrase wrapped across its lines is still found.
 			j := i + 1
 			for j < len(lines) && strings.TrimSpace(lines[j]) != "" && !blockStart.MatchString(lines[j]) {
 				j++
 			}
-			block := strings.Join(lines[i:j], "\n")
 			// The block's prose: fenced code left out, and what quotes
 			// blanked (newlines kept, so an offset still gives its line);
 			// phrases and code spans may wrap across lines.
@@ -109,9 +97,6 @@ func TestDocsSpeakToAnyReader(t *testing.T) {
 				if fenced {
 					continue
 				}
-				if h, ok := strings.CutPrefix(line, "#"); ok && strings.HasPrefix(strings.TrimLeft(h, "#"), " ") {
-					section = strings.TrimSpace(strings.TrimLeft(h, "#"))
-				}
 				prose[n-i] = line
 				checked++
 			}
@@ -124,14 +109,6 @@ func TestDocsSpeakToAnyReader(t *testing.T) {
 					start := at[0] + len(text[at[0]:at[1]]) - len(strings.TrimLeft(text[at[0]:at[1]], " \n([{"))
 					m := text[start:at[1]]
 					line := i + 1 + strings.Count(text[:start], "\n")
-					exempt := false
-					for _, e := range elsewhere {
-						exempt = exempt || e.file == rel && (e.section != "" && e.section == section || e.mentions != "" && strings.Contains(block, e.mentions))
-					}
-					if exempt {
-						t.Logf("%s:%d: %q (%s), in a part rewritten elsewhere", rel, line, m, w.why)
-						continue
-					}
 					t.Errorf("%s:%d: %q: %s", rel, line, m, w.why)
 				}
 			}

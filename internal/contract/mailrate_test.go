@@ -95,8 +95,7 @@ func TestNotificationConcurrencyIsDerivedFromTheRate(t *testing.T) {
 		}
 		envs["samconfig.toml "+env] = s
 	}
-	// The local deploy's parameters: deploy_params in localstack/env.sh.
-	deploy, err := os.ReadFile(filepath.Join(root, "localstack", "env.sh"))
+	deploy, err := os.ReadFile(filepath.Join(root, "localstack", "params.sh"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,14 +104,15 @@ func TestNotificationConcurrencyIsDerivedFromTheRate(t *testing.T) {
 		name string
 		dst  *string
 	}{{"SesMaxSendRate", &local.rate}, {"NotificationConcurrency", &local.concurrency}} {
-		m := regexp.MustCompile(`\b` + p.name + `=(\d+)\b`).FindSubmatch(deploy)
+		// On the line that sets it (p+="..."), not in the comment above.
+		m := regexp.MustCompile(`(?m)^\s*p\+?="[^"\n]*\b` + p.name + `=(\d+)\b`).FindSubmatch(deploy)
 		if m == nil {
-			t.Errorf("localstack/env.sh (deploy_params) sets no %s=<number>", p.name)
+			t.Errorf("localstack/params.sh sets no %s=<number>", p.name)
 			continue
 		}
 		*p.dst = string(m[1])
 	}
-	envs["localstack/env.sh deploy_params"] = local
+	envs["localstack/params.sh"] = local
 
 	names := keys(envs)
 	sort.Strings(names)

@@ -107,7 +107,7 @@ func TestFaultCampaign(t *testing.T) {
 	fmt.Printf("fault campaign: seed %d (repeat with FAULT_SEED=%d), traffic %s, outages %s, at least %d faults, %d workers, %d customers\n",
 		s.seed, s.seed, s.duration, s.outage, s.minFaults, s.workers, s.customers)
 
-	apiURL, err := os.ReadFile(filepath.Join(testcloud.RepoRoot(), ".local", "state", "api-url"))
+	apiURL, err := os.ReadFile(filepath.Join(testcloud.StateDir(), "api-url"))
 	if err != nil {
 		t.Fatalf("no deployed stack: %v", err)
 	}

@@ -22,7 +22,7 @@ const (
 	// tests play many clients, each from an address of its own, and the
 	// local cloud runs production's per-address limits. LocalStack reports
 	// every caller as 127.0.0.1; its deploy lifts the per-address limits
-	// (localstack/env.sh, deploy_params), which would otherwise meet every
+	// (localstack/params.sh), which would otherwise meet every
 	// test's requests at once.
 	SourceAddressFromHeader Capability = "the API takes the caller's address from X-Forwarded-For"
 	// GatewayThrottles: the stage's throttles and a usage plan's limits are

@@ -3,7 +3,9 @@
 // Package testcloud connects integration tests to the local cloud that
 // `make test` starts: an AWS configuration pointing at the emulator, the
 // outputs of the deployed stack, and throwaway tables shaped like the
-// template's.
+// template's. The local cloud is the one on EMULATOR_PORT (default 4566),
+// which the scripts of localstack/ export; what they know of it is in its
+// state directory, .local/state/<port>/.
 package testcloud
 
 import (
@@ -27,12 +29,25 @@ import (
 	"github.com/serverless-shop/backend/shared/coldstart"
 )
 
+// Port is the local cloud's port: EMULATOR_PORT, or 4566. It is not
+// AWS_ENDPOINT_URL, which a developer's shell may point elsewhere: the
+// endpoint and the state directory must name the same cloud.
+func Port() string {
+	if p := os.Getenv("EMULATOR_PORT"); p != "" {
+		return p
+	}
+	return "4566"
+}
+
 // Endpoint is the local cloud's gateway.
 func Endpoint() string {
-	if e := os.Getenv("AWS_ENDPOINT_URL"); e != "" {
-		return e
-	}
-	return "http://127.0.0.1:4566"
+	return "http://127.0.0.1:" + Port()
+}
+
+// StateDir is where localstack/ scripts keep what they know of the local
+// cloud on Port: api-url and outputs.json of the deployed stack, logs.
+func StateDir() string {
+	return filepath.Join(RepoRoot(), ".local", "state", Port())
 }
 
 // Config returns an AWS configuration for the local cloud, built by the
@@ -60,9 +75,9 @@ func RepoRoot() string {
 // Outputs returns the outputs of the stack deployed by localstack/deploy.sh.
 func Outputs(t testing.TB) map[string]string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(RepoRoot(), ".local", "state", "outputs.json"))
+	b, err := os.ReadFile(filepath.Join(StateDir(), "outputs.json"))
 	if err != nil {
-		t.Fatalf("no deployed stack (run make test): %v", err)
+		t.Fatalf("no deployed stack on port %s (run make test, or make dev first): %v", Port(), err)
 	}
 	var out map[string]string
 	if err := json.Unmarshal(b, &out); err != nil {
