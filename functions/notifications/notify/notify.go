@@ -19,9 +19,9 @@
 // and closes the circuit again, or keeps it open for longer.
 //
 // Sends are paced (package pace): each execution environment sends at most
-// its share of the account's SES sending rate, spaced after the previous
-// send completed, and an invocation returns only once its last send's
-// spacing has passed. A message whose send would come too close to the
+// its share of the account's SES sending rate, each send starting no sooner
+// than the spacing after the previous one started, and an invocation
+// returns only once its last send's spacing has passed. A message whose send would come too close to the
 // invocation's deadline is returned for later (MailOutOfTime) rather than
 // waited for. Every SES call adds to SesSendRatePercent, and each
 // invocation reports the share of the account's 24-hour quota used

@@ -51,7 +51,7 @@ func orderBatch(t *testing.T, n int) events.SQSEvent {
 }
 
 // TestHandlePacesSends: a batch's sends start an interval after the one
-// before completed, the invocation returns an interval after its last send,
+// before started, the invocation returns an interval after its last send,
 // and each send counts towards SesSendRatePercent.
 func TestHandlePacesSends(t *testing.T) {
 	clock := &paceClock{now: paceStart}
