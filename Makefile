@@ -78,16 +78,16 @@ $(LOCAL_BIN)/actionlint-$(ACTIONLINT_VERSION):
 	GOBIN=$(LOCAL_BIN) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 	mv $(LOCAL_BIN)/actionlint $@
 
+# go vet and staticcheck see every file with the integration and faults
+# tags, but for bench/sizes' test (!integration), checked on its own.
 .PHONY: lint
-lint: tools ## gofmt, go vet, staticcheck (with and without the integration tag), sam validate --lint, cfn-lint with informational rules (.cfnlintrc), SAM's route discovery against the OpenAPI document, the deploy role test's resource list current, the LocalStack compatibility check, actionlint
+lint: tools ## gofmt, go vet and staticcheck (every file: with the integration and faults tags, and the one file without), sam validate --lint, cfn-lint with informational rules (.cfnlintrc), SAM's route discovery against the OpenAPI document, the deploy role test's resource list current, the LocalStack compatibility check, actionlint
 	@unformatted=$$(find . -name '*.go' -not -path './.*' -exec gofmt -l {} +); \
 	  test -z "$$unformatted" || { echo "gofmt needed:"; echo "$$unformatted"; exit 1; }
-	go vet ./...
-	go vet -tags integration ./...
-	$(LOCAL_BIN)/staticcheck-$(STATICCHECK_VERSION) ./...
-	$(LOCAL_BIN)/staticcheck-$(STATICCHECK_VERSION) -tags integration ./...
-	go vet -tags 'integration faults' ./internal/faults/
-	$(LOCAL_BIN)/staticcheck-$(STATICCHECK_VERSION) -tags 'integration faults' ./internal/faults/
+	go vet -tags 'integration faults' ./...
+	go vet ./bench/sizes/
+	$(LOCAL_BIN)/staticcheck-$(STATICCHECK_VERSION) -tags 'integration faults' ./...
+	$(LOCAL_BIN)/staticcheck-$(STATICCHECK_VERSION) ./bench/sizes/
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint
 	$(CFN_LINT)
 	SAM_CLI_TELEMETRY=0 .local/venv/sam/bin/python localstack/sam_routes.py template.yaml api/openapi.yaml

@@ -140,12 +140,13 @@ if command -v python3 >/dev/null && python3 -c 'import sys; sys.exit(sys.version
   esac
 fi
 
-# Disk, measured on x86_64 (2026-12): the three virtual environments of
-# .local/venv take 651 MB (SAM CLI 342, MiniStack 215, Schemathesis 94); Go's
+# Disk, measured on x86_64 (2026-12): the virtual environments of .local/
+# take 472 MB (SAM CLI 179, MiniStack 157, uv 63, LocalStack's source
+# 43, Schemathesis 30; uv installs them without bytecode); Go's
 # build cache, started empty, 810 MB after go test -race and go vet of every
 # package and the functions' builds; the modules about 110 MB; staticcheck's
-# cache 96 MB; .aws-sam 71 MB. The integration tests' builds and pip's
-# downloads come on top (not measured): 3 GB the first time leaves room for
+# cache 96 MB; .aws-sam 71 MB. The integration tests' builds and uv's
+# cache come on top (not measured): 3 GB the first time leaves room for
 # them, 1.5 GB once the tools are installed.
 need_mb=3072
 if ls "$ROOT"/.local/venv/*/.requirements.sha256 >/dev/null 2>&1; then
