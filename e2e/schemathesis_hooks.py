@@ -23,12 +23,12 @@ $SCHEMATHESIS_DROPPED_LOG, which the test reports.
 x-idna is applied with the idna package (IDNA 2008 after UTS 46 mapping),
 the service's with golang.org/x/net/idna (UTS 46 processing), which also
 applies the bidi rule to every label of a domain with a right-to-left
-label, and counts bytes where it looks for the hyphens in a label's third
-and fourth places: so does _idna_converts. They agree on the domains the pattern
-admits that Schemathesis generates (Latin letters, marks, digits,
-hyphens); where they part (the symbols the Go package takes, labels
-longer than DNS allows), the idna package is the stricter, so a case it
-refuses is at worst dropped.
+label, and counts bytes where it looks for hyphens in a label's third and
+fourth places: so does _idna_converts. They agree on the domains the
+pattern admits that Schemathesis generates (Latin letters, marks, digits,
+hyphens); where they part (labels longer than DNS allows, IDNA 2008's
+contextual rules), the idna package is the stricter, so a case it refuses
+is at worst dropped.
 """
 
 import functools
