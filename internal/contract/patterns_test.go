@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"golang.org/x/net/idna"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
@@ -22,9 +23,10 @@ import (
 // does. Schemathesis relies on it both ways: it expects every request the
 // document admits to be accepted, and every other one to be refused.
 //
-// What JSON Schema cannot say the document says in two extensions, which
-// the test applies as a client must: x-normalized (the value is checked
-// once trimmed of white space and in Unicode NFC) and x-max-utf8-bytes.
+// What JSON Schema cannot say the document says in extensions, which the
+// test applies as a client must: x-normalized (the value is checked once
+// trimmed of white space and in Unicode NFC), x-max-utf8-bytes and x-idna
+// (the email's domain converts to ASCII with IDNA's lookup profile).
 func TestOpenAPIPatternsAreTheServicesRules(t *testing.T) {
 	doc := loadOpenAPI(t)
 	schemas := doc.Components.Schemas
@@ -39,13 +41,22 @@ func TestOpenAPIPatternsAreTheServicesRules(t *testing.T) {
 			if limit, ok := s.Extensions["x-max-utf8-bytes"].(float64); ok && len(v) > int(limit) {
 				return false
 			}
+			if s.Extensions["x-idna"] != nil {
+				at := strings.LastIndexByte(v, '@')
+				if _, err := idna.Lookup.ToASCII(v[at+1:]); at < 0 || err != nil {
+					return false
+				}
+			}
 			return s.VisitJSON(v, openapi3.SetSchemaRegexCompiler(apitest.ECMAPattern)) == nil
 		}
 	}
-	for name, want := range map[string]any{"EmailInput": []any{"trim", "NFC"}, "NameInput": []any{"trim", "NFC"}} {
+	for name, want := range map[string]any{"EmailInput": []any{"trim", "NFC"}, "PresentedEmail": []any{"trim", "NFC"}, "NameInput": []any{"trim", "NFC"}} {
 		if got := schemas[name].Value.Extensions["x-normalized"]; !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: x-normalized %v, want %v (what the test applies)", name, got, want)
 		}
+	}
+	if got := schemas["EmailInput"].Value.Extensions["x-idna"]; got != "lookup" {
+		t.Errorf("EmailInput: x-idna %v, want lookup (what the test applies)", got)
 	}
 	idempotency := doc.Components.Parameters["IdempotencyKey"].Value.Schema.Value
 	orderItem := body("/v1/orders", "POST")["items"].Value.Items.Value
@@ -56,7 +67,16 @@ func TestOpenAPIPatternsAreTheServicesRules(t *testing.T) {
 		service func(string) bool
 		corpus  []string
 	}{
+		// What registration takes: an address the shop can mail.
 		{"EmailInput", admits(schemas["EmailInput"].Value),
+			func(s string) bool {
+				_, err := account.NewRegistration(s, "correct horse battery staple", "Ada")
+				return err == nil
+			}, emailCorpus()},
+		// What login and password reset take: EmailInput, and the local
+		// parts beyond ASCII of accounts registered before registration
+		// refused them.
+		{"PresentedEmail", admits(schemas["PresentedEmail"].Value),
 			func(s string) bool { return account.NormalizeEmail(s) != "" }, emailCorpus()},
 		{"NameInput", admits(schemas["NameInput"].Value),
 			func(s string) bool { _, ok := account.NormalizeName(s); return ok }, nameCorpus()},
@@ -91,7 +111,8 @@ func TestOpenAPIPatternsAreTheServicesRules(t *testing.T) {
 		})
 	}
 
-	// What the API answers with an email (Email) is what it stores.
+	// What the API answers with an email (Email) is what it stores, or
+	// stored before registration refused local parts beyond ASCII.
 	email := admits(schemas["Email"].Value)
 	for _, s := range emailCorpus() {
 		if n := account.NormalizeEmail(s); n != "" && !email(n) {
@@ -145,6 +166,17 @@ func emailCorpus() []string {
 		strings.Repeat("\u00e9", 120) + "@example.com", strings.Repeat("\u00e9", 121) + "@example.com",
 		strings.Repeat("\u00e9", 130) + "@example.com", strings.Repeat("\u5c71", 80) + "@x.io", strings.Repeat("\u5c71", 81) + "@x.io",
 		strings.Repeat("e\u0301", 100) + "@example.com", strings.Repeat("e\u0301", 130) + "@example.com",
+		// A local part beyond ASCII: PresentedEmail only. A Unicode domain:
+		// both, when IDNA converts it; composed or decomposed alike.
+		"zoë@bücher.example", "a\u0308da@example.com", "ad\u00e4@example.com", "\u00e9@example.com", "ada\u20ac@example.com",
+		"ada@bücher.example", "ADA@BÜCHER.EXAMPLE", "ada@bu\u0308cher.example", "ada@e\u0301xample.com", "ada@\u0301example.com",
+		"ada@a\u0301\u0301.example", "ada@example.рф", "ada@straße.de", "ada@ς.example", "ada@\u0130.example", "ada@\u2126.example",
+		"ada@xn--bcher-kva.example", "XN--BCHER-KVA@XN--BCHER-KVA.EXAMPLE", "ada@xn--zz.example", "ada@ab--cd.example",
+		"ada@abc--d.example", "ada@bücher-.example", "ada@-bücher.example", "ada@a-b.c-d", "ada@a--.example", "ada@a.-",
+		"ada@שלום.example", "ada@aשלום.example", "ada@1.שלום", "ada@שלום1.example", "ada@\u0660.example", "ada@a\u0660.example",
+		"ada@🚀.example", "ada@a·b.example", "ada@l·l.example", "ada@\u20ac.example", "ada@ｅｘａｍｐｌｅ.com", "ada@a.exam\u3002ple",
+		"ada@a\u00b2.example", "ada@\u2460.example", "ada@\u2488.example", "ada@\u2167.example", "ada@a\u200db.example",
+		"ada@\u0915\u094d\u200d.example", "ada@\u30a2\u30fc.example", "ada@\u4e2d\u6587.\u4e2d\u56fd",
 	}
 	corpus = append(corpus, randomStrings(1, 3000, 12, corpusRunes)...)
 	// Shaped like addresses, with random parts.
@@ -152,6 +184,12 @@ func emailCorpus() []string {
 	pad := randomStrings(4, 3000, 2, []rune(" \t\n\u00a0\u3000\u2028\u0085a"))
 	for i := range local {
 		corpus = append(corpus, pad[i]+local[i]+"@"+domain[i]+pad[(i+1)%len(pad)])
+	}
+	// Shaped like registrable addresses, with random domains of letters of
+	// several scripts and directions, marks, numbers, hyphens and dots.
+	label := []rune("aZ09-.\u00e9e\u0301\u0308\u5c71\u05e9\u0627\u0660\u03a9\u0416\uff45\u00b2\u00df\u03c2\u0130\u200d")
+	for i, d := range randomStrings(13, 3000, 10, label) {
+		corpus = append(corpus, local[i]+"@"+d, "ada@"+d+".example")
 	}
 	return corpus
 }

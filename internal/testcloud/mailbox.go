@@ -12,6 +12,8 @@ import (
 
 // Mail is one email as the local cloud's SES mailbox shows it.
 type Mail struct {
+	// To holds the destinations as SendEmail was given them: ASCII, a
+	// Unicode domain in Punycode (functions/notifications/sender).
 	To      []string
 	Subject string
 	Text    string
@@ -96,6 +98,8 @@ func getJSON(t testing.TB, url string, v any) {
 }
 
 // MailTo returns the emails sent to addr whose subject contains needle.
+// addr is compared with the destination as sent, ignoring case: an
+// account's email with a Unicode domain is found by its Punycode.
 func MailTo(t testing.TB, addr, needle string) []Mail {
 	t.Helper()
 	var out []Mail

@@ -1,7 +1,8 @@
 // Package sender sends rendered emails through Amazon SES (the SES v1 API,
-// docs/decisions/0008-ses-api.md) and sorts its failures into permanent
-// ones (this message will never be accepted) and transient ones (retry
-// later).
+// docs/decisions/0008-ses-api.md), to the recipient written as SES takes
+// it (shared/mailaddr: the domain in Punycode), and sorts its failures into
+// permanent ones (this message will never be accepted) and transient ones
+// (retry later).
 package sender
 
 import (
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/serverless-shop/backend/functions/notifications/mail"
+	"github.com/serverless-shop/backend/shared/mailaddr"
 )
 
 // SES is the part of the SES API the sender uses.
@@ -24,7 +26,11 @@ type SES interface {
 }
 
 // ErrPermanent wraps failures that retrying cannot fix, such as a recipient
-// SES refuses. Every other error is transient.
+// SES refuses, or one it would refuse: an address that mailaddr.ToASCII
+// cannot write in ASCII (a local part beyond ASCII, which accounts
+// registered before registration refused it may have; a domain IDNA
+// cannot convert) is rejected without calling SES. Every other error is
+// transient.
 var ErrPermanent = errors.New("sender: permanently rejected")
 
 // Sender sends through one SES configuration set from one address.
@@ -47,9 +53,13 @@ var tagValue = regexp.MustCompile(`[^A-Za-z0-9_.@-]`)
 
 // Send sends e and returns the SES message id.
 func (s *Sender) Send(ctx context.Context, e mail.Email, tags ...Tag) (string, error) {
+	to, err := mailaddr.ToASCII(e.To)
+	if err != nil {
+		return "", fmt.Errorf("%w: recipient: %w", ErrPermanent, err)
+	}
 	in := &ses.SendEmailInput{
 		Source:      aws.String(s.from),
-		Destination: &sestypes.Destination{ToAddresses: []string{e.To}},
+		Destination: &sestypes.Destination{ToAddresses: []string{to}},
 		Message: &sestypes.Message{
 			Subject: &sestypes.Content{Data: aws.String(e.Subject), Charset: aws.String("UTF-8")},
 			Body: &sestypes.Body{

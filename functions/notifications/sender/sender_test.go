@@ -176,6 +176,47 @@ func TestSendTags(t *testing.T) {
 	}
 }
 
+// TestSendRecipient: SES takes ASCII addresses only, so the domain goes in
+// Punycode and the local part as it is; an address that cannot be written
+// in ASCII is rejected for good without a call to SES, rather than retried.
+func TestSendRecipient(t *testing.T) {
+	tests := []struct {
+		name   string
+		to     string
+		wantTo string // "" when rejected before SES
+	}{
+		{name: "ASCII address unchanged", to: "ada+shop@mail.example.co.uk", wantTo: "ada+shop@mail.example.co.uk"},
+		{name: "Unicode domain in Punycode", to: "ada@bücher.example", wantTo: "ada@xn--bcher-kva.example"},
+		{name: "Unicode subdomain and top-level domain", to: "ada@café.example.рф", wantTo: "ada@xn--caf-dma.example.xn--p1ai"},
+		{name: "local part beyond ASCII", to: "zoë@example.com"},
+		{name: "domain IDNA cannot convert (mixed directions)", to: "ada@aשלום.example"},
+		{name: "domain IDNA cannot convert (leading combining mark)", to: "ada@\u0308bücher.example"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var in *ses.SendEmailInput
+			e := email
+			e.To = tc.to
+			id, err := sender.New(capture(&in, "ses-msg-1"), "shop@example.com", "").Send(context.Background(), e)
+			if tc.wantTo == "" {
+				if !errors.Is(err, sender.ErrPermanent) || id != "" {
+					t.Fatalf("Send = %q, %v; want a permanent rejection", id, err)
+				}
+				if in != nil {
+					t.Errorf("SendEmail was called with %v", in.Destination.ToAddresses)
+				}
+				return
+			}
+			if err != nil || id != "ses-msg-1" {
+				t.Fatalf("Send = %q, %v", id, err)
+			}
+			if got := in.Destination.ToAddresses; len(got) != 1 || got[0] != tc.wantTo {
+				t.Errorf("ToAddresses = %q, want [%q]", got, tc.wantTo)
+			}
+		})
+	}
+}
+
 func TestSendErrors(t *testing.T) {
 	netErr := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
 	tests := []struct {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/shared/mailaddr"
 )
 
 func TestNormalizeEmail(t *testing.T) {
@@ -24,6 +25,8 @@ func TestNormalizeEmail(t *testing.T) {
 		{"surrounding spaces trimmed", "  ada@example.com\t\n", "ada@example.com"},
 		{"plus tag kept", "ada+shop@example.com", "ada+shop@example.com"},
 		{"subdomain", "ada@mail.example.co.uk", "ada@mail.example.co.uk"},
+		// A local part beyond ASCII: registration refuses it (CheckNewEmail),
+		// but an account registered before it did must still log in.
 		{"non-ASCII local part folded", "ÄDA@example.com", "äda@example.com"},
 		{"decomposed accent composed (NFC)", "zoe\u0308@example.com", "zoë@example.com"},
 		{"exactly 254 bytes", ofLength(account.MaxEmailLength), ofLength(account.MaxEmailLength)},
@@ -82,6 +85,62 @@ func TestNormalizeEmailIsIdempotent(t *testing.T) {
 		if twice := account.NormalizeEmail(once); twice != once {
 			t.Errorf("NormalizeEmail(NormalizeEmail(%q)) = %q, want %q", in, twice, once)
 		}
+	}
+}
+
+func TestCheckNewEmail(t *testing.T) {
+	local, domain := account.EmailLocalPartRule, account.EmailDomainRule
+	tests := []struct {
+		name string
+		in   string // as NormalizeEmail returns it
+		want string
+	}{
+		{"ASCII", "ada@example.com", ""},
+		{"every atext character in the local part", "!#$%&'*+-/=?^_`{|}~@example.com", ""},
+		{"dots and digits", "ada.lovelace.1815@mail.example.co.uk", ""},
+		{"inner hyphens in the domain", "ada@my-shop--example.co.uk", ""},
+		{"Unicode domain", "ada@bücher.example", ""},
+		{"Unicode top-level domain", "ada@example.рф", ""},
+		{"CJK domain", "ada@山.山", ""},
+		{"Greek final sigma (nontransitional)", "ada@ς.example", ""},
+		{"a mark after a letter", "ada@\u00e9\u0301.example", ""},
+		{"right-to-left domain", "ada@שלום.example", ""},
+		{"A-label", "ada@xn--bcher-kva.example", ""},
+		{"digits only", "0@0.com", ""},
+
+		{"local part with a letter beyond ASCII", "zoë@example.com", local},
+		{"local part beyond ASCII, Unicode domain", "zoë@bücher.example", local},
+		{"local part in CJK", "山@example.com", local},
+		{"local part with a symbol beyond ASCII", "ada€@example.com", local},
+		{"underscore in the domain", "ada@exa_mple.com", domain},
+		{"other atext in the domain", "ada@ex!ample.com", domain},
+		{"leading hyphen", "ada@-example.com", domain},
+		{"trailing hyphen", "ada@example-.com", domain},
+		{"trailing hyphen in a Unicode label", "ada@bücher-.example", domain},
+		{"hyphens in the third and fourth places", "ada@ab--cd.example", domain},
+		{"A-label that is not Punycode", "ada@xn--zz.example", domain},
+		{"label starting with a mark", "ada@\u0301example.com", domain},
+		{"emoji domain (UTS 46 would take it)", "ada@🚀.example", domain},
+		{"symbol in the domain", "ada@€.example", domain},
+		{"punctuation in the domain", "ada@a·b.example", domain},
+		{"ideographic full stop", "ada@a.exam\u3002ple", domain},
+		{"label mixing directions", "ada@aשלום.example", domain},
+		{"digit first in a right-to-left domain", "ada@1.שלום", domain},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if n := account.NormalizeEmail(tt.in); n != tt.in {
+				t.Fatalf("test input %q is not what NormalizeEmail returns (%q)", tt.in, n)
+			}
+			got := account.CheckNewEmail(tt.in)
+			if got != tt.want {
+				t.Fatalf("CheckNewEmail(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			// What registration takes, the notification function can mail.
+			if _, err := mailaddr.ToASCII(tt.in); got == "" && err != nil {
+				t.Errorf("CheckNewEmail(%q) passes it, but ToASCII refuses it: %v", tt.in, err)
+			}
+		})
 	}
 }
 
@@ -191,6 +250,7 @@ func TestNewRegistration(t *testing.T) {
 		userName   string
 		want       account.Registration
 		wantFields []string
+		wantEmail  string // the email field's message, when it is invalid
 	}{
 		{
 			name: "valid input is normalised", email: "  Ada@Example.COM ", password: goodPassword, userName: "  Ada  ",
@@ -200,7 +260,15 @@ func TestNewRegistration(t *testing.T) {
 			name: "password is kept verbatim", email: "ada@example.com", password: "  spaced out password  ", userName: "Ada",
 			want: account.Registration{Email: "ada@example.com", Name: "Ada", Password: "  spaced out password  "},
 		},
-		{name: "bad email", email: "Ada <ada@example.com>", password: goodPassword, userName: "Ada", wantFields: []string{"email"}},
+		{
+			name: "Unicode domain stored in Unicode", email: " Ada@Bu\u0308cher.Example ", password: goodPassword, userName: "Ada",
+			want: account.Registration{Email: "ada@bücher.example", Name: "Ada", Password: goodPassword},
+		},
+		{name: "bad email", email: "Ada <ada@example.com>", password: goodPassword, userName: "Ada", wantFields: []string{"email"}, wantEmail: "must be a valid email address"},
+		{name: "local part beyond ASCII", email: "zoë@example.com", password: goodPassword, userName: "Zoë", wantFields: []string{"email"}, wantEmail: account.EmailLocalPartRule},
+		{name: "decomposed local part beyond ASCII", email: "zoe\u0308@example.com", password: goodPassword, userName: "Zoë", wantFields: []string{"email"}, wantEmail: account.EmailLocalPartRule},
+		{name: "domain IDNA cannot convert", email: "ada@aשלום.example", password: goodPassword, userName: "Ada", wantFields: []string{"email"}, wantEmail: account.EmailDomainRule},
+		{name: "unmailable email and short password", email: "zoë@example.com", password: "short", userName: "Zoë", wantFields: []string{"email", "password"}, wantEmail: account.EmailLocalPartRule},
 		{name: "short password", email: "ada@example.com", password: "short", userName: "Ada", wantFields: []string{"password"}},
 		{name: "blank name", email: "ada@example.com", password: goodPassword, userName: "  ", wantFields: []string{"name"}},
 		{name: "email and name", email: "nope", password: goodPassword, userName: "", wantFields: []string{"email", "name"}},
@@ -235,6 +303,9 @@ func TestNewRegistration(t *testing.T) {
 			}
 			if strings.Join(fields, ",") != strings.Join(tt.wantFields, ",") {
 				t.Errorf("invalid fields = %v, want %v", fields, tt.wantFields)
+			}
+			if tt.wantEmail != "" && (len(verr) == 0 || verr[0].Message != tt.wantEmail) {
+				t.Errorf("email message %+v, want %q", verr, tt.wantEmail)
 			}
 			for _, f := range tt.wantFields {
 				if !strings.Contains(err.Error(), f) {

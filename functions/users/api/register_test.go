@@ -28,6 +28,7 @@ func TestRegister(t *testing.T) {
 		{"email normalised", "  Ada.Lovelace@EXAMPLE.com ", apptest.AdaPassword, apptest.AdaName, "ada.lovelace@example.com", apptest.AdaName},
 		{"name trimmed", apptest.AdaEmail, apptest.AdaPassword, "  Ada  ", apptest.AdaEmail, "Ada"},
 		{"non-ASCII name", apptest.AdaEmail, apptest.AdaPassword, "Zoë Ångström 山田", apptest.AdaEmail, "Zoë Ångström 山田"},
+		{"Unicode domain kept in Unicode", "Ada@Bu\u0308cher.Example", apptest.AdaPassword, apptest.AdaName, "ada@bücher.example", apptest.AdaName},
 		{"multi-byte password of 12 runes", apptest.AdaEmail, strings.Repeat("🔑", 12), apptest.AdaName, apptest.AdaEmail, apptest.AdaName},
 	}
 	for _, tt := range tests {
@@ -66,6 +67,25 @@ func TestRegister(t *testing.T) {
 	}
 }
 
+// TestRegisterSaysWhyAnEmailCannotBeMailed: an address SES cannot deliver
+// to is refused with a message that says so, not as malformed.
+func TestRegisterSaysWhyAnEmailCannotBeMailed(t *testing.T) {
+	for email, want := range map[string]string{
+		"zoë@example.com":     account.EmailLocalPartRule,
+		"ada@a\u05e9.example": account.EmailDomainRule,
+		"ada@localhost":       "must be a valid email address",
+	} {
+		t.Run(email, func(t *testing.T) {
+			f := newFixture(t)
+			body := jsonBody(t, map[string]string{"email": email, "password": apptest.AdaPassword, "name": apptest.AdaName})
+			p := f.do("POST /v1/auth/register", nil, body).problem(t, http.StatusBadRequest, "validation")
+			if len(p.Errors) != 1 || p.Errors[0].Field != "email" || p.Errors[0].Message != want {
+				t.Errorf("errors %+v, want email %q", p.Errors, want)
+			}
+		})
+	}
+}
+
 func TestRegisterValidation(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -77,6 +97,8 @@ func TestRegisterValidation(t *testing.T) {
 		{"every field invalid", `{"email":"Ada <ada@example.com>","password":"short","name":"  "}`, 400, "validation", []string{"email", "name", "password"}},
 		{"every field missing", `{}`, 400, "validation", []string{"email", "name", "password"}},
 		{"bad email", `{"email":"ada@localhost","password":"correct horse battery staple","name":"Ada"}`, 400, "validation", []string{"email"}},
+		{"email local part beyond ASCII", `{"email":"zoë@example.com","password":"correct horse battery staple","name":"Zoë"}`, 400, "validation", []string{"email"}},
+		{"email domain IDNA refuses", `{"email":"ada@bücher-.example","password":"correct horse battery staple","name":"Ada"}`, 400, "validation", []string{"email"}},
 		{"short password", `{"email":"ada@example.com","password":"elevenchars","name":"Ada"}`, 400, "validation", []string{"password"}},
 		{"long password", `{"email":"ada@example.com","password":"` + strings.Repeat("p", 129) + `","name":"Ada"}`, 400, "validation", []string{"password"}},
 		{"name with control character", `{"email":"ada@example.com","password":"correct horse battery staple","name":"Ada\u0007"}`, 400, "validation", []string{"name"}},

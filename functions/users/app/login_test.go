@@ -15,6 +15,7 @@ import (
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/functions/users/password"
+	"github.com/serverless-shop/backend/shared/events"
 )
 
 func TestLoginIssuesAPair(t *testing.T) {
@@ -423,5 +424,36 @@ func TestLoginIsLimitedPerSecondWithoutADevice(t *testing.T) {
 	f.clock.Advance(time.Second)
 	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Source: source}); err != nil {
 		t.Fatalf("login the next second: %v", err)
+	}
+}
+
+// TestAccountRegisteredBeforeTheASCIIRuleStillWorks: registration now
+// refuses a local part beyond ASCII, which SES cannot deliver to, but an
+// account stored with one before keeps logging in and asking for resets
+// (which the notification function then rejects for good).
+func TestAccountRegisteredBeforeTheASCIIRuleStillWorks(t *testing.T) {
+	f := newFixture(t)
+	hash, err := password.Hash(apptest.AdaPassword, apptest.CheapHashing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := account.User{ID: "01JOLDACC0UNT0000000000000", Email: "zoë@example.com", Name: "Zoë", CreatedAt: apptest.Start, UpdatedAt: apptest.Start}
+	link := account.PendingLink{UserID: old.ID, Hash: "hash-of-a-link-long-spent", ExpiresAt: apptest.Start}
+	if err := f.mem.CreateUser(f.ctx, old, hash, link, events.AccountEvent{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: old.Email, Password: apptest.AdaPassword, Name: "Twin"}); !slices.Equal(fieldsOf(t, err), []string{"email"}) {
+		t.Fatalf("registering the address again = %v, want it refused as invalid", err)
+	}
+	p := f.login(" ZOË@example.com ", apptest.AdaPassword)
+	if claims, err := f.verifier.Verify(p.AccessToken); err != nil || claims.Subject != old.ID || claims.Email != old.Email {
+		t.Fatalf("access token claims %+v, %v; want the old account", claims, err)
+	}
+	queued := len(f.mem.Outbox())
+	if err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: "Zoë@example.com"}); err != nil {
+		t.Fatalf("password reset: %v", err)
+	}
+	if out := f.mem.Outbox(); len(out) != queued+1 || out[len(out)-1].Account.ID != old.ID {
+		t.Errorf("no reset event for the old account: %d events", len(out)-queued)
 	}
 }

@@ -53,6 +53,8 @@ func TestRegisterRejects(t *testing.T) {
 		{"every field invalid", app.RegisterCommand{Email: "Ada <ada@example.com>", Password: "short", Name: "  "}, []string{"email", "password", "name"}, nil},
 		{"every field missing", app.RegisterCommand{}, []string{"email", "password", "name"}, nil},
 		{"short password", app.RegisterCommand{Email: apptest.AdaEmail, Password: "elevenchars", Name: apptest.AdaName}, []string{"password"}, nil},
+		{"email SES cannot deliver to (local part beyond ASCII)", app.RegisterCommand{Email: "zoë@example.com", Password: apptest.AdaPassword, Name: "Zoë"}, []string{"email"}, nil},
+		{"email SES cannot deliver to (domain IDNA refuses)", app.RegisterCommand{Email: "zoe@aשלום.example", Password: apptest.AdaPassword, Name: "Zoë"}, []string{"email"}, nil},
 		{"email taken in another case", app.RegisterCommand{Email: "ADA@example.COM", Password: "another good password", Name: "Twin"}, nil, account.ErrEmailTaken},
 	}
 	for _, tt := range tests {
@@ -86,4 +88,22 @@ func TestRegisterRejects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRegisterKeepsAUnicodeDomain: the domain is mailed in Punycode, but
+// stored as the user wrote it (normalised), so logins in either spelling
+// of the Unicode find the account.
+func TestRegisterKeepsAUnicodeDomain(t *testing.T) {
+	f := newFixture(t)
+	u, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: "Ada@Bu\u0308cher.Example", Password: apptest.AdaPassword, Name: apptest.AdaName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Email != "ada@bücher.example" {
+		t.Fatalf("stored email %q, want ada@bücher.example", u.Email)
+	}
+	if ev := f.lastEvent(); ev.Account.Email != u.Email {
+		t.Errorf("verification event to %q, want %q", ev.Account.Email, u.Email)
+	}
+	f.login("ADA@BÜCHER.example", apptest.AdaPassword)
 }

@@ -1,0 +1,98 @@
+package mailaddr_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/serverless-shop/backend/shared/mailaddr"
+)
+
+func TestToASCII(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		in      string
+		want    string
+		wantErr error
+	}{
+		{"ASCII address unchanged", "ada+shop@mail.example.co.uk", "ada+shop@mail.example.co.uk", nil},
+		{"ASCII address kept as it is, case and all", "Ada@Example.COM", "Ada@Example.COM", nil},
+		{"an A-label already in Punycode", "ada@xn--bcher-kva.example", "ada@xn--bcher-kva.example", nil},
+		{"Unicode domain in Punycode", "ada@bücher.example", "ada@xn--bcher-kva.example", nil},
+		{"only the Unicode labels change", "ada@mail.bücher.example", "ada@mail.xn--bcher-kva.example", nil},
+		{"Unicode top-level domain", "ada@example.рф", "ada@example.xn--p1ai", nil},
+		{"CJK domain", "ada@山.example", "ada@xn--rht.example", nil},
+		{"domain in upper case mapped", "ada@BÜCHER.example", "ada@xn--bcher-kva.example", nil},
+		{"decomposed domain composed", "ada@bu\u0308cher.example", "ada@xn--bcher-kva.example", nil},
+		{"nontransitional: ß kept", "ada@straße.de", "ada@xn--strae-oqa.de", nil},
+		{"right-to-left domain", "ada@שלום.example", "ada@xn--9dbne9b.example", nil},
+		{"the last @ splits", "a@b@bücher.example", "a@b@xn--bcher-kva.example", nil},
+
+		{"non-ASCII local part", "zoë@example.com", "", mailaddr.ErrLocalPart},
+		{"non-ASCII local part, Unicode domain", "zoë@bücher.example", "", mailaddr.ErrLocalPart},
+		{"label mixing directions", "ada@aשלום.example", "", mailaddr.ErrDomain},
+		{"label starting with a combining mark", "ada@\u0308bücher.example", "", mailaddr.ErrDomain},
+		{"label ending with a hyphen", "ada@bücher-.example", "", mailaddr.ErrDomain},
+		{"symbol refused by STD3 rules", "ada@bü_cher.example", "", mailaddr.ErrDomain},
+		{"no @", "ada.example.com", "", mailaddr.ErrDomain},
+		{"nothing after the @", "ada@", "", mailaddr.ErrDomain},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := mailaddr.ToASCII(tt.in)
+			if !errors.Is(err, tt.wantErr) || (err != nil) != (tt.wantErr != nil) {
+				t.Fatalf("ToASCII(%q) error = %v, want %v", tt.in, err, tt.wantErr)
+			}
+			if got != tt.want {
+				t.Errorf("ToASCII(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDomain(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		want string // "" when refused
+	}{
+		{"ASCII", "example.com", "example.com"},
+		{"ASCII in upper case mapped", "EXAMPLE.com", "example.com"},
+		{"Unicode", "bücher.example", "xn--bcher-kva.example"},
+		{"valid A-label", "xn--bcher-kva.example", "xn--bcher-kva.example"},
+		{"empty", "", ""},
+		{"underscore", "exa_mple.com", ""},
+		{"leading hyphen", "-example.com", ""},
+		{"hyphens in the third and fourth places", "ab--cd.example", ""},
+		{"A-label that is not Punycode", "xn--zz.example", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := mailaddr.Domain(tt.in)
+			if tt.want == "" {
+				if !errors.Is(err, mailaddr.ErrDomain) || got != "" {
+					t.Errorf("Domain(%q) = %q, %v; want ErrDomain", tt.in, got, err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("Domain(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func ExampleToASCII() {
+	for _, addr := range []string{"ada@example.com", "ada@bücher.example", "zoë@example.com"} {
+		to, err := mailaddr.ToASCII(addr)
+		fmt.Printf("%q %v\n", to, err)
+	}
+	// Output:
+	// "ada@example.com" <nil>
+	// "ada@xn--bcher-kva.example" <nil>
+	// "" mailaddr: the local part is not ASCII
+}
