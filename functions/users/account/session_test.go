@@ -213,12 +213,10 @@ func TestParseRefreshTokenRejects(t *testing.T) {
 
 func TestSessionCheck(t *testing.T) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	current := newToken(t, userID)
-	spent := current
-	current = mustRotate(t, current)
-	older := spent
-	spent = mustRotate(t, older)
-	current = mustRotate(t, spent)
+	// Three generations of one family: two spent, the last current.
+	older := newToken(t, userID)
+	spent := mustRotate(t, older)
+	current := mustRotate(t, spent)
 	other := newToken(t, userID)
 	// Made up with the ids an access token of the session shows.
 	madeUp := account.RefreshToken{Raw: "rt1." + userID + "." + current.FamilyID + "." + strings.Repeat("A", 43), UserID: userID, FamilyID: current.FamilyID}
