@@ -31,11 +31,12 @@ type tokenPair struct {
 	DeviceToken  string `json:"deviceToken"`
 }
 
-// signUp registers a new user and logs them in.
+// signUp registers a new user, verifies the email (which hands the
+// device a device token) and logs them in from that device.
 func signUp(t *testing.T, tag string) user {
 	t.Helper()
 	u := register(t, tag)
-	verifyEmail(t, u)
+	u.Device = verifyEmail(t, u)
 	u.login(t)
 	return u
 }
@@ -57,19 +58,20 @@ func register(t *testing.T, tag string) user {
 }
 
 // verifyEmail does what the account's owner does: reads the verification
-// email from the mailbox and sends its link's token back.
-func verifyEmail(t *testing.T, u user) {
+// email from the mailbox and sends its link's token back. It returns the
+// device token the verification hands out.
+func verifyEmail(t *testing.T, u user) string {
 	t.Helper()
-	verifyEmailAt(t, u.Email)
+	return verifyEmailAt(t, u.Email)
 }
 
 // verifyEmailAt is verifyEmail for the verification email sent to addr,
 // the address as SES was given it: an account's email, but with a Unicode
 // domain in Punycode, which the test names.
-func verifyEmailAt(t *testing.T, addr string) {
+func verifyEmailAt(t *testing.T, addr string) string {
 	t.Helper()
 	tok := linkToken(t, awaitMail(t, addr, verificationSubject), "/verify-email")
-	expect(t, call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": tok}), 204)
+	return deviceOf(t, call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": tok}))
 }
 
 // login logs u in, from the device of its last login if any, and keeps

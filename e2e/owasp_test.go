@@ -1063,7 +1063,7 @@ func TestOWASP_API8_SecurityMisconfiguration(t *testing.T) {
 		var reg struct{ ID string }
 		expect(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": v.Email, "password": v.Password, "name": v.Name}, rid("register")...), 201).json(t, &reg)
 		link := linkToken(t, awaitMail(t, v.Email, verificationSubject), "/verify-email")
-		expect(t, call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": link}, rid("verify")...), 204)
+		verified := deviceOf(t, call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": link}, rid("verify")...))
 		var first, second tokenPair
 		expect(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": v.Email, "password": v.Password}, rid("login")...), 200).json(t, &first)
 		expect(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": first.RefreshToken}, rid("refresh")...), 200).json(t, &second)
@@ -1090,10 +1090,11 @@ func TestOWASP_API8_SecurityMisconfiguration(t *testing.T) {
 		}
 		secrets := map[string]string{
 			"password": v.Password, "new password": newPassword, "verification token": link,
-			"refresh token":      first.RefreshToken[strings.LastIndexByte(first.RefreshToken, '.')+1:],
-			"next refresh token": second.RefreshToken[strings.LastIndexByte(second.RefreshToken, '.')+1:],
-			"access token":       second.AccessToken[strings.LastIndexByte(second.AccessToken, '.')+1:],
-			"device token":       strings.TrimPrefix(first.DeviceToken, "dv1."),
+			"refresh token":               first.RefreshToken[strings.LastIndexByte(first.RefreshToken, '.')+1:],
+			"next refresh token":          second.RefreshToken[strings.LastIndexByte(second.RefreshToken, '.')+1:],
+			"access token":                second.AccessToken[strings.LastIndexByte(second.AccessToken, '.')+1:],
+			"device token":                strings.TrimPrefix(first.DeviceToken, "dv1."),
+			"verification's device token": strings.TrimPrefix(verified, "dv1."),
 		}
 		for fn, ls := range lines {
 			for _, l := range ls {

@@ -236,7 +236,7 @@ func (c *api) register(ctx context.Context, tag string, awaitToken func(email st
 	if err != nil {
 		return nil, err
 	}
-	if a, _ := c.retrying(ctx, 8, "POST", "/v1/auth/verify-email", map[string]string{"token": tok}, func() []string { return nil }); a.status != http.StatusNoContent {
+	if a, _ := c.retrying(ctx, 8, "POST", "/v1/auth/verify-email", map[string]string{"token": tok}, func() []string { return nil }); a.status != http.StatusOK {
 		return nil, fmt.Errorf("verify %s: %s", u.Email, a)
 	}
 	return u, c.login(ctx, u)

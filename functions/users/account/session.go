@@ -21,6 +21,8 @@ const refreshPrefix = "rt1"
 // RefreshToken is an opaque refresh token. The client sees Raw; the server
 // keeps only Hash. The user and family ids inside let the server find the
 // session with one read; the 256-bit secret is what makes it unguessable.
+// Its first 128 bits are the family's secret, the same in every token of
+// the family, and the rest the token's own (FamilyProof).
 type RefreshToken struct {
 	Raw      string
 	UserID   string
@@ -33,24 +35,72 @@ func (t RefreshToken) Hash() string {
 	return hex.EncodeToString(sum[:])
 }
 
+// familySecretLen is the length of the part of a refresh token's secret
+// that every token of its family shares; the rest is the generation's own.
+const familySecretLen = 16
+
 // NewRefreshToken returns a token that starts a new family for userID.
 func NewRefreshToken(userID string) (RefreshToken, error) {
 	fam := make([]byte, 16)
 	if _, err := rand.Read(fam); err != nil {
 		return RefreshToken{}, err
 	}
-	return Rotate(RefreshToken{UserID: userID, FamilyID: base64.RawURLEncoding.EncodeToString(fam)})
-}
-
-// Rotate returns the next token of t's family.
-func Rotate(t RefreshToken) (RefreshToken, error) {
-	secret := make([]byte, 32)
+	secret := make([]byte, familySecretLen)
 	if _, err := rand.Read(secret); err != nil {
 		return RefreshToken{}, err
 	}
-	next := RefreshToken{UserID: t.UserID, FamilyID: t.FamilyID}
-	next.Raw = strings.Join([]string{refreshPrefix, t.UserID, t.FamilyID, base64.RawURLEncoding.EncodeToString(secret)}, ".")
+	return generation(userID, base64.RawURLEncoding.EncodeToString(fam), secret)
+}
+
+// Rotate returns the next token of t's family, which carries the family's
+// secret on. Returns ErrSessionInvalid for a token without a secret (not
+// one ParseRefreshToken or NewRefreshToken returned).
+func Rotate(t RefreshToken) (RefreshToken, error) {
+	secret, ok := t.familySecret()
+	if !ok {
+		return RefreshToken{}, ErrSessionInvalid
+	}
+	return generation(t.UserID, t.FamilyID, secret)
+}
+
+// generation makes a token of the family with the family's secret and 128
+// random bits of its own. The 256-bit secret of the token is both.
+func generation(userID, familyID string, familySecret []byte) (RefreshToken, error) {
+	secret := make([]byte, 32)
+	copy(secret, familySecret)
+	if _, err := rand.Read(secret[familySecretLen:]); err != nil {
+		return RefreshToken{}, err
+	}
+	next := RefreshToken{UserID: userID, FamilyID: familyID}
+	next.Raw = strings.Join([]string{refreshPrefix, userID, familyID, base64.RawURLEncoding.EncodeToString(secret)}, ".")
 	return next, nil
+}
+
+// familySecret is the part of t's secret its whole family shares.
+func (t RefreshToken) familySecret() ([]byte, bool) {
+	i := strings.LastIndexByte(t.Raw, '.')
+	if i < 0 {
+		return nil, false
+	}
+	secret, err := base64.RawURLEncoding.DecodeString(t.Raw[i+1:])
+	if err != nil || len(secret) != 32 {
+		return nil, false
+	}
+	return secret[:familySecretLen], true
+}
+
+// FamilyProof is the SHA-256 of the family's secret, hex encoded, or ""
+// for a token without one. The store keeps it with the family: a spent
+// token shows it, so the server can tell a token of the family (which
+// only ever went to the family's holders) from one made up with the ids
+// an access token shows (sub, sid). Only the first is reuse.
+func (t RefreshToken) FamilyProof() string {
+	secret, ok := t.familySecret()
+	if !ok {
+		return ""
+	}
+	sum := sha256.Sum256(secret)
+	return hex.EncodeToString(sum[:])
 }
 
 var refreshPattern = regexp.MustCompile(`^rt1\.([0-9A-Z]{26})\.([A-Za-z0-9_-]{22})\.[A-Za-z0-9_-]{43}$`)
@@ -70,10 +120,13 @@ type Session struct {
 	UserID      string
 	FamilyID    string
 	CurrentHash string // hash of the only token of the family that may be used
-	Epoch       int64  // the user's SessionEpoch when the family began
-	Revoked     bool
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
+	// Proof is the FamilyProof of the family's tokens: "" for a family
+	// started before it was kept, until its next rotation.
+	Proof     string
+	Epoch     int64 // the user's SessionEpoch when the family began
+	Revoked   bool
+	CreatedAt time.Time
+	ExpiresAt time.Time
 	// Refreshes counts the family's refreshes in the clock hour that
 	// starts at RefreshHour (zero before the first).
 	Refreshes   int
@@ -109,13 +162,27 @@ func (s Session) CountRefresh(now time.Time, perHour int) (RefreshCount, error) 
 
 // Check reports whether presented may be exchanged on session for a user
 // whose current session epoch is epoch. ErrTokenReused means presented
-// belongs to the family but was already spent: the family must be revoked.
+// is a spent token of the family (it shows the family's secret): the
+// family must be revoked. Anything else that is not the current token is
+// ErrSessionInvalid and leaves the family alone: a token made up with the
+// family's ids, which every access token of the session shows, must not
+// end it.
 func (s Session) Check(presented RefreshToken, epoch int64, now time.Time) error {
 	switch {
 	case s.Revoked, s.Epoch != epoch, !now.Before(s.ExpiresAt):
 		return ErrSessionInvalid
-	case subtle.ConstantTimeCompare([]byte(s.CurrentHash), []byte(presented.Hash())) != 1:
+	case subtle.ConstantTimeCompare([]byte(s.CurrentHash), []byte(presented.Hash())) == 1:
+		return nil
+	case s.SpentBy(presented):
 		return ErrTokenReused
 	}
-	return nil
+	return ErrSessionInvalid
+}
+
+// SpentBy reports whether presented, not the family's current token,
+// carries the family's secret: it is a token the family issued before.
+func (s Session) SpentBy(presented RefreshToken) bool {
+	proof := presented.FamilyProof()
+	return s.Proof != "" && proof != "" && s.CurrentHash != presented.Hash() &&
+		subtle.ConstantTimeCompare([]byte(s.Proof), []byte(proof)) == 1
 }

@@ -213,13 +213,16 @@ func TestParseRefreshTokenRejects(t *testing.T) {
 
 func TestSessionCheck(t *testing.T) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	current := newToken(t, userID)
-	spent := current
-	current = mustRotate(t, current)
+	// Three generations of one family: two spent, the last current.
+	older := newToken(t, userID)
+	spent := mustRotate(t, older)
+	current := mustRotate(t, spent)
 	other := newToken(t, userID)
+	// Made up with the ids an access token of the session shows.
+	madeUp := account.RefreshToken{Raw: "rt1." + userID + "." + current.FamilyID + "." + strings.Repeat("A", 43), UserID: userID, FamilyID: current.FamilyID}
 
 	valid := account.Session{
-		UserID: userID, FamilyID: current.FamilyID, CurrentHash: current.Hash(), Epoch: 3,
+		UserID: userID, FamilyID: current.FamilyID, CurrentHash: current.Hash(), Proof: current.FamilyProof(), Epoch: 3,
 		CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(time.Hour),
 	}
 	with := func(change func(*account.Session)) account.Session {
@@ -243,8 +246,13 @@ func TestSessionCheck(t *testing.T) {
 		{"expired at the instant", valid, current, 3, valid.ExpiresAt, account.ErrSessionInvalid},
 		{"expired long ago", valid, current, 3, valid.ExpiresAt.Add(account.RefreshTTL), account.ErrSessionInvalid},
 		{"spent token", valid, spent, 3, now, account.ErrTokenReused},
-		{"token of another family", valid, other, 3, now, account.ErrTokenReused},
-		{"zero token", valid, account.RefreshToken{}, 3, now, account.ErrTokenReused},
+		{"token spent generations ago", valid, older, 3, now, account.ErrTokenReused},
+		// Only a token that shows the family's secret is reuse: anything
+		// else is invalid, and must not end the family.
+		{"made up with the session's ids", valid, madeUp, 3, now, account.ErrSessionInvalid},
+		{"token of another family", valid, other, 3, now, account.ErrSessionInvalid},
+		{"zero token", valid, account.RefreshToken{}, 3, now, account.ErrSessionInvalid},
+		{"spent token of a family without a proof", with(func(s *account.Session) { s.Proof = "" }), spent, 3, now, account.ErrSessionInvalid},
 		// A dead session is invalid whatever is presented: reuse detection
 		// (which revokes the family) only matters for live families.
 		{"spent token on revoked session", with(func(s *account.Session) { s.Revoked = true }), spent, 3, now, account.ErrSessionInvalid},
@@ -286,5 +294,29 @@ func TestCountRefreshPerSessionAndHour(t *testing.T) {
 		case tt.wantAfter != 0 && (!errors.As(err, &limited) || limited.RetryAfter != tt.wantAfter):
 			t.Errorf("%s: CountRefresh = %+v, %v; want LimitedError after %v", tt.name, got, err, tt.wantAfter)
 		}
+	}
+}
+
+func TestFamilyProof(t *testing.T) {
+	first := newToken(t, userID)
+	next := mustRotate(t, first)
+	parsed, err := account.ParseRefreshToken(next.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.FamilyProof() == "" || first.FamilyProof() != next.FamilyProof() || parsed.FamilyProof() != first.FamilyProof() {
+		t.Fatalf("a family's tokens show different proofs: %q, %q, %q", first.FamilyProof(), next.FamilyProof(), parsed.FamilyProof())
+	}
+	if other := newToken(t, userID); other.FamilyProof() == first.FamilyProof() {
+		t.Fatal("two families show the same proof")
+	}
+	if strings.Contains(first.Raw, first.FamilyProof()) {
+		t.Fatal("the proof is in the token")
+	}
+	if (account.RefreshToken{}).FamilyProof() != "" {
+		t.Fatal("a token without a secret shows a proof")
+	}
+	if _, err := account.Rotate(account.RefreshToken{UserID: userID, FamilyID: first.FamilyID}); !errors.Is(err, account.ErrSessionInvalid) {
+		t.Fatalf("Rotate of a token without a secret = %v, want ErrSessionInvalid", err)
 	}
 }

@@ -24,14 +24,25 @@ type Throttle struct {
 // client that cannot show a device token of the account; a device's bucket
 // those of its owner's device, which an attack on the account does not slow
 // down; a source address's the failed logins from that address without a
-// device token of the account, so that one address trying many accounts is
-// slowed down too. The address's free failures are sized for a thousand
-// people behind one address, some of whom mistype their password.
+// device token of the account (and its attempts an account's bucket made
+// wait), so that one address trying many accounts, or polling one, is
+// slowed down too. The address's free failures are sized for a thousand people behind
+// one address, some of whom mistype their password.
+//
+// A device's bucket is a budget, not a throttle: it has DeviceAttempts
+// free attempts, is never forgotten while the token lives, and a device
+// that spent them no longer counts as one (Device.Counts). The login that
+// succeeds replaces the token, so only failures spend it: a stolen device
+// token is a few guesses, not a private bucket for 90 days.
 var (
 	AccountThrottle = Throttle{Free: 5, Base: time.Second, Max: 15 * time.Minute, Forget: 24 * time.Hour}
-	DeviceThrottle  = Throttle{Free: 10, Base: time.Second, Max: 15 * time.Minute, Forget: 24 * time.Hour}
+	DeviceThrottle  = Throttle{Free: DeviceAttempts, Base: time.Second, Max: 15 * time.Minute, Forget: DeviceTTL}
 	SourceThrottle  = Throttle{Free: 300, Base: time.Second, Max: 15 * time.Minute, Forget: time.Hour}
 )
+
+// DeviceAttempts is how many logins may present one device token: the
+// owner's typos; past them the token counts as none.
+const DeviceAttempts = 5
 
 // Bucket is the attempts counted against one account, device or address.
 type Bucket struct {
@@ -85,10 +96,11 @@ func (t Throttle) delay(n int) time.Duration {
 	return min(d, t.Max)
 }
 
-// DeviceToken is the token a login hands out to the device it came from:
-// presented at the next login, it shows the device has logged in to the
-// account before, and its attempts are counted against the device instead
-// of the account (OWASP's device cookies). Only its hash is stored.
+// DeviceToken is the token a login, or a proof of the mailbox, hands out
+// to the device it came from: presented at the next login, it shows the
+// device has proved the account before, and its attempts are counted
+// against the device instead of the account (OWASP's device cookies).
+// Only its hash is stored.
 type DeviceToken struct{ Raw string }
 
 // DeviceTTL is how long a device token works after the login that issued it.
@@ -120,9 +132,29 @@ func (t DeviceToken) Hash() string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Device is a device that logged in to an account, and its own bucket.
+// Device is a device that logged in to an account (or proved its
+// mailbox), and its own bucket.
 type Device struct {
 	Hash   string
 	Email  string // of the account it logged in to
+	Epoch  int64  // the account's session epoch when the token was issued
 	Bucket Bucket
+}
+
+// Counts reports whether d still stands for its owner's device on an
+// account whose session epoch is epoch: issued in that epoch (a password
+// reset or change raises it, which ends the devices with the sessions)
+// and with attempts left (DeviceAttempts).
+func (d Device) Counts(epoch int64) bool {
+	return d.Epoch == epoch && d.Bucket.Attempts < DeviceThrottle.Free
+}
+
+// DeviceGrant is a device token handed to the client that just proved it
+// holds the account, by a login or by the mailbox (email verification, a
+// password reset): the store keeps its hash with the account's email and
+// session epoch, for DeviceTTL.
+type DeviceGrant struct {
+	Token DeviceToken
+	Email string
+	Epoch int64
 }

@@ -69,3 +69,25 @@ func TestLoginStateGuard(t *testing.T) {
 		t.Errorf("with a device: %+v, %+v", b, th)
 	}
 }
+
+func TestDeviceCounts(t *testing.T) {
+	tests := []struct {
+		name   string
+		device account.Device
+		epoch  int64
+		want   bool
+	}{
+		{"new", account.Device{Epoch: 2}, 2, true},
+		{"a typo short of its attempts", account.Device{Epoch: 2, Bucket: account.Bucket{Attempts: account.DeviceAttempts - 1}}, 2, true},
+		{"attempts spent", account.Device{Epoch: 2, Bucket: account.Bucket{Attempts: account.DeviceAttempts}}, 2, false},
+		{"issued before a reset or change", account.Device{Epoch: 1}, 2, false},
+		{"of a later epoch (cannot happen)", account.Device{Epoch: 3}, 2, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.device.Counts(tt.epoch); got != tt.want {
+				t.Errorf("Counts(%d) = %v, want %v", tt.epoch, got, tt.want)
+			}
+		})
+	}
+}

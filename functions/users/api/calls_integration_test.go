@@ -207,7 +207,7 @@ func (r *callsRig) journey(t *testing.T, h *httpapi.Router, who callsActor) []aw
 	measure("GET /v1/health", do("GET /v1/health", "", ""), 200)
 	measure("GET /.well-known/jwks.json", do("GET /.well-known/jwks.json", "", ""), 200)
 	measure("POST /v1/auth/register", do("POST /v1/auth/register", `{"email":"`+who.email+`","password":"`+password+`","name":"Calls"}`, ""), 201)
-	measure("POST /v1/auth/verify-email", do("POST /v1/auth/verify-email", `{"token":"`+r.linkToken(t, sharedevents.AccountVerificationRequested, who.email)+`"}`, ""), 204)
+	measure("POST /v1/auth/verify-email", do("POST /v1/auth/verify-email", `{"token":"`+r.linkToken(t, sharedevents.AccountVerificationRequested, who.email)+`"}`, ""), 200)
 	resp := do("POST /v1/auth/login", creds(password), "")
 	keep(resp)
 	measure("POST /v1/auth/login", resp, 200)
@@ -220,7 +220,7 @@ func (r *callsRig) journey(t *testing.T, h *httpapi.Router, who callsActor) []aw
 	measure("POST /v1/auth/verify-email/resend", do("POST /v1/auth/verify-email/resend", "", tokens.AccessToken), 202)
 	measure("POST /v1/auth/password-reset", do("POST /v1/auth/password-reset", `{"email":"`+who.email+`"}`, ""), 202)
 	measure("POST /v1/auth/password-reset/confirm", do("POST /v1/auth/password-reset/confirm",
-		`{"token":"`+r.linkToken(t, sharedevents.AccountPasswordResetRequested, who.email)+`","newPassword":"`+newPass+`"}`, ""), 204)
+		`{"token":"`+r.linkToken(t, sharedevents.AccountPasswordResetRequested, who.email)+`","newPassword":"`+newPass+`"}`, ""), 200)
 	resp = do("POST /v1/auth/login", creds(newPass), "")
 	keep(resp)
 	r.rec.Take() // a login measured above

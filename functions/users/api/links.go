@@ -15,10 +15,11 @@ func (a *API) verifyEmail(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 	if err := r.DecodeJSON(&in); err != nil {
 		return nil, err
 	}
-	if err := a.Service.VerifyEmail(ctx, in.Token); err != nil {
+	device, err := a.Service.VerifyEmail(ctx, in.Token)
+	if err != nil {
 		return nil, err
 	}
-	return httpapi.NoContent(), nil
+	return proved(device)
 }
 
 func (a *API) resendVerification(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
@@ -50,10 +51,17 @@ func (a *API) resetPassword(ctx context.Context, r *httpapi.Request) (*httpapi.R
 	if err := r.DecodeJSON(&in); err != nil {
 		return nil, err
 	}
-	if err := a.Service.ResetPassword(ctx, app.ResetPasswordCommand{Token: in.Token, NewPassword: in.NewPassword}); err != nil {
+	device, err := a.Service.ResetPassword(ctx, app.ResetPasswordCommand{Token: in.Token, NewPassword: in.NewPassword})
+	if err != nil {
 		return nil, err
 	}
-	return httpapi.NoContent(), nil
+	return proved(device)
+}
+
+// proved is the answer to a proof of the mailbox: the device token the
+// client keeps for its next login on the account.
+func proved(deviceToken string) (*httpapi.Response, error) {
+	return httpapi.JSON(http.StatusOK, map[string]string{"deviceToken": deviceToken})
 }
 
 // accepted is the answer to a request for an email: the same body whatever

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/shared/events"
 )
@@ -24,10 +25,13 @@ func TestVerifyEmailRoute(t *testing.T) {
 	_, ada := f.ada()
 	token := f.lastLink()
 	f.remember(token)
-	r := f.do("POST /v1/auth/verify-email", nil, jsonBody(t, map[string]string{"token": token}))
-	if r.status != http.StatusNoContent || len(r.body) != 0 {
-		t.Fatalf("verify: %d %s", r.status, r.body)
+	// The client that proved the mailbox gets a device token of the account.
+	m := f.do("POST /v1/auth/verify-email", nil, jsonBody(t, map[string]string{"token": token})).object(t, http.StatusOK)
+	device, _ := m["deviceToken"].(string)
+	if _, ok := account.ParseDeviceToken(device); !ok || len(m) != 1 {
+		t.Fatalf("verify answered %v, want only a device token", m)
 	}
+	f.remember(device)
 	if m := f.do("GET /v1/users/me", ada, "").object(t, http.StatusOK); m["emailVerified"] != true {
 		t.Fatalf("profile after verifying: %v", m)
 	}
@@ -88,9 +92,12 @@ func TestPasswordResetRoutes(t *testing.T) {
 	}
 	const fresh = "a completely new passphrase"
 	f.remember(fresh)
-	if r := f.do("POST /v1/auth/password-reset/confirm", nil, jsonBody(t, map[string]string{"token": token, "newPassword": fresh})); r.status != http.StatusNoContent {
-		t.Fatalf("confirm: %d %s", r.status, r.body)
+	m := f.do("POST /v1/auth/password-reset/confirm", nil, jsonBody(t, map[string]string{"token": token, "newPassword": fresh})).object(t, http.StatusOK)
+	device, _ := m["deviceToken"].(string)
+	if _, ok := account.ParseDeviceToken(device); !ok || len(m) != 1 {
+		t.Fatalf("confirm answered %v, want only a device token", m)
 	}
+	f.remember(device)
 	f.do("POST /v1/auth/password-reset/confirm", nil, jsonBody(t, map[string]string{"token": token, "newPassword": fresh})).problem(t, http.StatusBadRequest, "invalid-token")
 	f.loginResponse(apptest.AdaEmail, apptest.AdaPassword).problem(t, http.StatusUnauthorized, "invalid-credentials")
 	f.login(apptest.AdaEmail, fresh)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -140,13 +141,13 @@ func TestRefreshRejects(t *testing.T) {
 		}, "invalid-refresh-token"},
 		{"unknown user", func(_ *fixture, p tokenPair) string {
 			rt, _ := account.ParseRefreshToken(p.RefreshToken)
-			next, _ := account.Rotate(account.RefreshToken{UserID: "01HZX3YQ7A8B9C0D1E2F3G7777", FamilyID: rt.FamilyID})
+			next, _ := account.Rotate(account.RefreshToken{Raw: rt.Raw, UserID: "01HZX3YQ7A8B9C0D1E2F3G7777", FamilyID: rt.FamilyID})
 			return next.Raw
 		}, "invalid-refresh-token"},
 		{"forged secret in a live family", func(_ *fixture, p tokenPair) string {
 			rt, _ := account.ParseRefreshToken(p.RefreshToken)
-			forged, _ := account.Rotate(rt)
-			return forged.Raw
+			other, _ := account.NewRefreshToken(rt.UserID)
+			return "rt1." + rt.UserID + "." + rt.FamilyID + other.Raw[strings.LastIndexByte(other.Raw, '.'):]
 		}, "invalid-refresh-token"},
 		{"expired session", func(f *fixture, p tokenPair) string {
 			f.clock.Advance(account.RefreshTTL)

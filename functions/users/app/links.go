@@ -74,28 +74,35 @@ func (s *Service) limited(ctx context.Context, p account.Purpose, err error) err
 }
 
 // VerifyEmail uses a verification link's token: the account's email is
-// verified from then on (new and refreshed access tokens say so). Returns
+// verified from then on (new and refreshed access tokens say so), and the
+// client that proved the mailbox gets a device token of the account
+// (account.DeviceGrant), so that an attack on the account's login bucket
+// does not keep it out. Returns the raw device token, or
 // account.ErrLinkInvalid for a token that is malformed, unknown, expired,
 // replaced by a newer one, or used.
-func (s *Service) VerifyEmail(ctx context.Context, rawToken string) error {
+func (s *Service) VerifyEmail(ctx context.Context, rawToken string) (string, error) {
 	tok, err := account.ParseLinkToken(account.VerifyEmail, rawToken)
 	if err != nil {
-		return s.refuseLink(ctx, account.VerifyEmail, err)
+		return "", s.refuseLink(ctx, account.VerifyEmail, err)
+	}
+	device, err := account.NewDeviceToken()
+	if err != nil {
+		return "", err
 	}
 	now := s.now()
-	link, _, err := s.Links.PendingLink(ctx, account.VerifyEmail, tok.UserID)
+	link, u, err := s.Links.PendingLink(ctx, account.VerifyEmail, tok.UserID)
 	if err == nil && !link.Accepts(tok, now) {
 		err = account.ErrLinkInvalid
 	}
 	if err == nil {
-		err = s.Links.VerifyEmail(ctx, link, now)
+		err = s.Links.VerifyEmail(ctx, link, account.DeviceGrant{Token: device, Email: u.Email, Epoch: u.SessionEpoch}, now)
 	}
 	if err != nil {
-		return s.refuseLink(ctx, account.VerifyEmail, err)
+		return "", s.refuseLink(ctx, account.VerifyEmail, err)
 	}
 	s.Metrics.Add(MetricEmailVerified, 1)
 	s.Log.InfoContext(ctx, "email verified", slog.String(logging.KeyUserID, tok.UserID))
-	return nil
+	return device.Raw, nil
 }
 
 // refuseLink counts a refused link token.
@@ -180,16 +187,23 @@ type ResetPasswordCommand struct {
 
 // ResetPassword sets the password of the reset link's account, marks its
 // email verified (the link proved the mailbox), ends every session and
-// revokes its access tokens. Returns an account.ValidationError for a weak
-// password and account.ErrLinkInvalid for a token that is malformed,
-// unknown, expired, replaced or used.
-func (s *Service) ResetPassword(ctx context.Context, cmd ResetPasswordCommand) error {
+// device of it and revokes its access tokens; the client that proved the
+// mailbox gets a device token of the new epoch, so that it logs in at
+// once even while the account's bucket is under attack. Returns the raw
+// device token, an account.ValidationError for a weak password and
+// account.ErrLinkInvalid for a token that is malformed, unknown, expired,
+// replaced or used.
+func (s *Service) ResetPassword(ctx context.Context, cmd ResetPasswordCommand) (string, error) {
 	if msg := account.CheckPassword(cmd.NewPassword); msg != "" {
-		return account.ValidationError{{Field: "newPassword", Message: msg}}
+		return "", account.ValidationError{{Field: "newPassword", Message: msg}}
 	}
 	tok, err := account.ParseLinkToken(account.ResetPassword, cmd.Token)
 	if err != nil {
-		return s.refuseLink(ctx, account.ResetPassword, err)
+		return "", s.refuseLink(ctx, account.ResetPassword, err)
+	}
+	device, err := account.NewDeviceToken()
+	if err != nil {
+		return "", err
 	}
 	now := s.now()
 	link, u, err := s.Links.PendingLink(ctx, account.ResetPassword, tok.UserID)
@@ -197,17 +211,18 @@ func (s *Service) ResetPassword(ctx context.Context, cmd ResetPasswordCommand) e
 		err = account.ErrLinkInvalid
 	}
 	if err != nil {
-		return s.refuseLink(ctx, account.ResetPassword, err)
+		return "", s.refuseLink(ctx, account.ResetPassword, err)
 	}
 	hash, err := password.Hash(cmd.NewPassword, s.Hashing)
 	if err != nil {
-		return err
+		return "", err
 	}
 	revoke := revocation.User(u.ID, u.SessionEpoch+1, now, s.Issuer.TTL())
-	if err := s.Links.ResetPassword(ctx, link, u, hash, now, revoke); err != nil {
-		return s.refuseLink(ctx, account.ResetPassword, err)
+	grant := account.DeviceGrant{Token: device, Email: u.Email, Epoch: u.SessionEpoch + 1}
+	if err := s.Links.ResetPassword(ctx, link, u, hash, grant, now, revoke); err != nil {
+		return "", s.refuseLink(ctx, account.ResetPassword, err)
 	}
 	s.Metrics.Add(MetricPasswordsReset, 1)
 	s.Log.InfoContext(ctx, "password reset; all sessions revoked", slog.String(logging.KeyUserID, u.ID))
-	return nil
+	return device.Raw, nil
 }

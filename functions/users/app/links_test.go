@@ -61,7 +61,7 @@ func TestVerifyEmail(t *testing.T) {
 	id := f.register()
 	token := apptest.Token(t, f.lastEvent())
 	f.clock.Advance(23 * time.Hour)
-	if err := f.svc.VerifyEmail(f.ctx, token); err != nil {
+	if _, err := f.svc.VerifyEmail(f.ctx, token); err != nil {
 		t.Fatal(err)
 	}
 	u, _ := f.mem.User(f.ctx, id)
@@ -69,7 +69,7 @@ func TestVerifyEmail(t *testing.T) {
 		t.Fatalf("user after verifying %+v", u)
 	}
 	f.wantCounts(map[string]float64{app.MetricEmailVerified: 1})
-	if err := f.svc.VerifyEmail(f.ctx, token); !errors.Is(err, account.ErrLinkInvalid) {
+	if _, err := f.svc.VerifyEmail(f.ctx, token); !errors.Is(err, account.ErrLinkInvalid) {
 		t.Fatalf("second use = %v, want ErrLinkInvalid", err)
 	}
 	// Logins from now on say verified.
@@ -100,7 +100,7 @@ func TestVerifyEmailRefuses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			id := f.register()
-			err := f.svc.VerifyEmail(f.ctx, tt.token(f, apptest.Token(t, f.lastEvent())))
+			_, err := f.svc.VerifyEmail(f.ctx, tt.token(f, apptest.Token(t, f.lastEvent())))
 			if !errors.Is(err, account.ErrLinkInvalid) {
 				t.Fatalf("VerifyEmail = %v, want ErrLinkInvalid", err)
 			}
@@ -130,7 +130,7 @@ func TestResendVerification(t *testing.T) {
 	f.wantCounts(map[string]float64{app.MetricLinksIssued: float64(app.DefaultLinksPerHour), app.MetricLinksLimited: 1})
 
 	// The newest link works; verified, a resend sends nothing.
-	if err := f.svc.VerifyEmail(f.ctx, apptest.Token(t, f.lastEvent())); err != nil {
+	if _, err := f.svc.VerifyEmail(f.ctx, apptest.Token(t, f.lastEvent())); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Advance(time.Hour)
@@ -188,11 +188,11 @@ func TestResetPassword(t *testing.T) {
 	link := apptest.Token(t, f.lastEvent())
 	const fresh = "a completely new passphrase"
 	var invalid account.ValidationError
-	if err := f.svc.ResetPassword(f.ctx, app.ResetPasswordCommand{Token: link, NewPassword: "short"}); !errors.As(err, &invalid) {
+	if _, err := f.svc.ResetPassword(f.ctx, app.ResetPasswordCommand{Token: link, NewPassword: "short"}); !errors.As(err, &invalid) {
 		t.Fatalf("weak password = %v", err)
 	}
 	f.clock.Advance(29 * time.Minute)
-	if err := f.svc.ResetPassword(f.ctx, app.ResetPasswordCommand{Token: link, NewPassword: fresh}); err != nil {
+	if _, err := f.svc.ResetPassword(f.ctx, app.ResetPasswordCommand{Token: link, NewPassword: fresh}); err != nil {
 		t.Fatal(err)
 	}
 	u, _ := f.mem.User(f.ctx, id)
@@ -211,7 +211,7 @@ func TestResetPassword(t *testing.T) {
 		t.Fatalf("old password = %v", err)
 	}
 	f.login(apptest.AdaEmail, fresh)
-	if err := f.svc.ResetPassword(f.ctx, app.ResetPasswordCommand{Token: link, NewPassword: "and yet another one"}); !errors.Is(err, account.ErrLinkInvalid) {
+	if _, err := f.svc.ResetPassword(f.ctx, app.ResetPasswordCommand{Token: link, NewPassword: "and yet another one"}); !errors.Is(err, account.ErrLinkInvalid) {
 		t.Fatalf("second use = %v", err)
 	}
 }
@@ -223,7 +223,7 @@ func TestResetLinkExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.Advance(30 * time.Minute)
-	err := f.svc.ResetPassword(f.ctx, app.ResetPasswordCommand{Token: apptest.Token(t, f.lastEvent()), NewPassword: "a completely new passphrase"})
+	_, err := f.svc.ResetPassword(f.ctx, app.ResetPasswordCommand{Token: apptest.Token(t, f.lastEvent()), NewPassword: "a completely new passphrase"})
 	if !errors.Is(err, account.ErrLinkInvalid) {
 		t.Fatalf("reset at 30 minutes = %v, want ErrLinkInvalid", err)
 	}

@@ -28,16 +28,19 @@ const takeTries = 3
 
 // Login checks the credentials and starts a session. Before the password
 // is checked, the attempt is counted against the account (or the
-// presented device of it); past its free attempts each must wait longer
-// than the one before (account.Throttle). Without a device token of the
-// account, a login counts against its address's requests of the second
-// (GateSource), from an address with too many failed logins it waits, and
-// a failure counts against the address. With one, the address does not
-// matter: the people behind one address who logged in before are never
-// held up by it.
+// presented device of it, while the device counts: account.Device.Counts);
+// past its free attempts each must wait longer than the one before
+// (account.Throttle). Without a device token of the account, a login
+// counts against its address's requests of the second (GateSource), from
+// an address with too many failed logins it waits, and a failure, or an
+// attempt the account's bucket made wait, counts against the address.
+// With one, the address does not matter: the people behind one address
+// who logged in before are never held up by it. A login whose password
+// was reset or changed after it was checked starts no session.
 // Returns an account.ValidationError for invalid input, ErrBadCredentials
-// for an unknown email or a wrong password (the same error for both), and
-// TooManyAttemptsError when the attempt has to wait.
+// for an unknown email or a wrong password (the same error for both, and
+// for a password reset or changed meanwhile), and TooManyAttemptsError
+// when the attempt has to wait.
 func (s *Service) Login(ctx context.Context, cmd LoginCommand) (TokenPair, error) {
 	in, err := account.NewLoginAttempt(cmd.Email, cmd.Password, cmd.DeviceToken)
 	if err != nil {
@@ -63,10 +66,8 @@ func (s *Service) Login(ctx context.Context, cmd LoginCommand) (TokenPair, error
 		return TokenPair{}, err
 	}
 	if !ok || !st.Found {
-		if st.Device == nil && cmd.Source != "" {
-			if err := s.Attempts.CountSourceFailure(ctx, cmd.Source, st.Source.Count == 0, s.SourceThrottle.Forget, now); err != nil {
-				s.Log.WarnContext(ctx, "counting the failure against the address failed", slog.String(logging.KeyError, err.Error()))
-			}
+		if st.Device == nil {
+			s.countSourceFailure(ctx, cmd.Source, st.Source, now)
 		}
 		s.Metrics.Add(MetricLoginFailure, 1)
 		s.Log.WarnContext(ctx, "login failed", slog.Bool("knownDevice", st.Device != nil))
@@ -90,7 +91,15 @@ func (s *Service) Login(ctx context.Context, cmd LoginCommand) (TokenPair, error
 	if st.Device != nil {
 		done.OldDevice = st.Device.Hash
 	}
-	if err := s.Attempts.CompleteLogin(ctx, done, now); err != nil {
+	err = s.Attempts.CompleteLogin(ctx, done, now)
+	if errors.Is(err, account.ErrStaleWrite) {
+		// A password reset or change ended the epoch of the password
+		// checked: a session of that epoch must not outlive it.
+		s.Metrics.Add(MetricLoginFailure, 1)
+		s.Log.WarnContext(ctx, "login raced a password reset or change; no session started")
+		return TokenPair{}, ErrBadCredentials
+	}
+	if err != nil {
 		return TokenPair{}, err
 	}
 	pair.DeviceToken = device.Raw
@@ -115,6 +124,9 @@ func (s *Service) takeAttempt(ctx context.Context, email, source, deviceHash str
 		if err != nil {
 			return account.LoginState{}, err
 		}
+		if st.Device != nil && (!st.Found || !st.Device.Counts(st.Credentials.SessionEpoch)) {
+			st.Device = nil // spent, or issued before a password reset or change: no device
+		}
 		guardWas, guardThrottle := st.Guard()
 		guard, guardErr := guardThrottle.Take(guardWas, now)
 		take := account.AttemptTake{
@@ -134,6 +146,16 @@ func (s *Service) takeAttempt(ctx context.Context, email, source, deviceHash str
 			sourceErr = s.SourceThrottle.Check(st.Source, now)
 		}
 		if err := errors.Join(guardErr, sourceErr); err != nil {
+			// An attempt the account's bucket makes wait, from a client
+			// that cannot show a device of the account and that its
+			// address let through, counts as what it is at best for an
+			// attacker: a failed guess of the address. A loop polling an
+			// account to win each slot as a wait ends slows its own address
+			// down (account.SourceThrottle); the address's own waits are
+			// not counted, as before.
+			if guardErr != nil && sourceErr == nil && st.Device == nil {
+				s.countSourceFailure(ctx, source, st.Source, now)
+			}
 			return account.LoginState{}, s.throttled(ctx, guardErr, sourceErr)
 		}
 		err = s.Attempts.TakeAttempt(ctx, take, now)
@@ -147,6 +169,19 @@ func (s *Service) takeAttempt(ctx context.Context, email, source, deviceHash str
 	}
 	// Attempts kept coming in at once: this one waits a second.
 	return account.LoginState{}, s.throttled(ctx, account.LimitedError{RetryAfter: time.Second}, nil)
+}
+
+// countSourceFailure counts a failed login, or one made to wait, against
+// the address it came from (read: its failures as read before), unless
+// there is no address (a password change). A failure to count is logged,
+// not the login's error.
+func (s *Service) countSourceFailure(ctx context.Context, source string, read account.Failures, now time.Time) {
+	if source == "" {
+		return
+	}
+	if err := s.Attempts.CountSourceFailure(ctx, source, read.Count == 0, s.SourceThrottle.Forget, now); err != nil {
+		s.Log.WarnContext(ctx, "counting the failure against the address failed", slog.String(logging.KeyError, err.Error()))
+	}
 }
 
 // throttled counts and logs a login attempt made to wait, and returns the

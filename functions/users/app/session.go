@@ -38,9 +38,10 @@ func (s *Service) tokenPair(ctx context.Context, u account.Credentials, refresh 
 
 // Refresh exchanges a refresh token for a new pair, rotating the token.
 // Returns account.ErrSessionInvalid for a token that is malformed,
-// unknown, expired or revoked, account.ErrTokenReused for a spent one,
-// after revoking its whole family, and RefreshesLimitedError past the
-// session's refreshes of the hour.
+// unknown, expired or revoked, or made up with a session's ids (which an
+// access token shows), account.ErrTokenReused for a spent one of the
+// family (account.Session.Check), after revoking its whole family, and
+// RefreshesLimitedError past the session's refreshes of the hour.
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
 	presented, err := account.ParseRefreshToken(refreshToken)
 	if err != nil {

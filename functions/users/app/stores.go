@@ -23,9 +23,10 @@ type Accounts interface {
 	// UpdateName renames the user and returns it, or account.ErrNotFound.
 	UpdateName(ctx context.Context, id, name string, now time.Time) (account.User, error)
 	// ChangePassword replaces u's hash if it is still u.PasswordHash, ends
-	// every session of the user (raising the session epoch) and writes
-	// revoke, counted against budget. Returns account.ErrStaleWrite if the
-	// hash changed, account.LimitedError if the budget is spent.
+	// every session and device of the user (raising the session epoch),
+	// deletes a pending reset link and writes revoke, counted against
+	// budget. Returns account.ErrStaleWrite if the hash changed,
+	// account.LimitedError if the budget is spent.
 	ChangePassword(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry, budget account.Limit) error
 	// RehashPassword replaces the hash if it is still oldHash, keeping the
 	// sessions. Returns account.ErrStaleWrite otherwise.
@@ -44,15 +45,16 @@ type Links interface {
 	// user, or account.ErrLinkInvalid if there is neither.
 	PendingLink(ctx context.Context, p account.Purpose, userID string) (account.PendingLink, account.Credentials, error)
 	// VerifyEmail uses up the verification link, which must still be
-	// link, and marks the user's email verified. Returns
-	// account.ErrLinkInvalid if the link was used or replaced meanwhile.
-	VerifyEmail(ctx context.Context, link account.PendingLink, now time.Time) error
+	// link, marks the user's email verified and stores the device of
+	// device, at once. Returns account.ErrLinkInvalid if the link was used
+	// or replaced meanwhile.
+	VerifyEmail(ctx context.Context, link account.PendingLink, device account.DeviceGrant, now time.Time) error
 	// ResetPassword uses up the reset link, which must still be link, and
 	// sets u's password hash, marks its email verified, ends every session
-	// (raising the session epoch) and writes revoke, at once. Returns
-	// account.ErrLinkInvalid if the link was used or replaced meanwhile,
-	// account.ErrStaleWrite if the user changed.
-	ResetPassword(ctx context.Context, link account.PendingLink, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error
+	// (raising the session epoch), writes revoke and stores the device of
+	// device, at once. Returns account.ErrLinkInvalid if the link was used
+	// or replaced meanwhile, account.ErrStaleWrite if the user changed.
+	ResetPassword(ctx context.Context, link account.PendingLink, u account.Credentials, newHash string, device account.DeviceGrant, now time.Time, revoke revocation.Entry) error
 }
 
 // Requests counts requests against limits.
@@ -88,13 +90,17 @@ type LoginAttempts interface {
 	// LoginState reads the user registered under email, if any, the
 	// email's bucket, the source address's failures (none when source is
 	// ""), and the device of the presented token's hash if it is one of
-	// email's (deviceHash "" for none).
+	// email's (deviceHash "" for none), whether or not it still counts
+	// (account.Device.Counts).
 	LoginState(ctx context.Context, email, source, deviceHash string, now time.Time) (account.LoginState, error)
 	// TakeAttempt writes the buckets after one more attempt, on condition
 	// that they are still as read; account.ErrStaleWrite otherwise.
 	TakeAttempt(ctx context.Context, t account.AttemptTake, now time.Time) error
 	// CompleteLogin stores a successful login's session and device token,
-	// and clears the account's bucket when asked, at once.
+	// and clears the account's bucket when asked, at once, if the user's
+	// session epoch is still c.Epoch. Returns account.ErrStaleWrite
+	// otherwise (a password reset or change came between), writing
+	// nothing.
 	CompleteLogin(ctx context.Context, c account.LoginCompletion, now time.Time) error
 	// CountSourceFailure counts a failed login against the source
 	// address, atomically (the failures start over forget after the last

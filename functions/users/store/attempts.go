@@ -69,13 +69,29 @@ func (r bucketRecord) bucket(now time.Time) account.Bucket {
 	return b
 }
 
-// deviceRecord is a device that logged in to an account, with its bucket.
+// deviceRecord is a device that logged in to an account (or proved its
+// mailbox), with its bucket. Epoch is the account's session epoch when
+// the token was issued (0, as for an account never reset, on items
+// written before it was kept).
 type deviceRecord struct {
 	PK        string `dynamodbav:"PK"`
 	SK        string `dynamodbav:"SK"`
 	Email     string `dynamodbav:"email"`
+	Epoch     int64  `dynamodbav:"epoch"`
 	ExpiresAt int64  `dynamodbav:"expiresAt"`
 	bucketRecord
+}
+
+// devicePut is the transaction item that stores the device of g, for
+// account.DeviceTTL from now.
+func (s *Store) devicePut(g account.DeviceGrant, now time.Time) (*types.Put, error) {
+	item, err := attributevalue.MarshalMap(deviceRecord{
+		PK: devicePK(g.Token.Hash()), SK: skDevice, Email: g.Email, Epoch: g.Epoch, ExpiresAt: now.Add(account.DeviceTTL).Unix(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &types.Put{TableName: &s.table, Item: item}, nil
 }
 
 // LoginState reads, in one consistent BatchGetItem, the email's claim, the
@@ -125,7 +141,7 @@ func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string
 			var r deviceRecord
 			err = attributevalue.UnmarshalMap(item, &r)
 			if r.Email == email && now.Unix() < r.ExpiresAt {
-				st.Device = &account.Device{Hash: deviceHash, Email: r.Email, Bucket: r.bucket(now)}
+				st.Device = &account.Device{Hash: deviceHash, Email: r.Email, Epoch: r.Epoch, Bucket: r.bucket(now)}
 			}
 		}
 		if err != nil {
@@ -210,24 +226,30 @@ func (s *Store) TakeAttempt(ctx context.Context, t account.AttemptTake, now time
 
 // CompleteLogin writes a successful login at once: the new session, the
 // device token handed out (replacing the presented one) and, when the
-// account's bucket was the guard, that bucket cleared. A retry of a
-// transaction that was applied but whose answer was lost finds the session
-// it wrote and succeeds.
+// account's bucket was the guard, that bucket cleared; on condition that
+// the user's session epoch is still c.Epoch, so that a login whose
+// password was checked before a reset or change cannot start a session
+// after it. Returns account.ErrStaleWrite when the epoch moved on. A retry
+// of a transaction that was applied but whose answer was lost finds the
+// session it wrote and succeeds.
 func (s *Store) CompleteLogin(ctx context.Context, c account.LoginCompletion, now time.Time) error {
 	session, err := attributevalue.MarshalMap(familyRecord{
 		PK: userPK(c.Refresh.UserID), SK: familySK(c.Refresh.FamilyID), UserID: c.Refresh.UserID, FamilyID: c.Refresh.FamilyID,
-		CurrentHash: c.Refresh.Hash(), Epoch: c.Epoch, CreatedAt: now.UTC(), ExpiresAt: now.Add(account.RefreshTTL).Unix(),
+		CurrentHash: c.Refresh.Hash(), FamilyProof: c.Refresh.FamilyProof(), Epoch: c.Epoch,
+		CreatedAt: now.UTC(), ExpiresAt: now.Add(account.RefreshTTL).Unix(),
 	})
 	if err != nil {
 		return wrap("complete login", err)
 	}
-	device, err := attributevalue.MarshalMap(deviceRecord{
-		PK: devicePK(c.NewDevice.Hash()), SK: skDevice, Email: c.Email, ExpiresAt: now.Add(account.DeviceTTL).Unix(),
-	})
+	device, err := s.devicePut(account.DeviceGrant{Token: c.NewDevice, Email: c.Email, Epoch: c.Epoch}, now)
 	if err != nil {
 		return wrap("complete login", err)
 	}
 	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
+	if err != nil {
+		return wrap("complete login", err)
+	}
+	epoch, err := expression.NewBuilder().WithCondition(expression.Name("sessionEpoch").Equal(expression.Value(c.Epoch))).Build()
 	if err != nil {
 		return wrap("complete login", err)
 	}
@@ -236,7 +258,11 @@ func (s *Store) CompleteLogin(ctx context.Context, c account.LoginCompletion, no
 			TableName: &s.table, Item: session, ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names(),
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},
-		{Put: &types.Put{TableName: &s.table, Item: device}},
+		{ConditionCheck: &types.ConditionCheck{
+			TableName: &s.table, Key: ddb.Key(userPK(c.Refresh.UserID), skProfile),
+			ConditionExpression: epoch.Condition(), ExpressionAttributeNames: epoch.Names(), ExpressionAttributeValues: epoch.Values(),
+		}},
+		{Put: device},
 	}
 	if c.OldDevice != "" {
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: ddb.Key(devicePK(c.OldDevice), skDevice)}})
@@ -245,10 +271,15 @@ func (s *Store) CompleteLogin(ctx context.Context, c account.LoginCompletion, no
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: ddb.Key(loginPK(c.Email), skAttempts)}})
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
-		var existing familyRecord
-		if attributevalue.UnmarshalMap(reasons[0].Item, &existing) == nil && existing.CurrentHash == c.Refresh.Hash() {
-			return nil // our own write: the SDK retried a transaction whose answer was lost
+	if reasons, ok := ddb.CancellationReasons(err); ok {
+		if ddb.ConditionFailedAt(reasons, 0) {
+			var existing familyRecord
+			if attributevalue.UnmarshalMap(reasons[0].Item, &existing) == nil && existing.CurrentHash == c.Refresh.Hash() {
+				return nil // our own write: the SDK retried a transaction whose answer was lost
+			}
+		}
+		if ddb.ConditionFailedAt(reasons, 1) {
+			return account.ErrStaleWrite
 		}
 	}
 	if err != nil {

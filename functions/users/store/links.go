@@ -165,10 +165,15 @@ func (s *Store) PendingLink(ctx context.Context, p account.Purpose, userID strin
 }
 
 // VerifyEmail deletes the verification link, if it is still link and
-// unexpired, and marks the user's email verified, in one transaction.
-// Returns account.ErrLinkInvalid when the link was used or replaced.
-func (s *Store) VerifyEmail(ctx context.Context, link account.PendingLink, now time.Time) error {
+// unexpired, marks the user's email verified and stores the device of
+// device, in one transaction. Returns account.ErrLinkInvalid when the link
+// was used or replaced.
+func (s *Store) VerifyEmail(ctx context.Context, link account.PendingLink, device account.DeviceGrant, now time.Time) error {
 	use, err := s.linkUse(account.VerifyEmail, link, now)
+	if err != nil {
+		return wrap("verify email", err)
+	}
+	put, err := s.devicePut(device, now)
 	if err != nil {
 		return wrap("verify email", err)
 	}
@@ -181,6 +186,7 @@ func (s *Store) VerifyEmail(ctx context.Context, link account.PendingLink, now t
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Delete: use},
 		{Update: ddb.Update(s.table, ddb.Key(userPK(link.UserID), skProfile), expr)},
+		{Put: put},
 	}})
 	if reasons, ok := ddb.CancellationReasons(err); ok && (ddb.ConditionFailedAt(reasons, 0) || ddb.ConditionFailedAt(reasons, 1)) {
 		return account.ErrLinkInvalid
@@ -193,13 +199,18 @@ func (s *Store) VerifyEmail(ctx context.Context, link account.PendingLink, now t
 
 // ResetPassword, in one transaction: deletes the reset link if it is still
 // link and unexpired; sets u's password hash if it is still
-// u.PasswordHash, raises the session epoch (every refresh token family
-// ends), marks the email verified; deletes a pending verification link and
-// the failed login count; and writes revoke, which ends the access tokens
-// issued before. Returns account.ErrLinkInvalid when the link was used or
-// replaced, account.ErrStaleWrite when the user changed.
-func (s *Store) ResetPassword(ctx context.Context, link account.PendingLink, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error {
+// u.PasswordHash, raises the session epoch (every refresh token family and
+// device token ends), marks the email verified; deletes a pending
+// verification link and the failed login count; stores the device of
+// device (of the new epoch); and writes revoke, which ends the access
+// tokens issued before. Returns account.ErrLinkInvalid when the link was
+// used or replaced, account.ErrStaleWrite when the user changed.
+func (s *Store) ResetPassword(ctx context.Context, link account.PendingLink, u account.Credentials, newHash string, device account.DeviceGrant, now time.Time, revoke revocation.Entry) error {
 	use, err := s.linkUse(account.ResetPassword, link, now)
+	if err != nil {
+		return wrap("reset password", err)
+	}
+	put, err := s.devicePut(device, now)
 	if err != nil {
 		return wrap("reset password", err)
 	}
@@ -222,6 +233,7 @@ func (s *Store) ResetPassword(ctx context.Context, link account.PendingLink, u a
 		{Update: ddb.Update(s.table, ddb.Key(userPK(u.ID), skProfile), expr)},
 		{Delete: &types.Delete{TableName: &s.table, Key: ddb.Key(userPK(u.ID), linkSK(account.VerifyEmail))}},
 		{Delete: &types.Delete{TableName: &s.table, Key: ddb.Key(loginPK(u.Email), skAttempts)}},
+		{Put: put},
 	}, rev...)})
 	if reasons, ok := ddb.CancellationReasons(err); ok {
 		switch {

@@ -17,14 +17,16 @@ import (
 )
 
 // familyRecord is a refresh token family. Only the hash of its current
-// token is kept; a presented token of the family with any other hash has
-// been spent.
+// token is kept, and the hash of the secret its tokens share: a presented
+// token with another hash that shows the family's secret has been spent;
+// one that does not was never the family's.
 type familyRecord struct {
 	PK          string    `dynamodbav:"PK"`
 	SK          string    `dynamodbav:"SK"`
 	UserID      string    `dynamodbav:"userId"`
 	FamilyID    string    `dynamodbav:"familyId"`
 	CurrentHash string    `dynamodbav:"currentHash"`
+	FamilyProof string    `dynamodbav:"familyProof,omitempty"` // account.RefreshToken.FamilyProof
 	Epoch       int64     `dynamodbav:"epoch"`
 	Revoked     bool      `dynamodbav:"revoked"`
 	CreatedAt   time.Time `dynamodbav:"createdAt"`
@@ -35,7 +37,7 @@ type familyRecord struct {
 
 func (r familyRecord) session() account.Session {
 	return account.Session{
-		UserID: r.UserID, FamilyID: r.FamilyID, CurrentHash: r.CurrentHash, Epoch: r.Epoch,
+		UserID: r.UserID, FamilyID: r.FamilyID, CurrentHash: r.CurrentHash, Proof: r.FamilyProof, Epoch: r.Epoch,
 		Revoked: r.Revoked, CreatedAt: r.CreatedAt.UTC(), ExpiresAt: time.Unix(r.ExpiresAt, 0).UTC(),
 		Refreshes: r.Refreshes, RefreshHour: unixOrZero(r.RefreshHour),
 	}
@@ -66,16 +68,19 @@ func (s *Store) Session(ctx context.Context, t account.RefreshToken) (account.Se
 // RotateSession makes next the current token of the family if presented is
 // still current, the family is neither revoked nor expired, and the user's
 // session epoch is still epoch, all in one transaction, and stores the
-// family's refresh count. Only one rotation of a token can win, so the
-// count read with the family cannot be overwritten by another. Of two concurrent
-// rotations of the same token exactly one succeeds. Returns
+// family's refresh count (and, for a family started before it was kept,
+// the proof of the family's secret that presented shows). Only one
+// rotation of a token can win, so the count read with the family cannot be
+// overwritten by another. Of two concurrent rotations of the same token
+// exactly one succeeds. Returns
 // account.ErrTokenReused when presented was spent meanwhile, and
 // account.ErrSessionInvalid for any other failed check.
 func (s *Store) RotateSession(ctx context.Context, presented, next account.RefreshToken, epoch int64, count account.RefreshCount, now time.Time) error {
 	upd := expression.Set(expression.Name("currentHash"), expression.Value(next.Hash())).
 		Set(expression.Name("expiresAt"), expression.Value(now.Add(account.RefreshTTL).Unix())).
 		Set(expression.Name("refreshes"), expression.Value(count.Count)).
-		Set(expression.Name("refreshHour"), expression.Value(count.Hour.Unix()))
+		Set(expression.Name("refreshHour"), expression.Value(count.Hour.Unix())).
+		Set(expression.Name("familyProof"), expression.IfNotExists(expression.Name("familyProof"), expression.Value(presented.FamilyProof())))
 	cond := expression.Name("currentHash").Equal(expression.Value(presented.Hash())).
 		And(expression.Name("revoked").Equal(expression.Value(false))).
 		And(expression.Name("expiresAt").GreaterThan(expression.Value(now.Unix())))
@@ -107,7 +112,7 @@ func (s *Store) RotateSession(ctx context.Context, presented, next account.Refre
 	}
 	if ddb.ConditionFailedAt(reasons, 0) && reasons[0].Item != nil {
 		var r familyRecord
-		if err := attributevalue.UnmarshalMap(reasons[0].Item, &r); err == nil && !r.Revoked && r.CurrentHash != presented.Hash() {
+		if err := attributevalue.UnmarshalMap(reasons[0].Item, &r); err == nil && !r.Revoked && r.session().SpentBy(presented) {
 			return account.ErrTokenReused // a concurrent rotation spent it first
 		}
 	}

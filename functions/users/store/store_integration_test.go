@@ -88,6 +88,16 @@ func logout(user, family string, now time.Time) *revocation.Entry {
 	return &e
 }
 
+// newGrant is a new device token for the account of email in epoch.
+func newGrant(t *testing.T, email string, epoch int64) account.DeviceGrant {
+	t.Helper()
+	tok, err := account.NewDeviceToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return account.DeviceGrant{Token: tok, Email: email, Epoch: epoch}
+}
+
 // ulidLike returns a 26-character id in the alphabet of user ids.
 func ulidLike(i int) string { return fmt.Sprintf("01TEST%020d", i) }
 
@@ -495,5 +505,120 @@ func TestWritesSurviveTheirOwnRetry(t *testing.T) {
 	u, err := s.User(ctx, id)
 	if err != nil || u.SessionEpoch != 1 || u.PasswordHash != "new" {
 		t.Fatalf("after a retried change: epoch %d hash %q, %v; want one bump", u.SessionEpoch, u.PasswordHash, err)
+	}
+}
+
+// TestCompleteLoginChecksTheSessionEpoch: a login whose password was
+// checked before a password reset or change, and that completes after it,
+// starts no session and leaves no device: what it would write belongs to
+// an epoch that has ended.
+func TestCompleteLoginChecksTheSessionEpoch(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	id := ulidLike(40)
+	if err := createUser(ctx, t, s, newUser(id, "race@example.com", now), "old"); err != nil {
+		t.Fatal(err)
+	}
+	// The login read the user at epoch 0 and checked the old password; a
+	// password change (as a reset does) raises the epoch before it writes.
+	refresh, _ := account.NewRefreshToken(id)
+	device, _ := account.NewDeviceToken()
+	late := account.LoginCompletion{Refresh: refresh, Epoch: 0, Email: "race@example.com", NewDevice: device, ClearAccount: true}
+	if err := s.ChangePassword(ctx, credentials(id, "old", 0), "new", now, revocation.User(id, 1, now, ttl), noBudget); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CompleteLogin(ctx, late, now); !errors.Is(err, account.ErrStaleWrite) {
+		t.Fatalf("CompleteLogin of epoch 0 after the change = %v, want ErrStaleWrite", err)
+	}
+	if _, _, err := s.Session(ctx, refresh); !errors.Is(err, account.ErrSessionInvalid) {
+		t.Errorf("the late login's session was stored (%v)", err)
+	}
+	if st, err := s.LoginState(ctx, "race@example.com", "", device.Hash(), now); err != nil || st.Device != nil {
+		t.Errorf("the late login's device was stored: %+v, %v", st.Device, err)
+	}
+	// A login of the current epoch completes.
+	refresh, _ = account.NewRefreshToken(id)
+	if err := s.CompleteLogin(ctx, account.LoginCompletion{Refresh: refresh, Epoch: 1, Email: "race@example.com", NewDevice: device}, now); err != nil {
+		t.Fatalf("CompleteLogin of the current epoch: %v", err)
+	}
+	if _, _, err := s.Session(ctx, refresh); err != nil {
+		t.Fatalf("the session of the current epoch: %v", err)
+	}
+}
+
+// TestPasswordChangeEndsThePendingResetLink: a reset link mailed before a
+// password change no longer works after it.
+func TestPasswordChangeEndsThePendingResetLink(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	u := newUser(ulidLike(41), "change@example.com", now)
+	if err := createUser(ctx, t, s, u, "old"); err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := account.NewLinkToken(account.ResetPassword, u.ID)
+	link := account.Pending(tok, now)
+	ev := linkEvent(events.AccountPasswordResetRequested, "ev-reset-change", u, link)
+	if err := s.IssueLink(ctx, account.ResetPassword, &link, &ev, account.Limit{Key: "r", Max: 5, Window: time.Hour}, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ChangePassword(ctx, credentials(u.ID, "old", 0), "new", now, revocation.User(u.ID, 1, now, ttl), noBudget); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.PendingLink(ctx, account.ResetPassword, u.ID); !errors.Is(err, account.ErrLinkInvalid) {
+		t.Fatalf("the reset link after a password change = %v, want ErrLinkInvalid", err)
+	}
+	after, err := s.User(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ResetPassword(ctx, link, after, "attacker", newGrant(t, u.Email, 2), now, revocation.User(u.ID, 2, now, ttl)); !errors.Is(err, account.ErrLinkInvalid) {
+		t.Fatalf("reset with the old link = %v, want ErrLinkInvalid", err)
+	}
+}
+
+// TestProofsOfTheMailboxStoreADevice: verifying the email and a reset
+// store the device they hand out, with the epoch it belongs to, as a
+// login does; a login then reads it as a device of the account.
+func TestProofsOfTheMailboxStoreADevice(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	u := newUser(ulidLike(42), "mailbox@example.com", now)
+	_, link, ev := verification(t, u, now)
+	if err := r.store.CreateUser(ctx, u, "old", link, ev); err != nil {
+		t.Fatal(err)
+	}
+	verified := newGrant(t, u.Email, 0)
+	if err := r.store.VerifyEmail(ctx, link, verified, now); err != nil {
+		t.Fatal(err)
+	}
+	st, err := r.store.LoginState(ctx, u.Email, "", verified.Token.Hash(), now)
+	if err != nil || st.Device == nil || st.Device.Epoch != 0 || !st.Device.Counts(st.Credentials.SessionEpoch) {
+		t.Fatalf("the device of the verification: %+v, %v", st.Device, err)
+	}
+	tok, _ := account.NewLinkToken(account.ResetPassword, u.ID)
+	reset := account.Pending(tok, now)
+	rev := linkEvent(events.AccountPasswordResetRequested, "ev-reset-device", u, reset)
+	if err := r.store.IssueLink(ctx, account.ResetPassword, &reset, &rev, account.Limit{Key: "r", Max: 5, Window: time.Hour}, now); err != nil {
+		t.Fatal(err)
+	}
+	_, creds, err := r.store.PendingLink(ctx, account.ResetPassword, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := newGrant(t, u.Email, creds.SessionEpoch+1)
+	if err := r.store.ResetPassword(ctx, reset, creds, "new", fresh, now, revocation.User(u.ID, 1, now, ttl)); err != nil {
+		t.Fatal(err)
+	}
+	st, err = r.store.LoginState(ctx, u.Email, "", fresh.Token.Hash(), now)
+	if err != nil || st.Device == nil || st.Device.Epoch != 1 || !st.Device.Counts(st.Credentials.SessionEpoch) {
+		t.Fatalf("the device of the reset: %+v, %v", st.Device, err)
+	}
+	// The verification's device is of the epoch the reset ended.
+	st, err = r.store.LoginState(ctx, u.Email, "", verified.Token.Hash(), now)
+	if err != nil || st.Device == nil || st.Device.Counts(st.Credentials.SessionEpoch) {
+		t.Fatalf("the device from before the reset: %+v, %v; want read but not counting", st.Device, err)
 	}
 }

@@ -170,9 +170,10 @@ func (s *Store) UpdateName(ctx context.Context, id, name string, now time.Time) 
 }
 
 // ChangePassword replaces u's password hash if it is still u.PasswordHash,
-// raises the session epoch, which invalidates every refresh token family of
-// the user, and writes revoke, which ends the access tokens issued before:
-// all in one transaction, counting revoke against budget. Returns
+// raises the session epoch, which invalidates every refresh token family
+// and device token of the user, deletes a pending reset link, and writes
+// revoke, which ends the access tokens issued before: all in one
+// transaction, counting revoke against budget. Returns
 // account.ErrStaleWrite if the password changed since it was read, and
 // account.LimitedError when the budget is spent, writing nothing.
 func (s *Store) ChangePassword(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry, budget account.Limit) error {
@@ -190,7 +191,9 @@ func (s *Store) ChangePassword(ctx context.Context, u account.Credentials, newHa
 	if err != nil {
 		return wrap("change password", err)
 	}
-	items := append([]types.TransactWriteItem{{Update: update}}, rev...)
+	// A reset link mailed before the change would undo it: it ends too.
+	dropReset := &types.Delete{TableName: &s.table, Key: ddb.Key(userPK(u.ID), linkSK(account.ResetPassword))}
+	items := append([]types.TransactWriteItem{{Update: update}, {Delete: dropReset}}, rev...)
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if reasons, ok := ddb.CancellationReasons(err); ok {
 		switch {

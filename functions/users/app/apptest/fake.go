@@ -35,8 +35,8 @@ type FakeStore struct {
 	RevokeSessionFn      func(ctx context.Context, userID, familyID string, revoke *revocation.Entry, budget account.Limit) error
 	IssueLinkFn          func(ctx context.Context, p account.Purpose, link *account.PendingLink, ev *events.AccountEvent, limit account.Limit, now time.Time) error
 	PendingLinkFn        func(ctx context.Context, p account.Purpose, userID string) (account.PendingLink, account.Credentials, error)
-	VerifyEmailFn        func(ctx context.Context, link account.PendingLink, now time.Time) error
-	ResetPasswordFn      func(ctx context.Context, link account.PendingLink, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error
+	VerifyEmailFn        func(ctx context.Context, link account.PendingLink, device account.DeviceGrant, now time.Time) error
+	ResetPasswordFn      func(ctx context.Context, link account.PendingLink, u account.Credentials, newHash string, device account.DeviceGrant, now time.Time, revoke revocation.Entry) error
 	CountRequestFn       func(ctx context.Context, limit account.Limit, now time.Time) error
 }
 
@@ -129,13 +129,13 @@ func (f *FakeStore) PendingLink(ctx context.Context, p account.Purpose, userID s
 }
 
 // VerifyEmail calls VerifyEmailFn.
-func (f *FakeStore) VerifyEmail(ctx context.Context, link account.PendingLink, now time.Time) error {
-	return f.VerifyEmailFn(ctx, link, now)
+func (f *FakeStore) VerifyEmail(ctx context.Context, link account.PendingLink, device account.DeviceGrant, now time.Time) error {
+	return f.VerifyEmailFn(ctx, link, device, now)
 }
 
 // ResetPassword calls ResetPasswordFn.
-func (f *FakeStore) ResetPassword(ctx context.Context, link account.PendingLink, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error {
-	return f.ResetPasswordFn(ctx, link, u, newHash, now, revoke)
+func (f *FakeStore) ResetPassword(ctx context.Context, link account.PendingLink, u account.Credentials, newHash string, device account.DeviceGrant, now time.Time, revoke revocation.Entry) error {
+	return f.ResetPasswordFn(ctx, link, u, newHash, device, now, revoke)
 }
 
 // CountRequest calls CountRequestFn.

@@ -128,6 +128,7 @@ func (m *MemStore) ChangePassword(_ context.Context, u account.Credentials, newH
 	c.PasswordHash, c.UpdatedAt = newHash, now.UTC()
 	c.SessionEpoch = u.SessionEpoch + 1
 	m.users[u.ID] = c
+	delete(m.links, linkKey{account.ResetPassword, u.ID})
 	m.passwords = append(m.passwords, newHash)
 	m.revocations = append(m.revocations, revoke)
 	return nil
@@ -169,8 +170,15 @@ type failures struct {
 // deviceRec is a device that logged in to an account.
 type deviceRec struct {
 	email   string
+	epoch   int64
 	expires time.Time
 	bucket  bucket
+}
+
+// putDevice stores the device of g, under m.mu.
+func (m *MemStore) putDevice(g account.DeviceGrant, now time.Time) {
+	m.hashes = append(m.hashes, g.Token.Hash())
+	m.devices[g.Token.Hash()] = deviceRec{email: g.Email, epoch: g.Epoch, expires: now.Add(account.DeviceTTL)}
 }
 
 // LoginState implements app.LoginAttempts.
@@ -182,7 +190,7 @@ func (m *MemStore) LoginState(_ context.Context, email, source, deviceHash strin
 		st.Source = f.Failures
 	}
 	if d, ok := m.devices[deviceHash]; ok && d.email == email && now.Before(d.expires) {
-		st.Device = &account.Device{Hash: deviceHash, Email: email, Bucket: d.bucket.at(now)}
+		st.Device = &account.Device{Hash: deviceHash, Email: email, Epoch: d.epoch, Bucket: d.bucket.at(now)}
 	}
 	if id, ok := m.emails[email]; ok {
 		if c, ok := m.users[id]; ok {
@@ -222,12 +230,15 @@ func (m *MemStore) CompleteLogin(_ context.Context, c account.LoginCompletion, n
 	if _, dup := m.families[k]; dup {
 		return fmt.Errorf("mem store: complete login: family %s exists", c.Refresh.FamilyID)
 	}
-	m.families[k] = account.Session{
-		UserID: c.Refresh.UserID, FamilyID: c.Refresh.FamilyID, CurrentHash: c.Refresh.Hash(), Epoch: c.Epoch,
-		CreatedAt: now.UTC(), ExpiresAt: time.Unix(now.Add(account.RefreshTTL).Unix(), 0).UTC(),
+	if u, ok := m.users[c.Refresh.UserID]; !ok || u.SessionEpoch != c.Epoch {
+		return account.ErrStaleWrite
 	}
-	m.hashes = append(m.hashes, c.Refresh.Hash(), c.NewDevice.Hash())
-	m.devices[c.NewDevice.Hash()] = deviceRec{email: c.Email, expires: now.Add(account.DeviceTTL)}
+	m.families[k] = account.Session{
+		UserID: c.Refresh.UserID, FamilyID: c.Refresh.FamilyID, CurrentHash: c.Refresh.Hash(), Proof: c.Refresh.FamilyProof(),
+		Epoch: c.Epoch, CreatedAt: now.UTC(), ExpiresAt: time.Unix(now.Add(account.RefreshTTL).Unix(), 0).UTC(),
+	}
+	m.hashes = append(m.hashes, c.Refresh.Hash())
+	m.putDevice(account.DeviceGrant{Token: c.NewDevice, Email: c.Email, Epoch: c.Epoch}, now)
 	if c.OldDevice != "" {
 		delete(m.devices, c.OldDevice)
 	}
@@ -301,12 +312,15 @@ func (m *MemStore) RotateSession(_ context.Context, presented, next account.Refr
 	c, found := m.users[presented.UserID]
 	familyOK := ok && s.CurrentHash == presented.Hash() && !s.Revoked && now.Before(s.ExpiresAt)
 	if !familyOK || !found || c.SessionEpoch != epoch {
-		if ok && !familyOK && !s.Revoked && s.CurrentHash != presented.Hash() {
+		if ok && !familyOK && !s.Revoked && s.SpentBy(presented) {
 			return account.ErrTokenReused
 		}
 		return account.ErrSessionInvalid
 	}
 	s.CurrentHash = next.Hash()
+	if s.Proof == "" {
+		s.Proof = presented.FamilyProof()
+	}
 	s.ExpiresAt = time.Unix(now.Add(account.RefreshTTL).Unix(), 0).UTC()
 	s.Refreshes, s.RefreshHour = count.Count, count.Hour
 	m.families[k] = s
@@ -376,7 +390,7 @@ func (m *MemStore) useLink(p account.Purpose, l account.PendingLink, now time.Ti
 }
 
 // VerifyEmail implements app.Links.
-func (m *MemStore) VerifyEmail(_ context.Context, l account.PendingLink, now time.Time) error {
+func (m *MemStore) VerifyEmail(_ context.Context, l account.PendingLink, device account.DeviceGrant, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, ok := m.users[l.UserID]
@@ -388,11 +402,12 @@ func (m *MemStore) VerifyEmail(_ context.Context, l account.PendingLink, now tim
 	}
 	c.EmailVerified, c.UpdatedAt = true, now.UTC()
 	m.users[l.UserID] = c
+	m.putDevice(device, now)
 	return nil
 }
 
 // ResetPassword implements app.Links.
-func (m *MemStore) ResetPassword(_ context.Context, l account.PendingLink, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry) error {
+func (m *MemStore) ResetPassword(_ context.Context, l account.PendingLink, u account.Credentials, newHash string, device account.DeviceGrant, now time.Time, revoke revocation.Entry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, ok := m.users[u.ID]
@@ -406,6 +421,7 @@ func (m *MemStore) ResetPassword(_ context.Context, l account.PendingLink, u acc
 	m.users[u.ID] = c
 	delete(m.links, linkKey{account.VerifyEmail, u.ID})
 	delete(m.buckets, "account#"+c.Email)
+	m.putDevice(device, now)
 	m.passwords = append(m.passwords, newHash)
 	m.revocations = append(m.revocations, revoke)
 	return nil

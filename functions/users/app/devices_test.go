@@ -1,0 +1,217 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/app"
+	"github.com/serverless-shop/backend/functions/users/app/apptest"
+	"github.com/serverless-shop/backend/shared/revocation"
+	"github.com/serverless-shop/backend/shared/token"
+)
+
+// attack makes Ada's account wait, with wrong passwords from addresses of
+// its own (none of them reaches its address's limit).
+func (f *fixture) attack() {
+	f.t.Helper()
+	for i := range account.AccountThrottle.Free + 1 {
+		if err := f.wrong(app.LoginCommand{Source: fmt.Sprintf("198.51.100.%d", i)}); !errors.Is(err, app.ErrBadCredentials) {
+			f.t.Fatalf("attack %d: %v", i+1, err)
+		}
+	}
+	if err := f.wrong(app.LoginCommand{Source: "198.51.100.99"}); !errors.As(err, new(app.TooManyAttemptsError)) {
+		f.t.Fatalf("the attacked account does not wait: %v", err)
+	}
+}
+
+// loginAs logs Ada in with password and device from source.
+func (f *fixture) loginAs(password, device, source string) (app.TokenPair, error) {
+	return f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: password, DeviceToken: device, Source: source})
+}
+
+// TestLoginThrottledAttemptsCountAgainstTheAddress: a client polling an
+// account that has to wait pays for each refused attempt with a failure
+// of its address, so one address cannot win each slot as a wait ends for
+// ever; the owner's device, from the same address, is not held up.
+func TestLoginThrottledAttemptsCountAgainstTheAddress(t *testing.T) {
+	f := newFixture(t)
+	f.svc.SourceThrottle.Free = 5 // the same rule as the default's 300, sooner
+	const poller = "192.0.2.66"
+	f.register()
+	device := f.login(apptest.AdaEmail, apptest.AdaPassword).DeviceToken
+	if _, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: "mallory@example.com", Password: "mallory's own passphrase", Name: "Mallory"}); err != nil {
+		t.Fatal(err)
+	}
+	f.attack()
+	// The poller only ever meets the account's wait: no password of its is
+	// checked, yet each refusal counts against its address.
+	for i := range f.svc.SourceThrottle.Free + 1 {
+		if err := f.wrong(app.LoginCommand{Source: poller}); !errors.As(err, new(app.TooManyAttemptsError)) {
+			t.Fatalf("poll %d: %v, want TooManyAttemptsError", i+1, err)
+		}
+	}
+	if n := f.mem.SourceAttempts(poller, f.clock.Now()); n != f.svc.SourceThrottle.Free+1 {
+		t.Fatalf("the poller's address has %d failures, want %d", n, f.svc.SourceThrottle.Free+1)
+	}
+	// Its address now waits, whatever account it tries, and a refusal by
+	// the address's own wait is not counted again.
+	_, err := f.svc.Login(f.ctx, app.LoginCommand{Email: "mallory@example.com", Password: "mallory's own passphrase", Source: poller})
+	waitFor(t, err, time.Second)
+	if n := f.mem.SourceAttempts(poller, f.clock.Now()); n != f.svc.SourceThrottle.Free+1 {
+		t.Errorf("the address's own wait counted: %d failures", n)
+	}
+	// The owner's device, behind the same address, gets in at once, and
+	// counts nothing against it.
+	if _, err := f.loginAs(apptest.AdaPassword, device, poller); err != nil {
+		t.Fatalf("the owner's device behind the poller's address: %v", err)
+	}
+	if n := f.mem.SourceAttempts(poller, f.clock.Now()); n != f.svc.SourceThrottle.Free+1 {
+		t.Errorf("the device's login counted against the address: %d failures", n)
+	}
+}
+
+// TestDeviceTokenIsSpentByFailures: a device token counts as a device for
+// account.DeviceAttempts attempts; a stolen one is a few guesses, then it
+// counts as none and meets the account's wait.
+func TestDeviceTokenIsSpentByFailures(t *testing.T) {
+	f := newFixture(t)
+	f.register()
+	typos := f.login(apptest.AdaEmail, apptest.AdaPassword).DeviceToken
+	stolen := f.login(apptest.AdaEmail, apptest.AdaPassword).DeviceToken
+	f.attack()
+	// The owner's typos: a few failures, then the right password, in at once.
+	for range account.DeviceAttempts - 1 {
+		if err := f.wrong(app.LoginCommand{DeviceToken: typos}); !errors.Is(err, app.ErrBadCredentials) {
+			t.Fatalf("a typo from the device: %v", err)
+		}
+	}
+	if _, err := f.loginAs(apptest.AdaPassword, typos, ""); err != nil {
+		t.Fatalf("the owner after %d typos: %v", account.DeviceAttempts-1, err)
+	}
+	// A thief guessing with a stolen device token: its guesses are spent.
+	for range account.DeviceAttempts {
+		if err := f.wrong(app.LoginCommand{DeviceToken: stolen}); !errors.Is(err, app.ErrBadCredentials) {
+			t.Fatalf("a guess with the stolen token: %v", err)
+		}
+	}
+	if _, err := f.loginAs(apptest.AdaPassword, stolen, ""); !errors.As(err, new(app.TooManyAttemptsError)) {
+		t.Fatalf("the right password with a spent device token = %v, want the account's wait", err)
+	}
+}
+
+// TestDeviceTokensEndWithAResetOrAPasswordChange: a device token issued
+// before a password reset or change no longer counts as a device; the
+// reset's own device token does.
+func TestDeviceTokensEndWithAResetOrAPasswordChange(t *testing.T) {
+	const changed = "a completely new passphrase"
+	t.Run("password change", func(t *testing.T) {
+		f := newFixture(t)
+		id := f.register()
+		before := f.login(apptest.AdaEmail, apptest.AdaPassword).DeviceToken
+		if err := f.svc.ChangePassword(f.ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: apptest.AdaPassword, NewPassword: changed}); err != nil {
+			t.Fatal(err)
+		}
+		f.attack()
+		if _, err := f.loginAs(changed, before, ""); !errors.As(err, new(app.TooManyAttemptsError)) {
+			t.Fatalf("a device token from before the change = %v, want the account's wait", err)
+		}
+	})
+	t.Run("reset", func(t *testing.T) {
+		f := newFixture(t)
+		f.register()
+		before := f.login(apptest.AdaEmail, apptest.AdaPassword).DeviceToken
+		if err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
+			t.Fatal(err)
+		}
+		device, err := f.svc.ResetPassword(f.ctx, app.ResetPasswordCommand{Token: apptest.Token(t, f.lastEvent()), NewPassword: changed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.attack()
+		if _, err := f.loginAs(changed, before, ""); !errors.As(err, new(app.TooManyAttemptsError)) {
+			t.Fatalf("a device token from before the reset = %v, want the account's wait", err)
+		}
+		if _, err := f.loginAs(changed, device, ""); err != nil {
+			t.Fatalf("the reset's device token: %v", err)
+		}
+	})
+	t.Run("verification", func(t *testing.T) {
+		f := newFixture(t)
+		f.register()
+		device, err := f.svc.VerifyEmail(f.ctx, apptest.Token(t, f.lastEvent()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.attack()
+		if _, err := f.loginAs(apptest.AdaPassword, device, ""); err != nil {
+			t.Fatalf("the verification's device token: %v", err)
+		}
+	})
+}
+
+// TestLoginRacingAPasswordChangeStartsNoSession: a login whose password
+// was checked before a change, completing after it, starts no session.
+// (The store's condition: TestCompleteLoginChecksTheSessionEpoch.)
+func TestLoginRacingAPasswordChangeStartsNoSession(t *testing.T) {
+	f := newFixture(t)
+	id := f.register()
+	var started []account.LoginCompletion
+	f.store.CompleteLoginFn = func(ctx context.Context, c account.LoginCompletion, now time.Time) error {
+		// The change lands between the password check and the session.
+		u, _ := f.mem.User(ctx, id)
+		if err := f.mem.ChangePassword(ctx, u, "changed-hash", now, revocation.User(id, u.SessionEpoch+1, now, token.DefaultTTL), account.Limit{}); err != nil {
+			t.Fatal(err)
+		}
+		started = append(started, c)
+		return f.mem.CompleteLogin(ctx, c, now)
+	}
+	if _, err := f.loginAs(apptest.AdaPassword, "", ""); !errors.Is(err, app.ErrBadCredentials) {
+		t.Fatalf("Login racing a password change = %v, want ErrBadCredentials", err)
+	}
+	if len(started) != 1 {
+		t.Fatalf("%d completions, want 1", len(started))
+	}
+	if _, ok := f.mem.Family(id, started[0].Refresh.FamilyID); ok {
+		t.Error("the racing login's session was stored")
+	}
+}
+
+// TestRefreshWithAMadeUpTokenLeavesTheSessionAlone: a refresh token made
+// up with the session's ids, which its access tokens show (sub, sid), is
+// invalid and ends nothing; a spent token of the family is reuse.
+func TestRefreshWithAMadeUpTokenLeavesTheSessionAlone(t *testing.T) {
+	f := newFixture(t)
+	id := f.register()
+	pair := f.login(apptest.AdaEmail, apptest.AdaPassword)
+	claims, err := f.verifier.Verify(pair.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, forged := range []string{
+		"rt1." + claims.Subject + "." + claims.SessionID + "." + strings.Repeat("A", 43),
+		"rt1." + claims.Subject + "." + claims.SessionID + "." + strings.Repeat("_", 43),
+	} {
+		if _, err := f.svc.Refresh(f.ctx, forged); !errors.Is(err, account.ErrSessionInvalid) {
+			t.Fatalf("Refresh(%q) = %v, want ErrSessionInvalid", forged, err)
+		}
+	}
+	if s, _ := f.mem.Family(id, claims.SessionID); s.Revoked {
+		t.Fatal("a made-up token ended the session")
+	}
+	next, err := f.svc.Refresh(f.ctx, pair.RefreshToken)
+	if err != nil {
+		t.Fatalf("the owner's refresh after the forgeries: %v", err)
+	}
+	// The spent token shows the family's secret: that is reuse.
+	if _, err := f.svc.Refresh(f.ctx, pair.RefreshToken); !errors.Is(err, account.ErrTokenReused) {
+		t.Fatalf("Refresh of the spent token = %v, want ErrTokenReused", err)
+	}
+	if _, err := f.svc.Refresh(f.ctx, next.RefreshToken); !errors.Is(err, account.ErrSessionInvalid) {
+		t.Fatalf("Refresh after reuse = %v, want the family ended", err)
+	}
+}
