@@ -106,7 +106,7 @@ func parseStatement(v any) (Statement, error) {
 		return st, fmt.Errorf("NotPrincipal is not modelled")
 	}
 	if st.Principal, err = parsePrincipal(m["Principal"]); err != nil {
-		return st, fmt.Errorf("Principal: %w", err)
+		return st, fmt.Errorf("principal: %w", err)
 	}
 	if c, ok := m["Condition"]; ok {
 		cm, ok := c.(map[string]any)
