@@ -204,7 +204,7 @@ func TestFunctionKeyPermissionsAreDelegated(t *testing.T) {
 // notification function's may open them, each only with the encryption
 // context shared/events gives a link token (every key of it, no other), and
 // no other role of the account may do any of it even with an IAM policy
-// that allows kms:* on *. It does so for a stack name long enough that
+// that allows kms:* on *, nor give itself the use with a grant. It does so for a stack name long enough that
 // CloudFormation shortens the roles' generated names, and for the rotated
 // signing key too.
 func TestKeyPoliciesLimitUseToTheRoles(t *testing.T) {
@@ -269,6 +269,10 @@ func TestKeyPoliciesLimitUseToTheRoles(t *testing.T) {
 			checks = append(checks,
 				check{"the users role may not seal without " + key, "kms:Encrypt", "LinkKey", users, allKMS, without(key), false},
 				check{"the notifications role may not open without " + key, "kms:Decrypt", "LinkKey", notifications, allKMS, without(key), false})
+		}
+		for _, key := range []string{"SigningKeyA", "SigningKeyB", "LinkKey"} {
+			checks = append(checks, check{"no one may grant the use of " + key + " (the users role with kms:* on *)", "kms:CreateGrant", key, users, allKMS, nil, false},
+				check{"no one may grant the use of " + key + " (an administrator's role with kms:* on *)", "kms:CreateGrant", key, role("Admin"), allKMS, nil, false})
 		}
 		for who, arn := range others {
 			checks = append(checks,
