@@ -336,4 +336,14 @@ func TestOptionalLimits(t *testing.T) {
 	if c := m.RouteCost(m.Routes[0]); c.Items["WAF"] <= 0 || c.Items["Lambda"] != 0 {
 		t.Errorf("the cached catalog with WAF costs %+v", c.Items)
 	}
+	// No daily quota per key unless one is asked for: a public app's key
+	// would let anyone use it up (docs/security.md, API keys).
+	const quota = "usage plan daily quota, per client application's API key"
+	if slices.ContainsFunc(m.Limits, func(l capacity.Limit) bool { return l.Name == quota }) {
+		t.Errorf("a daily quota per API key with ClientDailyQuota at its default")
+	}
+	withQuota := build(t, load(t, "prod", map[string]string{"ApiKeys": "true", "ClientDailyQuota": "100000"}))
+	if l := limit(t, withQuota, quota); l.Value != 100000 {
+		t.Errorf("daily quota %+v, want 100000 a day", l)
+	}
 }

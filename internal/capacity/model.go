@@ -373,9 +373,11 @@ func (m *Model) limits() error {
 		add(Limit{Name: "usage plan rate, per client application's API key", Label: LabelTemplate, Value: plan.Rate, Unit: "requests/s",
 			From: fmt.Sprintf("%s (ApiKeys=true): ClientRateLimit; burst %g", usagePlanID, plan.Burst),
 			Load: func(total float64) float64 { return total / n }, Note: fmt.Sprintf("traffic split evenly over the %d client applications", plan.Clients)})
-		add(Limit{Name: "usage plan daily quota, per client application's API key", Label: LabelTemplate, Value: plan.PerDay, Unit: "requests/day",
-			From: usagePlanID + " (ApiKeys=true): ClientDailyQuota",
-			Load: func(total float64) float64 { return total / n * 86400 }, Note: "sustained for a day"})
+		if plan.PerDay > 0 { // 0: no quota (the default; docs/security.md, API keys)
+			add(Limit{Name: "usage plan daily quota, per client application's API key", Label: LabelTemplate, Value: plan.PerDay, Unit: "requests/day",
+				From: usagePlanID + " (ApiKeys=true): ClientDailyQuota",
+				Load: func(total float64) float64 { return total / n * 86400 }, Note: "sustained for a day"})
+		}
 	}
 
 	add(Limit{Name: "Lambda concurrent executions, account and region", Label: LabelQuota, Value: q.LambdaConcurrency.Value, Unit: "executions",

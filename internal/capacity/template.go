@@ -439,7 +439,7 @@ type UsagePlan struct {
 	On          bool
 	Clients     int
 	Rate, Burst float64
-	PerDay      float64
+	PerDay      float64 // 0: no daily quota
 }
 
 // UsagePlan reads the resource id (an AWS::ApiGateway::UsagePlan) and the
@@ -455,10 +455,14 @@ func (t *Template) UsagePlan(id, clients string) (UsagePlan, error) {
 	}
 	props := mapping(r, "Properties")
 	p := UsagePlan{On: true}
+	quota, err := t.chosen(mapping(props, "Quota"))
+	if err != nil {
+		return UsagePlan{}, fmt.Errorf("%s Quota: %w", id, err)
+	}
 	for node, dst := range map[*yaml.Node]*float64{
 		mapping(mapping(props, "Throttle"), "RateLimit"):  &p.Rate,
 		mapping(mapping(props, "Throttle"), "BurstLimit"): &p.Burst,
-		mapping(mapping(props, "Quota"), "Limit"):         &p.PerDay,
+		mapping(quota, "Limit"):                           &p.PerDay,
 	} {
 		if node == nil {
 			continue
@@ -477,6 +481,27 @@ func (t *Template) UsagePlan(id, clients string) (UsagePlan, error) {
 		}
 	}
 	return p, nil
+}
+
+// chosen is the value a property's node stands for in this environment:
+// the node itself, or the branch an !If chooses; nil for !Ref
+// AWS::NoValue (the property is absent).
+func (t *Template) chosen(n *yaml.Node) (*yaml.Node, error) {
+	fn, args := intrinsic(n)
+	switch {
+	case fn == "If" && len(args) == 3:
+		ok, err := t.Condition(args[0].Value)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return t.chosen(args[1])
+		}
+		return t.chosen(args[2])
+	case fn == "Ref" && len(args) == 1 && args[0].Value == "AWS::NoValue":
+		return nil, nil
+	}
+	return n, nil
 }
 
 // RateRule is a rate-based rule of the web ACL: requests one source

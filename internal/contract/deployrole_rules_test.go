@@ -394,7 +394,11 @@ func (s *stackModel) selfARNs(r *stackResource) map[string][]string {
 	case "AWS::DynamoDB::Table":
 		return map[string][]string{"dynamodb:table": {s.arn("dynamodb", "table/"+name)}}
 	case "AWS::IAM::Role":
-		return map[string][]string{"iam:role": {fmt.Sprintf("arn:aws:iam::%s:role/%s", s.account, name)}}
+		path := "/" // a role's Path comes before its name in its ARN
+		if p, ok := r.Properties["Path"].(string); ok && strings.HasPrefix(p, "/") {
+			path = p
+		}
+		return map[string][]string{"iam:role": {fmt.Sprintf("arn:aws:iam::%s:role%s%s", s.account, path, name)}}
 	case "AWS::KMS::Key":
 		return map[string][]string{"kms:key": {s.arn("kms", "key/"+id[:8]+"-"+id[8:12]+"-"+id[12:16]+"-"+id[16:20]+"-"+id[20:32])}}
 	case "AWS::Lambda::Function":

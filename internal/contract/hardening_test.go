@@ -122,53 +122,6 @@ func TestKMSKeyPoliciesSeparateAdministrationAndUse(t *testing.T) {
 	}
 }
 
-// TestFunctionKeyPermissionsAreDelegated checks that every kms: action a
-// function's policy allows on a key of the template is one the key's policy
-// lets IAM grant (a statement for the account principal), so the functions
-// keep working under the split key policies.
-func TestFunctionKeyPermissionsAreDelegated(t *testing.T) {
-	ids, byID := resources(t)
-	checked := 0
-	for _, id := range ids {
-		fn := byID[id]
-		if scalar(mapping(fn, "Type")) != "AWS::Serverless::Function" {
-			continue
-		}
-		policies := mapping(mapping(fn, "Properties"), "Policies")
-		if policies == nil {
-			continue
-		}
-		for _, p := range policies.Content {
-			for _, st := range seq(mapping(p, "Statement")) {
-				var kmsActions []string
-				for _, a := range stringList(mapping(st, "Action")) {
-					if strings.HasPrefix(strings.ToLower(a), "kms:") {
-						kmsActions = append(kmsActions, a)
-					}
-				}
-				if len(kmsActions) == 0 {
-					continue
-				}
-				keys := referencedKeys(mapping(st, "Resource"), byID)
-				if len(keys) == 0 {
-					t.Errorf("%s allows %v on no key of the template", id, kmsActions)
-				}
-				for _, key := range keys {
-					for _, a := range kmsActions {
-						checked++
-						if !delegates(byID[key], a) {
-							t.Errorf("%s needs %s on %s, which %s's key policy does not let IAM grant", id, a, key, key)
-						}
-					}
-				}
-			}
-		}
-	}
-	if checked == 0 {
-		t.Fatal("no function uses a KMS key of the template")
-	}
-}
-
 // TestAlarmTopicEncryptedWithACustomerManagedKey checks that the alarm topic
 // (and any other topic) is encrypted with a key of the template, and that
 // the key lets CloudWatch publish alarms to it: the AWS managed key
@@ -348,32 +301,6 @@ func intrinsic(n *yaml.Node) (string, *yaml.Node) {
 // (arn:...:iam::${AWS::AccountId}:root), which delegates to IAM policies.
 func accountPrincipal(p *yaml.Node) bool {
 	return strings.HasSuffix(scalar(mapping(p, "AWS")), ":iam::${AWS::AccountId}:root")
-}
-
-// delegates reports whether a key's policy lets IAM policies allow action:
-// an unconditional Allow for the account principal that matches it.
-func delegates(key *yaml.Node, action string) bool {
-	for _, st := range seq(mapping(mapping(mapping(key, "Properties"), "KeyPolicy"), "Statement")) {
-		if scalar(mapping(st, "Effect")) != "Allow" || !accountPrincipal(mapping(st, "Principal")) || mapping(st, "Condition") != nil {
-			continue
-		}
-		for _, a := range stringList(mapping(st, "Action")) {
-			if actionMatches(a, action) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// actionMatches matches an IAM action against a pattern with a trailing
-// wildcard, case-insensitively as IAM does.
-func actionMatches(pattern, action string) bool {
-	pattern, action = strings.ToLower(pattern), strings.ToLower(action)
-	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
-		return strings.HasPrefix(action, prefix)
-	}
-	return pattern == action
 }
 
 // referencedKeys lists the KMS keys of the template a node refers to

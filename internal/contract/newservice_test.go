@@ -449,6 +449,7 @@ const reviewsErrorsAlarm = `  ReviewsErrorsAlarm:
 const reviewsOpenAPI = `  /v1/reviews:
     get:
       tags: [reviews]
+      x-costs: []
       operationId: countReviews
       summary: How many reviews the caller wrote.
       responses:

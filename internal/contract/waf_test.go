@@ -1,8 +1,10 @@
 package contract_test
 
 import (
+	"maps"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,24 +61,67 @@ func wafRules(t *testing.T) []wafRule {
 	return out
 }
 
+// costKinds are the values of an operation's x-costs in api/openapi.yaml.
+var costKinds = []string{"password-hash", "kms", "email", "revocation", "link-token"}
+
+// operationCosts reads every operation's x-costs from api/openapi.yaml, by
+// route key; an operation without it is an error, so that a new route
+// cannot escape the WAF's check by saying nothing.
+func operationCosts(t *testing.T) map[string][]string {
+	t.Helper()
+	doc := loadOpenAPI(t)
+	out := map[string][]string{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			route := method + " " + path
+			raw, ok := op.Extensions["x-costs"].([]any)
+			if !ok {
+				t.Errorf("%s has no x-costs list in api/openapi.yaml (what it costs: %v, or [] for none)", route, costKinds)
+				continue
+			}
+			costs := []string{}
+			for _, v := range raw {
+				c, _ := v.(string)
+				if !slices.Contains(costKinds, c) {
+					t.Errorf("%s: x-costs %v: %q is none of %v", route, raw, v, costKinds)
+				}
+				costs = append(costs, c)
+			}
+			out[route] = costs
+		}
+	}
+	return out
+}
+
 // TestWafCoversEveryCostlyRoute: on AWS the WAF's rate rules per source IP
 // are what limits one client's use of the routes that cost a password
 // hash, a KMS call or an email (the gateway's throttles are shared by
-// every client, and sized for capacity). Every such route (from the call
-// budgets, internal/budgets, and the protected routes that write a
-// revocation or mail a link) must be counted by a rule scoped to the
-// costly routes, besides the whole API's; the catalog and the reads must
-// not be. And the web ACL is on by default in staging and prod.
+// every client, and sized for capacity), and of those that write a
+// revocation or take a link's token. Which routes those are is said once,
+// by every operation's x-costs in api/openapi.yaml, which must agree with
+// the measured budgets (internal/budgets: a route whose budget hashes,
+// calls KMS or mails says so). Every route with a cost must be counted by
+// a rule scoped to the costly routes, besides the whole API's; no route
+// without one may be. And the web ACL is on by default in staging and
+// prod.
 func TestWafCoversEveryCostlyRoute(t *testing.T) {
 	rules := wafRules(t)
-	costly := map[string]bool{"POST /v1/auth/logout": true, "POST /v1/auth/verify-email/resend": true}
+	costs := operationCosts(t)
 	for _, b := range budgets.All() {
-		if b.Hashes > 0 || b.KMS.Total() > 0 || b.Emails > 0 {
-			costly[b.Route] = true
+		for kind, has := range map[string]bool{"password-hash": b.Hashes > 0, "kms": b.KMS.Total() > 0, "email": b.Emails > 0} {
+			if got, ok := costs[b.Route]; has && (!ok || !slices.Contains(got, kind)) {
+				t.Errorf("%s: its budget (%s) costs %s, its x-costs in api/openapi.yaml are %v", b.Route, b.Request, kind, got)
+			}
 		}
 	}
-	if len(costly) < 10 {
-		t.Fatalf("only %d costly routes read from the budgets: %v", len(costly), costly)
+	costly := 0
+	for _, c := range costs {
+		if len(c) > 0 {
+			costly++
+		}
+	}
+	if costly < 12 {
+		t.Fatalf("only %d operations with x-costs: %v", costly, costs)
 	}
 	// The stage's name comes first in the path WAF sees.
 	uri := func(route string) (string, string) {
@@ -91,7 +136,7 @@ func TestWafCoversEveryCostlyRoute(t *testing.T) {
 	if !whole {
 		t.Error("no rule counts every request to the API")
 	}
-	for route := range costly {
+	for _, route := range slices.Sorted(maps.Keys(costs)) {
 		method, path := uri(route)
 		var by []string
 		for _, r := range rules {
@@ -99,16 +144,11 @@ func TestWafCoversEveryCostlyRoute(t *testing.T) {
 				by = append(by, r.name)
 			}
 		}
-		if len(by) == 0 {
-			t.Errorf("%s (costs a hash, a KMS call or an email): no WAF rule scoped to costly routes counts it", route)
-		}
-	}
-	for _, route := range []string{"GET /v1/products", "GET /v1/products/{sku}", "GET /v1/orders", "GET /v1/orders/{id}", "GET /v1/users/me", "GET /v1/health", "GET /.well-known/jwks.json"} {
-		method, path := uri(route)
-		for _, r := range rules {
-			if r.path != nil && r.counts(method, path) {
-				t.Errorf("%s: counted by the rule %s, meant for costly routes", route, r.name)
-			}
+		switch {
+		case len(costs[route]) > 0 && len(by) == 0:
+			t.Errorf("%s (x-costs %v): no WAF rule scoped to costly routes counts it", route, costs[route])
+		case len(costs[route]) == 0 && len(by) > 0:
+			t.Errorf("%s (x-costs []): counted by the rules %v, meant for costly routes", route, by)
 		}
 	}
 	for env, want := range map[string]bool{"local": false, "dev": false, "staging": true, "prod": true} {

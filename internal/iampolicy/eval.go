@@ -10,6 +10,10 @@ import (
 type Request struct {
 	Action   string // service:Name
 	Resource string // the ARN the action is authorized on, "*" for an action without a resource type
+	// Principal is the caller, for EvaluateKeyPolicy: an IAM ARN or a
+	// service principal's name. (Conditions on aws:PrincipalArn read
+	// Context, like every other key.)
+	Principal string
 	// Context holds the condition keys the request carries and their
 	// values (aws:TagKeys may have several). Keys compare case-insensitively.
 	Context map[string][]string
@@ -308,7 +312,7 @@ func comparer(op string) (cmp func(want, got string) bool, negated, ok bool) {
 	case "StringLike":
 		return func(w, g string) bool { return Wildcard(w, g, false) }, negated, true
 	case "ArnEquals", "ArnLike":
-		return func(w, g string) bool { return Wildcard(w, g, false) }, negated, true
+		return arnLike, negated, true
 	case "Bool":
 		if negated {
 			return nil, false, false
@@ -316,4 +320,139 @@ func comparer(op string) (cmp func(want, got string) bool, negated, ok bool) {
 		return strings.EqualFold, false, true
 	}
 	return nil, false, false
+}
+
+// arnLike matches an ARN against an ARN pattern as ArnLike does: each of
+// the six colon-separated parts on its own (a wildcard does not reach into
+// the next part; the last part, the resource, may hold colons of its own),
+// case-sensitively.
+func arnLike(pattern, arn string) bool {
+	p, a := strings.SplitN(pattern, ":", 6), strings.SplitN(arn, ":", 6)
+	if len(p) != 6 || len(a) != 6 {
+		return false
+	}
+	for i := range p {
+		if !Wildcard(p[i], a[i], false) {
+			return false
+		}
+	}
+	return true
+}
+
+// EvaluateKeyPolicy decides r against a KMS key policy and the identity
+// policies of the calling principal, which is in the key's account: r's
+// Principal is its ARN (a role's: arn:aws:iam::<account>:role/<path><name>,
+// what aws:PrincipalArn holds), or a service principal's name. As KMS
+// decides (developer guide, "Determining access to a KMS key"): an
+// explicit Deny in either denies; a key policy statement naming the
+// principal itself (or "*") allows by itself; one naming the principal's
+// account (arn:aws:iam::<account>:root or the account id) allows only if
+// the identity policies allow too; and nothing allows without the key
+// policy, whatever the identity policies say.
+func EvaluateKeyPolicy(r Request, key Policy, identity ...Policy) Result {
+	var direct, delegated []Statement
+	for _, s := range key.Statements {
+		switch principalMatch(s.Principal, r.Principal) {
+		case principalItself:
+			direct = append(direct, s)
+		case principalAccount:
+			delegated = append(delegated, s)
+		}
+	}
+	deny := func(stmts []Statement) *Result {
+		for i := range stmts {
+			if stmts[i].Effect != "Deny" {
+				continue
+			}
+			switch m, w := stmts[i].matches(r); m {
+			case yes:
+				return &Result{Decision: ExplicitDeny, Statement: &stmts[i]}
+			case unknown:
+				return &Result{Decision: Unproven, Statement: &stmts[i], Why: "a Deny may apply: " + w}
+			}
+		}
+		return nil
+	}
+	// Denies first, wherever they are.
+	if d := deny(append(append([]Statement{}, direct...), delegated...)); d != nil {
+		return *d
+	}
+	idr := Evaluate(r, identity...)
+	if idr.Decision == ExplicitDeny || (idr.Decision == Unproven && idr.Statement != nil && idr.Statement.Effect == "Deny") {
+		return idr
+	}
+	directRes := Evaluate(r, Policy{Name: key.Name, Statements: direct})
+	if directRes.Decision == Allowed {
+		return directRes
+	}
+	keyRes := Evaluate(r, Policy{Name: key.Name, Statements: delegated})
+	var out Result
+	switch {
+	case keyRes.Decision == Allowed && idr.Decision == Allowed:
+		return keyRes
+	case keyRes.Decision == Allowed || keyRes.Decision == Unproven && idr.Decision != ImplicitDeny:
+		// Delegated (or maybe): what IAM says decides.
+		out = idr
+		if idr.Decision == Allowed {
+			out = keyRes
+		}
+		if out.Decision == ImplicitDeny {
+			out.Why = "the key policy delegates to IAM, whose policies do not allow it"
+		}
+	default:
+		out = keyRes
+		if keyRes.Decision == Unproven { // and IAM denies it anyway
+			out = Result{Decision: ImplicitDeny, Why: "IAM's policies do not allow it"}
+		}
+	}
+	if out.Decision == ImplicitDeny && directRes.Decision == Unproven {
+		return directRes
+	}
+	return out
+}
+
+// principalKind is how a key policy's Principal names the caller.
+type principalKind int
+
+const (
+	principalNone    principalKind = iota
+	principalItself                // the caller's own ARN or name, or "*"
+	principalAccount               // the caller's account, which delegates to IAM
+)
+
+// principalMatch reports how a statement's Principal names the caller
+// caller (an IAM ARN, or a service principal's name).
+func principalMatch(p map[string][]string, caller string) principalKind {
+	out := principalNone
+	for typ, vals := range p {
+		for _, v := range vals {
+			switch {
+			case typ == "AWS" && (v == "*" || v == caller):
+				return principalItself
+			case typ == "Service" && v == caller:
+				return principalItself
+			case typ == "AWS" && strings.HasPrefix(caller, "arn:") && (v == accountOf(caller) || v == accountRoot(caller)):
+				out = principalAccount
+			}
+		}
+	}
+	return out
+}
+
+// accountOf is the account id of an IAM ARN.
+func accountOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 {
+		return ""
+	}
+	return parts[4]
+}
+
+// accountRoot is the account principal of an IAM ARN's account.
+func accountRoot(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 {
+		return ""
+	}
+	return "arn:" + parts[1] + ":iam::" + parts[4] + ":root"
 }

@@ -282,6 +282,8 @@ func TestParseRefusesMalformedStatements(t *testing.T) {
 		"action and not action":  `{"Statement": [{"Effect": "Allow", "Action": "s3:*", "NotAction": "s3:Get*", "Resource": "*"}]}`,
 		"no resource":            `{"Statement": [{"Effect": "Allow", "Action": "s3:*"}]}`,
 		"a number as a resource": `{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": 3}]}`,
+		"a NotPrincipal":         `{"Statement": [{"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}]}`,
+		"a principal not *":      `{"Statement": [{"Effect": "Allow", "Principal": "arn:aws:iam::123456789012:root", "Action": "kms:*", "Resource": "*"}]}`,
 	} {
 		if _, err := iampolicy.ParseJSON(name, []byte(doc)); err == nil {
 			t.Errorf("%s: parsed", name)
@@ -306,5 +308,117 @@ func TestWildcard(t *testing.T) {
 		if got := iampolicy.Wildcard(tc.pattern, tc.value, false); got != tc.want {
 			t.Errorf("Wildcard(%q, %q) = %v", tc.pattern, tc.value, got)
 		}
+	}
+}
+
+func TestArnConditions(t *testing.T) {
+	role := "arn:aws:iam::123456789012:role/shop-users/shop-UsersFunctionRole-ABC"
+	for _, tc := range []struct {
+		name, op, pattern, value string
+		want                     iampolicy.Decision
+	}{
+		{"a path and any name", "ArnLike", "arn:aws:iam::123456789012:role/shop-users/*", role, iampolicy.Allowed},
+		{"the same name without the path", "ArnLike", "arn:aws:iam::123456789012:role/shop-users/*", "arn:aws:iam::123456789012:role/shop-UsersFunctionRole-ABC", iampolicy.ImplicitDeny},
+		{"a longer stack's path", "ArnLike", "arn:aws:iam::123456789012:role/shop-users/*", "arn:aws:iam::123456789012:role/shop-users-x/shop-users-x-Role-A", iampolicy.ImplicitDeny},
+		{"another account", "ArnLike", "arn:aws:iam::123456789012:role/shop-users/*", "arn:aws:iam::210987654321:role/shop-users/r", iampolicy.ImplicitDeny},
+		{"a wildcard stays within its part", "ArnLike", "arn:aws:iam::*", role, iampolicy.ImplicitDeny},
+		{"a wildcard for a whole part", "ArnLike", "arn:aws:iam::*:role/shop-users/*", role, iampolicy.Allowed},
+		{"a wildcard does not reach across a colon", "ArnLike", "arn:aws:iam:*:role/shop-users/*", role, iampolicy.ImplicitDeny},
+		{"case counts", "ArnLike", "arn:aws:iam::123456789012:role/Shop-users/*", role, iampolicy.ImplicitDeny},
+		{"the resource part keeps its colons", "ArnLike", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/*", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/x:*", iampolicy.Allowed},
+		{"ArnNotLike of a match", "ArnNotLike", "arn:aws:iam::123456789012:role/shop-users/*", role, iampolicy.ImplicitDeny},
+		{"ArnEquals of the same", "ArnEquals", role, role, iampolicy.Allowed},
+		{"not an ARN", "ArnLike", "arn:aws:iam::123456789012:role/*", "shop-users", iampolicy.ImplicitDeny},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := iampolicy.ParseJSON(tc.name, []byte(`{"Statement": {"Effect": "Allow", "Action": "kms:Sign", "Resource": "*",
+				"Condition": {"`+tc.op+`": {"aws:PrincipalArn": "`+tc.pattern+`"}}}}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := iampolicy.Request{Action: "kms:Sign", Resource: keyARN, Context: map[string][]string{"aws:PrincipalArn": {tc.value}}}
+			if got := iampolicy.Evaluate(req, p); got.Decision != tc.want {
+				t.Errorf("%s %q on %q: %s (%s), want %s", tc.op, tc.pattern, tc.value, got.Decision, got.Why, tc.want)
+			}
+		})
+	}
+}
+
+func TestEvaluateKeyPolicy(t *testing.T) {
+	const (
+		account = "arn:aws:iam::123456789012:root"
+		users   = "arn:aws:iam::123456789012:role/shop-users/shop-UsersFunctionRole-ABC"
+		other   = "arn:aws:iam::123456789012:role/shop-OrdersFunctionRole-XYZ"
+		foreign = "arn:aws:iam::210987654321:role/shop-users/shop-UsersFunctionRole-ABC"
+	)
+	keyPolicy := `{"Statement": [
+		{"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": "` + account + `"}, "Action": ["kms:Describe*", "kms:Put*"], "Resource": "*"},
+		{"Sid": "Public", "Effect": "Allow", "Principal": {"AWS": "` + account + `"}, "Action": "kms:GetPublicKey", "Resource": "*"},
+		{"Sid": "UsersSign", "Effect": "Allow", "Principal": {"AWS": "` + account + `"}, "Action": "kms:Sign", "Resource": "*",
+		 "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/shop-users/*"}}},
+		{"Sid": "Seal", "Effect": "Allow", "Principal": {"AWS": "` + account + `"}, "Action": "kms:Encrypt", "Resource": "*",
+		 "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/shop-users/*"},
+		               "Null": {"kms:EncryptionContext:eventId": "false"},
+		               "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["eventId", "eventType"]}}},
+		{"Sid": "CloudWatch", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "kms:Decrypt", "Resource": "*"},
+		{"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "kms:Verify", "Resource": "*"},
+		{"Sid": "NoOneDisables", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "kms:DisableKey", "Resource": "*"}
+	]}`
+	key, err := iampolicy.ParseJSON("key", []byte(keyPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	allKMS, err := iampolicy.ParseJSON("kms:* on *", []byte(`{"Statement": {"Effect": "Allow", "Action": "kms:*", "Resource": "*"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	none := iampolicy.Policy{Name: "none"}
+	ec := func(keys ...string) map[string][]string {
+		ctx := map[string][]string{"kms:EncryptionContextKeys": keys}
+		for _, k := range keys {
+			ctx["kms:EncryptionContext:"+k] = []string{"v"}
+		}
+		return ctx
+	}
+	req := func(action, principal string, ctx map[string][]string) iampolicy.Request {
+		c := map[string][]string{"aws:PrincipalArn": {principal}}
+		for k, v := range ctx {
+			c[k] = v
+		}
+		return iampolicy.Request{Action: action, Resource: keyARN, Principal: principal, Context: c,
+			Known: []string{"aws:PrincipalArn", "kms:EncryptionContext:*", "kms:EncryptionContextKeys"}}
+	}
+	for _, tc := range []struct {
+		name     string
+		req      iampolicy.Request
+		identity iampolicy.Policy
+		want     iampolicy.Decision
+	}{
+		{"delegated and allowed by IAM", req("kms:Sign", users, nil), allKMS, iampolicy.Allowed},
+		{"delegated, but IAM allows nothing", req("kms:Sign", users, nil), none, iampolicy.ImplicitDeny},
+		{"IAM allows kms:*, the key policy's condition does not match", req("kms:Sign", other, nil), allKMS, iampolicy.ImplicitDeny},
+		{"another account's role of the same path", req("kms:Sign", foreign, nil), allKMS, iampolicy.ImplicitDeny},
+		{"IAM allows kms:*, the key policy has no statement for it", req("kms:Decrypt", users, ec("eventId")), allKMS, iampolicy.ImplicitDeny},
+		{"delegated to the whole account", req("kms:GetPublicKey", other, nil), allKMS, iampolicy.Allowed},
+		{"with the context the key policy asks for", req("kms:Encrypt", users, ec("eventId", "eventType")), allKMS, iampolicy.Allowed},
+		{"a required context key missing", req("kms:Encrypt", users, ec("eventType")), allKMS, iampolicy.ImplicitDeny},
+		{"no context at all", req("kms:Encrypt", users, ec()), allKMS, iampolicy.ImplicitDeny},
+		{"a context key more", req("kms:Encrypt", users, ec("eventId", "eventType", "extra")), allKMS, iampolicy.ImplicitDeny},
+		{"a service principal named by the key policy needs no IAM", req("kms:Decrypt", "cloudwatch.amazonaws.com", nil), none, iampolicy.Allowed},
+		{"a key policy's * needs no IAM", req("kms:Verify", other, nil), none, iampolicy.Allowed},
+		{"a key policy's Deny wins over IAM", req("kms:DisableKey", users, nil), allKMS, iampolicy.ExplicitDeny},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := iampolicy.EvaluateKeyPolicy(tc.req, key, tc.identity); got.Decision != tc.want {
+				t.Errorf("%s by %s: %s (%s), want %s", tc.req.Action, tc.req.Principal, got.Decision, got.Why, tc.want)
+			}
+		})
+	}
+	deny, err := iampolicy.ParseJSON("deny", []byte(`{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}, {"Effect": "Deny", "Action": "kms:Sign", "Resource": "*"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := iampolicy.EvaluateKeyPolicy(req("kms:Sign", users, nil), key, deny); got.Decision != iampolicy.ExplicitDeny {
+		t.Errorf("an identity policy's Deny: %s, want %s", got.Decision, iampolicy.ExplicitDeny)
 	}
 }

@@ -1,13 +1,17 @@
 // Package iampolicy decides whether IAM identity-based policies allow one
 // request, for tests that check a role against what it must be able to do
-// (internal/contract checks the deploy roles of deploy/github-oidc.yaml).
+// (internal/contract checks the deploy roles of deploy/github-oidc.yaml),
+// and whether a KMS key policy together with them does (internal/contract
+// checks who may use the template's keys).
 //
 // It decides conservatively: a request is Allowed only when an Allow
 // statement provably matches it and no Deny statement may match it. What the
 // evaluator cannot prove (a condition key the request does not model, an
 // operator it does not know, a policy variable) never allows, and a Deny it
-// cannot rule out denies. It models one principal's identity policies only:
-// no resource policies, permissions boundaries, session policies or SCPs.
+// cannot rule out denies. Evaluate models one principal's identity policies;
+// EvaluateKeyPolicy adds a KMS key policy in the principal's own account. No
+// other resource policies, permissions boundaries, session policies or
+// SCPs.
 package iampolicy
 
 import (
@@ -32,6 +36,9 @@ type Statement struct {
 	NotAction   []string
 	Resource    []string
 	NotResource []string
+	// Principal maps a principal type (AWS, Service) to its values, in a
+	// resource policy; "*" alone is {"AWS": ["*"]}. NotPrincipal is refused.
+	Principal map[string][]string
 	// Condition maps an operator (StringEquals, ForAllValues:StringLike,
 	// ...) to condition keys and their values.
 	Condition map[string]map[string][]string
@@ -95,6 +102,12 @@ func parseStatement(v any) (Statement, error) {
 	if (len(st.Resource) == 0) == (len(st.NotResource) == 0) {
 		return st, fmt.Errorf("needs exactly one of Resource and NotResource")
 	}
+	if _, ok := m["NotPrincipal"]; ok {
+		return st, fmt.Errorf("NotPrincipal is not modelled")
+	}
+	if st.Principal, err = parsePrincipal(m["Principal"]); err != nil {
+		return st, fmt.Errorf("principal: %w", err)
+	}
 	if c, ok := m["Condition"]; ok {
 		cm, ok := c.(map[string]any)
 		if !ok {
@@ -115,6 +128,31 @@ func parseStatement(v any) (Statement, error) {
 		}
 	}
 	return st, nil
+}
+
+// parsePrincipal reads a Principal element: "*", or an object of principal
+// types to a string or a list.
+func parsePrincipal(v any) (map[string][]string, error) {
+	switch t := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		if t != "*" {
+			return nil, fmt.Errorf("%q: only \"*\" may stand alone", t)
+		}
+		return map[string][]string{"AWS": {"*"}}, nil
+	case map[string]any:
+		out := map[string][]string{}
+		for typ, vals := range t {
+			list, err := strings1(vals)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", typ, err)
+			}
+			out[typ] = list
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%v (%T) is not \"*\" or an object", v, v)
 }
 
 // strings1 reads a string, a boolean or a list of them.

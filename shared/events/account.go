@@ -1,6 +1,8 @@
 package events
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -42,11 +44,71 @@ type Link struct {
 	ExpiresAt   time.Time `json:"expiresAt"` // after this the link is dead: no point mailing it
 }
 
+// Link purposes, as the seal context names them: what a link of each
+// account event type lets its reader do.
+const (
+	PurposeVerifyEmail   = "verify-email"
+	PurposeResetPassword = "reset-password"
+)
+
+// LinkPurpose is the purpose of the link an account event of type
+// eventType mails, or "" for a type that mails none.
+func LinkPurpose(eventType string) string {
+	switch eventType {
+	case AccountVerificationRequested:
+		return PurposeVerifyEmail
+	case AccountPasswordResetRequested:
+		return PurposeResetPassword
+	}
+	return ""
+}
+
+// Keys of SealContext. The key policy of the link key (template.yaml,
+// LinkKey) requires exactly these on every Encrypt and Decrypt.
+const (
+	SealEventType = "eventType"
+	SealEventID   = "eventId"
+	SealAccountID = "accountId"
+	SealRecipient = "recipientSha256"
+	SealPurpose   = "purpose"
+	SealExpiresAt = "expiresAt"
+)
+
+// SealContextKeys lists the keys of every SealContext, sorted.
+func SealContextKeys() []string {
+	return []string{SealAccountID, SealEventID, SealEventType, SealExpiresAt, SealPurpose, SealRecipient}
+}
+
 // SealContext is the KMS encryption context of the event's sealed token.
-// It binds the ciphertext to this event: moved into another event, or to
-// another account, it no longer decrypts.
+// It binds the ciphertext to everything the link's email depends on: the
+// event, the account, the address it is mailed to, what the link does and
+// when it dies. Moved into another event, re-addressed to another
+// recipient, given a later expiry or another purpose, it no longer
+// decrypts, so whoever can write an event (a compromised relay, a wrong
+// grant on the queue or the table) cannot have a victim's link mailed to
+// itself.
+//
+// The recipient is bound by the SHA-256 of the address as the event
+// carries it (the users service's normalized address): KMS writes the
+// encryption context in the clear into CloudTrail, which should hold no
+// email address. The expiry is RFC 3339 in UTC to the nanosecond, which a
+// JSON round trip of the event keeps.
 func (e AccountEvent) SealContext() map[string]string {
-	return map[string]string{"eventType": e.Type, "eventId": e.ID, "accountId": e.Account.ID}
+	return map[string]string{
+		SealEventType: e.Type,
+		SealEventID:   e.ID,
+		SealAccountID: e.Account.ID,
+		SealRecipient: RecipientDigest(e.Account.Email),
+		SealPurpose:   LinkPurpose(e.Type),
+		SealExpiresAt: e.Link.ExpiresAt.UTC().Format(time.RFC3339Nano),
+	}
+}
+
+// RecipientDigest is the hex SHA-256 of an email address exactly as given,
+// as SealContext binds it.
+func RecipientDigest(email string) string {
+	sum := sha256.Sum256([]byte(email))
+	return hex.EncodeToString(sum[:])
 }
 
 // Validate checks the event against the schema of its version.

@@ -3,8 +3,10 @@ package events_test
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,9 +109,93 @@ func TestParseAccountRejects(t *testing.T) {
 
 func TestSealContextNamesTheEvent(t *testing.T) {
 	t.Parallel()
-	e := events.AccountEvent{Header: events.Header{Type: events.AccountPasswordResetRequested, ID: "ev-1"}, Account: events.Account{ID: "u-1"}}
-	want := map[string]string{"eventType": events.AccountPasswordResetRequested, "eventId": "ev-1", "accountId": "u-1"}
+	expires := time.Date(2025, time.March, 14, 9, 56, 53, 123456789, time.FixedZone("CET", 3600))
+	e := events.AccountEvent{
+		Header:  events.Header{Type: events.AccountPasswordResetRequested, ID: "ev-1"},
+		Account: events.Account{ID: "u-1", Email: "ada@example.com"},
+		Link:    events.Link{ExpiresAt: expires},
+	}
+	want := map[string]string{
+		"eventType": events.AccountPasswordResetRequested, "eventId": "ev-1", "accountId": "u-1",
+		// sha256("ada@example.com")
+		"recipientSha256": "b5fc85e55755f9e0d030a10ab4429b6b2944855f9a0d60077fe832becbc41d72",
+		"purpose":         "reset-password",
+		"expiresAt":       "2025-03-14T08:56:53.123456789Z",
+	}
 	if got := e.SealContext(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("SealContext = %v, want %v", got, want)
+	}
+	keys := slices.Sorted(maps.Keys(e.SealContext()))
+	if !slices.Equal(keys, events.SealContextKeys()) {
+		t.Errorf("SealContext keys %v, SealContextKeys %v", keys, events.SealContextKeys())
+	}
+}
+
+// TestSealContextBindsWhatTheEmailDependsOn: every change that would send
+// the link elsewhere, for longer or for another purpose changes the
+// context (so KMS refuses to open the token), and a JSON round trip of the
+// event, as through the outbox and the queue, does not.
+func TestSealContextBindsWhatTheEmailDependsOn(t *testing.T) {
+	t.Parallel()
+	base := func() events.AccountEvent {
+		return events.AccountEvent{
+			Header:  events.Header{Type: events.AccountPasswordResetRequested, Version: events.Version, ID: "ev-1", OccurredAt: time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)},
+			Account: events.Account{ID: "u-1", Email: "ada@example.com", Name: "Ada"},
+			Link:    events.Link{SealedToken: []byte("sealed"), ExpiresAt: time.Date(2025, 3, 14, 9, 56, 53, 500, time.UTC)},
+		}
+	}
+	sealedTo := base().SealContext()
+	tests := []struct {
+		name string
+		edit func(e *events.AccountEvent)
+		same bool
+	}{
+		{"re-addressed", func(e *events.AccountEvent) { e.Account.Email = "mallory@example.com" }, false},
+		{"re-addressed in another case", func(e *events.AccountEvent) { e.Account.Email = "Ada@example.com" }, false},
+		{"re-addressed with a trailing dot", func(e *events.AccountEvent) { e.Account.Email = "ada@example.com." }, false},
+		{"another account", func(e *events.AccountEvent) { e.Account.ID = "u-2" }, false},
+		{"another event", func(e *events.AccountEvent) { e.ID = "ev-2" }, false},
+		{"another purpose", func(e *events.AccountEvent) { e.Type = events.AccountVerificationRequested }, false},
+		{"a later expiry", func(e *events.AccountEvent) { e.Link.ExpiresAt = e.Link.ExpiresAt.Add(24 * time.Hour) }, false},
+		{"a nanosecond later", func(e *events.AccountEvent) { e.Link.ExpiresAt = e.Link.ExpiresAt.Add(time.Nanosecond) }, false},
+		{"the same instant in another zone", func(e *events.AccountEvent) {
+			e.Link.ExpiresAt = e.Link.ExpiresAt.In(time.FixedZone("UTC-5", -5*3600))
+		}, true},
+		{"another name", func(e *events.AccountEvent) { e.Account.Name = "Grace" }, true},
+		{"a JSON round trip", func(e *events.AccountEvent) {
+			b, err := json.Marshal(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, err := events.Parse(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			*e = ev.(events.AccountEvent)
+		}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := base()
+			tc.edit(&e)
+			if got := e.SealContext(); reflect.DeepEqual(got, sealedTo) != tc.same {
+				t.Errorf("SealContext = %v, sealed to %v: same = %v, want %v", got, sealedTo, !tc.same, tc.same)
+			}
+		})
+	}
+}
+
+func TestLinkPurpose(t *testing.T) {
+	t.Parallel()
+	for typ, want := range map[string]string{
+		events.AccountVerificationRequested:  "verify-email",
+		events.AccountPasswordResetRequested: "reset-password",
+		events.OrderCreated:                  "",
+		"":                                   "",
+	} {
+		if got := events.LinkPurpose(typ); got != want {
+			t.Errorf("LinkPurpose(%q) = %q, want %q", typ, got, want)
+		}
 	}
 }

@@ -29,11 +29,17 @@ func (h *Handler) account(ctx context.Context, msg events.SQSMessage, e shared.A
 	if !ok {
 		return out
 	}
+	// The context is rebuilt from the event as it will be mailed: its
+	// recipient, purpose and expiry as well as its ids. A token sealed for
+	// another address, purpose or expiry does not open, so an event
+	// re-addressed on its way (a compromised relay, a wrong grant on the
+	// queue or the table) mails nothing.
 	token, err := h.Opener.Open(ctx, e.Link.SealedToken, e.SealContext())
 	switch {
 	case errors.Is(err, sealed.ErrCannotOpen):
-		// Corrupt, sealed under another key or for another event: no retry
-		// helps. (The error describes the sealed token, never the token.)
+		// Corrupt, sealed under another key, for another event or another
+		// recipient, purpose or expiry: no retry helps. (The error
+		// describes the sealed token, never the token.)
 		h.release(ctx, e.ID, owner)
 		return h.poison(ctx, msg, fmt.Errorf("open link token: %w", err))
 	case err != nil:

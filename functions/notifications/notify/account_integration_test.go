@@ -137,3 +137,95 @@ func TestAccountEmailsCarryTheOpenedLink(t *testing.T) {
 		}
 	}
 }
+
+// TestReaddressedLinkIsRefusedAndNotMailed plays a writer of events that
+// is not the users service (a compromised relay, a wrong grant on the
+// queue or the users table): it takes password reset events sealed with a
+// real KMS key as the users service seals them and puts them on the queue
+// re-addressed to itself, with a later expiry, or as a verification link.
+// The notification function rebuilds the encryption context from the event
+// it would mail, so KMS refuses each: nothing is mailed, neither to the new
+// address nor to anyone, and each is dead-lettered as poison. The event as
+// sealed is mailed.
+func TestReaddressedLinkIsRefusedAndNotMailed(t *testing.T) {
+	ctx := context.Background()
+	kc := kms.NewFromConfig(testcloud.Config(t))
+	key := testcloud.NewKey(t, kc, kmstypes.KeySpecSymmetricDefault, kmstypes.KeyUsageTypeEncryptDecrypt)
+	sealer := sealed.NewSealer(kc, key)
+	r := newRig(t, rigOptions{linkKey: key})
+	run := runID()
+	mallory := "mallory-" + run + "@example.com"
+
+	// issue seals a reset link's token as the users service does: under
+	// the context of the event as it is written to the outbox.
+	issue := func(n string) (shared.AccountEvent, string) {
+		t.Helper()
+		e, token := accountEventFor(run, shared.AccountPasswordResetRequested, n, 30*time.Minute)
+		box, err := sealer.Seal(ctx, []byte(token), e.SealContext())
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Link.SealedToken = box
+		return e, token
+	}
+	intact, intactToken := issue("1")
+	readdressed, readdressedToken := issue("2")
+	victim := readdressed.Account.Email
+	readdressed.Account.Email = mallory
+	extended, extendedToken := issue("3")
+	extended.Link.ExpiresAt = extended.Link.ExpiresAt.Add(24 * time.Hour)
+	repurposed, repurposedToken := issue("4")
+	repurposed.Type = shared.AccountVerificationRequested
+	tampered := map[string]shared.AccountEvent{readdressed.ID: readdressed, extended.ID: extended, repurposed.ID: repurposed}
+
+	for _, e := range []shared.AccountEvent{intact, readdressed, extended, repurposed} {
+		b, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.send(string(b), e.Account.ID, e.ID, e.CorrelationID)
+	}
+	r.poll(time.Minute)
+
+	if got := testcloud.MailTo(t, intact.Account.Email, "Reset your password"); len(got) != 1 ||
+		!strings.Contains(got[0].Text, rigAppBaseURL+"/reset-password?token="+intactToken) {
+		t.Errorf("the event as sealed: %d emails to %s, want 1 with its link", len(got), intact.Account.Email)
+	}
+	for _, m := range testcloud.Mailbox(t) {
+		for _, to := range m.To {
+			for _, addr := range []string{mallory, victim, extended.Account.Email, repurposed.Account.Email} {
+				if strings.EqualFold(to, addr) {
+					t.Errorf("%s was mailed %q: a tampered event was opened and sent", to, m.Subject)
+				}
+			}
+		}
+	}
+
+	dlq := r.dlqMessages()
+	if len(dlq) != len(tampered) {
+		t.Errorf("%d messages in the dead-letter queue, want the %d tampered events", len(dlq), len(tampered))
+	}
+	for _, m := range dlq {
+		body := aws.ToString(m.Body)
+		found := false
+		for id := range tampered {
+			found = found || strings.Contains(body, id)
+		}
+		if !found {
+			t.Errorf("dead letter is not a tampered event: %s", body)
+		}
+		if reason := aws.ToString(m.MessageAttributes[notify.AttrPoisonReason].StringValue); !strings.Contains(reason, sealed.ErrCannotOpen.Error()) {
+			t.Errorf("dead letter reason = %q, want it to say the token cannot be opened", reason)
+		}
+	}
+	for name, want := range map[string]int{notify.MetricSent: 1, notify.MetricPoison: len(tampered)} {
+		if got := r.metricTotal(name); got != want {
+			t.Errorf("metric %s = %d, want %d", name, got, want)
+		}
+	}
+	for _, token := range []string{intactToken, readdressedToken, extendedToken, repurposedToken} {
+		if strings.Contains(r.logs.String(), token) {
+			t.Errorf("a link token reached the log")
+		}
+	}
+}
