@@ -70,10 +70,14 @@ func (r bucketRecord) bucket(now time.Time) account.Bucket {
 }
 
 // deviceRecord is a device that logged in to an account, with its bucket.
+// UserID is the account's: an email can change hands (a registration
+// cancelled and made again), its devices cannot. Devices stored before it
+// have none and belong to the email's only account there ever was.
 type deviceRecord struct {
 	PK        string `dynamodbav:"PK"`
 	SK        string `dynamodbav:"SK"`
 	Email     string `dynamodbav:"email"`
+	UserID    string `dynamodbav:"userId,omitempty"`
 	ExpiresAt int64  `dynamodbav:"expiresAt"`
 	bucketRecord
 }
@@ -81,7 +85,8 @@ type deviceRecord struct {
 // LoginState reads, in one consistent BatchGetItem, the email's claim, the
 // email's bucket, the source's failures and the presented device
 // (deviceHash "" for none), and then the user the claim names. A device of
-// another email is no device of this one.
+// another email, or of another account that had the email before (a
+// cancelled registration), is no device of this one.
 func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string, now time.Time) (account.LoginState, error) {
 	keys := []map[string]types.AttributeValue{ddb.Key(emailPK(email), skEmail), ddb.Key(loginPK(email), skAttempts)}
 	if source != "" {
@@ -100,7 +105,7 @@ func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string
 		return account.LoginState{}, wrap("login state", fmt.Errorf("%d keys unprocessed", n))
 	}
 	var st account.LoginState
-	var userID string
+	var userID, deviceUser string
 	for _, item := range out.Responses[s.table] {
 		var k struct {
 			PK string `dynamodbav:"PK"`
@@ -126,11 +131,15 @@ func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string
 			err = attributevalue.UnmarshalMap(item, &r)
 			if r.Email == email && now.Unix() < r.ExpiresAt {
 				st.Device = &account.Device{Hash: deviceHash, Email: r.Email, Bucket: r.bucket(now)}
+				deviceUser = r.UserID
 			}
 		}
 		if err != nil {
 			return account.LoginState{}, wrap("login state", err)
 		}
+	}
+	if deviceUser != "" && deviceUser != userID {
+		st.Device = nil // the device of an account the email no longer names
 	}
 	if userID == "" {
 		return st, nil
@@ -222,7 +231,7 @@ func (s *Store) CompleteLogin(ctx context.Context, c account.LoginCompletion, no
 		return wrap("complete login", err)
 	}
 	device, err := attributevalue.MarshalMap(deviceRecord{
-		PK: devicePK(c.NewDevice.Hash()), SK: skDevice, Email: c.Email, ExpiresAt: now.Add(account.DeviceTTL).Unix(),
+		PK: devicePK(c.NewDevice.Hash()), SK: skDevice, Email: c.Email, UserID: c.Refresh.UserID, ExpiresAt: now.Add(account.DeviceTTL).Unix(),
 	})
 	if err != nil {
 		return wrap("complete login", err)

@@ -169,6 +169,7 @@ type failures struct {
 // deviceRec is a device that logged in to an account.
 type deviceRec struct {
 	email   string
+	userID  string // the account's: an email can change hands, a device cannot
 	expires time.Time
 	bucket  bucket
 }
@@ -181,7 +182,7 @@ func (m *MemStore) LoginState(_ context.Context, email, source, deviceHash strin
 	if f, ok := m.failures[source]; ok && source != "" && now.Before(f.forget) {
 		st.Source = f.Failures
 	}
-	if d, ok := m.devices[deviceHash]; ok && d.email == email && now.Before(d.expires) {
+	if d, ok := m.devices[deviceHash]; ok && d.email == email && d.userID == m.emails[email] && now.Before(d.expires) {
 		st.Device = &account.Device{Hash: deviceHash, Email: email, Bucket: d.bucket.at(now)}
 	}
 	if id, ok := m.emails[email]; ok {
@@ -227,7 +228,7 @@ func (m *MemStore) CompleteLogin(_ context.Context, c account.LoginCompletion, n
 		CreatedAt: now.UTC(), ExpiresAt: time.Unix(now.Add(account.RefreshTTL).Unix(), 0).UTC(),
 	}
 	m.hashes = append(m.hashes, c.Refresh.Hash(), c.NewDevice.Hash())
-	m.devices[c.NewDevice.Hash()] = deviceRec{email: c.Email, expires: now.Add(account.DeviceTTL)}
+	m.devices[c.NewDevice.Hash()] = deviceRec{email: c.Email, userID: c.Refresh.UserID, expires: now.Add(account.DeviceTTL)}
 	if c.OldDevice != "" {
 		delete(m.devices, c.OldDevice)
 	}
@@ -408,6 +409,24 @@ func (m *MemStore) ResetPassword(_ context.Context, l account.PendingLink, u acc
 	delete(m.buckets, "account#"+c.Email)
 	m.passwords = append(m.passwords, newHash)
 	m.revocations = append(m.revocations, revoke)
+	return nil
+}
+
+// CancelRegistration implements app.Links.
+func (m *MemStore) CancelRegistration(_ context.Context, l account.PendingLink, u account.Credentials, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.users[u.ID]
+	if !ok || c.EmailVerified || c.Email != u.Email || m.emails[u.Email] != u.ID {
+		return account.ErrLinkInvalid
+	}
+	if err := m.useLink(account.VerifyEmail, l, now); err != nil {
+		return err
+	}
+	delete(m.users, u.ID)
+	delete(m.emails, u.Email)
+	delete(m.links, linkKey{account.ResetPassword, u.ID})
+	delete(m.buckets, "account#"+u.Email)
 	return nil
 }
 
