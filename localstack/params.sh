@@ -24,6 +24,13 @@
 #                      than 10 emails; NotificationConcurrency is the one
 #                      derived from it (max(2, ceil(10 / 5)), template.yaml;
 #                      internal/contract checks it): 5 emails a second each.
+#   SesMax24HourSend=10000000  the emulators' SES has no quota, and make
+#                      test (its Schemathesis campaign above all) registers
+#                      thousands of accounts within an hour; prod's default
+#                      (50,000: 1,041 registration and verification emails
+#                      an hour for all clients) would refuse the rest. The
+#                      cap's own test sets a low one on the real table
+#                      (functions/users/api, TestAccountMailCap).
 # ACCESS_TOKEN_TTL lets a long test campaign (make schemathesis-long) hold
 # one access token throughout; ORDERS_PER_HOUR lets it place its orders.
 local_params() {
@@ -32,7 +39,7 @@ local_params() {
   p="Environment=local LocalCloud=$LOCAL_CLOUD Architecture=$arch LocalEndpoint=$1"
   p+=" SenderEmail=${SENDER_EMAIL:-orders@shop.test} AuthorizerCacheSeconds=${AUTHORIZER_CACHE_SECONDS:-300}"
   p+=" AccessTokenTTL=${ACCESS_TOKEN_TTL:-15m} OrdersPerHour=${ORDERS_PER_HOUR:-20}"
-  p+=" SesMaxSendRate=10 NotificationConcurrency=2"
+  p+=" SesMaxSendRate=10 NotificationConcurrency=2 SesMax24HourSend=10000000"
   if [[ "$LOCAL_CLOUD" == localstack ]]; then
     # LocalStack reports every caller as 127.0.0.1, so production's
     # per-address limits would meet every test's requests at once: lifted

@@ -122,7 +122,7 @@ func (f *fixtures) env(name, endpoint, home string) []string {
 	case "users":
 		env = append(env, tokens...)
 		env = append(env, "USERS_TABLE=bench-users", "REVOCATIONS_TABLE=bench-revocations", "SIGNING_KEY_ID=alias/bench-signing",
-			"SIGNING_KID="+f.kid, "LINK_KEY_ID=alias/bench-links")
+			"SIGNING_KID="+f.kid, "LINK_KEY_ID=alias/bench-links", "ACCOUNT_MAIL=on")
 	case "orders":
 		env = append(env, tokens...)
 		env = append(env, "ORDERS_TABLE=bench-orders", "REVOCATIONS_TABLE=bench-revocations",

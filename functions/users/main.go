@@ -34,7 +34,10 @@ func main() { coldstart.Main("users", build) }
 // (the KMS key that seals the tokens of mailed links); REVOCATIONS_TABLE
 // and REVOCATION_REFRESH; the limits LOGIN_ATTEMPTS_PER_SOURCE (free login
 // attempts per address), SOURCE_REQUESTS_PER_HOUR (per address, on the
-// costly public routes) and LINKS_PER_HOUR (account emails per recipient).
+// costly public routes) and LINKS_PER_HOUR (account emails per recipient);
+// SES_MAX_24_HOUR_SEND (the account's SES quota, which sizes the hourly cap
+// of registration and verification emails: app.AccountMailPerHour) and
+// ACCOUNT_MAIL (on, or paused: app.Config.AccountMailPaused).
 func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
 	table := env.String("USERS_TABLE")
 	linkKey := env.String("LINK_KEY_ID")
@@ -47,7 +50,13 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	sourceRequests := env.Int("SOURCE_REQUESTS_PER_HOUR", app.DefaultSourceRequestsPerHour)
 	sourceRate := env.Int("SOURCE_REQUESTS_PER_SECOND", app.DefaultSourceRequestsPerSecond)
 	linksPerHour := env.Int("LINKS_PER_HOUR", app.DefaultLinksPerHour)
+	sesDaily := env.Int("SES_MAX_24_HOUR_SEND", app.DefaultSesMax24HourSend)
+	accountMail := env.String("ACCOUNT_MAIL")
 	if err := env.Err(); err != nil {
+		return nil, err
+	}
+	paused, err := accountMailPaused(accountMail)
+	if err != nil {
 		return nil, err
 	}
 	if !slices.ContainsFunc(tokens.Keys, func(k token.PublicKey) bool { return k.ID == kid }) {
@@ -82,6 +91,8 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 		SourceRequestsPerHour:   sourceRequests,
 		SourceRequestsPerSecond: sourceRate,
 		LinksPerHour:            linksPerHour,
+		AccountMailPerHour:      app.AccountMailPerHour(sesDaily),
+		AccountMailPaused:       paused,
 	})
 	return api.NewHandler(log, api.Config{
 		Service:     svc,
@@ -91,6 +102,19 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 		Version:     coldstart.Version,
 		Metrics:     m,
 	}).Handle, nil
+}
+
+// accountMailPaused reads ACCOUNT_MAIL, the template's AccountMail: "on"
+// or "paused". Anything else is a configuration error: a typo must not
+// leave mail running when an operator meant to pause it.
+func accountMailPaused(v string) (bool, error) {
+	switch v {
+	case "on":
+		return false, nil
+	case "paused":
+		return true, nil
+	}
+	return false, fmt.Errorf("configuration: ACCOUNT_MAIL is %q, want on or paused", v)
 }
 
 // *store.Store serves every store interface the use cases declare. The

@@ -37,6 +37,7 @@ type HotKey struct {
 	LeewaySeconds float64            `yaml:"leewaySeconds"`
 	OverlapSecs   float64            `yaml:"overlapSeconds"`
 	Revocations   map[string]float64 `yaml:"revocations"`
+	Writes        map[string]float64 `yaml:"writes"`
 	Why           string             `yaml:"why"`
 }
 
@@ -45,6 +46,9 @@ const (
 	ModelCatalogCopy    = "catalog-copy"
 	ModelRevocationList = "revocation-list"
 	ModelRevocationFeed = "revocation-feed"
+	// ModelCounter is a counter every request of some routes writes once
+	// (a limit of all clients together), read by none.
+	ModelCounter = "counter"
 )
 
 // HotKeys is the hot-key table.
@@ -79,6 +83,12 @@ func (k HotKey) check() error {
 	}
 	if _, err := path.Match(k.Key, ""); err != nil {
 		return fmt.Errorf("key is not a pattern: %w", err)
+	}
+	if k.Model == ModelCounter {
+		if k.WCUPerWrite <= 0 || len(k.Writes) == 0 {
+			return errors.New("a counter needs wcuPerWrite and writes")
+		}
+		return nil
 	}
 	if len(k.Readers) == 0 || k.Every <= 0 {
 		return errors.New("needs readers and every > 0")
@@ -128,11 +138,17 @@ type keyLoad struct {
 func (l keyLoad) Use() float64 { return l.RCU/PartitionRCU + l.WCU/PartitionWCU }
 
 func (k HotKey) load(tr traffic) (keyLoad, error) {
+	var l keyLoad
+	if k.Model == ModelCounter {
+		for route, per := range k.Writes {
+			l.WCU += tr.rps(route) * per * k.WCUPerWrite
+		}
+		return l, nil
+	}
 	var envs float64
 	for _, f := range k.Readers {
 		envs += math.Max(1, tr.envs(f))
 	}
-	var l keyLoad
 	l.Reads = envs / k.Every
 	switch k.Model {
 	case ModelCatalogCopy:

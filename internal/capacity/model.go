@@ -432,6 +432,24 @@ func (m *Model) limits() error {
 	}
 	add(Limit{Name: "SES sending quota, 24 hours", Label: LabelQuota, Value: daily, Unit: "emails/24 h", From: dailyFrom, Note: q.SESDaily.Note + "; load is the rate sustained for 24 hours",
 		Load: func(total float64) float64 { return emails(total) * 86400 }, Alarms: []string{"SesDailyQuotaAlarm"}})
+	if t.Has("SesMax24HourSend") {
+		// The users function derives the cap from the quota it is told;
+		// so does the model, with the function's own formula.
+		perHour := float64(usersapp.AccountMailPerHour(int(daily)))
+		add(Limit{Name: "registration and verification emails, all clients, a clock hour", Label: LabelTemplate, Value: perHour, Unit: "emails/hour",
+			From: fmt.Sprintf("the users function's cap, app.AccountMailPerHour(SesMax24HourSend = %g, %s) = half of the quota over 24 hours", daily, t.Source("SesMax24HourSend")),
+			Load: func(total float64) float64 {
+				var n float64
+				for _, r := range m.Routes {
+					if r.Route == "POST /v1/auth/register" || r.Route == "POST /v1/auth/verify-email/resend" {
+						n += r.RPS(total) * float64(r.Budget.Emails)
+					}
+				}
+				return n * 3600
+			},
+			Follows: "SES sending quota, 24 hours",
+			Note:    "sized from SesMax24HourSend; the other half of the quota is left to order mail"})
+	}
 	if m.Mail.Concurrency > 0 {
 		l := Limit{Name: "notification sending (concurrency × one environment's rate)", Label: LabelTemplate,
 			Value: m.Mail.Concurrency * m.Mail.PerEnvironment, Unit: "emails/s",

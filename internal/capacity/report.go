@@ -188,7 +188,12 @@ func (m *Model) writeHotKeys(p *printer) {
 		if b.Load.Entries > 0 {
 			what += fmt.Sprintf("; %s entries a read", number(b.Load.Entries))
 		}
-		p.f("| %s | %s | %s | %s every %g s | %s | %s | %s |", b.Key.Key, b.Key.Table, b.Key.Model, strings.Join(b.Key.Readers, ", "), b.Key.Every, what, percent(b.Load.Use()), rps(binds))
+		readers := fmt.Sprintf("%s every %g s", strings.Join(b.Key.Readers, ", "), b.Key.Every)
+		if b.Key.Model == ModelCounter {
+			readers = "none (written by " + strings.Join(sortedKeys(b.Key.Writes), ", ") + ")"
+			what = fmt.Sprintf("%s WCU/s", number(b.Load.WCU))
+		}
+		p.f("| %s | %s | %s | %s | %s | %s | %s |", b.Key.Key, b.Key.Table, b.Key.Model, readers, what, percent(b.Load.Use()), rps(binds))
 	}
 	p.f("")
 }

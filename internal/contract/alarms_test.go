@@ -200,3 +200,51 @@ func TestAlarmCountIsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestSesReputationAlarmsPauseAccountMail: SES's bounce and complaint
+// rates of the account are alarmed well before AWS reviews the account (5 %
+// bounces, 0.1 % complaints; it may pause sending at 10 % and 0.5 %, order
+// mail included), and their runbook pauses account mail with a switch the
+// users function reads: the template's AccountMail (on or paused), passed
+// as ACCOUNT_MAIL.
+func TestSesReputationAlarmsPauseAccountMail(t *testing.T) {
+	t.Parallel()
+	all := alarms(t)
+	for _, c := range []struct {
+		id, metric string
+		review     float64
+	}{
+		{"SesBounceRateAlarm", "Reputation.BounceRate", 0.05},
+		{"SesComplaintRateAlarm", "Reputation.ComplaintRate", 0.001},
+	} {
+		alarm := all[c.id]
+		if alarm == nil {
+			t.Errorf("template.yaml has no %s", c.id)
+			continue
+		}
+		props := mapping(alarm, "Properties")
+		if ns, name := scalar(mapping(props, "Namespace")), scalar(mapping(props, "MetricName")); ns != "AWS/SES" || name != c.metric {
+			t.Errorf("%s watches %s %s, want AWS/SES %s", c.id, ns, name, c.metric)
+		}
+		threshold, err := strconv.ParseFloat(scalar(mapping(props, "Threshold")), 64)
+		if err != nil || threshold <= 0 || threshold > c.review/2 {
+			t.Errorf("%s fires at %v (%v): want at most half the rate AWS reviews at (%v)", c.id, threshold, err, c.review)
+		}
+		if !strings.Contains(scalar(mapping(props, "AlarmDescription")), "Runbook - docs/operations.md#") {
+			t.Errorf("%s has no runbook link", c.id)
+		}
+	}
+	param := mapping(mapping(template(t), "Parameters"), "AccountMail")
+	if got := stringList(mapping(param, "AllowedValues")); strings.Join(got, ",") != "on,paused" || scalar(mapping(param, "Default")) != "on" {
+		t.Errorf("parameter AccountMail allows %v, default %q; want on|paused, default on", got, scalar(mapping(param, "Default")))
+	}
+	_, byID := resources(t)
+	env := mapping(mapping(mapping(mapping(byID["UsersFunction"], "Properties"), "Environment"), "Variables"), "ACCOUNT_MAIL")
+	if env == nil || env.Tag != "!Ref" || env.Value != "AccountMail" {
+		t.Error("the users function does not read AccountMail (ACCOUNT_MAIL: !Ref AccountMail)")
+	}
+	doc := operationsDoc(t)
+	if !strings.Contains(doc, "AccountMail=paused") || !anchors(doc)["bounces-and-complaints"] {
+		t.Error("docs/operations.md has no runbook (#bounces-and-complaints) that pauses account mail with AccountMail=paused")
+	}
+}

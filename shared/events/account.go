@@ -5,8 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"time"
-
-	"github.com/serverless-shop/backend/shared/text"
 )
 
 // Event types of accounts: each asks the notification service to mail the
@@ -27,11 +25,16 @@ type AccountEvent struct {
 	Link    Link    `json:"link"`
 }
 
-// Account is whom the email goes to.
+// Account is whom the email goes to. It has no name: an account email may
+// go to an address nobody has proved, so it carries no text the
+// registrant chose, and what the email does not show the event need not
+// carry. (Events of version 1 from before carried account.name; it is
+// optional in that schema, so dropping it keeps the version: consumers
+// ignore it as an unknown field, and an older consumer reads its absence
+// as the empty name it always accepted.)
 type Account struct {
 	ID    string `json:"id"`
 	Email string `json:"email"`
-	Name  string `json:"name"`
 }
 
 // Link is the one-time link the email carries.
@@ -118,7 +121,6 @@ func (e AccountEvent) Validate() error {
 	c.header(e.Header)
 	c.check(idPattern.MatchString(e.Account.ID), "account.id is missing or malformed")
 	c.check(validEmail(e.Account.Email), "account.email is malformed")
-	c.check(text.Clean(e.Account.Name), "account.name holds characters outside the allow-list")
 	c.check(len(e.Link.SealedToken) > 0 && len(e.Link.SealedToken) <= maxSealedToken, "link.sealedToken is missing or too long")
 	c.check(e.Link.ExpiresAt.After(e.OccurredAt), "link.expiresAt is missing or not after occurredAt")
 	return c.err()

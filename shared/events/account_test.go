@@ -43,7 +43,7 @@ func TestParseAccountFixture(t *testing.T) {
 			Type: events.AccountVerificationRequested, Version: events.Version,
 			ID: "01JEVT0VERIFY0000000000001", OccurredAt: at, CorrelationID: "corr-verify-1",
 		},
-		Account: events.Account{ID: "01JUSR0000000000000000001", Email: "ada@example.com", Name: "Ada Lovelace"},
+		Account: events.Account{ID: "01JUSR0000000000000000001", Email: "ada@example.com"},
 		Link:    events.Link{SealedToken: []byte("sealed:verify-token"), ExpiresAt: at.Add(24 * time.Hour)},
 	}
 	b, err := os.ReadFile(accountFixture)
@@ -70,6 +70,27 @@ func TestParseAccountFixture(t *testing.T) {
 	}
 	if _, err := events.ParseOrder(b); !errors.Is(err, events.ErrInvalid) {
 		t.Errorf("ParseOrder of an account event = %v, want ErrInvalid", err)
+	}
+}
+
+// TestAccountEventCarriesNoName: an event from a producer of before, with
+// account.name, still parses (the field is unknown now), and no event
+// written today carries a name: an account email may go to an address
+// nobody has proved, and shows no text the registrant chose.
+func TestAccountEventCarriesNoName(t *testing.T) {
+	t.Parallel()
+	const name = "Your order is on hold: pay at https://evil.example within 24h"
+	old := editedAccount(t, func(ev map[string]any) { ev["account"].(map[string]any)["name"] = name })
+	e, err := events.Parse(old)
+	if err != nil {
+		t.Fatalf("Parse of an event with account.name: %v", err)
+	}
+	out, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), name) || strings.Contains(string(out), `"name"`) {
+		t.Errorf("the account event carries a name: %s", out)
 	}
 }
 
@@ -140,7 +161,7 @@ func TestSealContextBindsWhatTheEmailDependsOn(t *testing.T) {
 	base := func() events.AccountEvent {
 		return events.AccountEvent{
 			Header:  events.Header{Type: events.AccountPasswordResetRequested, Version: events.Version, ID: "ev-1", OccurredAt: time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)},
-			Account: events.Account{ID: "u-1", Email: "ada@example.com", Name: "Ada"},
+			Account: events.Account{ID: "u-1", Email: "ada@example.com"},
 			Link:    events.Link{SealedToken: []byte("sealed"), ExpiresAt: time.Date(2025, 3, 14, 9, 56, 53, 500, time.UTC)},
 		}
 	}
@@ -161,7 +182,6 @@ func TestSealContextBindsWhatTheEmailDependsOn(t *testing.T) {
 		{"the same instant in another zone", func(e *events.AccountEvent) {
 			e.Link.ExpiresAt = e.Link.ExpiresAt.In(time.FixedZone("UTC-5", -5*3600))
 		}, true},
-		{"another name", func(e *events.AccountEvent) { e.Account.Name = "Grace" }, true},
 		{"a JSON round trip", func(e *events.AccountEvent) {
 			b, err := json.Marshal(e)
 			if err != nil {

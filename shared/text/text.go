@@ -5,6 +5,7 @@
 package text
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -36,3 +37,27 @@ func Clean(s string) bool {
 // the same is stored, compared and looked up the same ("é" typed as one
 // code point or as "e" and a combining accent).
 func NFC(s string) string { return norm.NFC.String(s) }
+
+// MaxNameLength is the most characters (Unicode code points) a display
+// name may have.
+const MaxNameLength = 100
+
+// Name trims and NFC-normalises a display name and reports whether it
+// meets today's rules: 1 to MaxNameLength characters of Clean's allow-list,
+// not all of them spaces. The users service applies it to every name it
+// stores; everything that shows a stored name applies it again, since a
+// name stored under older rules is never checked otherwise, and shows no
+// name when it fails.
+func Name(s string) (string, bool) {
+	s = NFC(strings.TrimSpace(s))
+	n := utf8.RuneCountInString(s)
+	if n == 0 || n > MaxNameLength || !Clean(s) {
+		return "", false
+	}
+	for _, r := range s {
+		if !unicode.IsSpace(r) {
+			return s, true
+		}
+	}
+	return "", false
+}

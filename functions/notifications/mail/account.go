@@ -62,24 +62,62 @@ func Link(base, eventType, token string) (string, error) {
 	return b + path + "?token=" + url.QueryEscape(token), nil
 }
 
-// accountView is what the account layouts see. It holds the link, never
-// the sealed token or the rest of the event.
+// CancelPath is the app's page that takes a verification link's token to
+// cancel the registration instead (POST /v1/auth/cancel-registration).
+const CancelPath = "/cancel-registration"
+
+// AccountLinks are the links an account email carries.
+type AccountLinks struct {
+	// Link is the link of the event's purpose (see Link).
+	Link string
+	// Cancel, in a verification email only, is the link for a recipient
+	// who did not register: the same token, posted to cancel the
+	// registration, which deletes the unverified account and frees the
+	// address.
+	Cancel string
+}
+
+// Links returns the links an account email of eventType carries, all with
+// token: Link's, and for a verification email the cancel link. It refuses
+// what Link refuses; its errors never contain the token.
+func Links(base, eventType, token string) (AccountLinks, error) {
+	link, err := Link(base, eventType, token)
+	if err != nil {
+		return AccountLinks{}, err
+	}
+	l := AccountLinks{Link: link}
+	if eventType == events.AccountVerificationRequested {
+		b, _ := BaseURL(base) // Link checked it
+		l.Cancel = b + CancelPath + "?token=" + url.QueryEscape(token)
+	}
+	return l, nil
+}
+
+// accountView is what the account layouts see. It holds the links, never
+// the sealed token or the rest of the event; and no name: an account
+// email may go to an address nobody has proved (a verification, or a reset
+// of an unverified account), so it carries no text the registrant chose.
 type accountView struct {
-	Name      string
 	Link      string
+	Cancel    string // the verification email's cancel link
 	Validity  string // how long the link works, "24 hours"
 	ExpiresAt string
 }
 
-// RenderAccount renders the email for an account event, carrying link (see
-// Link). The event must be valid.
-func (r *Renderer) RenderAccount(e events.AccountEvent, link string) (Email, error) {
-	if link == "" {
+// RenderAccount renders the email for an account event, carrying links
+// (see Links): a verification email needs its cancel link, a reset email
+// has none. The event must be valid. The event's name, if an older
+// producer still sent one, is not read.
+func (r *Renderer) RenderAccount(e events.AccountEvent, links AccountLinks) (Email, error) {
+	switch {
+	case links.Link == "":
 		return Email{}, errors.New("render: empty link")
+	case (e.Type == events.AccountVerificationRequested) != (links.Cancel != ""):
+		return Email{}, fmt.Errorf("render: a %q email needs a cancel link exactly when it is a verification", e.Type)
 	}
 	v := accountView{
-		Name:      greetingName(e.Account.Name),
-		Link:      link,
+		Link:      links.Link,
+		Cancel:    links.Cancel,
 		Validity:  validity(e.Link.ExpiresAt.Sub(e.OccurredAt)),
 		ExpiresAt: formatTime(e.Link.ExpiresAt),
 	}
@@ -91,31 +129,40 @@ func (r *Renderer) RenderAccount(e events.AccountEvent, link string) (Email, err
 }
 
 // accountText is the text part of an account email: the greeting, what
-// to do, the link on a line of its own, how long it works, and what to do
-// when the email was not expected.
-func accountText(v accountView, ask, ignore string) string {
-	return "Hello " + v.Name + ",\n\n" + ask + "\n\n" + v.Link + "\n\n" +
-		"The link works for " + v.Validity + ", until " + v.ExpiresAt + ".\n\n" + ignore + "\n"
+// to do, the link on a line of its own, how long it works; for an email
+// with a cancel link (cancel says what it is for), that link on a line of
+// its own; and what to do when the email was not expected.
+func accountText(v accountView, ask, cancel, ignore string) string {
+	t := "Hello,\n\n" + ask + "\n\n" + v.Link + "\n\n" +
+		"The link works for " + v.Validity + ", until " + v.ExpiresAt + ".\n\n"
+	if cancel != "" {
+		t += cancel + " open this link:\n\n" + v.Cancel + "\n\n"
+	}
+	return t + ignore + "\n"
 }
 
 // accountHTML is the HTML part of an account email, as accountText.
-func accountHTML(v accountView, title, ask, button, ignore string) string {
-	link := escapeHTML(v.Link)
-	return htmlHead(title) +
-		"<p>Hello " + escapeHTML(v.Name) + ",</p>\n" +
+func accountHTML(v accountView, title, ask, button, cancel, ignore string) string {
+	h := htmlHead(title) +
+		"<p>Hello,</p>\n" +
 		"<p>" + ask + "</p>\n" +
 		"<p><a href=\"" + escapeURLAttr(v.Link) + "\" style=\"font-weight: bold;\">" + button + "</a></p>\n" +
 		"<p>The link works for " + escapeHTML(v.Validity) + ", until " + escapeHTML(v.ExpiresAt) +
-		". If it does not open, copy this address into your browser:<br>" + link + "</p>\n" +
-		"<p>" + ignore + "</p>\n" + htmlTail
+		". If it does not open, copy this address into your browser:<br>" + escapeHTML(v.Link) + "</p>\n"
+	if cancel != "" {
+		h += "<p>" + cancel + " <a href=\"" + escapeURLAttr(v.Cancel) + "\">cancel the registration</a>:<br>" + escapeHTML(v.Cancel) + "</p>\n"
+	}
+	return h + "<p>" + ignore + "</p>\n" + htmlTail
 }
 
 func verificationRequested(v accountView) parts {
-	const ignore = "If you did not create an account with this address, ignore this email: the address stays unconfirmed."
+	const cancel = "If you did not create an account with this address, someone else entered it. " +
+		"To cancel that registration, which deletes the account and frees your address,"
+	const ignore = "Or ignore this email: the address stays unconfirmed."
 	return parts{
 		subject: "Confirm your email address",
-		text:    accountText(v, "Please confirm your email address by opening this link:", ignore),
-		html:    accountHTML(v, "Confirm your email address", "Please confirm your email address:", "Confirm my email address", ignore),
+		text:    accountText(v, "Please confirm your email address by opening this link:", cancel, ignore),
+		html:    accountHTML(v, "Confirm your email address", "Please confirm your email address:", "Confirm my email address", cancel, ignore),
 	}
 }
 
@@ -123,9 +170,9 @@ func passwordResetRequested(v accountView) parts {
 	const ignore = "If you did not ask to reset your password, ignore this email: nothing changes, and your password stays as it is."
 	return parts{
 		subject: "Reset your password",
-		text:    accountText(v, "We received a request to reset the password of your account. To choose a new password, open this link:", ignore),
+		text:    accountText(v, "We received a request to reset the password of your account. To choose a new password, open this link:", "", ignore),
 		html: accountHTML(v, "Reset your password",
-			"We received a request to reset the password of your account. To choose a new password:", "Reset my password", ignore),
+			"We received a request to reset the password of your account. To choose a new password:", "Reset my password", "", ignore),
 	}
 }
 

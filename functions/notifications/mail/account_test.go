@@ -42,14 +42,17 @@ var accountCases = []struct {
 	fixture     string
 	token       string
 	wantLink    string
+	wantCancel  string // a verification's cancel link
 	wantSubject string
 	wantText    []string // besides the greeting and the link
 }{
 	{
 		name: "verification", fixture: "account_verification_requested.json", token: verifyToken,
 		wantLink:    base + "/verify-email?token=" + verifyToken,
+		wantCancel:  base + "/cancel-registration?token=" + verifyToken,
 		wantSubject: "Confirm your email address",
-		wantText:    []string{"confirm your email address", "works for 24 hours", "until Sat, 15 Mar 2025 09:26:53 UTC"},
+		wantText: []string{"confirm your email address", "works for 24 hours", "until Sat, 15 Mar 2025 09:26:53 UTC",
+			"If you did not create an account with this address, someone else entered it. To cancel that registration, which deletes the account and frees your address"},
 	},
 	{
 		name: "password reset", fixture: "account_password_reset_requested.json", token: resetToken,
@@ -60,18 +63,19 @@ var accountCases = []struct {
 	},
 }
 
-// renderAccount renders e with the link to token, failing the test on error.
-func renderAccount(t *testing.T, r *mail.Renderer, e events.AccountEvent, token string) (mail.Email, string) {
+// renderAccount renders e with the links to token, failing the test on
+// error.
+func renderAccount(t *testing.T, r *mail.Renderer, e events.AccountEvent, token string) (mail.Email, mail.AccountLinks) {
 	t.Helper()
-	link, err := mail.Link(base, e.Type, token)
+	links, err := mail.Links(base, e.Type, token)
 	if err != nil {
-		t.Fatalf("Link: %v", err)
+		t.Fatalf("Links: %v", err)
 	}
-	got, err := r.RenderAccount(e, link)
+	got, err := r.RenderAccount(e, links)
 	if err != nil {
 		t.Fatalf("RenderAccount: %v", err)
 	}
-	return got, link
+	return got, links
 }
 
 func TestRenderAccountGolden(t *testing.T) {
@@ -98,9 +102,9 @@ func TestRenderAccountContent(t *testing.T) {
 	for _, tc := range accountCases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := loadAccount(t, tc.fixture)
-			got, link := renderAccount(t, r, e, tc.token)
-			if link != tc.wantLink {
-				t.Fatalf("Link = %q, want %q", link, tc.wantLink)
+			got, links := renderAccount(t, r, e, tc.token)
+			if links.Link != tc.wantLink || links.Cancel != tc.wantCancel {
+				t.Fatalf("Links = %+v, want %q and cancel %q", links, tc.wantLink, tc.wantCancel)
 			}
 			// The text part carries the link on a line of its own, exactly,
 			// so every mail client shows it whole and clickable.
@@ -110,7 +114,17 @@ func TestRenderAccountContent(t *testing.T) {
 			if want := `<a href="` + tc.wantLink + `"`; !strings.Contains(got.HTML, want) {
 				t.Errorf("HTML part does not contain %s:\n%s", want, got.HTML)
 			}
-			for _, w := range append([]string{"Hello Ada Lovelace,"}, tc.wantText...) {
+			if tc.wantCancel != "" {
+				if !strings.Contains(got.Text, "\n"+tc.wantCancel+"\n") {
+					t.Errorf("text part does not carry the cancel link %q on its own line:\n%s", tc.wantCancel, got.Text)
+				}
+				if want := `<a href="` + tc.wantCancel + `"`; !strings.Contains(got.HTML, want) {
+					t.Errorf("HTML part does not contain %s:\n%s", want, got.HTML)
+				}
+			} else if strings.Contains(got.Text+got.HTML, mail.CancelPath) {
+				t.Errorf("a %s email carries a cancel link", tc.name)
+			}
+			for _, w := range append([]string{"Hello,"}, tc.wantText...) {
 				if !strings.Contains(got.Text, w) {
 					t.Errorf("text part does not contain %q:\n%s", w, got.Text)
 				}
@@ -125,25 +139,23 @@ func TestRenderAccountContent(t *testing.T) {
 	}
 }
 
-func TestRenderAccountEscapesHTML(t *testing.T) {
-	const script = `<script>alert(1)</script>`
+// TestRenderAccountGreetsNobody: an account email may go to an address
+// nobody has proved (a verification; a reset of an unverified account), so
+// it greets without a name and shows nothing the registrant chose.
+func TestRenderAccountGreetsNobody(t *testing.T) {
 	r := newRenderer(t)
 	for _, tc := range accountCases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := loadAccount(t, tc.fixture)
-			e.Account.Name = script + ` & "Ada"`
 			got, _ := renderAccount(t, r, e, tc.token)
-			if strings.Contains(strings.ToLower(got.HTML), "<script") {
-				t.Errorf("HTML part contains a raw <script:\n%s", got.HTML)
+			if !strings.HasPrefix(got.Text, "Hello,\n\n") {
+				t.Errorf("text part does not begin with a greeting without a name:\n%s", got.Text)
 			}
-			if want := "<p>Hello &lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;Ada&#34;,</p>"; !strings.Contains(got.HTML, want) {
-				t.Errorf("HTML part does not contain %s:\n%s", want, got.HTML)
+			if !strings.Contains(got.HTML, "<p>Hello,</p>") {
+				t.Errorf("HTML part does not greet without a name:\n%s", got.HTML)
 			}
-			if want := "Hello " + e.Account.Name + ","; !strings.Contains(got.Text, want) {
-				t.Errorf("text part does not contain %q verbatim:\n%s", want, got.Text)
-			}
-			if got.Subject != tc.wantSubject {
-				t.Errorf("Subject = %q, want %q: the name has no place in it", got.Subject, tc.wantSubject)
+			if strings.Contains(got.Text+got.HTML, "customer") {
+				t.Errorf("an account email greets a customer: it has none yet")
 			}
 		})
 	}
@@ -154,9 +166,13 @@ func TestRenderAccountHrefEscaped(t *testing.T) {
 	// link for the attribute. A token that needs both stays one value.
 	r := newRenderer(t)
 	e := loadAccount(t, "account_verification_requested.json")
-	got, link := renderAccount(t, r, e, `a&b"c<d`)
+	got, links := renderAccount(t, r, e, `a&b"c<d`)
+	link := links.Link
 	if want := base + "/verify-email?token=a%26b%22c%3Cd"; link != want {
 		t.Fatalf("Link = %q, want %q", link, want)
+	}
+	if want := `<a href="` + links.Cancel + `"`; links.Cancel != base+"/cancel-registration?token=a%26b%22c%3Cd" || !strings.Contains(got.HTML, want) {
+		t.Errorf("cancel link %q not escaped alike, or not in the HTML part", links.Cancel)
 	}
 	if want := `<a href="` + link + `"`; !strings.Contains(got.HTML, want) {
 		t.Errorf("HTML part does not contain %s:\n%s", want, got.HTML)
@@ -198,41 +214,21 @@ func TestRenderAccountValidity(t *testing.T) {
 	}
 }
 
-func TestRenderAccountGreeting(t *testing.T) {
-	tests := []struct{ name, account, want string }{
-		{name: "name", account: "Ada Lovelace", want: "Hello Ada Lovelace,"},
-		{name: "surrounding space trimmed", account: "  Ada \n", want: "Hello Ada,"},
-		{name: "empty falls back", account: "", want: "Hello customer,"},
-		{name: "blank falls back", account: " \t\n ", want: "Hello customer,"},
-	}
-	r := newRenderer(t)
-	for _, ac := range accountCases {
-		for _, tc := range tests {
-			t.Run(ac.name+"/"+tc.name, func(t *testing.T) {
-				e := loadAccount(t, ac.fixture)
-				e.Account.Name = tc.account
-				got, _ := renderAccount(t, r, e, ac.token)
-				if !strings.Contains(got.Text, tc.want) {
-					t.Errorf("text part does not contain %q:\n%s", tc.want, got.Text)
-				}
-				if !strings.Contains(got.HTML, "<p>"+tc.want+"</p>") {
-					t.Errorf("HTML part does not contain %q:\n%s", tc.want, got.HTML)
-				}
-			})
-		}
-	}
-}
-
 func TestRenderAccountRefuses(t *testing.T) {
 	r := newRenderer(t)
-	link := base + "/verify-email?token=" + verifyToken
+	links := mail.AccountLinks{Link: base + "/verify-email?token=" + verifyToken, Cancel: base + "/cancel-registration?token=" + verifyToken}
 	tests := []struct {
 		name string
-		edit func(e *events.AccountEvent) string // returns the link to render with
+		edit func(e *events.AccountEvent) mail.AccountLinks // returns the links to render with
 	}{
-		{name: "unknown type", edit: func(e *events.AccountEvent) string { e.Type = "account.deleted"; return link }},
-		{name: "an order type", edit: func(e *events.AccountEvent) string { e.Type = events.OrderCreated; return link }},
-		{name: "no link", edit: func(*events.AccountEvent) string { return "" }},
+		{name: "unknown type", edit: func(e *events.AccountEvent) mail.AccountLinks { e.Type = "account.deleted"; return links }},
+		{name: "an order type", edit: func(e *events.AccountEvent) mail.AccountLinks { e.Type = events.OrderCreated; return links }},
+		{name: "no link", edit: func(*events.AccountEvent) mail.AccountLinks { return mail.AccountLinks{Cancel: links.Cancel} }},
+		{name: "verification without its cancel link", edit: func(*events.AccountEvent) mail.AccountLinks { return mail.AccountLinks{Link: links.Link} }},
+		{name: "reset with a cancel link", edit: func(e *events.AccountEvent) mail.AccountLinks {
+			e.Type = events.AccountPasswordResetRequested
+			return links
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -291,6 +287,21 @@ func TestLink(t *testing.T) {
 				t.Fatalf("Link = %q, %v; want %q", got, err, tc.want)
 			}
 		})
+	}
+}
+
+func TestLinks(t *testing.T) {
+	v, err := mail.Links(base+"/", events.AccountVerificationRequested, "t+1")
+	if err != nil || v.Link != base+"/verify-email?token=t%2B1" || v.Cancel != base+"/cancel-registration?token=t%2B1" {
+		t.Errorf("Links(verification) = %+v, %v", v, err)
+	}
+	p, err := mail.Links(base, events.AccountPasswordResetRequested, "t")
+	if err != nil || p.Link != base+"/reset-password?token=t" || p.Cancel != "" {
+		t.Errorf("Links(reset) = %+v, %v; want no cancel link", p, err)
+	}
+	const token = "ev1.secret-token-value"
+	if _, err := mail.Links("", events.AccountVerificationRequested, token); err == nil || strings.Contains(err.Error(), "secret") {
+		t.Errorf("Links without a base = %v, want an error without the token", err)
 	}
 }
 

@@ -18,12 +18,13 @@ import (
 	"time"
 
 	"github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/text"
 )
 
 // TemplateVersion is the version of the email layouts in use. Layouts of a
 // new version are written beside the old ones, so a change can be rolled
 // back.
-const TemplateVersion = "v1"
+const TemplateVersion = "v2"
 
 // Email is a rendered message.
 type Email struct {
@@ -154,13 +155,15 @@ func orderCancelled(v view) parts {
 	return parts{subject: "Order " + v.OrderID + " cancelled", text: t.String(), html: h.String()}
 }
 
-// greetingName is the name to greet: the trimmed name, or "customer" when
-// the event has none.
+// greetingName is the name to greet: the name as text.Name reads it
+// (trimmed and in NFC), or "customer" when the event has none, or one that
+// fails today's rules (a name stored under older ones is checked nowhere
+// else on its way here).
 func greetingName(name string) string {
-	if name = strings.TrimSpace(name); name == "" {
-		return "customer"
+	if name, ok := text.Name(name); ok {
+		return name
 	}
-	return name
+	return "customer"
 }
 
 // formatTime is how the emails show an instant.

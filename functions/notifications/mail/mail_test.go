@@ -261,6 +261,12 @@ func TestRenderGreeting(t *testing.T) {
 		{name: "surrounding space trimmed", customer: "  Ada \n", want: "Hello Ada,"},
 		{name: "empty falls back", customer: "", want: "Hello customer,"},
 		{name: "blank falls back", customer: " \t\n ", want: "Hello customer,"},
+		// Names stored before today's rules (text.Name) are checked again
+		// here: one that fails them is not shown.
+		{name: "in NFC", customer: "Zoe\u0308", want: "Hello Zoë,"},
+		{name: "too long falls back", customer: strings.Repeat("a", 101), want: "Hello customer,"},
+		{name: "bidi override falls back", customer: "Ada\u202e", want: "Hello customer,"},
+		{name: "line break inside falls back", customer: "Ada\nPay at https://evil.example", want: "Hello customer,"},
 	}
 	r := newRenderer(t)
 	for _, fixture := range []string{"order_created.json", "order_cancelled.json"} {

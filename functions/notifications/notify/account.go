@@ -46,13 +46,13 @@ func (h *Handler) account(ctx context.Context, msg events.SQSMessage, e shared.A
 		h.release(ctx, e.ID, owner)
 		return h.retryLater(ctx, msg, fmt.Errorf("open link token: %w", err))
 	}
-	link, err := mail.Link(h.AppBaseURL, e.Type, string(token))
-	secrets := []string{link, string(token), url.QueryEscape(string(token))}
+	links, err := mail.Links(h.AppBaseURL, e.Type, string(token))
+	secrets := []string{links.Link, links.Cancel, string(token), url.QueryEscape(string(token))}
 	if err != nil {
 		h.release(ctx, e.ID, owner)
 		return h.poison(ctx, msg, redact(err, secrets...))
 	}
-	email, err := h.Renderer.RenderAccount(e, link)
+	email, err := h.Renderer.RenderAccount(e, links)
 	if err != nil {
 		h.release(ctx, e.ID, owner)
 		return h.poison(ctx, msg, redact(err, secrets...))

@@ -31,7 +31,7 @@ func accountEventFor(run, typ, n string, ttl time.Duration) (shared.AccountEvent
 	_, _ = rand.Read(secret)
 	e := shared.AccountEvent{
 		Header:  shared.Header{Type: typ, Version: shared.Version, ID: "ev-" + run + "-" + n, OccurredAt: now, CorrelationID: "corr-" + run + "-" + n},
-		Account: shared.Account{ID: id, Email: "a-" + run + "-" + n + "@example.com", Name: "Ada"},
+		Account: shared.Account{ID: id, Email: "a-" + run + "-" + n + "@example.com"},
 		Link:    shared.Link{ExpiresAt: now.Add(ttl)},
 	}
 	return e, "ev1." + id + "." + base64.RawURLEncoding.EncodeToString(secret)

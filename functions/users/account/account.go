@@ -21,7 +21,7 @@ import (
 const (
 	MinPasswordLength = 12
 	MaxPasswordLength = 128
-	MaxNameLength     = 100
+	MaxNameLength     = text.MaxNameLength
 	MaxEmailLength    = 254
 )
 
@@ -157,19 +157,18 @@ func domainLabel(label string) bool {
 // length and characters: text.Clean's allow-list, which keeps out controls,
 // format characters (bidi overrides, zero-width joiners), line separators,
 // private-use and unassigned code points, all of which let a name hide or
-// disguise itself in emails and UIs, or be refused on its way there.
-func NormalizeName(s string) (string, bool) {
-	s = text.NFC(strings.TrimSpace(s))
-	n := utf8.RuneCountInString(s)
-	if n == 0 || n > MaxNameLength || !text.Clean(s) {
-		return "", false
-	}
-	for _, r := range s {
-		if !unicode.IsSpace(r) {
-			return s, true
-		}
-	}
-	return "", false
+// disguise itself in emails and UIs, or be refused on its way there. The
+// rule itself is text.Name, which whatever shows a stored name applies
+// again (ShownName).
+func NormalizeName(s string) (string, bool) { return text.Name(s) }
+
+// ShownName is the stored name as the service shows it (the profile, the
+// access token's name claim, and so the order emails): the name if it
+// passes today's rules (NormalizeName), or "" when it was stored under
+// older ones and does not.
+func ShownName(stored string) string {
+	name, _ := NormalizeName(stored)
+	return name
 }
 
 // NameRule says what a valid name is, for validation messages.

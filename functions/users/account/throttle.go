@@ -151,10 +151,11 @@ func (d Device) Counts(epoch int64) bool {
 
 // DeviceGrant is a device token handed to the client that just proved it
 // holds the account, by a login or by the mailbox (email verification, a
-// password reset): the store keeps its hash with the account's email and
-// session epoch, for DeviceTTL.
+// password reset): the store keeps its hash with the account's email, id
+// and session epoch, for DeviceTTL.
 type DeviceGrant struct {
-	Token DeviceToken
-	Email string
-	Epoch int64
+	Token  DeviceToken
+	Email  string
+	UserID string // an email can change hands (a registration cancelled and made again), a device cannot
+	Epoch  int64
 }

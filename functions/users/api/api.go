@@ -44,12 +44,13 @@ func (a *API) Routes(r *httpapi.Router) {
 	// of an earlier login); refresh is limited per session
 	// (account.Session.CountRefresh), not per address: the people behind
 	// one address must not share a limit to stay signed in.
-	r.Public("POST /v1/auth/register", a.perSource(a.register))
+	r.Public("POST /v1/auth/register", a.mailing(a.perSource(a.register)))
 	r.Public("POST /v1/auth/login", a.login)
 	r.Public("POST /v1/auth/refresh", a.refresh)
 	r.Public("POST /v1/auth/verify-email", a.perSource(a.verifyEmail))
-	r.Protected("POST /v1/auth/verify-email/resend", a.resendVerification)
-	r.Public("POST /v1/auth/password-reset", a.perSource(a.requestPasswordReset))
+	r.Public("POST /v1/auth/cancel-registration", a.perSource(a.cancelRegistration))
+	r.Protected("POST /v1/auth/verify-email/resend", a.mailing(a.resendVerification))
+	r.Public("POST /v1/auth/password-reset", a.mailing(a.perSource(a.requestPasswordReset)))
 	r.Public("POST /v1/auth/password-reset/confirm", a.perSource(a.resetPassword))
 	r.Protected("POST /v1/auth/logout", a.logout)
 	r.Protected("GET /v1/users/me", a.me)
@@ -63,6 +64,18 @@ func (a *API) Routes(r *httpapi.Router) {
 func (a *API) perSource(h httpapi.Handler) httpapi.Handler {
 	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 		if err := a.Service.CountSourceRequest(ctx, r.SourceIP()); err != nil {
+			return nil, err
+		}
+		return h(ctx, r)
+	}
+}
+
+// mailing refuses a request that would mail an account email while account
+// mail is paused (app.Service.CheckAccountMail), before anything else runs:
+// a paused route writes nothing, not even the count of its address.
+func (a *API) mailing(h httpapi.Handler) httpapi.Handler {
+	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+		if err := a.Service.CheckAccountMail(ctx); err != nil {
 			return nil, err
 		}
 		return h(ctx, r)

@@ -229,5 +229,12 @@ func (r *callsRig) journey(t *testing.T, h *httpapi.Router, who callsActor) []aw
 	keep(resp)
 	r.rec.Take()
 	measure("POST /v1/auth/logout", do("POST /v1/auth/logout", `{"refreshToken":"`+tokens.RefreshToken+`"}`, tokens.AccessToken), 204)
+	// A registration cancelled by the reader of its verification email.
+	other := "cancel-" + who.email
+	if resp := do("POST /v1/auth/register", `{"email":"`+other+`","password":"`+password+`","name":"Calls"}`, ""); resp.StatusCode != 201 {
+		t.Fatalf("register %s: %d %s", other, resp.StatusCode, resp.Body)
+	}
+	r.rec.Take()
+	measure("POST /v1/auth/cancel-registration", do("POST /v1/auth/cancel-registration", `{"token":"`+r.linkToken(t, sharedevents.AccountVerificationRequested, other)+`"}`, ""), 204)
 	return rows
 }

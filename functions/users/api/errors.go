@@ -29,6 +29,31 @@ var errorTable = problem.Table{
 	{As: sessionChangesLimited, Kind: problem.TooManyRequests, Detail: "Too many logouts and password changes for this account this hour. Try again after the time Retry-After gives."},
 	{As: limitLifts, Kind: problem.TooManyRequests, Detail: "Too many emails of this kind were asked for this address. Try again later."},
 	{Is: account.ErrLinkInvalid, Kind: problem.Invalid, Slug: "invalid-token", Detail: "The link is invalid, has expired or was already used. Ask for a new one."},
+	{As: accountMailLimited, Kind: problem.Unavailable, Slug: "account-mail-limit",
+		Detail: "The shop has sent as many registration and verification emails this hour as it may. Try again after the time Retry-After gives."},
+	{As: accountMailPaused, Kind: problem.Unavailable, Slug: "account-mail-paused",
+		Detail: "Registration, verification and password reset emails are paused for now. Try again after the time Retry-After gives."},
+}
+
+// accountMailLimited matches the hourly cap of account emails of all
+// clients and says when it lifts.
+func accountMailLimited(err error, p *problem.Error) bool {
+	var limited app.AccountMailLimitedError
+	if !errors.As(err, &limited) {
+		return false
+	}
+	p.RetryAfter = limited.RetryAfter
+	return true
+}
+
+// accountMailPaused matches paused account mail; nobody knows when the
+// pause ends, so the answer asks for an hour.
+func accountMailPaused(err error, p *problem.Error) bool {
+	if !errors.Is(err, app.ErrAccountMailPaused) {
+		return false
+	}
+	p.RetryAfter = app.AccountMailPausedRetryAfter
+	return true
 }
 
 // validationFields matches an account.ValidationError and lists its fields.

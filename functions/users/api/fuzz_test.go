@@ -34,6 +34,7 @@ var userRouteSeeds = map[string]string{
 	"GET /.well-known/jwks.json":           ``,
 	"GET /v1/health":                       ``,
 	"GET /v1/users/me":                     ``,
+	"POST /v1/auth/cancel-registration":    `{"token":"` + phVerify + `"}`,
 	"PATCH /v1/users/me":                   `{"name":"Ada K."}`,
 	"POST /v1/auth/login":                  `{"email":"ada@example.com","password":"correct horse battery staple"}`,
 	"POST /v1/auth/logout":                 `{"refreshToken":"` + phRefresh + `"}`,

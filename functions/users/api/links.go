@@ -22,6 +22,21 @@ func (a *API) verifyEmail(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 	return proved(device)
 }
 
+// cancelRegistration takes a verification link's token from the reader
+// of the email who did not register: the unverified account is deleted.
+func (a *API) cancelRegistration(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	var in struct {
+		Token string `json:"token"`
+	}
+	if err := r.DecodeJSON(&in); err != nil {
+		return nil, err
+	}
+	if err := a.Service.CancelRegistration(ctx, in.Token); err != nil {
+		return nil, err
+	}
+	return httpapi.NoContent(), nil
+}
+
 func (a *API) resendVerification(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 	err := a.Service.ResendVerification(ctx, app.ResendVerificationCommand{UserID: r.Caller().UserID, CorrelationID: r.CorrelationID})
 	if err != nil {

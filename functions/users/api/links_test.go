@@ -51,6 +51,59 @@ func TestVerifyEmailRoute(t *testing.T) {
 	}
 }
 
+func TestCancelRegistrationRoute(t *testing.T) {
+	f := newFixture(t)
+	f.ada()
+	token := f.lastLink()
+	f.remember(token)
+	for name, body := range map[string]string{
+		"unknown field": `{"token":"` + token + `","email":"ada@example.com"}`,
+		"not a string":  `{"token":7}`,
+		"no token":      `{}`,
+		"garbage":       `{"token":"ev1.nope"}`,
+	} {
+		if r := f.do("POST /v1/auth/cancel-registration", nil, body); r.status != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400; body %s", name, r.status, r.body)
+		}
+	}
+	r := f.do("POST /v1/auth/cancel-registration", nil, jsonBody(t, map[string]string{"token": token}))
+	if r.status != http.StatusNoContent || len(r.body) != 0 {
+		t.Fatalf("cancel: %d %s", r.status, r.body)
+	}
+	f.do("POST /v1/auth/cancel-registration", nil, jsonBody(t, map[string]string{"token": token})).problem(t, http.StatusBadRequest, "invalid-token")
+	f.loginResponse(apptest.AdaEmail, apptest.AdaPassword).problem(t, http.StatusUnauthorized, "invalid-credentials")
+	// The address is free.
+	f.do("POST /v1/auth/register", nil, `{"email":"ada@example.com","password":"another long passphrase","name":"Ada"}`).object(t, http.StatusCreated)
+}
+
+// TestAccountMailRoutesPaused: while account mail is paused the routes that
+// mail an account email answer 503 account-mail-paused with Retry-After,
+// before they count the request against its address.
+func TestAccountMailRoutesPaused(t *testing.T) {
+	f := newFixture(t)
+	_, ada := f.ada()
+	f.svc.AccountMailPaused = true
+	for route, body := range map[string]string{
+		"POST /v1/auth/register":            `{"email":"grace@example.com","password":"a long enough password","name":"Grace"}`,
+		"POST /v1/auth/password-reset":      `{"email":"ada@example.com"}`,
+		"POST /v1/auth/verify-email/resend": ``,
+	} {
+		r := f.do(route, ada, body)
+		r.problem(t, http.StatusServiceUnavailable, "account-mail-paused")
+		if got := r.headers["Retry-After"]; got != "3600" {
+			t.Errorf("%s: Retry-After %q, want 3600", route, got)
+		}
+	}
+	// Past the cap of the hour: 503 account-mail-limit.
+	f.svc.AccountMailPaused = false
+	f.svc.AccountMailPerHour = 1 // the registration of Ada spent it
+	r := f.do("POST /v1/auth/register", nil, `{"email":"grace@example.com","password":"a long enough password","name":"Grace"}`)
+	r.problem(t, http.StatusServiceUnavailable, "account-mail-limit")
+	if r.headers["Retry-After"] == "" {
+		t.Error("account-mail-limit without Retry-After")
+	}
+}
+
 func TestResendVerificationRoute(t *testing.T) {
 	f := newFixture(t)
 	_, ada := f.ada()

@@ -217,7 +217,7 @@ func TestLoginSuccessClearsTheAccountsAttempts(t *testing.T) {
 
 func TestCostlyRoutesAreLimitedPerAddress(t *testing.T) {
 	f := newFixture(t)
-	routes := []string{"POST /v1/auth/register", "POST /v1/auth/verify-email", "POST /v1/auth/password-reset", "POST /v1/auth/password-reset/confirm"}
+	routes := []string{"POST /v1/auth/register", "POST /v1/auth/verify-email", "POST /v1/auth/cancel-registration", "POST /v1/auth/password-reset", "POST /v1/auth/password-reset/confirm"}
 	// Invalid requests count too: a flood of them is what the limit is for.
 	for i := range app.DefaultSourceRequestsPerHour {
 		if r := f.do(routes[i%len(routes)], nil, `{}`); r.status != http.StatusBadRequest && r.status != http.StatusUnauthorized {
@@ -248,7 +248,7 @@ func TestCostlyRoutesAreLimitedPerSecond(t *testing.T) {
 	f.svc.SourceRequestsPerSecond = app.DefaultSourceRequestsPerSecond
 	// A login counts once it is well formed (and shows no device token of
 	// the account); the other routes whatever they carry.
-	routes := []string{"POST /v1/auth/login", "POST /v1/auth/register", "POST /v1/auth/verify-email", "POST /v1/auth/password-reset", "POST /v1/auth/password-reset/confirm"}
+	routes := []string{"POST /v1/auth/login", "POST /v1/auth/register", "POST /v1/auth/verify-email", "POST /v1/auth/cancel-registration", "POST /v1/auth/password-reset", "POST /v1/auth/password-reset/confirm"}
 	body := func(route string) string {
 		if route == "POST /v1/auth/login" {
 			return `{"email":"nobody@example.com","password":"not the password at all"}`

@@ -70,6 +70,7 @@ func TestEveryRouteAnswers503WhenTheTableIsOut(t *testing.T) {
 		"PATCH /v1/users/me":                   {as: true, body: `{"name":"Ada King"}`, want: 503},
 		"POST /v1/users/me/password":           {as: true, body: jsonBody(t, map[string]string{"currentPassword": apptest.AdaPassword, "newPassword": newPassword}), want: 503},
 		"POST /v1/auth/verify-email":           {body: jsonBody(t, map[string]string{"token": verifyToken}), want: 503},
+		"POST /v1/auth/cancel-registration":    {body: jsonBody(t, map[string]string{"token": verifyToken}), want: 503},
 		"POST /v1/auth/verify-email/resend":    {as: true, want: 503},
 		"POST /v1/auth/password-reset":         {body: `{"email":"ada@example.com"}`, want: 503},
 		"POST /v1/auth/password-reset/confirm": {body: jsonBody(t, map[string]string{"token": resetToken, "newPassword": newPassword}), want: 503},

@@ -30,6 +30,10 @@ const (
 	MetricLinksLimited    = "LinkRequestsLimited"
 	MetricPasswordsReset  = "PasswordsReset"
 	MetricLinksRefused    = "LinkTokensRefused"
+	// MetricRegistrationsCancelled counts registrations undone through
+	// the verification email's cancel link: each is an address someone
+	// registered without owning it.
+	MetricRegistrationsCancelled = "RegistrationsCancelled"
 	// MetricRevocationsLimited counts logouts, password changes and reuse
 	// detections past the user's revocations of the hour.
 	MetricRevocationsLimited = "RevocationsLimited"
@@ -92,7 +96,15 @@ type Config struct {
 	// RefreshesPerHour caps the refreshes of one session per clock hour
 	// (0: account.DefaultRefreshesPerHour).
 	RefreshesPerHour int
-	Metrics          *metrics.Recorder // optional
+	// AccountMailPerHour caps the registration and verification emails of
+	// all clients together per clock hour (0: AccountMailPerHour of
+	// DefaultSesMax24HourSend).
+	AccountMailPerHour int
+	// AccountMailPaused refuses registration, verification resends and
+	// password reset requests (ErrAccountMailPaused): the operators' brake
+	// when SES reports too many bounces or complaints.
+	AccountMailPaused bool
+	Metrics           *metrics.Recorder // optional
 	// Log receives the use cases' lines. They are logged with the request's
 	// context, so the correlation id stored there is on every line.
 	Log   *slog.Logger
@@ -123,6 +135,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.RefreshesPerHour == 0 {
 		cfg.RefreshesPerHour = account.DefaultRefreshesPerHour
+	}
+	if cfg.AccountMailPerHour == 0 {
+		cfg.AccountMailPerHour = AccountMailPerHour(DefaultSesMax24HourSend)
 	}
 	if cfg.RevocationsPerHour == 0 {
 		cfg.RevocationsPerHour = DefaultRevocationsPerHour

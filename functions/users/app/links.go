@@ -33,7 +33,7 @@ func (s *Service) newLink(ctx context.Context, p account.Purpose, u account.User
 		Header: events.Header{
 			Type: linkEvent[p], Version: events.Version, ID: s.NewID(), OccurredAt: now, CorrelationID: correlationID,
 		},
-		Account: events.Account{ID: u.ID, Email: u.Email, Name: u.Name},
+		Account: events.Account{ID: u.ID, Email: u.Email},
 		Link:    events.Link{ExpiresAt: link.ExpiresAt},
 	}
 	if ev.Link.SealedToken, err = s.Sealer.Seal(ctx, []byte(tok.Raw), ev.SealContext()); err != nil {
@@ -95,7 +95,7 @@ func (s *Service) VerifyEmail(ctx context.Context, rawToken string) (string, err
 		err = account.ErrLinkInvalid
 	}
 	if err == nil {
-		err = s.Links.VerifyEmail(ctx, link, account.DeviceGrant{Token: device, Email: u.Email, Epoch: u.SessionEpoch}, now)
+		err = s.Links.VerifyEmail(ctx, link, account.DeviceGrant{Token: device, Email: u.Email, UserID: u.ID, Epoch: u.SessionEpoch}, now)
 	}
 	if err != nil {
 		return "", s.refuseLink(ctx, account.VerifyEmail, err)
@@ -103,6 +103,43 @@ func (s *Service) VerifyEmail(ctx context.Context, rawToken string) (string, err
 	s.Metrics.Add(MetricEmailVerified, 1)
 	s.Log.InfoContext(ctx, "email verified", slog.String(logging.KeyUserID, tok.UserID))
 	return device.Raw, nil
+}
+
+// CancelRegistration uses a verification link's token to undo the
+// registration it was mailed for: for the reader of a verification email
+// who did not register, and whose address someone else entered. The
+// account, unverified, is deleted and its address is free again (see
+// Links.CancelRegistration for what goes with it). Returns
+// account.ErrLinkInvalid, writing nothing, for a token that
+// VerifyEmail would refuse, and for an account whose email is verified
+// (whose owner proved the mailbox: nobody else may delete it).
+//
+// The cancel link carries the verification link's token rather than a
+// token of its own: both are in the one email, so whoever can use one can
+// use the other, and a second token would cost a second KMS call and
+// pending link per registration for no one's benefit. Sharing it also
+// makes the two exclusive: verifying uses the token up, and so does
+// cancelling (docs/decisions/0004-account-lifecycle.md, "Cancelling a
+// registration").
+func (s *Service) CancelRegistration(ctx context.Context, rawToken string) error {
+	tok, err := account.ParseLinkToken(account.VerifyEmail, rawToken)
+	if err != nil {
+		return s.refuseLink(ctx, account.VerifyEmail, err)
+	}
+	now := s.now()
+	link, u, err := s.Links.PendingLink(ctx, account.VerifyEmail, tok.UserID)
+	if err == nil && (!link.Accepts(tok, now) || u.EmailVerified) {
+		err = account.ErrLinkInvalid
+	}
+	if err == nil {
+		err = s.Links.CancelRegistration(ctx, link, u, now)
+	}
+	if err != nil {
+		return s.refuseLink(ctx, account.VerifyEmail, err)
+	}
+	s.Metrics.Add(MetricRegistrationsCancelled, 1)
+	s.Log.InfoContext(ctx, "registration cancelled; account deleted", slog.String(logging.KeyUserID, u.ID))
+	return nil
 }
 
 // refuseLink counts a refused link token.
@@ -122,8 +159,13 @@ type ResendVerificationCommand struct {
 
 // ResendVerification mails a new verification link, which replaces the
 // earlier ones, unless the email is verified already (then nothing is
-// sent). Returns account.LimitedError past the per-recipient limit.
+// sent). Returns account.LimitedError past the per-recipient limit, and
+// ErrAccountMailPaused or AccountMailLimitedError, writing nothing, while
+// account mail is paused or past its cap of the hour.
 func (s *Service) ResendVerification(ctx context.Context, cmd ResendVerificationCommand) error {
+	if err := s.CheckAccountMail(ctx); err != nil {
+		return err
+	}
 	u, err := s.Accounts.User(ctx, cmd.UserID)
 	if err != nil {
 		return err
@@ -131,6 +173,9 @@ func (s *Service) ResendVerification(ctx context.Context, cmd ResendVerification
 	if u.EmailVerified {
 		s.Log.InfoContext(ctx, "verification resend for a verified email; nothing sent")
 		return nil
+	}
+	if err := s.countAccountMail(ctx); err != nil {
+		return err
 	}
 	return s.issue(ctx, account.VerifyEmail, u.User, cmd.CorrelationID)
 }
@@ -147,8 +192,12 @@ type PasswordResetCommand struct {
 // write), so that its time does not tell either. Returns an
 // account.ValidationError for an invalid email and account.LimitedError
 // past the per-recipient limit, which counts requests for unregistered
-// emails alike.
+// emails alike; ErrAccountMailPaused, writing nothing, while account mail
+// is paused.
 func (s *Service) RequestPasswordReset(ctx context.Context, cmd PasswordResetCommand) error {
+	if err := s.CheckAccountMail(ctx); err != nil {
+		return err
+	}
 	email := account.NormalizeEmail(cmd.Email)
 	if email == "" {
 		return account.ValidationError{{Field: "email", Message: "must be a valid email address"}}
@@ -218,7 +267,7 @@ func (s *Service) ResetPassword(ctx context.Context, cmd ResetPasswordCommand) (
 		return "", err
 	}
 	revoke := revocation.User(u.ID, u.SessionEpoch+1, now, s.Issuer.TTL())
-	grant := account.DeviceGrant{Token: device, Email: u.Email, Epoch: u.SessionEpoch + 1}
+	grant := account.DeviceGrant{Token: device, Email: u.Email, UserID: u.ID, Epoch: u.SessionEpoch + 1}
 	if err := s.Links.ResetPassword(ctx, link, u, hash, grant, now, revoke); err != nil {
 		return "", s.refuseLink(ctx, account.ResetPassword, err)
 	}

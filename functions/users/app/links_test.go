@@ -27,7 +27,7 @@ func TestRegisterQueuesTheVerificationEmail(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
 	ev := f.lastEvent()
-	if ev.Type != events.AccountVerificationRequested || ev.Account != (events.Account{ID: id, Email: apptest.AdaEmail, Name: apptest.AdaName}) ||
+	if ev.Type != events.AccountVerificationRequested || ev.Account != (events.Account{ID: id, Email: apptest.AdaEmail}) ||
 		ev.CorrelationID != correlationID || !ev.Link.ExpiresAt.Equal(apptest.Start.Add(24*time.Hour)) {
 		t.Fatalf("event %+v", ev)
 	}

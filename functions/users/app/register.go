@@ -19,11 +19,19 @@ type RegisterCommand struct {
 
 // Register creates an account, its email not yet verified, and mails a
 // verification link to it, all or nothing. Returns an
-// account.ValidationError for invalid input and account.ErrEmailTaken if
-// the email is registered.
+// account.ValidationError for invalid input, account.ErrEmailTaken if
+// the email is registered, and ErrAccountMailPaused or
+// AccountMailLimitedError, writing nothing of the account, while account
+// mail is paused or past its cap of the hour.
 func (s *Service) Register(ctx context.Context, cmd RegisterCommand) (account.User, error) {
+	if err := s.CheckAccountMail(ctx); err != nil {
+		return account.User{}, err
+	}
 	reg, err := account.NewRegistration(cmd.Email, cmd.Password, cmd.Name)
 	if err != nil {
+		return account.User{}, err
+	}
+	if err := s.countAccountMail(ctx); err != nil {
 		return account.User{}, err
 	}
 	hash, err := password.Hash(reg.Password, s.Hashing)

@@ -24,10 +24,11 @@ type TokenPair struct {
 }
 
 // tokenPair signs an access token for u in the session of refresh and
-// pairs it with refresh.
+// pairs it with refresh. The token's name is the one the services show
+// (account.ShownName): it reaches the order emails.
 func (s *Service) tokenPair(ctx context.Context, u account.Credentials, refresh account.RefreshToken) (TokenPair, error) {
 	access, _, err := s.Issuer.Issue(ctx, token.Subject{
-		UserID: u.ID, Email: u.Email, Name: u.Name, EmailVerified: u.EmailVerified,
+		UserID: u.ID, Email: u.Email, Name: account.ShownName(u.Name), EmailVerified: u.EmailVerified,
 		SessionID: refresh.FamilyID, SessionEpoch: u.SessionEpoch,
 	})
 	if err != nil {

@@ -55,6 +55,12 @@ type Links interface {
 	// device, at once. Returns account.ErrLinkInvalid if the link was used
 	// or replaced meanwhile, account.ErrStaleWrite if the user changed.
 	ResetPassword(ctx context.Context, link account.PendingLink, u account.Credentials, newHash string, device account.DeviceGrant, now time.Time, revoke revocation.Entry) error
+	// CancelRegistration uses up the verification link, which must still
+	// be link, and deletes u, which must still be unverified, with its
+	// email's claim (the address is free again), its pending reset link
+	// and its failed login count, at once. Returns account.ErrLinkInvalid
+	// if the link was used or replaced meanwhile, or the email verified.
+	CancelRegistration(ctx context.Context, link account.PendingLink, u account.Credentials, now time.Time) error
 }
 
 // Requests counts requests against limits.

@@ -72,12 +72,16 @@ func (r bucketRecord) bucket(now time.Time) account.Bucket {
 // deviceRecord is a device that logged in to an account (or proved its
 // mailbox), with its bucket. Epoch is the account's session epoch when
 // the token was issued (0, as for an account never reset, on items
-// written before it was kept).
+// written before it was kept). UserID is the account's: an email can
+// change hands (a registration cancelled and made again), its devices
+// cannot. Devices stored before it have none and belong to the email's
+// only account there ever was.
 type deviceRecord struct {
 	PK        string `dynamodbav:"PK"`
 	SK        string `dynamodbav:"SK"`
 	Email     string `dynamodbav:"email"`
 	Epoch     int64  `dynamodbav:"epoch"`
+	UserID    string `dynamodbav:"userId,omitempty"`
 	ExpiresAt int64  `dynamodbav:"expiresAt"`
 	bucketRecord
 }
@@ -86,7 +90,7 @@ type deviceRecord struct {
 // account.DeviceTTL from now.
 func (s *Store) devicePut(g account.DeviceGrant, now time.Time) (*types.Put, error) {
 	item, err := attributevalue.MarshalMap(deviceRecord{
-		PK: devicePK(g.Token.Hash()), SK: skDevice, Email: g.Email, Epoch: g.Epoch, ExpiresAt: now.Add(account.DeviceTTL).Unix(),
+		PK: devicePK(g.Token.Hash()), SK: skDevice, Email: g.Email, UserID: g.UserID, Epoch: g.Epoch, ExpiresAt: now.Add(account.DeviceTTL).Unix(),
 	})
 	if err != nil {
 		return nil, err
@@ -97,7 +101,8 @@ func (s *Store) devicePut(g account.DeviceGrant, now time.Time) (*types.Put, err
 // LoginState reads, in one consistent BatchGetItem, the email's claim, the
 // email's bucket, the source's failures and the presented device
 // (deviceHash "" for none), and then the user the claim names. A device of
-// another email is no device of this one.
+// another email, or of another account that had the email before (a
+// cancelled registration), is no device of this one.
 func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string, now time.Time) (account.LoginState, error) {
 	keys := []map[string]types.AttributeValue{ddb.Key(emailPK(email), skEmail), ddb.Key(loginPK(email), skAttempts)}
 	if source != "" {
@@ -116,7 +121,7 @@ func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string
 		return account.LoginState{}, wrap("login state", fmt.Errorf("%d keys unprocessed", n))
 	}
 	var st account.LoginState
-	var userID string
+	var userID, deviceUser string
 	for _, item := range out.Responses[s.table] {
 		var k struct {
 			PK string `dynamodbav:"PK"`
@@ -142,11 +147,15 @@ func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string
 			err = attributevalue.UnmarshalMap(item, &r)
 			if r.Email == email && now.Unix() < r.ExpiresAt {
 				st.Device = &account.Device{Hash: deviceHash, Email: r.Email, Epoch: r.Epoch, Bucket: r.bucket(now)}
+				deviceUser = r.UserID
 			}
 		}
 		if err != nil {
 			return account.LoginState{}, wrap("login state", err)
 		}
+	}
+	if deviceUser != "" && deviceUser != userID {
+		st.Device = nil // the device of an account the email no longer names
 	}
 	if userID == "" {
 		return st, nil
@@ -241,7 +250,7 @@ func (s *Store) CompleteLogin(ctx context.Context, c account.LoginCompletion, no
 	if err != nil {
 		return wrap("complete login", err)
 	}
-	device, err := s.devicePut(account.DeviceGrant{Token: c.NewDevice, Email: c.Email, Epoch: c.Epoch}, now)
+	device, err := s.devicePut(account.DeviceGrant{Token: c.NewDevice, Email: c.Email, UserID: c.Refresh.UserID, Epoch: c.Epoch}, now)
 	if err != nil {
 		return wrap("complete login", err)
 	}

@@ -248,3 +248,55 @@ func (s *Store) ResetPassword(ctx context.Context, link account.PendingLink, u a
 	}
 	return nil
 }
+
+// CancelRegistration, in one transaction: deletes the verification link if
+// it is still link and unexpired; deletes the user if its email is still
+// unverified, and its email's claim if it is still the user's (the address
+// can be registered again at once); and deletes its pending reset link and
+// its failed login count. Returns account.ErrLinkInvalid when the link was
+// used or replaced, or the email verified meanwhile, writing nothing.
+//
+// What else the account had ends with it without a write: its sessions
+// (a refresh finds no user: Session), its device tokens (bound to the
+// user id, LoginState), its access tokens (the users routes find no
+// user; orders need a verified email, which it never had). Their items
+// expire by TTL. Its outbox events were relayed already, or are mailed
+// with a link that no longer works; its request limits stay, counting
+// against the address as before.
+func (s *Store) CancelRegistration(ctx context.Context, link account.PendingLink, u account.Credentials, now time.Time) error {
+	use, err := s.linkUse(account.VerifyEmail, link, now)
+	if err != nil {
+		return wrap("cancel registration", err)
+	}
+	unverified := expression.AttributeNotExists(expression.Name("emailVerified")).
+		Or(expression.Name("emailVerified").Equal(expression.Value(false)))
+	profile, err := expression.NewBuilder().WithCondition(unverified.And(expression.Name("email").Equal(expression.Value(u.Email)))).Build()
+	if err != nil {
+		return wrap("cancel registration", err)
+	}
+	claim, err := expression.NewBuilder().WithCondition(expression.Name("userId").Equal(expression.Value(u.ID))).Build()
+	if err != nil {
+		return wrap("cancel registration", err)
+	}
+	del := func(key map[string]types.AttributeValue, e *expression.Expression) *types.Delete {
+		d := &types.Delete{TableName: &s.table, Key: key}
+		if e != nil {
+			d.ConditionExpression, d.ExpressionAttributeNames, d.ExpressionAttributeValues = e.Condition(), e.Names(), e.Values()
+		}
+		return d
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Delete: use},
+		{Delete: del(ddb.Key(userPK(u.ID), skProfile), &profile)},
+		{Delete: del(ddb.Key(emailPK(u.Email), skEmail), &claim)},
+		{Delete: del(ddb.Key(userPK(u.ID), linkSK(account.ResetPassword)), nil)},
+		{Delete: del(ddb.Key(loginPK(u.Email), skAttempts), nil)},
+	}})
+	if reasons, ok := ddb.CancellationReasons(err); ok && (ddb.ConditionFailedAt(reasons, 0) || ddb.ConditionFailedAt(reasons, 1) || ddb.ConditionFailedAt(reasons, 2)) {
+		return account.ErrLinkInvalid
+	}
+	if err != nil {
+		return wrap("cancel registration", err)
+	}
+	return nil
+}

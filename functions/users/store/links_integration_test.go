@@ -5,6 +5,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -366,5 +367,101 @@ func TestCountRequestHoldsTheLimitUnderConcurrency(t *testing.T) {
 	}
 	if err := r.store.CountRequest(ctx, limit, now.Add(time.Hour)); err != nil {
 		t.Fatalf("the next hour = %v", err)
+	}
+}
+
+// TestCancelRegistration: the verification link's token cancels an
+// unverified registration at once: the user, its email's claim, its
+// pending links and failed login count are gone, and the address can be
+// registered again; a device token of the cancelled account is no device
+// of the next one. A spent, replaced or expired link, or a verified
+// email, cancels nothing.
+func TestCancelRegistration(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	const email = "cancel@example.com"
+	u := newUser(ulidLike(40), email, now)
+	_, link, ev := verification(t, u, now)
+	if err := r.store.CreateUser(ctx, u, "hash", link, ev); err != nil {
+		t.Fatal(err)
+	}
+	// The registrant logs in (a session and a device token) and fails once.
+	refresh, err := account.NewRefreshToken(u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	device, err := account.NewDeviceToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.store.CompleteLogin(ctx, account.LoginCompletion{Refresh: refresh, Email: email, NewDevice: device}, now); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := r.store.LoginState(ctx, email, "", device.Hash(), now); err != nil || st.Device == nil {
+		t.Fatalf("LoginState before = %+v, %v; want the registrant's device", st, err)
+	}
+	creds, err := r.store.User(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := link
+	stale.Hash = strings.Repeat("0", len(link.Hash)) // another token's hash
+	if err := r.store.CancelRegistration(ctx, stale, creds, now); !errors.Is(err, account.ErrLinkInvalid) {
+		t.Fatalf("CancelRegistration with another token = %v, want ErrLinkInvalid", err)
+	}
+	if err := r.store.CancelRegistration(ctx, link, creds, link.ExpiresAt); !errors.Is(err, account.ErrLinkInvalid) {
+		t.Fatalf("CancelRegistration of an expired link = %v, want ErrLinkInvalid", err)
+	}
+	if err := r.store.CancelRegistration(ctx, link, creds, now); err != nil {
+		t.Fatalf("CancelRegistration = %v", err)
+	}
+	if _, err := r.store.User(ctx, u.ID); !errors.Is(err, account.ErrNotFound) {
+		t.Errorf("User after the cancel = %v, want ErrNotFound", err)
+	}
+	if _, err := r.store.UserByEmail(ctx, email); !errors.Is(err, account.ErrNotFound) {
+		t.Errorf("UserByEmail after the cancel = %v, want ErrNotFound", err)
+	}
+	if _, _, err := r.store.PendingLink(ctx, account.VerifyEmail, u.ID); !errors.Is(err, account.ErrLinkInvalid) {
+		t.Errorf("PendingLink after the cancel = %v, want ErrLinkInvalid", err)
+	}
+	if _, _, err := r.store.Session(ctx, refresh); !errors.Is(err, account.ErrSessionInvalid) {
+		t.Errorf("Session of the cancelled account = %v, want ErrSessionInvalid", err)
+	}
+	if err := r.store.CancelRegistration(ctx, link, creds, now); !errors.Is(err, account.ErrLinkInvalid) {
+		t.Errorf("CancelRegistration again = %v, want ErrLinkInvalid", err)
+	}
+
+	// The address's owner registers it; the registrant's device token
+	// does not count as a device of the new account.
+	owner := newUser(ulidLike(41), email, now)
+	_, ownerLink, ownerEv := verification(t, owner, now)
+	if err := r.store.CreateUser(ctx, owner, "hash", ownerLink, ownerEv); err != nil {
+		t.Fatalf("registering the freed address = %v", err)
+	}
+	st, err := r.store.LoginState(ctx, email, "", device.Hash(), now)
+	if err != nil || !st.Found || st.Credentials.ID != owner.ID || st.Device != nil {
+		t.Fatalf("LoginState after = %+v, %v; want the owner's account and no device", st, err)
+	}
+
+	// Verified, the owner's account cannot be cancelled, even with a link
+	// that was still pending (a race with the verification).
+	if err := r.store.VerifyEmail(ctx, ownerLink, newGrant(t, owner.Email, 0), now); err != nil {
+		t.Fatal(err)
+	}
+	verified, err := r.store.User(ctx, owner.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, racing, ownerEvAgain := verification(t, owner, now)
+	ownerEvAgain.ID = "ev-verify-again-" + owner.ID
+	if err := r.store.IssueLink(ctx, account.VerifyEmail, &racing, &ownerEvAgain, account.Limit{Key: "test#" + owner.ID, Max: 10, Window: time.Hour}, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.store.CancelRegistration(ctx, racing, verified, now); !errors.Is(err, account.ErrLinkInvalid) {
+		t.Fatalf("CancelRegistration of a verified account = %v, want ErrLinkInvalid", err)
+	}
+	if _, err := r.store.UserByEmail(ctx, email); err != nil {
+		t.Fatalf("the verified account is gone: %v", err)
 	}
 }

@@ -59,7 +59,7 @@ func verification(t *testing.T, u account.User, now time.Time) (account.LinkToke
 func linkEvent(eventType, id string, u account.User, link account.PendingLink) events.AccountEvent {
 	return events.AccountEvent{
 		Header:  events.Header{Type: eventType, Version: events.Version, ID: id, OccurredAt: link.ExpiresAt.Add(-time.Minute)},
-		Account: events.Account{ID: u.ID, Email: u.Email, Name: u.Name},
+		Account: events.Account{ID: u.ID, Email: u.Email},
 		Link:    events.Link{SealedToken: []byte("sealed"), ExpiresAt: link.ExpiresAt},
 	}
 }

@@ -38,6 +38,7 @@ type FakeStore struct {
 	VerifyEmailFn        func(ctx context.Context, link account.PendingLink, device account.DeviceGrant, now time.Time) error
 	ResetPasswordFn      func(ctx context.Context, link account.PendingLink, u account.Credentials, newHash string, device account.DeviceGrant, now time.Time, revoke revocation.Entry) error
 	CountRequestFn       func(ctx context.Context, limit account.Limit, now time.Time) error
+	CancelRegistrationFn func(ctx context.Context, link account.PendingLink, u account.Credentials, now time.Time) error
 }
 
 var (
@@ -138,6 +139,11 @@ func (f *FakeStore) ResetPassword(ctx context.Context, link account.PendingLink,
 	return f.ResetPasswordFn(ctx, link, u, newHash, device, now, revoke)
 }
 
+// CancelRegistration calls CancelRegistrationFn.
+func (f *FakeStore) CancelRegistration(ctx context.Context, link account.PendingLink, u account.Credentials, now time.Time) error {
+	return f.CancelRegistrationFn(ctx, link, u, now)
+}
+
 // CountRequest calls CountRequestFn.
 func (f *FakeStore) CountRequest(ctx context.Context, limit account.Limit, now time.Time) error {
 	return f.CountRequestFn(ctx, limit, now)
@@ -165,5 +171,6 @@ func NewFakeStore(m *MemStore) *FakeStore {
 		VerifyEmailFn:        m.VerifyEmail,
 		ResetPasswordFn:      m.ResetPassword,
 		CountRequestFn:       m.CountRequest,
+		CancelRegistrationFn: m.CancelRegistration,
 	}
 }

@@ -170,6 +170,7 @@ type failures struct {
 // deviceRec is a device that logged in to an account.
 type deviceRec struct {
 	email   string
+	userID  string // the account's: an email can change hands, a device cannot
 	epoch   int64
 	expires time.Time
 	bucket  bucket
@@ -178,7 +179,7 @@ type deviceRec struct {
 // putDevice stores the device of g, under m.mu.
 func (m *MemStore) putDevice(g account.DeviceGrant, now time.Time) {
 	m.hashes = append(m.hashes, g.Token.Hash())
-	m.devices[g.Token.Hash()] = deviceRec{email: g.Email, epoch: g.Epoch, expires: now.Add(account.DeviceTTL)}
+	m.devices[g.Token.Hash()] = deviceRec{email: g.Email, userID: g.UserID, epoch: g.Epoch, expires: now.Add(account.DeviceTTL)}
 }
 
 // LoginState implements app.LoginAttempts.
@@ -189,7 +190,7 @@ func (m *MemStore) LoginState(_ context.Context, email, source, deviceHash strin
 	if f, ok := m.failures[source]; ok && source != "" && now.Before(f.forget) {
 		st.Source = f.Failures
 	}
-	if d, ok := m.devices[deviceHash]; ok && d.email == email && now.Before(d.expires) {
+	if d, ok := m.devices[deviceHash]; ok && d.email == email && d.userID == m.emails[email] && now.Before(d.expires) {
 		st.Device = &account.Device{Hash: deviceHash, Email: email, Epoch: d.epoch, Bucket: d.bucket.at(now)}
 	}
 	if id, ok := m.emails[email]; ok {
@@ -238,7 +239,7 @@ func (m *MemStore) CompleteLogin(_ context.Context, c account.LoginCompletion, n
 		Epoch: c.Epoch, CreatedAt: now.UTC(), ExpiresAt: time.Unix(now.Add(account.RefreshTTL).Unix(), 0).UTC(),
 	}
 	m.hashes = append(m.hashes, c.Refresh.Hash())
-	m.putDevice(account.DeviceGrant{Token: c.NewDevice, Email: c.Email, Epoch: c.Epoch}, now)
+	m.putDevice(account.DeviceGrant{Token: c.NewDevice, Email: c.Email, UserID: c.Refresh.UserID, Epoch: c.Epoch}, now)
 	if c.OldDevice != "" {
 		delete(m.devices, c.OldDevice)
 	}
@@ -424,6 +425,24 @@ func (m *MemStore) ResetPassword(_ context.Context, l account.PendingLink, u acc
 	m.putDevice(device, now)
 	m.passwords = append(m.passwords, newHash)
 	m.revocations = append(m.revocations, revoke)
+	return nil
+}
+
+// CancelRegistration implements app.Links.
+func (m *MemStore) CancelRegistration(_ context.Context, l account.PendingLink, u account.Credentials, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.users[u.ID]
+	if !ok || c.EmailVerified || c.Email != u.Email || m.emails[u.Email] != u.ID {
+		return account.ErrLinkInvalid
+	}
+	if err := m.useLink(account.VerifyEmail, l, now); err != nil {
+		return err
+	}
+	delete(m.users, u.ID)
+	delete(m.emails, u.Email)
+	delete(m.links, linkKey{account.ResetPassword, u.ID})
+	delete(m.buckets, "account#"+u.Email)
 	return nil
 }
 

@@ -1,0 +1,89 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+)
+
+// Registration and verification emails go to addresses nobody has proved
+// yet: a script registering addresses that bounce spends the account's SES
+// quota and its reputation, and once SES pauses the account no order is
+// mailed either. Two switches bound them for everyone at once, beside the
+// limits per address and per recipient.
+
+// DefaultSesMax24HourSend is the account's SES quota of emails per 24
+// hours the service assumes when it is not told (SesMax24HourSend in
+// template.yaml): what SES grants an account it takes out of the sandbox.
+const DefaultSesMax24HourSend = 50000
+
+// AccountMailPerHour is the cap of registration and verification emails of
+// all clients together in one clock hour, for an SES quota of
+// max24HourSend emails per 24 hours: half of the quota spread over the 24
+// hours (at least one), so that account mail sent at the cap all day long
+// leaves the other half to order mail. Password reset emails go to
+// registered accounts only and are not counted.
+func AccountMailPerHour(max24HourSend int) int { return max(1, max24HourSend/48) }
+
+// AccountMailPausedRetryAfter is the Retry-After of an answer refused while
+// account mail is paused: pauses last until an operator lifts them
+// (docs/operations.md, Bounces and complaints).
+const AccountMailPausedRetryAfter = time.Hour
+
+// ErrAccountMailPaused means account mail is paused (Config.AccountMailPaused):
+// registration, verification resends and password reset requests are
+// refused before anything is written.
+var ErrAccountMailPaused = errors.New("app: account mail is paused")
+
+// AccountMailLimitedError means the shop mailed as many registration and
+// verification links this clock hour as AccountMailPerHour allows, to all
+// clients together; RetryAfter says when the hour ends.
+type AccountMailLimitedError struct {
+	RetryAfter time.Duration
+}
+
+func (e AccountMailLimitedError) Error() string {
+	return fmt.Sprintf("app: registration and verification emails capped this hour; retry after %s", e.RetryAfter)
+}
+
+// MetricAccountMailLimited counts registrations and resends refused by
+// the hourly cap of all clients.
+const MetricAccountMailLimited = "AccountMailLimited"
+
+// MetricAccountMailPaused counts requests refused while account mail is
+// paused.
+const MetricAccountMailPaused = "AccountMailPaused"
+
+// CheckAccountMail returns ErrAccountMailPaused while account mail is
+// paused. The API asks before it counts a request against its address, so
+// that a paused route writes nothing at all; the use cases ask again.
+func (s *Service) CheckAccountMail(ctx context.Context) error {
+	if !s.AccountMailPaused {
+		return nil
+	}
+	s.Metrics.Add(MetricAccountMailPaused, 1)
+	s.Log.WarnContext(ctx, "account mail is paused; request refused")
+	return ErrAccountMailPaused
+}
+
+// countAccountMail counts one registration or verification email against
+// the hourly cap of all clients, with one conditional UpdateItem of its
+// own: not in the registration's transaction, which many registrations at
+// once would make conflict on the one item. Past the cap it returns
+// AccountMailLimitedError, having written nothing. A request counted here
+// that then fails (an email taken) is not given back: the cap errs on the
+// side of fewer emails.
+func (s *Service) countAccountMail(ctx context.Context) error {
+	err := s.Requests.CountRequest(ctx, account.Limit{Key: "account-mail", Max: s.AccountMailPerHour, Window: time.Hour}, s.now())
+	var limited account.LimitedError
+	if errors.As(err, &limited) {
+		s.Metrics.Add(MetricAccountMailLimited, 1)
+		s.Log.WarnContext(ctx, "registration and verification emails capped for the hour", slog.Duration("retryAfter", limited.RetryAfter))
+		return AccountMailLimitedError(limited)
+	}
+	return err
+}

@@ -1,0 +1,227 @@
+package app_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/app"
+	"github.com/serverless-shop/backend/functions/users/app/apptest"
+)
+
+// reconfigure rebuilds the fixture's service with edit applied to its
+// configuration (same stores, clock and logs).
+func (f *fixture) reconfigure(edit func(*app.Config)) {
+	cfg := f.svc.Config
+	edit(&cfg)
+	f.svc = app.New(cfg)
+}
+
+func TestAccountMailPerHour(t *testing.T) {
+	for _, tc := range []struct{ daily, want int }{
+		{50000, 1041}, {10_000_000, 208333}, {200, 4}, {47, 1}, {1, 1}, {0, 1},
+	} {
+		if got := app.AccountMailPerHour(tc.daily); got != tc.want {
+			t.Errorf("AccountMailPerHour(%d) = %d, want %d", tc.daily, got, tc.want)
+		}
+	}
+	f := newFixture(t)
+	if got, want := f.svc.AccountMailPerHour, app.AccountMailPerHour(app.DefaultSesMax24HourSend); got != want {
+		t.Errorf("default cap %d, want %d", got, want)
+	}
+}
+
+// TestAccountMailPaused: while account mail is paused, registration,
+// verification resends and password reset requests are refused, and
+// nothing is written or queued.
+func TestAccountMailPaused(t *testing.T) {
+	f := newFixture(t)
+	id := f.register()
+	before := len(f.mem.Outbox())
+	f.reconfigure(func(c *app.Config) { c.AccountMailPaused = true })
+
+	_, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: "grace@example.com", Password: apptest.AdaPassword, Name: "Grace"})
+	if !errors.Is(err, app.ErrAccountMailPaused) {
+		t.Errorf("Register = %v, want ErrAccountMailPaused", err)
+	}
+	if err := f.svc.ResendVerification(f.ctx, app.ResendVerificationCommand{UserID: id}); !errors.Is(err, app.ErrAccountMailPaused) {
+		t.Errorf("ResendVerification = %v, want ErrAccountMailPaused", err)
+	}
+	if err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); !errors.Is(err, app.ErrAccountMailPaused) {
+		t.Errorf("RequestPasswordReset = %v, want ErrAccountMailPaused", err)
+	}
+	if err := f.svc.CheckAccountMail(f.ctx); !errors.Is(err, app.ErrAccountMailPaused) {
+		t.Errorf("CheckAccountMail = %v, want ErrAccountMailPaused", err)
+	}
+	if _, err := f.mem.UserByEmail(f.ctx, "grace@example.com"); !errors.Is(err, account.ErrNotFound) {
+		t.Error("a registration was stored while account mail was paused")
+	}
+	if n := len(f.mem.Outbox()); n != before {
+		t.Errorf("%d account events queued while paused", n-before)
+	}
+	f.wantCounts(map[string]float64{app.MetricAccountMailPaused: 4})
+
+	// Lifted, the same requests go through.
+	f.reconfigure(func(c *app.Config) { c.AccountMailPaused = false })
+	if err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
+		t.Fatalf("RequestPasswordReset after the pause = %v", err)
+	}
+}
+
+// TestAccountMailCap: registrations and verification resends of all
+// clients together are capped per clock hour; past the cap they are
+// refused until the hour ends and nothing is written; password resets are
+// not counted.
+func TestAccountMailCap(t *testing.T) {
+	f := newFixture(t)
+	f.reconfigure(func(c *app.Config) { c.AccountMailPerHour = 3 })
+	f.clock.Advance(15 * time.Minute) // 12:15: the hour ends in 45 minutes
+	// Three emails: Ada's registration, her resend, Grace's registration.
+	id := f.register()
+	if err := f.svc.ResendVerification(f.ctx, app.ResendVerificationCommand{UserID: id}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: "grace@example.com", Password: apptest.AdaPassword, Name: "Grace"}); err != nil {
+		t.Fatal(err)
+	}
+	before := len(f.mem.Outbox())
+	_, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: "alan@example.com", Password: apptest.AdaPassword, Name: "Alan"})
+	var limited app.AccountMailLimitedError
+	if !errors.As(err, &limited) || limited.RetryAfter != 45*time.Minute {
+		t.Fatalf("fourth Register = %v, want AccountMailLimitedError with 45m", err)
+	}
+	if err := f.svc.ResendVerification(f.ctx, app.ResendVerificationCommand{UserID: id}); !errors.As(err, &limited) {
+		t.Fatalf("ResendVerification past the cap = %v, want AccountMailLimitedError", err)
+	}
+	if _, err := f.mem.UserByEmail(f.ctx, "alan@example.com"); !errors.Is(err, account.ErrNotFound) {
+		t.Error("a registration past the cap was stored")
+	}
+	if n := len(f.mem.Outbox()); n != before {
+		t.Errorf("%d account events queued past the cap", n-before)
+	}
+	// Resets go to registered accounts and are not capped.
+	if err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
+		t.Fatalf("RequestPasswordReset past the cap = %v", err)
+	}
+	// Invalid input is refused before it is counted.
+	if _, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: "nope", Password: "x", Name: ""}); len(fieldsOf(t, err)) != 3 {
+		t.Errorf("invalid registration past the cap = %v, want the validation error", err)
+	}
+	f.clock.Advance(45 * time.Minute)
+	if _, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: "alan@example.com", Password: apptest.AdaPassword, Name: "Alan"}); err != nil {
+		t.Fatalf("Register in the next hour = %v", err)
+	}
+}
+
+// TestCancelRegistration: the verification email's token cancels the
+// registration: the account is gone, its address free, and the token
+// spent.
+func TestCancelRegistration(t *testing.T) {
+	f := newFixture(t)
+	id := f.register()
+	token := apptest.Token(t, f.lastEvent())
+	if err := f.svc.CancelRegistration(f.ctx, token); err != nil {
+		t.Fatalf("CancelRegistration = %v", err)
+	}
+	f.wantCounts(map[string]float64{app.MetricRegistrationsCancelled: 1})
+	if _, err := f.mem.User(f.ctx, id); !errors.Is(err, account.ErrNotFound) {
+		t.Errorf("User after the cancel = %v, want ErrNotFound", err)
+	}
+	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword}); !errors.Is(err, app.ErrBadCredentials) {
+		t.Errorf("Login of the cancelled account = %v, want ErrBadCredentials", err)
+	}
+	for name, use := range map[string]func() error{
+		"cancel again": func() error { return f.svc.CancelRegistration(f.ctx, token) },
+		"verify":       func() error { _, err := f.svc.VerifyEmail(f.ctx, token); return err },
+	} {
+		if err := use(); !errors.Is(err, account.ErrLinkInvalid) {
+			t.Errorf("%s with the spent token = %v, want ErrLinkInvalid", name, err)
+		}
+	}
+	// The address is free: its owner registers it.
+	again := f.register()
+	if again == id {
+		t.Fatal("the new account has the cancelled one's id")
+	}
+}
+
+func TestCancelRegistrationRefuses(t *testing.T) {
+	tests := []struct {
+		name  string
+		token func(f *fixture, mailed string) string
+	}{
+		{"empty", func(*fixture, string) string { return "" }},
+		{"garbage", func(*fixture, string) string { return "ev1.garbage" }},
+		{"as a reset token", func(_ *fixture, mailed string) string { return "pr1" + mailed[3:] }},
+		{"altered", func(_ *fixture, mailed string) string { return mailed[:len(mailed)-2] + "AA" }},
+		{"another account's id", func(_ *fixture, mailed string) string {
+			return "ev1.01ZZZZZZZZZZZZZZZZZZZZZZZZ" + mailed[len("ev1.")+26:]
+		}},
+		{"expired", func(f *fixture, mailed string) string { f.clock.Advance(24 * time.Hour); return mailed }},
+		{"replaced by a resend", func(f *fixture, mailed string) string {
+			if err := f.svc.ResendVerification(f.ctx, app.ResendVerificationCommand{UserID: f.lastEvent().Account.ID}); err != nil {
+				f.t.Fatal(err)
+			}
+			return mailed
+		}},
+		{"verified", func(f *fixture, mailed string) string {
+			if _, err := f.svc.VerifyEmail(f.ctx, mailed); err != nil {
+				f.t.Fatal(err)
+			}
+			return mailed
+		}},
+		{"verified by a password reset", func(f *fixture, mailed string) string {
+			if err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
+				f.t.Fatal(err)
+			}
+			reset := apptest.Token(f.t, f.lastEvent())
+			if _, err := f.svc.ResetPassword(f.ctx, app.ResetPasswordCommand{Token: reset, NewPassword: "another horse battery staple"}); err != nil {
+				f.t.Fatal(err)
+			}
+			return mailed
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			id := f.register()
+			err := f.svc.CancelRegistration(f.ctx, tt.token(f, apptest.Token(t, f.lastEvent())))
+			if !errors.Is(err, account.ErrLinkInvalid) {
+				t.Fatalf("CancelRegistration = %v, want ErrLinkInvalid", err)
+			}
+			if _, err := f.mem.User(f.ctx, id); err != nil {
+				t.Fatalf("the account is gone: %v", err)
+			}
+			if _, err := f.mem.UserByEmail(f.ctx, apptest.AdaEmail); err != nil {
+				t.Fatalf("the address is no longer the account's: %v", err)
+			}
+		})
+	}
+}
+
+// TestShownName: a name stored under older rules is not shown in the
+// access token (and so in order emails); one that passes today's is.
+func TestShownName(t *testing.T) {
+	for stored, want := range map[string]string{
+		"Ada Lovelace":         "Ada Lovelace",
+		"  Zoe\u0308 ":         "Zoë",
+		"Ada\u202eecalevol":    "",
+		"Pay now\nat evil.com": "",
+		"":                     "",
+	} {
+		if got := account.ShownName(stored); got != want {
+			t.Errorf("ShownName(%q) = %q, want %q", stored, got, want)
+		}
+	}
+	f := newFixture(t)
+	id := f.register()
+	if _, err := f.mem.UpdateName(f.ctx, id, "Ada\u202eecalevol", apptest.Start); err != nil {
+		t.Fatal(err)
+	}
+	pair := f.login(apptest.AdaEmail, apptest.AdaPassword)
+	claims, err := f.verifier.Verify(pair.AccessToken)
+	if err != nil || claims.Name != "" {
+		t.Fatalf("access token of a stale name: %+v, %v; want no name", claims, err)
+	}
+}
