@@ -5,7 +5,9 @@
 //	USER#<id>        PROFILE          the user, password hash, session epoch
 //	EMAIL#<email>    EMAIL            uniqueness claim on a normalised email
 //	USER#<id>        FAMILY#<fid>     a refresh token family (a session)
-//	LOGIN#<email>    ATTEMPTS         failed logins in the current window
+//	LOGIN#<email>    ATTEMPTS         the account's login bucket (attempts, next allowed)
+//	DEVICE#<hash>    DEVICE           a device token's account, session epoch and bucket
+//	SOURCE#<addr>    FAILURES         failed logins from one client address
 //	USER#<id>        LINK#<purpose>   the pending emailed link (verify-email, reset-password)
 //	LIMIT#<key>      <window start>   requests counted against a limit in one window
 //	OUTBOX#<event>   EVENT            an event waiting for the relay (shared/outbox)
