@@ -53,7 +53,7 @@ func DocumentedMix() Mix {
 			catalog:  "40 % the list, 25 % a product; each answered from the function's copy of the catalog (its reloads are the CATALOG hot key's load)",
 			authRead: "9 % the profile, 10 % the orders list, 10 % an order",
 			create:   "every order with an Idempotency-Key (the costlier case: 4 + 2 WCU), its function's catalog copy fresh",
-			login:    "every login succeeds (the costlier case: a KMS Sign and 11 WCU)",
+			login:    "every login succeeds (the costlier case: a KMS Sign and the session's writes, as internal/budgets has them)",
 			account:  "0.2 % register, 0.2 % verify-email, 0.05 % password-reset, 0.05 % its confirmation",
 		},
 	}
