@@ -72,9 +72,13 @@ func TestAbuseNamesAndEmailsAreCleanAndNormalised(t *testing.T) {
 	if reg.Name != "Ren\u00e9e" || reg.Email != composed {
 		t.Fatalf("registered %q %q, want both in NFC", reg.Name, reg.Email)
 	}
-	p = expectProblem(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": composed, "password": "correct horse battery staple", "name": "Twin"}), http.StatusConflict)
-	if !strings.HasSuffix(p.Type, "#email-taken") {
-		t.Fatalf("the composed spelling registered again: %s", p.Type)
+	// Nor is any other spelling of the domain a second account for the
+	// same mailbox: its Punycode, or full-width letters.
+	for _, twin := range []string{composed, local + "@xn--caf-dma.example", local + "@XN--CAF-DMA.example", local + "@\uff43\uff41\uff46\u00e9.example"} {
+		p = expectProblem(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": twin, "password": "correct horse battery staple", "name": "Twin"}), http.StatusConflict)
+		if !strings.HasSuffix(p.Type, "#email-taken") {
+			t.Fatalf("%q registered again: %s", twin, p.Type)
+		}
 	}
 	// And such a user's mail reaches the mailbox, at the domain's Punycode
 	// (SES takes ASCII addresses only): the verification, then an order's

@@ -61,7 +61,39 @@ func Domain(domain string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrDomain, err)
 	}
+	// The lookup profile leaves DNS's lengths unchecked; Punycode makes a
+	// label longer than its Unicode form, so check them in ASCII.
+	if len(a) > maxDomain {
+		return "", fmt.Errorf("%w: %d bytes in ASCII, more than %d", ErrDomain, len(a), maxDomain)
+	}
+	for label := range strings.SplitSeq(a, ".") {
+		if len(label) > maxLabel {
+			return "", fmt.Errorf("%w: a label of %d bytes in ASCII, more than %d", ErrDomain, len(label), maxLabel)
+		}
+	}
 	return a, nil
+}
+
+// DNS's limits on a name in ASCII (RFC 1035, section 2.3.4).
+const (
+	maxDomain = 253 // without the root's trailing dot
+	maxLabel  = 63
+)
+
+// Canonical returns domain in the one spelling IDNA's lookup gives every
+// spelling of it: its Unicode form (U-labels), mapped by UTS 46 as Domain
+// maps it, so that "xn--bcher-kva.example", "BÜCHER.example" and its
+// full-width letters all come out "bücher.example". ok is false, and
+// domain comes back as it is, when the profile refuses it.
+func Canonical(domain string) (canonical string, ok bool) {
+	if domain == "" {
+		return domain, false
+	}
+	u, err := idna.Lookup.ToUnicode(domain)
+	if err != nil {
+		return domain, false
+	}
+	return u, true
 }
 
 func isASCII(s string) bool {

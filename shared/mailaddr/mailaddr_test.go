@@ -3,6 +3,7 @@ package mailaddr_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/serverless-shop/backend/shared/mailaddr"
@@ -34,6 +35,11 @@ func TestToASCII(t *testing.T) {
 		{"label mixing directions", "ada@aשלום.example", "", mailaddr.ErrDomain},
 		{"label starting with a combining mark", "ada@\u0308bücher.example", "", mailaddr.ErrDomain},
 		{"label ending with a hyphen", "ada@bücher-.example", "", mailaddr.ErrDomain},
+		// Punycode is longer than UTF-8 for some labels ("ü" is "xn--tda"):
+		// DNS's limits hold in ASCII.
+		{"label of 63 bytes in ASCII", "ada@" + strings.Repeat("a", 55) + "ü.example", "ada@xn--" + strings.Repeat("a", 55) + "-8yf.example", nil},
+		{"label of 64 bytes in ASCII", "ada@" + strings.Repeat("a", 56) + "ü.example", "", mailaddr.ErrDomain},
+		{"domain over 253 bytes in ASCII", "ada@" + strings.Repeat("ü.", 32) + "example", "", mailaddr.ErrDomain},
 		{"symbol refused by STD3 rules", "ada@bü_cher.example", "", mailaddr.ErrDomain},
 		{"no @", "ada.example.com", "", mailaddr.ErrDomain},
 		{"nothing after the @", "ada@", "", mailaddr.ErrDomain},

@@ -73,7 +73,11 @@ func (v ValidationError) Error() string {
 }
 
 // NormalizeEmail trims, NFC-normalises and lower-cases an address so that
-// uniqueness and login compare addresses as they look. It returns "" for
+// uniqueness and login compare addresses as they look, and writes a domain
+// of letters, marks, numbers and hyphens in the one spelling IDNA gives
+// all of its spellings (mailaddr.Canonical: "ada@xn--bcher-kva.example"
+// and "ada@BÜCHER.example" are both "ada@bücher.example"), so that one
+// mailbox cannot hold two accounts. It returns "" for
 // anything that is not a bare addr-spec of dot-atoms with a dot in the
 // domain ("Name <a@b>", comments, quoted local parts and domain literals
 // such as "[192.0.2.1]" are refused), or that holds a space of any kind or
@@ -93,13 +97,31 @@ func NormalizeEmail(s string) string {
 	if at < 1 || !strings.Contains(domain, ".") || strings.HasSuffix(s, ".") || strings.HasPrefix(domain, "[") {
 		return ""
 	}
-	return strings.ToLower(s)
+	return strings.ToLower(s[:at+1]) + canonicalDomain(strings.ToLower(domain))
+}
+
+// canonicalDomain is domain in mailaddr.Canonical's spelling when each of
+// its labels is one CheckNewEmail takes and IDNA maps it, else domain as it
+// is (which registration then refuses, and no login finds): a domain that
+// CheckNewEmail refuses is never mapped into one it takes.
+func canonicalDomain(domain string) string {
+	for label := range strings.SplitSeq(domain, ".") {
+		if !domainLabel(label) {
+			return domain
+		}
+	}
+	if c, ok := mailaddr.Canonical(domain); ok {
+		return c
+	}
+	return domain
 }
 
 // Why CheckNewEmail refuses an address, as validation messages.
 const (
 	EmailLocalPartRule = "must have only ASCII characters before the @: the mail provider cannot deliver to others"
 	EmailDomainRule    = "must have a domain of letters, digits and inner hyphens that IDNA can write in ASCII: the mail provider cannot deliver to others"
+	// The domain in Punycode is longer than in Unicode.
+	EmailASCIILengthRule = "must be at most 254 characters once its domain is written in ASCII (Punycode): the mail provider cannot deliver to longer ones"
 )
 
 // CheckNewEmail reports why an address that NormalizeEmail returned cannot
@@ -133,6 +155,9 @@ func CheckNewEmail(email string) string {
 	}
 	if _, err := mailaddr.Domain(domain); err != nil {
 		return EmailDomainRule
+	}
+	if a, err := mailaddr.ToASCII(email); err != nil || len(a) > MaxEmailLength {
+		return EmailASCIILengthRule
 	}
 	return ""
 }

@@ -31,6 +31,18 @@ func TestNormalizeEmail(t *testing.T) {
 		{"decomposed accent composed (NFC)", "zoe\u0308@example.com", "zoë@example.com"},
 		{"exactly 254 bytes", ofLength(account.MaxEmailLength), ofLength(account.MaxEmailLength)},
 		{"254 bytes after trimming", "  " + ofLength(account.MaxEmailLength) + "  ", ofLength(account.MaxEmailLength)},
+		// One domain, one spelling: its Unicode form, whichever way it was
+		// typed, so that one mailbox cannot hold two accounts.
+		{"A-label written in Unicode", "ada@xn--bcher-kva.example", "ada@bücher.example"},
+		{"A-label in upper case", "ada@XN--BCHER-KVA.EXAMPLE", "ada@bücher.example"},
+		{"Unicode domain in upper case", "ada@BÜCHER.example", "ada@bücher.example"},
+		{"full-width domain", "ada@\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com", "ada@example.com"},
+		{"decomposed domain", "ada@bu\u0308cher.example", "ada@bücher.example"},
+		{"Greek final sigma kept (nontransitional)", "ada@ς.example", "ada@ς.example"},
+		{"German sharp s kept (nontransitional)", "ada@straße.example", "ada@straße.example"},
+		// A domain registration refuses is not mapped into one it takes.
+		{"ideographic full stop left as typed", "ada@a.exam\u3002ple", "ada@a.exam\u3002ple"},
+		{"A-label that is not Punycode left as typed", "ada@xn--zz.example", "ada@xn--zz.example"},
 
 		{"empty", "", ""},
 		{"blank", "   \t ", ""},
@@ -77,7 +89,7 @@ func TestNormalizeEmail(t *testing.T) {
 }
 
 func TestNormalizeEmailIsIdempotent(t *testing.T) {
-	for _, in := range []string{"Ada@Example.com", " ada+x@EXAMPLE.org ", "ÄDA@example.com"} {
+	for _, in := range []string{"Ada@Example.com", " ada+x@EXAMPLE.org ", "ÄDA@example.com", "ada@XN--BCHER-KVA.example", "ada@\uff45\uff58.com"} {
 		once := account.NormalizeEmail(in)
 		if once == "" {
 			t.Fatalf("NormalizeEmail(%q) rejected a valid address", in)
@@ -105,7 +117,6 @@ func TestCheckNewEmail(t *testing.T) {
 		{"Greek final sigma (nontransitional)", "ada@ς.example", ""},
 		{"a mark after a letter", "ada@\u00e9\u0301.example", ""},
 		{"right-to-left domain", "ada@שלום.example", ""},
-		{"A-label", "ada@xn--bcher-kva.example", ""},
 		{"digits only", "0@0.com", ""},
 
 		{"local part with a letter beyond ASCII", "zoë@example.com", local},
@@ -126,6 +137,8 @@ func TestCheckNewEmail(t *testing.T) {
 		{"ideographic full stop", "ada@a.exam\u3002ple", domain},
 		{"label mixing directions", "ada@aשלום.example", domain},
 		{"digit first in a right-to-left domain", "ada@1.שלום", domain},
+		// 226 bytes as typed, 256 once "ü" is "xn--tda".
+		{"over 254 bytes in ASCII", strings.Repeat("a", 200) + "@ü.ü.ü.ü.ü.ü.example", account.EmailASCIILengthRule},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
