@@ -79,24 +79,35 @@ func TestVerifyEmail(t *testing.T) {
 	}
 }
 
+// badVerificationToken is a verification link's token gone wrong: made
+// from the token mailed at registration, or the mailed one after something
+// that ends it.
+type badVerificationToken struct {
+	name  string
+	token func(f *fixture, mailed string) string
+}
+
+// badVerificationTokens are the tokens that neither verify nor cancel a
+// registration, and change nothing.
+var badVerificationTokens = []badVerificationToken{
+	{"empty", func(*fixture, string) string { return "" }},
+	{"garbage", func(*fixture, string) string { return "ev1.garbage" }},
+	{"as a reset token", func(_ *fixture, mailed string) string { return "pr1" + mailed[3:] }},
+	{"altered", func(_ *fixture, mailed string) string { return mailed[:len(mailed)-2] + "AA" }},
+	{"another account's id", func(_ *fixture, mailed string) string {
+		return "ev1.01ZZZZZZZZZZZZZZZZZZZZZZZZ" + mailed[len("ev1.")+26:]
+	}},
+	{"expired", func(f *fixture, mailed string) string { f.clock.Advance(24 * time.Hour); return mailed }},
+	{"replaced by a resend", func(f *fixture, mailed string) string {
+		if err := f.svc.ResendVerification(f.ctx, app.ResendVerificationCommand{UserID: f.lastEvent().Account.ID}); err != nil {
+			f.t.Fatal(err)
+		}
+		return mailed
+	}},
+}
+
 func TestVerifyEmailRefuses(t *testing.T) {
-	tests := []struct {
-		name  string
-		token func(f *fixture, mailed string) string
-	}{
-		{"empty", func(*fixture, string) string { return "" }},
-		{"garbage", func(*fixture, string) string { return "ev1.garbage" }},
-		{"as a reset token", func(_ *fixture, mailed string) string { return "pr1" + mailed[3:] }},
-		{"altered", func(_ *fixture, mailed string) string { return mailed[:len(mailed)-2] + "AA" }},
-		{"expired", func(f *fixture, mailed string) string { f.clock.Advance(24 * time.Hour); return mailed }},
-		{"replaced by a resend", func(f *fixture, mailed string) string {
-			if err := f.svc.ResendVerification(f.ctx, app.ResendVerificationCommand{UserID: f.lastEvent().Account.ID}); err != nil {
-				f.t.Fatal(err)
-			}
-			return mailed
-		}},
-	}
-	for _, tt := range tests {
+	for _, tt := range badVerificationTokens {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			id := f.register()
