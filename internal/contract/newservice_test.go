@@ -94,8 +94,9 @@ var newServiceSteps = []checklistStep{
 			edit(t, dir, "template.yaml", last+"]", last+",\n                  "+`["AWS/Lambda", "`+metric+`", "FunctionName", "${ReviewsFunction}", {"label": "reviews"}]]`, replace)
 		}
 	}},
-	{"8. api/openapi.yaml: the operations", func(t *testing.T, dir string) {
+	{"8. api/openapi.yaml: the operations, their bodies named in components/schemas", func(t *testing.T, dir string) {
 		edit(t, dir, "api/openapi.yaml", "\nsecurity:\n  - bearer: []\n", reviewsOpenAPI, before)
+		edit(t, dir, "api/openapi.yaml", "\n  schemas:\n", reviewsSchema, after)
 	}},
 	{"9. internal/contract/services_test.go: the router", func(t *testing.T, dir string) {
 		edit(t, dir, "internal/contract/services_test.go", "\tordersapi \"github.com/serverless-shop/backend/functions/orders/api\"\n", "\treviewsapi \"github.com/serverless-shop/backend/functions/reviews/api\"\n", after)
@@ -459,12 +460,18 @@ const reviewsOpenAPI = `  /v1/reviews:
             X-Request-Id: {$ref: "#/components/headers/RequestId"}
           content:
             application/json:
-              schema:
-                type: object
-                additionalProperties: false
-                required: [count]
-                properties:
-                  count: {type: integer, minimum: 0}
+              schema: {$ref: "#/components/schemas/ReviewCount"}
         "401": {$ref: "#/components/responses/Unauthenticated"}
         "503": {$ref: "#/components/responses/Unavailable"}
+`
+
+// reviewsSchema names the operation's body, so that generated clients get
+// a type of that name (TestGeneratedGoClient).
+const reviewsSchema = `    ReviewCount:
+      type: object
+      additionalProperties: false
+      required: [count]
+      properties:
+        count: {type: integer, minimum: 0}
+
 `
