@@ -4,6 +4,7 @@ package testcloud
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -81,20 +82,38 @@ func Mailbox(t testing.TB) []Mail {
 	return out
 }
 
+// getJSON reads the mailbox at url into v. The emulator serves it from
+// memory, but a busy machine, with hundreds of emails in it, can take a
+// while: a read that times out, fails to connect or answers other than 200
+// is tried again, up to mailboxTries times, before the test fails.
 func getJSON(t testing.TB, url string, v any) {
 	t.Helper()
-	c := http.Client{Timeout: 10 * time.Second}
+	var err error
+	for try := 1; try <= mailboxTries; try++ {
+		if err = readJSON(url, v); err == nil {
+			return
+		}
+		if try < mailboxTries {
+			time.Sleep(time.Second)
+		}
+	}
+	t.Fatalf("read mailbox (%d tries): %v", mailboxTries, err)
+}
+
+const mailboxTries = 3
+
+// readJSON is one read of getJSON's.
+func readJSON(url string, v any) error {
+	c := http.Client{Timeout: 20 * time.Second}
 	resp, err := c.Get(url)
 	if err != nil {
-		t.Fatalf("read mailbox: %v", err)
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("read mailbox: %s", resp.Status)
+		return fmt.Errorf("%s", resp.Status)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		t.Fatalf("read mailbox: %v", err)
-	}
+	return json.NewDecoder(resp.Body).Decode(v)
 }
 
 // MailTo returns the emails sent to addr whose subject contains needle.
