@@ -44,14 +44,17 @@ type Item struct {
 	CreatedAt     time.Time `dynamodbav:"createdAt"`
 	UpdatedAt     time.Time `dynamodbav:"updatedAt"` // when the event occurred
 	Version       int64     `dynamodbav:"version"`
-	// The event of the write that made the item what it is.
+	// The event of the write that made the item what it is. Items written
+	// before events rode on them have none (their event was an outbox
+	// item of its own).
 	EventID       string `dynamodbav:"eventId,omitempty"`
 	EventType     string `dynamodbav:"eventType,omitempty"`
 	CorrelationID string `dynamodbav:"correlationId,omitempty"`
 }
 
-// Line is a line of an order as stored. Its attribute names are the Go
-// field names (TestStoredAttributeNames pins them).
+// Line is a line of an order as stored. Its attribute names are the ones
+// the first version wrote (Go field names), kept so stored orders stay
+// readable.
 type Line struct {
 	SKU       string `dynamodbav:"SKU"`
 	Name      string `dynamodbav:"Name"`
@@ -98,8 +101,8 @@ func (it Item) Event() shared.OrderEvent {
 // as the relay sends it: the event's id, type and correlation id, the
 // order as its message group (an order's events in order), and the event
 // as the payload. ok is false for records that are not writes of order
-// items. An order item that cannot be decoded, or that carries no event, is
-// an error.
+// items, and for order items written before events rode on them. An order
+// item that cannot be decoded is an error.
 func FromStream(rec events.DynamoDBEventRecord) (r outbox.Record, ok bool, err error) {
 	switch events.DynamoDBOperationType(rec.EventName) {
 	case events.DynamoDBOperationTypeInsert, events.DynamoDBOperationTypeModify:
@@ -108,6 +111,9 @@ func FromStream(rec events.DynamoDBEventRecord) (r outbox.Record, ok bool, err e
 	}
 	img := rec.Change.NewImage
 	if !strings.HasPrefix(sk(img), SKPrefix) {
+		return outbox.Record{}, false, nil
+	}
+	if _, ok := img[AttrEventID]; !ok {
 		return outbox.Record{}, false, nil
 	}
 	av, err := ddb.FromStreamImage(img)

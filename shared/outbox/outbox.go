@@ -83,6 +83,11 @@ func FromStream(rec events.DynamoDBEventRecord) (r Record, ok bool, err error) {
 		EventID: str(img, "eventId"), EventType: str(img, "eventType"), Group: str(img, "groupId"),
 		CorrelationID: str(img, "correlationId"), Payload: str(img, "payload"),
 	}
+	if r.Group == "" {
+		// Items written before the group had its own name carried the
+		// order id; they are relayed within seconds of an upgrade.
+		r.Group = str(img, "orderId")
+	}
 	if r.EventID == "" || r.EventType == "" || r.Group == "" || r.Payload == "" {
 		return Record{}, false, fmt.Errorf("outbox item %s lacks eventId, eventType, groupId or payload", pk)
 	}

@@ -40,9 +40,9 @@ func TestFromStream(t *testing.T) {
 		}},
 		{name: "another item of the table", rec: recs[1]},
 		{name: "not an insert", rec: recs[2]},
-		{name: "the group's next outbox insert", rec: recs[3], ok: true, want: outbox.Record{
+		{name: "item written before the group was named groupId", rec: recs[3], ok: true, want: outbox.Record{
 			EventID: "01JNQ000000000000000000009", EventType: "order.cancelled", Group: "01JNQ000000000000000000001",
-			CorrelationID: "corr-87654321", Payload: `{"type":"order.cancelled"}`,
+			CorrelationID: "corr-legacy", Payload: `{"type":"order.cancelled"}`,
 		}},
 	}
 	for _, tc := range tests {

@@ -6,10 +6,13 @@
 //	CUSTOMER#<userId>   ORDER#<orderId>       an order and the event of its last change (shared/orderitem); ids sort by time
 //	CUSTOMER#<userId>   IDEMPOTENCY#<key>     an Idempotency-Key and the order it placed
 //	CUSTOMER#<userId>   QUOTA#<window>        the customer's orders in one quota window
+//	OUTBOX#<eventId>    EVENT                 an event of an earlier version, waiting for the relay (shared/outbox)
 //
 // Every write of an order item announces an event, and the item carries it
 // (transactional outbox without an outbox item): the table's stream hands
-// the write to the relay, which puts the event on the queue.
+// the write to the relay, which puts the event on the queue. Earlier
+// versions wrote each event as an OUTBOX# item of its own; the relay still
+// reads those, so that none written before an upgrade is lost.
 package store
 
 import (

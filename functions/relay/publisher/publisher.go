@@ -3,8 +3,8 @@
 // writes an event in the same write as its change, the table's stream
 // hands the write to this relay, and the relay sends the event. The event
 // is either an outbox item of its own, written in the same transaction
-// (shared/outbox: the users service's account events), or rides on the item
-// it describes (shared/orderitem: an order's events).
+// (shared/outbox: account events, and order events of earlier versions),
+// or rides on the item it describes (shared/orderitem: an order's events).
 //
 // Delivery is at least once from the stream; the queue is FIFO and each
 // message carries the event id as its deduplication id, so a record relayed
