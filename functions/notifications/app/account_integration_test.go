@@ -1,6 +1,6 @@
 //go:build integration
 
-package notify_test
+package app_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
-	"github.com/serverless-shop/backend/functions/notifications/notify"
+	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/internal/testcloud"
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/sealed"
@@ -118,7 +118,7 @@ func TestAccountEmailsCarryTheOpenedLink(t *testing.T) {
 	if len(dlq) != 1 {
 		t.Fatalf("%d messages in the dead-letter queue, want the moved token's", len(dlq))
 	}
-	reason := aws.ToString(dlq[0].MessageAttributes[notify.AttrPoisonReason].StringValue)
+	reason := aws.ToString(dlq[0].MessageAttributes[app.AttrPoisonReason].StringValue)
 	if !strings.Contains(reason, sealed.ErrCannotOpen.Error()) {
 		t.Errorf("dead letter reason = %q, want it to say the token cannot be opened", reason)
 	}
@@ -126,7 +126,7 @@ func TestAccountEmailsCarryTheOpenedLink(t *testing.T) {
 		t.Errorf("dead letter is not the moved token's event: %s", aws.ToString(dlq[0].Body))
 	}
 
-	for name, want := range map[string]int{notify.MetricSent: 2, notify.MetricPoison: 1, notify.MetricLinksExpired: 1} {
+	for name, want := range map[string]int{app.MetricSent: 2, app.MetricPoison: 1, app.MetricLinksExpired: 1} {
 		if got := r.metricTotal(name); got != want {
 			t.Errorf("metric %s = %d, want %d", name, got, want)
 		}
@@ -214,11 +214,11 @@ func TestReaddressedLinkIsRefusedAndNotMailed(t *testing.T) {
 		if !found {
 			t.Errorf("dead letter is not a tampered event: %s", body)
 		}
-		if reason := aws.ToString(m.MessageAttributes[notify.AttrPoisonReason].StringValue); !strings.Contains(reason, sealed.ErrCannotOpen.Error()) {
+		if reason := aws.ToString(m.MessageAttributes[app.AttrPoisonReason].StringValue); !strings.Contains(reason, sealed.ErrCannotOpen.Error()) {
 			t.Errorf("dead letter reason = %q, want it to say the token cannot be opened", reason)
 		}
 	}
-	for name, want := range map[string]int{notify.MetricSent: 1, notify.MetricPoison: len(tampered)} {
+	for name, want := range map[string]int{app.MetricSent: 1, app.MetricPoison: len(tampered)} {
 		if got := r.metricTotal(name); got != want {
 			t.Errorf("metric %s = %d, want %d", name, got, want)
 		}

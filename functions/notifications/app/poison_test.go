@@ -1,4 +1,4 @@
-package notify_test
+package app_test
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/serverless-shop/backend/functions/notifications/dedupe"
-	"github.com/serverless-shop/backend/functions/notifications/notify"
+	"github.com/serverless-shop/backend/functions/notifications/app"
+	"github.com/serverless-shop/backend/functions/notifications/store"
 	shared "github.com/serverless-shop/backend/shared/events"
 )
 
@@ -29,8 +29,8 @@ var poisonBatchCases = []batchCase{
 			claimed:  []string{"evt-1", "evt-3"},
 			sent:     []string{"ord-1", "ord-3"},
 			dlq:      []string{"m2"},
-			finished: map[string]string{"evt-1": dedupe.Sent, "evt-3": dedupe.Sent},
-			metrics:  map[string]float64{notify.MetricSent: 2, notify.MetricPoison: 1},
+			finished: map[string]string{"evt-1": store.Sent, "evt-3": store.Sent},
+			metrics:  map[string]float64{app.MetricSent: 2, app.MetricPoison: 1},
 		},
 	},
 	{
@@ -46,8 +46,8 @@ var poisonBatchCases = []batchCase{
 			claimed:  []string{"evt-1", "evt-3"},
 			sent:     []string{"ord-1", "ord-3"},
 			dlq:      []string{"m2"},
-			finished: map[string]string{"evt-1": dedupe.Sent, "evt-3": dedupe.Sent},
-			metrics:  map[string]float64{notify.MetricSent: 2, notify.MetricPoison: 1},
+			finished: map[string]string{"evt-1": store.Sent, "evt-3": store.Sent},
+			metrics:  map[string]float64{app.MetricSent: 2, app.MetricPoison: 1},
 		},
 	},
 	{
@@ -63,8 +63,8 @@ var poisonBatchCases = []batchCase{
 			claimed:  []string{"evt-1", "evt-3"},
 			sent:     []string{"ord-1", "ord-4"},
 			dlq:      []string{"m1"},
-			finished: map[string]string{"evt-1": dedupe.Sent, "evt-3": dedupe.Sent},
-			metrics:  map[string]float64{notify.MetricSent: 2, notify.MetricPoison: 1},
+			finished: map[string]string{"evt-1": store.Sent, "evt-3": store.Sent},
+			metrics:  map[string]float64{app.MetricSent: 2, app.MetricPoison: 1},
 		},
 	},
 	{
@@ -79,7 +79,7 @@ var poisonBatchCases = []batchCase{
 		},
 		want: batchWant{
 			dlq:     []string{"m1", "m2", "m3", "m4"},
-			metrics: map[string]float64{notify.MetricPoison: 4},
+			metrics: map[string]float64{app.MetricPoison: 4},
 		},
 	},
 	{
@@ -98,8 +98,8 @@ var poisonBatchCases = []batchCase{
 			sent:       []string{"ord-3"},
 			dlq:        []string{"m1"},
 			visibility: []string{"m1"},
-			finished:   map[string]string{"evt-3": dedupe.Sent},
-			metrics:    map[string]float64{notify.MetricSent: 1, notify.MetricPoison: 1, notify.MetricRetried: 1},
+			finished:   map[string]string{"evt-3": store.Sent},
+			metrics:    map[string]float64{app.MetricSent: 1, app.MetricPoison: 1, app.MetricRetried: 1},
 		},
 	},
 }
@@ -205,28 +205,28 @@ func TestHandlePoisonToDLQ(t *testing.T) {
 			if in.DelaySeconds != 0 {
 				t.Errorf("DelaySeconds = %d, want 0", in.DelaySeconds)
 			}
-			reason, ok := in.MessageAttributes[notify.AttrPoisonReason]
+			reason, ok := in.MessageAttributes[app.AttrPoisonReason]
 			if !ok {
-				t.Fatalf("no %s attribute in %v", notify.AttrPoisonReason, in.MessageAttributes)
+				t.Fatalf("no %s attribute in %v", app.AttrPoisonReason, in.MessageAttributes)
 			}
 			if got := aws.ToString(reason.DataType); got != "String" {
-				t.Errorf("%s DataType = %q, want String", notify.AttrPoisonReason, got)
+				t.Errorf("%s DataType = %q, want String", app.AttrPoisonReason, got)
 			}
 			text := aws.ToString(reason.StringValue)
 			if text == "" || len(text) > 1024 {
-				t.Errorf("%s has %d bytes, want 1 to 1024", notify.AttrPoisonReason, len(text))
+				t.Errorf("%s has %d bytes, want 1 to 1024", app.AttrPoisonReason, len(text))
 			}
 			for _, sub := range tc.wantReason {
 				if !strings.Contains(text, sub) {
-					t.Errorf("%s = %q, want it to contain %q", notify.AttrPoisonReason, text, sub)
+					t.Errorf("%s = %q, want it to contain %q", app.AttrPoisonReason, text, sub)
 				}
 			}
 			source := in.MessageAttributes["sourceMessageId"]
 			if aws.ToString(source.StringValue) != "m1" || aws.ToString(source.DataType) != "String" {
 				t.Errorf("sourceMessageId = %+v, want String m1", source)
 			}
-			if got := emf(t, &w.metrics); got[notify.MetricPoison] != 1 || len(got) != 1 {
-				t.Errorf("metrics = %v, want only %s = 1", got, notify.MetricPoison)
+			if got := emf(t, &w.metrics); got[app.MetricPoison] != 1 || len(got) != 1 {
+				t.Errorf("metrics = %v, want only %s = 1", got, app.MetricPoison)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package notify_test
+package app_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package notify_test
+package app_test
 
 import (
 	"context"
@@ -8,9 +8,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/serverless-shop/backend/functions/notifications/dedupe"
-	"github.com/serverless-shop/backend/functions/notifications/notify"
+	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/sender"
+	"github.com/serverless-shop/backend/functions/notifications/store"
 )
 
 // rejectionBatchCases check that an email SES refuses for good is recorded
@@ -29,8 +29,8 @@ var rejectionBatchCases = []batchCase{
 		want: batchWant{
 			claimed:  []string{"evt-1", "evt-2", "evt-3"},
 			sent:     []string{"ord-1", "ord-1", "ord-3"},
-			finished: map[string]string{"evt-1": dedupe.Sent, "evt-2": dedupe.Sent, "evt-3": dedupe.Rejected},
-			metrics:  map[string]float64{notify.MetricSent: 2, notify.MetricRejected: 1},
+			finished: map[string]string{"evt-1": store.Sent, "evt-2": store.Sent, "evt-3": store.Rejected},
+			metrics:  map[string]float64{app.MetricSent: 2, app.MetricRejected: 1},
 		},
 	},
 	{
@@ -48,8 +48,8 @@ var rejectionBatchCases = []batchCase{
 		want: batchWant{
 			claimed:  []string{"evt-1", "evt-2"},
 			sent:     []string{"ord-1", "ord-2"},
-			finished: map[string]string{"evt-1": dedupe.Sent, "evt-2": dedupe.Rejected},
-			metrics:  map[string]float64{notify.MetricSent: 1, notify.MetricRejected: 1},
+			finished: map[string]string{"evt-1": store.Sent, "evt-2": store.Rejected},
+			metrics:  map[string]float64{app.MetricSent: 1, app.MetricRejected: 1},
 		},
 	},
 }
@@ -62,7 +62,7 @@ func TestHandleRejectionRecorded(t *testing.T) {
 	if _, err := w.handler(t).Handle(context.Background(), events.SQSEvent{Records: records}); err != nil {
 		t.Fatal(err)
 	}
-	want := []finish{{eventID: "evt-1", owner: "owner-1", status: dedupe.Rejected, detail: errRejected.Error()}}
+	want := []finish{{eventID: "evt-1", owner: "owner-1", status: store.Rejected, detail: errRejected.Error()}}
 	if !slices.Equal(w.finishes, want) {
 		t.Errorf("finishes = %+v, want %+v", w.finishes, want)
 	}

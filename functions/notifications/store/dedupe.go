@@ -5,7 +5,7 @@
 // A record is claimed (SENDING, with a lease) before the send and marked
 // SENT or REJECTED after it. A function that dies mid-send leaves a lease
 // that lapses, so the redelivered message is retried rather than stuck.
-package dedupe
+package store
 
 import (
 	"context"

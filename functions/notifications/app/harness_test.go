@@ -1,4 +1,4 @@
-package notify_test
+package app_test
 
 import (
 	"bytes"
@@ -20,8 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
-	"github.com/serverless-shop/backend/functions/notifications/notify"
 	"github.com/serverless-shop/backend/functions/notifications/pace"
 	"github.com/serverless-shop/backend/functions/notifications/sender"
 	shared "github.com/serverless-shop/backend/shared/events"
@@ -125,7 +125,7 @@ type world struct {
 	log        io.Writer // the handler's log; io.Discard when nil
 	clock      time.Time // the handler's clock; now when zero
 	pacer      *pace.Pacer
-	quota      notify.Quota
+	quota      app.Quota
 	onSend     func() // called at each send attempt, before it returns
 	onClaim    func() // called at each claim, before it returns
 
@@ -155,13 +155,13 @@ func mailKey(e mail.Email) string {
 // open, like a corrupt ciphertext.
 const sealedPrefix = "sealed:"
 
-func (w *world) handler(t *testing.T) *notify.Handler {
+func (w *world) handler(t *testing.T) *app.Handler {
 	t.Helper()
 	r, err := mail.NewRenderer()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return notify.New(notify.Config{
+	return app.New(app.Config{
 		Dedupe: &fakeDedupe{
 			ClaimFn: func(_ context.Context, eventID, owner string, at time.Time) error {
 				w.claims = append(w.claims, claim{eventID, owner, at})

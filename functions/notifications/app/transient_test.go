@@ -1,4 +1,4 @@
-package notify_test
+package app_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/serverless-shop/backend/functions/notifications/notify"
+	"github.com/serverless-shop/backend/functions/notifications/app"
 )
 
 // transientBatchCases check that a failure while putting a message back for
@@ -33,7 +33,7 @@ var transientBatchCases = []batchCase{
 			sent:       []string{"ord-1"},
 			visibility: []string{"m1"},
 			released:   []string{"evt-1"},
-			metrics:    map[string]float64{notify.MetricRetried: 1},
+			metrics:    map[string]float64{app.MetricRetried: 1},
 		},
 	},
 	{
@@ -53,7 +53,7 @@ var transientBatchCases = []batchCase{
 			sent:       []string{"ord-1"},
 			visibility: []string{"m1"},
 			released:   []string{"evt-1"},
-			metrics:    map[string]float64{notify.MetricRetried: 1},
+			metrics:    map[string]float64{app.MetricRetried: 1},
 		},
 	},
 }
@@ -93,8 +93,8 @@ func TestHandleVisibilityBackoff(t *testing.T) {
 			if got := aws.ToString(in.ReceiptHandle); got != "rh-m1" {
 				t.Errorf("ReceiptHandle = %q, want rh-m1", got)
 			}
-			lo := int32(notify.Backoff(tc.want, 0) / time.Second)
-			hi := int32(notify.Backoff(tc.want, 1) / time.Second)
+			lo := int32(app.Backoff(tc.want, 0) / time.Second)
+			hi := int32(app.Backoff(tc.want, 1) / time.Second)
 			if in.VisibilityTimeout < lo || in.VisibilityTimeout > hi {
 				t.Errorf("VisibilityTimeout = %d, want within Backoff(%d) = [%d, %d]", in.VisibilityTimeout, tc.want, lo, hi)
 			}

@@ -1,4 +1,4 @@
-package notify_test
+package app_test
 
 import (
 	"context"
@@ -6,8 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
-	"github.com/serverless-shop/backend/functions/notifications/notify"
 	"github.com/serverless-shop/backend/functions/notifications/sender"
 )
 
@@ -18,7 +18,7 @@ type fakeDedupe struct {
 	ReleaseFn func(ctx context.Context, eventID, owner string) error
 }
 
-var _ notify.Dedupe = (*fakeDedupe)(nil)
+var _ app.Dedupe = (*fakeDedupe)(nil)
 
 func (f *fakeDedupe) Claim(ctx context.Context, eventID, owner string, now time.Time) error {
 	return f.ClaimFn(ctx, eventID, owner, now)
@@ -37,7 +37,7 @@ type fakeSender struct {
 	SendFn func(ctx context.Context, e mail.Email, tags ...sender.Tag) (string, error)
 }
 
-var _ notify.Sender = (*fakeSender)(nil)
+var _ app.Sender = (*fakeSender)(nil)
 
 func (f *fakeSender) Send(ctx context.Context, e mail.Email, tags ...sender.Tag) (string, error) {
 	return f.SendFn(ctx, e, tags...)
@@ -49,7 +49,7 @@ type fakeQueue struct {
 	ChangeMessageVisibilityFn func(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
 }
 
-var _ notify.Queue = (*fakeQueue)(nil)
+var _ app.Queue = (*fakeQueue)(nil)
 
 func (f *fakeQueue) SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
 	return f.SendMessageFn(ctx, in, opts...)
@@ -64,7 +64,7 @@ type fakeOpener struct {
 	OpenFn func(ctx context.Context, sealed []byte, ec map[string]string) ([]byte, error)
 }
 
-var _ notify.Opener = (*fakeOpener)(nil)
+var _ app.Opener = (*fakeOpener)(nil)
 
 func (f *fakeOpener) Open(ctx context.Context, sealed []byte, ec map[string]string) ([]byte, error) {
 	return f.OpenFn(ctx, sealed, ec)

@@ -35,7 +35,7 @@
 // opened only to render the email: the token and the link appear in the
 // email and nowhere else, not in logs, errors, metrics, the dedupe table,
 // the dead-letter queue's attributes or SES tags.
-package notify
+package app
 
 import (
 	"context"
@@ -51,18 +51,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/serverless-shop/backend/functions/notifications/dedupe"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
 	"github.com/serverless-shop/backend/functions/notifications/pace"
 	"github.com/serverless-shop/backend/functions/notifications/quota"
 	"github.com/serverless-shop/backend/functions/notifications/sender"
+	"github.com/serverless-shop/backend/functions/notifications/store"
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/metrics"
 	"github.com/serverless-shop/backend/shared/sealed"
 )
 
-// Dedupe is the dedupe table; *dedupe.Store implements it.
+// Dedupe is the dedupe table; *store.Store implements it.
 type Dedupe interface {
 	Claim(ctx context.Context, eventID, owner string, now time.Time) error
 	Finish(ctx context.Context, eventID, owner, status, messageID, detail string) error
@@ -95,7 +95,7 @@ type Quota interface {
 }
 
 var (
-	_ Dedupe = (*dedupe.Store)(nil)
+	_ Dedupe = (*store.Store)(nil)
 	_ Sender = (*sender.Sender)(nil)
 	_ Opener = (*sealed.Opener)(nil)
 	_ Quota  = (*quota.Watcher)(nil)

@@ -1,4 +1,4 @@
-package notify_test
+package app_test
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/serverless-shop/backend/functions/notifications/dedupe"
-	"github.com/serverless-shop/backend/functions/notifications/notify"
+	"github.com/serverless-shop/backend/functions/notifications/app"
+	"github.com/serverless-shop/backend/functions/notifications/store"
 )
 
 // batchWant is everything the handler did with one batch.
@@ -56,8 +56,8 @@ var basicBatchCases = []batchCase{
 		want: batchWant{
 			claimed:  []string{"evt-1", "evt-2", "evt-3"},
 			sent:     []string{"ord-1", "ord-2", "ord-1"},
-			finished: map[string]string{"evt-1": dedupe.Sent, "evt-2": dedupe.Sent, "evt-3": dedupe.Sent},
-			metrics:  map[string]float64{notify.MetricSent: 3},
+			finished: map[string]string{"evt-1": store.Sent, "evt-2": store.Sent, "evt-3": store.Sent},
+			metrics:  map[string]float64{app.MetricSent: 3},
 		},
 	},
 }
@@ -82,9 +82,9 @@ var fifoGroupBatchCases = []batchCase{
 			claimed:    []string{"evt-1", "evt-2", "evt-4"},
 			sent:       []string{"ord-1", "ord-2", "ord-2"},
 			visibility: []string{"m1"},
-			finished:   map[string]string{"evt-2": dedupe.Sent, "evt-4": dedupe.Sent},
+			finished:   map[string]string{"evt-2": store.Sent, "evt-4": store.Sent},
 			released:   []string{"evt-1"},
-			metrics:    map[string]float64{notify.MetricSent: 2, notify.MetricRetried: 1},
+			metrics:    map[string]float64{app.MetricSent: 2, app.MetricRetried: 1},
 		},
 	},
 	{
@@ -102,7 +102,7 @@ var fifoGroupBatchCases = []batchCase{
 			sent:       []string{"ord-1", "ord-1"},
 			visibility: []string{"m1", "m2"},
 			released:   []string{"evt-1", "evt-2"},
-			metrics:    map[string]float64{notify.MetricRetried: 2},
+			metrics:    map[string]float64{app.MetricRetried: 2},
 		},
 	},
 }
@@ -123,7 +123,7 @@ var mixedBatchCases = []batchCase{
 			}
 		},
 		setup: func(w *world) {
-			w.claimErr = map[string]error{"evt-2": dedupe.ErrDone, "evt-7": dedupe.ErrBusy}
+			w.claimErr = map[string]error{"evt-2": store.ErrDone, "evt-7": store.ErrBusy}
 			w.sendErr = map[string]error{"ord-4": errNetwork, "ord-5": errRejected}
 		},
 		want: batchWant{
@@ -132,11 +132,11 @@ var mixedBatchCases = []batchCase{
 			sent:       []string{"ord-1", "ord-4", "ord-5"},
 			dlq:        []string{"m3"},
 			visibility: []string{"m4", "m7"},
-			finished:   map[string]string{"evt-1": dedupe.Sent, "evt-5": dedupe.Rejected},
+			finished:   map[string]string{"evt-1": store.Sent, "evt-5": store.Rejected},
 			released:   []string{"evt-4"},
 			metrics: map[string]float64{
-				notify.MetricSent: 1, notify.MetricDuplicates: 1, notify.MetricPoison: 1,
-				notify.MetricRetried: 2, notify.MetricRejected: 1,
+				app.MetricSent: 1, app.MetricDuplicates: 1, app.MetricPoison: 1,
+				app.MetricRetried: 2, app.MetricRejected: 1,
 			},
 		},
 	},

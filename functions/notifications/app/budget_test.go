@@ -1,10 +1,10 @@
-package notify_test
+package app_test
 
 import (
 	"testing"
 	"time"
 
-	"github.com/serverless-shop/backend/functions/notifications/notify"
+	"github.com/serverless-shop/backend/functions/notifications/app"
 )
 
 // budget sums the unjittered backoff after each of receives receives: the
@@ -12,7 +12,7 @@ import (
 func budget(receives int) time.Duration {
 	var total time.Duration
 	for n := 1; n <= receives; n++ {
-		total += notify.Backoff(n, 0)
+		total += app.Backoff(n, 0)
 	}
 	return total
 }
@@ -22,10 +22,10 @@ func budget(receives int) time.Duration {
 // transiently at every receive stays on the queue, across MaxReceiveCount
 // receives, at least 30 minutes before SQS dead-letters it.
 func TestRetryBudgetCoversHalfAnHourOfSESOutage(t *testing.T) {
-	got := notify.RetryBudget()
-	t.Logf("maxReceiveCount %d: retry budget %v (%.1f min)", notify.MaxReceiveCount, got, got.Minutes())
-	if got != budget(notify.MaxReceiveCount) {
-		t.Fatalf("RetryBudget() = %v, want the sum of the backoffs %v", got, budget(notify.MaxReceiveCount))
+	got := app.RetryBudget()
+	t.Logf("maxReceiveCount %d: retry budget %v (%.1f min)", app.MaxReceiveCount, got, got.Minutes())
+	if got != budget(app.MaxReceiveCount) {
+		t.Fatalf("RetryBudget() = %v, want the sum of the backoffs %v", got, budget(app.MaxReceiveCount))
 	}
 	if got < 30*time.Minute {
 		t.Fatalf("retry budget %v, want at least 30 min of SES unavailability before the dead-letter queue", got)
@@ -35,8 +35,8 @@ func TestRetryBudgetCoversHalfAnHourOfSESOutage(t *testing.T) {
 	}
 	// One receive fewer must not already be enough by a wide margin, or
 	// the queue keeps undeliverable mail longer than the budget needs.
-	if budget(notify.MaxReceiveCount-2) >= 30*time.Minute {
-		t.Errorf("maxReceiveCount %d is more than needed: %d receives already cover %v", notify.MaxReceiveCount, notify.MaxReceiveCount-2, budget(notify.MaxReceiveCount-2))
+	if budget(app.MaxReceiveCount-2) >= 30*time.Minute {
+		t.Errorf("maxReceiveCount %d is more than needed: %d receives already cover %v", app.MaxReceiveCount, app.MaxReceiveCount-2, budget(app.MaxReceiveCount-2))
 	}
 }
 
@@ -51,9 +51,9 @@ func TestOldRedriveDeadLetteredWithinMinutes(t *testing.T) {
 // TestBackoffWithinSQSLimits checks every delay against what
 // ChangeMessageVisibility takes (0 to 43,200 s, whole seconds).
 func TestBackoffWithinSQSLimits(t *testing.T) {
-	for n := 1; n <= notify.MaxReceiveCount; n++ {
+	for n := 1; n <= app.MaxReceiveCount; n++ {
 		for _, jitter := range []float64{0, 0.5, 0.9999} {
-			d := notify.Backoff(n, jitter)
+			d := app.Backoff(n, jitter)
 			if d <= 0 || d > 12*time.Hour || d%time.Second != 0 {
 				t.Errorf("Backoff(%d, %v) = %v, outside SQS's 1 s .. 12 h in whole seconds", n, jitter, d)
 			}

@@ -1,4 +1,4 @@
-package notify
+package app
 
 import (
 	"context"
@@ -10,10 +10,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/serverless-shop/backend/functions/notifications/dedupe"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
 	"github.com/serverless-shop/backend/functions/notifications/pace"
 	"github.com/serverless-shop/backend/functions/notifications/sender"
+	"github.com/serverless-shop/backend/functions/notifications/store"
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
 )
@@ -33,11 +33,11 @@ func (h *Handler) claim(ctx context.Context, msg events.SQSMessage, eventID stri
 	}
 	owner = h.NewID()
 	switch err := h.Dedupe.Claim(ctx, eventID, owner, h.Now()); {
-	case errors.Is(err, dedupe.ErrDone):
+	case errors.Is(err, store.ErrDone):
 		h.Metrics.Add(MetricDuplicates, 1)
 		h.Log.InfoContext(ctx, "duplicate event suppressed")
 		return "", done, false
-	case errors.Is(err, dedupe.ErrBusy):
+	case errors.Is(err, store.ErrBusy):
 		h.Log.InfoContext(ctx, "event is being sent by another delivery; retrying later")
 		return "", h.retryLater(ctx, msg, err), false
 	case err != nil:
@@ -81,7 +81,7 @@ func (h *Handler) send(ctx context.Context, msg events.SQSMessage, head shared.H
 	case errors.Is(err, sender.ErrPermanent):
 		h.Metrics.Add(MetricRejected, 1)
 		h.Log.ErrorContext(ctx, "email permanently rejected; not retrying", slog.String(logging.KeyError, err.Error()))
-		if ferr := h.Dedupe.Finish(ctx, head.ID, owner, dedupe.Rejected, "", err.Error()); ferr != nil {
+		if ferr := h.Dedupe.Finish(ctx, head.ID, owner, store.Rejected, "", err.Error()); ferr != nil {
 			h.Log.WarnContext(ctx, "recording rejection failed", slog.String(logging.KeyError, ferr.Error()))
 		}
 		return done
@@ -91,7 +91,7 @@ func (h *Handler) send(ctx context.Context, msg events.SQSMessage, head shared.H
 	}
 	h.Metrics.Add(MetricSent, 1)
 	h.Log.InfoContext(ctx, "email sent", slog.String("sesMessageId", messageID), slog.String("template", mail.TemplateVersion))
-	if err := h.Dedupe.Finish(ctx, head.ID, owner, dedupe.Sent, messageID, ""); err != nil {
+	if err := h.Dedupe.Finish(ctx, head.ID, owner, store.Sent, messageID, ""); err != nil {
 		// The email is out. If the record stays SENDING, a redelivery waits
 		// for the lease and may send again: at least once, as documented.
 		h.Log.ErrorContext(ctx, "recording sent email failed", slog.String(logging.KeyError, err.Error()))

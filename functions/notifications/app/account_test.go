@@ -1,4 +1,4 @@
-package notify_test
+package app_test
 
 import (
 	"bytes"
@@ -16,10 +16,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/serverless-shop/backend/functions/notifications/dedupe"
+	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
-	"github.com/serverless-shop/backend/functions/notifications/notify"
 	"github.com/serverless-shop/backend/functions/notifications/sender"
+	"github.com/serverless-shop/backend/functions/notifications/store"
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/sealed"
 )
@@ -91,8 +91,8 @@ var accountBatchCases = []batchCase{
 			claimed:  []string{"evt-1", "evt-2", "evt-3"},
 			opened:   []string{"evt-1", "evt-3"},
 			sent:     []string{"usr-1@example.com", "ord-2", "usr-3@example.com"},
-			finished: map[string]string{"evt-1": dedupe.Sent, "evt-2": dedupe.Sent, "evt-3": dedupe.Sent},
-			metrics:  map[string]float64{notify.MetricSent: 3},
+			finished: map[string]string{"evt-1": store.Sent, "evt-2": store.Sent, "evt-3": store.Sent},
+			metrics:  map[string]float64{app.MetricSent: 3},
 		},
 	},
 	{
@@ -107,8 +107,8 @@ var accountBatchCases = []batchCase{
 			claimed:  []string{"evt-2"},
 			opened:   []string{"evt-2"},
 			sent:     []string{"usr-1@example.com"},
-			finished: map[string]string{"evt-2": dedupe.Sent},
-			metrics:  map[string]float64{notify.MetricLinksExpired: 1, notify.MetricSent: 1},
+			finished: map[string]string{"evt-2": store.Sent},
+			metrics:  map[string]float64{app.MetricLinksExpired: 1, app.MetricSent: 1},
 		},
 	},
 	{
@@ -125,8 +125,8 @@ var accountBatchCases = []batchCase{
 			sent:     []string{"usr-1@example.com"},
 			dlq:      []string{"m1"},
 			released: []string{"evt-1"},
-			finished: map[string]string{"evt-2": dedupe.Sent},
-			metrics:  map[string]float64{notify.MetricPoison: 1, notify.MetricSent: 1},
+			finished: map[string]string{"evt-2": store.Sent},
+			metrics:  map[string]float64{app.MetricPoison: 1, app.MetricSent: 1},
 		},
 	},
 	{
@@ -146,8 +146,8 @@ var accountBatchCases = []batchCase{
 			sent:       []string{"usr-3@example.com"},
 			visibility: []string{"m1"},
 			released:   []string{"evt-1"},
-			finished:   map[string]string{"evt-3": dedupe.Sent},
-			metrics:    map[string]float64{notify.MetricRetried: 1, notify.MetricSent: 1},
+			finished:   map[string]string{"evt-3": store.Sent},
+			metrics:    map[string]float64{app.MetricRetried: 1, app.MetricSent: 1},
 		},
 	},
 	{
@@ -158,12 +158,12 @@ var accountBatchCases = []batchCase{
 				message("m2", "usr-2", 1, accountBody(t, verifyFixture, "evt-2", "usr-2", nil)),
 			}
 		},
-		setup: func(w *world) { w.claimErr = map[string]error{"evt-1": dedupe.ErrDone, "evt-2": dedupe.ErrBusy} },
+		setup: func(w *world) { w.claimErr = map[string]error{"evt-1": store.ErrDone, "evt-2": store.ErrBusy} },
 		want: batchWant{
 			failed:     []string{"m2"},
 			claimed:    []string{"evt-1", "evt-2"},
 			visibility: []string{"m2"},
-			metrics:    map[string]float64{notify.MetricDuplicates: 1, notify.MetricRetried: 1},
+			metrics:    map[string]float64{app.MetricDuplicates: 1, app.MetricRetried: 1},
 		},
 	},
 	{
@@ -181,7 +181,7 @@ var accountBatchCases = []batchCase{
 			sent:       []string{"usr-1@example.com"},
 			visibility: []string{"m1"},
 			released:   []string{"evt-1"},
-			metrics:    map[string]float64{notify.MetricRetried: 1},
+			metrics:    map[string]float64{app.MetricRetried: 1},
 		},
 	},
 	{
@@ -196,8 +196,8 @@ var accountBatchCases = []batchCase{
 			claimed:  []string{"evt-1"},
 			opened:   []string{"evt-1"},
 			sent:     []string{"usr-1@example.com"},
-			finished: map[string]string{"evt-1": dedupe.Rejected},
-			metrics:  map[string]float64{notify.MetricRejected: 1},
+			finished: map[string]string{"evt-1": store.Rejected},
+			metrics:  map[string]float64{app.MetricRejected: 1},
 		},
 	},
 }
@@ -271,7 +271,7 @@ func TestHandleAccountEmail(t *testing.T) {
 			if !slices.Equal(got.tags, wantTags) {
 				t.Errorf("tags = %+v, want %+v", got.tags, wantTags)
 			}
-			wantFinish := []finish{{eventID: "evt-1", owner: "owner-1", status: dedupe.Sent, messageID: "ses-usr-1@example.com"}}
+			wantFinish := []finish{{eventID: "evt-1", owner: "owner-1", status: store.Sent, messageID: "ses-usr-1@example.com"}}
 			if !slices.Equal(w.finishes, wantFinish) {
 				t.Errorf("finishes = %+v, want %+v", w.finishes, wantFinish)
 			}
@@ -304,8 +304,8 @@ func TestHandleAccountLinkExpired(t *testing.T) {
 				t.Errorf("an expired link was failed %v, claimed %d, opened %d, sent %d, dead-lettered %d or delayed %d times; want none",
 					failedIDs(resp), len(w.claims), len(w.opens), len(w.sent), len(w.dlq), len(w.visibility))
 			}
-			if got := emf(t, &w.metrics); got[notify.MetricLinksExpired] != 1 || len(got) != 1 {
-				t.Errorf("metrics = %v, want only %s = 1", got, notify.MetricLinksExpired)
+			if got := emf(t, &w.metrics); got[app.MetricLinksExpired] != 1 || len(got) != 1 {
+				t.Errorf("metrics = %v, want only %s = 1", got, app.MetricLinksExpired)
 			}
 			line := logLine(t, &logs, "link expired")
 			if line == nil {
@@ -354,12 +354,12 @@ func TestHandleAccountTokenNeverOpens(t *testing.T) {
 			if aws.ToString(w.dlq[0].MessageBody) != body || aws.ToString(w.dlq[0].MessageGroupId) != "usr-1" {
 				t.Errorf("dead letter = %+v, want the original body in group usr-1", w.dlq[0])
 			}
-			reason := aws.ToString(w.dlq[0].MessageAttributes[notify.AttrPoisonReason].StringValue)
+			reason := aws.ToString(w.dlq[0].MessageAttributes[app.AttrPoisonReason].StringValue)
 			if !strings.Contains(reason, "open link token") || !strings.Contains(reason, sealed.ErrCannotOpen.Error()) {
-				t.Errorf("%s = %q, want it to say the link token cannot be opened", notify.AttrPoisonReason, reason)
+				t.Errorf("%s = %q, want it to say the link token cannot be opened", app.AttrPoisonReason, reason)
 			}
-			if got := emf(t, &w.metrics); got[notify.MetricPoison] != 1 || len(got) != 1 {
-				t.Errorf("metrics = %v, want only %s = 1", got, notify.MetricPoison)
+			if got := emf(t, &w.metrics); got[app.MetricPoison] != 1 || len(got) != 1 {
+				t.Errorf("metrics = %v, want only %s = 1", got, app.MetricPoison)
 			}
 		})
 	}
@@ -386,12 +386,12 @@ func TestHandleAccountOpenFailsForNow(t *testing.T) {
 	if len(w.visibility) != 1 {
 		t.Fatalf("changed visibility %d times, want once", len(w.visibility))
 	}
-	lo, hi := int32(notify.Backoff(3, 0)/time.Second), int32(notify.Backoff(3, 1)/time.Second)
+	lo, hi := int32(app.Backoff(3, 0)/time.Second), int32(app.Backoff(3, 1)/time.Second)
 	if v := w.visibility[0].VisibilityTimeout; v < lo || v > hi {
 		t.Errorf("VisibilityTimeout = %d, want within Backoff(3) = [%d, %d]", v, lo, hi)
 	}
-	if got := emf(t, &w.metrics); got[notify.MetricRetried] != 1 || len(got) != 1 {
-		t.Errorf("metrics = %v, want only %s = 1", got, notify.MetricRetried)
+	if got := emf(t, &w.metrics); got[app.MetricRetried] != 1 || len(got) != 1 {
+		t.Errorf("metrics = %v, want only %s = 1", got, app.MetricRetried)
 	}
 }
 

@@ -1,10 +1,10 @@
-package notify_test
+package app_test
 
 import (
 	"testing"
 	"time"
 
-	"github.com/serverless-shop/backend/functions/notifications/notify"
+	"github.com/serverless-shop/backend/functions/notifications/app"
 )
 
 func TestBackoff(t *testing.T) {
@@ -33,7 +33,7 @@ func TestBackoff(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := notify.Backoff(tc.receives, tc.jitter); got != tc.want {
+			if got := app.Backoff(tc.receives, tc.jitter); got != tc.want {
 				t.Errorf("Backoff(%d, %v) = %v, want %v", tc.receives, tc.jitter, got, tc.want)
 			}
 		})
@@ -55,19 +55,19 @@ func TestBackoffBounds(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			prev := time.Duration(0)
 			for receives := 0; receives <= 64; receives++ {
-				base := notify.Backoff(receives, 0)
-				got := notify.Backoff(receives, tc.jitter)
+				base := app.Backoff(receives, 0)
+				got := app.Backoff(receives, tc.jitter)
 				if got < base {
 					t.Errorf("Backoff(%d, %v) = %v, below the unjittered %v", receives, tc.jitter, got, base)
 				}
 				if limit := base + base/5; got > limit {
 					t.Errorf("Backoff(%d, %v) = %v, more than 20%% over %v", receives, tc.jitter, got, base)
 				}
-				if got > notify.BackoffMax {
-					t.Errorf("Backoff(%d, %v) = %v, over BackoffMax %v", receives, tc.jitter, got, notify.BackoffMax)
+				if got > app.BackoffMax {
+					t.Errorf("Backoff(%d, %v) = %v, over BackoffMax %v", receives, tc.jitter, got, app.BackoffMax)
 				}
-				if got < notify.BackoffBase {
-					t.Errorf("Backoff(%d, %v) = %v, under BackoffBase %v", receives, tc.jitter, got, notify.BackoffBase)
+				if got < app.BackoffBase {
+					t.Errorf("Backoff(%d, %v) = %v, under BackoffBase %v", receives, tc.jitter, got, app.BackoffBase)
 				}
 				if got%time.Second != 0 {
 					t.Errorf("Backoff(%d, %v) = %v, not whole seconds (SQS takes seconds)", receives, tc.jitter, got)

@@ -1,6 +1,6 @@
 //go:build integration
 
-package notify_test
+package app_test
 
 import (
 	"bytes"
@@ -24,10 +24,10 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/serverless-shop/backend/functions/notifications/dedupe"
+	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
-	"github.com/serverless-shop/backend/functions/notifications/notify"
 	"github.com/serverless-shop/backend/functions/notifications/sender"
+	"github.com/serverless-shop/backend/functions/notifications/store"
 	"github.com/serverless-shop/backend/internal/testcloud"
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
@@ -43,7 +43,7 @@ type rig struct {
 	sqs      *sqs.Client
 	queue    string
 	dlq      string
-	handler  *notify.Handler
+	handler  *app.Handler
 	metrics  *bytes.Buffer
 	logs     *bytes.Buffer
 	sesCalls *atomic.Int64
@@ -64,8 +64,8 @@ type rigOptions struct {
 	from           string
 	failFirstSends int64  // SES answers the first n sends with a throttling error
 	linkKey        string // the KMS key link tokens are sealed with; none for order events
-	maxReceives    int    // the queue's maxReceiveCount; notify.MaxReceiveCount when 0
-	breaker        notify.BreakerConfig
+	maxReceives    int    // the queue's maxReceiveCount; app.MaxReceiveCount when 0
+	breaker        app.BreakerConfig
 	// fastBackoff makes the handler's visibility changes take 1 s instead
 	// of what it asked for, which r.delays records: the test-only time
 	// scale that lets a test go through a message's whole retry schedule
@@ -87,7 +87,7 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 	dlqArn := r.queueArn(ctx, r.dlq)
 	maxReceives := opt.maxReceives
 	if maxReceives == 0 {
-		maxReceives = notify.MaxReceiveCount
+		maxReceives = app.MaxReceiveCount
 	}
 	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": dlqArn, "maxReceiveCount": maxReceives})
 	r.queue = testcloud.NewFIFOQueue(t, r.sqs, map[string]string{"VisibilityTimeout": "180", "RedrivePolicy": string(redrive)})
@@ -130,8 +130,8 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 			})
 		})
 	}
-	r.handler = notify.New(notify.Config{
-		Dedupe:     dedupe.New(db, table),
+	r.handler = app.New(app.Config{
+		Dedupe:     store.New(db, table),
 		Sender:     sender.New(mailer, from, out["EmailConfigurationSetName"]),
 		Renderer:   renderer,
 		Opener:     sealed.NewOpener(kms.NewFromConfig(cfg), opt.linkKey),
@@ -321,12 +321,12 @@ func TestBatchWithPoisonMailsTheValidOnesAndDeadLettersThePoison(t *testing.T) {
 		t.Fatalf("%d messages in the dead-letter queue, want the 2 poison ones", len(dead))
 	}
 	for _, m := range dead {
-		reason := aws.ToString(m.MessageAttributes[notify.AttrPoisonReason].StringValue)
+		reason := aws.ToString(m.MessageAttributes[app.AttrPoisonReason].StringValue)
 		if !strings.Contains(reason, "invalid event") {
 			t.Errorf("dead letter without a reason: %q", reason)
 		}
 	}
-	if sent, poison := r.metricTotal(notify.MetricSent), r.metricTotal(notify.MetricPoison); sent != 7 || poison != 2 {
+	if sent, poison := r.metricTotal(app.MetricSent), r.metricTotal(app.MetricPoison); sent != 7 || poison != 2 {
 		t.Fatalf("metrics: sent %d, poison %d", sent, poison)
 	}
 }
@@ -342,7 +342,7 @@ func TestDuplicateEventMailsOnce(t *testing.T) {
 	if got := testcloud.MailTo(t, e.Customer.Email, e.Order.ID); len(got) != 1 {
 		t.Fatalf("%d emails for one event delivered twice, want 1", len(got))
 	}
-	if d := r.metricTotal(notify.MetricDuplicates); d != 1 {
+	if d := r.metricTotal(app.MetricDuplicates); d != 1 {
 		t.Fatalf("duplicates suppressed = %d, want 1", d)
 	}
 }
@@ -359,7 +359,7 @@ func TestTransientSendFailureIsRetriedThenDelivered(t *testing.T) {
 	if calls := r.sesCalls.Load(); calls != 2 {
 		t.Fatalf("SES called %d times, want 2 (one failure, one success)", calls)
 	}
-	if retried := r.metricTotal(notify.MetricRetried); retried != 1 {
+	if retried := r.metricTotal(app.MetricRetried); retried != 1 {
 		t.Fatalf("transient failures counted = %d", retried)
 	}
 	if len(r.dlqMessages()) != 0 {
@@ -376,7 +376,7 @@ func TestPermanentRejectionIsNotRetried(t *testing.T) {
 	if calls := r.sesCalls.Load(); calls != 1 {
 		t.Fatalf("SES called %d times for a rejected message, want 1", calls)
 	}
-	if rejected := r.metricTotal(notify.MetricRejected); rejected != 1 {
+	if rejected := r.metricTotal(app.MetricRejected); rejected != 1 {
 		t.Fatalf("rejections counted = %d", rejected)
 	}
 	if len(testcloud.MailTo(t, e.Customer.Email, e.Order.ID)) != 0 {
@@ -426,8 +426,8 @@ func TestManyEventsOnceEach(t *testing.T) {
 	}
 	dead := len(r.dlqMessages())
 	t.Logf("valid events %d, duplicates injected %d, poison injected %d -> emails %d (extra %d), duplicates suppressed %d, dead-lettered %d",
-		n, duplicates, poison, mailed, extra, r.metricTotal(notify.MetricDuplicates), dead)
-	if mailed != n || extra != 0 || dead != poison || r.metricTotal(notify.MetricDuplicates) != duplicates {
+		n, duplicates, poison, mailed, extra, r.metricTotal(app.MetricDuplicates), dead)
+	if mailed != n || extra != 0 || dead != poison || r.metricTotal(app.MetricDuplicates) != duplicates {
 		t.Fatalf("want %d emails, 0 extra, %d dead-lettered, %d duplicates suppressed", n, poison, duplicates)
 	}
 }

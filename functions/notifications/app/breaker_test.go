@@ -1,4 +1,4 @@
-package notify_test
+package app_test
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/serverless-shop/backend/functions/notifications/notify"
+	"github.com/serverless-shop/backend/functions/notifications/app"
 )
 
 // batchOf returns n order.created messages, each of its own order (group),
@@ -51,13 +51,13 @@ type step struct {
 
 // runSteps runs the steps, in order, through one handler: the circuit's
 // state lives in the handler from batch to batch, as in a warm Lambda.
-func runSteps(t *testing.T, cfg notify.BreakerConfig, steps []step) {
+func runSteps(t *testing.T, cfg app.BreakerConfig, steps []step) {
 	t.Helper()
 	var logs bytes.Buffer
 	w := &world{log: &logs}
 	h := w.handler(t)
-	if cfg != (notify.BreakerConfig{}) {
-		h = notify.New(withBreaker(h.Config, cfg))
+	if cfg != (app.BreakerConfig{}) {
+		h = app.New(withBreaker(h.Config, cfg))
 	}
 	for _, s := range steps {
 		w.clock = now.Add(s.at)
@@ -103,7 +103,7 @@ func runSteps(t *testing.T, cfg notify.BreakerConfig, steps []step) {
 	}
 }
 
-func withBreaker(c notify.Config, b notify.BreakerConfig) notify.Config {
+func withBreaker(c app.Config, b app.BreakerConfig) app.Config {
 	c.Breaker = b
 	return c
 }
@@ -114,15 +114,15 @@ func batch(from, n int) func(t *testing.T) []events.SQSMessage {
 
 func TestMailCircuit(t *testing.T) {
 	const (
-		sent     = notify.MetricSent
-		retried  = notify.MetricRetried
-		open     = notify.MetricCircuitOpen
-		openings = notify.MetricCircuitOpened
+		sent     = app.MetricSent
+		retried  = app.MetricRetried
+		open     = app.MetricCircuitOpen
+		openings = app.MetricCircuitOpened
 	)
-	cool := notify.BreakerCoolDown
+	cool := app.BreakerCoolDown
 	tests := []struct {
 		name  string
-		cfg   notify.BreakerConfig
+		cfg   app.BreakerConfig
 		steps []step
 	}{
 		{
@@ -169,7 +169,7 @@ func TestMailCircuit(t *testing.T) {
 		},
 		{
 			name: "thresholds are configurable",
-			cfg:  notify.BreakerConfig{Failures: 2, CoolDown: 10 * time.Second},
+			cfg:  app.BreakerConfig{Failures: 2, CoolDown: 10 * time.Second},
 			steps: []step{
 				{name: "SES out", batch: batch(1, 4), sesDown: true, wantSends: 2, wantFailed: 4,
 					wantMetrics: map[string]float64{retried: 2, openings: 1, open: 2}},
@@ -197,7 +197,7 @@ func TestMailCircuitIgnoresPermanentRejections(t *testing.T) {
 	if len(w.sent) != 8 || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("sent %d, failed %d; want 8 sends, all acknowledged", len(w.sent), len(resp.BatchItemFailures))
 	}
-	if m := emf(t, &w.metrics); m[notify.MetricCircuitOpened] != 0 || m[notify.MetricRejected] != 8 {
+	if m := emf(t, &w.metrics); m[app.MetricCircuitOpened] != 0 || m[app.MetricRejected] != 8 {
 		t.Fatalf("metrics = %v, want 8 rejections and no opening", m)
 	}
 }
@@ -234,8 +234,8 @@ func TestOpenCircuitDefersPastTheCoolDown(t *testing.T) {
 	if len(vis) != 1 {
 		t.Fatalf("%d visibility changes, want 1", len(vis))
 	}
-	rest := int32((notify.BreakerCoolDown - 10*time.Second) / time.Second)
-	if got := vis[0].VisibilityTimeout; got < rest || got > int32(notify.BackoffMax/time.Second) {
+	rest := int32((app.BreakerCoolDown - 10*time.Second) / time.Second)
+	if got := vis[0].VisibilityTimeout; got < rest || got > int32(app.BackoffMax/time.Second) {
 		t.Errorf("deferred for %d s, want at least the rest of the cool-down (%d s) and at most BackoffMax", got, rest)
 	}
 }

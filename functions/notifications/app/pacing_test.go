@@ -1,4 +1,4 @@
-package notify_test
+package app_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/serverless-shop/backend/functions/notifications/notify"
+	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/pace"
 )
 
@@ -80,11 +80,11 @@ func TestHandlePacesSends(t *testing.T) {
 		t.Errorf("returned %v after the last send started, want 200ms (the interval)", end.Sub(starts[3]))
 	}
 	m := emf(t, &w.metrics)
-	if got, want := m[notify.MetricSendRatePercent], 4*100.0/(60*10); fmt.Sprintf("%.6f", got) != fmt.Sprintf("%.6f", want) {
-		t.Errorf("%s = %v, want %v (4 sends at a rate of 10)", notify.MetricSendRatePercent, got, want)
+	if got, want := m[app.MetricSendRatePercent], 4*100.0/(60*10); fmt.Sprintf("%.6f", got) != fmt.Sprintf("%.6f", want) {
+		t.Errorf("%s = %v, want %v (4 sends at a rate of 10)", app.MetricSendRatePercent, got, want)
 	}
-	if m[notify.MetricQuotaUsedPercent] != 12.5 || m[notify.MetricSent] != 4 {
-		t.Errorf("metrics %v, want %s 12.5 and %s 4", m, notify.MetricQuotaUsedPercent, notify.MetricSent)
+	if m[app.MetricQuotaUsedPercent] != 12.5 || m[app.MetricSent] != 4 {
+		t.Errorf("metrics %v, want %s 12.5 and %s 4", m, app.MetricQuotaUsedPercent, app.MetricSent)
 	}
 }
 
@@ -140,8 +140,8 @@ func TestHandleLeavesWhatItHasNoTimeFor(t *testing.T) {
 				}
 			}
 			m := emf(t, &w.metrics)
-			if m[notify.MetricOutOfTime] != float64(left) || m[notify.MetricRetried] != 0 {
-				t.Errorf("metrics %v, want %s %d and no transient failures", m, notify.MetricOutOfTime, left)
+			if m[app.MetricOutOfTime] != float64(left) || m[app.MetricRetried] != 0 {
+				t.Errorf("metrics %v, want %s %d and no transient failures", m, app.MetricOutOfTime, left)
 			}
 		})
 	}

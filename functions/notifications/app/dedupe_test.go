@@ -1,4 +1,4 @@
-package notify_test
+package app_test
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/serverless-shop/backend/functions/notifications/dedupe"
-	"github.com/serverless-shop/backend/functions/notifications/notify"
+	"github.com/serverless-shop/backend/functions/notifications/app"
+	"github.com/serverless-shop/backend/functions/notifications/store"
 )
 
 // dedupeBatchCases cover each answer of Claim: done, busy or failed.
@@ -23,12 +23,12 @@ var dedupeBatchCases = []batchCase{
 				message("m2", "ord-2", 1, eventBody(t, "order_created.json", "evt-2", "ord-2")),
 			}
 		},
-		setup: func(w *world) { w.claimErr = map[string]error{"evt-1": dedupe.ErrDone} },
+		setup: func(w *world) { w.claimErr = map[string]error{"evt-1": store.ErrDone} },
 		want: batchWant{
 			claimed:  []string{"evt-1", "evt-2"},
 			sent:     []string{"ord-2"},
-			finished: map[string]string{"evt-2": dedupe.Sent},
-			metrics:  map[string]float64{notify.MetricSent: 1, notify.MetricDuplicates: 1},
+			finished: map[string]string{"evt-2": store.Sent},
+			metrics:  map[string]float64{app.MetricSent: 1, app.MetricDuplicates: 1},
 		},
 	},
 	{
@@ -38,10 +38,10 @@ var dedupeBatchCases = []batchCase{
 				message("m1", "ord-1", 1, eventBody(t, "order_created.json", "evt-1", "ord-1")),
 			}
 		},
-		setup: func(w *world) { w.claimErr = map[string]error{"evt-1": fmt.Errorf("claim evt-1: %w", dedupe.ErrDone)} },
+		setup: func(w *world) { w.claimErr = map[string]error{"evt-1": fmt.Errorf("claim evt-1: %w", store.ErrDone)} },
 		want: batchWant{
 			claimed: []string{"evt-1"},
-			metrics: map[string]float64{notify.MetricDuplicates: 1},
+			metrics: map[string]float64{app.MetricDuplicates: 1},
 		},
 	},
 	{
@@ -53,14 +53,14 @@ var dedupeBatchCases = []batchCase{
 				message("m3", "ord-1", 1, eventBody(t, "order_cancelled.json", "evt-3", "ord-1")),
 			}
 		},
-		setup: func(w *world) { w.claimErr = map[string]error{"evt-1": dedupe.ErrBusy} },
+		setup: func(w *world) { w.claimErr = map[string]error{"evt-1": store.ErrBusy} },
 		want: batchWant{
 			failed:     []string{"m1", "m3"},
 			claimed:    []string{"evt-1", "evt-2"},
 			sent:       []string{"ord-2"},
 			visibility: []string{"m1"},
-			finished:   map[string]string{"evt-2": dedupe.Sent},
-			metrics:    map[string]float64{notify.MetricSent: 1, notify.MetricRetried: 1},
+			finished:   map[string]string{"evt-2": store.Sent},
+			metrics:    map[string]float64{app.MetricSent: 1, app.MetricRetried: 1},
 		},
 	},
 	{
@@ -77,8 +77,8 @@ var dedupeBatchCases = []batchCase{
 			claimed:    []string{"evt-1", "evt-2"},
 			sent:       []string{"ord-2"},
 			visibility: []string{"m1"},
-			finished:   map[string]string{"evt-2": dedupe.Sent},
-			metrics:    map[string]float64{notify.MetricSent: 1, notify.MetricRetried: 1},
+			finished:   map[string]string{"evt-2": store.Sent},
+			metrics:    map[string]float64{app.MetricSent: 1, app.MetricRetried: 1},
 		},
 	},
 }
@@ -98,7 +98,7 @@ func TestHandleOwnership(t *testing.T) {
 	if !slices.Equal(w.claims, want) {
 		t.Errorf("claims = %+v, want %+v", w.claims, want)
 	}
-	wantFinish := []finish{{eventID: "evt-1", owner: "owner-1", status: dedupe.Sent, messageID: "ses-ord-1"}}
+	wantFinish := []finish{{eventID: "evt-1", owner: "owner-1", status: store.Sent, messageID: "ses-ord-1"}}
 	if !slices.Equal(w.finishes, wantFinish) {
 		t.Errorf("finishes = %+v, want %+v", w.finishes, wantFinish)
 	}
