@@ -18,8 +18,6 @@ import (
 
 	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
-	"github.com/serverless-shop/backend/functions/notifications/sender"
-	"github.com/serverless-shop/backend/functions/notifications/store"
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/sealed"
 )
@@ -91,7 +89,7 @@ var accountBatchCases = []batchCase{
 			claimed:  []string{"evt-1", "evt-2", "evt-3"},
 			opened:   []string{"evt-1", "evt-3"},
 			sent:     []string{"usr-1@example.com", "ord-2", "usr-3@example.com"},
-			finished: map[string]string{"evt-1": store.Sent, "evt-2": store.Sent, "evt-3": store.Sent},
+			finished: map[string]string{"evt-1": app.Sent, "evt-2": app.Sent, "evt-3": app.Sent},
 			metrics:  map[string]float64{app.MetricSent: 3},
 		},
 	},
@@ -107,7 +105,7 @@ var accountBatchCases = []batchCase{
 			claimed:  []string{"evt-2"},
 			opened:   []string{"evt-2"},
 			sent:     []string{"usr-1@example.com"},
-			finished: map[string]string{"evt-2": store.Sent},
+			finished: map[string]string{"evt-2": app.Sent},
 			metrics:  map[string]float64{app.MetricLinksExpired: 1, app.MetricSent: 1},
 		},
 	},
@@ -125,7 +123,7 @@ var accountBatchCases = []batchCase{
 			sent:     []string{"usr-1@example.com"},
 			dlq:      []string{"m1"},
 			released: []string{"evt-1"},
-			finished: map[string]string{"evt-2": store.Sent},
+			finished: map[string]string{"evt-2": app.Sent},
 			metrics:  map[string]float64{app.MetricPoison: 1, app.MetricSent: 1},
 		},
 	},
@@ -146,7 +144,7 @@ var accountBatchCases = []batchCase{
 			sent:       []string{"usr-3@example.com"},
 			visibility: []string{"m1"},
 			released:   []string{"evt-1"},
-			finished:   map[string]string{"evt-3": store.Sent},
+			finished:   map[string]string{"evt-3": app.Sent},
 			metrics:    map[string]float64{app.MetricRetried: 1, app.MetricSent: 1},
 		},
 	},
@@ -158,7 +156,7 @@ var accountBatchCases = []batchCase{
 				message("m2", "usr-2", 1, accountBody(t, verifyFixture, "evt-2", "usr-2", nil)),
 			}
 		},
-		setup: func(w *world) { w.claimErr = map[string]error{"evt-1": store.ErrDone, "evt-2": store.ErrBusy} },
+		setup: func(w *world) { w.claimErr = map[string]error{"evt-1": app.ErrDone, "evt-2": app.ErrBusy} },
 		want: batchWant{
 			failed:     []string{"m2"},
 			claimed:    []string{"evt-1", "evt-2"},
@@ -196,7 +194,7 @@ var accountBatchCases = []batchCase{
 			claimed:  []string{"evt-1"},
 			opened:   []string{"evt-1"},
 			sent:     []string{"usr-1@example.com"},
-			finished: map[string]string{"evt-1": store.Rejected},
+			finished: map[string]string{"evt-1": app.Rejected},
 			metrics:  map[string]float64{app.MetricRejected: 1},
 		},
 	},
@@ -267,11 +265,11 @@ func TestHandleAccountEmail(t *testing.T) {
 			if tc.wantCancel == "" && strings.Contains(got.email.Text, "/cancel-registration") {
 				t.Errorf("a %s email carries a cancel link:\n%s", tc.name, got.email.Text)
 			}
-			wantTags := []sender.Tag{{Name: "eventType", Value: tc.wantType}, {Name: "correlationId", Value: "corr-evt-1"}}
+			wantTags := []app.Tag{{Name: "eventType", Value: tc.wantType}, {Name: "correlationId", Value: "corr-evt-1"}}
 			if !slices.Equal(got.tags, wantTags) {
 				t.Errorf("tags = %+v, want %+v", got.tags, wantTags)
 			}
-			wantFinish := []finish{{eventID: "evt-1", owner: "owner-1", status: store.Sent, messageID: "ses-usr-1@example.com"}}
+			wantFinish := []finish{{eventID: "evt-1", owner: "owner-1", status: app.Sent, messageID: "ses-usr-1@example.com"}}
 			if !slices.Equal(w.finishes, wantFinish) {
 				t.Errorf("finishes = %+v, want %+v", w.finishes, wantFinish)
 			}
@@ -418,7 +416,7 @@ func TestHandleAccountKeepsTheLinkSecret(t *testing.T) {
 		{name: "sent", wantLine: "email sent"},
 		{name: "sent but not recorded", setup: func(w *world) { w.finishErr = errThrottled }, wantLine: "recording sent email failed"},
 		{name: "SES fails for now", setup: func(w *world) { w.sendErr = map[string]error{"usr-1@example.com": chatty(errNetwork)} }, wantLine: "transient failure"},
-		{name: "SES rejects for good", setup: func(w *world) { w.sendErr = map[string]error{"usr-1@example.com": chatty(sender.ErrPermanent)} }, wantLine: "permanently rejected"},
+		{name: "SES rejects for good", setup: func(w *world) { w.sendErr = map[string]error{"usr-1@example.com": chatty(app.ErrPermanent)} }, wantLine: "permanently rejected"},
 		{name: "KMS fails for now", setup: func(w *world) { w.openErr = map[string]error{"evt-1": errKMS} }, wantLine: "transient failure"},
 		{name: "token never opens", setup: func(w *world) {
 			w.openErr = map[string]error{"evt-1": fmt.Errorf("%w: InvalidCiphertextException", sealed.ErrCannotOpen)}

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/serverless-shop/backend/functions/notifications/app"
-	"github.com/serverless-shop/backend/functions/notifications/store"
 )
 
 // batchWant is everything the handler did with one batch.
@@ -56,7 +55,7 @@ var basicBatchCases = []batchCase{
 		want: batchWant{
 			claimed:  []string{"evt-1", "evt-2", "evt-3"},
 			sent:     []string{"ord-1", "ord-2", "ord-1"},
-			finished: map[string]string{"evt-1": store.Sent, "evt-2": store.Sent, "evt-3": store.Sent},
+			finished: map[string]string{"evt-1": app.Sent, "evt-2": app.Sent, "evt-3": app.Sent},
 			metrics:  map[string]float64{app.MetricSent: 3},
 		},
 	},
@@ -82,7 +81,7 @@ var fifoGroupBatchCases = []batchCase{
 			claimed:    []string{"evt-1", "evt-2", "evt-4"},
 			sent:       []string{"ord-1", "ord-2", "ord-2"},
 			visibility: []string{"m1"},
-			finished:   map[string]string{"evt-2": store.Sent, "evt-4": store.Sent},
+			finished:   map[string]string{"evt-2": app.Sent, "evt-4": app.Sent},
 			released:   []string{"evt-1"},
 			metrics:    map[string]float64{app.MetricSent: 2, app.MetricRetried: 1},
 		},
@@ -123,7 +122,7 @@ var mixedBatchCases = []batchCase{
 			}
 		},
 		setup: func(w *world) {
-			w.claimErr = map[string]error{"evt-2": store.ErrDone, "evt-7": store.ErrBusy}
+			w.claimErr = map[string]error{"evt-2": app.ErrDone, "evt-7": app.ErrBusy}
 			w.sendErr = map[string]error{"ord-4": errNetwork, "ord-5": errRejected}
 		},
 		want: batchWant{
@@ -132,7 +131,7 @@ var mixedBatchCases = []batchCase{
 			sent:       []string{"ord-1", "ord-4", "ord-5"},
 			dlq:        []string{"m3"},
 			visibility: []string{"m4", "m7"},
-			finished:   map[string]string{"evt-1": store.Sent, "evt-5": store.Rejected},
+			finished:   map[string]string{"evt-1": app.Sent, "evt-5": app.Rejected},
 			released:   []string{"evt-4"},
 			metrics: map[string]float64{
 				app.MetricSent: 1, app.MetricDuplicates: 1, app.MetricPoison: 1,

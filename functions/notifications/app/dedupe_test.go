@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/serverless-shop/backend/functions/notifications/app"
-	"github.com/serverless-shop/backend/functions/notifications/store"
 )
 
 // dedupeBatchCases cover each answer of Claim: done, busy or failed.
@@ -23,11 +22,11 @@ var dedupeBatchCases = []batchCase{
 				message("m2", "ord-2", 1, eventBody(t, "order_created.json", "evt-2", "ord-2")),
 			}
 		},
-		setup: func(w *world) { w.claimErr = map[string]error{"evt-1": store.ErrDone} },
+		setup: func(w *world) { w.claimErr = map[string]error{"evt-1": app.ErrDone} },
 		want: batchWant{
 			claimed:  []string{"evt-1", "evt-2"},
 			sent:     []string{"ord-2"},
-			finished: map[string]string{"evt-2": store.Sent},
+			finished: map[string]string{"evt-2": app.Sent},
 			metrics:  map[string]float64{app.MetricSent: 1, app.MetricDuplicates: 1},
 		},
 	},
@@ -38,7 +37,7 @@ var dedupeBatchCases = []batchCase{
 				message("m1", "ord-1", 1, eventBody(t, "order_created.json", "evt-1", "ord-1")),
 			}
 		},
-		setup: func(w *world) { w.claimErr = map[string]error{"evt-1": fmt.Errorf("claim evt-1: %w", store.ErrDone)} },
+		setup: func(w *world) { w.claimErr = map[string]error{"evt-1": fmt.Errorf("claim evt-1: %w", app.ErrDone)} },
 		want: batchWant{
 			claimed: []string{"evt-1"},
 			metrics: map[string]float64{app.MetricDuplicates: 1},
@@ -53,13 +52,13 @@ var dedupeBatchCases = []batchCase{
 				message("m3", "ord-1", 1, eventBody(t, "order_cancelled.json", "evt-3", "ord-1")),
 			}
 		},
-		setup: func(w *world) { w.claimErr = map[string]error{"evt-1": store.ErrBusy} },
+		setup: func(w *world) { w.claimErr = map[string]error{"evt-1": app.ErrBusy} },
 		want: batchWant{
 			failed:     []string{"m1", "m3"},
 			claimed:    []string{"evt-1", "evt-2"},
 			sent:       []string{"ord-2"},
 			visibility: []string{"m1"},
-			finished:   map[string]string{"evt-2": store.Sent},
+			finished:   map[string]string{"evt-2": app.Sent},
 			metrics:    map[string]float64{app.MetricSent: 1, app.MetricRetried: 1},
 		},
 	},
@@ -77,7 +76,7 @@ var dedupeBatchCases = []batchCase{
 			claimed:    []string{"evt-1", "evt-2"},
 			sent:       []string{"ord-2"},
 			visibility: []string{"m1"},
-			finished:   map[string]string{"evt-2": store.Sent},
+			finished:   map[string]string{"evt-2": app.Sent},
 			metrics:    map[string]float64{app.MetricSent: 1, app.MetricRetried: 1},
 		},
 	},
@@ -98,7 +97,7 @@ func TestHandleOwnership(t *testing.T) {
 	if !slices.Equal(w.claims, want) {
 		t.Errorf("claims = %+v, want %+v", w.claims, want)
 	}
-	wantFinish := []finish{{eventID: "evt-1", owner: "owner-1", status: store.Sent, messageID: "ses-ord-1"}}
+	wantFinish := []finish{{eventID: "evt-1", owner: "owner-1", status: app.Sent, messageID: "ses-ord-1"}}
 	if !slices.Equal(w.finishes, wantFinish) {
 		t.Errorf("finishes = %+v, want %+v", w.finishes, wantFinish)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/serverless-shop/backend/functions/notifications/sender"
+	"github.com/serverless-shop/backend/functions/notifications/app"
 	shared "github.com/serverless-shop/backend/shared/events"
 )
 
@@ -48,7 +48,7 @@ func TestHandleEmail(t *testing.T) {
 			if !strings.Contains(got.email.Text, e.Customer.Name) || !strings.Contains(got.email.HTML, e.Customer.Name) {
 				t.Errorf("email parts do not greet %q", e.Customer.Name)
 			}
-			wantTags := []sender.Tag{{Name: "eventType", Value: tc.wantType}, {Name: "correlationId", Value: "corr-evt-1"}}
+			wantTags := []app.Tag{{Name: "eventType", Value: tc.wantType}, {Name: "correlationId", Value: "corr-evt-1"}}
 			if !slices.Equal(got.tags, wantTags) {
 				t.Errorf("tags = %+v, want %+v", got.tags, wantTags)
 			}

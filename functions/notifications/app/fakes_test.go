@@ -8,7 +8,6 @@ import (
 
 	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
-	"github.com/serverless-shop/backend/functions/notifications/sender"
 )
 
 // fakeDedupe is a dedupe table whose behaviour each test supplies.
@@ -34,12 +33,12 @@ func (f *fakeDedupe) Release(ctx context.Context, eventID, owner string) error {
 
 // fakeSender is an email sender whose behaviour each test supplies.
 type fakeSender struct {
-	SendFn func(ctx context.Context, e mail.Email, tags ...sender.Tag) (string, error)
+	SendFn func(ctx context.Context, e mail.Email, tags ...app.Tag) (string, error)
 }
 
 var _ app.Sender = (*fakeSender)(nil)
 
-func (f *fakeSender) Send(ctx context.Context, e mail.Email, tags ...sender.Tag) (string, error) {
+func (f *fakeSender) Send(ctx context.Context, e mail.Email, tags ...app.Tag) (string, error) {
 	return f.SendFn(ctx, e, tags...)
 }
 

@@ -22,8 +22,6 @@ import (
 
 	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
-	"github.com/serverless-shop/backend/functions/notifications/pace"
-	"github.com/serverless-shop/backend/functions/notifications/sender"
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/metrics"
@@ -105,7 +103,7 @@ type release struct{ eventID, owner string }
 
 type sent struct {
 	email mail.Email
-	tags  []sender.Tag
+	tags  []app.Tag
 }
 
 type openCall struct {
@@ -124,7 +122,7 @@ type world struct {
 	visErr     error
 	log        io.Writer // the handler's log; io.Discard when nil
 	clock      time.Time // the handler's clock; now when zero
-	pacer      *pace.Pacer
+	pacer      app.Pacer
 	quota      app.Quota
 	onSend     func() // called at each send attempt, before it returns
 	onClaim    func() // called at each claim, before it returns
@@ -179,7 +177,7 @@ func (w *world) handler(t *testing.T) *app.Handler {
 				return w.releaseErr
 			},
 		},
-		Sender: &fakeSender{SendFn: func(_ context.Context, e mail.Email, tags ...sender.Tag) (string, error) {
+		Sender: &fakeSender{SendFn: func(_ context.Context, e mail.Email, tags ...app.Tag) (string, error) {
 			w.sent = append(w.sent, sent{e, tags})
 			if w.onSend != nil {
 				w.onSend()
@@ -299,6 +297,6 @@ func equal[T comparable](a, b []T) bool { return len(a) == 0 && len(b) == 0 || s
 var (
 	errThrottled = errors.New("ProvisionedThroughputExceededException: slow down")
 	errNetwork   = errors.New("send email: dial tcp: i/o timeout")
-	errRejected  = fmt.Errorf("%w: MessageRejected: address blacklisted", sender.ErrPermanent)
+	errRejected  = fmt.Errorf("%w: MessageRejected: address blacklisted", app.ErrPermanent)
 	errQueue     = errors.New("AWS.SimpleQueueService.NonExistentQueue")
 )

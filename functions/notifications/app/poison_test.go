@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/serverless-shop/backend/functions/notifications/app"
-	"github.com/serverless-shop/backend/functions/notifications/store"
 	shared "github.com/serverless-shop/backend/shared/events"
 )
 
@@ -29,7 +28,7 @@ var poisonBatchCases = []batchCase{
 			claimed:  []string{"evt-1", "evt-3"},
 			sent:     []string{"ord-1", "ord-3"},
 			dlq:      []string{"m2"},
-			finished: map[string]string{"evt-1": store.Sent, "evt-3": store.Sent},
+			finished: map[string]string{"evt-1": app.Sent, "evt-3": app.Sent},
 			metrics:  map[string]float64{app.MetricSent: 2, app.MetricPoison: 1},
 		},
 	},
@@ -46,7 +45,7 @@ var poisonBatchCases = []batchCase{
 			claimed:  []string{"evt-1", "evt-3"},
 			sent:     []string{"ord-1", "ord-3"},
 			dlq:      []string{"m2"},
-			finished: map[string]string{"evt-1": store.Sent, "evt-3": store.Sent},
+			finished: map[string]string{"evt-1": app.Sent, "evt-3": app.Sent},
 			metrics:  map[string]float64{app.MetricSent: 2, app.MetricPoison: 1},
 		},
 	},
@@ -63,7 +62,7 @@ var poisonBatchCases = []batchCase{
 			claimed:  []string{"evt-1", "evt-3"},
 			sent:     []string{"ord-1", "ord-4"},
 			dlq:      []string{"m1"},
-			finished: map[string]string{"evt-1": store.Sent, "evt-3": store.Sent},
+			finished: map[string]string{"evt-1": app.Sent, "evt-3": app.Sent},
 			metrics:  map[string]float64{app.MetricSent: 2, app.MetricPoison: 1},
 		},
 	},
@@ -98,7 +97,7 @@ var poisonBatchCases = []batchCase{
 			sent:       []string{"ord-3"},
 			dlq:        []string{"m1"},
 			visibility: []string{"m1"},
-			finished:   map[string]string{"evt-3": store.Sent},
+			finished:   map[string]string{"evt-3": app.Sent},
 			metrics:    map[string]float64{app.MetricSent: 1, app.MetricPoison: 1, app.MetricRetried: 1},
 		},
 	},

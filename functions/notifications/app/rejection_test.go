@@ -9,8 +9,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/serverless-shop/backend/functions/notifications/app"
-	"github.com/serverless-shop/backend/functions/notifications/sender"
-	"github.com/serverless-shop/backend/functions/notifications/store"
 )
 
 // rejectionBatchCases check that an email SES refuses for good is recorded
@@ -29,7 +27,7 @@ var rejectionBatchCases = []batchCase{
 		want: batchWant{
 			claimed:  []string{"evt-1", "evt-2", "evt-3"},
 			sent:     []string{"ord-1", "ord-1", "ord-3"},
-			finished: map[string]string{"evt-1": store.Sent, "evt-2": store.Sent, "evt-3": store.Rejected},
+			finished: map[string]string{"evt-1": app.Sent, "evt-2": app.Sent, "evt-3": app.Rejected},
 			metrics:  map[string]float64{app.MetricSent: 2, app.MetricRejected: 1},
 		},
 	},
@@ -48,7 +46,7 @@ var rejectionBatchCases = []batchCase{
 		want: batchWant{
 			claimed:  []string{"evt-1", "evt-2"},
 			sent:     []string{"ord-1", "ord-2"},
-			finished: map[string]string{"evt-1": store.Sent, "evt-2": store.Rejected},
+			finished: map[string]string{"evt-1": app.Sent, "evt-2": app.Rejected},
 			metrics:  map[string]float64{app.MetricSent: 1, app.MetricRejected: 1},
 		},
 	},
@@ -56,13 +54,13 @@ var rejectionBatchCases = []batchCase{
 
 // TestHandleRejectionRecorded checks what a permanent rejection records.
 func TestHandleRejectionRecorded(t *testing.T) {
-	errRejected := fmt.Errorf("%w: MessageRejected: address on suppression list", sender.ErrPermanent)
+	errRejected := fmt.Errorf("%w: MessageRejected: address on suppression list", app.ErrPermanent)
 	w := &world{sendErr: map[string]error{"ord-1": errRejected}}
 	records := []events.SQSMessage{message("m1", "ord-1", 1, eventBody(t, "order_created.json", "evt-1", "ord-1"))}
 	if _, err := w.handler(t).Handle(context.Background(), events.SQSEvent{Records: records}); err != nil {
 		t.Fatal(err)
 	}
-	want := []finish{{eventID: "evt-1", owner: "owner-1", status: store.Rejected, detail: errRejected.Error()}}
+	want := []finish{{eventID: "evt-1", owner: "owner-1", status: app.Rejected, detail: errRejected.Error()}}
 	if !slices.Equal(w.finishes, want) {
 		t.Errorf("finishes = %+v, want %+v", w.finishes, want)
 	}

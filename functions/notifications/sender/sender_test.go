@@ -12,6 +12,7 @@ import (
 	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
 	"github.com/serverless-shop/backend/functions/notifications/sender"
 )
@@ -114,42 +115,42 @@ func TestSendInput(t *testing.T) {
 func TestSendTags(t *testing.T) {
 	tests := []struct {
 		name string
-		tags []sender.Tag
+		tags []app.Tag
 		want map[string]string // name → value; absent names were dropped
 	}{
 		{
 			name: "valid values kept",
-			tags: []sender.Tag{{Name: "eventType", Value: "order.created"}, {Name: "correlationId", Value: "01JCORR-abc_1@x"}},
+			tags: []app.Tag{{Name: "eventType", Value: "order.created"}, {Name: "correlationId", Value: "01JCORR-abc_1@x"}},
 			want: map[string]string{"eventType": "order.created", "correlationId": "01JCORR-abc_1@x"},
 		},
 		{
 			name: "invalid characters replaced",
-			tags: []sender.Tag{{Name: "correlationId", Value: "corr:1/2 3+4=5"}},
+			tags: []app.Tag{{Name: "correlationId", Value: "corr:1/2 3+4=5"}},
 			want: map[string]string{"correlationId": "corr_1_2_3_4_5"},
 		},
 		{
 			name: "non-ASCII replaced per character",
-			tags: []sender.Tag{{Name: "customer", Value: "café€"}},
+			tags: []app.Tag{{Name: "customer", Value: "café€"}},
 			want: map[string]string{"customer": "caf__"},
 		},
 		{
 			name: "header injection attempt neutralised",
-			tags: []sender.Tag{{Name: "correlationId", Value: "x\r\nBcc: a@b"}},
+			tags: []app.Tag{{Name: "correlationId", Value: "x\r\nBcc: a@b"}},
 			want: map[string]string{"correlationId": "x__Bcc__a@b"},
 		},
 		{
 			name: "empty value dropped",
-			tags: []sender.Tag{{Name: "correlationId", Value: ""}, {Name: "eventType", Value: "order.cancelled"}},
+			tags: []app.Tag{{Name: "correlationId", Value: ""}, {Name: "eventType", Value: "order.cancelled"}},
 			want: map[string]string{"eventType": "order.cancelled"},
 		},
 		{
 			name: "value at the 256 limit kept",
-			tags: []sender.Tag{{Name: "long", Value: strings.Repeat("a", 256)}},
+			tags: []app.Tag{{Name: "long", Value: strings.Repeat("a", 256)}},
 			want: map[string]string{"long": strings.Repeat("a", 256)},
 		},
 		{
 			name: "value over 256 dropped",
-			tags: []sender.Tag{{Name: "long", Value: strings.Repeat("a", 257)}, {Name: "eventType", Value: "order.created"}},
+			tags: []app.Tag{{Name: "long", Value: strings.Repeat("a", 257)}, {Name: "eventType", Value: "order.created"}},
 			want: map[string]string{"eventType": "order.created"},
 		},
 	}
@@ -199,7 +200,7 @@ func TestSendRecipient(t *testing.T) {
 			e.To = tc.to
 			id, err := sender.New(capture(&in, "ses-msg-1"), "shop@example.com", "").Send(context.Background(), e)
 			if tc.wantTo == "" {
-				if !errors.Is(err, sender.ErrPermanent) || id != "" {
+				if !errors.Is(err, app.ErrPermanent) || id != "" {
 					t.Fatalf("Send = %q, %v; want a permanent rejection", id, err)
 				}
 				if in != nil {
@@ -265,7 +266,7 @@ func TestSendErrors(t *testing.T) {
 			if id != "" {
 				t.Errorf("message id = %q, want empty on failure", id)
 			}
-			if got := errors.Is(err, sender.ErrPermanent); got != tc.permanent {
+			if got := errors.Is(err, app.ErrPermanent); got != tc.permanent {
 				t.Errorf("errors.Is(%v, ErrPermanent) = %v, want %v", err, got, tc.permanent)
 			}
 			if !strings.Contains(err.Error(), tc.err.Error()) {

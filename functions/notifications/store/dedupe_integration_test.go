@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/store"
 	"github.com/serverless-shop/backend/internal/testcloud"
 )
@@ -27,20 +28,20 @@ func TestClaimLifecycle(t *testing.T) {
 	}{
 		{"first claim", func() error { return s.Claim(ctx, "ev-1", "a", now) }, nil},
 		{"the SDK retries the same claim", func() error { return s.Claim(ctx, "ev-1", "a", now) }, nil},
-		{"another delivery while leased", func() error { return s.Claim(ctx, "ev-1", "b", now.Add(time.Second)) }, store.ErrBusy},
+		{"another delivery while leased", func() error { return s.Claim(ctx, "ev-1", "b", now.Add(time.Second)) }, app.ErrBusy},
 		{"lease lapsed: taken over", func() error { return s.Claim(ctx, "ev-1", "b", now.Add(store.Lease+time.Second)) }, nil},
-		{"the first owner cannot finish", func() error { return s.Finish(ctx, "ev-1", "a", store.Sent, "m-a", "") }, errAny},
-		{"the new owner finishes", func() error { return s.Finish(ctx, "ev-1", "b", store.Sent, "m-b", "") }, nil},
-		{"a redelivery after sending", func() error { return s.Claim(ctx, "ev-1", "c", now.Add(time.Hour)) }, store.ErrDone},
+		{"the first owner cannot finish", func() error { return s.Finish(ctx, "ev-1", "a", app.Sent, "m-a", "") }, errAny},
+		{"the new owner finishes", func() error { return s.Finish(ctx, "ev-1", "b", app.Sent, "m-b", "") }, nil},
+		{"a redelivery after sending", func() error { return s.Claim(ctx, "ev-1", "c", now.Add(time.Hour)) }, app.ErrDone},
 		{"rejected events are done too", func() error {
 			if err := s.Claim(ctx, "ev-2", "a", now); err != nil {
 				return err
 			}
-			if err := s.Finish(ctx, "ev-2", "a", store.Rejected, "", "MessageRejected"); err != nil {
+			if err := s.Finish(ctx, "ev-2", "a", app.Rejected, "", "MessageRejected"); err != nil {
 				return err
 			}
 			return s.Claim(ctx, "ev-2", "b", now.Add(store.Lease*2))
-		}, store.ErrDone},
+		}, app.ErrDone},
 		{"released claims are free at once", func() error {
 			if err := s.Claim(ctx, "ev-3", "a", now); err != nil {
 				return err
@@ -48,7 +49,7 @@ func TestClaimLifecycle(t *testing.T) {
 			if err := s.Release(ctx, "ev-3", "b"); err != nil { // not the owner: no effect
 				return err
 			}
-			if err := s.Claim(ctx, "ev-3", "b", now); !errors.Is(err, store.ErrBusy) {
+			if err := s.Claim(ctx, "ev-3", "b", now); !errors.Is(err, app.ErrBusy) {
 				return errors.New("a non-owner released the claim")
 			}
 			if err := s.Release(ctx, "ev-3", "a"); err != nil {
