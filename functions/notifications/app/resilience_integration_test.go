@@ -48,9 +48,9 @@ func TestSESOutageOutlastsTheOldRedrive(t *testing.T) {
 			r := newRig(t, rigOptions{maxReceives: tc.maxReceives, fastBackoff: true, breaker: app.BreakerConfig{Failures: tc.failures, CoolDown: time.Hour}})
 			r.sesOut.Store(true)
 			run := runID()
-			e, b := event(run, 1)
-			r.send(string(b), e.Order.ID, e.ID, e.CorrelationID)
-			r.send(`{"type":"order.created","version":1,"id":"broken"`, "g-poison-"+run, "poison-"+run, "c")
+			e := event(run, 1)
+			r.sendOrder(e)
+			r.send("g-poison-"+run, "poison-"+run, `{"type":"order.created","version":1,"id":"broken"`)
 
 			receives := map[string]int{} // the highest ApproximateReceiveCount seen, by body kind
 			deadline := time.Now().Add(3 * time.Minute)
@@ -126,9 +126,9 @@ func TestMailCircuitOpensAndRecovers(t *testing.T) {
 	run := runID()
 	var emails []string
 	for i := range 8 {
-		e, b := event(run, i)
+		e := event(run, i)
 		emails = append(emails, e.Customer.Email)
-		r.send(string(b), e.Order.ID, e.ID, e.CorrelationID)
+		r.sendOrder(e)
 	}
 
 	// SES out: poll until the circuit has turned back at least 16 receives

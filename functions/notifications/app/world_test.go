@@ -307,9 +307,9 @@ func msg(group, body string) events.SQSMessage {
 	return events.SQSMessage{Body: body, Attributes: attrs, EventSource: "aws:sqs"}
 }
 
-// event reads an event fixture into e, edits it and returns it as a
+// fixtureBody reads an event fixture into e, edits it and returns it as a
 // message body.
-func event[E any](name string, e *E, edit func(*E)) string {
+func fixtureBody[E any](name string, e *E, edit func(*E)) string {
 	if err := json.Unmarshal([]byte(fixture(name)), e); err != nil {
 		panic(err)
 	}
@@ -324,7 +324,7 @@ func event[E any](name string, e *E, edit func(*E)) string {
 // order is a message of the order event fixture order_<typ>.json with its
 // ids replaced, in its order's group.
 func order(typ, eventID, orderID string) events.SQSMessage {
-	return msg(orderID, event("order_"+typ+".json", &shared.OrderEvent{}, func(e *shared.OrderEvent) {
+	return msg(orderID, fixtureBody("order_"+typ+".json", &shared.OrderEvent{}, func(e *shared.OrderEvent) {
 		e.ID, e.Order.ID, e.CorrelationID = eventID, orderID, "corr-"+eventID
 	}))
 }
@@ -348,7 +348,7 @@ func tokenOf(eventID string) string { return "ev1." + eventID + ".c2VjcmV0LXZhbH
 // replaced, addressed to <accountID>@example.com, its token sealed for the
 // world, edits applied, in its account's group.
 func account(typ, eventID, accountID string, edits ...func(*shared.AccountEvent)) events.SQSMessage {
-	return msg(accountID, event("account_"+typ+".json", &shared.AccountEvent{}, func(e *shared.AccountEvent) {
+	return msg(accountID, fixtureBody("account_"+typ+".json", &shared.AccountEvent{}, func(e *shared.AccountEvent) {
 		e.ID, e.CorrelationID = eventID, "corr-"+eventID
 		e.Account.ID, e.Account.Email = accountID, accountID+"@example.com"
 		e.Link.SealedToken = []byte(sealedPrefix + tokenOf(eventID))
