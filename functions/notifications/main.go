@@ -15,12 +15,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/oklog/ulid/v2"
 
-	"github.com/serverless-shop/backend/functions/notifications/dedupe"
+	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
-	"github.com/serverless-shop/backend/functions/notifications/notify"
 	"github.com/serverless-shop/backend/functions/notifications/pace"
 	"github.com/serverless-shop/backend/functions/notifications/quota"
 	"github.com/serverless-shop/backend/functions/notifications/sender"
+	"github.com/serverless-shop/backend/functions/notifications/store"
 	"github.com/serverless-shop/backend/shared/awsretry"
 	"github.com/serverless-shop/backend/shared/coldstart"
 	"github.com/serverless-shop/backend/shared/metrics"
@@ -78,8 +78,8 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	// the next one anyway. The SES v1 API, which every place the product
 	// runs serves (docs/decisions/0008-ses-api.md).
 	mailer := ses.NewFromConfig(awsretry.Mail.Apply(cfg))
-	return notify.New(notify.Config{
-		Dedupe:     dedupe.New(dynamodb.NewFromConfig(cfg), table),
+	return app.New(app.Config{
+		Dedupe:     store.New(dynamodb.NewFromConfig(cfg), table),
 		Sender:     sender.New(mailer, from, configSet),
 		Renderer:   renderer,
 		Opener:     sealed.NewOpener(kms.NewFromConfig(cfg), linkKey),

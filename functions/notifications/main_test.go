@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"io"
 	"log/slog"
+	"maps"
 	"strings"
 	"testing"
 
@@ -30,82 +30,32 @@ func TestBuildConfiguration(t *testing.T) {
 	t.Setenv("AWS_REGION", "eu-west-1")
 	tests := []struct {
 		name    string
-		edit    func(env map[string]string)
-		wantErr []string // what the error must mention; none when build must succeed
+		edit    map[string]string // "" unsets a variable
+		wantErr []string          // what the error must mention; none when build must succeed
 	}{
-		{name: "complete", edit: func(map[string]string) {}},
-		{name: "http base for a local app", edit: func(env map[string]string) { env["APP_BASE_URL"] = "http://localhost:3000" }},
-		{
-			name:    "link settings missing",
-			edit:    func(env map[string]string) { delete(env, "APP_BASE_URL"); delete(env, "LINK_KEY_ID") },
-			wantErr: []string{"APP_BASE_URL is not set", "LINK_KEY_ID is not set"},
-		},
-		{
-			name: "pacing settings missing",
-			edit: func(env map[string]string) {
-				delete(env, "MAIL_MAX_SEND_RATE")
-				delete(env, "MAIL_CONCURRENCY")
-			},
-			wantErr: []string{"MAIL_MAX_SEND_RATE is not set", "MAIL_CONCURRENCY is not set"},
-		},
-		{
-			name:    "rate not a whole number",
-			edit:    func(env map[string]string) { env["MAIL_MAX_SEND_RATE"] = "14.5" },
-			wantErr: []string{`MAIL_MAX_SEND_RATE="14.5" is not a positive integer`},
-		},
-		{
-			name:    "concurrency not positive",
-			edit:    func(env map[string]string) { env["MAIL_CONCURRENCY"] = "0" },
-			wantErr: []string{`MAIL_CONCURRENCY="0" is not a positive integer`},
-		},
-		{
-			name: "no whole send a second per environment",
-			edit: func(env map[string]string) {
-				env["MAIL_MAX_SEND_RATE"] = "1" // the SES sandbox
-				env["MAIL_CONCURRENCY"] = "2"
-			},
-			wantErr: []string{"MAIL_MAX_SEND_RATE, MAIL_CONCURRENCY", "leaves each no whole send a second"},
-		},
-		{
-			// Logged, not refused: the operator may mean it.
-			name: "concurrency other than the derived one",
-			edit: func(env map[string]string) { env["MAIL_CONCURRENCY"] = "7" },
-		},
-		{
-			name:    "relative base",
-			edit:    func(env map[string]string) { env["APP_BASE_URL"] = "shop.example.com" },
-			wantErr: []string{"APP_BASE_URL", "scheme"},
-		},
-		{
-			name:    "base with a query",
-			edit:    func(env map[string]string) { env["APP_BASE_URL"] = "https://shop.example.com/?ref=mail" },
-			wantErr: []string{"APP_BASE_URL", "query"},
-		},
-		{
-			name:    "base with a fragment",
-			edit:    func(env map[string]string) { env["APP_BASE_URL"] = "https://shop.example.com/#/app" },
-			wantErr: []string{"APP_BASE_URL", "fragment"},
-		},
-		{
-			name:    "base without a host",
-			edit:    func(env map[string]string) { env["APP_BASE_URL"] = "https:///verify" },
-			wantErr: []string{"APP_BASE_URL", "no host"},
-		},
+		{"complete", nil, nil},
+		{"http base for a local app", map[string]string{"APP_BASE_URL": "http://localhost:3000"}, nil},
+		{"link settings missing", map[string]string{"APP_BASE_URL": "", "LINK_KEY_ID": ""}, []string{"APP_BASE_URL is not set", "LINK_KEY_ID is not set"}},
+		{"pacing settings missing", map[string]string{"MAIL_MAX_SEND_RATE": "", "MAIL_CONCURRENCY": ""}, []string{"MAIL_MAX_SEND_RATE is not set", "MAIL_CONCURRENCY is not set"}},
+		{"rate not a whole number", map[string]string{"MAIL_MAX_SEND_RATE": "14.5"}, []string{`MAIL_MAX_SEND_RATE="14.5" is not a positive integer`}},
+		{"concurrency not positive", map[string]string{"MAIL_CONCURRENCY": "0"}, []string{`MAIL_CONCURRENCY="0" is not a positive integer`}},
+		// The SES sandbox's rate of 1 over 2 environments:
+		{"no whole send a second per environment", map[string]string{"MAIL_MAX_SEND_RATE": "1", "MAIL_CONCURRENCY": "2"}, []string{"MAIL_MAX_SEND_RATE, MAIL_CONCURRENCY", "leaves each no whole send a second"}},
+		// Logged, not refused: the operator may mean it.
+		{"concurrency other than the derived one", map[string]string{"MAIL_CONCURRENCY": "7"}, nil},
+		{"relative base", map[string]string{"APP_BASE_URL": "shop.example.com"}, []string{"APP_BASE_URL", "scheme"}},
+		{"base with a query", map[string]string{"APP_BASE_URL": "https://shop.example.com/?ref=mail"}, []string{"APP_BASE_URL", "query"}},
+		{"base with a fragment", map[string]string{"APP_BASE_URL": "https://shop.example.com/#/app"}, []string{"APP_BASE_URL", "fragment"}},
+		{"base without a host", map[string]string{"APP_BASE_URL": "https:///verify"}, []string{"APP_BASE_URL", "no host"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			vars := validEnv()
-			tc.edit(vars)
+			maps.Copy(vars, tc.edit)
 			env := coldstart.NewEnv(func(k string) string { return vars[k] })
-			h, err := build(context.Background(), env, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-			if len(tc.wantErr) == 0 {
-				if err != nil || h == nil {
-					t.Fatalf("build = %v, %v; want a handler", h, err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatal("build succeeded, want an error")
+			h, err := build(context.Background(), env, slog.New(slog.DiscardHandler))
+			if (err == nil) != (len(tc.wantErr) == 0) || err == nil && h == nil {
+				t.Fatalf("build = %v, %v; want an error mentioning %q, or a handler", h, err, tc.wantErr)
 			}
 			for _, w := range tc.wantErr {
 				if !strings.Contains(err.Error(), w) {

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serverless-shop/backend/functions/notifications/notify"
+	"github.com/serverless-shop/backend/functions/notifications/app"
 )
 
 // TestEventsQueueRetryBudget checks the events queue of template.yaml
@@ -28,12 +28,12 @@ func TestEventsQueueRetryBudget(t *testing.T) {
 		return v
 	}
 	receives := number(scalar(mapping(mapping(props, "RedrivePolicy"), "maxReceiveCount")))
-	if receives != notify.MaxReceiveCount {
-		t.Errorf("OrderEventsQueue maxReceiveCount = %d, notify.MaxReceiveCount = %d: the retry budget is computed with the latter", receives, notify.MaxReceiveCount)
+	if receives != app.MaxReceiveCount {
+		t.Errorf("OrderEventsQueue maxReceiveCount = %d, app.MaxReceiveCount = %d: the retry budget is computed with the latter", receives, app.MaxReceiveCount)
 	}
 	retention := time.Duration(number(scalar(mapping(props, "MessageRetentionPeriod")))) * time.Second
-	if retention < 24*notify.RetryBudget() {
-		t.Errorf("OrderEventsQueue keeps messages %v, want far longer than the retry budget %v", retention, notify.RetryBudget())
+	if retention < 24*app.RetryBudget() {
+		t.Errorf("OrderEventsQueue keeps messages %v, want far longer than the retry budget %v", retention, app.RetryBudget())
 	}
 	visibility := time.Duration(number(scalar(mapping(props, "VisibilityTimeout")))) * time.Second
 	fnTimeout := time.Duration(number(scalar(mapping(mapping(byID["NotificationsFunction"], "Properties"), "Timeout")))) * time.Second

@@ -34,9 +34,9 @@ func TestListFindsTheDeployedCalls(t *testing.T) {
 		{"sqs SendMessageBatch", "functions/relay/publisher/publisher.go"},  // the relay
 		{"ses SendEmail", "functions/notifications/sender/sender.go"},       // through the sender's interface
 		{"ses GetSendQuota", "functions/notifications/quota/quota.go"},      // through the watcher's interface
-		{"sqs ChangeMessageVisibility", "functions/notifications/notify/"},  // notifications
-		{"sqs SendMessage", "functions/notifications/notify/"},              // to the dead-letter queue
-		{"dynamodb PutItem", "functions/notifications/dedupe/dedupe.go"},    // notifications' dedupe
+		{"sqs ChangeMessageVisibility", "functions/notifications/app/"},     // notifications
+		{"sqs SendMessage", "functions/notifications/app/"},                 // to the dead-letter queue
+		{"dynamodb PutItem", "functions/notifications/store/dedupe.go"},     // notifications' dedupe
 		{"kms Decrypt", "shared/sealed/sealed.go"},                          // opening link tokens
 		{"kms Sign", "shared/kmskeys/kmskeys.go"},                           // signing tokens
 		{"secretsmanager GetSecretValue", "functions/orders/main.go"},       // at cold start

@@ -16,6 +16,7 @@ import (
 	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
 	"github.com/serverless-shop/backend/shared/mailaddr"
 )
@@ -24,14 +25,6 @@ import (
 type SES interface {
 	SendEmail(ctx context.Context, in *ses.SendEmailInput, opts ...func(*ses.Options)) (*ses.SendEmailOutput, error)
 }
-
-// ErrPermanent wraps failures that retrying cannot fix, such as a recipient
-// SES refuses, or one it would refuse: an address that mailaddr.ToASCII
-// cannot write in ASCII (a local part beyond ASCII, which accounts
-// registered before registration refused it may have; a domain IDNA
-// cannot convert) is rejected without calling SES. Every other error is
-// transient.
-var ErrPermanent = errors.New("sender: permanently rejected")
 
 // Sender sends through one SES configuration set from one address.
 type Sender struct {
@@ -46,16 +39,19 @@ func New(c SES, from, configSet string) *Sender {
 	return &Sender{ses: c, from: from, configSet: configSet}
 }
 
-// Tag is an SES message tag, published with the configuration set's events.
-type Tag struct{ Name, Value string }
-
 var tagValue = regexp.MustCompile(`[^A-Za-z0-9_.@-]`)
 
 // Send sends e and returns the SES message id.
-func (s *Sender) Send(ctx context.Context, e mail.Email, tags ...Tag) (string, error) {
+// Its failures wrap app.ErrPermanent when retrying cannot fix them: a
+// recipient SES refuses, or one it would refuse: an address that
+// mailaddr.ToASCII cannot write in ASCII (a local part beyond ASCII, which
+// accounts registered before registration refused it may have; a domain
+// IDNA cannot convert) is rejected without calling SES. Every other error
+// is transient.
+func (s *Sender) Send(ctx context.Context, e mail.Email, tags ...app.Tag) (string, error) {
 	to, err := mailaddr.ToASCII(e.To)
 	if err != nil {
-		return "", fmt.Errorf("%w: recipient: %w", ErrPermanent, err)
+		return "", fmt.Errorf("%w: recipient: %w", app.ErrPermanent, err)
 	}
 	in := &ses.SendEmailInput{
 		Source:      aws.String(s.from),
@@ -81,7 +77,7 @@ func (s *Sender) Send(ctx context.Context, e mail.Email, tags ...Tag) (string, e
 	out, err := s.ses.SendEmail(ctx, in)
 	if err != nil {
 		if permanent(err) {
-			return "", fmt.Errorf("%w: %w", ErrPermanent, err)
+			return "", fmt.Errorf("%w: %w", app.ErrPermanent, err)
 		}
 		return "", fmt.Errorf("send email: %w", err)
 	}

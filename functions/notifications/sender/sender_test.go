@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,27 +13,34 @@ import (
 	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
 	"github.com/serverless-shop/backend/functions/notifications/sender"
 )
 
-// fakeSES is an SES client whose behaviour each test supplies.
+// fakeSES records the input of the one call it takes and answers with the
+// message id ses-msg-1, or err. It fails the test on a call that does not
+// carry the caller's context.
 type fakeSES struct {
-	SendEmailFn func(ctx context.Context, in *ses.SendEmailInput, opts ...func(*ses.Options)) (*ses.SendEmailOutput, error)
+	t   *testing.T
+	in  *ses.SendEmailInput
+	err error
 }
 
-var _ sender.SES = (*fakeSES)(nil)
+type ctxKey struct{}
 
-func (f *fakeSES) SendEmail(ctx context.Context, in *ses.SendEmailInput, opts ...func(*ses.Options)) (*ses.SendEmailOutput, error) {
-	return f.SendEmailFn(ctx, in, opts...)
-}
+// ctx is the caller's context.
+var ctx = context.WithValue(context.Background(), ctxKey{}, "caller")
 
-// capture returns a fake that records its input and answers with id.
-func capture(got **ses.SendEmailInput, id string) *fakeSES {
-	return &fakeSES{SendEmailFn: func(_ context.Context, in *ses.SendEmailInput, _ ...func(*ses.Options)) (*ses.SendEmailOutput, error) {
-		*got = in
-		return &ses.SendEmailOutput{MessageId: aws.String(id)}, nil
-	}}
+func (f *fakeSES) SendEmail(got context.Context, in *ses.SendEmailInput, _ ...func(*ses.Options)) (*ses.SendEmailOutput, error) {
+	if got.Value(ctxKey{}) != "caller" {
+		f.t.Error("SendEmail did not receive the caller's context")
+	}
+	f.in = in
+	if f.err != nil {
+		return nil, f.err
+	}
+	return &ses.SendEmailOutput{MessageId: aws.String("ses-msg-1")}, nil
 }
 
 var email = mail.Email{
@@ -53,17 +61,11 @@ func TestSendInput(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var in *ses.SendEmailInput
-			s := sender.New(capture(&in, "ses-msg-1"), "shop@example.com", tc.configSet)
-			id, err := s.Send(context.Background(), email)
-			if err != nil {
-				t.Fatalf("Send: %v", err)
-			}
-			if id != "ses-msg-1" {
-				t.Errorf("message id = %q, want %q", id, "ses-msg-1")
-			}
-			if in == nil {
-				t.Fatal("SendEmail was not called")
+			fake := &fakeSES{t: t}
+			id, err := sender.New(fake, "shop@example.com", tc.configSet).Send(ctx, email)
+			in := fake.in
+			if err != nil || id != "ses-msg-1" || in == nil {
+				t.Fatalf("Send = %q, %v; want ses-msg-1 from SES", id, err)
 			}
 			if got := aws.ToString(in.Source); got != "shop@example.com" {
 				t.Errorf("From = %q, want %q", got, "shop@example.com")
@@ -114,57 +116,56 @@ func TestSendInput(t *testing.T) {
 func TestSendTags(t *testing.T) {
 	tests := []struct {
 		name string
-		tags []sender.Tag
+		tags []app.Tag
 		want map[string]string // name → value; absent names were dropped
 	}{
 		{
 			name: "valid values kept",
-			tags: []sender.Tag{{Name: "eventType", Value: "order.created"}, {Name: "correlationId", Value: "01JCORR-abc_1@x"}},
+			tags: []app.Tag{{Name: "eventType", Value: "order.created"}, {Name: "correlationId", Value: "01JCORR-abc_1@x"}},
 			want: map[string]string{"eventType": "order.created", "correlationId": "01JCORR-abc_1@x"},
 		},
 		{
 			name: "invalid characters replaced",
-			tags: []sender.Tag{{Name: "correlationId", Value: "corr:1/2 3+4=5"}},
+			tags: []app.Tag{{Name: "correlationId", Value: "corr:1/2 3+4=5"}},
 			want: map[string]string{"correlationId": "corr_1_2_3_4_5"},
 		},
 		{
 			name: "non-ASCII replaced per character",
-			tags: []sender.Tag{{Name: "customer", Value: "café€"}},
+			tags: []app.Tag{{Name: "customer", Value: "café€"}},
 			want: map[string]string{"customer": "caf__"},
 		},
 		{
 			name: "header injection attempt neutralised",
-			tags: []sender.Tag{{Name: "correlationId", Value: "x\r\nBcc: a@b"}},
+			tags: []app.Tag{{Name: "correlationId", Value: "x\r\nBcc: a@b"}},
 			want: map[string]string{"correlationId": "x__Bcc__a@b"},
 		},
 		{
 			name: "empty value dropped",
-			tags: []sender.Tag{{Name: "correlationId", Value: ""}, {Name: "eventType", Value: "order.cancelled"}},
+			tags: []app.Tag{{Name: "correlationId", Value: ""}, {Name: "eventType", Value: "order.cancelled"}},
 			want: map[string]string{"eventType": "order.cancelled"},
 		},
 		{
 			name: "value at the 256 limit kept",
-			tags: []sender.Tag{{Name: "long", Value: strings.Repeat("a", 256)}},
+			tags: []app.Tag{{Name: "long", Value: strings.Repeat("a", 256)}},
 			want: map[string]string{"long": strings.Repeat("a", 256)},
 		},
 		{
 			name: "value over 256 dropped",
-			tags: []sender.Tag{{Name: "long", Value: strings.Repeat("a", 257)}, {Name: "eventType", Value: "order.created"}},
+			tags: []app.Tag{{Name: "long", Value: strings.Repeat("a", 257)}, {Name: "eventType", Value: "order.created"}},
 			want: map[string]string{"eventType": "order.created"},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var in *ses.SendEmailInput
-			s := sender.New(capture(&in, "id"), "shop@example.com", "notifications")
-			if _, err := s.Send(context.Background(), email, tc.tags...); err != nil {
+			fake := &fakeSES{t: t}
+			if _, err := sender.New(fake, "shop@example.com", "notifications").Send(ctx, email, tc.tags...); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
 			got := map[string]string{}
-			for _, tag := range in.Tags {
+			for _, tag := range fake.in.Tags {
 				got[aws.ToString(tag.Name)] = aws.ToString(tag.Value)
 			}
-			if len(got) != len(tc.want) || len(in.Tags) != len(tc.want) {
+			if len(got) != len(tc.want) || len(fake.in.Tags) != len(tc.want) {
 				t.Errorf("tags = %v, want %v", got, tc.want)
 			}
 			for name, want := range tc.want {
@@ -194,24 +195,15 @@ func TestSendRecipient(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var in *ses.SendEmailInput
+			fake := &fakeSES{t: t}
 			e := email
 			e.To = tc.to
-			id, err := sender.New(capture(&in, "ses-msg-1"), "shop@example.com", "").Send(context.Background(), e)
-			if tc.wantTo == "" {
-				if !errors.Is(err, sender.ErrPermanent) || id != "" {
-					t.Fatalf("Send = %q, %v; want a permanent rejection", id, err)
-				}
-				if in != nil {
-					t.Errorf("SendEmail was called with %v", in.Destination.ToAddresses)
-				}
-				return
-			}
-			if err != nil || id != "ses-msg-1" {
-				t.Fatalf("Send = %q, %v", id, err)
-			}
-			if got := in.Destination.ToAddresses; len(got) != 1 || got[0] != tc.wantTo {
-				t.Errorf("ToAddresses = %q, want [%q]", got, tc.wantTo)
+			id, err := sender.New(fake, "shop@example.com", "").Send(ctx, e)
+			switch {
+			case tc.wantTo == "" && (!errors.Is(err, app.ErrPermanent) || id != "" || fake.in != nil):
+				t.Errorf("Send = %q, %v, SES called with %+v; want a permanent rejection without calling SES", id, err, fake.in)
+			case tc.wantTo != "" && (err != nil || id != "ses-msg-1" || !slices.Equal(fake.in.Destination.ToAddresses, []string{tc.wantTo})):
+				t.Errorf("Send = %q, %v, to %+v; want it sent to %q", id, err, fake.in, tc.wantTo)
 			}
 		})
 	}
@@ -255,39 +247,10 @@ func TestSendErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ses := &fakeSES{SendEmailFn: func(context.Context, *ses.SendEmailInput, ...func(*ses.Options)) (*ses.SendEmailOutput, error) {
-				return nil, tc.err
-			}}
-			id, err := sender.New(ses, "shop@example.com", "notifications").Send(context.Background(), email)
-			if err == nil {
-				t.Fatal("Send returned no error")
-			}
-			if id != "" {
-				t.Errorf("message id = %q, want empty on failure", id)
-			}
-			if got := errors.Is(err, sender.ErrPermanent); got != tc.permanent {
-				t.Errorf("errors.Is(%v, ErrPermanent) = %v, want %v", err, got, tc.permanent)
-			}
-			if !strings.Contains(err.Error(), tc.err.Error()) {
-				t.Errorf("error %q does not mention the cause %q", err, tc.err)
-			}
-			if !tc.permanent && !errors.Is(err, tc.err) {
-				t.Errorf("transient error %v does not wrap its cause", err)
+			id, err := sender.New(&fakeSES{t: t, err: tc.err}, "shop@example.com", "notifications").Send(ctx, email)
+			if err == nil || id != "" || errors.Is(err, app.ErrPermanent) != tc.permanent || !strings.Contains(err.Error(), tc.err.Error()) || !tc.permanent && !errors.Is(err, tc.err) {
+				t.Errorf("Send = %q, %v; want no id and an error that mentions %v, wraps it when transient, and is permanent: %v", id, err, tc.err, tc.permanent)
 			}
 		})
-	}
-}
-
-func TestSendPassesContext(t *testing.T) {
-	type key struct{}
-	ctx := context.WithValue(context.Background(), key{}, "v")
-	ses := &fakeSES{SendEmailFn: func(got context.Context, _ *ses.SendEmailInput, _ ...func(*ses.Options)) (*ses.SendEmailOutput, error) {
-		if got.Value(key{}) != "v" {
-			t.Error("SendEmail did not receive the caller's context")
-		}
-		return &ses.SendEmailOutput{MessageId: aws.String("id")}, nil
-	}}
-	if _, err := sender.New(ses, "shop@example.com", "").Send(ctx, email); err != nil {
-		t.Fatalf("Send: %v", err)
 	}
 }

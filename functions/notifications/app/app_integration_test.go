@@ -1,6 +1,6 @@
 //go:build integration
 
-package notify_test
+package app_test
 
 import (
 	"bytes"
@@ -24,10 +24,10 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/serverless-shop/backend/functions/notifications/dedupe"
+	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
-	"github.com/serverless-shop/backend/functions/notifications/notify"
 	"github.com/serverless-shop/backend/functions/notifications/sender"
+	"github.com/serverless-shop/backend/functions/notifications/store"
 	"github.com/serverless-shop/backend/internal/testcloud"
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
@@ -43,7 +43,7 @@ type rig struct {
 	sqs      *sqs.Client
 	queue    string
 	dlq      string
-	handler  *notify.Handler
+	handler  *app.Handler
 	metrics  *bytes.Buffer
 	logs     *bytes.Buffer
 	sesCalls *atomic.Int64
@@ -64,8 +64,8 @@ type rigOptions struct {
 	from           string
 	failFirstSends int64  // SES answers the first n sends with a throttling error
 	linkKey        string // the KMS key link tokens are sealed with; none for order events
-	maxReceives    int    // the queue's maxReceiveCount; notify.MaxReceiveCount when 0
-	breaker        notify.BreakerConfig
+	maxReceives    int    // the queue's maxReceiveCount; app.MaxReceiveCount when 0
+	breaker        app.BreakerConfig
 	// fastBackoff makes the handler's visibility changes take 1 s instead
 	// of what it asked for, which r.delays records: the test-only time
 	// scale that lets a test go through a message's whole retry schedule
@@ -87,7 +87,7 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 	dlqArn := r.queueArn(ctx, r.dlq)
 	maxReceives := opt.maxReceives
 	if maxReceives == 0 {
-		maxReceives = notify.MaxReceiveCount
+		maxReceives = app.MaxReceiveCount
 	}
 	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": dlqArn, "maxReceiveCount": maxReceives})
 	r.queue = testcloud.NewFIFOQueue(t, r.sqs, map[string]string{"VisibilityTimeout": "180", "RedrivePolicy": string(redrive)})
@@ -130,8 +130,8 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 			})
 		})
 	}
-	r.handler = notify.New(notify.Config{
-		Dedupe:     dedupe.New(db, table),
+	r.handler = app.New(app.Config{
+		Dedupe:     store.New(db, table),
 		Sender:     sender.New(mailer, from, out["EmailConfigurationSetName"]),
 		Renderer:   renderer,
 		Opener:     sealed.NewOpener(kms.NewFromConfig(cfg), opt.linkKey),
@@ -165,22 +165,33 @@ func (r *rig) queueArn(ctx context.Context, url string) string {
 	return out.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
 }
 
-// send enqueues a message as the relay does (group = order, dedup = event);
-// dedupID lets a test inject the same event under another deduplication id,
-// which is how a duplicate gets past FIFO deduplication.
-func (r *rig) send(body, group, dedupID, correlationID string) {
+// send enqueues body (a string as it is, anything else as JSON) as the
+// relay does: in group, deduplicated by dedupID. The same event under
+// another deduplication id is how a duplicate gets past FIFO deduplication.
+func (r *rig) send(group, dedupID string, body any) {
 	r.t.Helper()
+	text, ok := body.(string)
+	if !ok {
+		b, err := json.Marshal(body)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		text = string(b)
+	}
 	_, err := r.sqs.SendMessage(context.Background(), &sqs.SendMessageInput{
-		QueueUrl: &r.queue, MessageBody: aws.String(body),
+		QueueUrl: &r.queue, MessageBody: aws.String(text),
 		MessageGroupId: aws.String(group), MessageDeduplicationId: aws.String(dedupID),
 		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
-			"correlationId": {DataType: aws.String("String"), StringValue: aws.String(correlationID)},
+			"correlationId": {DataType: aws.String("String"), StringValue: aws.String("corr-" + dedupID)},
 		},
 	})
 	if err != nil {
 		r.t.Fatal(err)
 	}
 }
+
+// sendOrder enqueues an order event in its order's group.
+func (r *rig) sendOrder(e shared.OrderEvent) { r.send(e.Order.ID, e.ID, e) }
 
 // poll plays the part of Lambda's SQS event source mapping: receive up to
 // ten messages, invoke the handler, delete what it did not report as
@@ -279,10 +290,36 @@ func (r *rig) metricTotal(name string) int {
 	return total
 }
 
+// wantMetrics checks the totals of metrics.
+func (r *rig) wantMetrics(want map[string]int) {
+	r.t.Helper()
+	for name, n := range want {
+		if got := r.metricTotal(name); got != n {
+			r.t.Errorf("metric %s = %d, want %d", name, got, n)
+		}
+	}
+}
+
+// deadLetters drains the dead-letter queue and checks that it held n
+// messages, each with a reason that says because, and returns them.
+func (r *rig) deadLetters(n int, because string) []sqstypes.Message {
+	r.t.Helper()
+	dead := r.dlqMessages()
+	if len(dead) != n {
+		r.t.Fatalf("%d messages in the dead-letter queue, want %d", len(dead), n)
+	}
+	for _, m := range dead {
+		if reason := aws.ToString(m.MessageAttributes[app.AttrPoisonReason].StringValue); !strings.Contains(reason, because) {
+			r.t.Errorf("dead letter reason = %q, want it to say %q", reason, because)
+		}
+	}
+	return dead
+}
+
 // event returns a valid order.created event for a unique customer address.
-func event(run string, i int) (shared.OrderEvent, []byte) {
+func event(run string, i int) shared.OrderEvent {
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	e := shared.OrderEvent{
+	return shared.OrderEvent{
 		Header: shared.Header{Type: shared.OrderCreated, Version: shared.Version, ID: fmt.Sprintf("ev-%s-%04d", run, i), OccurredAt: now,
 			CorrelationID: fmt.Sprintf("corr-%s-%04d", run, i)},
 		Order: shared.Order{ID: fmt.Sprintf("ord-%s-%04d", run, i), Status: "PENDING", Currency: "USD", Total: 2580,
@@ -290,8 +327,6 @@ func event(run string, i int) (shared.OrderEvent, []byte) {
 			CreatedAt: now, UpdatedAt: now},
 		Customer: shared.Customer{ID: "cust-" + run, Email: fmt.Sprintf("n-%s-%04d@example.com", run, i), Name: "Nia"},
 	}
-	b, _ := json.Marshal(e)
-	return e, b
 }
 
 func runID() string { return strconv.FormatInt(time.Now().UnixNano(), 36) }
@@ -301,12 +336,13 @@ func TestBatchWithPoisonMailsTheValidOnesAndDeadLettersThePoison(t *testing.T) {
 	run := runID()
 	var valid []shared.OrderEvent
 	for i := range 7 {
-		e, b := event(run, i)
+		e := event(run, i)
 		valid = append(valid, e)
-		r.send(string(b), e.Order.ID, e.ID, e.CorrelationID)
+		r.sendOrder(e)
 		if i == 3 {
-			r.send(`{"type":"order.created","version":1,"id":"broken"`, "g-poison", "poison-json-"+run, "c")
-			r.send(strings.Replace(string(b), `"version":1`, `"version":9`, 1), "g-poison-v", "poison-version-"+run, "c")
+			r.send("g-poison", "poison-json-"+run, `{"type":"order.created","version":1,"id":"broken"`)
+			e.Version = 9
+			r.send("g-poison-v", "poison-version-"+run, e)
 		}
 	}
 	r.poll(time.Minute)
@@ -316,41 +352,30 @@ func TestBatchWithPoisonMailsTheValidOnesAndDeadLettersThePoison(t *testing.T) {
 			t.Fatalf("%s received %d emails, want 1", e.Customer.Email, len(got))
 		}
 	}
-	dead := r.dlqMessages()
-	if len(dead) != 2 {
-		t.Fatalf("%d messages in the dead-letter queue, want the 2 poison ones", len(dead))
-	}
-	for _, m := range dead {
-		reason := aws.ToString(m.MessageAttributes[notify.AttrPoisonReason].StringValue)
-		if !strings.Contains(reason, "invalid event") {
-			t.Errorf("dead letter without a reason: %q", reason)
-		}
-	}
-	if sent, poison := r.metricTotal(notify.MetricSent), r.metricTotal(notify.MetricPoison); sent != 7 || poison != 2 {
-		t.Fatalf("metrics: sent %d, poison %d", sent, poison)
-	}
+	r.deadLetters(2, "invalid event")
+	r.wantMetrics(map[string]int{app.MetricSent: 7, app.MetricPoison: 2})
 }
 
 func TestDuplicateEventMailsOnce(t *testing.T) {
 	r := newRig(t, rigOptions{})
-	e, b := event(runID(), 1)
+	e := event(runID(), 1)
 	// The same event under two deduplication ids passes FIFO deduplication,
 	// as a redrive or a replay would; the dedupe table must catch it.
-	r.send(string(b), e.Order.ID, e.ID, e.CorrelationID)
-	r.send(string(b), e.Order.ID, e.ID+"-again", e.CorrelationID)
+	r.sendOrder(e)
+	r.send(e.Order.ID, e.ID+"-again", e)
 	r.poll(time.Minute)
 	if got := testcloud.MailTo(t, e.Customer.Email, e.Order.ID); len(got) != 1 {
 		t.Fatalf("%d emails for one event delivered twice, want 1", len(got))
 	}
-	if d := r.metricTotal(notify.MetricDuplicates); d != 1 {
+	if d := r.metricTotal(app.MetricDuplicates); d != 1 {
 		t.Fatalf("duplicates suppressed = %d, want 1", d)
 	}
 }
 
 func TestTransientSendFailureIsRetriedThenDelivered(t *testing.T) {
 	r := newRig(t, rigOptions{failFirstSends: 1})
-	e, b := event(runID(), 1)
-	r.send(string(b), e.Order.ID, e.ID, e.CorrelationID)
+	e := event(runID(), 1)
+	r.sendOrder(e)
 	start := time.Now()
 	r.poll(2 * time.Minute)
 	if got := testcloud.MailTo(t, e.Customer.Email, e.Order.ID); len(got) != 1 {
@@ -359,7 +384,7 @@ func TestTransientSendFailureIsRetriedThenDelivered(t *testing.T) {
 	if calls := r.sesCalls.Load(); calls != 2 {
 		t.Fatalf("SES called %d times, want 2 (one failure, one success)", calls)
 	}
-	if retried := r.metricTotal(notify.MetricRetried); retried != 1 {
+	if retried := r.metricTotal(app.MetricRetried); retried != 1 {
 		t.Fatalf("transient failures counted = %d", retried)
 	}
 	if len(r.dlqMessages()) != 0 {
@@ -370,13 +395,13 @@ func TestTransientSendFailureIsRetriedThenDelivered(t *testing.T) {
 
 func TestPermanentRejectionIsNotRetried(t *testing.T) {
 	r := newRig(t, rigOptions{from: "nobody@unverified-sender.example"})
-	e, b := event(runID(), 1)
-	r.send(string(b), e.Order.ID, e.ID, e.CorrelationID)
+	e := event(runID(), 1)
+	r.sendOrder(e)
 	r.poll(time.Minute)
 	if calls := r.sesCalls.Load(); calls != 1 {
 		t.Fatalf("SES called %d times for a rejected message, want 1", calls)
 	}
-	if rejected := r.metricTotal(notify.MetricRejected); rejected != 1 {
+	if rejected := r.metricTotal(app.MetricRejected); rejected != 1 {
 		t.Fatalf("rejections counted = %d", rejected)
 	}
 	if len(testcloud.MailTo(t, e.Customer.Email, e.Order.ID)) != 0 {
@@ -395,14 +420,14 @@ func TestManyEventsOnceEach(t *testing.T) {
 	run := runID()
 	var all []shared.OrderEvent
 	for i := range n {
-		e, b := event(run, i)
+		e := event(run, i)
 		all = append(all, e)
-		r.send(string(b), e.Order.ID, e.ID, e.CorrelationID)
+		r.sendOrder(e)
 		if i < duplicates {
-			r.send(string(b), e.Order.ID, e.ID+"-dup", e.CorrelationID)
+			r.send(e.Order.ID, e.ID+"-dup", e)
 		}
 		if i%(n/poison) == 0 {
-			r.send(fmt.Sprintf(`{"type":"order.shipped","version":1,"id":"p-%d"}`, i), "poison", fmt.Sprint("poison-", i), "c")
+			r.send("poison", fmt.Sprint("poison-", i), fmt.Sprintf(`{"type":"order.shipped","version":1,"id":"p-%d"}`, i))
 		}
 	}
 	r.poll(5 * time.Minute)
@@ -426,8 +451,8 @@ func TestManyEventsOnceEach(t *testing.T) {
 	}
 	dead := len(r.dlqMessages())
 	t.Logf("valid events %d, duplicates injected %d, poison injected %d -> emails %d (extra %d), duplicates suppressed %d, dead-lettered %d",
-		n, duplicates, poison, mailed, extra, r.metricTotal(notify.MetricDuplicates), dead)
-	if mailed != n || extra != 0 || dead != poison || r.metricTotal(notify.MetricDuplicates) != duplicates {
+		n, duplicates, poison, mailed, extra, r.metricTotal(app.MetricDuplicates), dead)
+	if mailed != n || extra != 0 || dead != poison || r.metricTotal(app.MetricDuplicates) != duplicates {
 		t.Fatalf("want %d emails, 0 extra, %d dead-lettered, %d duplicates suppressed", n, poison, duplicates)
 	}
 }

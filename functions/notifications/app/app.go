@@ -1,6 +1,10 @@
-// Package notify is the notification service's batch logic: it turns events
-// from the queue into emails, once each: order events into order emails,
-// account events into emails carrying the account's one-time link.
+// Package app is the notification service's use case and its entry from
+// the queue: it turns events from the queue into emails, once each: order
+// events into order emails, account events into emails carrying the
+// account's one-time link. It declares the ports it needs (Dedupe, Sender,
+// Opener, Queue, Quota, Pacer) with the errors and values they answer in;
+// the adapters (store, sender, quota, pace, shared/sealed) implement them,
+// and main wires them.
 //
 // Per message: validate the event (poison goes straight to the dead-letter
 // queue with the reason), claim it in the dedupe table (a duplicate is
@@ -35,10 +39,11 @@
 // opened only to render the email: the token and the link appear in the
 // email and nowhere else, not in logs, errors, metrics, the dedupe table,
 // the dead-letter queue's attributes or SES tags.
-package notify
+package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -51,28 +56,50 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/serverless-shop/backend/functions/notifications/dedupe"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
-	"github.com/serverless-shop/backend/functions/notifications/pace"
-	"github.com/serverless-shop/backend/functions/notifications/quota"
-	"github.com/serverless-shop/backend/functions/notifications/sender"
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/metrics"
-	"github.com/serverless-shop/backend/shared/sealed"
 )
 
-// Dedupe is the dedupe table; *dedupe.Store implements it.
+// Dedupe is the dedupe table; *store.Store implements it.
 type Dedupe interface {
+	// Claim takes the event for owner (one delivery attempt). It returns
+	// ErrDone if the event was already sent or rejected, ErrBusy if
+	// another delivery holds an unexpired claim.
 	Claim(ctx context.Context, eventID, owner string, now time.Time) error
+	// Finish records the outcome (Sent or Rejected) of owner's delivery.
 	Finish(ctx context.Context, eventID, owner, status, messageID, detail string) error
+	// Release gives up owner's claim after a send that certainly did not
+	// happen, so the next delivery can claim the event at once.
 	Release(ctx context.Context, eventID, owner string) error
 }
 
-// Sender sends an email; *sender.Sender implements it.
+// Errors of Dedupe.Claim.
+var (
+	ErrDone = errors.New("dedupe: event already handled")
+	ErrBusy = errors.New("dedupe: event being handled by another delivery")
+)
+
+// Outcomes of a delivery, as Dedupe.Finish records them.
+const (
+	Sent     = "SENT"
+	Rejected = "REJECTED"
+)
+
+// Sender sends an email and returns its SES message id; *sender.Sender
+// implements it. Its errors wrap ErrPermanent for an email that will never
+// be accepted; any other error is transient.
 type Sender interface {
-	Send(ctx context.Context, e mail.Email, tags ...sender.Tag) (string, error)
+	Send(ctx context.Context, e mail.Email, tags ...Tag) (string, error)
 }
+
+// ErrPermanent wraps the send failures that retrying cannot fix, such as a
+// recipient SES refuses, or one it would refuse.
+var ErrPermanent = errors.New("sender: permanently rejected")
+
+// Tag is an SES message tag, published with the configuration set's events.
+type Tag struct{ Name, Value string }
 
 // Opener opens the sealed token of an account event's link;
 // *sealed.Opener implements it. It returns an error wrapping
@@ -94,12 +121,24 @@ type Quota interface {
 	Used(ctx context.Context) (percent float64, ok bool)
 }
 
-var (
-	_ Dedupe = (*dedupe.Store)(nil)
-	_ Sender = (*sender.Sender)(nil)
-	_ Opener = (*sealed.Opener)(nil)
-	_ Quota  = (*quota.Watcher)(nil)
-)
+// Pacer spaces this execution environment's sends to its share of the
+// account's SES sending rate; *pace.Pacer implements it.
+type Pacer interface {
+	// InTime reports whether the next send's turn, as of now, leaves time
+	// for it before ctx's deadline.
+	InTime(ctx context.Context) bool
+	// Do waits for the next send's turn and runs send, returning its
+	// error; when the turn cannot be waited for, it returns an error
+	// without running send.
+	Do(ctx context.Context, send func() error) error
+	// Settle waits until the last send's spacing has passed, no later
+	// than shortly before ctx's deadline, and reports whether it did.
+	Settle(ctx context.Context) bool
+	// Rate is the account's sending rate, a second.
+	Rate() int
+	// Interval is the least time between the starts of two sends.
+	Interval() time.Duration
+}
 
 // Metric names.
 const (
@@ -181,7 +220,7 @@ type Config struct {
 	Breaker    BreakerConfig // the mail circuit's thresholds; zero for the defaults
 	// Pacer spaces this execution environment's sends to its share of the
 	// account's SES sending rate; nil sends unpaced (tests).
-	Pacer *pace.Pacer
+	Pacer Pacer
 	// Quota reads the account's sending quota now and then; nil reports
 	// none.
 	Quota Quota

@@ -1,15 +1,14 @@
-// Package dedupe remembers, in the notification service's own table, which
+// Package store remembers, in the notification service's own table, which
 // events have been mailed, so a redelivered or duplicated event does not
 // mail the customer twice.
 //
 // A record is claimed (SENDING, with a lease) before the send and marked
 // SENT or REJECTED after it. A function that dies mid-send leaves a lease
 // that lapses, so the redelivered message is retried rather than stuck.
-package dedupe
+package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/shared/ddb"
 )
 
@@ -39,18 +39,9 @@ const (
 	Retention = 35 * 24 * time.Hour
 )
 
-// Record statuses.
-const (
-	Sending  = "SENDING"
-	Sent     = "SENT"
-	Rejected = "REJECTED"
-)
-
-// Errors of Claim.
-var (
-	ErrDone = errors.New("dedupe: event already handled")
-	ErrBusy = errors.New("dedupe: event being handled by another delivery")
-)
+// Sending is the status of a claimed record; Finish sets app.Sent or
+// app.Rejected.
+const Sending = "SENDING"
 
 // Store is the notifications table.
 type Store struct {
@@ -75,9 +66,9 @@ func key(eventID string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "EVENT#" + eventID}}
 }
 
-// Claim takes the event for owner (one delivery attempt). It returns ErrDone
-// if the event was already sent or rejected, ErrBusy if another delivery
-// holds an unexpired lease.
+// Claim takes the event for owner (one delivery attempt). It returns
+// app.ErrDone if the event was already sent or rejected, app.ErrBusy if
+// another delivery holds an unexpired lease.
 func (s *Store) Claim(ctx context.Context, eventID, owner string, now time.Time) error {
 	item, err := attributevalue.MarshalMap(record{
 		PK: "EVENT#" + eventID, Status: Sending, Owner: owner,
@@ -115,16 +106,16 @@ func (s *Store) Claim(ctx context.Context, eventID, owner string, now time.Time)
 		case existing.Owner == owner && existing.Status == Sending:
 			return nil // our own claim: the SDK retried a put whose answer was lost
 		case existing.Status == Sending:
-			return ErrBusy
+			return app.ErrBusy
 		default:
-			return ErrDone
+			return app.ErrDone
 		}
 	default:
 		return fmt.Errorf("claim %s: %w", eventID, err)
 	}
 }
 
-// Finish records the outcome (Sent or Rejected) of owner's delivery.
+// Finish records the outcome (app.Sent or app.Rejected) of owner's delivery.
 func (s *Store) Finish(ctx context.Context, eventID, owner, status, messageID, detail string) error {
 	outcome := expression.Set(expression.Name("status"), expression.Value(status)).
 		Set(expression.Name("messageId"), expression.Value(messageID)).

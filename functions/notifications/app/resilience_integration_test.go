@@ -1,6 +1,6 @@
 //go:build integration
 
-package notify_test
+package app_test
 
 import (
 	"strconv"
@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/serverless-shop/backend/functions/notifications/notify"
+	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/internal/testcloud"
 )
 
@@ -22,7 +22,7 @@ import (
 // fastBackoff), and what it asked for is summed at full scale.
 //
 // With the old maxReceiveCount (5) the valid event is dead-lettered after 5
-// receives, 155 s (plus jitter) of SES outage. With notify.MaxReceiveCount
+// receives, 155 s (plus jitter) of SES outage. With app.MaxReceiveCount
 // it is received 10 times, more than the old policy allowed, and is
 // dead-lettered only after the handler has asked for at least 30 minutes
 // of backoff: by the backoff schedule alone when the mail circuit never
@@ -37,20 +37,20 @@ func TestSESOutageOutlastsTheOldRedrive(t *testing.T) {
 		wantAtLeast time.Duration // of backoff asked for before the DLQ
 		wantBelow   time.Duration
 	}{
-		{name: "old redrive", maxReceives: 5, failures: notify.BreakerFailures, wantAtLeast: 155 * time.Second, wantBelow: 30 * time.Minute},
-		{name: "this redrive, circuit never opens", maxReceives: notify.MaxReceiveCount, failures: 1000, wantAtLeast: notify.RetryBudget(), wantBelow: notify.RetryBudget() * 6 / 5},
-		{name: "this redrive", maxReceives: notify.MaxReceiveCount, failures: notify.BreakerFailures, wantAtLeast: 30 * time.Minute, wantBelow: 24 * time.Hour},
+		{name: "old redrive", maxReceives: 5, failures: app.BreakerFailures, wantAtLeast: 155 * time.Second, wantBelow: 30 * time.Minute},
+		{name: "this redrive, circuit never opens", maxReceives: app.MaxReceiveCount, failures: 1000, wantAtLeast: app.RetryBudget(), wantBelow: app.RetryBudget() * 6 / 5},
+		{name: "this redrive", maxReceives: app.MaxReceiveCount, failures: app.BreakerFailures, wantAtLeast: 30 * time.Minute, wantBelow: 24 * time.Hour},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			// A cool-down longer than the test keeps the circuit open once
 			// it opened, so the count of SES calls is exact.
-			r := newRig(t, rigOptions{maxReceives: tc.maxReceives, fastBackoff: true, breaker: notify.BreakerConfig{Failures: tc.failures, CoolDown: time.Hour}})
+			r := newRig(t, rigOptions{maxReceives: tc.maxReceives, fastBackoff: true, breaker: app.BreakerConfig{Failures: tc.failures, CoolDown: time.Hour}})
 			r.sesOut.Store(true)
 			run := runID()
-			e, b := event(run, 1)
-			r.send(string(b), e.Order.ID, e.ID, e.CorrelationID)
-			r.send(`{"type":"order.created","version":1,"id":"broken"`, "g-poison-"+run, "poison-"+run, "c")
+			e := event(run, 1)
+			r.sendOrder(e)
+			r.send("g-poison-"+run, "poison-"+run, `{"type":"order.created","version":1,"id":"broken"`)
 
 			receives := map[string]int{} // the highest ApproximateReceiveCount seen, by body kind
 			deadline := time.Now().Add(3 * time.Minute)
@@ -83,20 +83,20 @@ func TestSESOutageOutlastsTheOldRedrive(t *testing.T) {
 			}
 			r.mu.Unlock()
 			t.Logf("maxReceiveCount %d: received %d times, backoff asked for %v (%.1f min) before the dead-letter queue; SES calls %d; circuit turned back %d",
-				tc.maxReceives, receives["valid"], asked, asked.Minutes(), r.sesCalls.Load(), r.metricTotal(notify.MetricCircuitOpen))
+				tc.maxReceives, receives["valid"], asked, asked.Minutes(), r.sesCalls.Load(), r.metricTotal(app.MetricCircuitOpen))
 			if asked < tc.wantAtLeast || asked >= tc.wantBelow {
 				t.Errorf("backoff asked for %v, want at least %v and below %v", asked, tc.wantAtLeast, tc.wantBelow)
 			}
 			if want := int64(min(tc.maxReceives, tc.failures)); r.sesCalls.Load() != want {
 				t.Errorf("SES called %d times, want %d (the circuit opens after %d failures)", r.sesCalls.Load(), want, tc.failures)
 			}
-			if got, want := r.metricTotal(notify.MetricCircuitOpen), tc.maxReceives-tc.failures; got != max(want, 0) {
+			if got, want := r.metricTotal(app.MetricCircuitOpen), tc.maxReceives-tc.failures; got != max(want, 0) {
 				t.Errorf("circuit turned back %d receives, want %d", got, max(want, 0))
 			}
 
 			var reasons []string
 			for _, m := range r.dlqMessages() {
-				reasons = append(reasons, aws.ToString(m.MessageAttributes[notify.AttrPoisonReason].StringValue))
+				reasons = append(reasons, aws.ToString(m.MessageAttributes[app.AttrPoisonReason].StringValue))
 			}
 			if len(reasons) != 2 {
 				t.Fatalf("%d messages in the dead-letter queue, want the poison one and the one SES never took", len(reasons))
@@ -121,27 +121,27 @@ func TestSESOutageOutlastsTheOldRedrive(t *testing.T) {
 // is mailed once.
 func TestMailCircuitOpensAndRecovers(t *testing.T) {
 	const coolDown = 10 * time.Minute
-	r := newRig(t, rigOptions{fastBackoff: true, breaker: notify.BreakerConfig{CoolDown: coolDown}})
+	r := newRig(t, rigOptions{fastBackoff: true, breaker: app.BreakerConfig{CoolDown: coolDown}})
 	r.sesOut.Store(true)
 	run := runID()
 	var emails []string
 	for i := range 8 {
-		e, b := event(run, i)
+		e := event(run, i)
 		emails = append(emails, e.Customer.Email)
-		r.send(string(b), e.Order.ID, e.ID, e.CorrelationID)
+		r.sendOrder(e)
 	}
 
 	// SES out: poll until the circuit has turned back at least 16 receives
 	// (every message twice, on average) after it opened.
 	deadline := time.Now().Add(3 * time.Minute)
-	for r.metricTotal(notify.MetricCircuitOpen) < 16 {
+	for r.metricTotal(app.MetricCircuitOpen) < 16 {
 		if time.Now().After(deadline) {
-			t.Fatalf("after 3 min: circuit turned back %d receives, opened %d times; SES calls %d", r.metricTotal(notify.MetricCircuitOpen), r.metricTotal(notify.MetricCircuitOpened), r.sesCalls.Load())
+			t.Fatalf("after 3 min: circuit turned back %d receives, opened %d times; SES calls %d", r.metricTotal(app.MetricCircuitOpen), r.metricTotal(app.MetricCircuitOpened), r.sesCalls.Load())
 		}
 		r.pollOnce()
 	}
-	if calls := r.sesCalls.Load(); calls != notify.BreakerFailures {
-		t.Fatalf("SES called %d times while out, want %d: the circuit should stop the calls after that many failures", calls, notify.BreakerFailures)
+	if calls := r.sesCalls.Load(); calls != app.BreakerFailures {
+		t.Fatalf("SES called %d times while out, want %d: the circuit should stop the calls after that many failures", calls, app.BreakerFailures)
 	}
 	if !strings.Contains(r.logs.String(), "mail circuit opened") || !strings.Contains(r.logs.String(), "messages returned for later without calling SES") {
 		t.Errorf("no log lines for the open circuit:\n%s", r.logs.String())
@@ -156,10 +156,10 @@ func TestMailCircuitOpensAndRecovers(t *testing.T) {
 			t.Errorf("%s received %d emails, want 1", to, got)
 		}
 	}
-	if got := r.sesCalls.Load(); got != notify.BreakerFailures+8 {
-		t.Errorf("SES called %d times, want %d failures and 8 sends", got, notify.BreakerFailures)
+	if got := r.sesCalls.Load(); got != app.BreakerFailures+8 {
+		t.Errorf("SES called %d times, want %d failures and 8 sends", got, app.BreakerFailures)
 	}
-	if opened := r.metricTotal(notify.MetricCircuitOpened); opened != 1 {
+	if opened := r.metricTotal(app.MetricCircuitOpened); opened != 1 {
 		t.Errorf("circuit opened %d times, want 1", opened)
 	}
 	if !strings.Contains(r.logs.String(), "mail circuit closed") {
@@ -168,5 +168,5 @@ func TestMailCircuitOpensAndRecovers(t *testing.T) {
 	if dead := r.dlqMessages(); len(dead) != 0 {
 		t.Errorf("%d messages dead-lettered, want none", len(dead))
 	}
-	t.Logf("circuit turned back %d receives without calling SES; SES calls %d", r.metricTotal(notify.MetricCircuitOpen), r.sesCalls.Load())
+	t.Logf("circuit turned back %d receives without calling SES; SES calls %d", r.metricTotal(app.MetricCircuitOpen), r.sesCalls.Load())
 }

@@ -1,6 +1,6 @@
 //go:build integration
 
-package dedupe_test
+package store_test
 
 import (
 	"context"
@@ -10,13 +10,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/serverless-shop/backend/functions/notifications/dedupe"
+	"github.com/serverless-shop/backend/functions/notifications/app"
+	"github.com/serverless-shop/backend/functions/notifications/store"
 	"github.com/serverless-shop/backend/internal/testcloud"
 )
 
 func TestClaimLifecycle(t *testing.T) {
 	db := dynamodb.NewFromConfig(testcloud.Config(t))
-	s := dedupe.New(db, testcloud.NewTable(t, db, testcloud.TableSpec{}))
+	s := store.New(db, testcloud.NewTable(t, db, testcloud.TableSpec{}))
 	ctx := context.Background()
 	now := time.Now().UTC()
 
@@ -27,20 +28,20 @@ func TestClaimLifecycle(t *testing.T) {
 	}{
 		{"first claim", func() error { return s.Claim(ctx, "ev-1", "a", now) }, nil},
 		{"the SDK retries the same claim", func() error { return s.Claim(ctx, "ev-1", "a", now) }, nil},
-		{"another delivery while leased", func() error { return s.Claim(ctx, "ev-1", "b", now.Add(time.Second)) }, dedupe.ErrBusy},
-		{"lease lapsed: taken over", func() error { return s.Claim(ctx, "ev-1", "b", now.Add(dedupe.Lease+time.Second)) }, nil},
-		{"the first owner cannot finish", func() error { return s.Finish(ctx, "ev-1", "a", dedupe.Sent, "m-a", "") }, errAny},
-		{"the new owner finishes", func() error { return s.Finish(ctx, "ev-1", "b", dedupe.Sent, "m-b", "") }, nil},
-		{"a redelivery after sending", func() error { return s.Claim(ctx, "ev-1", "c", now.Add(time.Hour)) }, dedupe.ErrDone},
+		{"another delivery while leased", func() error { return s.Claim(ctx, "ev-1", "b", now.Add(time.Second)) }, app.ErrBusy},
+		{"lease lapsed: taken over", func() error { return s.Claim(ctx, "ev-1", "b", now.Add(store.Lease+time.Second)) }, nil},
+		{"the first owner cannot finish", func() error { return s.Finish(ctx, "ev-1", "a", app.Sent, "m-a", "") }, errAny},
+		{"the new owner finishes", func() error { return s.Finish(ctx, "ev-1", "b", app.Sent, "m-b", "") }, nil},
+		{"a redelivery after sending", func() error { return s.Claim(ctx, "ev-1", "c", now.Add(time.Hour)) }, app.ErrDone},
 		{"rejected events are done too", func() error {
 			if err := s.Claim(ctx, "ev-2", "a", now); err != nil {
 				return err
 			}
-			if err := s.Finish(ctx, "ev-2", "a", dedupe.Rejected, "", "MessageRejected"); err != nil {
+			if err := s.Finish(ctx, "ev-2", "a", app.Rejected, "", "MessageRejected"); err != nil {
 				return err
 			}
-			return s.Claim(ctx, "ev-2", "b", now.Add(dedupe.Lease*2))
-		}, dedupe.ErrDone},
+			return s.Claim(ctx, "ev-2", "b", now.Add(store.Lease*2))
+		}, app.ErrDone},
 		{"released claims are free at once", func() error {
 			if err := s.Claim(ctx, "ev-3", "a", now); err != nil {
 				return err
@@ -48,7 +49,7 @@ func TestClaimLifecycle(t *testing.T) {
 			if err := s.Release(ctx, "ev-3", "b"); err != nil { // not the owner: no effect
 				return err
 			}
-			if err := s.Claim(ctx, "ev-3", "b", now); !errors.Is(err, dedupe.ErrBusy) {
+			if err := s.Claim(ctx, "ev-3", "b", now); !errors.Is(err, app.ErrBusy) {
 				return errors.New("a non-owner released the claim")
 			}
 			if err := s.Release(ctx, "ev-3", "a"); err != nil {

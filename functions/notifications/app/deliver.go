@@ -1,4 +1,4 @@
-package notify
+package app
 
 import (
 	"context"
@@ -10,10 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/serverless-shop/backend/functions/notifications/dedupe"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
-	"github.com/serverless-shop/backend/functions/notifications/pace"
-	"github.com/serverless-shop/backend/functions/notifications/sender"
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
 )
@@ -33,11 +30,11 @@ func (h *Handler) claim(ctx context.Context, msg events.SQSMessage, eventID stri
 	}
 	owner = h.NewID()
 	switch err := h.Dedupe.Claim(ctx, eventID, owner, h.Now()); {
-	case errors.Is(err, dedupe.ErrDone):
+	case errors.Is(err, ErrDone):
 		h.Metrics.Add(MetricDuplicates, 1)
 		h.Log.InfoContext(ctx, "duplicate event suppressed")
 		return "", done, false
-	case errors.Is(err, dedupe.ErrBusy):
+	case errors.Is(err, ErrBusy):
 		h.Log.InfoContext(ctx, "event is being sent by another delivery; retrying later")
 		return "", h.retryLater(ctx, msg, err), false
 	case err != nil:
@@ -65,23 +62,23 @@ func (h *Handler) send(ctx context.Context, msg events.SQSMessage, head shared.H
 		h.Log.InfoContext(ctx, "mail circuit half-open: probing SES with this email")
 	}
 	var messageID string
-	err := h.paced(ctx, func() error {
+	ran, err := h.paced(ctx, func() error {
 		var err error
 		messageID, err = h.Sender.Send(ctx, email,
-			sender.Tag{Name: "eventType", Value: head.Type}, sender.Tag{Name: "correlationId", Value: head.CorrelationID})
+			Tag{Name: "eventType", Value: head.Type}, Tag{Name: "correlationId", Value: head.CorrelationID})
 		return err
 	})
-	if errors.Is(err, pace.ErrNoTime) {
+	if !ran {
 		h.release(ctx, head.ID, owner)
 		return h.outOfTime(ctx, msg)
 	}
 	err = redact(err, secrets...)
-	h.recordSend(ctx, err == nil || errors.Is(err, sender.ErrPermanent))
+	h.recordSend(ctx, err == nil || errors.Is(err, ErrPermanent))
 	switch {
-	case errors.Is(err, sender.ErrPermanent):
+	case errors.Is(err, ErrPermanent):
 		h.Metrics.Add(MetricRejected, 1)
 		h.Log.ErrorContext(ctx, "email permanently rejected; not retrying", slog.String(logging.KeyError, err.Error()))
-		if ferr := h.Dedupe.Finish(ctx, head.ID, owner, dedupe.Rejected, "", err.Error()); ferr != nil {
+		if ferr := h.Dedupe.Finish(ctx, head.ID, owner, Rejected, "", err.Error()); ferr != nil {
 			h.Log.WarnContext(ctx, "recording rejection failed", slog.String(logging.KeyError, ferr.Error()))
 		}
 		return done
@@ -91,7 +88,7 @@ func (h *Handler) send(ctx context.Context, msg events.SQSMessage, head shared.H
 	}
 	h.Metrics.Add(MetricSent, 1)
 	h.Log.InfoContext(ctx, "email sent", slog.String("sesMessageId", messageID), slog.String("template", mail.TemplateVersion))
-	if err := h.Dedupe.Finish(ctx, head.ID, owner, dedupe.Sent, messageID, ""); err != nil {
+	if err := h.Dedupe.Finish(ctx, head.ID, owner, Sent, messageID, ""); err != nil {
 		// The email is out. If the record stays SENDING, a redelivery waits
 		// for the lease and may send again: at least once, as documented.
 		h.Log.ErrorContext(ctx, "recording sent email failed", slog.String(logging.KeyError, err.Error()))
@@ -100,16 +97,17 @@ func (h *Handler) send(ctx context.Context, msg events.SQSMessage, head shared.H
 }
 
 // paced runs send, one SES call, in its turn when the handler paces sends,
-// and counts it towards SesSendRatePercent.
-func (h *Handler) paced(ctx context.Context, send func() error) error {
+// and counts it towards SesSendRatePercent. ran is false when the turn
+// could not be waited for, and send did not run.
+func (h *Handler) paced(ctx context.Context, send func() error) (ran bool, err error) {
 	if h.Pacer == nil {
-		return send()
+		return true, send()
 	}
-	err := h.Pacer.Do(ctx, send)
-	if !errors.Is(err, pace.ErrNoTime) {
+	err = h.Pacer.Do(ctx, func() error { ran = true; return send() })
+	if ran {
 		h.Metrics.Add(MetricSendRatePercent, 100/(60*float64(h.Pacer.Rate())))
 	}
-	return err
+	return ran, err
 }
 
 // outOfTime returns a message for a later invocation, unsent and unclaimed:
