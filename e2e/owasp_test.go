@@ -5,7 +5,7 @@ package e2e
 // One test per item of the OWASP API Security Top 10 (2023), against the
 // deployed stack, over HTTP and AWS APIs only. Each checks what the other
 // files of this package do not check already; docs/security.md maps every
-// item to all of its tests, here and elsewhere.
+// item to its tests, here and elsewhere.
 
 import (
 	"context"

@@ -12,7 +12,7 @@
 # pip installs one thing: uv (pinned, requirements-uv.txt), into a venv of
 # its own. uv makes the other venvs and installs their requirements, from
 # its cache (~/.cache/uv) in seconds where pip took a minute and a half
-# for the four (docs/testing.md).
+# for the four.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 

@@ -30,7 +30,7 @@ if [[ -n "${TEST_RUN:-}" ]]; then
 fi
 LOCAL_CLOUD="$LOCAL_CLOUD" go test -tags integration -count=1 -p 2 -timeout 15m -skip '^TestLaunchDay' ./... 2>&1 | tee "$STATE_DIR/test.log"
 
-# The launch-day checks (docs/capacity.md), after the other tests, so that
+# The launch-day checks (docs/testing.md), after the other tests, so that
 # their load meets none of theirs: TestLaunchDay (e2e: 200 people behind
 # one address, 600 orders' mail paced to SES, a flood from one address,
 # replayed logouts, a user's revocation budget) and, beside it, the
