@@ -2,14 +2,12 @@ package httpapi
 
 import (
 	"context"
-	"encoding/base64"
 	"log/slog"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/serverless-shop/backend/shared/principal"
-	"github.com/serverless-shop/backend/shared/problem"
 	"github.com/serverless-shop/backend/shared/web"
 )
 
@@ -80,19 +78,6 @@ func (r *Request) Caller() principal.Principal {
 		panic("httpapi: Caller called on a public route")
 	}
 	return *r.Principal
-}
-
-// Body returns the raw request body, decoded from base64 when API Gateway
-// encoded it.
-func (r *Request) Body() ([]byte, error) {
-	if !r.Event.IsBase64Encoded {
-		return []byte(r.Event.Body), nil
-	}
-	b, err := base64.StdEncoding.DecodeString(r.Event.Body)
-	if err != nil {
-		return nil, problem.New(problem.Invalid, "The request body is not valid base64.")
-	}
-	return b, nil
 }
 
 // DecodeJSON decodes the body into dst as web.DecodeJSON does.
