@@ -170,4 +170,3 @@ func TestDecodeJSONValues(t *testing.T) {
 		}
 	}
 }
-
