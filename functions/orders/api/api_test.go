@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -179,6 +181,49 @@ func TestProtectedRoutesNeedCaller(t *testing.T) {
 			}
 			if h.mem.orderReads != 0 || len(h.mem.pageCalls) != 0 || len(h.mem.creates) != 0 {
 				t.Error("the store was used without a caller")
+			}
+		})
+	}
+}
+
+// TestStoreFailuresAreInternal: a failing store is a 500 on every route,
+// with a generic detail that shows nothing of the cause, and no-store.
+func TestStoreFailuresAreInternal(t *testing.T) {
+	boom := errors.New("dynamodb: secret table detail")
+	for _, tc := range []struct {
+		r      req
+		breaks func(f *fakeStore)
+	}{
+		{req{route: "GET /v1/products"}, func(f *fakeStore) {
+			f.ProductsFunc = func(context.Context) ([]order.Product, error) { return nil, boom }
+		}},
+		{req{route: "GET /v1/products/{sku}", path: map[string]string{"sku": "COF-ESP-250"}}, func(f *fakeStore) {
+			f.ProductsFunc = func(context.Context) ([]order.Product, error) { return nil, boom }
+		}},
+		{req{route: "POST /v1/orders", body: orderBody, caller: &ada}, func(f *fakeStore) {
+			f.ProductsFunc = func(context.Context) ([]order.Product, error) { return nil, boom }
+		}},
+		{req{route: "POST /v1/orders", body: orderBody, caller: &ada}, func(f *fakeStore) {
+			f.CreateOrderFunc = func(context.Context, order.Order, order.EventRef, *order.Claim, order.Quota, time.Time) (*order.Order, error) {
+				return nil, boom
+			}
+		}},
+		{req{route: "GET /v1/orders", caller: &ada}, func(f *fakeStore) {
+			f.OrdersFunc = func(context.Context, string, int, string) ([]order.Order, string, error) { return nil, "", boom }
+		}},
+		{req{route: "POST /v1/orders/{id}/cancel", path: map[string]string{"id": cursorPos}, caller: &ada}, func(f *fakeStore) {
+			f.CancelOrderFunc = func(context.Context, string, string, time.Time, order.EventRef) (order.Order, error) {
+				return order.Order{}, boom
+			}
+		}},
+	} {
+		t.Run(tc.r.route, func(t *testing.T) {
+			h := newHarness(t)
+			tc.breaks(h.fake)
+			resp := h.do(t, tc.r)
+			p := wantProblem(t, resp, http.StatusInternalServerError, "internal")
+			if p.Detail == "" || containsAny(resp.Body, "dynamodb", "secret") || resp.Header.Get("Cache-Control") != "no-store" {
+				t.Errorf("500 leaks the cause, lacks a detail or may be cached: %v %s", resp.Header, resp.Body)
 			}
 		})
 	}
