@@ -21,6 +21,7 @@ import (
 	"github.com/serverless-shop/backend/shared/awsretry"
 	"github.com/serverless-shop/backend/shared/coldstart"
 	"github.com/serverless-shop/backend/shared/metrics"
+	"github.com/serverless-shop/backend/shared/web"
 )
 
 func main() { coldstart.Main("orders", build) }
@@ -49,7 +50,7 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	m := metrics.New(os.Stdout, "orders")
 	db := dynamodb.NewFromConfig(cfg)
 	var st app.Store = store.New(db, table)
-	router, err := api.NewHandler(log, api.Config{
+	server, err := api.NewHandler(log, api.Config{
 		Service: app.New(app.Config{
 			Store:   st,
 			Log:     log,
@@ -73,5 +74,5 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	return router.Handle, nil
+	return web.Lambda(server), nil
 }

@@ -83,30 +83,74 @@ func (r FuzzRequest) Event() events.APIGatewayProxyRequest {
 	return ev
 }
 
-// CheckFuzzAnswer fails the test unless resp is an answer the API may give
-// to any request, however malformed: never a 5xx (bad input is the
-// client's error, and the router answers a handler's panic with a 500),
-// every error a problem document of the response's status (CheckAnswer),
-// and nothing else but a success or, to a conditional GET, a 304.
+// HTTP is the request as a client sends it: Route's method and path with
+// Param (escaped) as every path parameter, the query, the headers, the
+// body and the bearer. The base64 flags concern API Gateway's events
+// only; HTTP ignores them.
+func (r FuzzRequest) HTTP() *http.Request {
+	method, resource, _ := strings.Cut(r.Route, " ")
+	target := pathParam.ReplaceAllLiteralString(resource, url.PathEscape(r.Param))
+	if r.Query != "" {
+		target += "?" + r.Query
+	}
+	req, err := http.NewRequest(method, target, strings.NewReader(r.Body))
+	if err != nil { // a query no URL may have: send none
+		req, _ = http.NewRequest(method, strings.Split(target, "?")[0], strings.NewReader(r.Body))
+	}
+	if r.Body != "" && r.Flags&FlagNoCT == 0 {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.Bearer != "" && r.Flags&FlagNoBearer == 0 {
+		req.Header.Set("Authorization", "Bearer "+r.Bearer)
+	}
+	for line := range strings.Lines(r.Headers) {
+		name, value, ok := strings.Cut(strings.TrimRight(line, "\r\n"), ":")
+		if ok && name != "" {
+			req.Header.Set(name, strings.TrimSpace(value))
+		}
+	}
+	if r.Flags&FlagNoCT != 0 {
+		req.Header.Del("Content-Type")
+	}
+	return req
+}
+
+// CheckFuzz fails the test unless r is an answer the API may give to any
+// request, however malformed: never a 5xx (bad input is the client's
+// error, and a handler's panic is answered with a 500), every error a
+// problem document of the response's status (Check), and nothing else but
+// a success or, to a conditional GET, a 304.
+func (r *Response) CheckFuzz(t testing.TB) {
+	t.Helper()
+	_, conditional := r.Request.Header["If-None-Match"]
+	r.checkFuzz(t, r.Request.Method, r.Request.Method+" "+r.Request.URL.Path, conditional)
+}
+
+// CheckFuzzAnswer is Response.CheckFuzz for a Lambda proxy event and
+// response.
 func CheckFuzzAnswer(t testing.TB, ev events.APIGatewayProxyRequest, resp events.APIGatewayProxyResponse) {
 	t.Helper()
-	route := ev.HTTPMethod + " " + ev.Resource
-	status := resp.StatusCode
-	switch {
+	_, conditional := lookup(ev.Headers, "If-None-Match")
+	EventResponse(resp).checkFuzz(t, ev.HTTPMethod, ev.HTTPMethod+" "+ev.Resource, conditional)
+}
+
+func (r *Response) checkFuzz(t testing.TB, method, route string, conditional bool) {
+	t.Helper()
+	switch status := r.StatusCode; {
 	case status >= 500:
-		t.Errorf("%s answered %d: %s", route, status, resp.Body)
+		t.Errorf("%s answered %d: %s", route, status, r.Body)
 	case status >= 400:
 	case status == http.StatusNotModified:
-		if _, conditional := lookup(ev.Headers, "If-None-Match"); ev.HTTPMethod != http.MethodGet || !conditional {
+		if method != http.MethodGet || !conditional {
 			t.Errorf("%s answered 304 to a request without If-None-Match", route)
 		}
-		if resp.Body != "" || resp.Headers["ETag"] == "" {
-			t.Errorf("%s answered 304 with a body %q or without an ETag", route, resp.Body)
+		if r.Body != "" || r.Header.Get("ETag") == "" {
+			t.Errorf("%s answered 304 with a body %q or without an ETag", route, r.Body)
 		}
 	case status < 200 || status > 299:
-		t.Errorf("%s answered %d, neither a success nor a problem: %s", route, status, resp.Body)
+		t.Errorf("%s answered %d, neither a success nor a problem: %s", route, status, r.Body)
 	}
-	CheckAnswer(t, route, resp)
+	r.check(t, route)
 }
 
 func lookup(h map[string]string, name string) (string, bool) {

@@ -34,53 +34,62 @@ func (p Problem) Fields() []string {
 	return out
 }
 
-// CheckAnswer fails the test unless resp has what every answer of the
-// services has: the correlation id, nosniff, and for an error a problem
-// document whose status and title match the response.
-func CheckAnswer(t testing.TB, route string, resp events.APIGatewayProxyResponse) {
+// Check fails the test unless r has what every answer of the services
+// has: the correlation id, nosniff, and for an error a problem document
+// whose status and title match the response.
+func (r *Response) Check(t testing.TB) {
 	t.Helper()
-	if resp.Headers["X-Request-Id"] == "" {
+	route := ""
+	if r.Request != nil {
+		route = r.Request.Method + " " + r.Request.URL.Path
+	}
+	r.check(t, route)
+}
+
+func (r *Response) check(t testing.TB, route string) {
+	t.Helper()
+	if r.Header.Get("X-Request-Id") == "" {
 		t.Errorf("%s: no X-Request-Id header", route)
 	}
-	if got := resp.Headers["X-Content-Type-Options"]; got != "nosniff" {
+	if got := r.Header.Get("X-Content-Type-Options"); got != "nosniff" {
 		t.Errorf("%s: X-Content-Type-Options = %q, want nosniff", route, got)
 	}
-	if resp.StatusCode < 400 {
+	if r.StatusCode < 400 {
 		return
 	}
-	if ct := resp.Headers["Content-Type"]; ct != problem.ContentType {
-		t.Errorf("%s: %d answer has Content-Type %q, want %q", route, resp.StatusCode, ct, problem.ContentType)
+	if ct := r.Header.Get("Content-Type"); ct != problem.ContentType {
+		t.Errorf("%s: %d answer has Content-Type %q, want %q", route, r.StatusCode, ct, problem.ContentType)
 	}
-	var p Problem
-	if err := json.Unmarshal([]byte(resp.Body), &p); err != nil {
-		t.Errorf("%s: %d answer is not a problem document: %v: %s", route, resp.StatusCode, err, resp.Body)
+	p, err := decodeProblem(r)
+	if err != nil {
+		t.Errorf("%s: %d answer is not a problem document: %v: %s", route, r.StatusCode, err, r.Body)
 		return
 	}
-	if p.Status != resp.StatusCode {
-		t.Errorf("%s: problem status %d, response status %d", route, p.Status, resp.StatusCode)
+	if p.Status != r.StatusCode {
+		t.Errorf("%s: problem status %d, response status %d", route, p.Status, r.StatusCode)
 	}
 	if !strings.HasPrefix(p.Type, problem.TypeBase) || len(p.Type) == len(problem.TypeBase) {
 		t.Errorf("%s: problem type %q, want %s<slug>", route, p.Type, problem.TypeBase)
 	}
-	if p.Title != http.StatusText(resp.StatusCode) {
-		t.Errorf("%s: problem title %q, want %q", route, p.Title, http.StatusText(resp.StatusCode))
+	if p.Title != http.StatusText(r.StatusCode) {
+		t.Errorf("%s: problem title %q, want %q", route, p.Title, http.StatusText(r.StatusCode))
 	}
-	if p.RequestID != resp.Headers["X-Request-Id"] {
-		t.Errorf("%s: problem requestId %q, X-Request-Id %q", route, p.RequestID, resp.Headers["X-Request-Id"])
+	if p.RequestID != r.Header.Get("X-Request-Id") {
+		t.Errorf("%s: problem requestId %q, X-Request-Id %q", route, p.RequestID, r.Header.Get("X-Request-Id"))
 	}
 }
 
-// WantProblem fails the test unless resp is a problem of status and, when
-// slug is not "", of that type; it returns the document.
-func WantProblem(t testing.TB, resp events.APIGatewayProxyResponse, status int, slug string) Problem {
+// Problem fails the test unless r is a problem of status and, when slug is
+// not "", of that type; it returns the document.
+func (r *Response) Problem(t testing.TB, status int, slug string) Problem {
 	t.Helper()
-	if resp.StatusCode != status {
-		t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, status, resp.Body)
+	if r.StatusCode != status {
+		t.Fatalf("status = %d, want %d; body %s", r.StatusCode, status, r.Body)
 	}
-	CheckAnswer(t, "", resp)
-	var p Problem
-	if err := json.Unmarshal([]byte(resp.Body), &p); err != nil {
-		t.Fatalf("problem body %q: %v", resp.Body, err)
+	r.Check(t)
+	p, err := decodeProblem(r)
+	if err != nil {
+		t.Fatalf("problem body %q: %v", r.Body, err)
 	}
 	if slug != "" && p.Slug() != slug {
 		t.Errorf("problem type = %q, want slug %q", p.Type, slug)
@@ -88,12 +97,36 @@ func WantProblem(t testing.TB, resp events.APIGatewayProxyResponse, status int, 
 	return p
 }
 
-// Decode decodes a JSON answer's body.
+func decodeProblem(r *Response) (Problem, error) {
+	var p Problem
+	return p, json.Unmarshal([]byte(r.Body), &p)
+}
+
+// EventResponse is the answer a Lambda proxy response stands for.
+func EventResponse(resp events.APIGatewayProxyResponse) *Response {
+	h := http.Header{}
+	for k, v := range resp.Headers {
+		h.Set(k, v)
+	}
+	return &Response{Response: &http.Response{StatusCode: resp.StatusCode, Header: h}, Body: resp.Body}
+}
+
+// CheckAnswer is Response.Check for a Lambda proxy response.
+func CheckAnswer(t testing.TB, route string, resp events.APIGatewayProxyResponse) {
+	t.Helper()
+	EventResponse(resp).check(t, route)
+}
+
+// WantProblem is Response.Problem for a Lambda proxy response.
+func WantProblem(t testing.TB, resp events.APIGatewayProxyResponse, status int, slug string) Problem {
+	t.Helper()
+	return EventResponse(resp).Problem(t, status, slug)
+}
+
+// Decode decodes a Lambda proxy response's JSON body.
 func Decode[T any](t testing.TB, resp events.APIGatewayProxyResponse) T {
 	t.Helper()
 	var v T
-	if err := json.Unmarshal([]byte(resp.Body), &v); err != nil {
-		t.Fatalf("body %q: %v", resp.Body, err)
-	}
+	EventResponse(resp).JSON(t, &v)
 	return v
 }

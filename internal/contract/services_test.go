@@ -1,27 +1,58 @@
 package contract_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	ordersapi "github.com/serverless-shop/backend/functions/orders/api"
 	usersapi "github.com/serverless-shop/backend/functions/users/api"
 	"github.com/serverless-shop/backend/shared/httpapi"
+	"github.com/serverless-shop/backend/shared/web"
 )
 
-// serviceRouters builds the router of every service the API routes to,
-// keyed by the logical id of its function in template.yaml, with test keys
-// and no AWS client. A new service adds its line here (docs/extending.md).
-func serviceRouters(t *testing.T, verifier httpapi.TokenVerifier) map[string]*httpapi.Router {
+// serviceRouters builds the API of every service the API routes to, keyed
+// by the logical id of its function in template.yaml, with test keys and
+// no AWS client. A new service adds its line here (docs/extending.md).
+func serviceRouters(t *testing.T, verifier web.TokenVerifier) map[string]service {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	orders, err := ordersapi.NewHandler(log, ordersapi.Config{Verifier: verifier, CursorKey: make([]byte, 32)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[string]*httpapi.Router{
+	apis := map[string]any{
 		"UsersFunction":  usersapi.NewHandler(log, usersapi.Config{Verifier: verifier}),
 		"OrdersFunction": orders,
 	}
+	out := map[string]service{}
+	for function, api := range apis {
+		out[function] = serviceOf(t, api)
+	}
+	return out
+}
+
+// service is what these tests need of a service's API: its routes, and
+// the function's handler of API Gateway's events.
+type service struct {
+	routes []web.Route
+	handle func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
+}
+
+func serviceOf(t *testing.T, api any) service {
+	switch a := api.(type) {
+	case *web.Server:
+		return service{a.Routes(), web.Lambda(a)}
+	case *httpapi.Router: // a service not yet on shared/web
+		var routes []web.Route
+		for _, k := range a.RouteKeys() {
+			routes = append(routes, web.Route{Pattern: k, Protected: a.IsProtected(k)})
+		}
+		return service{routes, a.Handle}
+	}
+	t.Fatalf("%T is no service API", api)
+	return service{}
 }

@@ -1,25 +1,18 @@
 package httpapi
 
 import (
-	"bytes"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
-	"io"
+	"context"
 	"log/slog"
-	"mime"
-	"reflect"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/serverless-shop/backend/shared/principal"
-	"github.com/serverless-shop/backend/shared/problem"
+	"github.com/serverless-shop/backend/shared/web"
 )
 
-// MaxBodyBytes bounds every JSON request body. The largest legitimate body
-// (an order of the maximum number of lines) is far below it.
-const MaxBodyBytes = 64 << 10
+// MaxBodyBytes bounds every JSON request body (web.MaxBodyBytes).
+const MaxBodyBytes = web.MaxBodyBytes
 
 // Request is one API Gateway REST API request (Lambda proxy integration,
 // payload format 1.0).
@@ -87,87 +80,7 @@ func (r *Request) Caller() principal.Principal {
 	return *r.Principal
 }
 
-// Body returns the raw request body, decoded from base64 when API Gateway
-// encoded it.
-func (r *Request) Body() ([]byte, error) {
-	if !r.Event.IsBase64Encoded {
-		return []byte(r.Event.Body), nil
-	}
-	b, err := base64.StdEncoding.DecodeString(r.Event.Body)
-	if err != nil {
-		return nil, problem.New(problem.Invalid, "The request body is not valid base64.")
-	}
-	return b, nil
-}
-
-// DecodeJSON decodes the body into dst, which must be a pointer to a struct
-// or a map. It answers with a 4xx problem a request without
-// Content-Type: application/json (415), and a body that is not one JSON
-// object, exceeds MaxBodyBytes, carries unknown fields, a key twice, keys
-// differing only in case, or a field name in another case (400).
+// DecodeJSON decodes the body into dst as web.DecodeJSON does.
 func (r *Request) DecodeJSON(dst any) error {
-	mt, _, err := mime.ParseMediaType(r.Header("content-type"))
-	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-		return problem.New(problem.UnsupportedMedia, "The request body must be application/json, and say so in Content-Type.")
-	}
-	body, err := r.Body()
-	if err != nil {
-		return err
-	}
-	if len(body) > MaxBodyBytes {
-		return problem.Newf(problem.TooLarge, "The request body exceeds %d bytes.", MaxBodyBytes)
-	}
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 || body[0] != '{' {
-		return problem.New(problem.Invalid, "The request body must be a JSON object.")
-	}
-	if err := checkKeys(body, reflect.TypeOf(dst)); err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return decodeProblem(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return problem.New(problem.Invalid, "The request body must contain a single JSON object.")
-	}
-	return nil
-}
-
-func decodeProblem(err error) error {
-	var syntax *json.SyntaxError
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
-		return problem.New(problem.Invalid, "The request body is not valid JSON.")
-	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			field = "(root)"
-		}
-		return problem.Validation(problem.FieldError{Field: field, Message: "must be " + jsonKind(typeErr.Type.Kind().String())})
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return problem.Validation(problem.FieldError{Field: name, Message: "is not a writable field"})
-	default:
-		return problem.New(problem.Invalid, "The request body could not be decoded.")
-	}
-}
-
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
-		return "a string"
-	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
-		return "an integer"
-	case "float32", "float64":
-		return "a number"
-	case "bool":
-		return "a boolean"
-	case "slice", "array":
-		return "an array"
-	default:
-		return "an object"
-	}
+	return web.DecodeJSON(web.Request(context.Background(), r.Event), dst)
 }

@@ -2,21 +2,22 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
+	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/internal/apitest"
-	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/principal"
+	"github.com/serverless-shop/backend/shared/token"
+	"github.com/serverless-shop/backend/shared/web"
 )
 
 // testNow is the API's clock in handler tests; the sub-millisecond part
@@ -39,9 +40,10 @@ func testCatalog() []order.Product {
 	}
 }
 
-// harness is an API behind its router, on a fake store.
+// harness is the API, on a fake store, and a client of it.
 type harness struct {
-	router *httpapi.Router
+	*apitest.Client
+	server *web.Server
 	auth   *apitest.Auth
 	fake   *fakeStore
 	mem    *memStore
@@ -57,23 +59,22 @@ func (h *harness) advance(d time.Duration) { h.later.Add(int64(d)) }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessWith(t, Config{CursorKey: testCursorKey})
+}
+
+// newHarnessWith is newHarness with cfg's cursor key settings.
+func newHarnessWith(t *testing.T, cfg Config) *harness {
+	t.Helper()
 	h := &harness{auth: apitest.NewAuth(t)}
 	h.fake, h.mem = newFakeStore(testCatalog()...)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	r, err := NewHandler(log, Config{
-		Service: app.New(app.Config{
-			Store: h.fake,
-			Log:   log,
-			NewID: h.newID,
-			Now:   h.now,
-		}),
-		Verifier:  h.auth.Verifier(),
-		CursorKey: testCursorKey,
-	})
+	cfg.Service = app.New(app.Config{Store: h.fake, Log: log, NewID: h.newID, Now: h.now})
+	cfg.Verifier = h.auth.Verifier()
+	s, err := NewHandler(log, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.router = r
+	h.server, h.Client = s, &apitest.Client{Handler: s}
 	return h
 }
 
@@ -84,45 +85,58 @@ func (h *harness) newID() string {
 
 // req is one API request as a test describes it.
 type req struct {
-	route   string // route key, e.g. "GET /v1/orders/{id}"
+	route   string // method and pattern, e.g. "GET /v1/orders/{id}"
 	path    map[string]string
 	query   map[string]string
-	headers map[string]string
+	headers map[string]string // a header with an empty value is sent empty
 	body    string
 	caller  *principal.Principal // nil: no access token
 }
 
-// event is the request as API Gateway delivers it, with a valid access
-// token of the caller.
-func (h *harness) event(t *testing.T, r req) events.APIGatewayProxyRequest {
+// request is the HTTP request r describes, with a valid access token of
+// the caller.
+func (h *harness) request(t *testing.T, r req) *http.Request {
 	t.Helper()
-	in := apitest.Request{Route: r.route, Path: r.path, Query: r.query, Headers: r.headers, Body: r.body}
+	method, target, _ := strings.Cut(r.route, " ")
+	for k, v := range r.path {
+		target = strings.ReplaceAll(target, "{"+k+"}", url.PathEscape(v))
+	}
+	if r.query != nil {
+		q := url.Values{}
+		for k, v := range r.query {
+			q.Set(k, v)
+		}
+		target += "?" + q.Encode()
+	}
+	var body any
+	if r.body != "" {
+		body = r.body
+	}
+	hr := apitest.NewRequest(method, target, body)
 	if r.caller != nil {
-		in.Bearer = h.auth.Token(t, *r.caller)
+		hr.Header.Set("Authorization", "Bearer "+h.auth.Token(t, *r.caller))
 	}
-	return in.Event()
-}
-
-func (h *harness) do(t *testing.T, r req) events.APIGatewayProxyResponse {
-	t.Helper()
-	resp, err := h.router.Handle(context.Background(), h.event(t, r))
-	if err != nil {
-		t.Fatalf("%s: Handle error = %v", r.route, err)
+	for k, v := range r.headers {
+		hr.Header[http.CanonicalHeaderKey(k)] = []string{v}
 	}
-	apitest.CheckAnswer(t, r.route, resp)
-	return resp
+	return hr
 }
 
-// wantProblem checks that resp is a problem of the given status and slug
-// and returns it.
-func wantProblem(t *testing.T, resp events.APIGatewayProxyResponse, status int, slug string) apitest.Problem {
+func (h *harness) do(t *testing.T, r req) *apitest.Response {
 	t.Helper()
-	return apitest.WantProblem(t, resp, status, slug)
+	return h.Do(t, h.request(t, r))
 }
 
-func decode[T any](t *testing.T, resp events.APIGatewayProxyResponse) T {
+func wantProblem(t *testing.T, resp *apitest.Response, status int, slug string) apitest.Problem {
 	t.Helper()
-	return apitest.Decode[T](t, resp)
+	return resp.Problem(t, status, slug)
+}
+
+func decode[T any](t *testing.T, resp *apitest.Response) T {
+	t.Helper()
+	var v T
+	resp.JSON(t, &v)
+	return v
 }
 
 func TestNewRejectsShortCursorKey(t *testing.T) {
@@ -138,9 +152,9 @@ func TestNewRejectsShortCursorKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(Config{CursorKey: tt.key})
+			_, err := NewHandler(slog.New(slog.DiscardHandler), Config{CursorKey: tt.key, Verifier: token.NewVerifier(nil, "", "", nil)})
 			if (err != nil) != tt.wantErr {
-				t.Errorf("New() error = %v, wantErr %v", err, tt.wantErr)
+				t.Errorf("NewHandler() error = %v, wantErr %v", err, tt.wantErr)
 			}
 		})
 	}
@@ -150,28 +164,21 @@ func TestNewRejectsShortCursorKey(t *testing.T) {
 // refuses a request without a valid access token before reaching the store.
 // (internal/contract checks which routes are protected.)
 func TestProtectedRoutesNeedCaller(t *testing.T) {
-	routes := newHarness(t).router
-	for _, route := range routes.RouteKeys() {
-		if !routes.IsProtected(route) {
+	for _, route := range newHarness(t).server.Routes() {
+		if !route.Protected {
 			continue
 		}
-		t.Run(route, func(t *testing.T) {
+		t.Run(route.Pattern, func(t *testing.T) {
 			h := newHarness(t)
-			r := req{route: route, path: map[string]string{}, body: `{"items":[{"sku":"COF-ESP-250","quantity":1}]}`}
-			for _, m := range pathParam.FindAllStringSubmatch(route, -1) {
-				r.path[m[1]] = cursorPos
-			}
-			resp := h.do(t, r)
-			wantProblem(t, resp, 401, "invalid-token")
+			r := req{route: route.Pattern, path: map[string]string{"id": cursorPos}, body: `{"items":[{"sku":"COF-ESP-250","quantity":1}]}`}
+			wantProblem(t, h.do(t, r), 401, "invalid-token")
 
 			// An expired token is refused the same way.
-			in := h.event(t, r)
-			in.Headers["Authorization"] = "Bearer " + h.auth.TokenAt(t, ada, time.Now().Add(-time.Hour))
-			resp, err := h.router.Handle(context.Background(), in)
-			if err != nil {
-				t.Fatal(err)
+			r.headers = map[string]string{"Authorization": "Bearer " + h.auth.TokenAt(t, ada, time.Now().Add(-time.Hour))}
+			resp := wantProblem(t, h.do(t, r), 401, "invalid-token")
+			if resp.Detail != "A valid access token is required." {
+				t.Errorf("detail %q", resp.Detail)
 			}
-			wantProblem(t, resp, 401, "invalid-token")
 			if h.mem.orderReads != 0 || len(h.mem.pageCalls) != 0 || len(h.mem.creates) != 0 {
 				t.Error("the store was used without a caller")
 			}
@@ -179,8 +186,48 @@ func TestProtectedRoutesNeedCaller(t *testing.T) {
 	}
 }
 
-// pathParam matches a path parameter of a route key, like {id}.
-var pathParam = regexp.MustCompile(`\{(\w+)\}`)
+// TestStoreFailuresAreInternal: a failing store is a 500 on every route,
+// with a generic detail that shows nothing of the cause, and no-store.
+func TestStoreFailuresAreInternal(t *testing.T) {
+	boom := errors.New("dynamodb: secret table detail")
+	for _, tc := range []struct {
+		r      req
+		breaks func(f *fakeStore)
+	}{
+		{req{route: "GET /v1/products"}, func(f *fakeStore) {
+			f.ProductsFunc = func(context.Context) ([]order.Product, error) { return nil, boom }
+		}},
+		{req{route: "GET /v1/products/{sku}", path: map[string]string{"sku": "COF-ESP-250"}}, func(f *fakeStore) {
+			f.ProductsFunc = func(context.Context) ([]order.Product, error) { return nil, boom }
+		}},
+		{req{route: "POST /v1/orders", body: orderBody, caller: &ada}, func(f *fakeStore) {
+			f.ProductsFunc = func(context.Context) ([]order.Product, error) { return nil, boom }
+		}},
+		{req{route: "POST /v1/orders", body: orderBody, caller: &ada}, func(f *fakeStore) {
+			f.CreateOrderFunc = func(context.Context, order.Order, order.EventRef, *order.Claim, order.Quota, time.Time) (*order.Order, error) {
+				return nil, boom
+			}
+		}},
+		{req{route: "GET /v1/orders", caller: &ada}, func(f *fakeStore) {
+			f.OrdersFunc = func(context.Context, string, int, string) ([]order.Order, string, error) { return nil, "", boom }
+		}},
+		{req{route: "POST /v1/orders/{id}/cancel", path: map[string]string{"id": cursorPos}, caller: &ada}, func(f *fakeStore) {
+			f.CancelOrderFunc = func(context.Context, string, string, time.Time, order.EventRef) (order.Order, error) {
+				return order.Order{}, boom
+			}
+		}},
+	} {
+		t.Run(tc.r.route, func(t *testing.T) {
+			h := newHarness(t)
+			tc.breaks(h.fake)
+			resp := h.do(t, tc.r)
+			p := wantProblem(t, resp, http.StatusInternalServerError, "internal")
+			if p.Detail == "" || containsAny(resp.Body, "dynamodb", "secret") || resp.Header.Get("Cache-Control") != "no-store" {
+				t.Errorf("500 leaks the cause, lacks a detail or may be cached: %v %s", resp.Header, resp.Body)
+			}
+		})
+	}
+}
 
 func containsAny(s string, subs ...string) bool {
 	for _, sub := range subs {

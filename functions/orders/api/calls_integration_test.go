@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/oklog/ulid/v2"
 
@@ -23,7 +22,6 @@ import (
 	"github.com/serverless-shop/backend/internal/budgets"
 	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/coldstart"
-	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/principal"
 )
 
@@ -81,7 +79,7 @@ func newCallsRig(t *testing.T) *callsRig {
 // newFunction is a cold start of the function: a new service, with no
 // copy of the catalog yet. With revocations it checks tokens against the
 // revocation list, as deployed, through the background client.
-func (r *callsRig) newFunction(t *testing.T, revocations bool) *httpapi.Router {
+func (r *callsRig) newFunction(t *testing.T, revocations bool) *apitest.Client {
 	t.Helper()
 	cfg := api.Config{
 		Service:  app.New(app.Config{Store: store.New(r.db, r.table), Log: r.log, NewID: func() string { return ulid.Make().String() }}),
@@ -94,7 +92,7 @@ func (r *callsRig) newFunction(t *testing.T, revocations bool) *httpapi.Router {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h
+	return &apitest.Client{Handler: h}
 }
 
 // journey makes every measured request once, as who, on new execution
@@ -104,14 +102,17 @@ func (r *callsRig) journey(t *testing.T, who principal.Principal, revocations bo
 	t.Helper()
 	h := r.newFunction(t, revocations)
 	bearer := r.auth.Token(t, who)
-	do := func(route string, path map[string]string, body string, headers map[string]string) events.APIGatewayProxyResponse {
+	do := func(route string, path map[string]string, body string, headers ...string) *apitest.Response {
 		t.Helper()
-		in := apitest.Request{Route: route, Path: path, Body: body, Headers: headers, Bearer: bearer}
-		resp, err := h.Handle(r.ctx, in.Event())
-		if err != nil {
-			t.Fatal(err)
+		method, target, _ := strings.Cut(route, " ")
+		for k, v := range path {
+			target = strings.ReplaceAll(target, "{"+k+"}", v)
 		}
-		return resp
+		var b any
+		if body != "" {
+			b = body
+		}
+		return h.Do(t, apitest.NewRequest(method, target, b, append(headers, "Authorization", "Bearer "+bearer)...))
 	}
 	body := `{"items":[{"sku":"COF-ESP-250","quantity":2},{"sku":"BRW-V60-02","quantity":1}]}`
 	r.rec.Take() // forget the set-up
@@ -128,33 +129,33 @@ func (r *callsRig) journey(t *testing.T, who principal.Principal, revocations bo
 		}
 		rows = append(rows, awscalls.Row{Request: request, Calls: r.rec.Take(), Budget: b})
 	}
-	id := func(resp events.APIGatewayProxyResponse) map[string]string {
-		return map[string]string{"id": strings.TrimPrefix(resp.Headers["Location"], "/v1/orders/")}
+	id := func(resp *apitest.Response) map[string]string {
+		return map[string]string{"id": strings.TrimPrefix(resp.Header.Get("Location"), "/v1/orders/")}
 	}
 
-	resp := do("POST /v1/orders", nil, body, map[string]string{"Idempotency-Key": "k-cold"})
+	resp := do("POST /v1/orders", nil, body, "Idempotency-Key", "k-cold")
 	measure("POST /v1/orders with Idempotency-Key (cold catalog)", resp.StatusCode, 201)
 	h = r.newFunction(t, revocations)
-	resp = do("GET /v1/products", nil, "", nil)
+	resp = do("GET /v1/products", nil, "")
 	measure("GET /v1/products (cold)", resp.StatusCode, 200)
-	resp = do("GET /v1/products", nil, "", nil)
+	resp = do("GET /v1/products", nil, "")
 	measure("GET /v1/products (warm)", resp.StatusCode, 200)
-	resp = do("GET /v1/products/{sku}", map[string]string{"sku": "COF-ESP-250"}, "", nil)
+	resp = do("GET /v1/products/{sku}", map[string]string{"sku": "COF-ESP-250"}, "")
 	measure("GET /v1/products/{sku} (warm)", resp.StatusCode, 200)
-	resp = do("POST /v1/orders", nil, body, nil)
+	resp = do("POST /v1/orders", nil, body)
 	measure("POST /v1/orders (warm catalog)", resp.StatusCode, 201)
 	placed := id(resp)
-	resp = do("POST /v1/orders", nil, body, map[string]string{"Idempotency-Key": "k-1"})
+	resp = do("POST /v1/orders", nil, body, "Idempotency-Key", "k-1")
 	measure("POST /v1/orders with Idempotency-Key (warm)", resp.StatusCode, 201)
-	resp = do("POST /v1/orders", nil, body, map[string]string{"Idempotency-Key": "k-1"})
+	resp = do("POST /v1/orders", nil, body, "Idempotency-Key", "k-1")
 	measure("replay of an Idempotency-Key", resp.StatusCode, 201)
-	resp = do("GET /v1/orders/{id}", placed, "", nil)
+	resp = do("GET /v1/orders/{id}", placed, "")
 	measure("GET /v1/orders/{id}", resp.StatusCode, 200)
-	resp = do("GET /v1/orders", nil, "", nil)
+	resp = do("GET /v1/orders", nil, "")
 	measure("GET /v1/orders", resp.StatusCode, 200)
-	resp = do("POST /v1/orders/{id}/cancel", placed, "", nil)
+	resp = do("POST /v1/orders/{id}/cancel", placed, "")
 	measure("POST /v1/orders/{id}/cancel", resp.StatusCode, 200)
-	resp = do("POST /v1/orders/{id}/reorder", placed, "", nil)
+	resp = do("POST /v1/orders/{id}/reorder", placed, "")
 	measure("POST /v1/orders/{id}/reorder (warm)", resp.StatusCode, 201)
 	return rows
 }

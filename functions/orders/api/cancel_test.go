@@ -1,8 +1,6 @@
 package api
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"reflect"
 	"strings"
@@ -101,13 +99,4 @@ func TestCancelOrderNotFound(t *testing.T) {
 	if n := len(h.mem.events()); n != 0 {
 		t.Errorf("events = %d, want 0", n)
 	}
-}
-
-func TestCancelOrderStoreFailure(t *testing.T) {
-	h := newHarness(t)
-	id := seedOrders(h, ada, 1, order.Pending)[0]
-	h.fake.CancelOrderFunc = func(context.Context, string, string, time.Time, order.EventRef) (order.Order, error) {
-		return order.Order{}, errors.New("dynamodb: boom")
-	}
-	wantProblem(t, h.do(t, cancelReq(id)), http.StatusInternalServerError, "internal")
 }

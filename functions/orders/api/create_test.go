@@ -13,7 +13,6 @@ import (
 
 	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/order"
-	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/principal"
 )
@@ -62,13 +61,13 @@ func TestCreateOrder(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("body =\n%+v\nwant\n%+v", got, want)
 	}
-	if loc := resp.Headers["Location"]; loc != "/v1/orders/"+got.ID {
+	if loc := resp.Header.Get("Location"); loc != "/v1/orders/"+got.ID {
 		t.Errorf("Location = %q, want /v1/orders/%s", loc, got.ID)
 	}
-	if cc := resp.Headers["Cache-Control"]; cc != "no-store" {
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control = %q, want no-store", cc)
 	}
-	if _, ok := resp.Headers[HeaderReplayed]; ok {
+	if _, ok := resp.Header[HeaderReplayed]; ok {
 		t.Errorf("a first response carries %s", HeaderReplayed)
 	}
 
@@ -116,15 +115,18 @@ func TestCreateOrder(t *testing.T) {
 	}
 }
 
+// TestCreateOrderCorrelationID: the order's event carries the request's
+// correlation id: the client's X-Request-Id when it is safe, else one of
+// the server's own (API Gateway's request id: shared/web's adapter test).
 func TestCreateOrderCorrelationID(t *testing.T) {
 	tests := []struct {
 		name    string
 		headers map[string]string
-		want    string
+		want    string // "": one of the server's own
 	}{
 		{"from X-Request-Id", map[string]string{"X-Request-Id": "client-req-42"}, "client-req-42"},
-		{"unsafe X-Request-Id replaced", map[string]string{"X-Request-Id": "bad id\n"}, apitest.GatewayRequestID},
-		{"none", nil, apitest.GatewayRequestID},
+		{"unsafe X-Request-Id replaced", map[string]string{"X-Request-Id": "bad id\n"}, ""},
+		{"none", nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -133,11 +135,12 @@ func TestCreateOrderCorrelationID(t *testing.T) {
 			if resp.StatusCode != http.StatusCreated {
 				t.Fatalf("status = %d; body %s", resp.StatusCode, resp.Body)
 			}
-			if got := resp.Headers["X-Request-Id"]; got != tt.want {
+			got := resp.Header.Get("X-Request-Id")
+			if tt.want != "" && got != tt.want || tt.want == "" && (got == "" || got == tt.headers["X-Request-Id"]) {
 				t.Errorf("X-Request-Id = %q, want %q", got, tt.want)
 			}
-			if evs := h.mem.events(); len(evs) != 1 || evs[0].CorrelationID != tt.want {
-				t.Errorf("events = %+v, want one with correlation id %q", evs, tt.want)
+			if evs := h.mem.events(); len(evs) != 1 || evs[0].CorrelationID != got {
+				t.Errorf("events = %+v, want one with correlation id %q", evs, got)
 			}
 		})
 	}
@@ -247,6 +250,11 @@ func TestCreateOrderRejects(t *testing.T) {
 			body:       `{"items":[{"sku":"COF-ESP-250","quantity":1},{"sku":"EUR-ONLY","quantity":1}]}`,
 			wantStatus: http.StatusUnprocessableEntity, wantSlug: "unknown-product", wantFields: []string{"items[1].sku"},
 		},
+		{name: "empty key", body: orderBody, headers: map[string]string{idemHeader: ""}, wantStatus: http.StatusBadRequest, wantSlug: "validation", wantFields: []string{idemHeader}},
+		{name: "256-character key", body: orderBody, headers: map[string]string{idemHeader: strings.Repeat("k", 256)}, wantStatus: http.StatusBadRequest, wantSlug: "validation", wantFields: []string{idemHeader}},
+		{name: "non-ASCII key", body: orderBody, headers: map[string]string{idemHeader: "clé"}, wantStatus: http.StatusBadRequest, wantSlug: "validation", wantFields: []string{idemHeader}},
+		{name: "key with a space", body: orderBody, headers: map[string]string{idemHeader: "two words"}, wantStatus: http.StatusBadRequest, wantSlug: "validation", wantFields: []string{idemHeader}},
+		{name: "key with a control character", body: orderBody, headers: map[string]string{idemHeader: "a\x01b"}, wantStatus: http.StatusBadRequest, wantSlug: "validation", wantFields: []string{idemHeader}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -258,35 +266,6 @@ func TestCreateOrderRejects(t *testing.T) {
 			}
 			if len(h.mem.creates) != 0 || len(h.mem.events()) != 0 {
 				t.Error("a rejected order reached CreateOrder")
-			}
-		})
-	}
-}
-
-func TestCreateOrderStoreFailure(t *testing.T) {
-	tests := []struct {
-		name  string
-		setup func(f *fakeStore)
-	}{
-		{"catalog read", func(f *fakeStore) {
-			f.ProductsFunc = func(context.Context) ([]order.Product, error) {
-				return nil, errors.New("dynamodb: throttled")
-			}
-		}},
-		{"transaction", func(f *fakeStore) {
-			f.CreateOrderFunc = func(context.Context, order.Order, order.EventRef, *order.Claim, order.Quota, time.Time) (*order.Order, error) {
-				return nil, errors.New("dynamodb: transaction canceled")
-			}
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t)
-			tt.setup(h.fake)
-			resp := h.do(t, createReq(orderBody, nil))
-			wantProblem(t, resp, http.StatusInternalServerError, "internal")
-			if strings.Contains(resp.Body, "dynamodb") {
-				t.Errorf("500 body leaks the cause: %s", resp.Body)
 			}
 		})
 	}
@@ -329,8 +308,8 @@ func TestCreateOrderIdempotentReplay(t *testing.T) {
 	}
 	wantHeaders := map[string]string{HeaderReplayed: "true", "Location": "/v1/orders/" + id, "Content-Type": "application/json"}
 	for k, v := range wantHeaders {
-		if replay.Headers[k] != v {
-			t.Errorf("replay %s = %q, want %q", k, replay.Headers[k], v)
+		if replay.Header.Get(k) != v {
+			t.Errorf("replay %s = %q, want %q", k, replay.Header.Get(k), v)
 		}
 	}
 	if n := len(h.mem.events()); n != 2 {
@@ -344,8 +323,8 @@ func TestCreateOrderIdempotentReplay(t *testing.T) {
 	other := createReq(orderBody, key)
 	other.caller = &grace
 	resp := h.do(t, other)
-	if resp.StatusCode != http.StatusCreated || resp.Headers[HeaderReplayed] != "" {
-		t.Fatalf("other customer: status %d, replayed %q; want a new order", resp.StatusCode, resp.Headers[HeaderReplayed])
+	if resp.StatusCode != http.StatusCreated || resp.Header.Get(HeaderReplayed) != "" {
+		t.Fatalf("other customer: status %d, replayed %q; want a new order", resp.StatusCode, resp.Header.Get(HeaderReplayed))
 	}
 	if decode[orderJSON](t, resp).ID == id {
 		t.Error("another customer got the first customer's order")
@@ -398,36 +377,10 @@ func TestCreateOrderReplaysAfterAProductIsRetired(t *testing.T) {
 	}
 	h.advance(app.CatalogFresh) // the function reads the catalog again
 	replay := h.do(t, createReq(orderBody, key))
-	if replay.StatusCode != http.StatusCreated || replay.Headers[HeaderReplayed] != "true" || replay.Body != first.Body {
-		t.Fatalf("retry: %d replayed %q body %s; want the first answer replayed", replay.StatusCode, replay.Headers[HeaderReplayed], replay.Body)
+	if replay.StatusCode != http.StatusCreated || replay.Header.Get(HeaderReplayed) != "true" || replay.Body != first.Body {
+		t.Fatalf("retry: %d replayed %q body %s; want the first answer replayed", replay.StatusCode, replay.Header.Get(HeaderReplayed), replay.Body)
 	}
 	wantProblem(t, h.do(t, createReq(orderBody, nil)), http.StatusUnprocessableEntity, "unknown-product")
-}
-
-func TestCreateOrderInvalidIdempotencyKey(t *testing.T) {
-	tests := []struct {
-		name string
-		key  string
-	}{
-		{"empty", ""},
-		{"256 characters", strings.Repeat("k", 256)},
-		{"non-ASCII", "clé"},
-		{"space", "two words"},
-		{"control character", "a\x01b"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t)
-			resp := h.do(t, createReq(orderBody, map[string]string{idemHeader: tt.key}))
-			p := wantProblem(t, resp, http.StatusBadRequest, "validation")
-			if !reflect.DeepEqual(p.Fields(), []string{idemHeader}) {
-				t.Errorf("fields = %v, want [%s]", p.Fields(), idemHeader)
-			}
-			if len(h.mem.creates) != 0 || len(h.mem.events()) != 0 {
-				t.Error("an invalid key reached the store")
-			}
-		})
-	}
 }
 
 func TestCreateOrderLongestIdempotencyKey(t *testing.T) {
@@ -490,8 +443,8 @@ func TestCreateOrderKeyStaysFreeOnFailure(t *testing.T) {
 			// The key is free: a corrected retry creates the order.
 			h.fake.CreateOrderFunc, h.fake.ProductsFunc = createOrder, products
 			retry := h.do(t, createReq(orderBody, key))
-			if retry.StatusCode != http.StatusCreated || retry.Headers[HeaderReplayed] != "" {
-				t.Errorf("retry = %d replayed %q, want a new 201; body %s", retry.StatusCode, retry.Headers[HeaderReplayed], retry.Body)
+			if retry.StatusCode != http.StatusCreated || retry.Header.Get(HeaderReplayed) != "" {
+				t.Errorf("retry = %d replayed %q, want a new 201; body %s", retry.StatusCode, retry.Header.Get(HeaderReplayed), retry.Body)
 			}
 		})
 	}
@@ -542,12 +495,12 @@ func TestOrderQuota(t *testing.T) {
 	}
 	// A replay of an order placed with a key counts nothing; a new order
 	// is refused, with when the hour ends.
-	if resp := h.do(t, keyed); resp.StatusCode != http.StatusCreated || resp.Headers[HeaderReplayed] == "" {
-		t.Fatalf("replay at the quota: %d %v %s", resp.StatusCode, resp.Headers, resp.Body)
+	if resp := h.do(t, keyed); resp.StatusCode != http.StatusCreated || resp.Header.Get(HeaderReplayed) == "" {
+		t.Fatalf("replay at the quota: %d %v %s", resp.StatusCode, resp.Header, resp.Body)
 	}
 	resp := h.do(t, createReq(orderBody, nil))
 	wantProblem(t, resp, http.StatusTooManyRequests, "order-quota")
-	if got, want := resp.Headers["Retry-After"], fmt.Sprint(math.Ceil(testNow.Truncate(time.Hour).Add(time.Hour).Sub(testNow).Seconds())); got != want {
+	if got, want := resp.Header.Get("Retry-After"), fmt.Sprint(math.Ceil(testNow.Truncate(time.Hour).Add(time.Hour).Sub(testNow).Seconds())); got != want {
 		t.Errorf("Retry-After %q, want %q (the rest of the hour)", got, want)
 	}
 	if n := len(h.mem.outbox); n != order.DefaultOrdersPerHour {

@@ -3,14 +3,11 @@ package api
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/order"
 )
 
@@ -18,17 +15,7 @@ import (
 // load instead of given at construction.
 func lazyKeyHarness(t *testing.T, load func(context.Context) ([]byte, error)) *harness {
 	t.Helper()
-	h := newHarness(t)
-	r, err := NewHandler(slog.New(slog.DiscardHandler), Config{
-		Service:       app.New(app.Config{Store: h.fake, Log: slog.New(slog.DiscardHandler), NewID: h.newID, Now: func() time.Time { return testNow }}),
-		Verifier:      h.auth.Verifier(),
-		LoadCursorKey: load,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.router = r
-	return h
+	return newHarnessWith(t, Config{LoadCursorKey: load})
 }
 
 func TestCursorKeyLoadedOnceOnFirstList(t *testing.T) {
@@ -52,11 +39,10 @@ func TestCursorKeyLoadedOnceOnFirstList(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	for _, r := range events {
-		ev := h.event(t, r)
+		hr := h.request(t, r)
 		wg.Go(func() {
-			resp, err := h.router.Handle(context.Background(), ev)
-			if err != nil || resp.StatusCode != http.StatusOK {
-				t.Errorf("list: %d, %v", resp.StatusCode, err)
+			if resp := h.Do(t, hr); resp.StatusCode != http.StatusOK {
+				t.Errorf("list: %d %s", resp.StatusCode, resp.Body)
 			}
 		})
 	}

@@ -7,11 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/token"
+	"github.com/serverless-shop/backend/shared/web"
 )
 
 // fuzzID is the id of the n-th order newFuzzHarness stores.
@@ -76,27 +75,23 @@ func newFuzzHarness(t *testing.T) fuzzHarness {
 
 // send sends r, as Ada on a protected route, and returns the answer,
 // having checked what every answer to any request must satisfy.
-func (h fuzzHarness) send(t *testing.T, r apitest.FuzzRequest) events.APIGatewayProxyResponse {
+func (h fuzzHarness) send(t *testing.T, r apitest.FuzzRequest) *apitest.Response {
 	t.Helper()
-	if h.router.IsProtected(r.Route) {
+	if slices.Contains(h.server.Routes(), web.Route{Pattern: r.Route, Protected: true}) {
 		r.Bearer = h.bearer
 	}
-	ev := r.Event()
-	resp, err := h.router.Handle(t.Context(), ev)
-	if err != nil {
-		t.Fatalf("%s: Handle error = %v", r.Route, err)
-	}
-	apitest.CheckFuzzAnswer(t, ev, resp)
+	resp := h.Do(t, r.HTTP())
+	resp.CheckFuzz(t)
 	return resp
 }
 
 // FuzzOrdersRoutes sends fuzzed requests (path parameter, query string,
 // headers, body, and how the body travels) to the orders API's routes
-// through the real router and use cases, on the in-memory store, as Ada:
+// through the real server and use cases, on the in-memory store, as Ada:
 // to the route the input names, or to every route in turn when it names
-// none. No answer may be a 5xx (a handler's panic is one: the router
+// none. No answer may be a 5xx (a handler's panic is one: the server
 // recovers it as a 500), and every answer that is not a success must be a
-// problem document of its status (apitest.CheckFuzzAnswer).
+// problem document of its status (apitest.Response.CheckFuzz).
 func FuzzOrdersRoutes(f *testing.F) {
 	routes := ordersRouteKeys(f)
 	seeds := ordersRouteSeeds()
@@ -128,11 +123,14 @@ func FuzzOrdersRoutes(f *testing.F) {
 // ordersRouteKeys are the route keys of the API, sorted.
 func ordersRouteKeys(tb testing.TB) []string {
 	tb.Helper()
-	r, err := NewHandler(slog.New(slog.DiscardHandler), Config{Verifier: token.NewVerifier(nil, "", "", nil), CursorKey: testCursorKey})
+	s, err := NewHandler(slog.New(slog.DiscardHandler), Config{Verifier: token.NewVerifier(nil, "", "", nil), CursorKey: testCursorKey})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	keys := r.RouteKeys()
+	var keys []string
+	for _, r := range s.Routes() {
+		keys = append(keys, r.Pattern)
+	}
 	slices.Sort(keys)
 	return keys
 }

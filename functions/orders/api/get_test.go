@@ -46,7 +46,7 @@ func TestGetOrder(t *testing.T) {
 			if got := decode[orderJSON](t, resp); !reflect.DeepEqual(got, orderView(stored)) {
 				t.Errorf("order = %+v, want %+v", got, orderView(stored))
 			}
-			if cc := resp.Headers["Cache-Control"]; cc != "no-store" {
+			if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 				t.Errorf("Cache-Control = %q, want no-store", cc)
 			}
 		})

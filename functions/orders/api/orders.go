@@ -1,15 +1,15 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/order"
-	"github.com/serverless-shop/backend/shared/httpapi"
+	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/problem"
+	"github.com/serverless-shop/backend/shared/web"
 )
 
 // Page size bounds of GET /v1/orders.
@@ -55,83 +55,82 @@ func orderView(o order.Order) orderJSON {
 
 func location(id string) string { return "/v1/orders/" + id }
 
-func caller(r *httpapi.Request) order.Customer {
-	p := r.Caller()
+func caller(r *http.Request) order.Customer {
+	p := web.Caller(r)
 	return order.Customer{ID: p.UserID, Email: p.Email, Name: p.Name}
 }
 
-func (a *API) createOrder(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (a *API) createOrder(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Items []struct {
 			SKU      string `json:"sku"`
 			Quantity int    `json:"quantity"`
 		} `json:"items"`
 	}
-	if err := r.DecodeJSON(&in); err != nil {
-		return nil, err
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
 	}
-	cmd := app.PlaceOrder{Customer: caller(r), EmailVerified: r.Caller().EmailVerified, IdempotencyKey: idempotencyKey(r), CorrelationID: r.CorrelationID}
+	cmd := app.PlaceOrder{Customer: caller(r), EmailVerified: web.Caller(r).EmailVerified, IdempotencyKey: idempotencyKey(r), CorrelationID: logging.CorrelationID(r.Context())}
 	for _, it := range in.Items {
 		cmd.Items = append(cmd.Items, order.ItemRequest{SKU: it.SKU, Quantity: it.Quantity})
 	}
-	return created(a.orders.PlaceOrder(ctx, cmd))
+	return created(w)(a.orders.PlaceOrder(r.Context(), cmd))
 }
 
-func (a *API) reorder(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	return created(a.orders.Reorder(ctx, app.Reorder{
-		Customer: caller(r), EmailVerified: r.Caller().EmailVerified, OrderID: r.PathParam("id"),
-		IdempotencyKey: idempotencyKey(r), CorrelationID: r.CorrelationID,
+func (a *API) reorder(w http.ResponseWriter, r *http.Request) error {
+	return created(w)(a.orders.Reorder(r.Context(), app.Reorder{
+		Customer: caller(r), EmailVerified: web.Caller(r).EmailVerified, OrderID: r.PathValue("id"),
+		IdempotencyKey: idempotencyKey(r), CorrelationID: logging.CorrelationID(r.Context()),
 	}))
 }
 
 // idempotencyKey is the request's Idempotency-Key, nil without one.
-func idempotencyKey(r *httpapi.Request) *string {
-	if key, present := r.LookupHeader(HeaderIdempotencyKey); present {
-		return &key
+func idempotencyKey(r *http.Request) *string {
+	if keys, present := r.Header[HeaderIdempotencyKey]; present {
+		return &keys[len(keys)-1]
 	}
 	return nil
 }
 
 // created answers a placed order: 201 with its location, marked when it
 // replays what an earlier request with the same key placed.
-func created(placed app.Placed, err error) (*httpapi.Response, error) {
-	if err != nil {
-		return nil, err
+func created(w http.ResponseWriter) func(app.Placed, error) error {
+	return func(placed app.Placed, err error) error {
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Location", location(placed.Order.ID))
+		if placed.Replayed {
+			w.Header().Set(HeaderReplayed, "true")
+		}
+		return web.JSON(w, http.StatusCreated, orderView(placed.Order))
 	}
-	resp, err := httpapi.JSON(http.StatusCreated, orderView(placed.Order))
-	if err != nil {
-		return nil, err
-	}
-	resp.Set("Location", location(placed.Order.ID))
-	if placed.Replayed {
-		resp.Set(HeaderReplayed, "true")
-	}
-	return resp, nil
 }
 
-func (a *API) listOrders(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (a *API) listOrders(w http.ResponseWriter, r *http.Request) error {
 	customer := caller(r)
+	query := r.URL.Query()
 	limit := DefaultPageSize
-	if v, ok := r.Query("limit"); ok {
-		n, err := strconv.Atoi(v)
+	if query.Has("limit") {
+		n, err := strconv.Atoi(query.Get("limit"))
 		if err != nil || n < 1 || n > MaxPageSize {
-			return nil, problem.Validation(problem.FieldError{Field: "limit", Message: "must be an integer from 1 to 100"})
+			return problem.Validation(problem.FieldError{Field: "limit", Message: "must be an integer from 1 to 100"})
 		}
 		limit = n
 	}
-	cursors, err := a.cursors.get(ctx)
+	cursors, err := a.cursors.get(r.Context())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	after := ""
-	if c, ok := r.Query("cursor"); ok {
-		if after, err = cursors.decode(customer.ID, c); err != nil {
-			return nil, problem.Validation(problem.FieldError{Field: "cursor", Message: "is not a cursor this API issued to you"})
+	if query.Has("cursor") {
+		if after, err = cursors.decode(customer.ID, query.Get("cursor")); err != nil {
+			return problem.Validation(problem.FieldError{Field: "cursor", Message: "is not a cursor this API issued to you"})
 		}
 	}
-	page, err := a.orders.Orders(ctx, customer.ID, limit, after)
+	page, err := a.orders.Orders(r.Context(), customer.ID, limit, after)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	items := make([]orderJSON, len(page.Orders))
 	for i, o := range page.Orders {
@@ -142,24 +141,24 @@ func (a *API) listOrders(ctx context.Context, r *httpapi.Request) (*httpapi.Resp
 		c := cursors.encode(customer.ID, page.Next)
 		next = &c
 	}
-	return httpapi.JSON(http.StatusOK, struct {
+	return web.JSON(w, http.StatusOK, struct {
 		Items      []orderJSON `json:"items"`
 		NextCursor *string     `json:"nextCursor"`
 	}{items, next})
 }
 
-func (a *API) getOrder(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	o, err := a.orders.Order(ctx, caller(r).ID, r.PathParam("id"))
+func (a *API) getOrder(w http.ResponseWriter, r *http.Request) error {
+	o, err := a.orders.Order(r.Context(), caller(r).ID, r.PathValue("id"))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return httpapi.JSON(http.StatusOK, orderView(o))
+	return web.JSON(w, http.StatusOK, orderView(o))
 }
 
-func (a *API) cancelOrder(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	o, err := a.orders.CancelOrder(ctx, caller(r).ID, r.PathParam("id"), r.CorrelationID)
+func (a *API) cancelOrder(w http.ResponseWriter, r *http.Request) error {
+	o, err := a.orders.CancelOrder(r.Context(), caller(r).ID, r.PathValue("id"), logging.CorrelationID(r.Context()))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return httpapi.JSON(http.StatusOK, orderView(o))
+	return web.JSON(w, http.StatusOK, orderView(o))
 }

@@ -1,9 +1,9 @@
 package api
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,7 +11,6 @@ import (
 
 	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/order"
-	"github.com/serverless-shop/backend/shared/httpapi"
 )
 
 // catalogCacheControl lets browsers and shared caches keep catalog
@@ -39,47 +38,52 @@ func productView(p order.Product) productJSON {
 	return productJSON{SKU: p.SKU, Name: p.Name, Description: p.Description, UnitPrice: p.UnitPrice, Currency: p.Currency}
 }
 
-func (a *API) listProducts(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	products, fresh, err := a.orders.Products(ctx)
+func (a *API) listProducts(w http.ResponseWriter, r *http.Request) error {
+	products, fresh, err := a.orders.Products(r.Context())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	items := make([]productJSON, len(products))
 	for i, p := range products {
 		items[i] = productView(p)
 	}
-	return cacheable(r, fresh, struct {
+	return cacheable(w, r, fresh, struct {
 		Items []productJSON `json:"items"`
 	}{items})
 }
 
-func (a *API) getProduct(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	p, fresh, err := a.orders.Product(ctx, r.PathParam("sku"))
+func (a *API) getProduct(w http.ResponseWriter, r *http.Request) error {
+	p, fresh, err := a.orders.Product(r.Context(), r.PathValue("sku"))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return cacheable(r, fresh, productView(p))
+	return cacheable(w, r, fresh, productView(p))
 }
 
 // cacheable renders v with a strong ETag over its bytes, answering 304 when
 // the client already holds that representation. A stale answer says so.
-func cacheable(r *httpapi.Request, fresh app.Freshness, v any) (*httpapi.Response, error) {
-	resp, err := httpapi.JSON(http.StatusOK, v)
+func cacheable(w http.ResponseWriter, r *http.Request, fresh app.Freshness, v any) error {
+	body, err := json.Marshal(v)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	sum := sha256.Sum256(resp.Body)
+	sum := sha256.Sum256(body)
 	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
-	if etagMatches(r.Header("If-None-Match"), etag) {
-		resp = httpapi.NotModified(etag)
-	} else {
-		resp.Set("ETag", etag)
+	h := w.Header()
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", catalogCacheControl)
+	if fresh.Stale {
+		h.Set("Cache-Control", staleCacheControl)
+		h.Set(HeaderCatalogStale, "true")
+		h.Set("Age", strconv.Itoa(int(fresh.Age/time.Second)))
 	}
-	if !fresh.Stale {
-		return resp.Set("Cache-Control", catalogCacheControl), nil
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
 	}
-	return resp.Set("Cache-Control", staleCacheControl).Set(HeaderCatalogStale, "true").
-		Set("Age", strconv.Itoa(int(fresh.Age/time.Second))), nil
+	h.Set("Content-Type", "application/json")
+	_, _ = w.Write(body)
+	return nil
 }
 
 // etagMatches implements the weak comparison If-None-Match uses (RFC 9110,

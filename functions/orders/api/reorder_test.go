@@ -59,7 +59,7 @@ func TestReorder(t *testing.T) {
 	if got.ID == earlier || !reflect.DeepEqual(got, want) {
 		t.Errorf("body =\n%+v\nwant a new order\n%+v", got, want)
 	}
-	if loc := resp.Headers["Location"]; loc != "/v1/orders/"+got.ID {
+	if loc := resp.Header.Get("Location"); loc != "/v1/orders/"+got.ID {
 		t.Errorf("Location = %q, want /v1/orders/%s", loc, got.ID)
 	}
 	if after, _ := h.mem.stored(ada.UserID, earlier); !reflect.DeepEqual(after, before) {
@@ -81,8 +81,8 @@ func TestReorderIdempotentReplay(t *testing.T) {
 	if first.StatusCode != http.StatusCreated || replay.StatusCode != http.StatusCreated {
 		t.Fatalf("statuses %d, %d; want 201, 201", first.StatusCode, replay.StatusCode)
 	}
-	if replay.Body != first.Body || replay.Headers[HeaderReplayed] != "true" || first.Headers[HeaderReplayed] != "" {
-		t.Errorf("replay = %s (replayed %q), want the first answer %s marked replayed", replay.Body, replay.Headers[HeaderReplayed], first.Body)
+	if replay.Body != first.Body || replay.Header.Get(HeaderReplayed) != "true" || first.Header.Get(HeaderReplayed) != "" {
+		t.Errorf("replay = %s (replayed %q), want the first answer %s marked replayed", replay.Body, replay.Header.Get(HeaderReplayed), first.Body)
 	}
 	if n := len(h.mem.events()); n != 1 {
 		t.Errorf("events = %d, want 1", n)

@@ -1,0 +1,292 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/serverless-shop/backend/internal/apitest"
+	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/metrics"
+	"github.com/serverless-shop/backend/shared/principal"
+	"github.com/serverless-shop/backend/shared/problem"
+	"github.com/serverless-shop/backend/shared/revocation"
+	"github.com/serverless-shop/backend/shared/token"
+	"github.com/serverless-shop/backend/shared/web"
+)
+
+var ada = principal.Principal{UserID: "u-1", Email: "ada@example.com", Name: "Ada"}
+
+var (
+	errStale = errors.New("domain: stale write")
+	throttle = &smithy.OperationError{ServiceID: "DynamoDB", OperationName: "GetItem", Err: &types.InternalServerError{}}
+)
+
+// revocations answers every check with err.
+type revocations struct{ err error }
+
+func (r revocations) Check(context.Context, token.Claims) error { return r.err }
+
+// testServer is a server with a route for each behaviour under test, its
+// logs, its metrics and a client of it.
+type testServer struct {
+	*apitest.Client
+	auth    *apitest.Auth
+	logs    *bytes.Buffer
+	metrics *bytes.Buffer
+}
+
+func newTestServer(t *testing.T, revoked error) *testServer {
+	t.Helper()
+	ts := &testServer{auth: apitest.NewAuth(t), logs: &bytes.Buffer{}, metrics: &bytes.Buffer{}}
+	m := metrics.New(ts.metrics, "test")
+	s := web.New(web.Config{
+		Log: logging.New(ts.logs, "test"), Verifier: ts.auth.Verifier(), Revocations: revocations{revoked}, Metrics: m,
+		Errors: func(err error) error {
+			if errors.Is(err, errStale) {
+				return problem.New(problem.Conflict, "Stale.").WithCause(err)
+			}
+			return err
+		},
+	})
+	s.Public("GET /v1/things/{id}", func(w http.ResponseWriter, r *http.Request) error {
+		m.Add("Things", 1)
+		return web.JSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "corr": logging.CorrelationID(r.Context())})
+	})
+	s.Protected("PUT /v1/things/{id}", func(w http.ResponseWriter, r *http.Request) error {
+		var in struct {
+			Name string `json:"name"`
+		}
+		if err := web.DecodeJSON(r, &in); err != nil {
+			return err
+		}
+		return web.JSON(w, http.StatusOK, map[string]string{"name": in.Name, "caller": web.Caller(r).UserID})
+	})
+	s.Protected("GET /v1/mine", func(w http.ResponseWriter, r *http.Request) error {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+	fail := func(err error) web.HandlerFunc {
+		return func(http.ResponseWriter, *http.Request) error { return err }
+	}
+	s.Public("GET /fail/stale", fail(fmt.Errorf("save: %w", errStale)))
+	s.Public("GET /fail/throttled", fail(fmt.Errorf("get: %w", throttle)))
+	s.Public("GET /fail/deadline", func(_ http.ResponseWriter, r *http.Request) error {
+		d, _ := r.Context().Deadline()
+		return fmt.Errorf("query, %v before: %w", time.Until(d).Round(time.Second), context.DeadlineExceeded)
+	})
+	s.Public("GET /fail/limited", fail(&problem.Error{Kind: problem.TooManyRequests, RetryAfter: 1500 * time.Millisecond, Detail: "Slow down."}))
+	s.Public("GET /fail/secret", fail(errors.New("db password is hunter2")))
+	s.Public("GET /fail/panic", func(http.ResponseWriter, *http.Request) error { panic("db password is hunter2") })
+	s.Public("GET /fail/caller", func(_ http.ResponseWriter, r *http.Request) error { _ = web.Caller(r); return nil })
+	s.Public("GET /fail/json", func(w http.ResponseWriter, _ *http.Request) error { return web.JSON(w, 200, func() {}) })
+	ts.Client = &apitest.Client{Handler: s}
+	return ts
+}
+
+func (ts *testServer) get(t *testing.T, target string, headers ...string) *apitest.Response {
+	t.Helper()
+	return ts.Do(t, apitest.NewRequest(http.MethodGet, target, nil, headers...))
+}
+
+func (ts *testServer) bearer(t *testing.T) string { return "Bearer " + ts.auth.Token(t, ada) }
+
+func TestServerAnswers(t *testing.T) {
+	ts := newTestServer(t, nil)
+	tests := []struct {
+		name, method, target, body string
+		bearer                     bool
+		headers                    []string
+		status                     int
+		slug                       string
+		want                       map[string]string // headers
+	}{
+		{name: "public", method: "GET", target: "/v1/things/a%2Fb", status: 200,
+			want: map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}},
+		{name: "protected", method: "PUT", target: "/v1/things/1", body: `{"name":"x"}`, bearer: true, status: 200},
+		{name: "strict JSON", method: "PUT", target: "/v1/things/1", body: `{"Name":"x"}`, bearer: true, status: 400, slug: "validation"},
+		{name: "no token", method: "PUT", target: "/v1/things/1", body: `{}`, status: 401, slug: "invalid-token",
+			want: map[string]string{"WWW-Authenticate": `Bearer error="invalid_token"`}},
+		{name: "bad token", method: "GET", target: "/v1/mine", headers: []string{"Authorization", "Bearer x.y.z"}, status: 401, slug: "invalid-token"},
+		{name: "no route", method: "GET", target: "/v1/nothing", status: 404, slug: "not-found"},
+		{name: "unclean path", method: "GET", target: "/v1/things//x", status: 404, slug: "not-found"},
+		{name: "other method", method: "DELETE", target: "/v1/things/1", status: 405, slug: "method-not-allowed",
+			want: map[string]string{"Allow": "GET, PUT"}},
+		{name: "HEAD is another method", method: "HEAD", target: "/v1/things/1", status: 405, want: map[string]string{"Allow": "GET, PUT"}},
+		{name: "other method of a protected path, no token", method: "POST", target: "/v1/mine", status: 401, slug: "invalid-token"},
+		{name: "other method of a protected path", method: "POST", target: "/v1/mine", bearer: true, status: 405, want: map[string]string{"Allow": "GET"}},
+		{name: "domain error", method: "GET", target: "/fail/stale", status: 409, slug: "conflict"},
+		{name: "dependency out", method: "GET", target: "/fail/throttled", status: 503, slug: "unavailable", want: map[string]string{"Retry-After": "5"}},
+		{name: "retry after rounded up", method: "GET", target: "/fail/limited", status: 429, want: map[string]string{"Retry-After": "2"}},
+		{name: "internal", method: "GET", target: "/fail/secret", status: 500, slug: "internal"},
+		{name: "panic", method: "GET", target: "/fail/panic", status: 500, slug: "internal"},
+		{name: "Caller on a public route", method: "GET", target: "/fail/caller", status: 500, slug: "internal"},
+		{name: "unencodable answer", method: "GET", target: "/fail/json", status: 500, slug: "internal"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var body any
+			if tc.body != "" {
+				body = tc.body
+			}
+			headers := tc.headers
+			if tc.bearer {
+				headers = append(headers, "Authorization", ts.bearer(t))
+			}
+			resp := ts.Do(t, apitest.NewRequest(tc.method, tc.target, body, headers...))
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, resp.Body)
+			}
+			if tc.status >= 400 {
+				p := resp.Problem(t, tc.status, tc.slug)
+				if p.Instance != resp.Request.URL.Path || strings.Contains(resp.Body, "hunter2") {
+					t.Errorf("problem %+v", p)
+				}
+			}
+			for k, v := range tc.want {
+				if got := resp.Header.Get(k); got != v {
+					t.Errorf("%s = %q, want %q", k, got, v)
+				}
+			}
+		})
+	}
+	if !strings.Contains(ts.logs.String(), "hunter2") || !strings.Contains(ts.logs.String(), "dependency unavailable") {
+		t.Errorf("the log lacks the internal errors:\n%s", ts.logs)
+	}
+}
+
+func TestServerRevokedTokens(t *testing.T) {
+	for _, tc := range []struct {
+		err    error
+		status int
+		slug   string
+	}{
+		{fmt.Errorf("check: %w", revocation.ErrRevoked), 401, "invalid-token"},
+		{fmt.Errorf("%w: throttled", revocation.ErrUnavailable), 503, "unavailable"},
+	} {
+		ts := newTestServer(t, tc.err)
+		resp := ts.get(t, "/v1/mine", "Authorization", ts.bearer(t)).Problem(t, tc.status, tc.slug)
+		if tc.status == 503 && resp.Detail != "Access tokens cannot be checked right now; retry shortly." {
+			t.Errorf("detail %q", resp.Detail)
+		}
+	}
+}
+
+// TestServerCorrelationID: a safe X-Request-Id is the correlation id; an
+// unsafe one is replaced, and logged apart, clipped.
+func TestServerCorrelationID(t *testing.T) {
+	for _, tc := range []struct{ name, header, wantClient string }{
+		{"safe", "web.checkout:1234_ab", ""},
+		{"absent", "", ""},
+		{"too short", "abcdefg", "abcdefg"},
+		{"injection", "abcdefgh\n{\"level\":\"ERROR\"}", "abcdefgh\n{\"level\":\"ERROR\"}"},
+		{"too long, clipped", strings.Repeat("x", 300), strings.Repeat("x", 128)},
+		{"clipped inside a rune", strings.Repeat("x", 127) + "é", strings.Repeat("x", 127) + "\uFFFD"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := newTestServer(t, nil)
+			req := apitest.NewRequest("GET", "/v1/things/1", nil)
+			req.Header[web.HeaderRequestID] = []string{tc.header}
+			resp := ts.Do(t, req)
+			var body map[string]string
+			resp.JSON(t, &body)
+			corr := resp.Header.Get(web.HeaderRequestID)
+			if body["corr"] != corr || (tc.wantClient == "" && tc.header != "" && corr != tc.header) || (tc.wantClient != "" && corr == tc.header) {
+				t.Errorf("correlation id %q, handler saw %q, header %q", corr, body["corr"], tc.header)
+			}
+			var line map[string]any
+			if err := json.Unmarshal(ts.logs.Bytes(), &line); err != nil {
+				t.Fatalf("want one JSON log line: %v\n%s", err, ts.logs)
+			}
+			if got, ok := line[web.KeyClientRequestID]; tc.wantClient == "" && ok || tc.wantClient != "" && got != tc.wantClient {
+				t.Errorf("clientRequestId = %q (present %v), want %q", got, ok, tc.wantClient)
+			}
+			if line[logging.KeyCorrelationID] != corr {
+				t.Errorf("log correlation id %v, want %q", line[logging.KeyCorrelationID], corr)
+			}
+		})
+	}
+}
+
+// TestServerAccessLog checks the one log line of a request, and the
+// metrics flushed after it.
+func TestServerAccessLog(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.get(t, "/v1/things/1")
+	ts.get(t, "/v1/mine", "Authorization", ts.bearer(t), web.HeaderRequestID, "corr-12345678")
+	lines := strings.Split(strings.TrimSpace(ts.logs.String()), "\n")
+	var last map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); len(lines) != 2 || err != nil {
+		t.Fatalf("want two JSON log lines: %v\n%s", err, ts.logs)
+	}
+	want := map[string]any{"message": "request", "route": "GET /v1/mine", "status": float64(204),
+		logging.KeyCorrelationID: "corr-12345678", logging.KeyUserID: "u-1", "service": "test"}
+	for k, v := range want {
+		if last[k] != v {
+			t.Errorf("log[%q] = %v, want %v", k, last[k], v)
+		}
+	}
+	if _, ok := last["durationMs"].(float64); !ok {
+		t.Errorf("log has no durationMs: %v", last)
+	}
+	if got := strings.Count(ts.metrics.String(), `"Things":1`); got != 1 {
+		t.Errorf("metrics flushed %d times with the count:\n%s", got, ts.metrics)
+	}
+}
+
+// TestServerDeadline: a handler runs under a deadline a second before the
+// request's, so that a dependency that hangs ends in a 503 the server can
+// still send.
+func TestServerDeadline(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	resp := ts.Do(t, apitest.NewRequest("GET", "/fail/deadline", nil).WithContext(ctx))
+	resp.Problem(t, 503, "unavailable")
+	if !strings.Contains(ts.logs.String(), "59m59s before") {
+		t.Errorf("handler deadline not a second before the request's:\n%s", ts.logs)
+	}
+}
+
+func TestServerRoutes(t *testing.T) {
+	s := web.New(web.Config{Log: logging.New(io.Discard, "test"), Verifier: apitest.NewAuth(t).Verifier()})
+	s.Public("GET /a", nil)
+	s.Protected("POST /a", nil)
+	if want := []web.Route{{Pattern: "GET /a"}, {Pattern: "POST /a", Protected: true}}; !slices.Equal(s.Routes(), want) {
+		t.Errorf("Routes() = %v, want %v", s.Routes(), want)
+	}
+	for name, register := range map[string]func(){
+		"twice":                    func() { s.Public("GET /a", nil) },
+		"HEAD":                     func() { s.Public("HEAD /b", nil) },
+		"no method":                func() { s.Public("/c", nil) },
+		"protected, no verifier":   func() { web.New(web.Config{}).Protected("GET /d", nil) },
+		"protected after a public": func() { s.Protected("GET /a", nil) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("registration did not panic")
+				}
+			}()
+			register()
+		})
+	}
+	// A request that is not from API Gateway gets a correlation id anyway.
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/nowhere", nil))
+	if rec.Code != 404 || rec.Header().Get(web.HeaderRequestID) == "" {
+		t.Errorf("%d, X-Request-Id %q", rec.Code, rec.Header().Get(web.HeaderRequestID))
+	}
+}
