@@ -43,6 +43,7 @@ type Item struct {
 	Currency      string    `dynamodbav:"currency"`
 	CreatedAt     time.Time `dynamodbav:"createdAt"`
 	UpdatedAt     time.Time `dynamodbav:"updatedAt"` // when the event occurred
+	Version       int64     `dynamodbav:"version"`
 	// The event of the write that made the item what it is. Items written
 	// before events rode on them have none (their event was an outbox
 	// item of its own).
@@ -66,6 +67,7 @@ type Line struct {
 const (
 	AttrStatus        = "status"
 	AttrUpdatedAt     = "updatedAt"
+	AttrVersion       = "version"
 	AttrEventID       = "eventId"
 	AttrEventType     = "eventType"
 	AttrCorrelationID = "correlationId"

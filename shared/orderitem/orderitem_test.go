@@ -151,7 +151,7 @@ func TestStoredAttributeNames(t *testing.T) {
 	}
 	slices.Sort(names)
 	want := []string{"PK", "SK", orderitem.AttrCorrelationID, "createdAt", "currency", "customerEmail", "customerId", "customerName",
-		orderitem.AttrEventID, orderitem.AttrEventType, "id", "lines", orderitem.AttrStatus, "total", orderitem.AttrUpdatedAt}
+		orderitem.AttrEventID, orderitem.AttrEventType, "id", "lines", orderitem.AttrStatus, "total", orderitem.AttrUpdatedAt, orderitem.AttrVersion}
 	slices.Sort(want)
 	if !slices.Equal(names, want) {
 		t.Errorf("attributes = %v\nwant %v", names, want)

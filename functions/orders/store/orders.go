@@ -18,7 +18,10 @@ import (
 )
 
 // orderItem is o as stored, announcing the event ev of type eventType
-// (shared/orderitem).
+// (shared/orderitem). The item's version counts its writes (1, then 2
+// after a cancel) and nothing reads it: the cancel's condition is the
+// order's status. It is kept because the released version's cancel adds
+// to it, and fails on an item without it.
 func orderItem(o order.Order, eventType string, ev order.EventRef) orderitem.Item {
 	lines := make([]orderitem.Line, len(o.Lines))
 	for i, l := range o.Lines {
@@ -28,7 +31,7 @@ func orderItem(o order.Order, eventType string, ev order.EventRef) orderitem.Ite
 		PK: customerPK(o.Customer.ID), SK: orderSK(o.ID), ID: o.ID,
 		CustomerID: o.Customer.ID, CustomerEmail: o.Customer.Email, CustomerName: o.Customer.Name,
 		Status: string(o.Status), Lines: lines, Total: o.Total, Currency: o.Currency,
-		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(),
+		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), Version: 1,
 		EventID: ev.ID, EventType: eventType, CorrelationID: ev.CorrelationID,
 	}
 }
@@ -201,6 +204,7 @@ func (s *Store) CancelOrder(ctx context.Context, customerID, id string, at time.
 	expr, err := expression.NewBuilder().
 		WithUpdate(expression.Set(status, expression.Value(string(t.To))).
 			Set(expression.Name(orderitem.AttrUpdatedAt), expression.Value(at.UTC())).
+			Set(expression.Name(orderitem.AttrVersion), expression.Name(orderitem.AttrVersion).Plus(expression.Value(1))).
 			Set(expression.Name(orderitem.AttrEventID), expression.Value(ev.ID)).
 			Set(expression.Name(orderitem.AttrEventType), expression.Value(events.OrderCancelled)).
 			Set(expression.Name(orderitem.AttrCorrelationID), expression.Value(ev.CorrelationID))).

@@ -152,6 +152,9 @@ func TestCancelRaceWritesOneEvent(t *testing.T) {
 	if w := []string{events.OrderCreated + " ev-c0", fmt.Sprint(events.OrderCancelled, " ev-cancel-", won)}; !slices.Equal(announced, w) {
 		t.Fatalf("stream announces %q, want %q", announced, w)
 	}
+	if v := f.stored(t, o.Customer.ID, o.ID).Version; v != 2 {
+		t.Errorf("stored version %d, want 2: the released version's cancel adds to it", v)
+	}
 }
 
 // setStatus is fulfilment: it sets the stored order's status, as another

@@ -238,7 +238,7 @@ func TestOrderWritesReachTheQueueInOrder(t *testing.T) {
 		PK: "CUSTOMER#user-ada", SK: orderitem.SKPrefix + orderID, ID: orderID,
 		CustomerID: "user-ada", CustomerEmail: "ada@example.com", CustomerName: "Ada", Status: "PENDING",
 		Lines: []orderitem.Line{{SKU: "COF-ESP-250", Name: "Espresso beans", Quantity: 2, UnitPrice: 1450, LineTotal: 2900}},
-		Total: 2900, Currency: "EUR", CreatedAt: now, UpdatedAt: now,
+		Total: 2900, Currency: "EUR", CreatedAt: now, UpdatedAt: now, Version: 1,
 		EventID: "ev-placed-77", EventType: shared.OrderCreated, CorrelationID: "corr-placed",
 	}
 	item, err := attributevalue.MarshalMap(it)
