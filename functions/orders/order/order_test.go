@@ -358,3 +358,18 @@ func TestOrderAsPlaced(t *testing.T) {
 		t.Errorf("AsPlaced() of a new order =\n%+v\nwant it unchanged", got)
 	}
 }
+
+// TestQuotaRefused: a refusal says when the window ends, at least a second
+// ahead.
+func TestQuotaRefused(t *testing.T) {
+	q := order.Quota{Max: 5, Window: time.Hour}
+	for at, want := range map[time.Time]time.Duration{
+		time.Date(2026, 3, 2, 12, 45, 0, 0, time.UTC):          15 * time.Minute,
+		time.Date(2026, 3, 2, 12, 59, 59, 500e6, time.UTC):     time.Second,
+		time.Date(2026, 3, 2, 13, 0, 0, 0, time.UTC).Add(-1e6): time.Second,
+	} {
+		if err := q.Refused(at); err.Max != 5 || err.RetryAfter != want || !strings.Contains(err.Error(), "quota of 5") {
+			t.Errorf("Refused(%s) = %+v (%v), want 5 and %s", at, err, err, want)
+		}
+	}
+}
