@@ -11,14 +11,14 @@ import (
 	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/app"
+	"github.com/serverless-shop/backend/functions/orders/app/apptest"
 	"github.com/serverless-shop/backend/functions/orders/order"
-	"github.com/serverless-shop/backend/functions/orders/store"
 )
 
 // catalogStore is the in-memory store with a catalog a test controls; it
 // counts the catalog's reads.
 type catalogStore struct {
-	*store.Mem
+	*apptest.MemStore
 	mu       sync.Mutex
 	products []order.Product
 	err      error
@@ -83,7 +83,7 @@ func unitPrice(t *testing.T, svc *app.Service, sku string) (int64, app.Freshness
 // table fails, for up to an hour, and the error after that. While the
 // table fails, browsing tries it at most every 5 seconds.
 func TestCatalogCache(t *testing.T) {
-	st := &catalogStore{Mem: store.NewMem(), products: []order.Product{espresso, teaV1}}
+	st := &catalogStore{MemStore: apptest.NewMemStore(), products: []order.Product{espresso, teaV1}}
 	c := newClock()
 	svc := newCatalogService(st, c)
 	ctx := context.Background()
@@ -153,7 +153,7 @@ func TestCatalogCache(t *testing.T) {
 // TestCatalogCacheColdAndDown: without a copy, a failed read is the
 // error, for both product routes.
 func TestCatalogCacheColdAndDown(t *testing.T) {
-	st := &catalogStore{Mem: store.NewMem(), err: errDown}
+	st := &catalogStore{MemStore: apptest.NewMemStore(), err: errDown}
 	svc := newCatalogService(st, newClock())
 	if _, _, err := svc.Products(context.Background()); !errors.Is(err, errDown) {
 		t.Errorf("Products: %v, want the read's error", err)
@@ -166,7 +166,7 @@ func TestCatalogCacheColdAndDown(t *testing.T) {
 // TestPricingNeverUsesAStaleCopy: while the product routes answer from a
 // stale copy, an order is refused rather than priced from it.
 func TestPricingNeverUsesAStaleCopy(t *testing.T) {
-	st := &catalogStore{Mem: store.NewMem(), products: []order.Product{espresso, teaV1}}
+	st := &catalogStore{MemStore: apptest.NewMemStore(), products: []order.Product{espresso, teaV1}}
 	c := newClock()
 	svc := newCatalogService(st, c)
 	ctx := context.Background()
@@ -195,7 +195,7 @@ func TestPricingNeverUsesAStaleCopy(t *testing.T) {
 // TestCatalogCacheConcurrentRequests: requests that find the copy expired
 // at once read the table once; the others wait for that read.
 func TestCatalogCacheConcurrentRequests(t *testing.T) {
-	st := &catalogStore{Mem: store.NewMem(), products: []order.Product{espresso, teaV1}, block: make(chan struct{})}
+	st := &catalogStore{MemStore: apptest.NewMemStore(), products: []order.Product{espresso, teaV1}, block: make(chan struct{})}
 	svc := newCatalogService(st, newClock())
 	const n = 16
 	var wg sync.WaitGroup

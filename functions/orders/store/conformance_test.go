@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/app"
+	"github.com/serverless-shop/backend/functions/orders/app/apptest"
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/shared/events"
@@ -61,7 +62,7 @@ func testConformance(t *testing.T, newStore func(t *testing.T) subject) {
 // TestMem runs the conformance tests against the in-memory store.
 func TestMem(t *testing.T) {
 	testConformance(t, func(*testing.T) subject {
-		m := store.NewMem()
+		m := apptest.NewMemStore()
 		return subject{
 			s: m,
 			setStatus: func(t *testing.T, o order.Order, status order.Status) {

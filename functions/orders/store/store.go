@@ -14,8 +14,8 @@
 // versions wrote each event as an OUTBOX# item of its own; the relay still
 // reads those, so that none written before an upgrade is lost.
 //
-// Mem keeps the same contract in memory; one conformance suite
-// (conformance_test.go) runs against both.
+// apptest.MemStore (functions/orders/app/apptest) keeps the same contract
+// in memory; one conformance suite (conformance_test.go) runs against both.
 package store
 
 import (

@@ -1,4 +1,9 @@
-package store
+// Package apptest provides a stand-in for the orders service's store, for
+// tests that run without a database: MemStore, an in-memory store that
+// keeps the contract the app package's Store interface documents. The
+// store's conformance tests (functions/orders/store) run against it and
+// against DynamoDB, so it cannot drift from the real store.
+package apptest
 
 import (
 	"context"
@@ -9,15 +14,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/shared/events"
 )
 
-// Mem is the orders table in memory, for tests of the layers above and a
-// local loop: it keeps the contract documented on the methods of Store,
-// and the same conformance tests run against both. Instead of a stream it
-// keeps the events its writes announce (Events).
-type Mem struct {
+// MemStore is the orders table in memory: it keeps the contract documented
+// on the methods of *store.Store. Instead of a stream it keeps the events
+// its writes announce (Events).
+type MemStore struct {
 	mu       sync.Mutex
 	products map[string]order.Product
 	orders   map[memKey]order.Order
@@ -36,13 +42,15 @@ type memClaim struct {
 	expiresAt   int64 // Unix seconds, as stored
 }
 
-// NewMem returns an empty store.
-func NewMem() *Mem {
-	return &Mem{products: map[string]order.Product{}, orders: map[memKey]order.Order{}, keys: map[memKey]memClaim{}, quotas: map[memKey]int{}}
+var _ app.Store = (*MemStore)(nil)
+
+// NewMemStore returns an empty store.
+func NewMemStore() *MemStore {
+	return &MemStore{products: map[string]order.Product{}, orders: map[memKey]order.Order{}, keys: map[memKey]memClaim{}, quotas: map[memKey]int{}}
 }
 
 // PutProducts writes products to the catalog, replacing any of the same SKU.
-func (m *Mem) PutProducts(_ context.Context, products []order.Product) error {
+func (m *MemStore) PutProducts(_ context.Context, products []order.Product) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, p := range products {
@@ -52,20 +60,20 @@ func (m *Mem) PutProducts(_ context.Context, products []order.Product) error {
 }
 
 // Products returns the whole catalog, ordered by SKU.
-func (m *Mem) Products(context.Context) ([]order.Product, error) {
+func (m *MemStore) Products(context.Context) ([]order.Product, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return slices.SortedFunc(maps.Values(m.products), func(a, b order.Product) int { return strings.Compare(a.SKU, b.SKU) }), nil
 }
 
-// KeyedOrder is Store.KeyedOrder.
-func (m *Mem) KeyedOrder(_ context.Context, k order.Claim, now time.Time) (*order.Order, error) {
+// KeyedOrder is (*store.Store).KeyedOrder.
+func (m *MemStore) KeyedOrder(_ context.Context, k order.Claim, now time.Time) (*order.Order, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.replay(k, now)
 }
 
-func (m *Mem) replay(k order.Claim, now time.Time) (*order.Order, error) {
+func (m *MemStore) replay(k order.Claim, now time.Time) (*order.Order, error) {
 	c, ok := m.keys[memKey{k.CustomerID, k.Key}]
 	switch {
 	case !ok || c.expiresAt <= now.Unix():
@@ -78,9 +86,9 @@ func (m *Mem) replay(k order.Claim, now time.Time) (*order.Order, error) {
 	return &o, nil
 }
 
-// CreateOrder is Store.CreateOrder: all or nothing, and a key that placed
-// an order replays it before the quota is looked at.
-func (m *Mem) CreateOrder(_ context.Context, o order.Order, ev order.EventRef, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error) {
+// CreateOrder is (*store.Store).CreateOrder: all or nothing, and a key
+// that placed an order replays it before the quota is looked at.
+func (m *MemStore) CreateOrder(_ context.Context, o order.Order, ev order.EventRef, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if key != nil {
@@ -98,15 +106,15 @@ func (m *Mem) CreateOrder(_ context.Context, o order.Order, ev order.EventRef, k
 	o.Lines = slices.Clone(o.Lines)
 	m.orders[memKey{o.Customer.ID, o.ID}] = o
 	m.quotas[window]++
-	m.events = append(m.events, Announced(o, events.OrderCreated, ev))
+	m.events = append(m.events, store.Announced(o, events.OrderCreated, ev))
 	if key != nil {
-		m.keys[memKey{key.CustomerID, key.Key}] = memClaim{key.RequestHash, o.ID, now.Add(IdempotencyTTL).Unix()}
+		m.keys[memKey{key.CustomerID, key.Key}] = memClaim{key.RequestHash, o.ID, now.Add(store.IdempotencyTTL).Unix()}
 	}
 	return nil, nil
 }
 
-// Order is Store.Order.
-func (m *Mem) Order(_ context.Context, customerID, id string) (order.Order, error) {
+// Order is (*store.Store).Order.
+func (m *MemStore) Order(_ context.Context, customerID, id string) (order.Order, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	o, ok := m.orders[memKey{customerID, id}]
@@ -117,8 +125,9 @@ func (m *Mem) Order(_ context.Context, customerID, id string) (order.Order, erro
 	return o, nil
 }
 
-// Orders is Store.Orders: newest first (ids sort by time), after an id.
-func (m *Mem) Orders(_ context.Context, customerID string, limit int, after string) ([]order.Order, string, error) {
+// Orders is (*store.Store).Orders: newest first (ids sort by time), after
+// an id.
+func (m *MemStore) Orders(_ context.Context, customerID string, limit int, after string) ([]order.Order, string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var mine []order.Order
@@ -134,10 +143,10 @@ func (m *Mem) Orders(_ context.Context, customerID string, limit int, after stri
 	return mine[:limit], mine[limit-1].ID, nil
 }
 
-// CancelOrder is Store.CancelOrder: order.Cancel applied to the stored
-// order. A refused cancel whose event the order already announces is
-// answered, as the store answers the SDK's retry of a cancel.
-func (m *Mem) CancelOrder(_ context.Context, customerID, id string, at time.Time, ev order.EventRef) (order.Order, error) {
+// CancelOrder is (*store.Store).CancelOrder: order.Cancel applied to the
+// stored order. A refused cancel whose event the order already announces
+// is answered, as the store answers the SDK's retry of a cancel.
+func (m *MemStore) CancelOrder(_ context.Context, customerID, id string, at time.Time, ev order.EventRef) (order.Order, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	prev, ok := m.orders[memKey{customerID, id}]
@@ -152,13 +161,13 @@ func (m *Mem) CancelOrder(_ context.Context, customerID, id string, at time.Time
 		return order.Order{}, err
 	}
 	m.orders[memKey{customerID, id}] = next
-	m.events = append(m.events, Announced(next, events.OrderCancelled, ev))
+	m.events = append(m.events, store.Announced(next, events.OrderCancelled, ev))
 	return next, nil
 }
 
 // Put stores o as it is, announcing nothing: what another writer, such as
 // fulfilment, does.
-func (m *Mem) Put(o order.Order) {
+func (m *MemStore) Put(o order.Order) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.orders[memKey{o.Customer.ID, o.ID}] = o
@@ -166,14 +175,14 @@ func (m *Mem) Put(o order.Order) {
 
 // Events returns the events the writes announced, in order: what the
 // relay would publish.
-func (m *Mem) Events() []events.OrderEvent {
+func (m *MemStore) Events() []events.OrderEvent {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return slices.Clone(m.events)
 }
 
 // lastEventID is the id of the event the last write of o announced.
-func (m *Mem) lastEventID(o order.Order) string {
+func (m *MemStore) lastEventID(o order.Order) string {
 	for _, ev := range slices.Backward(m.events) {
 		if ev.Order.ID == o.ID && ev.Customer.ID == o.Customer.ID {
 			return ev.ID
