@@ -199,7 +199,7 @@ func (m *memStore) CancelOrder(_ context.Context, customerID, id string, at time
 	if !ok {
 		return order.Order{}, order.ErrNotFound
 	}
-	next, err := prev.Cancel(at)
+	next, err := order.Cancel().Apply(prev, at)
 	if err != nil {
 		return order.Order{}, err
 	}

@@ -18,7 +18,7 @@ func seedOrders(h *harness, p principal.Principal, n int, status order.Status) [
 		h.mem.put(order.Order{
 			ID: ids[i], Customer: order.Customer{ID: p.UserID, Email: p.Email, Name: p.Name}, Status: status,
 			Lines: []order.Line{{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Quantity: 1, UnitPrice: 1290, LineTotal: 1290}},
-			Total: 1290, Currency: "USD", CreatedAt: testNow, UpdatedAt: testNow, Version: 1,
+			Total: 1290, Currency: "USD", CreatedAt: testNow, UpdatedAt: testNow,
 		})
 	}
 	return ids

@@ -25,7 +25,7 @@ func reorderReq(id string, headers map[string]string) req {
 func seedOrder(h *harness, p principal.Principal, status order.Status, lines ...order.Line) string {
 	o := order.Order{
 		ID: h.newID(), Customer: order.Customer{ID: p.UserID, Email: p.Email, Name: p.Name}, Status: status,
-		Lines: lines, Currency: "USD", CreatedAt: testNow.Add(-30 * 24 * time.Hour), UpdatedAt: testNow, Version: 2,
+		Lines: lines, Currency: "USD", CreatedAt: testNow.Add(-30 * 24 * time.Hour), UpdatedAt: testNow,
 	}
 	for _, l := range lines {
 		o.Total += l.LineTotal

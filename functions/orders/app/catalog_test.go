@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/app"
+	"github.com/serverless-shop/backend/functions/orders/app/apptest"
 	"github.com/serverless-shop/backend/functions/orders/order"
 )
 
-// catalogStore is an app.Store whose catalog reads a test controls; it
-// counts them. Its other methods are not used by these tests.
+// catalogStore is the in-memory store with a catalog a test controls; it
+// counts the catalog's reads.
 type catalogStore struct {
+	*apptest.MemStore
 	mu       sync.Mutex
 	products []order.Product
 	err      error
@@ -24,8 +26,6 @@ type catalogStore struct {
 	// block, when not nil, holds every read until it is closed.
 	block chan struct{}
 }
-
-var _ app.Store = (*catalogStore)(nil)
 
 func (s *catalogStore) Products(context.Context) ([]order.Product, error) {
 	s.reads.Add(1)
@@ -44,26 +44,6 @@ func (s *catalogStore) set(products []order.Product, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.products, s.err = products, err
-}
-
-func (s *catalogStore) KeyedOrder(context.Context, order.Claim, time.Time) (*order.Order, error) {
-	return nil, errors.New("not used")
-}
-
-func (s *catalogStore) CreateOrder(context.Context, order.Order, order.EventRef, *order.Claim, order.Quota, time.Time) (*order.Order, error) {
-	return nil, nil
-}
-
-func (s *catalogStore) Order(context.Context, string, string) (order.Order, error) {
-	return order.Order{}, order.ErrNotFound
-}
-
-func (s *catalogStore) Orders(context.Context, string, int, string) ([]order.Order, string, error) {
-	return nil, "", nil
-}
-
-func (s *catalogStore) CancelOrder(context.Context, string, string, time.Time, order.EventRef) (order.Order, error) {
-	return order.Order{}, order.ErrNotFound
 }
 
 // clock is a clock a test moves.
@@ -103,7 +83,7 @@ func unitPrice(t *testing.T, svc *app.Service, sku string) (int64, app.Freshness
 // table fails, for up to an hour, and the error after that. While the
 // table fails, browsing tries it at most every 5 seconds.
 func TestCatalogCache(t *testing.T) {
-	st := &catalogStore{products: []order.Product{espresso, teaV1}}
+	st := &catalogStore{MemStore: apptest.NewMemStore(), products: []order.Product{espresso, teaV1}}
 	c := newClock()
 	svc := newCatalogService(st, c)
 	ctx := context.Background()
@@ -173,7 +153,7 @@ func TestCatalogCache(t *testing.T) {
 // TestCatalogCacheColdAndDown: without a copy, a failed read is the
 // error, for both product routes.
 func TestCatalogCacheColdAndDown(t *testing.T) {
-	st := &catalogStore{err: errDown}
+	st := &catalogStore{MemStore: apptest.NewMemStore(), err: errDown}
 	svc := newCatalogService(st, newClock())
 	if _, _, err := svc.Products(context.Background()); !errors.Is(err, errDown) {
 		t.Errorf("Products: %v, want the read's error", err)
@@ -186,7 +166,7 @@ func TestCatalogCacheColdAndDown(t *testing.T) {
 // TestPricingNeverUsesAStaleCopy: while the product routes answer from a
 // stale copy, an order is refused rather than priced from it.
 func TestPricingNeverUsesAStaleCopy(t *testing.T) {
-	st := &catalogStore{products: []order.Product{espresso, teaV1}}
+	st := &catalogStore{MemStore: apptest.NewMemStore(), products: []order.Product{espresso, teaV1}}
 	c := newClock()
 	svc := newCatalogService(st, c)
 	ctx := context.Background()
@@ -215,7 +195,7 @@ func TestPricingNeverUsesAStaleCopy(t *testing.T) {
 // TestCatalogCacheConcurrentRequests: requests that find the copy expired
 // at once read the table once; the others wait for that read.
 func TestCatalogCacheConcurrentRequests(t *testing.T) {
-	st := &catalogStore{products: []order.Product{espresso, teaV1}, block: make(chan struct{})}
+	st := &catalogStore{MemStore: apptest.NewMemStore(), products: []order.Product{espresso, teaV1}, block: make(chan struct{})}
 	svc := newCatalogService(st, newClock())
 	const n = 16
 	var wg sync.WaitGroup

@@ -99,7 +99,7 @@ func (s *Service) place(ctx context.Context, in PlaceOrder, key *order.Claim) (o
 	now := s.now()
 	o = order.Order{
 		ID: s.NewID(), Customer: in.Customer, Status: order.Pending,
-		Lines: lines, Total: total, Currency: currency, CreatedAt: now, UpdatedAt: now, Version: 1,
+		Lines: lines, Total: total, Currency: currency, CreatedAt: now, UpdatedAt: now,
 	}
 	ev := order.EventRef{ID: s.NewID(), CorrelationID: in.CorrelationID}
 	quota := order.Quota{Max: s.OrdersPerHour, Window: time.Hour}

@@ -23,12 +23,31 @@ const (
 	Cancelled Status = "CANCELLED"
 )
 
-// CancellableStatuses are the statuses in which an order may be cancelled:
-// until it ships.
-func CancellableStatuses() []Status { return []Status{Pending, Confirmed} }
+// Transition is a change of an order's status that the service makes: it
+// may start from any of the statuses From and leads to To; from any other
+// it is Refused. The domain decides it once here; the store compiles it
+// into the condition and update of its one conditional write, and its
+// conformance tests check that it agrees with Apply.
+type Transition struct {
+	From    []Status
+	To      Status
+	Refused error
+}
 
-// Cancellable reports whether an order in status s may be cancelled.
-func (s Status) Cancellable() bool { return slices.Contains(CancellableStatuses(), s) }
+// Cancel is the customer cancelling their order: allowed until it ships.
+func Cancel() Transition {
+	return Transition{From: []Status{Pending, Confirmed}, To: Cancelled, Refused: ErrNotCancellable}
+}
+
+// Apply returns o moved along t at the time at, or t.Refused (and o
+// unchanged) when o's status is not one t starts from.
+func (t Transition) Apply(o Order, at time.Time) (Order, error) {
+	if !slices.Contains(t.From, o.Status) {
+		return o, t.Refused
+	}
+	o.Status, o.UpdatedAt = t.To, at
+	return o, nil
+}
 
 // Bounds on an order.
 const (
@@ -83,28 +102,15 @@ type Order struct {
 	Currency  string
 	CreatedAt time.Time
 	UpdatedAt time.Time
-	Version   int64 // bumped by every change; guards conditional writes
-}
-
-// Cancel returns the order cancelled at now, or ErrNotCancellable.
-func (o Order) Cancel(now time.Time) (Order, error) {
-	if !o.Status.Cancellable() {
-		return o, ErrNotCancellable
-	}
-	o.Status = Cancelled
-	o.UpdatedAt = now
-	o.Version++
-	return o, nil
 }
 
 // AsPlaced is the order as it was when placed: placing fixes its customer,
 // lines, total and creation time for good, and only its status (which
-// starts Pending) and version change afterwards. An idempotent replay
-// answers this, so that it repeats the first response exactly.
+// starts Pending) changes afterwards. An idempotent replay answers this,
+// so that it repeats the first response exactly.
 func (o Order) AsPlaced() Order {
 	o.Status = Pending
 	o.UpdatedAt = o.CreatedAt
-	o.Version = 1
 	return o
 }
 

@@ -297,27 +297,6 @@ func BenchmarkPrice(b *testing.B) {
 	}
 }
 
-func TestStatusCancellable(t *testing.T) {
-	tests := []struct {
-		status order.Status
-		want   bool
-	}{
-		{order.Pending, true},
-		{order.Confirmed, true},
-		{order.Shipped, false},
-		{order.Cancelled, false},
-		{order.Status(""), false},
-		{order.Status("pending"), false},
-	}
-	for _, tt := range tests {
-		t.Run(string(tt.status), func(t *testing.T) {
-			if got := tt.status.Cancellable(); got != tt.want {
-				t.Errorf("%q.Cancellable() = %v, want %v", tt.status, got, tt.want)
-			}
-		})
-	}
-}
-
 func sampleOrder(s order.Status) order.Order {
 	created := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
 	return order.Order{
@@ -332,48 +311,34 @@ func sampleOrder(s order.Status) order.Order {
 		Currency:  "USD",
 		CreatedAt: created,
 		UpdatedAt: created.Add(time.Minute),
-		Version:   3,
 	}
 }
 
-func TestOrderCancel(t *testing.T) {
+// TestCancel is the rule the stores compile into their conditions (their
+// conformance tests check they agree with it): an order is cancelled
+// until it ships, and a refused cancel changes nothing.
+func TestCancel(t *testing.T) {
 	now := time.Date(2025, 3, 2, 12, 30, 0, 0, time.UTC)
-	tests := []struct {
-		name    string
+	for _, tt := range []struct {
 		from    order.Status
 		wantErr error
 	}{
-		{"pending", order.Pending, nil},
-		{"confirmed", order.Confirmed, nil},
-		{"shipped", order.Shipped, order.ErrNotCancellable},
-		{"cancelled", order.Cancelled, order.ErrNotCancellable},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			prev := sampleOrder(tt.from)
+		{order.Pending, nil},
+		{order.Confirmed, nil},
+		{order.Shipped, order.ErrNotCancellable},
+		{order.Cancelled, order.ErrNotCancellable},
+		{order.Status(""), order.ErrNotCancellable},
+		{order.Status("pending"), order.ErrNotCancellable},
+	} {
+		t.Run(string(tt.from), func(t *testing.T) {
 			before := sampleOrder(tt.from)
-			got, err := prev.Cancel(now)
-			if !reflect.DeepEqual(prev, before) {
-				t.Errorf("Cancel modified its receiver: %+v", prev)
-			}
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("Cancel() error = %v, want %v", err, tt.wantErr)
-				}
-				if !reflect.DeepEqual(got, before) {
-					t.Errorf("Cancel() returned a changed order on error:\n%+v\nwant\n%+v", got, before)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Cancel() error = %v", err)
-			}
+			got, err := order.Cancel().Apply(before, now)
 			want := before
-			want.Status = order.Cancelled
-			want.UpdatedAt = now
-			want.Version = before.Version + 1
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("Cancel() =\n%+v\nwant\n%+v", got, want)
+			if tt.wantErr == nil {
+				want.Status, want.UpdatedAt = order.Cancelled, now
+			}
+			if !errors.Is(err, tt.wantErr) || !reflect.DeepEqual(got, want) {
+				t.Errorf("Cancel().Apply() = %+v, %v\nwant %+v, %v", got, err, want, tt.wantErr)
 			}
 		})
 	}
@@ -381,9 +346,8 @@ func TestOrderCancel(t *testing.T) {
 
 func TestOrderAsPlaced(t *testing.T) {
 	placed := sampleOrder(order.Pending)
-	placed.Version = 1
 	placed.UpdatedAt = placed.CreatedAt
-	cancelled, err := placed.Cancel(placed.CreatedAt.Add(time.Hour))
+	cancelled, err := order.Cancel().Apply(placed, placed.CreatedAt.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,5 +356,20 @@ func TestOrderAsPlaced(t *testing.T) {
 	}
 	if got := placed.AsPlaced(); !reflect.DeepEqual(got, placed) {
 		t.Errorf("AsPlaced() of a new order =\n%+v\nwant it unchanged", got)
+	}
+}
+
+// TestQuotaRefused: a refusal says when the window ends, at least a second
+// ahead.
+func TestQuotaRefused(t *testing.T) {
+	q := order.Quota{Max: 5, Window: time.Hour}
+	for at, want := range map[time.Time]time.Duration{
+		time.Date(2026, 3, 2, 12, 45, 0, 0, time.UTC):          15 * time.Minute,
+		time.Date(2026, 3, 2, 12, 59, 59, 500e6, time.UTC):     time.Second,
+		time.Date(2026, 3, 2, 13, 0, 0, 0, time.UTC).Add(-1e6): time.Second,
+	} {
+		if err := q.Refused(at); err.Max != 5 || err.RetryAfter != want || !strings.Contains(err.Error(), "quota of 5") {
+			t.Errorf("Refused(%s) = %+v (%v), want 5 and %s", at, err, err, want)
+		}
 	}
 }

@@ -27,7 +27,7 @@ func TestAnnouncedEventsValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := order.Order{ID: "01JNQ6Z5V2G7W4X9K3M8P0R1ST", Customer: order.Customer{ID: "u", Email: "u@example.com", Name: "U"},
-		Status: order.Pending, Lines: lines, Total: total, Currency: currency, CreatedAt: now, UpdatedAt: now, Version: 1}
+		Status: order.Pending, Lines: lines, Total: total, Currency: currency, CreatedAt: now, UpdatedAt: now}
 	created := store.Announced(o, events.OrderCreated, order.EventRef{ID: "ev-1", CorrelationID: "corr-1"})
 	if err := created.Validate(); err != nil {
 		t.Errorf("created event: %v", err)
@@ -36,7 +36,7 @@ func TestAnnouncedEventsValidate(t *testing.T) {
 		created.Customer.Email != "u@example.com" || !created.OccurredAt.Equal(now) {
 		t.Errorf("created event = %+v", created.Header)
 	}
-	c, err := o.Cancel(now.Add(time.Hour))
+	c, err := order.Cancel().Apply(o, now.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,10 @@ import (
 )
 
 // orderItem is o as stored, announcing the event ev of type eventType
-// (shared/orderitem).
+// (shared/orderitem). The item's version counts its writes (1, then 2
+// after a cancel) and nothing reads it: the cancel's condition is the
+// order's status. It is kept because the released version's cancel adds
+// to it, and fails on an item without it.
 func orderItem(o order.Order, eventType string, ev order.EventRef) orderitem.Item {
 	lines := make([]orderitem.Line, len(o.Lines))
 	for i, l := range o.Lines {
@@ -28,7 +31,7 @@ func orderItem(o order.Order, eventType string, ev order.EventRef) orderitem.Ite
 		PK: customerPK(o.Customer.ID), SK: orderSK(o.ID), ID: o.ID,
 		CustomerID: o.Customer.ID, CustomerEmail: o.Customer.Email, CustomerName: o.Customer.Name,
 		Status: string(o.Status), Lines: lines, Total: o.Total, Currency: o.Currency,
-		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), Version: o.Version,
+		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), Version: 1,
 		EventID: ev.ID, EventType: eventType, CorrelationID: ev.CorrelationID,
 	}
 }
@@ -48,7 +51,7 @@ func orderOf(it orderitem.Item) order.Order {
 	return order.Order{
 		ID: it.ID, Customer: order.Customer{ID: it.CustomerID, Email: it.CustomerEmail, Name: it.CustomerName},
 		Status: order.Status(it.Status), Lines: lines, Total: it.Total, Currency: it.Currency,
-		CreatedAt: it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(), Version: it.Version,
+		CreatedAt: it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(),
 	}
 }
 
@@ -183,28 +186,30 @@ func (s *Store) Orders(ctx context.Context, customerID string, limit int, after 
 
 // CancelOrder cancels the customer's order at the time at, announcing its
 // order.cancelled event (ev), and returns the cancelled order: one
-// conditional UpdateItem, which changes the order only while its status is
-// one of order.CancellableStatuses, so that of concurrent cancels exactly
-// one takes effect. The SDK's retry of a cancel whose answer was lost
-// finds the order cancelled with its own event, and answers it too.
+// conditional UpdateItem compiled from order.Cancel (the statuses it
+// starts from are the condition, its status the update), so that of
+// concurrent cancels exactly one takes effect. The SDK's retry of a cancel
+// whose answer was lost finds the order cancelled with its own event, and
+// answers it too.
 // Errors: order.ErrNotFound (no such order of the customer),
 // order.ErrNotCancellable (its status does not allow it, also when a
 // concurrent cancel won).
 func (s *Store) CancelOrder(ctx context.Context, customerID, id string, at time.Time, ev order.EventRef) (order.Order, error) {
-	var cancellable []expression.OperandBuilder
-	for _, st := range order.CancellableStatuses() {
-		cancellable = append(cancellable, expression.Value(string(st)))
+	t := order.Cancel()
+	from := make([]expression.OperandBuilder, len(t.From))
+	for i, st := range t.From {
+		from[i] = expression.Value(string(st))
 	}
 	status := expression.Name(orderitem.AttrStatus)
 	expr, err := expression.NewBuilder().
-		WithUpdate(expression.Set(status, expression.Value(string(order.Cancelled))).
+		WithUpdate(expression.Set(status, expression.Value(string(t.To))).
 			Set(expression.Name(orderitem.AttrUpdatedAt), expression.Value(at.UTC())).
 			Set(expression.Name(orderitem.AttrVersion), expression.Name(orderitem.AttrVersion).Plus(expression.Value(1))).
 			Set(expression.Name(orderitem.AttrEventID), expression.Value(ev.ID)).
 			Set(expression.Name(orderitem.AttrEventType), expression.Value(events.OrderCancelled)).
 			Set(expression.Name(orderitem.AttrCorrelationID), expression.Value(ev.CorrelationID))).
 		WithCondition(expression.AttributeExists(expression.Name("PK")).
-			And(status.In(cancellable[0], cancellable[1:]...))).
+			And(status.In(from[0], from[1:]...))).
 		Build()
 	if err != nil {
 		return order.Order{}, wrap("cancel order", err)
@@ -226,7 +231,7 @@ func (s *Store) CancelOrder(ctx context.Context, customerID, id string, at time.
 		// event on the order.
 		stored = failed.Item
 	case ok:
-		return order.Order{}, order.ErrNotCancellable
+		return order.Order{}, t.Refused
 	case err != nil:
 		return order.Order{}, wrap("cancel order", err)
 	default:

@@ -13,6 +13,9 @@
 // the write to the relay, which puts the event on the queue. Earlier
 // versions wrote each event as an OUTBOX# item of its own; the relay still
 // reads those, so that none written before an upgrade is lost.
+//
+// apptest.MemStore (functions/orders/app/apptest) keeps the same contract
+// in memory; one conformance suite (conformance_test.go) runs against both.
 package store
 
 import (

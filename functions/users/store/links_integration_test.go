@@ -14,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/functions/users/store"
 	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/ddb"
 	"github.com/serverless-shop/backend/shared/events"
@@ -21,6 +22,28 @@ import (
 	"github.com/serverless-shop/backend/shared/revocation"
 	"github.com/serverless-shop/backend/shared/token"
 )
+
+// TestDynamoDB runs the conformance tests against the store on DynamoDB,
+// tables of its own for each test.
+func TestDynamoDB(t *testing.T) {
+	testConformance(t, func(t *testing.T) usersStore { return newRig(t).store })
+}
+
+// rig is a store on its own users and revocations tables.
+type rig struct {
+	store       *store.Store
+	db          *dynamodb.Client
+	users       string
+	revocations string
+}
+
+func newRig(t *testing.T) rig {
+	t.Helper()
+	db := dynamodb.NewFromConfig(testcloud.Config(t))
+	r := rig{db: db, users: testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true}), revocations: testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true})}
+	r.store = store.New(db, r.users, r.revocations)
+	return r
+}
 
 // outboxEvent reads the account event the store queued under id.
 func (r rig) outboxEvent(t *testing.T, id string) (events.AccountEvent, bool) {

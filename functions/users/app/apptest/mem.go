@@ -13,7 +13,8 @@ import (
 )
 
 // MemStore keeps the users table in maps and returns the errors the app
-// package's store interfaces document, as *store.Store does. Like
+// package's store interfaces document, as *store.Store does: the store's
+// conformance tests (functions/users/store) run against both. Like
 // DynamoDB, it keeps times with second precision where the real store
 // stores Unix seconds.
 type MemStore struct {
@@ -120,7 +121,7 @@ func (m *MemStore) ChangePassword(_ context.Context, u account.Credentials, newH
 	defer m.mu.Unlock()
 	c, ok := m.users[u.ID]
 	if !ok || c.PasswordHash != u.PasswordHash {
-		return account.ErrStaleWrite
+		return staleOrOwnWrite(ok, c.PasswordHash, newHash)
 	}
 	if err := m.count(budget, revoke.RevokedAt); err != nil {
 		return err
@@ -140,12 +141,21 @@ func (m *MemStore) RehashPassword(_ context.Context, id, oldHash, newHash string
 	defer m.mu.Unlock()
 	c, ok := m.users[id]
 	if !ok || c.PasswordHash != oldHash {
-		return account.ErrStaleWrite
+		return staleOrOwnWrite(ok, c.PasswordHash, newHash)
 	}
 	c.PasswordHash = newHash
 	m.users[id] = c
 	m.passwords = append(m.passwords, newHash)
 	return nil
+}
+
+// staleOrOwnWrite is a failed password update, as the store reads it: a
+// stored hash that is already the new one is its own write, retried.
+func staleOrOwnWrite(found bool, stored, newHash string) error {
+	if found && stored == newHash {
+		return nil
+	}
+	return account.ErrStaleWrite
 }
 
 // bucket is a stored bucket and when it starts over.
@@ -190,7 +200,7 @@ func (m *MemStore) LoginState(_ context.Context, email, source, deviceHash strin
 	if f, ok := m.failures[source]; ok && source != "" && now.Before(f.forget) {
 		st.Source = f.Failures
 	}
-	if d, ok := m.devices[deviceHash]; ok && d.email == email && d.userID == m.emails[email] && now.Before(d.expires) {
+	if d, ok := m.devices[deviceHash]; ok && d.email == email && (d.userID == "" || d.userID == m.emails[email]) && now.Before(d.expires) {
 		st.Device = &account.Device{Hash: deviceHash, Email: email, Epoch: d.epoch, Bucket: d.bucket.at(now)}
 	}
 	if id, ok := m.emails[email]; ok {
@@ -228,7 +238,10 @@ func (m *MemStore) CompleteLogin(_ context.Context, c account.LoginCompletion, n
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := familyKey{c.Refresh.UserID, c.Refresh.FamilyID}
-	if _, dup := m.families[k]; dup {
+	if s, dup := m.families[k]; dup {
+		if s.CurrentHash == c.Refresh.Hash() {
+			return nil // its own write, retried
+		}
 		return fmt.Errorf("mem store: complete login: family %s exists", c.Refresh.FamilyID)
 	}
 	if u, ok := m.users[c.Refresh.UserID]; !ok || u.SessionEpoch != c.Epoch {

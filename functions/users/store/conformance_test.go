@@ -1,42 +1,75 @@
-//go:build integration
-
 package store_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/serverless-shop/backend/functions/users/account"
-	"github.com/serverless-shop/backend/functions/users/store"
-	"github.com/serverless-shop/backend/internal/testcloud"
+	"github.com/serverless-shop/backend/functions/users/app"
+	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/revocation"
 )
 
-func newStore(t *testing.T) *store.Store {
-	t.Helper()
-	return newRig(t).store
+// usersStore is every store interface of the app package: what the users
+// table's store and apptest.MemStore both implement.
+type usersStore interface {
+	app.Accounts
+	app.Sessions
+	app.LoginAttempts
+	app.Links
+	app.Requests
 }
 
-// rig is a store on its own users and revocations tables.
-type rig struct {
-	store       *store.Store
-	db          *dynamodb.Client
-	users       string
-	revocations string
+// testConformance runs the contract of the users store against the stores
+// newStore makes, a new, empty one for each test: the in-memory store the
+// app and api tests use (TestMem), and the store on DynamoDB on the local
+// cloud (TestDynamoDB, with the integration tag). So the stand-in cannot
+// drift from the real store.
+func testConformance(t *testing.T, newStore func(t *testing.T) usersStore) {
+	for _, tc := range []struct {
+		name string
+		test func(t *testing.T, s usersStore)
+	}{
+		{"CreateUserEmailUniqueUnderConcurrency", testCreateUserEmailUniqueUnderConcurrency},
+		{"LoginStateReadsTheUserAndTheBuckets", testLoginStateReadsTheUserAndTheBuckets},
+		{"SourceFailuresAtOnceAreAllCounted", testSourceFailuresAtOnceAreAllCounted},
+		{"AttemptsSentAtOnceAreCountedOneByOne", testAttemptsSentAtOnceAreCountedOneByOne},
+		{"ADeviceHasItsOwnBucket", testADeviceHasItsOwnBucket},
+		{"RefreshRotationRaceHasOneWinner", testRefreshRotationRaceHasOneWinner},
+		{"FamilyRevocationAndPasswordChangeEndSessions", testFamilyRevocationAndPasswordChangeEndSessions},
+		{"UpdateNameAndMissingUser", testUpdateNameAndMissingUser},
+		{"WritesSurviveTheirOwnRetry", testWritesSurviveTheirOwnRetry},
+		{"CompleteLoginChecksTheSessionEpoch", testCompleteLoginChecksTheSessionEpoch},
+		{"PasswordChangeEndsThePendingResetLink", testPasswordChangeEndsThePendingResetLink},
+		{"ProofsOfTheMailboxStoreADevice", testProofsOfTheMailboxStoreADevice},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.test(t, newStore(t))
+		})
+	}
 }
 
-func newRig(t *testing.T) rig {
-	t.Helper()
-	db := dynamodb.NewFromConfig(testcloud.Config(t))
-	r := rig{db: db, users: testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true}), revocations: testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true})}
-	r.store = store.New(db, r.users, r.revocations)
-	return r
+// TestMem runs the conformance tests against the in-memory store.
+func TestMem(t *testing.T) {
+	testConformance(t, func(*testing.T) usersStore { return apptest.NewMemStore() })
+}
+
+// parallel runs f n times concurrently and returns their errors in call
+// order.
+func parallel(n int, f func(i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = f(i) })
+	}
+	wg.Wait()
+	return errs
 }
 
 func newUser(id, email string, now time.Time) account.User {
@@ -65,7 +98,7 @@ func linkEvent(eventType, id string, u account.User, link account.PendingLink) e
 }
 
 // createUser registers u as the service does, with its verification link.
-func createUser(ctx context.Context, t *testing.T, s *store.Store, u account.User, hash string) error {
+func createUser(ctx context.Context, t *testing.T, s usersStore, u account.User, hash string) error {
 	t.Helper()
 	_, link, ev := verification(t, u, u.CreatedAt)
 	return s.CreateUser(ctx, u, hash, link, ev)
@@ -101,14 +134,13 @@ func newGrant(t *testing.T, email string, epoch int64) account.DeviceGrant {
 // ulidLike returns a 26-character id in the alphabet of user ids.
 func ulidLike(i int) string { return fmt.Sprintf("01TEST%020d", i) }
 
-func TestCreateUserEmailUniqueUnderConcurrency(t *testing.T) {
-	s := newStore(t)
+func testCreateUserEmailUniqueUnderConcurrency(t *testing.T, s usersStore) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	const n = 12
 	// n registrations at once, with case variants of one address.
 	variants := []string{"race@example.com", "RACE@EXAMPLE.COM", "Race@Example.Com", " race@example.COM "}
-	errs := testcloud.Parallel(n, func(i int) error {
+	errs := parallel(n, func(i int) error {
 		return createUser(ctx, t, s, newUser(ulidLike(i), account.NormalizeEmail(variants[i%len(variants)]), now), "hash")
 	})
 	created, taken := 0, 0
@@ -141,7 +173,7 @@ func TestCreateUserEmailUniqueUnderConcurrency(t *testing.T) {
 
 // take takes one attempt for email as the service does: read, compute with
 // the throttle, write on condition.
-func take(ctx context.Context, s *store.Store, email, device string, now time.Time) error {
+func take(ctx context.Context, s usersStore, email, device string, now time.Time) error {
 	st, err := s.LoginState(ctx, email, "", device, now)
 	if err != nil {
 		return err
@@ -158,8 +190,7 @@ func take(ctx context.Context, s *store.Store, email, device string, now time.Ti
 	return s.TakeAttempt(ctx, t, now)
 }
 
-func TestLoginStateReadsTheUserAndTheBuckets(t *testing.T) {
-	s := newStore(t)
+func testLoginStateReadsTheUserAndTheBuckets(t *testing.T, s usersStore) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	if err := createUser(ctx, t, s, newUser(ulidLike(1), "known@example.com", now), "hash-1"); err != nil {
@@ -215,14 +246,13 @@ func TestLoginStateReadsTheUserAndTheBuckets(t *testing.T) {
 	}
 }
 
-// TestSourceFailuresAtOnceAreAllCounted sends 30 failures of one address at
+// testSourceFailuresAtOnceAreAllCounted sends 30 failures of one address at
 // once: each is one atomic increment, none is lost, none conflicts.
-func TestSourceFailuresAtOnceAreAllCounted(t *testing.T) {
-	s := newStore(t)
+func testSourceFailuresAtOnceAreAllCounted(t *testing.T, s usersStore) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	const n = 30
-	for i, err := range testcloud.Parallel(n, func(int) error { return s.CountSourceFailure(ctx, "198.51.100.7", true, time.Hour, now) }) {
+	for i, err := range parallel(n, func(int) error { return s.CountSourceFailure(ctx, "198.51.100.7", true, time.Hour, now) }) {
 		if err != nil {
 			t.Fatalf("failure %d: %v", i, err)
 		}
@@ -232,16 +262,15 @@ func TestSourceFailuresAtOnceAreAllCounted(t *testing.T) {
 	}
 }
 
-// TestAttemptsSentAtOnceAreCountedOneByOne is the check-then-act race: 20
+// testAttemptsSentAtOnceAreCountedOneByOne is the check-then-act race: 20
 // guesses at once against an account with 5 free attempts. Each attempt
 // is taken on condition that the bucket is as read, so at most the free
 // ones and the first delayed one get through.
-func TestAttemptsSentAtOnceAreCountedOneByOne(t *testing.T) {
-	s := newStore(t)
+func testAttemptsSentAtOnceAreCountedOneByOne(t *testing.T, s usersStore) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	const guesses = 20
-	errs := testcloud.Parallel(guesses, func(int) error {
+	errs := parallel(guesses, func(int) error {
 		// As the service does: a lost race reads again, a few times.
 		for range 3 {
 			err := take(ctx, s, "target@example.com", "", now)
@@ -272,8 +301,7 @@ func TestAttemptsSentAtOnceAreCountedOneByOne(t *testing.T) {
 	t.Logf("%d of %d simultaneous attempts passed", passed, guesses)
 }
 
-func TestADeviceHasItsOwnBucket(t *testing.T) {
-	s := newStore(t)
+func testADeviceHasItsOwnBucket(t *testing.T, s usersStore) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	id := ulidLike(2)
@@ -339,7 +367,7 @@ func TestADeviceHasItsOwnBucket(t *testing.T) {
 	}
 }
 
-func startSession(t *testing.T, s *store.Store, userID string, now time.Time) account.RefreshToken {
+func startSession(t *testing.T, s usersStore, userID string, now time.Time) account.RefreshToken {
 	t.Helper()
 	tok, err := account.NewRefreshToken(userID)
 	if err != nil {
@@ -352,8 +380,7 @@ func startSession(t *testing.T, s *store.Store, userID string, now time.Time) ac
 	return tok
 }
 
-func TestRefreshRotationRaceHasOneWinner(t *testing.T) {
-	s := newStore(t)
+func testRefreshRotationRaceHasOneWinner(t *testing.T, s usersStore) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	id := ulidLike(7)
@@ -366,7 +393,7 @@ func TestRefreshRotationRaceHasOneWinner(t *testing.T) {
 	for i := range nexts {
 		nexts[i], _ = account.Rotate(presented)
 	}
-	errs := testcloud.Parallel(n, func(i int) error {
+	errs := parallel(n, func(i int) error {
 		return s.RotateSession(ctx, presented, nexts[i], 0, account.RefreshCount{Hour: now.Truncate(time.Hour), Count: 1}, now)
 	})
 	winner := -1
@@ -398,8 +425,7 @@ func TestRefreshRotationRaceHasOneWinner(t *testing.T) {
 	}
 }
 
-func TestFamilyRevocationAndPasswordChangeEndSessions(t *testing.T) {
-	s := newStore(t)
+func testFamilyRevocationAndPasswordChangeEndSessions(t *testing.T, s usersStore) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	id := ulidLike(9)
@@ -453,8 +479,7 @@ func TestFamilyRevocationAndPasswordChangeEndSessions(t *testing.T) {
 	}
 }
 
-func TestUpdateNameAndMissingUser(t *testing.T) {
-	s := newStore(t)
+func testUpdateNameAndMissingUser(t *testing.T, s usersStore) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	if err := createUser(ctx, t, s, newUser(ulidLike(3), "name@example.com", now), "h"); err != nil {
@@ -473,11 +498,10 @@ func TestUpdateNameAndMissingUser(t *testing.T) {
 	}
 }
 
-// TestWritesSurviveTheirOwnRetry repeats writes exactly as the SDK does when
+// testWritesSurviveTheirOwnRetry repeats writes exactly as the SDK does when
 // the answer to a successful write is lost: they must report success, not
 // a conflict with themselves.
-func TestWritesSurviveTheirOwnRetry(t *testing.T) {
-	s := newStore(t)
+func testWritesSurviveTheirOwnRetry(t *testing.T, s usersStore) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	id := ulidLike(21)
@@ -508,12 +532,11 @@ func TestWritesSurviveTheirOwnRetry(t *testing.T) {
 	}
 }
 
-// TestCompleteLoginChecksTheSessionEpoch: a login whose password was
+// testCompleteLoginChecksTheSessionEpoch: a login whose password was
 // checked before a password reset or change, and that completes after it,
 // starts no session and leaves no device: what it would write belongs to
 // an epoch that has ended.
-func TestCompleteLoginChecksTheSessionEpoch(t *testing.T) {
-	s := newStore(t)
+func testCompleteLoginChecksTheSessionEpoch(t *testing.T, s usersStore) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	id := ulidLike(40)
@@ -547,10 +570,9 @@ func TestCompleteLoginChecksTheSessionEpoch(t *testing.T) {
 	}
 }
 
-// TestPasswordChangeEndsThePendingResetLink: a reset link mailed before a
+// testPasswordChangeEndsThePendingResetLink: a reset link mailed before a
 // password change no longer works after it.
-func TestPasswordChangeEndsThePendingResetLink(t *testing.T) {
-	s := newStore(t)
+func testPasswordChangeEndsThePendingResetLink(t *testing.T, s usersStore) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	u := newUser(ulidLike(41), "change@example.com", now)
@@ -578,46 +600,45 @@ func TestPasswordChangeEndsThePendingResetLink(t *testing.T) {
 	}
 }
 
-// TestProofsOfTheMailboxStoreADevice: verifying the email and a reset
+// testProofsOfTheMailboxStoreADevice: verifying the email and a reset
 // store the device they hand out, with the epoch it belongs to, as a
 // login does; a login then reads it as a device of the account.
-func TestProofsOfTheMailboxStoreADevice(t *testing.T) {
-	r := newRig(t)
+func testProofsOfTheMailboxStoreADevice(t *testing.T, s usersStore) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	u := newUser(ulidLike(42), "mailbox@example.com", now)
 	_, link, ev := verification(t, u, now)
-	if err := r.store.CreateUser(ctx, u, "old", link, ev); err != nil {
+	if err := s.CreateUser(ctx, u, "old", link, ev); err != nil {
 		t.Fatal(err)
 	}
 	verified := newGrant(t, u.Email, 0)
-	if err := r.store.VerifyEmail(ctx, link, verified, now); err != nil {
+	if err := s.VerifyEmail(ctx, link, verified, now); err != nil {
 		t.Fatal(err)
 	}
-	st, err := r.store.LoginState(ctx, u.Email, "", verified.Token.Hash(), now)
+	st, err := s.LoginState(ctx, u.Email, "", verified.Token.Hash(), now)
 	if err != nil || st.Device == nil || st.Device.Epoch != 0 || !st.Device.Counts(st.Credentials.SessionEpoch) {
 		t.Fatalf("the device of the verification: %+v, %v", st.Device, err)
 	}
 	tok, _ := account.NewLinkToken(account.ResetPassword, u.ID)
 	reset := account.Pending(tok, now)
 	rev := linkEvent(events.AccountPasswordResetRequested, "ev-reset-device", u, reset)
-	if err := r.store.IssueLink(ctx, account.ResetPassword, &reset, &rev, account.Limit{Key: "r", Max: 5, Window: time.Hour}, now); err != nil {
+	if err := s.IssueLink(ctx, account.ResetPassword, &reset, &rev, account.Limit{Key: "r", Max: 5, Window: time.Hour}, now); err != nil {
 		t.Fatal(err)
 	}
-	_, creds, err := r.store.PendingLink(ctx, account.ResetPassword, u.ID)
+	_, creds, err := s.PendingLink(ctx, account.ResetPassword, u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fresh := newGrant(t, u.Email, creds.SessionEpoch+1)
-	if err := r.store.ResetPassword(ctx, reset, creds, "new", fresh, now, revocation.User(u.ID, 1, now, ttl)); err != nil {
+	if err := s.ResetPassword(ctx, reset, creds, "new", fresh, now, revocation.User(u.ID, 1, now, ttl)); err != nil {
 		t.Fatal(err)
 	}
-	st, err = r.store.LoginState(ctx, u.Email, "", fresh.Token.Hash(), now)
+	st, err = s.LoginState(ctx, u.Email, "", fresh.Token.Hash(), now)
 	if err != nil || st.Device == nil || st.Device.Epoch != 1 || !st.Device.Counts(st.Credentials.SessionEpoch) {
 		t.Fatalf("the device of the reset: %+v, %v", st.Device, err)
 	}
 	// The verification's device is of the epoch the reset ended.
-	st, err = r.store.LoginState(ctx, u.Email, "", verified.Token.Hash(), now)
+	st, err = s.LoginState(ctx, u.Email, "", verified.Token.Hash(), now)
 	if err != nil || st.Device == nil || st.Device.Counts(st.Credentials.SessionEpoch) {
 		t.Fatalf("the device from before the reset: %+v, %v; want read but not counting", st.Device, err)
 	}

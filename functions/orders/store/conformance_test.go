@@ -1,0 +1,478 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/orders/app"
+	"github.com/serverless-shop/backend/functions/orders/app/apptest"
+	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/functions/orders/store"
+	"github.com/serverless-shop/backend/shared/events"
+)
+
+// subject is an orders store under the conformance tests, with what they
+// need to look behind it.
+type subject struct {
+	s interface {
+		app.Store
+		PutProducts(ctx context.Context, products []order.Product) error
+	}
+	// setStatus sets a stored order's status, announcing nothing, as
+	// fulfilment does.
+	setStatus func(t *testing.T, o order.Order, status order.Status)
+	// announced is the event the order's last write announced, zero if
+	// none.
+	announced func(t *testing.T, o order.Order) events.OrderEvent
+}
+
+// testConformance runs the contract of the orders store against the stores
+// newStore makes, a new, empty one for each test: the in-memory store in
+// unit tests (TestMem), DynamoDB's on the local cloud (TestDynamoDB, with
+// the integration tag). So the store the other layers' unit tests use
+// cannot drift from the real one, and both apply order.Cancel.
+func testConformance(t *testing.T, newStore func(t *testing.T) subject) {
+	for _, tc := range []struct {
+		name string
+		test func(t *testing.T, s subject)
+	}{
+		{"Catalog", testCatalog},
+		{"CreateAndGet", testCreateAndGet},
+		{"QuotaIsCountedWithTheOrder", testQuota},
+		{"IdempotencyKeyRaceAndReplay", testIdempotency},
+		{"ReplayTakesPrecedenceOverTheQuota", testReplayBeforeQuota},
+		{"OrdersPaginateNewestFirst", testPagination},
+		{"CancelFromEveryStatus", testCancelFromEveryStatus},
+		{"CancelRace", testCancelRace},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.test(t, newStore(t))
+		})
+	}
+}
+
+// TestMem runs the conformance tests against the in-memory store.
+func TestMem(t *testing.T) {
+	testConformance(t, func(*testing.T) subject {
+		m := apptest.NewMemStore()
+		return subject{
+			s: m,
+			setStatus: func(t *testing.T, o order.Order, status order.Status) {
+				stored, err := m.Order(context.Background(), o.Customer.ID, o.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				stored.Status = status
+				m.Put(stored)
+			},
+			announced: func(_ *testing.T, o order.Order) events.OrderEvent {
+				for _, ev := range slices.Backward(m.Events()) {
+					if ev.Order.ID == o.ID {
+						return ev
+					}
+				}
+				return events.OrderEvent{}
+			},
+		}
+	})
+}
+
+// orderID returns a 26-character id that sorts by i, like the ULIDs the
+// service uses.
+func orderID(i int) string { return fmt.Sprintf("01ORDER%019d", i) }
+
+func newOrder(customer string, i int, now time.Time) order.Order {
+	return order.Order{
+		ID: orderID(i), Customer: order.Customer{ID: customer, Email: customer + "@example.com", Name: "C"},
+		Status: order.Pending, Lines: []order.Line{{SKU: "SKU-1", Name: "Thing", Quantity: 2, UnitPrice: 150, LineTotal: 300}},
+		Total: 300, Currency: "USD", CreatedAt: now, UpdatedAt: now,
+	}
+}
+
+// ref names an event the order's write announces.
+func ref(eventID string) order.EventRef {
+	return order.EventRef{ID: eventID, CorrelationID: "corr-" + eventID}
+}
+
+func claim(customer, key, hash string) order.Claim {
+	return order.Claim{CustomerID: customer, Key: key, RequestHash: hash}
+}
+
+// generous is a quota the tests that are not about quotas never reach.
+var generous = order.Quota{Max: 1000, Window: time.Hour}
+
+// now is a time the stores keep exactly (milliseconds).
+func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+// create stores a new order without a key.
+func (s subject) create(t *testing.T, o order.Order, eventID string) {
+	t.Helper()
+	if replay, err := s.s.CreateOrder(context.Background(), o, ref(eventID), nil, generous, o.CreatedAt); err != nil || replay != nil {
+		t.Fatalf("CreateOrder(%s) = %+v, %v", o.ID, replay, err)
+	}
+}
+
+// announces reports whether the order's last write announced the event
+// eventID of type typ.
+func (s subject) announces(t *testing.T, o order.Order, typ, eventID string) bool {
+	t.Helper()
+	ev := s.announced(t, o)
+	return ev.Type == typ && ev.ID == eventID && ev.CorrelationID == "corr-"+eventID
+}
+
+// exists reports whether the customer has the order id.
+func (s subject) exists(t *testing.T, customerID, id string) bool {
+	t.Helper()
+	_, err := s.s.Order(context.Background(), customerID, id)
+	if err != nil && !errors.Is(err, order.ErrNotFound) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
+func testCatalog(t *testing.T, s subject) {
+	ctx := context.Background()
+	var products []order.Product
+	for i := range 30 { // more than a batch of writes
+		products = append(products, order.Product{SKU: fmt.Sprintf("SKU-%03d", 29-i), Name: "P", UnitPrice: int64(100 + i), Currency: "USD", Active: i%7 != 0})
+	}
+	if err := s.s.PutProducts(ctx, products); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.s.Products(ctx)
+	if err != nil || len(all) != 30 {
+		t.Fatalf("Products = %d, %v", len(all), err)
+	}
+	if !slices.IsSortedFunc(all, func(a, b order.Product) int { return strings.Compare(a.SKU, b.SKU) }) {
+		t.Fatal("products not ordered by SKU")
+	}
+	if all[5].SKU != "SKU-005" || all[5].UnitPrice != 124 || all[17].UnitPrice != 112 || all[29].Active /* SKU-029, i = 0: discontinued */ {
+		t.Fatalf("Products = %+v", all)
+	}
+}
+
+func testCreateAndGet(t *testing.T, s subject) {
+	ctx := context.Background()
+	o := newOrder("cust-a", 1, now())
+	s.create(t, o, "ev-1")
+	if !s.announces(t, o, events.OrderCreated, "ev-1") {
+		t.Fatalf("order announces %+v, want order.created ev-1", s.announced(t, o).Header)
+	}
+	if got, err := s.s.Order(ctx, "cust-a", o.ID); err != nil || !reflect.DeepEqual(got, o) {
+		t.Fatalf("Order = %+v, %v; want %+v", got, err, o)
+	}
+	// Writing an order whose id exists fails as a whole: no event appears.
+	if _, err := s.s.CreateOrder(ctx, o, ref("ev-2"), nil, generous, o.CreatedAt); err == nil {
+		t.Fatal("duplicate order id accepted")
+	}
+	if !s.announces(t, o, events.OrderCreated, "ev-1") {
+		t.Fatal("the failed write changed the stored order's event")
+	}
+	// Another customer cannot see the order.
+	if s.exists(t, "cust-b", o.ID) || s.exists(t, "cust-a", orderID(2)) {
+		t.Fatal("another customer's order, or an unknown one, was found")
+	}
+}
+
+// testQuota: twelve orders at once against a quota of five: exactly five
+// are stored, each with its event; the others stored nothing and say when
+// the window ends. Another customer and the next window are not affected.
+func testQuota(t *testing.T, s subject) {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Hour).Add(45 * time.Minute)
+	quota := order.Quota{Max: 5, Window: time.Hour}
+	create := func(o order.Order, eventID string) error {
+		_, err := s.s.CreateOrder(ctx, o, ref(eventID), nil, quota, o.CreatedAt)
+		return err
+	}
+	const n = 12
+	errs := parallel(n, func(i int) error { return create(newOrder("cust-quota", i, now), fmt.Sprint("ev-quota-", i)) })
+	stored := 0
+	for i, err := range errs {
+		var over order.QuotaError
+		switch {
+		case err == nil:
+			stored++
+			if !s.announces(t, newOrder("cust-quota", i, now), events.OrderCreated, fmt.Sprint("ev-quota-", i)) {
+				t.Errorf("order %d stored without its event", i)
+			}
+		case errors.As(err, &over):
+			if over.RetryAfter != 15*time.Minute || over.Max != 5 {
+				t.Errorf("refusal %+v, want 5 per hour and the window's last 15 minutes", over)
+			}
+			if s.exists(t, "cust-quota", orderID(i)) {
+				t.Errorf("refused order %d was stored", i)
+			}
+		default:
+			t.Fatal(err)
+		}
+	}
+	list, _, err := s.s.Orders(ctx, "cust-quota", 50, "")
+	if err != nil || stored != quota.Max || len(list) != quota.Max {
+		t.Fatalf("%d of %d orders at once stored, %d listed (%v); want exactly %d", stored, n, len(list), err, quota.Max)
+	}
+	if err := create(newOrder("cust-other", 99, now), "ev-quota-other"); err != nil {
+		t.Fatalf("another customer's order = %v", err)
+	}
+	if err := create(newOrder("cust-quota", 100, now.Add(15*time.Minute)), "ev-quota-next"); err != nil {
+		t.Fatalf("an order in the next window = %v", err)
+	}
+}
+
+// testIdempotency: ten requests with one key at once store one order and
+// one event; every other one replays that order or hears that the key is
+// busy. A later replay repeats the order as placed, whatever happened to
+// it since; the key serves no other request, only its customer, and is
+// free again after store.IdempotencyTTL.
+func testIdempotency(t *testing.T, s subject) {
+	ctx := context.Background()
+	now := now()
+	const n = 10
+	c := claim("cust-k", "key-1", "hash-a")
+	replays := make([]*order.Order, n)
+	errs := parallel(n, func(i int) error {
+		var err error
+		replays[i], err = s.s.CreateOrder(ctx, newOrder("cust-k", i, now), ref(fmt.Sprint("ev-k-", i)), &c, generous, now)
+		return err
+	})
+	won := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && replays[i] == nil:
+			if won >= 0 {
+				t.Fatalf("requests %d and %d both stored an order", won, i)
+			}
+			won = i
+		case err == nil, errors.Is(err, order.ErrIdempotencyBusy):
+		default:
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if won < 0 {
+		t.Fatal("no request stored the order")
+	}
+	placed := newOrder("cust-k", won, now)
+	for i, r := range replays {
+		if r != nil && !reflect.DeepEqual(*r, placed) {
+			t.Errorf("request %d replayed %+v, want %+v", i, *r, placed)
+		}
+	}
+	if list, _, err := s.s.Orders(ctx, "cust-k", 50, ""); err != nil || len(list) != 1 {
+		t.Fatalf("%d orders stored (%v), want 1", len(list), err)
+	}
+
+	if _, err := s.s.CancelOrder(ctx, "cust-k", placed.ID, now.Add(time.Second), ref("ev-k-cancel")); err != nil {
+		t.Fatal(err)
+	}
+	later := newOrder("cust-k", 50, now.Add(time.Minute))
+	replay, err := s.s.CreateOrder(ctx, later, ref("ev-k-later"), &c, generous, later.CreatedAt)
+	if err != nil || replay == nil || !reflect.DeepEqual(*replay, placed) {
+		t.Fatalf("replay = %+v, %v; want the order as placed, %+v", replay, err, placed)
+	}
+	if s.exists(t, "cust-k", later.ID) || !s.announces(t, placed, events.OrderCancelled, "ev-k-cancel") {
+		t.Error("a replay stored an order or an event")
+	}
+	if replay, err := s.s.KeyedOrder(ctx, c, now.Add(time.Minute)); err != nil || replay == nil || !reflect.DeepEqual(*replay, placed) {
+		t.Fatalf("KeyedOrder = %+v, %v; want the order as placed", replay, err)
+	}
+	other := claim("cust-k", "key-1", "hash-b")
+	if _, err := s.s.CreateOrder(ctx, later, ref("ev-k-other"), &other, generous, later.CreatedAt); !errors.Is(err, order.ErrIdempotencyReuse) {
+		t.Fatalf("other body = %v, want ErrIdempotencyReuse", err)
+	}
+	if _, err := s.s.KeyedOrder(ctx, other, now); !errors.Is(err, order.ErrIdempotencyReuse) {
+		t.Fatalf("KeyedOrder of another body = %v, want ErrIdempotencyReuse", err)
+	}
+	if replay, err := s.s.KeyedOrder(ctx, claim("cust-other", "key-1", "hash-b"), now); err != nil || replay != nil {
+		t.Fatalf("same key, other customer = %+v, %v", replay, err)
+	}
+	// After the TTL the key is free again, even before DynamoDB deletes it.
+	expired := now.Add(store.IdempotencyTTL + time.Second)
+	if replay, err := s.s.KeyedOrder(ctx, other, expired); err != nil || replay != nil {
+		t.Fatalf("expired key = %+v, %v", replay, err)
+	}
+	fresh := newOrder("cust-k", 60, expired)
+	if replay, err := s.s.CreateOrder(ctx, fresh, ref("ev-k-fresh"), &other, generous, expired); err != nil || replay != nil {
+		t.Fatalf("order with an expired key = %+v, %v; want it stored", replay, err)
+	}
+}
+
+// testReplayBeforeQuota: a replay places nothing, so a full quota does not
+// refuse it; a refused order leaves its key free.
+func testReplayBeforeQuota(t *testing.T, s subject) {
+	ctx := context.Background()
+	now := now()
+	one := order.Quota{Max: 1, Window: time.Hour}
+	c := claim("cust-q", "key-q", "h")
+	o := newOrder("cust-q", 1, now)
+	if replay, err := s.s.CreateOrder(ctx, o, ref("ev-q1"), &c, one, now); err != nil || replay != nil {
+		t.Fatalf("first = %+v, %v", replay, err)
+	}
+	retry := newOrder("cust-q", 2, now)
+	replay, err := s.s.CreateOrder(ctx, retry, ref("ev-q2"), &c, one, now)
+	if err != nil || replay == nil || replay.ID != o.ID {
+		t.Fatalf("retry at the quota = %+v, %v; want the replay of %s", replay, err, o.ID)
+	}
+	var over order.QuotaError
+	other := claim("cust-q", "key-other", "h")
+	if _, err := s.s.CreateOrder(ctx, retry, ref("ev-q3"), &other, one, now); !errors.As(err, &over) {
+		t.Fatalf("a new order at the quota = %v, want QuotaError", err)
+	}
+	if replay, err := s.s.KeyedOrder(ctx, other, now); err != nil || replay != nil {
+		t.Fatalf("the refused order's key = %+v, %v; want it free", replay, err)
+	}
+}
+
+func testPagination(t *testing.T, s subject) {
+	now := now()
+	const total = 54
+	for i := range total {
+		s.create(t, newOrder("cust-p", i, now), fmt.Sprint("ev-p-", i))
+	}
+	for i := range 5 { // another customer's orders must never show up
+		s.create(t, newOrder("cust-q", 1000+i, now), fmt.Sprint("ev-q-", i))
+	}
+	for _, tc := range []struct {
+		name               string
+		customer           string
+		pageSize, wantRead int
+	}{
+		{"partial last page", "cust-p", 7, total},
+		{"full last page", "cust-p", 6, total},
+		{"one page", "cust-p", 60, total},
+		{"no orders", "cust-none", 5, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var ids []string
+			after, pages := "", 0
+			for {
+				list, next, err := s.s.Orders(context.Background(), tc.customer, tc.pageSize, after)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pages++
+				for _, o := range list {
+					if o.Customer.ID != tc.customer {
+						t.Fatalf("page has another customer's order %s", o.ID)
+					}
+					ids = append(ids, o.ID)
+				}
+				if next == "" {
+					break
+				}
+				if after = next; pages > total {
+					t.Fatal("pagination does not end")
+				}
+			}
+			if wantPages := max(1, (tc.wantRead+tc.pageSize-1)/tc.pageSize); len(ids) != tc.wantRead || pages != wantPages {
+				t.Fatalf("%d orders in %d pages, want %d in %d", len(ids), pages, tc.wantRead, wantPages)
+			}
+			for i, id := range ids {
+				if want := orderID(tc.wantRead - 1 - i); id != want {
+					t.Fatalf("position %d: %s, want %s (newest first)", i, id, want)
+				}
+			}
+		})
+	}
+}
+
+// testCancelFromEveryStatus: from every status the store does what
+// order.Cancel says: it answers the cancelled order and stores it with its
+// event, or answers the refusal and writes nothing. A cancel repeated
+// with its own event (the SDK's retry after a lost answer) is answered,
+// not refused. An order the customer does not have is not found.
+func testCancelFromEveryStatus(t *testing.T, s subject) {
+	ctx := context.Background()
+	now := now()
+	at := now.Add(time.Second)
+	for i, status := range []order.Status{order.Pending, order.Confirmed, order.Shipped, order.Cancelled} {
+		o := newOrder("cust-d", 10+i, now)
+		s.create(t, o, "ev-d0")
+		s.setStatus(t, o, status)
+		before, err := s.s.Order(ctx, "cust-d", o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, wantErr := order.Cancel().Apply(before, at)
+		got, err := s.s.CancelOrder(ctx, "cust-d", o.ID, at, ref("ev-d-cancel"))
+		stored, _ := s.s.Order(ctx, "cust-d", o.ID)
+		switch {
+		case !errors.Is(err, wantErr):
+			t.Errorf("from %s: CancelOrder = %v, want %v as order.Cancel says", status, err, wantErr)
+		case wantErr != nil && (!reflect.DeepEqual(stored, before) || !s.announces(t, o, events.OrderCreated, "ev-d0")):
+			t.Errorf("from %s: a refused cancel wrote %+v (was %+v)", status, stored, before)
+		case wantErr != nil:
+		case !reflect.DeepEqual(got, want) || !reflect.DeepEqual(stored, want) || !s.announces(t, o, events.OrderCancelled, "ev-d-cancel"):
+			t.Errorf("from %s: CancelOrder = %+v, stored %+v announcing %+v; want %+v as order.Cancel says, with its event",
+				status, got, stored, s.announced(t, o).Header, want)
+		default:
+			again, err := s.s.CancelOrder(ctx, "cust-d", o.ID, at, ref("ev-d-cancel"))
+			if err != nil || !reflect.DeepEqual(again, want) {
+				t.Errorf("from %s: the cancel repeated = %+v, %v; want the cancelled order", status, again, err)
+			}
+		}
+	}
+	o := newOrder("cust-f", 40, now)
+	s.create(t, o, "ev-f0")
+	for name, tc := range map[string]struct{ customer, id string }{
+		"unknown order":          {"cust-f", orderID(41)},
+		"another customer's one": {"cust-g", o.ID},
+	} {
+		if _, err := s.s.CancelOrder(ctx, tc.customer, tc.id, at, ref("ev-f-cancel")); !errors.Is(err, order.ErrNotFound) {
+			t.Errorf("%s: CancelOrder = %v, want ErrNotFound", name, err)
+		}
+		if s.exists(t, tc.customer, tc.id) {
+			t.Errorf("%s: the cancel created an order", name)
+		}
+	}
+	if !s.announces(t, o, events.OrderCreated, "ev-f0") {
+		t.Error("another customer's cancel changed the order")
+	}
+}
+
+// testCancelRace: eight cancels of one order at once, each with its own
+// event: exactly one takes effect, and the order announces its event.
+func testCancelRace(t *testing.T, s subject) {
+	ctx := context.Background()
+	now := now()
+	o := newOrder("cust-c", 3, now)
+	s.create(t, o, "ev-c0")
+	const n = 8
+	errs := parallel(n, func(i int) error {
+		_, err := s.s.CancelOrder(ctx, "cust-c", o.ID, now.Add(time.Second), ref(fmt.Sprint("ev-cancel-", i)))
+		return err
+	})
+	won := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && won >= 0:
+			t.Fatalf("cancels %d and %d both took effect", won, i)
+		case err == nil:
+			won = i
+		case !errors.Is(err, order.ErrNotCancellable):
+			t.Fatalf("cancel %d: %v", i, err)
+		}
+	}
+	if won < 0 || !s.announces(t, o, events.OrderCancelled, fmt.Sprint("ev-cancel-", won)) {
+		t.Fatalf("cancel %d won; the order announces %+v", won, s.announced(t, o).Header)
+	}
+}
+
+// parallel runs f n times concurrently and returns their errors in call
+// order.
+func parallel(n int, f func(i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = f(i) })
+	}
+	wg.Wait()
+	return errs
+}
