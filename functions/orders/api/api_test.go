@@ -46,7 +46,7 @@ type harness struct {
 	server *web.Server
 	auth   *apitest.Auth
 	fake   *fakeStore
-	mem    *memStore
+	mem    *fakeStore
 	ids    atomic.Int64
 	later  atomic.Int64 // how far the clock has moved past testNow
 }

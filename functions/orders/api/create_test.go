@@ -287,8 +287,8 @@ func TestCreateOrderIdempotentReplay(t *testing.T) {
 	if want := (order.Claim{CustomerID: ada.UserID, Key: key[idemHeader], RequestHash: app.RequestHash(orderItems)}); claim != want {
 		t.Errorf("key = %+v, want %+v", claim, want)
 	}
-	if got := h.mem.keys[orderKey(ada.UserID, claim.Key)].orderID; got != id {
-		t.Errorf("the key names order %q, want the order placed, %q", got, id)
+	if o, err := h.mem.KeyedOrder(context.Background(), claim, testNow); err != nil || o == nil || o.ID != id {
+		t.Errorf("the key replays %+v, %v; want the order placed, %q", o, err, id)
 	}
 
 	// The order is cancelled meanwhile: a replay still repeats the first
@@ -315,7 +315,7 @@ func TestCreateOrderIdempotentReplay(t *testing.T) {
 	if n := len(h.mem.events()); n != 2 {
 		t.Errorf("events = %d after a replay, want 2 (created, cancelled)", n)
 	}
-	if n := len(h.mem.orders); n != 1 {
+	if n := h.mem.ordersOf(ada.UserID); n != 1 {
 		t.Errorf("%d orders stored, want 1", n)
 	}
 
@@ -370,10 +370,10 @@ func TestCreateOrderReplaysAfterAProductIsRetired(t *testing.T) {
 	if first.StatusCode != http.StatusCreated {
 		t.Fatalf("first: %d %s", first.StatusCode, first.Body)
 	}
-	for i := range h.mem.products {
-		if h.mem.products[i].SKU == "TEA-EARL-100" {
-			h.mem.products[i].Active = false
-		}
+	retired := testCatalog()[0] // TEA-EARL-100
+	retired.Active = false
+	if err := h.mem.PutProducts(context.Background(), []order.Product{retired}); err != nil {
+		t.Fatal(err)
 	}
 	h.advance(app.CatalogFresh) // the function reads the catalog again
 	replay := h.do(t, createReq(orderBody, key))
@@ -436,8 +436,8 @@ func TestCreateOrderKeyStaysFreeOnFailure(t *testing.T) {
 			key := map[string]string{idemHeader: "key-1"}
 			resp := h.do(t, createReq(tt.body, key))
 			wantProblem(t, resp, tt.wantStatus, "")
-			if len(h.mem.keys) != 0 || len(h.mem.events()) != 0 {
-				t.Fatalf("keys %d, events %d; want nothing stored", len(h.mem.keys), len(h.mem.events()))
+			if n, m := h.mem.ordersOf(ada.UserID), len(h.mem.events()); n != 0 || m != 0 {
+				t.Fatalf("orders %d, events %d; want nothing stored", n, m)
 			}
 
 			// The key is free: a corrected retry creates the order.
@@ -503,7 +503,7 @@ func TestOrderQuota(t *testing.T) {
 	if got, want := resp.Header.Get("Retry-After"), fmt.Sprint(math.Ceil(testNow.Truncate(time.Hour).Add(time.Hour).Sub(testNow).Seconds())); got != want {
 		t.Errorf("Retry-After %q, want %q (the rest of the hour)", got, want)
 	}
-	if n := len(h.mem.outbox); n != order.DefaultOrdersPerHour {
+	if n := len(h.mem.events()); n != order.DefaultOrdersPerHour {
 		t.Errorf("%d events queued, want one per acknowledged order (%d)", n, order.DefaultOrdersPerHour)
 	}
 	// Another customer still orders.

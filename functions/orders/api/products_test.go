@@ -167,7 +167,11 @@ func TestProductsConditionalGet(t *testing.T) {
 func TestProductsETagFollowsContent(t *testing.T) {
 	h := newHarness(t)
 	before := h.do(t, req{route: "GET /v1/products"}).Header.Get("ETag")
-	h.mem.products[0].UnitPrice++
+	changed := testCatalog()[0]
+	changed.UnitPrice++
+	if err := h.mem.PutProducts(context.Background(), []order.Product{changed}); err != nil {
+		t.Fatal(err)
+	}
 	h.advance(app.CatalogFresh) // the function's copy of the catalog expires
 	after := h.do(t, req{route: "GET /v1/products", headers: map[string]string{"If-None-Match": before}})
 	if after.StatusCode != http.StatusOK {
