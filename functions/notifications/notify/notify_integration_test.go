@@ -32,6 +32,7 @@ import (
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/metrics"
+	"github.com/serverless-shop/backend/shared/outbox"
 	"github.com/serverless-shop/backend/shared/sealed"
 )
 
@@ -174,7 +175,7 @@ func (r *rig) send(body, group, dedupID, correlationID string) {
 		QueueUrl: &r.queue, MessageBody: aws.String(body),
 		MessageGroupId: aws.String(group), MessageDeduplicationId: aws.String(dedupID),
 		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
-			"correlationId": {DataType: aws.String("String"), StringValue: aws.String(correlationID)},
+			outbox.AttrCorrelationID: {DataType: aws.String("String"), StringValue: aws.String(correlationID)},
 		},
 	})
 	if err != nil {
