@@ -50,7 +50,8 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := parsed.(shared.AccountEvent)
-	ev.OccurredAt = time.Now() // not the fixture's past date: the item must not be expired
+	// Now, not the fixture's past date: the item must not be expired.
+	ev.OccurredAt, ev.Link.ExpiresAt = time.Now().UTC(), time.Now().UTC().Add(time.Hour)
 	put, err := (&Store{table: c.table}).outboxPut(ev)
 	if err != nil {
 		t.Fatal(err)
