@@ -24,7 +24,7 @@ import (
 // (TestLoginIsThrottledWithoutLockingTheOwnerOut,
 // TestLoginAttemptsSentAtOnceAreCountedOneByOne), quotas
 // (TestOrderQuotaLimitsOrdersNotTheirEmails), the relay's poison records
-// (functions/relay/publisher TestPoisonIsDeadLetteredAndTheShardMovesOn),
+// (functions/users/store TestPoisonIsDeadLetteredAndTheShardMovesOn),
 // the catalog seed (functions/orders/catalog) and the template
 // (internal/contract). docs/security.md maps them all.
 

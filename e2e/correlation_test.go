@@ -17,7 +17,7 @@ import (
 
 // TestCorrelationIDFollowsTheOrder sends an order with its own X-Request-Id
 // and finds that id in the JSON log lines of every function the order goes
-// through: the orders service, the relay and the notification service.
+// through: the orders service, the orders relay and the notification service.
 func TestCorrelationIDFollowsTheOrder(t *testing.T) {
 	t.Parallel()
 	u := signUp(t, "corr")
@@ -31,7 +31,7 @@ func TestCorrelationIDFollowsTheOrder(t *testing.T) {
 	awaitMail(t, u.Email, o.ID)
 
 	logs := cloudwatchlogs.NewFromConfig(stack.aws)
-	for _, fn := range []string{"orders", "relay", "notifications"} {
+	for _, fn := range []string{"orders", "ordersRelay", "notifications"} {
 		group := testcloud.LogGroup(t, stack.aws, output(t, "StackName"), fn)
 		var lines []string
 		testcloud.Eventually(t, 30*time.Second, "correlation id in "+group, func() bool {

@@ -1076,7 +1076,7 @@ func TestOWASP_API8_SecurityMisconfiguration(t *testing.T) {
 		// the registration's): the logs to search are all there.
 		groups := map[string][]string{"users": {"register", "verify", "login", "refresh", "password"}, "orders": {"orders"}, "notifications": {"register"}}
 		lines := map[string][]string{}
-		for _, fn := range []string{"authorizer", "users", "orders", "relay", "notifications"} {
+		for _, fn := range []string{"authorizer", "users", "orders", "usersRelay", "ordersRelay", "notifications"} {
 			group := testcloud.LogGroup(t, stack.aws, output(t, "StackName"), fn)
 			testcloud.Eventually(t, time.Minute, "the log lines of the requests in "+group, func() bool {
 				lines[fn] = logLines(t, group, since)

@@ -12,9 +12,9 @@ import (
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	ordersstore "github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/events"
-	"github.com/serverless-shop/backend/shared/orderitem"
 )
 
 // The tests in this file change the deployed stack, so they do not call
@@ -27,7 +27,7 @@ import (
 func TestOrderEventSurvivesRelayOutage(t *testing.T) {
 	ctx := context.Background()
 	lam := lambda.NewFromConfig(stack.aws)
-	id := output(t, "RelayEventSourceMappingId")
+	id := output(t, "OrdersRelayEventSourceMappingId")
 	setMapping := func(enabled bool) {
 		t.Helper()
 		if _, err := lam.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: aws.String(id), Enabled: aws.Bool(enabled)}); err != nil {
@@ -70,7 +70,7 @@ func awaitOrderEvent(t *testing.T, orderID string) {
 	testcloud.Eventually(t, time.Minute, "order.created of order "+orderID+" in the stream", func() bool {
 		records, arn := testcloud.StreamRecords(t, stack.aws, table)
 		for _, rec := range testcloud.LambdaEvent(t, records, arn).Records {
-			r, ok, err := orderitem.FromStream(rec)
+			r, ok, err := ordersstore.FromStream(rec)
 			if err == nil && ok && r.Group == orderID && r.EventType == events.OrderCreated {
 				return true
 			}

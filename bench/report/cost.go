@@ -101,7 +101,7 @@ var journey = []journeyStep{
 	{fn: "orders", route: "the catalog", service: "orders", request: productsWarm, count: 1, ioMS: dynamoMS, rru: 1},
 	{fn: "authorizer", route: "authorizer, POST /v1/orders (cached 300 s per token)", count: 1},
 	{fn: "orders", route: "create order", service: "orders", request: createKeyWarm, count: 1, ioMS: 3 * dynamoMS, wru: 9, rru: 1},
-	{fn: "relay", route: "stream → SendMessageBatch (1 SQS, assumed)", count: 1, ioMS: 15},
+	{fn: "ordersrelay", route: "stream → SendMessageBatch (1 SQS, assumed)", count: 1, ioMS: 15},
 	{fn: "notifications", route: "queue → email (2 DynamoDB writes of 1 unit each for the dedupe record + 1 SES, assumed)", count: 1, ioMS: 2*dynamoMS + 60, wru: 2},
 }
 

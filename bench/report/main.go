@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -239,9 +240,9 @@ func buildAll(root, tmp string, trees []*tree, baselines map[string]sizes.Size, 
 		for _, pkg := range fns {
 			name := sizes.Name(pkg)
 			jobs = append(jobs, job{t.dir, pkg, "arm64", filepath.Join(tmp, "arm64", t.name, name, "bootstrap"), sizeOf(t.sizes, name)})
-		}
-		for _, name := range served {
-			jobs = append(jobs, job{t.dir, "./functions/" + name, runtime.GOARCH, filepath.Join(tmp, "host", t.name, name, "bootstrap"), binOf(t.bins, name)})
+			if slices.Contains(served, name) { // a function the tree has
+				jobs = append(jobs, job{t.dir, pkg, runtime.GOARCH, filepath.Join(tmp, "host", t.name, name, "bootstrap"), binOf(t.bins, name)})
+			}
 		}
 	}
 	errs := make([]error, len(jobs))
@@ -339,6 +340,9 @@ func measureStarts(fx *fixtures, stub *awsStub, tmp, rootsDir string, trees []*t
 	for _, fn := range served {
 		for _, t := range trees {
 			for _, m := range modes {
+				if t.bins[fn] == "" {
+					continue // not in this tree
+				}
 				subjects = append(subjects, subject{startKey{t.name, fn, m}, t.bins[fn], t.tls, fn})
 			}
 		}

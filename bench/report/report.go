@@ -134,7 +134,7 @@ func (r *report) summary(p printer, before, after *tree) {
 		})
 		p("| %s | init / SDK baseline init, HTTPS, medians | %s | %s | – |", fn, b, a)
 	}
-	for _, fn := range []string{"users", "orders", "relay", "notifications"} {
+	for _, fn := range []string{"users", "orders", "ordersrelay", "notifications"} {
 		b, a := bt(func(t *tree) string {
 			x := r.agg(t.name, fn, "https")
 			return fmt.Sprintf("%s ms (%d AWS calls)", ms(x.first.median()), x.firstCalls)
@@ -276,7 +276,7 @@ func (r *report) startsSection(p printer, before, after *tree) {
 	}
 	for _, fn := range served {
 		for _, t := range []*tree{before, after} {
-			if t == nil {
+			if t == nil || t.bins[fn] == "" {
 				continue
 			}
 			for _, m := range modes {

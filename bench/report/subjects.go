@@ -17,10 +17,10 @@ import (
 	"github.com/serverless-shop/backend/shared/token"
 )
 
-// served are the functions whose cold start and invokes are measured:
-// every function that serves requests or events (the custom resources run
-// once per deployment).
-var served = []string{"authorizer", "users", "orders", "relay", "notifications"}
+// served are the functions whose cold start and invokes are measured, by
+// bootstrap name: every function that serves requests or events (the
+// custom resources run once per deployment).
+var served = []string{"authorizer", "users", "orders", "usersrelay", "ordersrelay", "notifications"}
 
 // fixtures are what the bench needs to invoke the functions: a signing key
 // whose public half is the functions' TOKEN_JWKS, and the events.
@@ -61,9 +61,12 @@ func newFixtures(root string) (*fixtures, error) {
 	users := apitest.Request{Route: "GET /v1/users/me", Bearer: raw}.Event()
 	// orders: the caller's orders (revocation read, cursor key, a query).
 	orders := apitest.Request{Route: "GET /v1/orders", Bearer: raw}.Event()
-	// relay: the outbox stream records of the outbox tests.
-	var stream events.DynamoDBEvent
-	if err := readJSON(filepath.Join(root, "shared/outbox/testdata/stream.json"), &stream); err != nil {
+	// relays: the stream records of their stores' tests.
+	var usersStream, ordersStream events.DynamoDBEvent
+	if err := readJSON(filepath.Join(root, "functions/users/store/testdata/stream.json"), &usersStream); err != nil {
+		return nil, err
+	}
+	if err := readJSON(filepath.Join(root, "functions/orders/store/testdata/stream.json"), &ordersStream); err != nil {
 		return nil, err
 	}
 	// notifications: one order.created event from the queue.
@@ -77,7 +80,7 @@ func newFixtures(root string) (*fixtures, error) {
 		Attributes:        map[string]string{"ApproximateReceiveCount": "1", "MessageGroupId": "bench", "MessageDeduplicationId": "bench-1", "SentTimestamp": "1740918615000"},
 		MessageAttributes: map[string]events.SQSMessageAttribute{"eventType": {DataType: "String", StringValue: ptr("order.created")}},
 	}}}
-	for name, v := range map[string]any{"authorizer": authz, "users": users, "orders": orders, "relay": stream, "notifications": sqsEvent} {
+	for name, v := range map[string]any{"authorizer": authz, "users": users, "orders": orders, "usersrelay": usersStream, "ordersrelay": ordersStream, "notifications": sqsEvent} {
 		if f.events[name], err = json.Marshal(v); err != nil {
 			return nil, err
 		}
@@ -127,7 +130,7 @@ func (f *fixtures) env(name, endpoint, home string) []string {
 		env = append(env, tokens...)
 		env = append(env, "ORDERS_TABLE=bench-orders", "REVOCATIONS_TABLE=bench-revocations",
 			"CURSOR_SECRET_ARN=arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-cursor")
-	case "relay":
+	case "usersrelay", "ordersrelay":
 		env = append(env, "EVENTS_QUEUE_URL="+queue, "RELAY_DLQ_URL="+endpoint+"/123456789012/bench-relay-dlq")
 	case "notifications":
 		env = append(env, "NOTIFICATIONS_TABLE=bench-notifications", "EVENTS_QUEUE_URL="+queue, "EVENTS_DLQ_URL="+endpoint+"/123456789012/bench-events-dlq.fifo",
@@ -145,7 +148,8 @@ var firstRequest = map[string]string{
 	"authorizer":    "a REQUEST authorizer event with a valid token",
 	"users":         "GET /v1/users/me with a valid token",
 	"orders":        "GET /v1/orders with a valid token",
-	"relay":         "outbox stream records",
+	"usersrelay":    "outbox items' stream records",
+	"ordersrelay":   "order items' stream records",
 	"notifications": "an order.created message",
 }
 

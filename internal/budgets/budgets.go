@@ -79,7 +79,7 @@ func All() []Budget {
 	return []Budget{
 		// orders. Every order here has two lines, and every item written
 		// is under 1 KB: a transactional write of one costs 2 WCU, a plain
-		// one 1 WCU. The order item carries its event (shared/orderitem).
+		// one 1 WCU. The order item carries its event (functions/orders/store).
 		{Request: "POST /v1/orders with Idempotency-Key (cold catalog)", Route: "POST /v1/orders", Function: "orders",
 			DynamoDB: 2, Rounds: 2, RCU: 1, WCU: 4, Apart: quota, ApartWCU: 2, Emails: 1,
 			Why: "a cold function reads the catalog (one Query, 1 RCU), then one transaction: order with its event, key record (2 WCU each), quota count (2 WCU)"},

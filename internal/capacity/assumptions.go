@@ -13,13 +13,15 @@ type Assumptions struct {
 	FullCoreMB float64
 	// WarmCPUMS is each function's CPU time per warm invoke on one full
 	// core, in ms (bench/REPORT.md, "Memory": warm invoke measured here);
-	// Lambda scales it by FullCoreMB / MemorySize below one core.
+	// Lambda scales it by FullCoreMB / MemorySize below one core. "relay"
+	// is each service's relay (usersrelay, ordersrelay: the same code).
 	WarmCPUMS map[string]float64
 	// HashCPUMS is one argon2id hash on one full core, in ms
 	// (bench/REPORT.md, "Memory", GOMAXPROCS 1; on Graviton expect more).
 	HashCPUMS float64
 	// LogBytes is what each function logs per warm invoke
-	// (bench/REPORT.md, "Memory", logged per warm invoke).
+	// (bench/REPORT.md, "Memory", logged per warm invoke), "relay" as
+	// WarmCPUMS.
 	LogBytes map[string]float64
 	// AccessLogBytes is one line of the API's access log (its JSON format
 	// in template.yaml, with typical values).

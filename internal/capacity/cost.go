@@ -77,7 +77,7 @@ func (m *Model) RouteCost(r Route) Cost {
 		mail := emails * (p.USD(pricing.SES)*million/1000 +
 			a.SQSPerEmail*p.USD(pricing.SQSFIFO) +
 			(a.RelayInvokesPerEmail+a.NotifyInvokesPerEmail)*p.USD(pricing.LambdaRequests) +
-			(a.RelayInvokesPerEmail*m.gbs("relay", m.Mail.RelayMS)+a.NotifyInvokesPerEmail*m.gbs("notifications", mailMS))*million*m.lambdaGBs() +
+			(a.RelayInvokesPerEmail*m.gbs(r.Function+"relay", m.relayMS(r.Function))+a.NotifyInvokesPerEmail*m.gbs("notifications", mailMS))*million*m.lambdaGBs() +
 			a.DedupeWRUPerEmail*p.USD(pricing.WriteUnits))
 		c.add("mail", mail)
 		logBytes += emails * (a.RelayInvokesPerEmail*a.LogBytes["relay"] + a.NotifyInvokesPerEmail*a.LogBytes["notifications"])

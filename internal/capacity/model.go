@@ -140,7 +140,7 @@ type Model struct {
 
 // Mail is the mail pipeline's figures.
 type Mail struct {
-	RelayMS, OrderMailMS, LinkMailMS float64 // per email
+	RelayMS, OrderMailMS, LinkMailMS float64 // per email (RelayMS: the orders relay's)
 	PerEnvironment                   float64 // emails a second one notification environment sends
 	Concurrency                      float64 // MaximumConcurrency of the queue's event source (0: none)
 	ConcurrencyFrom                  string
@@ -163,7 +163,7 @@ func Build(in Inputs) (*Model, error) {
 	for _, f := range fns {
 		m.Functions[f.Name] = f
 	}
-	for _, name := range []string{"users", "orders", "authorizer", "relay", "notifications"} {
+	for _, name := range []string{"users", "orders", "authorizer", "usersrelay", "ordersrelay", "notifications"} {
 		if _, ok := m.Functions[name]; !ok {
 			return nil, fmt.Errorf("template.yaml has no %s function", name)
 		}
@@ -254,7 +254,7 @@ func (m *Model) emails(total float64) (all, links float64) {
 
 func (m *Model) mail() {
 	a := m.In.Assume
-	m.Mail.RelayMS = m.cpu("relay", a.WarmCPUMS["relay"]) + a.SQSMS
+	m.Mail.RelayMS = m.relayMS("orders")
 	m.Mail.OrderMailMS = m.cpu("notifications", a.WarmCPUMS["notifications"]) + a.DedupeWRUPerEmail*a.DynamoDBMS + a.SESMS
 	m.Mail.LinkMailMS = m.Mail.OrderMailMS + a.KMSMS // opening the sealed token
 	all, links := m.emails(1)
@@ -266,6 +266,12 @@ func (m *Model) mail() {
 	f := m.Functions["notifications"]
 	m.Mail.Concurrency, m.Mail.ConcurrencyFrom = f.QueueConcurrency, f.QueueConcurrencyFrom
 	m.Mail.Paced = m.In.Template.Has("SesMaxSendRate")
+}
+
+// relayMS is what relaying one email's event takes the relay of a service
+// (users: account emails; orders: order emails).
+func (m *Model) relayMS(service string) float64 {
+	return m.cpu(service+"relay", m.In.Assume.WarmCPUMS["relay"]) + m.In.Assume.SQSMS
 }
 
 // concurrency returns each function's concurrent executions at total
@@ -285,7 +291,8 @@ func (m *Model) concurrency(total float64) map[string]float64 {
 		}
 	}
 	all, links := m.emails(total)
-	c["relay"] += all * a.RelayInvokesPerEmail * m.Mail.RelayMS / 1000
+	c["usersrelay"] += links * a.RelayInvokesPerEmail * m.relayMS("users") / 1000
+	c["ordersrelay"] += (all - links) * a.RelayInvokesPerEmail * m.relayMS("orders") / 1000
 	notify := (links*m.Mail.LinkMailMS + (all-links)*m.Mail.OrderMailMS) / 1000
 	if m.Mail.Concurrency > 0 {
 		notify = math.Min(notify, m.Mail.Concurrency)

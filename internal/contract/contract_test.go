@@ -13,9 +13,9 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"go.yaml.in/yaml/v3"
 
+	ordersstore "github.com/serverless-shop/backend/functions/orders/store"
+	usersstore "github.com/serverless-shop/backend/functions/users/store"
 	"github.com/serverless-shop/backend/internal/apitest"
-	"github.com/serverless-shop/backend/shared/orderitem"
-	"github.com/serverless-shop/backend/shared/outbox"
 	"github.com/serverless-shop/backend/shared/principal"
 )
 
@@ -301,41 +301,34 @@ func TestBodyOperationsDocumentBodyErrors(t *testing.T) {
 	}
 }
 
-// TestRelayFilterIsTheOutboxContract checks that the relay's event source
-// mappings let through exactly the writes that announce events (outbox
-// items of shared/outbox, order items of shared/orderitem), and that every
-// table with a stream has one.
-func TestRelayFilterIsTheOutboxContract(t *testing.T) {
+// TestRelayFiltersAreTheStoresContracts checks that every table with a
+// stream has its service's relay mapping (Fn::ForEach::RelayStreams), whose
+// filter (RelayFilters) lets through exactly the writes the service's store
+// reads as events (functions/users/store's outbox items, functions/orders/
+// store's order items).
+func TestRelayFiltersAreTheStoresContracts(t *testing.T) {
 	ids, byID := resources(t)
-	each := byID["Fn::ForEach::RelayStreams"]
-	if each == nil || each.Kind != yaml.SequenceNode || len(each.Content) != 3 {
-		t.Fatal("template.yaml has no Fn::ForEach::RelayStreams [identifier, tables, mapping]")
-	}
-	var relayed []string
-	for _, n := range each.Content[1].Content {
-		relayed = append(relayed, n.Value+"Table")
-	}
 	var streamed []string
 	for _, id := range ids {
 		if mapping(mapping(byID[id], "Properties"), "StreamSpecification") != nil {
-			streamed = append(streamed, id)
+			streamed = append(streamed, strings.TrimSuffix(id, "Table"))
 		}
 	}
+	relayed := forEachList(t, "RelayStreams")
 	sort.Strings(relayed)
 	sort.Strings(streamed)
 	if !slices.Equal(relayed, streamed) {
-		t.Errorf("the relay reads the streams of %v; the tables with a stream are %v", relayed, streamed)
+		t.Errorf("the relays read the streams of %v; the tables with a stream are %v", relayed, streamed)
 	}
-	fragment := mapping(each.Content[2], "Relay${Table}StreamMapping")
-	filters := mapping(mapping(mapping(fragment, "Properties"), "FilterCriteria"), "Filters")
-	want := []string{outbox.FilterPattern, orderitem.FilterPattern}
-	var got []string
-	if filters != nil {
-		for _, f := range filters.Content {
-			got = append(got, scalar(mapping(f, "Pattern")))
+	fragment := mapping(byID["Fn::ForEach::RelayStreams"].Content[2], "${Table}RelayStreamMapping")
+	filters := seq(mapping(mapping(mapping(fragment, "Properties"), "FilterCriteria"), "Filters"))
+	if len(filters) != 1 || !slices.Equal(scalars(mapping(filters[0], "Pattern")), []string{"RelayFilters", "Table", "Pattern"}) {
+		t.Errorf("the relays' filter is not !FindInMap [RelayFilters, !Ref Table, Pattern]")
+	}
+	table := mapping(mapping(template(t), "Mappings"), "RelayFilters")
+	for name, want := range map[string]string{"Users": usersstore.OutboxFilter, "Orders": ordersstore.FilterPattern} {
+		if got := scalar(mapping(mapping(table, name), "Pattern")); got != want {
+			t.Errorf("RelayFilters %s is %q, want the store's %q", name, got, want)
 		}
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("template filters %q\nwant outbox.FilterPattern and orderitem.FilterPattern %q", got, want)
 	}
 }

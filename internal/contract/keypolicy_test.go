@@ -218,7 +218,7 @@ func TestKeyPoliciesLimitUseToTheRoles(t *testing.T) {
 		role := func(name string) string { return fmt.Sprintf("arn:aws:iam::%s:role/%s", keyAccount, name) }
 		others := map[string]string{
 			"the orders function's role":                       s.roleARN["OrdersFunction"],
-			"the relay's role":                                 s.roleARN["RelayFunction"],
+			"the users relay's role":                           s.roleARN["UsersRelayFunction"],
 			"an administrator's role":                          role("Admin"),
 			"a role named like the users function's, no path":  role(stack + "-UsersFunctionRole-ABCDEFGHIJKLM"),
 			"a role of the stack <stack>-users":                role(stack + "-users-UsersFunctionRole-ABCDEFGHIJKLM"),

@@ -81,9 +81,9 @@ var newServiceSteps = []checklistStep{
 		edit(t, dir, "template.yaml", "  # ----------------------------------------------------------------- API\n", fn+"\n", before)
 	}},
 	{"6. template.yaml: the alarm lists, DurationAlarms, ReviewsErrorsAlarm", func(t *testing.T, dir string) {
-		edit(t, dir, "template.yaml", "    - [Authorizer, Users, Orders, Relay, Notifications]", "    - [Authorizer, Users, Orders, Relay, Notifications, Reviews]", replace)
+		edit(t, dir, "template.yaml", "    - [Authorizer, Users, Orders, UsersRelay, OrdersRelay, Notifications]", "    - [Authorizer, Users, Orders, UsersRelay, OrdersRelay, Notifications, Reviews]", replace)
 		edit(t, dir, "template.yaml", "    Notifications: {Milliseconds: 24000}\n", "    Reviews: {Milliseconds: 8000}\n", after)
-		edit(t, dir, "template.yaml", "  RelayLagAlarm:\n", reviewsErrorsAlarm+"\n", before)
+		edit(t, dir, "template.yaml", "  UsersRelayLagAlarm:\n", reviewsErrorsAlarm+"\n", before)
 		edit(t, dir, "template.yaml", "  Fn::ForEach::TableThrottleAlarms:\n    - Table\n    - [Users, Orders, Notifications, Revocations]", "  Fn::ForEach::TableThrottleAlarms:\n    - Table\n    - [Users, Orders, Notifications, Revocations, Reviews]", replace)
 		edit(t, dir, "template.yaml", "  Fn::ForEach::TableReadQuotaAlarms:\n    - Table\n    - [Users, Orders, Revocations]", "  Fn::ForEach::TableReadQuotaAlarms:\n    - Table\n    - [Users, Orders, Revocations, Reviews]", replace)
 		edit(t, dir, "template.yaml", "  Fn::ForEach::TableWriteQuotaAlarms:\n    - Table\n    - [Users, Orders, Notifications, Revocations]", "  Fn::ForEach::TableWriteQuotaAlarms:\n    - Table\n    - [Users, Orders, Notifications, Revocations, Reviews]", replace)

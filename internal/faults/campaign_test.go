@@ -62,10 +62,11 @@ func envInt(t *testing.T, key string, def int) int {
 }
 
 // roles are the functions the proxy stands in front of, by the logical id
-// prefix of their function name.
+// prefix of their function name. The relay is the orders relay: the
+// campaign's traffic is orders (customers register before the faults).
 var roles = map[string]string{
 	"users": "UsersFunction", "orders": "OrdersFunction", "authorizer": "AuthorizerFunction",
-	"relay": "RelayFunction", "notifications": "NotificationsFunction",
+	"relay": "OrdersRelayFunction", "notifications": "NotificationsFunction",
 }
 
 // TestFaultCampaign drives orders through the deployed stack while the
@@ -153,14 +154,14 @@ func TestFaultCampaign(t *testing.T) {
 		case <-traffic.Done():
 			return
 		}
-		setMapping(ctx, t, lam, out["RelayEventSourceMappingId"], false)
+		setMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], false)
 		ledger.Fault(faults.RelayOutage)
 		progress("relay outage for %s (its stream mapping disabled)", s.outage)
 		select {
 		case <-time.After(s.outage):
 		case <-traffic.Done():
 		}
-		setMapping(ctx, t, lam, out["RelayEventSourceMappingId"], true)
+		setMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], true)
 		progress("relay back (stream mapping enabled)")
 	}()
 	wg.Add(1)
@@ -172,7 +173,7 @@ func TestFaultCampaign(t *testing.T) {
 	})
 	stopTraffic()
 	wg.Wait()
-	setMapping(ctx, t, lam, out["RelayEventSourceMappingId"], true)
+	setMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], true)
 	progress("traffic stopped after %s with %d faults; draining", time.Since(start).Round(time.Second), ledger.TotalFaults())
 	if path := os.Getenv("FAULT_DRAINING"); path != "" {
 		// For make test, which starts the launch-day checks' own local

@@ -91,3 +91,30 @@ func AwaitDrained(t testing.TB, q *sqs.Client, url string, within time.Duration)
 		time.Sleep(pollInterval)
 	}
 }
+
+// Drain receives until the queue stays empty for a long poll, deleting what
+// it receives, and returns it with its system and message attributes.
+func Drain(t testing.TB, q *sqs.Client, url string) []sqstypes.Message {
+	t.Helper()
+	var all []sqstypes.Message
+	for range 10 {
+		out, err := q.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+			QueueUrl: &url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+			MessageAttributeNames:       []string{"All"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Messages) == 0 {
+			return all
+		}
+		for _, m := range out.Messages {
+			all = append(all, m)
+			if _, err := q.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &url, ReceiptHandle: m.ReceiptHandle}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return all
+}

@@ -60,6 +60,7 @@ import (
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/metrics"
+	"github.com/serverless-shop/backend/shared/outbox"
 )
 
 // Dedupe is the dedupe table; *store.Store implements it.
@@ -294,7 +295,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 
 func (h *Handler) process(ctx context.Context, msg events.SQSMessage) outcome {
 	ctx = logging.With(ctx, slog.String("messageId", msg.MessageId))
-	if corr, ok := msg.MessageAttributes["correlationId"]; ok && corr.StringValue != nil {
+	if corr, ok := msg.MessageAttributes[outbox.AttrCorrelationID]; ok && corr.StringValue != nil {
 		ctx = logging.With(ctx, slog.String(logging.KeyCorrelationID, *corr.StringValue))
 	}
 	ev, err := shared.Parse([]byte(msg.Body))

@@ -32,6 +32,7 @@ import (
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/metrics"
+	"github.com/serverless-shop/backend/shared/outbox"
 	"github.com/serverless-shop/backend/shared/sealed"
 )
 
@@ -182,7 +183,7 @@ func (r *rig) send(group, dedupID string, body any) {
 		QueueUrl: &r.queue, MessageBody: aws.String(text),
 		MessageGroupId: aws.String(group), MessageDeduplicationId: aws.String(dedupID),
 		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
-			"correlationId": {DataType: aws.String("String"), StringValue: aws.String("corr-" + dedupID)},
+			outbox.AttrCorrelationID: {DataType: aws.String("String"), StringValue: aws.String("corr-" + dedupID)},
 		},
 	})
 	if err != nil {

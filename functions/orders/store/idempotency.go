@@ -12,7 +12,6 @@ import (
 
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/shared/ddb"
-	"github.com/serverless-shop/backend/shared/orderitem"
 )
 
 // IdempotencyTTL is how long a key and the order it placed are remembered.
@@ -31,15 +30,15 @@ const (
 // hash) and the order it placed. Records of earlier versions hold the
 // order itself (Order) or a claim in flight (Owner, LeaseExpiresAt).
 type idempotencyRecord struct {
-	PK             string          `dynamodbav:"PK"`
-	SK             string          `dynamodbav:"SK"`
-	Status         string          `dynamodbav:"status"`
-	RequestHash    string          `dynamodbav:"requestHash"`
-	OrderID        string          `dynamodbav:"orderId,omitempty"`
-	ExpiresAt      int64           `dynamodbav:"expiresAt"`
-	Owner          string          `dynamodbav:"owner,omitempty"`
-	LeaseExpiresAt int64           `dynamodbav:"leaseExpiresAt,omitempty"`
-	Order          *orderitem.Item `dynamodbav:"order,omitempty"`
+	PK             string `dynamodbav:"PK"`
+	SK             string `dynamodbav:"SK"`
+	Status         string `dynamodbav:"status"`
+	RequestHash    string `dynamodbav:"requestHash"`
+	OrderID        string `dynamodbav:"orderId,omitempty"`
+	ExpiresAt      int64  `dynamodbav:"expiresAt"`
+	Owner          string `dynamodbav:"owner,omitempty"`
+	LeaseExpiresAt int64  `dynamodbav:"leaseExpiresAt,omitempty"`
+	Order          *Item  `dynamodbav:"order,omitempty"`
 }
 
 // keyFree is the condition under which a key may be written: never used,

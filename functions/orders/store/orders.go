@@ -14,20 +14,19 @@ import (
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/shared/ddb"
 	"github.com/serverless-shop/backend/shared/events"
-	"github.com/serverless-shop/backend/shared/orderitem"
 )
 
 // orderItem is o as stored, announcing the event ev of type eventType
-// (shared/orderitem). The item's version counts its writes (1, then 2
-// after a cancel) and nothing reads it: the cancel's condition is the
-// order's status. It is kept because the released version's cancel adds
-// to it, and fails on an item without it.
-func orderItem(o order.Order, eventType string, ev order.EventRef) orderitem.Item {
-	lines := make([]orderitem.Line, len(o.Lines))
+// (orderitem.go). The item's version counts its writes (1, then 2 after a
+// cancel) and nothing reads it: the cancel's condition is the order's
+// status. It is kept because the released version's cancel adds to it, and
+// fails on an item without it.
+func orderItem(o order.Order, eventType string, ev order.EventRef) Item {
+	lines := make([]Line, len(o.Lines))
 	for i, l := range o.Lines {
-		lines[i] = orderitem.Line{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
+		lines[i] = Line{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
 	}
-	return orderitem.Item{
+	return Item{
 		PK: customerPK(o.Customer.ID), SK: orderSK(o.ID), ID: o.ID,
 		CustomerID: o.Customer.ID, CustomerEmail: o.Customer.Email, CustomerName: o.Customer.Name,
 		Status: string(o.Status), Lines: lines, Total: o.Total, Currency: o.Currency,
@@ -43,7 +42,7 @@ func Announced(o order.Order, eventType string, ev order.EventRef) events.OrderE
 }
 
 // orderOf is the order a stored item holds.
-func orderOf(it orderitem.Item) order.Order {
+func orderOf(it Item) order.Order {
 	lines := make([]order.Line, len(it.Lines))
 	for i, l := range it.Lines {
 		lines[i] = order.Line{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
@@ -126,7 +125,7 @@ func (s *Store) quotaCount(customerID string, q order.Quota, now time.Time) (*ty
 // Order returns the customer's order, or order.ErrNotFound. Another
 // customer's order is not found: the key includes the customer.
 func (s *Store) Order(ctx context.Context, customerID, id string) (order.Order, error) {
-	r, found, err := ddb.Get[orderitem.Item](ctx, s.db, &dynamodb.GetItemInput{
+	r, found, err := ddb.Get[Item](ctx, s.db, &dynamodb.GetItemInput{
 		TableName: &s.table, Key: ddb.Key(customerPK(customerID), orderSK(id)), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
@@ -172,7 +171,7 @@ func (s *Store) Orders(ctx context.Context, customerID string, limit int, after 
 	}
 	list = make([]order.Order, 0, len(items))
 	for _, item := range items {
-		var r orderitem.Item
+		var r Item
 		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
 			return nil, "", wrap("list orders", err)
 		}
@@ -200,14 +199,14 @@ func (s *Store) CancelOrder(ctx context.Context, customerID, id string, at time.
 	for i, st := range t.From {
 		from[i] = expression.Value(string(st))
 	}
-	status := expression.Name(orderitem.AttrStatus)
+	status := expression.Name(AttrStatus)
 	expr, err := expression.NewBuilder().
 		WithUpdate(expression.Set(status, expression.Value(string(t.To))).
-			Set(expression.Name(orderitem.AttrUpdatedAt), expression.Value(at.UTC())).
-			Set(expression.Name(orderitem.AttrVersion), expression.Name(orderitem.AttrVersion).Plus(expression.Value(1))).
-			Set(expression.Name(orderitem.AttrEventID), expression.Value(ev.ID)).
-			Set(expression.Name(orderitem.AttrEventType), expression.Value(events.OrderCancelled)).
-			Set(expression.Name(orderitem.AttrCorrelationID), expression.Value(ev.CorrelationID))).
+			Set(expression.Name(AttrUpdatedAt), expression.Value(at.UTC())).
+			Set(expression.Name(AttrVersion), expression.Name(AttrVersion).Plus(expression.Value(1))).
+			Set(expression.Name(AttrEventID), expression.Value(ev.ID)).
+			Set(expression.Name(AttrEventType), expression.Value(events.OrderCancelled)).
+			Set(expression.Name(AttrCorrelationID), expression.Value(ev.CorrelationID))).
 		WithCondition(expression.AttributeExists(expression.Name("PK")).
 			And(status.In(from[0], from[1:]...))).
 		Build()
@@ -237,7 +236,7 @@ func (s *Store) CancelOrder(ctx context.Context, customerID, id string, at time.
 	default:
 		stored = out.Attributes
 	}
-	var it orderitem.Item
+	var it Item
 	if err := attributevalue.UnmarshalMap(stored, &it); err != nil {
 		return order.Order{}, wrap("cancel order", err)
 	}
@@ -246,6 +245,6 @@ func (s *Store) CancelOrder(ctx context.Context, customerID, id string, at time.
 
 // announces reports whether a stored order item carries the event eventID.
 func announces(item map[string]types.AttributeValue, eventID string) bool {
-	v, ok := item[orderitem.AttrEventID].(*types.AttributeValueMemberS)
+	v, ok := item[AttrEventID].(*types.AttributeValueMemberS)
 	return ok && v.Value == eventID
 }

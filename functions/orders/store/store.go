@@ -3,16 +3,14 @@
 //
 //	PK                  SK                    item
 //	CATALOG             PRODUCT#<sku>         a product of the catalog
-//	CUSTOMER#<userId>   ORDER#<orderId>       an order and the event of its last change (shared/orderitem); ids sort by time
+//	CUSTOMER#<userId>   ORDER#<orderId>       an order and the event of its last change (orderitem.go); ids sort by time
 //	CUSTOMER#<userId>   IDEMPOTENCY#<key>     an Idempotency-Key and the order it placed
 //	CUSTOMER#<userId>   QUOTA#<window>        the customer's orders in one quota window
-//	OUTBOX#<eventId>    EVENT                 an event of an earlier version, waiting for the relay (shared/outbox)
 //
 // Every write of an order item announces an event, and the item carries it
 // (transactional outbox without an outbox item): the table's stream hands
-// the write to the relay, which puts the event on the queue. Earlier
-// versions wrote each event as an OUTBOX# item of its own; the relay still
-// reads those, so that none written before an upgrade is lost.
+// the write to the orders relay (functions/orders/ordersrelay, FromStream),
+// which puts the event on the queue.
 //
 // apptest.MemStore (functions/orders/app/apptest) keeps the same contract
 // in memory; one conformance suite (conformance_test.go) runs against both.
@@ -22,7 +20,6 @@ import (
 	"fmt"
 
 	"github.com/serverless-shop/backend/shared/ddb"
-	"github.com/serverless-shop/backend/shared/orderitem"
 )
 
 // Client is the part of the DynamoDB API the store uses.
@@ -45,7 +42,7 @@ func New(db Client, table string) *Store { return &Store{db: db, table: table} }
 
 const (
 	pkCatalog   = "CATALOG"
-	orderPrefix = orderitem.SKPrefix
+	orderPrefix = SKPrefix
 )
 
 func productSK(sku string) string     { return "PRODUCT#" + sku }

@@ -22,7 +22,6 @@ import (
 	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/ddb"
 	"github.com/serverless-shop/backend/shared/events"
-	"github.com/serverless-shop/backend/shared/orderitem"
 )
 
 // TestDynamoDB runs the conformance tests against the store on DynamoDB,
@@ -62,10 +61,10 @@ func (f fixture) subject() subject {
 }
 
 // stored reads the customer's order item as stored, nil when there is none.
-func (f fixture) stored(t *testing.T, customerID, id string) *orderitem.Item {
+func (f fixture) stored(t *testing.T, customerID, id string) *store.Item {
 	t.Helper()
 	out, err := f.db.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: &f.table, Key: ddb.Key("CUSTOMER#"+customerID, orderitem.SKPrefix+id), ConsistentRead: aws.Bool(true),
+		TableName: &f.table, Key: ddb.Key("CUSTOMER#"+customerID, store.SKPrefix+id), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +72,7 @@ func (f fixture) stored(t *testing.T, customerID, id string) *orderitem.Item {
 	if out.Item == nil {
 		return nil
 	}
-	var it orderitem.Item
+	var it store.Item
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +140,7 @@ func TestCancelRaceWritesOneEvent(t *testing.T) {
 	batch := testcloud.StreamBatch(t, f.cfg, f.table, 3) // order, quota count, cancel
 	var announced []string
 	for _, rec := range batch.Records {
-		r, ok, err := orderitem.FromStream(rec)
+		r, ok, err := store.FromStream(rec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,9 +161,9 @@ func TestCancelRaceWritesOneEvent(t *testing.T) {
 func (f fixture) setStatus(t *testing.T, o order.Order, status order.Status) {
 	t.Helper()
 	_, err := f.db.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
-		TableName: &f.table, Key: ddb.Key("CUSTOMER#"+o.Customer.ID, orderitem.SKPrefix+o.ID),
+		TableName: &f.table, Key: ddb.Key("CUSTOMER#"+o.Customer.ID, store.SKPrefix+o.ID),
 		UpdateExpression:          aws.String("SET #s = :s"),
-		ExpressionAttributeNames:  map[string]string{"#s": orderitem.AttrStatus},
+		ExpressionAttributeNames:  map[string]string{"#s": store.AttrStatus},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberS{Value: string(status)}},
 	})
 	if err != nil {

@@ -18,10 +18,10 @@ import (
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/api"
 	"github.com/serverless-shop/backend/functions/users/app"
+	"github.com/serverless-shop/backend/functions/users/store"
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/kmskeys"
-	"github.com/serverless-shop/backend/shared/outbox"
 	"github.com/serverless-shop/backend/shared/sealed"
 	"github.com/serverless-shop/backend/shared/token"
 )
@@ -129,7 +129,7 @@ func (r *callsRig) outboxCount(t *testing.T) int {
 	t.Helper()
 	n := 0
 	for _, k := range r.items(t) {
-		if strings.HasPrefix(k, outbox.Prefix) {
+		if strings.HasPrefix(k, store.OutboxPrefix) {
 			n++
 		}
 	}

@@ -29,7 +29,6 @@ import (
 	sharedevents "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/kmskeys"
-	"github.com/serverless-shop/backend/shared/outbox"
 	"github.com/serverless-shop/backend/shared/sealed"
 	"github.com/serverless-shop/backend/shared/token"
 )
@@ -137,7 +136,7 @@ func (r *callsRig) linkToken(t *testing.T, typ, email string) string {
 			EventType string `dynamodbav:"eventType"`
 			Payload   string `dynamodbav:"payload"`
 		}
-		if err := attributevalue.UnmarshalMap(item, &rec); err != nil || !strings.HasPrefix(rec.PK, outbox.Prefix) || rec.EventType != typ {
+		if err := attributevalue.UnmarshalMap(item, &rec); err != nil || !strings.HasPrefix(rec.PK, store.OutboxPrefix) || rec.EventType != typ {
 			continue
 		}
 		var ev sharedevents.AccountEvent

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/shared/ddb"
 	"github.com/serverless-shop/backend/shared/events"
-	"github.com/serverless-shop/backend/shared/outbox"
 	"github.com/serverless-shop/backend/shared/revocation"
 )
 
@@ -62,19 +60,6 @@ func (s *Store) linkUse(p account.Purpose, l account.PendingLink, now time.Time)
 		TableName: &s.table, Key: ddb.Key(userPK(l.UserID), linkSK(p)),
 		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	}, nil
-}
-
-// outboxPut is the transaction item that queues ev for the relay. The
-// account's events keep their order (one message group per user).
-func (s *Store) outboxPut(ev events.AccountEvent) (*types.Put, error) {
-	payload, err := json.Marshal(ev)
-	if err != nil {
-		return nil, err
-	}
-	return outbox.Put(s.table, outbox.Record{
-		EventID: ev.ID, EventType: ev.Type, Group: ev.Account.ID,
-		CorrelationID: ev.CorrelationID, Payload: string(payload), OccurredAt: ev.OccurredAt,
-	})
 }
 
 // limitCount is the transaction item that counts one request against l in

@@ -18,7 +18,6 @@ import (
 	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/ddb"
 	"github.com/serverless-shop/backend/shared/events"
-	"github.com/serverless-shop/backend/shared/outbox"
 	"github.com/serverless-shop/backend/shared/revocation"
 	"github.com/serverless-shop/backend/shared/token"
 )
@@ -48,7 +47,7 @@ func newRig(t *testing.T) rig {
 // outboxEvent reads the account event the store queued under id.
 func (r rig) outboxEvent(t *testing.T, id string) (events.AccountEvent, bool) {
 	t.Helper()
-	out, err := r.db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: &r.users, Key: ddb.Key(outbox.Prefix+id, "EVENT")})
+	out, err := r.db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: &r.users, Key: ddb.Key(store.OutboxPrefix+id, "EVENT")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@
 //	SOURCE#<addr>    FAILURES         failed logins from one client address
 //	USER#<id>        LINK#<purpose>   the pending emailed link (verify-email, reset-password)
 //	LIMIT#<key>      <window start>   requests counted against a limit in one window
-//	OUTBOX#<event>   EVENT            an event waiting for the relay (shared/outbox)
+//	OUTBOX#<event>   EVENT            an event waiting for the relay (outbox.go)
 //
 // Revocations of access tokens go to a table of their own, which every
 // service that verifies tokens reads (shared/revocation).

@@ -1,10 +1,9 @@
-// Package publisher relays events from the tables' streams to the events
-// queue. It is the publishing half of the transactional outbox: a service
-// writes an event in the same write as its change, the table's stream
-// hands the write to this relay, and the relay sends the event. The event
-// is either an outbox item of its own, written in the same transaction
-// (shared/outbox: account events, and order events of earlier versions),
-// or rides on the item it describes (shared/orderitem: an order's events).
+// Package outbox is the publishing half of the transactional outbox, which
+// every service that announces events shares: a service writes an event in
+// the same write as its change, its table's stream hands the write to the
+// service's relay, and the relay sends the event to the events queue. The
+// service reads its own stream records into a Message (its Reader, next to
+// the code that writes them); everything after that is here.
 //
 // Delivery is at least once from the stream; the queue is FIFO and each
 // message carries the event id as its deduplication id, so a record relayed
@@ -14,7 +13,7 @@
 // InvalidMessageContents) would be refused on every retry and hold up its
 // shard until its events age out of the stream. It is poison: the relay
 // moves it to its dead-letter queue with the reason and goes on.
-package publisher
+package outbox
 
 import (
 	"context"
@@ -29,10 +28,44 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/serverless-shop/backend/shared/awsretry"
+	"github.com/serverless-shop/backend/shared/coldstart"
 	"github.com/serverless-shop/backend/shared/logging"
-	"github.com/serverless-shop/backend/shared/orderitem"
-	"github.com/serverless-shop/backend/shared/outbox"
 )
+
+// Message is the event a service hands its relay: what one stream record
+// of its table announces.
+type Message struct {
+	EventID       string // the queue's deduplication id
+	EventType     string
+	Group         string // the queue's message group: a group's events arrive in order
+	CorrelationID string
+	Body          string // the event, as the queue's consumers read it
+}
+
+// Reader reads the message a stream record of a service's table announces.
+// ok is false for the records that announce none; an error is a record that
+// should announce one and cannot be read (the relay logs and skips it).
+type Reader func(rec events.DynamoDBEventRecord) (m Message, ok bool, err error)
+
+// Build wires a service's relay from the environment for coldstart.Main:
+// EVENTS_QUEUE_URL, and RELAY_DLQ_URL (where records the queue refuses for
+// good go).
+func Build(read Reader) coldstart.Build {
+	return func(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
+		queueURL := env.String("EVENTS_QUEUE_URL")
+		dlqURL := env.String("RELAY_DLQ_URL")
+		if err := env.Err(); err != nil {
+			return nil, err
+		}
+		cfg, err := coldstart.AWSConfig(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cfg = awsretry.Relay.Apply(cfg) // see shared/awsretry
+		return New(sqs.NewFromConfig(cfg), queueURL, dlqURL, read, log).Handle, nil
+	}
+}
 
 // SQS is the part of the SQS API the relay uses.
 type SQS interface {
@@ -40,24 +73,26 @@ type SQS interface {
 	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
 }
 
-// Message attribute names set on every relayed event.
+// Message attribute names set on every relayed event; the queue's
+// consumers read them.
 const (
 	AttrEventType     = "eventType"
 	AttrCorrelationID = "correlationId"
 )
 
-// Relay sends outbox records to the queue.
+// Relay sends the messages of a table's stream records to the queue.
 type Relay struct {
 	sqs      SQS
 	queueURL string
 	dlqURL   string
+	read     Reader
 	log      *slog.Logger
 }
 
-// New returns a relay to the FIFO queue at queueURL that moves poison
-// records to the queue at dlqURL.
-func New(c SQS, queueURL, dlqURL string, log *slog.Logger) *Relay {
-	return &Relay{sqs: c, queueURL: queueURL, dlqURL: dlqURL, log: log}
+// New returns a relay of the records read reads to the FIFO queue at
+// queueURL that moves poison records to the queue at dlqURL.
+func New(c SQS, queueURL, dlqURL string, read Reader, log *slog.Logger) *Relay {
+	return &Relay{sqs: c, queueURL: queueURL, dlqURL: dlqURL, read: read, log: log}
 }
 
 // Poison is the dead-letter message of a record the queue refused for good.
@@ -67,14 +102,14 @@ type Poison struct {
 	EventType     string `json:"eventType"`
 	Group         string `json:"group"`
 	CorrelationID string `json:"correlationId"`
-	// PayloadBase64 is the event as the outbox holds it, base64-encoded:
+	// PayloadBase64 is the event as the service wrote it, base64-encoded:
 	// whatever the queue refused in it, base64 does not contain.
 	PayloadBase64 string `json:"payloadBase64"`
 }
 
-// message is an outbox record and the stream record it came in.
+// message is a Message and the stream record it came in.
 type message struct {
-	outbox.Record
+	Message
 	stream events.DynamoDBEventRecord
 }
 
@@ -85,7 +120,7 @@ type message struct {
 func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var pending []message
 	for _, rec := range ev.Records {
-		rel, ok, err := read(rec)
+		m, ok, err := r.read(rec)
 		if err != nil {
 			// An item this service wrote itself cannot be malformed
 			// unless the table was edited by hand; skipping it keeps the
@@ -94,7 +129,7 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 			continue
 		}
 		if ok {
-			pending = append(pending, message{Record: rel, stream: rec})
+			pending = append(pending, message{Message: m, stream: rec})
 		}
 	}
 	for _, batch := range batches(pending) {
@@ -111,22 +146,13 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 	return events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}, nil
 }
 
-// read returns the event a stream record announces; ok is false for the
-// records that announce none.
-func read(rec events.DynamoDBEventRecord) (r outbox.Record, ok bool, err error) {
-	if r, ok, err := outbox.FromStream(rec); ok || err != nil {
-		return r, ok, err
-	}
-	return orderitem.FromStream(rec)
-}
-
 // maxBatchBytes keeps a SendMessageBatch call under SQS's 256 KiB limit
 // on the sum of its messages, attributes included (which size estimates).
 const maxBatchBytes = 250_000
 
 // size estimates what a message counts towards maxBatchBytes.
 func (m message) size() int {
-	return len(m.Payload) + len(m.EventType) + len(m.CorrelationID) + len(AttrEventType) + len(AttrCorrelationID) + 2*len("String")
+	return len(m.Body) + len(m.EventType) + len(m.CorrelationID) + len(AttrEventType) + len(AttrCorrelationID) + 2*len("String")
 }
 
 // batches splits messages, in order, into SendMessageBatch calls of at most
@@ -160,7 +186,7 @@ func (r *Relay) send(ctx context.Context, batch []message) (message, error) {
 	for i, m := range batch {
 		entries[i] = sqstypes.SendMessageBatchRequestEntry{
 			Id:                     aws.String(strconv.Itoa(i)),
-			MessageBody:            aws.String(m.Payload),
+			MessageBody:            aws.String(m.Body),
 			MessageGroupId:         aws.String(m.Group), // per-order order: created before cancelled
 			MessageDeduplicationId: aws.String(m.EventID),
 			MessageAttributes: map[string]sqstypes.MessageAttributeValue{
@@ -213,13 +239,10 @@ func (r *Relay) send(ctx context.Context, batch []message) (message, error) {
 // queue, with the reason.
 func (r *Relay) poison(ctx context.Context, m message, f sqstypes.BatchResultErrorEntry) error {
 	reason := aws.ToString(f.Code) + ": " + aws.ToString(f.Message)
-	body, err := json.Marshal(Poison{
+	body, _ := json.Marshal(Poison{ // strings only: it cannot fail
 		Reason: reason, EventID: m.EventID, EventType: m.EventType, Group: m.Group, CorrelationID: m.CorrelationID,
-		PayloadBase64: base64.StdEncoding.EncodeToString([]byte(m.Payload)),
+		PayloadBase64: base64.StdEncoding.EncodeToString([]byte(m.Body)),
 	})
-	if err != nil {
-		return fmt.Errorf("poison %s: %w", m.EventID, err)
-	}
 	if _, err := r.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &r.dlqURL, MessageBody: aws.String(string(body))}); err != nil {
 		return fmt.Errorf("move poison %s to the dead-letter queue: %w", m.EventID, err)
 	}

@@ -1,9 +1,10 @@
-package outbox_test
+package store
 
 import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -14,8 +15,8 @@ import (
 // FuzzFromStream feeds FromStream stream records decoded from arbitrary
 // JSON, starting from the records of testdata/stream.json and edge cases.
 // It must never panic. A record it reads is an insert of an outbox item
-// with everything the relay needs, and the item Put writes for that record
-// reads back as the same record; a record it passes over is not an insert
+// with everything the relay needs, and the item putOutbox writes for that
+// message reads back as the same message; a record it passes over is not an insert
 // of an outbox item; a record it refuses is one, without its parts.
 func FuzzFromStream(f *testing.F) {
 	var fixture struct{ Records []json.RawMessage }
@@ -28,7 +29,6 @@ func FuzzFromStream(f *testing.F) {
 	for _, s := range []string{
 		`{"eventName":"INSERT","dynamodb":{"NewImage":{"PK":{"S":"OUTBOX#"},"eventId":{"N":"1"},"eventType":{"S":"x"},"groupId":{"NULL":true},"payload":{"B":"eA=="}}}}`,
 		`{"eventName":"INSERT","dynamodb":{"NewImage":{"PK":{"L":[{"S":"OUTBOX#1"}]},"payload":{"M":{"S":{"S":"x"}}}}}}`,
-		`{"eventName":"INSERT","dynamodb":{"NewImage":{"PK":{"S":"OUTBOX#1"},"eventId":{"S":"1"},"eventType":{"S":"order.created"},"orderId":{"S":"o1"},"payload":{"S":"{}"}}}}`,
 		`{"eventName":"INSERT","dynamodb":{"NewImage":{"PK":{"S":"OUTBOX#1"},"eventId":{"S":"1"},"eventType":{"S":"order.created"},"groupId":{"S":""},"orderId":{"S":""},"payload":{"S":"{}"}}}}`,
 		`{"eventName":"INSERT","dynamodb":{"NewImage":{"PK":{"S":"OUTBOX#1","N":"1"},"eventId":{"S":"1","S":"2"},"eventType":{"SS":["x"]},"groupId":{"S":"g"},"payload":{"S":""}}}}`,
 		`{"eventName":"insert","dynamodb":{"NewImage":{"PK":{"S":"OUTBOX#1"},"eventId":{"S":"1"},"eventType":{"S":"x"},"groupId":{"S":"g"},"payload":{"S":"p"}}}}`,
@@ -45,12 +45,12 @@ func FuzzFromStream(f *testing.F) {
 		if err := json.Unmarshal(data, &rec); err != nil {
 			return
 		}
-		r, ok, err := outbox.FromStream(rec)
-		pk, isString := str(rec.Change.NewImage["PK"])
-		outboxInsert := rec.EventName == "INSERT" && isString && strings.HasPrefix(pk, outbox.Prefix)
+		r, ok, err := FromStream(rec)
+		pk, isString := stringValue(rec.Change.NewImage["PK"])
+		outboxInsert := rec.EventName == "INSERT" && isString && strings.HasPrefix(pk, OutboxPrefix)
 		switch {
 		case err != nil:
-			if ok || r != (outbox.Record{}) {
+			if ok || r != (outbox.Message{}) {
 				t.Fatalf("FromStream = %+v, %v with the error %v; want nothing", r, ok, err)
 			}
 			if !outboxInsert {
@@ -58,7 +58,7 @@ func FuzzFromStream(f *testing.F) {
 			}
 			return
 		case !ok:
-			if r != (outbox.Record{}) {
+			if r != (outbox.Message{}) {
 				t.Fatalf("FromStream = %+v for a record that is not the relay's", r)
 			}
 			if outboxInsert {
@@ -70,27 +70,24 @@ func FuzzFromStream(f *testing.F) {
 		if !outboxInsert {
 			t.Errorf("read a %s of the item %q as an outbox insert", rec.EventName, pk)
 		}
-		if r.EventID == "" || r.EventType == "" || r.Group == "" || r.Payload == "" {
+		if r.EventID == "" || r.EventType == "" || r.Group == "" || r.Body == "" {
 			t.Errorf("read an incomplete record %+v", r)
 		}
-		if !r.OccurredAt.IsZero() {
-			t.Errorf("read an occurrence time %v, which an outbox item does not hold", r.OccurredAt)
-		}
 
-		// What Put writes for r, the relay reads as r.
-		put, err := outbox.Put("orders", r)
+		// What putOutbox writes for r, the relay reads as r.
+		put, err := putOutbox("users", r, time.Now())
 		if err != nil {
-			t.Fatalf("Put(%+v): %v", r, err)
+			t.Fatalf("putOutbox(%+v): %v", r, err)
 		}
-		again, ok, err := outbox.FromStream(events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: testcloud.StreamImage(t, put.Item)}})
+		again, ok, err := FromStream(events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: testcloud.StreamImage(t, put.Item)}})
 		if err != nil || !ok || again != r {
-			t.Errorf("Put then FromStream = %+v, %v, %v; want %+v", again, ok, err, r)
+			t.Errorf("putOutbox then FromStream = %+v, %v, %v; want %+v", again, ok, err, r)
 		}
 	})
 }
 
-// str is the value of a string attribute.
-func str(v events.DynamoDBAttributeValue) (string, bool) {
+// stringValue is the value of a string attribute.
+func stringValue(v events.DynamoDBAttributeValue) (string, bool) {
 	if v.DataType() != events.DataTypeString {
 		return "", false
 	}

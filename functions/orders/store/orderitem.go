@@ -1,11 +1,4 @@
-// Package orderitem is the order item of the orders table: the orders
-// service writes it, and the relay reads it from the table's stream and
-// publishes the event it announces (docs/decisions/0001). Every write of an
-// order item is a change of the order with an event: beside the order it
-// carries the event's id, type and correlation id, so that the stream
-// record of the write is the event, and no separate outbox item has to be
-// written in the same transaction. Writer and reader use this one type.
-package orderitem
+package store
 
 import (
 	"encoding/json"
@@ -24,12 +17,16 @@ import (
 // SKPrefix begins the sort key of every order item (ORDER#<orderId>).
 const SKPrefix = "ORDER#"
 
-// FilterPattern is the event source mapping filter that lets the relay see
-// the writes of order items: inserts (placed) and modifications (changed,
-// such as cancelled). template.yaml carries it; a test checks they agree.
+// FilterPattern is the orders relay's event source mapping filter
+// (functions/orders/ordersrelay): the writes of order items, inserts
+// (placed) and modifications (changed, such as cancelled). template.yaml
+// carries it; a test checks they agree.
 const FilterPattern = `{"eventName":["INSERT","MODIFY"],"dynamodb":{"Keys":{"SK":{"S":[{"prefix":"` + SKPrefix + `"}]}}}}`
 
-// Item is an order as stored, with the event its last write announced.
+// Item is an order as stored, with the event its last write announced:
+// every write of an order item is a change of the order with an event, so
+// the stream record of the write is the event, and no outbox item of its
+// own has to be written in the same transaction.
 type Item struct {
 	PK            string    `dynamodbav:"PK"`
 	SK            string    `dynamodbav:"SK"`
@@ -98,46 +95,43 @@ func (it Item) Event() shared.OrderEvent {
 }
 
 // FromStream reads the event a stream record of an order item announces,
-// as the relay sends it: the event's id, type and correlation id, the
-// order as its message group (an order's events in order), and the event
-// as the payload. ok is false for records that are not writes of order
-// items, and for order items written before events rode on them. An order
-// item that cannot be decoded is an error.
-func FromStream(rec events.DynamoDBEventRecord) (r outbox.Record, ok bool, err error) {
+// as the relay sends it (an outbox.Reader): the event's id, type and
+// correlation id, the order as its message group (an order's events in
+// order), and the event as the body. ok is false for records that are not
+// writes of order items, and for order items written before events rode on
+// them. An order item that cannot be decoded is an error.
+func FromStream(rec events.DynamoDBEventRecord) (m outbox.Message, ok bool, err error) {
 	switch events.DynamoDBOperationType(rec.EventName) {
 	case events.DynamoDBOperationTypeInsert, events.DynamoDBOperationTypeModify:
 	default:
-		return outbox.Record{}, false, nil
+		return outbox.Message{}, false, nil
 	}
 	img := rec.Change.NewImage
 	if !strings.HasPrefix(sk(img), SKPrefix) {
-		return outbox.Record{}, false, nil
+		return outbox.Message{}, false, nil
 	}
 	if _, ok := img[AttrEventID]; !ok {
-		return outbox.Record{}, false, nil
+		return outbox.Message{}, false, nil
 	}
 	av, err := ddb.FromStreamImage(img)
 	if err != nil {
-		return outbox.Record{}, false, fmt.Errorf("order item: %w", err)
+		return outbox.Message{}, false, fmt.Errorf("order item: %w", err)
 	}
 	var it Item
 	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return outbox.Record{}, false, fmt.Errorf("order item: %w", err)
+		return outbox.Message{}, false, fmt.Errorf("order item: %w", err)
 	}
 	if it.EventID == "" || it.EventType == "" || it.ID == "" {
-		return outbox.Record{}, false, fmt.Errorf("order item %s lacks its id, or its event's id or type", sk(img))
+		return outbox.Message{}, false, fmt.Errorf("order item %s lacks its id, or its event's id or type", sk(img))
 	}
 	// Not validated here: the consumer does, and moves an event it cannot
 	// take to its dead-letter queue with the reason.
 	ev := it.Event()
 	payload, err := json.Marshal(ev)
 	if err != nil {
-		return outbox.Record{}, false, fmt.Errorf("order item %s: %w", it.ID, err)
+		return outbox.Message{}, false, fmt.Errorf("order item %s: %w", it.ID, err)
 	}
-	return outbox.Record{
-		EventID: ev.ID, EventType: ev.Type, Group: it.ID, CorrelationID: ev.CorrelationID,
-		Payload: string(payload), OccurredAt: ev.OccurredAt,
-	}, true, nil
+	return outbox.Message{EventID: ev.ID, EventType: ev.Type, Group: it.ID, CorrelationID: ev.CorrelationID, Body: string(payload)}, true, nil
 }
 
 // sk is the sort key of an image, "" when it has none that is a string.

@@ -1,4 +1,4 @@
-package outbox_test
+package store
 
 import (
 	_ "embed"
@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/outbox"
 )
 
@@ -31,24 +32,20 @@ func TestFromStream(t *testing.T) {
 	tests := []struct {
 		name string
 		rec  events.DynamoDBEventRecord
-		want outbox.Record
+		want outbox.Message
 		ok   bool
 	}{
-		{name: "outbox insert", rec: recs[0], ok: true, want: outbox.Record{
+		{name: "outbox insert", rec: recs[0], ok: true, want: outbox.Message{
 			EventID: "01JNQ000000000000000000002", EventType: "order.created", Group: "01JNQ000000000000000000001",
-			CorrelationID: "corr-12345678", Payload: `{"type":"order.created"}`,
+			CorrelationID: "corr-12345678", Body: `{"type":"order.created"}`,
 		}},
 		{name: "another item of the table", rec: recs[1]},
 		{name: "not an insert", rec: recs[2]},
-		{name: "item written before the group was named groupId", rec: recs[3], ok: true, want: outbox.Record{
-			EventID: "01JNQ000000000000000000009", EventType: "order.cancelled", Group: "01JNQ000000000000000000001",
-			CorrelationID: "corr-legacy", Payload: `{"type":"order.cancelled"}`,
-		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, ok, err := outbox.FromStream(tc.rec)
+			got, ok, err := FromStream(tc.rec)
 			if err != nil || ok != tc.ok || got != tc.want {
 				t.Fatalf("FromStream = %+v, %v, %v; want %+v, %v", got, ok, err, tc.want, tc.ok)
 			}
@@ -61,44 +58,32 @@ func TestFromStreamRefusesAnIncompleteItem(t *testing.T) {
 	for _, field := range []string{"eventId", "eventType", "groupId", "payload"} {
 		rec := stream(t).Records[0]
 		delete(rec.Change.NewImage, field)
-		if _, ok, err := outbox.FromStream(rec); err == nil || ok {
+		if _, ok, err := FromStream(rec); err == nil || ok {
 			t.Errorf("without %s: ok %v, error %v; want an error", field, ok, err)
 		}
 	}
 }
 
 // TestWhatPutWritesTheRelayReads checks the contract end to end: the item
-// the services write, as the table's stream delivers it, is read back as
-// the same record.
+// the store writes, as the table's stream delivers it, is read back as the
+// same message.
 func TestWhatPutWritesTheRelayReads(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2025, 3, 2, 12, 30, 15, 0, time.UTC)
-	in := outbox.Record{EventID: "01JNQ0000000000000000000EV", EventType: "order.created", Group: "01JNQ0000000000000000000OR",
-		CorrelationID: "corr-1", Payload: `{"id":"01JNQ0000000000000000000EV"}`, OccurredAt: at}
-	put, err := outbox.Put("orders", in)
+	in := outbox.Message{EventID: "01JNQ0000000000000000000EV", EventType: "account.verification_requested", Group: "user-1",
+		CorrelationID: "corr-1", Body: `{"id":"01JNQ0000000000000000000EV"}`}
+	put, err := putOutbox("users", in, at)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *put.TableName != "orders" || !strings.Contains(*put.ConditionExpression, "attribute_not_exists") {
+	if *put.TableName != "users" || !strings.Contains(*put.ConditionExpression, "attribute_not_exists") {
 		t.Errorf("put = table %s, condition %s", *put.TableName, *put.ConditionExpression)
 	}
 	if ttl := put.Item["expiresAt"].(*types.AttributeValueMemberN).Value; ttl != "1741523415" {
 		t.Errorf("expiresAt = %s, want seven days after the event", ttl)
 	}
-	img := map[string]events.DynamoDBAttributeValue{}
-	for k, v := range put.Item {
-		switch v := v.(type) {
-		case *types.AttributeValueMemberS:
-			img[k] = events.NewStringAttribute(v.Value)
-		case *types.AttributeValueMemberN:
-			img[k] = events.NewNumberAttribute(v.Value)
-		default:
-			t.Fatalf("attribute %s has type %T", k, v)
-		}
-	}
-	rec := events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: img}}
-	got, ok, err := outbox.FromStream(rec)
-	in.OccurredAt = time.Time{} // not carried: the payload has it
+	rec := events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: testcloud.StreamImage(t, put.Item)}}
+	got, ok, err := FromStream(rec)
 	if err != nil || !ok || got != in {
 		t.Fatalf("read back %+v, %v, %v; want %+v", got, ok, err, in)
 	}

@@ -1,4 +1,4 @@
-package orderitem_test
+package store_test
 
 import (
 	"encoding/json"
@@ -9,9 +9,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 
+	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/ddb"
-	"github.com/serverless-shop/backend/shared/orderitem"
 )
 
 // FuzzFromStream feeds FromStream stream records decoded from arbitrary
@@ -50,15 +50,15 @@ func FuzzFromStream(f *testing.F) {
 		if err := json.Unmarshal(data, &rec); err != nil {
 			return
 		}
-		r, ok, err := orderitem.FromStream(rec)
+		r, ok, err := store.FromStream(rec)
 		img := rec.Change.NewImage
 		sk := img["SK"]
 		write := (rec.EventName == "INSERT" || rec.EventName == "MODIFY") &&
-			sk.DataType() == events.DataTypeString && strings.HasPrefix(sk.String(), orderitem.SKPrefix)
-		_, carries := img[orderitem.AttrEventID]
+			sk.DataType() == events.DataTypeString && strings.HasPrefix(sk.String(), store.SKPrefix)
+		_, carries := img[store.AttrEventID]
 		switch {
 		case err != nil:
-			if ok || r.EventID != "" || r.Payload != "" {
+			if ok || r.EventID != "" || r.Body != "" {
 				t.Fatalf("FromStream = %+v, %v with the error %v; want nothing", r, ok, err)
 			}
 			if !write || !carries {
@@ -74,7 +74,7 @@ func FuzzFromStream(f *testing.F) {
 		if !write || !carries {
 			t.Errorf("read a %s of %v as an order's event", rec.EventName, img)
 		}
-		if r.EventID == "" || r.EventType == "" || r.Group == "" || !json.Valid([]byte(r.Payload)) {
+		if r.EventID == "" || r.EventType == "" || r.Group == "" || !json.Valid([]byte(r.Body)) {
 			t.Errorf("read an incomplete record %+v", r)
 		}
 
@@ -83,7 +83,7 @@ func FuzzFromStream(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var it orderitem.Item
+		var it store.Item
 		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 			t.Fatal(err)
 		}
@@ -91,8 +91,8 @@ func FuzzFromStream(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, ok, err := orderitem.FromStream(events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: testcloud.StreamImage(t, stored)}})
-		if err != nil || !ok || again.Payload != r.Payload || again.EventID != r.EventID || again.Group != r.Group {
+		again, ok, err := store.FromStream(events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: testcloud.StreamImage(t, stored)}})
+		if err != nil || !ok || again.Body != r.Body || again.EventID != r.EventID || again.Group != r.Group {
 			t.Errorf("stored again, FromStream = %+v, %v, %v; want %+v", again, ok, err, r)
 		}
 	})

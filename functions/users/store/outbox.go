@@ -1,0 +1,97 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	shared "github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/outbox"
+)
+
+// OutboxPrefix begins the partition key of every outbox item: an account
+// event waiting for the users relay (functions/users/usersrelay), written in
+// the same transaction as the change it announces.
+const OutboxPrefix = "OUTBOX#"
+
+// OutboxFilter is the users relay's event source mapping filter: inserts of
+// outbox items only. template.yaml carries it; a test checks they agree.
+const OutboxFilter = `{"eventName":["INSERT"],"dynamodb":{"Keys":{"PK":{"S":[{"prefix":"` + OutboxPrefix + `"}]}}}}`
+
+// outboxTTL is how long an outbox item stays in the table after it is
+// written: far longer than the relay ever lags, short enough to keep the
+// table small.
+const outboxTTL = 7 * 24 * time.Hour
+
+// outboxItem is a message waiting for the relay, as stored.
+type outboxItem struct {
+	PK            string `dynamodbav:"PK"`
+	SK            string `dynamodbav:"SK"`
+	EventID       string `dynamodbav:"eventId"`
+	EventType     string `dynamodbav:"eventType"`
+	Group         string `dynamodbav:"groupId"`
+	CorrelationID string `dynamodbav:"correlationId"`
+	Payload       string `dynamodbav:"payload"`
+	ExpiresAt     int64  `dynamodbav:"expiresAt"`
+}
+
+// outboxPut is the transaction item that queues ev for the relay. The
+// account's events keep their order (one message group per user).
+func (s *Store) outboxPut(ev shared.AccountEvent) (*types.Put, error) {
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return nil, err
+	}
+	return putOutbox(s.table, outbox.Message{
+		EventID: ev.ID, EventType: ev.Type, Group: ev.Account.ID, CorrelationID: ev.CorrelationID, Body: string(payload),
+	}, ev.OccurredAt)
+}
+
+// putOutbox is the transaction item that writes m, which occurred at at,
+// into table, once: the event id is the key, so a retried transaction
+// cannot write it twice.
+func putOutbox(table string, m outbox.Message, at time.Time) (*types.Put, error) {
+	av, err := attributevalue.MarshalMap(outboxItem{
+		PK: OutboxPrefix + m.EventID, SK: "EVENT", EventID: m.EventID, EventType: m.EventType,
+		Group: m.Group, CorrelationID: m.CorrelationID, Payload: m.Body, ExpiresAt: at.Add(outboxTTL).Unix(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("outbox item %s: %w", m.EventID, err)
+	}
+	return &types.Put{TableName: &table, Item: av, ConditionExpression: aws.String("attribute_not_exists(PK)")}, nil
+}
+
+// FromStream reads the message of a stream record of the users table for
+// the relay (an outbox.Reader). ok is false for records that are not
+// inserts of outbox items. An outbox item without its event id, type, group
+// or payload is an error.
+func FromStream(rec events.DynamoDBEventRecord) (m outbox.Message, ok bool, err error) {
+	img := rec.Change.NewImage
+	pk := str(img, "PK")
+	if rec.EventName != string(events.DynamoDBOperationTypeInsert) || !strings.HasPrefix(pk, OutboxPrefix) {
+		return outbox.Message{}, false, nil
+	}
+	m = outbox.Message{
+		EventID: str(img, "eventId"), EventType: str(img, "eventType"), Group: str(img, "groupId"),
+		CorrelationID: str(img, "correlationId"), Body: str(img, "payload"),
+	}
+	if m.EventID == "" || m.EventType == "" || m.Group == "" || m.Body == "" {
+		return outbox.Message{}, false, fmt.Errorf("outbox item %s lacks eventId, eventType, groupId or payload", pk)
+	}
+	return m, true, nil
+}
+
+// str is the value of a string attribute of img, "" when it is not one.
+func str(img map[string]events.DynamoDBAttributeValue, name string) string {
+	v, ok := img[name]
+	if !ok || v.DataType() != events.DataTypeString {
+		return ""
+	}
+	return v.String()
+}

@@ -1,0 +1,403 @@
+package outbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/serverless-shop/backend/shared/coldstart"
+)
+
+const queueURL = "https://sqs.us-east-1.amazonaws.com/123456789012/order-events.fifo"
+
+const dlqURL = "https://sqs.us-east-1.amazonaws.com/123456789012/relay-dead-letters"
+
+// stream is a batch of stream records and what the service's Reader reads
+// from each: a message, nothing (nil), or an error (a Message whose
+// EventID is "malformed").
+type stream struct {
+	ev   events.DynamoDBEvent
+	msgs map[string]*Message // by the stream record's event id
+}
+
+// add appends a record that reads as m.
+func (s *stream) add(m *Message) *stream {
+	id := fmt.Sprintf("stream-%04d", len(s.ev.Records))
+	if s.msgs == nil {
+		s.msgs = map[string]*Message{}
+	}
+	s.msgs[id] = m
+	s.ev.Records = append(s.ev.Records, events.DynamoDBEventRecord{EventID: id, Change: events.DynamoDBStreamRecord{
+		SequenceNumber: fmt.Sprintf("10000000000000000%04d", len(s.ev.Records)+1),
+	}})
+	return s
+}
+
+func (s *stream) read(rec events.DynamoDBEventRecord) (Message, bool, error) {
+	switch m := s.msgs[rec.EventID]; {
+	case m == nil:
+		return Message{}, false, nil
+	case m.EventID == "malformed":
+		return Message{}, false, errors.New("item " + rec.EventID + " lacks its event")
+	default:
+		return *m, true, nil
+	}
+}
+
+// msg is the message of event n of group g.
+func msg(n int, g string) *Message {
+	id := fmt.Sprintf("ev-%02d", n)
+	return &Message{EventID: id, EventType: "order.created", Group: g, CorrelationID: "corr-" + id, Body: `{"id":"` + id + `"}`}
+}
+
+// events23 is 23 messages of distinct groups.
+func events23() *stream {
+	var s stream
+	for i := range 23 {
+		s.add(msg(i, fmt.Sprint("order-", i)))
+	}
+	return &s
+}
+
+// fakeSQS answers SendMessageBatch calls with answer (success when nil)
+// and dead-letter sends with dlqErr, and records every call.
+type fakeSQS struct {
+	calls  []*sqs.SendMessageBatchInput
+	answer func(call int, in *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error)
+	dlq    []*sqs.SendMessageInput
+	dlqErr error
+}
+
+var _ SQS = (*fakeSQS)(nil)
+
+func (f *fakeSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+	f.calls = append(f.calls, in)
+	if f.answer != nil {
+		return f.answer(len(f.calls), in)
+	}
+	return &sqs.SendMessageBatchOutput{}, nil
+}
+
+func (f *fakeSQS) SendMessage(_ context.Context, in *sqs.SendMessageInput, _ ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+	f.dlq = append(f.dlq, in)
+	return &sqs.SendMessageOutput{}, f.dlqErr
+}
+
+// sent lists every entry sent, in order.
+func (f *fakeSQS) sent() []sqstypes.SendMessageBatchRequestEntry {
+	var out []sqstypes.SendMessageBatchRequestEntry
+	for _, c := range f.calls {
+		out = append(out, c.Entries...)
+	}
+	return out
+}
+
+// relay runs the relay on s and returns its answer and its error lines.
+func relay(t *testing.T, f *fakeSQS, s *stream) (events.DynamoDBEventResponse, []map[string]any) {
+	t.Helper()
+	var log bytes.Buffer
+	resp, err := New(f, queueURL, dlqURL, s.read, slog.New(slog.NewJSONHandler(&log, nil))).Handle(context.Background(), s.ev)
+	if err != nil {
+		t.Fatalf("Handle() error = %v; failures must be reported per item", err)
+	}
+	var errs []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(log.String()), "\n") {
+		var m map[string]any
+		if l == "" {
+			continue
+		}
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		if m["level"] == "ERROR" {
+			errs = append(errs, m)
+		}
+	}
+	return resp, errs
+}
+
+// failedAt is the answer that reports record i of s for a retry.
+func failedAt(s *stream, i int) []events.DynamoDBBatchItemFailure {
+	return []events.DynamoDBBatchItemFailure{{ItemIdentifier: s.ev.Records[i].Change.SequenceNumber}}
+}
+
+func attr(v string) sqstypes.MessageAttributeValue {
+	return sqstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+}
+
+// TestHandleSendsTheMessages: every message read becomes an entry (the
+// event id its deduplication id, an empty correlation id "-", which SQS
+// refuses empty); what the reader passes over is not sent, what it cannot
+// read is skipped with an error line; a group's next event waits for the
+// next call.
+func TestHandleSendsTheMessages(t *testing.T) {
+	var s stream
+	noCorrelation := msg(2, "order-2")
+	noCorrelation.CorrelationID = ""
+	s.add(msg(1, "order-1")).add(nil).add(noCorrelation).add(&Message{EventID: "malformed"}).add(msg(3, "order-1"))
+	var f fakeSQS
+	resp, errs := relay(t, &f, &s)
+	if len(resp.BatchItemFailures) != 0 || resp.BatchItemFailures == nil {
+		t.Errorf("failures = %#v, want an empty list", resp.BatchItemFailures)
+	}
+	entry := func(id string, m *Message, corr string) sqstypes.SendMessageBatchRequestEntry {
+		return sqstypes.SendMessageBatchRequestEntry{
+			Id: aws.String(id), MessageBody: aws.String(m.Body), MessageGroupId: aws.String(m.Group), MessageDeduplicationId: aws.String(m.EventID),
+			MessageAttributes: map[string]sqstypes.MessageAttributeValue{AttrEventType: attr(m.EventType), AttrCorrelationID: attr(corr)},
+		}
+	}
+	want := []sqstypes.SendMessageBatchRequestEntry{
+		entry("0", msg(1, "order-1"), "corr-ev-01"), entry("1", noCorrelation, "-"), entry("0", msg(3, "order-1"), "corr-ev-03"),
+	}
+	if got := f.sent(); len(f.calls) != 2 || !reflect.DeepEqual(got, want) {
+		t.Errorf("%d calls sent\n%+v\nwant 2 sending\n%+v", len(f.calls), got, want)
+	}
+	if got := aws.ToString(f.calls[0].QueueUrl); got != queueURL {
+		t.Errorf("QueueUrl = %q, want %q", got, queueURL)
+	}
+	if len(errs) != 1 || errs[0]["msg"] != "outbox record skipped" || errs[0]["eventId"] != "stream-0003" ||
+		!strings.Contains(errs[0]["error"].(string), "stream-0003") {
+		t.Errorf("error lines = %v, want one for the malformed record", errs)
+	}
+}
+
+// TestHandleNothingToSend: a batch without messages makes no call.
+func TestHandleNothingToSend(t *testing.T) {
+	for name, s := range map[string]*stream{"empty": {}, "only other records": new(stream).add(nil).add(nil)} {
+		var f fakeSQS
+		if resp, _ := relay(t, &f, s); len(resp.BatchItemFailures) != 0 || len(f.calls) != 0 {
+			t.Errorf("%s: %+v after %d calls", name, resp, len(f.calls))
+		}
+	}
+}
+
+// TestHandleBatchesOfTen: calls of at most ten, in stream order, with ids
+// unique within a call.
+func TestHandleBatchesOfTen(t *testing.T) {
+	var f fakeSQS
+	s := events23()
+	relay(t, &f, s)
+	var sizes []int
+	for _, c := range f.calls {
+		sizes = append(sizes, len(c.Entries))
+		for i, e := range c.Entries {
+			if aws.ToString(e.Id) != strconv.Itoa(i) {
+				t.Errorf("entry id %q at %d; ids must be unique within a batch", aws.ToString(e.Id), i)
+			}
+		}
+	}
+	if want := []int{10, 10, 3}; !reflect.DeepEqual(sizes, want) {
+		t.Errorf("batch sizes = %v, want %v", sizes, want)
+	}
+	for i, e := range f.sent() {
+		if want := msg(i, "").EventID; aws.ToString(e.MessageDeduplicationId) != want {
+			t.Errorf("message %d is event %s, want %s", i, aws.ToString(e.MessageDeduplicationId), want)
+		}
+	}
+}
+
+// TestHandleSendError: a call that fails reports its first record, and
+// nothing after it is sent.
+func TestHandleSendError(t *testing.T) {
+	for _, tt := range []struct{ failCall, wantFirst int }{{1, 0}, {2, 10}, {3, 20}} {
+		s := events23()
+		f := fakeSQS{answer: func(call int, _ *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
+			if call == tt.failCall {
+				return nil, errors.New("sqs: service unavailable")
+			}
+			return &sqs.SendMessageBatchOutput{}, nil
+		}}
+		resp, errs := relay(t, &f, s)
+		if !reflect.DeepEqual(resp.BatchItemFailures, failedAt(s, tt.wantFirst)) || len(f.calls) != tt.failCall {
+			t.Errorf("call %d failing: %+v after %d calls, want record %d", tt.failCall, resp.BatchItemFailures, len(f.calls), tt.wantFirst)
+		}
+		if len(errs) != 1 || errs[0]["eventId"] != msg(tt.wantFirst, "").EventID {
+			t.Errorf("error lines = %v", errs)
+		}
+	}
+}
+
+// TestHandlePartialFailure: entries refused for now are retried from the
+// lowest; an answer naming no entry of the call retries the whole call.
+func TestHandlePartialFailure(t *testing.T) {
+	failed := func(ids ...string) *sqs.SendMessageBatchOutput {
+		out := &sqs.SendMessageBatchOutput{}
+		for _, id := range ids {
+			out.Failed = append(out.Failed, sqstypes.BatchResultErrorEntry{Id: aws.String(id), Code: aws.String("InternalError"), Message: aws.String("try again")})
+		}
+		return out
+	}
+	tests := []struct {
+		name      string
+		failCall  int
+		out       *sqs.SendMessageBatchOutput
+		wantFirst int
+	}{
+		{"entry 3 of the first batch", 1, failed("3"), 3},
+		{"entry 3 of the second batch", 2, failed("3"), 13},
+		{"lowest failed entry", 1, failed("7", "3", "5"), 3},
+		{"entry 0", 1, failed("0"), 0},
+		{"last entry of the last batch", 3, failed("2"), 22},
+		{"unknown id falls back to the batch start", 2, failed("x"), 10},
+		{"out-of-range id falls back to the batch start", 1, failed("99"), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := events23()
+			f := fakeSQS{answer: func(call int, _ *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
+				if call == tt.failCall {
+					return tt.out, nil
+				}
+				return &sqs.SendMessageBatchOutput{}, nil
+			}}
+			resp, _ := relay(t, &f, s)
+			if !reflect.DeepEqual(resp.BatchItemFailures, failedAt(s, tt.wantFirst)) || len(f.calls) != tt.failCall {
+				t.Errorf("failures = %+v after %d calls, want record %d after %d", resp.BatchItemFailures, len(f.calls), tt.wantFirst, tt.failCall)
+			}
+		})
+	}
+}
+
+// TestHandleFailureAfterSkippedRecords: the record reported is the first
+// unsent message's, not the first record of the batch.
+func TestHandleFailureAfterSkippedRecords(t *testing.T) {
+	s := new(stream).add(nil).add(&Message{EventID: "malformed"}).add(msg(1, "a"))
+	f := fakeSQS{answer: func(int, *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
+		return &sqs.SendMessageBatchOutput{Failed: []sqstypes.BatchResultErrorEntry{{Id: aws.String("0")}}}, nil
+	}}
+	resp, _ := relay(t, &f, s)
+	if !reflect.DeepEqual(resp.BatchItemFailures, failedAt(s, 2)) {
+		t.Errorf("failures = %+v, want the third record", resp.BatchItemFailures)
+	}
+	// The shape Lambda reads for ReportBatchItemFailures.
+	if b, _ := json.Marshal(resp); string(b) != `{"batchItemFailures":[{"itemIdentifier":"100000000000000000003"}]}` {
+		t.Errorf("response = %s", b)
+	}
+}
+
+func TestBatchesKeepOneEventPerGroupPerCall(t *testing.T) {
+	in := func(groups string) []message {
+		var out []message
+		for i, g := range strings.Split(groups, "") {
+			out = append(out, message{Message: *msg(i, g)})
+		}
+		return out
+	}
+	for groups, want := range map[string][]int{
+		"":            nil,
+		"abc":         {3},
+		"abac":        {2, 2}, // created then cancelled
+		"abcdefghijk": {10, 1},
+	} {
+		var got []int
+		for _, b := range batches(in(groups)) {
+			got = append(got, len(b))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("batches of %q = %v, want %v", groups, got, want)
+		}
+	}
+}
+
+func TestBatchesStayUnderTheSizeLimit(t *testing.T) {
+	var msgs []message
+	for i := range 5 {
+		msgs = append(msgs, message{Message: Message{Group: strconv.Itoa(i), EventID: strconv.Itoa(i), Body: strings.Repeat("x", 100_000)}})
+	}
+	got := batches(msgs)
+	if len(got) != 3 || len(got[0]) != 2 || len(got[1]) != 2 || len(got[2]) != 1 {
+		t.Fatalf("batches of %d messages: %v, want 2, 2, 1", len(msgs), len(got))
+	}
+}
+
+// refuse answers a batch call by refusing the entries with the given ids:
+// for good (a sender fault) or for now.
+func refuse(senderFault bool, ids ...string) func(int, *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
+	return func(_ int, in *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
+		out := &sqs.SendMessageBatchOutput{}
+		for _, e := range in.Entries {
+			if slices.Contains(ids, aws.ToString(e.Id)) {
+				code := map[bool]string{true: "InvalidMessageContents", false: "InternalError"}[senderFault]
+				out.Failed = append(out.Failed, sqstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String(code), Message: aws.String("refused"), SenderFault: senderFault})
+			}
+		}
+		return out, nil
+	}
+}
+
+func TestHandleMovesPoisonToTheDeadLetterQueue(t *testing.T) {
+	f := fakeSQS{answer: refuse(true, "1")}
+	resp, errs := relay(t, &f, new(stream).add(msg(0, "a")).add(msg(1, "b")).add(msg(2, "c")))
+	if len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("failures %+v; want the shard to move on", resp.BatchItemFailures)
+	}
+	if len(f.dlq) != 1 || aws.ToString(f.dlq[0].QueueUrl) != dlqURL {
+		t.Fatalf("dead-letter sends %d, want 1 to %s", len(f.dlq), dlqURL)
+	}
+	var p Poison
+	if err := json.Unmarshal([]byte(aws.ToString(f.dlq[0].MessageBody)), &p); err != nil {
+		t.Fatal(err)
+	}
+	refused := f.calls[0].Entries[1]
+	payload, _ := base64.StdEncoding.DecodeString(p.PayloadBase64)
+	if p.EventID != aws.ToString(refused.MessageDeduplicationId) || string(payload) != aws.ToString(refused.MessageBody) ||
+		!strings.Contains(p.Reason, "InvalidMessageContents") || p.Group != aws.ToString(refused.MessageGroupId) || p.CorrelationID != "corr-ev-01" {
+		t.Errorf("dead letter %+v does not describe the refused entry", p)
+	}
+	if len(errs) != 1 || errs[0]["eventId"] != p.EventID {
+		t.Errorf("error lines %v, want one naming the poison event", errs)
+	}
+}
+
+func TestHandleRetriesBeforeDeadLettering(t *testing.T) {
+	// Entry 0 fails for now, entry 1 for good: the retry starts at 0, and
+	// 1 is dead-lettered only when its turn comes.
+	f := fakeSQS{answer: func(call int, in *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
+		out, _ := refuse(false, "0")(call, in)
+		more, _ := refuse(true, "1")(call, in)
+		out.Failed = append(out.Failed, more.Failed...)
+		return out, nil
+	}}
+	s := events23()
+	if resp, _ := relay(t, &f, s); !reflect.DeepEqual(resp.BatchItemFailures, failedAt(s, 0)) || len(f.dlq) != 0 {
+		t.Fatalf("failures %+v and %d dead letters; want a retry from the first record and none", resp.BatchItemFailures, len(f.dlq))
+	}
+}
+
+func TestHandleRetriesWhenDeadLetteringFails(t *testing.T) {
+	f := fakeSQS{answer: refuse(true, "1"), dlqErr: errors.New("sqs: throttled")}
+	s := events23()
+	if resp, _ := relay(t, &f, s); !reflect.DeepEqual(resp.BatchItemFailures, failedAt(s, 1)) {
+		t.Fatalf("failures %+v; want the poison record retried", resp.BatchItemFailures)
+	}
+}
+
+// TestBuild: a relay needs both queues; with them it is a stream handler.
+func TestBuild(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	build := Build(new(stream).read)
+	env := map[string]string{"EVENTS_QUEUE_URL": queueURL}
+	if _, err := build(context.Background(), coldstart.NewEnv(func(k string) string { return env[k] }), slog.Default()); err == nil ||
+		!strings.Contains(err.Error(), "RELAY_DLQ_URL") {
+		t.Errorf("without RELAY_DLQ_URL: %v", err)
+	}
+	env["RELAY_DLQ_URL"] = dlqURL
+	h, err := build(context.Background(), coldstart.NewEnv(func(k string) string { return env[k] }), slog.Default())
+	if _, ok := h.(func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error)); err != nil || !ok {
+		t.Errorf("Build = %T, %v", h, err)
+	}
+}
