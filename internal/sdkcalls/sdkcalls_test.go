@@ -31,7 +31,7 @@ func TestListFindsTheDeployedCalls(t *testing.T) {
 	}{
 		{"kms GetPublicKey", "shared/kmskeys/kmskeys.go"},                   // the publickeys custom resource
 		{"dynamodb BatchWriteItem", "functions/orders/store/catalog.go"},    // the catalogseed custom resource
-		{"sqs SendMessageBatch", "shared/outbox/relay.go"},                  // the relays
+		{"sqs SendMessageBatch", "shared/outbox/relay/relay.go"},            // the relays
 		{"ses SendEmail", "functions/notifications/sender/sender.go"},       // through the sender's interface
 		{"ses GetSendQuota", "functions/notifications/quota/quota.go"},      // through the watcher's interface
 		{"sqs ChangeMessageVisibility", "functions/notifications/app/"},     // notifications

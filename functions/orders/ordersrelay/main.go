@@ -6,7 +6,7 @@ package main
 import (
 	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/shared/coldstart"
-	"github.com/serverless-shop/backend/shared/outbox"
+	"github.com/serverless-shop/backend/shared/outbox/relay"
 )
 
-func main() { coldstart.Main("ordersrelay", outbox.Build(store.FromStream)) }
+func main() { coldstart.Main("ordersrelay", relay.Build(store.FromStream)) }

@@ -20,7 +20,7 @@ import (
 	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
-	"github.com/serverless-shop/backend/shared/outbox"
+	"github.com/serverless-shop/backend/shared/outbox/relay"
 )
 
 // TestOrderWritesReachTheQueueInOrder places an order and cancels it, as
@@ -51,9 +51,9 @@ func TestOrderWritesReachTheQueueInOrder(t *testing.T) {
 	}
 
 	batch := testcloud.StreamBatch(t, cfg, table, 3) // the order, the quota count, the cancel
-	relay := outbox.New(q, queueURL, testcloud.NewQueue(t, q), store.FromStream, logging.New(io.Discard, "relay-test"))
+	pub := relay.New(q, queueURL, testcloud.NewQueue(t, q), store.FromStream, logging.New(io.Discard, "relay-test"))
 	for attempt := range 2 {
-		if resp, err := relay.Handle(ctx, batch); err != nil || len(resp.BatchItemFailures) != 0 {
+		if resp, err := pub.Handle(ctx, batch); err != nil || len(resp.BatchItemFailures) != 0 {
 			t.Fatalf("relay attempt %d: %+v, %v", attempt, resp, err)
 		}
 	}

@@ -25,6 +25,7 @@ import (
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/outbox"
+	"github.com/serverless-shop/backend/shared/outbox/relay"
 )
 
 // The users relay (outbox.New with FromStream) on a table's real stream and
@@ -74,7 +75,7 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 
 	// 2. The relay's first attempt cannot reach the queue: the batch fails
 	// at the outbox record, so Lambda would retry from it.
-	broken := outbox.New(c.q, c.queueURL+"-missing", c.dlqURL, FromStream, log)
+	broken := relay.New(c.q, c.queueURL+"-missing", c.dlqURL, FromStream, log)
 	resp, err := broken.Handle(ctx, batch)
 	if err != nil {
 		t.Fatal(err)
@@ -88,9 +89,9 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 
 	// 3. The retry succeeds; a redelivery of the same records (crash after
 	// sending, before the checkpoint) sends again.
-	relay := outbox.New(c.q, c.queueURL, c.dlqURL, FromStream, log)
+	pub := relay.New(c.q, c.queueURL, c.dlqURL, FromStream, log)
 	for attempt := range 2 {
-		resp, err := relay.Handle(ctx, batch)
+		resp, err := pub.Handle(ctx, batch)
 		if err != nil || len(resp.BatchItemFailures) != 0 {
 			t.Fatalf("relay attempt %d: %+v, %v", attempt, resp, err)
 		}
@@ -169,7 +170,7 @@ func TestPoisonIsDeadLetteredAndTheShardMovesOn(t *testing.T) {
 		}
 	}
 	batch := testcloud.StreamBatch(t, c.cfg, c.table, 3)
-	resp, err := outbox.New(c.q, c.queueURL, c.dlqURL, FromStream, logging.New(io.Discard, "relay-test")).Handle(ctx, batch)
+	resp, err := relay.New(c.q, c.queueURL, c.dlqURL, FromStream, logging.New(io.Discard, "relay-test")).Handle(ctx, batch)
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("Handle = %+v, %v; want no failure", resp, err)
 	}
@@ -185,7 +186,7 @@ func TestPoisonIsDeadLetteredAndTheShardMovesOn(t *testing.T) {
 	if len(dead) != 1 {
 		t.Fatalf("dead-letter queue holds %d messages, want 1", len(dead))
 	}
-	var p outbox.Poison
+	var p relay.Poison
 	if err := json.Unmarshal([]byte(aws.ToString(dead[0].Body)), &p); err != nil {
 		t.Fatal(err)
 	}

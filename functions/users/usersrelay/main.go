@@ -6,7 +6,7 @@ package main
 import (
 	"github.com/serverless-shop/backend/functions/users/store"
 	"github.com/serverless-shop/backend/shared/coldstart"
-	"github.com/serverless-shop/backend/shared/outbox"
+	"github.com/serverless-shop/backend/shared/outbox/relay"
 )
 
-func main() { coldstart.Main("usersrelay", outbox.Build(store.FromStream)) }
+func main() { coldstart.Main("usersrelay", relay.Build(store.FromStream)) }

@@ -1,4 +1,4 @@
-package outbox
+package relay
 
 import (
 	"bytes"
@@ -20,25 +20,26 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/serverless-shop/backend/shared/coldstart"
+	"github.com/serverless-shop/backend/shared/outbox"
 )
 
 const queueURL = "https://sqs.us-east-1.amazonaws.com/123456789012/order-events.fifo"
 
 const dlqURL = "https://sqs.us-east-1.amazonaws.com/123456789012/relay-dead-letters"
 
-// stream is a batch of stream records and what the service's Reader reads
-// from each: a message, nothing (nil), or an error (a Message whose
+// stream is a batch of stream records and what the service's outbox.Reader reads
+// from each: a message, nothing (nil), or an error (a outbox.Message whose
 // EventID is "malformed").
 type stream struct {
 	ev   events.DynamoDBEvent
-	msgs map[string]*Message // by the stream record's event id
+	msgs map[string]*outbox.Message // by the stream record's event id
 }
 
 // add appends a record that reads as m.
-func (s *stream) add(m *Message) *stream {
+func (s *stream) add(m *outbox.Message) *stream {
 	id := fmt.Sprintf("stream-%04d", len(s.ev.Records))
 	if s.msgs == nil {
-		s.msgs = map[string]*Message{}
+		s.msgs = map[string]*outbox.Message{}
 	}
 	s.msgs[id] = m
 	s.ev.Records = append(s.ev.Records, events.DynamoDBEventRecord{EventID: id, Change: events.DynamoDBStreamRecord{
@@ -47,21 +48,21 @@ func (s *stream) add(m *Message) *stream {
 	return s
 }
 
-func (s *stream) read(rec events.DynamoDBEventRecord) (Message, bool, error) {
+func (s *stream) read(rec events.DynamoDBEventRecord) (outbox.Message, bool, error) {
 	switch m := s.msgs[rec.EventID]; {
 	case m == nil:
-		return Message{}, false, nil
+		return outbox.Message{}, false, nil
 	case m.EventID == "malformed":
-		return Message{}, false, errors.New("item " + rec.EventID + " lacks its event")
+		return outbox.Message{}, false, errors.New("item " + rec.EventID + " lacks its event")
 	default:
 		return *m, true, nil
 	}
 }
 
 // msg is the message of event n of group g.
-func msg(n int, g string) *Message {
+func msg(n int, g string) *outbox.Message {
 	id := fmt.Sprintf("ev-%02d", n)
-	return &Message{EventID: id, EventType: "order.created", Group: g, CorrelationID: "corr-" + id, Body: `{"id":"` + id + `"}`}
+	return &outbox.Message{EventID: id, EventType: "order.created", Group: g, CorrelationID: "corr-" + id, Body: `{"id":"` + id + `"}`}
 }
 
 // events23 is 23 messages of distinct groups.
@@ -148,16 +149,16 @@ func TestHandleSendsTheMessages(t *testing.T) {
 	var s stream
 	noCorrelation := msg(2, "order-2")
 	noCorrelation.CorrelationID = ""
-	s.add(msg(1, "order-1")).add(nil).add(noCorrelation).add(&Message{EventID: "malformed"}).add(msg(3, "order-1"))
+	s.add(msg(1, "order-1")).add(nil).add(noCorrelation).add(&outbox.Message{EventID: "malformed"}).add(msg(3, "order-1"))
 	var f fakeSQS
 	resp, errs := relay(t, &f, &s)
 	if len(resp.BatchItemFailures) != 0 || resp.BatchItemFailures == nil {
 		t.Errorf("failures = %#v, want an empty list", resp.BatchItemFailures)
 	}
-	entry := func(id string, m *Message, corr string) sqstypes.SendMessageBatchRequestEntry {
+	entry := func(id string, m *outbox.Message, corr string) sqstypes.SendMessageBatchRequestEntry {
 		return sqstypes.SendMessageBatchRequestEntry{
 			Id: aws.String(id), MessageBody: aws.String(m.Body), MessageGroupId: aws.String(m.Group), MessageDeduplicationId: aws.String(m.EventID),
-			MessageAttributes: map[string]sqstypes.MessageAttributeValue{AttrEventType: attr(m.EventType), AttrCorrelationID: attr(corr)},
+			MessageAttributes: map[string]sqstypes.MessageAttributeValue{outbox.AttrEventType: attr(m.EventType), outbox.AttrCorrelationID: attr(corr)},
 		}
 	}
 	want := []sqstypes.SendMessageBatchRequestEntry{
@@ -275,7 +276,7 @@ func TestHandlePartialFailure(t *testing.T) {
 // TestHandleFailureAfterSkippedRecords: the record reported is the first
 // unsent message's, not the first record of the batch.
 func TestHandleFailureAfterSkippedRecords(t *testing.T) {
-	s := new(stream).add(nil).add(&Message{EventID: "malformed"}).add(msg(1, "a"))
+	s := new(stream).add(nil).add(&outbox.Message{EventID: "malformed"}).add(msg(1, "a"))
 	f := fakeSQS{answer: func(int, *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
 		return &sqs.SendMessageBatchOutput{Failed: []sqstypes.BatchResultErrorEntry{{Id: aws.String("0")}}}, nil
 	}}
@@ -316,7 +317,7 @@ func TestBatchesKeepOneEventPerGroupPerCall(t *testing.T) {
 func TestBatchesStayUnderTheSizeLimit(t *testing.T) {
 	var msgs []message
 	for i := range 5 {
-		msgs = append(msgs, message{Message: Message{Group: strconv.Itoa(i), EventID: strconv.Itoa(i), Body: strings.Repeat("x", 100_000)}})
+		msgs = append(msgs, message{Message: outbox.Message{Group: strconv.Itoa(i), EventID: strconv.Itoa(i), Body: strings.Repeat("x", 100_000)}})
 	}
 	got := batches(msgs)
 	if len(got) != 3 || len(got[0]) != 2 || len(got[1]) != 2 || len(got[2]) != 1 {

@@ -1,9 +1,10 @@
-// Package outbox is the publishing half of the transactional outbox, which
+// Package relay is the publishing half of the transactional outbox, which
 // every service that announces events shares: a service writes an event in
 // the same write as its change, its table's stream hands the write to the
 // service's relay, and the relay sends the event to the events queue. The
-// service reads its own stream records into a Message (its Reader, next to
-// the code that writes them); everything after that is here.
+// service reads its own stream records into an outbox.Message (its
+// outbox.Reader, next to the code that writes them); everything after that
+// is here.
 //
 // Delivery is at least once from the stream; the queue is FIFO and each
 // message carries the event id as its deduplication id, so a record relayed
@@ -13,7 +14,7 @@
 // InvalidMessageContents) would be refused on every retry and hold up its
 // shard until its events age out of the stream. It is poison: the relay
 // moves it to its dead-letter queue with the reason and goes on.
-package outbox
+package relay
 
 import (
 	"context"
@@ -31,27 +32,13 @@ import (
 	"github.com/serverless-shop/backend/shared/awsretry"
 	"github.com/serverless-shop/backend/shared/coldstart"
 	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/outbox"
 )
-
-// Message is the event a service hands its relay: what one stream record
-// of its table announces.
-type Message struct {
-	EventID       string // the queue's deduplication id
-	EventType     string
-	Group         string // the queue's message group: a group's events arrive in order
-	CorrelationID string
-	Body          string // the event, as the queue's consumers read it
-}
-
-// Reader reads the message a stream record of a service's table announces.
-// ok is false for the records that announce none; an error is a record that
-// should announce one and cannot be read (the relay logs and skips it).
-type Reader func(rec events.DynamoDBEventRecord) (m Message, ok bool, err error)
 
 // Build wires a service's relay from the environment for coldstart.Main:
 // EVENTS_QUEUE_URL, and RELAY_DLQ_URL (where records the queue refuses for
 // good go).
-func Build(read Reader) coldstart.Build {
+func Build(read outbox.Reader) coldstart.Build {
 	return func(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
 		queueURL := env.String("EVENTS_QUEUE_URL")
 		dlqURL := env.String("RELAY_DLQ_URL")
@@ -73,25 +60,18 @@ type SQS interface {
 	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
 }
 
-// Message attribute names set on every relayed event; the queue's
-// consumers read them.
-const (
-	AttrEventType     = "eventType"
-	AttrCorrelationID = "correlationId"
-)
-
 // Relay sends the messages of a table's stream records to the queue.
 type Relay struct {
 	sqs      SQS
 	queueURL string
 	dlqURL   string
-	read     Reader
+	read     outbox.Reader
 	log      *slog.Logger
 }
 
 // New returns a relay of the records read reads to the FIFO queue at
 // queueURL that moves poison records to the queue at dlqURL.
-func New(c SQS, queueURL, dlqURL string, read Reader, log *slog.Logger) *Relay {
+func New(c SQS, queueURL, dlqURL string, read outbox.Reader, log *slog.Logger) *Relay {
 	return &Relay{sqs: c, queueURL: queueURL, dlqURL: dlqURL, read: read, log: log}
 }
 
@@ -109,7 +89,7 @@ type Poison struct {
 
 // message is a Message and the stream record it came in.
 type message struct {
-	Message
+	outbox.Message
 	stream events.DynamoDBEventRecord
 }
 
@@ -152,7 +132,7 @@ const maxBatchBytes = 250_000
 
 // size estimates what a message counts towards maxBatchBytes.
 func (m message) size() int {
-	return len(m.Body) + len(m.EventType) + len(m.CorrelationID) + len(AttrEventType) + len(AttrCorrelationID) + 2*len("String")
+	return len(m.Body) + len(m.EventType) + len(m.CorrelationID) + len(outbox.AttrEventType) + len(outbox.AttrCorrelationID) + 2*len("String")
 }
 
 // batches splits messages, in order, into SendMessageBatch calls of at most
@@ -190,8 +170,8 @@ func (r *Relay) send(ctx context.Context, batch []message) (message, error) {
 			MessageGroupId:         aws.String(m.Group), // per-order order: created before cancelled
 			MessageDeduplicationId: aws.String(m.EventID),
 			MessageAttributes: map[string]sqstypes.MessageAttributeValue{
-				AttrEventType:     {DataType: aws.String("String"), StringValue: aws.String(m.EventType)},
-				AttrCorrelationID: {DataType: aws.String("String"), StringValue: aws.String(nonEmpty(m.CorrelationID))},
+				outbox.AttrEventType:     {DataType: aws.String("String"), StringValue: aws.String(m.EventType)},
+				outbox.AttrCorrelationID: {DataType: aws.String("String"), StringValue: aws.String(nonEmpty(m.CorrelationID))},
 			},
 		}
 	}
