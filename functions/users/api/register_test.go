@@ -146,7 +146,7 @@ func TestRegisterEncodings(t *testing.T) {
 	}{
 		{"JSON", "application/json", false, body, http.StatusCreated},
 		{"JSON with charset", "application/json; charset=utf-8", false, body, http.StatusCreated},
-		{"no content type", "", false, body, http.StatusCreated},
+		{"no content type", "", false, body, http.StatusUnsupportedMediaType},
 		{"base64 from API Gateway", "application/json", true, base64.StdEncoding.EncodeToString([]byte(body)), http.StatusCreated},
 		{"bad base64", "application/json", true, "not base64!", http.StatusBadRequest},
 		{"form", "application/x-www-form-urlencoded", false, body, http.StatusUnsupportedMediaType},
@@ -158,6 +158,7 @@ func TestRegisterEncodings(t *testing.T) {
 			f := newFixture(t)
 			ev := event("POST /v1/auth/register", tt.body, "")
 			ev.IsBase64Encoded = tt.base64
+			delete(ev.Headers, "Content-Type") // the header as apitest sets it
 			if tt.contentType == "" {
 				delete(ev.Headers, "content-type")
 			} else {
