@@ -350,6 +350,7 @@ import (
 	"github.com/serverless-shop/backend/functions/reviews/store"
 	"github.com/serverless-shop/backend/shared/awsretry"
 	"github.com/serverless-shop/backend/shared/coldstart"
+	"github.com/serverless-shop/backend/shared/web"
 )
 
 func main() { coldstart.Main("reviews", build) }
