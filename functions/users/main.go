@@ -23,6 +23,7 @@ import (
 	"github.com/serverless-shop/backend/shared/metrics"
 	"github.com/serverless-shop/backend/shared/sealed"
 	"github.com/serverless-shop/backend/shared/token"
+	"github.com/serverless-shop/backend/shared/web"
 )
 
 func main() { coldstart.Main("users", build) }
@@ -94,14 +95,14 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 		AccountMailPerHour:      app.AccountMailPerHour(sesDaily),
 		AccountMailPaused:       paused,
 	})
-	return api.NewHandler(log, api.Config{
+	return web.Lambda(api.NewHandler(log, api.Config{
 		Service:     svc,
 		Verifier:    tokens.Verifier(),
 		Revocations: revocations.Checker(db, log),
 		JWKS:        jwks,
 		Version:     coldstart.Version,
 		Metrics:     m,
-	}).Handle, nil
+	})), nil
 }
 
 // accountMailPaused reads ACCOUNT_MAIL, the template's AccountMail: "on"

@@ -122,26 +122,14 @@ func (r FuzzRequest) HTTP() *http.Request {
 // a success or, to a conditional GET, a 304.
 func (r *Response) CheckFuzz(t testing.TB) {
 	t.Helper()
+	route := r.Request.Method + " " + r.Request.URL.Path
 	_, conditional := r.Request.Header["If-None-Match"]
-	r.checkFuzz(t, r.Request.Method, r.Request.Method+" "+r.Request.URL.Path, conditional)
-}
-
-// CheckFuzzAnswer is Response.CheckFuzz for a Lambda proxy event and
-// response.
-func CheckFuzzAnswer(t testing.TB, ev events.APIGatewayProxyRequest, resp events.APIGatewayProxyResponse) {
-	t.Helper()
-	_, conditional := lookup(ev.Headers, "If-None-Match")
-	EventResponse(resp).checkFuzz(t, ev.HTTPMethod, ev.HTTPMethod+" "+ev.Resource, conditional)
-}
-
-func (r *Response) checkFuzz(t testing.TB, method, route string, conditional bool) {
-	t.Helper()
 	switch status := r.StatusCode; {
 	case status >= 500:
 		t.Errorf("%s answered %d: %s", route, status, r.Body)
 	case status >= 400:
 	case status == http.StatusNotModified:
-		if method != http.MethodGet || !conditional {
+		if r.Request.Method != http.MethodGet || !conditional {
 			t.Errorf("%s answered 304 to a request without If-None-Match", route)
 		}
 		if r.Body != "" || r.Header.Get("ETag") == "" {
@@ -151,15 +139,6 @@ func (r *Response) checkFuzz(t testing.TB, method, route string, conditional boo
 		t.Errorf("%s answered %d, neither a success nor a problem: %s", route, status, r.Body)
 	}
 	r.check(t, route)
-}
-
-func lookup(h map[string]string, name string) (string, bool) {
-	for k, v := range h {
-		if strings.EqualFold(k, name) {
-			return v, true
-		}
-	}
-	return "", false
 }
 
 // AddFuzzSeed adds r to the seed corpus of a fuzz target whose arguments

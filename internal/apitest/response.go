@@ -102,31 +102,12 @@ func decodeProblem(r *Response) (Problem, error) {
 	return p, json.Unmarshal([]byte(r.Body), &p)
 }
 
-// EventResponse is the answer a Lambda proxy response stands for.
+// EventResponse is the answer a Lambda proxy response stands for, for
+// tests of the adapter (web.Lambda) and of a deployed function.
 func EventResponse(resp events.APIGatewayProxyResponse) *Response {
 	h := http.Header{}
 	for k, v := range resp.Headers {
 		h.Set(k, v)
 	}
 	return &Response{Response: &http.Response{StatusCode: resp.StatusCode, Header: h}, Body: resp.Body}
-}
-
-// CheckAnswer is Response.Check for a Lambda proxy response.
-func CheckAnswer(t testing.TB, route string, resp events.APIGatewayProxyResponse) {
-	t.Helper()
-	EventResponse(resp).check(t, route)
-}
-
-// WantProblem is Response.Problem for a Lambda proxy response.
-func WantProblem(t testing.TB, resp events.APIGatewayProxyResponse, status int, slug string) Problem {
-	t.Helper()
-	return EventResponse(resp).Problem(t, status, slug)
-}
-
-// Decode decodes a Lambda proxy response's JSON body.
-func Decode[T any](t testing.TB, resp events.APIGatewayProxyResponse) T {
-	t.Helper()
-	var v T
-	EventResponse(resp).JSON(t, &v)
-	return v
 }

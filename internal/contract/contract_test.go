@@ -283,7 +283,7 @@ func TestOtherMethodsReachTheService(t *testing.T) {
 }
 
 // TestBodyOperationsDocumentBodyErrors checks that every operation that
-// takes a JSON body documents the answers httpapi.DecodeJSON gives to a bad
+// takes a JSON body documents the answers web.DecodeJSON gives to a bad
 // one.
 func TestBodyOperationsDocumentBodyErrors(t *testing.T) {
 	doc := loadOpenAPI(t)

@@ -106,7 +106,7 @@ var tokenSettings = []string{"TOKEN_JWKS", "TOKEN_ISSUER", "TOKEN_AUDIENCE", "AC
 
 // TestProtectedFunctionsVerifyTokensLikeTheAuthorizer: a service with
 // protected routes verifies the access token again and refuses revoked
-// ones (shared/httpapi). It needs the authorizer's token settings, with the
+// ones (shared/web). It needs the authorizer's token settings, with the
 // same values, and the revocations table: REVOCATIONS_TABLE (read by
 // coldstart.Env.Revocations) and dynamodb:Query on it. Without them it
 // fails its cold start, or answers 503 to every protected request once it

@@ -303,8 +303,9 @@ package api
 import (
 	"context"
 	"log/slog"
+	"net/http"
 
-	"github.com/serverless-shop/backend/shared/httpapi"
+	"github.com/serverless-shop/backend/shared/web"
 )
 
 // Counter counts a customer's reviews.
@@ -314,28 +315,25 @@ type Counter interface {
 
 // Config wires the API.
 type Config struct {
-	Reviews     Counter               // nil: none (tests)
-	Verifier    httpapi.TokenVerifier // checks the access tokens of protected routes
-	Revocations httpapi.Revocations   // refuses revoked tokens; optional (tests)
+	Reviews     Counter           // nil: none (tests)
+	Verifier    web.TokenVerifier // checks the access tokens of protected routes
+	Revocations web.Revocations   // refuses revoked tokens; optional (tests)
 }
 
-// NewHandler returns the router serving the API.
-func NewHandler(log *slog.Logger, cfg Config) *httpapi.Router {
-	r := httpapi.NewRouter(log, cfg.Verifier)
-	if cfg.Revocations != nil {
-		r.WithRevocations(cfg.Revocations)
-	}
-	r.Protected("GET /v1/reviews", func(ctx context.Context, req *httpapi.Request) (*httpapi.Response, error) {
+// NewHandler returns the service's API: the routes on a web.Server.
+func NewHandler(log *slog.Logger, cfg Config) *web.Server {
+	s := web.New(web.Config{Log: log, Verifier: cfg.Verifier, Revocations: cfg.Revocations})
+	s.Protected("GET /v1/reviews", func(w http.ResponseWriter, r *http.Request) error {
 		n := 0
 		if cfg.Reviews != nil {
 			var err error
-			if n, err = cfg.Reviews.Count(ctx, req.Caller().UserID); err != nil {
-				return nil, err
+			if n, err = cfg.Reviews.Count(r.Context(), web.Caller(r).UserID); err != nil {
+				return err
 			}
 		}
-		return httpapi.JSON(200, map[string]int{"count": n})
+		return web.JSON(w, http.StatusOK, map[string]int{"count": n})
 	})
-	return r
+	return s
 }
 `
 
@@ -352,6 +350,7 @@ import (
 	"github.com/serverless-shop/backend/functions/reviews/store"
 	"github.com/serverless-shop/backend/shared/awsretry"
 	"github.com/serverless-shop/backend/shared/coldstart"
+	"github.com/serverless-shop/backend/shared/web"
 )
 
 func main() { coldstart.Main("reviews", build) }
@@ -370,12 +369,11 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 		return nil, err
 	}
 	db := dynamodb.NewFromConfig(awsretry.API.Apply(cfg))
-	router := api.NewHandler(log, api.Config{
+	return web.Lambda(api.NewHandler(log, api.Config{
 		Reviews:     store.New(db, table),
 		Verifier:    tokens.Verifier(),
 		Revocations: revocations.Checker(db, log),
-	})
-	return router.Handle, nil
+	})), nil
 }
 `
 

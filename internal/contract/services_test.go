@@ -10,7 +10,6 @@ import (
 
 	ordersapi "github.com/serverless-shop/backend/functions/orders/api"
 	usersapi "github.com/serverless-shop/backend/functions/users/api"
-	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/web"
 )
 
@@ -24,13 +23,13 @@ func serviceRouters(t *testing.T, verifier web.TokenVerifier) map[string]service
 	if err != nil {
 		t.Fatal(err)
 	}
-	apis := map[string]any{
+	apis := map[string]*web.Server{
 		"UsersFunction":  usersapi.NewHandler(log, usersapi.Config{Verifier: verifier}),
 		"OrdersFunction": orders,
 	}
 	out := map[string]service{}
 	for function, api := range apis {
-		out[function] = serviceOf(t, api)
+		out[function] = service{api.Routes(), web.Lambda(api)}
 	}
 	return out
 }
@@ -40,19 +39,4 @@ func serviceRouters(t *testing.T, verifier web.TokenVerifier) map[string]service
 type service struct {
 	routes []web.Route
 	handle func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
-}
-
-func serviceOf(t *testing.T, api any) service {
-	switch a := api.(type) {
-	case *web.Server:
-		return service{a.Routes(), web.Lambda(a)}
-	case *httpapi.Router: // a service not yet on shared/web
-		var routes []web.Route
-		for _, k := range a.RouteKeys() {
-			routes = append(routes, web.Route{Pattern: k, Protected: a.IsProtected(k)})
-		}
-		return service{routes, a.Handle}
-	}
-	t.Fatalf("%T is no service API", api)
-	return service{}
 }

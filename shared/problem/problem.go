@@ -1,9 +1,12 @@
 // Package problem is the one application error type of the backend and its
 // rendering as an RFC 9457 problem details document.
 //
-// Domain packages return their own sentinel errors; each service maps them to
-// a *Error in one place. Anything that is not a *Error is an internal error:
-// the client sees a generic 500 and the detail goes to the log, once.
+// What a client must learn more of than a kind (the fields that are
+// invalid, when to retry) is a *Error from where it is decided: the domain
+// that validates, the use case that counts a limit. Plain sentinel errors
+// each service maps to a *Error in one function (web.Config.Errors).
+// Anything else is an internal error: the client sees a generic 500 and
+// the detail goes to the log, once.
 package problem
 
 import (
@@ -119,6 +122,16 @@ func Newf(kind Kind, format string, args ...any) *Error {
 // Validation returns an Invalid error listing the bad fields.
 func Validation(fields ...FieldError) *Error {
 	return &Error{Kind: Invalid, Slug: "validation", Detail: "The request has invalid fields.", Fields: fields}
+}
+
+// Of returns the *Error of kind k in err's chain, or nil when err holds
+// none (a reached limit is Of(err, TooManyRequests), say).
+func Of(err error, k Kind) *Error {
+	var e *Error
+	if errors.As(err, &e) && e.Kind == k {
+		return e
+	}
+	return nil
 }
 
 // WithSlug sets the problem type slug and returns the error.

@@ -261,6 +261,10 @@ func TestBuilders(t *testing.T) {
 	if v.Kind != problem.Invalid || v.Slug != "validation" || len(v.Fields) != 0 {
 		t.Errorf("Validation() = %+v", v)
 	}
+	wrapped := fmt.Errorf("count: %w", e)
+	if problem.Of(wrapped, problem.Conflict) != e || problem.Of(wrapped, problem.TooManyRequests) != nil || problem.Of(io.EOF, problem.Conflict) != nil {
+		t.Error("Of does not find exactly the *Error of its kind")
+	}
 }
 
 func ExampleFrom() {

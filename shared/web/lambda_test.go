@@ -64,13 +64,13 @@ func TestLambda(t *testing.T) {
 	// The gateway's authorizer decided for someone else: refused.
 	ev.RequestContext.Authorizer = principal.Principal{UserID: "u-2", ExpiresAt: time.Now().Add(time.Hour)}.Context()
 	resp, _ = handle(context.Background(), ev)
-	apitest.WantProblem(t, resp, http.StatusUnauthorized, "invalid-token")
+	apitest.EventResponse(resp).Problem(t, http.StatusUnauthorized, "invalid-token")
 
 	// A body marked base64 that is not.
 	ev = apitest.Request{Route: "PUT /v1/things/{id}", Path: map[string]string{"id": "1"}, Body: "{}"}.Event()
 	ev.IsBase64Encoded = true
 	resp, _ = handle(context.Background(), ev)
-	if p := apitest.WantProblem(t, resp, http.StatusBadRequest, "invalid-request"); p.Detail != "The request body is not valid base64." {
+	if p := apitest.EventResponse(resp).Problem(t, http.StatusBadRequest, "invalid-request"); p.Detail != "The request body is not valid base64." {
 		t.Errorf("detail %q", p.Detail)
 	}
 

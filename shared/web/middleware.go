@@ -152,15 +152,15 @@ func deadline(next http.Handler) http.Handler {
 }
 
 // fail answers err as an RFC 9457 problem document: the one place where
-// errors become what a client sees. The service's Errors maps its domain
-// errors first; a dependency that retrying later can cure
+// errors become what a client sees. A *problem.Error is answered as it
+// says; the service's Errors maps its domain's sentinel errors; a dependency that retrying later can cure
 // (awserr.Unavailable) is a 503 with Retry-After; anything else that is
 // not a *problem.Error is a 500 whose cause goes to the log, once.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if s.cfg.Errors != nil {
+	var known *problem.Error
+	if !errors.As(err, &known) && s.cfg.Errors != nil {
 		err = s.cfg.Errors(err)
 	}
-	var known *problem.Error
 	if !errors.As(err, &known) && awserr.Unavailable(err) {
 		err = &problem.Error{Kind: problem.Unavailable, RetryAfter: UnavailableRetryAfter,
 			Detail: "The service cannot complete the request right now; retry after the time Retry-After gives.", Err: err}

@@ -34,9 +34,10 @@ type Config struct {
 	Verifier    TokenVerifier     // checks the access tokens of protected routes
 	Revocations Revocations       // nil: tokens are good until they expire
 	Metrics     *metrics.Recorder // flushed after every request; may be nil
-	// Errors says what the service's domain errors mean to a client: it
+	// Errors says what the service's sentinel errors mean to a client: it
 	// returns a *problem.Error for those it knows and err for the rest.
-	// The one place a service maps its errors; nil maps none.
+	// It sees only errors that hold no *problem.Error. The one place a
+	// service maps its errors; nil maps none.
 	Errors func(err error) error
 }
 

@@ -17,7 +17,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/principal"
 	"github.com/serverless-shop/backend/shared/token"
@@ -47,8 +46,7 @@ func New(v Verifier, log *slog.Logger) *Authorizer { return &Authorizer{verifier
 // the stage and answers ErrUnauthorized for anything else.
 func (a *Authorizer) Handle(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	ctx = logging.With(ctx, slog.String(logging.KeyCorrelationID, ev.RequestContext.RequestID))
-	header, _ := httpapi.LookupHeader(ev.Headers, "Authorization")
-	claims, err := a.verify(header)
+	claims, err := a.verify(authorization(ev.Headers))
 	if err != nil {
 		a.log.InfoContext(ctx, "access denied", slog.String("reason", err.Error()), slog.String("route", ev.HTTPMethod+" "+ev.Resource))
 		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
@@ -93,4 +91,18 @@ func stageARN(methodARN string) (string, error) {
 		return "", fmt.Errorf("not a method ARN: %q", methodARN)
 	}
 	return parts[0] + "/" + parts[1], nil
+}
+
+// authorization is the request's Authorization header, under whichever
+// case of its name the client sent it (API Gateway keeps the client's).
+func authorization(headers map[string]string) string {
+	if v, ok := headers["Authorization"]; ok {
+		return v
+	}
+	for k, v := range headers {
+		if strings.EqualFold(k, "Authorization") {
+			return v
+		}
+	}
+	return ""
 }

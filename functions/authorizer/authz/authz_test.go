@@ -372,6 +372,12 @@ func TestHandleOnlyReadsAuthorization(t *testing.T) {
 	if err != authz.ErrUnauthorized {
 		t.Errorf("Handle = %+v, %v; want a denial", resp, err)
 	}
+	// The header's name in another case is the same header.
+	ev = request("GET /v1/users/me", "")
+	ev.Headers["authorization"] = "Bearer " + raw
+	if _, err := a.Handle(context.Background(), ev); err != nil {
+		t.Errorf("a lower-case authorization header: %v", err)
+	}
 }
 
 func TestHandleRefusesAnUnknownMethodARN(t *testing.T) {

@@ -57,38 +57,27 @@ func NewHandler(log *slog.Logger, cfg Config) (*web.Server, error) {
 	return s, nil
 }
 
-// sentinels are what the orders domain's sentinel errors mean to a client.
-var sentinels = problem.Table{
-	{Is: order.ErrNotFound, Kind: problem.NotFound, Detail: "No such order."},
-	{Is: order.ErrProductNotFound, Kind: problem.NotFound, Detail: "No such product."},
-	{Is: order.ErrEmailUnverified, Kind: problem.Forbidden, Slug: "email-unverified", Detail: "Verify your email address before ordering: follow the link we mailed you, or ask for a new one."},
-	{Is: order.ErrNotCancellable, Kind: problem.Conflict, Slug: "order-not-cancellable", Detail: "The order can no longer be cancelled."},
-	{Is: order.ErrIdempotencyBusy, Kind: problem.Conflict, Slug: "idempotency-key-in-use", Detail: "A request with this Idempotency-Key is still being processed; retry later."},
-	{Is: order.ErrIdempotencyReuse, Kind: problem.Unprocessable, Slug: "idempotency-key-reused", Detail: "This Idempotency-Key was used with a different request."},
-}
-
-// problemOf is what the orders domain's errors mean to a client: the one
-// place where they become the application error (web.Config.Errors).
+// problemOf is what the orders domain's sentinel errors mean to a client:
+// the one place where they become the application error
+// (web.Config.Errors). Invalid and unprocessable items and the quota are
+// *problem.Errors from the domain already.
 func problemOf(err error) error {
-	var invalid order.InvalidError
-	var unprocessable order.UnprocessableError
-	var over order.QuotaError
+	p := func(kind problem.Kind, slug, detail string) error {
+		return &problem.Error{Kind: kind, Slug: slug, Detail: detail, Err: err}
+	}
 	switch {
-	case errors.As(err, &invalid):
-		return &problem.Error{Kind: problem.Invalid, Slug: "validation", Detail: "The request has invalid fields.", Fields: fields(invalid), Err: err}
-	case errors.As(err, &unprocessable):
-		return &problem.Error{Kind: problem.Unprocessable, Slug: "unknown-product", Detail: "Some items cannot be ordered.", Fields: fields(unprocessable), Err: err}
-	case errors.As(err, &over):
-		return &problem.Error{Kind: problem.TooManyRequests, Slug: "order-quota", RetryAfter: over.RetryAfter, Err: err,
-			Detail: "You have placed as many orders as an hour allows. Try again after the time Retry-After gives."}
+	case errors.Is(err, order.ErrNotFound):
+		return p(problem.NotFound, "", "No such order.")
+	case errors.Is(err, order.ErrProductNotFound):
+		return p(problem.NotFound, "", "No such product.")
+	case errors.Is(err, order.ErrEmailUnverified):
+		return p(problem.Forbidden, "email-unverified", "Verify your email address before ordering: follow the link we mailed you, or ask for a new one.")
+	case errors.Is(err, order.ErrNotCancellable):
+		return p(problem.Conflict, "order-not-cancellable", "The order can no longer be cancelled.")
+	case errors.Is(err, order.ErrIdempotencyBusy):
+		return p(problem.Conflict, "idempotency-key-in-use", "A request with this Idempotency-Key is still being processed; retry later.")
+	case errors.Is(err, order.ErrIdempotencyReuse):
+		return p(problem.Unprocessable, "idempotency-key-reused", "This Idempotency-Key was used with a different request.")
 	}
-	return sentinels.Map(err)
-}
-
-func fields(errs []order.FieldError) []problem.FieldError {
-	out := make([]problem.FieldError, len(errs))
-	for i, f := range errs {
-		out[i] = problem.FieldError{Field: f.Field, Message: f.Message}
-	}
-	return out
+	return err
 }

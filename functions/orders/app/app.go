@@ -28,7 +28,7 @@ type Store interface {
 	// and (with a key) the key's record at once, counting the order
 	// against quota. When the key already placed an order for the same
 	// request, it stores nothing and returns that order. Errors:
-	// order.QuotaError, order.ErrIdempotencyReuse,
+	// quota.Refused(now), order.ErrIdempotencyReuse,
 	// order.ErrIdempotencyBusy.
 	CreateOrder(ctx context.Context, o order.Order, ev order.EventRef, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error)
 	// Order returns the customer's order, or order.ErrNotFound.

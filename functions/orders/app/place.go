@@ -5,12 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/shared/problem"
 )
 
 // PlaceOrder asks to place an order.
@@ -41,11 +41,11 @@ type Placed struct {
 // read of the table; never from an older copy.
 //
 // Errors: order.ErrEmailUnverified before anything else when the
-// customer's email is not verified, order.InvalidError for malformed items
-// or key, order.UnprocessableError
-// for unknown products or mixed currencies, order.ErrIdempotencyReuse when
+// customer's email is not verified, a validation *problem.Error for
+// malformed items or key, an Unprocessable one for unknown products or
+// mixed currencies, order.ErrIdempotencyReuse when
 // the key placed another order, order.ErrIdempotencyBusy while a request
-// with the key is in flight, order.QuotaError when the customer placed
+// with the key is in flight, order.Quota.Refused's error when the customer placed
 // OrdersPerHour orders this hour (an idempotent replay counts nothing).
 func (s *Service) PlaceOrder(ctx context.Context, in PlaceOrder) (Placed, error) {
 	if !in.EmailVerified {
@@ -57,13 +57,12 @@ func (s *Service) PlaceOrder(ctx context.Context, in PlaceOrder) (Placed, error)
 	var key *order.Claim
 	if in.IdempotencyKey != nil {
 		if !order.ValidIdempotencyKey(*in.IdempotencyKey) {
-			return Placed{}, order.InvalidError{{Field: "Idempotency-Key", Message: "must be 1 to 255 visible ASCII characters"}}
+			return Placed{}, problem.Validation(problem.FieldError{Field: "Idempotency-Key", Message: "must be 1 to 255 visible ASCII characters"})
 		}
 		key = &order.Claim{CustomerID: in.Customer.ID, Key: *in.IdempotencyKey, RequestHash: RequestHash(in.Items)}
 	}
 	o, earlier, err := s.place(ctx, in, key)
-	var unprocessable order.UnprocessableError
-	if key != nil && errors.As(err, &unprocessable) {
+	if key != nil && problem.Of(err, problem.Unprocessable) != nil {
 		// The key may have placed this very request before a product of it
 		// was retired: its retry must replay that order, not fail.
 		var kerr error
@@ -105,8 +104,7 @@ func (s *Service) place(ctx context.Context, in PlaceOrder, key *order.Claim) (o
 	quota := order.Quota{Max: s.OrdersPerHour, Window: time.Hour}
 	earlier, err = s.Store.CreateOrder(ctx, o, ev, key, quota, now)
 	if err != nil {
-		var over order.QuotaError
-		if errors.As(err, &over) {
+		if over := problem.Of(err, problem.TooManyRequests); over != nil {
 			s.Metrics.Add(MetricQuota, 1)
 			s.Log.WarnContext(ctx, "order quota reached", slog.Int("ordersPerHour", quota.Max), slog.Duration("retryAfter", over.RetryAfter))
 		}

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"slices"
 	"time"
+
+	"github.com/serverless-shop/backend/shared/problem"
 )
 
 // Status is where an order is in its life cycle.
@@ -114,25 +116,6 @@ func (o Order) AsPlaced() Order {
 	return o
 }
 
-// FieldError names one invalid field of an order request.
-type FieldError struct {
-	Field   string
-	Message string
-}
-
-// InvalidError lists invalid fields of a request that is malformed (400).
-type InvalidError []FieldError
-
-func (e InvalidError) Error() string { return fmt.Sprintf("order: %d invalid fields", len(e)) }
-
-// UnprocessableError lists fields that are well-formed but cannot be
-// fulfilled, such as unknown products (422).
-type UnprocessableError []FieldError
-
-func (e UnprocessableError) Error() string {
-	return fmt.Sprintf("order: %d unprocessable fields", len(e))
-}
-
 // ItemRequest is one requested line: a product and a quantity.
 type ItemRequest struct {
 	SKU      string
@@ -162,47 +145,47 @@ func ValidID(s string) bool {
 // well-formed SKUs, quantities from 1 to MaxQuantity, no SKU twice.
 func ValidateItems(items []ItemRequest) error {
 	if len(items) == 0 || len(items) > MaxLines {
-		return InvalidError{{Field: "items", Message: fmt.Sprintf("must have 1 to %d lines", MaxLines)}}
+		return problem.Validation(problem.FieldError{Field: "items", Message: fmt.Sprintf("must have 1 to %d lines", MaxLines)})
 	}
-	var errs InvalidError
+	var errs []problem.FieldError
 	seen := make(map[string]int, len(items))
 	for i, it := range items {
 		switch prev, dup := seen[it.SKU]; {
 		case !ValidSKU(it.SKU):
-			errs = append(errs, FieldError{fmt.Sprintf("items[%d].sku", i), "must be 1 to 32 characters of A-Z, 0-9 and -"})
+			errs = append(errs, problem.FieldError{Field: fmt.Sprintf("items[%d].sku", i), Message: "must be 1 to 32 characters of A-Z, 0-9 and -"})
 		case dup:
-			errs = append(errs, FieldError{fmt.Sprintf("items[%d].sku", i), fmt.Sprintf("repeats items[%d]; combine the quantities", prev)})
+			errs = append(errs, problem.FieldError{Field: fmt.Sprintf("items[%d].sku", i), Message: fmt.Sprintf("repeats items[%d]; combine the quantities", prev)})
 		default:
 			seen[it.SKU] = i
 		}
 		if it.Quantity < 1 || it.Quantity > MaxQuantity {
-			errs = append(errs, FieldError{fmt.Sprintf("items[%d].quantity", i), fmt.Sprintf("must be 1 to %d", MaxQuantity)})
+			errs = append(errs, problem.FieldError{Field: fmt.Sprintf("items[%d].quantity", i), Message: fmt.Sprintf("must be 1 to %d", MaxQuantity)})
 		}
 	}
 	if len(errs) > 0 {
-		return errs
+		return problem.Validation(errs...)
 	}
 	return nil
 }
 
 // Price prices validated items from the catalog: every unit price comes
 // from the catalog, never from the client. Unknown or inactive products and
-// a mix of currencies are UnprocessableError.
+// a mix of currencies are an Unprocessable *problem.Error naming them.
 func Price(items []ItemRequest, catalog map[string]Product) ([]Line, int64, string, error) {
-	var errs UnprocessableError
+	var errs []problem.FieldError
 	lines := make([]Line, 0, len(items))
 	var total int64
 	currency := ""
 	for i, it := range items {
 		p, ok := catalog[it.SKU]
 		if !ok || !p.Active {
-			errs = append(errs, FieldError{fmt.Sprintf("items[%d].sku", i), "is not a product of the catalog"})
+			errs = append(errs, problem.FieldError{Field: fmt.Sprintf("items[%d].sku", i), Message: "is not a product of the catalog"})
 			continue
 		}
 		if currency == "" {
 			currency = p.Currency
 		} else if p.Currency != currency {
-			errs = append(errs, FieldError{fmt.Sprintf("items[%d].sku", i), "is priced in " + p.Currency + ", other items in " + currency})
+			errs = append(errs, problem.FieldError{Field: fmt.Sprintf("items[%d].sku", i), Message: "is priced in " + p.Currency + ", other items in " + currency})
 			continue
 		}
 		// Bounded: MaxLines * MaxQuantity * a catalog price fits easily in int64.
@@ -211,7 +194,7 @@ func Price(items []ItemRequest, catalog map[string]Product) ([]Line, int64, stri
 		lines = append(lines, Line{SKU: p.SKU, Name: p.Name, Quantity: it.Quantity, UnitPrice: p.UnitPrice, LineTotal: lt})
 	}
 	if len(errs) > 0 {
-		return nil, 0, "", errs
+		return nil, 0, "", &problem.Error{Kind: problem.Unprocessable, Slug: "unknown-product", Detail: "Some items cannot be ordered.", Fields: errs}
 	}
 	return lines, total, currency, nil
 }

@@ -9,14 +9,15 @@ import (
 	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/shared/problem"
 )
 
 func item(sku string, quantity int) order.ItemRequest {
 	return order.ItemRequest{SKU: sku, Quantity: quantity}
 }
 
-func fe(field, message string) order.FieldError {
-	return order.FieldError{Field: field, Message: message}
+func fe(field, message string) problem.FieldError {
+	return problem.FieldError{Field: field, Message: message}
 }
 
 // items returns n valid, distinct item requests.
@@ -62,11 +63,11 @@ func TestValidateItems(t *testing.T) {
 		skuMsg = "must be 1 to 32 characters of A-Z, 0-9 and -"
 		qtyMsg = "must be 1 to 100"
 	)
-	linesErr := order.InvalidError{{Field: "items", Message: "must have 1 to 50 lines"}}
+	linesErr := []problem.FieldError{{Field: "items", Message: "must have 1 to 50 lines"}}
 	tests := []struct {
 		name  string
 		items []order.ItemRequest
-		want  order.InvalidError // nil: valid
+		want  []problem.FieldError // nil: valid
 	}{
 		{name: "one line", items: items(1)},
 		{name: "fifty lines", items: items(order.MaxLines)},
@@ -77,52 +78,52 @@ func TestValidateItems(t *testing.T) {
 		{
 			name:  "empty sku",
 			items: []order.ItemRequest{item("", 1)},
-			want:  order.InvalidError{fe("items[0].sku", skuMsg)},
+			want:  []problem.FieldError{fe("items[0].sku", skuMsg)},
 		},
 		{
 			name:  "lower-case sku",
 			items: []order.ItemRequest{item("A", 1), item("cof-esp", 1)},
-			want:  order.InvalidError{fe("items[1].sku", skuMsg)},
+			want:  []problem.FieldError{fe("items[1].sku", skuMsg)},
 		},
 		{
 			name:  "sku too long",
 			items: []order.ItemRequest{item(strings.Repeat("X", 33), 1)},
-			want:  order.InvalidError{fe("items[0].sku", skuMsg)},
+			want:  []problem.FieldError{fe("items[0].sku", skuMsg)},
 		},
 		{
 			name:  "sku with leading dash",
 			items: []order.ItemRequest{item("-X", 1)},
-			want:  order.InvalidError{fe("items[0].sku", skuMsg)},
+			want:  []problem.FieldError{fe("items[0].sku", skuMsg)},
 		},
 		{
 			name:  "sku with space",
 			items: []order.ItemRequest{item("A B", 1)},
-			want:  order.InvalidError{fe("items[0].sku", skuMsg)},
+			want:  []problem.FieldError{fe("items[0].sku", skuMsg)},
 		},
 		{
 			name:  "quantity 0",
 			items: []order.ItemRequest{item("A", 0)},
-			want:  order.InvalidError{fe("items[0].quantity", qtyMsg)},
+			want:  []problem.FieldError{fe("items[0].quantity", qtyMsg)},
 		},
 		{
 			name:  "quantity 101",
 			items: []order.ItemRequest{item("A", 1), item("B", 101)},
-			want:  order.InvalidError{fe("items[1].quantity", qtyMsg)},
+			want:  []problem.FieldError{fe("items[1].quantity", qtyMsg)},
 		},
 		{
 			name:  "negative quantity",
 			items: []order.ItemRequest{item("A", -1)},
-			want:  order.InvalidError{fe("items[0].quantity", qtyMsg)},
+			want:  []problem.FieldError{fe("items[0].quantity", qtyMsg)},
 		},
 		{
 			name:  "duplicate sku names the first occurrence",
 			items: []order.ItemRequest{item("A", 1), item("B", 1), item("A", 2)},
-			want:  order.InvalidError{fe("items[2].sku", "repeats items[0]; combine the quantities")},
+			want:  []problem.FieldError{fe("items[2].sku", "repeats items[0]; combine the quantities")},
 		},
 		{
 			name:  "third occurrence still names the first",
 			items: []order.ItemRequest{item("B", 1), item("A", 1), item("A", 1), item("A", 1)},
-			want: order.InvalidError{
+			want: []problem.FieldError{
 				fe("items[2].sku", "repeats items[1]; combine the quantities"),
 				fe("items[3].sku", "repeats items[1]; combine the quantities"),
 			},
@@ -130,7 +131,7 @@ func TestValidateItems(t *testing.T) {
 		{
 			name:  "all errors collected in order",
 			items: []order.ItemRequest{item("bad", 0), item("A", 1), item("A", 101), item("", -5)},
-			want: order.InvalidError{
+			want: []problem.FieldError{
 				fe("items[0].sku", skuMsg),
 				fe("items[0].quantity", qtyMsg),
 				fe("items[2].sku", "repeats items[1]; combine the quantities"),
@@ -149,12 +150,12 @@ func TestValidateItems(t *testing.T) {
 				}
 				return
 			}
-			var got order.InvalidError
-			if !errors.As(err, &got) {
-				t.Fatalf("ValidateItems() = %v (%T), want InvalidError", err, err)
+			got := problem.Of(err, problem.Invalid)
+			if got == nil || got.Slug != "validation" {
+				t.Fatalf("ValidateItems() = %v (%T), want a validation problem", err, err)
 			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("ValidateItems() fields =\n%v\nwant\n%v", got, tt.want)
+			if !reflect.DeepEqual(got.Fields, tt.want) {
+				t.Errorf("ValidateItems() fields =\n%v\nwant\n%v", got.Fields, tt.want)
 			}
 		})
 	}
@@ -178,7 +179,7 @@ func TestPrice(t *testing.T) {
 		wantLines    []order.Line
 		wantTotal    int64
 		wantCurrency string
-		wantErr      order.UnprocessableError
+		wantErr      []problem.FieldError
 	}{
 		{
 			name:         "one line",
@@ -201,17 +202,17 @@ func TestPrice(t *testing.T) {
 		{
 			name:    "unknown sku",
 			items:   []order.ItemRequest{item("COF-ESP-250", 1), item("NOPE", 1)},
-			wantErr: order.UnprocessableError{fe("items[1].sku", unknown)},
+			wantErr: []problem.FieldError{fe("items[1].sku", unknown)},
 		},
 		{
 			name:    "inactive product",
 			items:   []order.ItemRequest{item("OLD-1", 1), item("TEA-EARL", 1)},
-			wantErr: order.UnprocessableError{fe("items[0].sku", unknown)},
+			wantErr: []problem.FieldError{fe("items[0].sku", unknown)},
 		},
 		{
 			name:  "every bad item listed",
 			items: []order.ItemRequest{item("NOPE", 1), item("TEA-EARL", 1), item("OLD-1", 1), item("ALSO-NOPE", 2)},
-			wantErr: order.UnprocessableError{
+			wantErr: []problem.FieldError{
 				fe("items[0].sku", unknown),
 				fe("items[2].sku", unknown),
 				fe("items[3].sku", unknown),
@@ -220,12 +221,12 @@ func TestPrice(t *testing.T) {
 		{
 			name:    "mixed currencies",
 			items:   []order.ItemRequest{item("COF-ESP-250", 1), item("EUR-1", 1)},
-			wantErr: order.UnprocessableError{fe("items[1].sku", "is priced in EUR, other items in USD")},
+			wantErr: []problem.FieldError{fe("items[1].sku", "is priced in EUR, other items in USD")},
 		},
 		{
 			name:    "currency set by the first priced item",
 			items:   []order.ItemRequest{item("NOPE", 1), item("EUR-1", 1), item("MUG-1", 1)},
-			wantErr: order.UnprocessableError{fe("items[0].sku", unknown), fe("items[2].sku", "is priced in USD, other items in EUR")},
+			wantErr: []problem.FieldError{fe("items[0].sku", unknown), fe("items[2].sku", "is priced in USD, other items in EUR")},
 		},
 		{
 			name:         "single foreign currency is fine",
@@ -239,12 +240,12 @@ func TestPrice(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			lines, total, currency, err := order.Price(tt.items, catalog())
 			if tt.wantErr != nil {
-				var got order.UnprocessableError
-				if !errors.As(err, &got) {
-					t.Fatalf("Price() error = %v (%T), want UnprocessableError", err, err)
+				got := problem.Of(err, problem.Unprocessable)
+				if got == nil || got.Slug != "unknown-product" {
+					t.Fatalf("Price() error = %v (%T), want an unknown-product problem", err, err)
 				}
-				if !reflect.DeepEqual(got, tt.wantErr) {
-					t.Errorf("Price() fields =\n%v\nwant\n%v", got, tt.wantErr)
+				if !reflect.DeepEqual(got.Fields, tt.wantErr) {
+					t.Errorf("Price() fields =\n%v\nwant\n%v", got.Fields, tt.wantErr)
 				}
 				if lines != nil || total != 0 || currency != "" {
 					t.Errorf("Price() = %v, %d, %q with an error; want zero values", lines, total, currency)
@@ -368,8 +369,8 @@ func TestQuotaRefused(t *testing.T) {
 		time.Date(2026, 3, 2, 12, 59, 59, 500e6, time.UTC):     time.Second,
 		time.Date(2026, 3, 2, 13, 0, 0, 0, time.UTC).Add(-1e6): time.Second,
 	} {
-		if err := q.Refused(at); err.Max != 5 || err.RetryAfter != want || !strings.Contains(err.Error(), "quota of 5") {
-			t.Errorf("Refused(%s) = %+v (%v), want 5 and %s", at, err, err, want)
+		if p := problem.Of(q.Refused(at), problem.TooManyRequests); p == nil || p.Slug != "order-quota" || p.RetryAfter != want {
+			t.Errorf("Refused(%s) = %+v, want order-quota and %s", at, p, want)
 		}
 	}
 }

@@ -1,8 +1,9 @@
 package order
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/serverless-shop/backend/shared/problem"
 )
 
 // Quota caps the orders one customer may place: at most Max in each fixed
@@ -22,19 +23,9 @@ const DefaultOrdersPerHour = 100
 // WindowStart is the start of the window holding now.
 func (q Quota) WindowStart(now time.Time) time.Time { return now.Truncate(q.Window) }
 
-// Refused is the error of an order the quota refused at now.
-func (q Quota) Refused(now time.Time) QuotaError {
-	return QuotaError{Max: q.Max, RetryAfter: max(q.WindowStart(now).Add(q.Window).Sub(now), time.Second)}
-}
-
-// QuotaError means the customer placed their quota of orders in the
-// current window. RetryAfter says when the window ends (at least a
-// second).
-type QuotaError struct {
-	Max        int
-	RetryAfter time.Duration
-}
-
-func (e QuotaError) Error() string {
-	return fmt.Sprintf("order: quota of %d orders reached; retry after %s", e.Max, e.RetryAfter)
+// Refused is the error of an order the quota refused at now: too many
+// requests, until the window ends (at least a second).
+func (q Quota) Refused(now time.Time) error {
+	return &problem.Error{Kind: problem.TooManyRequests, Slug: "order-quota", RetryAfter: max(q.WindowStart(now).Add(q.Window).Sub(now), time.Second),
+		Detail: "You have placed as many orders as an hour allows. Try again after the time Retry-After gives."}
 }

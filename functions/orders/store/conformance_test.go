@@ -16,6 +16,7 @@ import (
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/problem"
 )
 
 // subject is an orders store under the conformance tests, with what they
@@ -197,15 +198,15 @@ func testQuota(t *testing.T, s subject) {
 	errs := parallel(n, func(i int) error { return create(newOrder("cust-quota", i, now), fmt.Sprint("ev-quota-", i)) })
 	stored := 0
 	for i, err := range errs {
-		var over order.QuotaError
+		over := problem.Of(err, problem.TooManyRequests)
 		switch {
 		case err == nil:
 			stored++
 			if !s.announces(t, newOrder("cust-quota", i, now), events.OrderCreated, fmt.Sprint("ev-quota-", i)) {
 				t.Errorf("order %d stored without its event", i)
 			}
-		case errors.As(err, &over):
-			if over.RetryAfter != 15*time.Minute || over.Max != 5 {
+		case over != nil:
+			if over.RetryAfter != 15*time.Minute || over.Slug != "order-quota" {
 				t.Errorf("refusal %+v, want 5 per hour and the window's last 15 minutes", over)
 			}
 			if s.exists(t, "cust-quota", orderID(i)) {
@@ -320,10 +321,9 @@ func testReplayBeforeQuota(t *testing.T, s subject) {
 	if err != nil || replay == nil || replay.ID != o.ID {
 		t.Fatalf("retry at the quota = %+v, %v; want the replay of %s", replay, err, o.ID)
 	}
-	var over order.QuotaError
 	other := claim("cust-q", "key-other", "h")
-	if _, err := s.s.CreateOrder(ctx, retry, ref("ev-q3"), &other, one, now); !errors.As(err, &over) {
-		t.Fatalf("a new order at the quota = %v, want QuotaError", err)
+	if _, err := s.s.CreateOrder(ctx, retry, ref("ev-q3"), &other, one, now); problem.Of(err, problem.TooManyRequests) == nil {
+		t.Fatalf("a new order at the quota = %v, want the quota's refusal", err)
 	}
 	if replay, err := s.s.KeyedOrder(ctx, other, now); err != nil || replay != nil {
 		t.Fatalf("the refused order's key = %+v, %v; want it free", replay, err)

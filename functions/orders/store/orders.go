@@ -63,7 +63,7 @@ func orderOf(it Item) order.Order {
 // one more call unless an earlier version's record holds it).
 // Errors: order.ErrIdempotencyReuse (the key served another request),
 // order.ErrIdempotencyBusy (a concurrent request with the key, or an
-// earlier version's claim in flight), order.QuotaError (the window is
+// earlier version's claim in flight), quota.Refused(o.CreatedAt) (the window is
 // full; a replay takes precedence, as it places nothing).
 func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev order.EventRef, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error) {
 	item, err := attributevalue.MarshalMap(orderItem(o, events.OrderCreated, ev))

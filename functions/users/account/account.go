@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/serverless-shop/backend/shared/mailaddr"
+	"github.com/serverless-shop/backend/shared/problem"
 	"github.com/serverless-shop/backend/shared/text"
 )
 
@@ -53,23 +54,6 @@ type Credentials struct {
 	User
 	PasswordHash string
 	SessionEpoch int64 // bumped by a password change, which ends every session
-}
-
-// FieldError names an invalid input field.
-type FieldError struct {
-	Field   string
-	Message string
-}
-
-// ValidationError lists every invalid field of one input.
-type ValidationError []FieldError
-
-func (v ValidationError) Error() string {
-	parts := make([]string, len(v))
-	for i, f := range v {
-		parts[i] = f.Field + " " + f.Message
-	}
-	return "account: invalid input: " + strings.Join(parts, "; ")
 }
 
 // NormalizeEmail trims, NFC-normalises and lower-cases an address so that
@@ -224,22 +208,22 @@ type Registration struct {
 // NewRegistration validates and normalises the registration input. The
 // email must be one NormalizeEmail takes and CheckNewEmail passes.
 func NewRegistration(email, password, name string) (Registration, error) {
-	var errs ValidationError
+	var errs []problem.FieldError
 	r := Registration{Email: NormalizeEmail(email), Password: password}
 	if r.Email == "" {
-		errs = append(errs, FieldError{"email", "must be a valid email address"})
+		errs = append(errs, problem.FieldError{Field: "email", Message: "must be a valid email address"})
 	} else if msg := CheckNewEmail(r.Email); msg != "" {
-		errs = append(errs, FieldError{"email", msg})
+		errs = append(errs, problem.FieldError{Field: "email", Message: msg})
 	}
 	if msg := CheckPassword(password); msg != "" {
-		errs = append(errs, FieldError{"password", msg})
+		errs = append(errs, problem.FieldError{Field: "password", Message: msg})
 	}
 	var ok bool
 	if r.Name, ok = NormalizeName(name); !ok {
-		errs = append(errs, FieldError{"name", NameRule})
+		errs = append(errs, problem.FieldError{Field: "name", Message: NameRule})
 	}
 	if len(errs) > 0 {
-		return Registration{}, errs
+		return Registration{}, problem.Validation(errs...)
 	}
 	return r, nil
 }
@@ -252,12 +236,9 @@ type Limit struct {
 	Window time.Duration
 }
 
-// LimitedError means a Limit was reached; RetryAfter says when its window
-// ends (at least a second).
-type LimitedError struct {
-	RetryAfter time.Duration
-}
-
-func (e LimitedError) Error() string {
-	return fmt.Sprintf("account: limit reached; retry after %s", e.RetryAfter)
+// Limited is the error of a reached Limit: too many requests, until its
+// window ends after retryAfter (at least a second). The use case that
+// counted it says what was limited (its problem's detail).
+func Limited(retryAfter time.Duration) error {
+	return &problem.Error{Kind: problem.TooManyRequests, RetryAfter: max(retryAfter, time.Second)}
 }

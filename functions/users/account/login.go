@@ -1,6 +1,10 @@
 package account
 
-import "time"
+import (
+	"time"
+
+	"github.com/serverless-shop/backend/shared/problem"
+)
 
 // LoginAttempt is a validated request to log in: an email that may be
 // registered and a password worth checking against a hash.
@@ -14,23 +18,23 @@ type LoginAttempt struct {
 // the rules of new passwords: a password set under older rules must still
 // log in.
 func NewLoginAttempt(email, password, device string) (LoginAttempt, error) {
-	var errs ValidationError
+	var errs []problem.FieldError
 	a := LoginAttempt{Email: NormalizeEmail(email), Password: password}
 	if a.Email == "" {
-		errs = append(errs, FieldError{"email", "must be a valid email address"})
+		errs = append(errs, problem.FieldError{Field: "email", Message: "must be a valid email address"})
 	}
 	if !Presentable(password) {
-		errs = append(errs, FieldError{"password", "is required (at most 128 characters)"})
+		errs = append(errs, problem.FieldError{Field: "password", Message: "is required (at most 128 characters)"})
 	}
 	if device != "" {
 		t, ok := ParseDeviceToken(device)
 		if !ok {
-			errs = append(errs, FieldError{"deviceToken", "must be a device token a login returned"})
+			errs = append(errs, problem.FieldError{Field: "deviceToken", Message: "must be a device token a login returned"})
 		}
 		a.Device = &t
 	}
 	if len(errs) > 0 {
-		return LoginAttempt{}, errs
+		return LoginAttempt{}, problem.Validation(errs...)
 	}
 	return a, nil
 }
@@ -44,15 +48,15 @@ type PasswordChange struct {
 // NewPasswordChange validates a password change: the current password must
 // be presentable and the new one must pass CheckPassword.
 func NewPasswordChange(current, next string) (PasswordChange, error) {
-	var errs ValidationError
+	var errs []problem.FieldError
 	if !Presentable(current) {
-		errs = append(errs, FieldError{"currentPassword", "is required"})
+		errs = append(errs, problem.FieldError{Field: "currentPassword", Message: "is required"})
 	}
 	if msg := CheckPassword(next); msg != "" {
-		errs = append(errs, FieldError{"newPassword", msg})
+		errs = append(errs, problem.FieldError{Field: "newPassword", Message: msg})
 	}
 	if len(errs) > 0 {
-		return PasswordChange{}, errs
+		return PasswordChange{}, problem.Validation(errs...)
 	}
 	return PasswordChange{Current: current, New: next}, nil
 }
@@ -65,12 +69,12 @@ func Presentable(password string) bool {
 	return password != "" && len(password) <= 4*MaxPasswordLength
 }
 
-// NewName normalises a display name, or returns a ValidationError naming
-// the field name.
+// NewName normalises a display name, or returns a validation
+// *problem.Error naming the field name.
 func NewName(s string) (string, error) {
 	name, ok := NormalizeName(s)
 	if !ok {
-		return "", ValidationError{{"name", NameRule}}
+		return "", problem.Validation(problem.FieldError{Field: "name", Message: NameRule})
 	}
 	return name, nil
 }

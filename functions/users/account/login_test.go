@@ -1,25 +1,32 @@
 package account_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
 	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/shared/problem"
 )
 
-// invalidFields returns the fields of a ValidationError, or nil for nil.
+// invalid returns the fields of a validation problem, failing the test
+// for any other error.
+func invalid(t *testing.T, err error) []problem.FieldError {
+	t.Helper()
+	p := problem.Of(err, problem.Invalid)
+	if p == nil || p.Slug != "validation" {
+		t.Fatalf("error = %v (%T), want a validation problem", err, err)
+	}
+	return p.Fields
+}
+
+// invalidFields returns the fields of a validation problem, or nil for nil.
 func invalidFields(t *testing.T, err error) []string {
 	t.Helper()
 	if err == nil {
 		return nil
 	}
-	var verr account.ValidationError
-	if !errors.As(err, &verr) {
-		t.Fatalf("error = %v (%T), want a ValidationError", err, err)
-	}
 	var fields []string
-	for _, f := range verr {
+	for _, f := range invalid(t, err) {
 		if f.Message == "" {
 			t.Errorf("field %s has no message", f.Field)
 		}
@@ -106,7 +113,7 @@ func TestNewName(t *testing.T) {
 	for _, bad := range []string{"", "  ", "Ada\u0007", strings.Repeat("é", account.MaxNameLength+1)} {
 		got, err := account.NewName(bad)
 		if fields := strings.Join(invalidFields(t, err), ","); fields != "name" || got != "" {
-			t.Errorf("NewName(%q) = %q, fields %q; want a ValidationError for name", bad, got, fields)
+			t.Errorf("NewName(%q) = %q, fields %q; want a validation problem for name", bad, got, fields)
 		}
 	}
 }

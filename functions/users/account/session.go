@@ -148,14 +148,14 @@ type RefreshCount struct {
 // CountRefresh counts one more refresh of s at now, at most perHour in a
 // clock hour. Refresh is limited per session, not per client address, so
 // the people behind one address (an office, a carrier's NAT) do not share
-// a limit. Returns a LimitedError when the hour's refreshes are spent.
+// a limit. Returns a Limited error when the hour's refreshes are spent.
 func (s Session) CountRefresh(now time.Time, perHour int) (RefreshCount, error) {
 	hour := now.Truncate(time.Hour)
 	if !s.RefreshHour.Equal(hour) {
 		return RefreshCount{Hour: hour, Count: 1}, nil
 	}
 	if s.Refreshes >= perHour {
-		return RefreshCount{}, LimitedError{RetryAfter: max(hour.Add(time.Hour).Sub(now), time.Second)}
+		return RefreshCount{}, Limited(hour.Add(time.Hour).Sub(now))
 	}
 	return RefreshCount{Hour: hour, Count: s.Refreshes + 1}, nil
 }

@@ -51,12 +51,12 @@ type Bucket struct {
 }
 
 // Take counts one more attempt at now and returns the bucket after it, or
-// a LimitedError saying how long to wait. An attempt is taken before the
+// a Limited error saying how long to wait. An attempt is taken before the
 // password is checked, so that attempts sent at once are counted one by
 // one rather than all checked against the same count.
 func (t Throttle) Take(b Bucket, now time.Time) (Bucket, error) {
 	if now.Before(b.NextAt) {
-		return b, LimitedError{RetryAfter: max(b.NextAt.Sub(now), time.Second)}
+		return b, Limited(b.NextAt.Sub(now))
 	}
 	next := Bucket{Attempts: b.Attempts + 1}
 	if beyond := next.Attempts - t.Free; beyond > 0 {
@@ -75,13 +75,13 @@ type Failures struct {
 	Last  time.Time
 }
 
-// Check returns a LimitedError while an address with failures f must
+// Check returns a Limited error while an address with failures f must
 // wait: past the Free failures, each must wait for the one before it, as
 // Take counts them.
 func (t Throttle) Check(f Failures, now time.Time) error {
 	if beyond := f.Count - t.Free; beyond > 0 {
 		if next := f.Last.Add(t.delay(beyond)); now.Before(next) {
-			return LimitedError{RetryAfter: max(next.Sub(now), time.Second)}
+			return Limited(next.Sub(now))
 		}
 	}
 	return nil

@@ -3,14 +3,12 @@
 package api_test
 
 import (
-	"encoding/json"
 	"errors"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/oklog/ulid/v2"
@@ -20,40 +18,28 @@ import (
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/store"
 	"github.com/serverless-shop/backend/internal/apitest"
-	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/kmskeys"
 	"github.com/serverless-shop/backend/shared/sealed"
 	"github.com/serverless-shop/backend/shared/token"
+	"github.com/serverless-shop/backend/shared/web"
 )
 
 // handlerWith is the service on the rig's tables and keys with edit applied
 // to its configuration, as the template's parameters would set it.
-func (r *callsRig) handlerWith(t *testing.T, edit func(*app.Config)) *httpapi.Router {
+func (r *callsRig) handlerWith(t *testing.T, edit func(*app.Config)) *web.Server {
 	t.Helper()
 	cfg := app.Config{
 		Accounts: r.store(), Sessions: r.store(), Attempts: r.store(), Links: r.store(), Requests: r.store(),
 		Sealer: sealed.NewSealer(r.keys, r.linkKey),
-		Issuer: token.NewIssuer(kmskeys.SignerFor(r.keys, r.signingKey, r.public[0].ID), testIssuer, testAudience, 15*time.Minute, nil),
+		Issuer: token.NewIssuer(kmskeys.SignerFor(r.keys, r.signingKey, r.public[0].ID), apitest.TokenIssuer, apitest.TokenAudience, 15*time.Minute, nil),
 		Log:    r.log, NewID: func() string { return ulid.Make().String() },
 	}
 	edit(&cfg)
 	return api.NewHandler(r.log, api.Config{
 		Service:  app.New(cfg),
-		Verifier: token.NewVerifier(r.public, testIssuer, testAudience, nil),
+		Verifier: token.NewVerifier(r.public, apitest.TokenIssuer, apitest.TokenAudience, nil),
 		JWKS:     r.jwks, Version: testVersion,
 	})
-}
-
-// send makes one request of h from address.
-func (r *callsRig) send(t *testing.T, h *httpapi.Router, route, body, bearer, address string) events.APIGatewayProxyResponse {
-	t.Helper()
-	ev := apitest.Request{Route: route, Body: body, Bearer: bearer, Headers: map[string]string{"X-Forwarded-For": address}}.Event()
-	ev.RequestContext.Identity.SourceIP = address
-	resp, err := h.Handle(r.ctx, ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp
 }
 
 // items lists every item of the rig's users table, as "PK SK".
@@ -75,13 +61,12 @@ func (r *callsRig) items(t *testing.T) []string {
 	return keys
 }
 
-// wantProblem checks a 503 problem answer of the given type with a
+// want503 checks a 503 problem answer of the given type with a
 // Retry-After.
-func wantProblem(t *testing.T, what string, resp events.APIGatewayProxyResponse, slug string) {
+func want503(t *testing.T, resp *apitest.Response, slug string) {
 	t.Helper()
-	var p struct{ Type string }
-	if resp.StatusCode != 503 || json.Unmarshal([]byte(resp.Body), &p) != nil || !strings.HasSuffix(p.Type, "#"+slug) || resp.Headers["Retry-After"] == "" {
-		t.Errorf("%s: %d %v %s; want 503 %s with Retry-After", what, resp.StatusCode, resp.Headers, resp.Body, slug)
+	if resp.Problem(t, 503, slug); resp.Header.Get("Retry-After") == "" {
+		t.Errorf("%s: no Retry-After", slug)
 	}
 }
 
@@ -95,23 +80,23 @@ func TestAccountMailCap(t *testing.T) {
 		time.Sleep(31 * time.Second) // the requests below fall in one clock hour
 	}
 	h := r.handlerWith(t, func(c *app.Config) { c.AccountMailPerHour = 2 })
-	reg := func(email, address string) events.APIGatewayProxyResponse {
-		return r.send(t, h, "POST /v1/auth/register", `{"email":"`+email+`","password":"correct horse battery staple","name":"Cap"}`, "", address)
+	reg := func(email, address string) *apitest.Response {
+		return send(t, h, "POST /v1/auth/register", `{"email":"`+email+`","password":"correct horse battery staple","name":"Cap"}`, "", address)
 	}
 	if resp := reg("cap-1@example.com", "198.51.100.21"); resp.StatusCode != 201 {
 		t.Fatalf("first registration: %d %s", resp.StatusCode, resp.Body)
 	}
-	login := r.send(t, h, "POST /v1/auth/login", `{"email":"cap-1@example.com","password":"correct horse battery staple"}`, "", "198.51.100.21")
+	login := send(t, h, "POST /v1/auth/login", `{"email":"cap-1@example.com","password":"correct horse battery staple"}`, "", "198.51.100.21")
 	var pair struct{ AccessToken string }
-	if err := json.Unmarshal([]byte(login.Body), &pair); err != nil || pair.AccessToken == "" {
+	if login.JSON(t, &pair); pair.AccessToken == "" {
 		t.Fatalf("login: %d %s", login.StatusCode, login.Body)
 	}
 	if resp := reg("cap-2@example.com", "198.51.100.22"); resp.StatusCode != 201 {
 		t.Fatalf("second registration: %d %s", resp.StatusCode, resp.Body)
 	}
 	outboxBefore := r.outboxCount(t)
-	wantProblem(t, "third registration, another address", reg("cap-3@example.com", "198.51.100.23"), "account-mail-limit")
-	wantProblem(t, "resend", r.send(t, h, "POST /v1/auth/verify-email/resend", "", pair.AccessToken, "198.51.100.21"), "account-mail-limit")
+	want503(t, reg("cap-3@example.com", "198.51.100.23"), "account-mail-limit")
+	want503(t, send(t, h, "POST /v1/auth/verify-email/resend", "", pair.AccessToken, "198.51.100.21"), "account-mail-limit")
 	if _, err := r.store().UserByEmail(r.ctx, "cap-3@example.com"); !errors.Is(err, account.ErrNotFound) {
 		t.Errorf("the refused registration was stored: %v", err)
 	}
@@ -119,7 +104,7 @@ func TestAccountMailCap(t *testing.T) {
 		t.Errorf("%d emails queued past the cap", n-outboxBefore)
 	}
 	// Password resets are not capped.
-	if resp := r.send(t, h, "POST /v1/auth/password-reset", `{"email":"cap-1@example.com"}`, "", "198.51.100.21"); resp.StatusCode != 202 {
+	if resp := send(t, h, "POST /v1/auth/password-reset", `{"email":"cap-1@example.com"}`, "", "198.51.100.21"); resp.StatusCode != 202 {
 		t.Errorf("password reset past the cap: %d %s", resp.StatusCode, resp.Body)
 	}
 }
@@ -144,15 +129,15 @@ func TestAccountMailPaused(t *testing.T) {
 	r := newCallsRig(t)
 	on := r.handlerWith(t, func(*app.Config) {})
 	const body = `{"email":"paused@example.com","password":"correct horse battery staple","name":"Paused"}`
-	if resp := r.send(t, on, "POST /v1/auth/register", body, "", "198.51.100.31"); resp.StatusCode != 201 {
+	if resp := send(t, on, "POST /v1/auth/register", body, "", "198.51.100.31"); resp.StatusCode != 201 {
 		t.Fatalf("registration: %d %s", resp.StatusCode, resp.Body)
 	}
 	token := r.linkToken(t, "account.verification_requested", "paused@example.com")
 
 	paused := r.handlerWith(t, func(c *app.Config) { c.AccountMailPaused = true })
-	login := r.send(t, paused, "POST /v1/auth/login", `{"email":"paused@example.com","password":"correct horse battery staple"}`, "", "198.51.100.31")
+	login := send(t, paused, "POST /v1/auth/login", `{"email":"paused@example.com","password":"correct horse battery staple"}`, "", "198.51.100.31")
 	var pair struct{ AccessToken string }
-	if err := json.Unmarshal([]byte(login.Body), &pair); err != nil || pair.AccessToken == "" {
+	if login.JSON(t, &pair); pair.AccessToken == "" {
 		t.Fatalf("login while paused: %d %s", login.StatusCode, login.Body)
 	}
 	before := r.items(t)
@@ -162,9 +147,9 @@ func TestAccountMailPaused(t *testing.T) {
 		{"resend", "POST /v1/auth/verify-email/resend", "", pair.AccessToken},
 		{"password reset", "POST /v1/auth/password-reset", `{"email":"paused@example.com"}`, ""},
 	} {
-		resp := r.send(t, paused, c.route, c.body, c.bearer, "198.51.100.32")
-		wantProblem(t, c.what, resp, "account-mail-paused")
-		if got := resp.Headers["Retry-After"]; got != "3600" {
+		resp := send(t, paused, c.route, c.body, c.bearer, "198.51.100.32")
+		want503(t, resp, "account-mail-paused")
+		if got := resp.Header.Get("Retry-After"); got != "3600" {
 			t.Errorf("%s: Retry-After %q, want 3600", c.what, got)
 		}
 	}
@@ -172,7 +157,7 @@ func TestAccountMailPaused(t *testing.T) {
 		t.Errorf("paused routes wrote to the table:\nbefore %v\nafter  %v", before, after)
 	}
 	// Verifying takes no email: it works while paused.
-	if resp := r.send(t, paused, "POST /v1/auth/verify-email", `{"token":"`+token+`"}`, "", "198.51.100.31"); resp.StatusCode != 200 {
+	if resp := send(t, paused, "POST /v1/auth/verify-email", `{"token":"`+token+`"}`, "", "198.51.100.31"); resp.StatusCode != 200 {
 		t.Errorf("verify-email while paused: %d %s", resp.StatusCode, resp.Body)
 	}
 }

@@ -1,8 +1,6 @@
 package api_test
 
 import (
-	"context"
-	"io"
 	"log/slog"
 	"sync/atomic"
 	"testing"
@@ -12,6 +10,7 @@ import (
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/functions/users/password"
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
@@ -21,32 +20,20 @@ import (
 // clock moves a day each time it is read, so the login throttles forget every
 // attempt before the next, however many iterations the benchmark runs.
 func BenchmarkLogin(b *testing.B) {
-	signer := testSigner(b)
+	auth := apitest.NewAuth(b)
 	var days atomic.Int64
 	start := time.Now()
 	clock := func() time.Time { return start.Add(time.Duration(days.Add(1)) * 24 * time.Hour) }
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	mem := apptest.NewMemStore()
 	svc := app.New(app.Config{
-		Accounts: mem,
-		Sessions: mem,
-		Attempts: mem,
-		Links:    mem,
-		Requests: mem,
-		Sealer:   &apptest.Sealer{},
-		Issuer:   token.NewIssuer(signer, testIssuer, testAudience, token.DefaultTTL, nil),
-		Hashing:  password.Default,
-		Log:      log,
-		NewID:    (&apptest.IDs{}).Next,
-		Now:      clock,
+		Accounts: mem, Sessions: mem, Attempts: mem, Links: mem, Requests: mem,
+		Sealer: &apptest.Sealer{}, Issuer: auth.Issuer(token.DefaultTTL, nil), Hashing: password.Default,
+		Log: log, NewID: (&apptest.IDs{}).Next, Now: clock,
 	})
-	handler := api.NewHandler(log, api.Config{
-		Service:  svc,
-		Verifier: token.NewVerifier([]token.PublicKey{signer.PublicKey()}, testIssuer, testAudience, nil),
-	})
-	ctx := context.Background()
+	c := apitest.Client{Handler: api.NewHandler(log, api.Config{Service: svc, Verifier: auth.Verifier()})}
 	reg := `{"email":"` + apptest.AdaEmail + `","password":"` + apptest.AdaPassword + `","name":"Ada"}`
-	if resp, _ := handler.Handle(ctx, event("POST /v1/auth/register", reg, "")); resp.StatusCode != 201 {
+	if resp := c.Do(b, apitest.NewRequest("POST", "/v1/auth/register", reg)); resp.StatusCode != 201 {
 		b.Fatalf("register: %d %s", resp.StatusCode, resp.Body)
 	}
 	for _, bc := range []struct {
@@ -60,9 +47,8 @@ func BenchmarkLogin(b *testing.B) {
 		body := `{"email":"` + bc.email + `","password":"` + bc.password + `"}`
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
-				resp, err := handler.Handle(ctx, event("POST /v1/auth/login", body, ""))
-				if err != nil || resp.StatusCode != bc.status {
-					b.Fatalf("login: %d %v", resp.StatusCode, err)
+				if resp := c.Do(b, apitest.NewRequest("POST", "/v1/auth/login", body)); resp.StatusCode != bc.status {
+					b.Fatalf("login: %d %s", resp.StatusCode, resp.Body)
 				}
 			}
 		})

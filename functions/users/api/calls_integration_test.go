@@ -7,11 +7,11 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -27,10 +27,10 @@ import (
 	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/coldstart"
 	sharedevents "github.com/serverless-shop/backend/shared/events"
-	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/kmskeys"
 	"github.com/serverless-shop/backend/shared/sealed"
 	"github.com/serverless-shop/backend/shared/token"
+	"github.com/serverless-shop/backend/shared/web"
 )
 
 // TestAWSCallsPerRequest measures what each users route costs in AWS
@@ -101,16 +101,16 @@ func newCallsRig(t *testing.T) *callsRig {
 // it checks tokens against the revocation list, as deployed, reading it
 // through the background client: its reloads are no request's cost, but
 // the partition keys they read are shared ones.
-func (r *callsRig) handler(t *testing.T, revocations bool) *httpapi.Router {
+func (r *callsRig) handler(t *testing.T, revocations bool) *web.Server {
 	t.Helper()
 	cfg := api.Config{
 		Service: app.New(app.Config{
 			Accounts: r.store(), Sessions: r.store(), Attempts: r.store(), Links: r.store(), Requests: r.store(),
 			Sealer: sealed.NewSealer(r.keys, r.linkKey),
-			Issuer: token.NewIssuer(kmskeys.SignerFor(r.keys, r.signingKey, r.public[0].ID), testIssuer, testAudience, 15*time.Minute, nil),
+			Issuer: token.NewIssuer(kmskeys.SignerFor(r.keys, r.signingKey, r.public[0].ID), apitest.TokenIssuer, apitest.TokenAudience, 15*time.Minute, nil),
 			Log:    r.log, NewID: func() string { return ulid.Make().String() },
 		}),
-		Verifier: token.NewVerifier(r.public, testIssuer, testAudience, nil),
+		Verifier: token.NewVerifier(r.public, apitest.TokenIssuer, apitest.TokenAudience, nil),
 		JWKS:     r.jwks, Version: testVersion,
 	}
 	if revocations {
@@ -161,32 +161,20 @@ func (a callsActor) String() string { return a.email + "@" + a.address }
 
 // journey makes every measured request once, as who, through h, and
 // returns the rows with their budgets (internal/budgets).
-func (r *callsRig) journey(t *testing.T, h *httpapi.Router, who callsActor) []awscalls.Row {
+func (r *callsRig) journey(t *testing.T, h http.Handler, who callsActor) []awscalls.Row {
 	t.Helper()
-	do := func(route, body, bearer string) events.APIGatewayProxyResponse {
-		t.Helper()
-		ev := apitest.Request{Route: route, Body: body, Bearer: bearer, Headers: map[string]string{"X-Forwarded-For": who.address}}.Event()
-		ev.RequestContext.Identity.SourceIP = who.address
-		resp, err := h.Handle(r.ctx, ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
+	do := func(route, body, bearer string) *apitest.Response {
+		return send(t, h, route, body, bearer, who.address)
 	}
 	var tokens struct {
 		AccessToken  string `json:"accessToken"`
 		RefreshToken string `json:"refreshToken"`
 	}
-	keep := func(resp events.APIGatewayProxyResponse) {
-		t.Helper()
-		if err := json.Unmarshal([]byte(resp.Body), &tokens); err != nil {
-			t.Fatal(err)
-		}
-	}
+	keep := func(resp *apitest.Response) { resp.JSON(t, &tokens) }
 	r.rec.Take() // forget the set-up
 
 	var rows []awscalls.Row
-	measure := func(request string, resp events.APIGatewayProxyResponse, wantStatus int) {
+	measure := func(request string, resp *apitest.Response, wantStatus int) {
 		t.Helper()
 		if resp.StatusCode != wantStatus {
 			t.Errorf("%s as %s: status %d, want %d: %s", request, who, resp.StatusCode, wantStatus, resp.Body)
@@ -236,4 +224,21 @@ func (r *callsRig) journey(t *testing.T, h *httpapi.Router, who callsActor) []aw
 	r.rec.Take()
 	measure("POST /v1/auth/cancel-registration", do("POST /v1/auth/cancel-registration", `{"token":"`+r.linkToken(t, sharedevents.AccountVerificationRequested, other)+`"}`, ""), 204)
 	return rows
+}
+
+// send makes one request of h from address, with bearer as its access
+// token ("" for none).
+func send(t *testing.T, h http.Handler, route, body, bearer, address string) *apitest.Response {
+	t.Helper()
+	method, path, _ := strings.Cut(route, " ")
+	var b any
+	if body != "" {
+		b = body
+	}
+	req := apitest.NewRequest(method, path, b)
+	req.RemoteAddr = address
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	return (&apitest.Client{Handler: h}).Do(t, req)
 }

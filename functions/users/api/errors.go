@@ -12,116 +12,29 @@ import (
 // the client learns nothing about why, only that it must log in again.
 const invalidRefreshToken = "The refresh token is invalid, expired or revoked."
 
-// errorTable is what the users domain's errors mean to a client: the only
-// place where that mapping happens.
-var errorTable = problem.Table{
-	{As: validationFields, Kind: problem.Invalid, Slug: "validation", Detail: "The request has invalid fields."},
-	{Is: account.ErrEmailTaken, Kind: problem.Conflict, Slug: "email-taken", Detail: "An account with this email already exists."},
-	{Is: account.ErrNotFound, Kind: problem.NotFound, Detail: "The user does not exist."},
-	{Is: account.ErrSessionInvalid, Kind: problem.Unauthenticated, Slug: "invalid-refresh-token", Detail: invalidRefreshToken},
-	{Is: account.ErrTokenReused, Kind: problem.Unauthenticated, Slug: "invalid-refresh-token", Detail: invalidRefreshToken},
-	{Is: account.ErrStaleWrite, Kind: problem.Conflict, Detail: "The account changed while the request was processed; retry it."},
-	{Is: app.ErrBadCredentials, Kind: problem.Unauthenticated, Slug: "invalid-credentials", Detail: "The email or password is incorrect."},
-	{Is: app.ErrWrongPassword, Kind: problem.Unauthenticated, Slug: "invalid-credentials", Detail: "The current password is incorrect."},
-	{As: retryAfter, Kind: problem.TooManyRequests, Slug: "too-many-attempts", Detail: "Too many password attempts. Wait for the time Retry-After gives, or log in from a device that logged in before."},
-	{As: requestsLimited, Kind: problem.TooManyRequests, Detail: "Too many requests from this address. Try again after the time Retry-After gives."},
-	{As: refreshesLimited, Kind: problem.TooManyRequests, Detail: "This session was refreshed too often this hour. Try again after the time Retry-After gives."},
-	{As: sessionChangesLimited, Kind: problem.TooManyRequests, Detail: "Too many logouts and password changes for this account this hour. Try again after the time Retry-After gives."},
-	{As: limitLifts, Kind: problem.TooManyRequests, Detail: "Too many emails of this kind were asked for this address. Try again later."},
-	{Is: account.ErrLinkInvalid, Kind: problem.Invalid, Slug: "invalid-token", Detail: "The link is invalid, has expired or was already used. Ask for a new one."},
-	{As: accountMailLimited, Kind: problem.Unavailable, Slug: "account-mail-limit",
-		Detail: "The shop has sent as many registration and verification emails this hour as it may. Try again after the time Retry-After gives."},
-	{As: accountMailPaused, Kind: problem.Unavailable, Slug: "account-mail-paused",
-		Detail: "Registration, verification and password reset emails are paused for now. Try again after the time Retry-After gives."},
-}
-
-// accountMailLimited matches the hourly cap of account emails of all
-// clients and says when it lifts.
-func accountMailLimited(err error, p *problem.Error) bool {
-	var limited app.AccountMailLimitedError
-	if !errors.As(err, &limited) {
-		return false
+// problemOf is what the users domain's sentinel errors mean to a client:
+// the one place where they become the application error
+// (web.Config.Errors). Invalid input, limits and paused mail are
+// *problem.Errors from the domain and the use cases already.
+func problemOf(err error) error {
+	p := func(kind problem.Kind, slug, detail string) error {
+		return &problem.Error{Kind: kind, Slug: slug, Detail: detail, Err: err}
 	}
-	p.RetryAfter = limited.RetryAfter
-	return true
-}
-
-// accountMailPaused matches paused account mail; nobody knows when the
-// pause ends, so the answer asks for an hour.
-func accountMailPaused(err error, p *problem.Error) bool {
-	if !errors.Is(err, app.ErrAccountMailPaused) {
-		return false
+	switch {
+	case errors.Is(err, account.ErrEmailTaken):
+		return p(problem.Conflict, "email-taken", "An account with this email already exists.")
+	case errors.Is(err, account.ErrNotFound):
+		return p(problem.NotFound, "", "The user does not exist.")
+	case errors.Is(err, account.ErrSessionInvalid), errors.Is(err, account.ErrTokenReused):
+		return p(problem.Unauthenticated, "invalid-refresh-token", invalidRefreshToken)
+	case errors.Is(err, account.ErrStaleWrite):
+		return p(problem.Conflict, "", "The account changed while the request was processed; retry it.")
+	case errors.Is(err, app.ErrBadCredentials):
+		return p(problem.Unauthenticated, "invalid-credentials", "The email or password is incorrect.")
+	case errors.Is(err, app.ErrWrongPassword):
+		return p(problem.Unauthenticated, "invalid-credentials", "The current password is incorrect.")
+	case errors.Is(err, account.ErrLinkInvalid):
+		return p(problem.Invalid, "invalid-token", "The link is invalid, has expired or was already used. Ask for a new one.")
 	}
-	p.RetryAfter = app.AccountMailPausedRetryAfter
-	return true
-}
-
-// validationFields matches an account.ValidationError and lists its fields.
-func validationFields(err error, p *problem.Error) bool {
-	var invalid account.ValidationError
-	if !errors.As(err, &invalid) {
-		return false
-	}
-	p.Fields = fieldErrors(invalid)
-	return true
-}
-
-// retryAfter matches a throttled password attempt and says how long to wait.
-func retryAfter(err error, p *problem.Error) bool {
-	var limited app.TooManyAttemptsError
-	if !errors.As(err, &limited) {
-		return false
-	}
-	p.RetryAfter = limited.RetryAfter
-	return true
-}
-
-func fieldErrors(invalid account.ValidationError) []problem.FieldError {
-	fields := make([]problem.FieldError, len(invalid))
-	for i, f := range invalid {
-		fields[i] = problem.FieldError{Field: f.Field, Message: f.Message}
-	}
-	return fields
-}
-
-// requestsLimited matches the limit of an address and says when it lifts.
-func requestsLimited(err error, p *problem.Error) bool {
-	var limited app.RequestsLimitedError
-	if !errors.As(err, &limited) {
-		return false
-	}
-	p.RetryAfter = limited.RetryAfter
-	return true
-}
-
-// limitLifts matches a reached request limit and says when it lifts.
-func limitLifts(err error, p *problem.Error) bool {
-	var limited account.LimitedError
-	if !errors.As(err, &limited) {
-		return false
-	}
-	p.RetryAfter = limited.RetryAfter
-	return true
-}
-
-// sessionChangesLimited matches a spent revocation budget and says when it
-// lifts.
-func sessionChangesLimited(err error, p *problem.Error) bool {
-	var limited app.SessionChangesLimitedError
-	if !errors.As(err, &limited) {
-		return false
-	}
-	p.RetryAfter = limited.RetryAfter
-	return true
-}
-
-// refreshesLimited matches a session's spent refreshes and says when they
-// come back.
-func refreshesLimited(err error, p *problem.Error) bool {
-	var limited app.RefreshesLimitedError
-	if !errors.As(err, &limited) {
-		return false
-	}
-	p.RetryAfter = limited.RetryAfter
-	return true
+	return err
 }

@@ -1,23 +1,21 @@
 package api_test
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/serverless-shop/backend/functions/users/api"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/token"
+	"github.com/serverless-shop/backend/shared/web"
 )
 
 // Placeholders a fuzzed request may carry, replaced before it is sent by
-// secrets of the fixture's account, which are random in every run: a seed
+// secrets of the harness's account, which are random in every run: a seed
 // can hold a working refresh token or emailed link without knowing it.
 const (
 	phRefresh = "$REFRESH" // Ada's refresh token
@@ -75,37 +73,37 @@ var invalidRequests = []apitest.FuzzRequest{
 	{Headers: "authorization: Basic YWRhOnB3\nIf-None-Match: *"},
 }
 
-// fuzzFixture is a fixture with Ada registered and logged in, and a
+// fuzzHarness is a harness with Ada registered and logged in, and a
 // password reset link mailed to her: the secrets that stand in for the
-// placeholders. The setup calls the handler directly, so that none of
-// these secrets, which a fuzzed request may carry anywhere, is one that
-// the fixture's log check looks for.
-type fuzzFixture struct {
-	*fixture
+// placeholders. The setup goes around the harness's leak checks, for a
+// fuzzed request may carry these secrets anywhere, and be echoed.
+type fuzzHarness struct {
+	*harness
 	bearer string
 	fill   *strings.Replacer
 }
 
-func newFuzzFixture(t *testing.T) *fuzzFixture {
+func newFuzzHarness(t *testing.T) *fuzzHarness {
 	t.Helper()
-	f := newFixture(t)
-	setup := func(route, body string, want int) events.APIGatewayProxyResponse {
+	h := newHarness(t)
+	setup := func(route, body string, want int) *apitest.Response {
 		t.Helper()
-		resp, err := f.handler.Handle(context.Background(), event(route, body, ""))
-		if err != nil || resp.StatusCode != want {
-			t.Fatalf("setup %s: %d %v %s", route, resp.StatusCode, err, resp.Body)
+		resp := h.Do(t, h.request(route, nil, body))
+		if resp.StatusCode != want {
+			t.Fatalf("setup %s: %d %s", route, resp.StatusCode, resp.Body)
 		}
 		return resp
 	}
 	setup("POST /v1/auth/register", `{"email":"`+apptest.AdaEmail+`","password":"`+apptest.AdaPassword+`","name":"`+apptest.AdaName+`"}`, http.StatusCreated)
-	pair := apitest.Decode[tokenPair](t, setup("POST /v1/auth/login", `{"email":"`+apptest.AdaEmail+`","password":"`+apptest.AdaPassword+`"}`, http.StatusOK))
+	var pair struct{ AccessToken, RefreshToken, DeviceToken string }
+	setup("POST /v1/auth/login", `{"email":"`+apptest.AdaEmail+`","password":"`+apptest.AdaPassword+`"}`, http.StatusOK).JSON(t, &pair)
 	setup("POST /v1/auth/password-reset", `{"email":"`+apptest.AdaEmail+`"}`, http.StatusAccepted)
-	out := f.mem.Outbox()
+	out := h.mem.Outbox()
 	if len(out) != 2 {
 		t.Fatalf("setup queued %d emails, want the verification and the reset", len(out))
 	}
-	return &fuzzFixture{
-		fixture: f,
+	return &fuzzHarness{
+		harness: h,
 		bearer:  pair.AccessToken,
 		fill: strings.NewReplacer(phRefresh, pair.RefreshToken, phVerify, apptest.Token(t, out[0]), phReset, apptest.Token(t, out[1]),
 			phDevice, pair.DeviceToken),
@@ -114,40 +112,40 @@ func newFuzzFixture(t *testing.T) *fuzzFixture {
 
 // send sends r, with Ada's access token on a protected route and the
 // placeholders in every part replaced, and returns the answer, having
-// checked what every answer to any request must satisfy: the fixture's
-// checks for leaked secrets, and apitest.CheckFuzzAnswer's.
-func (f *fuzzFixture) send(r apitest.FuzzRequest) response {
-	f.t.Helper()
-	if f.handler.IsProtected(r.Route) {
-		r.Bearer = f.bearer
+// checked what every answer to any request must satisfy: the harness's
+// checks for leaked secrets, and apitest.Response.CheckFuzz's.
+func (h *fuzzHarness) send(r apitest.FuzzRequest) *apitest.Response {
+	h.t.Helper()
+	if slices.Contains(h.server.Routes(), web.Route{Pattern: r.Route, Protected: true}) {
+		r.Bearer = h.bearer
 	}
-	r.Param, r.Query, r.Headers, r.Body = f.fill.Replace(r.Param), f.fill.Replace(r.Query), f.fill.Replace(r.Headers), f.fill.Replace(r.Body)
-	ev := r.Event()
-	resp, err := f.handler.Handle(context.Background(), ev)
-	if err != nil {
-		f.t.Fatalf("%s: Handle returned error %v", r.Route, err)
-	}
-	apitest.CheckFuzzAnswer(f.t, ev, resp)
-	return f.answer(r.Route, resp)
+	r.Param, r.Query, r.Headers, r.Body = h.fill.Replace(r.Param), h.fill.Replace(r.Query), h.fill.Replace(r.Headers), h.fill.Replace(r.Body)
+	req := r.HTTP()
+	req.RemoteAddr = address
+	resp := h.harness.send(req)
+	resp.CheckFuzz(h.t)
+	return resp
 }
 
 // usersRouteKeys are the route keys of the API, sorted.
 func usersRouteKeys() []string {
-	routes := api.NewHandler(slog.New(slog.DiscardHandler), api.Config{Verifier: token.NewVerifier(nil, "", "", nil)}).RouteKeys()
+	var routes []string
+	for _, r := range api.NewHandler(slog.New(slog.DiscardHandler), api.Config{Verifier: token.NewVerifier(nil, "", "", nil)}).Routes() {
+		routes = append(routes, r.Pattern)
+	}
 	slices.Sort(routes)
 	return routes
 }
 
-// FuzzUsersRoutes sends fuzzed requests (query string, headers, body, and
-// how the body travels; the users routes have no path parameters) to the
-// users API's routes through the real router and use cases, on the
-// in-memory stores, as Ada: to the route the input names, or to every
-// route in turn when it names none. No answer may be a 5xx (a handler's
-// panic is one: the router recovers it as a 500), every answer that is
-// not a success must be a problem document of its status
-// (apitest.CheckFuzzAnswer), and no answer or log line may hold a
-// password hash, a stored token hash or an issued refresh token (the
-// fixture's checks).
+// FuzzUsersRoutes sends fuzzed requests (query string, headers and body;
+// the users routes have no path parameters) to the users API's routes
+// through the real server and use cases, on the in-memory stores, as Ada:
+// to the route the input names, or to every route in turn when it names
+// none. No answer may be a 5xx (a handler's panic is one: the server
+// recovers it as a 500), every answer that is not a success must be a
+// problem document of its status (apitest.Response.CheckFuzz), and no
+// answer or log line may hold a password hash, a stored token hash or an
+// issued refresh token (the harness's checks).
 func FuzzUsersRoutes(f *testing.F) {
 	routes := usersRouteKeys()
 	for _, route := range routes {
@@ -169,17 +167,17 @@ func FuzzUsersRoutes(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, route, param, query, headers, body string, flags uint8) {
 		if strings.Contains(strings.ToLower(param+query+headers+body), "argon2") {
-			// The fixture fails any answer or log line that mentions
+			// The harness fails any answer or log line that mentions
 			// argon2, which an echoed field name or request id may.
 			t.Skip()
 		}
-		ff := newFuzzFixture(t)
+		h := newFuzzHarness(t)
 		targets := routes
 		if slices.Contains(routes, route) {
 			targets = []string{route}
 		}
 		for _, route := range targets {
-			ff.send(apitest.FuzzRequest{Route: route, Param: param, Query: query, Headers: headers, Body: body, Flags: flags})
+			h.send(apitest.FuzzRequest{Route: route, Param: param, Query: query, Headers: headers, Body: body, Flags: flags})
 		}
 	})
 }
@@ -189,10 +187,9 @@ func FuzzUsersRoutes(f *testing.F) {
 func TestFuzzUsersRouteSeedsSucceed(t *testing.T) {
 	for route, body := range userRouteSeeds {
 		t.Run(route, func(t *testing.T) {
-			f := newFuzzFixture(t)
-			r := f.send(apitest.FuzzRequest{Route: route, Body: body})
-			if r.status < 200 || r.status > 299 {
-				t.Errorf("%s answered %d to its seed: %s", route, r.status, r.body)
+			h := newFuzzHarness(t)
+			if r := h.send(apitest.FuzzRequest{Route: route, Body: body}); r.StatusCode < 200 || r.StatusCode > 299 {
+				t.Errorf("%s answered %d to its seed: %s", route, r.StatusCode, r.Body)
 			}
 		})
 	}

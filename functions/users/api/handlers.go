@@ -1,13 +1,13 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app"
-	"github.com/serverless-shop/backend/shared/httpapi"
+	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/web"
 )
 
 type profileJSON struct {
@@ -31,36 +31,38 @@ type tokenPairJSON struct {
 	DeviceToken  string `json:"deviceToken,omitempty"` // from a login only
 }
 
-func tokenPair(p app.TokenPair) (*httpapi.Response, error) {
-	return httpapi.JSON(http.StatusOK, tokenPairJSON{
+func tokenPair(w http.ResponseWriter, p app.TokenPair) error {
+	return web.JSON(w, http.StatusOK, tokenPairJSON{
 		AccessToken: p.AccessToken, RefreshToken: p.RefreshToken, TokenType: "Bearer", ExpiresIn: int(p.ExpiresIn.Seconds()),
 		DeviceToken: p.DeviceToken,
 	})
 }
 
-func (a *API) health(context.Context, *httpapi.Request) (*httpapi.Response, error) {
-	return httpapi.JSON(http.StatusOK, map[string]string{"status": "ok", "version": a.Version})
+func (a *API) health(w http.ResponseWriter, _ *http.Request) error {
+	return web.JSON(w, http.StatusOK, map[string]string{"status": "ok", "version": a.Version})
 }
 
-func (a *API) jwks(context.Context, *httpapi.Request) (*httpapi.Response, error) {
-	resp := &httpapi.Response{Status: http.StatusOK, Body: a.JWKS}
-	return resp.Set("Content-Type", "application/jwk-set+json").Set("Cache-Control", "public, max-age=300"), nil
+func (a *API) jwks(w http.ResponseWriter, _ *http.Request) error {
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(a.JWKS) // a client gone away is no error of the handler's
+	return nil
 }
 
-func (a *API) register(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (a *API) register(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
 		Name     string `json:"name"`
 	}
-	if err := r.DecodeJSON(&in); err != nil {
-		return nil, err
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
 	}
-	u, err := a.Service.Register(ctx, app.RegisterCommand{Email: in.Email, Password: in.Password, Name: in.Name, CorrelationID: r.CorrelationID})
+	u, err := a.Service.Register(r.Context(), app.RegisterCommand{Email: in.Email, Password: in.Password, Name: in.Name, CorrelationID: logging.CorrelationID(r.Context())})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return httpapi.JSON(http.StatusCreated, struct {
+	return web.JSON(w, http.StatusCreated, struct {
 		ID            string    `json:"id"`
 		Email         string    `json:"email"`
 		Name          string    `json:"name"`
@@ -69,47 +71,48 @@ func (a *API) register(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 	}{u.ID, u.Email, u.Name, u.EmailVerified, u.CreatedAt})
 }
 
-func (a *API) login(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Email       string `json:"email"`
 		Password    string `json:"password"`
 		DeviceToken string `json:"deviceToken"`
 	}
-	if err := r.DecodeJSON(&in); err != nil {
-		return nil, err
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
 	}
-	pair, err := a.Service.Login(ctx, app.LoginCommand{
-		Email: in.Email, Password: in.Password, DeviceToken: in.DeviceToken, Source: r.SourceIP(),
+	pair, err := a.Service.Login(r.Context(), app.LoginCommand{
+		Email: in.Email, Password: in.Password, DeviceToken: in.DeviceToken, Source: web.SourceIP(r),
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return tokenPair(pair)
+	return tokenPair(w, pair)
 }
 
-func (a *API) refresh(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (a *API) refresh(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		RefreshToken string `json:"refreshToken"`
 	}
-	if err := r.DecodeJSON(&in); err != nil {
-		return nil, err
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
 	}
-	pair, err := a.Service.Refresh(ctx, in.RefreshToken)
+	pair, err := a.Service.Refresh(r.Context(), in.RefreshToken)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return tokenPair(pair)
+	return tokenPair(w, pair)
 }
 
-func (a *API) logout(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (a *API) logout(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		RefreshToken string `json:"refreshToken"`
 	}
-	if err := r.DecodeJSON(&in); err != nil {
-		return nil, err
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
 	}
-	if err := a.Service.Logout(ctx, app.LogoutCommand{UserID: r.Caller().UserID, RefreshToken: in.RefreshToken}); err != nil {
-		return nil, err
+	if err := a.Service.Logout(r.Context(), app.LogoutCommand{UserID: web.Caller(r).UserID, RefreshToken: in.RefreshToken}); err != nil {
+		return err
 	}
-	return httpapi.NoContent(), nil
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

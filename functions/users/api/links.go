@@ -1,86 +1,87 @@
 package api
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/serverless-shop/backend/functions/users/app"
-	"github.com/serverless-shop/backend/shared/httpapi"
+	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/web"
 )
 
-func (a *API) verifyEmail(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (a *API) verifyEmail(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Token string `json:"token"`
 	}
-	if err := r.DecodeJSON(&in); err != nil {
-		return nil, err
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
 	}
-	device, err := a.Service.VerifyEmail(ctx, in.Token)
+	device, err := a.Service.VerifyEmail(r.Context(), in.Token)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return proved(device)
+	return proved(w, device)
 }
 
 // cancelRegistration takes a verification link's token from the reader
 // of the email who did not register: the unverified account is deleted.
-func (a *API) cancelRegistration(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (a *API) cancelRegistration(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Token string `json:"token"`
 	}
-	if err := r.DecodeJSON(&in); err != nil {
-		return nil, err
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
 	}
-	if err := a.Service.CancelRegistration(ctx, in.Token); err != nil {
-		return nil, err
+	if err := a.Service.CancelRegistration(r.Context(), in.Token); err != nil {
+		return err
 	}
-	return httpapi.NoContent(), nil
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-func (a *API) resendVerification(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	err := a.Service.ResendVerification(ctx, app.ResendVerificationCommand{UserID: r.Caller().UserID, CorrelationID: r.CorrelationID})
+func (a *API) resendVerification(w http.ResponseWriter, r *http.Request) error {
+	err := a.Service.ResendVerification(r.Context(), app.ResendVerificationCommand{UserID: web.Caller(r).UserID, CorrelationID: logging.CorrelationID(r.Context())})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return accepted()
+	return accepted(w)
 }
 
-func (a *API) requestPasswordReset(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (a *API) requestPasswordReset(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Email string `json:"email"`
 	}
-	if err := r.DecodeJSON(&in); err != nil {
-		return nil, err
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
 	}
-	if err := a.Service.RequestPasswordReset(ctx, app.PasswordResetCommand{Email: in.Email, CorrelationID: r.CorrelationID}); err != nil {
-		return nil, err
+	if err := a.Service.RequestPasswordReset(r.Context(), app.PasswordResetCommand{Email: in.Email, CorrelationID: logging.CorrelationID(r.Context())}); err != nil {
+		return err
 	}
-	return accepted()
+	return accepted(w)
 }
 
-func (a *API) resetPassword(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (a *API) resetPassword(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Token       string `json:"token"`
 		NewPassword string `json:"newPassword"`
 	}
-	if err := r.DecodeJSON(&in); err != nil {
-		return nil, err
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
 	}
-	device, err := a.Service.ResetPassword(ctx, app.ResetPasswordCommand{Token: in.Token, NewPassword: in.NewPassword})
+	device, err := a.Service.ResetPassword(r.Context(), app.ResetPasswordCommand{Token: in.Token, NewPassword: in.NewPassword})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return proved(device)
+	return proved(w, device)
 }
 
 // proved is the answer to a proof of the mailbox: the device token the
 // client keeps for its next login on the account.
-func proved(deviceToken string) (*httpapi.Response, error) {
-	return httpapi.JSON(http.StatusOK, map[string]string{"deviceToken": deviceToken})
+func proved(w http.ResponseWriter, deviceToken string) error {
+	return web.JSON(w, http.StatusOK, map[string]string{"deviceToken": deviceToken})
 }
 
 // accepted is the answer to a request for an email: the same body whatever
 // happens next, or whether anything does.
-func accepted() (*httpapi.Response, error) {
-	return httpapi.JSON(http.StatusAccepted, map[string]string{"status": "accepted"})
+func accepted(w http.ResponseWriter) error {
+	return web.JSON(w, http.StatusAccepted, map[string]string{"status": "accepted"})
 }

@@ -1,43 +1,37 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app"
-	"github.com/serverless-shop/backend/shared/httpapi"
 	"github.com/serverless-shop/backend/shared/problem"
+	"github.com/serverless-shop/backend/shared/web"
 )
 
-func (a *API) me(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	u, err := a.Service.Profile(ctx, r.Caller().UserID)
+func (a *API) me(w http.ResponseWriter, r *http.Request) error {
+	u, err := a.Service.Profile(r.Context(), web.Caller(r).UserID)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return httpapi.JSON(http.StatusOK, profile(u))
+	return web.JSON(w, http.StatusOK, profile(u))
 }
 
 // readOnlyProfileFields are profile fields a client may see but not write.
 var readOnlyProfileFields = map[string]bool{"id": true, "email": true, "createdAt": true, "updatedAt": true}
 
-func (a *API) updateMe(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (a *API) updateMe(w http.ResponseWriter, r *http.Request) error {
 	// Decode into raw fields first so that every unknown or read-only field
 	// is reported, not just the first.
 	var fields map[string]json.RawMessage
-	if err := r.DecodeJSON(&fields); err != nil {
-		return nil, err
+	if err := web.DecodeJSON(r, &fields); err != nil {
+		return err
 	}
 	var bad []problem.FieldError
-	names := make([]string, 0, len(fields))
-	for name := range fields {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
 		switch {
 		case name == "name":
 		case readOnlyProfileFields[name]:
@@ -57,34 +51,34 @@ func (a *API) updateMe(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 	} else if len(bad) > 0 {
 		// The request goes no further, yet one answer lists every bad
 		// field: ask the domain about the name here too.
-		var invalid account.ValidationError
-		if _, err := account.NewName(name); errors.As(err, &invalid) {
-			bad = append(bad, fieldErrors(invalid)...)
+		if _, err := account.NewName(name); err != nil {
+			bad = append(bad, problem.Of(err, problem.Invalid).Fields...)
 		}
 	}
 	if len(bad) > 0 {
-		return nil, problem.Validation(bad...)
+		return problem.Validation(bad...)
 	}
-	u, err := a.Service.UpdateName(ctx, app.UpdateNameCommand{UserID: r.Caller().UserID, Name: name})
+	u, err := a.Service.UpdateName(r.Context(), app.UpdateNameCommand{UserID: web.Caller(r).UserID, Name: name})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return httpapi.JSON(http.StatusOK, profile(u))
+	return web.JSON(w, http.StatusOK, profile(u))
 }
 
-func (a *API) changePassword(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		CurrentPassword string `json:"currentPassword"`
 		NewPassword     string `json:"newPassword"`
 	}
-	if err := r.DecodeJSON(&in); err != nil {
-		return nil, err
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
 	}
-	err := a.Service.ChangePassword(ctx, app.ChangePasswordCommand{
-		UserID: r.Caller().UserID, CurrentPassword: in.CurrentPassword, NewPassword: in.NewPassword,
+	err := a.Service.ChangePassword(r.Context(), app.ChangePasswordCommand{
+		UserID: web.Caller(r).UserID, CurrentPassword: in.CurrentPassword, NewPassword: in.NewPassword,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return httpapi.NoContent(), nil
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

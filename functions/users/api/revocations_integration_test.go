@@ -4,7 +4,6 @@ package api_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
@@ -59,15 +57,13 @@ func TestLaunchDayRevocationsAtFiftyThousand(t *testing.T) {
 	svc := app.New(app.Config{
 		Accounts: st, Sessions: st, Attempts: st, Links: st, Requests: st,
 		Sealer: sealed.NewSealer(keys, linkKey),
-		Issuer: token.NewIssuer(kmskeys.SignerFor(keys, signingKey, public[0].ID), testIssuer, testAudience, 15*time.Minute, nil),
+		Issuer: token.NewIssuer(kmskeys.SignerFor(keys, signingKey, public[0].ID), apitest.TokenIssuer, apitest.TokenAudience, 15*time.Minute, nil),
 		Log:    log, NewID: func() string { return ulid.Make().String() },
 	})
 	// environment is one execution environment of the users function.
 	type environment struct {
-		handler interface {
-			Handle(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
-		}
-		reads *awscalls.Recorder // the checker's calls
+		handler http.Handler
+		reads   *awscalls.Recorder // the checker's calls
 	}
 	newEnvironment := func() environment {
 		rec := awscalls.New(db)
@@ -82,18 +78,14 @@ func TestLaunchDayRevocationsAtFiftyThousand(t *testing.T) {
 		checker := revocation.NewChecker(revocation.NewTable(reader, revocations), 0, log).WithReadTimeout(20 * time.Second)
 		h := api.NewHandler(log, api.Config{
 			Service:     svc,
-			Verifier:    token.NewVerifier(public, testIssuer, testAudience, nil),
+			Verifier:    token.NewVerifier(public, apitest.TokenIssuer, apitest.TokenAudience, nil),
 			Revocations: checker,
 		})
 		return environment{handler: h, reads: rec}
 	}
-	do := func(env environment, route, body, bearer string) events.APIGatewayProxyResponse {
+	do := func(env environment, route, body, bearer string) *apitest.Response {
 		t.Helper()
-		resp, err := env.handler.Handle(ctx, apitest.Request{Route: route, Body: body, Bearer: bearer}.Event())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
+		return send(t, env.handler, route, body, bearer, address)
 	}
 
 	// 50,000 revocations of other users, made over the last 14 minutes
@@ -115,7 +107,7 @@ func TestLaunchDayRevocationsAtFiftyThousand(t *testing.T) {
 	}
 	r := do(warm, "POST /v1/auth/login", `{"email":"`+email+`","password":"`+password+`"}`, "")
 	var tokens struct{ AccessToken, RefreshToken string }
-	if err := json.Unmarshal([]byte(r.Body), &tokens); err != nil || r.StatusCode != http.StatusOK {
+	if r.JSON(t, &tokens); r.StatusCode != http.StatusOK {
 		t.Fatalf("login: %d %s", r.StatusCode, r.Body)
 	}
 	me := func(env environment) int { return do(env, "GET /v1/users/me", "", tokens.AccessToken).StatusCode }

@@ -3,11 +3,11 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/shared/problem"
 )
 
 // Registration and verification emails go to addresses nobody has proved
@@ -39,17 +39,6 @@ const AccountMailPausedRetryAfter = time.Hour
 // refused before anything is written.
 var ErrAccountMailPaused = errors.New("app: account mail is paused")
 
-// AccountMailLimitedError means the shop mailed as many registration and
-// verification links this clock hour as AccountMailPerHour allows, to all
-// clients together; RetryAfter says when the hour ends.
-type AccountMailLimitedError struct {
-	RetryAfter time.Duration
-}
-
-func (e AccountMailLimitedError) Error() string {
-	return fmt.Sprintf("app: registration and verification emails capped this hour; retry after %s", e.RetryAfter)
-}
-
 // MetricAccountMailLimited counts registrations and resends refused by
 // the hourly cap of all clients.
 const MetricAccountMailLimited = "AccountMailLimited"
@@ -58,8 +47,8 @@ const MetricAccountMailLimited = "AccountMailLimited"
 // paused.
 const MetricAccountMailPaused = "AccountMailPaused"
 
-// CheckAccountMail returns ErrAccountMailPaused while account mail is
-// paused. The API asks before it counts a request against its address, so
+// CheckAccountMail returns a 503 problem wrapping ErrAccountMailPaused
+// while account mail is paused. The API asks before it counts a request against its address, so
 // that a paused route writes nothing at all; the use cases ask again.
 func (s *Service) CheckAccountMail(ctx context.Context) error {
 	if !s.AccountMailPaused {
@@ -67,23 +56,25 @@ func (s *Service) CheckAccountMail(ctx context.Context) error {
 	}
 	s.Metrics.Add(MetricAccountMailPaused, 1)
 	s.Log.WarnContext(ctx, "account mail is paused; request refused")
-	return ErrAccountMailPaused
+	return &problem.Error{Kind: problem.Unavailable, Slug: "account-mail-paused", RetryAfter: AccountMailPausedRetryAfter, Err: ErrAccountMailPaused,
+		Detail: "Registration, verification and password reset emails are paused for now. Try again after the time Retry-After gives."}
 }
 
 // countAccountMail counts one registration or verification email against
 // the hourly cap of all clients, with one conditional UpdateItem of its
 // own: not in the registration's transaction, which many registrations at
 // once would make conflict on the one item. Past the cap it returns
-// AccountMailLimitedError, having written nothing. A request counted here
+// the account-mail-limit problem, having written nothing. A request counted here
 // that then fails (an email taken) is not given back: the cap errs on the
 // side of fewer emails.
 func (s *Service) countAccountMail(ctx context.Context) error {
 	err := s.Requests.CountRequest(ctx, account.Limit{Key: "account-mail", Max: s.AccountMailPerHour, Window: time.Hour}, s.now())
-	var limited account.LimitedError
-	if errors.As(err, &limited) {
-		s.Metrics.Add(MetricAccountMailLimited, 1)
-		s.Log.WarnContext(ctx, "registration and verification emails capped for the hour", slog.Duration("retryAfter", limited.RetryAfter))
-		return AccountMailLimitedError(limited)
+	p := limited(err, problem.Unavailable, "account-mail-limit",
+		"The shop has sent as many registration and verification emails this hour as it may. Try again after the time Retry-After gives.")
+	if p == nil {
+		return err
 	}
-	return err
+	s.Metrics.Add(MetricAccountMailLimited, 1)
+	s.Log.WarnContext(ctx, "registration and verification emails capped for the hour", slog.Duration("retryAfter", p.RetryAfter))
+	return p
 }

@@ -88,12 +88,11 @@ func TestAccountMailCap(t *testing.T) {
 	}
 	before := len(f.mem.Outbox())
 	_, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: "alan@example.com", Password: apptest.AdaPassword, Name: "Alan"})
-	var limited app.AccountMailLimitedError
-	if !errors.As(err, &limited) || limited.RetryAfter != 45*time.Minute {
-		t.Fatalf("fourth Register = %v, want AccountMailLimitedError with 45m", err)
+	if !says(err, accountMailLimited) || retryAfter(err) != 45*time.Minute {
+		t.Fatalf("fourth Register = %v, want the account mail limit with 45m", err)
 	}
-	if err := f.svc.ResendVerification(f.ctx, app.ResendVerificationCommand{UserID: id}); !errors.As(err, &limited) {
-		t.Fatalf("ResendVerification past the cap = %v, want AccountMailLimitedError", err)
+	if err := f.svc.ResendVerification(f.ctx, app.ResendVerificationCommand{UserID: id}); !says(err, accountMailLimited) {
+		t.Fatalf("ResendVerification past the cap = %v, want the account mail limit", err)
 	}
 	if _, err := f.mem.UserByEmail(f.ctx, "alan@example.com"); !errors.Is(err, account.ErrNotFound) {
 		t.Error("a registration past the cap was stored")

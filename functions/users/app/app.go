@@ -101,7 +101,7 @@ type Config struct {
 	// DefaultSesMax24HourSend).
 	AccountMailPerHour int
 	// AccountMailPaused refuses registration, verification resends and
-	// password reset requests (ErrAccountMailPaused): the operators' brake
+	// password reset requests (the account-mail-paused problem): the operators' brake
 	// when SES reports too many bounces or complaints.
 	AccountMailPaused bool
 	Metrics           *metrics.Recorder // optional

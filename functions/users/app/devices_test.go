@@ -24,7 +24,7 @@ func (f *fixture) attack() {
 			f.t.Fatalf("attack %d: %v", i+1, err)
 		}
 	}
-	if err := f.wrong(app.LoginCommand{Source: "198.51.100.99"}); !errors.As(err, new(app.TooManyAttemptsError)) {
+	if err := f.wrong(app.LoginCommand{Source: "198.51.100.99"}); !says(err, attemptsLimited) {
 		f.t.Fatalf("the attacked account does not wait: %v", err)
 	}
 }
@@ -51,8 +51,8 @@ func TestLoginThrottledAttemptsCountAgainstTheAddress(t *testing.T) {
 	// The poller only ever meets the account's wait: no password of its is
 	// checked, yet each refusal counts against its address.
 	for i := range f.svc.SourceThrottle.Free + 1 {
-		if err := f.wrong(app.LoginCommand{Source: poller}); !errors.As(err, new(app.TooManyAttemptsError)) {
-			t.Fatalf("poll %d: %v, want TooManyAttemptsError", i+1, err)
+		if err := f.wrong(app.LoginCommand{Source: poller}); !says(err, attemptsLimited) {
+			t.Fatalf("poll %d: %v, want the account's wait", i+1, err)
 		}
 	}
 	if n := f.mem.SourceAttempts(poller, f.clock.Now()); n != f.svc.SourceThrottle.Free+1 {
@@ -99,7 +99,7 @@ func TestDeviceTokenIsSpentByFailures(t *testing.T) {
 			t.Fatalf("a guess with the stolen token: %v", err)
 		}
 	}
-	if _, err := f.loginAs(apptest.AdaPassword, stolen, ""); !errors.As(err, new(app.TooManyAttemptsError)) {
+	if _, err := f.loginAs(apptest.AdaPassword, stolen, ""); !says(err, attemptsLimited) {
 		t.Fatalf("the right password with a spent device token = %v, want the account's wait", err)
 	}
 }
@@ -117,7 +117,7 @@ func TestDeviceTokensEndWithAResetOrAPasswordChange(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.attack()
-		if _, err := f.loginAs(changed, before, ""); !errors.As(err, new(app.TooManyAttemptsError)) {
+		if _, err := f.loginAs(changed, before, ""); !says(err, attemptsLimited) {
 			t.Fatalf("a device token from before the change = %v, want the account's wait", err)
 		}
 	})
@@ -133,7 +133,7 @@ func TestDeviceTokensEndWithAResetOrAPasswordChange(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.attack()
-		if _, err := f.loginAs(changed, before, ""); !errors.As(err, new(app.TooManyAttemptsError)) {
+		if _, err := f.loginAs(changed, before, ""); !says(err, attemptsLimited) {
 			t.Fatalf("a device token from before the reset = %v, want the account's wait", err)
 		}
 		if _, err := f.loginAs(changed, device, ""); err != nil {

@@ -3,11 +3,11 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/shared/problem"
 )
 
 // Errors of the use cases, besides the domain's own.
@@ -19,36 +19,15 @@ var (
 	ErrWrongPassword = errors.New("app: current password incorrect")
 )
 
-// TooManyAttemptsError means a password check has to wait: the account's,
-// the device's or the source address's attempts went past their free ones
-// (account.Throttle). RetryAfter says how long (at least a second).
-type TooManyAttemptsError struct {
-	RetryAfter time.Duration
-}
-
-func (e TooManyAttemptsError) Error() string {
-	return fmt.Sprintf("app: too many failed attempts; retry after %s", e.RetryAfter)
-}
-
-// SessionChangesLimitedError means the user caused as many revocations of
-// access tokens this hour (logouts, password changes) as
-// RevocationsPerHour allows; RetryAfter says when the hour ends.
-type SessionChangesLimitedError struct {
-	RetryAfter time.Duration
-}
-
-func (e SessionChangesLimitedError) Error() string {
-	return fmt.Sprintf("app: too many logouts and password changes; retry after %s", e.RetryAfter)
-}
-
-// RefreshesLimitedError means the session was refreshed as often this
-// clock hour as RefreshesPerHour allows; RetryAfter says when the hour ends.
-type RefreshesLimitedError struct {
-	RetryAfter time.Duration
-}
-
-func (e RefreshesLimitedError) Error() string {
-	return fmt.Sprintf("app: too many refreshes of the session; retry after %s", e.RetryAfter)
+// limited is what a reached limit in err (account.Limited) means to the
+// client: a problem of kind and slug saying detail, with the limit's
+// Retry-After. It is nil when err reached no limit.
+func limited(err error, kind problem.Kind, slug, detail string) *problem.Error {
+	l := problem.Of(err, problem.TooManyRequests)
+	if l == nil {
+		return nil
+	}
+	return &problem.Error{Kind: kind, Slug: slug, Detail: detail, RetryAfter: l.RetryAfter, Err: err}
 }
 
 // revocationBudget is the limit of the revocations userID may cause.
@@ -56,14 +35,14 @@ func (s *Service) revocationBudget(userID string) account.Limit {
 	return account.Limit{Key: "revocations#" + userID, Max: s.RevocationsPerHour, Window: time.Hour}
 }
 
-// limitedRevocation turns a spent revocation budget into
-// SessionChangesLimitedError, counted and logged; other errors pass.
+// limitedRevocation turns a spent revocation budget into the client's
+// problem, counted and logged; other errors pass.
 func (s *Service) limitedRevocation(ctx context.Context, err error) error {
-	var limited account.LimitedError
-	if !errors.As(err, &limited) {
+	p := limited(err, problem.TooManyRequests, "", "Too many logouts and password changes for this account this hour. Try again after the time Retry-After gives.")
+	if p == nil {
 		return err
 	}
 	s.Metrics.Add(MetricRevocationsLimited, 1)
-	s.Log.WarnContext(ctx, "revocations of the user limited", slog.Duration("retryAfter", limited.RetryAfter))
-	return SessionChangesLimitedError(limited)
+	s.Log.WarnContext(ctx, "revocations of the user limited", slog.Duration("retryAfter", p.RetryAfter))
+	return p
 }

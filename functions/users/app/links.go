@@ -11,6 +11,7 @@ import (
 	"github.com/serverless-shop/backend/functions/users/password"
 	"github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/problem"
 	"github.com/serverless-shop/backend/shared/revocation"
 )
 
@@ -56,21 +57,23 @@ func (s *Service) issue(ctx context.Context, p account.Purpose, u account.User, 
 		return err
 	}
 	if err := s.Links.IssueLink(ctx, p, &link, &ev, s.linkLimit(p, u.Email), now); err != nil {
-		return s.limited(ctx, p, err)
+		return s.limitedLink(ctx, p, err)
 	}
 	s.Metrics.Add(MetricLinksIssued, 1)
 	s.Log.InfoContext(ctx, "link issued", slog.String("purpose", p.String()), slog.String(logging.KeyUserID, u.ID), slog.String("eventId", ev.ID))
 	return nil
 }
 
-// limited counts and logs a request the per-recipient limit refused.
-func (s *Service) limited(ctx context.Context, p account.Purpose, err error) error {
-	var limit account.LimitedError
-	if errors.As(err, &limit) {
-		s.Metrics.Add(MetricLinksLimited, 1)
-		s.Log.WarnContext(ctx, "link request over the limit", slog.String("purpose", p.String()))
+// limitedLink counts and logs a request the per-recipient limit refused,
+// and says so to the client; other errors pass.
+func (s *Service) limitedLink(ctx context.Context, p account.Purpose, err error) error {
+	lim := limited(err, problem.TooManyRequests, "", "Too many emails of this kind were asked for this address. Try again later.")
+	if lim == nil {
+		return err
 	}
-	return err
+	s.Metrics.Add(MetricLinksLimited, 1)
+	s.Log.WarnContext(ctx, "link request over the limit", slog.String("purpose", p.String()))
+	return lim
 }
 
 // VerifyEmail uses a verification link's token: the account's email is
@@ -159,8 +162,8 @@ type ResendVerificationCommand struct {
 
 // ResendVerification mails a new verification link, which replaces the
 // earlier ones, unless the email is verified already (then nothing is
-// sent). Returns account.LimitedError past the per-recipient limit, and
-// ErrAccountMailPaused or AccountMailLimitedError, writing nothing, while
+// sent). Returns a 429 problem past the per-recipient limit, and the
+// account-mail-paused or account-mail-limit problem, writing nothing, while
 // account mail is paused or past its cap of the hour.
 func (s *Service) ResendVerification(ctx context.Context, cmd ResendVerificationCommand) error {
 	if err := s.CheckAccountMail(ctx); err != nil {
@@ -190,9 +193,9 @@ type PasswordResetCommand struct {
 // the email, if there is one. The caller learns nothing of which: the
 // answer is the same, and so is the work done (two reads, one seal, one
 // write), so that its time does not tell either. Returns an
-// account.ValidationError for an invalid email and account.LimitedError
+// a validation problem for an invalid email and a 429 problem
 // past the per-recipient limit, which counts requests for unregistered
-// emails alike; ErrAccountMailPaused, writing nothing, while account mail
+// emails alike; the account-mail-paused problem, writing nothing, while account mail
 // is paused.
 func (s *Service) RequestPasswordReset(ctx context.Context, cmd PasswordResetCommand) error {
 	if err := s.CheckAccountMail(ctx); err != nil {
@@ -200,7 +203,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, cmd PasswordResetCom
 	}
 	email := account.NormalizeEmail(cmd.Email)
 	if email == "" {
-		return account.ValidationError{{Field: "email", Message: "must be a valid email address"}}
+		return problem.Validation(problem.FieldError{Field: "email", Message: "must be a valid email address"})
 	}
 	u, err := s.Accounts.UserByEmail(ctx, email)
 	switch {
@@ -222,7 +225,7 @@ func (s *Service) decoyReset(ctx context.Context, email string) error {
 		return err
 	}
 	if err := s.Links.IssueLink(ctx, account.ResetPassword, nil, nil, s.linkLimit(account.ResetPassword, email), now); err != nil {
-		return s.limited(ctx, account.ResetPassword, err)
+		return s.limitedLink(ctx, account.ResetPassword, err)
 	}
 	s.Log.InfoContext(ctx, "password reset asked for an unregistered email; nothing sent")
 	return nil
@@ -239,12 +242,12 @@ type ResetPasswordCommand struct {
 // device of it and revokes its access tokens; the client that proved the
 // mailbox gets a device token of the new epoch, so that it logs in at
 // once even while the account's bucket is under attack. Returns the raw
-// device token, an account.ValidationError for a weak password and
+// device token, a validation problem for a weak password and
 // account.ErrLinkInvalid for a token that is malformed, unknown, expired,
 // replaced or used.
 func (s *Service) ResetPassword(ctx context.Context, cmd ResetPasswordCommand) (string, error) {
 	if msg := account.CheckPassword(cmd.NewPassword); msg != "" {
-		return "", account.ValidationError{{Field: "newPassword", Message: msg}}
+		return "", problem.Validation(problem.FieldError{Field: "newPassword", Message: msg})
 	}
 	tok, err := account.ParseLinkToken(account.ResetPassword, cmd.Token)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/problem"
 	"github.com/serverless-shop/backend/shared/revocation"
 	"github.com/serverless-shop/backend/shared/token"
 )
@@ -134,8 +135,7 @@ func TestResendVerification(t *testing.T) {
 	if n := len(f.mem.Outbox()); n != 1+app.DefaultLinksPerHour {
 		t.Fatalf("%d events, want registration's and %d resends", n, app.DefaultLinksPerHour)
 	}
-	var limited account.LimitedError
-	if err := f.svc.ResendVerification(f.ctx, cmd); !errors.As(err, &limited) || limited.RetryAfter <= 0 || limited.RetryAfter > time.Hour {
+	if err := f.svc.ResendVerification(f.ctx, cmd); !says(err, linksLimited) || retryAfter(err) <= 0 || retryAfter(err) > time.Hour {
 		t.Fatalf("resend past the limit = %v", err)
 	}
 	f.wantCounts(map[string]float64{app.MetricLinksIssued: float64(app.DefaultLinksPerHour), app.MetricLinksLimited: 1})
@@ -173,18 +173,16 @@ func TestRequestPasswordResetLooksTheSameForEveryEmail(t *testing.T) {
 		t.Errorf("%d seals for a known and an unknown email, want one each: the work must look the same", f.sealer.Calls()-seals)
 	}
 	// Unknown addresses count against the limit too.
-	var limited account.LimitedError
 	for i := range app.DefaultLinksPerHour {
 		err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: "nobody@example.com"})
 		if i < app.DefaultLinksPerHour-1 && err != nil {
 			t.Fatal(err)
 		}
-		if i == app.DefaultLinksPerHour-1 && !errors.As(err, &limited) {
+		if i == app.DefaultLinksPerHour-1 && !says(err, linksLimited) {
 			t.Fatalf("request %d for an unknown email = %v, want the limit", i+2, err)
 		}
 	}
-	var invalid account.ValidationError
-	if err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: "not an email"}); !errors.As(err, &invalid) {
+	if err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: "not an email"}); problem.Of(err, problem.Invalid) == nil {
 		t.Fatalf("invalid email = %v", err)
 	}
 }
@@ -198,8 +196,7 @@ func TestResetPassword(t *testing.T) {
 	}
 	link := apptest.Token(t, f.lastEvent())
 	const fresh = "a completely new passphrase"
-	var invalid account.ValidationError
-	if _, err := f.svc.ResetPassword(f.ctx, app.ResetPasswordCommand{Token: link, NewPassword: "short"}); !errors.As(err, &invalid) {
+	if _, err := f.svc.ResetPassword(f.ctx, app.ResetPasswordCommand{Token: link, NewPassword: "short"}); problem.Of(err, problem.Invalid) == nil {
 		t.Fatalf("weak password = %v", err)
 	}
 	f.clock.Advance(29 * time.Minute)

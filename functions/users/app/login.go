@@ -9,6 +9,7 @@ import (
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/password"
 	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/problem"
 )
 
 // LoginCommand is a login with an email and a password.
@@ -37,9 +38,9 @@ const takeTries = 3
 // With one, the address does not matter: the people behind one address
 // who logged in before are never held up by it. A login whose password
 // was reset or changed after it was checked starts no session.
-// Returns an account.ValidationError for invalid input, ErrBadCredentials
+// Returns a validation problem for invalid input, ErrBadCredentials
 // for an unknown email or a wrong password (the same error for both, and
-// for a password reset or changed meanwhile), and TooManyAttemptsError
+// for a password reset or changed meanwhile), and a too-many-attempts problem
 // when the attempt has to wait.
 func (s *Service) Login(ctx context.Context, cmd LoginCommand) (TokenPair, error) {
 	in, err := account.NewLoginAttempt(cmd.Email, cmd.Password, cmd.DeviceToken)
@@ -168,7 +169,7 @@ func (s *Service) takeAttempt(ctx context.Context, email, source, deviceHash str
 		return st, nil
 	}
 	// Attempts kept coming in at once: this one waits a second.
-	return account.LoginState{}, s.throttled(ctx, account.LimitedError{RetryAfter: time.Second}, nil)
+	return account.LoginState{}, s.throttled(ctx, account.Limited(time.Second), nil)
 }
 
 // countSourceFailure counts a failed login, or one made to wait, against
@@ -187,11 +188,11 @@ func (s *Service) countSourceFailure(ctx context.Context, source string, read ac
 // throttled counts and logs a login attempt made to wait, and returns the
 // error that says how long: the longer of the two waits.
 func (s *Service) throttled(ctx context.Context, guard, source error) error {
-	var wait TooManyAttemptsError
+	wait := &problem.Error{Kind: problem.TooManyRequests, Slug: "too-many-attempts",
+		Detail: "Too many password attempts. Wait for the time Retry-After gives, or log in from a device that logged in before."}
 	for _, err := range []error{guard, source} {
-		var limited account.LimitedError
-		if errors.As(err, &limited) && limited.RetryAfter > wait.RetryAfter {
-			wait.RetryAfter = limited.RetryAfter
+		if l := problem.Of(err, problem.TooManyRequests); l != nil && l.RetryAfter > wait.RetryAfter {
+			wait.RetryAfter = l.RetryAfter
 		}
 	}
 	s.Metrics.Add(MetricLoginThrottled, 1)

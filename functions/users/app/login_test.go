@@ -108,12 +108,11 @@ func (f *fixture) wrong(cmd app.LoginCommand) error {
 	return err
 }
 
-// waitFor wants err to be a TooManyAttemptsError of the given wait.
+// waitFor wants err to be the too-many-attempts problem of the given wait.
 func waitFor(t *testing.T, err error, want time.Duration) {
 	t.Helper()
-	var limited app.TooManyAttemptsError
-	if !errors.As(err, &limited) || limited.RetryAfter != want {
-		t.Fatalf("Login = %v, want TooManyAttemptsError after %v", err, want)
+	if !says(err, attemptsLimited) || retryAfter(err) != want {
+		t.Fatalf("Login = %v, want too many attempts after %v", err, want)
 	}
 }
 
@@ -179,9 +178,8 @@ func TestLoginFromTheOwnersDeviceIsNotSlowedByAnAttack(t *testing.T) {
 		f.wrong(app.LoginCommand{Source: fmt.Sprintf("198.51.100.%d", i)})
 	}
 	_, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Source: "203.0.113.7"})
-	var limited app.TooManyAttemptsError
-	if !errors.As(err, &limited) {
-		t.Fatalf("Login without the device token = %v, want TooManyAttemptsError", err)
+	if !says(err, attemptsLimited) {
+		t.Fatalf("Login without the device token = %v, want too many attempts", err)
 	}
 	attacked := f.mem.Attempts(apptest.AdaEmail, f.clock.Now())
 	// The owner, from the device that logged in before, gets in at once.
@@ -194,8 +192,8 @@ func TestLoginFromTheOwnersDeviceIsNotSlowedByAnAttack(t *testing.T) {
 	if p.DeviceToken == "" || p.DeviceToken == first.DeviceToken {
 		t.Errorf("next device token %q", p.DeviceToken)
 	}
-	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, DeviceToken: first.DeviceToken}); !errors.As(err, &limited) {
-		t.Errorf("Login with a used device token = %v, want TooManyAttemptsError", err)
+	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, DeviceToken: first.DeviceToken}); !says(err, attemptsLimited) {
+		t.Errorf("Login with a used device token = %v, want too many attempts", err)
 	}
 	if n := f.mem.Attempts(apptest.AdaEmail, f.clock.Now()); n != attacked || n <= account.AccountThrottle.Free {
 		t.Errorf("account attempts %d after the owner's login, want the attacker's %d", n, attacked)
@@ -283,7 +281,7 @@ func TestLoginAttemptsSentAtOnceAreCountedOneByOne(t *testing.T) {
 			switch err := f.wrong(app.LoginCommand{Source: "192.0.2.1"}); {
 			case errors.Is(err, app.ErrBadCredentials):
 				checked.Add(1)
-			case errors.As(err, new(app.TooManyAttemptsError)):
+			case says(err, attemptsLimited):
 				refused.Add(1)
 			default:
 				t.Errorf("Login = %v", err)
@@ -411,9 +409,8 @@ func TestLoginIsLimitedPerSecondWithoutADevice(t *testing.T) {
 			t.Fatalf("login %d: %v", i+1, err)
 		}
 	}
-	var limited app.RequestsLimitedError
-	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Source: source}); !errors.As(err, &limited) || limited.RetryAfter != time.Second {
-		t.Fatalf("login past the address's second = %v, want RequestsLimitedError for a second", err)
+	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Source: source}); !says(err, requestsLimited) || retryAfter(err) != time.Second {
+		t.Fatalf("login past the address's second = %v, want the address's limit for a second", err)
 	}
 	if n := f.mem.Attempts(apptest.AdaEmail, f.clock.Now()); n != 0 {
 		t.Errorf("a login refused by the address's gate counted %d attempts against the account", n)

@@ -26,7 +26,7 @@ type UpdateNameCommand struct {
 }
 
 // UpdateName sets the user's display name and returns the updated user.
-// Returns an account.ValidationError for an unacceptable name and
+// Returns a validation problem for an unacceptable name and
 // account.ErrNotFound for an unknown user.
 func (s *Service) UpdateName(ctx context.Context, cmd UpdateNameCommand) (account.User, error) {
 	name, err := account.NewName(cmd.Name)
@@ -44,9 +44,9 @@ type ChangePasswordCommand struct {
 }
 
 // ChangePassword replaces the password and ends every session of the
-// user. Returns an account.ValidationError for invalid input,
+// user. Returns a validation problem for invalid input,
 // account.ErrNotFound for an unknown user, ErrWrongPassword for a wrong
-// current password, TooManyAttemptsError while the account's attempts have
+// current password, a too-many-attempts problem while the account's attempts have
 // to wait, and account.ErrStaleWrite if the password changed meanwhile.
 func (s *Service) ChangePassword(ctx context.Context, cmd ChangePasswordCommand) error {
 	change, err := account.NewPasswordChange(cmd.CurrentPassword, cmd.NewPassword)

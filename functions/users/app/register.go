@@ -19,9 +19,9 @@ type RegisterCommand struct {
 
 // Register creates an account, its email not yet verified, and mails a
 // verification link to it, all or nothing. Returns an
-// account.ValidationError for invalid input, account.ErrEmailTaken if
-// the email is registered, and ErrAccountMailPaused or
-// AccountMailLimitedError, writing nothing of the account, while account
+// a validation problem for invalid input, account.ErrEmailTaken if
+// the email is registered, and the account-mail-paused or
+// account-mail-limit problem, writing nothing of the account, while account
 // mail is paused or past its cap of the hour.
 func (s *Service) Register(ctx context.Context, cmd RegisterCommand) (account.User, error) {
 	if err := s.CheckAccountMail(ctx); err != nil {

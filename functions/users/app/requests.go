@@ -2,25 +2,13 @@ package app
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
+	"github.com/serverless-shop/backend/shared/problem"
 )
-
-// RequestsLimitedError means the client's address sent more requests to
-// the costly public routes this hour than SourceRequestsPerHour allows.
-// RetryAfter says when the hour ends (at least a second).
-type RequestsLimitedError struct {
-	RetryAfter time.Duration
-}
-
-func (e RequestsLimitedError) Error() string {
-	return fmt.Sprintf("app: too many requests from this address; retry after %s", e.RetryAfter)
-}
 
 // GateSource counts a request to a costly public route (login included)
 // against the client's address's requests of the second
@@ -57,15 +45,16 @@ func (s *Service) CountSourceRequest(ctx context.Context, source string) error {
 	return hour
 }
 
-// countSource counts one request against an address's limit, and says how
+// countSource counts one request against an address's limit (hour or
+// second, SourceRequestsPerHour or SourceRequestsPerSecond), and says how
 // long to wait when it is reached.
 func (s *Service) countSource(ctx context.Context, limit account.Limit) error {
 	err := s.Requests.CountRequest(ctx, limit, s.now())
-	var limited account.LimitedError
-	if errors.As(err, &limited) {
-		s.Metrics.Add(MetricRequestsLimited, 1)
-		s.Log.WarnContext(ctx, "requests from the address limited", slog.Duration("window", limit.Window), slog.Duration("retryAfter", limited.RetryAfter))
-		return RequestsLimitedError(limited)
+	p := limited(err, problem.TooManyRequests, "", "Too many requests from this address. Try again after the time Retry-After gives.")
+	if p == nil {
+		return err
 	}
-	return err
+	s.Metrics.Add(MetricRequestsLimited, 1)
+	s.Log.WarnContext(ctx, "requests from the address limited", slog.Duration("window", limit.Window), slog.Duration("retryAfter", p.RetryAfter))
+	return p
 }

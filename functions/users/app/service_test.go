@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app"
@@ -16,6 +17,7 @@ import (
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/metrics"
+	"github.com/serverless-shop/backend/shared/problem"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
@@ -197,16 +199,41 @@ func (f *fixture) login(email, pass string) app.TokenPair {
 // fieldsOf returns the fields of a validation error, or fails the test.
 func fieldsOf(t *testing.T, err error) []string {
 	t.Helper()
-	var invalid account.ValidationError
-	if !errors.As(err, &invalid) {
-		t.Fatalf("error %v (%T), want an account.ValidationError", err, err)
+	invalid := problem.Of(err, problem.Invalid)
+	if invalid == nil || invalid.Slug != "validation" {
+		t.Fatalf("error %v (%T), want a validation problem", err, err)
 	}
-	out := make([]string, len(invalid))
-	for i, e := range invalid {
+	out := make([]string, len(invalid.Fields))
+	for i, e := range invalid.Fields {
 		if e.Message == "" {
 			t.Errorf("field %s has no message", e.Field)
 		}
 		out[i] = e.Field
 	}
 	return out
+}
+
+// The details of the limits' problems, as far as tests tell them apart.
+const (
+	attemptsLimited    = "Too many password attempts."
+	requestsLimited    = "Too many requests from this address."
+	refreshesLimited   = "This session was refreshed too often this hour."
+	revocationsLimited = "Too many logouts and password changes"
+	linksLimited       = "Too many emails of this kind"
+	accountMailLimited = "The shop has sent as many registration and verification emails this hour"
+)
+
+// says reports whether err is a problem whose detail begins with detail.
+func says(err error, detail string) bool {
+	var p *problem.Error
+	return errors.As(err, &p) && strings.HasPrefix(p.Detail, detail)
+}
+
+// retryAfter is the Retry-After of the problem err; 0 for another error.
+func retryAfter(err error) time.Duration {
+	var p *problem.Error
+	if errors.As(err, &p) {
+		return p.RetryAfter
+	}
+	return 0
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/problem"
 	"github.com/serverless-shop/backend/shared/revocation"
 	"github.com/serverless-shop/backend/shared/token"
 )
@@ -42,7 +43,7 @@ func (s *Service) tokenPair(ctx context.Context, u account.Credentials, refresh 
 // unknown, expired or revoked, or made up with a session's ids (which an
 // access token shows), account.ErrTokenReused for a spent one of the
 // family (account.Session.Check), after revoking its whole family, and
-// RefreshesLimitedError past the session's refreshes of the hour.
+// a 429 problem past the session's refreshes of the hour.
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
 	presented, err := account.ParseRefreshToken(refreshToken)
 	if err != nil {
@@ -57,12 +58,11 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, 
 		return TokenPair{}, s.refusePresented(ctx, presented, err)
 	}
 	count, err := sess.CountRefresh(now, s.RefreshesPerHour)
-	var limited account.LimitedError
-	if errors.As(err, &limited) {
+	if p := limited(err, problem.TooManyRequests, "", "This session was refreshed too often this hour. Try again after the time Retry-After gives."); p != nil {
 		s.Metrics.Add(MetricRefreshesLimited, 1)
 		s.Log.WarnContext(ctx, "refreshes of the session limited", slog.String("familyId", presented.FamilyID),
-			slog.Duration("retryAfter", limited.RetryAfter))
-		return TokenPair{}, RefreshesLimitedError(limited)
+			slog.Duration("retryAfter", p.RetryAfter))
+		return TokenPair{}, p
 	}
 	next, err := account.Rotate(presented)
 	if err != nil {
@@ -90,8 +90,7 @@ func (s *Service) refusePresented(ctx context.Context, t account.RefreshToken, e
 	s.Log.WarnContext(ctx, "refresh token reuse detected; revoking its family",
 		slog.String(logging.KeyUserID, t.UserID), slog.String("familyId", t.FamilyID))
 	rerr := s.revokeSession(ctx, t)
-	var limited SessionChangesLimitedError
-	if errors.As(rerr, &limited) {
+	if problem.Of(rerr, problem.TooManyRequests) != nil {
 		// The user's revocations of the hour are spent: end the family
 		// anyway, without a revocation entry. Its access tokens then stop
 		// when they expire (AccessTokenTTL), not within the minute.
@@ -115,8 +114,8 @@ type LogoutCommand struct {
 // Logout revokes the family of the refresh token. A family revoked already
 // is left as it is: a logout sent again writes nothing. Returns
 // account.ErrSessionInvalid for a malformed or unknown token, or one of
-// another user, and SessionChangesLimitedError when the user's
-// revocations of the hour are spent.
+// another user, and a 429 problem when the user's revocations of the hour
+// are spent.
 func (s *Service) Logout(ctx context.Context, cmd LogoutCommand) error {
 	t, err := account.ParseRefreshToken(cmd.RefreshToken)
 	if err == nil && t.UserID != cmd.UserID {

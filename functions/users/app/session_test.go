@@ -179,14 +179,13 @@ func TestRevocationsPerUserAreLimited(t *testing.T) {
 		}
 	}
 	login := f.login(apptest.AdaEmail, apptest.AdaPassword)
-	var limited app.SessionChangesLimitedError
 	err := f.svc.Logout(f.ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken})
-	if !errors.As(err, &limited) || limited.RetryAfter <= 0 {
-		t.Fatalf("logout past the budget = %v, want SessionChangesLimitedError", err)
+	if !says(err, revocationsLimited) || retryAfter(err) <= 0 {
+		t.Fatalf("logout past the budget = %v, want the revocations' limit", err)
 	}
 	err = f.svc.ChangePassword(f.ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: apptest.AdaPassword, NewPassword: "a brand new passphrase"})
-	if !errors.As(err, &limited) {
-		t.Fatalf("password change past the budget = %v, want SessionChangesLimitedError", err)
+	if !says(err, revocationsLimited) {
+		t.Fatalf("password change past the budget = %v, want the revocations' limit", err)
 	}
 	if got := f.mem.Revocations(); len(got) != app.DefaultRevocationsPerHour {
 		t.Fatalf("%d revocations, want %d", len(got), app.DefaultRevocationsPerHour)
@@ -223,9 +222,8 @@ func TestRefreshIsLimitedPerSession(t *testing.T) {
 			t.Fatalf("refresh %d: %v", i+1, err)
 		}
 	}
-	var limited app.RefreshesLimitedError
-	if _, err := f.svc.Refresh(f.ctx, pair.RefreshToken); !errors.As(err, &limited) || limited.RetryAfter <= 0 {
-		t.Fatalf("refresh past the limit = %v, want RefreshesLimitedError", err)
+	if _, err := f.svc.Refresh(f.ctx, pair.RefreshToken); !says(err, refreshesLimited) || retryAfter(err) <= 0 {
+		t.Fatalf("refresh past the limit = %v, want the session's limit", err)
 	}
 	if _, err := f.svc.Refresh(f.ctx, other.RefreshToken); err != nil {
 		t.Fatalf("another session of the same user: %v", err)

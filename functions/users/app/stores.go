@@ -26,7 +26,7 @@ type Accounts interface {
 	// every session and device of the user (raising the session epoch),
 	// deletes a pending reset link and writes revoke, counted against
 	// budget. Returns account.ErrStaleWrite if the hash changed,
-	// account.LimitedError if the budget is spent.
+	// account.Limited if the budget is spent.
 	ChangePassword(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry, budget account.Limit) error
 	// RehashPassword replaces the hash if it is still oldHash, keeping the
 	// sessions. Returns account.ErrStaleWrite otherwise.
@@ -38,7 +38,7 @@ type Accounts interface {
 type Links interface {
 	// IssueLink counts one request against limit and, when link is not
 	// nil, makes it the user's pending link of purpose p (replacing any)
-	// and stores ev to mail it, all at once. Returns account.LimitedError
+	// and stores ev to mail it, all at once. Returns account.Limited
 	// when the limit is reached, writing nothing.
 	IssueLink(ctx context.Context, p account.Purpose, link *account.PendingLink, ev *events.AccountEvent, limit account.Limit, now time.Time) error
 	// PendingLink returns the user's pending link of purpose p with the
@@ -66,7 +66,7 @@ type Links interface {
 // Requests counts requests against limits.
 type Requests interface {
 	// CountRequest counts one request against limit. Returns
-	// account.LimitedError when the limit is reached, counting nothing.
+	// account.Limited when the limit is reached, counting nothing.
 	CountRequest(ctx context.Context, limit account.Limit, now time.Time) error
 }
 
@@ -85,7 +85,7 @@ type Sessions interface {
 	// (ending the family's access tokens) counted against budget (none
 	// when budget.Max is 0), at once. Returns account.ErrSessionInvalid if
 	// the user has no such family, account.ErrSessionEnded if it ended
-	// already and account.LimitedError if the budget is spent, each
+	// already and account.Limited if the budget is spent, each
 	// writing nothing.
 	RevokeSession(ctx context.Context, userID, familyID string, revoke *revocation.Entry, budget account.Limit) error
 }

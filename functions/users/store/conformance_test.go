@@ -12,6 +12,7 @@ import (
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/problem"
 	"github.com/serverless-shop/backend/shared/revocation"
 )
 
@@ -216,8 +217,8 @@ func testLoginStateReadsTheUserAndTheBuckets(t *testing.T, s usersStore) {
 	if st.Account.Attempts != account.AccountThrottle.Free+1 || !st.Account.NextAt.Equal(wantNext) || st.Source != (account.Failures{Count: account.AccountThrottle.Free + 1, Last: now}) {
 		t.Fatalf("after %d attempts: %+v", account.AccountThrottle.Free+1, st)
 	}
-	if err := take(ctx, s, "known@example.com", "", now); !errors.As(err, new(account.LimitedError)) {
-		t.Fatalf("attempt before NextAt = %v, want LimitedError", err)
+	if err := take(ctx, s, "known@example.com", "", now); problem.Of(err, problem.TooManyRequests) == nil {
+		t.Fatalf("attempt before NextAt = %v, want account.Limited", err)
 	}
 	// Another address is another bucket; an hour after its last failure
 	// an address starts over (from one, when it fails again); a day later
@@ -285,7 +286,7 @@ func testAttemptsSentAtOnceAreCountedOneByOne(t *testing.T, s usersStore) {
 		switch {
 		case err == nil:
 			passed++
-		case errors.Is(err, account.ErrStaleWrite), errors.As(err, new(account.LimitedError)):
+		case errors.Is(err, account.ErrStaleWrite), problem.Of(err, problem.TooManyRequests) != nil:
 		default:
 			t.Fatal(err)
 		}

@@ -79,7 +79,7 @@ func (s *Store) limitCount(l account.Limit, now time.Time) (*types.Update, error
 }
 
 // CountRequest counts one request against l. Returns
-// account.LimitedError when the window is full, counting nothing.
+// account.Limited when the window is full, counting nothing.
 func (s *Store) CountRequest(ctx context.Context, l account.Limit, now time.Time) error {
 	count, err := s.limitCount(l, now)
 	if err != nil {
@@ -102,12 +102,12 @@ func (s *Store) CountRequest(ctx context.Context, l account.Limit, now time.Time
 // limited is the error of a request limit l refused at now.
 func limited(l account.Limit, now time.Time) error {
 	ends := now.Truncate(l.Window).Add(l.Window)
-	return account.LimitedError{RetryAfter: max(ends.Sub(now), time.Second)}
+	return account.Limited(ends.Sub(now))
 }
 
 // IssueLink counts the request against limit and, with a link, makes it the
 // user's pending link of purpose p and queues ev, in one transaction.
-// Returns account.LimitedError when the limit is reached, writing nothing.
+// Returns account.Limited when the limit is reached, writing nothing.
 func (s *Store) IssueLink(ctx context.Context, p account.Purpose, link *account.PendingLink, ev *events.AccountEvent, limit account.Limit, now time.Time) error {
 	count, err := s.limitCount(limit, now)
 	if err != nil {

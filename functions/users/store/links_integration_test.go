@@ -18,6 +18,7 @@ import (
 	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/ddb"
 	"github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/problem"
 	"github.com/serverless-shop/backend/shared/revocation"
 	"github.com/serverless-shop/backend/shared/token"
 )
@@ -174,7 +175,7 @@ func TestIssueLinkKeepsToItsLimit(t *testing.T) {
 	})
 	ok, refused := 0, 0
 	for _, err := range errs {
-		var limited account.LimitedError
+		var limited *problem.Error
 		switch {
 		case err == nil:
 			ok++
@@ -191,7 +192,7 @@ func TestIssueLinkKeepsToItsLimit(t *testing.T) {
 		t.Fatalf("%d issued, %d refused; want 3 and 7", ok, refused)
 	}
 	// A request that only counts (an unregistered email) is refused too.
-	var limited account.LimitedError
+	var limited *problem.Error
 	if err := r.store.IssueLink(ctx, account.ResetPassword, nil, nil, limit, now); !errors.As(err, &limited) {
 		t.Fatalf("count-only request over the limit = %v", err)
 	}
@@ -338,15 +339,15 @@ func TestRevocationsAreWrittenOnceAndWithinTheUsersBudget(t *testing.T) {
 	}
 	// The budget of 2 is spent: a third logout and a password change are
 	// refused whole.
-	var limited account.LimitedError
+	var limited *problem.Error
 	if err := r.store.RevokeSession(ctx, id, tablet.FamilyID, logout(id, tablet.FamilyID, now), budget); !errors.As(err, &limited) || limited.RetryAfter <= 0 {
-		t.Fatalf("logout past the budget = %v, want LimitedError", err)
+		t.Fatalf("logout past the budget = %v, want account.Limited", err)
 	}
 	if sess, _, _ := r.store.Session(ctx, tablet); sess.Revoked {
 		t.Error("a logout refused for the budget revoked the family")
 	}
 	if err := r.store.ChangePassword(ctx, credentials(id, "old", 0), "new", now, revocation.User(id, 1, now, ttl), budget); !errors.As(err, &limited) {
-		t.Fatalf("password change past the budget = %v, want LimitedError", err)
+		t.Fatalf("password change past the budget = %v, want account.Limited", err)
 	}
 	if u, _ := r.store.User(ctx, id); u.PasswordHash != "old" || u.SessionEpoch != 0 {
 		t.Errorf("a password change refused for the budget changed the user: %+v", u)
@@ -372,7 +373,7 @@ func TestCountRequestHoldsTheLimitUnderConcurrency(t *testing.T) {
 	errs := testcloud.Parallel(12, func(int) error { return r.store.CountRequest(ctx, limit, now) })
 	counted := 0
 	for _, err := range errs {
-		var limited account.LimitedError
+		var limited *problem.Error
 		switch {
 		case err == nil:
 			counted++

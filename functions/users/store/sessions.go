@@ -129,7 +129,7 @@ func (s *Store) RotateSession(ctx context.Context, presented, next account.Refre
 // (none when budget.Max is 0), in one transaction. Returns
 // account.ErrSessionInvalid if the family does not exist or belongs to
 // someone else, account.ErrSessionEnded if it was revoked already, and
-// account.LimitedError when the budget is spent; each writing nothing.
+// account.Limited when the budget is spent; each writing nothing.
 func (s *Store) RevokeSession(ctx context.Context, userID, familyID string, revoke *revocation.Entry, budget account.Limit) error {
 	expr, err := expression.NewBuilder().
 		WithUpdate(expression.Set(expression.Name("revoked"), expression.Value(true))).

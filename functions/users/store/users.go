@@ -175,7 +175,7 @@ func (s *Store) UpdateName(ctx context.Context, id, name string, now time.Time) 
 // revoke, which ends the access tokens issued before: all in one
 // transaction, counting revoke against budget. Returns
 // account.ErrStaleWrite if the password changed since it was read, and
-// account.LimitedError when the budget is spent, writing nothing.
+// account.Limited when the budget is spent, writing nothing.
 func (s *Store) ChangePassword(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry, budget account.Limit) error {
 	upd := expression.Set(expression.Name("passwordHash"), expression.Value(newHash)).
 		Set(expression.Name("updatedAt"), expression.Value(now.UTC())).

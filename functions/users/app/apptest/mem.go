@@ -299,7 +299,7 @@ func (m *MemStore) count(l account.Limit, now time.Time) error {
 	start := now.Truncate(l.Window)
 	window := l.Key + "@" + start.String()
 	if m.limits[window] >= l.Max {
-		return account.LimitedError{RetryAfter: max(start.Add(l.Window).Sub(now), time.Second)}
+		return account.Limited(start.Add(l.Window).Sub(now))
 	}
 	m.limits[window]++
 	return nil
