@@ -10,6 +10,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/authorizer/authz"
 	"github.com/serverless-shop/backend/shared/coldstart"
+	"github.com/serverless-shop/backend/shared/token"
 )
 
 func main() { coldstart.Main("authorizer", build) }
@@ -18,7 +19,7 @@ func main() { coldstart.Main("authorizer", build) }
 // whose tokens are accepted), TOKEN_ISSUER, TOKEN_AUDIENCE. It makes no
 // AWS call, so it loads no AWS configuration either.
 func build(_ context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
-	tokens := env.Tokens()
+	tokens := token.ConfigFrom(env)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}

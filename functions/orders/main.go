@@ -21,6 +21,8 @@ import (
 	"github.com/serverless-shop/backend/shared/awsretry"
 	"github.com/serverless-shop/backend/shared/coldstart"
 	"github.com/serverless-shop/backend/shared/metrics"
+	"github.com/serverless-shop/backend/shared/revocation"
+	"github.com/serverless-shop/backend/shared/token"
 	"github.com/serverless-shop/backend/shared/web"
 )
 
@@ -35,8 +37,8 @@ func main() { coldstart.Main("orders", build) }
 func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
 	table := env.String("ORDERS_TABLE")
 	secretARN := env.String("CURSOR_SECRET_ARN")
-	tokens := env.Tokens()
-	revocations := env.Revocations()
+	tokens := token.ConfigFrom(env)
+	revocations := revocation.ConfigFrom(env)
 	ordersPerHour := env.Int("ORDERS_PER_HOUR", order.DefaultOrdersPerHour)
 	if err := env.Err(); err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ import (
 	"github.com/serverless-shop/backend/shared/coldstart"
 	"github.com/serverless-shop/backend/shared/kmskeys"
 	"github.com/serverless-shop/backend/shared/metrics"
+	"github.com/serverless-shop/backend/shared/revocation"
 	"github.com/serverless-shop/backend/shared/sealed"
 	"github.com/serverless-shop/backend/shared/token"
 	"github.com/serverless-shop/backend/shared/web"
@@ -42,10 +43,10 @@ func main() { coldstart.Main("users", build) }
 func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
 	table := env.String("USERS_TABLE")
 	linkKey := env.String("LINK_KEY_ID")
-	revocations := env.Revocations()
+	revocations := revocation.ConfigFrom(env)
 	signingKey := env.String("SIGNING_KEY_ID")
 	kid := env.String("SIGNING_KID")
-	tokens := env.Tokens()
+	tokens := token.ConfigFrom(env)
 	sourceThrottle := account.SourceThrottle
 	sourceThrottle.Free = env.Int("LOGIN_ATTEMPTS_PER_SOURCE", account.SourceThrottle.Free)
 	sourceRequests := env.Int("SOURCE_REQUESTS_PER_HOUR", app.DefaultSourceRequestsPerHour)

@@ -100,7 +100,7 @@ func TestFunctionsAreBuiltFromTheirDirectories(t *testing.T) {
 	}
 }
 
-// tokenSettings are the variables coldstart.Env.Tokens reads: what a
+// tokenSettings are the variables token.ConfigFrom reads: what a
 // function that verifies access tokens needs, with the authorizer's values.
 var tokenSettings = []string{"TOKEN_JWKS", "TOKEN_ISSUER", "TOKEN_AUDIENCE", "ACCESS_TOKEN_TTL"}
 

@@ -67,7 +67,7 @@ var newServiceSteps = []checklistStep{
 		writeGo(t, dir, "functions/reviews/store/store.go", reviewsStore)
 		writeGo(t, dir, "functions/reviews/api/api.go", reviewsAPI)
 	}},
-	{"2. functions/reviews/main.go: coldstart.Main, env.Tokens(), env.Revocations()", func(t *testing.T, dir string) {
+	{"2. functions/reviews/main.go: coldstart.Main, token.ConfigFrom, revocation.ConfigFrom", func(t *testing.T, dir string) {
 		writeGo(t, dir, "functions/reviews/main.go", reviewsMain)
 	}},
 	{"3. template.yaml: ReviewsTable with the StatefulResources policies", func(t *testing.T, dir string) {
@@ -350,6 +350,8 @@ import (
 	"github.com/serverless-shop/backend/functions/reviews/store"
 	"github.com/serverless-shop/backend/shared/awsretry"
 	"github.com/serverless-shop/backend/shared/coldstart"
+	"github.com/serverless-shop/backend/shared/revocation"
+	"github.com/serverless-shop/backend/shared/token"
 	"github.com/serverless-shop/backend/shared/web"
 )
 
@@ -359,8 +361,8 @@ func main() { coldstart.Main("reviews", build) }
 // revocations table.
 func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
 	table := env.String("REVIEWS_TABLE")
-	tokens := env.Tokens()
-	revocations := env.Revocations()
+	tokens := token.ConfigFrom(env)
+	revocations := revocation.ConfigFrom(env)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}

@@ -19,11 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/serverless-shop/backend/shared/ddb"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/metrics"
-	"github.com/serverless-shop/backend/shared/revocation"
-	"github.com/serverless-shop/backend/shared/token"
 )
 
 // Version is the build's version, set at link time with
@@ -145,66 +142,11 @@ func (e *Env) Int(name string, def int) int {
 	return n
 }
 
-// PublicKeys returns the token verification keys of a required variable
-// holding a JSON Web Key Set. A set without a usable key is a problem: a
-// verifier must not start trusting nothing, or something else.
-func (e *Env) PublicKeys(name string) []token.PublicKey {
-	raw := e.String(name)
-	if raw == "" {
-		return nil
-	}
-	keys, err := token.ParseJWKS([]byte(raw))
-	switch {
-	case err != nil:
-		e.errs = append(e.errs, fmt.Sprintf("%s: %v", name, err))
-	case len(keys) == 0:
-		e.errs = append(e.errs, name+" has no ES256 signing key")
-	}
-	return keys
-}
-
-// Tokens is what issuing and verifying access tokens needs.
-type Tokens struct {
-	Keys     []token.PublicKey // every key whose tokens are accepted
-	Issuer   string
-	Audience string
-	Lifetime time.Duration // of the tokens issued; verifiers refuse longer ones
-}
-
-// Tokens reads the access token settings every verifier shares:
-// TOKEN_JWKS, TOKEN_ISSUER, TOKEN_AUDIENCE and ACCESS_TOKEN_TTL (optional,
-// token.DefaultTTL).
-func (e *Env) Tokens() Tokens {
-	return Tokens{
-		Keys:     e.PublicKeys("TOKEN_JWKS"),
-		Issuer:   e.String("TOKEN_ISSUER"),
-		Audience: e.String("TOKEN_AUDIENCE"),
-		Lifetime: e.Duration("ACCESS_TOKEN_TTL", token.DefaultTTL),
-	}
-}
-
-// Verifier checks access tokens against these settings.
-func (t Tokens) Verifier() *token.Verifier {
-	return token.NewVerifier(t.Keys, t.Issuer, t.Audience, nil, token.MaxLifetime(t.Lifetime))
-}
-
-// Revocations is where the revocations of access tokens are read, and how
-// often.
-type Revocations struct {
-	Table   string
-	Refresh time.Duration
-}
-
-// Revocations reads REVOCATIONS_TABLE and REVOCATION_REFRESH (optional,
-// revocation.DefaultRefresh).
-func (e *Env) Revocations() Revocations {
-	return Revocations{Table: e.String("REVOCATIONS_TABLE"), Refresh: e.Duration("REVOCATION_REFRESH", revocation.DefaultRefresh)}
-}
-
-// Checker returns the revocation checker of these settings, reading the
-// table through db.
-func (r Revocations) Checker(db ddb.QueryAPI, log *slog.Logger) *revocation.Checker {
-	return revocation.NewChecker(revocation.NewTable(db, r.Table), r.Refresh, log)
+// Fail records a problem with the variable name that a reader of a
+// setting found (its value does not parse, say): the cold start fails with
+// it among the others.
+func (e *Env) Fail(name string, err error) {
+	e.errs = append(e.errs, fmt.Sprintf("%s: %v", name, err))
 }
 
 // Err reports every problem met so far.

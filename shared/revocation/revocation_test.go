@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/serverless-shop/backend/shared/coldstart"
 	"github.com/serverless-shop/backend/shared/revocation"
 	"github.com/serverless-shop/backend/shared/token"
 )
@@ -286,5 +287,23 @@ func TestCheckerForgetsIdleUsers(t *testing.T) {
 	check(t, k, claims("ada", "a1", 0), nil)
 	if want := []string{"ada", "bob", "ada"}; strings.Join(s.lookups, ",") != strings.Join(want, ",") {
 		t.Fatalf("lookups %v, want %v: ada forgotten after 15 idle minutes, bob kept", s.lookups, want)
+	}
+}
+
+// TestConfigFrom reads the table and the refresh, which defaults.
+func TestConfigFrom(t *testing.T) {
+	for vars, want := range map[[2]string]revocation.Config{
+		{"revocations", ""}:    {Table: "revocations", Refresh: revocation.DefaultRefresh},
+		{"revocations", "30s"}: {Table: "revocations", Refresh: 30 * time.Second},
+	} {
+		e := coldstart.NewEnv(func(name string) string {
+			return map[string]string{"REVOCATIONS_TABLE": vars[0], "REVOCATION_REFRESH": vars[1]}[name]
+		})
+		if got := revocation.ConfigFrom(e); got != want || e.Err() != nil {
+			t.Errorf("ConfigFrom(%v) = %+v, %v; want %+v", vars, got, e.Err(), want)
+		}
+		if c := want.Checker(nil, slog.New(slog.DiscardHandler)); c == nil {
+			t.Error("Checker = nil")
+		}
 	}
 }

@@ -21,8 +21,8 @@ import (
 	"github.com/serverless-shop/backend/internal/awscalls"
 	"github.com/serverless-shop/backend/internal/budgets"
 	"github.com/serverless-shop/backend/internal/testcloud"
-	"github.com/serverless-shop/backend/shared/coldstart"
 	"github.com/serverless-shop/backend/shared/principal"
+	"github.com/serverless-shop/backend/shared/revocation"
 )
 
 // TestAWSCallsPerRequest measures what each orders route costs in AWS
@@ -86,7 +86,7 @@ func (r *callsRig) newFunction(t *testing.T, revocations bool) *apitest.Client {
 		Verifier: r.auth.Verifier(), CursorKey: make([]byte, 32),
 	}
 	if revocations {
-		cfg.Revocations = coldstart.Revocations{Table: r.revocations}.Checker(r.background, r.log)
+		cfg.Revocations = revocation.Config{Table: r.revocations}.Checker(r.background, r.log)
 	}
 	h, err := api.NewHandler(r.log, cfg)
 	if err != nil {

@@ -25,9 +25,9 @@ import (
 	"github.com/serverless-shop/backend/internal/awscalls"
 	"github.com/serverless-shop/backend/internal/budgets"
 	"github.com/serverless-shop/backend/internal/testcloud"
-	"github.com/serverless-shop/backend/shared/coldstart"
 	sharedevents "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/kmskeys"
+	"github.com/serverless-shop/backend/shared/revocation"
 	"github.com/serverless-shop/backend/shared/sealed"
 	"github.com/serverless-shop/backend/shared/token"
 	"github.com/serverless-shop/backend/shared/web"
@@ -114,7 +114,7 @@ func (r *callsRig) handler(t *testing.T, revocations bool) *web.Server {
 		JWKS:     r.jwks, Version: testVersion,
 	}
 	if revocations {
-		cfg.Revocations = coldstart.Revocations{Table: r.revocations}.Checker(r.background, r.log)
+		cfg.Revocations = revocation.Config{Table: r.revocations}.Checker(r.background, r.log)
 	}
 	return api.NewHandler(r.log, cfg)
 }

@@ -1,0 +1,32 @@
+package revocation
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/serverless-shop/backend/shared/ddb"
+)
+
+// Config is where the revocations of access tokens are read, and how often.
+type Config struct {
+	Table   string
+	Refresh time.Duration
+}
+
+// Env is where a function's settings come from; *coldstart.Env is one.
+type Env interface {
+	String(name string) string
+	Duration(name string, def time.Duration) time.Duration
+}
+
+// ConfigFrom reads REVOCATIONS_TABLE and REVOCATION_REFRESH (optional,
+// DefaultRefresh).
+func ConfigFrom(env Env) Config {
+	return Config{Table: env.String("REVOCATIONS_TABLE"), Refresh: env.Duration("REVOCATION_REFRESH", DefaultRefresh)}
+}
+
+// Checker returns the checker of these settings, reading the table
+// through db.
+func (c Config) Checker(db ddb.QueryAPI, log *slog.Logger) *Checker {
+	return NewChecker(NewTable(db, c.Table), c.Refresh, log)
+}

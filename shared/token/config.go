@@ -1,0 +1,47 @@
+package token
+
+import (
+	"errors"
+	"time"
+)
+
+// Config is what issuing and verifying access tokens needs: every function
+// that verifies tokens reads the same settings.
+type Config struct {
+	Keys     []PublicKey // every key whose tokens are accepted
+	Issuer   string
+	Audience string
+	Lifetime time.Duration // of the tokens issued; verifiers refuse longer ones
+}
+
+// Env is where a function's settings come from; *coldstart.Env is one.
+type Env interface {
+	String(name string) string
+	Duration(name string, def time.Duration) time.Duration
+	Fail(name string, err error)
+}
+
+// ConfigFrom reads TOKEN_JWKS (a JSON Web Key Set), TOKEN_ISSUER,
+// TOKEN_AUDIENCE and ACCESS_TOKEN_TTL (optional, DefaultTTL). A key set
+// without a usable key is a problem: a verifier must not start trusting
+// nothing, or something else.
+func ConfigFrom(env Env) Config {
+	raw := env.String("TOKEN_JWKS")
+	c := Config{Issuer: env.String("TOKEN_ISSUER"), Audience: env.String("TOKEN_AUDIENCE"), Lifetime: env.Duration("ACCESS_TOKEN_TTL", DefaultTTL)}
+	if raw != "" {
+		keys, err := ParseJWKS([]byte(raw))
+		if err == nil && len(keys) == 0 {
+			err = errors.New("no ES256 signing key")
+		}
+		if err != nil {
+			env.Fail("TOKEN_JWKS", err)
+		}
+		c.Keys = keys
+	}
+	return c
+}
+
+// Verifier checks access tokens against these settings.
+func (c Config) Verifier() *Verifier {
+	return NewVerifier(c.Keys, c.Issuer, c.Audience, nil, MaxLifetime(c.Lifetime))
+}
