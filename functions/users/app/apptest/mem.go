@@ -332,9 +332,6 @@ func (m *MemStore) RotateSession(_ context.Context, presented, next account.Refr
 		return account.ErrSessionInvalid
 	}
 	s.CurrentHash = next.Hash()
-	if s.Proof == "" {
-		s.Proof = presented.FamilyProof()
-	}
 	s.ExpiresAt = time.Unix(now.Add(account.RefreshTTL).Unix(), 0).UTC()
 	s.Refreshes, s.RefreshHour = count.Count, count.Hour
 	m.families[k] = s
