@@ -200,7 +200,7 @@ func (m *MemStore) LoginState(_ context.Context, email, source, deviceHash strin
 	if f, ok := m.failures[source]; ok && source != "" && now.Before(f.forget) {
 		st.Source = f.Failures
 	}
-	if d, ok := m.devices[deviceHash]; ok && d.email == email && (d.userID == "" || d.userID == m.emails[email]) && now.Before(d.expires) {
+	if d, ok := m.devices[deviceHash]; ok && d.email == email && d.userID == m.emails[email] && now.Before(d.expires) {
 		st.Device = &account.Device{Hash: deviceHash, Email: email, Epoch: d.epoch, Bucket: d.bucket.at(now)}
 	}
 	if id, ok := m.emails[email]; ok {
