@@ -346,8 +346,8 @@ func TestCreateOrderIdempotencyKeyReused(t *testing.T) {
 }
 
 // TestCreateOrderIdempotencyBusy: the store answers busy while another
-// request with the key is in its transaction, or an earlier version's claim
-// is in flight; the API answers 409 and stores nothing.
+// request with the key is in its transaction; the API answers 409 and
+// stores nothing.
 func TestCreateOrderIdempotencyBusy(t *testing.T) {
 	h := newHarness(t)
 	h.fake.CreateOrderFunc = func(context.Context, order.Order, order.EventRef, *order.Claim, order.Quota, time.Time) (*order.Order, error) {

@@ -21,8 +21,7 @@ type Store interface {
 	Products(ctx context.Context) ([]order.Product, error)
 	// KeyedOrder returns the order an earlier request placed with the
 	// key, nil if the key is free, order.ErrIdempotencyReuse when it
-	// placed another request's order, order.ErrIdempotencyBusy while a
-	// request of an earlier version holds it.
+	// placed another request's order.
 	KeyedOrder(ctx context.Context, key order.Claim, now time.Time) (*order.Order, error)
 	// CreateOrder stores an order announcing its order.created event ev
 	// and (with a key) the key's record at once, counting the order

@@ -121,8 +121,8 @@ func (s *Service) place(ctx context.Context, in PlaceOrder, key *order.Claim) (o
 
 // RequestHash identifies what an order request asks for, so that a retry
 // with other whitespace or key order is still "the same request". Its
-// input is the canonical JSON of the items, the form stored hashes were
-// made from since the first version.
+// input is the canonical JSON of the items, the form stored key records
+// hold the hashes of.
 func RequestHash(items []order.ItemRequest) string {
 	type item struct {
 		SKU      string `json:"sku"`

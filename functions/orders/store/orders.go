@@ -60,11 +60,11 @@ func orderOf(it Item) order.Order {
 // order. Either all of it is stored or none of it; the table's stream then
 // carries the event to the relay. When the key already placed an order for
 // the same request, nothing is stored and that order comes back (read with
-// one more call unless an earlier version's record holds it).
+// one more call).
 // Errors: order.ErrIdempotencyReuse (the key served another request),
-// order.ErrIdempotencyBusy (a concurrent request with the key, or an
-// earlier version's claim in flight), quota.Refused(o.CreatedAt) (the window is
-// full; a replay takes precedence, as it places nothing).
+// order.ErrIdempotencyBusy (a concurrent request with the key),
+// quota.Refused(o.CreatedAt) (the window is full; a replay takes
+// precedence, as it places nothing).
 func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev order.EventRef, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error) {
 	item, err := attributevalue.MarshalMap(orderItem(o, events.OrderCreated, ev))
 	if err != nil {

@@ -4,9 +4,7 @@ package store_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -79,44 +77,6 @@ func (f fixture) stored(t *testing.T, customerID, id string) *store.Item {
 	return &it
 }
 
-// TestKeyClaimedByAnEarlierVersion: the previous version claimed a key
-// (IN_PROGRESS with a lease) before its transaction. While the lease runs
-// the key is busy and this version stores nothing; after it lapses, the
-// key is taken over.
-func TestKeyClaimedByAnEarlierVersion(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	now := now()
-	_, err := f.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &f.table, Item: map[string]types.AttributeValue{
-		"PK":             &types.AttributeValueMemberS{Value: "CUSTOMER#cust-l"},
-		"SK":             &types.AttributeValueMemberS{Value: "IDEMPOTENCY#key-l"},
-		"status":         &types.AttributeValueMemberS{Value: "IN_PROGRESS"},
-		"requestHash":    &types.AttributeValueMemberS{Value: "h"},
-		"owner":          &types.AttributeValueMemberS{Value: "old-version"},
-		"leaseExpiresAt": &types.AttributeValueMemberN{Value: fmt.Sprint(now.Add(time.Minute).Unix())},
-		"expiresAt":      &types.AttributeValueMemberN{Value: fmt.Sprint(now.Add(24 * time.Hour).Unix())},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := claim("cust-l", "key-l", "h")
-	o := newOrder("cust-l", 1, now)
-	if _, err := f.s.CreateOrder(ctx, o, ref("ev-l1"), &c, generous, now); !errors.Is(err, order.ErrIdempotencyBusy) {
-		t.Fatalf("during the lease = %v, want ErrIdempotencyBusy", err)
-	}
-	if _, err := f.s.KeyedOrder(ctx, c, now); !errors.Is(err, order.ErrIdempotencyBusy) {
-		t.Fatalf("KeyedOrder during the lease = %v, want ErrIdempotencyBusy", err)
-	}
-	if _, err := f.s.Order(ctx, "cust-l", o.ID); !errors.Is(err, order.ErrNotFound) || f.stored(t, "cust-l", o.ID) != nil {
-		t.Fatal("a busy key stored an order or an event")
-	}
-	after := now.Add(2 * time.Minute)
-	late := newOrder("cust-l", 2, after)
-	if replay, err := f.s.CreateOrder(ctx, late, ref("ev-l2"), &c, generous, after); err != nil || replay != nil {
-		t.Fatalf("after the lease = %+v, %v; want the order stored", replay, err)
-	}
-}
-
 // TestCancelRaceWritesOneEvent: of eight cancels of one order at once,
 // each with its own event, one takes effect (testCancelRace), and the
 // stream carries exactly the order's two writes, placed and cancelled.
@@ -168,40 +128,6 @@ func (f fixture) setStatus(t *testing.T, o order.Order, status order.Status) {
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-}
-
-// TestReplayOfAKeyCompletedByTheFirstVersion reads a key completed before
-// keys held the order (they held the rendered response and the order id):
-// the replay answers the order it names.
-func TestReplayOfAKeyCompletedByTheFirstVersion(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	now := now()
-	o := newOrder("cust-v1", 30, now)
-	f.subject().create(t, o, "ev-v1")
-	_, err := f.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &f.table, Item: map[string]types.AttributeValue{
-		"PK":             &types.AttributeValueMemberS{Value: "CUSTOMER#cust-v1"},
-		"SK":             &types.AttributeValueMemberS{Value: "IDEMPOTENCY#key-v1"},
-		"status":         &types.AttributeValueMemberS{Value: "COMPLETED"},
-		"requestHash":    &types.AttributeValueMemberS{Value: "h"},
-		"owner":          &types.AttributeValueMemberS{Value: "first"},
-		"expiresAt":      &types.AttributeValueMemberN{Value: fmt.Sprint(now.Add(time.Hour).Unix())},
-		"responseStatus": &types.AttributeValueMemberN{Value: "201"},
-		"responseBody":   &types.AttributeValueMemberS{Value: `{"id":"` + o.ID + `"}`},
-		"orderId":        &types.AttributeValueMemberS{Value: o.ID},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	replay, err := f.s.KeyedOrder(ctx, claim("cust-v1", "key-v1", "h"), now)
-	if err != nil || replay == nil || !reflect.DeepEqual(*replay, o) {
-		t.Fatalf("replay = %+v, %v; want %+v", replay, err, o)
-	}
-	retry := newOrder("cust-v1", 31, now)
-	replay, err = f.s.CreateOrder(ctx, retry, ref("ev-v1-retry"), &order.Claim{CustomerID: "cust-v1", Key: "key-v1", RequestHash: "h"}, generous, now)
-	if err != nil || replay == nil || !reflect.DeepEqual(*replay, o) {
-		t.Fatalf("CreateOrder replay = %+v, %v; want %+v", replay, err, o)
 	}
 }
 

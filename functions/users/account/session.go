@@ -120,8 +120,7 @@ type Session struct {
 	UserID      string
 	FamilyID    string
 	CurrentHash string // hash of the only token of the family that may be used
-	// Proof is the FamilyProof of the family's tokens: "" for a family
-	// started before it was kept, until its next rotation.
+	// Proof is the FamilyProof of the family's tokens.
 	Proof     string
 	Epoch     int64 // the user's SessionEpoch when the family began
 	Revoked   bool

@@ -71,11 +71,8 @@ func (r bucketRecord) bucket(now time.Time) account.Bucket {
 
 // deviceRecord is a device that logged in to an account (or proved its
 // mailbox), with its bucket. Epoch is the account's session epoch when
-// the token was issued (0, as for an account never reset, on items
-// written before it was kept). UserID is the account's: an email can
-// change hands (a registration cancelled and made again), its devices
-// cannot. Devices stored before it have none and belong to the email's
-// only account there ever was.
+// the token was issued. UserID is the account's: an email can change hands
+// (a registration cancelled and made again), its devices cannot.
 type deviceRecord struct {
 	PK        string `dynamodbav:"PK"`
 	SK        string `dynamodbav:"SK"`
@@ -154,7 +151,7 @@ func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string
 			return account.LoginState{}, wrap("login state", err)
 		}
 	}
-	if deviceUser != "" && deviceUser != userID {
+	if st.Device != nil && deviceUser != userID {
 		st.Device = nil // the device of an account the email no longer names
 	}
 	if userID == "" {

@@ -122,14 +122,14 @@ func logout(user, family string, now time.Time) *revocation.Entry {
 	return &e
 }
 
-// newGrant is a new device token for the account of email in epoch.
-func newGrant(t *testing.T, email string, epoch int64) account.DeviceGrant {
+// newGrant is a new device token for the account userID of email in epoch.
+func newGrant(t *testing.T, userID, email string, epoch int64) account.DeviceGrant {
 	t.Helper()
 	tok, err := account.NewDeviceToken()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return account.DeviceGrant{Token: tok, Email: email, Epoch: epoch}
+	return account.DeviceGrant{Token: tok, Email: email, UserID: userID, Epoch: epoch}
 }
 
 // ulidLike returns a 26-character id in the alphabet of user ids.
@@ -596,7 +596,7 @@ func testPasswordChangeEndsThePendingResetLink(t *testing.T, s usersStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ResetPassword(ctx, link, after, "attacker", newGrant(t, u.Email, 2), now, revocation.User(u.ID, 2, now, ttl)); !errors.Is(err, account.ErrLinkInvalid) {
+	if err := s.ResetPassword(ctx, link, after, "attacker", newGrant(t, u.ID, u.Email, 2), now, revocation.User(u.ID, 2, now, ttl)); !errors.Is(err, account.ErrLinkInvalid) {
 		t.Fatalf("reset with the old link = %v, want ErrLinkInvalid", err)
 	}
 }
@@ -612,7 +612,7 @@ func testProofsOfTheMailboxStoreADevice(t *testing.T, s usersStore) {
 	if err := s.CreateUser(ctx, u, "old", link, ev); err != nil {
 		t.Fatal(err)
 	}
-	verified := newGrant(t, u.Email, 0)
+	verified := newGrant(t, u.ID, u.Email, 0)
 	if err := s.VerifyEmail(ctx, link, verified, now); err != nil {
 		t.Fatal(err)
 	}
@@ -630,7 +630,7 @@ func testProofsOfTheMailboxStoreADevice(t *testing.T, s usersStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh := newGrant(t, u.Email, creds.SessionEpoch+1)
+	fresh := newGrant(t, u.ID, u.Email, creds.SessionEpoch+1)
 	if err := s.ResetPassword(ctx, reset, creds, "new", fresh, now, revocation.User(u.ID, 1, now, ttl)); err != nil {
 		t.Fatal(err)
 	}

@@ -133,14 +133,14 @@ func TestVerifyEmailUsesTheCurrentLinkOnce(t *testing.T) {
 	if err := r.store.IssueLink(ctx, account.VerifyEmail, &second, &resend, account.Limit{Key: "v#" + u.ID, Max: 5, Window: time.Hour}, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.store.VerifyEmail(ctx, first, newGrant(t, u.Email, 0), now); !errors.Is(err, account.ErrLinkInvalid) {
+	if err := r.store.VerifyEmail(ctx, first, newGrant(t, u.ID, u.Email, 0), now); !errors.Is(err, account.ErrLinkInvalid) {
 		t.Fatalf("the replaced link = %v, want ErrLinkInvalid", err)
 	}
-	if err := r.store.VerifyEmail(ctx, second, newGrant(t, u.Email, 0), second.ExpiresAt); !errors.Is(err, account.ErrLinkInvalid) {
+	if err := r.store.VerifyEmail(ctx, second, newGrant(t, u.ID, u.Email, 0), second.ExpiresAt); !errors.Is(err, account.ErrLinkInvalid) {
 		t.Fatalf("the link at its expiry = %v, want ErrLinkInvalid", err)
 	}
 	// Two uses at once: one wins.
-	errs := testcloud.Parallel(4, func(int) error { return r.store.VerifyEmail(ctx, second, newGrant(t, u.Email, 0), now) })
+	errs := testcloud.Parallel(4, func(int) error { return r.store.VerifyEmail(ctx, second, newGrant(t, u.ID, u.Email, 0), now) })
 	won := 0
 	for _, err := range errs {
 		switch {
@@ -229,14 +229,14 @@ func TestResetPasswordChangesEverythingAtOnce(t *testing.T) {
 	stale := creds
 	stale.PasswordHash = "another-hash"
 	revoke := revocation.User(u.ID, creds.SessionEpoch+1, now, ttl)
-	if err := r.store.ResetPassword(ctx, link, stale, "new-hash", newGrant(t, u.Email, 1), now, revoke); !errors.Is(err, account.ErrStaleWrite) {
+	if err := r.store.ResetPassword(ctx, link, stale, "new-hash", newGrant(t, u.ID, u.Email, 1), now, revoke); !errors.Is(err, account.ErrStaleWrite) {
 		t.Fatalf("reset of a changed user = %v, want ErrStaleWrite", err)
 	}
 	if _, _, err := r.store.PendingLink(ctx, account.ResetPassword, u.ID); err != nil {
 		t.Fatalf("the refused reset used the link: %v", err)
 	}
 
-	if err := r.store.ResetPassword(ctx, link, creds, "new-hash", newGrant(t, u.Email, 1), now, revoke); err != nil {
+	if err := r.store.ResetPassword(ctx, link, creds, "new-hash", newGrant(t, u.ID, u.Email, 1), now, revoke); err != nil {
 		t.Fatal(err)
 	}
 	after, err := r.store.User(ctx, u.ID)
@@ -255,7 +255,7 @@ func TestResetPasswordChangesEverythingAtOnce(t *testing.T) {
 	if !r.revoked(t, u.ID, "any-session", 0) || r.revoked(t, u.ID, "new-session", 1) {
 		t.Error("the reset did not revoke exactly the access tokens from before it")
 	}
-	if err := r.store.ResetPassword(ctx, link, after, "newer-hash", newGrant(t, u.Email, 2), now, revoke); !errors.Is(err, account.ErrLinkInvalid) {
+	if err := r.store.ResetPassword(ctx, link, after, "newer-hash", newGrant(t, u.ID, u.Email, 2), now, revoke); !errors.Is(err, account.ErrLinkInvalid) {
 		t.Fatalf("second use of the link = %v, want ErrLinkInvalid", err)
 	}
 }
@@ -469,7 +469,7 @@ func TestCancelRegistration(t *testing.T) {
 
 	// Verified, the owner's account cannot be cancelled, even with a link
 	// that was still pending (a race with the verification).
-	if err := r.store.VerifyEmail(ctx, ownerLink, newGrant(t, owner.Email, 0), now); err != nil {
+	if err := r.store.VerifyEmail(ctx, ownerLink, newGrant(t, owner.ID, owner.Email, 0), now); err != nil {
 		t.Fatal(err)
 	}
 	verified, err := r.store.User(ctx, owner.ID)

@@ -68,8 +68,7 @@ func (s *Store) Session(ctx context.Context, t account.RefreshToken) (account.Se
 // RotateSession makes next the current token of the family if presented is
 // still current, the family is neither revoked nor expired, and the user's
 // session epoch is still epoch, all in one transaction, and stores the
-// family's refresh count (and, for a family started before it was kept,
-// the proof of the family's secret that presented shows). Only one
+// family's refresh count. Only one
 // rotation of a token can win, so the count read with the family cannot be
 // overwritten by another. Of two concurrent rotations of the same token
 // exactly one succeeds. Returns
@@ -79,8 +78,7 @@ func (s *Store) RotateSession(ctx context.Context, presented, next account.Refre
 	upd := expression.Set(expression.Name("currentHash"), expression.Value(next.Hash())).
 		Set(expression.Name("expiresAt"), expression.Value(now.Add(account.RefreshTTL).Unix())).
 		Set(expression.Name("refreshes"), expression.Value(count.Count)).
-		Set(expression.Name("refreshHour"), expression.Value(count.Hour.Unix())).
-		Set(expression.Name("familyProof"), expression.IfNotExists(expression.Name("familyProof"), expression.Value(presented.FamilyProof())))
+		Set(expression.Name("refreshHour"), expression.Value(count.Hour.Unix()))
 	cond := expression.Name("currentHash").Equal(expression.Value(presented.Hash())).
 		And(expression.Name("revoked").Equal(expression.Value(false))).
 		And(expression.Name("expiresAt").GreaterThan(expression.Value(now.Unix())))

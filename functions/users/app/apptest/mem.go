@@ -200,7 +200,7 @@ func (m *MemStore) LoginState(_ context.Context, email, source, deviceHash strin
 	if f, ok := m.failures[source]; ok && source != "" && now.Before(f.forget) {
 		st.Source = f.Failures
 	}
-	if d, ok := m.devices[deviceHash]; ok && d.email == email && (d.userID == "" || d.userID == m.emails[email]) && now.Before(d.expires) {
+	if d, ok := m.devices[deviceHash]; ok && d.email == email && d.userID == m.emails[email] && now.Before(d.expires) {
 		st.Device = &account.Device{Hash: deviceHash, Email: email, Epoch: d.epoch, Bucket: d.bucket.at(now)}
 	}
 	if id, ok := m.emails[email]; ok {
@@ -332,9 +332,6 @@ func (m *MemStore) RotateSession(_ context.Context, presented, next account.Refr
 		return account.ErrSessionInvalid
 	}
 	s.CurrentHash = next.Hash()
-	if s.Proof == "" {
-		s.Proof = presented.FamilyProof()
-	}
 	s.ExpiresAt = time.Unix(now.Add(account.RefreshTTL).Unix(), 0).UTC()
 	s.Refreshes, s.RefreshHour = count.Count, count.Hour
 	m.families[k] = s
