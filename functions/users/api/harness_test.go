@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -40,11 +38,7 @@ var (
 func testSigner(t testing.TB) *token.ECDSASigner {
 	t.Helper()
 	signingKeyOnce.Do(func() {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		signingKey = k
+		signingKey = apitest.NewKey()
 	})
 	s, err := token.NewECDSASigner(signingKey)
 	if err != nil {
