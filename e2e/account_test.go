@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -159,7 +160,7 @@ func TestPasswordReset(t *testing.T) {
 
 	const newPassword = "a brand new passphrase"
 	weak := call(t, "POST", "/v1/auth/password-reset/confirm", map[string]string{"token": token, "newPassword": "short"}).Problem(t, 400, "")
-	if !hasField(weak, "newPassword") {
+	if !slices.Contains(weak.Fields(), "newPassword") {
 		t.Fatalf("weak password: %+v", weak)
 	}
 	deviceOf(t, call(t, "POST", "/v1/auth/password-reset/confirm", map[string]string{"token": token, "newPassword": newPassword}))
