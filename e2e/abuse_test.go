@@ -44,7 +44,7 @@ func TestAbuseNamesAndEmailsAreCleanAndNormalised(t *testing.T) {
 		"U+FFFF in the email": {"email": "ada\uffff" + email, "password": "correct horse battery staple", "name": "Ada"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			p := expectProblem(t, call(t, "POST", "/v1/auth/register", body), http.StatusBadRequest)
+			p := call(t, "POST", "/v1/auth/register", body).Problem(t, http.StatusBadRequest, "")
 			if len(p.Errors) == 0 {
 				t.Fatalf("problem without its fields: %+v", p)
 			}
@@ -55,11 +55,11 @@ func TestAbuseNamesAndEmailsAreCleanAndNormalised(t *testing.T) {
 	// field, and writes nothing: the right password logs nobody in.
 	local, _, _ := strings.Cut(email, "@")
 	unmailable := local + "\u00e9@example.com"
-	p := expectProblem(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": unmailable, "password": "correct horse battery staple", "name": "Ada"}), http.StatusBadRequest)
+	p := call(t, "POST", "/v1/auth/register", map[string]string{"email": unmailable, "password": "correct horse battery staple", "name": "Ada"}).Problem(t, http.StatusBadRequest, "")
 	if len(p.Errors) != 1 || p.Errors[0].Field != "email" || !strings.Contains(p.Errors[0].Message, "ASCII") {
 		t.Fatalf("%s refused with %+v, want the email field saying it must be ASCII", unmailable, p.Errors)
 	}
-	p = expectProblem(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": unmailable, "password": "correct horse battery staple"}), http.StatusUnauthorized)
+	p = call(t, "POST", "/v1/auth/login", map[string]string{"email": unmailable, "password": "correct horse battery staple"}).Problem(t, http.StatusUnauthorized, "")
 	if !strings.HasSuffix(p.Type, "#invalid-credentials") {
 		t.Fatalf("login as the refused address: %s, want invalid-credentials (no account)", p.Type)
 	}
@@ -68,14 +68,14 @@ func TestAbuseNamesAndEmailsAreCleanAndNormalised(t *testing.T) {
 	// composed; the composed spelling of the email is the same account.
 	decomposed, composed := local+"@cafe\u0301.example", local+"@caf\u00e9.example"
 	var reg struct{ Email, Name string }
-	expect(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": decomposed, "password": "correct horse battery staple", "name": "Rene\u0301e"}), 201).json(t, &reg)
+	call(t, "POST", "/v1/auth/register", map[string]string{"email": decomposed, "password": "correct horse battery staple", "name": "Rene\u0301e"}).Expect(t, 201).JSON(t, &reg)
 	if reg.Name != "Ren\u00e9e" || reg.Email != composed {
 		t.Fatalf("registered %q %q, want both in NFC", reg.Name, reg.Email)
 	}
 	// Nor is any other spelling of the domain a second account for the
 	// same mailbox: its Punycode, or full-width letters.
 	for _, twin := range []string{composed, local + "@xn--caf-dma.example", local + "@XN--CAF-DMA.example", local + "@\uff43\uff41\uff46\u00e9.example"} {
-		p = expectProblem(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": twin, "password": "correct horse battery staple", "name": "Twin"}), http.StatusConflict)
+		p = call(t, "POST", "/v1/auth/register", map[string]string{"email": twin, "password": "correct horse battery staple", "name": "Twin"}).Problem(t, http.StatusConflict, "")
 		if !strings.HasSuffix(p.Type, "#email-taken") {
 			t.Fatalf("%q registered again: %s", twin, p.Type)
 		}
@@ -88,7 +88,7 @@ func TestAbuseNamesAndEmailsAreCleanAndNormalised(t *testing.T) {
 	verifyEmailAt(t, sentTo)
 	u.login(t)
 	var o orderDoc
-	expect(t, call(t, "POST", "/v1/orders", items("CUP-ESP-2", 1), u.bearer()...), 201).json(t, &o)
+	call(t, "POST", "/v1/orders", items("CUP-ESP-2", 1), u.bearer()...).Expect(t, 201).JSON(t, &o)
 	testcloud.Eventually(t, time.Minute, "the confirmation of order "+o.ID+" to "+sentTo, func() bool {
 		return len(testcloud.MailTo(t, sentTo, o.ID+" confirmed")) == 1
 	})
@@ -112,11 +112,11 @@ func TestAbuseBodiesAreParsedStrictly(t *testing.T) {
 		{"a line's key twice", "application/json", `{"items":[{"sku":"CUP-ESP-2","quantity":1,"quantity":50}]}`, http.StatusBadRequest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			expectProblem(t, call(t, "POST", "/v1/orders", tc.body, "Content-Type", tc.contentType, "Authorization", "Bearer "+u.Access), tc.status)
+			call(t, "POST", "/v1/orders", tc.body, "Content-Type", tc.contentType, "Authorization", "Bearer "+u.Access).Problem(t, tc.status, "")
 		})
 	}
 	var list struct{ Items []orderDoc }
-	expect(t, call(t, "GET", "/v1/orders", nil, u.bearer()...), 200).json(t, &list)
+	call(t, "GET", "/v1/orders", nil, u.bearer()...).Expect(t, 200).JSON(t, &list)
 	if len(list.Items) != 0 {
 		t.Fatalf("refused requests placed %d orders", len(list.Items))
 	}
@@ -161,7 +161,7 @@ func TestAbuseTokensAreDecodedStrictly(t *testing.T) {
 	}
 	// The same minting with the configured lifetime is accepted: what
 	// refuses the long one is its lifetime, nothing else.
-	expect(t, call(t, "GET", "/v1/users/me", nil, "Authorization", "Bearer "+mint(15*time.Minute)), 200)
+	call(t, "GET", "/v1/users/me", nil, "Authorization", "Bearer "+mint(15*time.Minute)).Expect(t, 200)
 
 	for name, tok := range map[string]string{
 		"unused bits set in the signature": parts[0] + "." + parts[1] + "." + loose,
@@ -171,7 +171,7 @@ func TestAbuseTokensAreDecodedStrictly(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			for _, path := range []string{"/v1/users/me", "/v1/orders"} {
-				p := expectProblem(t, call(t, "GET", path, nil, "Authorization", "Bearer "+tok), http.StatusUnauthorized)
+				p := call(t, "GET", path, nil, "Authorization", "Bearer "+tok).Problem(t, http.StatusUnauthorized, "")
 				if !strings.HasSuffix(p.Type, "#invalid-token") {
 					t.Fatalf("%s: problem %s, want invalid-token", path, p.Type)
 				}

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,17 +32,17 @@ func TestVerifiedBeforeOrdering(t *testing.T) {
 		t.Fatalf("access token of an unverified account says email_verified=%v", claims["email_verified"])
 	}
 	var me struct{ EmailVerified bool }
-	expect(t, call(t, "GET", "/v1/users/me", nil, u.bearer()...), 200).json(t, &me)
+	call(t, "GET", "/v1/users/me", nil, u.bearer()...).Expect(t, 200).JSON(t, &me)
 	if me.EmailVerified {
 		t.Fatal("GET /v1/users/me says verified before the link was used")
 	}
 
-	p := expectProblem(t, call(t, "POST", "/v1/orders", items("COF-ESP-250", 1), append(u.bearer(), "Idempotency-Key", "unverified-1")...), 403)
+	p := call(t, "POST", "/v1/orders", items("COF-ESP-250", 1), append(u.bearer(), "Idempotency-Key", "unverified-1")...).Problem(t, 403, "")
 	if !strings.HasSuffix(p.Type, "#email-unverified") {
 		t.Fatalf("problem type %q, want email-unverified", p.Type)
 	}
 	var page struct{ Items []orderDoc }
-	expect(t, call(t, "GET", "/v1/orders", nil, u.bearer()...), 200).json(t, &page)
+	call(t, "GET", "/v1/orders", nil, u.bearer()...).Expect(t, 200).JSON(t, &page)
 	if len(page.Items) != 0 {
 		t.Fatalf("the refused order was stored: %+v", page.Items)
 	}
@@ -52,26 +53,26 @@ func TestVerifiedBeforeOrdering(t *testing.T) {
 	}
 	token := linkToken(t, mail, "/verify-email")
 	deviceOf(t, call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": token}))
-	p = expectProblem(t, call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": token}), 400)
+	p = call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": token}).Problem(t, 400, "")
 	if !strings.HasSuffix(p.Type, "#invalid-token") {
 		t.Fatalf("second use: problem type %q, want invalid-token", p.Type)
 	}
 
 	// The access token from before still says unverified; a refreshed one
 	// does not.
-	expectProblem(t, call(t, "POST", "/v1/orders", items("COF-ESP-250", 1), u.bearer()...), 403)
+	call(t, "POST", "/v1/orders", items("COF-ESP-250", 1), u.bearer()...).Problem(t, 403, "")
 	var pair tokenPair
-	expect(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh}), 200).json(t, &pair)
+	call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh}).Expect(t, 200).JSON(t, &pair)
 	u.Access, u.Refresh = pair.AccessToken, pair.RefreshToken
 	if claims := jwtClaims(t, u.Access); claims["email_verified"] != true {
 		t.Fatalf("refreshed access token says email_verified=%v", claims["email_verified"])
 	}
-	expect(t, call(t, "GET", "/v1/users/me", nil, u.bearer()...), 200).json(t, &me)
+	call(t, "GET", "/v1/users/me", nil, u.bearer()...).Expect(t, 200).JSON(t, &me)
 	if !me.EmailVerified {
 		t.Fatal("GET /v1/users/me does not say verified")
 	}
 	var o orderDoc
-	expect(t, call(t, "POST", "/v1/orders", items("COF-ESP-250", 1), u.bearer()...), 201).json(t, &o)
+	call(t, "POST", "/v1/orders", items("COF-ESP-250", 1), u.bearer()...).Expect(t, 201).JSON(t, &o)
 	awaitMail(t, u.Email, o.ID+" confirmed")
 	// The refused order mailed nothing: the only order email is this one.
 	if n := len(mailsTo(t, u.Email, "Order ")); n != 1 {
@@ -91,15 +92,15 @@ func TestVerificationLinks(t *testing.T) {
 		"altered":         map[string]string{"token": first[:len(first)-1] + flip(first[len(first)-1])},
 		"another account": map[string]string{"token": "ev1.01ZZZZZZZZZZZZZZZZZZZZZZZZ" + first[len("ev1.")+26:]},
 	} {
-		if p := expectProblem(t, call(t, "POST", "/v1/auth/verify-email", body), 400); !strings.HasSuffix(p.Type, "#invalid-token") {
+		if p := call(t, "POST", "/v1/auth/verify-email", body).Problem(t, 400, ""); !strings.HasSuffix(p.Type, "#invalid-token") {
 			t.Errorf("%s: problem type %q, want invalid-token", name, p.Type)
 		}
 	}
-	expectProblem(t, call(t, "POST", "/v1/auth/verify-email", map[string]any{"token": 42}), 400)
-	expectProblem(t, call(t, "POST", "/v1/auth/verify-email/resend", nil), 401)
+	call(t, "POST", "/v1/auth/verify-email", map[string]any{"token": 42}).Problem(t, 400, "")
+	call(t, "POST", "/v1/auth/verify-email/resend", nil).Problem(t, 401, "")
 
 	// A resend mails a new link, which replaces the first.
-	expect(t, call(t, "POST", "/v1/auth/verify-email/resend", nil, u.bearer()...), 202)
+	call(t, "POST", "/v1/auth/verify-email/resend", nil, u.bearer()...).Expect(t, 202)
 	var second string
 	testcloud.Eventually(t, time.Minute, "a second verification email", func() bool {
 		for _, m := range testcloud.MailTo(t, u.Email, verificationSubject) {
@@ -109,12 +110,12 @@ func TestVerificationLinks(t *testing.T) {
 		}
 		return second != ""
 	})
-	expectProblem(t, call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": first}), 400)
+	call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": first}).Problem(t, 400, "")
 	deviceOf(t, call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": second}))
 
 	// Verified: a resend sends nothing; past 5 an hour the address is limited.
 	for range 5 {
-		expect(t, call(t, "POST", "/v1/auth/verify-email/resend", nil, u.bearer()...), 202)
+		call(t, "POST", "/v1/auth/verify-email/resend", nil, u.bearer()...).Expect(t, 202)
 	}
 	if n := len(mailsTo(t, u.Email, verificationSubject)); n != 2 {
 		t.Fatalf("%d verification emails, want 2 (registration and the one resend)", n)
@@ -122,11 +123,11 @@ func TestVerificationLinks(t *testing.T) {
 	other := register(t, "relimit")
 	other.login(t)
 	for range 5 {
-		expect(t, call(t, "POST", "/v1/auth/verify-email/resend", nil, other.bearer()...), 202)
+		call(t, "POST", "/v1/auth/verify-email/resend", nil, other.bearer()...).Expect(t, 202)
 	}
 	r := call(t, "POST", "/v1/auth/verify-email/resend", nil, other.bearer()...)
-	if p := expectProblem(t, r, 429); !strings.HasSuffix(p.Type, "#too-many-requests") || r.Header.Get("Retry-After") == "" {
-		t.Fatalf("sixth resend: %s, Retry-After %q", r.body, r.Header.Get("Retry-After"))
+	if p := r.Problem(t, 429, ""); !strings.HasSuffix(p.Type, "#too-many-requests") || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("sixth resend: %s, Retry-After %q", r.Body, r.Header.Get("Retry-After"))
 	}
 }
 
@@ -145,12 +146,12 @@ func TestPasswordReset(t *testing.T) {
 
 	// An unknown address gets the same answer and no email.
 	nobody := uniqueEmail(t, "nobody")
-	known := expect(t, call(t, "POST", "/v1/auth/password-reset", map[string]string{"email": strings.ToUpper(u.Email)}), 202)
-	unknown := expect(t, call(t, "POST", "/v1/auth/password-reset", map[string]string{"email": nobody}), 202)
-	if string(known.body) != string(unknown.body) {
-		t.Fatalf("answers differ: %s vs %s", known.body, unknown.body)
+	known := call(t, "POST", "/v1/auth/password-reset", map[string]string{"email": strings.ToUpper(u.Email)}).Expect(t, 202)
+	unknown := call(t, "POST", "/v1/auth/password-reset", map[string]string{"email": nobody}).Expect(t, 202)
+	if known.Body != unknown.Body {
+		t.Fatalf("answers differ: %s vs %s", known.Body, unknown.Body)
 	}
-	expectProblem(t, call(t, "POST", "/v1/auth/password-reset", map[string]string{"email": "not-an-email"}), 400)
+	call(t, "POST", "/v1/auth/password-reset", map[string]string{"email": "not-an-email"}).Problem(t, 400, "")
 
 	token := linkToken(t, awaitMail(t, u.Email, resetSubject), "/reset-password")
 	if n := len(mailsTo(t, nobody, "")); n != 0 {
@@ -158,17 +159,17 @@ func TestPasswordReset(t *testing.T) {
 	}
 
 	const newPassword = "a brand new passphrase"
-	weak := expectProblem(t, call(t, "POST", "/v1/auth/password-reset/confirm", map[string]string{"token": token, "newPassword": "short"}), 400)
-	if !hasField(weak, "newPassword") {
+	weak := call(t, "POST", "/v1/auth/password-reset/confirm", map[string]string{"token": token, "newPassword": "short"}).Problem(t, 400, "")
+	if !slices.Contains(weak.Fields(), "newPassword") {
 		t.Fatalf("weak password: %+v", weak)
 	}
 	deviceOf(t, call(t, "POST", "/v1/auth/password-reset/confirm", map[string]string{"token": token, "newPassword": newPassword}))
-	if p := expectProblem(t, call(t, "POST", "/v1/auth/password-reset/confirm", map[string]string{"token": token, "newPassword": "yet another passphrase"}), 400); !strings.HasSuffix(p.Type, "#invalid-token") {
+	if p := call(t, "POST", "/v1/auth/password-reset/confirm", map[string]string{"token": token, "newPassword": "yet another passphrase"}).Problem(t, 400, ""); !strings.HasSuffix(p.Type, "#invalid-token") {
 		t.Fatalf("second use: %q", p.Type)
 	}
 
-	expectProblem(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": oldRefresh}), 401)
-	expectProblem(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}), 401)
+	call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": oldRefresh}).Problem(t, 401, "")
+	call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}).Problem(t, 401, "")
 	u.Password = newPassword
 	u.login(t)
 	if claims := jwtClaims(t, u.Access); claims["email_verified"] != true {
@@ -190,7 +191,7 @@ func awaitRefused(t *testing.T, u user) time.Duration {
 			if r.StatusCode == http.StatusUnauthorized {
 				return true
 			}
-			expect(t, r, 200) // anything else is a failure of its own
+			r.Expect(t, 200) // anything else is a failure of its own
 			return false
 		})
 	}
@@ -204,17 +205,17 @@ func TestRevokedAccessTokensStopWorking(t *testing.T) {
 		u := signUp(t, "logout")
 		other := u
 		other.login(t) // another session of the same user
-		expect(t, call(t, "POST", "/v1/auth/logout", map[string]string{"refreshToken": u.Refresh}, u.bearer()...), 204)
+		call(t, "POST", "/v1/auth/logout", map[string]string{"refreshToken": u.Refresh}, u.bearer()...).Expect(t, 204)
 		t.Logf("logout: refused after %v", awaitRefused(t, u))
-		expect(t, call(t, "GET", "/v1/users/me", nil, other.bearer()...), 200) // the other session lives on
+		call(t, "GET", "/v1/users/me", nil, other.bearer()...).Expect(t, 200) // the other session lives on
 	})
 	t.Run("password change", func(t *testing.T) {
 		t.Parallel()
 		u := signUp(t, "pwchange")
-		expect(t, call(t, "POST", "/v1/users/me/password", map[string]string{"currentPassword": u.Password, "newPassword": "the next long passphrase"}, u.bearer()...), 204)
+		call(t, "POST", "/v1/users/me/password", map[string]string{"currentPassword": u.Password, "newPassword": "the next long passphrase"}, u.bearer()...).Expect(t, 204)
 		t.Logf("password change: refused after %v", awaitRefused(t, u))
 		u.Password = "the next long passphrase"
 		u.login(t)
-		expect(t, call(t, "GET", "/v1/users/me", nil, u.bearer()...), 200)
+		call(t, "GET", "/v1/users/me", nil, u.bearer()...).Expect(t, 200)
 	})
 }

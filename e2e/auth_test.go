@@ -7,18 +7,21 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/serverless-shop/backend/internal/apitest"
 )
 
 func TestRegister(t *testing.T) {
 	t.Parallel()
 	email := uniqueEmail(t, "Reg")
-	r := expect(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": "  " + strings.ToUpper(email[:3]) + email[3:], "password": "correct horse battery staple", "name": " Ada Lovelace "}), 201)
+	r := call(t, "POST", "/v1/auth/register", map[string]string{"email": "  " + strings.ToUpper(email[:3]) + email[3:], "password": "correct horse battery staple", "name": " Ada Lovelace "}).Expect(t, 201)
 	var body map[string]any
-	r.json(t, &body)
+	r.JSON(t, &body)
 	if body["email"] != strings.ToLower(email) || body["name"] != "Ada Lovelace" || body["id"] == "" || body["createdAt"] == "" || body["emailVerified"] != false {
 		t.Fatalf("register body = %v", body)
 	}
@@ -27,7 +30,7 @@ func TestRegister(t *testing.T) {
 	}
 
 	t.Run("email taken, case-insensitively", func(t *testing.T) {
-		p := expectProblem(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": strings.ToUpper(email), "password": "another long password", "name": "Imposter"}), 409)
+		p := call(t, "POST", "/v1/auth/register", map[string]string{"email": strings.ToUpper(email), "password": "another long password", "name": "Imposter"}).Problem(t, 409, "")
 		if !strings.HasSuffix(p.Type, "#email-taken") {
 			t.Fatalf("problem type %q", p.Type)
 		}
@@ -44,29 +47,20 @@ func TestRegister(t *testing.T) {
 		{"wrong type", map[string]any{"email": 42, "password": "correct horse battery staple", "name": "X"}, []string{"email"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := expectProblem(t, call(t, "POST", "/v1/auth/register", tc.body), 400)
+			p := call(t, "POST", "/v1/auth/register", tc.body).Problem(t, 400, "")
 			for _, f := range tc.fields {
-				if !hasField(p, f) {
+				if !slices.Contains(p.Fields(), f) {
 					t.Errorf("problem does not name field %q: %+v", f, p.Errors)
 				}
 			}
 		})
 	}
 	t.Run("not JSON", func(t *testing.T) {
-		expectProblem(t, call(t, "POST", "/v1/auth/register", `{"email":`), 400)
-		expectProblem(t, call(t, "POST", "/v1/auth/register", `[1,2]`), 400)
-		expectProblem(t, call(t, "POST", "/v1/auth/register", "email=a", "Content-Type", "application/x-www-form-urlencoded"), 415)
-		expectProblem(t, call(t, "POST", "/v1/auth/register", `{"email":"`+strings.Repeat("a", 70<<10)+`"}`), 413)
+		call(t, "POST", "/v1/auth/register", `{"email":`).Problem(t, 400, "")
+		call(t, "POST", "/v1/auth/register", `[1,2]`).Problem(t, 400, "")
+		call(t, "POST", "/v1/auth/register", "email=a", "Content-Type", "application/x-www-form-urlencoded").Problem(t, 415, "")
+		call(t, "POST", "/v1/auth/register", `{"email":"`+strings.Repeat("a", 70<<10)+`"}`).Problem(t, 413, "")
 	})
-}
-
-func hasField(p problem, field string) bool {
-	for _, e := range p.Errors {
-		if e.Field == field {
-			return true
-		}
-	}
-	return false
 }
 
 func TestLoginTokensAndJWKS(t *testing.T) {
@@ -86,14 +80,14 @@ func TestLoginTokensAndJWKS(t *testing.T) {
 		t.Errorf("token lifetime %v s, want 900", exp-iat)
 	}
 
-	r := expect(t, call(t, "GET", "/.well-known/jwks.json", nil), 200)
+	r := call(t, "GET", "/.well-known/jwks.json", nil).Expect(t, 200)
 	if cc := r.Header.Get("Cache-Control"); !strings.Contains(cc, "public") || !strings.Contains(cc, "max-age") {
 		t.Errorf("JWKS Cache-Control = %q", cc)
 	}
 	var jwks struct {
 		Keys []map[string]string `json:"keys"`
 	}
-	r.json(t, &jwks)
+	r.JSON(t, &jwks)
 	kids := map[string]bool{}
 	for _, k := range jwks.Keys {
 		if k["kty"] != "EC" || k["crv"] != "P-256" || k["alg"] != "ES256" || k["d"] != "" {
@@ -135,18 +129,18 @@ func TestLoginIsThrottledWithoutLockingTheOwnerOut(t *testing.T) {
 	wrong := call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": "wrong password entirely"})
 	unknown := call(t, "POST", "/v1/auth/login", map[string]string{"email": "nobody-" + u.Email, "password": "wrong password entirely"})
 	// The two answers are the same document but for the request's own id.
-	pw, pu := expectProblem(t, wrong, 401), expectProblem(t, unknown, 401)
-	same := func(r response, id string) string { return strings.Replace(string(r.body), id, "", 1) }
+	pw, pu := wrong.Problem(t, 401, ""), unknown.Problem(t, 401, "")
+	same := func(r *apitest.Response, id string) string { return strings.Replace(r.Body, id, "", 1) }
 	if pw.Type != pu.Type || pw.Detail != pu.Detail || same(wrong, pw.RequestID) != same(unknown, pu.RequestID) {
-		t.Fatalf("wrong password and unknown email differ:\n%s\n%s", wrong.body, unknown.body)
+		t.Fatalf("wrong password and unknown email differ:\n%s\n%s", wrong.Body, unknown.Body)
 	}
 	// Five free attempts, and one more that starts the first wait.
 	for range 5 {
-		expectProblem(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": "still wrong password"}), 401)
+		call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": "still wrong password"}).Problem(t, 401, "")
 	}
-	retryAfter := func(r response) time.Duration {
+	retryAfter := func(r *apitest.Response) time.Duration {
 		t.Helper()
-		expectProblem(t, r, 429)
+		r.Problem(t, 429, "")
 		secs, err := strconv.Atoi(r.Header.Get("Retry-After"))
 		if err != nil || secs < 1 || secs > 2 {
 			t.Fatalf("Retry-After = %q, want 1 or 2 seconds", r.Header.Get("Retry-After"))
@@ -158,15 +152,15 @@ func TestLoginIsThrottledWithoutLockingTheOwnerOut(t *testing.T) {
 	}
 	// The owner, from the device that logged in before: in at once.
 	u.login(t)
-	expect(t, call(t, "GET", "/v1/users/me", nil, u.bearer()...), 200)
+	call(t, "GET", "/v1/users/me", nil, u.bearer()...).Expect(t, 200)
 	// A malformed device token is refused, not ignored.
-	expectProblem(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password, "deviceToken": "dv1.nope"}), 400)
+	call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password, "deviceToken": "dv1.nope"}).Problem(t, 400, "")
 	// Everyone else waits, longer after each attempt.
 	wait := retryAfter(call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}))
 	time.Sleep(wait) // the wait the API asked for is the behaviour under test
-	expectProblem(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": "wrong once more"}), 401)
+	call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": "wrong once more"}).Problem(t, 401, "")
 	r := call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password})
-	expectProblem(t, r, 429)
+	r.Problem(t, 429, "")
 	if secs, _ := strconv.Atoi(r.Header.Get("Retry-After")); secs < 1 || secs > 4 {
 		t.Fatalf("Retry-After after the next failure = %q, want up to 4 s", r.Header.Get("Retry-After"))
 	}
@@ -181,7 +175,7 @@ func TestLoginAttemptsSentAtOnceAreCountedOneByOne(t *testing.T) {
 	u := signUp(t, "burst")
 	const n = 20
 	started := time.Now()
-	answers := race(n, func() response {
+	answers := race(n, func() *apitest.Response {
 		return call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": "a guess sent at once"})
 	})
 	checked := 0
@@ -191,7 +185,7 @@ func TestLoginAttemptsSentAtOnceAreCountedOneByOne(t *testing.T) {
 			checked++
 		case 429:
 		default:
-			t.Fatalf("answer %d: %s", r.StatusCode, r.body)
+			t.Fatalf("answer %d: %s", r.StatusCode, r.Body)
 		}
 	}
 	took := time.Since(started)
@@ -206,19 +200,19 @@ func TestRefreshRotationAndReuseDetection(t *testing.T) {
 	t.Parallel()
 	u := signUp(t, "refresh")
 	var next tokenPair
-	expect(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh}), 200).json(t, &next)
+	call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh}).Expect(t, 200).JSON(t, &next)
 	if next.RefreshToken == u.Refresh || next.AccessToken == "" || next.TokenType != "Bearer" {
 		t.Fatalf("refresh did not rotate: %+v", next)
 	}
-	expect(t, call(t, "GET", "/v1/users/me", nil, "Authorization", "Bearer "+next.AccessToken), 200)
+	call(t, "GET", "/v1/users/me", nil, "Authorization", "Bearer "+next.AccessToken).Expect(t, 200)
 
 	// The spent token comes back: the whole family is revoked, including
 	// the token that replaced it.
-	expectProblem(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh}), 401)
-	expectProblem(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": next.RefreshToken}), 401)
+	call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh}).Problem(t, 401, "")
+	call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": next.RefreshToken}).Problem(t, 401, "")
 
 	for _, bad := range []string{"", "garbage", "rt1." + strings.Repeat("A", 26) + ".x.y", u.Access} {
-		expectProblem(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": bad}), 401)
+		call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": bad}).Problem(t, 401, "")
 	}
 }
 
@@ -226,7 +220,7 @@ func TestConcurrentRefreshHasOneWinner(t *testing.T) {
 	t.Parallel()
 	u := signUp(t, "race")
 	const n = 6
-	answers := race(n, func() response {
+	answers := race(n, func() *apitest.Response {
 		return call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh})
 	})
 	if won := winners(t, answers, 200, 401); won != 1 {
@@ -238,12 +232,12 @@ func TestLogout(t *testing.T) {
 	t.Parallel()
 	u := signUp(t, "logout")
 	other := signUp(t, "logout-other")
-	expectProblem(t, call(t, "POST", "/v1/auth/logout", map[string]string{"refreshToken": other.Refresh}, u.bearer()...), 401)
-	expectProblem(t, call(t, "POST", "/v1/auth/logout", map[string]string{"refreshToken": "nonsense"}, u.bearer()...), 401)
-	expect(t, call(t, "POST", "/v1/auth/logout", map[string]string{"refreshToken": u.Refresh}, u.bearer()...), 204)
-	expectProblem(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh}), 401)
+	call(t, "POST", "/v1/auth/logout", map[string]string{"refreshToken": other.Refresh}, u.bearer()...).Problem(t, 401, "")
+	call(t, "POST", "/v1/auth/logout", map[string]string{"refreshToken": "nonsense"}, u.bearer()...).Problem(t, 401, "")
+	call(t, "POST", "/v1/auth/logout", map[string]string{"refreshToken": u.Refresh}, u.bearer()...).Expect(t, 204)
+	call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh}).Problem(t, 401, "")
 	// The other user's session was untouched by the refused attempt.
-	expect(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": other.Refresh}), 200)
+	call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": other.Refresh}).Expect(t, 200)
 	if r := call(t, "POST", "/v1/auth/logout", map[string]string{"refreshToken": u.Refresh}); r.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("logout without a token: %d", r.StatusCode)
 	}
@@ -252,29 +246,30 @@ func TestLogout(t *testing.T) {
 func TestProfile(t *testing.T) {
 	t.Parallel()
 	u := signUp(t, "profile")
-	r := expect(t, call(t, "GET", "/v1/users/me", nil, u.bearer()...), 200)
+	r := call(t, "GET", "/v1/users/me", nil, u.bearer()...).Expect(t, 200)
 	for _, secret := range []string{"argon2", "password", "Hash", u.Refresh} {
-		if strings.Contains(string(r.body), secret) {
-			t.Fatalf("profile leaks %q: %s", secret, r.body)
+		if strings.Contains(r.Body, secret) {
+			t.Fatalf("profile leaks %q: %s", secret, r.Body)
 		}
 	}
 	var p struct{ ID, Email, Name string }
-	expect(t, call(t, "PATCH", "/v1/users/me", map[string]string{"name": "  New Name  "}, u.bearer()...), 200).json(t, &p)
+	call(t, "PATCH", "/v1/users/me", map[string]string{"name": "  New Name  "}, u.bearer()...).Expect(t, 200).JSON(t, &p)
 	if p.Name != "New Name" || p.Email != u.Email || p.ID != u.ID {
 		t.Fatalf("patched profile = %+v", p)
 	}
-	prob := expectProblem(t, call(t, "PATCH", "/v1/users/me", map[string]any{
+	prob := call(t, "PATCH", "/v1/users/me", map[string]any{
 		"name": "X", "id": "other", "email": "evil@example.com", "role": "admin", "passwordHash": "x", "createdAt": "2020-01-01T00:00:00Z",
-	}, u.bearer()...), 400)
+	}, u.bearer()...).Problem(t, 400, "")
+
 	for _, f := range []string{"id", "email", "role", "passwordHash", "createdAt"} {
-		if !hasField(prob, f) {
+		if !slices.Contains(prob.Fields(), f) {
 			t.Errorf("PATCH problem does not name %q: %+v", f, prob.Errors)
 		}
 	}
-	expectProblem(t, call(t, "PATCH", "/v1/users/me", map[string]any{}, u.bearer()...), 400)
-	expectProblem(t, call(t, "PATCH", "/v1/users/me", map[string]any{"name": strings.Repeat("n", 101)}, u.bearer()...), 400)
+	call(t, "PATCH", "/v1/users/me", map[string]any{}, u.bearer()...).Problem(t, 400, "")
+	call(t, "PATCH", "/v1/users/me", map[string]any{"name": strings.Repeat("n", 101)}, u.bearer()...).Problem(t, 400, "")
 	// Nothing of the rejected request was written.
-	expect(t, call(t, "GET", "/v1/users/me", nil, u.bearer()...), 200).json(t, &p)
+	call(t, "GET", "/v1/users/me", nil, u.bearer()...).Expect(t, 200).JSON(t, &p)
 	if p.Name != "New Name" || p.Email != u.Email {
 		t.Fatalf("a rejected PATCH changed the profile: %+v", p)
 	}
@@ -284,17 +279,17 @@ func TestPasswordChangeRevokesSessions(t *testing.T) {
 	t.Parallel()
 	u := signUp(t, "pwchange")
 	var second tokenPair
-	expect(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}), 200).json(t, &second)
+	call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}).Expect(t, 200).JSON(t, &second)
 
-	expectProblem(t, call(t, "POST", "/v1/users/me/password", map[string]string{"currentPassword": u.Password, "newPassword": "short"}, u.bearer()...), 400)
-	expectProblem(t, call(t, "POST", "/v1/users/me/password", map[string]string{"currentPassword": "not the password", "newPassword": "a brand new passphrase"}, u.bearer()...), 401)
-	expect(t, call(t, "POST", "/v1/users/me/password", map[string]string{"currentPassword": u.Password, "newPassword": "a brand new passphrase"}, u.bearer()...), 204)
+	call(t, "POST", "/v1/users/me/password", map[string]string{"currentPassword": u.Password, "newPassword": "short"}, u.bearer()...).Problem(t, 400, "")
+	call(t, "POST", "/v1/users/me/password", map[string]string{"currentPassword": "not the password", "newPassword": "a brand new passphrase"}, u.bearer()...).Problem(t, 401, "")
+	call(t, "POST", "/v1/users/me/password", map[string]string{"currentPassword": u.Password, "newPassword": "a brand new passphrase"}, u.bearer()...).Expect(t, 204)
 
 	for _, rt := range []string{u.Refresh, second.RefreshToken} {
-		expectProblem(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": rt}), 401)
+		call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": rt}).Problem(t, 401, "")
 	}
-	expectProblem(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}), 401)
-	expect(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": "a brand new passphrase"}), 200)
+	call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}).Problem(t, 401, "")
+	call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": "a brand new passphrase"}).Expect(t, 200)
 }
 
 func TestAuthorizerRefusesBadTokens(t *testing.T) {
@@ -313,13 +308,13 @@ func TestAuthorizerRefusesBadTokens(t *testing.T) {
 		"oversized":          "Bearer " + strings.Repeat("a", 8000),
 	} {
 		t.Run(name, func(t *testing.T) {
-			p := expectProblem(t, call(t, "GET", "/v1/users/me", nil, "Authorization", header), http.StatusUnauthorized)
+			p := call(t, "GET", "/v1/users/me", nil, "Authorization", header).Problem(t, http.StatusUnauthorized, "")
 			if !strings.HasSuffix(p.Type, "#invalid-token") {
 				t.Fatalf("problem type %q, want invalid-token", p.Type)
 			}
 		})
 	}
-	if p := expectProblem(t, call(t, "GET", "/v1/users/me", nil), http.StatusUnauthorized); !strings.HasSuffix(p.Type, "#invalid-token") {
+	if p := call(t, "GET", "/v1/users/me", nil).Problem(t, http.StatusUnauthorized, ""); !strings.HasSuffix(p.Type, "#invalid-token") {
 		t.Fatalf("no token: problem type %q, want invalid-token", p.Type)
 	}
 }
@@ -353,7 +348,7 @@ func TestGatewayAnswersAreProblems(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			p := expectProblem(t, call(t, tc.method, tc.path, nil, tc.headers...), tc.status)
+			p := call(t, tc.method, tc.path, nil, tc.headers...).Problem(t, tc.status, "")
 			if !strings.HasSuffix(p.Type, "#"+tc.slug) {
 				t.Errorf("problem type %q, want %s", p.Type, tc.slug)
 			}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/internal/testcloud"
 )
 
@@ -24,7 +25,7 @@ func TestCancelRegistration(t *testing.T) {
 	t.Parallel()
 	victim := uniqueEmail(t, "victim")
 	attacker := user{Email: victim, Name: phishingName, Password: "attacker horse battery staple"}
-	expect(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": victim, "password": attacker.Password, "name": phishingName}), 201)
+	call(t, "POST", "/v1/auth/register", map[string]string{"email": victim, "password": attacker.Password, "name": phishingName}).Expect(t, 201)
 	attacker.login(t)
 
 	mail := awaitMail(t, victim, verificationSubject)
@@ -43,24 +44,24 @@ func TestCancelRegistration(t *testing.T) {
 		t.Errorf("the verification email does not say what the cancel link is for:\n%s", mail.Text)
 	}
 
-	expect(t, call(t, "POST", "/v1/auth/cancel-registration", map[string]string{"token": cancel}), 204)
-	if p := expectProblem(t, call(t, "POST", "/v1/auth/cancel-registration", map[string]string{"token": cancel}), 400); !strings.HasSuffix(p.Type, "#invalid-token") {
+	call(t, "POST", "/v1/auth/cancel-registration", map[string]string{"token": cancel}).Expect(t, 204)
+	if p := call(t, "POST", "/v1/auth/cancel-registration", map[string]string{"token": cancel}).Problem(t, 400, ""); !strings.HasSuffix(p.Type, "#invalid-token") {
 		t.Errorf("second cancel: problem type %q, want invalid-token", p.Type)
 	}
-	if p := expectProblem(t, call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": verify}), 400); !strings.HasSuffix(p.Type, "#invalid-token") {
+	if p := call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": verify}).Problem(t, 400, ""); !strings.HasSuffix(p.Type, "#invalid-token") {
 		t.Errorf("verify after the cancel: problem type %q, want invalid-token", p.Type)
 	}
 	// The cancelled account cannot log in, with or without its device
 	// token, nor refresh its session.
-	expectProblem(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": victim, "password": attacker.Password}), 401)
-	expectProblem(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": victim, "password": attacker.Password, "deviceToken": attacker.Device}), 401)
-	expectProblem(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": attacker.Refresh}), 401)
+	call(t, "POST", "/v1/auth/login", map[string]string{"email": victim, "password": attacker.Password}).Problem(t, 401, "")
+	call(t, "POST", "/v1/auth/login", map[string]string{"email": victim, "password": attacker.Password, "deviceToken": attacker.Device}).Problem(t, 401, "")
+	call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": attacker.Refresh}).Problem(t, 401, "")
 
 	// The address is free: its owner registers it, verifies it, and then
 	// the cancel link of the owner's own email no longer works.
 	owner := user{Email: victim, Name: "Victim", Password: "owner horse battery staple"}
 	var reg struct{ ID string }
-	expect(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": victim, "password": owner.Password, "name": owner.Name}), 201).json(t, &reg)
+	call(t, "POST", "/v1/auth/register", map[string]string{"email": victim, "password": owner.Password, "name": owner.Name}).Expect(t, 201).JSON(t, &reg)
 	var ownerToken string
 	testcloud.Eventually(t, time.Minute, "the owner's verification email", func() bool {
 		for _, m := range testcloud.MailTo(t, victim, verificationSubject) {
@@ -70,8 +71,8 @@ func TestCancelRegistration(t *testing.T) {
 		}
 		return ownerToken != ""
 	})
-	expect(t, call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": ownerToken}), 200)
-	if p := expectProblem(t, call(t, "POST", "/v1/auth/cancel-registration", map[string]string{"token": ownerToken}), 400); !strings.HasSuffix(p.Type, "#invalid-token") {
+	call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": ownerToken}).Expect(t, 200)
+	if p := call(t, "POST", "/v1/auth/cancel-registration", map[string]string{"token": ownerToken}).Problem(t, 400, ""); !strings.HasSuffix(p.Type, "#invalid-token") {
 		t.Errorf("cancel after verification: problem type %q, want invalid-token", p.Type)
 	}
 	owner.login(t)
@@ -79,7 +80,7 @@ func TestCancelRegistration(t *testing.T) {
 		ID            string
 		EmailVerified bool
 	}
-	expect(t, call(t, "GET", "/v1/users/me", nil, owner.bearer()...), 200).json(t, &me)
+	call(t, "GET", "/v1/users/me", nil, owner.bearer()...).Expect(t, 200).JSON(t, &me)
 	if me.ID != reg.ID || !me.EmailVerified {
 		t.Fatalf("after the refused cancel the owner's account is %+v, want %s verified", me, reg.ID)
 	}
@@ -100,7 +101,7 @@ func TestCancelRegistrationRefuses(t *testing.T) {
 		"another account": map[string]string{"token": "ev1.01ZZZZZZZZZZZZZZZZZZZZZZZZ" + token[len("ev1.")+26:]},
 	}
 	for name, body := range invalidToken {
-		if p := expectProblem(t, call(t, "POST", "/v1/auth/cancel-registration", body), 400); !strings.HasSuffix(p.Type, "#invalid-token") {
+		if p := call(t, "POST", "/v1/auth/cancel-registration", body).Problem(t, 400, ""); !strings.HasSuffix(p.Type, "#invalid-token") {
 			t.Errorf("%s: problem type %q, want invalid-token", name, p.Type)
 		}
 	}
@@ -119,16 +120,16 @@ func TestCancelRegistrationRefuses(t *testing.T) {
 		"text/plain body": {nil, 415},
 	} {
 		t.Run(name, func(t *testing.T) { // each from an address of its own (clientAddress)
-			var r response
+			var r *apitest.Response
 			if c.status == 415 {
 				r = call(t, "POST", "/v1/auth/cancel-registration", `{"token":"`+token+`"}`, "Content-Type", "text/plain")
 			} else {
 				r = call(t, "POST", "/v1/auth/cancel-registration", c.body)
 			}
-			expectProblem(t, r, c.status)
+			r.Problem(t, c.status, "")
 		})
 	}
 	// None of that cancelled anything: the token still verifies.
 	u.login(t)
-	expect(t, call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": token}), 200)
+	call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": token}).Expect(t, 200)
 }

@@ -22,12 +22,12 @@ func TestCorrelationIDFollowsTheOrder(t *testing.T) {
 	t.Parallel()
 	u := signUp(t, "corr")
 	id := fmt.Sprintf("corr-%d", time.Now().UnixNano())
-	r := expect(t, call(t, "POST", "/v1/orders", items("TEA-EARL-100", 1), append(u.bearer(), "X-Request-Id", id)...), 201)
+	r := call(t, "POST", "/v1/orders", items("TEA-EARL-100", 1), append(u.bearer(), "X-Request-Id", id)...).Expect(t, 201)
 	if r.Header.Get("X-Request-Id") != id {
 		t.Fatalf("X-Request-Id = %q, want %q", r.Header.Get("X-Request-Id"), id)
 	}
 	var o orderDoc
-	r.json(t, &o)
+	r.JSON(t, &o)
 	awaitMail(t, u.Email, o.ID)
 
 	logs := cloudwatchlogs.NewFromConfig(stack.aws)

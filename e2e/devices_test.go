@@ -5,6 +5,8 @@ package e2e
 import (
 	"strings"
 	"testing"
+
+	"github.com/serverless-shop/backend/internal/apitest"
 )
 
 // Account takeover paths a careful attacker had, as a client can show
@@ -20,7 +22,7 @@ type attacker struct{ address string }
 func newAttacker() attacker { return attacker{address: newAddress()} }
 
 // login sends a login from the attacker's address.
-func (a attacker) login(t *testing.T, email, password string) response {
+func (a attacker) login(t *testing.T, email, password string) *apitest.Response {
 	t.Helper()
 	return call(t, "POST", "/v1/auth/login", map[string]string{"email": email, "password": password}, "X-Forwarded-For", a.address)
 }
@@ -31,28 +33,28 @@ func (a attacker) throttle(t *testing.T, email string) {
 	t.Helper()
 	for range 6 {
 		if r := a.login(t, email, "a guess of the attacker"); r.StatusCode != 401 && r.StatusCode != 429 {
-			expectProblem(t, r, 401)
+			r.Problem(t, 401, "")
 		}
 	}
-	expectProblem(t, a.login(t, email, "a guess of the attacker"), 429)
+	a.login(t, email, "a guess of the attacker").Problem(t, 429, "")
 }
 
 // deviceOf reads the device token of a proof of the mailbox (200).
-func deviceOf(t *testing.T, r response) string {
+func deviceOf(t *testing.T, r *apitest.Response) string {
 	t.Helper()
 	var body struct {
 		DeviceToken string `json:"deviceToken"`
 	}
-	expect(t, r, 200).json(t, &body)
+	r.Expect(t, 200).JSON(t, &body)
 	if !strings.HasPrefix(body.DeviceToken, "dv1.") {
-		t.Fatalf("%s answered %s, want a device token", r.Request.URL.Path, r.body)
+		t.Fatalf("%s answered %s, want a device token", r.Request.URL.Path, r.Body)
 	}
 	return body.DeviceToken
 }
 
 // loginWith logs u in from the test's address with device (none for "")
 // and returns the answer.
-func loginWith(t *testing.T, u user, device string) response {
+func loginWith(t *testing.T, u user, device string) *apitest.Response {
 	t.Helper()
 	body := map[string]string{"email": u.Email, "password": u.Password}
 	if device != "" {
@@ -66,7 +68,7 @@ func loginWith(t *testing.T, u user, device string) response {
 // confirmation hands out.
 func resetPassword(t *testing.T, u *user, password string) string {
 	t.Helper()
-	expect(t, call(t, "POST", "/v1/auth/password-reset", map[string]string{"email": u.Email}), 202)
+	call(t, "POST", "/v1/auth/password-reset", map[string]string{"email": u.Email}).Expect(t, 202)
 	tok := linkToken(t, awaitMail(t, u.Email, resetSubject), "/reset-password")
 	device := deviceOf(t, call(t, "POST", "/v1/auth/password-reset/confirm", map[string]string{"token": tok, "newPassword": password}))
 	u.Password = password
@@ -84,23 +86,23 @@ func TestMailboxProofLetsTheOwnerInDuringAnAttack(t *testing.T) {
 		t.Parallel()
 		u, mallory := signUp(t, "mailbox-reset"), newAttacker()
 		mallory.throttle(t, u.Email)
-		expectProblem(t, loginWith(t, u, ""), 429) // the owner, like anyone, waits
+		loginWith(t, u, "").Problem(t, 429, "") // the owner, like anyone, waits
 		device := resetPassword(t, &u, "the owner's fresh passphrase")
 		// The reset cleared the account's bucket; the attack goes on.
 		mallory.throttle(t, u.Email)
-		expectProblem(t, loginWith(t, u, ""), 429)
+		loginWith(t, u, "").Problem(t, 429, "")
 		var pair tokenPair
-		expect(t, loginWith(t, u, device), 200).json(t, &pair)
+		loginWith(t, u, device).Expect(t, 200).JSON(t, &pair)
 		u.Access = pair.AccessToken
-		expect(t, call(t, "GET", "/v1/users/me", nil, u.bearer()...), 200)
+		call(t, "GET", "/v1/users/me", nil, u.bearer()...).Expect(t, 200)
 	})
 	t.Run("verification", func(t *testing.T) {
 		t.Parallel()
 		u, mallory := register(t, "mailbox-verify"), newAttacker()
 		mallory.throttle(t, u.Email)
 		device := deviceOf(t, call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": linkToken(t, awaitMail(t, u.Email, verificationSubject), "/verify-email")}))
-		expectProblem(t, loginWith(t, u, ""), 429)
-		expect(t, loginWith(t, u, device), 200)
+		loginWith(t, u, "").Problem(t, 429, "")
+		loginWith(t, u, device).Expect(t, 200)
 	})
 }
 
@@ -114,20 +116,20 @@ func TestDeviceTokensAreSpentAndRevoked(t *testing.T) {
 		u, mallory := signUp(t, "device-spent"), newAttacker()
 		stolen := u.Device
 		for range 5 {
-			expectProblem(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": "a guess with the stolen token", "deviceToken": stolen}, "X-Forwarded-For", mallory.address), 401)
+			call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": "a guess with the stolen token", "deviceToken": stolen}, "X-Forwarded-For", mallory.address).Problem(t, 401, "")
 		}
 		mallory.throttle(t, u.Email)
 		// Even the right password: the token no longer counts as a device.
-		expectProblem(t, loginWith(t, u, stolen), 429)
+		loginWith(t, u, stolen).Problem(t, 429, "")
 	})
 	t.Run("revoked by a password change", func(t *testing.T) {
 		t.Parallel()
 		u, mallory := signUp(t, "device-change"), newAttacker()
 		before := u.Device
-		expect(t, call(t, "POST", "/v1/users/me/password", map[string]string{"currentPassword": u.Password, "newPassword": "the next long passphrase"}, u.bearer()...), 204)
+		call(t, "POST", "/v1/users/me/password", map[string]string{"currentPassword": u.Password, "newPassword": "the next long passphrase"}, u.bearer()...).Expect(t, 204)
 		u.Password = "the next long passphrase"
 		mallory.throttle(t, u.Email)
-		expectProblem(t, loginWith(t, u, before), 429)
+		loginWith(t, u, before).Problem(t, 429, "")
 	})
 	t.Run("revoked by a reset", func(t *testing.T) {
 		t.Parallel()
@@ -135,8 +137,8 @@ func TestDeviceTokensAreSpentAndRevoked(t *testing.T) {
 		before := u.Device
 		device := resetPassword(t, &u, "the owner's fresh passphrase")
 		mallory.throttle(t, u.Email)
-		expectProblem(t, loginWith(t, u, before), 429)
-		expect(t, loginWith(t, u, device), 200)
+		loginWith(t, u, before).Problem(t, 429, "")
+		loginWith(t, u, device).Expect(t, 200)
 	})
 }
 
@@ -145,14 +147,14 @@ func TestDeviceTokensAreSpentAndRevoked(t *testing.T) {
 func TestPasswordChangeEndsPendingResetLinks(t *testing.T) {
 	t.Parallel()
 	u := signUp(t, "change-ends-reset")
-	expect(t, call(t, "POST", "/v1/auth/password-reset", map[string]string{"email": u.Email}), 202)
+	call(t, "POST", "/v1/auth/password-reset", map[string]string{"email": u.Email}).Expect(t, 202)
 	tok := linkToken(t, awaitMail(t, u.Email, resetSubject), "/reset-password")
-	expect(t, call(t, "POST", "/v1/users/me/password", map[string]string{"currentPassword": u.Password, "newPassword": "the owner's new passphrase"}, u.bearer()...), 204)
-	if p := expectProblem(t, call(t, "POST", "/v1/auth/password-reset/confirm", map[string]string{"token": tok, "newPassword": "the link reader's passphrase"}), 400); !strings.HasSuffix(p.Type, "#invalid-token") {
+	call(t, "POST", "/v1/users/me/password", map[string]string{"currentPassword": u.Password, "newPassword": "the owner's new passphrase"}, u.bearer()...).Expect(t, 204)
+	if p := call(t, "POST", "/v1/auth/password-reset/confirm", map[string]string{"token": tok, "newPassword": "the link reader's passphrase"}).Problem(t, 400, ""); !strings.HasSuffix(p.Type, "#invalid-token") {
 		t.Fatalf("the reset link after a password change: %q, want invalid-token", p.Type)
 	}
 	u.Password = "the owner's new passphrase"
-	expect(t, loginWith(t, u, ""), 200)
+	loginWith(t, u, "").Expect(t, 200)
 }
 
 // TestMadeUpRefreshTokenCannotEndASession: anyone who reads an access
@@ -169,9 +171,9 @@ func TestMadeUpRefreshTokenCannotEndASession(t *testing.T) {
 		t.Fatalf("access token claims %v lack sub or sid", claims)
 	}
 	for _, secret := range []string{strings.Repeat("A", 43), strings.Repeat("x", 43)} {
-		expectProblem(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": "rt1." + sub + "." + sid + "." + secret}, "X-Forwarded-For", newAddress()), 401)
+		call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": "rt1." + sub + "." + sid + "." + secret}, "X-Forwarded-For", newAddress()).Problem(t, 401, "")
 	}
 	var next tokenPair
-	expect(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh}), 200).json(t, &next)
-	expect(t, call(t, "GET", "/v1/users/me", nil, "Authorization", "Bearer "+next.AccessToken), 200)
+	call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh}).Expect(t, 200).JSON(t, &next)
+	call(t, "GET", "/v1/users/me", nil, "Authorization", "Bearer "+next.AccessToken).Expect(t, 200)
 }

@@ -3,10 +3,8 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -84,19 +82,20 @@ func (setupTB) Fatalf(format string, args ...any) {
 // the path's methods (or the 401 of a protected path without a valid
 // token); any other request gets the gateway's 404 problem. Either way the
 // answer carries X-Request-Id.
-func conformsToSpec(t *testing.T, req *http.Request, resp response) {
+func conformsToSpec(t *testing.T, resp *apitest.Response) {
 	t.Helper()
+	req := resp.Request
 	if resp.Header.Get("X-Request-Id") == "" {
-		t.Fatalf("%s %s: answer %d without X-Request-Id; body %s", req.Method, req.URL.Path, resp.StatusCode, resp.body)
+		t.Fatalf("%s %s: answer %d without X-Request-Id; body %s", req.Method, req.URL.Path, resp.StatusCode, resp.Body)
 	}
 	route, params, err := stack.spec.FindRoute(req)
 	if err != nil && len(specMethods(req)) > 0 {
 		if resp.StatusCode == http.StatusUnauthorized {
-			expectProblem(t, resp, http.StatusUnauthorized)
+			resp.Problem(t, http.StatusUnauthorized, "")
 			return
 		}
-		if p := expectProblem(t, resp, http.StatusMethodNotAllowed); !strings.HasSuffix(p.Type, "#method-not-allowed") {
-			t.Fatalf("%s %s: a method the path does not have, answered %s", req.Method, req.URL.Path, resp.body)
+		if p := resp.Problem(t, http.StatusMethodNotAllowed, ""); !strings.HasSuffix(p.Type, "#method-not-allowed") {
+			t.Fatalf("%s %s: a method the path does not have, answered %s", req.Method, req.URL.Path, resp.Body)
 		}
 		if got, want := resp.Header.Get("Allow"), strings.Join(specMethods(req), ", "); got != want {
 			t.Fatalf("%s %s: 405 with Allow %q, want %q", req.Method, req.URL.Path, got, want)
@@ -104,8 +103,8 @@ func conformsToSpec(t *testing.T, req *http.Request, resp response) {
 		return
 	}
 	if err != nil {
-		if p := expectProblem(t, resp, http.StatusNotFound); !strings.HasSuffix(p.Type, "#not-found") {
-			t.Fatalf("%s %s: not an operation of openapi.yaml, answered %s", req.Method, req.URL.Path, resp.body)
+		if p := resp.Problem(t, http.StatusNotFound, ""); !strings.HasSuffix(p.Type, "#not-found") {
+			t.Fatalf("%s %s: not an operation of openapi.yaml, answered %s", req.Method, req.URL.Path, resp.Body)
 		}
 		return
 	}
@@ -113,11 +112,11 @@ func conformsToSpec(t *testing.T, req *http.Request, resp response) {
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
 		Status:                 resp.StatusCode,
 		Header:                 resp.Header,
-		Body:                   io.NopCloser(bytes.NewReader(resp.body)),
+		Body:                   io.NopCloser(strings.NewReader(resp.Body)),
 		Options:                &openapi3filter.Options{IncludeResponseStatus: true, RegexCompiler: apitest.ECMAPattern},
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
-		t.Fatalf("%s %s: answer %d does not match openapi.yaml: %v\nbody: %s", req.Method, req.URL.Path, resp.StatusCode, err, resp.body)
+		t.Fatalf("%s %s: answer %d does not match openapi.yaml: %v\nbody: %s", req.Method, req.URL.Path, resp.StatusCode, err, resp.Body)
 	}
 }
 
@@ -144,34 +143,11 @@ func output(t *testing.T, key string) string {
 	return v
 }
 
-// response is an HTTP response with its body read.
-type response struct {
-	*http.Response
-	body []byte
-}
-
-func (r response) json(t *testing.T, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.body, v); err != nil {
-		t.Fatalf("decode %s body %q: %v", r.Request.URL.Path, r.body, err)
-	}
-}
-
-// problem is an RFC 9457 problem document.
-type problem struct {
-	Type      string `json:"type"`
-	Title     string `json:"title"`
-	Status    int    `json:"status"`
-	Detail    string `json:"detail"`
-	Instance  string `json:"instance"`
-	RequestID string `json:"requestId"`
-	Errors    []struct {
-		Field   string `json:"field"`
-		Message string `json:"message"`
-	} `json:"errors"`
-}
-
-var httpClient = &http.Client{Timeout: 30 * time.Second}
+// httpClient is the tests' HTTP client; api is the test client over it.
+var (
+	httpClient = &http.Client{Timeout: 30 * time.Second}
+	api        = &apitest.Client{HTTP: httpClient}
+)
 
 // clientAddress is the address a test (or subtest) plays its client from:
 // one of its own in the IPv6 documentation range (2001:db8::/32), derived
@@ -194,101 +170,23 @@ func newAddress() string {
 }
 
 // call sends a request to the API from the test's own address
-// (clientAddress; a X-Forwarded-For header in headers says otherwise).
-// body is JSON-encoded unless it is a string or []byte; headers alternate
-// names and values (an empty value leaves the header out, Content-Type
-// included).
-func call(t *testing.T, method, path string, body any, headers ...string) response {
+// (clientAddress; a X-Forwarded-For header in headers says otherwise),
+// through the one test client (apitest: body and headers as NewRequest
+// takes them, every answer checked as Client.Do checks it), and checks the
+// answer against the OpenAPI document.
+func call(t *testing.T, method, path string, body any, headers ...string) *apitest.Response {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		enc, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(enc)
-	}
-	req, err := http.NewRequest(method, stack.apiURL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("X-Forwarded-For", clientAddress(t.Name()))
-	for i := 0; i+1 < len(headers); i += 2 {
-		if headers[i+1] == "" {
-			req.Header.Del(headers[i]) // "" leaves the header out
-			continue
-		}
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	return send(t, req)
-}
-
-// send sends a request built by hand and checks the answer against the
-// OpenAPI document, as call does.
-func send(t *testing.T, req *http.Request) response {
-	t.Helper()
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := response{Response: resp, body: b}
-	conformsToSpec(t, req, r)
+	r := api.Do(t, apitest.NewRequest(method, stack.apiURL+path, body, append([]string{"X-Forwarded-For", clientAddress(t.Name())}, headers...)...))
+	conformsToSpec(t, r)
 	return r
-}
-
-// expect fails the test unless the response has the status. Every response
-// of the services carries X-Request-Id.
-func expect(t *testing.T, r response, status int) response {
-	t.Helper()
-	if r.StatusCode != status {
-		t.Fatalf("%s %s: status %d, want %d; body %s", r.Request.Method, r.Request.URL.Path, r.StatusCode, status, r.body)
-	}
-	return r
-}
-
-// expectProblem checks a problem answer of the services or the gateway:
-// status, media type, the problem document and the correlation header.
-func expectProblem(t *testing.T, r response, status int) problem {
-	t.Helper()
-	expect(t, r, status)
-	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
-		t.Fatalf("%s %s: content type %q, want application/problem+json; body %s", r.Request.Method, r.Request.URL.Path, ct, r.body)
-	}
-	var p problem
-	r.json(t, &p)
-	if p.Status != status || p.Type == "" || p.Title == "" {
-		t.Fatalf("%s %s: malformed problem %s", r.Request.Method, r.Request.URL.Path, r.body)
-	}
-	if id := r.Header.Get("X-Request-Id"); id == "" || p.RequestID != id {
-		t.Fatalf("%s %s: X-Request-Id %q, problem requestId %q: want the same id", r.Request.Method, r.Request.URL.Path, id, p.RequestID)
-	}
-	return p
 }
 
 // race sends n requests at once and returns the answers in call order.
-func race(n int, send func() response) []response {
-	out := make([]response, n)
+func race(n int, send func() *apitest.Response) []*apitest.Response {
+	out := make([]*apitest.Response, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out[i] = send()
-		}()
+		wg.Go(func() { out[i] = send() })
 	}
 	wg.Wait()
 	return out
@@ -296,7 +194,7 @@ func race(n int, send func() response) []response {
 
 // winners counts the answers with status win and fails the test on any
 // status other than win and the allowed losing ones.
-func winners(t *testing.T, answers []response, win int, lose ...int) int {
+func winners(t *testing.T, answers []*apitest.Response, win int, lose ...int) int {
 	t.Helper()
 	n := 0
 	for _, r := range answers {
@@ -304,7 +202,7 @@ func winners(t *testing.T, answers []response, win int, lose ...int) int {
 		case r.StatusCode == win:
 			n++
 		case !slices.Contains(lose, r.StatusCode):
-			t.Fatalf("%s %s: status %d; body %s", r.Request.Method, r.Request.URL.Path, r.StatusCode, r.body)
+			t.Fatalf("%s %s: status %d; body %s", r.Request.Method, r.Request.URL.Path, r.StatusCode, r.Body)
 		}
 	}
 	return n

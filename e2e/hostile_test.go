@@ -60,9 +60,9 @@ func TestHostileInputGets4xx(t *testing.T) {
 			}
 			r := call(t, tc.method, tc.path, tc.body, headers...)
 			if r.StatusCode < 400 || r.StatusCode >= 500 {
-				t.Fatalf("status %d, want a 4xx; body %.300s", r.StatusCode, r.body)
+				t.Fatalf("status %d, want a 4xx; body %.300s", r.StatusCode, r.Body)
 			}
-			expectProblem(t, r, r.StatusCode)
+			r.Problem(t, r.StatusCode, "")
 		})
 	}
 }

@@ -49,7 +49,7 @@ func register(t *testing.T, tag string) user {
 		ID, Email, Name string
 		EmailVerified   bool
 	}
-	expect(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": u.Email, "password": u.Password, "name": u.Name}), 201).json(t, &reg)
+	call(t, "POST", "/v1/auth/register", map[string]string{"email": u.Email, "password": u.Password, "name": u.Name}).Expect(t, 201).JSON(t, &reg)
 	if reg.EmailVerified {
 		t.Fatalf("a new account says its email is verified: %+v", reg)
 	}
@@ -83,7 +83,7 @@ func (u *user) login(t *testing.T) {
 		body["deviceToken"] = u.Device
 	}
 	var tok tokenPair
-	expect(t, call(t, "POST", "/v1/auth/login", body), 200).json(t, &tok)
+	call(t, "POST", "/v1/auth/login", body).Expect(t, 200).JSON(t, &tok)
 	if tok.DeviceToken == "" || tok.DeviceToken == u.Device {
 		t.Fatalf("login returned device token %q after %q", tok.DeviceToken, u.Device)
 	}
@@ -137,14 +137,14 @@ type orderDoc struct {
 // token.
 func TestJourney(t *testing.T) {
 	var health struct{ Status, Version string }
-	expect(t, call(t, "GET", "/v1/health", nil), 200).json(t, &health)
+	call(t, "GET", "/v1/health", nil).Expect(t, 200).JSON(t, &health)
 	if health.Status != "ok" || health.Version == "" {
 		t.Fatalf("health = %+v", health)
 	}
 
 	u := signUp(t, "journey")
 	var me struct{ ID, Email, Name string }
-	expect(t, call(t, "GET", "/v1/users/me", nil, u.bearer()...), 200).json(t, &me)
+	call(t, "GET", "/v1/users/me", nil, u.bearer()...).Expect(t, 200).JSON(t, &me)
 	if me.ID != u.ID || me.Email != u.Email || me.Name != u.Name {
 		t.Fatalf("me = %+v, want %s %s %s", me, u.ID, u.Email, u.Name)
 	}
@@ -153,9 +153,9 @@ func TestJourney(t *testing.T) {
 		{"sku": "COF-ESP-250", "quantity": 2},
 		{"sku": "BRW-V60-02", "quantity": 1},
 	}}, u.bearer()...)
-	expect(t, created, 201)
+	created.Expect(t, 201)
 	var o orderDoc
-	created.json(t, &o)
+	created.JSON(t, &o)
 	if o.Status != "PENDING" || o.Total != 2*1290+2400 || o.Currency != "USD" || len(o.Items) != 2 {
 		t.Fatalf("created order = %+v", o)
 	}
@@ -164,7 +164,7 @@ func TestJourney(t *testing.T) {
 	}
 
 	var got orderDoc
-	expect(t, call(t, "GET", "/v1/orders/"+o.ID, nil, u.bearer()...), 200).json(t, &got)
+	call(t, "GET", "/v1/orders/"+o.ID, nil, u.bearer()...).Expect(t, 200).JSON(t, &got)
 	if got.ID != o.ID || got.Total != o.Total || got.Items[0].SKU != "COF-ESP-250" || got.Items[0].LineTotal != 2580 {
 		t.Fatalf("read back %+v, want %+v", got, o)
 	}

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/internal/testcloud"
 )
 
@@ -472,7 +472,7 @@ func revocationBudget(t *testing.T, u user) {
 	var done, limited int
 	// tally counts an answer; a 204 ended the session, which a new login
 	// replaces.
-	tally := func(a response) {
+	tally := func(a *apitest.Response) {
 		t.Helper()
 		switch a.StatusCode {
 		case http.StatusNoContent:
@@ -482,10 +482,10 @@ func revocationBudget(t *testing.T, u user) {
 			if a.Header.Get("Retry-After") == "" {
 				t.Fatalf("%s: 429 without Retry-After", a.Request.URL.Path)
 			}
-			expectProblem(t, a, http.StatusTooManyRequests)
+			a.Problem(t, http.StatusTooManyRequests, "")
 			limited++
 		default:
-			t.Fatalf("%s: %d %s", a.Request.URL.Path, a.StatusCode, a.body)
+			t.Fatalf("%s: %d %s", a.Request.URL.Path, a.StatusCode, a.Body)
 		}
 	}
 	for i := range rounds {
@@ -522,23 +522,7 @@ func (s shot) String() string {
 // fire sends one request from addr without failing the test, so that it
 // can run on any goroutine; headers alternate names and values.
 func fire(addr, what, method, path string, body any, headers ...string) shot {
-	var rd io.Reader
-	if body != nil {
-		enc, err := json.Marshal(body)
-		if err != nil {
-			return shot{what: what, err: err}
-		}
-		rd = bytes.NewReader(enc)
-	}
-	req, err := http.NewRequest(method, stack.apiURL+path, rd)
-	if err != nil {
-		return shot{what: what, err: err}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Forwarded-For", addr)
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
+	req := apitest.NewRequest(method, stack.apiURL+path, body, append([]string{"Content-Type", "application/json", "X-Forwarded-For", addr}, headers...)...)
 	resp, err := httpClient.Do(req)
 	if err != nil {
 		return shot{what: what, err: err}

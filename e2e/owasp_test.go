@@ -65,19 +65,19 @@ func TestOWASP_API1_ObjectLevelAuthorization(t *testing.T) {
 	t.Parallel()
 	owner, intruder := signUp(t, "bola-owner"), signUp(t, "bola-intruder")
 	var theirs orderDoc
-	expect(t, call(t, "POST", "/v1/orders", items("COF-ESP-250", 1), owner.bearer()...), 201).json(t, &theirs)
+	call(t, "POST", "/v1/orders", items("COF-ESP-250", 1), owner.bearer()...).Expect(t, 201).JSON(t, &theirs)
 
 	t.Run("another customer's order answers as a missing one", func(t *testing.T) {
 		for _, route := range []struct{ method, suffix string }{{"GET", ""}, {"POST", "/cancel"}, {"POST", "/reorder"}} {
 			got := call(t, route.method, "/v1/orders/"+theirs.ID+route.suffix, nil, intruder.bearer()...)
 			none := call(t, route.method, "/v1/orders/"+missingOrderID+route.suffix, nil, intruder.bearer()...)
-			pg, pn := expectProblem(t, got, 404), expectProblem(t, none, 404)
+			pg, pn := got.Problem(t, 404, ""), none.Problem(t, 404, "")
 			if pg.Type != pn.Type || pg.Title != pn.Title || pg.Detail != pn.Detail || len(pg.Errors) != 0 || len(pn.Errors) != 0 {
-				t.Errorf("%s %s: another's order answers %s, a missing one %s", route.method, route.suffix, got.body, none.body)
+				t.Errorf("%s %s: another's order answers %s, a missing one %s", route.method, route.suffix, got.Body, none.Body)
 			}
 			for _, secret := range []string{owner.ID, owner.Email, owner.Name} {
-				if strings.Contains(string(got.body), secret) {
-					t.Errorf("%s %s: the answer names the owner (%q): %s", route.method, route.suffix, secret, got.body)
+				if strings.Contains(got.Body, secret) {
+					t.Errorf("%s %s: the answer names the owner (%q): %s", route.method, route.suffix, secret, got.Body)
 				}
 			}
 		}
@@ -85,13 +85,13 @@ func TestOWASP_API1_ObjectLevelAuthorization(t *testing.T) {
 
 	t.Run("the refused attempts changed nothing", func(t *testing.T) {
 		var now orderDoc
-		expect(t, call(t, "GET", "/v1/orders/"+theirs.ID, nil, owner.bearer()...), 200).json(t, &now)
+		call(t, "GET", "/v1/orders/"+theirs.ID, nil, owner.bearer()...).Expect(t, 200).JSON(t, &now)
 		if now.Status != "PENDING" || !now.UpdatedAt.Equal(theirs.UpdatedAt) {
 			t.Fatalf("the owner's order after the intruder's cancel: %+v, was %+v", now, theirs)
 		}
 		for who, want := range map[*user][]string{&owner: {theirs.ID}, &intruder: nil} {
 			var page struct{ Items []orderDoc }
-			expect(t, call(t, "GET", "/v1/orders", nil, who.bearer()...), 200).json(t, &page)
+			call(t, "GET", "/v1/orders", nil, who.bearer()...).Expect(t, 200).JSON(t, &page)
 			var ids []string
 			for _, o := range page.Items {
 				ids = append(ids, o.ID)
@@ -109,7 +109,7 @@ func TestOWASP_API1_ObjectLevelAuthorization(t *testing.T) {
 				value = owner.Email
 			}
 			var page struct{ Items []orderDoc }
-			expect(t, call(t, "GET", "/v1/orders?"+q+"="+url.QueryEscape(value), nil, intruder.bearer()...), 200).json(t, &page)
+			call(t, "GET", "/v1/orders?"+q+"="+url.QueryEscape(value), nil, intruder.bearer()...).Expect(t, 200).JSON(t, &page)
 			if len(page.Items) != 0 {
 				t.Fatalf("?%s=<owner> shows the intruder %d orders", q, len(page.Items))
 			}
@@ -118,11 +118,11 @@ func TestOWASP_API1_ObjectLevelAuthorization(t *testing.T) {
 			"X-User-Id", owner.ID, "X-Customer-Id", owner.ID, "X-Forwarded-User", owner.Email,
 			"X-Amzn-Oidc-Identity", owner.ID, "X-Principal-Id", owner.ID)
 		var page struct{ Items []orderDoc }
-		expect(t, call(t, "GET", "/v1/orders", nil, spoofed...), 200).json(t, &page)
+		call(t, "GET", "/v1/orders", nil, spoofed...).Expect(t, 200).JSON(t, &page)
 		if len(page.Items) != 0 {
 			t.Fatalf("identity headers made the owner's orders visible: %+v", page.Items)
 		}
-		expectProblem(t, call(t, "GET", "/v1/orders/"+theirs.ID, nil, spoofed...), 404)
+		call(t, "GET", "/v1/orders/"+theirs.ID, nil, spoofed...).Problem(t, 404, "")
 	})
 }
 
@@ -150,7 +150,7 @@ func TestOWASP_API2_BrokenAuthentication(t *testing.T) {
 	header := map[string]any{"alg": "ES256", "typ": "at+jwt", "kid": signer.KeyID()}
 	control := jws(t, signer, header, claims)
 	for _, path := range []string{"/v1/users/me", "/v1/orders"} {
-		expect(t, call(t, "GET", path, nil, "Authorization", "Bearer "+control), 200)
+		call(t, "GET", path, nil, "Authorization", "Bearer "+control).Expect(t, 200)
 	}
 
 	iss, _ := claims["iss"].(string)
@@ -180,13 +180,13 @@ func TestOWASP_API2_BrokenAuthentication(t *testing.T) {
 	}
 
 	t.Run("a token in the URL or a cookie is not a credential", func(t *testing.T) {
-		for _, r := range []response{
+		for _, r := range []*apitest.Response{
 			call(t, "GET", "/v1/users/me?access_token="+url.QueryEscape(u.Access), nil),
 			call(t, "GET", "/v1/orders?access_token="+url.QueryEscape(u.Access), nil),
 			call(t, "GET", "/v1/users/me", nil, "Cookie", "access_token="+u.Access+"; Authorization=Bearer "+u.Access),
 			call(t, "GET", "/v1/users/me", nil, "X-Access-Token", u.Access, "X-Amz-Security-Token", u.Access),
 		} {
-			expectProblem(t, r, http.StatusUnauthorized)
+			r.Problem(t, http.StatusUnauthorized, "")
 		}
 	})
 
@@ -194,9 +194,9 @@ func TestOWASP_API2_BrokenAuthentication(t *testing.T) {
 		other := register(t, "authn-other")
 		other.login(t)
 		rest := strings.SplitN(u.Refresh, ".", 3) // rt1, user id, family and secret
-		expectProblem(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": "rt1." + other.ID + "." + rest[2]}), 401)
+		call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": "rt1." + other.ID + "." + rest[2]}).Problem(t, 401, "")
 		for _, who := range []user{u, other} {
-			expect(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": who.Refresh}), 200)
+			call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": who.Refresh}).Expect(t, 200)
 		}
 	})
 }
@@ -206,7 +206,7 @@ func TestOWASP_API2_BrokenAuthentication(t *testing.T) {
 func refusedEverywhere(t *testing.T, bearer string) {
 	t.Helper()
 	for _, path := range []string{"/v1/users/me", "/v1/orders"} {
-		p := expectProblem(t, call(t, "GET", path, nil, "Authorization", "Bearer "+bearer), http.StatusUnauthorized)
+		p := call(t, "GET", path, nil, "Authorization", "Bearer "+bearer).Problem(t, http.StatusUnauthorized, "")
 		if !strings.HasSuffix(p.Type, "#invalid-token") {
 			t.Fatalf("GET %s: problem type %q, want invalid-token", path, p.Type)
 		}
@@ -279,7 +279,7 @@ func signingKeyForms(t *testing.T, kid string) (pemKey, jwk []byte) {
 	}
 	pemKey = pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: out.PublicKey})
 	var set struct{ Keys []map[string]any }
-	expect(t, call(t, "GET", "/.well-known/jwks.json", nil), 200).json(t, &set)
+	call(t, "GET", "/.well-known/jwks.json", nil).Expect(t, 200).JSON(t, &set)
 	for _, k := range set.Keys {
 		if k["kid"] == kid {
 			jwk, err = json.Marshal(k)
@@ -330,7 +330,7 @@ func TestOWASP_API3_ObjectPropertyLevelAuthorization(t *testing.T) {
 			"role": "admin", "isAdmin": true, "passwordHash": "$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA", "sessionEpoch": 0,
 		} {
 			body := edit(good, map[string]any{field: value})
-			if p := expectProblem(t, call(t, "POST", "/v1/auth/register", body, "X-Forwarded-For", newAddress()), 400); !hasField(p, field) {
+			if p := call(t, "POST", "/v1/auth/register", body, "X-Forwarded-For", newAddress()).Problem(t, 400, ""); !slices.Contains(p.Fields(), field) {
 				t.Errorf("register with %q: problem does not name it: %+v", field, p.Errors)
 			}
 		}
@@ -340,14 +340,14 @@ func TestOWASP_API3_ObjectPropertyLevelAuthorization(t *testing.T) {
 			fmt.Sprintf(`{"Email":%q,"password":"correct horse battery staple","name":"Mallory"}`, email),
 			fmt.Sprintf(`{"email":%q,"password":"correct horse battery staple","name":"Mallory","name":"Admin"}`, email),
 		} {
-			expectProblem(t, call(t, "POST", "/v1/auth/register", raw), 400)
+			call(t, "POST", "/v1/auth/register", raw).Problem(t, 400, "")
 		}
 		// None of them stored the account: it registers now, unverified.
 		var reg struct {
 			Name          string
 			EmailVerified bool
 		}
-		expect(t, call(t, "POST", "/v1/auth/register", good), 201).json(t, &reg)
+		call(t, "POST", "/v1/auth/register", good).Expect(t, 201).JSON(t, &reg)
 		if reg.EmailVerified || reg.Name != "Mallory" {
 			t.Fatalf("registered %+v", reg)
 		}
@@ -367,8 +367,8 @@ func TestOWASP_API3_ObjectPropertyLevelAuthorization(t *testing.T) {
 			{`{"name":"Verified Me","name":"Admin"}`, ""},
 			{`{"Name":"Admin"}`, ""},
 		} {
-			p := expectProblem(t, call(t, "PATCH", "/v1/users/me", tc.body, u.bearer()...), 400)
-			if tc.field != "" && !hasField(p, tc.field) {
+			p := call(t, "PATCH", "/v1/users/me", tc.body, u.bearer()...).Problem(t, 400, "")
+			if tc.field != "" && !slices.Contains(p.Fields(), tc.field) {
 				t.Errorf("PATCH %v: problem does not name %q: %+v", tc.body, tc.field, p.Errors)
 			}
 		}
@@ -376,7 +376,7 @@ func TestOWASP_API3_ObjectPropertyLevelAuthorization(t *testing.T) {
 			Name          string
 			EmailVerified bool
 		}
-		expect(t, call(t, "GET", "/v1/users/me", nil, u.bearer()...), 200).json(t, &me)
+		call(t, "GET", "/v1/users/me", nil, u.bearer()...).Expect(t, 200).JSON(t, &me)
 		if me.EmailVerified || me.Name != u.Name {
 			t.Fatalf("after the refused updates the profile is %+v", me)
 		}
@@ -392,58 +392,58 @@ func TestOWASP_API3_ObjectPropertyLevelAuthorization(t *testing.T) {
 			"total": 1, "currency": "EUR", "createdAt": "2020-01-01T00:00:00Z",
 		} {
 			body := map[string]any{"items": []any{line}, field: value}
-			if p := expectProblem(t, call(t, "POST", "/v1/orders", body, u.bearer()...), 400); !hasField(p, field) {
+			if p := call(t, "POST", "/v1/orders", body, u.bearer()...).Problem(t, 400, ""); !slices.Contains(p.Fields(), field) {
 				t.Errorf("order with %q: problem does not name it: %+v", field, p.Errors)
 			}
 		}
 		for field, value := range map[string]any{"unitPrice": 1, "lineTotal": 1, "name": "Free coffee", "currency": "EUR"} {
 			body := map[string]any{"items": []any{edit(line, map[string]any{field: value})}}
-			if p := expectProblem(t, call(t, "POST", "/v1/orders", body, u.bearer()...), 400); !hasField(p, field) {
+			if p := call(t, "POST", "/v1/orders", body, u.bearer()...).Problem(t, 400, ""); !slices.Contains(p.Fields(), field) {
 				t.Errorf("order line with %q: problem does not name it: %+v", field, p.Errors)
 			}
 		}
 		var list struct{ Items []orderDoc }
-		expect(t, call(t, "GET", "/v1/orders", nil, u.bearer()...), 200).json(t, &list)
+		call(t, "GET", "/v1/orders", nil, u.bearer()...).Expect(t, 200).JSON(t, &list)
 		if len(list.Items) != 0 {
 			t.Fatalf("refused requests stored %d orders", len(list.Items))
 		}
 
 		// Reorder takes no body: whatever one says is not applied.
 		var first, again orderDoc
-		expect(t, call(t, "POST", "/v1/orders", items("COF-ESP-250", 1), u.bearer()...), 201).json(t, &first)
+		call(t, "POST", "/v1/orders", items("COF-ESP-250", 1), u.bearer()...).Expect(t, 201).JSON(t, &first)
 		override := `{"items":[{"sku":"GRD-HAND-C40","quantity":100}],"total":1,"status":"SHIPPED","customerId":"` + other.ID + `"}`
-		expect(t, call(t, "POST", "/v1/orders/"+first.ID+"/reorder", override, u.bearer()...), 201).json(t, &again)
+		call(t, "POST", "/v1/orders/"+first.ID+"/reorder", override, u.bearer()...).Expect(t, 201).JSON(t, &again)
 		if again.Status != "PENDING" || again.Total != first.Total || len(again.Items) != 1 || again.Items[0] != first.Items[0] {
 			t.Fatalf("reorder with a body placed %+v, want the items of %+v", again, first)
 		}
-		expectProblem(t, call(t, "GET", "/v1/orders/"+again.ID, nil, "Authorization", "Bearer "+otherAccess(t, other)), 404)
+		call(t, "GET", "/v1/orders/"+again.ID, nil, "Authorization", "Bearer "+otherAccess(t, other)).Problem(t, 404, "")
 	})
 
 	t.Run("answers show only the caller's documented properties", func(t *testing.T) {
-		var answers []response
-		keep := func(r response) response { answers = append(answers, r); return r }
-		profile := keep(expect(t, call(t, "GET", "/v1/users/me", nil, u.bearer()...), 200))
-		keep(expect(t, call(t, "PATCH", "/v1/users/me", map[string]string{"name": "Renamed"}, u.bearer()...), 200))
-		placed := keep(expect(t, call(t, "POST", "/v1/orders", items("TEA-SENCHA-100", 2), u.bearer()...), 201))
+		var answers []*apitest.Response
+		keep := func(r *apitest.Response) *apitest.Response { answers = append(answers, r); return r }
+		profile := keep(call(t, "GET", "/v1/users/me", nil, u.bearer()...).Expect(t, 200))
+		keep(call(t, "PATCH", "/v1/users/me", map[string]string{"name": "Renamed"}, u.bearer()...).Expect(t, 200))
+		placed := keep(call(t, "POST", "/v1/orders", items("TEA-SENCHA-100", 2), u.bearer()...).Expect(t, 201))
 		var o orderDoc
-		placed.json(t, &o)
-		keep(expect(t, call(t, "GET", "/v1/orders/"+o.ID, nil, u.bearer()...), 200))
-		list := keep(expect(t, call(t, "GET", "/v1/orders?limit=100", nil, u.bearer()...), 200))
-		keep(expect(t, call(t, "POST", "/v1/orders/"+o.ID+"/cancel", nil, u.bearer()...), 200))
-		pair := keep(expect(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password, "deviceToken": u.Device}), 200))
+		placed.JSON(t, &o)
+		keep(call(t, "GET", "/v1/orders/"+o.ID, nil, u.bearer()...).Expect(t, 200))
+		list := keep(call(t, "GET", "/v1/orders?limit=100", nil, u.bearer()...).Expect(t, 200))
+		keep(call(t, "POST", "/v1/orders/"+o.ID+"/cancel", nil, u.bearer()...).Expect(t, 200))
+		pair := keep(call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password, "deviceToken": u.Device}).Expect(t, 200))
 		var tokens tokenPair
-		pair.json(t, &tokens)
-		keep(expect(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": tokens.RefreshToken}), 200))
+		pair.JSON(t, &tokens)
+		keep(call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": tokens.RefreshToken}).Expect(t, 200))
 
-		wantKeys(t, "profile", profile.body, "createdAt", "email", "emailVerified", "id", "name", "updatedAt")
-		wantKeys(t, "order", placed.body, "createdAt", "currency", "id", "items", "status", "total", "updatedAt")
+		wantKeys(t, "profile", []byte(profile.Body), "createdAt", "email", "emailVerified", "id", "name", "updatedAt")
+		wantKeys(t, "order", []byte(placed.Body), "createdAt", "currency", "id", "items", "status", "total", "updatedAt")
 		var raw struct{ Items []json.RawMessage }
-		placed.json(t, &raw)
+		placed.JSON(t, &raw)
 		for _, line := range raw.Items {
 			wantKeys(t, "order line", line, "lineTotal", "name", "quantity", "sku", "unitPrice")
 		}
 		var page struct{ Items []json.RawMessage }
-		list.json(t, &page)
+		list.JSON(t, &page)
 		for _, item := range page.Items {
 			wantKeys(t, "listed order", item, "createdAt", "currency", "id", "items", "status", "total", "updatedAt")
 		}
@@ -458,8 +458,8 @@ func TestOWASP_API3_ObjectPropertyLevelAuthorization(t *testing.T) {
 		}
 		for _, r := range answers {
 			for _, s := range internals {
-				if strings.Contains(string(r.body), s) {
-					t.Errorf("%s %s: the answer shows %q: %s", r.Request.Method, r.Request.URL.Path, s, r.body)
+				if strings.Contains(r.Body, s) {
+					t.Errorf("%s %s: the answer shows %q: %s", r.Request.Method, r.Request.URL.Path, s, r.Body)
 				}
 			}
 		}
@@ -517,7 +517,7 @@ func TestOWASP_API4_ResourceConsumption(t *testing.T) {
 			if op.protected {
 				headers = u.bearer()
 			}
-			p := expectProblem(t, call(t, op.method, op.example, big, headers...), http.StatusRequestEntityTooLarge)
+			p := call(t, op.method, op.example, big, headers...).Problem(t, http.StatusRequestEntityTooLarge, "")
 			if !strings.HasSuffix(p.Type, "#payload-too-large") {
 				t.Errorf("%s %s: problem type %q", op.method, op.path, p.Type)
 			}
@@ -532,18 +532,18 @@ func TestOWASP_API4_ResourceConsumption(t *testing.T) {
 			}
 			return items(pairs...)
 		}
-		if p := expectProblem(t, call(t, "POST", "/v1/orders", lines(51), u.bearer()...), 400); !hasField(p, "items") {
+		if p := call(t, "POST", "/v1/orders", lines(51), u.bearer()...).Problem(t, 400, ""); !slices.Contains(p.Fields(), "items") {
 			t.Fatalf("51 lines: %+v", p)
 		}
 		// 50 lines pass the bound and are looked up (and are unknown).
-		if p := expectProblem(t, call(t, "POST", "/v1/orders", lines(50), u.bearer()...), 422); !strings.HasSuffix(p.Type, "#unknown-product") || len(p.Errors) != 50 {
+		if p := call(t, "POST", "/v1/orders", lines(50), u.bearer()...).Problem(t, 422, ""); !strings.HasSuffix(p.Type, "#unknown-product") || len(p.Errors) != 50 {
 			t.Fatalf("50 lines: %s, %d errors", p.Type, len(p.Errors))
 		}
 	})
 
 	t.Run("a page holds at most 100 orders", func(t *testing.T) {
-		expect(t, call(t, "GET", "/v1/orders?limit=100", nil, u.bearer()...), 200)
-		if p := expectProblem(t, call(t, "GET", "/v1/orders?limit=101", nil, u.bearer()...), 400); !hasField(p, "limit") {
+		call(t, "GET", "/v1/orders?limit=100", nil, u.bearer()...).Expect(t, 200)
+		if p := call(t, "GET", "/v1/orders?limit=101", nil, u.bearer()...).Problem(t, 400, ""); !slices.Contains(p.Fields(), "limit") {
 			t.Fatalf("limit=101: %+v", p)
 		}
 	})
@@ -622,7 +622,7 @@ func TestOWASP_API5_FunctionLevelAuthorization(t *testing.T) {
 	u := signUp(t, "bfla")
 	ops := documentedOperations(t)
 	var o orderDoc
-	expect(t, call(t, "POST", "/v1/orders", items("BRW-V60-02", 1), u.bearer()...), 201).json(t, &o)
+	call(t, "POST", "/v1/orders", items("BRW-V60-02", 1), u.bearer()...).Expect(t, 201).JSON(t, &o)
 
 	t.Run("protected operations need a valid token, public ones none", func(t *testing.T) {
 		for _, op := range ops {
@@ -632,7 +632,7 @@ func TestOWASP_API5_FunctionLevelAuthorization(t *testing.T) {
 			}
 			if op.protected {
 				for _, auth := range [][]string{nil, {"Authorization", "Bearer " + u.Refresh}, {"Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte(u.Email+":"+u.Password))}} {
-					p := expectProblem(t, call(t, op.method, op.example, body, auth...), http.StatusUnauthorized)
+					p := call(t, op.method, op.example, body, auth...).Problem(t, http.StatusUnauthorized, "")
 					if !strings.HasSuffix(p.Type, "#invalid-token") {
 						t.Errorf("%s %s: problem type %q", op.method, op.path, p.Type)
 					}
@@ -641,8 +641,8 @@ func TestOWASP_API5_FunctionLevelAuthorization(t *testing.T) {
 			}
 			r := call(t, op.method, op.example, body)
 			if r.StatusCode == http.StatusUnauthorized {
-				if p := expectProblem(t, r, 401); strings.HasSuffix(p.Type, "#invalid-token") {
-					t.Errorf("public %s %s asks for an access token: %s", op.method, op.path, r.body)
+				if p := r.Problem(t, 401, ""); strings.HasSuffix(p.Type, "#invalid-token") {
+					t.Errorf("public %s %s asks for an access token: %s", op.method, op.path, r.Body)
 				}
 			}
 		}
@@ -675,7 +675,7 @@ func TestOWASP_API5_FunctionLevelAuthorization(t *testing.T) {
 	})
 
 	t.Run("no other method exists, even for a valid token", func(t *testing.T) {
-		catalog := expect(t, call(t, "GET", "/v1/products/COF-ESP-250", nil), 200)
+		catalog := call(t, "GET", "/v1/products/COF-ESP-250", nil).Expect(t, 200)
 		// The methods of each documented path, and the path of each example.
 		allowed := map[string][]string{}
 		template := map[string]string{"/v1/orders/" + o.ID: "/v1/orders/{id}", "/v1/products/COF-ESP-250": "/v1/products/{sku}"}
@@ -691,7 +691,7 @@ func TestOWASP_API5_FunctionLevelAuthorization(t *testing.T) {
 				}
 				// A path the API has answers 405 with the methods it takes.
 				r := call(t, method, path, write, u.bearer()...)
-				if p := expectProblem(t, r, 405); !strings.HasSuffix(p.Type, "#method-not-allowed") {
+				if p := r.Problem(t, 405, ""); !strings.HasSuffix(p.Type, "#method-not-allowed") {
 					t.Errorf("%s %s: %+v, want method-not-allowed", method, path, p)
 				}
 				var got []string
@@ -706,20 +706,20 @@ func TestOWASP_API5_FunctionLevelAuthorization(t *testing.T) {
 		}
 		for _, path := range []string{"/v1/admin", "/v1/admin/orders", "/v1/users", "/v1/users/" + u.ID, "/v1/products/COF-ESP-250/price", "/v1/orders/" + o.ID + "/status", "/v1/orders/" + o.ID + "/ship"} {
 			for _, method := range []string{"GET", "POST", "PUT", "DELETE"} {
-				expectProblem(t, call(t, method, path, write, u.bearer()...), 404)
+				call(t, method, path, write, u.bearer()...).Problem(t, 404, "")
 			}
 		}
 		// The catalog and the order are as they were.
-		after := expect(t, call(t, "GET", "/v1/products/COF-ESP-250", nil), 200)
-		if after.Header.Get("ETag") != catalog.Header.Get("ETag") || string(after.body) != string(catalog.body) {
-			t.Fatalf("the product changed: %s -> %s", catalog.body, after.body)
+		after := call(t, "GET", "/v1/products/COF-ESP-250", nil).Expect(t, 200)
+		if after.Header.Get("ETag") != catalog.Header.Get("ETag") || after.Body != catalog.Body {
+			t.Fatalf("the product changed: %s -> %s", catalog.Body, after.Body)
 		}
 		var now orderDoc
-		expect(t, call(t, "GET", "/v1/orders/"+o.ID, nil, append(u.bearer(), "X-HTTP-Method-Override", "DELETE", "X-HTTP-Method", "DELETE", "X-Method-Override", "DELETE")...), 200).json(t, &now)
+		call(t, "GET", "/v1/orders/"+o.ID, nil, append(u.bearer(), "X-HTTP-Method-Override", "DELETE", "X-HTTP-Method", "DELETE", "X-Method-Override", "DELETE")...).Expect(t, 200).JSON(t, &now)
 		if now.Status != "PENDING" || !now.UpdatedAt.Equal(o.UpdatedAt) {
 			t.Fatalf("the order changed: %+v", now)
 		}
-		expect(t, call(t, "GET", "/v1/orders/"+o.ID, nil, u.bearer()...), 200)
+		call(t, "GET", "/v1/orders/"+o.ID, nil, u.bearer()...).Expect(t, 200)
 	})
 }
 
@@ -739,22 +739,22 @@ func TestOWASP_API6_SensitiveBusinessFlows(t *testing.T) {
 		wellInsideTheHour(time.Minute)
 		// A tenth of a second apart: a client's address may send 10 such
 		// requests a second, and this is about the limit per recipient.
-		ask := func(email string) response {
+		ask := func(email string) *apitest.Response {
 			time.Sleep(100 * time.Millisecond)
 			return call(t, "POST", "/v1/auth/password-reset", map[string]string{"email": email})
 		}
 		for i := range 5 {
-			k, n := expect(t, ask(known.Email), 202), expect(t, ask(unknown), 202)
-			if string(k.body) != string(n.body) {
-				t.Fatalf("request %d: %s for an account, %s for none", i+1, k.body, n.body)
+			k, n := ask(known.Email).Expect(t, 202), ask(unknown).Expect(t, 202)
+			if k.Body != n.Body {
+				t.Fatalf("request %d: %s for an account, %s for none", i+1, k.Body, n.Body)
 			}
 		}
 		k, n := ask(known.Email), ask(unknown)
-		pk, pn := expectProblem(t, k, 429), expectProblem(t, n, 429)
+		pk, pn := k.Problem(t, 429, ""), n.Problem(t, 429, "")
 		if pk.Type != pn.Type || pk.Title != pn.Title || pk.Detail != pn.Detail || !strings.HasSuffix(pk.Type, "#too-many-requests") {
-			t.Fatalf("sixth request: %s for an account, %s for none", k.body, n.body)
+			t.Fatalf("sixth request: %s for an account, %s for none", k.Body, n.Body)
 		}
-		for _, r := range []response{k, n} {
+		for _, r := range []*apitest.Response{k, n} {
 			if secs, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || secs < 1 || secs > 3600 {
 				t.Fatalf("Retry-After %q", r.Header.Get("Retry-After"))
 			}
@@ -776,7 +776,7 @@ func TestOWASP_API6_SensitiveBusinessFlows(t *testing.T) {
 			if path == "/v1/orders" {
 				body = items("COF-ESP-250", 1)
 			}
-			if p := expectProblem(t, call(t, "POST", path, body, u.bearer()...), 403); !strings.HasSuffix(p.Type, "#email-unverified") {
+			if p := call(t, "POST", path, body, u.bearer()...).Problem(t, 403, ""); !strings.HasSuffix(p.Type, "#email-unverified") {
 				t.Fatalf("POST %s: %s", path, p.Type)
 			}
 		}
@@ -791,11 +791,11 @@ func TestOWASP_API6_SensitiveBusinessFlows(t *testing.T) {
 		wellInsideTheHour(2 * time.Minute)
 		key := append(u.bearer(), "Idempotency-Key", "flow-quota-first")
 		var first orderDoc
-		expect(t, call(t, "POST", "/v1/orders", items("CUP-ESP-2", 1), key...), 201).json(t, &first)
+		call(t, "POST", "/v1/orders", items("CUP-ESP-2", 1), key...).Expect(t, 201).JSON(t, &first)
 		for range quota - 2 {
-			expect(t, call(t, "POST", "/v1/orders", items("CUP-ESP-2", 1), u.bearer()...), 201)
+			call(t, "POST", "/v1/orders", items("CUP-ESP-2", 1), u.bearer()...).Expect(t, 201)
 		}
-		expect(t, call(t, "POST", "/v1/orders/"+first.ID+"/reorder", nil, u.bearer()...), 201)
+		call(t, "POST", "/v1/orders/"+first.ID+"/reorder", nil, u.bearer()...).Expect(t, 201)
 		// The hour's quota is used: neither way places another order.
 		for _, path := range []string{"/v1/orders", "/v1/orders/" + first.ID + "/reorder"} {
 			var body any
@@ -803,19 +803,19 @@ func TestOWASP_API6_SensitiveBusinessFlows(t *testing.T) {
 				body = items("CUP-ESP-2", 1)
 			}
 			r := call(t, "POST", path, body, u.bearer()...)
-			if p := expectProblem(t, r, 429); !strings.HasSuffix(p.Type, "#order-quota") || r.Header.Get("Retry-After") == "" {
-				t.Fatalf("POST %s past the quota: %s", path, r.body)
+			if p := r.Problem(t, 429, ""); !strings.HasSuffix(p.Type, "#order-quota") || r.Header.Get("Retry-After") == "" {
+				t.Fatalf("POST %s past the quota: %s", path, r.Body)
 			}
 		}
 		// A client retrying the first order still gets its answer.
-		replay := expect(t, call(t, "POST", "/v1/orders", items("CUP-ESP-2", 1), key...), 201)
+		replay := call(t, "POST", "/v1/orders", items("CUP-ESP-2", 1), key...).Expect(t, 201)
 		var replayed orderDoc
-		replay.json(t, &replayed)
+		replay.JSON(t, &replayed)
 		if replay.Header.Get("Idempotent-Replayed") != "true" || replayed.ID != first.ID {
-			t.Fatalf("replay past the quota: %s %s", replay.Header.Get("Idempotent-Replayed"), replay.body)
+			t.Fatalf("replay past the quota: %s %s", replay.Header.Get("Idempotent-Replayed"), replay.Body)
 		}
 		var page struct{ Items []orderDoc }
-		expect(t, call(t, "GET", "/v1/orders?limit=100", nil, u.bearer()...), 200).json(t, &page)
+		call(t, "GET", "/v1/orders?limit=100", nil, u.bearer()...).Expect(t, 200).JSON(t, &page)
 		if len(page.Items) != quota {
 			t.Fatalf("%d orders stored, want the quota, %d", len(page.Items), quota)
 		}
@@ -873,8 +873,8 @@ func TestOWASP_API7_ServerSideRequestForgery(t *testing.T) {
 			"Origin", canary.URL, "Referer", canary.URL + "/signup",
 		}
 		u := user{Email: uniqueEmail(t, "ssrf-links"), Name: "Eve", Password: "correct horse battery staple"}
-		expect(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": u.Email, "password": u.Password, "name": u.Name}, spoof...), 201)
-		expect(t, call(t, "POST", "/v1/auth/password-reset", map[string]string{"email": u.Email}, spoof...), 202)
+		call(t, "POST", "/v1/auth/register", map[string]string{"email": u.Email, "password": u.Password, "name": u.Name}, spoof...).Expect(t, 201)
+		call(t, "POST", "/v1/auth/password-reset", map[string]string{"email": u.Email}, spoof...).Expect(t, 202)
 		for subject, path := range map[string]string{verificationSubject: "/verify-email", resetSubject: "/reset-password"} {
 			m := awaitMail(t, u.Email, subject)
 			linkToken(t, m, path) // the link is {AppBaseUrl}{path}?token=...
@@ -911,16 +911,16 @@ func TestOWASP_API8_SecurityMisconfiguration(t *testing.T) {
 	t.Parallel()
 	u := signUp(t, "misconfig")
 	var o orderDoc
-	expect(t, call(t, "POST", "/v1/orders", items("TEA-EARL-100", 1), u.bearer()...), 201).json(t, &o)
-	expect(t, call(t, "POST", "/v1/orders/"+o.ID+"/cancel", nil, u.bearer()...), 200)
+	call(t, "POST", "/v1/orders", items("TEA-EARL-100", 1), u.bearer()...).Expect(t, 201).JSON(t, &o)
+	call(t, "POST", "/v1/orders/"+o.ID+"/cancel", nil, u.bearer()...).Expect(t, 200)
 
-	public := []response{
+	public := []*apitest.Response{
 		call(t, "GET", "/v1/health", nil),
 		call(t, "GET", "/v1/products", nil),
 		call(t, "GET", "/v1/products/COF-ESP-250", nil),
 		call(t, "GET", "/.well-known/jwks.json", nil),
 	}
-	personal := []response{
+	personal := []*apitest.Response{
 		call(t, "GET", "/v1/users/me", nil, u.bearer()...),
 		call(t, "GET", "/v1/orders", nil, u.bearer()...),
 		call(t, "GET", "/v1/orders/"+o.ID, nil, u.bearer()...),
@@ -928,7 +928,7 @@ func TestOWASP_API8_SecurityMisconfiguration(t *testing.T) {
 		call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh}),
 	}
 	// Problems of every origin: the gateway (401, 404), the services' 4xx.
-	problems := []response{
+	problems := []*apitest.Response{
 		call(t, "GET", "/v1/orders", nil),
 		call(t, "GET", "/v1/users/me", nil, "Authorization", "Bearer a.b.c"),
 		call(t, "GET", "/v1/nope", nil),
@@ -944,9 +944,9 @@ func TestOWASP_API8_SecurityMisconfiguration(t *testing.T) {
 	}
 	for i, r := range problems {
 		if r.StatusCode < 400 {
-			t.Fatalf("problem sample %d: %d %s", i, r.StatusCode, r.body)
+			t.Fatalf("problem sample %d: %d %s", i, r.StatusCode, r.Body)
 		}
-		expectProblem(t, r, r.StatusCode)
+		r.Problem(t, r.StatusCode, "")
 	}
 
 	t.Run("every answer says nosniff and its media type", func(t *testing.T) {
@@ -982,10 +982,10 @@ func TestOWASP_API8_SecurityMisconfiguration(t *testing.T) {
 			strings.ToLower(output(t, "UsersTableName")), strings.ToLower(output(t, "OrdersTableName")), strings.ToLower(output(t, "StackName")),
 		}
 		for _, r := range problems {
-			text := strings.ToLower(string(r.body))
+			text := strings.ToLower(r.Body)
 			for _, s := range internals {
 				if strings.Contains(text, s) {
-					t.Errorf("%s %s (%d) shows %q: %s", r.Request.Method, r.Request.URL.Path, r.StatusCode, s, r.body)
+					t.Errorf("%s %s (%d) shows %q: %s", r.Request.Method, r.Request.URL.Path, r.StatusCode, s, r.Body)
 				}
 			}
 		}
@@ -993,7 +993,7 @@ func TestOWASP_API8_SecurityMisconfiguration(t *testing.T) {
 
 	t.Run("no origin is granted cross-origin access", func(t *testing.T) {
 		evil := []string{"Origin", "https://evil.example"}
-		for _, r := range []response{
+		for _, r := range []*apitest.Response{
 			call(t, "GET", "/v1/users/me", nil, append(u.bearer(), evil...)...),
 			call(t, "GET", "/v1/health", nil, evil...),
 			call(t, "OPTIONS", "/v1/users/me", nil, append(evil, "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "authorization")...),
@@ -1061,15 +1061,16 @@ func TestOWASP_API8_SecurityMisconfiguration(t *testing.T) {
 		newPassword := "owasp-log-canary-new-" + run
 		rid := func(step string) []string { return []string{"X-Request-Id", "owasp-api8-" + run + "-" + step} }
 		var reg struct{ ID string }
-		expect(t, call(t, "POST", "/v1/auth/register", map[string]string{"email": v.Email, "password": v.Password, "name": v.Name}, rid("register")...), 201).json(t, &reg)
+		call(t, "POST", "/v1/auth/register", map[string]string{"email": v.Email, "password": v.Password, "name": v.Name}, rid("register")...).Expect(t, 201).JSON(t, &reg)
 		link := linkToken(t, awaitMail(t, v.Email, verificationSubject), "/verify-email")
 		verified := deviceOf(t, call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": link}, rid("verify")...))
 		var first, second tokenPair
-		expect(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": v.Email, "password": v.Password}, rid("login")...), 200).json(t, &first)
-		expect(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": first.RefreshToken}, rid("refresh")...), 200).json(t, &second)
-		expect(t, call(t, "GET", "/v1/orders", nil, append([]string{"Authorization", "Bearer " + second.AccessToken}, rid("orders")...)...), 200)
-		expect(t, call(t, "POST", "/v1/users/me/password", map[string]string{"currentPassword": v.Password, "newPassword": newPassword},
-			append([]string{"Authorization", "Bearer " + second.AccessToken}, rid("password")...)...), 204)
+		call(t, "POST", "/v1/auth/login", map[string]string{"email": v.Email, "password": v.Password}, rid("login")...).Expect(t, 200).JSON(t, &first)
+		call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": first.RefreshToken}, rid("refresh")...).Expect(t, 200).JSON(t, &second)
+		call(t, "GET", "/v1/orders", nil, append([]string{"Authorization", "Bearer " + second.AccessToken}, rid("orders")...)...).Expect(t, 200)
+		call(t, "POST", "/v1/users/me/password", map[string]string{"currentPassword": v.Password, "newPassword": newPassword},
+			append([]string{"Authorization", "Bearer " + second.AccessToken}, rid("password")...)...).Expect(t,
+			204)
 
 		// Every request above left its lines (the services log each
 		// request with its correlation id; the mailer logs the email with
@@ -1199,7 +1200,7 @@ func TestOWASP_API9_InventoryManagement(t *testing.T) {
 
 	t.Run("nothing answers beside the documented version", func(t *testing.T) {
 		for _, path := range []string{"/v0/health", "/v1.1/health", "/health", "/api/v1/health", "/V1/health", "/v1/Health", "/v1/health/debug", "/v1/internal/health", "/.well-known/openid-configuration", "/v1/openapi.yaml", "/swagger.json"} {
-			if p := expectProblem(t, call(t, "GET", path, nil), 404); !strings.HasSuffix(p.Type, "#not-found") {
+			if p := call(t, "GET", path, nil).Problem(t, 404, ""); !strings.HasSuffix(p.Type, "#not-found") {
 				t.Errorf("GET %s: %s", path, p.Type)
 			}
 		}
@@ -1207,7 +1208,7 @@ func TestOWASP_API9_InventoryManagement(t *testing.T) {
 
 	t.Run("health names the deployed version", func(t *testing.T) {
 		var health struct{ Status, Version string }
-		expect(t, call(t, "GET", "/v1/health", nil), 200).json(t, &health)
+		call(t, "GET", "/v1/health", nil).Expect(t, 200).JSON(t, &health)
 		if !regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$`).MatchString(health.Version) || health.Version == "dev" {
 			t.Fatalf("health version %q: the build did not stamp its version", health.Version)
 		}

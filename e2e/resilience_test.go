@@ -44,7 +44,7 @@ func TestOrderEventSurvivesRelayOutage(t *testing.T) {
 
 	u := signUp(t, "outage")
 	var o orderDoc
-	expect(t, call(t, "POST", "/v1/orders", items("GIFT-SAMPLER", 1), u.bearer()...), 201).json(t, &o)
+	call(t, "POST", "/v1/orders", items("GIFT-SAMPLER", 1), u.bearer()...).Expect(t, 201).JSON(t, &o)
 	// The event is in the table's stream, where the relay would read it,
 	// and nothing is left on the queue that could still become an email.
 	awaitOrderEvent(t, o.ID)
@@ -52,7 +52,7 @@ func TestOrderEventSurvivesRelayOutage(t *testing.T) {
 	if got := testcloud.MailTo(t, u.Email, o.ID); len(got) != 0 {
 		t.Fatalf("an email arrived while the relay was down: %v", got)
 	}
-	expect(t, call(t, "GET", "/v1/orders/"+o.ID, nil, u.bearer()...), 200)
+	call(t, "GET", "/v1/orders/"+o.ID, nil, u.bearer()...).Expect(t, 200)
 
 	setMapping(true)
 	awaitMail(t, u.Email, o.ID)
@@ -94,23 +94,23 @@ func TestSigningKeyRotation(t *testing.T) {
 	setSigningKey(t, to)
 	t.Cleanup(func() { setSigningKey(t, from) })
 
-	expect(t, call(t, "GET", "/v1/users/me", nil, u.bearer()...), 200)
+	call(t, "GET", "/v1/users/me", nil, u.bearer()...).Expect(t, 200)
 	var fresh tokenPair
-	expect(t, call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}), 200).json(t, &fresh)
+	call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}).Expect(t, 200).JSON(t, &fresh)
 	newKid := jwtHeader(t, fresh.AccessToken)["kid"].(string)
 	if newKid == oldKid {
 		t.Fatalf("after rotation new tokens still carry kid %s", oldKid)
 	}
-	expect(t, call(t, "GET", "/v1/users/me", nil, "Authorization", "Bearer "+fresh.AccessToken), 200)
+	call(t, "GET", "/v1/users/me", nil, "Authorization", "Bearer "+fresh.AccessToken).Expect(t, 200)
 	var rotated tokenPair
-	expect(t, call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh}), 200).json(t, &rotated)
+	call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": u.Refresh}).Expect(t, 200).JSON(t, &rotated)
 	if kid := jwtHeader(t, rotated.AccessToken)["kid"]; kid != newKid {
 		t.Fatalf("refreshed token signed with %v, want %s", kid, newKid)
 	}
 	var jwks struct {
 		Keys []struct{ Kid string } `json:"keys"`
 	}
-	expect(t, call(t, "GET", "/.well-known/jwks.json", nil), 200).json(t, &jwks)
+	call(t, "GET", "/.well-known/jwks.json", nil).Expect(t, 200).JSON(t, &jwks)
 	kids := map[string]bool{}
 	for _, k := range jwks.Keys {
 		kids[k.Kid] = true

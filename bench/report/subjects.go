@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -31,11 +28,7 @@ type fixtures struct {
 }
 
 func newFixtures(root string) (*fixtures, error) {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	signer, err := token.NewECDSASigner(k)
+	signer, err := token.NewECDSASigner(apitest.NewKey())
 	if err != nil {
 		return nil, err
 	}

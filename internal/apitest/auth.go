@@ -23,14 +23,20 @@ type Auth struct {
 	signer *token.ECDSASigner
 }
 
-// NewAuth makes a fresh P-256 signing key.
-func NewAuth(t testing.TB) *Auth {
-	t.Helper()
+// NewKey is a fresh P-256 signing key: the one key generator of the
+// tests (and the bench).
+func NewKey() *ecdsa.PrivateKey {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatal(err)
+		panic("apitest: " + err.Error()) // only for an unsupported curve
 	}
-	s, err := token.NewECDSASigner(k)
+	return k
+}
+
+// NewAuth makes a fresh signing key (NewKey).
+func NewAuth(t testing.TB) *Auth {
+	t.Helper()
+	s, err := token.NewECDSASigner(NewKey())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/serverless-shop/backend/internal/apitest"
 )
 
 // api is the campaign's client of the deployed API. It retries like a
@@ -59,26 +61,12 @@ func (a answer) String() string {
 
 // once sends one request.
 func (c *api) once(ctx context.Context, method, path string, body any, headers ...string) answer {
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return answer{err: err}
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
 	// The campaign plays many clients; each request comes from an address
 	// of its own (the documentation range), as the local API reads it from
 	// X-Forwarded-For, so the per-address limits, which the campaign does
 	// not test, do not pace it.
-	req.Header.Set("X-Forwarded-For", fmt.Sprintf("2001:db8:fa:%x:%x::1", rand.Uint32()&0xffff, rand.Uint32()&0xffff))
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
+	from := fmt.Sprintf("2001:db8:fa:%x:%x::1", rand.Uint32()&0xffff, rand.Uint32()&0xffff)
+	req := apitest.NewRequest(method, c.base+path, body, append([]string{"X-Forwarded-For", from}, headers...)...).WithContext(ctx)
 	resp, err := c.http.Do(req)
 	var a answer
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
@@ -105,7 +106,7 @@ func FuzzVerify(f *testing.F) {
 		trailing = parts[2][:len(parts[2])-1] + string(b64Alphabet[strings.IndexByte(b64Alphabet, last)&^0x0f])
 	}
 
-	other := newP256(f)
+	other := apitest.NewKey()
 	pubDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	if err != nil {
 		f.Fatal(err)

@@ -3,7 +3,6 @@ package token_test
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -25,15 +24,6 @@ const (
 var t0 = time.Date(2025, time.March, 14, 15, 9, 26, 0, time.UTC)
 
 func clockAt(t time.Time) func() time.Time { return func() time.Time { return t } }
-
-func newP256(tb testing.TB) *ecdsa.PrivateKey {
-	tb.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatalf("generate key: %v", err)
-	}
-	return k
-}
 
 func newSigner(tb testing.TB, k *ecdsa.PrivateKey) *token.ECDSASigner {
 	tb.Helper()

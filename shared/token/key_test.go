@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
@@ -69,7 +70,7 @@ func TestThumbprint(t *testing.T) {
 	t.Run("RFC 7638 construction", func(t *testing.T) {
 		t.Parallel()
 		for range 20 {
-			k := newP256(t)
+			k := apitest.NewKey()
 			if got, want := token.NewPublicKey(&k.PublicKey).ID, rfc7638(t, &k.PublicKey); got != want {
 				t.Fatalf("thumbprint = %q, want %q", got, want)
 			}
@@ -77,7 +78,7 @@ func TestThumbprint(t *testing.T) {
 	})
 	t.Run("stable across representations", func(t *testing.T) {
 		t.Parallel()
-		k := newP256(t)
+		k := apitest.NewKey()
 		first := token.NewPublicKey(&k.PublicKey).ID
 		der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
 		if err != nil {
@@ -112,7 +113,7 @@ func TestThumbprint(t *testing.T) {
 		t.Parallel()
 		seen := map[string]bool{}
 		for range 20 {
-			k := newP256(t)
+			k := apitest.NewKey()
 			id := token.NewPublicKey(&k.PublicKey).ID
 			if len(id) != 43 { // 32 bytes, unpadded base64url
 				t.Fatalf("thumbprint %q has %d characters, want 43", id, len(id))
@@ -135,7 +136,7 @@ func TestNewECDSASigner(t *testing.T) {
 		t.Error("NewECDSASigner(P-384 key) succeeded, want an error")
 	}
 
-	k := newP256(t)
+	k := apitest.NewKey()
 	s := newSigner(t, k)
 	if want := token.NewPublicKey(&k.PublicKey).ID; s.KeyID() != want || s.PublicKey().ID != want {
 		t.Errorf("KeyID() = %q, PublicKey().ID = %q, want %q", s.KeyID(), s.PublicKey().ID, want)
@@ -155,7 +156,7 @@ func TestNewECDSASigner(t *testing.T) {
 
 func TestParsePublicKey(t *testing.T) {
 	t.Parallel()
-	p256 := newP256(t)
+	p256 := apitest.NewKey()
 	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +214,7 @@ func TestJWKSRoundTrip(t *testing.T) {
 	t.Parallel()
 	var keys []token.PublicKey
 	for range 3 {
-		keys = append(keys, token.NewPublicKey(&newP256(t).PublicKey))
+		keys = append(keys, token.NewPublicKey(&apitest.NewKey().PublicKey))
 	}
 	doc, err := token.JWKS(keys)
 	if err != nil {
@@ -279,8 +280,8 @@ func TestJWKSEmpty(t *testing.T) {
 
 func TestParseJWKS(t *testing.T) {
 	t.Parallel()
-	good := token.NewPublicKey(&newP256(t).PublicKey)
-	other := token.NewPublicKey(&newP256(t).PublicKey)
+	good := token.NewPublicKey(&apitest.NewKey().PublicKey)
+	other := token.NewPublicKey(&apitest.NewKey().PublicKey)
 	point, err := good.Key.Bytes()
 	if err != nil {
 		t.Fatal(err)

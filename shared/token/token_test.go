@@ -18,12 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
 func TestIssueVerifyRoundTrip(t *testing.T) {
 	t.Parallel()
-	signer := newSigner(t, newP256(t))
+	signer := apitest.NewAuth(t).Signer()
 	issuer := token.NewIssuer(signer, testIssuer, testAudience, token.DefaultTTL, clockAt(t0))
 	verifier := token.NewVerifier([]token.PublicKey{signer.PublicKey()}, testIssuer, testAudience, clockAt(t0))
 
@@ -89,7 +90,7 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 
 func TestIssueJTIUnique(t *testing.T) {
 	t.Parallel()
-	signer := newSigner(t, newP256(t))
+	signer := apitest.NewAuth(t).Signer()
 	issuer := token.NewIssuer(signer, testIssuer, testAudience, time.Minute, clockAt(t0))
 	verifier := token.NewVerifier([]token.PublicKey{signer.PublicKey()}, testIssuer, testAudience, clockAt(t0))
 
@@ -125,7 +126,7 @@ func TestIssueClock(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			signer := newSigner(t, newP256(t))
+			signer := apitest.NewAuth(t).Signer()
 			issuer := token.NewIssuer(signer, testIssuer, testAudience, tc.ttl, clockAt(tc.now))
 			raw, exp, err := issuer.Issue(context.Background(), token.Subject{UserID: "u1", SessionID: "s1"})
 			if err != nil {
@@ -148,7 +149,7 @@ func TestIssueClock(t *testing.T) {
 
 func TestNilClockIsTimeNow(t *testing.T) {
 	t.Parallel()
-	signer := newSigner(t, newP256(t))
+	signer := apitest.NewAuth(t).Signer()
 	raw, exp, err := token.NewIssuer(signer, testIssuer, testAudience, time.Minute, nil).Issue(context.Background(), token.Subject{UserID: "u1", SessionID: "s1"})
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
@@ -205,7 +206,7 @@ func TestIssueSignerFailure(t *testing.T) {
 
 func TestIssueSignsTheDigestOfTheSigningInput(t *testing.T) {
 	t.Parallel()
-	key := newP256(t)
+	key := apitest.NewKey()
 	var got []byte
 	signer := &fakeSigner{kid: token.NewPublicKey(&key.PublicKey).ID, sign: func(_ context.Context, digest []byte) ([]byte, error) {
 		got = append([]byte(nil), digest...)
@@ -274,7 +275,7 @@ func (f *forgery) hs256(tb testing.TB, secret []byte) string {
 
 func newForgery(t *testing.T) *forgery {
 	t.Helper()
-	key := newP256(t)
+	key := apitest.NewKey()
 	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	if err != nil {
 		t.Fatal(err)
@@ -284,7 +285,7 @@ func newForgery(t *testing.T) *forgery {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &forgery{key: key, kid: signer.KeyID(), other: newP256(t), pubDER: der, valid: valid}
+	return &forgery{key: key, kid: signer.KeyID(), other: apitest.NewKey(), pubDER: der, valid: valid}
 }
 
 // sentinels are the specific errors of Verify; exactly one matches each failure.
@@ -617,7 +618,7 @@ func TestVerifySizeLimit(t *testing.T) {
 
 func TestVerifyKeyRotation(t *testing.T) {
 	t.Parallel()
-	oldSigner, newSigner := newSigner(t, newP256(t)), newSigner(t, newP256(t))
+	oldSigner, newSigner := apitest.NewAuth(t).Signer(), apitest.NewAuth(t).Signer()
 	issue := func(s token.Signer) string {
 		raw, _, err := token.NewIssuer(s, testIssuer, testAudience, time.Minute, clockAt(t0)).Issue(context.Background(), token.Subject{UserID: "u1", SessionID: "s1"})
 		if err != nil {
@@ -677,7 +678,7 @@ func TestVerifyConcurrent(t *testing.T) {
 // and clients read.
 func TestClaimsJSON(t *testing.T) {
 	t.Parallel()
-	signer := newSigner(t, newP256(t))
+	signer := apitest.NewAuth(t).Signer()
 	raw, _, err := token.NewIssuer(signer, testIssuer, testAudience, time.Minute, clockAt(t0)).Issue(context.Background(), token.Subject{UserID: "u1", Email: "e@x.example", Name: "N", EmailVerified: true, SessionID: "s1", SessionEpoch: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -716,7 +717,7 @@ func TestClaimsJSON(t *testing.T) {
 // a logout could not revoke.
 func TestIssueNeedsUserAndSession(t *testing.T) {
 	t.Parallel()
-	issuer := token.NewIssuer(newSigner(t, newP256(t)), testIssuer, testAudience, time.Minute, clockAt(t0))
+	issuer := token.NewIssuer(apitest.NewAuth(t).Signer(), testIssuer, testAudience, time.Minute, clockAt(t0))
 	for _, sub := range []token.Subject{{UserID: "u1"}, {SessionID: "s1"}} {
 		if raw, _, err := issuer.Issue(context.Background(), sub); err == nil || raw != "" {
 			t.Errorf("Issue(%+v) = %q, %v; want an error", sub, raw, err)

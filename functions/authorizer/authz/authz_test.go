@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	_ "embed"
 	"encoding/base64"
 	"encoding/json"
@@ -22,6 +20,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/serverless-shop/backend/functions/authorizer/authz"
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/principal"
 	"github.com/serverless-shop/backend/shared/token"
 )
@@ -49,14 +48,7 @@ var (
 func getKeys(t testing.TB) keys {
 	t.Helper()
 	keysOnce.Do(func() {
-		gen := func() *ecdsa.PrivateKey {
-			k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-			if err != nil {
-				panic(err)
-			}
-			return k
-		}
-		testKeys.trusted, testKeys.stranger = gen(), gen()
+		testKeys.trusted, testKeys.stranger = apitest.NewKey(), apitest.NewKey()
 		testKeys.trustedPub = token.NewPublicKey(&testKeys.trusted.PublicKey)
 	})
 	return testKeys

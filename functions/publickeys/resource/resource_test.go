@@ -3,8 +3,6 @@ package resource_test
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"errors"
 	"io"
@@ -18,6 +16,7 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/serverless-shop/backend/functions/publickeys/resource"
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/kmskeys"
 	"github.com/serverless-shop/backend/shared/token"
 )
@@ -45,18 +44,9 @@ func (f *fakeKMS) Sign(context.Context, *kms.SignInput, ...func(*kms.Options)) (
 	return nil, errors.New("not used")
 }
 
-func newKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
 func TestPublishesTheKeys(t *testing.T) {
 	t.Parallel()
-	a, b := newKey(t), newKey(t)
+	a, b := apitest.NewKey(), apitest.NewKey()
 	h := resource.Handler(&fakeKMS{keys: map[string]*ecdsa.PrivateKey{"key-a": a, "key-b": b}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, rt := range []cfn.RequestType{cfn.RequestCreate, cfn.RequestUpdate} {
 		id, data, err := h(context.Background(), cfn.Event{RequestType: rt, ResourceProperties: map[string]any{
@@ -93,7 +83,7 @@ func TestDeleteHasNothingToUndo(t *testing.T) {
 
 func TestRefusesBadPropertiesAndKeys(t *testing.T) {
 	t.Parallel()
-	h := resource.Handler(&fakeKMS{keys: map[string]*ecdsa.PrivateKey{"key-a": newKey(t)}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := resource.Handler(&fakeKMS{keys: map[string]*ecdsa.PrivateKey{"key-a": apitest.NewKey()}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	tests := []struct {
 		name  string
 		props map[string]any
