@@ -1,7 +1,6 @@
 package contract_test
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -19,11 +18,7 @@ var runbookLink = regexp.MustCompile(`Runbook - docs/operations\.md#([a-z0-9-]+)
 
 func operationsDoc(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, "docs", "operations.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return readFile(t, root, "docs", "operations.md")
 }
 
 // anchors lists what a link into a Markdown document can point at: its
@@ -141,27 +136,15 @@ func alarmCount(t *testing.T) (aws, local int) {
 			local += n
 		}
 	}
-	res := mapping(template(t), "Resources")
-	for i := 0; i+1 < len(res.Content); i += 2 {
-		key, v := res.Content[i].Value, res.Content[i+1]
-		if !strings.HasPrefix(key, "Fn::ForEach::") {
-			if scalar(mapping(v, "Type")) == "AWS::CloudWatch::Alarm" {
-				count(v, 1)
-			}
-			continue
-		}
-		if v.Kind != yaml.SequenceNode || len(v.Content) != 3 {
-			t.Fatalf("%s is not [identifier, list, fragment]", key)
-		}
-		frag := v.Content[2]
-		for j := 0; j+1 < len(frag.Content); j += 2 {
-			if scalar(mapping(frag.Content[j+1], "Type")) != "AWS::CloudWatch::Alarm" {
-				continue
-			}
-			if v.Content[1].Kind != yaml.SequenceNode {
-				t.Fatalf("%s repeats an alarm over a list this test cannot count (not a literal list)", key)
-			}
-			count(frag.Content[j+1], len(v.Content[1].Content))
+	for _, r := range expandedResources(t) {
+		switch {
+		case typeOf(r.node) != "AWS::CloudWatch::Alarm":
+		case r.ident == "":
+			count(r.node, 1)
+		case r.over == nil:
+			t.Fatalf("%s repeats an alarm over a list this test cannot count (not a literal list)", r.id)
+		default:
+			count(r.node, len(r.over))
 		}
 	}
 	return aws, local
@@ -179,15 +162,11 @@ func TestAlarmCountIsDocumented(t *testing.T) {
 	} else if got, _ := strconv.Atoi(m[1]); got != local {
 		t.Errorf("docs/operations.md counts %d alarms locally, the template makes %d with Environment=local", got, local)
 	}
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, c := range []struct {
 		file, text string
 		pattern    *regexp.Regexp
 	}{
-		{"README.md", string(readme), regexp.MustCompile(`(\d+)\s+alarms\s+\(\$0\.10`)},
+		{"README.md", readFile(t, root, "README.md"), regexp.MustCompile(`(\d+)\s+alarms\s+\(\$0\.10`)},
 		{"docs/operations.md", operationsDoc(t), regexp.MustCompile(`\|\s*(\d+) CloudWatch alarms[^|]*\|`)},
 	} {
 		m := c.pattern.FindStringSubmatch(c.text)
@@ -240,7 +219,7 @@ func TestSesReputationAlarmsPauseAccountMail(t *testing.T) {
 	}
 	_, byID := resources(t)
 	env := mapping(mapping(mapping(mapping(byID["UsersFunction"], "Properties"), "Environment"), "Variables"), "ACCOUNT_MAIL")
-	if env == nil || env.Tag != "!Ref" || env.Value != "AccountMail" {
+	if !isRef(env, "!Ref", "AccountMail") {
 		t.Error("the users function does not read AccountMail (ACCOUNT_MAIL: !Ref AccountMail)")
 	}
 	doc := operationsDoc(t)

@@ -197,8 +197,8 @@ func customResourceFunctions(ids []string, byID map[string]*yaml.Node) map[strin
 func dashboardBody(t *testing.T, byID map[string]*yaml.Node) string {
 	t.Helper()
 	body := mapping(mapping(byID["Dashboard"], "Properties"), "DashboardBody")
-	if body == nil || body.Tag != "!Sub" || body.Kind != yaml.SequenceNode || len(body.Content) != 2 {
-		t.Fatal("template.yaml has no Dashboard whose DashboardBody is !Sub [body, variables]")
+	if typeOf(byID["Dashboard"]) != "AWS::CloudWatch::Dashboard" || body == nil || body.Tag != "!Sub" || body.Kind != yaml.SequenceNode || len(body.Content) != 2 {
+		t.Fatal("template.yaml has no AWS::CloudWatch::Dashboard Dashboard whose DashboardBody is !Sub [body, variables]")
 	}
 	return body.Content[0].Value
 }

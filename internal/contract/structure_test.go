@@ -1,6 +1,7 @@
 package contract_test
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -19,32 +20,42 @@ type goImport struct {
 	path string // imported path, module prefix removed; "" outside the module
 }
 
-// moduleImports lists the imports of every Go file under dirs.
-func moduleImports(t *testing.T, dirs ...string) []goImport {
+// goFile is one parsed Go file of the module.
+type goFile struct {
+	path string // slash path from the module root
+	ast  *ast.File
+}
+
+// goFiles parses every Go file under dirs with mode.
+func goFiles(t *testing.T, fset *token.FileSet, mode parser.Mode, dirs ...string) []goFile {
 	t.Helper()
-	var out []goImport
-	fset := token.NewFileSet()
+	var out []goFile
 	for _, dir := range dirs {
 		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
 				return err
 			}
-			f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
-			if err != nil {
-				return err
-			}
+			f, err := parser.ParseFile(fset, path, nil, mode)
 			rel, _ := filepath.Rel(root, path)
-			for _, spec := range f.Imports {
-				p, _ := strconv.Unquote(spec.Path.Value)
-				if !strings.HasPrefix(p, module) {
-					continue
-				}
-				out = append(out, goImport{file: filepath.ToSlash(rel), test: strings.HasSuffix(path, "_test.go"), path: strings.TrimPrefix(p, module)})
-			}
-			return nil
+			out = append(out, goFile{filepath.ToSlash(rel), f})
+			return err
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// moduleImports lists the imports of every Go file under dirs.
+func moduleImports(t *testing.T, dirs ...string) []goImport {
+	t.Helper()
+	var out []goImport
+	for _, f := range goFiles(t, token.NewFileSet(), parser.ImportsOnly, dirs...) {
+		for _, spec := range f.ast.Imports {
+			if p, _ := strconv.Unquote(spec.Path.Value); strings.HasPrefix(p, module) {
+				out = append(out, goImport{file: f.path, test: strings.HasSuffix(f.path, "_test.go"), path: strings.TrimPrefix(p, module)})
+			}
 		}
 	}
 	return out
