@@ -129,6 +129,15 @@ type expanded struct {
 	over      []string
 }
 
+// values are what ident stands for in the resources made of it: "" for
+// a resource of its own or a list that is no literal.
+func (e expanded) values() []string {
+	if e.over == nil {
+		return []string{""}
+	}
+	return e.over
+}
+
 // expandedResources lists every resource of the template, those of each
 // Fn::ForEach's fragment included.
 func expandedResources(t *testing.T) []expanded {

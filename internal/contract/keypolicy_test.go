@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/serverless-shop/backend/internal/iampolicy"
 	"github.com/serverless-shop/backend/shared/events"
 )
@@ -36,24 +34,7 @@ type stackKeys struct {
 // is not modelled: the name is cut), under the function's RolePath.
 func loadStackKeys(t *testing.T, stack string, params map[string]string) stackKeys {
 	t.Helper()
-	doc := template(t)
-	e := &cfnEnv{
-		params: map[string]string{
-			"AWS::Partition": "aws", "AWS::Region": "eu-west-1", "AWS::AccountId": keyAccount, "AWS::StackName": stack,
-			"AWS::URLSuffix": "amazonaws.com",
-		},
-		conditions: map[string]*yaml.Node{},
-		arns:       map[string]string{},
-	}
-	ps := mapping(doc, "Parameters")
-	for i := 0; ps != nil && i+1 < len(ps.Content); i += 2 {
-		e.params[ps.Content[i].Value] = scalar(mapping(ps.Content[i+1], "Default"))
-	}
-	maps.Copy(e.params, params)
-	conds := mapping(doc, "Conditions")
-	for i := 0; conds != nil && i+1 < len(conds.Content); i += 2 {
-		e.conditions[conds.Content[i].Value] = conds.Content[i+1]
-	}
+	e := newCfnEnv(template(t), stack, "eu-west-1", keyAccount, params)
 	ids, byID := resources(t)
 	s := stackKeys{stack: stack, keyARN: map[string]string{}, keyPolicy: map[string]iampolicy.Policy{},
 		roleARN: map[string]string{}, kmsPolicy: map[string]iampolicy.Policy{}}

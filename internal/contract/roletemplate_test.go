@@ -3,8 +3,7 @@ package contract_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
+	"maps"
 	"regexp"
 	"strings"
 	"testing"
@@ -36,39 +35,12 @@ type cfnEnv struct {
 // the other parameters at their defaults, in the given region and account.
 func loadDeployRoles(t *testing.T, env, region, account string) deployRoles {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, "deploy", "github-oidc.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		t.Fatalf("parse deploy/github-oidc.yaml: %v", err)
-	}
-	top := doc.Content[0]
+	top := yamlFile(t, "deploy", "github-oidc.yaml")
 	stack := "serverless-shop-github-" + env
-	e := &cfnEnv{
-		params: map[string]string{
-			"AWS::Partition": "aws", "AWS::Region": region, "AWS::AccountId": account, "AWS::StackName": stack,
-			"AWS::URLSuffix": "amazonaws.com", "Environment": env, "GitHubRepository": "owner/repo",
-		},
-		conditions: map[string]*yaml.Node{},
-		arns:       map[string]string{},
-	}
-	params := mapping(top, "Parameters")
-	for i := 0; params != nil && i+1 < len(params.Content); i += 2 {
-		name := params.Content[i].Value
-		if _, set := e.params[name]; !set {
-			e.params[name] = scalar(mapping(params.Content[i+1], "Default"))
-		}
-	}
-	conds := mapping(top, "Conditions")
-	for i := 0; conds != nil && i+1 < len(conds.Content); i += 2 {
-		e.conditions[conds.Content[i].Value] = conds.Content[i+1]
-	}
+	e := newCfnEnv(top, stack, region, account, map[string]string{"Environment": env, "GitHubRepository": "owner/repo"})
 	res := mapping(top, "Resources")
 	roles := deployRoles{stack: stack, arns: map[string]string{}, policies: map[string][]iampolicy.Policy{}}
-	for i := 0; i+1 < len(res.Content); i += 2 {
-		id, r := res.Content[i].Value, res.Content[i+1]
+	for id, r := range entries(res) {
 		switch scalar(mapping(r, "Type")) {
 		case "AWS::IAM::Role":
 			// No RoleName: CloudFormation names it <stack>-<LogicalId>-<suffix>.
@@ -78,8 +50,7 @@ func loadDeployRoles(t *testing.T, env, region, account string) deployRoles {
 			e.arns[id] = fmt.Sprintf("arn:aws:iam::%s:oidc-provider/token.actions.githubusercontent.com", account)
 		}
 	}
-	for i := 0; i+1 < len(res.Content); i += 2 {
-		id, r := res.Content[i].Value, res.Content[i+1]
+	for id, r := range entries(res) {
 		if _, ok := roles.arns[id]; !ok {
 			continue
 		}
@@ -104,23 +75,42 @@ func loadDeployRoles(t *testing.T, env, region, account string) deployRoles {
 	return roles
 }
 
+// newCfnEnv resolves doc for the stack named stack in region and account,
+// with its parameters at their defaults but for params.
+func newCfnEnv(doc *yaml.Node, stack, region, account string, params map[string]string) *cfnEnv {
+	e := &cfnEnv{
+		params: map[string]string{
+			"AWS::Partition": "aws", "AWS::Region": region, "AWS::AccountId": account, "AWS::StackName": stack,
+			"AWS::URLSuffix": "amazonaws.com",
+		},
+		conditions: map[string]*yaml.Node{},
+		arns:       map[string]string{},
+	}
+	for name, p := range entries(mapping(doc, "Parameters")) {
+		e.params[name] = scalar(mapping(p, "Default"))
+	}
+	maps.Copy(e.params, params)
+	maps.Insert(e.conditions, entries(mapping(doc, "Conditions")))
+	return e
+}
+
 // resolve turns a node into plain values with every intrinsic function
 // resolved; a value the function does not know is an error.
 func (e *cfnEnv) resolve(n *yaml.Node) (any, error) {
 	if n == nil {
 		return nil, nil
 	}
-	switch n.Tag {
-	case "!Ref":
-		return e.ref(n.Value)
-	case "!Sub":
-		return e.sub(n)
-	case "!If":
-		return e.fnIf(n)
-	case "!GetAtt":
-		return e.getAtt(n.Value)
-	case "!Equals":
-		return e.equals(n)
+	switch name, arg := intrinsic(n); name {
+	case "Ref":
+		return e.ref(arg.Value)
+	case "Fn::Sub":
+		return e.sub(arg)
+	case "Fn::If":
+		return e.fnIf(arg)
+	case "Fn::GetAtt":
+		return e.getAtt(arg.Value)
+	case "Fn::Equals":
+		return e.equals(arg)
 	}
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -140,20 +130,6 @@ func (e *cfnEnv) resolve(n *yaml.Node) (any, error) {
 		}
 		return out, nil
 	case yaml.MappingNode:
-		if len(n.Content) == 2 {
-			switch n.Content[0].Value {
-			case "Ref":
-				return e.ref(n.Content[1].Value)
-			case "Fn::Sub":
-				return e.sub(n.Content[1])
-			case "Fn::If":
-				return e.fnIf(n.Content[1])
-			case "Fn::GetAtt":
-				return e.getAtt(n.Content[1].Value)
-			case "Fn::Equals":
-				return e.equals(n.Content[1])
-			}
-		}
 		out := map[string]any{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			v, err := e.resolve(n.Content[i+1])
