@@ -168,8 +168,8 @@ func TestAlarmTopicEncryptedWithACustomerManagedKey(t *testing.T) {
 // TestStatefulResourcesRetainedInProd checks that every table, KMS key,
 // secret and queue has a DeletionPolicy and an UpdateReplacePolicy that
 // resolve to Retain for Environment=prod and to Delete in every other
-// environment, so a deleted or replaced prod resource keeps its data and
-// dev stacks clean up.
+// environment (as AWS::LanguageExtensions resolves them, cfnEnv), so a
+// deleted or replaced prod resource keeps its data and dev stacks clean up.
 func TestStatefulResourcesRetainedInProd(t *testing.T) {
 	doc := template(t)
 	envs := stringList(mapping(mapping(mapping(doc, "Parameters"), "Environment"), "AllowedValues"))
@@ -194,7 +194,7 @@ func TestStatefulResourcesRetainedInProd(t *testing.T) {
 				if env == "prod" {
 					want = "Retain"
 				}
-				got, err := resolvePolicy(node, doc, env)
+				got, err := newCfnEnv(doc, "serverless-shop-"+env, "eu-west-1", keyAccount, map[string]string{"Environment": env}).resolve(node)
 				if err != nil {
 					t.Errorf("%s %s: %v", id, attr, err)
 					break
@@ -214,65 +214,6 @@ func TestStatefulResourcesRetainedInProd(t *testing.T) {
 			t.Errorf("%s is not in the template as a table, key, secret or queue", id)
 		}
 	}
-}
-
-// resolvePolicy evaluates a DeletionPolicy or UpdateReplacePolicy for one
-// Environment: a literal, or the forms AWS::LanguageExtensions resolves
-// there (Ref to a parameter, Fn::FindInMap, Fn::If on an Fn::Equals
-// condition).
-func resolvePolicy(n, doc *yaml.Node, env string) (string, error) {
-	name, arg := intrinsic(n)
-	switch name {
-	case "":
-		if n.Kind != yaml.ScalarNode {
-			return "", fmt.Errorf("unsupported value %v", n.Kind)
-		}
-		return n.Value, nil
-	case "Ref":
-		if arg.Value == "Environment" {
-			return env, nil
-		}
-		return "", fmt.Errorf("Ref to %s", arg.Value)
-	case "Fn::FindInMap":
-		if len(arg.Content) != 3 {
-			return "", fmt.Errorf("Fn::FindInMap needs three arguments")
-		}
-		var path [3]string
-		for i, a := range arg.Content {
-			v, err := resolvePolicy(a, doc, env)
-			if err != nil {
-				return "", err
-			}
-			path[i] = v
-		}
-		v := mapping(mapping(mapping(mapping(doc, "Mappings"), path[0]), path[1]), path[2])
-		if v == nil || v.Kind != yaml.ScalarNode {
-			return "", fmt.Errorf("mapping %s has no %s.%s", path[0], path[1], path[2])
-		}
-		return v.Value, nil
-	case "Fn::If":
-		if len(arg.Content) != 3 {
-			return "", fmt.Errorf("Fn::If needs three arguments")
-		}
-		cond := mapping(mapping(doc, "Conditions"), arg.Content[0].Value)
-		cname, carg := intrinsic(cond)
-		if cname != "Fn::Equals" || len(carg.Content) != 2 {
-			return "", fmt.Errorf("condition %s is not an Fn::Equals", arg.Content[0].Value)
-		}
-		a, err := resolvePolicy(carg.Content[0], doc, env)
-		if err != nil {
-			return "", err
-		}
-		b, err := resolvePolicy(carg.Content[1], doc, env)
-		if err != nil {
-			return "", err
-		}
-		if a == b {
-			return resolvePolicy(arg.Content[1], doc, env)
-		}
-		return resolvePolicy(arg.Content[2], doc, env)
-	}
-	return "", fmt.Errorf("%s is not resolved in a policy attribute", name)
 }
 
 // intrinsic names the function of a short-form (!FindInMap [...]) or

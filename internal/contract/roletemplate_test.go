@@ -22,13 +22,15 @@ type deployRoles struct {
 	policies map[string][]iampolicy.Policy
 }
 
-// cfnEnv resolves the intrinsic functions of a small template: Ref, Fn::Sub,
-// Fn::If, Fn::Equals and Fn::GetAtt ...Arn, with the parameter values, the
-// pseudo parameters and the ARNs its resources would get.
+// cfnEnv resolves the intrinsic functions of a template: Ref, Fn::Sub,
+// Fn::If, Fn::Equals, Fn::FindInMap and Fn::GetAtt ...Arn, with the
+// parameter values, the pseudo parameters and the ARNs its resources would
+// get.
 type cfnEnv struct {
 	params     map[string]string
 	conditions map[string]*yaml.Node
 	arns       map[string]string
+	mappings   *yaml.Node
 }
 
 // loadDeployRoles resolves deploy/github-oidc.yaml with Environment=env and
@@ -85,6 +87,7 @@ func newCfnEnv(doc *yaml.Node, stack, region, account string, params map[string]
 		},
 		conditions: map[string]*yaml.Node{},
 		arns:       map[string]string{},
+		mappings:   mapping(doc, "Mappings"),
 	}
 	for name, p := range entries(mapping(doc, "Parameters")) {
 		e.params[name] = scalar(mapping(p, "Default"))
@@ -111,6 +114,8 @@ func (e *cfnEnv) resolve(n *yaml.Node) (any, error) {
 		return e.getAtt(arg.Value)
 	case "Fn::Equals":
 		return e.equals(arg)
+	case "Fn::FindInMap":
+		return e.findInMap(arg)
 	}
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -141,6 +146,25 @@ func (e *cfnEnv) resolve(n *yaml.Node) (any, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("cannot resolve %v", n.Kind)
+}
+
+func (e *cfnEnv) findInMap(n *yaml.Node) (any, error) {
+	var path []string
+	for _, c := range n.Content {
+		v, err := e.resolve(c)
+		if err != nil {
+			return nil, err
+		}
+		path = append(path, fmt.Sprint(v))
+	}
+	if len(path) != 3 {
+		return nil, fmt.Errorf("Fn::FindInMap needs three arguments")
+	}
+	v := mapping(mapping(mapping(e.mappings, path[0]), path[1]), path[2])
+	if v == nil {
+		return nil, fmt.Errorf("mapping %s has no %s.%s", path[0], path[1], path[2])
+	}
+	return e.resolve(v)
 }
 
 func (e *cfnEnv) ref(name string) (any, error) {
