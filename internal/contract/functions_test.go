@@ -48,15 +48,11 @@ func mainDirs(t *testing.T) []string {
 // Every function has exactly one such directory, every main package a
 // function, and each function a log group of its own with a retention.
 func TestFunctionsAreBuiltFromTheirDirectories(t *testing.T) {
-	ids, byID := resources(t)
+	_, byID := resources(t)
 	dirs := mainDirs(t)
 	builtBy := map[string]string{}
 	logGroupOf := map[string]string{}
-	for _, id := range ids {
-		fn := byID[id]
-		if scalar(mapping(fn, "Type")) != "AWS::Serverless::Function" {
-			continue
-		}
+	for id, fn := range ofType(t, "AWS::Serverless::Function") {
 		name, ok := strings.CutSuffix(id, "Function")
 		if !ok || name == "" {
 			t.Errorf("%s: a function's logical id is <Name>Function (the Makefile's target is build-%%Function)", id)
@@ -216,8 +212,8 @@ func TestServingFunctionsAreAlarmed(t *testing.T) {
 	durations := mapping(mapping(template(t), "Mappings"), "DurationAlarms")
 	dashboard := dashboardBody(t, byID)
 	serving := 0
-	for _, id := range ids {
-		if scalar(mapping(byID[id], "Type")) != "AWS::Serverless::Function" || custom[id] {
+	for id := range ofType(t, "AWS::Serverless::Function") {
+		if custom[id] {
 			continue
 		}
 		serving++
@@ -263,13 +259,9 @@ var readActions = []string{"dynamodb:getitem", "dynamodb:batchgetitem", "dynamod
 // TableReadQuotaAlarms exactly when some function may read it; the lists
 // name nothing else.
 func TestTablesAreAlarmed(t *testing.T) {
-	ids, byID := resources(t)
 	read := map[string]bool{}
-	for _, id := range ids {
-		if scalar(mapping(byID[id], "Type")) != "AWS::Serverless::Function" {
-			continue
-		}
-		for table, actions := range tableActions(mapping(byID[id], "Properties")) {
+	for _, fn := range ofType(t, "AWS::Serverless::Function") {
+		for table, actions := range tableActions(mapping(fn, "Properties")) {
 			if slices.ContainsFunc(actions, func(a string) bool { return slices.Contains(readActions, a) }) {
 				read[table] = true
 			}
@@ -280,10 +272,7 @@ func TestTablesAreAlarmed(t *testing.T) {
 		lists[name] = forEachList(t, name)
 	}
 	var tables []string
-	for _, id := range ids {
-		if scalar(mapping(byID[id], "Type")) != "AWS::DynamoDB::Table" {
-			continue
-		}
+	for id := range ofType(t, "AWS::DynamoDB::Table") {
 		name, ok := strings.CutSuffix(id, "Table")
 		if !ok || name == "" {
 			t.Errorf("%s: a table's logical id is <Name>Table (the alarm lists name <Name>)", id)

@@ -41,13 +41,8 @@ var statefulTypes = []string{
 // control of it; and separate statements allow only the cryptographic
 // operations of the key's usage.
 func TestKMSKeyPoliciesSeparateAdministrationAndUse(t *testing.T) {
-	ids, byID := resources(t)
 	checked := 0
-	for _, id := range ids {
-		res := byID[id]
-		if scalar(mapping(res, "Type")) != "AWS::KMS::Key" {
-			continue
-		}
+	for id, res := range ofType(t, "AWS::KMS::Key") {
 		checked++
 		props := mapping(res, "Properties")
 		usage := scalar(mapping(props, "KeyUsage"))
@@ -129,14 +124,11 @@ func TestKMSKeyPoliciesSeparateAdministrationAndUse(t *testing.T) {
 // "Enable compatibility between event sources from AWS services and
 // encrypted topics").
 func TestAlarmTopicEncryptedWithACustomerManagedKey(t *testing.T) {
-	ids, byID := resources(t)
+	_, byID := resources(t)
 	if scalar(mapping(byID["AlarmTopic"], "Type")) != "AWS::SNS::Topic" {
 		t.Fatal("template.yaml has no AlarmTopic")
 	}
-	for _, id := range ids {
-		if scalar(mapping(byID[id], "Type")) != "AWS::SNS::Topic" {
-			continue
-		}
+	for id := range ofType(t, "AWS::SNS::Topic") {
 		keyID := mapping(mapping(byID[id], "Properties"), "KmsMasterKeyId")
 		if keyID == nil {
 			t.Errorf("%s has no KmsMasterKeyId", id)

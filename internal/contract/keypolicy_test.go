@@ -38,11 +38,9 @@ func loadStackKeys(t *testing.T, stack string, params map[string]string) stackKe
 	ids, byID := resources(t)
 	s := stackKeys{stack: stack, keyARN: map[string]string{}, keyPolicy: map[string]iampolicy.Policy{},
 		roleARN: map[string]string{}, kmsPolicy: map[string]iampolicy.Policy{}}
-	for _, id := range ids {
-		if scalar(mapping(byID[id], "Type")) == "AWS::KMS::Key" {
-			s.keyARN[id] = fmt.Sprintf("arn:aws:kms:eu-west-1:%s:key/%s", keyAccount, idToken(stack, id)[:8]+"-0000-4000-8000-"+idToken(stack, id)[8:20])
-			e.arns[id] = s.keyARN[id]
-		}
+	for id := range ofType(t, "AWS::KMS::Key") {
+		s.keyARN[id] = fmt.Sprintf("arn:aws:kms:eu-west-1:%s:key/%s", keyAccount, idToken(stack, id)[:8]+"-0000-4000-8000-"+idToken(stack, id)[8:20])
+		e.arns[id] = s.keyARN[id]
 	}
 	for _, id := range ids {
 		res := byID[id]
