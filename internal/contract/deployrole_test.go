@@ -3,9 +3,8 @@ package contract_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -82,12 +81,7 @@ type actionFacts struct {
 }
 
 func (a *actionFacts) takesRequestTags() bool {
-	for _, k := range a.ConditionKeys {
-		if k == "aws:RequestTag/${TagKey}" {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(a.ConditionKeys, "aws:RequestTag/${TagKey}")
 }
 
 // checker holds the inputs and collects what the roles cannot do.
@@ -109,11 +103,7 @@ type failure struct {
 
 func readJSON(t *testing.T, name string, v any) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
+	if err := json.Unmarshal([]byte(readFile(t, "testdata", name)), v); err != nil {
 		t.Fatalf("testdata/%s: %v", name, err)
 	}
 }
@@ -125,12 +115,8 @@ var tagFlag = regexp.MustCompile(`--tags ((?:[A-Za-z0-9_.:/+-]+=\S+ ?)+)`)
 // shell variable stands for a commit id.
 func workflowStackTags(t *testing.T) map[string]string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, ".github", "workflows", "deploy-environment.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	tags := map[string]string{}
-	for _, m := range tagFlag.FindAllStringSubmatch(string(b), -1) {
+	for _, m := range tagFlag.FindAllStringSubmatch(readFile(t, root, ".github", "workflows", "deploy-environment.yml"), -1) {
 		for _, kv := range strings.Fields(strings.Trim(m[1], `"`)) {
 			k, v, _ := strings.Cut(strings.Trim(kv, `"`), "=")
 			if strings.HasPrefix(v, "$") {
@@ -191,7 +177,7 @@ func TestDeployRolesCanDeployTheTemplate(t *testing.T) {
 		}
 	}
 	t.Logf("%d requests checked", c.checked)
-	for _, k := range sortedKeys(c.skipped) {
+	for _, k := range keys(c.skipped) {
 		if strings.Contains(k, "NOT CHECKED") {
 			t.Log(k)
 		}
@@ -202,19 +188,10 @@ func TestDeployRolesCanDeployTheTemplate(t *testing.T) {
 	var lines []string
 	for _, f := range c.failures {
 		lines = append(lines, fmt.Sprintf("%s cannot %s: %s on %s\n      needed in %s",
-			f.role, f.what, f.decision, f.arn, strings.Join(sortedKeys(f.where), ", ")))
+			f.role, f.what, f.decision, f.arn, strings.Join(keys(f.where), ", ")))
 	}
 	sort.Strings(lines)
 	t.Errorf("deploy/github-oidc.yaml: %d permissions missing:\n  %s", len(lines), strings.Join(lines, "\n  "))
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // resource checks every handler permission of one resource, in the phases
@@ -227,7 +204,7 @@ func (c *checker) resource(s *stackModel, r *stackResource, policies []iampolicy
 		// CloudFormation invokes a custom resource's function with the
 		// stack's role, on create, update and delete.
 		for _, p := range []string{"create", "update", "delete"} {
-			if !contains(phases, p) {
+			if !slices.Contains(phases, p) {
 				continue
 			}
 			for _, arn := range s.refARNs(r, "ServiceToken", "lambda:function") {
@@ -368,7 +345,7 @@ func (c *checker) need(s *stackModel, r *stackResource, action string) need {
 		// Not in the Service Authorization Reference: the resource's own
 		// ARNs.
 		var arns []string
-		for _, k := range sortedKeys(self) {
+		for _, k := range keys(self) {
 			arns = append(arns, self[k]...)
 		}
 		if len(arns) == 0 {
@@ -418,12 +395,12 @@ func (c *checker) check(policies []iampolicy.Policy, role, what, id, where strin
 // the request and of the resource, the other keys with their values.
 func contextString(ctx map[string][]string) string {
 	var req, res, other []string
-	for _, k := range sortedKeys(ctx) {
+	for _, k := range keys(ctx) {
 		switch {
 		case strings.HasPrefix(k, "aws:RequestTag/"):
 			req = append(req, strings.TrimPrefix(k, "aws:RequestTag/"))
 		case strings.HasPrefix(k, "aws:ResourceTag/aws:cloudformation:"):
-			if !contains(res, "aws:cloudformation:*") {
+			if !slices.Contains(res, "aws:cloudformation:*") {
 				res = append(res, "aws:cloudformation:*")
 			}
 		case strings.HasPrefix(k, "aws:ResourceTag/"):
@@ -452,15 +429,6 @@ func dedupe(in []string) []string {
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // samDeploy checks what `sam deploy --config-env <env> --role-arn <ExecutionRole>

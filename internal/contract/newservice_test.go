@@ -1,7 +1,7 @@
 package contract_test
 
 import (
-	"bytes"
+	"errors"
 	"go/format"
 	"io/fs"
 	"os"
@@ -64,11 +64,11 @@ type checklistStep struct {
 // order, done for the throwaway service reviews.
 var newServiceSteps = []checklistStep{
 	{"1. the service's packages: functions/reviews/api (and its domain, app and store)", func(t *testing.T, dir string) {
-		writeGo(t, dir, "functions/reviews/store/store.go", reviews(t, "store.go"))
-		writeGo(t, dir, "functions/reviews/api/api.go", reviews(t, "api.go"))
+		copyFile(t, dir, "functions/reviews/store/store.go", "store.go")
+		copyFile(t, dir, "functions/reviews/api/api.go", "api.go")
 	}},
 	{"2. functions/reviews/main.go: coldstart.Main, token.ConfigFrom, revocation.ConfigFrom", func(t *testing.T, dir string) {
-		writeGo(t, dir, "functions/reviews/main.go", reviews(t, "main.go"))
+		copyFile(t, dir, "functions/reviews/main.go", "main.go")
 	}},
 	{"3. template.yaml: ReviewsTable with the StatefulResources policies", func(t *testing.T, dir string) {
 		edit(t, dir, "template.yaml", "  # -------------------------------------------------------------- queues\n", reviews(t, "table.yaml")+"\n", before)
@@ -101,7 +101,6 @@ var newServiceSteps = []checklistStep{
 	{"9. internal/contract/services_test.go: the router", func(t *testing.T, dir string) {
 		edit(t, dir, "internal/contract/services_test.go", "\tordersapi \"github.com/serverless-shop/backend/functions/orders/api\"\n", "\treviewsapi \"github.com/serverless-shop/backend/functions/reviews/api\"\n", after)
 		edit(t, dir, "internal/contract/services_test.go", "\t\t\"OrdersFunction\": orders,\n", "\t\t\"ReviewsFunction\": reviewsapi.NewHandler(log, reviewsapi.Config{Verifier: verifier}),\n", after)
-		gofmtFile(t, dir, "internal/contract/services_test.go")
 	}},
 	{"10. README.md and docs/operations.md: the alarm counts (7 more on AWS, 5 more locally)", func(t *testing.T, dir string) {
 		// Errors, throttles, duration, table read and write throttles
@@ -117,11 +116,7 @@ var newServiceSteps = []checklistStep{
 // checklist says to.
 func authorizerTokenSettings(t *testing.T, dir string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, fn, ok := strings.Cut(string(b), "\n  AuthorizerFunction:\n")
+	_, fn, ok := strings.Cut(readFile(t, dir, "template.yaml"), "\n  AuthorizerFunction:\n")
 	fn, _, _ = strings.Cut(fn, "\n\n")
 	lines := regexp.MustCompile(`(?m)^ +(TOKEN_JWKS|TOKEN_ISSUER|TOKEN_AUDIENCE|ACCESS_TOKEN_TTL): .*\n`).FindAllString(fn+"\n", -1)
 	if !ok || len(lines) != len(tokenSettings) {
@@ -184,28 +179,27 @@ func inCopy(t *testing.T, dir, name string, args ...string) {
 	}
 }
 
-func writeGo(t *testing.T, dir, file, src string) {
+// change rewrites a file of the copy, or writes a new one, with f; a Go
+// file comes out gofmt'ed.
+func change(t *testing.T, dir, file string, f func(old string) string) {
 	t.Helper()
-	formatted, err := format.Source([]byte(src))
-	if err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
 	path := filepath.Join(dir, file)
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	out := []byte(f(string(old)))
+	if strings.HasSuffix(file, ".go") {
+		if out, err = format.Source(out); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, formatted, 0o644); err != nil {
+	if err := os.WriteFile(path, out, 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func gofmtFile(t *testing.T, dir, file string) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeGo(t, dir, file, string(b))
 }
 
 // Where edit puts its text: before the anchor, after it, or instead of it.
@@ -218,50 +212,37 @@ const (
 // edit changes a file of the copy at the one place anchor occurs.
 func edit(t *testing.T, dir, file, anchor, text string, where int) {
 	t.Helper()
-	path := filepath.Join(dir, file)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := bytes.Count(b, []byte(anchor)); n != 1 {
-		t.Fatalf("%s: the checklist's anchor occurs %d times, want once: %q", file, n, anchor)
-	}
-	switch where {
-	case before:
-		text += anchor
-	case after:
-		text = anchor + text
-	}
-	if err := os.WriteFile(path, bytes.Replace(b, []byte(anchor), []byte(text), 1), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	change(t, dir, file, func(old string) string {
+		if n := strings.Count(old, anchor); n != 1 {
+			t.Fatalf("%s: the checklist's anchor occurs %d times, want once: %q", file, n, anchor)
+		}
+		text = [...]string{before: text + anchor, after: anchor + text, replace: text}[where]
+		return strings.Replace(old, anchor, text, 1)
+	})
 }
 
 // addToCount adds n to the number a pattern's first group matches, once.
 func addToCount(t *testing.T, dir, file string, pattern *regexp.Regexp, n int) {
 	t.Helper()
-	path := filepath.Join(dir, file)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := pattern.FindSubmatchIndex(b)
-	if m == nil {
-		t.Fatalf("%s: no count matching %s", file, pattern)
-	}
-	old, _ := strconv.Atoi(string(b[m[2]:m[3]]))
-	out := append(append(append([]byte{}, b[:m[2]]...), strconv.Itoa(old+n)...), b[m[3]:]...)
-	if err := os.WriteFile(path, out, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	change(t, dir, file, func(old string) string {
+		m := pattern.FindStringSubmatchIndex(old)
+		if m == nil {
+			t.Fatalf("%s: no count matching %s", file, pattern)
+		}
+		count, _ := strconv.Atoi(old[m[2]:m[3]])
+		return old[:m[2]] + strconv.Itoa(count+n) + old[m[3]:]
+	})
+}
+
+// copyFile writes a file of the throwaway service (testdata/reviews) into
+// the copy.
+func copyFile(t *testing.T, dir, file, name string) {
+	t.Helper()
+	change(t, dir, file, func(string) string { return reviews(t, name) })
 }
 
 // reviews reads a file of the throwaway service from testdata/reviews.
 func reviews(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "reviews", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return readFile(t, "testdata", "reviews", name)
 }
