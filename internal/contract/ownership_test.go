@@ -20,7 +20,7 @@ var sharedTables = map[string]string{"RevocationsTable": "shared/revocation"}
 var tableRef = regexp.MustCompile(`[A-Z][A-Za-z0-9]*Table\b`)
 
 // TestServicesKeepToTheirOwnTables is the database-per-service rule, read
-// from template.yaml (TestFunctionsImportNoOtherFunction is its code side):
+// from template.yaml (TestImportRules is its code side):
 // a table <Name>Table is the service functions/<name>'s, and a function is
 // the service's whose directory holds its main package. No function's
 // policies name another service's table or stream, and no stream mapping

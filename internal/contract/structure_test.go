@@ -70,38 +70,23 @@ func part(p string, i int) string {
 	return ""
 }
 
-// TestFunctionsImportNoOtherFunction keeps the functions apart: what two of
-// them share is a contract in shared/, never an import of one by the other,
-// in code or in tests.
-func TestFunctionsImportNoOtherFunction(t *testing.T) {
-	for _, imp := range moduleImports(t, "functions") {
-		if part(imp.path, 0) == "functions" && part(imp.path, 1) != part(imp.file, 1) {
-			t.Errorf("%s imports %s, another function", imp.file, imp.path)
-		}
-	}
-}
-
-// TestSharedStandsAlone checks that shared/ holds what functions share at
-// run time: it imports no function, and test support only from its tests.
-func TestSharedStandsAlone(t *testing.T) {
-	for _, imp := range moduleImports(t, "shared") {
-		switch top := part(imp.path, 0); {
-		case top == "functions":
-			t.Errorf("%s imports %s: shared code depends on no function", imp.file, imp.path)
-		case top == "internal" && !imp.test:
-			t.Errorf("%s imports %s: test support belongs in tests", imp.file, imp.path)
-		}
-	}
-}
-
-// TestTestSupportStaysInTests checks that no deployed code links test
-// support: internal/ and the apptest packages are imported by tests only.
-func TestTestSupportStaysInTests(t *testing.T) {
+// TestImportRules keeps the code's shape. The functions stay apart: what
+// two of them share is a contract in shared/, never an import of one by the
+// other, in code or in tests. shared/ holds what functions share at run
+// time: it imports no function, and test support only from its tests. No
+// deployed code links test support: internal/ and the apptest packages are
+// imported by tests only.
+func TestImportRules(t *testing.T) {
 	for _, imp := range moduleImports(t, "functions", "shared") {
-		support := part(imp.path, 0) == "internal" || strings.HasSuffix(imp.path, "/apptest")
-		inSupport := strings.Contains(imp.file, "/apptest/")
-		if support && !imp.test && !inSupport {
-			t.Errorf("%s imports the test support %s", imp.file, imp.path)
+		top, in := part(imp.path, 0), part(imp.file, 0)
+		switch {
+		case in == "functions" && top == "functions" && part(imp.path, 1) != part(imp.file, 1):
+			t.Errorf("%s imports %s, another function", imp.file, imp.path)
+		case in == "shared" && top == "functions":
+			t.Errorf("%s imports %s: shared code depends on no function", imp.file, imp.path)
+		case !imp.test && (in == "shared" && top == "internal" ||
+			(top == "internal" || strings.HasSuffix(imp.path, "/apptest")) && !strings.Contains(imp.file, "/apptest/")):
+			t.Errorf("%s imports %s: test support belongs in tests", imp.file, imp.path)
 		}
 	}
 }
