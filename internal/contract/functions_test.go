@@ -4,8 +4,10 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -204,7 +206,8 @@ func dashboardBody(t *testing.T, byID map[string]*yaml.Node) string {
 // its graphs: it is in the list of Fn::ForEach::FunctionAlarms (throttles,
 // duration) and in the DurationAlarms mapping, has a <Name>ErrorsAlarm on
 // its Lambda Errors, and is on the dashboard's errors, duration and
-// throttles graphs. The list names nothing else.
+// throttles graphs. The list names nothing else; the mapping names only
+// functions, each at 80 % of its timeout (its own, or the Globals').
 func TestServingFunctionsAreAlarmed(t *testing.T) {
 	ids, byID := resources(t)
 	custom := customResourceFunctions(ids, byID)
@@ -249,6 +252,36 @@ func TestServingFunctionsAreAlarmed(t *testing.T) {
 			t.Errorf("Fn::ForEach::FunctionAlarms lists %s, which is not a function that serves requests or events", name)
 		}
 	}
+	for name, limit := range entries(durations) {
+		fn := byID[name+"Function"]
+		if fn == nil {
+			t.Errorf("DurationAlarms names %s, but there is no %sFunction", name, name)
+			continue
+		}
+		if got, want := number(t, mapping(limit, "Milliseconds")), timeout(t, fn)*8/10; got != int(want.Milliseconds()) {
+			t.Errorf("DurationAlarms %s = %d ms, want %d (80 %% of its %v timeout)", name, got, want.Milliseconds(), timeout(t, fn))
+		}
+	}
+}
+
+// number reads an integer of the template.
+func number(t *testing.T, n *yaml.Node) int {
+	t.Helper()
+	v, err := strconv.Atoi(scalar(n))
+	if err != nil {
+		t.Fatalf("not a number: %q", scalar(n))
+	}
+	return v
+}
+
+// timeout is a function's Timeout: its own, or the Globals'.
+func timeout(t *testing.T, fn *yaml.Node) time.Duration {
+	t.Helper()
+	n := mapping(mapping(fn, "Properties"), "Timeout")
+	if n == nil {
+		n = mapping(mapping(mapping(template(t), "Globals"), "Function"), "Timeout")
+	}
+	return time.Duration(number(t, n)) * time.Second
 }
 
 // readActions are the DynamoDB actions that consume read capacity.

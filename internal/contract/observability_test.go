@@ -243,37 +243,3 @@ func TestDashboardMetricsAreEmitted(t *testing.T) {
 		}
 	}
 }
-
-// TestDurationAlarmsAtEightyPercentOfTimeout: the duration alarms' mapping
-// follows the functions' timeouts.
-func TestDurationAlarmsAtEightyPercentOfTimeout(t *testing.T) {
-	t.Parallel()
-	doc := template(t)
-	globalTimeout, err := strconv.Atoi(scalar(mapping(mapping(mapping(doc, "Globals"), "Function"), "Timeout")))
-	if err != nil {
-		t.Fatalf("Globals Function Timeout: %v", err)
-	}
-	_, byID := resources(t)
-	limits := mapping(mapping(doc, "Mappings"), "DurationAlarms")
-	if limits == nil {
-		t.Fatal("template.yaml has no DurationAlarms mapping")
-	}
-	for i := 0; i+1 < len(limits.Content); i += 2 {
-		fn := limits.Content[i].Value
-		res := byID[fn+"Function"]
-		if res == nil {
-			t.Errorf("DurationAlarms names %s, but there is no %sFunction", fn, fn)
-			continue
-		}
-		timeout := globalTimeout
-		if v := scalar(mapping(mapping(res, "Properties"), "Timeout")); v != "" {
-			if timeout, err = strconv.Atoi(v); err != nil {
-				t.Fatalf("%sFunction Timeout: %v", fn, err)
-			}
-		}
-		got, err := strconv.Atoi(scalar(mapping(limits.Content[i+1], "Milliseconds")))
-		if want := timeout * 1000 * 8 / 10; err != nil || got != want {
-			t.Errorf("DurationAlarms %s = %d ms, want %d (80 %% of its %d s timeout)", fn, got, want, timeout)
-		}
-	}
-}
