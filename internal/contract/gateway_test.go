@@ -35,8 +35,7 @@ func TestGatewayResponsesAreDocumentedProblems(t *testing.T) {
 		t.Fatal("the Api resource has no GatewayResponses")
 	}
 	var types []string
-	for i := 0; i+1 < len(responses.Content); i += 2 {
-		kind, gr := responses.Content[i].Value, responses.Content[i+1]
+	for kind, gr := range entries(responses) {
 		types = append(types, kind)
 		want, ok := documented[kind]
 		if !ok {

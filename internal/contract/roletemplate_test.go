@@ -136,12 +136,12 @@ func (e *cfnEnv) resolve(n *yaml.Node) (any, error) {
 		return out, nil
 	case yaml.MappingNode:
 		out := map[string]any{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			v, err := e.resolve(n.Content[i+1])
+		for k, c := range entries(n) {
+			v, err := e.resolve(c)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", n.Content[i].Value, err)
+				return nil, fmt.Errorf("%s: %w", k, err)
 			}
-			out[n.Content[i].Value] = v
+			out[k] = v
 		}
 		return out, nil
 	}
@@ -225,13 +225,12 @@ func (e *cfnEnv) sub(n *yaml.Node) (any, error) {
 			return nil, fmt.Errorf("Fn::Sub needs [text, variables]")
 		}
 		text = n.Content[0].Value
-		m := n.Content[1]
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			v, err := e.resolve(m.Content[i+1])
+		for k, c := range entries(n.Content[1]) {
+			v, err := e.resolve(c)
 			if err != nil {
 				return nil, err
 			}
-			vars[m.Content[i].Value] = fmt.Sprint(v)
+			vars[k] = fmt.Sprint(v)
 		}
 	}
 	var err error
