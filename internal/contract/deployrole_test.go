@@ -295,7 +295,7 @@ func (c *checker) tags(s *stackModel, r *stackResource, facts *typeFacts, stackT
 // later call finds them on it (with CloudFormation's aws:cloudformation:*
 // tags where the type takes them); an update carries the stack's tags anew.
 func (c *checker) tagContext(req *iampolicy.Request, phase, action string, created, system, stackTags map[string]string, facts *typeFacts) {
-	req.Known = []string{"aws:RequestTag/*", "aws:ResourceTag/*", "aws:TagKeys"}
+	req.Known = tagConditions
 	a := c.actions[action]
 	takes := a != nil && a.takesRequestTags()
 	request := map[string]string{}
@@ -310,15 +310,20 @@ func (c *checker) tagContext(req *iampolicy.Request, phase, action string, creat
 			req.Context["aws:ResourceTag/"+k] = []string{v}
 		}
 	}
-	var keys []string
-	for k, v := range request {
-		req.Context["aws:RequestTag/"+k] = []string{v}
-		keys = append(keys, k)
+	if len(request) > 0 {
+		requestTags(req.Context, request)
 	}
-	if len(keys) > 0 {
-		sort.Strings(keys)
-		req.Context["aws:TagKeys"] = keys
+}
+
+// tagConditions are the condition keys of tags.
+var tagConditions = []string{"aws:RequestTag/*", "aws:ResourceTag/*", "aws:TagKeys"}
+
+// requestTags sets the condition keys of a request that carries tags.
+func requestTags(ctx map[string][]string, tags map[string]string) {
+	for k, v := range tags {
+		ctx["aws:RequestTag/"+k] = []string{v}
 	}
+	ctx["aws:TagKeys"] = keys(tags)
 }
 
 // need decides what one handler permission needs for one resource.
@@ -439,15 +444,8 @@ func (c *checker) samDeploy(s *stackModel, roles deployRoles, where string) {
 	stackARN := fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/%s/%s", s.Region, s.account, s.Stack, idToken(s.Stack)[:8])
 	managedARN := fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/aws-sam-cli-managed-default/%s", s.Region, s.account, idToken("managed")[:8])
 	tagged := func(tags map[string]string, extra map[string][]string) (map[string][]string, []string) {
-		ctx := map[string][]string{}
-		var keys []string
-		for k, v := range tags {
-			ctx["aws:RequestTag/"+k] = []string{v}
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		ctx["aws:TagKeys"] = keys
-		known := []string{"aws:RequestTag/*", "aws:ResourceTag/*", "aws:TagKeys"}
+		ctx, known := map[string][]string{}, slices.Clone(tagConditions)
+		requestTags(ctx, tags)
 		for k, v := range extra {
 			ctx[k] = v
 			known = append(known, k)
