@@ -146,30 +146,37 @@ func TestProtectedFunctionsVerifyTokensLikeTheAuthorizer(t *testing.T) {
 // function's policy statements allow on !GetAtt <Table>.Arn.
 func tableActions(props *yaml.Node) map[string][]string {
 	out := map[string][]string{}
-	for _, p := range seq(mapping(props, "Policies")) {
-		for _, st := range seq(mapping(p, "Statement")) {
-			if scalar(mapping(st, "Effect")) != "Allow" {
+	for _, st := range statements(props) {
+		if scalar(mapping(st, "Effect")) != "Allow" {
+			continue
+		}
+		resources := []*yaml.Node{mapping(st, "Resource")}
+		if r := resources[0]; r != nil && r.Kind == yaml.SequenceNode && r.Tag != "!GetAtt" {
+			resources = r.Content
+		}
+		for _, r := range resources {
+			if r == nil || r.Tag != "!GetAtt" || r.Kind != yaml.ScalarNode {
 				continue
 			}
-			resources := []*yaml.Node{mapping(st, "Resource")}
-			if r := resources[0]; r != nil && r.Kind == yaml.SequenceNode && r.Tag != "!GetAtt" {
-				resources = r.Content
+			table, attr, _ := strings.Cut(r.Value, ".")
+			if attr != "Arn" {
+				continue
 			}
-			for _, r := range resources {
-				if r == nil || r.Tag != "!GetAtt" || r.Kind != yaml.ScalarNode {
-					continue
-				}
-				table, attr, _ := strings.Cut(r.Value, ".")
-				if attr != "Arn" {
-					continue
-				}
-				for _, a := range stringList(mapping(st, "Action")) {
-					if a = strings.ToLower(a); strings.HasPrefix(a, "dynamodb:") {
-						out[table] = append(out[table], a)
-					}
+			for _, a := range stringList(mapping(st, "Action")) {
+				if a = strings.ToLower(a); strings.HasPrefix(a, "dynamodb:") {
+					out[table] = append(out[table], a)
 				}
 			}
 		}
+	}
+	return out
+}
+
+// statements lists the statements of a function's policies.
+func statements(props *yaml.Node) []*yaml.Node {
+	var out []*yaml.Node
+	for _, p := range seq(mapping(props, "Policies")) {
+		out = append(out, seq(mapping(p, "Statement"))...)
 	}
 	return out
 }

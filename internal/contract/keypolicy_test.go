@@ -73,17 +73,15 @@ func loadStackKeys(t *testing.T, stack string, params map[string]string) stackKe
 			// Only the kms statements: the others use what the resolver
 			// does not know (AWS::NoValue) and do not matter here.
 			var stmts []any
-			for _, pol := range seq(mapping(props, "Policies")) {
-				for _, st := range seq(mapping(pol, "Statement")) {
-					if !slices.ContainsFunc(stringList(mapping(st, "Action")), func(a string) bool { return strings.HasPrefix(strings.ToLower(a), "kms:") }) {
-						continue
-					}
-					v, err := e.resolve(st)
-					if err != nil {
-						t.Fatalf("%s policy statement: %v", id, err)
-					}
-					stmts = append(stmts, v)
+			for _, st := range statements(props) {
+				if !slices.ContainsFunc(stringList(mapping(st, "Action")), func(a string) bool { return strings.HasPrefix(strings.ToLower(a), "kms:") }) {
+					continue
 				}
+				v, err := e.resolve(st)
+				if err != nil {
+					t.Fatalf("%s policy statement: %v", id, err)
+				}
+				stmts = append(stmts, v)
 			}
 			if len(stmts) > 0 {
 				p, err := iampolicy.Parse(id, map[string]any{"Statement": stmts})
