@@ -70,7 +70,7 @@ func forEachList(t *testing.T, name string) []string {
 	if each == nil || each.Kind != yaml.SequenceNode || len(each.Content) != 3 || each.Content[1].Kind != yaml.SequenceNode {
 		t.Fatalf("template.yaml has no Fn::ForEach::%s [identifier, [list], fragment]", name)
 	}
-	return stringList(each.Content[1])
+	return scalars(each.Content[1])
 }
 
 // TestAlarmsHaveRunbookEntries: every alarm is in docs/operations.md's
@@ -207,7 +207,7 @@ func TestSesReputationAlarmsPauseAccountMail(t *testing.T) {
 		}
 	}
 	param := mapping(mapping(template(t), "Parameters"), "AccountMail")
-	if got := stringList(mapping(param, "AllowedValues")); strings.Join(got, ",") != "on,paused" || scalar(mapping(param, "Default")) != "on" {
+	if got := scalars(mapping(param, "AllowedValues")); strings.Join(got, ",") != "on,paused" || scalar(mapping(param, "Default")) != "on" {
 		t.Errorf("parameter AccountMail allows %v, default %q; want on|paused, default on", got, scalar(mapping(param, "Default")))
 	}
 	_, byID := resources(t)

@@ -159,7 +159,7 @@ func expandedResources(t *testing.T) []expanded {
 			}
 			e := expanded{id: fid, ident: each.Content[0].Value, node: r}
 			if each.Content[1].Kind == yaml.SequenceNode {
-				e.over = stringList(each.Content[1])
+				e.over = scalars(each.Content[1])
 			}
 			out = append(out, e)
 		}

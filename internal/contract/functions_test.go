@@ -162,7 +162,7 @@ func tableActions(props *yaml.Node) map[string][]string {
 			if attr != "Arn" {
 				continue
 			}
-			for _, a := range stringList(mapping(st, "Action")) {
+			for _, a := range scalars(mapping(st, "Action")) {
 				if a = strings.ToLower(a); strings.HasPrefix(a, "dynamodb:") {
 					out[table] = append(out[table], a)
 				}

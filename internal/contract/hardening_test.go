@@ -68,7 +68,7 @@ func TestKMSKeyPoliciesSeparateAdministrationAndUse(t *testing.T) {
 			if mapping(st, "NotAction") != nil || mapping(st, "NotPrincipal") != nil {
 				t.Errorf("%s %s: NotAction/NotPrincipal in a key policy", id, sid)
 			}
-			actions := stringList(mapping(st, "Action"))
+			actions := scalars(mapping(st, "Action"))
 			for _, a := range actions {
 				if a == "*" || strings.EqualFold(a, "kms:*") {
 					t.Errorf("%s %s grants %s", id, sid, a)
@@ -147,7 +147,7 @@ func TestAlarmTopicEncryptedWithACustomerManagedKey(t *testing.T) {
 			if scalar(mapping(st, "Effect")) != "Allow" || scalar(mapping(mapping(st, "Principal"), "Service")) != "cloudwatch.amazonaws.com" {
 				continue
 			}
-			actions := stringList(mapping(st, "Action"))
+			actions := scalars(mapping(st, "Action"))
 			decrypt = decrypt || slices.Contains(actions, "kms:Decrypt")
 			generate = generate || slices.Contains(actions, "kms:GenerateDataKey*")
 		}
@@ -164,7 +164,7 @@ func TestAlarmTopicEncryptedWithACustomerManagedKey(t *testing.T) {
 // deleted or replaced prod resource keeps its data and dev stacks clean up.
 func TestStatefulResourcesRetainedInProd(t *testing.T) {
 	doc := template(t)
-	envs := stringList(mapping(mapping(mapping(doc, "Parameters"), "Environment"), "AllowedValues"))
+	envs := scalars(mapping(mapping(mapping(doc, "Parameters"), "Environment"), "AllowedValues"))
 	if !slices.Contains(envs, "prod") || len(envs) < 2 {
 		t.Fatalf("Environment's AllowedValues %v do not include prod and others", envs)
 	}
@@ -262,21 +262,6 @@ func referencedKeys(n *yaml.Node, byID map[string]*yaml.Node) []string {
 		}
 	}
 	walk(n)
-	return out
-}
-
-// stringList reads a scalar or a sequence of scalars.
-func stringList(n *yaml.Node) []string {
-	if n == nil {
-		return nil
-	}
-	if n.Kind == yaml.ScalarNode {
-		return []string{n.Value}
-	}
-	var out []string
-	for _, c := range n.Content {
-		out = append(out, c.Value)
-	}
 	return out
 }
 

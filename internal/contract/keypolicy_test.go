@@ -74,7 +74,7 @@ func loadStackKeys(t *testing.T, stack string, params map[string]string) stackKe
 			// does not know (AWS::NoValue) and do not matter here.
 			var stmts []any
 			for _, st := range statements(props) {
-				if !slices.ContainsFunc(stringList(mapping(st, "Action")), func(a string) bool { return strings.HasPrefix(strings.ToLower(a), "kms:") }) {
+				if !slices.ContainsFunc(scalars(mapping(st, "Action")), func(a string) bool { return strings.HasPrefix(strings.ToLower(a), "kms:") }) {
 					continue
 				}
 				v, err := e.resolve(st)
