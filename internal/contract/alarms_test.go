@@ -1,7 +1,6 @@
 package contract_test
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -19,11 +18,7 @@ var runbookLink = regexp.MustCompile(`Runbook - docs/operations\.md#([a-z0-9-]+)
 
 func operationsDoc(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, "docs", "operations.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return readFile(t, root, "docs", "operations.md")
 }
 
 // anchors lists what a link into a Markdown document can point at: its
@@ -75,12 +70,13 @@ func forEachList(t *testing.T, name string) []string {
 	if each == nil || each.Kind != yaml.SequenceNode || len(each.Content) != 3 || each.Content[1].Kind != yaml.SequenceNode {
 		t.Fatalf("template.yaml has no Fn::ForEach::%s [identifier, [list], fragment]", name)
 	}
-	return stringList(each.Content[1])
+	return scalars(each.Content[1])
 }
 
 // TestAlarmsHaveRunbookEntries: every alarm is in docs/operations.md's
 // alarm table, and every runbook link of an alarm's description leads to
-// an entry there. The alarms of SES's sending limits must link one.
+// an entry there. The alarms of SES's sending limits and reputation, of
+// the mail circuit and of the dead letters must link one.
 func TestAlarmsHaveRunbookEntries(t *testing.T) {
 	t.Parallel()
 	doc := operationsDoc(t)
@@ -109,7 +105,7 @@ func TestAlarmsHaveRunbookEntries(t *testing.T) {
 			}
 		}
 	}
-	for _, id := range []string{"SesDailyQuotaAlarm", "SesSendRateAlarm", "MailCircuitOpenAlarm", "DeadLetterAlarm"} {
+	for _, id := range []string{"SesDailyQuotaAlarm", "SesSendRateAlarm", "MailCircuitOpenAlarm", "DeadLetterAlarm", "SesBounceRateAlarm", "SesComplaintRateAlarm"} {
 		if !linked[id] {
 			t.Errorf("%s has no runbook link in its description", id)
 		}
@@ -141,27 +137,15 @@ func alarmCount(t *testing.T) (aws, local int) {
 			local += n
 		}
 	}
-	res := mapping(template(t), "Resources")
-	for i := 0; i+1 < len(res.Content); i += 2 {
-		key, v := res.Content[i].Value, res.Content[i+1]
-		if !strings.HasPrefix(key, "Fn::ForEach::") {
-			if scalar(mapping(v, "Type")) == "AWS::CloudWatch::Alarm" {
-				count(v, 1)
-			}
-			continue
-		}
-		if v.Kind != yaml.SequenceNode || len(v.Content) != 3 {
-			t.Fatalf("%s is not [identifier, list, fragment]", key)
-		}
-		frag := v.Content[2]
-		for j := 0; j+1 < len(frag.Content); j += 2 {
-			if scalar(mapping(frag.Content[j+1], "Type")) != "AWS::CloudWatch::Alarm" {
-				continue
-			}
-			if v.Content[1].Kind != yaml.SequenceNode {
-				t.Fatalf("%s repeats an alarm over a list this test cannot count (not a literal list)", key)
-			}
-			count(frag.Content[j+1], len(v.Content[1].Content))
+	for _, r := range expandedResources(t) {
+		switch {
+		case typeOf(r.node) != "AWS::CloudWatch::Alarm":
+		case r.ident == "":
+			count(r.node, 1)
+		case r.over == nil:
+			t.Fatalf("%s repeats an alarm over a list this test cannot count (not a literal list)", r.id)
+		default:
+			count(r.node, len(r.over))
 		}
 	}
 	return aws, local
@@ -173,30 +157,21 @@ func alarmCount(t *testing.T) (aws, local int) {
 // many locally.
 func TestAlarmCountIsDocumented(t *testing.T) {
 	t.Parallel()
-	n, local := alarmCount(t)
-	if m := regexp.MustCompile(`\|\s*\d+ CloudWatch alarms in prod \((\d+) locally`).FindStringSubmatch(operationsDoc(t)); m == nil {
-		t.Error("docs/operations.md: no local alarm count found (| <n> CloudWatch alarms in prod (<n> locally ...)")
-	} else if got, _ := strconv.Atoi(m[1]); got != local {
-		t.Errorf("docs/operations.md counts %d alarms locally, the template makes %d with Environment=local", got, local)
-	}
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	aws, local := alarmCount(t)
 	for _, c := range []struct {
-		file, text string
-		pattern    *regexp.Regexp
+		file, where string
+		pattern     *regexp.Regexp
+		want        int
 	}{
-		{"README.md", string(readme), regexp.MustCompile(`(\d+)\s+alarms\s+\(\$0\.10`)},
-		{"docs/operations.md", operationsDoc(t), regexp.MustCompile(`\|\s*(\d+) CloudWatch alarms[^|]*\|`)},
+		{"README.md", "", regexp.MustCompile(`(\d+)\s+alarms\s+\(\$0\.10`), aws},
+		{"docs/operations.md", "", regexp.MustCompile(`\|\s*(\d+) CloudWatch alarms[^|]*\|`), aws},
+		{"docs/operations.md", " with Environment=local", regexp.MustCompile(`\|\s*\d+ CloudWatch alarms in prod \((\d+) locally`), local},
 	} {
-		m := c.pattern.FindStringSubmatch(c.text)
+		m := c.pattern.FindStringSubmatch(readFile(t, root, c.file))
 		if m == nil {
 			t.Errorf("%s: no alarm count found (%s)", c.file, c.pattern)
-			continue
-		}
-		if got, _ := strconv.Atoi(m[1]); got != n {
-			t.Errorf("%s counts %d alarms, the template makes %d", c.file, got, n)
+		} else if got, _ := strconv.Atoi(m[1]); got != c.want {
+			t.Errorf("%s counts %d alarms (%s), the template makes %d%s", c.file, got, c.pattern, c.want, c.where)
 		}
 	}
 }
@@ -230,17 +205,14 @@ func TestSesReputationAlarmsPauseAccountMail(t *testing.T) {
 		if err != nil || threshold <= 0 || threshold > c.review/2 {
 			t.Errorf("%s fires at %v (%v): want at most half the rate AWS reviews at (%v)", c.id, threshold, err, c.review)
 		}
-		if !strings.Contains(scalar(mapping(props, "AlarmDescription")), "Runbook - docs/operations.md#") {
-			t.Errorf("%s has no runbook link", c.id)
-		}
 	}
 	param := mapping(mapping(template(t), "Parameters"), "AccountMail")
-	if got := stringList(mapping(param, "AllowedValues")); strings.Join(got, ",") != "on,paused" || scalar(mapping(param, "Default")) != "on" {
+	if got := scalars(mapping(param, "AllowedValues")); strings.Join(got, ",") != "on,paused" || scalar(mapping(param, "Default")) != "on" {
 		t.Errorf("parameter AccountMail allows %v, default %q; want on|paused, default on", got, scalar(mapping(param, "Default")))
 	}
 	_, byID := resources(t)
 	env := mapping(mapping(mapping(mapping(byID["UsersFunction"], "Properties"), "Environment"), "Variables"), "ACCOUNT_MAIL")
-	if env == nil || env.Tag != "!Ref" || env.Value != "AccountMail" {
+	if !isRef(env, "!Ref", "AccountMail") {
 		t.Error("the users function does not read AccountMail (ACCOUNT_MAIL: !Ref AccountMail)")
 	}
 	doc := operationsDoc(t)

@@ -30,11 +30,7 @@ func TestGeneratedGoClient(t *testing.T) {
 	doc := loadOpenAPI(t)
 	dir := t.TempDir()
 	for _, name := range []string{"go.mod", "go.sum"} {
-		b, err := os.ReadFile(filepath.Join("testdata", "goclient", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(readFile(t, "testdata", "goclient", name)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -2,12 +2,14 @@ package contract_test
 
 import (
 	"context"
+	"iter"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -41,19 +43,43 @@ func loadOpenAPI(t *testing.T) *openapi3.T {
 	return doc
 }
 
-// template reads template.yaml as a node tree, so CloudFormation's
-// short-form tags (!Ref, !Sub) need no special handling.
-func template(t *testing.T) *yaml.Node {
+// readFile returns the text of a file (a path relative to this package's
+// directory: under root for the repository's files).
+func readFile(t *testing.T, path ...string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	b, err := os.ReadFile(filepath.Join(path...))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return string(b)
+}
+
+// yamlFile reads a YAML file of the repository as a node tree, so
+// CloudFormation's short-form tags (!Ref, !Sub) need no special handling.
+func yamlFile(t *testing.T, name ...string) *yaml.Node {
+	t.Helper()
 	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		t.Fatalf("parse template.yaml: %v", err)
+	if err := yaml.Unmarshal([]byte(readFile(t, append([]string{root}, name...)...)), &doc); err != nil {
+		t.Fatalf("parse %s: %v", filepath.Join(name...), err)
 	}
 	return doc.Content[0]
+}
+
+// parsedTemplate is template.yaml, parsed once for every test (which only
+// read it).
+var parsedTemplate struct {
+	once sync.Once
+	doc  *yaml.Node
+}
+
+// template returns template.yaml's node tree.
+func template(t *testing.T) *yaml.Node {
+	t.Helper()
+	parsedTemplate.once.Do(func() { parsedTemplate.doc = yamlFile(t, "template.yaml") })
+	if parsedTemplate.doc == nil {
+		t.Fatal("template.yaml could not be parsed")
+	}
+	return parsedTemplate.doc
 }
 
 // resources returns the template's resources by logical id, in order.
@@ -65,33 +91,95 @@ func resources(t *testing.T) ([]string, map[string]*yaml.Node) {
 	}
 	var ids []string
 	byID := map[string]*yaml.Node{}
-	for i := 0; i+1 < len(res.Content); i += 2 {
-		ids = append(ids, res.Content[i].Value)
-		byID[res.Content[i].Value] = res.Content[i+1]
+	for id, r := range entries(res) {
+		ids = append(ids, id)
+		byID[id] = r
 	}
 	return ids, byID
+}
+
+// ofType lists the template's resources of one type, in order.
+func ofType(t *testing.T, typ string) iter.Seq2[string, *yaml.Node] {
+	ids, byID := resources(t)
+	return func(yield func(string, *yaml.Node) bool) {
+		for _, id := range ids {
+			if typeOf(byID[id]) == typ && !yield(id, byID[id]) {
+				return
+			}
+		}
+	}
+}
+
+// typeOf is a resource's Type.
+func typeOf(r *yaml.Node) string { return scalar(mapping(r, "Type")) }
+
+// isRef reports whether n is the short form tag (!Ref, !GetAtt) of value.
+func isRef(n *yaml.Node, tag, value string) bool {
+	return n != nil && n.Tag == tag && n.Value == value
+}
+
+// expanded is one resource of the template as CloudFormation makes it: a
+// resource of its own, or the fragment of an Fn::ForEach, by the
+// fragment's id (${Function}ThrottlesAlarm), made once per element of the
+// list in over (nil when the list is no literal, as a !Ref) for the
+// identifier ident.
+type expanded struct {
+	id, ident string
+	node      *yaml.Node
+	over      []string
+}
+
+// values are what ident stands for in the resources made of it: "" for
+// a resource of its own or a list that is no literal.
+func (e expanded) values() []string {
+	if e.over == nil {
+		return []string{""}
+	}
+	return e.over
+}
+
+// expandedResources lists every resource of the template, those of each
+// Fn::ForEach's fragment included.
+func expandedResources(t *testing.T) []expanded {
+	t.Helper()
+	ids, byID := resources(t)
+	var out []expanded
+	for _, id := range ids {
+		each := byID[id]
+		if !strings.HasPrefix(id, "Fn::ForEach::") {
+			out = append(out, expanded{id: id, node: each})
+			continue
+		}
+		if each.Kind != yaml.SequenceNode || len(each.Content) != 3 {
+			t.Fatalf("%s is not [identifier, list, fragment]", id)
+		}
+		for fid, r := range entries(each.Content[2]) {
+			if strings.HasPrefix(fid, "Fn::ForEach::") {
+				t.Fatalf("%s nests %s, which these tests do not read", id, fid)
+			}
+			e := expanded{id: fid, ident: each.Content[0].Value, node: r}
+			if each.Content[1].Kind == yaml.SequenceNode {
+				e.over = scalars(each.Content[1])
+			}
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // templateRoutes reads the routes of template.yaml: the Api events of its
 // functions.
 func templateRoutes(t *testing.T) map[string]templateRoute {
 	t.Helper()
-	ids, byID := resources(t)
 	routes := map[string]templateRoute{}
-	for _, id := range ids {
-		res := byID[id]
-		if scalar(mapping(res, "Type")) != "AWS::Serverless::Function" {
-			continue
-		}
-		events := mapping(mapping(res, "Properties"), "Events")
-		for i := 0; events != nil && i+1 < len(events.Content); i += 2 {
-			ev := events.Content[i+1]
+	for id, res := range ofType(t, "AWS::Serverless::Function") {
+		for name, ev := range entries(mapping(mapping(res, "Properties"), "Events")) {
 			if scalar(mapping(ev, "Type")) != "Api" {
 				continue
 			}
 			props := mapping(ev, "Properties")
-			if api := mapping(props, "RestApiId"); api == nil || api.Tag != "!Ref" || api.Value != "Api" {
-				t.Errorf("%s event %s is not on the Api resource", id, events.Content[i].Value)
+			if !isRef(mapping(props, "RestApiId"), "!Ref", "Api") {
+				t.Errorf("%s event %s is not on the Api resource", id, name)
 			}
 			r := templateRoute{
 				Key:       scalar(mapping(props, "Method")) + " " + scalar(mapping(props, "Path")),
@@ -107,13 +195,25 @@ func templateRoutes(t *testing.T) map[string]templateRoute {
 	return routes
 }
 
+// entries lists the keys and values of a mapping node (none for anything
+// else).
+func entries(n *yaml.Node) iter.Seq2[string, *yaml.Node] {
+	return func(yield func(string, *yaml.Node) bool) {
+		for i := 0; n != nil && n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+			if !yield(n.Content[i].Value, n.Content[i+1]) {
+				return
+			}
+		}
+	}
+}
+
 func mapping(n *yaml.Node, key string) *yaml.Node {
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
+	for k, v := range entries(n) {
+		if k == key {
+			return v
 		}
 	}
 	return nil
@@ -177,18 +277,25 @@ func TestOpenAPIMatchesTemplate(t *testing.T) {
 	}
 }
 
-func TestProtectedOperationsDocument401(t *testing.T) {
+// TestOperationsDocumentTheirErrors checks that every protected operation
+// documents 401 (a bad or revoked token) and 503 (revocations cannot be
+// read, shared/revocation), and every operation that takes a JSON body the
+// answers web.DecodeJSON gives to a bad one.
+func TestOperationsDocumentTheirErrors(t *testing.T) {
 	doc := loadOpenAPI(t)
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
-			if op.Security != nil && len(*op.Security) == 0 {
-				continue
-			}
-			// 401 for a bad or revoked token, 503 when revocations cannot
-			// be read (shared/revocation).
-			for _, status := range []string{"401", "503"} {
-				if op.Responses.Value(status) == nil {
-					t.Errorf("%s %s is protected but does not document %s", method, path, status)
+			for what, c := range map[string]struct {
+				applies  bool
+				statuses []string
+			}{
+				"is protected": {op.Security == nil || len(*op.Security) > 0, []string{"401", "503"}},
+				"takes a body": {op.RequestBody != nil, []string{"400", "413", "415"}},
+			} {
+				for _, status := range c.statuses {
+					if c.applies && op.Responses.Value(status) == nil {
+						t.Errorf("%s %s %s but does not document %s", method, path, what, status)
+					}
 				}
 			}
 		}
@@ -278,25 +385,6 @@ func TestOtherMethodsReachTheService(t *testing.T) {
 		}
 		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Headers["Allow"] != strings.Join(want, ", ") {
 			t.Errorf("%s %s: %d with Allow %q, want 405 with %q", other, path, resp.StatusCode, resp.Headers["Allow"], strings.Join(want, ", "))
-		}
-	}
-}
-
-// TestBodyOperationsDocumentBodyErrors checks that every operation that
-// takes a JSON body documents the answers web.DecodeJSON gives to a bad
-// one.
-func TestBodyOperationsDocumentBodyErrors(t *testing.T) {
-	doc := loadOpenAPI(t)
-	for path, item := range doc.Paths.Map() {
-		for method, op := range item.Operations() {
-			if op.RequestBody == nil {
-				continue
-			}
-			for _, status := range []string{"400", "413", "415"} {
-				if op.Responses.Value(status) == nil {
-					t.Errorf("%s %s takes a body but does not document %s", method, path, status)
-				}
-			}
 		}
 	}
 }

@@ -3,9 +3,8 @@ package contract_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -82,12 +81,7 @@ type actionFacts struct {
 }
 
 func (a *actionFacts) takesRequestTags() bool {
-	for _, k := range a.ConditionKeys {
-		if k == "aws:RequestTag/${TagKey}" {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(a.ConditionKeys, "aws:RequestTag/${TagKey}")
 }
 
 // checker holds the inputs and collects what the roles cannot do.
@@ -109,11 +103,7 @@ type failure struct {
 
 func readJSON(t *testing.T, name string, v any) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
+	if err := json.Unmarshal([]byte(readFile(t, "testdata", name)), v); err != nil {
 		t.Fatalf("testdata/%s: %v", name, err)
 	}
 }
@@ -125,12 +115,8 @@ var tagFlag = regexp.MustCompile(`--tags ((?:[A-Za-z0-9_.:/+-]+=\S+ ?)+)`)
 // shell variable stands for a commit id.
 func workflowStackTags(t *testing.T) map[string]string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, ".github", "workflows", "deploy-environment.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	tags := map[string]string{}
-	for _, m := range tagFlag.FindAllStringSubmatch(string(b), -1) {
+	for _, m := range tagFlag.FindAllStringSubmatch(readFile(t, root, ".github", "workflows", "deploy-environment.yml"), -1) {
 		for _, kv := range strings.Fields(strings.Trim(m[1], `"`)) {
 			k, v, _ := strings.Cut(strings.Trim(kv, `"`), "=")
 			if strings.HasPrefix(v, "$") {
@@ -191,7 +177,7 @@ func TestDeployRolesCanDeployTheTemplate(t *testing.T) {
 		}
 	}
 	t.Logf("%d requests checked", c.checked)
-	for _, k := range sortedKeys(c.skipped) {
+	for _, k := range keys(c.skipped) {
 		if strings.Contains(k, "NOT CHECKED") {
 			t.Log(k)
 		}
@@ -202,19 +188,10 @@ func TestDeployRolesCanDeployTheTemplate(t *testing.T) {
 	var lines []string
 	for _, f := range c.failures {
 		lines = append(lines, fmt.Sprintf("%s cannot %s: %s on %s\n      needed in %s",
-			f.role, f.what, f.decision, f.arn, strings.Join(sortedKeys(f.where), ", ")))
+			f.role, f.what, f.decision, f.arn, strings.Join(keys(f.where), ", ")))
 	}
 	sort.Strings(lines)
 	t.Errorf("deploy/github-oidc.yaml: %d permissions missing:\n  %s", len(lines), strings.Join(lines, "\n  "))
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // resource checks every handler permission of one resource, in the phases
@@ -227,7 +204,7 @@ func (c *checker) resource(s *stackModel, r *stackResource, policies []iampolicy
 		// CloudFormation invokes a custom resource's function with the
 		// stack's role, on create, update and delete.
 		for _, p := range []string{"create", "update", "delete"} {
-			if !contains(phases, p) {
+			if !slices.Contains(phases, p) {
 				continue
 			}
 			for _, arn := range s.refARNs(r, "ServiceToken", "lambda:function") {
@@ -318,7 +295,7 @@ func (c *checker) tags(s *stackModel, r *stackResource, facts *typeFacts, stackT
 // later call finds them on it (with CloudFormation's aws:cloudformation:*
 // tags where the type takes them); an update carries the stack's tags anew.
 func (c *checker) tagContext(req *iampolicy.Request, phase, action string, created, system, stackTags map[string]string, facts *typeFacts) {
-	req.Known = []string{"aws:RequestTag/*", "aws:ResourceTag/*", "aws:TagKeys"}
+	req.Known = tagConditions
 	a := c.actions[action]
 	takes := a != nil && a.takesRequestTags()
 	request := map[string]string{}
@@ -333,15 +310,20 @@ func (c *checker) tagContext(req *iampolicy.Request, phase, action string, creat
 			req.Context["aws:ResourceTag/"+k] = []string{v}
 		}
 	}
-	var keys []string
-	for k, v := range request {
-		req.Context["aws:RequestTag/"+k] = []string{v}
-		keys = append(keys, k)
+	if len(request) > 0 {
+		requestTags(req.Context, request)
 	}
-	if len(keys) > 0 {
-		sort.Strings(keys)
-		req.Context["aws:TagKeys"] = keys
+}
+
+// tagConditions are the condition keys of tags.
+var tagConditions = []string{"aws:RequestTag/*", "aws:ResourceTag/*", "aws:TagKeys"}
+
+// requestTags sets the condition keys of a request that carries tags.
+func requestTags(ctx map[string][]string, tags map[string]string) {
+	for k, v := range tags {
+		ctx["aws:RequestTag/"+k] = []string{v}
 	}
+	ctx["aws:TagKeys"] = keys(tags)
 }
 
 // need decides what one handler permission needs for one resource.
@@ -368,7 +350,7 @@ func (c *checker) need(s *stackModel, r *stackResource, action string) need {
 		// Not in the Service Authorization Reference: the resource's own
 		// ARNs.
 		var arns []string
-		for _, k := range sortedKeys(self) {
+		for _, k := range keys(self) {
 			arns = append(arns, self[k]...)
 		}
 		if len(arns) == 0 {
@@ -418,12 +400,12 @@ func (c *checker) check(policies []iampolicy.Policy, role, what, id, where strin
 // the request and of the resource, the other keys with their values.
 func contextString(ctx map[string][]string) string {
 	var req, res, other []string
-	for _, k := range sortedKeys(ctx) {
+	for _, k := range keys(ctx) {
 		switch {
 		case strings.HasPrefix(k, "aws:RequestTag/"):
 			req = append(req, strings.TrimPrefix(k, "aws:RequestTag/"))
 		case strings.HasPrefix(k, "aws:ResourceTag/aws:cloudformation:"):
-			if !contains(res, "aws:cloudformation:*") {
+			if !slices.Contains(res, "aws:cloudformation:*") {
 				res = append(res, "aws:cloudformation:*")
 			}
 		case strings.HasPrefix(k, "aws:ResourceTag/"):
@@ -454,15 +436,6 @@ func dedupe(in []string) []string {
 	return out
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // samDeploy checks what `sam deploy --config-env <env> --role-arn <ExecutionRole>
 // --tags ...` calls with the DeployRole (samcli/lib/deploy/deployer.py,
 // samcli/lib/package/s3_uploader.py), and what the workflow reads.
@@ -471,15 +444,8 @@ func (c *checker) samDeploy(s *stackModel, roles deployRoles, where string) {
 	stackARN := fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/%s/%s", s.Region, s.account, s.Stack, idToken(s.Stack)[:8])
 	managedARN := fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/aws-sam-cli-managed-default/%s", s.Region, s.account, idToken("managed")[:8])
 	tagged := func(tags map[string]string, extra map[string][]string) (map[string][]string, []string) {
-		ctx := map[string][]string{}
-		var keys []string
-		for k, v := range tags {
-			ctx["aws:RequestTag/"+k] = []string{v}
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		ctx["aws:TagKeys"] = keys
-		known := []string{"aws:RequestTag/*", "aws:ResourceTag/*", "aws:TagKeys"}
+		ctx, known := map[string][]string{}, slices.Clone(tagConditions)
+		requestTags(ctx, tags)
 		for k, v := range extra {
 			ctx[k] = v
 			known = append(known, k)

@@ -71,11 +71,7 @@ func TestDocsSpeakToAnyReader(t *testing.T) {
 	for _, path := range files {
 		rel, _ := filepath.Rel(root, path)
 		rel = filepath.ToSlash(rel)
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.Split(string(b), "\n")
+		lines := strings.Split(readFile(t, path), "\n")
 		fenced := false
 		for i := 0; i < len(lines); {
 			// One block (a paragraph, a list item or a table row), so that

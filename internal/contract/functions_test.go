@@ -4,8 +4,10 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -48,15 +50,11 @@ func mainDirs(t *testing.T) []string {
 // Every function has exactly one such directory, every main package a
 // function, and each function a log group of its own with a retention.
 func TestFunctionsAreBuiltFromTheirDirectories(t *testing.T) {
-	ids, byID := resources(t)
+	_, byID := resources(t)
 	dirs := mainDirs(t)
 	builtBy := map[string]string{}
 	logGroupOf := map[string]string{}
-	for _, id := range ids {
-		fn := byID[id]
-		if scalar(mapping(fn, "Type")) != "AWS::Serverless::Function" {
-			continue
-		}
+	for id, fn := range ofType(t, "AWS::Serverless::Function") {
 		name, ok := strings.CutSuffix(id, "Function")
 		if !ok || name == "" {
 			t.Errorf("%s: a function's logical id is <Name>Function (the Makefile's target is build-%%Function)", id)
@@ -148,30 +146,37 @@ func TestProtectedFunctionsVerifyTokensLikeTheAuthorizer(t *testing.T) {
 // function's policy statements allow on !GetAtt <Table>.Arn.
 func tableActions(props *yaml.Node) map[string][]string {
 	out := map[string][]string{}
-	for _, p := range seq(mapping(props, "Policies")) {
-		for _, st := range seq(mapping(p, "Statement")) {
-			if scalar(mapping(st, "Effect")) != "Allow" {
+	for _, st := range statements(props) {
+		if scalar(mapping(st, "Effect")) != "Allow" {
+			continue
+		}
+		resources := []*yaml.Node{mapping(st, "Resource")}
+		if r := resources[0]; r != nil && r.Kind == yaml.SequenceNode && r.Tag != "!GetAtt" {
+			resources = r.Content
+		}
+		for _, r := range resources {
+			if r == nil || r.Tag != "!GetAtt" || r.Kind != yaml.ScalarNode {
 				continue
 			}
-			resources := []*yaml.Node{mapping(st, "Resource")}
-			if r := resources[0]; r != nil && r.Kind == yaml.SequenceNode && r.Tag != "!GetAtt" {
-				resources = r.Content
+			table, attr, _ := strings.Cut(r.Value, ".")
+			if attr != "Arn" {
+				continue
 			}
-			for _, r := range resources {
-				if r == nil || r.Tag != "!GetAtt" || r.Kind != yaml.ScalarNode {
-					continue
-				}
-				table, attr, _ := strings.Cut(r.Value, ".")
-				if attr != "Arn" {
-					continue
-				}
-				for _, a := range stringList(mapping(st, "Action")) {
-					if a = strings.ToLower(a); strings.HasPrefix(a, "dynamodb:") {
-						out[table] = append(out[table], a)
-					}
+			for _, a := range scalars(mapping(st, "Action")) {
+				if a = strings.ToLower(a); strings.HasPrefix(a, "dynamodb:") {
+					out[table] = append(out[table], a)
 				}
 			}
 		}
+	}
+	return out
+}
+
+// statements lists the statements of a function's policies.
+func statements(props *yaml.Node) []*yaml.Node {
+	var out []*yaml.Node
+	for _, p := range seq(mapping(props, "Policies")) {
+		out = append(out, seq(mapping(p, "Statement"))...)
 	}
 	return out
 }
@@ -197,8 +202,8 @@ func customResourceFunctions(ids []string, byID map[string]*yaml.Node) map[strin
 func dashboardBody(t *testing.T, byID map[string]*yaml.Node) string {
 	t.Helper()
 	body := mapping(mapping(byID["Dashboard"], "Properties"), "DashboardBody")
-	if body == nil || body.Tag != "!Sub" || body.Kind != yaml.SequenceNode || len(body.Content) != 2 {
-		t.Fatal("template.yaml has no Dashboard whose DashboardBody is !Sub [body, variables]")
+	if typeOf(byID["Dashboard"]) != "AWS::CloudWatch::Dashboard" || body == nil || body.Tag != "!Sub" || body.Kind != yaml.SequenceNode || len(body.Content) != 2 {
+		t.Fatal("template.yaml has no AWS::CloudWatch::Dashboard Dashboard whose DashboardBody is !Sub [body, variables]")
 	}
 	return body.Content[0].Value
 }
@@ -208,7 +213,8 @@ func dashboardBody(t *testing.T, byID map[string]*yaml.Node) string {
 // its graphs: it is in the list of Fn::ForEach::FunctionAlarms (throttles,
 // duration) and in the DurationAlarms mapping, has a <Name>ErrorsAlarm on
 // its Lambda Errors, and is on the dashboard's errors, duration and
-// throttles graphs. The list names nothing else.
+// throttles graphs. The list names nothing else; the mapping names only
+// functions, each at 80 % of its timeout (its own, or the Globals').
 func TestServingFunctionsAreAlarmed(t *testing.T) {
 	ids, byID := resources(t)
 	custom := customResourceFunctions(ids, byID)
@@ -216,8 +222,8 @@ func TestServingFunctionsAreAlarmed(t *testing.T) {
 	durations := mapping(mapping(template(t), "Mappings"), "DurationAlarms")
 	dashboard := dashboardBody(t, byID)
 	serving := 0
-	for _, id := range ids {
-		if scalar(mapping(byID[id], "Type")) != "AWS::Serverless::Function" || custom[id] {
+	for id := range ofType(t, "AWS::Serverless::Function") {
+		if custom[id] {
 			continue
 		}
 		serving++
@@ -253,6 +259,36 @@ func TestServingFunctionsAreAlarmed(t *testing.T) {
 			t.Errorf("Fn::ForEach::FunctionAlarms lists %s, which is not a function that serves requests or events", name)
 		}
 	}
+	for name, limit := range entries(durations) {
+		fn := byID[name+"Function"]
+		if fn == nil {
+			t.Errorf("DurationAlarms names %s, but there is no %sFunction", name, name)
+			continue
+		}
+		if got, want := number(t, mapping(limit, "Milliseconds")), timeout(t, fn)*8/10; got != int(want.Milliseconds()) {
+			t.Errorf("DurationAlarms %s = %d ms, want %d (80 %% of its %v timeout)", name, got, want.Milliseconds(), timeout(t, fn))
+		}
+	}
+}
+
+// number reads an integer of the template.
+func number(t *testing.T, n *yaml.Node) int {
+	t.Helper()
+	v, err := strconv.Atoi(scalar(n))
+	if err != nil {
+		t.Fatalf("not a number: %q", scalar(n))
+	}
+	return v
+}
+
+// timeout is a function's Timeout: its own, or the Globals'.
+func timeout(t *testing.T, fn *yaml.Node) time.Duration {
+	t.Helper()
+	n := mapping(mapping(fn, "Properties"), "Timeout")
+	if n == nil {
+		n = mapping(mapping(mapping(template(t), "Globals"), "Function"), "Timeout")
+	}
+	return time.Duration(number(t, n)) * time.Second
 }
 
 // readActions are the DynamoDB actions that consume read capacity.
@@ -263,13 +299,9 @@ var readActions = []string{"dynamodb:getitem", "dynamodb:batchgetitem", "dynamod
 // TableReadQuotaAlarms exactly when some function may read it; the lists
 // name nothing else.
 func TestTablesAreAlarmed(t *testing.T) {
-	ids, byID := resources(t)
 	read := map[string]bool{}
-	for _, id := range ids {
-		if scalar(mapping(byID[id], "Type")) != "AWS::Serverless::Function" {
-			continue
-		}
-		for table, actions := range tableActions(mapping(byID[id], "Properties")) {
+	for _, fn := range ofType(t, "AWS::Serverless::Function") {
+		for table, actions := range tableActions(mapping(fn, "Properties")) {
 			if slices.ContainsFunc(actions, func(a string) bool { return slices.Contains(readActions, a) }) {
 				read[table] = true
 			}
@@ -280,10 +312,7 @@ func TestTablesAreAlarmed(t *testing.T) {
 		lists[name] = forEachList(t, name)
 	}
 	var tables []string
-	for _, id := range ids {
-		if scalar(mapping(byID[id], "Type")) != "AWS::DynamoDB::Table" {
-			continue
-		}
+	for id := range ofType(t, "AWS::DynamoDB::Table") {
 		name, ok := strings.CutSuffix(id, "Table")
 		if !ok || name == "" {
 			t.Errorf("%s: a table's logical id is <Name>Table (the alarm lists name <Name>)", id)

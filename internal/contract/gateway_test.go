@@ -3,8 +3,6 @@ package contract_test
 import (
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,10 +26,7 @@ func TestGatewayResponsesAreDocumentedProblems(t *testing.T) {
 	if err != nil || json.Unmarshal(raw, &documented) != nil || len(documented) == 0 {
 		t.Fatalf("openapi.yaml has no x-gateway-responses: %s", raw)
 	}
-	problems, err := os.ReadFile(filepath.Join(root, "docs", "problems.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	problems := readFile(t, root, "docs", "problems.md")
 	schema := doc.Components.Schemas["Problem"].Value
 
 	_, byID := resources(t)
@@ -40,8 +35,7 @@ func TestGatewayResponsesAreDocumentedProblems(t *testing.T) {
 		t.Fatal("the Api resource has no GatewayResponses")
 	}
 	var types []string
-	for i := 0; i+1 < len(responses.Content); i += 2 {
-		kind, gr := responses.Content[i].Value, responses.Content[i+1]
+	for kind, gr := range entries(responses) {
 		types = append(types, kind)
 		want, ok := documented[kind]
 		if !ok {
@@ -82,7 +76,7 @@ func TestGatewayResponsesAreDocumentedProblems(t *testing.T) {
 		if p.Status != status || p.Title != http.StatusText(status) || p.RequestID != requestID || p.Type != problem.TypeBase+want.Type {
 			t.Errorf("%s: problem %+v does not match status %d, type %s and the request id", kind, p, status, want.Type)
 		}
-		if !strings.Contains(string(problems), `<a id="`+want.Type+`"></a>`) {
+		if !strings.Contains(problems, `<a id="`+want.Type+`"></a>`) {
 			t.Errorf("%s: problem type %s is not in docs/problems.md", kind, want.Type)
 		}
 	}

@@ -41,13 +41,8 @@ var statefulTypes = []string{
 // control of it; and separate statements allow only the cryptographic
 // operations of the key's usage.
 func TestKMSKeyPoliciesSeparateAdministrationAndUse(t *testing.T) {
-	ids, byID := resources(t)
 	checked := 0
-	for _, id := range ids {
-		res := byID[id]
-		if scalar(mapping(res, "Type")) != "AWS::KMS::Key" {
-			continue
-		}
+	for id, res := range ofType(t, "AWS::KMS::Key") {
 		checked++
 		props := mapping(res, "Properties")
 		usage := scalar(mapping(props, "KeyUsage"))
@@ -73,7 +68,7 @@ func TestKMSKeyPoliciesSeparateAdministrationAndUse(t *testing.T) {
 			if mapping(st, "NotAction") != nil || mapping(st, "NotPrincipal") != nil {
 				t.Errorf("%s %s: NotAction/NotPrincipal in a key policy", id, sid)
 			}
-			actions := stringList(mapping(st, "Action"))
+			actions := scalars(mapping(st, "Action"))
 			for _, a := range actions {
 				if a == "*" || strings.EqualFold(a, "kms:*") {
 					t.Errorf("%s %s grants %s", id, sid, a)
@@ -129,14 +124,11 @@ func TestKMSKeyPoliciesSeparateAdministrationAndUse(t *testing.T) {
 // "Enable compatibility between event sources from AWS services and
 // encrypted topics").
 func TestAlarmTopicEncryptedWithACustomerManagedKey(t *testing.T) {
-	ids, byID := resources(t)
+	_, byID := resources(t)
 	if scalar(mapping(byID["AlarmTopic"], "Type")) != "AWS::SNS::Topic" {
 		t.Fatal("template.yaml has no AlarmTopic")
 	}
-	for _, id := range ids {
-		if scalar(mapping(byID[id], "Type")) != "AWS::SNS::Topic" {
-			continue
-		}
+	for id := range ofType(t, "AWS::SNS::Topic") {
 		keyID := mapping(mapping(byID[id], "Properties"), "KmsMasterKeyId")
 		if keyID == nil {
 			t.Errorf("%s has no KmsMasterKeyId", id)
@@ -155,7 +147,7 @@ func TestAlarmTopicEncryptedWithACustomerManagedKey(t *testing.T) {
 			if scalar(mapping(st, "Effect")) != "Allow" || scalar(mapping(mapping(st, "Principal"), "Service")) != "cloudwatch.amazonaws.com" {
 				continue
 			}
-			actions := stringList(mapping(st, "Action"))
+			actions := scalars(mapping(st, "Action"))
 			decrypt = decrypt || slices.Contains(actions, "kms:Decrypt")
 			generate = generate || slices.Contains(actions, "kms:GenerateDataKey*")
 		}
@@ -168,11 +160,11 @@ func TestAlarmTopicEncryptedWithACustomerManagedKey(t *testing.T) {
 // TestStatefulResourcesRetainedInProd checks that every table, KMS key,
 // secret and queue has a DeletionPolicy and an UpdateReplacePolicy that
 // resolve to Retain for Environment=prod and to Delete in every other
-// environment, so a deleted or replaced prod resource keeps its data and
-// dev stacks clean up.
+// environment (as AWS::LanguageExtensions resolves them, cfnEnv), so a
+// deleted or replaced prod resource keeps its data and dev stacks clean up.
 func TestStatefulResourcesRetainedInProd(t *testing.T) {
 	doc := template(t)
-	envs := stringList(mapping(mapping(mapping(doc, "Parameters"), "Environment"), "AllowedValues"))
+	envs := scalars(mapping(mapping(mapping(doc, "Parameters"), "Environment"), "AllowedValues"))
 	if !slices.Contains(envs, "prod") || len(envs) < 2 {
 		t.Fatalf("Environment's AllowedValues %v do not include prod and others", envs)
 	}
@@ -194,7 +186,7 @@ func TestStatefulResourcesRetainedInProd(t *testing.T) {
 				if env == "prod" {
 					want = "Retain"
 				}
-				got, err := resolvePolicy(node, doc, env)
+				got, err := newCfnEnv(doc, "serverless-shop-"+env, "eu-west-1", keyAccount, map[string]string{"Environment": env}).resolve(node)
 				if err != nil {
 					t.Errorf("%s %s: %v", id, attr, err)
 					break
@@ -214,65 +206,6 @@ func TestStatefulResourcesRetainedInProd(t *testing.T) {
 			t.Errorf("%s is not in the template as a table, key, secret or queue", id)
 		}
 	}
-}
-
-// resolvePolicy evaluates a DeletionPolicy or UpdateReplacePolicy for one
-// Environment: a literal, or the forms AWS::LanguageExtensions resolves
-// there (Ref to a parameter, Fn::FindInMap, Fn::If on an Fn::Equals
-// condition).
-func resolvePolicy(n, doc *yaml.Node, env string) (string, error) {
-	name, arg := intrinsic(n)
-	switch name {
-	case "":
-		if n.Kind != yaml.ScalarNode {
-			return "", fmt.Errorf("unsupported value %v", n.Kind)
-		}
-		return n.Value, nil
-	case "Ref":
-		if arg.Value == "Environment" {
-			return env, nil
-		}
-		return "", fmt.Errorf("Ref to %s", arg.Value)
-	case "Fn::FindInMap":
-		if len(arg.Content) != 3 {
-			return "", fmt.Errorf("Fn::FindInMap needs three arguments")
-		}
-		var path [3]string
-		for i, a := range arg.Content {
-			v, err := resolvePolicy(a, doc, env)
-			if err != nil {
-				return "", err
-			}
-			path[i] = v
-		}
-		v := mapping(mapping(mapping(mapping(doc, "Mappings"), path[0]), path[1]), path[2])
-		if v == nil || v.Kind != yaml.ScalarNode {
-			return "", fmt.Errorf("mapping %s has no %s.%s", path[0], path[1], path[2])
-		}
-		return v.Value, nil
-	case "Fn::If":
-		if len(arg.Content) != 3 {
-			return "", fmt.Errorf("Fn::If needs three arguments")
-		}
-		cond := mapping(mapping(doc, "Conditions"), arg.Content[0].Value)
-		cname, carg := intrinsic(cond)
-		if cname != "Fn::Equals" || len(carg.Content) != 2 {
-			return "", fmt.Errorf("condition %s is not an Fn::Equals", arg.Content[0].Value)
-		}
-		a, err := resolvePolicy(carg.Content[0], doc, env)
-		if err != nil {
-			return "", err
-		}
-		b, err := resolvePolicy(carg.Content[1], doc, env)
-		if err != nil {
-			return "", err
-		}
-		if a == b {
-			return resolvePolicy(arg.Content[1], doc, env)
-		}
-		return resolvePolicy(arg.Content[2], doc, env)
-	}
-	return "", fmt.Errorf("%s is not resolved in a policy attribute", name)
 }
 
 // intrinsic names the function of a short-form (!FindInMap [...]) or
@@ -329,21 +262,6 @@ func referencedKeys(n *yaml.Node, byID map[string]*yaml.Node) []string {
 		}
 	}
 	walk(n)
-	return out
-}
-
-// stringList reads a scalar or a sequence of scalars.
-func stringList(n *yaml.Node) []string {
-	if n == nil {
-		return nil
-	}
-	if n.Kind == yaml.ScalarNode {
-		return []string{n.Value}
-	}
-	var out []string
-	for _, c := range n.Content {
-		out = append(out, c.Value)
-	}
 	return out
 }
 

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/serverless-shop/backend/internal/iampolicy"
 	"github.com/serverless-shop/backend/shared/events"
 )
@@ -36,32 +34,13 @@ type stackKeys struct {
 // is not modelled: the name is cut), under the function's RolePath.
 func loadStackKeys(t *testing.T, stack string, params map[string]string) stackKeys {
 	t.Helper()
-	doc := template(t)
-	e := &cfnEnv{
-		params: map[string]string{
-			"AWS::Partition": "aws", "AWS::Region": "eu-west-1", "AWS::AccountId": keyAccount, "AWS::StackName": stack,
-			"AWS::URLSuffix": "amazonaws.com",
-		},
-		conditions: map[string]*yaml.Node{},
-		arns:       map[string]string{},
-	}
-	ps := mapping(doc, "Parameters")
-	for i := 0; ps != nil && i+1 < len(ps.Content); i += 2 {
-		e.params[ps.Content[i].Value] = scalar(mapping(ps.Content[i+1], "Default"))
-	}
-	maps.Copy(e.params, params)
-	conds := mapping(doc, "Conditions")
-	for i := 0; conds != nil && i+1 < len(conds.Content); i += 2 {
-		e.conditions[conds.Content[i].Value] = conds.Content[i+1]
-	}
+	e := newCfnEnv(template(t), stack, "eu-west-1", keyAccount, params)
 	ids, byID := resources(t)
 	s := stackKeys{stack: stack, keyARN: map[string]string{}, keyPolicy: map[string]iampolicy.Policy{},
 		roleARN: map[string]string{}, kmsPolicy: map[string]iampolicy.Policy{}}
-	for _, id := range ids {
-		if scalar(mapping(byID[id], "Type")) == "AWS::KMS::Key" {
-			s.keyARN[id] = fmt.Sprintf("arn:aws:kms:eu-west-1:%s:key/%s", keyAccount, idToken(stack, id)[:8]+"-0000-4000-8000-"+idToken(stack, id)[8:20])
-			e.arns[id] = s.keyARN[id]
-		}
+	for id := range ofType(t, "AWS::KMS::Key") {
+		s.keyARN[id] = fmt.Sprintf("arn:aws:kms:eu-west-1:%s:key/%s", keyAccount, idToken(stack, id)[:8]+"-0000-4000-8000-"+idToken(stack, id)[8:20])
+		e.arns[id] = s.keyARN[id]
 	}
 	for _, id := range ids {
 		res := byID[id]
@@ -94,17 +73,15 @@ func loadStackKeys(t *testing.T, stack string, params map[string]string) stackKe
 			// Only the kms statements: the others use what the resolver
 			// does not know (AWS::NoValue) and do not matter here.
 			var stmts []any
-			for _, pol := range seq(mapping(props, "Policies")) {
-				for _, st := range seq(mapping(pol, "Statement")) {
-					if !slices.ContainsFunc(stringList(mapping(st, "Action")), func(a string) bool { return strings.HasPrefix(strings.ToLower(a), "kms:") }) {
-						continue
-					}
-					v, err := e.resolve(st)
-					if err != nil {
-						t.Fatalf("%s policy statement: %v", id, err)
-					}
-					stmts = append(stmts, v)
+			for _, st := range statements(props) {
+				if !slices.ContainsFunc(scalars(mapping(st, "Action")), func(a string) bool { return strings.HasPrefix(strings.ToLower(a), "kms:") }) {
+					continue
 				}
+				v, err := e.resolve(st)
+				if err != nil {
+					t.Fatalf("%s policy statement: %v", id, err)
+				}
+				stmts = append(stmts, v)
 			}
 			if len(stmts) > 0 {
 				p, err := iampolicy.Parse(id, map[string]any{"Statement": stmts})

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,10 +49,7 @@ func samconfigOverrides(t *testing.T) map[string]map[string]string {
 		if err != nil {
 			t.Fatalf("samconfig.toml [%s.deploy.parameters] parameter_overrides: %v", env, err)
 		}
-		for _, kv := range strings.Fields(raw) {
-			k, v, _ := strings.Cut(kv, "=")
-			out[env][k] = v
-		}
+		out[env] = pairs(raw)
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
@@ -95,27 +91,23 @@ func TestNotificationConcurrencyIsDerivedFromTheRate(t *testing.T) {
 		}
 		envs["samconfig.toml "+env] = s
 	}
-	deploy, err := os.ReadFile(filepath.Join(root, "localstack", "params.sh"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	deploy := readFile(t, root, "localstack", "params.sh")
 	local := mailSettings{}
 	for _, p := range []struct {
 		name string
 		dst  *string
 	}{{"SesMaxSendRate", &local.rate}, {"NotificationConcurrency", &local.concurrency}} {
 		// On the line that sets it (p+="..."), not in the comment above.
-		m := regexp.MustCompile(`(?m)^\s*p\+?="[^"\n]*\b` + p.name + `=(\d+)\b`).FindSubmatch(deploy)
+		m := regexp.MustCompile(`(?m)^\s*p\+?="[^"\n]*\b` + p.name + `=(\d+)\b`).FindStringSubmatch(deploy)
 		if m == nil {
 			t.Errorf("localstack/params.sh sets no %s=<number>", p.name)
 			continue
 		}
-		*p.dst = string(m[1])
+		*p.dst = m[1]
 	}
 	envs["localstack/params.sh"] = local
 
 	names := keys(envs)
-	sort.Strings(names)
 	for _, env := range names {
 		s := envs[env]
 		rate, err1 := strconv.Atoi(s.rate)

@@ -2,9 +2,8 @@ package contract_test
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"io/fs"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -34,56 +33,41 @@ type emittedSet map[emittedMetric]bool
 // (functions/<service>/...); code in shared/ counts for every service.
 func emittedMetrics(t *testing.T) emittedSet {
 	t.Helper()
-	type pkgFile struct {
-		dir  string
-		file *ast.File
-	}
 	fset := token.NewFileSet()
-	var files []pkgFile
+	var files []goFile
 	consts := map[string]map[string]string{} // package dir -> constant -> string value
-	for _, top := range []string{"functions", "shared"} {
-		err := filepath.WalkDir(filepath.Join(root, top), func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-				return err
+	for _, f := range goFiles(t, fset, 0, "functions", "shared") {
+		if strings.HasSuffix(f.path, "_test.go") {
+			continue
+		}
+		f.path = path.Dir(f.path) // the package's directory
+		files = append(files, f)
+		for _, decl := range f.ast.Decls {
+			gen, ok := decl.(*ast.GenDecl)
+			if !ok || gen.Tok != token.CONST {
+				continue
 			}
-			f, err := parser.ParseFile(fset, path, nil, 0)
-			if err != nil {
-				return err
-			}
-			dir, _ := filepath.Rel(root, filepath.Dir(path))
-			files = append(files, pkgFile{filepath.ToSlash(dir), f})
-			for _, decl := range f.Decls {
-				gen, ok := decl.(*ast.GenDecl)
-				if !ok || gen.Tok != token.CONST {
-					continue
-				}
-				for _, spec := range gen.Specs {
-					vs := spec.(*ast.ValueSpec)
-					for i, name := range vs.Names {
-						if i >= len(vs.Values) {
-							continue
+			for _, spec := range gen.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, name := range vs.Names {
+					if i >= len(vs.Values) {
+						continue
+					}
+					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						v, _ := strconv.Unquote(lit.Value)
+						if consts[f.path] == nil {
+							consts[f.path] = map[string]string{}
 						}
-						if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-							v, _ := strconv.Unquote(lit.Value)
-							if consts[filepath.ToSlash(dir)] == nil {
-								consts[filepath.ToSlash(dir)] = map[string]string{}
-							}
-							consts[filepath.ToSlash(dir)][name.Name] = v
-						}
+						consts[f.path][name.Name] = v
 					}
 				}
 			}
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("read %s: %v", top, err)
 		}
 	}
-	const module = "github.com/serverless-shop/backend/"
 	out := emittedSet{}
 	for _, pf := range files {
 		imports := map[string]string{} // local name -> package dir
-		for _, imp := range pf.file.Imports {
+		for _, imp := range pf.ast.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
 			if !strings.HasPrefix(p, module) {
 				continue
@@ -95,10 +79,10 @@ func emittedMetrics(t *testing.T) emittedSet {
 			imports[name] = strings.TrimPrefix(p, module)
 		}
 		service := anyService
-		if parts := strings.Split(pf.dir, "/"); parts[0] == "functions" {
+		if parts := strings.Split(pf.path, "/"); parts[0] == "functions" {
 			service = parts[1]
 		}
-		ast.Inspect(pf.file, func(n ast.Node) bool {
+		ast.Inspect(pf.ast, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
 			if !ok || len(call.Args) != 2 {
 				return true
@@ -112,7 +96,7 @@ func emittedMetrics(t *testing.T) emittedSet {
 			case *ast.BasicLit:
 				name, _ = strconv.Unquote(arg.Value)
 			case *ast.Ident:
-				name = consts[pf.dir][arg.Name]
+				name = consts[pf.path][arg.Name]
 			case *ast.SelectorExpr:
 				if pkg, ok := arg.X.(*ast.Ident); ok {
 					name = consts[imports[pkg.Name]][arg.Sel.Name]
@@ -151,25 +135,11 @@ func (m emittedSet) has(service, name string) bool {
 func alarms(t *testing.T) map[string]*yaml.Node {
 	t.Helper()
 	out := map[string]*yaml.Node{}
-	var walk func(n *yaml.Node)
-	walk = func(n *yaml.Node) {
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				v := n.Content[i+1]
-				if scalar(mapping(v, "Type")) == "AWS::CloudWatch::Alarm" {
-					out[n.Content[i].Value] = v
-					continue
-				}
-				walk(v)
-			}
-		case yaml.SequenceNode:
-			for _, c := range n.Content {
-				walk(c)
-			}
+	for _, r := range expandedResources(t) {
+		if typeOf(r.node) == "AWS::CloudWatch::Alarm" {
+			out[r.id] = r.node
 		}
 	}
-	walk(mapping(template(t), "Resources"))
 	if len(out) == 0 {
 		t.Fatal("template.yaml has no alarms")
 	}
@@ -244,12 +214,8 @@ func TestAlarmedMetricsAreEmitted(t *testing.T) {
 // as written (a !Sub's text).
 func filterMetrics(t *testing.T) map[string]bool {
 	t.Helper()
-	_, byID := resources(t)
 	out := map[string]bool{}
-	for _, r := range byID {
-		if scalar(mapping(r, "Type")) != "AWS::Logs::MetricFilter" {
-			continue
-		}
+	for _, r := range ofType(t, "AWS::Logs::MetricFilter") {
 		for _, m := range mapping(mapping(r, "Properties"), "MetricTransformations").Content {
 			out[scalar(mapping(m, "MetricNamespace"))+" "+scalar(mapping(m, "MetricName"))] = true
 		}
@@ -266,56 +232,14 @@ var dashboardMetric = regexp.MustCompile(`\["` + metrics.Namespace + `",\s*"(\w+
 func TestDashboardMetricsAreEmitted(t *testing.T) {
 	t.Parallel()
 	_, byID := resources(t)
-	dash := byID["Dashboard"]
-	if scalar(mapping(dash, "Type")) != "AWS::CloudWatch::Dashboard" {
-		t.Fatal("template.yaml has no Dashboard")
-	}
-	body := mapping(mapping(dash, "Properties"), "DashboardBody")
-	if body == nil || body.Tag != "!Sub" || body.Kind != yaml.SequenceNode || len(body.Content) != 2 {
-		t.Fatal("DashboardBody is not !Sub [body, variables]")
-	}
 	emitted := emittedMetrics(t)
-	found := dashboardMetric.FindAllStringSubmatch(body.Content[0].Value, -1)
+	found := dashboardMetric.FindAllStringSubmatch(dashboardBody(t, byID), -1)
 	if len(found) == 0 {
 		t.Fatal("the dashboard shows no custom metric")
 	}
 	for _, m := range found {
 		if !emitted.has(m[2], m[1]) {
 			t.Errorf("the dashboard graphs %s{service=%s}, which no code emits", m[1], m[2])
-		}
-	}
-}
-
-// TestDurationAlarmsAtEightyPercentOfTimeout: the duration alarms' mapping
-// follows the functions' timeouts.
-func TestDurationAlarmsAtEightyPercentOfTimeout(t *testing.T) {
-	t.Parallel()
-	doc := template(t)
-	globalTimeout, err := strconv.Atoi(scalar(mapping(mapping(mapping(doc, "Globals"), "Function"), "Timeout")))
-	if err != nil {
-		t.Fatalf("Globals Function Timeout: %v", err)
-	}
-	_, byID := resources(t)
-	limits := mapping(mapping(doc, "Mappings"), "DurationAlarms")
-	if limits == nil {
-		t.Fatal("template.yaml has no DurationAlarms mapping")
-	}
-	for i := 0; i+1 < len(limits.Content); i += 2 {
-		fn := limits.Content[i].Value
-		res := byID[fn+"Function"]
-		if res == nil {
-			t.Errorf("DurationAlarms names %s, but there is no %sFunction", fn, fn)
-			continue
-		}
-		timeout := globalTimeout
-		if v := scalar(mapping(mapping(res, "Properties"), "Timeout")); v != "" {
-			if timeout, err = strconv.Atoi(v); err != nil {
-				t.Fatalf("%sFunction Timeout: %v", fn, err)
-			}
-		}
-		got, err := strconv.Atoi(scalar(mapping(limits.Content[i+1], "Milliseconds")))
-		if want := timeout * 1000 * 8 / 10; err != nil || got != want {
-			t.Errorf("DurationAlarms %s = %d ms, want %d (80 %% of its %d s timeout)", fn, got, want, timeout)
 		}
 	}
 }

@@ -20,18 +20,18 @@ var sharedTables = map[string]string{"RevocationsTable": "shared/revocation"}
 var tableRef = regexp.MustCompile(`[A-Z][A-Za-z0-9]*Table\b`)
 
 // TestServicesKeepToTheirOwnTables is the database-per-service rule, read
-// from template.yaml (TestFunctionsImportNoOtherFunction is its code side):
+// from template.yaml (TestImportRules is its code side):
 // a table <Name>Table is the service functions/<name>'s, and a function is
 // the service's whose directory holds its main package. No function's
 // policies name another service's table or stream, and no stream mapping
 // hands a table's writes to another service's function: each service
 // publishes its own events.
 func TestServicesKeepToTheirOwnTables(t *testing.T) {
-	ids, byID := resources(t)
+	_, byID := resources(t)
 	owner := map[string]string{} // table -> service; "" for a shared table
-	for _, id := range ids {
+	for id := range ofType(t, "AWS::DynamoDB::Table") {
 		name, ok := strings.CutSuffix(id, "Table")
-		if !ok || scalar(mapping(byID[id], "Type")) != "AWS::DynamoDB::Table" {
+		if !ok {
 			continue
 		}
 		if pkg, shared := sharedTables[id]; shared {
@@ -47,8 +47,8 @@ func TestServicesKeepToTheirOwnTables(t *testing.T) {
 	}
 	service := map[string]string{} // function -> service
 	for _, d := range mainDirs(t) {
-		for _, id := range ids {
-			if strings.EqualFold(strings.TrimSuffix(id, "Function"), path.Base(d)) && scalar(mapping(byID[id], "Type")) == "AWS::Serverless::Function" {
+		for id := range ofType(t, "AWS::Serverless::Function") {
+			if strings.EqualFold(strings.TrimSuffix(id, "Function"), path.Base(d)) {
 				service[id] = part(d, 1)
 			}
 		}
@@ -66,19 +66,11 @@ func TestServicesKeepToTheirOwnTables(t *testing.T) {
 		}
 	}
 	mappings := 0
-	stream := func(fn, table string) { mappings++; reads(fn, table, "reads the stream of") }
-	for _, id := range ids {
-		each := byID[id]
-		if !strings.HasPrefix(id, "Fn::ForEach::") {
-			eachMapping(byID, each, "", "", stream)
-			continue
-		}
-		if each.Kind != yaml.SequenceNode || len(each.Content) != 3 {
-			t.Fatalf("%s is not [identifier, [list], fragment]", id)
-		}
-		for _, v := range stringList(each.Content[1]) {
-			for i := 1; i < len(each.Content[2].Content); i += 2 {
-				eachMapping(byID, each.Content[2].Content[i], each.Content[0].Value, v, stream)
+	for _, r := range expandedResources(t) {
+		for _, v := range r.values() {
+			if fn, table := streamMapping(byID, r.node, r.ident, v); table != "" {
+				mappings++
+				reads(fn, table, "reads the stream of")
 			}
 		}
 	}
@@ -87,11 +79,11 @@ func TestServicesKeepToTheirOwnTables(t *testing.T) {
 	}
 }
 
-// eachMapping calls f with the function and the table of a resource that is
-// a stream's event source mapping, ${ident} replaced by v.
-func eachMapping(byID map[string]*yaml.Node, r *yaml.Node, ident, v string, f func(fn, table string)) {
-	if scalar(mapping(r, "Type")) != "AWS::Lambda::EventSourceMapping" {
-		return
+// streamMapping returns the function and the table of a resource that is
+// a stream's event source mapping, ${ident} replaced by v ("" for others).
+func streamMapping(byID map[string]*yaml.Node, r *yaml.Node, ident, v string) (fn, table string) {
+	if typeOf(r) != "AWS::Lambda::EventSourceMapping" {
+		return "", ""
 	}
 	props := mapping(r, "Properties")
 	target := func(n *yaml.Node) string {
@@ -104,8 +96,9 @@ func eachMapping(byID map[string]*yaml.Node, r *yaml.Node, ident, v string, f fu
 		return ""
 	}
 	if table := target(mapping(props, "EventSourceArn")); strings.HasSuffix(table, "Table") {
-		f(target(mapping(props, "FunctionName")), table)
+		return target(mapping(props, "FunctionName")), table
 	}
+	return "", ""
 }
 
 // scalars lists the scalar values under n.

@@ -1,7 +1,6 @@
 package contract_test
 
 import (
-	"strconv"
 	"testing"
 	"time"
 
@@ -19,24 +18,16 @@ func TestEventsQueueRetryBudget(t *testing.T) {
 	if props == nil {
 		t.Fatal("template.yaml has no OrderEventsQueue")
 	}
-	number := func(n string) int {
-		t.Helper()
-		v, err := strconv.Atoi(n)
-		if err != nil {
-			t.Fatalf("not a number: %q", n)
-		}
-		return v
-	}
-	receives := number(scalar(mapping(mapping(props, "RedrivePolicy"), "maxReceiveCount")))
+	receives := number(t, mapping(mapping(props, "RedrivePolicy"), "maxReceiveCount"))
 	if receives != app.MaxReceiveCount {
 		t.Errorf("OrderEventsQueue maxReceiveCount = %d, app.MaxReceiveCount = %d: the retry budget is computed with the latter", receives, app.MaxReceiveCount)
 	}
-	retention := time.Duration(number(scalar(mapping(props, "MessageRetentionPeriod")))) * time.Second
+	retention := time.Duration(number(t, mapping(props, "MessageRetentionPeriod"))) * time.Second
 	if retention < 24*app.RetryBudget() {
 		t.Errorf("OrderEventsQueue keeps messages %v, want far longer than the retry budget %v", retention, app.RetryBudget())
 	}
-	visibility := time.Duration(number(scalar(mapping(props, "VisibilityTimeout")))) * time.Second
-	fnTimeout := time.Duration(number(scalar(mapping(mapping(byID["NotificationsFunction"], "Properties"), "Timeout")))) * time.Second
+	visibility := time.Duration(number(t, mapping(props, "VisibilityTimeout"))) * time.Second
+	fnTimeout := timeout(t, byID["NotificationsFunction"])
 	if visibility < 6*fnTimeout {
 		t.Errorf("OrderEventsQueue VisibilityTimeout %v, want at least six times the function's timeout %v (AWS Lambda's advice for SQS)", visibility, fnTimeout)
 	}

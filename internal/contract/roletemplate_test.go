@@ -3,8 +3,7 @@ package contract_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
+	"maps"
 	"regexp"
 	"strings"
 	"testing"
@@ -23,52 +22,27 @@ type deployRoles struct {
 	policies map[string][]iampolicy.Policy
 }
 
-// cfnEnv resolves the intrinsic functions of a small template: Ref, Fn::Sub,
-// Fn::If, Fn::Equals and Fn::GetAtt ...Arn, with the parameter values, the
-// pseudo parameters and the ARNs its resources would get.
+// cfnEnv resolves the intrinsic functions of a template: Ref, Fn::Sub,
+// Fn::If, Fn::Equals, Fn::FindInMap and Fn::GetAtt ...Arn, with the
+// parameter values, the pseudo parameters and the ARNs its resources would
+// get.
 type cfnEnv struct {
 	params     map[string]string
 	conditions map[string]*yaml.Node
 	arns       map[string]string
+	mappings   *yaml.Node
 }
 
 // loadDeployRoles resolves deploy/github-oidc.yaml with Environment=env and
 // the other parameters at their defaults, in the given region and account.
 func loadDeployRoles(t *testing.T, env, region, account string) deployRoles {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, "deploy", "github-oidc.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		t.Fatalf("parse deploy/github-oidc.yaml: %v", err)
-	}
-	top := doc.Content[0]
+	top := yamlFile(t, "deploy", "github-oidc.yaml")
 	stack := "serverless-shop-github-" + env
-	e := &cfnEnv{
-		params: map[string]string{
-			"AWS::Partition": "aws", "AWS::Region": region, "AWS::AccountId": account, "AWS::StackName": stack,
-			"AWS::URLSuffix": "amazonaws.com", "Environment": env, "GitHubRepository": "owner/repo",
-		},
-		conditions: map[string]*yaml.Node{},
-		arns:       map[string]string{},
-	}
-	params := mapping(top, "Parameters")
-	for i := 0; params != nil && i+1 < len(params.Content); i += 2 {
-		name := params.Content[i].Value
-		if _, set := e.params[name]; !set {
-			e.params[name] = scalar(mapping(params.Content[i+1], "Default"))
-		}
-	}
-	conds := mapping(top, "Conditions")
-	for i := 0; conds != nil && i+1 < len(conds.Content); i += 2 {
-		e.conditions[conds.Content[i].Value] = conds.Content[i+1]
-	}
+	e := newCfnEnv(top, stack, region, account, map[string]string{"Environment": env, "GitHubRepository": "owner/repo"})
 	res := mapping(top, "Resources")
 	roles := deployRoles{stack: stack, arns: map[string]string{}, policies: map[string][]iampolicy.Policy{}}
-	for i := 0; i+1 < len(res.Content); i += 2 {
-		id, r := res.Content[i].Value, res.Content[i+1]
+	for id, r := range entries(res) {
 		switch scalar(mapping(r, "Type")) {
 		case "AWS::IAM::Role":
 			// No RoleName: CloudFormation names it <stack>-<LogicalId>-<suffix>.
@@ -78,8 +52,7 @@ func loadDeployRoles(t *testing.T, env, region, account string) deployRoles {
 			e.arns[id] = fmt.Sprintf("arn:aws:iam::%s:oidc-provider/token.actions.githubusercontent.com", account)
 		}
 	}
-	for i := 0; i+1 < len(res.Content); i += 2 {
-		id, r := res.Content[i].Value, res.Content[i+1]
+	for id, r := range entries(res) {
 		if _, ok := roles.arns[id]; !ok {
 			continue
 		}
@@ -104,23 +77,45 @@ func loadDeployRoles(t *testing.T, env, region, account string) deployRoles {
 	return roles
 }
 
+// newCfnEnv resolves doc for the stack named stack in region and account,
+// with its parameters at their defaults but for params.
+func newCfnEnv(doc *yaml.Node, stack, region, account string, params map[string]string) *cfnEnv {
+	e := &cfnEnv{
+		params: map[string]string{
+			"AWS::Partition": "aws", "AWS::Region": region, "AWS::AccountId": account, "AWS::StackName": stack,
+			"AWS::URLSuffix": "amazonaws.com",
+		},
+		conditions: map[string]*yaml.Node{},
+		arns:       map[string]string{},
+		mappings:   mapping(doc, "Mappings"),
+	}
+	for name, p := range entries(mapping(doc, "Parameters")) {
+		e.params[name] = scalar(mapping(p, "Default"))
+	}
+	maps.Copy(e.params, params)
+	maps.Insert(e.conditions, entries(mapping(doc, "Conditions")))
+	return e
+}
+
 // resolve turns a node into plain values with every intrinsic function
 // resolved; a value the function does not know is an error.
 func (e *cfnEnv) resolve(n *yaml.Node) (any, error) {
 	if n == nil {
 		return nil, nil
 	}
-	switch n.Tag {
-	case "!Ref":
-		return e.ref(n.Value)
-	case "!Sub":
-		return e.sub(n)
-	case "!If":
-		return e.fnIf(n)
-	case "!GetAtt":
-		return e.getAtt(n.Value)
-	case "!Equals":
-		return e.equals(n)
+	switch name, arg := intrinsic(n); name {
+	case "Ref":
+		return e.ref(arg.Value)
+	case "Fn::Sub":
+		return e.sub(arg)
+	case "Fn::If":
+		return e.fnIf(arg)
+	case "Fn::GetAtt":
+		return e.getAtt(arg.Value)
+	case "Fn::Equals":
+		return e.equals(arg)
+	case "Fn::FindInMap":
+		return e.findInMap(arg)
 	}
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -140,31 +135,36 @@ func (e *cfnEnv) resolve(n *yaml.Node) (any, error) {
 		}
 		return out, nil
 	case yaml.MappingNode:
-		if len(n.Content) == 2 {
-			switch n.Content[0].Value {
-			case "Ref":
-				return e.ref(n.Content[1].Value)
-			case "Fn::Sub":
-				return e.sub(n.Content[1])
-			case "Fn::If":
-				return e.fnIf(n.Content[1])
-			case "Fn::GetAtt":
-				return e.getAtt(n.Content[1].Value)
-			case "Fn::Equals":
-				return e.equals(n.Content[1])
-			}
-		}
 		out := map[string]any{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			v, err := e.resolve(n.Content[i+1])
+		for k, c := range entries(n) {
+			v, err := e.resolve(c)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", n.Content[i].Value, err)
+				return nil, fmt.Errorf("%s: %w", k, err)
 			}
-			out[n.Content[i].Value] = v
+			out[k] = v
 		}
 		return out, nil
 	}
 	return nil, fmt.Errorf("cannot resolve %v", n.Kind)
+}
+
+func (e *cfnEnv) findInMap(n *yaml.Node) (any, error) {
+	var path []string
+	for _, c := range n.Content {
+		v, err := e.resolve(c)
+		if err != nil {
+			return nil, err
+		}
+		path = append(path, fmt.Sprint(v))
+	}
+	if len(path) != 3 {
+		return nil, fmt.Errorf("Fn::FindInMap needs three arguments")
+	}
+	v := mapping(mapping(mapping(e.mappings, path[0]), path[1]), path[2])
+	if v == nil {
+		return nil, fmt.Errorf("mapping %s has no %s.%s", path[0], path[1], path[2])
+	}
+	return e.resolve(v)
 }
 
 func (e *cfnEnv) ref(name string) (any, error) {
@@ -225,13 +225,12 @@ func (e *cfnEnv) sub(n *yaml.Node) (any, error) {
 			return nil, fmt.Errorf("Fn::Sub needs [text, variables]")
 		}
 		text = n.Content[0].Value
-		m := n.Content[1]
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			v, err := e.resolve(m.Content[i+1])
+		for k, c := range entries(n.Content[1]) {
+			v, err := e.resolve(c)
 			if err != nil {
 				return nil, err
 			}
-			vars[m.Content[i].Value] = fmt.Sprint(v)
+			vars[k] = fmt.Sprint(v)
 		}
 	}
 	var err error

@@ -81,8 +81,7 @@ func TestSamLocalFollowsTheLocalCloud(t *testing.T) {
 	}
 
 	params := mapping(template(t), "Parameters")
-	for i := 0; i+1 < len(params.Content); i += 2 {
-		name, spec := params.Content[i].Value, params.Content[i+1]
+	for name, spec := range entries(params) {
 		v, given := overrides[name]
 		if !given {
 			if mapping(spec, "Default") == nil {

@@ -1,6 +1,7 @@
 package contract_test
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -19,32 +20,42 @@ type goImport struct {
 	path string // imported path, module prefix removed; "" outside the module
 }
 
-// moduleImports lists the imports of every Go file under dirs.
-func moduleImports(t *testing.T, dirs ...string) []goImport {
+// goFile is one parsed Go file of the module.
+type goFile struct {
+	path string // slash path from the module root
+	ast  *ast.File
+}
+
+// goFiles parses every Go file under dirs with mode.
+func goFiles(t *testing.T, fset *token.FileSet, mode parser.Mode, dirs ...string) []goFile {
 	t.Helper()
-	var out []goImport
-	fset := token.NewFileSet()
+	var out []goFile
 	for _, dir := range dirs {
 		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
 				return err
 			}
-			f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
-			if err != nil {
-				return err
-			}
+			f, err := parser.ParseFile(fset, path, nil, mode)
 			rel, _ := filepath.Rel(root, path)
-			for _, spec := range f.Imports {
-				p, _ := strconv.Unquote(spec.Path.Value)
-				if !strings.HasPrefix(p, module) {
-					continue
-				}
-				out = append(out, goImport{file: filepath.ToSlash(rel), test: strings.HasSuffix(path, "_test.go"), path: strings.TrimPrefix(p, module)})
-			}
-			return nil
+			out = append(out, goFile{filepath.ToSlash(rel), f})
+			return err
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// moduleImports lists the imports of every Go file under dirs.
+func moduleImports(t *testing.T, dirs ...string) []goImport {
+	t.Helper()
+	var out []goImport
+	for _, f := range goFiles(t, token.NewFileSet(), parser.ImportsOnly, dirs...) {
+		for _, spec := range f.ast.Imports {
+			if p, _ := strconv.Unquote(spec.Path.Value); strings.HasPrefix(p, module) {
+				out = append(out, goImport{file: f.path, test: strings.HasSuffix(f.path, "_test.go"), path: strings.TrimPrefix(p, module)})
+			}
 		}
 	}
 	return out
@@ -59,38 +70,23 @@ func part(p string, i int) string {
 	return ""
 }
 
-// TestFunctionsImportNoOtherFunction keeps the functions apart: what two of
-// them share is a contract in shared/, never an import of one by the other,
-// in code or in tests.
-func TestFunctionsImportNoOtherFunction(t *testing.T) {
-	for _, imp := range moduleImports(t, "functions") {
-		if part(imp.path, 0) == "functions" && part(imp.path, 1) != part(imp.file, 1) {
-			t.Errorf("%s imports %s, another function", imp.file, imp.path)
-		}
-	}
-}
-
-// TestSharedStandsAlone checks that shared/ holds what functions share at
-// run time: it imports no function, and test support only from its tests.
-func TestSharedStandsAlone(t *testing.T) {
-	for _, imp := range moduleImports(t, "shared") {
-		switch top := part(imp.path, 0); {
-		case top == "functions":
-			t.Errorf("%s imports %s: shared code depends on no function", imp.file, imp.path)
-		case top == "internal" && !imp.test:
-			t.Errorf("%s imports %s: test support belongs in tests", imp.file, imp.path)
-		}
-	}
-}
-
-// TestTestSupportStaysInTests checks that no deployed code links test
-// support: internal/ and the apptest packages are imported by tests only.
-func TestTestSupportStaysInTests(t *testing.T) {
+// TestImportRules keeps the code's shape. The functions stay apart: what
+// two of them share is a contract in shared/, never an import of one by the
+// other, in code or in tests. shared/ holds what functions share at run
+// time: it imports no function, and test support only from its tests. No
+// deployed code links test support: internal/ and the apptest packages are
+// imported by tests only.
+func TestImportRules(t *testing.T) {
 	for _, imp := range moduleImports(t, "functions", "shared") {
-		support := part(imp.path, 0) == "internal" || strings.HasSuffix(imp.path, "/apptest")
-		inSupport := strings.Contains(imp.file, "/apptest/")
-		if support && !imp.test && !inSupport {
-			t.Errorf("%s imports the test support %s", imp.file, imp.path)
+		top, in := part(imp.path, 0), part(imp.file, 0)
+		switch {
+		case in == "functions" && top == "functions" && part(imp.path, 1) != part(imp.file, 1):
+			t.Errorf("%s imports %s, another function", imp.file, imp.path)
+		case in == "shared" && top == "functions":
+			t.Errorf("%s imports %s: shared code depends on no function", imp.file, imp.path)
+		case !imp.test && (in == "shared" && top == "internal" ||
+			(top == "internal" || strings.HasSuffix(imp.path, "/apptest")) && !strings.Contains(imp.file, "/apptest/")):
+			t.Errorf("%s imports %s: test support belongs in tests", imp.file, imp.path)
 		}
 	}
 }
