@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -41,16 +42,16 @@ type outboxItem struct {
 	ExpiresAt     int64  `dynamodbav:"expiresAt"`
 }
 
-// outboxPut is the transaction item that queues ev for the relay. The
-// account's events keep their order (one message group per user).
-func (s *Store) outboxPut(ev shared.AccountEvent) (*types.Put, error) {
+// event adds the write that queues ev for the relay. The account's events
+// keep their order (one message group per user).
+func (t *tx) event(ev shared.AccountEvent) *tx {
 	payload, err := json.Marshal(ev)
-	if err != nil {
-		return nil, err
-	}
-	return putOutbox(s.table, outbox.Message{
+	t.err = errors.Join(t.err, err)
+	put, err := putOutbox(t.s.table, outbox.Message{
 		EventID: ev.ID, EventType: ev.Type, Group: ev.Account.ID, CorrelationID: ev.CorrelationID, Body: string(payload),
 	}, ev.OccurredAt)
+	t.err = errors.Join(t.err, err)
+	return t.add(types.TransactWriteItem{Put: put})
 }
 
 // putOutbox is the transaction item that writes m, which occurred at at,
