@@ -147,13 +147,10 @@ func TestPoisonIsDeadLetteredAndTheShardMovesOn(t *testing.T) {
 	c := newCloud(t)
 
 	for i, payload := range []string{`{"n":"good one"}`, "{\"n\":\"poison \uffff\"}", `{"n":"good two"}`} {
-		put, err := putOutbox(c.table, outbox.Message{
+		put := outboxPut(t, c.table, outbox.Message{
 			EventID: fmt.Sprintf("ev-poison-%d", i), EventType: shared.AccountVerificationRequested, Group: fmt.Sprintf("user-%d", i),
 			CorrelationID: "corr-poison", Body: payload,
 		}, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
 		if _, err := c.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item}); err != nil {
 			t.Fatal(err)
 		}
