@@ -113,10 +113,7 @@ func (t *tx) put(record any, conds ...expression.ConditionBuilder) *tx {
 	item, err := attributevalue.MarshalMap(record)
 	t.err = errors.Join(t.err, err)
 	p := &types.Put{TableName: &t.s.table, Item: item}
-	if len(conds) > 0 {
-		e := t.build(nil, conds)
-		p.ConditionExpression, p.ExpressionAttributeNames, p.ExpressionAttributeValues = e.Condition(), e.Names(), e.Values()
-	}
+	p.ConditionExpression, p.ExpressionAttributeNames, p.ExpressionAttributeValues = t.condition(conds)
 	return t.add(types.TransactWriteItem{Put: p})
 }
 
@@ -128,20 +125,24 @@ func (t *tx) update(k key, upd expression.UpdateBuilder, conds ...expression.Con
 // delete adds the deletion of the item at k.
 func (t *tx) delete(k key, conds ...expression.ConditionBuilder) *tx {
 	d := &types.Delete{TableName: &t.s.table, Key: k.av()}
-	if len(conds) > 0 {
-		e := t.build(nil, conds)
-		d.ConditionExpression, d.ExpressionAttributeNames, d.ExpressionAttributeValues = e.Condition(), e.Names(), e.Values()
-	}
+	d.ConditionExpression, d.ExpressionAttributeNames, d.ExpressionAttributeValues = t.condition(conds)
 	return t.add(types.TransactWriteItem{Delete: d})
 }
 
 // check adds a condition on the item at k, which is not written.
 func (t *tx) check(k key, conds ...expression.ConditionBuilder) *tx {
+	c := &types.ConditionCheck{TableName: &t.s.table, Key: k.av()}
+	c.ConditionExpression, c.ExpressionAttributeNames, c.ExpressionAttributeValues = t.condition(conds)
+	return t.add(types.TransactWriteItem{ConditionCheck: c})
+}
+
+// condition is the condition expression of conds, none without any.
+func (t *tx) condition(conds []expression.ConditionBuilder) (*string, map[string]string, map[string]types.AttributeValue) {
+	if len(conds) == 0 {
+		return nil, nil, nil
+	}
 	e := t.build(nil, conds)
-	return t.add(types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName: &t.s.table, Key: k.av(),
-		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-	}})
+	return e.Condition(), e.Names(), e.Values()
 }
 
 func (t *tx) add(items ...types.TransactWriteItem) *tx {
