@@ -3,14 +3,11 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/shared/ddb"
@@ -23,14 +20,6 @@ import (
 // bucket being as it was read: two attempts at once cannot both spend the
 // same free attempt. A source address's failed logins (SOURCE#<address> /
 // FAILURES) are counted after the check, with one atomic increment each.
-
-func sourcePK(address string) string { return "SOURCE#" + address }
-func devicePK(hash string) string    { return "DEVICE#" + hash }
-
-const (
-	skDevice   = "DEVICE"
-	skFailures = "FAILURES"
-)
 
 // failuresRecord is an address's failed logins as stored; forgetAtMs,
 // an hour after the last failure, is when they start over (expiresAt, the
@@ -74,8 +63,7 @@ func (r bucketRecord) bucket(now time.Time) account.Bucket {
 // the token was issued. UserID is the account's: an email can change hands
 // (a registration cancelled and made again), its devices cannot.
 type deviceRecord struct {
-	PK        string `dynamodbav:"PK"`
-	SK        string `dynamodbav:"SK"`
+	key
 	Email     string `dynamodbav:"email"`
 	Epoch     int64  `dynamodbav:"epoch"`
 	UserID    string `dynamodbav:"userId,omitempty"`
@@ -83,16 +71,11 @@ type deviceRecord struct {
 	bucketRecord
 }
 
-// devicePut is the transaction item that stores the device of g, for
-// account.DeviceTTL from now.
-func (s *Store) devicePut(g account.DeviceGrant, now time.Time) (*types.Put, error) {
-	item, err := attributevalue.MarshalMap(deviceRecord{
-		PK: devicePK(g.Token.Hash()), SK: skDevice, Email: g.Email, UserID: g.UserID, Epoch: g.Epoch, ExpiresAt: now.Add(account.DeviceTTL).Unix(),
+// device adds the write of the device of g, for account.DeviceTTL from now.
+func (t *tx) device(g account.DeviceGrant, now time.Time) *tx {
+	return t.put(deviceRecord{
+		key: deviceKey(g.Token.Hash()), Email: g.Email, UserID: g.UserID, Epoch: g.Epoch, ExpiresAt: now.Add(account.DeviceTTL).Unix(),
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &types.Put{TableName: &s.table, Item: item}, nil
 }
 
 // LoginState reads, in one consistent BatchGetItem, the email's claim, the
@@ -101,45 +84,37 @@ func (s *Store) devicePut(g account.DeviceGrant, now time.Time) (*types.Put, err
 // another email, or of another account that had the email before (a
 // cancelled registration), is no device of this one.
 func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string, now time.Time) (account.LoginState, error) {
-	keys := []map[string]types.AttributeValue{ddb.Key(emailPK(email), skEmail), ddb.Key(loginPK(email), skAttempts)}
+	keys := []key{emailKey(email), loginKey(email)}
 	if source != "" {
-		keys = append(keys, ddb.Key(sourcePK(source), skFailures))
+		keys = append(keys, sourceKey(source))
 	}
 	if deviceHash != "" {
-		keys = append(keys, ddb.Key(devicePK(deviceHash), skDevice))
+		keys = append(keys, deviceKey(deviceHash))
 	}
-	out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-		RequestItems: map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}},
-	})
+	items, err := s.batchGet(ctx, keys...)
 	if err != nil {
 		return account.LoginState{}, wrap("login state", err)
 	}
-	if n := len(out.UnprocessedKeys[s.table].Keys); n > 0 {
-		return account.LoginState{}, wrap("login state", fmt.Errorf("%d keys unprocessed", n))
-	}
 	var st account.LoginState
 	var userID, deviceUser string
-	for _, item := range out.Responses[s.table] {
-		var k struct {
-			PK string `dynamodbav:"PK"`
-		}
-		if err := attributevalue.UnmarshalMap(item, &k); err != nil {
-			return account.LoginState{}, wrap("login state", err)
-		}
-		switch k.PK {
-		case emailPK(email):
+	for _, item := range items {
+		var k key
+		err := attributevalue.UnmarshalMap(item, &k)
+		switch {
+		case err != nil:
+		case k == emailKey(email):
 			var r emailRecord
 			err = attributevalue.UnmarshalMap(item, &r)
 			userID = r.UserID
-		case loginPK(email):
+		case k == loginKey(email):
 			var r bucketRecord
 			err = attributevalue.UnmarshalMap(item, &r)
 			st.Account = r.bucket(now)
-		case sourcePK(source):
+		case k == sourceKey(source):
 			var r failuresRecord
 			err = attributevalue.UnmarshalMap(item, &r)
 			st.Source = r.failures(now)
-		case devicePK(deviceHash):
+		case k == deviceKey(deviceHash):
 			var r deviceRecord
 			err = attributevalue.UnmarshalMap(item, &r)
 			if r.Email == email && now.Unix() < r.ExpiresAt {
@@ -168,59 +143,43 @@ func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string
 	return st, nil
 }
 
-// bucketUpdate is the transaction item that sets the bucket at key from
-// was to next, on condition that it is still was (or forgotten, when was is
-// empty). A device's bucket (device true) lives in the device's item, which
-// must still exist (a login at once may have replaced it); any other
-// bucket's item is its own, whose TTL, expiresAt, is set to forget.
-func (s *Store) bucketUpdate(key map[string]types.AttributeValue, was, next account.Bucket, forget, now time.Time, device bool) (*types.Update, error) {
+// bucket adds the update of the bucket at k from was to next, on condition
+// that it is still was (or forgotten, when was is empty). A device's bucket
+// (device true) lives in the device's item, which must still exist (a
+// login at once may have replaced it); any other bucket's item is its own,
+// whose TTL, expiresAt, is set to forget.
+func (t *tx) bucket(k key, was, next account.Bucket, forget, now time.Time, device bool) *tx {
 	var nextAt int64
 	if !next.NextAt.IsZero() {
 		nextAt = next.NextAt.UnixMilli()
 	}
-	upd := expression.Set(expression.Name("attempts"), expression.Value(next.Attempts)).
-		Set(expression.Name("nextAtMs"), expression.Value(nextAt)).
-		Set(expression.Name("forgetAtMs"), expression.Value(forget.UnixMilli()))
+	upd := set("attempts", next.Attempts, "nextAtMs", nextAt, "forgetAtMs", forget.UnixMilli())
 	if !device {
 		upd = upd.Set(expression.Name("expiresAt"), expression.Value(forget.Unix()))
 	}
 	var cond expression.ConditionBuilder
 	if was.Attempts == 0 {
 		// Empty when read: missing, never counted, or forgotten.
-		cond = expression.AttributeNotExists(expression.Name("attempts")).
-			Or(expression.Name("attempts").Equal(expression.Value(0))).
+		cond = expression.AttributeNotExists(expression.Name("attempts")).Or(is("attempts", 0)).
 			Or(expression.Name("forgetAtMs").LessThanEqual(expression.Value(now.UnixMilli())))
 	} else {
-		cond = expression.Name("attempts").Equal(expression.Value(was.Attempts)).
-			And(expression.Name("forgetAtMs").GreaterThan(expression.Value(now.UnixMilli())))
+		cond = is("attempts", was.Attempts).And(expression.Name("forgetAtMs").GreaterThan(expression.Value(now.UnixMilli())))
 	}
 	if device {
 		cond = cond.And(expression.AttributeExists(expression.Name("email")))
 	}
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
-	if err != nil {
-		return nil, err
-	}
-	return ddb.Update(s.table, key, expr), nil
+	return t.update(k, upd, cond)
 }
 
 // TakeAttempt writes t: the guard bucket, on condition that it is as read.
 // Returns account.ErrStaleWrite when another attempt counted first: read
 // again and take again.
 func (s *Store) TakeAttempt(ctx context.Context, t account.AttemptTake, now time.Time) error {
-	guardKey := ddb.Key(loginPK(t.Email), skAttempts)
+	guard := loginKey(t.Email)
 	if t.Device != "" {
-		guardKey = ddb.Key(devicePK(t.Device), skDevice)
+		guard = deviceKey(t.Device)
 	}
-	guard, err := s.bucketUpdate(guardKey, t.GuardWas, t.Guard, t.GuardForget, now, t.Device != "")
-	if err != nil {
-		return wrap("take attempt", err)
-	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: guard.TableName, Key: guard.Key, UpdateExpression: guard.UpdateExpression,
-		ConditionExpression: guard.ConditionExpression, ExpressionAttributeNames: guard.ExpressionAttributeNames,
-		ExpressionAttributeValues: guard.ExpressionAttributeValues,
-	})
+	_, err := s.tx().bucket(guard, t.GuardWas, t.Guard, t.GuardForget, now, t.Device != "").updateItem(ctx, "")
 	if _, ok := ddb.ConditionFailure(err); ok {
 		return account.ErrStaleWrite
 	}
@@ -239,54 +198,29 @@ func (s *Store) TakeAttempt(ctx context.Context, t account.AttemptTake, now time
 // of a transaction that was applied but whose answer was lost finds the
 // session it wrote and succeeds.
 func (s *Store) CompleteLogin(ctx context.Context, c account.LoginCompletion, now time.Time) error {
-	session, err := attributevalue.MarshalMap(familyRecord{
-		PK: userPK(c.Refresh.UserID), SK: familySK(c.Refresh.FamilyID), UserID: c.Refresh.UserID, FamilyID: c.Refresh.FamilyID,
-		CurrentHash: c.Refresh.Hash(), FamilyProof: c.Refresh.FamilyProof(), Epoch: c.Epoch,
-		CreatedAt: now.UTC(), ExpiresAt: now.Add(account.RefreshTTL).Unix(),
-	})
-	if err != nil {
-		return wrap("complete login", err)
-	}
-	device, err := s.devicePut(account.DeviceGrant{Token: c.NewDevice, Email: c.Email, UserID: c.Refresh.UserID, Epoch: c.Epoch}, now)
-	if err != nil {
-		return wrap("complete login", err)
-	}
-	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
-	if err != nil {
-		return wrap("complete login", err)
-	}
-	epoch, err := expression.NewBuilder().WithCondition(expression.Name("sessionEpoch").Equal(expression.Value(c.Epoch))).Build()
-	if err != nil {
-		return wrap("complete login", err)
-	}
-	items := []types.TransactWriteItem{
-		{Put: &types.Put{
-			TableName: &s.table, Item: session, ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names(),
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		}},
-		{ConditionCheck: &types.ConditionCheck{
-			TableName: &s.table, Key: ddb.Key(userPK(c.Refresh.UserID), skProfile),
-			ConditionExpression: epoch.Condition(), ExpressionAttributeNames: epoch.Names(), ExpressionAttributeValues: epoch.Values(),
-		}},
-		{Put: device},
-	}
+	t := s.tx().
+		put(familyRecord{
+			key: familyKey(c.Refresh.UserID, c.Refresh.FamilyID), UserID: c.Refresh.UserID, FamilyID: c.Refresh.FamilyID,
+			CurrentHash: c.Refresh.Hash(), FamilyProof: c.Refresh.FamilyProof(), Epoch: c.Epoch,
+			CreatedAt: now.UTC(), ExpiresAt: now.Add(account.RefreshTTL).Unix(),
+		}, absent()).old().
+		check(userKey(c.Refresh.UserID), is("sessionEpoch", c.Epoch)).
+		device(account.DeviceGrant{Token: c.NewDevice, Email: c.Email, UserID: c.Refresh.UserID, Epoch: c.Epoch}, now)
 	if c.OldDevice != "" {
-		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: ddb.Key(devicePK(c.OldDevice), skDevice)}})
+		t.delete(deviceKey(c.OldDevice))
 	}
 	if c.ClearAccount {
-		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: ddb.Key(loginPK(c.Email), skAttempts)}})
+		t.delete(loginKey(c.Email))
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if reasons, ok := ddb.CancellationReasons(err); ok {
-		if ddb.ConditionFailedAt(reasons, 0) {
-			var existing familyRecord
-			if attributevalue.UnmarshalMap(reasons[0].Item, &existing) == nil && existing.CurrentHash == c.Refresh.Hash() {
-				return nil // our own write: the SDK retried a transaction whose answer was lost
-			}
+	err := t.run(ctx)
+	if stored, ok := failed(err, 0); ok {
+		var existing familyRecord
+		if attributevalue.UnmarshalMap(stored, &existing) == nil && existing.CurrentHash == c.Refresh.Hash() {
+			return nil // our own write: the SDK retried a transaction whose answer was lost
 		}
-		if ddb.ConditionFailedAt(reasons, 1) {
-			return account.ErrStaleWrite
-		}
+	}
+	if _, ok := failed(err, 1); ok {
+		return account.ErrStaleWrite
 	}
 	if err != nil {
 		return wrap("complete login", err)
@@ -301,36 +235,22 @@ func (s *Store) CompleteLogin(ctx context.Context, c account.LoginCompletion, no
 // decides which of the two it tries first (the other follows only when
 // another failure got there first).
 func (s *Store) CountSourceFailure(ctx context.Context, source string, first bool, forget time.Duration, now time.Time) error {
-	key := ddb.Key(sourcePK(source), skFailures)
 	nowMs, forgetAt := now.UnixMilli(), now.Add(forget)
 	live := expression.Name("forgetAtMs").GreaterThan(expression.Value(nowMs))
-	add, err := expression.NewBuilder().WithCondition(live).WithUpdate(
-		expression.Add(expression.Name("failures"), expression.Value(1)).
-			Set(expression.Name("lastMs"), expression.Value(nowMs)).
-			Set(expression.Name("forgetAtMs"), expression.Value(forgetAt.UnixMilli())).
-			Set(expression.Name("expiresAt"), expression.Value(forgetAt.Unix()))).Build()
-	if err != nil {
-		return wrap("count source failure", err)
+	// A new builder each: they share what they were built from.
+	stamp := func() expression.UpdateBuilder {
+		return set("lastMs", nowMs, "forgetAtMs", forgetAt.UnixMilli(), "expiresAt", forgetAt.Unix())
 	}
-	restart, err := expression.NewBuilder().
-		WithCondition(expression.AttributeNotExists(expression.Name("forgetAtMs")).Or(expression.Not(live))).
-		WithUpdate(expression.Set(expression.Name("failures"), expression.Value(1)).
-			Set(expression.Name("lastMs"), expression.Value(nowMs)).
-			Set(expression.Name("forgetAtMs"), expression.Value(forgetAt.UnixMilli())).
-			Set(expression.Name("expiresAt"), expression.Value(forgetAt.Unix()))).Build()
-	if err != nil {
-		return wrap("count source failure", err)
-	}
-	tries := []expression.Expression{add, restart}
+	add := s.tx().update(sourceKey(source), stamp().Add(expression.Name("failures"), expression.Value(1)), live)
+	restart := s.tx().update(sourceKey(source), stamp().Set(expression.Name("failures"), expression.Value(1)),
+		expression.AttributeNotExists(expression.Name("forgetAtMs")).Or(expression.Not(live)))
+	tries := []*tx{add, restart}
 	if first {
-		tries = []expression.Expression{restart, add}
+		tries = []*tx{restart, add}
 	}
 	for range 3 {
 		for _, e := range tries {
-			_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-				TableName: &s.table, Key: key, UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-				ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-			})
+			_, err := e.updateItem(ctx, "")
 			if _, ok := ddb.ConditionFailure(err); ok {
 				continue
 			}
@@ -346,7 +266,7 @@ func (s *Store) CountSourceFailure(ctx context.Context, source string, first boo
 // ClearAttempts forgets the attempts counted against email, after the
 // password was proved some other way (a password change).
 func (s *Store) ClearAttempts(ctx context.Context, email string) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: ddb.Key(loginPK(email), skAttempts)})
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: loginKey(email).av()})
 	if err != nil {
 		return wrap("clear attempts", err)
 	}

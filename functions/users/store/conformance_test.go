@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -99,10 +100,12 @@ func linkEvent(eventType, id string, u account.User, link account.PendingLink) e
 }
 
 // createUser registers u as the service does, with its verification link.
-func createUser(ctx context.Context, t *testing.T, s usersStore, u account.User, hash string) error {
+func createUser(ctx context.Context, t *testing.T, s usersStore, u account.User, hash string) {
 	t.Helper()
 	_, link, ev := verification(t, u, u.CreatedAt)
-	return s.CreateUser(ctx, u, hash, link, ev)
+	if err := s.CreateUser(ctx, u, hash, link, ev); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // credentials is what the service read of a user before changing it.
@@ -132,6 +135,26 @@ func newGrant(t *testing.T, userID, email string, epoch int64) account.DeviceGra
 	return account.DeviceGrant{Token: tok, Email: email, UserID: userID, Epoch: epoch}
 }
 
+// succeeded is how many of errs are nil, failing t if any other is not
+// one that expected accepts.
+func succeeded(t *testing.T, errs []error, expected func(error) bool) int {
+	t.Helper()
+	n := 0
+	for _, err := range errs {
+		if err == nil {
+			n++
+		} else if !expected(err) {
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	return n
+}
+
+// is accepts the errors that are target.
+func is(target error) func(error) bool {
+	return func(err error) bool { return errors.Is(err, target) }
+}
+
 // ulidLike returns a 26-character id in the alphabet of user ids.
 func ulidLike(i int) string { return fmt.Sprintf("01TEST%020d", i) }
 
@@ -142,21 +165,12 @@ func testCreateUserEmailUniqueUnderConcurrency(t *testing.T, s usersStore) {
 	// n registrations at once, with case variants of one address.
 	variants := []string{"race@example.com", "RACE@EXAMPLE.COM", "Race@Example.Com", " race@example.COM "}
 	errs := parallel(n, func(i int) error {
-		return createUser(ctx, t, s, newUser(ulidLike(i), account.NormalizeEmail(variants[i%len(variants)]), now), "hash")
+		u := newUser(ulidLike(i), account.NormalizeEmail(variants[i%len(variants)]), now)
+		_, link, ev := verification(t, u, now)
+		return s.CreateUser(ctx, u, "hash", link, ev)
 	})
-	created, taken := 0, 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			created++
-		case errors.Is(err, account.ErrEmailTaken):
-			taken++
-		default:
-			t.Fatalf("unexpected error: %v", err)
-		}
-	}
-	if created != 1 || taken != n-1 {
-		t.Fatalf("created %d, taken %d; want exactly one of %d", created, taken, n)
+	if created := succeeded(t, errs, is(account.ErrEmailTaken)); created != 1 {
+		t.Fatalf("created %d; want exactly one of %d, the others ErrEmailTaken", created, n)
 	}
 	// The loser's user item was not written either (no partial write).
 	found := 0
@@ -194,9 +208,7 @@ func take(ctx context.Context, s usersStore, email, device string, now time.Time
 func testLoginStateReadsTheUserAndTheBuckets(t *testing.T, s usersStore) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	if err := createUser(ctx, t, s, newUser(ulidLike(1), "known@example.com", now), "hash-1"); err != nil {
-		t.Fatal(err)
-	}
+	createUser(ctx, t, s, newUser(ulidLike(1), "known@example.com", now), "hash-1")
 	st, err := s.LoginState(ctx, "known@example.com", "192.0.2.1", "", now)
 	if err != nil || !st.Found || st.Credentials.PasswordHash != "hash-1" || st.Account != (account.Bucket{}) || st.Source != (account.Failures{}) || st.Device != nil {
 		t.Fatalf("LoginState = %+v, %v", st, err)
@@ -281,16 +293,9 @@ func testAttemptsSentAtOnceAreCountedOneByOne(t *testing.T, s usersStore) {
 		}
 		return account.ErrStaleWrite
 	})
-	passed := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			passed++
-		case errors.Is(err, account.ErrStaleWrite), problem.Of(err, problem.TooManyRequests) != nil:
-		default:
-			t.Fatal(err)
-		}
-	}
+	passed := succeeded(t, errs, func(err error) bool {
+		return errors.Is(err, account.ErrStaleWrite) || problem.Of(err, problem.TooManyRequests) != nil
+	})
 	st, err := s.LoginState(ctx, "target@example.com", "", "", now)
 	if err != nil {
 		t.Fatal(err)
@@ -306,9 +311,7 @@ func testADeviceHasItsOwnBucket(t *testing.T, s usersStore) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	id := ulidLike(2)
-	if err := createUser(ctx, t, s, newUser(id, "owner@example.com", now), "h"); err != nil {
-		t.Fatal(err)
-	}
+	createUser(ctx, t, s, newUser(id, "owner@example.com", now), "h")
 	device, _ := account.NewDeviceToken()
 	refresh, _ := account.NewRefreshToken(id)
 	if err := s.CompleteLogin(ctx, account.LoginCompletion{Refresh: refresh, Email: "owner@example.com", NewDevice: device, ClearAccount: true}, now); err != nil {
@@ -385,9 +388,7 @@ func testRefreshRotationRaceHasOneWinner(t *testing.T, s usersStore) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	id := ulidLike(7)
-	if err := createUser(ctx, t, s, newUser(id, "rotate@example.com", now), "h"); err != nil {
-		t.Fatal(err)
-	}
+	createUser(ctx, t, s, newUser(id, "rotate@example.com", now), "h")
 	presented := startSession(t, s, id, now)
 	const n = 10
 	nexts := make([]account.RefreshToken, n)
@@ -397,22 +398,12 @@ func testRefreshRotationRaceHasOneWinner(t *testing.T, s usersStore) {
 	errs := parallel(n, func(i int) error {
 		return s.RotateSession(ctx, presented, nexts[i], 0, account.RefreshCount{Hour: now.Truncate(time.Hour), Count: 1}, now)
 	})
-	winner := -1
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			if winner >= 0 {
-				t.Fatalf("rotations %d and %d both won", winner, i)
-			}
-			winner = i
-		case errors.Is(err, account.ErrTokenReused), errors.Is(err, account.ErrSessionInvalid):
-		default:
-			t.Fatalf("rotation %d: %v", i, err)
-		}
+	if won := succeeded(t, errs, func(err error) bool {
+		return errors.Is(err, account.ErrTokenReused) || errors.Is(err, account.ErrSessionInvalid)
+	}); won != 1 {
+		t.Fatalf("%d rotations won, want 1", won)
 	}
-	if winner < 0 {
-		t.Fatal("no rotation won")
-	}
+	winner := slices.Index(errs, nil)
 	sess, _, err := s.Session(ctx, presented)
 	if err != nil {
 		t.Fatal(err)
@@ -430,9 +421,7 @@ func testFamilyRevocationAndPasswordChangeEndSessions(t *testing.T, s usersStore
 	ctx := context.Background()
 	now := time.Now().UTC()
 	id := ulidLike(9)
-	if err := createUser(ctx, t, s, newUser(id, "revoke@example.com", now), "old-hash"); err != nil {
-		t.Fatal(err)
-	}
+	createUser(ctx, t, s, newUser(id, "revoke@example.com", now), "old-hash")
 
 	// Revoking a family stops its rotation.
 	a := startSession(t, s, id, now)
@@ -483,9 +472,7 @@ func testFamilyRevocationAndPasswordChangeEndSessions(t *testing.T, s usersStore
 func testUpdateNameAndMissingUser(t *testing.T, s usersStore) {
 	ctx := context.Background()
 	now := time.Now().UTC()
-	if err := createUser(ctx, t, s, newUser(ulidLike(3), "name@example.com", now), "h"); err != nil {
-		t.Fatal(err)
-	}
+	createUser(ctx, t, s, newUser(ulidLike(3), "name@example.com", now), "h")
 	later := now.Add(time.Minute)
 	u, err := s.UpdateName(ctx, ulidLike(3), "Renamed", later)
 	if err != nil || u.Name != "Renamed" || !u.UpdatedAt.Equal(later) || u.Email != "name@example.com" {
@@ -506,9 +493,7 @@ func testWritesSurviveTheirOwnRetry(t *testing.T, s usersStore) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	id := ulidLike(21)
-	if err := createUser(ctx, t, s, newUser(id, "retry@example.com", now), "old"); err != nil {
-		t.Fatal(err)
-	}
+	createUser(ctx, t, s, newUser(id, "retry@example.com", now), "old")
 	tok, _ := account.NewRefreshToken(id)
 	device, _ := account.NewDeviceToken()
 	for attempt := range 2 {
@@ -541,9 +526,7 @@ func testCompleteLoginChecksTheSessionEpoch(t *testing.T, s usersStore) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	id := ulidLike(40)
-	if err := createUser(ctx, t, s, newUser(id, "race@example.com", now), "old"); err != nil {
-		t.Fatal(err)
-	}
+	createUser(ctx, t, s, newUser(id, "race@example.com", now), "old")
 	// The login read the user at epoch 0 and checked the old password; a
 	// password change (as a reset does) raises the epoch before it writes.
 	refresh, _ := account.NewRefreshToken(id)
@@ -577,9 +560,7 @@ func testPasswordChangeEndsThePendingResetLink(t *testing.T, s usersStore) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	u := newUser(ulidLike(41), "change@example.com", now)
-	if err := createUser(ctx, t, s, u, "old"); err != nil {
-		t.Fatal(err)
-	}
+	createUser(ctx, t, s, u, "old")
 	tok, _ := account.NewLinkToken(account.ResetPassword, u.ID)
 	link := account.Pending(tok, now)
 	ev := linkEvent(events.AccountPasswordResetRequested, "ev-reset-change", u, link)

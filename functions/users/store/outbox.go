@@ -2,14 +2,12 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/outbox"
@@ -31,8 +29,7 @@ const outboxTTL = 7 * 24 * time.Hour
 
 // outboxItem is a message waiting for the relay, as stored.
 type outboxItem struct {
-	PK            string `dynamodbav:"PK"`
-	SK            string `dynamodbav:"SK"`
+	key
 	EventID       string `dynamodbav:"eventId"`
 	EventType     string `dynamodbav:"eventType"`
 	Group         string `dynamodbav:"groupId"`
@@ -41,30 +38,23 @@ type outboxItem struct {
 	ExpiresAt     int64  `dynamodbav:"expiresAt"`
 }
 
-// outboxPut is the transaction item that queues ev for the relay. The
-// account's events keep their order (one message group per user).
-func (s *Store) outboxPut(ev shared.AccountEvent) (*types.Put, error) {
+// event adds the write that queues ev for the relay. The account's events
+// keep their order (one message group per user).
+func (t *tx) event(ev shared.AccountEvent) *tx {
 	payload, err := json.Marshal(ev)
-	if err != nil {
-		return nil, err
-	}
-	return putOutbox(s.table, outbox.Message{
+	t.err = errors.Join(t.err, err)
+	return t.message(outbox.Message{
 		EventID: ev.ID, EventType: ev.Type, Group: ev.Account.ID, CorrelationID: ev.CorrelationID, Body: string(payload),
 	}, ev.OccurredAt)
 }
 
-// putOutbox is the transaction item that writes m, which occurred at at,
-// into table, once: the event id is the key, so a retried transaction
-// cannot write it twice.
-func putOutbox(table string, m outbox.Message, at time.Time) (*types.Put, error) {
-	av, err := attributevalue.MarshalMap(outboxItem{
-		PK: OutboxPrefix + m.EventID, SK: "EVENT", EventID: m.EventID, EventType: m.EventType,
+// message adds the write of m, which occurred at at, once: the event id is
+// the key, so a retried transaction cannot write it twice.
+func (t *tx) message(m outbox.Message, at time.Time) *tx {
+	return t.put(outboxItem{
+		key: key{OutboxPrefix + m.EventID, "EVENT"}, EventID: m.EventID, EventType: m.EventType,
 		Group: m.Group, CorrelationID: m.CorrelationID, Payload: m.Body, ExpiresAt: at.Add(outboxTTL).Unix(),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("outbox item %s: %w", m.EventID, err)
-	}
-	return &types.Put{TableName: &table, Item: av, ConditionExpression: aws.String("attribute_not_exists(PK)")}, nil
+	}, absent())
 }
 
 // FromStream reads the message of a stream record of the users table for

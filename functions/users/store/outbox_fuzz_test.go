@@ -15,7 +15,7 @@ import (
 // FuzzFromStream feeds FromStream stream records decoded from arbitrary
 // JSON, starting from the records of testdata/stream.json and edge cases.
 // It must never panic. A record it reads is an insert of an outbox item
-// with everything the relay needs, and the item putOutbox writes for that
+// with everything the relay needs, and the item outboxPut writes for that
 // message reads back as the same message; a record it passes over is not an insert
 // of an outbox item; a record it refuses is one, without its parts.
 func FuzzFromStream(f *testing.F) {
@@ -74,14 +74,11 @@ func FuzzFromStream(f *testing.F) {
 			t.Errorf("read an incomplete record %+v", r)
 		}
 
-		// What putOutbox writes for r, the relay reads as r.
-		put, err := putOutbox("users", r, time.Now())
-		if err != nil {
-			t.Fatalf("putOutbox(%+v): %v", r, err)
-		}
+		// What outboxPut writes for r, the relay reads as r.
+		put := outboxPut(t, "users", r, time.Now())
 		again, ok, err := FromStream(events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: testcloud.StreamImage(t, put.Item)}})
 		if err != nil || !ok || again != r {
-			t.Errorf("putOutbox then FromStream = %+v, %v, %v; want %+v", again, ok, err, r)
+			t.Errorf("outboxPut then FromStream = %+v, %v, %v; want %+v", again, ok, err, r)
 		}
 	})
 }

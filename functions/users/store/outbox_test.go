@@ -72,10 +72,7 @@ func TestWhatPutWritesTheRelayReads(t *testing.T) {
 	at := time.Date(2025, 3, 2, 12, 30, 15, 0, time.UTC)
 	in := outbox.Message{EventID: "01JNQ0000000000000000000EV", EventType: "account.verification_requested", Group: "user-1",
 		CorrelationID: "corr-1", Body: `{"id":"01JNQ0000000000000000000EV"}`}
-	put, err := putOutbox("users", in, at)
-	if err != nil {
-		t.Fatal(err)
-	}
+	put := outboxPut(t, "users", in, at)
 	if *put.TableName != "users" || !strings.Contains(*put.ConditionExpression, "attribute_not_exists") {
 		t.Errorf("put = table %s, condition %s", *put.TableName, *put.ConditionExpression)
 	}
@@ -87,4 +84,14 @@ func TestWhatPutWritesTheRelayReads(t *testing.T) {
 	if err != nil || !ok || got != in {
 		t.Fatalf("read back %+v, %v, %v; want %+v", got, ok, err, in)
 	}
+}
+
+// outboxPut is the write of m, which occurred at at, into table.
+func outboxPut(t testing.TB, table string, m outbox.Message, at time.Time) *types.Put {
+	t.Helper()
+	tx := (&Store{table: table}).tx().message(m, at)
+	if tx.err != nil {
+		t.Fatalf("outbox item %+v: %v", m, tx.err)
+	}
+	return tx.items[0].Put
 }

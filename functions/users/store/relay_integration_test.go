@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -53,17 +52,7 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	ev := parsed.(shared.AccountEvent)
 	// Now, not the fixture's past date: the item must not be expired.
 	ev.OccurredAt, ev.Link.ExpiresAt = time.Now().UTC(), time.Now().UTC().Add(time.Hour)
-	put, err := (&Store{table: c.table}).outboxPut(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	change := map[string]dbtypes.AttributeValue{
-		"PK": &dbtypes.AttributeValueMemberS{Value: userPK(ev.Account.ID)},
-		"SK": &dbtypes.AttributeValueMemberS{Value: "PROFILE"},
-	}
-	if _, err := c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []dbtypes.TransactWriteItem{
-		{Put: &dbtypes.Put{TableName: &c.table, Item: change}}, {Put: put},
-	}}); err != nil {
+	if err := (&Store{db: c.db, table: c.table}).tx().put(userKey(ev.Account.ID)).event(ev).run(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if n := testcloud.Depth(t, c.q, c.queueURL).Visible; n != 0 {
@@ -158,13 +147,10 @@ func TestPoisonIsDeadLetteredAndTheShardMovesOn(t *testing.T) {
 	c := newCloud(t)
 
 	for i, payload := range []string{`{"n":"good one"}`, "{\"n\":\"poison \uffff\"}", `{"n":"good two"}`} {
-		put, err := putOutbox(c.table, outbox.Message{
+		put := outboxPut(t, c.table, outbox.Message{
 			EventID: fmt.Sprintf("ev-poison-%d", i), EventType: shared.AccountVerificationRequested, Group: fmt.Sprintf("user-%d", i),
 			CorrelationID: "corr-poison", Body: payload,
 		}, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
 		if _, err := c.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item}); err != nil {
 			t.Fatal(err)
 		}

@@ -2,12 +2,10 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -19,8 +17,7 @@ import (
 
 // userRecord is the stored form of a user.
 type userRecord struct {
-	PK           string `dynamodbav:"PK"`
-	SK           string `dynamodbav:"SK"`
+	key
 	ID           string `dynamodbav:"id"`
 	Email        string `dynamodbav:"email"`
 	Name         string `dynamodbav:"name"`
@@ -46,8 +43,7 @@ func (r userRecord) credentials() account.Credentials {
 
 // emailRecord claims an email for one user.
 type emailRecord struct {
-	PK     string `dynamodbav:"PK"`
-	SK     string `dynamodbav:"SK"`
+	key
 	UserID string `dynamodbav:"userId"`
 }
 
@@ -57,39 +53,14 @@ type emailRecord struct {
 // and no account exists without its verification email on the way.
 // Returns account.ErrEmailTaken if the email is claimed.
 func (s *Store) CreateUser(ctx context.Context, u account.User, passwordHash string, verify account.PendingLink, ev events.AccountEvent) error {
-	user, err := attributevalue.MarshalMap(userRecord{
-		PK: userPK(u.ID), SK: skProfile, ID: u.ID, Email: u.Email, Name: u.Name,
-		PasswordHash: passwordHash, EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
-	})
-	if err != nil {
-		return wrap("create user", err)
-	}
-	claim, err := attributevalue.MarshalMap(emailRecord{PK: emailPK(u.Email), SK: skEmail, UserID: u.ID})
-	if err != nil {
-		return wrap("create user", err)
-	}
-	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
-	if err != nil {
-		return wrap("create user", err)
-	}
-	put := func(item map[string]types.AttributeValue) *types.Put {
-		return &types.Put{
-			TableName: &s.table, Item: item,
-			ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names(),
-		}
-	}
-	link, err := s.linkPut(account.VerifyEmail, verify)
-	if err != nil {
-		return wrap("create user", err)
-	}
-	event, err := s.outboxPut(ev)
-	if err != nil {
-		return wrap("create user", err)
-	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{{Put: put(claim)}, {Put: put(user)}, {Put: link}, {Put: event}},
-	})
-	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
+	err := s.tx().
+		put(emailRecord{key: emailKey(u.Email), UserID: u.ID}, absent()).
+		put(userRecord{
+			key: userKey(u.ID), ID: u.ID, Email: u.Email, Name: u.Name, PasswordHash: passwordHash,
+			EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+		}, absent()).
+		link(account.VerifyEmail, verify).event(ev).run(ctx)
+	if _, ok := failed(err, 0); ok {
 		return account.ErrEmailTaken
 	}
 	if err != nil {
@@ -101,7 +72,7 @@ func (s *Store) CreateUser(ctx context.Context, u account.User, passwordHash str
 // User returns the user with the given id, or account.ErrNotFound.
 func (s *Store) User(ctx context.Context, id string) (account.Credentials, error) {
 	r, found, err := ddb.Get[userRecord](ctx, s.db, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: ddb.Key(userPK(id), skProfile), ConsistentRead: aws.Bool(true),
+		TableName: &s.table, Key: userKey(id).av(), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return account.Credentials{}, wrap("get user", err)
@@ -122,7 +93,7 @@ const nobody = "00000000000000000000000000"
 // email is registered.
 func (s *Store) UserByEmail(ctx context.Context, email string) (account.Credentials, error) {
 	claim, found, err := ddb.Get[emailRecord](ctx, s.db, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: ddb.Key(emailPK(email), skEmail), ConsistentRead: aws.Bool(true),
+		TableName: &s.table, Key: emailKey(email).av(), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return account.Credentials{}, wrap("user by email", err)
@@ -143,18 +114,7 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (account.Credenti
 
 // UpdateName sets the user's display name and returns the updated user.
 func (s *Store) UpdateName(ctx context.Context, id, name string, now time.Time) (account.User, error) {
-	upd := expression.Set(expression.Name("name"), expression.Value(name)).
-		Set(expression.Name("updatedAt"), expression.Value(now.UTC()))
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(expression.AttributeExists(expression.Name("PK"))).Build()
-	if err != nil {
-		return account.User{}, wrap("update name", err)
-	}
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: ddb.Key(userPK(id), skProfile),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ReturnValues: types.ReturnValueAllNew,
-	})
+	out, err := s.tx().update(userKey(id), set("name", name, "updatedAt", now.UTC()), exists()).updateItem(ctx, types.ReturnValueAllNew)
 	applied, err := ddb.Applied(err)
 	if err != nil {
 		return account.User{}, wrap("update name", err)
@@ -177,31 +137,16 @@ func (s *Store) UpdateName(ctx context.Context, id, name string, now time.Time) 
 // account.ErrStaleWrite if the password changed since it was read, and
 // account.Limited when the budget is spent, writing nothing.
 func (s *Store) ChangePassword(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry, budget account.Limit) error {
-	upd := expression.Set(expression.Name("passwordHash"), expression.Value(newHash)).
-		Set(expression.Name("updatedAt"), expression.Value(now.UTC())).
-		Set(expression.Name("sessionEpoch"), expression.Value(u.SessionEpoch+1))
-	cond := expression.Name("passwordHash").Equal(expression.Value(u.PasswordHash))
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
-	if err != nil {
-		return wrap("change password", err)
+	err := s.tx().
+		update(userKey(u.ID), set("passwordHash", newHash, "updatedAt", now.UTC(), "sessionEpoch", u.SessionEpoch+1),
+								is("passwordHash", u.PasswordHash)).old().
+		delete(linkKey(u.ID, account.ResetPassword)). // a reset link mailed before the change would undo it
+		revocation(revoke, budget).run(ctx)
+	if stored, ok := failed(err, 0); ok {
+		return staleOrOwnWrite(stored, newHash)
 	}
-	update := ddb.Update(s.table, ddb.Key(userPK(u.ID), skProfile), expr)
-	update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-	rev, err := s.revocationWrites(revoke, budget)
-	if err != nil {
-		return wrap("change password", err)
-	}
-	// A reset link mailed before the change would undo it: it ends too.
-	dropReset := &types.Delete{TableName: &s.table, Key: ddb.Key(userPK(u.ID), linkSK(account.ResetPassword))}
-	items := append([]types.TransactWriteItem{{Update: update}, {Delete: dropReset}}, rev...)
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if reasons, ok := ddb.CancellationReasons(err); ok {
-		switch {
-		case ddb.ConditionFailedAt(reasons, 0):
-			return staleOrOwnWrite(reasons[0].Item, newHash)
-		case budget.Max > 0 && ddb.ConditionFailedAt(reasons, len(items)-1):
-			return limited(budget, revoke.RevokedAt)
-		}
+	if _, ok := failed(err, -1); ok && budget.Max > 0 {
+		return limited(budget, revoke.RevokedAt)
 	}
 	if err != nil {
 		return wrap("change password", err)
@@ -213,19 +158,7 @@ func (s *Store) ChangePassword(ctx context.Context, u account.Credentials, newHa
 // the current parameters, without touching sessions. A lost race is harmless
 // and reported as account.ErrStaleWrite.
 func (s *Store) RehashPassword(ctx context.Context, id, oldHash, newHash string) error {
-	expr, err := expression.NewBuilder().
-		WithUpdate(expression.Set(expression.Name("passwordHash"), expression.Value(newHash))).
-		WithCondition(expression.Name("passwordHash").Equal(expression.Value(oldHash))).
-		Build()
-	if err != nil {
-		return wrap("rehash password", err)
-	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: ddb.Key(userPK(id), skProfile),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
+	_, err := s.tx().update(userKey(id), set("passwordHash", newHash), is("passwordHash", oldHash)).old().updateItem(ctx, "")
 	if ccf, ok := ddb.ConditionFailure(err); ok {
 		return staleOrOwnWrite(ccf.Item, newHash)
 	}
@@ -246,27 +179,20 @@ func staleOrOwnWrite(stored map[string]types.AttributeValue, newHash string) err
 	return account.ErrStaleWrite
 }
 
-// withUser reads the user's item under sort key sk, as an R, together with
-// the user, in one consistent BatchGetItem. Either is nil when missing.
-func withUser[R any](ctx context.Context, s *Store, userID, sk string) (*R, *userRecord, error) {
-	out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-		RequestItems: map[string]types.KeysAndAttributes{
-			s.table: {Keys: []map[string]types.AttributeValue{ddb.Key(userPK(userID), sk), ddb.Key(userPK(userID), skProfile)}, ConsistentRead: aws.Bool(true)},
-		},
-	})
+// withUser reads the user's item at k, as an R, together with the user, in
+// one consistent BatchGetItem. Either is nil when missing.
+func withUser[R any](ctx context.Context, s *Store, userID string, k key) (*R, *userRecord, error) {
+	items, err := s.batchGet(ctx, k, userKey(userID))
 	if err != nil {
 		return nil, nil, err
 	}
-	if n := len(out.UnprocessedKeys[s.table].Keys); n > 0 {
-		return nil, nil, fmt.Errorf("%d keys unprocessed", n)
-	}
 	var item *R
 	var user *userRecord
-	for _, av := range out.Responses[s.table] {
-		switch k, _ := av["SK"].(*types.AttributeValueMemberS); {
-		case k == nil:
+	for _, av := range items {
+		switch sk, _ := av["SK"].(*types.AttributeValueMemberS); {
+		case sk == nil:
 			continue
-		case k.Value == skProfile:
+		case sk.Value == userKey(userID).SK:
 			user = new(userRecord)
 			err = attributevalue.UnmarshalMap(av, user)
 		default:
