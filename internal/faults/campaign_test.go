@@ -194,9 +194,10 @@ func TestFaultCampaign(t *testing.T) {
 	}
 	var dead []faults.DeadLetter
 	var mails map[faults.MailKey]int
+	seenDead := map[string]map[string]sqstypes.Message{} // a read misses what the last one received: it is invisible for seconds
 	read := func() {
 		mails = orderMails(t, emails)
-		dead = deadLetters(ctx, t, q, out, before)
+		dead = deadLetters(ctx, t, q, out, before, seenDead)
 	}
 	accounted := func() bool {
 		read()
@@ -516,7 +517,7 @@ func duplicate(ctx context.Context, t *testing.T, q *sqs.Client, plan *faults.Pl
 func deadLetterIDs(ctx context.Context, t *testing.T, q *sqs.Client, out map[string]string) map[string]bool {
 	ids := map[string]bool{}
 	for _, url := range []string{out["OrderEventsDLQUrl"], out["RelayDeadLetterQueueUrl"]} {
-		for _, m := range receiveAll(ctx, t, q, url) {
+		for _, m := range receiveAll(ctx, t, q, url, map[string]sqstypes.Message{}) {
 			ids[aws.ToString(m.MessageId)] = true
 		}
 	}
@@ -524,9 +525,10 @@ func deadLetterIDs(ctx context.Context, t *testing.T, q *sqs.Client, out map[str
 }
 
 // receiveAll reads every message of a queue without consuming it: each is
-// received under a short visibility timeout and left there.
-func receiveAll(ctx context.Context, t *testing.T, q *sqs.Client, url string) []sqstypes.Message {
-	seen := map[string]sqstypes.Message{}
+// received under a short visibility timeout and left there. The messages
+// are added to seen, which a caller that reads again keeps: the messages
+// the last read received stay invisible for a few seconds.
+func receiveAll(ctx context.Context, t *testing.T, q *sqs.Client, url string, seen map[string]sqstypes.Message) []sqstypes.Message {
 	for empty := 0; empty < 2; {
 		o, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl: &url, MaxNumberOfMessages: 10, VisibilityTimeout: 4, WaitTimeSeconds: 1,
@@ -557,11 +559,18 @@ func receiveAll(ctx context.Context, t *testing.T, q *sqs.Client, url string) []
 // deadLetters reads the campaign's dead-lettered messages with their
 // reasons: the notification function's poison (poisonReason attribute) or
 // the redrive policy's (receive count exceeded); the relay's poison
-// (reason in the body) or its stream mapping's failure records.
-func deadLetters(ctx context.Context, t *testing.T, q *sqs.Client, out map[string]string, before map[string]bool) []faults.DeadLetter {
+// (reason in the body) or its stream mapping's failure records. seen holds
+// each queue's messages read so far, by URL.
+func deadLetters(ctx context.Context, t *testing.T, q *sqs.Client, out map[string]string, before map[string]bool, seen map[string]map[string]sqstypes.Message) []faults.DeadLetter {
 	var dead []faults.DeadLetter
+	read := func(url string) []sqstypes.Message {
+		if seen[url] == nil {
+			seen[url] = map[string]sqstypes.Message{}
+		}
+		return receiveAll(ctx, t, q, url, seen[url])
+	}
 	whatOf := map[string]string{"order.created": "confirmed", "order.cancelled": "cancelled"}
-	for _, m := range receiveAll(ctx, t, q, out["OrderEventsDLQUrl"]) {
+	for _, m := range read(out["OrderEventsDLQUrl"]) {
 		if before[aws.ToString(m.MessageId)] {
 			continue
 		}
@@ -576,7 +585,7 @@ func deadLetters(ctx context.Context, t *testing.T, q *sqs.Client, out map[strin
 		}
 		dead = append(dead, faults.DeadLetter{Queue: "notifications", OrderID: ev.Order.ID, What: whatOf[ev.Type], Reason: reason})
 	}
-	for _, m := range receiveAll(ctx, t, q, out["RelayDeadLetterQueueUrl"]) {
+	for _, m := range read(out["RelayDeadLetterQueueUrl"]) {
 		if before[aws.ToString(m.MessageId)] {
 			continue
 		}
