@@ -119,7 +119,7 @@ func (e AccountEvent) Validate() error {
 	var c checker
 	c.check(e.Type == AccountVerificationRequested || e.Type == AccountPasswordResetRequested, fmt.Sprintf("unknown type %q", e.Type))
 	c.header(e.Header)
-	c.check(idPattern.MatchString(e.Account.ID), "account.id is missing or malformed")
+	c.check(isID(e.Account.ID), "account.id is missing or malformed")
 	c.check(validEmail(e.Account.Email), "account.email is malformed")
 	c.check(len(e.Link.SealedToken) > 0 && len(e.Link.SealedToken) <= maxSealedToken, "link.sealedToken is missing or too long")
 	c.check(e.Link.ExpiresAt.After(e.OccurredAt), "link.expiresAt is missing or not after occurredAt")

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"regexp"
 	"time"
 )
 
@@ -58,16 +57,14 @@ func (t LinkToken) Hash() string {
 	return hex.EncodeToString(sum[:])
 }
 
-var linkPattern = regexp.MustCompile(`^(ev1|pr1)\.([0-9A-Z]{26})\.[A-Za-z0-9_-]{43}$`)
-
 // ParseLinkToken checks that raw has the shape of a token for purpose p.
 // Whether it is the user's pending one is PendingLink.Accepts' question.
 func ParseLinkToken(p Purpose, raw string) (LinkToken, error) {
-	m := linkPattern.FindStringSubmatch(raw)
-	if m == nil || m[1] != p.prefix {
+	m := tokenParts(raw, p.prefix, ulidPart, tokenPart{43, b64Chars})
+	if m == nil {
 		return LinkToken{}, ErrLinkInvalid
 	}
-	return LinkToken{Raw: raw, UserID: m[2], Purpose: p}, nil
+	return LinkToken{Raw: raw, UserID: m[0], Purpose: p}, nil
 }
 
 // PendingLink is the one link of a purpose a user may still use: issuing a

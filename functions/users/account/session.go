@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -103,16 +102,14 @@ func (t RefreshToken) FamilyProof() string {
 	return hex.EncodeToString(sum[:])
 }
 
-var refreshPattern = regexp.MustCompile(`^rt1\.([0-9A-Z]{26})\.([A-Za-z0-9_-]{22})\.[A-Za-z0-9_-]{43}$`)
-
 // ParseRefreshToken checks the shape of a presented token. Shape is all it
 // checks: whether the token is current is the store's question.
 func ParseRefreshToken(raw string) (RefreshToken, error) {
-	m := refreshPattern.FindStringSubmatch(raw)
+	m := tokenParts(raw, "rt1", ulidPart, tokenPart{22, b64Chars}, tokenPart{43, b64Chars})
 	if m == nil {
 		return RefreshToken{}, ErrSessionInvalid
 	}
-	return RefreshToken{Raw: raw, UserID: m[1], FamilyID: m[2]}, nil
+	return RefreshToken{Raw: raw, UserID: m[0], FamilyID: m[1]}, nil
 }
 
 // Session is one refresh token family: a login and its rotations.

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"regexp"
 	"time"
 )
 
@@ -115,12 +114,10 @@ func NewDeviceToken() (DeviceToken, error) {
 	return DeviceToken{Raw: "dv1." + base64.RawURLEncoding.EncodeToString(secret)}, nil
 }
 
-var devicePattern = regexp.MustCompile(`^dv1\.[A-Za-z0-9_-]{43}$`)
-
 // ParseDeviceToken checks the shape of a presented token; ok is false for
 // anything else (which a login then treats as no token at all).
 func ParseDeviceToken(raw string) (DeviceToken, bool) {
-	if !devicePattern.MatchString(raw) {
+	if tokenParts(raw, "dv1", tokenPart{43, b64Chars}) == nil {
 		return DeviceToken{}, false
 	}
 	return DeviceToken{Raw: raw}, true

@@ -1,0 +1,36 @@
+package account
+
+import "strings"
+
+// A tokenPart is what one dot-separated part of a token must be: n
+// characters from chars.
+type tokenPart struct {
+	n     int
+	chars string
+}
+
+// The parts tokens are made of: a ULID (a user id) and URL-safe base64.
+var ulidPart = tokenPart{26, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+
+const b64Chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+// tokenParts returns the parts of raw after its prefix when raw is
+// "prefix.part.part..." with exactly the parts shape says, or nil. Loops,
+// not regexps: compiling the tokens' {43} repetitions cost every cold start
+// of the users function 0.1 ms and 670 allocations.
+func tokenParts(raw, prefix string, shape ...tokenPart) []string {
+	rest, ok := strings.CutPrefix(raw, prefix+".")
+	if !ok {
+		return nil
+	}
+	parts := strings.Split(rest, ".")
+	if len(parts) != len(shape) {
+		return nil
+	}
+	for i, p := range parts {
+		if len(p) != shape[i].n || strings.Trim(p, shape[i].chars) != "" {
+			return nil
+		}
+	}
+	return parts
+}
