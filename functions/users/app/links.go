@@ -57,23 +57,11 @@ func (s *Service) issue(ctx context.Context, p account.Purpose, u account.User, 
 		return err
 	}
 	if err := s.Links.IssueLink(ctx, p, &link, &ev, s.linkLimit(p, u.Email), now); err != nil {
-		return s.limitedLink(ctx, p, err)
+		return s.limited(ctx, linksLimited, err, slog.String("purpose", p.String()))
 	}
 	s.Metrics.Add(MetricLinksIssued, 1)
 	s.Log.InfoContext(ctx, "link issued", slog.String("purpose", p.String()), slog.String(logging.KeyUserID, u.ID), slog.String("eventId", ev.ID))
 	return nil
-}
-
-// limitedLink counts and logs a request the per-recipient limit refused,
-// and says so to the client; other errors pass.
-func (s *Service) limitedLink(ctx context.Context, p account.Purpose, err error) error {
-	lim := limited(err, problem.TooManyRequests, "", "Too many emails of this kind were asked for this address. Try again later.")
-	if lim == nil {
-		return err
-	}
-	s.Metrics.Add(MetricLinksLimited, 1)
-	s.Log.WarnContext(ctx, "link request over the limit", slog.String("purpose", p.String()))
-	return lim
 }
 
 // VerifyEmail uses a verification link's token: the account's email is
@@ -225,7 +213,7 @@ func (s *Service) decoyReset(ctx context.Context, email string) error {
 		return err
 	}
 	if err := s.Links.IssueLink(ctx, account.ResetPassword, nil, nil, s.linkLimit(account.ResetPassword, email), now); err != nil {
-		return s.limitedLink(ctx, account.ResetPassword, err)
+		return s.limited(ctx, linksLimited, err, slog.String("purpose", account.ResetPassword.String()))
 	}
 	s.Log.InfoContext(ctx, "password reset asked for an unregistered email; nothing sent")
 	return nil

@@ -454,3 +454,29 @@ func TestAccountRegisteredBeforeTheASCIIRuleStillWorks(t *testing.T) {
 		t.Errorf("no reset event for the old account: %d events", len(out)-queued)
 	}
 }
+
+// TestCountSourceRequestCountsTheHourAndTheSecond checks the costly public
+// routes' count of an address: past its requests of the hour it says how
+// long to wait, and a request without an address counts nothing.
+func TestCountSourceRequestCountsTheHourAndTheSecond(t *testing.T) {
+	f := newFixture(t)
+	f.svc.SourceRequestsPerHour = 2
+	for i := range 2 {
+		if err := f.svc.CountSourceRequest(f.ctx, "192.0.2.81"); err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+	}
+	if err := f.svc.CountSourceRequest(f.ctx, "192.0.2.81"); !says(err, requestsLimited) || retryAfter(err) <= 0 {
+		t.Fatalf("request past the hour's = %v, want the address's limit", err)
+	}
+	if err := f.svc.CountSourceRequest(f.ctx, ""); err != nil {
+		t.Fatalf("request without an address = %v", err)
+	}
+	f.svc.SourceRequestsPerSecond = 1
+	if err := f.svc.CountSourceRequest(f.ctx, "192.0.2.82"); err != nil {
+		t.Fatalf("first request of the second: %v", err)
+	}
+	if err := f.svc.CountSourceRequest(f.ctx, "192.0.2.82"); !says(err, requestsLimited) || retryAfter(err) != time.Second {
+		t.Fatalf("request past the second's = %v, want the address's limit for a second", err)
+	}
+}
