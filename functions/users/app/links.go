@@ -72,19 +72,12 @@ func (s *Service) issue(ctx context.Context, p account.Purpose, u account.User, 
 // account.ErrLinkInvalid for a token that is malformed, unknown, expired,
 // replaced by a newer one, or used.
 func (s *Service) VerifyEmail(ctx context.Context, rawToken string) (string, error) {
-	tok, err := account.ParseLinkToken(account.VerifyEmail, rawToken)
-	if err != nil {
-		return "", s.refuseLink(ctx, account.VerifyEmail, err)
-	}
 	device, err := account.NewDeviceToken()
 	if err != nil {
 		return "", err
 	}
 	now := s.now()
-	link, u, err := s.Links.PendingLink(ctx, account.VerifyEmail, tok.UserID)
-	if err == nil && !link.Accepts(tok, now) {
-		err = account.ErrLinkInvalid
-	}
+	link, u, err := s.pendingLink(ctx, account.VerifyEmail, rawToken, now)
 	if err == nil {
 		err = s.Links.VerifyEmail(ctx, link, account.DeviceGrant{Token: device, Email: u.Email, UserID: u.ID, Epoch: u.SessionEpoch}, now)
 	}
@@ -92,8 +85,22 @@ func (s *Service) VerifyEmail(ctx context.Context, rawToken string) (string, err
 		return "", s.refuseLink(ctx, account.VerifyEmail, err)
 	}
 	s.Metrics.Add(MetricEmailVerified, 1)
-	s.Log.InfoContext(ctx, "email verified", slog.String(logging.KeyUserID, tok.UserID))
+	s.Log.InfoContext(ctx, "email verified", slog.String(logging.KeyUserID, u.ID))
 	return device.Raw, nil
+}
+
+// pendingLink returns the pending link of purpose p that rawToken is the
+// token of at now, with its user, or account.ErrLinkInvalid.
+func (s *Service) pendingLink(ctx context.Context, p account.Purpose, rawToken string, now time.Time) (account.PendingLink, account.Credentials, error) {
+	tok, err := account.ParseLinkToken(p, rawToken)
+	if err != nil {
+		return account.PendingLink{}, account.Credentials{}, err
+	}
+	link, u, err := s.Links.PendingLink(ctx, p, tok.UserID)
+	if err == nil && !link.Accepts(tok, now) {
+		err = account.ErrLinkInvalid
+	}
+	return link, u, err
 }
 
 // CancelRegistration uses a verification link's token to undo the
@@ -113,13 +120,9 @@ func (s *Service) VerifyEmail(ctx context.Context, rawToken string) (string, err
 // cancelling (docs/decisions/0004-account-lifecycle.md, "Cancelling a
 // registration").
 func (s *Service) CancelRegistration(ctx context.Context, rawToken string) error {
-	tok, err := account.ParseLinkToken(account.VerifyEmail, rawToken)
-	if err != nil {
-		return s.refuseLink(ctx, account.VerifyEmail, err)
-	}
 	now := s.now()
-	link, u, err := s.Links.PendingLink(ctx, account.VerifyEmail, tok.UserID)
-	if err == nil && (!link.Accepts(tok, now) || u.EmailVerified) {
+	link, u, err := s.pendingLink(ctx, account.VerifyEmail, rawToken, now)
+	if err == nil && u.EmailVerified {
 		err = account.ErrLinkInvalid
 	}
 	if err == nil {
@@ -237,19 +240,12 @@ func (s *Service) ResetPassword(ctx context.Context, cmd ResetPasswordCommand) (
 	if msg := account.CheckPassword(cmd.NewPassword); msg != "" {
 		return "", problem.Validation(problem.FieldError{Field: "newPassword", Message: msg})
 	}
-	tok, err := account.ParseLinkToken(account.ResetPassword, cmd.Token)
-	if err != nil {
-		return "", s.refuseLink(ctx, account.ResetPassword, err)
-	}
 	device, err := account.NewDeviceToken()
 	if err != nil {
 		return "", err
 	}
 	now := s.now()
-	link, u, err := s.Links.PendingLink(ctx, account.ResetPassword, tok.UserID)
-	if err == nil && !link.Accepts(tok, now) {
-		err = account.ErrLinkInvalid
-	}
+	link, u, err := s.pendingLink(ctx, account.ResetPassword, cmd.Token, now)
 	if err != nil {
 		return "", s.refuseLink(ctx, account.ResetPassword, err)
 	}
