@@ -98,7 +98,7 @@ func newFuzzHarness(t *testing.T) *fuzzHarness {
 	var pair struct{ AccessToken, RefreshToken, DeviceToken string }
 	setup("POST /v1/auth/login", `{"email":"`+apptest.AdaEmail+`","password":"`+apptest.AdaPassword+`"}`, http.StatusOK).JSON(t, &pair)
 	setup("POST /v1/auth/password-reset", `{"email":"`+apptest.AdaEmail+`"}`, http.StatusAccepted)
-	out := h.mem.Outbox()
+	out := h.Mem.Outbox()
 	if len(out) != 2 {
 		t.Fatalf("setup queued %d emails, want the verification and the reset", len(out))
 	}
