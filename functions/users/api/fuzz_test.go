@@ -110,19 +110,24 @@ func newFuzzHarness(t *testing.T) *fuzzHarness {
 	}
 }
 
-// send sends r, with Ada's access token on a protected route and the
-// placeholders in every part replaced, and returns the answer, having
-// checked what every answer to any request must satisfy: the harness's
-// checks for leaked secrets, and apitest.Response.CheckFuzz's.
-func (h *fuzzHarness) send(r apitest.FuzzRequest) *apitest.Response {
-	h.t.Helper()
+// request is r as Ada sends it: with her access token on a protected
+// route and the placeholders in every part replaced.
+func (h *fuzzHarness) request(r apitest.FuzzRequest) *http.Request {
 	if slices.Contains(h.server.Routes(), web.Route{Pattern: r.Route, Protected: true}) {
 		r.Bearer = h.bearer
 	}
 	r.Param, r.Query, r.Headers, r.Body = h.fill.Replace(r.Param), h.fill.Replace(r.Query), h.fill.Replace(r.Headers), h.fill.Replace(r.Body)
 	req := r.HTTP()
 	req.RemoteAddr = address
-	resp := h.harness.send(req)
+	return req
+}
+
+// send sends r (request) and returns the answer, having checked what every
+// answer to any request must satisfy: the harness's checks for leaked
+// secrets, and apitest.Response.CheckFuzz's.
+func (h *fuzzHarness) send(r apitest.FuzzRequest) *apitest.Response {
+	h.t.Helper()
+	resp := h.harness.send(h.request(r))
 	resp.CheckFuzz(h.t)
 	return resp
 }

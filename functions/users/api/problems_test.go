@@ -339,58 +339,23 @@ func failOn(op string, err error) func(string) error {
 	}
 }
 
-// TestEveryRouteAnswers503WhenTheTableIsOut sends a valid request to every
-// route while every store call fails as DynamoDB does when it throttles
-// past the SDK's retries: each route that needs the table answers 503
-// unavailable with Retry-After, never 500.
+// TestEveryRouteAnswers503WhenTheTableIsOut sends every route its valid
+// request (userRouteSeeds) while every store call fails as DynamoDB does
+// when it throttles past the SDK's retries: each route that needs the
+// table answers 503 unavailable with Retry-After, never 500.
 func TestEveryRouteAnswers503WhenTheTableIsOut(t *testing.T) {
-	h := newHarness(t)
-	ada, pair := h.ada()
-	verify := h.lastLink()
-	want(t, h.do("POST /v1/auth/password-reset", nil, `{"email":"ada@example.com"}`), 202)
-	reset := h.lastLink()
-	const newPassword = "another long passphrase"
-	h.Remember(newPassword)
-
+	h := newFuzzHarness(t)
 	h.Mem.Before = func(string) error { return throttled }
-	requests := map[string]struct {
-		as   *principal.Principal
-		body any
-	}{
-		"POST /v1/auth/register":               {body: `{"email":"grace@example.com","password":"correct horse battery staple","name":"Grace"}`},
-		"POST /v1/auth/login":                  {body: map[string]string{"email": apptest.AdaEmail, "password": apptest.AdaPassword}},
-		"POST /v1/auth/refresh":                {body: map[string]any{"refreshToken": pair["refreshToken"]}},
-		"POST /v1/auth/logout":                 {as: ada, body: map[string]any{"refreshToken": pair["refreshToken"]}},
-		"GET /v1/users/me":                     {as: ada},
-		"PATCH /v1/users/me":                   {as: ada, body: `{"name":"Ada King"}`},
-		"POST /v1/users/me/password":           {as: ada, body: map[string]string{"currentPassword": apptest.AdaPassword, "newPassword": newPassword}},
-		"POST /v1/auth/verify-email":           {body: map[string]string{"token": verify}},
-		"POST /v1/auth/cancel-registration":    {body: map[string]string{"token": verify}},
-		"POST /v1/auth/verify-email/resend":    {as: ada},
-		"POST /v1/auth/password-reset":         {body: `{"email":"ada@example.com"}`},
-		"POST /v1/auth/password-reset/confirm": {body: map[string]string{"token": reset, "newPassword": newPassword}},
-		// These two read no table.
-		"GET /v1/health":             {},
-		"GET /.well-known/jwks.json": {},
-	}
-	for _, rt := range h.server.Routes() {
-		req, ok := requests[rt.Pattern]
-		if !ok {
-			t.Errorf("route %s has no request in this test: add one", rt.Pattern)
-			continue
-		}
-		resp := h.do(rt.Pattern, req.as, req.body)
-		if strings.HasPrefix(rt.Pattern, "GET /v1/health") || strings.HasPrefix(rt.Pattern, "GET /.well-known") {
+	for _, route := range usersRouteKeys() {
+		resp := h.harness.send(h.request(apitest.FuzzRequest{Route: route, Body: userRouteSeeds[route]}))
+		if route == "GET /v1/health" || route == "GET /.well-known/jwks.json" { // these read no table
 			want(t, resp, 200)
 			continue
 		}
 		resp.Problem(t, 503, "unavailable")
 		if got := resp.Header.Get("Retry-After"); got != "5" {
-			t.Errorf("%s: Retry-After %q, want 5", rt.Pattern, got)
+			t.Errorf("%s: Retry-After %q, want 5", route, got)
 		}
-	}
-	if len(requests) != len(h.server.Routes()) {
-		t.Errorf("the test names %d routes, the API has %d", len(requests), len(h.server.Routes()))
 	}
 }
 
