@@ -175,7 +175,8 @@ func TestLoginRacingAPasswordChangeStartsNoSession(t *testing.T) {
 
 // TestRefreshWithAMadeUpTokenLeavesTheSessionAlone: a refresh token made
 // up with the session's ids, which its access tokens show (sub, sid), is
-// invalid and ends nothing; a spent token of the family is reuse.
+// invalid and ends nothing; a spent token of the family is reuse, which
+// revokes the family, counted and logged.
 func TestRefreshWithAMadeUpTokenLeavesTheSessionAlone(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
@@ -205,5 +206,13 @@ func TestRefreshWithAMadeUpTokenLeavesTheSessionAlone(t *testing.T) {
 	}
 	if _, err := f.Svc.Refresh(f.Ctx, next.RefreshToken); !errors.Is(err, account.ErrSessionInvalid) {
 		t.Fatalf("Refresh after reuse = %v, want the family ended", err)
+	}
+	if s, _ := f.Mem.Family(id, claims.SessionID); !s.Revoked {
+		t.Errorf("family not revoked")
+	}
+	f.wantCounts(map[string]float64{app.MetricLoginSuccess: 1, app.MetricTokenReuse: 1})
+	lines := f.Lines("refresh token reuse detected; revoking its family")
+	if len(lines) != 1 || lines[0]["userId"] != id || lines[0]["familyId"] != claims.SessionID || lines[0]["level"] != "WARN" {
+		t.Errorf("log lines %v, want one WARN line naming the user and the family", lines)
 	}
 }

@@ -223,35 +223,3 @@ func TestResetPassword(t *testing.T) {
 		t.Fatalf("second use = %v", err)
 	}
 }
-
-func TestResetLinkExpires(t *testing.T) {
-	f := newFixture(t)
-	f.register()
-	if err := f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
-		t.Fatal(err)
-	}
-	f.Clock.Advance(30 * time.Minute)
-	_, err := f.Svc.ResetPassword(f.Ctx, app.ResetPasswordCommand{Token: apptest.Token(t, f.lastEvent()), NewPassword: "a completely new passphrase"})
-	if !errors.Is(err, account.ErrLinkInvalid) {
-		t.Fatalf("reset at 30 minutes = %v, want ErrLinkInvalid", err)
-	}
-}
-
-// TestAccessTokensCarryTheirSession checks the claims revocation works on:
-// the session (refresh token family) and the session epoch.
-func TestAccessTokensCarryTheirSession(t *testing.T) {
-	f := newFixture(t)
-	id := f.register()
-	pair := f.login(apptest.AdaEmail, apptest.AdaPassword)
-	rt, _ := account.ParseRefreshToken(pair.RefreshToken)
-	claims, err := f.Verifier.Verify(pair.AccessToken)
-	if err != nil || claims.SessionID != rt.FamilyID || claims.SessionEpoch != 0 || claims.EmailVerified {
-		t.Fatalf("claims %+v, %v; want the family as sid, epoch 0, unverified", claims, err)
-	}
-	if err := f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: id, RefreshToken: pair.RefreshToken}); err != nil {
-		t.Fatal(err)
-	}
-	if got := f.Mem.Revocations(); len(got) != 1 || got[0] != revocation.Session(id, rt.FamilyID, apptest.Start, token.DefaultTTL) {
-		t.Fatalf("revocations after logout %+v", got)
-	}
-}

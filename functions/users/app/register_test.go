@@ -49,10 +49,6 @@ func TestRegisterRejects(t *testing.T) {
 		wantErr    error // instead of fields
 	}{
 		{"every field invalid", app.RegisterCommand{Email: "Ada <ada@example.com>", Password: "short", Name: "  "}, []string{"email", "password", "name"}, nil},
-		{"every field missing", app.RegisterCommand{}, []string{"email", "password", "name"}, nil},
-		{"short password", app.RegisterCommand{Email: apptest.AdaEmail, Password: "elevenchars", Name: apptest.AdaName}, []string{"password"}, nil},
-		{"email SES cannot deliver to (local part beyond ASCII)", app.RegisterCommand{Email: "zoë@example.com", Password: apptest.AdaPassword, Name: "Zoë"}, []string{"email"}, nil},
-		{"email SES cannot deliver to (domain IDNA refuses)", app.RegisterCommand{Email: "zoe@aשלום.example", Password: apptest.AdaPassword, Name: "Zoë"}, []string{"email"}, nil},
 		{"email taken in another case", app.RegisterCommand{Email: "ADA@example.COM", Password: "another good password", Name: "Twin"}, nil, account.ErrEmailTaken},
 	}
 	for _, tt := range tests {

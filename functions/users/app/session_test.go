@@ -8,6 +8,8 @@ import (
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
+	"github.com/serverless-shop/backend/shared/revocation"
+	"github.com/serverless-shop/backend/shared/token"
 )
 
 func TestRefreshRotates(t *testing.T) {
@@ -35,29 +37,6 @@ func TestRefreshRotates(t *testing.T) {
 		t.Errorf("stored session %+v, want the rotated token's hash and a slid expiry", s)
 	}
 	f.wantCounts(map[string]float64{app.MetricLoginSuccess: 1})
-}
-
-func TestRefreshReuseRevokesTheFamily(t *testing.T) {
-	f := newFixture(t)
-	id := f.register()
-	first := f.login(apptest.AdaEmail, apptest.AdaPassword)
-	if _, err := f.Svc.Refresh(f.Ctx, first.RefreshToken); err != nil {
-		t.Fatal(err)
-	}
-	f.Counts()
-	_, err := f.Svc.Refresh(f.Ctx, first.RefreshToken)
-	if !errors.Is(err, account.ErrTokenReused) {
-		t.Fatalf("Refresh of a spent token = %v, want ErrTokenReused", err)
-	}
-	rt, _ := account.ParseRefreshToken(first.RefreshToken)
-	if s, _ := f.Mem.Family(id, rt.FamilyID); !s.Revoked {
-		t.Errorf("family not revoked")
-	}
-	f.wantCounts(map[string]float64{app.MetricTokenReuse: 1})
-	lines := f.Lines("refresh token reuse detected; revoking its family")
-	if len(lines) != 1 || lines[0]["userId"] != id || lines[0]["familyId"] != rt.FamilyID || lines[0]["level"] != "WARN" {
-		t.Errorf("log lines %v, want one WARN line naming the user and the family", lines)
-	}
 }
 
 func TestRefreshRevocationFailure(t *testing.T) {
@@ -98,16 +77,28 @@ func TestRefreshRejectsMalformedTokens(t *testing.T) {
 	}
 }
 
+// TestLogout revokes the session's family and its access tokens, which
+// carry the family as their session (the claims revocation works on); a
+// logout sent again writes nothing.
 func TestLogout(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
 	login := f.login(apptest.AdaEmail, apptest.AdaPassword)
-	if err := f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}); err != nil {
-		t.Fatal(err)
-	}
 	rt, _ := account.ParseRefreshToken(login.RefreshToken)
+	claims, err := f.Verifier.Verify(login.AccessToken)
+	if err != nil || claims.SessionID != rt.FamilyID || claims.SessionEpoch != 0 || claims.EmailVerified {
+		t.Fatalf("claims %+v, %v; want the family as sid, epoch 0, unverified", claims, err)
+	}
+	for range 3 {
+		if err := f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if s, _ := f.Mem.Family(id, rt.FamilyID); !s.Revoked {
 		t.Errorf("family not revoked")
+	}
+	if got := f.Mem.Revocations(); len(got) != 1 || got[0] != revocation.Session(id, rt.FamilyID, apptest.Start, token.DefaultTTL) {
+		t.Fatalf("revocations after logging out three times %+v, want one of the session", got)
 	}
 	if lines := f.Lines("logged out"); len(lines) != 1 || lines[0]["familyId"] != rt.FamilyID {
 		t.Errorf("log lines %v, want one naming the family", lines)
@@ -137,20 +128,6 @@ func TestLogoutRejects(t *testing.T) {
 				t.Errorf("a refused logout was logged: %v", lines)
 			}
 		})
-	}
-}
-
-func TestLogoutAgainWritesNothing(t *testing.T) {
-	f := newFixture(t)
-	id := f.register()
-	login := f.login(apptest.AdaEmail, apptest.AdaPassword)
-	for range 5 {
-		if err := f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := f.Mem.Revocations(); len(got) != 1 {
-		t.Fatalf("%d revocations after one logout sent five times, want 1", len(got))
 	}
 }
 
