@@ -20,7 +20,6 @@ import (
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/principal"
-	"github.com/serverless-shop/backend/shared/token"
 )
 
 // TestProblems pins what each error of the users service tells the
@@ -193,35 +192,20 @@ func TestUpdateMeRejects(t *testing.T) {
 	}
 }
 
-// TestProtectedRoutesNeedACaller: every protected route answers 401
-// invalid-token, with WWW-Authenticate, to a request without a valid
-// access token.
+// TestProtectedRoutesNeedACaller: every protected route refuses a request
+// without an access token. (How a refused token is answered is web's to
+// test, which tokens are refused token's.)
 func TestProtectedRoutesNeedACaller(t *testing.T) {
 	h := newHarness(t)
-	ada, _ := h.ada()
-	expired := h.Auth.TokenAt(t, *ada, h.Clock.Now().Add(-token.DefaultTTL-token.Leeway-time.Second))
-	otherKey := apitest.NewAuth(t).TokenAt(t, *ada, h.Clock.Now())
 	for _, rt := range h.server.Routes() {
-		if !rt.Protected {
-			continue
-		}
-		for _, bearer := range []string{"", expired, otherKey} {
-			req := h.request(rt.Pattern, nil, `{"name":"Mallory"}`)
-			if bearer != "" {
-				req.Header.Set("Authorization", "Bearer "+bearer)
-			}
-			resp := h.send(req)
-			resp.Problem(t, 401, "invalid-token")
-			if got := resp.Header.Get("WWW-Authenticate"); got != `Bearer error="invalid_token"` {
-				t.Errorf("%s: WWW-Authenticate %q", rt.Pattern, got)
-			}
+		if rt.Protected {
+			h.do(rt.Pattern, nil, `{"name":"Mallory"}`).Problem(t, 401, "invalid-token")
 		}
 	}
 }
 
 // TestRoutesOfAPath: a method a path does not take is a 405 naming the
-// ones it takes (after the token check, where they are all protected);
-// a path the service does not have is a 404.
+// ones it takes; a path the service does not have is a 404.
 func TestRoutesOfAPath(t *testing.T) {
 	h := newHarness(t)
 	ada, _ := h.ada()
@@ -242,9 +226,7 @@ func TestRoutesOfAPath(t *testing.T) {
 			t.Errorf("%s: Allow %q, want %q", tt.route, got, tt.allow)
 		}
 	}
-	h.do("DELETE /v1/users/me", nil, nil).Problem(t, 401, "invalid-token")
-	h.do("GET /v1/nowhere", nil, nil).Problem(t, 404, "not-found")
-	h.do("DELETE /v1/orders", nil, nil).Problem(t, 404, "not-found")
+	h.do("DELETE /v1/orders", nil, nil).Problem(t, 404, "not-found") // another service's path
 }
 
 // TestCostlyRoutesAreLimitedPerAddress: the costly public routes count

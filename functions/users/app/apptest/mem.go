@@ -249,21 +249,19 @@ func (m *MemStore) TakeAttempt(_ context.Context, t account.AttemptTake, now tim
 		return err
 	}
 	defer m.mu.Unlock()
-	if t.Device != "" {
-		d, ok := m.devices[t.Device]
-		if !ok || d.bucket.at(now) != t.GuardWas {
+	if t.Device == "" {
+		if m.buckets["account#"+t.Email].at(now) != t.GuardWas {
 			return account.ErrStaleWrite
 		}
-	} else if m.buckets["account#"+t.Email].at(now) != t.GuardWas {
+		m.buckets["account#"+t.Email] = bucket{t.Guard, t.GuardForget}
+		return nil
+	}
+	d, ok := m.devices[t.Device]
+	if !ok || d.bucket.at(now) != t.GuardWas {
 		return account.ErrStaleWrite
 	}
-	if t.Device != "" {
-		d := m.devices[t.Device]
-		d.bucket = bucket{t.Guard, t.GuardForget}
-		m.devices[t.Device] = d
-	} else {
-		m.buckets["account#"+t.Email] = bucket{t.Guard, t.GuardForget}
-	}
+	d.bucket = bucket{t.Guard, t.GuardForget}
+	m.devices[t.Device] = d
 	return nil
 }
 
