@@ -29,8 +29,8 @@
 #                      thousands of accounts within an hour; prod's default
 #                      (50,000: 1,041 registration and verification emails
 #                      an hour for all clients) would refuse the rest. The
-#                      cap's own test sets a low one on the real table
-#                      (functions/users/api, TestAccountMailCap).
+#                      cap's own test sets a low one
+#                      (functions/users/app, TestAccountMailCap).
 # ACCESS_TOKEN_TTL lets a long test campaign (make schemathesis-long) hold
 # one access token throughout; ORDERS_PER_HOUR lets it place its orders.
 local_params() {

@@ -1,14 +1,11 @@
 package api_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"log/slog"
 	"maps"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,7 +14,6 @@ import (
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/internal/apitest"
-	"github.com/serverless-shop/backend/shared/metrics"
 	"github.com/serverless-shop/backend/shared/principal"
 	"github.com/serverless-shop/backend/shared/token"
 	"github.com/serverless-shop/backend/shared/web"
@@ -28,90 +24,28 @@ const (
 	address     = "198.51.100.7" // the client's address, as API Gateway saw it
 )
 
-// syncBuffer is a bytes.Buffer safe for the server and the test to share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // harness is the API wired through the real use cases to an in-memory
-// store, a settable clock and a test signing key, and a client of it. No
-// answer and no log line may hold a password hash, a stored token hash,
-// or a password or refresh token the test sent or was sent (checked on
-// every answer and at the end).
+// store, a settable clock and a test signing key (apptest.Env), and a
+// client of it. No answer and no log line may hold a password hash, a
+// stored token hash, or a password or refresh token the test sent or was
+// sent (checked on every answer and at the end).
 type harness struct {
 	*apitest.Client
-	t       *testing.T
-	server  *web.Server
-	svc     *app.Service
-	mem     *apptest.MemStore
-	store   *apptest.FakeStore
-	clock   *apptest.Clock
-	auth    *apitest.Auth
-	logs    *syncBuffer
-	metrics *syncBuffer
-
-	mu      sync.Mutex
-	secrets []string
+	*apptest.Env
+	t      *testing.T
+	server *web.Server
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{t: t, mem: apptest.NewMemStore(), clock: apptest.NewClock(), auth: apitest.NewAuth(t), logs: &syncBuffer{}, metrics: &syncBuffer{}}
-	h.store = apptest.NewFakeStore(h.mem)
-	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	m := metrics.New(h.metrics, "users")
-	h.svc = app.New(app.Config{
-		Accounts: h.store, Sessions: h.store, Attempts: h.store, Links: h.store, Requests: h.store,
-		Sealer: &apptest.Sealer{}, Issuer: h.auth.Issuer(token.DefaultTTL, h.clock.Now), Hashing: apptest.CheapHashing,
-		Metrics: m, Log: log, NewID: (&apptest.IDs{}).Next, Now: h.clock.Now,
-		// The clock stands still: every request falls in the same second.
-		// TestCostlyRoutesAreLimitedPerAddress sets the real limit.
-		SourceRequestsPerSecond: 1 << 20,
-	})
-	jwks, err := token.JWKS([]token.PublicKey{h.auth.Signer().PublicKey()})
+	h := &harness{Env: apptest.NewEnv(t), t: t}
+	jwks, err := token.JWKS([]token.PublicKey{h.Auth.Signer().PublicKey()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.server = api.NewHandler(log, api.Config{
-		Service:  h.svc,
-		Verifier: token.NewVerifier([]token.PublicKey{h.auth.Signer().PublicKey()}, apitest.TokenIssuer, apitest.TokenAudience, h.clock.Now),
-		JWKS:     jwks, Version: testVersion, Metrics: m,
-	})
+	h.server = api.NewHandler(h.Log, api.Config{Service: h.Svc, Verifier: h.Verifier, JWKS: jwks, Version: testVersion, Metrics: h.Metrics})
 	h.Client = &apitest.Client{Handler: h.server}
-	t.Cleanup(func() { h.checkLeaks("the logs", h.logs.String()) })
 	return h
-}
-
-// remember adds secrets no answer or log line may hold.
-func (h *harness) remember(secrets ...string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.secrets = append(h.secrets, secrets...)
-}
-
-func (h *harness) checkLeaks(where, s string) {
-	h.t.Helper()
-	h.mu.Lock()
-	secrets := append(h.mem.Secrets(), h.secrets...)
-	h.mu.Unlock()
-	for _, secret := range append(secrets, "argon2") {
-		if secret != "" && strings.Contains(s, secret) {
-			h.t.Errorf("%s hold the secret %q: %s", where, secret, s)
-		}
-	}
 }
 
 // request is a request to route ("POST /v1/auth/login") from address with
@@ -122,7 +56,7 @@ func (h *harness) request(route string, as *principal.Principal, body any) *http
 	req := apitest.NewRequest(method, path, body)
 	req.RemoteAddr = address
 	if as != nil {
-		req.Header.Set("Authorization", "Bearer "+h.auth.TokenAt(h.t, *as, h.clock.Now()))
+		req.Header.Set("Authorization", "Bearer "+h.Auth.TokenAt(h.t, *as, h.Clock.Now()))
 	}
 	return req
 }
@@ -138,10 +72,10 @@ func (h *harness) do(route string, as *principal.Principal, body any) *apitest.R
 func (h *harness) send(req *http.Request) *apitest.Response {
 	h.t.Helper()
 	resp := h.Do(h.t, req)
-	h.checkLeaks("the answer to "+req.Method+" "+req.URL.Path, resp.Body)
+	h.CheckLeaks("the answer to "+req.Method+" "+req.URL.Path, resp.Body)
 	var v struct{ RefreshToken, DeviceToken string }
 	if json.Unmarshal([]byte(resp.Body), &v) == nil {
-		h.remember(v.RefreshToken, v.DeviceToken)
+		h.Remember(v.RefreshToken, v.DeviceToken)
 	}
 	return resp
 }
@@ -164,7 +98,7 @@ func want(t *testing.T, resp *apitest.Response, status int) map[string]any {
 // token pair of the login.
 func (h *harness) ada() (*principal.Principal, map[string]any) {
 	h.t.Helper()
-	h.remember(apptest.AdaPassword)
+	h.Remember(apptest.AdaPassword)
 	m := want(h.t, h.do("POST /v1/auth/register", nil, map[string]string{"email": apptest.AdaEmail, "password": apptest.AdaPassword, "name": apptest.AdaName}), http.StatusCreated)
 	pair := want(h.t, h.do("POST /v1/auth/login", nil, map[string]string{"email": apptest.AdaEmail, "password": apptest.AdaPassword}), http.StatusOK)
 	return &principal.Principal{UserID: m["id"].(string), Email: apptest.AdaEmail, Name: apptest.AdaName}, pair
@@ -174,12 +108,12 @@ func (h *harness) ada() (*principal.Principal, map[string]any) {
 // notification service would.
 func (h *harness) lastLink() string {
 	h.t.Helper()
-	out := h.mem.Outbox()
+	out := h.Mem.Outbox()
 	if len(out) == 0 {
 		h.t.Fatal("no link was queued")
 	}
 	link := apptest.Token(h.t, out[len(out)-1])
-	h.remember(link)
+	h.Remember(link)
 	return link
 }
 
@@ -193,18 +127,18 @@ func keys(m map[string]any) string { return strings.Join(slices.Sorted(maps.Keys
 func TestJourney(t *testing.T) {
 	h := newHarness(t)
 	const fresh, changed = "a completely new passphrase", "another long passphrase"
-	h.remember(fresh, changed)
+	h.Remember(fresh, changed)
 
 	if m := want(t, h.do("GET /v1/health", nil, nil), 200); keys(m) != "status,version" || m["status"] != "ok" || m["version"] != testVersion {
 		t.Errorf("health %v", m)
 	}
 	jwks := h.do("GET /.well-known/jwks.json", nil, nil)
-	if ks, err := token.ParseJWKS([]byte(jwks.Body)); err != nil || len(ks) != 1 || ks[0].ID != h.auth.Signer().KeyID() ||
+	if ks, err := token.ParseJWKS([]byte(jwks.Body)); err != nil || len(ks) != 1 || ks[0].ID != h.Auth.Signer().KeyID() ||
 		jwks.Header.Get("Content-Type") != "application/jwk-set+json" || jwks.Header.Get("Cache-Control") != "public, max-age=300" {
 		t.Errorf("JWKS %v %s: %v", jwks.Header, jwks.Body, err)
 	}
 
-	h.remember(apptest.AdaPassword)
+	h.Remember(apptest.AdaPassword)
 	reg := want(t, h.do("POST /v1/auth/register", nil, map[string]string{"email": " Ada@Example.com", "password": apptest.AdaPassword, "name": apptest.AdaName}), 201)
 	if keys(reg) != "createdAt,email,emailVerified,id,name" || reg["email"] != apptest.AdaEmail || reg["emailVerified"] != false || reg["createdAt"] != "2025-03-01T12:00:00Z" {
 		t.Errorf("registered %v", reg)
@@ -230,7 +164,7 @@ func TestJourney(t *testing.T) {
 	if m := want(t, h.send(req), 200); keys(m) != "createdAt,email,emailVerified,id,name,updatedAt" || m["id"] != ada.UserID || m["emailVerified"] != true {
 		t.Errorf("profile %v", m)
 	}
-	h.clock.Advance(time.Hour)
+	h.Clock.Advance(time.Hour)
 	if m := want(t, h.do("PATCH /v1/users/me", ada, `{"name":" Ada K. "}`), 200); m["name"] != "Ada K." || m["updatedAt"] != "2025-03-01T13:00:00Z" {
 		t.Errorf("renamed %v", m)
 	}
@@ -256,24 +190,10 @@ func TestJourney(t *testing.T) {
 		t.Errorf("cancel answered a body: %s", r.Body)
 	}
 
-	const requests = 17
-	if n := strings.Count(h.logs.String(), `"msg":"request"`); n != requests {
-		t.Errorf("%d access log lines, want %d", n, requests)
+	if n := len(h.Lines("request")); n != 17 {
+		t.Errorf("%d access log lines, want 17", n)
 	}
-	totals := map[string]float64{}
-	lines := strings.Split(strings.TrimSpace(h.metrics.String()), "\n")
-	for _, line := range lines {
-		var doc map[string]any
-		if err := json.Unmarshal([]byte(line), &doc); err != nil {
-			t.Fatalf("not an EMF line: %q", line)
-		}
-		for k, v := range doc {
-			if n, ok := v.(float64); ok {
-				totals[k] += n
-			}
-		}
-	}
-	if totals[app.MetricRegistered] != 2 || totals[app.MetricLoginSuccess] != 2 || totals[app.MetricEmailVerified] != 1 {
+	if totals := h.Counts(); totals[app.MetricRegistered] != 2 || totals[app.MetricLoginSuccess] != 2 || totals[app.MetricEmailVerified] != 1 {
 		t.Errorf("EMF totals %v", totals)
 	}
 }

@@ -27,7 +27,6 @@ import (
 	"github.com/serverless-shop/backend/internal/testcloud"
 	sharedevents "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/kmskeys"
-	"github.com/serverless-shop/backend/shared/revocation"
 	"github.com/serverless-shop/backend/shared/sealed"
 	"github.com/serverless-shop/backend/shared/token"
 	"github.com/serverless-shop/backend/shared/web"
@@ -46,7 +45,7 @@ import (
 // cost and is left out, as are the gateway's authorizer's calls (none).
 func TestAWSCallsPerRequest(t *testing.T) {
 	rig := newCallsRig(t)
-	rows := rig.journey(t, rig.handler(t, false), callsActor{email: "calls@example.com", address: "198.51.100.7"})
+	rows := rig.journey(t, rig.handler(nil), callsActor{email: "calls@example.com", address: "198.51.100.7"})
 	awscalls.Check(t, "users", rows)
 }
 
@@ -97,13 +96,10 @@ func newCallsRig(t *testing.T) *callsRig {
 	return r
 }
 
-// handler is a new execution environment of the service. With revocations
-// it checks tokens against the revocation list, as deployed, reading it
-// through the background client: its reloads are no request's cost, but
-// the partition keys they read are shared ones.
-func (r *callsRig) handler(t *testing.T, revocations bool) *web.Server {
-	t.Helper()
-	cfg := api.Config{
+// handler is a new execution environment of the service, checking tokens
+// against the revocation list with revocations (nil: not at all).
+func (r *callsRig) handler(revocations web.Revocations) *web.Server {
+	return api.NewHandler(r.log, api.Config{
 		Service: app.New(app.Config{
 			Accounts: r.store(), Sessions: r.store(), Attempts: r.store(), Links: r.store(), Requests: r.store(),
 			Sealer: sealed.NewSealer(r.keys, r.linkKey),
@@ -111,12 +107,8 @@ func (r *callsRig) handler(t *testing.T, revocations bool) *web.Server {
 			Log:    r.log, NewID: func() string { return ulid.Make().String() },
 		}),
 		Verifier: token.NewVerifier(r.public, apitest.TokenIssuer, apitest.TokenAudience, nil),
-		JWKS:     r.jwks, Version: testVersion,
-	}
-	if revocations {
-		cfg.Revocations = revocation.Config{Table: r.revocations}.Checker(r.background, r.log)
-	}
-	return api.NewHandler(r.log, cfg)
+		JWKS:     r.jwks, Version: testVersion, Revocations: revocations,
+	})
 }
 
 func (r *callsRig) store() *store.Store { return store.New(r.db, r.table, r.revocations) }

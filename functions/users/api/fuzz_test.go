@@ -98,7 +98,7 @@ func newFuzzHarness(t *testing.T) *fuzzHarness {
 	var pair struct{ AccessToken, RefreshToken, DeviceToken string }
 	setup("POST /v1/auth/login", `{"email":"`+apptest.AdaEmail+`","password":"`+apptest.AdaPassword+`"}`, http.StatusOK).JSON(t, &pair)
 	setup("POST /v1/auth/password-reset", `{"email":"`+apptest.AdaEmail+`"}`, http.StatusAccepted)
-	out := h.mem.Outbox()
+	out := h.Mem.Outbox()
 	if len(out) != 2 {
 		t.Fatalf("setup queued %d emails, want the verification and the reset", len(out))
 	}
@@ -110,19 +110,24 @@ func newFuzzHarness(t *testing.T) *fuzzHarness {
 	}
 }
 
-// send sends r, with Ada's access token on a protected route and the
-// placeholders in every part replaced, and returns the answer, having
-// checked what every answer to any request must satisfy: the harness's
-// checks for leaked secrets, and apitest.Response.CheckFuzz's.
-func (h *fuzzHarness) send(r apitest.FuzzRequest) *apitest.Response {
-	h.t.Helper()
+// request is r as Ada sends it: with her access token on a protected
+// route and the placeholders in every part replaced.
+func (h *fuzzHarness) request(r apitest.FuzzRequest) *http.Request {
 	if slices.Contains(h.server.Routes(), web.Route{Pattern: r.Route, Protected: true}) {
 		r.Bearer = h.bearer
 	}
 	r.Param, r.Query, r.Headers, r.Body = h.fill.Replace(r.Param), h.fill.Replace(r.Query), h.fill.Replace(r.Headers), h.fill.Replace(r.Body)
 	req := r.HTTP()
 	req.RemoteAddr = address
-	resp := h.harness.send(req)
+	return req
+}
+
+// send sends r (request) and returns the answer, having checked what every
+// answer to any request must satisfy: the harness's checks for leaked
+// secrets, and apitest.Response.CheckFuzz's.
+func (h *fuzzHarness) send(r apitest.FuzzRequest) *apitest.Response {
+	h.t.Helper()
+	resp := h.harness.send(h.request(r))
 	resp.CheckFuzz(h.t)
 	return resp
 }

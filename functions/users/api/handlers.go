@@ -49,15 +49,31 @@ func (a *API) jwks(w http.ResponseWriter, _ *http.Request) error {
 	return nil
 }
 
-func (a *API) register(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Email    string `json:"email"`
-		Password string `json:"password"`
-		Name     string `json:"name"`
+// withBody decodes the request's body strictly (web.DecodeJSON) into a T
+// and runs h with it.
+func withBody[T any](h func(http.ResponseWriter, *http.Request, T) error) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var in T
+		if err := web.DecodeJSON(r, &in); err != nil {
+			return err
+		}
+		return h(w, r, in)
 	}
-	if err := web.DecodeJSON(r, &in); err != nil {
-		return err
-	}
+}
+
+// noContent is the answer of a use case that has nothing to say.
+func noContent(w http.ResponseWriter) error {
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type registerBody struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
+}
+
+func (a *API) register(w http.ResponseWriter, r *http.Request, in registerBody) error {
 	u, err := a.Service.Register(r.Context(), app.RegisterCommand{Email: in.Email, Password: in.Password, Name: in.Name, CorrelationID: logging.CorrelationID(r.Context())})
 	if err != nil {
 		return err
@@ -71,15 +87,13 @@ func (a *API) register(w http.ResponseWriter, r *http.Request) error {
 	}{u.ID, u.Email, u.Name, u.EmailVerified, u.CreatedAt})
 }
 
-func (a *API) login(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Email       string `json:"email"`
-		Password    string `json:"password"`
-		DeviceToken string `json:"deviceToken"`
-	}
-	if err := web.DecodeJSON(r, &in); err != nil {
-		return err
-	}
+type loginBody struct {
+	Email       string `json:"email"`
+	Password    string `json:"password"`
+	DeviceToken string `json:"deviceToken"`
+}
+
+func (a *API) login(w http.ResponseWriter, r *http.Request, in loginBody) error {
 	pair, err := a.Service.Login(r.Context(), app.LoginCommand{
 		Email: in.Email, Password: in.Password, DeviceToken: in.DeviceToken, Source: web.SourceIP(r),
 	})
@@ -89,13 +103,12 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	return tokenPair(w, pair)
 }
 
-func (a *API) refresh(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		RefreshToken string `json:"refreshToken"`
-	}
-	if err := web.DecodeJSON(r, &in); err != nil {
-		return err
-	}
+// refreshBody is the body of refresh and logout.
+type refreshBody struct {
+	RefreshToken string `json:"refreshToken"`
+}
+
+func (a *API) refresh(w http.ResponseWriter, r *http.Request, in refreshBody) error {
 	pair, err := a.Service.Refresh(r.Context(), in.RefreshToken)
 	if err != nil {
 		return err
@@ -103,16 +116,9 @@ func (a *API) refresh(w http.ResponseWriter, r *http.Request) error {
 	return tokenPair(w, pair)
 }
 
-func (a *API) logout(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		RefreshToken string `json:"refreshToken"`
-	}
-	if err := web.DecodeJSON(r, &in); err != nil {
-		return err
-	}
+func (a *API) logout(w http.ResponseWriter, r *http.Request, in refreshBody) error {
 	if err := a.Service.Logout(r.Context(), app.LogoutCommand{UserID: web.Caller(r).UserID, RefreshToken: in.RefreshToken}); err != nil {
 		return err
 	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noContent(w)
 }

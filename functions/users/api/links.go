@@ -8,13 +8,13 @@ import (
 	"github.com/serverless-shop/backend/shared/web"
 )
 
-func (a *API) verifyEmail(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Token string `json:"token"`
-	}
-	if err := web.DecodeJSON(r, &in); err != nil {
-		return err
-	}
+// tokenBody is the body of verify-email and cancel-registration: a
+// verification link's token.
+type tokenBody struct {
+	Token string `json:"token"`
+}
+
+func (a *API) verifyEmail(w http.ResponseWriter, r *http.Request, in tokenBody) error {
 	device, err := a.Service.VerifyEmail(r.Context(), in.Token)
 	if err != nil {
 		return err
@@ -24,18 +24,11 @@ func (a *API) verifyEmail(w http.ResponseWriter, r *http.Request) error {
 
 // cancelRegistration takes a verification link's token from the reader
 // of the email who did not register: the unverified account is deleted.
-func (a *API) cancelRegistration(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Token string `json:"token"`
-	}
-	if err := web.DecodeJSON(r, &in); err != nil {
-		return err
-	}
+func (a *API) cancelRegistration(w http.ResponseWriter, r *http.Request, in tokenBody) error {
 	if err := a.Service.CancelRegistration(r.Context(), in.Token); err != nil {
 		return err
 	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noContent(w)
 }
 
 func (a *API) resendVerification(w http.ResponseWriter, r *http.Request) error {
@@ -46,27 +39,23 @@ func (a *API) resendVerification(w http.ResponseWriter, r *http.Request) error {
 	return accepted(w)
 }
 
-func (a *API) requestPasswordReset(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Email string `json:"email"`
-	}
-	if err := web.DecodeJSON(r, &in); err != nil {
-		return err
-	}
+type passwordResetBody struct {
+	Email string `json:"email"`
+}
+
+func (a *API) requestPasswordReset(w http.ResponseWriter, r *http.Request, in passwordResetBody) error {
 	if err := a.Service.RequestPasswordReset(r.Context(), app.PasswordResetCommand{Email: in.Email, CorrelationID: logging.CorrelationID(r.Context())}); err != nil {
 		return err
 	}
 	return accepted(w)
 }
 
-func (a *API) resetPassword(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Token       string `json:"token"`
-		NewPassword string `json:"newPassword"`
-	}
-	if err := web.DecodeJSON(r, &in); err != nil {
-		return err
-	}
+type resetPasswordBody struct {
+	Token       string `json:"token"`
+	NewPassword string `json:"newPassword"`
+}
+
+func (a *API) resetPassword(w http.ResponseWriter, r *http.Request, in resetPasswordBody) error {
 	device, err := a.Service.ResetPassword(r.Context(), app.ResetPasswordCommand{Token: in.Token, NewPassword: in.NewPassword})
 	if err != nil {
 		return err

@@ -65,20 +65,17 @@ func (a *API) updateMe(w http.ResponseWriter, r *http.Request) error {
 	return web.JSON(w, http.StatusOK, profile(u))
 }
 
-func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		CurrentPassword string `json:"currentPassword"`
-		NewPassword     string `json:"newPassword"`
-	}
-	if err := web.DecodeJSON(r, &in); err != nil {
-		return err
-	}
+type changePasswordBody struct {
+	CurrentPassword string `json:"currentPassword"`
+	NewPassword     string `json:"newPassword"`
+}
+
+func (a *API) changePassword(w http.ResponseWriter, r *http.Request, in changePasswordBody) error {
 	err := a.Service.ChangePassword(r.Context(), app.ChangePasswordCommand{
 		UserID: web.Caller(r).UserID, CurrentPassword: in.CurrentPassword, NewPassword: in.NewPassword,
 	})
 	if err != nil {
 		return err
 	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noContent(w)
 }

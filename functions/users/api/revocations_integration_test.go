@@ -3,30 +3,18 @@
 package api_test
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
-	"github.com/oklog/ulid/v2"
 
-	"github.com/serverless-shop/backend/functions/users/api"
-	"github.com/serverless-shop/backend/functions/users/app"
-	"github.com/serverless-shop/backend/functions/users/store"
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/internal/awscalls"
 	"github.com/serverless-shop/backend/internal/testcloud"
-	"github.com/serverless-shop/backend/shared/kmskeys"
 	"github.com/serverless-shop/backend/shared/revocation"
-	"github.com/serverless-shop/backend/shared/sealed"
-	"github.com/serverless-shop/backend/shared/token"
 )
 
 // TestLaunchDayRevocationsAtFiftyThousand checks what knowing the
@@ -40,33 +28,16 @@ import (
 // calls are recorded as the call-budget tests record them.
 func TestLaunchDayRevocationsAtFiftyThousand(t *testing.T) {
 	awaitQuiet(t)
-	ctx := context.Background()
+	r := newCallsRig(t)
+	r.db, r.keys = r.shadowDB, r.shadowKMS // only the checkers' reads are recorded
 	cfg := testcloud.Config(t)
-	db := dynamodb.NewFromConfig(cfg)
-	keys := kms.NewFromConfig(cfg)
-	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true})
-	revocations := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true})
-	signingKey := testcloud.NewKey(t, keys, kmstypes.KeySpecEccNistP256, kmstypes.KeyUsageTypeSignVerify)
-	linkKey := testcloud.NewKey(t, keys, kmstypes.KeySpecSymmetricDefault, kmstypes.KeyUsageTypeEncryptDecrypt)
-	public, err := kmskeys.PublicKeys(ctx, keys, []string{signingKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st := store.New(db, table, revocations)
-	svc := app.New(app.Config{
-		Accounts: st, Sessions: st, Attempts: st, Links: st, Requests: st,
-		Sealer: sealed.NewSealer(keys, linkKey),
-		Issuer: token.NewIssuer(kmskeys.SignerFor(keys, signingKey, public[0].ID), apitest.TokenIssuer, apitest.TokenAudience, 15*time.Minute, nil),
-		Log:    log, NewID: func() string { return ulid.Make().String() },
-	})
 	// environment is one execution environment of the users function.
 	type environment struct {
 		handler http.Handler
 		reads   *awscalls.Recorder // the checker's calls
 	}
 	newEnvironment := func() environment {
-		rec := awscalls.New(db)
+		rec := awscalls.New(r.shadowDB)
 		reader := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, rec.APIOption("dynamodb")) })
 		// The local cloud's DynamoDB reads a Query's whole partition
 		// (MiniStack evaluates the key condition on every item, about a
@@ -75,13 +46,8 @@ func TestLaunchDayRevocationsAtFiftyThousand(t *testing.T) {
 		// the 2 s a function allows, which the emulator's reads of this
 		// feed would exceed. What is asserted (calls, capacity by AWS's
 		// rules, the minute) is unchanged.
-		checker := revocation.NewChecker(revocation.NewTable(reader, revocations), 0, log).WithReadTimeout(20 * time.Second)
-		h := api.NewHandler(log, api.Config{
-			Service:     svc,
-			Verifier:    token.NewVerifier(public, apitest.TokenIssuer, apitest.TokenAudience, nil),
-			Revocations: checker,
-		})
-		return environment{handler: h, reads: rec}
+		checker := revocation.NewChecker(revocation.NewTable(reader, r.revocations), 0, r.log).WithReadTimeout(20 * time.Second)
+		return environment{handler: r.handler(checker), reads: rec}
 	}
 	do := func(env environment, route, body, bearer string) *apitest.Response {
 		t.Helper()
@@ -97,18 +63,18 @@ func TestLaunchDayRevocationsAtFiftyThousand(t *testing.T) {
 		at := start.Add(-14*time.Minute + time.Duration(i)*(13*time.Minute)/live)
 		entries = append(entries, revocation.Session(fmt.Sprintf("user-%05d", i), fmt.Sprintf("session-%05d", i), at, 15*time.Minute))
 	}
-	testcloud.PutRevocations(t, db, revocations, entries)
+	testcloud.PutRevocations(t, r.shadowDB, r.revocations, entries)
 	t.Logf("wrote %d live revocations (%d items) in %v", live, 2*live, time.Since(start).Round(time.Millisecond))
 
 	warm := newEnvironment()
 	const email, password = "revocations@example.com", "correct horse battery staple"
-	if r := do(warm, "POST /v1/auth/register", `{"email":"`+email+`","password":"`+password+`","name":"Ada"}`, ""); r.StatusCode != http.StatusCreated {
-		t.Fatalf("register: %d %s", r.StatusCode, r.Body)
+	if resp := do(warm, "POST /v1/auth/register", `{"email":"`+email+`","password":"`+password+`","name":"Ada"}`, ""); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("register: %d %s", resp.StatusCode, resp.Body)
 	}
-	r := do(warm, "POST /v1/auth/login", `{"email":"`+email+`","password":"`+password+`"}`, "")
+	resp := do(warm, "POST /v1/auth/login", `{"email":"`+email+`","password":"`+password+`"}`, "")
 	var tokens struct{ AccessToken, RefreshToken string }
-	if r.JSON(t, &tokens); r.StatusCode != http.StatusOK {
-		t.Fatalf("login: %d %s", r.StatusCode, r.Body)
+	if resp.JSON(t, &tokens); resp.StatusCode != http.StatusOK {
+		t.Fatalf("login: %d %s", resp.StatusCode, resp.Body)
 	}
 	me := func(env environment) int { return do(env, "GET /v1/users/me", "", tokens.AccessToken).StatusCode }
 	reads := func(env environment) (calls int, rcu float64) {
@@ -149,8 +115,8 @@ func TestLaunchDayRevocationsAtFiftyThousand(t *testing.T) {
 	// Revoked one second after the new environment started: refused there
 	// within the minute.
 	time.Sleep(time.Until(started.Add(time.Second)))
-	if r := do(warm, "POST /v1/auth/logout", `{"refreshToken":"`+tokens.RefreshToken+`"}`, tokens.AccessToken); r.StatusCode != http.StatusNoContent {
-		t.Fatalf("logout: %d %s", r.StatusCode, r.Body)
+	if resp := do(warm, "POST /v1/auth/logout", `{"refreshToken":"`+tokens.RefreshToken+`"}`, tokens.AccessToken); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("logout: %d %s", resp.StatusCode, resp.Body)
 	}
 	revokedAt := time.Now()
 	testcloud.Eventually(t, time.Minute, "the revoked token refused by the new environment", func() bool {

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
@@ -69,12 +68,5 @@ func (s *Service) CheckAccountMail(ctx context.Context) error {
 // side of fewer emails.
 func (s *Service) countAccountMail(ctx context.Context) error {
 	err := s.Requests.CountRequest(ctx, account.Limit{Key: "account-mail", Max: s.AccountMailPerHour, Window: time.Hour}, s.now())
-	p := limited(err, problem.Unavailable, "account-mail-limit",
-		"The shop has sent as many registration and verification emails this hour as it may. Try again after the time Retry-After gives.")
-	if p == nil {
-		return err
-	}
-	s.Metrics.Add(MetricAccountMailLimited, 1)
-	s.Log.WarnContext(ctx, "registration and verification emails capped for the hour", slog.Duration("retryAfter", p.RetryAfter))
-	return p
+	return s.limited(ctx, accountMailLimited, err)
 }

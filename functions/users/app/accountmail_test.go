@@ -14,9 +14,9 @@ import (
 // reconfigure rebuilds the fixture's service with edit applied to its
 // configuration (same stores, clock and logs).
 func (f *fixture) reconfigure(edit func(*app.Config)) {
-	cfg := f.svc.Config
+	cfg := f.Svc.Config
 	edit(&cfg)
-	f.svc = app.New(cfg)
+	f.Svc = app.New(cfg)
 }
 
 func TestAccountMailPerHour(t *testing.T) {
@@ -28,7 +28,7 @@ func TestAccountMailPerHour(t *testing.T) {
 		}
 	}
 	f := newFixture(t)
-	if got, want := f.svc.AccountMailPerHour, app.AccountMailPerHour(app.DefaultSesMax24HourSend); got != want {
+	if got, want := f.Svc.AccountMailPerHour, app.AccountMailPerHour(app.DefaultSesMax24HourSend); got != want {
 		t.Errorf("default cap %d, want %d", got, want)
 	}
 }
@@ -39,33 +39,33 @@ func TestAccountMailPerHour(t *testing.T) {
 func TestAccountMailPaused(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
-	before := len(f.mem.Outbox())
+	before := len(f.Mem.Outbox())
 	f.reconfigure(func(c *app.Config) { c.AccountMailPaused = true })
 
-	_, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: "grace@example.com", Password: apptest.AdaPassword, Name: "Grace"})
+	_, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: "grace@example.com", Password: apptest.AdaPassword, Name: "Grace"})
 	if !errors.Is(err, app.ErrAccountMailPaused) {
 		t.Errorf("Register = %v, want ErrAccountMailPaused", err)
 	}
-	if err := f.svc.ResendVerification(f.ctx, app.ResendVerificationCommand{UserID: id}); !errors.Is(err, app.ErrAccountMailPaused) {
+	if err := f.Svc.ResendVerification(f.Ctx, app.ResendVerificationCommand{UserID: id}); !errors.Is(err, app.ErrAccountMailPaused) {
 		t.Errorf("ResendVerification = %v, want ErrAccountMailPaused", err)
 	}
-	if err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); !errors.Is(err, app.ErrAccountMailPaused) {
+	if err := f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); !errors.Is(err, app.ErrAccountMailPaused) {
 		t.Errorf("RequestPasswordReset = %v, want ErrAccountMailPaused", err)
 	}
-	if err := f.svc.CheckAccountMail(f.ctx); !errors.Is(err, app.ErrAccountMailPaused) {
+	if err := f.Svc.CheckAccountMail(f.Ctx); !errors.Is(err, app.ErrAccountMailPaused) {
 		t.Errorf("CheckAccountMail = %v, want ErrAccountMailPaused", err)
 	}
-	if _, err := f.mem.UserByEmail(f.ctx, "grace@example.com"); !errors.Is(err, account.ErrNotFound) {
+	if _, err := f.Mem.UserByEmail(f.Ctx, "grace@example.com"); !errors.Is(err, account.ErrNotFound) {
 		t.Error("a registration was stored while account mail was paused")
 	}
-	if n := len(f.mem.Outbox()); n != before {
+	if n := len(f.Mem.Outbox()); n != before {
 		t.Errorf("%d account events queued while paused", n-before)
 	}
 	f.wantCounts(map[string]float64{app.MetricAccountMailPaused: 4})
 
 	// Lifted, the same requests go through.
 	f.reconfigure(func(c *app.Config) { c.AccountMailPaused = false })
-	if err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
+	if err := f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
 		t.Fatalf("RequestPasswordReset after the pause = %v", err)
 	}
 }
@@ -77,39 +77,39 @@ func TestAccountMailPaused(t *testing.T) {
 func TestAccountMailCap(t *testing.T) {
 	f := newFixture(t)
 	f.reconfigure(func(c *app.Config) { c.AccountMailPerHour = 3 })
-	f.clock.Advance(15 * time.Minute) // 12:15: the hour ends in 45 minutes
+	f.Clock.Advance(15 * time.Minute) // 12:15: the hour ends in 45 minutes
 	// Three emails: Ada's registration, her resend, Grace's registration.
 	id := f.register()
-	if err := f.svc.ResendVerification(f.ctx, app.ResendVerificationCommand{UserID: id}); err != nil {
+	if err := f.Svc.ResendVerification(f.Ctx, app.ResendVerificationCommand{UserID: id}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: "grace@example.com", Password: apptest.AdaPassword, Name: "Grace"}); err != nil {
+	if _, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: "grace@example.com", Password: apptest.AdaPassword, Name: "Grace"}); err != nil {
 		t.Fatal(err)
 	}
-	before := len(f.mem.Outbox())
-	_, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: "alan@example.com", Password: apptest.AdaPassword, Name: "Alan"})
+	before := len(f.Mem.Outbox())
+	_, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: "alan@example.com", Password: apptest.AdaPassword, Name: "Alan"})
 	if !says(err, accountMailLimited) || retryAfter(err) != 45*time.Minute {
 		t.Fatalf("fourth Register = %v, want the account mail limit with 45m", err)
 	}
-	if err := f.svc.ResendVerification(f.ctx, app.ResendVerificationCommand{UserID: id}); !says(err, accountMailLimited) {
+	if err := f.Svc.ResendVerification(f.Ctx, app.ResendVerificationCommand{UserID: id}); !says(err, accountMailLimited) {
 		t.Fatalf("ResendVerification past the cap = %v, want the account mail limit", err)
 	}
-	if _, err := f.mem.UserByEmail(f.ctx, "alan@example.com"); !errors.Is(err, account.ErrNotFound) {
+	if _, err := f.Mem.UserByEmail(f.Ctx, "alan@example.com"); !errors.Is(err, account.ErrNotFound) {
 		t.Error("a registration past the cap was stored")
 	}
-	if n := len(f.mem.Outbox()); n != before {
+	if n := len(f.Mem.Outbox()); n != before {
 		t.Errorf("%d account events queued past the cap", n-before)
 	}
 	// Resets go to registered accounts and are not capped.
-	if err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
+	if err := f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
 		t.Fatalf("RequestPasswordReset past the cap = %v", err)
 	}
 	// Invalid input is refused before it is counted.
-	if _, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: "nope", Password: "x", Name: ""}); len(fieldsOf(t, err)) != 3 {
+	if _, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: "nope", Password: "x", Name: ""}); len(fieldsOf(t, err)) != 3 {
 		t.Errorf("invalid registration past the cap = %v, want the validation error", err)
 	}
-	f.clock.Advance(45 * time.Minute)
-	if _, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: "alan@example.com", Password: apptest.AdaPassword, Name: "Alan"}); err != nil {
+	f.Clock.Advance(45 * time.Minute)
+	if _, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: "alan@example.com", Password: apptest.AdaPassword, Name: "Alan"}); err != nil {
 		t.Fatalf("Register in the next hour = %v", err)
 	}
 }
@@ -121,19 +121,19 @@ func TestCancelRegistration(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
 	token := apptest.Token(t, f.lastEvent())
-	if err := f.svc.CancelRegistration(f.ctx, token); err != nil {
+	if err := f.Svc.CancelRegistration(f.Ctx, token); err != nil {
 		t.Fatalf("CancelRegistration = %v", err)
 	}
 	f.wantCounts(map[string]float64{app.MetricRegistrationsCancelled: 1})
-	if _, err := f.mem.User(f.ctx, id); !errors.Is(err, account.ErrNotFound) {
+	if _, err := f.Mem.User(f.Ctx, id); !errors.Is(err, account.ErrNotFound) {
 		t.Errorf("User after the cancel = %v, want ErrNotFound", err)
 	}
-	if _, err := f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword}); !errors.Is(err, app.ErrBadCredentials) {
+	if _, err := f.Svc.Login(f.Ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword}); !errors.Is(err, app.ErrBadCredentials) {
 		t.Errorf("Login of the cancelled account = %v, want ErrBadCredentials", err)
 	}
 	for name, use := range map[string]func() error{
-		"cancel again": func() error { return f.svc.CancelRegistration(f.ctx, token) },
-		"verify":       func() error { _, err := f.svc.VerifyEmail(f.ctx, token); return err },
+		"cancel again": func() error { return f.Svc.CancelRegistration(f.Ctx, token) },
+		"verify":       func() error { _, err := f.Svc.VerifyEmail(f.Ctx, token); return err },
 	} {
 		if err := use(); !errors.Is(err, account.ErrLinkInvalid) {
 			t.Errorf("%s with the spent token = %v, want ErrLinkInvalid", name, err)
@@ -150,17 +150,17 @@ func TestCancelRegistrationRefuses(t *testing.T) {
 	// And a token that verified the address, which is then the account's.
 	tests := append(slices.Clone(badVerificationTokens),
 		badVerificationToken{"verified", func(f *fixture, mailed string) string {
-			if _, err := f.svc.VerifyEmail(f.ctx, mailed); err != nil {
+			if _, err := f.Svc.VerifyEmail(f.Ctx, mailed); err != nil {
 				f.t.Fatal(err)
 			}
 			return mailed
 		}},
 		badVerificationToken{"verified by a password reset", func(f *fixture, mailed string) string {
-			if err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
+			if err := f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
 				f.t.Fatal(err)
 			}
 			reset := apptest.Token(f.t, f.lastEvent())
-			if _, err := f.svc.ResetPassword(f.ctx, app.ResetPasswordCommand{Token: reset, NewPassword: "another horse battery staple"}); err != nil {
+			if _, err := f.Svc.ResetPassword(f.Ctx, app.ResetPasswordCommand{Token: reset, NewPassword: "another horse battery staple"}); err != nil {
 				f.t.Fatal(err)
 			}
 			return mailed
@@ -170,14 +170,14 @@ func TestCancelRegistrationRefuses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			id := f.register()
-			err := f.svc.CancelRegistration(f.ctx, tt.token(f, apptest.Token(t, f.lastEvent())))
+			err := f.Svc.CancelRegistration(f.Ctx, tt.token(f, apptest.Token(t, f.lastEvent())))
 			if !errors.Is(err, account.ErrLinkInvalid) {
 				t.Fatalf("CancelRegistration = %v, want ErrLinkInvalid", err)
 			}
-			if _, err := f.mem.User(f.ctx, id); err != nil {
+			if _, err := f.Mem.User(f.Ctx, id); err != nil {
 				t.Fatalf("the account is gone: %v", err)
 			}
-			if _, err := f.mem.UserByEmail(f.ctx, apptest.AdaEmail); err != nil {
+			if _, err := f.Mem.UserByEmail(f.Ctx, apptest.AdaEmail); err != nil {
 				t.Fatalf("the address is no longer the account's: %v", err)
 			}
 		})
@@ -200,11 +200,11 @@ func TestShownName(t *testing.T) {
 	}
 	f := newFixture(t)
 	id := f.register()
-	if _, err := f.mem.UpdateName(f.ctx, id, "Ada\u202eecalevol", apptest.Start); err != nil {
+	if _, err := f.Mem.UpdateName(f.Ctx, id, "Ada\u202eecalevol", apptest.Start); err != nil {
 		t.Fatal(err)
 	}
 	pair := f.login(apptest.AdaEmail, apptest.AdaPassword)
-	claims, err := f.verifier.Verify(pair.AccessToken)
+	claims, err := f.Verifier.Verify(pair.AccessToken)
 	if err != nil || claims.Name != "" {
 		t.Fatalf("access token of a stale name: %+v, %v; want no name", claims, err)
 	}

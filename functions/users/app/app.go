@@ -7,6 +7,7 @@
 package app
 
 import (
+	"cmp"
 	"log/slog"
 	"time"
 
@@ -124,24 +125,12 @@ func New(cfg Config) *Service {
 	if cfg.SourceThrottle.Free == 0 {
 		cfg.SourceThrottle = account.SourceThrottle
 	}
-	if cfg.LinksPerHour == 0 {
-		cfg.LinksPerHour = DefaultLinksPerHour
-	}
-	if cfg.SourceRequestsPerHour == 0 {
-		cfg.SourceRequestsPerHour = DefaultSourceRequestsPerHour
-	}
-	if cfg.SourceRequestsPerSecond == 0 {
-		cfg.SourceRequestsPerSecond = DefaultSourceRequestsPerSecond
-	}
-	if cfg.RefreshesPerHour == 0 {
-		cfg.RefreshesPerHour = account.DefaultRefreshesPerHour
-	}
-	if cfg.AccountMailPerHour == 0 {
-		cfg.AccountMailPerHour = AccountMailPerHour(DefaultSesMax24HourSend)
-	}
-	if cfg.RevocationsPerHour == 0 {
-		cfg.RevocationsPerHour = DefaultRevocationsPerHour
-	}
+	cfg.LinksPerHour = cmp.Or(cfg.LinksPerHour, DefaultLinksPerHour)
+	cfg.SourceRequestsPerHour = cmp.Or(cfg.SourceRequestsPerHour, DefaultSourceRequestsPerHour)
+	cfg.SourceRequestsPerSecond = cmp.Or(cfg.SourceRequestsPerSecond, DefaultSourceRequestsPerSecond)
+	cfg.RefreshesPerHour = cmp.Or(cfg.RefreshesPerHour, account.DefaultRefreshesPerHour)
+	cfg.AccountMailPerHour = cmp.Or(cfg.AccountMailPerHour, AccountMailPerHour(DefaultSesMax24HourSend))
+	cfg.RevocationsPerHour = cmp.Or(cfg.RevocationsPerHour, DefaultRevocationsPerHour)
 	if cfg.Hashing.KeyLen == 0 {
 		cfg.Hashing = password.Default
 	}

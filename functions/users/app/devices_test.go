@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -31,7 +30,7 @@ func (f *fixture) attack() {
 
 // loginAs logs Ada in with password and device from source.
 func (f *fixture) loginAs(password, device, source string) (app.TokenPair, error) {
-	return f.svc.Login(f.ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: password, DeviceToken: device, Source: source})
+	return f.Svc.Login(f.Ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: password, DeviceToken: device, Source: source})
 }
 
 // TestLoginThrottledAttemptsCountAgainstTheAddress: a client polling an
@@ -40,29 +39,29 @@ func (f *fixture) loginAs(password, device, source string) (app.TokenPair, error
 // ever; the owner's device, from the same address, is not held up.
 func TestLoginThrottledAttemptsCountAgainstTheAddress(t *testing.T) {
 	f := newFixture(t)
-	f.svc.SourceThrottle.Free = 5 // the same rule as the default's 300, sooner
+	f.Svc.SourceThrottle.Free = 5 // the same rule as the default's 300, sooner
 	const poller = "192.0.2.66"
 	f.register()
 	device := f.login(apptest.AdaEmail, apptest.AdaPassword).DeviceToken
-	if _, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: "mallory@example.com", Password: "mallory's own passphrase", Name: "Mallory"}); err != nil {
+	if _, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: "mallory@example.com", Password: "mallory's own passphrase", Name: "Mallory"}); err != nil {
 		t.Fatal(err)
 	}
 	f.attack()
 	// The poller only ever meets the account's wait: no password of its is
 	// checked, yet each refusal counts against its address.
-	for i := range f.svc.SourceThrottle.Free + 1 {
+	for i := range f.Svc.SourceThrottle.Free + 1 {
 		if err := f.wrong(app.LoginCommand{Source: poller}); !says(err, attemptsLimited) {
 			t.Fatalf("poll %d: %v, want the account's wait", i+1, err)
 		}
 	}
-	if n := f.mem.SourceAttempts(poller, f.clock.Now()); n != f.svc.SourceThrottle.Free+1 {
-		t.Fatalf("the poller's address has %d failures, want %d", n, f.svc.SourceThrottle.Free+1)
+	if n := f.Mem.SourceAttempts(poller, f.Clock.Now()); n != f.Svc.SourceThrottle.Free+1 {
+		t.Fatalf("the poller's address has %d failures, want %d", n, f.Svc.SourceThrottle.Free+1)
 	}
 	// Its address now waits, whatever account it tries, and a refusal by
 	// the address's own wait is not counted again.
-	_, err := f.svc.Login(f.ctx, app.LoginCommand{Email: "mallory@example.com", Password: "mallory's own passphrase", Source: poller})
+	_, err := f.Svc.Login(f.Ctx, app.LoginCommand{Email: "mallory@example.com", Password: "mallory's own passphrase", Source: poller})
 	waitFor(t, err, time.Second)
-	if n := f.mem.SourceAttempts(poller, f.clock.Now()); n != f.svc.SourceThrottle.Free+1 {
+	if n := f.Mem.SourceAttempts(poller, f.Clock.Now()); n != f.Svc.SourceThrottle.Free+1 {
 		t.Errorf("the address's own wait counted: %d failures", n)
 	}
 	// The owner's device, behind the same address, gets in at once, and
@@ -70,7 +69,7 @@ func TestLoginThrottledAttemptsCountAgainstTheAddress(t *testing.T) {
 	if _, err := f.loginAs(apptest.AdaPassword, device, poller); err != nil {
 		t.Fatalf("the owner's device behind the poller's address: %v", err)
 	}
-	if n := f.mem.SourceAttempts(poller, f.clock.Now()); n != f.svc.SourceThrottle.Free+1 {
+	if n := f.Mem.SourceAttempts(poller, f.Clock.Now()); n != f.Svc.SourceThrottle.Free+1 {
 		t.Errorf("the device's login counted against the address: %d failures", n)
 	}
 }
@@ -113,7 +112,7 @@ func TestDeviceTokensEndWithAResetOrAPasswordChange(t *testing.T) {
 		f := newFixture(t)
 		id := f.register()
 		before := f.login(apptest.AdaEmail, apptest.AdaPassword).DeviceToken
-		if err := f.svc.ChangePassword(f.ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: apptest.AdaPassword, NewPassword: changed}); err != nil {
+		if err := f.Svc.ChangePassword(f.Ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: apptest.AdaPassword, NewPassword: changed}); err != nil {
 			t.Fatal(err)
 		}
 		f.attack()
@@ -125,10 +124,10 @@ func TestDeviceTokensEndWithAResetOrAPasswordChange(t *testing.T) {
 		f := newFixture(t)
 		f.register()
 		before := f.login(apptest.AdaEmail, apptest.AdaPassword).DeviceToken
-		if err := f.svc.RequestPasswordReset(f.ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
+		if err := f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
 			t.Fatal(err)
 		}
-		device, err := f.svc.ResetPassword(f.ctx, app.ResetPasswordCommand{Token: apptest.Token(t, f.lastEvent()), NewPassword: changed})
+		device, err := f.Svc.ResetPassword(f.Ctx, app.ResetPasswordCommand{Token: apptest.Token(t, f.lastEvent()), NewPassword: changed})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +142,7 @@ func TestDeviceTokensEndWithAResetOrAPasswordChange(t *testing.T) {
 	t.Run("verification", func(t *testing.T) {
 		f := newFixture(t)
 		f.register()
-		device, err := f.svc.VerifyEmail(f.ctx, apptest.Token(t, f.lastEvent()))
+		device, err := f.Svc.VerifyEmail(f.Ctx, apptest.Token(t, f.lastEvent()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,39 +155,33 @@ func TestDeviceTokensEndWithAResetOrAPasswordChange(t *testing.T) {
 
 // TestLoginRacingAPasswordChangeStartsNoSession: a login whose password
 // was checked before a change, completing after it, starts no session.
-// (The store's condition: TestCompleteLoginChecksTheSessionEpoch.)
+// (The store's condition, which writes nothing:
+// TestCompleteLoginChecksTheSessionEpoch.)
 func TestLoginRacingAPasswordChangeStartsNoSession(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
-	var started []account.LoginCompletion
-	f.store.CompleteLoginFn = func(ctx context.Context, c account.LoginCompletion, now time.Time) error {
-		// The change lands between the password check and the session.
-		u, _ := f.mem.User(ctx, id)
-		if err := f.mem.ChangePassword(ctx, u, "changed-hash", now, revocation.User(id, u.SessionEpoch+1, now, token.DefaultTTL), account.Limit{}); err != nil {
-			t.Fatal(err)
+	f.Mem.Before = func(op string) error {
+		if op == "CompleteLogin" { // the change lands between the password check and the session
+			u, _ := f.Mem.User(f.Ctx, id)
+			return f.Mem.ChangePassword(f.Ctx, u, "changed-hash", f.Clock.Now(), revocation.User(id, u.SessionEpoch+1, f.Clock.Now(), token.DefaultTTL), account.Limit{})
 		}
-		started = append(started, c)
-		return f.mem.CompleteLogin(ctx, c, now)
+		return nil
 	}
 	if _, err := f.loginAs(apptest.AdaPassword, "", ""); !errors.Is(err, app.ErrBadCredentials) {
 		t.Fatalf("Login racing a password change = %v, want ErrBadCredentials", err)
 	}
-	if len(started) != 1 {
-		t.Fatalf("%d completions, want 1", len(started))
-	}
-	if _, ok := f.mem.Family(id, started[0].Refresh.FamilyID); ok {
-		t.Error("the racing login's session was stored")
-	}
+	f.wantCounts(map[string]float64{app.MetricLoginFailure: 1})
 }
 
 // TestRefreshWithAMadeUpTokenLeavesTheSessionAlone: a refresh token made
 // up with the session's ids, which its access tokens show (sub, sid), is
-// invalid and ends nothing; a spent token of the family is reuse.
+// invalid and ends nothing; a spent token of the family is reuse, which
+// revokes the family, counted and logged.
 func TestRefreshWithAMadeUpTokenLeavesTheSessionAlone(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
 	pair := f.login(apptest.AdaEmail, apptest.AdaPassword)
-	claims, err := f.verifier.Verify(pair.AccessToken)
+	claims, err := f.Verifier.Verify(pair.AccessToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,22 +189,30 @@ func TestRefreshWithAMadeUpTokenLeavesTheSessionAlone(t *testing.T) {
 		"rt1." + claims.Subject + "." + claims.SessionID + "." + strings.Repeat("A", 43),
 		"rt1." + claims.Subject + "." + claims.SessionID + "." + strings.Repeat("_", 43),
 	} {
-		if _, err := f.svc.Refresh(f.ctx, forged); !errors.Is(err, account.ErrSessionInvalid) {
+		if _, err := f.Svc.Refresh(f.Ctx, forged); !errors.Is(err, account.ErrSessionInvalid) {
 			t.Fatalf("Refresh(%q) = %v, want ErrSessionInvalid", forged, err)
 		}
 	}
-	if s, _ := f.mem.Family(id, claims.SessionID); s.Revoked {
+	if s, _ := f.Mem.Family(id, claims.SessionID); s.Revoked {
 		t.Fatal("a made-up token ended the session")
 	}
-	next, err := f.svc.Refresh(f.ctx, pair.RefreshToken)
+	next, err := f.Svc.Refresh(f.Ctx, pair.RefreshToken)
 	if err != nil {
 		t.Fatalf("the owner's refresh after the forgeries: %v", err)
 	}
 	// The spent token shows the family's secret: that is reuse.
-	if _, err := f.svc.Refresh(f.ctx, pair.RefreshToken); !errors.Is(err, account.ErrTokenReused) {
+	if _, err := f.Svc.Refresh(f.Ctx, pair.RefreshToken); !errors.Is(err, account.ErrTokenReused) {
 		t.Fatalf("Refresh of the spent token = %v, want ErrTokenReused", err)
 	}
-	if _, err := f.svc.Refresh(f.ctx, next.RefreshToken); !errors.Is(err, account.ErrSessionInvalid) {
+	if _, err := f.Svc.Refresh(f.Ctx, next.RefreshToken); !errors.Is(err, account.ErrSessionInvalid) {
 		t.Fatalf("Refresh after reuse = %v, want the family ended", err)
+	}
+	if s, _ := f.Mem.Family(id, claims.SessionID); !s.Revoked {
+		t.Errorf("family not revoked")
+	}
+	f.wantCounts(map[string]float64{app.MetricLoginSuccess: 1, app.MetricTokenReuse: 1})
+	lines := f.Lines("refresh token reuse detected; revoking its family")
+	if len(lines) != 1 || lines[0]["userId"] != id || lines[0]["familyId"] != claims.SessionID || lines[0]["level"] != "WARN" {
+		t.Errorf("log lines %v, want one WARN line naming the user and the family", lines)
 	}
 }

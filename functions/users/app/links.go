@@ -57,23 +57,11 @@ func (s *Service) issue(ctx context.Context, p account.Purpose, u account.User, 
 		return err
 	}
 	if err := s.Links.IssueLink(ctx, p, &link, &ev, s.linkLimit(p, u.Email), now); err != nil {
-		return s.limitedLink(ctx, p, err)
+		return s.limited(ctx, linksLimited, err, slog.String("purpose", p.String()))
 	}
 	s.Metrics.Add(MetricLinksIssued, 1)
 	s.Log.InfoContext(ctx, "link issued", slog.String("purpose", p.String()), slog.String(logging.KeyUserID, u.ID), slog.String("eventId", ev.ID))
 	return nil
-}
-
-// limitedLink counts and logs a request the per-recipient limit refused,
-// and says so to the client; other errors pass.
-func (s *Service) limitedLink(ctx context.Context, p account.Purpose, err error) error {
-	lim := limited(err, problem.TooManyRequests, "", "Too many emails of this kind were asked for this address. Try again later.")
-	if lim == nil {
-		return err
-	}
-	s.Metrics.Add(MetricLinksLimited, 1)
-	s.Log.WarnContext(ctx, "link request over the limit", slog.String("purpose", p.String()))
-	return lim
 }
 
 // VerifyEmail uses a verification link's token: the account's email is
@@ -84,19 +72,12 @@ func (s *Service) limitedLink(ctx context.Context, p account.Purpose, err error)
 // account.ErrLinkInvalid for a token that is malformed, unknown, expired,
 // replaced by a newer one, or used.
 func (s *Service) VerifyEmail(ctx context.Context, rawToken string) (string, error) {
-	tok, err := account.ParseLinkToken(account.VerifyEmail, rawToken)
-	if err != nil {
-		return "", s.refuseLink(ctx, account.VerifyEmail, err)
-	}
 	device, err := account.NewDeviceToken()
 	if err != nil {
 		return "", err
 	}
 	now := s.now()
-	link, u, err := s.Links.PendingLink(ctx, account.VerifyEmail, tok.UserID)
-	if err == nil && !link.Accepts(tok, now) {
-		err = account.ErrLinkInvalid
-	}
+	link, u, err := s.pendingLink(ctx, account.VerifyEmail, rawToken, now)
 	if err == nil {
 		err = s.Links.VerifyEmail(ctx, link, account.DeviceGrant{Token: device, Email: u.Email, UserID: u.ID, Epoch: u.SessionEpoch}, now)
 	}
@@ -104,8 +85,22 @@ func (s *Service) VerifyEmail(ctx context.Context, rawToken string) (string, err
 		return "", s.refuseLink(ctx, account.VerifyEmail, err)
 	}
 	s.Metrics.Add(MetricEmailVerified, 1)
-	s.Log.InfoContext(ctx, "email verified", slog.String(logging.KeyUserID, tok.UserID))
+	s.Log.InfoContext(ctx, "email verified", slog.String(logging.KeyUserID, u.ID))
 	return device.Raw, nil
+}
+
+// pendingLink returns the pending link of purpose p that rawToken is the
+// token of at now, with its user, or account.ErrLinkInvalid.
+func (s *Service) pendingLink(ctx context.Context, p account.Purpose, rawToken string, now time.Time) (account.PendingLink, account.Credentials, error) {
+	tok, err := account.ParseLinkToken(p, rawToken)
+	if err != nil {
+		return account.PendingLink{}, account.Credentials{}, err
+	}
+	link, u, err := s.Links.PendingLink(ctx, p, tok.UserID)
+	if err == nil && !link.Accepts(tok, now) {
+		err = account.ErrLinkInvalid
+	}
+	return link, u, err
 }
 
 // CancelRegistration uses a verification link's token to undo the
@@ -125,13 +120,9 @@ func (s *Service) VerifyEmail(ctx context.Context, rawToken string) (string, err
 // cancelling (docs/decisions/0004-account-lifecycle.md, "Cancelling a
 // registration").
 func (s *Service) CancelRegistration(ctx context.Context, rawToken string) error {
-	tok, err := account.ParseLinkToken(account.VerifyEmail, rawToken)
-	if err != nil {
-		return s.refuseLink(ctx, account.VerifyEmail, err)
-	}
 	now := s.now()
-	link, u, err := s.Links.PendingLink(ctx, account.VerifyEmail, tok.UserID)
-	if err == nil && (!link.Accepts(tok, now) || u.EmailVerified) {
+	link, u, err := s.pendingLink(ctx, account.VerifyEmail, rawToken, now)
+	if err == nil && u.EmailVerified {
 		err = account.ErrLinkInvalid
 	}
 	if err == nil {
@@ -225,7 +216,7 @@ func (s *Service) decoyReset(ctx context.Context, email string) error {
 		return err
 	}
 	if err := s.Links.IssueLink(ctx, account.ResetPassword, nil, nil, s.linkLimit(account.ResetPassword, email), now); err != nil {
-		return s.limitedLink(ctx, account.ResetPassword, err)
+		return s.limited(ctx, linksLimited, err, slog.String("purpose", account.ResetPassword.String()))
 	}
 	s.Log.InfoContext(ctx, "password reset asked for an unregistered email; nothing sent")
 	return nil
@@ -249,19 +240,12 @@ func (s *Service) ResetPassword(ctx context.Context, cmd ResetPasswordCommand) (
 	if msg := account.CheckPassword(cmd.NewPassword); msg != "" {
 		return "", problem.Validation(problem.FieldError{Field: "newPassword", Message: msg})
 	}
-	tok, err := account.ParseLinkToken(account.ResetPassword, cmd.Token)
-	if err != nil {
-		return "", s.refuseLink(ctx, account.ResetPassword, err)
-	}
 	device, err := account.NewDeviceToken()
 	if err != nil {
 		return "", err
 	}
 	now := s.now()
-	link, u, err := s.Links.PendingLink(ctx, account.ResetPassword, tok.UserID)
-	if err == nil && !link.Accepts(tok, now) {
-		err = account.ErrLinkInvalid
-	}
+	link, u, err := s.pendingLink(ctx, account.ResetPassword, cmd.Token, now)
 	if err != nil {
 		return "", s.refuseLink(ctx, account.ResetPassword, err)
 	}

@@ -76,7 +76,7 @@ func (s *Service) ChangePassword(ctx context.Context, cmd ChangePasswordCommand)
 	}
 	revoke := revocation.User(u.ID, u.SessionEpoch+1, now, s.Issuer.TTL())
 	if err := s.Accounts.ChangePassword(ctx, u, hash, now, revoke, s.revocationBudget(u.ID)); err != nil {
-		return s.limitedRevocation(ctx, err)
+		return s.limited(ctx, revocationsLimited, err)
 	}
 	if err := s.Attempts.ClearAttempts(ctx, u.Email); err != nil {
 		s.Log.WarnContext(ctx, "clearing login attempts failed", slog.String(logging.KeyError, err.Error()))

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
-	"github.com/serverless-shop/backend/shared/problem"
 )
 
 // GateSource counts a request to a costly public route (login included)
@@ -49,12 +48,5 @@ func (s *Service) CountSourceRequest(ctx context.Context, source string) error {
 // second, SourceRequestsPerHour or SourceRequestsPerSecond), and says how
 // long to wait when it is reached.
 func (s *Service) countSource(ctx context.Context, limit account.Limit) error {
-	err := s.Requests.CountRequest(ctx, limit, s.now())
-	p := limited(err, problem.TooManyRequests, "", "Too many requests from this address. Try again after the time Retry-After gives.")
-	if p == nil {
-		return err
-	}
-	s.Metrics.Add(MetricRequestsLimited, 1)
-	s.Log.WarnContext(ctx, "requests from the address limited", slog.Duration("window", limit.Window), slog.Duration("retryAfter", p.RetryAfter))
-	return p
+	return s.limited(ctx, sourceLimited, s.Requests.CountRequest(ctx, limit, s.now()), slog.Duration("window", limit.Window))
 }

@@ -1,189 +1,66 @@
 package app_test
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
-	"log/slog"
+	"maps"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
-	"github.com/serverless-shop/backend/internal/apitest"
-	"github.com/serverless-shop/backend/shared/logging"
-	"github.com/serverless-shop/backend/shared/metrics"
 	"github.com/serverless-shop/backend/shared/problem"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
-// correlationID is the id of every request the tests make.
-const correlationID = "corr-app-test-0001"
-
-// fixture is one service on an in-memory store and a settable clock. Its
-// access tokens are signed on the wall clock, so the test kit's verifier
-// accepts them.
+// fixture is the service on an in-memory store (apptest.Env). Every line
+// it logs must carry the request's correlation id, and none a password, a
+// refresh token or a link token (checked at the end of the test).
 type fixture struct {
-	t        *testing.T
-	mem      *apptest.MemStore
-	store    *apptest.FakeStore
-	sealer   *apptest.Sealer
-	svc      *app.Service
-	verifier *token.Verifier
-	ctx      context.Context
-
-	clock   *apptest.Clock
-	ids     apptest.IDs
-	mu      sync.Mutex
-	logs    bytes.Buffer
-	metrics bytes.Buffer
-	rec     *metrics.Recorder
+	*apptest.Env
+	t *testing.T
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	auth := apitest.NewAuth(t)
-	f := &fixture{t: t, mem: apptest.NewMemStore(), clock: apptest.NewClock(), verifier: auth.Verifier(), sealer: &apptest.Sealer{}}
-	f.store = apptest.NewFakeStore(f.mem)
-	f.rec = metrics.New(&f.metrics, "users")
-	f.ctx = logging.With(context.Background(), slog.String(logging.KeyCorrelationID, correlationID))
-	f.svc = app.New(app.Config{
-		Accounts: f.store,
-		Sessions: f.store,
-		Attempts: f.store,
-		Links:    f.store,
-		Requests: f.store,
-		Sealer:   f.sealer,
-		Issuer:   auth.Issuer(token.DefaultTTL, nil),
-		Hashing:  apptest.CheapHashing,
-		Metrics:  f.rec,
-		Log:      logging.New(syncWriter{f}, "users"),
-		NewID:    f.ids.Next,
-		Now:      f.clock.Now,
-		// The fixture's clock stands still: every request falls in the same
-		// second. TestLoginIsLimitedPerSecondWithoutADevice sets the real
-		// limit.
-		SourceRequestsPerSecond: 1 << 20,
-	})
-	t.Cleanup(f.checkLogs)
-	return f
-}
-
-// syncWriter lets the logger write to the fixture's buffer under its lock.
-type syncWriter struct{ f *fixture }
-
-func (w syncWriter) Write(p []byte) (int, error) {
-	w.f.mu.Lock()
-	defer w.f.mu.Unlock()
-	return w.f.logs.Write(p)
-}
-
-// logLine is one line the service logged.
-type logLine map[string]any
-
-// lines returns the lines logged so far with the given message.
-func (f *fixture) lines(msg string) []logLine {
-	f.t.Helper()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []logLine
-	for _, l := range strings.Split(strings.TrimSpace(f.logs.String()), "\n") {
-		if l == "" {
-			continue
-		}
-		var m logLine
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			f.t.Fatalf("log line is not JSON: %q", l)
-		}
-		if m["message"] == msg {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// checkLogs fails the test unless every line carries the request's
-// correlation id, and if any line holds a password, a hash or a refresh
-// token.
-func (f *fixture) checkLogs() {
-	f.mu.Lock()
-	logs := f.logs.String()
-	f.mu.Unlock()
-	for _, l := range strings.Split(strings.TrimSpace(logs), "\n") {
-		if l != "" && !strings.Contains(l, `"correlationId":"`+correlationID+`"`) {
-			f.t.Errorf("log line without the correlation id: %s", l)
-		}
-	}
-	// Link tokens start ev1. or pr1.; the stand-in sealer writes them in
-	// the clear after "sealed:", so neither may show either.
-	for _, s := range append(f.mem.Secrets(), apptest.AdaPassword, "rt1.", "ev1.", "pr1.", "sealed:") {
-		if strings.Contains(logs, s) {
-			f.t.Errorf("logs contain the secret %q:\n%s", s, logs)
-		}
-	}
-}
-
-// counts flushes the metrics and returns the count of each name.
-func (f *fixture) counts() map[string]float64 {
-	f.t.Helper()
-	if err := f.rec.Flush(); err != nil {
-		f.t.Fatal(err)
-	}
-	totals := map[string]float64{}
-	for _, l := range strings.Split(strings.TrimSpace(f.metrics.String()), "\n") {
-		if l == "" {
-			continue
-		}
-		var doc map[string]any
-		if err := json.Unmarshal([]byte(l), &doc); err != nil {
-			f.t.Fatalf("not an EMF line: %q", l)
-		}
-		for k, v := range doc {
-			if n, ok := v.(float64); ok {
-				totals[k] += n
+	f := &fixture{Env: apptest.NewEnv(t), t: t}
+	f.Remember(apptest.AdaPassword, "rt1.", "ev1.", "pr1.", "sealed:") // link tokens start ev1. or pr1.; the stand-in sealer writes them after "sealed:"
+	t.Cleanup(func() {
+		for _, l := range strings.Split(strings.TrimSpace(f.Logs()), "\n") {
+			if l != "" && !strings.Contains(l, `"correlationId":"`+apptest.CorrelationID+`"`) {
+				t.Errorf("log line without the correlation id: %s", l)
 			}
 		}
-	}
-	f.metrics.Reset()
-	return totals
+	})
+	return f
 }
 
 // wantCounts fails the test unless the metrics counted since the last
 // call are exactly want.
 func (f *fixture) wantCounts(want map[string]float64) {
 	f.t.Helper()
-	got := f.counts()
-	if len(got) != len(want) {
+	if got := f.Counts(); !maps.Equal(got, want) {
 		f.t.Errorf("metrics %v, want %v", got, want)
-		return
-	}
-	for k, v := range want {
-		if got[k] != v {
-			f.t.Errorf("metrics %v, want %v", got, want)
-			return
-		}
 	}
 }
 
 // register creates Ada's account and returns her id.
 func (f *fixture) register() string {
 	f.t.Helper()
-	u, err := f.svc.Register(f.ctx, app.RegisterCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Name: apptest.AdaName, CorrelationID: correlationID})
+	u, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Name: apptest.AdaName, CorrelationID: apptest.CorrelationID})
 	if err != nil {
 		f.t.Fatalf("Register: %v", err)
 	}
-	f.counts() // the tests count what happens after
+	f.Counts() // the tests count what happens after
 	return u.ID
 }
 
 // login logs in and returns the pair, failing the test otherwise.
 func (f *fixture) login(email, pass string) app.TokenPair {
 	f.t.Helper()
-	p, err := f.svc.Login(f.ctx, app.LoginCommand{Email: email, Password: pass})
+	p, err := f.Svc.Login(f.Ctx, app.LoginCommand{Email: email, Password: pass})
 	if err != nil {
 		f.t.Fatalf("Login: %v", err)
 	}
@@ -236,4 +113,18 @@ func retryAfter(err error) time.Duration {
 		return p.RetryAfter
 	}
 	return 0
+}
+
+// watch counts the calls of the store's method op and fails each with err
+// (nil: none fails).
+func (f *fixture) watch(op string, err error) *atomic.Int64 {
+	var n atomic.Int64
+	f.Mem.Before = func(got string) error {
+		if got != op {
+			return nil
+		}
+		n.Add(1)
+		return err
+	}
+	return &n
 }

@@ -58,11 +58,8 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, 
 		return TokenPair{}, s.refusePresented(ctx, presented, err)
 	}
 	count, err := sess.CountRefresh(now, s.RefreshesPerHour)
-	if p := limited(err, problem.TooManyRequests, "", "This session was refreshed too often this hour. Try again after the time Retry-After gives."); p != nil {
-		s.Metrics.Add(MetricRefreshesLimited, 1)
-		s.Log.WarnContext(ctx, "refreshes of the session limited", slog.String("familyId", presented.FamilyID),
-			slog.Duration("retryAfter", p.RetryAfter))
-		return TokenPair{}, p
+	if err != nil {
+		return TokenPair{}, s.limited(ctx, refreshesLimited, err, slog.String("familyId", presented.FamilyID))
 	}
 	next, err := account.Rotate(presented)
 	if err != nil {
@@ -139,5 +136,10 @@ func (s *Service) Logout(ctx context.Context, cmd LogoutCommand) error {
 // revocation against the user's budget.
 func (s *Service) revokeSession(ctx context.Context, t account.RefreshToken) error {
 	revoke := revocation.Session(t.UserID, t.FamilyID, s.now(), s.Issuer.TTL())
-	return s.limitedRevocation(ctx, s.Sessions.RevokeSession(ctx, t.UserID, t.FamilyID, &revoke, s.revocationBudget(t.UserID)))
+	return s.limited(ctx, revocationsLimited, s.Sessions.RevokeSession(ctx, t.UserID, t.FamilyID, &revoke, s.revocationBudget(t.UserID)))
+}
+
+// revocationBudget is the limit of the revocations userID may cause.
+func (s *Service) revocationBudget(userID string) account.Limit {
+	return account.Limit{Key: "revocations#" + userID, Max: s.RevocationsPerHour, Window: time.Hour}
 }

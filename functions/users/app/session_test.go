@@ -1,9 +1,7 @@
 package app_test
 
 import (
-	"context"
 	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,14 +9,15 @@ import (
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/shared/revocation"
+	"github.com/serverless-shop/backend/shared/token"
 )
 
 func TestRefreshRotates(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
 	first := f.login(apptest.AdaEmail, apptest.AdaPassword)
-	f.clock.Advance(10 * time.Minute)
-	second, err := f.svc.Refresh(f.ctx, first.RefreshToken)
+	f.Clock.Advance(10 * time.Minute)
+	second, err := f.Svc.Refresh(f.Ctx, first.RefreshToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,37 +29,14 @@ func TestRefreshRotates(t *testing.T) {
 	if second.ExpiresIn != first.ExpiresIn || second.AccessToken == "" {
 		t.Errorf("pair %+v", second)
 	}
-	if claims, err := f.verifier.Verify(second.AccessToken); err != nil || claims.Subject != id || claims.Email != apptest.AdaEmail {
+	if claims, err := f.Verifier.Verify(second.AccessToken); err != nil || claims.Subject != id || claims.Email != apptest.AdaEmail {
 		t.Errorf("new access token: %+v, %v", claims, err)
 	}
-	s, _ := f.mem.Family(id, r1.FamilyID)
+	s, _ := f.Mem.Family(id, r1.FamilyID)
 	if s.CurrentHash != r2.Hash() || !s.ExpiresAt.Equal(apptest.Start.Add(10*time.Minute+account.RefreshTTL)) {
 		t.Errorf("stored session %+v, want the rotated token's hash and a slid expiry", s)
 	}
 	f.wantCounts(map[string]float64{app.MetricLoginSuccess: 1})
-}
-
-func TestRefreshReuseRevokesTheFamily(t *testing.T) {
-	f := newFixture(t)
-	id := f.register()
-	first := f.login(apptest.AdaEmail, apptest.AdaPassword)
-	if _, err := f.svc.Refresh(f.ctx, first.RefreshToken); err != nil {
-		t.Fatal(err)
-	}
-	f.counts()
-	_, err := f.svc.Refresh(f.ctx, first.RefreshToken)
-	if !errors.Is(err, account.ErrTokenReused) {
-		t.Fatalf("Refresh of a spent token = %v, want ErrTokenReused", err)
-	}
-	rt, _ := account.ParseRefreshToken(first.RefreshToken)
-	if s, _ := f.mem.Family(id, rt.FamilyID); !s.Revoked {
-		t.Errorf("family not revoked")
-	}
-	f.wantCounts(map[string]float64{app.MetricTokenReuse: 1})
-	lines := f.lines("refresh token reuse detected; revoking its family")
-	if len(lines) != 1 || lines[0]["userId"] != id || lines[0]["familyId"] != rt.FamilyID || lines[0]["level"] != "WARN" {
-		t.Errorf("log lines %v, want one WARN line naming the user and the family", lines)
-	}
 }
 
 func TestRefreshRevocationFailure(t *testing.T) {
@@ -78,11 +54,10 @@ func TestRefreshRevocationFailure(t *testing.T) {
 			f := newFixture(t)
 			f.register()
 			login := f.login(apptest.AdaEmail, apptest.AdaPassword)
-			f.store.RotateSessionFn = func(context.Context, account.RefreshToken, account.RefreshToken, int64, account.RefreshCount, time.Time) error {
-				return account.ErrTokenReused
+			f.Mem.Before = func(op string) error {
+				return map[string]error{"RotateSession": account.ErrTokenReused, "RevokeSession": tt.revokeErr}[op]
 			}
-			f.store.RevokeSessionFn = func(context.Context, string, string, *revocation.Entry, account.Limit) error { return tt.revokeErr }
-			if _, err := f.svc.Refresh(f.ctx, login.RefreshToken); err != tt.want {
+			if _, err := f.Svc.Refresh(f.Ctx, login.RefreshToken); err != tt.want {
 				t.Errorf("Refresh = %v, want %v", err, tt.want)
 			}
 		})
@@ -92,12 +67,8 @@ func TestRefreshRevocationFailure(t *testing.T) {
 func TestRefreshRejectsMalformedTokens(t *testing.T) {
 	for _, raw := range []string{"", "garbage", "rt1.x.y.z"} {
 		f := newFixture(t)
-		var reads atomic.Int64
-		f.store.SessionFn = func(ctx context.Context, rt account.RefreshToken) (account.Session, account.Credentials, error) {
-			reads.Add(1)
-			return f.mem.Session(ctx, rt)
-		}
-		if _, err := f.svc.Refresh(f.ctx, raw); !errors.Is(err, account.ErrSessionInvalid) {
+		reads := f.watch("Session", nil)
+		if _, err := f.Svc.Refresh(f.Ctx, raw); !errors.Is(err, account.ErrSessionInvalid) {
 			t.Errorf("Refresh(%q) = %v, want ErrSessionInvalid", raw, err)
 		}
 		if reads.Load() != 0 {
@@ -106,18 +77,30 @@ func TestRefreshRejectsMalformedTokens(t *testing.T) {
 	}
 }
 
+// TestLogout revokes the session's family and its access tokens, which
+// carry the family as their session (the claims revocation works on); a
+// logout sent again writes nothing.
 func TestLogout(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
 	login := f.login(apptest.AdaEmail, apptest.AdaPassword)
-	if err := f.svc.Logout(f.ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}); err != nil {
-		t.Fatal(err)
-	}
 	rt, _ := account.ParseRefreshToken(login.RefreshToken)
-	if s, _ := f.mem.Family(id, rt.FamilyID); !s.Revoked {
+	claims, err := f.Verifier.Verify(login.AccessToken)
+	if err != nil || claims.SessionID != rt.FamilyID || claims.SessionEpoch != 0 || claims.EmailVerified {
+		t.Fatalf("claims %+v, %v; want the family as sid, epoch 0, unverified", claims, err)
+	}
+	for range 3 {
+		if err := f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s, _ := f.Mem.Family(id, rt.FamilyID); !s.Revoked {
 		t.Errorf("family not revoked")
 	}
-	if lines := f.lines("logged out"); len(lines) != 1 || lines[0]["familyId"] != rt.FamilyID {
+	if got := f.Mem.Revocations(); len(got) != 1 || got[0] != revocation.Session(id, rt.FamilyID, apptest.Start, token.DefaultTTL) {
+		t.Fatalf("revocations after logging out three times %+v, want one of the session", got)
+	}
+	if lines := f.Lines("logged out"); len(lines) != 1 || lines[0]["familyId"] != rt.FamilyID {
 		t.Errorf("log lines %v, want one naming the family", lines)
 	}
 }
@@ -136,33 +119,15 @@ func TestLogoutRejects(t *testing.T) {
 			f := newFixture(t)
 			f.register()
 			login := f.login(apptest.AdaEmail, apptest.AdaPassword)
-			var revoked atomic.Int64
-			f.store.RevokeSessionFn = func(ctx context.Context, userID, familyID string, revoke *revocation.Entry, budget account.Limit) error {
-				revoked.Add(1)
-				return f.mem.RevokeSession(ctx, userID, familyID, revoke, budget)
-			}
-			err := f.svc.Logout(f.ctx, app.LogoutCommand{UserID: tt.caller, RefreshToken: tt.token(login)})
+			revoked := f.watch("RevokeSession", nil)
+			err := f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: tt.caller, RefreshToken: tt.token(login)})
 			if !errors.Is(err, account.ErrSessionInvalid) || revoked.Load() != 0 {
 				t.Errorf("Logout = %v after %d revocations, want ErrSessionInvalid after none", err, revoked.Load())
 			}
-			if lines := f.lines("logged out"); len(lines) != 0 {
+			if lines := f.Lines("logged out"); len(lines) != 0 {
 				t.Errorf("a refused logout was logged: %v", lines)
 			}
 		})
-	}
-}
-
-func TestLogoutAgainWritesNothing(t *testing.T) {
-	f := newFixture(t)
-	id := f.register()
-	login := f.login(apptest.AdaEmail, apptest.AdaPassword)
-	for range 5 {
-		if err := f.svc.Logout(f.ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := f.mem.Revocations(); len(got) != 1 {
-		t.Fatalf("%d revocations after one logout sent five times, want 1", len(got))
 	}
 }
 
@@ -174,39 +139,39 @@ func TestRevocationsPerUserAreLimited(t *testing.T) {
 	id := f.register()
 	for i := range app.DefaultRevocationsPerHour {
 		login := f.login(apptest.AdaEmail, apptest.AdaPassword)
-		if err := f.svc.Logout(f.ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}); err != nil {
+		if err := f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}); err != nil {
 			t.Fatalf("logout %d: %v", i+1, err)
 		}
 	}
 	login := f.login(apptest.AdaEmail, apptest.AdaPassword)
-	err := f.svc.Logout(f.ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken})
+	err := f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken})
 	if !says(err, revocationsLimited) || retryAfter(err) <= 0 {
 		t.Fatalf("logout past the budget = %v, want the revocations' limit", err)
 	}
-	err = f.svc.ChangePassword(f.ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: apptest.AdaPassword, NewPassword: "a brand new passphrase"})
+	err = f.Svc.ChangePassword(f.Ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: apptest.AdaPassword, NewPassword: "a brand new passphrase"})
 	if !says(err, revocationsLimited) {
 		t.Fatalf("password change past the budget = %v, want the revocations' limit", err)
 	}
-	if got := f.mem.Revocations(); len(got) != app.DefaultRevocationsPerHour {
+	if got := f.Mem.Revocations(); len(got) != app.DefaultRevocationsPerHour {
 		t.Fatalf("%d revocations, want %d", len(got), app.DefaultRevocationsPerHour)
 	}
 	f.wantCounts(map[string]float64{app.MetricLoginSuccess: app.DefaultRevocationsPerHour + 1, app.MetricRevocationsLimited: 2})
 
 	// Reuse detection past the budget still ends the family, without an
 	// entry; the hour after, the budget is back.
-	if _, err := f.svc.Refresh(f.ctx, login.RefreshToken); err != nil {
+	if _, err := f.Svc.Refresh(f.Ctx, login.RefreshToken); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Refresh(f.ctx, login.RefreshToken); !errors.Is(err, account.ErrTokenReused) {
+	if _, err := f.Svc.Refresh(f.Ctx, login.RefreshToken); !errors.Is(err, account.ErrTokenReused) {
 		t.Fatalf("reused refresh token = %v", err)
 	}
 	rt, _ := account.ParseRefreshToken(login.RefreshToken)
-	if s, _ := f.mem.Family(id, rt.FamilyID); !s.Revoked || len(f.mem.Revocations()) != app.DefaultRevocationsPerHour {
-		t.Fatalf("reuse past the budget: family revoked %v, %d revocations", s.Revoked, len(f.mem.Revocations()))
+	if s, _ := f.Mem.Family(id, rt.FamilyID); !s.Revoked || len(f.Mem.Revocations()) != app.DefaultRevocationsPerHour {
+		t.Fatalf("reuse past the budget: family revoked %v, %d revocations", s.Revoked, len(f.Mem.Revocations()))
 	}
-	f.clock.Advance(time.Hour)
+	f.Clock.Advance(time.Hour)
 	login = f.login(apptest.AdaEmail, apptest.AdaPassword)
-	if err := f.svc.Logout(f.ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}); err != nil {
+	if err := f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}); err != nil {
 		t.Fatalf("logout the next hour: %v", err)
 	}
 }
@@ -218,18 +183,18 @@ func TestRefreshIsLimitedPerSession(t *testing.T) {
 	other := f.login(apptest.AdaEmail, apptest.AdaPassword) // another session of the same user
 	var err error
 	for i := range account.DefaultRefreshesPerHour {
-		if pair, err = f.svc.Refresh(f.ctx, pair.RefreshToken); err != nil {
+		if pair, err = f.Svc.Refresh(f.Ctx, pair.RefreshToken); err != nil {
 			t.Fatalf("refresh %d: %v", i+1, err)
 		}
 	}
-	if _, err := f.svc.Refresh(f.ctx, pair.RefreshToken); !says(err, refreshesLimited) || retryAfter(err) <= 0 {
+	if _, err := f.Svc.Refresh(f.Ctx, pair.RefreshToken); !says(err, refreshesLimited) || retryAfter(err) <= 0 {
 		t.Fatalf("refresh past the limit = %v, want the session's limit", err)
 	}
-	if _, err := f.svc.Refresh(f.ctx, other.RefreshToken); err != nil {
+	if _, err := f.Svc.Refresh(f.Ctx, other.RefreshToken); err != nil {
 		t.Fatalf("another session of the same user: %v", err)
 	}
-	f.clock.Advance(time.Hour)
-	if _, err := f.svc.Refresh(f.ctx, pair.RefreshToken); err != nil {
+	f.Clock.Advance(time.Hour)
+	if _, err := f.Svc.Refresh(f.Ctx, pair.RefreshToken); err != nil {
 		t.Fatalf("the refused token, the next hour: %v", err)
 	}
 }

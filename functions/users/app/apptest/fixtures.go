@@ -1,3 +1,9 @@
+// Package apptest is what the users service's tests share: MemStore, an
+// in-memory store that keeps the contracts the app package's store
+// interfaces document, whose every call a test can watch or fail
+// (MemStore.Before); Env, the service on it with a settable clock, a
+// stand-in sealer and a test signing key; and the account most tests
+// register.
 package apptest
 
 import (

@@ -18,6 +18,12 @@ import (
 // DynamoDB, it keeps times with second precision where the real store
 // stores Unix seconds.
 type MemStore struct {
+	// Before, when set, is called with the method's name ("CreateUser")
+	// before each method of the app's store interfaces runs, outside the
+	// store's lock: a test counts calls with it, makes something happen
+	// first, or fails the call with the error it returns.
+	Before func(op string) error
+
 	mu          sync.Mutex
 	users       map[string]account.Credentials // by id
 	emails      map[string]string              // email → id
@@ -38,7 +44,19 @@ var (
 	_ app.Sessions      = (*MemStore)(nil)
 	_ app.LoginAttempts = (*MemStore)(nil)
 	_ app.Links         = (*MemStore)(nil)
+	_ app.Requests      = (*MemStore)(nil)
 )
+
+// begin runs Before for op and, unless it failed the call, takes the lock.
+func (m *MemStore) begin(op string) error {
+	if m.Before != nil {
+		if err := m.Before(op); err != nil {
+			return err
+		}
+	}
+	m.mu.Lock()
+	return nil
+}
 
 type linkKey struct {
 	purpose account.Purpose
@@ -63,7 +81,9 @@ func NewMemStore() *MemStore {
 
 // CreateUser implements app.Accounts.
 func (m *MemStore) CreateUser(_ context.Context, u account.User, passwordHash string, verify account.PendingLink, ev events.AccountEvent) error {
-	m.mu.Lock()
+	if err := m.begin("CreateUser"); err != nil {
+		return err
+	}
 	defer m.mu.Unlock()
 	if _, taken := m.emails[u.Email]; taken {
 		return account.ErrEmailTaken
@@ -82,7 +102,9 @@ func (m *MemStore) CreateUser(_ context.Context, u account.User, passwordHash st
 
 // UserByEmail implements app.Accounts.
 func (m *MemStore) UserByEmail(_ context.Context, email string) (account.Credentials, error) {
-	m.mu.Lock()
+	if err := m.begin("UserByEmail"); err != nil {
+		return account.Credentials{}, err
+	}
 	defer m.mu.Unlock()
 	c, ok := m.users[m.emails[email]]
 	if !ok {
@@ -93,7 +115,9 @@ func (m *MemStore) UserByEmail(_ context.Context, email string) (account.Credent
 
 // User implements app.Accounts.
 func (m *MemStore) User(_ context.Context, id string) (account.Credentials, error) {
-	m.mu.Lock()
+	if err := m.begin("User"); err != nil {
+		return account.Credentials{}, err
+	}
 	defer m.mu.Unlock()
 	c, ok := m.users[id]
 	if !ok {
@@ -104,7 +128,9 @@ func (m *MemStore) User(_ context.Context, id string) (account.Credentials, erro
 
 // UpdateName implements app.Accounts.
 func (m *MemStore) UpdateName(_ context.Context, id, name string, now time.Time) (account.User, error) {
-	m.mu.Lock()
+	if err := m.begin("UpdateName"); err != nil {
+		return account.User{}, err
+	}
 	defer m.mu.Unlock()
 	c, ok := m.users[id]
 	if !ok {
@@ -117,7 +143,9 @@ func (m *MemStore) UpdateName(_ context.Context, id, name string, now time.Time)
 
 // ChangePassword implements app.Accounts.
 func (m *MemStore) ChangePassword(_ context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry, budget account.Limit) error {
-	m.mu.Lock()
+	if err := m.begin("ChangePassword"); err != nil {
+		return err
+	}
 	defer m.mu.Unlock()
 	c, ok := m.users[u.ID]
 	if !ok || c.PasswordHash != u.PasswordHash {
@@ -137,7 +165,9 @@ func (m *MemStore) ChangePassword(_ context.Context, u account.Credentials, newH
 
 // RehashPassword implements app.Accounts.
 func (m *MemStore) RehashPassword(_ context.Context, id, oldHash, newHash string) error {
-	m.mu.Lock()
+	if err := m.begin("RehashPassword"); err != nil {
+		return err
+	}
 	defer m.mu.Unlock()
 	c, ok := m.users[id]
 	if !ok || c.PasswordHash != oldHash {
@@ -194,7 +224,9 @@ func (m *MemStore) putDevice(g account.DeviceGrant, now time.Time) {
 
 // LoginState implements app.LoginAttempts.
 func (m *MemStore) LoginState(_ context.Context, email, source, deviceHash string, now time.Time) (account.LoginState, error) {
-	m.mu.Lock()
+	if err := m.begin("LoginState"); err != nil {
+		return account.LoginState{}, err
+	}
 	defer m.mu.Unlock()
 	st := account.LoginState{Account: m.buckets["account#"+email].at(now)}
 	if f, ok := m.failures[source]; ok && source != "" && now.Before(f.forget) {
@@ -213,29 +245,31 @@ func (m *MemStore) LoginState(_ context.Context, email, source, deviceHash strin
 
 // TakeAttempt implements app.LoginAttempts.
 func (m *MemStore) TakeAttempt(_ context.Context, t account.AttemptTake, now time.Time) error {
-	m.mu.Lock()
+	if err := m.begin("TakeAttempt"); err != nil {
+		return err
+	}
 	defer m.mu.Unlock()
-	if t.Device != "" {
-		d, ok := m.devices[t.Device]
-		if !ok || d.bucket.at(now) != t.GuardWas {
+	if t.Device == "" {
+		if m.buckets["account#"+t.Email].at(now) != t.GuardWas {
 			return account.ErrStaleWrite
 		}
-	} else if m.buckets["account#"+t.Email].at(now) != t.GuardWas {
+		m.buckets["account#"+t.Email] = bucket{t.Guard, t.GuardForget}
+		return nil
+	}
+	d, ok := m.devices[t.Device]
+	if !ok || d.bucket.at(now) != t.GuardWas {
 		return account.ErrStaleWrite
 	}
-	if t.Device != "" {
-		d := m.devices[t.Device]
-		d.bucket = bucket{t.Guard, t.GuardForget}
-		m.devices[t.Device] = d
-	} else {
-		m.buckets["account#"+t.Email] = bucket{t.Guard, t.GuardForget}
-	}
+	d.bucket = bucket{t.Guard, t.GuardForget}
+	m.devices[t.Device] = d
 	return nil
 }
 
 // CompleteLogin implements app.LoginAttempts.
 func (m *MemStore) CompleteLogin(_ context.Context, c account.LoginCompletion, now time.Time) error {
-	m.mu.Lock()
+	if err := m.begin("CompleteLogin"); err != nil {
+		return err
+	}
 	defer m.mu.Unlock()
 	k := familyKey{c.Refresh.UserID, c.Refresh.FamilyID}
 	if s, dup := m.families[k]; dup {
@@ -264,7 +298,9 @@ func (m *MemStore) CompleteLogin(_ context.Context, c account.LoginCompletion, n
 
 // CountSourceFailure implements app.LoginAttempts.
 func (m *MemStore) CountSourceFailure(_ context.Context, source string, _ bool, forget time.Duration, now time.Time) error {
-	m.mu.Lock()
+	if err := m.begin("CountSourceFailure"); err != nil {
+		return err
+	}
 	defer m.mu.Unlock()
 	f := m.failures[source]
 	if !now.Before(f.forget) {
@@ -278,7 +314,9 @@ func (m *MemStore) CountSourceFailure(_ context.Context, source string, _ bool, 
 
 // ClearAttempts implements app.LoginAttempts.
 func (m *MemStore) ClearAttempts(_ context.Context, email string) error {
-	m.mu.Lock()
+	if err := m.begin("ClearAttempts"); err != nil {
+		return err
+	}
 	defer m.mu.Unlock()
 	delete(m.buckets, "account#"+email)
 	return nil
@@ -286,7 +324,9 @@ func (m *MemStore) ClearAttempts(_ context.Context, email string) error {
 
 // CountRequest implements app.Requests: fixed windows, as the store's.
 func (m *MemStore) CountRequest(_ context.Context, l account.Limit, now time.Time) error {
-	m.mu.Lock()
+	if err := m.begin("CountRequest"); err != nil {
+		return err
+	}
 	defer m.mu.Unlock()
 	return m.count(l, now)
 }
@@ -307,7 +347,9 @@ func (m *MemStore) count(l account.Limit, now time.Time) error {
 
 // Session implements app.Sessions.
 func (m *MemStore) Session(_ context.Context, t account.RefreshToken) (account.Session, account.Credentials, error) {
-	m.mu.Lock()
+	if err := m.begin("Session"); err != nil {
+		return account.Session{}, account.Credentials{}, err
+	}
 	defer m.mu.Unlock()
 	s, ok := m.families[familyKey{t.UserID, t.FamilyID}]
 	c, found := m.users[t.UserID]
@@ -319,7 +361,9 @@ func (m *MemStore) Session(_ context.Context, t account.RefreshToken) (account.S
 
 // RotateSession implements app.Sessions.
 func (m *MemStore) RotateSession(_ context.Context, presented, next account.RefreshToken, epoch int64, count account.RefreshCount, now time.Time) error {
-	m.mu.Lock()
+	if err := m.begin("RotateSession"); err != nil {
+		return err
+	}
 	defer m.mu.Unlock()
 	k := familyKey{presented.UserID, presented.FamilyID}
 	s, ok := m.families[k]
@@ -341,7 +385,9 @@ func (m *MemStore) RotateSession(_ context.Context, presented, next account.Refr
 
 // RevokeSession implements app.Sessions.
 func (m *MemStore) RevokeSession(_ context.Context, userID, familyID string, revoke *revocation.Entry, budget account.Limit) error {
-	m.mu.Lock()
+	if err := m.begin("RevokeSession"); err != nil {
+		return err
+	}
 	defer m.mu.Unlock()
 	k := familyKey{userID, familyID}
 	s, ok := m.families[k]
@@ -364,7 +410,9 @@ func (m *MemStore) RevokeSession(_ context.Context, userID, familyID string, rev
 
 // IssueLink implements app.Links.
 func (m *MemStore) IssueLink(_ context.Context, p account.Purpose, link *account.PendingLink, ev *events.AccountEvent, limit account.Limit, now time.Time) error {
-	m.mu.Lock()
+	if err := m.begin("IssueLink"); err != nil {
+		return err
+	}
 	defer m.mu.Unlock()
 	if err := m.count(limit, now); err != nil {
 		return err
@@ -379,7 +427,9 @@ func (m *MemStore) IssueLink(_ context.Context, p account.Purpose, link *account
 
 // PendingLink implements app.Links.
 func (m *MemStore) PendingLink(_ context.Context, p account.Purpose, userID string) (account.PendingLink, account.Credentials, error) {
-	m.mu.Lock()
+	if err := m.begin("PendingLink"); err != nil {
+		return account.PendingLink{}, account.Credentials{}, err
+	}
 	defer m.mu.Unlock()
 	l, ok := m.links[linkKey{p, userID}]
 	c, found := m.users[userID]
@@ -402,7 +452,9 @@ func (m *MemStore) useLink(p account.Purpose, l account.PendingLink, now time.Ti
 
 // VerifyEmail implements app.Links.
 func (m *MemStore) VerifyEmail(_ context.Context, l account.PendingLink, device account.DeviceGrant, now time.Time) error {
-	m.mu.Lock()
+	if err := m.begin("VerifyEmail"); err != nil {
+		return err
+	}
 	defer m.mu.Unlock()
 	c, ok := m.users[l.UserID]
 	if !ok {
@@ -419,7 +471,9 @@ func (m *MemStore) VerifyEmail(_ context.Context, l account.PendingLink, device 
 
 // ResetPassword implements app.Links.
 func (m *MemStore) ResetPassword(_ context.Context, l account.PendingLink, u account.Credentials, newHash string, device account.DeviceGrant, now time.Time, revoke revocation.Entry) error {
-	m.mu.Lock()
+	if err := m.begin("ResetPassword"); err != nil {
+		return err
+	}
 	defer m.mu.Unlock()
 	c, ok := m.users[u.ID]
 	if ok && (c.PasswordHash != u.PasswordHash || c.SessionEpoch != u.SessionEpoch) {
@@ -440,7 +494,9 @@ func (m *MemStore) ResetPassword(_ context.Context, l account.PendingLink, u acc
 
 // CancelRegistration implements app.Links.
 func (m *MemStore) CancelRegistration(_ context.Context, l account.PendingLink, u account.Credentials, now time.Time) error {
-	m.mu.Lock()
+	if err := m.begin("CancelRegistration"); err != nil {
+		return err
+	}
 	defer m.mu.Unlock()
 	c, ok := m.users[u.ID]
 	if !ok || c.EmailVerified || c.Email != u.Email || m.emails[u.Email] != u.ID {
