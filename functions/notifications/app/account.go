@@ -48,11 +48,10 @@ func (h *Handler) account(ctx context.Context, msg events.SQSMessage, e shared.A
 	}
 	links, err := mail.Links(h.AppBaseURL, e.Type, string(token))
 	secrets := []string{links.Link, links.Cancel, string(token), url.QueryEscape(string(token))}
-	if err != nil {
-		h.release(ctx, e.ID, owner)
-		return h.poison(ctx, msg, redact(err, secrets...))
+	var email mail.Email
+	if err == nil {
+		email, err = h.Renderer.RenderAccount(e, links)
 	}
-	email, err := h.Renderer.RenderAccount(e, links)
 	if err != nil {
 		h.release(ctx, e.ID, owner)
 		return h.poison(ctx, msg, redact(err, secrets...))

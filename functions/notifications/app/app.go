@@ -42,6 +42,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -260,13 +261,9 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	deferredBefore := h.mail.deferredCount()
 	for _, msg := range ev.Records {
 		group := msg.Attributes["MessageGroupId"]
-		if group != "" && failedGroups[group] {
-			// FIFO: a later message of a group whose earlier one failed
-			// must wait for it.
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
-			continue
-		}
-		if h.process(ctx, msg) == retry {
+		// FIFO: a later message of a group whose earlier one failed must
+		// wait for it, unprocessed.
+		if group != "" && failedGroups[group] || h.process(ctx, msg) == retry {
 			failedGroups[group] = group != ""
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
 		}
@@ -338,12 +335,9 @@ func (h *Handler) order(ctx context.Context, msg events.SQSMessage, e shared.Ord
 // retried and reaches the dead-letter queue by the redrive policy instead.
 func (h *Handler) poison(ctx context.Context, msg events.SQSMessage, reason error) outcome {
 	h.Metrics.Add(MetricPoison, 1)
-	h.Log.ErrorContext(ctx, "poison message moved to the dead-letter queue", slog.String("reason", reason.Error()))
-	group := msg.Attributes["MessageGroupId"]
-	if group == "" {
-		group = "poison"
-	}
 	reasonText := reason.Error()
+	h.Log.ErrorContext(ctx, "poison message moved to the dead-letter queue", slog.String("reason", reasonText))
+	group := cmp.Or(msg.Attributes["MessageGroupId"], "poison")
 	if len(reasonText) > 1024 {
 		reasonText = strings.ToValidUTF8(reasonText[:1024], "")
 	}
@@ -368,8 +362,7 @@ func (h *Handler) poison(ctx context.Context, msg events.SQSMessage, reason erro
 // out by exponential backoff with jitter.
 func (h *Handler) retryLater(ctx context.Context, msg events.SQSMessage, cause error) outcome {
 	h.Metrics.Add(MetricRetried, 1)
-	receives, _ := strconv.Atoi(msg.Attributes["ApproximateReceiveCount"])
-	delay := Backoff(receives, rand.Float64())
+	receives, delay := backoff(msg)
 	h.Log.WarnContext(ctx, "transient failure; message will be retried",
 		slog.String(logging.KeyError, cause.Error()), slog.Int("receiveCount", receives), slog.Duration("retryIn", delay))
 	return h.pushBack(ctx, msg, delay)
@@ -380,8 +373,8 @@ func (h *Handler) retryLater(ctx context.Context, msg events.SQSMessage, cause e
 // circuit's cool-down (wait), whichever is later, so it does not come back
 // only to be turned back again.
 func (h *Handler) deferLater(ctx context.Context, msg events.SQSMessage, wait time.Duration) outcome {
-	receives, _ := strconv.Atoi(msg.Attributes["ApproximateReceiveCount"])
-	delay := min(max(Backoff(receives, rand.Float64()), wait.Truncate(time.Second)+time.Second), BackoffMax)
+	receives, delay := backoff(msg)
+	delay = min(max(delay, wait.Truncate(time.Second)+time.Second), BackoffMax)
 	h.Log.DebugContext(ctx, "mail circuit open; message returned for later", slog.Int("receiveCount", receives), slog.Duration("retryIn", delay))
 	return h.pushBack(ctx, msg, delay)
 }
@@ -396,6 +389,12 @@ func (h *Handler) pushBack(ctx context.Context, msg events.SQSMessage, delay tim
 		h.Log.WarnContext(ctx, "changing message visibility failed", slog.String(logging.KeyError, err.Error()))
 	}
 	return retry
+}
+
+// backoff returns the message's receive count and its jittered Backoff.
+func backoff(msg events.SQSMessage) (int, time.Duration) {
+	receives, _ := strconv.Atoi(msg.Attributes["ApproximateReceiveCount"])
+	return receives, Backoff(receives, rand.Float64())
 }
 
 // Backoff is the delay before the next delivery of a message received

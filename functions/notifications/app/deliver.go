@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -117,8 +115,7 @@ func (h *Handler) paced(ctx context.Context, send func() error) (ran bool, err e
 // maxReceiveCount too.
 func (h *Handler) outOfTime(ctx context.Context, msg events.SQSMessage) outcome {
 	h.Metrics.Add(MetricOutOfTime, 1)
-	receives, _ := strconv.Atoi(msg.Attributes["ApproximateReceiveCount"])
-	delay := Backoff(receives, rand.Float64())
+	receives, delay := backoff(msg)
 	h.Log.InfoContext(ctx, "no time left in this invocation to send at the paced rate; message returned for later",
 		slog.Int("receiveCount", receives), slog.Duration("retryIn", delay))
 	return h.pushBack(ctx, msg, delay)
