@@ -3,7 +3,7 @@
 // events into order emails, account events into emails carrying the
 // account's one-time link. It declares the ports it needs (Dedupe, Sender,
 // Opener, Queue, Quota, Pacer) with the errors and values they answer in;
-// the adapters (store, sender, quota, pace, shared/sealed) implement them,
+// the adapters (store, sesmail, pace, shared/sealed) implement them,
 // and main wires them.
 //
 // Per message: validate the event (poison goes straight to the dead-letter
@@ -29,7 +29,7 @@
 // invocation's deadline is returned for later (MailOutOfTime) rather than
 // waited for. Every SES call adds to SesSendRatePercent, and each
 // invocation reports the share of the account's 24-hour quota used
-// (SesQuotaUsedPercent, read every few minutes by package quota).
+// (SesQuotaUsedPercent, read every few minutes by sesmail.Watcher).
 //
 // The queue is FIFO, so once a message fails, the later messages of its
 // group (the same order or account) in the batch are failed unprocessed,
@@ -89,7 +89,7 @@ const (
 	Rejected = "REJECTED"
 )
 
-// Sender sends an email and returns its SES message id; *sender.Sender
+// Sender sends an email and returns its SES message id; *sesmail.Sender
 // implements it. Its errors wrap ErrPermanent for an email that will never
 // be accepted; any other error is transient.
 type Sender interface {
@@ -118,7 +118,7 @@ type Queue interface {
 }
 
 // Quota reports the share of the account's 24-hour SES sending quota
-// used, and whether it knows; *quota.Watcher implements it.
+// used, and whether it knows; *sesmail.Watcher implements it.
 type Quota interface {
 	Used(ctx context.Context) (percent float64, ok bool)
 }

@@ -26,7 +26,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
-	"github.com/serverless-shop/backend/functions/notifications/sender"
+	"github.com/serverless-shop/backend/functions/notifications/sesmail"
 	"github.com/serverless-shop/backend/functions/notifications/store"
 	"github.com/serverless-shop/backend/internal/testcloud"
 	shared "github.com/serverless-shop/backend/shared/events"
@@ -133,7 +133,7 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 	}
 	r.handler = app.New(app.Config{
 		Dedupe:     store.New(db, table),
-		Sender:     sender.New(mailer, from, out["EmailConfigurationSetName"]),
+		Sender:     sesmail.NewSender(mailer, from, out["EmailConfigurationSetName"]),
 		Renderer:   renderer,
 		Opener:     sealed.NewOpener(kms.NewFromConfig(cfg), opt.linkKey),
 		AppBaseURL: rigAppBaseURL,

@@ -1,4 +1,4 @@
-package sender_test
+package sesmail_test
 
 import (
 	"context"
@@ -15,17 +15,22 @@ import (
 
 	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
-	"github.com/serverless-shop/backend/functions/notifications/sender"
+	"github.com/serverless-shop/backend/functions/notifications/sesmail"
 )
 
-// fakeSES records the input of the one call it takes and answers with the
-// message id ses-msg-1, or err. It fails the test on a call that does not
-// carry the caller's context.
+// fakeSES records the input of the one SendEmail it takes and answers with
+// the message id ses-msg-1, or err; it fails the test on a call that does
+// not carry the caller's context. It answers GetSendQuota with the next of
+// its answers, and counts those calls.
 type fakeSES struct {
-	t   *testing.T
-	in  *ses.SendEmailInput
-	err error
+	t       *testing.T
+	in      *ses.SendEmailInput
+	err     error
+	answers []answer
+	calls   int
 }
+
+var _ sesmail.SES = (*fakeSES)(nil)
 
 type ctxKey struct{}
 
@@ -62,7 +67,7 @@ func TestSendInput(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeSES{t: t}
-			id, err := sender.New(fake, "shop@example.com", tc.configSet).Send(ctx, email)
+			id, err := sesmail.NewSender(fake, "shop@example.com", tc.configSet).Send(ctx, email)
 			in := fake.in
 			if err != nil || id != "ses-msg-1" || in == nil {
 				t.Fatalf("Send = %q, %v; want ses-msg-1 from SES", id, err)
@@ -158,7 +163,7 @@ func TestSendTags(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeSES{t: t}
-			if _, err := sender.New(fake, "shop@example.com", "notifications").Send(ctx, email, tc.tags...); err != nil {
+			if _, err := sesmail.NewSender(fake, "shop@example.com", "notifications").Send(ctx, email, tc.tags...); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
 			got := map[string]string{}
@@ -198,7 +203,7 @@ func TestSendRecipient(t *testing.T) {
 			fake := &fakeSES{t: t}
 			e := email
 			e.To = tc.to
-			id, err := sender.New(fake, "shop@example.com", "").Send(ctx, e)
+			id, err := sesmail.NewSender(fake, "shop@example.com", "").Send(ctx, e)
 			switch {
 			case tc.wantTo == "" && (!errors.Is(err, app.ErrPermanent) || id != "" || fake.in != nil):
 				t.Errorf("Send = %q, %v, SES called with %+v; want a permanent rejection without calling SES", id, err, fake.in)
@@ -247,7 +252,7 @@ func TestSendErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			id, err := sender.New(&fakeSES{t: t, err: tc.err}, "shop@example.com", "notifications").Send(ctx, email)
+			id, err := sesmail.NewSender(&fakeSES{t: t, err: tc.err}, "shop@example.com", "notifications").Send(ctx, email)
 			if err == nil || id != "" || errors.Is(err, app.ErrPermanent) != tc.permanent || !strings.Contains(err.Error(), tc.err.Error()) || !tc.permanent && !errors.Is(err, tc.err) {
 				t.Errorf("Send = %q, %v; want no id and an error that mentions %v, wraps it when transient, and is permanent: %v", id, err, tc.err, tc.permanent)
 			}
