@@ -104,11 +104,8 @@ func (s *Sender) Send(ctx context.Context, e mail.Email, tags ...app.Tag) (strin
 // domain, a missing configuration set, quotas, throttling) are transient:
 // the messages wait in the queue, or in the dead-letter queue for a redrive,
 // until they clear.
+// (*sestypes.MessageRejected is an API error of that code.)
 func permanent(err error) bool {
-	var rejected *sestypes.MessageRejected
-	if errors.As(err, &rejected) {
-		return true
-	}
 	var api smithy.APIError
 	return errors.As(err, &api) && (api.ErrorCode() == "MessageRejected" || api.ErrorCode() == "InvalidParameterValue")
 }
