@@ -18,8 +18,7 @@ import (
 	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
 	"github.com/serverless-shop/backend/functions/notifications/pace"
-	"github.com/serverless-shop/backend/functions/notifications/quota"
-	"github.com/serverless-shop/backend/functions/notifications/sender"
+	"github.com/serverless-shop/backend/functions/notifications/sesmail"
 	"github.com/serverless-shop/backend/functions/notifications/store"
 	"github.com/serverless-shop/backend/shared/awsretry"
 	"github.com/serverless-shop/backend/shared/coldstart"
@@ -80,7 +79,7 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	mailer := ses.NewFromConfig(awsretry.Mail.Apply(cfg))
 	return app.New(app.Config{
 		Dedupe:     store.New(dynamodb.NewFromConfig(cfg), table),
-		Sender:     sender.New(mailer, from, configSet),
+		Sender:     sesmail.NewSender(mailer, from, configSet),
 		Renderer:   renderer,
 		Opener:     sealed.NewOpener(kms.NewFromConfig(cfg), linkKey),
 		AppBaseURL: baseURL,
@@ -91,7 +90,7 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 		Log:        log,
 		NewID:      func() string { return ulid.Make().String() },
 		Pacer:      pacer,
-		Quota:      quota.New(mailer, rate, log, nil),
+		Quota:      sesmail.NewWatcher(mailer, rate, log, nil),
 	}).Handle, nil
 }
 

@@ -32,8 +32,8 @@ func TestListFindsTheDeployedCalls(t *testing.T) {
 		{"kms GetPublicKey", "shared/kmskeys/kmskeys.go"},                   // the publickeys custom resource
 		{"dynamodb BatchWriteItem", "functions/orders/store/catalog.go"},    // the catalogseed custom resource
 		{"sqs SendMessageBatch", "shared/outbox/relay/relay.go"},            // the relays
-		{"ses SendEmail", "functions/notifications/sender/sender.go"},       // through the sender's interface
-		{"ses GetSendQuota", "functions/notifications/quota/quota.go"},      // through the watcher's interface
+		{"ses SendEmail", "functions/notifications/sesmail/sesmail.go"},     // through the sender's interface
+		{"ses GetSendQuota", "functions/notifications/sesmail/sesmail.go"},  // through the watcher's interface
 		{"sqs ChangeMessageVisibility", "functions/notifications/app/"},     // notifications
 		{"sqs SendMessage", "functions/notifications/app/"},                 // to the dead-letter queue
 		{"dynamodb PutItem", "functions/notifications/store/dedupe.go"},     // notifications' dedupe

@@ -14,7 +14,7 @@ import (
 // Mail is one email as the local cloud's SES mailbox shows it.
 type Mail struct {
 	// To holds the destinations as SendEmail was given them: ASCII, a
-	// Unicode domain in Punycode (functions/notifications/sender).
+	// Unicode domain in Punycode (functions/notifications/sesmail).
 	To      []string
 	Subject string
 	Text    string

@@ -15,7 +15,8 @@ import (
 )
 
 // account mails an account event's link. The link's token is opened after
-// the claim, so a duplicate costs no KMS call, and lives only in this call.
+// the claim, so a duplicate costs no KMS call, and lives only in the
+// preparing of its email.
 func (h *Handler) account(ctx context.Context, msg events.SQSMessage, e shared.AccountEvent) outcome {
 	if !e.Link.ExpiresAt.After(h.Now()) {
 		// A dead link would only make the reader ask again; the message
@@ -25,37 +26,29 @@ func (h *Handler) account(ctx context.Context, msg events.SQSMessage, e shared.A
 			slog.Time("linkExpiresAt", e.Link.ExpiresAt))
 		return done
 	}
-	owner, out, ok := h.claim(ctx, msg, e.ID)
-	if !ok {
-		return out
-	}
-	// The context is rebuilt from the event as it will be mailed: its
-	// recipient, purpose and expiry as well as its ids. A token sealed for
-	// another address, purpose or expiry does not open, so an event
-	// re-addressed on its way (a compromised relay, a wrong grant on the
-	// queue or the table) mails nothing.
-	token, err := h.Opener.Open(ctx, e.Link.SealedToken, e.SealContext())
-	switch {
-	case errors.Is(err, sealed.ErrCannotOpen):
-		// Corrupt, sealed under another key, for another event or another
-		// recipient, purpose or expiry: no retry helps. (The error
-		// describes the sealed token, never the token.)
-		h.release(ctx, e.ID, owner)
-		return h.poison(ctx, msg, fmt.Errorf("open link token: %w", err))
-	case err != nil:
-		h.release(ctx, e.ID, owner)
-		return h.retryLater(ctx, msg, fmt.Errorf("open link token: %w", err))
-	}
-	links, err := mail.Links(h.AppBaseURL, e.Type, string(token))
-	secrets := []string{links.Link, links.Cancel, string(token), url.QueryEscape(string(token))}
-	if err != nil {
-		h.release(ctx, e.ID, owner)
-		return h.poison(ctx, msg, redact(err, secrets...))
-	}
-	email, err := h.Renderer.RenderAccount(e, links)
-	if err != nil {
-		h.release(ctx, e.ID, owner)
-		return h.poison(ctx, msg, redact(err, secrets...))
-	}
-	return h.send(ctx, msg, e.Header, owner, email, secrets...)
+	return h.deliver(ctx, msg, e.Header, func() (mail.Email, []string, error) {
+		// The context is rebuilt from the event as it will be mailed: its
+		// recipient, purpose and expiry as well as its ids. A token sealed
+		// for another address, purpose or expiry does not open, so an event
+		// re-addressed on its way (a compromised relay, a wrong grant on
+		// the queue or the table) mails nothing.
+		token, err := h.Opener.Open(ctx, e.Link.SealedToken, e.SealContext())
+		if err != nil && !errors.Is(err, sealed.ErrCannotOpen) {
+			err = retryable{err}
+		}
+		if err != nil {
+			// ErrCannotOpen: corrupt, sealed under another key, for another
+			// event or another recipient, purpose or expiry: no retry
+			// helps. (The error describes the sealed token, never the
+			// token.)
+			return mail.Email{}, nil, fmt.Errorf("open link token: %w", err)
+		}
+		links, err := mail.Links(h.AppBaseURL, e.Type, string(token))
+		secrets := []string{links.Link, links.Cancel, string(token), url.QueryEscape(string(token))}
+		var email mail.Email
+		if err == nil {
+			email, err = h.Renderer.RenderAccount(e, links)
+		}
+		return email, secrets, redact(err, secrets...)
+	})
 }

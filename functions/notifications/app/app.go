@@ -3,7 +3,7 @@
 // events into order emails, account events into emails carrying the
 // account's one-time link. It declares the ports it needs (Dedupe, Sender,
 // Opener, Queue, Quota, Pacer) with the errors and values they answer in;
-// the adapters (store, sender, quota, pace, shared/sealed) implement them,
+// the adapters (store, sesmail, pace, shared/sealed) implement them,
 // and main wires them.
 //
 // Per message: validate the event (poison goes straight to the dead-letter
@@ -29,7 +29,7 @@
 // invocation's deadline is returned for later (MailOutOfTime) rather than
 // waited for. Every SES call adds to SesSendRatePercent, and each
 // invocation reports the share of the account's 24-hour quota used
-// (SesQuotaUsedPercent, read every few minutes by package quota).
+// (SesQuotaUsedPercent, read every few minutes by sesmail.Watcher).
 //
 // The queue is FIFO, so once a message fails, the later messages of its
 // group (the same order or account) in the batch are failed unprocessed,
@@ -42,6 +42,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -88,7 +89,7 @@ const (
 	Rejected = "REJECTED"
 )
 
-// Sender sends an email and returns its SES message id; *sender.Sender
+// Sender sends an email and returns its SES message id; *sesmail.Sender
 // implements it. Its errors wrap ErrPermanent for an email that will never
 // be accepted; any other error is transient.
 type Sender interface {
@@ -117,7 +118,7 @@ type Queue interface {
 }
 
 // Quota reports the share of the account's 24-hour SES sending quota
-// used, and whether it knows; *quota.Watcher implements it.
+// used, and whether it knows; *sesmail.Watcher implements it.
 type Quota interface {
 	Used(ctx context.Context) (percent float64, ok bool)
 }
@@ -246,8 +247,9 @@ func New(cfg Config) *Handler {
 type outcome int
 
 const (
-	done  outcome = iota // delete the message
-	retry                // leave it on the queue
+	done     outcome = iota // delete the message
+	retry                   // leave it on the queue
+	deferred                // leave it on the queue: the mail circuit is open
 )
 
 // Handle is the Lambda handler for SQS batches (ReportBatchItemFailures).
@@ -256,22 +258,24 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	// MiniStack's event source mapping crashes on null and then never
 	// deletes the batch (seen with ministack 1.5.33).
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
-	failedGroups := map[string]bool{}
-	deferredBefore := h.mail.deferredCount()
+	failedGroups, n := map[string]bool{}, 0
 	for _, msg := range ev.Records {
 		group := msg.Attributes["MessageGroupId"]
-		if group != "" && failedGroups[group] {
-			// FIFO: a later message of a group whose earlier one failed
-			// must wait for it.
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
-			continue
+		// FIFO: a later message of a group whose earlier one failed must
+		// wait for it, unprocessed.
+		out := retry
+		if group == "" || !failedGroups[group] {
+			out = h.process(ctx, msg)
 		}
-		if h.process(ctx, msg) == retry {
+		if out != done {
 			failedGroups[group] = group != ""
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
 		}
+		if out == deferred {
+			n++
+		}
 	}
-	if n := h.mail.deferredCount() - deferredBefore; n > 0 {
+	if n > 0 {
 		h.Metrics.Add(MetricCircuitOpen, float64(n))
 		h.Log.WarnContext(ctx, "mail circuit open: messages returned for later without calling SES", slog.Int("messages", n))
 	}
@@ -321,16 +325,10 @@ func (h *Handler) process(ctx context.Context, msg events.SQSMessage) outcome {
 
 // order mails an order event.
 func (h *Handler) order(ctx context.Context, msg events.SQSMessage, e shared.OrderEvent) outcome {
-	owner, out, ok := h.claim(ctx, msg, e.ID)
-	if !ok {
-		return out
-	}
-	email, err := h.Renderer.Render(e)
-	if err != nil {
-		h.release(ctx, e.ID, owner)
-		return h.poison(ctx, msg, err)
-	}
-	return h.send(ctx, msg, e.Header, owner, email)
+	return h.deliver(ctx, msg, e.Header, func() (mail.Email, []string, error) {
+		email, err := h.Renderer.Render(e)
+		return email, nil, err
+	})
 }
 
 // poison moves a message that can never succeed to the dead-letter queue,
@@ -338,12 +336,9 @@ func (h *Handler) order(ctx context.Context, msg events.SQSMessage, e shared.Ord
 // retried and reaches the dead-letter queue by the redrive policy instead.
 func (h *Handler) poison(ctx context.Context, msg events.SQSMessage, reason error) outcome {
 	h.Metrics.Add(MetricPoison, 1)
-	h.Log.ErrorContext(ctx, "poison message moved to the dead-letter queue", slog.String("reason", reason.Error()))
-	group := msg.Attributes["MessageGroupId"]
-	if group == "" {
-		group = "poison"
-	}
 	reasonText := reason.Error()
+	h.Log.ErrorContext(ctx, "poison message moved to the dead-letter queue", slog.String("reason", reasonText))
+	group := cmp.Or(msg.Attributes["MessageGroupId"], "poison")
 	if len(reasonText) > 1024 {
 		reasonText = strings.ToValidUTF8(reasonText[:1024], "")
 	}
@@ -368,26 +363,17 @@ func (h *Handler) poison(ctx context.Context, msg events.SQSMessage, reason erro
 // out by exponential backoff with jitter.
 func (h *Handler) retryLater(ctx context.Context, msg events.SQSMessage, cause error) outcome {
 	h.Metrics.Add(MetricRetried, 1)
-	receives, _ := strconv.Atoi(msg.Attributes["ApproximateReceiveCount"])
-	delay := Backoff(receives, rand.Float64())
-	h.Log.WarnContext(ctx, "transient failure; message will be retried",
-		slog.String(logging.KeyError, cause.Error()), slog.Int("receiveCount", receives), slog.Duration("retryIn", delay))
-	return h.pushBack(ctx, msg, delay)
+	h.later(ctx, msg, 0, slog.LevelWarn, "transient failure; message will be retried", slog.String(logging.KeyError, cause.Error()))
+	return retry
 }
 
-// deferLater reports a message the open mail circuit turned back as
-// failed, after pushing its next delivery out by the backoff or past the
-// circuit's cool-down (wait), whichever is later, so it does not come back
-// only to be turned back again.
-func (h *Handler) deferLater(ctx context.Context, msg events.SQSMessage, wait time.Duration) outcome {
+// later makes the message invisible for the backoff of its receive count,
+// with jitter, or until wait has passed, whichever is later, and logs why
+// with the delay.
+func (h *Handler) later(ctx context.Context, msg events.SQSMessage, wait time.Duration, level slog.Level, why string, attrs ...slog.Attr) {
 	receives, _ := strconv.Atoi(msg.Attributes["ApproximateReceiveCount"])
 	delay := min(max(Backoff(receives, rand.Float64()), wait.Truncate(time.Second)+time.Second), BackoffMax)
-	h.Log.DebugContext(ctx, "mail circuit open; message returned for later", slog.Int("receiveCount", receives), slog.Duration("retryIn", delay))
-	return h.pushBack(ctx, msg, delay)
-}
-
-// pushBack makes the message invisible for delay and reports it failed.
-func (h *Handler) pushBack(ctx context.Context, msg events.SQSMessage, delay time.Duration) outcome {
+	h.Log.LogAttrs(ctx, level, why, append(attrs, slog.Int("receiveCount", receives), slog.Duration("retryIn", delay))...)
 	_, err := h.Queue.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
 		QueueUrl: &h.QueueURL, ReceiptHandle: aws.String(msg.ReceiptHandle), VisibilityTimeout: int32(delay.Seconds()),
 	})
@@ -395,7 +381,6 @@ func (h *Handler) pushBack(ctx context.Context, msg events.SQSMessage, delay tim
 		// The message still comes back after the queue's visibility timeout.
 		h.Log.WarnContext(ctx, "changing message visibility failed", slog.String(logging.KeyError, err.Error()))
 	}
-	return retry
 }
 
 // Backoff is the delay before the next delivery of a message received

@@ -26,7 +26,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
-	"github.com/serverless-shop/backend/functions/notifications/sender"
+	"github.com/serverless-shop/backend/functions/notifications/sesmail"
 	"github.com/serverless-shop/backend/functions/notifications/store"
 	"github.com/serverless-shop/backend/internal/testcloud"
 	shared "github.com/serverless-shop/backend/shared/events"
@@ -133,7 +133,7 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 	}
 	r.handler = app.New(app.Config{
 		Dedupe:     store.New(db, table),
-		Sender:     sender.New(mailer, from, out["EmailConfigurationSetName"]),
+		Sender:     sesmail.NewSender(mailer, from, out["EmailConfigurationSetName"]),
 		Renderer:   renderer,
 		Opener:     sealed.NewOpener(kms.NewFromConfig(cfg), opt.linkKey),
 		AppBaseURL: rigAppBaseURL,
@@ -256,27 +256,6 @@ func (r *rig) pollOnce() []sqstypes.Message {
 	return out.Messages
 }
 
-// dlqMessages drains the dead-letter queue.
-func (r *rig) dlqMessages() []sqstypes.Message {
-	r.t.Helper()
-	var all []sqstypes.Message
-	for {
-		out, err := r.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
-			QueueUrl: &r.dlq, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: []string{"All"},
-		})
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		if len(out.Messages) == 0 {
-			return all
-		}
-		for _, m := range out.Messages {
-			all = append(all, m)
-			_, _ = r.sqs.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &r.dlq, ReceiptHandle: m.ReceiptHandle})
-		}
-	}
-}
-
 // metricTotal sums a metric over the EMF lines the handler wrote.
 func (r *rig) metricTotal(name string) int {
 	total := 0
@@ -305,7 +284,7 @@ func (r *rig) wantMetrics(want map[string]int) {
 // messages, each with a reason that says because, and returns them.
 func (r *rig) deadLetters(n int, because string) []sqstypes.Message {
 	r.t.Helper()
-	dead := r.dlqMessages()
+	dead := testcloud.Drain(r.t, r.sqs, r.dlq)
 	if len(dead) != n {
 		r.t.Fatalf("%d messages in the dead-letter queue, want %d", len(dead), n)
 	}
@@ -332,89 +311,39 @@ func event(run string, i int) shared.OrderEvent {
 
 func runID() string { return strconv.FormatInt(time.Now().UnixNano(), 36) }
 
-func TestBatchWithPoisonMailsTheValidOnesAndDeadLettersThePoison(t *testing.T) {
-	r := newRig(t, rigOptions{})
-	run := runID()
-	var valid []shared.OrderEvent
-	for i := range 7 {
-		e := event(run, i)
-		valid = append(valid, e)
-		r.sendOrder(e)
-		if i == 3 {
-			r.send("g-poison", "poison-json-"+run, `{"type":"order.created","version":1,"id":"broken"`)
-			e.Version = 9
-			r.send("g-poison-v", "poison-version-"+run, e)
-		}
-	}
-	r.poll(time.Minute)
-
-	for _, e := range valid {
-		if got := testcloud.MailTo(t, e.Customer.Email, e.Order.ID); len(got) != 1 {
-			t.Fatalf("%s received %d emails, want 1", e.Customer.Email, len(got))
-		}
-	}
-	r.deadLetters(2, "invalid event")
-	r.wantMetrics(map[string]int{app.MetricSent: 7, app.MetricPoison: 2})
-}
-
-func TestDuplicateEventMailsOnce(t *testing.T) {
-	r := newRig(t, rigOptions{})
-	e := event(runID(), 1)
-	// The same event under two deduplication ids passes FIFO deduplication,
-	// as a redrive or a replay would; the dedupe table must catch it.
-	r.sendOrder(e)
-	r.send(e.Order.ID, e.ID+"-again", e)
-	r.poll(time.Minute)
-	if got := testcloud.MailTo(t, e.Customer.Email, e.Order.ID); len(got) != 1 {
-		t.Fatalf("%d emails for one event delivered twice, want 1", len(got))
-	}
-	if d := r.metricTotal(app.MetricDuplicates); d != 1 {
-		t.Fatalf("duplicates suppressed = %d, want 1", d)
+// TestSendFailures: a send SES fails for now is retried and delivered;
+// one it rejects for good is neither retried nor dead-lettered.
+func TestSendFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		opt    rigOptions
+		calls  int64
+		metric string
+		mailed int
+	}{
+		{"transient failure retried", rigOptions{failFirstSends: 1}, 2, app.MetricRetried, 1},
+		{"permanent rejection not retried", rigOptions{from: "nobody@unverified-sender.example"}, 1, app.MetricRejected, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, tc.opt)
+			e := event(runID(), 1)
+			r.sendOrder(e)
+			r.poll(2 * time.Minute)
+			if calls, mailed := r.sesCalls.Load(), len(testcloud.MailTo(t, e.Customer.Email, e.Order.ID)); calls != tc.calls || mailed != tc.mailed {
+				t.Errorf("SES called %d times, %d emails; want %d and %d", calls, mailed, tc.calls, tc.mailed)
+			}
+			r.wantMetrics(map[string]int{tc.metric: 1})
+			r.deadLetters(0, "")
+		})
 	}
 }
 
-func TestTransientSendFailureIsRetriedThenDelivered(t *testing.T) {
-	r := newRig(t, rigOptions{failFirstSends: 1})
-	e := event(runID(), 1)
-	r.sendOrder(e)
-	start := time.Now()
-	r.poll(2 * time.Minute)
-	if got := testcloud.MailTo(t, e.Customer.Email, e.Order.ID); len(got) != 1 {
-		t.Fatalf("%d emails after a transient failure, want 1", len(got))
-	}
-	if calls := r.sesCalls.Load(); calls != 2 {
-		t.Fatalf("SES called %d times, want 2 (one failure, one success)", calls)
-	}
-	if retried := r.metricTotal(app.MetricRetried); retried != 1 {
-		t.Fatalf("transient failures counted = %d", retried)
-	}
-	if len(r.dlqMessages()) != 0 {
-		t.Fatal("a transiently failed message reached the dead-letter queue")
-	}
-	t.Logf("delivered after one throttled attempt; backoff retry took %s", time.Since(start).Round(time.Second))
-}
-
-func TestPermanentRejectionIsNotRetried(t *testing.T) {
-	r := newRig(t, rigOptions{from: "nobody@unverified-sender.example"})
-	e := event(runID(), 1)
-	r.sendOrder(e)
-	r.poll(time.Minute)
-	if calls := r.sesCalls.Load(); calls != 1 {
-		t.Fatalf("SES called %d times for a rejected message, want 1", calls)
-	}
-	if rejected := r.metricTotal(app.MetricRejected); rejected != 1 {
-		t.Fatalf("rejections counted = %d", rejected)
-	}
-	if len(testcloud.MailTo(t, e.Customer.Email, e.Order.ID)) != 0 {
-		t.Fatal("a rejected email was delivered")
-	}
-	if len(r.dlqMessages()) != 0 {
-		t.Fatal("a permanently rejected email went to the dead-letter queue")
-	}
-}
-
-// TestManyEventsOnceEach pushes N valid events with injected duplicates and
-// poison messages through the handler and counts the outcome.
+// TestManyEventsOnceEach pushes N valid events with injected duplicates
+// (the same event under another deduplication id passes FIFO
+// deduplication, as a redrive or a replay would; the dedupe table must
+// catch it) and poison messages (bad JSON, an unknown type, an unknown
+// version) through the handler and counts the outcome: each event mailed
+// once, each poison dead-lettered with its reason.
 func TestManyEventsOnceEach(t *testing.T) {
 	const n, duplicates, poison = 240, 40, 6
 	r := newRig(t, rigOptions{})
@@ -428,7 +357,9 @@ func TestManyEventsOnceEach(t *testing.T) {
 			r.send(e.Order.ID, e.ID+"-dup", e)
 		}
 		if i%(n/poison) == 0 {
-			r.send("poison", fmt.Sprint("poison-", i), fmt.Sprintf(`{"type":"order.shipped","version":1,"id":"p-%d"}`, i))
+			bad := e
+			bad.ID, bad.Version = "v9-"+e.ID, 9
+			r.send("poison", fmt.Sprint("poison-", i), []any{`{"type":"order.created","version":1,"id":"broken"`, `{"type":"order.shipped","version":1,"id":"p"}`, bad}[i/(n/poison)%3])
 		}
 	}
 	r.poll(5 * time.Minute)
@@ -450,10 +381,11 @@ func TestManyEventsOnceEach(t *testing.T) {
 			extra += c - 1
 		}
 	}
-	dead := len(r.dlqMessages())
+	dead := len(r.deadLetters(poison, "invalid event"))
 	t.Logf("valid events %d, duplicates injected %d, poison injected %d -> emails %d (extra %d), duplicates suppressed %d, dead-lettered %d",
 		n, duplicates, poison, mailed, extra, r.metricTotal(app.MetricDuplicates), dead)
-	if mailed != n || extra != 0 || dead != poison || r.metricTotal(app.MetricDuplicates) != duplicates {
-		t.Fatalf("want %d emails, 0 extra, %d dead-lettered, %d duplicates suppressed", n, poison, duplicates)
+	if mailed != n || extra != 0 || r.metricTotal(app.MetricDuplicates) != duplicates {
+		t.Fatalf("want %d emails, 0 extra, %d duplicates suppressed", n, duplicates)
 	}
+	r.wantMetrics(map[string]int{app.MetricSent: n, app.MetricPoison: poison})
 }

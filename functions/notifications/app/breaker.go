@@ -65,21 +65,18 @@ type breaker struct {
 	open     bool          // open or half-open
 	until    time.Time     // end of the cool-down
 	coolDown time.Duration // of the current opening
-	deferred int           // messages returned unsent, ever (for per-batch counts)
 }
 
 func newBreaker(cfg BreakerConfig) *breaker { return &breaker{cfg: cfg.withDefaults()} }
 
 // blocked reports whether a send must not go to SES now, and for how long
-// still: the circuit is open and its cool-down has not ended. It counts the
-// message as deferred when it is.
+// still: the circuit is open and its cool-down has not ended.
 func (b *breaker) blocked(now time.Time) (bool, time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.open || !now.Before(b.until) {
 		return false, 0
 	}
-	b.deferred++
 	return true, b.until.Sub(now)
 }
 
@@ -115,11 +112,4 @@ func (b *breaker) record(ok bool, now time.Time) (transition, time.Duration) {
 		return opened, b.coolDown
 	}
 	return unchanged, 0
-}
-
-// deferredCount is how many messages the circuit has turned back so far.
-func (b *breaker) deferredCount() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.deferred
 }

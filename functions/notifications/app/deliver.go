@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -15,33 +13,52 @@ import (
 	"github.com/serverless-shop/backend/shared/logging"
 )
 
-// claim takes the event in the dedupe table for this delivery, under a new
-// owner. When it cannot (a duplicate, another delivery at work, the table
-// failing), ok is false and out says what becomes of the message.
+// deliver mails an event: it claims the event in the dedupe table for this
+// delivery, under a new owner, prepares its email and sends it. A
+// duplicate is acknowledged; a claim that fails, busy or failing, is
+// retried. A failure to prepare the email releases the claim and
+// dead-letters the message, or retries it when the failure is retryable.
+// The secrets prepare returns are what the email carries that must go no
+// further (see send).
 //
 // While the mail circuit is open nothing is claimed: the message is
 // returned for later without a call to the table or SES.
-func (h *Handler) claim(ctx context.Context, msg events.SQSMessage, eventID string) (owner string, out outcome, ok bool) {
+func (h *Handler) deliver(ctx context.Context, msg events.SQSMessage, head shared.Header, prepare func() (mail.Email, []string, error)) outcome {
 	if blocked, wait := h.mail.blocked(h.Now()); blocked {
-		return "", h.deferLater(ctx, msg, wait), false
+		h.later(ctx, msg, wait, slog.LevelDebug, "mail circuit open; message returned for later")
+		return deferred
 	}
 	if h.Pacer != nil && !h.Pacer.InTime(ctx) {
-		return "", h.outOfTime(ctx, msg), false
+		return h.outOfTime(ctx, msg)
 	}
-	owner = h.NewID()
-	switch err := h.Dedupe.Claim(ctx, eventID, owner, h.Now()); {
+	owner := h.NewID()
+	switch err := h.Dedupe.Claim(ctx, head.ID, owner, h.Now()); {
 	case errors.Is(err, ErrDone):
 		h.Metrics.Add(MetricDuplicates, 1)
 		h.Log.InfoContext(ctx, "duplicate event suppressed")
-		return "", done, false
+		return done
 	case errors.Is(err, ErrBusy):
 		h.Log.InfoContext(ctx, "event is being sent by another delivery; retrying later")
-		return "", h.retryLater(ctx, msg, err), false
+		return h.retryLater(ctx, msg, err)
 	case err != nil:
-		return "", h.retryLater(ctx, msg, err), false
+		return h.retryLater(ctx, msg, err)
 	}
-	return owner, done, true
+	email, secrets, err := prepare()
+	if err != nil {
+		h.release(ctx, head.ID, owner)
+		if errors.As(err, new(retryable)) {
+			return h.retryLater(ctx, msg, err)
+		}
+		return h.poison(ctx, msg, err)
+	}
+	return h.send(ctx, msg, head, owner, email, secrets...)
 }
+
+// retryable marks a failure to prepare an email that a later delivery may
+// not meet.
+type retryable struct{ error }
+
+func (r retryable) Unwrap() error { return r.error }
 
 // release gives up owner's claim, so the retry of the message may claim it
 // again at once.
@@ -117,11 +134,8 @@ func (h *Handler) paced(ctx context.Context, send func() error) (ran bool, err e
 // maxReceiveCount too.
 func (h *Handler) outOfTime(ctx context.Context, msg events.SQSMessage) outcome {
 	h.Metrics.Add(MetricOutOfTime, 1)
-	receives, _ := strconv.Atoi(msg.Attributes["ApproximateReceiveCount"])
-	delay := Backoff(receives, rand.Float64())
-	h.Log.InfoContext(ctx, "no time left in this invocation to send at the paced rate; message returned for later",
-		slog.Int("receiveCount", receives), slog.Duration("retryIn", delay))
-	return h.pushBack(ctx, msg, delay)
+	h.later(ctx, msg, 0, slog.LevelInfo, "no time left in this invocation to send at the paced rate; message returned for later")
+	return retry
 }
 
 // redacted is an error whose text has had secrets cut out. errors.Is and

@@ -20,8 +20,17 @@ import (
 // TestHandleBatch runs batches through every outcome of the claim, the
 // send and the link, and checks that a message retried later holds back
 // the rest of its FIFO group, so a customer never gets emails out of order.
+// A sealed token that can never open releases the claim and dead-letters
+// the message, with a reason; a link dead by the handler's clock is
+// neither claimed, opened nor mailed, and the log says why.
 func TestHandleBatch(t *testing.T) {
 	poison := msg("ord-3", fixture("poison_version2.json"))
+	cannotOpen := []string{"open link token", sealed.ErrCannotOpen.Error()}
+	expiryLogged := func(t *testing.T, w *world) {
+		if line := w.logLine("link expired"); line == nil || line["level"] != "INFO" || line["eventId"] != "evt-1" || line["userId"] != "usr-1" || line["linkExpiresAt"] == nil {
+			t.Errorf("expired link logged as %v, want INFO with eventId, userId and linkExpiresAt:\n%s", line, w.logs.String())
+		}
+	}
 	runBatches(t, []batchCase{
 		{name: "empty batch"},
 		{
@@ -136,6 +145,34 @@ func TestHandleBatch(t *testing.T) {
 			trace:   "claim evt-1, open evt-1, send usr-1@example.com, release evt-1, delay m1, claim evt-2, open evt-2, send usr-2@example.com, REJECTED evt-2",
 			metrics: "EmailsRejected=1 TransientFailures=1",
 		},
+		{
+			name:    "a token of corrupt ciphertext is dead-lettered",
+			msgs:    []events.SQSMessage{account(verify, "evt-1", "usr-1", unopenable), account(reset, "evt-2", "usr-1")},
+			trace:   "claim evt-1, open evt-1, release evt-1, dlq m1, claim evt-2, open evt-2, send usr-1@example.com, SENT evt-2",
+			metrics: "EmailsSent=1 PoisonMessages=1",
+			reason:  cannotOpen,
+		},
+		{
+			name:    "a token sealed for another event is dead-lettered",
+			msgs:    []events.SQSMessage{account(verify, "evt-1", "usr-1")},
+			setup:   func(w *world) { w.openErr = map[string]error{"evt-1": errWrongKey} },
+			trace:   "claim evt-1, open evt-1, release evt-1, dlq m1",
+			metrics: "PoisonMessages=1",
+			reason:  cannotOpen,
+		},
+		{
+			name:    "a link expiring this instant is not mailed",
+			msgs:    []events.SQSMessage{account(reset, "evt-1", "usr-1", expiring(now)), account(verify, "evt-2", "usr-1")},
+			trace:   "claim evt-2, open evt-2, send usr-1@example.com, SENT evt-2",
+			metrics: "EmailsSent=1 LinksExpired=1",
+			check:   expiryLogged,
+		},
+		{
+			name:    "a link expired an hour ago is not mailed",
+			msgs:    []events.SQSMessage{account(reset, "evt-1", "usr-1", expiring(now.Add(-time.Hour)))},
+			metrics: "LinksExpired=1",
+			check:   expiryLogged,
+		},
 	})
 }
 
@@ -175,48 +212,6 @@ func TestHandlePoisonToDLQ(t *testing.T) {
 		trace:   "dlq m1, delay m1, claim evt-3, send ord-3, SENT evt-3",
 		metrics: "EmailsSent=1 PoisonMessages=1 TransientFailures=1",
 	}))
-}
-
-// TestHandleAccountTokenNeverOpens checks that a sealed token that can never
-// open releases the claim and dead-letters the message, with a reason.
-func TestHandleAccountTokenNeverOpens(t *testing.T) {
-	reason := []string{"open link token", sealed.ErrCannotOpen.Error()}
-	runBatches(t, []batchCase{{
-		name:    "corrupt ciphertext",
-		msgs:    []events.SQSMessage{account(verify, "evt-1", "usr-1", unopenable), account(reset, "evt-2", "usr-1")},
-		trace:   "claim evt-1, open evt-1, release evt-1, dlq m1, claim evt-2, open evt-2, send usr-1@example.com, SENT evt-2",
-		metrics: "EmailsSent=1 PoisonMessages=1",
-		reason:  reason,
-	}, {
-		name:    "sealed for another event",
-		msgs:    []events.SQSMessage{account(verify, "evt-1", "usr-1")},
-		setup:   func(w *world) { w.openErr = map[string]error{"evt-1": errWrongKey} },
-		trace:   "claim evt-1, open evt-1, release evt-1, dlq m1",
-		metrics: "PoisonMessages=1",
-		reason:  reason,
-	}})
-}
-
-// TestHandleAccountLinkExpired checks that a link dead by the handler's
-// clock is neither claimed, opened nor mailed, and that the log says why.
-func TestHandleAccountLinkExpired(t *testing.T) {
-	logged := func(t *testing.T, w *world) {
-		if line := w.logLine("link expired"); line == nil || line["level"] != "INFO" || line["eventId"] != "evt-1" || line["userId"] != "usr-1" || line["linkExpiresAt"] == nil {
-			t.Errorf("expired link logged as %v, want INFO with eventId, userId and linkExpiresAt:\n%s", line, w.logs.String())
-		}
-	}
-	runBatches(t, []batchCase{{
-		name:    "expires this instant",
-		msgs:    []events.SQSMessage{account(reset, "evt-1", "usr-1", expiring(now)), account(verify, "evt-2", "usr-1")},
-		trace:   "claim evt-2, open evt-2, send usr-1@example.com, SENT evt-2",
-		metrics: "EmailsSent=1 LinksExpired=1",
-		check:   logged,
-	}, {
-		name:    "expired an hour ago",
-		msgs:    []events.SQSMessage{account(reset, "evt-1", "usr-1", expiring(now.Add(-time.Hour)))},
-		metrics: "LinksExpired=1",
-		check:   logged,
-	}})
 }
 
 // TestHandleEmail checks the email of each kind of event: to whom, its

@@ -95,7 +95,7 @@ func TestSESOutageOutlastsTheOldRedrive(t *testing.T) {
 			}
 
 			var reasons []string
-			for _, m := range r.dlqMessages() {
+			for _, m := range testcloud.Drain(t, r.sqs, r.dlq) {
 				reasons = append(reasons, aws.ToString(m.MessageAttributes[app.AttrPoisonReason].StringValue))
 			}
 			if len(reasons) != 2 {
@@ -165,7 +165,7 @@ func TestMailCircuitOpensAndRecovers(t *testing.T) {
 	if !strings.Contains(r.logs.String(), "mail circuit closed") {
 		t.Error("no log line for the circuit closing")
 	}
-	if dead := r.dlqMessages(); len(dead) != 0 {
+	if dead := testcloud.Drain(t, r.sqs, r.dlq); len(dead) != 0 {
 		t.Errorf("%d messages dead-lettered, want none", len(dead))
 	}
 	t.Logf("circuit turned back %d receives without calling SES; SES calls %d", r.metricTotal(app.MetricCircuitOpen), r.sesCalls.Load())

@@ -114,6 +114,8 @@ func (r *Renderer) RenderAccount(e events.AccountEvent, links AccountLinks) (Ema
 		return Email{}, errors.New("render: empty link")
 	case (e.Type == events.AccountVerificationRequested) != (links.Cancel != ""):
 		return Email{}, fmt.Errorf("render: a %q email needs a cancel link exactly when it is a verification", e.Type)
+	case !slices.Contains(accountTypes, e.Type):
+		return Email{}, fmt.Errorf("render: no template for %q", e.Type)
 	}
 	v := accountView{
 		Link:      links.Link,
@@ -121,59 +123,12 @@ func (r *Renderer) RenderAccount(e events.AccountEvent, links AccountLinks) (Ema
 		Validity:  validity(e.Link.ExpiresAt.Sub(e.OccurredAt)),
 		ExpiresAt: formatTime(e.Link.ExpiresAt),
 	}
-	f, ok := r.account[e.Type]
-	if !ok || !slices.Contains(accountTypes, e.Type) {
-		return Email{}, fmt.Errorf("render: no template for %q", e.Type)
-	}
-	return finish(e.Account.Email, f(v)), nil
+	return finish(e.Account.Email, v.render(r.layouts[e.Type])), nil
 }
 
-// accountText is the text part of an account email: the greeting, what
-// to do, the link on a line of its own, how long it works; for an email
-// with a cancel link (cancel says what it is for), that link on a line of
-// its own; and what to do when the email was not expected.
-func accountText(v accountView, ask, cancel, ignore string) string {
-	t := "Hello,\n\n" + ask + "\n\n" + v.Link + "\n\n" +
-		"The link works for " + v.Validity + ", until " + v.ExpiresAt + ".\n\n"
-	if cancel != "" {
-		t += cancel + " open this link:\n\n" + v.Cancel + "\n\n"
-	}
-	return t + ignore + "\n"
-}
-
-// accountHTML is the HTML part of an account email, as accountText.
-func accountHTML(v accountView, title, ask, button, cancel, ignore string) string {
-	h := htmlHead(title) +
-		"<p>Hello,</p>\n" +
-		"<p>" + ask + "</p>\n" +
-		"<p><a href=\"" + escapeURLAttr(v.Link) + "\" style=\"font-weight: bold;\">" + button + "</a></p>\n" +
-		"<p>The link works for " + escapeHTML(v.Validity) + ", until " + escapeHTML(v.ExpiresAt) +
-		". If it does not open, copy this address into your browser:<br>" + escapeHTML(v.Link) + "</p>\n"
-	if cancel != "" {
-		h += "<p>" + cancel + " <a href=\"" + escapeURLAttr(v.Cancel) + "\">cancel the registration</a>:<br>" + escapeHTML(v.Cancel) + "</p>\n"
-	}
-	return h + "<p>" + ignore + "</p>\n" + htmlTail
-}
-
-func verificationRequested(v accountView) parts {
-	const cancel = "If you did not create an account with this address, someone else entered it. " +
-		"To cancel that registration, which deletes the account and frees your address,"
-	const ignore = "Or ignore this email: the address stays unconfirmed."
-	return parts{
-		subject: "Confirm your email address",
-		text:    accountText(v, "Please confirm your email address by opening this link:", cancel, ignore),
-		html:    accountHTML(v, "Confirm your email address", "Please confirm your email address:", "Confirm my email address", cancel, ignore),
-	}
-}
-
-func passwordResetRequested(v accountView) parts {
-	const ignore = "If you did not ask to reset your password, ignore this email: nothing changes, and your password stays as it is."
-	return parts{
-		subject: "Reset your password",
-		text:    accountText(v, "We received a request to reset the password of your account. To choose a new password, open this link:", "", ignore),
-		html: accountHTML(v, "Reset your password",
-			"We received a request to reset the password of your account. To choose a new password:", "Reset my password", "", ignore),
-	}
+// render fills l with v.
+func (v accountView) render(l layout) parts {
+	return l.fill([]string{"{{.Link}}", v.Link, "{{.Cancel}}", v.Cancel, "{{.Validity}}", v.Validity, "{{.ExpiresAt}}", v.ExpiresAt})
 }
 
 // validity says how long a link of lifetime d works, in words, rounded to

@@ -3,27 +3,26 @@ package mail
 import (
 	"bytes"
 	htmltemplate "html/template"
-	"os"
-	"path/filepath"
+	"path"
 	"testing"
+	"testing/fstest"
 	texttemplate "text/template"
 
 	"github.com/serverless-shop/backend/shared/events"
 )
 
-// The layouts replaced text/template and html/template (see the package
-// comment). These tests render the former templates, kept in
-// testdata/templates, with those packages and require the same bytes from
-// the layouts, for hostile values above all: html/template's escaping is
-// the reference for the HTML part.
+// The layouts are filled without text/template and html/template (see the
+// package comment). These tests render the layout files with those
+// packages and require the same bytes from the renderer, for hostile values
+// above all: html/template's escaping is the reference for the HTML part.
 
 var templateFuncs = map[string]any{"money": FormatMoney}
 
-// templateParts renders the three former templates of typ with v.
+// templateParts renders the three layout files of typ with v as templates.
 func templateParts(t testing.TB, typ string, v any) parts {
 	t.Helper()
 	read := func(suffix string) string {
-		b, err := os.ReadFile(filepath.Join("testdata", "templates", TemplateVersion, typ+suffix))
+		b, err := layoutFiles.ReadFile(path.Join("layouts", TemplateVersion, typ+suffix))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,6 +85,9 @@ var hostileLinks = []string{
 }
 
 func TestLayoutsMatchTemplates(t *testing.T) {
+	if _, err := newRenderer(fstest.MapFS{}); err == nil {
+		t.Error("a renderer without its layouts")
+	}
 	r, _ := NewRenderer()
 	for _, typ := range orderTypes {
 		for _, s := range hostile {
@@ -96,19 +98,19 @@ func TestLayoutsMatchTemplates(t *testing.T) {
 					{SKU: "TEA", Name: "Tea + " + s, Quantity: 1, UnitPrice: -5, LineTotal: 0},
 				},
 			}
-			t.Run(typ+"/"+s, func(t *testing.T) { compareParts(t, r.order[typ](v), templateParts(t, typ, v)) })
+			t.Run(typ+"/"+s, func(t *testing.T) { compareParts(t, v.render(r.layouts[typ]), templateParts(t, typ, v)) })
 		}
 		v := view{Name: "No lines", OrderID: "ord-0", Currency: "JPY"}
-		t.Run(typ+"/no lines", func(t *testing.T) { compareParts(t, r.order[typ](v), templateParts(t, typ, v)) })
+		t.Run(typ+"/no lines", func(t *testing.T) { compareParts(t, v.render(r.layouts[typ]), templateParts(t, typ, v)) })
 	}
 	for _, typ := range accountTypes {
 		for i, s := range hostile {
 			v := accountView{Link: hostileLinks[i%len(hostileLinks)], Cancel: cancelOf(typ, hostileLinks[(i+1)%len(hostileLinks)]), Validity: "24 hours" + s, ExpiresAt: s}
-			t.Run(typ+"/"+s, func(t *testing.T) { compareParts(t, r.account[typ](v), templateParts(t, typ, v)) })
+			t.Run(typ+"/"+s, func(t *testing.T) { compareParts(t, v.render(r.layouts[typ]), templateParts(t, typ, v)) })
 		}
 		for _, link := range hostileLinks {
 			v := accountView{Link: link, Cancel: cancelOf(typ, link), Validity: "1 hour", ExpiresAt: "soon"}
-			t.Run(typ+"/"+link, func(t *testing.T) { compareParts(t, r.account[typ](v), templateParts(t, typ, v)) })
+			t.Run(typ+"/"+link, func(t *testing.T) { compareParts(t, v.render(r.layouts[typ]), templateParts(t, typ, v)) })
 		}
 	}
 }
@@ -133,11 +135,11 @@ func FuzzLayoutsMatchTemplates(f *testing.F) {
 		v := view{Name: name, OrderID: name + product, Currency: "EUR", Total: 99,
 			Lines: []events.Line{{SKU: product, Name: product, Quantity: 3, UnitPrice: 33, LineTotal: 99}}}
 		for _, typ := range orderTypes {
-			compareParts(t, r.order[typ](v), templateParts(t, typ, v))
+			compareParts(t, v.render(r.layouts[typ]), templateParts(t, typ, v))
 		}
 		for _, typ := range accountTypes {
 			a := accountView{Link: link, Cancel: cancelOf(typ, product), Validity: product, ExpiresAt: name}
-			compareParts(t, r.account[typ](a), templateParts(t, typ, a))
+			compareParts(t, a.render(r.layouts[typ]), templateParts(t, typ, a))
 		}
 	})
 }

@@ -1,17 +1,21 @@
 // Package mail renders the emails the notification service sends, for order
 // events and account events, with a text and an HTML part. The layouts are
-// written in Go rather than text/template and html/template: those packages
-// call methods by reflection, which makes the linker keep every exported
-// method of every type in the binary (the DynamoDB and SESv2 clients
-// included) and made the function twice the size of the others. Every value
-// taken from an event goes into the HTML part through escapeHTML or
-// escapeURLAttr, which escape as html/template did for the same contexts; a
-// test renders the former templates (testdata/templates) with html/template
-// and compares.
+// data (layouts/<version>/<type>.{subject,txt,html}.tmpl), written in the
+// syntax of text/template and html/template but filled here by plain
+// substitution of the few values they name: those packages call methods by
+// reflection, which makes the linker keep every exported method of every
+// type in the binary (the DynamoDB and SESv2 clients included) and made the
+// function twice the size of the others. Every value taken from an event
+// goes into the HTML part through escapeHTML, or escapeURLAttr in an href,
+// which escape as html/template does in those contexts; a test renders the
+// same files with text/template and html/template and compares.
 package mail
 
 import (
+	"embed"
 	"fmt"
+	"io/fs"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,10 +38,12 @@ type Email struct {
 	HTML    string
 }
 
+//go:embed layouts
+var layoutFiles embed.FS
+
 // Renderer renders emails for order and account events.
 type Renderer struct {
-	order   map[string]func(view) parts
-	account map[string]func(accountView) parts
+	layouts map[string]layout // by event type
 }
 
 // parts are the three parts of one email, before the subject is made one
@@ -51,19 +57,63 @@ var (
 	accountTypes = []string{events.AccountVerificationRequested, events.AccountPasswordResetRequested}
 )
 
-// NewRenderer returns the renderer of TemplateVersion. It cannot fail
-// today; the error stays for layouts that need checking when loaded.
-func NewRenderer() (*Renderer, error) {
-	return &Renderer{
-		order: map[string]func(view) parts{
-			events.OrderCreated:   orderCreated,
-			events.OrderCancelled: orderCancelled,
-		},
-		account: map[string]func(accountView) parts{
-			events.AccountVerificationRequested:  verificationRequested,
-			events.AccountPasswordResetRequested: passwordResetRequested,
-		},
-	}, nil
+// layout is an event type's subject, text and HTML layout files, each cut
+// around the row it repeats for every order line.
+type layout [3]struct{ head, row, tail string }
+
+// NewRenderer returns the renderer of TemplateVersion's layouts. It fails
+// when one is missing.
+func NewRenderer() (*Renderer, error) { return newRenderer(layoutFiles) }
+
+func newRenderer(files fs.FS) (*Renderer, error) {
+	r := &Renderer{layouts: map[string]layout{}}
+	for _, typ := range slices.Concat(orderTypes, accountTypes) {
+		var l layout
+		for i, ext := range []string{"subject", "txt", "html"} {
+			b, err := fs.ReadFile(files, path.Join("layouts", TemplateVersion, typ+"."+ext+".tmpl"))
+			if err != nil {
+				return nil, fmt.Errorf("mail layouts: %w", err)
+			}
+			head, rest, _ := strings.Cut(string(b), "{{range .Lines}}")
+			row, tail, _ := strings.Cut(rest, "{{end}}")
+			l[i].head, l[i].row, l[i].tail = head, row, tail
+		}
+		r.layouts[typ] = l
+	}
+	return r, nil
+}
+
+// fill renders l with vars, pairs of a placeholder and its value, and with
+// each of rows (pairs too) in its parts' row. The HTML part takes every
+// value escaped, and a value in an href as a URL.
+func (l layout) fill(vars []string, rows ...[]string) parts {
+	var out [3]strings.Builder
+	for i, p := range l {
+		html := i == 2
+		each := replacer(vars, html)
+		out[i].WriteString(each.Replace(p.head))
+		for _, row := range rows {
+			out[i].WriteString(replacer(row, html).Replace(p.row))
+		}
+		out[i].WriteString(each.Replace(p.tail))
+	}
+	return parts{subject: out[0].String(), text: out[1].String(), html: out[2].String()}
+}
+
+// replacer replaces each placeholder of vars with its value, escaped for
+// HTML when html is set. It scans a layout once: a value is never read as
+// a placeholder.
+func replacer(vars []string, html bool) *strings.Replacer {
+	var pairs []string
+	for i := 0; i < len(vars); i += 2 {
+		name, value := vars[i], vars[i+1]
+		if html {
+			pairs = append(pairs, `href="`+name+`"`, `href="`+escapeURLAttr(value)+`"`)
+			value = escapeHTML(value)
+		}
+		pairs = append(pairs, name, value)
+	}
+	return strings.NewReplacer(pairs...)
 }
 
 // view is what the order layouts see.
@@ -76,83 +126,34 @@ type view struct {
 	OccurredAt string
 }
 
+// render fills l with v.
+func (v view) render(l layout) parts {
+	money := func(n int64) string { return FormatMoney(n, v.Currency) }
+	var rows [][]string
+	for _, line := range v.Lines {
+		rows = append(rows, []string{"{{.Quantity}}", strconv.Itoa(line.Quantity), "{{.Name}}", line.Name, "{{.SKU}}", line.SKU,
+			"{{money .UnitPrice $.Currency}}", money(line.UnitPrice), "{{money .LineTotal $.Currency}}", money(line.LineTotal)})
+	}
+	return l.fill([]string{"{{.Name}}", v.Name, "{{.OrderID}}", v.OrderID, "{{.OccurredAt}}", v.OccurredAt,
+		"{{money .Total .Currency}}", money(v.Total)}, rows...)
+}
+
 // Render renders the email for an order event. The event must be valid.
 func (r *Renderer) Render(e events.OrderEvent) (Email, error) {
+	if !slices.Contains(orderTypes, e.Type) {
+		return Email{}, fmt.Errorf("render: no template for %q", e.Type)
+	}
 	v := view{
 		Name: greetingName(e.Customer.Name), OrderID: e.Order.ID, Lines: e.Order.Items, Total: e.Order.Total,
 		Currency: e.Order.Currency, OccurredAt: formatTime(e.OccurredAt),
 	}
-	f, ok := r.order[e.Type]
-	if !ok || !slices.Contains(orderTypes, e.Type) {
-		return Email{}, fmt.Errorf("render: no template for %q", e.Type)
-	}
-	return finish(e.Customer.Email, f(v)), nil
+	return finish(e.Customer.Email, v.render(r.layouts[e.Type])), nil
 }
 
 // finish makes the email of p: a subject is one line, so no value from the
 // event may add a header.
 func finish(to string, p parts) Email {
 	return Email{To: to, Subject: strings.Join(strings.Fields(p.subject), " "), Text: p.text, HTML: p.html}
-}
-
-// htmlHead starts an HTML part with its title, escaped.
-func htmlHead(title string) string {
-	return "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>" + title +
-		"</title></head>\n<body style=\"font-family: sans-serif; color: #222;\">\n"
-}
-
-const htmlTail = "</body>\n</html>\n"
-
-func orderCreated(v view) parts {
-	money := func(n int64) string { return FormatMoney(n, v.Currency) }
-	var t, h strings.Builder
-	t.WriteString("Hello " + v.Name + ",\n\n" +
-		"Thank you for your order. We have received it and will let you know when it ships.\n\n" +
-		"Order: " + v.OrderID + "\nPlaced: " + v.OccurredAt + "\n\n")
-	for _, l := range v.Lines {
-		t.WriteString("  " + strconv.Itoa(l.Quantity) + " x " + l.Name + " (" + l.SKU + ") at " + money(l.UnitPrice) + " = " + money(l.LineTotal) + "\n")
-	}
-	t.WriteString("\nTotal: " + money(v.Total) + "\n\nIf you did not place this order, reply to this email.\n")
-
-	id := escapeHTML(v.OrderID)
-	h.WriteString(htmlHead("Order "+id+" confirmed") +
-		"<p>Hello " + escapeHTML(v.Name) + ",</p>\n" +
-		"<p>Thank you for your order. We have received it and will let you know when it ships.</p>\n" +
-		"<p><strong>Order:</strong> " + id + "<br><strong>Placed:</strong> " + escapeHTML(v.OccurredAt) + "</p>\n" +
-		"<table cellpadding=\"6\" style=\"border-collapse: collapse;\">\n" +
-		"<thead><tr><th align=\"left\">Item</th><th align=\"left\">SKU</th><th align=\"right\">Qty</th><th align=\"right\">Unit price</th><th align=\"right\">Amount</th></tr></thead>\n" +
-		"<tbody>\n")
-	for _, l := range v.Lines {
-		h.WriteString("<tr><td>" + escapeHTML(l.Name) + "</td><td>" + escapeHTML(l.SKU) + "</td><td align=\"right\">" + strconv.Itoa(l.Quantity) +
-			"</td><td align=\"right\">" + escapeHTML(money(l.UnitPrice)) + "</td><td align=\"right\">" + escapeHTML(money(l.LineTotal)) + "</td></tr>\n")
-	}
-	h.WriteString("</tbody>\n" +
-		"<tfoot><tr><td colspan=\"4\" align=\"right\"><strong>Total</strong></td><td align=\"right\"><strong>" + escapeHTML(money(v.Total)) + "</strong></td></tr></tfoot>\n" +
-		"</table>\n<p>If you did not place this order, reply to this email.</p>\n" + htmlTail)
-	return parts{subject: "Order " + v.OrderID + " confirmed: " + money(v.Total), text: t.String(), html: h.String()}
-}
-
-func orderCancelled(v view) parts {
-	money := func(n int64) string { return FormatMoney(n, v.Currency) }
-	var t, h strings.Builder
-	t.WriteString("Hello " + v.Name + ",\n\nYour order " + v.OrderID + " has been cancelled on " + v.OccurredAt + ".\n\n")
-	for _, l := range v.Lines {
-		t.WriteString("  " + strconv.Itoa(l.Quantity) + " x " + l.Name + " (" + l.SKU + ") = " + money(l.LineTotal) + "\n")
-	}
-	t.WriteString("\nAmount not charged: " + money(v.Total) + "\n\nIf you did not cancel this order, reply to this email.\n")
-
-	id := escapeHTML(v.OrderID)
-	h.WriteString(htmlHead("Order "+id+" cancelled") +
-		"<p>Hello " + escapeHTML(v.Name) + ",</p>\n" +
-		"<p>Your order <strong>" + id + "</strong> has been cancelled on " + escapeHTML(v.OccurredAt) + ".</p>\n" +
-		"<table cellpadding=\"6\" style=\"border-collapse: collapse;\">\n<tbody>\n")
-	for _, l := range v.Lines {
-		h.WriteString("<tr><td>" + strconv.Itoa(l.Quantity) + " &times; " + escapeHTML(l.Name) + " (" + escapeHTML(l.SKU) + ")</td><td align=\"right\">" + escapeHTML(money(l.LineTotal)) + "</td></tr>\n")
-	}
-	h.WriteString("</tbody>\n" +
-		"<tfoot><tr><td align=\"right\"><strong>Amount not charged</strong></td><td align=\"right\"><strong>" + escapeHTML(money(v.Total)) + "</strong></td></tr></tfoot>\n" +
-		"</table>\n<p>If you did not cancel this order, reply to this email.</p>\n" + htmlTail)
-	return parts{subject: "Order " + v.OrderID + " cancelled", text: t.String(), html: h.String()}
 }
 
 // greetingName is the name to greet: the name as text.Name reads it

@@ -214,11 +214,11 @@ func (p *Pacer) Settle(ctx context.Context) bool {
 // turn is when the next send may start: Interval after the last started,
 // or now. p.mu is held.
 func (p *Pacer) turn() time.Time {
-	now := p.clock.Now()
-	if p.last.IsZero() {
+	now, next := p.clock.Now(), p.last.Add(p.interval)
+	if p.last.IsZero() || now.After(next) {
 		return now
 	}
-	return later(now, p.last.Add(p.interval))
+	return next
 }
 
 // inTime reports whether a send starting at turn leaves Reserve and the
@@ -229,11 +229,4 @@ func (p *Pacer) inTime(ctx context.Context, turn time.Time) bool {
 	}
 	dl, ok := ctx.Deadline()
 	return !ok || !turn.Add(p.interval).After(dl.Add(-Reserve))
-}
-
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }

@@ -73,6 +73,9 @@ func TestShareAndInterval(t *testing.T) {
 			if got := pace.Interval(share); got != tc.interval {
 				t.Errorf("Interval(%d) = %v, want %v", share, got, tc.interval)
 			}
+			if p := newPacer(t, tc.rate, tc.concurrency, pace.SystemClock{}); p.Rate() != tc.rate || p.Share() != tc.share || p.Interval() != tc.interval {
+				t.Errorf("Pacer's Rate, Share, Interval = %d, %d, %v", p.Rate(), p.Share(), p.Interval())
+			}
 			// share+1 sends Interval apart never fit in one second.
 			if span := time.Duration(share) * pace.Interval(share); span < time.Second {
 				t.Errorf("%d intervals span %v, less than a second", share, span)

@@ -74,25 +74,24 @@ func (s *Store) Claim(ctx context.Context, eventID, owner string, now time.Time)
 		PK: "EVENT#" + eventID, Status: Sending, Owner: owner,
 		LeaseExpiresAt: now.Add(Lease).Unix(), ExpiresAt: now.Add(Retention).Unix(),
 	})
-	if err != nil {
-		return fmt.Errorf("claim %s: %w", eventID, err)
-	}
 	// SENT and REJECTED are final; only a lapsed SENDING lease may be taken over.
 	free := expression.AttributeNotExists(expression.Name("PK")).Or(
 		expression.Name("status").Equal(expression.Value(Sending)).
 			And(expression.Name("leaseExpiresAt").LessThanEqual(expression.Value(now.Unix()))),
 	)
-	expr, err := expression.NewBuilder().WithCondition(free).Build()
-	if err != nil {
-		return fmt.Errorf("claim %s: %w", eventID, err)
+	var expr expression.Expression
+	if err == nil {
+		expr, err = expression.NewBuilder().WithCondition(free).Build()
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table, Item: item,
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
+	if err == nil {
+		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: &s.table, Item: item,
+			ConditionExpression:                 expr.Condition(),
+			ExpressionAttributeNames:            expr.Names(),
+			ExpressionAttributeValues:           expr.Values(),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		})
+	}
 	ccf, failed := ddb.ConditionFailure(err)
 	switch {
 	case err == nil:
@@ -125,17 +124,16 @@ func (s *Store) Finish(ctx context.Context, eventID, owner, status, messageID, d
 		WithUpdate(outcome).
 		WithCondition(expression.Name("owner").Equal(expression.Value(owner))).
 		Build()
-	if err != nil {
-		return fmt.Errorf("finish %s: %w", eventID, err)
+	if err == nil {
+		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 &s.table,
+			Key:                       key(eventID),
+			UpdateExpression:          expr.Update(),
+			ConditionExpression:       expr.Condition(),
+			ExpressionAttributeNames:  expr.Names(),
+			ExpressionAttributeValues: expr.Values(),
+		})
 	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &s.table,
-		Key:                       key(eventID),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
 	if err != nil {
 		return fmt.Errorf("finish %s: %w", eventID, err)
 	}
@@ -148,16 +146,15 @@ func (s *Store) Release(ctx context.Context, eventID, owner string) error {
 	ours := expression.Name("owner").Equal(expression.Value(owner)).
 		And(expression.Name("status").Equal(expression.Value(Sending)))
 	expr, err := expression.NewBuilder().WithCondition(ours).Build()
-	if err != nil {
-		return fmt.Errorf("release %s: %w", eventID, err)
+	if err == nil {
+		_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName:                 &s.table,
+			Key:                       key(eventID),
+			ConditionExpression:       expr.Condition(),
+			ExpressionAttributeNames:  expr.Names(),
+			ExpressionAttributeValues: expr.Values(),
+		})
 	}
-	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                 &s.table,
-		Key:                       key(eventID),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
 	if _, failed := ddb.ConditionFailure(err); err != nil && !failed {
 		return fmt.Errorf("release %s: %w", eventID, err)
 	}

@@ -1,4 +1,4 @@
-package quota_test
+package sesmail_test
 
 import (
 	"bytes"
@@ -11,22 +11,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
-	"github.com/serverless-shop/backend/functions/notifications/quota"
+	"github.com/serverless-shop/backend/functions/notifications/sesmail"
 )
-
-// fakeSES answers GetSendQuota with the next of its answers, and counts the
-// calls.
-type fakeSES struct {
-	answers []answer
-	calls   int
-}
 
 type answer struct {
 	quota *ses.GetSendQuotaOutput
 	err   error
 }
-
-var _ quota.SES = (*fakeSES)(nil)
 
 func (f *fakeSES) GetSendQuota(ctx context.Context, _ *ses.GetSendQuotaInput, _ ...func(*ses.Options)) (*ses.GetSendQuotaOutput, error) {
 	if _, ok := ctx.Deadline(); !ok {
@@ -53,7 +44,7 @@ func TestUsedReadsEveryFiveMinutesAtMost(t *testing.T) {
 		{quota: sendQuota(50000, 45000, 14)},
 	}}
 	var logs bytes.Buffer
-	w := quota.New(ses, 14, slog.New(slog.NewJSONHandler(&logs, nil)), func() time.Time { return now })
+	w := sesmail.NewWatcher(ses, 14, slog.New(slog.NewJSONHandler(&logs, nil)), func() time.Time { return now })
 	ctx := context.Background()
 
 	steps := []struct {
@@ -92,7 +83,7 @@ func TestUsedWithoutAReading(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			w := quota.New(&fakeSES{answers: []answer{tc.answer}}, 14, slog.New(slog.DiscardHandler), nil)
+			w := sesmail.NewWatcher(&fakeSES{answers: []answer{tc.answer}}, 14, slog.New(slog.DiscardHandler), nil)
 			if got, ok := w.Used(context.Background()); ok {
 				t.Errorf("Used = %v, true; want no reading", got)
 			}
@@ -116,7 +107,7 @@ func TestRateMismatchIsLogged(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var logs bytes.Buffer
-			w := quota.New(&fakeSES{answers: []answer{{quota: sendQuota(50000, 0, tc.account)}}}, tc.configured, slog.New(slog.NewJSONHandler(&logs, nil)), nil)
+			w := sesmail.NewWatcher(&fakeSES{answers: []answer{{quota: sendQuota(50000, 0, tc.account)}}}, tc.configured, slog.New(slog.NewJSONHandler(&logs, nil)), nil)
 			if got, ok := w.Used(context.Background()); !ok || got != 0 {
 				t.Fatalf("Used = %v, %v", got, ok)
 			}

@@ -1,7 +1,8 @@
-package sender_test
+package sesmail_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"slices"
@@ -15,17 +16,22 @@ import (
 
 	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
-	"github.com/serverless-shop/backend/functions/notifications/sender"
+	"github.com/serverless-shop/backend/functions/notifications/sesmail"
 )
 
-// fakeSES records the input of the one call it takes and answers with the
-// message id ses-msg-1, or err. It fails the test on a call that does not
-// carry the caller's context.
+// fakeSES records the input of the one SendEmail it takes and answers with
+// the message id ses-msg-1, or err; it fails the test on a call that does
+// not carry the caller's context. It answers GetSendQuota with the next of
+// its answers, and counts those calls.
 type fakeSES struct {
-	t   *testing.T
-	in  *ses.SendEmailInput
-	err error
+	t       *testing.T
+	in      *ses.SendEmailInput
+	err     error
+	answers []answer
+	calls   int
 }
+
+var _ sesmail.SES = (*fakeSES)(nil)
 
 type ctxKey struct{}
 
@@ -50,131 +56,60 @@ var email = mail.Email{
 	HTML:    "<p>Hello Ada,</p><p>Total: €12.50</p>",
 }
 
+// TestSendInput checks the whole request: from the sender's address to the
+// one recipient, the three parts in UTF-8, the configuration set when there
+// is one, and the tags with values SES accepts: other characters replaced,
+// empty values and values over 256 characters dropped.
 func TestSendInput(t *testing.T) {
+	utf8 := func(s string) *sestypes.Content {
+		return &sestypes.Content{Data: aws.String(s), Charset: aws.String("UTF-8")}
+	}
+	input := func(configSet *string, tags ...string) *ses.SendEmailInput {
+		in := &ses.SendEmailInput{
+			Source: aws.String("shop@example.com"), Destination: &sestypes.Destination{ToAddresses: []string{email.To}},
+			Message:              &sestypes.Message{Subject: utf8(email.Subject), Body: &sestypes.Body{Text: utf8(email.Text), Html: utf8(email.HTML)}},
+			ConfigurationSetName: configSet,
+		}
+		for i := 0; i < len(tags); i += 2 {
+			in.Tags = append(in.Tags, sestypes.MessageTag{Name: aws.String(tags[i]), Value: aws.String(tags[i+1])})
+		}
+		return in
+	}
+	set, long := aws.String("notifications"), strings.Repeat("a", 256)
 	tests := []struct {
-		name          string
-		configSet     string
-		wantConfigSet *string
+		name      string
+		configSet string
+		tags      []app.Tag
+		want      *ses.SendEmailInput
 	}{
-		{name: "with configuration set", configSet: "notifications", wantConfigSet: aws.String("notifications")},
-		{name: "without configuration set", configSet: "", wantConfigSet: nil},
+		{"without configuration set", "", nil, input(nil)},
+		{"with configuration set", "notifications", nil, input(set)},
+		{"valid values kept", "notifications", []app.Tag{{Name: "eventType", Value: "order.created"}, {Name: "correlationId", Value: "01JCORR-abc_1@x"}},
+			input(set, "eventType", "order.created", "correlationId", "01JCORR-abc_1@x")},
+		{"invalid characters replaced", "notifications", []app.Tag{{Name: "correlationId", Value: "corr:1/2 3+4=5"}}, input(set, "correlationId", "corr_1_2_3_4_5")},
+		{"non-ASCII replaced per character", "notifications", []app.Tag{{Name: "customer", Value: "café€"}}, input(set, "customer", "caf__")},
+		{"header injection attempt neutralised", "notifications", []app.Tag{{Name: "correlationId", Value: "x\r\nBcc: a@b"}}, input(set, "correlationId", "x__Bcc__a@b")},
+		{"empty value dropped", "notifications", []app.Tag{{Name: "correlationId", Value: ""}, {Name: "eventType", Value: "order.cancelled"}},
+			input(set, "eventType", "order.cancelled")},
+		{"value at the 256 limit kept", "notifications", []app.Tag{{Name: "long", Value: long}}, input(set, "long", long)},
+		{"value over 256 dropped", "notifications", []app.Tag{{Name: "long", Value: long + "a"}, {Name: "eventType", Value: "order.created"}},
+			input(set, "eventType", "order.created")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeSES{t: t}
-			id, err := sender.New(fake, "shop@example.com", tc.configSet).Send(ctx, email)
-			in := fake.in
-			if err != nil || id != "ses-msg-1" || in == nil {
-				t.Fatalf("Send = %q, %v; want ses-msg-1 from SES", id, err)
-			}
-			if got := aws.ToString(in.Source); got != "shop@example.com" {
-				t.Errorf("From = %q, want %q", got, "shop@example.com")
-			}
-			if in.Destination == nil || len(in.Destination.ToAddresses) != 1 || in.Destination.ToAddresses[0] != email.To {
-				t.Errorf("Destination = %+v, want To [%s]", in.Destination, email.To)
-			} else if len(in.Destination.CcAddresses)+len(in.Destination.BccAddresses) != 0 {
-				t.Errorf("Destination has Cc/Bcc: %+v", in.Destination)
-			}
-			if got, want := aws.ToString(in.ConfigurationSetName), aws.ToString(tc.wantConfigSet); got != want || (in.ConfigurationSetName == nil) != (tc.wantConfigSet == nil) {
-				t.Errorf("ConfigurationSetName = %v, want %v", in.ConfigurationSetName, tc.wantConfigSet)
-			}
-			if len(in.Tags) != 0 {
-				t.Errorf("Tags = %+v, want none", in.Tags)
-			}
-			if in.ReturnPath != nil || in.SourceArn != nil || len(in.ReplyToAddresses) != 0 {
-				t.Errorf("return path, source ARN or reply-to set: %+v", in)
-			}
-			if in.Message == nil || in.Message.Body == nil {
-				t.Fatalf("Message = %+v, want a message with a body", in.Message)
-			}
-			msg := in.Message
-			parts := []struct {
-				name string
-				c    *sestypes.Content
-				want string
-			}{
-				{"subject", msg.Subject, email.Subject},
-				{"text", msg.Body.Text, email.Text},
-				{"html", msg.Body.Html, email.HTML},
-			}
-			for _, p := range parts {
-				if p.c == nil {
-					t.Errorf("%s part is missing", p.name)
-					continue
-				}
-				if got := aws.ToString(p.c.Data); got != p.want {
-					t.Errorf("%s = %q, want %q", p.name, got, p.want)
-				}
-				if got := aws.ToString(p.c.Charset); got != "UTF-8" {
-					t.Errorf("%s charset = %q, want UTF-8", p.name, got)
-				}
+			id, err := sesmail.NewSender(fake, "shop@example.com", tc.configSet).Send(ctx, email, tc.tags...)
+			if got, want := dump(fake.in), dump(tc.want); err != nil || id != "ses-msg-1" || got != want {
+				t.Errorf("Send = %q, %v with\n%s\nwant ses-msg-1 with\n%s", id, err, got, want)
 			}
 		})
 	}
 }
 
-func TestSendTags(t *testing.T) {
-	tests := []struct {
-		name string
-		tags []app.Tag
-		want map[string]string // name → value; absent names were dropped
-	}{
-		{
-			name: "valid values kept",
-			tags: []app.Tag{{Name: "eventType", Value: "order.created"}, {Name: "correlationId", Value: "01JCORR-abc_1@x"}},
-			want: map[string]string{"eventType": "order.created", "correlationId": "01JCORR-abc_1@x"},
-		},
-		{
-			name: "invalid characters replaced",
-			tags: []app.Tag{{Name: "correlationId", Value: "corr:1/2 3+4=5"}},
-			want: map[string]string{"correlationId": "corr_1_2_3_4_5"},
-		},
-		{
-			name: "non-ASCII replaced per character",
-			tags: []app.Tag{{Name: "customer", Value: "café€"}},
-			want: map[string]string{"customer": "caf__"},
-		},
-		{
-			name: "header injection attempt neutralised",
-			tags: []app.Tag{{Name: "correlationId", Value: "x\r\nBcc: a@b"}},
-			want: map[string]string{"correlationId": "x__Bcc__a@b"},
-		},
-		{
-			name: "empty value dropped",
-			tags: []app.Tag{{Name: "correlationId", Value: ""}, {Name: "eventType", Value: "order.cancelled"}},
-			want: map[string]string{"eventType": "order.cancelled"},
-		},
-		{
-			name: "value at the 256 limit kept",
-			tags: []app.Tag{{Name: "long", Value: strings.Repeat("a", 256)}},
-			want: map[string]string{"long": strings.Repeat("a", 256)},
-		},
-		{
-			name: "value over 256 dropped",
-			tags: []app.Tag{{Name: "long", Value: strings.Repeat("a", 257)}, {Name: "eventType", Value: "order.created"}},
-			want: map[string]string{"eventType": "order.created"},
-		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			fake := &fakeSES{t: t}
-			if _, err := sender.New(fake, "shop@example.com", "notifications").Send(ctx, email, tc.tags...); err != nil {
-				t.Fatalf("Send: %v", err)
-			}
-			got := map[string]string{}
-			for _, tag := range fake.in.Tags {
-				got[aws.ToString(tag.Name)] = aws.ToString(tag.Value)
-			}
-			if len(got) != len(tc.want) || len(fake.in.Tags) != len(tc.want) {
-				t.Errorf("tags = %v, want %v", got, tc.want)
-			}
-			for name, want := range tc.want {
-				if got[name] != want {
-					t.Errorf("tag %s = %q, want %q", name, got[name], want)
-				}
-			}
-		})
-	}
+// dump shows a request whole, its pointers followed.
+func dump(in *ses.SendEmailInput) string {
+	b, _ := json.MarshalIndent(in, "", "  ")
+	return string(b)
 }
 
 // TestSendRecipient: SES takes ASCII addresses only, so the domain goes in
@@ -198,7 +133,7 @@ func TestSendRecipient(t *testing.T) {
 			fake := &fakeSES{t: t}
 			e := email
 			e.To = tc.to
-			id, err := sender.New(fake, "shop@example.com", "").Send(ctx, e)
+			id, err := sesmail.NewSender(fake, "shop@example.com", "").Send(ctx, e)
 			switch {
 			case tc.wantTo == "" && (!errors.Is(err, app.ErrPermanent) || id != "" || fake.in != nil):
 				t.Errorf("Send = %q, %v, SES called with %+v; want a permanent rejection without calling SES", id, err, fake.in)
@@ -247,7 +182,7 @@ func TestSendErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			id, err := sender.New(&fakeSES{t: t, err: tc.err}, "shop@example.com", "notifications").Send(ctx, email)
+			id, err := sesmail.NewSender(&fakeSES{t: t, err: tc.err}, "shop@example.com", "notifications").Send(ctx, email)
 			if err == nil || id != "" || errors.Is(err, app.ErrPermanent) != tc.permanent || !strings.Contains(err.Error(), tc.err.Error()) || !tc.permanent && !errors.Is(err, tc.err) {
 				t.Errorf("Send = %q, %v; want no id and an error that mentions %v, wraps it when transient, and is permanent: %v", id, err, tc.err, tc.permanent)
 			}
