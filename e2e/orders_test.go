@@ -320,7 +320,7 @@ func TestOrderEmailEscapesCustomerInput(t *testing.T) {
 	if strings.Contains(verification.HTML, "script") || strings.Contains(verification.Text, "script") {
 		t.Fatalf("the verification email shows the name the registrant chose:\n%s", verification.HTML)
 	}
-	verifyEmail(t, u)
+	verifyEmailAt(t, u.Email)
 	u.login(t)
 	var o orderDoc
 	call(t, "POST", "/v1/orders", items("MERCH-APRON", 1), u.bearer()...).Expect(t, 201).JSON(t, &o)

@@ -25,7 +25,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -44,7 +43,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/internal/testcloud"
@@ -229,11 +227,7 @@ func edit(m, changes map[string]any) map[string]any {
 // segment is one base64url part of a compact JWS.
 func segment(t *testing.T, v any) string {
 	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
+	return base64.RawURLEncoding.EncodeToString([]byte(segmentJSON(t, v)))
 }
 
 // jws signs header and claims with s, as the users service does: ES256,
@@ -555,7 +549,7 @@ func TestOWASP_API4_ResourceConsumption(t *testing.T) {
 				ThrottlingBurstLimit int     `json:"throttlingBurstLimit"`
 			} `json:"methodSettings"`
 		}
-		apigatewayGet(t, "/restapis/"+output(t, "ApiId")+"/stages/"+output(t, "ApiStage"), &stage)
+		awsGet(t, "apigateway", "/restapis/"+output(t, "ApiId")+"/stages/"+output(t, "ApiStage"), &stage)
 		number := func(name string) float64 {
 			v, err := strconv.ParseFloat(currentParameter(t, name), 64)
 			if err != nil || v <= 0 {
@@ -656,7 +650,7 @@ func TestOWASP_API5_FunctionLevelAuthorization(t *testing.T) {
 				IdentitySource string `json:"identitySource"`
 			} `json:"item"`
 		}
-		apigatewayGet(t, "/restapis/"+output(t, "ApiId")+"/authorizers", &authorizers)
+		awsGet(t, "apigateway", "/restapis/"+output(t, "ApiId")+"/authorizers", &authorizers)
 		if len(authorizers.Item) != 1 || authorizers.Item[0].Type != "REQUEST" || authorizers.Item[0].IdentitySource != "method.request.header.Authorization" {
 			t.Fatalf("authorizers %+v, want one REQUEST authorizer on the Authorization header", authorizers.Item)
 		}
@@ -1192,7 +1186,7 @@ func TestOWASP_API9_InventoryManagement(t *testing.T) {
 				StageName string `json:"stageName"`
 			} `json:"item"`
 		}
-		apigatewayGet(t, "/restapis/"+output(t, "ApiId")+"/stages", &stages)
+		awsGet(t, "apigateway", "/restapis/"+output(t, "ApiId")+"/stages", &stages)
 		if len(stages.Item) != 1 || stages.Item[0].StageName != output(t, "ApiStage") {
 			t.Fatalf("stages %+v, want only %s", stages.Item, output(t, "ApiStage"))
 		}
@@ -1227,13 +1221,9 @@ type operation struct {
 // documentedOperations lists the operations of api/openapi.yaml.
 func documentedOperations(t *testing.T) []operation {
 	t.Helper()
-	doc, err := openapi3.NewLoader().LoadFromFile(filepath.Join("..", "api", "openapi.yaml"))
-	if err != nil {
-		t.Fatalf("load openapi.yaml: %v", err)
-	}
 	examples := strings.NewReplacer("{id}", missingOrderID, "{sku}", "COF-ESP-250")
 	var ops []operation
-	for path, item := range doc.Paths.Map() {
+	for path, item := range stack.doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			protected := op.Security == nil || len(*op.Security) > 0
 			ops = append(ops, operation{
@@ -1269,7 +1259,7 @@ func deployedMethods(t *testing.T) map[string]deployedMethod {
 			Methods map[string]deployedMethod `json:"resourceMethods"`
 		} `json:"item"`
 	}
-	apigatewayGet(t, "/restapis/"+output(t, "ApiId")+"/resources?embed=methods&limit=500", &resources)
+	awsGet(t, "apigateway", "/restapis/"+output(t, "ApiId")+"/resources?embed=methods&limit=500", &resources)
 	out := map[string]deployedMethod{}
 	for _, r := range resources.Item {
 		for method, m := range r.Methods {
@@ -1321,11 +1311,6 @@ func awsGet(t *testing.T, service, path string, v any) {
 	}
 }
 
-func apigatewayGet(t *testing.T, path string, v any) {
-	t.Helper()
-	awsGet(t, "apigateway", path, v)
-}
-
 // lenientInt reads a JSON integer, or an integer in a JSON string.
 // MiniStack 1.5.33 stores the ScalingConfig of an event source mapping
 // created by CloudFormation with the string the template's parameter
@@ -1343,7 +1328,7 @@ func (n *lenientInt) UnmarshalJSON(b []byte) error {
 // to their physical ids.
 func stackResources(t *testing.T, typ string) map[string]string {
 	t.Helper()
-	out, err := cloudformation.NewFromConfig(stack.aws).DescribeStackResources(context.Background(), &cloudformation.DescribeStackResourcesInput{StackName: aws.String(stackName(t))})
+	out, err := cloudformation.NewFromConfig(stack.aws).DescribeStackResources(context.Background(), &cloudformation.DescribeStackResourcesInput{StackName: aws.String(output(t, "StackName"))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -120,15 +120,10 @@ func TestSigningKeyRotation(t *testing.T) {
 	}
 }
 
-func stackName(t *testing.T) string {
-	name := output(t, "StackName")
-	return name
-}
-
 func currentParameter(t *testing.T, key string) string {
 	t.Helper()
 	cfn := cloudformation.NewFromConfig(stack.aws)
-	out, err := cfn.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(stackName(t))})
+	out, err := cfn.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(output(t, "StackName"))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +142,7 @@ func setSigningKey(t *testing.T, slot string) {
 	t.Helper()
 	ctx := context.Background()
 	cfn := cloudformation.NewFromConfig(stack.aws)
-	name := stackName(t)
+	name := output(t, "StackName")
 	desc, err := cfn.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: &name})
 	if err != nil {
 		t.Fatal(err)

@@ -39,26 +39,17 @@ type settings struct {
 	customers, ordersPerHr int
 }
 
-func envDuration(t *testing.T, key string, def time.Duration) time.Duration {
-	if v := os.Getenv(key); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			t.Fatalf("%s=%q: %v", key, v, err)
-		}
-		return d
+// env reads key with parse, or is def when key is unset.
+func env[T any](t *testing.T, key string, def T, parse func(string) (T, error)) T {
+	v := os.Getenv(key)
+	if v == "" {
+		return def
 	}
-	return def
-}
-
-func envInt(t *testing.T, key string, def int) int {
-	if v := os.Getenv(key); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			t.Fatalf("%s=%q: %v", key, v, err)
-		}
-		return n
+	x, err := parse(v)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", key, v, err)
 	}
-	return def
+	return x
 }
 
 // roles are the functions the proxy stands in front of, by the logical id
@@ -79,20 +70,14 @@ func TestFaultCampaign(t *testing.T) {
 	out := testcloud.Outputs(t)
 	cfg := testcloud.Config(t)
 	s := settings{
-		duration:   envDuration(t, "FAULT_DURATION", 10*time.Minute),
-		outage:     envDuration(t, "FAULT_OUTAGE", 4*time.Minute),
-		drain:      envDuration(t, "FAULT_DRAIN", 15*time.Minute),
-		minFaults:  envInt(t, "FAULT_MIN", 1000),
-		workers:    envInt(t, "FAULT_WORKERS", 4),
-		duplicates: envInt(t, "FAULT_DUPLICATES", 4),
-	}
-	s.seed = uint64(time.Now().UnixNano() % 1_000_000_007)
-	if v := os.Getenv("FAULT_SEED"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("FAULT_SEED=%q: %v", v, err)
-		}
-		s.seed = n
+		seed: env(t, "FAULT_SEED", uint64(time.Now().UnixNano()%1_000_000_007),
+			func(v string) (uint64, error) { return strconv.ParseUint(v, 10, 64) }),
+		duration:   env(t, "FAULT_DURATION", 10*time.Minute, time.ParseDuration),
+		outage:     env(t, "FAULT_OUTAGE", 4*time.Minute, time.ParseDuration),
+		drain:      env(t, "FAULT_DRAIN", 15*time.Minute, time.ParseDuration),
+		minFaults:  env(t, "FAULT_MIN", 1000, strconv.Atoi),
+		workers:    env(t, "FAULT_WORKERS", 4, strconv.Atoi),
+		duplicates: env(t, "FAULT_DUPLICATES", 4, strconv.Atoi),
 	}
 	s.ordersPerHr, _ = strconv.Atoi(out["OrdersPerHour"])
 	if s.ordersPerHr <= 0 {
@@ -100,7 +85,7 @@ func TestFaultCampaign(t *testing.T) {
 	}
 	// Enough customers that their hourly quotas outlast the traffic
 	// (make test deploys a quota of 20 so a test can reach it).
-	s.customers = envInt(t, "FAULT_CUSTOMERS", min(60, max(8, 800/s.ordersPerHr)))
+	s.customers = env(t, "FAULT_CUSTOMERS", min(60, max(8, 800/s.ordersPerHr)), strconv.Atoi)
 	began := time.Now()
 	progress = func(format string, args ...any) {
 		fmt.Printf("fault campaign [%s]: %s\n", time.Since(began).Round(time.Second), fmt.Sprintf(format, args...))

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -146,18 +147,12 @@ func NewTable(t testing.TB, db *dynamodb.Client, spec TableSpec) string {
 func Parallel(n int, f func(i int) error) []error {
 	errs := make([]error, n)
 	start := make(chan struct{})
-	done := make(chan struct{})
+	var wg sync.WaitGroup
 	for i := range n {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			<-start
-			errs[i] = f(i)
-		}()
+		wg.Go(func() { <-start; errs[i] = f(i) })
 	}
 	close(start)
-	for range n {
-		<-done
-	}
+	wg.Wait()
 	return errs
 }
 
