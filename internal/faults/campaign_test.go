@@ -39,19 +39,6 @@ type settings struct {
 	customers, ordersPerHr int
 }
 
-// env reads key with parse, or is def when key is unset.
-func env[T any](t *testing.T, key string, def T, parse func(string) (T, error)) T {
-	v := os.Getenv(key)
-	if v == "" {
-		return def
-	}
-	x, err := parse(v)
-	if err != nil {
-		t.Fatalf("%s=%q: %v", key, v, err)
-	}
-	return x
-}
-
 // roles are the functions the proxy stands in front of, by the logical id
 // prefix of their function name. The relay is the orders relay: the
 // campaign's traffic is orders (customers register before the faults).
@@ -70,14 +57,14 @@ func TestFaultCampaign(t *testing.T) {
 	out := testcloud.Outputs(t)
 	cfg := testcloud.Config(t)
 	s := settings{
-		seed: env(t, "FAULT_SEED", uint64(time.Now().UnixNano()%1_000_000_007),
+		seed: testcloud.Env(t, "FAULT_SEED", uint64(time.Now().UnixNano()%1_000_000_007),
 			func(v string) (uint64, error) { return strconv.ParseUint(v, 10, 64) }),
-		duration:   env(t, "FAULT_DURATION", 10*time.Minute, time.ParseDuration),
-		outage:     env(t, "FAULT_OUTAGE", 4*time.Minute, time.ParseDuration),
-		drain:      env(t, "FAULT_DRAIN", 15*time.Minute, time.ParseDuration),
-		minFaults:  env(t, "FAULT_MIN", 1000, strconv.Atoi),
-		workers:    env(t, "FAULT_WORKERS", 4, strconv.Atoi),
-		duplicates: env(t, "FAULT_DUPLICATES", 4, strconv.Atoi),
+		duration:   testcloud.Env(t, "FAULT_DURATION", 10*time.Minute, time.ParseDuration),
+		outage:     testcloud.Env(t, "FAULT_OUTAGE", 4*time.Minute, time.ParseDuration),
+		drain:      testcloud.Env(t, "FAULT_DRAIN", 15*time.Minute, time.ParseDuration),
+		minFaults:  testcloud.Env(t, "FAULT_MIN", 1000, strconv.Atoi),
+		workers:    testcloud.Env(t, "FAULT_WORKERS", 4, strconv.Atoi),
+		duplicates: testcloud.Env(t, "FAULT_DUPLICATES", 4, strconv.Atoi),
 	}
 	s.ordersPerHr, _ = strconv.Atoi(out["OrdersPerHour"])
 	if s.ordersPerHr <= 0 {
@@ -85,7 +72,7 @@ func TestFaultCampaign(t *testing.T) {
 	}
 	// Enough customers that their hourly quotas outlast the traffic
 	// (make test deploys a quota of 20 so a test can reach it).
-	s.customers = env(t, "FAULT_CUSTOMERS", min(60, max(8, 800/s.ordersPerHr)), strconv.Atoi)
+	s.customers = testcloud.Env(t, "FAULT_CUSTOMERS", min(60, max(8, 800/s.ordersPerHr)), strconv.Atoi)
 	began := time.Now()
 	progress = func(format string, args ...any) {
 		fmt.Printf("fault campaign [%s]: %s\n", time.Since(began).Round(time.Second), fmt.Sprintf(format, args...))

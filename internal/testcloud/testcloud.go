@@ -142,6 +142,21 @@ func NewTable(t testing.TB, db *dynamodb.Client, spec TableSpec) string {
 	return name
 }
 
+// Env reads the setting key of the environment with parse, or is def when
+// it is unset; a value parse refuses fails the test.
+func Env[T any](t testing.TB, key string, def T, parse func(string) (T, error)) T {
+	t.Helper()
+	v := os.Getenv(key)
+	if v == "" {
+		return def
+	}
+	x, err := parse(v)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", key, v, err)
+	}
+	return x
+}
+
 // Parallel runs f n times concurrently, all released at once, and returns
 // their errors in call order.
 func Parallel(n int, f func(i int) error) []error {
