@@ -153,7 +153,7 @@ func TestOWASP_API2_BrokenAuthentication(t *testing.T) {
 
 	iss, _ := claims["iss"].(string)
 	publicPEM, publicJWK := signingKeyForms(t, signer.KeyID())
-	attacker := attackerSigner(t)
+	attacker := apitest.NewAuth(t).Signer() // a P-256 key of the attacker's own, named by its thumbprint
 	parts := strings.Split(control, ".")
 	cases := []struct{ name, token string }{
 		{"expired", jws(t, signer, header, edit(claims, map[string]any{"iat": now - 1000, "nbf": now - 1000, "exp": now - 100}))},
@@ -284,10 +284,6 @@ func signingKeyForms(t *testing.T, kid string) (pemKey, jwk []byte) {
 	return nil, nil
 }
 
-// attackerSigner is a P-256 key of the attacker's own, named by its
-// thumbprint as the deployed keys are.
-func attackerSigner(t *testing.T) *token.ECDSASigner { return apitest.NewAuth(t).Signer() }
-
 // jwkOf is the public JWK of s, as a JWS header "jwk" would carry it.
 func jwkOf(t *testing.T, s *token.ECDSASigner) map[string]any {
 	t.Helper()
@@ -407,7 +403,8 @@ func TestOWASP_API3_ObjectPropertyLevelAuthorization(t *testing.T) {
 		if again.Status != "PENDING" || again.Total != first.Total || len(again.Items) != 1 || again.Items[0] != first.Items[0] {
 			t.Fatalf("reorder with a body placed %+v, want the items of %+v", again, first)
 		}
-		call(t, "GET", "/v1/orders/"+again.ID, nil, "Authorization", "Bearer "+otherAccess(t, other)).Problem(t, 404, "")
+		other.login(t)
+		call(t, "GET", "/v1/orders/"+again.ID, nil, other.bearer()...).Problem(t, 404, "")
 	})
 
 	t.Run("answers show only the caller's documented properties", func(t *testing.T) {
@@ -455,13 +452,6 @@ func TestOWASP_API3_ObjectPropertyLevelAuthorization(t *testing.T) {
 			}
 		}
 	})
-}
-
-// otherAccess logs other in and returns an access token.
-func otherAccess(t *testing.T, other user) string {
-	t.Helper()
-	other.login(t)
-	return other.Access
 }
 
 // segmentJSON re-encodes a decoded JSON object.
@@ -836,7 +826,7 @@ func TestOWASP_API7_ServerSideRequestForgery(t *testing.T) {
 	t.Run("key URLs in a token's header are not followed", func(t *testing.T) {
 		u := register(t, "ssrf-token")
 		u.login(t)
-		attacker := attackerSigner(t)
+		attacker := apitest.NewAuth(t).Signer()
 		claims := jwtClaims(t, u.Access)
 		for _, header := range []map[string]any{
 			{"alg": "ES256", "typ": "at+jwt", "kid": attacker.KeyID(), "jku": canary.URL + "/jwks.json"},

@@ -28,17 +28,7 @@ func TestOrderEventSurvivesRelayOutage(t *testing.T) {
 	ctx := context.Background()
 	lam := lambda.NewFromConfig(stack.aws)
 	id := output(t, "OrdersRelayEventSourceMappingId")
-	setMapping := func(enabled bool) {
-		t.Helper()
-		if _, err := lam.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: aws.String(id), Enabled: aws.Bool(enabled)}); err != nil {
-			t.Fatalf("update event source mapping: %v", err)
-		}
-		want := map[bool]string{true: "Enabled", false: "Disabled"}[enabled]
-		testcloud.Eventually(t, 2*time.Minute, "relay mapping "+want, func() bool {
-			out, err := lam.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: aws.String(id)})
-			return err == nil && aws.ToString(out.State) == want
-		})
-	}
+	setMapping := func(enabled bool) { testcloud.SetMapping(ctx, t, lam, id, enabled) }
 	setMapping(false)
 	t.Cleanup(func() { setMapping(true) })
 

@@ -126,14 +126,14 @@ func TestFaultCampaign(t *testing.T) {
 		case <-traffic.Done():
 			return
 		}
-		setMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], false)
+		testcloud.SetMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], false)
 		ledger.Fault(faults.RelayOutage)
 		progress("relay outage for %s (its stream mapping disabled)", s.outage)
 		select {
 		case <-time.After(s.outage):
 		case <-traffic.Done():
 		}
-		setMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], true)
+		testcloud.SetMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], true)
 		progress("relay back (stream mapping enabled)")
 	}()
 	wg.Add(1)
@@ -145,7 +145,7 @@ func TestFaultCampaign(t *testing.T) {
 	})
 	stopTraffic()
 	wg.Wait()
-	setMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], true)
+	testcloud.SetMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], true)
 	progress("traffic stopped after %s with %d faults; draining", time.Since(start).Round(time.Second), ledger.TotalFaults())
 	if path := os.Getenv("FAULT_DRAINING"); path != "" {
 		// For make test, which starts the launch-day checks' own local
@@ -364,18 +364,6 @@ func setEndpoint(ctx context.Context, t *testing.T, lam *lambda.Client, name, en
 		t.Fatalf("update of %s: %v", name, err)
 	}
 	return original
-}
-
-func setMapping(ctx context.Context, t *testing.T, lam *lambda.Client, id string, enabled bool) {
-	if _, err := lam.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: &id, Enabled: &enabled}); err != nil {
-		t.Errorf("update event source mapping: %v", err)
-		return
-	}
-	want := map[bool]string{true: "Enabled", false: "Disabled"}[enabled]
-	testcloud.Eventually(t, 2*time.Minute, "mapping "+want, func() bool {
-		o, err := lam.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: &id})
-		return err == nil && aws.ToString(o.State) == want
-	})
 }
 
 // results are the orders and cancellations the clients had acknowledged.
