@@ -12,14 +12,6 @@ import (
 	"github.com/serverless-shop/backend/internal/testcloud"
 )
 
-// mailsTo waits for the events queue to settle and returns the emails to
-// addr whose subject mentions needle.
-func mailsTo(t *testing.T, addr, needle string) []testcloud.Mail {
-	t.Helper()
-	awaitEventsSettled(t)
-	return testcloud.MailTo(t, addr, needle)
-}
-
 // TestVerifiedBeforeOrdering walks a new customer through verification:
 // the order before it is refused and mails nothing; the link from the
 // mailbox verifies the email once; the next access token says so and

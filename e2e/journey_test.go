@@ -190,3 +190,11 @@ func awaitEventsSettled(t *testing.T) {
 	t.Helper()
 	testcloud.AwaitDrained(t, sqs.NewFromConfig(stack.aws), output(t, "OrderEventsQueueUrl"), 2*time.Minute)
 }
+
+// mailsTo waits for the events queue to settle and returns the emails to
+// addr whose subject mentions needle.
+func mailsTo(t *testing.T, addr, needle string) []testcloud.Mail {
+	t.Helper()
+	awaitEventsSettled(t)
+	return testcloud.MailTo(t, addr, needle)
+}
