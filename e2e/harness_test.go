@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,7 +31,8 @@ var stack struct {
 	apiURL  string
 	outputs map[string]string
 	aws     aws.Config
-	spec    routers.Router // api/openapi.yaml, which every answer must match
+	doc     *openapi3.T    // api/openapi.yaml
+	spec    routers.Router // its routes, which every answer must match
 }
 
 func TestMain(m *testing.M) {
@@ -57,11 +57,11 @@ func loadStack() error {
 	}
 	stack.outputs = testcloud.Outputs(setupTB{})
 	stack.aws = testcloud.Config(setupTB{})
-	doc, err := openapi3.NewLoader().LoadFromFile(filepath.Join("..", "api", "openapi.yaml"))
-	if err != nil {
+	var err error
+	if stack.doc, err = openapi3.NewLoader().LoadFromFile(filepath.Join("..", "api", "openapi.yaml")); err != nil {
 		return fmt.Errorf("load openapi.yaml: %w", err)
 	}
-	stack.spec, err = legacy.NewRouter(doc, openapi3.SetRegexCompiler(apitest.ECMAPattern))
+	stack.spec, err = legacy.NewRouter(stack.doc, openapi3.SetRegexCompiler(apitest.ECMAPattern))
 	return err
 }
 
@@ -94,18 +94,14 @@ func conformsToSpec(t *testing.T, resp *apitest.Response) {
 			resp.Problem(t, http.StatusUnauthorized, "")
 			return
 		}
-		if p := resp.Problem(t, http.StatusMethodNotAllowed, ""); !strings.HasSuffix(p.Type, "#method-not-allowed") {
-			t.Fatalf("%s %s: a method the path does not have, answered %s", req.Method, req.URL.Path, resp.Body)
-		}
+		resp.Problem(t, http.StatusMethodNotAllowed, "method-not-allowed")
 		if got, want := resp.Header.Get("Allow"), strings.Join(specMethods(req), ", "); got != want {
 			t.Fatalf("%s %s: 405 with Allow %q, want %q", req.Method, req.URL.Path, got, want)
 		}
 		return
 	}
 	if err != nil {
-		if p := resp.Problem(t, http.StatusNotFound, ""); !strings.HasSuffix(p.Type, "#not-found") {
-			t.Fatalf("%s %s: not an operation of openapi.yaml, answered %s", req.Method, req.URL.Path, resp.Body)
-		}
+		resp.Problem(t, http.StatusNotFound, "not-found")
 		return
 	}
 	in := &openapi3filter.ResponseValidationInput{
@@ -184,11 +180,7 @@ func call(t *testing.T, method, path string, body any, headers ...string) *apite
 // race sends n requests at once and returns the answers in call order.
 func race(n int, send func() *apitest.Response) []*apitest.Response {
 	out := make([]*apitest.Response, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { out[i] = send() })
-	}
-	wg.Wait()
+	testcloud.Parallel(n, func(i int) error { out[i] = send(); return nil })
 	return out
 }
 

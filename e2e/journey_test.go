@@ -36,7 +36,7 @@ type tokenPair struct {
 func signUp(t *testing.T, tag string) user {
 	t.Helper()
 	u := register(t, tag)
-	u.Device = verifyEmail(t, u)
+	u.Device = verifyEmailAt(t, u.Email)
 	u.login(t)
 	return u
 }
@@ -57,17 +57,11 @@ func register(t *testing.T, tag string) user {
 	return u
 }
 
-// verifyEmail does what the account's owner does: reads the verification
-// email from the mailbox and sends its link's token back. It returns the
-// device token the verification hands out.
-func verifyEmail(t *testing.T, u user) string {
-	t.Helper()
-	return verifyEmailAt(t, u.Email)
-}
-
-// verifyEmailAt is verifyEmail for the verification email sent to addr,
-// the address as SES was given it: an account's email, but with a Unicode
-// domain in Punycode, which the test names.
+// verifyEmailAt does what the account's owner does: reads the
+// verification email sent to addr (the address as SES was given it: an
+// account's email, but with a Unicode domain in Punycode) from the mailbox
+// and sends its link's token back. It returns the device token the
+// verification hands out.
 func verifyEmailAt(t *testing.T, addr string) string {
 	t.Helper()
 	tok := linkToken(t, awaitMail(t, addr, verificationSubject), "/verify-email")
@@ -78,12 +72,8 @@ func verifyEmailAt(t *testing.T, addr string) string {
 // its tokens.
 func (u *user) login(t *testing.T) {
 	t.Helper()
-	body := map[string]string{"email": u.Email, "password": u.Password}
-	if u.Device != "" {
-		body["deviceToken"] = u.Device
-	}
 	var tok tokenPair
-	call(t, "POST", "/v1/auth/login", body).Expect(t, 200).JSON(t, &tok)
+	loginWith(t, *u, u.Device).Expect(t, 200).JSON(t, &tok)
 	if tok.DeviceToken == "" || tok.DeviceToken == u.Device {
 		t.Fatalf("login returned device token %q after %q", tok.DeviceToken, u.Device)
 	}
@@ -199,4 +189,12 @@ func awaitMail(t *testing.T, addr, needle string) testcloud.Mail {
 func awaitEventsSettled(t *testing.T) {
 	t.Helper()
 	testcloud.AwaitDrained(t, sqs.NewFromConfig(stack.aws), output(t, "OrderEventsQueueUrl"), 2*time.Minute)
+}
+
+// mailsTo waits for the events queue to settle and returns the emails to
+// addr whose subject mentions needle.
+func mailsTo(t *testing.T, addr, needle string) []testcloud.Mail {
+	t.Helper()
+	awaitEventsSettled(t)
+	return testcloud.MailTo(t, addr, needle)
 }

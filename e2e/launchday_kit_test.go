@@ -11,13 +11,6 @@ import (
 	"time"
 )
 
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
-}
-
 // busiestSecond is the most of times in any half-open second [t, t+1s),
 // and where it starts (a busiest window can always start at one of them).
 func busiestSecond(times []time.Time) (int, time.Time) {

@@ -162,7 +162,9 @@ func TestLaunchDay(t *testing.T) {
 					t.Errorf("order %s of %s: %d emails, want 1", id, p.email, n)
 				}
 				for _, m := range byOrder[id] {
-					lastSent = later(lastSent, m.Sent)
+					if m.Sent.After(lastSent) {
+						lastSent = m.Sent
+					}
 				}
 			}
 		}

@@ -116,10 +116,7 @@ func TestIdempotencyKey(t *testing.T) {
 	if again.Header.Get("Idempotent-Replayed") != "true" || again.Body != first.Body || again.Header.Get("Location") != first.Header.Get("Location") {
 		t.Fatalf("replay differs: %s %s", again.Header, again.Body)
 	}
-	p := call(t, "POST", "/v1/orders", items("TEA-SENCHA-100", 4), append(u.bearer(), "Idempotency-Key", "order-1")...).Problem(t, 422, "")
-	if !strings.HasSuffix(p.Type, "#idempotency-key-reused") {
-		t.Fatalf("problem type %q", p.Type)
-	}
+	call(t, "POST", "/v1/orders", items("TEA-SENCHA-100", 4), append(u.bearer(), "Idempotency-Key", "order-1")...).Problem(t, 422, "idempotency-key-reused")
 	call(t, "POST", "/v1/orders", body, append(u.bearer(), "Idempotency-Key", strings.Repeat("k", 256))...).Problem(t, 400, "")
 
 	// Keys are per user: another user's identical key is a new order.
@@ -257,10 +254,7 @@ func TestGetAndCancelOrder(t *testing.T) {
 	if got.Status != "CANCELLED" || !got.UpdatedAt.After(got.CreatedAt) {
 		t.Fatalf("after cancel: %+v", got)
 	}
-	p := call(t, "POST", "/v1/orders/"+o.ID+"/cancel", nil, u.bearer()...).Problem(t, 409, "")
-	if !strings.HasSuffix(p.Type, "#order-not-cancellable") {
-		t.Fatalf("problem type %q", p.Type)
-	}
+	call(t, "POST", "/v1/orders/"+o.ID+"/cancel", nil, u.bearer()...).Problem(t, 409, "order-not-cancellable")
 
 	// Exactly one confirmation and one cancellation email, with the order's content.
 	confirmation := awaitMail(t, u.Email, o.ID+" confirmed")
@@ -273,8 +267,7 @@ func TestGetAndCancelOrder(t *testing.T) {
 			t.Errorf("confirmation email lacks %q", want)
 		}
 	}
-	awaitEventsSettled(t)
-	if c, x := len(testcloud.MailTo(t, u.Email, o.ID+" confirmed")), len(testcloud.MailTo(t, u.Email, o.ID+" cancelled")); c != 1 || x != 1 {
+	if c, x := len(mailsTo(t, u.Email, o.ID+" confirmed")), len(testcloud.MailTo(t, u.Email, o.ID+" cancelled")); c != 1 || x != 1 {
 		t.Fatalf("%d confirmations and %d cancellations, want one each", c, x)
 	}
 }
@@ -304,8 +297,7 @@ func TestReorder(t *testing.T) {
 		t.Fatalf("retry: replayed %q, body %s; want the first answer %s replayed", again.Header.Get("Idempotent-Replayed"), again.Body, first.Body)
 	}
 	awaitMail(t, u.Email, n.ID+" confirmed")
-	awaitEventsSettled(t)
-	if c := len(testcloud.MailTo(t, u.Email, n.ID+" confirmed")); c != 1 {
+	if c := len(mailsTo(t, u.Email, n.ID+" confirmed")); c != 1 {
 		t.Fatalf("%d confirmations of the new order, want 1", c)
 	}
 }
@@ -320,7 +312,7 @@ func TestOrderEmailEscapesCustomerInput(t *testing.T) {
 	if strings.Contains(verification.HTML, "script") || strings.Contains(verification.Text, "script") {
 		t.Fatalf("the verification email shows the name the registrant chose:\n%s", verification.HTML)
 	}
-	verifyEmail(t, u)
+	verifyEmailAt(t, u.Email)
 	u.login(t)
 	var o orderDoc
 	call(t, "POST", "/v1/orders", items("MERCH-APRON", 1), u.bearer()...).Expect(t, 201).JSON(t, &o)
@@ -355,9 +347,7 @@ func TestOrderQuotaLimitsOrdersNotTheirEmails(t *testing.T) {
 		ids[i] = o.ID
 	}
 	r := call(t, "POST", "/v1/orders", items("CUP-ESP-2", 1), u.bearer()...)
-	if p := r.Problem(t, 429, ""); !strings.HasSuffix(p.Type, "#order-quota") {
-		t.Fatalf("problem %s, want order-quota", p.Type)
-	}
+	r.Problem(t, 429, "order-quota")
 	if secs, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || secs < 1 || secs > 3600 {
 		t.Fatalf("Retry-After = %q", r.Header.Get("Retry-After"))
 	}

@@ -28,17 +28,7 @@ func TestOrderEventSurvivesRelayOutage(t *testing.T) {
 	ctx := context.Background()
 	lam := lambda.NewFromConfig(stack.aws)
 	id := output(t, "OrdersRelayEventSourceMappingId")
-	setMapping := func(enabled bool) {
-		t.Helper()
-		if _, err := lam.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: aws.String(id), Enabled: aws.Bool(enabled)}); err != nil {
-			t.Fatalf("update event source mapping: %v", err)
-		}
-		want := map[bool]string{true: "Enabled", false: "Disabled"}[enabled]
-		testcloud.Eventually(t, 2*time.Minute, "relay mapping "+want, func() bool {
-			out, err := lam.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: aws.String(id)})
-			return err == nil && aws.ToString(out.State) == want
-		})
-	}
+	setMapping := func(enabled bool) { testcloud.SetMapping(ctx, t, lam, id, enabled) }
 	setMapping(false)
 	t.Cleanup(func() { setMapping(true) })
 
@@ -48,16 +38,14 @@ func TestOrderEventSurvivesRelayOutage(t *testing.T) {
 	// The event is in the table's stream, where the relay would read it,
 	// and nothing is left on the queue that could still become an email.
 	awaitOrderEvent(t, o.ID)
-	awaitEventsSettled(t)
-	if got := testcloud.MailTo(t, u.Email, o.ID); len(got) != 0 {
+	if got := mailsTo(t, u.Email, o.ID); len(got) != 0 {
 		t.Fatalf("an email arrived while the relay was down: %v", got)
 	}
 	call(t, "GET", "/v1/orders/"+o.ID, nil, u.bearer()...).Expect(t, 200)
 
 	setMapping(true)
 	awaitMail(t, u.Email, o.ID)
-	awaitEventsSettled(t)
-	if got := testcloud.MailTo(t, u.Email, o.ID); len(got) != 1 {
+	if got := mailsTo(t, u.Email, o.ID); len(got) != 1 {
 		t.Fatalf("%d confirmation emails after the relay came back, want exactly 1", len(got))
 	}
 }
@@ -120,15 +108,10 @@ func TestSigningKeyRotation(t *testing.T) {
 	}
 }
 
-func stackName(t *testing.T) string {
-	name := output(t, "StackName")
-	return name
-}
-
 func currentParameter(t *testing.T, key string) string {
 	t.Helper()
 	cfn := cloudformation.NewFromConfig(stack.aws)
-	out, err := cfn.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(stackName(t))})
+	out, err := cfn.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(output(t, "StackName"))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +130,7 @@ func setSigningKey(t *testing.T, slot string) {
 	t.Helper()
 	ctx := context.Background()
 	cfn := cloudformation.NewFromConfig(stack.aws)
-	name := stackName(t)
+	name := output(t, "StackName")
 	desc, err := cfn.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: &name})
 	if err != nil {
 		t.Fatal(err)

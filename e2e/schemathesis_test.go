@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -54,15 +53,16 @@ func TestSchemathesis(t *testing.T) {
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("schemathesis is not installed (%v): run make tools", err)
 	}
-	maxExamples := envInt(t, "SCHEMATHESIS_MAX_EXAMPLES", 10)
-	maxTime := envInt(t, "SCHEMATHESIS_MAX_TIME", 0)
-	workers := envInt(t, "SCHEMATHESIS_WORKERS", 2)
+	maxExamples := testcloud.Env(t, "SCHEMATHESIS_MAX_EXAMPLES", 10, wholeNumber)
+	maxTime := testcloud.Env(t, "SCHEMATHESIS_MAX_TIME", 0, wholeNumber)
+	workers := testcloud.Env(t, "SCHEMATHESIS_WORKERS", 2, wholeNumber)
 
 	u := signUp(t, "schemathesis")
 	if maxTime > 0 {
 		// The campaign holds one access token; one that expires half way
 		// would turn the rest into 401s.
-		if left := time.Until(tokenExpiry(t, u.Access)); left < time.Duration(maxTime)*time.Second+time.Minute {
+		exp, _ := jwtClaims(t, u.Access)["exp"].(float64)
+		if left := time.Until(time.Unix(int64(exp), 0)); left < time.Duration(maxTime)*time.Second+time.Minute {
 			t.Fatalf("the access token expires in %s, before a campaign of %d s ends: deploy with a longer ACCESS_TOKEN_TTL (make schemathesis-long does)", left.Round(time.Second), maxTime)
 		}
 	}
@@ -126,6 +126,15 @@ func TestSchemathesis(t *testing.T) {
 		t.Fatalf("schemathesis failed (%v); %s\n%s", err, summary, out.String())
 	}
 	t.Logf("%s\n%s", summarySection(out.String()), summary)
+}
+
+// wholeNumber reads a setting that is a whole number.
+func wholeNumber(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err == nil && n < 0 {
+		err = fmt.Errorf("want a whole number")
+	}
+	return n, err
 }
 
 // countingProxy is an HTTP forward proxy that counts the requests passing
@@ -231,38 +240,4 @@ func summarySection(out string) string {
 		}
 	}
 	return out
-}
-
-// tokenExpiry reads the exp claim of an access token.
-func tokenExpiry(t *testing.T, jwt string) time.Time {
-	t.Helper()
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		t.Fatalf("access token is not a JWT")
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var claims struct {
-		Exp int64 `json:"exp"`
-	}
-	if err := json.Unmarshal(payload, &claims); err != nil {
-		t.Fatal(err)
-	}
-	return time.Unix(claims.Exp, 0)
-}
-
-// envInt reads a positive integer setting from the environment.
-func envInt(t *testing.T, name string, def int) int {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		t.Fatalf("%s=%q: want a whole number", name, v)
-	}
-	return n
 }

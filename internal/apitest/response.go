@@ -83,16 +83,20 @@ func (r *Response) check(t testing.TB, route string) {
 // not "", of that type; it returns the document.
 func (r *Response) Problem(t testing.TB, status int, slug string) Problem {
 	t.Helper()
+	route := ""
+	if r.Request != nil {
+		route = r.Request.Method + " " + r.Request.URL.Path + ": "
+	}
 	if r.StatusCode != status {
-		t.Fatalf("status = %d, want %d; body %s", r.StatusCode, status, r.Body)
+		t.Fatalf("%sstatus = %d, want %d; body %s", route, r.StatusCode, status, r.Body)
 	}
 	r.Check(t)
 	p, err := decodeProblem(r)
 	if err != nil {
-		t.Fatalf("problem body %q: %v", r.Body, err)
+		t.Fatalf("%sproblem body %q: %v", route, r.Body, err)
 	}
 	if slug != "" && p.Slug() != slug {
-		t.Errorf("problem type = %q, want slug %q", p.Type, slug)
+		t.Errorf("%sproblem type = %q, want slug %q", route, p.Type, slug)
 	}
 	return p
 }

@@ -3,6 +3,7 @@ package contract_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -220,10 +221,7 @@ func (c *checker) resource(s *stackModel, r *stackResource, policies []iampolicy
 		return
 	}
 	created := c.tags(s, r, facts, stackTags)
-	system := map[string]string{}
-	for k, v := range created {
-		system[k] = v
-	}
+	system := maps.Clone(created)
 	if facts.SystemTags {
 		system["aws:cloudformation:stack-name"] = s.Stack
 		system["aws:cloudformation:logical-id"] = r.ID
@@ -251,9 +249,7 @@ func (c *checker) resource(s *stackModel, r *stackResource, policies []iampolicy
 			}
 			for _, arn := range n.arns {
 				req := iampolicy.Request{Action: action, Resource: arn, Context: map[string][]string{}, Known: n.known}
-				for k, v := range n.context {
-					req.Context[k] = v
-				}
+				maps.Copy(req.Context, n.context)
 				if n.context == nil && n.known == nil {
 					c.tagContext(&req, phase, action, created, system, stackTags, facts)
 				}
@@ -268,9 +264,7 @@ func (c *checker) resource(s *stackModel, r *stackResource, policies []iampolicy
 func (c *checker) tags(s *stackModel, r *stackResource, facts *typeFacts, stackTags map[string]string) map[string]string {
 	out := map[string]string{}
 	if facts.Taggable && facts.TagOnCreate {
-		for k, v := range stackTags {
-			out[k] = v
-		}
+		maps.Copy(out, stackTags)
 	}
 	switch tags := r.Properties["Tags"].(type) {
 	case nil:

@@ -1,58 +1,32 @@
 package contract_test
 
 import (
-	"bufio"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/serverless-shop/backend/functions/notifications/pace"
+	"github.com/serverless-shop/backend/internal/capacity"
 )
 
 // mailSettings is the SES sending rate and the notification concurrency
 // one environment deploys with.
 type mailSettings struct{ rate, concurrency string }
 
-// samconfigOverrides reads the parameter_overrides of every
-// [<env>.deploy.parameters] table of samconfig.toml, by environment. The
-// file's overrides are one quoted line of Name=Value pairs without spaces
-// in the values, which is all this reads.
+// samconfigOverrides reads the parameter_overrides of every environment
+// samconfig.toml deploys ([<env>.deploy.parameters]), as SAM CLI merges
+// its tables (capacity.ReadEnvironment).
 func samconfigOverrides(t *testing.T) map[string]map[string]string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(root, "samconfig.toml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	table := regexp.MustCompile(`^\[([a-z]+)\.deploy\.parameters\]$`)
+	path := filepath.Join(root, "samconfig.toml")
 	out := map[string]map[string]string{}
-	env := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if strings.HasPrefix(line, "[") {
-			env = ""
-			if m := table.FindStringSubmatch(line); m != nil {
-				env = m[1]
-				out[env] = map[string]string{}
-			}
-			continue
-		}
-		raw, ok := strings.CutPrefix(line, "parameter_overrides = ")
-		if env == "" || !ok {
-			continue
-		}
-		raw, err := strconv.Unquote(raw)
+	for _, m := range regexp.MustCompile(`(?m)^\[([a-z]+)\.deploy\.parameters\]$`).FindAllStringSubmatch(readFile(t, path), -1) {
+		e, err := capacity.ReadEnvironment(path, m[1])
 		if err != nil {
-			t.Fatalf("samconfig.toml [%s.deploy.parameters] parameter_overrides: %v", env, err)
+			t.Fatal(err)
 		}
-		out[env] = pairs(raw)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+		out[m[1]] = e.Overrides
 	}
 	if len(out) == 0 {
 		t.Fatal("samconfig.toml has no deploy tables")

@@ -130,37 +130,20 @@ func authorizerTokenSettings(t *testing.T, dir string) string {
 func copyRepository(t *testing.T, src, dst string) {
 	t.Helper()
 	skip := map[string]bool{".git": true, ".local": true, "build": true, ".aws-sam": true}
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		if rel != "." && skip[strings.Split(filepath.ToSlash(rel), "/")[0]] {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		target := filepath.Join(dst, rel)
+	top, err := os.ReadDir(src)
+	for _, e := range top {
+		from, to := filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())
 		switch {
-		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
-		case !d.Type().IsRegular():
-			return nil
+		case err != nil || skip[e.Name()]:
+		case e.IsDir():
+			err = os.CopyFS(to, os.DirFS(from))
+		case e.Type().IsRegular():
+			var b []byte
+			if b, err = os.ReadFile(from); err == nil {
+				err = os.WriteFile(to, b, 0o644)
+			}
 		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, info.Mode().Perm())
-	})
+	}
 	if err != nil {
 		t.Fatalf("copy the repository: %v", err)
 	}

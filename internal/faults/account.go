@@ -128,13 +128,7 @@ func (a Account) Violations() []string {
 func head[T any](s []T) []T { return s[:min(len(s), 5)] }
 
 // Total is the number of faults injected.
-func (o Observed) Total() int {
-	n := 0
-	for _, c := range o.Faults {
-		n += c
-	}
-	return n
-}
+func (o Observed) Total() int { return count(o.Faults) }
 
 func count[K comparable, V int | bool](m map[K]V) int {
 	n := 0

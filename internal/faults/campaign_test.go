@@ -39,28 +39,6 @@ type settings struct {
 	customers, ordersPerHr int
 }
 
-func envDuration(t *testing.T, key string, def time.Duration) time.Duration {
-	if v := os.Getenv(key); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			t.Fatalf("%s=%q: %v", key, v, err)
-		}
-		return d
-	}
-	return def
-}
-
-func envInt(t *testing.T, key string, def int) int {
-	if v := os.Getenv(key); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			t.Fatalf("%s=%q: %v", key, v, err)
-		}
-		return n
-	}
-	return def
-}
-
 // roles are the functions the proxy stands in front of, by the logical id
 // prefix of their function name. The relay is the orders relay: the
 // campaign's traffic is orders (customers register before the faults).
@@ -79,20 +57,14 @@ func TestFaultCampaign(t *testing.T) {
 	out := testcloud.Outputs(t)
 	cfg := testcloud.Config(t)
 	s := settings{
-		duration:   envDuration(t, "FAULT_DURATION", 10*time.Minute),
-		outage:     envDuration(t, "FAULT_OUTAGE", 4*time.Minute),
-		drain:      envDuration(t, "FAULT_DRAIN", 15*time.Minute),
-		minFaults:  envInt(t, "FAULT_MIN", 1000),
-		workers:    envInt(t, "FAULT_WORKERS", 4),
-		duplicates: envInt(t, "FAULT_DUPLICATES", 4),
-	}
-	s.seed = uint64(time.Now().UnixNano() % 1_000_000_007)
-	if v := os.Getenv("FAULT_SEED"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("FAULT_SEED=%q: %v", v, err)
-		}
-		s.seed = n
+		seed: testcloud.Env(t, "FAULT_SEED", uint64(time.Now().UnixNano()%1_000_000_007),
+			func(v string) (uint64, error) { return strconv.ParseUint(v, 10, 64) }),
+		duration:   testcloud.Env(t, "FAULT_DURATION", 10*time.Minute, time.ParseDuration),
+		outage:     testcloud.Env(t, "FAULT_OUTAGE", 4*time.Minute, time.ParseDuration),
+		drain:      testcloud.Env(t, "FAULT_DRAIN", 15*time.Minute, time.ParseDuration),
+		minFaults:  testcloud.Env(t, "FAULT_MIN", 1000, strconv.Atoi),
+		workers:    testcloud.Env(t, "FAULT_WORKERS", 4, strconv.Atoi),
+		duplicates: testcloud.Env(t, "FAULT_DUPLICATES", 4, strconv.Atoi),
 	}
 	s.ordersPerHr, _ = strconv.Atoi(out["OrdersPerHour"])
 	if s.ordersPerHr <= 0 {
@@ -100,7 +72,7 @@ func TestFaultCampaign(t *testing.T) {
 	}
 	// Enough customers that their hourly quotas outlast the traffic
 	// (make test deploys a quota of 20 so a test can reach it).
-	s.customers = envInt(t, "FAULT_CUSTOMERS", min(60, max(8, 800/s.ordersPerHr)))
+	s.customers = testcloud.Env(t, "FAULT_CUSTOMERS", min(60, max(8, 800/s.ordersPerHr)), strconv.Atoi)
 	began := time.Now()
 	progress = func(format string, args ...any) {
 		fmt.Printf("fault campaign [%s]: %s\n", time.Since(began).Round(time.Second), fmt.Sprintf(format, args...))
@@ -154,14 +126,14 @@ func TestFaultCampaign(t *testing.T) {
 		case <-traffic.Done():
 			return
 		}
-		setMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], false)
+		testcloud.SetMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], false)
 		ledger.Fault(faults.RelayOutage)
 		progress("relay outage for %s (its stream mapping disabled)", s.outage)
 		select {
 		case <-time.After(s.outage):
 		case <-traffic.Done():
 		}
-		setMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], true)
+		testcloud.SetMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], true)
 		progress("relay back (stream mapping enabled)")
 	}()
 	wg.Add(1)
@@ -173,7 +145,7 @@ func TestFaultCampaign(t *testing.T) {
 	})
 	stopTraffic()
 	wg.Wait()
-	setMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], true)
+	testcloud.SetMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], true)
 	progress("traffic stopped after %s with %d faults; draining", time.Since(start).Round(time.Second), ledger.TotalFaults())
 	if path := os.Getenv("FAULT_DRAINING"); path != "" {
 		// For make test, which starts the launch-day checks' own local
@@ -392,18 +364,6 @@ func setEndpoint(ctx context.Context, t *testing.T, lam *lambda.Client, name, en
 		t.Fatalf("update of %s: %v", name, err)
 	}
 	return original
-}
-
-func setMapping(ctx context.Context, t *testing.T, lam *lambda.Client, id string, enabled bool) {
-	if _, err := lam.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: &id, Enabled: &enabled}); err != nil {
-		t.Errorf("update event source mapping: %v", err)
-		return
-	}
-	want := map[bool]string{true: "Enabled", false: "Disabled"}[enabled]
-	testcloud.Eventually(t, 2*time.Minute, "mapping "+want, func() bool {
-		o, err := lam.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: &id})
-		return err == nil && aws.ToString(o.State) == want
-	})
 }
 
 // results are the orders and cancellations the clients had acknowledged.

@@ -24,13 +24,11 @@ type MessageAttribute struct {
 	StringValue string `json:"StringValue,omitempty"`
 }
 
-// Ledger is what the proxy and the campaign did: faults per kind, calls
-// per service and operation, the events published, and the mails whose
-// fate a fault decided. It is safe for concurrent use.
+// Ledger is what the proxy and the campaign did: faults per kind, the
+// events published, and the mails whose fate a fault decided. It is safe for concurrent use.
 type Ledger struct {
 	mu       sync.Mutex
 	faults   map[Kind]int
-	calls    map[string]int
 	events   map[string]Event
 	order    []string // event ids in publication order
 	rejected map[Mail]int
@@ -41,27 +39,13 @@ type Ledger struct {
 // NewLedger returns an empty ledger.
 func NewLedger() *Ledger {
 	return &Ledger{
-		faults: map[Kind]int{}, calls: map[string]int{}, events: map[string]Event{},
+		faults: map[Kind]int{}, events: map[string]Event{},
 		rejected: map[Mail]int{}, accepted: map[Mail]int{}, finishes: map[string]int{},
 	}
 }
 
 // Fault counts one fault of kind k.
-func (l *Ledger) Fault(k Kind) { l.Faults(k, 1) }
-
-// Faults counts n faults of kind k.
-func (l *Ledger) Faults(k Kind, n int) {
-	l.mu.Lock()
-	l.faults[k] += n
-	l.mu.Unlock()
-}
-
-// Call counts one call of role.
-func (l *Ledger) Call(role string, c Call) {
-	l.mu.Lock()
-	l.calls[role+" "+c.Service+"."+c.Operation]++
-	l.mu.Unlock()
-}
+func (l *Ledger) Fault(k Kind) { l.mu.Lock(); l.faults[k]++; l.mu.Unlock() }
 
 // Published records an event SQS accepted on the events queue.
 func (l *Ledger) Published(e Event) {
@@ -87,7 +71,6 @@ func (l *Ledger) FinishFailed(eventID string) { l.mu.Lock(); l.finishes[eventID]
 // Snapshot is a copy of a ledger.
 type Snapshot struct {
 	Faults             map[Kind]int
-	Calls              map[string]int
 	Events             map[string]Event
 	EventOrder         []string
 	Rejected           map[Mail]int
@@ -95,25 +78,16 @@ type Snapshot struct {
 	FinishFailed       map[string]int
 }
 
-// Total is the number of faults of every kind.
-func (s Snapshot) Total() int {
-	n := 0
-	for _, v := range s.Faults {
-		n += v
-	}
-	return n
-}
-
 // Snapshot copies the ledger.
 func (l *Ledger) Snapshot() Snapshot {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return Snapshot{
-		Faults: maps.Clone(l.faults), Calls: maps.Clone(l.calls), Events: maps.Clone(l.events),
+		Faults: maps.Clone(l.faults), Events: maps.Clone(l.events),
 		EventOrder: append([]string(nil), l.order...), Rejected: maps.Clone(l.rejected),
 		AcceptedUnanswered: maps.Clone(l.accepted), FinishFailed: maps.Clone(l.finishes),
 	}
 }
 
 // TotalFaults is the number of faults injected so far.
-func (l *Ledger) TotalFaults() int { return l.Snapshot().Total() }
+func (l *Ledger) TotalFaults() int { return count(l.Snapshot().Faults) }

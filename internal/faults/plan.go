@@ -15,18 +15,17 @@ type Kind string
 // duplicate deliveries (copies of real events sent to the queue again,
 // shuffled) and the outages.
 const (
-	DynamoThrottling   Kind = "dynamodb-throttling"             // 400 ProvisionedThroughputExceededException, nothing written
-	TransactionCancel  Kind = "dynamodb-transaction-cancelled"  // 400 TransactionCanceledException (TransactionConflict), nothing written
-	ResponseLost       Kind = "response-lost-after-write"       // the write is forwarded and done, the connection dropped before the answer
-	KilledAfterWrite   Kind = "killed-after-write"              // the orders function's order write is done, its answer held past the function's timeout
-	SQSSendFailure     Kind = "sqs-send-failure"                // 500 InternalError on SendMessage(Batch) or ChangeMessageVisibility
-	SESThrottling      Kind = "ses-throttling"                  // 429 TooManyRequestsException, not sent
-	SESRejection       Kind = "ses-permanent-rejection"         // 400 MessageRejected, not sent
-	KilledAfterSES     Kind = "killed-after-ses-accepted"       // SES sent the mail, the answer lost before the dedupe record
-	SESOutage          Kind = "ses-outage"                      // 429 on every SendEmail during the outage window
-	DuplicateDelivery  Kind = "duplicate-out-of-order-delivery" // a copy of a real event sent to the queue again, shuffled
-	RelayOutage        Kind = "relay-outage"                    // the relay's stream mapping disabled through the Lambda API
-	NotificationOutage Kind = "notification-outage"             // the notification function's queue mapping disabled
+	DynamoThrottling  Kind = "dynamodb-throttling"             // 400 ProvisionedThroughputExceededException, nothing written
+	TransactionCancel Kind = "dynamodb-transaction-cancelled"  // 400 TransactionCanceledException (TransactionConflict), nothing written
+	ResponseLost      Kind = "response-lost-after-write"       // the write is forwarded and done, the connection dropped before the answer
+	KilledAfterWrite  Kind = "killed-after-write"              // the orders function's order write is done, its answer held past the function's timeout
+	SQSSendFailure    Kind = "sqs-send-failure"                // 500 InternalError on SendMessage(Batch) or ChangeMessageVisibility
+	SESThrottling     Kind = "ses-throttling"                  // 429 TooManyRequestsException, not sent
+	SESRejection      Kind = "ses-permanent-rejection"         // 400 MessageRejected, not sent
+	KilledAfterSES    Kind = "killed-after-ses-accepted"       // SES sent the mail, the answer lost before the dedupe record
+	SESOutage         Kind = "ses-outage"                      // 429 on every SendEmail during the outage window
+	DuplicateDelivery Kind = "duplicate-out-of-order-delivery" // a copy of a real event sent to the queue again, shuffled
+	RelayOutage       Kind = "relay-outage"                    // the relay's stream mapping disabled through the Lambda API
 )
 
 // Kinds lists every kind in the order the account prints them.

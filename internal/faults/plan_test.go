@@ -1,6 +1,7 @@
 package faults_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -54,29 +55,25 @@ func TestPlanDrawsOnlyEligibleKinds(t *testing.T) {
 	}
 	p := faults.NewPlan(7, rates)
 	p.Start()
-	allowed := map[string]map[faults.Kind]bool{
-		"orders transact":    {"": true, faults.DynamoThrottling: true, faults.TransactionCancel: true, faults.KilledAfterWrite: true, faults.ResponseLost: true},
-		"users transact":     {"": true, faults.DynamoThrottling: true, faults.TransactionCancel: true, faults.ResponseLost: true},
-		"notifications send": {"": true, faults.SESThrottling: true, faults.SESRejection: true, faults.KilledAfterSES: true},
-		"relay batch":        {"": true, faults.SQSSendFailure: true, faults.ResponseLost: true},
-	}
-	calls := map[string]struct {
-		role string
-		c    faults.Call
+	for _, tc := range []struct {
+		role    string
+		c       faults.Call
+		allowed []faults.Kind // besides none
 	}{
-		"orders transact": {"orders", transact}, "users transact": {"users", transact},
-		"notifications send": {"notifications", send}, "relay batch": {"relay", batch},
-	}
-	for name, rc := range calls {
+		{"orders", transact, []faults.Kind{faults.DynamoThrottling, faults.TransactionCancel, faults.KilledAfterWrite, faults.ResponseLost}},
+		{"users", transact, []faults.Kind{faults.DynamoThrottling, faults.TransactionCancel, faults.ResponseLost}},
+		{"notifications", send, []faults.Kind{faults.SESThrottling, faults.SESRejection, faults.KilledAfterSES}},
+		{"relay", batch, []faults.Kind{faults.SQSSendFailure, faults.ResponseLost}},
+	} {
 		seen := map[faults.Kind]int{}
-		for _, k := range draw(p, 2000, rc.role, rc.c) {
-			if !allowed[name][k] {
-				t.Fatalf("%s: drew %q", name, k)
+		for _, k := range draw(p, 2000, tc.role, tc.c) {
+			if k != "" && !slices.Contains(tc.allowed, k) {
+				t.Fatalf("%s %s: drew %q", tc.role, tc.c.Operation, k)
 			}
 			seen[k]++
 		}
-		if len(seen) != len(allowed[name]) {
-			t.Fatalf("%s: drew %v, want each of %v", name, seen, allowed[name])
+		if len(seen) != len(tc.allowed)+1 {
+			t.Fatalf("%s %s: drew %v, want none and each of %v", tc.role, tc.c.Operation, seen, tc.allowed)
 		}
 	}
 	if k := p.Decide("orders", faults.Call{Service: "secretsmanager", Operation: "GetSecretValue"}, nil); k != "" {

@@ -9,6 +9,7 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -84,7 +85,6 @@ func (p *Proxy) handler(role string) http.Handler {
 			return
 		}
 		call := Classify(r, body)
-		p.ledger.Call(role, call)
 		kind := p.plan.Decide(role, call, body)
 		if kind != "" && role == "notifications" && call.Service == "dynamodb" && call.Operation == "UpdateItem" {
 			if id := dedupeEventID(body); id != "" {
@@ -105,8 +105,10 @@ func (p *Proxy) handler(role string) http.Handler {
 			return
 		}
 		ok := resp.StatusCode/100 == 2
-		if ok {
-			p.observe(call, body, respBody)
+		if ok && call == (Call{Service: "sqs", Operation: "SendMessageBatch"}) {
+			for _, e := range PublishedEvents(body, respBody) {
+				p.ledger.Published(e) // the events the relay published, for the account
+			}
 		}
 		// Faults that let the call happen and lose its answer.
 		switch {
@@ -141,7 +143,7 @@ func (p *Proxy) handler(role string) http.Handler {
 func refuse(w http.ResponseWriter, kind Kind, body []byte) bool {
 	switch kind {
 	case DynamoThrottling:
-		awsJSONError(w, http.StatusBadRequest, "application/x-amz-json-1.0",
+		awsJSONError(w, http.StatusBadRequest,
 			"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
 			"The level of configured provisioned throughput for the table was exceeded.", nil)
 	case TransactionCancel:
@@ -155,13 +157,13 @@ func refuse(w http.ResponseWriter, kind Kind, body []byte) bool {
 			reasons[0] = map[string]string{"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}
 			codes[0] = "TransactionConflict"
 		}
-		awsJSONError(w, http.StatusBadRequest, "application/x-amz-json-1.0",
+		awsJSONError(w, http.StatusBadRequest,
 			"com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
 			"Transaction cancelled, please refer cancellation reasons for specific reasons ["+strings.Join(codes, ", ")+"]",
 			map[string]any{"CancellationReasons": reasons})
 	case SQSSendFailure:
 		w.Header().Set("x-amzn-query-error", "InternalError;Receiver")
-		awsJSONError(w, http.StatusInternalServerError, "application/x-amz-json-1.0",
+		awsJSONError(w, http.StatusInternalServerError,
 			"com.amazonaws.sqs#InternalError", "We encountered an internal error. Please try again.", nil)
 	case SESThrottling, SESOutage:
 		awsQueryError(w, http.StatusBadRequest, "Throttling", "Maximum sending rate exceeded.")
@@ -173,18 +175,13 @@ func refuse(w http.ResponseWriter, kind Kind, body []byte) bool {
 	return true
 }
 
-// awsJSONError writes an error of the AWS JSON protocols: __type names the
-// error (restJson1 names it in x-amzn-ErrorType instead, typ "").
-func awsJSONError(w http.ResponseWriter, status int, contentType, typ, message string, extra map[string]any) {
-	doc := map[string]any{"message": message}
-	if typ != "" {
-		doc["__type"] = typ
-	}
-	for k, v := range extra {
-		doc[k] = v
-	}
+// awsJSONError writes an error of the AWS JSON 1.0 protocol (DynamoDB,
+// SQS): __type names the error.
+func awsJSONError(w http.ResponseWriter, status int, typ, message string, extra map[string]any) {
+	doc := map[string]any{"message": message, "__type": typ}
+	maps.Copy(doc, extra)
 	b, _ := json.Marshal(doc)
-	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
@@ -241,17 +238,6 @@ func hopByHop(h string) bool {
 		return true
 	}
 	return false
-}
-
-// observe records what a successful call did that the account needs: the
-// events the relay published.
-func (p *Proxy) observe(c Call, body, respBody []byte) {
-	if c.Service != "sqs" || c.Operation != "SendMessageBatch" {
-		return
-	}
-	for _, e := range PublishedEvents(body, respBody) {
-		p.ledger.Published(e)
-	}
 }
 
 // PublishedEvents reads the events of a SendMessageBatch request that its

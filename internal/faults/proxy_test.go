@@ -38,6 +38,18 @@ func proxyTo(t *testing.T, upstream string, kind faults.Kind) (string, *faults.L
 	return endpoint, ledger
 }
 
+// countingUpstream stands for the local cloud: it answers {} and counts
+// the calls that reach it.
+func countingUpstream(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	var reached atomic.Int32
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		_, _ = io.WriteString(w, "{}")
+	}))
+	t.Cleanup(upstream.Close)
+	return upstream, &reached
+}
+
 func post(t *testing.T, url, target, body string) (*http.Response, error) {
 	t.Helper()
 	req, err := http.NewRequest("POST", url, strings.NewReader(body))
@@ -50,12 +62,7 @@ func post(t *testing.T, url, target, body string) (*http.Response, error) {
 
 func TestProxyRefuses(t *testing.T) {
 	t.Parallel()
-	var reached atomic.Int32
-	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		reached.Add(1)
-		_, _ = io.WriteString(w, "{}")
-	}))
-	defer upstream.Close()
+	upstream, reached := countingUpstream(t)
 	tests := []struct {
 		kind          faults.Kind
 		target, body  string
@@ -98,12 +105,7 @@ func TestProxyRefuses(t *testing.T) {
 
 func TestProxyLosesTheAnswerAfterTheWrite(t *testing.T) {
 	t.Parallel()
-	var reached atomic.Int32
-	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		reached.Add(1)
-		_, _ = io.WriteString(w, "{}")
-	}))
-	defer upstream.Close()
+	upstream, reached := countingUpstream(t)
 	for _, kind := range []faults.Kind{faults.ResponseLost, faults.KilledAfterWrite} {
 		endpoint, ledger := proxyTo(t, upstream.URL, kind)
 		before := reached.Load()

@@ -69,15 +69,6 @@ func Cloud() string {
 	return "ministack"
 }
 
-// Capabilities returns what the local cloud the tests run against has.
-func Capabilities() map[Capability]bool {
-	out := map[Capability]bool{}
-	for c, ok := range capabilities[Cloud()] {
-		out[c] = ok
-	}
-	return out
-}
-
 // Require skips the test, saying why, unless the local cloud has c; why
 // says what of the test needs it. On MiniStack every test runs: a missing
 // capability there fails the test instead of skipping it, and so does an

@@ -88,14 +88,13 @@ func Mailbox(t testing.TB) []Mail {
 // is tried again, up to mailboxTries times, before the test fails.
 func getJSON(t testing.TB, url string, v any) {
 	t.Helper()
-	var err error
-	for try := 1; try <= mailboxTries; try++ {
-		if err = readJSON(url, v); err == nil {
-			return
-		}
-		if try < mailboxTries {
-			time.Sleep(time.Second)
-		}
+	err := readJSON(url, v)
+	for try := 1; err != nil && try < mailboxTries; try++ {
+		time.Sleep(time.Second)
+		err = readJSON(url, v)
+	}
+	if err == nil {
+		return
 	}
 	t.Fatalf("read mailbox (%d tries): %v", mailboxTries, err)
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"testing"
 	"time"
@@ -20,9 +21,7 @@ import (
 func NewFIFOQueue(t testing.TB, q *sqs.Client, attrs map[string]string) string {
 	t.Helper()
 	a := map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "false"}
-	for k, v := range attrs {
-		a[k] = v
-	}
+	maps.Copy(a, attrs)
 	return newQueue(t, q, fmt.Sprintf("it-%d.fifo", time.Now().UnixNano()), a)
 }
 

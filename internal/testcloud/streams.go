@@ -4,7 +4,6 @@ package testcloud
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -100,49 +99,35 @@ func lambdaRecord(t testing.TB, r streamtypes.Record, arn string) events.DynamoD
 	}
 }
 
-// image converts stream attribute values to the Lambda event's form through
-// the DynamoDB JSON both share.
+// image converts stream attribute values to the Lambda event's form.
 func image(t testing.TB, in map[string]streamtypes.AttributeValue) map[string]events.DynamoDBAttributeValue {
 	t.Helper()
-	raw := map[string]any{}
+	out := make(map[string]events.DynamoDBAttributeValue, len(in))
 	for k, v := range in {
-		raw[k] = dynamoJSON(t, v)
-	}
-	b, err := json.Marshal(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out map[string]events.DynamoDBAttributeValue
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
+		out[k] = eventValue(t, v)
 	}
 	return out
 }
 
-func dynamoJSON(t testing.TB, v streamtypes.AttributeValue) map[string]any {
+func eventValue(t testing.TB, v streamtypes.AttributeValue) events.DynamoDBAttributeValue {
 	switch v := v.(type) {
 	case *streamtypes.AttributeValueMemberS:
-		return map[string]any{"S": v.Value}
+		return events.NewStringAttribute(v.Value)
 	case *streamtypes.AttributeValueMemberN:
-		return map[string]any{"N": v.Value}
+		return events.NewNumberAttribute(v.Value)
 	case *streamtypes.AttributeValueMemberBOOL:
-		return map[string]any{"BOOL": v.Value}
+		return events.NewBooleanAttribute(v.Value)
 	case *streamtypes.AttributeValueMemberNULL:
-		return map[string]any{"NULL": true}
+		return events.NewNullAttribute()
 	case *streamtypes.AttributeValueMemberM:
-		m := map[string]any{}
-		for k, e := range v.Value {
-			m[k] = dynamoJSON(t, e)
-		}
-		return map[string]any{"M": m}
+		return events.NewMapAttribute(image(t, v.Value))
 	case *streamtypes.AttributeValueMemberL:
-		l := make([]any, len(v.Value))
+		l := make([]events.DynamoDBAttributeValue, len(v.Value))
 		for i, e := range v.Value {
-			l[i] = dynamoJSON(t, e)
+			l[i] = eventValue(t, e)
 		}
-		return map[string]any{"L": l}
-	default:
-		t.Fatalf("unhandled attribute type %T", v)
-		return nil
+		return events.NewListAttribute(l)
 	}
+	t.Fatalf("unhandled attribute type %T", v)
+	return events.DynamoDBAttributeValue{}
 }

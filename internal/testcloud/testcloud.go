@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -141,23 +142,32 @@ func NewTable(t testing.TB, db *dynamodb.Client, spec TableSpec) string {
 	return name
 }
 
+// Env reads the setting key of the environment with parse, or is def when
+// it is unset; a value parse refuses fails the test.
+func Env[T any](t testing.TB, key string, def T, parse func(string) (T, error)) T {
+	t.Helper()
+	v := os.Getenv(key)
+	if v == "" {
+		return def
+	}
+	x, err := parse(v)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", key, v, err)
+	}
+	return x
+}
+
 // Parallel runs f n times concurrently, all released at once, and returns
 // their errors in call order.
 func Parallel(n int, f func(i int) error) []error {
 	errs := make([]error, n)
 	start := make(chan struct{})
-	done := make(chan struct{})
+	var wg sync.WaitGroup
 	for i := range n {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			<-start
-			errs[i] = f(i)
-		}()
+		wg.Go(func() { <-start; errs[i] = f(i) })
 	}
 	close(start)
-	for range n {
-		<-done
-	}
+	wg.Wait()
 	return errs
 }
 
