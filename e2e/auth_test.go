@@ -30,7 +30,10 @@ func TestRegister(t *testing.T) {
 	}
 
 	t.Run("email taken, case-insensitively", func(t *testing.T) {
-		call(t, "POST", "/v1/auth/register", map[string]string{"email": strings.ToUpper(email), "password": "another long password", "name": "Imposter"}).Problem(t, 409, "email-taken")
+		p := call(t, "POST", "/v1/auth/register", map[string]string{"email": strings.ToUpper(email), "password": "another long password", "name": "Imposter"}).Problem(t, 409, "")
+		if !strings.HasSuffix(p.Type, "#email-taken") {
+			t.Fatalf("problem type %q", p.Type)
+		}
 	})
 	for _, tc := range []struct {
 		name   string
@@ -305,10 +308,15 @@ func TestAuthorizerRefusesBadTokens(t *testing.T) {
 		"oversized":          "Bearer " + strings.Repeat("a", 8000),
 	} {
 		t.Run(name, func(t *testing.T) {
-			call(t, "GET", "/v1/users/me", nil, "Authorization", header).Problem(t, http.StatusUnauthorized, "invalid-token")
+			p := call(t, "GET", "/v1/users/me", nil, "Authorization", header).Problem(t, http.StatusUnauthorized, "")
+			if !strings.HasSuffix(p.Type, "#invalid-token") {
+				t.Fatalf("problem type %q, want invalid-token", p.Type)
+			}
 		})
 	}
-	call(t, "GET", "/v1/users/me", nil).Problem(t, http.StatusUnauthorized, "invalid-token")
+	if p := call(t, "GET", "/v1/users/me", nil).Problem(t, http.StatusUnauthorized, ""); !strings.HasSuffix(p.Type, "#invalid-token") {
+		t.Fatalf("no token: problem type %q, want invalid-token", p.Type)
+	}
 }
 
 // TestGatewayAnswersAreProblems checks the answers the gateway gives before
@@ -340,7 +348,10 @@ func TestGatewayAnswersAreProblems(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			call(t, tc.method, tc.path, nil, tc.headers...).Problem(t, tc.status, tc.slug)
+			p := call(t, tc.method, tc.path, nil, tc.headers...).Problem(t, tc.status, "")
+			if !strings.HasSuffix(p.Type, "#"+tc.slug) {
+				t.Errorf("problem type %q, want %s", p.Type, tc.slug)
+			}
 		})
 	}
 }

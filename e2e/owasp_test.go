@@ -204,7 +204,10 @@ func TestOWASP_API2_BrokenAuthentication(t *testing.T) {
 func refusedEverywhere(t *testing.T, bearer string) {
 	t.Helper()
 	for _, path := range []string{"/v1/users/me", "/v1/orders"} {
-		call(t, "GET", path, nil, "Authorization", "Bearer "+bearer).Problem(t, http.StatusUnauthorized, "invalid-token")
+		p := call(t, "GET", path, nil, "Authorization", "Bearer "+bearer).Problem(t, http.StatusUnauthorized, "")
+		if !strings.HasSuffix(p.Type, "#invalid-token") {
+			t.Fatalf("GET %s: problem type %q, want invalid-token", path, p.Type)
+		}
 	}
 }
 
@@ -498,7 +501,10 @@ func TestOWASP_API4_ResourceConsumption(t *testing.T) {
 			if op.protected {
 				headers = u.bearer()
 			}
-			call(t, op.method, op.example, big, headers...).Problem(t, http.StatusRequestEntityTooLarge, "payload-too-large")
+			p := call(t, op.method, op.example, big, headers...).Problem(t, http.StatusRequestEntityTooLarge, "")
+			if !strings.HasSuffix(p.Type, "#payload-too-large") {
+				t.Errorf("%s %s: problem type %q", op.method, op.path, p.Type)
+			}
 		}
 	})
 
@@ -610,7 +616,10 @@ func TestOWASP_API5_FunctionLevelAuthorization(t *testing.T) {
 			}
 			if op.protected {
 				for _, auth := range [][]string{nil, {"Authorization", "Bearer " + u.Refresh}, {"Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte(u.Email+":"+u.Password))}} {
-					call(t, op.method, op.example, body, auth...).Problem(t, http.StatusUnauthorized, "invalid-token")
+					p := call(t, op.method, op.example, body, auth...).Problem(t, http.StatusUnauthorized, "")
+					if !strings.HasSuffix(p.Type, "#invalid-token") {
+						t.Errorf("%s %s: problem type %q", op.method, op.path, p.Type)
+					}
 				}
 				continue
 			}
@@ -666,7 +675,9 @@ func TestOWASP_API5_FunctionLevelAuthorization(t *testing.T) {
 				}
 				// A path the API has answers 405 with the methods it takes.
 				r := call(t, method, path, write, u.bearer()...)
-				r.Problem(t, 405, "method-not-allowed")
+				if p := r.Problem(t, 405, ""); !strings.HasSuffix(p.Type, "#method-not-allowed") {
+					t.Errorf("%s %s: %+v, want method-not-allowed", method, path, p)
+				}
 				var got []string
 				for m := range strings.SplitSeq(r.Header.Get("Allow"), ",") {
 					got = append(got, strings.TrimSpace(m))
@@ -748,7 +759,9 @@ func TestOWASP_API6_SensitiveBusinessFlows(t *testing.T) {
 			if path == "/v1/orders" {
 				body = items("COF-ESP-250", 1)
 			}
-			call(t, "POST", path, body, u.bearer()...).Problem(t, 403, "email-unverified")
+			if p := call(t, "POST", path, body, u.bearer()...).Problem(t, 403, ""); !strings.HasSuffix(p.Type, "#email-unverified") {
+				t.Fatalf("POST %s: %s", path, p.Type)
+			}
 		}
 	})
 
@@ -1170,7 +1183,9 @@ func TestOWASP_API9_InventoryManagement(t *testing.T) {
 
 	t.Run("nothing answers beside the documented version", func(t *testing.T) {
 		for _, path := range []string{"/v0/health", "/v1.1/health", "/health", "/api/v1/health", "/V1/health", "/v1/Health", "/v1/health/debug", "/v1/internal/health", "/.well-known/openid-configuration", "/v1/openapi.yaml", "/swagger.json"} {
-			call(t, "GET", path, nil).Problem(t, 404, "not-found")
+			if p := call(t, "GET", path, nil).Problem(t, 404, ""); !strings.HasSuffix(p.Type, "#not-found") {
+				t.Errorf("GET %s: %s", path, p.Type)
+			}
 		}
 	})
 
