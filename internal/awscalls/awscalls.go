@@ -155,13 +155,15 @@ func (r *Recorder) option(service string, background bool) func(*middleware.Stac
 	return func(s *middleware.Stack) error {
 		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("awscalls", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			askCapacity(in.Parameters)
-			before := r.sizer.before(ctx, in.Parameters)
+			its := items(in.Parameters)
+			ws := writes(its)
+			before := r.sizer.before(ctx, ws)
 			c := Call{Service: service, Operation: middleware.GetOperationName(ctx), Start: time.Now(), Background: background}
-			keys := keysOf(in.Parameters)
+			keys := keysOf(in.Parameters, its)
 			out, md, err := next.HandleInitialize(ctx, in)
 			c.End = time.Now()
-			c.Reported, c.ReportedOK = reported(out.Result)
-			c.Rules, c.Writes = r.sizer.price(ctx, in.Parameters, out.Result, before, err)
+			c.Reported, c.ReportedOK = reported(out.Result, len(ws) > 0)
+			c.Rules, c.Writes = r.sizer.price(ctx, in.Parameters, out.Result, ws, before, err)
 			r.mu.Lock()
 			c.Actor = r.actor
 			for _, k := range keys {
