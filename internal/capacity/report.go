@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
 	"github.com/serverless-shop/backend/internal/pricing"
 )
 
@@ -283,20 +286,7 @@ func number(v float64) string {
 	case v != math.Trunc(v) && math.Abs(v) < 100:
 		return strconv.FormatFloat(v, 'g', 3, 64)
 	}
-	s := strconv.FormatFloat(math.Round(v), 'f', 0, 64)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return message.NewPrinter(language.English).Sprintf("%.0f", math.Round(v)) // 12,345
 }
 
 func fixed(v float64, decimals int) string { return strconv.FormatFloat(v, 'f', decimals, 64) }
