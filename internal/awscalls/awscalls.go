@@ -19,8 +19,11 @@
 package awscalls
 
 import (
+	"cmp"
 	"context"
-	"sort"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -122,18 +125,10 @@ func (r *Recorder) Shared() []SharedKey {
 		if len(actors) < 2 {
 			continue
 		}
-		s := SharedKey{Key: k}
-		for a := range actors {
-			s.Actors = append(s.Actors, a)
-		}
-		sort.Strings(s.Actors)
-		out = append(out, s)
+		out = append(out, SharedKey{Key: k, Actors: slices.Sorted(maps.Keys(actors))})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Table != out[j].Table {
-			return out[i].Table < out[j].Table
-		}
-		return out[i].Value < out[j].Value
+	slices.SortFunc(out, func(a, b SharedKey) int {
+		return cmp.Or(strings.Compare(a.Table, b.Table), strings.Compare(a.Value, b.Value))
 	})
 	return out
 }

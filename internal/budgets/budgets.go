@@ -16,7 +16,8 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -109,12 +110,7 @@ func For(request string) (Budget, error) {
 	if b, ok := all[request]; ok {
 		return b, nil
 	}
-	known := make([]string, 0, len(all))
-	for r := range all {
-		known = append(known, r)
-	}
-	sort.Strings(known)
-	return Budget{}, fmt.Errorf("budgets: no budget for %q (known: %q)", request, known)
+	return Budget{}, fmt.Errorf("budgets: no budget for %q (known: %q)", request, slices.Sorted(maps.Keys(all)))
 }
 
 // Of returns the budgets of one function's requests, in measuring order.

@@ -2,10 +2,13 @@ package capacity
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	usersapp "github.com/serverless-shop/backend/functions/users/app"
@@ -339,9 +342,11 @@ func (m *Model) checkHotKeys() error {
 	if err != nil {
 		return err
 	}
-	if m.tokenTTL, err = goDurationSeconds(ttl); err != nil {
+	d, err := time.ParseDuration(ttl)
+	if err != nil {
 		return fmt.Errorf("AccessTokenTTL: %w", err)
 	}
+	m.tokenTTL = d.Seconds()
 	for _, k := range m.In.HotKeys {
 		for _, f := range k.Readers {
 			if _, ok := m.Functions[f]; !ok {
@@ -395,7 +400,7 @@ func (m *Model) limits() error {
 			}
 			return s
 		}, Alarms: []string{"LambdaConcurrencyAlarm"}})
-	for _, name := range sortedKeys(m.Functions) {
+	for _, name := range slices.Sorted(maps.Keys(m.Functions)) {
 		f := m.Functions[name]
 		if f.Reserved <= 0 {
 			continue
@@ -615,33 +620,6 @@ func ceiling(load func(float64) float64, value float64) float64 {
 		}
 	}
 	return lo
-}
-
-// goDurationSeconds reads a Go duration of seconds or minutes ("15m").
-func goDurationSeconds(s string) (float64, error) {
-	var n float64
-	var unit string
-	if _, err := fmt.Sscanf(s, "%g%s", &n, &unit); err != nil {
-		return 0, fmt.Errorf("%q: %w", s, err)
-	}
-	switch unit {
-	case "s":
-		return n, nil
-	case "m":
-		return n * 60, nil
-	case "h":
-		return n * 3600, nil
-	}
-	return 0, fmt.Errorf("%q: unit %q", s, unit)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // is is 1 for true, 0 for false.

@@ -3,7 +3,9 @@ package capacity
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -71,19 +73,19 @@ func (m *Model) writeRoutes(p *printer) {
 	}
 	p.f("")
 	var splits []string
-	for _, c := range sortedKeys(m.In.Mix.Splits) {
+	for _, c := range slices.Sorted(maps.Keys(m.In.Mix.Splits)) {
 		splits = append(splits, c+": "+m.In.Mix.Splits[c])
 	}
 	p.f("Split of the mix's categories (assumed): %s.", strings.Join(splits, "; "))
 	p.f("")
 	conc := m.concurrency(m.Target)
 	var fns []string
-	for _, f := range sortedKeys(conc) {
+	for _, f := range slices.Sorted(maps.Keys(conc)) {
 		fns = append(fns, fmt.Sprintf("%s %s (%g MB)", f, fixed(conc[f], 1), m.Functions[f].MemoryMB))
 	}
 	all, links := m.emails(m.Target)
 	var reserved []string
-	for _, f := range sortedKeys(m.Functions) {
+	for _, f := range slices.Sorted(maps.Keys(m.Functions)) {
 		if r := m.Functions[f].Reserved; r > 0 {
 			reserved = append(reserved, fmt.Sprintf("%s %g", f, r))
 		}
@@ -193,7 +195,7 @@ func (m *Model) writeHotKeys(p *printer) {
 		}
 		readers := fmt.Sprintf("%s every %g s", strings.Join(b.Key.Readers, ", "), b.Key.Every)
 		if b.Key.Model == ModelCounter {
-			readers = "none (written by " + strings.Join(sortedKeys(b.Key.Writes), ", ") + ")"
+			readers = "none (written by " + strings.Join(slices.Sorted(maps.Keys(b.Key.Writes)), ", ") + ")"
 			what = fmt.Sprintf("%s WCU/s", number(b.Load.WCU))
 		}
 		p.f("| %s | %s | %s | %s | %s | %s | %s |", b.Key.Key, b.Key.Table, b.Key.Model, readers, what, percent(b.Load.Use()), rps(binds))
@@ -258,7 +260,7 @@ func (m *Model) writeAssumptions(p *printer) {
 }
 
 func warmList(m map[string]float64) string {
-	keys := sortedKeys(m)
+	keys := slices.Sorted(maps.Keys(m))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s %g", k, m[k])
