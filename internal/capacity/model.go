@@ -309,29 +309,10 @@ func (m *Model) concurrency(total float64) map[string]float64 {
 	return c
 }
 
-// traffic is what the hot keys' load depends on at total rate.
-func (m *Model) traffic(total float64) traffic {
-	conc := m.concurrency(total)
-	return traffic{
-		rps: func(route string) float64 {
-			return m.perSecond(total, func(r Route) float64 { return is(r.Route == route) })
-		},
-		envs: func(function string) float64 { return conc[function] },
-		readRCU: func(request string) (float64, error) {
-			b, ok := m.In.Budgets[request]
-			if !ok {
-				return 0, fmt.Errorf("no budget %q (internal/budgets)", request)
-			}
-			return b.RCU, nil
-		},
-		ttl: m.tokenTTL,
-	}
-}
-
 // hotLoad returns the load of hot key k at total rate. Build checks every
 // key's inputs first, so that a key's load has no error to report here.
 func (m *Model) hotLoad(k HotKey, total float64) keyLoad {
-	l, _ := k.load(m.traffic(total))
+	l, _ := m.load(k, total)
 	return l
 }
 
@@ -353,7 +334,7 @@ func (m *Model) checkHotKeys() error {
 				return fmt.Errorf("hot key %s: reader %q is not a function of template.yaml", k.Key, f)
 			}
 		}
-		if _, err := k.load(m.traffic(1)); err != nil {
+		if _, err := m.load(k, 1); err != nil {
 			return fmt.Errorf("hot key %s: %w", k.Key, err)
 		}
 	}
