@@ -132,15 +132,14 @@ func (t *Template) evalCondition(n *yaml.Node) (bool, error) {
 		if len(args) != 2 {
 			return false, fmt.Errorf("line %d: Equals needs two values", n.Line)
 		}
-		a, err := t.resolve(args[0])
-		if err != nil {
-			return false, err
+		var v [2]string
+		for i := range v {
+			var err error
+			if v[i], err = t.resolve(args[i]); err != nil {
+				return false, err
+			}
 		}
-		b, err := t.resolve(args[1])
-		if err != nil {
-			return false, err
-		}
-		return a == b, nil
+		return v[0] == v[1], nil
 	case "Not":
 		if len(args) != 1 {
 			return false, fmt.Errorf("line %d: Not needs one condition", n.Line)
