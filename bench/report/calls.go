@@ -31,6 +31,7 @@ var (
 		"internal/awscalls/keys.go",
 		"internal/awscalls/rules.go",
 		"internal/budgets/budgets.go",
+		"internal/budgets/budgets.yaml",
 		"functions/orders/api/calls_integration_test.go",
 		"functions/users/api/calls_integration_test.go",
 	}

@@ -19,8 +19,11 @@
 package awscalls
 
 import (
+	"cmp"
 	"context"
-	"sort"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -122,18 +125,10 @@ func (r *Recorder) Shared() []SharedKey {
 		if len(actors) < 2 {
 			continue
 		}
-		s := SharedKey{Key: k}
-		for a := range actors {
-			s.Actors = append(s.Actors, a)
-		}
-		sort.Strings(s.Actors)
-		out = append(out, s)
+		out = append(out, SharedKey{Key: k, Actors: slices.Sorted(maps.Keys(actors))})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Table != out[j].Table {
-			return out[i].Table < out[j].Table
-		}
-		return out[i].Value < out[j].Value
+	slices.SortFunc(out, func(a, b SharedKey) int {
+		return cmp.Or(strings.Compare(a.Table, b.Table), strings.Compare(a.Value, b.Value))
 	})
 	return out
 }
@@ -155,13 +150,15 @@ func (r *Recorder) option(service string, background bool) func(*middleware.Stac
 	return func(s *middleware.Stack) error {
 		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("awscalls", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			askCapacity(in.Parameters)
-			before := r.sizer.before(ctx, in.Parameters)
+			its := items(in.Parameters)
+			ws := writes(its)
+			before := r.sizer.before(ctx, ws)
 			c := Call{Service: service, Operation: middleware.GetOperationName(ctx), Start: time.Now(), Background: background}
-			keys := keysOf(in.Parameters)
+			keys := keysOf(in.Parameters, its)
 			out, md, err := next.HandleInitialize(ctx, in)
 			c.End = time.Now()
-			c.Reported, c.ReportedOK = reported(out.Result)
-			c.Rules, c.Writes = r.sizer.price(ctx, in.Parameters, out.Result, before, err)
+			c.Reported, c.ReportedOK = reported(out.Result, len(ws) > 0)
+			c.Rules, c.Writes = r.sizer.price(ctx, in.Parameters, out.Result, ws, before, err)
 			r.mu.Lock()
 			c.Actor = r.actor
 			for _, k := range keys {

@@ -21,29 +21,39 @@ type Key struct {
 	Value string // the partition key's value (strings only: every table's PK is S)
 }
 
-// keysOf returns the partition keys a DynamoDB call reads or writes, from
-// its input: the keys and items named, and the partition key equality of a
-// Query's key condition.
-func keysOf(params any) []Key {
-	var out []Key
-	add := func(table *string, item map[string]types.AttributeValue) {
-		if v, ok := item[partitionAttr].(*types.AttributeValueMemberS); ok {
-			out = append(out, Key{Table: aws.ToString(table), Value: v.Value})
+// item is one item a DynamoDB call names in its input: the one model of a
+// call's items that its keys (keysOf) and its price (sizer) are read from.
+type item struct {
+	table string
+	key   map[string]types.AttributeValue
+	put   map[string]types.AttributeValue // the item a put writes
+	write bool                            // the call writes (or, in a transaction, checks) it
+	txn   bool                            // in a transaction
+}
+
+// items returns the items a DynamoDB call's input names (none for a Query
+// or a Scan, which name a key condition or nothing).
+func items(params any) []item {
+	var out []item
+	add := func(table *string, key, put map[string]types.AttributeValue, write, txn bool) {
+		if put != nil {
+			key = keyOf(put)
 		}
+		out = append(out, item{table: aws.ToString(table), key: key, put: put, write: write, txn: txn})
 	}
 	switch in := params.(type) {
 	case *dynamodb.GetItemInput:
-		add(in.TableName, in.Key)
+		add(in.TableName, in.Key, nil, false, false)
 	case *dynamodb.PutItemInput:
-		add(in.TableName, in.Item)
+		add(in.TableName, nil, in.Item, true, false)
 	case *dynamodb.UpdateItemInput:
-		add(in.TableName, in.Key)
+		add(in.TableName, in.Key, nil, true, false)
 	case *dynamodb.DeleteItemInput:
-		add(in.TableName, in.Key)
+		add(in.TableName, in.Key, nil, true, false)
 	case *dynamodb.BatchGetItemInput:
 		for table, ka := range in.RequestItems {
 			for _, k := range ka.Keys {
-				add(aws.String(table), k)
+				add(&table, k, nil, false, false)
 			}
 		}
 	case *dynamodb.BatchWriteItemInput:
@@ -51,9 +61,9 @@ func keysOf(params any) []Key {
 			for _, w := range writes {
 				switch {
 				case w.PutRequest != nil:
-					add(aws.String(table), w.PutRequest.Item)
+					add(&table, nil, w.PutRequest.Item, true, false)
 				case w.DeleteRequest != nil:
-					add(aws.String(table), w.DeleteRequest.Key)
+					add(&table, w.DeleteRequest.Key, nil, true, false)
 				}
 			}
 		}
@@ -61,26 +71,48 @@ func keysOf(params any) []Key {
 		for _, w := range in.TransactItems {
 			switch {
 			case w.Put != nil:
-				add(w.Put.TableName, w.Put.Item)
+				add(w.Put.TableName, nil, w.Put.Item, true, true)
 			case w.Update != nil:
-				add(w.Update.TableName, w.Update.Key)
+				add(w.Update.TableName, w.Update.Key, nil, true, true)
 			case w.Delete != nil:
-				add(w.Delete.TableName, w.Delete.Key)
+				add(w.Delete.TableName, w.Delete.Key, nil, true, true)
 			case w.ConditionCheck != nil:
-				add(w.ConditionCheck.TableName, w.ConditionCheck.Key)
+				add(w.ConditionCheck.TableName, w.ConditionCheck.Key, nil, true, true)
 			}
 		}
 	case *dynamodb.TransactGetItemsInput:
 		for _, g := range in.TransactItems {
 			if g.Get != nil {
-				add(g.Get.TableName, g.Get.Key)
+				add(g.Get.TableName, g.Get.Key, nil, false, false)
 			}
 		}
-	case *dynamodb.QueryInput:
-		if in.IndexName == nil { // an index has keys of its own
-			if v, ok := queryPartition(aws.ToString(in.KeyConditionExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues); ok {
-				out = append(out, Key{Table: aws.ToString(in.TableName), Value: v})
-			}
+	}
+	return out
+}
+
+// keyOf is the primary key of an item.
+func keyOf(item map[string]types.AttributeValue) map[string]types.AttributeValue {
+	key := map[string]types.AttributeValue{}
+	for _, name := range []string{partitionAttr, "SK"} { // every table of the template
+		if v, ok := item[name]; ok {
+			key[name] = v
+		}
+	}
+	return key
+}
+
+// keysOf returns the partition keys a DynamoDB call reads or writes: those
+// of its items, and the partition key equality of a Query's key condition.
+func keysOf(params any, its []item) []Key {
+	var out []Key
+	for _, it := range its {
+		if v, ok := it.key[partitionAttr].(*types.AttributeValueMemberS); ok {
+			out = append(out, Key{Table: it.table, Value: v.Value})
+		}
+	}
+	if in, ok := params.(*dynamodb.QueryInput); ok && in.IndexName == nil { // an index has keys of its own
+		if v, ok := queryPartition(aws.ToString(in.KeyConditionExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues); ok {
+			out = append(out, Key{Table: aws.ToString(in.TableName), Value: v})
 		}
 	}
 	return out

@@ -5,6 +5,7 @@ package awscalls
 import (
 	"context"
 	"math"
+	"reflect"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,158 +30,81 @@ const (
 	writeBlock = 1024
 )
 
-// askCapacity asks DynamoDB to report what a call consumed.
+// askCapacity asks DynamoDB to report what a call consumed: every input
+// that can report it has a ReturnConsumedCapacity field.
 func askCapacity(params any) {
-	total := types.ReturnConsumedCapacityTotal
-	switch in := params.(type) {
-	case *dynamodb.GetItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.BatchGetItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.QueryInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.ScanInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.PutItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.UpdateItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.DeleteItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.BatchWriteItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.TransactWriteItemsInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.TransactGetItemsInput:
-		in.ReturnConsumedCapacity = total
+	if f := field(params, "ReturnConsumedCapacity"); f.IsValid() {
+		f.Set(reflect.ValueOf(types.ReturnConsumedCapacityTotal))
 	}
 }
 
-// reported is the capacity a DynamoDB answer reports.
-func reported(result any) (Units, bool) {
-	one := func(c *types.ConsumedCapacity, write bool) (Units, bool) {
-		if c == nil {
-			return Units{}, false
+// reported is the capacity a DynamoDB answer reports: its ConsumedCapacity
+// field, one or a list (units a reply does not split are reads, or writes
+// for a call that writes).
+func reported(result any, write bool) (Units, bool) {
+	var caps []types.ConsumedCapacity
+	if f := field(result, "ConsumedCapacity"); f.IsValid() {
+		switch c := f.Interface().(type) {
+		case *types.ConsumedCapacity:
+			if c != nil {
+				caps = []types.ConsumedCapacity{*c}
+			}
+		case []types.ConsumedCapacity:
+			caps = c
 		}
-		units := aws.ToFloat64(c.CapacityUnits)
-		if c.WriteCapacityUnits != nil || c.ReadCapacityUnits != nil {
-			return Units{aws.ToFloat64(c.ReadCapacityUnits), aws.ToFloat64(c.WriteCapacityUnits)}, true
-		}
-		if write {
-			return Units{Write: units}, true
-		}
-		return Units{Read: units}, true
 	}
-	many := func(cs []types.ConsumedCapacity, write bool) (Units, bool) {
-		var sum Units
-		for i := range cs {
-			u, _ := one(&cs[i], write)
-			sum = sum.Add(u)
+	var sum Units
+	for _, c := range caps {
+		switch {
+		case c.ReadCapacityUnits != nil || c.WriteCapacityUnits != nil:
+			sum = sum.Add(Units{aws.ToFloat64(c.ReadCapacityUnits), aws.ToFloat64(c.WriteCapacityUnits)})
+		case write:
+			sum.Write += aws.ToFloat64(c.CapacityUnits)
+		default:
+			sum.Read += aws.ToFloat64(c.CapacityUnits)
 		}
-		return sum, len(cs) > 0
 	}
-	switch out := result.(type) {
-	case *dynamodb.GetItemOutput:
-		return one(out.ConsumedCapacity, false)
-	case *dynamodb.QueryOutput:
-		return one(out.ConsumedCapacity, false)
-	case *dynamodb.ScanOutput:
-		return one(out.ConsumedCapacity, false)
-	case *dynamodb.BatchGetItemOutput:
-		return many(out.ConsumedCapacity, false)
-	case *dynamodb.TransactGetItemsOutput:
-		return many(out.ConsumedCapacity, false)
-	case *dynamodb.PutItemOutput:
-		return one(out.ConsumedCapacity, true)
-	case *dynamodb.UpdateItemOutput:
-		return one(out.ConsumedCapacity, true)
-	case *dynamodb.DeleteItemOutput:
-		return one(out.ConsumedCapacity, true)
-	case *dynamodb.BatchWriteItemOutput:
-		return many(out.ConsumedCapacity, true)
-	case *dynamodb.TransactWriteItemsOutput:
-		return many(out.ConsumedCapacity, true)
+	return sum, len(caps) > 0
+}
+
+// field is the field name of the struct p points to, if it has one.
+func field(p any, name string) reflect.Value {
+	v := reflect.ValueOf(p)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return reflect.Value{}
 	}
-	return Units{}, false
+	return v.Elem().FieldByName(name)
 }
 
 // sizer prices calls by the rules, reading the items writes touch through
 // a client of its own.
 type sizer struct{ db *dynamodb.Client }
 
-// target is an item a write touches.
-type target struct {
-	table string
-	key   map[string]types.AttributeValue
-	put   map[string]types.AttributeValue // the item a put writes
-	txn   bool
-}
-
-func keyOf(item map[string]types.AttributeValue) map[string]types.AttributeValue {
-	key := map[string]types.AttributeValue{}
-	for _, name := range []string{"PK", "SK"} { // every table of the template
-		if v, ok := item[name]; ok {
-			key[name] = v
+// writes returns the items of its that a call writes.
+func writes(its []item) []item {
+	var out []item
+	for _, it := range its {
+		if it.write {
+			out = append(out, it)
 		}
 	}
-	return key
-}
-
-func targets(params any) []target {
-	switch in := params.(type) {
-	case *dynamodb.PutItemInput:
-		return []target{{table: aws.ToString(in.TableName), key: keyOf(in.Item), put: in.Item}}
-	case *dynamodb.UpdateItemInput:
-		return []target{{table: aws.ToString(in.TableName), key: in.Key}}
-	case *dynamodb.DeleteItemInput:
-		return []target{{table: aws.ToString(in.TableName), key: in.Key}}
-	case *dynamodb.BatchWriteItemInput:
-		var ts []target
-		for table, writes := range in.RequestItems {
-			for _, w := range writes {
-				switch {
-				case w.PutRequest != nil:
-					ts = append(ts, target{table: table, key: keyOf(w.PutRequest.Item), put: w.PutRequest.Item})
-				case w.DeleteRequest != nil:
-					ts = append(ts, target{table: table, key: w.DeleteRequest.Key})
-				}
-			}
-		}
-		return ts
-	case *dynamodb.TransactWriteItemsInput:
-		var ts []target
-		for _, w := range in.TransactItems {
-			switch {
-			case w.Put != nil:
-				ts = append(ts, target{table: aws.ToString(w.Put.TableName), key: keyOf(w.Put.Item), put: w.Put.Item, txn: true})
-			case w.Update != nil:
-				ts = append(ts, target{table: aws.ToString(w.Update.TableName), key: w.Update.Key, txn: true})
-			case w.Delete != nil:
-				ts = append(ts, target{table: aws.ToString(w.Delete.TableName), key: w.Delete.Key, txn: true})
-			case w.ConditionCheck != nil:
-				ts = append(ts, target{table: aws.ToString(w.ConditionCheck.TableName), key: w.ConditionCheck.Key, txn: true})
-			}
-		}
-		return ts
-	}
-	return nil
+	return out
 }
 
 // before reads the sizes of the items a write is about to touch.
-func (s *sizer) before(ctx context.Context, params any) []int {
-	ts := targets(params)
-	sizes := make([]int, len(ts))
-	for i, t := range ts {
-		sizes[i] = s.size(ctx, t)
+func (s *sizer) before(ctx context.Context, ws []item) []int {
+	sizes := make([]int, len(ws))
+	for i, w := range ws {
+		sizes[i] = s.size(ctx, w)
 	}
 	return sizes
 }
 
-func (s *sizer) size(ctx context.Context, t target) int {
+func (s *sizer) size(ctx context.Context, it item) int {
 	if s.db == nil {
 		return 0
 	}
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.table, Key: t.key, ConsistentRead: aws.Bool(true)})
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &it.table, Key: it.key, ConsistentRead: aws.Bool(true)})
 	if err != nil || out.Item == nil {
 		return 0
 	}
@@ -193,30 +117,30 @@ type ItemWrite struct {
 	WCU     float64
 }
 
-// price applies the rules to a call.
-func (s *sizer) price(ctx context.Context, params, result any, before []int, callErr error) (Units, []ItemWrite) {
-	if ts := targets(params); ts != nil {
-		var w float64
-		items := make([]ItemWrite, len(ts))
-		for i, t := range ts {
-			size := max(before[i], s.size(ctx, t))
-			if callErr != nil && t.put != nil {
-				size = max(size, ItemSize(t.put)) // a failed write is priced as the write it tried
-			}
-			units := blocks(size, writeBlock)
-			if t.txn {
-				units *= 2
-			}
-			w += units
-			sk, _ := t.key["SK"].(*types.AttributeValueMemberS)
-			if sk != nil {
-				items[i].SortKey = sk.Value
-			}
-			items[i].WCU = units
-		}
-		return Units{Write: w}, items
+// price applies the rules to a call whose written items (ws) were before
+// in size.
+func (s *sizer) price(ctx context.Context, params, result any, ws []item, before []int, callErr error) (Units, []ItemWrite) {
+	if len(ws) == 0 {
+		return s.priceRead(params, result), nil
 	}
-	return s.priceRead(params, result), nil
+	var w float64
+	priced := make([]ItemWrite, len(ws))
+	for i, it := range ws {
+		size := max(before[i], s.size(ctx, it))
+		if callErr != nil && it.put != nil {
+			size = max(size, ItemSize(it.put)) // a failed write is priced as the write it tried
+		}
+		units := blocks(size, writeBlock)
+		if it.txn {
+			units *= 2
+		}
+		w += units
+		if sk, ok := it.key["SK"].(*types.AttributeValueMemberS); ok {
+			priced[i].SortKey = sk.Value
+		}
+		priced[i].WCU = units
+	}
+	return Units{Write: w}, priced
 }
 
 func (s *sizer) priceRead(params, result any) Units {
@@ -249,20 +173,13 @@ func (s *sizer) priceRead(params, result any) Units {
 		return Units{Read: r}
 	case *dynamodb.QueryInput:
 		out, _ := result.(*dynamodb.QueryOutput)
-		return Units{Read: blocks(sumSizes(out), readBlock) * consistency(in.ConsistentRead)}
+		size := 0
+		if out != nil {
+			size = sum(out.Items, ItemSize)
+		}
+		return Units{Read: blocks(size, readBlock) * consistency(in.ConsistentRead)}
 	}
 	return Units{}
-}
-
-func sumSizes(out *dynamodb.QueryOutput) int {
-	if out == nil {
-		return 0
-	}
-	total := 0
-	for _, item := range out.Items {
-		total += ItemSize(item)
-	}
-	return total
 }
 
 // consistency is what one block of a read costs.
@@ -301,29 +218,13 @@ func valueSize(v types.AttributeValue) int {
 	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
 		return 1
 	case *types.AttributeValueMemberSS:
-		n := 0
-		for _, s := range v.Value {
-			n += len(s)
-		}
-		return n
+		return sum(v.Value, func(s string) int { return len(s) })
 	case *types.AttributeValueMemberNS:
-		n := 0
-		for _, s := range v.Value {
-			n += numberSize(s)
-		}
-		return n
+		return sum(v.Value, numberSize)
 	case *types.AttributeValueMemberBS:
-		n := 0
-		for _, b := range v.Value {
-			n += len(b)
-		}
-		return n
+		return sum(v.Value, func(b []byte) int { return len(b) })
 	case *types.AttributeValueMemberL:
-		n := 3
-		for _, e := range v.Value {
-			n += 1 + valueSize(e)
-		}
-		return n
+		return 3 + sum(v.Value, func(e types.AttributeValue) int { return 1 + valueSize(e) })
 	case *types.AttributeValueMemberM:
 		n := 3
 		for k, e := range v.Value {
@@ -332,6 +233,15 @@ func valueSize(v types.AttributeValue) int {
 		return n
 	}
 	return 0
+}
+
+// sum adds up f of each of xs.
+func sum[T any](xs []T, f func(T) int) int {
+	n := 0
+	for _, x := range xs {
+		n += f(x)
+	}
+	return n
 }
 
 func numberSize(n string) int {

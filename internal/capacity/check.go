@@ -4,51 +4,46 @@ import "fmt"
 
 // Violations lists the template and design ceilings below the target
 // rate: the launch-day rule is that the first ceiling is an AWS quota a
-// user can raise. A template limit sized from an AWS quota's parameter
-// (Follows) may stay below the target as long as it does not bind before
-// that quota does.
+// user can raise.
 func (m *Model) Violations() []string {
 	var out []string
-	quota := map[string]float64{}
-	for _, l := range m.Limits {
-		if l.Label == LabelQuota {
-			quota[l.Name] = l.Ceiling
+	for _, l := range m.own() {
+		if !reaches(l.Ceiling, m.Target) {
+			out = append(out, fmt.Sprintf("%s ceiling %q binds at %s rps, below %s rps (%s %s; from %s)",
+				l.Label, l.Name, rps(l.Ceiling), rps(m.Target), number(l.Value), l.Unit, l.From))
 		}
-	}
-	for _, l := range m.Limits {
-		if l.Label == LabelQuota || reaches(l.Ceiling, m.Target) {
-			continue
-		}
-		if q, ok := quota[l.Follows]; ok && reaches(l.Ceiling, q) {
-			continue
-		}
-		out = append(out, fmt.Sprintf("%s ceiling %q binds at %s rps, below %s rps (%s %s; from %s)",
-			l.Label, l.Name, rps(l.Ceiling), rps(m.Target), number(l.Value), l.Unit, l.From))
 	}
 	return out
 }
 
 // FirstOwn returns the first template or design ceiling, and false when
-// there is none. A template limit sized from an AWS quota's parameter
-// (Follows) that binds no sooner than that quota is the quota's ceiling,
-// not one of its own: raising the quota raises it.
+// there is none.
 func (m *Model) FirstOwn() (Limit, bool) {
+	own := m.own()
+	if len(own) == 0 {
+		return Limit{}, false
+	}
+	return own[0], true
+}
+
+// own returns the template and design ceilings, in the order they bind. A
+// template limit sized from an AWS quota's parameter (Follows) that binds
+// no sooner than that quota is the quota's ceiling, not one of its own:
+// raising the quota raises it, so it may stay below the target.
+func (m *Model) own() []Limit {
 	quota := map[string]float64{}
 	for _, l := range m.Limits {
 		if l.Label == LabelQuota {
 			quota[l.Name] = l.Ceiling
 		}
 	}
+	var out []Limit
 	for _, l := range m.Limits {
-		if l.Label == LabelQuota {
-			continue
+		if q, ok := quota[l.Follows]; l.Label != LabelQuota && !(ok && reaches(l.Ceiling, q)) {
+			out = append(out, l)
 		}
-		if q, ok := quota[l.Follows]; ok && reaches(l.Ceiling, q) {
-			continue
-		}
-		return l, true
 	}
-	return Limit{}, false
+	return out
 }
 
 // QuotasBelowTarget returns the AWS quota ceilings below the target rate:

@@ -9,9 +9,9 @@
 // run time (ReadTemplate, ReadEnvironment), the AWS calls of each request
 // from internal/budgets (which the budget tests measure on the local
 // cloud), and the hot keys from hotkeys.yaml (which the shared-key tests
-// check against what the services touch). AWS's default quotas and the
-// figures it assumes (durations, bytes) are in quotas.go and
-// assumptions.go, each with its source.
+// check against what the services touch). The traffic mix, AWS's default
+// quotas and the figures it assumes (durations, bytes) are in inputs.yaml,
+// each with its source.
 //
 // The launch-day rule (the product brief's "Launch day") is that the first ceiling is an
 // AWS quota a user can raise, never a default of the template or a hot key

@@ -119,14 +119,6 @@ func (h HotKeys) Lists(table, value string) bool {
 	return false
 }
 
-// traffic is what a hot key's load depends on, at one total rate.
-type traffic struct {
-	rps     func(route string) float64    // requests a second of a route
-	envs    func(function string) float64 // warm environments of a function
-	readRCU func(request string) (float64, error)
-	ttl     float64 // access token life, seconds
-}
-
 // keyLoad is a hot key's load at one total rate.
 type keyLoad struct {
 	RCU, WCU float64 // a second
@@ -137,36 +129,35 @@ type keyLoad struct {
 // Use is the share of the partition's capacity the load takes (1 = full).
 func (l keyLoad) Use() float64 { return l.RCU/PartitionRCU + l.WCU/PartitionWCU }
 
-func (k HotKey) load(tr traffic) (keyLoad, error) {
+// load is hot key k's load at total requests a second.
+func (m *Model) load(k HotKey, total float64) (keyLoad, error) {
 	var l keyLoad
+	rps := func(per map[string]float64) float64 {
+		return m.perSecond(total, func(r Route) float64 { return per[r.Route] })
+	}
 	if k.Model == ModelCounter {
-		for route, per := range k.Writes {
-			l.WCU += tr.rps(route) * per * k.WCUPerWrite
-		}
+		l.WCU = rps(k.Writes) * k.WCUPerWrite
 		return l, nil
 	}
 	var envs float64
+	conc := m.concurrency(total)
 	for _, f := range k.Readers {
-		envs += math.Max(1, tr.envs(f))
+		envs += math.Max(1, conc[f])
 	}
 	l.Reads = envs / k.Every
-	switch k.Model {
-	case ModelCatalogCopy:
-		rcu, err := tr.readRCU(k.ReadBudget)
-		if err != nil {
-			return l, err
+	if k.Model == ModelCatalogCopy {
+		b, ok := m.In.Budgets[k.ReadBudget]
+		if !ok {
+			return l, fmt.Errorf("no budget %q (internal/budgets)", k.ReadBudget)
 		}
-		l.RCU = l.Reads * rcu
+		l.RCU = l.Reads * b.RCU
 		return l, nil
 	}
-	var revocations float64
-	for route, per := range k.Revocations {
-		revocations += tr.rps(route) * per
-	}
+	revocations := rps(k.Revocations)
 	l.WCU = revocations * k.WCUPerWrite
 	window := k.Every + k.OverlapSecs // revocation-feed: what is new since the last read
 	if k.Model == ModelRevocationList {
-		window = tr.ttl + k.LeewaySeconds // every entry still in force
+		window = m.tokenTTL + k.LeewaySeconds // every entry still in force
 	}
 	l.Entries = revocations * window
 	l.RCU = l.Reads * math.Max(1, math.Ceil(l.Entries*k.ItemBytes/4096))

@@ -32,7 +32,7 @@ parameter_overrides = "Environment=prod Name='two words' Url=https://a.example/x
 parameter_overrides = ["Environment=list", "Other=2"]
 `
 	tests := []struct {
-		env        string
+		env, toml  string
 		region     string
 		overrides  map[string]string
 		wantErrors bool
@@ -40,10 +40,19 @@ parameter_overrides = ["Environment=list", "Other=2"]
 		{env: "prod", region: "eu-west-1", overrides: map[string]string{"Environment": "prod", "Name": "two words", "Url": "https://a.example/x?y=1"}},
 		{env: "list", region: "us-east-1", overrides: map[string]string{"Environment": "list", "Other": "2"}},
 		{env: "missing", wantErrors: true},
+		{env: "bad", toml: "[bad.deploy.parameters", wantErrors: true},
+		{env: "bad", toml: "[bad.deploy.parameters]\nno value", wantErrors: true},
+		{env: "bad", toml: "[bad.deploy.parameters]\nregion = \"x", wantErrors: true},
+		{env: "bad", toml: "[bad.deploy.parameters]\nparameter_overrides = [\"A=1\",", wantErrors: true},
+		{env: "bad", toml: "[bad.deploy.parameters]\nparameter_overrides = \"A='b\"", wantErrors: true},
+		{env: "bad", toml: "[bad.deploy.parameters]\nparameter_overrides = \"=b\"", wantErrors: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env, func(t *testing.T) {
-			e, err := capacity.ParseEnvironment([]byte(toml), tt.env)
+			if tt.toml == "" {
+				tt.toml = toml
+			}
+			e, err := capacity.ParseEnvironment([]byte(tt.toml), tt.env)
 			if tt.wantErrors {
 				if err == nil {
 					t.Fatal("no error")

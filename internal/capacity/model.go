@@ -2,10 +2,13 @@ package capacity
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	usersapp "github.com/serverless-shop/backend/functions/users/app"
@@ -79,6 +82,16 @@ type Route struct {
 
 // RPS is the route's requests a second at total requests a second.
 func (r Route) RPS(total float64) float64 { return total * r.Percent / 100 }
+
+// perSecond adds up, over the routes at total requests a second, each
+// route's requests a second times per of one of its requests.
+func (m *Model) perSecond(total float64, per func(Route) float64) float64 {
+	var s float64
+	for _, r := range m.Routes {
+		s += r.RPS(total) * per(r)
+	}
+	return s
+}
 
 // Limit is one limit the traffic touches, and the total rate at which it
 // binds.
@@ -242,13 +255,8 @@ func (m *Model) routes() error {
 // emails returns the emails a second at total rate, and those of them
 // that carry a sealed link (account emails, sent by the users routes).
 func (m *Model) emails(total float64) (all, links float64) {
-	for _, r := range m.Routes {
-		n := r.RPS(total) * float64(r.Budget.Emails)
-		all += n
-		if r.Function == "users" {
-			links += n
-		}
-	}
+	all = m.perSecond(total, func(r Route) float64 { return float64(r.Budget.Emails) })
+	links = m.perSecond(total, func(r Route) float64 { return is(r.Function == "users") * float64(r.Budget.Emails) })
 	return all, links
 }
 
@@ -301,35 +309,10 @@ func (m *Model) concurrency(total float64) map[string]float64 {
 	return c
 }
 
-// traffic is what the hot keys' load depends on at total rate.
-func (m *Model) traffic(total float64) traffic {
-	conc := m.concurrency(total)
-	return traffic{
-		rps: func(route string) float64 {
-			var s float64
-			for _, r := range m.Routes {
-				if r.Route == route {
-					s += r.RPS(total)
-				}
-			}
-			return s
-		},
-		envs: func(function string) float64 { return conc[function] },
-		readRCU: func(request string) (float64, error) {
-			b, ok := m.In.Budgets[request]
-			if !ok {
-				return 0, fmt.Errorf("no budget %q (internal/budgets)", request)
-			}
-			return b.RCU, nil
-		},
-		ttl: m.tokenTTL,
-	}
-}
-
 // hotLoad returns the load of hot key k at total rate. Build checks every
 // key's inputs first, so that a key's load has no error to report here.
 func (m *Model) hotLoad(k HotKey, total float64) keyLoad {
-	l, _ := k.load(m.traffic(total))
+	l, _ := m.load(k, total)
 	return l
 }
 
@@ -340,16 +323,18 @@ func (m *Model) checkHotKeys() error {
 	if err != nil {
 		return err
 	}
-	if m.tokenTTL, err = goDurationSeconds(ttl); err != nil {
+	d, err := time.ParseDuration(ttl)
+	if err != nil {
 		return fmt.Errorf("AccessTokenTTL: %w", err)
 	}
+	m.tokenTTL = d.Seconds()
 	for _, k := range m.In.HotKeys {
 		for _, f := range k.Readers {
 			if _, ok := m.Functions[f]; !ok {
 				return fmt.Errorf("hot key %s: reader %q is not a function of template.yaml", k.Key, f)
 			}
 		}
-		if _, err := k.load(m.traffic(1)); err != nil {
+		if _, err := m.load(k, 1); err != nil {
 			return fmt.Errorf("hot key %s: %w", k.Key, err)
 		}
 	}
@@ -396,7 +381,7 @@ func (m *Model) limits() error {
 			}
 			return s
 		}, Alarms: []string{"LambdaConcurrencyAlarm"}})
-	for _, name := range sortedKeys(m.Functions) {
+	for _, name := range slices.Sorted(maps.Keys(m.Functions)) {
 		f := m.Functions[name]
 		if f.Reserved <= 0 {
 			continue
@@ -409,21 +394,13 @@ func (m *Model) limits() error {
 	add(Limit{Name: "KMS Sign (ECC), account and region", Label: LabelQuota, Value: q.KMSECC.Value, Unit: q.KMSECC.Unit,
 		From: "AWS default quota: " + q.KMSECC.Source, QuotaCode: q.KMSECC.Code, Note: q.KMSECC.Note,
 		Load: func(total float64) float64 {
-			var s float64
-			for _, r := range m.Routes {
-				s += r.RPS(total) * float64(r.Budget.KMS.Sign)
-			}
-			return s
+			return m.perSecond(total, func(r Route) float64 { return float64(r.Budget.KMS.Sign) })
 		}, Alarms: []string{"KmsSignQuotaAlarm"}})
 	add(Limit{Name: "KMS symmetric (Encrypt, Decrypt of links), account and region", Label: LabelQuota, Value: q.KMSSymmetric.Value, Unit: q.KMSSymmetric.Unit,
 		From: fmt.Sprintf("AWS default quota in %s: %s", orUnknown(m.In.Env.Region), q.KMSSymmetric.Source), QuotaCode: q.KMSSymmetric.Code, Note: q.KMSSymmetric.Note,
 		Load: func(total float64) float64 {
-			_, links := m.emails(total)
-			s := links // the notification function opens each link's sealed token
-			for _, r := range m.Routes {
-				s += r.RPS(total) * float64(r.Budget.KMS.Encrypt+r.Budget.KMS.Decrypt)
-			}
-			return s
+			_, links := m.emails(total) // the notification function opens each link's sealed token
+			return links + m.perSecond(total, func(r Route) float64 { return float64(r.Budget.KMS.Encrypt + r.Budget.KMS.Decrypt) })
 		}, Alarms: []string{"KmsSymmetricQuotaAlarm"}})
 
 	emails := func(total float64) float64 { all, _ := m.emails(total); return all }
@@ -446,13 +423,9 @@ func (m *Model) limits() error {
 		add(Limit{Name: "registration and verification emails, all clients, a clock hour", Label: LabelTemplate, Value: perHour, Unit: "emails/hour",
 			From: fmt.Sprintf("the users function's cap, app.AccountMailPerHour(SesMax24HourSend = %g, %s) = half of the quota over 24 hours", daily, t.Source("SesMax24HourSend")),
 			Load: func(total float64) float64 {
-				var n float64
-				for _, r := range m.Routes {
-					if r.Route == "POST /v1/auth/register" || r.Route == "POST /v1/auth/verify-email/resend" {
-						n += r.RPS(total) * float64(r.Budget.Emails)
-					}
-				}
-				return n * 3600
+				return 3600 * m.perSecond(total, func(r Route) float64 {
+					return is(r.Route == "POST /v1/auth/register" || r.Route == "POST /v1/auth/verify-email/resend") * float64(r.Budget.Emails)
+				})
 			},
 			Follows: "SES sending quota, 24 hours",
 			Note:    "sized from SesMax24HourSend; the other half of the quota is left to order mail"})
@@ -515,12 +488,8 @@ func (m *Model) limits() error {
 // count there too: an upper bound).
 func (m *Model) tableLoad(table string, total float64) (rcu, wcu float64) {
 	owner := map[string]string{"UsersTable": "users", "OrdersTable": "orders"}[table]
-	for _, r := range m.Routes {
-		if r.Function == owner {
-			rcu += r.RPS(total) * r.Budget.RCU
-			wcu += r.RPS(total) * r.Budget.TotalWCU()
-		}
-	}
+	rcu = m.perSecond(total, func(r Route) float64 { return is(r.Function == owner) * r.Budget.RCU })
+	wcu = m.perSecond(total, func(r Route) float64 { return is(r.Function == owner) * r.Budget.TotalWCU() })
 	if table == "NotificationsTable" {
 		all, _ := m.emails(total)
 		wcu += all * m.In.Assume.DedupeWRUPerEmail
@@ -634,31 +603,12 @@ func ceiling(load func(float64) float64, value float64) float64 {
 	return lo
 }
 
-// goDurationSeconds reads a Go duration of seconds or minutes ("15m").
-func goDurationSeconds(s string) (float64, error) {
-	var n float64
-	var unit string
-	if _, err := fmt.Sscanf(s, "%g%s", &n, &unit); err != nil {
-		return 0, fmt.Errorf("%q: %w", s, err)
+// is is 1 for true, 0 for false.
+func is(b bool) float64 {
+	if b {
+		return 1
 	}
-	switch unit {
-	case "s":
-		return n, nil
-	case "m":
-		return n * 60, nil
-	case "h":
-		return n * 3600, nil
-	}
-	return 0, fmt.Errorf("%q: unit %q", s, unit)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return 0
 }
 
 func orUnknown(s string) string {

@@ -3,9 +3,14 @@ package capacity
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 
 	"github.com/serverless-shop/backend/internal/pricing"
 )
@@ -68,19 +73,19 @@ func (m *Model) writeRoutes(p *printer) {
 	}
 	p.f("")
 	var splits []string
-	for _, c := range sortedKeys(m.In.Mix.Splits) {
+	for _, c := range slices.Sorted(maps.Keys(m.In.Mix.Splits)) {
 		splits = append(splits, c+": "+m.In.Mix.Splits[c])
 	}
 	p.f("Split of the mix's categories (assumed): %s.", strings.Join(splits, "; "))
 	p.f("")
 	conc := m.concurrency(m.Target)
 	var fns []string
-	for _, f := range sortedKeys(conc) {
+	for _, f := range slices.Sorted(maps.Keys(conc)) {
 		fns = append(fns, fmt.Sprintf("%s %s (%g MB)", f, fixed(conc[f], 1), m.Functions[f].MemoryMB))
 	}
 	all, links := m.emails(m.Target)
 	var reserved []string
-	for _, f := range sortedKeys(m.Functions) {
+	for _, f := range slices.Sorted(maps.Keys(m.Functions)) {
 		if r := m.Functions[f].Reserved; r > 0 {
 			reserved = append(reserved, fmt.Sprintf("%s %g", f, r))
 		}
@@ -190,7 +195,7 @@ func (m *Model) writeHotKeys(p *printer) {
 		}
 		readers := fmt.Sprintf("%s every %g s", strings.Join(b.Key.Readers, ", "), b.Key.Every)
 		if b.Key.Model == ModelCounter {
-			readers = "none (written by " + strings.Join(sortedKeys(b.Key.Writes), ", ") + ")"
+			readers = "none (written by " + strings.Join(slices.Sorted(maps.Keys(b.Key.Writes)), ", ") + ")"
 			what = fmt.Sprintf("%s WCU/s", number(b.Load.WCU))
 		}
 		p.f("| %s | %s | %s | %s | %s | %s | %s |", b.Key.Key, b.Key.Table, b.Key.Model, readers, what, percent(b.Load.Use()), rps(binds))
@@ -255,7 +260,7 @@ func (m *Model) writeAssumptions(p *printer) {
 }
 
 func warmList(m map[string]float64) string {
-	keys := sortedKeys(m)
+	keys := slices.Sorted(maps.Keys(m))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s %g", k, m[k])
@@ -283,20 +288,7 @@ func number(v float64) string {
 	case v != math.Trunc(v) && math.Abs(v) < 100:
 		return strconv.FormatFloat(v, 'g', 3, 64)
 	}
-	s := strconv.FormatFloat(math.Round(v), 'f', 0, 64)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return message.NewPrinter(language.English).Sprintf("%.0f", math.Round(v)) // 12,345
 }
 
 func fixed(v float64, decimals int) string { return strconv.FormatFloat(v, 'f', decimals, 64) }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 )
@@ -38,7 +39,7 @@ func ReadEnvironment(path, env string) (Environment, error) {
 // few TOML forms samconfig.toml uses (tables, key = "string", key = true,
 // key = ["strings"] on one line) and no more.
 func ParseEnvironment(data []byte, env string) (Environment, error) {
-	tables := map[string]map[string]string{}
+	tables := map[string]map[string]string{"": {}} // "": keys before the first table
 	table := ""
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for n := 1; sc.Scan(); n++ {
@@ -64,26 +65,17 @@ func ParseEnvironment(data []byte, env string) (Environment, error) {
 		if err != nil {
 			return Environment{}, fmt.Errorf("line %d: %w", n, err)
 		}
-		if tables[table] == nil {
-			tables[table] = map[string]string{}
-		}
 		tables[table][strings.TrimSpace(key)] = v
 	}
 	if err := sc.Err(); err != nil {
 		return Environment{}, err
 	}
-	known := false
+	if tables[env+".global.parameters"] == nil && tables[env+".deploy.parameters"] == nil {
+		return Environment{}, fmt.Errorf("no environment %q", env)
+	}
 	merged := map[string]string{}
 	for _, name := range []string{"default.global.parameters", "default.deploy.parameters", env + ".global.parameters", env + ".deploy.parameters"} {
-		if t, ok := tables[name]; ok {
-			known = known || strings.HasPrefix(name, env+".")
-			for k, v := range t {
-				merged[k] = v
-			}
-		}
-	}
-	if !known {
-		return Environment{}, fmt.Errorf("no environment %q", env)
+		maps.Copy(merged, tables[name])
 	}
 	overrides, err := splitOverrides(merged["parameter_overrides"])
 	if err != nil {

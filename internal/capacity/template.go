@@ -132,15 +132,14 @@ func (t *Template) evalCondition(n *yaml.Node) (bool, error) {
 		if len(args) != 2 {
 			return false, fmt.Errorf("line %d: Equals needs two values", n.Line)
 		}
-		a, err := t.resolve(args[0])
-		if err != nil {
-			return false, err
+		var v [2]string
+		for i := range v {
+			var err error
+			if v[i], err = t.resolve(args[i]); err != nil {
+				return false, err
+			}
 		}
-		b, err := t.resolve(args[1])
-		if err != nil {
-			return false, err
-		}
-		return a == b, nil
+		return v[0] == v[1], nil
 	case "Not":
 		if len(args) != 1 {
 			return false, fmt.Errorf("line %d: Not needs one condition", n.Line)
@@ -291,20 +290,9 @@ type Function struct {
 
 // Functions returns the template's functions (AWS::Serverless::Function).
 func (t *Template) Functions() ([]Function, error) {
-	memory, timeout := 128.0, 3.0 // AWS's defaults
-	if n := mapping(t.globals, "MemorySize"); n != nil {
-		v, err := t.number(n)
-		if err != nil {
-			return nil, fmt.Errorf("globals MemorySize: %w", err)
-		}
-		memory = v
-	}
-	if n := mapping(t.globals, "Timeout"); n != nil {
-		v, err := t.number(n)
-		if err != nil {
-			return nil, fmt.Errorf("globals Timeout: %w", err)
-		}
-		timeout = v
+	defaults := Function{MemoryMB: 128, TimeoutS: 3} // AWS's
+	if err := t.functionSettings(&defaults, t.globals, "globals"); err != nil {
+		return nil, err
 	}
 	var out []Function
 	for _, id := range t.order {
@@ -313,15 +301,10 @@ func (t *Template) Functions() ([]Function, error) {
 			continue
 		}
 		props := mapping(r, "Properties")
-		f := Function{LogicalID: id, Name: strings.ToLower(strings.TrimSuffix(id, "Function")), MemoryMB: memory, TimeoutS: timeout, Routes: map[string]bool{}}
-		for key, dst := range map[string]*float64{"MemorySize": &f.MemoryMB, "Timeout": &f.TimeoutS, "ReservedConcurrentExecutions": &f.Reserved} {
-			if n := mapping(props, key); n != nil {
-				v, err := t.number(n)
-				if err != nil {
-					return nil, fmt.Errorf("%s %s: %w", id, key, err)
-				}
-				*dst = v
-			}
+		f := defaults
+		f.LogicalID, f.Name, f.Routes = id, strings.ToLower(strings.TrimSuffix(id, "Function")), map[string]bool{}
+		if err := t.functionSettings(&f, props, id); err != nil {
+			return nil, err
 		}
 		var err error
 		eachPair(mapping(props, "Events"), func(name string, ev *yaml.Node) {
@@ -353,6 +336,21 @@ func (t *Template) Functions() ([]Function, error) {
 		return nil, errors.New("template has no functions")
 	}
 	return out, nil
+}
+
+// functionSettings reads the settings of f that props (a function's
+// Properties or Globals.Function) sets.
+func (t *Template) functionSettings(f *Function, props *yaml.Node, where string) error {
+	for key, dst := range map[string]*float64{"MemorySize": &f.MemoryMB, "Timeout": &f.TimeoutS, "ReservedConcurrentExecutions": &f.Reserved} {
+		if n := mapping(props, key); n != nil {
+			v, err := t.number(n)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", where, key, err)
+			}
+			*dst = v
+		}
+	}
+	return nil
 }
 
 // describe says where a node's value comes from ("!Ref NotificationConcurrency").

@@ -359,23 +359,10 @@ func EvaluateKeyPolicy(r Request, key Policy, identity ...Policy) Result {
 			delegated = append(delegated, s)
 		}
 	}
-	deny := func(stmts []Statement) *Result {
-		for i := range stmts {
-			if stmts[i].Effect != "Deny" {
-				continue
-			}
-			switch m, w := stmts[i].matches(r); m {
-			case yes:
-				return &Result{Decision: ExplicitDeny, Statement: &stmts[i]}
-			case unknown:
-				return &Result{Decision: Unproven, Statement: &stmts[i], Why: "a Deny may apply: " + w}
-			}
-		}
-		return nil
-	}
-	// Denies first, wherever they are.
-	if d := deny(append(append([]Statement{}, direct...), delegated...)); d != nil {
-		return *d
+	// Denies first, wherever they are: Evaluate stops at the first Deny
+	// that applies or may.
+	if d := Evaluate(r, Policy{Name: key.Name, Statements: append(append([]Statement{}, direct...), delegated...)}); d.Statement != nil && d.Statement.Effect == "Deny" {
+		return d
 	}
 	idr := Evaluate(r, identity...)
 	if idr.Decision == ExplicitDeny || (idr.Decision == Unproven && idr.Statement != nil && idr.Statement.Effect == "Deny") {
@@ -441,18 +428,16 @@ func principalMatch(p map[string][]string, caller string) principalKind {
 
 // accountOf is the account id of an IAM ARN.
 func accountOf(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 {
-		return ""
+	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
+		return parts[4]
 	}
-	return parts[4]
+	return ""
 }
 
 // accountRoot is the account principal of an IAM ARN's account.
 func accountRoot(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 {
-		return ""
+	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
+		return "arn:" + parts[1] + ":iam::" + parts[4] + ":root"
 	}
-	return "arn:" + parts[1] + ":iam::" + parts[4] + ":root"
+	return ""
 }

@@ -278,16 +278,29 @@ func TestEvaluate(t *testing.T) {
 
 func TestParseRefusesMalformedStatements(t *testing.T) {
 	for name, doc := range map[string]string{
-		"no effect":              `{"Statement": [{"Action": "s3:*", "Resource": "*"}]}`,
-		"action and not action":  `{"Statement": [{"Effect": "Allow", "Action": "s3:*", "NotAction": "s3:Get*", "Resource": "*"}]}`,
-		"no resource":            `{"Statement": [{"Effect": "Allow", "Action": "s3:*"}]}`,
-		"a number as a resource": `{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": 3}]}`,
-		"a NotPrincipal":         `{"Statement": [{"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}]}`,
-		"a principal not *":      `{"Statement": [{"Effect": "Allow", "Principal": "arn:aws:iam::123456789012:root", "Action": "kms:*", "Resource": "*"}]}`,
+		"no effect":                 `{"Statement": [{"Action": "s3:*", "Resource": "*"}]}`,
+		"action and not action":     `{"Statement": [{"Effect": "Allow", "Action": "s3:*", "NotAction": "s3:Get*", "Resource": "*"}]}`,
+		"no resource":               `{"Statement": [{"Effect": "Allow", "Action": "s3:*"}]}`,
+		"a number as a resource":    `{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": 3}]}`,
+		"a NotPrincipal":            `{"Statement": [{"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}]}`,
+		"a principal not *":         `{"Statement": [{"Effect": "Allow", "Principal": "arn:aws:iam::123456789012:root", "Action": "kms:*", "Resource": "*"}]}`,
+		"not JSON":                  `{"Statement": `,
+		"a condition not an object": `{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": []}]}`,
 	} {
 		if _, err := iampolicy.ParseJSON(name, []byte(doc)); err == nil {
 			t.Errorf("%s: parsed", name)
 		}
+	}
+}
+
+// TestStatementString: failure messages name a statement and a decision.
+func TestStatementString(t *testing.T) {
+	p, err := iampolicy.ParseJSON("p", []byte(`{"Statement": {"Sid": "S", "Effect": "Deny", "NotAction": "s3:*", "NotResource": "*", "Condition": {"Bool": {"aws:SecureTransport": false}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.Statements[0].String()+", "+iampolicy.Allowed.String(), "Deny S NotAction [s3:*] NotResource [*] Bool map[aws:SecureTransport:[false]], allowed"; got != want {
+		t.Errorf("%q, want %q", got, want)
 	}
 }
 

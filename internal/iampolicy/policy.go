@@ -17,7 +17,8 @@ package iampolicy
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -192,12 +193,7 @@ func (s Statement) String() string {
 	} else {
 		fmt.Fprintf(&b, " NotResource %v", s.NotResource)
 	}
-	ops := make([]string, 0, len(s.Condition))
-	for op := range s.Condition {
-		ops = append(ops, op)
-	}
-	sort.Strings(ops)
-	for _, op := range ops {
+	for _, op := range slices.Sorted(maps.Keys(s.Condition)) {
 		fmt.Fprintf(&b, " %s %v", op, s.Condition[op])
 	}
 	return b.String()

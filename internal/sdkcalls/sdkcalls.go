@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -88,15 +89,12 @@ func List(root string) ([]Op, error) {
 	}
 	out := make([]Op, 0, len(found))
 	for _, op := range found {
-		sort.Strings(op.Sites)
-		op.Sites = compact(op.Sites)
+		slices.Sort(op.Sites)
+		op.Sites = slices.Compact(op.Sites)
 		out = append(out, *op)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Package != out[j].Package {
-			return out[i].Package < out[j].Package
-		}
-		return out[i].Operation < out[j].Operation
+	slices.SortFunc(out, func(a, b Op) int {
+		return cmp.Or(strings.Compare(a.Package, b.Package), strings.Compare(a.Operation, b.Operation))
 	})
 	return out, nil
 }
@@ -221,14 +219,4 @@ func stringConst(pkg *types.Package, name string) string {
 		return ""
 	}
 	return constant.StringVal(c.Val())
-}
-
-func compact(s []string) []string {
-	out := s[:0]
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
-		}
-	}
-	return out
 }

@@ -53,3 +53,11 @@ func TestListFindsTheDeployedCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestListFailsOutsideTheModule: a directory without the deployed
+// packages is an error, not an empty list of operations.
+func TestListFailsOutsideTheModule(t *testing.T) {
+	if ops, err := List(t.TempDir()); err == nil {
+		t.Errorf("List of an empty directory: %v and no error", ops)
+	}
+}
