@@ -1,11 +1,7 @@
 package account
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"regexp"
 	"time"
@@ -44,19 +40,15 @@ type LinkToken struct {
 
 // NewLinkToken makes a token for the user's link of purpose p.
 func NewLinkToken(p Purpose, userID string) (LinkToken, error) {
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
+	secret, err := random(32)
+	if err != nil {
 		return LinkToken{}, err
 	}
-	raw := p.prefix + "." + userID + "." + base64.RawURLEncoding.EncodeToString(secret)
-	return LinkToken{Raw: raw, UserID: userID, Purpose: p}, nil
+	return LinkToken{Raw: p.prefix + "." + userID + "." + secret, UserID: userID, Purpose: p}, nil
 }
 
 // Hash is the SHA-256 of the raw token, hex encoded: what the store keeps.
-func (t LinkToken) Hash() string {
-	sum := sha256.Sum256([]byte(t.Raw))
-	return hex.EncodeToString(sum[:])
-}
+func (t LinkToken) Hash() string { return hash(t.Raw) }
 
 var linkPattern = regexp.MustCompile(`^(ev1|pr1)\.([0-9A-Z]{26})\.[A-Za-z0-9_-]{43}$`)
 

@@ -30,9 +30,20 @@ type RefreshToken struct {
 }
 
 // Hash is the SHA-256 of the raw token, hex encoded: what the store keeps.
-func (t RefreshToken) Hash() string {
-	sum := sha256.Sum256([]byte(t.Raw))
+func (t RefreshToken) Hash() string { return hash(t.Raw) }
+
+// hash is the SHA-256 of a token's secret, hex encoded: what the store
+// keeps of it.
+func hash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
+}
+
+// random is n random bytes, URL-safe base64 encoded without padding.
+func random(n int) (string, error) {
+	b := make([]byte, n)
+	_, err := rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b), err
 }
 
 // familySecretLen is the length of the part of a refresh token's secret
@@ -41,15 +52,15 @@ const familySecretLen = 16
 
 // NewRefreshToken returns a token that starts a new family for userID.
 func NewRefreshToken(userID string) (RefreshToken, error) {
-	fam := make([]byte, 16)
-	if _, err := rand.Read(fam); err != nil {
+	fam, err := random(16)
+	if err != nil {
 		return RefreshToken{}, err
 	}
 	secret := make([]byte, familySecretLen)
 	if _, err := rand.Read(secret); err != nil {
 		return RefreshToken{}, err
 	}
-	return generation(userID, base64.RawURLEncoding.EncodeToString(fam), secret)
+	return generation(userID, fam, secret)
 }
 
 // Rotate returns the next token of t's family, which carries the family's
@@ -99,8 +110,7 @@ func (t RefreshToken) FamilyProof() string {
 	if !ok {
 		return ""
 	}
-	sum := sha256.Sum256(secret)
-	return hex.EncodeToString(sum[:])
+	return hash(string(secret))
 }
 
 var refreshPattern = regexp.MustCompile(`^rt1\.([0-9A-Z]{26})\.([A-Za-z0-9_-]{22})\.[A-Za-z0-9_-]{43}$`)
