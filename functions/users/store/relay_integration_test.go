@@ -52,7 +52,7 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	ev := parsed.(shared.AccountEvent)
 	// Now, not the fixture's past date: the item must not be expired.
 	ev.OccurredAt, ev.Link.ExpiresAt = time.Now().UTC(), time.Now().UTC().Add(time.Hour)
-	if err := (&Store{db: c.db, table: c.table}).tx().put(userKey(ev.Account.ID)).event(ev).run(ctx); err != nil {
+	if err := (&Store{db: c.db, table: c.table}).tx().put(userKey(ev.Account.ID)).event(ev).run(ctx, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if n := testcloud.Depth(t, c.q, c.queueURL).Visible; n != 0 {
