@@ -39,12 +39,8 @@ type LinkToken struct {
 }
 
 // NewLinkToken makes a token for the user's link of purpose p.
-func NewLinkToken(p Purpose, userID string) (LinkToken, error) {
-	secret, err := random(32)
-	if err != nil {
-		return LinkToken{}, err
-	}
-	return LinkToken{Raw: p.prefix + "." + userID + "." + secret, UserID: userID, Purpose: p}, nil
+func NewLinkToken(p Purpose, userID string) LinkToken {
+	return LinkToken{Raw: p.prefix + "." + userID + "." + random(32), UserID: userID, Purpose: p}
 }
 
 // Hash is the SHA-256 of the raw token, hex encoded: what the store keeps.

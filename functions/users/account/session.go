@@ -40,10 +40,10 @@ func hash(secret string) string {
 }
 
 // random is n random bytes, URL-safe base64 encoded without padding.
-func random(n int) (string, error) {
+func random(n int) string {
 	b := make([]byte, n)
-	_, err := rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b), err
+	_, _ = rand.Read(b) // never fails: it crashes the program instead
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // familySecretLen is the length of the part of a refresh token's secret
@@ -51,16 +51,8 @@ func random(n int) (string, error) {
 const familySecretLen = 16
 
 // NewRefreshToken returns a token that starts a new family for userID.
-func NewRefreshToken(userID string) (RefreshToken, error) {
-	fam, err := random(16)
-	if err != nil {
-		return RefreshToken{}, err
-	}
-	secret := make([]byte, familySecretLen)
-	if _, err := rand.Read(secret); err != nil {
-		return RefreshToken{}, err
-	}
-	return generation(userID, fam, secret)
+func NewRefreshToken(userID string) RefreshToken {
+	return generation(userID, random(16), nil)
 }
 
 // Rotate returns the next token of t's family, which carries the family's
@@ -71,20 +63,18 @@ func Rotate(t RefreshToken) (RefreshToken, error) {
 	if !ok {
 		return RefreshToken{}, ErrSessionInvalid
 	}
-	return generation(t.UserID, t.FamilyID, secret)
+	return generation(t.UserID, t.FamilyID, secret), nil
 }
 
-// generation makes a token of the family with the family's secret and 128
-// random bits of its own. The 256-bit secret of the token is both.
-func generation(userID, familyID string, familySecret []byte) (RefreshToken, error) {
+// generation makes a token of the family with the family's secret (a new
+// one for nil) and 128 random bits of its own. The 256-bit secret of the
+// token is both.
+func generation(userID, familyID string, familySecret []byte) RefreshToken {
 	secret := make([]byte, 32)
+	_, _ = rand.Read(secret) // never fails: it crashes the program instead
 	copy(secret, familySecret)
-	if _, err := rand.Read(secret[familySecretLen:]); err != nil {
-		return RefreshToken{}, err
-	}
-	next := RefreshToken{UserID: userID, FamilyID: familyID}
-	next.Raw = strings.Join([]string{refreshPrefix, userID, familyID, base64.RawURLEncoding.EncodeToString(secret)}, ".")
-	return next, nil
+	raw := strings.Join([]string{refreshPrefix, userID, familyID, base64.RawURLEncoding.EncodeToString(secret)}, ".")
+	return RefreshToken{Raw: raw, UserID: userID, FamilyID: familyID}
 }
 
 // familySecret is the part of t's secret its whole family shares.

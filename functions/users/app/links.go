@@ -25,10 +25,7 @@ var linkEvent = map[account.Purpose]string{
 // event carries the token sealed for the notification service alone; the
 // returned pending link keeps only its hash.
 func (s *Service) newLink(ctx context.Context, p account.Purpose, u account.User, correlationID string, now time.Time) (account.PendingLink, events.AccountEvent, error) {
-	tok, err := account.NewLinkToken(p, u.ID)
-	if err != nil {
-		return account.PendingLink{}, events.AccountEvent{}, err
-	}
+	tok := account.NewLinkToken(p, u.ID)
 	link := account.Pending(tok, now)
 	ev := events.AccountEvent{
 		Header: events.Header{
@@ -37,6 +34,7 @@ func (s *Service) newLink(ctx context.Context, p account.Purpose, u account.User
 		Account: events.Account{ID: u.ID, Email: u.Email},
 		Link:    events.Link{ExpiresAt: link.ExpiresAt},
 	}
+	var err error
 	if ev.Link.SealedToken, err = s.Sealer.Seal(ctx, []byte(tok.Raw), ev.SealContext()); err != nil {
 		return account.PendingLink{}, events.AccountEvent{}, fmt.Errorf("seal %s link: %w", p, err)
 	}
@@ -88,10 +86,7 @@ func (s *Service) VerifyEmail(ctx context.Context, rawToken string) (string, err
 	if err != nil {
 		return "", s.refuseLink(ctx, account.VerifyEmail, err)
 	}
-	device, err := account.NewDeviceToken()
-	if err != nil {
-		return "", err
-	}
+	device := account.NewDeviceToken()
 	now := s.now()
 	link, u, err := s.Links.PendingLink(ctx, account.VerifyEmail, tok.UserID)
 	if err == nil && !link.Accepts(tok, now) {
@@ -253,10 +248,7 @@ func (s *Service) ResetPassword(ctx context.Context, cmd ResetPasswordCommand) (
 	if err != nil {
 		return "", s.refuseLink(ctx, account.ResetPassword, err)
 	}
-	device, err := account.NewDeviceToken()
-	if err != nil {
-		return "", err
-	}
+	device := account.NewDeviceToken()
 	now := s.now()
 	link, u, err := s.Links.PendingLink(ctx, account.ResetPassword, tok.UserID)
 	if err == nil && !link.Accepts(tok, now) {
