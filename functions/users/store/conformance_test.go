@@ -95,6 +95,19 @@ func linkEvent(eventType, id string, u account.User, link account.PendingLink) e
 	}
 }
 
+// begin is what a test starts from: a context and the time, to the
+// millisecond (as the table keeps it), and the user ulidLike(n) of email,
+// registered with the password hash "old" unless email is "".
+func begin(t *testing.T, s usersStore, n int, email string) (context.Context, time.Time, account.User) {
+	t.Helper()
+	ctx, now := t.Context(), time.Now().UTC().Truncate(time.Millisecond)
+	u := newUser(ulidLike(n), email, now)
+	if email != "" {
+		createUser(ctx, t, s, u, "old")
+	}
+	return ctx, now, u
+}
+
 // createUser registers u as the service does, with its verification link.
 func createUser(ctx context.Context, t *testing.T, s usersStore, u account.User, hash string) {
 	t.Helper()
@@ -169,8 +182,7 @@ func is(target error) func(error) bool {
 func ulidLike(i int) string { return fmt.Sprintf("01TEST%020d", i) }
 
 func testCreateUserEmailUniqueUnderConcurrency(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC()
+	ctx, now, _ := begin(t, s, 0, "")
 	const n = 12
 	// n registrations at once, with case variants of one address.
 	variants := []string{"race@example.com", "RACE@EXAMPLE.COM", "Race@Example.Com", " race@example.COM "}
@@ -216,11 +228,9 @@ func take(ctx context.Context, s usersStore, email, device string, now time.Time
 }
 
 func testLoginStateReadsTheUserAndTheBuckets(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	createUser(ctx, t, s, newUser(ulidLike(1), "known@example.com", now), "hash-1")
+	ctx, now, _ := begin(t, s, 1, "known@example.com")
 	st, err := s.LoginState(ctx, "known@example.com", "192.0.2.1", "", now)
-	if err != nil || !st.Found || st.Credentials.PasswordHash != "hash-1" || st.Account != (account.Bucket{}) || st.Source != (account.Failures{}) || st.Device != nil {
+	if err != nil || !st.Found || st.Credentials.PasswordHash != "old" || st.Account != (account.Bucket{}) || st.Source != (account.Failures{}) || st.Device != nil {
 		t.Fatalf("LoginState = %+v, %v", st, err)
 	}
 	if st, err = s.LoginState(ctx, "unknown@example.com", "", "", now); err != nil || st.Found {
@@ -264,8 +274,7 @@ func testLoginStateReadsTheUserAndTheBuckets(t *testing.T, s usersStore) {
 // testSourceFailuresAtOnceAreAllCounted sends 30 failures of one address at
 // once: each is one atomic increment, none is lost, none conflicts.
 func testSourceFailuresAtOnceAreAllCounted(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Millisecond)
+	ctx, now, _ := begin(t, s, 0, "")
 	const n = 30
 	for i, err := range parallel(n, func(int) error { return s.CountSourceFailure(ctx, "198.51.100.7", true, time.Hour, now) }) {
 		if err != nil {
@@ -282,8 +291,7 @@ func testSourceFailuresAtOnceAreAllCounted(t *testing.T, s usersStore) {
 // is taken on condition that the bucket is as read, so at most the free
 // ones and the first delayed one get through.
 func testAttemptsSentAtOnceAreCountedOneByOne(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Millisecond)
+	ctx, now, _ := begin(t, s, 0, "")
 	const guesses = 20
 	errs := parallel(guesses, func(int) error {
 		// As the service does: a lost race reads again, a few times.
@@ -308,10 +316,8 @@ func testAttemptsSentAtOnceAreCountedOneByOne(t *testing.T, s usersStore) {
 }
 
 func testADeviceHasItsOwnBucket(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	id := ulidLike(2)
-	createUser(ctx, t, s, newUser(id, "owner@example.com", now), "h")
+	ctx, now, u := begin(t, s, 2, "owner@example.com")
+	id := u.ID
 	device := account.NewDeviceToken()
 	refresh := account.NewRefreshToken(id)
 	must(t, s.CompleteLogin(ctx, account.LoginCompletion{Refresh: refresh, Email: "owner@example.com", NewDevice: device, ClearAccount: true}, now))
@@ -370,10 +376,8 @@ func startSession(t *testing.T, s usersStore, userID string, now time.Time) acco
 }
 
 func testRefreshRotationRaceHasOneWinner(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC()
-	id := ulidLike(7)
-	createUser(ctx, t, s, newUser(id, "rotate@example.com", now), "h")
+	ctx, now, u := begin(t, s, 7, "rotate@example.com")
+	id := u.ID
 	presented := startSession(t, s, id, now)
 	const n = 10
 	nexts := make([]account.RefreshToken, n)
@@ -399,10 +403,8 @@ func testRefreshRotationRaceHasOneWinner(t *testing.T, s usersStore) {
 }
 
 func testFamilyRevocationAndPasswordChangeEndSessions(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC()
-	id := ulidLike(9)
-	createUser(ctx, t, s, newUser(id, "revoke@example.com", now), "old-hash")
+	ctx, now, u := begin(t, s, 9, "revoke@example.com")
+	id := u.ID
 
 	// Revoking a family stops its rotation.
 	a := startSession(t, s, id, now)
@@ -418,8 +420,8 @@ func testFamilyRevocationAndPasswordChangeEndSessions(t *testing.T, s usersStore
 	// A password change bumps the epoch: every family of the user fails.
 	b := startSession(t, s, id, now)
 	c := startSession(t, s, id, now)
-	must(t, s.ChangePassword(ctx, credentials(id, "old-hash", 0), "new-hash", now, revocation.User(id, 1, now, ttl), noBudget))
-	mustBe(t, s.ChangePassword(ctx, credentials(id, "old-hash", 0), "other-hash", now, revocation.User(id, 1, now, ttl), noBudget), account.ErrStaleWrite)
+	must(t, s.ChangePassword(ctx, credentials(id, "old", 0), "new-hash", now, revocation.User(id, 1, now, ttl), noBudget))
+	mustBe(t, s.ChangePassword(ctx, credentials(id, "old", 0), "other-hash", now, revocation.User(id, 1, now, ttl), noBudget), account.ErrStaleWrite)
 	for _, tok := range []account.RefreshToken{b, c} {
 		sess, user, err := s.Session(ctx, tok)
 		must(t, err)
@@ -435,9 +437,7 @@ func testFamilyRevocationAndPasswordChangeEndSessions(t *testing.T, s usersStore
 }
 
 func testUpdateNameAndMissingUser(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC()
-	createUser(ctx, t, s, newUser(ulidLike(3), "name@example.com", now), "h")
+	ctx, now, _ := begin(t, s, 3, "name@example.com")
 	later := now.Add(time.Minute)
 	u, err := s.UpdateName(ctx, ulidLike(3), "Renamed", later)
 	if err != nil || u.Name != "Renamed" || !u.UpdatedAt.Equal(later) || u.Email != "name@example.com" {
@@ -451,10 +451,8 @@ func testUpdateNameAndMissingUser(t *testing.T, s usersStore) {
 // the answer to a successful write is lost: they must report success, not
 // a conflict with themselves.
 func testWritesSurviveTheirOwnRetry(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC()
-	id := ulidLike(21)
-	createUser(ctx, t, s, newUser(id, "retry@example.com", now), "old")
+	ctx, now, u := begin(t, s, 21, "retry@example.com")
+	id := u.ID
 	tok := account.NewRefreshToken(id)
 	device := account.NewDeviceToken()
 	for attempt := range 2 {
@@ -471,9 +469,9 @@ func testWritesSurviveTheirOwnRetry(t *testing.T, s usersStore) {
 	if err := s.CompleteLogin(ctx, account.LoginCompletion{Refresh: other, NewDevice: device, Email: "retry@example.com"}, now); err == nil {
 		t.Fatal("a second session under an existing family id was accepted")
 	}
-	u, err := s.User(ctx, id)
-	if err != nil || u.SessionEpoch != 1 || u.PasswordHash != "new" {
-		t.Fatalf("after a retried change: epoch %d hash %q, %v; want one bump", u.SessionEpoch, u.PasswordHash, err)
+	after, err := s.User(ctx, id)
+	if err != nil || after.SessionEpoch != 1 || after.PasswordHash != "new" {
+		t.Fatalf("after a retried change: epoch %d hash %q, %v; want one bump", after.SessionEpoch, after.PasswordHash, err)
 	}
 }
 
@@ -482,10 +480,8 @@ func testWritesSurviveTheirOwnRetry(t *testing.T, s usersStore) {
 // starts no session and leaves no device: what it would write belongs to
 // an epoch that has ended.
 func testCompleteLoginChecksTheSessionEpoch(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC()
-	id := ulidLike(40)
-	createUser(ctx, t, s, newUser(id, "race@example.com", now), "old")
+	ctx, now, u := begin(t, s, 40, "race@example.com")
+	id := u.ID
 	// The login read the user at epoch 0 and checked the old password; a
 	// password change (as a reset does) raises the epoch before it writes.
 	refresh := account.NewRefreshToken(id)
@@ -508,10 +504,7 @@ func testCompleteLoginChecksTheSessionEpoch(t *testing.T, s usersStore) {
 // testPasswordChangeEndsThePendingResetLink: a reset link mailed before a
 // password change no longer works after it.
 func testPasswordChangeEndsThePendingResetLink(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	u := newUser(ulidLike(41), "change@example.com", now)
-	createUser(ctx, t, s, u, "old")
+	ctx, now, u := begin(t, s, 41, "change@example.com")
 	tok := account.NewLinkToken(account.ResetPassword, u.ID)
 	link := account.Pending(tok, now)
 	ev := linkEvent(events.AccountPasswordResetRequested, "ev-reset-change", u, link)
@@ -527,9 +520,8 @@ func testPasswordChangeEndsThePendingResetLink(t *testing.T, s usersStore) {
 // store the device they hand out, with the epoch it belongs to, as a
 // login does; a login then reads it as a device of the account.
 func testProofsOfTheMailboxStoreADevice(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	u := newUser(ulidLike(42), "mailbox@example.com", now)
+	ctx, now, u := begin(t, s, 42, "")
+	u.Email = "mailbox@example.com"
 	_, link, ev := verification(u, now)
 	must(t, s.CreateUser(ctx, u, "old", link, ev))
 	verified := newGrant(u.ID, u.Email, 0)

@@ -77,9 +77,8 @@ func (r rig) revoked(t *testing.T, user, session string, epoch int64) bool {
 
 func TestRegistrationStoresItsLinkAndEventOrNothing(t *testing.T) {
 	r := newRig(t)
-	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	u := newUser(ulidLike(30), "verify@example.com", now)
+	ctx, now, u := begin(t, r.store, 30, "")
+	u.Email = "verify@example.com"
 	tok, link, ev := verification(u, now)
 	must(t, r.store.CreateUser(ctx, u, "hash", link, ev))
 	stored, creds, err := r.store.PendingLink(ctx, account.VerifyEmail, u.ID)
@@ -106,9 +105,8 @@ func TestRegistrationStoresItsLinkAndEventOrNothing(t *testing.T) {
 
 func TestVerifyEmailUsesTheCurrentLinkOnce(t *testing.T) {
 	r := newRig(t)
-	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	u := newUser(ulidLike(32), "once@example.com", now)
+	ctx, now, u := begin(t, r.store, 32, "")
+	u.Email = "once@example.com"
 	_, first, ev := verification(u, now)
 	must(t, r.store.CreateUser(ctx, u, "hash", first, ev))
 	// A resend replaces the link: the first stops working.
@@ -129,10 +127,7 @@ func TestVerifyEmailUsesTheCurrentLinkOnce(t *testing.T) {
 
 func TestIssueLinkKeepsToItsLimit(t *testing.T) {
 	r := newRig(t)
-	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	u := newUser(ulidLike(33), "limit@example.com", now)
-	createUser(ctx, t, r.store, u, "hash")
+	ctx, now, u := begin(t, r.store, 33, "limit@example.com")
 	limit := account.Limit{Key: "reset-password#" + u.Email, Max: 3, Window: time.Hour}
 	errs := testcloud.Parallel(10, func(i int) error {
 		tok := account.NewLinkToken(account.ResetPassword, u.ID)
@@ -165,10 +160,7 @@ func TestIssueLinkKeepsToItsLimit(t *testing.T) {
 
 func TestResetPasswordChangesEverythingAtOnce(t *testing.T) {
 	r := newRig(t)
-	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	u := newUser(ulidLike(34), "reset@example.com", now)
-	createUser(ctx, t, r.store, u, "old-hash")
+	ctx, now, u := begin(t, r.store, 34, "reset@example.com")
 	must(t, r.store.TakeAttempt(ctx, account.AttemptTake{Email: u.Email, Guard: account.Bucket{Attempts: 1}, GuardForget: now.Add(time.Hour)}, now))
 	session := startSession(t, r.store, u.ID, now)
 	tok := account.NewLinkToken(account.ResetPassword, u.ID)
@@ -207,10 +199,8 @@ func TestResetPasswordChangesEverythingAtOnce(t *testing.T) {
 
 func TestLogoutAndPasswordChangeRevokeAccessTokens(t *testing.T) {
 	r := newRig(t)
-	ctx := context.Background()
-	now := time.Now().UTC()
-	id := ulidLike(35)
-	createUser(ctx, t, r.store, newUser(id, "tokens@example.com", now), "old")
+	ctx, now, u := begin(t, r.store, 35, "tokens@example.com")
+	id := u.ID
 	laptop, phone := startSession(t, r.store, id, now), startSession(t, r.store, id, now)
 	must(t, r.store.RevokeSession(ctx, id, laptop.FamilyID, logout(id, laptop.FamilyID, now), noBudget))
 	if !r.revoked(t, id, laptop.FamilyID, 0) || r.revoked(t, id, phone.FamilyID, 0) {
@@ -247,10 +237,8 @@ func (r rig) items(t *testing.T) int {
 // change writes anything.
 func TestRevocationsAreWrittenOnceAndWithinTheUsersBudget(t *testing.T) {
 	r := newRig(t)
-	ctx := context.Background()
-	now := time.Now().UTC()
-	id := ulidLike(36)
-	createUser(ctx, t, r.store, newUser(id, "budget@example.com", now), "old")
+	ctx, now, u := begin(t, r.store, 36, "budget@example.com")
+	id := u.ID
 	budget := account.Limit{Key: "revocations#" + id, Max: 2, Window: time.Hour}
 	laptop, phone, tablet := startSession(t, r.store, id, now), startSession(t, r.store, id, now), startSession(t, r.store, id, now)
 	must(t, r.store.RevokeSession(ctx, id, laptop.FamilyID, logout(id, laptop.FamilyID, now), budget))
@@ -315,10 +303,9 @@ func TestCountRequestHoldsTheLimitUnderConcurrency(t *testing.T) {
 // email, cancels nothing.
 func TestCancelRegistration(t *testing.T) {
 	r := newRig(t)
-	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Millisecond)
 	const email = "cancel@example.com"
-	u := newUser(ulidLike(40), email, now)
+	ctx, now, u := begin(t, r.store, 40, "")
+	u.Email = email
 	_, link, ev := verification(u, now)
 	must(t, r.store.CreateUser(ctx, u, "hash", link, ev))
 	// The registrant logs in (a session and a device token) and fails once.
