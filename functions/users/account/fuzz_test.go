@@ -2,6 +2,7 @@ package account_test
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -13,17 +14,7 @@ import (
 // id: 26 digits and upper-case ASCII letters, a ULID's length and
 // alphabet (the formats do not leave out the I, L, O and U that
 // Crockford's base32 does).
-func ulidShaped(s string) bool {
-	if len(s) != 26 {
-		return false
-	}
-	for i := range len(s) {
-		if c := s[i]; !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
+var ulidShaped = regexp.MustCompile(`^[0-9A-Z]{26}$`).MatchString
 
 // FuzzParseRefreshToken checks that ParseRefreshToken takes apart exactly
 // what NewRefreshToken and Rotate put together: any string parses or is

@@ -170,7 +170,7 @@ func mustBe(t *testing.T, err, target error) {
 
 // errOf and errOf2 are the error of a call that returns it after one or
 // two values.
-func errOf[V any](_ V, err error) error           { return err }
+func errOf[V any](_ V, err error) error          { return err }
 func errOf2[V, W any](_ V, _ W, err error) error { return err }
 
 // is accepts the errors that are target.
