@@ -95,24 +95,19 @@ func linkEvent(eventType, id string, u account.User, link account.PendingLink) e
 	}
 }
 
-// begin is what a test starts from: a context and the time, to the
-// millisecond (as the table keeps it), and the user ulidLike(n) of email,
-// registered with the password hash "old" unless email is "".
-func begin(t *testing.T, s usersStore, n int, email string) (context.Context, time.Time, account.User) {
+// begin is what a test starts from: a context, the time to the
+// millisecond (as the table keeps it) and the user ulidLike(n) of email,
+// registered as the service does (with the password hash "old") when
+// register is set.
+func begin(t *testing.T, s usersStore, n int, email string, register bool) (context.Context, time.Time, account.User) {
 	t.Helper()
 	ctx, now := t.Context(), time.Now().UTC().Truncate(time.Millisecond)
 	u := newUser(ulidLike(n), email, now)
-	if email != "" {
-		createUser(ctx, t, s, u, "old")
+	if register {
+		_, link, ev := verification(u, now)
+		must(t, s.CreateUser(ctx, u, "old", link, ev))
 	}
 	return ctx, now, u
-}
-
-// createUser registers u as the service does, with its verification link.
-func createUser(ctx context.Context, t *testing.T, s usersStore, u account.User, hash string) {
-	t.Helper()
-	_, link, ev := verification(u, u.CreatedAt)
-	must(t, s.CreateUser(ctx, u, hash, link, ev))
 }
 
 // credentials is what the service read of a user before changing it.
@@ -182,7 +177,7 @@ func is(target error) func(error) bool {
 func ulidLike(i int) string { return fmt.Sprintf("01TEST%020d", i) }
 
 func testCreateUserEmailUniqueUnderConcurrency(t *testing.T, s usersStore) {
-	ctx, now, _ := begin(t, s, 0, "")
+	ctx, now, _ := begin(t, s, 0, "", false)
 	const n = 12
 	// n registrations at once, with case variants of one address.
 	variants := []string{"race@example.com", "RACE@EXAMPLE.COM", "Race@Example.Com", " race@example.COM "}
@@ -228,7 +223,7 @@ func take(ctx context.Context, s usersStore, email, device string, now time.Time
 }
 
 func testLoginStateReadsTheUserAndTheBuckets(t *testing.T, s usersStore) {
-	ctx, now, _ := begin(t, s, 1, "known@example.com")
+	ctx, now, _ := begin(t, s, 1, "known@example.com", true)
 	st, err := s.LoginState(ctx, "known@example.com", "192.0.2.1", "", now)
 	if err != nil || !st.Found || st.Credentials.PasswordHash != "old" || st.Account != (account.Bucket{}) || st.Source != (account.Failures{}) || st.Device != nil {
 		t.Fatalf("LoginState = %+v, %v", st, err)
@@ -274,7 +269,7 @@ func testLoginStateReadsTheUserAndTheBuckets(t *testing.T, s usersStore) {
 // testSourceFailuresAtOnceAreAllCounted sends 30 failures of one address at
 // once: each is one atomic increment, none is lost, none conflicts.
 func testSourceFailuresAtOnceAreAllCounted(t *testing.T, s usersStore) {
-	ctx, now, _ := begin(t, s, 0, "")
+	ctx, now, _ := begin(t, s, 0, "", false)
 	const n = 30
 	for i, err := range parallel(n, func(int) error { return s.CountSourceFailure(ctx, "198.51.100.7", true, time.Hour, now) }) {
 		if err != nil {
@@ -291,7 +286,7 @@ func testSourceFailuresAtOnceAreAllCounted(t *testing.T, s usersStore) {
 // is taken on condition that the bucket is as read, so at most the free
 // ones and the first delayed one get through.
 func testAttemptsSentAtOnceAreCountedOneByOne(t *testing.T, s usersStore) {
-	ctx, now, _ := begin(t, s, 0, "")
+	ctx, now, _ := begin(t, s, 0, "", false)
 	const guesses = 20
 	errs := parallel(guesses, func(int) error {
 		// As the service does: a lost race reads again, a few times.
@@ -316,10 +311,9 @@ func testAttemptsSentAtOnceAreCountedOneByOne(t *testing.T, s usersStore) {
 }
 
 func testADeviceHasItsOwnBucket(t *testing.T, s usersStore) {
-	ctx, now, u := begin(t, s, 2, "owner@example.com")
-	id := u.ID
+	ctx, now, u := begin(t, s, 2, "owner@example.com", true)
 	device := account.NewDeviceToken()
-	refresh := account.NewRefreshToken(id)
+	refresh := account.NewRefreshToken(u.ID)
 	must(t, s.CompleteLogin(ctx, account.LoginCompletion{Refresh: refresh, Email: "owner@example.com", NewDevice: device, ClearAccount: true}, now))
 	// The account is attacked until it has to wait.
 	for range account.AccountThrottle.Free + 1 {
@@ -340,7 +334,7 @@ func testADeviceHasItsOwnBucket(t *testing.T, s usersStore) {
 	// The device's login replaces the device token, keeps the account's
 	// bucket (the attacker's), and survives its own retry.
 	next := account.NewDeviceToken()
-	refresh2 := account.NewRefreshToken(id)
+	refresh2 := account.NewRefreshToken(u.ID)
 	done := account.LoginCompletion{Refresh: refresh2, Email: "owner@example.com", NewDevice: next, OldDevice: device.Hash()}
 	for attempt := range 2 {
 		if err := s.CompleteLogin(ctx, done, now); err != nil {
@@ -376,9 +370,8 @@ func startSession(t *testing.T, s usersStore, userID string, now time.Time) acco
 }
 
 func testRefreshRotationRaceHasOneWinner(t *testing.T, s usersStore) {
-	ctx, now, u := begin(t, s, 7, "rotate@example.com")
-	id := u.ID
-	presented := startSession(t, s, id, now)
+	ctx, now, u := begin(t, s, 7, "rotate@example.com", true)
+	presented := startSession(t, s, u.ID, now)
 	const n = 10
 	nexts := make([]account.RefreshToken, n)
 	for i := range nexts {
@@ -403,25 +396,24 @@ func testRefreshRotationRaceHasOneWinner(t *testing.T, s usersStore) {
 }
 
 func testFamilyRevocationAndPasswordChangeEndSessions(t *testing.T, s usersStore) {
-	ctx, now, u := begin(t, s, 9, "revoke@example.com")
-	id := u.ID
+	ctx, now, u := begin(t, s, 9, "revoke@example.com", true)
 
 	// Revoking a family stops its rotation.
-	a := startSession(t, s, id, now)
-	must(t, s.RevokeSession(ctx, id, a.FamilyID, logout(id, a.FamilyID, now), noBudget))
+	a := startSession(t, s, u.ID, now)
+	must(t, s.RevokeSession(ctx, u.ID, a.FamilyID, logout(u.ID, a.FamilyID, now), noBudget))
 	next, _ := account.Rotate(a)
 	mustBe(t, s.RotateSession(ctx, a, next, 0, account.RefreshCount{Hour: now.Truncate(time.Hour), Count: 1}, now), account.ErrSessionInvalid)
 	sess, _, _ := s.Session(ctx, a)
 	if !sess.Revoked {
 		t.Fatal("family not marked revoked")
 	}
-	mustBe(t, s.RevokeSession(ctx, id, "no-such-family", logout(id, "no-such-family", now), noBudget), account.ErrSessionInvalid)
+	mustBe(t, s.RevokeSession(ctx, u.ID, "no-such-family", logout(u.ID, "no-such-family", now), noBudget), account.ErrSessionInvalid)
 
 	// A password change bumps the epoch: every family of the user fails.
-	b := startSession(t, s, id, now)
-	c := startSession(t, s, id, now)
-	must(t, s.ChangePassword(ctx, credentials(id, "old", 0), "new-hash", now, revocation.User(id, 1, now, ttl), noBudget))
-	mustBe(t, s.ChangePassword(ctx, credentials(id, "old", 0), "other-hash", now, revocation.User(id, 1, now, ttl), noBudget), account.ErrStaleWrite)
+	b := startSession(t, s, u.ID, now)
+	c := startSession(t, s, u.ID, now)
+	must(t, s.ChangePassword(ctx, credentials(u.ID, "old", 0), "new-hash", now, revocation.User(u.ID, 1, now, ttl), noBudget))
+	mustBe(t, s.ChangePassword(ctx, credentials(u.ID, "old", 0), "other-hash", now, revocation.User(u.ID, 1, now, ttl), noBudget), account.ErrStaleWrite)
 	for _, tok := range []account.RefreshToken{b, c} {
 		sess, user, err := s.Session(ctx, tok)
 		must(t, err)
@@ -437,7 +429,7 @@ func testFamilyRevocationAndPasswordChangeEndSessions(t *testing.T, s usersStore
 }
 
 func testUpdateNameAndMissingUser(t *testing.T, s usersStore) {
-	ctx, now, _ := begin(t, s, 3, "name@example.com")
+	ctx, now, _ := begin(t, s, 3, "name@example.com", true)
 	later := now.Add(time.Minute)
 	u, err := s.UpdateName(ctx, ulidLike(3), "Renamed", later)
 	if err != nil || u.Name != "Renamed" || !u.UpdatedAt.Equal(later) || u.Email != "name@example.com" {
@@ -451,25 +443,24 @@ func testUpdateNameAndMissingUser(t *testing.T, s usersStore) {
 // the answer to a successful write is lost: they must report success, not
 // a conflict with themselves.
 func testWritesSurviveTheirOwnRetry(t *testing.T, s usersStore) {
-	ctx, now, u := begin(t, s, 21, "retry@example.com")
-	id := u.ID
-	tok := account.NewRefreshToken(id)
+	ctx, now, u := begin(t, s, 21, "retry@example.com", true)
+	tok := account.NewRefreshToken(u.ID)
 	device := account.NewDeviceToken()
 	for attempt := range 2 {
 		if err := s.CompleteLogin(ctx, account.LoginCompletion{Refresh: tok, NewDevice: device, Email: "retry@example.com"}, now); err != nil {
 			t.Fatalf("CompleteLogin attempt %d: %v", attempt, err)
 		}
-		if err := s.ChangePassword(ctx, credentials(id, "old", 0), "new", now, revocation.User(id, 1, now, ttl), noBudget); err != nil {
+		if err := s.ChangePassword(ctx, credentials(u.ID, "old", 0), "new", now, revocation.User(u.ID, 1, now, ttl), noBudget); err != nil {
 			t.Fatalf("ChangePassword attempt %d: %v", attempt, err)
 		}
 	}
-	mustBe(t, s.ChangePassword(ctx, credentials(id, "old", 0), "other", now, revocation.User(id, 1, now, ttl), noBudget), account.ErrStaleWrite)
-	other := account.NewRefreshToken(id)
+	mustBe(t, s.ChangePassword(ctx, credentials(u.ID, "old", 0), "other", now, revocation.User(u.ID, 1, now, ttl), noBudget), account.ErrStaleWrite)
+	other := account.NewRefreshToken(u.ID)
 	other.FamilyID = tok.FamilyID // same family key, another token
 	if err := s.CompleteLogin(ctx, account.LoginCompletion{Refresh: other, NewDevice: device, Email: "retry@example.com"}, now); err == nil {
 		t.Fatal("a second session under an existing family id was accepted")
 	}
-	after, err := s.User(ctx, id)
+	after, err := s.User(ctx, u.ID)
 	if err != nil || after.SessionEpoch != 1 || after.PasswordHash != "new" {
 		t.Fatalf("after a retried change: epoch %d hash %q, %v; want one bump", after.SessionEpoch, after.PasswordHash, err)
 	}
@@ -480,21 +471,20 @@ func testWritesSurviveTheirOwnRetry(t *testing.T, s usersStore) {
 // starts no session and leaves no device: what it would write belongs to
 // an epoch that has ended.
 func testCompleteLoginChecksTheSessionEpoch(t *testing.T, s usersStore) {
-	ctx, now, u := begin(t, s, 40, "race@example.com")
-	id := u.ID
+	ctx, now, u := begin(t, s, 40, "race@example.com", true)
 	// The login read the user at epoch 0 and checked the old password; a
 	// password change (as a reset does) raises the epoch before it writes.
-	refresh := account.NewRefreshToken(id)
+	refresh := account.NewRefreshToken(u.ID)
 	device := account.NewDeviceToken()
 	late := account.LoginCompletion{Refresh: refresh, Epoch: 0, Email: "race@example.com", NewDevice: device, ClearAccount: true}
-	must(t, s.ChangePassword(ctx, credentials(id, "old", 0), "new", now, revocation.User(id, 1, now, ttl), noBudget))
+	must(t, s.ChangePassword(ctx, credentials(u.ID, "old", 0), "new", now, revocation.User(u.ID, 1, now, ttl), noBudget))
 	mustBe(t, s.CompleteLogin(ctx, late, now), account.ErrStaleWrite)
 	mustBe(t, errOf2(s.Session(ctx, refresh)), account.ErrSessionInvalid)
 	if st, err := s.LoginState(ctx, "race@example.com", "", device.Hash(), now); err != nil || st.Device != nil {
 		t.Errorf("the late login's device was stored: %+v, %v", st.Device, err)
 	}
 	// A login of the current epoch completes.
-	refresh = account.NewRefreshToken(id)
+	refresh = account.NewRefreshToken(u.ID)
 	must(t, s.CompleteLogin(ctx, account.LoginCompletion{Refresh: refresh, Epoch: 1, Email: "race@example.com", NewDevice: device}, now))
 	if _, _, err := s.Session(ctx, refresh); err != nil {
 		t.Fatalf("the session of the current epoch: %v", err)
@@ -504,7 +494,7 @@ func testCompleteLoginChecksTheSessionEpoch(t *testing.T, s usersStore) {
 // testPasswordChangeEndsThePendingResetLink: a reset link mailed before a
 // password change no longer works after it.
 func testPasswordChangeEndsThePendingResetLink(t *testing.T, s usersStore) {
-	ctx, now, u := begin(t, s, 41, "change@example.com")
+	ctx, now, u := begin(t, s, 41, "change@example.com", true)
 	tok := account.NewLinkToken(account.ResetPassword, u.ID)
 	link := account.Pending(tok, now)
 	ev := linkEvent(events.AccountPasswordResetRequested, "ev-reset-change", u, link)
@@ -520,8 +510,7 @@ func testPasswordChangeEndsThePendingResetLink(t *testing.T, s usersStore) {
 // store the device they hand out, with the epoch it belongs to, as a
 // login does; a login then reads it as a device of the account.
 func testProofsOfTheMailboxStoreADevice(t *testing.T, s usersStore) {
-	ctx, now, u := begin(t, s, 42, "")
-	u.Email = "mailbox@example.com"
+	ctx, now, u := begin(t, s, 42, "mailbox@example.com", false)
 	_, link, ev := verification(u, now)
 	must(t, s.CreateUser(ctx, u, "old", link, ev))
 	verified := newGrant(u.ID, u.Email, 0)

@@ -76,8 +76,7 @@ func (r rig) revoked(t *testing.T, user, session string, epoch int64) bool {
 
 func TestRegistrationStoresItsLinkAndEventOrNothing(t *testing.T) {
 	r := newRig(t)
-	ctx, now, u := begin(t, r.store, 30, "")
-	u.Email = "verify@example.com"
+	ctx, now, u := begin(t, r.store, 30, "verify@example.com", false)
 	tok, link, ev := verification(u, now)
 	must(t, r.store.CreateUser(ctx, u, "hash", link, ev))
 	stored, creds, err := r.store.PendingLink(ctx, account.VerifyEmail, u.ID)
@@ -104,8 +103,7 @@ func TestRegistrationStoresItsLinkAndEventOrNothing(t *testing.T) {
 
 func TestVerifyEmailUsesTheCurrentLinkOnce(t *testing.T) {
 	r := newRig(t)
-	ctx, now, u := begin(t, r.store, 32, "")
-	u.Email = "once@example.com"
+	ctx, now, u := begin(t, r.store, 32, "once@example.com", false)
 	_, first, ev := verification(u, now)
 	must(t, r.store.CreateUser(ctx, u, "hash", first, ev))
 	// A resend replaces the link: the first stops working.
@@ -126,7 +124,7 @@ func TestVerifyEmailUsesTheCurrentLinkOnce(t *testing.T) {
 
 func TestIssueLinkKeepsToItsLimit(t *testing.T) {
 	r := newRig(t)
-	ctx, now, u := begin(t, r.store, 33, "limit@example.com")
+	ctx, now, u := begin(t, r.store, 33, "limit@example.com", true)
 	limit := account.Limit{Key: "reset-password#" + u.Email, Max: 3, Window: time.Hour}
 	errs := testcloud.Parallel(10, func(i int) error {
 		tok := account.NewLinkToken(account.ResetPassword, u.ID)
@@ -147,7 +145,7 @@ func TestIssueLinkKeepsToItsLimit(t *testing.T) {
 
 func TestResetPasswordChangesEverythingAtOnce(t *testing.T) {
 	r := newRig(t)
-	ctx, now, u := begin(t, r.store, 34, "reset@example.com")
+	ctx, now, u := begin(t, r.store, 34, "reset@example.com", true)
 	must(t, r.store.TakeAttempt(ctx, account.AttemptTake{Email: u.Email, Guard: account.Bucket{Attempts: 1}, GuardForget: now.Add(time.Hour)}, now))
 	session := startSession(t, r.store, u.ID, now)
 	tok := account.NewLinkToken(account.ResetPassword, u.ID)
@@ -212,35 +210,34 @@ func (r rig) items(t *testing.T) int {
 // budget neither a logout nor a password change writes anything.
 func TestRevocations(t *testing.T) {
 	r := newRig(t)
-	ctx, now, u := begin(t, r.store, 36, "budget@example.com")
-	id := u.ID
-	budget := account.Limit{Key: "revocations#" + id, Max: 2, Window: time.Hour}
-	laptop, phone, tablet := startSession(t, r.store, id, now), startSession(t, r.store, id, now), startSession(t, r.store, id, now)
-	must(t, r.store.RevokeSession(ctx, id, laptop.FamilyID, logout(id, laptop.FamilyID, now), budget))
-	if !r.revoked(t, id, laptop.FamilyID, 0) || r.revoked(t, id, phone.FamilyID, 0) {
+	ctx, now, u := begin(t, r.store, 36, "budget@example.com", true)
+	budget := account.Limit{Key: "revocations#" + u.ID, Max: 2, Window: time.Hour}
+	laptop, phone, tablet := startSession(t, r.store, u.ID, now), startSession(t, r.store, u.ID, now), startSession(t, r.store, u.ID, now)
+	must(t, r.store.RevokeSession(ctx, u.ID, laptop.FamilyID, logout(u.ID, laptop.FamilyID, now), budget))
+	if !r.revoked(t, u.ID, laptop.FamilyID, 0) || r.revoked(t, u.ID, phone.FamilyID, 0) {
 		t.Fatal("logout did not revoke exactly the laptop session's tokens")
 	}
-	mustBe(t, r.store.RevokeSession(ctx, id, "no-such", logout(id, "no-such", now), budget), account.ErrSessionInvalid)
+	mustBe(t, r.store.RevokeSession(ctx, u.ID, "no-such", logout(u.ID, "no-such", now), budget), account.ErrSessionInvalid)
 	for range 3 { // the same logout again, later: nothing to do
 		later := now.Add(time.Second)
-		mustBe(t, r.store.RevokeSession(ctx, id, laptop.FamilyID, logout(id, laptop.FamilyID, later), budget), account.ErrSessionEnded)
+		mustBe(t, r.store.RevokeSession(ctx, u.ID, laptop.FamilyID, logout(u.ID, laptop.FamilyID, later), budget), account.ErrSessionEnded)
 	}
 	if n := r.items(t); n != 2 {
 		t.Fatalf("%d revocation items after one logout, a refused one and three replays, want 2 (one entry)", n)
 	}
-	must(t, r.store.RevokeSession(ctx, id, phone.FamilyID, logout(id, phone.FamilyID, now), budget))
+	must(t, r.store.RevokeSession(ctx, u.ID, phone.FamilyID, logout(u.ID, phone.FamilyID, now), budget))
 	// The budget of 2 is spent: a third logout and a password change are
 	// refused whole.
-	if err := r.store.RevokeSession(ctx, id, tablet.FamilyID, logout(id, tablet.FamilyID, now), budget); problem.Of(err, problem.TooManyRequests) == nil {
+	if err := r.store.RevokeSession(ctx, u.ID, tablet.FamilyID, logout(u.ID, tablet.FamilyID, now), budget); problem.Of(err, problem.TooManyRequests) == nil {
 		t.Fatalf("logout past the budget = %v, want account.Limited", err)
 	}
 	if sess, _, _ := r.store.Session(ctx, tablet); sess.Revoked {
 		t.Error("a logout refused for the budget revoked the family")
 	}
-	if err := r.store.ChangePassword(ctx, credentials(id, "old", 0), "new", now, revocation.User(id, 1, now, ttl), budget); problem.Of(err, problem.TooManyRequests) == nil {
+	if err := r.store.ChangePassword(ctx, credentials(u.ID, "old", 0), "new", now, revocation.User(u.ID, 1, now, ttl), budget); problem.Of(err, problem.TooManyRequests) == nil {
 		t.Fatalf("password change past the budget = %v, want account.Limited", err)
 	}
-	if u, _ := r.store.User(ctx, id); u.PasswordHash != "old" || u.SessionEpoch != 0 {
+	if u, _ := r.store.User(ctx, u.ID); u.PasswordHash != "old" || u.SessionEpoch != 0 {
 		t.Errorf("a password change refused for the budget changed the user: %+v", u)
 	}
 	if n := r.items(t); n != 4 {
@@ -248,15 +245,15 @@ func TestRevocations(t *testing.T) {
 	}
 	// Without a revocation (reuse detection past the budget), the family
 	// still ends.
-	must(t, r.store.RevokeSession(ctx, id, tablet.FamilyID, nil, noBudget))
+	must(t, r.store.RevokeSession(ctx, u.ID, tablet.FamilyID, nil, noBudget))
 	if sess, _, _ := r.store.Session(ctx, tablet); !sess.Revoked || r.items(t) != 4 {
 		t.Error("revoking a family without an entry did not end it, or wrote an entry")
 	}
 	// Without a budget, a password change revokes the tokens from before
 	// it; a refused one (stale) writes nothing.
-	must(t, r.store.ChangePassword(ctx, credentials(id, "old", 0), "new", now, revocation.User(id, 1, now, ttl), noBudget))
-	mustBe(t, r.store.ChangePassword(ctx, credentials(id, "old", 0), "x", now, revocation.User(id, 7, now, ttl), noBudget), account.ErrStaleWrite)
-	if !r.revoked(t, id, phone.FamilyID, 0) || r.revoked(t, id, "after", 1) || r.items(t) != 6 {
+	must(t, r.store.ChangePassword(ctx, credentials(u.ID, "old", 0), "new", now, revocation.User(u.ID, 1, now, ttl), noBudget))
+	mustBe(t, r.store.ChangePassword(ctx, credentials(u.ID, "old", 0), "x", now, revocation.User(u.ID, 7, now, ttl), noBudget), account.ErrStaleWrite)
+	if !r.revoked(t, u.ID, phone.FamilyID, 0) || r.revoked(t, u.ID, "after", 1) || r.items(t) != 6 {
 		t.Fatal("the password change did not revoke exactly the tokens from before it, or the refused one wrote")
 	}
 }
@@ -282,8 +279,7 @@ func TestCountRequestHoldsTheLimitUnderConcurrency(t *testing.T) {
 func TestCancelRegistration(t *testing.T) {
 	r := newRig(t)
 	const email = "cancel@example.com"
-	ctx, now, u := begin(t, r.store, 40, "")
-	u.Email = email
+	ctx, now, u := begin(t, r.store, 40, email, false)
 	_, link, ev := verification(u, now)
 	must(t, r.store.CreateUser(ctx, u, "hash", link, ev))
 	// The registrant logs in (a session and a device token) and fails once.
