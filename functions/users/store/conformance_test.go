@@ -44,7 +44,7 @@ func testConformance(t *testing.T, newStore func(t *testing.T) usersStore) {
 		{"ADeviceHasItsOwnBucket", testADeviceHasItsOwnBucket},
 		{"RefreshRotationRaceHasOneWinner", testRefreshRotationRaceHasOneWinner},
 		{"FamilyRevocationAndPasswordChangeEndSessions", testFamilyRevocationAndPasswordChangeEndSessions},
-		{"UpdateNameAndMissingUser", testUpdateNameAndMissingUser},
+		{"UpdateNameRehashAndMissingUser", testUpdateNameRehashAndMissingUser},
 		{"WritesSurviveTheirOwnRetry", testWritesSurviveTheirOwnRetry},
 		{"CompleteLoginChecksTheSessionEpoch", testCompleteLoginChecksTheSessionEpoch},
 		{"PasswordChangeEndsThePendingResetLink", testPasswordChangeEndsThePendingResetLink},
@@ -428,12 +428,21 @@ func testFamilyRevocationAndPasswordChangeEndSessions(t *testing.T, s usersStore
 	}
 }
 
-func testUpdateNameAndMissingUser(t *testing.T, s usersStore) {
+func testUpdateNameRehashAndMissingUser(t *testing.T, s usersStore) {
 	ctx, now, _ := begin(t, s, 3, "name@example.com", true)
 	later := now.Add(time.Minute)
 	u, err := s.UpdateName(ctx, ulidLike(3), "Renamed", later)
 	if err != nil || u.Name != "Renamed" || !u.UpdatedAt.Equal(later) || u.Email != "name@example.com" {
 		t.Fatalf("UpdateName = %+v, %v", u, err)
+	}
+	// A rehash keeps the sessions (the epoch), survives its own retry, and
+	// loses to a change since the read.
+	for range 2 {
+		must(t, s.RehashPassword(ctx, ulidLike(3), "old", "rehashed"))
+	}
+	mustBe(t, s.RehashPassword(ctx, ulidLike(3), "old", "other"), account.ErrStaleWrite)
+	if c, err := s.User(ctx, ulidLike(3)); err != nil || c.PasswordHash != "rehashed" || c.SessionEpoch != 0 {
+		t.Fatalf("after a rehash: %+v, %v", c, err)
 	}
 	mustBe(t, errOf(s.UpdateName(ctx, ulidLike(4), "Ghost", later)), account.ErrNotFound)
 	mustBe(t, errOf(s.User(ctx, ulidLike(4))), account.ErrNotFound)
