@@ -89,12 +89,7 @@ func NormalizeEmail(s string) string {
 // is (which registration then refuses, and no login finds): a domain that
 // CheckNewEmail refuses is never mapped into one it takes.
 func canonicalDomain(domain string) string {
-	for label := range strings.SplitSeq(domain, ".") {
-		if !domainLabel(label) {
-			return domain
-		}
-	}
-	if c, ok := mailaddr.Canonical(domain); ok {
+	if c, ok := mailaddr.Canonical(domain); ok && domainLabels(domain) {
 		return c
 	}
 	return domain
@@ -132,12 +127,7 @@ func CheckNewEmail(email string) string {
 			return EmailLocalPartRule
 		}
 	}
-	for label := range strings.SplitSeq(domain, ".") {
-		if !domainLabel(label) {
-			return EmailDomainRule
-		}
-	}
-	if _, err := mailaddr.Domain(domain); err != nil {
+	if _, err := mailaddr.Domain(domain); err != nil || !domainLabels(domain) {
 		return EmailDomainRule
 	}
 	if a, err := mailaddr.ToASCII(email); err != nil || len(a) > MaxEmailLength {
@@ -146,16 +136,15 @@ func CheckNewEmail(email string) string {
 	return ""
 }
 
-// domainLabel reports whether label is letters, marks, numbers and
-// hyphens, with neither a hyphen at either end nor a mark first.
-func domainLabel(label string) bool {
-	first, _ := utf8.DecodeRuneInString(label)
-	last, _ := utf8.DecodeLastRuneInString(label)
-	if label == "" || first == '-' || last == '-' || unicode.IsMark(first) {
-		return false
-	}
-	for _, r := range label {
-		if r != '-' && !unicode.In(r, unicode.L, unicode.M, unicode.N) {
+// domainLabels reports whether each label of domain is letters, marks,
+// numbers and hyphens, with neither a hyphen at either end nor a mark
+// first.
+func domainLabels(domain string) bool {
+	for label := range strings.SplitSeq(domain, ".") {
+		first, _ := utf8.DecodeRuneInString(label)
+		last, _ := utf8.DecodeLastRuneInString(label)
+		if label == "" || first == '-' || last == '-' || unicode.IsMark(first) ||
+			strings.ContainsFunc(label, func(r rune) bool { return r != '-' && !unicode.In(r, unicode.L, unicode.M, unicode.N) }) {
 			return false
 		}
 	}

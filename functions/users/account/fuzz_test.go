@@ -2,6 +2,7 @@ package account_test
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -13,17 +14,7 @@ import (
 // id: 26 digits and upper-case ASCII letters, a ULID's length and
 // alphabet (the formats do not leave out the I, L, O and U that
 // Crockford's base32 does).
-func ulidShaped(s string) bool {
-	if len(s) != 26 {
-		return false
-	}
-	for i := range len(s) {
-		if c := s[i]; !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
+var ulidShaped = regexp.MustCompile(`^[0-9A-Z]{26}$`).MatchString
 
 // FuzzParseRefreshToken checks that ParseRefreshToken takes apart exactly
 // what NewRefreshToken and Rotate put together: any string parses or is
@@ -31,10 +22,7 @@ func ulidShaped(s string) bool {
 // token for any user id parses back to that user whenever the id has a
 // ULID's shape.
 func FuzzParseRefreshToken(f *testing.F) {
-	tok, err := account.NewRefreshToken(userID)
-	if err != nil {
-		f.Fatal(err)
-	}
+	tok := account.NewRefreshToken(userID)
 	for _, s := range []string{
 		tok.Raw, userID, "",
 		strings.Replace(tok.Raw, "rt1", "rt2", 1),
@@ -71,10 +59,7 @@ func FuzzParseRefreshToken(f *testing.F) {
 		}
 
 		// The input as a user id.
-		fresh, err := account.NewRefreshToken(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
+		fresh := account.NewRefreshToken(raw)
 		back, err := account.ParseRefreshToken(fresh.Raw)
 		switch {
 		case ulidShaped(raw) && (err != nil || back != fresh):
@@ -98,10 +83,7 @@ var purposes = []struct {
 // has a ULID's shape.
 func FuzzParseLinkToken(f *testing.F) {
 	for _, p := range purposes {
-		tok, err := account.NewLinkToken(p.Purpose, userID)
-		if err != nil {
-			f.Fatal(err)
-		}
+		tok := account.NewLinkToken(p.Purpose, userID)
 		f.Add(tok.Raw)
 		f.Add(tok.Raw[:len(tok.Raw)-1])
 		f.Add(tok.Raw + "=")
@@ -136,10 +118,7 @@ func FuzzParseLinkToken(f *testing.F) {
 			}
 
 			// The input as a user id.
-			fresh, err := account.NewLinkToken(p, raw)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fresh := account.NewLinkToken(p, raw)
 			back, err := account.ParseLinkToken(p, fresh.Raw)
 			switch {
 			case ulidShaped(raw) && (err != nil || back != fresh):

@@ -1,11 +1,7 @@
 package account
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"time"
 )
@@ -42,20 +38,12 @@ type LinkToken struct {
 }
 
 // NewLinkToken makes a token for the user's link of purpose p.
-func NewLinkToken(p Purpose, userID string) (LinkToken, error) {
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return LinkToken{}, err
-	}
-	raw := p.prefix + "." + userID + "." + base64.RawURLEncoding.EncodeToString(secret)
-	return LinkToken{Raw: raw, UserID: userID, Purpose: p}, nil
+func NewLinkToken(p Purpose, userID string) LinkToken {
+	return LinkToken{Raw: p.prefix + "." + userID + "." + random(32), UserID: userID, Purpose: p}
 }
 
 // Hash is the SHA-256 of the raw token, hex encoded: what the store keeps.
-func (t LinkToken) Hash() string {
-	sum := sha256.Sum256([]byte(t.Raw))
-	return hex.EncodeToString(sum[:])
-}
+func (t LinkToken) Hash() string { return hash(t.Raw) }
 
 // ParseLinkToken checks that raw has the shape of a token for purpose p.
 // Whether it is the user's pending one is PendingLink.Accepts' question.

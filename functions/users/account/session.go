@@ -29,9 +29,20 @@ type RefreshToken struct {
 }
 
 // Hash is the SHA-256 of the raw token, hex encoded: what the store keeps.
-func (t RefreshToken) Hash() string {
-	sum := sha256.Sum256([]byte(t.Raw))
+func (t RefreshToken) Hash() string { return hash(t.Raw) }
+
+// hash is the SHA-256 of a token's secret, hex encoded: what the store
+// keeps of it.
+func hash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
+}
+
+// random is n random bytes, URL-safe base64 encoded without padding.
+func random(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails: it crashes the program instead
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // familySecretLen is the length of the part of a refresh token's secret
@@ -39,16 +50,8 @@ func (t RefreshToken) Hash() string {
 const familySecretLen = 16
 
 // NewRefreshToken returns a token that starts a new family for userID.
-func NewRefreshToken(userID string) (RefreshToken, error) {
-	fam := make([]byte, 16)
-	if _, err := rand.Read(fam); err != nil {
-		return RefreshToken{}, err
-	}
-	secret := make([]byte, familySecretLen)
-	if _, err := rand.Read(secret); err != nil {
-		return RefreshToken{}, err
-	}
-	return generation(userID, base64.RawURLEncoding.EncodeToString(fam), secret)
+func NewRefreshToken(userID string) RefreshToken {
+	return generation(userID, random(16), nil)
 }
 
 // Rotate returns the next token of t's family, which carries the family's
@@ -59,20 +62,18 @@ func Rotate(t RefreshToken) (RefreshToken, error) {
 	if !ok {
 		return RefreshToken{}, ErrSessionInvalid
 	}
-	return generation(t.UserID, t.FamilyID, secret)
+	return generation(t.UserID, t.FamilyID, secret), nil
 }
 
-// generation makes a token of the family with the family's secret and 128
-// random bits of its own. The 256-bit secret of the token is both.
-func generation(userID, familyID string, familySecret []byte) (RefreshToken, error) {
+// generation makes a token of the family with the family's secret (a new
+// one for nil) and 128 random bits of its own. The 256-bit secret of the
+// token is both.
+func generation(userID, familyID string, familySecret []byte) RefreshToken {
 	secret := make([]byte, 32)
+	_, _ = rand.Read(secret) // never fails: it crashes the program instead
 	copy(secret, familySecret)
-	if _, err := rand.Read(secret[familySecretLen:]); err != nil {
-		return RefreshToken{}, err
-	}
-	next := RefreshToken{UserID: userID, FamilyID: familyID}
-	next.Raw = strings.Join([]string{refreshPrefix, userID, familyID, base64.RawURLEncoding.EncodeToString(secret)}, ".")
-	return next, nil
+	raw := strings.Join([]string{refreshPrefix, userID, familyID, base64.RawURLEncoding.EncodeToString(secret)}, ".")
+	return RefreshToken{Raw: raw, UserID: userID, FamilyID: familyID}
 }
 
 // familySecret is the part of t's secret its whole family shares.
@@ -98,8 +99,7 @@ func (t RefreshToken) FamilyProof() string {
 	if !ok {
 		return ""
 	}
-	sum := sha256.Sum256(secret)
-	return hex.EncodeToString(sum[:])
+	return hash(string(secret))
 }
 
 // ParseRefreshToken checks the shape of a presented token. Shape is all it

@@ -2,7 +2,7 @@ package account_test
 
 import (
 	"errors"
-	"regexp"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -14,211 +14,123 @@ import (
 // userID is ULID-shaped, as the service's user ids are.
 const userID = "01HZX3YQ7A8B9C0D1E2F3G4H5J"
 
-func newToken(t *testing.T, userID string) account.RefreshToken {
+// must fails t at once on err.
+func must(t *testing.T, err error) {
 	t.Helper()
-	tok, err := account.NewRefreshToken(userID)
 	if err != nil {
-		t.Fatalf("NewRefreshToken: %v", err)
-	}
-	return tok
-}
-
-func TestNewRefreshTokenRoundTrip(t *testing.T) {
-	tok := newToken(t, userID)
-	if tok.UserID != userID {
-		t.Errorf("UserID = %q, want %q", tok.UserID, userID)
-	}
-	if !strings.HasPrefix(tok.Raw, "rt1."+userID+"."+tok.FamilyID+".") {
-		t.Errorf("Raw = %q does not start with rt1.<user>.<family>.", tok.Raw)
-	}
-	parsed, err := account.ParseRefreshToken(tok.Raw)
-	if err != nil {
-		t.Fatalf("ParseRefreshToken(%q): %v", tok.Raw, err)
-	}
-	if parsed != tok {
-		t.Errorf("ParseRefreshToken = %+v, want %+v", parsed, tok)
-	}
-	if parsed.Hash() != tok.Hash() {
-		t.Errorf("hash of the parsed token differs from the issued one")
+		t.Fatal(err)
 	}
 }
 
-func TestNewRefreshTokenStartsNewFamilies(t *testing.T) {
-	seenFamily := map[string]bool{}
-	seenRaw := map[string]bool{}
-	for range 50 {
-		tok := newToken(t, userID)
-		if seenFamily[tok.FamilyID] {
-			t.Fatalf("family id %q issued twice", tok.FamilyID)
+// TestTokens checks the tokens the service hands out, each the same way:
+// new ones differ, are URL-safe and parse back; a token cut, lengthened,
+// padded or wrapped does not parse, nor one of another kind or with a
+// part out of shape (bad). Each hashes to the SHA-256 of its raw form.
+func TestTokens(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		new   func() string
+		parse func(raw string) bool
+		bad   func(raw string) []string
+	}{
+		{"refresh", func() string { return account.NewRefreshToken(userID).Raw },
+			func(raw string) bool { _, err := account.ParseRefreshToken(raw); return err == nil },
+			func(raw string) []string {
+				p := strings.Split(raw, ".") // prefix, user, family, secret
+				join := func(p ...string) string { return strings.Join(p, ".") }
+				return []string{
+					"not a token", "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", // an access token's shape
+					join("rt2", p[1], p[2], p[3]), join("RT1", p[1], p[2], p[3]), join(p[1], p[2], p[3]), // other version, upper case, no prefix
+					join(p[0], p[1], p[2]), join(p[0], p[1], p[2], ""), join(p[0], p[1], p[2], p[3], "x"), // no or empty secret, extra part
+					join(p[0], strings.ToLower(p[1]), p[2], p[3]), join(p[0], p[1][1:], p[2], p[3]), join(p[0], p[1]+"0", p[2], p[3]), join(p[0], p[1][1:]+"#", p[2], p[3]),
+					join(p[0], p[1], p[2][1:], p[3]), join(p[0], p[1], p[2]+"A", p[3]), join(p[0], p[1], "+/"+p[2][2:], p[3]), // family: short, long, std base64
+					join(p[0], p[1], p[2], "+/"+p[3][2:]), raw[:10] + "\x00" + raw[11:], // secret in std base64, an embedded NUL
+				}
+			}},
+		{"verify-email link", func() string { return account.NewLinkToken(account.VerifyEmail, userID).Raw },
+			func(raw string) bool { _, err := account.ParseLinkToken(account.VerifyEmail, raw); return err == nil },
+			func(raw string) []string {
+				return []string{strings.Replace(raw, "ev1.", "pr1.", 1), "rt1." + raw[len("ev1."):], // a reset token, a refresh token
+					"ev1." + strings.ToLower(userID) + raw[len("ev1.")+26:], strings.ReplaceAll(raw, ".", "%2E")} // lower-case user id, percent-encoded dots
+			}},
+		{"reset-password link", func() string { return account.NewLinkToken(account.ResetPassword, userID).Raw },
+			func(raw string) bool { _, err := account.ParseLinkToken(account.ResetPassword, raw); return err == nil }, nil},
+		{"device", func() string { return account.NewDeviceToken().Raw },
+			func(raw string) bool { _, ok := account.ParseDeviceToken(raw); return ok }, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := tc.new()
+			if other := tc.new(); other == raw || url.QueryEscape(raw) != raw || !tc.parse(raw) {
+				t.Errorf("token %q (and %q): the same twice, not URL-safe, or does not parse", raw, other)
+			}
+			bad := []string{"", raw[:len(raw)-1], raw + "A", raw[:len(raw)-1] + "=", " " + raw, raw + " ", raw + "\n", "\n" + raw, raw + raw, raw + "\n" + raw}
+			if tc.bad != nil {
+				bad = append(bad, tc.bad(raw)...)
+			}
+			for _, bad := range bad {
+				if tc.parse(bad) {
+					t.Errorf("parse(%q) took it", bad)
+				}
+			}
+		})
+	}
+	// SHA-256("abc"), FIPS 180-2 appendix B.1: the stored form must not drift.
+	const abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+	for _, got := range []string{(account.RefreshToken{Raw: "abc"}).Hash(), (account.LinkToken{Raw: "abc"}).Hash(), (account.DeviceToken{Raw: "abc"}).Hash()} {
+		if got != abc {
+			t.Errorf("Hash() = %s, want %s", got, abc)
 		}
-		if seenRaw[tok.Raw] {
-			t.Fatalf("token %q issued twice", tok.Raw)
-		}
-		seenFamily[tok.FamilyID], seenRaw[tok.Raw] = true, true
 	}
 }
 
+// TestRotate rotates what the server parsed from the client, as it does:
+// each token of the family is new, carries the family's ids and proof, and
+// parses back; the ids do not enter the hash.
 func TestRotate(t *testing.T) {
-	first := newToken(t, userID)
+	first := account.NewRefreshToken(userID)
+	if !strings.HasPrefix(first.Raw, "rt1."+userID+"."+first.FamilyID+".") {
+		t.Errorf("Raw = %q does not start with rt1.<user>.<family>.", first.Raw)
+	}
 	seen := map[string]bool{first.Raw: true}
 	prev := first
 	for i := range 10 {
-		next, err := account.Rotate(prev)
-		if err != nil {
-			t.Fatalf("Rotate #%d: %v", i, err)
+		parsed, err := account.ParseRefreshToken(prev.Raw)
+		must(t, err)
+		next, err := account.Rotate(parsed)
+		if err != nil || next.UserID != userID || next.FamilyID != first.FamilyID || seen[next.Raw] || next.Hash() == prev.Hash() {
+			t.Fatalf("Rotate #%d of %+v = %+v, %v", i, parsed, next, err)
 		}
-		if next.UserID != first.UserID || next.FamilyID != first.FamilyID {
-			t.Fatalf("Rotate #%d = user %q family %q, want user %q family %q", i, next.UserID, next.FamilyID, first.UserID, first.FamilyID)
+		if next.FamilyProof() != first.FamilyProof() {
+			t.Fatalf("Rotate #%d shows the proof %q, want the family's %q", i, next.FamilyProof(), first.FamilyProof())
 		}
-		if seen[next.Raw] {
-			t.Fatalf("Rotate #%d repeated token %q", i, next.Raw)
+		seen[next.Raw], prev = true, next
+	}
+	if (account.RefreshToken{Raw: first.Raw, UserID: "other", FamilyID: "other"}).Hash() != first.Hash() {
+		t.Error("the ids entered the hash")
+	}
+	for range 50 {
+		if other := account.NewRefreshToken(userID); other.FamilyID == first.FamilyID || other.FamilyProof() == first.FamilyProof() {
+			t.Fatalf("two families share an id or a proof: %+v", other)
 		}
-		if next.Hash() == prev.Hash() {
-			t.Fatalf("Rotate #%d kept the hash of its predecessor", i)
-		}
-		parsed, err := account.ParseRefreshToken(next.Raw)
-		if err != nil || parsed != next {
-			t.Fatalf("ParseRefreshToken(rotated) = %+v, %v; want %+v", parsed, err, next)
-		}
-		seen[next.Raw] = true
-		prev = next
 	}
-}
-
-func TestRotateParsedToken(t *testing.T) {
-	// The server rotates what it parsed from the client, which has Raw set.
-	tok := newToken(t, userID)
-	parsed, err := account.ParseRefreshToken(tok.Raw)
-	if err != nil {
-		t.Fatal(err)
+	if first.FamilyProof() == "" || strings.Contains(first.Raw, first.FamilyProof()) {
+		t.Fatalf("the proof %q is empty or in the token", first.FamilyProof())
 	}
-	next, err := account.Rotate(parsed)
-	if err != nil {
-		t.Fatal(err)
+	if (account.RefreshToken{}).FamilyProof() != "" {
+		t.Fatal("a token without a secret shows a proof")
 	}
-	if next.Raw == tok.Raw || next.UserID != tok.UserID || next.FamilyID != tok.FamilyID {
-		t.Errorf("Rotate(%+v) = %+v", parsed, next)
-	}
-}
-
-func TestRefreshTokenHash(t *testing.T) {
-	a := newToken(t, userID)
-	b := newToken(t, userID)
-	tests := []struct {
-		name      string
-		x, y      account.RefreshToken
-		wantEqual bool
-	}{
-		{"same token twice", a, a, true},
-		{"copy of the token", a, account.RefreshToken{Raw: a.Raw}, true},
-		{"ids do not enter the hash", a, account.RefreshToken{Raw: a.Raw, UserID: "other", FamilyID: "other"}, true},
-		{"two tokens", a, b, false},
-		{"token and its rotation", a, mustRotate(t, a), false},
-		{"one character changed", a, account.RefreshToken{Raw: a.Raw[:len(a.Raw)-1] + flip(a.Raw[len(a.Raw)-1])}, false},
-	}
-	hexSHA256 := regexp.MustCompile(`^[0-9a-f]{64}$`)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			hx, hy := tt.x.Hash(), tt.y.Hash()
-			if !hexSHA256.MatchString(hx) {
-				t.Fatalf("Hash() = %q, want 64 lower-case hex digits", hx)
-			}
-			if (hx == hy) != tt.wantEqual {
-				t.Errorf("hashes %q and %q: equal = %v, want %v", hx, hy, hx == hy, tt.wantEqual)
-			}
-			if strings.Contains(hx, tt.x.Raw) || strings.Contains(tt.x.Raw, hx) {
-				t.Errorf("hash and raw token overlap")
-			}
-		})
-	}
-}
-
-func TestRefreshTokenHashKnownValue(t *testing.T) {
-	// SHA-256("abc"), FIPS 180-2 appendix B.1: the stored form must not drift.
-	const want = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-	if got := (account.RefreshToken{Raw: "abc"}).Hash(); got != want {
-		t.Errorf("Hash() = %s, want %s", got, want)
-	}
-}
-
-func mustRotate(t *testing.T, tok account.RefreshToken) account.RefreshToken {
-	t.Helper()
-	next, err := account.Rotate(tok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return next
-}
-
-// flip returns a different character of the base64url alphabet.
-func flip(c byte) string {
-	if c == 'A' {
-		return "B"
-	}
-	return "A"
-}
-
-func TestParseRefreshTokenRejects(t *testing.T) {
-	good := newToken(t, userID)
-	parts := strings.Split(good.Raw, ".")
-	if len(parts) != 4 {
-		t.Fatalf("token %q has %d parts, want 4", good.Raw, len(parts))
-	}
-	prefix, user, family, secret := parts[0], parts[1], parts[2], parts[3]
-	join := func(p ...string) string { return strings.Join(p, ".") }
-
-	tests := []struct {
-		name string
-		raw  string
-	}{
-		{"empty", ""},
-		{"garbage", "not a token"},
-		{"access token shape", "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"},
-		{"other version", join("rt2", user, family, secret)},
-		{"upper-case prefix", join("RT1", user, family, secret)},
-		{"no prefix", join(user, family, secret)},
-		{"missing secret", join(prefix, user, family)},
-		{"empty secret", join(prefix, user, family, "")},
-		{"extra part", join(prefix, user, family, secret, "x")},
-		{"lower-case user id", join(prefix, strings.ToLower(user), family, secret)},
-		{"short user id", join(prefix, user[1:], family, secret)},
-		{"long user id", join(prefix, user+"0", family, secret)},
-		{"user id with symbol", join(prefix, user[1:]+"#", family, secret)},
-		{"short family", join(prefix, user, family[1:], secret)},
-		{"long family", join(prefix, user, family+"A", secret)},
-		{"family with base64 std symbols", join(prefix, user, "+/"+family[2:], secret)},
-		{"short secret", join(prefix, user, family, secret[1:])},
-		{"long secret", join(prefix, user, family, secret+"A")},
-		{"padded secret", join(prefix, user, family, secret[1:]+"=")},
-		{"secret with base64 std symbols", join(prefix, user, family, "+/"+secret[2:])},
-		{"leading space", " " + good.Raw},
-		{"trailing space", good.Raw + " "},
-		{"trailing newline", good.Raw + "\n"},
-		{"leading newline", "\n" + good.Raw},
-		{"embedded NUL", good.Raw[:10] + "\x00" + good.Raw[11:]},
-		{"two tokens", good.Raw + good.Raw},
-		{"token twice with newline", good.Raw + "\n" + good.Raw},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := account.ParseRefreshToken(tt.raw)
-			if !errors.Is(err, account.ErrSessionInvalid) {
-				t.Errorf("ParseRefreshToken(%q) error = %v, want ErrSessionInvalid", tt.raw, err)
-			}
-			if got != (account.RefreshToken{}) {
-				t.Errorf("ParseRefreshToken(%q) = %+v, want the zero token", tt.raw, got)
-			}
-		})
+	if _, err := account.Rotate(account.RefreshToken{UserID: userID, FamilyID: first.FamilyID}); !errors.Is(err, account.ErrSessionInvalid) {
+		t.Fatalf("Rotate of a token without a secret = %v, want ErrSessionInvalid", err)
 	}
 }
 
 func TestSessionCheck(t *testing.T) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	// Three generations of one family: two spent, the last current.
-	older := newToken(t, userID)
-	spent := mustRotate(t, older)
-	current := mustRotate(t, spent)
-	other := newToken(t, userID)
+	older := account.NewRefreshToken(userID)
+	spent, _ := account.Rotate(older)
+	current, _ := account.Rotate(spent)
+	other := account.NewRefreshToken(userID)
 	// Made up with the ids an access token of the session shows.
 	madeUp := account.RefreshToken{Raw: "rt1." + userID + "." + current.FamilyID + "." + strings.Repeat("A", 43), UserID: userID, FamilyID: current.FamilyID}
 
@@ -295,29 +207,5 @@ func TestCountRefreshPerSessionAndHour(t *testing.T) {
 		case tt.wantAfter != 0 && (limited == nil || limited.RetryAfter != tt.wantAfter):
 			t.Errorf("%s: CountRefresh = %+v, %v; want Limited after %v", tt.name, got, err, tt.wantAfter)
 		}
-	}
-}
-
-func TestFamilyProof(t *testing.T) {
-	first := newToken(t, userID)
-	next := mustRotate(t, first)
-	parsed, err := account.ParseRefreshToken(next.Raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if first.FamilyProof() == "" || first.FamilyProof() != next.FamilyProof() || parsed.FamilyProof() != first.FamilyProof() {
-		t.Fatalf("a family's tokens show different proofs: %q, %q, %q", first.FamilyProof(), next.FamilyProof(), parsed.FamilyProof())
-	}
-	if other := newToken(t, userID); other.FamilyProof() == first.FamilyProof() {
-		t.Fatal("two families show the same proof")
-	}
-	if strings.Contains(first.Raw, first.FamilyProof()) {
-		t.Fatal("the proof is in the token")
-	}
-	if (account.RefreshToken{}).FamilyProof() != "" {
-		t.Fatal("a token without a secret shows a proof")
-	}
-	if _, err := account.Rotate(account.RefreshToken{UserID: userID, FamilyID: first.FamilyID}); !errors.Is(err, account.ErrSessionInvalid) {
-		t.Fatalf("Rotate of a token without a secret = %v, want ErrSessionInvalid", err)
 	}
 }

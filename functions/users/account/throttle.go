@@ -1,10 +1,6 @@
 package account
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"time"
 )
 
@@ -106,13 +102,7 @@ type DeviceToken struct{ Raw string }
 const DeviceTTL = 90 * 24 * time.Hour
 
 // NewDeviceToken makes a token of 256 random bits.
-func NewDeviceToken() (DeviceToken, error) {
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return DeviceToken{}, err
-	}
-	return DeviceToken{Raw: "dv1." + base64.RawURLEncoding.EncodeToString(secret)}, nil
-}
+func NewDeviceToken() DeviceToken { return DeviceToken{Raw: "dv1." + random(32)} }
 
 // ParseDeviceToken checks the shape of a presented token; ok is false for
 // anything else (which a login then treats as no token at all).
@@ -124,10 +114,7 @@ func ParseDeviceToken(raw string) (DeviceToken, bool) {
 }
 
 // Hash is the SHA-256 of the raw token, hex encoded: what the store keeps.
-func (t DeviceToken) Hash() string {
-	sum := sha256.Sum256([]byte(t.Raw))
-	return hex.EncodeToString(sum[:])
-}
+func (t DeviceToken) Hash() string { return hash(t.Raw) }
 
 // Device is a device that logged in to an account (or proved its
 // mailbox), and its own bucket.

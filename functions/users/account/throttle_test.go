@@ -38,26 +38,6 @@ func TestThrottleTake(t *testing.T) {
 	}
 }
 
-func TestDeviceToken(t *testing.T) {
-	tok, err := account.NewDeviceToken()
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsed, ok := account.ParseDeviceToken(tok.Raw)
-	if !ok || parsed != tok || len(tok.Hash()) != 64 {
-		t.Fatalf("ParseDeviceToken(%q) = %+v, %v", tok.Raw, parsed, ok)
-	}
-	other, _ := account.NewDeviceToken()
-	if other.Raw == tok.Raw {
-		t.Fatal("two device tokens are the same")
-	}
-	for _, raw := range []string{"", "dv1.", tok.Raw + "A", tok.Raw[:len(tok.Raw)-1], "dv2" + tok.Raw[3:], " " + tok.Raw} {
-		if _, ok := account.ParseDeviceToken(raw); ok {
-			t.Errorf("ParseDeviceToken(%q) accepted", raw)
-		}
-	}
-}
-
 func TestLoginStateGuard(t *testing.T) {
 	acct := account.Bucket{Attempts: 7}
 	dev := &account.Device{Hash: "h", Email: "ada@example.com", Bucket: account.Bucket{Attempts: 1}}

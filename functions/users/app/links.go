@@ -25,10 +25,7 @@ var linkEvent = map[account.Purpose]string{
 // event carries the token sealed for the notification service alone; the
 // returned pending link keeps only its hash.
 func (s *Service) newLink(ctx context.Context, p account.Purpose, u account.User, correlationID string, now time.Time) (account.PendingLink, events.AccountEvent, error) {
-	tok, err := account.NewLinkToken(p, u.ID)
-	if err != nil {
-		return account.PendingLink{}, events.AccountEvent{}, err
-	}
+	tok := account.NewLinkToken(p, u.ID)
 	link := account.Pending(tok, now)
 	ev := events.AccountEvent{
 		Header: events.Header{
@@ -37,6 +34,7 @@ func (s *Service) newLink(ctx context.Context, p account.Purpose, u account.User
 		Account: events.Account{ID: u.ID, Email: u.Email},
 		Link:    events.Link{ExpiresAt: link.ExpiresAt},
 	}
+	var err error
 	if ev.Link.SealedToken, err = s.Sealer.Seal(ctx, []byte(tok.Raw), ev.SealContext()); err != nil {
 		return account.PendingLink{}, events.AccountEvent{}, fmt.Errorf("seal %s link: %w", p, err)
 	}
@@ -72,10 +70,7 @@ func (s *Service) issue(ctx context.Context, p account.Purpose, u account.User, 
 // account.ErrLinkInvalid for a token that is malformed, unknown, expired,
 // replaced by a newer one, or used.
 func (s *Service) VerifyEmail(ctx context.Context, rawToken string) (string, error) {
-	device, err := account.NewDeviceToken()
-	if err != nil {
-		return "", err
-	}
+	device := account.NewDeviceToken()
 	now := s.now()
 	link, u, err := s.pendingLink(ctx, account.VerifyEmail, rawToken, now)
 	if err == nil {
@@ -240,10 +235,7 @@ func (s *Service) ResetPassword(ctx context.Context, cmd ResetPasswordCommand) (
 	if msg := account.CheckPassword(cmd.NewPassword); msg != "" {
 		return "", problem.Validation(problem.FieldError{Field: "newPassword", Message: msg})
 	}
-	device, err := account.NewDeviceToken()
-	if err != nil {
-		return "", err
-	}
+	device := account.NewDeviceToken()
 	now := s.now()
 	link, u, err := s.pendingLink(ctx, account.ResetPassword, cmd.Token, now)
 	if err != nil {

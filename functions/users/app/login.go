@@ -76,14 +76,7 @@ func (s *Service) Login(ctx context.Context, cmd LoginCommand) (TokenPair, error
 	}
 	u := st.Credentials
 	s.upgradeHash(ctx, u, in.Password)
-	refresh, err := account.NewRefreshToken(u.ID)
-	if err != nil {
-		return TokenPair{}, err
-	}
-	device, err := account.NewDeviceToken()
-	if err != nil {
-		return TokenPair{}, err
-	}
+	refresh, device := account.NewRefreshToken(u.ID), account.NewDeviceToken()
 	pair, err := s.tokenPair(ctx, u, refresh)
 	if err != nil {
 		return TokenPair{}, err

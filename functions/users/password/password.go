@@ -46,9 +46,7 @@ func Hash(password string, p Params) (string, error) {
 		return "", errors.New("hash password: parameters below the minimum")
 	}
 	salt := make([]byte, p.SaltLen)
-	if _, err := rand.Read(salt); err != nil {
-		return "", fmt.Errorf("hash password: %w", err)
-	}
+	_, _ = rand.Read(salt) // never fails: it crashes the program instead
 	key := argon2.IDKey([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, p.KeyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.MemoryKiB, p.Iterations, p.Parallelism, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -80,27 +78,21 @@ func NeedsRehash(hash string, p Params) bool {
 // unknown emails verify against it so that they cost as much as real ones.
 const DummyHash = "$argon2id$v=19$m=19456,t=2,p=1$U3rfpIER7eSyWuxm4DAP1A$jbpU9YqCHVGIaKkul5+axWlGpXUmHR8gq6/kS2Xd/1I"
 
-func decode(hash string) (Params, []byte, []byte, error) {
+// decode reads a PHC argon2id string of this package's version, with
+// parameters in their canonical form (no trailing text, no spaces, no
+// leading zeros) within the bounds, and a salt and key long enough.
+func decode(hash string) (p Params, salt, key []byte, err error) {
 	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+	if len(parts) != 6 {
 		return Params{}, nil, nil, ErrMalformedHash
 	}
-	if parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
-		return Params{}, nil, nil, ErrMalformedHash
-	}
-	var p Params
-	// Scan, then require the canonical form back: no trailing text, no
-	// spaces, no leading zeros.
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Iterations, &p.Parallelism); err != nil ||
-		parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", p.MemoryKiB, p.Iterations, p.Parallelism) {
-		return Params{}, nil, nil, ErrMalformedHash
-	}
-	if p.MemoryKiB == 0 || p.MemoryKiB > maxMemoryKiB || p.Iterations == 0 || p.Iterations > maxIterations || p.Parallelism == 0 {
-		return Params{}, nil, nil, ErrMalformedHash
-	}
+	// Scan, then require the canonical form back.
+	_, err = fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Iterations, &p.Parallelism)
+	canonical := fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d", argon2.Version, p.MemoryKiB, p.Iterations, p.Parallelism)
 	salt, err1 := b64.DecodeString(parts[4])
 	key, err2 := b64.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(salt) < 8 || len(key) < 16 {
+	if err != nil || err1 != nil || err2 != nil || strings.Join(parts[:4], "$") != canonical || len(salt) < 8 || len(key) < 16 ||
+		p.MemoryKiB == 0 || p.MemoryKiB > maxMemoryKiB || p.Iterations == 0 || p.Iterations > maxIterations || p.Parallelism == 0 {
 		return Params{}, nil, nil, ErrMalformedHash
 	}
 	return p, salt, key, nil

@@ -25,42 +25,35 @@ func mustHash(t testing.TB, plain string, p password.Params) string {
 
 var phc = regexp.MustCompile(`^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$`)
 
-func TestHashFormat(t *testing.T) {
-	tests := []struct {
-		name   string
-		params password.Params
-	}{
-		{"cheap", cheap},
-		{"other costs", password.Params{MemoryKiB: 128, Iterations: 3, Parallelism: 2, SaltLen: 24, KeyLen: 48}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := mustHash(t, "correct horse battery staple", tt.params)
-			m := phc.FindStringSubmatch(h)
-			if m == nil {
-				t.Fatalf("Hash = %q, not a PHC argon2id string", h)
-			}
-			want := fmt.Sprintf("%d,%d,%d", tt.params.MemoryKiB, tt.params.Iterations, tt.params.Parallelism)
-			if got := m[1] + "," + m[2] + "," + m[3]; got != want {
-				t.Errorf("parameters m,t,p = %s, want %s", got, want)
-			}
-			salt, _ := base64.RawStdEncoding.DecodeString(m[4])
-			key, _ := base64.RawStdEncoding.DecodeString(m[5])
-			if len(salt) != tt.params.SaltLen || len(key) != int(tt.params.KeyLen) {
-				t.Errorf("salt %d bytes, key %d bytes; want %d and %d", len(salt), len(key), tt.params.SaltLen, tt.params.KeyLen)
-			}
-		})
-	}
-}
-
-func TestHashIsSalted(t *testing.T) {
-	a := mustHash(t, "correct horse battery staple", cheap)
-	b := mustHash(t, "correct horse battery staple", cheap)
-	if a == b {
-		t.Fatalf("two hashes of one password are equal: %q", a)
-	}
-	if strings.Contains(a, "correct horse") {
-		t.Fatalf("hash %q contains the password", a)
+// TestHash checks the PHC string Hash writes: its parameters, a salt and
+// key of their lengths, a new salt each time, and no trace of the
+// password; it verifies the password and no other (at Default too).
+func TestHash(t *testing.T) {
+	const plain = "correct horse battery staple"
+	for _, p := range []password.Params{cheap, {MemoryKiB: 128, Iterations: 3, Parallelism: 2, SaltLen: 24, KeyLen: 48}, password.Default} {
+		h := mustHash(t, plain, p)
+		m := phc.FindStringSubmatch(h)
+		if m == nil {
+			t.Fatalf("Hash = %q, not a PHC argon2id string", h)
+		}
+		want := fmt.Sprintf("%d,%d,%d", p.MemoryKiB, p.Iterations, p.Parallelism)
+		if got := m[1] + "," + m[2] + "," + m[3]; got != want {
+			t.Errorf("parameters m,t,p = %s, want %s", got, want)
+		}
+		salt, _ := base64.RawStdEncoding.DecodeString(m[4])
+		key, _ := base64.RawStdEncoding.DecodeString(m[5])
+		if len(salt) != p.SaltLen || len(key) != int(p.KeyLen) {
+			t.Errorf("salt %d bytes, key %d bytes; want %d and %d", len(salt), len(key), p.SaltLen, p.KeyLen)
+		}
+		if again := mustHash(t, plain, p); again == h || strings.Contains(h, "correct horse") {
+			t.Errorf("hashes %q and %q of one password: equal, or holding it", h, again)
+		}
+		if ok, err := password.Verify(h, plain); !ok || err != nil {
+			t.Errorf("Verify = %v, %v", ok, err)
+		}
+		if ok, err := password.Verify(h, "wrong horse battery staple"); ok || err != nil {
+			t.Errorf("Verify of a wrong password = %v, %v", ok, err)
+		}
 	}
 }
 
@@ -100,21 +93,6 @@ func TestVerify(t *testing.T) {
 	}
 }
 
-func TestVerifyAtDefault(t *testing.T) {
-	if testing.Short() {
-		t.Skip("argon2id at default cost")
-	}
-	h := mustHash(t, "correct horse battery staple", password.Default)
-	for _, tt := range []struct {
-		plain string
-		want  bool
-	}{{"correct horse battery staple", true}, {"wrong horse battery staple", false}} {
-		if got, err := password.Verify(h, tt.plain); err != nil || got != tt.want {
-			t.Errorf("Verify(%q) = %v, %v; want %v, nil", tt.plain, got, err, tt.want)
-		}
-	}
-}
-
 func TestNeedsRehash(t *testing.T) {
 	h := mustHash(t, "correct horse battery staple", cheap)
 	tests := []struct {
@@ -144,6 +122,10 @@ func TestNeedsRehash(t *testing.T) {
 	}
 }
 
+// TestVerifyMalformedHash refuses what is not a PHC argon2id string of
+// this version, or carries costs beyond the bounds; the largest costs a
+// stored hash may carry, and the shortest salt and key, still verify: the
+// bounds reject hostile records, not legitimate ones.
 func TestVerifyMalformedHash(t *testing.T) {
 	b64 := base64.RawStdEncoding
 	salt := b64.EncodeToString([]byte("0123456789abcdef"))
@@ -152,10 +134,12 @@ func TestVerifyMalformedHash(t *testing.T) {
 		return strings.Join([]string{"", alg, version, params, salt, key}, "$")
 	}
 	good := phcOf("argon2id", "v=19", "m=64,t=1,p=1", salt, key)
-	if _, err := password.Verify(good, "x"); err != nil {
-		t.Fatalf("the reference hash %q is rejected: %v", good, err)
+	salt8, key16 := b64.EncodeToString([]byte("12345678")), b64.EncodeToString([]byte("0123456789abcdef"))
+	for _, h := range []string{good, phcOf("argon2id", "v=19", "m=64,t=1,p=1", salt8, key16), phcOf("argon2id", "v=19", "m=8,t=16,p=1", salt8, key16)} {
+		if _, err := password.Verify(h, "x"); err != nil {
+			t.Fatalf("Verify(%q): %v", h, err)
+		}
 	}
-
 	tests := []struct {
 		name string
 		hash string
@@ -200,57 +184,19 @@ func TestVerifyMalformedHash(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ok, err := password.Verify(tt.hash, "correct horse battery staple")
-			if !errors.Is(err, password.ErrMalformedHash) {
-				t.Errorf("Verify(%q) error = %v, want ErrMalformedHash", tt.hash, err)
-			}
-			if ok {
-				t.Errorf("Verify(%q) = true for a malformed hash", tt.hash)
-			}
-			if !password.NeedsRehash(tt.hash, cheap) {
-				t.Errorf("NeedsRehash(%q) = false for a malformed hash", tt.hash)
+			if ok || !errors.Is(err, password.ErrMalformedHash) || !password.NeedsRehash(tt.hash, cheap) {
+				t.Errorf("Verify(%q) = %v, %v, NeedsRehash false; want ErrMalformedHash and a rehash", tt.hash, ok, err)
 			}
 		})
 	}
 }
 
-func TestVerifyAcceptsBounds(t *testing.T) {
-	// The largest costs a stored hash may carry still verify: the bounds
-	// reject hostile records, not legitimate ones.
-	b64 := base64.RawStdEncoding
-	salt := b64.EncodeToString([]byte("12345678"))
-	key := b64.EncodeToString([]byte("0123456789abcdef"))
-	tests := []struct {
-		name   string
-		params string
-	}{
-		{"minimum salt and key", "m=64,t=1,p=1"},
-		{"16 iterations", "m=8,t=16,p=1"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := "$argon2id$v=19$" + tt.params + "$" + salt + "$" + key
-			if _, err := password.Verify(h, "x"); err != nil {
-				t.Errorf("Verify(%q): %v", h, err)
-			}
-		})
-	}
-}
-
+// TestDummyHash: logins for unknown emails verify against it, and must
+// cost what real ones cost (NeedsRehash at Default: TestNeedsRehash).
 func TestDummyHash(t *testing.T) {
-	if !phc.MatchString(password.DummyHash) {
-		t.Fatalf("DummyHash %q is not a PHC argon2id string", password.DummyHash)
-	}
-	// Logins for unknown emails must cost what real ones cost.
-	if password.NeedsRehash(password.DummyHash, password.Default) {
-		t.Errorf("DummyHash does not use the Default parameters")
-	}
 	for _, plain := range []string{"", "password", "correct horse battery staple", strings.Repeat("x", 128), "日本語のパスワード"} {
-		ok, err := password.Verify(password.DummyHash, plain)
-		if err != nil {
-			t.Fatalf("Verify(DummyHash, %q): %v", plain, err)
-		}
-		if ok {
-			t.Errorf("Verify(DummyHash, %q) = true", plain)
+		if ok, err := password.Verify(password.DummyHash, plain); ok || err != nil {
+			t.Errorf("Verify(DummyHash, %q) = %v, %v", plain, ok, err)
 		}
 	}
 }

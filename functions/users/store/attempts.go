@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/serverless-shop/backend/functions/users/account"
-	"github.com/serverless-shop/backend/shared/ddb"
 )
 
 // Login attempts are counted in buckets (account.Throttle): one per email
@@ -21,33 +20,38 @@ import (
 // same free attempt. A source address's failed logins (SOURCE#<address> /
 // FAILURES) are counted after the check, with one atomic increment each.
 
-// failuresRecord is an address's failed logins as stored; forgetAtMs,
-// an hour after the last failure, is when they start over (expiresAt, the
-// table's TTL, the same moment in seconds).
-type failuresRecord struct {
-	Failures   int   `dynamodbav:"failures"`
-	LastMs     int64 `dynamodbav:"lastMs"`
-	ForgetAtMs int64 `dynamodbav:"forgetAtMs"`
+// loginItem is any item a login reads, as stored: the email's claim
+// (userId), a bucket (attempts, nextAtMs, forgetAtMs), a source's failures
+// (failures, lastMs, forgetAtMs) or a device that logged in to an account
+// (or proved its mailbox), with its bucket. forgetAtMs is when a bucket or
+// the failures start over; for account buckets and sources expiresAt (the
+// table's TTL, seconds) is the same moment, for a device the device's own
+// expiry. A device's Epoch is the account's session epoch when the token
+// was issued, its UserID the account's: an email can change hands (a
+// registration cancelled and made again), its devices cannot.
+type loginItem struct {
+	key
+	Email      string `dynamodbav:"email"`
+	Epoch      int64  `dynamodbav:"epoch"`
+	UserID     string `dynamodbav:"userId,omitempty"`
+	ExpiresAt  int64  `dynamodbav:"expiresAt"`
+	Attempts   int    `dynamodbav:"attempts"`
+	NextAtMs   int64  `dynamodbav:"nextAtMs"`
+	ForgetAtMs int64  `dynamodbav:"forgetAtMs"`
+	Failures   int    `dynamodbav:"failures,omitempty"`
+	LastMs     int64  `dynamodbav:"lastMs,omitempty"`
 }
 
-func (r failuresRecord) failures(now time.Time) account.Failures {
+// failures are the source's failures at now: none once forgotten.
+func (r loginItem) failures(now time.Time) account.Failures {
 	if now.UnixMilli() >= r.ForgetAtMs || r.Failures == 0 {
 		return account.Failures{}
 	}
 	return account.Failures{Count: r.Failures, Last: time.UnixMilli(r.LastMs).UTC()}
 }
 
-// bucketRecord is a bucket as stored. forgetAtMs is when it starts over;
-// for account and source buckets expiresAt (the table's TTL, seconds) is
-// the same moment, for a device the device's own expiry.
-type bucketRecord struct {
-	Attempts   int   `dynamodbav:"attempts"`
-	NextAtMs   int64 `dynamodbav:"nextAtMs"`
-	ForgetAtMs int64 `dynamodbav:"forgetAtMs"`
-}
-
 // bucket is the bucket at now: empty once forgotten (TTL deletion lags).
-func (r bucketRecord) bucket(now time.Time) account.Bucket {
+func (r loginItem) bucket(now time.Time) account.Bucket {
 	if r.ForgetAtMs != 0 && now.UnixMilli() >= r.ForgetAtMs || r.Attempts == 0 {
 		return account.Bucket{}
 	}
@@ -58,22 +62,9 @@ func (r bucketRecord) bucket(now time.Time) account.Bucket {
 	return b
 }
 
-// deviceRecord is a device that logged in to an account (or proved its
-// mailbox), with its bucket. Epoch is the account's session epoch when
-// the token was issued. UserID is the account's: an email can change hands
-// (a registration cancelled and made again), its devices cannot.
-type deviceRecord struct {
-	key
-	Email     string `dynamodbav:"email"`
-	Epoch     int64  `dynamodbav:"epoch"`
-	UserID    string `dynamodbav:"userId,omitempty"`
-	ExpiresAt int64  `dynamodbav:"expiresAt"`
-	bucketRecord
-}
-
 // device adds the write of the device of g, for account.DeviceTTL from now.
 func (t *tx) device(g account.DeviceGrant, now time.Time) *tx {
-	return t.put(deviceRecord{
+	return t.put(loginItem{
 		key: deviceKey(g.Token.Hash()), Email: g.Email, UserID: g.UserID, Epoch: g.Epoch, ExpiresAt: now.Add(account.DeviceTTL).Unix(),
 	})
 }
@@ -97,33 +88,23 @@ func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string
 	}
 	var st account.LoginState
 	var userID, deviceUser string
-	for _, item := range items {
-		var k key
-		err := attributevalue.UnmarshalMap(item, &k)
-		switch {
-		case err != nil:
-		case k == emailKey(email):
-			var r emailRecord
-			err = attributevalue.UnmarshalMap(item, &r)
+	for _, av := range items {
+		var r loginItem
+		if err := attributevalue.UnmarshalMap(av, &r); err != nil {
+			return account.LoginState{}, wrap("login state", err)
+		}
+		switch r.key {
+		case emailKey(email):
 			userID = r.UserID
-		case k == loginKey(email):
-			var r bucketRecord
-			err = attributevalue.UnmarshalMap(item, &r)
+		case loginKey(email):
 			st.Account = r.bucket(now)
-		case k == sourceKey(source):
-			var r failuresRecord
-			err = attributevalue.UnmarshalMap(item, &r)
+		case sourceKey(source):
 			st.Source = r.failures(now)
-		case k == deviceKey(deviceHash):
-			var r deviceRecord
-			err = attributevalue.UnmarshalMap(item, &r)
+		case deviceKey(deviceHash):
 			if r.Email == email && now.Unix() < r.ExpiresAt {
 				st.Device = &account.Device{Hash: deviceHash, Email: r.Email, Epoch: r.Epoch, Bucket: r.bucket(now)}
 				deviceUser = r.UserID
 			}
-		}
-		if err != nil {
-			return account.LoginState{}, wrap("login state", err)
 		}
 	}
 	if st.Device != nil && deviceUser != userID {
@@ -143,50 +124,33 @@ func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string
 	return st, nil
 }
 
-// bucket adds the update of the bucket at k from was to next, on condition
-// that it is still was (or forgotten, when was is empty). A device's bucket
-// (device true) lives in the device's item, which must still exist (a
-// login at once may have replaced it); any other bucket's item is its own,
-// whose TTL, expiresAt, is set to forget.
-func (t *tx) bucket(k key, was, next account.Bucket, forget, now time.Time, device bool) *tx {
+// TakeAttempt writes t: the guard bucket, on condition that it is still as
+// read (or forgotten, when it was empty). Returns account.ErrStaleWrite
+// when another attempt counted first: read again and take again. A
+// device's bucket lives in the device's item, which must still exist (a
+// login at once may have replaced it); the account's is an item of its
+// own, whose TTL, expiresAt, is set to t.GuardForget.
+func (s *Store) TakeAttempt(ctx context.Context, t account.AttemptTake, now time.Time) error {
 	var nextAt int64
-	if !next.NextAt.IsZero() {
-		nextAt = next.NextAt.UnixMilli()
+	if !t.Guard.NextAt.IsZero() {
+		nextAt = t.Guard.NextAt.UnixMilli()
 	}
-	upd := set("attempts", next.Attempts, "nextAtMs", nextAt, "forgetAtMs", forget.UnixMilli())
-	if !device {
-		upd = upd.Set(expression.Name("expiresAt"), expression.Value(forget.Unix()))
-	}
-	var cond expression.ConditionBuilder
-	if was.Attempts == 0 {
+	upd := set("attempts", t.Guard.Attempts, "nextAtMs", nextAt, "forgetAtMs", t.GuardForget.UnixMilli())
+	forgetAt := expression.Name("forgetAtMs")
+	cond := is("attempts", t.GuardWas.Attempts).And(forgetAt.GreaterThan(expression.Value(now.UnixMilli())))
+	if t.GuardWas.Attempts == 0 {
 		// Empty when read: missing, never counted, or forgotten.
 		cond = expression.AttributeNotExists(expression.Name("attempts")).Or(is("attempts", 0)).
-			Or(expression.Name("forgetAtMs").LessThanEqual(expression.Value(now.UnixMilli())))
-	} else {
-		cond = is("attempts", was.Attempts).And(expression.Name("forgetAtMs").GreaterThan(expression.Value(now.UnixMilli())))
+			Or(forgetAt.LessThanEqual(expression.Value(now.UnixMilli())))
 	}
-	if device {
-		cond = cond.And(expression.AttributeExists(expression.Name("email")))
-	}
-	return t.update(k, upd, cond)
-}
-
-// TakeAttempt writes t: the guard bucket, on condition that it is as read.
-// Returns account.ErrStaleWrite when another attempt counted first: read
-// again and take again.
-func (s *Store) TakeAttempt(ctx context.Context, t account.AttemptTake, now time.Time) error {
 	guard := loginKey(t.Email)
 	if t.Device != "" {
 		guard = deviceKey(t.Device)
+		cond = cond.And(expression.AttributeExists(expression.Name("email")))
+	} else {
+		upd = upd.Set(expression.Name("expiresAt"), expression.Value(t.GuardForget.Unix()))
 	}
-	_, err := s.tx().bucket(guard, t.GuardWas, t.Guard, t.GuardForget, now, t.Device != "").updateItem(ctx, "")
-	if _, ok := ddb.ConditionFailure(err); ok {
-		return account.ErrStaleWrite
-	}
-	if err != nil {
-		return wrap("take attempt", err)
-	}
-	return nil
+	return s.tx().update(guard, upd, cond).failsWith(account.ErrStaleWrite).alone(ctx, "take attempt", nil)
 }
 
 // CompleteLogin writes a successful login at once: the new session, the
@@ -194,17 +158,23 @@ func (s *Store) TakeAttempt(ctx context.Context, t account.AttemptTake, now time
 // account's bucket was the guard, that bucket cleared; on condition that
 // the user's session epoch is still c.Epoch, so that a login whose
 // password was checked before a reset or change cannot start a session
-// after it. Returns account.ErrStaleWrite when the epoch moved on. A retry
-// of a transaction that was applied but whose answer was lost finds the
-// session it wrote and succeeds.
+// after it. Returns account.ErrStaleWrite when the epoch moved on (or,
+// never seen, the family id was taken). A retry of a transaction that was
+// applied but whose answer was lost finds the session it wrote and
+// succeeds.
 func (s *Store) CompleteLogin(ctx context.Context, c account.LoginCompletion, now time.Time) error {
 	t := s.tx().
 		put(familyRecord{
 			key: familyKey(c.Refresh.UserID, c.Refresh.FamilyID), UserID: c.Refresh.UserID, FamilyID: c.Refresh.FamilyID,
 			CurrentHash: c.Refresh.Hash(), FamilyProof: c.Refresh.FamilyProof(), Epoch: c.Epoch,
 			CreatedAt: now.UTC(), ExpiresAt: now.Add(account.RefreshTTL).Unix(),
-		}, absent()).old().
-		check(userKey(c.Refresh.UserID), is("sessionEpoch", c.Epoch)).
+		}, absent()).fails(func(old item) error {
+		if r, ok := decode[familyRecord](old); ok && r.CurrentHash == c.Refresh.Hash() {
+			return nil // our own write: the SDK retried a transaction whose answer was lost
+		}
+		return account.ErrStaleWrite
+	}).
+		check(userKey(c.Refresh.UserID), is("sessionEpoch", c.Epoch)).failsWith(account.ErrStaleWrite).
 		device(account.DeviceGrant{Token: c.NewDevice, Email: c.Email, UserID: c.Refresh.UserID, Epoch: c.Epoch}, now)
 	if c.OldDevice != "" {
 		t.delete(deviceKey(c.OldDevice))
@@ -212,20 +182,7 @@ func (s *Store) CompleteLogin(ctx context.Context, c account.LoginCompletion, no
 	if c.ClearAccount {
 		t.delete(loginKey(c.Email))
 	}
-	err := t.run(ctx)
-	if stored, ok := failed(err, 0); ok {
-		var existing familyRecord
-		if attributevalue.UnmarshalMap(stored, &existing) == nil && existing.CurrentHash == c.Refresh.Hash() {
-			return nil // our own write: the SDK retried a transaction whose answer was lost
-		}
-	}
-	if _, ok := failed(err, 1); ok {
-		return account.ErrStaleWrite
-	}
-	if err != nil {
-		return wrap("complete login", err)
-	}
-	return nil
+	return t.run(ctx, "complete login")
 }
 
 // CountSourceFailure adds a failed login to the source's failures with one
@@ -244,20 +201,15 @@ func (s *Store) CountSourceFailure(ctx context.Context, source string, first boo
 	add := s.tx().update(sourceKey(source), stamp().Add(expression.Name("failures"), expression.Value(1)), live)
 	restart := s.tx().update(sourceKey(source), stamp().Set(expression.Name("failures"), expression.Value(1)),
 		expression.AttributeNotExists(expression.Name("forgetAtMs")).Or(expression.Not(live)))
-	tries := []*tx{add, restart}
+	tries := []*tx{add.failsWith(account.ErrStaleWrite), restart.failsWith(account.ErrStaleWrite)}
 	if first {
-		tries = []*tx{restart, add}
+		tries[0], tries[1] = tries[1], tries[0]
 	}
 	for range 3 {
 		for _, e := range tries {
-			_, err := e.updateItem(ctx, "")
-			if _, ok := ddb.ConditionFailure(err); ok {
-				continue
+			if err := e.alone(ctx, "count source failure", nil); !errors.Is(err, account.ErrStaleWrite) {
+				return err
 			}
-			if err != nil {
-				return wrap("count source failure", err)
-			}
-			return nil
 		}
 	}
 	return wrap("count source failure", errors.New("the failures kept starting over"))
@@ -267,8 +219,5 @@ func (s *Store) CountSourceFailure(ctx context.Context, source string, first boo
 // password was proved some other way (a password change).
 func (s *Store) ClearAttempts(ctx context.Context, email string) error {
 	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: loginKey(email).av()})
-	if err != nil {
-		return wrap("clear attempts", err)
-	}
-	return nil
+	return wrap("clear attempts", err)
 }

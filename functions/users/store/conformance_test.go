@@ -44,7 +44,7 @@ func testConformance(t *testing.T, newStore func(t *testing.T) usersStore) {
 		{"ADeviceHasItsOwnBucket", testADeviceHasItsOwnBucket},
 		{"RefreshRotationRaceHasOneWinner", testRefreshRotationRaceHasOneWinner},
 		{"FamilyRevocationAndPasswordChangeEndSessions", testFamilyRevocationAndPasswordChangeEndSessions},
-		{"UpdateNameAndMissingUser", testUpdateNameAndMissingUser},
+		{"UpdateNameRehashAndMissingUser", testUpdateNameRehashAndMissingUser},
 		{"WritesSurviveTheirOwnRetry", testWritesSurviveTheirOwnRetry},
 		{"CompleteLoginChecksTheSessionEpoch", testCompleteLoginChecksTheSessionEpoch},
 		{"PasswordChangeEndsThePendingResetLink", testPasswordChangeEndsThePendingResetLink},
@@ -80,12 +80,8 @@ func newUser(id, email string, now time.Time) account.User {
 
 // verification is the pending verification link and the event that
 // registration stores with a new user.
-func verification(t *testing.T, u account.User, now time.Time) (account.LinkToken, account.PendingLink, events.AccountEvent) {
-	t.Helper()
-	tok, err := account.NewLinkToken(account.VerifyEmail, u.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+func verification(u account.User, now time.Time) (account.LinkToken, account.PendingLink, events.AccountEvent) {
+	tok := account.NewLinkToken(account.VerifyEmail, u.ID)
 	link := account.Pending(tok, now)
 	return tok, link, linkEvent(events.AccountVerificationRequested, "ev-verify-"+u.ID, u, link)
 }
@@ -99,13 +95,19 @@ func linkEvent(eventType, id string, u account.User, link account.PendingLink) e
 	}
 }
 
-// createUser registers u as the service does, with its verification link.
-func createUser(ctx context.Context, t *testing.T, s usersStore, u account.User, hash string) {
+// begin is what a test starts from: a context, the time to the
+// millisecond (as the table keeps it) and the user ulidLike(n) of email,
+// registered as the service does (with the password hash "old") when
+// register is set.
+func begin(t *testing.T, s usersStore, n int, email string, register bool) (context.Context, time.Time, account.User) {
 	t.Helper()
-	_, link, ev := verification(t, u, u.CreatedAt)
-	if err := s.CreateUser(ctx, u, hash, link, ev); err != nil {
-		t.Fatal(err)
+	ctx, now := t.Context(), time.Now().UTC().Truncate(time.Millisecond)
+	u := newUser(ulidLike(n), email, now)
+	if register {
+		_, link, ev := verification(u, now)
+		must(t, s.CreateUser(ctx, u, "old", link, ev))
 	}
+	return ctx, now, u
 }
 
 // credentials is what the service read of a user before changing it.
@@ -126,13 +128,8 @@ func logout(user, family string, now time.Time) *revocation.Entry {
 }
 
 // newGrant is a new device token for the account userID of email in epoch.
-func newGrant(t *testing.T, userID, email string, epoch int64) account.DeviceGrant {
-	t.Helper()
-	tok, err := account.NewDeviceToken()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return account.DeviceGrant{Token: tok, Email: email, UserID: userID, Epoch: epoch}
+func newGrant(userID, email string, epoch int64) account.DeviceGrant {
+	return account.DeviceGrant{Token: account.NewDeviceToken(), Email: email, UserID: userID, Epoch: epoch}
 }
 
 // succeeded is how many of errs are nil, failing t if any other is not
@@ -150,6 +147,27 @@ func succeeded(t *testing.T, errs []error, expected func(error) bool) int {
 	return n
 }
 
+// must fails t at once on err.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mustBe fails t at once unless err is target.
+func mustBe(t *testing.T, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("error %v, want %v", err, target)
+	}
+}
+
+// errOf and errOf2 are the error of a call that returns it after one or
+// two values.
+func errOf[V any](_ V, err error) error          { return err }
+func errOf2[V, W any](_ V, _ W, err error) error { return err }
+
 // is accepts the errors that are target.
 func is(target error) func(error) bool {
 	return func(err error) bool { return errors.Is(err, target) }
@@ -159,14 +177,13 @@ func is(target error) func(error) bool {
 func ulidLike(i int) string { return fmt.Sprintf("01TEST%020d", i) }
 
 func testCreateUserEmailUniqueUnderConcurrency(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC()
+	ctx, now, _ := begin(t, s, 0, "", false)
 	const n = 12
 	// n registrations at once, with case variants of one address.
 	variants := []string{"race@example.com", "RACE@EXAMPLE.COM", "Race@Example.Com", " race@example.COM "}
 	errs := parallel(n, func(i int) error {
 		u := newUser(ulidLike(i), account.NormalizeEmail(variants[i%len(variants)]), now)
-		_, link, ev := verification(t, u, now)
+		_, link, ev := verification(u, now)
 		return s.CreateUser(ctx, u, "hash", link, ev)
 	})
 	if created := succeeded(t, errs, is(account.ErrEmailTaken)); created != 1 {
@@ -206,23 +223,17 @@ func take(ctx context.Context, s usersStore, email, device string, now time.Time
 }
 
 func testLoginStateReadsTheUserAndTheBuckets(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	createUser(ctx, t, s, newUser(ulidLike(1), "known@example.com", now), "hash-1")
+	ctx, now, _ := begin(t, s, 1, "known@example.com", true)
 	st, err := s.LoginState(ctx, "known@example.com", "192.0.2.1", "", now)
-	if err != nil || !st.Found || st.Credentials.PasswordHash != "hash-1" || st.Account != (account.Bucket{}) || st.Source != (account.Failures{}) || st.Device != nil {
+	if err != nil || !st.Found || st.Credentials.PasswordHash != "old" || st.Account != (account.Bucket{}) || st.Source != (account.Failures{}) || st.Device != nil {
 		t.Fatalf("LoginState = %+v, %v", st, err)
 	}
 	if st, err = s.LoginState(ctx, "unknown@example.com", "", "", now); err != nil || st.Found {
 		t.Fatalf("unknown LoginState = %+v, %v", st, err)
 	}
 	for range account.AccountThrottle.Free + 1 {
-		if err := take(ctx, s, "known@example.com", "", now); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.CountSourceFailure(ctx, "192.0.2.1", false, time.Hour, now); err != nil {
-			t.Fatal(err)
-		}
+		must(t, take(ctx, s, "known@example.com", "", now))
+		must(t, s.CountSourceFailure(ctx, "192.0.2.1", false, time.Hour, now))
 	}
 	st, _ = s.LoginState(ctx, "known@example.com", "192.0.2.1", "", now)
 	wantNext := now.Add(account.AccountThrottle.Base)
@@ -242,18 +253,14 @@ func testLoginStateReadsTheUserAndTheBuckets(t *testing.T, s usersStore) {
 	if st, _ = s.LoginState(ctx, "known@example.com", "192.0.2.1", "", later); st.Source != (account.Failures{}) {
 		t.Errorf("an address an hour after its last failure has %+v", st.Source)
 	}
-	if err := s.CountSourceFailure(ctx, "192.0.2.1", true, time.Hour, later); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.CountSourceFailure(ctx, "192.0.2.1", true, time.Hour, later))
 	if st, _ = s.LoginState(ctx, "known@example.com", "192.0.2.1", "", later); st.Source != (account.Failures{Count: 1, Last: later}) {
 		t.Errorf("a failure after the address started over: %+v", st.Source)
 	}
 	if st, _ = s.LoginState(ctx, "known@example.com", "", "", now.Add(account.AccountThrottle.Forget)); st.Account != (account.Bucket{}) {
 		t.Errorf("a forgotten bucket still counts: %+v", st.Account)
 	}
-	if err := s.ClearAttempts(ctx, "known@example.com"); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.ClearAttempts(ctx, "known@example.com"))
 	if st, _ = s.LoginState(ctx, "known@example.com", "", "", now); st.Account != (account.Bucket{}) {
 		t.Errorf("after a clear: %+v", st)
 	}
@@ -262,8 +269,7 @@ func testLoginStateReadsTheUserAndTheBuckets(t *testing.T, s usersStore) {
 // testSourceFailuresAtOnceAreAllCounted sends 30 failures of one address at
 // once: each is one atomic increment, none is lost, none conflicts.
 func testSourceFailuresAtOnceAreAllCounted(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Millisecond)
+	ctx, now, _ := begin(t, s, 0, "", false)
 	const n = 30
 	for i, err := range parallel(n, func(int) error { return s.CountSourceFailure(ctx, "198.51.100.7", true, time.Hour, now) }) {
 		if err != nil {
@@ -280,8 +286,7 @@ func testSourceFailuresAtOnceAreAllCounted(t *testing.T, s usersStore) {
 // is taken on condition that the bucket is as read, so at most the free
 // ones and the first delayed one get through.
 func testAttemptsSentAtOnceAreCountedOneByOne(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Millisecond)
+	ctx, now, _ := begin(t, s, 0, "", false)
 	const guesses = 20
 	errs := parallel(guesses, func(int) error {
 		// As the service does: a lost race reads again, a few times.
@@ -297,9 +302,7 @@ func testAttemptsSentAtOnceAreCountedOneByOne(t *testing.T, s usersStore) {
 		return errors.Is(err, account.ErrStaleWrite) || problem.Of(err, problem.TooManyRequests) != nil
 	})
 	st, err := s.LoginState(ctx, "target@example.com", "", "", now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	if passed > account.AccountThrottle.Free+1 || st.Account.Attempts != passed {
 		t.Fatalf("%d of %d attempts passed, account counted %d; want at most %d, each counted once",
 			passed, guesses, st.Account.Attempts, account.AccountThrottle.Free+1)
@@ -308,29 +311,20 @@ func testAttemptsSentAtOnceAreCountedOneByOne(t *testing.T, s usersStore) {
 }
 
 func testADeviceHasItsOwnBucket(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	id := ulidLike(2)
-	createUser(ctx, t, s, newUser(id, "owner@example.com", now), "h")
-	device, _ := account.NewDeviceToken()
-	refresh, _ := account.NewRefreshToken(id)
-	if err := s.CompleteLogin(ctx, account.LoginCompletion{Refresh: refresh, Email: "owner@example.com", NewDevice: device, ClearAccount: true}, now); err != nil {
-		t.Fatal(err)
-	}
+	ctx, now, u := begin(t, s, 2, "owner@example.com", true)
+	device := account.NewDeviceToken()
+	refresh := account.NewRefreshToken(u.ID)
+	must(t, s.CompleteLogin(ctx, account.LoginCompletion{Refresh: refresh, Email: "owner@example.com", NewDevice: device, ClearAccount: true}, now))
 	// The account is attacked until it has to wait.
 	for range account.AccountThrottle.Free + 1 {
-		if err := take(ctx, s, "owner@example.com", "", now); err != nil {
-			t.Fatal(err)
-		}
+		must(t, take(ctx, s, "owner@example.com", "", now))
 	}
 	// The device's attempts go to the device; another account does not see it.
 	st, err := s.LoginState(ctx, "owner@example.com", "", device.Hash(), now)
 	if err != nil || st.Device == nil || st.Device.Bucket != (account.Bucket{}) {
 		t.Fatalf("LoginState with the device = %+v, %v", st, err)
 	}
-	if err := take(ctx, s, "owner@example.com", device.Hash(), now); err != nil {
-		t.Fatalf("attempt from the device = %v", err)
-	}
+	must(t, take(ctx, s, "owner@example.com", device.Hash(), now))
 	if st, _ = s.LoginState(ctx, "owner@example.com", "", device.Hash(), now); st.Device.Bucket.Attempts != 1 || st.Account.Attempts != account.AccountThrottle.Free+1 {
 		t.Errorf("after the device's attempt: %+v, device %+v", st, st.Device)
 	}
@@ -339,8 +333,8 @@ func testADeviceHasItsOwnBucket(t *testing.T, s usersStore) {
 	}
 	// The device's login replaces the device token, keeps the account's
 	// bucket (the attacker's), and survives its own retry.
-	next, _ := account.NewDeviceToken()
-	refresh2, _ := account.NewRefreshToken(id)
+	next := account.NewDeviceToken()
+	refresh2 := account.NewRefreshToken(u.ID)
 	done := account.LoginCompletion{Refresh: refresh2, Email: "owner@example.com", NewDevice: next, OldDevice: device.Hash()}
 	for attempt := range 2 {
 		if err := s.CompleteLogin(ctx, done, now); err != nil {
@@ -359,13 +353,9 @@ func testADeviceHasItsOwnBucket(t *testing.T, s usersStore) {
 	// An attempt that read the device before a login at once replaced it
 	// must read again, and brings nothing back.
 	stale := account.AttemptTake{Email: "owner@example.com", Device: device.Hash(), GuardWas: account.Bucket{Attempts: 1}, Guard: account.Bucket{Attempts: 2}, GuardForget: now.Add(time.Hour)}
-	if err := s.TakeAttempt(ctx, stale, now); !errors.Is(err, account.ErrStaleWrite) {
-		t.Fatalf("take for a replaced device = %v, want ErrStaleWrite", err)
-	}
+	mustBe(t, s.TakeAttempt(ctx, stale, now), account.ErrStaleWrite)
 	stale.GuardWas = account.Bucket{}
-	if err := s.TakeAttempt(ctx, stale, now); !errors.Is(err, account.ErrStaleWrite) {
-		t.Fatalf("take for a replaced device read empty = %v, want ErrStaleWrite", err)
-	}
+	mustBe(t, s.TakeAttempt(ctx, stale, now), account.ErrStaleWrite)
 	if st, _ = s.LoginState(ctx, "owner@example.com", "", device.Hash(), now); st.Device != nil {
 		t.Errorf("a replaced device came back")
 	}
@@ -373,23 +363,15 @@ func testADeviceHasItsOwnBucket(t *testing.T, s usersStore) {
 
 func startSession(t *testing.T, s usersStore, userID string, now time.Time) account.RefreshToken {
 	t.Helper()
-	tok, err := account.NewRefreshToken(userID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	device, _ := account.NewDeviceToken()
-	if err := s.CompleteLogin(context.Background(), account.LoginCompletion{Refresh: tok, NewDevice: device, Email: "session@example.com"}, now); err != nil {
-		t.Fatal(err)
-	}
+	tok := account.NewRefreshToken(userID)
+	device := account.NewDeviceToken()
+	must(t, s.CompleteLogin(context.Background(), account.LoginCompletion{Refresh: tok, NewDevice: device, Email: "session@example.com"}, now))
 	return tok
 }
 
 func testRefreshRotationRaceHasOneWinner(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC()
-	id := ulidLike(7)
-	createUser(ctx, t, s, newUser(id, "rotate@example.com", now), "h")
-	presented := startSession(t, s, id, now)
+	ctx, now, u := begin(t, s, 7, "rotate@example.com", true)
+	presented := startSession(t, s, u.ID, now)
 	const n = 10
 	nexts := make([]account.RefreshToken, n)
 	for i := range nexts {
@@ -405,116 +387,91 @@ func testRefreshRotationRaceHasOneWinner(t *testing.T, s usersStore) {
 	}
 	winner := slices.Index(errs, nil)
 	sess, _, err := s.Session(ctx, presented)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	if sess.CurrentHash != nexts[winner].Hash() {
 		t.Fatal("the family's current token is not the winner's")
 	}
 	// The presented token is now spent: checking it reports reuse.
-	if err := sess.Check(presented, 0, now); !errors.Is(err, account.ErrTokenReused) {
-		t.Fatalf("spent token check = %v, want ErrTokenReused", err)
-	}
+	mustBe(t, sess.Check(presented, 0, now), account.ErrTokenReused)
 }
 
 func testFamilyRevocationAndPasswordChangeEndSessions(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC()
-	id := ulidLike(9)
-	createUser(ctx, t, s, newUser(id, "revoke@example.com", now), "old-hash")
+	ctx, now, u := begin(t, s, 9, "revoke@example.com", true)
 
 	// Revoking a family stops its rotation.
-	a := startSession(t, s, id, now)
-	if err := s.RevokeSession(ctx, id, a.FamilyID, logout(id, a.FamilyID, now), noBudget); err != nil {
-		t.Fatal(err)
-	}
+	a := startSession(t, s, u.ID, now)
+	must(t, s.RevokeSession(ctx, u.ID, a.FamilyID, logout(u.ID, a.FamilyID, now), noBudget))
 	next, _ := account.Rotate(a)
-	if err := s.RotateSession(ctx, a, next, 0, account.RefreshCount{Hour: now.Truncate(time.Hour), Count: 1}, now); !errors.Is(err, account.ErrSessionInvalid) {
-		t.Fatalf("rotate revoked family = %v, want ErrSessionInvalid", err)
-	}
+	mustBe(t, s.RotateSession(ctx, a, next, 0, account.RefreshCount{Hour: now.Truncate(time.Hour), Count: 1}, now), account.ErrSessionInvalid)
 	sess, _, _ := s.Session(ctx, a)
 	if !sess.Revoked {
 		t.Fatal("family not marked revoked")
 	}
-	if err := s.RevokeSession(ctx, id, "no-such-family", logout(id, "no-such-family", now), noBudget); !errors.Is(err, account.ErrSessionInvalid) {
-		t.Fatalf("revoke unknown family = %v", err)
-	}
+	mustBe(t, s.RevokeSession(ctx, u.ID, "no-such-family", logout(u.ID, "no-such-family", now), noBudget), account.ErrSessionInvalid)
 
 	// A password change bumps the epoch: every family of the user fails.
-	b := startSession(t, s, id, now)
-	c := startSession(t, s, id, now)
-	if err := s.ChangePassword(ctx, credentials(id, "old-hash", 0), "new-hash", now, revocation.User(id, 1, now, ttl), noBudget); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.ChangePassword(ctx, credentials(id, "old-hash", 0), "other-hash", now, revocation.User(id, 1, now, ttl), noBudget); !errors.Is(err, account.ErrStaleWrite) {
-		t.Fatalf("second change from the old hash = %v, want ErrStaleWrite", err)
-	}
+	b := startSession(t, s, u.ID, now)
+	c := startSession(t, s, u.ID, now)
+	must(t, s.ChangePassword(ctx, credentials(u.ID, "old", 0), "new-hash", now, revocation.User(u.ID, 1, now, ttl), noBudget))
+	mustBe(t, s.ChangePassword(ctx, credentials(u.ID, "old", 0), "other-hash", now, revocation.User(u.ID, 1, now, ttl), noBudget), account.ErrStaleWrite)
 	for _, tok := range []account.RefreshToken{b, c} {
 		sess, user, err := s.Session(ctx, tok)
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		if user.SessionEpoch != 1 {
 			t.Fatalf("epoch %d after password change", user.SessionEpoch)
 		}
-		if err := sess.Check(tok, user.SessionEpoch, now); !errors.Is(err, account.ErrSessionInvalid) {
-			t.Fatalf("check after password change = %v", err)
-		}
+		mustBe(t, sess.Check(tok, user.SessionEpoch, now), account.ErrSessionInvalid)
 		next, _ := account.Rotate(tok)
 		// Even a client that skips the check cannot rotate: the transaction
 		// re-checks the epoch.
-		if err := s.RotateSession(ctx, tok, next, 0, account.RefreshCount{Hour: now.Truncate(time.Hour), Count: 1}, now); !errors.Is(err, account.ErrSessionInvalid) {
-			t.Fatalf("rotate after password change = %v", err)
-		}
+		mustBe(t, s.RotateSession(ctx, tok, next, 0, account.RefreshCount{Hour: now.Truncate(time.Hour), Count: 1}, now), account.ErrSessionInvalid)
 	}
 }
 
-func testUpdateNameAndMissingUser(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC()
-	createUser(ctx, t, s, newUser(ulidLike(3), "name@example.com", now), "h")
+func testUpdateNameRehashAndMissingUser(t *testing.T, s usersStore) {
+	ctx, now, _ := begin(t, s, 3, "name@example.com", true)
 	later := now.Add(time.Minute)
 	u, err := s.UpdateName(ctx, ulidLike(3), "Renamed", later)
 	if err != nil || u.Name != "Renamed" || !u.UpdatedAt.Equal(later) || u.Email != "name@example.com" {
 		t.Fatalf("UpdateName = %+v, %v", u, err)
 	}
-	if _, err := s.UpdateName(ctx, ulidLike(4), "Ghost", later); !errors.Is(err, account.ErrNotFound) {
-		t.Fatalf("UpdateName of a missing user = %v", err)
+	// A rehash keeps the sessions (the epoch), survives its own retry, and
+	// loses to a change since the read.
+	for range 2 {
+		must(t, s.RehashPassword(ctx, ulidLike(3), "old", "rehashed"))
 	}
-	if _, err := s.User(ctx, ulidLike(4)); !errors.Is(err, account.ErrNotFound) {
-		t.Fatalf("User of a missing user = %v", err)
+	mustBe(t, s.RehashPassword(ctx, ulidLike(3), "old", "other"), account.ErrStaleWrite)
+	if c, err := s.User(ctx, ulidLike(3)); err != nil || c.PasswordHash != "rehashed" || c.SessionEpoch != 0 {
+		t.Fatalf("after a rehash: %+v, %v", c, err)
 	}
+	mustBe(t, errOf(s.UpdateName(ctx, ulidLike(4), "Ghost", later)), account.ErrNotFound)
+	mustBe(t, errOf(s.User(ctx, ulidLike(4))), account.ErrNotFound)
 }
 
 // testWritesSurviveTheirOwnRetry repeats writes exactly as the SDK does when
 // the answer to a successful write is lost: they must report success, not
 // a conflict with themselves.
 func testWritesSurviveTheirOwnRetry(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC()
-	id := ulidLike(21)
-	createUser(ctx, t, s, newUser(id, "retry@example.com", now), "old")
-	tok, _ := account.NewRefreshToken(id)
-	device, _ := account.NewDeviceToken()
+	ctx, now, u := begin(t, s, 21, "retry@example.com", true)
+	tok := account.NewRefreshToken(u.ID)
+	device := account.NewDeviceToken()
 	for attempt := range 2 {
 		if err := s.CompleteLogin(ctx, account.LoginCompletion{Refresh: tok, NewDevice: device, Email: "retry@example.com"}, now); err != nil {
 			t.Fatalf("CompleteLogin attempt %d: %v", attempt, err)
 		}
-		if err := s.ChangePassword(ctx, credentials(id, "old", 0), "new", now, revocation.User(id, 1, now, ttl), noBudget); err != nil {
+		if err := s.ChangePassword(ctx, credentials(u.ID, "old", 0), "new", now, revocation.User(u.ID, 1, now, ttl), noBudget); err != nil {
 			t.Fatalf("ChangePassword attempt %d: %v", attempt, err)
 		}
 	}
-	if err := s.ChangePassword(ctx, credentials(id, "old", 0), "other", now, revocation.User(id, 1, now, ttl), noBudget); !errors.Is(err, account.ErrStaleWrite) {
-		t.Fatalf("a different change from the old hash = %v, want ErrStaleWrite", err)
-	}
-	other, _ := account.NewRefreshToken(id)
+	mustBe(t, s.ChangePassword(ctx, credentials(u.ID, "old", 0), "other", now, revocation.User(u.ID, 1, now, ttl), noBudget), account.ErrStaleWrite)
+	other := account.NewRefreshToken(u.ID)
 	other.FamilyID = tok.FamilyID // same family key, another token
 	if err := s.CompleteLogin(ctx, account.LoginCompletion{Refresh: other, NewDevice: device, Email: "retry@example.com"}, now); err == nil {
 		t.Fatal("a second session under an existing family id was accepted")
 	}
-	u, err := s.User(ctx, id)
-	if err != nil || u.SessionEpoch != 1 || u.PasswordHash != "new" {
-		t.Fatalf("after a retried change: epoch %d hash %q, %v; want one bump", u.SessionEpoch, u.PasswordHash, err)
+	after, err := s.User(ctx, u.ID)
+	if err != nil || after.SessionEpoch != 1 || after.PasswordHash != "new" {
+		t.Fatalf("after a retried change: epoch %d hash %q, %v; want one bump", after.SessionEpoch, after.PasswordHash, err)
 	}
 }
 
@@ -523,32 +480,21 @@ func testWritesSurviveTheirOwnRetry(t *testing.T, s usersStore) {
 // starts no session and leaves no device: what it would write belongs to
 // an epoch that has ended.
 func testCompleteLoginChecksTheSessionEpoch(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC()
-	id := ulidLike(40)
-	createUser(ctx, t, s, newUser(id, "race@example.com", now), "old")
+	ctx, now, u := begin(t, s, 40, "race@example.com", true)
 	// The login read the user at epoch 0 and checked the old password; a
 	// password change (as a reset does) raises the epoch before it writes.
-	refresh, _ := account.NewRefreshToken(id)
-	device, _ := account.NewDeviceToken()
+	refresh := account.NewRefreshToken(u.ID)
+	device := account.NewDeviceToken()
 	late := account.LoginCompletion{Refresh: refresh, Epoch: 0, Email: "race@example.com", NewDevice: device, ClearAccount: true}
-	if err := s.ChangePassword(ctx, credentials(id, "old", 0), "new", now, revocation.User(id, 1, now, ttl), noBudget); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CompleteLogin(ctx, late, now); !errors.Is(err, account.ErrStaleWrite) {
-		t.Fatalf("CompleteLogin of epoch 0 after the change = %v, want ErrStaleWrite", err)
-	}
-	if _, _, err := s.Session(ctx, refresh); !errors.Is(err, account.ErrSessionInvalid) {
-		t.Errorf("the late login's session was stored (%v)", err)
-	}
+	must(t, s.ChangePassword(ctx, credentials(u.ID, "old", 0), "new", now, revocation.User(u.ID, 1, now, ttl), noBudget))
+	mustBe(t, s.CompleteLogin(ctx, late, now), account.ErrStaleWrite)
+	mustBe(t, errOf2(s.Session(ctx, refresh)), account.ErrSessionInvalid)
 	if st, err := s.LoginState(ctx, "race@example.com", "", device.Hash(), now); err != nil || st.Device != nil {
 		t.Errorf("the late login's device was stored: %+v, %v", st.Device, err)
 	}
 	// A login of the current epoch completes.
-	refresh, _ = account.NewRefreshToken(id)
-	if err := s.CompleteLogin(ctx, account.LoginCompletion{Refresh: refresh, Epoch: 1, Email: "race@example.com", NewDevice: device}, now); err != nil {
-		t.Fatalf("CompleteLogin of the current epoch: %v", err)
-	}
+	refresh = account.NewRefreshToken(u.ID)
+	must(t, s.CompleteLogin(ctx, account.LoginCompletion{Refresh: refresh, Epoch: 1, Email: "race@example.com", NewDevice: device}, now))
 	if _, _, err := s.Session(ctx, refresh); err != nil {
 		t.Fatalf("the session of the current epoch: %v", err)
 	}
@@ -557,64 +503,39 @@ func testCompleteLoginChecksTheSessionEpoch(t *testing.T, s usersStore) {
 // testPasswordChangeEndsThePendingResetLink: a reset link mailed before a
 // password change no longer works after it.
 func testPasswordChangeEndsThePendingResetLink(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	u := newUser(ulidLike(41), "change@example.com", now)
-	createUser(ctx, t, s, u, "old")
-	tok, _ := account.NewLinkToken(account.ResetPassword, u.ID)
+	ctx, now, u := begin(t, s, 41, "change@example.com", true)
+	tok := account.NewLinkToken(account.ResetPassword, u.ID)
 	link := account.Pending(tok, now)
 	ev := linkEvent(events.AccountPasswordResetRequested, "ev-reset-change", u, link)
-	if err := s.IssueLink(ctx, account.ResetPassword, &link, &ev, account.Limit{Key: "r", Max: 5, Window: time.Hour}, now); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.ChangePassword(ctx, credentials(u.ID, "old", 0), "new", now, revocation.User(u.ID, 1, now, ttl), noBudget); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := s.PendingLink(ctx, account.ResetPassword, u.ID); !errors.Is(err, account.ErrLinkInvalid) {
-		t.Fatalf("the reset link after a password change = %v, want ErrLinkInvalid", err)
-	}
+	must(t, s.IssueLink(ctx, account.ResetPassword, &link, &ev, account.Limit{Key: "r", Max: 5, Window: time.Hour}, now))
+	must(t, s.ChangePassword(ctx, credentials(u.ID, "old", 0), "new", now, revocation.User(u.ID, 1, now, ttl), noBudget))
+	mustBe(t, errOf2(s.PendingLink(ctx, account.ResetPassword, u.ID)), account.ErrLinkInvalid)
 	after, err := s.User(ctx, u.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.ResetPassword(ctx, link, after, "attacker", newGrant(t, u.ID, u.Email, 2), now, revocation.User(u.ID, 2, now, ttl)); !errors.Is(err, account.ErrLinkInvalid) {
-		t.Fatalf("reset with the old link = %v, want ErrLinkInvalid", err)
-	}
+	must(t, err)
+	mustBe(t, s.ResetPassword(ctx, link, after, "attacker", newGrant(u.ID, u.Email, 2), now, revocation.User(u.ID, 2, now, ttl)), account.ErrLinkInvalid)
 }
 
 // testProofsOfTheMailboxStoreADevice: verifying the email and a reset
 // store the device they hand out, with the epoch it belongs to, as a
 // login does; a login then reads it as a device of the account.
 func testProofsOfTheMailboxStoreADevice(t *testing.T, s usersStore) {
-	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	u := newUser(ulidLike(42), "mailbox@example.com", now)
-	_, link, ev := verification(t, u, now)
-	if err := s.CreateUser(ctx, u, "old", link, ev); err != nil {
-		t.Fatal(err)
-	}
-	verified := newGrant(t, u.ID, u.Email, 0)
-	if err := s.VerifyEmail(ctx, link, verified, now); err != nil {
-		t.Fatal(err)
-	}
+	ctx, now, u := begin(t, s, 42, "mailbox@example.com", false)
+	_, link, ev := verification(u, now)
+	must(t, s.CreateUser(ctx, u, "old", link, ev))
+	verified := newGrant(u.ID, u.Email, 0)
+	must(t, s.VerifyEmail(ctx, link, verified, now))
 	st, err := s.LoginState(ctx, u.Email, "", verified.Token.Hash(), now)
 	if err != nil || st.Device == nil || st.Device.Epoch != 0 || !st.Device.Counts(st.Credentials.SessionEpoch) {
 		t.Fatalf("the device of the verification: %+v, %v", st.Device, err)
 	}
-	tok, _ := account.NewLinkToken(account.ResetPassword, u.ID)
+	tok := account.NewLinkToken(account.ResetPassword, u.ID)
 	reset := account.Pending(tok, now)
 	rev := linkEvent(events.AccountPasswordResetRequested, "ev-reset-device", u, reset)
-	if err := s.IssueLink(ctx, account.ResetPassword, &reset, &rev, account.Limit{Key: "r", Max: 5, Window: time.Hour}, now); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.IssueLink(ctx, account.ResetPassword, &reset, &rev, account.Limit{Key: "r", Max: 5, Window: time.Hour}, now))
 	_, creds, err := s.PendingLink(ctx, account.ResetPassword, u.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fresh := newGrant(t, u.ID, u.Email, creds.SessionEpoch+1)
-	if err := s.ResetPassword(ctx, reset, creds, "new", fresh, now, revocation.User(u.ID, 1, now, ttl)); err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
+	fresh := newGrant(u.ID, u.Email, creds.SessionEpoch+1)
+	must(t, s.ResetPassword(ctx, reset, creds, "new", fresh, now, revocation.User(u.ID, 1, now, ttl)))
 	st, err = s.LoginState(ctx, u.Email, "", fresh.Token.Hash(), now)
 	if err != nil || st.Device == nil || st.Device.Epoch != 1 || !st.Device.Counts(st.Credentials.SessionEpoch) {
 		t.Fatalf("the device of the reset: %+v, %v", st.Device, err)

@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 
 	"github.com/serverless-shop/backend/functions/users/account"
-	"github.com/serverless-shop/backend/shared/ddb"
 	"github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/revocation"
 )
@@ -40,38 +39,28 @@ func (t *tx) link(p account.Purpose, l account.PendingLink) *tx {
 // useLink adds the deletion of l, on condition that it is still the
 // pending link (same token) and has not expired at now.
 func (t *tx) useLink(p account.Purpose, l account.PendingLink, now time.Time) *tx {
-	return t.delete(linkKey(l.UserID, p), is("tokenHash", l.Hash), expression.Name("expiresAtMs").GreaterThan(expression.Value(now.UnixMilli())))
+	return t.delete(linkKey(l.UserID, p), is("tokenHash", l.Hash), expression.Name("expiresAtMs").GreaterThan(expression.Value(now.UnixMilli()))).
+		failsWith(account.ErrLinkInvalid)
 }
 
 // limit adds the count of one request against l in the window holding
-// now, on condition that the window has room left. Windows are fixed
-// (aligned to l.Window) and their items expire with them.
+// now, on condition that the window has room left (account.Limited when
+// it has none). Windows are fixed (aligned to l.Window) and their items
+// expire with them.
 func (t *tx) limit(l account.Limit, now time.Time) *tx {
 	start := now.Truncate(l.Window)
 	upd := expression.Add(expression.Name("requests"), expression.Value(1)).
 		Set(expression.Name("expiresAt"), expression.Value(start.Add(l.Window).Unix()))
 	room := expression.AttributeNotExists(expression.Name("requests")).
 		Or(expression.Name("requests").LessThan(expression.Value(l.Max)))
-	return t.update(key{"LIMIT#" + l.Key, strconv.FormatInt(start.Unix(), 10)}, upd, room)
+	return t.update(key{"LIMIT#" + l.Key, strconv.FormatInt(start.Unix(), 10)}, upd, room).
+		failsWith(account.Limited(start.Add(l.Window).Sub(now)))
 }
 
 // CountRequest counts one request against l. Returns
 // account.Limited when the window is full, counting nothing.
 func (s *Store) CountRequest(ctx context.Context, l account.Limit, now time.Time) error {
-	_, err := s.tx().limit(l, now).updateItem(ctx, "")
-	if _, ok := ddb.ConditionFailure(err); ok {
-		return limited(l, now)
-	}
-	if err != nil {
-		return wrap("count request", err)
-	}
-	return nil
-}
-
-// limited is the error of a request limit l refused at now.
-func limited(l account.Limit, now time.Time) error {
-	ends := now.Truncate(l.Window).Add(l.Window)
-	return account.Limited(ends.Sub(now))
+	return s.tx().limit(l, now).alone(ctx, "count request", nil)
 }
 
 // IssueLink counts the request against limit and, with a link, makes it the
@@ -82,28 +71,14 @@ func (s *Store) IssueLink(ctx context.Context, p account.Purpose, link *account.
 	if link != nil && ev != nil {
 		t.link(p, *link).event(*ev)
 	}
-	err := t.run(ctx)
-	if _, ok := failed(err, 0); ok {
-		return limited(limit, now)
-	}
-	if err != nil {
-		return wrap("issue link", err)
-	}
-	return nil
+	return t.run(ctx, "issue link")
 }
 
 // PendingLink reads the user's pending link of purpose p and the user in
 // one consistent BatchGetItem. Returns account.ErrLinkInvalid if either is
 // missing.
 func (s *Store) PendingLink(ctx context.Context, p account.Purpose, userID string) (account.PendingLink, account.Credentials, error) {
-	link, user, err := withUser[linkItem](ctx, s, userID, linkKey(userID, p))
-	if err != nil {
-		return account.PendingLink{}, account.Credentials{}, wrap("pending link", err)
-	}
-	if link == nil || user == nil {
-		return account.PendingLink{}, account.Credentials{}, account.ErrLinkInvalid
-	}
-	return link.link(), user.credentials(), nil
+	return withUser(ctx, s, "pending link", userID, linkKey(userID, p), linkItem.link, account.ErrLinkInvalid)
 }
 
 // VerifyEmail deletes the verification link, if it is still link and
@@ -111,18 +86,10 @@ func (s *Store) PendingLink(ctx context.Context, p account.Purpose, userID strin
 // device, in one transaction. Returns account.ErrLinkInvalid when the link
 // was used or replaced.
 func (s *Store) VerifyEmail(ctx context.Context, link account.PendingLink, device account.DeviceGrant, now time.Time) error {
-	err := s.tx().
+	return s.tx().
 		useLink(account.VerifyEmail, link, now).
-		update(userKey(link.UserID), set("emailVerified", true, "updatedAt", now.UTC()), exists()).
-		device(device, now).run(ctx)
-	_, used := failed(err, 0)
-	if _, gone := failed(err, 1); used || gone {
-		return account.ErrLinkInvalid
-	}
-	if err != nil {
-		return wrap("verify email", err)
-	}
-	return nil
+		update(userKey(link.UserID), set("emailVerified", true, "updatedAt", now.UTC()), exists()).failsWith(account.ErrLinkInvalid).
+		device(device, now).run(ctx, "verify email")
 }
 
 // ResetPassword, in one transaction: deletes the reset link if it is still
@@ -134,25 +101,15 @@ func (s *Store) VerifyEmail(ctx context.Context, link account.PendingLink, devic
 // tokens issued before. Returns account.ErrLinkInvalid when the link was
 // used or replaced, account.ErrStaleWrite when the user changed.
 func (s *Store) ResetPassword(ctx context.Context, link account.PendingLink, u account.Credentials, newHash string, device account.DeviceGrant, now time.Time, revoke revocation.Entry) error {
-	err := s.tx().
+	return s.tx().
 		useLink(account.ResetPassword, link, now).
 		update(userKey(u.ID),
 			set("passwordHash", newHash, "sessionEpoch", u.SessionEpoch+1, "emailVerified", true, "updatedAt", now.UTC()),
-			is("passwordHash", u.PasswordHash), is("sessionEpoch", u.SessionEpoch)).
+			is("passwordHash", u.PasswordHash), is("sessionEpoch", u.SessionEpoch)).failsWith(account.ErrStaleWrite).
 		delete(linkKey(u.ID, account.VerifyEmail)).
 		delete(loginKey(u.Email)).
 		device(device, now).
-		revocation(revoke, account.Limit{}).run(ctx)
-	if _, ok := failed(err, 0); ok {
-		return account.ErrLinkInvalid
-	}
-	if _, ok := failed(err, 1); ok {
-		return account.ErrStaleWrite
-	}
-	if err != nil {
-		return wrap("reset password", err)
-	}
-	return nil
+		revocation(revoke, account.Limit{}).run(ctx, "reset password")
 }
 
 // CancelRegistration, in one transaction: deletes the verification link if
@@ -171,19 +128,10 @@ func (s *Store) ResetPassword(ctx context.Context, link account.PendingLink, u a
 // against the address as before.
 func (s *Store) CancelRegistration(ctx context.Context, link account.PendingLink, u account.Credentials, now time.Time) error {
 	unverified := expression.AttributeNotExists(expression.Name("emailVerified")).Or(is("emailVerified", false))
-	err := s.tx().
+	return s.tx().
 		useLink(account.VerifyEmail, link, now).
-		delete(userKey(u.ID), unverified, is("email", u.Email)).
-		delete(emailKey(u.Email), is("userId", u.ID)).
+		delete(userKey(u.ID), unverified, is("email", u.Email)).failsWith(account.ErrLinkInvalid).
+		delete(emailKey(u.Email), is("userId", u.ID)).failsWith(account.ErrLinkInvalid).
 		delete(linkKey(u.ID, account.ResetPassword)).
-		delete(loginKey(u.Email)).run(ctx)
-	for i := range 3 {
-		if _, ok := failed(err, i); ok {
-			return account.ErrLinkInvalid
-		}
-	}
-	if err != nil {
-		return wrap("cancel registration", err)
-	}
-	return nil
+		delete(loginKey(u.Email)).run(ctx, "cancel registration")
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/serverless-shop/backend/shared/ddb"
 	shared "github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/outbox"
 )
@@ -60,28 +61,17 @@ func (t *tx) message(m outbox.Message, at time.Time) *tx {
 // FromStream reads the message of a stream record of the users table for
 // the relay (an outbox.Reader). ok is false for records that are not
 // inserts of outbox items. An outbox item without its event id, type, group
-// or payload is an error.
-func FromStream(rec events.DynamoDBEventRecord) (m outbox.Message, ok bool, err error) {
-	img := rec.Change.NewImage
-	pk := str(img, "PK")
-	if rec.EventName != string(events.DynamoDBOperationTypeInsert) || !strings.HasPrefix(pk, OutboxPrefix) {
+// or payload, or with an attribute not of its type, is an error.
+func FromStream(rec events.DynamoDBEventRecord) (outbox.Message, bool, error) {
+	pk := rec.Change.NewImage["PK"]
+	if rec.EventName != string(events.DynamoDBOperationTypeInsert) || pk.DataType() != events.DataTypeString || !strings.HasPrefix(pk.String(), OutboxPrefix) {
 		return outbox.Message{}, false, nil
 	}
-	m = outbox.Message{
-		EventID: str(img, "eventId"), EventType: str(img, "eventType"), Group: str(img, "groupId"),
-		CorrelationID: str(img, "correlationId"), Body: str(img, "payload"),
-	}
-	if m.EventID == "" || m.EventType == "" || m.Group == "" || m.Body == "" {
-		return outbox.Message{}, false, fmt.Errorf("outbox item %s lacks eventId, eventType, groupId or payload", pk)
+	av, err := ddb.FromStreamImage(rec.Change.NewImage)
+	r, _ := decode[outboxItem](av)
+	m := outbox.Message{EventID: r.EventID, EventType: r.EventType, Group: r.Group, CorrelationID: r.CorrelationID, Body: r.Payload}
+	if err != nil || m.EventID == "" || m.EventType == "" || m.Group == "" || m.Body == "" {
+		return outbox.Message{}, false, fmt.Errorf("outbox item %s lacks eventId, eventType, groupId or payload", pk.String())
 	}
 	return m, true, nil
-}
-
-// str is the value of a string attribute of img, "" when it is not one.
-func str(img map[string]events.DynamoDBAttributeValue, name string) string {
-	v, ok := img[name]
-	if !ok || v.DataType() != events.DataTypeString {
-		return ""
-	}
-	return v.String()
 }

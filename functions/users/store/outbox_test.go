@@ -20,9 +20,7 @@ var streamFixture []byte
 func stream(t *testing.T) events.DynamoDBEvent {
 	t.Helper()
 	var ev events.DynamoDBEvent
-	if err := json.Unmarshal(streamFixture, &ev); err != nil {
-		t.Fatal(err)
-	}
+	must(t, json.Unmarshal(streamFixture, &ev))
 	return ev
 }
 
@@ -85,6 +83,17 @@ func TestWhatPutWritesTheRelayReads(t *testing.T) {
 		t.Fatalf("read back %+v, %v, %v; want %+v", got, ok, err, in)
 	}
 }
+
+// must fails t at once on err.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// errOf is the error of a call that returns it after a value.
+func errOf[V any](_ V, err error) error { return err }
 
 // outboxPut is the write of m, which occurred at at, into table.
 func outboxPut(t testing.TB, table string, m outbox.Message, at time.Time) *types.Put {

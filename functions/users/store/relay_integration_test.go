@@ -42,19 +42,13 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	// 1. The store writes its change and the event in one transaction,
 	// then "dies": nothing publishes.
 	payload, err := os.ReadFile("../../../shared/events/testdata/account_verification_requested.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	parsed, err := shared.Parse(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	ev := parsed.(shared.AccountEvent)
 	// Now, not the fixture's past date: the item must not be expired.
 	ev.OccurredAt, ev.Link.ExpiresAt = time.Now().UTC(), time.Now().UTC().Add(time.Hour)
-	if err := (&Store{db: c.db, table: c.table}).tx().put(userKey(ev.Account.ID)).event(ev).run(ctx); err != nil {
-		t.Fatal(err)
-	}
+	must(t, (&Store{db: c.db, table: c.table}).tx().put(userKey(ev.Account.ID)).event(ev).run(ctx, "test"))
 	if n := testcloud.Depth(t, c.q, c.queueURL).Visible; n != 0 {
 		t.Fatalf("%d messages on the queue before the relay ran", n)
 	}
@@ -66,9 +60,7 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 	// at the outbox record, so Lambda would retry from it.
 	broken := relay.New(c.q, c.queueURL+"-missing", c.dlqURL, FromStream, log)
 	resp, err := broken.Handle(ctx, batch)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != outboxRecord(t, batch).Change.SequenceNumber {
 		t.Fatalf("failed relay reported %+v, want the outbox record", resp.BatchItemFailures)
 	}
@@ -92,9 +84,7 @@ func TestEventSurvivesCrashBetweenWriteAndPublish(t *testing.T) {
 		t.Fatalf("queue holds %d messages, want exactly 1", len(msgs))
 	}
 	got, err := shared.Parse([]byte(aws.ToString(msgs[0].Body)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	if a, ok := got.(shared.AccountEvent); !ok || a.ID != ev.ID || a.Account.ID != ev.Account.ID || a.CorrelationID != ev.CorrelationID || a.Type != ev.Type {
 		t.Fatalf("relayed event = %+v", got)
 	}
@@ -151,9 +141,7 @@ func TestPoisonIsDeadLetteredAndTheShardMovesOn(t *testing.T) {
 			EventID: fmt.Sprintf("ev-poison-%d", i), EventType: shared.AccountVerificationRequested, Group: fmt.Sprintf("user-%d", i),
 			CorrelationID: "corr-poison", Body: payload,
 		}, time.Now())
-		if _, err := c.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item}); err != nil {
-			t.Fatal(err)
-		}
+		must(t, errOf(c.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item})))
 	}
 	batch := testcloud.StreamBatch(t, c.cfg, c.table, 3)
 	resp, err := relay.New(c.q, c.queueURL, c.dlqURL, FromStream, logging.New(io.Discard, "relay-test")).Handle(ctx, batch)
@@ -173,9 +161,7 @@ func TestPoisonIsDeadLetteredAndTheShardMovesOn(t *testing.T) {
 		t.Fatalf("dead-letter queue holds %d messages, want 1", len(dead))
 	}
 	var p relay.Poison
-	if err := json.Unmarshal([]byte(aws.ToString(dead[0].Body)), &p); err != nil {
-		t.Fatal(err)
-	}
+	must(t, json.Unmarshal([]byte(aws.ToString(dead[0].Body)), &p))
 	payload, _ := base64.StdEncoding.DecodeString(p.PayloadBase64)
 	if p.EventID != "ev-poison-1" || !strings.Contains(p.Reason, "InvalidMessageContents") || !strings.Contains(string(payload), "\uffff") {
 		t.Fatalf("dead letter %+v (payload %q)", p, payload)

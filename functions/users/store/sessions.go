@@ -5,12 +5,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 
 	"github.com/serverless-shop/backend/functions/users/account"
-	"github.com/serverless-shop/backend/shared/ddb"
 	"github.com/serverless-shop/backend/shared/revocation"
 )
 
@@ -48,14 +45,7 @@ func (r familyRecord) session() account.Session {
 // consistent BatchGetItem. Returns account.ErrSessionInvalid if either is
 // missing.
 func (s *Store) Session(ctx context.Context, t account.RefreshToken) (account.Session, account.Credentials, error) {
-	fam, user, err := withUser[familyRecord](ctx, s, t.UserID, familyKey(t.UserID, t.FamilyID))
-	if err != nil {
-		return account.Session{}, account.Credentials{}, wrap("get session", err)
-	}
-	if fam == nil || user == nil {
-		return account.Session{}, account.Credentials{}, account.ErrSessionInvalid
-	}
-	return fam.session(), user.credentials(), nil
+	return withUser(ctx, s, "get session", t.UserID, familyKey(t.UserID, t.FamilyID), familyRecord.session, account.ErrSessionInvalid)
 }
 
 // RotateSession makes next the current token of the family if presented is
@@ -68,32 +58,20 @@ func (s *Store) Session(ctx context.Context, t account.RefreshToken) (account.Se
 // account.ErrTokenReused when presented was spent meanwhile, and
 // account.ErrSessionInvalid for any other failed check.
 func (s *Store) RotateSession(ctx context.Context, presented, next account.RefreshToken, epoch int64, count account.RefreshCount, now time.Time) error {
-	err := s.tx().
+	return s.tx().
 		update(familyKey(presented.UserID, presented.FamilyID),
 			set("currentHash", next.Hash(), "expiresAt", now.Add(account.RefreshTTL).Unix(),
 				"refreshes", count.Count, "refreshHour", count.Hour.Unix()),
 			is("currentHash", presented.Hash()), is("revoked", false),
-			expression.Name("expiresAt").GreaterThan(expression.Value(now.Unix()))).old().
-		check(userKey(presented.UserID), is("sessionEpoch", epoch)).run(ctx)
-	if err == nil {
-		return nil
-	}
-	if stored, ok := failed(err, 0); ok && stored != nil {
-		var r familyRecord
-		if err := attributevalue.UnmarshalMap(stored, &r); err == nil && !r.Revoked && r.session().SpentBy(presented) {
-			return account.ErrTokenReused // a concurrent rotation spent it first
-		}
-	}
-	reasons, ok := ddb.CancellationReasons(err)
-	if !ok {
-		return wrap("rotate session", err)
-	}
-	for _, r := range reasons {
-		if code := aws.ToString(r.Code); code != "" && code != "None" && code != "ConditionalCheckFailed" {
-			return wrap("rotate session", err) // throttling, conflict: not the client's fault
-		}
-	}
-	return account.ErrSessionInvalid
+			expression.Name("expiresAt").GreaterThan(expression.Value(now.Unix()))).
+		fails(func(old item) error {
+			if r, ok := decode[familyRecord](old); ok && !r.Revoked && r.session().SpentBy(presented) {
+				return account.ErrTokenReused // a concurrent rotation spent it first
+			}
+			return account.ErrSessionInvalid
+		}).
+		check(userKey(presented.UserID), is("sessionEpoch", epoch)).failsWith(account.ErrSessionInvalid).
+		run(ctx, "rotate session")
 }
 
 // RevokeSession revokes a family of userID and, with revoke, writes it
@@ -104,28 +82,21 @@ func (s *Store) RotateSession(ctx context.Context, presented, next account.Refre
 // account.Limited when the budget is spent; each writing nothing.
 func (s *Store) RevokeSession(ctx context.Context, userID, familyID string, revoke *revocation.Entry, budget account.Limit) error {
 	t := s.tx().update(familyKey(userID, familyID), set("revoked", true),
-		exists(), expression.Name("revoked").NotEqual(expression.Value(true))).old()
+		exists(), expression.Name("revoked").NotEqual(expression.Value(true))).
+		fails(func(old item) error {
+			if len(old) == 0 {
+				return account.ErrSessionInvalid
+			}
+			return account.ErrSessionEnded
+		})
 	if revoke != nil {
 		t.revocation(*revoke, budget)
 	}
-	err := t.run(ctx)
-	if stored, ok := failed(err, 0); ok && stored == nil {
-		return account.ErrSessionInvalid
-	} else if ok {
-		return account.ErrSessionEnded
-	}
-	if _, ok := failed(err, -1); ok && revoke != nil && budget.Max > 0 {
-		return limited(budget, revoke.RevokedAt)
-	}
-	if err != nil {
-		return wrap("revoke session", err)
-	}
-	return nil
+	return t.run(ctx, "revoke session")
 }
 
 // revocation adds the items that record revoke in the revocations table
-// and, when budget.Max > 0, count it against budget (last, so that a failed
-// condition there says the budget is spent), in the window of the
+// and, when budget.Max > 0, count it against budget, in the window of the
 // revocation's time.
 func (t *tx) revocation(revoke revocation.Entry, budget account.Limit) *tx {
 	items, err := revocation.Writes(t.s.revocations, revoke)

@@ -63,7 +63,10 @@ type key struct {
 	SK string `dynamodbav:"SK"`
 }
 
-func (k key) av() map[string]types.AttributeValue { return ddb.Key(k.PK, k.SK) }
+func (k key) av() item { return ddb.Key(k.PK, k.SK) }
+
+// item is an item of the table as DynamoDB holds it.
+type item = map[string]types.AttributeValue
 
 func userKey(id string) key            { return key{"USER#" + id, "PROFILE"} }
 func emailKey(email string) key        { return key{"EMAIL#" + email, "EMAIL"} }
@@ -75,74 +78,75 @@ func linkKey(userID string, p account.Purpose) key {
 func deviceKey(hash string) key    { return key{"DEVICE#" + hash, "DEVICE"} }
 func sourceKey(address string) key { return key{"SOURCE#" + address, "FAILURES"} }
 
+// wrap is err of op, nil for none.
 func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
 	return fmt.Errorf("users store: %s: %w", op, err)
 }
 
 // tx collects the items of one write on the users table, keeping the first
 // error met while building them, so that a write reads as its list of
-// items. The conditions given to an item must all hold.
+// items. The conditions given to an item must all hold; what the write
+// answers when one does not is the item's (fails).
 type tx struct {
-	s     *Store
-	items []types.TransactWriteItem
-	err   error
+	s       *Store
+	items   []types.TransactWriteItem
+	answers map[int]func(old item) error
+	err     error
 }
 
-func (s *Store) tx() *tx { return &tx{s: s} }
+func (s *Store) tx() *tx { return &tx{s: s, answers: map[int]func(item) error{}} }
 
-// build is the expression of upd (nil for none) under conds.
-func (t *tx) build(upd *expression.UpdateBuilder, conds []expression.ConditionBuilder) expression.Expression {
+// expr is the expression of upd (nil for none) under conds, the zero
+// expression for neither.
+func (t *tx) expr(upd *expression.UpdateBuilder, conds []expression.ConditionBuilder) (e expression.Expression) {
 	b := expression.NewBuilder()
 	if upd != nil {
 		b = b.WithUpdate(*upd)
 	}
-	switch len(conds) {
-	case 0:
-	case 1:
-		b = b.WithCondition(conds[0])
-	default:
-		b = b.WithCondition(expression.And(conds[0], conds[1], conds[2:]...))
+	if len(conds) > 0 {
+		c := conds[0]
+		for _, more := range conds[1:] {
+			c = c.And(more)
+		}
+		b = b.WithCondition(c)
 	}
-	e, err := b.Build()
-	t.err = errors.Join(t.err, err)
+	if upd != nil || len(conds) > 0 {
+		var err error
+		e, err = b.Build()
+		t.err = errors.Join(t.err, err)
+	}
 	return e
 }
 
 // put adds the write of record, a struct that embeds its key.
 func (t *tx) put(record any, conds ...expression.ConditionBuilder) *tx {
-	item, err := attributevalue.MarshalMap(record)
+	av, err := attributevalue.MarshalMap(record)
 	t.err = errors.Join(t.err, err)
-	p := &types.Put{TableName: &t.s.table, Item: item}
-	p.ConditionExpression, p.ExpressionAttributeNames, p.ExpressionAttributeValues = t.condition(conds)
-	return t.add(types.TransactWriteItem{Put: p})
+	e := t.expr(nil, conds)
+	return t.add(types.TransactWriteItem{Put: &types.Put{TableName: &t.s.table, Item: av,
+		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}})
 }
 
 // update adds upd of the item at k.
 func (t *tx) update(k key, upd expression.UpdateBuilder, conds ...expression.ConditionBuilder) *tx {
-	return t.add(types.TransactWriteItem{Update: ddb.Update(t.s.table, k.av(), t.build(&upd, conds))})
+	return t.add(types.TransactWriteItem{Update: ddb.Update(t.s.table, k.av(), t.expr(&upd, conds))})
 }
 
 // delete adds the deletion of the item at k.
 func (t *tx) delete(k key, conds ...expression.ConditionBuilder) *tx {
-	d := &types.Delete{TableName: &t.s.table, Key: k.av()}
-	d.ConditionExpression, d.ExpressionAttributeNames, d.ExpressionAttributeValues = t.condition(conds)
-	return t.add(types.TransactWriteItem{Delete: d})
+	e := t.expr(nil, conds)
+	return t.add(types.TransactWriteItem{Delete: &types.Delete{TableName: &t.s.table, Key: k.av(),
+		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}})
 }
 
 // check adds a condition on the item at k, which is not written.
 func (t *tx) check(k key, conds ...expression.ConditionBuilder) *tx {
-	c := &types.ConditionCheck{TableName: &t.s.table, Key: k.av()}
-	c.ConditionExpression, c.ExpressionAttributeNames, c.ExpressionAttributeValues = t.condition(conds)
-	return t.add(types.TransactWriteItem{ConditionCheck: c})
-}
-
-// condition is the condition expression of conds, none without any.
-func (t *tx) condition(conds []expression.ConditionBuilder) (*string, map[string]string, map[string]types.AttributeValue) {
-	if len(conds) == 0 {
-		return nil, nil, nil
-	}
-	e := t.build(nil, conds)
-	return e.Condition(), e.Names(), e.Values()
+	e := t.expr(nil, conds)
+	return t.add(types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &t.s.table, Key: k.av(),
+		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}})
 }
 
 func (t *tx) add(items ...types.TransactWriteItem) *tx {
@@ -150,59 +154,84 @@ func (t *tx) add(items ...types.TransactWriteItem) *tx {
 	return t
 }
 
-// old asks for the last item as it was when its condition fails.
-func (t *tx) old() *tx {
-	old := types.ReturnValuesOnConditionCheckFailureAllOld
-	switch i := t.items[len(t.items)-1]; {
-	case i.Put != nil:
-		i.Put.ReturnValuesOnConditionCheckFailure = old
-	case i.Update != nil:
-		i.Update.ReturnValuesOnConditionCheckFailure = old
+// fails makes f, given the last item as it was (nil when missing), the
+// write's answer when that item's condition fails; nil is success (the
+// SDK retried a write whose answer was lost). The first failed item with
+// an answer answers; without one, the write's error is the store's.
+func (t *tx) fails(f func(old item) error) *tx {
+	i := len(t.items) - 1
+	t.answers[i] = f
+	if put := t.items[i].Put; put != nil {
+		put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	} else if upd := t.items[i].Update; upd != nil {
+		upd.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	}
 	return t
 }
 
-// run writes the items in one transaction.
-func (t *tx) run(ctx context.Context) error {
+// failsWith makes err the write's answer when the last item's condition
+// fails.
+func (t *tx) failsWith(err error) *tx {
+	t.answers[len(t.items)-1] = func(item) error { return err }
+	return t
+}
+
+// run writes the items in one transaction, an operation op.
+func (t *tx) run(ctx context.Context, op string) error {
 	if t.err != nil {
-		return t.err
+		return wrap(op, t.err)
 	}
 	_, err := t.s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items})
-	return err
+	reasons, _ := ddb.CancellationReasons(err)
+	return t.answer(op, err, reasons)
 }
 
-// updateItem writes the only item, an update, on its own, returning the
-// item's attributes as rv asks.
-func (t *tx) updateItem(ctx context.Context, rv types.ReturnValue) (*dynamodb.UpdateItemOutput, error) {
+// alone writes the only item, an update, on its own (UpdateItem: half the
+// cost of a transaction), decoding the item as it is then into into (nil
+// for none).
+func (t *tx) alone(ctx context.Context, op string, into any) error {
 	if t.err != nil {
-		return nil, t.err
+		return wrap(op, t.err)
 	}
 	u := t.items[0].Update
-	return t.s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	in := &dynamodb.UpdateItemInput{
 		TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
 		ConditionExpression: u.ConditionExpression, ExpressionAttributeNames: u.ExpressionAttributeNames,
-		ExpressionAttributeValues: u.ExpressionAttributeValues, ReturnValues: rv,
+		ExpressionAttributeValues:           u.ExpressionAttributeValues,
 		ReturnValuesOnConditionCheckFailure: u.ReturnValuesOnConditionCheckFailure,
-	})
+	}
+	if into != nil {
+		in.ReturnValues = types.ReturnValueAllNew
+	}
+	out, err := t.s.db.UpdateItem(ctx, in)
+	if ccf, ok := ddb.ConditionFailure(err); ok {
+		return t.answer(op, err, []types.CancellationReason{{Code: aws.String("ConditionalCheckFailed"), Item: ccf.Item}})
+	}
+	if err == nil && into != nil {
+		err = attributevalue.UnmarshalMap(out.Attributes, into)
+	}
+	return wrap(op, err)
 }
 
-// failed reports whether item i (counted from the end when negative) of the
-// transaction that returned err failed its condition, and the item as it
-// was, when old asked for it.
-func failed(err error, i int) (map[string]types.AttributeValue, bool) {
-	reasons, ok := ddb.CancellationReasons(err)
-	if i < 0 {
-		i += len(reasons)
+// answer is what the write op that failed with err says: the answer of
+// its first item that failed its condition and has one, else err.
+func (t *tx) answer(op string, err error, reasons []types.CancellationReason) error {
+	for i, r := range reasons {
+		if f := t.answers[i]; f != nil && ddb.ConditionFailedAt(reasons, i) {
+			return f(r.Item)
+		}
 	}
-	if !ok || i < 0 || !ddb.ConditionFailedAt(reasons, i) {
-		return nil, false
-	}
-	return reasons[i].Item, true
+	return wrap(op, err)
+}
+
+// decode is the item av as an R; ok is false for no item or another.
+func decode[R any](av item) (r R, ok bool) {
+	return r, len(av) > 0 && attributevalue.UnmarshalMap(av, &r) == nil
 }
 
 // batchGet reads the items at keys in one consistent BatchGetItem.
-func (s *Store) batchGet(ctx context.Context, keys ...key) ([]map[string]types.AttributeValue, error) {
-	avs := make([]map[string]types.AttributeValue, len(keys))
+func (s *Store) batchGet(ctx context.Context, keys ...key) ([]item, error) {
+	avs := make([]item, len(keys))
 	for i, k := range keys {
 		avs[i] = k.av()
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -53,20 +54,13 @@ type emailRecord struct {
 // and no account exists without its verification email on the way.
 // Returns account.ErrEmailTaken if the email is claimed.
 func (s *Store) CreateUser(ctx context.Context, u account.User, passwordHash string, verify account.PendingLink, ev events.AccountEvent) error {
-	err := s.tx().
-		put(emailRecord{key: emailKey(u.Email), UserID: u.ID}, absent()).
+	return s.tx().
+		put(emailRecord{key: emailKey(u.Email), UserID: u.ID}, absent()).failsWith(account.ErrEmailTaken).
 		put(userRecord{
 			key: userKey(u.ID), ID: u.ID, Email: u.Email, Name: u.Name, PasswordHash: passwordHash,
 			EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 		}, absent()).
-		link(account.VerifyEmail, verify).event(ev).run(ctx)
-	if _, ok := failed(err, 0); ok {
-		return account.ErrEmailTaken
-	}
-	if err != nil {
-		return wrap("create user", err)
-	}
-	return nil
+		link(account.VerifyEmail, verify).event(ev).run(ctx, "create user")
 }
 
 // User returns the user with the given id, or account.ErrNotFound.
@@ -74,13 +68,10 @@ func (s *Store) User(ctx context.Context, id string) (account.Credentials, error
 	r, found, err := ddb.Get[userRecord](ctx, s.db, &dynamodb.GetItemInput{
 		TableName: &s.table, Key: userKey(id).av(), ConsistentRead: aws.Bool(true),
 	})
-	if err != nil {
-		return account.Credentials{}, wrap("get user", err)
-	}
-	if !found {
+	if err == nil && !found {
 		return account.Credentials{}, account.ErrNotFound
 	}
-	return r.credentials(), nil
+	return r.credentials(), wrap("get user", err)
 }
 
 // nobody is a user id no user has: UserByEmail reads it when an email is
@@ -92,41 +83,21 @@ const nobody = "00000000000000000000000000"
 // or an item that never exists), so its time does not tell whether the
 // email is registered.
 func (s *Store) UserByEmail(ctx context.Context, email string) (account.Credentials, error) {
-	claim, found, err := ddb.Get[emailRecord](ctx, s.db, &dynamodb.GetItemInput{
+	claim, _, err := ddb.Get[emailRecord](ctx, s.db, &dynamodb.GetItemInput{
 		TableName: &s.table, Key: emailKey(email).av(), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return account.Credentials{}, wrap("user by email", err)
 	}
-	id := claim.UserID
-	if !found || id == "" {
-		id = nobody
-	}
-	u, err := s.User(ctx, id)
-	if err != nil {
-		return account.Credentials{}, err
-	}
-	if !found {
-		return account.Credentials{}, account.ErrNotFound // cannot happen: nobody has no item
-	}
-	return u, nil
+	return s.User(ctx, cmp.Or(claim.UserID, nobody))
 }
 
 // UpdateName sets the user's display name and returns the updated user.
 func (s *Store) UpdateName(ctx context.Context, id, name string, now time.Time) (account.User, error) {
-	out, err := s.tx().update(userKey(id), set("name", name, "updatedAt", now.UTC()), exists()).updateItem(ctx, types.ReturnValueAllNew)
-	applied, err := ddb.Applied(err)
-	if err != nil {
-		return account.User{}, wrap("update name", err)
-	}
-	if !applied {
-		return account.User{}, account.ErrNotFound
-	}
 	var r userRecord
-	if err := attributevalue.UnmarshalMap(out.Attributes, &r); err != nil {
-		return account.User{}, wrap("update name", err)
-	}
-	return r.credentials().User, nil
+	err := s.tx().update(userKey(id), set("name", name, "updatedAt", now.UTC()), exists()).failsWith(account.ErrNotFound).
+		alone(ctx, "update name", &r)
+	return r.credentials().User, err
 }
 
 // ChangePassword replaces u's password hash if it is still u.PasswordHash,
@@ -137,71 +108,58 @@ func (s *Store) UpdateName(ctx context.Context, id, name string, now time.Time) 
 // account.ErrStaleWrite if the password changed since it was read, and
 // account.Limited when the budget is spent, writing nothing.
 func (s *Store) ChangePassword(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry, budget account.Limit) error {
-	err := s.tx().
+	return s.tx().
 		update(userKey(u.ID), set("passwordHash", newHash, "updatedAt", now.UTC(), "sessionEpoch", u.SessionEpoch+1),
-								is("passwordHash", u.PasswordHash)).old().
+								is("passwordHash", u.PasswordHash)).fails(staleOrOwnWrite(newHash)).
 		delete(linkKey(u.ID, account.ResetPassword)). // a reset link mailed before the change would undo it
-		revocation(revoke, budget).run(ctx)
-	if stored, ok := failed(err, 0); ok {
-		return staleOrOwnWrite(stored, newHash)
-	}
-	if _, ok := failed(err, -1); ok && budget.Max > 0 {
-		return limited(budget, revoke.RevokedAt)
-	}
-	if err != nil {
-		return wrap("change password", err)
-	}
-	return nil
+		revocation(revoke, budget).run(ctx, "change password")
 }
 
 // RehashPassword replaces a hash made with old parameters by one made with
 // the current parameters, without touching sessions. A lost race is harmless
 // and reported as account.ErrStaleWrite.
 func (s *Store) RehashPassword(ctx context.Context, id, oldHash, newHash string) error {
-	_, err := s.tx().update(userKey(id), set("passwordHash", newHash), is("passwordHash", oldHash)).old().updateItem(ctx, "")
-	if ccf, ok := ddb.ConditionFailure(err); ok {
-		return staleOrOwnWrite(ccf.Item, newHash)
-	}
-	if err != nil {
-		return wrap("rehash password", err)
-	}
-	return nil
+	return s.tx().update(userKey(id), set("passwordHash", newHash), is("passwordHash", oldHash)).fails(staleOrOwnWrite(newHash)).
+		alone(ctx, "rehash password", nil)
 }
 
-// staleOrOwnWrite reads a failed password update: if the stored hash is the
-// one being written, the SDK retried an update whose answer was lost and
-// the write did happen; otherwise the password changed meanwhile.
-func staleOrOwnWrite(stored map[string]types.AttributeValue, newHash string) error {
-	var r userRecord
-	if stored != nil && attributevalue.UnmarshalMap(stored, &r) == nil && r.PasswordHash == newHash {
-		return nil
+// staleOrOwnWrite answers a failed password update: if the stored hash is
+// the one being written, the SDK retried an update whose answer was lost
+// and the write did happen; otherwise the password changed meanwhile.
+func staleOrOwnWrite(newHash string) func(item) error {
+	return func(old item) error {
+		if r, ok := decode[userRecord](old); ok && r.PasswordHash == newHash {
+			return nil
+		}
+		return account.ErrStaleWrite
 	}
-	return account.ErrStaleWrite
 }
 
-// withUser reads the user's item at k, as an R, together with the user, in
-// one consistent BatchGetItem. Either is nil when missing.
-func withUser[R any](ctx context.Context, s *Store, userID string, k key) (*R, *userRecord, error) {
+// withUser reads the user's item at k, an R, together with the user, in
+// one consistent BatchGetItem (an operation op), and returns the item as
+// its domain value D, and the user; missing when either is.
+func withUser[R, D any](ctx context.Context, s *Store, op, userID string, k key, domain func(R) D, missing error) (D, account.Credentials, error) {
+	var d D
 	items, err := s.batchGet(ctx, k, userKey(userID))
 	if err != nil {
-		return nil, nil, err
+		return d, account.Credentials{}, wrap(op, err)
 	}
-	var item *R
+	var r *R
 	var user *userRecord
 	for _, av := range items {
-		switch sk, _ := av["SK"].(*types.AttributeValueMemberS); {
-		case sk == nil:
-			continue
-		case sk.Value == userKey(userID).SK:
+		if sk, _ := av["SK"].(*types.AttributeValueMemberS); sk != nil && sk.Value == userKey(userID).SK {
 			user = new(userRecord)
 			err = attributevalue.UnmarshalMap(av, user)
-		default:
-			item = new(R)
-			err = attributevalue.UnmarshalMap(av, item)
+		} else {
+			r = new(R)
+			err = attributevalue.UnmarshalMap(av, r)
 		}
 		if err != nil {
-			return nil, nil, err
+			return d, account.Credentials{}, wrap(op, err)
 		}
 	}
-	return item, user, nil
+	if r == nil || user == nil {
+		return d, account.Credentials{}, missing
+	}
+	return domain(*r), user.credentials(), nil
 }
