@@ -32,7 +32,7 @@ func TestPlacingRoutes(t *testing.T) {
 		first := h.send(t, &ada, "POST", tc.target, tc.body, HeaderIdempotencyKey, "k"+tc.target).Expect(t, http.StatusCreated)
 		got := decode[orderJSON](t, first)
 		want := orderJSON{ID: got.ID, Status: order.Pending, Total: 1290, Currency: "USD", CreatedAt: now, UpdatedAt: now,
-			Items: []lineJSON{{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Quantity: 1, UnitPrice: 1290, LineTotal: 1290}}}
+			Items: []order.Line{{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Quantity: 1, UnitPrice: 1290, LineTotal: 1290}}}
 		if got.ID == earlier || !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: body =\n%+v\nwant\n%+v", tc.target, got, want)
 		}
@@ -130,7 +130,7 @@ func TestListOrders(t *testing.T) {
 	if !reflect.DeepEqual(seen, ids) {
 		t.Errorf("pages gave %v, want %v", seen, ids)
 	}
-	if o := decode[orderPage](t, listOrders(t, h, &ada, "limit=1")).Items[0]; !reflect.DeepEqual(o.Items, []lineJSON{{"COF-ESP-250", "Espresso Blend, 250 g", 1, 1290, 1290}}) {
+	if o := decode[orderPage](t, listOrders(t, h, &ada, "limit=1")).Items[0]; !reflect.DeepEqual(o.Items, []order.Line{{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Quantity: 1, UnitPrice: 1290, LineTotal: 1290}}) {
 		t.Errorf("item = %+v", o)
 	}
 }

@@ -45,7 +45,7 @@ func TestEtagMatches(t *testing.T) {
 }
 
 type productList struct {
-	Items []productJSON `json:"items"`
+	Items []order.Product `json:"items"`
 }
 
 // TestProductRoutes: the catalog's views, cacheable for a minute, with a
@@ -53,13 +53,13 @@ type productList struct {
 func TestProductRoutes(t *testing.T) {
 	h := newHarness(t)
 	for target, want := range map[string]any{
-		"/v1/products": productList{[]productJSON{
+		"/v1/products": productList{[]order.Product{
 			{SKU: "BRW-V60-02", Name: "Pour-over Dripper", Description: "Ceramic.", UnitPrice: 2400, Currency: "USD"},
 			{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Description: "Dark roast.", UnitPrice: 1290, Currency: "USD"},
 			{SKU: "EUR-ONLY", Name: "Euro item", Description: "Priced in euros.", UnitPrice: 999, Currency: "EUR"},
 			{SKU: "TEA-EARL-100", Name: "Earl Grey, 100 g", Description: "Black tea.", UnitPrice: 850, Currency: "USD"},
 		}},
-		"/v1/products/COF-ESP-250": productJSON{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Description: "Dark roast.", UnitPrice: 1290, Currency: "USD"},
+		"/v1/products/COF-ESP-250": order.Product{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Description: "Dark roast.", UnitPrice: 1290, Currency: "USD"},
 	} {
 		resp := h.send(t, nil, "GET", target, "").Expect(t, http.StatusOK)
 		got := reflect.New(reflect.TypeOf(want))

@@ -264,6 +264,7 @@ func TestPlaceOrderKeyStaysFreeOnFailure(t *testing.T) {
 		method string // that fails
 	}{
 		{"unknown product", []order.ItemRequest{{SKU: "NOPE-1", Quantity: 2}}, ""},
+		{"unknown product, key read fails", []order.ItemRequest{{SKU: "NOPE-1", Quantity: 2}}, "KeyedOrder"},
 		{"catalog read fails", orderItems, "Products"},
 		{"transaction fails", orderItems, "CreateOrder"},
 	} {
@@ -441,15 +442,15 @@ func TestOrders(t *testing.T) {
 		ids = append(ids, f.seed(ada, order.Pending))
 	}
 	f.seed(grace, order.Pending)
-	page, err := f.svc.Orders(context.Background(), ada.ID, 2, "")
-	if err != nil || len(page.Orders) != 2 || page.Orders[0].ID != ids[2] || page.Next != ids[1] {
-		t.Fatalf("first page = %+v, %v; want %s, %s, next %s", page, err, ids[2], ids[1], ids[1])
+	page, next, err := f.svc.Orders(context.Background(), ada.ID, 2, "")
+	if err != nil || len(page) != 2 || page[0].ID != ids[2] || next != ids[1] {
+		t.Fatalf("first page = %+v, %q, %v; want %s, %s, next %s", page, next, err, ids[2], ids[1], ids[1])
 	}
-	if page, err = f.svc.Orders(context.Background(), ada.ID, 2, page.Next); err != nil || len(page.Orders) != 1 || page.Orders[0].ID != ids[0] || page.Next != "" {
-		t.Errorf("last page = %+v, %v; want %s alone", page, err, ids[0])
+	if page, next, err = f.svc.Orders(context.Background(), ada.ID, 2, next); err != nil || len(page) != 1 || page[0].ID != ids[0] || next != "" {
+		t.Errorf("last page = %+v, %q, %v; want %s alone", page, next, err, ids[0])
 	}
 	f.store.Fail("Orders", errors.New("throttled"))
-	if _, err := f.svc.Orders(context.Background(), ada.ID, 2, ""); err == nil {
+	if _, _, err := f.svc.Orders(context.Background(), ada.ID, 2, ""); err == nil {
 		t.Error("a failed read is no error")
 	}
 }
@@ -475,7 +476,8 @@ func TestProducts(t *testing.T) {
 	// The active products, in the store's order (it sorts by SKU).
 	st := &catalogStore{MemStore: apptest.NewMemStore(), products: []order.Product{
 		{SKU: "Z-1", Active: true}, {SKU: "A-1"}, {SKU: "M-1", Active: true}, {SKU: "B-1", Active: true}}}
-	list, fresh, err := newCatalogService(st, newClock()).Products(context.Background())
+	svc := app.New(app.Config{Store: st, Log: slog.New(slog.DiscardHandler)}) // on the system's clock
+	list, fresh, err := svc.Products(context.Background())
 	var skus []string
 	for _, p := range list {
 		skus = append(skus, p.SKU)

@@ -68,23 +68,25 @@ var (
 )
 
 // Product is an entry of the catalog. Prices are in minor units (cents).
+// Its JSON is the API's view of an orderable product.
 type Product struct {
-	SKU         string
-	Name        string
-	Description string
-	UnitPrice   int64
-	Currency    string
-	Active      bool
-	UpdatedAt   time.Time
+	SKU         string    `json:"sku"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	UnitPrice   int64     `json:"unitPrice"`
+	Currency    string    `json:"currency"`
+	Active      bool      `json:"-"`
+	UpdatedAt   time.Time `json:"-"`
 }
 
-// Line is one priced line of an order.
+// Line is one priced line of an order. Its JSON is the API's view of it;
+// the orders table stores it under its field names (functions/orders/store).
 type Line struct {
-	SKU       string
-	Name      string
-	Quantity  int
-	UnitPrice int64
-	LineTotal int64
+	SKU       string `json:"sku"`
+	Name      string `json:"name"`
+	Quantity  int    `json:"quantity"`
+	UnitPrice int64  `json:"unitPrice"`
+	LineTotal int64  `json:"lineTotal"`
 }
 
 // Customer is who placed an order, as the authorizer vouched for them.

@@ -54,11 +54,11 @@ func (s *Store) Products(ctx context.Context) ([]order.Product, error) {
 		if err != nil {
 			return nil, wrap("list products", err)
 		}
-		for _, item := range page.Items {
-			var r productRecord
-			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
-				return nil, wrap("list products", err)
-			}
+		var records []productRecord
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &records); err != nil {
+			return nil, wrap("list products", err)
+		}
+		for _, r := range records {
 			out = append(out, r.product())
 		}
 	}
