@@ -124,24 +124,17 @@ type ItemRequest struct {
 	Quantity int
 }
 
-var skuPattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{0,31}$`)
+var (
+	skuPattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{0,31}$`)
+	idPattern  = regexp.MustCompile(`^[0-9A-Z]{26}$`)
+)
 
 // ValidSKU reports whether s has the shape of a SKU.
 func ValidSKU(s string) bool { return skuPattern.MatchString(s) }
 
 // ValidID reports whether s has the shape of an order id: 26 characters of
 // 0-9 and A-Z, as a ULID has.
-func ValidID(s string) bool {
-	if len(s) != 26 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
+func ValidID(s string) bool { return idPattern.MatchString(s) }
 
 // ValidateItems checks the shape of an order request: 1 to MaxLines lines,
 // well-formed SKUs, quantities from 1 to MaxQuantity, no SKU twice.

@@ -45,7 +45,6 @@ const (
 	orderPrefix = SKPrefix
 )
 
-func productSK(sku string) string     { return "PRODUCT#" + sku }
 func customerPK(id string) string     { return "CUSTOMER#" + id }
 func orderSK(id string) string        { return orderPrefix + id }
 func idempotencySK(key string) string { return "IDEMPOTENCY#" + key }
