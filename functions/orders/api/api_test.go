@@ -212,18 +212,14 @@ func TestProblems(t *testing.T) {
 	unverified.EmailVerified = false
 	const key = "Idempotency-Key"
 	tests := []problemCase{
+		// Strict decoding as such is shared/web's (its tests); these are
+		// this API's body.
 		{name: "client unit price", body: `{"items":[{"sku":"COF-ESP-250","quantity":1,"unitPrice":1}]}`, wantStatus: 400, wantSlug: "validation", wantFields: []string{"unitPrice"}},
 		{name: "client total", body: `{"items":[{"sku":"COF-ESP-250","quantity":1}],"total":1}`, wantStatus: 400, wantSlug: "validation", wantFields: []string{"total"}},
-		// encoding/json would place the second list: the one a proxy or a
-		// log that reads the first does not see.
-		{name: "two items keys", body: `{"items":[{"sku":"COF-ESP-250","quantity":1}],"items":[{"sku":"TEA-EARL-100","quantity":9}]}`, wantStatus: 400, wantSlug: "validation", wantFields: []string{"items"}},
 		{name: "keys in another case", body: `{"Items":[{"SKU":"COF-ESP-250","quantity":1}]}`, wantStatus: 400, wantSlug: "validation", wantFields: []string{"Items"}},
 		{name: "quantity as a string", body: `{"items":[{"sku":"COF-ESP-250","quantity":"2"}]}`, wantStatus: 400, wantSlug: "validation"},
 		{name: "not JSON", body: `{"items":`, wantStatus: 400, wantSlug: "invalid-request"},
-		{name: "an array", body: `[{"sku":"COF-ESP-250","quantity":1}]`, wantStatus: 400, wantSlug: "invalid-request"},
-		{name: "two objects", body: orderBody + orderBody, wantStatus: 400, wantSlug: "invalid-request"},
 		{name: "no content type", body: orderBody, headers: []string{"Content-Type", ""}, wantStatus: 415, wantSlug: "unsupported-media-type"},
-		{name: "not JSON media type", body: orderBody, headers: []string{"Content-Type", "text/plain"}, wantStatus: 415, wantSlug: "unsupported-media-type"},
 		{name: "invalid items", body: `{"items":[{"sku":"bad","quantity":101},{"sku":"COF-ESP-250","quantity":1}]}`, wantStatus: 400, wantSlug: "validation", wantFields: []string{"items[0].sku", "items[0].quantity"}},
 		{name: "unknown sku", body: `{"items":[{"sku":"COF-ESP-250","quantity":1},{"sku":"NOPE-1","quantity":1}]}`, wantStatus: 422, wantSlug: "unknown-product", wantFields: []string{"items[1].sku"}},
 		{name: "invalid key", body: orderBody, headers: []string{key, "two words"}, wantStatus: 400, wantSlug: "validation", wantFields: []string{key}},

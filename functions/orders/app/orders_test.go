@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -161,18 +160,11 @@ func TestPlaceOrderRefuses(t *testing.T) {
 		wantFields []string
 	}{
 		{name: "unverified email, before the items are judged", unverified: true, wantErr: order.ErrEmailUnverified},
-		{name: "no items", wantKind: problem.Invalid, wantFields: []string{"items"}},
-		{name: "fifty-one lines", items: slices.Repeat([]order.ItemRequest{item("A", 1)}, 51), wantKind: problem.Invalid, wantFields: []string{"items"}},
+		// What is a valid request, and how each is priced, order's tests say.
 		{name: "every field error", items: []order.ItemRequest{item("bad", 101), item("COF-ESP-250", 1), item("COF-ESP-250", -1)},
 			wantKind: problem.Invalid, wantFields: []string{"items[0].sku", "items[0].quantity", "items[2].sku", "items[2].quantity"}},
 		{name: "unknown sku", items: []order.ItemRequest{item("COF-ESP-250", 1), item("NOPE-1", 1)}, wantKind: problem.Unprocessable, wantFields: []string{"items[1].sku"}},
-		{name: "inactive product", items: []order.ItemRequest{item("MUG-OLD", 1)}, wantKind: problem.Unprocessable, wantFields: []string{"items[0].sku"}},
-		{name: "mixed currencies", items: []order.ItemRequest{item("COF-ESP-250", 1), item("EUR-ONLY", 1)}, wantKind: problem.Unprocessable, wantFields: []string{"items[1].sku"}},
-		{name: "empty key", items: orderItems, key: ptr(""), wantKind: problem.Invalid, wantFields: []string{"Idempotency-Key"}},
-		{name: "256-character key", items: orderItems, key: ptr(strings.Repeat("k", 256)), wantKind: problem.Invalid, wantFields: []string{"Idempotency-Key"}},
-		{name: "non-ASCII key", items: orderItems, key: ptr("clé"), wantKind: problem.Invalid, wantFields: []string{"Idempotency-Key"}},
 		{name: "key with a space", items: orderItems, key: ptr("two words"), wantKind: problem.Invalid, wantFields: []string{"Idempotency-Key"}},
-		{name: "key with a control character", items: orderItems, key: ptr("a\x01b"), wantKind: problem.Invalid, wantFields: []string{"Idempotency-Key"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
