@@ -40,8 +40,6 @@ func orderView(o order.Order) orderJSON {
 		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
 }
 
-func location(id string) string { return "/v1/orders/" + id }
-
 func caller(r *http.Request) order.Customer {
 	p := web.Caller(r)
 	return order.Customer{ID: p.UserID, Email: p.Email, Name: p.Name}
@@ -49,19 +47,15 @@ func caller(r *http.Request) order.Customer {
 
 func (a *API) createOrder(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		Items []struct {
-			SKU      string `json:"sku"`
-			Quantity int    `json:"quantity"`
-		} `json:"items"`
+		Items []order.ItemRequest `json:"items"`
 	}
 	if err := web.DecodeJSON(r, &in); err != nil {
 		return err
 	}
-	cmd := app.PlaceOrder{Customer: caller(r), EmailVerified: web.Caller(r).EmailVerified, IdempotencyKey: idempotencyKey(r), CorrelationID: logging.CorrelationID(r.Context())}
-	for _, it := range in.Items {
-		cmd.Items = append(cmd.Items, order.ItemRequest{SKU: it.SKU, Quantity: it.Quantity})
-	}
-	return created(w)(a.orders.PlaceOrder(r.Context(), cmd))
+	return created(w)(a.orders.PlaceOrder(r.Context(), app.PlaceOrder{
+		Customer: caller(r), EmailVerified: web.Caller(r).EmailVerified, Items: in.Items,
+		IdempotencyKey: idempotencyKey(r), CorrelationID: logging.CorrelationID(r.Context()),
+	}))
 }
 
 func (a *API) reorder(w http.ResponseWriter, r *http.Request) error {
@@ -86,7 +80,7 @@ func created(w http.ResponseWriter) func(app.Placed, error) error {
 		if err != nil {
 			return err
 		}
-		w.Header().Set("Location", location(placed.Order.ID))
+		w.Header().Set("Location", "/v1/orders/"+placed.Order.ID)
 		if placed.Replayed {
 			w.Header().Set(HeaderReplayed, "true")
 		}

@@ -118,10 +118,11 @@ func (o Order) AsPlaced() Order {
 	return o
 }
 
-// ItemRequest is one requested line: a product and a quantity.
+// ItemRequest is one requested line: a product and a quantity. Its JSON
+// is a line of the API's order request.
 type ItemRequest struct {
-	SKU      string
-	Quantity int
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
 }
 
 var (
