@@ -115,7 +115,9 @@ func withCatalog(t *testing.T, s string) {
 // writerFunc is a Writer that is a function.
 type writerFunc func(ctx context.Context, products []order.Product) error
 
-func (f writerFunc) PutProducts(ctx context.Context, products []order.Product) error { return f(ctx, products) }
+func (f writerFunc) PutProducts(ctx context.Context, products []order.Product) error {
+	return f(ctx, products)
+}
 
 func TestHandler(t *testing.T) {
 	want, err := Catalog(seedTime)
