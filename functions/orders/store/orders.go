@@ -137,7 +137,7 @@ func (s *Store) Order(ctx context.Context, customerID, id string) (order.Order, 
 func (s *Store) Orders(ctx context.Context, customerID string, limit int, after string) (list []order.Order, next string, err error) {
 	key, err := expression.NewBuilder().WithKeyCondition(
 		expression.Key("PK").Equal(expression.Value(customerPK(customerID))).
-			And(expression.Key("SK").BeginsWith(orderPrefix)),
+			And(expression.Key("SK").BeginsWith(SKPrefix)),
 	).Build()
 	if err != nil {
 		return nil, "", wrap("list orders", err)
