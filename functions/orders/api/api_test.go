@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/app"
+	"github.com/serverless-shop/backend/functions/orders/app/apptest"
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/principal"
@@ -20,8 +21,11 @@ import (
 	"github.com/serverless-shop/backend/shared/web"
 )
 
-// testNow is the API's clock in handler tests; the sub-millisecond part
-// checks that stored times are truncated to milliseconds.
+// The handler tests check what the API adds to the use cases (package app,
+// where their behaviour is tested): routes, authentication, decoding,
+// statuses, headers, problem documents, cursors and ETags.
+
+// testNow is the API's clock in handler tests.
 var testNow = time.Date(2025, 3, 2, 12, 30, 15, 123456789, time.UTC)
 
 var (
@@ -29,7 +33,9 @@ var (
 	grace = principal.Principal{UserID: "user-grace", Email: "grace@example.com", Name: "Grace Hopper", EmailVerified: true}
 )
 
-// testCatalog is out of SKU order on purpose; the fake store sorts it.
+const orderBody = `{"items":[{"sku":"COF-ESP-250","quantity":2},{"sku":"TEA-EARL-100","quantity":1}]}`
+
+// testCatalog is out of SKU order on purpose; the store sorts it.
 func testCatalog() []order.Product {
 	return []order.Product{
 		{SKU: "TEA-EARL-100", Name: "Earl Grey, 100 g", Description: "Black tea.", UnitPrice: 850, Currency: "USD", Active: true},
@@ -40,35 +46,30 @@ func testCatalog() []order.Product {
 	}
 }
 
-// harness is the API, on a fake store, and a client of it.
+// harness is the API, on the in-memory store, and a client of it.
 type harness struct {
 	*apitest.Client
 	server *web.Server
 	auth   *apitest.Auth
-	fake   *fakeStore
-	mem    *fakeStore
+	store  *apptest.Faulty
 	ids    atomic.Int64
 	later  atomic.Int64 // how far the clock has moved past testNow
 }
 
-// now is the service's clock: testNow, moved on by advance.
-func (h *harness) now() time.Time { return testNow.Add(time.Duration(h.later.Load())) }
-
-// advance moves the service's clock on by d.
-func (h *harness) advance(d time.Duration) { h.later.Add(int64(d)) }
-
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	return newHarnessWith(t, Config{CursorKey: testCursorKey})
+	return newHarnessWith(t, Config{CursorKey: testCursorKey}, testCatalog())
 }
 
-// newHarnessWith is newHarness with cfg's cursor key settings.
-func newHarnessWith(t *testing.T, cfg Config) *harness {
+// newHarnessWith is newHarness with cfg's cursor key settings and a
+// catalog of products.
+func newHarnessWith(t *testing.T, cfg Config, products []order.Product) *harness {
 	t.Helper()
-	h := &harness{auth: apitest.NewAuth(t)}
-	h.fake, h.mem = newFakeStore(testCatalog()...)
+	h := &harness{auth: apitest.NewAuth(t), store: apptest.NewFaulty()}
+	_ = h.store.PutProducts(context.Background(), products)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cfg.Service = app.New(app.Config{Store: h.fake, Log: log, NewID: h.newID, Now: h.now})
+	cfg.Service = app.New(app.Config{Store: h.store, Log: log, NewID: h.newID,
+		Now: func() time.Time { return testNow.Add(time.Duration(h.later.Load())) }})
 	cfg.Verifier = h.auth.Verifier()
 	s, err := NewHandler(log, cfg)
 	if err != nil {
@@ -79,57 +80,48 @@ func newHarnessWith(t *testing.T, cfg Config) *harness {
 }
 
 // newID returns ULID-shaped ids that grow with every call, as ULIDs do.
-func (h *harness) newID() string {
-	return fmt.Sprintf("01JNQ%021d", h.ids.Add(1))
-}
+func (h *harness) newID() string { return fmt.Sprintf("01JNQ%021d", h.ids.Add(1)) }
 
-// req is one API request as a test describes it.
-type req struct {
-	route   string // method and pattern, e.g. "GET /v1/orders/{id}"
-	path    map[string]string
-	query   map[string]string
-	headers map[string]string // a header with an empty value is sent empty
-	body    string
-	caller  *principal.Principal // nil: no access token
-}
-
-// request is the HTTP request r describes, with a valid access token of
-// the caller.
-func (h *harness) request(t *testing.T, r req) *http.Request {
+// request is method target with body ("": none) and headers (name, value
+// pairs; an empty value leaves one out), with an access token of caller
+// unless nil.
+func (h *harness) request(t *testing.T, caller *principal.Principal, method, target, body string, headers ...string) *http.Request {
 	t.Helper()
-	method, target, _ := strings.Cut(r.route, " ")
-	for k, v := range r.path {
-		target = strings.ReplaceAll(target, "{"+k+"}", url.PathEscape(v))
+	var b any
+	if body != "" {
+		b = body
 	}
-	if r.query != nil {
-		q := url.Values{}
-		for k, v := range r.query {
-			q.Set(k, v)
-		}
-		target += "?" + q.Encode()
+	r := apitest.NewRequest(method, target, b, headers...)
+	if caller != nil {
+		r.Header.Set("Authorization", "Bearer "+h.auth.Token(t, *caller))
 	}
-	var body any
-	if r.body != "" {
-		body = r.body
-	}
-	hr := apitest.NewRequest(method, target, body)
-	if r.caller != nil {
-		hr.Header.Set("Authorization", "Bearer "+h.auth.Token(t, *r.caller))
-	}
-	for k, v := range r.headers {
-		hr.Header[http.CanonicalHeaderKey(k)] = []string{v}
-	}
-	return hr
+	return r
 }
 
-func (h *harness) do(t *testing.T, r req) *apitest.Response {
+func (h *harness) send(t *testing.T, caller *principal.Principal, method, target, body string, headers ...string) *apitest.Response {
 	t.Helper()
-	return h.Do(t, h.request(t, r))
+	return h.Do(t, h.request(t, caller, method, target, body, headers...))
 }
 
-func wantProblem(t *testing.T, resp *apitest.Response, status int, slug string) apitest.Problem {
-	t.Helper()
-	return resp.Problem(t, status, slug)
+// seedOrders stores n pending orders of p with growing ids and returns the
+// ids.
+func seedOrders(h *harness, p principal.Principal, n int, status order.Status) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = seedOrder(h, p, status, order.Line{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Quantity: 1, UnitPrice: 1290, LineTotal: 1290})
+	}
+	return ids
+}
+
+// seedOrder stores an order of p with the given lines and returns its id.
+func seedOrder(h *harness, p principal.Principal, status order.Status, lines ...order.Line) string {
+	o := order.Order{ID: h.newID(), Customer: order.Customer{ID: p.UserID, Email: p.Email, Name: p.Name}, Status: status,
+		Lines: lines, Currency: "USD", CreatedAt: testNow.Add(-time.Hour), UpdatedAt: testNow}
+	for _, l := range lines {
+		o.Total += l.LineTotal
+	}
+	h.store.Put(o)
+	return o.ID
 }
 
 func decode[T any](t *testing.T, resp *apitest.Response) T {
@@ -140,23 +132,11 @@ func decode[T any](t *testing.T, resp *apitest.Response) T {
 }
 
 func TestNewRejectsShortCursorKey(t *testing.T) {
-	tests := []struct {
-		name    string
-		key     []byte
-		wantErr bool
-	}{
-		{"nil", nil, true},
-		{"31 bytes", make([]byte, 31), true},
-		{"32 bytes", make([]byte, 32), false},
-		{"64 bytes", make([]byte, 64), false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewHandler(slog.New(slog.DiscardHandler), Config{CursorKey: tt.key, Verifier: token.NewVerifier(nil, "", "", nil)})
-			if (err != nil) != tt.wantErr {
-				t.Errorf("NewHandler() error = %v, wantErr %v", err, tt.wantErr)
-			}
-		})
+	for _, key := range [][]byte{nil, make([]byte, 31), make([]byte, 32), make([]byte, 64)} {
+		_, err := NewHandler(slog.New(slog.DiscardHandler), Config{CursorKey: key, Verifier: token.NewVerifier(nil, "", "", nil)})
+		if (err != nil) != (len(key) < 32) {
+			t.Errorf("NewHandler with a key of %d bytes: %v", len(key), err)
+		}
 	}
 }
 
@@ -170,17 +150,17 @@ func TestProtectedRoutesNeedCaller(t *testing.T) {
 		}
 		t.Run(route.Pattern, func(t *testing.T) {
 			h := newHarness(t)
-			r := req{route: route.Pattern, path: map[string]string{"id": cursorPos}, body: `{"items":[{"sku":"COF-ESP-250","quantity":1}]}`}
-			wantProblem(t, h.do(t, r), 401, "invalid-token")
-
+			method, target, _ := strings.Cut(strings.Replace(route.Pattern, "{id}", cursorPos, 1), " ")
+			h.send(t, nil, method, target, orderBody).Problem(t, 401, "invalid-token")
 			// An expired token is refused the same way.
-			r.headers = map[string]string{"Authorization": "Bearer " + h.auth.TokenAt(t, ada, time.Now().Add(-time.Hour))}
-			resp := wantProblem(t, h.do(t, r), 401, "invalid-token")
-			if resp.Detail != "A valid access token is required." {
-				t.Errorf("detail %q", resp.Detail)
+			expired := "Bearer " + h.auth.TokenAt(t, ada, time.Now().Add(-time.Hour))
+			if p := h.send(t, nil, method, target, orderBody, "Authorization", expired).Problem(t, 401, "invalid-token"); p.Detail != "A valid access token is required." {
+				t.Errorf("detail %q", p.Detail)
 			}
-			if h.mem.orderReads != 0 || len(h.mem.pageCalls) != 0 || len(h.mem.creates) != 0 {
-				t.Error("the store was used without a caller")
+			for _, m := range []string{"Order", "Orders", "CreateOrder", "CancelOrder"} {
+				if h.store.Calls(m) != 0 {
+					t.Errorf("the store's %s was called without a caller", m)
+				}
 			}
 		})
 	}
@@ -189,51 +169,125 @@ func TestProtectedRoutesNeedCaller(t *testing.T) {
 // TestStoreFailuresAreInternal: a failing store is a 500 on every route,
 // with a generic detail that shows nothing of the cause, and no-store.
 func TestStoreFailuresAreInternal(t *testing.T) {
-	boom := errors.New("dynamodb: secret table detail")
-	for _, tc := range []struct {
-		r      req
-		breaks func(f *fakeStore)
-	}{
-		{req{route: "GET /v1/products"}, func(f *fakeStore) {
-			f.ProductsFunc = func(context.Context) ([]order.Product, error) { return nil, boom }
-		}},
-		{req{route: "GET /v1/products/{sku}", path: map[string]string{"sku": "COF-ESP-250"}}, func(f *fakeStore) {
-			f.ProductsFunc = func(context.Context) ([]order.Product, error) { return nil, boom }
-		}},
-		{req{route: "POST /v1/orders", body: orderBody, caller: &ada}, func(f *fakeStore) {
-			f.ProductsFunc = func(context.Context) ([]order.Product, error) { return nil, boom }
-		}},
-		{req{route: "POST /v1/orders", body: orderBody, caller: &ada}, func(f *fakeStore) {
-			f.CreateOrderFunc = func(context.Context, order.Order, order.EventRef, *order.Claim, order.Quota, time.Time) (*order.Order, error) {
-				return nil, boom
-			}
-		}},
-		{req{route: "GET /v1/orders", caller: &ada}, func(f *fakeStore) {
-			f.OrdersFunc = func(context.Context, string, int, string) ([]order.Order, string, error) { return nil, "", boom }
-		}},
-		{req{route: "POST /v1/orders/{id}/cancel", path: map[string]string{"id": cursorPos}, caller: &ada}, func(f *fakeStore) {
-			f.CancelOrderFunc = func(context.Context, string, string, time.Time, order.EventRef) (order.Order, error) {
-				return order.Order{}, boom
-			}
-		}},
+	for _, tc := range []struct{ fails, method, target, body string }{
+		{"Products", "GET", "/v1/products", ""},
+		{"Products", "GET", "/v1/products/COF-ESP-250", ""},
+		{"Products", "POST", "/v1/orders", orderBody},
+		{"CreateOrder", "POST", "/v1/orders", orderBody},
+		{"Orders", "GET", "/v1/orders", ""},
+		{"Order", "GET", "/v1/orders/" + cursorPos, ""},
+		{"CancelOrder", "POST", "/v1/orders/" + cursorPos + "/cancel", ""},
+		{"Order", "POST", "/v1/orders/" + cursorPos + "/reorder", ""},
 	} {
-		t.Run(tc.r.route, func(t *testing.T) {
+		t.Run(tc.fails+" "+tc.method+" "+tc.target, func(t *testing.T) {
 			h := newHarness(t)
-			tc.breaks(h.fake)
-			resp := h.do(t, tc.r)
-			p := wantProblem(t, resp, http.StatusInternalServerError, "internal")
-			if p.Detail == "" || containsAny(resp.Body, "dynamodb", "secret") || resp.Header.Get("Cache-Control") != "no-store" {
+			h.store.Fail(tc.fails, errors.New("dynamodb: secret table detail"))
+			resp := h.send(t, &ada, tc.method, tc.target, tc.body)
+			p := resp.Problem(t, http.StatusInternalServerError, "internal")
+			if p.Detail == "" || strings.Contains(resp.Body, "dynamodb") || strings.Contains(resp.Body, "secret") || resp.Header.Get("Cache-Control") != "no-store" {
 				t.Errorf("500 leaks the cause, lacks a detail or may be cached: %v %s", resp.Header, resp.Body)
 			}
 		})
 	}
 }
 
-func containsAny(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
+// problemCase is a request (by default POST /v1/orders as Ada) and the
+// problem it is answered.
+type problemCase struct {
+	name                 string
+	setup                func(h *harness) (target string) // "": the case's
+	caller               *principal.Principal             // nil: Ada
+	public               bool                             // no access token
+	method, target, body string
+	headers              []string
+	wantStatus           int
+	wantSlug, wantDetail string
+	wantFields           []string
+}
+
+// TestProblems: what each refusal of the use cases, and each request the
+// API cannot read, is to a client.
+func TestProblems(t *testing.T) {
+	unverified := ada
+	unverified.EmailVerified = false
+	const key = "Idempotency-Key"
+	tests := []problemCase{
+		// Strict decoding as such is shared/web's (its tests); these are
+		// this API's body.
+		{name: "client unit price", body: `{"items":[{"sku":"COF-ESP-250","quantity":1,"unitPrice":1}]}`, wantStatus: 400, wantSlug: "validation", wantFields: []string{"unitPrice"}},
+		{name: "client total", body: `{"items":[{"sku":"COF-ESP-250","quantity":1}],"total":1}`, wantStatus: 400, wantSlug: "validation", wantFields: []string{"total"}},
+		{name: "keys in another case", body: `{"Items":[{"SKU":"COF-ESP-250","quantity":1}]}`, wantStatus: 400, wantSlug: "validation", wantFields: []string{"Items"}},
+		{name: "quantity as a string", body: `{"items":[{"sku":"COF-ESP-250","quantity":"2"}]}`, wantStatus: 400, wantSlug: "validation"},
+		{name: "not JSON", body: `{"items":`, wantStatus: 400, wantSlug: "invalid-request"},
+		{name: "no content type", body: orderBody, headers: []string{"Content-Type", ""}, wantStatus: 415, wantSlug: "unsupported-media-type"},
+		{name: "invalid items", body: `{"items":[{"sku":"bad","quantity":101},{"sku":"COF-ESP-250","quantity":1}]}`, wantStatus: 400, wantSlug: "validation", wantFields: []string{"items[0].sku", "items[0].quantity"}},
+		{name: "unknown sku", body: `{"items":[{"sku":"COF-ESP-250","quantity":1},{"sku":"NOPE-1","quantity":1}]}`, wantStatus: 422, wantSlug: "unknown-product", wantFields: []string{"items[1].sku"}},
+		{name: "invalid key", body: orderBody, headers: []string{key, "two words"}, wantStatus: 400, wantSlug: "validation", wantFields: []string{key}},
+		{name: "unverified email", caller: &unverified, body: `{"items":[]}`, wantStatus: 403, wantSlug: "email-unverified",
+			wantDetail: "Verify your email address before ordering: follow the link we mailed you, or ask for a new one."},
+		{name: "key reused", setup: func(h *harness) string {
+			h.send(t, &ada, "POST", "/v1/orders", orderBody, key, "k-1").Expect(t, 201)
+			return ""
+		}, body: `{"items":[{"sku":"COF-ESP-250","quantity":3}]}`, headers: []string{key, "k-1"}, wantStatus: 422, wantSlug: "idempotency-key-reused"},
+		{name: "key busy", setup: func(h *harness) string { h.store.Fail("CreateOrder", order.ErrIdempotencyBusy); return "" },
+			body: orderBody, headers: []string{key, "k-1"}, wantStatus: 409, wantSlug: "idempotency-key-in-use"},
+		{name: "quota", setup: func(h *harness) string {
+			h.store.Fail("CreateOrder", order.Quota{Max: 1, Window: time.Hour}.Refused(testNow))
+			return ""
+		}, body: orderBody, wantStatus: 429, wantSlug: "order-quota"},
+		{name: "no such order", method: "GET", target: "/v1/orders/01JNQ00000000000000000000Z", wantStatus: 404, wantSlug: "not-found", wantDetail: "No such order."},
+		{name: "not cancellable", setup: func(h *harness) string {
+			return "/v1/orders/" + seedOrders(h, ada, 1, order.Shipped)[0] + "/cancel"
+		}, wantStatus: 409, wantSlug: "order-not-cancellable", wantDetail: "The order can no longer be cancelled."},
+		{name: "no such product", public: true, method: "GET", target: "/v1/products/NOPE-1", wantStatus: 404, wantSlug: "not-found", wantDetail: "No such product."},
+		{name: "a path no route has", public: true, method: "GET", target: "/v1/products/", wantStatus: 404, wantSlug: "not-found"},
 	}
-	return false
+	for _, v := range []string{"0", "101", "-1", "", "ten", "1.5", "99999999999999999999"} {
+		tests = append(tests, problemCase{name: "limit " + v, method: "GET", target: "/v1/orders?limit=" + v, wantStatus: 400, wantSlug: "validation", wantFields: []string{"limit"}})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			method, target, caller := tt.method, tt.target, tt.caller
+			if method == "" {
+				method = "POST"
+			}
+			if target == "" {
+				target = "/v1/orders"
+			}
+			if tt.setup != nil {
+				if to := tt.setup(h); to != "" {
+					target = to
+				}
+			}
+			if caller == nil {
+				caller = &ada
+			}
+			if tt.public {
+				caller = nil
+			}
+			resp := h.send(t, caller, method, target, tt.body, append([]string{"X-Request-Id", "corr-1"}, tt.headers...)...)
+			p := resp.Problem(t, tt.wantStatus, tt.wantSlug)
+			if tt.wantDetail != "" && p.Detail != tt.wantDetail {
+				t.Errorf("detail %q, want %q", p.Detail, tt.wantDetail)
+			}
+			if tt.wantFields != nil && !reflect.DeepEqual(p.Fields(), tt.wantFields) {
+				t.Errorf("fields %v, want %v", p.Fields(), tt.wantFields)
+			}
+			// The quota's window ends at 13:00, 1785 s after 12:30:15.123.
+			if tt.wantStatus == 429 && resp.Header.Get("Retry-After") != "1785" {
+				t.Errorf("Retry-After %q, want the rest of the hour", resp.Header.Get("Retry-After"))
+			}
+		})
+	}
+}
+
+// TestEmptyIdempotencyKey: a key header sent empty is a key, and not one.
+func TestEmptyIdempotencyKey(t *testing.T) {
+	h := newHarness(t)
+	r := h.request(t, &ada, "POST", "/v1/orders", orderBody)
+	r.Header[HeaderIdempotencyKey] = []string{""}
+	if p := h.Do(t, r).Problem(t, 400, "validation"); !reflect.DeepEqual(p.Fields(), []string{HeaderIdempotencyKey}) {
+		t.Errorf("fields %v", p.Fields())
+	}
 }

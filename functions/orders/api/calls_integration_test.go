@@ -23,6 +23,7 @@ import (
 	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/principal"
 	"github.com/serverless-shop/backend/shared/revocation"
+	"github.com/serverless-shop/backend/shared/web"
 )
 
 // TestAWSCallsPerRequest measures what each orders route costs in AWS
@@ -81,18 +82,40 @@ func newCallsRig(t *testing.T) *callsRig {
 // revocation list, as deployed, through the background client.
 func (r *callsRig) newFunction(t *testing.T, revocations bool) *apitest.Client {
 	t.Helper()
-	cfg := api.Config{
-		Service:  app.New(app.Config{Store: store.New(r.db, r.table), Log: r.log, NewID: func() string { return ulid.Make().String() }}),
-		Verifier: r.auth.Verifier(), CursorKey: make([]byte, 32),
-	}
+	var checker web.Revocations
 	if revocations {
-		cfg.Revocations = revocation.Config{Table: r.revocations}.Checker(r.background, r.log)
+		checker = revocation.Config{Table: r.revocations}.Checker(r.background, r.log)
 	}
-	h, err := api.NewHandler(r.log, cfg)
+	return newOrdersAPI(t, r.db, r.table, r.auth, r.log, checker)
+}
+
+// newOrdersAPI is the orders API on the table as the function wires it,
+// checking tokens against revocations when not nil.
+func newOrdersAPI(t *testing.T, db store.Client, table string, auth *apitest.Auth, log *slog.Logger, revocations web.Revocations) *apitest.Client {
+	t.Helper()
+	h, err := api.NewHandler(log, api.Config{
+		Service:  app.New(app.Config{Store: store.New(db, table), Log: log, NewID: func() string { return ulid.Make().String() }}),
+		Verifier: auth.Verifier(), Revocations: revocations, CursorKey: make([]byte, 32),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &apitest.Client{Handler: h}
+}
+
+// send sends route, its path parameters filled in, with body ("": none)
+// and headers (name, value pairs), as the bearer of the token.
+func send(t *testing.T, c *apitest.Client, bearer, route string, path map[string]string, body string, headers ...string) *apitest.Response {
+	t.Helper()
+	method, target, _ := strings.Cut(route, " ")
+	for k, v := range path {
+		target = strings.ReplaceAll(target, "{"+k+"}", v)
+	}
+	var b any
+	if body != "" {
+		b = body
+	}
+	return c.Do(t, apitest.NewRequest(method, target, b, append(headers, "Authorization", "Bearer "+bearer)...))
 }
 
 // journey makes every measured request once, as who, on new execution
@@ -104,15 +127,7 @@ func (r *callsRig) journey(t *testing.T, who principal.Principal, revocations bo
 	bearer := r.auth.Token(t, who)
 	do := func(route string, path map[string]string, body string, headers ...string) *apitest.Response {
 		t.Helper()
-		method, target, _ := strings.Cut(route, " ")
-		for k, v := range path {
-			target = strings.ReplaceAll(target, "{"+k+"}", v)
-		}
-		var b any
-		if body != "" {
-			b = body
-		}
-		return h.Do(t, apitest.NewRequest(method, target, b, append(headers, "Authorization", "Bearer "+bearer)...))
+		return send(t, h, bearer, route, path, body, headers...)
 	}
 	body := `{"items":[{"sku":"COF-ESP-250","quantity":2},{"sku":"BRW-V60-02","quantity":1}]}`
 	r.rec.Take() // forget the set-up

@@ -15,7 +15,7 @@ import (
 // load instead of given at construction.
 func lazyKeyHarness(t *testing.T, load func(context.Context) ([]byte, error)) *harness {
 	t.Helper()
-	return newHarnessWith(t, Config{LoadCursorKey: load})
+	return newHarnessWith(t, Config{LoadCursorKey: load}, testCatalog())
 }
 
 func TestCursorKeyLoadedOnceOnFirstList(t *testing.T) {
@@ -25,21 +25,15 @@ func TestCursorKeyLoadedOnceOnFirstList(t *testing.T) {
 		return testCursorKey, nil
 	})
 	seedOrders(h, ada, 3, order.Pending)
-	if resp := h.do(t, req{route: "GET /v1/products"}); resp.StatusCode != http.StatusOK {
-		t.Fatalf("products: status %d", resp.StatusCode)
-	}
+	h.send(t, nil, "GET", "/v1/products", "").Expect(t, http.StatusOK)
 	if n := loads.Load(); n != 0 {
 		t.Fatalf("the key was loaded %d times by a route that does not need it", n)
 	}
 
 	// Requests arriving together load the key once.
-	events := make([]req, 8)
-	for i := range events {
-		events[i] = listReq(&ada, map[string]string{"limit": "1"})
-	}
 	var wg sync.WaitGroup
-	for _, r := range events {
-		hr := h.request(t, r)
+	for range 8 {
+		hr := h.request(t, &ada, "GET", "/v1/orders?limit=1", "")
 		wg.Go(func() {
 			if resp := h.Do(t, hr); resp.StatusCode != http.StatusOK {
 				t.Errorf("list: %d %s", resp.StatusCode, resp.Body)
@@ -52,13 +46,11 @@ func TestCursorKeyLoadedOnceOnFirstList(t *testing.T) {
 	}
 
 	// The cursor of one page opens the next: the loaded key is kept.
-	page := decode[orderPage](t, h.do(t, listReq(&ada, map[string]string{"limit": "1"})))
+	page := decode[orderPage](t, listOrders(t, h, &ada, "limit=1"))
 	if page.NextCursor == nil {
 		t.Fatal("no next cursor")
 	}
-	if resp := h.do(t, listReq(&ada, map[string]string{"limit": "1", "cursor": *page.NextCursor})); resp.StatusCode != http.StatusOK {
-		t.Errorf("next page: status %d; body %s", resp.StatusCode, resp.Body)
-	}
+	listOrders(t, h, &ada, "limit=1&cursor="+*page.NextCursor).Expect(t, http.StatusOK)
 	if n := loads.Load(); n != 1 {
 		t.Errorf("key loaded %d times, want once", n)
 	}
@@ -73,14 +65,12 @@ func TestCursorKeyLoadFailureIsRetried(t *testing.T) {
 		}
 		return testCursorKey, nil
 	})
-	wantProblem(t, h.do(t, listReq(&ada, nil)), http.StatusInternalServerError, "internal")
+	listOrders(t, h, &ada, "").Problem(t, http.StatusInternalServerError, "internal")
 	fail.Store(false)
-	if resp := h.do(t, listReq(&ada, nil)); resp.StatusCode != http.StatusOK {
-		t.Errorf("after the failure passed: status %d; body %s", resp.StatusCode, resp.Body)
-	}
+	listOrders(t, h, &ada, "").Expect(t, http.StatusOK)
 }
 
 func TestLoadedCursorKeyTooShort(t *testing.T) {
 	h := lazyKeyHarness(t, func(context.Context) ([]byte, error) { return []byte("short"), nil })
-	wantProblem(t, h.do(t, listReq(&ada, nil)), http.StatusInternalServerError, "internal")
+	listOrders(t, h, &ada, "").Problem(t, http.StatusInternalServerError, "internal")
 }

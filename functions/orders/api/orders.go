@@ -28,32 +28,17 @@ const (
 type orderJSON struct {
 	ID        string       `json:"id"`
 	Status    order.Status `json:"status"`
-	Items     []lineJSON   `json:"items"`
+	Items     []order.Line `json:"items"`
 	Total     int64        `json:"total"`
 	Currency  string       `json:"currency"`
 	CreatedAt time.Time    `json:"createdAt"`
 	UpdatedAt time.Time    `json:"updatedAt"`
 }
 
-// lineJSON is an order line as the API shows it.
-type lineJSON struct {
-	SKU       string `json:"sku"`
-	Name      string `json:"name"`
-	Quantity  int    `json:"quantity"`
-	UnitPrice int64  `json:"unitPrice"`
-	LineTotal int64  `json:"lineTotal"`
-}
-
 func orderView(o order.Order) orderJSON {
-	items := make([]lineJSON, len(o.Lines))
-	for i, l := range o.Lines {
-		items[i] = lineJSON{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
-	}
-	return orderJSON{ID: o.ID, Status: o.Status, Items: items, Total: o.Total, Currency: o.Currency,
+	return orderJSON{ID: o.ID, Status: o.Status, Items: o.Lines, Total: o.Total, Currency: o.Currency,
 		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
 }
-
-func location(id string) string { return "/v1/orders/" + id }
 
 func caller(r *http.Request) order.Customer {
 	p := web.Caller(r)
@@ -62,19 +47,15 @@ func caller(r *http.Request) order.Customer {
 
 func (a *API) createOrder(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		Items []struct {
-			SKU      string `json:"sku"`
-			Quantity int    `json:"quantity"`
-		} `json:"items"`
+		Items []order.ItemRequest `json:"items"`
 	}
 	if err := web.DecodeJSON(r, &in); err != nil {
 		return err
 	}
-	cmd := app.PlaceOrder{Customer: caller(r), EmailVerified: web.Caller(r).EmailVerified, IdempotencyKey: idempotencyKey(r), CorrelationID: logging.CorrelationID(r.Context())}
-	for _, it := range in.Items {
-		cmd.Items = append(cmd.Items, order.ItemRequest{SKU: it.SKU, Quantity: it.Quantity})
-	}
-	return created(w)(a.orders.PlaceOrder(r.Context(), cmd))
+	return created(w)(a.orders.PlaceOrder(r.Context(), app.PlaceOrder{
+		Customer: caller(r), EmailVerified: web.Caller(r).EmailVerified, Items: in.Items,
+		IdempotencyKey: idempotencyKey(r), CorrelationID: logging.CorrelationID(r.Context()),
+	}))
 }
 
 func (a *API) reorder(w http.ResponseWriter, r *http.Request) error {
@@ -99,7 +80,7 @@ func created(w http.ResponseWriter) func(app.Placed, error) error {
 		if err != nil {
 			return err
 		}
-		w.Header().Set("Location", location(placed.Order.ID))
+		w.Header().Set("Location", "/v1/orders/"+placed.Order.ID)
 		if placed.Replayed {
 			w.Header().Set(HeaderReplayed, "true")
 		}
@@ -128,17 +109,17 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request) error {
 			return problem.Validation(problem.FieldError{Field: "cursor", Message: "is not a cursor this API issued to you"})
 		}
 	}
-	page, err := a.orders.Orders(r.Context(), customer.ID, limit, after)
+	page, position, err := a.orders.Orders(r.Context(), customer.ID, limit, after)
 	if err != nil {
 		return err
 	}
-	items := make([]orderJSON, len(page.Orders))
-	for i, o := range page.Orders {
+	items := make([]orderJSON, len(page))
+	for i, o := range page {
 		items[i] = orderView(o)
 	}
 	var next *string
-	if page.Next != "" {
-		c := cursors.encode(customer.ID, page.Next)
+	if position != "" {
+		c := cursors.encode(customer.ID, position)
 		next = &c
 	}
 	return web.JSON(w, http.StatusOK, struct {

@@ -26,30 +26,14 @@ const (
 	staleCacheControl  = "no-cache"
 )
 
-type productJSON struct {
-	SKU         string `json:"sku"`
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	UnitPrice   int64  `json:"unitPrice"`
-	Currency    string `json:"currency"`
-}
-
-func productView(p order.Product) productJSON {
-	return productJSON{SKU: p.SKU, Name: p.Name, Description: p.Description, UnitPrice: p.UnitPrice, Currency: p.Currency}
-}
-
 func (a *API) listProducts(w http.ResponseWriter, r *http.Request) error {
 	products, fresh, err := a.orders.Products(r.Context())
 	if err != nil {
 		return err
 	}
-	items := make([]productJSON, len(products))
-	for i, p := range products {
-		items[i] = productView(p)
-	}
 	return cacheable(w, r, fresh, struct {
-		Items []productJSON `json:"items"`
-	}{items})
+		Items []order.Product `json:"items"`
+	}{products})
 }
 
 func (a *API) getProduct(w http.ResponseWriter, r *http.Request) error {
@@ -57,7 +41,7 @@ func (a *API) getProduct(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return cacheable(w, r, fresh, productView(p))
+	return cacheable(w, r, fresh, p)
 }
 
 // cacheable renders v with a strong ETag over its bytes, answering 304 when

@@ -45,118 +45,57 @@ func TestEtagMatches(t *testing.T) {
 }
 
 type productList struct {
-	Items []productJSON `json:"items"`
+	Items []order.Product `json:"items"`
 }
 
-func TestListProducts(t *testing.T) {
+// TestProductRoutes: the catalog's views, cacheable for a minute, with a
+// strong ETag; an empty catalog is an empty list.
+func TestProductRoutes(t *testing.T) {
 	h := newHarness(t)
-	resp := h.do(t, req{route: "GET /v1/products"})
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status = %d; body %s", resp.StatusCode, resp.Body)
+	for target, want := range map[string]any{
+		"/v1/products": productList{[]order.Product{
+			{SKU: "BRW-V60-02", Name: "Pour-over Dripper", Description: "Ceramic.", UnitPrice: 2400, Currency: "USD"},
+			{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Description: "Dark roast.", UnitPrice: 1290, Currency: "USD"},
+			{SKU: "EUR-ONLY", Name: "Euro item", Description: "Priced in euros.", UnitPrice: 999, Currency: "EUR"},
+			{SKU: "TEA-EARL-100", Name: "Earl Grey, 100 g", Description: "Black tea.", UnitPrice: 850, Currency: "USD"},
+		}},
+		"/v1/products/COF-ESP-250": order.Product{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Description: "Dark roast.", UnitPrice: 1290, Currency: "USD"},
+	} {
+		resp := h.send(t, nil, "GET", target, "").Expect(t, http.StatusOK)
+		got := reflect.New(reflect.TypeOf(want))
+		resp.JSON(t, got.Interface())
+		if !reflect.DeepEqual(got.Elem().Interface(), want) {
+			t.Errorf("%s =\n%+v\nwant\n%+v", target, got.Elem().Interface(), want)
+		}
+		etag := resp.Header.Get("ETag")
+		if resp.Header.Get("Cache-Control") != "public, max-age=60" || resp.Header.Get("Content-Type") != "application/json" ||
+			len(etag) < 3 || etag[0] != '"' || etag[len(etag)-1] != '"' {
+			t.Errorf("%s: headers %v; want cacheable JSON with a quoted strong ETag", target, resp.Header)
+		}
 	}
-	got := decode[productList](t, resp)
-	want := []productJSON{
-		{SKU: "BRW-V60-02", Name: "Pour-over Dripper", Description: "Ceramic.", UnitPrice: 2400, Currency: "USD"},
-		{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Description: "Dark roast.", UnitPrice: 1290, Currency: "USD"},
-		{SKU: "EUR-ONLY", Name: "Euro item", Description: "Priced in euros.", UnitPrice: 999, Currency: "EUR"},
-		{SKU: "TEA-EARL-100", Name: "Earl Grey, 100 g", Description: "Black tea.", UnitPrice: 850, Currency: "USD"},
-	}
-	if !reflect.DeepEqual(got.Items, want) {
-		t.Errorf("items =\n%+v\nwant\n%+v", got.Items, want)
-	}
-	if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age=60" {
-		t.Errorf("Cache-Control = %q", cc)
-	}
-	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
-		t.Errorf("Content-Type = %q", ct)
-	}
-	etag := resp.Header.Get("ETag")
-	if len(etag) < 3 || etag[0] != '"' || etag[len(etag)-1] != '"' {
-		t.Errorf("ETag = %q, want a quoted strong tag", etag)
-	}
-}
-
-func TestListProductsKeepsStoreOrder(t *testing.T) {
-	h := newHarness(t)
-	h.fake.ProductsFunc = func(context.Context) ([]order.Product, error) {
-		return []order.Product{
-			{SKU: "Z-1", Name: "z", UnitPrice: 1, Currency: "USD", Active: true},
-			{SKU: "A-1", Name: "a", UnitPrice: 1, Currency: "USD", Active: false},
-			{SKU: "M-1", Name: "m", UnitPrice: 1, Currency: "USD", Active: true},
-			{SKU: "B-1", Name: "b", UnitPrice: 1, Currency: "USD", Active: true},
-		}, nil
-	}
-	got := decode[productList](t, h.do(t, req{route: "GET /v1/products"}))
-	var skus []string
-	for _, p := range got.Items {
-		skus = append(skus, p.SKU)
-	}
-	if want := []string{"Z-1", "M-1", "B-1"}; !reflect.DeepEqual(skus, want) {
-		t.Errorf("skus = %v, want %v", skus, want)
-	}
-}
-
-func TestListProductsEmptyCatalog(t *testing.T) {
-	h := newHarness(t)
-	h.fake.ProductsFunc = func(context.Context) ([]order.Product, error) { return nil, nil }
-	resp := h.do(t, req{route: "GET /v1/products"})
-	if resp.StatusCode != http.StatusOK || resp.Body != `{"items":[]}` {
+	empty := newHarnessWith(t, Config{CursorKey: testCursorKey}, nil)
+	if resp := empty.send(t, nil, "GET", "/v1/products", ""); resp.StatusCode != http.StatusOK || resp.Body != `{"items":[]}` {
 		t.Errorf("empty catalog = %d %s, want 200 {\"items\":[]}", resp.StatusCode, resp.Body)
 	}
 }
 
 func TestProductsConditionalGet(t *testing.T) {
-	tests := []struct {
-		name  string
-		route string
-		path  map[string]string
-	}{
-		{"list", "GET /v1/products", nil},
-		{"product", "GET /v1/products/{sku}", map[string]string{"sku": "COF-ESP-250"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, target := range []string{"/v1/products", "/v1/products/COF-ESP-250"} {
+		t.Run(target, func(t *testing.T) {
 			h := newHarness(t)
-			first := h.do(t, req{route: tt.route, path: tt.path})
+			first := h.send(t, nil, "GET", target, "").Expect(t, http.StatusOK)
 			etag := first.Header.Get("ETag")
-			if first.StatusCode != http.StatusOK || etag == "" {
-				t.Fatalf("first = %d, ETag %q", first.StatusCode, etag)
-			}
-			again := h.do(t, req{route: tt.route, path: tt.path})
-			if again.Header.Get("ETag") != etag || again.Body != first.Body {
+			if again := h.send(t, nil, "GET", target, ""); again.Header.Get("ETag") != etag || again.Body != first.Body {
 				t.Errorf("same representation, different ETag or body: %q vs %q", again.Header.Get("ETag"), etag)
 			}
-
-			cases := []struct {
-				name        string
-				ifNoneMatch string
-				want        int
-			}{
-				{"same etag", etag, http.StatusNotModified},
-				{"weak etag", "W/" + etag, http.StatusNotModified},
-				{"in a list", `"other", ` + etag, http.StatusNotModified},
-				{"star", "*", http.StatusNotModified},
-				{"other etag", `"other"`, http.StatusOK},
-			}
-			for _, c := range cases {
-				t.Run(c.name, func(t *testing.T) {
-					resp := h.do(t, req{route: tt.route, path: tt.path, headers: map[string]string{"If-None-Match": c.ifNoneMatch}})
-					if resp.StatusCode != c.want {
-						t.Fatalf("status = %d, want %d", resp.StatusCode, c.want)
-					}
-					if resp.Header.Get("ETag") != etag {
-						t.Errorf("ETag = %q, want %q", resp.Header.Get("ETag"), etag)
-					}
-					if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age=60" {
-						t.Errorf("Cache-Control = %q", cc)
-					}
-					if c.want == http.StatusNotModified && resp.Body != "" {
-						t.Errorf("304 has a body: %q", resp.Body)
-					}
-					if c.want == http.StatusOK && resp.Body != first.Body {
-						t.Errorf("body = %s, want %s", resp.Body, first.Body)
-					}
-				})
+			for ifNoneMatch, want := range map[string]int{etag: 304, "W/" + etag: 304, `"other", ` + etag: 304, "*": 304, `"other"`: 200} {
+				resp := h.send(t, nil, "GET", target, "", "If-None-Match", ifNoneMatch).Expect(t, want)
+				if resp.Header.Get("ETag") != etag || resp.Header.Get("Cache-Control") != "public, max-age=60" {
+					t.Errorf("If-None-Match %s: headers %v", ifNoneMatch, resp.Header)
+				}
+				if want == 304 && resp.Body != "" || want == 200 && resp.Body != first.Body {
+					t.Errorf("If-None-Match %s: body %q", ifNoneMatch, resp.Body)
+				}
 			}
 		})
 	}
@@ -166,64 +105,15 @@ func TestProductsConditionalGet(t *testing.T) {
 // ETag, so a cached copy is not revalidated as current.
 func TestProductsETagFollowsContent(t *testing.T) {
 	h := newHarness(t)
-	before := h.do(t, req{route: "GET /v1/products"}).Header.Get("ETag")
+	before := h.send(t, nil, "GET", "/v1/products", "").Header.Get("ETag")
 	changed := testCatalog()[0]
 	changed.UnitPrice++
-	if err := h.mem.PutProducts(context.Background(), []order.Product{changed}); err != nil {
+	if err := h.store.PutProducts(context.Background(), []order.Product{changed}); err != nil {
 		t.Fatal(err)
 	}
-	h.advance(app.CatalogFresh) // the function's copy of the catalog expires
-	after := h.do(t, req{route: "GET /v1/products", headers: map[string]string{"If-None-Match": before}})
-	if after.StatusCode != http.StatusOK {
-		t.Fatalf("status = %d after a price change, want 200", after.StatusCode)
-	}
-	if after.Header.Get("ETag") == before {
+	h.later.Store(int64(app.CatalogFresh)) // the function's copy of the catalog expires
+	if after := h.send(t, nil, "GET", "/v1/products", "", "If-None-Match", before).Expect(t, http.StatusOK); after.Header.Get("ETag") == before {
 		t.Errorf("ETag %q unchanged after a price change", before)
-	}
-}
-
-func TestGetProduct(t *testing.T) {
-	tests := []struct {
-		name      string
-		sku       string
-		want      int
-		wantStore bool // whether the store is asked
-	}{
-		{"active", "COF-ESP-250", http.StatusOK, true},
-		// The whole catalog is read once: an unknown SKU costs no more.
-		{"unknown", "NOPE-1", http.StatusNotFound, true},
-		{"inactive", "MUG-OLD", http.StatusNotFound, true},
-		{"lower case", "cof-esp-250", http.StatusNotFound, false},
-		{"empty", "", http.StatusNotFound, false},
-		{"too long", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456", http.StatusNotFound, false},
-		{"key injection", "COF#PRODUCT", http.StatusNotFound, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t)
-			resp := h.do(t, req{route: "GET /v1/products/{sku}", path: map[string]string{"sku": tt.sku}})
-			if asked := h.mem.productReads > 0; asked != tt.wantStore {
-				t.Errorf("store asked = %v, want %v", asked, tt.wantStore)
-			}
-			if tt.want != http.StatusOK {
-				p := wantProblem(t, resp, tt.want, "not-found")
-				if tt.sku != "" && p.Detail != "No such product." { // "": a path no route has
-					t.Errorf("detail = %q", p.Detail)
-				}
-				return
-			}
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("status = %d; body %s", resp.StatusCode, resp.Body)
-			}
-			got := decode[productJSON](t, resp)
-			want := productJSON{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Description: "Dark roast.", UnitPrice: 1290, Currency: "USD"}
-			if got != want {
-				t.Errorf("product = %+v, want %+v", got, want)
-			}
-			if resp.Header.Get("Cache-Control") != "public, max-age=60" || resp.Header.Get("ETag") == "" {
-				t.Errorf("headers = %v, want cacheable", resp.Header)
-			}
-		})
 	}
 }
 
@@ -232,45 +122,36 @@ func TestGetProduct(t *testing.T) {
 // good copy, marked stale, for up to an hour; then the error.
 func TestProductsStaleWhileTableDown(t *testing.T) {
 	h := newHarness(t)
-	routes := []req{
-		{route: "GET /v1/products"},
-		{route: "GET /v1/products/{sku}", path: map[string]string{"sku": "COF-ESP-250"}},
-	}
+	targets := []string{"/v1/products", "/v1/products/COF-ESP-250"}
 	fresh := map[string]string{}
-	for _, r := range routes {
-		resp := h.do(t, r)
+	for _, target := range targets {
+		resp := h.send(t, nil, "GET", target, "")
 		if resp.StatusCode != http.StatusOK || resp.Header.Get(HeaderCatalogStale) != "" || resp.Header.Get("Age") != "" {
-			t.Fatalf("%s: %d %v; want a fresh 200", r.route, resp.StatusCode, resp.Header)
+			t.Fatalf("%s: %d %v; want a fresh 200", target, resp.StatusCode, resp.Header)
 		}
-		fresh[r.route] = resp.Body
+		fresh[target] = resp.Body
 	}
-	h.fake.ProductsFunc = func(context.Context) ([]order.Product, error) {
-		return nil, errors.New("dynamodb: service unavailable")
-	}
-	h.advance(app.CatalogFresh + 30*time.Second)
-	for _, r := range routes {
-		resp := h.do(t, r)
-		if resp.StatusCode != http.StatusOK || resp.Body != fresh[r.route] {
-			t.Fatalf("%s with the table down: %d %s; want the last good copy", r.route, resp.StatusCode, resp.Body)
+	h.store.Fail("Products", errors.New("dynamodb: service unavailable"))
+	h.later.Store(int64(app.CatalogFresh + 30*time.Second))
+	for _, target := range targets {
+		resp := h.send(t, nil, "GET", target, "")
+		if resp.StatusCode != http.StatusOK || resp.Body != fresh[target] {
+			t.Fatalf("%s with the table down: %d %s; want the last good copy", target, resp.StatusCode, resp.Body)
 		}
-		want := map[string]string{HeaderCatalogStale: "true", "Age": "330", "Cache-Control": "no-cache"}
-		for k, v := range want {
+		for k, v := range map[string]string{HeaderCatalogStale: "true", "Age": "330", "Cache-Control": "no-cache"} {
 			if resp.Header.Get(k) != v {
-				t.Errorf("%s: %s = %q, want %q", r.route, k, resp.Header.Get(k), v)
+				t.Errorf("%s: %s = %q, want %q", target, k, resp.Header.Get(k), v)
 			}
 		}
 		// A client that holds the copy revalidates it as usual.
-		again := r
-		again.headers = map[string]string{"If-None-Match": resp.Header.Get("ETag")}
-		if resp := h.do(t, again); resp.StatusCode != http.StatusNotModified || resp.Header.Get(HeaderCatalogStale) != "true" {
-			t.Errorf("%s revalidated: %d %v; want 304 marked stale", r.route, resp.StatusCode, resp.Header)
+		if resp := h.send(t, nil, "GET", target, "", "If-None-Match", resp.Header.Get("ETag")); resp.StatusCode != http.StatusNotModified || resp.Header.Get(HeaderCatalogStale) != "true" {
+			t.Errorf("%s revalidated: %d %v; want 304 marked stale", target, resp.StatusCode, resp.Header)
 		}
 	}
-	h.advance(app.CatalogMaxStale)
-	for _, r := range routes {
-		resp := h.do(t, r)
-		if resp.StatusCode < 500 || strings.Contains(resp.Body, "dynamodb") {
-			t.Errorf("%s with a copy over an hour old: %d %s; want a 5xx problem without the cause", r.route, resp.StatusCode, resp.Body)
+	h.later.Store(int64(app.CatalogFresh + app.CatalogMaxStale + 30*time.Second))
+	for _, target := range targets {
+		if resp := h.send(t, nil, "GET", target, ""); resp.StatusCode < 500 || strings.Contains(resp.Body, "dynamodb") {
+			t.Errorf("%s with a copy over an hour old: %d %s; want a 5xx problem without the cause", target, resp.StatusCode, resp.Body)
 		}
 	}
 }

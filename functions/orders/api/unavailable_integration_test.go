@@ -16,16 +16,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
-	"github.com/oklog/ulid/v2"
 
-	"github.com/serverless-shop/backend/functions/orders/api"
-	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/awsretry"
 	"github.com/serverless-shop/backend/shared/principal"
+	"github.com/serverless-shop/backend/shared/web"
 )
 
 // TestEveryRouteAnswers503WhenDynamoDBIsOut wires the orders API as the
@@ -59,27 +57,11 @@ func TestEveryRouteAnswers503WhenDynamoDBIsOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	auth := apitest.NewAuth(t)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h, err := api.NewHandler(log, api.Config{
-		Service:  app.New(app.Config{Store: s, Log: log, NewID: func() string { return ulid.Make().String() }}),
-		Verifier: auth.Verifier(), CursorKey: make([]byte, 32),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := newOrdersAPI(t, db, table, auth, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	bearer := auth.Token(t, principal.Principal{UserID: "cust-out", Email: "out@example.com", Name: "Out", EmailVerified: true})
-	client := &apitest.Client{Handler: h}
 	do := func(route string, path map[string]string, body string) *apitest.Response {
 		t.Helper()
-		method, target, _ := strings.Cut(route, " ")
-		for k, v := range path {
-			target = strings.ReplaceAll(target, "{"+k+"}", v)
-		}
-		var b any
-		if body != "" {
-			b = body
-		}
-		return client.Do(t, apitest.NewRequest(method, target, b, "Authorization", "Bearer "+bearer))
+		return send(t, client, bearer, route, path, body)
 	}
 	const body = `{"items":[{"sku":"COF-ESP-250","quantity":1}]}`
 	created := do("POST /v1/orders", nil, body)
@@ -103,7 +85,7 @@ func TestEveryRouteAnswers503WhenDynamoDBIsOut(t *testing.T) {
 		"GET /v1/products/{sku}":       {path: map[string]string{"sku": "COF-ESP-250"}, catalog: true},
 	}
 	var routes []string
-	for _, r := range h.Routes() {
+	for _, r := range client.Handler.(*web.Server).Routes() {
 		routes = append(routes, r.Pattern)
 	}
 	slices.Sort(routes)

@@ -60,9 +60,6 @@ type Config struct {
 	// OrdersPerHour is each customer's quota of new orders per hour
 	// (0: order.DefaultOrdersPerHour).
 	OrdersPerHour int
-	// CatalogFresh, CatalogMaxStale and CatalogRetry override the catalog
-	// copy's timings (0: the constants of the same names).
-	CatalogFresh, CatalogMaxStale, CatalogRetry time.Duration
 }
 
 // Service runs the orders use cases.
@@ -79,19 +76,7 @@ func New(cfg Config) *Service {
 	if cfg.OrdersPerHour == 0 {
 		cfg.OrdersPerHour = order.DefaultOrdersPerHour
 	}
-	if cfg.CatalogFresh == 0 {
-		cfg.CatalogFresh = CatalogFresh
-	}
-	if cfg.CatalogMaxStale == 0 {
-		cfg.CatalogMaxStale = CatalogMaxStale
-	}
-	if cfg.CatalogRetry == 0 {
-		cfg.CatalogRetry = CatalogRetry
-	}
-	s := &Service{Config: cfg}
-	s.catalog = &catalogCache{load: cfg.Store.Products, now: cfg.Now,
-		fresh: cfg.CatalogFresh, maxStale: cfg.CatalogMaxStale, retry: cfg.CatalogRetry}
-	return s
+	return &Service{Config: cfg, catalog: &catalogCache{load: cfg.Store.Products, now: cfg.Now}}
 }
 
 // now is the service's clock, in the millisecond precision stored times

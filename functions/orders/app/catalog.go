@@ -41,11 +41,8 @@ type Freshness struct {
 // start and is safe for concurrent requests: one of them reloads an
 // expired copy while the others wait for it.
 type catalogCache struct {
-	load     func(ctx context.Context) ([]order.Product, error)
-	now      func() time.Time
-	fresh    time.Duration
-	maxStale time.Duration
-	retry    time.Duration
+	load func(ctx context.Context) ([]order.Product, error)
+	now  func() time.Time
 
 	loading  sync.Mutex // held while reading the table, so one request reads
 	mu       sync.Mutex // guards snap and failedAt
@@ -60,72 +57,58 @@ type catalogSnapshot struct {
 	readAt   time.Time
 }
 
-func (c *catalogCache) current() *catalogSnapshot {
+// freshAt reports whether s is a copy younger than CatalogFresh at now.
+func (s *catalogSnapshot) freshAt(now time.Time) bool {
+	return s != nil && now.Sub(s.readAt) < CatalogFresh
+}
+
+// state is the copy and when a read of the table last failed.
+func (c *catalogCache) state() (*catalogSnapshot, time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.snap
+	return c.snap, c.failedAt
 }
 
-func (c *catalogCache) isFresh(s *catalogSnapshot, now time.Time) bool {
-	return s != nil && now.Sub(s.readAt) < c.fresh
-}
-
-// get returns a copy no older than fresh, reading the table when the copy
-// it holds is older. It never answers from an older copy.
+// get returns a copy no older than CatalogFresh, reading the table when
+// the copy it holds is older. It never answers from an older copy.
 func (c *catalogCache) get(ctx context.Context) (*catalogSnapshot, error) {
-	if s := c.current(); c.isFresh(s, c.now()) {
+	if s, _ := c.state(); s.freshAt(c.now()) {
 		return s, nil
 	}
 	c.loading.Lock()
 	defer c.loading.Unlock()
-	if s := c.current(); c.isFresh(s, c.now()) {
+	if s, _ := c.state(); s.freshAt(c.now()) {
 		return s, nil // another request read it while this one waited
 	}
 	products, err := c.load(ctx)
-	if err != nil {
-		c.mu.Lock()
-		c.failedAt = c.now()
-		c.mu.Unlock()
-		return nil, fmt.Errorf("read catalog: %w", err)
-	}
-	s := &catalogSnapshot{products: products, bySKU: make(map[string]order.Product, len(products)), readAt: c.now()}
-	for _, p := range products {
-		s.bySKU[p.SKU] = p
-	}
-	c.mu.Lock()
-	c.snap = s
-	c.mu.Unlock()
-	return s, nil
-}
-
-// recentFailure reports whether the copy is stale and a read of the table
-// failed less than retry ago.
-func (c *catalogCache) recentFailure(now time.Time) (*catalogSnapshot, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.snap, c.snap != nil && !c.isFresh(c.snap, now) && now.Sub(c.failedAt) < c.retry
+	if err != nil {
+		c.failedAt = c.now()
+		return nil, fmt.Errorf("read catalog: %w", err)
+	}
+	c.snap = &catalogSnapshot{products: products, bySKU: make(map[string]order.Product, len(products)), readAt: c.now()}
+	for _, p := range products {
+		c.snap.bySKU[p.SKU] = p
+	}
+	return c.snap, nil
 }
 
 // browse returns a fresh copy, or, when the table cannot be read, the last
-// good copy if it is younger than maxStale, marked stale. Older than that,
-// the read's error. Within retry of a failed read it answers the stale copy
-// without reading.
+// good copy if it is younger than CatalogMaxStale, marked stale. Older than
+// that, the read's error. Within CatalogRetry of a failed read it answers
+// the stale copy without reading.
 func (c *catalogCache) browse(ctx context.Context) (*catalogSnapshot, Freshness, error) {
-	now := c.now()
-	if last, failing := c.recentFailure(now); failing && now.Sub(last.readAt) < c.maxStale {
+	last, failedAt := c.state()
+	if now := c.now(); last != nil && !last.freshAt(now) && now.Sub(failedAt) < CatalogRetry && now.Sub(last.readAt) < CatalogMaxStale {
 		return last, Freshness{Stale: true, Age: now.Sub(last.readAt)}, nil
 	}
 	s, err := c.get(ctx)
 	if err == nil {
 		return s, Freshness{Age: c.now().Sub(s.readAt)}, nil
 	}
-	last := c.current()
-	if last == nil {
+	if last, _ = c.state(); last == nil || c.now().Sub(last.readAt) >= CatalogMaxStale {
 		return nil, Freshness{}, err
 	}
-	age := c.now().Sub(last.readAt)
-	if age >= c.maxStale {
-		return nil, Freshness{}, err
-	}
-	return last, Freshness{Stale: true, Age: age}, nil
+	return last, Freshness{Stale: true, Age: c.now().Sub(last.readAt)}, nil
 }

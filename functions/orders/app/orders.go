@@ -16,21 +16,11 @@ func (s *Service) Order(ctx context.Context, customerID, id string) (order.Order
 	return s.Store.Order(ctx, customerID, id)
 }
 
-// Page is one page of a customer's orders, newest first. Next is the id to
-// continue after; "" on the last page.
-type Page struct {
-	Orders []order.Order
-	Next   string
-}
-
 // Orders returns up to limit of the customer's orders, newest first,
-// starting after the order id after ("" for the newest).
-func (s *Service) Orders(ctx context.Context, customerID string, limit int, after string) (Page, error) {
-	list, next, err := s.Store.Orders(ctx, customerID, limit, after)
-	if err != nil {
-		return Page{}, err
-	}
-	return Page{Orders: list, Next: next}, nil
+// starting after the order id after ("" for the newest), and the id to
+// continue after ("" on the last page).
+func (s *Service) Orders(ctx context.Context, customerID string, limit int, after string) (page []order.Order, next string, err error) {
+	return s.Store.Orders(ctx, customerID, limit, after)
 }
 
 // CancelOrder cancels the customer's order, announcing its order.cancelled

@@ -1,5 +1,7 @@
 package order
 
+import "regexp"
+
 // Claim is a request's use of an Idempotency-Key: the key is written with
 // the order it places, in the same transaction, so that it places one order
 // at most. Keys are per customer; RequestHash identifies what the request
@@ -12,14 +14,6 @@ type Claim struct {
 
 // ValidIdempotencyKey reports whether k can be an idempotency key: 1 to 255
 // visible ASCII characters.
-func ValidIdempotencyKey(k string) bool {
-	if len(k) == 0 || len(k) > 255 {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if k[i] < 0x21 || k[i] > 0x7e {
-			return false
-		}
-	}
-	return true
-}
+func ValidIdempotencyKey(k string) bool { return keyPattern.MatchString(k) }
+
+var keyPattern = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)

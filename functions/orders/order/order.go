@@ -68,23 +68,25 @@ var (
 )
 
 // Product is an entry of the catalog. Prices are in minor units (cents).
+// Its JSON is the API's view of an orderable product.
 type Product struct {
-	SKU         string
-	Name        string
-	Description string
-	UnitPrice   int64
-	Currency    string
-	Active      bool
-	UpdatedAt   time.Time
+	SKU         string    `json:"sku"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	UnitPrice   int64     `json:"unitPrice"`
+	Currency    string    `json:"currency"`
+	Active      bool      `json:"-"`
+	UpdatedAt   time.Time `json:"-"`
 }
 
-// Line is one priced line of an order.
+// Line is one priced line of an order. Its JSON is the API's view of it;
+// the orders table stores it under its field names (functions/orders/store).
 type Line struct {
-	SKU       string
-	Name      string
-	Quantity  int
-	UnitPrice int64
-	LineTotal int64
+	SKU       string `json:"sku"`
+	Name      string `json:"name"`
+	Quantity  int    `json:"quantity"`
+	UnitPrice int64  `json:"unitPrice"`
+	LineTotal int64  `json:"lineTotal"`
 }
 
 // Customer is who placed an order, as the authorizer vouched for them.
@@ -116,30 +118,24 @@ func (o Order) AsPlaced() Order {
 	return o
 }
 
-// ItemRequest is one requested line: a product and a quantity.
+// ItemRequest is one requested line: a product and a quantity. Its JSON
+// is a line of the API's order request.
 type ItemRequest struct {
-	SKU      string
-	Quantity int
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
 }
 
-var skuPattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{0,31}$`)
+var (
+	skuPattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{0,31}$`)
+	idPattern  = regexp.MustCompile(`^[0-9A-Z]{26}$`)
+)
 
 // ValidSKU reports whether s has the shape of a SKU.
 func ValidSKU(s string) bool { return skuPattern.MatchString(s) }
 
 // ValidID reports whether s has the shape of an order id: 26 characters of
 // 0-9 and A-Z, as a ULID has.
-func ValidID(s string) bool {
-	if len(s) != 26 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
+func ValidID(s string) bool { return idPattern.MatchString(s) }
 
 // ValidateItems checks the shape of an order request: 1 to MaxLines lines,
 // well-formed SKUs, quantities from 1 to MaxQuantity, no SKU twice.

@@ -30,13 +30,6 @@ func (r productRecord) product() order.Product {
 		Currency: r.Currency, Active: r.Active, UpdatedAt: r.UpdatedAt.UTC()}
 }
 
-func productItem(p order.Product) (map[string]types.AttributeValue, error) {
-	return attributevalue.MarshalMap(productRecord{
-		PK: pkCatalog, SK: productSK(p.SKU), SKU: p.SKU, Name: p.Name, Description: p.Description,
-		UnitPrice: p.UnitPrice, Currency: p.Currency, Active: p.Active, UpdatedAt: p.UpdatedAt.UTC(),
-	})
-}
-
 // Products returns the whole catalog, ordered by SKU, through a Query of
 // the catalog partition (eventually consistent: the service keeps a copy
 // for minutes anyway).
@@ -54,11 +47,11 @@ func (s *Store) Products(ctx context.Context) ([]order.Product, error) {
 		if err != nil {
 			return nil, wrap("list products", err)
 		}
-		for _, item := range page.Items {
-			var r productRecord
-			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
-				return nil, wrap("list products", err)
-			}
+		var records []productRecord
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &records); err != nil {
+			return nil, wrap("list products", err)
+		}
+		for _, r := range records {
 			out = append(out, r.product())
 		}
 	}
@@ -71,7 +64,10 @@ func (s *Store) PutProducts(ctx context.Context, products []order.Product) error
 		batch := products[start:min(start+25, len(products))]
 		writes := make([]types.WriteRequest, len(batch))
 		for i, p := range batch {
-			item, err := productItem(p)
+			item, err := attributevalue.MarshalMap(productRecord{
+				PK: pkCatalog, SK: "PRODUCT#" + p.SKU, SKU: p.SKU, Name: p.Name, Description: p.Description,
+				UnitPrice: p.UnitPrice, Currency: p.Currency, Active: p.Active, UpdatedAt: p.UpdatedAt.UTC(),
+			})
 			if err != nil {
 				return wrap("put products", err)
 			}
@@ -79,9 +75,11 @@ func (s *Store) PutProducts(ctx context.Context, products []order.Product) error
 		}
 		request := map[string][]types.WriteRequest{s.table: writes}
 		for attempt := 0; len(request) > 0; attempt++ {
-			if attempt > 0 {
-				if err := backoff(ctx, attempt); err != nil {
-					return wrap("put products", err)
+			if attempt > 0 { // unprocessed items go again after 50 ms, 100 ms, ...
+				select {
+				case <-ctx.Done():
+					return wrap("put products", ctx.Err())
+				case <-time.After(time.Duration(25<<attempt) * time.Millisecond):
 				}
 			}
 			if attempt == maxBatchAttempts {
@@ -98,15 +96,3 @@ func (s *Store) PutProducts(ctx context.Context, products []order.Product) error
 }
 
 const maxBatchAttempts = 6
-
-// backoff waits before retrying unprocessed batch keys: 50ms, 100ms, ...
-func backoff(ctx context.Context, attempt int) error {
-	t := time.NewTimer(time.Duration(50<<(attempt-1)) * time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

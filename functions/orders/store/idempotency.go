@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -50,7 +49,7 @@ func (s *Store) keyPut(k order.Claim, orderID string, now time.Time) (*types.Put
 	return &types.Put{
 		TableName: &s.table, Item: item,
 		ConditionExpression:                 aws.String(keyFree),
-		ExpressionAttributeValues:           map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)}},
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":now": ddb.Unix(now)},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}, nil
 }

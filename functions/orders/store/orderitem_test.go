@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 
+	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/functions/orders/store"
 	shared "github.com/serverless-shop/backend/shared/events"
 )
@@ -116,7 +117,7 @@ func TestEventIsInUTC(t *testing.T) {
 	paris := time.FixedZone("CET", 3600)
 	it := store.Item{
 		ID: "01JNQORDER0000000000000001", CustomerID: "u", CustomerEmail: "u@example.com", Status: "PENDING",
-		Lines: []store.Line{{SKU: "A", Name: "Alpha", Quantity: 1, UnitPrice: 5, LineTotal: 5}}, Total: 5, Currency: "EUR",
+		Lines: []order.Line{{SKU: "A", Name: "Alpha", Quantity: 1, UnitPrice: 5, LineTotal: 5}}, Total: 5, Currency: "EUR",
 		CreatedAt: time.Date(2026, 3, 1, 11, 0, 0, 0, paris), UpdatedAt: time.Date(2026, 3, 1, 11, 30, 0, 0, paris),
 		EventID: "ev-1", EventType: shared.OrderCreated,
 	}
@@ -140,7 +141,7 @@ func TestEventIsInUTC(t *testing.T) {
 // orders already stored must stay readable, and the relay reads them.
 func TestStoredAttributeNames(t *testing.T) {
 	av, err := attributevalue.MarshalMap(store.Item{
-		Lines: []store.Line{{}}, EventID: "e", EventType: "t", CorrelationID: "c",
+		Lines: []order.Line{{}}, EventID: "e", EventType: "t", CorrelationID: "c",
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -22,14 +22,10 @@ import (
 // status. It is kept because the released version's cancel adds to it, and
 // fails on an item without it.
 func orderItem(o order.Order, eventType string, ev order.EventRef) Item {
-	lines := make([]Line, len(o.Lines))
-	for i, l := range o.Lines {
-		lines[i] = Line{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
-	}
 	return Item{
 		PK: customerPK(o.Customer.ID), SK: orderSK(o.ID), ID: o.ID,
 		CustomerID: o.Customer.ID, CustomerEmail: o.Customer.Email, CustomerName: o.Customer.Name,
-		Status: string(o.Status), Lines: lines, Total: o.Total, Currency: o.Currency,
+		Status: string(o.Status), Lines: o.Lines, Total: o.Total, Currency: o.Currency,
 		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), Version: 1,
 		EventID: ev.ID, EventType: eventType, CorrelationID: ev.CorrelationID,
 	}
@@ -43,13 +39,9 @@ func Announced(o order.Order, eventType string, ev order.EventRef) events.OrderE
 
 // orderOf is the order a stored item holds.
 func orderOf(it Item) order.Order {
-	lines := make([]order.Line, len(it.Lines))
-	for i, l := range it.Lines {
-		lines[i] = order.Line{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
-	}
 	return order.Order{
 		ID: it.ID, Customer: order.Customer{ID: it.CustomerID, Email: it.CustomerEmail, Name: it.CustomerName},
-		Status: order.Status(it.Status), Lines: lines, Total: it.Total, Currency: it.Currency,
+		Status: order.Status(it.Status), Lines: it.Lines, Total: it.Total, Currency: it.Currency,
 		CreatedAt: it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(),
 	}
 }
@@ -145,7 +137,7 @@ func (s *Store) Order(ctx context.Context, customerID, id string) (order.Order, 
 func (s *Store) Orders(ctx context.Context, customerID string, limit int, after string) (list []order.Order, next string, err error) {
 	key, err := expression.NewBuilder().WithKeyCondition(
 		expression.Key("PK").Equal(expression.Value(customerPK(customerID))).
-			And(expression.Key("SK").BeginsWith(orderPrefix)),
+			And(expression.Key("SK").BeginsWith(SKPrefix)),
 	).Build()
 	if err != nil {
 		return nil, "", wrap("list orders", err)
@@ -165,20 +157,16 @@ func (s *Store) Orders(ctx context.Context, customerID string, limit int, after 
 	if err != nil {
 		return nil, "", wrap("list orders", err)
 	}
-	items := out.Items
-	if len(items) > limit {
-		items = items[:limit]
+	var items []Item
+	if err := attributevalue.UnmarshalListOfMaps(out.Items[:min(limit, len(out.Items))], &items); err != nil {
+		return nil, "", wrap("list orders", err)
 	}
-	list = make([]order.Order, 0, len(items))
-	for _, item := range items {
-		var r Item
-		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
-			return nil, "", wrap("list orders", err)
-		}
-		list = append(list, orderOf(r))
+	list = make([]order.Order, len(items))
+	for i, it := range items {
+		list[i] = orderOf(it)
 	}
 	if len(out.Items) > limit {
-		next = list[len(list)-1].ID
+		next = list[limit-1].ID
 	}
 	return list, next, nil
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -23,18 +22,17 @@ import (
 	"github.com/serverless-shop/backend/shared/outbox/relay"
 )
 
-// TestOrderWritesReachTheQueueInOrder places an order and cancels it, as
-// the orders service does, on a table of its own: the orders relay
-// (outbox.New with FromStream), run on the table's real stream twice (a
-// redelivery), puts exactly the two events on a FIFO queue, created before
+// TestOrderWritesReachTheQueueInOrder places an order and cancels it eight
+// times at once, each cancel with its own event, on a table of its own:
+// one cancel takes effect, and the orders relay (relay.New with
+// FromStream), run on the table's real stream twice (a redelivery), puts
+// exactly the two events on a FIFO queue, created before the winner's
 // cancelled, in the order's message group.
 func TestOrderWritesReachTheQueueInOrder(t *testing.T) {
 	ctx := context.Background()
-	cfg := testcloud.Config(t)
-	db, q := dynamodb.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
-	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true, Stream: true})
+	f := newFixtureOn(t, testcloud.TableSpec{SortKey: true, Stream: true})
+	q := sqs.NewFromConfig(f.cfg)
 	queueURL := testcloud.NewFIFOQueue(t, q, map[string]string{"VisibilityTimeout": "30"})
-	s := store.New(db, table)
 
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	const orderID = "01JNQORDER0000000000000077"
@@ -43,14 +41,23 @@ func TestOrderWritesReachTheQueueInOrder(t *testing.T) {
 		Lines: []order.Line{{SKU: "COF-ESP-250", Name: "Espresso beans", Quantity: 2, UnitPrice: 1450, LineTotal: 2900}},
 		Total: 2900, Currency: "EUR", CreatedAt: now, UpdatedAt: now,
 	}
-	if _, err := s.CreateOrder(ctx, o, order.EventRef{ID: "ev-placed-77", CorrelationID: "corr-placed"}, nil, order.Quota{Max: 10, Window: time.Hour}, now); err != nil {
+	if _, err := f.s.CreateOrder(ctx, o, order.EventRef{ID: "ev-placed-77", CorrelationID: "corr-placed"}, nil, order.Quota{Max: 10, Window: time.Hour}, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CancelOrder(ctx, o.Customer.ID, orderID, now.Add(time.Second), order.EventRef{ID: "ev-cancelled-77", CorrelationID: "corr-cancel"}); err != nil {
-		t.Fatal(err)
+	won := -1
+	for i, err := range parallel(8, func(i int) error {
+		_, err := f.s.CancelOrder(ctx, o.Customer.ID, orderID, now.Add(time.Second), order.EventRef{ID: fmt.Sprint("ev-cancelled-", i), CorrelationID: "corr-cancel"})
+		return err
+	}) {
+		if err == nil {
+			won = i
+		}
+	}
+	if v := f.stored(t, o.Customer.ID, orderID).Version; v != 2 {
+		t.Errorf("stored version %d, want 2: the released version's cancel adds to it", v)
 	}
 
-	batch := testcloud.StreamBatch(t, cfg, table, 3) // the order, the quota count, the cancel
+	batch := testcloud.StreamBatch(t, f.cfg, f.table, 3) // the order, the quota count, the cancel
 	pub := relay.New(q, queueURL, testcloud.NewQueue(t, q), store.FromStream, logging.New(io.Discard, "relay-test"))
 	for attempt := range 2 {
 		if resp, err := pub.Handle(ctx, batch); err != nil || len(resp.BatchItemFailures) != 0 {
@@ -70,7 +77,7 @@ func TestOrderWritesReachTheQueueInOrder(t *testing.T) {
 	}
 	want := []string{
 		"order.created ev-placed-77 corr-placed PENDING 2900",
-		"order.cancelled ev-cancelled-77 corr-cancel CANCELLED 2900",
+		fmt.Sprint("order.cancelled ev-cancelled-", won, " corr-cancel CANCELLED 2900"),
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("queue holds %q, want %q", got, want)

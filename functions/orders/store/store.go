@@ -40,14 +40,10 @@ type Store struct {
 // New returns a store on the named table.
 func New(db Client, table string) *Store { return &Store{db: db, table: table} }
 
-const (
-	pkCatalog   = "CATALOG"
-	orderPrefix = SKPrefix
-)
+const pkCatalog = "CATALOG"
 
-func productSK(sku string) string     { return "PRODUCT#" + sku }
 func customerPK(id string) string     { return "CUSTOMER#" + id }
-func orderSK(id string) string        { return orderPrefix + id }
+func orderSK(id string) string        { return SKPrefix + id }
 func idempotencySK(key string) string { return "IDEMPOTENCY#" + key }
 
 func wrap(op string, err error) error { return fmt.Errorf("orders store: %s: %w", op, err) }

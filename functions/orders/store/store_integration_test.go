@@ -5,9 +5,7 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"slices"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -75,45 +73,6 @@ func (f fixture) stored(t *testing.T, customerID, id string) *store.Item {
 		t.Fatal(err)
 	}
 	return &it
-}
-
-// TestCancelRaceWritesOneEvent: of eight cancels of one order at once,
-// each with its own event, one takes effect (testCancelRace), and the
-// stream carries exactly the order's two writes, placed and cancelled.
-func TestCancelRaceWritesOneEvent(t *testing.T) {
-	f := newFixtureOn(t, testcloud.TableSpec{SortKey: true, Stream: true})
-	now := now()
-	o := newOrder("cust-c", 3, now)
-	f.subject().create(t, o, "ev-c0")
-	won := -1
-	for i, err := range parallel(8, func(i int) error {
-		_, err := f.s.CancelOrder(context.Background(), "cust-c", o.ID, now.Add(time.Second), ref(fmt.Sprint("ev-cancel-", i)))
-		return err
-	}) {
-		if err == nil {
-			won = i
-		}
-	}
-
-	// The stream: the order placed, then cancelled by the winner, and
-	// nothing else, as the relay will publish them.
-	batch := testcloud.StreamBatch(t, f.cfg, f.table, 3) // order, quota count, cancel
-	var announced []string
-	for _, rec := range batch.Records {
-		r, ok, err := store.FromStream(rec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok {
-			announced = append(announced, r.EventType+" "+r.EventID)
-		}
-	}
-	if w := []string{events.OrderCreated + " ev-c0", fmt.Sprint(events.OrderCancelled, " ev-cancel-", won)}; !slices.Equal(announced, w) {
-		t.Fatalf("stream announces %q, want %q", announced, w)
-	}
-	if v := f.stored(t, o.Customer.ID, o.ID).Version; v != 2 {
-		t.Errorf("stored version %d, want 2: the released version's cancel adds to it", v)
-	}
 }
 
 // setStatus is fulfilment: it sets the stored order's status, as another
