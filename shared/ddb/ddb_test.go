@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -47,13 +46,10 @@ func TestCancellationReasons(t *testing.T) {
 	}
 }
 
-func TestKeyAndUnix(t *testing.T) {
+func TestKey(t *testing.T) {
 	k := ddb.Key("USER#1", "PROFILE")
 	if k["PK"].(*types.AttributeValueMemberS).Value != "USER#1" || k["SK"].(*types.AttributeValueMemberS).Value != "PROFILE" || len(k) != 2 {
 		t.Fatalf("Key = %v", k)
-	}
-	if got := ddb.Unix(time.Unix(1700000000, 999)).Value; got != "1700000000" {
-		t.Fatalf("Unix = %s", got)
 	}
 }
 

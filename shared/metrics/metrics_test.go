@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -76,6 +77,14 @@ func TestFlushWritesOnlyNewCounts(t *testing.T) {
 	r.Add("A", 1)
 	if err := r.Flush(); !errors.Is(err, errDisk) {
 		t.Errorf("Flush = %v, want %v", err, errDisk)
+	}
+	r = New(&buf, "svc")
+	if r.Add("A", math.NaN()); r.Flush() == nil {
+		t.Error("Flush of a count JSON cannot hold succeeded")
+	}
+	var none *Recorder // optional metrics: a nil recorder counts nothing
+	if none.Add("A", 1); none.Flush() != nil {
+		t.Error("Flush of a nil recorder failed")
 	}
 }
 

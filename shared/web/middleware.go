@@ -80,10 +80,9 @@ type exchange struct {
 
 type exchangeKey struct{}
 
-func exchangeOf(r *http.Request) *exchange {
-	x, _ := r.Context().Value(exchangeKey{}).(*exchange)
-	return x
-}
+// exchangeOf is the request's exchange: every request a Server serves has
+// one (logAccess is the outermost middleware but correlate).
+func exchangeOf(r *http.Request) *exchange { return r.Context().Value(exchangeKey{}).(*exchange) }
 
 func (x *exchange) WriteHeader(status int) {
 	if x.status == 0 {
@@ -168,10 +167,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	details, perr, internal := problem.From(err, r.URL.Path)
 	ctx := r.Context()
 	details.RequestID = logging.CorrelationID(ctx)
-	route := slog.String("route", r.Method+" "+r.URL.Path)
-	if x := exchangeOf(r); x != nil {
-		route = slog.String("route", x.route)
-	}
+	route := slog.String("route", exchangeOf(r).route)
 	switch {
 	case internal:
 		s.cfg.Log.ErrorContext(ctx, "request failed", route, slog.String(logging.KeyError, err.Error()))

@@ -17,6 +17,7 @@
 package relay
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -171,7 +172,7 @@ func (r *Relay) send(ctx context.Context, batch []message) (message, error) {
 			MessageDeduplicationId: aws.String(m.EventID),
 			MessageAttributes: map[string]sqstypes.MessageAttributeValue{
 				outbox.AttrEventType:     {DataType: aws.String("String"), StringValue: aws.String(m.EventType)},
-				outbox.AttrCorrelationID: {DataType: aws.String("String"), StringValue: aws.String(nonEmpty(m.CorrelationID))},
+				outbox.AttrCorrelationID: {DataType: aws.String("String"), StringValue: aws.String(cmp.Or(m.CorrelationID, "-"))},
 			},
 		}
 	}
@@ -229,11 +230,4 @@ func (r *Relay) poison(ctx context.Context, m message, f sqstypes.BatchResultErr
 	r.log.ErrorContext(logging.With(ctx, slog.String(logging.KeyCorrelationID, m.CorrelationID)), "poison event moved to the relay dead-letter queue",
 		slog.String("eventId", m.EventID), slog.String("eventType", m.EventType), slog.String("reason", reason))
 	return nil
-}
-
-func nonEmpty(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
