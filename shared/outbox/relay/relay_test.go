@@ -165,7 +165,7 @@ func attr(v string) sqstypes.MessageAttributeValue {
 // event id its deduplication id, an empty correlation id "-", which SQS
 // refuses empty); what the reader passes over is not sent, what it cannot
 // read is skipped with an error line; a group's next event waits for the
-// next call.
+// next call; a batch without messages makes no call.
 func TestHandleSendsTheMessages(t *testing.T) {
 	var s stream
 	noCorrelation := msg(2, "order-2")
@@ -191,19 +191,16 @@ func TestHandleSendsTheMessages(t *testing.T) {
 	if got := aws.ToString(f.calls[0].QueueUrl); got != queueURL {
 		t.Errorf("QueueUrl = %q, want %q", got, queueURL)
 	}
+	// A batch without messages makes no call.
+	for _, s := range []*stream{{}, new(stream).add(nil).add(nil)} {
+		var f fakeSQS
+		if resp, _ := relay(t, &f, s); len(resp.BatchItemFailures) != 0 || len(f.calls) != 0 {
+			t.Errorf("%+v after %d calls", resp, len(f.calls))
+		}
+	}
 	if len(errs) != 1 || errs[0]["msg"] != "outbox record skipped" || errs[0]["eventId"] != "stream-0003" ||
 		!strings.Contains(errs[0]["error"].(string), "stream-0003") {
 		t.Errorf("error lines = %v, want one for the malformed record", errs)
-	}
-}
-
-// TestHandleNothingToSend: a batch without messages makes no call.
-func TestHandleNothingToSend(t *testing.T) {
-	for name, s := range map[string]*stream{"empty": {}, "only other records": new(stream).add(nil).add(nil)} {
-		var f fakeSQS
-		if resp, _ := relay(t, &f, s); len(resp.BatchItemFailures) != 0 || len(f.calls) != 0 {
-			t.Errorf("%s: %+v after %d calls", name, resp, len(f.calls))
-		}
 	}
 }
 
@@ -292,38 +289,29 @@ func TestHandleFailureAfterSkippedRecords(t *testing.T) {
 	}
 }
 
-func TestBatchesKeepOneEventPerGroupPerCall(t *testing.T) {
-	in := func(groups string) []message {
-		var out []message
-		for i, g := range strings.Split(groups, "") {
-			out = append(out, message{Message: *msg(i, g)})
-		}
-		return out
-	}
-	for groups, want := range map[string][]int{
-		"":            nil,
-		"abc":         {3},
-		"abac":        {2, 2}, // created then cancelled
-		"abcdefghijk": {10, 1},
+// TestBatches: calls of at most ten messages and maxBatchBytes, and one
+// message per group (created, then cancelled, in two calls).
+func TestBatches(t *testing.T) {
+	for _, tc := range []struct {
+		groups string // one message of each group, in order
+		size   int    // of each body
+		want   []int
+	}{
+		{"", 1, nil}, {"abc", 1, []int{3}}, {"abac", 1, []int{2, 2}}, {"abcdefghijk", 1, []int{10, 1}}, {"abcde", 100_000, []int{2, 2, 1}},
 	} {
+		var msgs []message
+		for i, g := range strings.Split(tc.groups, "") {
+			m := msg(i, g)
+			m.Body = strings.Repeat("x", tc.size)
+			msgs = append(msgs, message{Message: *m})
+		}
 		var got []int
-		for _, b := range batches(in(groups)) {
+		for _, b := range batches(msgs) {
 			got = append(got, len(b))
 		}
-		if !slices.Equal(got, want) {
-			t.Errorf("batches of %q = %v, want %v", groups, got, want)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("batches of %q, %d bytes each = %v, want %v", tc.groups, tc.size, got, tc.want)
 		}
-	}
-}
-
-func TestBatchesStayUnderTheSizeLimit(t *testing.T) {
-	var msgs []message
-	for i := range 5 {
-		msgs = append(msgs, message{Message: outbox.Message{Group: strconv.Itoa(i), EventID: strconv.Itoa(i), Body: strings.Repeat("x", 100_000)}})
-	}
-	got := batches(msgs)
-	if len(got) != 3 || len(got[0]) != 2 || len(got[1]) != 2 || len(got[2]) != 1 {
-		t.Fatalf("batches of %d messages: %v, want 2, 2, 1", len(msgs), len(got))
 	}
 }
 
