@@ -136,19 +136,6 @@ func parse[E Event](data []byte) (Event, error) {
 	return e, nil
 }
 
-// ParseOrder is Parse for a consumer that takes order events only.
-func ParseOrder(data []byte) (OrderEvent, error) {
-	e, err := Parse(data)
-	if err != nil {
-		return OrderEvent{}, err
-	}
-	o, ok := e.(OrderEvent)
-	if !ok {
-		return OrderEvent{}, fmt.Errorf("%w: %s is not an order event", ErrInvalid, e.Head().Type)
-	}
-	return o, nil
-}
-
 // decode reads one JSON object into v; only whitespace may follow it.
 func decode(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
