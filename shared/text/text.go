@@ -49,15 +49,9 @@ const MaxNameLength = 100
 // name stored under older rules is never checked otherwise, and shows no
 // name when it fails.
 func Name(s string) (string, bool) {
-	s = NFC(strings.TrimSpace(s))
-	n := utf8.RuneCountInString(s)
-	if n == 0 || n > MaxNameLength || !Clean(s) {
+	s = NFC(strings.TrimSpace(s)) // trimmed, it is not all spaces unless empty
+	if n := utf8.RuneCountInString(s); n == 0 || n > MaxNameLength || !Clean(s) {
 		return "", false
 	}
-	for _, r := range s {
-		if !unicode.IsSpace(r) {
-			return s, true
-		}
-	}
-	return "", false
+	return s, true
 }
