@@ -91,11 +91,10 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Parse(Marshal(event)) = %v\nevent: %s", err, b)
 		}
-		if reflect.TypeOf(again) != reflect.TypeOf(e) || !reflect.DeepEqual(inUTC(again), inUTC(e)) {
-			t.Fatalf("round trip changed the event:\n got %#v\nwant %#v", again, e)
-		}
-		if b2, err := json.Marshal(again); err != nil || string(b2) != string(b) {
-			t.Fatalf("round trip changed the JSON (%v):\n got %s\nwant %s", err, b2, b)
+		// The same type and the same JSON: every field is in the JSON, and
+		// times with their offsets.
+		if b2, err := json.Marshal(again); reflect.TypeOf(again) != reflect.TypeOf(e) || err != nil || string(b2) != string(b) {
+			t.Fatalf("round trip changed the event (%v):\n got %#v\n%s\nwant %#v\n%s", err, again, b2, e, b)
 		}
 	})
 }
@@ -125,23 +124,4 @@ func checkTotals(t *testing.T, o events.OrderEvent) {
 	if sum.Cmp(big.NewInt(o.Order.Total)) != 0 {
 		t.Errorf("accepted total %d; its lines add up to %v", o.Order.Total, sum)
 	}
-}
-
-// inUTC returns the event with its times in UTC: parsing "+01:00" twice
-// gives equal times in two distinct (if identical) zones, which
-// reflect.DeepEqual would tell apart. The JSON comparison keeps the offset
-// honest.
-func inUTC(e events.Event) events.Event {
-	switch e := e.(type) {
-	case events.OrderEvent:
-		e.OccurredAt = e.OccurredAt.UTC()
-		e.Order.CreatedAt = e.Order.CreatedAt.UTC()
-		e.Order.UpdatedAt = e.Order.UpdatedAt.UTC()
-		return e
-	case events.AccountEvent:
-		e.OccurredAt = e.OccurredAt.UTC()
-		e.Link.ExpiresAt = e.Link.ExpiresAt.UTC()
-		return e
-	}
-	return e
 }
