@@ -22,15 +22,7 @@ var allowed = []*unicode.RangeTable{unicode.L, unicode.M, unicode.N, unicode.P, 
 
 // Clean reports whether s is valid UTF-8 made of allowed characters only.
 func Clean(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if !unicode.In(r, allowed...) {
-			return false
-		}
-	}
-	return true
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.In(r, allowed...) })
 }
 
 // NFC returns s in Unicode Normalization Form C, so that text that looks
