@@ -60,10 +60,7 @@ type getItem struct {
 }
 
 func (g getItem) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	if g.err != nil {
-		return nil, g.err
-	}
-	return &dynamodb.GetItemOutput{Item: g.item}, nil
+	return &dynamodb.GetItemOutput{Item: g.item}, g.err
 }
 
 func TestGet(t *testing.T) {
