@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -15,25 +14,17 @@ import (
 	"github.com/serverless-shop/backend/shared/ddb"
 )
 
-func TestConditionFailureSeesThroughWrapping(t *testing.T) {
+// TestFailures reads failed conditions and cancelled transactions
+// through wrapping, and nothing else as either.
+func TestFailures(t *testing.T) {
 	item := map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "X"}}
-	err := fmt.Errorf("put: %w", &types.ConditionalCheckFailedException{Item: item})
-	ccf, ok := ddb.ConditionFailure(err)
-	if !ok || ccf.Item["PK"].(*types.AttributeValueMemberS).Value != "X" {
-		t.Fatalf("ConditionFailure = %v, %v", ccf, ok)
+	failed := fmt.Errorf("put: %w", &types.ConditionalCheckFailedException{Item: item})
+	throttled := errors.New("throttled")
+	if ccf, ok := ddb.ConditionFailure(failed); !ok || ccf.Item["PK"].(*types.AttributeValueMemberS).Value != "X" {
+		t.Errorf("ConditionFailure = %v, %v", ccf, ok)
 	}
-	if _, ok := ddb.ConditionFailure(errors.New("throttled")); ok {
-		t.Fatal("another error taken for a failed condition")
-	}
-	if _, ok := ddb.ConditionFailure(nil); ok {
-		t.Fatal("nil taken for a failed condition")
-	}
-}
-
-func TestCancellationReasons(t *testing.T) {
 	reasons := []types.CancellationReason{{Code: aws.String("None")}, {Code: aws.String("ConditionalCheckFailed")}}
-	err := fmt.Errorf("transact: %w", &types.TransactionCanceledException{CancellationReasons: reasons})
-	got, ok := ddb.CancellationReasons(err)
+	got, ok := ddb.CancellationReasons(fmt.Errorf("transact: %w", &types.TransactionCanceledException{CancellationReasons: reasons}))
 	if !ok || len(got) != 2 {
 		t.Fatalf("CancellationReasons = %v, %v", got, ok)
 	}
@@ -42,37 +33,23 @@ func TestCancellationReasons(t *testing.T) {
 			t.Errorf("ConditionFailedAt(%d) = %v, want %v", i, !want, want)
 		}
 	}
-	if _, ok := ddb.CancellationReasons(errors.New("x")); ok {
-		t.Fatal("another error taken for a cancellation")
+	for _, err := range []error{throttled, nil} {
+		if _, ok := ddb.ConditionFailure(err); ok {
+			t.Errorf("%v taken for a failed condition", err)
+		}
+		if _, ok := ddb.CancellationReasons(err); ok {
+			t.Errorf("%v taken for a cancellation", err)
+		}
 	}
-}
-
-func TestKeyAndUnix(t *testing.T) {
+	// Applied: written, not written, or failed.
+	for err, want := range map[error]error{nil: nil, failed: nil, throttled: throttled} {
+		if applied, got := ddb.Applied(err); applied != (err == nil) || got != want {
+			t.Errorf("Applied(%v) = %v, %v", err, applied, got)
+		}
+	}
 	k := ddb.Key("USER#1", "PROFILE")
 	if k["PK"].(*types.AttributeValueMemberS).Value != "USER#1" || k["SK"].(*types.AttributeValueMemberS).Value != "PROFILE" || len(k) != 2 {
-		t.Fatalf("Key = %v", k)
-	}
-	if got := ddb.Unix(time.Unix(1700000000, 999)).Value; got != "1700000000" {
-		t.Fatalf("Unix = %s", got)
-	}
-}
-
-func TestApplied(t *testing.T) {
-	throttled := errors.New("throttled")
-	for _, tc := range []struct {
-		name    string
-		err     error
-		applied bool
-		wantErr error
-	}{
-		{"written", nil, true, nil},
-		{"condition failed", fmt.Errorf("put: %w", &types.ConditionalCheckFailedException{}), false, nil},
-		{"other failure", throttled, false, throttled},
-	} {
-		applied, err := ddb.Applied(tc.err)
-		if applied != tc.applied || !errors.Is(err, tc.wantErr) || (tc.wantErr == nil) != (err == nil) {
-			t.Errorf("%s: Applied = %v, %v; want %v, %v", tc.name, applied, err, tc.applied, tc.wantErr)
-		}
+		t.Errorf("Key = %v", k)
 	}
 }
 
@@ -83,10 +60,7 @@ type getItem struct {
 }
 
 func (g getItem) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	if g.err != nil {
-		return nil, g.err
-	}
-	return &dynamodb.GetItemOutput{Item: g.item}, nil
+	return &dynamodb.GetItemOutput{Item: g.item}, g.err
 }
 
 func TestGet(t *testing.T) {

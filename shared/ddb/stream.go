@@ -1,8 +1,6 @@
 package ddb
 
 import (
-	"fmt"
-
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -10,53 +8,40 @@ import (
 // FromStreamImage converts an image of a stream record, as Lambda hands it
 // over, into the SDK's attribute values, so that the item types a store
 // writes with attributevalue read it back the same way.
-func FromStreamImage(img map[string]events.DynamoDBAttributeValue) (map[string]types.AttributeValue, error) {
+func FromStreamImage(img map[string]events.DynamoDBAttributeValue) map[string]types.AttributeValue {
 	out := make(map[string]types.AttributeValue, len(img))
 	for name, v := range img {
-		av, err := fromStream(v)
-		if err != nil {
-			return nil, fmt.Errorf("attribute %s: %w", name, err)
-		}
-		out[name] = av
+		out[name] = fromStream(v)
 	}
-	return out, nil
+	return out
 }
 
-func fromStream(v events.DynamoDBAttributeValue) (types.AttributeValue, error) {
+// fromStream converts one value. A stream value has one of DynamoDB's ten
+// types (aws-lambda-go decodes no other): the last one is NULL.
+func fromStream(v events.DynamoDBAttributeValue) types.AttributeValue {
 	switch v.DataType() {
 	case events.DataTypeString:
-		return &types.AttributeValueMemberS{Value: v.String()}, nil
+		return &types.AttributeValueMemberS{Value: v.String()}
 	case events.DataTypeNumber:
-		return &types.AttributeValueMemberN{Value: v.Number()}, nil
+		return &types.AttributeValueMemberN{Value: v.Number()}
 	case events.DataTypeBoolean:
-		return &types.AttributeValueMemberBOOL{Value: v.Boolean()}, nil
-	case events.DataTypeNull:
-		return &types.AttributeValueMemberNULL{Value: true}, nil
+		return &types.AttributeValueMemberBOOL{Value: v.Boolean()}
 	case events.DataTypeBinary:
-		return &types.AttributeValueMemberB{Value: v.Binary()}, nil
+		return &types.AttributeValueMemberB{Value: v.Binary()}
 	case events.DataTypeStringSet:
-		return &types.AttributeValueMemberSS{Value: v.StringSet()}, nil
+		return &types.AttributeValueMemberSS{Value: v.StringSet()}
 	case events.DataTypeNumberSet:
-		return &types.AttributeValueMemberNS{Value: v.NumberSet()}, nil
+		return &types.AttributeValueMemberNS{Value: v.NumberSet()}
 	case events.DataTypeBinarySet:
-		return &types.AttributeValueMemberBS{Value: v.BinarySet()}, nil
+		return &types.AttributeValueMemberBS{Value: v.BinarySet()}
 	case events.DataTypeList:
-		list := v.List()
-		out := make([]types.AttributeValue, len(list))
-		for i, e := range list {
-			av, err := fromStream(e)
-			if err != nil {
-				return nil, fmt.Errorf("[%d]: %w", i, err)
-			}
-			out[i] = av
+		list := make([]types.AttributeValue, len(v.List()))
+		for i, e := range v.List() {
+			list[i] = fromStream(e)
 		}
-		return &types.AttributeValueMemberL{Value: out}, nil
+		return &types.AttributeValueMemberL{Value: list}
 	case events.DataTypeMap:
-		m, err := FromStreamImage(v.Map())
-		if err != nil {
-			return nil, err
-		}
-		return &types.AttributeValueMemberM{Value: m}, nil
+		return &types.AttributeValueMemberM{Value: FromStreamImage(v.Map())}
 	}
-	return nil, fmt.Errorf("unknown attribute type %d", v.DataType())
+	return &types.AttributeValueMemberNULL{Value: true}
 }

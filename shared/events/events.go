@@ -123,40 +123,25 @@ func Parse(data []byte) (Event, error) {
 	if err := decode(data, &h); err != nil {
 		return nil, err
 	}
-	var e Event
 	switch h.Type {
 	case OrderCreated, OrderCancelled:
-		var o OrderEvent
-		if err := decode(data, &o); err != nil {
-			return nil, err
-		}
-		e = o
+		return parse[OrderEvent](data)
 	case AccountVerificationRequested, AccountPasswordResetRequested:
-		var a AccountEvent
-		if err := decode(data, &a); err != nil {
-			return nil, err
-		}
-		e = a
-	default:
-		return nil, fmt.Errorf("%w: unknown type %q", ErrInvalid, h.Type)
+		return parse[AccountEvent](data)
+	}
+	return nil, fmt.Errorf("%w: unknown type %q", ErrInvalid, h.Type)
+}
+
+// parse decodes and validates an event of type E.
+func parse[E Event](data []byte) (Event, error) {
+	var e E
+	if err := decode(data, &e); err != nil {
+		return nil, err
 	}
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
 	return e, nil
-}
-
-// ParseOrder is Parse for a consumer that takes order events only.
-func ParseOrder(data []byte) (OrderEvent, error) {
-	e, err := Parse(data)
-	if err != nil {
-		return OrderEvent{}, err
-	}
-	o, ok := e.(OrderEvent)
-	if !ok {
-		return OrderEvent{}, fmt.Errorf("%w: %s is not an order event", ErrInvalid, e.Head().Type)
-	}
-	return o, nil
 }
 
 // decode reads one JSON object into v; only whitespace may follow it.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -90,10 +91,7 @@ type ctxKey struct{}
 // addition to those already stored in ctx.
 func With(ctx context.Context, attrs ...slog.Attr) context.Context {
 	prev, _ := ctx.Value(ctxKey{}).([]slog.Attr)
-	merged := make([]slog.Attr, 0, len(prev)+len(attrs))
-	merged = append(merged, prev...)
-	merged = append(merged, attrs...)
-	return context.WithValue(ctx, ctxKey{}, merged)
+	return context.WithValue(ctx, ctxKey{}, append(slices.Clip(prev), attrs...)) // a copy: ctx keeps its own
 }
 
 // CorrelationID returns the correlation id stored in ctx by With, or "".

@@ -92,6 +92,20 @@ func TestDomain(t *testing.T) {
 	}
 }
 
+// TestCanonical: every spelling of a domain comes out in one Unicode form;
+// a domain the profile refuses comes back as it is.
+func TestCanonical(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"xn--bcher-kva.example": "bücher.example", "BÜCHER.example": "bücher.example", "ｂüｃｈｅｒ.example": "bücher.example",
+		"": "", "exa_mple.com": "",
+	} {
+		if got, ok := mailaddr.Canonical(in); ok != (want != "") || ok && got != want || !ok && got != in {
+			t.Errorf("Canonical(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}
+
 func ExampleToASCII() {
 	for _, addr := range []string{"ada@example.com", "ada@bücher.example", "zoë@example.com"} {
 		to, err := mailaddr.ToASCII(addr)

@@ -6,7 +6,8 @@ package metrics
 import (
 	"encoding/json"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -66,19 +67,10 @@ func (r *Recorder) Flush() error {
 	if len(counts) == 0 {
 		return nil
 	}
-	names := make([]string, 0, len(counts))
-	for n := range counts {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	type metric struct {
-		Name string `json:"Name"`
-		Unit string `json:"Unit"`
-	}
-	defs := make([]metric, len(names))
+	var defs []map[string]string
 	doc := map[string]any{"service": r.service, "level": Level}
-	for i, n := range names {
-		defs[i] = metric{Name: n, Unit: "Count"}
+	for _, n := range slices.Sorted(maps.Keys(counts)) {
+		defs = append(defs, map[string]string{"Name": n, "Unit": "Count"})
 		doc[n] = counts[n]
 	}
 	doc["_aws"] = map[string]any{

@@ -10,6 +10,7 @@
 package problem
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -39,42 +40,35 @@ const (
 	Unavailable                  // 503: a dependency is out; retry after Retry-After
 )
 
-var kindStatus = [...]int{
-	Internal:         http.StatusInternalServerError,
-	Invalid:          http.StatusBadRequest,
-	Unauthenticated:  http.StatusUnauthorized,
-	Forbidden:        http.StatusForbidden,
-	NotFound:         http.StatusNotFound,
-	MethodNotAllowed: http.StatusMethodNotAllowed,
-	Conflict:         http.StatusConflict,
-	TooLarge:         http.StatusRequestEntityTooLarge,
-	UnsupportedMedia: http.StatusUnsupportedMediaType,
-	Unprocessable:    http.StatusUnprocessableEntity,
-	TooManyRequests:  http.StatusTooManyRequests,
-	Unavailable:      http.StatusServiceUnavailable,
+// kinds gives each kind its HTTP status and default problem type slug.
+var kinds = [...]struct {
+	status int
+	slug   string
+}{
+	Internal:         {http.StatusInternalServerError, "internal"},
+	Invalid:          {http.StatusBadRequest, "invalid-request"},
+	Unauthenticated:  {http.StatusUnauthorized, "unauthenticated"},
+	Forbidden:        {http.StatusForbidden, "forbidden"},
+	NotFound:         {http.StatusNotFound, "not-found"},
+	MethodNotAllowed: {http.StatusMethodNotAllowed, "method-not-allowed"},
+	Conflict:         {http.StatusConflict, "conflict"},
+	TooLarge:         {http.StatusRequestEntityTooLarge, "payload-too-large"},
+	UnsupportedMedia: {http.StatusUnsupportedMediaType, "unsupported-media-type"},
+	Unprocessable:    {http.StatusUnprocessableEntity, "unprocessable"},
+	TooManyRequests:  {http.StatusTooManyRequests, "too-many-requests"},
+	Unavailable:      {http.StatusServiceUnavailable, "unavailable"},
 }
 
-var kindSlug = [...]string{
-	Internal:         "internal",
-	Invalid:          "invalid-request",
-	Unauthenticated:  "unauthenticated",
-	Forbidden:        "forbidden",
-	NotFound:         "not-found",
-	MethodNotAllowed: "method-not-allowed",
-	Conflict:         "conflict",
-	TooLarge:         "payload-too-large",
-	UnsupportedMedia: "unsupported-media-type",
-	Unprocessable:    "unprocessable",
-	TooManyRequests:  "too-many-requests",
-	Unavailable:      "unavailable",
-}
+// known reports whether k is a kind of the table; any other is a bug, and
+// is answered as Internal.
+func (k Kind) known() bool { return int(k) < len(kinds) }
 
 // Status is the HTTP status code of the kind.
 func (k Kind) Status() int {
-	if int(k) < len(kindStatus) {
-		return kindStatus[k]
+	if !k.known() {
+		k = Internal
 	}
-	return http.StatusInternalServerError
+	return kinds[k].status
 }
 
 // FieldError names one invalid input field and says what is wrong with it.
@@ -95,9 +89,9 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	msg := kindSlug[Internal]
-	if int(e.Kind) < len(kindSlug) {
-		msg = kindSlug[e.Kind]
+	msg := kinds[Internal].slug
+	if e.Kind.known() {
+		msg = kinds[e.Kind].slug
 	}
 	if e.Detail != "" {
 		msg += ": " + e.Detail
@@ -161,24 +155,20 @@ const ContentType = "application/problem+json"
 // caller must log because the client sees none of it.
 func From(err error, instance string) (Details, *Error, bool) {
 	var e *Error
-	// A kind outside the table is a bug, so it is internal too: indexing
-	// kindSlug with it would panic, and its detail must not reach a 500 body.
-	if !errors.As(err, &e) || e.Kind == Internal || int(e.Kind) >= len(kindSlug) {
+	// A kind outside the table is a bug, so it is internal too: its detail
+	// must not reach a 500 body.
+	if !errors.As(err, &e) || e.Kind == Internal || !e.Kind.known() {
 		return Details{
-			Type:     TypeBase + kindSlug[Internal],
+			Type:     TypeBase + kinds[Internal].slug,
 			Title:    http.StatusText(http.StatusInternalServerError),
 			Status:   http.StatusInternalServerError,
 			Detail:   "An internal error occurred. Quote the X-Request-Id header when reporting it.",
 			Instance: instance,
 		}, nil, true
 	}
-	slug := e.Slug
-	if slug == "" {
-		slug = kindSlug[e.Kind]
-	}
 	status := e.Kind.Status()
 	return Details{
-		Type:     TypeBase + slug,
+		Type:     TypeBase + cmp.Or(e.Slug, kinds[e.Kind].slug),
 		Title:    http.StatusText(status),
 		Status:   status,
 		Detail:   e.Detail,

@@ -22,15 +22,7 @@ var allowed = []*unicode.RangeTable{unicode.L, unicode.M, unicode.N, unicode.P, 
 
 // Clean reports whether s is valid UTF-8 made of allowed characters only.
 func Clean(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if !unicode.In(r, allowed...) {
-			return false
-		}
-	}
-	return true
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.In(r, allowed...) })
 }
 
 // NFC returns s in Unicode Normalization Form C, so that text that looks
@@ -49,15 +41,9 @@ const MaxNameLength = 100
 // name stored under older rules is never checked otherwise, and shows no
 // name when it fails.
 func Name(s string) (string, bool) {
-	s = NFC(strings.TrimSpace(s))
-	n := utf8.RuneCountInString(s)
-	if n == 0 || n > MaxNameLength || !Clean(s) {
+	s = NFC(strings.TrimSpace(s)) // trimmed, it is not all spaces unless empty
+	if n := utf8.RuneCountInString(s); n == 0 || n > MaxNameLength || !Clean(s) {
 		return "", false
 	}
-	for _, r := range s {
-		if !unicode.IsSpace(r) {
-			return s, true
-		}
-	}
-	return "", false
+	return s, true
 }

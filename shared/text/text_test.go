@@ -1,6 +1,7 @@
 package text_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/serverless-shop/backend/shared/text"
@@ -44,12 +45,16 @@ func TestClean(t *testing.T) {
 	}
 }
 
-func TestNFC(t *testing.T) {
+// TestName: a name is trimmed and composed (NFC), and kept when it has 1
+// to MaxNameLength characters of Clean's, not all of them spaces.
+func TestName(t *testing.T) {
 	t.Parallel()
-	if got := text.NFC("Zoe\u0308"); got != "Zoë" {
-		t.Errorf("NFC(decomposed) = %q, want the composed form", got)
-	}
-	if got := text.NFC("Zoë"); got != "Zoë" {
-		t.Errorf("NFC(composed) = %q", got)
+	long := strings.Repeat("é", text.MaxNameLength)
+	for in, want := range map[string]string{
+		" Zoe\u0308\n": "Zoë", "Zoë": "Zoë", long: long, long + "e\u0301": "", "": "", " \u00a0 ": "", "Ada\u202e": "",
+	} {
+		if got, ok := text.Name(in); got != want || ok != (want != "") {
+			t.Errorf("Name(%q) = %q, %v; want %q", in, got, ok, want)
+		}
 	}
 }

@@ -55,9 +55,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		if x := exchangeOf(r); x != nil {
-			x.userID = p.UserID
-		}
+		exchangeOf(r).userID = p.UserID
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, p)))
 	})
 }
@@ -83,7 +81,7 @@ func (s *Server) caller(r *http.Request) (principal.Principal, error) {
 		case errors.Is(err, revocation.ErrRevoked):
 			return refuse(err)
 		case err != nil:
-			return principal.Principal{}, &problem.Error{Kind: problem.Unavailable, RetryAfter: 5 * time.Second,
+			return principal.Principal{}, &problem.Error{Kind: problem.Unavailable, RetryAfter: UnavailableRetryAfter,
 				Detail: "Access tokens cannot be checked right now; retry shortly.", Err: err}
 		}
 	}

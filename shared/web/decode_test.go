@@ -3,7 +3,9 @@ package web_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -37,7 +39,7 @@ func decode(contentType, body string, base64Encoded bool, dst any) error {
 
 func TestDecodeJSON(t *testing.T) {
 	t.Parallel()
-	const valid = `{"items":[{"sku":"SKU-1","quantity":2}],"note":"ring twice","gift":true,"address":{"zip":"10115"}}`
+	const valid = `{"items":[{"sku":"SKU-1","quantity":2},{"sku":"SKU-2","quantity":1}],"note":"ring twice","gift":true,"address":{"zip":"10115"}}`
 	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 	padded := func(n int) string { // a valid object of exactly n bytes
 		return `{"note":"` + strings.Repeat("x", n-len(`{"note":""}`)) + `"}`
@@ -122,9 +124,18 @@ func TestDecodeJSON(t *testing.T) {
 			t.Parallel()
 			var dst orderInput
 			err := decode(tc.contentType, tc.body, tc.base64, &dst)
+			if tc.wantStatus == 0 && err != nil {
+				t.Fatalf("DecodeJSON: %v", err)
+			}
 			if tc.wantStatus == 0 {
-				if err != nil {
-					t.Fatalf("DecodeJSON: %v", err)
+				// What it accepts, it decodes as encoding/json does.
+				body, _ := base64.StdEncoding.DecodeString(tc.body)
+				if !tc.base64 {
+					body = []byte(tc.body)
+				}
+				var want orderInput
+				if err := json.Unmarshal(body, &want); err != nil || !reflect.DeepEqual(dst, want) {
+					t.Fatalf("DecodeJSON = %v, %+v; want %+v", err, dst, want)
 				}
 				return
 			}
@@ -149,24 +160,5 @@ func TestDecodeJSON(t *testing.T) {
 				t.Errorf("fields = %+v, want [{%s %s}]", perr.Fields, tc.wantField, tc.wantMessage)
 			}
 		})
-	}
-}
-
-func TestDecodeJSONValues(t *testing.T) {
-	t.Parallel()
-	body := `{"items":[{"sku":"SKU-1","quantity":2},{"sku":"SKU-2","quantity":1}],"note":"ring twice","gift":true,"address":{"zip":"10115"}}`
-	for _, b64 := range []bool{false, true} {
-		raw := body
-		if b64 {
-			raw = base64.StdEncoding.EncodeToString([]byte(body))
-		}
-		var dst orderInput
-		if err := decode("application/json", raw, b64, &dst); err != nil {
-			t.Fatalf("DecodeJSON(base64 %v): %v", b64, err)
-		}
-		if len(dst.Items) != 2 || dst.Items[0].SKU != "SKU-1" || dst.Items[0].Quantity != 2 || dst.Items[1].SKU != "SKU-2" ||
-			dst.Note != "ring twice" || !dst.Gift || dst.Address.Zip != "10115" {
-			t.Errorf("DecodeJSON(base64 %v) = %+v", b64, dst)
-		}
 	}
 }

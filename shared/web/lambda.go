@@ -42,10 +42,7 @@ func gatewayContext(r *http.Request) events.APIGatewayProxyRequestContext {
 // Gateway, which a client cannot set (unlike X-Forwarded-For). For a
 // request that did not come through API Gateway, its RemoteAddr.
 func SourceIP(r *http.Request) string {
-	if c, ok := r.Context().Value(gatewayKey{}).(events.APIGatewayProxyRequestContext); ok {
-		return c.Identity.SourceIP
-	}
-	return r.RemoteAddr
+	return cmp.Or(gatewayContext(r).Identity.SourceIP, r.RemoteAddr)
 }
 
 // Request is the *http.Request an event stands for. Its path is the

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/serverless-shop/backend/shared/awserr"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/problem"
 )
@@ -80,10 +79,9 @@ type exchange struct {
 
 type exchangeKey struct{}
 
-func exchangeOf(r *http.Request) *exchange {
-	x, _ := r.Context().Value(exchangeKey{}).(*exchange)
-	return x
-}
+// exchangeOf is the request's exchange: every request a Server serves has
+// one (logAccess is the outermost middleware but correlate).
+func exchangeOf(r *http.Request) *exchange { return r.Context().Value(exchangeKey{}).(*exchange) }
 
 func (x *exchange) WriteHeader(status int) {
 	if x.status == 0 {
@@ -154,24 +152,21 @@ func deadline(next http.Handler) http.Handler {
 // fail answers err as an RFC 9457 problem document: the one place where
 // errors become what a client sees. A *problem.Error is answered as it
 // says; the service's Errors maps its domain's sentinel errors; a dependency that retrying later can cure
-// (awserr.Unavailable) is a 503 with Retry-After; anything else that is
+// (unavailable) is a 503 with Retry-After; anything else that is
 // not a *problem.Error is a 500 whose cause goes to the log, once.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var known *problem.Error
 	if !errors.As(err, &known) && s.cfg.Errors != nil {
 		err = s.cfg.Errors(err)
 	}
-	if !errors.As(err, &known) && awserr.Unavailable(err) {
+	if !errors.As(err, &known) && unavailable(err) {
 		err = &problem.Error{Kind: problem.Unavailable, RetryAfter: UnavailableRetryAfter,
 			Detail: "The service cannot complete the request right now; retry after the time Retry-After gives.", Err: err}
 	}
 	details, perr, internal := problem.From(err, r.URL.Path)
 	ctx := r.Context()
 	details.RequestID = logging.CorrelationID(ctx)
-	route := slog.String("route", r.Method+" "+r.URL.Path)
-	if x := exchangeOf(r); x != nil {
-		route = slog.String("route", x.route)
-	}
+	route := slog.String("route", exchangeOf(r).route)
 	switch {
 	case internal:
 		s.cfg.Log.ErrorContext(ctx, "request failed", route, slog.String(logging.KeyError, err.Error()))

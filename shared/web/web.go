@@ -58,9 +58,7 @@ type Server struct {
 // New returns a server without routes: it answers every request 404.
 func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
-	s.mux.Handle("/", s.serve("", func(_ http.ResponseWriter, r *http.Request) error {
-		return problem.Newf(problem.NotFound, "No route %s %s.", r.Method, r.URL.Path)
-	}))
+	s.mux.Handle("/", s.serve("", noRoute))
 	s.handler = s.correlate(s.logAccess(s.recover(deadline(http.HandlerFunc(s.route)))))
 	return s
 }
@@ -130,11 +128,16 @@ func (s *Server) notAllowed(p string) HandlerFunc {
 	}
 }
 
+// noRoute answers a request no route serves.
+func noRoute(_ http.ResponseWriter, r *http.Request) error {
+	return problem.Newf(problem.NotFound, "No route %s %s.", r.Method, r.URL.Path)
+}
+
 // route hands a request to the mux, but for a path the mux would redirect
 // to its clean form (doubled slashes, . or .. segments): no route has it.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if p := r.URL.EscapedPath(); path.Clean(p) != strings.TrimSuffix(p, "/") && p != "/" {
-		s.fail(w, r, problem.Newf(problem.NotFound, "No route %s %s.", r.Method, r.URL.Path))
+		s.fail(w, r, noRoute(w, r))
 		return
 	}
 	s.mux.ServeHTTP(w, r)
@@ -144,11 +147,11 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 // and names the route in the access log.
 func (s *Server) serve(pattern string, h HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if x := exchangeOf(r); x != nil && pattern != "" {
-			x.route = pattern
-			if !strings.Contains(pattern, " ") {
-				x.route = r.Method + " " + pattern
-			}
+		switch {
+		case strings.Contains(pattern, " "):
+			exchangeOf(r).route = pattern
+		case pattern != "": // a path's other methods
+			exchangeOf(r).route = r.Method + " " + pattern
 		}
 		if err := h(w, r); err != nil {
 			s.fail(w, r, err)

@@ -103,12 +103,8 @@ func FromStream(rec events.DynamoDBEventRecord) (m outbox.Message, ok bool, err 
 	if _, ok := img[AttrEventID]; !ok {
 		return outbox.Message{}, false, nil
 	}
-	av, err := ddb.FromStreamImage(img)
-	if err != nil {
-		return outbox.Message{}, false, fmt.Errorf("order item: %w", err)
-	}
 	var it Item
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+	if err := attributevalue.UnmarshalMap(ddb.FromStreamImage(img), &it); err != nil {
 		return outbox.Message{}, false, fmt.Errorf("order item: %w", err)
 	}
 	if it.EventID == "" || it.EventType == "" || it.ID == "" {

@@ -101,7 +101,7 @@ func TestFromStream(t *testing.T) {
 				t.Errorf("record = %+v, want the event %s %s of order %s", r, tt.want.Type, tt.want.ID, tt.want.Order.ID)
 			}
 			// The payload is what the consumers parse, and nothing else.
-			got, err := shared.ParseOrder([]byte(r.Body))
+			got, err := shared.Parse([]byte(r.Body))
 			if err != nil {
 				t.Fatalf("payload does not parse: %v\n%s", err, r.Body)
 			}

@@ -66,8 +66,9 @@ func TestOrderWritesReachTheQueueInOrder(t *testing.T) {
 	}
 	var got []string
 	for _, m := range testcloud.Drain(t, q, queueURL) {
-		ev, err := events.ParseOrder([]byte(aws.ToString(m.Body)))
-		if err != nil {
+		e, err := events.Parse([]byte(aws.ToString(m.Body)))
+		ev, ok := e.(events.OrderEvent)
+		if err != nil || !ok {
 			t.Fatalf("message %s: %v", aws.ToString(m.Body), err)
 		}
 		if g := m.Attributes[string(sqstypes.MessageSystemAttributeNameMessageGroupId)]; g != orderID {

@@ -17,6 +17,7 @@
 package relay
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -171,7 +172,7 @@ func (r *Relay) send(ctx context.Context, batch []message) (message, error) {
 			MessageDeduplicationId: aws.String(m.EventID),
 			MessageAttributes: map[string]sqstypes.MessageAttributeValue{
 				outbox.AttrEventType:     {DataType: aws.String("String"), StringValue: aws.String(m.EventType)},
-				outbox.AttrCorrelationID: {DataType: aws.String("String"), StringValue: aws.String(nonEmpty(m.CorrelationID))},
+				outbox.AttrCorrelationID: {DataType: aws.String("String"), StringValue: aws.String(cmp.Or(m.CorrelationID, "-"))},
 			},
 		}
 	}
@@ -194,23 +195,19 @@ func (r *Relay) send(ctx context.Context, batch []message) (message, error) {
 			retryFrom = i
 		}
 	}
-	for i := 0; i < retryFrom; i++ {
-		if f, ok := failed[i]; ok {
-			if err := r.poison(ctx, batch[i], f); err != nil {
-				return batch[i], err
+	for i, m := range batch[:retryFrom] {
+		if f, refused := failed[i]; refused {
+			if err := r.poison(ctx, m, f); err != nil {
+				return m, err
 			}
-		}
-	}
-	if retryFrom < len(batch) {
-		f := failed[retryFrom]
-		return batch[retryFrom], fmt.Errorf("send message batch: %d failed, first to retry %s: %s", len(out.Failed), aws.ToString(f.Code), aws.ToString(f.Message))
-	}
-	for i, m := range batch {
-		if _, refused := failed[i]; refused {
 			continue
 		}
 		r.log.InfoContext(logging.With(ctx, slog.String(logging.KeyCorrelationID, m.CorrelationID)), "event relayed",
 			slog.String("eventId", m.EventID), slog.String("eventType", m.EventType), slog.String("group", m.Group))
+	}
+	if retryFrom < len(batch) {
+		f := failed[retryFrom]
+		return batch[retryFrom], fmt.Errorf("send message batch: %d failed, first to retry %s: %s", len(out.Failed), aws.ToString(f.Code), aws.ToString(f.Message))
 	}
 	return message{}, nil
 }
@@ -229,11 +226,4 @@ func (r *Relay) poison(ctx context.Context, m message, f sqstypes.BatchResultErr
 	r.log.ErrorContext(logging.With(ctx, slog.String(logging.KeyCorrelationID, m.CorrelationID)), "poison event moved to the relay dead-letter queue",
 		slog.String("eventId", m.EventID), slog.String("eventType", m.EventType), slog.String("reason", reason))
 	return nil
-}
-
-func nonEmpty(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

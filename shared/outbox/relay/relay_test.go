@@ -78,7 +78,7 @@ func events23() *stream {
 // and dead-letter sends with dlqErr, and records every call.
 type fakeSQS struct {
 	calls  []*sqs.SendMessageBatchInput
-	answer func(call int, in *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error)
+	answer func(call int) (*sqs.SendMessageBatchOutput, error)
 	dlq    []*sqs.SendMessageInput
 	dlqErr error
 }
@@ -88,7 +88,7 @@ var _ SQS = (*fakeSQS)(nil)
 func (f *fakeSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
 	f.calls = append(f.calls, in)
 	if f.answer != nil {
-		return f.answer(len(f.calls), in)
+		return f.answer(len(f.calls))
 	}
 	return &sqs.SendMessageBatchOutput{}, nil
 }
@@ -103,6 +103,27 @@ func (f *fakeSQS) sent() []sqstypes.SendMessageBatchRequestEntry {
 	var out []sqstypes.SendMessageBatchRequestEntry
 	for _, c := range f.calls {
 		out = append(out, c.Entries...)
+	}
+	return out
+}
+
+// onCall answers call n with out and err, and every other call with success.
+func onCall(n int, out *sqs.SendMessageBatchOutput, err error) func(int) (*sqs.SendMessageBatchOutput, error) {
+	return func(call int) (*sqs.SendMessageBatchOutput, error) {
+		if call == n {
+			return out, err
+		}
+		return &sqs.SendMessageBatchOutput{}, nil
+	}
+}
+
+// refused is the answer of a call that refused the entries ids: for good
+// (a sender fault) or for now.
+func refused(senderFault bool, ids ...string) *sqs.SendMessageBatchOutput {
+	code := map[bool]string{true: "InvalidMessageContents", false: "InternalError"}[senderFault]
+	out := &sqs.SendMessageBatchOutput{}
+	for _, id := range ids {
+		out.Failed = append(out.Failed, sqstypes.BatchResultErrorEntry{Id: aws.String(id), Code: aws.String(code), Message: aws.String("refused"), SenderFault: senderFault})
 	}
 	return out
 }
@@ -144,7 +165,7 @@ func attr(v string) sqstypes.MessageAttributeValue {
 // event id its deduplication id, an empty correlation id "-", which SQS
 // refuses empty); what the reader passes over is not sent, what it cannot
 // read is skipped with an error line; a group's next event waits for the
-// next call.
+// next call; a batch without messages makes no call.
 func TestHandleSendsTheMessages(t *testing.T) {
 	var s stream
 	noCorrelation := msg(2, "order-2")
@@ -170,19 +191,16 @@ func TestHandleSendsTheMessages(t *testing.T) {
 	if got := aws.ToString(f.calls[0].QueueUrl); got != queueURL {
 		t.Errorf("QueueUrl = %q, want %q", got, queueURL)
 	}
+	// A batch without messages makes no call.
+	for _, s := range []*stream{{}, new(stream).add(nil).add(nil)} {
+		var f fakeSQS
+		if resp, _ := relay(t, &f, s); len(resp.BatchItemFailures) != 0 || len(f.calls) != 0 {
+			t.Errorf("%+v after %d calls", resp, len(f.calls))
+		}
+	}
 	if len(errs) != 1 || errs[0]["msg"] != "outbox record skipped" || errs[0]["eventId"] != "stream-0003" ||
 		!strings.Contains(errs[0]["error"].(string), "stream-0003") {
 		t.Errorf("error lines = %v, want one for the malformed record", errs)
-	}
-}
-
-// TestHandleNothingToSend: a batch without messages makes no call.
-func TestHandleNothingToSend(t *testing.T) {
-	for name, s := range map[string]*stream{"empty": {}, "only other records": new(stream).add(nil).add(nil)} {
-		var f fakeSQS
-		if resp, _ := relay(t, &f, s); len(resp.BatchItemFailures) != 0 || len(f.calls) != 0 {
-			t.Errorf("%s: %+v after %d calls", name, resp, len(f.calls))
-		}
 	}
 }
 
@@ -211,63 +229,46 @@ func TestHandleBatchesOfTen(t *testing.T) {
 	}
 }
 
-// TestHandleSendError: a call that fails reports its first record, and
-// nothing after it is sent.
-func TestHandleSendError(t *testing.T) {
-	for _, tt := range []struct{ failCall, wantFirst int }{{1, 0}, {2, 10}, {3, 20}} {
-		s := events23()
-		f := fakeSQS{answer: func(call int, _ *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
-			if call == tt.failCall {
-				return nil, errors.New("sqs: service unavailable")
-			}
-			return &sqs.SendMessageBatchOutput{}, nil
-		}}
-		resp, errs := relay(t, &f, s)
-		if !reflect.DeepEqual(resp.BatchItemFailures, failedAt(s, tt.wantFirst)) || len(f.calls) != tt.failCall {
-			t.Errorf("call %d failing: %+v after %d calls, want record %d", tt.failCall, resp.BatchItemFailures, len(f.calls), tt.wantFirst)
-		}
-		if len(errs) != 1 || errs[0]["eventId"] != msg(tt.wantFirst, "").EventID {
-			t.Errorf("error lines = %v", errs)
-		}
-	}
-}
-
-// TestHandlePartialFailure: entries refused for now are retried from the
-// lowest; an answer naming no entry of the call retries the whole call.
-func TestHandlePartialFailure(t *testing.T) {
-	failed := func(ids ...string) *sqs.SendMessageBatchOutput {
-		out := &sqs.SendMessageBatchOutput{}
-		for _, id := range ids {
-			out.Failed = append(out.Failed, sqstypes.BatchResultErrorEntry{Id: aws.String(id), Code: aws.String("InternalError"), Message: aws.String("try again")})
-		}
-		return out
-	}
+// TestHandleFailure: a call that fails, or refuses entries for now, is
+// retried from its first record not sent (the lowest entry refused; the
+// start of the call when the answer names no entry of it), and nothing
+// after it is sent. An entry refused for good waits for its turn: it is
+// dead-lettered when no entry before it is retried, and retried when that
+// fails.
+func TestHandleFailure(t *testing.T) {
+	beforePoison := refused(false, "0")
+	beforePoison.Failed = append(beforePoison.Failed, refused(true, "1").Failed...)
 	tests := []struct {
 		name      string
 		failCall  int
 		out       *sqs.SendMessageBatchOutput
+		err       error
+		dlqErr    error
 		wantFirst int
 	}{
-		{"entry 3 of the first batch", 1, failed("3"), 3},
-		{"entry 3 of the second batch", 2, failed("3"), 13},
-		{"lowest failed entry", 1, failed("7", "3", "5"), 3},
-		{"entry 0", 1, failed("0"), 0},
-		{"last entry of the last batch", 3, failed("2"), 22},
-		{"unknown id falls back to the batch start", 2, failed("x"), 10},
-		{"out-of-range id falls back to the batch start", 1, failed("99"), 0},
+		{name: "first call fails", failCall: 1, err: errors.New("sqs: service unavailable"), wantFirst: 0},
+		{name: "second call fails", failCall: 2, err: errors.New("sqs: service unavailable"), wantFirst: 10},
+		{name: "last call fails", failCall: 3, err: errors.New("sqs: service unavailable"), wantFirst: 20},
+		{name: "entry 3 of the first batch", failCall: 1, out: refused(false, "3"), wantFirst: 3},
+		{name: "entry 3 of the second batch", failCall: 2, out: refused(false, "3"), wantFirst: 13},
+		{name: "lowest failed entry", failCall: 1, out: refused(false, "7", "3", "5"), wantFirst: 3},
+		{name: "entry 0", failCall: 1, out: refused(false, "0"), wantFirst: 0},
+		{name: "last entry of the last batch", failCall: 3, out: refused(false, "2"), wantFirst: 22},
+		{name: "unknown id falls back to the batch start", failCall: 2, out: refused(false, "x"), wantFirst: 10},
+		{name: "out-of-range id falls back to the batch start", failCall: 1, out: refused(false, "99"), wantFirst: 0},
+		{name: "retried before dead-lettering", failCall: 1, out: beforePoison, wantFirst: 0},
+		{name: "dead-lettering fails", failCall: 1, out: refused(true, "1"), dlqErr: errors.New("sqs: throttled"), wantFirst: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := events23()
-			f := fakeSQS{answer: func(call int, _ *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
-				if call == tt.failCall {
-					return tt.out, nil
-				}
-				return &sqs.SendMessageBatchOutput{}, nil
-			}}
-			resp, _ := relay(t, &f, s)
-			if !reflect.DeepEqual(resp.BatchItemFailures, failedAt(s, tt.wantFirst)) || len(f.calls) != tt.failCall {
-				t.Errorf("failures = %+v after %d calls, want record %d after %d", resp.BatchItemFailures, len(f.calls), tt.wantFirst, tt.failCall)
+			f := fakeSQS{answer: onCall(tt.failCall, tt.out, tt.err), dlqErr: tt.dlqErr}
+			resp, errs := relay(t, &f, s)
+			if !reflect.DeepEqual(resp.BatchItemFailures, failedAt(s, tt.wantFirst)) || len(f.calls) != tt.failCall || len(f.dlq) != 0 && tt.dlqErr == nil {
+				t.Errorf("failures = %+v after %d calls and %d dead letters, want record %d after %d", resp.BatchItemFailures, len(f.calls), len(f.dlq), tt.wantFirst, tt.failCall)
+			}
+			if len(errs) != 1 || errs[0]["eventId"] != msg(tt.wantFirst, "").EventID {
+				t.Errorf("error lines = %v", errs)
 			}
 		})
 	}
@@ -277,9 +278,7 @@ func TestHandlePartialFailure(t *testing.T) {
 // unsent message's, not the first record of the batch.
 func TestHandleFailureAfterSkippedRecords(t *testing.T) {
 	s := new(stream).add(nil).add(&outbox.Message{EventID: "malformed"}).add(msg(1, "a"))
-	f := fakeSQS{answer: func(int, *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
-		return &sqs.SendMessageBatchOutput{Failed: []sqstypes.BatchResultErrorEntry{{Id: aws.String("0")}}}, nil
-	}}
+	f := fakeSQS{answer: onCall(1, refused(false, "0"), nil)}
 	resp, _ := relay(t, &f, s)
 	if !reflect.DeepEqual(resp.BatchItemFailures, failedAt(s, 2)) {
 		t.Errorf("failures = %+v, want the third record", resp.BatchItemFailures)
@@ -290,58 +289,34 @@ func TestHandleFailureAfterSkippedRecords(t *testing.T) {
 	}
 }
 
-func TestBatchesKeepOneEventPerGroupPerCall(t *testing.T) {
-	in := func(groups string) []message {
-		var out []message
-		for i, g := range strings.Split(groups, "") {
-			out = append(out, message{Message: *msg(i, g)})
-		}
-		return out
-	}
-	for groups, want := range map[string][]int{
-		"":            nil,
-		"abc":         {3},
-		"abac":        {2, 2}, // created then cancelled
-		"abcdefghijk": {10, 1},
+// TestBatches: calls of at most ten messages and maxBatchBytes, and one
+// message per group (created, then cancelled, in two calls).
+func TestBatches(t *testing.T) {
+	for _, tc := range []struct {
+		groups string // one message of each group, in order
+		size   int    // of each body
+		want   []int
+	}{
+		{"", 1, nil}, {"abc", 1, []int{3}}, {"abac", 1, []int{2, 2}}, {"abcdefghijk", 1, []int{10, 1}}, {"abcde", 100_000, []int{2, 2, 1}},
 	} {
+		var msgs []message
+		for i, g := range strings.Split(tc.groups, "") {
+			m := msg(i, g)
+			m.Body = strings.Repeat("x", tc.size)
+			msgs = append(msgs, message{Message: *m})
+		}
 		var got []int
-		for _, b := range batches(in(groups)) {
+		for _, b := range batches(msgs) {
 			got = append(got, len(b))
 		}
-		if !slices.Equal(got, want) {
-			t.Errorf("batches of %q = %v, want %v", groups, got, want)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("batches of %q, %d bytes each = %v, want %v", tc.groups, tc.size, got, tc.want)
 		}
-	}
-}
-
-func TestBatchesStayUnderTheSizeLimit(t *testing.T) {
-	var msgs []message
-	for i := range 5 {
-		msgs = append(msgs, message{Message: outbox.Message{Group: strconv.Itoa(i), EventID: strconv.Itoa(i), Body: strings.Repeat("x", 100_000)}})
-	}
-	got := batches(msgs)
-	if len(got) != 3 || len(got[0]) != 2 || len(got[1]) != 2 || len(got[2]) != 1 {
-		t.Fatalf("batches of %d messages: %v, want 2, 2, 1", len(msgs), len(got))
-	}
-}
-
-// refuse answers a batch call by refusing the entries with the given ids:
-// for good (a sender fault) or for now.
-func refuse(senderFault bool, ids ...string) func(int, *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
-	return func(_ int, in *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
-		out := &sqs.SendMessageBatchOutput{}
-		for _, e := range in.Entries {
-			if slices.Contains(ids, aws.ToString(e.Id)) {
-				code := map[bool]string{true: "InvalidMessageContents", false: "InternalError"}[senderFault]
-				out.Failed = append(out.Failed, sqstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String(code), Message: aws.String("refused"), SenderFault: senderFault})
-			}
-		}
-		return out, nil
 	}
 }
 
 func TestHandleMovesPoisonToTheDeadLetterQueue(t *testing.T) {
-	f := fakeSQS{answer: refuse(true, "1")}
+	f := fakeSQS{answer: onCall(1, refused(true, "1"), nil)}
 	resp, errs := relay(t, &f, new(stream).add(msg(0, "a")).add(msg(1, "b")).add(msg(2, "c")))
 	if len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("failures %+v; want the shard to move on", resp.BatchItemFailures)
@@ -364,41 +339,24 @@ func TestHandleMovesPoisonToTheDeadLetterQueue(t *testing.T) {
 	}
 }
 
-func TestHandleRetriesBeforeDeadLettering(t *testing.T) {
-	// Entry 0 fails for now, entry 1 for good: the retry starts at 0, and
-	// 1 is dead-lettered only when its turn comes.
-	f := fakeSQS{answer: func(call int, in *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
-		out, _ := refuse(false, "0")(call, in)
-		more, _ := refuse(true, "1")(call, in)
-		out.Failed = append(out.Failed, more.Failed...)
-		return out, nil
-	}}
-	s := events23()
-	if resp, _ := relay(t, &f, s); !reflect.DeepEqual(resp.BatchItemFailures, failedAt(s, 0)) || len(f.dlq) != 0 {
-		t.Fatalf("failures %+v and %d dead letters; want a retry from the first record and none", resp.BatchItemFailures, len(f.dlq))
-	}
-}
-
-func TestHandleRetriesWhenDeadLetteringFails(t *testing.T) {
-	f := fakeSQS{answer: refuse(true, "1"), dlqErr: errors.New("sqs: throttled")}
-	s := events23()
-	if resp, _ := relay(t, &f, s); !reflect.DeepEqual(resp.BatchItemFailures, failedAt(s, 1)) {
-		t.Fatalf("failures %+v; want the poison record retried", resp.BatchItemFailures)
-	}
-}
-
-// TestBuild: a relay needs both queues; with them it is a stream handler.
+// TestBuild: a relay needs both queues and the AWS configuration; with them
+// it is a stream handler.
 func TestBuild(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
-	build := Build(new(stream).read)
 	env := map[string]string{"EVENTS_QUEUE_URL": queueURL}
-	if _, err := build(context.Background(), coldstart.NewEnv(func(k string) string { return env[k] }), slog.Default()); err == nil ||
-		!strings.Contains(err.Error(), "RELAY_DLQ_URL") {
+	build := func() (any, error) {
+		return Build(new(stream).read)(context.Background(), coldstart.NewEnv(func(k string) string { return env[k] }), slog.Default())
+	}
+	if _, err := build(); err == nil || !strings.Contains(err.Error(), "RELAY_DLQ_URL") {
 		t.Errorf("without RELAY_DLQ_URL: %v", err)
 	}
 	env["RELAY_DLQ_URL"] = dlqURL
-	h, err := build(context.Background(), coldstart.NewEnv(func(k string) string { return env[k] }), slog.Default())
+	h, err := build()
 	if _, ok := h.(func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error)); err != nil || !ok {
 		t.Errorf("Build = %T, %v", h, err)
+	}
+	t.Setenv("AWS_PROFILE", "no-such-profile")
+	if _, err := build(); err == nil {
+		t.Error("Build succeeded without its AWS configuration")
 	}
 }

@@ -1,4 +1,4 @@
-package awserr_test
+package web
 
 import (
 	"context"
@@ -20,8 +20,6 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-
-	"github.com/serverless-shop/backend/shared/awserr"
 )
 
 // responseError is an error as the SDK returns it from an operation: the
@@ -102,11 +100,11 @@ func TestUnavailable(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := awserr.Unavailable(tc.err); got != tc.want {
+			if got := unavailable(tc.err); got != tc.want {
 				t.Errorf("Unavailable(%v) = %v, want %v", tc.err, got, tc.want)
 			}
 			if tc.err != nil {
-				if got := awserr.Unavailable(fmt.Errorf("store: %w", tc.err)); got != tc.want {
+				if got := unavailable(fmt.Errorf("store: %w", tc.err)); got != tc.want {
 					t.Errorf("Unavailable(wrapped %v) = %v, want %v", tc.err, got, tc.want)
 				}
 			}

@@ -1,9 +1,4 @@
-// Package awserr tells a dependency that is out for now (throttled,
-// failing on its side, unreachable, too slow) from every other failure of
-// an AWS call. The API answers the first kind with a 503 problem and
-// Retry-After instead of a 500: the request was fine, the client may send
-// it again.
-package awserr
+package web
 
 import (
 	"context"
@@ -43,14 +38,18 @@ var transientCancellations = map[string]bool{
 	"RequestLimitExceeded": true, "TransactionConflict": true,
 }
 
-// Unavailable reports whether err means that a dependency is unavailable
+// unavailable tells a dependency that is out for now (throttled, failing on
+// its side, unreachable, too slow) from every other failure of an AWS call:
+// Server.fail answers the first kind with a 503 problem and Retry-After
+// instead of a 500, since the request was fine and the client may send it
+// again. It reports whether err means that a dependency is unavailable
 // for now: an AWS error whose code says throttled or failing on the
 // service's side (or any 5xx); a DynamoDB transaction cancelled only for
 // throttling or a conflicting transaction; the SDK's retries or its retry
 // quota exhausted; a connection that failed or timed out; or the request's
 // deadline passing. A refused request (validation, a failed condition,
 // access denied, a missing resource) is not: retrying cannot help.
-func Unavailable(err error) bool {
+func unavailable(err error) bool {
 	if err == nil {
 		return false
 	}
