@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -45,6 +47,12 @@ func CancellationReasons(err error) ([]types.CancellationReason, bool) {
 // failed its condition.
 func ConditionFailedAt(reasons []types.CancellationReason, i int) bool {
 	return i < len(reasons) && aws.ToString(reasons[i].Code) == "ConditionalCheckFailed"
+}
+
+// Unix is a number attribute holding t in seconds since the epoch, the
+// form TTL attributes take.
+func Unix(t time.Time) *types.AttributeValueMemberN {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(t.Unix(), 10)}
 }
 
 // Applied reports whether a conditional write took effect: true when it

@@ -67,11 +67,10 @@ func FromStream(rec events.DynamoDBEventRecord) (outbox.Message, bool, error) {
 	if rec.EventName != string(events.DynamoDBOperationTypeInsert) || pk.DataType() != events.DataTypeString || !strings.HasPrefix(pk.String(), OutboxPrefix) {
 		return outbox.Message{}, false, nil
 	}
-	av, err := ddb.FromStreamImage(rec.Change.NewImage)
-	r, _ := decode[outboxItem](av)
+	r, ok := decode[outboxItem](ddb.FromStreamImage(rec.Change.NewImage))
 	m := outbox.Message{EventID: r.EventID, EventType: r.EventType, Group: r.Group, CorrelationID: r.CorrelationID, Body: r.Payload}
-	if err != nil || m.EventID == "" || m.EventType == "" || m.Group == "" || m.Body == "" {
-		return outbox.Message{}, false, fmt.Errorf("outbox item %s lacks eventId, eventType, groupId or payload", pk.String())
+	if !ok || m.EventID == "" || m.EventType == "" || m.Group == "" || m.Body == "" {
+		return outbox.Message{}, false, fmt.Errorf("outbox item %s lacks eventId, eventType, groupId or payload, or holds one of another type", pk.String())
 	}
 	return m, true, nil
 }
