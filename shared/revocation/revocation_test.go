@@ -50,8 +50,8 @@ func TestSetRevokes(t *testing.T) {
 			t.Errorf("%s: Revokes = %v, want %v", tc.name, got, tc.want)
 		}
 	}
-	if s.Len() != 2 {
-		t.Errorf("Len = %d, want 2 (one session, one user)", s.Len())
+	if revocation.Len(s) != 2 {
+		t.Errorf("Len = %d, want 2 (one session, one user)", revocation.Len(s))
 	}
 }
 
@@ -103,8 +103,7 @@ func TestWritesOneItemUnderTheUserAndOneInTheFeed(t *testing.T) {
 
 // source answers from a script and records what it was asked.
 type source struct {
-	feed    []revocation.Entry
-	users   map[string][]revocation.Entry
+	entries []revocation.Entry // each under its user and in the feed
 	feedErr error
 	userErr error
 	since   []time.Time // the since of each feed read
@@ -113,26 +112,22 @@ type source struct {
 
 func (s *source) Since(_ context.Context, since, now time.Time) ([]revocation.Entry, error) {
 	s.since = append(s.since, since)
-	if s.feedErr != nil {
-		return nil, s.feedErr
-	}
-	var out []revocation.Entry
-	for _, e := range s.feed {
-		if e.RevokedAt.After(since) && e.ExpiresAt.After(now) {
-			out = append(out, e)
-		}
-	}
-	return out, nil
+	return s.read(s.feedErr, now, func(e revocation.Entry) bool { return e.RevokedAt.After(since) })
 }
 
 func (s *source) ForUser(_ context.Context, userID string, now time.Time) ([]revocation.Entry, error) {
 	s.lookups = append(s.lookups, userID)
-	if s.userErr != nil {
-		return nil, s.userErr
+	return s.read(s.userErr, now, func(e revocation.Entry) bool { return e.UserID == userID })
+}
+
+// read is err, or the entries in force at now that keep selects.
+func (s *source) read(err error, now time.Time, keep func(revocation.Entry) bool) ([]revocation.Entry, error) {
+	if err != nil {
+		return nil, err
 	}
 	var out []revocation.Entry
-	for _, e := range s.users[userID] {
-		if e.ExpiresAt.After(now) {
+	for _, e := range s.entries {
+		if keep(e) && e.ExpiresAt.After(now) {
 			out = append(out, e)
 		}
 	}
@@ -140,20 +135,13 @@ func (s *source) ForUser(_ context.Context, userID string, now time.Time) ([]rev
 }
 
 // revoke records e as the users service does: under its user and in the feed.
-func (s *source) revoke(e revocation.Entry) {
-	if s.users == nil {
-		s.users = map[string][]revocation.Entry{}
-	}
-	s.users[e.UserID] = append(s.users[e.UserID], e)
-	s.feed = append(s.feed, e)
-}
+func (s *source) revoke(e revocation.Entry) { s.entries = append(s.entries, e) }
 
 // clock is a test clock.
 type clock struct{ now time.Time }
 
-func (c *clock) Now() time.Time            { return c.now }
-func (c *clock) Advance(d time.Duration)   { c.now = c.now.Add(d) }
-func (c *clock) At(d time.Duration) *clock { c.now = t0.Add(d); return c }
+func (c *clock) Now() time.Time     { return c.now }
+func (c *clock) At(d time.Duration) { c.now = t0.Add(d) }
 
 func newChecker(s *source, c *clock) *revocation.Checker {
 	k := revocation.NewChecker(s, 10*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
