@@ -18,7 +18,6 @@ import (
 
 	"github.com/serverless-shop/backend/functions/authorizer/authz"
 	"github.com/serverless-shop/backend/internal/apitest"
-	"github.com/serverless-shop/backend/shared/principal"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
@@ -71,6 +70,9 @@ func request(routeKey, authorization string) events.APIGatewayCustomAuthorizerRe
 	return ev
 }
 
+// TestHandleAllows checks the whole answer: the policy, and the context
+// that shared/principal's tests read back after API Gateway's JSON round
+// trip.
 func TestHandleAllows(t *testing.T) {
 	t.Parallel()
 	auth := apitest.NewAuth(t)
@@ -80,13 +82,17 @@ func TestHandleAllows(t *testing.T) {
 		name   string
 		header string
 		offset time.Duration // verifier clock minus issue time
+		edit   func(*events.APIGatewayCustomAuthorizerRequestTypeRequest)
 	}{
-		{"fresh token", "Bearer " + raw, 0},
-		{"lower-case scheme", "bearer " + raw, 0},
-		{"upper-case scheme", "BEARER " + raw, 0},
-		{"near expiry", "Bearer " + raw, token.DefaultTTL - time.Second},
-		{"after expiry, within leeway", "Bearer " + raw, token.DefaultTTL + token.Leeway - time.Second},
-		{"clock slightly behind the issuer", "Bearer " + raw, -token.Leeway + time.Second},
+		{name: "fresh token", header: "Bearer " + raw},
+		{name: "lower-case scheme", header: "bearer " + raw},
+		{name: "upper-case scheme", header: "BEARER " + raw},
+		{name: "near expiry", header: "Bearer " + raw, offset: token.DefaultTTL - time.Second},
+		{name: "after expiry, within leeway", header: "Bearer " + raw, offset: token.DefaultTTL + token.Leeway - time.Second},
+		{name: "clock slightly behind the issuer", header: "Bearer " + raw, offset: -token.Leeway + time.Second},
+		{name: "header name in lower case", edit: func(ev *events.APIGatewayCustomAuthorizerRequestTypeRequest) {
+			ev.Headers["authorization"] = "Bearer " + raw
+		}},
 	}
 	want := events.APIGatewayCustomAuthorizerResponse{
 		PrincipalID: userID,
@@ -98,43 +104,13 @@ func TestHandleAllows(t *testing.T) {
 	}
 	for _, tt := range tests {
 		a, _ := newAuthorizer(auth, tt.offset)
-		if resp, err := a.Handle(context.Background(), request("GET /v1/users/me", tt.header)); err != nil || !reflect.DeepEqual(resp, want) {
+		ev := request("GET /v1/users/me", tt.header)
+		if tt.edit != nil {
+			tt.edit(&ev)
+		}
+		if resp, err := a.Handle(context.Background(), ev); err != nil || !reflect.DeepEqual(resp, want) {
 			t.Errorf("%s: Handle = %+v, %v; want %+v", tt.name, resp, err, want)
 		}
-	}
-}
-
-func TestHandleContextIsThePrincipal(t *testing.T) {
-	t.Parallel()
-	// What the authorizer returns, after API Gateway's JSON round trip, is
-	// what the services read back as the caller.
-	auth := apitest.NewAuth(t)
-	sub := token.Subject{UserID: userID, Email: "zoë@example.com", Name: "Zoë \"Z\" Ångström", EmailVerified: true, SessionID: "s1"}
-	a, _ := newAuthorizer(auth, 0)
-	resp, err := a.Handle(context.Background(), request("GET /v1/users/me", "Bearer "+issue(t, auth, sub)))
-	if err != nil {
-		t.Fatalf("Handle = %+v, %v", resp, err)
-	}
-	b, err := json.Marshal(resp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wire struct {
-		PrincipalID string         `json:"principalId"`
-		Context     map[string]any `json:"context"`
-	}
-	if err := json.Unmarshal(b, &wire); err != nil || wire.PrincipalID != userID {
-		t.Fatalf("wire form %s (%v), want the principal %q", b, err, userID)
-	}
-	p, err := principal.FromContext(wire.Context, issuedAt)
-	want := principal.Principal{UserID: userID, Email: sub.Email, Name: sub.Name, EmailVerified: true, ExpiresAt: issuedAt.Add(token.DefaultTTL + token.Leeway)}
-	if err != nil || p != want {
-		t.Errorf("principal = %+v, %v; want %+v", p, err, want)
-	}
-	// The services stop honouring a cached decision once the token and its
-	// leeway are over.
-	if _, err := principal.FromContext(wire.Context, want.ExpiresAt); err == nil {
-		t.Errorf("principal still valid at %v", want.ExpiresAt)
 	}
 }
 
@@ -149,13 +125,22 @@ func TestHandleDenies(t *testing.T) {
 	sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
 	sig[len(sig)/2] ^= 0x01
 
+	arn := func(arn string) func(*events.APIGatewayCustomAuthorizerRequestTypeRequest) {
+		return func(ev *events.APIGatewayCustomAuthorizerRequestTypeRequest) { ev.MethodArn = arn }
+	}
 	tests := []struct {
 		name   string
 		header string
-		noAuth bool          // send no Authorization header at all
 		offset time.Duration // verifier clock minus issue time
+		edit   func(*events.APIGatewayCustomAuthorizerRequestTypeRequest)
 	}{
-		{name: "missing header", noAuth: true},
+		{name: "no headers", edit: func(ev *events.APIGatewayCustomAuthorizerRequestTypeRequest) { ev.Headers = nil }},
+		{name: "token anywhere but the Authorization header", edit: func(ev *events.APIGatewayCustomAuthorizerRequestTypeRequest) {
+			ev.Headers["X-Authorization"] = "Bearer " + raw
+			ev.Headers["Cookie"] = "token=" + raw
+			ev.QueryStringParameters = map[string]string{"access_token": raw}
+			ev.StageVariables = map[string]string{"token": raw}
+		}},
 		{name: "empty header", header: ""},
 		{name: "token without scheme", header: raw},
 		{name: "basic scheme", header: "Basic YWRhOmNvcnJlY3QgaG9yc2U="},
@@ -175,12 +160,19 @@ func TestHandleDenies(t *testing.T) {
 		{name: "unknown signing key", header: "Bearer " + issue(t, apitest.NewAuth(t), sub)},
 		{name: "expired", header: "Bearer " + raw, offset: token.DefaultTTL + token.Leeway + time.Second},
 		{name: "not yet valid", header: "Bearer " + raw, offset: -token.Leeway - time.Minute},
+		// Only API Gateway calls the authorizer, always with a method ARN:
+		// anything else is refused rather than allowed.
+		{name: "no method ARN", header: "Bearer " + raw, edit: arn("")},
+		{name: "method ARN *", header: "Bearer " + raw, edit: arn("*")},
+		{name: "method ARN without a stage", header: "Bearer " + raw, edit: arn("arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5")},
+		{name: "method ARN without an account", header: "Bearer " + raw, edit: arn("arn:aws:execute-api:us-east-1:a1b2c3d4e5/v1/GET/x")},
+		{name: "method ARN with an empty stage", header: "Bearer " + raw, edit: arn("arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5//GET/x")},
 	}
 	for _, tt := range tests {
 		a, logs := newAuthorizer(auth, tt.offset)
 		ev := request("GET /v1/users/me", tt.header)
-		if tt.noAuth {
-			ev.Headers = nil
+		if tt.edit != nil {
+			tt.edit(&ev)
 		}
 		resp, err := a.Handle(context.Background(), ev)
 		if err != authz.ErrUnauthorized || err.Error() != "Unauthorized" || !reflect.DeepEqual(resp, events.APIGatewayCustomAuthorizerResponse{}) {
@@ -208,42 +200,6 @@ func TestHandleIgnoresTheRoute(t *testing.T) {
 			if got, err := a.Handle(context.Background(), ev); err != firstErr || !reflect.DeepEqual(got, first) {
 				t.Errorf("route %q: %+v, %v; route %q: %+v, %v", route, got, err, routes[0], first, firstErr)
 			}
-		}
-	}
-}
-
-func TestHandleOnlyReadsAuthorization(t *testing.T) {
-	t.Parallel()
-	// A token elsewhere in the request (query, cookie, other header) is ignored.
-	auth := apitest.NewAuth(t)
-	raw := issue(t, auth, token.Subject{UserID: userID, SessionID: "s1"})
-	ev := request("GET /v1/users/me", "")
-	ev.Headers["X-Authorization"] = "Bearer " + raw
-	ev.Headers["Cookie"] = "token=" + raw
-	ev.QueryStringParameters = map[string]string{"access_token": raw}
-	ev.StageVariables = map[string]string{"token": raw}
-	a, _ := newAuthorizer(auth, 0)
-	if resp, err := a.Handle(context.Background(), ev); err != authz.ErrUnauthorized {
-		t.Errorf("Handle = %+v, %v; want a denial", resp, err)
-	}
-	// The header's name in another case is the same header.
-	ev = request("GET /v1/users/me", "")
-	ev.Headers["authorization"] = "Bearer " + raw
-	if _, err := a.Handle(context.Background(), ev); err != nil {
-		t.Errorf("a lower-case authorization header: %v", err)
-	}
-}
-
-func TestHandleRefusesAnUnknownMethodARN(t *testing.T) {
-	t.Parallel()
-	auth := apitest.NewAuth(t)
-	raw := issue(t, auth, token.Subject{UserID: userID, SessionID: "s1"})
-	a, _ := newAuthorizer(auth, 0)
-	for _, arn := range []string{"", "*", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5", "arn:aws:execute-api:us-east-1:a1b2c3d4e5/v1/GET/x", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5//GET/x"} {
-		ev := request("GET /v1/users/me", "Bearer "+raw)
-		ev.MethodArn = arn
-		if resp, err := a.Handle(context.Background(), ev); err != authz.ErrUnauthorized {
-			t.Errorf("method ARN %q: Handle = %+v, %v; want a denial", arn, resp, err)
 		}
 	}
 }
