@@ -9,13 +9,8 @@ func SetClock(k *Checker, now func() time.Time) { k.now = now }
 func Known(k *Checker) int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return Len(k.set)
-}
-
-// Len is the number of sessions and user epochs s revokes tokens of.
-func Len(s Set) int {
 	n := 0
-	for _, u := range s.users {
+	for _, u := range k.set.users {
 		n += len(u.sessions)
 		if u.epoch > 0 {
 			n++
