@@ -45,6 +45,9 @@ func TestContextRoundTrip(t *testing.T) {
 		if err == nil {
 			err = json.Unmarshal(b, &decoded)
 		}
+		if err != nil {
+			t.Fatal(err)
+		}
 		if got, err := principal.FromContext(decoded, now); err != nil || got != tc.want {
 			t.Errorf("%s: FromContext(%s) = %+v, %v; want %+v", tc.name, b, got, err, tc.want)
 		}
