@@ -3,7 +3,6 @@ package revocation_test
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -140,10 +139,13 @@ type clock struct{ now time.Time }
 func (c *clock) Now() time.Time     { return c.now }
 func (c *clock) At(d time.Duration) { c.now = t0.Add(d) }
 
-func newChecker(s *source, c *clock) *revocation.Checker {
-	k := revocation.NewChecker(s, 10*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
+// newChecker returns s, a clock at t0, and a checker reading s every 10 s
+// on that clock.
+func newChecker(s *source) (*source, *clock, *revocation.Checker) {
+	c := &clock{now: t0}
+	k := revocation.NewChecker(s, 10*time.Second, slog.New(slog.DiscardHandler))
 	revocation.SetClock(k, c.Now)
-	return k
+	return s, c, k
 }
 
 func check(t *testing.T, k *revocation.Checker, c token.Claims, want error) {
@@ -155,10 +157,8 @@ func check(t *testing.T, k *revocation.Checker, c token.Claims, want error) {
 
 func TestCheckerLooksUpAUserOnceThenFollowsTheFeed(t *testing.T) {
 	t.Parallel()
-	s, c := &source{}, &clock{now: t0}
 	// Revoked before the checker started: only a lookup can know.
-	s.revoke(revocation.Session("ada", "ada-old", t0.Add(-5*time.Minute), ttl))
-	k := newChecker(s, c)
+	s, c, k := newChecker(&source{entries: []revocation.Entry{revocation.Session("ada", "ada-old", t0.Add(-5*time.Minute), ttl)}})
 	check(t, k, claims("ada", "ada-old", 0), revocation.ErrRevoked)
 	check(t, k, claims("ada", "ada-laptop", 0), nil)
 	if len(s.lookups) != 1 || len(s.since) != 1 || !s.since[0].Equal(t0.Add(-revocation.Overlap)) {
@@ -187,8 +187,7 @@ func TestCheckerLooksUpAUserOnceThenFollowsTheFeed(t *testing.T) {
 
 func TestCheckerKeepsOnlyTheFeedEntriesOfUsersItKnows(t *testing.T) {
 	t.Parallel()
-	s, c := &source{}, &clock{now: t0}
-	k := newChecker(s, c)
+	s, c, k := newChecker(&source{})
 	check(t, k, claims("ada", "a1", 0), nil)
 	s.revoke(revocation.Session("bob", "b1", t0.Add(time.Second), ttl))
 	c.At(10 * time.Second)
@@ -201,8 +200,7 @@ func TestCheckerKeepsOnlyTheFeedEntriesOfUsersItKnows(t *testing.T) {
 
 func TestCheckerOutageBacksOffThenRefuses(t *testing.T) {
 	t.Parallel()
-	s, c := &source{}, &clock{now: t0}
-	k := newChecker(s, c)
+	s, c, k := newChecker(&source{})
 	tok := claims("ada", "a1", 0)
 	check(t, k, tok, nil)
 	s.feedErr = errors.New("ProvisionedThroughputExceededException")
@@ -232,8 +230,7 @@ func TestCheckerOutageBacksOffThenRefuses(t *testing.T) {
 
 func TestCheckerNeverReadMayServeOnlyWithinMaxAge(t *testing.T) {
 	t.Parallel()
-	s, c := &source{feedErr: errors.New("no table")}, &clock{now: t0}
-	k := newChecker(s, c)
+	_, c, k := newChecker(&source{feedErr: errors.New("no table")})
 	// A new environment whose feed cannot be read: the lookup still gives
 	// the user's entries as of now.
 	check(t, k, claims("ada", "s", 0), nil)
@@ -243,8 +240,7 @@ func TestCheckerNeverReadMayServeOnlyWithinMaxAge(t *testing.T) {
 
 func TestCheckerLookupFailureBacksOff(t *testing.T) {
 	t.Parallel()
-	s, c := &source{}, &clock{now: t0}
-	k := newChecker(s, c)
+	s, c, k := newChecker(&source{})
 	check(t, k, claims("ada", "a1", 0), nil)
 	s.userErr = errors.New("throttled")
 	check(t, k, claims("bob", "b1", 0), revocation.ErrUnavailable)
@@ -261,8 +257,7 @@ func TestCheckerLookupFailureBacksOff(t *testing.T) {
 
 func TestCheckerForgetsIdleUsers(t *testing.T) {
 	t.Parallel()
-	s, c := &source{}, &clock{now: t0}
-	k := newChecker(s, c)
+	s, c, k := newChecker(&source{})
 	check(t, k, claims("ada", "a1", 0), nil)
 	check(t, k, claims("bob", "b1", 0), nil)
 	for at := 10 * time.Second; at <= 16*time.Minute; at += 10 * time.Second {
