@@ -73,7 +73,6 @@ type Checker struct {
 	now     func() time.Time
 
 	mu      sync.Mutex
-	started time.Time            // the feed is read from Overlap before this
 	set     Set                  // the entries of the users in seen
 	seen    map[string]time.Time // users whose entries set holds → their last request
 	cursor  time.Time            // the last good read of the feed started here
@@ -122,8 +121,8 @@ func (k *Checker) Check(ctx context.Context, c token.Claims) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	now := k.now()
-	if k.started.IsZero() {
-		k.started, k.cursor, k.good = now, now, now
+	if k.good.IsZero() { // the first check: the feed is read from Overlap before it
+		k.cursor, k.good = now, now
 	}
 	if !now.Before(k.feed.next) {
 		k.readFeed(ctx, now)
