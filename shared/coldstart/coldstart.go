@@ -99,45 +99,26 @@ func (e *Env) String(name string) string {
 	return v
 }
 
-// List returns a required comma-separated variable, without empty elements.
-func (e *Env) List(name string) []string {
-	raw := e.String(name)
-	var out []string
-	for _, v := range strings.Split(raw, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	// A value of only commas is as good as unset: "," must not pass as
-	// a configured list, say of trusted keys, that has nothing in it.
-	if raw != "" && len(out) == 0 {
-		e.errs = append(e.errs, name+" has no elements")
-	}
-	return out
-}
-
 // Duration returns an optional duration variable, def when unset.
 func (e *Env) Duration(name string, def time.Duration) time.Duration {
-	v := strings.TrimSpace(e.getenv(name))
-	if v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		e.errs = append(e.errs, fmt.Sprintf("%s=%q is not a positive duration", name, v))
-	}
-	return d
+	return optional(e, name, def, time.ParseDuration, "duration")
 }
 
 // Int returns an optional positive integer variable, def when unset.
 func (e *Env) Int(name string, def int) int {
+	return optional(e, name, def, strconv.Atoi, "integer")
+}
+
+// optional reads an optional positive number of the kind what, def when
+// unset.
+func optional[T int | time.Duration](e *Env, name string, def T, parse func(string) (T, error), what string) T {
 	v := strings.TrimSpace(e.getenv(name))
 	if v == "" {
 		return def
 	}
-	n, err := strconv.Atoi(v)
+	n, err := parse(v)
 	if err != nil || n <= 0 {
-		e.errs = append(e.errs, fmt.Sprintf("%s=%q is not a positive integer", name, v))
+		e.errs = append(e.errs, fmt.Sprintf("%s=%q is not a positive %s", name, v, what))
 	}
 	return n
 }

@@ -44,9 +44,10 @@ func (requestBodyWithoutWriteTo) HandleFinalize(ctx context.Context, in middlewa
 	if _, ok := stream.(io.WriterTo); !ok {
 		return next.HandleFinalize(ctx, in)
 	}
-	var plain io.Reader = readOnly{stream}
+	// A struct embedding an interface has that interface's methods only.
+	var plain io.Reader = struct{ io.Reader }{stream}
 	if rs, ok := stream.(io.ReadSeeker); ok {
-		plain = readSeekOnly{rs}
+		plain = struct{ io.ReadSeeker }{rs}
 	}
 	sent, err := req.SetStream(plain)
 	if err != nil {
@@ -54,19 +55,6 @@ func (requestBodyWithoutWriteTo) HandleFinalize(ctx context.Context, in middlewa
 	}
 	in.Request = sent
 	return next.HandleFinalize(ctx, in)
-}
-
-// readOnly and readSeekOnly expose no more than their names say.
-type readOnly struct{ r io.Reader }
-
-func (b readOnly) Read(p []byte) (int, error) { return b.r.Read(p) }
-
-type readSeekOnly struct{ rs io.ReadSeeker }
-
-func (b readSeekOnly) Read(p []byte) (int, error) { return b.rs.Read(p) }
-
-func (b readSeekOnly) Seek(offset int64, whence int) (int64, error) {
-	return b.rs.Seek(offset, whence)
 }
 
 // addRequestBodyWithoutWriteTo installs the middleware last in the

@@ -31,11 +31,7 @@ func PublicKeys(ctx context.Context, c Client, keyIDs []string) ([]token.PublicK
 	errs := make([]error, len(keyIDs))
 	var wg sync.WaitGroup
 	for i, id := range keyIDs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			keys[i], errs[i] = publicKey(ctx, c, id)
-		}()
+		wg.Go(func() { keys[i], errs[i] = publicKey(ctx, c, id) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {

@@ -73,7 +73,6 @@ type Checker struct {
 	now     func() time.Time
 
 	mu      sync.Mutex
-	started time.Time            // the feed is read from Overlap before this
 	set     Set                  // the entries of the users in seen
 	seen    map[string]time.Time // users whose entries set holds → their last request
 	cursor  time.Time            // the last good read of the feed started here
@@ -92,11 +91,7 @@ type backoff struct {
 // attempt: firstBackoff, doubling with each failure in a row, at most max.
 func (b *backoff) fail(now time.Time, max time.Duration) time.Duration {
 	b.failures++
-	wait := firstBackoff
-	for i := 1; i < b.failures && wait < max; i++ {
-		wait *= 2
-	}
-	wait = min(wait, max)
+	wait := min(firstBackoff<<min(b.failures-1, 30), max)
 	b.next = now.Add(wait)
 	return wait
 }
@@ -126,8 +121,8 @@ func (k *Checker) Check(ctx context.Context, c token.Claims) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	now := k.now()
-	if k.started.IsZero() {
-		k.started, k.cursor, k.good = now, now, now
+	if k.good.IsZero() { // the first check: the feed is read from Overlap before it
+		k.cursor, k.good = now, now
 	}
 	if !now.Before(k.feed.next) {
 		k.readFeed(ctx, now)
@@ -150,13 +145,10 @@ func (k *Checker) Check(ctx context.Context, c token.Claims) error {
 // readFeed reads what is new in the feed and keeps the entries of the
 // users it knows; the others' are read with the user, when one comes.
 func (k *Checker) readFeed(ctx context.Context, now time.Time) {
-	readCtx, cancel := context.WithTimeout(ctx, k.timeout)
-	entries, err := k.src.Since(readCtx, k.cursor.Add(-Overlap), now)
-	cancel()
+	entries, err := k.read(ctx, now, &k.feed, "revocation feed read failed", func(ctx context.Context) ([]Entry, error) {
+		return k.src.Since(ctx, k.cursor.Add(-Overlap), now)
+	}, slog.Duration("listAge", now.Sub(k.good)))
 	if err != nil {
-		wait := k.feed.fail(now, k.refresh)
-		k.log.WarnContext(ctx, "revocation feed read failed", slog.String(logging.KeyError, err.Error()),
-			slog.Duration("listAge", now.Sub(k.good)), slog.Duration("retryIn", wait))
 		return
 	}
 	for _, e := range entries {
@@ -169,7 +161,7 @@ func (k *Checker) readFeed(ctx context.Context, now time.Time) {
 	for id, last := range k.seen {
 		if now.Sub(last) > forgetAfter {
 			delete(k.seen, id)
-			k.set.forget(id)
+			delete(k.set.users, id)
 		}
 	}
 }
@@ -181,12 +173,10 @@ func (k *Checker) lookUp(ctx context.Context, userID string, now time.Time) erro
 	if now.Before(k.lookups.next) {
 		return fmt.Errorf("%w: lookups paused after a failure", ErrUnavailable)
 	}
-	readCtx, cancel := context.WithTimeout(ctx, k.timeout)
-	entries, err := k.src.ForUser(readCtx, userID, now)
-	cancel()
+	entries, err := k.read(ctx, now, &k.lookups, "revocation lookup failed", func(ctx context.Context) ([]Entry, error) {
+		return k.src.ForUser(ctx, userID, now)
+	})
 	if err != nil {
-		wait := k.lookups.fail(now, k.refresh)
-		k.log.WarnContext(ctx, "revocation lookup failed", slog.String(logging.KeyError, err.Error()), slog.Duration("retryIn", wait))
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	k.lookups = backoff{}
@@ -194,4 +184,17 @@ func (k *Checker) lookUp(ctx context.Context, userID string, now time.Time) erro
 		k.set.Add(e)
 	}
 	return nil
+}
+
+// read makes one read within the read timeout. A failure is logged, as
+// failed with attrs, and backs b off.
+func (k *Checker) read(ctx context.Context, now time.Time, b *backoff, failed string, read func(context.Context) ([]Entry, error), attrs ...any) ([]Entry, error) {
+	readCtx, cancel := context.WithTimeout(ctx, k.timeout)
+	defer cancel()
+	entries, err := read(readCtx)
+	if err != nil {
+		wait := b.fail(now, k.refresh)
+		k.log.WarnContext(ctx, failed, append(attrs, slog.String(logging.KeyError, err.Error()), slog.Duration("retryIn", wait))...)
+	}
+	return entries, err
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/serverless-shop/backend/shared/ddb"
+	"github.com/serverless-shop/backend/shared/token"
 )
 
 // Config is where the revocations of access tokens are read, and how often.
@@ -13,15 +14,9 @@ type Config struct {
 	Refresh time.Duration
 }
 
-// Env is where a function's settings come from; *coldstart.Env is one.
-type Env interface {
-	String(name string) string
-	Duration(name string, def time.Duration) time.Duration
-}
-
 // ConfigFrom reads REVOCATIONS_TABLE and REVOCATION_REFRESH (optional,
 // DefaultRefresh).
-func ConfigFrom(env Env) Config {
+func ConfigFrom(env token.Env) Config {
 	return Config{Table: env.String("REVOCATIONS_TABLE"), Refresh: env.Duration("REVOCATION_REFRESH", DefaultRefresh)}
 }
 

@@ -9,5 +9,12 @@ func SetClock(k *Checker, now func() time.Time) { k.now = now }
 func Known(k *Checker) int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.set.Len()
+	n := 0
+	for _, u := range k.set.users {
+		n += len(u.sessions)
+		if u.epoch > 0 {
+			n++
+		}
+	}
+	return n
 }

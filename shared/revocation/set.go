@@ -54,21 +54,6 @@ func (s Set) Revokes(c token.Claims) bool {
 	return revoked || c.SessionEpoch < u.epoch
 }
 
-// Len is the number of sessions and user epochs the set revokes tokens of.
-func (s Set) Len() int {
-	n := 0
-	for _, u := range s.users {
-		n += len(u.sessions)
-		if u.epoch > 0 {
-			n++
-		}
-	}
-	return n
-}
-
-// forget drops a user's entries.
-func (s Set) forget(userID string) { delete(s.users, userID) }
-
 // prune drops the entries that expired by now: their tokens have expired
 // too.
 func (s Set) prune(now time.Time) {

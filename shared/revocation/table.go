@@ -30,29 +30,22 @@ func NewTable(db ddb.QueryAPI, table string) *Table { return &Table{db: db, tabl
 func (t *Table) Since(ctx context.Context, since, now time.Time) ([]Entry, error) {
 	keys := expression.Key("PK").Equal(expression.Value(feedPK)).
 		And(expression.Key("SK").GreaterThan(expression.Value(stamp(since))))
-	entries, err := t.query(ctx, keys, now)
-	if err != nil {
-		return nil, fmt.Errorf("read revocations since %s: %w", since.Format(time.RFC3339Nano), err)
-	}
-	return entries, nil
+	return t.query(ctx, keys, now, "since "+since.Format(time.RFC3339Nano))
 }
 
 // ForUser reads the entries of one user still in force at now: a handful
 // at most (a user's revocations are limited; see the users service).
 func (t *Table) ForUser(ctx context.Context, userID string, now time.Time) ([]Entry, error) {
-	entries, err := t.query(ctx, expression.Key("PK").Equal(expression.Value(userPK(userID))), now)
-	if err != nil {
-		return nil, fmt.Errorf("read revocations of user %s: %w", userID, err)
-	}
-	return entries, nil
+	return t.query(ctx, expression.Key("PK").Equal(expression.Value(userPK(userID))), now, "of user "+userID)
 }
 
 // query reads every page of a key condition, leaving out the entries that
-// expired (the table's TTL deletes them lazily).
-func (t *Table) query(ctx context.Context, keys expression.KeyConditionBuilder, now time.Time) ([]Entry, error) {
+// expired (the table's TTL deletes them lazily); its errors say which
+// revocations it read.
+func (t *Table) query(ctx context.Context, keys expression.KeyConditionBuilder, now time.Time, which string) ([]Entry, error) {
 	expr, err := expression.NewBuilder().WithKeyCondition(keys).Build()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read revocations %s: %w", which, err)
 	}
 	p := dynamodb.NewQueryPaginator(t.db, &dynamodb.QueryInput{
 		TableName: &t.table, ConsistentRead: aws.Bool(true),
@@ -61,12 +54,12 @@ func (t *Table) query(ctx context.Context, keys expression.KeyConditionBuilder, 
 	var entries []Entry
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
 		var records []record
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &records); err != nil {
-			return nil, err
+		if err == nil {
+			err = attributevalue.UnmarshalListOfMaps(page.Items, &records)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read revocations %s: %w", which, err)
 		}
 		for _, r := range records {
 			if e := r.entry(); e.ExpiresAt.After(now) {

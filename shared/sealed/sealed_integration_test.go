@@ -23,14 +23,12 @@ func TestSealOpensOnlyForItsKeyAndContext(t *testing.T) {
 	key := testcloud.NewKey(t, c, kmstypes.KeySpecSymmetricDefault, kmstypes.KeyUsageTypeEncryptDecrypt)
 	ec := map[string]string{"eventType": "account.password_reset_requested", "eventId": "ev-1", "accountId": "u-1",
 		"recipientSha256": "0f1e", "purpose": "reset-password", "expiresAt": "2026-12-06T09:30:00Z"}
-	with := func(k, v string) map[string]string {
+	// edited is ec with v under k, or without k when v is "".
+	edited := func(k, v string) map[string]string {
 		out := maps.Clone(ec)
-		out[k] = v
-		return out
-	}
-	without := func(k string) map[string]string {
-		out := maps.Clone(ec)
-		delete(out, k)
+		if out[k] = v; v == "" {
+			delete(out, k)
+		}
 		return out
 	}
 
@@ -50,25 +48,24 @@ func TestSealOpensOnlyForItsKeyAndContext(t *testing.T) {
 	// (A ciphertext of another key is refused by KMS too; MiniStack's
 	// stand-in cipher decrypts it to noise instead, so that case is the
 	// unit test's: Open names its key and reads KMS's refusal as final.)
-	for name, open := range map[string]func() ([]byte, error){
-		"another account": func() ([]byte, error) { return sealed.NewOpener(c, key).Open(ctx, box, with("accountId", "u-2")) },
-		"another recipient": func() ([]byte, error) {
-			return sealed.NewOpener(c, key).Open(ctx, box, with("recipientSha256", "0f1f"))
-		},
-		"a later expiry": func() ([]byte, error) {
-			return sealed.NewOpener(c, key).Open(ctx, box, with("expiresAt", "2026-12-07T09:30:00Z"))
-		},
-		"another purpose": func() ([]byte, error) {
-			return sealed.NewOpener(c, key).Open(ctx, box, with("purpose", "verify-email"))
-		},
-		"a key missing":    func() ([]byte, error) { return sealed.NewOpener(c, key).Open(ctx, box, without("recipientSha256")) },
-		"a key more":       func() ([]byte, error) { return sealed.NewOpener(c, key).Open(ctx, box, with("note", "x")) },
-		"no context":       func() ([]byte, error) { return sealed.NewOpener(c, key).Open(ctx, box, nil) },
-		"truncated":        func() ([]byte, error) { return sealed.NewOpener(c, key).Open(ctx, box[:len(box)/3], ec) },
-		"not a ciphertext": func() ([]byte, error) { return sealed.NewOpener(c, key).Open(ctx, []byte("sealed:verify-token"), ec) },
+	opener := sealed.NewOpener(c, key)
+	for _, tc := range []struct {
+		name string
+		box  []byte
+		ec   map[string]string
+	}{
+		{"another account", box, edited("accountId", "u-2")},
+		{"another recipient", box, edited("recipientSha256", "0f1f")},
+		{"a later expiry", box, edited("expiresAt", "2026-12-07T09:30:00Z")},
+		{"another purpose", box, edited("purpose", "verify-email")},
+		{"a key missing", box, edited("recipientSha256", "")},
+		{"a key more", box, edited("note", "x")},
+		{"no context", box, nil},
+		{"truncated", box[:len(box)/3], ec},
+		{"not a ciphertext", []byte("sealed:verify-token"), ec},
 	} {
-		if plain, err := open(); !errors.Is(err, sealed.ErrCannotOpen) || plain != nil {
-			t.Errorf("%s: Open = %q, %v; want ErrCannotOpen", name, plain, err)
+		if plain, err := opener.Open(ctx, tc.box, tc.ec); !errors.Is(err, sealed.ErrCannotOpen) || plain != nil {
+			t.Errorf("%s: Open = %q, %v; want ErrCannotOpen", tc.name, plain, err)
 		}
 	}
 }

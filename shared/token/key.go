@@ -73,11 +73,14 @@ func thumbprint(k *ecdsa.PublicKey) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
+// jwks is a JSON Web Key Set (RFC 7517, section 5).
+type jwks struct {
+	Keys []jwk `json:"keys"`
+}
+
 // JWKS renders the keys as a JSON Web Key Set document.
 func JWKS(keys []PublicKey) ([]byte, error) {
-	set := struct {
-		Keys []jwk `json:"keys"`
-	}{Keys: make([]jwk, 0, len(keys))}
+	set := jwks{Keys: make([]jwk, 0, len(keys))}
 	for _, k := range keys {
 		x, y := coordinates(k.Key)
 		set.Keys = append(set.Keys, jwk{Kty: "EC", Crv: "P-256", X: x, Y: y, Kid: k.ID, Use: "sig", Alg: Algorithm})
@@ -89,9 +92,7 @@ func JWKS(keys []PublicKey) ([]byte, error) {
 // Keys of other types are skipped; a key whose kid does not match its
 // thumbprint is an error, so a JWKS cannot alias one key under another id.
 func ParseJWKS(data []byte) ([]PublicKey, error) {
-	var set struct {
-		Keys []jwk `json:"keys"`
-	}
+	var set jwks
 	if err := json.Unmarshal(data, &set); err != nil {
 		return nil, fmt.Errorf("parse jwks: %w", err)
 	}

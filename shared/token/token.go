@@ -201,7 +201,7 @@ func (v *Verifier) Verify(raw string) (Claims, error) {
 		return Claims{}, ErrMalformed
 	}
 	var claims Claims
-	_, err := v.parser.ParseWithClaims(raw, &claims, v.key)
+	t, err := v.parser.ParseWithClaims(raw, &claims, v.key)
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrInvalid):
@@ -220,8 +220,7 @@ func (v *Verifier) Verify(raw string) (Claims, error) {
 	// Of the two valid signatures of a digest, only the low-s one: with the
 	// strict base64 decoding, a token has exactly one encoding. (The parser
 	// has checked the signature: it is 64 bytes of canonical base64url.)
-	sig, _ := base64.RawURLEncoding.Strict().DecodeString(raw[strings.LastIndexByte(raw, '.')+1:])
-	if !lowS(sig) {
+	if !lowS(t.Signature) {
 		return Claims{}, ErrSignature
 	}
 	if claims.Subject == "" || claims.ID == "" || claims.SessionID == "" || claims.SessionEpoch < 0 {

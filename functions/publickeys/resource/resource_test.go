@@ -5,8 +5,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/x509"
 	"errors"
-	"io"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -47,7 +47,12 @@ func (f *fakeKMS) Sign(context.Context, *kms.SignInput, ...func(*kms.Options)) (
 func TestPublishesTheKeys(t *testing.T) {
 	t.Parallel()
 	a, b := apitest.NewKey(), apitest.NewKey()
-	h := resource.Handler(&fakeKMS{keys: map[string]*ecdsa.PrivateKey{"key-a": a, "key-b": b}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	keys := []token.PublicKey{token.NewPublicKey(&a.PublicKey), token.NewPublicKey(&b.PublicKey)}
+	jwks, err := token.JWKS(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := resource.Handler(&fakeKMS{keys: map[string]*ecdsa.PrivateKey{"key-a": a, "key-b": b}}, slog.New(slog.DiscardHandler))
 	for _, rt := range []cfn.RequestType{cfn.RequestCreate, cfn.RequestUpdate} {
 		id, data, err := h(context.Background(), cfn.Event{RequestType: rt, ResourceProperties: map[string]any{
 			"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:publickeys",
@@ -56,23 +61,15 @@ func TestPublishesTheKeys(t *testing.T) {
 		if err != nil || id == "" {
 			t.Fatalf("%s: id %q, error %v", rt, id, err)
 		}
-		keys, err := token.ParseJWKS([]byte(data["Jwks"].(string)))
-		if err != nil {
-			t.Fatalf("%s: Jwks does not parse: %v", rt, err)
-		}
-		want := []token.PublicKey{token.NewPublicKey(&a.PublicKey), token.NewPublicKey(&b.PublicKey)}
-		if len(keys) != 2 || keys[0].ID != want[0].ID || keys[1].ID != want[1].ID {
-			t.Fatalf("%s: Jwks holds %v, want A then B", rt, keys)
-		}
-		if data["KidA"] != want[0].ID || data["KidB"] != want[1].ID {
-			t.Errorf("%s: KidA %v, KidB %v; want %s, %s", rt, data["KidA"], data["KidB"], want[0].ID, want[1].ID)
+		if want := (map[string]any{"Jwks": string(jwks), "KidA": keys[0].ID, "KidB": keys[1].ID}); !reflect.DeepEqual(data, want) {
+			t.Errorf("%s: data = %v, want A then B: %v", rt, data, want)
 		}
 	}
 }
 
 func TestDeleteHasNothingToUndo(t *testing.T) {
 	t.Parallel()
-	h := resource.Handler(&fakeKMS{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := resource.Handler(&fakeKMS{}, slog.New(slog.DiscardHandler))
 	// Even with properties that would fail a create: a stack must be able
 	// to delete a resource whose create failed.
 	id, data, err := h(context.Background(), cfn.Event{RequestType: cfn.RequestDelete, PhysicalResourceID: "token-public-keys"})
@@ -83,7 +80,7 @@ func TestDeleteHasNothingToUndo(t *testing.T) {
 
 func TestRefusesBadPropertiesAndKeys(t *testing.T) {
 	t.Parallel()
-	h := resource.Handler(&fakeKMS{keys: map[string]*ecdsa.PrivateKey{"key-a": apitest.NewKey()}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := resource.Handler(&fakeKMS{keys: map[string]*ecdsa.PrivateKey{"key-a": apitest.NewKey()}}, slog.New(slog.DiscardHandler))
 	tests := []struct {
 		name  string
 		props map[string]any
