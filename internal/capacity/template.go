@@ -3,7 +3,10 @@ package capacity
 import (
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,9 +19,13 @@ import (
 // whose settings are limits (functions, the API's method settings, the
 // usage plan, the web ACL, the alarms). It reads the YAML as a node tree,
 // so CloudFormation's short-form tags (!Ref, !If, !Sub) need no special
-// decoding; it resolves !Ref of a parameter, !If, !FindInMap and the
-// condition functions, and nothing it does not need.
+// decoding; Resolve resolves the intrinsic functions it knows. The
+// contract tests resolve policies with it too (InStack, ARNs).
 type Template struct {
+	// ARNs are the ARNs of resources by logical id, which !GetAtt Id.Arn
+	// and ${Id.Arn} stand for; the caller sets those it knows.
+	ARNs map[string]string
+
 	params     map[string]*yaml.Node // declared parameters by name
 	values     map[string]string     // each parameter's value
 	overridden map[string]bool       // set by the environment, not the default
@@ -57,14 +64,14 @@ func ParseTemplate(data []byte, overrides map[string]string) (*Template, error) 
 	}
 	root := doc.Content[0]
 	t := &Template{
-		params: map[string]*yaml.Node{}, values: map[string]string{}, overridden: map[string]bool{},
+		ARNs: map[string]string{}, params: map[string]*yaml.Node{}, values: map[string]string{}, overridden: map[string]bool{},
 		conditions: map[string]*yaml.Node{}, resources: map[string]*yaml.Node{},
 		mappings: mapping(root, "Mappings"), globals: mapping(mapping(root, "Globals"), "Function"), root: root,
 	}
-	eachPair(mapping(root, "Parameters"), func(name string, p *yaml.Node) {
+	for name, p := range entries(mapping(root, "Parameters")) {
 		t.params[name] = p
 		t.values[name] = scalar(mapping(p, "Default"))
-	})
+	}
 	for name, v := range overrides {
 		if _, ok := t.params[name]; !ok {
 			return nil, fmt.Errorf("parameter override %s: the template declares no such parameter", name)
@@ -72,11 +79,11 @@ func ParseTemplate(data []byte, overrides map[string]string) (*Template, error) 
 		t.values[name] = v
 		t.overridden[name] = true
 	}
-	eachPair(mapping(root, "Conditions"), func(name string, c *yaml.Node) { t.conditions[name] = c })
-	eachPair(mapping(root, "Resources"), func(id string, r *yaml.Node) {
+	maps.Insert(t.conditions, entries(mapping(root, "Conditions")))
+	for id, r := range entries(mapping(root, "Resources")) {
 		t.resources[id] = r
 		t.order = append(t.order, id)
-	})
+	}
 	if len(t.resources) == 0 {
 		return nil, errors.New("parse template: no Resources")
 	}
@@ -116,55 +123,29 @@ func (t *Template) Source(name string) string {
 	return "template default"
 }
 
+// InStack sets the pseudo parameters (AWS::StackName, AWS::Region,
+// AWS::AccountId, ...) of the stack the template is resolved for.
+func (t *Template) InStack(stack, region, account string) {
+	maps.Copy(t.values, map[string]string{"AWS::Partition": "aws", "AWS::Region": region,
+		"AWS::AccountId": account, "AWS::StackName": stack, "AWS::URLSuffix": "amazonaws.com"})
+}
+
 // Condition evaluates the template's condition name in this environment.
 func (t *Template) Condition(name string) (bool, error) {
 	c, ok := t.conditions[name]
 	if !ok {
 		return false, fmt.Errorf("template has no condition %s", name)
 	}
-	return t.evalCondition(c)
+	return t.truth(c)
 }
 
-func (t *Template) evalCondition(n *yaml.Node) (bool, error) {
-	fn, args := intrinsic(n)
-	switch fn {
-	case "Equals":
-		if len(args) != 2 {
-			return false, fmt.Errorf("line %d: Equals needs two values", n.Line)
-		}
-		var v [2]string
-		for i := range v {
-			var err error
-			if v[i], err = t.resolve(args[i]); err != nil {
-				return false, err
-			}
-		}
-		return v[0] == v[1], nil
-	case "Not":
-		if len(args) != 1 {
-			return false, fmt.Errorf("line %d: Not needs one condition", n.Line)
-		}
-		v, err := t.evalCondition(args[0])
-		return !v, err
-	case "And", "Or":
-		want := fn == "Or"
-		for _, a := range args {
-			v, err := t.evalCondition(a)
-			if err != nil {
-				return false, err
-			}
-			if v == want {
-				return want, nil
-			}
-		}
-		return !want, nil
-	case "Condition":
-		if len(args) != 1 {
-			return false, fmt.Errorf("line %d: Condition needs a name", n.Line)
-		}
-		return t.Condition(args[0].Value)
+// truth resolves a node that must be a condition function.
+func (t *Template) truth(n *yaml.Node) (bool, error) {
+	v, err := t.Resolve(n)
+	if b, ok := v.(bool); ok || err != nil {
+		return b, err
 	}
-	return false, fmt.Errorf("line %d: unsupported condition %q", n.Line, fn)
+	return false, fmt.Errorf("line %d: not a condition", n.Line)
 }
 
 // intrinsic returns the intrinsic function a node calls, short form
@@ -194,56 +175,161 @@ func intrinsic(n *yaml.Node) (string, []*yaml.Node) {
 	return "", nil
 }
 
-// resolve returns a node's value as a string: a plain scalar, or !Ref of a
-// parameter, !If, !FindInMap and !Select of those.
-func (t *Template) resolve(n *yaml.Node) (string, error) {
+// Resolve returns what a node stands for in this environment, every
+// intrinsic function in it resolved: a scalar's text, lists and maps of
+// those, a condition function's truth. It knows !Ref of a parameter, !If,
+// !FindInMap, !Sub, !GetAtt of a resource in ARNs and the condition
+// functions (!Equals, !Not, !And, !Or, !Condition); anything else is an
+// error.
+func (t *Template) Resolve(n *yaml.Node) (any, error) {
 	if n == nil {
-		return "", errors.New("missing value")
+		return nil, errors.New("missing value")
 	}
 	fn, args := intrinsic(n)
 	switch fn {
 	case "":
-		if n.Kind != yaml.ScalarNode {
-			return "", fmt.Errorf("line %d: not a scalar", n.Line)
-		}
-		return n.Value, nil
+		return t.resolvePlain(n)
 	case "Ref":
-		name := args[0].Value
-		if v, ok := t.values[name]; ok {
+		if v, ok := t.values[args[0].Value]; ok {
 			return v, nil
 		}
-		return "", fmt.Errorf("line %d: !Ref %s is not a parameter", n.Line, name)
+		return nil, fmt.Errorf("line %d: !Ref %s is not a parameter", n.Line, args[0].Value)
+	case "Condition":
+		return t.Condition(args[0].Value)
+	case "GetAtt":
+		target := args[0].Value
+		if len(args) == 2 { // !GetAtt [Id, Arn]
+			target += "." + args[1].Value
+		}
+		if id, ok := strings.CutSuffix(target, ".Arn"); ok && t.ARNs[id] != "" {
+			return t.ARNs[id], nil
+		}
+		return nil, fmt.Errorf("line %d: !GetAtt %s is no ARN of ARNs", n.Line, target)
 	case "If":
 		if len(args) != 3 {
-			return "", fmt.Errorf("line %d: If needs a condition and two values", n.Line)
+			return nil, fmt.Errorf("line %d: If needs a condition and two values", n.Line)
 		}
 		ok, err := t.Condition(args[0].Value)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if ok {
-			return t.resolve(args[1])
+			return t.Resolve(args[1])
 		}
-		return t.resolve(args[2])
-	case "FindInMap":
-		if len(args) != 3 {
-			return "", fmt.Errorf("line %d: FindInMap needs three keys", n.Line)
+		return t.Resolve(args[2])
+	case "Sub":
+		return t.sub(n.Line, args)
+	case "Not", "And", "Or":
+		if fn == "Not" && len(args) != 1 {
+			return nil, fmt.Errorf("line %d: Not needs one condition", n.Line)
 		}
-		keys := make([]string, 3)
-		for i, a := range args {
-			v, err := t.resolve(a)
-			if err != nil {
-				return "", err
+		want := fn == "Or"
+		for _, a := range args {
+			v, err := t.truth(a)
+			if err != nil || fn == "Not" {
+				return !v, err
 			}
-			keys[i] = v
+			if v == want {
+				return want, nil
+			}
+		}
+		return !want, nil
+	case "Equals", "FindInMap":
+		if want := map[string]int{"Equals": 2, "FindInMap": 3}[fn]; len(args) != want {
+			return nil, fmt.Errorf("line %d: %s needs %d values", n.Line, fn, want)
+		}
+		keys := make([]string, len(args))
+		for i, a := range args {
+			var err error
+			if keys[i], err = t.resolve(a); err != nil {
+				return nil, err
+			}
+		}
+		if fn == "Equals" {
+			return keys[0] == keys[1], nil
 		}
 		v := mapping(mapping(mapping(t.mappings, keys[0]), keys[1]), keys[2])
 		if v == nil {
-			return "", fmt.Errorf("line %d: no mapping %s", n.Line, strings.Join(keys, "."))
+			return nil, fmt.Errorf("line %d: no mapping %s", n.Line, strings.Join(keys, "."))
 		}
-		return t.resolve(v)
+		return t.Resolve(v)
 	}
-	return "", fmt.Errorf("line %d: cannot resolve %s here", n.Line, fn)
+	return nil, fmt.Errorf("line %d: cannot resolve %s", n.Line, fn)
+}
+
+// resolvePlain resolves a node that calls no function: a scalar is its
+// text, a list or a map has its items resolved.
+func (t *Template) resolvePlain(n *yaml.Node) (any, error) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return n.Value, nil
+	case yaml.SequenceNode:
+		out := []any{}
+		for _, c := range n.Content {
+			v, err := t.Resolve(c)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	case yaml.MappingNode:
+		out := map[string]any{}
+		for k, c := range entries(n) {
+			v, err := t.Resolve(c)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			out[k] = v
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("line %d: cannot resolve a YAML alias", n.Line)
+}
+
+// subVar is a variable of an !Sub's text; ${!Literal} is none.
+var subVar = regexp.MustCompile(`\$\{([^}!][^}]*)\}`)
+
+// sub resolves !Sub text or !Sub [text, {variables}]: each ${Name} is a
+// variable, a parameter or an ARN (${Id.Arn}).
+func (t *Template) sub(line int, args []*yaml.Node) (string, error) {
+	vars := map[string]string{}
+	if len(args) == 2 {
+		for k, c := range entries(args[1]) {
+			v, err := t.resolve(c)
+			if err != nil {
+				return "", err
+			}
+			vars[k] = v
+		}
+	} else if len(args) != 1 {
+		return "", fmt.Errorf("line %d: Sub needs a text and its variables", line)
+	}
+	var err error
+	out := subVar.ReplaceAllStringFunc(args[0].Value, func(m string) string {
+		name := m[2 : len(m)-1]
+		if v, ok := vars[name]; ok {
+			return v
+		}
+		if v, ok := t.values[name]; ok {
+			return v
+		}
+		if id, ok := strings.CutSuffix(name, ".Arn"); ok && t.ARNs[id] != "" {
+			return t.ARNs[id]
+		}
+		err = fmt.Errorf("line %d: Sub: nothing named %s", line, name)
+		return m
+	})
+	return strings.ReplaceAll(out, "${!", "${"), err
+}
+
+// resolve resolves a node that must stand for a scalar.
+func (t *Template) resolve(n *yaml.Node) (string, error) {
+	v, err := t.Resolve(n)
+	if s, ok := v.(string); ok || err != nil {
+		return s, err
+	}
+	return "", fmt.Errorf("line %d: not a scalar", n.Line)
 }
 
 // number resolves a node to a number.
@@ -306,8 +392,7 @@ func (t *Template) Functions() ([]Function, error) {
 		if err := t.functionSettings(&f, props, id); err != nil {
 			return nil, err
 		}
-		var err error
-		eachPair(mapping(props, "Events"), func(name string, ev *yaml.Node) {
+		for name, ev := range entries(mapping(props, "Events")) {
 			ep := mapping(ev, "Properties")
 			switch scalar(mapping(ev, "Type")) {
 			case "Api":
@@ -316,19 +401,15 @@ func (t *Template) Functions() ([]Function, error) {
 			case "SQS":
 				n := mapping(mapping(ep, "ScalingConfig"), "MaximumConcurrency")
 				if n == nil {
-					return
+					continue
 				}
-				v, e := t.number(n)
-				if e != nil {
-					err = fmt.Errorf("%s event %s MaximumConcurrency: %w", id, name, e)
-					return
+				v, err := t.number(n)
+				if err != nil {
+					return nil, fmt.Errorf("%s event %s MaximumConcurrency: %w", id, name, err)
 				}
 				f.QueueConcurrency = v
 				f.QueueConcurrencyFrom = describe(n)
 			}
-		})
-		if err != nil {
-			return nil, err
 		}
 		out = append(out, f)
 	}
@@ -610,23 +691,21 @@ func (t *Template) forEachAlarms(n *yaml.Node) ([]string, error) {
 	}
 	ident := n.Content[0].Value
 	var out []string
-	var err error
 	for _, v := range n.Content[1].Content {
-		eachPair(n.Content[2], func(key string, r *yaml.Node) {
-			if scalar(mapping(r, "Type")) != "AWS::CloudWatch::Alarm" || err != nil {
-				return
+		for key, r := range entries(n.Content[2]) {
+			if scalar(mapping(r, "Type")) != "AWS::CloudWatch::Alarm" {
+				continue
 			}
-			on, e := t.present(r)
-			if e != nil {
-				err = e
-				return
+			on, err := t.present(r)
+			if err != nil {
+				return nil, err
 			}
 			if on {
 				out = append(out, strings.NewReplacer("${"+ident+"}", v.Value, "&{"+ident+"}", v.Value).Replace(key))
 			}
-		})
+		}
 	}
-	return out, err
+	return out, nil
 }
 
 func mapping(n *yaml.Node, key string) *yaml.Node {
@@ -648,11 +727,14 @@ func scalar(n *yaml.Node) string {
 	return n.Value
 }
 
-func eachPair(n *yaml.Node, f func(key string, v *yaml.Node)) {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		f(n.Content[i].Value, n.Content[i+1])
+// entries lists the keys and values of a mapping node (none for anything
+// else).
+func entries(n *yaml.Node) iter.Seq2[string, *yaml.Node] {
+	return func(yield func(string, *yaml.Node) bool) {
+		for i := 0; n != nil && n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+			if !yield(n.Content[i].Value, n.Content[i+1]) {
+				return
+			}
+		}
 	}
 }

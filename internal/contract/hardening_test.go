@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/serverless-shop/backend/internal/capacity"
 )
 
 // keyAdministration is the key administrators statement of KMS's default key
@@ -160,13 +162,17 @@ func TestAlarmTopicEncryptedWithACustomerManagedKey(t *testing.T) {
 // TestStatefulResourcesRetainedInProd checks that every table, KMS key,
 // secret and queue has a DeletionPolicy and an UpdateReplacePolicy that
 // resolve to Retain for Environment=prod and to Delete in every other
-// environment (as AWS::LanguageExtensions resolves them, cfnEnv), so a
+// environment (as AWS::LanguageExtensions resolves them), so a
 // deleted or replaced prod resource keeps its data and dev stacks clean up.
 func TestStatefulResourcesRetainedInProd(t *testing.T) {
 	doc := template(t)
 	envs := scalars(mapping(mapping(mapping(doc, "Parameters"), "Environment"), "AllowedValues"))
 	if !slices.Contains(envs, "prod") || len(envs) < 2 {
 		t.Fatalf("Environment's AllowedValues %v do not include prod and others", envs)
+	}
+	byEnv := map[string]*capacity.Template{}
+	for _, env := range envs {
+		byEnv[env] = stackTemplate(t, "template.yaml", "serverless-shop-"+env, "eu-west-1", keyAccount, map[string]string{"Environment": env})
 	}
 	ids, byID := resources(t)
 	var checked []string
@@ -186,7 +192,7 @@ func TestStatefulResourcesRetainedInProd(t *testing.T) {
 				if env == "prod" {
 					want = "Retain"
 				}
-				got, err := newCfnEnv(doc, "serverless-shop-"+env, "eu-west-1", keyAccount, map[string]string{"Environment": env}).resolve(node)
+				got, err := byEnv[env].Resolve(node)
 				if err != nil {
 					t.Errorf("%s %s: %v", id, attr, err)
 					break
@@ -206,28 +212,6 @@ func TestStatefulResourcesRetainedInProd(t *testing.T) {
 			t.Errorf("%s is not in the template as a table, key, secret or queue", id)
 		}
 	}
-}
-
-// intrinsic names the function of a short-form (!FindInMap [...]) or
-// long-form (Fn::FindInMap: [...]) node and returns the node holding its
-// arguments; "" for a plain value.
-func intrinsic(n *yaml.Node) (string, *yaml.Node) {
-	if n == nil {
-		return "", nil
-	}
-	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
-		name := strings.TrimPrefix(n.Tag, "!")
-		if name != "Ref" && name != "Condition" {
-			name = "Fn::" + name
-		}
-		return name, n
-	}
-	if n.Kind == yaml.MappingNode && len(n.Content) == 2 {
-		if k := n.Content[0].Value; k == "Ref" || strings.HasPrefix(k, "Fn::") {
-			return k, n.Content[1]
-		}
-	}
-	return "", n
 }
 
 // accountPrincipal reports whether a principal is this account's principal

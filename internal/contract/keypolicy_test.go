@@ -34,20 +34,20 @@ type stackKeys struct {
 // is not modelled: the name is cut), under the function's RolePath.
 func loadStackKeys(t *testing.T, stack string, params map[string]string) stackKeys {
 	t.Helper()
-	e := newCfnEnv(template(t), stack, "eu-west-1", keyAccount, params)
+	e := stackTemplate(t, "template.yaml", stack, "eu-west-1", keyAccount, params)
 	ids, byID := resources(t)
 	s := stackKeys{stack: stack, keyARN: map[string]string{}, keyPolicy: map[string]iampolicy.Policy{},
 		roleARN: map[string]string{}, kmsPolicy: map[string]iampolicy.Policy{}}
 	for id := range ofType(t, "AWS::KMS::Key") {
 		s.keyARN[id] = fmt.Sprintf("arn:aws:kms:eu-west-1:%s:key/%s", keyAccount, idToken(stack, id)[:8]+"-0000-4000-8000-"+idToken(stack, id)[8:20])
-		e.arns[id] = s.keyARN[id]
+		e.ARNs[id] = s.keyARN[id]
 	}
 	for _, id := range ids {
 		res := byID[id]
 		props := mapping(res, "Properties")
 		switch scalar(mapping(res, "Type")) {
 		case "AWS::KMS::Key":
-			v, err := e.resolve(mapping(props, "KeyPolicy"))
+			v, err := e.Resolve(mapping(props, "KeyPolicy"))
 			if err != nil {
 				t.Fatalf("%s KeyPolicy: %v", id, err)
 			}
@@ -59,7 +59,7 @@ func loadStackKeys(t *testing.T, stack string, params map[string]string) stackKe
 		case "AWS::Serverless::Function":
 			path := "/"
 			if n := mapping(props, "RolePath"); n != nil {
-				v, err := e.resolve(n)
+				v, err := e.Resolve(n)
 				if err != nil {
 					t.Fatalf("%s RolePath: %v", id, err)
 				}
@@ -77,7 +77,7 @@ func loadStackKeys(t *testing.T, stack string, params map[string]string) stackKe
 				if !slices.ContainsFunc(scalars(mapping(st, "Action")), func(a string) bool { return strings.HasPrefix(strings.ToLower(a), "kms:") }) {
 					continue
 				}
-				v, err := e.resolve(st)
+				v, err := e.Resolve(st)
 				if err != nil {
 					t.Fatalf("%s policy statement: %v", id, err)
 				}
