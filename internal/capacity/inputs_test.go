@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"testing"
 
+	yamlv3 "go.yaml.in/yaml/v3"
+
 	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/internal/capacity"
 	"github.com/serverless-shop/backend/shared/revocation"
@@ -145,6 +147,18 @@ Resources:
 	}
 	if want := []string{"AAlarm", "AAwsAlarm", "BAlarm", "BAwsAlarm", "OneAlarm"}; !reflect.DeepEqual(alarms, want) {
 		t.Errorf("alarms %v, want %v", alarms, want)
+	}
+	tpl.InStack("shop", "eu-west-1", "123456789012")
+	tpl.ARNs["Key"] = "arn:key"
+	var policy yamlv3.Node
+	if err := yamlv3.Unmarshal([]byte(`{Sid: !Sub ["${A}-${AWS::StackName}-${!Literal}", {A: !Ref Rate}], Action: [!If [Both, kms:Sign, kms:Verify]],
+  Resource: [!GetAtt Key.Arn, !Sub "${Key.Arn}/*"], Principal: {AWS: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}`), &policy); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"Sid": "100-shop-${Literal}", "Action": []any{"kms:Sign"}, "Resource": []any{"arn:key", "arn:key/*"},
+		"Principal": map[string]any{"AWS": "arn:aws:iam::123456789012:root"}}
+	if got, err := tpl.Resolve(policy.Content[0]); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Resolve = %v, %v; want %v", got, err, want)
 	}
 	if _, err := capacity.ParseTemplate([]byte(yaml), map[string]string{"Nope": "1"}); err == nil {
 		t.Error("an override of an undeclared parameter was accepted")
