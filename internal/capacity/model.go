@@ -554,7 +554,7 @@ func (m *Model) perClient() error {
 		m.PerClient = append(m.PerClient, PerClient{"AWS WAF rate rules per source address", "off", "Waf = false (" + t.Source("Waf") + ")"})
 	}
 	for _, r := range rules {
-		m.PerClient = append(m.PerClient, PerClient{"AWS WAF rule " + r.Name + " (" + r.Applies + "), per source address",
+		m.PerClient = append(m.PerClient, PerClient{"AWS WAF rule " + r.Name + " (" + r.Applies() + "), per source address",
 			fmt.Sprintf("%g requests / %g s", r.Limit, r.Window), webACLID})
 	}
 	plan, err := t.UsagePlan(usagePlanID, "ApiClients")

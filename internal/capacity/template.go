@@ -586,10 +586,24 @@ func (t *Template) chosen(n *yaml.Node) (*yaml.Node, error) {
 // RateRule is a rate-based rule of the web ACL: requests one source
 // address may send in a window.
 type RateRule struct {
-	Name    string
-	Limit   float64
-	Window  float64 // seconds
-	Applies string  // which requests it counts
+	Name   string
+	Limit  float64
+	Window float64 // seconds
+	// Method and Path are the requests it counts: those of Method (any
+	// when "") whose path matches the regular expression Path; every
+	// request when Path is "".
+	Method, Path string
+}
+
+// Applies says which requests the rule counts.
+func (r RateRule) Applies() string {
+	switch {
+	case r.Path == "":
+		return "every request"
+	case r.Method == "":
+		return "paths matching " + r.Path
+	}
+	return r.Method + " to paths matching " + r.Path
 }
 
 // RateRules returns the rate-based rules of the web ACL resource id, none
@@ -623,35 +637,34 @@ func (t *Template) RateRules(id string) ([]RateRule, error) {
 				return nil, err
 			}
 		}
-		out = append(out, RateRule{Name: scalar(mapping(rule, "Name")), Limit: limit, Window: window, Applies: scopeDown(mapping(st, "ScopeDownStatement"))})
+		rate := RateRule{Name: scalar(mapping(rule, "Name")), Limit: limit, Window: window}
+		if rate.Method, rate.Path, err = scopeDown(mapping(st, "ScopeDownStatement")); err != nil {
+			return nil, fmt.Errorf("%s rule %s: %w", id, rate.Name, err)
+		}
+		out = append(out, rate)
 	}
 	return out, nil
 }
 
-// scopeDown says which requests a rate-based rule's scope-down statement
+// scopeDown reads which requests a rate-based rule's scope-down statement
 // counts: a path pattern, or a method and a path pattern (AndStatement).
-func scopeDown(st *yaml.Node) string {
-	if st == nil {
-		return "every request"
-	}
-	if re := scalar(mapping(mapping(st, "RegexMatchStatement"), "RegexString")); re != "" {
-		return "paths matching " + re
-	}
-	var method, paths string
+func scopeDown(st *yaml.Node) (method, path string, err error) {
+	parts := []*yaml.Node{st}
 	if and := mapping(mapping(st, "AndStatement"), "Statements"); and != nil {
-		for _, part := range and.Content {
-			if m := mapping(part, "ByteMatchStatement"); m != nil && mapping(mapping(m, "FieldToMatch"), "Method") != nil {
-				method = scalar(mapping(m, "SearchString"))
-			}
-			if re := scalar(mapping(mapping(part, "RegexMatchStatement"), "RegexString")); re != "" {
-				paths = "paths matching " + re
-			}
+		parts = and.Content
+	}
+	for _, p := range parts {
+		if re := scalar(mapping(mapping(p, "RegexMatchStatement"), "RegexString")); re != "" {
+			path = re
+		}
+		if m := mapping(p, "ByteMatchStatement"); m != nil && mapping(mapping(m, "FieldToMatch"), "Method") != nil {
+			method = scalar(mapping(m, "SearchString"))
 		}
 	}
-	if method != "" && paths != "" {
-		return method + " to " + paths
+	if st != nil && path == "" {
+		return "", "", fmt.Errorf("line %d: a scope-down statement this reader cannot read", st.Line)
 	}
-	return "requests its scope-down statement selects"
+	return method, path, nil
 }
 
 // Alarms returns the logical ids of the alarms (AWS::CloudWatch::Alarm)

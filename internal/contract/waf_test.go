@@ -8,53 +8,32 @@ import (
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/serverless-shop/backend/internal/budgets"
 	"github.com/serverless-shop/backend/internal/capacity"
 )
 
-// wafRule is a rate-based rule of the web ACL and the requests it counts:
-// every request, or those of method (any when "") whose path matches path.
+// wafRule is a rate-based rule of the web ACL (as capacity reads it,
+// prod's) and the requests it counts.
 type wafRule struct {
-	name   string
-	method string
-	path   *regexp.Regexp // nil: every request
+	capacity.RateRule
+	path *regexp.Regexp // nil: every request
 }
 
 func (r wafRule) counts(method, path string) bool {
-	return r.path == nil || (r.method == "" || r.method == method) && r.path.MatchString(path)
+	return r.path == nil || (r.Method == "" || r.Method == method) && r.path.MatchString(path)
 }
 
 func wafRules(t *testing.T) []wafRule {
 	t.Helper()
-	_, byID := resources(t)
-	rules := mapping(mapping(byID["ApiWebAcl"], "Properties"), "Rules")
-	if rules == nil {
-		t.Fatal("template.yaml has no ApiWebAcl with Rules")
+	rates, err := stackTemplate(t, "template.yaml", "serverless-shop-prod", "eu-west-1", keyAccount, map[string]string{"Environment": "prod"}).RateRules("ApiWebAcl")
+	if err != nil || len(rates) == 0 {
+		t.Fatalf("template.yaml has no ApiWebAcl with rate-based rules in prod (%v)", err)
 	}
 	var out []wafRule
-	for _, r := range rules.Content {
-		st := mapping(mapping(r, "Statement"), "RateBasedStatement")
-		if st == nil {
-			t.Fatalf("rule %s is not rate-based", scalar(mapping(r, "Name")))
-		}
-		rule := wafRule{name: scalar(mapping(r, "Name"))}
-		scope := mapping(st, "ScopeDownStatement")
-		parts := []*yaml.Node{scope}
-		if and := mapping(mapping(scope, "AndStatement"), "Statements"); and != nil {
-			parts = and.Content
-		}
-		for _, p := range parts {
-			if re := scalar(mapping(mapping(p, "RegexMatchStatement"), "RegexString")); re != "" {
-				rule.path = regexp.MustCompile(re)
-			}
-			if m := mapping(p, "ByteMatchStatement"); m != nil && mapping(mapping(m, "FieldToMatch"), "Method") != nil {
-				rule.method = scalar(mapping(m, "SearchString"))
-			}
-		}
-		if scope != nil && rule.path == nil {
-			t.Fatalf("rule %s: a scope-down statement this test cannot read", rule.name)
+	for _, r := range rates {
+		rule := wafRule{RateRule: r}
+		if r.Path != "" {
+			rule.path = regexp.MustCompile(r.Path)
 		}
 		out = append(out, rule)
 	}
@@ -141,7 +120,7 @@ func TestWafCoversEveryCostlyRoute(t *testing.T) {
 		var by []string
 		for _, r := range rules {
 			if r.path != nil && r.counts(method, path) {
-				by = append(by, r.name)
+				by = append(by, r.Name)
 			}
 		}
 		switch {
