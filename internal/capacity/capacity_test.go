@@ -136,10 +136,6 @@ func TestModelReadsTheRepository(t *testing.T) {
 	}
 }
 
-// sized returns the parameters of the base the regression cases below
-// break one thing of: the template's own defaults, which reach the target.
-func sized() map[string]string { return map[string]string{} }
-
 // list is the first design's revocation list, read whole by every
 // environment every 10 s: the regression a feed replaced.
 const list = `
@@ -164,7 +160,8 @@ const list = `
 
 // TestCeilingsCatchRegressions shows that TestCeilings fails when a
 // change to the template or the design puts a ceiling below the target,
-// one change at a time, from a base that passes.
+// one change at a time, from a base that passes (the template's own
+// defaults, which reach the target).
 func TestCeilingsCatchRegressions(t *testing.T) {
 	hotFeed, err := capacity.LoadHotKeys()
 	if err != nil {
@@ -192,9 +189,7 @@ func TestCeilingsCatchRegressions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			overrides := sized()
-			maps.Copy(overrides, tt.overrides)
-			in := load(t, "prod", overrides)
+			in := load(t, "prod", tt.overrides)
 			in.HotKeys = tt.hot
 			m := build(t, in)
 			got := strings.Join(m.Violations(), "\n")
