@@ -45,13 +45,18 @@ func segment(tb testing.TB, v any) string {
 // decodeSegment decodes a header or payload segment of a compact JWS.
 func decodeSegment(tb testing.TB, seg string, v any) {
 	tb.Helper()
-	b, err := base64.RawURLEncoding.DecodeString(seg)
-	if err != nil {
-		tb.Fatalf("decode segment: %v", err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
+	if err := json.Unmarshal(mustDecode(tb, seg), v); err != nil {
 		tb.Fatalf("unmarshal segment: %v", err)
 	}
+}
+
+func mustDecode(tb testing.TB, seg string) []byte {
+	tb.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }
 
 // signES256 returns the base64url JWS signature (raw R || S, low s) of input.

@@ -387,15 +387,6 @@ func verifyCases(f *forgery) []verifyCase {
 	}
 }
 
-func mustDecode(tb testing.TB, seg string) []byte {
-	tb.Helper()
-	b, err := base64.RawURLEncoding.DecodeString(seg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
-
 // sentinels are the specific errors of Verify; exactly one matches each failure.
 var sentinels = []error{token.ErrMalformed, token.ErrUnknownKey, token.ErrWrongType, token.ErrSignature, token.ErrExpired, token.ErrClaims}
 
