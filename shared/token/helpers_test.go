@@ -157,20 +157,6 @@ func (f *forgery) sign(k *ecdsa.PrivateKey, h, c map[string]any) string {
 	return in + "." + signES256(f.tb, k, in)
 }
 
-// withHeader and withClaims are signed by the trusted key after edit
-// changed the header or the claims.
-func (f *forgery) withHeader(edit func(map[string]any)) string {
-	h := f.header()
-	edit(h)
-	return f.sign(nil, h, f.claims())
-}
-
-func (f *forgery) withClaims(edit func(map[string]any)) string {
-	c := f.claims()
-	edit(c)
-	return f.sign(nil, f.header(), c)
-}
-
 // hs256 is the claims MACed with HS256 under secret.
 func (f *forgery) hs256(secret []byte) string {
 	h := f.header()
