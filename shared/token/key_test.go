@@ -105,7 +105,9 @@ func TestParsePublicKey(t *testing.T) {
 	}
 }
 
-func TestJWKSRoundTrip(t *testing.T) {
+// TestJWKS pins the members of each key. (That ParseJWKS reads the set
+// back into keys that verify is TestConfigVerifyWhatTheConfiguredKeySigned.)
+func TestJWKS(t *testing.T) {
 	t.Parallel()
 	if doc, err := token.JWKS(nil); err != nil || string(doc) != `{"keys":[]}` {
 		t.Errorf("JWKS(nil) = %s, %v; want {\"keys\":[]}", doc, err)
@@ -131,15 +133,6 @@ func TestJWKSRoundTrip(t *testing.T) {
 	}
 	if err := json.Unmarshal(doc, &set); err != nil || !reflect.DeepEqual(set.Keys, want) {
 		t.Errorf("JWKS = %s (%v), want the keys %v", doc, err, want)
-	}
-	back, err := token.ParseJWKS(doc)
-	if err != nil || len(back) != len(keys) {
-		t.Fatalf("ParseJWKS = %v, %v; want %d keys", back, err, len(keys))
-	}
-	for i := range keys {
-		if back[i].ID != keys[i].ID || !back[i].Key.Equal(keys[i].Key) {
-			t.Errorf("key %d = %+v after the round trip, want %+v", i, back[i], keys[i])
-		}
 	}
 }
 
