@@ -72,23 +72,6 @@ func checkErr(t *testing.T, err error, want string) {
 	}
 }
 
-func TestEnvCollectsEveryProblem(t *testing.T) {
-	t.Parallel()
-	e := coldstart.NewEnv(env(map[string]string{"PRESENT": "yes", "TTL": "soon", "LIMIT": "-3", "MANY": "many"}))
-	_ = e.String("USERS_TABLE")
-	_ = e.String("PRESENT")
-	_ = e.Duration("TTL", time.Minute)
-	_ = e.Duration("UNSET_TTL", time.Minute) // optional: not a problem
-	_ = e.Int("LIMIT", 5)
-	_ = e.Int("MANY", 5)
-	_ = e.Int("UNSET_LIMIT", 5)
-	_ = e.String("TOKEN_AUDIENCE")
-	e.Fail("TOKEN_JWKS", errors.New("no ES256 signing key"))
-
-	// Every problem in the order met, and nothing of the good variables.
-	checkErr(t, e.Err(), `configuration: USERS_TABLE is not set; TTL="soon" is not a positive duration; LIMIT="-3" is not a positive integer; MANY="many" is not a positive integer; TOKEN_AUDIENCE is not set; TOKEN_JWKS: no ES256 signing key`)
-}
-
 func TestNewEnvNilReadsProcessEnvironment(t *testing.T) {
 	// Not parallel: t.Setenv.
 	t.Setenv("COLDSTART_TEST_TABLE", "from-os")
@@ -101,17 +84,23 @@ func TestNewEnvNilReadsProcessEnvironment(t *testing.T) {
 	checkErr(t, e.Err(), "configuration: COLDSTART_TEST_EMPTY is not set")
 }
 
+// ExampleEnv: every problem, in the order met, and nothing of the good
+// variables or of unset optional ones.
 func ExampleEnv() {
 	e := coldstart.NewEnv(func(name string) string {
-		return map[string]string{"ORDERS_TABLE": "orders", "ORDERS_PER_HOUR": "20", "ACCESS_TOKEN_TTL": "10x"}[name]
+		return map[string]string{"ORDERS_TABLE": "orders", "ORDERS_PER_HOUR": "20", "ACCESS_TOKEN_TTL": "10x", "LIMIT": "-3"}[name]
 	})
 	table := e.String("ORDERS_TABLE")
 	perHour := e.Int("ORDERS_PER_HOUR", 10)
+	_ = e.String("USERS_TABLE")
 	_ = e.Duration("ACCESS_TOKEN_TTL", 15*time.Minute)
+	_ = e.Duration("REFRESH", time.Minute) // optional: not a problem
+	_ = e.Int("LIMIT", 5)
 	_ = e.String("TOKEN_ISSUER")
+	e.Fail("TOKEN_JWKS", errors.New("no ES256 signing key"))
 	fmt.Println(table, perHour)
 	fmt.Println(e.Err())
 	// Output:
 	// orders 20
-	// configuration: ACCESS_TOKEN_TTL="10x" is not a positive duration; TOKEN_ISSUER is not set
+	// configuration: USERS_TABLE is not set; ACCESS_TOKEN_TTL="10x" is not a positive duration; LIMIT="-3" is not a positive integer; TOKEN_ISSUER is not set; TOKEN_JWKS: no ES256 signing key
 }

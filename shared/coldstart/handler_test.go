@@ -69,21 +69,3 @@ func TestHandlerAddsTraceIDAndColdStartToEveryLine(t *testing.T) {
 		t.Errorf("EMF line = %s, want ColdStart 1 for service orders at level %s", emf.String(), metrics.Level)
 	}
 }
-
-func TestTraceRoot(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ header, want string }{
-		{"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1", "1-5759e988-bd862e3fe1be46a994272793"},
-		{"Parent=53995c3f42cd8ad8; Root=1-aa-bb ;Sampled=1", "1-aa-bb"},
-		{"Sampled=1", ""},
-		{"", ""},
-	}
-	for _, tc := range tests {
-		if got := logging.TraceRoot(invokeContext(tc.header)); got != tc.want {
-			t.Errorf("TraceRoot(%q) = %q, want %q", tc.header, got, tc.want)
-		}
-	}
-	if got := logging.TraceRoot(context.Background()); got != "" {
-		t.Errorf("TraceRoot without a header = %q", got)
-	}
-}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -41,15 +42,12 @@ func TestFailures(t *testing.T) {
 			t.Errorf("%v taken for a cancellation", err)
 		}
 	}
-	// Applied: written, not written, or failed.
-	for err, want := range map[error]error{nil: nil, failed: nil, throttled: throttled} {
-		if applied, got := ddb.Applied(err); applied != (err == nil) || got != want {
-			t.Errorf("Applied(%v) = %v, %v", err, applied, got)
-		}
-	}
 	k := ddb.Key("USER#1", "PROFILE")
 	if k["PK"].(*types.AttributeValueMemberS).Value != "USER#1" || k["SK"].(*types.AttributeValueMemberS).Value != "PROFILE" || len(k) != 2 {
 		t.Errorf("Key = %v", k)
+	}
+	if n := ddb.Unix(time.Date(2025, 3, 14, 15, 9, 26, 999, time.UTC)).Value; n != "1741964966" {
+		t.Errorf("Unix = %s, want whole seconds", n)
 	}
 }
 

@@ -1,7 +1,6 @@
 package events_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"maps"
@@ -21,7 +20,7 @@ const (
 	accountFixture = "testdata/account_verification_requested.json"
 )
 
-func fixture(t *testing.T, path string) []byte {
+func fixture(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -32,7 +31,7 @@ func fixture(t *testing.T, path string) []byte {
 
 // edited returns the fixture at path after edit has changed its generic
 // JSON form.
-func edited(t *testing.T, path string, edit func(ev map[string]any)) []byte {
+func edited(t testing.TB, path string, edit func(ev map[string]any)) []byte {
 	t.Helper()
 	var ev map[string]any
 	if err := json.Unmarshal(fixture(t, path), &ev); err != nil {
@@ -114,28 +113,26 @@ func TestParseFixtures(t *testing.T) {
 	}
 }
 
-// TestParse: what Parse accepts, and what it rejects with which reason.
-func TestParse(t *testing.T) {
-	t.Parallel()
-	edit := func(f func(ev map[string]any)) func(t *testing.T) []byte {
-		return func(t *testing.T) []byte { return edited(t, orderFixture, f) }
-	}
-	account := func(f func(ev map[string]any)) func(t *testing.T) []byte {
-		return func(t *testing.T) []byte { return edited(t, accountFixture, f) }
-	}
-	raw := func(s string) func(t *testing.T) []byte { return func(*testing.T) []byte { return []byte(s) } }
-	withSuffix := func(s string) func(t *testing.T) []byte {
-		return func(t *testing.T) []byte { return append(fixture(t, orderFixture), s...) }
-	}
+// parseCase is an input of Parse and part of its error ("": accepted).
+type parseCase struct {
+	name     string
+	data     []byte
+	wantText string
+}
+
+// parseCases are what TestParse checks Parse accepts, and what it rejects
+// with which reason; they seed FuzzParse.
+func parseCases(tb testing.TB) []parseCase {
+	edit := func(f func(ev map[string]any)) []byte { return edited(tb, orderFixture, f) }
+	account := func(f func(ev map[string]any)) []byte { return edited(tb, accountFixture, f) }
+	raw := func(s string) []byte { return []byte(s) }
+	withSuffix := func(s string) []byte { return append(fixture(tb, orderFixture), s...) } // a fresh copy each time
+	size := len(fixture(tb, orderFixture))
 	order := func(ev map[string]any) map[string]any { return member(ev, "order") }
 	customer := func(ev map[string]any) map[string]any { return member(ev, "customer") }
 	link := func(ev map[string]any) map[string]any { return member(ev, "link") }
 
-	tests := []struct {
-		name     string
-		data     func(t *testing.T) []byte
-		wantText string // part of the error message; "": accepted
-	}{
+	return []parseCase{
 		{name: "cancelled", data: edit(func(ev map[string]any) { ev["type"] = events.OrderCancelled; order(ev)["status"] = "CANCELLED" })},
 		{name: "unknown fields everywhere", data: edit(func(ev map[string]any) {
 			ev["source"] = "orders"
@@ -151,13 +148,8 @@ func TestParse(t *testing.T) {
 		})},
 		{name: "maximum number of lines", data: edit(func(ev map[string]any) { order(ev)["items"], order(ev)["total"] = lines(100) })},
 		{name: "id of 128 characters", data: edit(func(ev map[string]any) { ev["id"] = strings.Repeat("a", 128) })},
-		{name: "surrounding whitespace", data: func(t *testing.T) []byte {
-			return append(append([]byte("\n  "), fixture(t, orderFixture)...), " \n\t"...)
-		}},
-		{name: "exactly MaxBytes", data: func(t *testing.T) []byte {
-			b := fixture(t, orderFixture)
-			return append(b, bytes.Repeat([]byte(" "), events.MaxBytes-len(b))...)
-		}},
+		{name: "surrounding whitespace", data: append([]byte("\n  "), withSuffix(" \n\t")...)},
+		{name: "exactly MaxBytes", data: withSuffix(strings.Repeat(" ", events.MaxBytes-size))},
 		// An event of a producer of before, with account.name: the field is
 		// unknown now.
 		{name: "account event with a name", data: account(func(ev map[string]any) { member(ev, "account")["name"] = "Ada" })},
@@ -232,11 +224,8 @@ func TestParse(t *testing.T) {
 		{name: "account event of an order type", data: account(func(ev map[string]any) { ev["type"] = events.OrderCreated }), wantText: "order.id"},
 
 		// Size and framing.
-		{name: "too large", data: func(t *testing.T) []byte {
-			b := fixture(t, orderFixture)
-			return append(b, bytes.Repeat([]byte(" "), events.MaxBytes-len(b)+1)...)
-		}, wantText: "exceeds"},
-		{name: "trailing second event", data: func(t *testing.T) []byte { return append(fixture(t, orderFixture), fixture(t, orderFixture)...) }, wantText: "trailing data"},
+		{name: "too large", data: withSuffix(strings.Repeat(" ", events.MaxBytes-size+1)), wantText: "exceeds"},
+		{name: "trailing second event", data: withSuffix(string(fixture(tb, orderFixture))), wantText: "trailing data"},
 		{name: "trailing object", data: withSuffix("{}"), wantText: "trailing data"},
 		{name: "trailing garbage", data: withSuffix("garbage"), wantText: "trailing data"},
 		{name: "trailing number", data: withSuffix(" 1"), wantText: "trailing data"},
@@ -250,12 +239,16 @@ func TestParse(t *testing.T) {
 		{name: "JSON string", data: raw(`"order.created"`), wantText: "cannot unmarshal"},
 		{name: "JSON null", data: raw(`null`), wantText: "unknown type"},
 		{name: "empty object", data: raw(`{}`), wantText: "unknown type"},
-		{name: "truncated", data: func(t *testing.T) []byte { b := fixture(t, orderFixture); return b[:len(b)/2] }, wantText: "unexpected EOF"},
+		{name: "truncated", data: fixture(tb, orderFixture)[:size/2], wantText: "unexpected EOF"},
 	}
-	for _, tc := range tests {
+}
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	for _, tc := range parseCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			ev, err := events.Parse(tc.data(t))
+			ev, err := events.Parse(tc.data)
 			if tc.wantText == "" {
 				if err != nil {
 					t.Errorf("Parse: %v", err)

@@ -90,13 +90,20 @@ func TestCorrelationID(t *testing.T) {
 }
 
 // TestInvocation: coldStart on every line of an invocation, and the Root of
-// its trace header when Lambda sent one.
+// its trace header, wherever it stands in it, when Lambda sent one.
 func TestInvocation(t *testing.T) {
 	t.Parallel()
-	//lint:ignore SA1029 the key aws-lambda-go uses, a plain string
-	traced := context.WithValue(context.Background(), "x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
-	if line := logLine(t, logging.Invocation(traced, true)); line[logging.KeyColdStart] != true || line[logging.KeyTraceID] != "1-5759e988-bd862e3fe1be46a994272793" {
-		t.Errorf("traced line %v", line)
+	for header, want := range map[string]any{
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1": "1-5759e988-bd862e3fe1be46a994272793",
+		"Parent=53995c3f42cd8ad8; Root=1-aa-bb ;Sampled=1":                           "1-aa-bb",
+		"Sampled=1": nil,
+		"":          nil,
+	} {
+		//lint:ignore SA1029 the key aws-lambda-go uses, a plain string
+		ctx := context.WithValue(context.Background(), "x-amzn-trace-id", header)
+		if line := logLine(t, logging.Invocation(ctx, header != "")); line[logging.KeyColdStart] != (header != "") || line[logging.KeyTraceID] != want {
+			t.Errorf("trace header %q: line %v", header, line)
+		}
 	}
 	if line := logLine(t, logging.Invocation(context.Background(), false)); line[logging.KeyColdStart] != false || line[logging.KeyTraceID] != nil {
 		t.Errorf("untraced line %v", line)

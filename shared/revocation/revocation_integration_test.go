@@ -9,42 +9,28 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/revocation"
 )
 
-// TestTableReadsTheFeedAndTheUser writes entries as the users service does,
-// inside transactions, and reads them back as a verifier does: what is new
-// in the feed, and one user's entries.
+// TestTableReadsTheFeedAndTheUser writes entries as the users service does
+// (the items of revocation.Writes, which carry no condition), and reads
+// them back as a verifier does: what is new in the feed, and one user's
+// entries.
 func TestTableReadsTheFeedAndTheUser(t *testing.T) {
 	ctx := context.Background()
 	db := dynamodb.NewFromConfig(testcloud.Config(t))
 	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true})
 	now := time.Now()
 
-	write := func(entries ...revocation.Entry) {
-		t.Helper()
-		var items []types.TransactWriteItem
-		for _, e := range entries {
-			w, err := revocation.Writes(table, e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			items = append(items, w...)
-		}
-		if _, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	logout := revocation.Session("ada", "ada-laptop", now.Add(-time.Minute), 15*time.Minute)
-	write(
+	testcloud.PutRevocations(t, db, table, []revocation.Entry{
 		logout,
 		revocation.Session("old", "old-session", now.Add(-20*time.Minute), 15*time.Minute), // its tokens expired already
 		revocation.User("bob", 2, now.Add(-2*time.Second), 15*time.Minute),
-	)
-	write(logout) // a retried logout
+	})
+	testcloud.PutRevocations(t, db, table, []revocation.Entry{logout}) // a retried logout
 
 	src := revocation.NewTable(db, table)
 	feed, err := src.Since(ctx, now.Add(-10*time.Minute), now)

@@ -45,13 +45,18 @@ func segment(tb testing.TB, v any) string {
 // decodeSegment decodes a header or payload segment of a compact JWS.
 func decodeSegment(tb testing.TB, seg string, v any) {
 	tb.Helper()
-	b, err := base64.RawURLEncoding.DecodeString(seg)
-	if err != nil {
-		tb.Fatalf("decode segment: %v", err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
+	if err := json.Unmarshal(mustDecode(tb, seg), v); err != nil {
 		tb.Fatalf("unmarshal segment: %v", err)
 	}
+}
+
+func mustDecode(tb testing.TB, seg string) []byte {
+	tb.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }
 
 // signES256 returns the base64url JWS signature (raw R || S, low s) of input.
@@ -150,20 +155,6 @@ func (f *forgery) sign(k *ecdsa.PrivateKey, h, c map[string]any) string {
 	}
 	in := f.input(h, c)
 	return in + "." + signES256(f.tb, k, in)
-}
-
-// withHeader and withClaims are signed by the trusted key after edit
-// changed the header or the claims.
-func (f *forgery) withHeader(edit func(map[string]any)) string {
-	h := f.header()
-	edit(h)
-	return f.sign(nil, h, f.claims())
-}
-
-func (f *forgery) withClaims(edit func(map[string]any)) string {
-	c := f.claims()
-	edit(c)
-	return f.sign(nil, f.header(), c)
 }
 
 // hs256 is the claims MACed with HS256 under secret.

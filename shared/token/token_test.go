@@ -226,8 +226,10 @@ type verifyCase struct {
 // verifyCases are the tokens of TestVerify, and FuzzVerify's seeds.
 func verifyCases(f *forgery) []verifyCase {
 	p := f.parts()
-	header := func(edit func(map[string]any)) string { return f.withHeader(edit) }
-	claims := func(edit func(map[string]any)) string { return f.withClaims(edit) }
+	// header and claims are signed by the trusted key after edit changed
+	// the header or the claims.
+	header := func(edit func(map[string]any)) string { return f.sign(nil, edited(f.header(), edit), f.claims()) }
+	claims := func(edit func(map[string]any)) string { return f.sign(nil, f.header(), edited(f.claims(), edit)) }
 	pubDER, err := x509.MarshalPKIXPublicKey(&f.key.PublicKey)
 	if err != nil {
 		f.tb.Fatal(err)
@@ -241,7 +243,7 @@ func verifyCases(f *forgery) []verifyCase {
 	if err != nil {
 		f.tb.Fatal(err)
 	}
-	oversized := f.withClaims(func(c map[string]any) { c["name"] = strings.Repeat("a", token.MaxTokenBytes) })
+	oversized := claims(func(c map[string]any) { c["name"] = strings.Repeat("a", token.MaxTokenBytes) })
 	return []verifyCase{
 		// Accepted.
 		{name: "issued token", token: f.issued},
@@ -385,15 +387,6 @@ func verifyCases(f *forgery) []verifyCase {
 		{name: "oversized garbage", token: strings.Repeat("a", token.MaxTokenBytes+1), want: token.ErrMalformed},
 		{name: "oversized header", token: strings.Repeat("eyJ", 1000) + "." + p[1] + "." + p[2], want: token.ErrMalformed},
 	}
-}
-
-func mustDecode(tb testing.TB, seg string) []byte {
-	tb.Helper()
-	b, err := base64.RawURLEncoding.DecodeString(seg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
 }
 
 // sentinels are the specific errors of Verify; exactly one matches each failure.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/authorizer/authz"
 	"github.com/serverless-shop/backend/internal/apitest"
+	"github.com/serverless-shop/backend/shared/principal"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
@@ -26,25 +26,17 @@ const (
 	refresh = "Bearer rt1." + userID + ".AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" // a refresh token, not an access token
 )
 
-// issuedAt is the fixed clock the tokens are minted on.
-var issuedAt = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-
-// issue mints an access token of sub with auth's key, at issuedAt, the way
-// the users service does.
-func issue(t testing.TB, auth *apitest.Auth, sub token.Subject) string {
-	t.Helper()
-	raw, _, err := auth.Issuer(token.DefaultTTL, func() time.Time { return issuedAt }).Issue(context.Background(), sub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
-}
+var (
+	// issuedAt is the fixed clock the tokens are minted and checked on.
+	issuedAt = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	ada      = principal.Principal{UserID: userID, Email: "ada@example.com", Name: "Ada Lovelace"}
+)
 
 // newAuthorizer returns an authorizer trusting only auth's key, whose
-// clock reads issuedAt+offset, and the buffer it logs to.
-func newAuthorizer(auth *apitest.Auth, offset time.Duration) (*authz.Authorizer, *bytes.Buffer) {
+// clock reads issuedAt, and the buffer it logs to.
+func newAuthorizer(auth *apitest.Auth) (*authz.Authorizer, *bytes.Buffer) {
 	v := token.NewVerifier([]token.PublicKey{auth.Signer().PublicKey()}, apitest.TokenIssuer, apitest.TokenAudience,
-		func() time.Time { return issuedAt.Add(offset) })
+		func() time.Time { return issuedAt })
 	var logs bytes.Buffer
 	return authz.New(v, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))), &logs
 }
@@ -72,28 +64,12 @@ func request(routeKey, authorization string) events.APIGatewayCustomAuthorizerRe
 
 // TestHandleAllows checks the whole answer: the policy, and the context
 // that shared/principal's tests read back after API Gateway's JSON round
-// trip.
+// trip. The header is found in any case; how the bearer token is read and
+// verified is shared/token's to test.
 func TestHandleAllows(t *testing.T) {
 	t.Parallel()
 	auth := apitest.NewAuth(t)
-	sub := token.Subject{UserID: userID, Email: "ada@example.com", Name: "Ada Lovelace", SessionID: "s1"}
-	raw := issue(t, auth, sub)
-	tests := []struct {
-		name   string
-		header string
-		offset time.Duration // verifier clock minus issue time
-		edit   func(*events.APIGatewayCustomAuthorizerRequestTypeRequest)
-	}{
-		{name: "fresh token", header: "Bearer " + raw},
-		{name: "lower-case scheme", header: "bearer " + raw},
-		{name: "upper-case scheme", header: "BEARER " + raw},
-		{name: "near expiry", header: "Bearer " + raw, offset: token.DefaultTTL - time.Second},
-		{name: "after expiry, within leeway", header: "Bearer " + raw, offset: token.DefaultTTL + token.Leeway - time.Second},
-		{name: "clock slightly behind the issuer", header: "Bearer " + raw, offset: -token.Leeway + time.Second},
-		{name: "header name in lower case", edit: func(ev *events.APIGatewayCustomAuthorizerRequestTypeRequest) {
-			ev.Headers["authorization"] = "Bearer " + raw
-		}},
-	}
+	raw := auth.TokenAt(t, ada, issuedAt)
 	want := events.APIGatewayCustomAuthorizerResponse{
 		PrincipalID: userID,
 		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17", Statement: []events.IAMPolicyStatement{{
@@ -102,36 +78,29 @@ func TestHandleAllows(t *testing.T) {
 		Context: map[string]any{"sub": userID, "email": "ada@example.com", "name": "Ada Lovelace", "email_verified": "false",
 			"exp": strconv.FormatInt(issuedAt.Add(token.DefaultTTL+token.Leeway).Unix(), 10)},
 	}
-	for _, tt := range tests {
-		a, _ := newAuthorizer(auth, tt.offset)
-		ev := request("GET /v1/users/me", tt.header)
-		if tt.edit != nil {
-			tt.edit(&ev)
-		}
+	a, _ := newAuthorizer(auth)
+	for _, name := range []string{"Authorization", "authorization"} {
+		ev := request("GET /v1/users/me", "")
+		ev.Headers[name] = "Bearer " + raw
 		if resp, err := a.Handle(context.Background(), ev); err != nil || !reflect.DeepEqual(resp, want) {
-			t.Errorf("%s: Handle = %+v, %v; want %+v", tt.name, resp, err, want)
+			t.Errorf("%s: Handle = %+v, %v; want %+v", name, resp, err, want)
 		}
 	}
 }
 
-// TestHandleDenies sends what is not a bearer token, and a token of each
-// kind Verify refuses (shared/token's tests hold every way of refusing).
+// TestHandleDenies sends what is not a bearer token, a token Verify
+// refuses (shared/token's tests hold every way of refusing), and a good
+// token with what is not a method ARN.
 func TestHandleDenies(t *testing.T) {
 	t.Parallel()
 	auth := apitest.NewAuth(t)
-	sub := token.Subject{UserID: userID, Email: "ada@example.com", Name: "Ada", SessionID: "s1"}
-	raw := issue(t, auth, sub)
-	parts := strings.Split(raw, ".")
-	sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
-	sig[len(sig)/2] ^= 0x01
-
+	raw := auth.TokenAt(t, ada, issuedAt)
 	arn := func(arn string) func(*events.APIGatewayCustomAuthorizerRequestTypeRequest) {
 		return func(ev *events.APIGatewayCustomAuthorizerRequestTypeRequest) { ev.MethodArn = arn }
 	}
 	tests := []struct {
 		name   string
 		header string
-		offset time.Duration // verifier clock minus issue time
 		edit   func(*events.APIGatewayCustomAuthorizerRequestTypeRequest)
 	}{
 		{name: "no headers", edit: func(ev *events.APIGatewayCustomAuthorizerRequestTypeRequest) { ev.Headers = nil }},
@@ -141,25 +110,9 @@ func TestHandleDenies(t *testing.T) {
 			ev.QueryStringParameters = map[string]string{"access_token": raw}
 			ev.StageVariables = map[string]string{"token": raw}
 		}},
-		{name: "empty header", header: ""},
 		{name: "token without scheme", header: raw},
-		{name: "basic scheme", header: "Basic YWRhOmNvcnJlY3QgaG9yc2U="},
-		{name: "other scheme with token", header: "Token " + raw},
-		{name: "DPoP scheme", header: "DPoP " + raw},
-		{name: "scheme only", header: "Bearer"},
-		{name: "scheme and space", header: "Bearer "},
-		{name: "scheme glued to token", header: "Bearer" + raw},
-		{name: "oversized header", header: "Bearer " + raw + strings.Repeat("A", token.MaxTokenBytes)},
-		{name: "oversized garbage", header: "Bearer " + strings.Repeat("a.", 1<<16)},
-		{name: "token twice", header: "Bearer " + raw + " " + raw},
 		{name: "refresh token", header: refresh},
-		{name: "opaque string", header: "Bearer d41d8cd98f00b204e9800998ecf8427e"},
-		{name: "two parts", header: "Bearer " + parts[0] + "." + parts[1]},
-		{name: "signature flipped", header: "Bearer " + parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(sig)},
-		{name: "signature of another token", header: "Bearer " + parts[0] + "." + parts[1] + "." + strings.Split(issue(t, auth, sub), ".")[2]},
-		{name: "unknown signing key", header: "Bearer " + issue(t, apitest.NewAuth(t), sub)},
-		{name: "expired", header: "Bearer " + raw, offset: token.DefaultTTL + token.Leeway + time.Second},
-		{name: "not yet valid", header: "Bearer " + raw, offset: -token.Leeway - time.Minute},
+		{name: "unknown signing key", header: "Bearer " + apitest.NewAuth(t).TokenAt(t, ada, issuedAt)},
 		// Only API Gateway calls the authorizer, always with a method ARN:
 		// anything else is refused rather than allowed.
 		{name: "no method ARN", header: "Bearer " + raw, edit: arn("")},
@@ -169,7 +122,7 @@ func TestHandleDenies(t *testing.T) {
 		{name: "method ARN with an empty stage", header: "Bearer " + raw, edit: arn("arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5//GET/x")},
 	}
 	for _, tt := range tests {
-		a, logs := newAuthorizer(auth, tt.offset)
+		a, logs := newAuthorizer(auth)
 		ev := request("GET /v1/users/me", tt.header)
 		if tt.edit != nil {
 			tt.edit(&ev)
@@ -178,7 +131,7 @@ func TestHandleDenies(t *testing.T) {
 		if err != authz.ErrUnauthorized || err.Error() != "Unauthorized" || !reflect.DeepEqual(resp, events.APIGatewayCustomAuthorizerResponse{}) {
 			t.Errorf("%s: Handle = %+v, %v; want nothing but the exact Unauthorized error (401)", tt.name, resp, err)
 		}
-		if len(tt.header) > len("Bearer ")+10 && strings.Contains(logs.String(), tt.header[len("Bearer "):]) {
+		if strings.Contains(logs.String(), raw) || tt.header != "" && strings.Contains(logs.String(), tt.header) {
 			t.Errorf("%s: the presented token was logged: %s", tt.name, logs.String())
 		}
 	}
@@ -189,9 +142,9 @@ func TestHandleIgnoresTheRoute(t *testing.T) {
 	// API Gateway caches the decision per Authorization header and reuses it
 	// for every route: the answer must depend on the header alone.
 	auth := apitest.NewAuth(t)
-	raw := issue(t, auth, token.Subject{UserID: userID, Email: "ada@example.com", Name: "Ada", SessionID: "s1"})
+	raw := auth.TokenAt(t, ada, issuedAt)
 	routes := []string{"GET /v1/users/me", "DELETE /v1/orders/{id}", "POST /v1/admin/refunds", "GET /"}
-	a, _ := newAuthorizer(auth, 0)
+	a, _ := newAuthorizer(auth)
 	for _, header := range []string{"Bearer " + raw, "Bearer " + raw[:len(raw)-2] + "AA", "", refresh} {
 		first, firstErr := a.Handle(context.Background(), request(routes[0], header))
 		for _, route := range routes[1:] {
@@ -206,7 +159,7 @@ func TestHandleIgnoresTheRoute(t *testing.T) {
 
 func BenchmarkAuthorize(b *testing.B) {
 	auth := apitest.NewAuth(b)
-	raw := issue(b, auth, token.Subject{UserID: userID, Email: "ada@example.com", Name: "Ada", SessionID: "s1"})
+	raw := auth.TokenAt(b, ada, issuedAt)
 	a := authz.New(token.NewVerifier([]token.PublicKey{auth.Signer().PublicKey()}, apitest.TokenIssuer, apitest.TokenAudience,
 		func() time.Time { return issuedAt }), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	ev := request("GET /v1/users/me", "Bearer "+raw)

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -204,32 +203,9 @@ func TestHandleSendsTheMessages(t *testing.T) {
 	}
 }
 
-// TestHandleBatchesOfTen: calls of at most ten, in stream order, with ids
-// unique within a call.
-func TestHandleBatchesOfTen(t *testing.T) {
-	var f fakeSQS
-	s := events23()
-	relay(t, &f, s)
-	var sizes []int
-	for _, c := range f.calls {
-		sizes = append(sizes, len(c.Entries))
-		for i, e := range c.Entries {
-			if aws.ToString(e.Id) != strconv.Itoa(i) {
-				t.Errorf("entry id %q at %d; ids must be unique within a batch", aws.ToString(e.Id), i)
-			}
-		}
-	}
-	if want := []int{10, 10, 3}; !reflect.DeepEqual(sizes, want) {
-		t.Errorf("batch sizes = %v, want %v", sizes, want)
-	}
-	for i, e := range f.sent() {
-		if want := msg(i, "").EventID; aws.ToString(e.MessageDeduplicationId) != want {
-			t.Errorf("message %d is event %s, want %s", i, aws.ToString(e.MessageDeduplicationId), want)
-		}
-	}
-}
-
-// TestHandleFailure: a call that fails, or refuses entries for now, is
+// TestHandleFailure: 23 events go in calls of ten, ten and three, in
+// stream order, each call's entries numbered from 0 (what batches decides
+// is TestBatches'). A call that fails, or refuses entries for now, is
 // retried from its first record not sent (the lowest entry refused; the
 // start of the call when the answer names no entry of it), and nothing
 // after it is sent. An entry refused for good waits for its turn: it is
