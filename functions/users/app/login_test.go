@@ -41,7 +41,7 @@ func TestLoginIssuesAPair(t *testing.T) {
 // tests tell which) is refused before the store is read.
 func TestLoginRejectsInvalidInput(t *testing.T) {
 	f := newFixture(t)
-	states := f.watch("LoginState", nil)
+	states := f.Mem.Watch("LoginState", nil)
 	_, err := f.Svc.Login(f.Ctx, app.LoginCommand{DeviceToken: "dv1.short"})
 	if got := fieldsOf(t, err); !slices.Equal(got, []string{"email", "password", "deviceToken"}) {
 		t.Errorf("invalid fields %v", got)
@@ -285,7 +285,7 @@ func TestLoginStoreFailuresAreErrors(t *testing.T) {
 		t.Run(op, func(t *testing.T) {
 			f := newFixture(t)
 			f.register()
-			f.watch(op, boom)
+			f.Mem.Watch(op, boom)
 			if p, err := f.Svc.Login(f.Ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword}); !errors.Is(err, boom) || p != (app.TokenPair{}) {
 				t.Errorf("Login = %+v, %v; want the store's error", p, err)
 			}
@@ -296,7 +296,7 @@ func TestLoginStoreFailuresAreErrors(t *testing.T) {
 func TestLoginSurvivesAFailedFailureCount(t *testing.T) {
 	f := newFixture(t)
 	f.register()
-	f.watch("CountSourceFailure", errors.New("throttled"))
+	f.Mem.Watch("CountSourceFailure", errors.New("throttled"))
 	if _, err := f.Svc.Login(f.Ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: "not the password", Source: "192.0.2.1"}); !errors.Is(err, app.ErrBadCredentials) {
 		t.Fatalf("Login = %v", err)
 	}
@@ -319,13 +319,10 @@ func TestLoginUpgradesOutdatedHash(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			old, err := password.Hash(apptest.AdaPassword, older)
-			if err != nil {
-				t.Fatal(err)
-			}
-			const id = "01HZX3YQ7A8B9C0D1E2F3G9999"
-			f.Mem.PutUser(account.Credentials{User: account.User{ID: id, Email: apptest.AdaEmail, Name: apptest.AdaName, CreatedAt: apptest.Start, UpdatedAt: apptest.Start}, PasswordHash: old})
-			rehashed := f.watch("RehashPassword", tt.rehashErr)
+			f.reconfigure(func(c *app.Config) { c.Hashing = older })
+			id := f.register()
+			f.reconfigure(func(c *app.Config) { c.Hashing = apptest.CheapHashing })
+			rehashed := f.Mem.Watch("RehashPassword", tt.rehashErr)
 			f.login(apptest.AdaEmail, apptest.AdaPassword)
 			if rehashed.Load() != 1 {
 				t.Fatalf("RehashPassword called %d times, want 1", rehashed.Load())

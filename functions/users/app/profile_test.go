@@ -44,7 +44,7 @@ func TestUpdateNameRejects(t *testing.T) {
 	for _, name := range []string{"", "   ", "Ada\nLovelace", "Ada\u200b"} {
 		f := newFixture(t)
 		id := f.register()
-		updates := f.watch("UpdateName", nil)
+		updates := f.Mem.Watch("UpdateName", nil)
 		_, err := f.Svc.UpdateName(f.Ctx, app.UpdateNameCommand{UserID: id, Name: name})
 		if got := fieldsOf(t, err); !slices.Equal(got, []string{"name"}) {
 			t.Errorf("UpdateName(%q): invalid fields %v, want name", name, got)
@@ -94,7 +94,7 @@ func TestChangePasswordRejects(t *testing.T) {
 			if tt.userID != "" {
 				id = tt.userID
 			}
-			changed := f.watch("ChangePassword", nil)
+			changed := f.Mem.Watch("ChangePassword", nil)
 			err := f.Svc.ChangePassword(f.Ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: tt.current, NewPassword: tt.next})
 			switch {
 			case tt.wantErr != nil:

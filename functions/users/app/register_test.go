@@ -55,7 +55,7 @@ func TestRegisterRejects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.register()
-			created := f.watch("CreateUser", nil)
+			created := f.Mem.Watch("CreateUser", nil)
 			u, err := f.Svc.Register(f.Ctx, tt.cmd)
 			if u != (account.User{}) {
 				t.Errorf("Register returned %+v with an error", u)

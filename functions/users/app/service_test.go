@@ -4,7 +4,6 @@ import (
 	"errors"
 	"maps"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,18 +112,4 @@ func retryAfter(err error) time.Duration {
 		return p.RetryAfter
 	}
 	return 0
-}
-
-// watch counts the calls of the store's method op and fails each with err
-// (nil: none fails).
-func (f *fixture) watch(op string, err error) *atomic.Int64 {
-	var n atomic.Int64
-	f.Mem.Before = func(got string) error {
-		if got != op {
-			return nil
-		}
-		n.Add(1)
-		return err
-	}
-	return &n
 }

@@ -67,7 +67,7 @@ func TestRefreshRevocationFailure(t *testing.T) {
 func TestRefreshRejectsMalformedTokens(t *testing.T) {
 	for _, raw := range []string{"", "garbage", "rt1.x.y.z"} {
 		f := newFixture(t)
-		reads := f.watch("Session", nil)
+		reads := f.Mem.Watch("Session", nil)
 		if _, err := f.Svc.Refresh(f.Ctx, raw); !errors.Is(err, account.ErrSessionInvalid) {
 			t.Errorf("Refresh(%q) = %v, want ErrSessionInvalid", raw, err)
 		}
@@ -119,7 +119,7 @@ func TestLogoutRejects(t *testing.T) {
 			f := newFixture(t)
 			f.register()
 			login := f.login(apptest.AdaEmail, apptest.AdaPassword)
-			revoked := f.watch("RevokeSession", nil)
+			revoked := f.Mem.Watch("RevokeSession", nil)
 			err := f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: tt.caller, RefreshToken: tt.token(login)})
 			if !errors.Is(err, account.ErrSessionInvalid) || revoked.Load() != 0 {
 				t.Errorf("Logout = %v after %d revocations, want ErrSessionInvalid after none", err, revoked.Load())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
@@ -56,6 +57,20 @@ func (m *MemStore) begin(op string) error {
 	}
 	m.mu.Lock()
 	return nil
+}
+
+// Watch sets Before to count the calls of the method op and fail each
+// with err (nil: none fails), and returns the count.
+func (m *MemStore) Watch(op string, err error) *atomic.Int64 {
+	var n atomic.Int64
+	m.Before = func(got string) error {
+		if got != op {
+			return nil
+		}
+		n.Add(1)
+		return err
+	}
+	return &n
 }
 
 type linkKey struct {
@@ -565,13 +580,4 @@ func (m *MemStore) Secrets() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append(append([]string(nil), m.hashes...), m.passwords...)
-}
-
-// PutUser stores a user directly, bypassing the use cases.
-func (m *MemStore) PutUser(c account.Credentials) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.users[c.ID] = c
-	m.emails[c.Email] = c.ID
-	m.passwords = append(m.passwords, c.PasswordHash)
 }
