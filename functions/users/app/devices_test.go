@@ -43,9 +43,7 @@ func TestLoginThrottledAttemptsCountAgainstTheAddress(t *testing.T) {
 	const poller = "192.0.2.66"
 	f.register()
 	device := f.login(apptest.AdaEmail, apptest.AdaPassword).DeviceToken
-	if _, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: "mallory@example.com", Password: "mallory's own passphrase", Name: "Mallory"}); err != nil {
-		t.Fatal(err)
-	}
+	must(t, errOf(f.Svc.Register(f.Ctx, app.RegisterCommand{Email: "mallory@example.com", Password: "mallory's own passphrase", Name: "Mallory"})))
 	f.attack()
 	// The poller only ever meets the account's wait: no password of its is
 	// checked, yet each refusal counts against its address.
@@ -112,9 +110,7 @@ func TestDeviceTokensEndWithAResetOrAPasswordChange(t *testing.T) {
 		f := newFixture(t)
 		id := f.register()
 		before := f.login(apptest.AdaEmail, apptest.AdaPassword).DeviceToken
-		if err := f.Svc.ChangePassword(f.Ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: apptest.AdaPassword, NewPassword: changed}); err != nil {
-			t.Fatal(err)
-		}
+		must(t, f.Svc.ChangePassword(f.Ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: apptest.AdaPassword, NewPassword: changed}))
 		f.attack()
 		if _, err := f.loginAs(changed, before, ""); !says(err, attemptsLimited) {
 			t.Fatalf("a device token from before the change = %v, want the account's wait", err)
@@ -124,9 +120,7 @@ func TestDeviceTokensEndWithAResetOrAPasswordChange(t *testing.T) {
 		f := newFixture(t)
 		f.register()
 		before := f.login(apptest.AdaEmail, apptest.AdaPassword).DeviceToken
-		if err := f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
-			t.Fatal(err)
-		}
+		must(t, f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}))
 		device, err := f.Svc.ResetPassword(f.Ctx, app.ResetPasswordCommand{Token: apptest.Token(t, f.lastEvent()), NewPassword: changed})
 		if err != nil {
 			t.Fatal(err)

@@ -346,9 +346,7 @@ func TestAccountRegisteredBeforeTheASCIIRuleStillWorks(t *testing.T) {
 	}
 	old := account.User{ID: "01JOLDACC0UNT0000000000000", Email: "zoë@example.com", Name: "Zoë", CreatedAt: apptest.Start, UpdatedAt: apptest.Start}
 	link := account.PendingLink{UserID: old.ID, Hash: "hash-of-a-link-long-spent", ExpiresAt: apptest.Start}
-	if err := f.Mem.CreateUser(f.Ctx, old, hash, link, events.AccountEvent{}); err != nil {
-		t.Fatal(err)
-	}
+	must(t, f.Mem.CreateUser(f.Ctx, old, hash, link, events.AccountEvent{}))
 	if _, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: old.Email, Password: apptest.AdaPassword, Name: "Twin"}); !slices.Equal(fieldsOf(t, err), []string{"email"}) {
 		t.Fatalf("registering the address again = %v, want it refused as invalid", err)
 	}

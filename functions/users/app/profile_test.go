@@ -60,9 +60,7 @@ func TestChangePassword(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
 	before, _ := f.Mem.User(context.Background(), id)
-	if err := f.Svc.ChangePassword(f.Ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: apptest.AdaPassword, NewPassword: newPassword}); err != nil {
-		t.Fatal(err)
-	}
+	must(t, f.Svc.ChangePassword(f.Ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: apptest.AdaPassword, NewPassword: newPassword}))
 	after, _ := f.Mem.User(context.Background(), id)
 	if ok, _ := password.Verify(after.PasswordHash, newPassword); !ok || after.SessionEpoch != before.SessionEpoch+1 {
 		t.Errorf("after the change: epoch %d, new password verifies %v", after.SessionEpoch, ok)

@@ -113,3 +113,14 @@ func retryAfter(err error) time.Duration {
 	}
 	return 0
 }
+
+// must fails t at once on err.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// errOf is the error of a call that returns it after a value.
+func errOf[V any](_ V, err error) error { return err }

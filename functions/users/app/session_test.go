@@ -90,9 +90,7 @@ func TestLogout(t *testing.T) {
 		t.Fatalf("claims %+v, %v; want the family as sid, epoch 0, unverified", claims, err)
 	}
 	for range 3 {
-		if err := f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}); err != nil {
-			t.Fatal(err)
-		}
+		must(t, f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}))
 	}
 	if s, _ := f.Mem.Family(id, rt.FamilyID); !s.Revoked {
 		t.Errorf("family not revoked")
@@ -159,9 +157,7 @@ func TestRevocationsPerUserAreLimited(t *testing.T) {
 
 	// Reuse detection past the budget still ends the family, without an
 	// entry; the hour after, the budget is back.
-	if _, err := f.Svc.Refresh(f.Ctx, login.RefreshToken); err != nil {
-		t.Fatal(err)
-	}
+	must(t, errOf(f.Svc.Refresh(f.Ctx, login.RefreshToken)))
 	if _, err := f.Svc.Refresh(f.Ctx, login.RefreshToken); !errors.Is(err, account.ErrTokenReused) {
 		t.Fatalf("reused refresh token = %v", err)
 	}
