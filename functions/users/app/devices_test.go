@@ -72,9 +72,9 @@ func TestLoginThrottledAttemptsCountAgainstTheAddress(t *testing.T) {
 	}
 }
 
-// TestDeviceTokenIsSpentByFailures: a device token counts as a device for
-// account.DeviceAttempts attempts; a stolen one is a few guesses, then it
-// counts as none and meets the account's wait.
+// TestDeviceTokenIsSpentByFailures: a device token lets its owner in while
+// the account waits, once, for account.DeviceAttempts attempts; a stolen one
+// is a few guesses, then it counts as none and meets the account's wait.
 func TestDeviceTokenIsSpentByFailures(t *testing.T) {
 	f := newFixture(t)
 	f.register()
@@ -87,9 +87,16 @@ func TestDeviceTokenIsSpentByFailures(t *testing.T) {
 			t.Fatalf("a typo from the device: %v", err)
 		}
 	}
-	if _, err := f.loginAs(apptest.AdaPassword, typos, ""); err != nil {
+	p, err := f.loginAs(apptest.AdaPassword, typos, "")
+	if err != nil {
 		t.Fatalf("the owner after %d typos: %v", account.DeviceAttempts-1, err)
 	}
+	// A device token is used once: the login hands out the next one, and
+	// the account's bucket is the attacker's still.
+	if _, err := f.loginAs(apptest.AdaPassword, typos, ""); !says(err, attemptsLimited) {
+		t.Errorf("a used device token = %v, want the account's wait", err)
+	}
+	must(t, errOf(f.loginAs(apptest.AdaPassword, p.DeviceToken, "")))
 	// A thief guessing with a stolen device token: its guesses are spent.
 	for range account.DeviceAttempts {
 		if err := f.wrong(app.LoginCommand{DeviceToken: stolen}); !errors.Is(err, app.ErrBadCredentials) {
