@@ -194,7 +194,8 @@ func TestRefreshWithAMadeUpTokenLeavesTheSessionAlone(t *testing.T) {
 			t.Fatalf("Refresh(%q) = %v, want ErrSessionInvalid", forged, err)
 		}
 	}
-	if s, _ := f.Mem.Family(id, claims.SessionID); s.Revoked {
+	rt, _ := account.ParseRefreshToken(pair.RefreshToken)
+	if s, _, _ := f.Mem.Session(f.Ctx, rt); s.Revoked {
 		t.Fatal("a made-up token ended the session")
 	}
 	next, err := f.Svc.Refresh(f.Ctx, pair.RefreshToken)
@@ -208,7 +209,7 @@ func TestRefreshWithAMadeUpTokenLeavesTheSessionAlone(t *testing.T) {
 	if _, err := f.Svc.Refresh(f.Ctx, next.RefreshToken); !errors.Is(err, account.ErrSessionInvalid) {
 		t.Fatalf("Refresh after reuse = %v, want the family ended", err)
 	}
-	if s, _ := f.Mem.Family(id, claims.SessionID); !s.Revoked {
+	if s, _, _ := f.Mem.Session(f.Ctx, rt); !s.Revoked {
 		t.Errorf("family not revoked")
 	}
 	f.wantCounts(map[string]float64{app.MetricLoginSuccess: 1, app.MetricTokenReuse: 1})

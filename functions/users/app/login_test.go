@@ -26,9 +26,9 @@ func TestLoginIssuesAPair(t *testing.T) {
 		t.Fatalf("access token claims %+v, %v", claims, err)
 	}
 	rt, _ := account.ParseRefreshToken(p.RefreshToken)
-	s, ok := f.Mem.Family(id, rt.FamilyID)
-	if !ok || rt.UserID != id || s.CurrentHash != rt.Hash() || s.Epoch != 0 || !s.ExpiresAt.Equal(apptest.Start.Add(account.RefreshTTL)) {
-		t.Errorf("session %+v (stored %v) for token of user %s", s, ok, rt.UserID)
+	s, _, err := f.Mem.Session(f.Ctx, rt)
+	if err != nil || rt.UserID != id || s.CurrentHash != rt.Hash() || s.Epoch != 0 || !s.ExpiresAt.Equal(apptest.Start.Add(account.RefreshTTL)) {
+		t.Errorf("session %+v (%v) for token of user %s", s, err, rt.UserID)
 	}
 	f.wantCounts(map[string]float64{app.MetricLoginSuccess: 1})
 	if lines := f.Lines("login succeeded"); len(lines) != 1 || lines[0]["userId"] != id {

@@ -32,7 +32,7 @@ func TestRefreshRotates(t *testing.T) {
 	if claims, err := f.Verifier.Verify(second.AccessToken); err != nil || claims.Subject != id || claims.Email != apptest.AdaEmail {
 		t.Errorf("new access token: %+v, %v", claims, err)
 	}
-	s, _ := f.Mem.Family(id, r1.FamilyID)
+	s, _, _ := f.Mem.Session(f.Ctx, r1)
 	if s.CurrentHash != r2.Hash() || !s.ExpiresAt.Equal(apptest.Start.Add(10*time.Minute+account.RefreshTTL)) {
 		t.Errorf("stored session %+v, want the rotated token's hash and a slid expiry", s)
 	}
@@ -92,7 +92,7 @@ func TestLogout(t *testing.T) {
 	for range 3 {
 		must(t, f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}))
 	}
-	if s, _ := f.Mem.Family(id, rt.FamilyID); !s.Revoked {
+	if s, _, _ := f.Mem.Session(f.Ctx, rt); !s.Revoked {
 		t.Errorf("family not revoked")
 	}
 	if got := f.Mem.Revocations(); len(got) != 1 || got[0] != revocation.Session(id, rt.FamilyID, apptest.Start, token.DefaultTTL) {
@@ -162,7 +162,7 @@ func TestRevocationsPerUserAreLimited(t *testing.T) {
 		t.Fatalf("reused refresh token = %v", err)
 	}
 	rt, _ := account.ParseRefreshToken(login.RefreshToken)
-	if s, _ := f.Mem.Family(id, rt.FamilyID); !s.Revoked || len(f.Mem.Revocations()) != app.DefaultRevocationsPerHour {
+	if s, _, _ := f.Mem.Session(f.Ctx, rt); !s.Revoked || len(f.Mem.Revocations()) != app.DefaultRevocationsPerHour {
 		t.Fatalf("reuse past the budget: family revoked %v, %d revocations", s.Revoked, len(f.Mem.Revocations()))
 	}
 	f.Clock.Advance(time.Hour)

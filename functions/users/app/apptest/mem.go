@@ -541,22 +541,6 @@ func (m *MemStore) Revocations() []revocation.Entry {
 	return append([]revocation.Entry(nil), m.revocations...)
 }
 
-// Link returns the user's pending link of purpose p, for assertions.
-func (m *MemStore) Link(p account.Purpose, userID string) (account.PendingLink, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	l, ok := m.links[linkKey{p, userID}]
-	return l, ok
-}
-
-// Family returns a stored session, for assertions.
-func (m *MemStore) Family(userID, familyID string) (account.Session, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, ok := m.families[familyKey{userID, familyID}]
-	return s, ok
-}
-
 // Attempts returns the attempts counted against the account of email at now.
 func (m *MemStore) Attempts(email string, now time.Time) int {
 	m.mu.Lock()
