@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,27 +10,21 @@ import (
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
 	"github.com/serverless-shop/backend/functions/users/password"
 	"github.com/serverless-shop/backend/internal/apitest"
-	"github.com/serverless-shop/backend/shared/token"
 )
 
-// BenchmarkLogin measures login at production hashing cost. The unknown
+// BenchmarkLogin measures login at production hashing cost (the service of
+// an apptest.Env, with password.Default). The unknown
 // email and wrong password cases should take about the same time: that is
 // what keeps login from revealing which emails are registered. The service's
 // clock moves a day each time it is read, so the login throttles forget every
 // attempt before the next, however many iterations the benchmark runs.
 func BenchmarkLogin(b *testing.B) {
-	auth := apitest.NewAuth(b)
+	e := apptest.NewEnv(b)
 	var days atomic.Int64
 	start := time.Now()
-	clock := func() time.Time { return start.Add(time.Duration(days.Add(1)) * 24 * time.Hour) }
-	log := slog.New(slog.DiscardHandler)
-	mem := apptest.NewMemStore()
-	svc := app.New(app.Config{
-		Accounts: mem, Sessions: mem, Attempts: mem, Links: mem, Requests: mem,
-		Sealer: &apptest.Sealer{}, Issuer: auth.Issuer(token.DefaultTTL, nil), Hashing: password.Default,
-		Log: log, NewID: (&apptest.IDs{}).Next, Now: clock,
-	})
-	c := apitest.Client{Handler: api.NewHandler(log, api.Config{Service: svc, Verifier: auth.Verifier()})}
+	cfg := e.Svc.Config
+	cfg.Hashing, cfg.Now = password.Default, func() time.Time { return start.Add(time.Duration(days.Add(1)) * 24 * time.Hour) }
+	c := apitest.Client{Handler: api.NewHandler(e.Log, api.Config{Service: app.New(cfg), Verifier: e.Verifier})}
 	reg := `{"email":"` + apptest.AdaEmail + `","password":"` + apptest.AdaPassword + `","name":"Ada"}`
 	if resp := c.Do(b, apitest.NewRequest("POST", "/v1/auth/register", reg)); resp.StatusCode != 201 {
 		b.Fatalf("register: %d %s", resp.StatusCode, resp.Body)

@@ -86,27 +86,18 @@ type fuzzHarness struct {
 func newFuzzHarness(t *testing.T) *fuzzHarness {
 	t.Helper()
 	h := newHarness(t)
-	setup := func(route, body string, want int) *apitest.Response {
-		t.Helper()
-		resp := h.Do(t, h.request(route, nil, body))
-		if resp.StatusCode != want {
-			t.Fatalf("setup %s: %d %s", route, resp.StatusCode, resp.Body)
-		}
-		return resp
-	}
-	setup("POST /v1/auth/register", `{"email":"`+apptest.AdaEmail+`","password":"`+apptest.AdaPassword+`","name":"`+apptest.AdaName+`"}`, http.StatusCreated)
-	var pair struct{ AccessToken, RefreshToken, DeviceToken string }
-	setup("POST /v1/auth/login", `{"email":"`+apptest.AdaEmail+`","password":"`+apptest.AdaPassword+`"}`, http.StatusOK).JSON(t, &pair)
-	setup("POST /v1/auth/password-reset", `{"email":"`+apptest.AdaEmail+`"}`, http.StatusAccepted)
+	want(t, h.Do(t, h.request("POST /v1/auth/register", nil, `{"email":"`+apptest.AdaEmail+`","password":"`+apptest.AdaPassword+`","name":"`+apptest.AdaName+`"}`)), http.StatusCreated)
+	pair := want(t, h.Do(t, h.request("POST /v1/auth/login", nil, `{"email":"`+apptest.AdaEmail+`","password":"`+apptest.AdaPassword+`"}`)), http.StatusOK)
+	want(t, h.Do(t, h.request("POST /v1/auth/password-reset", nil, `{"email":"`+apptest.AdaEmail+`"}`)), http.StatusAccepted)
 	out := h.Mem.Outbox()
 	if len(out) != 2 {
 		t.Fatalf("setup queued %d emails, want the verification and the reset", len(out))
 	}
 	return &fuzzHarness{
 		harness: h,
-		bearer:  pair.AccessToken,
-		fill: strings.NewReplacer(phRefresh, pair.RefreshToken, phVerify, apptest.Token(t, out[0]), phReset, apptest.Token(t, out[1]),
-			phDevice, pair.DeviceToken),
+		bearer:  pair["accessToken"].(string),
+		fill: strings.NewReplacer(phRefresh, pair["refreshToken"].(string), phVerify, apptest.Token(t, out[0]), phReset, apptest.Token(t, out[1]),
+			phDevice, pair["deviceToken"].(string)),
 	}
 }
 

@@ -80,12 +80,8 @@ func TestAccountMailCap(t *testing.T) {
 	f.Clock.Advance(15 * time.Minute) // 12:15: the hour ends in 45 minutes
 	// Three emails: Ada's registration, her resend, Grace's registration.
 	id := f.register()
-	if err := f.Svc.ResendVerification(f.Ctx, app.ResendVerificationCommand{UserID: id}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: "grace@example.com", Password: apptest.AdaPassword, Name: "Grace"}); err != nil {
-		t.Fatal(err)
-	}
+	must(t, f.Svc.ResendVerification(f.Ctx, app.ResendVerificationCommand{UserID: id}))
+	must(t, errOf(f.Svc.Register(f.Ctx, app.RegisterCommand{Email: "grace@example.com", Password: apptest.AdaPassword, Name: "Grace"})))
 	before := len(f.Mem.Outbox())
 	_, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: "alan@example.com", Password: apptest.AdaPassword, Name: "Alan"})
 	if !says(err, accountMailLimited) || retryAfter(err) != 45*time.Minute {
@@ -150,19 +146,13 @@ func TestCancelRegistrationRefuses(t *testing.T) {
 	// And a token that verified the address, which is then the account's.
 	tests := append(slices.Clone(badVerificationTokens),
 		badVerificationToken{"verified", func(f *fixture, mailed string) string {
-			if _, err := f.Svc.VerifyEmail(f.Ctx, mailed); err != nil {
-				f.t.Fatal(err)
-			}
+			must(f.t, errOf(f.Svc.VerifyEmail(f.Ctx, mailed)))
 			return mailed
 		}},
 		badVerificationToken{"verified by a password reset", func(f *fixture, mailed string) string {
-			if err := f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
-				f.t.Fatal(err)
-			}
+			must(f.t, f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}))
 			reset := apptest.Token(f.t, f.lastEvent())
-			if _, err := f.Svc.ResetPassword(f.Ctx, app.ResetPasswordCommand{Token: reset, NewPassword: "another horse battery staple"}); err != nil {
-				f.t.Fatal(err)
-			}
+			must(f.t, errOf(f.Svc.ResetPassword(f.Ctx, app.ResetPasswordCommand{Token: reset, NewPassword: "another horse battery staple"})))
 			return mailed
 		}},
 	)
@@ -200,9 +190,7 @@ func TestShownName(t *testing.T) {
 	}
 	f := newFixture(t)
 	id := f.register()
-	if _, err := f.Mem.UpdateName(f.Ctx, id, "Ada\u202eecalevol", apptest.Start); err != nil {
-		t.Fatal(err)
-	}
+	must(t, errOf(f.Mem.UpdateName(f.Ctx, id, "Ada\u202eecalevol", apptest.Start)))
 	pair := f.login(apptest.AdaEmail, apptest.AdaPassword)
 	claims, err := f.Verifier.Verify(pair.AccessToken)
 	if err != nil || claims.Name != "" {

@@ -43,9 +43,7 @@ func TestLoginThrottledAttemptsCountAgainstTheAddress(t *testing.T) {
 	const poller = "192.0.2.66"
 	f.register()
 	device := f.login(apptest.AdaEmail, apptest.AdaPassword).DeviceToken
-	if _, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: "mallory@example.com", Password: "mallory's own passphrase", Name: "Mallory"}); err != nil {
-		t.Fatal(err)
-	}
+	must(t, errOf(f.Svc.Register(f.Ctx, app.RegisterCommand{Email: "mallory@example.com", Password: "mallory's own passphrase", Name: "Mallory"})))
 	f.attack()
 	// The poller only ever meets the account's wait: no password of its is
 	// checked, yet each refusal counts against its address.
@@ -74,9 +72,9 @@ func TestLoginThrottledAttemptsCountAgainstTheAddress(t *testing.T) {
 	}
 }
 
-// TestDeviceTokenIsSpentByFailures: a device token counts as a device for
-// account.DeviceAttempts attempts; a stolen one is a few guesses, then it
-// counts as none and meets the account's wait.
+// TestDeviceTokenIsSpentByFailures: a device token lets its owner in while
+// the account waits, once, for account.DeviceAttempts attempts; a stolen one
+// is a few guesses, then it counts as none and meets the account's wait.
 func TestDeviceTokenIsSpentByFailures(t *testing.T) {
 	f := newFixture(t)
 	f.register()
@@ -89,9 +87,16 @@ func TestDeviceTokenIsSpentByFailures(t *testing.T) {
 			t.Fatalf("a typo from the device: %v", err)
 		}
 	}
-	if _, err := f.loginAs(apptest.AdaPassword, typos, ""); err != nil {
+	p, err := f.loginAs(apptest.AdaPassword, typos, "")
+	if err != nil {
 		t.Fatalf("the owner after %d typos: %v", account.DeviceAttempts-1, err)
 	}
+	// A device token is used once: the login hands out the next one, and
+	// the account's bucket is the attacker's still.
+	if _, err := f.loginAs(apptest.AdaPassword, typos, ""); !says(err, attemptsLimited) {
+		t.Errorf("a used device token = %v, want the account's wait", err)
+	}
+	must(t, errOf(f.loginAs(apptest.AdaPassword, p.DeviceToken, "")))
 	// A thief guessing with a stolen device token: its guesses are spent.
 	for range account.DeviceAttempts {
 		if err := f.wrong(app.LoginCommand{DeviceToken: stolen}); !errors.Is(err, app.ErrBadCredentials) {
@@ -112,9 +117,7 @@ func TestDeviceTokensEndWithAResetOrAPasswordChange(t *testing.T) {
 		f := newFixture(t)
 		id := f.register()
 		before := f.login(apptest.AdaEmail, apptest.AdaPassword).DeviceToken
-		if err := f.Svc.ChangePassword(f.Ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: apptest.AdaPassword, NewPassword: changed}); err != nil {
-			t.Fatal(err)
-		}
+		must(t, f.Svc.ChangePassword(f.Ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: apptest.AdaPassword, NewPassword: changed}))
 		f.attack()
 		if _, err := f.loginAs(changed, before, ""); !says(err, attemptsLimited) {
 			t.Fatalf("a device token from before the change = %v, want the account's wait", err)
@@ -124,9 +127,7 @@ func TestDeviceTokensEndWithAResetOrAPasswordChange(t *testing.T) {
 		f := newFixture(t)
 		f.register()
 		before := f.login(apptest.AdaEmail, apptest.AdaPassword).DeviceToken
-		if err := f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
-			t.Fatal(err)
-		}
+		must(t, f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}))
 		device, err := f.Svc.ResetPassword(f.Ctx, app.ResetPasswordCommand{Token: apptest.Token(t, f.lastEvent()), NewPassword: changed})
 		if err != nil {
 			t.Fatal(err)
@@ -193,7 +194,8 @@ func TestRefreshWithAMadeUpTokenLeavesTheSessionAlone(t *testing.T) {
 			t.Fatalf("Refresh(%q) = %v, want ErrSessionInvalid", forged, err)
 		}
 	}
-	if s, _ := f.Mem.Family(id, claims.SessionID); s.Revoked {
+	rt, _ := account.ParseRefreshToken(pair.RefreshToken)
+	if s, _, _ := f.Mem.Session(f.Ctx, rt); s.Revoked {
 		t.Fatal("a made-up token ended the session")
 	}
 	next, err := f.Svc.Refresh(f.Ctx, pair.RefreshToken)
@@ -207,7 +209,7 @@ func TestRefreshWithAMadeUpTokenLeavesTheSessionAlone(t *testing.T) {
 	if _, err := f.Svc.Refresh(f.Ctx, next.RefreshToken); !errors.Is(err, account.ErrSessionInvalid) {
 		t.Fatalf("Refresh after reuse = %v, want the family ended", err)
 	}
-	if s, _ := f.Mem.Family(id, claims.SessionID); !s.Revoked {
+	if s, _, _ := f.Mem.Session(f.Ctx, rt); !s.Revoked {
 		t.Errorf("family not revoked")
 	}
 	f.wantCounts(map[string]float64{app.MetricLoginSuccess: 1, app.MetricTokenReuse: 1})

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"maps"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -115,16 +114,13 @@ func retryAfter(err error) time.Duration {
 	return 0
 }
 
-// watch counts the calls of the store's method op and fails each with err
-// (nil: none fails).
-func (f *fixture) watch(op string, err error) *atomic.Int64 {
-	var n atomic.Int64
-	f.Mem.Before = func(got string) error {
-		if got != op {
-			return nil
-		}
-		n.Add(1)
-		return err
+// must fails t at once on err.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return &n
 }
+
+// errOf is the error of a call that returns it after a value.
+func errOf[V any](_ V, err error) error { return err }

@@ -32,7 +32,7 @@ func TestRefreshRotates(t *testing.T) {
 	if claims, err := f.Verifier.Verify(second.AccessToken); err != nil || claims.Subject != id || claims.Email != apptest.AdaEmail {
 		t.Errorf("new access token: %+v, %v", claims, err)
 	}
-	s, _ := f.Mem.Family(id, r1.FamilyID)
+	s, _, _ := f.Mem.Session(f.Ctx, r1)
 	if s.CurrentHash != r2.Hash() || !s.ExpiresAt.Equal(apptest.Start.Add(10*time.Minute+account.RefreshTTL)) {
 		t.Errorf("stored session %+v, want the rotated token's hash and a slid expiry", s)
 	}
@@ -67,7 +67,7 @@ func TestRefreshRevocationFailure(t *testing.T) {
 func TestRefreshRejectsMalformedTokens(t *testing.T) {
 	for _, raw := range []string{"", "garbage", "rt1.x.y.z"} {
 		f := newFixture(t)
-		reads := f.watch("Session", nil)
+		reads := f.Mem.Watch("Session", nil)
 		if _, err := f.Svc.Refresh(f.Ctx, raw); !errors.Is(err, account.ErrSessionInvalid) {
 			t.Errorf("Refresh(%q) = %v, want ErrSessionInvalid", raw, err)
 		}
@@ -90,11 +90,9 @@ func TestLogout(t *testing.T) {
 		t.Fatalf("claims %+v, %v; want the family as sid, epoch 0, unverified", claims, err)
 	}
 	for range 3 {
-		if err := f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}); err != nil {
-			t.Fatal(err)
-		}
+		must(t, f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}))
 	}
-	if s, _ := f.Mem.Family(id, rt.FamilyID); !s.Revoked {
+	if s, _, _ := f.Mem.Session(f.Ctx, rt); !s.Revoked {
 		t.Errorf("family not revoked")
 	}
 	if got := f.Mem.Revocations(); len(got) != 1 || got[0] != revocation.Session(id, rt.FamilyID, apptest.Start, token.DefaultTTL) {
@@ -119,7 +117,7 @@ func TestLogoutRejects(t *testing.T) {
 			f := newFixture(t)
 			f.register()
 			login := f.login(apptest.AdaEmail, apptest.AdaPassword)
-			revoked := f.watch("RevokeSession", nil)
+			revoked := f.Mem.Watch("RevokeSession", nil)
 			err := f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: tt.caller, RefreshToken: tt.token(login)})
 			if !errors.Is(err, account.ErrSessionInvalid) || revoked.Load() != 0 {
 				t.Errorf("Logout = %v after %d revocations, want ErrSessionInvalid after none", err, revoked.Load())
@@ -159,14 +157,12 @@ func TestRevocationsPerUserAreLimited(t *testing.T) {
 
 	// Reuse detection past the budget still ends the family, without an
 	// entry; the hour after, the budget is back.
-	if _, err := f.Svc.Refresh(f.Ctx, login.RefreshToken); err != nil {
-		t.Fatal(err)
-	}
+	must(t, errOf(f.Svc.Refresh(f.Ctx, login.RefreshToken)))
 	if _, err := f.Svc.Refresh(f.Ctx, login.RefreshToken); !errors.Is(err, account.ErrTokenReused) {
 		t.Fatalf("reused refresh token = %v", err)
 	}
 	rt, _ := account.ParseRefreshToken(login.RefreshToken)
-	if s, _ := f.Mem.Family(id, rt.FamilyID); !s.Revoked || len(f.Mem.Revocations()) != app.DefaultRevocationsPerHour {
+	if s, _, _ := f.Mem.Session(f.Ctx, rt); !s.Revoked || len(f.Mem.Revocations()) != app.DefaultRevocationsPerHour {
 		t.Fatalf("reuse past the budget: family revoked %v, %d revocations", s.Revoked, len(f.Mem.Revocations()))
 	}
 	f.Clock.Advance(time.Hour)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
@@ -56,6 +57,20 @@ func (m *MemStore) begin(op string) error {
 	}
 	m.mu.Lock()
 	return nil
+}
+
+// Watch sets Before to count the calls of the method op and fail each
+// with err (nil: none fails), and returns the count.
+func (m *MemStore) Watch(op string, err error) *atomic.Int64 {
+	var n atomic.Int64
+	m.Before = func(got string) error {
+		if got != op {
+			return nil
+		}
+		n.Add(1)
+		return err
+	}
+	return &n
 }
 
 type linkKey struct {
@@ -526,22 +541,6 @@ func (m *MemStore) Revocations() []revocation.Entry {
 	return append([]revocation.Entry(nil), m.revocations...)
 }
 
-// Link returns the user's pending link of purpose p, for assertions.
-func (m *MemStore) Link(p account.Purpose, userID string) (account.PendingLink, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	l, ok := m.links[linkKey{p, userID}]
-	return l, ok
-}
-
-// Family returns a stored session, for assertions.
-func (m *MemStore) Family(userID, familyID string) (account.Session, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, ok := m.families[familyKey{userID, familyID}]
-	return s, ok
-}
-
 // Attempts returns the attempts counted against the account of email at now.
 func (m *MemStore) Attempts(email string, now time.Time) int {
 	m.mu.Lock()
@@ -565,13 +564,4 @@ func (m *MemStore) Secrets() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append(append([]string(nil), m.hashes...), m.passwords...)
-}
-
-// PutUser stores a user directly, bypassing the use cases.
-func (m *MemStore) PutUser(c account.Credentials) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.users[c.ID] = c
-	m.emails[c.Email] = c.ID
-	m.passwords = append(m.passwords, c.PasswordHash)
 }
