@@ -70,7 +70,7 @@ var hostile = []string{
 	"",
 }
 
-// hostileLinks are links as Link makes them and as it never would.
+// hostileLinks are links as Links makes them and as it never would.
 var hostileLinks = []string{
 	"https://shop.example.com/verify-email?token=abc.DEF_-",
 	"https://shop.example.com/verify-email?token=a%26b%22c%3Cd",

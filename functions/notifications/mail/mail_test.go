@@ -5,7 +5,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -66,17 +65,12 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-// TestRender checks each order email against its golden files, and that
-// both parts show the order: its id, the customer's name, each line's
-// name, SKU, quantity and total (the created email its unit price too) and
-// the total.
+// TestRender checks each order email's subject and recipient, and its
+// parts against their golden files.
 func TestRender(t *testing.T) {
-	tests := []struct {
-		fixture, subject string
-		unitPrices       bool
-	}{
-		{"order_created.json", "Order 01JORD0000000000000000001 confirmed: $1,279.55", true},
-		{"order_cancelled.json", "Order 01JORD0000000000000000002 cancelled", false},
+	tests := []struct{ fixture, subject string }{
+		{"order_created.json", "Order 01JORD0000000000000000001 confirmed: $1,279.55"},
+		{"order_cancelled.json", "Order 01JORD0000000000000000002 cancelled"},
 	}
 	r := newRenderer(t)
 	for _, tc := range tests {
@@ -89,18 +83,6 @@ func TestRender(t *testing.T) {
 			base := strings.TrimSuffix(tc.fixture, ".json")
 			golden(t, base+".txt.golden", got.Text)
 			golden(t, base+".html.golden", got.HTML)
-			want := []string{e.Customer.Name, e.Order.ID, mail.FormatMoney(e.Order.Total, e.Order.Currency)}
-			for _, l := range e.Order.Items {
-				want = append(want, l.Name, l.SKU, strconv.Itoa(l.Quantity), mail.FormatMoney(l.LineTotal, e.Order.Currency))
-				if tc.unitPrices {
-					want = append(want, mail.FormatMoney(l.UnitPrice, e.Order.Currency))
-				}
-			}
-			for _, w := range want {
-				if !strings.Contains(got.Text, w) || !strings.Contains(got.HTML, w) {
-					t.Errorf("a part does not contain %q", w)
-				}
-			}
 		})
 	}
 }
@@ -121,49 +103,6 @@ func renderEach(t *testing.T, v values, check func(t *testing.T, got mail.Email)
 				t.Fatalf("Render: %v", err)
 			}
 			check(t, got)
-		})
-	}
-}
-
-// TestRenderEscapesHTML: the HTML part escapes every value, the text part
-// shows it as written.
-func TestRenderEscapesHTML(t *testing.T) {
-	const (
-		script = `<script>alert(1)</script>`
-		img    = `"><img src=x onerror=alert(1)>`
-		amp    = `Salt & Pepper`
-	)
-	tests := []struct {
-		name    string
-		v       values
-		escaped []string // forms the HTML part must contain
-	}{
-		{"script in customer name", values{customer: script, product: "Coffee mug"}, []string{"&lt;script&gt;alert(1)&lt;/script&gt;"}},
-		{"attribute breakout in product name", values{customer: "Ada", product: img}, []string{"&#34;&gt;&lt;img src=x onerror=alert(1)&gt;"}},
-		{"ampersand in both", values{customer: amp, product: amp}, []string{"Salt &amp; Pepper"}},
-		{"script in customer and img in product", values{customer: script, product: img}, []string{"&lt;script&gt;", "&lt;img"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			renderEach(t, tc.v, func(t *testing.T, got mail.Email) {
-				lower := strings.ToLower(got.HTML)
-				for _, raw := range []string{"<script", "<img", "onerror=alert(1)>", tc.v.customer, tc.v.product} {
-					if strings.ContainsAny(raw, `<>&"`) && strings.Contains(lower, strings.ToLower(raw)) {
-						t.Errorf("HTML part contains raw %q:\n%s", raw, got.HTML)
-					}
-				}
-				for _, w := range tc.escaped {
-					if !strings.Contains(got.HTML, w) {
-						t.Errorf("HTML part does not contain escaped %q:\n%s", w, got.HTML)
-					}
-				}
-				// The text part is plain text: the values read as written.
-				for _, w := range []string{"Hello " + tc.v.customer + ",", tc.v.product} {
-					if !strings.Contains(got.Text, w) {
-						t.Errorf("text part does not contain %q verbatim:\n%s", w, got.Text)
-					}
-				}
-			})
 		})
 	}
 }
