@@ -83,8 +83,8 @@ func TestShareAndInterval(t *testing.T) {
 			if got := pace.Interval(share); got != tc.interval {
 				t.Errorf("Interval(%d) = %v, want %v", share, got, tc.interval)
 			}
-			if p.Rate() != tc.rate || p.Share() != tc.share || p.Interval() != tc.interval {
-				t.Errorf("Pacer's Rate, Share, Interval = %d, %d, %v", p.Rate(), p.Share(), p.Interval())
+			if p.Rate() != tc.rate || p.Interval() != tc.interval || !p.InTime(context.Background()) {
+				t.Errorf("Pacer's Rate, Interval = %d, %v; or its first send not in time without a deadline", p.Rate(), p.Interval())
 			}
 			// share+1 sends Interval apart never fit in one second.
 			if span := time.Duration(share) * pace.Interval(share); span < time.Second {
@@ -359,8 +359,8 @@ func TestDeadline(t *testing.T) {
 		p := newPacer(t, 10, 2, &fakeClock{now: t0})
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if err := p.Do(ctx, func() error { t.Error("sent"); return nil }); !errors.Is(err, pace.ErrNoTime) || !errors.Is(err, context.Canceled) {
-			t.Errorf("Do = %v, want ErrNoTime and context.Canceled", err)
+		if err := p.Do(ctx, func() error { t.Error("sent"); return nil }); !errors.Is(err, pace.ErrNoTime) || !errors.Is(err, context.Canceled) || p.InTime(ctx) {
+			t.Errorf("Do = %v, want ErrNoTime and context.Canceled; InTime false", err)
 		}
 	})
 
