@@ -64,9 +64,9 @@ type openCall struct {
 }
 
 // world is the one fake of every port of the handler: the dedupe table,
-// SES, KMS and SQS. It answers as its fields say and records what the
+// SES, KMS, SQS, and when a test sets its pacer to itself, the pacer. It answers as its fields say and records what the
 // handler did, in order, as a trace ("claim evt-1", "open evt-1", "send
-// ord-1", "SENT evt-1", "release evt-1", "dlq m1", "delay m1"). It fails
+// ord-1", "SENT evt-1", "release evt-1", "dlq m1", "delay m1", "settle"). It fails
 // the test on a call no handler may make: a claim off the handler's clock
 // or under an owner not fresh from NewID, a finish or release by another
 // owner than the claim's, a dead letter that is not the message with its
@@ -81,8 +81,10 @@ type world struct {
 	releaseErr, dlqErr, visErr error
 	clock                      time.Time // the handler's clock; now when zero
 	breaker                    app.BreakerConfig
-	pacer                      app.Pacer
+	pacer                      app.Pacer // nil, or the world (see Do)
 	quota                      app.Quota
+	inTime, turns              int    // as a pacer: InTime's true answers, the sends Do lets through
+	settled                    bool   // as a pacer: Settle's answer
 	onSend                     func() // called at each send attempt
 	onClaim                    func() // called at each claim
 
@@ -285,6 +287,29 @@ func (w *world) ChangeMessageVisibility(_ context.Context, in *sqs.ChangeMessage
 	}
 	return &sqs.ChangeMessageVisibilityOutput{}, nil
 }
+
+// InTime answers true inTime times.
+func (w *world) InTime(context.Context) bool { w.inTime--; return w.inTime >= 0 }
+
+// Do runs send in its turn while turns are left, and refuses it after.
+func (w *world) Do(_ context.Context, send func() error) error {
+	if w.turns == 0 {
+		return errors.New("pace: no time left")
+	}
+	w.turns--
+	return send()
+}
+
+func (w *world) Settle(context.Context) bool { w.record("settle"); return w.settled }
+
+func (w *world) Rate() int { return 10 }
+
+func (w *world) Interval() time.Duration { return 200 * time.Millisecond }
+
+// quotaUsed reports a fixed reading of the sending quota.
+type quotaUsed float64
+
+func (q quotaUsed) Used(context.Context) (float64, bool) { return float64(q), true }
 
 // fixture returns a file of testdata/, or of shared/events/testdata/,
 // which holds the valid events, kept by the package that owns their schema.
