@@ -3,6 +3,7 @@ package mail_test
 import (
 	"cmp"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,41 +108,37 @@ func renderEach(t *testing.T, v values, check func(t *testing.T, got mail.Email)
 	}
 }
 
-func TestRenderSubjectIsOneLine(t *testing.T) {
-	for name, v := range map[string]values{ // Render trusts a valid event; these are not.
-		"newline in customer name":            {customer: "Ada\nBcc: victim@example.com", product: "Mug"},
-		"CRLF in product name":                {customer: "Ada", product: "Mug\r\nBcc: victim@example.com"},
-		"CRLF in order id":                    {customer: "Ada", product: "Mug", orderID: "ord-1\r\nBcc: victim@example.com"},
-		"unicode line separators in order id": {customer: "Ada", product: "Mug", orderID: "ord-1\u2028\u2029\u0085x\vy\fz\tw"},
+// TestRenderGreeting: the parts greet the customer by name as text.Name
+// reads it, or as "customer"; the subject stays one line whatever the
+// values (Render trusts a valid event; some of these are not).
+func TestRenderGreeting(t *testing.T) {
+	for _, tc := range []struct {
+		v    values
+		want string
+	}{
+		{values{customer: "Ada Lovelace"}, "Hello Ada Lovelace,"},
+		{values{customer: "  Ada \n"}, "Hello Ada,"}, // surrounding space trimmed
+		{values{customer: ""}, "Hello customer,"},
+		{values{customer: " \t\n "}, "Hello customer,"},
+		// Names stored before today's rules (text.Name) are checked again
+		// here: one that fails them is not shown.
+		{values{customer: "Zoe\u0308"}, "Hello Zoë,"}, // in NFC
+		{values{customer: strings.Repeat("a", 101)}, "Hello customer,"},
+		{values{customer: "Ada\u202e"}, "Hello customer,"}, // bidi override
+		{values{customer: "Ada\nPay at https://evil.example"}, "Hello customer,"},
+		{values{customer: "Ada\nBcc: victim@example.com", product: "Mug"}, "Hello customer,"},
+		{values{customer: "Ada", product: "Mug\r\nBcc: victim@example.com"}, "Hello Ada,"},
+		{values{customer: "Ada", orderID: "ord-1\r\nBcc: victim@example.com"}, "Hello Ada,"},
+		{values{customer: "Ada", orderID: "ord-1\u2028\u2029\u0085x\vy\fz\tw"}, "Hello Ada,"},
 	} {
-		t.Run(name, func(t *testing.T) {
-			renderEach(t, v, func(t *testing.T, got mail.Email) {
+		t.Run(fmt.Sprintf("%q", tc.v), func(t *testing.T) {
+			renderEach(t, tc.v, func(t *testing.T, got mail.Email) {
+				if !strings.Contains(got.Text, tc.want) || !strings.Contains(got.HTML, "<p>"+tc.want+"</p>") {
+					t.Errorf("parts do not greet %q:\n%s\n%s", tc.want, got.Text, got.HTML)
+				}
 				if strings.ContainsAny(got.Subject, "\r\n\v\f\t\u0085\u2028\u2029") || got.Subject != strings.TrimSpace(got.Subject) ||
 					strings.Contains(got.Subject, "  ") || !strings.HasPrefix(got.Subject, "Order ord-1") {
 					t.Errorf("Subject %q spans more than one line, has stray spaces or does not start with the order id", got.Subject)
-				}
-			})
-		})
-	}
-}
-
-func TestRenderGreeting(t *testing.T) {
-	for customer, want := range map[string]string{
-		"Ada Lovelace": "Hello Ada Lovelace,",
-		"  Ada \n":     "Hello Ada,", // surrounding space trimmed
-		"":             "Hello customer,",
-		" \t\n ":       "Hello customer,",
-		// Names stored before today's rules (text.Name) are checked again
-		// here: one that fails them is not shown.
-		"Zoe\u0308":                        "Hello Zoë,", // in NFC
-		strings.Repeat("a", 101):           "Hello customer,",
-		"Ada\u202e":                        "Hello customer,", // bidi override
-		"Ada\nPay at https://evil.example": "Hello customer,",
-	} {
-		t.Run(customer, func(t *testing.T) {
-			renderEach(t, values{customer: customer}, func(t *testing.T, got mail.Email) {
-				if !strings.Contains(got.Text, want) || !strings.Contains(got.HTML, "<p>"+want+"</p>") {
-					t.Errorf("parts do not greet %q:\n%s\n%s", want, got.Text, got.HTML)
 				}
 			})
 		})

@@ -1,7 +1,6 @@
 package mail_test
 
 import (
-	"fmt"
 	"math"
 	"testing"
 
@@ -47,16 +46,4 @@ func TestFormatMoney(t *testing.T) {
 			}
 		})
 	}
-}
-
-func ExampleFormatMoney() {
-	fmt.Println(mail.FormatMoney(123456, "USD"))
-	fmt.Println(mail.FormatMoney(500, "CHF"))
-	fmt.Println(mail.FormatMoney(1234567, "JPY"))
-	fmt.Println(mail.FormatMoney(1234567, "KWD"))
-	// Output:
-	// $1,234.56
-	// 5.00 CHF
-	// ¥1,234,567
-	// 1,234.567 KWD
 }
