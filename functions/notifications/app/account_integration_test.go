@@ -20,39 +20,6 @@ import (
 	"github.com/serverless-shop/backend/shared/sealed"
 )
 
-// accountRig is a rig whose link tokens are sealed with a real KMS key of
-// its own, and issue, which returns a valid account event of typ, numbered
-// n, for a fresh account of this run, with a link of lifetime ttl (or, for
-// a negative ttl, issued 2·|ttl| ago and dead for |ttl|) and a fresh token
-// shaped like the users service's, sealed as the users service seals it:
-// under the context of the event as it is written.
-func accountRig(t *testing.T) (r *rig, run string, issue func(typ, n string, ttl time.Duration) (shared.AccountEvent, string)) {
-	kc := kms.NewFromConfig(testcloud.Config(t))
-	key := testcloud.NewKey(t, kc, kmstypes.KeySpecSymmetricDefault, kmstypes.KeyUsageTypeEncryptDecrypt)
-	sealer := sealed.NewSealer(kc, key)
-	run = runID()
-	return newRig(t, rigOptions{linkKey: key}), run, func(typ, n string, ttl time.Duration) (shared.AccountEvent, string) {
-		t.Helper()
-		now := time.Now().UTC().Truncate(time.Millisecond)
-		if ttl < 0 {
-			now, ttl = now.Add(2*ttl), -ttl
-		}
-		id, secret := "usr-"+run+"-"+n, make([]byte, 32)
-		_, _ = rand.Read(secret)
-		token := "ev1." + id + "." + base64.RawURLEncoding.EncodeToString(secret)
-		e := shared.AccountEvent{
-			Header:  shared.Header{Type: typ, Version: shared.Version, ID: "ev-" + run + "-" + n, OccurredAt: now, CorrelationID: "corr-" + run + "-" + n},
-			Account: shared.Account{ID: id, Email: "a-" + run + "-" + n + "@example.com"},
-			Link:    shared.Link{ExpiresAt: now.Add(ttl)},
-		}
-		var err error
-		if e.Link.SealedToken, err = sealer.Seal(context.Background(), []byte(token), e.SealContext()); err != nil {
-			t.Fatal(err)
-		}
-		return e, token
-	}
-}
-
 // sendAccount enqueues account events, each in its account's group.
 func (r *rig) sendAccount(es ...shared.AccountEvent) {
 	for _, e := range es {
@@ -74,19 +41,11 @@ func notMailed(t *testing.T, addrs ...string) {
 	}
 }
 
-// keptSecret checks that no token reached the log.
-func (r *rig) keptSecret(tokens ...string) {
-	for _, token := range tokens {
-		if strings.Contains(r.logs.String(), token) {
-			r.t.Errorf("a link token reached the log")
-		}
-	}
-}
-
 // TestAccountEmailsCarryTheOpenedLink seals link tokens with a real KMS key
 // as the users service does, sends the events through the queue and checks
-// that each email carries the link with its token, that an expired link is
-// not mailed, and that no token reaches the log or the dead-letter queue.
+// that each email carries the link with its token and that an expired link
+// is not mailed (TestHandleAccountKeepsTheLinkSecret checks that no token
+// goes anywhere else).
 // It also plays a writer of events that is not the users service (a
 // compromised relay, a wrong grant on the queue or the users table): a
 // sealed token moved into another account's event, and reset events put on
@@ -96,20 +55,47 @@ func (r *rig) keptSecret(tokens ...string) {
 // mailed, neither to the new address nor to anyone, and each is
 // dead-lettered as poison.
 func TestAccountEmailsCarryTheOpenedLink(t *testing.T) {
-	r, run, issue := accountRig(t)
+	kc := kms.NewFromConfig(testcloud.Config(t))
+	key := testcloud.NewKey(t, kc, kmstypes.KeySpecSymmetricDefault, kmstypes.KeyUsageTypeEncryptDecrypt)
+	r, run := newRig(t, rigOptions{linkKey: key}), runID()
+	// issue returns a valid account event of typ, numbered n, for a fresh
+	// account of this run, with a link of lifetime ttl (or, for a negative
+	// ttl, issued 2·|ttl| ago and dead for |ttl|) and a fresh token shaped
+	// like the users service's, sealed as the users service seals it:
+	// under the context of the event as it is written.
+	issue := func(typ, n string, ttl time.Duration) (shared.AccountEvent, string) {
+		t.Helper()
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		if ttl < 0 {
+			now, ttl = now.Add(2*ttl), -ttl
+		}
+		id, secret := "usr-"+run+"-"+n, make([]byte, 32)
+		_, _ = rand.Read(secret)
+		token := "ev1." + id + "." + base64.RawURLEncoding.EncodeToString(secret)
+		e := shared.AccountEvent{
+			Header:  shared.Header{Type: typ, Version: shared.Version, ID: "ev-" + run + "-" + n, OccurredAt: now, CorrelationID: "corr-" + run + "-" + n},
+			Account: shared.Account{ID: id, Email: "a-" + run + "-" + n + "@example.com"},
+			Link:    shared.Link{ExpiresAt: now.Add(ttl)},
+		}
+		var err error
+		if e.Link.SealedToken, err = sealed.NewSealer(kc, key).Seal(context.Background(), []byte(token), e.SealContext()); err != nil {
+			t.Fatal(err)
+		}
+		return e, token
+	}
 	verify, verifyToken := issue(shared.AccountVerificationRequested, "1", 24*time.Hour)
 	reset, resetToken := issue(shared.AccountPasswordResetRequested, "2", 30*time.Minute)
-	moved, movedToken := issue(shared.AccountPasswordResetRequested, "3", 30*time.Minute)
+	moved, _ := issue(shared.AccountPasswordResetRequested, "3", 30*time.Minute)
 	moved.Link.SealedToken = reset.Link.SealedToken
 	// A link that died before it was mailed, as after a late redrive.
-	dead, deadToken := issue(shared.AccountVerificationRequested, "4", -time.Hour)
+	dead, _ := issue(shared.AccountVerificationRequested, "4", -time.Hour)
 	mallory := "mallory-" + run + "@example.com"
-	readdressed, readdressedToken := issue(shared.AccountPasswordResetRequested, "5", 30*time.Minute)
+	readdressed, _ := issue(shared.AccountPasswordResetRequested, "5", 30*time.Minute)
 	victim := readdressed.Account.Email
 	readdressed.Account.Email = mallory
-	extended, extendedToken := issue(shared.AccountPasswordResetRequested, "6", 30*time.Minute)
+	extended, _ := issue(shared.AccountPasswordResetRequested, "6", 30*time.Minute)
 	extended.Link.ExpiresAt = extended.Link.ExpiresAt.Add(24 * time.Hour)
-	repurposed, repurposedToken := issue(shared.AccountPasswordResetRequested, "7", 30*time.Minute)
+	repurposed, _ := issue(shared.AccountPasswordResetRequested, "7", 30*time.Minute)
 	repurposed.Type = shared.AccountVerificationRequested
 	r.sendAccount(verify, reset, moved, dead, readdressed, extended, repurposed)
 	r.poll(time.Minute)
@@ -128,18 +114,10 @@ func TestAccountEmailsCarryTheOpenedLink(t *testing.T) {
 		}
 	}
 	notMailed(t, moved.Account.Email, dead.Account.Email, mallory, victim, extended.Account.Email, repurposed.Account.Email)
-	tokens := []string{verifyToken, resetToken, movedToken, deadToken, readdressedToken, extendedToken, repurposedToken}
 	for _, m := range r.deadLetters(4, sealed.ErrCannotOpen.Error()) {
-		body, reason := aws.ToString(m.Body), aws.ToString(m.MessageAttributes[app.AttrPoisonReason].StringValue)
-		if !strings.Contains(body, moved.ID) && !strings.Contains(body, readdressed.ID) && !strings.Contains(body, extended.ID) && !strings.Contains(body, repurposed.ID) {
+		if body := aws.ToString(m.Body); !strings.Contains(body, moved.ID) && !strings.Contains(body, readdressed.ID) && !strings.Contains(body, extended.ID) && !strings.Contains(body, repurposed.ID) {
 			t.Errorf("dead letter is not a tampered event: %s", body)
-		}
-		for _, token := range tokens {
-			if strings.Contains(reason, token) {
-				t.Errorf("dead letter reason %q holds a token", reason)
-			}
 		}
 	}
 	r.wantMetrics(map[string]int{app.MetricSent: 2, app.MetricPoison: 4, app.MetricLinksExpired: 1})
-	r.keptSecret(tokens...)
 }
