@@ -61,7 +61,6 @@ type rig struct {
 type rigOptions struct {
 	failFirstSends int64  // SES answers the first n sends with a throttling error
 	linkKey        string // the KMS key link tokens are sealed with; none for order events
-	maxReceives    int    // the queue's maxReceiveCount; app.MaxReceiveCount when 0
 	breaker        app.BreakerConfig
 	// fastBackoff makes the handler's visibility changes take 1 s instead
 	// of what it asked for, which r.delays records: the test-only time
@@ -82,11 +81,7 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 		sesOut: &atomic.Bool{}, delays: map[string][]time.Duration{}}
 	r.dlq = testcloud.NewFIFOQueue(t, r.sqs, map[string]string{"VisibilityTimeout": "180"})
 	dlqArn := r.queueArn(ctx, r.dlq)
-	maxReceives := opt.maxReceives
-	if maxReceives == 0 {
-		maxReceives = app.MaxReceiveCount
-	}
-	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": dlqArn, "maxReceiveCount": maxReceives})
+	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": dlqArn, "maxReceiveCount": app.MaxReceiveCount})
 	r.queue = testcloud.NewFIFOQueue(t, r.sqs, map[string]string{"VisibilityTimeout": "180", "RedrivePolicy": string(redrive)})
 
 	db := dynamodb.NewFromConfig(cfg)
