@@ -363,20 +363,6 @@ func TestDeadline(t *testing.T) {
 			t.Errorf("Do = %v, want ErrNoTime and context.Canceled; InTime false", err)
 		}
 	})
-
-	t.Run("no deadline", func(t *testing.T) {
-		t.Parallel()
-		clock := &fakeClock{now: t0}
-		p := newPacer(t, 10, 2, clock)
-		for range 100 {
-			if err := p.Do(context.Background(), func() error { return nil }); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if got := clock.now.Sub(t0); got != 99*200*time.Millisecond {
-			t.Errorf("100 sends took %v, want 19.8s", got)
-		}
-	})
 }
 
 func TestSystemClockSleepEndsWithTheContext(t *testing.T) {
