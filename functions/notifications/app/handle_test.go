@@ -131,14 +131,7 @@ func TestHandleBatch(t *testing.T) {
 			metrics: "EmailsSent=1 PoisonMessages=1",
 			reason:  cannotOpen,
 		},
-		{
-			name:    "a token sealed for another event is dead-lettered",
-			msgs:    []events.SQSMessage{account(verify, "evt-1", "usr-1")},
-			setup:   func(w *world) { w.openErr = map[string]error{"evt-1": errWrongKey} },
-			trace:   "claim evt-1, open evt-1, release evt-1, dlq m1",
-			metrics: "PoisonMessages=1",
-			reason:  cannotOpen,
-		},
+
 		{
 			name:    "a link expiring this instant is not mailed",
 			msgs:    []events.SQSMessage{account(reset, "evt-1", "usr-1", expiring(now)), account(verify, "evt-2", "usr-1")},

@@ -115,18 +115,16 @@ func dump(in *ses.SendEmailInput) string {
 // TestSendRecipient: SES takes ASCII addresses only, so the domain goes in
 // Punycode and the local part as it is; an address that cannot be written
 // in ASCII is rejected for good without a call to SES, rather than retried.
+// (shared/mailaddr's tests have the rules of ToASCII.)
 func TestSendRecipient(t *testing.T) {
 	tests := []struct {
 		name   string
 		to     string
 		wantTo string // "" when rejected before SES
 	}{
-		{name: "ASCII address unchanged", to: "ada+shop@mail.example.co.uk", wantTo: "ada+shop@mail.example.co.uk"},
 		{name: "Unicode domain in Punycode", to: "ada@bücher.example", wantTo: "ada@xn--bcher-kva.example"},
-		{name: "Unicode subdomain and top-level domain", to: "ada@café.example.рф", wantTo: "ada@xn--caf-dma.example.xn--p1ai"},
 		{name: "local part beyond ASCII", to: "zoë@example.com"},
 		{name: "domain IDNA cannot convert (mixed directions)", to: "ada@aשלום.example"},
-		{name: "domain IDNA cannot convert (leading combining mark)", to: "ada@\u0308bücher.example"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
