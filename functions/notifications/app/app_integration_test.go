@@ -7,9 +7,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,23 +39,17 @@ import (
 // rig is a notification handler wired to real local cloud services: its own
 // FIFO queue with a dead-letter queue, its own dedupe table, SES and KMS.
 type rig struct {
-	mu       sync.Mutex
 	t        *testing.T
 	sqs      *sqs.Client
 	queue    string
 	dlq      string
 	handler  *app.Handler
-	metrics  *bytes.Buffer
-	logs     *bytes.Buffer
-	sesCalls *atomic.Int64
-	sesOut   *atomic.Bool // SES answers every send with throttling while set
-
-	// delays are the visibility timeouts the handler asked for, by message
-	// id, when the rig scales them down (rigOptions.fastBackoff).
-	delays map[string][]time.Duration
-	// receipts maps the receipt handles handed to the handler to message
-	// ids, so recordDelay can tell whose visibility changed.
-	receipts sync.Map
+	metrics  bytes.Buffer
+	sesCalls atomic.Int64
+	sesOut   atomic.Bool // SES answers every send with throttling while set
+	// asked is the backoff the handler asked for in all, in nanoseconds,
+	// when the rig scales it down (rigOptions.fastBackoff).
+	asked atomic.Int64
 }
 
 type rigOptions struct {
@@ -63,7 +57,7 @@ type rigOptions struct {
 	linkKey        string // the KMS key link tokens are sealed with; none for order events
 	breaker        app.BreakerConfig
 	// fastBackoff makes the handler's visibility changes take 1 s instead
-	// of what it asked for, which r.delays records: the test-only time
+	// of what it asked for, which r.asked adds up: the test-only time
 	// scale that lets a test go through a message's whole retry schedule
 	// (51 minutes) in seconds, on a real queue with a real redrive policy.
 	fastBackoff bool
@@ -77,8 +71,7 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 	ctx := context.Background()
 	cfg := testcloud.Config(t)
 	out := testcloud.Outputs(t)
-	r := &rig{t: t, sqs: sqs.NewFromConfig(cfg), metrics: &bytes.Buffer{}, logs: &bytes.Buffer{}, sesCalls: &atomic.Int64{},
-		sesOut: &atomic.Bool{}, delays: map[string][]time.Duration{}}
+	r := &rig{t: t, sqs: sqs.NewFromConfig(cfg)}
 	r.dlq = testcloud.NewFIFOQueue(t, r.sqs, map[string]string{"VisibilityTimeout": "180"})
 	dlqArn := r.queueArn(ctx, r.dlq)
 	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": dlqArn, "maxReceiveCount": app.MaxReceiveCount})
@@ -108,7 +101,7 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 			o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
 				return s.Initialize.Add(middleware.InitializeMiddlewareFunc("fastBackoff", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 					if v, ok := in.Parameters.(*sqs.ChangeMessageVisibilityInput); ok {
-						r.recordDelay(aws.ToString(v.ReceiptHandle), time.Duration(v.VisibilityTimeout)*time.Second)
+						r.asked.Add(int64(time.Duration(v.VisibilityTimeout) * time.Second))
 						scaled := *v
 						scaled.VisibilityTimeout = 1
 						in.Parameters = &scaled
@@ -127,20 +120,12 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 		Queue:      handlerQueue,
 		QueueURL:   r.queue,
 		DLQURL:     r.dlq,
-		Metrics:    metrics.New(r.metrics, "notifications"),
-		Log:        logging.New(r.logs, "notifications-test"),
+		Metrics:    metrics.New(&r.metrics, "notifications"),
+		Log:        logging.New(io.Discard, "notifications-test"),
 		NewID:      func() string { return fmt.Sprint("owner-", ids.Add(1)) },
 		Breaker:    opt.breaker,
 	})
 	return r
-}
-
-func (r *rig) recordDelay(receipt string, d time.Duration) {
-	id, _ := r.receipts.Load(receipt)
-	key, _ := id.(string)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.delays[key] = append(r.delays[key], d)
 }
 
 func (r *rig) queueArn(ctx context.Context, url string) string {
@@ -217,7 +202,6 @@ func (r *rig) pollOnce() []sqstypes.Message {
 	}
 	ev := events.SQSEvent{}
 	for _, m := range out.Messages {
-		r.receipts.Store(aws.ToString(m.ReceiptHandle), aws.ToString(m.MessageId))
 		rec := events.SQSMessage{MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body), Attributes: m.Attributes, MessageAttributes: map[string]events.SQSMessageAttribute{}}
 		for k, v := range m.MessageAttributes {
 			rec.MessageAttributes[k] = events.SQSMessageAttribute{StringValue: v.StringValue, DataType: aws.ToString(v.DataType)}
