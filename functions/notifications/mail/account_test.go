@@ -85,7 +85,9 @@ func TestRenderAccountValidity(t *testing.T) {
 	}
 }
 
-func TestRenderAccountRefuses(t *testing.T) {
+// TestRenderRefuses: an email of another type than its renderer's, or an
+// account email without the links of its type, is never rendered.
+func TestRenderRefuses(t *testing.T) {
 	r := newRenderer(t)
 	links := mail.AccountLinks{Link: base + "/verify-email?token=" + verifyToken, Cancel: base + "/cancel-registration?token=" + verifyToken}
 	for name, tc := range map[string]struct {
@@ -103,6 +105,13 @@ func TestRenderAccountRefuses(t *testing.T) {
 		e.Type = tc.typ
 		if got, err := r.RenderAccount(e, tc.links); err == nil {
 			t.Errorf("%s: RenderAccount = %+v, want an error", name, got)
+		}
+	}
+	for _, typ := range []string{"order.shipped", events.AccountVerificationRequested} {
+		e := load[events.OrderEvent](t, "order_created.json")
+		e.Type = typ
+		if got, err := r.Render(e); err == nil {
+			t.Errorf("Render(%q) = %+v, want an error", e.Type, got)
 		}
 	}
 }

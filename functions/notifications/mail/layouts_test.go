@@ -29,29 +29,24 @@ func templateParts(t testing.TB, typ string, v any) parts {
 		return string(b)
 	}
 	var s, txt, h bytes.Buffer
-	if err := texttemplate.Must(texttemplate.New("s").Funcs(templateFuncs).Parse(read(".subject.tmpl"))).Execute(&s, v); err != nil {
-		t.Fatal(err)
-	}
-	if err := texttemplate.Must(texttemplate.New("t").Funcs(templateFuncs).Parse(read(".txt.tmpl"))).Execute(&txt, v); err != nil {
-		t.Fatal(err)
-	}
-	if err := htmltemplate.Must(htmltemplate.New("h").Funcs(templateFuncs).Parse(read(".html.tmpl"))).Execute(&h, v); err != nil {
-		t.Fatal(err)
+	for _, err := range []error{
+		texttemplate.Must(texttemplate.New("s").Funcs(templateFuncs).Parse(read(".subject.tmpl"))).Execute(&s, v),
+		texttemplate.Must(texttemplate.New("t").Funcs(templateFuncs).Parse(read(".txt.tmpl"))).Execute(&txt, v),
+		htmltemplate.Must(htmltemplate.New("h").Funcs(templateFuncs).Parse(read(".html.tmpl"))).Execute(&h, v),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	return parts{subject: s.String(), text: txt.String(), html: h.String()}
 }
 
+// compareParts compares the renderer's parts with the templates', the
+// subject as the email carries it: on one line.
 func compareParts(t *testing.T, got, want parts) {
 	t.Helper()
-	// The subject is compared as the email carries it: on one line.
-	if got, want := finish("", got).Subject, finish("", want).Subject; got != want {
-		t.Errorf("subject = %q, template gives %q", got, want)
-	}
-	if got.text != want.text {
-		t.Errorf("text part differs:\n--- layout\n%q\n--- template\n%q", got.text, want.text)
-	}
-	if got.html != want.html {
-		t.Errorf("HTML part differs:\n--- layout\n%q\n--- template\n%q", got.html, want.html)
+	if got, want := finish("", got), finish("", want); got != want {
+		t.Errorf("the layout gives\n%q\nthe templates give\n%q", got, want)
 	}
 }
 

@@ -145,19 +145,6 @@ func TestRenderGreeting(t *testing.T) {
 	}
 }
 
-// TestRenderRefusesOtherTypes: an order email of another type, or of an
-// account event's type, is never rendered.
-func TestRenderRefusesOtherTypes(t *testing.T) {
-	r := newRenderer(t)
-	for _, typ := range []string{"order.shipped", events.AccountVerificationRequested} {
-		e := load[events.OrderEvent](t, "order_created.json")
-		e.Type = typ
-		if got, err := r.Render(e); err == nil {
-			t.Errorf("Render(%q) = %+v, want an error", e.Type, got)
-		}
-	}
-}
-
 func BenchmarkRender(b *testing.B) {
 	r := newRenderer(b)
 	for _, fixture := range []string{"order_created.json", "order_cancelled.json"} {
