@@ -63,9 +63,6 @@ type rigOptions struct {
 	fastBackoff bool
 }
 
-// rigAppBaseURL is where the rig's account emails link to.
-const rigAppBaseURL = "https://shop.example.com"
-
 func newRig(t *testing.T, opt rigOptions) *rig {
 	t.Helper()
 	ctx := context.Background()
@@ -116,7 +113,7 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 		Sender:     sesmail.NewSender(mailer, out["SenderEmail"], out["EmailConfigurationSetName"]),
 		Renderer:   renderer,
 		Opener:     sealed.NewOpener(kms.NewFromConfig(cfg), opt.linkKey),
-		AppBaseURL: rigAppBaseURL,
+		AppBaseURL: appBaseURL,
 		Queue:      handlerQueue,
 		QueueURL:   r.queue,
 		DLQURL:     r.dlq,

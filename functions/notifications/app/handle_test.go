@@ -25,7 +25,6 @@ import (
 // the message, with a reason; a link dead by the handler's clock is
 // neither claimed, opened nor mailed, and the log says why.
 func TestHandleBatch(t *testing.T) {
-	cannotOpen := []string{"open link token", sealed.ErrCannotOpen.Error()}
 	expiryLogged := func(t *testing.T, w *world) {
 		if line := w.logLine("link expired"); line == nil || line["level"] != "INFO" || line["eventId"] != "evt-1" || line["userId"] != "usr-1" || line["linkExpiresAt"] == nil {
 			t.Errorf("expired link logged as %v, want INFO with eventId, userId and linkExpiresAt:\n%s", line, w.logs.String())
@@ -129,7 +128,7 @@ func TestHandleBatch(t *testing.T) {
 			msgs:    []events.SQSMessage{account(verify, "evt-1", "usr-1", unopenable), account(reset, "evt-2", "usr-1")},
 			trace:   "claim evt-1, open evt-1, release evt-1, dlq m1, claim evt-2, open evt-2, send usr-1@example.com, SENT evt-2",
 			metrics: "EmailsSent=1 PoisonMessages=1",
-			reason:  cannotOpen,
+			reason:  []string{"open link token", sealed.ErrCannotOpen.Error()},
 		},
 
 		{

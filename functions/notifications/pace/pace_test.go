@@ -20,8 +20,6 @@ type fakeClock struct {
 	sleeps []time.Duration
 }
 
-var _ pace.Clock = (*fakeClock)(nil)
-
 func (c *fakeClock) Now() time.Time { return c.now }
 
 func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
