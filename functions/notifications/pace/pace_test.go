@@ -255,7 +255,7 @@ func TestEnvironmentsStayWithinTheRate(t *testing.T) {
 			t.Run(fmt.Sprintf("%d over %d, latency to %v", c.rate, c.concurrency, maxLatency), func(t *testing.T) {
 				t.Parallel()
 				share, _ := pace.Share(c.rate, c.concurrency)
-				for seed := range uint64(20) {
+				for seed := range uint64(10) { // as many invocations in all as the two simulations this one replaced
 					var all []time.Time
 					for slot := range uint64(c.concurrency) {
 						received := burst{rate: c.rate, concurrency: c.concurrency, invocations: 30,
