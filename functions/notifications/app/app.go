@@ -211,7 +211,7 @@ type Config struct {
 	Sender     Sender
 	Renderer   *mail.Renderer
 	Opener     Opener // opens the link tokens of account events
-	AppBaseURL string // where the links of account emails point (see mail.Link)
+	AppBaseURL string // where the links of account emails point (see mail.Links)
 	Queue      Queue
 	QueueURL   string // the source queue, for visibility changes
 	DLQURL     string // the dead-letter queue, for poison messages
@@ -387,14 +387,10 @@ func (h *Handler) later(ctx context.Context, msg events.SQSMessage, wait time.Du
 // receives times: BackoffBase doubled per receive, capped at BackoffMax,
 // with up to 20% jitter (jitter in [0,1)) so retries of a burst spread out.
 func Backoff(receives int, jitter float64) time.Duration {
-	if receives < 1 {
-		receives = 1
-	}
-	d := BackoffBase
+	d := BackoffBase // a count below 1 is the first receive's
 	for i := 1; i < receives && d < BackoffMax; i++ {
 		d *= 2
 	}
-	d = min(d, BackoffMax)
 	d += time.Duration(float64(d) * 0.2 * jitter)
 	return min(d, BackoffMax).Round(time.Second)
 }

@@ -69,22 +69,13 @@ type breaker struct {
 
 func newBreaker(cfg BreakerConfig) *breaker { return &breaker{cfg: cfg.withDefaults()} }
 
-// blocked reports whether a send must not go to SES now, and for how long
-// still: the circuit is open and its cool-down has not ended.
-func (b *breaker) blocked(now time.Time) (bool, time.Duration) {
+// state reports whether the circuit is open (or half-open), and how much
+// of its cool-down is left: while some is, no send may go to SES; once none
+// is, the next send is the probe.
+func (b *breaker) state(now time.Time) (open bool, left time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !b.open || !now.Before(b.until) {
-		return false, 0
-	}
-	return true, b.until.Sub(now)
-}
-
-// probing reports whether the circuit is half-open: the next send is a probe.
-func (b *breaker) probing(now time.Time) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.open && !now.Before(b.until)
+	return b.open, b.until.Sub(now)
 }
 
 // record takes the outcome of a send: ok when SES answered it (sent, or

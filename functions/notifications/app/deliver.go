@@ -24,8 +24,8 @@ import (
 // While the mail circuit is open nothing is claimed: the message is
 // returned for later without a call to the table or SES.
 func (h *Handler) deliver(ctx context.Context, msg events.SQSMessage, head shared.Header, prepare func() (mail.Email, []string, error)) outcome {
-	if blocked, wait := h.mail.blocked(h.Now()); blocked {
-		h.later(ctx, msg, wait, slog.LevelDebug, "mail circuit open; message returned for later")
+	if open, left := h.mail.state(h.Now()); open && left > 0 {
+		h.later(ctx, msg, left, slog.LevelDebug, "mail circuit open; message returned for later")
 		return deferred
 	}
 	if h.Pacer != nil && !h.Pacer.InTime(ctx) {
@@ -58,8 +58,6 @@ func (h *Handler) deliver(ctx context.Context, msg events.SQSMessage, head share
 // not meet.
 type retryable struct{ error }
 
-func (r retryable) Unwrap() error { return r.error }
-
 // release gives up owner's claim, so the retry of the message may claim it
 // again at once.
 func (h *Handler) release(ctx context.Context, eventID, owner string) {
@@ -75,7 +73,7 @@ func (h *Handler) release(ctx context.Context, eventID, owner string) {
 // should an error quote the email: they are cut from every error text
 // logged or recorded.
 func (h *Handler) send(ctx context.Context, msg events.SQSMessage, head shared.Header, owner string, email mail.Email, secrets ...string) outcome {
-	if h.mail.probing(h.Now()) {
+	if open, left := h.mail.state(h.Now()); open && left <= 0 {
 		h.Log.InfoContext(ctx, "mail circuit half-open: probing SES with this email")
 	}
 	var messageID string

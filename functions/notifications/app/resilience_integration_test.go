@@ -21,10 +21,10 @@ import (
 // handler's visibility changes are scaled down to 1 s (rigOptions.
 // fastBackoff), and what it asked for is summed at full scale.
 //
-// With the old maxReceiveCount (5) the valid event is dead-lettered after 5
-// receives, 155 s (plus jitter) of SES outage. With app.MaxReceiveCount
-// it is received 10 times, more than the old policy allowed, and is
-// dead-lettered only after the handler has asked for at least 30 minutes
+// The old maxReceiveCount (5) dead-lettered the valid event after 155 s of
+// SES outage (TestRetryBudgetCoversHalfAnHourOfSESOutage). With
+// app.MaxReceiveCount it is received 10 times and is dead-lettered only
+// after the handler has asked for at least 30 minutes
 // of backoff: by the backoff schedule alone when the mail circuit never
 // opens, and longer when it does (the circuit returns messages past its
 // cool-down). The poison message is dead-lettered at its first receive,
@@ -32,20 +32,18 @@ import (
 func TestSESOutageOutlastsTheOldRedrive(t *testing.T) {
 	tests := []struct {
 		name        string
-		maxReceives int
 		failures    int           // the circuit's threshold
 		wantAtLeast time.Duration // of backoff asked for before the DLQ
 		wantBelow   time.Duration
 	}{
-		{name: "old redrive", maxReceives: 5, failures: app.BreakerFailures, wantAtLeast: 155 * time.Second, wantBelow: 30 * time.Minute},
-		{name: "this redrive, circuit never opens", maxReceives: app.MaxReceiveCount, failures: 1000, wantAtLeast: app.RetryBudget(), wantBelow: app.RetryBudget() * 6 / 5},
-		{name: "this redrive", maxReceives: app.MaxReceiveCount, failures: app.BreakerFailures, wantAtLeast: 30 * time.Minute, wantBelow: 24 * time.Hour},
+		{name: "circuit never opens", failures: 1000, wantAtLeast: app.RetryBudget(), wantBelow: app.RetryBudget() * 6 / 5},
+		{name: "circuit opens", failures: app.BreakerFailures, wantAtLeast: 30 * time.Minute, wantBelow: 24 * time.Hour},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			// A cool-down longer than the test keeps the circuit open once
 			// it opened, so the count of SES calls is exact.
-			r := newRig(t, rigOptions{maxReceives: tc.maxReceives, fastBackoff: true, breaker: app.BreakerConfig{Failures: tc.failures, CoolDown: time.Hour}})
+			r := newRig(t, rigOptions{fastBackoff: true, breaker: app.BreakerConfig{Failures: tc.failures, CoolDown: time.Hour}})
 			r.sesOut.Store(true)
 			run := runID()
 			e := event(run, 1)
@@ -68,29 +66,22 @@ func TestSESOutageOutlastsTheOldRedrive(t *testing.T) {
 				}
 			}
 
-			if receives["valid"] != tc.maxReceives {
-				t.Errorf("valid event received %d times before the dead-letter queue, want maxReceiveCount %d", receives["valid"], tc.maxReceives)
+			if receives["valid"] != app.MaxReceiveCount {
+				t.Errorf("valid event received %d times before the dead-letter queue, want maxReceiveCount %d", receives["valid"], app.MaxReceiveCount)
 			}
 			if receives["poison"] != 1 {
 				t.Errorf("poison received %d times, want 1 (dead-lettered at once)", receives["poison"])
 			}
-			var asked time.Duration
-			r.mu.Lock()
-			for _, ds := range r.delays {
-				for _, d := range ds {
-					asked += d
-				}
-			}
-			r.mu.Unlock()
+			asked := time.Duration(r.asked.Load())
 			t.Logf("maxReceiveCount %d: received %d times, backoff asked for %v (%.1f min) before the dead-letter queue; SES calls %d; circuit turned back %d",
-				tc.maxReceives, receives["valid"], asked, asked.Minutes(), r.sesCalls.Load(), r.metricTotal(app.MetricCircuitOpen))
+				app.MaxReceiveCount, receives["valid"], asked, asked.Minutes(), r.sesCalls.Load(), r.metricTotal(app.MetricCircuitOpen))
 			if asked < tc.wantAtLeast || asked >= tc.wantBelow {
 				t.Errorf("backoff asked for %v, want at least %v and below %v", asked, tc.wantAtLeast, tc.wantBelow)
 			}
-			if want := int64(min(tc.maxReceives, tc.failures)); r.sesCalls.Load() != want {
+			if want := int64(min(app.MaxReceiveCount, tc.failures)); r.sesCalls.Load() != want {
 				t.Errorf("SES called %d times, want %d (the circuit opens after %d failures)", r.sesCalls.Load(), want, tc.failures)
 			}
-			if got, want := r.metricTotal(app.MetricCircuitOpen), tc.maxReceives-tc.failures; got != max(want, 0) {
+			if got, want := r.metricTotal(app.MetricCircuitOpen), app.MaxReceiveCount-tc.failures; got != max(want, 0) {
 				t.Errorf("circuit turned back %d receives, want %d", got, max(want, 0))
 			}
 
@@ -111,62 +102,4 @@ func TestSESOutageOutlastsTheOldRedrive(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestMailCircuitOpensAndRecovers runs eight events through the handler
-// while SES is out: after BreakerFailures failures the circuit opens and
-// the handler stops calling SES, returning the messages for later, for as
-// long as its clock says the cool-down lasts. Then SES comes back and the
-// clock passes the cool-down: one probe closes the circuit and every event
-// is mailed once.
-func TestMailCircuitOpensAndRecovers(t *testing.T) {
-	const coolDown = 10 * time.Minute
-	r := newRig(t, rigOptions{fastBackoff: true, breaker: app.BreakerConfig{CoolDown: coolDown}})
-	r.sesOut.Store(true)
-	run := runID()
-	var emails []string
-	for i := range 8 {
-		e := event(run, i)
-		emails = append(emails, e.Customer.Email)
-		r.sendOrder(e)
-	}
-
-	// SES out: poll until the circuit has turned back at least 16 receives
-	// (every message twice, on average) after it opened.
-	deadline := time.Now().Add(3 * time.Minute)
-	for r.metricTotal(app.MetricCircuitOpen) < 16 {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 3 min: circuit turned back %d receives, opened %d times; SES calls %d", r.metricTotal(app.MetricCircuitOpen), r.metricTotal(app.MetricCircuitOpened), r.sesCalls.Load())
-		}
-		r.pollOnce()
-	}
-	if calls := r.sesCalls.Load(); calls != app.BreakerFailures {
-		t.Fatalf("SES called %d times while out, want %d: the circuit should stop the calls after that many failures", calls, app.BreakerFailures)
-	}
-	if !strings.Contains(r.logs.String(), "mail circuit opened") || !strings.Contains(r.logs.String(), "messages returned for later without calling SES") {
-		t.Errorf("no log lines for the open circuit:\n%s", r.logs.String())
-	}
-
-	// SES back, cool-down over.
-	r.sesOut.Store(false)
-	r.clockOffset.Store(int64(coolDown))
-	r.poll(3 * time.Minute)
-	for _, to := range emails {
-		if got := len(testcloud.MailTo(t, to, "")); got != 1 {
-			t.Errorf("%s received %d emails, want 1", to, got)
-		}
-	}
-	if got := r.sesCalls.Load(); got != app.BreakerFailures+8 {
-		t.Errorf("SES called %d times, want %d failures and 8 sends", got, app.BreakerFailures)
-	}
-	if opened := r.metricTotal(app.MetricCircuitOpened); opened != 1 {
-		t.Errorf("circuit opened %d times, want 1", opened)
-	}
-	if !strings.Contains(r.logs.String(), "mail circuit closed") {
-		t.Error("no log line for the circuit closing")
-	}
-	if dead := testcloud.Drain(t, r.sqs, r.dlq); len(dead) != 0 {
-		t.Errorf("%d messages dead-lettered, want none", len(dead))
-	}
-	t.Logf("circuit turned back %d receives without calling SES; SES calls %d", r.metricTotal(app.MetricCircuitOpen), r.sesCalls.Load())
 }

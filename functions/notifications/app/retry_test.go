@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/serverless-shop/backend/functions/notifications/app"
-	"github.com/serverless-shop/backend/functions/notifications/pace"
 )
 
 func TestBackoff(t *testing.T) {
@@ -25,13 +23,11 @@ func TestBackoff(t *testing.T) {
 		{2, 0, 10 * time.Second}, // doubled per receive
 		{3, 0, 20 * time.Second},
 		{8, 0, 640 * time.Second},
-		{9, 0, 15 * time.Minute}, // capped
-		{1000, 0, 15 * time.Minute},
+		{9, 0, 15 * time.Minute},  // capped
 		{1, 0.5, 6 * time.Second}, // 5.5 s, half rounds up
 		{1, 0.3, 5 * time.Second}, // 5.3 s, to whole seconds
 		{1, 0.999999, 6 * time.Second},
 		{3, 0.999999, 24 * time.Second}, // jitter adds up to 20 %
-		{8, 0.999999, 768 * time.Second},
 		{9, 0.999999, 15 * time.Minute}, // but never passes the cap
 		{1000, 5, 15 * time.Minute},     // even out of range
 	} {
@@ -171,109 +167,50 @@ func TestMailCircuit(t *testing.T) {
 	}
 }
 
-// paceClock is the pacer's fake clock: Sleep moves it on at once.
-type paceClock struct{ now time.Time }
-
-func (c *paceClock) Now() time.Time { return c.now }
-
-func (c *paceClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.now = c.now.Add(d)
-	return nil
-}
-
-// paceStart is where the pacer's fake clock starts: ahead of the real one,
-// so a deadline set on it does not end while the test runs.
-var paceStart = time.Now().Add(time.Hour).Truncate(time.Second)
-
-// quotaUsed reports a fixed reading of the sending quota.
-type quotaUsed float64
-
-func (q quotaUsed) Used(context.Context) (float64, bool) { return float64(q), true }
-
-// pacedWorld is a world whose handler paces sends at rate over two
-// environments, on a fake clock, within deadline.
-func pacedWorld(t *testing.T, rate int, deadline time.Duration) (*world, *paceClock, context.Context) {
-	clock := &paceClock{now: paceStart}
-	p, err := pace.New(rate, 2, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := newWorld(t)
-	w.pacer = p
-	ctx, cancel := context.WithDeadline(context.Background(), paceStart.Add(deadline))
-	t.Cleanup(cancel)
-	return w, clock, ctx
-}
-
-// TestHandlePacesSends: a batch's sends start an interval after the one
-// before started, the invocation returns an interval after its last send,
-// and each send counts towards SesSendRatePercent.
+// TestHandlePacesSends: sends go out in the pacer's turns, each counted
+// towards SesSendRatePercent, and the invocation settles before it returns.
+// Once the next turn would come too close to the deadline, the rest of the
+// batch goes back to the queue unsent and unclaimed (or its claim released,
+// when the time ran out between the claim and the send), counted as
+// MailOutOfTime, with the first receive's backoff.
 func TestHandlePacesSends(t *testing.T) {
-	w, clock, ctx := pacedWorld(t, 10, 30*time.Second) // 5 a second: 200 ms
-	w.quota = quotaUsed(12.5)
-	var starts []time.Time
-	w.onSend = func() {
-		starts = append(starts, clock.now)
-		clock.now = clock.now.Add(30 * time.Millisecond) // SES's latency
-	}
-	if failed, _ := w.handle(ctx, w.handler(), orders(1, 4)...); failed != "" || len(starts) != 4 {
-		t.Fatalf("failed %q, %d sends", failed, len(starts))
-	}
-	for i := 1; i < len(starts); i++ {
-		if gap := starts[i].Sub(starts[i-1]); gap != 200*time.Millisecond {
-			t.Errorf("send %d started %v after the one before, want 200ms (the interval; SES's 30 ms within it)", i+1, gap)
+	backoff := func(t *testing.T, w *world) {
+		for id, d := range w.delays {
+			if d < 5 {
+				t.Errorf("%s back in %d s, want the first receive's backoff", id, d)
+			}
 		}
 	}
-	if end := clock.now.Sub(starts[3]); end != 200*time.Millisecond {
-		t.Errorf("returned %v after the last send started, want 200ms (the interval)", end)
-	}
-	m := w.emf()
-	if rate := fmt.Sprintf("%.6f", m[app.MetricSendRatePercent]); rate != fmt.Sprintf("%.6f", 4*100.0/(60*10)) || m[app.MetricQuotaUsedPercent] != 12.5 || m[app.MetricSent] != 4 {
-		t.Errorf("metrics %v, want %s for 4 sends at a rate of 10, %s 12.5 and 4 sent", m, app.MetricSendRatePercent, app.MetricQuotaUsedPercent)
-	}
-}
-
-// TestHandleLeavesWhatItHasNoTimeFor: once the next paced send would come
-// too close to the deadline, the rest of the batch goes back to the queue
-// unsent and unclaimed (or its claim released, when the time ran out
-// between the claim and the send), counted as MailOutOfTime.
-func TestHandleLeavesWhatItHasNoTimeFor(t *testing.T) {
-	tests := []struct {
-		name       string
-		claimTakes time.Duration
-		untilLast  time.Duration // from the start to deadline − Reserve
-		failed     string
-		trace      string
-	}{
-		// 1 a second, 3.5 s to use: sends at 0, 1 and 2 s (each with its
-		// second of spacing within the 3.5 s), not at 3 s.
-		{"refused before the claim", 0, 3500 * time.Millisecond, "m4 m5",
-			"claim evt-1, send ord-1, SENT evt-1, claim evt-2, send ord-2, SENT evt-2, claim evt-3, send ord-3, SENT evt-3, delay m4, delay m5"},
-		// Claims take 1.5 s, 3.8 s to use: sent at 1.5 s; at 1.5 s the
-		// next turn (2.5 s) fits, but after its claim the turn is 3 s,
-		// whose spacing ends past 3.8 s: claimed, not sent, released.
-		{"refused after the claim", 1500 * time.Millisecond, 3800 * time.Millisecond, "m2 m3 m4 m5",
-			"claim evt-1, send ord-1, SENT evt-1, claim evt-2, release evt-2, delay m2, delay m3, delay m4, delay m5"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			w, clock, ctx := pacedWorld(t, 2, pace.Reserve+tc.untilLast) // 1 a second
-			w.onClaim = func() { clock.now = clock.now.Add(tc.claimTakes) }
-			failed, _ := w.handle(ctx, w.handler(), orders(1, 5)...)
-			if trace := strings.Join(w.trace, ", "); failed != tc.failed || trace != tc.trace {
-				t.Errorf("failed %q, calls %q; want %q, %q", failed, trace, tc.failed, tc.trace)
-			}
-			for id, d := range w.delays {
-				if d < 5 {
-					t.Errorf("%s back in %d s, want the first receive's backoff", id, d)
+	runBatches(t, []batchCase{
+		{
+			name:    "all in time",
+			msgs:    orders(1, 2),
+			setup:   func(w *world) { w.pacer, w.inTime, w.turns, w.settled, w.quota = w, 2, 2, true, quotaUsed(12.5) },
+			trace:   "claim evt-1, send ord-1, SENT evt-1, claim evt-2, send ord-2, SENT evt-2, settle",
+			metrics: "EmailsSent=2 SesQuotaUsedPercent=12.5 SesSendRatePercent=0.3333333333333333",
+		},
+		{
+			name:    "refused before the claim",
+			msgs:    orders(1, 3),
+			setup:   func(w *world) { w.pacer, w.inTime, w.turns = w, 1, 1 },
+			failed:  "m2 m3",
+			trace:   "claim evt-1, send ord-1, SENT evt-1, delay m2, delay m3, settle",
+			metrics: "EmailsSent=1 MailOutOfTime=2 SesSendRatePercent=0.16666666666666666",
+			check: func(t *testing.T, w *world) {
+				backoff(t, w)
+				if w.logLine("returned before the last send's spacing passed") == nil {
+					t.Errorf("an unsettled return is not logged:\n%s", w.logs.String())
 				}
-			}
-			if m := w.emf(); m[app.MetricOutOfTime] != float64(len(w.delays)) || m[app.MetricRetried] != 0 {
-				t.Errorf("metrics %v, want %s %d and no transient failures", m, app.MetricOutOfTime, len(w.delays))
-			}
-		})
-	}
+			},
+		},
+		{
+			name:    "refused after the claim",
+			msgs:    orders(1, 3),
+			setup:   func(w *world) { w.pacer, w.inTime, w.turns, w.settled = w, 2, 1, true },
+			failed:  "m2 m3",
+			trace:   "claim evt-1, send ord-1, SENT evt-1, claim evt-2, release evt-2, delay m2, delay m3, settle",
+			metrics: "EmailsSent=1 MailOutOfTime=2 SesSendRatePercent=0.16666666666666666",
+			check:   backoff,
+		},
+	})
 }

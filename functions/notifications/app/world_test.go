@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -64,13 +63,14 @@ type openCall struct {
 }
 
 // world is the one fake of every port of the handler: the dedupe table,
-// SES, KMS and SQS. It answers as its fields say and records what the
-// handler did, in order, as a trace ("claim evt-1", "open evt-1", "send
-// ord-1", "SENT evt-1", "release evt-1", "dlq m1", "delay m1"). It fails
-// the test on a call no handler may make: a claim off the handler's clock
-// or under an owner not fresh from NewID, a finish or release by another
-// owner than the claim's, a dead letter that is not the message with its
-// reason, a visibility change of another queue or message.
+// SES, KMS, SQS, and, when a test sets its pacer to itself, the pacer. It
+// answers as its fields say and records what the handler did, in order, as
+// a trace ("claim evt-1", "open evt-1", "send ord-1", "SENT evt-1",
+// "release evt-1", "dlq m1", "delay m1", "settle"). It fails the test on a
+// call no handler may make: a claim off the handler's clock or under an
+// owner not fresh from NewID, a finish or release by another owner than
+// the claim's, a dead letter that is not the message with its reason, a
+// visibility change of another queue or message.
 type world struct {
 	t                          *testing.T
 	claimErr                   map[string]error // by event id
@@ -81,10 +81,10 @@ type world struct {
 	releaseErr, dlqErr, visErr error
 	clock                      time.Time // the handler's clock; now when zero
 	breaker                    app.BreakerConfig
-	pacer                      app.Pacer
+	pacer                      app.Pacer // nil, or the world (see Do)
 	quota                      app.Quota
-	onSend                     func() // called at each send attempt
-	onClaim                    func() // called at each claim
+	inTime, turns              int  // as a pacer: InTime's true answers, the sends Do lets through
+	settled                    bool // as a pacer: Settle's answer
 
 	ids      int
 	owners   map[string]string            // event id → owner of its claim
@@ -146,35 +146,24 @@ func (w *world) handle(ctx context.Context, h *app.Handler, msgs ...events.SQSMe
 	for _, f := range resp.BatchItemFailures {
 		ids = append(ids, f.ItemIdentifier)
 	}
+	// The metrics: one EMF line, read as "name=value" in the order of names.
 	var kv []string
-	m := w.emf()
-	for _, name := range slices.Sorted(maps.Keys(m)) {
-		kv = append(kv, fmt.Sprintf("%s=%g", name, m[name]))
+	if out := w.metrics.Bytes(); len(out) > 0 {
+		var doc struct {
+			AWS struct {
+				CloudWatchMetrics []struct{ Metrics []struct{ Name string } }
+			} `json:"_aws"`
+		}
+		var values map[string]any
+		if bytes.Count(out, []byte("\n")) != 1 || json.Unmarshal(out, &doc) != nil || json.Unmarshal(out, &values) != nil || len(doc.AWS.CloudWatchMetrics) != 1 {
+			w.t.Fatalf("metrics are not one EMF line:\n%s", out)
+		}
+		for _, m := range doc.AWS.CloudWatchMetrics[0].Metrics {
+			kv = append(kv, fmt.Sprintf("%s=%g", m.Name, values[m.Name]))
+		}
+		slices.Sort(kv)
 	}
 	return strings.Join(ids, " "), strings.Join(kv, " ")
-}
-
-// emf returns the metrics of the one EMF line a Handle call flushed.
-func (w *world) emf() map[string]float64 {
-	w.t.Helper()
-	out := strings.TrimSuffix(w.metrics.String(), "\n")
-	if out == "" {
-		return nil
-	}
-	var doc struct {
-		AWS struct {
-			CloudWatchMetrics []struct{ Metrics []struct{ Name string } }
-		} `json:"_aws"`
-	}
-	var values map[string]any
-	if strings.Contains(out, "\n") || json.Unmarshal([]byte(out), &doc) != nil || json.Unmarshal([]byte(out), &values) != nil || len(doc.AWS.CloudWatchMetrics) != 1 {
-		w.t.Fatalf("metrics are not one EMF line:\n%s", out)
-	}
-	counts := map[string]float64{}
-	for _, m := range doc.AWS.CloudWatchMetrics[0].Metrics {
-		counts[m.Name], _ = values[m.Name].(float64)
-	}
-	return counts
 }
 
 // logLine returns the first JSON log line whose message contains msg, or nil.
@@ -197,9 +186,6 @@ func (w *world) Claim(_ context.Context, eventID, owner string, at time.Time) er
 		w.t.Errorf("Claim(%s, %s, %v), want a fresh owner at the handler's clock %v", eventID, owner, at, w.now())
 	}
 	w.owners[eventID] = owner
-	if w.onClaim != nil {
-		w.onClaim()
-	}
 	return w.claimErr[eventID]
 }
 
@@ -234,9 +220,6 @@ func mailKey(e mail.Email) string {
 func (w *world) Send(_ context.Context, e mail.Email, tags ...app.Tag) (string, error) {
 	w.record("send %s", mailKey(e))
 	w.sent = append(w.sent, sent{e, tags})
-	if w.onSend != nil {
-		w.onSend()
-	}
 	if err := cmp.Or(w.sesErr, w.sendErr[mailKey(e)]); err != nil {
 		return "", err
 	}
@@ -285,6 +268,29 @@ func (w *world) ChangeMessageVisibility(_ context.Context, in *sqs.ChangeMessage
 	}
 	return &sqs.ChangeMessageVisibilityOutput{}, nil
 }
+
+// InTime answers true inTime times.
+func (w *world) InTime(context.Context) bool { w.inTime--; return w.inTime >= 0 }
+
+// Do runs send in its turn while turns are left, and refuses it after.
+func (w *world) Do(_ context.Context, send func() error) error {
+	if w.turns == 0 {
+		return errors.New("pace: no time left")
+	}
+	w.turns--
+	return send()
+}
+
+func (w *world) Settle(context.Context) bool { w.record("settle"); return w.settled }
+
+func (w *world) Rate() int { return 10 }
+
+func (w *world) Interval() time.Duration { return 200 * time.Millisecond }
+
+// quotaUsed reports a fixed reading of the sending quota.
+type quotaUsed float64
+
+func (q quotaUsed) Used(context.Context) (float64, bool) { return float64(q), true }
 
 // fixture returns a file of testdata/, or of shared/events/testdata/,
 // which holds the valid events, kept by the package that owns their schema.

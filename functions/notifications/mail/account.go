@@ -41,34 +41,13 @@ func BaseURL(raw string) (string, error) {
 	return strings.TrimRight(u.String(), "/"), nil
 }
 
-// Link returns the link an account email carries: the app's page for the
-// event type under base, with token as its query. It refuses an event type
-// that has no page, an empty token and a base BaseURL refuses. Its errors
-// never contain the token.
-func Link(base, eventType, token string) (string, error) {
-	path, ok := linkPaths[eventType]
-	if !ok {
-		return "", fmt.Errorf("link: no page for event type %q", eventType)
-	}
-	if token == "" {
-		return "", errors.New("link: empty token")
-	}
-	b, err := BaseURL(base)
-	if err != nil {
-		return "", fmt.Errorf("link: %w", err)
-	}
-	// Tokens are URL-safe ([A-Za-z0-9._-]) today; escaping keeps the link
-	// whole should that ever change.
-	return b + path + "?token=" + url.QueryEscape(token), nil
-}
-
 // CancelPath is the app's page that takes a verification link's token to
 // cancel the registration instead (POST /v1/auth/cancel-registration).
 const CancelPath = "/cancel-registration"
 
 // AccountLinks are the links an account email carries.
 type AccountLinks struct {
-	// Link is the link of the event's purpose (see Link).
+	// Link is the link of the event's purpose (see Links).
 	Link string
 	// Cancel, in a verification email only, is the link for a recipient
 	// who did not register: the same token, posted to cancel the
@@ -78,17 +57,28 @@ type AccountLinks struct {
 }
 
 // Links returns the links an account email of eventType carries, all with
-// token: Link's, and for a verification email the cancel link. It refuses
-// what Link refuses; its errors never contain the token.
+// token escaped into their query: the app's page for the event's purpose
+// under base (BaseURL's rules apply), and for a verification email the
+// cancel link. It refuses an event type without a page, an empty token and
+// a base BaseURL refuses; its errors never contain the token.
 func Links(base, eventType, token string) (AccountLinks, error) {
-	link, err := Link(base, eventType, token)
-	if err != nil {
-		return AccountLinks{}, err
+	path, ok := linkPaths[eventType]
+	if !ok {
+		return AccountLinks{}, fmt.Errorf("link: no page for event type %q", eventType)
 	}
-	l := AccountLinks{Link: link}
+	if token == "" {
+		return AccountLinks{}, errors.New("link: empty token")
+	}
+	b, err := BaseURL(base)
+	if err != nil {
+		return AccountLinks{}, fmt.Errorf("link: %w", err)
+	}
+	// Tokens are URL-safe ([A-Za-z0-9._-]) today; escaping keeps the links
+	// whole should that ever change.
+	query := "?token=" + url.QueryEscape(token)
+	l := AccountLinks{Link: b + path + query}
 	if eventType == events.AccountVerificationRequested {
-		b, _ := BaseURL(base) // Link checked it
-		l.Cancel = b + CancelPath + "?token=" + url.QueryEscape(token)
+		l.Cancel = b + CancelPath + query
 	}
 	return l, nil
 }

@@ -1,48 +1,19 @@
 package mail
 
-import (
-	"strings"
-	"unicode/utf8"
-)
+import "strings"
 
-// htmlReplacements are what escapeHTML writes for each special character:
-// the replacements html/template makes in text, RCDATA (<title>) and
-// quoted attribute values, so the HTML part reads exactly as it did when
-// html/template rendered it. '+' is escaped because html/template does
-// (against UTF-7 sniffing); NUL becomes U+FFFD as HTML5 parsers would.
-var htmlReplacements = [...]string{
-	0:    "\uFFFD",
-	'"':  "&#34;",
-	'&':  "&amp;",
-	'\'': "&#39;",
-	'+':  "&#43;",
-	'<':  "&lt;",
-	'>':  "&gt;",
-}
+// htmlEscaper escapes s for HTML text, <title> and a quoted attribute
+// value: the replacements html/template makes in those contexts, so the
+// HTML part reads exactly as it did when html/template rendered it. '+' is
+// escaped because html/template does (against UTF-7 sniffing); NUL becomes
+// U+FFFD as HTML5 parsers would. Every special is one ASCII byte, which
+// never occurs inside a multi-byte sequence, so invalid UTF-8 is kept as
+// it is, as html/template keeps it.
+var htmlEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
 
-// escapeHTML escapes s for HTML text, <title> and a quoted attribute value.
-// Invalid UTF-8 is kept as it is, as html/template keeps it.
-func escapeHTML(s string) string {
-	var b strings.Builder
-	written := 0
-	for i := 0; i < len(s); {
-		r, w := utf8.DecodeRuneInString(s[i:])
-		if int(r) < len(htmlReplacements) && htmlReplacements[r] != "" {
-			if written == 0 {
-				b.Grow(len(s) + 16)
-			}
-			b.WriteString(s[written:i])
-			b.WriteString(htmlReplacements[r])
-			written = i + w
-		}
-		i += w
-	}
-	if written == 0 {
-		return s
-	}
-	b.WriteString(s[written:])
-	return b.String()
-}
+// escapeHTML escapes s for HTML text, <title> and a quoted attribute value
+// (see htmlEscaper).
+func escapeHTML(s string) string { return htmlEscaper.Replace(s) }
 
 // unsafeURL replaces a URL whose scheme is not http, https or mailto, as
 // html/template does: a javascript: link never reaches an href.

@@ -48,20 +48,10 @@ func FormatMoney(minor int64, currency string) string {
 	return s
 }
 
+// groupThousands puts a comma before every third digit from the right.
 func groupThousands(s string) string {
-	if len(s) <= 3 {
-		return s
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
 	}
-	var b strings.Builder
-	head := len(s) % 3
-	if head > 0 {
-		b.WriteString(s[:head])
-	}
-	for i := head; i < len(s); i += 3 {
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(s[i : i+3])
-	}
-	return b.String()
+	return s
 }

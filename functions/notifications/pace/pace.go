@@ -128,9 +128,9 @@ func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
 // environment (it remembers the last send across invocations); its methods
 // may be called from one goroutine at a time or several.
 type Pacer struct {
-	rate, share int
-	interval    time.Duration
-	clock       Clock
+	rate     int
+	interval time.Duration
+	clock    Clock
 
 	mu   sync.Mutex
 	last time.Time // start of the previous send; zero before the first
@@ -143,14 +143,11 @@ func New(rate, concurrency int, clock Clock) (*Pacer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pacer{rate: rate, share: share, interval: Interval(share), clock: clock}, nil
+	return &Pacer{rate: rate, interval: Interval(share), clock: clock}, nil
 }
 
 // Rate is the account's sending rate the pacer's environment shares.
 func (p *Pacer) Rate() int { return p.rate }
-
-// Share is the pacer's sends a second.
-func (p *Pacer) Share() int { return p.share }
 
 // Interval is the least time between the starts of two sends.
 func (p *Pacer) Interval() time.Duration { return p.interval }

@@ -20,8 +20,6 @@ type fakeClock struct {
 	sleeps []time.Duration
 }
 
-var _ pace.Clock = (*fakeClock)(nil)
-
 func (c *fakeClock) Now() time.Time { return c.now }
 
 func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
@@ -49,6 +47,8 @@ func newPacer(t *testing.T, rate, concurrency int, clock pace.Clock) *pace.Pacer
 	return p
 }
 
+// TestShareAndInterval: the share and interval of a rate over a
+// concurrency, and the shares refused (0 here).
 func TestShareAndInterval(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -62,19 +62,27 @@ func TestShareAndInterval(t *testing.T) {
 		{rate: 9, concurrency: 3, share: 3, interval: 333333334 * time.Nanosecond},
 		{rate: 2, concurrency: 2, share: 1, interval: time.Second},
 		{rate: 1000, concurrency: 200, share: 5, interval: 200 * time.Millisecond},
+		{rate: 1, concurrency: 2}, {rate: 4, concurrency: 5}, {rate: 0, concurrency: 2}, {rate: -3, concurrency: 2}, {rate: 10, concurrency: 0},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%d over %d", tc.rate, tc.concurrency), func(t *testing.T) {
 			t.Parallel()
 			share, err := pace.Share(tc.rate, tc.concurrency)
-			if err != nil || share != tc.share {
-				t.Fatalf("Share = %d, %v; want %d", share, err, tc.share)
+			p, perr := pace.New(tc.rate, tc.concurrency, pace.SystemClock{})
+			if tc.share == 0 {
+				if err == nil || perr == nil || !strings.Contains(perr.Error(), "no whole send") {
+					t.Errorf("Share = %d, %v; New: %v; want the Share error from both", share, err, perr)
+				}
+				return
+			}
+			if err != nil || share != tc.share || perr != nil {
+				t.Fatalf("Share = %d, %v; New: %v; want %d", share, err, perr, tc.share)
 			}
 			if got := pace.Interval(share); got != tc.interval {
 				t.Errorf("Interval(%d) = %v, want %v", share, got, tc.interval)
 			}
-			if p := newPacer(t, tc.rate, tc.concurrency, pace.SystemClock{}); p.Rate() != tc.rate || p.Share() != tc.share || p.Interval() != tc.interval {
-				t.Errorf("Pacer's Rate, Share, Interval = %d, %d, %v", p.Rate(), p.Share(), p.Interval())
+			if p.Rate() != tc.rate || p.Interval() != tc.interval || !p.InTime(context.Background()) {
+				t.Errorf("Pacer's Rate, Interval = %d, %v; or its first send not in time without a deadline", p.Rate(), p.Interval())
 			}
 			// share+1 sends Interval apart never fit in one second.
 			if span := time.Duration(share) * pace.Interval(share); span < time.Second {
@@ -84,28 +92,11 @@ func TestShareAndInterval(t *testing.T) {
 	}
 }
 
-func TestShareRefusesNoWholeSendPerEnvironment(t *testing.T) {
-	t.Parallel()
-	for _, c := range [][2]int{{1, 2}, {4, 5}, {0, 2}, {-3, 2}, {10, 0}} {
-		if share, err := pace.Share(c[0], c[1]); err == nil {
-			t.Errorf("Share(%d, %d) = %d, want an error", c[0], c[1], share)
-		}
-		if _, err := pace.New(c[0], c[1], &fakeClock{now: t0}); err == nil || !strings.Contains(err.Error(), "no whole send") {
-			t.Errorf("New(%d, %d): %v, want the Share error", c[0], c[1], err)
-		}
-	}
-}
-
+// TestConcurrencyIsDerivedFromTheRate: for every rate from 2 to 1000, the
+// concurrency is the fewest environments, MinConcurrency at least, that
+// divide the rate into shares of PerEnvironment at most.
 func TestConcurrencyIsDerivedFromTheRate(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ rate, want int }{
-		{2, 2}, {10, 2}, {11, 11}, {14, 7}, {15, 3}, {16, 4}, {50, 10}, {200, 40}, {225, 45}, {5000, 1000},
-	}
-	for _, tc := range tests {
-		if got := pace.Concurrency(tc.rate); got != tc.want {
-			t.Errorf("Concurrency(%d) = %d, want %d", tc.rate, got, tc.want)
-		}
-	}
 	for rate := 2; rate <= 1000; rate++ {
 		c := pace.Concurrency(rate)
 		share, err := pace.Share(rate, c)
@@ -251,51 +242,35 @@ func latencies(max time.Duration) func(r *rand.Rand) time.Duration {
 	}
 }
 
-// TestAnEnvironmentHoldsItsShare: over any sliding second one environment
-// sends no more than its share, across invocations and whatever the
-// latency of each send.
-func TestAnEnvironmentHoldsItsShare(t *testing.T) {
+// TestEnvironmentsStayWithinTheRate: concurrency slots send at once, the
+// first in one environment across its invocations, every other with each
+// invocation in a new environment that knows nothing of the sends before
+// it. Over any sliding second each slot sends no more than its share and
+// all together no more than the rate, whatever the latency of each send.
+// Without Settle they do not, which is why the handler settles.
+func TestEnvironmentsStayWithinTheRate(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct{ rate, concurrency int }{{10, 2}, {14, 3}, {14, 2}, {9, 3}, {2, 2}, {50, 10}} {
-		for _, maxLatency := range []time.Duration{0, 80 * time.Millisecond, 700 * time.Millisecond} {
+	for _, c := range []struct{ rate, concurrency int }{{10, 2}, {14, 7}, {14, 3}, {14, 2}, {9, 3}, {2, 2}, {50, 10}, {10, 5}} {
+		for _, maxLatency := range []time.Duration{0, 150 * time.Millisecond, 700 * time.Millisecond} {
 			t.Run(fmt.Sprintf("%d over %d, latency to %v", c.rate, c.concurrency, maxLatency), func(t *testing.T) {
 				t.Parallel()
 				share, _ := pace.Share(c.rate, c.concurrency)
-				for seed := range uint64(20) {
-					received := burst{rate: c.rate, concurrency: c.concurrency, invocations: 40, settle: true, latency: latencies(maxLatency)}.run(t, seed)
-					if most, at := busiestSecond(received); most > share {
-						t.Fatalf("seed %d: %d sends in the second from %s, share %d", seed, most, at.Format(time.StampMilli), share)
+				for seed := range uint64(10) { // as many invocations in all as the two simulations this one replaced
+					var all []time.Time
+					for slot := range uint64(c.concurrency) {
+						received := burst{rate: c.rate, concurrency: c.concurrency, invocations: 30,
+							freshEnvironment: slot > 0, settle: true, latency: latencies(maxLatency)}.run(t, seed*100+slot)
+						if most, at := busiestSecond(received); most > share {
+							t.Fatalf("seed %d, slot %d: %d sends in the second from %s, share %d", seed, slot, most, at.Format(time.StampMilli), share)
+						}
+						all = append(all, received...)
+					}
+					if most, at := busiestSecond(all); most > c.rate {
+						t.Fatalf("seed %d: %d sends in the second from %s, rate %d", seed, most, at.Format(time.StampMilli), c.rate)
 					}
 				}
 			})
 		}
-	}
-}
-
-// TestEnvironmentsTogetherStayWithinTheRate: concurrency slots send at
-// once, each invocation in a new environment that knows nothing of the
-// sends before it; all together never exceed the rate in any sliding
-// second. Without Settle they do, which is why the handler settles.
-func TestEnvironmentsTogetherStayWithinTheRate(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct{ rate, concurrency int }{{10, 2}, {14, 7}, {14, 3}, {9, 3}, {50, 10}, {10, 5}} {
-		t.Run(fmt.Sprintf("%d over %d", c.rate, c.concurrency), func(t *testing.T) {
-			t.Parallel()
-			for seed := range uint64(20) {
-				var all []time.Time
-				for slot := range uint64(c.concurrency) {
-					all = append(all, burst{rate: c.rate, concurrency: c.concurrency, invocations: 30,
-						freshEnvironment: true, settle: true, latency: latencies(150 * time.Millisecond)}.run(t, seed*100+slot)...)
-				}
-				most, at := busiestSecond(all)
-				if most > c.rate {
-					t.Fatalf("seed %d: %d sends in the second from %s, rate %d", seed, most, at.Format(time.StampMilli), c.rate)
-				}
-				if seed == 0 {
-					t.Logf("%d sends, busiest second %d (rate %d)", len(all), most, c.rate)
-				}
-			}
-		})
 	}
 
 	t.Run("without Settle a new environment oversends", func(t *testing.T) {
@@ -377,22 +352,8 @@ func TestDeadline(t *testing.T) {
 		p := newPacer(t, 10, 2, &fakeClock{now: t0})
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if err := p.Do(ctx, func() error { t.Error("sent"); return nil }); !errors.Is(err, pace.ErrNoTime) || !errors.Is(err, context.Canceled) {
-			t.Errorf("Do = %v, want ErrNoTime and context.Canceled", err)
-		}
-	})
-
-	t.Run("no deadline", func(t *testing.T) {
-		t.Parallel()
-		clock := &fakeClock{now: t0}
-		p := newPacer(t, 10, 2, clock)
-		for range 100 {
-			if err := p.Do(context.Background(), func() error { return nil }); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if got := clock.now.Sub(t0); got != 99*200*time.Millisecond {
-			t.Errorf("100 sends took %v, want 19.8s", got)
+		if err := p.Do(ctx, func() error { t.Error("sent"); return nil }); !errors.Is(err, pace.ErrNoTime) || !errors.Is(err, context.Canceled) || p.InTime(ctx) {
+			t.Errorf("Do = %v, want ErrNoTime and context.Canceled; InTime false", err)
 		}
 	})
 }

@@ -71,48 +71,35 @@ func TestUsedReadsEveryFiveMinutesAtMost(t *testing.T) {
 	}
 }
 
-func TestUsedWithoutAReading(t *testing.T) {
+// TestUsedReading: a reading of the quota, or none (a first read that
+// fails, an unlimited quota), and the rate SES allows compared with the
+// configured one in the log.
+func TestUsedReading(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name   string
-		answer answer
-	}{
-		{"first read fails", answer{err: errors.New("AccessDeniedException")}},
-		{"unlimited quota", answer{quota: sendQuota(-1, 1234, 14)}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			w := sesmail.NewWatcher(&fakeSES{answers: []answer{tc.answer}}, 14, slog.New(slog.DiscardHandler), nil)
-			if got, ok := w.Used(context.Background()); ok {
-				t.Errorf("Used = %v, true; want no reading", got)
-			}
-		})
-	}
-}
-
-func TestRateMismatchIsLogged(t *testing.T) {
-	t.Parallel()
+	const above, below = "SesMaxSendRate is above the account's", "the account's SES maximum send rate is above SesMaxSendRate"
 	tests := []struct {
 		name       string
+		answer     answer
 		configured int
-		account    float64
-		want       string
+		want       float64 // -1 for no reading
+		log        string
 	}{
-		{"configured above the account", 50, 14, "SesMaxSendRate is above the account's"},
-		{"account above the configured", 10, 14, "the account's SES maximum send rate is above SesMaxSendRate"},
-		{"equal", 14, 14, ""},
+		{"first read fails", answer{err: errors.New("AccessDeniedException")}, 14, -1, ""},
+		{"unlimited quota", answer{quota: sendQuota(-1, 1234, 14)}, 14, -1, ""},
+		{"configured above the account", answer{quota: sendQuota(50000, 0, 14)}, 50, 0, above},
+		{"account above the configured", answer{quota: sendQuota(50000, 0, 14)}, 10, 0, below},
+		{"equal", answer{quota: sendQuota(50000, 500, 14)}, 14, 1, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var logs bytes.Buffer
-			w := sesmail.NewWatcher(&fakeSES{answers: []answer{{quota: sendQuota(50000, 0, tc.account)}}}, tc.configured, slog.New(slog.NewJSONHandler(&logs, nil)), nil)
-			if got, ok := w.Used(context.Background()); !ok || got != 0 {
-				t.Fatalf("Used = %v, %v", got, ok)
+			w := sesmail.NewWatcher(&fakeSES{answers: []answer{tc.answer}}, tc.configured, slog.New(slog.NewJSONHandler(&logs, nil)), nil)
+			if got, ok := w.Used(context.Background()); ok != (tc.want >= 0) || ok && got != tc.want {
+				t.Fatalf("Used = %v, %v; want %v (-1: no reading)", got, ok, tc.want)
 			}
-			for _, msg := range []string{"SesMaxSendRate is above the account's", "the account's SES maximum send rate is above SesMaxSendRate"} {
-				if has := strings.Contains(logs.String(), msg); has != (msg == tc.want) {
+			for _, msg := range []string{above, below} {
+				if has := strings.Contains(logs.String(), msg); has != (msg == tc.log) {
 					t.Errorf("log has %q: %v\n%s", msg, has, logs.String())
 				}
 			}

@@ -69,13 +69,7 @@ func (s *Sender) Send(ctx context.Context, e mail.Email, tags ...app.Tag) (strin
 	in := &ses.SendEmailInput{
 		Source:      aws.String(s.from),
 		Destination: &sestypes.Destination{ToAddresses: []string{to}},
-		Message: &sestypes.Message{
-			Subject: &sestypes.Content{Data: aws.String(e.Subject), Charset: aws.String("UTF-8")},
-			Body: &sestypes.Body{
-				Text: &sestypes.Content{Data: aws.String(e.Text), Charset: aws.String("UTF-8")},
-				Html: &sestypes.Content{Data: aws.String(e.HTML), Charset: aws.String("UTF-8")},
-			},
-		},
+		Message:     &sestypes.Message{Subject: utf8(e.Subject), Body: &sestypes.Body{Text: utf8(e.Text), Html: utf8(e.HTML)}},
 	}
 	if s.configSet != "" {
 		in.ConfigurationSetName = aws.String(s.configSet)
@@ -95,6 +89,11 @@ func (s *Sender) Send(ctx context.Context, e mail.Email, tags ...app.Tag) (strin
 		return "", fmt.Errorf("send email: %w", err)
 	}
 	return aws.ToString(out.MessageId), nil
+}
+
+// utf8 is a part of an email, in UTF-8.
+func utf8(s string) *sestypes.Content {
+	return &sestypes.Content{Data: aws.String(s), Charset: aws.String("UTF-8")}
 }
 
 // permanent reports whether SES refused this particular message for good:
