@@ -55,19 +55,6 @@ func Unix(t time.Time) *types.AttributeValueMemberN {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(t.Unix(), 10)}
 }
 
-// Applied reports whether a conditional write took effect: true when it
-// did, false (and no error) when its condition did not hold, and the
-// error of any other failure.
-func Applied(err error) (bool, error) {
-	if err == nil {
-		return true, nil
-	}
-	if _, ok := ConditionFailure(err); ok {
-		return false, nil
-	}
-	return false, err
-}
-
 // Get reads one item into a record of type R; found is false when there is
 // no such item.
 func Get[R any](ctx context.Context, db GetItemAPI, in *dynamodb.GetItemInput) (r R, found bool, err error) {

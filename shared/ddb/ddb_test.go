@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -41,11 +42,8 @@ func TestFailures(t *testing.T) {
 			t.Errorf("%v taken for a cancellation", err)
 		}
 	}
-	// Applied: written, not written, or failed.
-	for err, want := range map[error]error{nil: nil, failed: nil, throttled: throttled} {
-		if applied, got := ddb.Applied(err); applied != (err == nil) || got != want {
-			t.Errorf("Applied(%v) = %v, %v", err, applied, got)
-		}
+	if n := ddb.Unix(time.Unix(1700000000, 999)); n.Value != "1700000000" {
+		t.Errorf("Unix = %s, want 1700000000", n.Value)
 	}
 	k := ddb.Key("USER#1", "PROFILE")
 	if k["PK"].(*types.AttributeValueMemberS).Value != "USER#1" || k["SK"].(*types.AttributeValueMemberS).Value != "PROFILE" || len(k) != 2 {
