@@ -1,10 +1,13 @@
 package coldstart_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/serverless-shop/backend/shared/coldstart"
 )
@@ -89,18 +92,6 @@ func TestEnvCollectsEveryProblem(t *testing.T) {
 	checkErr(t, e.Err(), `configuration: USERS_TABLE is not set; TTL="soon" is not a positive duration; LIMIT="-3" is not a positive integer; MANY="many" is not a positive integer; TOKEN_AUDIENCE is not set; TOKEN_JWKS: no ES256 signing key`)
 }
 
-func TestNewEnvNilReadsProcessEnvironment(t *testing.T) {
-	// Not parallel: t.Setenv.
-	t.Setenv("COLDSTART_TEST_TABLE", "from-os")
-	t.Setenv("COLDSTART_TEST_EMPTY", "")
-	e := coldstart.NewEnv(nil)
-	if got := e.String("COLDSTART_TEST_TABLE"); got != "from-os" {
-		t.Errorf("String = %q, want from-os", got)
-	}
-	_ = e.String("COLDSTART_TEST_EMPTY")
-	checkErr(t, e.Err(), "configuration: COLDSTART_TEST_EMPTY is not set")
-}
-
 func ExampleEnv() {
 	e := coldstart.NewEnv(func(name string) string {
 		return map[string]string{"ORDERS_TABLE": "orders", "ORDERS_PER_HOUR": "20", "ACCESS_TOKEN_TTL": "10x"}[name]
@@ -114,4 +105,10 @@ func ExampleEnv() {
 	// Output:
 	// orders 20
 	// configuration: ACCESS_TOKEN_TTL="10x" is not a positive duration; TOKEN_ISSUER is not set
+}
+
+func TestAWSConfigFailure(t *testing.T) {
+	t.Parallel()
+	_, err := coldstart.AWSConfig(context.Background(), func(*config.LoadOptions) error { return errors.New("no profile") })
+	checkErr(t, err, "load aws config: no profile")
 }
