@@ -139,10 +139,12 @@ func TestOWASP_API2_BrokenAuthentication(t *testing.T) {
 	t.Parallel()
 	u := register(t, "authn")
 	u.login(t)
-	signer, err := kmskeys.NewSigner(context.Background(), kms.NewFromConfig(stack.aws), output(t, "SigningKeyAId"))
+	keyA, signingKeys := output(t, "SigningKeyAId"), kms.NewFromConfig(stack.aws)
+	public, err := kmskeys.PublicKeys(context.Background(), signingKeys, []string{keyA})
 	if err != nil {
 		t.Fatalf("signing key: %v", err)
 	}
+	signer := kmskeys.SignerFor(signingKeys, keyA, public[0].ID)
 	now := time.Now().Unix()
 	claims := edit(jwtClaims(t, u.Access), map[string]any{"iat": now, "nbf": now, "exp": now + 600, "jti": "owasp-" + strconv.FormatInt(time.Now().UnixNano(), 36)})
 	header := map[string]any{"alg": "ES256", "typ": "at+jwt", "kid": signer.KeyID()}
@@ -288,7 +290,7 @@ func signingKeyForms(t *testing.T, kid string) (pemKey, jwk []byte) {
 }
 
 // jwkOf is the public JWK of s, as a JWS header "jwk" would carry it.
-func jwkOf(t *testing.T, s *token.ECDSASigner) map[string]any {
+func jwkOf(t *testing.T, s *apitest.Signer) map[string]any {
 	t.Helper()
 	b, err := token.JWKS([]token.PublicKey{s.PublicKey()})
 	if err != nil {

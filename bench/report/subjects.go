@@ -28,7 +28,7 @@ type fixtures struct {
 }
 
 func newFixtures(root string) (*fixtures, error) {
-	signer, err := token.NewECDSASigner(apitest.NewKey())
+	signer, err := apitest.NewSigner(apitest.NewKey())
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
 	"testing"
 	"time"
 
@@ -20,7 +21,33 @@ const (
 
 // Auth signs access tokens with a key made for one test, and verifies them.
 type Auth struct {
-	signer *token.ECDSASigner
+	signer *Signer
+}
+
+// Signer signs with a P-256 private key held in memory: the token.Signer
+// of tests and tools (production signs through KMS, package kmskeys).
+type Signer struct {
+	key *ecdsa.PrivateKey
+	pub token.PublicKey
+}
+
+// NewSigner wraps a P-256 private key.
+func NewSigner(k *ecdsa.PrivateKey) (*Signer, error) {
+	if k.Curve != elliptic.P256() {
+		return nil, errors.New("apitest: signer key is not P-256")
+	}
+	return &Signer{key: k, pub: token.NewPublicKey(&k.PublicKey)}, nil
+}
+
+// KeyID implements token.Signer.
+func (s *Signer) KeyID() string { return s.pub.ID }
+
+// PublicKey returns the verification key.
+func (s *Signer) PublicKey() token.PublicKey { return s.pub }
+
+// SignDigest implements token.Signer.
+func (s *Signer) SignDigest(_ context.Context, digest []byte) ([]byte, error) {
+	return ecdsa.SignASN1(rand.Reader, s.key, digest)
 }
 
 // NewKey is a fresh P-256 signing key: the one key generator of the
@@ -36,7 +63,7 @@ func NewKey() *ecdsa.PrivateKey {
 // NewAuth makes a fresh signing key (NewKey).
 func NewAuth(t testing.TB) *Auth {
 	t.Helper()
-	s, err := token.NewECDSASigner(NewKey())
+	s, err := NewSigner(NewKey())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +71,7 @@ func NewAuth(t testing.TB) *Auth {
 }
 
 // Signer is the test key, for tokens made by hand.
-func (a *Auth) Signer() *token.ECDSASigner { return a.signer }
+func (a *Auth) Signer() *Signer { return a.signer }
 
 // Issuer issues tokens with the test key, on the clock now (nil: time.Now).
 func (a *Auth) Issuer(ttl time.Duration, now func() time.Time) *token.Issuer {

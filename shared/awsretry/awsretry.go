@@ -53,9 +53,6 @@ var (
 	Deploy = Policy{Name: "deploy", Mode: aws.RetryModeStandard, MaxAttempts: 5, MaxBackoff: 5 * time.Second}
 )
 
-// Policies lists every policy, for the documentation check.
-func Policies() []Policy { return []Policy{API, Mail, Queue, Relay, Deploy} }
-
 // Retryer returns a new retryer of the policy; each client gets its own,
 // so one client's retry quota is not another's.
 func (p Policy) Retryer() aws.Retryer {

@@ -14,9 +14,12 @@ import (
 	"github.com/serverless-shop/backend/shared/awsretry"
 )
 
+// policies are every policy.
+var policies = []awsretry.Policy{awsretry.API, awsretry.Mail, awsretry.Queue, awsretry.Relay, awsretry.Deploy}
+
 func TestPolicyRetryer(t *testing.T) {
 	t.Parallel()
-	for _, p := range awsretry.Policies() {
+	for _, p := range policies {
 		t.Run(p.Name, func(t *testing.T) {
 			t.Parallel()
 			r := p.Retryer()
@@ -92,7 +95,7 @@ func TestPoliciesAreDocumented(t *testing.T) {
 		}
 		rows[strings.Trim(cells[0], "`")] = cells
 	}
-	for _, p := range awsretry.Policies() {
+	for _, p := range policies {
 		row, ok := rows[p.Name]
 		if !ok {
 			t.Errorf("docs/architecture.md has no row for policy `%s`", p.Name)

@@ -82,13 +82,8 @@ type Env struct {
 	errs   []string
 }
 
-// NewEnv reads from getenv (os.Getenv when nil).
-func NewEnv(getenv func(string) string) *Env {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	return &Env{getenv: getenv}
-}
+// NewEnv reads from getenv: os.Getenv in a function, a map in tests.
+func NewEnv(getenv func(string) string) *Env { return &Env{getenv: getenv} }
 
 // String returns a required variable.
 func (e *Env) String(name string) string {

@@ -1,10 +1,13 @@
 package coldstart_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/serverless-shop/backend/shared/coldstart"
 )
@@ -72,18 +75,6 @@ func checkErr(t *testing.T, err error, want string) {
 	}
 }
 
-func TestNewEnvNilReadsProcessEnvironment(t *testing.T) {
-	// Not parallel: t.Setenv.
-	t.Setenv("COLDSTART_TEST_TABLE", "from-os")
-	t.Setenv("COLDSTART_TEST_EMPTY", "")
-	e := coldstart.NewEnv(nil)
-	if got := e.String("COLDSTART_TEST_TABLE"); got != "from-os" {
-		t.Errorf("String = %q, want from-os", got)
-	}
-	_ = e.String("COLDSTART_TEST_EMPTY")
-	checkErr(t, e.Err(), "configuration: COLDSTART_TEST_EMPTY is not set")
-}
-
 // ExampleEnv: every problem, in the order met, and nothing of the good
 // variables or of unset optional ones.
 func ExampleEnv() {
@@ -103,4 +94,10 @@ func ExampleEnv() {
 	// Output:
 	// orders 20
 	// configuration: USERS_TABLE is not set; ACCESS_TOKEN_TTL="10x" is not a positive duration; LIMIT="-3" is not a positive integer; TOKEN_ISSUER is not set; TOKEN_JWKS: no ES256 signing key
+}
+
+func TestAWSConfigFailure(t *testing.T) {
+	t.Parallel()
+	_, err := coldstart.AWSConfig(context.Background(), func(*config.LoadOptions) error { return errors.New("no profile") })
+	checkErr(t, err, "load aws config: no profile")
 }

@@ -62,16 +62,6 @@ type Signer struct {
 	kid    string
 }
 
-// NewSigner returns a signer for the KMS key keyID, whose token key id is
-// the thumbprint of its public key.
-func NewSigner(ctx context.Context, c Client, keyID string) (*Signer, error) {
-	keys, err := PublicKeys(ctx, c, []string{keyID})
-	if err != nil {
-		return nil, err
-	}
-	return &Signer{client: c, keyID: keyID, kid: keys[0].ID}, nil
-}
-
 // SignerFor returns a signer for the KMS key keyID whose token key id is
 // already known (published at deploy time), without asking KMS.
 func SignerFor(c Client, keyID, kid string) *Signer {

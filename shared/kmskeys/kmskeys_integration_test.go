@@ -33,12 +33,9 @@ func TestRotationWithKMSKeys(t *testing.T) {
 		t.Fatal("two KMS keys share a key id")
 	}
 	verifier := token.NewVerifier(both, "iss", "aud", nil)
-	issue := func(keyID string) (string, string) {
+	issue := func(keyID string, key token.PublicKey) (string, string) {
 		t.Helper()
-		s, err := kmskeys.NewSigner(ctx, c, keyID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := kmskeys.SignerFor(c, keyID, key.ID)
 		tok, _, err := token.NewIssuer(s, "iss", "aud", time.Minute, nil).Issue(ctx, token.Subject{UserID: "u-1", Email: "u@example.com", Name: "U", SessionID: "s1"})
 		if err != nil {
 			t.Fatal(err)
@@ -46,8 +43,8 @@ func TestRotationWithKMSKeys(t *testing.T) {
 		return tok, s.KeyID()
 	}
 
-	before, kidA := issue(a) // signing with A
-	after, kidB := issue(b)  // rotated: signing with B
+	before, kidA := issue(a, both[0]) // signing with A
+	after, kidB := issue(b, both[1])  // rotated: signing with B
 	if kidA != both[0].ID || kidB != both[1].ID {
 		t.Fatalf("signer key ids %s, %s do not match the public keys %s, %s", kidA, kidB, both[0].ID, both[1].ID)
 	}

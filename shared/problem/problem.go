@@ -128,12 +128,6 @@ func Of(err error, k Kind) *Error {
 	return nil
 }
 
-// WithSlug sets the problem type slug and returns the error.
-func (e *Error) WithSlug(slug string) *Error { e.Slug = slug; return e }
-
-// WithCause records the underlying cause (logged, never shown) and returns the error.
-func (e *Error) WithCause(err error) *Error { e.Err = err; return e }
-
 // Details is the RFC 9457 problem details document.
 type Details struct {
 	Type     string       `json:"type"`

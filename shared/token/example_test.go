@@ -2,24 +2,18 @@ package token_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
 // Example_issueAndVerify issues an access token with an in-memory key and
 // verifies it the way the authorizer does, on a fixed clock.
 func Example_issueAndVerify() {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		panic(err)
-	}
-	signer, err := token.NewECDSASigner(key)
+	signer, err := apitest.NewSigner(apitest.NewKey())
 	if err != nil {
 		panic(err)
 	}

@@ -116,7 +116,7 @@ func newForgery(tb testing.TB) *forgery {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	signer, err := token.NewECDSASigner(key)
+	signer, err := apitest.NewSigner(key)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -39,13 +39,13 @@ func p384(t *testing.T) *ecdsa.PrivateKey {
 	return k
 }
 
-func TestNewECDSASigner(t *testing.T) {
+func TestNewSigner(t *testing.T) {
 	t.Parallel()
-	if _, err := token.NewECDSASigner(p384(t)); err == nil {
-		t.Error("NewECDSASigner(P-384 key) succeeded, want an error")
+	if _, err := apitest.NewSigner(p384(t)); err == nil {
+		t.Error("NewSigner(P-384 key) succeeded, want an error")
 	}
 	k := apitest.NewKey()
-	s, err := token.NewECDSASigner(k)
+	s, err := apitest.NewSigner(k)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,7 +66,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 // be a misconfiguration, never a reason to serve someone else.
 func (s *Server) caller(r *http.Request) (principal.Principal, error) {
 	refuse := func(err error) (principal.Principal, error) {
-		return principal.Principal{}, problem.New(problem.Unauthenticated, "A valid access token is required.").WithSlug(slugInvalidToken).WithCause(err)
+		return principal.Principal{}, &problem.Error{Kind: problem.Unauthenticated, Slug: slugInvalidToken, Detail: "A valid access token is required.", Err: err}
 	}
 	raw, err := token.FromAuthorization(r.Header.Get("Authorization"))
 	if err != nil {

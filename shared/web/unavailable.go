@@ -11,22 +11,16 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// unavailableCodes are the error codes of AWS services that mean "not now":
-// throttling and quotas of request rates, and failures on the service's
-// side. The SDK retries most of them; they reach this package when the
-// retries ran out or the client makes none.
+// unavailableCodes are the error codes of AWS services that mean "not now"
+// beyond the SDK's own lists of throttling and timeout codes
+// (retry.DefaultThrottleErrorCodes, retry.DefaultRetryableErrorCodes),
+// which unavailable consults too: failures on the service's side. The SDK
+// retries most of them; they reach this package when the retries ran out
+// or the client makes none.
 var unavailableCodes = map[string]bool{
-	// throttling
-	"Throttling": true, "ThrottlingException": true, "ThrottledException": true,
-	"RequestThrottledException": true, "TooManyRequestsException": true,
-	"ProvisionedThroughputExceededException": true, "RequestLimitExceeded": true,
-	"TransactionInProgressException": true, "LimitExceededException": true,
-	"SlowDown": true, "PriorRequestNotComplete": true,
-	// the service's side
 	"InternalServerError": true, "InternalServerException": true, "InternalFailure": true,
 	"InternalError": true, "InternalServiceError": true, "InternalServiceErrorException": true,
 	"ServiceUnavailable": true, "ServiceUnavailableException": true,
-	"RequestTimeout": true, "RequestTimeoutException": true,
 	// KMS: its own names for the same
 	"KMSInternalException": true, "KeyUnavailableException": true, "DependencyTimeoutException": true,
 }

@@ -58,7 +58,7 @@ func newTestServer(t *testing.T) *testServer {
 		Revocations: revocations{"u-revoked": fmt.Errorf("check: %w", revocation.ErrRevoked), "u-unknown": fmt.Errorf("%w: throttled", revocation.ErrUnavailable)},
 		Errors: func(err error) error {
 			if errors.Is(err, errStale) {
-				return problem.New(problem.Conflict, "Stale.").WithCause(err)
+				return &problem.Error{Kind: problem.Conflict, Detail: "Stale.", Err: err}
 			}
 			return err
 		},

@@ -41,21 +41,26 @@ func (s *Service) newLink(ctx context.Context, p account.Purpose, u account.User
 	return link, ev, nil
 }
 
-// linkLimit is the limit on links of purpose p mailed to one recipient.
-func (s *Service) linkLimit(p account.Purpose, recipient string) account.Limit {
-	return account.Limit{Key: p.String() + "#" + recipient, Max: s.LinksPerHour, Window: time.Hour}
-}
-
 // issue stores a new link of purpose p for u and queues its email, within
-// the per-recipient limit.
-func (s *Service) issue(ctx context.Context, p account.Purpose, u account.User, correlationID string) error {
+// the per-recipient limit. A decoy does the same work without a link: it
+// seals a throwaway token and counts the request against the same limit.
+func (s *Service) issue(ctx context.Context, p account.Purpose, u account.User, correlationID string, decoy bool) error {
 	now := s.now()
 	link, ev, err := s.newLink(ctx, p, u, correlationID, now)
 	if err != nil {
 		return err
 	}
-	if err := s.Links.IssueLink(ctx, p, &link, &ev, s.linkLimit(p, u.Email), now); err != nil {
+	pending, mail := &link, &ev
+	if decoy {
+		pending, mail = nil, nil
+	}
+	limit := account.Limit{Key: p.String() + "#" + u.Email, Max: s.LinksPerHour, Window: time.Hour}
+	if err := s.Links.IssueLink(ctx, p, pending, mail, limit, now); err != nil {
 		return s.limited(ctx, linksLimited, err, slog.String("purpose", p.String()))
+	}
+	if decoy {
+		s.Log.InfoContext(ctx, "password reset asked for an unregistered email; nothing sent")
+		return nil
 	}
 	s.Metrics.Add(MetricLinksIssued, 1)
 	s.Log.InfoContext(ctx, "link issued", slog.String("purpose", p.String()), slog.String(logging.KeyUserID, u.ID), slog.String("eventId", ev.ID))
@@ -166,7 +171,7 @@ func (s *Service) ResendVerification(ctx context.Context, cmd ResendVerification
 	if err := s.countAccountMail(ctx); err != nil {
 		return err
 	}
-	return s.issue(ctx, account.VerifyEmail, u.User, cmd.CorrelationID)
+	return s.issue(ctx, account.VerifyEmail, u.User, cmd.CorrelationID, false)
 }
 
 // PasswordResetCommand asks for a password reset email.
@@ -194,27 +199,13 @@ func (s *Service) RequestPasswordReset(ctx context.Context, cmd PasswordResetCom
 	u, err := s.Accounts.UserByEmail(ctx, email)
 	switch {
 	case err == nil:
-		return s.issue(ctx, account.ResetPassword, u.User, cmd.CorrelationID)
+		return s.issue(ctx, account.ResetPassword, u.User, cmd.CorrelationID, false)
 	case errors.Is(err, account.ErrNotFound):
-		return s.decoyReset(ctx, email)
+		nobody := account.User{ID: "00000000000000000000000000", Email: email}
+		return s.issue(ctx, account.ResetPassword, nobody, "", true)
 	default:
 		return err
 	}
-}
-
-// decoyReset does what issuing a reset link does, without a link: it seals
-// a throwaway token and counts the request against the same limit.
-func (s *Service) decoyReset(ctx context.Context, email string) error {
-	now := s.now()
-	nobody := account.User{ID: "00000000000000000000000000", Email: email}
-	if _, _, err := s.newLink(ctx, account.ResetPassword, nobody, "", now); err != nil {
-		return err
-	}
-	if err := s.Links.IssueLink(ctx, account.ResetPassword, nil, nil, s.linkLimit(account.ResetPassword, email), now); err != nil {
-		return s.limited(ctx, linksLimited, err, slog.String("purpose", account.ResetPassword.String()))
-	}
-	s.Log.InfoContext(ctx, "password reset asked for an unregistered email; nothing sent")
-	return nil
 }
 
 // ResetPasswordCommand sets a new password with a reset link's token.
