@@ -76,7 +76,7 @@ func (r FuzzRequest) HTTP() *http.Request {
 // a success or, to a conditional GET, a 304.
 func (r *Response) CheckFuzz(t testing.TB) {
 	t.Helper()
-	route := r.Request.Method + " " + r.Request.URL.Path
+	route := r.route()
 	_, conditional := r.Request.Header["If-None-Match"]
 	switch status := r.StatusCode; {
 	case status >= 500:
@@ -92,7 +92,7 @@ func (r *Response) CheckFuzz(t testing.TB) {
 	case status < 200 || status > 299:
 		t.Errorf("%s answered %d, neither a success nor a problem: %s", route, status, r.Body)
 	}
-	r.check(t, route)
+	r.Check(t)
 }
 
 // AddFuzzSeed adds r to the seed corpus of a fuzz target whose arguments
