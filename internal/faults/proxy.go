@@ -44,7 +44,7 @@ func NewProxy(upstream string, plan *Plan, ledger *Ledger, hold time.Duration, l
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL.Scheme, pr.Out.URL.Host, _ = strings.Cut(p.upstream, "://") // "http", "127.0.0.1:4566"
-			pr.Out.Host = pr.In.Host // signed by SigV4
+			pr.Out.Host = pr.In.Host                                               // signed by SigV4
 		},
 		// No compression: the SDK's Accept-Encoding and the answer's
 		// encoding pass through untouched, so checksums still match.
