@@ -42,9 +42,11 @@ type Proxy struct {
 func NewProxy(upstream string, plan *Plan, ledger *Ledger, hold time.Duration, log *slog.Logger) *Proxy {
 	p := &Proxy{upstream: strings.TrimSuffix(upstream, "/"), plan: plan, ledger: ledger, hold: hold, log: log}
 	p.rp = &httputil.ReverseProxy{
+		// To upstream ("http", "127.0.0.1:4566"), with the Host the SigV4
+		// signature covers.
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.Out.URL.Scheme, pr.Out.URL.Host, _ = strings.Cut(p.upstream, "://") // "http", "127.0.0.1:4566"
-			pr.Out.Host = pr.In.Host                                               // signed by SigV4
+			pr.Out.URL.Scheme, pr.Out.URL.Host, _ = strings.Cut(p.upstream, "://")
+			pr.Out.Host = pr.In.Host
 		},
 		// No compression: the SDK's Accept-Encoding and the answer's
 		// encoding pass through untouched, so checksums still match.
