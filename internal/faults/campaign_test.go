@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -352,9 +353,7 @@ func setEndpoint(ctx context.Context, t *testing.T, lam *lambda.Client, name, en
 	}
 	vars := map[string]string{}
 	if conf.Environment != nil {
-		for k, v := range conf.Environment.Variables {
-			vars[k] = v
-		}
+		maps.Copy(vars, conf.Environment.Variables)
 	}
 	original := vars["AWS_ENDPOINT_URL"]
 	vars["AWS_ENDPOINT_URL"] = endpoint
