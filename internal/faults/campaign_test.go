@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -391,15 +392,6 @@ func (r *results) wanted() []faults.MailKey {
 
 var skus = []string{"COF-ESP-250", "COF-ETH-250", "TEA-SENCHA-100", "GIFT-SAMPLER"}
 
-func allOverQuota(customers []*customer) bool {
-	for _, u := range customers {
-		if !u.overQuota.Load() {
-			return false
-		}
-	}
-	return true
-}
-
 // drive runs the workers until done says so or every customer's quota is
 // used: each places orders, half with an Idempotency-Key, and cancels one
 // in ten of those acknowledged.
@@ -414,7 +406,7 @@ func drive(ctx context.Context, c *api, customers []*customer, plan *faults.Plan
 			for ctx.Err() == nil && !done() {
 				u := customers[int(next.Add(1))%len(customers)]
 				if u.overQuota.Load() {
-					if allOverQuota(customers) {
+					if !slices.ContainsFunc(customers, func(u *customer) bool { return !u.overQuota.Load() }) {
 						return
 					}
 					continue
