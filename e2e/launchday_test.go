@@ -282,29 +282,25 @@ func (c *crowd) report(t *testing.T, where string) {
 // refresh twice and place orders.
 func (c *crowd) shop(p *person, tok, nat string, orders int, run int64) {
 	const password = "correct horse battery staple"
-	if !c.expect(fire(p.home, "verify-email", "POST", "/v1/auth/verify-email", map[string]string{"token": tok}), http.StatusOK) {
-		return
-	}
-	s := fire(p.home, "first login at home", "POST", "/v1/auth/login", map[string]string{"email": p.email, "password": password})
 	var pair tokenPair
-	if !c.expect(s, http.StatusOK) || json.Unmarshal(s.body, &pair) != nil {
+	got := func(s shot) bool { return c.expect(s, http.StatusOK) && json.Unmarshal(s.body, &pair) == nil }
+	if !c.expect(fire(p.home, "verify-email", "POST", "/v1/auth/verify-email", map[string]string{"token": tok}), http.StatusOK) ||
+		!got(fire(p.home, "first login at home", "POST", "/v1/auth/login", map[string]string{"email": p.email, "password": password})) {
 		return
 	}
 	p.device = pair.DeviceToken
-	s = fire(nat, "login behind the NAT", "POST", "/v1/auth/login", map[string]string{"email": p.email, "password": password, "deviceToken": p.device})
-	if !c.expect(s, http.StatusOK) || json.Unmarshal(s.body, &pair) != nil {
+	if !got(fire(nat, "login behind the NAT", "POST", "/v1/auth/login", map[string]string{"email": p.email, "password": password, "deviceToken": p.device})) {
 		return
 	}
 	p.device = pair.DeviceToken
 	for range 2 {
-		s = fire(nat, "refresh", "POST", "/v1/auth/refresh", map[string]string{"refreshToken": pair.RefreshToken})
-		if !c.expect(s, http.StatusOK) || json.Unmarshal(s.body, &pair) != nil {
+		if !got(fire(nat, "refresh", "POST", "/v1/auth/refresh", map[string]string{"refreshToken": pair.RefreshToken})) {
 			return
 		}
 	}
 	p.access, p.refresh = pair.AccessToken, pair.RefreshToken
 	for k := range orders {
-		s = fire(nat, "order", "POST", "/v1/orders", items("COF-ESP-250", 1), "Authorization", "Bearer "+p.access, "Idempotency-Key", fmt.Sprintf("launch-%d-%s-%d", run, p.email, k))
+		s := fire(nat, "order", "POST", "/v1/orders", items("COF-ESP-250", 1), "Authorization", "Bearer "+p.access, "Idempotency-Key", fmt.Sprintf("launch-%d-%s-%d", run, p.email, k))
 		var o orderDoc
 		if c.expect(s, http.StatusCreated) && json.Unmarshal(s.body, &o) == nil {
 			c.mu.Lock()

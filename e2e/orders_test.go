@@ -343,9 +343,7 @@ func TestOrderQuotaLimitsOrdersNotTheirEmails(t *testing.T) {
 	}
 	u := signUp(t, "quota")
 	// The quota's windows are the clock's hours: start well inside one.
-	if left := time.Until(time.Now().Truncate(time.Hour).Add(time.Hour)); left < 2*time.Minute {
-		time.Sleep(left + time.Second)
-	}
+	wellInsideTheHour(2 * time.Minute)
 	ids := make([]string, quota)
 	for i := range quota {
 		var o orderDoc

@@ -97,3 +97,12 @@ func (r *Response) JSON(t testing.TB, v any) {
 		t.Fatalf("body %q: %v", r.Body, err)
 	}
 }
+
+// Expect fails the test unless the answer has status; it returns r.
+func (r *Response) Expect(t testing.TB, status int) *Response {
+	t.Helper()
+	if r.StatusCode != status {
+		t.Fatalf("%s %s: status %d, want %d; body %s", r.Request.Method, r.Request.URL.Path, r.StatusCode, status, r.Body)
+	}
+	return r
+}

@@ -39,15 +39,7 @@ func (p Problem) Fields() []string {
 // whose status and title match the response.
 func (r *Response) Check(t testing.TB) {
 	t.Helper()
-	route := ""
-	if r.Request != nil {
-		route = r.Request.Method + " " + r.Request.URL.Path
-	}
-	r.check(t, route)
-}
-
-func (r *Response) check(t testing.TB, route string) {
-	t.Helper()
+	route := r.route()
 	if r.Header.Get("X-Request-Id") == "" {
 		t.Errorf("%s: no X-Request-Id header", route)
 	}
@@ -83,10 +75,7 @@ func (r *Response) check(t testing.TB, route string) {
 // not "", of that type; it returns the document.
 func (r *Response) Problem(t testing.TB, status int, slug string) Problem {
 	t.Helper()
-	route := ""
-	if r.Request != nil {
-		route = r.Request.Method + " " + r.Request.URL.Path + ": "
-	}
+	route := r.route() + ": "
 	if r.StatusCode != status {
 		t.Fatalf("%sstatus = %d, want %d; body %s", route, r.StatusCode, status, r.Body)
 	}
@@ -99,6 +88,14 @@ func (r *Response) Problem(t testing.TB, status int, slug string) Problem {
 		t.Errorf("%sproblem type = %q, want slug %q", route, p.Type, slug)
 	}
 	return p
+}
+
+// route is the method and path of the request r answers ("" for none).
+func (r *Response) route() string {
+	if r.Request == nil {
+		return ""
+	}
+	return r.Request.Method + " " + r.Request.URL.Path
 }
 
 func decodeProblem(r *Response) (Problem, error) {

@@ -375,7 +375,12 @@ func TestOtherMethodsReachTheService(t *testing.T) {
 		if slices.Contains(want, other) {
 			t.Fatalf("%s has DELETE; pick another method for this test", path)
 		}
-		req := apitest.FuzzRequest{Route: other + " " + path, Param: "p-1"} // every path parameter p-1
+		req := apitest.Request{Route: other + " " + path, Path: map[string]string{}}
+		for _, seg := range strings.Split(path, "/") {
+			if name, ok := strings.CutPrefix(seg, "{"); ok {
+				req.Path[strings.TrimSuffix(name, "}")] = "p-1" // every path parameter p-1
+			}
+		}
 		if anyRoute.Protected {
 			req.Bearer = auth.Token(t, principal.Principal{UserID: "u-1", Email: "ada@example.com", Name: "Ada"})
 		}

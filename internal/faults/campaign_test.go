@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -209,7 +211,7 @@ func TestFaultCampaign(t *testing.T) {
 	stored, cancelled := storedOrders(ctx, t, dynamodb.NewFromConfig(cfg), out["OrdersTableName"], customers)
 	published := map[faults.MailKey]bool{}
 	for _, e := range snap.Events {
-		if what, ok := map[string]string{"order.created": "confirmed", "order.cancelled": "cancelled"}[e.Type]; ok && stored[e.Group] {
+		if what, ok := whatOf[e.Type]; ok && stored[e.Group] {
 			published[faults.MailKey{OrderID: e.Group, What: what}] = true
 		}
 	}
@@ -221,7 +223,7 @@ func TestFaultCampaign(t *testing.T) {
 	}
 	for id := range snap.FinishFailed {
 		if e, ok := snap.Events[id]; ok {
-			after[faults.MailKey{OrderID: e.Group, What: map[string]string{"order.created": "confirmed", "order.cancelled": "cancelled"}[e.Type]}] = true
+			after[faults.MailKey{OrderID: e.Group, What: whatOf[e.Type]}] = true
 		}
 	}
 	client.mu.Lock()
@@ -242,6 +244,9 @@ func TestFaultCampaign(t *testing.T) {
 
 // progress prints a line of the campaign's progress with its elapsed time.
 var progress = func(format string, args ...any) { fmt.Printf("fault campaign: "+format+"\n", args...) }
+
+// whatOf names the email of an order event's type, as MailKey does.
+var whatOf = map[string]string{"order.created": "confirmed", "order.cancelled": "cancelled"}
 
 var subjectRE = regexp.MustCompile(`^Order (\S+) (confirmed|cancelled)`)
 
@@ -349,9 +354,7 @@ func setEndpoint(ctx context.Context, t *testing.T, lam *lambda.Client, name, en
 	}
 	vars := map[string]string{}
 	if conf.Environment != nil {
-		for k, v := range conf.Environment.Variables {
-			vars[k] = v
-		}
+		maps.Copy(vars, conf.Environment.Variables)
 	}
 	original := vars["AWS_ENDPOINT_URL"]
 	vars["AWS_ENDPOINT_URL"] = endpoint
@@ -389,15 +392,6 @@ func (r *results) wanted() []faults.MailKey {
 
 var skus = []string{"COF-ESP-250", "COF-ETH-250", "TEA-SENCHA-100", "GIFT-SAMPLER"}
 
-func allOverQuota(customers []*customer) bool {
-	for _, u := range customers {
-		if !u.overQuota.Load() {
-			return false
-		}
-	}
-	return true
-}
-
 // drive runs the workers until done says so or every customer's quota is
 // used: each places orders, half with an Idempotency-Key, and cancels one
 // in ten of those acknowledged.
@@ -412,7 +406,7 @@ func drive(ctx context.Context, c *api, customers []*customer, plan *faults.Plan
 			for ctx.Err() == nil && !done() {
 				u := customers[int(next.Add(1))%len(customers)]
 				if u.overQuota.Load() {
-					if allOverQuota(customers) {
+					if !slices.ContainsFunc(customers, func(u *customer) bool { return !u.overQuota.Load() }) {
 						return
 					}
 					continue
@@ -477,8 +471,10 @@ func duplicate(ctx context.Context, t *testing.T, q *sqs.Client, plan *faults.Pl
 func deadLetterIDs(ctx context.Context, t *testing.T, q *sqs.Client, out map[string]string) map[string]bool {
 	ids := map[string]bool{}
 	for _, url := range []string{out["OrderEventsDLQUrl"], out["RelayDeadLetterQueueUrl"]} {
-		for _, m := range receiveAll(ctx, t, q, url, map[string]sqstypes.Message{}) {
-			ids[aws.ToString(m.MessageId)] = true
+		seen := map[string]sqstypes.Message{}
+		receiveAll(ctx, t, q, url, seen)
+		for id := range seen {
+			ids[id] = true
 		}
 	}
 	return ids
@@ -486,9 +482,9 @@ func deadLetterIDs(ctx context.Context, t *testing.T, q *sqs.Client, out map[str
 
 // receiveAll reads every message of a queue without consuming it: each is
 // received under a short visibility timeout and left there. The messages
-// are added to seen, which a caller that reads again keeps: the messages
-// the last read received stay invisible for a few seconds.
-func receiveAll(ctx context.Context, t *testing.T, q *sqs.Client, url string, seen map[string]sqstypes.Message) []sqstypes.Message {
+// are added to seen, by id, which a caller that reads again keeps: the
+// messages the last read received stay invisible for a few seconds.
+func receiveAll(ctx context.Context, t *testing.T, q *sqs.Client, url string, seen map[string]sqstypes.Message) {
 	for empty := 0; empty < 2; {
 		o, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl: &url, MaxNumberOfMessages: 10, VisibilityTimeout: 4, WaitTimeSeconds: 1,
@@ -509,11 +505,6 @@ func receiveAll(ctx context.Context, t *testing.T, q *sqs.Client, url string, se
 			empty++
 		}
 	}
-	var msgs []sqstypes.Message
-	for _, m := range seen {
-		msgs = append(msgs, m)
-	}
-	return msgs
 }
 
 // deadLetters reads the campaign's dead-lettered messages with their
@@ -523,15 +514,15 @@ func receiveAll(ctx context.Context, t *testing.T, q *sqs.Client, url string, se
 // each queue's messages read so far, by URL.
 func deadLetters(ctx context.Context, t *testing.T, q *sqs.Client, out map[string]string, before map[string]bool, seen map[string]map[string]sqstypes.Message) []faults.DeadLetter {
 	var dead []faults.DeadLetter
-	read := func(url string) []sqstypes.Message {
+	read := func(url string) map[string]sqstypes.Message {
 		if seen[url] == nil {
 			seen[url] = map[string]sqstypes.Message{}
 		}
-		return receiveAll(ctx, t, q, url, seen[url])
+		receiveAll(ctx, t, q, url, seen[url])
+		return seen[url]
 	}
-	whatOf := map[string]string{"order.created": "confirmed", "order.cancelled": "cancelled"}
-	for _, m := range read(out["OrderEventsDLQUrl"]) {
-		if before[aws.ToString(m.MessageId)] {
+	for id, m := range read(out["OrderEventsDLQUrl"]) {
+		if before[id] {
 			continue
 		}
 		var ev struct {
@@ -545,8 +536,8 @@ func deadLetters(ctx context.Context, t *testing.T, q *sqs.Client, out map[strin
 		}
 		dead = append(dead, faults.DeadLetter{Queue: "notifications", OrderID: ev.Order.ID, What: whatOf[ev.Type], Reason: reason})
 	}
-	for _, m := range read(out["RelayDeadLetterQueueUrl"]) {
-		if before[aws.ToString(m.MessageId)] {
+	for id, m := range read(out["RelayDeadLetterQueueUrl"]) {
+		if before[id] {
 			continue
 		}
 		var rec struct {

@@ -46,10 +46,8 @@ func targetService(prefix string) string {
 		return "sqs"
 	case prefix == "TrentService":
 		return "kms"
-	case prefix == "secretsmanager":
-		return "secretsmanager"
 	}
-	return strings.ToLower(prefix)
+	return strings.ToLower(prefix) // secretsmanager
 }
 
 // scopeService reads the service from a SigV4 Authorization header:

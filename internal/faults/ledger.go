@@ -2,6 +2,7 @@ package faults
 
 import (
 	"maps"
+	"slices"
 	"sync"
 )
 
@@ -27,54 +28,53 @@ type MessageAttribute struct {
 // Ledger is what the proxy and the campaign did: faults per kind, the
 // events published, and the mails whose fate a fault decided. It is safe for concurrent use.
 type Ledger struct {
-	mu       sync.Mutex
-	faults   map[Kind]int
-	events   map[string]Event
-	order    []string // event ids in publication order
-	rejected map[Mail]int
-	accepted map[Mail]int // sends SES accepted whose answer the proxy dropped
-	finishes map[string]int
+	mu sync.Mutex
+	s  Snapshot
 }
 
 // NewLedger returns an empty ledger.
 func NewLedger() *Ledger {
-	return &Ledger{
-		faults: map[Kind]int{}, events: map[string]Event{},
-		rejected: map[Mail]int{}, accepted: map[Mail]int{}, finishes: map[string]int{},
-	}
+	return &Ledger{s: Snapshot{
+		Faults: map[Kind]int{}, Events: map[string]Event{},
+		Rejected: map[Mail]int{}, AcceptedUnanswered: map[Mail]int{}, FinishFailed: map[string]int{},
+	}}
 }
 
 // Fault counts one fault of kind k.
-func (l *Ledger) Fault(k Kind) { l.mu.Lock(); l.faults[k]++; l.mu.Unlock() }
+func (l *Ledger) Fault(k Kind) { l.mu.Lock(); l.s.Faults[k]++; l.mu.Unlock() }
 
 // Published records an event SQS accepted on the events queue.
 func (l *Ledger) Published(e Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if _, seen := l.events[e.ID]; !seen {
-		l.order = append(l.order, e.ID)
+	if _, seen := l.s.Events[e.ID]; !seen {
+		l.s.EventOrder = append(l.s.EventOrder, e.ID)
 	}
-	l.events[e.ID] = e
+	l.s.Events[e.ID] = e
 }
 
 // Rejected records a mail the proxy rejected for good.
-func (l *Ledger) Rejected(m Mail) { l.mu.Lock(); l.rejected[m]++; l.mu.Unlock() }
+func (l *Ledger) Rejected(m Mail) { l.mu.Lock(); l.s.Rejected[m]++; l.mu.Unlock() }
 
 // AcceptedUnanswered records a mail SES accepted whose answer the proxy
 // dropped: the function cannot know it was sent.
-func (l *Ledger) AcceptedUnanswered(m Mail) { l.mu.Lock(); l.accepted[m]++; l.mu.Unlock() }
+func (l *Ledger) AcceptedUnanswered(m Mail) { l.mu.Lock(); l.s.AcceptedUnanswered[m]++; l.mu.Unlock() }
 
 // FinishFailed records a fault injected on the notification function's
 // write of the outcome of event id to its dedupe table.
-func (l *Ledger) FinishFailed(eventID string) { l.mu.Lock(); l.finishes[eventID]++; l.mu.Unlock() }
+func (l *Ledger) FinishFailed(eventID string) {
+	l.mu.Lock()
+	l.s.FinishFailed[eventID]++
+	l.mu.Unlock()
+}
 
 // Snapshot is a copy of a ledger.
 type Snapshot struct {
 	Faults             map[Kind]int
 	Events             map[string]Event
-	EventOrder         []string
+	EventOrder         []string // event ids in publication order
 	Rejected           map[Mail]int
-	AcceptedUnanswered map[Mail]int
+	AcceptedUnanswered map[Mail]int // sends SES accepted whose answer the proxy dropped
 	FinishFailed       map[string]int
 }
 
@@ -83,11 +83,11 @@ func (l *Ledger) Snapshot() Snapshot {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return Snapshot{
-		Faults: maps.Clone(l.faults), Events: maps.Clone(l.events),
-		EventOrder: append([]string(nil), l.order...), Rejected: maps.Clone(l.rejected),
-		AcceptedUnanswered: maps.Clone(l.accepted), FinishFailed: maps.Clone(l.finishes),
+		Faults: maps.Clone(l.s.Faults), Events: maps.Clone(l.s.Events),
+		EventOrder: slices.Clone(l.s.EventOrder), Rejected: maps.Clone(l.s.Rejected),
+		AcceptedUnanswered: maps.Clone(l.s.AcceptedUnanswered), FinishFailed: maps.Clone(l.s.FinishFailed),
 	}
 }
 
 // TotalFaults is the number of faults injected so far.
-func (l *Ledger) TotalFaults() int { return count(l.Snapshot().Faults) }
+func (l *Ledger) TotalFaults() int { l.mu.Lock(); defer l.mu.Unlock(); return count(l.s.Faults) }

@@ -12,6 +12,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
@@ -27,7 +28,7 @@ type Proxy struct {
 	plan     *Plan
 	ledger   *Ledger
 	hold     time.Duration
-	client   *http.Client
+	rp       *httputil.ReverseProxy
 	log      *slog.Logger
 
 	mu      sync.Mutex
@@ -39,12 +40,26 @@ type Proxy struct {
 // held before the connection is dropped: longer than the function's
 // timeout, so the function dies between its write and its answer.
 func NewProxy(upstream string, plan *Plan, ledger *Ledger, hold time.Duration, log *slog.Logger) *Proxy {
-	return &Proxy{
-		upstream: strings.TrimSuffix(upstream, "/"), plan: plan, ledger: ledger, hold: hold, log: log,
+	p := &Proxy{upstream: strings.TrimSuffix(upstream, "/"), plan: plan, ledger: ledger, hold: hold, log: log}
+	p.rp = &httputil.ReverseProxy{
+		// To upstream ("http", "127.0.0.1:4566"), with the Host the SigV4
+		// signature covers.
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.URL.Scheme, pr.Out.URL.Host, _ = strings.Cut(p.upstream, "://")
+			pr.Out.Host = pr.In.Host
+		},
 		// No compression: the SDK's Accept-Encoding and the answer's
 		// encoding pass through untouched, so checksums still match.
-		client: &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 64}, Timeout: 2 * time.Minute},
+		Transport:      &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 64, ResponseHeaderTimeout: 2 * time.Minute},
+		ModifyResponse: p.answered,
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			if errors.Is(err, errDropped) {
+				panic(http.ErrAbortHandler) // closes the connection without an answer
+			}
+			http.Error(w, "upstream: "+err.Error(), http.StatusBadGateway)
+		},
 	}
+	return p
 }
 
 // Listen starts a listener on 127.0.0.1 for the calls of role and returns
@@ -77,6 +92,18 @@ func (p *Proxy) Close() error {
 	return errors.Join(errs...)
 }
 
+// errDropped is the answer a fault lost: the connection is closed instead.
+var errDropped = errors.New("answer dropped")
+
+// fate is what the proxy decided for a call, for its answer (answered).
+type fate struct {
+	call Call
+	kind Kind
+	body []byte
+}
+
+type fateKey struct{}
+
 func (p *Proxy) handler(role string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
@@ -99,43 +126,46 @@ func (p *Proxy) handler(role string) http.Handler {
 			}
 			return
 		}
-		resp, respBody, err := p.forward(r.Context(), r, body)
-		if err != nil {
-			http.Error(w, "upstream: "+err.Error(), http.StatusBadGateway)
-			return
-		}
-		ok := resp.StatusCode/100 == 2
-		if ok && call == (Call{Service: "sqs", Operation: "SendMessageBatch"}) {
-			for _, e := range PublishedEvents(body, respBody) {
-				p.ledger.Published(e) // the events the relay published, for the account
-			}
-		}
-		// Faults that let the call happen and lose its answer.
-		switch {
-		case ok && (kind == ResponseLost || kind == KilledAfterSES):
-			p.ledger.Fault(kind)
-			if kind == KilledAfterSES {
-				p.ledger.AcceptedUnanswered(mailOf(body))
-			}
-			drop(w)
-			return
-		case ok && kind == KilledAfterWrite:
-			p.ledger.Fault(kind)
-			select {
-			case <-time.After(p.hold):
-			case <-r.Context().Done():
-			}
-			drop(w)
-			return
-		}
-		for k, vs := range resp.Header {
-			if !hopByHop(k) {
-				w.Header()[k] = vs
-			}
-		}
-		w.WriteHeader(resp.StatusCode)
-		_, _ = w.Write(respBody)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		p.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), fateKey{}, fate{call, kind, body})))
 	})
+}
+
+// answered reads the cloud's answer to a call the plan let through: the
+// events a SendMessageBatch published, and the faults that let the call
+// happen and lose its answer (errDropped).
+func (p *Proxy) answered(resp *http.Response) error {
+	f, _ := resp.Request.Context().Value(fateKey{}).(fate)
+	if resp.StatusCode/100 != 2 {
+		return nil
+	}
+	if f.call == (Call{Service: "sqs", Operation: "SendMessageBatch"}) {
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		for _, e := range PublishedEvents(f.body, b) {
+			p.ledger.Published(e) // the events the relay published, for the account
+		}
+	}
+	switch f.kind {
+	case ResponseLost, KilledAfterSES:
+		p.ledger.Fault(f.kind)
+		if f.kind == KilledAfterSES {
+			p.ledger.AcceptedUnanswered(mailOf(f.body))
+		}
+		return errDropped
+	case KilledAfterWrite:
+		p.ledger.Fault(f.kind)
+		select {
+		case <-time.After(p.hold):
+		case <-resp.Request.Context().Done():
+		}
+		return errDropped
+	}
+	return nil
 }
 
 // refuse answers the call with the error of kind, as the service would,
@@ -193,51 +223,6 @@ func awsQueryError(w http.ResponseWriter, status int, code, message string) {
 	w.WriteHeader(status)
 	_, _ = fmt.Fprintf(w, `<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>`,
 		code, html.EscapeString(message))
-}
-
-// drop closes the client's connection without an answer.
-func drop(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler) // closes the connection too
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	_ = conn.Close()
-}
-
-func (p *Proxy) forward(ctx context.Context, r *http.Request, body []byte) (*http.Response, []byte, error) {
-	out, err := http.NewRequestWithContext(ctx, r.Method, p.upstream+r.URL.RequestURI(), bytes.NewReader(body))
-	if err != nil {
-		return nil, nil, err
-	}
-	for k, vs := range r.Header {
-		if !hopByHop(k) {
-			out.Header[k] = vs
-		}
-	}
-	out.Host = r.Host // signed by SigV4
-	resp, err := p.client.Do(out)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, nil, err
-	}
-	resp.Header.Del("Content-Length")
-	return resp, b, nil
-}
-
-func hopByHop(h string) bool {
-	switch http.CanonicalHeaderKey(h) {
-	case "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length":
-		return true
-	}
-	return false
 }
 
 // PublishedEvents reads the events of a SendMessageBatch request that its

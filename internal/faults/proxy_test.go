@@ -38,13 +38,14 @@ func proxyTo(t *testing.T, upstream string, kind faults.Kind) (string, *faults.L
 	return endpoint, ledger
 }
 
-// countingUpstream stands for the local cloud: it answers {} and counts
-// the calls that reach it.
+// countingUpstream stands for the local cloud: it answers every call as
+// a SendMessageBatch whose entry 0 succeeded, and counts the calls that
+// reach it.
 func countingUpstream(t *testing.T) (*httptest.Server, *atomic.Int32) {
 	var reached atomic.Int32
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reached.Add(1)
-		_, _ = io.WriteString(w, "{}")
+		_, _ = io.WriteString(w, `{"Successful":[{"Id":"0"}]}`)
 	}))
 	t.Cleanup(upstream.Close)
 	return upstream, &reached
@@ -106,18 +107,28 @@ func TestProxyRefuses(t *testing.T) {
 func TestProxyLosesTheAnswerAfterTheWrite(t *testing.T) {
 	t.Parallel()
 	upstream, reached := countingUpstream(t)
-	for _, kind := range []faults.Kind{faults.ResponseLost, faults.KilledAfterWrite} {
-		endpoint, ledger := proxyTo(t, upstream.URL, kind)
+	for _, tt := range []struct {
+		kind         faults.Kind
+		target, body string
+	}{
+		{faults.ResponseLost, "DynamoDB_20120810.TransactWriteItems", "{}"},
+		{faults.KilledAfterWrite, "DynamoDB_20120810.TransactWriteItems", "{}"},
+		{faults.ResponseLost, "AmazonSQS.SendMessageBatch", `{"Entries":[{"Id":"0","MessageBody":"{\"type\":\"order.created\",\"id\":\"E1\"}"}]}`},
+	} {
+		endpoint, ledger := proxyTo(t, upstream.URL, tt.kind)
 		before := reached.Load()
-		if resp, err := post(t, endpoint, "DynamoDB_20120810.TransactWriteItems", "{}"); err == nil {
+		if resp, err := post(t, endpoint, tt.target, tt.body); err == nil {
 			resp.Body.Close()
-			t.Fatalf("%s: an answer %d came back", kind, resp.StatusCode)
+			t.Fatalf("%s: an answer %d came back", tt.kind, resp.StatusCode)
 		}
 		if reached.Load() != before+1 {
-			t.Fatalf("%s: the write did not reach the cloud", kind)
+			t.Fatalf("%s: the write did not reach the cloud", tt.kind)
 		}
-		if got := ledger.Snapshot().Faults[kind]; got != 1 {
-			t.Fatalf("%s: %d faults counted, want 1", kind, got)
+		if got := ledger.TotalFaults(); got != 1 {
+			t.Fatalf("%s: %d faults counted, want 1", tt.kind, got)
+		}
+		if _, published := ledger.Snapshot().Events["E1"]; published != strings.HasPrefix(tt.target, "AmazonSQS") {
+			t.Fatalf("%s %s: event published %v", tt.kind, tt.target, published)
 		}
 	}
 	// A read meets none of them and passes through.

@@ -51,15 +51,6 @@ const (
 	CustomResources Capability = "CloudFormation runs custom resources"
 )
 
-// capabilities are what each local cloud has.
-var capabilities = map[string]map[Capability]bool{
-	"ministack": {
-		SourceAddressFromHeader: true, GatewayThrottles: true, RESTAuthorizer: true,
-		FunctionsReachHostLoopback: true, CustomResources: true,
-	},
-	"localstack": {},
-}
-
 // Cloud is the local cloud the tests run against (LOCAL_CLOUD: ministack,
 // the default, or localstack).
 func Cloud() string {
@@ -70,9 +61,8 @@ func Cloud() string {
 }
 
 // Require skips the test, saying why, unless the local cloud has c; why
-// says what of the test needs it. On MiniStack every test runs: a missing
-// capability there fails the test instead of skipping it, and so does an
-// unknown LOCAL_CLOUD.
+// says what of the test needs it. On MiniStack, which has them all, every
+// test runs; an unknown LOCAL_CLOUD fails the test.
 func Require(t testing.TB, c Capability, why string) {
 	t.Helper()
 	if msg := requirement(Cloud(), c, why); msg != "" {
@@ -83,17 +73,14 @@ func Require(t testing.TB, c Capability, why string) {
 	}
 }
 
-// requirement is "" when cloud has c, and otherwise what Require reports.
+// requirement is "" when cloud has c, and otherwise what Require reports:
+// MiniStack has every capability, LocalStack's free edition none.
 func requirement(cloud string, c Capability, why string) string {
-	caps, known := capabilities[cloud]
-	switch {
-	case !known:
-		return fmt.Sprintf("LOCAL_CLOUD=%s: not a local cloud the tests know (ministack or localstack)", cloud)
-	case caps[c]:
+	switch cloud {
+	case "ministack":
 		return ""
-	case cloud == "localstack":
+	case "localstack":
 		return fmt.Sprintf("runs on MiniStack only: LocalStack's free edition lacks %q, which this test needs: %s", string(c), why)
-	default:
-		return fmt.Sprintf("%s lacks %q, which every test may rely on there: %s", cloud, string(c), why)
 	}
+	return fmt.Sprintf("LOCAL_CLOUD=%s: not a local cloud the tests know (ministack or localstack)", cloud)
 }

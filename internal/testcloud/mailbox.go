@@ -85,26 +85,24 @@ func Mailbox(t testing.TB) []Mail {
 // getJSON reads the mailbox at url into v. The emulator serves it from
 // memory, but a busy machine, with hundreds of emails in it, can take a
 // while: a read that times out, fails to connect or answers other than 200
-// is tried again, up to mailboxTries times, before the test fails.
+// is tried again, up to three times in all, before the test fails.
 func getJSON(t testing.TB, url string, v any) {
 	t.Helper()
-	err := readJSON(url, v)
-	for try := 1; err != nil && try < mailboxTries; try++ {
-		time.Sleep(time.Second)
-		err = readJSON(url, v)
+	var err error
+	for try := range 3 {
+		if try > 0 {
+			time.Sleep(time.Second)
+		}
+		if err = readJSON(url, v); err == nil {
+			return
+		}
 	}
-	if err == nil {
-		return
-	}
-	t.Fatalf("read mailbox (%d tries): %v", mailboxTries, err)
+	t.Fatalf("read mailbox (3 tries): %v", err)
 }
-
-const mailboxTries = 3
 
 // readJSON is one read of getJSON's.
 func readJSON(url string, v any) error {
-	c := http.Client{Timeout: 20 * time.Second}
-	resp, err := c.Get(url)
+	resp, err := (&http.Client{Timeout: 20 * time.Second}).Get(url)
 	if err != nil {
 		return err
 	}

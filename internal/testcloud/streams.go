@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
@@ -80,54 +81,26 @@ func LambdaEvent(t testing.TB, records []streamtypes.Record, arn string) events.
 	t.Helper()
 	var batch events.DynamoDBEvent
 	for _, r := range records {
-		batch.Records = append(batch.Records, lambdaRecord(t, r, arn))
+		batch.Records = append(batch.Records, events.DynamoDBEventRecord{
+			EventID: aws.ToString(r.EventID), EventName: string(r.EventName), EventSource: "aws:dynamodb",
+			EventSourceArn: arn, AWSRegion: "us-east-1",
+			Change: events.DynamoDBStreamRecord{
+				Keys:           image(t, r.Dynamodb.Keys),
+				NewImage:       image(t, r.Dynamodb.NewImage),
+				SequenceNumber: aws.ToString(r.Dynamodb.SequenceNumber),
+				StreamViewType: string(r.Dynamodb.StreamViewType),
+			},
+		})
 	}
 	return batch
-}
-
-func lambdaRecord(t testing.TB, r streamtypes.Record, arn string) events.DynamoDBEventRecord {
-	t.Helper()
-	return events.DynamoDBEventRecord{
-		EventID: aws.ToString(r.EventID), EventName: string(r.EventName), EventSource: "aws:dynamodb",
-		EventSourceArn: arn, AWSRegion: "us-east-1",
-		Change: events.DynamoDBStreamRecord{
-			Keys:           image(t, r.Dynamodb.Keys),
-			NewImage:       image(t, r.Dynamodb.NewImage),
-			SequenceNumber: aws.ToString(r.Dynamodb.SequenceNumber),
-			StreamViewType: string(r.Dynamodb.StreamViewType),
-		},
-	}
 }
 
 // image converts stream attribute values to the Lambda event's form.
 func image(t testing.TB, in map[string]streamtypes.AttributeValue) map[string]events.DynamoDBAttributeValue {
 	t.Helper()
-	out := make(map[string]events.DynamoDBAttributeValue, len(in))
-	for k, v := range in {
-		out[k] = eventValue(t, v)
+	item, err := attributevalue.FromDynamoDBStreamsMap(in)
+	if err != nil {
+		t.Fatalf("stream image: %v", err)
 	}
-	return out
-}
-
-func eventValue(t testing.TB, v streamtypes.AttributeValue) events.DynamoDBAttributeValue {
-	switch v := v.(type) {
-	case *streamtypes.AttributeValueMemberS:
-		return events.NewStringAttribute(v.Value)
-	case *streamtypes.AttributeValueMemberN:
-		return events.NewNumberAttribute(v.Value)
-	case *streamtypes.AttributeValueMemberBOOL:
-		return events.NewBooleanAttribute(v.Value)
-	case *streamtypes.AttributeValueMemberNULL:
-		return events.NewNullAttribute()
-	case *streamtypes.AttributeValueMemberM:
-		return events.NewMapAttribute(image(t, v.Value))
-	case *streamtypes.AttributeValueMemberL:
-		l := make([]events.DynamoDBAttributeValue, len(v.Value))
-		for i, e := range v.Value {
-			l[i] = eventValue(t, e)
-		}
-		return events.NewListAttribute(l)
-	}
-	t.Fatalf("unhandled attribute type %T", v)
-	return events.DynamoDBAttributeValue{}
+	return StreamImage(t, item)
 }

@@ -16,8 +16,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -175,21 +177,18 @@ func Parallel(n int, f func(i int) error) []error {
 // a few batches at once, writing again what DynamoDB leaves unprocessed.
 func PutItems(t testing.TB, db *dynamodb.Client, table string, items []map[string]types.AttributeValue) {
 	t.Helper()
-	const batch, inFlight = 25, 4
-	next := make(chan []types.WriteRequest)
-	go func() {
-		defer close(next)
-		for start := 0; start < len(items); start += batch {
-			var reqs []types.WriteRequest
-			for _, it := range items[start:min(start+batch, len(items))] {
-				reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
-			}
-			next <- reqs
+	var batches [][]types.WriteRequest
+	for chunk := range slices.Chunk(items, 25) {
+		reqs := make([]types.WriteRequest, len(chunk))
+		for i, it := range chunk {
+			reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
 		}
-	}()
-	errs := Parallel(inFlight, func(int) error {
-		for reqs := range next {
-			for len(reqs) > 0 {
+		batches = append(batches, reqs)
+	}
+	var next atomic.Int64 // the next batch to write
+	errs := Parallel(4, func(int) error {
+		for i := int(next.Add(1)) - 1; i < len(batches); i = int(next.Add(1)) - 1 {
+			for reqs := batches[i]; len(reqs) > 0; {
 				out, err := db.BatchWriteItem(context.Background(), &dynamodb.BatchWriteItemInput{
 					RequestItems: map[string][]types.WriteRequest{table: reqs},
 				})
@@ -202,8 +201,6 @@ func PutItems(t testing.TB, db *dynamodb.Client, table string, items []map[strin
 		return nil
 	})
 	if err := errors.Join(errs...); err != nil {
-		for range next { // let the producer end
-		}
 		t.Fatalf("write %d items into %s: %v", len(items), table, err)
 	}
 }
