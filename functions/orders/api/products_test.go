@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/app"
+	"github.com/serverless-shop/backend/functions/orders/app/apptest"
 	"github.com/serverless-shop/backend/functions/orders/order"
 )
 
@@ -106,7 +107,7 @@ func TestProductsConditionalGet(t *testing.T) {
 func TestProductsETagFollowsContent(t *testing.T) {
 	h := newHarness(t)
 	before := h.send(t, nil, "GET", "/v1/products", "").Header.Get("ETag")
-	changed := testCatalog()[0]
+	changed := apptest.Catalog()[0]
 	changed.UnitPrice++
 	if err := h.store.PutProducts(context.Background(), []order.Product{changed}); err != nil {
 		t.Fatal(err)

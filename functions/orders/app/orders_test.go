@@ -27,14 +27,8 @@ var (
 	grace = order.Customer{ID: "user-grace", Email: "grace@example.com", Name: "Grace Hopper"}
 )
 
-// testProducts is out of SKU order on purpose; the store sorts it.
-var testProducts = []order.Product{
-	{SKU: "TEA-EARL-100", Name: "Earl Grey, 100 g", Description: "Black tea.", UnitPrice: 850, Currency: "USD", Active: true},
-	{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Description: "Dark roast.", UnitPrice: 1290, Currency: "USD", Active: true},
-	{SKU: "MUG-OLD", Name: "Old mug", Description: "Retired.", UnitPrice: 1500, Currency: "USD", Active: false},
-	{SKU: "BRW-V60-02", Name: "Pour-over Dripper", Description: "Ceramic.", UnitPrice: 2400, Currency: "USD", Active: true},
-	{SKU: "EUR-ONLY", Name: "Euro item", Description: "Priced in euros.", UnitPrice: 999, Currency: "EUR", Active: true},
-}
+// testProducts is apptest.Catalog: TEA-EARL-100 first, then COF-ESP-250.
+var testProducts = apptest.Catalog()
 
 // fixture is the service on a store holding testProducts, with ids that
 // grow with every call, as ULIDs do, and a clock the test moves.
