@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,35 +26,6 @@ func items(n int) []order.ItemRequest {
 		out[i] = order.ItemRequest{SKU: fmt.Sprintf("SKU-%03d", i), Quantity: 1}
 	}
 	return out
-}
-
-func TestValidSKU(t *testing.T) {
-	tests := []struct {
-		name string
-		sku  string
-		want bool
-	}{
-		{"letters digits dash", "COF-ESP-250", true},
-		{"single character", "A", true},
-		{"digit first", "1ABC", true},
-		{"32 characters", strings.Repeat("A", 32), true},
-		{"33 characters", strings.Repeat("A", 33), false},
-		{"empty", "", false},
-		{"lower case", "cof-esp-250", false},
-		{"leading dash", "-COF", false},
-		{"space", "COF ESP", false},
-		{"underscore", "COF_ESP", false},
-		{"slash", "COF/ESP", false},
-		{"trailing newline", "COF\n", false},
-		{"non-ASCII", "CAFÉ", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := order.ValidSKU(tt.sku); got != tt.want {
-				t.Errorf("ValidSKU(%q) = %v, want %v", tt.sku, got, tt.want)
-			}
-		})
-	}
 }
 
 func TestValidateItems(t *testing.T) {
