@@ -274,25 +274,18 @@ func TestOrderQuota(t *testing.T) {
 	}
 }
 
-// notFoundIDs are ids of no order of Ada's: malformed (the store is not
-// asked), unknown, and another customer's.
-func notFoundIDs(theirs string) []struct {
-	id    string
-	asked bool
-} {
-	return []struct {
+// TestOrderNotFound: ids of no order of Ada's, malformed (the store is
+// not asked), unknown, and another customer's, are not found.
+func TestOrderNotFound(t *testing.T) {
+	f := newFixture(t)
+	theirs := f.seed(grace, order.Pending)
+	for _, tt := range []struct {
 		id    string
 		asked bool
 	}{
 		{"not-an-order", false}, {strings.ToLower(theirs), false}, {theirs[:25], false}, {theirs + "0", false},
 		{"ORDER#" + theirs[6:], false}, {"", false}, {"01JNQ00000000000000000000Z", true}, {theirs, true},
-	}
-}
-
-func TestOrderNotFound(t *testing.T) {
-	f := newFixture(t)
-	theirs := f.seed(grace, order.Pending)
-	for _, tt := range notFoundIDs(theirs) {
+	} {
 		reads := f.store.Calls("Order")
 		if _, err := f.svc.Order(context.Background(), ada.ID, tt.id); !errors.Is(err, order.ErrNotFound) {
 			t.Errorf("Order(%q): %v, want ErrNotFound", tt.id, err)
