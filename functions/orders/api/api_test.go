@@ -25,6 +25,15 @@ import (
 // where their behaviour is tested): routes, authentication, decoding,
 // statuses, headers, problem documents, cursors and ETags.
 
+// testCursorKey keys the cursors of the handler tests; cursorPos is an
+// order id, the position of a cursor of cursorUser.
+var testCursorKey = []byte("0123456789abcdef0123456789abcdef")
+
+const (
+	cursorUser = "user-1"
+	cursorPos  = "01JNQ6Z5V2G7W4X9K3M8P0R1ST"
+)
+
 // testNow is the API's clock in handler tests.
 var testNow = time.Date(2025, 3, 2, 12, 30, 15, 123456789, time.UTC)
 
