@@ -25,6 +25,15 @@ import (
 // where their behaviour is tested): routes, authentication, decoding,
 // statuses, headers, problem documents, cursors and ETags.
 
+// testCursorKey keys the cursors of the handler tests; cursorPos is an
+// order id, the position of a cursor of cursorUser.
+var testCursorKey = []byte("0123456789abcdef0123456789abcdef")
+
+const (
+	cursorUser = "user-1"
+	cursorPos  = "01JNQ6Z5V2G7W4X9K3M8P0R1ST"
+)
+
 // testNow is the API's clock in handler tests.
 var testNow = time.Date(2025, 3, 2, 12, 30, 15, 123456789, time.UTC)
 
@@ -34,17 +43,6 @@ var (
 )
 
 const orderBody = `{"items":[{"sku":"COF-ESP-250","quantity":2},{"sku":"TEA-EARL-100","quantity":1}]}`
-
-// testCatalog is out of SKU order on purpose; the store sorts it.
-func testCatalog() []order.Product {
-	return []order.Product{
-		{SKU: "TEA-EARL-100", Name: "Earl Grey, 100 g", Description: "Black tea.", UnitPrice: 850, Currency: "USD", Active: true},
-		{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Description: "Dark roast.", UnitPrice: 1290, Currency: "USD", Active: true},
-		{SKU: "MUG-OLD", Name: "Old mug", Description: "Retired.", UnitPrice: 1500, Currency: "USD", Active: false},
-		{SKU: "BRW-V60-02", Name: "Pour-over Dripper", Description: "Ceramic.", UnitPrice: 2400, Currency: "USD", Active: true},
-		{SKU: "EUR-ONLY", Name: "Euro item", Description: "Priced in euros.", UnitPrice: 999, Currency: "EUR", Active: true},
-	}
-}
 
 // harness is the API, on the in-memory store, and a client of it.
 type harness struct {
@@ -58,7 +56,7 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	return newHarnessWith(t, Config{CursorKey: testCursorKey}, testCatalog())
+	return newHarnessWith(t, Config{CursorKey: testCursorKey}, apptest.Catalog())
 }
 
 // newHarnessWith is newHarness with cfg's cursor key settings and a

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/base64"
 	"errors"
 	"log/slog"
 	"regexp"
@@ -154,11 +155,15 @@ var urlSafe = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 // FuzzCursor checks the cursor codec: decoding never panics and accepts
 // only what encode issued, for the one customer it was issued to; and
 // encode writes URL-safe cursors (none for no position), which decode
-// to any order id, for any customer.
+// to any order id, for any customer. The seeds are cursors edited, forged,
+// of another customer or another key, and not cursors at all.
 func FuzzCursor(f *testing.F) {
 	c := cursorCodec{key: testCursorKey}
 	good := c.encode(cursorUser, cursorPos)
 	parts := strings.Split(good, ".")
+	enc := base64.RawURLEncoding
+	sig, _ := enc.DecodeString(parts[2])
+	sig[len(sig)/2] ^= 0x01
 	for _, s := range []struct{ user, other, pos, cursor string }{
 		{cursorUser, "user-2", cursorPos, good},
 		{cursorUser, cursorUser + "\x00", cursorPos, parts[0] + "." + parts[1] + "." + parts[2][:len(parts[2])-4]},
@@ -168,6 +173,24 @@ func FuzzCursor(f *testing.F) {
 		{cursorUser, "User-1", strings.Repeat("A", 200), parts[0] + "." + parts[1] + "==." + parts[2]},
 		{cursorUser, "user-2", "", strings.Repeat("c1.", 100)},
 		{cursorUser, "user-2", cursorPos + "\n", cursorPos},
+		{cursorUser, "user-2", cursorPos, parts[0] + "." + enc.EncodeToString([]byte("01JNQ6Z5V2G7W4X9K3M8P0R1SV")) + "." + parts[2]},
+		{cursorUser, "user-2", cursorPos, parts[0] + "." + parts[1] + "." + enc.EncodeToString(sig)},
+		{cursorUser, "user-2", cursorPos, parts[0] + "." + parts[1] + "."},
+		{cursorUser, "user-2", cursorPos, parts[0] + "." + parts[2] + "." + parts[1]},
+		{"user-2", cursorUser, cursorPos, good},
+		{cursorUser, "user-2", cursorPos, cursorCodec{key: []byte(strings.Repeat("k", 32))}.encode(cursorUser, cursorPos)},
+		{cursorUser, "user-2", cursorPos, parts[1] + "." + parts[2]},
+		{cursorUser, "user-2", cursorPos, "C1." + parts[1] + "." + parts[2]},
+		{cursorUser, "user-2", cursorPos, c.encode(cursorUser, strings.Repeat("A", 200))},
+		{cursorUser, "user-2", cursorPos, good + strings.Repeat("A", 257-len(good))},
+		{cursorUser, "user-2", cursorPos, c.encode(cursorUser, "ORDER#"+cursorPos)},
+		{cursorUser, "user-2", cursorPos, c.encode(cursorUser, strings.ToLower(cursorPos))},
+		{cursorUser, "user-2", cursorPos, parts[0] + "." + parts[1] + "." + strings.NewReplacer("-", "+", "_", "/").Replace(parts[2]) + "+/"},
+		{cursorUser, "user-2", cursorPos, ""},
+		{cursorUser, "user-2", cursorPos, ".."},
+		{cursorUser, "user-2", cursorPos, "c1.."},
+		{cursorUser, "user-2", cursorPos, "not a cursor"},
+		{cursorUser, "user-2", cursorPos, "c1.!!!.???"},
 	} {
 		f.Add(s.user, s.other, s.pos, s.cursor)
 	}

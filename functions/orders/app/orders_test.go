@@ -27,14 +27,8 @@ var (
 	grace = order.Customer{ID: "user-grace", Email: "grace@example.com", Name: "Grace Hopper"}
 )
 
-// testProducts is out of SKU order on purpose; the store sorts it.
-var testProducts = []order.Product{
-	{SKU: "TEA-EARL-100", Name: "Earl Grey, 100 g", Description: "Black tea.", UnitPrice: 850, Currency: "USD", Active: true},
-	{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Description: "Dark roast.", UnitPrice: 1290, Currency: "USD", Active: true},
-	{SKU: "MUG-OLD", Name: "Old mug", Description: "Retired.", UnitPrice: 1500, Currency: "USD", Active: false},
-	{SKU: "BRW-V60-02", Name: "Pour-over Dripper", Description: "Ceramic.", UnitPrice: 2400, Currency: "USD", Active: true},
-	{SKU: "EUR-ONLY", Name: "Euro item", Description: "Priced in euros.", UnitPrice: 999, Currency: "EUR", Active: true},
-}
+// testProducts is apptest.Catalog: TEA-EARL-100 first, then COF-ESP-250.
+var testProducts = apptest.Catalog()
 
 // fixture is the service on a store holding testProducts, with ids that
 // grow with every call, as ULIDs do, and a clock the test moves.
@@ -280,25 +274,18 @@ func TestOrderQuota(t *testing.T) {
 	}
 }
 
-// notFoundIDs are ids of no order of Ada's: malformed (the store is not
-// asked), unknown, and another customer's.
-func notFoundIDs(theirs string) []struct {
-	id    string
-	asked bool
-} {
-	return []struct {
+// TestOrderNotFound: ids of no order of Ada's, malformed (the store is
+// not asked), unknown, and another customer's, are not found.
+func TestOrderNotFound(t *testing.T) {
+	f := newFixture(t)
+	theirs := f.seed(grace, order.Pending)
+	for _, tt := range []struct {
 		id    string
 		asked bool
 	}{
 		{"not-an-order", false}, {strings.ToLower(theirs), false}, {theirs[:25], false}, {theirs + "0", false},
 		{"ORDER#" + theirs[6:], false}, {"", false}, {"01JNQ00000000000000000000Z", true}, {theirs, true},
-	}
-}
-
-func TestOrderNotFound(t *testing.T) {
-	f := newFixture(t)
-	theirs := f.seed(grace, order.Pending)
-	for _, tt := range notFoundIDs(theirs) {
+	} {
 		reads := f.store.Calls("Order")
 		if _, err := f.svc.Order(context.Background(), ada.ID, tt.id); !errors.Is(err, order.ErrNotFound) {
 			t.Errorf("Order(%q): %v, want ErrNotFound", tt.id, err)

@@ -61,62 +61,61 @@ func (s *Service) PlaceOrder(ctx context.Context, in PlaceOrder) (Placed, error)
 		}
 		key = &order.Claim{CustomerID: in.Customer.ID, Key: *in.IdempotencyKey, RequestHash: RequestHash(in.Items)}
 	}
-	o, earlier, err := s.place(ctx, in, key)
+	placed, err := s.place(ctx, in, key)
 	if key != nil && problem.Of(err, problem.Unprocessable) != nil {
 		// The key may have placed this very request before a product of it
 		// was retired: its retry must replay that order, not fail.
-		var kerr error
-		if earlier, kerr = s.Store.KeyedOrder(ctx, *key, s.now()); kerr != nil {
+		earlier, kerr := s.Store.KeyedOrder(ctx, *key, s.now())
+		if kerr != nil {
 			return Placed{}, kerr
 		}
 		if earlier != nil {
-			err = nil
+			placed, err = Placed{Order: *earlier, Replayed: true}, nil
 		}
 	}
 	if err != nil {
 		return Placed{}, err
 	}
-	if earlier != nil {
+	if placed.Replayed {
 		s.Metrics.Add(MetricReplayed, 1)
-		s.Log.InfoContext(ctx, "idempotent replay", slog.String("orderId", earlier.ID))
-		return Placed{Order: *earlier, Replayed: true}, nil
+		s.Log.InfoContext(ctx, "idempotent replay", slog.String("orderId", placed.Order.ID))
 	}
-	return Placed{Order: o}, nil
+	return placed, nil
 }
 
 // place prices and stores the order. With a key that already placed the
-// same request, it stores nothing and returns that order as earlier.
-func (s *Service) place(ctx context.Context, in PlaceOrder, key *order.Claim) (o order.Order, earlier *order.Order, err error) {
+// same request, it stores nothing and answers that order, replayed.
+func (s *Service) place(ctx context.Context, in PlaceOrder, key *order.Claim) (Placed, error) {
 	catalog, err := s.catalog.get(ctx)
 	if err != nil {
-		return order.Order{}, nil, err
+		return Placed{}, err
 	}
 	lines, total, currency, err := order.Price(in.Items, catalog.bySKU)
 	if err != nil {
-		return order.Order{}, nil, err
+		return Placed{}, err
 	}
 	now := s.now()
-	o = order.Order{
+	o := order.Order{
 		ID: s.NewID(), Customer: in.Customer, Status: order.Pending,
 		Lines: lines, Total: total, Currency: currency, CreatedAt: now, UpdatedAt: now,
 	}
 	ev := order.EventRef{ID: s.NewID(), CorrelationID: in.CorrelationID}
 	quota := order.Quota{Max: s.OrdersPerHour, Window: time.Hour}
-	earlier, err = s.Store.CreateOrder(ctx, o, ev, key, quota, now)
+	earlier, err := s.Store.CreateOrder(ctx, o, ev, key, quota, now)
 	if err != nil {
 		if over := problem.Of(err, problem.TooManyRequests); over != nil {
 			s.Metrics.Add(MetricQuota, 1)
 			s.Log.WarnContext(ctx, "order quota reached", slog.Int("ordersPerHour", quota.Max), slog.Duration("retryAfter", over.RetryAfter))
 		}
-		return order.Order{}, nil, fmt.Errorf("place order: %w", err)
+		return Placed{}, fmt.Errorf("place order: %w", err)
 	}
 	if earlier != nil {
-		return order.Order{}, earlier, nil
+		return Placed{Order: *earlier, Replayed: true}, nil
 	}
 	s.Metrics.Add(MetricPlaced, 1)
 	s.Log.InfoContext(ctx, "order created", slog.String("orderId", o.ID), slog.String("eventId", ev.ID),
 		slog.Int64("total", o.Total), slog.String("currency", o.Currency))
-	return o, nil, nil
+	return Placed{Order: o}, nil
 }
 
 // RequestHash identifies what an order request asks for, so that a retry

@@ -22,15 +22,6 @@ import (
 //go:embed catalog.json
 var catalogJSON []byte
 
-type productJSON struct {
-	SKU         string `json:"sku"`
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	UnitPrice   int64  `json:"unitPrice"`
-	Currency    string `json:"currency"`
-	Active      bool   `json:"active"`
-}
-
 var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
 
 // Catalog returns the seed catalog, validated: well-formed unique SKUs,
@@ -38,7 +29,10 @@ var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
 // within the bound the event schema accepts (a product priced beyond it
 // would make every event of its orders poison), ISO currency codes.
 func Catalog(now time.Time) ([]order.Product, error) {
-	var raw []productJSON
+	var raw []struct {
+		order.Product      // the API's JSON of a product, which hides whether it is active
+		Active        bool `json:"active"`
+	}
 	dec := json.NewDecoder(bytes.NewReader(catalogJSON))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&raw); err != nil {
@@ -52,8 +46,8 @@ func Catalog(now time.Time) ([]order.Product, error) {
 			return nil, fmt.Errorf("seed catalog: entry %d (%q) is invalid or repeated", i, p.SKU)
 		}
 		seen[p.SKU] = true
-		products = append(products, order.Product{SKU: p.SKU, Name: p.Name, Description: p.Description,
-			UnitPrice: p.UnitPrice, Currency: p.Currency, Active: p.Active, UpdatedAt: now.UTC()})
+		p.Product.Active, p.UpdatedAt = p.Active, now.UTC()
+		products = append(products, p.Product)
 	}
 	return products, nil
 }

@@ -18,27 +18,30 @@ import (
 
 var seedTime = time.Date(2025, 3, 2, 12, 0, 0, 0, time.FixedZone("CET", 3600))
 
+// TestCatalog: every field of the file reaches the products, in the
+// file's order, updated at the seed's time in UTC; and the seed's own
+// choices (Catalog refuses malformed or repeated SKUs, names and prices:
+// TestCatalogRejectsBadEntries) hold.
 func TestCatalog(t *testing.T) {
+	var raw []map[string]any
+	if err := json.Unmarshal(catalogJSON, &raw); err != nil {
+		t.Fatal(err)
+	}
 	products, err := Catalog(seedTime)
-	if err != nil {
-		t.Fatalf("Catalog() error = %v", err)
+	if err != nil || len(products) != len(raw) || len(products) < 24 {
+		t.Fatalf("%d products from %d entries, %v; want dozens", len(products), len(raw), err)
 	}
-	if len(products) < 24 {
-		t.Errorf("catalog has %d products, want dozens", len(products))
-	}
-	// Catalog refuses malformed or repeated SKUs, names and prices
-	// (TestCatalogRejectsBadEntries); these are the seed's own choices.
 	active := 0
-	for _, p := range products {
-		if p.Description == "" {
-			t.Errorf("product %s lacks a description", p.SKU)
+	for i, r := range raw {
+		p := products[i]
+		got := map[string]any{"sku": p.SKU, "name": p.Name, "description": p.Description,
+			"unitPrice": float64(p.UnitPrice), "currency": p.Currency, "active": p.Active}
+		if !reflect.DeepEqual(got, r) {
+			t.Errorf("product %d = %v, file has %v", i, got, r)
 		}
 		// An order of the maximum size must stay far from overflowing.
-		if p.UnitPrice > 10_000_000 {
-			t.Errorf("product %s: price %d is implausible", p.SKU, p.UnitPrice)
-		}
-		if p.Currency != "USD" {
-			t.Errorf("product %s: currency %q, want USD", p.SKU, p.Currency)
+		if p.Description == "" || p.UnitPrice > 10_000_000 || p.Currency != "USD" {
+			t.Errorf("product %s: no description, an implausible price or not in USD", p.SKU)
 		}
 		if !p.UpdatedAt.Equal(seedTime) || p.UpdatedAt.Location() != time.UTC {
 			t.Errorf("product %s: UpdatedAt %v, want %v in UTC", p.SKU, p.UpdatedAt, seedTime.UTC())
@@ -49,30 +52,6 @@ func TestCatalog(t *testing.T) {
 	}
 	if inactive := len(products) - active; inactive == 0 || active == 0 {
 		t.Errorf("%d active, %d inactive; want some of each", active, inactive)
-	}
-}
-
-// TestCatalogMatchesFile checks that every field of the file reaches the
-// products, in the file's order.
-func TestCatalogMatchesFile(t *testing.T) {
-	var raw []map[string]any
-	if err := json.Unmarshal(catalogJSON, &raw); err != nil {
-		t.Fatal(err)
-	}
-	products, err := Catalog(seedTime)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(products) != len(raw) {
-		t.Fatalf("%d products from %d entries", len(products), len(raw))
-	}
-	for i, r := range raw {
-		p := products[i]
-		got := map[string]any{"sku": p.SKU, "name": p.Name, "description": p.Description,
-			"unitPrice": float64(p.UnitPrice), "currency": p.Currency, "active": p.Active}
-		if !reflect.DeepEqual(got, r) {
-			t.Errorf("product %d = %v, file has %v", i, got, r)
-		}
 	}
 }
 
@@ -119,25 +98,38 @@ func (f writerFunc) PutProducts(ctx context.Context, products []order.Product) e
 	return f(ctx, products)
 }
 
+// TestHandler: create and update load the catalog, once, under a stable
+// physical id (CloudFormation replaces a resource whose id changes) and
+// log it; delete does nothing; a failure reaches CloudFormation.
 func TestHandler(t *testing.T) {
 	want, err := Catalog(seedTime)
 	if err != nil {
 		t.Fatal(err)
 	}
+	throttled := errors.New("dynamodb: throttled")
 	tests := []struct {
+		name        string
 		requestType cfn.RequestType
-		wantPut     bool
+		catalog     string // replaces the embedded catalog when set
+		putErr      error
+		wantPuts    int
+		wantErr     bool
 	}{
-		{cfn.RequestCreate, true},
-		{cfn.RequestUpdate, true},
-		{cfn.RequestDelete, false},
+		{name: "create", requestType: cfn.RequestCreate, wantPuts: 1},
+		{name: "update", requestType: cfn.RequestUpdate, wantPuts: 1},
+		{name: "delete", requestType: cfn.RequestDelete},
+		{name: "writer fails", requestType: cfn.RequestUpdate, putErr: throttled, wantPuts: 1, wantErr: true},
+		{name: "catalog invalid", requestType: cfn.RequestUpdate, catalog: `[{"sku":"bad sku"}]`, wantErr: true},
 	}
 	for _, tt := range tests {
-		t.Run(string(tt.requestType), func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.catalog != "" {
+				withCatalog(t, tt.catalog)
+			}
 			var puts [][]order.Product
 			w := writerFunc(func(_ context.Context, p []order.Product) error {
 				puts = append(puts, p)
-				return nil
+				return tt.putErr
 			})
 			var log bytes.Buffer
 			h := Handler(w, slog.New(slog.NewJSONHandler(&log, nil)), func() time.Time { return seedTime })
@@ -152,70 +144,25 @@ func TestHandler(t *testing.T) {
 			if tt.requestType != cfn.RequestCreate {
 				ev.PhysicalResourceID = "catalog-seed"
 			}
-
 			physicalID, data, err := h(context.Background(), ev)
-			if err != nil {
-				t.Fatalf("handler error = %v", err)
+			if physicalID != "catalog-seed" || len(puts) != tt.wantPuts {
+				t.Errorf("physical id %q, %d PutProducts calls; want catalog-seed, %d", physicalID, len(puts), tt.wantPuts)
 			}
-			// A stable physical id: CloudFormation replaces a resource whose id changes.
-			if physicalID != "catalog-seed" {
-				t.Errorf("physical id = %q, want catalog-seed", physicalID)
-			}
-			if !tt.wantPut {
-				if len(puts) != 0 || data != nil || log.Len() != 0 {
-					t.Errorf("delete wrote %d batches, returned %v, logged %q; want nothing", len(puts), data, log.String())
+			switch {
+			case tt.wantErr:
+				if err == nil || tt.putErr != nil && !errors.Is(err, tt.putErr) {
+					t.Errorf("error = %v, want one CloudFormation sees (%v)", err, tt.putErr)
 				}
-				return
-			}
-			if len(puts) != 1 {
-				t.Fatalf("PutProducts calls = %d, want 1", len(puts))
-			}
-			if !reflect.DeepEqual(puts[0], want) {
-				t.Errorf("put %d products, want the %d of the catalog", len(puts[0]), len(want))
-			}
-			if got := data["Products"]; got != len(want) {
-				t.Errorf("data Products = %v, want %d", got, len(want))
-			}
-			if !regexp.MustCompile(`"msg":"catalog seeded".*"requestType":"` + string(tt.requestType) + `"`).Match(log.Bytes()) {
+			case err != nil:
+				t.Fatalf("handler error = %v", err)
+			case tt.wantPuts == 0:
+				if data != nil || log.Len() != 0 {
+					t.Errorf("delete returned %v, logged %q; want nothing", data, log.String())
+				}
+			case !reflect.DeepEqual(puts[0], want) || data["Products"] != len(want):
+				t.Errorf("put %d products, data %v; want the %d of the catalog", len(puts[0]), data, len(want))
+			case !regexp.MustCompile(`"msg":"catalog seeded".*"requestType":"` + string(tt.requestType) + `"`).Match(log.Bytes()):
 				t.Errorf("log = %s, want a catalog seeded line", log.String())
-			}
-		})
-	}
-}
-
-func TestHandlerErrors(t *testing.T) {
-	tests := []struct {
-		name    string
-		catalog string // replaces the embedded catalog when set
-		putErr  error
-		wantPut bool
-	}{
-		{name: "writer fails", putErr: errors.New("dynamodb: throttled"), wantPut: true},
-		{name: "catalog invalid", catalog: `[{"sku":"bad sku"}]`, wantPut: false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if tt.catalog != "" {
-				withCatalog(t, tt.catalog)
-			}
-			put := false
-			w := writerFunc(func(context.Context, []order.Product) error {
-				put = true
-				return tt.putErr
-			})
-			h := Handler(w, slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)), func() time.Time { return seedTime })
-			physicalID, _, err := h(context.Background(), cfn.Event{RequestType: cfn.RequestUpdate, PhysicalResourceID: "catalog-seed"})
-			if err == nil {
-				t.Fatal("handler error = nil; CloudFormation must see the failure")
-			}
-			if tt.putErr != nil && !errors.Is(err, tt.putErr) {
-				t.Errorf("error = %v, want %v", err, tt.putErr)
-			}
-			if physicalID != "catalog-seed" {
-				t.Errorf("physical id = %q on failure, want catalog-seed", physicalID)
-			}
-			if put != tt.wantPut {
-				t.Errorf("PutProducts called = %v, want %v", put, tt.wantPut)
 			}
 		})
 	}

@@ -7,57 +7,34 @@ import (
 	"github.com/serverless-shop/backend/functions/orders/order"
 )
 
-const ulid = "01JNQ6Z5V2G7W4X9K3M8P0R1ST"
-
-func TestValidID(t *testing.T) {
-	tests := []struct {
-		name string
-		id   string
-		want bool
+// TestShapes: what the shapes of a SKU, an order id (a ULID) and an
+// Idempotency-Key accept, and what they refuse.
+func TestShapes(t *testing.T) {
+	const ulid = "01JNQ6Z5V2G7W4X9K3M8P0R1ST"
+	for name, tc := range map[string]struct {
+		valid     func(string) bool
+		good, bad []string
 	}{
-		{"ulid", ulid, true},
-		{"digits", "00000000000000000000000000", true},
-		{"25 characters", ulid[:25], false},
-		{"27 characters", ulid + "A", false},
-		{"lower case", strings.ToLower(ulid), false},
-		{"dash", "01JNQ6Z5V2G7W4X9K3M8P0R1-T", false},
-		{"empty", "", false},
-		{"non-ASCII, 26 bytes", "01JNQ6Z5V2G7W4X9K3M8P0R1É", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := order.ValidID(tt.id); got != tt.want {
-				t.Errorf("order.ValidID(%q) = %v, want %v", tt.id, got, tt.want)
+		"ValidSKU": {order.ValidSKU,
+			[]string{"COF-ESP-250", "A", "1ABC", strings.Repeat("A", 32)},
+			[]string{strings.Repeat("A", 33), "", "cof-esp-250", "-COF", "COF ESP", "COF_ESP", "COF/ESP", "COF\n", "CAFÉ"}},
+		"ValidID": {order.ValidID,
+			[]string{ulid, "00000000000000000000000000"},
+			// The last is 26 bytes, not 26 characters.
+			[]string{ulid[:25], ulid + "A", strings.ToLower(ulid), "01JNQ6Z5V2G7W4X9K3M8P0R1-T", "", "01JNQ6Z5V2G7W4X9K3M8P0R1É"}},
+		"ValidIdempotencyKey": {order.ValidIdempotencyKey,
+			[]string{"8e0f8a52-3c3b-4a55-9a8e-0b8f8f2f7c11", "k", strings.Repeat("k", 255), "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"},
+			[]string{"", strings.Repeat("k", 256), "clé-1", "key-🔑", "a b", "a\tb", "a\nb", "a\x00b", "a\x7fb"}},
+	} {
+		for _, s := range tc.good {
+			if !tc.valid(s) {
+				t.Errorf("%s(%q) = false, want true", name, s)
 			}
-		})
-	}
-}
-
-func TestValidIdempotencyKey(t *testing.T) {
-	tests := []struct {
-		name string
-		key  string
-		want bool
-	}{
-		{"uuid", "8e0f8a52-3c3b-4a55-9a8e-0b8f8f2f7c11", true},
-		{"one character", "k", true},
-		{"255 characters", strings.Repeat("k", 255), true},
-		{"visible punctuation", "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", true},
-		{"empty", "", false},
-		{"256 characters", strings.Repeat("k", 256), false},
-		{"non-ASCII", "clé-1", false},
-		{"emoji", "key-🔑", false},
-		{"space", "a b", false},
-		{"tab", "a\tb", false},
-		{"newline", "a\nb", false},
-		{"NUL", "a\x00b", false},
-		{"DEL", "a\x7fb", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := order.ValidIdempotencyKey(tt.key); got != tt.want {
-				t.Errorf("order.ValidIdempotencyKey(%q) = %v, want %v", tt.key, got, tt.want)
+		}
+		for _, s := range tc.bad {
+			if tc.valid(s) {
+				t.Errorf("%s(%q) = true, want false", name, s)
 			}
-		})
+		}
 	}
 }

@@ -17,7 +17,7 @@ import (
 	shared "github.com/serverless-shop/backend/shared/events"
 )
 
-func loadStream(t *testing.T) events.DynamoDBEvent {
+func loadStream(t testing.TB) events.DynamoDBEvent {
 	t.Helper()
 	b, err := os.ReadFile("testdata/stream.json")
 	if err != nil {

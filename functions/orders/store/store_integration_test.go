@@ -33,14 +33,13 @@ type fixture struct {
 	s     *store.Store
 }
 
-func newFixture(t *testing.T) fixture { return newFixtureOn(t, testcloud.TableSpec{SortKey: true}) }
-
-// newFixtureOn is a fixture on a table of its own made as spec says.
-func newFixtureOn(t *testing.T, spec testcloud.TableSpec) fixture {
+// newFixture is a fixture on a table of its own, with a stream as
+// deployed.
+func newFixture(t *testing.T) fixture {
 	t.Helper()
 	cfg := testcloud.Config(t)
 	db := dynamodb.NewFromConfig(cfg)
-	table := testcloud.NewTable(t, db, spec)
+	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true, Stream: true})
 	return fixture{cfg: cfg, db: db, table: table, s: store.New(db, table)}
 }
 

@@ -55,39 +55,38 @@ func (f *Faulty) call(method string) error {
 	return f.fail[method]
 }
 
+// faulty is the answer of the method: its failure, or call's answer.
+func faulty[T any](f *Faulty, method string, call func() (T, error)) (T, error) {
+	if err := f.call(method); err != nil {
+		var zero T
+		return zero, err
+	}
+	return call()
+}
+
 // Products is MemStore.Products, or its failure.
 func (f *Faulty) Products(ctx context.Context) ([]order.Product, error) {
-	if err := f.call("Products"); err != nil {
-		return nil, err
-	}
-	return f.MemStore.Products(ctx)
+	return faulty(f, "Products", func() ([]order.Product, error) { return f.MemStore.Products(ctx) })
 }
 
 // KeyedOrder is MemStore.KeyedOrder, or its failure.
 func (f *Faulty) KeyedOrder(ctx context.Context, k order.Claim, now time.Time) (*order.Order, error) {
-	if err := f.call("KeyedOrder"); err != nil {
-		return nil, err
-	}
-	return f.MemStore.KeyedOrder(ctx, k, now)
+	return faulty(f, "KeyedOrder", func() (*order.Order, error) { return f.MemStore.KeyedOrder(ctx, k, now) })
 }
 
 // CreateOrder is MemStore.CreateOrder, or its failure.
 func (f *Faulty) CreateOrder(ctx context.Context, o order.Order, ev order.EventRef, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error) {
-	if err := f.call("CreateOrder"); err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	f.claims = append(f.claims, key)
-	f.mu.Unlock()
-	return f.MemStore.CreateOrder(ctx, o, ev, key, quota, now)
+	return faulty(f, "CreateOrder", func() (*order.Order, error) {
+		f.mu.Lock()
+		f.claims = append(f.claims, key)
+		f.mu.Unlock()
+		return f.MemStore.CreateOrder(ctx, o, ev, key, quota, now)
+	})
 }
 
 // Order is MemStore.Order, or its failure.
 func (f *Faulty) Order(ctx context.Context, customerID, id string) (order.Order, error) {
-	if err := f.call("Order"); err != nil {
-		return order.Order{}, err
-	}
-	return f.MemStore.Order(ctx, customerID, id)
+	return faulty(f, "Order", func() (order.Order, error) { return f.MemStore.Order(ctx, customerID, id) })
 }
 
 // Orders is MemStore.Orders, or its failure.
@@ -100,8 +99,5 @@ func (f *Faulty) Orders(ctx context.Context, customerID string, limit int, after
 
 // CancelOrder is MemStore.CancelOrder, or its failure.
 func (f *Faulty) CancelOrder(ctx context.Context, customerID, id string, at time.Time, ev order.EventRef) (order.Order, error) {
-	if err := f.call("CancelOrder"); err != nil {
-		return order.Order{}, err
-	}
-	return f.MemStore.CancelOrder(ctx, customerID, id, at, ev)
+	return faulty(f, "CancelOrder", func() (order.Order, error) { return f.MemStore.CancelOrder(ctx, customerID, id, at, ev) })
 }

@@ -44,6 +44,19 @@ type memClaim struct {
 
 var _ app.Store = (*MemStore)(nil)
 
+// Catalog is a catalog for the other layers' tests, out of SKU order on
+// purpose (the store sorts it): four products in USD, one of them retired,
+// and one in euros.
+func Catalog() []order.Product {
+	return []order.Product{
+		{SKU: "TEA-EARL-100", Name: "Earl Grey, 100 g", Description: "Black tea.", UnitPrice: 850, Currency: "USD", Active: true},
+		{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Description: "Dark roast.", UnitPrice: 1290, Currency: "USD", Active: true},
+		{SKU: "MUG-OLD", Name: "Old mug", Description: "Retired.", UnitPrice: 1500, Currency: "USD", Active: false},
+		{SKU: "BRW-V60-02", Name: "Pour-over Dripper", Description: "Ceramic.", UnitPrice: 2400, Currency: "USD", Active: true},
+		{SKU: "EUR-ONLY", Name: "Euro item", Description: "Priced in euros.", UnitPrice: 999, Currency: "EUR", Active: true},
+	}
+}
+
 // NewMemStore returns an empty store.
 func NewMemStore() *MemStore {
 	return &MemStore{products: map[string]order.Product{}, orders: map[memKey]order.Order{}, keys: map[memKey]memClaim{}, quotas: map[memKey]int{}}
