@@ -209,14 +209,11 @@ func (t *Template) Resolve(n *yaml.Node) (any, error) {
 		if len(args) != 3 {
 			return nil, fmt.Errorf("line %d: If needs a condition and two values", n.Line)
 		}
-		ok, err := t.Condition(args[0].Value)
+		v, err := t.chosen(n)
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			return t.Resolve(args[1])
-		}
-		return t.Resolve(args[2])
+		return t.Resolve(v)
 	case "Sub":
 		return t.sub(n.Line, args)
 	case "Not", "And", "Or":
