@@ -16,16 +16,6 @@ func (m *Model) Violations() []string {
 	return out
 }
 
-// FirstOwn returns the first template or design ceiling, and false when
-// there is none.
-func (m *Model) FirstOwn() (Limit, bool) {
-	own := m.own()
-	if len(own) == 0 {
-		return Limit{}, false
-	}
-	return own[0], true
-}
-
 // own returns the template and design ceilings, in the order they bind. A
 // template limit sized from an AWS quota's parameter (Follows) that binds
 // no sooner than that quota is the quota's ceiling, not one of its own:

@@ -145,14 +145,14 @@ func (m *Model) writeCeilings(p *printer) {
 }
 
 func (m *Model) writeVerdict(p *printer) {
-	first, ok := m.FirstOwn()
-	switch {
-	case !ok:
+	if own := m.own(); len(own) == 0 {
 		p.f("No template or design ceiling.")
-	case reaches(first.Ceiling, m.Target):
-		p.f("**First template or design ceiling: %s rps** (%s, %s): at or above %s rps.", rps(first.Ceiling), first.Name, first.Label, rps(m.Target))
-	default:
-		p.f("**First template or design ceiling: %s rps** (%s, %s): BELOW %s rps.", rps(first.Ceiling), first.Name, first.Label, rps(m.Target))
+	} else {
+		first, verdict := own[0], "at or above"
+		if !reaches(first.Ceiling, m.Target) {
+			verdict = "BELOW"
+		}
+		p.f("**First template or design ceiling: %s rps** (%s, %s): %s %s rps.", rps(first.Ceiling), first.Name, first.Label, verdict, rps(m.Target))
 	}
 	p.f("")
 	if v := m.Violations(); len(v) > 0 {

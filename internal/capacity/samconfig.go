@@ -92,18 +92,15 @@ func tomlValue(v string) (string, error) {
 		v = strings.TrimSpace(v[:i])
 	}
 	switch {
-	case strings.HasPrefix(v, `"`):
-		end := strings.LastIndex(v, `"`)
+	case strings.HasPrefix(v, `"`) || strings.HasPrefix(v, "'"):
+		end := strings.LastIndex(v, v[:1])
 		if end == 0 {
 			return "", errors.New("unterminated string")
+		}
+		if v[0] == '\'' { // a literal string: no escapes
+			return v[1:end], nil
 		}
 		return strings.NewReplacer(`\"`, `"`, `\\`, `\`).Replace(v[1:end]), nil
-	case strings.HasPrefix(v, "'"):
-		end := strings.LastIndex(v, "'")
-		if end == 0 {
-			return "", errors.New("unterminated string")
-		}
-		return v[1:end], nil
 	case strings.HasPrefix(v, "["):
 		if !strings.HasSuffix(v, "]") {
 			return "", errors.New("arrays must be on one line here")

@@ -209,14 +209,11 @@ func (t *Template) Resolve(n *yaml.Node) (any, error) {
 		if len(args) != 3 {
 			return nil, fmt.Errorf("line %d: If needs a condition and two values", n.Line)
 		}
-		ok, err := t.Condition(args[0].Value)
+		v, err := t.chosen(n)
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			return t.Resolve(args[1])
-		}
-		return t.Resolve(args[2])
+		return t.Resolve(v)
 	case "Sub":
 		return t.sub(n.Line, args)
 	case "Not", "And", "Or":
@@ -668,56 +665,36 @@ func scopeDown(st *yaml.Node) (method, path string, err error) {
 }
 
 // Alarms returns the logical ids of the alarms (AWS::CloudWatch::Alarm)
-// that exist in this environment, those Fn::ForEach repeats included.
+// that exist in this environment, those an Fn::ForEach fragment repeats
+// ([Identifier, [values], {"${Identifier}Alarm": {...}}]) included.
 func (t *Template) Alarms() ([]string, error) {
 	var out []string
 	for _, id := range t.order {
-		r := t.resources[id]
+		n := t.resources[id]
+		named := map[string]*yaml.Node{id: n}
 		if strings.HasPrefix(id, "Fn::ForEach::") {
-			alarms, err := t.forEachAlarms(r)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", id, err)
+			clear(named)
+			for i := 0; n.Kind == yaml.SequenceNode && len(n.Content) == 3 && i < len(n.Content[1].Content); i++ {
+				ident, v := n.Content[0].Value, n.Content[1].Content[i].Value
+				for key, r := range entries(n.Content[2]) {
+					named[strings.NewReplacer("${"+ident+"}", v, "&{"+ident+"}", v).Replace(key)] = r
+				}
 			}
-			out = append(out, alarms...)
-			continue
 		}
-		if scalar(mapping(r, "Type")) != "AWS::CloudWatch::Alarm" {
-			continue
-		}
-		on, err := t.present(r)
-		if err != nil {
-			return nil, fmt.Errorf("alarm %s: %w", id, err)
-		}
-		if on {
-			out = append(out, id)
-		}
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
-// forEachAlarms expands the alarms of an Fn::ForEach fragment that exist
-// in this environment: [Identifier, [values], {"${Identifier}Alarm": {...}}].
-func (t *Template) forEachAlarms(n *yaml.Node) ([]string, error) {
-	if n.Kind != yaml.SequenceNode || len(n.Content) != 3 || n.Content[1].Kind != yaml.SequenceNode {
-		return nil, nil
-	}
-	ident := n.Content[0].Value
-	var out []string
-	for _, v := range n.Content[1].Content {
-		for key, r := range entries(n.Content[2]) {
+		for name, r := range named {
 			if scalar(mapping(r, "Type")) != "AWS::CloudWatch::Alarm" {
 				continue
 			}
 			on, err := t.present(r)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("alarm %s: %w", name, err)
 			}
 			if on {
-				out = append(out, strings.NewReplacer("${"+ident+"}", v.Value, "&{"+ident+"}", v.Value).Replace(key))
+				out = append(out, name)
 			}
 		}
 	}
+	sort.Strings(out)
 	return out, nil
 }
 

@@ -411,6 +411,7 @@ const (
 // caller (an IAM ARN, or a service principal's name).
 func principalMatch(p map[string][]string, caller string) principalKind {
 	out := principalNone
+	id, root := account(caller)
 	for typ, vals := range p {
 		for _, v := range vals {
 			switch {
@@ -418,7 +419,7 @@ func principalMatch(p map[string][]string, caller string) principalKind {
 				return principalItself
 			case typ == "Service" && v == caller:
 				return principalItself
-			case typ == "AWS" && strings.HasPrefix(caller, "arn:") && (v == accountOf(caller) || v == accountRoot(caller)):
+			case typ == "AWS" && id != "" && (v == id || v == root):
 				out = principalAccount
 			}
 		}
@@ -426,18 +427,11 @@ func principalMatch(p map[string][]string, caller string) principalKind {
 	return out
 }
 
-// accountOf is the account id of an IAM ARN.
-func accountOf(arn string) string {
-	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
-		return parts[4]
+// account returns the account id of an IAM ARN and that account's
+// principal (arn:aws:iam::<account>:root); "" for anything else.
+func account(arn string) (id, root string) {
+	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 && parts[0] == "arn" {
+		return parts[4], "arn:" + parts[1] + ":iam::" + parts[4] + ":root"
 	}
-	return ""
-}
-
-// accountRoot is the account principal of an IAM ARN's account.
-func accountRoot(arn string) string {
-	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
-		return "arn:" + parts[1] + ":iam::" + parts[4] + ":root"
-	}
-	return ""
+	return "", ""
 }
