@@ -98,18 +98,12 @@ const (
 )
 
 // isID reports whether s is 1 to 128 ASCII letters, digits or "._:-".
-// A loop, not a regexp: compiling {1,128} cost the cold start of every
-// function that imports the package 0.37 ms and 1,730 allocations.
 func isID(s string) bool {
-	return len(s) >= 1 && len(s) <= 128 && strings.IndexFunc(s, func(r rune) bool {
-		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("._:-", r))
-	}) < 0
+	return len(s) <= 128 && text.Only(s, text.Upper+text.Lower+text.Digits+"._:-")
 }
 
 // isCurrency reports whether s has the shape of an ISO 4217 code.
-func isCurrency(s string) bool {
-	return len(s) == 3 && strings.IndexFunc(s, func(r rune) bool { return r < 'A' || r > 'Z' }) < 0
-}
+func isCurrency(s string) bool { return len(s) == 3 && text.Only(s, text.Upper) }
 
 // Parse decodes and validates an event of any known type: it reads the
 // header, then the whole event as the type's schema says. Unknown fields

@@ -58,3 +58,21 @@ func TestName(t *testing.T) {
 		}
 	}
 }
+
+func TestOnly(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]bool{
+		"COF-ESP-250":  true,
+		"-":            true,
+		"":             false, // not empty
+		"COF ESP":      false, // a character not in the set, inside
+		"cof":          false, // case counts
+		"COFÉ":         false, // beyond ASCII
+		"COF\x00":      false,
+		"COF-ESP-250-": true,
+	} {
+		if got := text.Only(s, text.Upper+text.Digits+"-"); got != want {
+			t.Errorf("Only(%q, A-Z0-9-) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"time"
 
 	"github.com/aws/aws-lambda-go/cfn"
@@ -21,8 +20,6 @@ import (
 
 //go:embed catalog.json
 var catalogJSON []byte
-
-var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
 
 // Catalog returns the seed catalog, validated: well-formed unique SKUs,
 // names and descriptions of clean text (shared/text), prices above zero and
@@ -42,7 +39,7 @@ func Catalog(now time.Time) ([]order.Product, error) {
 	products := make([]order.Product, 0, len(raw))
 	for i, p := range raw {
 		if !order.ValidSKU(p.SKU) || seen[p.SKU] || p.Name == "" || !text.Clean(p.Name) || !text.Clean(p.Description) ||
-			p.UnitPrice <= 0 || p.UnitPrice > events.MaxUnitPrice || !currencyCode.MatchString(p.Currency) {
+			p.UnitPrice <= 0 || p.UnitPrice > events.MaxUnitPrice || len(p.Currency) != 3 || !text.Only(p.Currency, text.Upper) {
 			return nil, fmt.Errorf("seed catalog: entry %d (%q) is invalid or repeated", i, p.SKU)
 		}
 		seen[p.SKU] = true
