@@ -19,6 +19,7 @@ const (
 	keyName          = "name"
 	keyEmailVerified = "email_verified"
 	keyExpiresAt     = "exp"
+	keyRole          = "role"
 )
 
 // ErrMissing means the request carries no usable authorizer context.
@@ -35,12 +36,25 @@ type Principal struct {
 	Name          string
 	EmailVerified bool      // the caller proved they own Email
 	ExpiresAt     time.Time // expiry of the access token the decision was made on
+	Role          string    // token.RoleCustomer or token.RoleStaff, never empty
+}
+
+// IsStaff reports whether the caller may use the staff routes (/v1/admin/*).
+func (p Principal) IsStaff() bool { return p.Role == token.RoleStaff }
+
+// role is what a claim or context value says the role is: a customer
+// unless it says staff.
+func role(v string) string {
+	if v == token.RoleStaff {
+		return token.RoleStaff
+	}
+	return token.RoleCustomer
 }
 
 // FromClaims is the principal of a verified access token. ExpiresAt allows
 // the verifier's leeway, the moment the token stops being accepted.
 func FromClaims(c token.Claims) Principal {
-	p := Principal{UserID: c.Subject, Email: c.Email, Name: c.Name, EmailVerified: c.EmailVerified}
+	p := Principal{UserID: c.Subject, Email: c.Email, Name: c.Name, EmailVerified: c.EmailVerified, Role: role(c.Role)}
 	if c.ExpiresAt != nil {
 		p.ExpiresAt = c.ExpiresAt.Add(token.Leeway).UTC()
 	}
@@ -56,6 +70,7 @@ func (p Principal) Context() map[string]any {
 		keyName:          p.Name,
 		keyEmailVerified: strconv.FormatBool(p.EmailVerified),
 		keyExpiresAt:     strconv.FormatInt(p.ExpiresAt.Unix(), 10),
+		keyRole:          role(p.Role),
 	}
 }
 
@@ -74,7 +89,7 @@ func FromContext(ctx map[string]any, now time.Time) (Principal, error) {
 			return ""
 		}
 	}
-	p := Principal{UserID: str(keyUserID), Email: str(keyEmail), Name: str(keyName)}
+	p := Principal{UserID: str(keyUserID), Email: str(keyEmail), Name: str(keyName), Role: role(str(keyRole))}
 	p.EmailVerified, _ = strconv.ParseBool(str(keyEmailVerified)) // absent or odd: not verified
 	exp, err := strconv.ParseInt(str(keyExpiresAt), 10, 64)
 	if p.UserID == "" || err != nil {

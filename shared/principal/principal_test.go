@@ -28,7 +28,7 @@ func TestContextRoundTrip(t *testing.T) {
 		p    principal.Principal
 		want principal.Principal // FromContext of its context; zero: p
 	}{
-		{name: "all fields", p: principal.Principal{UserID: "u-1", Email: "ada@example.com", Name: "Ada Lovelace", EmailVerified: true, ExpiresAt: exp}},
+		{name: "all fields", p: principal.Principal{UserID: "u-1", Email: "ada@example.com", Name: "Ada Lovelace", EmailVerified: true, ExpiresAt: exp, Role: token.RoleStaff}},
 		{name: "no email or name", p: principal.Principal{UserID: "u-2", ExpiresAt: exp}},
 		{name: "unicode name", p: principal.Principal{UserID: "u-5", Name: "Zoë 山田", ExpiresAt: exp}},
 		{name: "sub-second expiry rounds down", p: principal.Principal{UserID: "u-3", ExpiresAt: exp.Add(900 * time.Millisecond)},
@@ -39,6 +39,9 @@ func TestContextRoundTrip(t *testing.T) {
 	for _, tc := range tests {
 		if tc.want == (principal.Principal{}) {
 			tc.want = tc.p
+		}
+		if tc.want.Role == "" {
+			tc.want.Role = token.RoleCustomer
 		}
 		b, err := json.Marshal(tc.p.Context())
 		var decoded map[string]any
@@ -59,7 +62,7 @@ func TestContextRoundTrip(t *testing.T) {
 func TestContextKeys(t *testing.T) {
 	t.Parallel()
 	ctx := principal.Principal{UserID: "u-1", Email: "e@x.example", Name: "N", EmailVerified: true, ExpiresAt: time.Unix(1700000000, 0)}.Context()
-	want := map[string]any{"sub": "u-1", "email": "e@x.example", "name": "N", "email_verified": "true", "exp": "1700000000"}
+	want := map[string]any{"sub": "u-1", "email": "e@x.example", "name": "N", "email_verified": "true", "exp": "1700000000", "role": "customer"}
 	if !reflect.DeepEqual(ctx, want) {
 		t.Errorf("Context() = %v, want %v", ctx, want)
 	}
@@ -68,11 +71,16 @@ func TestContextKeys(t *testing.T) {
 func TestFromClaims(t *testing.T) {
 	t.Parallel()
 	c := token.Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: "u-1", ExpiresAt: jwt.NewNumericDate(exp)}, Email: "e@x.example", Name: "N", EmailVerified: true}
-	if got, want := principal.FromClaims(c), (principal.Principal{UserID: "u-1", Email: "e@x.example", Name: "N", EmailVerified: true, ExpiresAt: exp.Add(token.Leeway)}); got != want {
+	if got, want := principal.FromClaims(c), (principal.Principal{UserID: "u-1", Email: "e@x.example", Name: "N", EmailVerified: true, ExpiresAt: exp.Add(token.Leeway), Role: token.RoleCustomer}); got != want {
 		t.Errorf("FromClaims = %+v, want %+v (expiring with the leeway)", got, want)
 	}
 	if got := principal.FromClaims(token.Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: "u-1"}}); !got.ExpiresAt.IsZero() {
 		t.Errorf("FromClaims without exp = %+v, want no expiry", got)
+	}
+	for claim, want := range map[string]string{"": token.RoleCustomer, token.RoleCustomer: token.RoleCustomer, token.RoleStaff: token.RoleStaff, "admin": token.RoleCustomer} {
+		if got := principal.FromClaims(token.Claims{Role: claim}); got.Role != want || got.IsStaff() != (want == token.RoleStaff) {
+			t.Errorf("FromClaims(role %q) = role %q, IsStaff %v; want %q", claim, got.Role, got.IsStaff(), want)
+		}
 	}
 }
 
@@ -91,7 +99,8 @@ func TestFromContext(t *testing.T) {
 		{name: "sub as float64", ctx: map[string]any{"sub": float64(42), "exp": float64(expUnix)}, at: now, want: principal.Principal{UserID: "42", ExpiresAt: exp}},
 		{name: "fractional float64 exp truncated", ctx: map[string]any{"sub": "u-1", "exp": float64(expUnix) + 0.75}, at: now, want: principal.Principal{UserID: "u-1", ExpiresAt: exp}},
 		{name: "one nanosecond before expiry", ctx: map[string]any{"sub": "u-1", "exp": fmt.Sprint(expUnix)}, at: exp.Add(-time.Nanosecond), want: principal.Principal{UserID: "u-1", ExpiresAt: exp}},
-		{name: "extra keys ignored", ctx: map[string]any{"sub": "u-1", "exp": fmt.Sprint(expUnix), "role": "admin"}, at: now, want: principal.Principal{UserID: "u-1", ExpiresAt: exp}},
+		{name: "staff", ctx: map[string]any{"sub": "u-1", "exp": fmt.Sprint(expUnix), "role": "staff"}, at: now, want: principal.Principal{UserID: "u-1", ExpiresAt: exp, Role: token.RoleStaff}},
+		{name: "an unknown role is a customer's", ctx: map[string]any{"sub": "u-1", "exp": fmt.Sprint(expUnix), "role": "admin"}, at: now, want: principal.Principal{UserID: "u-1", ExpiresAt: exp}},
 		{name: "email of another type ignored", ctx: map[string]any{"sub": "u-1", "exp": fmt.Sprint(expUnix), "email": true}, at: now, want: principal.Principal{UserID: "u-1", ExpiresAt: exp}},
 
 		{name: "exactly at expiry", ctx: map[string]any{"sub": "u-1", "exp": fmt.Sprint(expUnix)}, at: exp, wantErr: principal.ErrExpired},
@@ -112,6 +121,9 @@ func TestFromContext(t *testing.T) {
 		{name: "missing sub wins over expiry", ctx: map[string]any{"exp": "0"}, at: now, wantErr: principal.ErrMissing},
 	}
 	for _, tc := range tests {
+		if tc.wantErr == nil && tc.want.Role == "" {
+			tc.want.Role = token.RoleCustomer // no role, or an unknown one: a customer
+		}
 		if got, err := principal.FromContext(tc.ctx, tc.at); !errors.Is(err, tc.wantErr) || got != tc.want {
 			t.Errorf("%s: FromContext = %+v, %v; want %+v, %v", tc.name, got, err, tc.want, tc.wantErr)
 		}

@@ -54,7 +54,17 @@ type Claims struct {
 	// SessionEpoch is the user's session epoch at issue: a password change
 	// or reset raises it, which revokes every token issued before.
 	SessionEpoch int64 `json:"sep"`
+	// Role is what the account may do: RoleStaff, or RoleCustomer, which
+	// tokens leave out (and older tokens never carried).
+	Role string `json:"role,omitempty"`
 }
+
+// Roles an account can have. Every account is a customer; an operator
+// makes a customer staff (docs/operations.md).
+const (
+	RoleCustomer = "customer"
+	RoleStaff    = "staff"
+)
 
 // Signer signs a JWS signing input with an ES256 key.
 type Signer interface {
@@ -73,6 +83,7 @@ type Subject struct {
 	EmailVerified bool
 	SessionID     string
 	SessionEpoch  int64
+	Role          string // RoleStaff, or RoleCustomer or "" for a customer
 }
 
 // Issuer mints access tokens.
@@ -121,6 +132,9 @@ func (i *Issuer) Issue(ctx context.Context, sub Subject) (string, time.Time, err
 		EmailVerified: sub.EmailVerified,
 		SessionID:     sub.SessionID,
 		SessionEpoch:  sub.SessionEpoch,
+	}
+	if sub.Role != RoleCustomer {
+		claims.Role = sub.Role
 	}
 	t := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
 	t.Header["typ"] = Type

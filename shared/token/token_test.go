@@ -76,7 +76,7 @@ func TestIssue(t *testing.T) {
 			v := token.NewVerifier([]token.PublicKey{signer.PublicKey()}, testIssuer, testAudience, clockAt(tc.now), token.MaxLifetime(tc.ttl))
 			c, err := v.Verify(raw)
 			if got := (token.Subject{UserID: c.Subject, Email: c.Email, Name: c.Name, EmailVerified: c.EmailVerified,
-				SessionID: c.SessionID, SessionEpoch: c.SessionEpoch}); err != nil || got != sub || c.ID != jti {
+				SessionID: c.SessionID, SessionEpoch: c.SessionEpoch, Role: c.Role}); err != nil || got != sub || c.ID != jti {
 				t.Errorf("Verify = %+v, %v; want the subject %+v", c, err, sub)
 			}
 		})
@@ -86,6 +86,22 @@ func TestIssue(t *testing.T) {
 // TestIssueMany checks that every token has its own jti, and that every
 // signature verifies: crypto/ecdsa makes about half of them with a high s,
 // which the issuer turns into the low twin.
+// TestIssueRole pins the role claim: staff is carried, a customer's is left
+// out, as in tokens issued before roles.
+func TestIssueRole(t *testing.T) {
+	t.Parallel()
+	signer := apitest.NewAuth(t).Signer()
+	v := token.NewVerifier([]token.PublicKey{signer.PublicKey()}, testIssuer, testAudience, clockAt(t0))
+	for role, want := range map[string]any{token.RoleStaff: token.RoleStaff, token.RoleCustomer: nil, "": nil} {
+		raw := issue(t, signer, time.Minute, t0, token.Subject{UserID: "u1", SessionID: "s1", Role: role})
+		var payload map[string]any
+		decodeSegment(t, strings.Split(raw, ".")[1], &payload)
+		if c, err := v.Verify(raw); err != nil || payload["role"] != want || c.Role != strings.TrimPrefix(role, token.RoleCustomer) {
+			t.Errorf("role %q: claim %v, Verify = %q, %v; want claim %v", role, payload["role"], c.Role, err, want)
+		}
+	}
+}
+
 func TestIssueMany(t *testing.T) {
 	t.Parallel()
 	signer := apitest.NewAuth(t).Signer()

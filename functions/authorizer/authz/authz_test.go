@@ -76,7 +76,7 @@ func TestHandleAllows(t *testing.T) {
 			Action: []string{"execute-api:Invoke"}, Effect: "Allow", Resource: []string{stageARN + "/*"},
 		}}},
 		Context: map[string]any{"sub": userID, "email": "ada@example.com", "name": "Ada Lovelace", "email_verified": "false",
-			"exp": strconv.FormatInt(issuedAt.Add(token.DefaultTTL+token.Leeway).Unix(), 10)},
+			"exp": strconv.FormatInt(issuedAt.Add(token.DefaultTTL+token.Leeway).Unix(), 10), "role": "customer"},
 	}
 	a, _ := newAuthorizer(auth)
 	for _, name := range []string{"Authorization", "authorization"} {
