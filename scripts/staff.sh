@@ -39,8 +39,10 @@ if [[ "$env" == local ]]; then
   stack="$STACK_NAME"
 else
   "$root/scripts/aws-target.sh" "$env"
-  stack="$(python3 "$root/scripts/samconfig.py" "$env" stack_name)"
-  AWS_REGION="$(python3 "$root/scripts/samconfig.py" "$env" region)"
+  py="$root/.local/venv/sam/bin/python" # samconfig.py needs Python 3.11 (tomllib), as make deploy's
+  [[ -x "$py" ]] || py="${PYTHON:-python3}"
+  stack="$("$py" "$root/scripts/samconfig.py" "$env" stack_name)"
+  AWS_REGION="$("$py" "$root/scripts/samconfig.py" "$env" region)"
   export AWS_REGION
 fi
 # Built apart from running (not go run), so that its exit code and its

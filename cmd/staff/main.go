@@ -38,10 +38,10 @@ func main() {
 	}
 	msg, err := run(context.Background(), *stack, *email, *role)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "staff:", err)
+		fmt.Fprintf(os.Stderr, "staff: stack %s: %v\n", *stack, err)
 		os.Exit(1)
 	}
-	fmt.Println(msg)
+	fmt.Printf("stack %s: %s\n", *stack, msg)
 }
 
 // run changes the role of the account of email in stack.
