@@ -25,10 +25,10 @@ type TokenPair struct {
 }
 
 // tokenPair signs an access token for u in the session of refresh and
-// pairs it with refresh. The token carries the role u has now: a refresh
-// reads the user anyway (Sessions.Session), so a role change shows in
-// the next pair without another read. The token's name is the one the services show
-// (account.ShownName): it reaches the order emails.
+// pairs it with refresh. The token carries the role u has as read: a
+// login and a refresh read the user anyway (a refresh with its session),
+// so the role costs no read. The token's name is the one the services
+// show (account.ShownName): it reaches the order emails.
 func (s *Service) tokenPair(ctx context.Context, u account.Credentials, refresh account.RefreshToken) (TokenPair, error) {
 	access, _, err := s.Issuer.Issue(ctx, token.Subject{
 		UserID: u.ID, Email: u.Email, Name: account.ShownName(u.Name), EmailVerified: u.EmailVerified,
