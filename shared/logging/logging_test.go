@@ -105,9 +105,6 @@ func TestInvocation(t *testing.T) {
 			t.Errorf("trace header %q: line %v", header, line)
 		}
 	}
-	if line := logLine(t, logging.Invocation(context.Background(), false)); line[logging.KeyColdStart] != false || line[logging.KeyTraceID] != nil {
-		t.Errorf("untraced line %v", line)
-	}
 }
 
 func TestLevelFromEnvironment(t *testing.T) {

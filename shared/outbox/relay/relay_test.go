@@ -224,8 +224,6 @@ func TestHandleFailure(t *testing.T) {
 	}{
 		{name: "first call fails", failCall: 1, err: errors.New("sqs: service unavailable"), wantFirst: 0},
 		{name: "second call fails", failCall: 2, err: errors.New("sqs: service unavailable"), wantFirst: 10},
-		{name: "last call fails", failCall: 3, err: errors.New("sqs: service unavailable"), wantFirst: 20},
-		{name: "entry 3 of the first batch", failCall: 1, out: refused(false, "3"), wantFirst: 3},
 		{name: "entry 3 of the second batch", failCall: 2, out: refused(false, "3"), wantFirst: 13},
 		{name: "lowest failed entry", failCall: 1, out: refused(false, "7", "3", "5"), wantFirst: 3},
 		{name: "entry 0", failCall: 1, out: refused(false, "0"), wantFirst: 0},
