@@ -66,24 +66,34 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-// TestRender checks each order email's subject and recipient, and its
-// parts against their golden files.
+// TestRender checks each email's subject and recipient, an account email's
+// links (the cancel link in a verification only), and its parts against
+// their golden files.
 func TestRender(t *testing.T) {
-	tests := []struct{ fixture, subject string }{
-		{"order_created.json", "Order 01JORD0000000000000000001 confirmed: $1,279.55"},
-		{"order_cancelled.json", "Order 01JORD0000000000000000002 cancelled"},
-	}
 	r := newRenderer(t)
-	for _, tc := range tests {
+	for _, tc := range []struct{ fixture, subject, to, token, link, cancel string }{
+		{fixture: "order_created.json", subject: "Order 01JORD0000000000000000001 confirmed: $1,279.55", to: "ada@example.com"},
+		{fixture: "order_cancelled.json", subject: "Order 01JORD0000000000000000002 cancelled", to: "grace@example.com"},
+		{"account_verification_requested.json", "Confirm your email address", "ada@example.com", verifyToken,
+			base + "/verify-email?token=" + verifyToken, base + "/cancel-registration?token=" + verifyToken},
+		{"account_password_reset_requested.json", "Reset your password", "ada@example.com", resetToken, base + "/reset-password?token=" + resetToken, ""},
+	} {
 		t.Run(tc.fixture, func(t *testing.T) {
-			e := load[events.OrderEvent](t, tc.fixture)
-			got, err := r.Render(e)
-			if err != nil || got.Subject != tc.subject || got.To != e.Customer.Email {
-				t.Fatalf("Render = %+v, %v; want subject %q to %s", got, err, tc.subject, e.Customer.Email)
+			var got mail.Email
+			var links mail.AccountLinks
+			var err error
+			switch e := load[events.Event](t, tc.fixture).(type) {
+			case events.OrderEvent:
+				got, err = r.Render(e)
+			case events.AccountEvent:
+				got, links = renderAccount(t, r, e, tc.token)
 			}
-			base := strings.TrimSuffix(tc.fixture, ".json")
-			golden(t, base+".txt.golden", got.Text)
-			golden(t, base+".html.golden", got.HTML)
+			if err != nil || got.Subject != tc.subject || got.To != tc.to || links != (mail.AccountLinks{Link: tc.link, Cancel: tc.cancel}) {
+				t.Fatalf("Render = %+v, %v with %+v; want %q to %s with %q and cancel %q", got, err, links, tc.subject, tc.to, tc.link, tc.cancel)
+			}
+			name := strings.TrimSuffix(tc.fixture, ".json")
+			golden(t, name+".txt.golden", got.Text)
+			golden(t, name+".html.golden", got.HTML)
 		})
 	}
 }

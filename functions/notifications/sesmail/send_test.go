@@ -149,18 +149,13 @@ func TestSendErrors(t *testing.T) {
 	}{
 		{name: "message rejected", err: &sestypes.MessageRejected{Message: aws.String("Email address is not verified.")}, permanent: true},
 
-		{name: "generic MessageRejected", err: &smithy.GenericAPIError{Code: "MessageRejected", Message: "rejected"}, permanent: true},
 		{
 			name:      "invalid address inside an operation error",
 			err:       &smithy.OperationError{ServiceID: "SES", OperationName: "SendEmail", Err: &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "Missing final '@domain'"}},
 			permanent: true,
 		},
-		{name: "generic InvalidParameterValue", err: &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "bad address"}, permanent: true},
 		{name: "daily quota", err: &smithy.GenericAPIError{Code: "Throttling", Message: "Daily message quota exceeded."}},
 		{name: "account sending paused", err: &sestypes.AccountSendingPausedException{Message: aws.String("paused")}},
-		{name: "configuration set sending paused", err: &sestypes.ConfigurationSetSendingPausedException{Message: aws.String("paused")}},
-		{name: "configuration set missing", err: &sestypes.ConfigurationSetDoesNotExistException{Message: aws.String("no such set")}},
-		{name: "MAIL FROM domain not verified", err: &sestypes.MailFromDomainNotVerifiedException{Message: aws.String("not verified")}},
 
 		{name: "network error inside an operation error", err: &smithy.OperationError{ServiceID: "SES", OperationName: "SendEmail", Err: netErr}},
 		{name: "deadline exceeded", err: context.DeadlineExceeded},
