@@ -159,7 +159,6 @@ func parseCases(tb testing.TB) []parseCase {
 		{name: "type in other case", data: edit(func(ev map[string]any) { ev["type"] = "Order.Created" }), wantText: "unknown type"},
 		{name: "version 2", data: edit(func(ev map[string]any) { ev["version"] = 2 }), wantText: "unsupported version 2"},
 		{name: "version missing", data: edit(func(ev map[string]any) { delete(ev, "version") }), wantText: "unsupported version"},
-		{name: "version a string", data: edit(func(ev map[string]any) { ev["version"] = "1" }), wantText: "version"},
 		{name: "missing id", data: edit(func(ev map[string]any) { delete(ev, "id") }), wantText: "id is missing"},
 		{name: "id with a space", data: edit(func(ev map[string]any) { ev["id"] = "ev 1" }), wantText: "id is missing or malformed"},
 		{name: "id too long", data: edit(func(ev map[string]any) { ev["id"] = strings.Repeat("a", 129) }), wantText: "id is missing or malformed"},
@@ -214,8 +213,6 @@ func parseCases(tb testing.TB) []parseCase {
 		{name: "trailing brace", data: withSuffix("}"), wantText: "trailing data"},
 		{name: "not JSON", data: raw("order created"), wantText: "invalid character"},
 		{name: "empty", data: raw(""), wantText: "EOF"},
-		{name: "JSON array", data: raw(`[{"type":"order.created"}]`), wantText: "cannot unmarshal"},
-		{name: "JSON null", data: raw(`null`), wantText: "unknown type"},
 		{name: "empty object", data: raw(`{}`), wantText: "unknown type"},
 		{name: "truncated", data: fixture(tb, orderFixture)[:size/2], wantText: "unexpected EOF"},
 	}

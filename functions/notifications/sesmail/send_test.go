@@ -86,7 +86,6 @@ func TestSendInput(t *testing.T) {
 			input(set, "eventType", "order.created", "correlationId", "01JCORR-abc_1@x")},
 		{"invalid characters replaced", "notifications", []app.Tag{{Name: "correlationId", Value: "corr:1/2 3+4=5"}}, input(set, "correlationId", "corr_1_2_3_4_5")},
 		{"non-ASCII replaced per character", "notifications", []app.Tag{{Name: "customer", Value: "café€"}}, input(set, "customer", "caf__")},
-		{"header injection attempt neutralised", "notifications", []app.Tag{{Name: "correlationId", Value: "x\r\nBcc: a@b"}}, input(set, "correlationId", "x__Bcc__a@b")},
 		{"empty value dropped", "notifications", []app.Tag{{Name: "correlationId", Value: ""}, {Name: "eventType", Value: "order.cancelled"}},
 			input(set, "eventType", "order.cancelled")},
 		{"value at the 256 limit kept", "notifications", []app.Tag{{Name: "long", Value: long}}, input(set, "long", long)},
