@@ -108,7 +108,6 @@ func TestLevelFromEnvironment(t *testing.T) {
 		"":         {false, true, true, true},
 		"DEBUG":    {true, true, true, true},
 		"debug":    {true, true, true, true},
-		"INFO":     {false, true, true, true},
 		"WARN":     {false, false, true, true},
 		"ERROR":    {false, false, false, true},
 		"nonsense": {false, true, true, true},

@@ -17,9 +17,7 @@ func TestToASCII(t *testing.T) {
 		want    string
 		wantErr error
 	}{
-		{"ASCII address unchanged", "ada+shop@mail.example.co.uk", "ada+shop@mail.example.co.uk", nil},
 		{"ASCII address kept as it is, case and all", "Ada@Example.COM", "Ada@Example.COM", nil},
-		{"an A-label already in Punycode", "ada@xn--bcher-kva.example", "ada@xn--bcher-kva.example", nil},
 		{"Unicode domain in Punycode", "ada@bücher.example", "ada@xn--bcher-kva.example", nil},
 		{"only the Unicode labels change", "ada@mail.bücher.example", "ada@mail.xn--bcher-kva.example", nil},
 		{"domain in upper case mapped", "ada@BÜCHER.example", "ada@xn--bcher-kva.example", nil},

@@ -68,7 +68,6 @@ func TestRenderRefuses(t *testing.T) {
 	}{
 		"unknown type":                         {"account.deleted", links},
 		"unknown type without a cancel link":   {"account.deleted", mail.AccountLinks{Link: links.Link}},
-		"an order type":                        {events.OrderCreated, links},
 		"no link":                              {events.AccountVerificationRequested, mail.AccountLinks{Cancel: links.Cancel}},
 		"verification without its cancel link": {events.AccountVerificationRequested, mail.AccountLinks{Link: links.Link}},
 		"reset with a cancel link":             {events.AccountPasswordResetRequested, links},
