@@ -50,14 +50,6 @@ func TestSetRevokes(t *testing.T) {
 	}
 }
 
-func TestEntriesLiveAsLongAsTheirTokens(t *testing.T) {
-	t.Parallel()
-	e := revocation.Session("ada", "s", t0, ttl)
-	if want := t0.Add(ttl + token.Leeway); !e.ExpiresAt.Equal(want) || !e.RevokedAt.Equal(t0) {
-		t.Fatalf("entry %+v: want revoked at %v, expiring at %v", e, t0, want)
-	}
-}
-
 // keys returns the partition and sort keys of the items Writes writes.
 func keys(t *testing.T, e revocation.Entry) [][2]string {
 	t.Helper()
@@ -73,8 +65,13 @@ func keys(t *testing.T, e revocation.Entry) [][2]string {
 	return out
 }
 
+// TestWritesOneItemUnderTheUserAndOneInTheFeed: an entry, which lives as
+// long as the tokens it revokes, is written under its user and in the feed.
 func TestWritesOneItemUnderTheUserAndOneInTheFeed(t *testing.T) {
 	t.Parallel()
+	if e, want := revocation.Session("ada", "s", t0, ttl), t0.Add(ttl+token.Leeway); !e.ExpiresAt.Equal(want) || !e.RevokedAt.Equal(t0) {
+		t.Fatalf("entry %+v: want revoked at %v, expiring at %v", e, t0, want)
+	}
 	for _, bad := range []revocation.Entry{{UserID: "ada"}, {RevokedAt: t0, ExpiresAt: t0.Add(time.Minute)}, {UserID: "ada", RevokedAt: t0, ExpiresAt: t0}} {
 		if _, err := revocation.Writes("t", bad); err == nil {
 			t.Errorf("Writes accepted %+v", bad)
