@@ -34,7 +34,6 @@ func TestEnv(t *testing.T) {
 		{name: "string unset", read: str, value: "", wantErr: "configuration: V is not set"},
 		{name: "string only whitespace", read: str, value: " \t ", wantErr: "configuration: V is not set"},
 		{name: "duration unset uses default", read: dur, value: "", want: 15 * time.Minute},
-		{name: "duration whitespace uses default", read: dur, value: "  ", want: 15 * time.Minute},
 		{name: "duration seconds", read: dur, value: "90s", want: 90 * time.Second},
 		{name: "duration trimmed", read: dur, value: " 5m\n", want: 5 * time.Minute},
 		{name: "duration no unit", read: dur, value: "900", wantErr: `configuration: V="900" is not a positive duration`},
