@@ -3,7 +3,6 @@ package mail_test
 import (
 	"cmp"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,56 +97,36 @@ func TestRender(t *testing.T) {
 	}
 }
 
-// values are what a customer chose, as an order event carries them; an
-// empty product or order id leaves the fixture's.
-type values struct{ customer, product, orderID string }
-
-// renderEach renders both order fixtures with v and checks each email.
-func renderEach(t *testing.T, v values, check func(t *testing.T, got mail.Email)) {
-	r := newRenderer(t)
-	for _, fixture := range []string{"order_created.json", "order_cancelled.json"} {
-		t.Run(strings.TrimSuffix(fixture, ".json"), func(t *testing.T) {
-			e := load[events.OrderEvent](t, fixture)
-			e.Customer.Name, e.Order.Items[0].Name, e.Order.ID = v.customer, cmp.Or(v.product, e.Order.Items[0].Name), cmp.Or(v.orderID, "ord-1")
-			got, err := r.Render(e)
-			if err != nil {
-				t.Fatalf("Render: %v", err)
-			}
-			check(t, got)
-		})
-	}
-}
-
-// TestRenderGreeting: the parts greet the customer by name as text.Name
-// reads it, or as "customer"; the subject stays one line whatever the
-// values (Render trusts a valid event; some of these are not).
+// TestRenderGreeting: the parts of both order emails greet the customer by
+// name as text.Name reads it, or as "customer"; the subject stays one line
+// whatever the customer chose (Render trusts a valid event; some of these
+// are not). An empty product or order id leaves the fixture's.
 func TestRenderGreeting(t *testing.T) {
-	for _, tc := range []struct {
-		v    values
-		want string
-	}{
-		{values{customer: "Ada Lovelace"}, "Hello Ada Lovelace,"},
-		{values{customer: "  Ada \n"}, "Hello Ada,"}, // surrounding space trimmed
-		{values{customer: ""}, "Hello customer,"},
+	r := newRenderer(t)
+	for _, tc := range []struct{ customer, product, orderID, want string }{
+		{customer: "Ada Lovelace", want: "Hello Ada Lovelace,"},
+		{customer: "  Ada \n", want: "Hello Ada,"}, // surrounding space trimmed
+		{customer: "", want: "Hello customer,"},
 		// Names stored before today's rules (text.Name) are checked again
 		// here: one that fails them is not shown.
-		{values{customer: "Zoe\u0308"}, "Hello Zoë,"}, // in NFC
-		{values{customer: "Ada\nBcc: victim@example.com", product: "Mug"}, "Hello customer,"},
-		{values{customer: "Ada", product: "Mug\r\nBcc: victim@example.com"}, "Hello Ada,"},
-		{values{customer: "Ada", orderID: "ord-1\r\nBcc: victim@example.com"}, "Hello Ada,"},
-		{values{customer: "Ada", orderID: "ord-1\u2028\u2029\u0085x\vy\fz\tw"}, "Hello Ada,"},
+		{customer: "Zoe\u0308", want: "Hello Zoë,"}, // in NFC
+		{customer: "Ada\nBcc: victim@example.com", product: "Mug", want: "Hello customer,"},
+		{customer: "Ada", product: "Mug\r\nBcc: victim@example.com", want: "Hello Ada,"},
+		{customer: "Ada", orderID: "ord-1\r\nBcc: victim@example.com", want: "Hello Ada,"},
+		{customer: "Ada", orderID: "ord-1\u2028\u2029\u0085x\vy\fz\tw", want: "Hello Ada,"},
 	} {
-		t.Run(fmt.Sprintf("%q", tc.v), func(t *testing.T) {
-			renderEach(t, tc.v, func(t *testing.T, got mail.Email) {
-				if !strings.Contains(got.Text, tc.want) || !strings.Contains(got.HTML, "<p>"+tc.want+"</p>") {
-					t.Errorf("parts do not greet %q:\n%s\n%s", tc.want, got.Text, got.HTML)
-				}
-				if strings.ContainsAny(got.Subject, "\r\n\v\f\t\u0085\u2028\u2029") || got.Subject != strings.TrimSpace(got.Subject) ||
-					strings.Contains(got.Subject, "  ") || !strings.HasPrefix(got.Subject, "Order ord-1") {
-					t.Errorf("Subject %q spans more than one line, has stray spaces or does not start with the order id", got.Subject)
-				}
-			})
-		})
+		for _, fixture := range []string{"order_created.json", "order_cancelled.json"} {
+			e := load[events.OrderEvent](t, fixture)
+			e.Customer.Name, e.Order.Items[0].Name, e.Order.ID = tc.customer, cmp.Or(tc.product, e.Order.Items[0].Name), cmp.Or(tc.orderID, "ord-1")
+			got, err := r.Render(e)
+			if err != nil || !strings.Contains(got.Text, tc.want) || !strings.Contains(got.HTML, "<p>"+tc.want+"</p>") {
+				t.Errorf("%s of %q: Render = %v; the parts do not greet %q:\n%s\n%s", fixture, tc, err, tc.want, got.Text, got.HTML)
+			}
+			if strings.ContainsAny(got.Subject, "\r\n\v\f\t\u0085\u2028\u2029") || got.Subject != strings.TrimSpace(got.Subject) ||
+				strings.Contains(got.Subject, "  ") || !strings.HasPrefix(got.Subject, "Order ord-1") {
+				t.Errorf("%s of %q: Subject %q spans more than one line, has stray spaces or does not start with the order id", fixture, tc, got.Subject)
+			}
+		}
 	}
 }
 
