@@ -64,15 +64,6 @@ func msg(n int, g string) *outbox.Message {
 	return &outbox.Message{EventID: id, EventType: "order.created", Group: g, CorrelationID: "corr-" + id, Body: `{"id":"` + id + `"}`}
 }
 
-// events23 is 23 messages of distinct groups.
-func events23() *stream {
-	var s stream
-	for i := range 23 {
-		s.add(msg(i, fmt.Sprint("order-", i)))
-	}
-	return &s
-}
-
 // fakeSQS answers SendMessageBatch calls with answer (success when nil)
 // and dead-letter sends with dlqErr, and records every call.
 type fakeSQS struct {
@@ -232,10 +223,13 @@ func TestHandleFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := events23()
+			var s stream // 23 messages of distinct groups
+			for i := range 23 {
+				s.add(msg(i, fmt.Sprint("order-", i)))
+			}
 			f := fakeSQS{answer: onCall(tt.failCall, tt.out, tt.err), dlqErr: tt.dlqErr}
-			resp, errs := relay(t, &f, s)
-			if !reflect.DeepEqual(resp.BatchItemFailures, failedAt(s, tt.wantFirst)) || len(f.calls) != tt.failCall || len(f.dlq) != 0 && tt.dlqErr == nil {
+			resp, errs := relay(t, &f, &s)
+			if !reflect.DeepEqual(resp.BatchItemFailures, failedAt(&s, tt.wantFirst)) || len(f.calls) != tt.failCall || len(f.dlq) != 0 && tt.dlqErr == nil {
 				t.Errorf("failures = %+v after %d calls and %d dead letters, want record %d after %d", resp.BatchItemFailures, len(f.calls), len(f.dlq), tt.wantFirst, tt.failCall)
 			}
 			if len(errs) != 1 || errs[0]["eventId"] != msg(tt.wantFirst, "").EventID {
