@@ -83,10 +83,6 @@ func TestShareAndInterval(t *testing.T) {
 			if p.Rate() != tc.rate || p.Interval() != tc.interval || !p.InTime(context.Background()) {
 				t.Errorf("Pacer's Rate, Interval = %d, %v; or its first send not in time without a deadline", p.Rate(), p.Interval())
 			}
-			// share+1 sends Interval apart never fit in one second.
-			if span := time.Duration(share) * pace.Interval(share); span < time.Second {
-				t.Errorf("%d intervals span %v, less than a second", share, span)
-			}
 		})
 	}
 }
