@@ -34,10 +34,8 @@ func TestBuildConfiguration(t *testing.T) {
 		wantErr []string          // what the error must mention; none when build must succeed
 	}{
 		{"complete", nil, nil},
-		{"http base for a local app", map[string]string{"APP_BASE_URL": "http://localhost:3000"}, nil},
 		{"link settings missing", map[string]string{"APP_BASE_URL": "", "LINK_KEY_ID": ""}, []string{"APP_BASE_URL is not set", "LINK_KEY_ID is not set"}},
 		{"pacing settings missing", map[string]string{"MAIL_MAX_SEND_RATE": "", "MAIL_CONCURRENCY": ""}, []string{"MAIL_MAX_SEND_RATE is not set", "MAIL_CONCURRENCY is not set"}},
-		{"rate not a whole number", map[string]string{"MAIL_MAX_SEND_RATE": "14.5"}, []string{`MAIL_MAX_SEND_RATE="14.5" is not a positive integer`}},
 		{"concurrency not positive", map[string]string{"MAIL_CONCURRENCY": "0"}, []string{`MAIL_CONCURRENCY="0" is not a positive integer`}},
 		// The SES sandbox's rate of 1 over 2 environments:
 		{"no whole send a second per environment", map[string]string{"MAIL_MAX_SEND_RATE": "1", "MAIL_CONCURRENCY": "2"}, []string{"MAIL_MAX_SEND_RATE, MAIL_CONCURRENCY", "leaves each no whole send a second"}},

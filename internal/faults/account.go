@@ -21,7 +21,8 @@ type DeadLetter struct {
 	Reason  string
 }
 
-// Observed is everything the campaign saw, the input of the account.
+// Observed is everything the campaign saw, the input of the account. Its
+// maps of bool are sets: every value is true.
 type Observed struct {
 	Seed      uint64
 	MinFaults int
@@ -86,7 +87,7 @@ func Reckon(o Observed) Account {
 			}
 		}
 	}
-	for _, k := range sortedKeys(o.Mails) {
+	for _, k := range slices.SortedFunc(maps.Keys(o.Mails), func(a, b MailKey) int { return strings.Compare(a.OrderID+a.What, b.OrderID+b.What) }) {
 		if n := o.Mails[k]; n > 1 {
 			if o.AfterSESAccepted[k] {
 				a.DuplicatesAfterSES += n - 1
@@ -96,12 +97,6 @@ func Reckon(o Observed) Account {
 		}
 	}
 	return a
-}
-
-func sortedKeys(m map[MailKey]int) []MailKey {
-	keys := slices.Collect(maps.Keys(m))
-	slices.SortFunc(keys, func(a, b MailKey) int { return strings.Compare(a.OrderID+a.What, b.OrderID+b.What) })
-	return keys
 }
 
 // Violations lists the rules the account breaks.
@@ -130,17 +125,11 @@ func head[T any](s []T) []T { return s[:min(len(s), 5)] }
 // Total is the number of faults injected.
 func (o Observed) Total() int { return count(o.Faults) }
 
-func count[K comparable, V int | bool](m map[K]V) int {
+// count adds up the values of m.
+func count[K comparable](m map[K]int) int {
 	n := 0
 	for _, v := range m {
-		switch x := any(v).(type) {
-		case int:
-			n += x
-		case bool:
-			if x {
-				n++
-			}
-		}
+		n += v
 	}
 	return n
 }
@@ -171,8 +160,8 @@ func (a Account) Print(w io.Writer) {
 	line("orders acknowledged (2xx to the client)", len(a.Acked), "")
 	line("orders stored (orders table)", len(a.Stored), "")
 	line("  of which never acknowledged (client gave up or retried)", a.StoredUnacked, fmt.Sprintf("(%d of them without an email)", a.UnackedWithoutEmail))
-	line("cancellations acknowledged", len(a.AckedCancels), fmt.Sprintf("(%d cancelled orders stored)", count(a.Cancelled)))
-	line("order events published (relay to queue)", count(a.Published), "")
+	line("cancellations acknowledged", len(a.AckedCancels), fmt.Sprintf("(%d cancelled orders stored)", len(a.Cancelled)))
+	line("order events published (relay to queue)", len(a.Published), "")
 	line("order emails sent (distinct)", len(a.Mails), fmt.Sprintf("(%d in all)", count(a.Mails)))
 	line("  not sent: permanently rejected by SES (injected)", len(a.Rejected), "(acknowledged by design, not dead-lettered)")
 	line("duplicate emails", len(a.DuplicatesOther), "(must be 0)")
@@ -198,9 +187,5 @@ func (a Account) Print(w io.Writer) {
 	check("acknowledged without an email, apart from dead-lettered", len(a.WithoutEmail))
 	check("duplicate emails, apart from crashes after SES accepted", len(a.DuplicatesOther))
 	check("answers 500 (a failing dependency is a 503)", a.Statuses[http.StatusInternalServerError])
-	short := 0
-	if a.Total() < a.MinFaults {
-		short = a.MinFaults - a.Total()
-	}
-	check("faults short of the minimum", short)
+	check("faults short of the minimum", max(0, a.MinFaults-a.Total()))
 }

@@ -10,35 +10,25 @@ import (
 
 func TestClassify(t *testing.T) {
 	t.Parallel()
+	// signed is the Authorization header of a SigV4 request to service.
+	signed := func(service string) string {
+		return "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/" + service + "/aws4_request, SignedHeaders=host, Signature=x"
+	}
 	tests := []struct {
-		name         string
-		method, path string
-		target, auth string
-		form         string // a query-protocol body
-		want         faults.Call
-		write        bool
+		name, method, path, target, auth string
+		form                             string // a query-protocol body
+		want                             faults.Call
+		write                            bool
 	}{
-		{name: "dynamodb transaction", method: "POST", path: "/", target: "DynamoDB_20120810.TransactWriteItems",
-			want: faults.Call{Service: "dynamodb", Operation: "TransactWriteItems"}, write: true},
-		{name: "dynamodb read", method: "POST", path: "/", target: "DynamoDB_20120810.GetItem",
-			want: faults.Call{Service: "dynamodb", Operation: "GetItem"}},
-		{name: "sqs batch", method: "POST", path: "/", target: "AmazonSQS.SendMessageBatch",
-			want: faults.Call{Service: "sqs", Operation: "SendMessageBatch"}, write: true},
-		{name: "sqs visibility", method: "POST", path: "/", target: "AmazonSQS.ChangeMessageVisibility",
-			want: faults.Call{Service: "sqs", Operation: "ChangeMessageVisibility"}},
-		{name: "kms", method: "POST", path: "/", target: "TrentService.Sign", want: faults.Call{Service: "kms", Operation: "Sign"}},
-		{name: "streams", method: "POST", path: "/", target: "DynamoDBStreams_20120810.GetRecords",
-			want: faults.Call{Service: "dynamodbstreams", Operation: "GetRecords"}},
-		{name: "ses send", method: "POST", path: "/", form: "Action=SendEmail&Version=2010-12-01&Source=shop%40shop.test",
-			auth: "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/ses/aws4_request, SignedHeaders=host, Signature=x",
-			want: faults.Call{Service: "ses", Operation: "SendEmail"}},
-		{name: "ses quota", method: "POST", path: "/", form: "Action=GetSendQuota&Version=2010-12-01",
-			auth: "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/ses/aws4_request, SignedHeaders=host, Signature=x",
-			want: faults.Call{Service: "ses", Operation: "GetSendQuota"}},
-		{name: "other rest call", method: "GET", path: "/2015-03-31/functions",
-			auth: "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=x",
-			want: faults.Call{Service: "lambda", Operation: "GET /2015-03-31/functions"}},
-		{name: "unsigned", method: "GET", path: "/x", want: faults.Call{Service: "unknown", Operation: "GET /x"}},
+		{"dynamodb transaction", "POST", "/", "DynamoDB_20120810.TransactWriteItems", "", "", faults.Call{Service: "dynamodb", Operation: "TransactWriteItems"}, true},
+		{"dynamodb read", "POST", "/", "DynamoDB_20120810.GetItem", "", "", faults.Call{Service: "dynamodb", Operation: "GetItem"}, false},
+		{"sqs batch", "POST", "/", "AmazonSQS.SendMessageBatch", "", "", faults.Call{Service: "sqs", Operation: "SendMessageBatch"}, true},
+		{"sqs visibility", "POST", "/", "AmazonSQS.ChangeMessageVisibility", "", "", faults.Call{Service: "sqs", Operation: "ChangeMessageVisibility"}, false},
+		{"kms", "POST", "/", "TrentService.Sign", "", "", faults.Call{Service: "kms", Operation: "Sign"}, false},
+		{"streams", "POST", "/", "DynamoDBStreams_20120810.GetRecords", "", "", faults.Call{Service: "dynamodbstreams", Operation: "GetRecords"}, false},
+		{"ses send", "POST", "/", "", signed("ses"), "Action=SendEmail&Version=2010-12-01&Source=shop%40shop.test", faults.Call{Service: "ses", Operation: "SendEmail"}, false},
+		{"other rest call", "GET", "/2015-03-31/functions", "", signed("lambda"), "", faults.Call{Service: "lambda", Operation: "GET /2015-03-31/functions"}, false},
+		{"unsigned", "GET", "/x", "", "", "", faults.Call{Service: "unknown", Operation: "GET /x"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

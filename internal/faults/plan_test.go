@@ -86,6 +86,13 @@ func TestPlanOffAndOutage(t *testing.T) {
 	if k := p.Decide("notifications", send, nil); k != faults.SESOutage {
 		t.Fatalf("in the outage: %q", k)
 	}
+	// A window holds from its start to just before its end.
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for at, want := range map[time.Duration]bool{-time.Second: false, 0: true, 59 * time.Second: true, time.Minute: false} {
+		if got := (faults.Window{Start: t0, End: t0.Add(time.Minute)}).Contains(t0.Add(at)); got != want {
+			t.Errorf("Contains(start%+v) = %v, want %v", at, got, want)
+		}
+	}
 	p.Stop()
 	if k := p.Decide("notifications", send, nil); k != "" {
 		t.Fatalf("after Stop: %q", k)
@@ -104,16 +111,5 @@ func TestPlanLimit(t *testing.T) {
 	}
 	if k := p.Decide("relay", batch, []byte(`{"Entries":[2]}`)); k != faults.SQSSendFailure {
 		t.Fatalf("another batch met %q", k)
-	}
-}
-
-func TestWindow(t *testing.T) {
-	t.Parallel()
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	w := faults.Window{Start: t0, End: t0.Add(time.Minute)}
-	for at, want := range map[time.Duration]bool{-time.Second: false, 0: true, 59 * time.Second: true, time.Minute: false} {
-		if got := w.Contains(t0.Add(at)); got != want {
-			t.Errorf("Contains(start%+v) = %v, want %v", at, got, want)
-		}
 	}
 }

@@ -156,12 +156,9 @@ func parseCases(tb testing.TB) []parseCase {
 
 		// Envelope.
 		{name: "unknown type", data: edit(func(ev map[string]any) { ev["type"] = "order.shipped" }), wantText: `unknown type "order.shipped"`},
-		{name: "type missing", data: edit(func(ev map[string]any) { delete(ev, "type") }), wantText: "unknown type"},
 		{name: "type in other case", data: edit(func(ev map[string]any) { ev["type"] = "Order.Created" }), wantText: "unknown type"},
 		{name: "version 2", data: edit(func(ev map[string]any) { ev["version"] = 2 }), wantText: "unsupported version 2"},
-		{name: "version 0", data: edit(func(ev map[string]any) { ev["version"] = 0 }), wantText: "unsupported version 0"},
 		{name: "version missing", data: edit(func(ev map[string]any) { delete(ev, "version") }), wantText: "unsupported version"},
-		{name: "version a string", data: edit(func(ev map[string]any) { ev["version"] = "1" }), wantText: "version"},
 		{name: "missing id", data: edit(func(ev map[string]any) { delete(ev, "id") }), wantText: "id is missing"},
 		{name: "id with a space", data: edit(func(ev map[string]any) { ev["id"] = "ev 1" }), wantText: "id is missing or malformed"},
 		{name: "id too long", data: edit(func(ev map[string]any) { ev["id"] = strings.Repeat("a", 129) }), wantText: "id is missing or malformed"},
@@ -169,16 +166,11 @@ func parseCases(tb testing.TB) []parseCase {
 		{name: "occurredAt not RFC 3339", data: edit(func(ev map[string]any) { ev["occurredAt"] = "14/03/2025" }), wantText: "parsing time"},
 
 		// Order.
-		{name: "order id missing", data: edit(func(ev map[string]any) { delete(order(ev), "id") }), wantText: "order.id"},
 		{name: "order missing", data: edit(func(ev map[string]any) { delete(ev, "order") }), wantText: "order.id"},
 		{name: "currency lower case", data: edit(func(ev map[string]any) { order(ev)["currency"] = "eur" }), wantText: "currency"},
 		{name: "currency four letters", data: edit(func(ev map[string]any) { order(ev)["currency"] = "EURO" }), wantText: "currency"},
-		{name: "currency symbol", data: edit(func(ev map[string]any) { order(ev)["currency"] = "€" }), wantText: "currency"},
-		{name: "currency missing", data: edit(func(ev map[string]any) { delete(order(ev), "currency") }), wantText: "currency"},
-		{name: "currency with a newline", data: edit(func(ev map[string]any) { order(ev)["currency"] = "EUR\n" }), wantText: "currency"},
 		{name: "total not the sum", data: edit(func(ev map[string]any) { order(ev)["total"] = 4500 }), wantText: "order.total is not the sum"},
 		{name: "lines adding up past int64, total wrapped around", data: raw(overflowingOrder), wantText: "order.items add up to more than a total can hold"},
-		{name: "total missing", data: edit(func(ev map[string]any) { delete(order(ev), "total") }), wantText: "order.total"},
 		{name: "line total inconsistent", data: edit(func(ev map[string]any) {
 			item(ev, 0)["lineTotal"] = 2499
 			order(ev)["total"] = 4498 // the sum stays right: only the line is wrong
@@ -187,33 +179,24 @@ func parseCases(tb testing.TB) []parseCase {
 			item(ev, 1)["quantity"], item(ev, 1)["lineTotal"] = 0, 0
 			order(ev)["total"] = 2500
 		}), wantText: "order.items[1] is inconsistent"},
-		{name: "quantity negative", data: edit(func(ev map[string]any) {
-			item(ev, 1)["quantity"], item(ev, 1)["lineTotal"] = -1, -1999
-			order(ev)["total"] = 501
-		}), wantText: "order.items[1] is inconsistent"},
 		{name: "unit price negative", data: edit(func(ev map[string]any) {
 			item(ev, 1)["unitPrice"], item(ev, 1)["lineTotal"] = -1999, -1999
 			order(ev)["total"] = 501
 		}), wantText: "order.items[1] is inconsistent"},
 		{name: "sku missing", data: edit(func(ev map[string]any) { delete(item(ev, 2), "sku") }), wantText: "order.items[2] is inconsistent"},
 		{name: "zero items", data: edit(func(ev map[string]any) { order(ev)["items"], order(ev)["total"] = []any{}, 0 }), wantText: "order.items must have 1 to 100 lines"},
-		{name: "items null", data: edit(func(ev map[string]any) { order(ev)["items"], order(ev)["total"] = nil, 0 }), wantText: "order.items"},
 		{name: "too many items", data: edit(func(ev map[string]any) { order(ev)["items"], order(ev)["total"] = lines(101) }), wantText: "order.items must have 1 to 100 lines"},
 		{name: "fractional quantity", data: edit(func(ev map[string]any) { item(ev, 0)["quantity"] = 1.5 }), wantText: "quantity"},
 
 		// Customer.
 		{name: "customer id missing", data: edit(func(ev map[string]any) { delete(customer(ev), "id") }), wantText: "customer.id"},
-		{name: "email missing", data: edit(func(ev map[string]any) { delete(customer(ev), "email") }), wantText: "customer.email"},
 		{name: "email without @", data: edit(func(ev map[string]any) { customer(ev)["email"] = "ada.example.com" }), wantText: "customer.email"},
-		{name: "email with two @", data: edit(func(ev map[string]any) { customer(ev)["email"] = "a@b@example.com" }), wantText: "customer.email"},
 		{name: "email too long", data: edit(func(ev map[string]any) { customer(ev)["email"] = strings.Repeat("a", 250) + "@x.io" }), wantText: "customer.email"},
 		{name: "name with a noncharacter", data: edit(func(ev map[string]any) { customer(ev)["name"] = "Ada\uffff" }), wantText: "customer.name"},
 		{name: "email with a control character", data: edit(func(ev map[string]any) { customer(ev)["email"] = "ada\u0000@example.com" }), wantText: "customer.email"},
 		{name: "line name with a bidi override", data: edit(func(ev map[string]any) { item(ev, 0)["name"] = "Mug\u202e" }), wantText: "order.items[0]"},
 
 		// Account.
-		{name: "account version 2", data: account(func(ev map[string]any) { ev["version"] = 2 }), wantText: "unsupported version 2"},
-		{name: "account id missing", data: account(func(ev map[string]any) { delete(member(ev, "account"), "id") }), wantText: "account.id"},
 		{name: "account missing", data: account(func(ev map[string]any) { delete(ev, "account") }), wantText: "account.id"},
 		{name: "account email without @", data: account(func(ev map[string]any) { member(ev, "account")["email"] = "ada.example.com" }), wantText: "account.email"},
 		{name: "no sealed token", data: account(func(ev map[string]any) { delete(link(ev), "sealedToken") }), wantText: "link.sealedToken"},
@@ -226,18 +209,10 @@ func parseCases(tb testing.TB) []parseCase {
 		// Size and framing.
 		{name: "too large", data: withSuffix(strings.Repeat(" ", events.MaxBytes-size+1)), wantText: "exceeds"},
 		{name: "trailing second event", data: withSuffix(string(fixture(tb, orderFixture))), wantText: "trailing data"},
-		{name: "trailing object", data: withSuffix("{}"), wantText: "trailing data"},
 		{name: "trailing garbage", data: withSuffix("garbage"), wantText: "trailing data"},
-		{name: "trailing number", data: withSuffix(" 1"), wantText: "trailing data"},
 		{name: "trailing brace", data: withSuffix("}"), wantText: "trailing data"},
-		{name: "trailing bracket", data: withSuffix("]"), wantText: "trailing data"},
-		{name: "trailing comma", data: withSuffix(","), wantText: "trailing data"},
 		{name: "not JSON", data: raw("order created"), wantText: "invalid character"},
 		{name: "empty", data: raw(""), wantText: "EOF"},
-		{name: "only whitespace", data: raw("  \n"), wantText: "EOF"},
-		{name: "JSON array", data: raw(`[{"type":"order.created"}]`), wantText: "cannot unmarshal"},
-		{name: "JSON string", data: raw(`"order.created"`), wantText: "cannot unmarshal"},
-		{name: "JSON null", data: raw(`null`), wantText: "unknown type"},
 		{name: "empty object", data: raw(`{}`), wantText: "unknown type"},
 		{name: "truncated", data: fixture(tb, orderFixture)[:size/2], wantText: "unexpected EOF"},
 	}
@@ -285,14 +260,19 @@ func TestAccountEventCarriesNoName(t *testing.T) {
 	}
 }
 
+// resetEvent is a valid password reset event.
+func resetEvent() events.AccountEvent {
+	return events.AccountEvent{
+		Header:  events.Header{Type: events.AccountPasswordResetRequested, Version: events.Version, ID: "ev-1", OccurredAt: time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)},
+		Account: events.Account{ID: "u-1", Email: "ada@example.com"},
+		Link:    events.Link{SealedToken: []byte("sealed"), ExpiresAt: time.Date(2025, 3, 14, 9, 56, 53, 500, time.UTC)},
+	}
+}
+
 func TestSealContextNamesTheEvent(t *testing.T) {
 	t.Parallel()
-	expires := time.Date(2025, time.March, 14, 9, 56, 53, 123456789, time.FixedZone("CET", 3600))
-	e := events.AccountEvent{
-		Header:  events.Header{Type: events.AccountPasswordResetRequested, ID: "ev-1"},
-		Account: events.Account{ID: "u-1", Email: "ada@example.com"},
-		Link:    events.Link{ExpiresAt: expires},
-	}
+	e := resetEvent()
+	e.Link.ExpiresAt = time.Date(2025, time.March, 14, 9, 56, 53, 123456789, time.FixedZone("CET", 3600))
 	want := map[string]string{
 		"eventType": events.AccountPasswordResetRequested, "eventId": "ev-1", "accountId": "u-1",
 		// sha256("ada@example.com")
@@ -316,14 +296,7 @@ func TestSealContextNamesTheEvent(t *testing.T) {
 // event, as through the outbox and the queue, does not.
 func TestSealContextBindsWhatTheEmailDependsOn(t *testing.T) {
 	t.Parallel()
-	base := func() events.AccountEvent {
-		return events.AccountEvent{
-			Header:  events.Header{Type: events.AccountPasswordResetRequested, Version: events.Version, ID: "ev-1", OccurredAt: time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)},
-			Account: events.Account{ID: "u-1", Email: "ada@example.com"},
-			Link:    events.Link{SealedToken: []byte("sealed"), ExpiresAt: time.Date(2025, 3, 14, 9, 56, 53, 500, time.UTC)},
-		}
-	}
-	sealedTo := base().SealContext()
+	sealedTo := resetEvent().SealContext()
 	tests := []struct {
 		name string
 		edit func(e *events.AccountEvent)
@@ -350,7 +323,7 @@ func TestSealContextBindsWhatTheEmailDependsOn(t *testing.T) {
 		}, true},
 	}
 	for _, tc := range tests {
-		e := base()
+		e := resetEvent()
 		tc.edit(&e)
 		if got := e.SealContext(); reflect.DeepEqual(got, sealedTo) != tc.same {
 			t.Errorf("%s: SealContext = %v, sealed to %v: same = %v, want %v", tc.name, got, sealedTo, !tc.same, tc.same)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -25,11 +24,7 @@ func FuzzParse(f *testing.F) {
 		f.Fatalf("no seed events in testdata (%v)", err)
 	}
 	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
+		f.Add(fixture(f, name))
 	}
 	for _, c := range parseCases(f) {
 		f.Add(c.data)

@@ -17,13 +17,9 @@ func TestToASCII(t *testing.T) {
 		want    string
 		wantErr error
 	}{
-		{"ASCII address unchanged", "ada+shop@mail.example.co.uk", "ada+shop@mail.example.co.uk", nil},
 		{"ASCII address kept as it is, case and all", "Ada@Example.COM", "Ada@Example.COM", nil},
-		{"an A-label already in Punycode", "ada@xn--bcher-kva.example", "ada@xn--bcher-kva.example", nil},
 		{"Unicode domain in Punycode", "ada@bücher.example", "ada@xn--bcher-kva.example", nil},
 		{"only the Unicode labels change", "ada@mail.bücher.example", "ada@mail.xn--bcher-kva.example", nil},
-		{"Unicode top-level domain", "ada@example.рф", "ada@example.xn--p1ai", nil},
-		{"CJK domain", "ada@山.example", "ada@xn--rht.example", nil},
 		{"domain in upper case mapped", "ada@BÜCHER.example", "ada@xn--bcher-kva.example", nil},
 		{"decomposed domain composed", "ada@bu\u0308cher.example", "ada@xn--bcher-kva.example", nil},
 		{"nontransitional: ß kept", "ada@straße.de", "ada@xn--strae-oqa.de", nil},
@@ -31,7 +27,6 @@ func TestToASCII(t *testing.T) {
 		{"the last @ splits", "a@b@bücher.example", "a@b@xn--bcher-kva.example", nil},
 
 		{"non-ASCII local part", "zoë@example.com", "", mailaddr.ErrLocalPart},
-		{"non-ASCII local part, Unicode domain", "zoë@bücher.example", "", mailaddr.ErrLocalPart},
 		{"label mixing directions", "ada@aשלום.example", "", mailaddr.ErrDomain},
 		{"label starting with a combining mark", "ada@\u0308bücher.example", "", mailaddr.ErrDomain},
 		{"label ending with a hyphen", "ada@bücher-.example", "", mailaddr.ErrDomain},
@@ -65,7 +60,6 @@ func TestDomain(t *testing.T) {
 		in   string
 		want string // "" when refused
 	}{
-		{"ASCII", "example.com", "example.com"},
 		{"ASCII in upper case mapped", "EXAMPLE.com", "example.com"},
 		{"Unicode", "bücher.example", "xn--bcher-kva.example"},
 		{"valid A-label", "xn--bcher-kva.example", "xn--bcher-kva.example"},

@@ -16,8 +16,8 @@ import (
 
 // TestTableReadsTheFeedAndTheUser writes entries as the users service does
 // (the items of revocation.Writes, which carry no condition), and reads
-// them back as a verifier does: what is new in the feed, and one user's
-// entries.
+// them back as a verifier does: what is new in the feed, every page of it,
+// and one user's entries.
 func TestTableReadsTheFeedAndTheUser(t *testing.T) {
 	ctx := context.Background()
 	db := dynamodb.NewFromConfig(testcloud.Config(t))
@@ -53,27 +53,16 @@ func TestTableReadsTheFeedAndTheUser(t *testing.T) {
 	if old, _ := src.ForUser(ctx, "old", now); len(old) != 0 {
 		t.Fatalf("an expired entry was read: %+v", old)
 	}
-}
 
-// TestTableReadsEveryPage checks that a feed longer than one Query page
-// (1 MB) is read whole.
-func TestTableReadsEveryPage(t *testing.T) {
-	ctx := context.Background()
-	db := dynamodb.NewFromConfig(testcloud.Config(t))
-	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true})
-	now := time.Now()
-	const n = 120
+	// A feed longer than one Query page is read whole.
+	paged := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true})
 	var entries []revocation.Entry
-	for i := range n {
+	for i := range 120 {
 		entries = append(entries, revocation.Session("u", fmt.Sprint("session-", i), now.Add(-time.Duration(i)*time.Second), 15*time.Minute))
 	}
-	testcloud.PutRevocations(t, db, table, entries)
-	feed, err := revocation.NewTable(limitedPages{db}, table).Since(ctx, now.Add(-time.Hour), now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(feed) != n {
-		t.Fatalf("read %d entries, want %d", len(feed), n)
+	testcloud.PutRevocations(t, db, paged, entries)
+	if feed, err := revocation.NewTable(limitedPages{db}, paged).Since(ctx, now.Add(-time.Hour), now); err != nil || len(feed) != len(entries) {
+		t.Fatalf("read %d entries of a feed of %d, %v", len(feed), len(entries), err)
 	}
 }
 

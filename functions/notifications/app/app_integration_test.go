@@ -70,8 +70,11 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 	out := testcloud.Outputs(t)
 	r := &rig{t: t, sqs: sqs.NewFromConfig(cfg)}
 	r.dlq = testcloud.NewFIFOQueue(t, r.sqs, map[string]string{"VisibilityTimeout": "180"})
-	dlqArn := r.queueArn(ctx, r.dlq)
-	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": dlqArn, "maxReceiveCount": app.MaxReceiveCount})
+	dlq, err := r.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &r.dlq, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": dlq.Attributes[string(sqstypes.QueueAttributeNameQueueArn)], "maxReceiveCount": app.MaxReceiveCount})
 	r.queue = testcloud.NewFIFOQueue(t, r.sqs, map[string]string{"VisibilityTimeout": "180", "RedrivePolicy": string(redrive)})
 
 	db := dynamodb.NewFromConfig(cfg)
@@ -123,15 +126,6 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 		Breaker:    opt.breaker,
 	})
 	return r
-}
-
-func (r *rig) queueArn(ctx context.Context, url string) string {
-	r.t.Helper()
-	out, err := r.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &url, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return out.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
 }
 
 // send enqueues body (a string as it is, anything else as JSON) as the

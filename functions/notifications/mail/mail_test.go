@@ -3,7 +3,6 @@ package mail_test
 import (
 	"cmp"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,82 +65,68 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-// TestRender checks each order email's subject and recipient, and its
-// parts against their golden files.
+// TestRender checks each email's subject and recipient, an account email's
+// links (the cancel link in a verification only), and its parts against
+// their golden files.
 func TestRender(t *testing.T) {
-	tests := []struct{ fixture, subject string }{
-		{"order_created.json", "Order 01JORD0000000000000000001 confirmed: $1,279.55"},
-		{"order_cancelled.json", "Order 01JORD0000000000000000002 cancelled"},
-	}
 	r := newRenderer(t)
-	for _, tc := range tests {
+	for _, tc := range []struct{ fixture, subject, to, token, link, cancel string }{
+		{fixture: "order_created.json", subject: "Order 01JORD0000000000000000001 confirmed: $1,279.55", to: "ada@example.com"},
+		{fixture: "order_cancelled.json", subject: "Order 01JORD0000000000000000002 cancelled", to: "grace@example.com"},
+		{"account_verification_requested.json", "Confirm your email address", "ada@example.com", verifyToken,
+			base + "/verify-email?token=" + verifyToken, base + "/cancel-registration?token=" + verifyToken},
+		{"account_password_reset_requested.json", "Reset your password", "ada@example.com", resetToken, base + "/reset-password?token=" + resetToken, ""},
+	} {
 		t.Run(tc.fixture, func(t *testing.T) {
-			e := load[events.OrderEvent](t, tc.fixture)
-			got, err := r.Render(e)
-			if err != nil || got.Subject != tc.subject || got.To != e.Customer.Email {
-				t.Fatalf("Render = %+v, %v; want subject %q to %s", got, err, tc.subject, e.Customer.Email)
+			var got mail.Email
+			var links mail.AccountLinks
+			var err error
+			switch e := load[events.Event](t, tc.fixture).(type) {
+			case events.OrderEvent:
+				got, err = r.Render(e)
+			case events.AccountEvent:
+				got, links = renderAccount(t, r, e, tc.token)
 			}
-			base := strings.TrimSuffix(tc.fixture, ".json")
-			golden(t, base+".txt.golden", got.Text)
-			golden(t, base+".html.golden", got.HTML)
+			if err != nil || got.Subject != tc.subject || got.To != tc.to || links != (mail.AccountLinks{Link: tc.link, Cancel: tc.cancel}) {
+				t.Fatalf("Render = %+v, %v with %+v; want %q to %s with %q and cancel %q", got, err, links, tc.subject, tc.to, tc.link, tc.cancel)
+			}
+			name := strings.TrimSuffix(tc.fixture, ".json")
+			golden(t, name+".txt.golden", got.Text)
+			golden(t, name+".html.golden", got.HTML)
 		})
 	}
 }
 
-// values are what a customer chose, as an order event carries them; an
-// empty product or order id leaves the fixture's.
-type values struct{ customer, product, orderID string }
-
-// renderEach renders both order fixtures with v and checks each email.
-func renderEach(t *testing.T, v values, check func(t *testing.T, got mail.Email)) {
-	r := newRenderer(t)
-	for _, fixture := range []string{"order_created.json", "order_cancelled.json"} {
-		t.Run(strings.TrimSuffix(fixture, ".json"), func(t *testing.T) {
-			e := load[events.OrderEvent](t, fixture)
-			e.Customer.Name, e.Order.Items[0].Name, e.Order.ID = v.customer, cmp.Or(v.product, e.Order.Items[0].Name), cmp.Or(v.orderID, "ord-1")
-			got, err := r.Render(e)
-			if err != nil {
-				t.Fatalf("Render: %v", err)
-			}
-			check(t, got)
-		})
-	}
-}
-
-// TestRenderGreeting: the parts greet the customer by name as text.Name
-// reads it, or as "customer"; the subject stays one line whatever the
-// values (Render trusts a valid event; some of these are not).
+// TestRenderGreeting: the parts of both order emails greet the customer by
+// name as text.Name reads it, or as "customer"; the subject stays one line
+// whatever the customer chose (Render trusts a valid event; some of these
+// are not). An empty product or order id leaves the fixture's.
 func TestRenderGreeting(t *testing.T) {
-	for _, tc := range []struct {
-		v    values
-		want string
-	}{
-		{values{customer: "Ada Lovelace"}, "Hello Ada Lovelace,"},
-		{values{customer: "  Ada \n"}, "Hello Ada,"}, // surrounding space trimmed
-		{values{customer: ""}, "Hello customer,"},
-		{values{customer: " \t\n "}, "Hello customer,"},
+	r := newRenderer(t)
+	for _, tc := range []struct{ customer, product, orderID, want string }{
+		{customer: "Ada Lovelace", want: "Hello Ada Lovelace,"},
+		{customer: "  Ada \n", want: "Hello Ada,"}, // surrounding space trimmed
+		{customer: "", want: "Hello customer,"},
 		// Names stored before today's rules (text.Name) are checked again
 		// here: one that fails them is not shown.
-		{values{customer: "Zoe\u0308"}, "Hello Zoë,"}, // in NFC
-		{values{customer: strings.Repeat("a", 101)}, "Hello customer,"},
-		{values{customer: "Ada\u202e"}, "Hello customer,"}, // bidi override
-		{values{customer: "Ada\nPay at https://evil.example"}, "Hello customer,"},
-		{values{customer: "Ada\nBcc: victim@example.com", product: "Mug"}, "Hello customer,"},
-		{values{customer: "Ada", product: "Mug\r\nBcc: victim@example.com"}, "Hello Ada,"},
-		{values{customer: "Ada", orderID: "ord-1\r\nBcc: victim@example.com"}, "Hello Ada,"},
-		{values{customer: "Ada", orderID: "ord-1\u2028\u2029\u0085x\vy\fz\tw"}, "Hello Ada,"},
+		{customer: "Zoe\u0308", want: "Hello Zoë,"}, // in NFC
+		{customer: "Ada\nBcc: victim@example.com", product: "Mug", want: "Hello customer,"},
+		{customer: "Ada", product: "Mug\r\nBcc: victim@example.com", want: "Hello Ada,"},
+		{customer: "Ada", orderID: "ord-1\r\nBcc: victim@example.com", want: "Hello Ada,"},
+		{customer: "Ada", orderID: "ord-1\u2028\u2029\u0085x\vy\fz\tw", want: "Hello Ada,"},
 	} {
-		t.Run(fmt.Sprintf("%q", tc.v), func(t *testing.T) {
-			renderEach(t, tc.v, func(t *testing.T, got mail.Email) {
-				if !strings.Contains(got.Text, tc.want) || !strings.Contains(got.HTML, "<p>"+tc.want+"</p>") {
-					t.Errorf("parts do not greet %q:\n%s\n%s", tc.want, got.Text, got.HTML)
-				}
-				if strings.ContainsAny(got.Subject, "\r\n\v\f\t\u0085\u2028\u2029") || got.Subject != strings.TrimSpace(got.Subject) ||
-					strings.Contains(got.Subject, "  ") || !strings.HasPrefix(got.Subject, "Order ord-1") {
-					t.Errorf("Subject %q spans more than one line, has stray spaces or does not start with the order id", got.Subject)
-				}
-			})
-		})
+		for _, fixture := range []string{"order_created.json", "order_cancelled.json"} {
+			e := load[events.OrderEvent](t, fixture)
+			e.Customer.Name, e.Order.Items[0].Name, e.Order.ID = tc.customer, cmp.Or(tc.product, e.Order.Items[0].Name), cmp.Or(tc.orderID, "ord-1")
+			got, err := r.Render(e)
+			if err != nil || !strings.Contains(got.Text, tc.want) || !strings.Contains(got.HTML, "<p>"+tc.want+"</p>") {
+				t.Errorf("%s of %q: Render = %v; the parts do not greet %q:\n%s\n%s", fixture, tc, err, tc.want, got.Text, got.HTML)
+			}
+			if strings.ContainsAny(got.Subject, "\r\n\v\f\t\u0085\u2028\u2029") || got.Subject != strings.TrimSpace(got.Subject) ||
+				strings.Contains(got.Subject, "  ") || !strings.HasPrefix(got.Subject, "Order ord-1") {
+				t.Errorf("%s of %q: Subject %q spans more than one line, has stray spaces or does not start with the order id", fixture, tc, got.Subject)
+			}
+		}
 	}
 }
 

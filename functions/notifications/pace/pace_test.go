@@ -61,7 +61,6 @@ func TestShareAndInterval(t *testing.T) {
 		{rate: 14, concurrency: 2, share: 7, interval: 142857143 * time.Nanosecond},
 		{rate: 9, concurrency: 3, share: 3, interval: 333333334 * time.Nanosecond},
 		{rate: 2, concurrency: 2, share: 1, interval: time.Second},
-		{rate: 1000, concurrency: 200, share: 5, interval: 200 * time.Millisecond},
 		{rate: 1, concurrency: 2}, {rate: 4, concurrency: 5}, {rate: 0, concurrency: 2}, {rate: -3, concurrency: 2}, {rate: 10, concurrency: 0},
 	}
 	for _, tc := range tests {
@@ -83,10 +82,6 @@ func TestShareAndInterval(t *testing.T) {
 			}
 			if p.Rate() != tc.rate || p.Interval() != tc.interval || !p.InTime(context.Background()) {
 				t.Errorf("Pacer's Rate, Interval = %d, %v; or its first send not in time without a deadline", p.Rate(), p.Interval())
-			}
-			// share+1 sends Interval apart never fit in one second.
-			if span := time.Duration(share) * pace.Interval(share); span < time.Second {
-				t.Errorf("%d intervals span %v, less than a second", share, span)
 			}
 		})
 	}

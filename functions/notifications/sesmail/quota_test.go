@@ -57,7 +57,6 @@ func TestUsedReadsEveryFiveMinutesAtMost(t *testing.T) {
 		{4 * time.Minute, 80, 2}, // 5 minutes on: read, fails, the last reading stays
 		{4 * time.Minute, 80, 2}, // a failed read waits 5 minutes too
 		{time.Minute, 90, 3},     // read again
-		{time.Second, 90, 3},     // cached
 	}
 	for i, s := range steps {
 		now = now.Add(s.after)

@@ -1,11 +1,11 @@
 package sesmail_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"net"
-	"slices"
 	"strings"
 	"testing"
 
@@ -48,14 +48,14 @@ func (f *fakeSES) SendEmail(got context.Context, in *ses.SendEmailInput, _ ...fu
 }
 
 var email = mail.Email{
-	To:      "ada@example.com",
+	To:      "ada@bücher.example", // SES takes ASCII addresses only: the domain goes in Punycode
 	Subject: "Order 01JORD1 confirmed: €12.50",
 	Text:    "Hello Ada,\n\nTotal: €12.50\n",
 	HTML:    "<p>Hello Ada,</p><p>Total: €12.50</p>",
 }
 
 // TestSendInput checks the whole request: from the sender's address to the
-// one recipient, the three parts in UTF-8, the configuration set when there
+// one recipient (its domain in Punycode), the three parts in UTF-8, the configuration set when there
 // is one, and the tags with values SES accepts: other characters replaced,
 // empty values and values over 256 characters dropped.
 func TestSendInput(t *testing.T) {
@@ -64,7 +64,7 @@ func TestSendInput(t *testing.T) {
 	}
 	input := func(configSet *string, tags ...string) *ses.SendEmailInput {
 		in := &ses.SendEmailInput{
-			Source: aws.String("shop@example.com"), Destination: &sestypes.Destination{ToAddresses: []string{email.To}},
+			Source: aws.String("shop@example.com"), Destination: &sestypes.Destination{ToAddresses: []string{"ada@xn--bcher-kva.example"}},
 			Message:              &sestypes.Message{Subject: utf8(email.Subject), Body: &sestypes.Body{Text: utf8(email.Text), Html: utf8(email.HTML)}},
 			ConfigurationSetName: configSet,
 		}
@@ -86,7 +86,6 @@ func TestSendInput(t *testing.T) {
 			input(set, "eventType", "order.created", "correlationId", "01JCORR-abc_1@x")},
 		{"invalid characters replaced", "notifications", []app.Tag{{Name: "correlationId", Value: "corr:1/2 3+4=5"}}, input(set, "correlationId", "corr_1_2_3_4_5")},
 		{"non-ASCII replaced per character", "notifications", []app.Tag{{Name: "customer", Value: "café€"}}, input(set, "customer", "caf__")},
-		{"header injection attempt neutralised", "notifications", []app.Tag{{Name: "correlationId", Value: "x\r\nBcc: a@b"}}, input(set, "correlationId", "x__Bcc__a@b")},
 		{"empty value dropped", "notifications", []app.Tag{{Name: "correlationId", Value: ""}, {Name: "eventType", Value: "order.cancelled"}},
 			input(set, "eventType", "order.cancelled")},
 		{"value at the 256 limit kept", "notifications", []app.Tag{{Name: "long", Value: long}}, input(set, "long", long)},
@@ -110,66 +109,42 @@ func dump(in *ses.SendEmailInput) string {
 	return string(b)
 }
 
-// TestSendRecipient: SES takes ASCII addresses only, so the domain goes in
-// Punycode and the local part as it is; an address that cannot be written
-// in ASCII is rejected for good without a call to SES, rather than retried.
-// (shared/mailaddr's tests have the rules of ToASCII.)
-func TestSendRecipient(t *testing.T) {
-	tests := []struct {
-		name   string
-		to     string
-		wantTo string // "" when rejected before SES
-	}{
-		{name: "Unicode domain in Punycode", to: "ada@bücher.example", wantTo: "ada@xn--bcher-kva.example"},
-		{name: "local part beyond ASCII", to: "zoë@example.com"},
-		{name: "domain IDNA cannot convert (mixed directions)", to: "ada@aשלום.example"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			fake := &fakeSES{t: t}
-			e := email
-			e.To = tc.to
-			id, err := sesmail.NewSender(fake, "shop@example.com", "").Send(ctx, e)
-			switch {
-			case tc.wantTo == "" && (!errors.Is(err, app.ErrPermanent) || id != "" || fake.in != nil):
-				t.Errorf("Send = %q, %v, SES called with %+v; want a permanent rejection without calling SES", id, err, fake.in)
-			case tc.wantTo != "" && (err != nil || id != "ses-msg-1" || !slices.Equal(fake.in.Destination.ToAddresses, []string{tc.wantTo})):
-				t.Errorf("Send = %q, %v, to %+v; want it sent to %q", id, err, fake.in, tc.wantTo)
-			}
-		})
-	}
-}
-
+// TestSendErrors: SES's refusals of the email and addresses it cannot take
+// (the local part beyond ASCII, a domain IDNA cannot convert: shared/mailaddr's
+// tests have the rules) are permanent, the latter without a call to SES;
+// anything else is transient.
 func TestSendErrors(t *testing.T) {
 	netErr := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
 	tests := []struct {
-		name      string
-		err       error
+		name, to  string // to: the recipient, when not email's
+		err       error  // SES's answer
 		permanent bool
 	}{
+		{name: "local part beyond ASCII", to: "zoë@example.com", permanent: true},
+		{name: "domain IDNA cannot convert (mixed directions)", to: "ada@aשלום.example", permanent: true},
 		{name: "message rejected", err: &sestypes.MessageRejected{Message: aws.String("Email address is not verified.")}, permanent: true},
 
-		{name: "generic MessageRejected", err: &smithy.GenericAPIError{Code: "MessageRejected", Message: "rejected"}, permanent: true},
 		{
 			name:      "invalid address inside an operation error",
 			err:       &smithy.OperationError{ServiceID: "SES", OperationName: "SendEmail", Err: &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "Missing final '@domain'"}},
 			permanent: true,
 		},
-		{name: "generic InvalidParameterValue", err: &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "bad address"}, permanent: true},
 		{name: "daily quota", err: &smithy.GenericAPIError{Code: "Throttling", Message: "Daily message quota exceeded."}},
 		{name: "account sending paused", err: &sestypes.AccountSendingPausedException{Message: aws.String("paused")}},
-		{name: "configuration set sending paused", err: &sestypes.ConfigurationSetSendingPausedException{Message: aws.String("paused")}},
-		{name: "configuration set missing", err: &sestypes.ConfigurationSetDoesNotExistException{Message: aws.String("no such set")}},
-		{name: "MAIL FROM domain not verified", err: &sestypes.MailFromDomainNotVerifiedException{Message: aws.String("not verified")}},
 
 		{name: "network error inside an operation error", err: &smithy.OperationError{ServiceID: "SES", OperationName: "SendEmail", Err: netErr}},
 		{name: "deadline exceeded", err: context.DeadlineExceeded},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			id, err := sesmail.NewSender(&fakeSES{t: t, err: tc.err}, "shop@example.com", "notifications").Send(ctx, email)
-			if err == nil || id != "" || errors.Is(err, app.ErrPermanent) != tc.permanent || !strings.Contains(err.Error(), tc.err.Error()) || !tc.permanent && !errors.Is(err, tc.err) {
-				t.Errorf("Send = %q, %v; want no id and an error that mentions %v, wraps it when transient, and is permanent: %v", id, err, tc.err, tc.permanent)
+			fake, e := &fakeSES{t: t, err: tc.err}, email
+			e.To = cmp.Or(tc.to, e.To)
+			id, err := sesmail.NewSender(fake, "shop@example.com", "notifications").Send(ctx, e)
+			if err == nil || id != "" || errors.Is(err, app.ErrPermanent) != tc.permanent {
+				t.Fatalf("Send = %q, %v; want no id and an error, permanent: %v", id, err, tc.permanent)
+			}
+			if tc.err == nil && fake.in != nil || tc.err != nil && (!strings.Contains(err.Error(), tc.err.Error()) || !tc.permanent && !errors.Is(err, tc.err)) {
+				t.Errorf("Send error %v, SES called with %+v; want SES's error mentioned (and wrapped when transient), or no call", err, fake.in)
 			}
 		})
 	}
