@@ -13,11 +13,6 @@ import (
 // entry: "Runbook - docs/operations.md#<anchor>".
 var runbookLink = regexp.MustCompile(`Runbook - docs/operations\.md#([a-z0-9-]+)`)
 
-func operationsDoc(t *testing.T) string {
-	t.Helper()
-	return readFile(t, root, "docs", "operations.md")
-}
-
 // anchors lists what a link into a Markdown document can point at: its
 // explicit <a id="..."> anchors and its headings, as GitHub names them
 // (lower case, punctuation dropped, spaces to hyphens).
@@ -76,7 +71,7 @@ func forEachList(t *testing.T, name string) []string {
 // the mail circuit and of the dead letters must link one.
 func TestAlarmsHaveRunbookEntries(t *testing.T) {
 	t.Parallel()
-	doc := operationsDoc(t)
+	doc := readFile(t, root, "docs", "operations.md")
 	targets := anchors(doc)
 	start := strings.Index(doc, "| alarm | metric |")
 	if start < 0 {
@@ -194,7 +189,7 @@ func TestSesReputationAlarmsPauseAccountMail(t *testing.T) {
 	if !isRef(env, "!Ref", "AccountMail") {
 		t.Error("the users function does not read AccountMail (ACCOUNT_MAIL: !Ref AccountMail)")
 	}
-	doc := operationsDoc(t)
+	doc := readFile(t, root, "docs", "operations.md")
 	if !strings.Contains(doc, "AccountMail=paused") || !anchors(doc)["bounces-and-complaints"] {
 		t.Error("docs/operations.md has no runbook (#bounces-and-complaints) that pauses account mail with AccountMail=paused")
 	}

@@ -3,6 +3,7 @@ package contract_test
 import (
 	"context"
 	"iter"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -242,14 +243,7 @@ func openAPIRoutes(doc *openapi3.T) map[string]bool {
 	return out
 }
 
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // methodRoutes drops the ANY events from routes: what is left are the
 // operations.
@@ -311,7 +305,7 @@ func TestServicesServeTheTemplateRoutes(t *testing.T) {
 	tmpl := methodRoutes(templateRoutes(t))
 	served := map[string]bool{}
 	for function, svc := range services {
-		for _, route := range svc.routes {
+		for _, route := range svc.Routes() {
 			key := route.Pattern
 			r, ok := tmpl[key]
 			switch {
@@ -375,21 +369,13 @@ func TestOtherMethodsReachTheService(t *testing.T) {
 		if slices.Contains(want, other) {
 			t.Fatalf("%s has DELETE; pick another method for this test", path)
 		}
-		req := apitest.Request{Route: other + " " + path, Path: map[string]string{}}
-		for _, seg := range strings.Split(path, "/") {
-			if name, ok := strings.CutPrefix(seg, "{"); ok {
-				req.Path[strings.TrimSuffix(name, "}")] = "p-1" // every path parameter p-1
-			}
-		}
+		req := apitest.FuzzRequest{Route: other + " " + path, Param: "p-1"} // every path parameter p-1
 		if anyRoute.Protected {
 			req.Bearer = auth.Token(t, principal.Principal{UserID: "u-1", Email: "ada@example.com", Name: "Ada"})
 		}
-		resp, err := svc.handle(context.Background(), req.Event())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Headers["Allow"] != strings.Join(want, ", ") {
-			t.Errorf("%s %s: %d with Allow %q, want 405 with %q", other, path, resp.StatusCode, resp.Headers["Allow"], strings.Join(want, ", "))
+		resp := (&apitest.Client{Handler: svc}).Do(t, req.HTTP())
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != strings.Join(want, ", ") {
+			t.Errorf("%s %s: %d with Allow %q, want 405 with %q", other, path, resp.StatusCode, resp.Header.Get("Allow"), strings.Join(want, ", "))
 		}
 	}
 }

@@ -418,17 +418,8 @@ func contextString(ctx map[string][]string) string {
 	return strings.Join(append(parts, other...), "; ")
 }
 
-func dedupe(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
+// dedupe sorts a list and drops its repeats.
+func dedupe(in []string) []string { return slices.Compact(slices.Sorted(slices.Values(in))) }
 
 // samDeploy checks what `sam deploy --config-env <env> --role-arn <ExecutionRole>
 // --tags ...` calls with the DeployRole (samcli/lib/deploy/deployer.py,

@@ -24,15 +24,9 @@ func mainDirs(t *testing.T) []string {
 	t.Helper()
 	var out []string
 	for _, pattern := range []string{"functions/*/main.go", "functions/*/*/main.go"} {
-		files, err := filepath.Glob(filepath.Join(root, pattern))
-		if err != nil {
-			t.Fatal(err)
-		}
+		files, _ := filepath.Glob(filepath.Join(root, pattern)) // no error for a well-formed pattern
 		for _, f := range files {
-			rel, err := filepath.Rel(root, filepath.Dir(f))
-			if err != nil {
-				t.Fatal(err)
-			}
+			rel, _ := filepath.Rel(root, filepath.Dir(f)) // f is under root
 			out = append(out, filepath.ToSlash(rel))
 		}
 	}

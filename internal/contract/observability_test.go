@@ -35,7 +35,7 @@ func emittedMetrics(t *testing.T) emittedSet {
 	t.Helper()
 	fset := token.NewFileSet()
 	var files []goFile
-	consts := map[string]map[string]string{} // package dir -> constant -> string value
+	consts := map[string]string{} // "<package dir>.<constant>" -> its string value
 	for _, f := range goFiles(t, fset, 0, "functions", "shared") {
 		if strings.HasSuffix(f.path, "_test.go") {
 			continue
@@ -49,16 +49,9 @@ func emittedMetrics(t *testing.T) emittedSet {
 			}
 			for _, spec := range gen.Specs {
 				vs := spec.(*ast.ValueSpec)
-				for i, name := range vs.Names {
-					if i >= len(vs.Values) {
-						continue
-					}
-					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						v, _ := strconv.Unquote(lit.Value)
-						if consts[f.path] == nil {
-							consts[f.path] = map[string]string{}
-						}
-						consts[f.path][name.Name] = v
+				for i, value := range vs.Values { // none for a constant that repeats the one above
+					if lit, ok := value.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						consts[f.path+"."+vs.Names[i].Name], _ = strconv.Unquote(lit.Value)
 					}
 				}
 			}
@@ -96,10 +89,10 @@ func emittedMetrics(t *testing.T) emittedSet {
 			case *ast.BasicLit:
 				name, _ = strconv.Unquote(arg.Value)
 			case *ast.Ident:
-				name = consts[pf.path][arg.Name]
+				name = consts[pf.path+"."+arg.Name]
 			case *ast.SelectorExpr:
 				if pkg, ok := arg.X.(*ast.Ident); ok {
-					name = consts[imports[pkg.Name]][arg.Sel.Name]
+					name = consts[imports[pkg.Name]+"."+arg.Sel.Name]
 				}
 			}
 			if name == "" {
