@@ -2,6 +2,7 @@ package contract_test
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -82,11 +83,7 @@ func TestAlarmsHaveRunbookEntries(t *testing.T) {
 	functions, tables := forEachList(t, "FunctionAlarms"), forEachList(t, "TableThrottleAlarms")
 	for id, alarm := range alarms(t) {
 		names := documentedNames(id, functions, tables)
-		listed := false
-		for _, name := range names {
-			listed = listed || strings.Contains(table, "`"+name+"`")
-		}
-		if !listed {
+		if !slices.ContainsFunc(names, func(name string) bool { return strings.Contains(table, "`"+name+"`") }) {
 			t.Errorf("%s is not in docs/operations.md's alarm table (as any of %v)", id, names)
 		}
 		desc := scalar(mapping(mapping(alarm, "Properties"), "AlarmDescription"))

@@ -2,6 +2,7 @@ package iampolicy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -135,12 +136,7 @@ func not(t tri) tri {
 }
 
 func anyMatch(patterns []string, value string, fold bool) bool {
-	for _, p := range patterns {
-		if Wildcard(p, value, fold) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(patterns, func(p string) bool { return Wildcard(p, value, fold) })
 }
 
 func resourceMatch(patterns []string, arn string) (tri, string) {
@@ -249,14 +245,7 @@ func evalCondition(op, key string, want []string, r Request) (tri, string) {
 	if !ok {
 		return unknown, "operator " + op
 	}
-	matchOne := func(v string) bool {
-		for _, w := range want {
-			if cmp(w, v) {
-				return true
-			}
-		}
-		return false
-	}
+	matchOne := func(v string) bool { return slices.ContainsFunc(want, func(w string) bool { return cmp(w, v) }) }
 	if !present {
 		switch {
 		case ifExists, set == "ForAllValues":

@@ -1,6 +1,7 @@
 package iampolicy_test
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/serverless-shop/backend/internal/iampolicy"
@@ -118,6 +119,9 @@ func TestParseRefusesMalformedStatements(t *testing.T) {
 		"a NotPrincipal":            `{"Statement": [{"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}]}`,
 		"a principal not *":         `{"Statement": [{"Effect": "Allow", "Principal": "arn:aws:iam::123456789012:root", "Action": "kms:*", "Resource": "*"}]}`,
 		"not JSON":                  `{"Statement": `,
+		"not an object":             `[]`,
+		"no statement list":         `{"Statement": "s3:*"}`,
+		"a statement not an object": `{"Statement": ["s3:*"]}`,
 		"a condition not an object": `{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": []}]}`,
 	} {
 		if _, err := iampolicy.ParseJSON(name, []byte(doc)); err == nil {
@@ -216,9 +220,7 @@ func TestEvaluateKeyPolicy(t *testing.T) {
 	}
 	req := func(action, principal string, ctx map[string][]string) iampolicy.Request {
 		c := map[string][]string{"aws:PrincipalArn": {principal}}
-		for k, v := range ctx {
-			c[k] = v
-		}
+		maps.Copy(c, ctx)
 		return iampolicy.Request{Action: action, Resource: keyARN, Principal: principal, Context: c,
 			Known: []string{"aws:PrincipalArn", "kms:EncryptionContext:*", "kms:EncryptionContextKeys"}}
 	}
