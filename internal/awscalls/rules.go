@@ -157,12 +157,9 @@ func (s *sizer) priceRead(params, result any) Units {
 		var r float64
 		for table, ka := range in.RequestItems {
 			var items []map[string]types.AttributeValue
-			if out != nil {
-				items = out.Responses[table]
-			}
 			unprocessed := 0
 			if out != nil {
-				unprocessed = len(out.UnprocessedKeys[table].Keys)
+				items, unprocessed = out.Responses[table], len(out.UnprocessedKeys[table].Keys)
 			}
 			for _, item := range items {
 				r += blocks(ItemSize(item), readBlock) * consistency(ka.ConsistentRead)

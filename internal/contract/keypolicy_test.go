@@ -19,7 +19,6 @@ const keyAccount = "123456789012"
 // keyAccount: each key's ARN and policy, and each function's role ARN and
 // the kms statements of its policies.
 type stackKeys struct {
-	stack     string
 	keyARN    map[string]string           // key logical id → ARN
 	keyPolicy map[string]iampolicy.Policy // key logical id → its key policy
 	roleARN   map[string]string           // function logical id → its role's ARN
@@ -36,7 +35,7 @@ func loadStackKeys(t *testing.T, stack string, params map[string]string) stackKe
 	t.Helper()
 	e := stackTemplate(t, "template.yaml", stack, "eu-west-1", keyAccount, params)
 	ids, byID := resources(t)
-	s := stackKeys{stack: stack, keyARN: map[string]string{}, keyPolicy: map[string]iampolicy.Policy{},
+	s := stackKeys{keyARN: map[string]string{}, keyPolicy: map[string]iampolicy.Policy{},
 		roleARN: map[string]string{}, kmsPolicy: map[string]iampolicy.Policy{}}
 	for id := range ofType(t, "AWS::KMS::Key") {
 		s.keyARN[id] = fmt.Sprintf("arn:aws:kms:eu-west-1:%s:key/%s", keyAccount, idToken(stack, id)[:8]+"-0000-4000-8000-"+idToken(stack, id)[8:20])

@@ -140,7 +140,8 @@ func alarms(t *testing.T) map[string]*yaml.Node {
 }
 
 // TestAlarmedMetricsAreEmitted: an alarm on a custom metric that no code
-// emits never fires, and nobody notices (a renamed constant is enough).
+// emits never fires, and nobody notices (a renamed constant is enough); a
+// dashboard's graph of one stays empty.
 // Every alarm of the namespace ServerlessShop must watch a metric, with the
 // service dimension, that the service's code counts. Alarms on AWS/*
 // namespaces watch what AWS services publish themselves (Lambda, SQS,
@@ -200,6 +201,18 @@ func TestAlarmedMetricsAreEmitted(t *testing.T) {
 	if custom == 0 {
 		t.Error("no alarm watches a custom metric: is the test still reading the template right?")
 	}
+	// The same for the dashboard's graphs of custom metrics, which would
+	// stay empty.
+	_, byID := resources(t)
+	found := dashboardMetric.FindAllStringSubmatch(dashboardBody(t, byID), -1)
+	if len(found) == 0 {
+		t.Fatal("the dashboard shows no custom metric")
+	}
+	for _, m := range found {
+		if !emitted.has(m[2], m[1]) {
+			t.Errorf("the dashboard graphs %s{service=%s}, which no code emits", m[1], m[2])
+		}
+	}
 }
 
 // filterMetrics returns the metrics the template's metric filters
@@ -219,20 +232,3 @@ func filterMetrics(t *testing.T) map[string]bool {
 // dashboardMetric matches a custom metric of a dashboard widget:
 // ["ServerlessShop", "<name>", "service", "<service>"...
 var dashboardMetric = regexp.MustCompile(`\["` + metrics.Namespace + `",\s*"(\w+)",\s*"service",\s*"(\w+)"`)
-
-// TestDashboardMetricsAreEmitted: the same for the dashboard's graphs of
-// custom metrics, which would stay empty.
-func TestDashboardMetricsAreEmitted(t *testing.T) {
-	t.Parallel()
-	_, byID := resources(t)
-	emitted := emittedMetrics(t)
-	found := dashboardMetric.FindAllStringSubmatch(dashboardBody(t, byID), -1)
-	if len(found) == 0 {
-		t.Fatal("the dashboard shows no custom metric")
-	}
-	for _, m := range found {
-		if !emitted.has(m[2], m[1]) {
-			t.Errorf("the dashboard graphs %s{service=%s}, which no code emits", m[1], m[2])
-		}
-	}
-}
