@@ -125,15 +125,7 @@ func (s *Statement) matches(r Request) (tri, string) {
 	return and(res, cond), why
 }
 
-func not(t tri) tri {
-	switch t {
-	case yes:
-		return no
-	case no:
-		return yes
-	}
-	return unknown
-}
+func not(t tri) tri { return [...]tri{no: yes, yes: no, unknown: unknown}[t] }
 
 func anyMatch(patterns []string, value string, fold bool) bool {
 	return slices.ContainsFunc(patterns, func(p string) bool { return Wildcard(p, value, fold) })
@@ -207,12 +199,7 @@ func lookup(r Request, key string) (vals []string, present, known bool) {
 			return v, true, true
 		}
 	}
-	for _, k := range r.Known {
-		if Wildcard(k, key, true) {
-			return nil, false, true
-		}
-	}
-	return nil, false, false
+	return nil, false, slices.ContainsFunc(r.Known, func(k string) bool { return Wildcard(k, key, true) })
 }
 
 func evalCondition(op, key string, want []string, r Request) (tri, string) {
@@ -256,20 +243,10 @@ func evalCondition(op, key string, want []string, r Request) (tri, string) {
 		return boolTri(negated), ""
 	}
 	switch set {
-	case "ForAllValues":
-		for _, v := range got {
-			if matchOne(v) == negated {
-				return no, ""
-			}
-		}
-		return yes, ""
+	case "ForAllValues": // no value fails
+		return boolTri(!slices.ContainsFunc(got, func(v string) bool { return matchOne(v) == negated })), ""
 	case "ForAnyValue":
-		for _, v := range got {
-			if matchOne(v) != negated {
-				return yes, ""
-			}
-		}
-		return no, ""
+		return boolTri(slices.ContainsFunc(got, func(v string) bool { return matchOne(v) != negated })), ""
 	}
 	if len(got) != 1 {
 		return unknown, fmt.Sprintf("%s on %s, which has %d values, without ForAllValues or ForAnyValue", op, key, len(got))
