@@ -151,7 +151,7 @@ func (r *Recorder) option(service string, background bool) func(*middleware.Stac
 		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("awscalls", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			askCapacity(in.Parameters)
 			its := items(in.Parameters)
-			ws := writes(its)
+			ws := slices.DeleteFunc(slices.Clone(its), func(it item) bool { return !it.write }) // the items it writes
 			before := r.sizer.before(ctx, ws)
 			c := Call{Service: service, Operation: middleware.GetOperationName(ctx), Start: time.Now(), Background: background}
 			keys := keysOf(in.Parameters, its)

@@ -80,17 +80,6 @@ func field(p any, name string) reflect.Value {
 // a client of its own.
 type sizer struct{ db *dynamodb.Client }
 
-// writes returns the items of its that a call writes.
-func writes(its []item) []item {
-	var out []item
-	for _, it := range its {
-		if it.write {
-			out = append(out, it)
-		}
-	}
-	return out
-}
-
 // before reads the sizes of the items a write is about to touch.
 func (s *sizer) before(ctx context.Context, ws []item) []int {
 	sizes := make([]int, len(ws))
