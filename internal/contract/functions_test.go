@@ -229,14 +229,8 @@ func TestServingFunctionsAreAlarmed(t *testing.T) {
 			t.Errorf("%s: %s is not in the DurationAlarms mapping (80 %% of its timeout, in milliseconds)", id, name)
 		}
 		alarm := mapping(byID[name+"ErrorsAlarm"], "Properties")
-		var dimension *yaml.Node
-		for _, d := range seq(mapping(alarm, "Dimensions")) {
-			if scalar(mapping(d, "Name")) == "FunctionName" {
-				dimension = mapping(d, "Value")
-			}
-		}
 		if scalar(mapping(alarm, "Namespace")) != "AWS/Lambda" || scalar(mapping(alarm, "MetricName")) != "Errors" ||
-			dimension == nil || dimension.Tag != "!Ref" || dimension.Value != id {
+			!isRef(dimension(alarm, "FunctionName"), "!Ref", id) {
 			t.Errorf("%s: no %sErrorsAlarm on AWS/Lambda Errors of FunctionName !Ref %s", id, name, id)
 		}
 		for _, metric := range []string{"Errors", "Duration", "Throttles"} {

@@ -182,13 +182,7 @@ func TestAlarmedMetricsAreEmitted(t *testing.T) {
 				continue
 			}
 			custom++
-			var service string
-			dims := mapping(m, "Dimensions")
-			for i := 0; dims != nil && i < len(dims.Content); i++ {
-				if scalar(mapping(dims.Content[i], "Name")) == "service" {
-					service = scalar(mapping(dims.Content[i], "Value"))
-				}
-			}
+			service := scalar(dimension(m, "service"))
 			if service == "" {
 				t.Errorf("%s watches %s without the service dimension every EMF metric has", id, name)
 				continue
@@ -213,6 +207,17 @@ func TestAlarmedMetricsAreEmitted(t *testing.T) {
 			t.Errorf("the dashboard graphs %s{service=%s}, which no code emits", m[1], m[2])
 		}
 	}
+}
+
+// dimension is the value of a metric's dimension (nil if it has none of
+// that name).
+func dimension(metric *yaml.Node, name string) *yaml.Node {
+	for _, d := range seq(mapping(metric, "Dimensions")) {
+		if scalar(mapping(d, "Name")) == name {
+			return mapping(d, "Value")
+		}
+	}
+	return nil
 }
 
 // filterMetrics returns the metrics the template's metric filters
