@@ -162,9 +162,7 @@ func (r *Recorder) option(service string, background bool) func(*middleware.Stac
 			r.mu.Lock()
 			c.Actor = r.actor
 			for _, k := range keys {
-				if as, ok := r.names[k.Table]; ok {
-					k.Table = as
-				}
+				k.Table = cmp.Or(r.names[k.Table], k.Table)
 				c.Keys = append(c.Keys, k)
 				if r.actor == "" { // set-up, not a request of anyone's
 					continue

@@ -1,6 +1,7 @@
 package contract_test
 
 import (
+	"cmp"
 	"path"
 	"path/filepath"
 	"slices"
@@ -272,10 +273,7 @@ func number(t *testing.T, n *yaml.Node) int {
 // timeout is a function's Timeout: its own, or the Globals'.
 func timeout(t *testing.T, fn *yaml.Node) time.Duration {
 	t.Helper()
-	n := mapping(mapping(fn, "Properties"), "Timeout")
-	if n == nil {
-		n = mapping(mapping(mapping(template(t), "Globals"), "Function"), "Timeout")
-	}
+	n := cmp.Or(mapping(mapping(fn, "Properties"), "Timeout"), mapping(mapping(mapping(template(t), "Globals"), "Function"), "Timeout"))
 	return time.Duration(number(t, n)) * time.Second
 }
 

@@ -9,6 +9,7 @@
 package testcloud
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,10 +37,7 @@ import (
 // AWS_ENDPOINT_URL, which a developer's shell may point elsewhere: the
 // endpoint and the state directory must name the same cloud.
 func Port() string {
-	if p := os.Getenv("EMULATOR_PORT"); p != "" {
-		return p
-	}
-	return "4566"
+	return cmp.Or(os.Getenv("EMULATOR_PORT"), "4566")
 }
 
 // Endpoint is the local cloud's gateway.
