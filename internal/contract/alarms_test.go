@@ -66,6 +66,16 @@ func forEachList(t *testing.T, name string) []string {
 	return scalars(each.Content[1])
 }
 
+// forEachListIs checks that the list of Fn::ForEach::<name> holds exactly
+// want (what they are), in any order.
+func forEachListIs(t *testing.T, name string, want []string, what string) {
+	t.Helper()
+	got := slices.Sorted(slices.Values(forEachList(t, name)))
+	if want = slices.Sorted(slices.Values(want)); !slices.Equal(got, want) {
+		t.Errorf("Fn::ForEach::%s lists %v; %s are %v", name, got, what, want)
+	}
+}
+
 // TestAlarmsHaveRunbookEntries: every alarm is in docs/operations.md's
 // alarm table, and every runbook link of an alarm's description leads to
 // an entry there. The alarms of SES's sending limits and reputation, of

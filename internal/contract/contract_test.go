@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -393,12 +392,7 @@ func TestRelayFiltersAreTheStoresContracts(t *testing.T) {
 			streamed = append(streamed, strings.TrimSuffix(id, "Table"))
 		}
 	}
-	relayed := forEachList(t, "RelayStreams")
-	sort.Strings(relayed)
-	sort.Strings(streamed)
-	if !slices.Equal(relayed, streamed) {
-		t.Errorf("the relays read the streams of %v; the tables with a stream are %v", relayed, streamed)
-	}
+	forEachListIs(t, "RelayStreams", streamed, "the tables with a stream")
 	fragment := mapping(byID["Fn::ForEach::RelayStreams"].Content[2], "${Table}RelayStreamMapping")
 	filters := seq(mapping(mapping(mapping(fragment, "Properties"), "FilterCriteria"), "Filters"))
 	if len(filters) != 1 || !slices.Equal(scalars(mapping(filters[0], "Pattern")), []string{"RelayFilters", "Table", "Pattern"}) {

@@ -213,19 +213,15 @@ func dashboardBody(t *testing.T, byID map[string]*yaml.Node) string {
 func TestServingFunctionsAreAlarmed(t *testing.T) {
 	ids, byID := resources(t)
 	custom := customResourceFunctions(ids, byID)
-	listed := forEachList(t, "FunctionAlarms")
 	durations := mapping(mapping(template(t), "Mappings"), "DurationAlarms")
 	dashboard := dashboardBody(t, byID)
-	serving := 0
+	var serving []string
 	for id := range ofType(t, "AWS::Serverless::Function") {
 		if custom[id] {
 			continue
 		}
-		serving++
 		name := strings.TrimSuffix(id, "Function")
-		if !slices.Contains(listed, name) {
-			t.Errorf("%s: %s is not in the list of Fn::ForEach::FunctionAlarms (its throttles and duration alarms)", id, name)
-		}
+		serving = append(serving, name)
 		if mapping(durations, name) == nil {
 			t.Errorf("%s: %s is not in the DurationAlarms mapping (80 %% of its timeout, in milliseconds)", id, name)
 		}
@@ -240,14 +236,10 @@ func TestServingFunctionsAreAlarmed(t *testing.T) {
 			}
 		}
 	}
-	if serving == 0 {
+	if len(serving) == 0 {
 		t.Fatal("no function serves requests or events: is the test still reading the template right?")
 	}
-	for _, name := range listed {
-		if byID[name+"Function"] == nil || custom[name+"Function"] {
-			t.Errorf("Fn::ForEach::FunctionAlarms lists %s, which is not a function that serves requests or events", name)
-		}
-	}
+	forEachListIs(t, "FunctionAlarms", serving, "the functions that serve requests or events (their throttles and duration alarms)")
 	for name, limit := range entries(durations) {
 		fn := byID[name+"Function"]
 		if fn == nil {
@@ -285,19 +277,15 @@ var readActions = []string{"dynamodb:getitem", "dynamodb:batchgetitem", "dynamod
 // TableReadQuotaAlarms exactly when some function may read it; the lists
 // name nothing else.
 func TestTablesAreAlarmed(t *testing.T) {
-	read := map[string]bool{}
+	readBy := map[string]bool{} // table -> some function may read it
 	for _, fn := range ofType(t, "AWS::Serverless::Function") {
 		for table, actions := range tableActions(mapping(fn, "Properties")) {
 			if slices.ContainsFunc(actions, func(a string) bool { return slices.Contains(readActions, a) }) {
-				read[table] = true
+				readBy[table] = true
 			}
 		}
 	}
-	lists := map[string][]string{}
-	for _, name := range []string{"TableThrottleAlarms", "TableWriteQuotaAlarms", "TableReadQuotaAlarms"} {
-		lists[name] = forEachList(t, name)
-	}
-	var tables []string
+	var tables, read []string
 	for id := range ofType(t, "AWS::DynamoDB::Table") {
 		name, ok := strings.CutSuffix(id, "Table")
 		if !ok || name == "" {
@@ -305,20 +293,11 @@ func TestTablesAreAlarmed(t *testing.T) {
 			continue
 		}
 		tables = append(tables, name)
-		for _, list := range []string{"TableThrottleAlarms", "TableWriteQuotaAlarms"} {
-			if !slices.Contains(lists[list], name) {
-				t.Errorf("%s: %s is not in the list of Fn::ForEach::%s", id, name, list)
-			}
-		}
-		if got := slices.Contains(lists["TableReadQuotaAlarms"], name); got != read[id] {
-			t.Errorf("%s: in the list of Fn::ForEach::TableReadQuotaAlarms: %v; some function may read it: %v", id, got, read[id])
+		if readBy[id] {
+			read = append(read, name)
 		}
 	}
-	for list, names := range lists {
-		for _, name := range names {
-			if !slices.Contains(tables, name) {
-				t.Errorf("Fn::ForEach::%s lists %s, and there is no %sTable", list, name, name)
-			}
-		}
-	}
+	forEachListIs(t, "TableThrottleAlarms", tables, "the tables")
+	forEachListIs(t, "TableWriteQuotaAlarms", tables, "the tables")
+	forEachListIs(t, "TableReadQuotaAlarms", read, "the tables some function may read")
 }
