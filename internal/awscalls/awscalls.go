@@ -99,12 +99,7 @@ func (r *Recorder) SetActor(actor string) {
 func (r *Recorder) Take() []Call {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var calls []Call
-	for _, c := range r.calls {
-		if !c.Background {
-			calls = append(calls, c)
-		}
-	}
+	calls := slices.DeleteFunc(r.calls, func(c Call) bool { return c.Background })
 	r.calls = nil
 	return calls
 }

@@ -128,12 +128,7 @@ func fieldOf(typ ast.Expr, st *ast.StructType) string {
 		return "in the type"
 	}
 	for _, field := range parent.Fields.List {
-		holds := false
-		ast.Inspect(field.Type, func(n ast.Node) bool {
-			holds = holds || n == st
-			return !holds
-		})
-		if holds && len(field.Names) > 0 {
+		if holds := field.Type.Pos() <= st.Pos() && st.End() <= field.Type.End(); holds && len(field.Names) > 0 {
 			return "in field " + field.Names[0].Name
 		}
 	}

@@ -137,18 +137,17 @@ func TestFunctionKeyPermissionsAreDelegated(t *testing.T) {
 	checked := 0
 	for _, active := range []string{"A", "B"} {
 		s := loadStackKeys(t, "serverless-shop-dev", map[string]string{"ActiveSigningKey": active})
+		keyOf := map[string]string{} // ARN -> logical id
+		for id, arn := range s.keyARN {
+			keyOf[arn] = id
+		}
 		for _, fn := range slices.Sorted(maps.Keys(s.kmsPolicy)) {
 			pol := s.kmsPolicy[fn]
 			for _, st := range pol.Statements {
 				for _, action := range st.Action {
 					for _, keyARN := range st.Resource {
-						key := ""
-						for id, arn := range s.keyARN {
-							if arn == keyARN {
-								key = id
-							}
-						}
-						if key == "" {
+						key, ok := keyOf[keyARN]
+						if !ok {
 							t.Errorf("%s allows %s on %s, no key of the template", fn, action, keyARN)
 							continue
 						}
