@@ -204,10 +204,7 @@ func (c *checker) resource(s *stackModel, r *stackResource, policies []iampolicy
 	if strings.HasPrefix(r.Type, "Custom::") {
 		// CloudFormation invokes a custom resource's function with the
 		// stack's role, on create, update and delete.
-		for _, p := range []string{"create", "update", "delete"} {
-			if !slices.Contains(phases, p) {
-				continue
-			}
+		for _, p := range slices.DeleteFunc(slices.Clone(phases), func(p string) bool { return p == "read" }) {
 			for _, arn := range s.refARNs(r, "ServiceToken", "lambda:function") {
 				c.check(policies, role, fmt.Sprintf("%s %s lambda:InvokeFunction", r.Type, p), r.ID, where,
 					iampolicy.Request{Action: "lambda:InvokeFunction", Resource: arn})
@@ -355,8 +352,7 @@ func (c *checker) need(s *stackModel, r *stackResource, action string) need {
 	if len(a.ResourceTypes) == 0 {
 		return need{arns: []string{"*"}}
 	}
-	var arns []string
-	var names []string
+	var arns, names []string
 	for _, rt := range a.ResourceTypes {
 		names = append(names, rt.Name)
 		arns = append(arns, self[service+":"+rt.Name]...)

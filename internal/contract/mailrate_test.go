@@ -78,8 +78,7 @@ func TestNotificationConcurrencyIsDerivedFromTheRate(t *testing.T) {
 	}
 	envs["localstack/params.sh"] = local
 
-	names := keys(envs)
-	for _, env := range names {
+	for _, env := range keys(envs) {
 		s := envs[env]
 		rate, err1 := strconv.Atoi(s.rate)
 		concurrency, err2 := strconv.Atoi(s.concurrency)
