@@ -3,6 +3,7 @@
 package awscalls
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -106,7 +107,7 @@ func Check(t *testing.T, service string, rows []Row) {
 			budgetWCU = fmt.Sprintf("%g + %g", b.WCU, b.ApartWCU)
 		}
 		fmt.Fprintf(&table, "| %s | %d (%s) | %d | %g | %s | %s | %d, %d, %g, %s: %s |\n",
-			r.Request, len(r.Calls), orNone(r.Ops()), rounds, rules.Read, wcu, reported,
+			r.Request, len(r.Calls), cmp.Or(r.Ops(), "none"), rounds, rules.Read, wcu, reported,
 			b.Calls(), b.Rounds, b.RCU, budgetWCU, b.Why)
 		t.Logf("%-44s calls %d (%s), rounds %d, RCU %g, WCU %s (reported %s)", r.Request, len(r.Calls), r.Ops(), rounds, rules.Read, wcu, reported)
 		dynamo, keys, other := r.Measured()
@@ -131,13 +132,6 @@ func Check(t *testing.T, service string, rows []Row) {
 	if _, err := f.WriteString(table.String()); err != nil {
 		t.Fatalf("BENCH_CALLS_OUT: %v", err)
 	}
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
 }
 
 // CheckShared fails the test for every shared partition key that listed
