@@ -132,8 +132,7 @@ func anyMatch(patterns []string, value string, fold bool) bool {
 }
 
 func resourceMatch(patterns []string, arn string) (tri, string) {
-	out := no
-	why := ""
+	out, why := no, ""
 	for _, p := range patterns {
 		if strings.Contains(p, "${") {
 			out, why = unknown, "policy variable in "+p
