@@ -209,12 +209,8 @@ func passRole(pass bool) rule {
 	return func(s *stackModel, r *stackResource) need {
 		info := resourceTypes[r.Type]
 		var arns []string
-		for prop, ids := range r.Refs {
-			for _, id := range ids {
-				if o := s.byID[id]; o != nil && o.Type == "AWS::IAM::Role" {
-					arns = append(arns, s.selfARNs(o)["iam:role"]...)
-				}
-			}
+		for prop := range r.Refs {
+			arns = append(arns, s.refARNs(r, prop, "iam:role")...)
 			if lit := roleARN.FindString(fmt.Sprint(r.Properties[prop])); lit != "" {
 				arns = append(arns, lit)
 			}

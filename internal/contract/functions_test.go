@@ -62,12 +62,7 @@ func TestFunctionsAreBuiltFromTheirDirectories(t *testing.T) {
 		if got := scalar(mapping(props, "CodeUri")); got != "." {
 			t.Errorf("%s: CodeUri is %q, want . (the Makefile is at the repository's root)", id, got)
 		}
-		var found []string
-		for _, d := range dirs {
-			if path.Base(d) == strings.ToLower(name) {
-				found = append(found, d)
-			}
-		}
+		found := slices.DeleteFunc(slices.Clone(dirs), func(d string) bool { return path.Base(d) != strings.ToLower(name) })
 		if len(found) != 1 {
 			t.Errorf("%s: the Makefile builds it from the one main package in a directory named %s under functions/; found %v", id, strings.ToLower(name), found)
 		} else {
