@@ -2,6 +2,7 @@ package apitest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -64,12 +65,8 @@ func (c *Client) Do(t testing.TB, req *http.Request) *Response {
 		c.Handler.ServeHTTP(rec, req)
 		resp = rec.Result()
 	} else {
-		client := c.HTTP
-		if client == nil {
-			client = http.DefaultClient
-		}
 		var err error
-		if resp, err = client.Do(req); err != nil {
+		if resp, err = cmp.Or(c.HTTP, http.DefaultClient).Do(req); err != nil {
 			t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 		}
 	}

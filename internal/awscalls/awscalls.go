@@ -99,12 +99,7 @@ func (r *Recorder) SetActor(actor string) {
 func (r *Recorder) Take() []Call {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var calls []Call
-	for _, c := range r.calls {
-		if !c.Background {
-			calls = append(calls, c)
-		}
-	}
+	calls := slices.DeleteFunc(r.calls, func(c Call) bool { return c.Background })
 	r.calls = nil
 	return calls
 }
@@ -151,7 +146,7 @@ func (r *Recorder) option(service string, background bool) func(*middleware.Stac
 		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("awscalls", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			askCapacity(in.Parameters)
 			its := items(in.Parameters)
-			ws := writes(its)
+			ws := slices.DeleteFunc(slices.Clone(its), func(it item) bool { return !it.write }) // the items it writes
 			before := r.sizer.before(ctx, ws)
 			c := Call{Service: service, Operation: middleware.GetOperationName(ctx), Start: time.Now(), Background: background}
 			keys := keysOf(in.Parameters, its)
@@ -162,9 +157,7 @@ func (r *Recorder) option(service string, background bool) func(*middleware.Stac
 			r.mu.Lock()
 			c.Actor = r.actor
 			for _, k := range keys {
-				if as, ok := r.names[k.Table]; ok {
-					k.Table = as
-				}
+				k.Table = cmp.Or(r.names[k.Table], k.Table)
 				c.Keys = append(c.Keys, k)
 				if r.actor == "" { // set-up, not a request of anyone's
 					continue

@@ -3,9 +3,11 @@
 package awscalls
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -73,11 +75,8 @@ func Check(t *testing.T, service string, rows []Row) {
 	var table strings.Builder
 	fmt.Fprintf(&table, "\n### %s\n\n", service)
 	table.WriteString("Measured by `TestAWSCallsPerRequest` on the local cloud: capacity priced by AWS's documented rules from the sizes of the items read and written (`internal/awscalls`), the local cloud's own report beside it.")
-	for _, r := range rows {
-		if r.Budget.Apart != "" {
-			fmt.Fprintf(&table, " `X + Y (%s)`: Y write units are those of the items whose sort key starts with %s, counted apart.", r.Budget.Apart, r.Budget.Apart)
-			break
-		}
+	if i := slices.IndexFunc(rows, func(r Row) bool { return r.Budget.Apart != "" }); i >= 0 {
+		fmt.Fprintf(&table, " `X + Y (%s)`: Y write units are those of the items whose sort key starts with %s, counted apart.", rows[i].Budget.Apart, rows[i].Budget.Apart)
 	}
 	table.WriteString("\n\n")
 	table.WriteString("| route | AWS calls | sequential round trips | RCU (AWS rules) | WCU (AWS rules) | RCU / WCU reported by the local cloud | budget (calls, rounds, RCU, WCU) |\n")
@@ -99,11 +98,8 @@ func Check(t *testing.T, service string, rows []Row) {
 			wcu = fmt.Sprintf("%g + %g (%s)", rules.Write, apart, r.Budget.Apart)
 		}
 		reported := "none"
-		for _, c := range r.Calls {
-			if c.ReportedOK {
-				reported = fmt.Sprintf("%g / %g", rep.Read, rep.Write)
-				break
-			}
+		if slices.ContainsFunc(r.Calls, func(c Call) bool { return c.ReportedOK }) {
+			reported = fmt.Sprintf("%g / %g", rep.Read, rep.Write)
 		}
 		b := r.Budget
 		budgetWCU := fmt.Sprint(b.WCU)
@@ -111,7 +107,7 @@ func Check(t *testing.T, service string, rows []Row) {
 			budgetWCU = fmt.Sprintf("%g + %g", b.WCU, b.ApartWCU)
 		}
 		fmt.Fprintf(&table, "| %s | %d (%s) | %d | %g | %s | %s | %d, %d, %g, %s: %s |\n",
-			r.Request, len(r.Calls), orNone(r.Ops()), rounds, rules.Read, wcu, reported,
+			r.Request, len(r.Calls), cmp.Or(r.Ops(), "none"), rounds, rules.Read, wcu, reported,
 			b.Calls(), b.Rounds, b.RCU, budgetWCU, b.Why)
 		t.Logf("%-44s calls %d (%s), rounds %d, RCU %g, WCU %s (reported %s)", r.Request, len(r.Calls), r.Ops(), rounds, rules.Read, wcu, reported)
 		dynamo, keys, other := r.Measured()
@@ -136,13 +132,6 @@ func Check(t *testing.T, service string, rows []Row) {
 	if _, err := f.WriteString(table.String()); err != nil {
 		t.Fatalf("BENCH_CALLS_OUT: %v", err)
 	}
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
 }
 
 // CheckShared fails the test for every shared partition key that listed

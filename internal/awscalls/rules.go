@@ -3,6 +3,7 @@
 package awscalls
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"reflect"
@@ -80,17 +81,6 @@ func field(p any, name string) reflect.Value {
 // a client of its own.
 type sizer struct{ db *dynamodb.Client }
 
-// writes returns the items of its that a call writes.
-func writes(its []item) []item {
-	var out []item
-	for _, it := range its {
-		if it.write {
-			out = append(out, it)
-		}
-	}
-	return out
-}
-
 // before reads the sizes of the items a write is about to touch.
 func (s *sizer) before(ctx context.Context, ws []item) []int {
 	sizes := make([]int, len(ws))
@@ -143,27 +133,20 @@ func (s *sizer) price(ctx context.Context, params, result any, ws []item, before
 	return Units{Write: w}, priced
 }
 
+// priceRead prices a read; a call that failed read what an empty answer
+// holds.
 func (s *sizer) priceRead(params, result any) Units {
 	switch in := params.(type) {
 	case *dynamodb.GetItemInput:
 		out, _ := result.(*dynamodb.GetItemOutput)
-		size := 0
-		if out != nil {
-			size = ItemSize(out.Item)
-		}
-		return Units{Read: blocks(size, readBlock) * consistency(in.ConsistentRead)}
+		out = cmp.Or(out, &dynamodb.GetItemOutput{})
+		return Units{Read: blocks(ItemSize(out.Item), readBlock) * consistency(in.ConsistentRead)}
 	case *dynamodb.BatchGetItemInput:
 		out, _ := result.(*dynamodb.BatchGetItemOutput)
+		out = cmp.Or(out, &dynamodb.BatchGetItemOutput{})
 		var r float64
 		for table, ka := range in.RequestItems {
-			var items []map[string]types.AttributeValue
-			if out != nil {
-				items = out.Responses[table]
-			}
-			unprocessed := 0
-			if out != nil {
-				unprocessed = len(out.UnprocessedKeys[table].Keys)
-			}
+			items, unprocessed := out.Responses[table], len(out.UnprocessedKeys[table].Keys)
 			for _, item := range items {
 				r += blocks(ItemSize(item), readBlock) * consistency(ka.ConsistentRead)
 			}
@@ -173,11 +156,8 @@ func (s *sizer) priceRead(params, result any) Units {
 		return Units{Read: r}
 	case *dynamodb.QueryInput:
 		out, _ := result.(*dynamodb.QueryOutput)
-		size := 0
-		if out != nil {
-			size = sum(out.Items, ItemSize)
-		}
-		return Units{Read: blocks(size, readBlock) * consistency(in.ConsistentRead)}
+		out = cmp.Or(out, &dynamodb.QueryOutput{})
+		return Units{Read: blocks(sum(out.Items, ItemSize), readBlock) * consistency(in.ConsistentRead)}
 	}
 	return Units{}
 }

@@ -2,6 +2,7 @@ package contract_test
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,11 +13,6 @@ import (
 // runbookLink is the link an alarm's description gives to its runbook
 // entry: "Runbook - docs/operations.md#<anchor>".
 var runbookLink = regexp.MustCompile(`Runbook - docs/operations\.md#([a-z0-9-]+)`)
-
-func operationsDoc(t *testing.T) string {
-	t.Helper()
-	return readFile(t, root, "docs", "operations.md")
-}
 
 // anchors lists what a link into a Markdown document can point at: its
 // explicit <a id="..."> anchors and its headings, as GitHub names them
@@ -70,13 +66,23 @@ func forEachList(t *testing.T, name string) []string {
 	return scalars(each.Content[1])
 }
 
+// forEachListIs checks that the list of Fn::ForEach::<name> holds exactly
+// want (what they are), in any order.
+func forEachListIs(t *testing.T, name string, want []string, what string) {
+	t.Helper()
+	got := slices.Sorted(slices.Values(forEachList(t, name)))
+	if want = slices.Sorted(slices.Values(want)); !slices.Equal(got, want) {
+		t.Errorf("Fn::ForEach::%s lists %v; %s are %v", name, got, what, want)
+	}
+}
+
 // TestAlarmsHaveRunbookEntries: every alarm is in docs/operations.md's
 // alarm table, and every runbook link of an alarm's description leads to
 // an entry there. The alarms of SES's sending limits and reputation, of
 // the mail circuit and of the dead letters must link one.
 func TestAlarmsHaveRunbookEntries(t *testing.T) {
 	t.Parallel()
-	doc := operationsDoc(t)
+	doc := readFile(t, root, "docs", "operations.md")
 	targets := anchors(doc)
 	start := strings.Index(doc, "| alarm | metric |")
 	if start < 0 {
@@ -87,11 +93,7 @@ func TestAlarmsHaveRunbookEntries(t *testing.T) {
 	functions, tables := forEachList(t, "FunctionAlarms"), forEachList(t, "TableThrottleAlarms")
 	for id, alarm := range alarms(t) {
 		names := documentedNames(id, functions, tables)
-		listed := false
-		for _, name := range names {
-			listed = listed || strings.Contains(table, "`"+name+"`")
-		}
-		if !listed {
+		if !slices.ContainsFunc(names, func(name string) bool { return strings.Contains(table, "`"+name+"`") }) {
 			t.Errorf("%s is not in docs/operations.md's alarm table (as any of %v)", id, names)
 		}
 		desc := scalar(mapping(mapping(alarm, "Properties"), "AlarmDescription"))
@@ -194,7 +196,7 @@ func TestSesReputationAlarmsPauseAccountMail(t *testing.T) {
 	if !isRef(env, "!Ref", "AccountMail") {
 		t.Error("the users function does not read AccountMail (ACCOUNT_MAIL: !Ref AccountMail)")
 	}
-	doc := operationsDoc(t)
+	doc := readFile(t, root, "docs", "operations.md")
 	if !strings.Contains(doc, "AccountMail=paused") || !anchors(doc)["bounces-and-complaints"] {
 		t.Error("docs/operations.md has no runbook (#bounces-and-complaints) that pauses account mail with AccountMail=paused")
 	}

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // TestGeneratedGoClient generates a Go client from api/openapi.yaml as a
@@ -52,13 +54,9 @@ func TestGeneratedGoClient(t *testing.T) {
 	run("tool", "oapi-codegen", "-generate", "client", "-package", "client", "-o", "client.go", spec)
 	run("build", "./...")
 
-	schemas := map[string]bool{}
-	for name := range doc.Components.Schemas {
-		schemas[name] = true
-	}
 	var problems []string
 	for _, file := range []string{"types.go", "client.go"} {
-		problems = append(problems, unnamedBodies(t, filepath.Join(dir, file), file == "types.go", schemas)...)
+		problems = append(problems, unnamedBodies(t, filepath.Join(dir, file), file == "types.go", doc.Components.Schemas)...)
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
@@ -76,7 +74,7 @@ func TestGeneratedGoClient(t *testing.T) {
 // Health200JSONResponseBodyStatus). Aliases (LoginJSONRequestBody =
 // LoginRequest, a response's MailboxProved = DeviceTokenGrant) name a
 // schema and pass.
-func unnamedBodies(t *testing.T, path string, models bool, schemas map[string]bool) []string {
+func unnamedBodies(t *testing.T, path string, models bool, schemas openapi3.Schemas) []string {
 	t.Helper()
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, path, nil, 0)
@@ -114,7 +112,7 @@ func unnamedBodies(t *testing.T, path string, models bool, schemas map[string]bo
 
 // ofSchema reports whether a generated type is a schema or the type of one
 // of its properties, which the generator names with the schema's name first.
-func ofSchema(name string, schemas map[string]bool) bool {
+func ofSchema(name string, schemas openapi3.Schemas) bool {
 	for schema := range schemas {
 		if strings.HasPrefix(name, schema) {
 			return true
@@ -130,12 +128,7 @@ func fieldOf(typ ast.Expr, st *ast.StructType) string {
 		return "in the type"
 	}
 	for _, field := range parent.Fields.List {
-		holds := false
-		ast.Inspect(field.Type, func(n ast.Node) bool {
-			holds = holds || n == st
-			return !holds
-		})
-		if holds && len(field.Names) > 0 {
+		if holds := field.Type.Pos() <= st.Pos() && st.End() <= field.Type.End(); holds && len(field.Names) > 0 {
 			return "in field " + field.Names[0].Name
 		}
 	}

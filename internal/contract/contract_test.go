@@ -3,11 +3,11 @@ package contract_test
 import (
 	"context"
 	"iter"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -242,14 +242,7 @@ func openAPIRoutes(doc *openapi3.T) map[string]bool {
 	return out
 }
 
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // methodRoutes drops the ANY events from routes: what is left are the
 // operations.
@@ -311,7 +304,7 @@ func TestServicesServeTheTemplateRoutes(t *testing.T) {
 	tmpl := methodRoutes(templateRoutes(t))
 	served := map[string]bool{}
 	for function, svc := range services {
-		for _, route := range svc.routes {
+		for _, route := range svc.Routes() {
 			key := route.Pattern
 			r, ok := tmpl[key]
 			switch {
@@ -354,18 +347,12 @@ func TestOtherMethodsReachTheService(t *testing.T) {
 			t.Errorf("%s: no ANY event, so other methods get the gateway's 404 instead of 405", path)
 			continue
 		}
-		var want []string
-		for method := range item.Operations() {
-			want = append(want, method)
-			op := tmpl[method+" "+path]
-			if op.Function != anyRoute.Function {
-				t.Errorf("ANY %s goes to %s, %s %s to %s", path, anyRoute.Function, method, path, op.Function)
-			}
-			if op.Protected != anyRoute.Protected {
-				t.Errorf("ANY %s: protected=%v, %s %s protected=%v", path, anyRoute.Protected, method, path, op.Protected)
+		want := slices.Sorted(maps.Keys(item.Operations()))
+		for _, method := range want {
+			if op := tmpl[method+" "+path]; op.Function != anyRoute.Function || op.Protected != anyRoute.Protected {
+				t.Errorf("ANY %s goes to %s (protected=%v), %s %s to %s (protected=%v)", path, anyRoute.Function, anyRoute.Protected, method, path, op.Function, op.Protected)
 			}
 		}
-		slices.Sort(want)
 		svc, ok := services[anyRoute.Function]
 		if !ok {
 			t.Errorf("ANY %s goes to %s, which serves no API", path, anyRoute.Function)
@@ -375,21 +362,13 @@ func TestOtherMethodsReachTheService(t *testing.T) {
 		if slices.Contains(want, other) {
 			t.Fatalf("%s has DELETE; pick another method for this test", path)
 		}
-		req := apitest.Request{Route: other + " " + path, Path: map[string]string{}}
-		for _, seg := range strings.Split(path, "/") {
-			if name, ok := strings.CutPrefix(seg, "{"); ok {
-				req.Path[strings.TrimSuffix(name, "}")] = "p-1" // every path parameter p-1
-			}
-		}
+		req := apitest.FuzzRequest{Route: other + " " + path, Param: "p-1"} // every path parameter p-1
 		if anyRoute.Protected {
 			req.Bearer = auth.Token(t, principal.Principal{UserID: "u-1", Email: "ada@example.com", Name: "Ada"})
 		}
-		resp, err := svc.handle(context.Background(), req.Event())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Headers["Allow"] != strings.Join(want, ", ") {
-			t.Errorf("%s %s: %d with Allow %q, want 405 with %q", other, path, resp.StatusCode, resp.Headers["Allow"], strings.Join(want, ", "))
+		resp := (&apitest.Client{Handler: svc}).Do(t, req.HTTP())
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != strings.Join(want, ", ") {
+			t.Errorf("%s %s: %d with Allow %q, want 405 with %q", other, path, resp.StatusCode, resp.Header.Get("Allow"), strings.Join(want, ", "))
 		}
 	}
 }
@@ -407,12 +386,7 @@ func TestRelayFiltersAreTheStoresContracts(t *testing.T) {
 			streamed = append(streamed, strings.TrimSuffix(id, "Table"))
 		}
 	}
-	relayed := forEachList(t, "RelayStreams")
-	sort.Strings(relayed)
-	sort.Strings(streamed)
-	if !slices.Equal(relayed, streamed) {
-		t.Errorf("the relays read the streams of %v; the tables with a stream are %v", relayed, streamed)
-	}
+	forEachListIs(t, "RelayStreams", streamed, "the tables with a stream")
 	fragment := mapping(byID["Fn::ForEach::RelayStreams"].Content[2], "${Table}RelayStreamMapping")
 	filters := seq(mapping(mapping(mapping(fragment, "Properties"), "FilterCriteria"), "Filters"))
 	if len(filters) != 1 || !slices.Equal(scalars(mapping(filters[0], "Pattern")), []string{"RelayFilters", "Table", "Pattern"}) {

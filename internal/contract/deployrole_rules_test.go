@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -177,51 +178,39 @@ func unverified(why string) rule {
 
 func star(*stackModel, *stackResource) need { return need{arns: []string{"*"}} }
 
-// onlyWith: the permission serves a property; needed only when the
-// resource sets one of them, and then the test cannot tell on what.
-func onlyWith(props ...string) rule {
+// onlyIf: the permission serves what; needed only when the resource (or
+// its stack) has it, and then the test cannot tell on what.
+func onlyIf(what string, has func(s *stackModel, r *stackResource) bool) rule {
 	return func(s *stackModel, r *stackResource) need {
-		for _, p := range props {
-			if r.has(p) {
-				return need{err: "the resource sets " + p + ": say in deployrole_rules_test.go what it needs"}
-			}
+		if has(s, r) {
+			return need{err: "the resource has " + what + ": say in deployrole_rules_test.go what it needs"}
 		}
-		return need{skip: "only with " + strings.Join(props, " or ")}
+		return need{skip: "only with " + what}
 	}
+}
+
+// onlyWith: the permission serves a property of the resource.
+func onlyWith(props ...string) rule {
+	return onlyIf(strings.Join(props, " or "), func(_ *stackModel, r *stackResource) bool { return slices.ContainsFunc(props, r.has) })
 }
 
 func onlyWithUpdatePolicy(policy string) rule {
-	return func(s *stackModel, r *stackResource) need {
-		for _, p := range r.UpdatePolicy {
-			if p == policy {
-				return need{err: "the resource has UpdatePolicy " + policy + ": say in deployrole_rules_test.go what it needs"}
-			}
-		}
-		return need{skip: "only with UpdatePolicy " + policy}
-	}
+	return onlyIf("UpdatePolicy "+policy, func(_ *stackModel, r *stackResource) bool { return slices.Contains(r.UpdatePolicy, policy) })
 }
 
+// noneOfType: the permission acts on a resource of type typ of the stack.
 func noneOfType(typ string) rule {
-	return func(s *stackModel, r *stackResource) need {
-		for _, o := range s.Resources {
-			if o.Type == typ {
-				return need{err: "the stack has a " + typ + ": say in deployrole_rules_test.go what it needs"}
-			}
-		}
-		return need{skip: "acts on a " + typ + "; the stack has none"}
-	}
+	return onlyIf("a "+typ+" in its stack", func(s *stackModel, _ *stackResource) bool {
+		return slices.ContainsFunc(s.Resources, func(o *stackResource) bool { return o.Type == typ })
+	})
 }
 
 func passRole(pass bool) rule {
 	return func(s *stackModel, r *stackResource) need {
 		info := resourceTypes[r.Type]
 		var arns []string
-		for prop, ids := range r.Refs {
-			for _, id := range ids {
-				if o := s.byID[id]; o != nil && o.Type == "AWS::IAM::Role" {
-					arns = append(arns, s.selfARNs(o)["iam:role"]...)
-				}
-			}
+		for prop := range r.Refs {
+			arns = append(arns, s.refARNs(r, prop, "iam:role")...)
 			if lit := roleARN.FindString(fmt.Sprint(r.Properties[prop])); lit != "" {
 				arns = append(arns, lit)
 			}
@@ -259,13 +248,12 @@ func associatedStage(s *stackModel, r *stackResource) need {
 	return need{skip: "protects no API Gateway stage"}
 }
 
+// associatedService: the permission acts on the protected resource, of
+// service.
 func associatedService(service string) rule {
-	return func(s *stackModel, r *stackResource) need {
-		if strings.Contains(fmt.Sprint(r.Properties["ResourceArn"]), ":"+service+":") {
-			return need{err: "protects a resource of " + service + ": say in deployrole_rules_test.go what it needs"}
-		}
-		return need{skip: "protects nothing of " + service}
-	}
+	return onlyIf("a ResourceArn of "+service, func(_ *stackModel, r *stackResource) bool {
+		return strings.Contains(fmt.Sprint(r.Properties["ResourceArn"]), ":"+service+":")
+	})
 }
 
 // idToken stands for an id AWS chooses (a key id, a REST API id): derived
@@ -321,6 +309,14 @@ func (s *stackModel) tagsARN(path string) string {
 	return s.apigw("/tags/" + url.QueryEscape(s.apigw(path)))
 }
 
+// apigwItem maps the IAM resource types of an API Gateway resource named
+// name in the collection at path (a RestApi, its Stage) to its ARN, its
+// collection's and its tags'.
+func (s *stackModel) apigwItem(kind, path, name string) map[string][]string {
+	item := path + "/" + name
+	return map[string][]string{"apigateway:" + kind: {s.apigw(item)}, "apigateway:" + kind + "s": {s.apigw(path)}, "apigateway:Tags": {s.tagsARN(item)}}
+}
+
 func (s *stackModel) stageARN(r *stackResource) string {
 	for _, id := range r.Refs["ResourceArn"] {
 		if o := s.byID[id]; o != nil && o.Type == "AWS::ApiGateway::RestApi" {
@@ -358,25 +354,20 @@ func (s *stackModel) selfARNs(r *stackResource) map[string][]string {
 	id := idToken(s.Stack, r.ID)
 	switch r.Type {
 	case "AWS::ApiGateway::RestApi":
-		p := "/restapis/" + id[:10]
-		return map[string][]string{"apigateway:RestApi": {s.apigw(p)}, "apigateway:RestApis": {s.apigw("/restapis")}, "apigateway:Tags": {s.tagsARN(p)}}
+		return s.apigwItem("RestApi", "/restapis", id[:10])
 	case "AWS::ApiGateway::Deployment":
 		// A deployment's handler may also PUT on its REST API.
 		api := s.restAPI(r, "RestApiId")
 		p := api + "/deployments"
 		return map[string][]string{"apigateway:Deployment": {s.apigw(p + "/" + id[:6])}, "apigateway:Deployments": {s.apigw(p)}, "apigateway:RestApi": {s.apigw(api)}}
 	case "AWS::ApiGateway::Stage":
-		p := s.restAPI(r, "RestApiId") + "/stages"
-		item := p + "/" + fmt.Sprint(r.Properties["StageName"])
-		return map[string][]string{"apigateway:Stage": {s.apigw(item)}, "apigateway:Stages": {s.apigw(p)}, "apigateway:Tags": {s.tagsARN(item)}}
+		return s.apigwItem("Stage", s.restAPI(r, "RestApiId")+"/stages", fmt.Sprint(r.Properties["StageName"]))
 	case "AWS::ApiGateway::Account":
 		return map[string][]string{"apigateway:Account": {s.apigw("/account")}}
 	case "AWS::ApiGateway::ApiKey":
-		p := "/apikeys/" + id[:10]
-		return map[string][]string{"apigateway:ApiKey": {s.apigw(p)}, "apigateway:ApiKeys": {s.apigw("/apikeys")}, "apigateway:Tags": {s.tagsARN(p)}}
+		return s.apigwItem("ApiKey", "/apikeys", id[:10])
 	case "AWS::ApiGateway::UsagePlan":
-		p := "/usageplans/" + id[:6]
-		return map[string][]string{"apigateway:UsagePlan": {s.apigw(p)}, "apigateway:UsagePlans": {s.apigw("/usageplans")}, "apigateway:Tags": {s.tagsARN(p)}}
+		return s.apigwItem("UsagePlan", "/usageplans", id[:6])
 	case "AWS::ApiGateway::UsagePlanKey":
 		plan := "/usageplans/?"
 		for _, pid := range r.Refs["UsagePlanId"] {

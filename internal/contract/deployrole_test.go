@@ -204,10 +204,7 @@ func (c *checker) resource(s *stackModel, r *stackResource, policies []iampolicy
 	if strings.HasPrefix(r.Type, "Custom::") {
 		// CloudFormation invokes a custom resource's function with the
 		// stack's role, on create, update and delete.
-		for _, p := range []string{"create", "update", "delete"} {
-			if !slices.Contains(phases, p) {
-				continue
-			}
+		for _, p := range slices.DeleteFunc(slices.Clone(phases), func(p string) bool { return p == "read" }) {
 			for _, arn := range s.refARNs(r, "ServiceToken", "lambda:function") {
 				c.check(policies, role, fmt.Sprintf("%s %s lambda:InvokeFunction", r.Type, p), r.ID, where,
 					iampolicy.Request{Action: "lambda:InvokeFunction", Resource: arn})
@@ -355,8 +352,7 @@ func (c *checker) need(s *stackModel, r *stackResource, action string) need {
 	if len(a.ResourceTypes) == 0 {
 		return need{arns: []string{"*"}}
 	}
-	var arns []string
-	var names []string
+	var arns, names []string
 	for _, rt := range a.ResourceTypes {
 		names = append(names, rt.Name)
 		arns = append(arns, self[service+":"+rt.Name]...)
@@ -418,17 +414,8 @@ func contextString(ctx map[string][]string) string {
 	return strings.Join(append(parts, other...), "; ")
 }
 
-func dedupe(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
+// dedupe sorts a list and drops its repeats.
+func dedupe(in []string) []string { return slices.Compact(slices.Sorted(slices.Values(in))) }
 
 // samDeploy checks what `sam deploy --config-env <env> --role-arn <ExecutionRole>
 // --tags ...` calls with the DeployRole (samcli/lib/deploy/deployer.py,
@@ -437,14 +424,15 @@ func (c *checker) samDeploy(s *stackModel, roles deployRoles, where string) {
 	policies := roles.policies["DeployRole"]
 	stackARN := fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/%s/%s", s.Region, s.account, s.Stack, idToken(s.Stack)[:8])
 	managedARN := fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/aws-sam-cli-managed-default/%s", s.Region, s.account, idToken("managed")[:8])
-	tagged := func(tags map[string]string, extra map[string][]string) (map[string][]string, []string) {
-		ctx, known := map[string][]string{}, slices.Clone(tagConditions)
-		requestTags(ctx, tags)
+	// tagged is a request that carries tags and the extra condition keys.
+	tagged := func(action, arn string, tags map[string]string, extra map[string][]string) iampolicy.Request {
+		req := iampolicy.Request{Action: action, Resource: arn, Context: map[string][]string{}, Known: slices.Clone(tagConditions)}
+		requestTags(req.Context, tags)
 		for k, v := range extra {
-			ctx[k] = v
-			known = append(known, k)
+			req.Context[k] = v
+			req.Known = append(req.Known, k)
 		}
-		return ctx, known
+		return req
 	}
 	transform := func(name string) string {
 		return fmt.Sprintf("arn:aws:cloudformation:%s:aws:transform/%s", s.Region, name)
@@ -453,15 +441,12 @@ func (c *checker) samDeploy(s *stackModel, roles deployRoles, where string) {
 		what string
 		req  iampolicy.Request
 	}
-	createCtx, createKnown := tagged(c.stackTags, map[string][]string{"cloudformation:RoleArn": {roles.arns["ExecutionRole"]}})
-	tagCtx, tagKnown := tagged(c.stackTags, map[string][]string{"cloudformation:CreateAction": {"CreateChangeSet"}})
-	managedCtx, managedKnown := tagged(map[string]string{"ManagedStackSource": "AwsSamCli"}, nil)
-	managedTagCtx, managedTagKnown := tagged(map[string]string{"ManagedStackSource": "AwsSamCli"}, map[string][]string{"cloudformation:CreateAction": {"CreateChangeSet"}})
+	managedTags, changeSet := map[string]string{"ManagedStackSource": "AwsSamCli"}, map[string][]string{"cloudformation:CreateAction": {"CreateChangeSet"}}
 	calls := []call{
 		{"read the stack (sam deploy, sam list stack-outputs, the workflow's running version)", iampolicy.Request{Action: "cloudformation:DescribeStacks", Resource: stackARN}},
 		{"read the stack's parameters (sam deploy)", iampolicy.Request{Action: "cloudformation:GetTemplateSummary", Resource: stackARN}},
-		{"create a change set with --role-arn and --tags", iampolicy.Request{Action: "cloudformation:CreateChangeSet", Resource: stackARN, Context: createCtx, Known: createKnown}},
-		{"tag the stack as it creates the change set", iampolicy.Request{Action: "cloudformation:TagResource", Resource: stackARN, Context: tagCtx, Known: tagKnown}},
+		{"create a change set with --role-arn and --tags", tagged("cloudformation:CreateChangeSet", stackARN, c.stackTags, map[string][]string{"cloudformation:RoleArn": {roles.arns["ExecutionRole"]}})},
+		{"tag the stack as it creates the change set", tagged("cloudformation:TagResource", stackARN, c.stackTags, changeSet)},
 		{"run the SAM transform", iampolicy.Request{Action: "cloudformation:CreateChangeSet", Resource: transform("Serverless-2016-10-31")}},
 		{"run the LanguageExtensions transform", iampolicy.Request{Action: "cloudformation:CreateChangeSet", Resource: transform("LanguageExtensions")}},
 		{"wait for the change set", iampolicy.Request{Action: "cloudformation:DescribeChangeSet", Resource: stackARN}},
@@ -472,8 +457,8 @@ func (c *checker) samDeploy(s *stackModel, roles deployRoles, where string) {
 		{"upload the code and the template", iampolicy.Request{Action: "s3:PutObject", Resource: s.artifactARN("code")}},
 		{"see whether an artifact is there already, and let CloudFormation read the template", iampolicy.Request{Action: "s3:GetObject", Resource: s.artifactARN("template")}},
 		{"find the SAM CLI's managed stack", iampolicy.Request{Action: "cloudformation:DescribeStacks", Resource: managedARN}},
-		{"create the managed stack (first deploy in the region)", iampolicy.Request{Action: "cloudformation:CreateChangeSet", Resource: managedARN, Context: managedCtx, Known: managedKnown}},
-		{"tag the managed stack", iampolicy.Request{Action: "cloudformation:TagResource", Resource: managedARN, Context: managedTagCtx, Known: managedTagKnown}},
+		{"create the managed stack (first deploy in the region)", tagged("cloudformation:CreateChangeSet", managedARN, managedTags, nil)},
+		{"tag the managed stack", tagged("cloudformation:TagResource", managedARN, managedTags, changeSet)},
 		{"run the managed stack's SAM transform", iampolicy.Request{Action: "cloudformation:CreateChangeSet", Resource: transform("Serverless-2016-10-31")}},
 		{"wait for the managed stack's change set", iampolicy.Request{Action: "cloudformation:DescribeChangeSet", Resource: managedARN}},
 		{"execute the managed stack's change set", iampolicy.Request{Action: "cloudformation:ExecuteChangeSet", Resource: managedARN}},

@@ -42,15 +42,11 @@ var (
 	blockStart = regexp.MustCompile(`^\s*([-*|]|\d+\.)\s`)
 )
 
+// notNewline is every character but a newline.
+var notNewline = regexp.MustCompile(`[^\n]`)
+
 // blank replaces every character of s but newlines with a space.
-func blank(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\n' {
-			return r
-		}
-		return ' '
-	}, s)
-}
+func blank(s string) string { return notNewline.ReplaceAllString(s, " ") }
 
 // TestDocsSpeakToAnyReader: README.md and the Markdown files under docs/
 // contain none of situatedWords outside code (fenced blocks and inline

@@ -1,6 +1,7 @@
 package contract_test
 
 import (
+	"cmp"
 	"path"
 	"path/filepath"
 	"slices"
@@ -24,15 +25,9 @@ func mainDirs(t *testing.T) []string {
 	t.Helper()
 	var out []string
 	for _, pattern := range []string{"functions/*/main.go", "functions/*/*/main.go"} {
-		files, err := filepath.Glob(filepath.Join(root, pattern))
-		if err != nil {
-			t.Fatal(err)
-		}
+		files, _ := filepath.Glob(filepath.Join(root, pattern)) // no error for a well-formed pattern
 		for _, f := range files {
-			rel, err := filepath.Rel(root, filepath.Dir(f))
-			if err != nil {
-				t.Fatal(err)
-			}
+			rel, _ := filepath.Rel(root, filepath.Dir(f)) // f is under root
 			out = append(out, filepath.ToSlash(rel))
 		}
 	}
@@ -67,12 +62,7 @@ func TestFunctionsAreBuiltFromTheirDirectories(t *testing.T) {
 		if got := scalar(mapping(props, "CodeUri")); got != "." {
 			t.Errorf("%s: CodeUri is %q, want . (the Makefile is at the repository's root)", id, got)
 		}
-		var found []string
-		for _, d := range dirs {
-			if path.Base(d) == strings.ToLower(name) {
-				found = append(found, d)
-			}
-		}
+		found := slices.DeleteFunc(slices.Clone(dirs), func(d string) bool { return path.Base(d) != strings.ToLower(name) })
 		if len(found) != 1 {
 			t.Errorf("%s: the Makefile builds it from the one main package in a directory named %s under functions/; found %v", id, strings.ToLower(name), found)
 		} else {
@@ -218,31 +208,21 @@ func dashboardBody(t *testing.T, byID map[string]*yaml.Node) string {
 func TestServingFunctionsAreAlarmed(t *testing.T) {
 	ids, byID := resources(t)
 	custom := customResourceFunctions(ids, byID)
-	listed := forEachList(t, "FunctionAlarms")
 	durations := mapping(mapping(template(t), "Mappings"), "DurationAlarms")
 	dashboard := dashboardBody(t, byID)
-	serving := 0
+	var serving []string
 	for id := range ofType(t, "AWS::Serverless::Function") {
 		if custom[id] {
 			continue
 		}
-		serving++
 		name := strings.TrimSuffix(id, "Function")
-		if !slices.Contains(listed, name) {
-			t.Errorf("%s: %s is not in the list of Fn::ForEach::FunctionAlarms (its throttles and duration alarms)", id, name)
-		}
+		serving = append(serving, name)
 		if mapping(durations, name) == nil {
 			t.Errorf("%s: %s is not in the DurationAlarms mapping (80 %% of its timeout, in milliseconds)", id, name)
 		}
 		alarm := mapping(byID[name+"ErrorsAlarm"], "Properties")
-		var dimension *yaml.Node
-		for _, d := range seq(mapping(alarm, "Dimensions")) {
-			if scalar(mapping(d, "Name")) == "FunctionName" {
-				dimension = mapping(d, "Value")
-			}
-		}
 		if scalar(mapping(alarm, "Namespace")) != "AWS/Lambda" || scalar(mapping(alarm, "MetricName")) != "Errors" ||
-			dimension == nil || dimension.Tag != "!Ref" || dimension.Value != id {
+			!isRef(dimension(alarm, "FunctionName"), "!Ref", id) {
 			t.Errorf("%s: no %sErrorsAlarm on AWS/Lambda Errors of FunctionName !Ref %s", id, name, id)
 		}
 		for _, metric := range []string{"Errors", "Duration", "Throttles"} {
@@ -251,14 +231,10 @@ func TestServingFunctionsAreAlarmed(t *testing.T) {
 			}
 		}
 	}
-	if serving == 0 {
+	if len(serving) == 0 {
 		t.Fatal("no function serves requests or events: is the test still reading the template right?")
 	}
-	for _, name := range listed {
-		if byID[name+"Function"] == nil || custom[name+"Function"] {
-			t.Errorf("Fn::ForEach::FunctionAlarms lists %s, which is not a function that serves requests or events", name)
-		}
-	}
+	forEachListIs(t, "FunctionAlarms", serving, "the functions that serve requests or events (their throttles and duration alarms)")
 	for name, limit := range entries(durations) {
 		fn := byID[name+"Function"]
 		if fn == nil {
@@ -284,10 +260,7 @@ func number(t *testing.T, n *yaml.Node) int {
 // timeout is a function's Timeout: its own, or the Globals'.
 func timeout(t *testing.T, fn *yaml.Node) time.Duration {
 	t.Helper()
-	n := mapping(mapping(fn, "Properties"), "Timeout")
-	if n == nil {
-		n = mapping(mapping(mapping(template(t), "Globals"), "Function"), "Timeout")
-	}
+	n := cmp.Or(mapping(mapping(fn, "Properties"), "Timeout"), mapping(mapping(mapping(template(t), "Globals"), "Function"), "Timeout"))
 	return time.Duration(number(t, n)) * time.Second
 }
 
@@ -299,19 +272,15 @@ var readActions = []string{"dynamodb:getitem", "dynamodb:batchgetitem", "dynamod
 // TableReadQuotaAlarms exactly when some function may read it; the lists
 // name nothing else.
 func TestTablesAreAlarmed(t *testing.T) {
-	read := map[string]bool{}
+	readBy := map[string]bool{} // table -> some function may read it
 	for _, fn := range ofType(t, "AWS::Serverless::Function") {
 		for table, actions := range tableActions(mapping(fn, "Properties")) {
 			if slices.ContainsFunc(actions, func(a string) bool { return slices.Contains(readActions, a) }) {
-				read[table] = true
+				readBy[table] = true
 			}
 		}
 	}
-	lists := map[string][]string{}
-	for _, name := range []string{"TableThrottleAlarms", "TableWriteQuotaAlarms", "TableReadQuotaAlarms"} {
-		lists[name] = forEachList(t, name)
-	}
-	var tables []string
+	var tables, read []string
 	for id := range ofType(t, "AWS::DynamoDB::Table") {
 		name, ok := strings.CutSuffix(id, "Table")
 		if !ok || name == "" {
@@ -319,20 +288,11 @@ func TestTablesAreAlarmed(t *testing.T) {
 			continue
 		}
 		tables = append(tables, name)
-		for _, list := range []string{"TableThrottleAlarms", "TableWriteQuotaAlarms"} {
-			if !slices.Contains(lists[list], name) {
-				t.Errorf("%s: %s is not in the list of Fn::ForEach::%s", id, name, list)
-			}
-		}
-		if got := slices.Contains(lists["TableReadQuotaAlarms"], name); got != read[id] {
-			t.Errorf("%s: in the list of Fn::ForEach::TableReadQuotaAlarms: %v; some function may read it: %v", id, got, read[id])
+		if readBy[id] {
+			read = append(read, name)
 		}
 	}
-	for list, names := range lists {
-		for _, name := range names {
-			if !slices.Contains(tables, name) {
-				t.Errorf("Fn::ForEach::%s lists %s, and there is no %sTable", list, name, name)
-			}
-		}
-	}
+	forEachListIs(t, "TableThrottleAlarms", tables, "the tables")
+	forEachListIs(t, "TableWriteQuotaAlarms", tables, "the tables")
+	forEachListIs(t, "TableReadQuotaAlarms", read, "the tables some function may read")
 }

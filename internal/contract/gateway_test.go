@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/shared/problem"
 )
 
@@ -68,10 +69,7 @@ func TestGatewayResponsesAreDocumentedProblems(t *testing.T) {
 		if err := schema.VisitJSON(v); err != nil {
 			t.Errorf("%s: not a Problem of openapi.yaml: %v", kind, err)
 		}
-		var p struct {
-			Type, Title, RequestID string
-			Status                 int
-		}
+		var p apitest.Problem
 		_ = json.Unmarshal([]byte(body), &p)
 		if p.Status != status || p.Title != http.StatusText(status) || p.RequestID != requestID || p.Type != problem.TypeBase+want.Type {
 			t.Errorf("%s: problem %+v does not match status %d, type %s and the request id", kind, p, status, want.Type)

@@ -1,6 +1,7 @@
 package contract_test
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -47,10 +48,7 @@ func TestKMSKeyPoliciesSeparateAdministrationAndUse(t *testing.T) {
 	for id, res := range ofType(t, "AWS::KMS::Key") {
 		checked++
 		props := mapping(res, "Properties")
-		usage := scalar(mapping(props, "KeyUsage"))
-		if usage == "" {
-			usage = "ENCRYPT_DECRYPT" // the KMS default
-		}
+		usage := cmp.Or(scalar(mapping(props, "KeyUsage")), "ENCRYPT_DECRYPT") // or the KMS default
 		allowedUse, ok := keyUse[usage]
 		if !ok {
 			t.Errorf("%s: KeyUsage %s has no list of use operations here", id, usage)
@@ -63,10 +61,7 @@ func TestKMSKeyPoliciesSeparateAdministrationAndUse(t *testing.T) {
 		}
 		var admin, use int
 		for i, st := range statements.Content {
-			sid := scalar(mapping(st, "Sid"))
-			if sid == "" {
-				sid = fmt.Sprintf("statement %d", i)
-			}
+			sid := cmp.Or(scalar(mapping(st, "Sid")), fmt.Sprintf("statement %d", i))
 			if mapping(st, "NotAction") != nil || mapping(st, "NotPrincipal") != nil {
 				t.Errorf("%s %s: NotAction/NotPrincipal in a key policy", id, sid)
 			}
@@ -89,11 +84,7 @@ func TestKMSKeyPoliciesSeparateAdministrationAndUse(t *testing.T) {
 				if !accountPrincipal(mapping(st, "Principal")) {
 					t.Errorf("%s %s: administration must stay with the account principal (IAM administrators, the deploying role)", id, sid)
 				}
-				got := slices.Clone(actions)
-				slices.Sort(got)
-				want := slices.Clone(keyAdministration)
-				slices.Sort(want)
-				if !slices.Equal(got, want) {
+				if !slices.Equal(slices.Sorted(slices.Values(actions)), slices.Sorted(slices.Values(keyAdministration))) {
 					t.Errorf("%s %s: administration actions %v, want KMS's documented key administrators statement %v", id, sid, actions, keyAdministration)
 				}
 			case isUse:

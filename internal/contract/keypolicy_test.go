@@ -19,7 +19,6 @@ const keyAccount = "123456789012"
 // keyAccount: each key's ARN and policy, and each function's role ARN and
 // the kms statements of its policies.
 type stackKeys struct {
-	stack     string
 	keyARN    map[string]string           // key logical id → ARN
 	keyPolicy map[string]iampolicy.Policy // key logical id → its key policy
 	roleARN   map[string]string           // function logical id → its role's ARN
@@ -36,7 +35,7 @@ func loadStackKeys(t *testing.T, stack string, params map[string]string) stackKe
 	t.Helper()
 	e := stackTemplate(t, "template.yaml", stack, "eu-west-1", keyAccount, params)
 	ids, byID := resources(t)
-	s := stackKeys{stack: stack, keyARN: map[string]string{}, keyPolicy: map[string]iampolicy.Policy{},
+	s := stackKeys{keyARN: map[string]string{}, keyPolicy: map[string]iampolicy.Policy{},
 		roleARN: map[string]string{}, kmsPolicy: map[string]iampolicy.Policy{}}
 	for id := range ofType(t, "AWS::KMS::Key") {
 		s.keyARN[id] = fmt.Sprintf("arn:aws:kms:eu-west-1:%s:key/%s", keyAccount, idToken(stack, id)[:8]+"-0000-4000-8000-"+idToken(stack, id)[8:20])
@@ -138,18 +137,17 @@ func TestFunctionKeyPermissionsAreDelegated(t *testing.T) {
 	checked := 0
 	for _, active := range []string{"A", "B"} {
 		s := loadStackKeys(t, "serverless-shop-dev", map[string]string{"ActiveSigningKey": active})
+		keyOf := map[string]string{} // ARN -> logical id
+		for id, arn := range s.keyARN {
+			keyOf[arn] = id
+		}
 		for _, fn := range slices.Sorted(maps.Keys(s.kmsPolicy)) {
 			pol := s.kmsPolicy[fn]
 			for _, st := range pol.Statements {
 				for _, action := range st.Action {
 					for _, keyARN := range st.Resource {
-						key := ""
-						for id, arn := range s.keyARN {
-							if arn == keyARN {
-								key = id
-							}
-						}
-						if key == "" {
+						key, ok := keyOf[keyARN]
+						if !ok {
 							t.Errorf("%s allows %s on %s, no key of the template", fn, action, keyARN)
 							continue
 						}
@@ -202,14 +200,12 @@ func TestKeyPoliciesLimitUseToTheRoles(t *testing.T) {
 			"the notification function's role in another acct": strings.Replace(notifications, keyAccount, "210987654321", 1),
 		}
 		ec := sealContexts()[events.AccountPasswordResetRequested]
-		without := func(key string) map[string]string {
-			out := maps.Clone(ec)
-			delete(out, key)
-			return out
-		}
-		with := func(key, v string) map[string]string {
+		with := func(key, v string) map[string]string { // v "": without key
 			out := maps.Clone(ec)
 			out[key] = v
+			if v == "" {
+				delete(out, key)
+			}
 			return out
 		}
 		legacy := map[string]string{"eventType": ec["eventType"], "eventId": ec["eventId"], "accountId": ec["accountId"]}
@@ -244,8 +240,8 @@ func TestKeyPoliciesLimitUseToTheRoles(t *testing.T) {
 		}
 		for _, key := range events.SealContextKeys() {
 			checks = append(checks,
-				check{"the users role may not seal without " + key, "kms:Encrypt", "LinkKey", users, allKMS, without(key), false},
-				check{"the notifications role may not open without " + key, "kms:Decrypt", "LinkKey", notifications, allKMS, without(key), false})
+				check{"the users role may not seal without " + key, "kms:Encrypt", "LinkKey", users, allKMS, with(key, ""), false},
+				check{"the notifications role may not open without " + key, "kms:Decrypt", "LinkKey", notifications, allKMS, with(key, ""), false})
 		}
 		for _, key := range []string{"SigningKeyA", "SigningKeyB", "LinkKey"} {
 			checks = append(checks, check{"no one may grant the use of " + key + " (the users role with kms:* on *)", "kms:CreateGrant", key, users, allKMS, nil, false},

@@ -67,22 +67,18 @@ func TestNotificationConcurrencyIsDerivedFromTheRate(t *testing.T) {
 	}
 	deploy := readFile(t, root, "localstack", "params.sh")
 	local := mailSettings{}
-	for _, p := range []struct {
-		name string
-		dst  *string
-	}{{"SesMaxSendRate", &local.rate}, {"NotificationConcurrency", &local.concurrency}} {
+	for name, dst := range map[string]*string{"SesMaxSendRate": &local.rate, "NotificationConcurrency": &local.concurrency} {
 		// On the line that sets it (p+="..."), not in the comment above.
-		m := regexp.MustCompile(`(?m)^\s*p\+?="[^"\n]*\b` + p.name + `=(\d+)\b`).FindStringSubmatch(deploy)
+		m := regexp.MustCompile(`(?m)^\s*p\+?="[^"\n]*\b` + name + `=(\d+)\b`).FindStringSubmatch(deploy)
 		if m == nil {
-			t.Errorf("localstack/params.sh sets no %s=<number>", p.name)
+			t.Errorf("localstack/params.sh sets no %s=<number>", name)
 			continue
 		}
-		*p.dst = m[1]
+		*dst = m[1]
 	}
 	envs["localstack/params.sh"] = local
 
-	names := keys(envs)
-	for _, env := range names {
+	for _, env := range keys(envs) {
 		s := envs[env]
 		rate, err1 := strconv.Atoi(s.rate)
 		concurrency, err2 := strconv.Atoi(s.concurrency)

@@ -35,7 +35,7 @@ func emittedMetrics(t *testing.T) emittedSet {
 	t.Helper()
 	fset := token.NewFileSet()
 	var files []goFile
-	consts := map[string]map[string]string{} // package dir -> constant -> string value
+	consts := map[string]string{} // "<package dir>.<constant>" -> its string value
 	for _, f := range goFiles(t, fset, 0, "functions", "shared") {
 		if strings.HasSuffix(f.path, "_test.go") {
 			continue
@@ -49,16 +49,9 @@ func emittedMetrics(t *testing.T) emittedSet {
 			}
 			for _, spec := range gen.Specs {
 				vs := spec.(*ast.ValueSpec)
-				for i, name := range vs.Names {
-					if i >= len(vs.Values) {
-						continue
-					}
-					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						v, _ := strconv.Unquote(lit.Value)
-						if consts[f.path] == nil {
-							consts[f.path] = map[string]string{}
-						}
-						consts[f.path][name.Name] = v
+				for i, value := range vs.Values { // none for a constant that repeats the one above
+					if lit, ok := value.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						consts[f.path+"."+vs.Names[i].Name], _ = strconv.Unquote(lit.Value)
 					}
 				}
 			}
@@ -96,10 +89,10 @@ func emittedMetrics(t *testing.T) emittedSet {
 			case *ast.BasicLit:
 				name, _ = strconv.Unquote(arg.Value)
 			case *ast.Ident:
-				name = consts[pf.path][arg.Name]
+				name = consts[pf.path+"."+arg.Name]
 			case *ast.SelectorExpr:
 				if pkg, ok := arg.X.(*ast.Ident); ok {
-					name = consts[imports[pkg.Name]][arg.Sel.Name]
+					name = consts[imports[pkg.Name]+"."+arg.Sel.Name]
 				}
 			}
 			if name == "" {
@@ -147,7 +140,8 @@ func alarms(t *testing.T) map[string]*yaml.Node {
 }
 
 // TestAlarmedMetricsAreEmitted: an alarm on a custom metric that no code
-// emits never fires, and nobody notices (a renamed constant is enough).
+// emits never fires, and nobody notices (a renamed constant is enough); a
+// dashboard's graph of one stays empty.
 // Every alarm of the namespace ServerlessShop must watch a metric, with the
 // service dimension, that the service's code counts. Alarms on AWS/*
 // namespaces watch what AWS services publish themselves (Lambda, SQS,
@@ -188,13 +182,7 @@ func TestAlarmedMetricsAreEmitted(t *testing.T) {
 				continue
 			}
 			custom++
-			var service string
-			dims := mapping(m, "Dimensions")
-			for i := 0; dims != nil && i < len(dims.Content); i++ {
-				if scalar(mapping(dims.Content[i], "Name")) == "service" {
-					service = scalar(mapping(dims.Content[i], "Value"))
-				}
-			}
+			service := scalar(dimension(m, "service"))
 			if service == "" {
 				t.Errorf("%s watches %s without the service dimension every EMF metric has", id, name)
 				continue
@@ -207,6 +195,29 @@ func TestAlarmedMetricsAreEmitted(t *testing.T) {
 	if custom == 0 {
 		t.Error("no alarm watches a custom metric: is the test still reading the template right?")
 	}
+	// The same for the dashboard's graphs of custom metrics, which would
+	// stay empty.
+	_, byID := resources(t)
+	found := dashboardMetric.FindAllStringSubmatch(dashboardBody(t, byID), -1)
+	if len(found) == 0 {
+		t.Fatal("the dashboard shows no custom metric")
+	}
+	for _, m := range found {
+		if !emitted.has(m[2], m[1]) {
+			t.Errorf("the dashboard graphs %s{service=%s}, which no code emits", m[1], m[2])
+		}
+	}
+}
+
+// dimension is the value of a metric's dimension (nil if it has none of
+// that name).
+func dimension(metric *yaml.Node, name string) *yaml.Node {
+	for _, d := range seq(mapping(metric, "Dimensions")) {
+		if scalar(mapping(d, "Name")) == name {
+			return mapping(d, "Value")
+		}
+	}
+	return nil
 }
 
 // filterMetrics returns the metrics the template's metric filters
@@ -226,20 +237,3 @@ func filterMetrics(t *testing.T) map[string]bool {
 // dashboardMetric matches a custom metric of a dashboard widget:
 // ["ServerlessShop", "<name>", "service", "<service>"...
 var dashboardMetric = regexp.MustCompile(`\["` + metrics.Namespace + `",\s*"(\w+)",\s*"service",\s*"(\w+)"`)
-
-// TestDashboardMetricsAreEmitted: the same for the dashboard's graphs of
-// custom metrics, which would stay empty.
-func TestDashboardMetricsAreEmitted(t *testing.T) {
-	t.Parallel()
-	_, byID := resources(t)
-	emitted := emittedMetrics(t)
-	found := dashboardMetric.FindAllStringSubmatch(dashboardBody(t, byID), -1)
-	if len(found) == 0 {
-		t.Fatal("the dashboard shows no custom metric")
-	}
-	for _, m := range found {
-		if !emitted.has(m[2], m[1]) {
-			t.Errorf("the dashboard graphs %s{service=%s}, which no code emits", m[1], m[2])
-		}
-	}
-}

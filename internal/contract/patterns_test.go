@@ -84,15 +84,9 @@ func TestOpenAPIPatternsAreTheServicesRules(t *testing.T) {
 			func(s string) bool { return account.CheckPassword(s) == "" }, passwordCorpus()},
 		{"login deviceToken", admits(body("/v1/auth/login", "POST")["deviceToken"].Value),
 			func(s string) bool { _, ok := account.ParseDeviceToken(s); return ok }, tokenCorpus("dv1.", "", 43)},
-		{"verify-email token", admits(body("/v1/auth/verify-email", "POST")["token"].Value),
-			func(s string) bool { _, err := account.ParseLinkToken(account.VerifyEmail, s); return err == nil },
-			tokenCorpus("ev1.", "01JNQ0000000000000000000AB.", 43)},
-		{"cancel-registration token", admits(body("/v1/auth/cancel-registration", "POST")["token"].Value),
-			func(s string) bool { _, err := account.ParseLinkToken(account.VerifyEmail, s); return err == nil },
-			tokenCorpus("ev1.", "01JNQ0000000000000000000AB.", 43)},
-		{"password-reset token", admits(body("/v1/auth/password-reset/confirm", "POST")["token"].Value),
-			func(s string) bool { _, err := account.ParseLinkToken(account.ResetPassword, s); return err == nil },
-			tokenCorpus("pr1.", "01JNQ0000000000000000000AB.", 43)},
+		{"verify-email token", admits(body("/v1/auth/verify-email", "POST")["token"].Value), linkToken(account.VerifyEmail), linkTokens("ev1.")},
+		{"cancel-registration token", admits(body("/v1/auth/cancel-registration", "POST")["token"].Value), linkToken(account.VerifyEmail), linkTokens("ev1.")},
+		{"password-reset token", admits(body("/v1/auth/password-reset/confirm", "POST")["token"].Value), linkToken(account.ResetPassword), linkTokens("pr1.")},
 		{"order sku", admits(orderItem.Properties["sku"].Value), order.ValidSKU, skuCorpus()},
 		{"Idempotency-Key", admits(idempotency), order.ValidIdempotencyKey, keyCorpus()},
 	}
@@ -219,6 +213,16 @@ func passwordCorpus() []string {
 		strings.Repeat("a", 128), strings.Repeat("日", 128), strings.Repeat("a", 129), strings.Repeat("🔑", 129),
 		" " + strings.Repeat("a", 10) + " ", "correct horse battery staple"}
 	return append(corpus, randomStrings(7, 2000, 140, corpusRunes)...)
+}
+
+// linkToken is the service's check of a link token for purpose p.
+func linkToken(p account.Purpose) func(string) bool {
+	return func(s string) bool { _, err := account.ParseLinkToken(p, s); return err == nil }
+}
+
+// linkTokens is the corpus of link tokens with prefix (ev1., pr1.).
+func linkTokens(prefix string) []string {
+	return tokenCorpus(prefix, "01JNQ0000000000000000000AB.", 43)
 }
 
 // tokenCorpus makes tokens of the shape prefix + middle + n characters of

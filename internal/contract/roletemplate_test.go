@@ -13,8 +13,7 @@ import (
 // deployRoles are the roles deploy/github-oidc.yaml creates for one
 // environment, as they would be in an account: their ARNs and policies.
 type deployRoles struct {
-	stack string // the OIDC stack (docs/operations.md names it serverless-shop-github-<env>)
-	arns  map[string]string
+	arns map[string]string
 	// policies holds each role's inline policies by logical id.
 	policies map[string][]iampolicy.Policy
 }
@@ -24,10 +23,10 @@ type deployRoles struct {
 func loadDeployRoles(t *testing.T, env, region, account string) deployRoles {
 	t.Helper()
 	top := yamlFile(t, "deploy", "github-oidc.yaml")
-	stack := "serverless-shop-github-" + env
+	stack := "serverless-shop-github-" + env // as docs/operations.md names the OIDC stack
 	e := stackTemplate(t, "deploy/github-oidc.yaml", stack, region, account, map[string]string{"Environment": env, "GitHubRepository": "owner/repo"})
 	res := mapping(top, "Resources")
-	roles := deployRoles{stack: stack, arns: map[string]string{}, policies: map[string][]iampolicy.Policy{}}
+	roles := deployRoles{arns: map[string]string{}, policies: map[string][]iampolicy.Policy{}}
 	for id, r := range entries(res) {
 		switch scalar(mapping(r, "Type")) {
 		case "AWS::IAM::Role":

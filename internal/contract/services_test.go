@@ -1,12 +1,9 @@
 package contract_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"testing"
-
-	"github.com/aws/aws-lambda-go/events"
 
 	ordersapi "github.com/serverless-shop/backend/functions/orders/api"
 	usersapi "github.com/serverless-shop/backend/functions/users/api"
@@ -16,27 +13,15 @@ import (
 // serviceRouters builds the API of every service the API routes to, keyed
 // by the logical id of its function in template.yaml, with test keys and
 // no AWS client. A new service adds its line here (docs/extending.md).
-func serviceRouters(t *testing.T, verifier web.TokenVerifier) map[string]service {
+func serviceRouters(t *testing.T, verifier web.TokenVerifier) map[string]*web.Server {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	orders, err := ordersapi.NewHandler(log, ordersapi.Config{Verifier: verifier, CursorKey: make([]byte, 32)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	apis := map[string]*web.Server{
+	return map[string]*web.Server{
 		"UsersFunction":  usersapi.NewHandler(log, usersapi.Config{Verifier: verifier}),
 		"OrdersFunction": orders,
 	}
-	out := map[string]service{}
-	for function, api := range apis {
-		out[function] = service{api.Routes(), web.Lambda(api)}
-	}
-	return out
-}
-
-// service is what these tests need of a service's API: its routes, and
-// the function's handler of API Gateway's events.
-type service struct {
-	routes []web.Route
-	handle func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
 }

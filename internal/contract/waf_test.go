@@ -108,11 +108,7 @@ func TestWafCoversEveryCostlyRoute(t *testing.T) {
 		path = strings.NewReplacer("{id}", "01JABCDEFGHJKMNPQRSTVWXYZ0", "{sku}", "COF-ESP-250").Replace(path)
 		return method, "/api" + path
 	}
-	whole := false
-	for _, r := range rules {
-		whole = whole || r.path == nil
-	}
-	if !whole {
+	if !slices.ContainsFunc(rules, func(r wafRule) bool { return r.path == nil }) {
 		t.Error("no rule counts every request to the API")
 	}
 	for _, route := range slices.Sorted(maps.Keys(costs)) {

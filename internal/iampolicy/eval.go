@@ -2,6 +2,7 @@ package iampolicy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -124,28 +125,14 @@ func (s *Statement) matches(r Request) (tri, string) {
 	return and(res, cond), why
 }
 
-func not(t tri) tri {
-	switch t {
-	case yes:
-		return no
-	case no:
-		return yes
-	}
-	return unknown
-}
+func not(t tri) tri { return [...]tri{no: yes, yes: no, unknown: unknown}[t] }
 
 func anyMatch(patterns []string, value string, fold bool) bool {
-	for _, p := range patterns {
-		if Wildcard(p, value, fold) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(patterns, func(p string) bool { return Wildcard(p, value, fold) })
 }
 
 func resourceMatch(patterns []string, arn string) (tri, string) {
-	out := no
-	why := ""
+	out, why := no, ""
 	for _, p := range patterns {
 		if strings.Contains(p, "${") {
 			out, why = unknown, "policy variable in "+p
@@ -211,12 +198,7 @@ func lookup(r Request, key string) (vals []string, present, known bool) {
 			return v, true, true
 		}
 	}
-	for _, k := range r.Known {
-		if Wildcard(k, key, true) {
-			return nil, false, true
-		}
-	}
-	return nil, false, false
+	return nil, false, slices.ContainsFunc(r.Known, func(k string) bool { return Wildcard(k, key, true) })
 }
 
 func evalCondition(op, key string, want []string, r Request) (tri, string) {
@@ -249,14 +231,7 @@ func evalCondition(op, key string, want []string, r Request) (tri, string) {
 	if !ok {
 		return unknown, "operator " + op
 	}
-	matchOne := func(v string) bool {
-		for _, w := range want {
-			if cmp(w, v) {
-				return true
-			}
-		}
-		return false
-	}
+	matchOne := func(v string) bool { return slices.ContainsFunc(want, func(w string) bool { return cmp(w, v) }) }
 	if !present {
 		switch {
 		case ifExists, set == "ForAllValues":
@@ -267,20 +242,10 @@ func evalCondition(op, key string, want []string, r Request) (tri, string) {
 		return boolTri(negated), ""
 	}
 	switch set {
-	case "ForAllValues":
-		for _, v := range got {
-			if matchOne(v) == negated {
-				return no, ""
-			}
-		}
-		return yes, ""
+	case "ForAllValues": // no value fails
+		return boolTri(!slices.ContainsFunc(got, func(v string) bool { return matchOne(v) == negated })), ""
 	case "ForAnyValue":
-		for _, v := range got {
-			if matchOne(v) != negated {
-				return yes, ""
-			}
-		}
-		return no, ""
+		return boolTri(slices.ContainsFunc(got, func(v string) bool { return matchOne(v) != negated })), ""
 	}
 	if len(got) != 1 {
 		return unknown, fmt.Sprintf("%s on %s, which has %d values, without ForAllValues or ForAnyValue", op, key, len(got))

@@ -1,6 +1,7 @@
 package iampolicy_test
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/serverless-shop/backend/internal/iampolicy"
@@ -8,9 +9,8 @@ import (
 
 const keyARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
-// tags is the context of a request that carries the given tags, with tag
-// keys known (absent ones are absent, not unknown).
-func tags(requestTags, resourceTags map[string]string) (map[string][]string, []string) {
+// tags is the context of a request that carries the given tags.
+func tags(requestTags, resourceTags map[string]string) map[string][]string {
 	ctx := map[string][]string{}
 	var keys []string
 	for k, v := range requestTags {
@@ -23,14 +23,33 @@ func tags(requestTags, resourceTags map[string]string) (map[string][]string, []s
 	for k, v := range resourceTags {
 		ctx["aws:ResourceTag/"+k] = []string{v}
 	}
-	return ctx, []string{"aws:RequestTag/*", "aws:ResourceTag/*", "aws:TagKeys"}
+	return ctx
+}
+
+// on is action on resource with the condition keys ctx, whose tag keys are
+// known (absent ones are absent, not unknown); nil: a request without any.
+func on(action, resource string, ctx map[string][]string) iampolicy.Request {
+	if ctx == nil {
+		return iampolicy.Request{Action: action, Resource: resource}
+	}
+	return iampolicy.Request{Action: action, Resource: resource, Context: ctx, Known: []string{"aws:RequestTag/*", "aws:ResourceTag/*", "aws:TagKeys"}}
+}
+
+// parse reads a policy document of the test's.
+func parse(t *testing.T, name, doc string) iampolicy.Policy {
+	t.Helper()
+	p, err := iampolicy.ParseJSON(name, []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func TestEvaluate(t *testing.T) {
-	createCtx, known := tags(map[string]string{"stack": "shop-dev", "Commit": "abc"}, nil)
-	existingCtx, _ := tags(nil, map[string]string{"stack": "shop-dev"})
-	otherCtx, _ := tags(nil, map[string]string{"stack": "shop-prod"})
-	untagged, _ := tags(nil, nil)
+	createCtx := tags(map[string]string{"stack": "shop-dev", "Commit": "abc"}, nil)
+	existingCtx := tags(nil, map[string]string{"stack": "shop-dev"})
+	otherCtx := tags(nil, map[string]string{"stack": "shop-prod"})
+	untagged := tags(nil, nil)
 
 	tests := []struct {
 		name   string
@@ -38,236 +57,51 @@ func TestEvaluate(t *testing.T) {
 		req    iampolicy.Request
 		want   iampolicy.Decision
 	}{
-		{
-			name:   "exact action and resource",
-			policy: `{"Statement": {"Effect": "Allow", "Action": "kms:DescribeKey", "Resource": "` + keyARN + `"}}`,
-			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN},
-			want:   iampolicy.Allowed,
-		},
-		{
-			name:   "actions compare without case, resources with",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "KMS:describekey", "Resource": "arn:aws:kms:eu-west-1:123456789012:KEY/*"}]}`,
-			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN},
-			want:   iampolicy.ImplicitDeny,
-		},
-		{
-			name:   "action wildcard",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": ["kms:Describe*", "kms:Get?eyPolicy"], "Resource": "*"}]}`,
-			req:    iampolicy.Request{Action: "kms:GetKeyPolicy", Resource: keyARN},
-			want:   iampolicy.Allowed,
-		},
-		{
-			name:   "the wildcard of an action does not reach another service",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}`,
-			req:    iampolicy.Request{Action: "xray:CreateSamplingRule", Resource: "*"},
-			want:   iampolicy.ImplicitDeny,
-		},
-		{
-			name:   "a resource wildcard crosses slashes and colons",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/shop-dev-*"}]}`,
-			req:    iampolicy.Request{Action: "logs:CreateLogGroup", Resource: "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/shop-dev-users:*"},
-			want:   iampolicy.Allowed,
-		},
-		{
-			name:   "a name prefix does not match another stack",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "dynamodb:CreateTable", "Resource": "arn:aws:dynamodb:*:*:table/shop-dev-*"}]}`,
-			req:    iampolicy.Request{Action: "dynamodb:CreateTable", Resource: "arn:aws:dynamodb:eu-west-1:123456789012:table/shop-devil-UsersTable-ABC"},
-			want:   iampolicy.ImplicitDeny,
-		},
-		{
-			name:   "a resource of * needs a policy resource that matches the literal *",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:CreateKey", "Resource": "arn:aws:kms:eu-west-1:123456789012:key/*"}]}`,
-			req:    iampolicy.Request{Action: "kms:CreateKey", Resource: "*"},
-			want:   iampolicy.ImplicitDeny,
-		},
-		{
-			name:   "NotAction allows what it does not name",
-			policy: `{"Statement": [{"Effect": "Allow", "NotAction": ["iam:*", "kms:ScheduleKeyDeletion"], "Resource": "*"}]}`,
-			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN},
-			want:   iampolicy.Allowed,
-		},
-		{
-			name:   "NotAction excludes what it names",
-			policy: `{"Statement": [{"Effect": "Allow", "NotAction": ["iam:*", "kms:ScheduleKeyDeletion"], "Resource": "*"}]}`,
-			req:    iampolicy.Request{Action: "kms:ScheduleKeyDeletion", Resource: keyARN},
-			want:   iampolicy.ImplicitDeny,
-		},
-		{
-			name:   "NotResource",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "NotResource": "arn:aws:kms:*:*:key/1234*"}]}`,
-			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN},
-			want:   iampolicy.ImplicitDeny,
-		},
-		{
-			name: "an explicit deny wins over an allow",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
-				{"Effect": "Deny", "Action": "kms:ScheduleKeyDeletion", "Resource": "*"}]}`,
-			req:  iampolicy.Request{Action: "kms:ScheduleKeyDeletion", Resource: keyARN},
-			want: iampolicy.ExplicitDeny,
-		},
-		{
-			name: "a deny on another action leaves the allow",
-			policy: `{"Statement": [{"Effect": "Deny", "Action": "kms:ScheduleKeyDeletion", "Resource": "*"},
-				{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}`,
-			req:  iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN},
-			want: iampolicy.Allowed,
-		},
-		{
-			name:   "tag on create: the request's tags",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": ["kms:CreateKey", "kms:TagResource"], "Resource": "*", "Condition": {"StringEquals": {"aws:RequestTag/stack": "shop-dev"}}}]}`,
-			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: createCtx, Known: known},
-			want:   iampolicy.Allowed,
-		},
-		{
-			name:   "tag on create: a condition on the resource's tags fails, it has none yet",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/stack": "shop-dev"}}}]}`,
-			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: createCtx, Known: known},
-			want:   iampolicy.ImplicitDeny,
-		},
-		{
-			name:   "an existing resource's tags",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/stack": ["shop-dev", "shop-staging"]}}}]}`,
-			req:    iampolicy.Request{Action: "kms:ScheduleKeyDeletion", Resource: keyARN, Context: existingCtx, Known: known},
-			want:   iampolicy.Allowed,
-		},
-		{
-			name:   "another stack's resource",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/stack": "shop-dev"}}}]}`,
-			req:    iampolicy.Request{Action: "kms:ScheduleKeyDeletion", Resource: keyARN, Context: otherCtx, Known: known},
-			want:   iampolicy.ImplicitDeny,
-		},
-		{
-			name:   "tag keys compare without case",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"AWS:RESOURCETAG/STACK": "shop-dev"}}}]}`,
-			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN, Context: existingCtx, Known: known},
-			want:   iampolicy.Allowed,
-		},
-		{
-			name:   "StringLike",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringLike": {"aws:ResourceTag/stack": "shop-*"}}}]}`,
-			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN, Context: otherCtx, Known: known},
-			want:   iampolicy.Allowed,
-		},
-		{
-			name:   "StringNotEquals on a missing key holds",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringNotEquals": {"aws:ResourceTag/stack": "shop-prod"}}}]}`,
-			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN, Context: untagged, Known: known},
-			want:   iampolicy.Allowed,
-		},
-		{
-			name:   "IfExists on a missing key holds",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringEqualsIfExists": {"aws:ResourceTag/stack": "shop-dev"}}}]}`,
-			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: createCtx, Known: known},
-			want:   iampolicy.Allowed,
-		},
-		{
-			name:   "ForAllValues holds when every tag key is listed",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["stack", "Commit", "Owner"]}}}]}`,
-			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: createCtx, Known: known},
-			want:   iampolicy.Allowed,
-		},
-		{
-			name:   "ForAllValues fails on a tag key it does not list",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["stack"]}}}]}`,
-			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: createCtx, Known: known},
-			want:   iampolicy.ImplicitDeny,
-		},
-		{
-			name:   "ForAllValues holds on no tags at all",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:DescribeKey", "Resource": "*", "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["stack"]}}}]}`,
-			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN, Context: untagged, Known: known},
-			want:   iampolicy.Allowed,
-		},
-		{
-			name:   "ForAnyValue",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["Commit"]}}}]}`,
-			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: createCtx, Known: known},
-			want:   iampolicy.Allowed,
-		},
-		{
-			name:   "ForAnyValue fails on no tags",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["Commit"]}}}]}`,
-			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: untagged, Known: known},
-			want:   iampolicy.ImplicitDeny,
-		},
-		{
-			name:   "a single-valued operator on a key with several values is not proven",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"StringEquals": {"aws:TagKeys": "stack"}}}]}`,
-			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: createCtx, Known: known},
-			want:   iampolicy.Unproven,
-		},
-		{
-			name:   "Null",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"Null": {"aws:ResourceTag/stack": "true", "aws:RequestTag/stack": "false"}}}]}`,
-			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: createCtx, Known: known},
-			want:   iampolicy.Allowed,
-		},
-		{
-			name:   "every operator and key must hold",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"aws:RequestTag/stack": "shop-dev", "aws:RequestTag/Commit": "other"}}}]}`,
-			req:    iampolicy.Request{Action: "kms:TagResource", Resource: keyARN, Context: createCtx, Known: known},
-			want:   iampolicy.ImplicitDeny,
-		},
-		{
-			name:   "PassRole to the named service",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/shop-dev-*", "Condition": {"StringEquals": {"iam:PassedToService": ["lambda.amazonaws.com", "apigateway.amazonaws.com"]}}}]}`,
-			req: iampolicy.Request{Action: "iam:PassRole", Resource: "arn:aws:iam::123456789012:role/shop-dev-UsersFunctionRole-ABCDEFGHIJKLM",
-				Context: map[string][]string{"iam:PassedToService": {"lambda.amazonaws.com"}}, Known: []string{"iam:PassedToService"}},
-			want: iampolicy.Allowed,
-		},
-		{
-			name:   "PassRole to another service",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*", "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}}]}`,
-			req: iampolicy.Request{Action: "iam:PassRole", Resource: "arn:aws:iam::123456789012:role/x",
-				Context: map[string][]string{"iam:PassedToService": {"ec2.amazonaws.com"}}, Known: []string{"iam:PassedToService"}},
-			want: iampolicy.ImplicitDeny,
-		},
-		{
-			name:   "a condition key the request does not model is never proven",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"}}}]}`,
-			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN, Context: existingCtx, Known: known},
-			want:   iampolicy.Unproven,
-		},
-		{
-			name:   "an operator the evaluator does not know is never proven",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"NumericLessThan": {"aws:ResourceTag/stack": "3"}}}]}`,
-			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN, Context: existingCtx, Known: known},
-			want:   iampolicy.Unproven,
-		},
-		{
-			name: "a deny the evaluator cannot rule out denies",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
-				{"Effect": "Deny", "Action": "kms:*", "Resource": "*", "Condition": {"Bool": {"aws:ViaAWSService": "false"}}}]}`,
-			req:  iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN, Context: existingCtx, Known: known},
-			want: iampolicy.Unproven,
-		},
-		{
-			name: "a deny whose condition fails does not apply",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
-				{"Effect": "Deny", "Action": "kms:*", "Resource": "*", "Condition": {"Null": {"aws:ResourceTag/stack": "false"}, "StringNotEquals": {"aws:ResourceTag/stack": "shop-dev"}}}]}`,
-			req:  iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN, Context: existingCtx, Known: known},
-			want: iampolicy.Allowed,
-		},
-		{
-			name: "a deny whose condition holds applies",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
-				{"Effect": "Deny", "Action": "kms:*", "Resource": "*", "Condition": {"Null": {"aws:ResourceTag/stack": "false"}, "StringNotEquals": {"aws:ResourceTag/stack": "shop-dev"}}}]}`,
-			req:  iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN, Context: otherCtx, Known: known},
-			want: iampolicy.ExplicitDeny,
-		},
-		{
-			name:   "a policy variable is never proven",
-			policy: `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "arn:aws:kms:*:${aws:PrincipalAccount}:key/*"}]}`,
-			req:    iampolicy.Request{Action: "kms:DescribeKey", Resource: keyARN},
-			want:   iampolicy.Unproven,
-		},
+		{"exact action and resource", `{"Statement": {"Effect": "Allow", "Action": "kms:DescribeKey", "Resource": "` + keyARN + `"}}`, on("kms:DescribeKey", keyARN, nil), iampolicy.Allowed},
+		{"actions compare without case, resources with", `{"Statement": [{"Effect": "Allow", "Action": "KMS:describekey", "Resource": "arn:aws:kms:eu-west-1:123456789012:KEY/*"}]}`, on("kms:DescribeKey", keyARN, nil), iampolicy.ImplicitDeny},
+		{"action wildcard", `{"Statement": [{"Effect": "Allow", "Action": ["kms:Describe*", "kms:Get?eyPolicy"], "Resource": "*"}]}`, on("kms:GetKeyPolicy", keyARN, nil), iampolicy.Allowed},
+		{"the wildcard of an action does not reach another service", `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}`, on("xray:CreateSamplingRule", "*", nil), iampolicy.ImplicitDeny},
+		{"a resource wildcard crosses slashes and colons", `{"Statement": [{"Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/shop-dev-*"}]}`, on("logs:CreateLogGroup", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/shop-dev-users:*", nil), iampolicy.Allowed},
+		{"a name prefix does not match another stack", `{"Statement": [{"Effect": "Allow", "Action": "dynamodb:CreateTable", "Resource": "arn:aws:dynamodb:*:*:table/shop-dev-*"}]}`, on("dynamodb:CreateTable", "arn:aws:dynamodb:eu-west-1:123456789012:table/shop-devil-UsersTable-ABC", nil), iampolicy.ImplicitDeny},
+		{"a resource of * needs a policy resource that matches the literal *", `{"Statement": [{"Effect": "Allow", "Action": "kms:CreateKey", "Resource": "arn:aws:kms:eu-west-1:123456789012:key/*"}]}`, on("kms:CreateKey", "*", nil), iampolicy.ImplicitDeny},
+		{"NotAction allows what it does not name", `{"Statement": [{"Effect": "Allow", "NotAction": ["iam:*", "kms:ScheduleKeyDeletion"], "Resource": "*"}]}`, on("kms:DescribeKey", keyARN, nil), iampolicy.Allowed},
+		{"NotAction excludes what it names", `{"Statement": [{"Effect": "Allow", "NotAction": ["iam:*", "kms:ScheduleKeyDeletion"], "Resource": "*"}]}`, on("kms:ScheduleKeyDeletion", keyARN, nil), iampolicy.ImplicitDeny},
+		{"NotResource", `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "NotResource": "arn:aws:kms:*:*:key/1234*"}]}`, on("kms:DescribeKey", keyARN, nil), iampolicy.ImplicitDeny},
+		{"an explicit deny wins over an allow", `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
+				{"Effect": "Deny", "Action": "kms:ScheduleKeyDeletion", "Resource": "*"}]}`, on("kms:ScheduleKeyDeletion", keyARN, nil), iampolicy.ExplicitDeny},
+		{"a deny on another action leaves the allow", `{"Statement": [{"Effect": "Deny", "Action": "kms:ScheduleKeyDeletion", "Resource": "*"},
+				{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}`, on("kms:DescribeKey", keyARN, nil), iampolicy.Allowed},
+		{"tag on create: the request's tags", `{"Statement": [{"Effect": "Allow", "Action": ["kms:CreateKey", "kms:TagResource"], "Resource": "*", "Condition": {"StringEquals": {"aws:RequestTag/stack": "shop-dev"}}}]}`, on("kms:TagResource", keyARN, createCtx), iampolicy.Allowed},
+		{"tag on create: a condition on the resource's tags fails, it has none yet", `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/stack": "shop-dev"}}}]}`, on("kms:TagResource", keyARN, createCtx), iampolicy.ImplicitDeny},
+		{"an existing resource's tags", `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/stack": ["shop-dev", "shop-staging"]}}}]}`, on("kms:ScheduleKeyDeletion", keyARN, existingCtx), iampolicy.Allowed},
+		{"another stack's resource", `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/stack": "shop-dev"}}}]}`, on("kms:ScheduleKeyDeletion", keyARN, otherCtx), iampolicy.ImplicitDeny},
+		{"tag keys compare without case", `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"AWS:RESOURCETAG/STACK": "shop-dev"}}}]}`, on("kms:DescribeKey", keyARN, existingCtx), iampolicy.Allowed},
+		{"StringLike", `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringLike": {"aws:ResourceTag/stack": "shop-*"}}}]}`, on("kms:DescribeKey", keyARN, otherCtx), iampolicy.Allowed},
+		{"StringNotEquals on a missing key holds", `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringNotEquals": {"aws:ResourceTag/stack": "shop-prod"}}}]}`, on("kms:DescribeKey", keyARN, untagged), iampolicy.Allowed},
+		{"IfExists on a missing key holds", `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringEqualsIfExists": {"aws:ResourceTag/stack": "shop-dev"}}}]}`, on("kms:TagResource", keyARN, createCtx), iampolicy.Allowed},
+		{"ForAllValues holds when every tag key is listed", `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["stack", "Commit", "Owner"]}}}]}`, on("kms:TagResource", keyARN, createCtx), iampolicy.Allowed},
+		{"ForAllValues fails on a tag key it does not list", `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["stack"]}}}]}`, on("kms:TagResource", keyARN, createCtx), iampolicy.ImplicitDeny},
+		{"ForAllValues holds on no tags at all", `{"Statement": [{"Effect": "Allow", "Action": "kms:DescribeKey", "Resource": "*", "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["stack"]}}}]}`, on("kms:DescribeKey", keyARN, untagged), iampolicy.Allowed},
+		{"ForAnyValue", `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["Commit"]}}}]}`, on("kms:TagResource", keyARN, createCtx), iampolicy.Allowed},
+		{"ForAnyValue fails on no tags", `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["Commit"]}}}]}`, on("kms:TagResource", keyARN, untagged), iampolicy.ImplicitDeny},
+		{"a single-valued operator on a key with several values is not proven", `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"StringEquals": {"aws:TagKeys": "stack"}}}]}`, on("kms:TagResource", keyARN, createCtx), iampolicy.Unproven},
+		{"Null", `{"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*", "Condition": {"Null": {"aws:ResourceTag/stack": "true", "aws:RequestTag/stack": "false"}}}]}`, on("kms:TagResource", keyARN, createCtx), iampolicy.Allowed},
+		{"every operator and key must hold", `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"aws:RequestTag/stack": "shop-dev", "aws:RequestTag/Commit": "other"}}}]}`, on("kms:TagResource", keyARN, createCtx), iampolicy.ImplicitDeny},
+		{"PassRole to the named service", `{"Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/shop-dev-*", "Condition": {"StringEquals": {"iam:PassedToService": ["lambda.amazonaws.com", "apigateway.amazonaws.com"]}}}]}`, on("iam:PassRole", "arn:aws:iam::123456789012:role/shop-dev-UsersFunctionRole-ABCDEFGHIJKLM", map[string][]string{"iam:PassedToService": {"lambda.amazonaws.com"}}), iampolicy.Allowed},
+		{"PassRole to another service", `{"Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*", "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}}]}`, on("iam:PassRole", "arn:aws:iam::123456789012:role/x", map[string][]string{"iam:PassedToService": {"ec2.amazonaws.com"}}), iampolicy.ImplicitDeny},
+		{"a condition key the request does not model is never proven", `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"}}}]}`, on("kms:DescribeKey", keyARN, existingCtx), iampolicy.Unproven},
+		{"an operator the evaluator does not know is never proven", `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Condition": {"NumericLessThan": {"aws:ResourceTag/stack": "3"}}}]}`, on("kms:DescribeKey", keyARN, existingCtx), iampolicy.Unproven},
+		{"a deny the evaluator cannot rule out denies", `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
+				{"Effect": "Deny", "Action": "kms:*", "Resource": "*", "Condition": {"Bool": {"aws:ViaAWSService": "false"}}}]}`, on("kms:DescribeKey", keyARN, existingCtx), iampolicy.Unproven},
+		{"a deny whose condition fails does not apply", `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
+				{"Effect": "Deny", "Action": "kms:*", "Resource": "*", "Condition": {"Null": {"aws:ResourceTag/stack": "false"}, "StringNotEquals": {"aws:ResourceTag/stack": "shop-dev"}}}]}`, on("kms:DescribeKey", keyARN, existingCtx), iampolicy.Allowed},
+		{"a deny whose condition holds applies", `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
+				{"Effect": "Deny", "Action": "kms:*", "Resource": "*", "Condition": {"Null": {"aws:ResourceTag/stack": "false"}, "StringNotEquals": {"aws:ResourceTag/stack": "shop-dev"}}}]}`, on("kms:DescribeKey", keyARN, otherCtx), iampolicy.ExplicitDeny},
+		{"a policy variable is never proven", `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "arn:aws:kms:*:${aws:PrincipalAccount}:key/*"}]}`, on("kms:DescribeKey", keyARN, nil), iampolicy.Unproven},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := iampolicy.ParseJSON(tc.name, []byte(tc.policy))
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := parse(t, tc.name, tc.policy)
 			got := iampolicy.Evaluate(tc.req, p)
 			if got.Decision != tc.want {
 				t.Errorf("%s on %s: %s (%s), want %s", tc.req.Action, tc.req.Resource, got.Decision, got.Why, tc.want)
@@ -285,6 +119,9 @@ func TestParseRefusesMalformedStatements(t *testing.T) {
 		"a NotPrincipal":            `{"Statement": [{"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}]}`,
 		"a principal not *":         `{"Statement": [{"Effect": "Allow", "Principal": "arn:aws:iam::123456789012:root", "Action": "kms:*", "Resource": "*"}]}`,
 		"not JSON":                  `{"Statement": `,
+		"not an object":             `[]`,
+		"no statement list":         `{"Statement": "s3:*"}`,
+		"a statement not an object": `{"Statement": ["s3:*"]}`,
 		"a condition not an object": `{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": []}]}`,
 	} {
 		if _, err := iampolicy.ParseJSON(name, []byte(doc)); err == nil {
@@ -295,10 +132,7 @@ func TestParseRefusesMalformedStatements(t *testing.T) {
 
 // TestStatementString: failure messages name a statement and a decision.
 func TestStatementString(t *testing.T) {
-	p, err := iampolicy.ParseJSON("p", []byte(`{"Statement": {"Sid": "S", "Effect": "Deny", "NotAction": "s3:*", "NotResource": "*", "Condition": {"Bool": {"aws:SecureTransport": false}}}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := parse(t, "p", `{"Statement": {"Sid": "S", "Effect": "Deny", "NotAction": "s3:*", "NotResource": "*", "Condition": {"Bool": {"aws:SecureTransport": false}}}}`)
 	if got, want := p.Statements[0].String()+", "+iampolicy.Allowed.String(), "Deny S NotAction [s3:*] NotResource [*] Bool map[aws:SecureTransport:[false]], allowed"; got != want {
 		t.Errorf("%q, want %q", got, want)
 	}
@@ -344,11 +178,8 @@ func TestArnConditions(t *testing.T) {
 		{"not an ARN", "ArnLike", "arn:aws:iam::123456789012:role/*", "shop-users", iampolicy.ImplicitDeny},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := iampolicy.ParseJSON(tc.name, []byte(`{"Statement": {"Effect": "Allow", "Action": "kms:Sign", "Resource": "*",
-				"Condition": {"`+tc.op+`": {"aws:PrincipalArn": "`+tc.pattern+`"}}}}`))
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := parse(t, tc.name, `{"Statement": {"Effect": "Allow", "Action": "kms:Sign", "Resource": "*",
+				"Condition": {"`+tc.op+`": {"aws:PrincipalArn": "`+tc.pattern+`"}}}}`)
 			req := iampolicy.Request{Action: "kms:Sign", Resource: keyARN, Context: map[string][]string{"aws:PrincipalArn": {tc.value}}}
 			if got := iampolicy.Evaluate(req, p); got.Decision != tc.want {
 				t.Errorf("%s %q on %q: %s (%s), want %s", tc.op, tc.pattern, tc.value, got.Decision, got.Why, tc.want)
@@ -377,14 +208,8 @@ func TestEvaluateKeyPolicy(t *testing.T) {
 		{"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "kms:Verify", "Resource": "*"},
 		{"Sid": "NoOneDisables", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "kms:DisableKey", "Resource": "*"}
 	]}`
-	key, err := iampolicy.ParseJSON("key", []byte(keyPolicy))
-	if err != nil {
-		t.Fatal(err)
-	}
-	allKMS, err := iampolicy.ParseJSON("kms:* on *", []byte(`{"Statement": {"Effect": "Allow", "Action": "kms:*", "Resource": "*"}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := parse(t, "key", keyPolicy)
+	allKMS := parse(t, "kms:* on *", `{"Statement": {"Effect": "Allow", "Action": "kms:*", "Resource": "*"}}`)
 	none := iampolicy.Policy{Name: "none"}
 	ec := func(keys ...string) map[string][]string {
 		ctx := map[string][]string{"kms:EncryptionContextKeys": keys}
@@ -395,9 +220,7 @@ func TestEvaluateKeyPolicy(t *testing.T) {
 	}
 	req := func(action, principal string, ctx map[string][]string) iampolicy.Request {
 		c := map[string][]string{"aws:PrincipalArn": {principal}}
-		for k, v := range ctx {
-			c[k] = v
-		}
+		maps.Copy(c, ctx)
 		return iampolicy.Request{Action: action, Resource: keyARN, Principal: principal, Context: c,
 			Known: []string{"aws:PrincipalArn", "kms:EncryptionContext:*", "kms:EncryptionContextKeys"}}
 	}
@@ -427,10 +250,7 @@ func TestEvaluateKeyPolicy(t *testing.T) {
 			}
 		})
 	}
-	deny, err := iampolicy.ParseJSON("deny", []byte(`{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}, {"Effect": "Deny", "Action": "kms:Sign", "Resource": "*"}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	deny := parse(t, "deny", `{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}, {"Effect": "Deny", "Action": "kms:Sign", "Resource": "*"}]}`)
 	if got := iampolicy.EvaluateKeyPolicy(req("kms:Sign", users, nil), key, deny); got.Decision != iampolicy.ExplicitDeny {
 		t.Errorf("an identity policy's Deny: %s, want %s", got.Decision, iampolicy.ExplicitDeny)
 	}

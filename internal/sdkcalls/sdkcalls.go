@@ -203,10 +203,8 @@ func operation(name string, sig *types.Signature) (*types.Package, string, bool)
 		return nil, "", false
 	}
 	pkg := named.Obj().Pkg()
-	if !strings.HasPrefix(pkg.Path(), sdkService) || strings.Contains(strings.TrimPrefix(pkg.Path(), sdkService), "/") {
-		return nil, "", false
-	}
-	if named.Obj().Name() != name+"Input" {
+	service, ok := strings.CutPrefix(pkg.Path(), sdkService)
+	if !ok || strings.Contains(service, "/") || named.Obj().Name() != name+"Input" {
 		return nil, "", false
 	}
 	return pkg, name, true

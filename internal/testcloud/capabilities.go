@@ -3,6 +3,7 @@
 package testcloud
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"testing"
@@ -54,10 +55,7 @@ const (
 // Cloud is the local cloud the tests run against (LOCAL_CLOUD: ministack,
 // the default, or localstack).
 func Cloud() string {
-	if c := os.Getenv("LOCAL_CLOUD"); c != "" {
-		return c
-	}
-	return "ministack"
+	return cmp.Or(os.Getenv("LOCAL_CLOUD"), "ministack")
 }
 
 // Require skips the test, saying why, unless the local cloud has c; why

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,11 +121,8 @@ func MailTo(t testing.TB, addr, needle string) []Mail {
 	t.Helper()
 	var out []Mail
 	for _, m := range Mailbox(t) {
-		for _, to := range m.To {
-			if strings.EqualFold(to, addr) && strings.Contains(m.Subject, needle) {
-				out = append(out, m)
-				break
-			}
+		if strings.Contains(m.Subject, needle) && slices.ContainsFunc(m.To, func(to string) bool { return strings.EqualFold(to, addr) }) {
+			out = append(out, m)
 		}
 	}
 	return out

@@ -9,12 +9,14 @@
 package testcloud
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -36,10 +38,7 @@ import (
 // AWS_ENDPOINT_URL, which a developer's shell may point elsewhere: the
 // endpoint and the state directory must name the same cloud.
 func Port() string {
-	if p := os.Getenv("EMULATOR_PORT"); p != "" {
-		return p
-	}
-	return "4566"
+	return cmp.Or(os.Getenv("EMULATOR_PORT"), "4566")
 }
 
 // Endpoint is the local cloud's gateway.
@@ -96,17 +95,16 @@ type TableSpec struct {
 	Stream  bool // NEW_IMAGE stream, like the orders table's
 }
 
+// unsafeInName is a character of a test's name that NewTable leaves out
+// of a table's.
+var unsafeInName = regexp.MustCompile(`[^a-z0-9.]`)
+
 // NewTable creates a table for one test and deletes it when the test ends.
 func NewTable(t testing.TB, db *dynamodb.Client, spec TableSpec) string {
 	t.Helper()
 	ctx := context.Background()
 	// Table names allow [a-zA-Z0-9_.-]; test names allow anything.
-	safe := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' {
-			return r
-		}
-		return '-'
-	}, strings.ToLower(t.Name()))
+	safe := unsafeInName.ReplaceAllString(strings.ToLower(t.Name()), "-")
 	name := fmt.Sprintf("it-%s-%d", safe, time.Now().UnixNano())
 	if len(name) > 255 {
 		name = name[len(name)-255:]
