@@ -97,7 +97,7 @@ const SessionID = "test-session"
 func (a *Auth) TokenAt(t testing.TB, p principal.Principal, at time.Time) string {
 	t.Helper()
 	raw, _, err := a.Issuer(15*time.Minute, func() time.Time { return at }).Issue(context.Background(),
-		token.Subject{UserID: p.UserID, Email: p.Email, Name: p.Name, EmailVerified: p.EmailVerified, SessionID: SessionID})
+		token.Subject{UserID: p.UserID, Email: p.Email, Name: p.Name, EmailVerified: p.EmailVerified, SessionID: SessionID, Role: p.Role})
 	if err != nil {
 		t.Fatal(err)
 	}
