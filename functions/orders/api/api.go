@@ -54,6 +54,10 @@ func NewHandler(log *slog.Logger, cfg Config) (*web.Server, error) {
 	s.Protected("GET /v1/orders/{id}", a.getOrder)
 	s.Protected("POST /v1/orders/{id}/cancel", a.cancelOrder)
 	s.Protected("POST /v1/orders/{id}/reorder", a.reorder)
+	s.Staff("GET /v1/admin/products", a.staffProducts)
+	s.Staff("POST /v1/admin/products", a.createProduct)
+	s.Staff("GET /v1/admin/products/{sku}", a.staffProduct)
+	s.Staff("PATCH /v1/admin/products/{sku}", a.updateProduct)
 	return s, nil
 }
 
@@ -70,6 +74,8 @@ func problemOf(err error) error {
 		return p(problem.NotFound, "", "No such order.")
 	case errors.Is(err, order.ErrProductNotFound):
 		return p(problem.NotFound, "", "No such product.")
+	case errors.Is(err, order.ErrProductExists):
+		return p(problem.Conflict, "", "A product with this SKU exists (SKUs of archived products are never reused).")
 	case errors.Is(err, order.ErrEmailUnverified):
 		return p(problem.Forbidden, "email-unverified", "Verify your email address before ordering: follow the link we mailed you, or ask for a new one.")
 	case errors.Is(err, order.ErrNotCancellable):

@@ -38,6 +38,7 @@ type Store interface {
 	// its order.cancelled event ev, in one conditional write, and returns
 	// it. Errors: order.ErrNotFound, order.ErrNotCancellable.
 	CancelOrder(ctx context.Context, customerID, id string, at time.Time, ev order.EventRef) (order.Order, error)
+	StaffStore
 }
 
 // Metric names of the orders service.
@@ -60,6 +61,10 @@ type Config struct {
 	// OrdersPerHour is each customer's quota of new orders per hour
 	// (0: order.DefaultOrdersPerHour).
 	OrdersPerHour int
+	// CatalogFresh is how long the function uses its copy of the catalog
+	// (0 or more than CatalogFresh: CatalogFresh); the local cloud's
+	// tests of a price change set less.
+	CatalogFresh time.Duration
 }
 
 // Service runs the orders use cases.
@@ -76,7 +81,10 @@ func New(cfg Config) *Service {
 	if cfg.OrdersPerHour == 0 {
 		cfg.OrdersPerHour = order.DefaultOrdersPerHour
 	}
-	return &Service{Config: cfg, catalog: &catalogCache{load: cfg.Store.Products, now: cfg.Now}}
+	if cfg.CatalogFresh <= 0 || cfg.CatalogFresh > CatalogFresh {
+		cfg.CatalogFresh = CatalogFresh
+	}
+	return &Service{Config: cfg, catalog: &catalogCache{load: cfg.Store.Products, now: cfg.Now, fresh: cfg.CatalogFresh}}
 }
 
 // now is the service's clock, in the millisecond precision stored times

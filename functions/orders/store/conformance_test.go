@@ -45,6 +45,7 @@ func testConformance(t *testing.T, newStore func(t *testing.T) subject) {
 		test func(t *testing.T, s subject)
 	}{
 		{"Catalog", testCatalog},
+		{"StaffCatalog", testStaffCatalog},
 		{"CreateAndGet", testCreateAndGet},
 		{"QuotaIsCountedWithTheOrder", testQuota},
 		{"IdempotencyKeyRaceAndReplay", testIdempotency},
@@ -157,6 +158,48 @@ func testCatalog(t *testing.T, s subject) {
 	}
 	if all[5].SKU != "SKU-005" || all[5].UnitPrice != 124 || all[17].UnitPrice != 112 || all[29].Active /* SKU-029, i = 0: discontinued */ {
 		t.Fatalf("Products = %+v", all)
+	}
+}
+
+// testStaffCatalog: a SKU is added once; concurrent changes of different
+// fields are all kept; archived products stay, for staff, with a stock of
+// 0 until one is set.
+func testStaffCatalog(t *testing.T, s subject) {
+	ctx := context.Background()
+	at := now()
+	p := order.Product{SKU: "NEW-1", Name: "New", Description: "D", UnitPrice: 500, Currency: "EUR", Active: true, UpdatedAt: at}
+	if err := s.s.CreateProduct(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.s.CreateProduct(ctx, p); !errors.Is(err, order.ErrProductExists) {
+		t.Fatalf("second CreateProduct = %v, want ErrProductExists", err)
+	}
+	name, price, inactive := "Renamed", int64(700), false
+	errs := parallel(2, func(i int) error {
+		c := order.ProductChange{Name: &name}
+		if i == 1 {
+			c = order.ProductChange{UnitPrice: &price, Active: &inactive}
+		}
+		_, err := s.s.UpdateProduct(ctx, "NEW-1", c, at.Add(time.Second))
+		return err
+	})
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	want := order.StaffProduct{Product: order.Product{SKU: "NEW-1", Name: "Renamed", Description: "D", UnitPrice: 700, Currency: "EUR",
+		UpdatedAt: at.Add(time.Second)}}
+	got, err := s.s.StaffProduct(ctx, "NEW-1")
+	if got.Product.Active = false; err != nil || got != want {
+		t.Fatalf("StaffProduct = %+v, %v; want %+v", got, err, want)
+	}
+	if _, err := s.s.UpdateProduct(ctx, "NOPE", order.ProductChange{Name: &name}, at); !errors.Is(err, order.ErrProductNotFound) {
+		t.Fatalf("UpdateProduct of an unknown SKU = %v", err)
+	}
+	if _, err := s.s.StaffProduct(ctx, "NOPE"); !errors.Is(err, order.ErrProductNotFound) {
+		t.Fatalf("StaffProduct of an unknown SKU = %v", err)
+	}
+	if all, err := s.s.StaffProducts(ctx); err != nil || len(all) != 1 || all[0].Active || all[0].Stock != 0 {
+		t.Fatalf("StaffProducts = %+v, %v", all, err)
 	}
 }
 

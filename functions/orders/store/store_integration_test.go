@@ -126,3 +126,32 @@ func TestCreateOrderSurvivesItsOwnRetry(t *testing.T) {
 		t.Fatalf("%d orders (%v), want 1", len(list), err)
 	}
 }
+
+// TestSeedNeverOverwrites: the seed adds what the catalog lacks, with its
+// stock, and leaves a product staff changed, and its stock, as they are.
+func TestSeedNeverOverwrites(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	seed := []order.Product{
+		{SKU: "SEED-1", Name: "One", UnitPrice: 100, Currency: "USD", Active: true},
+		{SKU: "SEED-2", Name: "Two", UnitPrice: 200, Currency: "USD", Active: true},
+	}
+	if err := f.s.SeedProducts(ctx, seed[:1], 50); err != nil {
+		t.Fatal(err)
+	}
+	price := int64(150)
+	if _, err := f.s.UpdateProduct(ctx, "SEED-1", order.ProductChange{UnitPrice: &price}, seed[0].UpdatedAt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &f.table, Key: ddb.Key("STOCK#SEED-1", "STOCK"),
+		UpdateExpression: aws.String("SET units = :u"), ExpressionAttributeValues: map[string]types.AttributeValue{":u": &types.AttributeValueMemberN{Value: "7"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.SeedProducts(ctx, seed, 50); err != nil { // the next deploy
+		t.Fatal(err)
+	}
+	all, err := f.s.StaffProducts(ctx)
+	if err != nil || len(all) != 2 || all[0].UnitPrice != 150 || all[0].Stock != 7 || all[1].UnitPrice != 200 || all[1].Stock != 50 {
+		t.Fatalf("after the second seed: %+v, %v", all, err)
+	}
+}

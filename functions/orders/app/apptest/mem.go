@@ -29,6 +29,7 @@ type MemStore struct {
 	orders   map[memKey]order.Order
 	keys     map[memKey]memClaim
 	quotas   map[memKey]int // orders per customer and window start
+	stock    map[string]int64
 	events   []events.OrderEvent
 }
 
@@ -59,7 +60,7 @@ func Catalog() []order.Product {
 
 // NewMemStore returns an empty store.
 func NewMemStore() *MemStore {
-	return &MemStore{products: map[string]order.Product{}, orders: map[memKey]order.Order{}, keys: map[memKey]memClaim{}, quotas: map[memKey]int{}}
+	return &MemStore{products: map[string]order.Product{}, orders: map[memKey]order.Order{}, keys: map[memKey]memClaim{}, quotas: map[memKey]int{}, stock: map[string]int64{}}
 }
 
 // PutProducts writes products to the catalog, replacing any of the same SKU.
