@@ -68,6 +68,7 @@ func newHarnessWith(t *testing.T, cfg Config, products []order.Product) *harness
 	t.Helper()
 	h := &harness{auth: apitest.NewAuth(t), store: apptest.NewFaulty()}
 	_ = h.store.PutProducts(context.Background(), products)
+	h.store.PutStock(1000, apptest.SKUs(products)...)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg.Service = app.New(app.Config{Store: h.store, Log: log, NewID: h.newID,
 		Now: func() time.Time { return testNow.Add(time.Duration(h.later.Load())) }})

@@ -72,7 +72,7 @@ func newCallsRig(t *testing.T) *callsRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.New(shadow, r.table).PutProducts(r.ctx, products); err != nil {
+	if err := store.New(shadow, r.table).SeedProducts(r.ctx, products, catalog.SeedStock); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -185,5 +185,7 @@ func (r *callsRig) journey(t *testing.T, who principal.Principal, revocations bo
 	measure("GET /v1/admin/products/{sku}", resp.StatusCode, 200)
 	resp = send(t, h, staff, "GET /v1/admin/products", nil, "")
 	measure("GET /v1/admin/products", resp.StatusCode, 200)
+	resp = send(t, h, staff, "POST /v1/admin/products/{sku}/stock", sku, `{"delta":5}`)
+	measure("POST /v1/admin/products/{sku}/stock", resp.StatusCode, 200)
 	return rows
 }

@@ -38,6 +38,7 @@ func ordersRouteSeeds() []apitest.FuzzRequest {
 		{Route: "POST /v1/admin/products", Body: productBody},
 		{Route: "GET /v1/admin/products/{sku}", Param: "MUG-OLD"},
 		{Route: "PATCH /v1/admin/products/{sku}", Param: "COF-ESP-250", Body: `{"name":" Espresso ","unitPrice":1390,"active":false}`},
+		{Route: "POST /v1/admin/products/{sku}/stock", Param: "COF-ESP-250", Body: `{"set":7,"expected":1000}`},
 	}
 }
 
@@ -62,6 +63,9 @@ var invalidRequests = []apitest.FuzzRequest{
 	{Body: `{"sku":"-NEW","name":"\u202e","description":"\u0000","unitPrice":1000000000001,"currency":"usd"}`, Param: "COF-ESP-250"},
 	{Body: `{"name":"","unitPrice":0,"currency":"EUR","sku":"X"}`, Param: "NOPE-1"},
 	{Body: `{"active":"false","unitPrice":1.5,"description":null}`, Param: "MUG-OLD"},
+	{Body: `{"delta":-1001,"set":2}`, Param: "TEA-EARL-100"},
+	{Body: `{"set":-1,"expected":1.5}`, Param: "EUR-ONLY"},
+	{Body: `{"delta":-9223372036854775808}`, Param: "COF-ESP-250"},
 }
 
 // fuzzHarness is a harness with orders in its store for the fuzzed

@@ -54,3 +54,19 @@ func staffJSON(w http.ResponseWriter) func(order.StaffProduct, error) error {
 		return web.JSON(w, http.StatusOK, p)
 	}
 }
+
+func (a *API) changeStock(w http.ResponseWriter, r *http.Request) error {
+	var in order.StockChange
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	sku := r.PathValue("sku")
+	stock, err := a.orders.ChangeStock(r.Context(), sku, in)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, struct {
+		SKU   string `json:"sku"`
+		Stock int64  `json:"stock"`
+	}{sku, stock})
+}

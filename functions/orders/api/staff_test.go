@@ -8,6 +8,7 @@ import (
 	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/app/apptest"
 	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/internal/apitest"
 )
 
 // TestStaffRoutesRefuseCustomers: a customer's valid token gets 403
@@ -100,4 +101,37 @@ func TestCatalogManagementRefuses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStock: staff change the stock; an order takes it, all or nothing,
+// and its problem names the short lines; a cancel gives it back.
+func TestStock(t *testing.T) {
+	h := newHarness(t)
+	set := func(body string) *apitest.Response {
+		return h.send(t, &kim, "POST", "/v1/admin/products/COF-ESP-250/stock", body)
+	}
+	if got := decode[struct {
+		SKU   string
+		Stock int64
+	}](t, set(`{"set":2,"expected":1000}`).Expect(t, 200)); got.SKU != "COF-ESP-250" || got.Stock != 2 {
+		t.Fatalf("set: %+v", got)
+	}
+	set(`{"set":5,"expected":1000}`).Problem(t, http.StatusConflict, "conflict")
+	set(`{"delta":-3}`).Problem(t, http.StatusConflict, "conflict")
+	short := h.send(t, &ada, "POST", "/v1/orders", `{"items":[{"sku":"TEA-EARL-100","quantity":1},{"sku":"COF-ESP-250","quantity":3}]}`).Problem(t, http.StatusConflict, "out-of-stock")
+	if f := short.Fields(); len(f) != 1 || f[0] != "items[1].sku" {
+		t.Fatalf("short lines %v", f)
+	}
+	placed := decode[orderJSON](t, h.send(t, &ada, "POST", "/v1/orders", `{"items":[{"sku":"TEA-EARL-100","quantity":1},{"sku":"COF-ESP-250","quantity":2}]}`).Expect(t, 201))
+	if p := decode[order.StaffProduct](t, h.send(t, &kim, "GET", "/v1/admin/products/COF-ESP-250", "").Expect(t, 200)); p.Stock != 0 {
+		t.Fatalf("stock %d after the order", p.Stock)
+	}
+	h.send(t, &ada, "POST", "/v1/orders/"+placed.ID+"/cancel", "").Expect(t, 200)
+	if p := decode[order.StaffProduct](t, h.send(t, &kim, "GET", "/v1/admin/products/TEA-EARL-100", "").Expect(t, 200)); p.Stock != 1000 {
+		t.Fatalf("stock %d after the cancel", p.Stock)
+	}
+	for _, body := range []string{`{}`, `{"delta":1,"set":1,"expected":0}`, `{"set":1}`, `{"expected":1}`, `{"delta":1.5}`, `{"delta":"1"}`, `{"set":-1,"expected":0}`, `{"delta":1000000000001}`} {
+		set(body).Problem(t, http.StatusBadRequest, "validation")
+	}
+	h.send(t, &kim, "POST", "/v1/admin/products/NOPE-1/stock", `{"delta":1}`).Problem(t, http.StatusNotFound, "not-found")
 }

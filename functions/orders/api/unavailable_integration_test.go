@@ -53,7 +53,7 @@ func TestEveryRouteAnswers503WhenDynamoDBIsOut(t *testing.T) {
 	t.Cleanup(func() { out.Store(false) }) // before the table's deletion, which runs later
 	s := store.New(db, table)
 	ctx := context.Background()
-	if err := s.PutProducts(ctx, []order.Product{{SKU: "COF-ESP-250", Name: "Espresso", UnitPrice: 1290, Currency: "USD", Active: true}}); err != nil {
+	if err := s.SeedProducts(ctx, []order.Product{{SKU: "COF-ESP-250", Name: "Espresso", UnitPrice: 1290, Currency: "USD", Active: true}}, 100); err != nil {
 		t.Fatal(err)
 	}
 	auth := apitest.NewAuth(t)

@@ -26,17 +26,19 @@ type Store interface {
 	// CreateOrder stores an order announcing its order.created event ev
 	// and (with a key) the key's record at once, counting the order
 	// against quota. When the key already placed an order for the same
-	// request, it stores nothing and returns that order. Errors:
-	// quota.Refused(now), order.ErrIdempotencyReuse,
-	// order.ErrIdempotencyBusy.
+	// request, it stores nothing and returns that order. It takes each
+	// line's units from its product's stock, all or nothing. Errors:
+	// quota.Refused(now), order.OutOfStock's naming the short lines,
+	// order.ErrIdempotencyReuse, order.ErrIdempotencyBusy.
 	CreateOrder(ctx context.Context, o order.Order, ev order.EventRef, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error)
 	// Order returns the customer's order, or order.ErrNotFound.
 	Order(ctx context.Context, customerID, id string) (order.Order, error)
 	// Orders returns a page of the customer's orders, newest first.
 	Orders(ctx context.Context, customerID string, limit int, after string) ([]order.Order, string, error)
 	// CancelOrder cancels the customer's order at the time at, announcing
-	// its order.cancelled event ev, in one conditional write, and returns
-	// it. Errors: order.ErrNotFound, order.ErrNotCancellable.
+	// its order.cancelled event ev, and gives its units back to stock, in
+	// one conditional write (once, whatever the retries), and returns it.
+	// Errors: order.ErrNotFound, order.ErrNotCancellable.
 	CancelOrder(ctx context.Context, customerID, id string, at time.Time, ev order.EventRef) (order.Order, error)
 	StaffStore
 }

@@ -24,6 +24,12 @@ type StaffStore interface {
 	StaffProducts(ctx context.Context) ([]order.StaffProduct, error)
 	// Stock returns the stock of each SKU (0 without a stock item).
 	Stock(ctx context.Context, skus ...string) (map[string]int64, error)
+	// AdjustStock adds delta to a product's stock atomically and returns
+	// it. Errors: order.ErrProductNotFound, order.ErrStockBelowZero.
+	AdjustStock(ctx context.Context, sku string, delta int64) (int64, error)
+	// SetStock sets a product's stock if it is still expected and returns
+	// it. Errors: order.ErrProductNotFound, order.ErrStockChanged.
+	SetStock(ctx context.Context, sku string, set, expected int64) (int64, error)
 }
 
 // CreateProduct adds a product to the catalog, active and without stock.
@@ -79,4 +85,28 @@ func (s *Service) StaffProduct(ctx context.Context, sku string) (order.StaffProd
 // table.
 func (s *Service) StaffProducts(ctx context.Context) ([]order.StaffProduct, error) {
 	return s.Store.StaffProducts(ctx)
+}
+
+// ChangeStock applies a staff member's change to a product's stock and
+// returns the new stock. Errors: a validation *problem.Error,
+// order.ErrProductNotFound, order.ErrStockBelowZero, order.ErrStockChanged.
+func (s *Service) ChangeStock(ctx context.Context, sku string, c order.StockChange) (int64, error) {
+	if !order.ValidSKU(sku) {
+		return 0, order.ErrProductNotFound
+	}
+	if err := c.Check(); err != nil {
+		return 0, err
+	}
+	var stock int64
+	var err error
+	if c.Delta != nil {
+		stock, err = s.Store.AdjustStock(ctx, sku, *c.Delta)
+	} else {
+		stock, err = s.Store.SetStock(ctx, sku, *c.Set, *c.Expected)
+	}
+	if err != nil {
+		return 0, err
+	}
+	s.Log.InfoContext(ctx, "stock changed", slog.String("sku", sku), slog.Int64("stock", stock))
+	return stock, nil
 }

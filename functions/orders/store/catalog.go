@@ -3,11 +3,11 @@ package store
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -102,13 +102,15 @@ func (s *Store) SeedProducts(ctx context.Context, products []order.Product, stoc
 		if err := s.CreateProduct(ctx, p); err != nil && !errors.Is(err, order.ErrProductExists) {
 			return wrap("seed products", err)
 		}
-		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: &s.table, Key: ddb.Key(stockPK(p.SKU), skStock),
-			UpdateExpression: aws.String("SET sku = :sku, units = if_not_exists(units, :units)"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":sku": &types.AttributeValueMemberS{Value: p.SKU}, ":units": &types.AttributeValueMemberN{Value: strconv.FormatInt(stock, 10)},
-			},
-		})
+		units := expression.Name("units")
+		expr, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("sku"), expression.Value(p.SKU)).
+			Set(units, expression.IfNotExists(units, expression.Value(stock)))).Build()
+		if err == nil {
+			_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName: &s.table, Key: ddb.Key(stockPK(p.SKU), skStock), UpdateExpression: expr.Update(),
+				ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+			})
+		}
 		if err != nil {
 			return wrap("seed stock", err)
 		}

@@ -189,3 +189,66 @@ type errUnprocessed int
 func (e errUnprocessed) Error() string {
 	return "items still unprocessed after " + strconv.Itoa(int(e)) + " attempts"
 }
+
+// AdjustStock adds delta to the product's stock at once (ADD: concurrent
+// changes all count) and returns the new stock. Errors:
+// order.ErrProductNotFound, order.ErrStockBelowZero (nothing changed).
+func (s *Store) AdjustStock(ctx context.Context, sku string, delta int64) (int64, error) {
+	units := expression.Name("units")
+	b := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("sku"), expression.Value(sku)).Add(units, expression.Value(delta)))
+	if delta < 0 {
+		b = b.WithCondition(units.GreaterThanEqual(expression.Value(-delta)))
+	}
+	return s.changeStock(ctx, sku, b, order.ErrStockBelowZero)
+}
+
+// SetStock sets the product's stock to set if it is still expected (a
+// missing stock item is 0), so that two staff members never lose each
+// other's change, and returns it. Errors: order.ErrProductNotFound,
+// order.ErrStockChanged (nothing changed).
+func (s *Store) SetStock(ctx context.Context, sku string, set, expected int64) (int64, error) {
+	units := expression.Name("units")
+	cond := units.Equal(expression.Value(expected))
+	if expected == 0 {
+		cond = expression.AttributeNotExists(units).Or(cond)
+	}
+	b := expression.NewBuilder().WithCondition(cond).
+		WithUpdate(expression.Set(expression.Name("sku"), expression.Value(sku)).Set(units, expression.Value(set)))
+	return s.changeStock(ctx, sku, b, order.ErrStockChanged)
+}
+
+// changeStock applies the update of b to the stock of a product that
+// exists (one GetItem first: products are never deleted, so it cannot go
+// in between), answering refused when its condition fails.
+func (s *Store) changeStock(ctx context.Context, sku string, b expression.Builder, refused error) (int64, error) {
+	_, found, err := ddb.Get[productRecord](ctx, s.db, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: ddb.Key(pkCatalog, productSK(sku)), ProjectionExpression: aws.String("PK"),
+	})
+	if err != nil {
+		return 0, wrap("change stock", err)
+	}
+	if !found {
+		return 0, order.ErrProductNotFound
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return 0, wrap("change stock", err)
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: ddb.Key(stockPK(sku), skStock),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if _, ok := ddb.ConditionFailure(err); ok {
+		return 0, refused
+	}
+	if err != nil {
+		return 0, wrap("change stock", err)
+	}
+	var r stockRecord
+	if err := attributevalue.UnmarshalMap(out.Attributes, &r); err != nil {
+		return 0, wrap("change stock", err)
+	}
+	return r.Units, nil
+}

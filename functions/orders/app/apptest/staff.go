@@ -76,3 +76,56 @@ func (m *MemStore) Stock(_ context.Context, skus ...string) (map[string]int64, e
 	}
 	return out, nil
 }
+
+// AdjustStock is (*store.Store).AdjustStock.
+func (m *MemStore) AdjustStock(_ context.Context, sku string, delta int64) (int64, error) {
+	return m.changeStock(sku, func(units int64) (int64, error) {
+		if units+delta < 0 {
+			return 0, order.ErrStockBelowZero
+		}
+		return units + delta, nil
+	})
+}
+
+// SetStock is (*store.Store).SetStock.
+func (m *MemStore) SetStock(_ context.Context, sku string, set, expected int64) (int64, error) {
+	return m.changeStock(sku, func(units int64) (int64, error) {
+		if units != expected {
+			return 0, order.ErrStockChanged
+		}
+		return set, nil
+	})
+}
+
+func (m *MemStore) changeStock(sku string, change func(units int64) (int64, error)) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.products[sku]; !ok {
+		return 0, order.ErrProductNotFound
+	}
+	units, err := change(m.stock[sku])
+	if err != nil {
+		return 0, err
+	}
+	m.stock[sku] = units
+	return units, nil
+}
+
+// PutStock sets the stock of each SKU to units, checking nothing: what a
+// test starts from.
+func (m *MemStore) PutStock(units int64, skus ...string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, sku := range skus {
+		m.stock[sku] = units
+	}
+}
+
+// SKUs are the SKUs of products.
+func SKUs(products []order.Product) []string {
+	skus := make([]string, len(products))
+	for i, p := range products {
+		skus[i] = p.SKU
+	}
+	return skus
+}
