@@ -13,6 +13,9 @@
 #   make smoke ENV=dev       smoke-test a deployed stack (scripts/smoke.sh)
 #   make capacity            the capacity model of prod (ENV=dev: of dev; docs/capacity.md)
 #   make delete ENV=dev      delete a stack (what prod retains: docs/operations.md)
+#   make staff ENV=dev EMAIL=<address>   make a verified account staff
+#                            (ROLE=customer: a customer again; ENV=local: the
+#                            local cloud on EMULATOR_PORT; docs/operations.md)
 #
 # Tools install themselves into .local/ (git-ignored) at pinned versions.
 #
@@ -106,7 +109,7 @@ unit: ## unit tests (no cloud needed)
 # The scripts name the command to run again in their hints
 # ("use another port: EMULATOR_PORT=4567 make dev"): the goal's own name,
 # also in its prerequisites' recipes (deploy's aws-target).
-$(foreach goal,dev test faults schemathesis-long sam-local bench try doctor deploy smoke delete,$(eval $(goal): export MAKE_GOAL := $(goal)))
+$(foreach goal,dev test faults schemathesis-long sam-local bench try doctor deploy smoke delete staff,$(eval $(goal): export MAKE_GOAL := $(goal)))
 
 .PHONY: doctor
 doctor: ## check what make dev and make test need (Go, Python 3.11+ with venv, a C compiler, make, curl, git, the emulator's port, disk), each with its remedy
@@ -214,6 +217,15 @@ smoke: aws-target ## smoke-test ENV's deployed stack: health, JWKS, one authoriz
 delete: aws-target ## delete ENV's stack (asks first); prod keeps its tables, keys, secret and queues (docs/operations.md)
 	@if [ "$(ENV)" = prod ]; then echo "prod: the tables, KMS keys, secret and queues are retained (DeletionPolicy Retain) and keep costing; docs/operations.md, Clean up"; fi
 	SAM_CLI_TELEMETRY=0 $(SAM) delete --config-env $(ENV)
+
+# An operator's action, never the API's, on the stack ENV names; ENV has no
+# default here (not make's dev): the command line or the environment must
+# name it. scripts/staff.sh finds the stack and runs cmd/staff.
+STAFF_ENV = $(if $(filter command line environment environment override,$(origin ENV)),$(ENV),)
+
+.PHONY: staff
+staff: ## make the verified account EMAIL staff on ENV's stack (local, dev, staging, prod), or a customer again with ROLE=customer; ends its sessions (docs/operations.md, Staff)
+	@./scripts/staff.sh "$(STAFF_ENV)" "$(EMAIL)" "$(ROLE)"
 
 .PHONY: clean
 clean: ## remove build output (keeps .local/)

@@ -1,11 +1,17 @@
 // Package authz is the Lambda REQUEST authorizer of the REST API: it turns
-// the bearer token of a request into an IAM policy allowing the whole API
-// and, with it, the principal the services receive.
+// the bearer token of a request into an IAM policy allowing the routes of
+// the token's role and, with it, the principal the services receive. A
+// staff token is allowed the whole stage; a customer's the whole stage but
+// the staff routes, /v1/admin/*, which the policy denies explicitly.
 //
 // The decision depends on the Authorization header only, never on the
 // route, because API Gateway caches it per header value and reuses it for
-// every route the authorizer guards; that is also why the policy allows
-// every method of the stage rather than the one being called.
+// every route the authorizer guards; that is also why the policy names
+// every route of the stage a role may or may not call rather than the one
+// being called. The role is a claim of the token, so a cached policy stays
+// right for as long as the token is: a role change ends the account's
+// tokens (the users service revokes them) and the next login's token is
+// another header, with its own decision.
 package authz
 
 import (
@@ -42,8 +48,8 @@ type Authorizer struct {
 // New returns an authorizer.
 func New(v Verifier, log *slog.Logger) *Authorizer { return &Authorizer{verifier: v, log: log} }
 
-// Handle is the Lambda handler. It allows a valid token on every route of
-// the stage and answers ErrUnauthorized for anything else.
+// Handle is the Lambda handler. It allows a valid token the routes of its
+// role (policy) and answers ErrUnauthorized for anything else.
 func (a *Authorizer) Handle(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	ctx = logging.With(ctx, slog.String(logging.KeyCorrelationID, ev.RequestContext.RequestID))
 	claims, err := a.verify(authorization(ev.Headers))
@@ -59,19 +65,32 @@ func (a *Authorizer) Handle(ctx context.Context, ev events.APIGatewayCustomAutho
 		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
 	}
 	p := principal.FromClaims(claims)
-	a.log.DebugContext(ctx, "access granted", slog.String(logging.KeyUserID, p.UserID))
-	return events.APIGatewayCustomAuthorizerResponse{
-		PrincipalID: p.UserID,
-		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{
-			Version: "2012-10-17",
-			Statement: []events.IAMPolicyStatement{{
-				Action:   []string{"execute-api:Invoke"},
-				Effect:   "Allow",
-				Resource: []string{stage + "/*"},
-			}},
-		},
-		Context: p.Context(),
-	}, nil
+	a.log.DebugContext(ctx, "access granted", slog.String(logging.KeyUserID, p.UserID), slog.String("role", p.Role))
+	return events.APIGatewayCustomAuthorizerResponse{PrincipalID: p.UserID, PolicyDocument: policy(stage, p), Context: p.Context()}, nil
+}
+
+// adminPaths are the staff routes as a method ARN ends after the stage
+// (/METHOD/RESOURCE-PATH): /v1/admin and every path under it, under any
+// method. API Gateway matches a * in the method's place within the method,
+// and a last * to the end of the ARN; no other route's path holds
+// /v1/admin, so nothing else matches.
+var adminPaths = []string{"/*/v1/admin", "/*/v1/admin/*"}
+
+// policy is what p may call on stage: every route, but for a customer the
+// staff routes, explicitly denied, which API Gateway answers with its 403
+// (ACCESS_DENIED: the forbidden problem) without calling the service.
+func policy(stage string, p principal.Principal) events.APIGatewayCustomAuthorizerPolicy {
+	doc := events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17", Statement: []events.IAMPolicyStatement{
+		{Action: []string{"execute-api:Invoke"}, Effect: "Allow", Resource: []string{stage + "/*"}},
+	}}
+	if !p.IsStaff() {
+		deny := events.IAMPolicyStatement{Action: []string{"execute-api:Invoke"}, Effect: "Deny"}
+		for _, path := range adminPaths {
+			deny.Resource = append(deny.Resource, stage+path)
+		}
+		doc.Statement = append(doc.Statement, deny)
+	}
+	return doc
 }
 
 func (a *Authorizer) verify(header string) (token.Claims, error) {

@@ -74,6 +74,8 @@ func TestHandleAllows(t *testing.T) {
 		PrincipalID: userID,
 		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17", Statement: []events.IAMPolicyStatement{{
 			Action: []string{"execute-api:Invoke"}, Effect: "Allow", Resource: []string{stageARN + "/*"},
+		}, {
+			Action: []string{"execute-api:Invoke"}, Effect: "Deny", Resource: []string{stageARN + "/*/v1/admin", stageARN + "/*/v1/admin/*"},
 		}}},
 		Context: map[string]any{"sub": userID, "email": "ada@example.com", "name": "Ada Lovelace", "email_verified": "false",
 			"exp": strconv.FormatInt(issuedAt.Add(token.DefaultTTL+token.Leeway).Unix(), 10), "role": "customer"},

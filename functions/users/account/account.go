@@ -15,6 +15,7 @@ import (
 	"github.com/serverless-shop/backend/shared/mailaddr"
 	"github.com/serverless-shop/backend/shared/problem"
 	"github.com/serverless-shop/backend/shared/text"
+	"github.com/serverless-shop/backend/shared/token"
 )
 
 // Length limits of passwords and names, in characters (Unicode code
@@ -47,7 +48,13 @@ type User struct {
 	EmailVerified bool // the owner proved they read Email, through a link mailed to it
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// Role is token.RoleStaff for staff, "" for a customer: every account
+	// is one until an operator makes it staff (cmd/staff), never the API.
+	Role string
 }
+
+// IsStaff reports whether the account is staff.
+func (u User) IsStaff() bool { return u.Role == token.RoleStaff }
 
 // Credentials is what login needs to know about a user.
 type Credentials struct {

@@ -25,12 +25,14 @@ type TokenPair struct {
 }
 
 // tokenPair signs an access token for u in the session of refresh and
-// pairs it with refresh. The token's name is the one the services show
-// (account.ShownName): it reaches the order emails.
+// pairs it with refresh. The token carries the role u has as read: a
+// login and a refresh read the user anyway (a refresh with its session),
+// so the role costs no read. The token's name is the one the services
+// show (account.ShownName): it reaches the order emails.
 func (s *Service) tokenPair(ctx context.Context, u account.Credentials, refresh account.RefreshToken) (TokenPair, error) {
 	access, _, err := s.Issuer.Issue(ctx, token.Subject{
 		UserID: u.ID, Email: u.Email, Name: account.ShownName(u.Name), EmailVerified: u.EmailVerified,
-		SessionID: refresh.FamilyID, SessionEpoch: u.SessionEpoch,
+		SessionID: refresh.FamilyID, SessionEpoch: u.SessionEpoch, Role: u.Role,
 	})
 	if err != nil {
 		return TokenPair{}, err

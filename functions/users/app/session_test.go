@@ -194,3 +194,51 @@ func TestRefreshIsLimitedPerSession(t *testing.T) {
 		t.Fatalf("the refused token, the next hour: %v", err)
 	}
 }
+
+// TestTokensCarryTheCurrentRole: a login and a refresh issue the role the
+// account has when they read it. A role change (cmd/staff) raises the
+// session epoch, so the sessions from before it end and the next login
+// carries the new role.
+func TestTokensCarryTheCurrentRole(t *testing.T) {
+	f := newFixture(t)
+	id := f.register()
+	role := func(access string) string {
+		t.Helper()
+		c, err := f.Verifier.Verify(access)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Role
+	}
+	customer := f.login(apptest.AdaEmail, apptest.AdaPassword)
+	if got := role(customer.AccessToken); got != "" {
+		t.Fatalf("a customer's token says role %q, want none", got)
+	}
+	setRole := func(r string) {
+		t.Helper()
+		u, err := f.Mem.User(f.Ctx, id)
+		if err == nil {
+			err = f.Mem.SetRole(f.Ctx, u, r, f.Clock.Now(), revocation.User(id, u.SessionEpoch+1, f.Clock.Now(), token.DefaultTTL))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	setRole(token.RoleStaff)
+	if _, err := f.Svc.Refresh(f.Ctx, customer.RefreshToken); !errors.Is(err, account.ErrSessionInvalid) {
+		t.Fatalf("refresh of a session from before the promotion = %v, want ErrSessionInvalid", err)
+	}
+	staff := f.login(apptest.AdaEmail, apptest.AdaPassword)
+	f.Clock.Advance(time.Minute)
+	refreshed, err := f.Svc.Refresh(f.Ctx, staff.RefreshToken)
+	if err != nil || role(staff.AccessToken) != token.RoleStaff || role(refreshed.AccessToken) != token.RoleStaff {
+		t.Fatalf("after promotion: login and refresh roles %q, %q (%v); want staff", role(staff.AccessToken), role(refreshed.AccessToken), err)
+	}
+	setRole(token.RoleCustomer)
+	if _, err := f.Svc.Refresh(f.Ctx, refreshed.RefreshToken); !errors.Is(err, account.ErrSessionInvalid) {
+		t.Fatalf("refresh of a session from before the demotion = %v, want ErrSessionInvalid", err)
+	}
+	if got := role(f.login(apptest.AdaEmail, apptest.AdaPassword).AccessToken); got != "" {
+		t.Errorf("after demotion: role %q, want none", got)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/problem"
 	"github.com/serverless-shop/backend/shared/revocation"
+	"github.com/serverless-shop/backend/shared/token"
 )
 
 // usersStore is every store interface of the app package: what the users
@@ -25,6 +26,8 @@ type usersStore interface {
 	app.LoginAttempts
 	app.Links
 	app.Requests
+	// SetRole is the operator's (cmd/staff), not the app's.
+	SetRole(ctx context.Context, u account.Credentials, role string, now time.Time, revoke revocation.Entry) error
 }
 
 // testConformance runs the contract of the users store against the stores
@@ -49,6 +52,7 @@ func testConformance(t *testing.T, newStore func(t *testing.T) usersStore) {
 		{"CompleteLoginChecksTheSessionEpoch", testCompleteLoginChecksTheSessionEpoch},
 		{"PasswordChangeEndsThePendingResetLink", testPasswordChangeEndsThePendingResetLink},
 		{"ProofsOfTheMailboxStoreADevice", testProofsOfTheMailboxStoreADevice},
+		{"RoleChangeEndsSessions", testRoleChangeEndsSessions},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -545,4 +549,33 @@ func testProofsOfTheMailboxStoreADevice(t *testing.T, s usersStore) {
 	if err != nil || st.Device == nil || st.Device.Counts(st.Credentials.SessionEpoch) {
 		t.Fatalf("the device from before the reset: %+v, %v; want read but not counting", st.Device, err)
 	}
+}
+
+// testRoleChangeEndsSessions: an account is a customer until made staff;
+// a role change shows wherever the user is read, raises the epoch as a
+// password change does (every session ends), survives its own retry, and
+// loses to a change since the read. Demotion makes a customer again.
+func testRoleChangeEndsSessions(t *testing.T, s usersStore) {
+	ctx, now, u := begin(t, s, 43, "staff@example.com", true)
+	if c, err := s.UserByEmail(ctx, u.Email); err != nil || c.Role != "" || c.IsStaff() {
+		t.Fatalf("a new account: role %q, %v; want a customer's", c.Role, err)
+	}
+	tok := startSession(t, s, u.ID, now)
+	for range 2 {
+		must(t, s.SetRole(ctx, credentials(u.ID, "old", 0), token.RoleStaff, now, revocation.User(u.ID, 1, now, ttl)))
+	}
+	mustBe(t, s.SetRole(ctx, credentials(u.ID, "old", 0), "", now, revocation.User(u.ID, 1, now, ttl)), account.ErrStaleWrite)
+	sess, user, err := s.Session(ctx, tok)
+	if err != nil || !user.IsStaff() || user.SessionEpoch != 1 {
+		t.Fatalf("after promotion: %+v, %v; want staff at epoch 1", user, err)
+	}
+	mustBe(t, sess.Check(tok, user.SessionEpoch, now), account.ErrSessionInvalid)
+	if c, err := s.UserByEmail(ctx, u.Email); err != nil || !c.IsStaff() {
+		t.Fatalf("UserByEmail after promotion: role %q, %v", c.Role, err)
+	}
+	must(t, s.SetRole(ctx, credentials(u.ID, "old", 1), token.RoleCustomer, now, revocation.User(u.ID, 2, now, ttl)))
+	if c, err := s.User(ctx, u.ID); err != nil || c.Role != "" || c.SessionEpoch != 2 || c.PasswordHash != "old" {
+		t.Fatalf("after demotion: %+v, %v; want a customer at epoch 2, password kept", c, err)
+	}
+	mustBe(t, s.SetRole(ctx, credentials(ulidLike(44), "", 0), token.RoleStaff, now, revocation.User(ulidLike(44), 1, now, ttl)), account.ErrStaleWrite)
 }

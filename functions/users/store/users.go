@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/serverless-shop/backend/shared/ddb"
 	"github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/revocation"
+	"github.com/serverless-shop/backend/shared/token"
 )
 
 // userRecord is the stored form of a user.
@@ -29,13 +31,16 @@ type userRecord struct {
 	EmailVerified bool      `dynamodbav:"emailVerified"`
 	CreatedAt     time.Time `dynamodbav:"createdAt"`
 	UpdatedAt     time.Time `dynamodbav:"updatedAt"`
+	// Role is token.RoleStaff for staff; a customer's is absent, as on
+	// every account made before roles.
+	Role string `dynamodbav:"role,omitempty"`
 }
 
 func (r userRecord) credentials() account.Credentials {
 	return account.Credentials{
 		User: account.User{
 			ID: r.ID, Email: r.Email, Name: r.Name, EmailVerified: r.EmailVerified,
-			CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+			CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Role: r.Role,
 		},
 		PasswordHash: r.PasswordHash,
 		SessionEpoch: r.SessionEpoch,
@@ -113,6 +118,30 @@ func (s *Store) ChangePassword(ctx context.Context, u account.Credentials, newHa
 								is("passwordHash", u.PasswordHash)).fails(staleOrOwnWrite(newHash)).
 		delete(linkKey(u.ID, account.ResetPassword)). // a reset link mailed before the change would undo it
 		revocation(revoke, budget).run(ctx, "change password")
+}
+
+// SetRole makes u staff (role token.RoleStaff) or a customer (any other
+// role: the attribute is removed) if its session epoch is still
+// u.SessionEpoch, raises the epoch, which ends every session and device of
+// the user as a password change does, and writes revoke, which ends the
+// access tokens issued before: all in one transaction. It is an operator's
+// action (cmd/staff), so revoke counts against no budget. Returns
+// account.ErrStaleWrite if the user changed since it was read.
+func (s *Store) SetRole(ctx context.Context, u account.Credentials, role string, now time.Time, revoke revocation.Entry) error {
+	upd := set("sessionEpoch", u.SessionEpoch+1, "updatedAt", now.UTC())
+	if role == token.RoleStaff {
+		upd = upd.Set(expression.Name("role"), expression.Value(role))
+	} else {
+		upd = upd.Remove(expression.Name("role"))
+	}
+	retried := func(old item) error { // the SDK retried this write, whose answer was lost
+		if r, ok := decode[userRecord](old); ok && r.SessionEpoch == u.SessionEpoch+1 && (r.Role == token.RoleStaff) == (role == token.RoleStaff) {
+			return nil
+		}
+		return account.ErrStaleWrite
+	}
+	return s.tx().update(userKey(u.ID), upd, is("sessionEpoch", u.SessionEpoch)).fails(retried).
+		revocation(revoke, account.Limit{}).run(ctx, "set role")
 }
 
 // RehashPassword replaces a hash made with old parameters by one made with

@@ -11,6 +11,7 @@ import (
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/revocation"
+	"github.com/serverless-shop/backend/shared/token"
 )
 
 // MemStore keeps the users table in maps and returns the errors the app
@@ -174,6 +175,29 @@ func (m *MemStore) ChangePassword(_ context.Context, u account.Credentials, newH
 	m.users[u.ID] = c
 	delete(m.links, linkKey{account.ResetPassword, u.ID})
 	m.passwords = append(m.passwords, newHash)
+	m.revocations = append(m.revocations, revoke)
+	return nil
+}
+
+// SetRole is *store.Store's, for the operator's tool (cmd/staff).
+func (m *MemStore) SetRole(_ context.Context, u account.Credentials, role string, now time.Time, revoke revocation.Entry) error {
+	if err := m.begin("SetRole"); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	c, ok := m.users[u.ID]
+	if !ok || c.SessionEpoch != u.SessionEpoch {
+		if ok && c.SessionEpoch == u.SessionEpoch+1 && c.IsStaff() == (role == token.RoleStaff) {
+			return nil // its own write, retried
+		}
+		return account.ErrStaleWrite
+	}
+	c.Role = ""
+	if role == token.RoleStaff {
+		c.Role = role
+	}
+	c.SessionEpoch, c.UpdatedAt = u.SessionEpoch+1, now.UTC()
+	m.users[u.ID] = c
 	m.revocations = append(m.revocations, revoke)
 	return nil
 }
