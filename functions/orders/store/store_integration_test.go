@@ -112,6 +112,7 @@ func TestCreateOrderSurvivesItsOwnRetry(t *testing.T) {
 		})
 	})
 	s := store.New(db, f.table)
+	f.subject().stock(t, "SKU-1", 10)
 	c := claim("cust-retry", "key-r", "h")
 	o := newOrder("cust-retry", 1, now)
 	for attempt := range 2 {
@@ -119,8 +120,11 @@ func TestCreateOrderSurvivesItsOwnRetry(t *testing.T) {
 			t.Fatalf("attempt %d: %+v, %v", attempt, replay, err)
 		}
 	}
-	if len(items) != 3 {
-		t.Fatalf("%d transaction items, want the order (which carries its event), the quota and the key", len(items))
+	if len(items) != 4 {
+		t.Fatalf("%d transaction items, want the order (which carries its event), the quota, the key and the line's stock", len(items))
+	}
+	if left := f.subject().units(t, "SKU-1"); left != 8 {
+		t.Fatalf("stock %d after the order and its retry, want 8 (2 taken once)", left)
 	}
 	if list, _, err := f.s.Orders(ctx, "cust-retry", 10, ""); err != nil || len(list) != 1 {
 		t.Fatalf("%d orders (%v), want 1", len(list), err)
