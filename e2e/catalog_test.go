@@ -36,6 +36,23 @@ func promoteToStaff(t *testing.T, u *user) {
 	u.login(t)
 }
 
+// staffUser is a new verified account made staff.
+func staffUser(t *testing.T) user {
+	t.Helper()
+	u := signUp(t, "staff-member")
+	promoteToStaff(t, &u)
+	return u
+}
+
+// bearerFor is the Authorization of the staff member on a staff path
+// (/v1/admin/*), of the customer on any other.
+func bearerFor(path string, customer, staff user) []string {
+	if strings.HasPrefix(path, "/v1/admin/") {
+		return staff.bearer()
+	}
+	return customer.bearer()
+}
+
 // customers signs up n customers, each in a subtest of its own (so each
 // from an address of its own, as real customers are).
 func customers(t *testing.T, n int, tag string) []user {
@@ -79,8 +96,7 @@ func outOfStock(t *testing.T, r *apitest.Response, fields ...string) {
 // orders still show it.
 func TestStaffRunTheCatalogAndStockNeverOversells(t *testing.T) {
 	t.Parallel()
-	staff := signUp(t, "catalog-staff")
-	promoteToStaff(t, &staff)
+	staff := staffUser(t)
 	buyers := customers(t, 25, "buyer")
 	run := time.Now().UnixNano() % 1_000_000_000
 	sku := func(name string) string { return fmt.Sprintf("E2E-%s-%d", name, run) }
