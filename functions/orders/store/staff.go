@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"strconv"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -174,7 +174,7 @@ func backoff(ctx context.Context, attempt int) error {
 	case attempt == 0:
 		return nil
 	case attempt == maxBatchAttempts:
-		return errUnprocessed(attempt)
+		return fmt.Errorf("items still unprocessed after %d attempts", attempt)
 	}
 	select {
 	case <-ctx.Done():
@@ -182,12 +182,6 @@ func backoff(ctx context.Context, attempt int) error {
 	case <-time.After(time.Duration(25<<attempt) * time.Millisecond):
 		return nil
 	}
-}
-
-type errUnprocessed int
-
-func (e errUnprocessed) Error() string {
-	return "items still unprocessed after " + strconv.Itoa(int(e)) + " attempts"
 }
 
 // AdjustStock adds delta to the product's stock at once (ADD: concurrent
