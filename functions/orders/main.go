@@ -33,13 +33,15 @@ func main() { coldstart.Main("orders", build) }
 // cursors, read on the first GET /v1/orders: a cold start makes no network
 // call), TOKEN_JWKS, TOKEN_ISSUER, TOKEN_AUDIENCE to verify callers, and
 // REVOCATIONS_TABLE and REVOCATION_REFRESH to refuse revoked tokens, and
-// ORDERS_PER_HOUR, each customer's quota.
+// ORDERS_PER_HOUR, each customer's quota, and CATALOG_FRESH, how long the
+// function uses its copy of the catalog (a duration, 5m when unset).
 func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
 	table := env.String("ORDERS_TABLE")
 	secretARN := env.String("CURSOR_SECRET_ARN")
 	tokens := token.ConfigFrom(env)
 	revocations := revocation.ConfigFrom(env)
 	ordersPerHour := env.Int("ORDERS_PER_HOUR", order.DefaultOrdersPerHour)
+	catalogFresh := env.Duration("CATALOG_FRESH", app.CatalogFresh)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -60,6 +62,7 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 			NewID:   func() string { return ulid.Make().String() },
 
 			OrdersPerHour: ordersPerHour,
+			CatalogFresh:  catalogFresh,
 		}),
 		Verifier:    tokens.Verifier(),
 		Revocations: revocations.Checker(db, log),

@@ -118,6 +118,12 @@ func Validation(fields ...FieldError) *Error {
 	return &Error{Kind: Invalid, Slug: "validation", Detail: "The request has invalid fields.", Fields: fields}
 }
 
+// OutOfStock returns the Conflict of an order some of whose lines are
+// short of stock, each named in fields; nothing was ordered.
+func OutOfStock(fields ...FieldError) *Error {
+	return &Error{Kind: Conflict, Slug: "out-of-stock", Detail: "Some items are out of stock; nothing was ordered.", Fields: fields}
+}
+
 // Of returns the *Error of kind k in err's chain, or nil when err holds
 // none (a reached limit is Of(err, TooManyRequests), say).
 func Of(err error, k Kind) *Error {

@@ -45,6 +45,7 @@ type Config struct {
 type Route struct {
 	Pattern   string // method and path pattern: "GET /v1/orders/{id}"
 	Protected bool   // served only to a caller with a valid access token
+	Staff     bool   // and only to staff (Protected too)
 }
 
 // Server is a service's API.
@@ -67,7 +68,7 @@ func New(cfg Config) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Public registers a route that needs no caller identity.
-func (s *Server) Public(pattern string, h HandlerFunc) { s.handle(pattern, h, false) }
+func (s *Server) Public(pattern string, h HandlerFunc) { s.handle(Route{Pattern: pattern}, h) }
 
 // Protected registers a route that serves only callers with a valid access
 // token; its handler finds them with Caller.
@@ -75,7 +76,15 @@ func (s *Server) Protected(pattern string, h HandlerFunc) {
 	if s.cfg.Verifier == nil {
 		panic("web: protected route " + pattern + " on a server without a token verifier")
 	}
-	s.handle(pattern, h, true)
+	s.handle(Route{Pattern: pattern, Protected: true}, h)
+}
+
+// Staff registers a protected route that serves only staff (see staff).
+func (s *Server) Staff(pattern string, h HandlerFunc) {
+	if s.cfg.Verifier == nil {
+		panic("web: staff route " + pattern + " on a server without a token verifier")
+	}
+	s.handle(Route{Pattern: pattern, Protected: true, Staff: true}, h)
 }
 
 // Routes lists the registered routes, for checks against the template.
@@ -88,7 +97,8 @@ func (s *Server) Routes() []Route { return slices.Clone(s.routes) }
 // of a resource to its service (an ANY method beside the resource's own).
 // A path whose routes are all protected asks for a valid token first, as
 // the gateway's authorizer on its ANY method does.
-func (s *Server) handle(pattern string, h HandlerFunc, protected bool) {
+func (s *Server) handle(rt Route, h HandlerFunc) {
+	pattern := rt.Pattern
 	method, p, ok := strings.Cut(pattern, " ")
 	if !ok || method == http.MethodHead {
 		panic("web: route " + pattern + " is not METHOD /path, or is HEAD")
@@ -99,11 +109,14 @@ func (s *Server) handle(pattern string, h HandlerFunc, protected bool) {
 		s.mux.Handle(http.MethodHead+" "+p, other)
 	}
 	next := s.serve(pattern, h)
-	if protected {
+	if rt.Staff {
+		next = s.staff(next)
+	}
+	if rt.Protected {
 		next = s.authenticate(next)
 	}
 	s.mux.Handle(pattern, next)
-	s.routes = append(s.routes, Route{Pattern: pattern, Protected: protected})
+	s.routes = append(s.routes, rt)
 }
 
 // notAllowed answers a method the path p has no route for.

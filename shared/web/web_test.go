@@ -80,6 +80,9 @@ func newTestServer(t *testing.T) *testServer {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})
+	s.Staff("PUT /v1/admin/things/{id}", func(w http.ResponseWriter, r *http.Request) error {
+		return web.JSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "caller": web.Caller(r).UserID})
+	})
 	fail := func(err error) web.HandlerFunc {
 		return func(http.ResponseWriter, *http.Request) error { return err }
 	}
@@ -103,10 +106,14 @@ func (ts *testServer) get(t *testing.T, target string, headers ...string) *apite
 	return ts.Do(t, apitest.NewRequest(http.MethodGet, target, nil, headers...))
 }
 
-// bearer is the Authorization of a token of ada's, as the user given.
+// bearer is the Authorization of a token of ada's, as the user given
+// (a staff member when the id starts with "staff").
 func (ts *testServer) bearer(t *testing.T, userID string) string {
 	p := ada
 	p.UserID = userID
+	if strings.HasPrefix(userID, "staff") {
+		p.Role = token.RoleStaff
+	}
 	return "Bearer " + ts.auth.Token(t, p)
 }
 
@@ -137,6 +144,11 @@ func TestServerAnswers(t *testing.T) {
 		{name: "HEAD is another method", method: "HEAD", target: "/v1/things/1", status: 405, want: map[string]string{"Allow": "GET, PUT"}},
 		{name: "other method of a protected path, no token", method: "POST", target: "/v1/mine", status: 401, slug: "invalid-token"},
 		{name: "other method of a protected path", method: "POST", target: "/v1/mine", caller: "u-1", status: 405, want: map[string]string{"Allow": "GET"}},
+		{name: "staff route, staff", method: "PUT", target: "/v1/admin/things/1", caller: "staff-1", status: 200},
+		{name: "staff route, customer", method: "PUT", target: "/v1/admin/things/1", caller: "u-1", status: 403, slug: "forbidden",
+			detail: "This route is for the shop's staff."},
+		{name: "staff route, no token", method: "PUT", target: "/v1/admin/things/1", status: 401, slug: "invalid-token"},
+		{name: "staff route, other method", method: "GET", target: "/v1/admin/things/1", caller: "u-1", status: 405},
 		{name: "domain error", method: "GET", target: "/fail/stale", status: 409, slug: "conflict"},
 		{name: "dependency out", method: "GET", target: "/fail/throttled", status: 503, slug: "unavailable", want: map[string]string{"Retry-After": "5"}},
 		{name: "retry after rounded up", method: "GET", target: "/fail/limited", status: 429, want: map[string]string{"Retry-After": "2"}},
@@ -239,6 +251,33 @@ func TestServerAccessLog(t *testing.T) {
 	}
 }
 
+// TestServerStaffLog: every staff action is logged with the staff
+// member, the route, the path and the status; a customer's refused request
+// is no staff action.
+func TestServerStaffLog(t *testing.T) {
+	ts := newTestServer(t)
+	ts.Do(t, apitest.NewRequest("PUT", "/v1/admin/things/7", nil, "Authorization", ts.bearer(t, "u-1")))
+	if strings.Contains(ts.logs.String(), "staff action") {
+		t.Fatalf("a customer's request logged as a staff action:\n%s", ts.logs)
+	}
+	ts.Do(t, apitest.NewRequest("PUT", "/v1/admin/things/7", nil, "Authorization", ts.bearer(t, "staff-1"), web.HeaderRequestID, "corr-staff-1"))
+	var action map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(ts.logs.String()), "\n") {
+		if strings.Contains(line, `"staff action"`) {
+			if err := json.Unmarshal([]byte(line), &action); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := map[string]any{"route": "PUT /v1/admin/things/{id}", "path": "/v1/admin/things/7", "status": float64(200),
+		logging.KeyUserID: "staff-1", logging.KeyCorrelationID: "corr-staff-1"}
+	for k, v := range want {
+		if action[k] != v {
+			t.Errorf("staff action log[%q] = %v, want %v\n%s", k, action[k], v, ts.logs)
+		}
+	}
+}
+
 // TestServerDeadline: a handler runs under a deadline a second before the
 // request's, so that a dependency that hangs ends in a 503 the server can
 // still send.
@@ -257,7 +296,8 @@ func TestServerRoutes(t *testing.T) {
 	s := web.New(web.Config{Log: logging.New(io.Discard, "test"), Verifier: apitest.NewAuth(t).Verifier()})
 	s.Public("GET /a", nil)
 	s.Protected("POST /a", nil)
-	if want := []web.Route{{Pattern: "GET /a"}, {Pattern: "POST /a", Protected: true}}; !slices.Equal(s.Routes(), want) {
+	s.Staff("PUT /a", nil)
+	if want := []web.Route{{Pattern: "GET /a"}, {Pattern: "POST /a", Protected: true}, {Pattern: "PUT /a", Protected: true, Staff: true}}; !slices.Equal(s.Routes(), want) {
 		t.Errorf("Routes() = %v, want %v", s.Routes(), want)
 	}
 	for name, register := range map[string]func(){

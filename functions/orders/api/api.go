@@ -54,6 +54,11 @@ func NewHandler(log *slog.Logger, cfg Config) (*web.Server, error) {
 	s.Protected("GET /v1/orders/{id}", a.getOrder)
 	s.Protected("POST /v1/orders/{id}/cancel", a.cancelOrder)
 	s.Protected("POST /v1/orders/{id}/reorder", a.reorder)
+	s.Staff("GET /v1/admin/products", a.staffProducts)
+	s.Staff("POST /v1/admin/products", a.createProduct)
+	s.Staff("GET /v1/admin/products/{sku}", a.staffProduct)
+	s.Staff("PATCH /v1/admin/products/{sku}", a.updateProduct)
+	s.Staff("POST /v1/admin/products/{sku}/stock", a.changeStock)
 	return s, nil
 }
 
@@ -70,6 +75,12 @@ func problemOf(err error) error {
 		return p(problem.NotFound, "", "No such order.")
 	case errors.Is(err, order.ErrProductNotFound):
 		return p(problem.NotFound, "", "No such product.")
+	case errors.Is(err, order.ErrProductExists):
+		return p(problem.Conflict, "", "A product with this SKU exists (SKUs of archived products are never reused).")
+	case errors.Is(err, order.ErrStockBelowZero):
+		return p(problem.Conflict, "", "The change would take the stock below 0; nothing changed.")
+	case errors.Is(err, order.ErrStockChanged):
+		return p(problem.Conflict, "", "The stock is no longer the expected one; read it again. Nothing changed.")
 	case errors.Is(err, order.ErrEmailUnverified):
 		return p(problem.Forbidden, "email-unverified", "Verify your email address before ordering: follow the link we mailed you, or ask for a new one.")
 	case errors.Is(err, order.ErrNotCancellable):

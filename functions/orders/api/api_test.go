@@ -40,7 +40,10 @@ var testNow = time.Date(2025, 3, 2, 12, 30, 15, 123456789, time.UTC)
 var (
 	ada   = principal.Principal{UserID: "user-ada", Email: "ada@example.com", Name: "Ada Lovelace", EmailVerified: true}
 	grace = principal.Principal{UserID: "user-grace", Email: "grace@example.com", Name: "Grace Hopper", EmailVerified: true}
+	kim   = principal.Principal{UserID: "user-kim", Email: "kim@example.com", Name: "Kim", EmailVerified: true, Role: token.RoleStaff}
 )
+
+const productBody = `{"sku":"MUG-NEW-1","name":"Mug","description":"Stoneware, 300 ml.","unitPrice":1800,"currency":"USD"}`
 
 const orderBody = `{"items":[{"sku":"COF-ESP-250","quantity":2},{"sku":"TEA-EARL-100","quantity":1}]}`
 
@@ -65,6 +68,7 @@ func newHarnessWith(t *testing.T, cfg Config, products []order.Product) *harness
 	t.Helper()
 	h := &harness{auth: apitest.NewAuth(t), store: apptest.NewFaulty()}
 	_ = h.store.PutProducts(context.Background(), products)
+	h.store.PutStock(1000, apptest.SKUs(products)...)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg.Service = app.New(app.Config{Store: h.store, Log: log, NewID: h.newID,
 		Now: func() time.Time { return testNow.Add(time.Duration(h.later.Load())) }})

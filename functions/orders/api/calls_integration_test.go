@@ -23,6 +23,7 @@ import (
 	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/principal"
 	"github.com/serverless-shop/backend/shared/revocation"
+	"github.com/serverless-shop/backend/shared/token"
 	"github.com/serverless-shop/backend/shared/web"
 )
 
@@ -71,7 +72,7 @@ func newCallsRig(t *testing.T) *callsRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.New(shadow, r.table).PutProducts(r.ctx, products); err != nil {
+	if err := store.New(shadow, r.table).SeedProducts(r.ctx, products, catalog.SeedStock); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -172,5 +173,19 @@ func (r *callsRig) journey(t *testing.T, who principal.Principal, revocations bo
 	measure("POST /v1/orders/{id}/cancel", resp.StatusCode, 200)
 	resp = do("POST /v1/orders/{id}/reorder", placed, "")
 	measure("POST /v1/orders/{id}/reorder (warm)", resp.StatusCode, 201)
+
+	staff := r.auth.Token(t, principal.Principal{UserID: who.UserID + "-staff", Email: "staff-" + who.Email, Name: "Staff", EmailVerified: true, Role: token.RoleStaff})
+	sku := map[string]string{"sku": "CALLS-" + strings.ToUpper(strings.ReplaceAll(who.UserID, "_", "-"))}
+	product := `{"sku":"` + sku["sku"] + `","name":"Calls","description":"Measured.","unitPrice":100,"currency":"USD"}`
+	resp = send(t, h, staff, "POST /v1/admin/products", nil, product)
+	measure("POST /v1/admin/products", resp.StatusCode, 201)
+	resp = send(t, h, staff, "PATCH /v1/admin/products/{sku}", sku, `{"unitPrice":120}`)
+	measure("PATCH /v1/admin/products/{sku}", resp.StatusCode, 200)
+	resp = send(t, h, staff, "GET /v1/admin/products/{sku}", sku, "")
+	measure("GET /v1/admin/products/{sku}", resp.StatusCode, 200)
+	resp = send(t, h, staff, "GET /v1/admin/products", nil, "")
+	measure("GET /v1/admin/products", resp.StatusCode, 200)
+	resp = send(t, h, staff, "POST /v1/admin/products/{sku}/stock", sku, `{"delta":5}`)
+	measure("POST /v1/admin/products/{sku}/stock", resp.StatusCode, 200)
 	return rows
 }

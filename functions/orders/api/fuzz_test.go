@@ -34,6 +34,11 @@ func ordersRouteSeeds() []apitest.FuzzRequest {
 		{Route: "GET /v1/orders/{id}", Param: fuzzID(1)},
 		{Route: "POST /v1/orders/{id}/cancel", Param: fuzzID(1)},
 		{Route: "POST /v1/orders/{id}/reorder", Param: fuzzID(5), Headers: HeaderIdempotencyKey + ": k-2"},
+		{Route: "GET /v1/admin/products"},
+		{Route: "POST /v1/admin/products", Body: productBody},
+		{Route: "GET /v1/admin/products/{sku}", Param: "MUG-OLD"},
+		{Route: "PATCH /v1/admin/products/{sku}", Param: "COF-ESP-250", Body: `{"name":" Espresso ","unitPrice":1390,"active":false}`},
+		{Route: "POST /v1/admin/products/{sku}/stock", Param: "COF-ESP-250", Body: `{"set":7,"expected":1000}`},
 	}
 }
 
@@ -55,15 +60,21 @@ var invalidRequests = []apitest.FuzzRequest{
 	{Body: orderBody + orderBody, Param: strings.Repeat("9", 300), Flags: apitest.FlagBase64Flag},
 	{Body: `{"items":`, Param: "%2e%2e", Flags: apitest.FlagNoCT | apitest.FlagNoBearer},
 	{Body: orderBody, Headers: "Authorization: Bearer not-a-token\nIf-None-Match: W/\"x\", \"y\""},
+	{Body: `{"sku":"-NEW","name":"\u202e","description":"\u0000","unitPrice":1000000000001,"currency":"usd"}`, Param: "COF-ESP-250"},
+	{Body: `{"name":"","unitPrice":0,"currency":"EUR","sku":"X"}`, Param: "NOPE-1"},
+	{Body: `{"active":"false","unitPrice":1.5,"description":null}`, Param: "MUG-OLD"},
+	{Body: `{"delta":-1001,"set":2}`, Param: "TEA-EARL-100"},
+	{Body: `{"set":-1,"expected":1.5}`, Param: "EUR-ONLY"},
+	{Body: `{"delta":-9223372036854775808}`, Param: "COF-ESP-250"},
 }
 
 // fuzzHarness is a harness with orders in its store for the fuzzed
 // requests to find (Ada's pending fuzzID(1) to fuzzID(3), Grace's
 // fuzzID(4), and Ada's cancelled fuzzID(5)), and an access token of Ada's
-// for every protected request.
+// for every protected request (of the staff member Kim on staff routes).
 type fuzzHarness struct {
 	*harness
-	bearer string
+	bearer, staffBearer string
 }
 
 func newFuzzHarness(t *testing.T) fuzzHarness {
@@ -72,15 +83,18 @@ func newFuzzHarness(t *testing.T) fuzzHarness {
 	seedOrders(h, ada, 3, order.Pending)
 	seedOrders(h, grace, 1, order.Pending)
 	seedOrder(h, ada, order.Cancelled, order.Line{SKU: "TEA-EARL-100", Name: "Earl Grey, 100 g", Quantity: 3, UnitPrice: 800, LineTotal: 2400})
-	return fuzzHarness{harness: h, bearer: h.auth.Token(t, ada)}
+	return fuzzHarness{harness: h, bearer: h.auth.Token(t, ada), staffBearer: h.auth.Token(t, kim)}
 }
 
 // send sends r, as Ada on a protected route, and returns the answer,
 // having checked what every answer to any request must satisfy.
 func (h fuzzHarness) send(t *testing.T, r apitest.FuzzRequest) *apitest.Response {
 	t.Helper()
-	if slices.Contains(h.server.Routes(), web.Route{Pattern: r.Route, Protected: true}) {
+	switch routes := h.server.Routes(); {
+	case slices.Contains(routes, web.Route{Pattern: r.Route, Protected: true}):
 		r.Bearer = h.bearer
+	case slices.Contains(routes, web.Route{Pattern: r.Route, Protected: true, Staff: true}):
+		r.Bearer = h.staffBearer
 	}
 	resp := h.Do(t, r.HTTP())
 	resp.CheckFuzz(t)

@@ -23,6 +23,7 @@ import (
 	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/awsretry"
 	"github.com/serverless-shop/backend/shared/principal"
+	"github.com/serverless-shop/backend/shared/token"
 	"github.com/serverless-shop/backend/shared/web"
 )
 
@@ -53,12 +54,13 @@ func TestEveryRouteAnswers503WhenDynamoDBIsOut(t *testing.T) {
 	t.Cleanup(func() { out.Store(false) }) // before the table's deletion, which runs later
 	s := store.New(db, table)
 	ctx := context.Background()
-	if err := s.PutProducts(ctx, []order.Product{{SKU: "COF-ESP-250", Name: "Espresso", UnitPrice: 1290, Currency: "USD", Active: true}}); err != nil {
+	if err := s.SeedProducts(ctx, []order.Product{{SKU: "COF-ESP-250", Name: "Espresso", UnitPrice: 1290, Currency: "USD", Active: true}}, 100); err != nil {
 		t.Fatal(err)
 	}
 	auth := apitest.NewAuth(t)
 	client := newOrdersAPI(t, db, table, auth, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	bearer := auth.Token(t, principal.Principal{UserID: "cust-out", Email: "out@example.com", Name: "Out", EmailVerified: true})
+	// A staff member, who may order too: every route, the staff's included.
+	bearer := auth.Token(t, principal.Principal{UserID: "cust-out", Email: "out@example.com", Name: "Out", EmailVerified: true, Role: token.RoleStaff})
 	do := func(route string, path map[string]string, body string) *apitest.Response {
 		t.Helper()
 		return send(t, client, bearer, route, path, body)
@@ -76,13 +78,18 @@ func TestEveryRouteAnswers503WhenDynamoDBIsOut(t *testing.T) {
 		body    string
 		catalog bool // may answer from a copy of the catalog
 	}{
-		"POST /v1/orders":              {body: body},
-		"GET /v1/orders":               {},
-		"GET /v1/orders/{id}":          {path: id},
-		"POST /v1/orders/{id}/cancel":  {path: id},
-		"POST /v1/orders/{id}/reorder": {path: id},
-		"GET /v1/products":             {catalog: true},
-		"GET /v1/products/{sku}":       {path: map[string]string{"sku": "COF-ESP-250"}, catalog: true},
+		"POST /v1/orders":                     {body: body},
+		"GET /v1/orders":                      {},
+		"GET /v1/orders/{id}":                 {path: id},
+		"POST /v1/orders/{id}/cancel":         {path: id},
+		"POST /v1/orders/{id}/reorder":        {path: id},
+		"GET /v1/products":                    {catalog: true},
+		"GET /v1/products/{sku}":              {path: map[string]string{"sku": "COF-ESP-250"}, catalog: true},
+		"GET /v1/admin/products":              {},
+		"POST /v1/admin/products":             {body: `{"sku":"NEW-1","name":"New","description":"","unitPrice":1,"currency":"USD"}`},
+		"GET /v1/admin/products/{sku}":        {path: map[string]string{"sku": "COF-ESP-250"}},
+		"PATCH /v1/admin/products/{sku}":      {path: map[string]string{"sku": "COF-ESP-250"}, body: `{"unitPrice":1}`},
+		"POST /v1/admin/products/{sku}/stock": {path: map[string]string{"sku": "COF-ESP-250"}, body: `{"delta":1}`},
 	}
 	var routes []string
 	for _, r := range client.Handler.(*web.Server).Routes() {

@@ -26,18 +26,21 @@ type Store interface {
 	// CreateOrder stores an order announcing its order.created event ev
 	// and (with a key) the key's record at once, counting the order
 	// against quota. When the key already placed an order for the same
-	// request, it stores nothing and returns that order. Errors:
-	// quota.Refused(now), order.ErrIdempotencyReuse,
-	// order.ErrIdempotencyBusy.
+	// request, it stores nothing and returns that order. It takes each
+	// line's units from its product's stock, all or nothing. Errors:
+	// quota.Refused(now), order.OutOfStock's naming the short lines,
+	// order.ErrIdempotencyReuse, order.ErrIdempotencyBusy.
 	CreateOrder(ctx context.Context, o order.Order, ev order.EventRef, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error)
 	// Order returns the customer's order, or order.ErrNotFound.
 	Order(ctx context.Context, customerID, id string) (order.Order, error)
 	// Orders returns a page of the customer's orders, newest first.
 	Orders(ctx context.Context, customerID string, limit int, after string) ([]order.Order, string, error)
 	// CancelOrder cancels the customer's order at the time at, announcing
-	// its order.cancelled event ev, in one conditional write, and returns
-	// it. Errors: order.ErrNotFound, order.ErrNotCancellable.
+	// its order.cancelled event ev, and gives its units back to stock, in
+	// one conditional write (once, whatever the retries), and returns it.
+	// Errors: order.ErrNotFound, order.ErrNotCancellable.
 	CancelOrder(ctx context.Context, customerID, id string, at time.Time, ev order.EventRef) (order.Order, error)
+	StaffStore
 }
 
 // Metric names of the orders service.
@@ -60,6 +63,10 @@ type Config struct {
 	// OrdersPerHour is each customer's quota of new orders per hour
 	// (0: order.DefaultOrdersPerHour).
 	OrdersPerHour int
+	// CatalogFresh is how long the function uses its copy of the catalog
+	// (0 or more than CatalogFresh: CatalogFresh); the local cloud's
+	// tests of a price change set less.
+	CatalogFresh time.Duration
 }
 
 // Service runs the orders use cases.
@@ -76,7 +83,10 @@ func New(cfg Config) *Service {
 	if cfg.OrdersPerHour == 0 {
 		cfg.OrdersPerHour = order.DefaultOrdersPerHour
 	}
-	return &Service{Config: cfg, catalog: &catalogCache{load: cfg.Store.Products, now: cfg.Now}}
+	if cfg.CatalogFresh <= 0 || cfg.CatalogFresh > CatalogFresh {
+		cfg.CatalogFresh = CatalogFresh
+	}
+	return &Service{Config: cfg, catalog: &catalogCache{load: cfg.Store.Products, now: cfg.Now, fresh: cfg.CatalogFresh}}
 }
 
 // now is the service's clock, in the millisecond precision stored times

@@ -12,9 +12,10 @@ import (
 // Catalog cache timings.
 const (
 	// CatalogFresh is how long the function uses its copy of the catalog
-	// without reading the table: browsing and pricing alike. A price or
-	// product change reaches orders within this time (the seed articles'
-	// advice: five minutes is safe for a product catalog).
+	// without reading the table, browsing and pricing alike, unless
+	// Config.CatalogFresh says less. A staff member's price or product
+	// change reaches orders within this time (the seed articles' advice:
+	// five minutes is safe for a product catalog).
 	CatalogFresh = 5 * time.Minute
 	// CatalogMaxStale is how long the product routes may still answer from
 	// the last good copy when the table cannot be read. Orders are never
@@ -41,8 +42,9 @@ type Freshness struct {
 // start and is safe for concurrent requests: one of them reloads an
 // expired copy while the others wait for it.
 type catalogCache struct {
-	load func(ctx context.Context) ([]order.Product, error)
-	now  func() time.Time
+	load  func(ctx context.Context) ([]order.Product, error)
+	now   func() time.Time
+	fresh time.Duration // CatalogFresh or less
 
 	loading  sync.Mutex // held while reading the table, so one request reads
 	mu       sync.Mutex // guards snap and failedAt
@@ -57,9 +59,10 @@ type catalogSnapshot struct {
 	readAt   time.Time
 }
 
-// freshAt reports whether s is a copy younger than CatalogFresh at now.
-func (s *catalogSnapshot) freshAt(now time.Time) bool {
-	return s != nil && now.Sub(s.readAt) < CatalogFresh
+// freshAt reports whether s is a copy younger than the cache's freshness
+// at now.
+func (c *catalogCache) freshAt(s *catalogSnapshot, now time.Time) bool {
+	return s != nil && now.Sub(s.readAt) < c.fresh
 }
 
 // state is the copy and when a read of the table last failed.
@@ -72,12 +75,12 @@ func (c *catalogCache) state() (*catalogSnapshot, time.Time) {
 // get returns a copy no older than CatalogFresh, reading the table when
 // the copy it holds is older. It never answers from an older copy.
 func (c *catalogCache) get(ctx context.Context) (*catalogSnapshot, error) {
-	if s, _ := c.state(); s.freshAt(c.now()) {
+	if s, _ := c.state(); c.freshAt(s, c.now()) {
 		return s, nil
 	}
 	c.loading.Lock()
 	defer c.loading.Unlock()
-	if s, _ := c.state(); s.freshAt(c.now()) {
+	if s, _ := c.state(); c.freshAt(s, c.now()) {
 		return s, nil // another request read it while this one waited
 	}
 	products, err := c.load(ctx)
@@ -100,7 +103,7 @@ func (c *catalogCache) get(ctx context.Context) (*catalogSnapshot, error) {
 // the stale copy without reading.
 func (c *catalogCache) browse(ctx context.Context) (*catalogSnapshot, Freshness, error) {
 	last, failedAt := c.state()
-	if now := c.now(); last != nil && !last.freshAt(now) && now.Sub(failedAt) < CatalogRetry && now.Sub(last.readAt) < CatalogMaxStale {
+	if now := c.now(); last != nil && !c.freshAt(last, now) && now.Sub(failedAt) < CatalogRetry && now.Sub(last.readAt) < CatalogMaxStale {
 		return last, Freshness{Stale: true, Age: now.Sub(last.readAt)}, nil
 	}
 	s, err := c.get(ctx)

@@ -45,6 +45,7 @@ func newFixture(t *testing.T) *fixture {
 	if err := f.store.PutProducts(context.Background(), testProducts); err != nil {
 		t.Fatal(err)
 	}
+	f.store.PutStock(1000, apptest.SKUs(testProducts)...)
 	f.svc = app.New(app.Config{Store: f.store, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		NewID: f.newID, Now: func() time.Time { return testNow.Add(f.later) }})
 	return f

@@ -1,5 +1,6 @@
-// Package catalog holds the product catalog that is loaded into the orders
-// table on every deploy, and the custom resource handler that loads it.
+// Package catalog holds the seed product catalog, a first deploy's
+// convenience, and the custom resource handler that adds it to the orders
+// table: what the table lacks only, never overwriting what staff changed.
 package catalog
 
 import (
@@ -14,8 +15,6 @@ import (
 	"github.com/aws/aws-lambda-go/cfn"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
-	"github.com/serverless-shop/backend/shared/events"
-	"github.com/serverless-shop/backend/shared/text"
 )
 
 //go:embed catalog.json
@@ -37,26 +36,34 @@ func Catalog(now time.Time) ([]order.Product, error) {
 	}
 	seen := map[string]bool{}
 	products := make([]order.Product, 0, len(raw))
-	for i, p := range raw {
-		if !order.ValidSKU(p.SKU) || seen[p.SKU] || p.Name == "" || !text.Clean(p.Name) || !text.Clean(p.Description) ||
-			p.UnitPrice <= 0 || p.UnitPrice > events.MaxUnitPrice || len(p.Currency) != 3 || !text.Only(p.Currency, text.Upper) {
-			return nil, fmt.Errorf("seed catalog: entry %d (%q) is invalid or repeated", i, p.SKU)
+	for i, r := range raw {
+		p, err := order.NewProduct(r.Product) // the rules of a product staff add
+		if err != nil || seen[p.SKU] || p != (order.Product{SKU: r.SKU, Name: r.Name, Description: r.Description, UnitPrice: r.UnitPrice, Currency: r.Currency, Active: true}) {
+			return nil, fmt.Errorf("seed catalog: entry %d (%q) is invalid, not normalised or repeated", i, r.SKU)
 		}
 		seen[p.SKU] = true
-		p.Product.Active, p.UpdatedAt = p.Active, now.UTC()
-		products = append(products, p.Product)
+		p.Active, p.UpdatedAt = r.Active, now.UTC()
+		products = append(products, p)
 	}
 	return products, nil
 }
 
+// SeedStock is the stock the seed gives each of its products that has no
+// stock item: enough that the tests' orders (e2e, the fault campaign, the
+// launch day, the benchmarks) never run out; staff set the real figure.
+const SeedStock = 1_000_000_000
+
 // Writer stores products; the orders store implements it.
 type Writer interface {
-	PutProducts(ctx context.Context, products []order.Product) error
+	// SeedProducts adds the products the catalog lacks and gives stock to
+	// those without a stock item, changing nothing else.
+	SeedProducts(ctx context.Context, products []order.Product, stock int64) error
 }
 
-// Handler is the CloudFormation custom resource that loads the catalog on
-// stack create and update. Loading is an upsert, so it is repeatable; on
-// delete it does nothing (the table goes with the stack).
+// Handler is the CloudFormation custom resource that seeds the catalog on
+// stack create and update: it adds only what is missing, so it is
+// repeatable and never undoes a staff member's change; on delete it does
+// nothing (the table goes with the stack).
 func Handler(w Writer, log *slog.Logger, now func() time.Time) cfn.CustomResourceFunction {
 	return func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
 		physicalID := "catalog-seed"
@@ -67,7 +74,7 @@ func Handler(w Writer, log *slog.Logger, now func() time.Time) cfn.CustomResourc
 		if err != nil {
 			return physicalID, nil, err
 		}
-		if err := w.PutProducts(ctx, products); err != nil {
+		if err := w.SeedProducts(ctx, products, SeedStock); err != nil {
 			return physicalID, nil, err
 		}
 		log.InfoContext(ctx, "catalog seeded", slog.Int("products", len(products)), slog.String("requestType", string(ev.RequestType)))

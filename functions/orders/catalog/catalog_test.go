@@ -94,7 +94,10 @@ func withCatalog(t *testing.T, s string) {
 // writerFunc is a Writer that is a function.
 type writerFunc func(ctx context.Context, products []order.Product) error
 
-func (f writerFunc) PutProducts(ctx context.Context, products []order.Product) error {
+func (f writerFunc) SeedProducts(ctx context.Context, products []order.Product, stock int64) error {
+	if stock != SeedStock {
+		return errors.New("seeded with another stock")
+	}
 	return f(ctx, products)
 }
 

@@ -2,15 +2,17 @@ package store
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/shared/ddb"
 )
 
 type productRecord struct {
@@ -33,10 +35,14 @@ func (r productRecord) product() order.Product {
 // Products returns the whole catalog, ordered by SKU, through a Query of
 // the catalog partition (eventually consistent: the service keeps a copy
 // for minutes anyway).
-func (s *Store) Products(ctx context.Context) ([]order.Product, error) {
+func (s *Store) Products(ctx context.Context) ([]order.Product, error) { return s.products(ctx, false) }
+
+// products reads the catalog partition, consistently or not.
+func (s *Store) products(ctx context.Context, consistent bool) ([]order.Product, error) {
 	var out []order.Product
 	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
 		TableName:              &s.table,
+		ConsistentRead:         aws.Bool(consistent),
 		KeyConditionExpression: aws.String("PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": &types.AttributeValueMemberS{Value: pkCatalog},
@@ -64,10 +70,7 @@ func (s *Store) PutProducts(ctx context.Context, products []order.Product) error
 		batch := products[start:min(start+25, len(products))]
 		writes := make([]types.WriteRequest, len(batch))
 		for i, p := range batch {
-			item, err := attributevalue.MarshalMap(productRecord{
-				PK: pkCatalog, SK: "PRODUCT#" + p.SKU, SKU: p.SKU, Name: p.Name, Description: p.Description,
-				UnitPrice: p.UnitPrice, Currency: p.Currency, Active: p.Active, UpdatedAt: p.UpdatedAt.UTC(),
-			})
+			item, err := productItem(p)
 			if err != nil {
 				return wrap("put products", err)
 			}
@@ -75,15 +78,8 @@ func (s *Store) PutProducts(ctx context.Context, products []order.Product) error
 		}
 		request := map[string][]types.WriteRequest{s.table: writes}
 		for attempt := 0; len(request) > 0; attempt++ {
-			if attempt > 0 { // unprocessed items go again after 50 ms, 100 ms, ...
-				select {
-				case <-ctx.Done():
-					return wrap("put products", ctx.Err())
-				case <-time.After(time.Duration(25<<attempt) * time.Millisecond):
-				}
-			}
-			if attempt == maxBatchAttempts {
-				return wrap("put products", fmt.Errorf("items still unprocessed after %d attempts", attempt))
+			if err := backoff(ctx, attempt); err != nil {
+				return wrap("put products", err)
 			}
 			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: request})
 			if err != nil {
@@ -96,3 +92,28 @@ func (s *Store) PutProducts(ctx context.Context, products []order.Product) error
 }
 
 const maxBatchAttempts = 6
+
+// SeedProducts adds the products the catalog lacks, and gives each a stock
+// of stock units unless it has a stock item: a first deploy's catalog,
+// which later deploys never change, so that nothing staff changed is
+// overwritten (conditional writes, one product at a time).
+func (s *Store) SeedProducts(ctx context.Context, products []order.Product, stock int64) error {
+	for _, p := range products {
+		if err := s.CreateProduct(ctx, p); err != nil && !errors.Is(err, order.ErrProductExists) {
+			return wrap("seed products", err)
+		}
+		units := expression.Name("units")
+		expr, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("sku"), expression.Value(p.SKU)).
+			Set(units, expression.IfNotExists(units, expression.Value(stock)))).Build()
+		if err == nil {
+			_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName: &s.table, Key: ddb.Key(stockPK(p.SKU), skStock), UpdateExpression: expr.Update(),
+				ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+			})
+		}
+		if err != nil {
+			return wrap("seed stock", err)
+		}
+	}
+	return nil
+}

@@ -45,6 +45,10 @@ func testConformance(t *testing.T, newStore func(t *testing.T) subject) {
 		test func(t *testing.T, s subject)
 	}{
 		{"Catalog", testCatalog},
+		{"StaffCatalog", testStaffCatalog},
+		{"StockChanges", testStockChanges},
+		{"OrdersTakeStockAndCancelsGiveItBack", testOrderStock},
+		{"StockNeverOversells", testStockRace},
 		{"CreateAndGet", testCreateAndGet},
 		{"QuotaIsCountedWithTheOrder", testQuota},
 		{"IdempotencyKeyRaceAndReplay", testIdempotency},
@@ -55,7 +59,11 @@ func testConformance(t *testing.T, newStore func(t *testing.T) subject) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.test(t, newStore(t))
+			s := newStore(t)
+			if !strings.Contains(tc.name, "Catalog") && !strings.Contains(tc.name, "Stock") {
+				s.stock(t, "SKU-1", 1_000_000) // newOrder's
+			}
+			tc.test(t, s)
 		})
 	}
 }
@@ -157,6 +165,182 @@ func testCatalog(t *testing.T, s subject) {
 	}
 	if all[5].SKU != "SKU-005" || all[5].UnitPrice != 124 || all[17].UnitPrice != 112 || all[29].Active /* SKU-029, i = 0: discontinued */ {
 		t.Fatalf("Products = %+v", all)
+	}
+}
+
+// testStaffCatalog: a SKU is added once; concurrent changes of different
+// fields are all kept; archived products stay, for staff, with a stock of
+// 0 until one is set.
+func testStaffCatalog(t *testing.T, s subject) {
+	ctx := context.Background()
+	at := now()
+	p := order.Product{SKU: "NEW-1", Name: "New", Description: "D", UnitPrice: 500, Currency: "EUR", Active: true, UpdatedAt: at}
+	if err := s.s.CreateProduct(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.s.CreateProduct(ctx, p); !errors.Is(err, order.ErrProductExists) {
+		t.Fatalf("second CreateProduct = %v, want ErrProductExists", err)
+	}
+	name, price, inactive := "Renamed", int64(700), false
+	errs := parallel(2, func(i int) error {
+		c := order.ProductChange{Name: &name}
+		if i == 1 {
+			c = order.ProductChange{UnitPrice: &price, Active: &inactive}
+		}
+		_, err := s.s.UpdateProduct(ctx, "NEW-1", c, at.Add(time.Second))
+		return err
+	})
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	want := order.StaffProduct{Product: order.Product{SKU: "NEW-1", Name: "Renamed", Description: "D", UnitPrice: 700, Currency: "EUR",
+		UpdatedAt: at.Add(time.Second)}}
+	got, err := s.s.StaffProduct(ctx, "NEW-1")
+	if got.Product.Active = false; err != nil || got != want {
+		t.Fatalf("StaffProduct = %+v, %v; want %+v", got, err, want)
+	}
+	if _, err := s.s.UpdateProduct(ctx, "NOPE", order.ProductChange{Name: &name}, at); !errors.Is(err, order.ErrProductNotFound) {
+		t.Fatalf("UpdateProduct of an unknown SKU = %v", err)
+	}
+	if _, err := s.s.StaffProduct(ctx, "NOPE"); !errors.Is(err, order.ErrProductNotFound) {
+		t.Fatalf("StaffProduct of an unknown SKU = %v", err)
+	}
+	if all, err := s.s.StaffProducts(ctx); err != nil || len(all) != 1 || all[0].Active || all[0].Stock != 0 {
+		t.Fatalf("StaffProducts = %+v, %v", all, err)
+	}
+}
+
+// stock adds a product of the SKU to the catalog with units in stock.
+func (s subject) stock(t *testing.T, sku string, units int64) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.s.PutProducts(ctx, []order.Product{{SKU: sku, Name: "Thing", UnitPrice: 150, Currency: "USD", Active: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.s.AdjustStock(ctx, sku, units); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// units is the stock of the SKU.
+func (s subject) units(t *testing.T, sku string) int64 {
+	t.Helper()
+	stock, err := s.s.Stock(context.Background(), sku)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stock[sku]
+}
+
+// testStockChanges: a delta adds, never below 0; a set applies only on
+// the expected stock (0 for a product without a stock item); an unknown
+// product has no stock to change.
+func testStockChanges(t *testing.T, s subject) {
+	ctx := context.Background()
+	s.stock(t, "ST-1", 0)
+	for _, step := range []struct {
+		delta, set, expected *int64
+		want                 int64
+		err                  error
+	}{
+		{set: ptr(5), expected: ptr(1), err: order.ErrStockChanged},
+		{set: ptr(5), expected: ptr(0), want: 5},
+		{delta: ptr(-6), err: order.ErrStockBelowZero},
+		{delta: ptr(-5), want: 0},
+		{delta: ptr(3), want: 3},
+		{set: ptr(9), expected: ptr(0), err: order.ErrStockChanged},
+		{set: ptr(0), expected: ptr(3), want: 0},
+	} {
+		var got int64
+		var err error
+		if step.delta != nil {
+			got, err = s.s.AdjustStock(ctx, "ST-1", *step.delta)
+		} else {
+			got, err = s.s.SetStock(ctx, "ST-1", *step.set, *step.expected)
+		}
+		if !errors.Is(err, step.err) || err == nil && got != step.want {
+			t.Fatalf("step %+v: %d, %v", step, got, err)
+		}
+	}
+	if _, err := s.s.AdjustStock(ctx, "NOPE", 1); !errors.Is(err, order.ErrProductNotFound) {
+		t.Fatalf("AdjustStock of an unknown product: %v", err)
+	}
+	if _, err := s.s.SetStock(ctx, "NOPE", 1, 0); !errors.Is(err, order.ErrProductNotFound) {
+		t.Fatalf("SetStock of an unknown product: %v", err)
+	}
+	if got, err := s.s.Stock(ctx, "ST-1", "NOPE"); err != nil || got["ST-1"] != 0 || got["NOPE"] != 0 {
+		t.Fatalf("Stock = %v, %v", got, err)
+	}
+}
+
+func ptr(n int64) *int64 { return &n }
+
+// testOrderStock: an order takes its lines' units, all or none, naming
+// each short line; a replay takes nothing; a cancel gives them back once,
+// also when the SDK retries it.
+func testOrderStock(t *testing.T, s subject) {
+	ctx := context.Background()
+	s.stock(t, "ST-A", 3)
+	s.stock(t, "ST-B", 1)
+	at := now()
+	o := newOrder("cust-st", 1, at)
+	o.Lines = []order.Line{{SKU: "ST-A", Name: "A", Quantity: 2, UnitPrice: 1, LineTotal: 2}, {SKU: "ST-B", Name: "B", Quantity: 2, UnitPrice: 1, LineTotal: 2}}
+	_, err := s.s.CreateOrder(ctx, o, ref("ev-st-1"), nil, generous, at)
+	if p := problem.Of(err, problem.Conflict); p == nil || p.Slug != "out-of-stock" || len(p.Fields) != 1 || p.Fields[0].Field != "items[1].sku" || p.Fields[0].Message != "is out of stock: 1 left" {
+		t.Fatalf("short order: %v (%+v)", err, p)
+	}
+	if s.units(t, "ST-A") != 3 || s.exists(t, "cust-st", o.ID) {
+		t.Fatal("a short order wrote something")
+	}
+	o.Lines[1].Quantity = 1
+	k := claim("cust-st", "k-st", "h")
+	if replay, err := s.s.CreateOrder(ctx, o, ref("ev-st-2"), &k, generous, at); err != nil || replay != nil {
+		t.Fatalf("order = %v, %v", replay, err)
+	}
+	if replay, err := s.s.CreateOrder(ctx, newOrder("cust-st", 2, at), ref("ev-st-3"), &k, generous, at); err != nil || replay == nil {
+		t.Fatalf("replay = %v, %v", replay, err)
+	}
+	if a, b := s.units(t, "ST-A"), s.units(t, "ST-B"); a != 1 || b != 0 {
+		t.Fatalf("stock after the order and its replay: %d, %d", a, b)
+	}
+	if _, err := s.s.CancelOrder(ctx, "cust-st", o.ID, at.Add(time.Second), ref("ev-st-c")); err != nil {
+		t.Fatal(err)
+	}
+	// The SDK's retry of the same cancel, and another cancel.
+	if c, err := s.s.CancelOrder(ctx, "cust-st", o.ID, at.Add(2*time.Second), ref("ev-st-c")); err != nil || c.Status != order.Cancelled {
+		t.Fatalf("retried cancel = %+v, %v", c, err)
+	}
+	if _, err := s.s.CancelOrder(ctx, "cust-st", o.ID, at.Add(3*time.Second), ref("ev-st-d")); !errors.Is(err, order.ErrNotCancellable) {
+		t.Fatalf("second cancel: %v", err)
+	}
+	if a, b := s.units(t, "ST-A"), s.units(t, "ST-B"); a != 3 || b != 1 {
+		t.Fatalf("stock after the cancels: %d, %d, want 3, 1", a, b)
+	}
+}
+
+// testStockRace: twelve orders of one unit at once, five in stock: five
+// are stored, seven are out of stock, and the stock ends at 0.
+func testStockRace(t *testing.T, s subject) {
+	ctx := context.Background()
+	s.stock(t, "ST-HOT", 5)
+	at := now()
+	errs := parallel(12, func(i int) error {
+		o := newOrder(fmt.Sprint("cust-hot-", i), i, at)
+		o.Lines[0].SKU, o.Lines[0].Quantity = "ST-HOT", 1
+		_, err := s.s.CreateOrder(ctx, o, ref(fmt.Sprint("ev-hot-", i)), nil, generous, at)
+		return err
+	})
+	placed := 0
+	for _, err := range errs {
+		switch p := problem.Of(err, problem.Conflict); {
+		case err == nil:
+			placed++
+		case p == nil || p.Slug != "out-of-stock":
+			t.Fatal(err)
+		}
+	}
+	if left := s.units(t, "ST-HOT"); placed != 5 || left != 0 {
+		t.Fatalf("%d orders placed, %d left; want 5, 0", placed, left)
 	}
 }
 

@@ -48,15 +48,17 @@ func orderOf(it Item) order.Order {
 
 // CreateOrder writes a new order announcing its order.created event (ev),
 // in one transaction that also counts the order against the customer's
-// quota and, when key is not nil, records the key as having placed the
-// order. Either all of it is stored or none of it; the table's stream then
+// quota, takes each line's units from its product's stock (stockTake) and,
+// when key is not nil, records the key as having placed the order. Either
+// all of it is stored or none of it; the table's stream then
 // carries the event to the relay. When the key already placed an order for
 // the same request, nothing is stored and that order comes back (read with
 // one more call).
 // Errors: order.ErrIdempotencyReuse (the key served another request),
 // order.ErrIdempotencyBusy (a concurrent request with the key),
 // quota.Refused(o.CreatedAt) (the window is full; a replay takes
-// precedence, as it places nothing).
+// precedence, as it places nothing), order.OutOfStock's naming every
+// short line (after the replay and the quota).
 func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev order.EventRef, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error) {
 	item, err := attributevalue.MarshalMap(orderItem(o, events.OrderCreated, ev))
 	if err != nil {
@@ -79,6 +81,14 @@ func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev order.EventRe
 		}
 		writes = append(writes, types.TransactWriteItem{Put: kp})
 	}
+	firstLine := len(writes)
+	for _, l := range o.Lines {
+		take, err := stockTake(s.table, l)
+		if err != nil {
+			return nil, wrap("create order", err)
+		}
+		writes = append(writes, types.TransactWriteItem{Update: take})
+	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if reasons, ok := ddb.CancellationReasons(err); ok {
 		switch {
@@ -89,6 +99,9 @@ func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev order.EventRe
 			return nil, order.ErrIdempotencyBusy
 		case ddb.ConditionFailedAt(reasons, quotaItem):
 			return nil, quota.Refused(o.CreatedAt)
+		}
+		if short := shortLines(reasons[min(firstLine, len(reasons)):]); len(short) > 0 {
+			return nil, order.OutOfStock(short)
 		}
 	}
 	if err != nil {
@@ -112,6 +125,37 @@ func (s *Store) quotaCount(customerID string, q order.Quota, now time.Time) (*ty
 		return nil, err
 	}
 	return ddb.Update(s.table, ddb.Key(customerPK(customerID), "QUOTA#"+strconv.FormatInt(start.Unix(), 10)), expr), nil
+}
+
+// stockTake is the transaction item that takes a line's units from its
+// product's stock, on condition that there are as many: a product without
+// a stock item has none. The stock as it was comes back when it is short.
+func stockTake(table string, l order.Line) (*types.Update, error) {
+	units := expression.Name("units")
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Set(units, units.Minus(expression.Value(l.Quantity)))).
+		WithCondition(units.GreaterThanEqual(expression.Value(l.Quantity))).
+		Build()
+	if err != nil {
+		return nil, err
+	}
+	u := ddb.Update(table, ddb.Key(stockPK(l.SKU), skStock), expr)
+	u.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	return u, nil
+}
+
+// shortLines are the lines whose stock take failed its condition, given
+// the cancellation reasons of the takes, in line order.
+func shortLines(reasons []types.CancellationReason) []order.Short {
+	var short []order.Short
+	for i := range reasons {
+		if ddb.ConditionFailedAt(reasons, i) {
+			var r stockRecord
+			_ = attributevalue.UnmarshalMap(reasons[i].Item, &r) // no item: 0 left
+			short = append(short, order.Short{Line: i, Left: r.Units})
+		}
+	}
+	return short
 }
 
 // Order returns the customer's order, or order.ErrNotFound. Another
@@ -172,17 +216,52 @@ func (s *Store) Orders(ctx context.Context, customerID string, limit int, after 
 }
 
 // CancelOrder cancels the customer's order at the time at, announcing its
-// order.cancelled event (ev), and returns the cancelled order: one
-// conditional UpdateItem compiled from order.Cancel (the statuses it
-// starts from are the condition, its status the update), so that of
-// concurrent cancels exactly one takes effect. The SDK's retry of a cancel
-// whose answer was lost finds the order cancelled with its own event, and
-// answers it too.
+// order.cancelled event (ev), gives its lines' units back to their stock,
+// and returns the cancelled order. It reads the order (its lines), then
+// writes one transaction: the order's update compiled from order.Cancel
+// (the statuses it starts from are the condition, its status the update)
+// and a stock ADD per line, so that of concurrent cancels exactly one
+// takes effect and the stock comes back once. The SDK's retry of a cancel
+// whose answer was lost finds the order cancelled with its own event: the
+// transaction is refused, so nothing is given back twice, and the cancel
+// is answered. (No client request token: DynamoDB would answer a retry
+// after a conflict with the first attempt's cancellation.)
 // Errors: order.ErrNotFound (no such order of the customer),
 // order.ErrNotCancellable (its status does not allow it, also when a
 // concurrent cancel won).
 func (s *Store) CancelOrder(ctx context.Context, customerID, id string, at time.Time, ev order.EventRef) (order.Order, error) {
+	for attempt := 1; ; attempt++ {
+		o, err := s.cancel(ctx, customerID, id, at, ev)
+		// On AWS a transaction that meets another one on the order (a
+		// concurrent cancel) is cancelled as a conflict rather than
+		// failing its condition: read the order again and decide.
+		if reasons, ok := ddb.CancellationReasons(err); ok && attempt < 3 && len(reasons) > 0 && aws.ToString(reasons[0].Code) == "TransactionConflict" {
+			continue
+		}
+		return o, err
+	}
+}
+
+// cancel is one attempt of CancelOrder.
+func (s *Store) cancel(ctx context.Context, customerID, id string, at time.Time, ev order.EventRef) (order.Order, error) {
 	t := order.Cancel()
+	it, found, err := ddb.Get[Item](ctx, s.db, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: ddb.Key(customerPK(customerID), orderSK(id)), ConsistentRead: aws.Bool(true),
+	})
+	switch {
+	case err != nil:
+		return order.Order{}, wrap("cancel order", err)
+	case !found:
+		return order.Order{}, order.ErrNotFound
+	}
+	prev := orderOf(it)
+	cancelled, err := t.Apply(prev, at)
+	if err != nil {
+		if ev.ID != "" && it.EventID == ev.ID {
+			return prev, nil // this very cancel, applied, its answer lost
+		}
+		return order.Order{}, err
+	}
 	from := make([]expression.OperandBuilder, len(t.From))
 	for i, st := range t.From {
 		from[i] = expression.Value(string(st))
@@ -201,34 +280,34 @@ func (s *Store) CancelOrder(ctx context.Context, customerID, id string, at time.
 	if err != nil {
 		return order.Order{}, wrap("cancel order", err)
 	}
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: ddb.Key(customerPK(customerID), orderSK(id)),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ReturnValues:                        types.ReturnValueAllNew,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	var stored map[string]types.AttributeValue
-	switch failed, ok := ddb.ConditionFailure(err); {
-	case ok && len(failed.Item) == 0:
-		return order.Order{}, order.ErrNotFound
-	case ok && ev.ID != "" && announces(failed.Item, ev.ID):
-		// An UpdateItem has no request token: when the answer to this
-		// very cancel was lost, the SDK's retry finds it done, with its
-		// event on the order.
-		stored = failed.Item
-	case ok:
-		return order.Order{}, t.Refused
-	case err != nil:
-		return order.Order{}, wrap("cancel order", err)
-	default:
-		stored = out.Attributes
+	update := ddb.Update(s.table, ddb.Key(customerPK(customerID), orderSK(id)), expr)
+	update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	writes := []types.TransactWriteItem{{Update: update}}
+	for _, l := range prev.Lines {
+		give, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("sku"), expression.Value(l.SKU)).
+			Add(expression.Name("units"), expression.Value(l.Quantity))).Build()
+		if err != nil {
+			return order.Order{}, wrap("cancel order", err)
+		}
+		writes = append(writes, types.TransactWriteItem{Update: ddb.Update(s.table, ddb.Key(stockPK(l.SKU), skStock), give)})
 	}
-	var it Item
-	if err := attributevalue.UnmarshalMap(stored, &it); err != nil {
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
+		if ev.ID == "" || !announces(reasons[0].Item, ev.ID) {
+			return order.Order{}, t.Refused
+		}
+		// This very cancel was applied and its answer lost: the SDK's
+		// retry finds it done, with its event on the order.
+		var it Item
+		if err := attributevalue.UnmarshalMap(reasons[0].Item, &it); err != nil {
+			return order.Order{}, wrap("cancel order", err)
+		}
+		return orderOf(it), nil
+	}
+	if err != nil {
 		return order.Order{}, wrap("cancel order", err)
 	}
-	return orderOf(it), nil
+	return cancelled, nil
 }
 
 // announces reports whether a stored order item carries the event eventID.

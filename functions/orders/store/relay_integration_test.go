@@ -33,6 +33,7 @@ func TestOrderWritesReachTheQueueInOrder(t *testing.T) {
 	q := sqs.NewFromConfig(f.cfg)
 	queueURL := testcloud.NewFIFOQueue(t, q, map[string]string{"VisibilityTimeout": "30"})
 	o := newOrder("user-ada", 77, now())
+	f.subject().stock(t, "SKU-1", 10)
 	f.subject().create(t, o, "ev-placed")
 	if _, err := f.s.CancelOrder(ctx, o.Customer.ID, o.ID, o.CreatedAt.Add(time.Second), ref("ev-cancelled")); err != nil {
 		t.Fatal(err)
@@ -41,7 +42,7 @@ func TestOrderWritesReachTheQueueInOrder(t *testing.T) {
 		t.Errorf("stored version %d, want 2: the released version's cancel adds to it", v)
 	}
 
-	batch := testcloud.StreamBatch(t, f.cfg, f.table, 3) // the order, the quota count, the cancel
+	batch := testcloud.StreamBatch(t, f.cfg, f.table, 7) // the product and its stock, the order, the quota count, the stock take, the cancel, the stock given back
 	pub := relay.New(q, queueURL, testcloud.NewQueue(t, q), store.FromStream, logging.New(io.Discard, "relay-test"))
 	for attempt := range 2 {
 		if resp, err := pub.Handle(ctx, batch); err != nil || len(resp.BatchItemFailures) != 0 {

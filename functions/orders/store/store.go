@@ -2,7 +2,8 @@
 // (single-table design):
 //
 //	PK                  SK                    item
-//	CATALOG             PRODUCT#<sku>         a product of the catalog
+//	CATALOG             PRODUCT#<sku>         a product of the catalog (archived ones too: never deleted)
+//	STOCK#<sku>         STOCK                 the product's stock, units (none: 0), apart from the catalog's one partition
 //	CUSTOMER#<userId>   ORDER#<orderId>       an order and the event of its last change (orderitem.go); ids sort by time
 //	CUSTOMER#<userId>   IDEMPOTENCY#<key>     an Idempotency-Key and the order it placed
 //	CUSTOMER#<userId>   QUOTA#<window>        the customer's orders in one quota window
@@ -25,7 +26,9 @@ import (
 // Client is the part of the DynamoDB API the store uses.
 type Client interface {
 	ddb.GetItemAPI
-	ddb.BatchWriteItemAPI // the catalog seed's
+	ddb.BatchWriteItemAPI // the tests' catalogs
+	ddb.BatchGetItemAPI   // stock
+	ddb.PutItemAPI        // new products
 	ddb.QueryAPI
 	ddb.UpdateItemAPI
 	ddb.TransactWriteItemsAPI

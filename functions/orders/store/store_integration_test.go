@@ -112,6 +112,7 @@ func TestCreateOrderSurvivesItsOwnRetry(t *testing.T) {
 		})
 	})
 	s := store.New(db, f.table)
+	f.subject().stock(t, "SKU-1", 10)
 	c := claim("cust-retry", "key-r", "h")
 	o := newOrder("cust-retry", 1, now)
 	for attempt := range 2 {
@@ -119,10 +120,42 @@ func TestCreateOrderSurvivesItsOwnRetry(t *testing.T) {
 			t.Fatalf("attempt %d: %+v, %v", attempt, replay, err)
 		}
 	}
-	if len(items) != 3 {
-		t.Fatalf("%d transaction items, want the order (which carries its event), the quota and the key", len(items))
+	if len(items) != 4 {
+		t.Fatalf("%d transaction items, want the order (which carries its event), the quota, the key and the line's stock", len(items))
+	}
+	if left := f.subject().units(t, "SKU-1"); left != 8 {
+		t.Fatalf("stock %d after the order and its retry, want 8 (2 taken once)", left)
 	}
 	if list, _, err := f.s.Orders(ctx, "cust-retry", 10, ""); err != nil || len(list) != 1 {
 		t.Fatalf("%d orders (%v), want 1", len(list), err)
+	}
+}
+
+// TestSeedNeverOverwrites: the seed adds what the catalog lacks, with its
+// stock, and leaves a product staff changed, and its stock, as they are.
+func TestSeedNeverOverwrites(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	seed := []order.Product{
+		{SKU: "SEED-1", Name: "One", UnitPrice: 100, Currency: "USD", Active: true},
+		{SKU: "SEED-2", Name: "Two", UnitPrice: 200, Currency: "USD", Active: true},
+	}
+	if err := f.s.SeedProducts(ctx, seed[:1], 50); err != nil {
+		t.Fatal(err)
+	}
+	price := int64(150)
+	if _, err := f.s.UpdateProduct(ctx, "SEED-1", order.ProductChange{UnitPrice: &price}, seed[0].UpdatedAt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &f.table, Key: ddb.Key("STOCK#SEED-1", "STOCK"),
+		UpdateExpression: aws.String("SET units = :u"), ExpressionAttributeValues: map[string]types.AttributeValue{":u": &types.AttributeValueMemberN{Value: "7"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.SeedProducts(ctx, seed, 50); err != nil { // the next deploy
+		t.Fatal(err)
+	}
+	all, err := f.s.StaffProducts(ctx)
+	if err != nil || len(all) != 2 || all[0].UnitPrice != 150 || all[0].Stock != 7 || all[1].UnitPrice != 200 || all[1].Stock != 50 {
+		t.Fatalf("after the second seed: %+v, %v", all, err)
 	}
 }

@@ -29,6 +29,7 @@ type MemStore struct {
 	orders   map[memKey]order.Order
 	keys     map[memKey]memClaim
 	quotas   map[memKey]int // orders per customer and window start
+	stock    map[string]int64
 	events   []events.OrderEvent
 }
 
@@ -59,7 +60,7 @@ func Catalog() []order.Product {
 
 // NewMemStore returns an empty store.
 func NewMemStore() *MemStore {
-	return &MemStore{products: map[string]order.Product{}, orders: map[memKey]order.Order{}, keys: map[memKey]memClaim{}, quotas: map[memKey]int{}}
+	return &MemStore{products: map[string]order.Product{}, orders: map[memKey]order.Order{}, keys: map[memKey]memClaim{}, quotas: map[memKey]int{}, stock: map[string]int64{}}
 }
 
 // PutProducts writes products to the catalog, replacing any of the same SKU.
@@ -100,7 +101,8 @@ func (m *MemStore) replay(k order.Claim, now time.Time) (*order.Order, error) {
 }
 
 // CreateOrder is (*store.Store).CreateOrder: all or nothing, and a key
-// that placed an order replays it before the quota is looked at.
+// that placed an order replays it before the quota is looked at, and the
+// quota before the stock.
 func (m *MemStore) CreateOrder(_ context.Context, o order.Order, ev order.EventRef, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -115,6 +117,18 @@ func (m *MemStore) CreateOrder(_ context.Context, o order.Order, ev order.EventR
 	}
 	if _, dup := m.orders[memKey{o.Customer.ID, o.ID}]; dup {
 		return nil, fmt.Errorf("orders store: create order: order %s exists", o.ID)
+	}
+	var short []order.Short
+	for i, l := range o.Lines {
+		if left := m.stock[l.SKU]; left < int64(l.Quantity) {
+			short = append(short, order.Short{Line: i, Left: left})
+		}
+	}
+	if len(short) > 0 {
+		return nil, order.OutOfStock(short)
+	}
+	for _, l := range o.Lines {
+		m.stock[l.SKU] -= int64(l.Quantity)
 	}
 	o.Lines = slices.Clone(o.Lines)
 	m.orders[memKey{o.Customer.ID, o.ID}] = o
@@ -174,6 +188,9 @@ func (m *MemStore) CancelOrder(_ context.Context, customerID, id string, at time
 		return order.Order{}, err
 	}
 	m.orders[memKey{customerID, id}] = next
+	for _, l := range next.Lines {
+		m.stock[l.SKU] += int64(l.Quantity)
+	}
 	m.events = append(m.events, store.Announced(next, events.OrderCancelled, ev))
 	return next, nil
 }

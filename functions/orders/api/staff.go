@@ -1,0 +1,72 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/shared/web"
+)
+
+// The staff's routes (/v1/admin/*): web.Server.Staff serves them to staff
+// only and logs each action.
+
+func (a *API) createProduct(w http.ResponseWriter, r *http.Request) error {
+	var in order.Product // its JSON is {sku,name,description,unitPrice,currency}
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	p, err := a.orders.CreateProduct(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/admin/products/"+p.SKU)
+	return web.JSON(w, http.StatusCreated, p)
+}
+
+func (a *API) updateProduct(w http.ResponseWriter, r *http.Request) error {
+	var in order.ProductChange
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	return staffJSON(w)(a.orders.UpdateProduct(r.Context(), r.PathValue("sku"), in))
+}
+
+func (a *API) staffProduct(w http.ResponseWriter, r *http.Request) error {
+	return staffJSON(w)(a.orders.StaffProduct(r.Context(), r.PathValue("sku")))
+}
+
+func (a *API) staffProducts(w http.ResponseWriter, r *http.Request) error {
+	products, err := a.orders.StaffProducts(r.Context())
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, struct {
+		Items []order.StaffProduct `json:"items"`
+	}{products})
+}
+
+// staffJSON answers a staff product, 200.
+func staffJSON(w http.ResponseWriter) func(order.StaffProduct, error) error {
+	return func(p order.StaffProduct, err error) error {
+		if err != nil {
+			return err
+		}
+		return web.JSON(w, http.StatusOK, p)
+	}
+}
+
+func (a *API) changeStock(w http.ResponseWriter, r *http.Request) error {
+	var in order.StockChange
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	sku := r.PathValue("sku")
+	stock, err := a.orders.ChangeStock(r.Context(), sku, in)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, struct {
+		SKU   string `json:"sku"`
+		Stock int64  `json:"stock"`
+	}{sku, stock})
+}

@@ -1,0 +1,137 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/serverless-shop/backend/functions/orders/app"
+	"github.com/serverless-shop/backend/functions/orders/app/apptest"
+	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/internal/apitest"
+)
+
+// TestStaffRoutesRefuseCustomers: a customer's valid token gets 403
+// forbidden on every staff route, from the service itself, before the
+// store is asked anything.
+func TestStaffRoutesRefuseCustomers(t *testing.T) {
+	for _, route := range newHarness(t).server.Routes() {
+		if !route.Staff {
+			continue
+		}
+		t.Run(route.Pattern, func(t *testing.T) {
+			h := newHarness(t)
+			method, target, _ := strings.Cut(strings.Replace(route.Pattern, "{sku}", "COF-ESP-250", 1), " ")
+			h.send(t, &ada, method, target, productBody, "Content-Type", "application/json").Problem(t, http.StatusForbidden, "forbidden")
+			for _, m := range []string{"StaffProducts", "StaffProduct", "CreateProduct", "UpdateProduct"} {
+				if h.store.Calls(m) != 0 {
+					t.Errorf("the store's %s was called for a customer", m)
+				}
+			}
+		})
+	}
+}
+
+// TestCatalogManagement: staff add, change, archive and read products;
+// customers see the changes once the function's copy of the catalog is
+// refreshed, and an archived product is gone for them but not for staff.
+func TestCatalogManagement(t *testing.T) {
+	h := newHarness(t)
+	h.send(t, nil, "GET", "/v1/products", "").Expect(t, 200) // the function's copy of the catalog
+	created := h.send(t, &kim, "POST", "/v1/admin/products", productBody).Expect(t, http.StatusCreated)
+	if p := decode[order.StaffProduct](t, created); p.SKU != "MUG-NEW-1" || !p.Active || p.Stock != 0 || created.Header.Get("Location") != "/v1/admin/products/MUG-NEW-1" {
+		t.Errorf("created %+v, Location %q", p, created.Header.Get("Location"))
+	}
+	h.send(t, &kim, "POST", "/v1/admin/products", productBody).Problem(t, http.StatusConflict, "conflict")
+	h.send(t, &kim, "POST", "/v1/admin/products", strings.Replace(productBody, "MUG-NEW-1", "MUG-OLD", 1)).Problem(t, http.StatusConflict, "conflict")
+
+	changed := decode[order.StaffProduct](t, h.send(t, &kim, "PATCH", "/v1/admin/products/COF-ESP-250", `{"unitPrice":1390,"name":" Espresso "}`).Expect(t, http.StatusOK))
+	if changed.UnitPrice != 1390 || changed.Name != "Espresso" || changed.Description != "Dark roast." || changed.Currency != "USD" || !changed.Active {
+		t.Errorf("changed %+v", changed)
+	}
+	h.send(t, &kim, "PATCH", "/v1/admin/products/TEA-EARL-100", `{"active":false}`).Expect(t, http.StatusOK)
+
+	// The customers' copy is fresh: the old price still, then the new one.
+	if p := decode[order.Product](t, h.send(t, nil, "GET", "/v1/products/COF-ESP-250", "").Expect(t, 200)); p.UnitPrice != 1290 {
+		t.Errorf("price %d before the copy's refresh", p.UnitPrice)
+	}
+	h.later.Store(int64(app.CatalogFresh))
+	if p := decode[order.Product](t, h.send(t, nil, "GET", "/v1/products/COF-ESP-250", "").Expect(t, 200)); p.UnitPrice != 1390 {
+		t.Errorf("price %d after the copy's refresh", p.UnitPrice)
+	}
+	h.send(t, nil, "GET", "/v1/products/TEA-EARL-100", "").Problem(t, http.StatusNotFound, "not-found")
+	h.send(t, &ada, "POST", "/v1/orders", `{"items":[{"sku":"TEA-EARL-100","quantity":1}]}`).Problem(t, http.StatusUnprocessableEntity, "unknown-product")
+	list := decode[struct{ Items []order.StaffProduct }](t, h.send(t, &kim, "GET", "/v1/admin/products", "").Expect(t, 200))
+	if len(list.Items) != len(apptest.Catalog())+1 || list.Items[len(list.Items)-1].SKU != "TEA-EARL-100" || list.Items[len(list.Items)-1].Active {
+		t.Errorf("staff list %+v", list.Items)
+	}
+	if p := decode[order.StaffProduct](t, h.send(t, &kim, "GET", "/v1/admin/products/TEA-EARL-100", "").Expect(t, 200)); p.Active {
+		t.Errorf("archived product %+v", p)
+	}
+}
+
+// TestCatalogManagementRefuses: what staff may not send.
+func TestCatalogManagementRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		name, method, target, body string
+		status                     int
+		slug                       string
+		fields                     []string
+	}{
+		{"bad product", "POST", "/v1/admin/products", `{"sku":"-X","name":" ","description":"\u202e","unitPrice":0,"currency":"usd"}`,
+			400, "validation", []string{"sku", "currency", "name", "description", "unitPrice"}},
+		{"price above the events' bound", "POST", "/v1/admin/products", strings.Replace(productBody, "1800", "1000000000001", 1), 400, "validation", []string{"unitPrice"}},
+		{"missing fields", "POST", "/v1/admin/products", `{"sku":"NEW-1"}`, 400, "validation", []string{"currency", "name", "unitPrice"}},
+		{"active at creation", "POST", "/v1/admin/products", strings.Replace(productBody, "{", `{"active":false,`, 1), 400, "validation", []string{"active"}},
+		{"currency change", "PATCH", "/v1/admin/products/COF-ESP-250", `{"currency":"EUR"}`, 400, "validation", []string{"currency"}},
+		{"SKU change", "PATCH", "/v1/admin/products/COF-ESP-250", `{"sku":"NEW-2"}`, 400, "validation", []string{"sku"}},
+		{"empty change", "PATCH", "/v1/admin/products/COF-ESP-250", `{}`, 400, "validation", []string{"(root)"}},
+		{"not a boolean", "PATCH", "/v1/admin/products/COF-ESP-250", `{"active":"false"}`, 400, "validation", []string{"active"}},
+		{"unknown product", "PATCH", "/v1/admin/products/NOPE-1", `{"unitPrice":5}`, 404, "not-found", nil},
+		{"malformed SKU", "GET", "/v1/admin/products/nope", "", 404, "not-found", nil},
+		{"unknown SKU", "GET", "/v1/admin/products/NOPE-1", "", 404, "not-found", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			p := h.send(t, &kim, tc.method, tc.target, tc.body).Problem(t, tc.status, tc.slug)
+			for _, f := range tc.fields {
+				if !strings.Contains(strings.Join(p.Fields(), " "), f) {
+					t.Errorf("fields %v lack %s", p.Fields(), f)
+				}
+			}
+		})
+	}
+}
+
+// TestStock: staff change the stock; an order takes it, all or nothing,
+// and its problem names the short lines; a cancel gives it back.
+func TestStock(t *testing.T) {
+	h := newHarness(t)
+	set := func(body string) *apitest.Response {
+		return h.send(t, &kim, "POST", "/v1/admin/products/COF-ESP-250/stock", body)
+	}
+	if got := decode[struct {
+		SKU   string
+		Stock int64
+	}](t, set(`{"set":2,"expected":1000}`).Expect(t, 200)); got.SKU != "COF-ESP-250" || got.Stock != 2 {
+		t.Fatalf("set: %+v", got)
+	}
+	set(`{"set":5,"expected":1000}`).Problem(t, http.StatusConflict, "conflict")
+	set(`{"delta":-3}`).Problem(t, http.StatusConflict, "conflict")
+	short := h.send(t, &ada, "POST", "/v1/orders", `{"items":[{"sku":"TEA-EARL-100","quantity":1},{"sku":"COF-ESP-250","quantity":3}]}`).Problem(t, http.StatusConflict, "out-of-stock")
+	if f := short.Fields(); len(f) != 1 || f[0] != "items[1].sku" {
+		t.Fatalf("short lines %v", f)
+	}
+	placed := decode[orderJSON](t, h.send(t, &ada, "POST", "/v1/orders", `{"items":[{"sku":"TEA-EARL-100","quantity":1},{"sku":"COF-ESP-250","quantity":2}]}`).Expect(t, 201))
+	if p := decode[order.StaffProduct](t, h.send(t, &kim, "GET", "/v1/admin/products/COF-ESP-250", "").Expect(t, 200)); p.Stock != 0 {
+		t.Fatalf("stock %d after the order", p.Stock)
+	}
+	h.send(t, &ada, "POST", "/v1/orders/"+placed.ID+"/cancel", "").Expect(t, 200)
+	if p := decode[order.StaffProduct](t, h.send(t, &kim, "GET", "/v1/admin/products/TEA-EARL-100", "").Expect(t, 200)); p.Stock != 1000 {
+		t.Fatalf("stock %d after the cancel", p.Stock)
+	}
+	for _, body := range []string{`{}`, `{"delta":1,"set":1,"expected":0}`, `{"set":1}`, `{"expected":1}`, `{"delta":1.5}`, `{"delta":"1"}`, `{"set":-1,"expected":0}`, `{"delta":1000000000001}`} {
+		set(body).Problem(t, http.StatusBadRequest, "validation")
+	}
+	h.send(t, &kim, "POST", "/v1/admin/products/NOPE-1/stock", `{"delta":1}`).Problem(t, http.StatusNotFound, "not-found")
+}

@@ -1,0 +1,112 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/serverless-shop/backend/functions/orders/order"
+)
+
+// StaffStore is the persistence of the staff's use cases; the orders store
+// (functions/orders/store) implements it.
+type StaffStore interface {
+	// CreateProduct adds p to the catalog. Errors: order.ErrProductExists.
+	CreateProduct(ctx context.Context, p order.Product) error
+	// UpdateProduct applies the change and returns the product, without
+	// losing a concurrent change of other fields. Errors:
+	// order.ErrProductNotFound.
+	UpdateProduct(ctx context.Context, sku string, c order.ProductChange, at time.Time) (order.Product, error)
+	// StaffProduct returns a product, archived or not, with its stock.
+	// Errors: order.ErrProductNotFound.
+	StaffProduct(ctx context.Context, sku string) (order.StaffProduct, error)
+	// StaffProducts returns the whole catalog with stock, ordered by SKU.
+	StaffProducts(ctx context.Context) ([]order.StaffProduct, error)
+	// Stock returns the stock of each SKU (0 without a stock item).
+	Stock(ctx context.Context, skus ...string) (map[string]int64, error)
+	// AdjustStock adds delta to a product's stock atomically and returns
+	// it. Errors: order.ErrProductNotFound, order.ErrStockBelowZero.
+	AdjustStock(ctx context.Context, sku string, delta int64) (int64, error)
+	// SetStock sets a product's stock if it is still expected and returns
+	// it. Errors: order.ErrProductNotFound, order.ErrStockChanged.
+	SetStock(ctx context.Context, sku string, set, expected int64) (int64, error)
+}
+
+// CreateProduct adds a product to the catalog, active and without stock.
+// Errors: a validation *problem.Error, order.ErrProductExists.
+func (s *Service) CreateProduct(ctx context.Context, p order.Product) (order.StaffProduct, error) {
+	p, err := order.NewProduct(p)
+	if err != nil {
+		return order.StaffProduct{}, err
+	}
+	p.UpdatedAt = s.now()
+	if err := s.Store.CreateProduct(ctx, p); err != nil {
+		return order.StaffProduct{}, err
+	}
+	s.Log.InfoContext(ctx, "product created", slog.String("sku", p.SKU), slog.Int64("unitPrice", p.UnitPrice), slog.String("currency", p.Currency))
+	return order.StaffProduct{Product: p, Active: true}, nil
+}
+
+// UpdateProduct changes a product; active false archives it (it is never
+// deleted: old orders keep showing it). New orders are priced with the
+// change once the function's copy of the catalog is older than its
+// freshness (CatalogFresh). Errors: a validation *problem.Error,
+// order.ErrProductNotFound.
+func (s *Service) UpdateProduct(ctx context.Context, sku string, c order.ProductChange) (order.StaffProduct, error) {
+	if !order.ValidSKU(sku) {
+		return order.StaffProduct{}, order.ErrProductNotFound
+	}
+	c, err := c.Check()
+	if err != nil {
+		return order.StaffProduct{}, err
+	}
+	p, err := s.Store.UpdateProduct(ctx, sku, c, s.now())
+	if err != nil {
+		return order.StaffProduct{}, err
+	}
+	s.Log.InfoContext(ctx, "product changed", slog.String("sku", p.SKU), slog.Int64("unitPrice", p.UnitPrice), slog.Bool("active", p.Active))
+	stock, err := s.Store.Stock(ctx, sku)
+	if err != nil {
+		return order.StaffProduct{}, err
+	}
+	return order.StaffProduct{Product: p, Active: p.Active, Stock: stock[sku]}, nil
+}
+
+// StaffProduct returns a product as staff see it, read from the table.
+// Errors: order.ErrProductNotFound.
+func (s *Service) StaffProduct(ctx context.Context, sku string) (order.StaffProduct, error) {
+	if !order.ValidSKU(sku) {
+		return order.StaffProduct{}, order.ErrProductNotFound
+	}
+	return s.Store.StaffProduct(ctx, sku)
+}
+
+// StaffProducts returns the whole catalog as staff see it, read from the
+// table.
+func (s *Service) StaffProducts(ctx context.Context) ([]order.StaffProduct, error) {
+	return s.Store.StaffProducts(ctx)
+}
+
+// ChangeStock applies a staff member's change to a product's stock and
+// returns the new stock. Errors: a validation *problem.Error,
+// order.ErrProductNotFound, order.ErrStockBelowZero, order.ErrStockChanged.
+func (s *Service) ChangeStock(ctx context.Context, sku string, c order.StockChange) (int64, error) {
+	if !order.ValidSKU(sku) {
+		return 0, order.ErrProductNotFound
+	}
+	if err := c.Check(); err != nil {
+		return 0, err
+	}
+	var stock int64
+	var err error
+	if c.Delta != nil {
+		stock, err = s.Store.AdjustStock(ctx, sku, *c.Delta)
+	} else {
+		stock, err = s.Store.SetStock(ctx, sku, *c.Set, *c.Expected)
+	}
+	if err != nil {
+		return 0, err
+	}
+	s.Log.InfoContext(ctx, "stock changed", slog.String("sku", sku), slog.Int64("stock", stock))
+	return stock, nil
+}

@@ -1,0 +1,248 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/shared/ddb"
+)
+
+func productSK(sku string) string { return "PRODUCT#" + sku }
+
+func productItem(p order.Product) (map[string]types.AttributeValue, error) {
+	return attributevalue.MarshalMap(productRecord{
+		PK: pkCatalog, SK: productSK(p.SKU), SKU: p.SKU, Name: p.Name, Description: p.Description,
+		UnitPrice: p.UnitPrice, Currency: p.Currency, Active: p.Active, UpdatedAt: p.UpdatedAt.UTC(),
+	})
+}
+
+// CreateProduct adds p to the catalog, or answers order.ErrProductExists
+// when its SKU is taken (by an archived product too).
+func (s *Store) CreateProduct(ctx context.Context, p order.Product) error {
+	item, err := productItem(p)
+	if err != nil {
+		return wrap("create product", err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")})
+	if _, ok := ddb.ConditionFailure(err); ok {
+		return order.ErrProductExists
+	}
+	if err != nil {
+		return wrap("create product", err)
+	}
+	return nil
+}
+
+// UpdateProduct applies c to the product at the time at and returns it, or
+// order.ErrProductNotFound. One UpdateItem that sets only the fields c
+// changes: two staff members changing a product at once never undo each
+// other's fields, and it needs no read first.
+func (s *Store) UpdateProduct(ctx context.Context, sku string, c order.ProductChange, at time.Time) (order.Product, error) {
+	set := expression.Set(expression.Name("updatedAt"), expression.Value(at.UTC()))
+	if c.Name != nil {
+		set = set.Set(expression.Name("name"), expression.Value(*c.Name))
+	}
+	if c.Description != nil {
+		set = set.Set(expression.Name("description"), expression.Value(*c.Description))
+	}
+	if c.UnitPrice != nil {
+		set = set.Set(expression.Name("unitPrice"), expression.Value(*c.UnitPrice))
+	}
+	if c.Active != nil {
+		set = set.Set(expression.Name("active"), expression.Value(*c.Active))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(set).WithCondition(expression.AttributeExists(expression.Name("PK"))).Build()
+	if err != nil {
+		return order.Product{}, wrap("update product", err)
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: ddb.Key(pkCatalog, productSK(sku)),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if _, ok := ddb.ConditionFailure(err); ok {
+		return order.Product{}, order.ErrProductNotFound
+	}
+	if err != nil {
+		return order.Product{}, wrap("update product", err)
+	}
+	var r productRecord
+	if err := attributevalue.UnmarshalMap(out.Attributes, &r); err != nil {
+		return order.Product{}, wrap("update product", err)
+	}
+	return r.product(), nil
+}
+
+// StaffProduct returns the product, archived or not, with its stock, or
+// order.ErrProductNotFound: a consistent GetItem and the stock's.
+func (s *Store) StaffProduct(ctx context.Context, sku string) (order.StaffProduct, error) {
+	r, found, err := ddb.Get[productRecord](ctx, s.db, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: ddb.Key(pkCatalog, productSK(sku)), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return order.StaffProduct{}, wrap("get product", err)
+	}
+	if !found {
+		return order.StaffProduct{}, order.ErrProductNotFound
+	}
+	stock, err := s.Stock(ctx, sku)
+	if err != nil {
+		return order.StaffProduct{}, err
+	}
+	return order.StaffProduct{Product: r.product(), Active: r.Active, Stock: stock[sku]}, nil
+}
+
+// StaffProducts returns the whole catalog, archived products too, ordered
+// by SKU, with their stock: a consistent Query of the catalog partition
+// and a BatchGetItem of the stock items.
+func (s *Store) StaffProducts(ctx context.Context) ([]order.StaffProduct, error) {
+	products, err := s.products(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	skus := make([]string, len(products))
+	for i, p := range products {
+		skus[i] = p.SKU
+	}
+	stock, err := s.Stock(ctx, skus...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]order.StaffProduct, len(products))
+	for i, p := range products {
+		out[i] = order.StaffProduct{Product: p, Active: p.Active, Stock: stock[p.SKU]}
+	}
+	return out, nil
+}
+
+// stockRecord is a product's stock: a separate item per SKU, out of the
+// catalog's one partition, since every order writes it (a later change can
+// split a hot SKU's stock over several items). No item is a stock of 0.
+type stockRecord struct {
+	SKU   string `dynamodbav:"sku"`
+	Units int64  `dynamodbav:"units"`
+}
+
+const skStock = "STOCK"
+
+func stockPK(sku string) string { return "STOCK#" + sku }
+
+// Stock returns the stock of each SKU (0 for one without a stock item),
+// read consistently with BatchGetItem, 100 keys a call.
+func (s *Store) Stock(ctx context.Context, skus ...string) (map[string]int64, error) {
+	stock := make(map[string]int64, len(skus))
+	for start := 0; start < len(skus); start += 100 {
+		keys := make([]map[string]types.AttributeValue, 0, 100)
+		for _, sku := range skus[start:min(start+100, len(skus))] {
+			keys = append(keys, ddb.Key(stockPK(sku), skStock))
+		}
+		request := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+		for attempt := 0; len(request) > 0; attempt++ {
+			if err := backoff(ctx, attempt); err != nil {
+				return nil, wrap("get stock", err)
+			}
+			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
+			if err != nil {
+				return nil, wrap("get stock", err)
+			}
+			var records []stockRecord
+			if err := attributevalue.UnmarshalListOfMaps(out.Responses[s.table], &records); err != nil {
+				return nil, wrap("get stock", err)
+			}
+			for _, r := range records {
+				stock[r.SKU] = r.Units
+			}
+			request = out.UnprocessedKeys
+		}
+	}
+	return stock, nil
+}
+
+// backoff waits before attempt (none before the first): unprocessed items
+// of a batch go again after 50 ms, 100 ms, ... up to maxBatchAttempts.
+func backoff(ctx context.Context, attempt int) error {
+	switch {
+	case attempt == 0:
+		return nil
+	case attempt == maxBatchAttempts:
+		return fmt.Errorf("items still unprocessed after %d attempts", attempt)
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Duration(25<<attempt) * time.Millisecond):
+		return nil
+	}
+}
+
+// AdjustStock adds delta to the product's stock at once (ADD: concurrent
+// changes all count) and returns the new stock. Errors:
+// order.ErrProductNotFound, order.ErrStockBelowZero (nothing changed).
+func (s *Store) AdjustStock(ctx context.Context, sku string, delta int64) (int64, error) {
+	units := expression.Name("units")
+	b := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("sku"), expression.Value(sku)).Add(units, expression.Value(delta)))
+	if delta < 0 {
+		b = b.WithCondition(units.GreaterThanEqual(expression.Value(-delta)))
+	}
+	return s.changeStock(ctx, sku, b, order.ErrStockBelowZero)
+}
+
+// SetStock sets the product's stock to set if it is still expected (a
+// missing stock item is 0), so that two staff members never lose each
+// other's change, and returns it. Errors: order.ErrProductNotFound,
+// order.ErrStockChanged (nothing changed).
+func (s *Store) SetStock(ctx context.Context, sku string, set, expected int64) (int64, error) {
+	units := expression.Name("units")
+	cond := units.Equal(expression.Value(expected))
+	if expected == 0 {
+		cond = expression.AttributeNotExists(units).Or(cond)
+	}
+	b := expression.NewBuilder().WithCondition(cond).
+		WithUpdate(expression.Set(expression.Name("sku"), expression.Value(sku)).Set(units, expression.Value(set)))
+	return s.changeStock(ctx, sku, b, order.ErrStockChanged)
+}
+
+// changeStock applies the update of b to the stock of a product that
+// exists (one GetItem first: products are never deleted, so it cannot go
+// in between), answering refused when its condition fails.
+func (s *Store) changeStock(ctx context.Context, sku string, b expression.Builder, refused error) (int64, error) {
+	_, found, err := ddb.Get[productRecord](ctx, s.db, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: ddb.Key(pkCatalog, productSK(sku)), ProjectionExpression: aws.String("PK"),
+	})
+	if err != nil {
+		return 0, wrap("change stock", err)
+	}
+	if !found {
+		return 0, order.ErrProductNotFound
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return 0, wrap("change stock", err)
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: ddb.Key(stockPK(sku), skStock),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if _, ok := ddb.ConditionFailure(err); ok {
+		return 0, refused
+	}
+	if err != nil {
+		return 0, wrap("change stock", err)
+	}
+	var r stockRecord
+	if err := attributevalue.UnmarshalMap(out.Attributes, &r); err != nil {
+		return 0, wrap("change stock", err)
+	}
+	return r.Units, nil
+}
