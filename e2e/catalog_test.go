@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,7 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
 	"github.com/serverless-shop/backend/internal/apitest"
+	"github.com/serverless-shop/backend/shared/token"
 )
 
 // localCatalogFresh is how long the orders function keeps its copy of the
@@ -311,4 +317,58 @@ func TestCustomersAreRefusedTheStaffRoutes(t *testing.T) {
 	if p.UnitPrice == 1 {
 		t.Fatal("a customer changed a price")
 	}
+
+	// The service checks again, from the token it verifies itself: the
+	// orders function, invoked as the gateway would but with an
+	// authorizer's decision that says staff, refuses the customer's token
+	// and serves a staff member's.
+	t.Run("at the service, whatever the gateway decided", func(t *testing.T) {
+		staff := staffUser(t)
+		fn := stackResources(t, "AWS::Lambda::Function")["OrdersFunction"]
+		for _, op := range documentedOperations(t) {
+			if strings.HasPrefix(op.path, "/v1/admin/") && op.method == "GET" {
+				if status, body := invokeAsGateway(t, fn, op, u, token.RoleStaff); status != 403 || !strings.Contains(body, "#forbidden") {
+					t.Errorf("%s %s, a customer's token with a staff decision: %d %s, want 403 forbidden", op.method, op.example, status, body)
+				}
+				if status, body := invokeAsGateway(t, fn, op, staff, token.RoleStaff); status != 200 {
+					t.Errorf("%s %s, a staff member's token: %d %s, want 200", op.method, op.example, status, body)
+				}
+			}
+		}
+	})
+}
+
+// invokeAsGateway invokes the function fn with the proxy event the REST
+// API would send for op with u's access token, after an authorizer
+// decision for u that says role, and returns the answer's status and body.
+func invokeAsGateway(t *testing.T, fn string, op operation, u user, role string) (int, string) {
+	t.Helper()
+	ev := events.APIGatewayProxyRequest{
+		Resource: op.path, Path: op.example, HTTPMethod: op.method,
+		Headers: map[string]string{"Authorization": "Bearer " + u.Access, "X-Forwarded-For": newAddress()},
+		RequestContext: events.APIGatewayProxyRequestContext{
+			RequestID: fmt.Sprintf("e2e-%d", time.Now().UnixNano()), Stage: "api", HTTPMethod: op.method, ResourcePath: op.path,
+			Identity:   events.APIGatewayRequestIdentity{SourceIP: "203.0.113.9"},
+			Authorizer: map[string]any{"sub": u.ID, "exp": fmt.Sprint(time.Now().Add(time.Minute).Unix()), "role": role},
+		},
+	}
+	if strings.Contains(op.path, "{sku}") {
+		ev.PathParameters = map[string]string{"sku": "COF-ESP-250"}
+	}
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := lambda.NewFromConfig(stack.aws).Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String(fn), Payload: payload})
+	if err != nil {
+		t.Fatalf("invoke %s: %v", fn, err)
+	}
+	if out.FunctionError != nil {
+		t.Fatalf("invoke %s: %s: %s", fn, *out.FunctionError, out.Payload)
+	}
+	var resp events.APIGatewayProxyResponse
+	if err := json.Unmarshal(out.Payload, &resp); err != nil {
+		t.Fatalf("invoke %s: %v: %s", fn, err, out.Payload)
+	}
+	return resp.StatusCode, resp.Body
 }
