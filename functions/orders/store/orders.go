@@ -51,12 +51,17 @@ func orderOf(it Item) order.Order {
 
 // CreateOrder writes a new order announcing its order.created event (ev),
 // in one transaction that also counts the order against the customer's
-// quota, takes each line's units from its product's stock (stockTake) and,
-// when key is not nil, records the key as having placed the order. Either
-// all of it is stored or none of it; the table's stream then
-// carries the event to the relay. When the key already placed an order for
-// the same request, nothing is stored and that order comes back (read with
-// one more call).
+// quota, takes each line's units from one shard of its product's stock,
+// chosen at random (stockTake, stockplan.go) and, when key is not nil,
+// records the key as having placed the order. Either all of it is stored
+// or none of it; the table's stream then carries the event to the relay.
+// When the key already placed an order for the same request, nothing is
+// stored and that order comes back (read with one more call). With the
+// stock split over shards, a take refused by its shard (short, or another
+// transaction on it) makes the order read every shard of its SKUs once,
+// consistently, and try again from the shards that hold the units (ADR 9):
+// it is out of stock only when that read shows a line's total short, and
+// busy (a retry.MaxAttemptsError: 503) after maxTakeAttempts.
 // Errors: order.ErrIdempotencyReuse (the key served another request),
 // order.ErrIdempotencyBusy (a concurrent request with the key),
 // quota.Refused(o.CreatedAt) (the window is full; a replay takes
