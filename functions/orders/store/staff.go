@@ -222,7 +222,8 @@ func (e errUnprocessed) Error() string {
 }
 
 // AdjustStock adds delta to the product's stock at once (ADD: concurrent
-// changes all count) and returns the new stock. Errors:
+// changes all count) and returns the new stock (over shards:
+// adjustShards). Errors:
 // order.ErrProductNotFound, order.ErrStockBelowZero (nothing changed).
 func (s *Store) AdjustStock(ctx context.Context, sku string, delta int64) (int64, error) {
 	if s.shards > 1 {
@@ -238,8 +239,8 @@ func (s *Store) AdjustStock(ctx context.Context, sku string, delta int64) (int64
 
 // SetStock sets the product's stock to set if it is still expected (a
 // missing stock item is 0), so that two staff members never lose each
-// other's change, and returns it. Errors: order.ErrProductNotFound,
-// order.ErrStockChanged (nothing changed).
+// other's change, and returns it (over shards: setShards). Errors:
+// order.ErrProductNotFound, order.ErrStockChanged (nothing changed).
 func (s *Store) SetStock(ctx context.Context, sku string, set, expected int64) (int64, error) {
 	if s.shards > 1 {
 		return s.setShards(ctx, sku, set, expected)
@@ -382,14 +383,8 @@ func (s *Store) productExists(ctx context.Context, sku string) error {
 // exists (one GetItem first: products are never deleted, so it cannot go
 // in between), answering refused when its condition fails.
 func (s *Store) changeStock(ctx context.Context, sku string, b expression.Builder, refused error) (int64, error) {
-	_, found, err := ddb.Get[productRecord](ctx, s.db, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: ddb.Key(pkCatalog, productSK(sku)), ProjectionExpression: aws.String("PK"),
-	})
-	if err != nil {
-		return 0, wrap("change stock", err)
-	}
-	if !found {
-		return 0, order.ErrProductNotFound
+	if err := s.productExists(ctx, sku); err != nil {
+		return 0, err
 	}
 	expr, err := b.Build()
 	if err != nil {
