@@ -20,6 +20,9 @@
 #   OrdersPerHour=20   lowered so the order quota's test reaches it.
 #   CatalogFreshSeconds=15  the orders function's copy of the catalog, 5
 #                      minutes in prod: e2e's price-change test waits it out.
+#   StockShards=4      every product's stock over 4 items (8 in prod): few
+#                      enough that e2e's buyers of a few units run shards
+#                      short, so they exercise the last units' rule (ADR 9).
 #   SesMaxSendRate=10  below the 14 the emulators' SES reports, because the
 #                      launch-day test (e2e/launchday_test.go) checks from
 #                      the mailbox's timestamps that no second carries more
@@ -41,7 +44,7 @@ local_params() {
   p="Environment=local LocalCloud=$LOCAL_CLOUD Architecture=$arch LocalEndpoint=$1"
   p+=" SenderEmail=${SENDER_EMAIL:-orders@shop.test} AuthorizerCacheSeconds=${AUTHORIZER_CACHE_SECONDS:-300}"
   p+=" AccessTokenTTL=${ACCESS_TOKEN_TTL:-15m} OrdersPerHour=${ORDERS_PER_HOUR:-20}"
-  p+=" CatalogFreshSeconds=15"
+  p+=" CatalogFreshSeconds=15 StockShards=4"
   p+=" SesMaxSendRate=10 NotificationConcurrency=2 SesMax24HourSend=10000000"
   if [[ "$LOCAL_CLOUD" == localstack ]]; then
     # LocalStack reports every caller as 127.0.0.1, so production's

@@ -34,7 +34,8 @@ func main() { coldstart.Main("orders", build) }
 // call), TOKEN_JWKS, TOKEN_ISSUER, TOKEN_AUDIENCE to verify callers, and
 // REVOCATIONS_TABLE and REVOCATION_REFRESH to refuse revoked tokens, and
 // ORDERS_PER_HOUR, each customer's quota, and CATALOG_FRESH, how long the
-// function uses its copy of the catalog (a duration, 5m when unset).
+// function uses its copy of the catalog (a duration, 5m when unset), and
+// STOCK_SHARDS, the items each product's stock is split over (1 when unset).
 func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
 	table := env.String("ORDERS_TABLE")
 	secretARN := env.String("CURSOR_SECRET_ARN")
@@ -42,6 +43,7 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	revocations := revocation.ConfigFrom(env)
 	ordersPerHour := env.Int("ORDERS_PER_HOUR", order.DefaultOrdersPerHour)
 	catalogFresh := env.Duration("CATALOG_FRESH", app.CatalogFresh)
+	stockShards := env.Int("STOCK_SHARDS", 1)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -53,7 +55,7 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	secrets := secretsmanager.NewFromConfig(cfg)
 	m := metrics.New(os.Stdout, "orders")
 	db := dynamodb.NewFromConfig(cfg)
-	var st app.Store = store.New(db, table)
+	var st app.Store = store.New(db, table).WithStockShards(stockShards)
 	server, err := api.NewHandler(log, api.Config{
 		Service: app.New(app.Config{
 			Store:   st,

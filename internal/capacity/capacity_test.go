@@ -2,6 +2,7 @@ package capacity_test
 
 import (
 	"bytes"
+	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -186,6 +187,8 @@ func TestCeilingsCatchRegressions(t *testing.T) {
 			want: []string{"notification sending (concurrency × one environment's rate)"}},
 		{name: "the revocation list read whole every 10 s", hot: hotList,
 			want: []string{"hot key REVOKED (RevocationsTable)"}},
+		{name: "StockShards 1: a hot SKU's stock in one item", overrides: map[string]string{"StockShards": "1"}, hot: hotFeed,
+			want: []string{"hot key STOCK#* (OrdersTable)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -340,5 +343,48 @@ func TestOptionalLimits(t *testing.T) {
 	withQuota := build(t, load(t, "prod", map[string]string{"ApiKeys": "true", "ClientDailyQuota": "100000"}))
 	if l := limit(t, withQuota, quota); l.Value != 100000 {
 		t.Errorf("daily quota %+v, want 100000 a day", l)
+	}
+}
+
+// TestHotSKUCeiling: the stock's hot key is a sharded counter whose
+// ceiling, orders a second on one SKU, grows with StockShards: each shard
+// one partition's write units (2 WCU a take) or the transactions it serves
+// without conflicts, whichever is lower; make capacity prints it.
+func TestHotSKUCeiling(t *testing.T) {
+	for _, tt := range []struct {
+		shards string
+		want   float64
+	}{{"", 400}, {"1", 50}, {"16", 800}, {"32", 1600}} {
+		var extra map[string]string
+		if tt.shards != "" {
+			extra = map[string]string{"StockShards": tt.shards}
+		}
+		m := build(t, load(t, "prod", extra))
+		var stock *capacity.HotKey
+		for _, k := range m.In.HotKeys {
+			if k.Key == "STOCK#*" {
+				stock = &k
+			}
+		}
+		if stock == nil || stock.Model != capacity.ModelShardedCounter || stock.ShardsParam != "StockShards" {
+			t.Fatalf("the stock's hot key is %+v, want a sharded counter over StockShards", stock)
+		}
+		c, err := m.ShardedCeiling(*stock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Ceiling != tt.want || c.ByWCU != 500 {
+			t.Errorf("StockShards %q: %+v, want %g orders a second on one SKU (500 a shard by its write units)", tt.shards, c, tt.want)
+		}
+		var out bytes.Buffer
+		if err := m.Write(&out); err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("**Hot SKU ceiling (STOCK#*): %s orders a second on one SKU**", strings.ReplaceAll(fmt.Sprintf("%g", tt.want), "1600", "1,600")); !strings.Contains(out.String(), want) {
+			t.Errorf("make capacity does not print %q", want)
+		}
+	}
+	if _, err := capacity.ParseHotKeys([]byte("- {key: \"STOCK#*\", table: T, model: sharded-counter, wcuPerWrite: 2, writes: {\"POST /v1/orders\": 1}, why: w}")); err == nil {
+		t.Error("a sharded counter without shardsParam and holdMS was accepted")
 	}
 }

@@ -38,6 +38,8 @@ type HotKey struct {
 	OverlapSecs   float64            `yaml:"overlapSeconds"`
 	Revocations   map[string]float64 `yaml:"revocations"`
 	Writes        map[string]float64 `yaml:"writes"`
+	ShardsParam   string             `yaml:"shardsParam"`
+	HoldMS        float64            `yaml:"holdMS"`
 	Why           string             `yaml:"why"`
 }
 
@@ -49,6 +51,10 @@ const (
 	// ModelCounter is a counter every request of some routes writes once
 	// (a limit of all clients together), read by none.
 	ModelCounter = "counter"
+	// ModelShardedCounter is a counter split over shards (a template
+	// parameter's number of items with distinct partition keys), each
+	// write going to one of them at random: a hot SKU's stock (ADR 9).
+	ModelShardedCounter = "sharded-counter"
 )
 
 // HotKeys is the hot-key table.
@@ -84,9 +90,15 @@ func (k HotKey) check() error {
 	if _, err := path.Match(k.Key, ""); err != nil {
 		return fmt.Errorf("key is not a pattern: %w", err)
 	}
-	if k.Model == ModelCounter {
+	switch k.Model {
+	case ModelCounter:
 		if k.WCUPerWrite <= 0 || len(k.Writes) == 0 {
 			return errors.New("a counter needs wcuPerWrite and writes")
+		}
+		return nil
+	case ModelShardedCounter:
+		if k.WCUPerWrite <= 0 || len(k.Writes) == 0 || k.ShardsParam == "" || k.HoldMS <= 0 {
+			return errors.New("a sharded counter needs wcuPerWrite, writes, shardsParam and holdMS")
 		}
 		return nil
 	}
@@ -119,15 +131,45 @@ func (h HotKeys) Lists(table, value string) bool {
 	return false
 }
 
-// keyLoad is a hot key's load at one total rate.
+// keyLoad is a hot key's load at one total rate: of its busiest partition
+// (one shard of a sharded counter).
 type keyLoad struct {
 	RCU, WCU float64 // a second
 	// Reads is the reads a second; Entries the entries a read returns.
 	Reads, Entries float64
+	// Shards is the items a sharded counter is split over (0: one item);
+	// Busy the share of the time a shard is held by a transaction.
+	Shards, Busy float64
 }
 
-// Use is the share of the partition's capacity the load takes (1 = full).
-func (l keyLoad) Use() float64 { return l.RCU/PartitionRCU + l.WCU/PartitionWCU }
+// Use is the share of the partition's capacity the load takes (1 = full):
+// its read and write units, or for a sharded counter the time its
+// transactions hold a shard, whichever binds first.
+func (l keyLoad) Use() float64 { return math.Max(l.RCU/PartitionRCU+l.WCU/PartitionWCU, l.Busy) }
+
+// items is the partitions the load is spread over.
+func (l keyLoad) items() float64 { return math.Max(1, l.Shards) }
+
+// SKUCeiling is the writes a second one item of a sharded counter takes
+// (PerShard: the lower of its write units' and its transactions' bound)
+// and those of all its shards (Ceiling): for the stock, orders a second on
+// one SKU.
+type SKUCeiling struct {
+	Shards, ByWCU, ByHold, PerShard, Ceiling float64
+}
+
+// ShardedCeiling returns the ceiling of sharded counter k with the
+// template's number of shards.
+func (m *Model) ShardedCeiling(k HotKey) (SKUCeiling, error) {
+	shards, err := m.In.Template.Number(k.ShardsParam)
+	if err != nil {
+		return SKUCeiling{}, err
+	}
+	c := SKUCeiling{Shards: shards, ByWCU: PartitionWCU / k.WCUPerWrite, ByHold: 1000 / k.HoldMS}
+	c.PerShard = math.Min(c.ByWCU, c.ByHold)
+	c.Ceiling = c.PerShard * shards
+	return c, nil
+}
 
 // load is hot key k's load at total requests a second.
 func (m *Model) load(k HotKey, total float64) (keyLoad, error) {
@@ -135,8 +177,19 @@ func (m *Model) load(k HotKey, total float64) (keyLoad, error) {
 	rps := func(per map[string]float64) float64 {
 		return m.perSecond(total, func(r Route) float64 { return per[r.Route] })
 	}
-	if k.Model == ModelCounter {
+	switch k.Model {
+	case ModelCounter:
 		l.WCU = rps(k.Writes) * k.WCUPerWrite
+		return l, nil
+	case ModelShardedCounter:
+		c, err := m.ShardedCeiling(k)
+		if err != nil {
+			return l, err
+		}
+		perShard := rps(k.Writes) / c.Shards // writes go to a shard at random
+		l.Shards = c.Shards
+		l.WCU = perShard * k.WCUPerWrite
+		l.Busy = perShard * k.HoldMS / 1000
 		return l, nil
 	}
 	var envs float64

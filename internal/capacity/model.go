@@ -463,11 +463,17 @@ func (m *Model) limits() error {
 
 	for _, k := range m.In.HotKeys {
 		at := m.hotLoad(k, m.Target)
+		value := fmt.Sprintf("one partition: %s RCU/s or %s WCU/s", number(PartitionRCU), number(PartitionWCU))
+		detail := fmt.Sprintf("%s RCU/s (%s reads/s) + %s WCU/s", number(at.RCU), fixed(at.Reads, 1), number(at.WCU))
+		if k.Model == ModelShardedCounter {
+			value = fmt.Sprintf("one partition a shard (%g shards): %s WCU/s, or transactions holding it %g ms each all the time (assumed)", at.Shards, number(PartitionWCU), k.HoldMS)
+			detail = fmt.Sprintf("%s WCU/s a shard, held %s of the time", number(at.WCU), percent(at.Busy))
+		}
 		add(Limit{Name: fmt.Sprintf("hot key %s (%s)", k.Key, k.Table), Label: LabelDesign, Value: 1, Unit: "partition",
-			ValueText: fmt.Sprintf("one partition: %s RCU/s or %s WCU/s", number(PartitionRCU), number(PartitionWCU)),
+			ValueText: value,
 			From:      fmt.Sprintf("DynamoDB's limit per partition key, or a linear combination of reads and writes (%s); load by the %s model of internal/capacity/hotkeys.yaml", PartitionSource, k.Model),
 			Load:      func(total float64) float64 { return m.hotLoad(k, total).Use() },
-			Detail:    fmt.Sprintf("%s RCU/s (%s reads/s) + %s WCU/s", number(at.RCU), fixed(at.Reads, 1), number(at.WCU)),
+			Detail:    detail,
 			Note:      k.Why})
 		m.Background = append(m.Background, HotKeyAt{Key: k, Load: at})
 	}
@@ -497,8 +503,8 @@ func (m *Model) tableLoad(table string, total float64) (rcu, wcu float64) {
 	for _, k := range m.In.HotKeys {
 		if k.Table == table {
 			l := m.hotLoad(k, total)
-			rcu += l.RCU
-			wcu += l.WCU
+			rcu += l.RCU * l.items()
+			wcu += l.WCU * l.items()
 		}
 	}
 	return rcu, wcu

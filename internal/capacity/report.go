@@ -194,13 +194,27 @@ func (m *Model) writeHotKeys(p *printer) {
 			what += fmt.Sprintf("; %s entries a read", number(b.Load.Entries))
 		}
 		readers := fmt.Sprintf("%s every %g s", strings.Join(b.Key.Readers, ", "), b.Key.Every)
-		if b.Key.Model == ModelCounter {
+		switch b.Key.Model {
+		case ModelCounter:
 			readers = "none (written by " + strings.Join(slices.Sorted(maps.Keys(b.Key.Writes)), ", ") + ")"
 			what = fmt.Sprintf("%s WCU/s", number(b.Load.WCU))
+		case ModelShardedCounter:
+			readers = "none (written by " + strings.Join(slices.Sorted(maps.Keys(b.Key.Writes)), ", ") + ")"
+			what = fmt.Sprintf("%s WCU/s a shard of %g; each shard held %s of the time", number(b.Load.WCU), b.Load.Shards, percent(b.Load.Busy))
 		}
 		p.f("| %s | %s | %s | %s | %s | %s | %s |", b.Key.Key, b.Key.Table, b.Key.Model, readers, what, percent(b.Load.Use()), rps(binds))
 	}
 	p.f("")
+	for _, b := range m.Background {
+		if b.Key.Model != ModelShardedCounter {
+			continue
+		}
+		c, _ := m.ShardedCeiling(b.Key) // Build computed it
+		p.f("**Hot SKU ceiling (%s): %s orders a second on one SKU** = %g shards (%s) × min(%s WCU/s ÷ %g WCU a take, 1,000 ms ÷ %g ms a transaction holds its shard (assumed)) = %g × %s, when every order has a line of the SKU; at %s rps the mix places %s such orders a second.",
+			b.Key.Key, number(c.Ceiling), c.Shards, b.Key.ShardsParam, number(PartitionWCU), b.Key.WCUPerWrite, b.Key.HoldMS, c.Shards, number(c.PerShard),
+			rps(m.Target), number(b.Load.WCU*b.Load.items()/b.Key.WCUPerWrite))
+		p.f("")
+	}
 }
 
 func (m *Model) writePerClient(p *printer) {

@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -48,12 +51,17 @@ func orderOf(it Item) order.Order {
 
 // CreateOrder writes a new order announcing its order.created event (ev),
 // in one transaction that also counts the order against the customer's
-// quota, takes each line's units from its product's stock (stockTake) and,
-// when key is not nil, records the key as having placed the order. Either
-// all of it is stored or none of it; the table's stream then
-// carries the event to the relay. When the key already placed an order for
-// the same request, nothing is stored and that order comes back (read with
-// one more call).
+// quota, takes each line's units from one shard of its product's stock,
+// chosen at random (stockTake, stockplan.go) and, when key is not nil,
+// records the key as having placed the order. Either all of it is stored
+// or none of it; the table's stream then carries the event to the relay.
+// When the key already placed an order for the same request, nothing is
+// stored and that order comes back (read with one more call). With the
+// stock split over shards, a take refused by its shard (short, or another
+// transaction on it) makes the order read every shard of its SKUs once,
+// consistently, and try again from the shards that hold the units (ADR 9):
+// it is out of stock only when that read shows a line's total short, and
+// busy (a retry.MaxAttemptsError: 503) after maxTakeAttempts.
 // Errors: order.ErrIdempotencyReuse (the key served another request),
 // order.ErrIdempotencyBusy (a concurrent request with the key),
 // quota.Refused(o.CreatedAt) (the window is full; a replay takes
@@ -81,16 +89,25 @@ func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev order.EventRe
 		}
 		writes = append(writes, types.TransactWriteItem{Put: kp})
 	}
-	firstLine := len(writes)
-	for _, l := range o.Lines {
-		take, err := stockTake(s.table, l)
-		if err != nil {
-			return nil, wrap("create order", err)
+	fixed := writes
+	takes := firstTakes(o.Lines, s.shards, rand.IntN)
+	for attempt := 1; ; attempt++ {
+		writes := fixed[:len(fixed):len(fixed)]
+		for _, t := range takes {
+			take, err := stockTake(s.table, t)
+			if err != nil {
+				return nil, wrap("create order", err)
+			}
+			writes = append(writes, types.TransactWriteItem{Update: take})
 		}
-		writes = append(writes, types.TransactWriteItem{Update: take})
-	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-	if reasons, ok := ddb.CancellationReasons(err); ok {
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+		reasons, ok := ddb.CancellationReasons(err)
+		if !ok {
+			if err != nil {
+				return nil, wrap("create order", err)
+			}
+			return nil, nil
+		}
 		switch {
 		case key != nil && ddb.ConditionFailedAt(reasons, keyItem):
 			return s.replayOf(ctx, *key, reasons[keyItem].Item)
@@ -100,14 +117,66 @@ func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev order.EventRe
 		case ddb.ConditionFailedAt(reasons, quotaItem):
 			return nil, quota.Refused(o.CreatedAt)
 		}
-		if short := shortLines(reasons[min(firstLine, len(reasons)):]); len(short) > 0 {
+		takeReasons := reasons[min(len(fixed), len(reasons)):]
+		if s.shards == 1 {
+			// One item per SKU: its stock as it was is the answer.
+			if short := shortLines(takeReasons); len(short) > 0 {
+				return nil, order.OutOfStock(short)
+			}
+			return nil, wrap("create order", err)
+		}
+		if !takeRefused(takeReasons) {
+			return nil, wrap("create order", err)
+		}
+		if attempt == maxTakeAttempts {
+			// Buyers kept taking the units this one planned on: busy
+			// (503 with Retry-After), never out of stock while units remain.
+			return nil, wrap("create order", &retry.MaxAttemptsError{Attempt: attempt, Err: err})
+		}
+		// A shard was short (or another order was taking from it): read
+		// every shard of the order's SKUs once, consistently, and take
+		// from the shards that hold the units; out of stock only when the
+		// read shows a line's total short (ADR 9, the last units).
+		skus := make([]string, len(o.Lines))
+		for i, l := range o.Lines {
+			skus[i] = l.SKU
+		}
+		stock, rerr := s.shardStock(ctx, skus...)
+		if rerr != nil {
+			return nil, wrap("create order", rerr)
+		}
+		var short []order.Short
+		if takes, short = planTakes(o.Lines, stock, rand.IntN); len(short) > 0 {
 			return nil, order.OutOfStock(short)
 		}
+		if len(fixed)+len(takes) > maxTransactItems {
+			// Lines split over more shards than a transaction holds: a
+			// retry later finds the stock as staff spread it again.
+			return nil, wrap("create order", &retry.MaxAttemptsError{Attempt: attempt, Err: errTooManyTakes})
+		}
 	}
-	if err != nil {
-		return nil, wrap("create order", err)
+}
+
+// maxTakeAttempts bounds an order's transactions when its shards run short
+// under concurrent buyers: each refused attempt means another order took
+// units (or was taking them) meanwhile.
+const maxTakeAttempts = 8
+
+// maxTransactItems is TransactWriteItems' limit of items.
+const maxTransactItems = 100
+
+var errTooManyTakes = errors.New("the order's lines split over more shards than a transaction holds")
+
+// takeRefused reports whether a take of a cancelled transaction failed its
+// condition or met another transaction on its shard: what a read of the
+// shards and another plan can cure.
+func takeRefused(reasons []types.CancellationReason) bool {
+	for i, r := range reasons {
+		if ddb.ConditionFailedAt(reasons, i) || aws.ToString(r.Code) == "TransactionConflict" {
+			return true
+		}
 	}
-	return nil, nil
+	return false
 }
 
 // quotaCount is the transaction item that counts one order of the customer
@@ -127,19 +196,19 @@ func (s *Store) quotaCount(customerID string, q order.Quota, now time.Time) (*ty
 	return ddb.Update(s.table, ddb.Key(customerPK(customerID), "QUOTA#"+strconv.FormatInt(start.Unix(), 10)), expr), nil
 }
 
-// stockTake is the transaction item that takes a line's units from its
-// product's stock, on condition that there are as many: a product without
-// a stock item has none. The stock as it was comes back when it is short.
-func stockTake(table string, l order.Line) (*types.Update, error) {
+// stockTake is the transaction item that takes t's units from its shard of
+// the product's stock, on condition that it holds as many: a missing shard
+// holds none. The shard as it was comes back when it is short.
+func stockTake(table string, t take) (*types.Update, error) {
 	units := expression.Name("units")
 	expr, err := expression.NewBuilder().
-		WithUpdate(expression.Set(units, units.Minus(expression.Value(l.Quantity)))).
-		WithCondition(units.GreaterThanEqual(expression.Value(l.Quantity))).
+		WithUpdate(expression.Set(units, units.Minus(expression.Value(t.Units)))).
+		WithCondition(units.GreaterThanEqual(expression.Value(t.Units))).
 		Build()
 	if err != nil {
 		return nil, err
 	}
-	u := ddb.Update(table, ddb.Key(stockPK(l.SKU), skStock), expr)
+	u := ddb.Update(table, ddb.Key(stockShardPK(t.SKU, t.Shard), skStock), expr)
 	u.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	return u, nil
 }
@@ -289,7 +358,8 @@ func (s *Store) cancel(ctx context.Context, customerID, id string, at time.Time,
 		if err != nil {
 			return order.Order{}, wrap("cancel order", err)
 		}
-		writes = append(writes, types.TransactWriteItem{Update: ddb.Update(s.table, ddb.Key(stockPK(l.SKU), skStock), give)})
+		// Back to any shard: one chosen at random, as orders take.
+		writes = append(writes, types.TransactWriteItem{Update: ddb.Update(s.table, ddb.Key(stockShardPK(l.SKU, rand.IntN(s.shards)), skStock), give)})
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {

@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -124,12 +127,19 @@ func (s *Store) StaffProducts(ctx context.Context) ([]order.StaffProduct, error)
 	return out, nil
 }
 
-// stockRecord is a product's stock: a separate item per SKU, out of the
-// catalog's one partition, since every order writes it (a later change can
-// split a hot SKU's stock over several items). No item is a stock of 0.
+// stockRecord is a product's stock, or one shard of it (stockplan.go): a
+// separate item per SKU and shard, out of the catalog's one partition,
+// since every order writes it. No item is a stock of 0.
 type stockRecord struct {
+	PK    string `dynamodbav:"PK"`
 	SKU   string `dynamodbav:"sku"`
 	Units int64  `dynamodbav:"units"`
+}
+
+// shard is the record's shard, from its key.
+func (r stockRecord) shard() int {
+	n, _ := strconv.Atoi(strings.TrimPrefix(r.PK, stockPK(r.SKU)+"#")) // shard 0: no suffix, 0
+	return n
 }
 
 const skStock = "STOCK"
@@ -137,15 +147,35 @@ const skStock = "STOCK"
 func stockPK(sku string) string { return "STOCK#" + sku }
 
 // Stock returns the stock of each SKU (0 for one without a stock item),
-// read consistently with BatchGetItem, 100 keys a call.
+// the sum of its shards, read consistently with BatchGetItem, 100 keys a
+// call.
 func (s *Store) Stock(ctx context.Context, skus ...string) (map[string]int64, error) {
+	shards, err := s.shardStock(ctx, skus...)
+	if err != nil {
+		return nil, err
+	}
 	stock := make(map[string]int64, len(skus))
-	for start := 0; start < len(skus); start += 100 {
-		keys := make([]map[string]types.AttributeValue, 0, 100)
-		for _, sku := range skus[start:min(start+100, len(skus))] {
-			keys = append(keys, ddb.Key(stockPK(sku), skStock))
+	for sku, units := range shards {
+		stock[sku] = sumUnits(units)
+	}
+	return stock, nil
+}
+
+// shardStock returns the units of every shard of each SKU (a missing
+// shard: 0), read consistently with BatchGetItem, 100 keys a call (one
+// call for up to 100 / shards SKUs). The reads of one call are each
+// consistent, not a snapshot of them all: writers' conditions decide.
+func (s *Store) shardStock(ctx context.Context, skus ...string) (map[string][]int64, error) {
+	stock := make(map[string][]int64, len(skus))
+	keys := make([]map[string]types.AttributeValue, 0, len(skus)*s.shards)
+	for _, sku := range skus {
+		stock[sku] = make([]int64, s.shards)
+		for n := range s.shards {
+			keys = append(keys, ddb.Key(stockShardPK(sku, n), skStock))
 		}
-		request := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	}
+	for start := 0; start < len(keys); start += 100 {
+		request := map[string]types.KeysAndAttributes{s.table: {Keys: keys[start:min(start+100, len(keys))], ConsistentRead: aws.Bool(true)}}
 		for attempt := 0; len(request) > 0; attempt++ {
 			if err := backoff(ctx, attempt); err != nil {
 				return nil, wrap("get stock", err)
@@ -159,7 +189,9 @@ func (s *Store) Stock(ctx context.Context, skus ...string) (map[string]int64, er
 				return nil, wrap("get stock", err)
 			}
 			for _, r := range records {
-				stock[r.SKU] = r.Units
+				if n := r.shard(); n >= 0 && n < s.shards && stock[r.SKU] != nil {
+					stock[r.SKU][n] = r.Units
+				}
 			}
 			request = out.UnprocessedKeys
 		}
@@ -185,9 +217,13 @@ func backoff(ctx context.Context, attempt int) error {
 }
 
 // AdjustStock adds delta to the product's stock at once (ADD: concurrent
-// changes all count) and returns the new stock. Errors:
+// changes all count) and returns the new stock (over shards:
+// adjustShards). Errors:
 // order.ErrProductNotFound, order.ErrStockBelowZero (nothing changed).
 func (s *Store) AdjustStock(ctx context.Context, sku string, delta int64) (int64, error) {
+	if s.shards > 1 {
+		return s.adjustShards(ctx, sku, delta)
+	}
 	units := expression.Name("units")
 	b := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("sku"), expression.Value(sku)).Add(units, expression.Value(delta)))
 	if delta < 0 {
@@ -198,9 +234,12 @@ func (s *Store) AdjustStock(ctx context.Context, sku string, delta int64) (int64
 
 // SetStock sets the product's stock to set if it is still expected (a
 // missing stock item is 0), so that two staff members never lose each
-// other's change, and returns it. Errors: order.ErrProductNotFound,
-// order.ErrStockChanged (nothing changed).
+// other's change, and returns it (over shards: setShards). Errors:
+// order.ErrProductNotFound, order.ErrStockChanged (nothing changed).
 func (s *Store) SetStock(ctx context.Context, sku string, set, expected int64) (int64, error) {
+	if s.shards > 1 {
+		return s.setShards(ctx, sku, set, expected)
+	}
 	units := expression.Name("units")
 	cond := units.Equal(expression.Value(expected))
 	if expected == 0 {
@@ -211,18 +250,136 @@ func (s *Store) SetStock(ctx context.Context, sku string, set, expected int64) (
 	return s.changeStock(ctx, sku, b, order.ErrStockChanged)
 }
 
-// changeStock applies the update of b to the stock of a product that
-// exists (one GetItem first: products are never deleted, so it cannot go
-// in between), answering refused when its condition fails.
-func (s *Store) changeStock(ctx context.Context, sku string, b expression.Builder, refused error) (int64, error) {
+// adjustShards is AdjustStock over the shards of a split stock (ADR 9):
+// units added are spread over the shards in one transaction of ADDs;
+// units taken are planned from a consistent read of the shards, like an
+// order's last units, and taken in one transaction conditioned on each
+// shard it takes from holding as many (read and planned again when another
+// writer got there first), refused only when a read shows the total
+// short. The stock returned is a consistent read of the shards after the
+// change. Calls: GetItem, (BatchGetItem, when taking,) TransactWriteItems,
+// BatchGetItem.
+func (s *Store) adjustShards(ctx context.Context, sku string, delta int64) (int64, error) {
+	if err := s.productExists(ctx, sku); err != nil {
+		return 0, err
+	}
+	for attempt := 1; delta != 0; attempt++ {
+		var writes []types.TransactWriteItem
+		if delta > 0 {
+			for n, units := range spread(delta, s.shards) {
+				if units > 0 {
+					writes = append(writes, types.TransactWriteItem{Update: s.shardAdd(sku, n, units)})
+				}
+			}
+		} else {
+			stock, err := s.shardStock(ctx, sku)
+			if err != nil {
+				return 0, wrap("change stock", err)
+			}
+			takes, short := planTakes([]order.Line{{SKU: sku, Quantity: int(-delta)}}, stock, rand.IntN)
+			if len(short) > 0 {
+				return 0, order.ErrStockBelowZero
+			}
+			for _, t := range takes {
+				u, err := stockTake(s.table, t)
+				if err != nil {
+					return 0, wrap("change stock", err)
+				}
+				writes = append(writes, types.TransactWriteItem{Update: u})
+			}
+		}
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+		if reasons, ok := ddb.CancellationReasons(err); ok && takeRefused(reasons) && attempt < maxTakeAttempts {
+			continue // another writer took from a shard first: read again
+		}
+		if err != nil {
+			return 0, wrap("change stock", err)
+		}
+		break
+	}
+	stock, err := s.Stock(ctx, sku)
+	if err != nil {
+		return 0, err
+	}
+	return stock[sku], nil
+}
+
+// shardAdd is the update that adds units to shard n of the SKU's stock.
+func (s *Store) shardAdd(sku string, n int, units int64) *types.Update {
+	expr, _ := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("sku"), expression.Value(sku)).
+		Add(expression.Name("units"), expression.Value(units))).Build() // constant names and values: cannot fail
+	return ddb.Update(s.table, ddb.Key(stockShardPK(sku, n), skStock), expr)
+}
+
+// setShards is SetStock over the shards of a split stock (ADR 9): a
+// consistent read of every shard, refused unless they sum to expected,
+// then one transaction that sets each shard to its share of set (spread),
+// conditioned on each still holding what was read, so that the change is
+// atomic across the shards. When a shard moved meanwhile (an order, a
+// cancel) and the shards still sum to expected, it is read and tried
+// again. Calls: GetItem, BatchGetItem, TransactWriteItems.
+func (s *Store) setShards(ctx context.Context, sku string, set, expected int64) (int64, error) {
+	if err := s.productExists(ctx, sku); err != nil {
+		return 0, err
+	}
+	for attempt := 1; ; attempt++ {
+		stock, err := s.shardStock(ctx, sku)
+		if err != nil {
+			return 0, wrap("change stock", err)
+		}
+		if sumUnits(stock[sku]) != expected {
+			return 0, order.ErrStockChanged
+		}
+		share := spread(set, s.shards)
+		writes := make([]types.TransactWriteItem, s.shards)
+		for n, was := range stock[sku] {
+			units := expression.Name("units")
+			cond := units.Equal(expression.Value(was))
+			if was == 0 {
+				cond = expression.AttributeNotExists(units).Or(cond)
+			}
+			expr, err := expression.NewBuilder().WithCondition(cond).
+				WithUpdate(expression.Set(expression.Name("sku"), expression.Value(sku)).Set(units, expression.Value(share[n]))).Build()
+			if err != nil {
+				return 0, wrap("change stock", err)
+			}
+			writes[n] = types.TransactWriteItem{Update: ddb.Update(s.table, ddb.Key(stockShardPK(sku, n), skStock), expr)}
+		}
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+		if reasons, ok := ddb.CancellationReasons(err); ok && takeRefused(reasons) {
+			if attempt == maxTakeAttempts {
+				return 0, order.ErrStockChanged
+			}
+			continue
+		}
+		if err != nil {
+			return 0, wrap("change stock", err)
+		}
+		return set, nil
+	}
+}
+
+// productExists answers order.ErrProductNotFound unless the catalog has
+// the product (one GetItem: products are never deleted).
+func (s *Store) productExists(ctx context.Context, sku string) error {
 	_, found, err := ddb.Get[productRecord](ctx, s.db, &dynamodb.GetItemInput{
 		TableName: &s.table, Key: ddb.Key(pkCatalog, productSK(sku)), ProjectionExpression: aws.String("PK"),
 	})
 	if err != nil {
-		return 0, wrap("change stock", err)
+		return wrap("change stock", err)
 	}
 	if !found {
-		return 0, order.ErrProductNotFound
+		return order.ErrProductNotFound
+	}
+	return nil
+}
+
+// changeStock applies the update of b to the stock of a product that
+// exists (one GetItem first: products are never deleted, so it cannot go
+// in between), answering refused when its condition fails.
+func (s *Store) changeStock(ctx context.Context, sku string, b expression.Builder, refused error) (int64, error) {
+	if err := s.productExists(ctx, sku); err != nil {
+		return 0, err
 	}
 	expr, err := b.Build()
 	if err != nil {

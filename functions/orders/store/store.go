@@ -3,7 +3,8 @@
 //
 //	PK                  SK                    item
 //	CATALOG             PRODUCT#<sku>         a product of the catalog (archived ones too: never deleted)
-//	STOCK#<sku>         STOCK                 the product's stock, units (none: 0), apart from the catalog's one partition
+//	STOCK#<sku>         STOCK                 the product's stock, units (none: 0), apart from the catalog's one partition: shard 0
+//	STOCK#<sku>#<n>     STOCK                 shard n ≥ 1 of the stock when it is split (stockplan.go); the stock is their sum
 //	CUSTOMER#<userId>   ORDER#<orderId>       an order and the event of its last change (orderitem.go); ids sort by time
 //	CUSTOMER#<userId>   IDEMPOTENCY#<key>     an Idempotency-Key and the order it placed
 //	CUSTOMER#<userId>   QUOTA#<window>        the customer's orders in one quota window
@@ -36,12 +37,23 @@ type Client interface {
 
 // Store is the orders table.
 type Store struct {
-	db    Client
-	table string
+	db     Client
+	table  string
+	shards int // of every SKU's stock (stockplan.go)
 }
 
-// New returns a store on the named table.
-func New(db Client, table string) *Store { return &Store{db: db, table: table} }
+// New returns a store on the named table, each SKU's stock in one item.
+func New(db Client, table string) *Store { return &Store{db: db, table: table, shards: 1} }
+
+// WithStockShards returns the store with every SKU's stock split over n
+// items (1 to MaxStockShards; others are clamped): the STOCK_SHARDS of the
+// function (ADR 9). n may grow between deploys, never shrink: units on a
+// shard beyond n would no longer be counted.
+func (s *Store) WithStockShards(n int) *Store {
+	c := *s
+	c.shards = min(max(n, 1), MaxStockShards)
+	return &c
+}
 
 const pkCatalog = "CATALOG"
 
