@@ -19,9 +19,11 @@ import (
 
 func main() { coldstart.Main("catalogseed", build) }
 
-// build wires the custom resource from the environment: ORDERS_TABLE.
+// build wires the custom resource from the environment: ORDERS_TABLE and
+// STOCK_SHARDS (the orders function's, so that the seed's stock is spread
+// as orders take it).
 func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
-	table := env.String("ORDERS_TABLE")
+	table, shards := env.String("ORDERS_TABLE"), env.Int("STOCK_SHARDS", 1)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -30,5 +32,5 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 		return nil, err
 	}
 	cfg = awsretry.Deploy.Apply(cfg) // see shared/awsretry
-	return cfn.LambdaWrap(catalog.Handler(store.New(dynamodb.NewFromConfig(cfg), table), log, time.Now)), nil
+	return cfn.LambdaWrap(catalog.Handler(store.New(dynamodb.NewFromConfig(cfg), table).WithStockShards(shards), log, time.Now)), nil
 }

@@ -3,11 +3,12 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -94,22 +95,33 @@ func (s *Store) PutProducts(ctx context.Context, products []order.Product) error
 const maxBatchAttempts = 6
 
 // SeedProducts adds the products the catalog lacks, and gives each a stock
-// of stock units unless it has a stock item: a first deploy's catalog,
-// which later deploys never change, so that nothing staff changed is
-// overwritten (conditional writes, one product at a time).
+// of stock units, spread over its shards, unless it has a stock item: a
+// first deploy's catalog, which later deploys never change, so that
+// nothing staff changed is overwritten (conditional writes, one product at
+// a time).
 func (s *Store) SeedProducts(ctx context.Context, products []order.Product, stock int64) error {
 	for _, p := range products {
 		if err := s.CreateProduct(ctx, p); err != nil && !errors.Is(err, order.ErrProductExists) {
 			return wrap("seed products", err)
 		}
-		units := expression.Name("units")
-		expr, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("sku"), expression.Value(p.SKU)).
-			Set(units, expression.IfNotExists(units, expression.Value(stock)))).Build()
-		if err == nil {
-			_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-				TableName: &s.table, Key: ddb.Key(stockPK(p.SKU), skStock), UpdateExpression: expr.Update(),
-				ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-			})
+		// Every shard at once, each only if absent: one that exists (staff
+		// set the stock, perhaps over fewer shards) keeps them all as they
+		// are.
+		writes := make([]types.TransactWriteItem, s.shards)
+		for n, units := range spread(stock, s.shards) {
+			writes[n] = types.TransactWriteItem{Put: &types.Put{
+				TableName: &s.table, ConditionExpression: aws.String("attribute_not_exists(PK)"),
+				Item: map[string]types.AttributeValue{
+					"PK": &types.AttributeValueMemberS{Value: stockShardPK(p.SKU, n)}, "SK": &types.AttributeValueMemberS{Value: skStock},
+					"sku": &types.AttributeValueMemberS{Value: p.SKU}, "units": &types.AttributeValueMemberN{Value: strconv.FormatInt(units, 10)},
+				},
+			}}
+		}
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+		if reasons, ok := ddb.CancellationReasons(err); ok && slices.ContainsFunc(reasons, func(r types.CancellationReason) bool {
+			return aws.ToString(r.Code) == "ConditionalCheckFailed"
+		}) {
+			continue // it has stock
 		}
 		if err != nil {
 			return wrap("seed stock", err)

@@ -48,6 +48,10 @@ type Item struct {
 	EventID       string `dynamodbav:"eventId,omitempty"`
 	EventType     string `dynamodbav:"eventType,omitempty"`
 	CorrelationID string `dynamodbav:"correlationId,omitempty"`
+	// StockTaken says the order took its lines' stock when it was placed,
+	// so that its cancel gives the units back. Orders placed before stock
+	// existed took none, and give none back.
+	StockTaken bool `dynamodbav:"stockTaken,omitempty"`
 }
 
 // Attribute names an update of an order item sets besides the status.

@@ -30,7 +30,7 @@ func orderItem(o order.Order, eventType string, ev order.EventRef) Item {
 		CustomerID: o.Customer.ID, CustomerEmail: o.Customer.Email, CustomerName: o.Customer.Name,
 		Status: string(o.Status), Lines: o.Lines, Total: o.Total, Currency: o.Currency,
 		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), Version: 1,
-		EventID: ev.ID, EventType: eventType, CorrelationID: ev.CorrelationID,
+		EventID: ev.ID, EventType: eventType, CorrelationID: ev.CorrelationID, StockTaken: true,
 	}
 }
 
@@ -352,7 +352,11 @@ func (s *Store) cancel(ctx context.Context, customerID, id string, at time.Time,
 	update := ddb.Update(s.table, ddb.Key(customerPK(customerID), orderSK(id)), expr)
 	update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	writes := []types.TransactWriteItem{{Update: update}}
-	for _, l := range prev.Lines {
+	lines := prev.Lines
+	if !it.StockTaken {
+		lines = nil // placed before stock existed: nothing to give back
+	}
+	for _, l := range lines {
 		give, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("sku"), expression.Value(l.SKU)).
 			Add(expression.Name("units"), expression.Value(l.Quantity))).Build()
 		if err != nil {

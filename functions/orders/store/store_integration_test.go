@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -134,28 +135,81 @@ func TestCreateOrderSurvivesItsOwnRetry(t *testing.T) {
 // TestSeedNeverOverwrites: the seed adds what the catalog lacks, with its
 // stock, and leaves a product staff changed, and its stock, as they are.
 func TestSeedNeverOverwrites(t *testing.T) {
+	for _, shards := range []int{1, testShards} {
+		t.Run(fmt.Sprintf("%d shards", shards), func(t *testing.T) {
+			f := newFixture(t)
+			s, ctx := f.s.WithStockShards(shards), context.Background()
+			seed := []order.Product{
+				{SKU: "SEED-1", Name: "One", UnitPrice: 100, Currency: "USD", Active: true},
+				{SKU: "SEED-2", Name: "Two", UnitPrice: 200, Currency: "USD", Active: true},
+			}
+			if err := s.SeedProducts(ctx, seed[:1], 50); err != nil {
+				t.Fatal(err)
+			}
+			price := int64(150)
+			if _, err := s.UpdateProduct(ctx, "SEED-1", order.ProductChange{UnitPrice: &price}, seed[0].UpdatedAt); err != nil {
+				t.Fatal(err)
+			}
+			// Staff's stock, as one shard holds it (set before the shards).
+			if _, err := f.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &f.table, Item: map[string]types.AttributeValue{
+				"PK": &types.AttributeValueMemberS{Value: "STOCK#SEED-1"}, "SK": &types.AttributeValueMemberS{Value: "STOCK"},
+				"sku": &types.AttributeValueMemberS{Value: "SEED-1"}, "units": &types.AttributeValueMemberN{Value: "7"}}}); err != nil {
+				t.Fatal(err)
+			}
+			for n := 1; n < shards; n++ {
+				if _, err := f.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &f.table, Key: ddb.Key(fmt.Sprintf("STOCK#SEED-1#%d", n), "STOCK")}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.SeedProducts(ctx, seed, 50); err != nil { // the next deploy
+				t.Fatal(err)
+			}
+			all, err := s.StaffProducts(ctx)
+			if err != nil || len(all) != 2 || all[0].UnitPrice != 150 || all[0].Stock != 7 || all[1].UnitPrice != 200 || all[1].Stock != 50 {
+				t.Fatalf("after the second seed: %+v, %v", all, err)
+			}
+			// The seed's stock is spread as orders take it: 50 over 4
+			// shards is 13, 13, 12, 12.
+			key, want := ddb.Key("STOCK#SEED-2", "STOCK"), "50"
+			if shards > 1 {
+				key, want = ddb.Key(fmt.Sprintf("STOCK#SEED-2#%d", shards-1), "STOCK"), "12"
+			}
+			out, err := f.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &f.table, Key: key, ConsistentRead: aws.Bool(true)})
+			if err != nil || out.Item["units"] == nil || out.Item["units"].(*types.AttributeValueMemberN).Value != want {
+				t.Fatalf("SEED-2's last shard: %v, %v; want %s units", out, err, want)
+			}
+		})
+	}
+}
+
+// TestCancelOfAnOrderFromBeforeStock: an order placed before stock existed
+// (its item has no stockTaken) took no units, and its cancel gives none
+// back; an order placed since gives its units back.
+func TestCancelOfAnOrderFromBeforeStock(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
-	seed := []order.Product{
-		{SKU: "SEED-1", Name: "One", UnitPrice: 100, Currency: "USD", Active: true},
-		{SKU: "SEED-2", Name: "Two", UnitPrice: 200, Currency: "USD", Active: true},
-	}
-	if err := f.s.SeedProducts(ctx, seed[:1], 50); err != nil {
+	ctx, at := context.Background(), time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	if err := f.s.SeedProducts(ctx, []order.Product{{SKU: "OLD-1", Name: "Old", UnitPrice: 100, Currency: "USD", Active: true}}, 5); err != nil {
 		t.Fatal(err)
 	}
-	price := int64(150)
-	if _, err := f.s.UpdateProduct(ctx, "SEED-1", order.ProductChange{UnitPrice: &price}, seed[0].UpdatedAt); err != nil {
+	legacy := store.Item{
+		PK: "CUSTOMER#c-1", SK: store.SKPrefix + "o-legacy", ID: "o-legacy", CustomerID: "c-1", CustomerEmail: "c1@example.com", CustomerName: "C",
+		Status: "PENDING", Lines: []order.Line{{SKU: "OLD-1", Name: "Old", Quantity: 3, UnitPrice: 100, LineTotal: 300}}, Total: 300, Currency: "USD",
+		CreatedAt: at, UpdatedAt: at, Version: 1, EventID: "ev-legacy", EventType: events.OrderCreated,
+	}
+	item, err := attributevalue.MarshalMap(legacy)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &f.table, Key: ddb.Key("STOCK#SEED-1", "STOCK"),
-		UpdateExpression: aws.String("SET units = :u"), ExpressionAttributeValues: map[string]types.AttributeValue{":u": &types.AttributeValueMemberN{Value: "7"}}}); err != nil {
+	if _, err := f.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &f.table, Item: item}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.s.SeedProducts(ctx, seed, 50); err != nil { // the next deploy
+	if _, err := f.s.CancelOrder(ctx, "c-1", "o-legacy", at.Add(time.Minute), order.EventRef{ID: "ev-cancel", CorrelationID: "corr"}); err != nil {
 		t.Fatal(err)
 	}
-	all, err := f.s.StaffProducts(ctx)
-	if err != nil || len(all) != 2 || all[0].UnitPrice != 150 || all[0].Stock != 7 || all[1].UnitPrice != 200 || all[1].Stock != 50 {
-		t.Fatalf("after the second seed: %+v, %v", all, err)
+	if stock, err := f.s.Stock(ctx, "OLD-1"); err != nil || stock["OLD-1"] != 5 {
+		t.Fatalf("after the cancel of an order from before stock: %v, %v; want 5 units, as before", stock, err)
+	}
+	if it := f.stored(t, "c-1", "o-legacy"); it == nil || it.Status != "CANCELLED" || it.StockTaken {
+		t.Fatalf("the legacy order after its cancel: %+v", it)
 	}
 }
