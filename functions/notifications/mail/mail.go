@@ -129,11 +129,21 @@ func choose(s string, vars []string) string {
 		b.WriteString(before)
 		field, rest, _ := strings.Cut(rest, "}}")
 		body, after, _ := strings.Cut(rest, "{{end}}")
-		if i := slices.Index(vars, "{{"+field+"}}"); i >= 0 && i%2 == 0 && vars[i+1] != "" {
+		if value(vars, "{{"+field+"}}") != "" {
 			b.WriteString(body)
 		}
 		s = after
 	}
+}
+
+// value is the value vars give the placeholder name, or "".
+func value(vars []string, name string) string {
+	for i := 0; i < len(vars); i += 2 {
+		if vars[i] == name {
+			return vars[i+1]
+		}
+	}
+	return ""
 }
 
 // replacer replaces each placeholder of vars with its value, escaped for
