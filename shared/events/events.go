@@ -2,10 +2,23 @@
 // notification service, and checks them: order events from the orders
 // service and account events from the users service.
 //
-// An event is versioned JSON. Additive changes (a new optional field) keep
-// the version; anything else is a new version, which consumers must learn
-// before producers emit it. A consumer meeting a type or version it does not
-// know treats the message as poison: it can never succeed.
+// An event is versioned JSON. Additive changes (a new optional field, or a
+// new type) keep the version; anything else is a new version, which
+// consumers must learn before producers emit it. A consumer meeting a type
+// or version it does not know treats the message as poison: it can never
+// succeed.
+//
+// A consumer tells the shapes apart by type first, then version, then the
+// optional fields the type's documentation names. Every type is at version
+// 1. The order's life cycle (PENDING, CONFIRMED, SHIPPED, DELIVERED,
+// CANCELLED) was added without a new version: order.confirmed,
+// order.shipped and order.delivered are new types, whose order carries the
+// status the type names; order.shipped's order carries a shipment (and
+// order.delivered's may); order.cancelled gained cancelledBy and reason,
+// whose absence (every cancellation from before) means the customer
+// cancelled without a reason; every order event may carry the order's
+// history. Consumers of before read the new fields as unknown and the new
+// types as poison, so they are deployed before producers emit them.
 package events
 
 import (
@@ -17,6 +30,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/serverless-shop/backend/shared/text"
 )
@@ -24,7 +38,43 @@ import (
 // Event types of orders.
 const (
 	OrderCreated   = "order.created"
+	OrderConfirmed = "order.confirmed"
+	OrderShipped   = "order.shipped"
+	OrderDelivered = "order.delivered"
 	OrderCancelled = "order.cancelled"
+)
+
+// Order statuses, as the orders service's domain names them.
+const (
+	StatusPending   = "PENDING"
+	StatusConfirmed = "CONFIRMED"
+	StatusShipped   = "SHIPPED"
+	StatusDelivered = "DELIVERED"
+	StatusCancelled = "CANCELLED"
+)
+
+// orderStatuses is the status the order has in an event of each order type:
+// an event announces the transition into it.
+var orderStatuses = map[string]string{
+	OrderCreated:   StatusPending,
+	OrderConfirmed: StatusConfirmed,
+	OrderShipped:   StatusShipped,
+	OrderDelivered: StatusDelivered,
+	OrderCancelled: StatusCancelled,
+}
+
+// knownStatuses are the order statuses. A new one comes with the event type
+// that announces it, which consumers learn first.
+var knownStatuses = map[string]bool{
+	StatusPending: true, StatusConfirmed: true, StatusShipped: true, StatusDelivered: true, StatusCancelled: true,
+}
+
+// Who cancelled an order, as order.cancelled's cancelledBy says. An event
+// without cancelledBy is the customer's cancel (every one from before the
+// field).
+const (
+	CancelledByCustomer = "customer"
+	CancelledByStaff    = "staff"
 )
 
 // Version is the schema version this package produces and accepts.
@@ -56,6 +106,18 @@ type OrderEvent struct {
 	Header
 	Order    Order    `json:"order"`
 	Customer Customer `json:"customer"`
+	// CancelledBy, in order.cancelled only, says who cancelled:
+	// CancelledByCustomer or CancelledByStaff; absent, the customer.
+	CancelledBy string `json:"cancelledBy,omitempty"`
+	// Reason, in order.cancelled only, is why: required when staff
+	// cancelled (the email quotes it), optional otherwise (see ValidReason).
+	Reason string `json:"reason,omitempty"`
+}
+
+// ByStaff reports whether the event is a cancellation by staff: the shop
+// cancelled the order, not its customer.
+func (e OrderEvent) ByStaff() bool {
+	return e.Type == OrderCancelled && e.CancelledBy == CancelledByStaff
 }
 
 // Order is the order as the event carries it.
@@ -67,6 +129,26 @@ type Order struct {
 	Currency  string    `json:"currency"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+	// Shipment is how the order travels: required in order.shipped,
+	// optional in order.delivered, absent before the order ships.
+	Shipment *Shipment `json:"shipment,omitempty"`
+	// History is every status the order entered, oldest first, the last
+	// its status; optional.
+	History []StatusChange `json:"history,omitempty"`
+}
+
+// Shipment is the carrier of a shipped order and its tracking number (see
+// ValidCarrier and ValidTrackingNumber).
+type Shipment struct {
+	Carrier        string `json:"carrier"`
+	TrackingNumber string `json:"trackingNumber"`
+}
+
+// StatusChange is one entry of an order's history: the status it entered
+// and when.
+type StatusChange struct {
+	Status string    `json:"status"`
+	At     time.Time `json:"at"`
 }
 
 // Line is one line of the order.
@@ -95,7 +177,47 @@ const (
 	// into poison.
 	maxQuantity  = 1_000_000
 	MaxUnitPrice = 1_000_000_000_000
+	// maxHistory bounds an order's history: its life cycle has at most
+	// four entries today.
+	maxHistory = 16
 )
+
+// Bounds of the text staff give a transition, in characters (Unicode code
+// points). The orders service checks what staff send against the same
+// functions, so that no transition can turn its event into poison.
+const (
+	MaxCarrier        = 64
+	MaxTrackingNumber = 64
+	MaxReason         = 500
+)
+
+// trackingChars are the characters of a tracking number: carriers use
+// letters, digits and at most spaces, dashes, dots and slashes between them.
+const trackingChars = text.Upper + text.Lower + text.Digits + " -./"
+
+// ValidCarrier reports whether s can name a carrier: 1 to MaxCarrier
+// characters of text.Clean's allow-list, with no surrounding space.
+func ValidCarrier(s string) bool { return shortText(s, MaxCarrier) }
+
+// ValidTrackingNumber reports whether s can be a tracking number: 1 to
+// MaxTrackingNumber ASCII letters, digits, spaces, '-', '.' or '/', with no
+// surrounding space.
+func ValidTrackingNumber(s string) bool {
+	return len(s) <= MaxTrackingNumber && text.Only(s, trackingChars) && strings.TrimSpace(s) == s
+}
+
+// ValidReason reports whether s can be the reason of a cancellation: 1 to
+// MaxReason characters of text.Clean's allow-list (one paragraph: no line
+// breaks), not all of them spaces. The email escapes it like every value.
+func ValidReason(s string) bool {
+	return strings.TrimSpace(s) != "" && utf8.RuneCountInString(s) <= MaxReason && text.Clean(s)
+}
+
+// shortText reports whether s is 1 to n characters of text.Clean's
+// allow-list without surrounding space.
+func shortText(s string, n int) bool {
+	return s != "" && strings.TrimSpace(s) == s && utf8.RuneCountInString(s) <= n && text.Clean(s)
+}
 
 // isID reports whether s is 1 to 128 ASCII letters, digits or "._:-".
 func isID(s string) bool {
@@ -118,7 +240,7 @@ func Parse(data []byte) (Event, error) {
 		return nil, err
 	}
 	switch h.Type {
-	case OrderCreated, OrderCancelled:
+	case OrderCreated, OrderConfirmed, OrderShipped, OrderDelivered, OrderCancelled:
 		return parse[OrderEvent](data)
 	case AccountVerificationRequested, AccountPasswordResetRequested:
 		return parse[AccountEvent](data)
@@ -182,9 +304,11 @@ func validEmail(s string) bool { return strings.Count(s, "@") == 1 && len(s) <= 
 // Validate checks the event against the schema of its version.
 func (e OrderEvent) Validate() error {
 	var c checker
-	c.check(e.Type == OrderCreated || e.Type == OrderCancelled, fmt.Sprintf("unknown type %q", e.Type))
+	status, known := orderStatuses[e.Type]
+	c.check(known, fmt.Sprintf("unknown type %q", e.Type))
 	c.header(e.Header)
 	c.check(isID(e.Order.ID), "order.id is missing or malformed")
+	c.check(!known || e.Order.Status == status, fmt.Sprintf("order.status of %s is not %s", e.Type, status))
 	c.check(isCurrency(e.Order.Currency), "order.currency is not an ISO 4217 code")
 	c.check(len(e.Order.Items) > 0 && len(e.Order.Items) <= maxLines, "order.items must have 1 to 100 lines")
 	var sum int64
@@ -203,5 +327,36 @@ func (e OrderEvent) Validate() error {
 	c.check(e.Customer.ID != "", "customer.id is missing")
 	c.check(validEmail(e.Customer.Email), "customer.email is malformed")
 	c.check(text.Clean(e.Customer.Name), "customer.name holds characters outside the allow-list")
+	c.lifecycle(e)
 	return c.err()
+}
+
+// lifecycle checks the fields of the order's life cycle: the shipment, the
+// history and who cancelled why, each only in the types that may carry it.
+func (c *checker) lifecycle(e OrderEvent) {
+	if s := e.Order.Shipment; s != nil {
+		c.check(e.Type == OrderShipped || e.Type == OrderDelivered, "order.shipment before the order shipped")
+		c.check(ValidCarrier(s.Carrier), "order.shipment.carrier is missing or malformed")
+		c.check(ValidTrackingNumber(s.TrackingNumber), "order.shipment.trackingNumber is missing or malformed")
+	} else {
+		c.check(e.Type != OrderShipped, "order.shipment is missing")
+	}
+
+	history := e.Order.History
+	c.check(len(history) <= maxHistory, fmt.Sprintf("order.history has more than %d entries", maxHistory))
+	for i, h := range history[:min(len(history), maxHistory)] { // one complaint per entry, and a few
+		c.check(knownStatuses[h.Status] && !h.At.IsZero() && (i == 0 || !h.At.Before(history[i-1].At)),
+			fmt.Sprintf("order.history[%d] is not a known status after the one before", i))
+	}
+	if n := len(history); n > 0 {
+		c.check(history[n-1].Status == e.Order.Status, "order.history does not end with order.status")
+	}
+
+	if e.Type != OrderCancelled {
+		c.check(e.CancelledBy == "" && e.Reason == "", "cancelledBy and reason belong to order.cancelled")
+		return
+	}
+	c.check(e.CancelledBy == "" || e.CancelledBy == CancelledByCustomer || e.CancelledBy == CancelledByStaff,
+		fmt.Sprintf("cancelledBy %q is neither %s nor %s", e.CancelledBy, CancelledByCustomer, CancelledByStaff))
+	c.check(ValidReason(e.Reason) || e.Reason == "" && e.CancelledBy != CancelledByStaff, "reason is missing or malformed")
 }

@@ -18,6 +18,8 @@ import (
 const (
 	orderFixture   = "testdata/order_created_v1.json"
 	accountFixture = "testdata/account_verification_requested.json"
+	shippedFixture = "testdata/order_shipped.json"
+	shopFixture    = "testdata/order_cancelled_by_shop.json"
 )
 
 func fixture(t testing.TB, path string) []byte {
@@ -61,13 +63,14 @@ func lines(n int) ([]any, float64) {
 }
 
 // TestParseFixtures: every fixture in testdata (which other packages' tests
-// read) parses; the two below parse to the event given, and are the wire
+// read) parses; those below parse to the event given, and are the wire
 // format exactly: marshalling the event gives the fixture back, and that
 // parses to the same event.
 func TestParseFixtures(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2025, time.March, 14, 15, 9, 26, 535_000_000, time.UTC)
 	verifyAt := time.Date(2025, time.March, 14, 9, 26, 53, 0, time.UTC)
+	day := func(d, h, m int) time.Time { return time.Date(2025, time.March, d, h, m, 0, 0, time.UTC) }
 	wants := map[string]events.Event{
 		orderFixture: events.OrderEvent{
 			Header: events.Header{Type: events.OrderCreated, Version: events.Version, ID: "01JPB3V8Q4EVT0000000000001",
@@ -79,6 +82,36 @@ func TestParseFixtures(t *testing.T) {
 					{SKU: "GIFT-0", Name: "Gift wrap", Quantity: 1, UnitPrice: 0, LineTotal: 0},
 				}},
 			Customer: events.Customer{ID: "user-1", Email: "ada@example.com", Name: "Ada Lovelace"},
+		},
+		shippedFixture: events.OrderEvent{
+			Header: events.Header{Type: events.OrderShipped, Version: events.Version, ID: "01JEVT0SHIPPED0000000000001",
+				OccurredAt: day(17, 8, 0), CorrelationID: "corr-shipped-1"},
+			Order: events.Order{ID: "01JORD0000000000000000003", Status: events.StatusShipped, Total: 4499, Currency: "USD",
+				CreatedAt: day(16, 7, 0), UpdatedAt: day(17, 8, 0),
+				Items: []events.Line{
+					{SKU: "MUG-001", Name: "Coffee mug", Quantity: 2, UnitPrice: 1250, LineTotal: 2500},
+					{SKU: "TEE-042", Name: "T-shirt (large)", Quantity: 1, UnitPrice: 1999, LineTotal: 1999},
+				},
+				Shipment: &events.Shipment{Carrier: "UPS", TrackingNumber: "1Z999AA10123456784"},
+				History: []events.StatusChange{
+					{Status: events.StatusPending, At: day(16, 7, 0)}, {Status: events.StatusConfirmed, At: day(16, 9, 30)},
+					{Status: events.StatusShipped, At: day(17, 8, 0)},
+				}},
+			Customer: events.Customer{ID: "user-1", Email: "ada@example.com", Name: "Ada Lovelace"},
+		},
+		shopFixture: events.OrderEvent{
+			Header: events.Header{Type: events.OrderCancelled, Version: events.Version, ID: "01JEVT0CANCELLEDSHOP0000001",
+				OccurredAt: day(16, 10, 15), CorrelationID: "corr-cancelled-shop-1"},
+			Order: events.Order{ID: "01JORD0000000000000000004", Status: events.StatusCancelled, Total: 8900, Currency: "EUR",
+				CreatedAt: day(16, 7, 0), UpdatedAt: day(16, 10, 15),
+				Items: []events.Line{{SKU: "PEN-1", Name: "Fountain pen", Quantity: 1, UnitPrice: 8900, LineTotal: 8900}},
+				History: []events.StatusChange{
+					{Status: events.StatusPending, At: day(16, 7, 0)}, {Status: events.StatusConfirmed, At: day(16, 9, 30)},
+					{Status: events.StatusCancelled, At: day(16, 10, 15)},
+				}},
+			Customer:    events.Customer{ID: "user-2", Email: "grace@example.com", Name: "Grace Hopper"},
+			CancelledBy: events.CancelledByStaff,
+			Reason:      "The pen's nib arrived damaged from our supplier & we have no other in stock.",
 		},
 		accountFixture: events.AccountEvent{
 			Header: events.Header{Type: events.AccountVerificationRequested, Version: events.Version, ID: "01JEVT0VERIFY0000000000001",
@@ -131,6 +164,18 @@ func parseCases(tb testing.TB) []parseCase {
 	order := func(ev map[string]any) map[string]any { return member(ev, "order") }
 	customer := func(ev map[string]any) map[string]any { return member(ev, "customer") }
 	link := func(ev map[string]any) map[string]any { return member(ev, "link") }
+	shipped := func(f func(ev map[string]any)) []byte { return edited(tb, shippedFixture, f) }
+	shop := func(f func(ev map[string]any)) []byte { return edited(tb, shopFixture, f) }
+	shipment := func(ev map[string]any) map[string]any { return member(member(ev, "order"), "shipment") }
+	history := func(ev map[string]any) []any { return member(ev, "order")["history"].([]any) }
+	entry := func(ev map[string]any, i int) map[string]any { return history(ev)[i].(map[string]any) }
+	as := func(typ, status string) func(ev map[string]any) { // the shipped fixture as another type
+		return func(ev map[string]any) {
+			ev["type"], order(ev)["status"] = typ, status
+			delete(order(ev), "shipment")
+			delete(order(ev), "history")
+		}
+	}
 
 	return []parseCase{
 		{name: "cancelled", data: edit(func(ev map[string]any) { ev["type"] = events.OrderCancelled; order(ev)["status"] = "CANCELLED" })},
@@ -154,8 +199,71 @@ func parseCases(tb testing.TB) []parseCase {
 		// unknown now.
 		{name: "account event with a name", data: account(func(ev map[string]any) { member(ev, "account")["name"] = "Ada" })},
 
+		// The order's life cycle.
+		{name: "confirmed", data: shipped(as(events.OrderConfirmed, "CONFIRMED"))},
+		{name: "delivered without a shipment", data: shipped(as(events.OrderDelivered, "DELIVERED"))},
+		{name: "delivered with its shipment", data: shipped(func(ev map[string]any) {
+			ev["type"], order(ev)["status"] = events.OrderDelivered, "DELIVERED"
+			history(ev)[2] = map[string]any{"status": "DELIVERED", "at": "2025-03-19T14:45:00Z"}
+		})},
+		{name: "shipped without a history", data: shipped(func(ev map[string]any) { delete(order(ev), "history") })},
+		{name: "shipped with an empty history", data: shipped(func(ev map[string]any) { order(ev)["history"] = []any{} })},
+		{name: "carrier and tracking number at their bounds", data: shipped(func(ev map[string]any) {
+			shipment(ev)["carrier"] = strings.Repeat("ü", events.MaxCarrier)
+			shipment(ev)["trackingNumber"] = strings.Repeat("A-1 ./", events.MaxTrackingNumber/6) + "9999"
+		})},
+		{name: "carrier of several words", data: shipped(func(ev map[string]any) { shipment(ev)["carrier"] = "Royal Mail (Tracked 48)" })},
+		{name: "history entries at the same instant", data: shipped(func(ev map[string]any) { entry(ev, 1)["at"] = entry(ev, 0)["at"] })},
+		{name: "cancelled by the customer", data: shop(func(ev map[string]any) { ev["cancelledBy"] = "customer"; delete(ev, "reason") })},
+		{name: "cancelled by the customer with a reason", data: shop(func(ev map[string]any) { ev["cancelledBy"] = "customer" })},
+		{name: "cancelled by no one said, with a reason", data: shop(func(ev map[string]any) { delete(ev, "cancelledBy") })},
+		{name: "reason at its bound", data: shop(func(ev map[string]any) { ev["reason"] = strings.Repeat("é", events.MaxReason) })},
+		{name: "reason with markup", data: shop(func(ev map[string]any) { ev["reason"] = `<script>alert("x")</script> & more` })},
+
+		{name: "shipped without a shipment", data: shipped(func(ev map[string]any) { delete(order(ev), "shipment") }), wantText: "order.shipment is missing"},
+		{name: "shipment null", data: shipped(func(ev map[string]any) { order(ev)["shipment"] = nil }), wantText: "order.shipment is missing"},
+		{name: "shipment empty", data: shipped(func(ev map[string]any) { order(ev)["shipment"] = map[string]any{} }), wantText: "order.shipment.carrier"},
+		{name: "shipment not an object", data: shipped(func(ev map[string]any) { order(ev)["shipment"] = "UPS 1Z" }), wantText: "cannot unmarshal"},
+		{name: "carrier too long", data: shipped(func(ev map[string]any) { shipment(ev)["carrier"] = strings.Repeat("ü", events.MaxCarrier+1) }), wantText: "order.shipment.carrier"},
+		{name: "carrier with a line break", data: shipped(func(ev map[string]any) { shipment(ev)["carrier"] = "UPS\r\nBcc: x@y" }), wantText: "order.shipment.carrier"},
+		{name: "carrier with a bidi override", data: shipped(func(ev map[string]any) { shipment(ev)["carrier"] = "UPS\u202e" }), wantText: "order.shipment.carrier"},
+		{name: "carrier with surrounding space", data: shipped(func(ev map[string]any) { shipment(ev)["carrier"] = " UPS" }), wantText: "order.shipment.carrier"},
+		{name: "carrier all spaces", data: shipped(func(ev map[string]any) { shipment(ev)["carrier"] = "   " }), wantText: "order.shipment.carrier"},
+		{name: "tracking number missing", data: shipped(func(ev map[string]any) { delete(shipment(ev), "trackingNumber") }), wantText: "order.shipment.trackingNumber"},
+		{name: "tracking number too long", data: shipped(func(ev map[string]any) {
+			shipment(ev)["trackingNumber"] = strings.Repeat("1", events.MaxTrackingNumber+1)
+		}), wantText: "order.shipment.trackingNumber"},
+		{name: "tracking number with a URL's specials", data: shipped(func(ev map[string]any) { shipment(ev)["trackingNumber"] = "1Z?a=b&c#d" }), wantText: "order.shipment.trackingNumber"},
+		{name: "tracking number not ASCII", data: shipped(func(ev map[string]any) { shipment(ev)["trackingNumber"] = "1Zé" }), wantText: "order.shipment.trackingNumber"},
+		{name: "tracking number with a trailing space", data: shipped(func(ev map[string]any) { shipment(ev)["trackingNumber"] = "1Z9 " }), wantText: "order.shipment.trackingNumber"},
+		{name: "shipment before it shipped", data: shipped(func(ev map[string]any) {
+			ev["type"], order(ev)["status"] = events.OrderConfirmed, "CONFIRMED"
+			delete(order(ev), "history")
+		}), wantText: "order.shipment before the order shipped"},
+		{name: "shipped of another status", data: shipped(func(ev map[string]any) { order(ev)["status"] = "DELIVERED" }), wantText: "order.status of order.shipped is not SHIPPED"},
+		{name: "created of another status", data: edit(func(ev map[string]any) { order(ev)["status"] = "CONFIRMED" }), wantText: "order.status of order.created is not PENDING"},
+		{name: "status in lower case", data: shipped(func(ev map[string]any) { order(ev)["status"] = "shipped" }), wantText: "order.status"},
+		{name: "history of an unknown status", data: shipped(func(ev map[string]any) { entry(ev, 1)["status"] = "PACKED" }), wantText: "order.history[1]"},
+		{name: "history entry without a time", data: shipped(func(ev map[string]any) { delete(entry(ev, 1), "at") }), wantText: "order.history[1]"},
+		{name: "history newest first", data: shipped(func(ev map[string]any) { entry(ev, 0)["at"] = "2025-03-18T00:00:00Z" }), wantText: "order.history[1]"},
+		{name: "history not ending with the status", data: shipped(func(ev map[string]any) {
+			order(ev)["history"] = history(ev)[:2]
+		}), wantText: "order.history does not end with order.status"},
+		{name: "history too long", data: shipped(func(ev map[string]any) {
+			order(ev)["history"] = slices.Repeat([]any{entry(ev, 2)}, 17)
+		}), wantText: "order.history has more than 16 entries"},
+		{name: "cancelled by staff without a reason", data: shop(func(ev map[string]any) { delete(ev, "reason") }), wantText: "reason is missing"},
+		{name: "reason all spaces", data: shop(func(ev map[string]any) { ev["reason"] = "  " }), wantText: "reason is missing or malformed"},
+		{name: "reason too long", data: shop(func(ev map[string]any) { ev["reason"] = strings.Repeat("é", events.MaxReason+1) }), wantText: "reason is missing or malformed"},
+		{name: "reason over lines", data: shop(func(ev map[string]any) { ev["reason"] = "Damaged.\nBcc: x@y" }), wantText: "reason is missing or malformed"},
+		{name: "reason with a noncharacter", data: shop(func(ev map[string]any) { ev["reason"] = "Damaged\uffff" }), wantText: "reason is missing or malformed"},
+		{name: "cancelled by someone else", data: shop(func(ev map[string]any) { ev["cancelledBy"] = "Staff" }), wantText: `cancelledBy "Staff" is neither`},
+		{name: "cancelledBy not a string", data: shop(func(ev map[string]any) { ev["cancelledBy"] = true }), wantText: "cannot unmarshal"},
+		{name: "a reason to ship", data: shipped(func(ev map[string]any) { ev["reason"] = "because" }), wantText: "cancelledBy and reason belong to order.cancelled"},
+		{name: "created by staff", data: edit(func(ev map[string]any) { ev["cancelledBy"] = "staff" }), wantText: "cancelledBy and reason belong to order.cancelled"},
+
 		// Envelope.
-		{name: "unknown type", data: edit(func(ev map[string]any) { ev["type"] = "order.shipped" }), wantText: `unknown type "order.shipped"`},
+		{name: "unknown type", data: edit(func(ev map[string]any) { ev["type"] = "order.refunded" }), wantText: `unknown type "order.refunded"`},
 		{name: "type in other case", data: edit(func(ev map[string]any) { ev["type"] = "Order.Created" }), wantText: "unknown type"},
 		{name: "version 2", data: edit(func(ev map[string]any) { ev["version"] = 2 }), wantText: "unsupported version 2"},
 		{name: "version missing", data: edit(func(ev map[string]any) { delete(ev, "version") }), wantText: "unsupported version"},

@@ -289,7 +289,7 @@ func TestManyEventsOnceEach(t *testing.T) {
 		if i%(n/poison) == 0 {
 			bad := e
 			bad.ID, bad.Version = "v9-"+e.ID, 9
-			r.send("poison", fmt.Sprint("poison-", i), []any{`{"type":"order.created","version":1,"id":"broken"`, `{"type":"order.shipped","version":1,"id":"p"}`, bad}[i/(n/poison)%3])
+			r.send("poison", fmt.Sprint("poison-", i), []any{`{"type":"order.created","version":1,"id":"broken"`, `{"type":"order.refunded","version":1,"id":"p"}`, bad}[i/(n/poison)%3])
 		}
 	}
 	r.poll(5 * time.Minute)

@@ -38,6 +38,13 @@ func TestHandleBatch(t *testing.T) {
 			metrics: "EmailsSent=3",
 		},
 		{
+			name: "the life cycle of an order, each step mailed in order",
+			msgs: []events.SQSMessage{order("created", "evt-1", "ord-1"), order("confirmed", "evt-2", "ord-1"), order("shipped", "evt-3", "ord-1"),
+				order("delivered", "evt-4", "ord-1"), order("cancelled_by_shop", "evt-5", "ord-2")},
+			trace:   "claim evt-1, send ord-1, SENT evt-1, claim evt-2, send ord-1, SENT evt-2, claim evt-3, send ord-1, SENT evt-3, claim evt-4, send ord-1, SENT evt-4, claim evt-5, send ord-2, SENT evt-5",
+			metrics: "EmailsSent=5",
+		},
+		{
 			name: "duplicates suppressed, wrapped or not",
 			msgs: orders(1, 3),
 			setup: func(w *world) {

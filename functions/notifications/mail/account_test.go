@@ -78,7 +78,7 @@ func TestRenderRefuses(t *testing.T) {
 			t.Errorf("%s: RenderAccount = %+v, want an error", name, got)
 		}
 	}
-	for _, typ := range []string{"order.shipped", events.AccountVerificationRequested} {
+	for _, typ := range []string{"order.refunded", events.AccountVerificationRequested} {
 		e := load[events.OrderEvent](t, "order_created.json")
 		e.Type = typ
 		if got, err := r.Render(e); err == nil {

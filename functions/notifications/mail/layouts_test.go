@@ -86,8 +86,9 @@ func TestNewRendererNeedsItsLayouts(t *testing.T) {
 }
 
 // FuzzLayoutsMatchTemplates renders each layout with the renderer and with
-// the template packages, for any name, product and link; its seeds are
-// every hostile value and link.
+// the template packages, for any name, product and link (the order emails
+// take them as carrier, tracking number, tracking page and reason too); its
+// seeds are every hostile value and link.
 func FuzzLayoutsMatchTemplates(f *testing.F) {
 	for i, s := range hostile {
 		f.Add(s, hostile[(i+1)%len(hostile)], hostileLinks[i%len(hostileLinks)])
@@ -99,10 +100,18 @@ func FuzzLayoutsMatchTemplates(f *testing.F) {
 				{SKU: "SKU-" + product, Name: product, Quantity: 2, UnitPrice: 1290, LineTotal: 2580},
 				{SKU: "TEA", Name: "Tea + " + name, Quantity: 1, UnitPrice: -5, LineTotal: 0},
 			}}
-		for _, typ := range orderTypes {
+		for _, typ := range orderLayouts {
 			compareParts(t, v.render(r.layouts[typ]), templateParts(t, typ, v))
 			noLines := view{Name: name, OrderID: "ord-0", Currency: "JPY"}
 			compareParts(t, noLines.render(r.layouts[typ]), templateParts(t, typ, noLines))
+			// The shipment, its tracking page and the shop's reason: every
+			// layout is given them, whether it shows them or not; the
+			// tracking link both as anything at all and as none.
+			for _, tracking := range []string{link, ""} {
+				w := v
+				w.Carrier, w.TrackingNumber, w.TrackingURL, w.Reason = product, name, tracking, name+product
+				compareParts(t, w.render(r.layouts[typ]), templateParts(t, typ, w))
+			}
 		}
 		for _, typ := range accountTypes {
 			a := accountView{Link: link, Validity: "24 hours" + product, ExpiresAt: name}

@@ -8,7 +8,10 @@
 // function twice the size of the others. Every value taken from an event
 // goes into the HTML part through escapeHTML, or escapeURLAttr in an href,
 // which escape as html/template does in those contexts; a test renders the
-// same files with text/template and html/template and compares.
+// same files with text/template and html/template and compares. Besides the
+// values, a layout may hold one {{range .Lines}}...{{end}}, the row repeated
+// for every order line, and, outside it, {{if .Field}}...{{end}} blocks
+// (not nested), kept when the value is not empty.
 package mail
 
 import (
@@ -53,9 +56,17 @@ type parts struct{ subject, text, html string }
 // Event types by the renderer method that takes them: an event of one kind
 // must never be rendered with a layout written for the other's view.
 var (
-	orderTypes   = []string{events.OrderCreated, events.OrderCancelled}
+	orderTypes   = []string{events.OrderCreated, events.OrderConfirmed, events.OrderShipped, events.OrderDelivered, events.OrderCancelled}
 	accountTypes = []string{events.AccountVerificationRequested, events.AccountPasswordResetRequested}
 )
+
+// cancelledByShop is the layout of an order.cancelled that staff made: the
+// customer learns that the shop cancelled, and why.
+const cancelledByShop = "order.cancelled_by_shop"
+
+// orderLayouts are the layouts of the order emails: one per order type, and
+// the shop's cancellation.
+var orderLayouts = append(slices.Clone(orderTypes), cancelledByShop)
 
 // layout is an event type's subject, text and HTML layout files, each cut
 // around the row it repeats for every order line.
@@ -67,7 +78,7 @@ func NewRenderer() (*Renderer, error) { return newRenderer(layoutFiles) }
 
 func newRenderer(files fs.FS) (*Renderer, error) {
 	r := &Renderer{layouts: map[string]layout{}}
-	for _, typ := range slices.Concat(orderTypes, accountTypes) {
+	for _, typ := range slices.Concat(orderLayouts, accountTypes) {
 		var l layout
 		for i, ext := range []string{"subject", "txt", "html"} {
 			b, err := fs.ReadFile(files, path.Join("layouts", TemplateVersion, typ+"."+ext+".tmpl"))
@@ -91,13 +102,48 @@ func (l layout) fill(vars []string, rows ...[]string) parts {
 	for i, p := range l {
 		html := i == 2
 		each := replacer(vars, html)
-		out[i].WriteString(each.Replace(p.head))
+		out[i].WriteString(each.Replace(choose(p.head, vars)))
 		for _, row := range rows {
 			out[i].WriteString(replacer(row, html).Replace(p.row))
 		}
-		out[i].WriteString(each.Replace(p.tail))
+		out[i].WriteString(each.Replace(choose(p.tail, vars)))
 	}
 	return parts{subject: out[0].String(), text: out[1].String(), html: out[2].String()}
+}
+
+// choose resolves the {{if .Field}}...{{end}} blocks of s, a part of a
+// layout before its values are filled in: it keeps a block's text when vars
+// give {{.Field}} a value that is not empty and drops it otherwise, as
+// text/template's if does with a string. Blocks do not nest.
+func choose(s string, vars []string) string {
+	if !strings.Contains(s, "{{if ") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		before, rest, ok := strings.Cut(s, "{{if ")
+		if !ok {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(before)
+		field, rest, _ := strings.Cut(rest, "}}")
+		body, after, _ := strings.Cut(rest, "{{end}}")
+		if value(vars, "{{"+field+"}}") != "" {
+			b.WriteString(body)
+		}
+		s = after
+	}
+}
+
+// value is the value vars give the placeholder name, or "".
+func value(vars []string, name string) string {
+	for i := 0; i < len(vars); i += 2 {
+		if vars[i] == name {
+			return vars[i+1]
+		}
+	}
+	return ""
 }
 
 // replacer replaces each placeholder of vars with its value, escaped for
@@ -124,6 +170,11 @@ type view struct {
 	Total      int64
 	Currency   string
 	OccurredAt string
+	// The shipped email's shipment, and its tracking page ("" when the
+	// carrier is unknown).
+	Carrier, TrackingNumber, TrackingURL string
+	// Reason is why the shop cancelled, in its cancellation email.
+	Reason string
 }
 
 // render fills l with v.
@@ -135,10 +186,13 @@ func (v view) render(l layout) parts {
 			"{{money .UnitPrice $.Currency}}", money(line.UnitPrice), "{{money .LineTotal $.Currency}}", money(line.LineTotal)})
 	}
 	return l.fill([]string{"{{.Name}}", v.Name, "{{.OrderID}}", v.OrderID, "{{.OccurredAt}}", v.OccurredAt,
-		"{{money .Total .Currency}}", money(v.Total)}, rows...)
+		"{{money .Total .Currency}}", money(v.Total), "{{.Carrier}}", v.Carrier, "{{.TrackingNumber}}", v.TrackingNumber,
+		"{{.TrackingURL}}", v.TrackingURL, "{{.Reason}}", v.Reason}, rows...)
 }
 
-// Render renders the email for an order event. The event must be valid.
+// Render renders the email for an order event: one layout per type, and a
+// cancellation by staff in the shop's own, with its reason. The event must
+// be valid (a shipped order has its shipment).
 func (r *Renderer) Render(e events.OrderEvent) (Email, error) {
 	if !slices.Contains(orderTypes, e.Type) {
 		return Email{}, fmt.Errorf("render: no template for %q", e.Type)
@@ -147,7 +201,17 @@ func (r *Renderer) Render(e events.OrderEvent) (Email, error) {
 		Name: greetingName(e.Customer.Name), OrderID: e.Order.ID, Lines: e.Order.Items, Total: e.Order.Total,
 		Currency: e.Order.Currency, OccurredAt: formatTime(e.OccurredAt),
 	}
-	return finish(e.Customer.Email, v.render(r.layouts[e.Type])), nil
+	layout := e.Type
+	switch {
+	case e.Type == events.OrderShipped && e.Order.Shipment == nil:
+		return Email{}, fmt.Errorf("render: %s without a shipment", e.Type)
+	case e.Type == events.OrderShipped:
+		s := e.Order.Shipment
+		v.Carrier, v.TrackingNumber, v.TrackingURL = s.Carrier, s.TrackingNumber, TrackingURL(s.Carrier, s.TrackingNumber)
+	case e.ByStaff():
+		layout, v.Reason = cancelledByShop, e.Reason
+	}
+	return finish(e.Customer.Email, v.render(r.layouts[layout])), nil
 }
 
 // finish makes the email of p: a subject is one line, so no value from the
