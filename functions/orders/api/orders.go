@@ -33,11 +33,15 @@ type orderJSON struct {
 	Currency  string       `json:"currency"`
 	CreatedAt time.Time    `json:"createdAt"`
 	UpdatedAt time.Time    `json:"updatedAt"`
+	// History is every status the order entered, oldest first (none on
+	// orders placed before it was kept); Shipment is set once it shipped.
+	History  []order.Change  `json:"history,omitempty"`
+	Shipment *order.Shipment `json:"shipment,omitempty"`
 }
 
 func orderView(o order.Order) orderJSON {
 	return orderJSON{ID: o.ID, Status: o.Status, Items: o.Lines, Total: o.Total, Currency: o.Currency,
-		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
+		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), History: o.History, Shipment: o.Shipment}
 }
 
 func caller(r *http.Request) order.Customer {

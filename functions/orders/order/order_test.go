@@ -248,6 +248,7 @@ func TestCancel(t *testing.T) {
 			want := before
 			if tt.wantErr == nil {
 				want.Status, want.UpdatedAt = order.Cancelled, now
+				want.History = []order.Change{{Status: order.Cancelled, At: now}}
 			}
 			if !errors.Is(err, tt.wantErr) || !reflect.DeepEqual(got, want) {
 				t.Errorf("Cancel().Apply() = %+v, %v\nwant %+v, %v", got, err, want, tt.wantErr)
