@@ -33,7 +33,7 @@ func TestPlacingRoutes(t *testing.T) {
 		got := decode[orderJSON](t, first)
 		want := orderJSON{ID: got.ID, Status: order.Pending, Total: 1290, Currency: "USD", CreatedAt: now, UpdatedAt: now,
 			History: []order.Change{{Status: order.Pending, At: now}},
-			Items: []order.Line{{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Quantity: 1, UnitPrice: 1290, LineTotal: 1290}}}
+			Items:   []order.Line{{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Quantity: 1, UnitPrice: 1290, LineTotal: 1290}}}
 		if got.ID == earlier || !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: body =\n%+v\nwant\n%+v", tc.target, got, want)
 		}
