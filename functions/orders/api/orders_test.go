@@ -32,7 +32,6 @@ func TestPlacingRoutes(t *testing.T) {
 		first := h.send(t, &ada, "POST", tc.target, tc.body, HeaderIdempotencyKey, "k"+tc.target).Expect(t, http.StatusCreated)
 		got := decode[orderJSON](t, first)
 		want := orderJSON{ID: got.ID, Status: order.Pending, Total: 1290, Currency: "USD", CreatedAt: now, UpdatedAt: now,
-			History: []order.Change{{Status: order.Pending, At: now}},
 			Items:   []order.Line{{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Quantity: 1, UnitPrice: 1290, LineTotal: 1290}}}
 		if got.ID == earlier || !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: body =\n%+v\nwant\n%+v", tc.target, got, want)
@@ -85,8 +84,8 @@ func TestOrderRoutes(t *testing.T) {
 		}
 		resp := h.send(t, &ada, method, target, "").Expect(t, http.StatusOK)
 		stored, _ := h.store.MemStore.Order(t.Context(), ada.UserID, id)
-		if got := decode[orderJSON](t, resp); !reflect.DeepEqual(got, orderView(stored)) || resp.Header.Get("Cache-Control") != "no-store" {
-			t.Errorf("%s %s = %+v, %v; want %+v, no-store", method, target, got, resp.Header, orderView(stored))
+		if got := decode[orderJSON](t, resp); !reflect.DeepEqual(got, orderDetail(stored)) || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s %s = %+v, %v; want %+v, no-store", method, target, got, resp.Header, orderDetail(stored))
 		}
 	}
 }

@@ -104,6 +104,6 @@ func orderJSONOf(w http.ResponseWriter) func(order.Order, error) error {
 		if err != nil {
 			return err
 		}
-		return web.JSON(w, http.StatusOK, orderView(o))
+		return web.JSON(w, http.StatusOK, orderDetail(o))
 	}
 }
