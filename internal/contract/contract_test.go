@@ -392,6 +392,12 @@ func TestRelayFiltersAreTheStoresContracts(t *testing.T) {
 	if len(filters) != 1 || !slices.Equal(scalars(mapping(filters[0], "Pattern")), []string{"RelayFilters", "Table", "Pattern"}) {
 		t.Errorf("the relays' filter is not !FindInMap [RelayFilters, !Ref Table, Pattern]")
 	}
+	// The orders table's index by order id is the store's.
+	gsis := seq(mapping(mapping(byID["OrdersTable"], "Properties"), "GlobalSecondaryIndexes"))
+	if len(gsis) != 1 || scalar(mapping(gsis[0], "IndexName")) != ordersstore.IndexByOrderID ||
+		!slices.Equal(scalars(mapping(mapping(gsis[0], "Projection"), "NonKeyAttributes")), ordersstore.IndexProjection) {
+		t.Errorf("OrdersTable's index is not the store's %s projecting %v", ordersstore.IndexByOrderID, ordersstore.IndexProjection)
+	}
 	table := mapping(mapping(template(t), "Mappings"), "RelayFilters")
 	for name, want := range map[string]string{"Users": usersstore.OutboxFilter, "Orders": ordersstore.FilterPattern} {
 		if got := scalar(mapping(mapping(table, name), "Pattern")); got != want {

@@ -59,6 +59,10 @@ func NewHandler(log *slog.Logger, cfg Config) (*web.Server, error) {
 	s.Staff("GET /v1/admin/products/{sku}", a.staffProduct)
 	s.Staff("PATCH /v1/admin/products/{sku}", a.updateProduct)
 	s.Staff("POST /v1/admin/products/{sku}/stock", a.changeStock)
+	s.Staff("POST /v1/admin/orders/{id}/confirm", a.confirmOrder)
+	s.Staff("POST /v1/admin/orders/{id}/ship", a.shipOrder)
+	s.Staff("POST /v1/admin/orders/{id}/deliver", a.deliverOrder)
+	s.Staff("POST /v1/admin/orders/{id}/cancel", a.staffCancelOrder)
 	return s, nil
 }
 
@@ -85,6 +89,10 @@ func problemOf(err error) error {
 		return p(problem.Forbidden, "email-unverified", "Verify your email address before ordering: follow the link we mailed you, or ask for a new one.")
 	case errors.Is(err, order.ErrNotCancellable):
 		return p(problem.Conflict, "order-not-cancellable", "The order can no longer be cancelled.")
+	case errors.Is(err, order.ErrIllegalTransition):
+		e := problem.IllegalTransition("The order's status does not allow this change; nothing changed.")
+		e.Err = err
+		return e
 	case errors.Is(err, order.ErrIdempotencyBusy):
 		return p(problem.Conflict, "idempotency-key-in-use", "A request with this Idempotency-Key is still being processed; retry later.")
 	case errors.Is(err, order.ErrIdempotencyReuse):

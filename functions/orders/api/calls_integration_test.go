@@ -64,7 +64,8 @@ func newCallsRig(t *testing.T) *callsRig {
 	r.background = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, r.rec.BackgroundOption("dynamodb"))
 	})
-	r.table = testcloud.NewTable(t, shadow, testcloud.TableSpec{SortKey: true})
+	index := store.ByOrderIDIndex()
+	r.table = testcloud.NewTable(t, shadow, testcloud.TableSpec{SortKey: true, Index: &index})
 	r.revocations = testcloud.NewTable(t, shadow, testcloud.TableSpec{SortKey: true})
 	r.rec.NameTable(r.table, "OrdersTable")
 	r.rec.NameTable(r.revocations, "RevocationsTable")
@@ -163,6 +164,7 @@ func (r *callsRig) journey(t *testing.T, who principal.Principal, revocations bo
 	placed := id(resp)
 	resp = do("POST /v1/orders", nil, body, "Idempotency-Key", "k-1")
 	measure("POST /v1/orders with Idempotency-Key (warm)", resp.StatusCode, 201)
+	keyed := id(resp)
 	resp = do("POST /v1/orders", nil, body, "Idempotency-Key", "k-1")
 	measure("replay of an Idempotency-Key", resp.StatusCode, 201)
 	resp = do("GET /v1/orders/{id}", placed, "")
@@ -173,6 +175,7 @@ func (r *callsRig) journey(t *testing.T, who principal.Principal, revocations bo
 	measure("POST /v1/orders/{id}/cancel", resp.StatusCode, 200)
 	resp = do("POST /v1/orders/{id}/reorder", placed, "")
 	measure("POST /v1/orders/{id}/reorder (warm)", resp.StatusCode, 201)
+	reordered := id(resp)
 
 	staff := r.auth.Token(t, principal.Principal{UserID: who.UserID + "-staff", Email: "staff-" + who.Email, Name: "Staff", EmailVerified: true, Role: token.RoleStaff})
 	sku := map[string]string{"sku": "CALLS-" + strings.ToUpper(strings.ReplaceAll(who.UserID, "_", "-"))}
@@ -187,5 +190,13 @@ func (r *callsRig) journey(t *testing.T, who principal.Principal, revocations bo
 	measure("GET /v1/admin/products", resp.StatusCode, 200)
 	resp = send(t, h, staff, "POST /v1/admin/products/{sku}/stock", sku, `{"delta":5}`)
 	measure("POST /v1/admin/products/{sku}/stock", resp.StatusCode, 200)
+	resp = send(t, h, staff, "POST /v1/admin/orders/{id}/confirm", reordered, "")
+	measure("POST /v1/admin/orders/{id}/confirm", resp.StatusCode, 200)
+	resp = send(t, h, staff, "POST /v1/admin/orders/{id}/ship", reordered, `{"carrier":"DHL","trackingNumber":"JD014600003828"}`)
+	measure("POST /v1/admin/orders/{id}/ship", resp.StatusCode, 200)
+	resp = send(t, h, staff, "POST /v1/admin/orders/{id}/deliver", reordered, "")
+	measure("POST /v1/admin/orders/{id}/deliver", resp.StatusCode, 200)
+	resp = send(t, h, staff, "POST /v1/admin/orders/{id}/cancel", keyed, `{"reason":"Out of paper."}`)
+	measure("POST /v1/admin/orders/{id}/cancel", resp.StatusCode, 200)
 	return rows
 }

@@ -39,6 +39,10 @@ func ordersRouteSeeds() []apitest.FuzzRequest {
 		{Route: "GET /v1/admin/products/{sku}", Param: "MUG-OLD"},
 		{Route: "PATCH /v1/admin/products/{sku}", Param: "COF-ESP-250", Body: `{"name":" Espresso ","unitPrice":1390,"active":false}`},
 		{Route: "POST /v1/admin/products/{sku}/stock", Param: "COF-ESP-250", Body: `{"set":7,"expected":1000}`},
+		{Route: "POST /v1/admin/orders/{id}/confirm", Param: fuzzID(2)},
+		{Route: "POST /v1/admin/orders/{id}/ship", Param: fuzzID(6), Body: `{"carrier":"DHL","trackingNumber":"JD0146 0000 1234"}`},
+		{Route: "POST /v1/admin/orders/{id}/deliver", Param: fuzzID(7)},
+		{Route: "POST /v1/admin/orders/{id}/cancel", Param: fuzzID(6), Body: `{"reason":"The parcel could not be packed."}`},
 	}
 }
 
@@ -70,7 +74,8 @@ var invalidRequests = []apitest.FuzzRequest{
 
 // fuzzHarness is a harness with orders in its store for the fuzzed
 // requests to find (Ada's pending fuzzID(1) to fuzzID(3), Grace's
-// fuzzID(4), and Ada's cancelled fuzzID(5)), and an access token of Ada's
+// fuzzID(4), Ada's cancelled fuzzID(5), confirmed fuzzID(6) and shipped
+// fuzzID(7)), and an access token of Ada's
 // for every protected request (of the staff member Kim on staff routes).
 type fuzzHarness struct {
 	*harness
@@ -83,6 +88,8 @@ func newFuzzHarness(t *testing.T) fuzzHarness {
 	seedOrders(h, ada, 3, order.Pending)
 	seedOrders(h, grace, 1, order.Pending)
 	seedOrder(h, ada, order.Cancelled, order.Line{SKU: "TEA-EARL-100", Name: "Earl Grey, 100 g", Quantity: 3, UnitPrice: 800, LineTotal: 2400})
+	seedOrders(h, ada, 1, order.Confirmed)
+	seedOrders(h, ada, 1, order.Shipped)
 	return fuzzHarness{harness: h, bearer: h.auth.Token(t, ada), staffBearer: h.auth.Token(t, kim)}
 }
 

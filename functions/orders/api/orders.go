@@ -33,11 +33,25 @@ type orderJSON struct {
 	Currency  string       `json:"currency"`
 	CreatedAt time.Time    `json:"createdAt"`
 	UpdatedAt time.Time    `json:"updatedAt"`
+	// History is every status the order entered, oldest first (none on
+	// orders placed before it was kept); Shipment is set once it shipped.
+	// Both in the view of one order (orderDetail), not in a placed order's
+	// answer or the list.
+	History  []order.Change  `json:"history,omitempty"`
+	Shipment *order.Shipment `json:"shipment,omitempty"`
 }
 
 func orderView(o order.Order) orderJSON {
 	return orderJSON{ID: o.ID, Status: o.Status, Items: o.Lines, Total: o.Total, Currency: o.Currency,
 		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
+}
+
+// orderDetail is one order as GET /v1/orders/{id}, its cancel and the
+// staff's transitions show it: with its history and shipment.
+func orderDetail(o order.Order) orderJSON {
+	v := orderView(o)
+	v.History, v.Shipment = o.History, o.Shipment
+	return v
 }
 
 func caller(r *http.Request) order.Customer {
@@ -133,7 +147,7 @@ func (a *API) getOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return web.JSON(w, http.StatusOK, orderView(o))
+	return web.JSON(w, http.StatusOK, orderDetail(o))
 }
 
 func (a *API) cancelOrder(w http.ResponseWriter, r *http.Request) error {
@@ -141,5 +155,5 @@ func (a *API) cancelOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return web.JSON(w, http.StatusOK, orderView(o))
+	return web.JSON(w, http.StatusOK, orderDetail(o))
 }

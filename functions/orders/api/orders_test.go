@@ -84,8 +84,8 @@ func TestOrderRoutes(t *testing.T) {
 		}
 		resp := h.send(t, &ada, method, target, "").Expect(t, http.StatusOK)
 		stored, _ := h.store.MemStore.Order(t.Context(), ada.UserID, id)
-		if got := decode[orderJSON](t, resp); !reflect.DeepEqual(got, orderView(stored)) || resp.Header.Get("Cache-Control") != "no-store" {
-			t.Errorf("%s %s = %+v, %v; want %+v, no-store", method, target, got, resp.Header, orderView(stored))
+		if got := decode[orderJSON](t, resp); !reflect.DeepEqual(got, orderDetail(stored)) || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s %s = %+v, %v; want %+v, no-store", method, target, got, resp.Header, orderDetail(stored))
 		}
 	}
 }

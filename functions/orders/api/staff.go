@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/web"
 )
 
@@ -69,4 +70,40 @@ func (a *API) changeStock(w http.ResponseWriter, r *http.Request) error {
 		SKU   string `json:"sku"`
 		Stock int64  `json:"stock"`
 	}{sku, stock})
+}
+
+func (a *API) confirmOrder(w http.ResponseWriter, r *http.Request) error {
+	return orderJSONOf(w)(a.orders.ConfirmOrder(r.Context(), r.PathValue("id"), logging.CorrelationID(r.Context())))
+}
+
+func (a *API) shipOrder(w http.ResponseWriter, r *http.Request) error {
+	var in order.Shipment // its JSON is {carrier,trackingNumber}
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	return orderJSONOf(w)(a.orders.ShipOrder(r.Context(), r.PathValue("id"), in, logging.CorrelationID(r.Context())))
+}
+
+func (a *API) deliverOrder(w http.ResponseWriter, r *http.Request) error {
+	return orderJSONOf(w)(a.orders.DeliverOrder(r.Context(), r.PathValue("id"), logging.CorrelationID(r.Context())))
+}
+
+func (a *API) staffCancelOrder(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	return orderJSONOf(w)(a.orders.StaffCancelOrder(r.Context(), r.PathValue("id"), in.Reason, logging.CorrelationID(r.Context())))
+}
+
+// orderJSONOf answers an order, 200.
+func orderJSONOf(w http.ResponseWriter) func(order.Order, error) error {
+	return func(o order.Order, err error) error {
+		if err != nil {
+			return err
+		}
+		return web.JSON(w, http.StatusOK, orderDetail(o))
+	}
 }

@@ -135,3 +135,52 @@ func TestStock(t *testing.T) {
 	}
 	h.send(t, &kim, "POST", "/v1/admin/products/NOPE-1/stock", `{"delta":1}`).Problem(t, http.StatusNotFound, "not-found")
 }
+
+// TestOrderTransitionRoutes: staff confirm, ship, deliver and cancel any
+// customer's order by its id, each answering the order (200, a repeat
+// unchanged); what the status does not allow is 409 illegal-transition,
+// a malformed body or field 400 validation, an unknown order 404. The
+// customer's view shows the history and, once shipped, the shipment.
+func TestOrderTransitionRoutes(t *testing.T) {
+	h := newHarness(t)
+	ids := seedOrders(h, ada, 2, order.Pending)
+	path := func(id, step string) string { return "/v1/admin/orders/" + id + "/" + step }
+	const ship = `{"carrier":"UPS","trackingNumber":"1Z999AA10123456784"}`
+
+	h.send(t, &kim, "POST", path(ids[0], "ship"), ship).Problem(t, http.StatusConflict, "illegal-transition")
+	h.send(t, &kim, "POST", path(ids[0], "deliver"), "").Problem(t, http.StatusConflict, "illegal-transition")
+	h.send(t, &kim, "POST", path(fuzzID(99), "confirm"), "").Problem(t, http.StatusNotFound, "not-found")
+	h.send(t, &kim, "POST", path("not-an-id", "confirm"), "").Problem(t, http.StatusNotFound, "not-found")
+	confirmed := decode[orderJSON](t, h.send(t, &kim, "POST", path(ids[0], "confirm"), "").Expect(t, http.StatusOK))
+	if confirmed.Status != order.Confirmed || len(confirmed.History) != 1 || confirmed.History[0].Status != order.Confirmed {
+		t.Errorf("confirmed: %+v", confirmed) // seeded without a history: it starts at the transition
+	}
+	if again := decode[orderJSON](t, h.send(t, &kim, "POST", path(ids[0], "confirm"), "").Expect(t, http.StatusOK)); !again.UpdatedAt.Equal(confirmed.UpdatedAt) {
+		t.Errorf("a repeated confirm changed the order: %+v", again)
+	}
+	for _, body := range []string{`{"carrier":"","trackingNumber":"1Z"}`, `{"carrier":"UPS","trackingNumber":" 1Z"}`, `{"carrier":"UPS"}`, `{"carrier":"UPS","trackingNumber":"1Z\u00e9"}`} {
+		h.send(t, &kim, "POST", path(ids[0], "ship"), body).Problem(t, http.StatusBadRequest, "validation")
+	}
+	shipped := decode[orderJSON](t, h.send(t, &kim, "POST", path(ids[0], "ship"), ship).Expect(t, http.StatusOK))
+	if shipped.Status != order.Shipped || shipped.Shipment == nil || shipped.Shipment.TrackingNumber != "1Z999AA10123456784" {
+		t.Errorf("shipped: %+v", shipped)
+	}
+	h.send(t, &kim, "POST", path(ids[0], "cancel"), `{"reason":"Late."}`).Problem(t, http.StatusConflict, "illegal-transition")
+	h.send(t, &kim, "POST", path(ids[0], "deliver"), "").Expect(t, http.StatusOK)
+	mine := decode[orderJSON](t, h.send(t, &ada, "GET", "/v1/orders/"+ids[0], "").Expect(t, http.StatusOK))
+	if mine.Status != order.Delivered || len(mine.History) != 3 || mine.Shipment == nil || mine.Shipment.Carrier != "UPS" {
+		t.Errorf("the customer's view: %+v", mine)
+	}
+
+	for _, body := range []string{`{"reason":""}`, `{"reason":"   "}`, `{"reason":"two\nlines"}`, `{}`} {
+		h.send(t, &kim, "POST", path(ids[1], "cancel"), body).Problem(t, http.StatusBadRequest, "validation")
+	}
+	if c := decode[orderJSON](t, h.send(t, &kim, "POST", path(ids[1], "cancel"), `{"reason":"Out of stock."}`).Expect(t, http.StatusOK)); c.Status != order.Cancelled {
+		t.Errorf("cancelled: %+v", c)
+	}
+	h.send(t, &kim, "POST", path(ids[1], "cancel"), `{"reason":"Out of stock."}`).Expect(t, http.StatusOK)
+	h.send(t, &kim, "POST", path(ids[1], "deliver"), "").Problem(t, http.StatusConflict, "illegal-transition")
+	if ev := h.store.Events(); len(ev) != 4 || ev[3].Reason != "Out of stock." || ev[3].CancelledBy != "staff" || ev[1].Order.Shipment == nil {
+		t.Errorf("events: %+v", ev)
+	}
+}

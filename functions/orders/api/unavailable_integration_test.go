@@ -90,6 +90,10 @@ func TestEveryRouteAnswers503WhenDynamoDBIsOut(t *testing.T) {
 		"GET /v1/admin/products/{sku}":        {path: map[string]string{"sku": "COF-ESP-250"}},
 		"PATCH /v1/admin/products/{sku}":      {path: map[string]string{"sku": "COF-ESP-250"}, body: `{"unitPrice":1}`},
 		"POST /v1/admin/products/{sku}/stock": {path: map[string]string{"sku": "COF-ESP-250"}, body: `{"delta":1}`},
+		"POST /v1/admin/orders/{id}/confirm":  {path: id},
+		"POST /v1/admin/orders/{id}/ship":     {path: id, body: `{"carrier":"DHL","trackingNumber":"JD1"}`},
+		"POST /v1/admin/orders/{id}/deliver":  {path: id},
+		"POST /v1/admin/orders/{id}/cancel":   {path: id, body: `{"reason":"Out."}`},
 	}
 	var routes []string
 	for _, r := range client.Handler.(*web.Server).Routes() {

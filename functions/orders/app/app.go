@@ -40,6 +40,12 @@ type Store interface {
 	// one conditional write (once, whatever the retries), and returns it.
 	// Errors: order.ErrNotFound, order.ErrNotCancellable.
 	CancelOrder(ctx context.Context, customerID, id string, at time.Time, ev order.EventRef) (order.Order, error)
+	// Transition moves any customer's order id along t at the time at,
+	// announcing its event ev, in one conditional write (a transaction
+	// when a cancel gives stock back), and returns it; a repeat of a
+	// Repeatable t returns the order unchanged, writing nothing. Errors:
+	// order.ErrNotFound, t.Refused.
+	Transition(ctx context.Context, id string, t order.Transition, at time.Time, ev order.EventRef) (order.Order, error)
 	StaffStore
 }
 

@@ -125,6 +125,7 @@ func TestPlaceOrder(t *testing.T) {
 	now := testNow.Truncate(time.Millisecond)
 	want := order.Order{
 		ID: placed.Order.ID, Customer: ada, Status: order.Pending, Total: 3430, Currency: "USD", CreatedAt: now, UpdatedAt: now,
+		History: []order.Change{{Status: order.Pending, At: now}},
 		Lines: []order.Line{
 			{SKU: "COF-ESP-250", Name: "Espresso Blend, 250 g", Quantity: 2, UnitPrice: 1290, LineTotal: 2580},
 			{SKU: "TEA-EARL-100", Name: "Earl Grey, 100 g", Quantity: 1, UnitPrice: 850, LineTotal: 850},
@@ -315,6 +316,7 @@ func TestCancelOrder(t *testing.T) {
 	id := f.seed(ada, order.Confirmed)
 	want := f.stored(ada, id)
 	want.Status, want.UpdatedAt = order.Cancelled, testNow.Truncate(time.Millisecond)
+	want.History = append(want.History, order.Change{Status: order.Cancelled, At: want.UpdatedAt})
 	if got, err := f.svc.CancelOrder(context.Background(), ada.ID, id, "corr-1"); err != nil || !reflect.DeepEqual(got, want) || !reflect.DeepEqual(f.stored(ada, id), want) {
 		t.Fatalf("CancelOrder = %+v, %v, stored %+v; want %+v", got, err, f.stored(ada, id), want)
 	}

@@ -98,6 +98,7 @@ func (s *Service) place(ctx context.Context, in PlaceOrder, key *order.Claim) (P
 	o := order.Order{
 		ID: s.NewID(), Customer: in.Customer, Status: order.Pending,
 		Lines: lines, Total: total, Currency: currency, CreatedAt: now, UpdatedAt: now,
+		History: []order.Change{{Status: order.Pending, At: now}},
 	}
 	ev := order.EventRef{ID: s.NewID(), CorrelationID: in.CorrelationID}
 	quota := order.Quota{Max: s.OrdersPerHour, Window: time.Hour}

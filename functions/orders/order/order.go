@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/problem"
 	"github.com/serverless-shop/backend/shared/text"
 )
@@ -16,38 +17,106 @@ import (
 // Status is where an order is in its life cycle.
 type Status string
 
-// Order statuses. An order is created PENDING; fulfilment moves it to
-// CONFIRMED and SHIPPED; it can be cancelled until it ships.
+// Order statuses: PENDING → CONFIRMED → SHIPPED → DELIVERED, and
+// CANCELLED from PENDING or CONFIRMED. An order is created PENDING; staff
+// move it along (Confirm, Ship, Deliver, StaffCancel); its customer can
+// cancel it until it ships (Cancel).
 const (
 	Pending   Status = "PENDING"
 	Confirmed Status = "CONFIRMED"
 	Shipped   Status = "SHIPPED"
+	Delivered Status = "DELIVERED"
 	Cancelled Status = "CANCELLED"
 )
 
+// Change is one entry of an order's history: the status it entered and
+// when.
+type Change struct {
+	Status Status    `json:"status"`
+	At     time.Time `json:"at"`
+}
+
+// Shipment is how a shipped order travels: its carrier and tracking
+// number (shared/events' ValidCarrier and ValidTrackingNumber).
+type Shipment struct {
+	Carrier        string `json:"carrier"`
+	TrackingNumber string `json:"trackingNumber"`
+}
+
+// CancelledByStaff is the Order.CancelledBy of an order the shop
+// cancelled (absent: its customer did).
+const CancelledByStaff = "staff"
+
 // Transition is a change of an order's status that the service makes: it
 // may start from any of the statuses From and leads to To; from any other
-// it is Refused. The domain decides it once here; the store compiles it
-// into the condition and update of its one conditional write, and its
-// conformance tests check that it agrees with Apply.
+// it is Refused, except that a Repeatable one finds an order already in To
+// done (a repeat of the same staff action answers the order unchanged).
+// The domain decides it once here; the store compiles it into the
+// condition and update of its one conditional write, and its conformance
+// tests check that it agrees with Apply.
 type Transition struct {
-	From    []Status
-	To      Status
-	Refused error
+	From       []Status
+	To         Status
+	Refused    error
+	Repeatable bool
+	// Set by the transition besides the status and the history.
+	Shipment    *Shipment // Ship's
+	CancelledBy string    // StaffCancel's: CancelledByStaff
+	Reason      string    // StaffCancel's
 }
 
 // Cancel is the customer cancelling their order: allowed until it ships.
+// A second cancel is refused (ErrNotCancellable), as it always was.
 func Cancel() Transition {
 	return Transition{From: []Status{Pending, Confirmed}, To: Cancelled, Refused: ErrNotCancellable}
 }
 
-// Apply returns o moved along t at the time at, or t.Refused (and o
-// unchanged) when o's status is not one t starts from.
+// Confirm is staff accepting a pending order.
+func Confirm() Transition {
+	return Transition{From: []Status{Pending}, To: Confirmed, Refused: ErrIllegalTransition, Repeatable: true}
+}
+
+// Ship is staff handing a confirmed order to carrier s.
+func Ship(s Shipment) Transition {
+	return Transition{From: []Status{Confirmed}, To: Shipped, Refused: ErrIllegalTransition, Repeatable: true, Shipment: &s}
+}
+
+// Deliver is staff recording that a shipped order arrived.
+func Deliver() Transition {
+	return Transition{From: []Status{Shipped}, To: Delivered, Refused: ErrIllegalTransition, Repeatable: true}
+}
+
+// StaffCancel is the shop cancelling an order for reason: allowed until
+// it ships, as the customer's Cancel.
+func StaffCancel(reason string) Transition {
+	return Transition{From: []Status{Pending, Confirmed}, To: Cancelled, Refused: ErrIllegalTransition, Repeatable: true,
+		CancelledBy: CancelledByStaff, Reason: reason}
+}
+
+// Allows reports whether t moves an order in status st: what the store's
+// condition says.
+func (t Transition) Allows(st Status) bool { return slices.Contains(t.From, st) }
+
+// Apply returns o moved along t at the time at: its status To, the change
+// appended to its history, and what t sets. A Repeatable t finds an order
+// already in To done and returns it unchanged; from any other status it
+// returns t.Refused (and o unchanged).
 func (t Transition) Apply(o Order, at time.Time) (Order, error) {
-	if !slices.Contains(t.From, o.Status) {
+	if !t.Allows(o.Status) {
+		if t.Repeatable && o.Status == t.To {
+			return o, nil
+		}
 		return o, t.Refused
 	}
 	o.Status, o.UpdatedAt = t.To, at
+	o.History = append(slices.Clone(o.History), Change{Status: t.To, At: at})
+	if t.Shipment != nil {
+		s := *t.Shipment
+		o.Shipment = &s
+	}
+	if t.CancelledBy != "" {
+		o.CancelledBy, o.Reason = t.CancelledBy, t.Reason
+	}
 	return o, nil
 }
 
@@ -59,12 +128,15 @@ const (
 
 // Errors of the orders domain.
 var (
-	ErrNotFound         = errors.New("order: not found")
-	ErrProductNotFound  = errors.New("order: no such product")
-	ErrNotCancellable   = errors.New("order: not cancellable in its status")
-	ErrIdempotencyBusy  = errors.New("order: a request with this idempotency key is in flight")
-	ErrIdempotencyReuse = errors.New("order: idempotency key reused with another request")
-	ErrEmailUnverified  = errors.New("order: the customer's email is not verified")
+	ErrNotFound        = errors.New("order: not found")
+	ErrProductNotFound = errors.New("order: no such product")
+	ErrNotCancellable  = errors.New("order: not cancellable in its status")
+	// ErrIllegalTransition refuses a staff transition the order's status
+	// no longer (or not yet) allows.
+	ErrIllegalTransition = errors.New("order: the transition is not allowed from the order's status")
+	ErrIdempotencyBusy   = errors.New("order: a request with this idempotency key is in flight")
+	ErrIdempotencyReuse  = errors.New("order: idempotency key reused with another request")
+	ErrEmailUnverified   = errors.New("order: the customer's email is not verified")
 )
 
 // Product is an entry of the catalog. Prices are in minor units (cents).
@@ -106,6 +178,13 @@ type Order struct {
 	Currency  string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// History is every status the order entered, oldest first (orders
+	// placed before it existed start it at their next transition).
+	History []Change
+	// Shipment is set once the order ships.
+	Shipment *Shipment
+	// CancelledBy and Reason are set when the shop cancelled the order.
+	CancelledBy, Reason string
 }
 
 // AsPlaced is the order as it was when placed: placing fixes its customer,
@@ -115,6 +194,12 @@ type Order struct {
 func (o Order) AsPlaced() Order {
 	o.Status = Pending
 	o.UpdatedAt = o.CreatedAt
+	if len(o.History) > 0 && o.History[0].Status == Pending {
+		o.History = slices.Clone(o.History[:1])
+	} else {
+		o.History = nil // placed before the history was kept
+	}
+	o.Shipment, o.CancelledBy, o.Reason = nil, "", ""
 	return o
 }
 
@@ -191,4 +276,30 @@ func Price(items []ItemRequest, catalog map[string]Product) ([]Line, int64, stri
 		return nil, 0, "", &problem.Error{Kind: problem.Unprocessable, Slug: "unknown-product", Detail: "Some items cannot be ordered.", Fields: errs}
 	}
 	return lines, total, currency, nil
+}
+
+// NewShipment validates what staff send to ship an order, against the
+// bounds the event's consumers check (shared/events), so that no shipment
+// can turn its event into poison. Errors: a validation *problem.Error.
+func NewShipment(s Shipment) (Shipment, error) {
+	var errs []problem.FieldError
+	if !events.ValidCarrier(s.Carrier) {
+		errs = append(errs, problem.FieldError{Field: "carrier", Message: fmt.Sprintf("must be 1 to %d characters of text, without surrounding spaces", events.MaxCarrier)})
+	}
+	if !events.ValidTrackingNumber(s.TrackingNumber) {
+		errs = append(errs, problem.FieldError{Field: "trackingNumber", Message: fmt.Sprintf("must be 1 to %d letters, digits, spaces, '-', '.' or '/', without surrounding spaces", events.MaxTrackingNumber)})
+	}
+	if len(errs) > 0 {
+		return Shipment{}, problem.Validation(errs...)
+	}
+	return s, nil
+}
+
+// ValidateReason checks the reason staff give a cancel, as the event's
+// consumers do. Errors: a validation *problem.Error.
+func ValidateReason(reason string) error {
+	if !events.ValidReason(reason) {
+		return problem.Validation(problem.FieldError{Field: "reason", Message: fmt.Sprintf("must be 1 to %d characters of text on one line, not all spaces", events.MaxReason)})
+	}
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -248,6 +250,7 @@ func TestCancel(t *testing.T) {
 			want := before
 			if tt.wantErr == nil {
 				want.Status, want.UpdatedAt = order.Cancelled, now
+				want.History = []order.Change{{Status: order.Cancelled, At: now}}
 			}
 			if !errors.Is(err, tt.wantErr) || !reflect.DeepEqual(got, want) {
 				t.Errorf("Cancel().Apply() = %+v, %v\nwant %+v, %v", got, err, want, tt.wantErr)
@@ -283,5 +286,54 @@ func TestQuotaRefused(t *testing.T) {
 		if p := problem.Of(q.Refused(at), problem.TooManyRequests); p == nil || p.Slug != "order-quota" || p.RetryAfter != want {
 			t.Errorf("Refused(%s) = %+v, want order-quota and %s", at, p, want)
 		}
+	}
+}
+
+// TestStaffTransitions: each staff transition moves an order from the
+// statuses it starts from (appending to the history and setting what it
+// sets), finds an order already where it leads done (unchanged, no error),
+// and refuses every other status with ErrIllegalTransition.
+func TestStaffTransitions(t *testing.T) {
+	now := time.Date(2025, 3, 2, 12, 30, 0, 0, time.UTC)
+	sh := order.Shipment{Carrier: "DHL", TrackingNumber: "JD1"}
+	all := []order.Status{order.Pending, order.Confirmed, order.Shipped, order.Delivered, order.Cancelled}
+	for _, tt := range []struct {
+		name string
+		t    order.Transition
+		from []order.Status
+	}{
+		{"confirm", order.Confirm(), []order.Status{order.Pending}},
+		{"ship", order.Ship(sh), []order.Status{order.Confirmed}},
+		{"deliver", order.Deliver(), []order.Status{order.Shipped}},
+		{"cancel", order.StaffCancel("Gone."), []order.Status{order.Pending, order.Confirmed}},
+	} {
+		for _, st := range all {
+			before := sampleOrder(st)
+			before.History = []order.Change{{Status: order.Pending, At: before.CreatedAt}}
+			got, err := tt.t.Apply(before, now)
+			switch {
+			case slices.Contains(tt.from, st):
+				if err != nil || got.Status != tt.t.To || !got.UpdatedAt.Equal(now) || len(got.History) != 2 || got.History[1] != (order.Change{Status: tt.t.To, At: now}) || len(before.History) != 1 {
+					t.Errorf("%s from %s: %+v, %v", tt.name, st, got, err)
+				}
+				if (got.Shipment != nil) != (tt.name == "ship") || (got.Reason == "Gone." && got.CancelledBy == order.CancelledByStaff) != (tt.name == "cancel") {
+					t.Errorf("%s from %s: shipment %+v, cancelled by %q for %q", tt.name, st, got.Shipment, got.CancelledBy, got.Reason)
+				}
+			case st == tt.t.To:
+				if err != nil || !reflect.DeepEqual(got, before) {
+					t.Errorf("%s repeated: %+v, %v; want the order unchanged", tt.name, got, err)
+				}
+			default:
+				if !errors.Is(err, order.ErrIllegalTransition) || !reflect.DeepEqual(got, before) {
+					t.Errorf("%s from %s: %+v, %v; want ErrIllegalTransition", tt.name, st, got, err)
+				}
+			}
+		}
+	}
+	if _, err := order.NewShipment(order.Shipment{Carrier: "DHL", TrackingNumber: ""}); err == nil {
+		t.Error("NewShipment took an empty tracking number")
+	}
+	if err := order.ValidateReason(strings.Repeat("x", 501)); err == nil {
+		t.Error("ValidateReason took 501 characters")
 	}
 }

@@ -56,6 +56,8 @@ func testConformance(t *testing.T, newStore func(t *testing.T) subject) {
 		{"OrdersPaginateNewestFirst", testPagination},
 		{"CancelFromEveryStatus", testCancelFromEveryStatus},
 		{"CancelRace", testCancelRace},
+		{"TransitionsFromEveryStatus", testTransitions},
+		{"ShipRace", testShipRace},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -646,6 +648,108 @@ func testCancelRace(t *testing.T, s subject) {
 	}
 	if won < 0 || !s.announces(t, o, events.OrderCancelled, fmt.Sprint("ev-cancel-", won)) {
 		t.Fatalf("cancel %d won; the order announces %+v", won, s.announced(t, o).Header)
+	}
+}
+
+// staffTransitions are the staff's transitions with the event each
+// announces.
+var staffTransitions = []struct {
+	name  string
+	t     order.Transition
+	event string
+}{
+	{"confirm", order.Confirm(), events.OrderConfirmed},
+	{"ship", order.Ship(order.Shipment{Carrier: "DHL", TrackingNumber: "JD0146 0000 1234"}), events.OrderShipped},
+	{"deliver", order.Deliver(), events.OrderDelivered},
+	{"cancel", order.StaffCancel("The parcel could not be packed."), events.OrderCancelled},
+}
+
+// testTransitions: every staff transition from every status does what the
+// domain's Apply says, in one write found by the order's id alone: moved
+// (stored with its history, shipment or reason and its event, a cancel
+// giving the stock back), already there (answered unchanged, nothing
+// written), or refused (ErrIllegalTransition, nothing written). The
+// transition repeated with its own event (the SDK's retry after a lost
+// answer) is answered, not refused, and gives nothing back twice. An
+// unknown order is not found.
+func testTransitions(t *testing.T, s subject) {
+	ctx := context.Background()
+	now := now()
+	at := now.Add(time.Second)
+	i := 100
+	for _, tr := range staffTransitions {
+		for _, status := range []order.Status{order.Pending, order.Confirmed, order.Shipped, order.Delivered, order.Cancelled} {
+			i++
+			o := newOrder("cust-t", i, now)
+			o.History = []order.Change{{Status: order.Pending, At: now}}
+			s.create(t, o, "ev-t0")
+			s.setStatus(t, o, status)
+			before, err := s.s.Order(ctx, "cust-t", o.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stockBefore := s.units(t, "SKU-1")
+			want, wantErr := tr.t.Apply(before, at)
+			got, err := s.s.Transition(ctx, o.ID, tr.t, at, ref("ev-t-"+tr.name))
+			stored, _ := s.s.Order(ctx, "cust-t", o.ID)
+			moved := wantErr == nil && tr.t.Allows(status)
+			wantStock := stockBefore
+			if moved && tr.t.To == order.Cancelled {
+				wantStock += 2 // newOrder's line
+			}
+			switch {
+			case !errors.Is(err, wantErr):
+				t.Errorf("%s from %s: Transition = %v, want %v as the domain says", tr.name, status, err, wantErr)
+			case !moved && (!reflect.DeepEqual(stored, before) || !s.announces(t, o, events.OrderCreated, "ev-t0") || s.units(t, "SKU-1") != stockBefore):
+				t.Errorf("%s from %s: wrote %+v (was %+v), or stock %d (was %d)", tr.name, status, stored, before, s.units(t, "SKU-1"), stockBefore)
+			case !moved && wantErr == nil && !reflect.DeepEqual(got, before):
+				t.Errorf("%s from %s: a repeat answered %+v, want the order unchanged %+v", tr.name, status, got, before)
+			case !moved:
+			case !reflect.DeepEqual(got, want) || !reflect.DeepEqual(stored, want) || !s.announces(t, o, tr.event, "ev-t-"+tr.name) || s.units(t, "SKU-1") != wantStock:
+				t.Errorf("%s from %s: Transition = %+v, stored %+v announcing %+v, stock %d; want %+v with its event, stock %d",
+					tr.name, status, got, stored, s.announced(t, o).Header, s.units(t, "SKU-1"), want, wantStock)
+			default:
+				if ev := s.announced(t, o); ev.Validate() != nil {
+					t.Errorf("%s from %s: the event announced is poison: %v", tr.name, status, ev.Validate())
+				}
+				again, err := s.s.Transition(ctx, o.ID, tr.t, at.Add(time.Second), ref("ev-t-"+tr.name))
+				if err != nil || !reflect.DeepEqual(again, want) || s.units(t, "SKU-1") != wantStock {
+					t.Errorf("%s from %s: the transition retried = %+v, %v, stock %d; want the order as moved, stock %d", tr.name, status, again, err, s.units(t, "SKU-1"), wantStock)
+				}
+			}
+		}
+	}
+	if _, err := s.s.Transition(ctx, orderID(199), order.Confirm(), at, ref("ev-t-x")); !errors.Is(err, order.ErrNotFound) {
+		t.Errorf("Transition of an unknown order = %v, want ErrNotFound", err)
+	}
+}
+
+// testShipRace: eight ships of one confirmed order at once, each with its
+// own event: exactly one takes effect, the others answer the shipped order
+// unchanged, and the order announces the one event.
+func testShipRace(t *testing.T, s subject) {
+	ctx := context.Background()
+	now := now()
+	o := newOrder("cust-s", 5, now)
+	s.create(t, o, "ev-s0")
+	s.setStatus(t, o, order.Confirmed)
+	ship := order.Ship(order.Shipment{Carrier: "UPS", TrackingNumber: "1Z999AA10123456784"})
+	const n = 8
+	answers := make([]order.Order, n)
+	errs := parallel(n, func(i int) error {
+		var err error
+		answers[i], err = s.s.Transition(ctx, o.ID, ship, now.Add(time.Second), ref(fmt.Sprint("ev-ship-", i)))
+		return err
+	})
+	stored, _ := s.s.Order(ctx, "cust-s", o.ID)
+	for i, err := range errs {
+		if err != nil || !reflect.DeepEqual(answers[i], stored) {
+			t.Fatalf("ship %d = %+v, %v; want the shipped order %+v", i, answers[i], err, stored)
+		}
+	}
+	ev := s.announced(t, o)
+	if ev.Type != events.OrderShipped || !strings.HasPrefix(ev.ID, "ev-ship-") || len(stored.History) != 1 {
+		t.Fatalf("the order announces %+v, history %+v; want one order.shipped", ev.Header, stored.History)
 	}
 }
 

@@ -52,6 +52,13 @@ type Item struct {
 	// so that its cancel gives the units back. Orders placed before stock
 	// existed took none, and give none back.
 	StockTaken bool `dynamodbav:"stockTaken,omitempty"`
+	// The order's life cycle: every status it entered, oldest first (none
+	// on orders placed before it was kept), its shipment once shipped,
+	// and who cancelled it and why when the shop did.
+	History     []order.Change  `dynamodbav:"history,omitempty"`
+	Shipment    *order.Shipment `dynamodbav:"shipment,omitempty"`
+	CancelledBy string          `dynamodbav:"cancelledBy,omitempty"`
+	Reason      string          `dynamodbav:"reason,omitempty"`
 }
 
 // Attribute names an update of an order item sets besides the status.
@@ -62,6 +69,10 @@ const (
 	AttrEventID       = "eventId"
 	AttrEventType     = "eventType"
 	AttrCorrelationID = "correlationId"
+	AttrHistory       = "history"
+	AttrShipment      = "shipment"
+	AttrCancelledBy   = "cancelledBy"
+	AttrReason        = "reason"
 )
 
 // Event is the event the item announces, in the shape the event schema
@@ -71,6 +82,14 @@ func (it Item) Event() shared.OrderEvent {
 	items := make([]shared.Line, len(it.Lines))
 	for i, l := range it.Lines {
 		items[i] = shared.Line{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
+	}
+	var shipment *shared.Shipment
+	if s := it.Shipment; s != nil {
+		shipment = &shared.Shipment{Carrier: s.Carrier, TrackingNumber: s.TrackingNumber}
+	}
+	var history []shared.StatusChange
+	for _, h := range it.History {
+		history = append(history, shared.StatusChange{Status: string(h.Status), At: h.At.UTC()})
 	}
 	return shared.OrderEvent{
 		Header: shared.Header{
@@ -83,8 +102,10 @@ func (it Item) Event() shared.OrderEvent {
 		Order: shared.Order{
 			ID: it.ID, Status: it.Status, Items: items, Total: it.Total, Currency: it.Currency,
 			CreatedAt: it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(),
+			Shipment: shipment, History: history,
 		},
-		Customer: shared.Customer{ID: it.CustomerID, Email: it.CustomerEmail, Name: it.CustomerName},
+		Customer:    shared.Customer{ID: it.CustomerID, Email: it.CustomerEmail, Name: it.CustomerName},
+		CancelledBy: it.CancelledBy, Reason: it.Reason,
 	}
 }
 

@@ -31,6 +31,7 @@ func orderItem(o order.Order, eventType string, ev order.EventRef) Item {
 		Status: string(o.Status), Lines: o.Lines, Total: o.Total, Currency: o.Currency,
 		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), Version: 1,
 		EventID: ev.ID, EventType: eventType, CorrelationID: ev.CorrelationID, StockTaken: true,
+		History: o.History, Shipment: o.Shipment, CancelledBy: o.CancelledBy, Reason: o.Reason,
 	}
 }
 
@@ -46,6 +47,7 @@ func orderOf(it Item) order.Order {
 		ID: it.ID, Customer: order.Customer{ID: it.CustomerID, Email: it.CustomerEmail, Name: it.CustomerName},
 		Status: order.Status(it.Status), Lines: it.Lines, Total: it.Total, Currency: it.Currency,
 		CreatedAt: it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(),
+		History: it.History, Shipment: it.Shipment, CancelledBy: it.CancelledBy, Reason: it.Reason,
 	}
 }
 
@@ -331,61 +333,29 @@ func (s *Store) cancel(ctx context.Context, customerID, id string, at time.Time,
 		}
 		return order.Order{}, err
 	}
-	from := make([]expression.OperandBuilder, len(t.From))
-	for i, st := range t.From {
-		from[i] = expression.Value(string(st))
-	}
-	status := expression.Name(AttrStatus)
-	expr, err := expression.NewBuilder().
-		WithUpdate(expression.Set(status, expression.Value(string(t.To))).
-			Set(expression.Name(AttrUpdatedAt), expression.Value(at.UTC())).
-			Set(expression.Name(AttrVersion), expression.Name(AttrVersion).Plus(expression.Value(1))).
-			Set(expression.Name(AttrEventID), expression.Value(ev.ID)).
-			Set(expression.Name(AttrEventType), expression.Value(events.OrderCancelled)).
-			Set(expression.Name(AttrCorrelationID), expression.Value(ev.CorrelationID))).
-		WithCondition(expression.AttributeExists(expression.Name("PK")).
-			And(status.In(from[0], from[1:]...))).
-		Build()
+	expr, err := transitionExpr(t, at, ev)
 	if err != nil {
 		return order.Order{}, wrap("cancel order", err)
 	}
 	update := ddb.Update(s.table, ddb.Key(customerPK(customerID), orderSK(id)), expr)
 	update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-	writes := []types.TransactWriteItem{{Update: update}}
 	lines := prev.Lines
 	if !it.StockTaken {
 		lines = nil // placed before stock existed: nothing to give back
 	}
-	for _, l := range lines {
-		give, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("sku"), expression.Value(l.SKU)).
-			Add(expression.Name("units"), expression.Value(l.Quantity))).Build()
-		if err != nil {
-			return order.Order{}, wrap("cancel order", err)
-		}
-		// Back to any shard: one chosen at random, as orders take.
-		writes = append(writes, types.TransactWriteItem{Update: ddb.Update(s.table, ddb.Key(stockShardPK(l.SKU, rand.IntN(s.shards)), skStock), give)})
+	give, err := giveBack(s.table, lines, s.shards)
+	if err != nil {
+		return order.Order{}, wrap("cancel order", err)
 	}
+	writes := append([]types.TransactWriteItem{{Update: update}}, give...)
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
-		if ev.ID == "" || !announces(reasons[0].Item, ev.ID) {
-			return order.Order{}, t.Refused
-		}
-		// This very cancel was applied and its answer lost: the SDK's
-		// retry finds it done, with its event on the order.
-		var it Item
-		if err := attributevalue.UnmarshalMap(reasons[0].Item, &it); err != nil {
-			return order.Order{}, wrap("cancel order", err)
-		}
-		return orderOf(it), nil
+		// Refused, or this very cancel applied and its answer lost: the
+		// SDK's retry finds it done, with its event on the order.
+		return refusal(t, reasons[0].Item, ev, "cancel order")
 	}
 	if err != nil {
 		return order.Order{}, wrap("cancel order", err)
 	}
 	return cancelled, nil
-}
-
-// announces reports whether a stored order item carries the event eventID.
-func announces(item map[string]types.AttributeValue, eventID string) bool {
-	v, ok := item[AttrEventID].(*types.AttributeValueMemberS)
-	return ok && v.Value == eventID
 }

@@ -9,6 +9,9 @@
 //	CUSTOMER#<userId>   IDEMPOTENCY#<key>     an Idempotency-Key and the order it placed
 //	CUSTOMER#<userId>   QUOTA#<window>        the customer's orders in one quota window
 //
+// The index ByOrderId (IndexByOrderID, transitions.go) keys the order
+// items by their id alone, for staff, who reach any customer's order.
+//
 // Every write of an order item announces an event, and the item carries it
 // (transactional outbox without an outbox item): the table's stream hands
 // the write to the orders relay (functions/orders/ordersrelay, FromStream),

@@ -40,7 +40,8 @@ func newFixture(t *testing.T) fixture {
 	t.Helper()
 	cfg := testcloud.Config(t)
 	db := dynamodb.NewFromConfig(cfg)
-	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true, Stream: true})
+	index := store.ByOrderIDIndex()
+	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true, Stream: true, Index: &index})
 	return fixture{cfg: cfg, db: db, table: table, s: store.New(db, table)}
 }
 

@@ -195,6 +195,46 @@ func (m *MemStore) CancelOrder(_ context.Context, customerID, id string, at time
 	return next, nil
 }
 
+// Transition is (*store.Store).Transition: t applied to the order id of
+// whichever customer; a cancel gives the units back. A refused transition
+// whose event the order already announces is answered, as the store
+// answers the SDK's retry; a repeat of a Repeatable one writes nothing.
+func (m *MemStore) Transition(_ context.Context, id string, t order.Transition, at time.Time, ev order.EventRef) (order.Order, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var prev order.Order
+	found := false
+	for k, o := range m.orders {
+		if k.id == id {
+			prev, found = o, true
+		}
+	}
+	if !found {
+		return order.Order{}, order.ErrNotFound
+	}
+	if ev.ID != "" && m.lastEventID(prev) == ev.ID {
+		return prev, nil
+	}
+	next, err := t.Apply(prev, at)
+	if err != nil || !t.Allows(prev.Status) {
+		return next, err
+	}
+	m.orders[memKey{prev.Customer.ID, id}] = next
+	if next.Status == order.Cancelled {
+		for _, l := range next.Lines {
+			m.stock[l.SKU] += int64(l.Quantity)
+		}
+	}
+	m.events = append(m.events, store.Announced(next, eventTypes[t.To], ev))
+	return next, nil
+}
+
+// eventTypes is the event a transition to each status announces.
+var eventTypes = map[order.Status]string{
+	order.Confirmed: events.OrderConfirmed, order.Shipped: events.OrderShipped,
+	order.Delivered: events.OrderDelivered, order.Cancelled: events.OrderCancelled,
+}
+
 // Put stores o as it is, announcing nothing: what another writer, such as
 // fulfilment, does.
 func (m *MemStore) Put(o order.Order) {

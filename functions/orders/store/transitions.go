@@ -1,0 +1,235 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/shared/ddb"
+	"github.com/serverless-shop/backend/shared/events"
+)
+
+// IndexByOrderID is the orders table's global secondary index on the order
+// id (the attribute id, which only order items have: a sparse index), by
+// which staff reach any customer's order. It projects the keys and what a
+// staff cancel gives back (the lines and stockTaken, which never change
+// after the order is placed), so that the lookup's eventual consistency
+// can at worst miss an order placed a moment ago (404), never decide on a
+// stale status: the status is the write's condition. template.yaml
+// declares it; a test checks they agree.
+const IndexByOrderID = "ByOrderId"
+
+// IndexProjection is what IndexByOrderID projects besides the keys.
+var IndexProjection = []string{"lines", "stockTaken"}
+
+// ByOrderIDIndex is IndexByOrderID as CreateTable takes it (the tests'
+// tables; template.yaml declares the deployed one).
+func ByOrderIDIndex() types.GlobalSecondaryIndex {
+	return types.GlobalSecondaryIndex{
+		IndexName:  aws.String(IndexByOrderID),
+		KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+		Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: IndexProjection},
+	}
+}
+
+// eventTypes is the event a transition to each status announces.
+var eventTypes = map[order.Status]string{
+	order.Confirmed: events.OrderConfirmed,
+	order.Shipped:   events.OrderShipped,
+	order.Delivered: events.OrderDelivered,
+	order.Cancelled: events.OrderCancelled,
+}
+
+// transitionExpr compiles t, made at the time at and announcing ev, into
+// the update and condition of one write of the order item: the statuses t
+// starts from are the condition, and the update sets its status, appends
+// the change to the history (started on orders placed before it was kept),
+// sets what t sets and the event, as t.Apply does to the order.
+func transitionExpr(t order.Transition, at time.Time, ev order.EventRef) (expression.Expression, error) {
+	from := make([]expression.OperandBuilder, len(t.From))
+	for i, st := range t.From {
+		from[i] = expression.Value(string(st))
+	}
+	status, history := expression.Name(AttrStatus), expression.Name(AttrHistory)
+	update := expression.Set(status, expression.Value(string(t.To))).
+		Set(expression.Name(AttrUpdatedAt), expression.Value(at.UTC())).
+		Set(expression.Name(AttrVersion), expression.Name(AttrVersion).Plus(expression.Value(1))).
+		Set(history, expression.ListAppend(expression.IfNotExists(history, expression.Value([]order.Change{})),
+			expression.Value([]order.Change{{Status: t.To, At: at.UTC()}}))).
+		Set(expression.Name(AttrEventID), expression.Value(ev.ID)).
+		Set(expression.Name(AttrEventType), expression.Value(eventTypes[t.To])).
+		Set(expression.Name(AttrCorrelationID), expression.Value(ev.CorrelationID))
+	if t.Shipment != nil {
+		update = update.Set(expression.Name(AttrShipment), expression.Value(*t.Shipment))
+	}
+	if t.CancelledBy != "" {
+		update = update.Set(expression.Name(AttrCancelledBy), expression.Value(t.CancelledBy)).
+			Set(expression.Name(AttrReason), expression.Value(t.Reason))
+	}
+	return expression.NewBuilder().WithUpdate(update).
+		WithCondition(expression.AttributeExists(expression.Name("PK")).And(status.In(from[0], from[1:]...))).
+		Build()
+}
+
+// refusal decides a transition whose condition failed, given the item as
+// it was (nil: no such order): this very transition applied, its answer
+// lost (the SDK's retry), answers the stored order; a Repeatable one that
+// finds the order already where it leads answers it unchanged; otherwise
+// t.Refused.
+func refusal(t order.Transition, old map[string]types.AttributeValue, ev order.EventRef, op string) (order.Order, error) {
+	if len(old) == 0 {
+		return order.Order{}, order.ErrNotFound
+	}
+	var it Item
+	if err := attributevalue.UnmarshalMap(old, &it); err != nil {
+		return order.Order{}, wrap(op, err)
+	}
+	o := orderOf(it)
+	if ev.ID != "" && it.EventID == ev.ID {
+		return o, nil
+	}
+	if _, err := t.Apply(o, o.UpdatedAt); err != nil || t.Allows(o.Status) {
+		// Allowed now but refused then: a concurrent write moved it; the
+		// caller's repeat decides again.
+		return order.Order{}, cmp.Or(err, t.Refused)
+	}
+	return o, nil
+}
+
+// staffRef is what the index tells of an order: whose it is, and what a
+// cancel gives back.
+type staffRef struct {
+	PK         string       `dynamodbav:"PK"`
+	Lines      []order.Line `dynamodbav:"lines"`
+	StockTaken bool         `dynamodbav:"stockTaken"`
+}
+
+// locate finds the order id by IndexByOrderID (one Query), or
+// order.ErrNotFound.
+func (s *Store) locate(ctx context.Context, id string) (staffRef, error) {
+	key, err := expression.NewBuilder().WithKeyCondition(expression.Key("id").Equal(expression.Value(id))).Build()
+	if err != nil {
+		return staffRef{}, wrap("find order", err)
+	}
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName: &s.table, IndexName: aws.String(IndexByOrderID),
+		KeyConditionExpression: key.KeyCondition(), ExpressionAttributeNames: key.Names(), ExpressionAttributeValues: key.Values(),
+		Limit: aws.Int32(1),
+	})
+	if err != nil {
+		return staffRef{}, wrap("find order", err)
+	}
+	if len(out.Items) == 0 {
+		return staffRef{}, order.ErrNotFound
+	}
+	var ref staffRef
+	if err := attributevalue.UnmarshalMap(out.Items[0], &ref); err != nil {
+		return staffRef{}, wrap("find order", err)
+	}
+	return ref, nil
+}
+
+// Transition moves any customer's order id along t at the time at,
+// announcing its event ev (order.confirmed, order.shipped,
+// order.delivered or order.cancelled), and returns the order: staff's
+// transitions. It finds the order by IndexByOrderID (one Query), then
+// makes one write: an UpdateItem conditioned on the statuses t starts
+// from, or, when a cancel gives the stock back, one transaction of that
+// update and a stock ADD per line (the lines from the index), so that of
+// concurrent transitions exactly one takes effect and the stock comes back
+// once. The SDK's retry of a write whose answer was lost finds the order
+// with its own event and answers it; a repeat of a Repeatable transition
+// answers the order unchanged, writing nothing.
+// Errors: order.ErrNotFound, t.Refused.
+func (s *Store) Transition(ctx context.Context, id string, t order.Transition, at time.Time, ev order.EventRef) (order.Order, error) {
+	ref, err := s.locate(ctx, id)
+	if err != nil {
+		return order.Order{}, err
+	}
+	key := map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: ref.PK}, "SK": &types.AttributeValueMemberS{Value: orderSK(id)}}
+	expr, err := transitionExpr(t, at, ev)
+	if err != nil {
+		return order.Order{}, wrap("transition order", err)
+	}
+	if t.To == order.Cancelled && ref.StockTaken && len(ref.Lines) > 0 {
+		return s.cancelWithStock(ctx, key, t, expr, ref.Lines, ev)
+	}
+	in := &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key,
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	out, err := s.db.UpdateItem(ctx, in)
+	if failed, ok := ddb.ConditionFailure(err); ok {
+		return refusal(t, failed.Item, ev, "transition order")
+	}
+	if err != nil {
+		return order.Order{}, wrap("transition order", err)
+	}
+	var it Item
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return order.Order{}, wrap("transition order", err)
+	}
+	return orderOf(it), nil
+}
+
+// cancelWithStock writes a cancel's update (expr, on the order item key)
+// and gives the lines' units back, in one transaction, and answers the
+// cancelled order (read back by one more call only on the rare path of a
+// conflict with another transaction). Of concurrent cancels one gives
+// back; the others find the order cancelled.
+func (s *Store) cancelWithStock(ctx context.Context, key map[string]types.AttributeValue, t order.Transition, expr expression.Expression, lines []order.Line, ev order.EventRef) (order.Order, error) {
+	update := ddb.Update(s.table, key, expr)
+	update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	writes := []types.TransactWriteItem{{Update: update}}
+	give, err := giveBack(s.table, lines, s.shards)
+	if err != nil {
+		return order.Order{}, wrap("cancel order", err)
+	}
+	writes = append(writes, give...)
+	for attempt := 1; ; attempt++ {
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+		reasons, ok := ddb.CancellationReasons(err)
+		switch {
+		case ok && ddb.ConditionFailedAt(reasons, 0):
+			return refusal(t, reasons[0].Item, ev, "cancel order")
+		case ok && attempt < 3 && len(reasons) > 0 && aws.ToString(reasons[0].Code) == "TransactionConflict":
+			continue // a concurrent write of the order: decide again
+		case err != nil:
+			return order.Order{}, wrap("cancel order", err)
+		}
+		// A transaction returns no item: read the cancelled order back.
+		it, found, err := ddb.Get[Item](ctx, s.db, &dynamodb.GetItemInput{TableName: &s.table, Key: key, ConsistentRead: aws.Bool(true)})
+		if err != nil || !found {
+			return order.Order{}, wrap("cancel order", cmp.Or(err, errors.New("the cancelled order is gone")))
+		}
+		return orderOf(it), nil
+	}
+}
+
+// giveBack is a stock ADD per line, each to a shard of its SKU chosen at
+// random, as orders take.
+func giveBack(table string, lines []order.Line, shards int) ([]types.TransactWriteItem, error) {
+	writes := make([]types.TransactWriteItem, 0, len(lines))
+	for _, l := range lines {
+		give, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("sku"), expression.Value(l.SKU)).
+			Add(expression.Name("units"), expression.Value(l.Quantity))).Build()
+		if err != nil {
+			return nil, fmt.Errorf("give back %s: %w", l.SKU, err)
+		}
+		writes = append(writes, types.TransactWriteItem{Update: ddb.Update(table, ddb.Key(stockShardPK(l.SKU, rand.IntN(shards)), skStock), give)})
+	}
+	return writes, nil
+}
