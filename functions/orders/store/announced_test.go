@@ -48,3 +48,24 @@ func TestAnnouncedEventsValidate(t *testing.T) {
 		t.Errorf("cancelled event = %+v, order %+v", cancelled.Header, cancelled.Order)
 	}
 }
+
+// TestAnnouncedHistoryNeverGoesBack: a change written by a function whose
+// clock runs behind the one before's is told as happening with it, so the
+// event is not refused for a history out of order.
+func TestAnnouncedHistoryNeverGoesBack(t *testing.T) {
+	at := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	o := order.Order{ID: "01JNQ6Z5V2G7W4X9K3M8P0R1ST", Customer: order.Customer{ID: "u", Email: "u@example.com", Name: "U"},
+		Status: order.Pending, Lines: []order.Line{{SKU: "SKU-1", Name: "One", Quantity: 1, UnitPrice: 100, LineTotal: 100}},
+		Total: 100, Currency: "USD", CreatedAt: at, UpdatedAt: at, History: []order.Change{{Status: order.Pending, At: at}}}
+	o, err := order.Confirm().Apply(o, at.Add(-40*time.Millisecond)) // a clock 40 ms behind
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := store.Announced(o, events.OrderConfirmed, order.EventRef{ID: "ev-1", CorrelationID: "corr-1"})
+	if err := ev.Validate(); err != nil {
+		t.Fatalf("confirmed event: %v", err)
+	}
+	if h := ev.Order.History; len(h) != 2 || !h[1].At.Equal(at) || h[1].Status != string(order.Confirmed) {
+		t.Errorf("history %+v, want the confirmation at %v", h, at)
+	}
+}

@@ -87,9 +87,17 @@ func (it Item) Event() shared.OrderEvent {
 	if s := it.Shipment; s != nil {
 		shipment = &shared.Shipment{Carrier: s.Carrier, TrackingNumber: s.TrackingNumber}
 	}
+	// Each change's time is the clock of the function that made it: one
+	// running behind the one before can write a time before the last
+	// change's, which the event would be refused for. Such a change is
+	// told as happening with the one before.
 	var history []shared.StatusChange
-	for _, h := range it.History {
-		history = append(history, shared.StatusChange{Status: string(h.Status), At: h.At.UTC()})
+	for i, h := range it.History {
+		at := h.At.UTC()
+		if i > 0 && at.Before(history[i-1].At) {
+			at = history[i-1].At
+		}
+		history = append(history, shared.StatusChange{Status: string(h.Status), At: at})
 	}
 	return shared.OrderEvent{
 		Header: shared.Header{
