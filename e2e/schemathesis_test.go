@@ -78,8 +78,9 @@ func TestSchemathesis(t *testing.T) {
 	})
 	t.Run("staff", func(t *testing.T) {
 		t.Parallel()
-		before := staffCatalog(t, staff)
 		t.Cleanup(func() { archiveOwn(t, staff, prefix) })
+		createExampleProducts(t, staff, prefix)
+		before := staffCatalog(t, staff)
 		runSchemathesis(t, bin, staff, "schemathesis-staff",
 			[]string{"--include-path-regex", "^/v1/admin/"},
 			[]string{"SCHEMATHESIS_SKU_PREFIX=" + prefix})
@@ -186,6 +187,36 @@ func skuPrefix() string {
 	b := make([]byte, 5)
 	rand.Read(b)
 	return "ST-" + base32.StdEncoding.EncodeToString(b) + "-"
+}
+
+// createExampleProducts adds, for every {sku} example of a staff's
+// operation in the document, the product the hooks confine it to (the
+// example with the prefix). The document's examples name a seeded product
+// so that they are answered as an operator would see them; the examples'
+// and the coverage phase's cases, which keep them, then change a product
+// that exists, as they would on the seeded catalog, rather than meet 404.
+func createExampleProducts(t *testing.T, staff user, prefix string) {
+	t.Helper()
+	made := map[string]bool{}
+	for path, item := range stack.doc.Paths.Map() {
+		if !strings.HasPrefix(path, "/v1/admin/") {
+			continue
+		}
+		for _, op := range item.Operations() {
+			for _, p := range op.Parameters {
+				sku, _ := p.Value.Example.(string)
+				if p.Value.In != "path" || p.Value.Name != "sku" || sku == "" || made[sku] {
+					continue
+				}
+				made[sku] = true
+				body := map[string]any{"sku": prefix + sku, "name": "Example " + sku, "description": "The document's example, confined to a run.", "unitPrice": 1000, "currency": "USD"}
+				call(t, "POST", "/v1/admin/products", body, staff.bearer()...).Expect(t, 201)
+			}
+		}
+	}
+	if len(made) == 0 {
+		t.Fatal("no staff operation's {sku} has an example in the document")
+	}
 }
 
 // staffCatalog is the catalog as the staff member sees it, by SKU.
