@@ -74,14 +74,14 @@ func TestSchemathesis(t *testing.T) {
 
 	t.Run("customer", func(t *testing.T) {
 		t.Parallel()
-		runSchemathesis(t, bin, customer, "schemathesis", nil, nil)
+		runSchemathesis(t, bin, customer, "customer", "schemathesis", nil, nil)
 	})
 	t.Run("staff", func(t *testing.T) {
 		t.Parallel()
 		t.Cleanup(func() { archiveOwn(t, staff, prefix) })
 		createExampleProducts(t, staff, prefix)
 		before := staffCatalog(t, staff)
-		runSchemathesis(t, bin, staff, "schemathesis-staff",
+		runSchemathesis(t, bin, staff, "staff member", "schemathesis-staff",
 			[]string{"--include-path-regex", "^/v1/admin/"},
 			[]string{"SCHEMATHESIS_SKU_PREFIX=" + prefix})
 		after := staffCatalog(t, staff)
@@ -102,10 +102,11 @@ func TestSchemathesis(t *testing.T) {
 	})
 }
 
-// runSchemathesis runs Schemathesis with the user's bearer token, the
-// extra arguments and environment, writing its reports to
-// .local/state/<port>/<name>/, and fails the test if it failed.
-func runSchemathesis(t *testing.T, bin string, u user, name string, extraArgs, extraEnv []string) {
+// runSchemathesis runs Schemathesis with the bearer token of u, who is
+// the as (customer, staff member), the extra arguments and environment,
+// writing its reports to .local/state/<port>/<name>/, and fails the test
+// if it failed.
+func runSchemathesis(t *testing.T, bin string, u user, as, name string, extraArgs, extraEnv []string) {
 	maxExamples := testcloud.Env(t, "SCHEMATHESIS_MAX_EXAMPLES", 10, wholeNumber)
 	maxTime := testcloud.Env(t, "SCHEMATHESIS_MAX_TIME", 0, wholeNumber)
 	workers := testcloud.Env(t, "SCHEMATHESIS_WORKERS", 2, wholeNumber)
@@ -173,8 +174,8 @@ func runSchemathesis(t *testing.T, bin string, u user, name string, extraArgs, e
 	}
 
 	recorded, cases := reportedInteractions(t, dir)
-	summary := fmt.Sprintf("schemathesis sent %d requests in %s (counted by the test's proxy); its report records %d requests in %d test cases; %s",
-		sent.Load(), elapsed, recorded, cases, droppedCases(t, dropped))
+	summary := fmt.Sprintf("schemathesis sent %d requests as the %s in %s (counted by the test's proxy); its report records %d requests in %d test cases; %s",
+		sent.Load(), as, elapsed, recorded, cases, droppedCases(t, dropped))
 	if err != nil {
 		t.Fatalf("schemathesis failed (%v); %s\n%s", err, summary, out.String())
 	}
