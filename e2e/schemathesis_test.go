@@ -6,11 +6,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,8 +34,19 @@ import (
 // schemas; no 5xx; schema-valid requests accepted and invalid ones
 // refused; 405 with Allow for methods a path does not have; protected
 // operations refusing requests without valid credentials; resources
-// available after they are created. It calls every operation as a
-// verified user, whose bearer token it sends with every request.
+// available after they are created.
+//
+// It runs twice at once. The customer's run calls every operation as a
+// verified customer, whose bearer token it sends with every request (so
+// the staff's operations answer it 403). The staff's run calls the staff's
+// operations (/v1/admin/*) as a staff member, made by make staff as an
+// operator makes one, with the same checks, phases and generation, confined
+// to products of its own: schemathesis_hooks.py gives every SKU it sends
+// the run's prefix (SCHEMATHESIS_SKU_PREFIX), so that it never archives,
+// reprices or empties a product the other tests order. The test checks
+// afterwards that no other product changed, then archives the run's
+// products, which customers then no longer see, and returns once every
+// copy of the catalog shows that.
 //
 // The budget comes from the environment, so the same test runs the short
 // campaign of `make test` and the long one of `make schemathesis-long`:
@@ -40,24 +54,78 @@ import (
 //	SCHEMATHESIS_MAX_EXAMPLES  test cases per operation and phase (default 10)
 //	SCHEMATHESIS_MAX_TIME      seconds; the campaign repeats fuzzing and stateful
 //	                           testing until they are spent (default: no limit)
-//	SCHEMATHESIS_WORKERS       concurrent workers (default 2)
+//	SCHEMATHESIS_WORKERS       concurrent workers of each run (default 2)
 //	SCHEMATHESIS_SEED          seed of a run to repeat (default: a new one, printed)
 //
 // What Schemathesis is told beyond the document, and why, is in
 // e2e/schemathesis.toml and e2e/schemathesis_hooks.py. Its requests go
 // through a proxy of the test,
 // which counts them; its reports and full output are written to
-// .local/state/<port>/schemathesis/.
+// .local/state/<port>/schemathesis/ (the staff's run's to
+// .local/state/<port>/schemathesis-staff/).
 func TestSchemathesis(t *testing.T) {
 	bin := filepath.Join(testcloud.RepoRoot(), ".local", "venv", "schemathesis", "bin", "schemathesis")
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("schemathesis is not installed (%v): run make tools", err)
 	}
+	customer := signUp(t, "schemathesis")
+	staff := signUp(t, "schemathesis-staff")
+	promoteToStaff(t, &staff)
+	prefix := skuPrefix()
+	// The staff's run changes the customers' catalog. The copies of it the
+	// orders function serves each take up to localCatalogFresh to show a
+	// change, and until they all do, two reads may get different ETags:
+	// the test returns once they all show the run's last change, so that
+	// the tests after it read a catalog that holds still.
+	var lastChange time.Time
+	t.Cleanup(func() {
+		if wait := time.Until(lastChange.Add(localCatalogFresh + time.Second)); wait > 0 {
+			t.Logf("waiting %s for every copy of the catalog to show the staff's run's last change", wait.Round(time.Second))
+			time.Sleep(wait)
+		}
+	})
+
+	t.Run("customer", func(t *testing.T) {
+		t.Parallel()
+		runSchemathesis(t, bin, customer, "customer", "schemathesis", nil, nil)
+	})
+	t.Run("staff", func(t *testing.T) {
+		t.Parallel()
+		t.Cleanup(func() {
+			defer func() { lastChange = time.Now() }() // whether archiveOwn fails or not
+			archiveOwn(t, staff, prefix)
+		})
+		createExampleProducts(t, staff, prefix)
+		before := staffCatalog(t, staff)
+		runSchemathesis(t, bin, staff, "staff member", "schemathesis-staff",
+			[]string{"--include-path-regex", "^/v1/admin/"},
+			[]string{"SCHEMATHESIS_SKU_PREFIX=" + prefix})
+		after := staffCatalog(t, staff)
+		own := 0
+		for sku, p := range after {
+			if strings.HasPrefix(sku, prefix) {
+				own++
+				continue
+			}
+			if was, ok := before[sku]; ok && !sameProduct(was, p) {
+				t.Errorf("the staff's run changed %s, not one of its own: %+v, was %+v", sku, p, was)
+			}
+		}
+		if own == 0 {
+			t.Errorf("the staff's run created no product of its own (prefix %s): its operations were never served", prefix)
+		}
+		t.Logf("the staff's run created %d products (prefix %s) and changed no other", own, prefix)
+	})
+}
+
+// runSchemathesis runs Schemathesis with the bearer token of u, who is
+// the as (customer, staff member), the extra arguments and environment,
+// writing its reports to .local/state/<port>/<name>/, and fails the test
+// if it failed.
+func runSchemathesis(t *testing.T, bin string, u user, as, name string, extraArgs, extraEnv []string) {
 	maxExamples := testcloud.Env(t, "SCHEMATHESIS_MAX_EXAMPLES", 10, wholeNumber)
 	maxTime := testcloud.Env(t, "SCHEMATHESIS_MAX_TIME", 0, wholeNumber)
 	workers := testcloud.Env(t, "SCHEMATHESIS_WORKERS", 2, wholeNumber)
-
-	u := signUp(t, "schemathesis")
 	if maxTime > 0 {
 		// The campaign holds one access token; one that expires half way
 		// would turn the rest into 401s.
@@ -67,7 +135,7 @@ func TestSchemathesis(t *testing.T) {
 		}
 	}
 
-	dir := filepath.Join(testcloud.StateDir(), "schemathesis")
+	dir := filepath.Join(testcloud.StateDir(), name)
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +158,7 @@ func TestSchemathesis(t *testing.T) {
 		"--report-dir", dir,
 		"--no-color",
 	}
+	args = append(args, extraArgs...)
 	if maxTime > 0 {
 		args = append(args, "--max-time", strconv.Itoa(maxTime))
 	}
@@ -110,6 +179,7 @@ func TestSchemathesis(t *testing.T) {
 		"SCHEMATHESIS_CACHE_DIR="+filepath.Join(dir, "cache"),
 		// Hypothesis' own files (its Unicode tables) stay out of the tree.
 		"HYPOTHESIS_STORAGE_DIRECTORY="+filepath.Join(testcloud.RepoRoot(), ".local", "state", "hypothesis"))
+	cmd.Env = append(cmd.Env, extraEnv...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
@@ -120,12 +190,79 @@ func TestSchemathesis(t *testing.T) {
 	}
 
 	recorded, cases := reportedInteractions(t, dir)
-	summary := fmt.Sprintf("schemathesis sent %d requests in %s (counted by the test's proxy); its report records %d requests in %d test cases; %s",
-		sent.Load(), elapsed, recorded, cases, droppedCases(t, dropped))
+	summary := fmt.Sprintf("schemathesis sent %d requests as the %s in %s (counted by the test's proxy); its report records %d requests in %d test cases; %s",
+		sent.Load(), as, elapsed, recorded, cases, droppedCases(t, dropped))
 	if err != nil {
 		t.Fatalf("schemathesis failed (%v); %s\n%s", err, summary, out.String())
 	}
 	t.Logf("%s\n%s", summarySection(out.String()), summary)
+}
+
+// skuPrefix is the prefix of the SKUs of one staff's run: SKU characters
+// no seed and no other run has (a SKU is never reused, archived or not).
+func skuPrefix() string {
+	b := make([]byte, 5)
+	rand.Read(b)
+	return "ST-" + base32.StdEncoding.EncodeToString(b) + "-"
+}
+
+// createExampleProducts adds, for every {sku} example of a staff's
+// operation in the document, the product the hooks confine it to (the
+// example with the prefix). The document's examples name a seeded product
+// so that they are answered as an operator would see them; the examples'
+// and the coverage phase's cases, which keep them, then change a product
+// that exists, as they would on the seeded catalog, rather than meet 404.
+func createExampleProducts(t *testing.T, staff user, prefix string) {
+	t.Helper()
+	made := map[string]bool{}
+	for path, item := range stack.doc.Paths.Map() {
+		if !strings.HasPrefix(path, "/v1/admin/") {
+			continue
+		}
+		for _, op := range item.Operations() {
+			for _, p := range op.Parameters {
+				sku, _ := p.Value.Example.(string)
+				if p.Value.In != "path" || p.Value.Name != "sku" || sku == "" || made[sku] {
+					continue
+				}
+				made[sku] = true
+				body := map[string]any{"sku": prefix + sku, "name": "Example " + sku, "description": "The document's example, confined to a run.", "unitPrice": 1000, "currency": "USD"}
+				call(t, "POST", "/v1/admin/products", body, staff.bearer()...).Expect(t, 201)
+			}
+		}
+	}
+	if len(made) == 0 {
+		t.Fatal("no staff operation's {sku} has an example in the document")
+	}
+}
+
+// staffCatalog is the catalog as the staff member sees it, by SKU.
+func staffCatalog(t *testing.T, staff user) map[string]staffProductDoc {
+	t.Helper()
+	var list struct{ Items []staffProductDoc }
+	call(t, "GET", "/v1/admin/products", nil, staff.bearer()...).Expect(t, 200).JSON(t, &list)
+	out := make(map[string]staffProductDoc, len(list.Items))
+	for _, p := range list.Items {
+		out[p.SKU] = p
+	}
+	return out
+}
+
+// sameProduct reports whether a and b are the same product as staff
+// change it; the stock is left out, which other tests' orders take.
+func sameProduct(a, b staffProductDoc) bool {
+	return a.productDoc == b.productDoc && a.Active == b.Active
+}
+
+// archiveOwn archives the active products whose SKU has the prefix, so
+// that customers' catalogs lose what a staff's run added.
+func archiveOwn(t *testing.T, staff user, prefix string) {
+	t.Helper()
+	for sku, p := range staffCatalog(t, staff) {
+		if strings.HasPrefix(sku, prefix) && p.Active {
+			call(t, "PATCH", "/v1/admin/products/"+url.PathEscape(sku), map[string]any{"active": false}, staff.bearer()...).Expect(t, 200)
+		}
+	}
 }
 
 // wholeNumber reads a setting that is a whole number.

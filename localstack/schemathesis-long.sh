@@ -31,10 +31,11 @@ LOCAL_CLOUD="$LOCAL_CLOUD" SCHEMATHESIS_MAX_TIME="$max_time" SCHEMATHESIS_MAX_EX
   go test -tags integration -count=1 -v -run '^TestSchemathesis$' -timeout "$((max_time / 60 + 20))m" ./e2e/ \
   2>&1 | tee "$log_file" || status=$?
 # The test counts the requests at its proxy and reads Schemathesis' report.
-sent="$(grep -o 'schemathesis sent [0-9]* requests.*' "$log_file" | tail -n 1 || true)"
+# One line a run: the customer's and the staff member's.
+sent="$(grep -o 'schemathesis sent [0-9]* requests.*' "$log_file" || true)"
 echo
 if [[ -n "$sent" ]]; then
-  log "long campaign: ${sent#schemathesis }"
+  while IFS= read -r line; do log "long campaign: ${line#schemathesis }"; done <<<"$sent"
 else
   log "long campaign: no request count (see $log_file)"
 fi

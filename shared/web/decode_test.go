@@ -91,6 +91,13 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "string for a bool", contentType: "application/json", body: `{"gift":"yes"}`, wantStatus: 400, wantSlug: "validation", wantField: "gift", wantMessage: "must be a boolean"},
 		{name: "object for an array", contentType: "application/json", body: `{"items":{}}`, wantStatus: 400, wantSlug: "validation", wantField: "items"},
 		{name: "string for an object", contentType: "application/json", body: `{"address":"Berlin"}`, wantStatus: 400, wantSlug: "validation", wantField: "address"},
+		{name: "null for a string", contentType: "application/json", body: `{"note":null,"gift":true}`, wantStatus: 400, wantSlug: "validation", wantField: "note", wantMessage: "must be a string, not null"},
+		{name: "null for a bool", contentType: "application/json", body: `{"gift":null}`, wantStatus: 400, wantSlug: "validation", wantField: "gift", wantMessage: "must be a boolean, not null"},
+		{name: "null for an object", contentType: "application/json", body: `{"address":null}`, wantStatus: 400, wantSlug: "validation", wantField: "address", wantMessage: "must be an object, not null"},
+		{name: "null for an array", contentType: "application/json", body: `{"items":null}`, wantStatus: 400, wantSlug: "validation", wantField: "items", wantMessage: "must be an array, not null"},
+		{name: "null item", contentType: "application/json", body: `{"items":[{"sku":"a","quantity":1},null]}`, wantStatus: 400, wantSlug: "validation", wantField: "items[1]", wantMessage: "must be an object, not null"},
+		{name: "null nested", contentType: "application/json", body: `{"items":[{"sku":"a","quantity":null}]}`, wantStatus: 400, wantSlug: "validation", wantField: "items[0].quantity", wantMessage: "must be an integer, not null"},
+		{name: "null for an unknown field", contentType: "application/json", body: `{"admin":null}`, wantStatus: 400, wantSlug: "validation", wantField: "admin", wantMessage: "is not a writable field"},
 		{name: "nested wrong type", contentType: "application/json", body: `{"address":{"zip":10115}}`, wantStatus: 400, wantSlug: "validation", wantField: "address.zip", wantMessage: "must be a string"},
 
 		// Keys as encoding/json would take them: given twice, the last one

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -15,8 +16,11 @@ import (
 // through: a key given twice in one object (the last would win), two keys
 // of one object that differ only in case, and a key that names a field in
 // another case ("EMAIL" for "email"), which encoding/json matches
-// case-insensitively. Fields are named in the answer by their path, like
-// "items[0].sku".
+// case-insensitively; and null where t has a field, an item or a map
+// value, which encoding/json decodes as no value at all (a nil pointer, a
+// zero), so that {"unitPrice": 5, "active": null} would change the price
+// as if active had not been sent, though no request of the API admits a
+// null. Fields are named in the answer by their path, like "items[0].sku".
 func checkKeys(body []byte, t reflect.Type) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -42,6 +46,10 @@ func walk(dec *json.Decoder, t reflect.Type, path string, bad *[]problem.FieldEr
 	tok, err := dec.Token()
 	if err != nil {
 		return err
+	}
+	if tok == nil && t != nil {
+		*bad = append(*bad, problem.FieldError{Field: cmp.Or(path, "(root)"), Message: "must be " + jsonKind(t.Kind().String()) + ", not null"})
+		return nil
 	}
 	switch tok {
 	case json.Delim('{'):
