@@ -31,8 +31,11 @@ func items(pairs ...any) map[string]any {
 	return map[string]any{"items": list}
 }
 
+// TestProducts is not parallel: staff's tests change the catalog, which
+// changes its ETag, and its 304 is for a catalog that did not change
+// between two reads. It runs before the parallel tests resume, and before
+// TestSchemathesis's staff run.
 func TestProducts(t *testing.T) {
-	t.Parallel()
 	r := call(t, "GET", "/v1/products", nil).Expect(t, 200)
 	var list struct{ Items []productDoc }
 	r.JSON(t, &list)
