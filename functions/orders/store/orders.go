@@ -343,11 +343,7 @@ func (s *Store) cancel(ctx context.Context, customerID, id string, at time.Time,
 	if !it.StockTaken {
 		lines = nil // placed before stock existed: nothing to give back
 	}
-	give, err := giveBack(s.table, lines, s.shards)
-	if err != nil {
-		return order.Order{}, wrap("cancel order", err)
-	}
-	writes := append([]types.TransactWriteItem{{Update: update}}, give...)
+	writes := append([]types.TransactWriteItem{{Update: update}}, s.giveBack(lines)...)
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
 		// Refused, or this very cancel applied and its answer lost: the

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -193,14 +192,9 @@ func (s *Store) Transition(ctx context.Context, id string, t order.Transition, a
 func (s *Store) cancelWithStock(ctx context.Context, key map[string]types.AttributeValue, t order.Transition, expr expression.Expression, lines []order.Line, ev order.EventRef) (order.Order, error) {
 	update := ddb.Update(s.table, key, expr)
 	update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-	writes := []types.TransactWriteItem{{Update: update}}
-	give, err := giveBack(s.table, lines, s.shards)
-	if err != nil {
-		return order.Order{}, wrap("cancel order", err)
-	}
-	writes = append(writes, give...)
+	writes := append([]types.TransactWriteItem{{Update: update}}, s.giveBack(lines)...)
 	for attempt := 1; ; attempt++ {
-		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 		reasons, ok := ddb.CancellationReasons(err)
 		switch {
 		case ok && ddb.ConditionFailedAt(reasons, 0):
@@ -221,15 +215,10 @@ func (s *Store) cancelWithStock(ctx context.Context, key map[string]types.Attrib
 
 // giveBack is a stock ADD per line, each to a shard of its SKU chosen at
 // random, as orders take.
-func giveBack(table string, lines []order.Line, shards int) ([]types.TransactWriteItem, error) {
-	writes := make([]types.TransactWriteItem, 0, len(lines))
-	for _, l := range lines {
-		give, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("sku"), expression.Value(l.SKU)).
-			Add(expression.Name("units"), expression.Value(l.Quantity))).Build()
-		if err != nil {
-			return nil, fmt.Errorf("give back %s: %w", l.SKU, err)
-		}
-		writes = append(writes, types.TransactWriteItem{Update: ddb.Update(table, ddb.Key(stockShardPK(l.SKU, rand.IntN(shards)), skStock), give)})
+func (s *Store) giveBack(lines []order.Line) []types.TransactWriteItem {
+	writes := make([]types.TransactWriteItem, len(lines))
+	for i, l := range lines {
+		writes[i] = types.TransactWriteItem{Update: s.shardAdd(l.SKU, rand.IntN(s.shards), int64(l.Quantity))}
 	}
-	return writes, nil
+	return writes
 }
