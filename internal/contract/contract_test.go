@@ -392,11 +392,31 @@ func TestRelayFiltersAreTheStoresContracts(t *testing.T) {
 	if len(filters) != 1 || !slices.Equal(scalars(mapping(filters[0], "Pattern")), []string{"RelayFilters", "Table", "Pattern"}) {
 		t.Errorf("the relays' filter is not !FindInMap [RelayFilters, !Ref Table, Pattern]")
 	}
-	// The orders table's index by order id is the store's.
+	// The orders table's indexes are the store's: names, keys, projections.
 	gsis := seq(mapping(mapping(byID["OrdersTable"], "Properties"), "GlobalSecondaryIndexes"))
-	if len(gsis) != 1 || scalar(mapping(gsis[0], "IndexName")) != ordersstore.IndexByOrderID ||
-		!slices.Equal(scalars(mapping(mapping(gsis[0], "Projection"), "NonKeyAttributes")), ordersstore.IndexProjection) {
-		t.Errorf("OrdersTable's index is not the store's %s projecting %v", ordersstore.IndexByOrderID, ordersstore.IndexProjection)
+	want := ordersstore.Indexes()
+	for i, gsi := range gsis {
+		if i >= len(want) {
+			t.Errorf("OrdersTable has an index the store does not: %s", scalar(mapping(gsi, "IndexName")))
+			break
+		}
+		var keys []string
+		for _, k := range seq(mapping(gsi, "KeySchema")) {
+			keys = append(keys, scalar(mapping(k, "AttributeName"))+" "+scalar(mapping(k, "KeyType")))
+		}
+		var wantKeys []string
+		for _, k := range want[i].KeySchema {
+			wantKeys = append(wantKeys, *k.AttributeName+" "+string(k.KeyType))
+		}
+		projection := mapping(gsi, "Projection")
+		if scalar(mapping(gsi, "IndexName")) != *want[i].IndexName || !slices.Equal(keys, wantKeys) ||
+			scalar(mapping(projection, "ProjectionType")) != string(want[i].Projection.ProjectionType) ||
+			!slices.Equal(scalars(mapping(projection, "NonKeyAttributes")), want[i].Projection.NonKeyAttributes) {
+			t.Errorf("OrdersTable's index %d is not the store's %s keyed %v projecting %s %v", i, *want[i].IndexName, wantKeys, want[i].Projection.ProjectionType, want[i].Projection.NonKeyAttributes)
+		}
+	}
+	if len(gsis) < len(want) {
+		t.Errorf("OrdersTable has %d indexes, the store %d", len(gsis), len(want))
 	}
 	table := mapping(mapping(template(t), "Mappings"), "RelayFilters")
 	for name, want := range map[string]string{"Users": usersstore.OutboxFilter, "Orders": ordersstore.FilterPattern} {

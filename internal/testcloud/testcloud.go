@@ -93,9 +93,9 @@ func Outputs(t testing.TB) map[string]string {
 type TableSpec struct {
 	SortKey bool
 	Stream  bool // NEW_IMAGE stream, like the orders table's
-	// Index, when set, is a global secondary index whose keys are string
-	// attributes (the orders table's by order id).
-	Index *types.GlobalSecondaryIndex
+	// Indexes are global secondary indexes whose keys are string
+	// attributes (the orders table's).
+	Indexes []types.GlobalSecondaryIndex
 }
 
 // unsafeInName is a character of a test's name that NewTable leaves out
@@ -122,11 +122,11 @@ func NewTable(t testing.TB, db *dynamodb.Client, spec TableSpec) string {
 		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{AttributeName: aws.String("SK"), AttributeType: types.ScalarAttributeTypeS})
 		in.KeySchema = append(in.KeySchema, types.KeySchemaElement{AttributeName: aws.String("SK"), KeyType: types.KeyTypeRange})
 	}
-	if spec.Index != nil {
-		for _, k := range spec.Index.KeySchema {
+	for _, index := range spec.Indexes {
+		for _, k := range index.KeySchema {
 			in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{AttributeName: k.AttributeName, AttributeType: types.ScalarAttributeTypeS})
 		}
-		in.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{*spec.Index}
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, index)
 	}
 	if spec.Stream {
 		in.StreamSpecification = &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage}

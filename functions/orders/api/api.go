@@ -59,6 +59,8 @@ func NewHandler(log *slog.Logger, cfg Config) (*web.Server, error) {
 	s.Staff("GET /v1/admin/products/{sku}", a.staffProduct)
 	s.Staff("PATCH /v1/admin/products/{sku}", a.updateProduct)
 	s.Staff("POST /v1/admin/products/{sku}/stock", a.changeStock)
+	s.Staff("GET /v1/admin/orders", a.staffOrders)
+	s.Staff("GET /v1/admin/orders/{id}", a.staffOrder)
 	s.Staff("POST /v1/admin/orders/{id}/confirm", a.confirmOrder)
 	s.Staff("POST /v1/admin/orders/{id}/ship", a.shipOrder)
 	s.Staff("POST /v1/admin/orders/{id}/deliver", a.deliverOrder)

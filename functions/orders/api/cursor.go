@@ -9,16 +9,15 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-
-	"github.com/serverless-shop/backend/functions/orders/order"
 )
 
 // errBadCursor means a cursor was not issued by this service for this caller.
 var errBadCursor = errors.New("bad cursor")
 
 // cursorCodec makes pagination cursors opaque and tamper-evident: the
-// position is MACed together with the caller's id, so a cursor that was
-// edited, forged, or issued to another user is refused.
+// position is MACed together with its scope (the caller's id; for staff's
+// queues, the status), so a cursor that was edited, forged, or issued to
+// another user or for another list is refused.
 type cursorCodec struct{ key []byte }
 
 const cursorVersion = "c1"
@@ -57,21 +56,22 @@ func (k *cursorKey) get(ctx context.Context) (cursorCodec, error) {
 	return *k.codec, nil
 }
 
-func (c cursorCodec) mac(userID, position string) []byte {
+func (c cursorCodec) mac(scope, position string) []byte {
 	m := hmac.New(sha256.New, c.key)
-	m.Write([]byte(cursorVersion + "\x00" + userID + "\x00" + position))
+	m.Write([]byte(cursorVersion + "\x00" + scope + "\x00" + position))
 	return m.Sum(nil)
 }
 
-func (c cursorCodec) encode(userID, position string) string {
+func (c cursorCodec) encode(scope, position string) string {
 	if position == "" {
 		return ""
 	}
 	enc := base64.RawURLEncoding
-	return cursorVersion + "." + enc.EncodeToString([]byte(position)) + "." + enc.EncodeToString(c.mac(userID, position))
+	return cursorVersion + "." + enc.EncodeToString([]byte(position)) + "." + enc.EncodeToString(c.mac(scope, position))
 }
 
-func (c cursorCodec) decode(userID, cursor string) (string, error) {
+// decode returns the position of a cursor of scope, which valid accepts.
+func (c cursorCodec) decode(scope, cursor string, valid func(string) bool) (string, error) {
 	if len(cursor) > 256 {
 		return "", errBadCursor
 	}
@@ -82,10 +82,10 @@ func (c cursorCodec) decode(userID, cursor string) (string, error) {
 	enc := base64.RawURLEncoding.Strict()
 	pos, err1 := enc.DecodeString(parts[1])
 	sig, err2 := enc.DecodeString(parts[2])
-	if err1 != nil || err2 != nil || !hmac.Equal(sig, c.mac(userID, string(pos))) {
+	if err1 != nil || err2 != nil || !hmac.Equal(sig, c.mac(scope, string(pos))) {
 		return "", errBadCursor
 	}
-	if !order.ValidID(string(pos)) {
+	if !valid(string(pos)) {
 		return "", errBadCursor
 	}
 	return string(pos), nil

@@ -39,6 +39,8 @@ func ordersRouteSeeds() []apitest.FuzzRequest {
 		{Route: "GET /v1/admin/products/{sku}", Param: "MUG-OLD"},
 		{Route: "PATCH /v1/admin/products/{sku}", Param: "COF-ESP-250", Body: `{"name":" Espresso ","unitPrice":1390,"active":false}`},
 		{Route: "POST /v1/admin/products/{sku}/stock", Param: "COF-ESP-250", Body: `{"set":7,"expected":1000}`},
+		{Route: "GET /v1/admin/orders", Query: "status=PENDING&limit=2"},
+		{Route: "GET /v1/admin/orders/{id}", Param: fuzzID(4)},
 		{Route: "POST /v1/admin/orders/{id}/confirm", Param: fuzzID(2)},
 		{Route: "POST /v1/admin/orders/{id}/ship", Param: fuzzID(6), Body: `{"carrier":"DHL","trackingNumber":"JD0146 0000 1234"}`},
 		{Route: "POST /v1/admin/orders/{id}/deliver", Param: fuzzID(7)},
@@ -218,7 +220,7 @@ func FuzzCursor(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, user, other, pos, cursor string) {
 		// Arbitrary cursors.
-		got, err := c.decode(user, cursor)
+		got, err := c.decode(user, cursor, order.ValidID)
 		if err != nil {
 			if !errors.Is(err, errBadCursor) || got != "" {
 				t.Fatalf("decode(%q, %q) = %q, %v; want \"\", errBadCursor", user, cursor, got, err)
@@ -234,7 +236,7 @@ func FuzzCursor(f *testing.F) {
 				t.Errorf("decode(%q, %q) accepted a cursor encode would write as %q", user, cursor, want)
 			}
 			if other != user {
-				if p, err := c.decode(other, cursor); err == nil {
+				if p, err := c.decode(other, cursor, order.ValidID); err == nil {
 					t.Errorf("the cursor %q of %q decodes for %q too, at %q", cursor, user, other, p)
 				}
 			}
@@ -251,7 +253,7 @@ func FuzzCursor(f *testing.F) {
 		if !urlSafe.MatchString(enc) {
 			t.Errorf("encode(%q, %q) = %q, not URL-safe", user, pos, enc)
 		}
-		back, err := c.decode(user, enc)
+		back, err := c.decode(user, enc, order.ValidID)
 		switch {
 		case !order.ValidID(pos) && err == nil:
 			t.Errorf("decode(encode(%q, %q)) = %q, want an error: not an order id", user, pos, back)
@@ -259,7 +261,7 @@ func FuzzCursor(f *testing.F) {
 			t.Errorf("decode(encode(%q, %q)) = %q, %v", user, pos, back, err)
 		}
 		if other != user {
-			if p, err := c.decode(other, enc); err == nil {
+			if p, err := c.decode(other, enc, order.ValidID); err == nil {
 				t.Errorf("the cursor of %q at %q decodes for %q, at %q", user, pos, other, p)
 			}
 		}

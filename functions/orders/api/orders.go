@@ -104,42 +104,65 @@ func created(w http.ResponseWriter) func(app.Placed, error) error {
 
 func (a *API) listOrders(w http.ResponseWriter, r *http.Request) error {
 	customer := caller(r)
-	query := r.URL.Query()
-	limit := DefaultPageSize
-	if query.Has("limit") {
-		n, err := strconv.Atoi(query.Get("limit"))
-		if err != nil || n < 1 || n > MaxPageSize {
-			return problem.Validation(problem.FieldError{Field: "limit", Message: "must be an integer from 1 to 100"})
-		}
-		limit = n
-	}
-	cursors, err := a.cursors.get(r.Context())
+	page, err := a.page(r, customer.ID, order.ValidID)
 	if err != nil {
 		return err
 	}
-	after := ""
-	if query.Has("cursor") {
-		if after, err = cursors.decode(customer.ID, query.Get("cursor")); err != nil {
-			return problem.Validation(problem.FieldError{Field: "cursor", Message: "is not a cursor this API issued to you"})
-		}
-	}
-	page, position, err := a.orders.Orders(r.Context(), customer.ID, limit, after)
+	list, position, err := a.orders.Orders(r.Context(), customer.ID, page.limit, page.after)
 	if err != nil {
 		return err
 	}
-	items := make([]orderJSON, len(page))
-	for i, o := range page {
+	items := make([]orderJSON, len(list))
+	for i, o := range list {
 		items[i] = orderView(o)
-	}
-	var next *string
-	if position != "" {
-		c := cursors.encode(customer.ID, position)
-		next = &c
 	}
 	return web.JSON(w, http.StatusOK, struct {
 		Items      []orderJSON `json:"items"`
 		NextCursor *string     `json:"nextCursor"`
-	}{items, next})
+	}{items, page.next(position)})
+}
+
+// pageQuery is what a list's query asks for: how many, after which
+// position, with the codec and scope its cursors are sealed with.
+type pageQuery struct {
+	limit   int
+	after   string
+	cursors cursorCodec
+	scope   string
+}
+
+// page reads a list's limit (1 to MaxPageSize, DefaultPageSize if absent)
+// and cursor, which must be one this API sealed for scope, holding a
+// position valid accepts.
+func (a *API) page(r *http.Request, scope string, valid func(string) bool) (pageQuery, error) {
+	query := r.URL.Query()
+	p := pageQuery{limit: DefaultPageSize, scope: scope}
+	if query.Has("limit") {
+		n, err := strconv.Atoi(query.Get("limit"))
+		if err != nil || n < 1 || n > MaxPageSize {
+			return p, problem.Validation(problem.FieldError{Field: "limit", Message: "must be an integer from 1 to 100"})
+		}
+		p.limit = n
+	}
+	var err error
+	if p.cursors, err = a.cursors.get(r.Context()); err != nil {
+		return p, err
+	}
+	if query.Has("cursor") {
+		if p.after, err = p.cursors.decode(scope, query.Get("cursor"), valid); err != nil {
+			return p, problem.Validation(problem.FieldError{Field: "cursor", Message: "is not a cursor this API issued to you"})
+		}
+	}
+	return p, nil
+}
+
+// next is the cursor of the page after position, nil after the last page.
+func (p pageQuery) next(position string) *string {
+	if position == "" {
+		return nil
+	}
+	c := p.cursors.encode(p.scope, position)
+	return &c
 }
 
 func (a *API) getOrder(w http.ResponseWriter, r *http.Request) error {

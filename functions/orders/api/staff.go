@@ -2,9 +2,11 @@ package api
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/shared/logging"
+	"github.com/serverless-shop/backend/shared/problem"
 	"github.com/serverless-shop/backend/shared/web"
 )
 
@@ -70,6 +72,55 @@ func (a *API) changeStock(w http.ResponseWriter, r *http.Request) error {
 		SKU   string `json:"sku"`
 		Stock int64  `json:"stock"`
 	}{sku, stock})
+}
+
+// staffOrderJSON is an order as staff see it: its detail and whose it is.
+type staffOrderJSON struct {
+	orderJSON
+	Customer customerJSON `json:"customer"`
+}
+
+type customerJSON struct {
+	ID    string `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+func staffOrderView(o order.Order) staffOrderJSON {
+	return staffOrderJSON{orderDetail(o), customerJSON(o.Customer)}
+}
+
+// staffOrders is staff's queue of the orders in one status, oldest first
+// by the time they entered it; its cursors are sealed for that status.
+func (a *API) staffOrders(w http.ResponseWriter, r *http.Request) error {
+	status := order.Status(r.URL.Query().Get("status"))
+	if !slices.Contains(order.Statuses, status) {
+		return problem.Validation(problem.FieldError{Field: "status", Message: "must be one of PENDING, CONFIRMED, SHIPPED, DELIVERED, CANCELLED"})
+	}
+	page, err := a.page(r, "staff\x00"+string(status), order.ValidQueuePosition)
+	if err != nil {
+		return err
+	}
+	list, position, err := a.orders.StaffOrders(r.Context(), status, page.limit, page.after)
+	if err != nil {
+		return err
+	}
+	items := make([]staffOrderJSON, len(list))
+	for i, o := range list {
+		items[i] = staffOrderView(o)
+	}
+	return web.JSON(w, http.StatusOK, struct {
+		Items      []staffOrderJSON `json:"items"`
+		NextCursor *string          `json:"nextCursor"`
+	}{items, page.next(position)})
+}
+
+func (a *API) staffOrder(w http.ResponseWriter, r *http.Request) error {
+	o, err := a.orders.StaffOrder(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, staffOrderView(o))
 }
 
 func (a *API) confirmOrder(w http.ResponseWriter, r *http.Request) error {

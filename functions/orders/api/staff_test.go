@@ -2,8 +2,10 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/app/apptest"
@@ -210,4 +212,55 @@ func TestOrderTransitionRoutes(t *testing.T) {
 	if ev := h.store.Events(); len(ev) != 4 || ev[3].Reason != "Out of stock." || ev[3].CancelledBy != "staff" || ev[1].Order.Shipment == nil {
 		t.Errorf("events: %+v", ev)
 	}
+}
+
+// TestStaffOrderQueue: staff page through the orders of one status, oldest
+// first by the time they entered it, with cursors sealed for that status,
+// and read any customer's order by id, with whose it is.
+func TestStaffOrderQueue(t *testing.T) {
+	h := newHarness(t)
+	pending := append(seedOrders(h, ada, 3, order.Pending), seedOrders(h, grace, 2, order.Pending)...)
+	seedOrders(h, ada, 1, order.Confirmed)
+	// Confirming makes the first order the newest on the confirmed queue.
+	h.later.Store(int64(time.Minute))
+	h.send(t, &kim, "POST", "/v1/admin/orders/"+pending[0]+"/confirm", "").Expect(t, http.StatusOK)
+
+	type page struct {
+		Items      []staffOrderJSON `json:"items"`
+		NextCursor *string          `json:"nextCursor"`
+	}
+	var got []string
+	target := "/v1/admin/orders?status=PENDING&limit=3"
+	for {
+		p := decode[page](t, h.send(t, &kim, "GET", target, "").Expect(t, http.StatusOK))
+		for _, o := range p.Items {
+			got = append(got, o.ID)
+			if o.Status != order.Pending || o.Customer.ID == "" || o.Customer.Email == "" {
+				t.Errorf("listed %+v", o)
+			}
+		}
+		if p.NextCursor == nil {
+			break
+		}
+		target = "/v1/admin/orders?status=PENDING&limit=3&cursor=" + *p.NextCursor
+		// A cursor of one queue is refused on another.
+		h.send(t, &kim, "GET", "/v1/admin/orders?status=CONFIRMED&cursor="+*p.NextCursor, "").Problem(t, http.StatusBadRequest, "validation")
+	}
+	if want := pending[1:]; !slices.Equal(got, want) {
+		t.Errorf("the pending queue listed %v, want %v (oldest first)", got, want)
+	}
+	confirmed := decode[page](t, h.send(t, &kim, "GET", "/v1/admin/orders?status=CONFIRMED", "").Expect(t, http.StatusOK))
+	if n := len(confirmed.Items); n != 2 || confirmed.Items[1].ID != pending[0] || confirmed.NextCursor != nil {
+		t.Errorf("the confirmed queue: %+v", confirmed)
+	}
+	for _, query := range []string{"", "status=", "status=pending", "status=LOST", "status=PENDING&limit=0", "status=PENDING&limit=101", "status=PENDING&cursor=" + cursorPos} {
+		h.send(t, &kim, "GET", "/v1/admin/orders?"+query, "").Problem(t, http.StatusBadRequest, "validation")
+	}
+
+	one := decode[staffOrderJSON](t, h.send(t, &kim, "GET", "/v1/admin/orders/"+pending[3], "").Expect(t, http.StatusOK))
+	if one.ID != pending[3] || one.Customer != (customerJSON{grace.UserID, grace.Email, grace.Name}) {
+		t.Errorf("GET an order of Grace's: %+v", one)
+	}
+	h.send(t, &kim, "GET", "/v1/admin/orders/"+fuzzID(99), "").Problem(t, http.StatusNotFound, "not-found")
+	h.send(t, &kim, "GET", "/v1/admin/orders/not-an-id", "").Problem(t, http.StatusNotFound, "not-found")
 }

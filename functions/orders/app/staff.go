@@ -30,6 +30,12 @@ type StaffStore interface {
 	// SetStock sets a product's stock if it is still expected and returns
 	// it. Errors: order.ErrProductNotFound, order.ErrStockChanged.
 	SetStock(ctx context.Context, sku string, set, expected int64) (int64, error)
+	// StaffOrders returns a page of the orders in status, oldest first by
+	// the time they entered it, after a queue position (empty: from the
+	// oldest), and the position after the page (empty: the last page).
+	StaffOrders(ctx context.Context, status order.Status, limit int, after string) ([]order.Order, string, error)
+	// StaffOrder returns any customer's order. Errors: order.ErrNotFound.
+	StaffOrder(ctx context.Context, id string) (order.Order, error)
 }
 
 // CreateProduct adds a product to the catalog, active and without stock.
@@ -109,6 +115,22 @@ func (s *Service) ChangeStock(ctx context.Context, sku string, c order.StockChan
 	}
 	s.Log.InfoContext(ctx, "stock changed", slog.String("sku", sku), slog.Int64("stock", stock))
 	return stock, nil
+}
+
+// StaffOrders returns a page of staff's queue of the orders in status
+// (limit of them, after the queue position after), oldest first by the time they
+// entered it, and the position after the page (empty: the last page).
+func (s *Service) StaffOrders(ctx context.Context, status order.Status, limit int, after string) ([]order.Order, string, error) {
+	return s.Store.StaffOrders(ctx, status, limit, after)
+}
+
+// StaffOrder returns any customer's order. Errors: order.ErrNotFound
+// (also for a malformed id).
+func (s *Service) StaffOrder(ctx context.Context, id string) (order.Order, error) {
+	if !order.ValidID(id) {
+		return order.Order{}, order.ErrNotFound
+	}
+	return s.Store.StaffOrder(ctx, id)
 }
 
 // Metric names of the staff's transitions.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/serverless-shop/backend/shared/events"
@@ -28,6 +29,9 @@ const (
 	Delivered Status = "DELIVERED"
 	Cancelled Status = "CANCELLED"
 )
+
+// Statuses are the statuses, in the order of the life cycle.
+var Statuses = []Status{Pending, Confirmed, Shipped, Delivered, Cancelled}
 
 // Change is one entry of an order's history: the status it entered and
 // when.
@@ -185,6 +189,39 @@ type Order struct {
 	Shipment *Shipment
 	// CancelledBy and Reason are set when the shop cancelled the order.
 	CancelledBy, Reason string
+}
+
+// Entered is when the order entered its status: its last change's time,
+// or its creation for an order placed before the history was kept and
+// not changed since.
+func (o Order) Entered() time.Time {
+	if n := len(o.History); n > 0 {
+		return o.History[n-1].At
+	}
+	return o.CreatedAt
+}
+
+// QueuePosition is where order o stands on staff's queue of its status:
+// the time it entered the status, then its id. Positions sort as the
+// queue does (the time is fixed width, UTC); a page of a queue starts
+// after one.
+func QueuePosition(o Order) string { return QueuePositionAt(o.ID, o.Entered()) }
+
+// QueuePositionAt is the queue position of order id having entered its
+// status at the time entered.
+func QueuePositionAt(id string, entered time.Time) string {
+	return entered.UTC().Format(queueTime) + "#" + id
+}
+
+// queueTime is the layout of the time of a queue position.
+const queueTime = "2006-01-02T15:04:05.000Z"
+
+// ValidQueuePosition reports whether pos has the shape of a queue
+// position.
+func ValidQueuePosition(pos string) bool {
+	at, id, ok := strings.Cut(pos, "#")
+	_, err := time.Parse(queueTime, at)
+	return ok && err == nil && ValidID(id)
 }
 
 // AsPlaced is the order as it was when placed: placing fixes its customer,

@@ -58,6 +58,7 @@ func testConformance(t *testing.T, newStore func(t *testing.T) subject) {
 		{"CancelRace", testCancelRace},
 		{"TransitionsFromEveryStatus", testTransitions},
 		{"ShipRace", testShipRace},
+		{"StaffQueuesPageOldestFirst", testStaffQueues},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -763,4 +764,69 @@ func parallel(n int, f func(i int) error) []error {
 	}
 	wg.Wait()
 	return errs
+}
+
+// testStaffQueues: staff's queue of a status lists the orders in it, of
+// every customer, oldest first by the time they entered it (not by when
+// they were placed), page after page, each once; an order that moves on
+// leaves its old queue and joins the end of the new one. StaffOrder reads
+// any customer's order by id.
+func testStaffQueues(t *testing.T, s subject) {
+	ctx := context.Background()
+	now := now()
+	var placed []order.Order
+	for i := range 23 {
+		o := newOrder(fmt.Sprint("cust-q", i%3), 300+i, now.Add(time.Duration(i)*time.Millisecond))
+		o.History = []order.Change{{Status: order.Pending, At: o.CreatedAt}}
+		s.create(t, o, fmt.Sprint("ev-q-", i))
+		placed = append(placed, o)
+	}
+	// Confirmed newest first: the confirmed queue is the reverse of the
+	// pending one.
+	var confirmed []string
+	for i := 22; i >= 12; i-- {
+		if _, err := s.s.Transition(ctx, placed[i].ID, order.Confirm(), now.Add(time.Minute+time.Duration(22-i)*time.Millisecond), ref(fmt.Sprint("ev-qc-", i))); err != nil {
+			t.Fatal(err)
+		}
+		confirmed = append(confirmed, placed[i].ID)
+	}
+	var pending []string
+	for _, o := range placed[:12] {
+		pending = append(pending, o.ID)
+	}
+	for status, want := range map[order.Status][]string{order.Pending: pending, order.Confirmed: confirmed, order.Shipped: nil} {
+		for _, size := range []int{1, 5, 11, 12, 100} {
+			var got []string
+			after := ""
+			for pages := 0; ; pages++ {
+				list, next, err := s.s.StaffOrders(ctx, status, size, after)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(list) > size || pages > 30 {
+					t.Fatalf("%s by %d: a page of %d, or pages without end", status, size, len(list))
+				}
+				for _, o := range list {
+					if o.Status != status {
+						t.Errorf("%s by %d: listed %s in %s", status, size, o.ID, o.Status)
+					}
+					got = append(got, o.ID)
+				}
+				if next == "" {
+					break
+				}
+				after = next
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s by %d: listed %v, want %v", status, size, got, want)
+			}
+		}
+	}
+	got, err := s.s.StaffOrder(ctx, placed[13].ID)
+	if want, _ := s.s.Order(ctx, placed[13].Customer.ID, placed[13].ID); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("StaffOrder = %+v, %v; want %+v", got, err, want)
+	}
+	if _, err := s.s.StaffOrder(ctx, orderID(399)); !errors.Is(err, order.ErrNotFound) {
+		t.Errorf("StaffOrder of an unknown order = %v, want ErrNotFound", err)
+	}
 }

@@ -59,6 +59,10 @@ type Item struct {
 	Shipment    *order.Shipment `dynamodbav:"shipment,omitempty"`
 	CancelledBy string          `dynamodbav:"cancelledBy,omitempty"`
 	Reason      string          `dynamodbav:"reason,omitempty"`
+	// The order's place on its status's queue (IndexByStatus, queues.go);
+	// none on orders not written since the index came.
+	Queue   string `dynamodbav:"queue,omitempty"`
+	QueueAt string `dynamodbav:"queueAt,omitempty"`
 }
 
 // Attribute names an update of an order item sets besides the status.

@@ -32,6 +32,7 @@ func orderItem(o order.Order, eventType string, ev order.EventRef) Item {
 		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), Version: 1,
 		EventID: ev.ID, EventType: eventType, CorrelationID: ev.CorrelationID, StockTaken: true,
 		History: o.History, Shipment: o.Shipment, CancelledBy: o.CancelledBy, Reason: o.Reason,
+		Queue: queueOf(o.ID, o.Status), QueueAt: order.QueuePosition(o),
 	}
 }
 
@@ -333,7 +334,7 @@ func (s *Store) cancel(ctx context.Context, customerID, id string, at time.Time,
 		}
 		return order.Order{}, err
 	}
-	expr, err := transitionExpr(t, at, ev)
+	expr, err := transitionExpr(id, t, at, ev)
 	if err != nil {
 		return order.Order{}, wrap("cancel order", err)
 	}

@@ -40,8 +40,7 @@ func newFixture(t *testing.T) fixture {
 	t.Helper()
 	cfg := testcloud.Config(t)
 	db := dynamodb.NewFromConfig(cfg)
-	index := store.ByOrderIDIndex()
-	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true, Stream: true, Index: &index})
+	table := testcloud.NewTable(t, db, testcloud.TableSpec{SortKey: true, Stream: true, Indexes: store.Indexes()})
 	return fixture{cfg: cfg, db: db, table: table, s: store.New(db, table)}
 }
 

@@ -49,12 +49,13 @@ var eventTypes = map[order.Status]string{
 	order.Cancelled: events.OrderCancelled,
 }
 
-// transitionExpr compiles t, made at the time at and announcing ev, into
-// the update and condition of one write of the order item: the statuses t
-// starts from are the condition, and the update sets its status, appends
-// the change to the history (started on orders placed before it was kept),
-// sets what t sets and the event, as t.Apply does to the order.
-func transitionExpr(t order.Transition, at time.Time, ev order.EventRef) (expression.Expression, error) {
+// transitionExpr compiles t of order id, made at the time at and
+// announcing ev, into the update and condition of one write of the order
+// item: the statuses t starts from are the condition, and the update sets
+// its status, appends the change to the history (started on orders placed
+// before it was kept), sets what t sets, the event, and the order's place
+// on its new status's queue, as t.Apply does to the order.
+func transitionExpr(id string, t order.Transition, at time.Time, ev order.EventRef) (expression.Expression, error) {
 	from := make([]expression.OperandBuilder, len(t.From))
 	for i, st := range t.From {
 		from[i] = expression.Value(string(st))
@@ -67,7 +68,9 @@ func transitionExpr(t order.Transition, at time.Time, ev order.EventRef) (expres
 			expression.Value([]order.Change{{Status: t.To, At: at.UTC()}}))).
 		Set(expression.Name(AttrEventID), expression.Value(ev.ID)).
 		Set(expression.Name(AttrEventType), expression.Value(eventTypes[t.To])).
-		Set(expression.Name(AttrCorrelationID), expression.Value(ev.CorrelationID))
+		Set(expression.Name(AttrCorrelationID), expression.Value(ev.CorrelationID)).
+		Set(expression.Name(AttrQueue), expression.Value(queueOf(id, t.To))).
+		Set(expression.Name(AttrQueueAt), expression.Value(order.QueuePositionAt(id, at)))
 	if t.Shipment != nil {
 		update = update.Set(expression.Name(AttrShipment), expression.Value(*t.Shipment))
 	}
@@ -156,7 +159,7 @@ func (s *Store) Transition(ctx context.Context, id string, t order.Transition, a
 		return order.Order{}, err
 	}
 	key := map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: ref.PK}, "SK": &types.AttributeValueMemberS{Value: orderSK(id)}}
-	expr, err := transitionExpr(t, at, ev)
+	expr, err := transitionExpr(id, t, at, ev)
 	if err != nil {
 		return order.Order{}, wrap("transition order", err)
 	}

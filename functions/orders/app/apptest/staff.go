@@ -2,6 +2,8 @@ package apptest
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
@@ -128,4 +130,36 @@ func SKUs(products []order.Product) []string {
 		skus[i] = p.SKU
 	}
 	return skus
+}
+
+// StaffOrders is (*store.Store).StaffOrders: the orders in status, oldest
+// first by their queue position, after the position after.
+func (m *MemStore) StaffOrders(_ context.Context, status order.Status, limit int, after string) ([]order.Order, string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var queue []order.Order
+	for _, o := range m.orders {
+		if o.Status == status && order.QueuePosition(o) > after {
+			queue = append(queue, o)
+		}
+	}
+	slices.SortFunc(queue, func(a, b order.Order) int { return strings.Compare(order.QueuePosition(a), order.QueuePosition(b)) })
+	if len(queue) <= limit {
+		return queue, "", nil
+	}
+	return queue[:limit], order.QueuePosition(queue[limit-1]), nil
+}
+
+// StaffOrder is (*store.Store).StaffOrder: the order id of whichever
+// customer.
+func (m *MemStore) StaffOrder(_ context.Context, id string) (order.Order, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, o := range m.orders {
+		if k.id == id {
+			o.Lines = slices.Clone(o.Lines)
+			return o, nil
+		}
+	}
+	return order.Order{}, order.ErrNotFound
 }
