@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"fmt"
 	"maps"
+	"math"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/internal/budgets"
 	"github.com/serverless-shop/backend/internal/capacity"
 )
@@ -386,5 +390,98 @@ func TestHotSKUCeiling(t *testing.T) {
 	}
 	if _, err := capacity.ParseHotKeys([]byte("- {key: \"STOCK#*\", table: T, model: sharded-counter, wcuPerWrite: 2, writes: {\"POST /v1/orders\": 1}, why: w}")); err == nil {
 		t.Error("a sharded counter without shardsParam and holdMS was accepted")
+	}
+}
+
+// TestQueueCeiling: staff's queues (the orders table's index ByStatus) are
+// a sharded queue per status, each split over store.QueueShards
+// partitions; every route writes the queues the order's life cycle says
+// (a new order joins PENDING; a transition leaves each status it may
+// start from and joins its own), and the ceiling of one queue is
+// QueueShards × 1,000 index writes a second: 8,000 orders placed a second,
+// 400,000 rps of the mix, whose 2 % are orders. make capacity prints it.
+func TestQueueCeiling(t *testing.T) {
+	routes := map[string][]order.Transition{
+		"POST /v1/orders/{id}/cancel":        {order.Cancel()},
+		"POST /v1/admin/orders/{id}/confirm": {order.Confirm()},
+		"POST /v1/admin/orders/{id}/ship":    {order.Ship(order.Shipment{})},
+		"POST /v1/admin/orders/{id}/deliver": {order.Deliver()},
+		"POST /v1/admin/orders/{id}/cancel":  {order.StaffCancel("")},
+	}
+	want := map[string]map[string]float64{} // the queue's key -> route -> index writes
+	join := func(st order.Status, route string) {
+		k := string(st) + "#*"
+		if want[k] == nil {
+			want[k] = map[string]float64{}
+		}
+		want[k][route]++
+	}
+	join(order.Pending, "POST /v1/orders")
+	join(order.Pending, "POST /v1/orders/{id}/reorder")
+	for route, ts := range routes {
+		for _, tr := range ts {
+			join(tr.To, route) // the entry's put on its new queue
+			for _, from := range tr.From {
+				join(from, route) // its delete from the old one: the worst case of each
+			}
+		}
+	}
+	budgeted := map[string]bool{}
+	for _, b := range budgets.All() {
+		budgeted[b.Route] = true
+	}
+	m := build(t, load(t, "prod", nil))
+	queues := map[order.Status]capacity.HotKey{}
+	for _, k := range m.In.HotKeys {
+		if k.Index != store.IndexByStatus {
+			continue
+		}
+		if k.Table != "OrdersTable" || k.Model != capacity.ModelShardedQueue || capacity.ShardConsts[k.ShardsConst] != store.QueueShards || k.WCUPerWrite != 1 {
+			t.Errorf("queue %s is %+v, want a sharded queue of OrdersTable over store.QueueShards, 1 WCU an index write (items under 1 KB)", k.Key, k)
+		}
+		for _, st := range order.Statuses {
+			if ok, _ := path.Match(k.Key, fmt.Sprintf("%s#%d", st, store.QueueShards-1)); ok { // the store's queue key, "<status>#<n>"
+				if _, dup := queues[st]; dup {
+					t.Errorf("two queues of %s", st)
+				}
+				queues[st] = k
+			}
+		}
+		if !maps.Equal(k.Writes, want[k.Key]) {
+			t.Errorf("queue %s: writes %v, want %v (the life cycle's)", k.Key, k.Writes, want[k.Key])
+		}
+		for route := range k.Writes {
+			if !budgeted[route] {
+				t.Errorf("queue %s: %s is no budgeted route", k.Key, route)
+			}
+		}
+		if m.In.HotKeys.Lists("OrdersTable", strings.Replace(k.Key, "*", "0", 1)) {
+			t.Errorf("queue %s is listed as a key of the table itself", k.Key)
+		}
+	}
+	if len(queues) != len(order.Statuses) {
+		t.Fatalf("queues of %d statuses, want all %d: %v", len(queues), len(order.Statuses), queues)
+	}
+	pending := queues[order.Pending]
+	c, err := capacity.ShardedQueueCeiling(pending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Shards != 8 || c.PerShard != 1000 || c.Ceiling != 8000 {
+		t.Errorf("queue ceiling %+v, want 8 shards × 1,000 = 8,000 index writes a second", c)
+	}
+	l := limit(t, m, pending.LimitName())
+	if l.Label != capacity.LabelDesign || math.Abs(l.Ceiling-400000) > 1 || math.Abs(l.AtTarget-0.025) > 1e-9 {
+		t.Errorf("PENDING's limit binds at %g rps, %g of a partition at 10,000 rps; want 400,000 (8,000 orders a second), 2.5 %% (25 WCU/s a shard)", l.Ceiling, l.AtTarget)
+	}
+	var out bytes.Buffer
+	if err := m.Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	if want := "**Queue ceiling (OrdersTable index ByStatus): 8,000 index writes a second on one status's queue**"; !strings.Contains(out.String(), want) {
+		t.Errorf("make capacity does not print %q", want)
+	}
+	if _, err := capacity.ParseHotKeys([]byte(`- {key: "PENDING#*", table: T, index: I, model: sharded-queue, shardsConst: QueueShards, wcuPerWrite: 1, writes: {"POST /v1/orders": 1}, why: w}`)); err == nil {
+		t.Error("a sharded queue with a shardsConst the model does not read was accepted")
 	}
 }

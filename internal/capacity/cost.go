@@ -92,11 +92,15 @@ func (m *Model) RouteCost(r Route) Cost {
 
 // BackgroundCost is what the hot keys' reads and writes, which no request
 // pays for by itself, add to a million requests of the mix at the target
-// rate.
+// rate, and an index's writes, which the budgets do not itemise.
 func (m *Model) BackgroundCost() Cost {
 	var c Cost
 	for _, b := range m.Background {
-		perRequest := (b.Load.RCU*m.In.Prices.USD(pricing.ReadUnits) + b.Load.WCU*m.In.Prices.USD(pricing.WriteUnits)) / m.Target
+		wcu := b.Load.WCU
+		if b.Key.Index != "" { // every shard's index writes, which the budgets do not itemise
+			wcu *= b.Load.items()
+		}
+		perRequest := (b.Load.RCU*m.In.Prices.USD(pricing.ReadUnits) + wcu*m.In.Prices.USD(pricing.WriteUnits)) / m.Target
 		c.add("DynamoDB", perRequest)
 	}
 	return c

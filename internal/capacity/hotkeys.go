@@ -8,6 +8,8 @@ import (
 	"path"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/serverless-shop/backend/functions/orders/store"
 )
 
 // DynamoDB's limits of one partition key (DynamoDB Developer Guide,
@@ -28,6 +30,7 @@ const PartitionSource = "https://docs.aws.amazon.com/amazondynamodb/latest/devel
 type HotKey struct {
 	Key           string             `yaml:"key"`
 	Table         string             `yaml:"table"`
+	Index         string             `yaml:"index"`
 	Model         string             `yaml:"model"`
 	Readers       []string           `yaml:"readers"`
 	Every         float64            `yaml:"every"`
@@ -40,6 +43,7 @@ type HotKey struct {
 	Writes        map[string]float64 `yaml:"writes"`
 	ShardsParam   string             `yaml:"shardsParam"`
 	HoldMS        float64            `yaml:"holdMS"`
+	ShardsConst   string             `yaml:"shardsConst"`
 	Why           string             `yaml:"why"`
 }
 
@@ -55,7 +59,15 @@ const (
 	// parameter's number of items with distinct partition keys), each
 	// write going to one of them at random: a hot SKU's stock (ADR 9).
 	ModelShardedCounter = "sharded-counter"
+	// ModelShardedQueue is an index's partition key split over shards (a
+	// Go constant's number of partitions), each item on the shard a hash
+	// of its id picks: staff's queues of orders by status.
+	ModelShardedQueue = "sharded-queue"
 )
+
+// ShardConsts are the Go constants a sharded queue's shardsConst may name:
+// the code's own values, not copies.
+var ShardConsts = map[string]float64{"store.QueueShards": store.QueueShards}
 
 // HotKeys is the hot-key table.
 type HotKeys []HotKey
@@ -101,6 +113,11 @@ func (k HotKey) check() error {
 			return errors.New("a sharded counter needs wcuPerWrite, writes, shardsParam and holdMS")
 		}
 		return nil
+	case ModelShardedQueue:
+		if _, ok := ShardConsts[k.ShardsConst]; !ok || k.Index == "" || k.WCUPerWrite <= 0 || len(k.Writes) == 0 {
+			return errors.New("a sharded queue needs index, wcuPerWrite, writes and a shardsConst of ShardConsts")
+		}
+		return nil
 	}
 	if len(k.Readers) == 0 || k.Every <= 0 {
 		return errors.New("needs readers and every > 0")
@@ -121,23 +138,32 @@ func (k HotKey) check() error {
 }
 
 // Lists reports whether the table lists the partition key value of table
-// (the template's logical id).
+// (the template's logical id): the table's own key, not an index's.
 func (h HotKeys) Lists(table, value string) bool {
 	for _, k := range h {
-		if ok, _ := path.Match(k.Key, value); ok && k.Table == table {
+		if ok, _ := path.Match(k.Key, value); ok && k.Table == table && k.Index == "" {
 			return true
 		}
 	}
 	return false
 }
 
+// LimitName is the name of the key's limit in the model.
+func (k HotKey) LimitName() string {
+	if k.Index != "" {
+		return fmt.Sprintf("hot key %s (%s, index %s)", k.Key, k.Table, k.Index)
+	}
+	return fmt.Sprintf("hot key %s (%s)", k.Key, k.Table)
+}
+
 // keyLoad is a hot key's load at one total rate: of its busiest partition
-// (one shard of a sharded counter).
+// (one shard of a sharded counter or queue).
 type keyLoad struct {
 	RCU, WCU float64 // a second
 	// Reads is the reads a second; Entries the entries a read returns.
 	Reads, Entries float64
-	// Shards is the items a sharded counter is split over (0: one item);
+	// Shards is the items (partitions) a sharded counter (queue) is split
+	// over (0: one item);
 	// Busy the share of the time a shard is held by a transaction.
 	Shards, Busy float64
 }
@@ -171,6 +197,25 @@ func (m *Model) ShardedCeiling(k HotKey) (SKUCeiling, error) {
 	return c, nil
 }
 
+// QueueCeiling is the index writes a second one shard of a sharded queue
+// takes (PerShard) and those of all its shards (Ceiling): for staff's
+// queues, orders joining one status a second.
+type QueueCeiling struct {
+	Shards, PerShard, Ceiling float64
+}
+
+// ShardedQueueCeiling returns the ceiling of sharded queue k with the
+// code's number of shards.
+func ShardedQueueCeiling(k HotKey) (QueueCeiling, error) {
+	shards, ok := ShardConsts[k.ShardsConst]
+	if !ok {
+		return QueueCeiling{}, fmt.Errorf("no Go constant %q in ShardConsts", k.ShardsConst)
+	}
+	c := QueueCeiling{Shards: shards, PerShard: PartitionWCU / k.WCUPerWrite}
+	c.Ceiling = c.PerShard * shards
+	return c, nil
+}
+
 // load is hot key k's load at total requests a second.
 func (m *Model) load(k HotKey, total float64) (keyLoad, error) {
 	var l keyLoad
@@ -190,6 +235,14 @@ func (m *Model) load(k HotKey, total float64) (keyLoad, error) {
 		l.Shards = c.Shards
 		l.WCU = perShard * k.WCUPerWrite
 		l.Busy = perShard * k.HoldMS / 1000
+		return l, nil
+	case ModelShardedQueue:
+		c, err := ShardedQueueCeiling(k)
+		if err != nil {
+			return l, err
+		}
+		l.Shards = c.Shards
+		l.WCU = rps(k.Writes) / c.Shards * k.WCUPerWrite // a hash of the id spreads many orders evenly
 		return l, nil
 	}
 	var envs float64

@@ -469,7 +469,11 @@ func (m *Model) limits() error {
 			value = fmt.Sprintf("one partition a shard (%g shards): %s WCU/s, or transactions holding it %g ms each all the time (assumed)", at.Shards, number(PartitionWCU), k.HoldMS)
 			detail = fmt.Sprintf("%s WCU/s a shard, held %s of the time", number(at.WCU), percent(at.Busy))
 		}
-		add(Limit{Name: fmt.Sprintf("hot key %s (%s)", k.Key, k.Table), Label: LabelDesign, Value: 1, Unit: "partition",
+		if k.Model == ModelShardedQueue {
+			value = fmt.Sprintf("one partition a shard (%g shards, %s): %s WCU/s", at.Shards, k.ShardsConst, number(PartitionWCU))
+			detail = fmt.Sprintf("%s WCU/s a shard", number(at.WCU))
+		}
+		add(Limit{Name: k.LimitName(), Label: LabelDesign, Value: 1, Unit: "partition",
 			ValueText: value,
 			From:      fmt.Sprintf("DynamoDB's limit per partition key, or a linear combination of reads and writes (%s); load by the %s model of internal/capacity/hotkeys.yaml", PartitionSource, k.Model),
 			Load:      func(total float64) float64 { return m.hotLoad(k, total).Use() },
@@ -491,7 +495,8 @@ func (m *Model) limits() error {
 // rate: the routes of the function that owns it, the notification
 // function's dedupe writes, and the hot keys in it. A route's units all
 // count against its function's table (the users routes' revocation writes
-// count there too: an upper bound).
+// count there too: an upper bound). An index's hot keys are not the
+// table's: on-demand, each index has its own table-level quota.
 func (m *Model) tableLoad(table string, total float64) (rcu, wcu float64) {
 	owner := map[string]string{"UsersTable": "users", "OrdersTable": "orders"}[table]
 	rcu = m.perSecond(total, func(r Route) float64 { return is(r.Function == owner) * r.Budget.RCU })
@@ -501,7 +506,7 @@ func (m *Model) tableLoad(table string, total float64) (rcu, wcu float64) {
 		wcu += all * m.In.Assume.DedupeWRUPerEmail
 	}
 	for _, k := range m.In.HotKeys {
-		if k.Table == table {
+		if k.Table == table && k.Index == "" {
 			l := m.hotLoad(k, total)
 			rcu += l.RCU * l.items()
 			wcu += l.WCU * l.items()

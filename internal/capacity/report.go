@@ -185,7 +185,7 @@ func (m *Model) writeHotKeys(p *printer) {
 	for _, b := range m.Background {
 		var binds float64
 		for _, l := range m.Limits {
-			if l.Name == fmt.Sprintf("hot key %s (%s)", b.Key.Key, b.Key.Table) {
+			if l.Name == b.Key.LimitName() {
 				binds = l.Ceiling
 			}
 		}
@@ -201,10 +201,18 @@ func (m *Model) writeHotKeys(p *printer) {
 		case ModelShardedCounter:
 			readers = "none (written by " + strings.Join(slices.Sorted(maps.Keys(b.Key.Writes)), ", ") + ")"
 			what = fmt.Sprintf("%s WCU/s a shard of %g; each shard held %s of the time", number(b.Load.WCU), b.Load.Shards, percent(b.Load.Busy))
+		case ModelShardedQueue:
+			readers = "staff's queue pages, not in the mix (written by " + strings.Join(slices.Sorted(maps.Keys(b.Key.Writes)), ", ") + ")"
+			what = fmt.Sprintf("%s WCU/s a shard of %g", number(b.Load.WCU), b.Load.Shards)
 		}
-		p.f("| %s | %s | %s | %s | %s | %s | %s |", b.Key.Key, b.Key.Table, b.Key.Model, readers, what, percent(b.Load.Use()), rps(binds))
+		table := b.Key.Table
+		if b.Key.Index != "" {
+			table += ", index " + b.Key.Index
+		}
+		p.f("| %s | %s | %s | %s | %s | %s | %s |", b.Key.Key, table, b.Key.Model, readers, what, percent(b.Load.Use()), rps(binds))
 	}
 	p.f("")
+	m.writeQueueCeiling(p)
 	for _, b := range m.Background {
 		if b.Key.Model != ModelShardedCounter {
 			continue
@@ -213,6 +221,33 @@ func (m *Model) writeHotKeys(p *printer) {
 		p.f("**Hot SKU ceiling (%s): %s orders a second on one SKU** = %g shards (%s) × min(%s WCU/s ÷ %g WCU a take, 1,000 ms ÷ %g ms a transaction holds its shard (assumed)) = %g × %s, when every order has a line of the SKU; at %s rps the mix places %s such orders a second.",
 			b.Key.Key, number(c.Ceiling), c.Shards, b.Key.ShardsParam, number(PartitionWCU), b.Key.WCUPerWrite, b.Key.HoldMS, c.Shards, number(c.PerShard),
 			rps(m.Target), number(b.Load.WCU*b.Load.items()/b.Key.WCUPerWrite))
+		p.f("")
+	}
+}
+
+// writeQueueCeiling prints the ceiling of each index's sharded queues: the
+// same for each of its keys, and the busiest of them at the target.
+func (m *Model) writeQueueCeiling(p *printer) {
+	busiest := map[string]HotKeyAt{}
+	var indexes []string
+	for _, b := range m.Background {
+		if b.Key.Model != ModelShardedQueue {
+			continue
+		}
+		i := b.Key.Table + " index " + b.Key.Index
+		top, ok := busiest[i]
+		if !ok {
+			indexes = append(indexes, i)
+		}
+		if !ok || b.Load.WCU > top.Load.WCU {
+			busiest[i] = b
+		}
+	}
+	for _, i := range indexes {
+		b := busiest[i]
+		c, _ := ShardedQueueCeiling(b.Key) // Build computed it
+		p.f("**Queue ceiling (%s): %s index writes a second on one status's queue** = %g shards (%s) × %s WCU/s ÷ %g WCU an index write: orders joining one status a second (half that if as many leave it); at %s rps the busiest, %s, takes %s a second.",
+			i, number(c.Ceiling), c.Shards, b.Key.ShardsConst, number(PartitionWCU), b.Key.WCUPerWrite, rps(m.Target), b.Key.Key, number(b.Load.WCU*b.Load.items()/b.Key.WCUPerWrite))
 		p.f("")
 	}
 }
