@@ -227,6 +227,10 @@ STAFF_ENV = $(if $(filter command line environment environment override,$(origin
 staff: ## make the verified account EMAIL staff on ENV's stack (local, dev, staging, prod), or a customer again with ROLE=customer; ends its sessions (docs/operations.md, Staff)
 	@./scripts/staff.sh "$(STAFF_ENV)" "$(EMAIL)" "$(ROLE)"
 
+.PHONY: staff-queues
+staff-queues: ## once, after upgrading to the version with staff's order queues: put the orders written before on them, without mailing anyone (docs/operations.md, Staff)
+	@./scripts/staff.sh "$(STAFF_ENV)" --queues
+
 .PHONY: clean
 clean: ## remove build output (keeps .local/)
 	rm -rf build .aws-sam

@@ -4,6 +4,8 @@
 # (docs/operations.md, Staff).
 #
 #   scripts/staff.sh ENV EMAIL [ROLE]      ROLE: staff (default) or customer
+#   scripts/staff.sh ENV --queues          put the orders written before
+#                                          staff's queues existed on them
 #
 # ENV local is the local cloud of this checkout on EMULATOR_PORT (default
 # 4566), with its test credentials (localstack/env.sh). dev, staging and
@@ -18,12 +20,16 @@ role="${3:-staff}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
 if [[ -z "$env" ]]; then
-  echo "ENV is required (no default: an operator names the stack): make staff ENV=<local|dev|staging|prod> EMAIL=<address> [ROLE=customer]" >&2
+  echo "ENV is required (no default: an operator names the stack): make staff ENV=<local|dev|staging|prod> EMAIL=<address> [ROLE=customer], or make staff-queues ENV=<...>" >&2
   exit 2
 fi
 if [[ -z "$email" ]]; then
   echo "EMAIL is required: make staff ENV=$env EMAIL=<the account's address> [ROLE=customer]" >&2
   exit 2
+fi
+args=(-email "$email" -role "$role")
+if [[ "$email" == --queues ]]; then
+  args=(-queues)
 fi
 case "$role" in
   staff | customer) ;;
@@ -50,4 +56,4 @@ fi
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
 (cd "$root" && go build -o "$dir/staff" ./cmd/staff)
-"$dir/staff" -stack "$stack" -email "$email" -role "$role"
+"$dir/staff" -stack "$stack" "${args[@]}"

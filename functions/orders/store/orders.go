@@ -32,7 +32,7 @@ func orderItem(o order.Order, eventType string, ev order.EventRef) Item {
 		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), Version: 1,
 		EventID: ev.ID, EventType: eventType, CorrelationID: ev.CorrelationID, StockTaken: true,
 		History: o.History, Shipment: o.Shipment, CancelledBy: o.CancelledBy, Reason: o.Reason,
-		Queue: queueOf(o.ID, o.Status), QueueAt: order.QueuePosition(o),
+		Queue: QueueOf(o.ID, o.Status), QueueAt: order.QueuePosition(o),
 	}
 }
 

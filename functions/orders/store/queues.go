@@ -60,9 +60,9 @@ func Indexes() []types.GlobalSecondaryIndex {
 	}}
 }
 
-// queueOf is the partition of IndexByStatus that holds order id while it
+// QueueOf is the partition of IndexByStatus that holds order id while it
 // is in status.
-func queueOf(id string, status order.Status) string {
+func QueueOf(id string, status order.Status) string {
 	h := fnv.New32a()
 	h.Write([]byte(id))
 	return queueShard(status, int(h.Sum32()%QueueShards))

@@ -69,7 +69,7 @@ func transitionExpr(id string, t order.Transition, at time.Time, ev order.EventR
 		Set(expression.Name(AttrEventID), expression.Value(ev.ID)).
 		Set(expression.Name(AttrEventType), expression.Value(eventTypes[t.To])).
 		Set(expression.Name(AttrCorrelationID), expression.Value(ev.CorrelationID)).
-		Set(expression.Name(AttrQueue), expression.Value(queueOf(id, t.To))).
+		Set(expression.Name(AttrQueue), expression.Value(QueueOf(id, t.To))).
 		Set(expression.Name(AttrQueueAt), expression.Value(order.QueuePositionAt(id, at)))
 	if t.Shipment != nil {
 		update = update.Set(expression.Name(AttrShipment), expression.Value(*t.Shipment))

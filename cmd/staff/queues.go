@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/serverless-shop/backend/functions/orders/order"
+	"github.com/serverless-shop/backend/functions/orders/store"
+	"github.com/serverless-shop/backend/shared/ddb"
+)
+
+// queuesDB is what enqueue needs of DynamoDB.
+type queuesDB interface {
+	dynamodb.ScanAPIClient
+	ddb.UpdateItemAPI
+}
+
+// enqueue puts the orders of table written before staff's queues existed
+// (order items without a queue) on their status's queue, and says how
+// many it put. It scans the table once for them, then updates each on
+// condition that it is still unqueued in the status read: an order that
+// changed meanwhile joined its queue by that change. The update also
+// removes the order's event, announced long ago, so that the stream record
+// it makes is no event for the orders relay (store.FromStream): nobody is
+// mailed again. Run once after upgrading; a second run finds nothing.
+func enqueue(ctx context.Context, db queuesDB, table string) (int, error) {
+	filter := expression.Name("SK").BeginsWith(store.SKPrefix).And(expression.AttributeNotExists(expression.Name(store.AttrQueue)))
+	projection := expression.NamesList(expression.Name("PK"), expression.Name("SK"), expression.Name("id"),
+		expression.Name(store.AttrStatus), expression.Name("createdAt"), expression.Name(store.AttrHistory))
+	scan, err := expression.NewBuilder().WithFilter(filter).WithProjection(projection).Build()
+	if err != nil {
+		return 0, err
+	}
+	pages := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{
+		TableName: &table, FilterExpression: scan.Filter(), ProjectionExpression: scan.Projection(),
+		ExpressionAttributeNames: scan.Names(), ExpressionAttributeValues: scan.Values(),
+	})
+	queued := 0
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return queued, fmt.Errorf("scan %s: %w", table, err)
+		}
+		var items []store.Item
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
+			return queued, fmt.Errorf("scan %s: %w", table, err)
+		}
+		for _, it := range items {
+			done, err := enqueueOne(ctx, db, table, it)
+			if err != nil {
+				return queued, err
+			}
+			if done {
+				queued++
+			}
+		}
+	}
+	return queued, nil
+}
+
+// enqueueOne puts the order it on its queue, unless it changed since read
+// (done false).
+func enqueueOne(ctx context.Context, db queuesDB, table string, it store.Item) (done bool, err error) {
+	o := order.Order{ID: it.ID, Status: order.Status(it.Status), CreatedAt: it.CreatedAt, History: it.History}
+	status := expression.Name(store.AttrStatus)
+	update := expression.Set(expression.Name(store.AttrQueue), expression.Value(store.QueueOf(o.ID, o.Status))).
+		Set(expression.Name(store.AttrQueueAt), expression.Value(order.QueuePosition(o))).
+		Remove(expression.Name(store.AttrEventID)).Remove(expression.Name(store.AttrEventType)).Remove(expression.Name(store.AttrCorrelationID))
+	unchanged := expression.AttributeNotExists(expression.Name(store.AttrQueue)).And(status.Equal(expression.Value(it.Status)))
+	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(unchanged).Build()
+	if err != nil {
+		return false, err
+	}
+	_, err = db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &table, Key: ddb.Key(it.PK, it.SK),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	if _, changed := ddb.ConditionFailure(err); changed {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("queue order %s: %w", it.ID, err)
+	}
+	return true, nil
+}
