@@ -229,3 +229,36 @@ func (c *api) register(ctx context.Context, tag string, awaitToken func(email st
 	}
 	return u, c.login(ctx, u)
 }
+
+// transition sends staff's action on order id ("confirm", "ship",
+// "deliver" or "cancel", with its body) and retries like a client: on the
+// retryable answers, once after a 401 with a fresh login, and on a 404 a
+// few times, a second apart: staff find an order by an eventually
+// consistent index, which may miss an order placed a moment ago
+// (functions/orders/store, IndexByOrderID). A repeat of a transition
+// applied already (its answer lost, or sent twice) answers 200.
+func (c *api) transition(ctx context.Context, staff *customer, id, action string, body any) answer {
+	path := "/v1/admin/orders/" + id + "/" + action
+	relogged, notFound := false, 0
+	for {
+		a, _ := c.retrying(ctx, 8, "POST", path, body, staff.bearer)
+		switch {
+		case ctx.Err() != nil:
+			return a
+		case a.status == http.StatusUnauthorized && !relogged:
+			relogged = true
+			if err := c.login(ctx, staff); err != nil {
+				return a
+			}
+		case a.status == http.StatusNotFound && notFound < 3:
+			notFound++
+			select {
+			case <-time.After(time.Second):
+			case <-ctx.Done():
+				return a
+			}
+		default:
+			return a
+		}
+	}
+}
