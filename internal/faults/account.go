@@ -30,6 +30,9 @@ type Observed struct {
 	Faults    map[Kind]int
 	Requests  int         // HTTP requests sent to the API
 	Statuses  map[int]int // their answers by status (0: no answer, the connection failed)
+	// TransitionStatuses are the answers of staff's transition routes
+	// among them.
+	TransitionStatuses map[int]int
 	// Acknowledged orders and cancellations (2xx to the client), by order id.
 	Acked, AckedCancels map[string]bool
 	Stored              map[string]bool // the campaign customers' orders in the orders table
@@ -192,21 +195,14 @@ func (a Account) Print(w io.Writer) {
 	for _, k := range Kinds {
 		line("  "+string(k), a.Faults[k], "")
 	}
-	var st []string
-	for _, s := range slices.Sorted(maps.Keys(a.Statuses)) {
-		name := fmt.Sprint(s)
-		if s == 0 {
-			name = "no answer"
-		}
-		st = append(st, fmt.Sprintf("%s: %d", name, a.Statuses[s]))
-	}
-	line("requests sent to the API", a.Requests, "("+strings.Join(st, ", ")+")")
+	line("requests sent to the API", a.Requests, "("+statuses(a.Statuses)+")")
 	line("orders acknowledged (2xx to the client)", len(a.Acked), "")
 	line("orders stored (orders table)", len(a.Stored), "")
 	line("  of which never acknowledged (client gave up or retried)", a.StoredUnacked, fmt.Sprintf("(%d of them without an email)", a.UnackedWithoutEmail))
 	line("cancellations acknowledged", len(a.AckedCancels), fmt.Sprintf("(%d cancelled orders stored)", len(a.Cancelled)))
 	line("staff transitions acknowledged (2xx to the client)", len(a.Transitions), "("+byWhat(a.Transitions, StaffWhats)+")")
 	line("  requests (each with its retries)", a.TransitionsSent, fmt.Sprintf("(%d of them repeats, after the answer or at once)", a.Repeats))
+	line("  answers of the transition routes", count(a.TransitionStatuses), "("+statuses(a.TransitionStatuses)+")")
 	line("  in the orders' histories", len(a.Reached), fmt.Sprintf("(%d never acknowledged, %d of them without an email)", a.ReachedUnacked, a.ReachedUnackedMailless))
 	line("order events published (relay to queue)", len(a.Published), "")
 	line("order emails sent (distinct)", len(a.Mails), fmt.Sprintf("(%d in all; %s)", count(a.Mails), byWhat(a.Mails, Whats)))
@@ -237,6 +233,19 @@ func (a Account) Print(w io.Writer) {
 	check("duplicate emails, apart from crashes after SES accepted", len(a.DuplicatesOther))
 	check("answers 500 (a failing dependency is a 503)", a.Statuses[http.StatusInternalServerError])
 	check("faults short of the minimum", max(0, a.MinFaults-a.Total()))
+}
+
+// statuses lists the counts of answers by status: "no answer: 1, 201: 4".
+func statuses(m map[int]int) string {
+	var st []string
+	for _, s := range slices.Sorted(maps.Keys(m)) {
+		name := fmt.Sprint(s)
+		if s == 0 {
+			name = "no answer"
+		}
+		st = append(st, fmt.Sprintf("%s: %d", name, m[s]))
+	}
+	return strings.Join(st, ", ")
 }
 
 // byWhat counts m's keys by what, in the order of whats: "placed 3, shipped 1".

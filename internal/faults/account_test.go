@@ -18,13 +18,14 @@ func key(id, what string) faults.MailKey { return faults.MailKey{OrderID: id, Wh
 func healthy() faults.Observed {
 	return faults.Observed{
 		Seed: 7, MinFaults: 3,
-		Faults:       map[faults.Kind]int{faults.DynamoThrottling: 2, faults.SESRejection: 1},
-		Requests:     6,
-		Statuses:     map[int]int{201: 4, 502: 1, 503: 1, 0: 1},
-		Acked:        map[string]bool{"o1": true, "o2": true, "o3": true, "o4": true},
-		AckedCancels: map[string]bool{"o2": true},
-		Stored:       map[string]bool{"o1": true, "o2": true, "o3": true, "o4": true, "o5": true},
-		Cancelled:    map[string]bool{"o2": true, "o5": true},
+		Faults:             map[faults.Kind]int{faults.DynamoThrottling: 2, faults.SESRejection: 1},
+		Requests:           6,
+		Statuses:           map[int]int{201: 4, 502: 1, 503: 1, 0: 1},
+		TransitionStatuses: map[int]int{200: 7, 503: 1},
+		Acked:              map[string]bool{"o1": true, "o2": true, "o3": true, "o4": true},
+		AckedCancels:       map[string]bool{"o2": true},
+		Stored:             map[string]bool{"o1": true, "o2": true, "o3": true, "o4": true, "o5": true},
+		Cancelled:          map[string]bool{"o2": true, "o5": true},
 		Transitions: map[faults.MailKey]bool{
 			key("o1", faults.Confirmed): true, key("o1", faults.Shipped): true, key("o1", faults.Delivered): true,
 			key("o4", faults.Confirmed): true, key("o5", faults.ShopCancelled): true,
@@ -85,6 +86,8 @@ func TestReckon(t *testing.T) {
 			want: []string{"1 emails were sent more than once"}},
 		{name: "an answer 500", change: func(o *faults.Observed) { o.Statuses[500] = 2 },
 			want: []string{"2 answers were 500"}},
+		{name: "a transition answered 500", change: func(o *faults.Observed) { o.Statuses[500], o.TransitionStatuses[500] = 1, 1 },
+			want: []string{"1 answers were 500"}},
 		{name: "too few faults", change: func(o *faults.Observed) { o.MinFaults = 4 },
 			want: []string{"3 faults injected, fewer than 4"}},
 	}
@@ -125,7 +128,7 @@ func TestReckonCounts(t *testing.T) {
 		"duplicate emails after a crash after SES accepted the mail        1", "SES SendEmail has no idempotency token",
 		"notifications: redrive policy", "relay: stream mapping gave up", "ok",
 		"staff transitions acknowledged (2xx to the client)                5   (confirmed 2, shipped 1, delivered 1, shop-cancelled 1)",
-		"(2 of them repeats", "(1 never acknowledged, 1 of them without an email)",
+		"(2 of them repeats", "answers of the transition routes                                8   (200: 7, 503: 1)", "(1 never acknowledged, 1 of them without an email)",
 		"(8 in all; placed 3, confirmed 1, shipped 0, delivered 1, cancelled 1, shop-cancelled 1)",
 		"acknowledged transitions not in the order's history             0   ok",
 	} {

@@ -233,7 +233,7 @@ func TestFaultCampaign(t *testing.T) {
 	client.mu.Lock()
 	acc := faults.Reckon(faults.Observed{
 		Seed: s.seed, MinFaults: s.minFaults, Faults: snap.Faults,
-		Requests: client.requests, Statuses: client.statuses,
+		Requests: client.requests, Statuses: client.statuses, TransitionStatuses: client.staff,
 		Acked: results.acked, AckedCancels: results.cancels,
 		Stored: stored, Cancelled: cancelled, Published: published,
 		Transitions: results.transitions, Reached: reached,

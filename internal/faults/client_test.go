@@ -28,10 +28,11 @@ type api struct {
 	mu       sync.Mutex
 	requests int
 	statuses map[int]int
+	staff    map[int]int // the answers of the staff's routes (/v1/admin/), by status
 }
 
 func newAPI(base string) *api {
-	return &api{base: base, http: &http.Client{Timeout: 40 * time.Second}, statuses: map[int]int{}}
+	return &api{base: base, http: &http.Client{Timeout: 40 * time.Second}, statuses: map[int]int{}, staff: map[int]int{}}
 }
 
 // answer is one HTTP answer, its body read; status 0 when there was none.
@@ -82,6 +83,9 @@ func (c *api) once(ctx context.Context, method, path string, body any, headers .
 	c.mu.Lock()
 	c.requests++
 	c.statuses[a.status]++
+	if strings.HasPrefix(path, "/v1/admin/") {
+		c.staff[a.status]++
+	}
 	c.mu.Unlock()
 	return a
 }
