@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"maps"
@@ -9,15 +10,15 @@ import (
 	"strings"
 )
 
-// MailKey names an order email: the order and what happened to it
-// ("confirmed" or "cancelled", as in the subject "Order <id> confirmed: ...").
+// MailKey names an order email: the order and what happened to it (one of
+// Whats; MailOf reads it from a subject, EventMail from an event).
 type MailKey struct{ OrderID, What string }
 
 // DeadLetter is a message found in a dead-letter queue.
 type DeadLetter struct {
 	Queue   string // "notifications" (OrderEventsDLQ) or "relay" (RelayDeadLetterQueue)
 	OrderID string // "" when the message names no order (a stream mapping's failure record)
-	What    string // "confirmed" or "cancelled" for an order event
+	What    string // one of Whats for an order event
 	Reason  string
 }
 
@@ -29,13 +30,27 @@ type Observed struct {
 	Faults    map[Kind]int
 	Requests  int         // HTTP requests sent to the API
 	Statuses  map[int]int // their answers by status (0: no answer, the connection failed)
+	// TransitionStatuses are the answers of staff's transition routes
+	// among them.
+	TransitionStatuses map[int]int
 	// Acknowledged orders and cancellations (2xx to the client), by order id.
 	Acked, AckedCancels map[string]bool
 	Stored              map[string]bool // the campaign customers' orders in the orders table
 	Cancelled           map[string]bool // of those, the cancelled ones
-	Published           map[MailKey]bool
-	Mails               map[MailKey]int // emails in the mailbox
-	Rejected            map[MailKey]int // mails the proxy rejected for good
+	// Staff's transitions (What one of StaffWhats): those acknowledged
+	// (2xx to the campaign's staff member), and those the stored orders'
+	// histories show.
+	Transitions, Reached map[MailKey]bool
+	// TransitionsSent counts the staff transition requests the campaign
+	// made (each with its retries), Repeats those of them that repeated a
+	// transition, after its answer or at the same time; Refused lists the
+	// transitions that got a 4xx answer: each was allowed from the status
+	// the campaign had left the order in, and a repeat is 200.
+	TransitionsSent, Repeats int
+	Refused                  []string
+	Published                map[MailKey]bool
+	Mails                    map[MailKey]int // emails in the mailbox
+	Rejected                 map[MailKey]int // mails the proxy rejected for good
 	// AfterSESAccepted are the mails of which a copy was accepted by SES
 	// while the function never learnt it: the answer was dropped, or the
 	// write of the dedupe record failed.
@@ -46,13 +61,16 @@ type Observed struct {
 // Account is the campaign's account.
 type Account struct {
 	Observed
-	NotStored           []string // acknowledged, not in the table: must be none
-	WithoutEmail        []MailKey
-	DuplicatesAfterSES  int // emails beyond the first, of a mail SES accepted unanswered
-	DuplicatesOther     []MailKey
-	DeadLettered        map[MailKey]bool
-	StoredUnacked       int
-	UnackedWithoutEmail int
+	NotStored              []string // acknowledged, not in the table: must be none
+	WithoutEmail           []MailKey
+	DuplicatesAfterSES     int // emails beyond the first, of a mail SES accepted unanswered
+	DuplicatesOther        []MailKey
+	DeadLettered           map[MailKey]bool
+	StoredUnacked          int
+	UnackedWithoutEmail    int
+	TransitionsNotStored   []MailKey // acknowledged, not in the order's history: must be none
+	ReachedUnacked         int       // in a history, never acknowledged (the client gave up)
+	ReachedUnackedMailless int
 }
 
 // Reckon draws up the account of what was observed.
@@ -70,24 +88,40 @@ func Reckon(o Observed) Account {
 		if !o.Stored[id] {
 			a.NotStored = append(a.NotStored, id)
 		}
-		if k := (MailKey{id, "confirmed"}); missing(k) {
+		if k := (MailKey{id, Placed}); missing(k) {
 			a.WithoutEmail = append(a.WithoutEmail, k)
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(o.AckedCancels)) {
-		if k := (MailKey{id, "cancelled"}); missing(k) {
+		if k := (MailKey{id, Cancelled}); missing(k) {
 			a.WithoutEmail = append(a.WithoutEmail, k)
+		}
+	}
+	for _, k := range sortedKeys(o.Transitions) {
+		if !o.Reached[k] {
+			a.TransitionsNotStored = append(a.TransitionsNotStored, k)
+		}
+		if missing(k) {
+			a.WithoutEmail = append(a.WithoutEmail, k)
+		}
+	}
+	for k := range o.Reached {
+		if !o.Transitions[k] {
+			a.ReachedUnacked++
+			if missing(k) {
+				a.ReachedUnackedMailless++
+			}
 		}
 	}
 	for id := range o.Stored {
 		if !o.Acked[id] {
 			a.StoredUnacked++
-			if missing(MailKey{id, "confirmed"}) {
+			if missing(MailKey{id, Placed}) {
 				a.UnackedWithoutEmail++
 			}
 		}
 	}
-	for _, k := range slices.SortedFunc(maps.Keys(o.Mails), func(a, b MailKey) int { return strings.Compare(a.OrderID+a.What, b.OrderID+b.What) }) {
+	for _, k := range sortedKeys(o.Mails) {
 		if n := o.Mails[k]; n > 1 {
 			if o.AfterSESAccepted[k] {
 				a.DuplicatesAfterSES += n - 1
@@ -97,6 +131,13 @@ func Reckon(o Observed) Account {
 		}
 	}
 	return a
+}
+
+// sortedKeys returns m's keys by order, then what.
+func sortedKeys[V any](m map[MailKey]V) []MailKey {
+	return slices.SortedFunc(maps.Keys(m), func(a, b MailKey) int {
+		return cmp.Or(strings.Compare(a.OrderID, b.OrderID), strings.Compare(a.What, b.What))
+	})
 }
 
 // Violations lists the rules the account breaks.
@@ -109,7 +150,13 @@ func (a Account) Violations() []string {
 		v = append(v, fmt.Sprintf("%d acknowledged orders are not stored: %v", len(a.NotStored), head(a.NotStored)))
 	}
 	if len(a.WithoutEmail) > 0 {
-		v = append(v, fmt.Sprintf("%d acknowledged orders or cancellations have no email and were not dead-lettered: %v", len(a.WithoutEmail), head(a.WithoutEmail)))
+		v = append(v, fmt.Sprintf("%d acknowledged orders, cancellations or transitions have no email and were not dead-lettered: %v", len(a.WithoutEmail), head(a.WithoutEmail)))
+	}
+	if len(a.TransitionsNotStored) > 0 {
+		v = append(v, fmt.Sprintf("%d acknowledged transitions are not in their order's history: %v", len(a.TransitionsNotStored), head(a.TransitionsNotStored)))
+	}
+	if len(a.Refused) > 0 {
+		v = append(v, fmt.Sprintf("%d staff transitions were refused (4xx) though allowed, or repeated: %v", len(a.Refused), head(a.Refused)))
 	}
 	if len(a.DuplicatesOther) > 0 {
 		v = append(v, fmt.Sprintf("%d emails were sent more than once without a crash after SES accepted them: %v", len(a.DuplicatesOther), head(a.DuplicatesOther)))
@@ -148,21 +195,17 @@ func (a Account) Print(w io.Writer) {
 	for _, k := range Kinds {
 		line("  "+string(k), a.Faults[k], "")
 	}
-	var st []string
-	for _, s := range slices.Sorted(maps.Keys(a.Statuses)) {
-		name := fmt.Sprint(s)
-		if s == 0 {
-			name = "no answer"
-		}
-		st = append(st, fmt.Sprintf("%s: %d", name, a.Statuses[s]))
-	}
-	line("requests sent to the API", a.Requests, "("+strings.Join(st, ", ")+")")
+	line("requests sent to the API", a.Requests, "("+statuses(a.Statuses)+")")
 	line("orders acknowledged (2xx to the client)", len(a.Acked), "")
 	line("orders stored (orders table)", len(a.Stored), "")
 	line("  of which never acknowledged (client gave up or retried)", a.StoredUnacked, fmt.Sprintf("(%d of them without an email)", a.UnackedWithoutEmail))
 	line("cancellations acknowledged", len(a.AckedCancels), fmt.Sprintf("(%d cancelled orders stored)", len(a.Cancelled)))
+	line("staff transitions acknowledged (2xx to the client)", len(a.Transitions), "("+byWhat(a.Transitions, StaffWhats)+")")
+	line("  requests (each with its retries)", a.TransitionsSent, fmt.Sprintf("(%d of them repeats, after the answer or at once)", a.Repeats))
+	line("  answers of the transition routes", count(a.TransitionStatuses), "("+statuses(a.TransitionStatuses)+")")
+	line("  in the orders' histories", len(a.Reached), fmt.Sprintf("(%d never acknowledged, %d of them without an email)", a.ReachedUnacked, a.ReachedUnackedMailless))
 	line("order events published (relay to queue)", len(a.Published), "")
-	line("order emails sent (distinct)", len(a.Mails), fmt.Sprintf("(%d in all)", count(a.Mails)))
+	line("order emails sent (distinct)", len(a.Mails), fmt.Sprintf("(%d in all; %s)", count(a.Mails), byWhat(a.Mails, Whats)))
 	line("  not sent: permanently rejected by SES (injected)", len(a.Rejected), "(acknowledged by design, not dead-lettered)")
 	line("duplicate emails", len(a.DuplicatesOther), "(must be 0)")
 	line("duplicate emails after a crash after SES accepted the mail", a.DuplicatesAfterSES,
@@ -185,7 +228,35 @@ func (a Account) Print(w io.Writer) {
 	}
 	check("acknowledged orders not stored", len(a.NotStored))
 	check("acknowledged without an email, apart from dead-lettered", len(a.WithoutEmail))
+	check("acknowledged transitions not in the order's history", len(a.TransitionsNotStored))
+	check("staff transitions refused (a repeat is 200)", len(a.Refused))
 	check("duplicate emails, apart from crashes after SES accepted", len(a.DuplicatesOther))
 	check("answers 500 (a failing dependency is a 503)", a.Statuses[http.StatusInternalServerError])
 	check("faults short of the minimum", max(0, a.MinFaults-a.Total()))
+}
+
+// statuses lists the counts of answers by status: "no answer: 1, 201: 4".
+func statuses(m map[int]int) string {
+	var st []string
+	for _, s := range slices.Sorted(maps.Keys(m)) {
+		name := fmt.Sprint(s)
+		if s == 0 {
+			name = "no answer"
+		}
+		st = append(st, fmt.Sprintf("%s: %d", name, m[s]))
+	}
+	return strings.Join(st, ", ")
+}
+
+// byWhat counts m's keys by what, in the order of whats: "placed 3, shipped 1".
+func byWhat[V any](m map[MailKey]V, whats []string) string {
+	n := map[string]int{}
+	for k := range m {
+		n[k.What]++
+	}
+	var out []string
+	for _, w := range whats {
+		out = append(out, fmt.Sprintf("%s %d", w, n[w]))
+	}
+	return strings.Join(out, ", ")
 }

@@ -4,13 +4,14 @@ package faults_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,8 +106,11 @@ func TestFaultCampaign(t *testing.T) {
 
 	// Customers register without faults: their verification mail is not
 	// what the campaign measures.
-	customers := registerCustomers(ctx, t, client, out["AppBaseUrl"], s.customers)
-	progress("%d customers registered and verified", len(customers))
+	customers := registerCustomers(ctx, t, client, out["AppBaseUrl"], s.customers+1)
+	staff := customers[s.customers]
+	customers = customers[:s.customers]
+	makeStaff(ctx, t, client, staff)
+	progress("%d customers and a staff member registered and verified", len(customers))
 
 	pointFunctionsAt(ctx, t, lam, proxy)
 	before := deadLetterIDs(ctx, t, q, out)
@@ -141,7 +145,7 @@ func TestFaultCampaign(t *testing.T) {
 	wg.Add(1)
 	go func() { defer wg.Done(); duplicate(traffic, t, q, plan, ledger, s.duplicates) }()
 
-	results := drive(traffic, client, customers, plan, s.workers, func() bool {
+	results := drive(traffic, client, customers, staff, plan, s.workers, func() bool {
 		elapsed := time.Since(start)
 		return elapsed >= 3*s.duration || (elapsed >= s.duration && ledger.TotalFaults() >= s.minFaults)
 	})
@@ -208,30 +212,32 @@ func TestFaultCampaign(t *testing.T) {
 	progress("drained in %s (faults stopped after %s)", time.Since(drainStart).Round(time.Second), faultsStopped.Round(time.Second))
 
 	snap := ledger.Snapshot()
-	stored, cancelled := storedOrders(ctx, t, dynamodb.NewFromConfig(cfg), out["OrdersTableName"], customers)
+	stored, cancelled, reached := storedOrders(ctx, t, dynamodb.NewFromConfig(cfg), out["OrdersTableName"], customers)
 	published := map[faults.MailKey]bool{}
 	for _, e := range snap.Events {
-		if what, ok := whatOf[e.Type]; ok && stored[e.Group] {
-			published[faults.MailKey{OrderID: e.Group, What: what}] = true
+		if k, ok := faults.EventMail([]byte(e.Body)); ok && stored[k.OrderID] {
+			published[k] = true
 		}
 	}
 	after := map[faults.MailKey]bool{}
 	for m := range snap.AcceptedUnanswered {
-		if k, ok := mailKey(m.Subject); ok {
+		if k, ok := faults.MailOf(m.Subject); ok {
 			after[k] = true
 		}
 	}
 	for id := range snap.FinishFailed {
-		if e, ok := snap.Events[id]; ok {
-			after[faults.MailKey{OrderID: e.Group, What: whatOf[e.Type]}] = true
+		if k, ok := faults.EventMail([]byte(snap.Events[id].Body)); ok {
+			after[k] = true
 		}
 	}
 	client.mu.Lock()
 	acc := faults.Reckon(faults.Observed{
 		Seed: s.seed, MinFaults: s.minFaults, Faults: snap.Faults,
-		Requests: client.requests, Statuses: client.statuses,
+		Requests: client.requests, Statuses: client.statuses, TransitionStatuses: client.staff,
 		Acked: results.acked, AckedCancels: results.cancels,
 		Stored: stored, Cancelled: cancelled, Published: published,
+		Transitions: results.transitions, Reached: reached,
+		TransitionsSent: results.sent, Repeats: results.repeats, Refused: results.refused,
 		Mails: mails, Rejected: rejectedMails(snap), AfterSESAccepted: after, DeadLetters: dead,
 	})
 	client.mu.Unlock()
@@ -245,23 +251,10 @@ func TestFaultCampaign(t *testing.T) {
 // progress prints a line of the campaign's progress with its elapsed time.
 var progress = func(format string, args ...any) { fmt.Printf("fault campaign: "+format+"\n", args...) }
 
-// whatOf names the email of an order event's type, as MailKey does.
-var whatOf = map[string]string{"order.created": "confirmed", "order.cancelled": "cancelled"}
-
-var subjectRE = regexp.MustCompile(`^Order (\S+) (confirmed|cancelled)`)
-
-func mailKey(subject string) (faults.MailKey, bool) {
-	m := subjectRE.FindStringSubmatch(subject)
-	if m == nil {
-		return faults.MailKey{}, false
-	}
-	return faults.MailKey{OrderID: m[1], What: m[2]}, true
-}
-
 func rejectedMails(s faults.Snapshot) map[faults.MailKey]int {
 	out := map[faults.MailKey]int{}
 	for m, n := range s.Rejected {
-		if k, ok := mailKey(m.Subject); ok {
+		if k, ok := faults.MailOf(m.Subject); ok {
 			out[k] += n
 		}
 	}
@@ -276,7 +269,7 @@ func orderMails(t *testing.T, customers map[string]bool) map[faults.MailKey]int 
 		if len(m.To) == 0 || !customers[strings.ToLower(m.To[0])] {
 			continue
 		}
-		if k, ok := mailKey(m.Subject); ok {
+		if k, ok := faults.MailOf(m.Subject); ok {
 			out[k]++
 		}
 	}
@@ -311,6 +304,21 @@ func registerCustomers(ctx context.Context, t *testing.T, c *api, appBaseURL str
 		}
 	}
 	return out
+}
+
+// makeStaff makes the verified account u staff with make staff, as an
+// operator does (ENV=local, EMULATOR_PORT naming the cloud, as e2e's
+// tests do), and logs it in again: the promotion ended its sessions.
+func makeStaff(ctx context.Context, t *testing.T, c *api, u *customer) {
+	cmd := exec.CommandContext(ctx, "make", "-s", "--no-print-directory", "staff", "ENV=local", "EMAIL="+u.Email)
+	cmd.Dir = testcloud.RepoRoot()
+	cmd.Env = append(os.Environ(), "EMULATOR_PORT="+testcloud.Port())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make staff EMAIL=%s: %v: %s", u.Email, err, out)
+	}
+	if err := c.login(ctx, u); err != nil {
+		t.Fatalf("staff member's login: %v", err)
+	}
 }
 
 // pointFunctionsAt gives every function of roles its own proxy listener as
@@ -369,11 +377,16 @@ func setEndpoint(ctx context.Context, t *testing.T, lam *lambda.Client, name, en
 	return original
 }
 
-// results are the orders and cancellations the clients had acknowledged.
+// results are the orders, cancellations and staff transitions the clients
+// had acknowledged.
 type results struct {
-	mu      sync.Mutex
-	acked   map[string]bool
-	cancels map[string]bool
+	mu          sync.Mutex
+	acked       map[string]bool
+	cancels     map[string]bool
+	transitions map[faults.MailKey]bool // What: one of faults.StaffWhats
+	sent        int                     // staff transition requests (each with its retries)
+	repeats     int                     // of those, repeats of one transition
+	refused     []string                // transitions answered 4xx
 }
 
 // wanted lists the emails the acknowledged work must cause.
@@ -382,27 +395,34 @@ func (r *results) wanted() []faults.MailKey {
 	defer r.mu.Unlock()
 	var out []faults.MailKey
 	for id := range r.acked {
-		out = append(out, faults.MailKey{OrderID: id, What: "confirmed"})
+		out = append(out, faults.MailKey{OrderID: id, What: faults.Placed})
 	}
 	for id := range r.cancels {
-		out = append(out, faults.MailKey{OrderID: id, What: "cancelled"})
+		out = append(out, faults.MailKey{OrderID: id, What: faults.Cancelled})
 	}
-	return out
+	return append(out, slices.Collect(maps.Keys(r.transitions))...)
 }
 
 var skus = []string{"COF-ESP-250", "COF-ETH-250", "TEA-SENCHA-100", "GIFT-SAMPLER"}
 
 // drive runs the workers until done says so or every customer's quota is
-// used: each places orders, half with an Idempotency-Key, and cancels one
-// in ten of those acknowledged.
-func drive(ctx context.Context, c *api, customers []*customer, plan *faults.Plan, workers int, done func() bool) *results {
-	r := &results{acked: map[string]bool{}, cancels: map[string]bool{}}
+// used. One in four workers (at least one) is the staff member, the others
+// customers: each customer places orders, half with an Idempotency-Key,
+// cancels one in ten of those acknowledged, and hands half of the others
+// to staff (when staff is not busy), who take them along the life cycle
+// (lifeCycle). Orders either customer or staff cancel, never both: a
+// staff cancel finds an order the customer cancelled done (200), and its
+// email is the customer's.
+func drive(ctx context.Context, c *api, customers []*customer, staff *customer, plan *faults.Plan, workers int, done func() bool) *results {
+	r := &results{acked: map[string]bool{}, cancels: map[string]bool{}, transitions: map[faults.MailKey]bool{}}
+	staffWorkers := max(1, workers/4)
+	toStaff := make(chan string, 16)
 	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
+	var buyers, staffs sync.WaitGroup
+	for range max(1, workers-staffWorkers) {
+		buyers.Add(1)
 		go func() {
-			defer wg.Done()
+			defer buyers.Done()
 			for ctx.Err() == nil && !done() {
 				u := customers[int(next.Add(1))%len(customers)]
 				if u.overQuota.Load() {
@@ -418,16 +438,102 @@ func drive(ctx context.Context, c *api, customers []*customer, plan *faults.Plan
 				r.mu.Lock()
 				r.acked[res.id] = true
 				r.mu.Unlock()
-				if plan.Float64() < 0.1 && c.cancel(ctx, u, res.id) {
-					r.mu.Lock()
-					r.cancels[res.id] = true
-					r.mu.Unlock()
+				if plan.Float64() < 0.1 {
+					if c.cancel(ctx, u, res.id) {
+						r.mu.Lock()
+						r.cancels[res.id] = true
+						r.mu.Unlock()
+					}
+				} else if plan.Float64() < 0.5 {
+					select {
+					case toStaff <- res.id:
+					default: // staff are busy
+					}
 				}
 			}
 		}()
 	}
-	wg.Wait()
+	for range staffWorkers {
+		staffs.Add(1)
+		go func() {
+			defer staffs.Done()
+			for id := range toStaff {
+				if ctx.Err() == nil && !done() {
+					r.lifeCycle(ctx, c, staff, plan, id)
+				}
+			}
+		}()
+	}
+	buyers.Wait()
+	close(toStaff)
+	staffs.Wait()
 	return r
+}
+
+// lifeCycle takes order id along a path of staff's transitions drawn from
+// plan: cancelled by the shop while pending (1 in 8), or confirmed and
+// then cancelled by the shop (1 in 8), left confirmed (1 in 8), shipped
+// and left (1 in 8) or delivered (1 in 2). A transition is sent only once
+// the one before it was acknowledged. One in ten is sent three times at
+// once, one in ten again after its answer: the repeats must be 200 and
+// cause no second email.
+func (r *results) lifeCycle(ctx context.Context, c *api, staff *customer, plan *faults.Plan, id string) {
+	path := plan.Float64()
+	step := func(action, what string, body any) bool {
+		copies, again := 1, false
+		switch u := plan.Float64(); {
+		case u < 0.1:
+			copies = 3
+		case u < 0.2:
+			again = true
+		}
+		answers := make([]answer, copies)
+		var wg sync.WaitGroup
+		for i := range copies {
+			wg.Add(1)
+			go func() { defer wg.Done(); answers[i] = c.transition(ctx, staff, id, action, body) }()
+		}
+		wg.Wait()
+		acked := slices.ContainsFunc(answers, func(a answer) bool { return a.status/100 == 2 })
+		if acked && again {
+			answers = append(answers, c.transition(ctx, staff, id, action, body))
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.sent += len(answers)
+		r.repeats += len(answers) - 1
+		for _, a := range answers {
+			if a.status/100 == 4 {
+				r.refused = append(r.refused, fmt.Sprintf("%s %s: %s", id, action, a))
+			}
+		}
+		if acked {
+			r.transitions[faults.MailKey{OrderID: id, What: what}] = true
+		}
+		return acked
+	}
+	shopCancel := func() {
+		step("cancel", faults.ShopCancelled, map[string]string{"reason": "The roastery could not fill this order"})
+	}
+	if path < 0.125 {
+		shopCancel()
+		return
+	}
+	if !step("confirm", faults.Confirmed, nil) {
+		return
+	}
+	switch {
+	case path < 0.25:
+		shopCancel()
+		return
+	case path < 0.375:
+		return
+	}
+	shipment := map[string]string{"carrier": "DHL", "trackingNumber": "CAMPAIGN-" + id}
+	if !step("ship", faults.Shipped, shipment) || path < 0.5 {
+		return
+	}
+	step("deliver", faults.Delivered, nil)
 }
 
 // duplicate sends, every two seconds, copies of up to copies events the
@@ -525,16 +631,12 @@ func deadLetters(ctx context.Context, t *testing.T, q *sqs.Client, out map[strin
 		if before[id] {
 			continue
 		}
-		var ev struct {
-			Type  string
-			Order struct{ ID string }
-		}
-		_ = json.Unmarshal([]byte(aws.ToString(m.Body)), &ev)
+		k, _ := faults.EventMail([]byte(aws.ToString(m.Body)))
 		reason := "redrive policy: maxReceiveCount receives failed"
 		if a, ok := m.MessageAttributes["poisonReason"]; ok {
 			reason = "poison: " + aws.ToString(a.StringValue)
 		}
-		dead = append(dead, faults.DeadLetter{Queue: "notifications", OrderID: ev.Order.ID, What: whatOf[ev.Type], Reason: reason})
+		dead = append(dead, faults.DeadLetter{Queue: "notifications", OrderID: k.OrderID, What: k.What, Reason: reason})
 	}
 	for id, m := range read(out["RelayDeadLetterQueueUrl"]) {
 		if before[id] {
@@ -542,6 +644,7 @@ func deadLetters(ctx context.Context, t *testing.T, q *sqs.Client, out map[strin
 		}
 		var rec struct {
 			Reason, EventType, Group string
+			PayloadBase64            string                     `json:"payloadBase64"`
 			RequestContext           struct{ Condition string } `json:"requestContext"`
 		}
 		_ = json.Unmarshal([]byte(aws.ToString(m.Body)), &rec)
@@ -549,20 +652,32 @@ func deadLetters(ctx context.Context, t *testing.T, q *sqs.Client, out map[strin
 		if rec.Reason == "" {
 			d.Reason = "stream mapping gave up: " + rec.RequestContext.Condition
 		} else {
-			d.OrderID, d.What = rec.Group, whatOf[rec.EventType]
+			// The event as the service wrote it says who cancelled.
+			payload, _ := base64.StdEncoding.DecodeString(rec.PayloadBase64)
+			k, ok := faults.EventMail(payload)
+			if !ok {
+				k, _ = faults.EventTypeMail(rec.Group, rec.EventType, "")
+			}
+			d.OrderID, d.What = k.OrderID, k.What
 		}
 		dead = append(dead, d)
 	}
 	return dead
 }
 
-// storedOrders scans the orders table for the campaign customers' orders.
-func storedOrders(ctx context.Context, t *testing.T, db *dynamodb.Client, table string, customers []*customer) (stored, cancelled map[string]bool) {
+// reachedBy names the staff transition that leads to each status: the
+// emails they cause.
+var reachedBy = map[string]string{"CONFIRMED": faults.Confirmed, "SHIPPED": faults.Shipped, "DELIVERED": faults.Delivered}
+
+// storedOrders scans the orders table for the campaign customers' orders,
+// the cancelled ones, and the staff transitions their histories show (a
+// cancellation by staff says so in cancelledBy).
+func storedOrders(ctx context.Context, t *testing.T, db *dynamodb.Client, table string, customers []*customer) (stored, cancelled map[string]bool, reached map[faults.MailKey]bool) {
 	ours := map[string]bool{}
 	for _, u := range customers {
 		ours["CUSTOMER#"+u.ID] = true
 	}
-	stored, cancelled = map[string]bool{}, map[string]bool{}
+	stored, cancelled, reached = map[string]bool{}, map[string]bool{}, map[faults.MailKey]bool{}
 	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{
 		TableName:                 &table,
 		FilterExpression:          aws.String("begins_with(SK, :o)"),
@@ -583,8 +698,38 @@ func storedOrders(ctx context.Context, t *testing.T, db *dynamodb.Client, table 
 			stored[id.Value] = true
 			if st != nil && st.Value == "CANCELLED" {
 				cancelled[id.Value] = true
+				if by, _ := item["cancelledBy"].(*ddbtypes.AttributeValueMemberS); by != nil && by.Value == "staff" {
+					reached[faults.MailKey{OrderID: id.Value, What: faults.ShopCancelled}] = true
+				}
+			}
+			history, _ := item["history"].(*ddbtypes.AttributeValueMemberL)
+			for _, h := range historyOf(history) {
+				if what, ok := reachedBy[h]; ok {
+					reached[faults.MailKey{OrderID: id.Value, What: what}] = true
+				}
 			}
 		}
 	}
-	return stored, cancelled
+	return stored, cancelled, reached
+}
+
+// historyOf lists the statuses of an order item's history: a list of maps
+// whose status the store's marshalling names Status.
+func historyOf(l *ddbtypes.AttributeValueMemberL) []string {
+	if l == nil {
+		return nil
+	}
+	var out []string
+	for _, v := range l.Value {
+		m, _ := v.(*ddbtypes.AttributeValueMemberM)
+		if m == nil {
+			continue
+		}
+		for _, name := range []string{"Status", "status"} {
+			if st, ok := m.Value[name].(*ddbtypes.AttributeValueMemberS); ok {
+				out = append(out, st.Value)
+			}
+		}
+	}
+	return out
 }

@@ -28,10 +28,11 @@ type api struct {
 	mu       sync.Mutex
 	requests int
 	statuses map[int]int
+	staff    map[int]int // the answers of the staff's routes (/v1/admin/), by status
 }
 
 func newAPI(base string) *api {
-	return &api{base: base, http: &http.Client{Timeout: 40 * time.Second}, statuses: map[int]int{}}
+	return &api{base: base, http: &http.Client{Timeout: 40 * time.Second}, statuses: map[int]int{}, staff: map[int]int{}}
 }
 
 // answer is one HTTP answer, its body read; status 0 when there was none.
@@ -82,6 +83,9 @@ func (c *api) once(ctx context.Context, method, path string, body any, headers .
 	c.mu.Lock()
 	c.requests++
 	c.statuses[a.status]++
+	if strings.HasPrefix(path, "/v1/admin/") {
+		c.staff[a.status]++
+	}
 	c.mu.Unlock()
 	return a
 }
@@ -228,4 +232,37 @@ func (c *api) register(ctx context.Context, tag string, awaitToken func(email st
 		return nil, fmt.Errorf("verify %s: %s", u.Email, a)
 	}
 	return u, c.login(ctx, u)
+}
+
+// transition sends staff's action on order id ("confirm", "ship",
+// "deliver" or "cancel", with its body) and retries like a client: on the
+// retryable answers, once after a 401 with a fresh login, and on a 404 a
+// few times, a second apart: staff find an order by an eventually
+// consistent index, which may miss an order placed a moment ago
+// (functions/orders/store, IndexByOrderID). A repeat of a transition
+// applied already (its answer lost, or sent twice) answers 200.
+func (c *api) transition(ctx context.Context, staff *customer, id, action string, body any) answer {
+	path := "/v1/admin/orders/" + id + "/" + action
+	relogged, notFound := false, 0
+	for {
+		a, _ := c.retrying(ctx, 8, "POST", path, body, staff.bearer)
+		switch {
+		case ctx.Err() != nil:
+			return a
+		case a.status == http.StatusUnauthorized && !relogged:
+			relogged = true
+			if err := c.login(ctx, staff); err != nil {
+				return a
+			}
+		case a.status == http.StatusNotFound && notFound < 3:
+			notFound++
+			select {
+			case <-time.After(time.Second):
+			case <-ctx.Done():
+				return a
+			}
+		default:
+			return a
+		}
+	}
 }

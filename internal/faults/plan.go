@@ -18,7 +18,7 @@ const (
 	DynamoThrottling  Kind = "dynamodb-throttling"             // 400 ProvisionedThroughputExceededException, nothing written
 	TransactionCancel Kind = "dynamodb-transaction-cancelled"  // 400 TransactionCanceledException (TransactionConflict), nothing written
 	ResponseLost      Kind = "response-lost-after-write"       // the write is forwarded and done, the connection dropped before the answer
-	KilledAfterWrite  Kind = "killed-after-write"              // the orders function's order write is done, its answer held past the function's timeout
+	KilledAfterWrite  Kind = "killed-after-write"              // the orders function's order or transition write is done, its answer held past the function's timeout
 	SQSSendFailure    Kind = "sqs-send-failure"                // 500 InternalError on SendMessage(Batch) or ChangeMessageVisibility
 	SESThrottling     Kind = "ses-throttling"                  // 429 TooManyRequestsException, not sent
 	SESRejection      Kind = "ses-permanent-rejection"         // 400 MessageRejected, not sent
@@ -64,9 +64,11 @@ func eligible(role string, c Call) []Kind {
 		kinds = append(kinds, DynamoThrottling)
 		if c.Operation == "TransactWriteItems" {
 			kinds = append(kinds, TransactionCancel)
-			if role == "orders" {
-				kinds = append(kinds, KilledAfterWrite)
-			}
+		}
+		// The orders function's order write: a placed order or a cancel
+		// with stock (a transaction), or a transition (an UpdateItem).
+		if role == "orders" && (c.Operation == "TransactWriteItems" || c.Operation == "UpdateItem") {
+			kinds = append(kinds, KilledAfterWrite)
 		}
 		if c.IsWrite() {
 			kinds = append(kinds, ResponseLost)

@@ -52,6 +52,8 @@ func TestPlanDrawsOnlyEligibleKinds(t *testing.T) {
 		allowed []faults.Kind // besides none
 	}{
 		{"orders", transact, []faults.Kind{faults.DynamoThrottling, faults.TransactionCancel, faults.KilledAfterWrite, faults.ResponseLost}},
+		{"orders", faults.Call{Service: "dynamodb", Operation: "UpdateItem"}, []faults.Kind{faults.DynamoThrottling, faults.KilledAfterWrite, faults.ResponseLost}},
+		{"users", faults.Call{Service: "dynamodb", Operation: "UpdateItem"}, []faults.Kind{faults.DynamoThrottling, faults.ResponseLost}},
 		{"users", transact, []faults.Kind{faults.DynamoThrottling, faults.TransactionCancel, faults.ResponseLost}},
 		{"notifications", send, []faults.Kind{faults.SESThrottling, faults.SESRejection, faults.KilledAfterSES}},
 		{"relay", batch, []faults.Kind{faults.SQSSendFailure, faults.ResponseLost}},
