@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -325,7 +326,10 @@ func TestCustomersAreRefusedTheStaffRoutes(t *testing.T) {
 	t.Run("at the service, whatever the gateway decided", func(t *testing.T) {
 		staff := staffUser(t)
 		fn := stackResources(t, "AWS::Lambda::Function")["OrdersFunction"]
+		var placed orderDoc // an order staff can read
+		call(t, "POST", "/v1/orders", items("COF-ESP-250", 1), u.bearer()...).Expect(t, 201).JSON(t, &placed)
 		for _, op := range documentedOperations(t) {
+			op.example = strings.Replace(op.example, missingOrderID, placed.ID, 1)
 			if strings.HasPrefix(op.path, "/v1/admin/") && op.method == "GET" {
 				if status, body := invokeAsGateway(t, fn, op, u, token.RoleStaff); status != 403 || !strings.Contains(body, "#forbidden") {
 					t.Errorf("%s %s, a customer's token with a staff decision: %d %s, want 403 forbidden", op.method, op.example, status, body)
@@ -354,6 +358,12 @@ func invokeAsGateway(t *testing.T, fn string, op operation, u user, role string)
 	}
 	if strings.Contains(op.path, "{sku}") {
 		ev.PathParameters = map[string]string{"sku": "COF-ESP-250"}
+	}
+	if strings.HasSuffix(op.path, "/{id}") {
+		ev.PathParameters = map[string]string{"id": path.Base(op.example)}
+	}
+	if op.path == "/v1/admin/orders" { // its one required parameter
+		ev.QueryStringParameters = map[string]string{"status": "PENDING"}
 	}
 	payload, err := json.Marshal(ev)
 	if err != nil {

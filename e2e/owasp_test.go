@@ -692,7 +692,7 @@ func TestOWASP_API5_FunctionLevelAuthorization(t *testing.T) {
 				}
 			}
 		}
-		for _, path := range []string{"/v1/admin", "/v1/admin/orders", "/v1/users", "/v1/users/" + u.ID, "/v1/products/COF-ESP-250/price", "/v1/orders/" + o.ID + "/status", "/v1/orders/" + o.ID + "/ship"} {
+		for _, path := range []string{"/v1/admin", "/v1/admin/customers", "/v1/users", "/v1/users/" + u.ID, "/v1/products/COF-ESP-250/price", "/v1/orders/" + o.ID + "/status", "/v1/orders/" + o.ID + "/ship"} {
 			for _, method := range []string{"GET", "POST", "PUT", "DELETE"} {
 				call(t, method, path, write, u.bearer()...).Problem(t, 404, "")
 			}

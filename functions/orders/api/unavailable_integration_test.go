@@ -75,6 +75,7 @@ func TestEveryRouteAnswers503WhenDynamoDBIsOut(t *testing.T) {
 	out.Store(true)
 	requests := map[string]struct {
 		path    map[string]string
+		query   string
 		body    string
 		catalog bool // may answer from a copy of the catalog
 	}{
@@ -90,6 +91,8 @@ func TestEveryRouteAnswers503WhenDynamoDBIsOut(t *testing.T) {
 		"GET /v1/admin/products/{sku}":        {path: map[string]string{"sku": "COF-ESP-250"}},
 		"PATCH /v1/admin/products/{sku}":      {path: map[string]string{"sku": "COF-ESP-250"}, body: `{"unitPrice":1}`},
 		"POST /v1/admin/products/{sku}/stock": {path: map[string]string{"sku": "COF-ESP-250"}, body: `{"delta":1}`},
+		"GET /v1/admin/orders":                {query: "?status=PENDING"},
+		"GET /v1/admin/orders/{id}":           {path: id},
 		"POST /v1/admin/orders/{id}/confirm":  {path: id},
 		"POST /v1/admin/orders/{id}/ship":     {path: id, body: `{"carrier":"DHL","trackingNumber":"JD1"}`},
 		"POST /v1/admin/orders/{id}/deliver":  {path: id},
@@ -107,7 +110,7 @@ func TestEveryRouteAnswers503WhenDynamoDBIsOut(t *testing.T) {
 			continue
 		}
 		before := attempts.Load()
-		resp := do(route, req.path, req.body)
+		resp := do(route+req.query, req.path, req.body)
 		t.Logf("%-30s %d after %d DynamoDB attempt(s)", route, resp.StatusCode, attempts.Load()-before)
 		if req.catalog && resp.StatusCode == http.StatusOK {
 			continue
