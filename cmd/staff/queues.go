@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -16,21 +17,24 @@ import (
 // queuesDB is what enqueue needs of DynamoDB.
 type queuesDB interface {
 	dynamodb.ScanAPIClient
+	ddb.PutItemAPI
 	ddb.UpdateItemAPI
 }
 
-// enqueue puts the orders of table written before staff's queues existed
-// (order items without a queue) on their status's queue, and says how
-// many it put. It scans the table once for them, then updates each on
-// condition that it is still unqueued in the status read: an order that
-// changed meanwhile joined its queue by that change. The update also
+// enqueue gives the orders of table written before staff's routes existed
+// (order items without a queue) what staff need, and says how many: their
+// owner item (staff's way to an order by its id), then their place on
+// their status's queue. It scans the table once for them, then updates
+// each on condition that it is still unqueued in the status read: an order
+// that changed meanwhile joined its queue by that change. The update also
 // removes the order's event, announced long ago, so that the stream record
 // it makes is no event for the orders relay (store.FromStream): nobody is
 // mailed again. Run once after upgrading; a second run finds nothing.
 func enqueue(ctx context.Context, db queuesDB, table string) (int, error) {
 	filter := expression.Name("SK").BeginsWith(store.SKPrefix).And(expression.AttributeNotExists(expression.Name(store.AttrQueue)))
 	projection := expression.NamesList(expression.Name("PK"), expression.Name("SK"), expression.Name("id"),
-		expression.Name(store.AttrStatus), expression.Name("createdAt"), expression.Name(store.AttrHistory))
+		expression.Name(store.AttrStatus), expression.Name("createdAt"), expression.Name(store.AttrHistory),
+		expression.Name("lines"), expression.Name("stockTaken"))
 	scan, err := expression.NewBuilder().WithFilter(filter).WithProjection(projection).Build()
 	if err != nil {
 		return 0, err
@@ -62,9 +66,18 @@ func enqueue(ctx context.Context, db queuesDB, table string) (int, error) {
 	return queued, nil
 }
 
-// enqueueOne puts the order it on its queue, unless it changed since read
-// (done false).
+// enqueueOne writes the owner item of the order it, unless there is one,
+// and puts the order on its queue, unless it changed since read (done
+// false).
 func enqueueOne(ctx context.Context, db queuesDB, table string, it store.Item) (done bool, err error) {
+	owner, err := store.OwnerItem(it)
+	if err != nil {
+		return false, err
+	}
+	_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: owner, ConditionExpression: aws.String("attribute_not_exists(PK)")})
+	if _, exists := ddb.ConditionFailure(err); err != nil && !exists {
+		return false, fmt.Errorf("owner of order %s: %w", it.ID, err)
+	}
 	o := order.Order{ID: it.ID, Status: order.Status(it.Status), CreatedAt: it.CreatedAt, History: it.History}
 	status := expression.Name(store.AttrStatus)
 	update := expression.Set(expression.Name(store.AttrQueue), expression.Value(store.QueueOf(o.ID, o.Status))).

@@ -17,9 +17,10 @@ import (
 	"github.com/serverless-shop/backend/internal/testcloud"
 )
 
-// TestEnqueue: orders written before staff's queues existed join them,
-// oldest first, without an event for the relay; orders already queued are
-// left as they are, and a second run finds nothing.
+// TestEnqueue: orders written before staff's routes existed get their
+// owner item (staff reach them by id) and join the queues, oldest first,
+// without an event for the relay; orders already queued are left as they
+// are, and a second run finds nothing.
 func TestEnqueue(t *testing.T) {
 	ctx := context.Background()
 	db := dynamodb.NewFromConfig(testcloud.Config(t))
@@ -47,8 +48,16 @@ func TestEnqueue(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if _, err := s.StaffOrder(ctx, pendingOld); err != order.ErrNotFound {
+		t.Fatalf("staff found an order written before its owner item: %v", err)
+	}
 	if n, err := enqueue(ctx, db, table); err != nil || n != 2 {
 		t.Fatalf("enqueue = %d, %v; want the 2 orders written before the queues", n, err)
+	}
+	for _, id := range []string{pendingOld, confirmedOld, pendingNew} {
+		if o, err := s.StaffOrder(ctx, id); err != nil || o.ID != id {
+			t.Errorf("staff's read of %s after enqueue: %+v, %v", id, o, err)
+		}
 	}
 	for status, want := range map[order.Status][]string{order.Pending: {pendingNew, pendingOld}, order.Confirmed: {confirmedOld}} {
 		list, _, err := s.StaffOrders(ctx, status, 10, "")

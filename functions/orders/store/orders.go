@@ -52,8 +52,9 @@ func orderOf(it Item) order.Order {
 	}
 }
 
-// CreateOrder writes a new order announcing its order.created event (ev),
-// in one transaction that also counts the order against the customer's
+// CreateOrder writes a new order announcing its order.created event (ev)
+// and its owner item (staff's way to it), in one transaction that also
+// counts the order against the customer's
 // quota, takes each line's units from one shard of its product's stock,
 // chosen at random (stockTake, stockplan.go) and, when key is not nil,
 // records the key as having placed the order. Either all of it is stored
@@ -71,7 +72,12 @@ func orderOf(it Item) order.Order {
 // precedence, as it places nothing), order.OutOfStock's naming every
 // short line (after the replay and the quota).
 func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev order.EventRef, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error) {
-	item, err := attributevalue.MarshalMap(orderItem(o, events.OrderCreated, ev))
+	stored := orderItem(o, events.OrderCreated, ev)
+	item, err := attributevalue.MarshalMap(stored)
+	if err != nil {
+		return nil, wrap("create order", err)
+	}
+	owner, err := OwnerItem(stored)
 	if err != nil {
 		return nil, wrap("create order", err)
 	}
@@ -92,6 +98,7 @@ func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev order.EventRe
 		}
 		writes = append(writes, types.TransactWriteItem{Put: kp})
 	}
+	writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: owner}})
 	fixed := writes
 	takes := firstTakes(o.Lines, s.shards, rand.IntN)
 	for attempt := 1; ; attempt++ {

@@ -26,10 +26,10 @@ import (
 // a partition per status would take the write of every order placed: the
 // queue of a status is split over QueueShards partitions (the attribute
 // queue, "<status>#<n>", n from the order id), which a page reads at once
-// and merges (ADR 10). Its sort key, queueAt ("<time entered>#<id>",
-// QueuePosition), is unique and sorts by time. It projects the whole
-// order: a page of a queue is the orders on it. template.yaml declares it;
-// a test checks they agree.
+// and merges (docs/decisions/0010-staff-queues.md). Its sort key, queueAt
+// ("<time entered>#<id>", order.QueuePosition), is unique and sorts by
+// time. It projects the whole order: a page of a queue is the orders on
+// it. template.yaml declares it; a test checks they agree.
 const IndexByStatus = "ByStatus"
 
 // QueueShards is how many partitions of IndexByStatus hold one status's
@@ -48,9 +48,9 @@ const (
 
 // Indexes are the orders table's global secondary indexes as CreateTable
 // takes them (the tests' tables; template.yaml declares the deployed
-// ones).
+// ones): IndexByStatus.
 func Indexes() []types.GlobalSecondaryIndex {
-	return []types.GlobalSecondaryIndex{ByOrderIDIndex(), {
+	return []types.GlobalSecondaryIndex{{
 		IndexName: aws.String(IndexByStatus),
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String(AttrQueue), KeyType: types.KeyTypeHash},
@@ -142,16 +142,15 @@ func (s *Store) queuePage(ctx context.Context, queue string, limit int, after st
 	return items, len(items) > 0 && len(items) < limit && out.LastEvaluatedKey != nil, nil
 }
 
-// StaffOrder returns any customer's order id, or order.ErrNotFound: the
-// order's key by IndexByOrderID (one Query), then the order, read
-// consistently (one GetItem).
+// StaffOrder returns any customer's order id, or order.ErrNotFound: its
+// owner item, then the order, both read consistently (two GetItems).
 func (s *Store) StaffOrder(ctx context.Context, id string) (order.Order, error) {
 	ref, err := s.locate(ctx, id)
 	if err != nil {
 		return order.Order{}, err
 	}
 	it, found, err := ddb.Get[Item](ctx, s.db, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: ddb.Key(ref.PK, orderSK(id)), ConsistentRead: aws.Bool(true),
+		TableName: &s.table, Key: ddb.Key(ref.OrderPK, orderSK(id)), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return order.Order{}, wrap("get order", err)

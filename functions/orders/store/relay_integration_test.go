@@ -42,7 +42,7 @@ func TestOrderWritesReachTheQueueInOrder(t *testing.T) {
 		t.Errorf("stored version %d, want 2: the released version's cancel adds to it", v)
 	}
 
-	batch := testcloud.StreamBatch(t, f.cfg, f.table, 7) // the product and its stock, the order, the quota count, the stock take, the cancel, the stock given back
+	batch := testcloud.StreamBatch(t, f.cfg, f.table, 8) // the product and its stock, the order, its owner item, the quota count, the stock take, the cancel, the stock given back
 	pub := relay.New(q, queueURL, testcloud.NewQueue(t, q), store.FromStream, logging.New(io.Discard, "relay-test"))
 	for attempt := range 2 {
 		if resp, err := pub.Handle(ctx, batch); err != nil || len(resp.BatchItemFailures) != 0 {

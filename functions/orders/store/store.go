@@ -6,11 +6,12 @@
 //	STOCK#<sku>         STOCK                 the product's stock, units (none: 0), apart from the catalog's one partition: shard 0
 //	STOCK#<sku>#<n>     STOCK                 shard n ≥ 1 of the stock when it is split (stockplan.go); the stock is their sum
 //	CUSTOMER#<userId>   ORDER#<orderId>       an order and the event of its last change (orderitem.go); ids sort by time
+//	ORDER#<orderId>     OWNER                 whose the order is, its lines and stockTaken: staff's way to it by id (transitions.go)
 //	CUSTOMER#<userId>   IDEMPOTENCY#<key>     an Idempotency-Key and the order it placed
 //	CUSTOMER#<userId>   QUOTA#<window>        the customer's orders in one quota window
 //
-// The index ByOrderId (IndexByOrderID, transitions.go) keys the order
-// items by their id alone, for staff, who reach any customer's order.
+// The index ByStatus (IndexByStatus, queues.go) is staff's queues: the
+// orders of each status, oldest first.
 //
 // Every write of an order item announces an event, and the item carries it
 // (transactional outbox without an outbox item): the table's stream hands

@@ -121,8 +121,8 @@ func TestCreateOrderSurvivesItsOwnRetry(t *testing.T) {
 			t.Fatalf("attempt %d: %+v, %v", attempt, replay, err)
 		}
 	}
-	if len(items) != 4 {
-		t.Fatalf("%d transaction items, want the order (which carries its event), the quota, the key and the line's stock", len(items))
+	if len(items) != 5 {
+		t.Fatalf("%d transaction items, want the order (which carries its event), the quota, the key, the owner item and the line's stock", len(items))
 	}
 	if left := f.subject().units(t, "SKU-1"); left != 8 {
 		t.Fatalf("stock %d after the order and its retry, want 8 (2 taken once)", left)

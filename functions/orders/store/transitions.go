@@ -18,29 +18,6 @@ import (
 	"github.com/serverless-shop/backend/shared/events"
 )
 
-// IndexByOrderID is the orders table's global secondary index on the order
-// id (the attribute id, which only order items have: a sparse index), by
-// which staff reach any customer's order. It projects the keys and what a
-// staff cancel gives back (the lines and stockTaken, which never change
-// after the order is placed), so that the lookup's eventual consistency
-// can at worst miss an order placed a moment ago (404), never decide on a
-// stale status: the status is the write's condition. template.yaml
-// declares it; a test checks they agree.
-const IndexByOrderID = "ByOrderId"
-
-// IndexProjection is what IndexByOrderID projects besides the keys.
-var IndexProjection = []string{"lines", "stockTaken"}
-
-// ByOrderIDIndex is IndexByOrderID as CreateTable takes it (the tests'
-// tables; template.yaml declares the deployed one).
-func ByOrderIDIndex() types.GlobalSecondaryIndex {
-	return types.GlobalSecondaryIndex{
-		IndexName:  aws.String(IndexByOrderID),
-		KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
-		Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: IndexProjection},
-	}
-}
-
 // eventTypes is the event a transition to each status announces.
 var eventTypes = map[order.Status]string{
 	order.Confirmed: events.OrderConfirmed,
@@ -108,46 +85,53 @@ func refusal(t order.Transition, old map[string]types.AttributeValue, ev order.E
 	return o, nil
 }
 
-// staffRef is what the index tells of an order: whose it is, and what a
-// cancel gives back.
-type staffRef struct {
+// ownerRecord is the order's owner item (PK ORDER#<id>, SK OWNER), written
+// with the order in its transaction, by which staff reach any customer's
+// order by its id alone: whose it is (the key of its order item), and what
+// a cancel gives back (the lines and stockTaken, which never change after
+// the order is placed). An item, not a global secondary index: it is read
+// consistently, so an order placed a moment ago is found, and a table
+// gains one index at a time on AWS (ByStatus is the one).
+type ownerRecord struct {
 	PK         string       `dynamodbav:"PK"`
+	SK         string       `dynamodbav:"SK"`
+	OrderPK    string       `dynamodbav:"orderPk"`
 	Lines      []order.Line `dynamodbav:"lines"`
 	StockTaken bool         `dynamodbav:"stockTaken"`
 }
 
-// locate finds the order id by IndexByOrderID (one Query), or
+// OwnerKey is the key of order id's owner item.
+func OwnerKey(id string) map[string]types.AttributeValue { return ddb.Key(ownerPK(id), skOwner) }
+
+func ownerPK(id string) string { return "ORDER#" + id }
+
+const skOwner = "OWNER"
+
+// OwnerItem is the owner item of order it (ownerRecord).
+func OwnerItem(it Item) (map[string]types.AttributeValue, error) {
+	return attributevalue.MarshalMap(ownerRecord{PK: ownerPK(it.ID), SK: skOwner, OrderPK: it.PK, Lines: it.Lines, StockTaken: it.StockTaken})
+}
+
+// locate reads order id's owner item (one consistent GetItem), or answers
 // order.ErrNotFound.
-func (s *Store) locate(ctx context.Context, id string) (staffRef, error) {
-	key, err := expression.NewBuilder().WithKeyCondition(expression.Key("id").Equal(expression.Value(id))).Build()
+func (s *Store) locate(ctx context.Context, id string) (ownerRecord, error) {
+	r, found, err := ddb.Get[ownerRecord](ctx, s.db, &dynamodb.GetItemInput{TableName: &s.table, Key: OwnerKey(id), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return staffRef{}, wrap("find order", err)
+		return ownerRecord{}, wrap("find order", err)
 	}
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName: &s.table, IndexName: aws.String(IndexByOrderID),
-		KeyConditionExpression: key.KeyCondition(), ExpressionAttributeNames: key.Names(), ExpressionAttributeValues: key.Values(),
-		Limit: aws.Int32(1),
-	})
-	if err != nil {
-		return staffRef{}, wrap("find order", err)
+	if !found {
+		return ownerRecord{}, order.ErrNotFound
 	}
-	if len(out.Items) == 0 {
-		return staffRef{}, order.ErrNotFound
-	}
-	var ref staffRef
-	if err := attributevalue.UnmarshalMap(out.Items[0], &ref); err != nil {
-		return staffRef{}, wrap("find order", err)
-	}
-	return ref, nil
+	return r, nil
 }
 
 // Transition moves any customer's order id along t at the time at,
 // announcing its event ev (order.confirmed, order.shipped,
 // order.delivered or order.cancelled), and returns the order: staff's
-// transitions. It finds the order by IndexByOrderID (one Query), then
+// transitions. It finds the order by its owner item (one GetItem), then
 // makes one write: an UpdateItem conditioned on the statuses t starts
 // from, or, when a cancel gives the stock back, one transaction of that
-// update and a stock ADD per line (the lines from the index), so that of
+// update and a stock ADD per line (the lines from the owner item), so that of
 // concurrent transitions exactly one takes effect and the stock comes back
 // once. The SDK's retry of a write whose answer was lost finds the order
 // with its own event and answers it; a repeat of a Repeatable transition
@@ -158,7 +142,7 @@ func (s *Store) Transition(ctx context.Context, id string, t order.Transition, a
 	if err != nil {
 		return order.Order{}, err
 	}
-	key := map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: ref.PK}, "SK": &types.AttributeValueMemberS{Value: orderSK(id)}}
+	key := ddb.Key(ref.OrderPK, orderSK(id))
 	expr, err := transitionExpr(id, t, at, ev)
 	if err != nil {
 		return order.Order{}, wrap("transition order", err)
