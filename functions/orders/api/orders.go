@@ -108,19 +108,39 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, position, err := a.orders.Orders(r.Context(), customer.ID, page.limit, page.after)
-	if err != nil {
-		return err
-	}
-	items := make([]orderJSON, len(list))
-	for i, o := range list {
-		items[i] = orderView(o)
-	}
-	return web.JSON(w, http.StatusOK, struct {
-		Items      []orderJSON `json:"items"`
-		NextCursor *string     `json:"nextCursor"`
-	}{items, page.next(position)})
+	return list(w, page, orderView)(a.orders.Orders(r.Context(), customer.ID, page.limit, page.after))
 }
+
+// list answers a page of orders, each as view shows it, and the cursor of
+// the next page.
+func list[V any](w http.ResponseWriter, page pageQuery, view func(order.Order) V) func([]order.Order, string, error) error {
+	return func(orders []order.Order, position string, err error) error {
+		if err != nil {
+			return err
+		}
+		items := make([]V, len(orders))
+		for i, o := range orders {
+			items[i] = view(o)
+		}
+		return web.JSON(w, http.StatusOK, struct {
+			Items      []V     `json:"items"`
+			NextCursor *string `json:"nextCursor"`
+		}{items, page.next(position)})
+	}
+}
+
+// reply answers 200 with view of what a use case returned, or its error.
+func reply[T, V any](w http.ResponseWriter, view func(T) V) func(T, error) error {
+	return func(v T, err error) error {
+		if err != nil {
+			return err
+		}
+		return web.JSON(w, http.StatusOK, view(v))
+	}
+}
+
+// itself is the view of a value the API shows as it is.
+func itself[T any](v T) T { return v }
 
 // pageQuery is what a list's query asks for: how many, after which
 // position, with the codec and scope its cursors are sealed with.
@@ -166,17 +186,9 @@ func (p pageQuery) next(position string) *string {
 }
 
 func (a *API) getOrder(w http.ResponseWriter, r *http.Request) error {
-	o, err := a.orders.Order(r.Context(), caller(r).ID, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, orderDetail(o))
+	return reply(w, orderDetail)(a.orders.Order(r.Context(), caller(r).ID, r.PathValue("id")))
 }
 
 func (a *API) cancelOrder(w http.ResponseWriter, r *http.Request) error {
-	o, err := a.orders.CancelOrder(r.Context(), caller(r).ID, r.PathValue("id"), logging.CorrelationID(r.Context()))
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, orderDetail(o))
+	return reply(w, orderDetail)(a.orders.CancelOrder(r.Context(), caller(r).ID, r.PathValue("id"), logging.CorrelationID(r.Context())))
 }

@@ -31,31 +31,19 @@ func (a *API) updateProduct(w http.ResponseWriter, r *http.Request) error {
 	if err := web.DecodeJSON(r, &in); err != nil {
 		return err
 	}
-	return staffJSON(w)(a.orders.UpdateProduct(r.Context(), r.PathValue("sku"), in))
+	return reply(w, itself[order.StaffProduct])(a.orders.UpdateProduct(r.Context(), r.PathValue("sku"), in))
 }
 
 func (a *API) staffProduct(w http.ResponseWriter, r *http.Request) error {
-	return staffJSON(w)(a.orders.StaffProduct(r.Context(), r.PathValue("sku")))
+	return reply(w, itself[order.StaffProduct])(a.orders.StaffProduct(r.Context(), r.PathValue("sku")))
 }
 
 func (a *API) staffProducts(w http.ResponseWriter, r *http.Request) error {
-	products, err := a.orders.StaffProducts(r.Context())
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, struct {
-		Items []order.StaffProduct `json:"items"`
-	}{products})
-}
-
-// staffJSON answers a staff product, 200.
-func staffJSON(w http.ResponseWriter) func(order.StaffProduct, error) error {
-	return func(p order.StaffProduct, err error) error {
-		if err != nil {
-			return err
-		}
-		return web.JSON(w, http.StatusOK, p)
-	}
+	return reply(w, func(products []order.StaffProduct) any {
+		return struct {
+			Items []order.StaffProduct `json:"items"`
+		}{products}
+	})(a.orders.StaffProducts(r.Context()))
 }
 
 func (a *API) changeStock(w http.ResponseWriter, r *http.Request) error {
@@ -64,31 +52,21 @@ func (a *API) changeStock(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sku := r.PathValue("sku")
-	stock, err := a.orders.ChangeStock(r.Context(), sku, in)
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, struct {
-		SKU   string `json:"sku"`
-		Stock int64  `json:"stock"`
-	}{sku, stock})
+	return reply(w, func(stock int64) any {
+		return struct {
+			SKU   string `json:"sku"`
+			Stock int64  `json:"stock"`
+		}{sku, stock}
+	})(a.orders.ChangeStock(r.Context(), sku, in))
 }
 
 // staffOrderJSON is an order as staff see it: its detail and whose it is.
 type staffOrderJSON struct {
 	orderJSON
-	Customer customerJSON `json:"customer"`
+	Customer order.Customer `json:"customer"`
 }
 
-type customerJSON struct {
-	ID    string `json:"id"`
-	Email string `json:"email"`
-	Name  string `json:"name"`
-}
-
-func staffOrderView(o order.Order) staffOrderJSON {
-	return staffOrderJSON{orderDetail(o), customerJSON(o.Customer)}
-}
+func staffOrderView(o order.Order) staffOrderJSON { return staffOrderJSON{orderDetail(o), o.Customer} }
 
 // staffOrders is staff's queue of the orders in one status, oldest first
 // by the time they entered it; its cursors are sealed for that status.
@@ -101,30 +79,15 @@ func (a *API) staffOrders(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, position, err := a.orders.StaffOrders(r.Context(), status, page.limit, page.after)
-	if err != nil {
-		return err
-	}
-	items := make([]staffOrderJSON, len(list))
-	for i, o := range list {
-		items[i] = staffOrderView(o)
-	}
-	return web.JSON(w, http.StatusOK, struct {
-		Items      []staffOrderJSON `json:"items"`
-		NextCursor *string          `json:"nextCursor"`
-	}{items, page.next(position)})
+	return list(w, page, staffOrderView)(a.orders.StaffOrders(r.Context(), status, page.limit, page.after))
 }
 
 func (a *API) staffOrder(w http.ResponseWriter, r *http.Request) error {
-	o, err := a.orders.StaffOrder(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, staffOrderView(o))
+	return reply(w, staffOrderView)(a.orders.StaffOrder(r.Context(), r.PathValue("id")))
 }
 
 func (a *API) confirmOrder(w http.ResponseWriter, r *http.Request) error {
-	return orderJSONOf(w)(a.orders.ConfirmOrder(r.Context(), r.PathValue("id"), logging.CorrelationID(r.Context())))
+	return reply(w, orderDetail)(a.orders.ConfirmOrder(r.Context(), r.PathValue("id"), logging.CorrelationID(r.Context())))
 }
 
 func (a *API) shipOrder(w http.ResponseWriter, r *http.Request) error {
@@ -132,11 +95,11 @@ func (a *API) shipOrder(w http.ResponseWriter, r *http.Request) error {
 	if err := web.DecodeJSON(r, &in); err != nil {
 		return err
 	}
-	return orderJSONOf(w)(a.orders.ShipOrder(r.Context(), r.PathValue("id"), in, logging.CorrelationID(r.Context())))
+	return reply(w, orderDetail)(a.orders.ShipOrder(r.Context(), r.PathValue("id"), in, logging.CorrelationID(r.Context())))
 }
 
 func (a *API) deliverOrder(w http.ResponseWriter, r *http.Request) error {
-	return orderJSONOf(w)(a.orders.DeliverOrder(r.Context(), r.PathValue("id"), logging.CorrelationID(r.Context())))
+	return reply(w, orderDetail)(a.orders.DeliverOrder(r.Context(), r.PathValue("id"), logging.CorrelationID(r.Context())))
 }
 
 func (a *API) staffCancelOrder(w http.ResponseWriter, r *http.Request) error {
@@ -146,15 +109,5 @@ func (a *API) staffCancelOrder(w http.ResponseWriter, r *http.Request) error {
 	if err := web.DecodeJSON(r, &in); err != nil {
 		return err
 	}
-	return orderJSONOf(w)(a.orders.StaffCancelOrder(r.Context(), r.PathValue("id"), in.Reason, logging.CorrelationID(r.Context())))
-}
-
-// orderJSONOf answers an order, 200.
-func orderJSONOf(w http.ResponseWriter) func(order.Order, error) error {
-	return func(o order.Order, err error) error {
-		if err != nil {
-			return err
-		}
-		return web.JSON(w, http.StatusOK, orderDetail(o))
-	}
+	return reply(w, orderDetail)(a.orders.StaffCancelOrder(r.Context(), r.PathValue("id"), in.Reason, logging.CorrelationID(r.Context())))
 }

@@ -258,7 +258,7 @@ func TestStaffOrderQueue(t *testing.T) {
 	}
 
 	one := decode[staffOrderJSON](t, h.send(t, &kim, "GET", "/v1/admin/orders/"+pending[3], "").Expect(t, http.StatusOK))
-	if one.ID != pending[3] || one.Customer != (customerJSON{grace.UserID, grace.Email, grace.Name}) {
+	if one.ID != pending[3] || one.Customer != (order.Customer{ID: grace.UserID, Email: grace.Email, Name: grace.Name}) {
 		t.Errorf("GET an order of Grace's: %+v", one)
 	}
 	h.send(t, &kim, "GET", "/v1/admin/orders/"+fuzzID(99), "").Problem(t, http.StatusNotFound, "not-found")

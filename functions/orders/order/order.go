@@ -166,10 +166,11 @@ type Line struct {
 }
 
 // Customer is who placed an order, as the authorizer vouched for them.
+// Its JSON is the API's view of whose an order is (staff's).
 type Customer struct {
-	ID    string
-	Email string
-	Name  string
+	ID    string `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
 }
 
 // Order is a customer's order.
