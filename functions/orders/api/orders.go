@@ -66,17 +66,17 @@ func (a *API) createOrder(w http.ResponseWriter, r *http.Request) error {
 	if err := web.DecodeJSON(r, &in); err != nil {
 		return err
 	}
-	return created(w)(a.orders.PlaceOrder(r.Context(), app.PlaceOrder{
-		Customer: caller(r), EmailVerified: web.Caller(r).EmailVerified, Items: in.Items,
-		IdempotencyKey: idempotencyKey(r), CorrelationID: logging.CorrelationID(r.Context()),
-	}))
+	return created(w)(a.orders.PlaceOrder(r.Context(), placing(r, in.Items)))
 }
 
 func (a *API) reorder(w http.ResponseWriter, r *http.Request) error {
-	return created(w)(a.orders.Reorder(r.Context(), app.Reorder{
-		Customer: caller(r), EmailVerified: web.Caller(r).EmailVerified, OrderID: r.PathValue("id"),
-		IdempotencyKey: idempotencyKey(r), CorrelationID: logging.CorrelationID(r.Context()),
-	}))
+	return created(w)(a.orders.Reorder(r.Context(), r.PathValue("id"), placing(r, nil)))
+}
+
+// placing is the caller's request to place an order of items.
+func placing(r *http.Request, items []order.ItemRequest) app.PlaceOrder {
+	return app.PlaceOrder{Customer: caller(r), EmailVerified: web.Caller(r).EmailVerified, Items: items,
+		IdempotencyKey: idempotencyKey(r), CorrelationID: logging.CorrelationID(r.Context())}
 }
 
 // idempotencyKey is the request's Idempotency-Key, nil without one.

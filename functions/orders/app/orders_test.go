@@ -78,7 +78,7 @@ func (f *fixture) place(items []order.ItemRequest, key *string) (app.Placed, err
 }
 
 func (f *fixture) reorder(id string, key *string) (app.Placed, error) {
-	return f.svc.Reorder(context.Background(), app.Reorder{Customer: ada, EmailVerified: true, OrderID: id, IdempotencyKey: key, CorrelationID: "corr-1"})
+	return f.svc.Reorder(context.Background(), id, app.PlaceOrder{Customer: ada, EmailVerified: true, IdempotencyKey: key, CorrelationID: "corr-1"})
 }
 
 // placedNothing fails the test when an order or event was stored.
@@ -357,8 +357,8 @@ func TestReorder(t *testing.T) {
 	if _, err := f.place([]order.ItemRequest{{SKU: "BRW-V60-02", Quantity: 1}}, key); !errors.Is(err, order.ErrIdempotencyReuse) {
 		t.Errorf("other items with the key: %v, want ErrIdempotencyReuse", err)
 	}
-	unverified := app.Reorder{Customer: ada, OrderID: earlier, IdempotencyKey: ptr("k-unverified")}
-	if _, err := f.svc.Reorder(context.Background(), unverified); !errors.Is(err, order.ErrEmailUnverified) {
+	unverified := app.PlaceOrder{Customer: ada, IdempotencyKey: ptr("k-unverified")}
+	if _, err := f.svc.Reorder(context.Background(), earlier, unverified); !errors.Is(err, order.ErrEmailUnverified) {
 		t.Errorf("unverified: %v, want ErrEmailUnverified", err)
 	}
 }
