@@ -72,20 +72,14 @@ func (c cursorCodec) encode(scope, position string) string {
 
 // decode returns the position of a cursor of scope, which valid accepts.
 func (c cursorCodec) decode(scope, cursor string, valid func(string) bool) (string, error) {
-	if len(cursor) > 256 {
-		return "", errBadCursor
-	}
 	parts := strings.Split(cursor, ".")
-	if len(parts) != 3 || parts[0] != cursorVersion {
+	if len(cursor) > 256 || len(parts) != 3 || parts[0] != cursorVersion {
 		return "", errBadCursor
 	}
 	enc := base64.RawURLEncoding.Strict()
 	pos, err1 := enc.DecodeString(parts[1])
 	sig, err2 := enc.DecodeString(parts[2])
-	if err1 != nil || err2 != nil || !hmac.Equal(sig, c.mac(scope, string(pos))) {
-		return "", errBadCursor
-	}
-	if !valid(string(pos)) {
+	if err1 != nil || err2 != nil || !hmac.Equal(sig, c.mac(scope, string(pos))) || !valid(string(pos)) {
 		return "", errBadCursor
 	}
 	return string(pos), nil
