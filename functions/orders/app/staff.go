@@ -3,40 +3,9 @@ package app
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
 )
-
-// StaffStore is the persistence of the staff's use cases; the orders store
-// (functions/orders/store) implements it.
-type StaffStore interface {
-	// CreateProduct adds p to the catalog. Errors: order.ErrProductExists.
-	CreateProduct(ctx context.Context, p order.Product) error
-	// UpdateProduct applies the change and returns the product, without
-	// losing a concurrent change of other fields. Errors:
-	// order.ErrProductNotFound.
-	UpdateProduct(ctx context.Context, sku string, c order.ProductChange, at time.Time) (order.Product, error)
-	// StaffProduct returns a product, archived or not, with its stock.
-	// Errors: order.ErrProductNotFound.
-	StaffProduct(ctx context.Context, sku string) (order.StaffProduct, error)
-	// StaffProducts returns the whole catalog with stock, ordered by SKU.
-	StaffProducts(ctx context.Context) ([]order.StaffProduct, error)
-	// Stock returns the stock of each SKU (0 without a stock item).
-	Stock(ctx context.Context, skus ...string) (map[string]int64, error)
-	// AdjustStock adds delta to a product's stock atomically and returns
-	// it. Errors: order.ErrProductNotFound, order.ErrStockBelowZero.
-	AdjustStock(ctx context.Context, sku string, delta int64) (int64, error)
-	// SetStock sets a product's stock if it is still expected and returns
-	// it. Errors: order.ErrProductNotFound, order.ErrStockChanged.
-	SetStock(ctx context.Context, sku string, set, expected int64) (int64, error)
-	// StaffOrders returns a page of the orders in status, oldest first by
-	// the time they entered it, after a queue position (empty: from the
-	// oldest), and the position after the page (empty: the last page).
-	StaffOrders(ctx context.Context, status order.Status, limit int, after string) ([]order.Order, string, error)
-	// StaffOrder returns any customer's order. Errors: order.ErrNotFound.
-	StaffOrder(ctx context.Context, id string) (order.Order, error)
-}
 
 // CreateProduct adds a product to the catalog, active and without stock.
 // Errors: a validation *problem.Error, order.ErrProductExists.
