@@ -59,13 +59,9 @@ func caller(r *http.Request) order.Customer {
 	return order.Customer{ID: p.UserID, Email: p.Email, Name: p.Name}
 }
 
-func (a *API) createOrder(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Items []order.ItemRequest `json:"items"`
-	}
-	if err := web.DecodeJSON(r, &in); err != nil {
-		return err
-	}
+func (a *API) createOrder(w http.ResponseWriter, r *http.Request, in struct {
+	Items []order.ItemRequest `json:"items"`
+}) error {
 	return created(w)(a.orders.PlaceOrder(r.Context(), placing(r, in.Items)))
 }
 

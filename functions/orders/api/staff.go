@@ -13,11 +13,9 @@ import (
 // The staff's routes (/v1/admin/*): web.Server.Staff serves them to staff
 // only and logs each action.
 
-func (a *API) createProduct(w http.ResponseWriter, r *http.Request) error {
-	var in order.Product // its JSON is {sku,name,description,unitPrice,currency}
-	if err := web.DecodeJSON(r, &in); err != nil {
-		return err
-	}
+// createProduct takes the API's JSON of a product,
+// {sku,name,description,unitPrice,currency}.
+func (a *API) createProduct(w http.ResponseWriter, r *http.Request, in order.Product) error {
 	p, err := a.orders.CreateProduct(r.Context(), in)
 	if err != nil {
 		return err
@@ -26,11 +24,7 @@ func (a *API) createProduct(w http.ResponseWriter, r *http.Request) error {
 	return web.JSON(w, http.StatusCreated, p)
 }
 
-func (a *API) updateProduct(w http.ResponseWriter, r *http.Request) error {
-	var in order.ProductChange
-	if err := web.DecodeJSON(r, &in); err != nil {
-		return err
-	}
+func (a *API) updateProduct(w http.ResponseWriter, r *http.Request, in order.ProductChange) error {
 	return reply(w, itself[order.StaffProduct])(a.orders.UpdateProduct(r.Context(), r.PathValue("sku"), in))
 }
 
@@ -46,11 +40,7 @@ func (a *API) staffProducts(w http.ResponseWriter, r *http.Request) error {
 	})(a.orders.StaffProducts(r.Context()))
 }
 
-func (a *API) changeStock(w http.ResponseWriter, r *http.Request) error {
-	var in order.StockChange
-	if err := web.DecodeJSON(r, &in); err != nil {
-		return err
-	}
+func (a *API) changeStock(w http.ResponseWriter, r *http.Request, in order.StockChange) error {
 	sku := r.PathValue("sku")
 	return reply(w, func(stock int64) any {
 		return struct {
@@ -90,11 +80,8 @@ func (a *API) confirmOrder(w http.ResponseWriter, r *http.Request) error {
 	return reply(w, orderDetail)(a.orders.ConfirmOrder(r.Context(), r.PathValue("id"), logging.CorrelationID(r.Context())))
 }
 
-func (a *API) shipOrder(w http.ResponseWriter, r *http.Request) error {
-	var in order.Shipment // its JSON is {carrier,trackingNumber}
-	if err := web.DecodeJSON(r, &in); err != nil {
-		return err
-	}
+// shipOrder takes a shipment's JSON, {carrier,trackingNumber}.
+func (a *API) shipOrder(w http.ResponseWriter, r *http.Request, in order.Shipment) error {
 	return reply(w, orderDetail)(a.orders.ShipOrder(r.Context(), r.PathValue("id"), in, logging.CorrelationID(r.Context())))
 }
 
@@ -102,12 +89,8 @@ func (a *API) deliverOrder(w http.ResponseWriter, r *http.Request) error {
 	return reply(w, orderDetail)(a.orders.DeliverOrder(r.Context(), r.PathValue("id"), logging.CorrelationID(r.Context())))
 }
 
-func (a *API) staffCancelOrder(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Reason string `json:"reason"`
-	}
-	if err := web.DecodeJSON(r, &in); err != nil {
-		return err
-	}
+func (a *API) staffCancelOrder(w http.ResponseWriter, r *http.Request, in struct {
+	Reason string `json:"reason"`
+}) error {
 	return reply(w, orderDetail)(a.orders.StaffCancelOrder(r.Context(), r.PathValue("id"), in.Reason, logging.CorrelationID(r.Context())))
 }
