@@ -76,21 +76,26 @@ func (a *API) staffOrder(w http.ResponseWriter, r *http.Request) error {
 	return reply(w, staffOrderView)(a.orders.StaffOrder(r.Context(), r.PathValue("id")))
 }
 
+// transition answers the order the route's id names, moved along t.
+func (a *API) transition(w http.ResponseWriter, r *http.Request, t order.Transition) error {
+	return reply(w, orderDetail)(a.orders.Transition(r.Context(), r.PathValue("id"), t, logging.CorrelationID(r.Context())))
+}
+
 func (a *API) confirmOrder(w http.ResponseWriter, r *http.Request) error {
-	return reply(w, orderDetail)(a.orders.ConfirmOrder(r.Context(), r.PathValue("id"), logging.CorrelationID(r.Context())))
+	return a.transition(w, r, order.Confirm())
 }
 
 // shipOrder takes a shipment's JSON, {carrier,trackingNumber}.
 func (a *API) shipOrder(w http.ResponseWriter, r *http.Request, in order.Shipment) error {
-	return reply(w, orderDetail)(a.orders.ShipOrder(r.Context(), r.PathValue("id"), in, logging.CorrelationID(r.Context())))
+	return a.transition(w, r, order.Ship(in))
 }
 
 func (a *API) deliverOrder(w http.ResponseWriter, r *http.Request) error {
-	return reply(w, orderDetail)(a.orders.DeliverOrder(r.Context(), r.PathValue("id"), logging.CorrelationID(r.Context())))
+	return a.transition(w, r, order.Deliver())
 }
 
 func (a *API) staffCancelOrder(w http.ResponseWriter, r *http.Request, in struct {
 	Reason string `json:"reason"`
 }) error {
-	return reply(w, orderDetail)(a.orders.StaffCancelOrder(r.Context(), r.PathValue("id"), in.Reason, logging.CorrelationID(r.Context())))
+	return a.transition(w, r, order.StaffCancel(in.Reason))
 }

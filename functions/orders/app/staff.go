@@ -105,41 +105,16 @@ func (s *Service) StaffOrder(ctx context.Context, id string) (order.Order, error
 // Metric names of the staff's transitions.
 const MetricTransitions = "OrderTransitions"
 
-// ConfirmOrder confirms any customer's pending order (staff).
-func (s *Service) ConfirmOrder(ctx context.Context, id, correlationID string) (order.Order, error) {
-	return s.transition(ctx, id, order.Confirm(), correlationID)
-}
-
-// ShipOrder ships a confirmed order with the carrier and tracking number
-// staff give. Errors: a validation *problem.Error besides the transition's.
-func (s *Service) ShipOrder(ctx context.Context, id string, in order.Shipment, correlationID string) (order.Order, error) {
-	sh, err := order.NewShipment(in)
-	if err != nil {
-		return order.Order{}, err
-	}
-	return s.transition(ctx, id, order.Ship(sh), correlationID)
-}
-
-// DeliverOrder records that a shipped order arrived.
-func (s *Service) DeliverOrder(ctx context.Context, id, correlationID string) (order.Order, error) {
-	return s.transition(ctx, id, order.Deliver(), correlationID)
-}
-
-// StaffCancelOrder cancels a pending or confirmed order for reason, giving
-// its stock back once. Errors: a validation *problem.Error besides the
-// transition's.
-func (s *Service) StaffCancelOrder(ctx context.Context, id, reason, correlationID string) (order.Order, error) {
-	if err := order.ValidateReason(reason); err != nil {
-		return order.Order{}, err
-	}
-	return s.transition(ctx, id, order.StaffCancel(reason), correlationID)
-}
-
-// transition moves the order id along t, announcing its event, or answers
-// order.ErrNotFound (also for a malformed id) or t.Refused
+// Transition moves any customer's order id along t, a staff member's
+// action (order.Confirm, Ship, Deliver or StaffCancel), announcing its
+// event, or answers a validation *problem.Error for what staff gave it
+// (t.Check), order.ErrNotFound (also for a malformed id) or t.Refused
 // (order.ErrIllegalTransition). A repeat of the transition answers the
-// order unchanged.
-func (s *Service) transition(ctx context.Context, id string, t order.Transition, correlationID string) (order.Order, error) {
+// order unchanged; a cancel gives the order's stock back once.
+func (s *Service) Transition(ctx context.Context, id string, t order.Transition, correlationID string) (order.Order, error) {
+	if err := t.Check(); err != nil {
+		return order.Order{}, err
+	}
 	if !order.ValidID(id) {
 		return order.Order{}, order.ErrNotFound
 	}

@@ -316,28 +316,25 @@ func Price(items []ItemRequest, catalog map[string]Product) ([]Line, int64, stri
 	return lines, total, currency, nil
 }
 
-// NewShipment validates what staff send to ship an order, against the
-// bounds the event's consumers check (shared/events), so that no shipment
-// can turn its event into poison. Errors: a validation *problem.Error.
-func NewShipment(s Shipment) (Shipment, error) {
+// Check validates what staff give a transition, Ship's shipment and
+// StaffCancel's reason, against the bounds the event's consumers check
+// (shared/events), so that no transition can turn its event into poison.
+// Errors: a validation *problem.Error.
+func (t Transition) Check() error {
 	var errs []problem.FieldError
-	if !events.ValidCarrier(s.Carrier) {
-		errs = append(errs, problem.FieldError{Field: "carrier", Message: fmt.Sprintf("must be 1 to %d characters of text, without surrounding spaces", events.MaxCarrier)})
+	if s := t.Shipment; s != nil {
+		if !events.ValidCarrier(s.Carrier) {
+			errs = append(errs, problem.FieldError{Field: "carrier", Message: fmt.Sprintf("must be 1 to %d characters of text, without surrounding spaces", events.MaxCarrier)})
+		}
+		if !events.ValidTrackingNumber(s.TrackingNumber) {
+			errs = append(errs, problem.FieldError{Field: "trackingNumber", Message: fmt.Sprintf("must be 1 to %d letters, digits, spaces, '-', '.' or '/', without surrounding spaces", events.MaxTrackingNumber)})
+		}
 	}
-	if !events.ValidTrackingNumber(s.TrackingNumber) {
-		errs = append(errs, problem.FieldError{Field: "trackingNumber", Message: fmt.Sprintf("must be 1 to %d letters, digits, spaces, '-', '.' or '/', without surrounding spaces", events.MaxTrackingNumber)})
+	if t.CancelledBy != "" && !events.ValidReason(t.Reason) {
+		errs = append(errs, problem.FieldError{Field: "reason", Message: fmt.Sprintf("must be 1 to %d characters of text on one line, not all spaces", events.MaxReason)})
 	}
 	if len(errs) > 0 {
-		return Shipment{}, problem.Validation(errs...)
-	}
-	return s, nil
-}
-
-// ValidateReason checks the reason staff give a cancel, as the event's
-// consumers do. Errors: a validation *problem.Error.
-func ValidateReason(reason string) error {
-	if !events.ValidReason(reason) {
-		return problem.Validation(problem.FieldError{Field: "reason", Message: fmt.Sprintf("must be 1 to %d characters of text on one line, not all spaces", events.MaxReason)})
+		return problem.Validation(errs...)
 	}
 	return nil
 }

@@ -330,10 +330,10 @@ func TestStaffTransitions(t *testing.T) {
 			}
 		}
 	}
-	if _, err := order.NewShipment(order.Shipment{Carrier: "DHL", TrackingNumber: ""}); err == nil {
-		t.Error("NewShipment took an empty tracking number")
+	if err := order.Ship(order.Shipment{Carrier: "DHL", TrackingNumber: ""}).Check(); err == nil {
+		t.Error("Check took a shipment with an empty tracking number")
 	}
-	if err := order.ValidateReason(strings.Repeat("x", 501)); err == nil {
-		t.Error("ValidateReason took 501 characters")
+	if err := order.StaffCancel(strings.Repeat("x", 501)).Check(); err == nil {
+		t.Error("Check took a reason of 501 characters")
 	}
 }
