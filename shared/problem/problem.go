@@ -163,22 +163,18 @@ func From(err error, instance string) (Details, *Error, bool) {
 	var e *Error
 	// A kind outside the table is a bug, so it is internal too: its detail
 	// must not reach a 500 body.
-	if !errors.As(err, &e) || e.Kind == Internal || !e.Kind.known() {
-		return Details{
-			Type:     TypeBase + kinds[Internal].slug,
-			Title:    http.StatusText(http.StatusInternalServerError),
-			Status:   http.StatusInternalServerError,
-			Detail:   "An internal error occurred. Quote the X-Request-Id header when reporting it.",
-			Instance: instance,
-		}, nil, true
+	internal := !errors.As(err, &e) || e.Kind == Internal || !e.Kind.known()
+	shown := e
+	if internal {
+		e, shown = nil, &Error{Kind: Internal, Detail: "An internal error occurred. Quote the X-Request-Id header when reporting it."}
 	}
-	status := e.Kind.Status()
+	status := shown.Kind.Status()
 	return Details{
-		Type:     TypeBase + cmp.Or(e.Slug, kinds[e.Kind].slug),
+		Type:     TypeBase + cmp.Or(shown.Slug, kinds[shown.Kind].slug),
 		Title:    http.StatusText(status),
 		Status:   status,
-		Detail:   e.Detail,
+		Detail:   shown.Detail,
 		Instance: instance,
-		Errors:   e.Fields,
-	}, e, false
+		Errors:   shown.Fields,
+	}, e, internal
 }
