@@ -59,17 +59,16 @@ var kinds = [...]struct {
 	Unavailable:      {http.StatusServiceUnavailable, "unavailable"},
 }
 
-// known reports whether k is a kind of the table; any other is a bug, and
-// is answered as Internal.
-func (k Kind) known() bool { return int(k) < len(kinds) }
+// orInternal is k, or Internal for a kind outside the table: a bug.
+func (k Kind) orInternal() Kind {
+	if int(k) >= len(kinds) {
+		return Internal
+	}
+	return k
+}
 
 // Status is the HTTP status code of the kind.
-func (k Kind) Status() int {
-	if !k.known() {
-		k = Internal
-	}
-	return kinds[k].status
-}
+func (k Kind) Status() int { return kinds[k.orInternal()].status }
 
 // FieldError names one invalid input field and says what is wrong with it.
 type FieldError struct {
@@ -89,10 +88,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	msg := kinds[Internal].slug
-	if e.Kind.known() {
-		msg = kinds[e.Kind].slug
-	}
+	msg := kinds[e.Kind.orInternal()].slug
 	if e.Detail != "" {
 		msg += ": " + e.Detail
 	}
@@ -163,7 +159,7 @@ func From(err error, instance string) (Details, *Error, bool) {
 	var e *Error
 	// A kind outside the table is a bug, so it is internal too: its detail
 	// must not reach a 500 body.
-	internal := !errors.As(err, &e) || e.Kind == Internal || !e.Kind.known()
+	internal := !errors.As(err, &e) || e.Kind.orInternal() == Internal
 	shown := e
 	if internal {
 		e, shown = nil, &Error{Kind: Internal, Detail: "An internal error occurred. Quote the X-Request-Id header when reporting it."}
