@@ -12,7 +12,6 @@ package problem
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 )
@@ -103,11 +102,6 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // New returns an error of the given kind with a client-facing detail.
 func New(kind Kind, detail string) *Error { return &Error{Kind: kind, Detail: detail} }
-
-// Newf is New with a formatted detail.
-func Newf(kind Kind, format string, args ...any) *Error {
-	return &Error{Kind: kind, Detail: fmt.Sprintf(format, args...)}
-}
 
 // Validation returns an Invalid error listing the bad fields.
 func Validation(fields ...FieldError) *Error {

@@ -37,7 +37,7 @@ func TestFrom(t *testing.T) {
 		{problem.New(problem.TooManyRequests, "Slow down."), 429, "too-many-requests", "Slow down."},
 		{problem.New(problem.Unavailable, "Later."), 503, "unavailable", "Later."},
 		{&problem.Error{Kind: problem.Conflict, Slug: "email-taken", Detail: "Taken."}, 409, "email-taken", "Taken."},
-		{problem.Newf(problem.NotFound, "No order %s.", "o-1"), 404, "not-found", "No order o-1."},
+		{problem.New(problem.NotFound, fmt.Sprintf("No order %s.", "o-1")), 404, "not-found", "No order o-1."},
 		{fmt.Errorf("get order: %w", &problem.Error{Kind: problem.NotFound, Detail: "Gone.", Err: cause}), 404, "not-found", "Gone."},
 		{problem.Validation(problem.FieldError{Field: "email", Message: "is required"}), 400, "validation", "The request has invalid fields."},
 

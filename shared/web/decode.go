@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -32,7 +33,7 @@ func DecodeJSON(r *http.Request, dst any) error {
 		return err // a *problem.Error from Lambda's base64, or the connection's
 	}
 	if len(body) > MaxBodyBytes {
-		return problem.Newf(problem.TooLarge, "The request body exceeds %d bytes.", MaxBodyBytes)
+		return problem.New(problem.TooLarge, fmt.Sprintf("The request body exceeds %d bytes.", MaxBodyBytes))
 	}
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 || body[0] != '{' {

@@ -140,7 +140,7 @@ func (s *Server) notAllowed(p string) HandlerFunc {
 
 // noRoute answers a request no route serves.
 func noRoute(_ http.ResponseWriter, r *http.Request) error {
-	return problem.Newf(problem.NotFound, "No route %s %s.", r.Method, r.URL.Path)
+	return problem.New(problem.NotFound, fmt.Sprintf("No route %s %s.", r.Method, r.URL.Path))
 }
 
 // route hands a request to the mux, but for a path the mux would redirect
