@@ -3,7 +3,6 @@ package events
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"time"
 )
 
@@ -112,8 +111,7 @@ func RecipientDigest(email string) string {
 // Validate checks the event against the schema of its version.
 func (e AccountEvent) Validate() error {
 	var c checker
-	c.check(LinkPurpose(e.Type) != "", fmt.Sprintf("unknown type %q", e.Type))
-	c.header(e.Header)
+	c.header(e.Header, LinkPurpose(e.Type) != "")
 	c.check(isID(e.Account.ID), "account.id is missing or malformed")
 	c.check(validEmail(e.Account.Email), "account.email is malformed")
 	c.check(len(e.Link.SealedToken) > 0 && len(e.Link.SealedToken) <= maxSealedToken, "link.sealedToken is missing or too long")

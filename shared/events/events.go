@@ -284,8 +284,10 @@ func (c checker) err() error {
 	return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(c, "; "))
 }
 
-// header checks the parts of the header every type shares.
-func (c *checker) header(h Header) {
+// header checks the parts of the header every type shares; known says
+// whether the event's type is one of the validating event's.
+func (c *checker) header(h Header, known bool) {
+	c.check(known, fmt.Sprintf("unknown type %q", h.Type))
 	c.check(h.Version == Version, fmt.Sprintf("unsupported version %d", h.Version))
 	c.check(isID(h.ID), "id is missing or malformed")
 	c.check(!h.OccurredAt.IsZero(), "occurredAt is missing")
@@ -299,8 +301,7 @@ func validEmail(s string) bool { return strings.Count(s, "@") == 1 && len(s) <= 
 func (e OrderEvent) Validate() error {
 	var c checker
 	status, known := orderStatuses[e.Type]
-	c.check(known, fmt.Sprintf("unknown type %q", e.Type))
-	c.header(e.Header)
+	c.header(e.Header, known)
 	c.check(isID(e.Order.ID), "order.id is missing or malformed")
 	c.check(!known || e.Order.Status == status, fmt.Sprintf("order.status of %s is not %s", e.Type, status))
 	c.check(isCurrency(e.Order.Currency), "order.currency is not an ISO 4217 code")
