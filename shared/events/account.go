@@ -85,27 +85,21 @@ const (
 // grant on the queue or the table) cannot have a victim's link mailed to
 // itself.
 //
-// The recipient is bound by the SHA-256 of the address as the event
+// The recipient is bound by the (hex) SHA-256 of the address as the event
 // carries it (the users service's normalized address): KMS writes the
 // encryption context in the clear into CloudTrail, which should hold no
 // email address. The expiry is RFC 3339 in UTC to the nanosecond, which a
 // JSON round trip of the event keeps.
 func (e AccountEvent) SealContext() map[string]string {
+	recipient := sha256.Sum256([]byte(e.Account.Email)) // the address exactly as given
 	return map[string]string{
 		SealEventType: e.Type,
 		SealEventID:   e.ID,
 		SealAccountID: e.Account.ID,
-		SealRecipient: RecipientDigest(e.Account.Email),
+		SealRecipient: hex.EncodeToString(recipient[:]),
 		SealPurpose:   LinkPurpose(e.Type),
 		SealExpiresAt: e.Link.ExpiresAt.UTC().Format(time.RFC3339Nano),
 	}
-}
-
-// RecipientDigest is the hex SHA-256 of an email address exactly as given,
-// as SealContext binds it.
-func RecipientDigest(email string) string {
-	sum := sha256.Sum256([]byte(email))
-	return hex.EncodeToString(sum[:])
 }
 
 // Validate checks the event against the schema of its version.
