@@ -343,9 +343,7 @@ func (c *checker) lifecycle(e OrderEvent) {
 		c.check(slices.Contains(slices.Collect(maps.Values(orderStatuses)), h.Status) && !h.At.IsZero() && (i == 0 || !h.At.Before(history[i-1].At)),
 			fmt.Sprintf("order.history[%d] is not a known status after the one before", i))
 	}
-	if n := len(history); n > 0 {
-		c.check(history[n-1].Status == e.Order.Status, "order.history does not end with order.status")
-	}
+	c.check(len(history) == 0 || history[len(history)-1].Status == e.Order.Status, "order.history does not end with order.status")
 
 	if e.Type != OrderCancelled {
 		c.check(e.CancelledBy == "" && e.Reason == "", "cancelledBy and reason belong to order.cancelled")
