@@ -3,7 +3,6 @@ package events
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"time"
 )
 
@@ -77,11 +76,6 @@ const (
 	SealExpiresAt = "expiresAt"
 )
 
-// SealContextKeys lists the keys of every SealContext, sorted.
-func SealContextKeys() []string {
-	return []string{SealAccountID, SealEventID, SealEventType, SealExpiresAt, SealPurpose, SealRecipient}
-}
-
 // SealContext is the KMS encryption context of the event's sealed token.
 // It binds the ciphertext to everything the link's email depends on: the
 // event, the account, the address it is mailed to, what the link does and
@@ -91,34 +85,27 @@ func SealContextKeys() []string {
 // grant on the queue or the table) cannot have a victim's link mailed to
 // itself.
 //
-// The recipient is bound by the SHA-256 of the address as the event
+// The recipient is bound by the (hex) SHA-256 of the address as the event
 // carries it (the users service's normalized address): KMS writes the
 // encryption context in the clear into CloudTrail, which should hold no
 // email address. The expiry is RFC 3339 in UTC to the nanosecond, which a
 // JSON round trip of the event keeps.
 func (e AccountEvent) SealContext() map[string]string {
+	recipient := sha256.Sum256([]byte(e.Account.Email)) // the address exactly as given
 	return map[string]string{
 		SealEventType: e.Type,
 		SealEventID:   e.ID,
 		SealAccountID: e.Account.ID,
-		SealRecipient: RecipientDigest(e.Account.Email),
+		SealRecipient: hex.EncodeToString(recipient[:]),
 		SealPurpose:   LinkPurpose(e.Type),
 		SealExpiresAt: e.Link.ExpiresAt.UTC().Format(time.RFC3339Nano),
 	}
 }
 
-// RecipientDigest is the hex SHA-256 of an email address exactly as given,
-// as SealContext binds it.
-func RecipientDigest(email string) string {
-	sum := sha256.Sum256([]byte(email))
-	return hex.EncodeToString(sum[:])
-}
-
 // Validate checks the event against the schema of its version.
 func (e AccountEvent) Validate() error {
 	var c checker
-	c.check(e.Type == AccountVerificationRequested || e.Type == AccountPasswordResetRequested, fmt.Sprintf("unknown type %q", e.Type))
-	c.header(e.Header)
+	c.header(e.Header, LinkPurpose(e.Type) != "")
 	c.check(isID(e.Account.ID), "account.id is missing or malformed")
 	c.check(validEmail(e.Account.Email), "account.email is malformed")
 	c.check(len(e.Link.SealedToken) > 0 && len(e.Link.SealedToken) <= maxSealedToken, "link.sealedToken is missing or too long")

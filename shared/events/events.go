@@ -27,7 +27,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -54,19 +56,15 @@ const (
 )
 
 // orderStatuses is the status the order has in an event of each order type:
-// an event announces the transition into it.
+// an event announces the transition into it. Its values are the known
+// statuses: a new one comes with the event type that announces it, which
+// consumers learn first.
 var orderStatuses = map[string]string{
 	OrderCreated:   StatusPending,
 	OrderConfirmed: StatusConfirmed,
 	OrderShipped:   StatusShipped,
 	OrderDelivered: StatusDelivered,
 	OrderCancelled: StatusCancelled,
-}
-
-// knownStatuses are the order statuses. A new one comes with the event type
-// that announces it, which consumers learn first.
-var knownStatuses = map[string]bool{
-	StatusPending: true, StatusConfirmed: true, StatusShipped: true, StatusDelivered: true, StatusCancelled: true,
 }
 
 // Who cancelled an order, as order.cancelled's cancelledBy says. An event
@@ -197,7 +195,9 @@ const trackingChars = text.Upper + text.Lower + text.Digits + " -./"
 
 // ValidCarrier reports whether s can name a carrier: 1 to MaxCarrier
 // characters of text.Clean's allow-list, with no surrounding space.
-func ValidCarrier(s string) bool { return shortText(s, MaxCarrier) }
+func ValidCarrier(s string) bool {
+	return s != "" && strings.TrimSpace(s) == s && utf8.RuneCountInString(s) <= MaxCarrier && text.Clean(s)
+}
 
 // ValidTrackingNumber reports whether s can be a tracking number: 1 to
 // MaxTrackingNumber ASCII letters, digits, spaces, '-', '.' or '/', with no
@@ -211,12 +211,6 @@ func ValidTrackingNumber(s string) bool {
 // breaks), not all of them spaces. The email escapes it like every value.
 func ValidReason(s string) bool {
 	return strings.TrimSpace(s) != "" && utf8.RuneCountInString(s) <= MaxReason && text.Clean(s)
-}
-
-// shortText reports whether s is 1 to n characters of text.Clean's
-// allow-list without surrounding space.
-func shortText(s string, n int) bool {
-	return s != "" && strings.TrimSpace(s) == s && utf8.RuneCountInString(s) <= n && text.Clean(s)
 }
 
 // isID reports whether s is 1 to 128 ASCII letters, digits or "._:-".
@@ -239,10 +233,10 @@ func Parse(data []byte) (Event, error) {
 	if err := decode(data, &h); err != nil {
 		return nil, err
 	}
-	switch h.Type {
-	case OrderCreated, OrderConfirmed, OrderShipped, OrderDelivered, OrderCancelled:
+	if _, ok := orderStatuses[h.Type]; ok {
 		return parse[OrderEvent](data)
-	case AccountVerificationRequested, AccountPasswordResetRequested:
+	}
+	if LinkPurpose(h.Type) != "" {
 		return parse[AccountEvent](data)
 	}
 	return nil, fmt.Errorf("%w: unknown type %q", ErrInvalid, h.Type)
@@ -290,8 +284,10 @@ func (c checker) err() error {
 	return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(c, "; "))
 }
 
-// header checks the parts of the header every type shares.
-func (c *checker) header(h Header) {
+// header checks the parts of the header every type shares; known says
+// whether the event's type is one of the validating event's.
+func (c *checker) header(h Header, known bool) {
+	c.check(known, fmt.Sprintf("unknown type %q", h.Type))
 	c.check(h.Version == Version, fmt.Sprintf("unsupported version %d", h.Version))
 	c.check(isID(h.ID), "id is missing or malformed")
 	c.check(!h.OccurredAt.IsZero(), "occurredAt is missing")
@@ -305,8 +301,7 @@ func validEmail(s string) bool { return strings.Count(s, "@") == 1 && len(s) <= 
 func (e OrderEvent) Validate() error {
 	var c checker
 	status, known := orderStatuses[e.Type]
-	c.check(known, fmt.Sprintf("unknown type %q", e.Type))
-	c.header(e.Header)
+	c.header(e.Header, known)
 	c.check(isID(e.Order.ID), "order.id is missing or malformed")
 	c.check(!known || e.Order.Status == status, fmt.Sprintf("order.status of %s is not %s", e.Type, status))
 	c.check(isCurrency(e.Order.Currency), "order.currency is not an ISO 4217 code")
@@ -345,12 +340,10 @@ func (c *checker) lifecycle(e OrderEvent) {
 	history := e.Order.History
 	c.check(len(history) <= maxHistory, fmt.Sprintf("order.history has more than %d entries", maxHistory))
 	for i, h := range history[:min(len(history), maxHistory)] { // one complaint per entry, and a few
-		c.check(knownStatuses[h.Status] && !h.At.IsZero() && (i == 0 || !h.At.Before(history[i-1].At)),
+		c.check(slices.Contains(slices.Collect(maps.Values(orderStatuses)), h.Status) && !h.At.IsZero() && (i == 0 || !h.At.Before(history[i-1].At)),
 			fmt.Sprintf("order.history[%d] is not a known status after the one before", i))
 	}
-	if n := len(history); n > 0 {
-		c.check(history[n-1].Status == e.Order.Status, "order.history does not end with order.status")
-	}
+	c.check(len(history) == 0 || history[len(history)-1].Status == e.Order.Status, "order.history does not end with order.status")
 
 	if e.Type != OrderCancelled {
 		c.check(e.CancelledBy == "" && e.Reason == "", "cancelledBy and reason belong to order.cancelled")

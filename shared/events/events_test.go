@@ -3,7 +3,6 @@ package events_test
 import (
 	"encoding/json"
 	"errors"
-	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -388,8 +387,8 @@ func TestSealContextNamesTheEvent(t *testing.T) {
 		"purpose":         "reset-password",
 		"expiresAt":       "2025-03-14T08:56:53.123456789Z",
 	}
-	if got := e.SealContext(); !reflect.DeepEqual(got, want) || !slices.Equal(slices.Sorted(maps.Keys(got)), events.SealContextKeys()) {
-		t.Fatalf("SealContext = %v, want %v with the keys %v", got, want, events.SealContextKeys())
+	if got := e.SealContext(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("SealContext = %v, want %v", got, want)
 	}
 	for typ, want := range map[string]string{events.AccountVerificationRequested: "verify-email", events.OrderCreated: "", "": ""} {
 		if got := events.LinkPurpose(typ); got != want {

@@ -37,26 +37,22 @@ const traceHeaderKey = "x-amzn-trace-id"
 // Invocation returns ctx with the attributes every line logged during one
 // Lambda invocation carries: coldStart, and traceId when Lambda sent a trace
 // header (always on AWS with active tracing; the local cloud may send none,
-// and then the line has no traceId rather than an empty one).
+// and then the line has no traceId rather than an empty one): the Root of
+// the X-Ray trace header aws-lambda-go stored in ctx
+// ("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=...;Sampled=1" gives
+// "1-5759e988-bd862e3fe1be46a994272793").
 func Invocation(ctx context.Context, coldStart bool) context.Context {
 	attrs := []slog.Attr{slog.Bool(KeyColdStart, coldStart)}
-	if root := TraceRoot(ctx); root != "" {
-		attrs = append(attrs, slog.String(KeyTraceID, root))
-	}
-	return With(ctx, attrs...)
-}
-
-// TraceRoot returns the Root of the X-Ray trace header aws-lambda-go stored
-// in ctx ("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=...;Sampled=1"
-// gives "1-5759e988-bd862e3fe1be46a994272793"), or "".
-func TraceRoot(ctx context.Context) string {
 	header, _ := ctx.Value(traceHeaderKey).(string)
-	for _, part := range strings.Split(header, ";") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "Root="); ok {
-			return v
+	for part := range strings.SplitSeq(header, ";") {
+		if root, ok := strings.CutPrefix(strings.TrimSpace(part), "Root="); ok {
+			if root != "" {
+				attrs = append(attrs, slog.String(KeyTraceID, root))
+			}
+			break
 		}
 	}
-	return ""
+	return With(ctx, attrs...)
 }
 
 // New returns a JSON logger writing to w at the level named by

@@ -91,8 +91,9 @@ func TestInvocation(t *testing.T) {
 	for header, want := range map[string]any{
 		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1": "1-5759e988-bd862e3fe1be46a994272793",
 		"Parent=53995c3f42cd8ad8; Root=1-aa-bb ;Sampled=1":                           "1-aa-bb",
-		"Sampled=1": nil,
-		"":          nil,
+		"Sampled=1":          nil,
+		"Root=;Root=1-aa-bb": nil,
+		"":                   nil,
 	} {
 		//lint:ignore SA1029 the key aws-lambda-go uses, a plain string
 		ctx := context.WithValue(context.Background(), "x-amzn-trace-id", header)
@@ -118,5 +119,21 @@ func TestLevelFromEnvironment(t *testing.T) {
 		if got != want {
 			t.Errorf("level %q: enabled debug/info/warn/error = %v, want %v", env, got, want)
 		}
+	}
+}
+
+// TestGroup: a logger's group keeps the request id and the context's
+// attributes (the context handler wraps the grouped handler too).
+func TestGroup(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	ctx := logging.With(context.Background(), slog.String(logging.KeyCorrelationID, "corr-1"))
+	logging.New(&buf, "orders").WithGroup("store").InfoContext(ctx, "read", slog.Int("items", 2))
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatal(err)
+	}
+	if store, _ := line["store"].(map[string]any); store["items"] != float64(2) || store[logging.KeyCorrelationID] != "corr-1" {
+		t.Errorf("line %v", line)
 	}
 }

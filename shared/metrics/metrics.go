@@ -81,10 +81,5 @@ func (r *Recorder) Flush() error {
 			"Metrics":    defs,
 		}},
 	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return err
-	}
-	_, err = r.w.Write(append(b, '\n'))
-	return err
+	return json.NewEncoder(r.w).Encode(doc) // one line, written at once
 }

@@ -12,7 +12,6 @@ package problem
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 )
@@ -59,17 +58,16 @@ var kinds = [...]struct {
 	Unavailable:      {http.StatusServiceUnavailable, "unavailable"},
 }
 
-// known reports whether k is a kind of the table; any other is a bug, and
-// is answered as Internal.
-func (k Kind) known() bool { return int(k) < len(kinds) }
+// orInternal is k, or Internal for a kind outside the table: a bug.
+func (k Kind) orInternal() Kind {
+	if int(k) >= len(kinds) {
+		return Internal
+	}
+	return k
+}
 
 // Status is the HTTP status code of the kind.
-func (k Kind) Status() int {
-	if !k.known() {
-		k = Internal
-	}
-	return kinds[k].status
-}
+func (k Kind) Status() int { return kinds[k.orInternal()].status }
 
 // FieldError names one invalid input field and says what is wrong with it.
 type FieldError struct {
@@ -89,10 +87,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	msg := kinds[Internal].slug
-	if e.Kind.known() {
-		msg = kinds[e.Kind].slug
-	}
+	msg := kinds[e.Kind.orInternal()].slug
 	if e.Detail != "" {
 		msg += ": " + e.Detail
 	}
@@ -107,11 +102,6 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // New returns an error of the given kind with a client-facing detail.
 func New(kind Kind, detail string) *Error { return &Error{Kind: kind, Detail: detail} }
-
-// Newf is New with a formatted detail.
-func Newf(kind Kind, format string, args ...any) *Error {
-	return &Error{Kind: kind, Detail: fmt.Sprintf(format, args...)}
-}
 
 // Validation returns an Invalid error listing the bad fields.
 func Validation(fields ...FieldError) *Error {
@@ -163,22 +153,18 @@ func From(err error, instance string) (Details, *Error, bool) {
 	var e *Error
 	// A kind outside the table is a bug, so it is internal too: its detail
 	// must not reach a 500 body.
-	if !errors.As(err, &e) || e.Kind == Internal || !e.Kind.known() {
-		return Details{
-			Type:     TypeBase + kinds[Internal].slug,
-			Title:    http.StatusText(http.StatusInternalServerError),
-			Status:   http.StatusInternalServerError,
-			Detail:   "An internal error occurred. Quote the X-Request-Id header when reporting it.",
-			Instance: instance,
-		}, nil, true
+	internal := !errors.As(err, &e) || e.Kind.orInternal() == Internal
+	shown := e
+	if internal {
+		e, shown = nil, &Error{Kind: Internal, Detail: "An internal error occurred. Quote the X-Request-Id header when reporting it."}
 	}
-	status := e.Kind.Status()
+	status := shown.Kind.Status()
 	return Details{
-		Type:     TypeBase + cmp.Or(e.Slug, kinds[e.Kind].slug),
+		Type:     TypeBase + cmp.Or(shown.Slug, kinds[shown.Kind].slug),
 		Title:    http.StatusText(status),
 		Status:   status,
-		Detail:   e.Detail,
+		Detail:   shown.Detail,
 		Instance: instance,
-		Errors:   e.Fields,
-	}, e, false
+		Errors:   shown.Fields,
+	}, e, internal
 }

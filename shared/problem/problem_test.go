@@ -37,7 +37,7 @@ func TestFrom(t *testing.T) {
 		{problem.New(problem.TooManyRequests, "Slow down."), 429, "too-many-requests", "Slow down."},
 		{problem.New(problem.Unavailable, "Later."), 503, "unavailable", "Later."},
 		{&problem.Error{Kind: problem.Conflict, Slug: "email-taken", Detail: "Taken."}, 409, "email-taken", "Taken."},
-		{problem.Newf(problem.NotFound, "No order %s.", "o-1"), 404, "not-found", "No order o-1."},
+		{problem.New(problem.NotFound, fmt.Sprintf("No order %s.", "o-1")), 404, "not-found", "No order o-1."},
 		{fmt.Errorf("get order: %w", &problem.Error{Kind: problem.NotFound, Detail: "Gone.", Err: cause}), 404, "not-found", "Gone."},
 		{problem.Validation(problem.FieldError{Field: "email", Message: "is required"}), 400, "validation", "The request has invalid fields."},
 
@@ -115,6 +115,12 @@ func TestBuilders(t *testing.T) {
 	e := &problem.Error{Kind: problem.Conflict, Err: io.EOF}
 	if v := problem.Validation(); v.Kind != problem.Invalid || v.Slug != "validation" || len(v.Fields) != 0 {
 		t.Errorf("Validation() = %+v", v)
+	}
+	if o := problem.OutOfStock(problem.FieldError{Field: "items[0]"}); o.Kind != problem.Conflict || o.Slug != "out-of-stock" || len(o.Fields) != 1 {
+		t.Errorf("OutOfStock() = %+v", o)
+	}
+	if i := problem.IllegalTransition("Shipped."); i.Kind != problem.Conflict || i.Slug != "illegal-transition" || i.Detail != "Shipped." {
+		t.Errorf("IllegalTransition() = %+v", i)
 	}
 	wrapped := fmt.Errorf("count: %w", e)
 	if !errors.Is(wrapped, io.EOF) || problem.Of(wrapped, problem.Conflict) != e || problem.Of(wrapped, problem.TooManyRequests) != nil || problem.Of(io.EOF, problem.Conflict) != nil {

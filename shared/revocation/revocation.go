@@ -49,26 +49,22 @@ type Entry struct {
 	// RevokedAt is when the revocation was made; the feed is in its order.
 	RevokedAt time.Time
 	// ExpiresAt is when the last token the entry revokes expires (with the
-	// verifiers' leeway): after that the entry has nothing left to do.
+	// verifiers' leeway): after that the entry has nothing left to do. For
+	// an entry made at now and tokens of lifetime ttl, now + ttl + leeway:
+	// the longest a token issued just before now is still accepted.
 	ExpiresAt time.Time
 }
 
 // Session revokes, at now, the tokens of one session of a user, for tokens
 // of lifetime ttl.
 func Session(userID, sessionID string, now time.Time, ttl time.Duration) Entry {
-	return Entry{UserID: userID, SessionID: sessionID, RevokedAt: now, ExpiresAt: until(now, ttl)}
+	return Entry{UserID: userID, SessionID: sessionID, RevokedAt: now, ExpiresAt: now.Add(ttl + token.Leeway)}
 }
 
 // User revokes, at now, the user's tokens of session epochs below epoch,
 // for tokens of lifetime ttl.
 func User(userID string, epoch int64, now time.Time, ttl time.Duration) Entry {
-	return Entry{UserID: userID, Epoch: epoch, RevokedAt: now, ExpiresAt: until(now, ttl)}
-}
-
-// until is how long an entry made at now must live for tokens of lifetime
-// ttl: the longest a token issued just before now is still accepted.
-func until(now time.Time, ttl time.Duration) time.Time {
-	return now.Add(ttl + token.Leeway)
+	return Entry{UserID: userID, Epoch: epoch, RevokedAt: now, ExpiresAt: now.Add(ttl + token.Leeway)}
 }
 
 // Keys of the table. A user's entries share a partition (one Query reads
@@ -133,10 +129,7 @@ func Writes(table string, e Entry) ([]types.TransactWriteItem, error) {
 	}
 	var items []types.TransactWriteItem
 	for _, r := range e.records() {
-		av, err := attributevalue.MarshalMap(r)
-		if err != nil {
-			return nil, fmt.Errorf("revocation entry: %w", err)
-		}
+		av, _ := attributevalue.MarshalMap(r) // strings and numbers: it cannot fail
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(table), Item: av}})
 	}
 	return items, nil

@@ -43,5 +43,7 @@ func ConfigFrom(env Env) Config {
 
 // Verifier checks access tokens against these settings.
 func (c Config) Verifier() *Verifier {
-	return NewVerifier(c.Keys, c.Issuer, c.Audience, nil, MaxLifetime(c.Lifetime))
+	v := NewVerifier(c.Keys, c.Issuer, c.Audience, nil)
+	v.maxLifetime = c.Lifetime
+	return v
 }

@@ -73,7 +73,8 @@ func TestIssue(t *testing.T) {
 			if !reflect.DeepEqual(payload, want) {
 				t.Errorf("payload = %v, want %v", payload, want)
 			}
-			v := token.NewVerifier([]token.PublicKey{signer.PublicKey()}, testIssuer, testAudience, clockAt(tc.now), token.MaxLifetime(tc.ttl))
+			v := token.NewVerifier([]token.PublicKey{signer.PublicKey()}, testIssuer, testAudience, clockAt(tc.now))
+			token.SetMaxLifetime(v, tc.ttl)
 			c, err := v.Verify(raw)
 			if got := (token.Subject{UserID: c.Subject, Email: c.Email, Name: c.Name, EmailVerified: c.EmailVerified,
 				SessionID: c.SessionID, SessionEpoch: c.SessionEpoch, Role: c.Role}); err != nil || got != sub || c.ID != jti {

@@ -2,8 +2,10 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -32,7 +34,7 @@ func DecodeJSON(r *http.Request, dst any) error {
 		return err // a *problem.Error from Lambda's base64, or the connection's
 	}
 	if len(body) > MaxBodyBytes {
-		return problem.Newf(problem.TooLarge, "The request body exceeds %d bytes.", MaxBodyBytes)
+		return problem.New(problem.TooLarge, fmt.Sprintf("The request body exceeds %d bytes.", MaxBodyBytes))
 	}
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 || body[0] != '{' {
@@ -59,11 +61,7 @@ func decodeProblem(err error) error {
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return problem.New(problem.Invalid, "The request body is not valid JSON.")
 	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			field = "(root)"
-		}
-		return problem.Validation(problem.FieldError{Field: field, Message: "must be " + jsonKind(typeErr.Type.Kind().String())})
+		return problem.Validation(problem.FieldError{Field: cmp.Or(typeErr.Field, "(root)"), Message: "must be " + jsonKind(typeErr.Type.Kind().String())})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return problem.Validation(problem.FieldError{Field: name, Message: "is not a writable field"})

@@ -94,10 +94,7 @@ func walkObject(dec *json.Decoder, t reflect.Type, path string, bad *[]problem.F
 			return err
 		}
 		key, _ := tok.(string)
-		at := key
-		if path != "" {
-			at = path + "." + key
-		}
+		at := strings.TrimPrefix(path+"."+key, ".") // key itself at the root
 		lower := strings.ToLower(key)
 		first, dup := seen[lower]
 		if dup {

@@ -44,9 +44,6 @@ var transientCancellations = map[string]bool{
 // deadline passing. A refused request (validation, a failed condition,
 // access denied, a missing resource) is not: retrying cannot help.
 func unavailable(err error) bool {
-	if err == nil {
-		return false
-	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}

@@ -59,7 +59,7 @@ type Server struct {
 // New returns a server without routes: it answers every request 404.
 func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
-	s.mux.Handle("/", s.serve("", noRoute))
+	s.mux.Handle("/", s.serve(noRoute))
 	s.handler = s.correlate(s.logAccess(s.recover(deadline(http.HandlerFunc(s.route)))))
 	return s
 }
@@ -73,17 +73,11 @@ func (s *Server) Public(pattern string, h HandlerFunc) { s.handle(Route{Pattern:
 // Protected registers a route that serves only callers with a valid access
 // token; its handler finds them with Caller.
 func (s *Server) Protected(pattern string, h HandlerFunc) {
-	if s.cfg.Verifier == nil {
-		panic("web: protected route " + pattern + " on a server without a token verifier")
-	}
 	s.handle(Route{Pattern: pattern, Protected: true}, h)
 }
 
 // Staff registers a protected route that serves only staff (see staff).
 func (s *Server) Staff(pattern string, h HandlerFunc) {
-	if s.cfg.Verifier == nil {
-		panic("web: staff route " + pattern + " on a server without a token verifier")
-	}
 	s.handle(Route{Pattern: pattern, Protected: true, Staff: true}, h)
 }
 
@@ -103,12 +97,15 @@ func (s *Server) handle(rt Route, h HandlerFunc) {
 	if !ok || method == http.MethodHead {
 		panic("web: route " + pattern + " is not METHOD /path, or is HEAD")
 	}
+	if rt.Protected && s.cfg.Verifier == nil {
+		panic("web: protected route " + pattern + " on a server without a token verifier")
+	}
 	if !slices.ContainsFunc(s.routes, func(r Route) bool { return strings.HasSuffix(r.Pattern, " "+p) }) {
-		other := s.serve(p, s.notAllowed(p))
+		other := s.serve(s.notAllowed(p))
 		s.mux.Handle(p, other)
 		s.mux.Handle(http.MethodHead+" "+p, other)
 	}
-	next := s.serve(pattern, h)
+	next := s.serve(h)
 	if rt.Staff {
 		next = s.staff(next)
 	}
@@ -143,7 +140,7 @@ func (s *Server) notAllowed(p string) HandlerFunc {
 
 // noRoute answers a request no route serves.
 func noRoute(_ http.ResponseWriter, r *http.Request) error {
-	return problem.Newf(problem.NotFound, "No route %s %s.", r.Method, r.URL.Path)
+	return problem.New(problem.NotFound, fmt.Sprintf("No route %s %s.", r.Method, r.URL.Path))
 }
 
 // route hands a request to the mux, but for a path the mux would redirect
@@ -157,14 +154,13 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 }
 
 // serve turns h into an http.Handler that answers its error as a problem
-// and names the route in the access log.
-func (s *Server) serve(pattern string, h HandlerFunc) http.Handler {
+// and names the route in the access log: the method and the path of the
+// pattern the mux matched (r.Pattern; "/" is noRoute's, which leaves the
+// request's path).
+func (s *Server) serve(h HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case strings.Contains(pattern, " "):
-			exchangeOf(r).route = pattern
-		case pattern != "": // a path's other methods
-			exchangeOf(r).route = r.Method + " " + pattern
+		if r.Pattern != "/" {
+			exchangeOf(r).route = r.Method + " " + r.Pattern[strings.IndexByte(r.Pattern, '/'):]
 		}
 		if err := h(w, r); err != nil {
 			s.fail(w, r, err)

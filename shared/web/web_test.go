@@ -323,3 +323,23 @@ func TestServerRoutes(t *testing.T) {
 		t.Errorf("%d, X-Request-Id %q", rec.Code, rec.Header().Get(web.HeaderRequestID))
 	}
 }
+
+// TestServerAccessLogRoutes: the access line names the route by its
+// pattern; a method the path does not take by that method and the path's
+// pattern; a request no route serves by its method and path.
+func TestServerAccessLogRoutes(t *testing.T) {
+	for _, tc := range []struct{ method, target, route string }{
+		{"GET", "/v1/things/42", "GET /v1/things/{id}"},
+		{"DELETE", "/v1/things/42", "DELETE /v1/things/{id}"},
+		{"HEAD", "/v1/things/42", "HEAD /v1/things/{id}"},
+		{"GET", "/v1/nothing", "GET /v1/nothing"},
+		{"GET", "/v1//things", "GET /v1//things"},
+	} {
+		ts := newTestServer(t)
+		ts.Do(t, apitest.NewRequest(tc.method, tc.target, nil))
+		var line map[string]any
+		if err := json.Unmarshal(ts.logs.Bytes(), &line); err != nil || line["route"] != tc.route {
+			t.Errorf("%s %s: route %v, want %q (%v)", tc.method, tc.target, line["route"], tc.route, err)
+		}
+	}
+}
