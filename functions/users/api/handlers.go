@@ -10,17 +10,31 @@ import (
 	"github.com/serverless-shop/backend/shared/web"
 )
 
-type profileJSON struct {
+// registeredJSON is the answer to a registration: the profile but for
+// updatedAt.
+type registeredJSON struct {
 	ID            string    `json:"id"`
 	Email         string    `json:"email"`
 	Name          string    `json:"name"`
 	EmailVerified bool      `json:"emailVerified"`
 	CreatedAt     time.Time `json:"createdAt"`
-	UpdatedAt     time.Time `json:"updatedAt"`
 }
 
-func profile(u account.User) profileJSON {
-	return profileJSON{ID: u.ID, Email: u.Email, Name: account.ShownName(u.Name), EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC()}
+type profileJSON struct {
+	registeredJSON
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+func registered(u account.User) registeredJSON {
+	return registeredJSON{ID: u.ID, Email: u.Email, Name: account.ShownName(u.Name), EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt.UTC()}
+}
+
+// profile answers the caller's profile, unless err.
+func profile(w http.ResponseWriter, u account.User, err error) error {
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, profileJSON{registered(u), u.UpdatedAt.UTC()})
 }
 
 type tokenPairJSON struct {
@@ -31,7 +45,11 @@ type tokenPairJSON struct {
 	DeviceToken  string `json:"deviceToken,omitempty"` // from a login only
 }
 
-func tokenPair(w http.ResponseWriter, p app.TokenPair) error {
+// tokenPair answers p, unless err.
+func tokenPair(w http.ResponseWriter, p app.TokenPair, err error) error {
+	if err != nil {
+		return err
+	}
 	return web.JSON(w, http.StatusOK, tokenPairJSON{
 		AccessToken: p.AccessToken, RefreshToken: p.RefreshToken, TokenType: "Bearer", ExpiresIn: int(p.ExpiresIn.Seconds()),
 		DeviceToken: p.DeviceToken,
@@ -61,10 +79,13 @@ func withBody[T any](h func(http.ResponseWriter, *http.Request, T) error) web.Ha
 	}
 }
 
-// noContent is the answer of a use case that has nothing to say.
-func noContent(w http.ResponseWriter) error {
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+// noContent is the answer of a use case that has nothing to say, unless
+// it failed with err.
+func noContent(w http.ResponseWriter, err error) error {
+	if err == nil {
+		w.WriteHeader(http.StatusNoContent)
+	}
+	return err
 }
 
 type registerBody struct {
@@ -78,13 +99,7 @@ func (a *API) register(w http.ResponseWriter, r *http.Request, in registerBody) 
 	if err != nil {
 		return err
 	}
-	return web.JSON(w, http.StatusCreated, struct {
-		ID            string    `json:"id"`
-		Email         string    `json:"email"`
-		Name          string    `json:"name"`
-		EmailVerified bool      `json:"emailVerified"`
-		CreatedAt     time.Time `json:"createdAt"`
-	}{u.ID, u.Email, u.Name, u.EmailVerified, u.CreatedAt})
+	return web.JSON(w, http.StatusCreated, registered(u))
 }
 
 type loginBody struct {
@@ -97,10 +112,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, in loginBody) error 
 	pair, err := a.Service.Login(r.Context(), app.LoginCommand{
 		Email: in.Email, Password: in.Password, DeviceToken: in.DeviceToken, Source: web.SourceIP(r),
 	})
-	if err != nil {
-		return err
-	}
-	return tokenPair(w, pair)
+	return tokenPair(w, pair, err)
 }
 
 // refreshBody is the body of refresh and logout.
@@ -110,15 +122,9 @@ type refreshBody struct {
 
 func (a *API) refresh(w http.ResponseWriter, r *http.Request, in refreshBody) error {
 	pair, err := a.Service.Refresh(r.Context(), in.RefreshToken)
-	if err != nil {
-		return err
-	}
-	return tokenPair(w, pair)
+	return tokenPair(w, pair, err)
 }
 
 func (a *API) logout(w http.ResponseWriter, r *http.Request, in refreshBody) error {
-	if err := a.Service.Logout(r.Context(), app.LogoutCommand{UserID: web.Caller(r).UserID, RefreshToken: in.RefreshToken}); err != nil {
-		return err
-	}
-	return noContent(w)
+	return noContent(w, a.Service.Logout(r.Context(), app.LogoutCommand{UserID: web.Caller(r).UserID, RefreshToken: in.RefreshToken}))
 }

@@ -14,10 +14,7 @@ import (
 
 func (a *API) me(w http.ResponseWriter, r *http.Request) error {
 	u, err := a.Service.Profile(r.Context(), web.Caller(r).UserID)
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, profile(u))
+	return profile(w, u, err)
 }
 
 // readOnlyProfileFields are profile fields a client may see but not write.
@@ -59,10 +56,7 @@ func (a *API) updateMe(w http.ResponseWriter, r *http.Request) error {
 		return problem.Validation(bad...)
 	}
 	u, err := a.Service.UpdateName(r.Context(), app.UpdateNameCommand{UserID: web.Caller(r).UserID, Name: name})
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, profile(u))
+	return profile(w, u, err)
 }
 
 type changePasswordBody struct {
@@ -71,11 +65,7 @@ type changePasswordBody struct {
 }
 
 func (a *API) changePassword(w http.ResponseWriter, r *http.Request, in changePasswordBody) error {
-	err := a.Service.ChangePassword(r.Context(), app.ChangePasswordCommand{
+	return noContent(w, a.Service.ChangePassword(r.Context(), app.ChangePasswordCommand{
 		UserID: web.Caller(r).UserID, CurrentPassword: in.CurrentPassword, NewPassword: in.NewPassword,
-	})
-	if err != nil {
-		return err
-	}
-	return noContent(w)
+	}))
 }
