@@ -15,12 +15,6 @@ import (
 	"github.com/serverless-shop/backend/shared/revocation"
 )
 
-// linkEvent is the event type that mails a link of each purpose.
-var linkEvent = map[account.Purpose]string{
-	account.VerifyEmail:   events.AccountVerificationRequested,
-	account.ResetPassword: events.AccountPasswordResetRequested,
-}
-
 // newLink makes a link of purpose p for u and the event that mails it. The
 // event carries the token sealed for the notification service alone; the
 // returned pending link keeps only its hash.
@@ -29,7 +23,7 @@ func (s *Service) newLink(ctx context.Context, p account.Purpose, u account.User
 	link := account.Pending(tok, now)
 	ev := events.AccountEvent{
 		Header: events.Header{
-			Type: linkEvent[p], Version: events.Version, ID: s.NewID(), OccurredAt: now, CorrelationID: correlationID,
+			Type: p.Event, Version: events.Version, ID: s.NewID(), OccurredAt: now, CorrelationID: correlationID,
 		},
 		Account: events.Account{ID: u.ID, Email: u.Email},
 		Link:    events.Link{ExpiresAt: link.ExpiresAt},

@@ -168,12 +168,7 @@ func (s *Store) CompleteLogin(ctx context.Context, c account.LoginCompletion, no
 			key: familyKey(c.Refresh.UserID, c.Refresh.FamilyID), UserID: c.Refresh.UserID, FamilyID: c.Refresh.FamilyID,
 			CurrentHash: c.Refresh.Hash(), FamilyProof: c.Refresh.FamilyProof(), Epoch: c.Epoch,
 			CreatedAt: now.UTC(), ExpiresAt: now.Add(account.RefreshTTL).Unix(),
-		}, absent()).fails(func(old item) error {
-		if r, ok := decode[familyRecord](old); ok && r.CurrentHash == c.Refresh.Hash() {
-			return nil // our own write: the SDK retried a transaction whose answer was lost
-		}
-		return account.ErrStaleWrite
-	}).
+		}, absent()).fails(ownWrite(func(r familyRecord) bool { return r.CurrentHash == c.Refresh.Hash() })).
 		check(userKey(c.Refresh.UserID), is("sessionEpoch", c.Epoch)).failsWith(account.ErrStaleWrite).
 		device(account.DeviceGrant{Token: c.NewDevice, Email: c.Email, UserID: c.Refresh.UserID, Epoch: c.Epoch}, now)
 	if c.OldDevice != "" {
