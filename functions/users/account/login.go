@@ -11,7 +11,8 @@ import (
 type LoginAttempt struct {
 	Email    string // normalised, see NormalizeEmail
 	Password string
-	Device   *DeviceToken // the device token presented, if any
+	// DeviceHash is the hash of the device token presented, "" for none.
+	DeviceHash string
 }
 
 // NewLoginAttempt validates and normalises login input. It does not apply
@@ -26,12 +27,10 @@ func NewLoginAttempt(email, password, device string) (LoginAttempt, error) {
 	if !Presentable(password) {
 		errs = append(errs, problem.FieldError{Field: "password", Message: "is required (at most 128 characters)"})
 	}
-	if device != "" {
-		t, ok := ParseDeviceToken(device)
-		if !ok {
-			errs = append(errs, problem.FieldError{Field: "deviceToken", Message: "must be a device token a login returned"})
-		}
-		a.Device = &t
+	if t, ok := ParseDeviceToken(device); ok {
+		a.DeviceHash = t.Hash()
+	} else if device != "" {
+		errs = append(errs, problem.FieldError{Field: "deviceToken", Message: "must be a device token a login returned"})
 	}
 	if len(errs) > 0 {
 		return LoginAttempt{}, problem.Validation(errs...)

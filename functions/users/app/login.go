@@ -47,12 +47,8 @@ func (s *Service) Login(ctx context.Context, cmd LoginCommand) (TokenPair, error
 	if err != nil {
 		return TokenPair{}, err
 	}
-	deviceHash := ""
-	if in.Device != nil {
-		deviceHash = in.Device.Hash()
-	}
 	now := s.Now()
-	st, err := s.takeAttempt(ctx, in.Email, cmd.Source, deviceHash)
+	st, err := s.takeAttempt(ctx, in.Email, cmd.Source, in.DeviceHash)
 	if err != nil {
 		return TokenPair{}, err
 	}
