@@ -31,10 +31,7 @@ func registered(u account.User) registeredJSON {
 
 // profile answers the caller's profile, unless err.
 func profile(w http.ResponseWriter, u account.User, err error) error {
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, profileJSON{registered(u), u.UpdatedAt.UTC()})
+	return answer(w, http.StatusOK, profileJSON{registered(u), u.UpdatedAt.UTC()}, err)
 }
 
 type tokenPairJSON struct {
@@ -47,13 +44,10 @@ type tokenPairJSON struct {
 
 // tokenPair answers p, unless err.
 func tokenPair(w http.ResponseWriter, p app.TokenPair, err error) error {
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, tokenPairJSON{
+	return answer(w, http.StatusOK, tokenPairJSON{
 		AccessToken: p.AccessToken, RefreshToken: p.RefreshToken, TokenType: "Bearer", ExpiresIn: int(p.ExpiresIn.Seconds()),
 		DeviceToken: p.DeviceToken,
-	})
+	}, err)
 }
 
 func (a *API) health(w http.ResponseWriter, _ *http.Request) error {
@@ -79,6 +73,15 @@ func withBody[T any](h func(http.ResponseWriter, *http.Request, T) error) web.Ha
 	}
 }
 
+// answer is the JSON answer v with status, unless the use case failed
+// with err.
+func answer(w http.ResponseWriter, status int, v any, err error) error {
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, status, v)
+}
+
 // noContent is the answer of a use case that has nothing to say, unless
 // it failed with err.
 func noContent(w http.ResponseWriter, err error) error {
@@ -96,10 +99,7 @@ type registerBody struct {
 
 func (a *API) register(w http.ResponseWriter, r *http.Request, in registerBody) error {
 	u, err := a.Service.Register(r.Context(), app.RegisterCommand{Email: in.Email, Password: in.Password, Name: in.Name, CorrelationID: logging.CorrelationID(r.Context())})
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusCreated, registered(u))
+	return answer(w, http.StatusCreated, registered(u), err)
 }
 
 type loginBody struct {

@@ -50,17 +50,11 @@ func (a *API) resetPassword(w http.ResponseWriter, r *http.Request, in resetPass
 // proved is the answer to a proof of the mailbox, unless err: the device
 // token the client keeps for its next login on the account.
 func proved(w http.ResponseWriter, deviceToken string, err error) error {
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, map[string]string{"deviceToken": deviceToken})
+	return answer(w, http.StatusOK, map[string]string{"deviceToken": deviceToken}, err)
 }
 
 // accepted is the answer to a request for an email, unless err: the same
 // body whatever happens next, or whether anything does.
 func accepted(w http.ResponseWriter, err error) error {
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusAccepted, map[string]string{"status": "accepted"})
+	return answer(w, http.StatusAccepted, map[string]string{"status": "accepted"}, err)
 }
