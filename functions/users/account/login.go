@@ -89,13 +89,17 @@ type LoginState struct {
 	Device      *Device  // the presented device token's device, if it is one of this email
 }
 
-// Guard is the bucket the attempt counts against, and its throttle: the
-// device's for a device of the account, else the account's.
-func (s LoginState) Guard() (Bucket, Throttle) {
+// Take counts one attempt of email at now against the guard bucket, with
+// its throttle: the device's for a device of the account, else the
+// account's. It returns what the attempt writes, and the guard's Limited
+// error when the attempt must wait.
+func (s LoginState) Take(email string, now time.Time) (AttemptTake, error) {
+	was, throttle, device := s.Account, AccountThrottle, ""
 	if s.Device != nil {
-		return s.Device.Bucket, DeviceThrottle
+		was, throttle, device = s.Device.Bucket, DeviceThrottle, s.Device.Hash
 	}
-	return s.Account, AccountThrottle
+	guard, err := throttle.Take(was, now)
+	return AttemptTake{Email: email, Device: device, GuardWas: was, Guard: guard, GuardForget: now.Add(throttle.Forget)}, err
 }
 
 // AttemptTake is what counting one login attempt writes: the guard bucket

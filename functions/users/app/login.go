@@ -117,14 +117,7 @@ func (s *Service) takeAttempt(ctx context.Context, email, source, deviceHash str
 		if st.Device != nil && (!st.Found || !st.Device.Counts(st.Credentials.SessionEpoch)) {
 			st.Device = nil // spent, or issued before a password reset or change: no device
 		}
-		guardWas, guardThrottle := st.Guard()
-		guard, guardErr := guardThrottle.Take(guardWas, now)
-		take := account.AttemptTake{
-			Email: email, GuardWas: guardWas, Guard: guard, GuardForget: now.Add(guardThrottle.Forget),
-		}
-		if st.Device != nil {
-			take.Device = st.Device.Hash
-		}
+		take, guardErr := st.Take(email, now)
 		var sourceErr error
 		if source != "" && st.Device == nil {
 			if !gated {

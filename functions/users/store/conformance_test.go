@@ -214,14 +214,9 @@ func take(ctx context.Context, s usersStore, email, device string, now time.Time
 	if err != nil {
 		return err
 	}
-	was, throttle := st.Guard()
-	next, err := throttle.Take(was, now)
+	t, err := st.Take(email, now)
 	if err != nil {
 		return err
-	}
-	t := account.AttemptTake{Email: email, GuardWas: was, Guard: next, GuardForget: now.Add(throttle.Forget)}
-	if st.Device != nil {
-		t.Device = st.Device.Hash
 	}
 	return s.TakeAttempt(ctx, t, now)
 }
