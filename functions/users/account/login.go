@@ -113,13 +113,12 @@ type AttemptTake struct {
 
 // LoginCompletion is what a successful login writes at once: the session
 // of the new refresh token, the device token handed out (which replaces
-// the presented one, if any), and the account's bucket cleared when it was
-// the guard.
+// the presented one, if any), and, without a presented device, the
+// account's bucket cleared (it was the guard).
 type LoginCompletion struct {
-	Refresh      RefreshToken
-	Epoch        int64
-	Email        string
-	NewDevice    DeviceToken
-	OldDevice    string // hash of the presented device token; "" for none
-	ClearAccount bool
+	Refresh   RefreshToken
+	Epoch     int64
+	Email     string
+	NewDevice DeviceToken
+	OldDevice string // hash of the presented device token; "" for none
 }

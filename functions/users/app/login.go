@@ -77,7 +77,7 @@ func (s *Service) Login(ctx context.Context, cmd LoginCommand) (TokenPair, error
 	if err != nil {
 		return TokenPair{}, err
 	}
-	done := account.LoginCompletion{Refresh: refresh, Epoch: u.SessionEpoch, Email: in.Email, NewDevice: device, ClearAccount: st.Device == nil}
+	done := account.LoginCompletion{Refresh: refresh, Epoch: u.SessionEpoch, Email: in.Email, NewDevice: device}
 	if st.Device != nil {
 		done.OldDevice = st.Device.Hash
 	}
