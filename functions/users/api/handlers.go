@@ -6,7 +6,6 @@ import (
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app"
-	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/web"
 )
 
@@ -98,7 +97,7 @@ type registerBody struct {
 }
 
 func (a *API) register(w http.ResponseWriter, r *http.Request, in registerBody) error {
-	u, err := a.Service.Register(r.Context(), app.RegisterCommand{Email: in.Email, Password: in.Password, Name: in.Name, CorrelationID: logging.CorrelationID(r.Context())})
+	u, err := a.Service.Register(r.Context(), app.RegisterCommand{Email: in.Email, Password: in.Password, Name: in.Name})
 	return answer(w, http.StatusCreated, registered(u), err)
 }
 
@@ -126,5 +125,5 @@ func (a *API) refresh(w http.ResponseWriter, r *http.Request, in refreshBody) er
 }
 
 func (a *API) logout(w http.ResponseWriter, r *http.Request, in refreshBody) error {
-	return noContent(w, a.Service.Logout(r.Context(), app.LogoutCommand{UserID: web.Caller(r).UserID, RefreshToken: in.RefreshToken}))
+	return noContent(w, a.Service.Logout(r.Context(), web.Caller(r).UserID, in.RefreshToken))
 }

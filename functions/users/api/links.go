@@ -3,8 +3,6 @@ package api
 import (
 	"net/http"
 
-	"github.com/serverless-shop/backend/functions/users/app"
-	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/web"
 )
 
@@ -26,7 +24,7 @@ func (a *API) cancelRegistration(w http.ResponseWriter, r *http.Request, in toke
 }
 
 func (a *API) resendVerification(w http.ResponseWriter, r *http.Request) error {
-	return accepted(w, a.Service.ResendVerification(r.Context(), app.ResendVerificationCommand{UserID: web.Caller(r).UserID, CorrelationID: logging.CorrelationID(r.Context())}))
+	return accepted(w, a.Service.ResendVerification(r.Context(), web.Caller(r).UserID))
 }
 
 type passwordResetBody struct {
@@ -34,7 +32,7 @@ type passwordResetBody struct {
 }
 
 func (a *API) requestPasswordReset(w http.ResponseWriter, r *http.Request, in passwordResetBody) error {
-	return accepted(w, a.Service.RequestPasswordReset(r.Context(), app.PasswordResetCommand{Email: in.Email, CorrelationID: logging.CorrelationID(r.Context())}))
+	return accepted(w, a.Service.RequestPasswordReset(r.Context(), in.Email))
 }
 
 type resetPasswordBody struct {
@@ -43,7 +41,7 @@ type resetPasswordBody struct {
 }
 
 func (a *API) resetPassword(w http.ResponseWriter, r *http.Request, in resetPasswordBody) error {
-	device, err := a.Service.ResetPassword(r.Context(), app.ResetPasswordCommand{Token: in.Token, NewPassword: in.NewPassword})
+	device, err := a.Service.ResetPassword(r.Context(), in.Token, in.NewPassword)
 	return proved(w, device, err)
 }
 

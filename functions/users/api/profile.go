@@ -49,7 +49,7 @@ func (a *API) updateMe(w http.ResponseWriter, r *http.Request) error {
 	if len(bad) > 0 {
 		return problem.Validation(bad...)
 	}
-	u, err := a.Service.UpdateName(r.Context(), app.UpdateNameCommand{UserID: web.Caller(r).UserID, Name: name})
+	u, err := a.Service.UpdateName(r.Context(), web.Caller(r).UserID, name)
 	return profile(w, u, err)
 }
 

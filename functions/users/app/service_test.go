@@ -49,7 +49,7 @@ func (f *fixture) wantCounts(want map[string]float64) {
 // register creates Ada's account and returns her id.
 func (f *fixture) register() string {
 	f.t.Helper()
-	u, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Name: apptest.AdaName, CorrelationID: apptest.CorrelationID})
+	u, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Name: apptest.AdaName})
 	if err != nil {
 		f.t.Fatalf("Register: %v", err)
 	}
