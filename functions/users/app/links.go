@@ -192,9 +192,9 @@ func (s *Service) RequestPasswordReset(ctx context.Context, rawEmail string) err
 }
 
 // ResetPassword sets newPassword as the password of the account of the
-// reset link whose token is rawToken, marks its
-// email verified (the link proved the mailbox), ends every session and
-// device of it and revokes its access tokens; the client that proved the
+// reset link whose token is rawToken, marks its email verified (the link
+// proved the mailbox), ends every session and device of it and revokes
+// its access tokens; the client that proved the
 // mailbox gets a device token of the new epoch, so that it logs in at
 // once even while the account's bucket is under attack. Returns the raw
 // device token, a validation problem for a weak password and
