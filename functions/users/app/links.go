@@ -184,8 +184,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, rawEmail string) err
 	case err == nil:
 		return s.issue(ctx, account.ResetPassword, u.User, false)
 	case errors.Is(err, account.ErrNotFound):
-		nobody := account.User{ID: "00000000000000000000000000", Email: email}
-		return s.issue(ctx, account.ResetPassword, nobody, true)
+		return s.issue(ctx, account.ResetPassword, account.User{ID: "00000000000000000000000000", Email: email}, true)
 	default:
 		return err
 	}
