@@ -57,9 +57,12 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
-	paused, err := accountMailPaused(accountMail)
-	if err != nil {
-		return nil, err
+	// ACCOUNT_MAIL, the template's AccountMail, is "on" or "paused" (see
+	// app.Config.AccountMailPaused). Anything else is a configuration
+	// error: a typo must not leave mail running when an operator meant to
+	// pause it.
+	if accountMail != "on" && accountMail != "paused" {
+		return nil, fmt.Errorf("configuration: ACCOUNT_MAIL is %q, want on or paused", accountMail)
 	}
 	if !slices.ContainsFunc(tokens.Keys, func(k token.PublicKey) bool { return k.ID == kid }) {
 		return nil, fmt.Errorf("configuration: SIGNING_KID %s is not in TOKEN_JWKS; its tokens would not verify", kid)
@@ -94,7 +97,7 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 		SourceRequestsPerSecond: sourceRate,
 		LinksPerHour:            linksPerHour,
 		AccountMailPerHour:      app.AccountMailPerHour(sesDaily),
-		AccountMailPaused:       paused,
+		AccountMailPaused:       accountMail == "paused",
 	})
 	return web.Lambda(api.NewHandler(log, api.Config{
 		Service:     svc,
@@ -105,27 +108,3 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 		Metrics:     m,
 	})), nil
 }
-
-// accountMailPaused reads ACCOUNT_MAIL, the template's AccountMail: "on"
-// or "paused". Anything else is a configuration error: a typo must not
-// leave mail running when an operator meant to pause it.
-func accountMailPaused(v string) (bool, error) {
-	switch v {
-	case "on":
-		return false, nil
-	case "paused":
-		return true, nil
-	}
-	return false, fmt.Errorf("configuration: ACCOUNT_MAIL is %q, want on or paused", v)
-}
-
-// *store.Store serves every store interface the use cases declare. The
-// wiring above needs that too; stating it apart keeps the contract when the
-// wiring changes (a cache in front of one store, say).
-var (
-	_ app.Accounts      = (*store.Store)(nil)
-	_ app.Sessions      = (*store.Store)(nil)
-	_ app.LoginAttempts = (*store.Store)(nil)
-	_ app.Links         = (*store.Store)(nil)
-	_ app.Requests      = (*store.Store)(nil)
-)

@@ -129,10 +129,8 @@ const (
 func CheckNewEmail(email string) string {
 	at := strings.LastIndexByte(email, '@')
 	local, domain := email[:max(at, 0)], email[at+1:]
-	for i := range len(local) {
-		if local[i] >= utf8.RuneSelf {
-			return EmailLocalPartRule
-		}
+	if strings.ContainsFunc(local, func(r rune) bool { return r >= utf8.RuneSelf }) {
+		return EmailLocalPartRule
 	}
 	if _, err := mailaddr.Domain(domain); err != nil || !domainLabels(domain) {
 		return EmailDomainRule

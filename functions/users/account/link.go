@@ -4,6 +4,8 @@ import (
 	"crypto/subtle"
 	"errors"
 	"time"
+
+	"github.com/serverless-shop/backend/shared/events"
 )
 
 // ErrLinkInvalid is the one answer to a link token that is malformed,
@@ -15,14 +17,15 @@ type Purpose struct {
 	name   string
 	prefix string        // versions the token format and keeps purposes apart
 	TTL    time.Duration // how long a link works
+	Event  string        // the type of the event that mails a link
 }
 
 // The purposes of emailed links.
 var (
 	// VerifyEmail proves the reader owns the account's address.
-	VerifyEmail = Purpose{name: "verify-email", prefix: "ev1", TTL: 24 * time.Hour}
+	VerifyEmail = Purpose{name: "verify-email", prefix: "ev1", TTL: 24 * time.Hour, Event: events.AccountVerificationRequested}
 	// ResetPassword lets the reader set a new password.
-	ResetPassword = Purpose{name: "reset-password", prefix: "pr1", TTL: 30 * time.Minute}
+	ResetPassword = Purpose{name: "reset-password", prefix: "pr1", TTL: 30 * time.Minute, Event: events.AccountPasswordResetRequested}
 )
 
 func (p Purpose) String() string { return p.name }

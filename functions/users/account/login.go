@@ -11,7 +11,8 @@ import (
 type LoginAttempt struct {
 	Email    string // normalised, see NormalizeEmail
 	Password string
-	Device   *DeviceToken // the device token presented, if any
+	// DeviceHash is the hash of the device token presented, "" for none.
+	DeviceHash string
 }
 
 // NewLoginAttempt validates and normalises login input. It does not apply
@@ -26,12 +27,10 @@ func NewLoginAttempt(email, password, device string) (LoginAttempt, error) {
 	if !Presentable(password) {
 		errs = append(errs, problem.FieldError{Field: "password", Message: "is required (at most 128 characters)"})
 	}
-	if device != "" {
-		t, ok := ParseDeviceToken(device)
-		if !ok {
-			errs = append(errs, problem.FieldError{Field: "deviceToken", Message: "must be a device token a login returned"})
-		}
-		a.Device = &t
+	if t, ok := ParseDeviceToken(device); ok {
+		a.DeviceHash = t.Hash()
+	} else if device != "" {
+		errs = append(errs, problem.FieldError{Field: "deviceToken", Message: "must be a device token a login returned"})
 	}
 	if len(errs) > 0 {
 		return LoginAttempt{}, problem.Validation(errs...)
@@ -90,13 +89,17 @@ type LoginState struct {
 	Device      *Device  // the presented device token's device, if it is one of this email
 }
 
-// Guard is the bucket the attempt counts against, and its throttle: the
-// device's for a device of the account, else the account's.
-func (s LoginState) Guard() (Bucket, Throttle) {
+// Take counts one attempt of email at now against the guard bucket, with
+// its throttle: the device's for a device of the account, else the
+// account's. It returns what the attempt writes, and the guard's Limited
+// error when the attempt must wait.
+func (s LoginState) Take(email string, now time.Time) (AttemptTake, error) {
+	was, throttle, device := s.Account, AccountThrottle, ""
 	if s.Device != nil {
-		return s.Device.Bucket, DeviceThrottle
+		was, throttle, device = s.Device.Bucket, DeviceThrottle, s.Device.Hash
 	}
-	return s.Account, AccountThrottle
+	guard, err := throttle.Take(was, now)
+	return AttemptTake{Email: email, Device: device, GuardWas: was, Guard: guard, GuardForget: now.Add(throttle.Forget)}, err
 }
 
 // AttemptTake is what counting one login attempt writes: the guard bucket
@@ -110,13 +113,12 @@ type AttemptTake struct {
 
 // LoginCompletion is what a successful login writes at once: the session
 // of the new refresh token, the device token handed out (which replaces
-// the presented one, if any), and the account's bucket cleared when it was
-// the guard.
+// the presented one, if any), and, without a presented device, the
+// account's bucket cleared (it was the guard).
 type LoginCompletion struct {
-	Refresh      RefreshToken
-	Epoch        int64
-	Email        string
-	NewDevice    DeviceToken
-	OldDevice    string // hash of the presented device token; "" for none
-	ClearAccount bool
+	Refresh   RefreshToken
+	Epoch     int64
+	Email     string
+	NewDevice DeviceToken
+	OldDevice string // hash of the presented device token; "" for none
 }

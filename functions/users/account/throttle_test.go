@@ -38,14 +38,21 @@ func TestThrottleTake(t *testing.T) {
 	}
 }
 
-func TestLoginStateGuard(t *testing.T) {
+// TestLoginStateTake: an attempt counts against the device's bucket, with
+// its throttle, for a device of the account, else against the account's.
+func TestLoginStateTake(t *testing.T) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	acct := account.Bucket{Attempts: 7}
 	dev := &account.Device{Hash: "h", Email: "ada@example.com", Bucket: account.Bucket{Attempts: 1}}
-	if b, th := (account.LoginState{Account: acct}).Guard(); b != acct || th != account.AccountThrottle {
-		t.Errorf("without a device: %+v, %+v", b, th)
+	got, err := (account.LoginState{Account: acct}).Take("ada@example.com", now)
+	want, wantErr := account.AccountThrottle.Take(acct, now)
+	if got != (account.AttemptTake{Email: "ada@example.com", GuardWas: acct, Guard: want, GuardForget: now.Add(account.AccountThrottle.Forget)}) || (err == nil) != (wantErr == nil) {
+		t.Errorf("without a device: %+v, %v", got, err)
 	}
-	if b, th := (account.LoginState{Account: acct, Device: dev}).Guard(); b != dev.Bucket || th != account.DeviceThrottle {
-		t.Errorf("with a device: %+v, %+v", b, th)
+	got, err = (account.LoginState{Account: acct, Device: dev}).Take("ada@example.com", now)
+	want, _ = account.DeviceThrottle.Take(dev.Bucket, now)
+	if got != (account.AttemptTake{Email: "ada@example.com", Device: "h", GuardWas: dev.Bucket, Guard: want, GuardForget: now.Add(account.DeviceThrottle.Forget)}) || err != nil {
+		t.Errorf("with a device: %+v, %v", got, err)
 	}
 }
 

@@ -8,10 +8,6 @@ import (
 	"github.com/serverless-shop/backend/shared/problem"
 )
 
-// invalidRefreshToken is the one answer to every refused refresh token:
-// the client learns nothing about why, only that it must log in again.
-const invalidRefreshToken = "The refresh token is invalid, expired or revoked."
-
 // problemOf is what the users domain's sentinel errors mean to a client:
 // the one place where they become the application error
 // (web.Config.Errors). Invalid input, limits and paused mail are
@@ -26,7 +22,9 @@ func problemOf(err error) error {
 	case errors.Is(err, account.ErrNotFound):
 		return p(problem.NotFound, "", "The user does not exist.")
 	case errors.Is(err, account.ErrSessionInvalid), errors.Is(err, account.ErrTokenReused):
-		return p(problem.Unauthenticated, "invalid-refresh-token", invalidRefreshToken)
+		// The one answer to every refused refresh token: the client learns
+		// nothing about why, only that it must log in again.
+		return p(problem.Unauthenticated, "invalid-refresh-token", "The refresh token is invalid, expired or revoked.")
 	case errors.Is(err, account.ErrStaleWrite):
 		return p(problem.Conflict, "", "The account changed while the request was processed; retry it.")
 	case errors.Is(err, app.ErrBadCredentials):

@@ -6,21 +6,31 @@ import (
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app"
-	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/web"
 )
 
-type profileJSON struct {
+// registeredJSON is the answer to a registration: the profile but for
+// updatedAt.
+type registeredJSON struct {
 	ID            string    `json:"id"`
 	Email         string    `json:"email"`
 	Name          string    `json:"name"`
 	EmailVerified bool      `json:"emailVerified"`
 	CreatedAt     time.Time `json:"createdAt"`
-	UpdatedAt     time.Time `json:"updatedAt"`
 }
 
-func profile(u account.User) profileJSON {
-	return profileJSON{ID: u.ID, Email: u.Email, Name: account.ShownName(u.Name), EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC()}
+type profileJSON struct {
+	registeredJSON
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+func registered(u account.User) registeredJSON {
+	return registeredJSON{ID: u.ID, Email: u.Email, Name: account.ShownName(u.Name), EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt.UTC()}
+}
+
+// profile answers the caller's profile, unless err.
+func profile(w http.ResponseWriter, u account.User, err error) error {
+	return answer(w, http.StatusOK, profileJSON{registered(u), u.UpdatedAt.UTC()}, err)
 }
 
 type tokenPairJSON struct {
@@ -31,11 +41,12 @@ type tokenPairJSON struct {
 	DeviceToken  string `json:"deviceToken,omitempty"` // from a login only
 }
 
-func tokenPair(w http.ResponseWriter, p app.TokenPair) error {
-	return web.JSON(w, http.StatusOK, tokenPairJSON{
+// tokenPair answers p, unless err.
+func tokenPair(w http.ResponseWriter, p app.TokenPair, err error) error {
+	return answer(w, http.StatusOK, tokenPairJSON{
 		AccessToken: p.AccessToken, RefreshToken: p.RefreshToken, TokenType: "Bearer", ExpiresIn: int(p.ExpiresIn.Seconds()),
 		DeviceToken: p.DeviceToken,
-	})
+	}, err)
 }
 
 func (a *API) health(w http.ResponseWriter, _ *http.Request) error {
@@ -61,10 +72,22 @@ func withBody[T any](h func(http.ResponseWriter, *http.Request, T) error) web.Ha
 	}
 }
 
-// noContent is the answer of a use case that has nothing to say.
-func noContent(w http.ResponseWriter) error {
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+// answer is the JSON answer v with status, unless the use case failed
+// with err.
+func answer(w http.ResponseWriter, status int, v any, err error) error {
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, status, v)
+}
+
+// noContent is the answer of a use case that has nothing to say, unless
+// it failed with err.
+func noContent(w http.ResponseWriter, err error) error {
+	if err == nil {
+		w.WriteHeader(http.StatusNoContent)
+	}
+	return err
 }
 
 type registerBody struct {
@@ -74,17 +97,8 @@ type registerBody struct {
 }
 
 func (a *API) register(w http.ResponseWriter, r *http.Request, in registerBody) error {
-	u, err := a.Service.Register(r.Context(), app.RegisterCommand{Email: in.Email, Password: in.Password, Name: in.Name, CorrelationID: logging.CorrelationID(r.Context())})
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusCreated, struct {
-		ID            string    `json:"id"`
-		Email         string    `json:"email"`
-		Name          string    `json:"name"`
-		EmailVerified bool      `json:"emailVerified"`
-		CreatedAt     time.Time `json:"createdAt"`
-	}{u.ID, u.Email, u.Name, u.EmailVerified, u.CreatedAt})
+	u, err := a.Service.Register(r.Context(), app.RegisterCommand{Email: in.Email, Password: in.Password, Name: in.Name})
+	return answer(w, http.StatusCreated, registered(u), err)
 }
 
 type loginBody struct {
@@ -97,10 +111,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, in loginBody) error 
 	pair, err := a.Service.Login(r.Context(), app.LoginCommand{
 		Email: in.Email, Password: in.Password, DeviceToken: in.DeviceToken, Source: web.SourceIP(r),
 	})
-	if err != nil {
-		return err
-	}
-	return tokenPair(w, pair)
+	return tokenPair(w, pair, err)
 }
 
 // refreshBody is the body of refresh and logout.
@@ -110,15 +121,9 @@ type refreshBody struct {
 
 func (a *API) refresh(w http.ResponseWriter, r *http.Request, in refreshBody) error {
 	pair, err := a.Service.Refresh(r.Context(), in.RefreshToken)
-	if err != nil {
-		return err
-	}
-	return tokenPair(w, pair)
+	return tokenPair(w, pair, err)
 }
 
 func (a *API) logout(w http.ResponseWriter, r *http.Request, in refreshBody) error {
-	if err := a.Service.Logout(r.Context(), app.LogoutCommand{UserID: web.Caller(r).UserID, RefreshToken: in.RefreshToken}); err != nil {
-		return err
-	}
-	return noContent(w)
+	return noContent(w, a.Service.Logout(r.Context(), web.Caller(r).UserID, in.RefreshToken))
 }

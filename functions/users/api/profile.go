@@ -14,14 +14,8 @@ import (
 
 func (a *API) me(w http.ResponseWriter, r *http.Request) error {
 	u, err := a.Service.Profile(r.Context(), web.Caller(r).UserID)
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, profile(u))
+	return profile(w, u, err)
 }
-
-// readOnlyProfileFields are profile fields a client may see but not write.
-var readOnlyProfileFields = map[string]bool{"id": true, "email": true, "createdAt": true, "updatedAt": true}
 
 func (a *API) updateMe(w http.ResponseWriter, r *http.Request) error {
 	// Decode into raw fields first so that every unknown or read-only field
@@ -32,9 +26,9 @@ func (a *API) updateMe(w http.ResponseWriter, r *http.Request) error {
 	}
 	var bad []problem.FieldError
 	for _, name := range slices.Sorted(maps.Keys(fields)) {
-		switch {
-		case name == "name":
-		case readOnlyProfileFields[name]:
+		switch name {
+		case "name":
+		case "id", "email", "createdAt", "updatedAt": // a client may see them, not write them
 			bad = append(bad, problem.FieldError{Field: name, Message: "is read-only"})
 		default:
 			bad = append(bad, problem.FieldError{Field: name, Message: "is not a writable field"})
@@ -48,21 +42,15 @@ func (a *API) updateMe(w http.ResponseWriter, r *http.Request) error {
 		}
 	} else if err := json.Unmarshal(raw, &name); err != nil {
 		bad = append(bad, problem.FieldError{Field: "name", Message: "must be a string"})
-	} else if len(bad) > 0 {
-		// The request goes no further, yet one answer lists every bad
-		// field: ask the domain about the name here too.
-		if _, err := account.NewName(name); err != nil {
-			bad = append(bad, problem.Of(err, problem.Invalid).Fields...)
-		}
+	} else if _, err := account.NewName(name); err != nil {
+		// One answer lists every bad field, the name's too.
+		bad = append(bad, problem.Of(err, problem.Invalid).Fields...)
 	}
 	if len(bad) > 0 {
 		return problem.Validation(bad...)
 	}
-	u, err := a.Service.UpdateName(r.Context(), app.UpdateNameCommand{UserID: web.Caller(r).UserID, Name: name})
-	if err != nil {
-		return err
-	}
-	return web.JSON(w, http.StatusOK, profile(u))
+	u, err := a.Service.UpdateName(r.Context(), web.Caller(r).UserID, name)
+	return profile(w, u, err)
 }
 
 type changePasswordBody struct {
@@ -71,11 +59,7 @@ type changePasswordBody struct {
 }
 
 func (a *API) changePassword(w http.ResponseWriter, r *http.Request, in changePasswordBody) error {
-	err := a.Service.ChangePassword(r.Context(), app.ChangePasswordCommand{
+	return noContent(w, a.Service.ChangePassword(r.Context(), app.ChangePasswordCommand{
 		UserID: web.Caller(r).UserID, CurrentPassword: in.CurrentPassword, NewPassword: in.NewPassword,
-	})
-	if err != nil {
-		return err
-	}
-	return noContent(w)
+	}))
 }

@@ -46,10 +46,10 @@ func TestAccountMailPaused(t *testing.T) {
 	if !errors.Is(err, app.ErrAccountMailPaused) {
 		t.Errorf("Register = %v, want ErrAccountMailPaused", err)
 	}
-	if err := f.Svc.ResendVerification(f.Ctx, app.ResendVerificationCommand{UserID: id}); !errors.Is(err, app.ErrAccountMailPaused) {
+	if err := f.Svc.ResendVerification(f.Ctx, id); !errors.Is(err, app.ErrAccountMailPaused) {
 		t.Errorf("ResendVerification = %v, want ErrAccountMailPaused", err)
 	}
-	if err := f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); !errors.Is(err, app.ErrAccountMailPaused) {
+	if err := f.Svc.RequestPasswordReset(f.Ctx, apptest.AdaEmail); !errors.Is(err, app.ErrAccountMailPaused) {
 		t.Errorf("RequestPasswordReset = %v, want ErrAccountMailPaused", err)
 	}
 	if err := f.Svc.CheckAccountMail(f.Ctx); !errors.Is(err, app.ErrAccountMailPaused) {
@@ -65,7 +65,7 @@ func TestAccountMailPaused(t *testing.T) {
 
 	// Lifted, the same requests go through.
 	f.reconfigure(func(c *app.Config) { c.AccountMailPaused = false })
-	if err := f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
+	if err := f.Svc.RequestPasswordReset(f.Ctx, apptest.AdaEmail); err != nil {
 		t.Fatalf("RequestPasswordReset after the pause = %v", err)
 	}
 }
@@ -80,14 +80,14 @@ func TestAccountMailCap(t *testing.T) {
 	f.Clock.Advance(15 * time.Minute) // 12:15: the hour ends in 45 minutes
 	// Three emails: Ada's registration, her resend, Grace's registration.
 	id := f.register()
-	must(t, f.Svc.ResendVerification(f.Ctx, app.ResendVerificationCommand{UserID: id}))
+	must(t, f.Svc.ResendVerification(f.Ctx, id))
 	must(t, errOf(f.Svc.Register(f.Ctx, app.RegisterCommand{Email: "grace@example.com", Password: apptest.AdaPassword, Name: "Grace"})))
 	before := len(f.Mem.Outbox())
 	_, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: "alan@example.com", Password: apptest.AdaPassword, Name: "Alan"})
 	if !says(err, accountMailLimited) || retryAfter(err) != 45*time.Minute {
 		t.Fatalf("fourth Register = %v, want the account mail limit with 45m", err)
 	}
-	if err := f.Svc.ResendVerification(f.Ctx, app.ResendVerificationCommand{UserID: id}); !says(err, accountMailLimited) {
+	if err := f.Svc.ResendVerification(f.Ctx, id); !says(err, accountMailLimited) {
 		t.Fatalf("ResendVerification past the cap = %v, want the account mail limit", err)
 	}
 	if _, err := f.Mem.UserByEmail(f.Ctx, "alan@example.com"); !errors.Is(err, account.ErrNotFound) {
@@ -97,7 +97,7 @@ func TestAccountMailCap(t *testing.T) {
 		t.Errorf("%d account events queued past the cap", n-before)
 	}
 	// Resets go to registered accounts and are not capped.
-	if err := f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}); err != nil {
+	if err := f.Svc.RequestPasswordReset(f.Ctx, apptest.AdaEmail); err != nil {
 		t.Fatalf("RequestPasswordReset past the cap = %v", err)
 	}
 	// Invalid input is refused before it is counted.
@@ -150,9 +150,9 @@ func TestCancelRegistrationRefuses(t *testing.T) {
 			return mailed
 		}},
 		badVerificationToken{"verified by a password reset", func(f *fixture, mailed string) string {
-			must(f.t, f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}))
+			must(f.t, f.Svc.RequestPasswordReset(f.Ctx, apptest.AdaEmail))
 			reset := apptest.Token(f.t, f.lastEvent())
-			must(f.t, errOf(f.Svc.ResetPassword(f.Ctx, app.ResetPasswordCommand{Token: reset, NewPassword: "another horse battery staple"})))
+			must(f.t, errOf(f.Svc.ResetPassword(f.Ctx, reset, "another horse battery staple")))
 			return mailed
 		}},
 	)

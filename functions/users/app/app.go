@@ -134,9 +134,7 @@ func New(cfg Config) *Service {
 	if cfg.Hashing.KeyLen == 0 {
 		cfg.Hashing = password.Default
 	}
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
-	}
+	cfg.Log = cmp.Or(cfg.Log, slog.New(slog.DiscardHandler))
 	return &Service{cfg}
 }
 

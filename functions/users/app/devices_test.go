@@ -127,8 +127,8 @@ func TestDeviceTokensEndWithAResetOrAPasswordChange(t *testing.T) {
 		f := newFixture(t)
 		f.register()
 		before := f.login(apptest.AdaEmail, apptest.AdaPassword).DeviceToken
-		must(t, f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}))
-		device, err := f.Svc.ResetPassword(f.Ctx, app.ResetPasswordCommand{Token: apptest.Token(t, f.lastEvent()), NewPassword: changed})
+		must(t, f.Svc.RequestPasswordReset(f.Ctx, apptest.AdaEmail))
+		device, err := f.Svc.ResetPassword(f.Ctx, apptest.Token(t, f.lastEvent()), changed)
 		if err != nil {
 			t.Fatal(err)
 		}

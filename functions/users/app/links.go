@@ -15,21 +15,16 @@ import (
 	"github.com/serverless-shop/backend/shared/revocation"
 )
 
-// linkEvent is the event type that mails a link of each purpose.
-var linkEvent = map[account.Purpose]string{
-	account.VerifyEmail:   events.AccountVerificationRequested,
-	account.ResetPassword: events.AccountPasswordResetRequested,
-}
-
-// newLink makes a link of purpose p for u and the event that mails it. The
-// event carries the token sealed for the notification service alone; the
-// returned pending link keeps only its hash.
-func (s *Service) newLink(ctx context.Context, p account.Purpose, u account.User, correlationID string, now time.Time) (account.PendingLink, events.AccountEvent, error) {
+// newLink makes a link of purpose p for u and the event that mails it,
+// with the request's correlation id (ctx's). The event carries the token
+// sealed for the notification service alone; the returned pending link
+// keeps only its hash.
+func (s *Service) newLink(ctx context.Context, p account.Purpose, u account.User, now time.Time) (account.PendingLink, events.AccountEvent, error) {
 	tok := account.NewLinkToken(p, u.ID)
 	link := account.Pending(tok, now)
 	ev := events.AccountEvent{
 		Header: events.Header{
-			Type: linkEvent[p], Version: events.Version, ID: s.NewID(), OccurredAt: now, CorrelationID: correlationID,
+			Type: p.Event, Version: events.Version, ID: s.NewID(), OccurredAt: now, CorrelationID: logging.CorrelationID(ctx),
 		},
 		Account: events.Account{ID: u.ID, Email: u.Email},
 		Link:    events.Link{ExpiresAt: link.ExpiresAt},
@@ -44,9 +39,9 @@ func (s *Service) newLink(ctx context.Context, p account.Purpose, u account.User
 // issue stores a new link of purpose p for u and queues its email, within
 // the per-recipient limit. A decoy does the same work without a link: it
 // seals a throwaway token and counts the request against the same limit.
-func (s *Service) issue(ctx context.Context, p account.Purpose, u account.User, correlationID string, decoy bool) error {
+func (s *Service) issue(ctx context.Context, p account.Purpose, u account.User, decoy bool) error {
 	now := s.now()
-	link, ev, err := s.newLink(ctx, p, u, correlationID, now)
+	link, ev, err := s.newLink(ctx, p, u, now)
 	if err != nil {
 		return err
 	}
@@ -145,22 +140,16 @@ func (s *Service) refuseLink(ctx context.Context, p account.Purpose, err error) 
 	return err
 }
 
-// ResendVerificationCommand asks for a new verification email.
-type ResendVerificationCommand struct {
-	UserID        string // the caller
-	CorrelationID string
-}
-
-// ResendVerification mails a new verification link, which replaces the
-// earlier ones, unless the email is verified already (then nothing is
-// sent). Returns a 429 problem past the per-recipient limit, and the
+// ResendVerification mails the caller (userID) a new verification link,
+// which replaces the earlier ones, unless the email is verified already
+// (then nothing is sent). Returns a 429 problem past the per-recipient limit, and the
 // account-mail-paused or account-mail-limit problem, writing nothing, while
 // account mail is paused or past its cap of the hour.
-func (s *Service) ResendVerification(ctx context.Context, cmd ResendVerificationCommand) error {
+func (s *Service) ResendVerification(ctx context.Context, userID string) error {
 	if err := s.CheckAccountMail(ctx); err != nil {
 		return err
 	}
-	u, err := s.Accounts.User(ctx, cmd.UserID)
+	u, err := s.Accounts.User(ctx, userID)
 	if err != nil {
 		return err
 	}
@@ -171,68 +160,56 @@ func (s *Service) ResendVerification(ctx context.Context, cmd ResendVerification
 	if err := s.countAccountMail(ctx); err != nil {
 		return err
 	}
-	return s.issue(ctx, account.VerifyEmail, u.User, cmd.CorrelationID, false)
-}
-
-// PasswordResetCommand asks for a password reset email.
-type PasswordResetCommand struct {
-	Email         string
-	CorrelationID string
+	return s.issue(ctx, account.VerifyEmail, u.User, false)
 }
 
 // RequestPasswordReset mails a reset link to the account registered under
-// the email, if there is one. The caller learns nothing of which: the
+// rawEmail (normalised), if there is one. The caller learns nothing of which: the
 // answer is the same, and so is the work done (two reads, one seal, one
 // write), so that its time does not tell either. Returns an
 // a validation problem for an invalid email and a 429 problem
 // past the per-recipient limit, which counts requests for unregistered
 // emails alike; the account-mail-paused problem, writing nothing, while account mail
 // is paused.
-func (s *Service) RequestPasswordReset(ctx context.Context, cmd PasswordResetCommand) error {
+func (s *Service) RequestPasswordReset(ctx context.Context, rawEmail string) error {
 	if err := s.CheckAccountMail(ctx); err != nil {
 		return err
 	}
-	email := account.NormalizeEmail(cmd.Email)
+	email := account.NormalizeEmail(rawEmail)
 	if email == "" {
 		return problem.Validation(problem.FieldError{Field: "email", Message: "must be a valid email address"})
 	}
 	u, err := s.Accounts.UserByEmail(ctx, email)
 	switch {
 	case err == nil:
-		return s.issue(ctx, account.ResetPassword, u.User, cmd.CorrelationID, false)
+		return s.issue(ctx, account.ResetPassword, u.User, false)
 	case errors.Is(err, account.ErrNotFound):
-		nobody := account.User{ID: "00000000000000000000000000", Email: email}
-		return s.issue(ctx, account.ResetPassword, nobody, "", true)
+		return s.issue(ctx, account.ResetPassword, account.User{ID: "00000000000000000000000000", Email: email}, true)
 	default:
 		return err
 	}
 }
 
-// ResetPasswordCommand sets a new password with a reset link's token.
-type ResetPasswordCommand struct {
-	Token       string
-	NewPassword string
-}
-
-// ResetPassword sets the password of the reset link's account, marks its
-// email verified (the link proved the mailbox), ends every session and
-// device of it and revokes its access tokens; the client that proved the
+// ResetPassword sets newPassword as the password of the account of the
+// reset link whose token is rawToken, marks its email verified (the link
+// proved the mailbox), ends every session and device of it and revokes
+// its access tokens; the client that proved the
 // mailbox gets a device token of the new epoch, so that it logs in at
 // once even while the account's bucket is under attack. Returns the raw
 // device token, a validation problem for a weak password and
 // account.ErrLinkInvalid for a token that is malformed, unknown, expired,
 // replaced or used.
-func (s *Service) ResetPassword(ctx context.Context, cmd ResetPasswordCommand) (string, error) {
-	if msg := account.CheckPassword(cmd.NewPassword); msg != "" {
+func (s *Service) ResetPassword(ctx context.Context, rawToken, newPassword string) (string, error) {
+	if msg := account.CheckPassword(newPassword); msg != "" {
 		return "", problem.Validation(problem.FieldError{Field: "newPassword", Message: msg})
 	}
 	device := account.NewDeviceToken()
 	now := s.now()
-	link, u, err := s.pendingLink(ctx, account.ResetPassword, cmd.Token, now)
+	link, u, err := s.pendingLink(ctx, account.ResetPassword, rawToken, now)
 	if err != nil {
 		return "", s.refuseLink(ctx, account.ResetPassword, err)
 	}
-	hash, err := password.Hash(cmd.NewPassword, s.Hashing)
+	hash, err := password.Hash(newPassword, s.Hashing)
 	if err != nil {
 		return "", err
 	}

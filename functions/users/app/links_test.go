@@ -98,7 +98,7 @@ var badVerificationTokens = []badVerificationToken{
 	}},
 	{"expired", func(f *fixture, mailed string) string { f.Clock.Advance(24 * time.Hour); return mailed }},
 	{"replaced by a resend", func(f *fixture, mailed string) string {
-		must(f.t, f.Svc.ResendVerification(f.Ctx, app.ResendVerificationCommand{UserID: f.lastEvent().Account.ID}))
+		must(f.t, f.Svc.ResendVerification(f.Ctx, f.lastEvent().Account.ID))
 		return mailed
 	}},
 }
@@ -122,16 +122,15 @@ func TestVerifyEmailRefuses(t *testing.T) {
 func TestResendVerification(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
-	cmd := app.ResendVerificationCommand{UserID: id, CorrelationID: "corr-resend"}
 	for i := range app.DefaultLinksPerHour {
-		if err := f.Svc.ResendVerification(f.Ctx, cmd); err != nil {
+		if err := f.Svc.ResendVerification(f.Ctx, id); err != nil {
 			t.Fatalf("resend %d: %v", i+1, err)
 		}
 	}
 	if n := len(f.Mem.Outbox()); n != 1+app.DefaultLinksPerHour {
 		t.Fatalf("%d events, want registration's and %d resends", n, app.DefaultLinksPerHour)
 	}
-	if err := f.Svc.ResendVerification(f.Ctx, cmd); !says(err, linksLimited) || retryAfter(err) <= 0 || retryAfter(err) > time.Hour {
+	if err := f.Svc.ResendVerification(f.Ctx, id); !says(err, linksLimited) || retryAfter(err) <= 0 || retryAfter(err) > time.Hour {
 		t.Fatalf("resend past the limit = %v", err)
 	}
 	f.wantCounts(map[string]float64{app.MetricLinksIssued: float64(app.DefaultLinksPerHour), app.MetricLinksLimited: 1})
@@ -140,7 +139,7 @@ func TestResendVerification(t *testing.T) {
 	must(t, errOf(f.Svc.VerifyEmail(f.Ctx, apptest.Token(t, f.lastEvent()))))
 	f.Clock.Advance(time.Hour)
 	before := len(f.Mem.Outbox())
-	if err := f.Svc.ResendVerification(f.Ctx, cmd); err != nil || len(f.Mem.Outbox()) != before {
+	if err := f.Svc.ResendVerification(f.Ctx, id); err != nil || len(f.Mem.Outbox()) != before {
 		t.Fatalf("resend when verified: %v, %d new events", err, len(f.Mem.Outbox())-before)
 	}
 }
@@ -149,13 +148,13 @@ func TestRequestPasswordResetLooksTheSameForEveryEmail(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
 	seals := f.Sealer.Calls()
-	must(t, f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: " ADA@example.com ", CorrelationID: "corr-reset"}))
+	must(t, f.Svc.RequestPasswordReset(f.Ctx, " ADA@example.com "))
 	ev := f.lastEvent()
 	if ev.Type != events.AccountPasswordResetRequested || ev.Account.ID != id || !ev.Link.ExpiresAt.Equal(apptest.Start.Add(30*time.Minute)) {
 		t.Fatalf("event %+v", ev)
 	}
 	queued := len(f.Mem.Outbox())
-	if err := f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: "nobody@example.com"}); err != nil {
+	if err := f.Svc.RequestPasswordReset(f.Ctx, "nobody@example.com"); err != nil {
 		t.Fatalf("unknown email: %v, want the same answer", err)
 	}
 	if len(f.Mem.Outbox()) != queued {
@@ -166,7 +165,7 @@ func TestRequestPasswordResetLooksTheSameForEveryEmail(t *testing.T) {
 	}
 	// Unknown addresses count against the limit too.
 	for i := range app.DefaultLinksPerHour {
-		err := f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: "nobody@example.com"})
+		err := f.Svc.RequestPasswordReset(f.Ctx, "nobody@example.com")
 		if i < app.DefaultLinksPerHour-1 && err != nil {
 			t.Fatal(err)
 		}
@@ -174,7 +173,7 @@ func TestRequestPasswordResetLooksTheSameForEveryEmail(t *testing.T) {
 			t.Fatalf("request %d for an unknown email = %v, want the limit", i+2, err)
 		}
 	}
-	if err := f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: "not an email"}); problem.Of(err, problem.Invalid) == nil {
+	if err := f.Svc.RequestPasswordReset(f.Ctx, "not an email"); problem.Of(err, problem.Invalid) == nil {
 		t.Fatalf("invalid email = %v", err)
 	}
 }
@@ -183,14 +182,14 @@ func TestResetPassword(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
 	old := f.login(apptest.AdaEmail, apptest.AdaPassword)
-	must(t, f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: apptest.AdaEmail}))
+	must(t, f.Svc.RequestPasswordReset(f.Ctx, apptest.AdaEmail))
 	link := apptest.Token(t, f.lastEvent())
 	const fresh = "a completely new passphrase"
-	if _, err := f.Svc.ResetPassword(f.Ctx, app.ResetPasswordCommand{Token: link, NewPassword: "short"}); problem.Of(err, problem.Invalid) == nil {
+	if _, err := f.Svc.ResetPassword(f.Ctx, link, "short"); problem.Of(err, problem.Invalid) == nil {
 		t.Fatalf("weak password = %v", err)
 	}
 	f.Clock.Advance(29 * time.Minute)
-	must(t, errOf(f.Svc.ResetPassword(f.Ctx, app.ResetPasswordCommand{Token: link, NewPassword: fresh})))
+	must(t, errOf(f.Svc.ResetPassword(f.Ctx, link, fresh)))
 	u, _ := f.Mem.User(f.Ctx, id)
 	if u.SessionEpoch != 1 || !u.EmailVerified {
 		t.Fatalf("user after reset %+v, want epoch 1 and verified", u)
@@ -207,7 +206,7 @@ func TestResetPassword(t *testing.T) {
 		t.Fatalf("old password = %v", err)
 	}
 	f.login(apptest.AdaEmail, fresh)
-	if _, err := f.Svc.ResetPassword(f.Ctx, app.ResetPasswordCommand{Token: link, NewPassword: "and yet another one"}); !errors.Is(err, account.ErrLinkInvalid) {
+	if _, err := f.Svc.ResetPassword(f.Ctx, link, "and yet another one"); !errors.Is(err, account.ErrLinkInvalid) {
 		t.Fatalf("second use = %v", err)
 	}
 }

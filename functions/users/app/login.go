@@ -47,12 +47,8 @@ func (s *Service) Login(ctx context.Context, cmd LoginCommand) (TokenPair, error
 	if err != nil {
 		return TokenPair{}, err
 	}
-	deviceHash := ""
-	if in.Device != nil {
-		deviceHash = in.Device.Hash()
-	}
 	now := s.Now()
-	st, err := s.takeAttempt(ctx, in.Email, cmd.Source, deviceHash)
+	st, err := s.takeAttempt(ctx, in.Email, cmd.Source, in.DeviceHash)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -81,7 +77,7 @@ func (s *Service) Login(ctx context.Context, cmd LoginCommand) (TokenPair, error
 	if err != nil {
 		return TokenPair{}, err
 	}
-	done := account.LoginCompletion{Refresh: refresh, Epoch: u.SessionEpoch, Email: in.Email, NewDevice: device, ClearAccount: st.Device == nil}
+	done := account.LoginCompletion{Refresh: refresh, Epoch: u.SessionEpoch, Email: in.Email, NewDevice: device}
 	if st.Device != nil {
 		done.OldDevice = st.Device.Hash
 	}
@@ -121,14 +117,7 @@ func (s *Service) takeAttempt(ctx context.Context, email, source, deviceHash str
 		if st.Device != nil && (!st.Found || !st.Device.Counts(st.Credentials.SessionEpoch)) {
 			st.Device = nil // spent, or issued before a password reset or change: no device
 		}
-		guardWas, guardThrottle := st.Guard()
-		guard, guardErr := guardThrottle.Take(guardWas, now)
-		take := account.AttemptTake{
-			Email: email, GuardWas: guardWas, Guard: guard, GuardForget: now.Add(guardThrottle.Forget),
-		}
-		if st.Device != nil {
-			take.Device = st.Device.Hash
-		}
+		take, guardErr := st.Take(email, now)
 		var sourceErr error
 		if source != "" && st.Device == nil {
 			if !gated {

@@ -308,7 +308,7 @@ func TestAccountRegisteredBeforeTheASCIIRuleStillWorks(t *testing.T) {
 		t.Fatalf("access token claims %+v, %v; want the old account", claims, err)
 	}
 	queued := len(f.Mem.Outbox())
-	if err := f.Svc.RequestPasswordReset(f.Ctx, app.PasswordResetCommand{Email: "Zoë@example.com"}); err != nil {
+	if err := f.Svc.RequestPasswordReset(f.Ctx, "Zoë@example.com"); err != nil {
 		t.Fatalf("password reset: %v", err)
 	}
 	if out := f.Mem.Outbox(); len(out) != queued+1 || out[len(out)-1].Account.ID != old.ID {

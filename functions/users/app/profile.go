@@ -19,21 +19,16 @@ func (s *Service) Profile(ctx context.Context, userID string) (account.User, err
 	return u.User, nil
 }
 
-// UpdateNameCommand renames a user.
-type UpdateNameCommand struct {
-	UserID string
-	Name   string
-}
-
-// UpdateName sets the user's display name and returns the updated user.
+// UpdateName sets the display name of the user userID to name
+// (normalised) and returns the updated user.
 // Returns a validation problem for an unacceptable name and
 // account.ErrNotFound for an unknown user.
-func (s *Service) UpdateName(ctx context.Context, cmd UpdateNameCommand) (account.User, error) {
-	name, err := account.NewName(cmd.Name)
+func (s *Service) UpdateName(ctx context.Context, userID, name string) (account.User, error) {
+	name, err := account.NewName(name)
 	if err != nil {
 		return account.User{}, err
 	}
-	return s.Accounts.UpdateName(ctx, cmd.UserID, name, s.Now())
+	return s.Accounts.UpdateName(ctx, userID, name, s.Now())
 }
 
 // ChangePasswordCommand replaces a user's password, given the current one.

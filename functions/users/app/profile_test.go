@@ -31,16 +31,16 @@ func TestUpdateName(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
 	f.Clock.Advance(time.Hour)
-	u, err := f.Svc.UpdateName(f.Ctx, app.UpdateNameCommand{UserID: id, Name: "  Ada K.  "})
+	u, err := f.Svc.UpdateName(f.Ctx, id, "  Ada K.  ")
 	if err != nil || u.Name != "Ada K." || !u.UpdatedAt.Equal(apptest.Start.Add(time.Hour)) || !u.CreatedAt.Equal(apptest.Start) {
 		t.Errorf("UpdateName = %+v, %v", u, err)
 	}
-	if _, err := f.Svc.UpdateName(f.Ctx, app.UpdateNameCommand{UserID: unknownID, Name: "Ghost"}); !errors.Is(err, account.ErrNotFound) {
+	if _, err := f.Svc.UpdateName(f.Ctx, unknownID, "Ghost"); !errors.Is(err, account.ErrNotFound) {
 		t.Errorf("UpdateName of an unknown user = %v, want ErrNotFound", err)
 	}
 	// An invalid name (account.NewName's tests tell which) never reaches the store.
 	updates := f.Mem.Watch("UpdateName", nil)
-	if _, err := f.Svc.UpdateName(f.Ctx, app.UpdateNameCommand{UserID: id, Name: "Ada\nLovelace"}); !slices.Equal(fieldsOf(t, err), []string{"name"}) || updates.Load() != 0 {
+	if _, err := f.Svc.UpdateName(f.Ctx, id, "Ada\nLovelace"); !slices.Equal(fieldsOf(t, err), []string{"name"}) || updates.Load() != 0 {
 		t.Errorf("UpdateName of an invalid name = %v after %d store calls, want the name refused before any", err, updates.Load())
 	}
 }

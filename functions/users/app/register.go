@@ -11,10 +11,9 @@ import (
 
 // RegisterCommand asks for a new account.
 type RegisterCommand struct {
-	Email         string
-	Password      string
-	Name          string
-	CorrelationID string // travels with the verification email's event
+	Email    string
+	Password string
+	Name     string
 }
 
 // Register creates an account, its email not yet verified, and mails a
@@ -40,7 +39,7 @@ func (s *Service) Register(ctx context.Context, cmd RegisterCommand) (account.Us
 	}
 	now := s.now()
 	u := account.User{ID: s.NewID(), Email: reg.Email, Name: reg.Name, CreatedAt: now, UpdatedAt: now}
-	link, ev, err := s.newLink(ctx, account.VerifyEmail, u, cmd.CorrelationID, now)
+	link, ev, err := s.newLink(ctx, account.VerifyEmail, u, now)
 	if err != nil {
 		return account.User{}, err
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"sync"
@@ -38,10 +39,7 @@ func (s *Service) CountSourceRequest(ctx context.Context, source string) error {
 	wg.Go(func() { second = s.GateSource(ctx, source) })
 	hour := s.countSource(ctx, account.Limit{Key: "source#" + source, Max: s.SourceRequestsPerHour, Window: time.Hour})
 	wg.Wait()
-	if second != nil {
-		return second
-	}
-	return hour
+	return cmp.Or(second, hour)
 }
 
 // countSource counts one request against an address's limit (hour or

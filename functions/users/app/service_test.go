@@ -10,6 +10,7 @@ import (
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
+	"github.com/serverless-shop/backend/functions/users/password"
 	"github.com/serverless-shop/backend/shared/problem"
 	"github.com/serverless-shop/backend/shared/token"
 )
@@ -48,7 +49,7 @@ func (f *fixture) wantCounts(want map[string]float64) {
 // register creates Ada's account and returns her id.
 func (f *fixture) register() string {
 	f.t.Helper()
-	u, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Name: apptest.AdaName, CorrelationID: apptest.CorrelationID})
+	u, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Name: apptest.AdaName})
 	if err != nil {
 		f.t.Fatalf("Register: %v", err)
 	}
@@ -124,3 +125,15 @@ func must(t testing.TB, err error) {
 
 // errOf is the error of a call that returns it after a value.
 func errOf[V any](_ V, err error) error { return err }
+
+// TestNewDefaults: New gives the zero fields of a configuration their
+// defaults.
+func TestNewDefaults(t *testing.T) {
+	s := app.New(app.Config{})
+	if s.Now == nil || s.Log == nil || s.Hashing != password.Default || s.SourceThrottle != account.SourceThrottle ||
+		s.LinksPerHour != app.DefaultLinksPerHour || s.SourceRequestsPerHour != app.DefaultSourceRequestsPerHour ||
+		s.SourceRequestsPerSecond != app.DefaultSourceRequestsPerSecond || s.RefreshesPerHour != account.DefaultRefreshesPerHour ||
+		s.RevocationsPerHour != app.DefaultRevocationsPerHour || s.AccountMailPerHour != app.AccountMailPerHour(app.DefaultSesMax24HourSend) {
+		t.Errorf("New(Config{}) = %+v", s.Config)
+	}
+}

@@ -104,20 +104,14 @@ func (s *Service) refusePresented(ctx context.Context, t account.RefreshToken, e
 	return err
 }
 
-// LogoutCommand ends the session of a refresh token of the caller.
-type LogoutCommand struct {
-	UserID       string // the caller
-	RefreshToken string
-}
-
-// Logout revokes the family of the refresh token. A family revoked already
+// Logout revokes the family of the caller's (userID's) refresh token. A family revoked already
 // is left as it is: a logout sent again writes nothing. Returns
 // account.ErrSessionInvalid for a malformed or unknown token, or one of
 // another user, and a 429 problem when the user's revocations of the hour
 // are spent.
-func (s *Service) Logout(ctx context.Context, cmd LogoutCommand) error {
-	t, err := account.ParseRefreshToken(cmd.RefreshToken)
-	if err == nil && t.UserID != cmd.UserID {
+func (s *Service) Logout(ctx context.Context, userID, refreshToken string) error {
+	t, err := account.ParseRefreshToken(refreshToken)
+	if err == nil && t.UserID != userID {
 		err = account.ErrSessionInvalid // someone else's token: not yours to revoke
 	}
 	if err == nil {

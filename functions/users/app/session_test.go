@@ -90,7 +90,7 @@ func TestLogout(t *testing.T) {
 		t.Fatalf("claims %+v, %v; want the family as sid, epoch 0, unverified", claims, err)
 	}
 	for range 3 {
-		must(t, f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}))
+		must(t, f.Svc.Logout(f.Ctx, id, login.RefreshToken))
 	}
 	if s, _, _ := f.Mem.Session(f.Ctx, rt); !s.Revoked {
 		t.Errorf("family not revoked")
@@ -118,7 +118,7 @@ func TestLogoutRejects(t *testing.T) {
 			f.register()
 			login := f.login(apptest.AdaEmail, apptest.AdaPassword)
 			revoked := f.Mem.Watch("RevokeSession", nil)
-			err := f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: tt.caller, RefreshToken: tt.token(login)})
+			err := f.Svc.Logout(f.Ctx, tt.caller, tt.token(login))
 			if !errors.Is(err, account.ErrSessionInvalid) || revoked.Load() != 0 {
 				t.Errorf("Logout = %v after %d revocations, want ErrSessionInvalid after none", err, revoked.Load())
 			}
@@ -137,12 +137,12 @@ func TestRevocationsPerUserAreLimited(t *testing.T) {
 	id := f.register()
 	for i := range app.DefaultRevocationsPerHour {
 		login := f.login(apptest.AdaEmail, apptest.AdaPassword)
-		if err := f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}); err != nil {
+		if err := f.Svc.Logout(f.Ctx, id, login.RefreshToken); err != nil {
 			t.Fatalf("logout %d: %v", i+1, err)
 		}
 	}
 	login := f.login(apptest.AdaEmail, apptest.AdaPassword)
-	err := f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken})
+	err := f.Svc.Logout(f.Ctx, id, login.RefreshToken)
 	if !says(err, revocationsLimited) || retryAfter(err) <= 0 {
 		t.Fatalf("logout past the budget = %v, want the revocations' limit", err)
 	}
@@ -167,7 +167,7 @@ func TestRevocationsPerUserAreLimited(t *testing.T) {
 	}
 	f.Clock.Advance(time.Hour)
 	login = f.login(apptest.AdaEmail, apptest.AdaPassword)
-	if err := f.Svc.Logout(f.Ctx, app.LogoutCommand{UserID: id, RefreshToken: login.RefreshToken}); err != nil {
+	if err := f.Svc.Logout(f.Ctx, id, login.RefreshToken); err != nil {
 		t.Fatalf("logout the next hour: %v", err)
 	}
 }

@@ -103,7 +103,7 @@ type LoginAttempts interface {
 	// that they are still as read; account.ErrStaleWrite otherwise.
 	TakeAttempt(ctx context.Context, t account.AttemptTake, now time.Time) error
 	// CompleteLogin stores a successful login's session and device token,
-	// and clears the account's bucket when asked, at once, if the user's
+	// and clears the account's bucket when no device was presented, at once, if the user's
 	// session epoch is still c.Epoch. Returns account.ErrStaleWrite
 	// otherwise (a password reset or change came between), writing
 	// nothing.

@@ -154,8 +154,8 @@ func (s *Store) TakeAttempt(ctx context.Context, t account.AttemptTake, now time
 }
 
 // CompleteLogin writes a successful login at once: the new session, the
-// device token handed out (replacing the presented one) and, when the
-// account's bucket was the guard, that bucket cleared; on condition that
+// device token handed out (replacing the presented one, if any) or else
+// the account's bucket, the guard, cleared; on condition that
 // the user's session epoch is still c.Epoch, so that a login whose
 // password was checked before a reset or change cannot start a session
 // after it. Returns account.ErrStaleWrite when the epoch moved on (or,
@@ -168,18 +168,12 @@ func (s *Store) CompleteLogin(ctx context.Context, c account.LoginCompletion, no
 			key: familyKey(c.Refresh.UserID, c.Refresh.FamilyID), UserID: c.Refresh.UserID, FamilyID: c.Refresh.FamilyID,
 			CurrentHash: c.Refresh.Hash(), FamilyProof: c.Refresh.FamilyProof(), Epoch: c.Epoch,
 			CreatedAt: now.UTC(), ExpiresAt: now.Add(account.RefreshTTL).Unix(),
-		}, absent()).fails(func(old item) error {
-		if r, ok := decode[familyRecord](old); ok && r.CurrentHash == c.Refresh.Hash() {
-			return nil // our own write: the SDK retried a transaction whose answer was lost
-		}
-		return account.ErrStaleWrite
-	}).
+		}, absent()).fails(ownWrite(func(r familyRecord) bool { return r.CurrentHash == c.Refresh.Hash() })).
 		check(userKey(c.Refresh.UserID), is("sessionEpoch", c.Epoch)).failsWith(account.ErrStaleWrite).
 		device(account.DeviceGrant{Token: c.NewDevice, Email: c.Email, UserID: c.Refresh.UserID, Epoch: c.Epoch}, now)
 	if c.OldDevice != "" {
 		t.delete(deviceKey(c.OldDevice))
-	}
-	if c.ClearAccount {
+	} else {
 		t.delete(loginKey(c.Email))
 	}
 	return t.run(ctx, "complete login")

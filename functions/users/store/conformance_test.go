@@ -214,14 +214,9 @@ func take(ctx context.Context, s usersStore, email, device string, now time.Time
 	if err != nil {
 		return err
 	}
-	was, throttle := st.Guard()
-	next, err := throttle.Take(was, now)
+	t, err := st.Take(email, now)
 	if err != nil {
 		return err
-	}
-	t := account.AttemptTake{Email: email, GuardWas: was, Guard: next, GuardForget: now.Add(throttle.Forget)}
-	if st.Device != nil {
-		t.Device = st.Device.Hash
 	}
 	return s.TakeAttempt(ctx, t, now)
 }
@@ -318,7 +313,7 @@ func testADeviceHasItsOwnBucket(t *testing.T, s usersStore) {
 	ctx, now, u := begin(t, s, 2, "owner@example.com", true)
 	device := account.NewDeviceToken()
 	refresh := account.NewRefreshToken(u.ID)
-	must(t, s.CompleteLogin(ctx, account.LoginCompletion{Refresh: refresh, Email: "owner@example.com", NewDevice: device, ClearAccount: true}, now))
+	must(t, s.CompleteLogin(ctx, account.LoginCompletion{Refresh: refresh, Email: "owner@example.com", NewDevice: device}, now))
 	// The account is attacked until it has to wait.
 	for range account.AccountThrottle.Free + 1 {
 		must(t, take(ctx, s, "owner@example.com", "", now))
@@ -489,7 +484,7 @@ func testCompleteLoginChecksTheSessionEpoch(t *testing.T, s usersStore) {
 	// password change (as a reset does) raises the epoch before it writes.
 	refresh := account.NewRefreshToken(u.ID)
 	device := account.NewDeviceToken()
-	late := account.LoginCompletion{Refresh: refresh, Epoch: 0, Email: "race@example.com", NewDevice: device, ClearAccount: true}
+	late := account.LoginCompletion{Refresh: refresh, Epoch: 0, Email: "race@example.com", NewDevice: device}
 	must(t, s.ChangePassword(ctx, credentials(u.ID, "old", 0), "new", now, revocation.User(u.ID, 1, now, ttl), noBudget))
 	mustBe(t, s.CompleteLogin(ctx, late, now), account.ErrStaleWrite)
 	mustBe(t, errOf2(s.Session(ctx, refresh)), account.ErrSessionInvalid)

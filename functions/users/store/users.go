@@ -134,12 +134,9 @@ func (s *Store) SetRole(ctx context.Context, u account.Credentials, role string,
 	} else {
 		upd = upd.Remove(expression.Name("role"))
 	}
-	retried := func(old item) error { // the SDK retried this write, whose answer was lost
-		if r, ok := decode[userRecord](old); ok && r.SessionEpoch == u.SessionEpoch+1 && (r.Role == token.RoleStaff) == (role == token.RoleStaff) {
-			return nil
-		}
-		return account.ErrStaleWrite
-	}
+	retried := ownWrite(func(r userRecord) bool {
+		return r.SessionEpoch == u.SessionEpoch+1 && (r.Role == token.RoleStaff) == (role == token.RoleStaff)
+	})
 	return s.tx().update(userKey(u.ID), upd, is("sessionEpoch", u.SessionEpoch)).fails(retried).
 		revocation(revoke, account.Limit{}).run(ctx, "set role")
 }
@@ -156,8 +153,15 @@ func (s *Store) RehashPassword(ctx context.Context, id, oldHash, newHash string)
 // the one being written, the SDK retried an update whose answer was lost
 // and the write did happen; otherwise the password changed meanwhile.
 func staleOrOwnWrite(newHash string) func(item) error {
+	return ownWrite(func(r userRecord) bool { return r.PasswordHash == newHash })
+}
+
+// ownWrite answers a failed write of an R: nil when the item, as it is,
+// is what the write makes it (done), since the SDK retried a write whose
+// answer was lost; account.ErrStaleWrite when it changed meanwhile.
+func ownWrite[R any](done func(R) bool) func(item) error {
 	return func(old item) error {
-		if r, ok := decode[userRecord](old); ok && r.PasswordHash == newHash {
+		if r, ok := decode[R](old); ok && done(r) {
 			return nil
 		}
 		return account.ErrStaleWrite

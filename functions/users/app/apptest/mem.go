@@ -328,8 +328,7 @@ func (m *MemStore) CompleteLogin(_ context.Context, c account.LoginCompletion, n
 	m.putDevice(account.DeviceGrant{Token: c.NewDevice, Email: c.Email, UserID: c.Refresh.UserID, Epoch: c.Epoch}, now)
 	if c.OldDevice != "" {
 		delete(m.devices, c.OldDevice)
-	}
-	if c.ClearAccount {
+	} else {
 		delete(m.buckets, "account#"+c.Email)
 	}
 	return nil
