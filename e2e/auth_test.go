@@ -138,18 +138,42 @@ func TestLoginIsThrottledWithoutLockingTheOwnerOut(t *testing.T) {
 	for range 5 {
 		call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": "still wrong password"}).Problem(t, 401, "")
 	}
+	// guess guesses wrong until a guess is made to wait (429) and returns
+	// the wait, which must be at most bound seconds. On a busy machine a
+	// call can outlast a wait of a second: a guess that got through (401)
+	// is one more failure, and the wait after it twice as long.
+	guess := func(bound int) time.Duration {
+		t.Helper()
+		for ; ; bound *= 2 {
+			r := call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": "still wrong password"})
+			if r.StatusCode == 401 && bound < 64 {
+				continue
+			}
+			r.Problem(t, 429, "")
+			secs, err := strconv.Atoi(r.Header.Get("Retry-After"))
+			if err != nil || secs < 1 || secs > bound {
+				t.Fatalf("Retry-After = %q, want 1 to %d seconds", r.Header.Get("Retry-After"), bound)
+			}
+			return time.Duration(secs) * time.Second
+		}
+	}
 	retryAfter := func(r *apitest.Response) time.Duration {
 		t.Helper()
 		r.Problem(t, 429, "")
 		secs, err := strconv.Atoi(r.Header.Get("Retry-After"))
-		if err != nil || secs < 1 || secs > 2 {
-			t.Fatalf("Retry-After = %q, want 1 or 2 seconds", r.Header.Get("Retry-After"))
+		if err != nil || secs < 1 {
+			t.Fatalf("Retry-After = %q, want whole seconds", r.Header.Get("Retry-After"))
 		}
 		return time.Duration(secs) * time.Second
 	}
-	for _, pass := range []string{"still wrong password", u.Password} {
-		retryAfter(call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": pass}))
+	// The first wait is a second (Retry-After 1 or 2); waits double. The
+	// owner's password waits too: tried once the wait left is long enough
+	// that the call cannot outlast it.
+	for wait, bound := guess(2), 2; wait < 5*time.Second; wait = guess(bound) {
+		time.Sleep(wait)
+		bound *= 2
 	}
+	retryAfter(call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}))
 	// The owner, from the device that logged in before: in at once.
 	u.login(t)
 	call(t, "GET", "/v1/users/me", nil, u.bearer()...).Expect(t, 200)
@@ -159,10 +183,19 @@ func TestLoginIsThrottledWithoutLockingTheOwnerOut(t *testing.T) {
 	wait := retryAfter(call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}))
 	time.Sleep(wait) // the wait the API asked for is the behaviour under test
 	call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": "wrong once more"}).Problem(t, 401, "")
-	r := call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password})
-	r.Problem(t, 429, "")
-	if secs, _ := strconv.Atoi(r.Header.Get("Retry-After")); secs < 1 || secs > 4 {
-		t.Fatalf("Retry-After after the next failure = %q, want up to 4 s", r.Header.Get("Retry-After"))
+	// The next attempt waits again, twice as long. On a busy machine a
+	// call can outlast a wait: a guess that got through (401) is one more
+	// failure, and the wait after it longer still.
+	for bound := 2*int(wait/time.Second) + 2; ; bound *= 2 {
+		r := call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": "wrong yet again"})
+		if r.StatusCode == 401 && bound < 256 {
+			continue
+		}
+		r.Problem(t, 429, "")
+		if secs, _ := strconv.Atoi(r.Header.Get("Retry-After")); time.Duration(secs)*time.Second <= wait || secs > bound {
+			t.Fatalf("Retry-After after the next failure = %q, want longer than the %s before, up to %d s", r.Header.Get("Retry-After"), wait, bound)
+		}
+		break
 	}
 }
 
