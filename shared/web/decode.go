@@ -19,6 +19,18 @@ import (
 // (an order of the maximum number of lines) is far below it.
 const MaxBodyBytes = 64 << 10
 
+// WithBody is the handler h of a route that takes a JSON body: it decodes
+// the request's body into a T (DecodeJSON's rules) and passes it on.
+func WithBody[T any](h func(http.ResponseWriter, *http.Request, T) error) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var in T
+		if err := DecodeJSON(r, &in); err != nil {
+			return err
+		}
+		return h(w, r, in)
+	}
+}
+
 // DecodeJSON decodes the request's body into dst, which must be a pointer
 // to a struct or a map. It answers with a 4xx problem a request without
 // Content-Type: application/json (415), and a body that is not one JSON

@@ -3,6 +3,7 @@ package web_test
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -147,5 +148,23 @@ func TestDecodeJSON(t *testing.T) {
 				t.Errorf("fields = %+v, want [{%s %s}]", perr.Fields, tc.wantField, tc.wantMessage)
 			}
 		})
+	}
+}
+
+// TestWithBody: the handler gets the decoded body; a body DecodeJSON
+// refuses never reaches it, and its problem is the answer.
+func TestWithBody(t *testing.T) {
+	t.Parallel()
+	var got []string
+	h := web.WithBody(func(_ http.ResponseWriter, _ *http.Request, in orderInput) error {
+		got = append(got, in.Note)
+		return nil
+	})
+	if err := h(nil, apitest.NewRequest("POST", "/", `{"note":"ring twice"}`)); err != nil || !reflect.DeepEqual(got, []string{"ring twice"}) {
+		t.Fatalf("a valid body: %v, handler saw %q", err, got)
+	}
+	err := h(nil, apitest.NewRequest("POST", "/", `{"note":"x","extra":1}`))
+	if p := problem.Of(err, problem.Invalid); p == nil || len(got) != 1 {
+		t.Fatalf("an unknown field: %v, handler saw %q", err, got)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
 
 	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/order"
@@ -50,35 +49,23 @@ func NewHandler(log *slog.Logger, cfg Config) (*web.Server, error) {
 	s := web.New(web.Config{Log: log, Verifier: cfg.Verifier, Revocations: cfg.Revocations, Metrics: cfg.Metrics, Errors: problemOf})
 	s.Public("GET /v1/products", a.listProducts)
 	s.Public("GET /v1/products/{sku}", a.getProduct)
-	s.Protected("POST /v1/orders", withBody(a.createOrder))
+	s.Protected("POST /v1/orders", web.WithBody(a.createOrder))
 	s.Protected("GET /v1/orders", a.listOrders)
 	s.Protected("GET /v1/orders/{id}", a.getOrder)
 	s.Protected("POST /v1/orders/{id}/cancel", a.cancelOrder)
 	s.Protected("POST /v1/orders/{id}/reorder", a.reorder)
 	s.Staff("GET /v1/admin/products", a.staffProducts)
-	s.Staff("POST /v1/admin/products", withBody(a.createProduct))
+	s.Staff("POST /v1/admin/products", web.WithBody(a.createProduct))
 	s.Staff("GET /v1/admin/products/{sku}", a.staffProduct)
-	s.Staff("PATCH /v1/admin/products/{sku}", withBody(a.updateProduct))
-	s.Staff("POST /v1/admin/products/{sku}/stock", withBody(a.changeStock))
+	s.Staff("PATCH /v1/admin/products/{sku}", web.WithBody(a.updateProduct))
+	s.Staff("POST /v1/admin/products/{sku}/stock", web.WithBody(a.changeStock))
 	s.Staff("GET /v1/admin/orders", a.staffOrders)
 	s.Staff("GET /v1/admin/orders/{id}", a.staffOrder)
 	s.Staff("POST /v1/admin/orders/{id}/confirm", a.confirmOrder)
-	s.Staff("POST /v1/admin/orders/{id}/ship", withBody(a.shipOrder))
+	s.Staff("POST /v1/admin/orders/{id}/ship", web.WithBody(a.shipOrder))
 	s.Staff("POST /v1/admin/orders/{id}/deliver", a.deliverOrder)
-	s.Staff("POST /v1/admin/orders/{id}/cancel", withBody(a.staffCancelOrder))
+	s.Staff("POST /v1/admin/orders/{id}/cancel", web.WithBody(a.staffCancelOrder))
 	return s, nil
-}
-
-// withBody is the handler h of a route that takes a JSON body: it decodes
-// the request's body into a T (web.DecodeJSON's rules) and passes it on.
-func withBody[T any](h func(http.ResponseWriter, *http.Request, T) error) web.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		var in T
-		if err := web.DecodeJSON(r, &in); err != nil {
-			return err
-		}
-		return h(w, r, in)
-	}
 }
 
 // problemOf is what the orders domain's sentinel errors mean to a client:

@@ -43,18 +43,18 @@ func NewHandler(log *slog.Logger, cfg Config) *web.Server {
 	// of an earlier login); refresh is limited per session
 	// (account.Session.CountRefresh), not per address: the people behind
 	// one address must not share a limit to stay signed in.
-	s.Public("POST /v1/auth/register", a.mailing(a.perSource(withBody(a.register))))
-	s.Public("POST /v1/auth/login", withBody(a.login))
-	s.Public("POST /v1/auth/refresh", withBody(a.refresh))
-	s.Public("POST /v1/auth/verify-email", a.perSource(withBody(a.verifyEmail)))
-	s.Public("POST /v1/auth/cancel-registration", a.perSource(withBody(a.cancelRegistration)))
+	s.Public("POST /v1/auth/register", a.mailing(a.perSource(web.WithBody(a.register))))
+	s.Public("POST /v1/auth/login", web.WithBody(a.login))
+	s.Public("POST /v1/auth/refresh", web.WithBody(a.refresh))
+	s.Public("POST /v1/auth/verify-email", a.perSource(web.WithBody(a.verifyEmail)))
+	s.Public("POST /v1/auth/cancel-registration", a.perSource(web.WithBody(a.cancelRegistration)))
 	s.Protected("POST /v1/auth/verify-email/resend", a.mailing(a.resendVerification))
-	s.Public("POST /v1/auth/password-reset", a.mailing(a.perSource(withBody(a.requestPasswordReset))))
-	s.Public("POST /v1/auth/password-reset/confirm", a.perSource(withBody(a.resetPassword)))
-	s.Protected("POST /v1/auth/logout", withBody(a.logout))
+	s.Public("POST /v1/auth/password-reset", a.mailing(a.perSource(web.WithBody(a.requestPasswordReset))))
+	s.Public("POST /v1/auth/password-reset/confirm", a.perSource(web.WithBody(a.resetPassword)))
+	s.Protected("POST /v1/auth/logout", web.WithBody(a.logout))
 	s.Protected("GET /v1/users/me", a.me)
 	s.Protected("PATCH /v1/users/me", a.updateMe)
-	s.Protected("POST /v1/users/me/password", withBody(a.changePassword))
+	s.Protected("POST /v1/users/me/password", web.WithBody(a.changePassword))
 	return s
 }
 

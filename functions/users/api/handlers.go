@@ -60,18 +60,6 @@ func (a *API) jwks(w http.ResponseWriter, _ *http.Request) error {
 	return nil
 }
 
-// withBody decodes the request's body strictly (web.DecodeJSON) into a T
-// and runs h with it.
-func withBody[T any](h func(http.ResponseWriter, *http.Request, T) error) web.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		var in T
-		if err := web.DecodeJSON(r, &in); err != nil {
-			return err
-		}
-		return h(w, r, in)
-	}
-}
-
 // answer is the JSON answer v with status, unless the use case failed
 // with err.
 func answer(w http.ResponseWriter, status int, v any, err error) error {
