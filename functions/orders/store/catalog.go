@@ -67,26 +67,20 @@ func (s *Store) products(ctx context.Context, consistent bool) ([]order.Product,
 
 // PutProducts writes products to the catalog, replacing any of the same SKU.
 func (s *Store) PutProducts(ctx context.Context, products []order.Product) error {
-	for start := 0; start < len(products); start += 25 {
-		batch := products[start:min(start+25, len(products))]
+	for batch := range slices.Chunk(products, 25) {
 		writes := make([]types.WriteRequest, len(batch))
 		for i, p := range batch {
-			item, err := productItem(p)
-			if err != nil {
-				return wrap("put products", err)
-			}
-			writes[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}
+			writes[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: productItem(p)}}
 		}
-		request := map[string][]types.WriteRequest{s.table: writes}
-		for attempt := 0; len(request) > 0; attempt++ {
-			if err := backoff(ctx, attempt); err != nil {
-				return wrap("put products", err)
-			}
+		err := untilProcessed(ctx, map[string][]types.WriteRequest{s.table: writes}, func(request map[string][]types.WriteRequest) (map[string][]types.WriteRequest, error) {
 			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: request})
 			if err != nil {
-				return wrap("put products", err)
+				return nil, err
 			}
-			request = out.UnprocessedItems
+			return out.UnprocessedItems, nil
+		})
+		if err != nil {
+			return wrap("put products", err)
 		}
 	}
 	return nil

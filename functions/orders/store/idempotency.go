@@ -38,20 +38,17 @@ const keyFree = "attribute_not_exists(PK) OR expiresAt <= :now"
 // keyPut is the transaction item that records the key as having placed
 // orderID, on condition that it is free. A failed condition returns the
 // record that holds the key.
-func (s *Store) keyPut(k order.Claim, orderID string, now time.Time) (*types.Put, error) {
-	item, err := attributevalue.MarshalMap(idempotencyRecord{
+func (s *Store) keyPut(k order.Claim, orderID string, now time.Time) *types.Put {
+	item, _ := attributevalue.MarshalMap(idempotencyRecord{
 		PK: customerPK(k.CustomerID), SK: idempotencySK(k.Key), Status: statusCompleted,
 		RequestHash: k.RequestHash, OrderID: orderID, ExpiresAt: now.Add(IdempotencyTTL).Unix(),
-	})
-	if err != nil {
-		return nil, err
-	}
+	}) // strings and numbers: it cannot fail
 	return &types.Put{
 		TableName: &s.table, Item: item,
 		ConditionExpression:                 aws.String(keyFree),
 		ExpressionAttributeValues:           map[string]types.AttributeValue{":now": ddb.Unix(now)},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}, nil
+	}
 }
 
 // KeyedOrder returns the order placed with an idempotency key, nil when the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 
@@ -56,7 +57,7 @@ func orderOf(it Item) order.Order {
 // and its owner item (staff's way to it), in one transaction that also
 // counts the order against the customer's
 // quota, takes each line's units from one shard of its product's stock,
-// chosen at random (stockTake, stockplan.go) and, when key is not nil,
+// chosen at random (takeWrites, stockplan.go) and, when key is not nil,
 // records the key as having placed the order. Either all of it is stored
 // or none of it; the table's stream then carries the event to the relay.
 // When the key already placed an order for the same request, nothing is
@@ -73,44 +74,21 @@ func orderOf(it Item) order.Order {
 // short line (after the replay and the quota).
 func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev order.EventRef, key *order.Claim, quota order.Quota, now time.Time) (*order.Order, error) {
 	stored := orderItem(o, events.OrderCreated, ev)
-	item, err := attributevalue.MarshalMap(stored)
-	if err != nil {
-		return nil, wrap("create order", err)
-	}
-	owner, err := OwnerItem(stored)
-	if err != nil {
-		return nil, wrap("create order", err)
-	}
-	count, err := s.quotaCount(o.Customer.ID, quota, o.CreatedAt)
-	if err != nil {
-		return nil, wrap("create order", err)
-	}
+	item, _ := attributevalue.MarshalMap(stored) // plain fields: it cannot fail
+	owner, _ := OwnerItem(stored)
 	const orderItem, quotaItem, keyItem = 0, 1, 2
-	writes := []types.TransactWriteItem{
+	fixed := []types.TransactWriteItem{
 		// A literal: "this key is new" reads plainer than the builder's #0.
 		orderItem: {Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		quotaItem: {Update: count},
+		quotaItem: {Update: s.quotaCount(o.Customer.ID, quota, o.CreatedAt)},
 	}
 	if key != nil {
-		kp, err := s.keyPut(*key, o.ID, now)
-		if err != nil {
-			return nil, wrap("create order", err)
-		}
-		writes = append(writes, types.TransactWriteItem{Put: kp})
+		fixed = append(fixed, types.TransactWriteItem{Put: s.keyPut(*key, o.ID, now)})
 	}
-	writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: owner}})
-	fixed := writes
+	fixed = append(fixed, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: owner}})
 	takes := firstTakes(o.Lines, s.shards, rand.IntN)
 	for attempt := 1; ; attempt++ {
-		writes := fixed[:len(fixed):len(fixed)]
-		for _, t := range takes {
-			take, err := stockTake(s.table, t)
-			if err != nil {
-				return nil, wrap("create order", err)
-			}
-			writes = append(writes, types.TransactWriteItem{Update: take})
-		}
-		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: slices.Concat(fixed, s.takeWrites(takes))})
 		reasons, ok := ddb.CancellationReasons(err)
 		if !ok {
 			if err != nil {
@@ -121,7 +99,7 @@ func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev order.EventRe
 		switch {
 		case key != nil && ddb.ConditionFailedAt(reasons, keyItem):
 			return s.replayOf(ctx, *key, reasons[keyItem].Item)
-		case key != nil && keyItem < len(reasons) && aws.ToString(reasons[keyItem].Code) == "TransactionConflict":
+		case key != nil && conflictAt(reasons, keyItem):
 			// Another transaction with the key is under way.
 			return nil, order.ErrIdempotencyBusy
 		case ddb.ConditionFailedAt(reasons, quotaItem):
@@ -151,9 +129,9 @@ func (s *Store) CreateOrder(ctx context.Context, o order.Order, ev order.EventRe
 		for i, l := range o.Lines {
 			skus[i] = l.SKU
 		}
-		stock, rerr := s.shardStock(ctx, skus...)
-		if rerr != nil {
-			return nil, wrap("create order", rerr)
+		stock, err := s.shardStock(ctx, skus...)
+		if err != nil {
+			return nil, err
 		}
 		var short []order.Short
 		if takes, short = planTakes(o.Lines, stock, rand.IntN); len(short) > 0 {
@@ -181,46 +159,45 @@ var errTooManyTakes = errors.New("the order's lines split over more shards than 
 // condition or met another transaction on its shard: what a read of the
 // shards and another plan can cure.
 func takeRefused(reasons []types.CancellationReason) bool {
-	for i, r := range reasons {
-		if ddb.ConditionFailedAt(reasons, i) || aws.ToString(r.Code) == "TransactionConflict" {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(reasons, func(r types.CancellationReason) bool {
+		return slices.Contains([]string{"ConditionalCheckFailed", "TransactionConflict"}, aws.ToString(r.Code))
+	})
+}
+
+// conflictAt reports whether item i of a cancelled transaction met
+// another transaction.
+func conflictAt(reasons []types.CancellationReason, i int) bool {
+	return i < len(reasons) && aws.ToString(reasons[i].Code) == "TransactionConflict"
 }
 
 // quotaCount is the transaction item that counts one order of the customer
 // in the quota's window holding now, on condition that it has room. The
 // item (CUSTOMER#<id> / QUOTA#<window start>) expires with its window.
-func (s *Store) quotaCount(customerID string, q order.Quota, now time.Time) (*types.Update, error) {
+func (s *Store) quotaCount(customerID string, q order.Quota, now time.Time) *types.Update {
 	start := q.WindowStart(now)
-	expr, err := expression.NewBuilder().
+	expr, _ := expression.NewBuilder().
 		WithUpdate(expression.Add(expression.Name("orders"), expression.Value(1)).
 			Set(expression.Name("expiresAt"), expression.Value(start.Add(q.Window).Unix()))).
 		WithCondition(expression.AttributeNotExists(expression.Name("orders")).
 			Or(expression.Name("orders").LessThan(expression.Value(q.Max)))).
-		Build()
-	if err != nil {
-		return nil, err
-	}
-	return ddb.Update(s.table, ddb.Key(customerPK(customerID), "QUOTA#"+strconv.FormatInt(start.Unix(), 10)), expr), nil
+		Build() // constant names and plain values: it cannot fail
+	return ddb.Update(s.table, ddb.Key(customerPK(customerID), "QUOTA#"+strconv.FormatInt(start.Unix(), 10)), expr)
 }
 
-// stockTake is the transaction item that takes t's units from its shard of
-// the product's stock, on condition that it holds as many: a missing shard
-// holds none. The shard as it was comes back when it is short.
-func stockTake(table string, t take) (*types.Update, error) {
-	units := expression.Name("units")
-	expr, err := expression.NewBuilder().
-		WithUpdate(expression.Set(units, units.Minus(expression.Value(t.Units)))).
-		WithCondition(units.GreaterThanEqual(expression.Value(t.Units))).
-		Build()
-	if err != nil {
-		return nil, err
+// takeWrites are the transaction items that take each take's units from
+// its shard of the product's stock, on condition that it holds as many: a
+// missing shard holds none. A shard that is short comes back as it was.
+func (s *Store) takeWrites(takes []take) []types.TransactWriteItem {
+	writes := make([]types.TransactWriteItem, len(takes))
+	for i, t := range takes {
+		units := expression.Name("units")
+		expr, _ := expression.NewBuilder().WithUpdate(expression.Set(units, units.Minus(expression.Value(t.Units)))).
+			WithCondition(units.GreaterThanEqual(expression.Value(t.Units))).Build() // constant names and plain values: it cannot fail
+		u := ddb.Update(s.table, ddb.Key(stockShardPK(t.SKU, t.Shard), skStock), expr)
+		u.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+		writes[i] = types.TransactWriteItem{Update: u}
 	}
-	u := ddb.Update(table, ddb.Key(stockShardPK(t.SKU, t.Shard), skStock), expr)
-	u.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-	return u, nil
+	return writes
 }
 
 // shortLines are the lines whose stock take failed its condition, given
@@ -240,16 +217,21 @@ func shortLines(reasons []types.CancellationReason) []order.Short {
 // Order returns the customer's order, or order.ErrNotFound. Another
 // customer's order is not found: the key includes the customer.
 func (s *Store) Order(ctx context.Context, customerID, id string) (order.Order, error) {
-	r, found, err := ddb.Get[Item](ctx, s.db, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: ddb.Key(customerPK(customerID), orderSK(id)), ConsistentRead: aws.Bool(true),
-	})
+	it, err := s.orderAt(ctx, ddb.Key(customerPK(customerID), orderSK(id)))
+	return orderOf(it), err
+}
+
+// orderAt reads the order item at key, consistently, or answers
+// order.ErrNotFound.
+func (s *Store) orderAt(ctx context.Context, key map[string]types.AttributeValue) (Item, error) {
+	it, found, err := ddb.Get[Item](ctx, s.db, &dynamodb.GetItemInput{TableName: &s.table, Key: key, ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return order.Order{}, wrap("get order", err)
+		return Item{}, wrap("get order", err)
 	}
 	if !found {
-		return order.Order{}, order.ErrNotFound
+		return Item{}, order.ErrNotFound
 	}
-	return orderOf(r), nil
+	return it, nil
 }
 
 // Orders returns up to limit orders of the customer, newest first, starting
@@ -258,108 +240,73 @@ func (s *Store) Order(ctx context.Context, customerID, id string) (order.Order, 
 // reads one order more than it returns so that a full last page is known to
 // be the last.
 func (s *Store) Orders(ctx context.Context, customerID string, limit int, after string) (list []order.Order, next string, err error) {
-	key, err := expression.NewBuilder().WithKeyCondition(
-		expression.Key("PK").Equal(expression.Value(customerPK(customerID))).
-			And(expression.Key("SK").BeginsWith(SKPrefix)),
-	).Build()
-	if err != nil {
-		return nil, "", wrap("list orders", err)
-	}
-	in := &dynamodb.QueryInput{
-		TableName:                 &s.table,
-		KeyConditionExpression:    key.KeyCondition(),
-		ExpressionAttributeNames:  key.Names(),
-		ExpressionAttributeValues: key.Values(),
-		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(int32(limit + 1)),
-	}
+	in := &dynamodb.QueryInput{ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit + 1))}
 	if after != "" {
 		in.ExclusiveStartKey = ddb.Key(customerPK(customerID), orderSK(after))
 	}
-	out, err := s.db.Query(ctx, in)
+	items, _, err := s.query(ctx, in, expression.Key("PK").Equal(expression.Value(customerPK(customerID))).
+		And(expression.Key("SK").BeginsWith(SKPrefix)))
 	if err != nil {
 		return nil, "", wrap("list orders", err)
 	}
-	var items []Item
-	if err := attributevalue.UnmarshalListOfMaps(out.Items[:min(limit, len(out.Items))], &items); err != nil {
-		return nil, "", wrap("list orders", err)
+	if len(items) > limit {
+		next = items[limit-1].ID
 	}
-	list = make([]order.Order, len(items))
-	for i, it := range items {
-		list[i] = orderOf(it)
-	}
-	if len(out.Items) > limit {
-		next = list[limit-1].ID
+	list = make([]order.Order, min(limit, len(items)))
+	for i := range list {
+		list[i] = orderOf(items[i])
 	}
 	return list, next, nil
+}
+
+// query runs in, a Query of order items, on the table and the key
+// condition, and decodes its items; more reports that it stopped before
+// the condition's last item.
+func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, key expression.KeyConditionBuilder) (items []Item, more bool, err error) {
+	expr, _ := expression.NewBuilder().WithKeyCondition(key).Build() // a complete condition: it cannot fail
+	in.TableName, in.KeyConditionExpression = &s.table, expr.KeyCondition()
+	in.ExpressionAttributeNames, in.ExpressionAttributeValues = expr.Names(), expr.Values()
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, false, err
+	}
+	err = attributevalue.UnmarshalListOfMaps(out.Items, &items)
+	return items, out.LastEvaluatedKey != nil, err
 }
 
 // CancelOrder cancels the customer's order at the time at, announcing its
 // order.cancelled event (ev), gives its lines' units back to their stock,
 // and returns the cancelled order. It reads the order (its lines), then
-// writes one transaction: the order's update compiled from order.Cancel
-// (the statuses it starts from are the condition, its status the update)
-// and a stock ADD per line, so that of concurrent cancels exactly one
-// takes effect and the stock comes back once. The SDK's retry of a cancel
-// whose answer was lost finds the order cancelled with its own event: the
-// transaction is refused, so nothing is given back twice, and the cancel
-// is answered. (No client request token: DynamoDB would answer a retry
-// after a conflict with the first attempt's cancellation.)
+// writes one transaction (cancelTx): the order's update compiled from
+// order.Cancel (the statuses it starts from are the condition, its status
+// the update) and a stock ADD per line, so that of concurrent cancels
+// exactly one takes effect and the stock comes back once. The SDK's retry
+// of a cancel whose answer was lost finds the order cancelled with its own
+// event: the transaction is refused, so nothing is given back twice, and
+// the cancel is answered. (No client request token: DynamoDB would answer
+// a retry after a conflict with the first attempt's cancellation.)
 // Errors: order.ErrNotFound (no such order of the customer),
 // order.ErrNotCancellable (its status does not allow it, also when a
 // concurrent cancel won).
 func (s *Store) CancelOrder(ctx context.Context, customerID, id string, at time.Time, ev order.EventRef) (order.Order, error) {
-	for attempt := 1; ; attempt++ {
-		o, err := s.cancel(ctx, customerID, id, at, ev)
-		// On AWS a transaction that meets another one on the order (a
-		// concurrent cancel) is cancelled as a conflict rather than
-		// failing its condition: read the order again and decide.
-		if reasons, ok := ddb.CancellationReasons(err); ok && attempt < 3 && len(reasons) > 0 && aws.ToString(reasons[0].Code) == "TransactionConflict" {
-			continue
+	t, key := order.Cancel(), ddb.Key(customerPK(customerID), orderSK(id))
+	return onConflict(func() (order.Order, error) {
+		it, err := s.orderAt(ctx, key)
+		if err != nil {
+			return order.Order{}, err
 		}
-		return o, err
-	}
-}
-
-// cancel is one attempt of CancelOrder.
-func (s *Store) cancel(ctx context.Context, customerID, id string, at time.Time, ev order.EventRef) (order.Order, error) {
-	t := order.Cancel()
-	it, found, err := ddb.Get[Item](ctx, s.db, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: ddb.Key(customerPK(customerID), orderSK(id)), ConsistentRead: aws.Bool(true),
+		prev := orderOf(it)
+		cancelled, err := t.Apply(prev, at)
+		if err != nil {
+			if ev.ID != "" && it.EventID == ev.ID {
+				return prev, nil // this very cancel, applied, its answer lost
+			}
+			return order.Order{}, err
+		}
+		lines := prev.Lines
+		if !it.StockTaken {
+			lines = nil // placed before stock existed: nothing to give back
+		}
+		return s.cancelTx(ctx, key, t, transitionExpr(id, t, at, ev), lines, ev, &cancelled)
 	})
-	switch {
-	case err != nil:
-		return order.Order{}, wrap("cancel order", err)
-	case !found:
-		return order.Order{}, order.ErrNotFound
-	}
-	prev := orderOf(it)
-	cancelled, err := t.Apply(prev, at)
-	if err != nil {
-		if ev.ID != "" && it.EventID == ev.ID {
-			return prev, nil // this very cancel, applied, its answer lost
-		}
-		return order.Order{}, err
-	}
-	expr, err := transitionExpr(id, t, at, ev)
-	if err != nil {
-		return order.Order{}, wrap("cancel order", err)
-	}
-	update := ddb.Update(s.table, ddb.Key(customerPK(customerID), orderSK(id)), expr)
-	update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-	lines := prev.Lines
-	if !it.StockTaken {
-		lines = nil // placed before stock existed: nothing to give back
-	}
-	writes := append([]types.TransactWriteItem{{Update: update}}, s.giveBack(lines)...)
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
-		// Refused, or this very cancel applied and its answer lost: the
-		// SDK's retry finds it done, with its event on the order.
-		return refusal(t, reasons[0].Item, ev, "cancel order")
-	}
-	if err != nil {
-		return order.Order{}, wrap("cancel order", err)
-	}
-	return cancelled, nil
 }

@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -123,23 +122,8 @@ func (s *Store) queuePage(ctx context.Context, queue string, limit int, after st
 	if after != "" {
 		cond = cond.And(expression.Key(AttrQueueAt).GreaterThan(expression.Value(after)))
 	}
-	key, err := expression.NewBuilder().WithKeyCondition(cond).Build()
-	if err != nil {
-		return nil, false, err
-	}
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName: &s.table, IndexName: aws.String(IndexByStatus),
-		KeyConditionExpression: key.KeyCondition(), ExpressionAttributeNames: key.Names(), ExpressionAttributeValues: key.Values(),
-		Limit: aws.Int32(int32(limit)),
-	})
-	if err != nil {
-		return nil, false, err
-	}
-	var items []Item
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
-		return nil, false, err
-	}
-	return items, len(items) > 0 && len(items) < limit && out.LastEvaluatedKey != nil, nil
+	items, more, err := s.query(ctx, &dynamodb.QueryInput{IndexName: aws.String(IndexByStatus), Limit: aws.Int32(int32(limit))}, cond)
+	return items, more && len(items) > 0 && len(items) < limit, err
 }
 
 // StaffOrder returns any customer's order id, or order.ErrNotFound: its
@@ -149,14 +133,6 @@ func (s *Store) StaffOrder(ctx context.Context, id string) (order.Order, error) 
 	if err != nil {
 		return order.Order{}, err
 	}
-	it, found, err := ddb.Get[Item](ctx, s.db, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: ddb.Key(ref.OrderPK, orderSK(id)), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return order.Order{}, wrap("get order", err)
-	}
-	if !found {
-		return order.Order{}, order.ErrNotFound
-	}
-	return orderOf(it), nil
+	it, err := s.orderAt(ctx, ddb.Key(ref.OrderPK, orderSK(id)))
+	return orderOf(it), err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,21 +21,18 @@ import (
 
 func productSK(sku string) string { return "PRODUCT#" + sku }
 
-func productItem(p order.Product) (map[string]types.AttributeValue, error) {
-	return attributevalue.MarshalMap(productRecord{
+func productItem(p order.Product) map[string]types.AttributeValue {
+	item, _ := attributevalue.MarshalMap(productRecord{
 		PK: pkCatalog, SK: productSK(p.SKU), SKU: p.SKU, Name: p.Name, Description: p.Description,
 		UnitPrice: p.UnitPrice, Currency: p.Currency, Active: p.Active, UpdatedAt: p.UpdatedAt.UTC(),
-	})
+	}) // plain fields: it cannot fail
+	return item
 }
 
 // CreateProduct adds p to the catalog, or answers order.ErrProductExists
 // when its SKU is taken (by an archived product too).
 func (s *Store) CreateProduct(ctx context.Context, p order.Product) error {
-	item, err := productItem(p)
-	if err != nil {
-		return wrap("create product", err)
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")})
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: productItem(p), ConditionExpression: aws.String("attribute_not_exists(PK)")})
 	if _, ok := ddb.ConditionFailure(err); ok {
 		return order.ErrProductExists
 	}
@@ -62,24 +60,13 @@ func (s *Store) UpdateProduct(ctx context.Context, sku string, c order.ProductCh
 	if c.Active != nil {
 		set = set.Set(expression.Name("active"), expression.Value(*c.Active))
 	}
-	expr, err := expression.NewBuilder().WithUpdate(set).WithCondition(expression.AttributeExists(expression.Name("PK"))).Build()
-	if err != nil {
-		return order.Product{}, wrap("update product", err)
-	}
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: ddb.Key(pkCatalog, productSK(sku)),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ReturnValues: types.ReturnValueAllNew,
-	})
+	expr, _ := expression.NewBuilder().WithUpdate(set).WithCondition(expression.AttributeExists(expression.Name("PK"))).
+		Build() // constant names and plain values: it cannot fail
+	r, err := updateItem[productRecord](ctx, s, ddb.Key(pkCatalog, productSK(sku)), expr)
 	if _, ok := ddb.ConditionFailure(err); ok {
 		return order.Product{}, order.ErrProductNotFound
 	}
 	if err != nil {
-		return order.Product{}, wrap("update product", err)
-	}
-	var r productRecord
-	if err := attributevalue.UnmarshalMap(out.Attributes, &r); err != nil {
 		return order.Product{}, wrap("update product", err)
 	}
 	return r.product(), nil
@@ -174,46 +161,51 @@ func (s *Store) shardStock(ctx context.Context, skus ...string) (map[string][]in
 			keys = append(keys, ddb.Key(stockShardPK(sku, n), skStock))
 		}
 	}
-	for start := 0; start < len(keys); start += 100 {
-		request := map[string]types.KeysAndAttributes{s.table: {Keys: keys[start:min(start+100, len(keys))], ConsistentRead: aws.Bool(true)}}
-		for attempt := 0; len(request) > 0; attempt++ {
-			if err := backoff(ctx, attempt); err != nil {
-				return nil, wrap("get stock", err)
-			}
+	for keys := range slices.Chunk(keys, 100) {
+		request := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+		err := untilProcessed(ctx, request, func(request map[string]types.KeysAndAttributes) (map[string]types.KeysAndAttributes, error) {
 			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
 			if err != nil {
-				return nil, wrap("get stock", err)
+				return nil, err
 			}
 			var records []stockRecord
 			if err := attributevalue.UnmarshalListOfMaps(out.Responses[s.table], &records); err != nil {
-				return nil, wrap("get stock", err)
+				return nil, err
 			}
 			for _, r := range records {
 				if n := r.shard(); n >= 0 && n < s.shards && stock[r.SKU] != nil {
 					stock[r.SKU][n] = r.Units
 				}
 			}
-			request = out.UnprocessedKeys
+			return out.UnprocessedKeys, nil
+		})
+		if err != nil {
+			return nil, wrap("get stock", err)
 		}
 	}
 	return stock, nil
 }
 
-// backoff waits before attempt (none before the first): unprocessed items
-// of a batch go again after 50 ms, 100 ms, ... up to maxBatchAttempts.
-func backoff(ctx context.Context, attempt int) error {
-	switch {
-	case attempt == 0:
-		return nil
-	case attempt == maxBatchAttempts:
-		return fmt.Errorf("items still unprocessed after %d attempts", attempt)
+// untilProcessed calls call with a batch's request, then again with what
+// each call left unprocessed, after 50 ms, 100 ms, ..., until nothing is
+// left, up to maxBatchAttempts calls.
+func untilProcessed[R any](ctx context.Context, request map[string]R, call func(map[string]R) (map[string]R, error)) (err error) {
+	for attempt := 0; len(request) > 0; attempt++ {
+		if attempt == maxBatchAttempts {
+			return fmt.Errorf("items still unprocessed after %d attempts", attempt)
+		}
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(25<<attempt) * time.Millisecond):
+			}
+		}
+		if request, err = call(request); err != nil {
+			return err
+		}
 	}
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(time.Duration(25<<attempt) * time.Millisecond):
-		return nil
-	}
+	return nil
 }
 
 // AdjustStock adds delta to the product's stock at once (ADD: concurrent
@@ -224,10 +216,9 @@ func (s *Store) AdjustStock(ctx context.Context, sku string, delta int64) (int64
 	if s.shards > 1 {
 		return s.adjustShards(ctx, sku, delta)
 	}
-	units := expression.Name("units")
-	b := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("sku"), expression.Value(sku)).Add(units, expression.Value(delta)))
+	b := addUnits(sku, delta)
 	if delta < 0 {
-		b = b.WithCondition(units.GreaterThanEqual(expression.Value(-delta)))
+		b = b.WithCondition(expression.Name("units").GreaterThanEqual(expression.Value(-delta)))
 	}
 	return s.changeStock(ctx, sku, b, order.ErrStockBelowZero)
 }
@@ -240,14 +231,24 @@ func (s *Store) SetStock(ctx context.Context, sku string, set, expected int64) (
 	if s.shards > 1 {
 		return s.setShards(ctx, sku, set, expected)
 	}
-	units := expression.Name("units")
-	cond := units.Equal(expression.Value(expected))
-	if expected == 0 {
-		cond = expression.AttributeNotExists(units).Or(cond)
+	return s.changeStock(ctx, sku, setUnits(sku, set, expected), order.ErrStockChanged)
+}
+
+// addUnits adds units to the SKU's stock item, or a shard of it.
+func addUnits(sku string, units int64) expression.Builder {
+	return expression.NewBuilder().WithUpdate(expression.Set(expression.Name("sku"), expression.Value(sku)).
+		Add(expression.Name("units"), expression.Value(units)))
+}
+
+// setUnits sets the SKU's stock item, or a shard of it, to units if it
+// still holds was (a missing item holds 0).
+func setUnits(sku string, units, was int64) expression.Builder {
+	cond := expression.Name("units").Equal(expression.Value(was))
+	if was == 0 {
+		cond = expression.AttributeNotExists(expression.Name("units")).Or(cond)
 	}
-	b := expression.NewBuilder().WithCondition(cond).
-		WithUpdate(expression.Set(expression.Name("sku"), expression.Value(sku)).Set(units, expression.Value(set)))
-	return s.changeStock(ctx, sku, b, order.ErrStockChanged)
+	return expression.NewBuilder().WithCondition(cond).
+		WithUpdate(expression.Set(expression.Name("sku"), expression.Value(sku)).Set(expression.Name("units"), expression.Value(units)))
 }
 
 // adjustShards is AdjustStock over the shards of a split stock (ADR 9):
@@ -274,19 +275,13 @@ func (s *Store) adjustShards(ctx context.Context, sku string, delta int64) (int6
 		} else {
 			stock, err := s.shardStock(ctx, sku)
 			if err != nil {
-				return 0, wrap("change stock", err)
+				return 0, err
 			}
 			takes, short := planTakes([]order.Line{{SKU: sku, Quantity: int(-delta)}}, stock, rand.IntN)
 			if len(short) > 0 {
 				return 0, order.ErrStockBelowZero
 			}
-			for _, t := range takes {
-				u, err := stockTake(s.table, t)
-				if err != nil {
-					return 0, wrap("change stock", err)
-				}
-				writes = append(writes, types.TransactWriteItem{Update: u})
-			}
+			writes = s.takeWrites(takes)
 		}
 		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 		if reasons, ok := ddb.CancellationReasons(err); ok && takeRefused(reasons) && attempt < maxTakeAttempts {
@@ -306,8 +301,7 @@ func (s *Store) adjustShards(ctx context.Context, sku string, delta int64) (int6
 
 // shardAdd is the update that adds units to shard n of the SKU's stock.
 func (s *Store) shardAdd(sku string, n int, units int64) *types.Update {
-	expr, _ := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("sku"), expression.Value(sku)).
-		Add(expression.Name("units"), expression.Value(units))).Build() // constant names and values: cannot fail
+	expr, _ := addUnits(sku, units).Build() // constant names and plain values: it cannot fail
 	return ddb.Update(s.table, ddb.Key(stockShardPK(sku, n), skStock), expr)
 }
 
@@ -325,7 +319,7 @@ func (s *Store) setShards(ctx context.Context, sku string, set, expected int64) 
 	for attempt := 1; ; attempt++ {
 		stock, err := s.shardStock(ctx, sku)
 		if err != nil {
-			return 0, wrap("change stock", err)
+			return 0, err
 		}
 		if sumUnits(stock[sku]) != expected {
 			return 0, order.ErrStockChanged
@@ -333,16 +327,7 @@ func (s *Store) setShards(ctx context.Context, sku string, set, expected int64) 
 		share := spread(set, s.shards)
 		writes := make([]types.TransactWriteItem, s.shards)
 		for n, was := range stock[sku] {
-			units := expression.Name("units")
-			cond := units.Equal(expression.Value(was))
-			if was == 0 {
-				cond = expression.AttributeNotExists(units).Or(cond)
-			}
-			expr, err := expression.NewBuilder().WithCondition(cond).
-				WithUpdate(expression.Set(expression.Name("sku"), expression.Value(sku)).Set(units, expression.Value(share[n]))).Build()
-			if err != nil {
-				return 0, wrap("change stock", err)
-			}
+			expr, _ := setUnits(sku, share[n], was).Build() // constant names and plain values: it cannot fail
 			writes[n] = types.TransactWriteItem{Update: ddb.Update(s.table, ddb.Key(stockShardPK(sku, n), skStock), expr)}
 		}
 		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
@@ -381,24 +366,12 @@ func (s *Store) changeStock(ctx context.Context, sku string, b expression.Builde
 	if err := s.productExists(ctx, sku); err != nil {
 		return 0, err
 	}
-	expr, err := b.Build()
-	if err != nil {
-		return 0, wrap("change stock", err)
-	}
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: ddb.Key(stockPK(sku), skStock),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ReturnValues: types.ReturnValueAllNew,
-	})
+	expr, _ := b.Build() // constant names and plain values: it cannot fail
+	r, err := updateItem[stockRecord](ctx, s, ddb.Key(stockPK(sku), skStock), expr)
 	if _, ok := ddb.ConditionFailure(err); ok {
 		return 0, refused
 	}
 	if err != nil {
-		return 0, wrap("change stock", err)
-	}
-	var r stockRecord
-	if err := attributevalue.UnmarshalMap(out.Attributes, &r); err != nil {
 		return 0, wrap("change stock", err)
 	}
 	return r.Units, nil

@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"errors"
 	"math/rand/v2"
 	"time"
 
@@ -32,7 +31,7 @@ var eventTypes = map[order.Status]string{
 // its status, appends the change to the history (started on orders placed
 // before it was kept), sets what t sets, the event, and the order's place
 // on its new status's queue, as t.Apply does to the order.
-func transitionExpr(id string, t order.Transition, at time.Time, ev order.EventRef) (expression.Expression, error) {
+func transitionExpr(id string, t order.Transition, at time.Time, ev order.EventRef) expression.Expression {
 	from := make([]expression.OperandBuilder, len(t.From))
 	for i, st := range t.From {
 		from[i] = expression.Value(string(st))
@@ -55,9 +54,10 @@ func transitionExpr(id string, t order.Transition, at time.Time, ev order.EventR
 		update = update.Set(expression.Name(AttrCancelledBy), expression.Value(t.CancelledBy)).
 			Set(expression.Name(AttrReason), expression.Value(t.Reason))
 	}
-	return expression.NewBuilder().WithUpdate(update).
+	expr, _ := expression.NewBuilder().WithUpdate(update).
 		WithCondition(expression.AttributeExists(expression.Name("PK")).And(status.In(from[0], from[1:]...))).
-		Build()
+		Build() // constant names and plain values: it cannot fail
+	return expr
 }
 
 // refusal decides a transition whose condition failed, given the item as
@@ -131,81 +131,87 @@ func (s *Store) locate(ctx context.Context, id string) (ownerRecord, error) {
 // transitions. It finds the order by its owner item (one GetItem), then
 // makes one write: an UpdateItem conditioned on the statuses t starts
 // from, or, when a cancel gives the stock back, one transaction of that
-// update and a stock ADD per line (the lines from the owner item), so that of
-// concurrent transitions exactly one takes effect and the stock comes back
-// once. The SDK's retry of a write whose answer was lost finds the order
-// with its own event and answers it; a repeat of a Repeatable transition
-// answers the order unchanged, writing nothing.
+// update and a stock ADD per line (cancelTx, the lines from the owner
+// item), so that of concurrent transitions exactly one takes effect and
+// the stock comes back once. The SDK's retry of a write whose answer was
+// lost finds the order with its own event and answers it; a repeat of a
+// Repeatable transition answers the order unchanged, writing nothing.
 // Errors: order.ErrNotFound, t.Refused.
 func (s *Store) Transition(ctx context.Context, id string, t order.Transition, at time.Time, ev order.EventRef) (order.Order, error) {
 	ref, err := s.locate(ctx, id)
 	if err != nil {
 		return order.Order{}, err
 	}
-	key := ddb.Key(ref.OrderPK, orderSK(id))
-	expr, err := transitionExpr(id, t, at, ev)
-	if err != nil {
-		return order.Order{}, wrap("transition order", err)
-	}
+	key, expr := ddb.Key(ref.OrderPK, orderSK(id)), transitionExpr(id, t, at, ev)
 	if t.To == order.Cancelled && ref.StockTaken && len(ref.Lines) > 0 {
-		return s.cancelWithStock(ctx, key, t, expr, ref.Lines, ev)
+		return onConflict(func() (order.Order, error) { return s.cancelTx(ctx, key, t, expr, ref.Lines, ev, nil) })
 	}
-	in := &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: key,
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ReturnValues:                        types.ReturnValueAllNew,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}
-	out, err := s.db.UpdateItem(ctx, in)
+	it, err := updateItem[Item](ctx, s, key, expr)
 	if failed, ok := ddb.ConditionFailure(err); ok {
 		return refusal(t, failed.Item, ev, "transition order")
 	}
 	if err != nil {
 		return order.Order{}, wrap("transition order", err)
 	}
-	var it Item
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return order.Order{}, wrap("transition order", err)
-	}
 	return orderOf(it), nil
 }
 
-// cancelWithStock writes a cancel's update (expr, on the order item key)
-// and gives the lines' units back, in one transaction, and answers the
-// cancelled order (read back by one more call only on the rare path of a
-// conflict with another transaction). Of concurrent cancels one gives
-// back; the others find the order cancelled.
-func (s *Store) cancelWithStock(ctx context.Context, key map[string]types.AttributeValue, t order.Transition, expr expression.Expression, lines []order.Line, ev order.EventRef) (order.Order, error) {
-	update := ddb.Update(s.table, key, expr)
-	update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-	writes := append([]types.TransactWriteItem{{Update: update}}, s.giveBack(lines)...)
+// onConflict runs write, and again while its transaction meets another
+// one on the order, up to 3 times in all: on AWS a transaction that meets
+// a concurrent write of the order (a concurrent cancel) is cancelled as a
+// conflict rather than failing its condition, and the next run decides
+// again.
+func onConflict(write func() (order.Order, error)) (order.Order, error) {
 	for attempt := 1; ; attempt++ {
-		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-		reasons, ok := ddb.CancellationReasons(err)
-		switch {
-		case ok && ddb.ConditionFailedAt(reasons, 0):
-			return refusal(t, reasons[0].Item, ev, "cancel order")
-		case ok && attempt < 3 && len(reasons) > 0 && aws.ToString(reasons[0].Code) == "TransactionConflict":
-			continue // a concurrent write of the order: decide again
-		case err != nil:
-			return order.Order{}, wrap("cancel order", err)
+		o, err := write()
+		if reasons, ok := ddb.CancellationReasons(err); !ok || attempt == 3 || !conflictAt(reasons, 0) {
+			return o, err
 		}
-		// A transaction returns no item: read the cancelled order back.
-		it, found, err := ddb.Get[Item](ctx, s.db, &dynamodb.GetItemInput{TableName: &s.table, Key: key, ConsistentRead: aws.Bool(true)})
-		if err != nil || !found {
-			return order.Order{}, wrap("cancel order", cmp.Or(err, errors.New("the cancelled order is gone")))
-		}
-		return orderOf(it), nil
 	}
 }
 
-// giveBack is a stock ADD per line, each to a shard of its SKU chosen at
-// random, as orders take.
-func (s *Store) giveBack(lines []order.Line) []types.TransactWriteItem {
-	writes := make([]types.TransactWriteItem, len(lines))
-	for i, l := range lines {
-		writes[i] = types.TransactWriteItem{Update: s.shardAdd(l.SKU, rand.IntN(s.shards), int64(l.Quantity))}
+// cancelTx writes a cancel (t compiled into expr, on the order item at
+// key) and gives the lines' units back, in one transaction, and answers
+// the cancelled order: cancelled, or when nil, the order read back by one
+// more call (a transaction returns no item). Of concurrent cancels one
+// gives back; the others fail the condition and are decided by refusal.
+func (s *Store) cancelTx(ctx context.Context, key map[string]types.AttributeValue, t order.Transition, expr expression.Expression, lines []order.Line, ev order.EventRef, cancelled *order.Order) (order.Order, error) {
+	update := ddb.Update(s.table, key, expr)
+	update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	writes := []types.TransactWriteItem{{Update: update}}
+	for _, l := range lines {
+		// To a shard of the SKU chosen at random, as orders take.
+		writes = append(writes, types.TransactWriteItem{Update: s.shardAdd(l.SKU, rand.IntN(s.shards), int64(l.Quantity))})
 	}
-	return writes
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
+		// Refused, or this very cancel applied and its answer lost: the
+		// SDK's retry finds it done, with its event on the order.
+		return refusal(t, reasons[0].Item, ev, "cancel order")
+	}
+	switch {
+	case err != nil:
+		return order.Order{}, wrap("cancel order", err)
+	case cancelled != nil:
+		return *cancelled, nil
+	}
+	it, err := s.orderAt(ctx, key)
+	return orderOf(it), err
+}
+
+// updateItem applies expr to the item at key with one UpdateItem and
+// decodes the item as it is after into an R. The error of a failed
+// condition holds the item as it was (ddb.ConditionFailure).
+func updateItem[R any](ctx context.Context, s *Store, key map[string]types.AttributeValue, expr expression.Expression) (r R, err error) {
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key,
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if err == nil {
+		err = attributevalue.UnmarshalMap(out.Attributes, &r)
+	}
+	return r, err
 }
