@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -103,13 +102,8 @@ func (s *Store) SeedProducts(ctx context.Context, products []order.Product, stoc
 		// are.
 		writes := make([]types.TransactWriteItem, s.shards)
 		for n, units := range spread(stock, s.shards) {
-			writes[n] = types.TransactWriteItem{Put: &types.Put{
-				TableName: &s.table, ConditionExpression: aws.String("attribute_not_exists(PK)"),
-				Item: map[string]types.AttributeValue{
-					"PK": &types.AttributeValueMemberS{Value: stockShardPK(p.SKU, n)}, "SK": &types.AttributeValueMemberS{Value: skStock},
-					"sku": &types.AttributeValueMemberS{Value: p.SKU}, "units": &types.AttributeValueMemberN{Value: strconv.FormatInt(units, 10)},
-				},
-			}}
+			item, _ := attributevalue.MarshalMap(stockRecord{PK: stockShardPK(p.SKU, n), SK: skStock, SKU: p.SKU, Units: units}) // strings and a number: it cannot fail
+			writes[n] = types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}}
 		}
 		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 		if reasons, ok := ddb.CancellationReasons(err); ok && slices.ContainsFunc(reasons, func(r types.CancellationReason) bool {

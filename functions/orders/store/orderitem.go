@@ -128,16 +128,11 @@ func (it Item) Event() shared.OrderEvent {
 // writes of order items, and for order items written before events rode on
 // them. An order item that cannot be decoded is an error.
 func FromStream(rec events.DynamoDBEventRecord) (m outbox.Message, ok bool, err error) {
-	switch events.DynamoDBOperationType(rec.EventName) {
-	case events.DynamoDBOperationTypeInsert, events.DynamoDBOperationTypeModify:
-	default:
-		return outbox.Message{}, false, nil
-	}
 	img := rec.Change.NewImage
-	if !strings.HasPrefix(sk(img), SKPrefix) {
-		return outbox.Message{}, false, nil
-	}
-	if _, ok := img[AttrEventID]; !ok {
+	sk := img["SK"] // none: the zero value, not a string
+	_, announced := img[AttrEventID]
+	if op := events.DynamoDBOperationType(rec.EventName); op != events.DynamoDBOperationTypeInsert && op != events.DynamoDBOperationTypeModify ||
+		sk.DataType() != events.DataTypeString || !strings.HasPrefix(sk.String(), SKPrefix) || !announced {
 		return outbox.Message{}, false, nil
 	}
 	var it Item
@@ -145,20 +140,11 @@ func FromStream(rec events.DynamoDBEventRecord) (m outbox.Message, ok bool, err 
 		return outbox.Message{}, false, fmt.Errorf("order item: %w", err)
 	}
 	if it.EventID == "" || it.EventType == "" || it.ID == "" {
-		return outbox.Message{}, false, fmt.Errorf("order item %s lacks its id, or its event's id or type", sk(img))
+		return outbox.Message{}, false, fmt.Errorf("order item %s lacks its id, or its event's id or type", it.SK)
 	}
 	// Not validated here: the consumer does, and moves an event it cannot
 	// take to its dead-letter queue with the reason.
 	ev := it.Event()
 	payload, _ := json.Marshal(ev) // an event of plain fields always marshals
 	return outbox.Message{EventID: ev.ID, EventType: ev.Type, Group: it.ID, CorrelationID: ev.CorrelationID, Body: string(payload)}, true, nil
-}
-
-// sk is the sort key of an image, "" when it has none that is a string.
-func sk(img map[string]events.DynamoDBAttributeValue) string {
-	v, ok := img["SK"]
-	if !ok || v.DataType() != events.DataTypeString {
-		return ""
-	}
-	return v.String()
 }

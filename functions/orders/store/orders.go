@@ -295,15 +295,11 @@ func (s *Store) CancelOrder(ctx context.Context, customerID, id string, at time.
 		if err != nil {
 			return order.Order{}, err
 		}
-		prev := orderOf(it)
-		cancelled, err := t.Apply(prev, at)
-		if err != nil {
-			if ev.ID != "" && it.EventID == ev.ID {
-				return prev, nil // this very cancel, applied, its answer lost
-			}
-			return order.Order{}, err
+		if !t.Allows(order.Status(it.Status)) {
+			return decide(t, it, ev) // refused, or this very cancel applied, its answer lost
 		}
-		lines := prev.Lines
+		cancelled, _ := t.Apply(orderOf(it), at)
+		lines := it.Lines
 		if !it.StockTaken {
 			lines = nil // placed before stock existed: nothing to give back
 		}

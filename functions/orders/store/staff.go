@@ -119,6 +119,7 @@ func (s *Store) StaffProducts(ctx context.Context) ([]order.StaffProduct, error)
 // since every order writes it. No item is a stock of 0.
 type stockRecord struct {
 	PK    string `dynamodbav:"PK"`
+	SK    string `dynamodbav:"SK"`
 	SKU   string `dynamodbav:"sku"`
 	Units int64  `dynamodbav:"units"`
 }

@@ -61,10 +61,7 @@ func transitionExpr(id string, t order.Transition, at time.Time, ev order.EventR
 }
 
 // refusal decides a transition whose condition failed, given the item as
-// it was (nil: no such order): this very transition applied, its answer
-// lost (the SDK's retry), answers the stored order; a Repeatable one that
-// finds the order already where it leads answers it unchanged; otherwise
-// t.Refused.
+// it was (nil: no such order), as decide does.
 func refusal(t order.Transition, old map[string]types.AttributeValue, ev order.EventRef, op string) (order.Order, error) {
 	if len(old) == 0 {
 		return order.Order{}, order.ErrNotFound
@@ -73,6 +70,14 @@ func refusal(t order.Transition, old map[string]types.AttributeValue, ev order.E
 	if err := attributevalue.UnmarshalMap(old, &it); err != nil {
 		return order.Order{}, wrap(op, err)
 	}
+	return decide(t, it, ev)
+}
+
+// decide answers t on an order item whose status t does not move: this
+// very transition, applied, its answer lost (the SDK's retry), answers
+// the stored order; a Repeatable one that finds the order already where
+// it leads answers it unchanged; otherwise t.Refused.
+func decide(t order.Transition, it Item, ev order.EventRef) (order.Order, error) {
 	o := orderOf(it)
 	if ev.ID != "" && it.EventID == ev.ID {
 		return o, nil
