@@ -104,7 +104,7 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return list(w, page, orderView)(a.orders.Orders(r.Context(), customer.ID, page.limit, page.after))
+	return list(w, page, orderView)(a.orders.Store.Orders(r.Context(), customer.ID, page.limit, page.after))
 }
 
 // list answers a page of orders, each as view shows it, and the cursor of

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -70,11 +71,8 @@ func cacheable(w http.ResponseWriter, r *http.Request, fresh app.Freshness, v an
 // etagMatches implements the weak comparison If-None-Match uses (RFC 9110,
 // section 13.1.2) against a list of entity tags or "*".
 func etagMatches(header, etag string) bool {
-	for _, candidate := range strings.Split(header, ",") {
+	return slices.ContainsFunc(strings.Split(header, ","), func(candidate string) bool {
 		candidate = strings.TrimSpace(candidate)
-		if candidate == "*" || strings.TrimPrefix(candidate, "W/") == etag {
-			return true
-		}
-	}
-	return false
+		return candidate == "*" || strings.TrimPrefix(candidate, "W/") == etag
+	})
 }

@@ -37,7 +37,7 @@ func (a *API) staffProducts(w http.ResponseWriter, r *http.Request) error {
 		return struct {
 			Items []order.StaffProduct `json:"items"`
 		}{products}
-	})(a.orders.StaffProducts(r.Context()))
+	})(a.orders.Store.StaffProducts(r.Context()))
 }
 
 func (a *API) changeStock(w http.ResponseWriter, r *http.Request, in order.StockChange) error {
@@ -69,33 +69,30 @@ func (a *API) staffOrders(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return list(w, page, staffOrderView)(a.orders.StaffOrders(r.Context(), status, page.limit, page.after))
+	return list(w, page, staffOrderView)(a.orders.Store.StaffOrders(r.Context(), status, page.limit, page.after))
 }
 
 func (a *API) staffOrder(w http.ResponseWriter, r *http.Request) error {
 	return reply(w, staffOrderView)(a.orders.StaffOrder(r.Context(), r.PathValue("id")))
 }
 
-// transition answers the order the route's id names, moved along t.
-func (a *API) transition(w http.ResponseWriter, r *http.Request, t order.Transition) error {
+// move answers the order the route's id names, moved along t.
+func (a *API) move(w http.ResponseWriter, r *http.Request, t order.Transition) error {
 	return reply(w, orderDetail)(a.orders.Transition(r.Context(), r.PathValue("id"), t, logging.CorrelationID(r.Context())))
 }
 
-func (a *API) confirmOrder(w http.ResponseWriter, r *http.Request) error {
-	return a.transition(w, r, order.Confirm())
+// transition is the handler of t, a transition that takes no body.
+func (a *API) transition(t order.Transition) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error { return a.move(w, r, t) }
 }
 
 // shipOrder takes a shipment's JSON, {carrier,trackingNumber}.
 func (a *API) shipOrder(w http.ResponseWriter, r *http.Request, in order.Shipment) error {
-	return a.transition(w, r, order.Ship(in))
-}
-
-func (a *API) deliverOrder(w http.ResponseWriter, r *http.Request) error {
-	return a.transition(w, r, order.Deliver())
+	return a.move(w, r, order.Ship(in))
 }
 
 func (a *API) staffCancelOrder(w http.ResponseWriter, r *http.Request, in struct {
 	Reason string `json:"reason"`
 }) error {
-	return a.transition(w, r, order.StaffCancel(in.Reason))
+	return a.move(w, r, order.StaffCancel(in.Reason))
 }

@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"time"
@@ -113,9 +114,7 @@ func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.OrdersPerHour == 0 {
-		cfg.OrdersPerHour = order.DefaultOrdersPerHour
-	}
+	cfg.OrdersPerHour = cmp.Or(cfg.OrdersPerHour, order.DefaultOrdersPerHour)
 	if cfg.CatalogFresh <= 0 || cfg.CatalogFresh > CatalogFresh {
 		cfg.CatalogFresh = CatalogFresh
 	}

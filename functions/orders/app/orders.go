@@ -16,13 +16,6 @@ func (s *Service) Order(ctx context.Context, customerID, id string) (order.Order
 	return s.Store.Order(ctx, customerID, id)
 }
 
-// Orders returns up to limit of the customer's orders, newest first,
-// starting after the order id after ("" for the newest), and the id to
-// continue after ("" on the last page).
-func (s *Service) Orders(ctx context.Context, customerID string, limit int, after string) (page []order.Order, next string, err error) {
-	return s.Store.Orders(ctx, customerID, limit, after)
-}
-
 // CancelOrder cancels the customer's order, announcing its order.cancelled
 // event, or answers order.ErrNotFound or order.ErrNotCancellable (also
 // when a concurrent cancel won).

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"slices"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
 )
@@ -17,12 +18,7 @@ func (s *Service) Products(ctx context.Context) ([]order.Product, Freshness, err
 	if err != nil {
 		return nil, Freshness{}, err
 	}
-	active := make([]order.Product, 0, len(snap.products))
-	for _, p := range snap.products {
-		if p.Active {
-			active = append(active, p)
-		}
-	}
+	active := slices.DeleteFunc(append([]order.Product{}, snap.products...), func(p order.Product) bool { return !p.Active })
 	return active, fresh, nil
 }
 
