@@ -55,10 +55,9 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	secrets := secretsmanager.NewFromConfig(cfg)
 	m := metrics.New(os.Stdout, "orders")
 	db := dynamodb.NewFromConfig(cfg)
-	var st app.Store = store.New(db, table).WithStockShards(stockShards)
 	server, err := api.NewHandler(log, api.Config{
 		Service: app.New(app.Config{
-			Store:   st,
+			Store:   store.New(db, table).WithStockShards(stockShards),
 			Log:     log,
 			Metrics: m,
 			NewID:   func() string { return ulid.Make().String() },

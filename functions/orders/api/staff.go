@@ -65,11 +65,7 @@ func (a *API) staffOrders(w http.ResponseWriter, r *http.Request) error {
 	if !slices.Contains(order.Statuses, status) {
 		return problem.Validation(problem.FieldError{Field: "status", Message: "must be one of PENDING, CONFIRMED, SHIPPED, DELIVERED, CANCELLED"})
 	}
-	page, err := a.page(r, "staff\x00"+string(status), order.ValidQueuePosition)
-	if err != nil {
-		return err
-	}
-	return list(w, page, staffOrderView)(a.orders.Store.StaffOrders(r.Context(), status, page.limit, page.after))
+	return list(a, w, r, status, "staff\x00"+string(status), order.ValidQueuePosition, staffOrderView, a.orders.Store.StaffOrders)
 }
 
 func (a *API) staffOrder(w http.ResponseWriter, r *http.Request) error {

@@ -3,7 +3,10 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
@@ -47,9 +50,8 @@ type catalogCache struct {
 	fresh time.Duration // CatalogFresh or less
 
 	loading  sync.Mutex // held while reading the table, so one request reads
-	mu       sync.Mutex // guards snap and failedAt
-	snap     *catalogSnapshot
-	failedAt time.Time // when the last read of the table failed
+	snap     atomic.Pointer[catalogSnapshot]
+	failedAt atomic.Int64 // when the last read of the table failed, in Unix nanoseconds
 }
 
 // catalogSnapshot is one read of the catalog; never changed once made.
@@ -65,36 +67,28 @@ func (c *catalogCache) freshAt(s *catalogSnapshot, now time.Time) bool {
 	return s != nil && now.Sub(s.readAt) < c.fresh
 }
 
-// state is the copy and when a read of the table last failed.
-func (c *catalogCache) state() (*catalogSnapshot, time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.snap, c.failedAt
-}
-
 // get returns a copy no older than CatalogFresh, reading the table when
 // the copy it holds is older. It never answers from an older copy.
 func (c *catalogCache) get(ctx context.Context) (*catalogSnapshot, error) {
-	if s, _ := c.state(); c.freshAt(s, c.now()) {
+	if s := c.snap.Load(); c.freshAt(s, c.now()) {
 		return s, nil
 	}
 	c.loading.Lock()
 	defer c.loading.Unlock()
-	if s, _ := c.state(); c.freshAt(s, c.now()) {
+	if s := c.snap.Load(); c.freshAt(s, c.now()) {
 		return s, nil // another request read it while this one waited
 	}
 	products, err := c.load(ctx)
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if err != nil {
-		c.failedAt = c.now()
+		c.failedAt.Store(c.now().UnixNano())
 		return nil, fmt.Errorf("read catalog: %w", err)
 	}
-	c.snap = &catalogSnapshot{products: products, bySKU: make(map[string]order.Product, len(products)), readAt: c.now()}
+	s := &catalogSnapshot{products: products, bySKU: make(map[string]order.Product, len(products)), readAt: c.now()}
 	for _, p := range products {
-		c.snap.bySKU[p.SKU] = p
+		s.bySKU[p.SKU] = p
 	}
-	return c.snap, nil
+	c.snap.Store(s)
+	return s, nil
 }
 
 // browse returns a fresh copy, or, when the table cannot be read, the last
@@ -102,16 +96,59 @@ func (c *catalogCache) get(ctx context.Context) (*catalogSnapshot, error) {
 // that, the read's error. Within CatalogRetry of a failed read it answers
 // the stale copy without reading.
 func (c *catalogCache) browse(ctx context.Context) (*catalogSnapshot, Freshness, error) {
-	last, failedAt := c.state()
-	if now := c.now(); last != nil && !c.freshAt(last, now) && now.Sub(failedAt) < CatalogRetry && now.Sub(last.readAt) < CatalogMaxStale {
+	last := c.snap.Load()
+	if now := c.now(); last != nil && !c.freshAt(last, now) && now.Sub(time.Unix(0, c.failedAt.Load())) < CatalogRetry && now.Sub(last.readAt) < CatalogMaxStale {
 		return last, Freshness{Stale: true, Age: now.Sub(last.readAt)}, nil
 	}
 	s, err := c.get(ctx)
 	if err == nil {
 		return s, Freshness{Age: c.now().Sub(s.readAt)}, nil
 	}
-	if last, _ = c.state(); last == nil || c.now().Sub(last.readAt) >= CatalogMaxStale {
+	if last = c.snap.Load(); last == nil || c.now().Sub(last.readAt) >= CatalogMaxStale {
 		return nil, Freshness{}, err
 	}
 	return last, Freshness{Stale: true, Age: c.now().Sub(last.readAt)}, nil
+}
+
+// Products returns the products a customer can order, ordered by SKU, from
+// the function's copy of the catalog (see CatalogFresh). When the table
+// cannot be read it answers from the last good copy for up to
+// CatalogMaxStale, saying so in the Freshness; after that, or without a
+// copy, the read's error.
+func (s *Service) Products(ctx context.Context) ([]order.Product, Freshness, error) {
+	snap, fresh, err := s.browse(ctx)
+	if err != nil {
+		return nil, Freshness{}, err
+	}
+	active := slices.DeleteFunc(append([]order.Product{}, snap.products...), func(p order.Product) bool { return !p.Active })
+	return active, fresh, nil
+}
+
+// Product returns an orderable product, or order.ErrProductNotFound: for
+// a malformed SKU, an unknown one and a discontinued one alike. It reads
+// the catalog as Products does.
+func (s *Service) Product(ctx context.Context, sku string) (order.Product, Freshness, error) {
+	if !order.ValidSKU(sku) {
+		return order.Product{}, Freshness{}, order.ErrProductNotFound
+	}
+	snap, fresh, err := s.browse(ctx)
+	if err != nil {
+		return order.Product{}, Freshness{}, err
+	}
+	p, ok := snap.bySKU[sku]
+	if !ok || !p.Active {
+		return order.Product{}, Freshness{}, order.ErrProductNotFound
+	}
+	return p, fresh, nil
+}
+
+// browse reads the catalog for the product routes, logging a stale answer.
+func (s *Service) browse(ctx context.Context) (*catalogSnapshot, Freshness, error) {
+	snap, fresh, err := s.catalog.browse(ctx)
+	if err == nil && fresh.Stale {
+		s.Metrics.Add(MetricCatalogStale, 1)
+		s.Log.WarnContext(ctx, "catalog unavailable: answering from the last good copy",
+			slog.Duration("age", fresh.Age))
+	}
+	return snap, fresh, err
 }
