@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
@@ -40,20 +38,6 @@ type Freshness struct {
 	Age time.Duration
 }
 
-// catalogCache is the function's copy of the whole catalog, read with one
-// Query and kept for CatalogFresh. It lives in the Service built at cold
-// start and is safe for concurrent requests: one of them reloads an
-// expired copy while the others wait for it.
-type catalogCache struct {
-	load  func(ctx context.Context) ([]order.Product, error)
-	now   func() time.Time
-	fresh time.Duration // CatalogFresh or less
-
-	loading  sync.Mutex // held while reading the table, so one request reads
-	snap     atomic.Pointer[catalogSnapshot]
-	failedAt atomic.Int64 // when the last read of the table failed, in Unix nanoseconds
-}
-
 // catalogSnapshot is one read of the catalog; never changed once made.
 type catalogSnapshot struct {
 	products []order.Product // ordered by SKU, as the store returns them
@@ -61,53 +45,56 @@ type catalogSnapshot struct {
 	readAt   time.Time
 }
 
-// freshAt reports whether s is a copy younger than the cache's freshness
-// at now.
-func (c *catalogCache) freshAt(s *catalogSnapshot, now time.Time) bool {
-	return s != nil && now.Sub(s.readAt) < c.fresh
+// freshAt reports whether c is a copy younger than the service's
+// freshness (Config.CatalogFresh) at now.
+func (s *Service) freshAt(c *catalogSnapshot, now time.Time) bool {
+	return c != nil && now.Sub(c.readAt) < s.CatalogFresh
 }
 
-// get returns a copy no older than CatalogFresh, reading the table when
-// the copy it holds is older. It never answers from an older copy.
-func (c *catalogCache) get(ctx context.Context) (*catalogSnapshot, error) {
-	if s := c.snap.Load(); c.freshAt(s, c.now()) {
-		return s, nil
+// catalogCopy returns a copy no older than CatalogFresh, reading the table
+// when the copy it holds is older. It never answers from an older copy.
+func (s *Service) catalogCopy(ctx context.Context) (*catalogSnapshot, error) {
+	if c := s.catalog.Load(); s.freshAt(c, s.Now()) {
+		return c, nil
 	}
-	c.loading.Lock()
-	defer c.loading.Unlock()
-	if s := c.snap.Load(); c.freshAt(s, c.now()) {
-		return s, nil // another request read it while this one waited
+	s.loading.Lock()
+	defer s.loading.Unlock()
+	if c := s.catalog.Load(); s.freshAt(c, s.Now()) {
+		return c, nil // another request read it while this one waited
 	}
-	products, err := c.load(ctx)
+	products, err := s.Store.Products(ctx)
 	if err != nil {
-		c.failedAt.Store(c.now().UnixNano())
+		s.failedAt.Store(s.Now().UnixNano())
 		return nil, fmt.Errorf("read catalog: %w", err)
 	}
-	s := &catalogSnapshot{products: products, bySKU: make(map[string]order.Product, len(products)), readAt: c.now()}
+	c := &catalogSnapshot{products: products, bySKU: make(map[string]order.Product, len(products)), readAt: s.Now()}
 	for _, p := range products {
-		s.bySKU[p.SKU] = p
+		c.bySKU[p.SKU] = p
 	}
-	c.snap.Store(s)
-	return s, nil
+	s.catalog.Store(c)
+	return c, nil
 }
 
-// browse returns a fresh copy, or, when the table cannot be read, the last
-// good copy if it is younger than CatalogMaxStale, marked stale. Older than
-// that, the read's error. Within CatalogRetry of a failed read it answers
-// the stale copy without reading.
-func (c *catalogCache) browse(ctx context.Context) (*catalogSnapshot, Freshness, error) {
-	last := c.snap.Load()
-	if now := c.now(); last != nil && !c.freshAt(last, now) && now.Sub(time.Unix(0, c.failedAt.Load())) < CatalogRetry && now.Sub(last.readAt) < CatalogMaxStale {
-		return last, Freshness{Stale: true, Age: now.Sub(last.readAt)}, nil
+// browse returns a fresh copy for the product routes, or, when the table
+// cannot be read, the last good copy if it is younger than
+// CatalogMaxStale, marked stale (and logged). Older than that, the read's
+// error. Within CatalogRetry of a failed read it answers the stale copy
+// without reading.
+func (s *Service) browse(ctx context.Context) (*catalogSnapshot, Freshness, error) {
+	last, now := s.catalog.Load(), s.Now()
+	if last == nil || s.freshAt(last, now) || now.Sub(time.Unix(0, s.failedAt.Load())) >= CatalogRetry || now.Sub(last.readAt) >= CatalogMaxStale {
+		c, err := s.catalogCopy(ctx)
+		if err == nil {
+			return c, Freshness{Age: s.Now().Sub(c.readAt)}, nil
+		}
+		if last, now = s.catalog.Load(), s.Now(); last == nil || now.Sub(last.readAt) >= CatalogMaxStale {
+			return nil, Freshness{}, err
+		}
 	}
-	s, err := c.get(ctx)
-	if err == nil {
-		return s, Freshness{Age: c.now().Sub(s.readAt)}, nil
-	}
-	if last = c.snap.Load(); last == nil || c.now().Sub(last.readAt) >= CatalogMaxStale {
-		return nil, Freshness{}, err
-	}
-	return last, Freshness{Stale: true, Age: c.now().Sub(last.readAt)}, nil
+	fresh := Freshness{Stale: true, Age: now.Sub(last.readAt)}
+	s.Metrics.Add(MetricCatalogStale, 1)
+	s.Log.WarnContext(ctx, "catalog unavailable: answering from the last good copy", slog.Duration("age", fresh.Age))
+	return last, fresh, nil
 }
 
 // Products returns the products a customer can order, ordered by SKU, from
@@ -140,15 +127,4 @@ func (s *Service) Product(ctx context.Context, sku string) (order.Product, Fresh
 		return order.Product{}, Freshness{}, order.ErrProductNotFound
 	}
 	return p, fresh, nil
-}
-
-// browse reads the catalog for the product routes, logging a stale answer.
-func (s *Service) browse(ctx context.Context) (*catalogSnapshot, Freshness, error) {
-	snap, fresh, err := s.catalog.browse(ctx)
-	if err == nil && fresh.Stale {
-		s.Metrics.Add(MetricCatalogStale, 1)
-		s.Log.WarnContext(ctx, "catalog unavailable: answering from the last good copy",
-			slog.Duration("age", fresh.Age))
-	}
-	return snap, fresh, err
 }

@@ -86,7 +86,7 @@ func (s *Service) PlaceOrder(ctx context.Context, in PlaceOrder) (Placed, error)
 // place prices and stores the order. With a key that already placed the
 // same request, it stores nothing and answers that order, replayed.
 func (s *Service) place(ctx context.Context, in PlaceOrder, key *order.Claim) (Placed, error) {
-	catalog, err := s.catalog.get(ctx)
+	catalog, err := s.catalogCopy(ctx)
 	if err != nil {
 		return Placed{}, err
 	}

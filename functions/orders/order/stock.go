@@ -31,14 +31,9 @@ type StockChange struct {
 // below 0, or a figure beyond MaxStock.
 func (c StockChange) Check() error {
 	var bad fields
-	switch {
-	case (c.Delta == nil) == (c.Set == nil && c.Expected == nil):
-		bad.add(true, "(root)", "must have either delta, or set and expected")
-	case c.Set != nil && c.Expected == nil:
-		bad.add(true, "expected", "is required with set: the stock the change is based on")
-	case c.Set == nil && c.Expected != nil:
-		bad.add(true, "set", "is required with expected")
-	}
+	bad.add((c.Delta == nil) == (c.Set == nil && c.Expected == nil), "(root)", "must have either delta, or set and expected")
+	bad.add(c.Delta == nil && c.Set != nil && c.Expected == nil, "expected", "is required with set: the stock the change is based on")
+	bad.add(c.Delta == nil && c.Set == nil && c.Expected != nil, "set", "is required with expected")
 	bounded := func(field string, v *int64, low int64) {
 		bad.add(v != nil && (*v < low || *v > MaxStock), field, "must be an integer from %d to %d", low, int64(MaxStock))
 	}
