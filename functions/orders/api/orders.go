@@ -142,10 +142,7 @@ func list[K ~string, V any](a *API, w http.ResponseWriter, r *http.Request, key 
 	if c := cursors.encode(scope, position); c != "" {
 		next = &c
 	}
-	return web.JSON(w, http.StatusOK, struct {
-		Items      []V     `json:"items"`
-		NextCursor *string `json:"nextCursor"`
-	}{items, next})
+	return web.JSON(w, http.StatusOK, map[string]any{"items": items, "nextCursor": next})
 }
 
 // reply answers 200 with view of what a use case returned, or its error.

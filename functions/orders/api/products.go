@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/app"
-	"github.com/serverless-shop/backend/functions/orders/order"
 )
 
 // catalogCacheControl lets browsers and shared caches keep catalog
@@ -32,9 +31,7 @@ func (a *API) listProducts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return cacheable(w, r, fresh, struct {
-		Items []order.Product `json:"items"`
-	}{products})
+	return cacheable(w, r, fresh, map[string]any{"items": products})
 }
 
 func (a *API) getProduct(w http.ResponseWriter, r *http.Request) error {

@@ -33,21 +33,12 @@ func (a *API) staffProduct(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) staffProducts(w http.ResponseWriter, r *http.Request) error {
-	return reply(w, func(products []order.StaffProduct) any {
-		return struct {
-			Items []order.StaffProduct `json:"items"`
-		}{products}
-	})(a.orders.Store.StaffProducts(r.Context()))
+	return reply(w, func(products []order.StaffProduct) any { return map[string]any{"items": products} })(a.orders.Store.StaffProducts(r.Context()))
 }
 
 func (a *API) changeStock(w http.ResponseWriter, r *http.Request, in order.StockChange) error {
 	sku := r.PathValue("sku")
-	return reply(w, func(stock int64) any {
-		return struct {
-			SKU   string `json:"sku"`
-			Stock int64  `json:"stock"`
-		}{sku, stock}
-	})(a.orders.ChangeStock(r.Context(), sku, in))
+	return reply(w, func(stock int64) any { return map[string]any{"sku": sku, "stock": stock} })(a.orders.ChangeStock(r.Context(), sku, in))
 }
 
 // staffOrderJSON is an order as staff see it: its detail and whose it is.

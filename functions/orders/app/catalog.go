@@ -107,8 +107,7 @@ func (s *Service) Products(ctx context.Context) ([]order.Product, Freshness, err
 	if err != nil {
 		return nil, Freshness{}, err
 	}
-	active := slices.DeleteFunc(append([]order.Product{}, snap.products...), func(p order.Product) bool { return !p.Active })
-	return active, fresh, nil
+	return slices.DeleteFunc(append([]order.Product{}, snap.products...), func(p order.Product) bool { return !p.Active }), fresh, nil
 }
 
 // Product returns an orderable product, or order.ErrProductNotFound: for

@@ -124,6 +124,16 @@ func (t Transition) Apply(o Order, at time.Time) (Order, error) {
 	return o, nil
 }
 
+// EventRef names the event a change of an order announces: its id and the
+// correlation id of the request that caused it (the change says which type
+// of event). The stored order carries it, and the relay publishes the event
+// from the order as stored (functions/orders/store), so the event always
+// describes what was stored.
+type EventRef struct {
+	ID            string
+	CorrelationID string
+}
+
 // Bounds on an order.
 const (
 	MaxLines    = 50
@@ -244,6 +254,22 @@ type ItemRequest struct {
 	Quantity int    `json:"quantity"`
 }
 
+// Claim is a request's use of an Idempotency-Key: the key is written with
+// the order it places, in the same transaction, so that it places one order
+// at most. Keys are per customer; RequestHash identifies what the request
+// asked for, so the key cannot be reused for another order.
+type Claim struct {
+	CustomerID  string
+	Key         string
+	RequestHash string
+}
+
+// ValidIdempotencyKey reports whether k can be an idempotency key: 1 to 255
+// visible ASCII characters.
+func ValidIdempotencyKey(k string) bool {
+	return len(k) >= 1 && len(k) <= 255 && !strings.ContainsFunc(k, func(r rune) bool { return r < 0x21 || r > 0x7e })
+}
+
 // ValidSKU reports whether s has the shape of a SKU: 1 to 32 characters of
 // A-Z, 0-9 and '-', the first not '-'.
 func ValidSKU(s string) bool {
@@ -253,6 +279,24 @@ func ValidSKU(s string) bool {
 // ValidID reports whether s has the shape of an order id: 26 characters of
 // 0-9 and A-Z, as a ULID has.
 func ValidID(s string) bool { return len(s) == 26 && text.Only(s, text.Upper+text.Digits) }
+
+// fields collects the bad fields a validation finds.
+type fields []problem.FieldError
+
+// add names field bad, with the message format gives, when bad is true.
+func (f *fields) add(bad bool, field, format string, args ...any) {
+	if bad {
+		*f = append(*f, problem.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+}
+
+// err is the validation *problem.Error naming the fields, nil without any.
+func (f fields) err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return problem.Validation(f...)
+}
 
 // ValidateItems checks the shape of an order request: 1 to MaxLines lines,
 // well-formed SKUs, quantities from 1 to MaxQuantity, no SKU twice.
