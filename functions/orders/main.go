@@ -41,9 +41,9 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	secretARN := env.String("CURSOR_SECRET_ARN")
 	tokens := token.ConfigFrom(env)
 	revocations := revocation.ConfigFrom(env)
-	ordersPerHour := env.Int("ORDERS_PER_HOUR", order.DefaultOrdersPerHour)
-	catalogFresh := env.Duration("CATALOG_FRESH", app.CatalogFresh)
 	stockShards := env.Int("STOCK_SHARDS", 1)
+	uses := app.Config{Log: log, NewID: func() string { return ulid.Make().String() },
+		OrdersPerHour: env.Int("ORDERS_PER_HOUR", order.DefaultOrdersPerHour), CatalogFresh: env.Duration("CATALOG_FRESH", app.CatalogFresh)}
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -55,17 +55,9 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	secrets := secretsmanager.NewFromConfig(cfg)
 	m := metrics.New(os.Stdout, "orders")
 	db := dynamodb.NewFromConfig(cfg)
-	var st app.Store = store.New(db, table).WithStockShards(stockShards)
+	uses.Store, uses.Metrics = store.New(db, table).WithStockShards(stockShards), m
 	server, err := api.NewHandler(log, api.Config{
-		Service: app.New(app.Config{
-			Store:   st,
-			Log:     log,
-			Metrics: m,
-			NewID:   func() string { return ulid.Make().String() },
-
-			OrdersPerHour: ordersPerHour,
-			CatalogFresh:  catalogFresh,
-		}),
+		Service:     app.New(uses),
 		Verifier:    tokens.Verifier(),
 		Revocations: revocations.Checker(db, log),
 		// Only GET /v1/orders needs the key: read it then, not at cold start.

@@ -1,7 +1,8 @@
 // Package api is the orders service's HTTP API: the public product catalog
 // and the caller's orders. Handlers decode a request, call one use case
-// (package app) and render its result; what the domain's errors mean to a
-// client is decided once, in problemOf.
+// (package app), or the service's store for a page or list that is a plain
+// read, and render its result; what the domain's errors mean to a client
+// is decided once, in problemOf.
 package api
 
 import (
@@ -39,13 +40,10 @@ type API struct {
 
 // NewHandler returns the service's API: the routes on a web.Server.
 func NewHandler(log *slog.Logger, cfg Config) (*web.Server, error) {
-	a := &API{orders: cfg.Service, cursors: &cursorKey{load: cfg.LoadCursorKey}}
-	if cfg.LoadCursorKey == nil {
-		if err := checkCursorKey(cfg.CursorKey); err != nil {
-			return nil, err
-		}
-		a.cursors = &cursorKey{codec: &cursorCodec{key: cfg.CursorKey}}
+	if err := checkCursorKey(cfg.CursorKey); err != nil && cfg.LoadCursorKey == nil {
+		return nil, err
 	}
+	a := &API{orders: cfg.Service, cursors: &cursorKey{key: cfg.CursorKey, load: cfg.LoadCursorKey}}
 	s := web.New(web.Config{Log: log, Verifier: cfg.Verifier, Revocations: cfg.Revocations, Metrics: cfg.Metrics, Errors: problemOf})
 	s.Public("GET /v1/products", a.listProducts)
 	s.Public("GET /v1/products/{sku}", a.getProduct)
@@ -61,44 +59,41 @@ func NewHandler(log *slog.Logger, cfg Config) (*web.Server, error) {
 	s.Staff("POST /v1/admin/products/{sku}/stock", web.WithBody(a.changeStock))
 	s.Staff("GET /v1/admin/orders", a.staffOrders)
 	s.Staff("GET /v1/admin/orders/{id}", a.staffOrder)
-	s.Staff("POST /v1/admin/orders/{id}/confirm", a.confirmOrder)
+	s.Staff("POST /v1/admin/orders/{id}/confirm", a.transition(order.Confirm()))
 	s.Staff("POST /v1/admin/orders/{id}/ship", web.WithBody(a.shipOrder))
-	s.Staff("POST /v1/admin/orders/{id}/deliver", a.deliverOrder)
+	s.Staff("POST /v1/admin/orders/{id}/deliver", a.transition(order.Deliver()))
 	s.Staff("POST /v1/admin/orders/{id}/cancel", web.WithBody(a.staffCancelOrder))
 	return s, nil
 }
 
-// problemOf is what the orders domain's sentinel errors mean to a client:
-// the one place where they become the application error
-// (web.Config.Errors). Invalid and unprocessable items and the quota are
-// *problem.Errors from the domain already.
+// problems are what the orders domain's sentinel errors mean to a client.
+// Invalid and unprocessable items and the quota are *problem.Errors from
+// the domain already.
+var problems = []struct {
+	err error
+	is  problem.Error
+}{
+	{order.ErrNotFound, problem.Error{Kind: problem.NotFound, Detail: "No such order."}},
+	{order.ErrProductNotFound, problem.Error{Kind: problem.NotFound, Detail: "No such product."}},
+	{order.ErrProductExists, problem.Error{Kind: problem.Conflict, Detail: "A product with this SKU exists (SKUs of archived products are never reused)."}},
+	{order.ErrStockBelowZero, problem.Error{Kind: problem.Conflict, Detail: "The change would take the stock below 0; nothing changed."}},
+	{order.ErrStockChanged, problem.Error{Kind: problem.Conflict, Detail: "The stock is no longer the expected one; read it again. Nothing changed."}},
+	{order.ErrEmailUnverified, problem.Error{Kind: problem.Forbidden, Slug: "email-unverified", Detail: "Verify your email address before ordering: follow the link we mailed you, or ask for a new one."}},
+	{order.ErrNotCancellable, problem.Error{Kind: problem.Conflict, Slug: "order-not-cancellable", Detail: "The order can no longer be cancelled."}},
+	{order.ErrIllegalTransition, *problem.IllegalTransition("The order's status does not allow this change; nothing changed.")},
+	{order.ErrIdempotencyBusy, problem.Error{Kind: problem.Conflict, Slug: "idempotency-key-in-use", Detail: "A request with this Idempotency-Key is still being processed; retry later."}},
+	{order.ErrIdempotencyReuse, problem.Error{Kind: problem.Unprocessable, Slug: "idempotency-key-reused", Detail: "This Idempotency-Key was used with a different request."}},
+}
+
+// problemOf turns the domain's sentinel errors into the application error
+// (web.Config.Errors), the one place where it happens (problems).
 func problemOf(err error) error {
-	p := func(kind problem.Kind, slug, detail string) error {
-		return &problem.Error{Kind: kind, Slug: slug, Detail: detail, Err: err}
-	}
-	switch {
-	case errors.Is(err, order.ErrNotFound):
-		return p(problem.NotFound, "", "No such order.")
-	case errors.Is(err, order.ErrProductNotFound):
-		return p(problem.NotFound, "", "No such product.")
-	case errors.Is(err, order.ErrProductExists):
-		return p(problem.Conflict, "", "A product with this SKU exists (SKUs of archived products are never reused).")
-	case errors.Is(err, order.ErrStockBelowZero):
-		return p(problem.Conflict, "", "The change would take the stock below 0; nothing changed.")
-	case errors.Is(err, order.ErrStockChanged):
-		return p(problem.Conflict, "", "The stock is no longer the expected one; read it again. Nothing changed.")
-	case errors.Is(err, order.ErrEmailUnverified):
-		return p(problem.Forbidden, "email-unverified", "Verify your email address before ordering: follow the link we mailed you, or ask for a new one.")
-	case errors.Is(err, order.ErrNotCancellable):
-		return p(problem.Conflict, "order-not-cancellable", "The order can no longer be cancelled.")
-	case errors.Is(err, order.ErrIllegalTransition):
-		e := problem.IllegalTransition("The order's status does not allow this change; nothing changed.")
-		e.Err = err
-		return e
-	case errors.Is(err, order.ErrIdempotencyBusy):
-		return p(problem.Conflict, "idempotency-key-in-use", "A request with this Idempotency-Key is still being processed; retry later.")
-	case errors.Is(err, order.ErrIdempotencyReuse):
-		return p(problem.Unprocessable, "idempotency-key-reused", "This Idempotency-Key was used with a different request.")
+	for _, p := range problems {
+		if errors.Is(err, p.err) {
+			e := p.is
+			e.Err = err
+			return &e
+		}
 	}
 	return err
 }

@@ -30,30 +30,29 @@ func checkCursorKey(key []byte) error {
 	return nil
 }
 
-// cursorKey holds the cursor codec, loading its key on first use. The
-// mutex makes the load happen once even when requests arrive together; a
-// failed load is not remembered, so the next request tries again.
+// cursorKey holds the cursors' key, loading it on first use. The mutex
+// makes the load happen once even when requests arrive together; a failed
+// load is not remembered, so the next request tries again.
 type cursorKey struct {
-	mu    sync.Mutex
-	codec *cursorCodec
-	load  func(context.Context) ([]byte, error)
+	mu   sync.Mutex
+	key  []byte
+	load func(context.Context) ([]byte, error)
 }
 
 func (k *cursorKey) get(ctx context.Context) (cursorCodec, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.codec != nil {
-		return *k.codec, nil
+	if k.key == nil {
+		key, err := k.load(ctx)
+		if err != nil {
+			return cursorCodec{}, fmt.Errorf("load cursor key: %w", err)
+		}
+		if err := checkCursorKey(key); err != nil {
+			return cursorCodec{}, err
+		}
+		k.key = key
 	}
-	key, err := k.load(ctx)
-	if err != nil {
-		return cursorCodec{}, fmt.Errorf("load cursor key: %w", err)
-	}
-	if err := checkCursorKey(key); err != nil {
-		return cursorCodec{}, err
-	}
-	k.codec = &cursorCodec{key: key}
-	return *k.codec, nil
+	return cursorCodec{k.key}, nil
 }
 
 func (c cursorCodec) mac(scope, position string) []byte {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -99,30 +100,49 @@ func created(w http.ResponseWriter) func(app.Placed, error) error {
 }
 
 func (a *API) listOrders(w http.ResponseWriter, r *http.Request) error {
-	customer := caller(r)
-	page, err := a.page(r, customer.ID, order.ValidID)
+	customerID := caller(r).ID
+	return list(a, w, r, customerID, customerID, order.ValidID, orderView, a.orders.Store.Orders)
+}
+
+// list answers the page of a list that read returns for key: up to the
+// query's limit (1 to MaxPageSize, DefaultPageSize if absent) orders
+// after its cursor, which must be one this API sealed for scope, holding
+// a position valid accepts; each order as view shows it, and the cursor
+// of the next page (null after the last).
+func list[K ~string, V any](a *API, w http.ResponseWriter, r *http.Request, key K, scope string, valid func(string) bool,
+	view func(order.Order) V, read func(context.Context, K, int, string) ([]order.Order, string, error)) error {
+	query := r.URL.Query()
+	limit := DefaultPageSize
+	if query.Has("limit") {
+		n, err := strconv.Atoi(query.Get("limit"))
+		if err != nil || n < 1 || n > MaxPageSize {
+			return problem.Validation(problem.FieldError{Field: "limit", Message: "must be an integer from 1 to 100"})
+		}
+		limit = n
+	}
+	cursors, err := a.cursors.get(r.Context())
 	if err != nil {
 		return err
 	}
-	return list(w, page, orderView)(a.orders.Orders(r.Context(), customer.ID, page.limit, page.after))
-}
-
-// list answers a page of orders, each as view shows it, and the cursor of
-// the next page.
-func list[V any](w http.ResponseWriter, page pageQuery, view func(order.Order) V) func([]order.Order, string, error) error {
-	return func(orders []order.Order, position string, err error) error {
-		if err != nil {
-			return err
+	var after string
+	if query.Has("cursor") {
+		if after, err = cursors.decode(scope, query.Get("cursor"), valid); err != nil {
+			return problem.Validation(problem.FieldError{Field: "cursor", Message: "is not a cursor this API issued to you"})
 		}
-		items := make([]V, len(orders))
-		for i, o := range orders {
-			items[i] = view(o)
-		}
-		return web.JSON(w, http.StatusOK, struct {
-			Items      []V     `json:"items"`
-			NextCursor *string `json:"nextCursor"`
-		}{items, page.next(position)})
 	}
+	orders, position, err := read(r.Context(), key, limit, after)
+	if err != nil {
+		return err
+	}
+	items := make([]V, len(orders))
+	for i, o := range orders {
+		items[i] = view(o)
+	}
+	var next *string
+	if c := cursors.encode(scope, position); c != "" {
+		next = &c
+	}
+	return web.JSON(w, http.StatusOK, map[string]any{"items": items, "nextCursor": next})
 }
 
 // reply answers 200 with view of what a use case returned, or its error.
@@ -137,49 +157,6 @@ func reply[T, V any](w http.ResponseWriter, view func(T) V) func(T, error) error
 
 // itself is the view of a value the API shows as it is.
 func itself[T any](v T) T { return v }
-
-// pageQuery is what a list's query asks for: how many, after which
-// position, with the codec and scope its cursors are sealed with.
-type pageQuery struct {
-	limit   int
-	after   string
-	cursors cursorCodec
-	scope   string
-}
-
-// page reads a list's limit (1 to MaxPageSize, DefaultPageSize if absent)
-// and cursor, which must be one this API sealed for scope, holding a
-// position valid accepts.
-func (a *API) page(r *http.Request, scope string, valid func(string) bool) (pageQuery, error) {
-	query := r.URL.Query()
-	p := pageQuery{limit: DefaultPageSize, scope: scope}
-	if query.Has("limit") {
-		n, err := strconv.Atoi(query.Get("limit"))
-		if err != nil || n < 1 || n > MaxPageSize {
-			return p, problem.Validation(problem.FieldError{Field: "limit", Message: "must be an integer from 1 to 100"})
-		}
-		p.limit = n
-	}
-	var err error
-	if p.cursors, err = a.cursors.get(r.Context()); err != nil {
-		return p, err
-	}
-	if query.Has("cursor") {
-		if p.after, err = p.cursors.decode(scope, query.Get("cursor"), valid); err != nil {
-			return p, problem.Validation(problem.FieldError{Field: "cursor", Message: "is not a cursor this API issued to you"})
-		}
-	}
-	return p, nil
-}
-
-// next is the cursor of the page after position, nil after the last page.
-func (p pageQuery) next(position string) *string {
-	if position == "" {
-		return nil
-	}
-	c := p.cursors.encode(p.scope, position)
-	return &c
-}
 
 func (a *API) getOrder(w http.ResponseWriter, r *http.Request) error {
 	return reply(w, orderDetail)(a.orders.Order(r.Context(), caller(r).ID, r.PathValue("id")))

@@ -5,12 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/app"
-	"github.com/serverless-shop/backend/functions/orders/order"
 )
 
 // catalogCacheControl lets browsers and shared caches keep catalog
@@ -31,9 +31,7 @@ func (a *API) listProducts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return cacheable(w, r, fresh, struct {
-		Items []order.Product `json:"items"`
-	}{products})
+	return cacheable(w, r, fresh, map[string]any{"items": products})
 }
 
 func (a *API) getProduct(w http.ResponseWriter, r *http.Request) error {
@@ -70,11 +68,8 @@ func cacheable(w http.ResponseWriter, r *http.Request, fresh app.Freshness, v an
 // etagMatches implements the weak comparison If-None-Match uses (RFC 9110,
 // section 13.1.2) against a list of entity tags or "*".
 func etagMatches(header, etag string) bool {
-	for _, candidate := range strings.Split(header, ",") {
+	return slices.ContainsFunc(strings.Split(header, ","), func(candidate string) bool {
 		candidate = strings.TrimSpace(candidate)
-		if candidate == "*" || strings.TrimPrefix(candidate, "W/") == etag {
-			return true
-		}
-	}
-	return false
+		return candidate == "*" || strings.TrimPrefix(candidate, "W/") == etag
+	})
 }

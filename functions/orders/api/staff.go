@@ -33,21 +33,12 @@ func (a *API) staffProduct(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) staffProducts(w http.ResponseWriter, r *http.Request) error {
-	return reply(w, func(products []order.StaffProduct) any {
-		return struct {
-			Items []order.StaffProduct `json:"items"`
-		}{products}
-	})(a.orders.StaffProducts(r.Context()))
+	return reply(w, func(products []order.StaffProduct) any { return map[string]any{"items": products} })(a.orders.Store.StaffProducts(r.Context()))
 }
 
 func (a *API) changeStock(w http.ResponseWriter, r *http.Request, in order.StockChange) error {
 	sku := r.PathValue("sku")
-	return reply(w, func(stock int64) any {
-		return struct {
-			SKU   string `json:"sku"`
-			Stock int64  `json:"stock"`
-		}{sku, stock}
-	})(a.orders.ChangeStock(r.Context(), sku, in))
+	return reply(w, func(stock int64) any { return map[string]any{"sku": sku, "stock": stock} })(a.orders.ChangeStock(r.Context(), sku, in))
 }
 
 // staffOrderJSON is an order as staff see it: its detail and whose it is.
@@ -65,37 +56,30 @@ func (a *API) staffOrders(w http.ResponseWriter, r *http.Request) error {
 	if !slices.Contains(order.Statuses, status) {
 		return problem.Validation(problem.FieldError{Field: "status", Message: "must be one of PENDING, CONFIRMED, SHIPPED, DELIVERED, CANCELLED"})
 	}
-	page, err := a.page(r, "staff\x00"+string(status), order.ValidQueuePosition)
-	if err != nil {
-		return err
-	}
-	return list(w, page, staffOrderView)(a.orders.StaffOrders(r.Context(), status, page.limit, page.after))
+	return list(a, w, r, status, "staff\x00"+string(status), order.ValidQueuePosition, staffOrderView, a.orders.Store.StaffOrders)
 }
 
 func (a *API) staffOrder(w http.ResponseWriter, r *http.Request) error {
 	return reply(w, staffOrderView)(a.orders.StaffOrder(r.Context(), r.PathValue("id")))
 }
 
-// transition answers the order the route's id names, moved along t.
-func (a *API) transition(w http.ResponseWriter, r *http.Request, t order.Transition) error {
+// move answers the order the route's id names, moved along t.
+func (a *API) move(w http.ResponseWriter, r *http.Request, t order.Transition) error {
 	return reply(w, orderDetail)(a.orders.Transition(r.Context(), r.PathValue("id"), t, logging.CorrelationID(r.Context())))
 }
 
-func (a *API) confirmOrder(w http.ResponseWriter, r *http.Request) error {
-	return a.transition(w, r, order.Confirm())
+// transition is the handler of t, a transition that takes no body.
+func (a *API) transition(t order.Transition) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error { return a.move(w, r, t) }
 }
 
 // shipOrder takes a shipment's JSON, {carrier,trackingNumber}.
 func (a *API) shipOrder(w http.ResponseWriter, r *http.Request, in order.Shipment) error {
-	return a.transition(w, r, order.Ship(in))
-}
-
-func (a *API) deliverOrder(w http.ResponseWriter, r *http.Request) error {
-	return a.transition(w, r, order.Deliver())
+	return a.move(w, r, order.Ship(in))
 }
 
 func (a *API) staffCancelOrder(w http.ResponseWriter, r *http.Request, in struct {
 	Reason string `json:"reason"`
 }) error {
-	return a.transition(w, r, order.StaffCancel(in.Reason))
+	return a.move(w, r, order.StaffCancel(in.Reason))
 }

@@ -5,8 +5,11 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
@@ -105,7 +108,14 @@ type Config struct {
 // Service runs the orders use cases.
 type Service struct {
 	Config
-	catalog *catalogCache
+
+	// The function's copy of the whole catalog, read with one Query and
+	// kept for CatalogFresh (catalog.go). It is safe for concurrent
+	// requests: one of them reloads an expired copy while the others wait
+	// for it.
+	loading  sync.Mutex // held while reading the table, so one request reads
+	catalog  atomic.Pointer[catalogSnapshot]
+	failedAt atomic.Int64 // when the last read of the table failed, in Unix nanoseconds
 }
 
 // New returns the service.
@@ -113,13 +123,11 @@ func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.OrdersPerHour == 0 {
-		cfg.OrdersPerHour = order.DefaultOrdersPerHour
-	}
+	cfg.OrdersPerHour = cmp.Or(cfg.OrdersPerHour, order.DefaultOrdersPerHour)
 	if cfg.CatalogFresh <= 0 || cfg.CatalogFresh > CatalogFresh {
 		cfg.CatalogFresh = CatalogFresh
 	}
-	return &Service{Config: cfg, catalog: &catalogCache{load: cfg.Store.Products, now: cfg.Now, fresh: cfg.CatalogFresh}}
+	return &Service{Config: cfg}
 }
 
 // now is the service's clock, in the millisecond precision stored times

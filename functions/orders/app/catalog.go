@@ -3,7 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
-	"sync"
+	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
@@ -37,21 +38,6 @@ type Freshness struct {
 	Age time.Duration
 }
 
-// catalogCache is the function's copy of the whole catalog, read with one
-// Query and kept for CatalogFresh. It lives in the Service built at cold
-// start and is safe for concurrent requests: one of them reloads an
-// expired copy while the others wait for it.
-type catalogCache struct {
-	load  func(ctx context.Context) ([]order.Product, error)
-	now   func() time.Time
-	fresh time.Duration // CatalogFresh or less
-
-	loading  sync.Mutex // held while reading the table, so one request reads
-	mu       sync.Mutex // guards snap and failedAt
-	snap     *catalogSnapshot
-	failedAt time.Time // when the last read of the table failed
-}
-
 // catalogSnapshot is one read of the catalog; never changed once made.
 type catalogSnapshot struct {
 	products []order.Product // ordered by SKU, as the store returns them
@@ -59,59 +45,85 @@ type catalogSnapshot struct {
 	readAt   time.Time
 }
 
-// freshAt reports whether s is a copy younger than the cache's freshness
-// at now.
-func (c *catalogCache) freshAt(s *catalogSnapshot, now time.Time) bool {
-	return s != nil && now.Sub(s.readAt) < c.fresh
+// freshAt reports whether c is a copy younger than the service's
+// freshness (Config.CatalogFresh) at now.
+func (s *Service) freshAt(c *catalogSnapshot, now time.Time) bool {
+	return c != nil && now.Sub(c.readAt) < s.CatalogFresh
 }
 
-// state is the copy and when a read of the table last failed.
-func (c *catalogCache) state() (*catalogSnapshot, time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.snap, c.failedAt
-}
-
-// get returns a copy no older than CatalogFresh, reading the table when
-// the copy it holds is older. It never answers from an older copy.
-func (c *catalogCache) get(ctx context.Context) (*catalogSnapshot, error) {
-	if s, _ := c.state(); c.freshAt(s, c.now()) {
-		return s, nil
+// catalogCopy returns a copy no older than CatalogFresh, reading the table
+// when the copy it holds is older. It never answers from an older copy.
+func (s *Service) catalogCopy(ctx context.Context) (*catalogSnapshot, error) {
+	if c := s.catalog.Load(); s.freshAt(c, s.Now()) {
+		return c, nil
 	}
-	c.loading.Lock()
-	defer c.loading.Unlock()
-	if s, _ := c.state(); c.freshAt(s, c.now()) {
-		return s, nil // another request read it while this one waited
+	s.loading.Lock()
+	defer s.loading.Unlock()
+	if c := s.catalog.Load(); s.freshAt(c, s.Now()) {
+		return c, nil // another request read it while this one waited
 	}
-	products, err := c.load(ctx)
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	products, err := s.Store.Products(ctx)
 	if err != nil {
-		c.failedAt = c.now()
+		s.failedAt.Store(s.Now().UnixNano())
 		return nil, fmt.Errorf("read catalog: %w", err)
 	}
-	c.snap = &catalogSnapshot{products: products, bySKU: make(map[string]order.Product, len(products)), readAt: c.now()}
+	c := &catalogSnapshot{products: products, bySKU: make(map[string]order.Product, len(products)), readAt: s.Now()}
 	for _, p := range products {
-		c.snap.bySKU[p.SKU] = p
+		c.bySKU[p.SKU] = p
 	}
-	return c.snap, nil
+	s.catalog.Store(c)
+	return c, nil
 }
 
-// browse returns a fresh copy, or, when the table cannot be read, the last
-// good copy if it is younger than CatalogMaxStale, marked stale. Older than
-// that, the read's error. Within CatalogRetry of a failed read it answers
-// the stale copy without reading.
-func (c *catalogCache) browse(ctx context.Context) (*catalogSnapshot, Freshness, error) {
-	last, failedAt := c.state()
-	if now := c.now(); last != nil && !c.freshAt(last, now) && now.Sub(failedAt) < CatalogRetry && now.Sub(last.readAt) < CatalogMaxStale {
-		return last, Freshness{Stale: true, Age: now.Sub(last.readAt)}, nil
+// browse returns a fresh copy for the product routes, or, when the table
+// cannot be read, the last good copy if it is younger than
+// CatalogMaxStale, marked stale (and logged). Older than that, the read's
+// error. Within CatalogRetry of a failed read it answers the stale copy
+// without reading.
+func (s *Service) browse(ctx context.Context) (*catalogSnapshot, Freshness, error) {
+	last, now := s.catalog.Load(), s.Now()
+	if last == nil || s.freshAt(last, now) || now.Sub(time.Unix(0, s.failedAt.Load())) >= CatalogRetry || now.Sub(last.readAt) >= CatalogMaxStale {
+		c, err := s.catalogCopy(ctx)
+		if err == nil {
+			return c, Freshness{Age: s.Now().Sub(c.readAt)}, nil
+		}
+		if last, now = s.catalog.Load(), s.Now(); last == nil || now.Sub(last.readAt) >= CatalogMaxStale {
+			return nil, Freshness{}, err
+		}
 	}
-	s, err := c.get(ctx)
-	if err == nil {
-		return s, Freshness{Age: c.now().Sub(s.readAt)}, nil
-	}
-	if last, _ = c.state(); last == nil || c.now().Sub(last.readAt) >= CatalogMaxStale {
+	fresh := Freshness{Stale: true, Age: now.Sub(last.readAt)}
+	s.Metrics.Add(MetricCatalogStale, 1)
+	s.Log.WarnContext(ctx, "catalog unavailable: answering from the last good copy", slog.Duration("age", fresh.Age))
+	return last, fresh, nil
+}
+
+// Products returns the products a customer can order, ordered by SKU, from
+// the function's copy of the catalog (see CatalogFresh). When the table
+// cannot be read it answers from the last good copy for up to
+// CatalogMaxStale, saying so in the Freshness; after that, or without a
+// copy, the read's error.
+func (s *Service) Products(ctx context.Context) ([]order.Product, Freshness, error) {
+	snap, fresh, err := s.browse(ctx)
+	if err != nil {
 		return nil, Freshness{}, err
 	}
-	return last, Freshness{Stale: true, Age: c.now().Sub(last.readAt)}, nil
+	return slices.DeleteFunc(append([]order.Product{}, snap.products...), func(p order.Product) bool { return !p.Active }), fresh, nil
+}
+
+// Product returns an orderable product, or order.ErrProductNotFound: for
+// a malformed SKU, an unknown one and a discontinued one alike. It reads
+// the catalog as Products does.
+func (s *Service) Product(ctx context.Context, sku string) (order.Product, Freshness, error) {
+	if !order.ValidSKU(sku) {
+		return order.Product{}, Freshness{}, order.ErrProductNotFound
+	}
+	snap, fresh, err := s.browse(ctx)
+	if err != nil {
+		return order.Product{}, Freshness{}, err
+	}
+	p, ok := snap.bySKU[sku]
+	if !ok || !p.Active {
+		return order.Product{}, Freshness{}, order.ErrProductNotFound
+	}
+	return p, fresh, nil
 }

@@ -383,16 +383,6 @@ func TestReorderOfARetiredProduct(t *testing.T) {
 	}
 }
 
-// TestOrders: a page is the store's (its conformance tests paginate).
-func TestOrders(t *testing.T) {
-	f := newFixture(t)
-	mine := f.seed(ada, order.Pending)
-	f.seed(grace, order.Pending)
-	if page, next, err := f.svc.Orders(context.Background(), ada.ID, 2, ""); err != nil || len(page) != 1 || page[0].ID != mine || next != "" {
-		t.Errorf("Orders = %+v, %q, %v; want %s alone", page, next, err, mine)
-	}
-}
-
 func TestProducts(t *testing.T) {
 	f := newFixture(t)
 	for _, tt := range []struct {

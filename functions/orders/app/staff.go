@@ -56,12 +56,6 @@ func (s *Service) StaffProduct(ctx context.Context, sku string) (order.StaffProd
 	return s.Store.StaffProduct(ctx, sku)
 }
 
-// StaffProducts returns the whole catalog as staff see it, read from the
-// table.
-func (s *Service) StaffProducts(ctx context.Context) ([]order.StaffProduct, error) {
-	return s.Store.StaffProducts(ctx)
-}
-
 // ChangeStock applies a staff member's change to a product's stock and
 // returns the new stock. Errors: a validation *problem.Error,
 // order.ErrProductNotFound, order.ErrStockBelowZero, order.ErrStockChanged.
@@ -84,13 +78,6 @@ func (s *Service) ChangeStock(ctx context.Context, sku string, c order.StockChan
 	}
 	s.Log.InfoContext(ctx, "stock changed", slog.String("sku", sku), slog.Int64("stock", stock))
 	return stock, nil
-}
-
-// StaffOrders returns a page of staff's queue of the orders in status
-// (limit of them, after the queue position after), oldest first by the time they
-// entered it, and the position after the page (empty: the last page).
-func (s *Service) StaffOrders(ctx context.Context, status order.Status, limit int, after string) ([]order.Order, string, error) {
-	return s.Store.StaffOrders(ctx, status, limit, after)
 }
 
 // StaffOrder returns any customer's order. Errors: order.ErrNotFound

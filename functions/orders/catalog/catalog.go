@@ -53,18 +53,13 @@ func Catalog(now time.Time) ([]order.Product, error) {
 // launch day, the benchmarks) never run out; staff set the real figure.
 const SeedStock = 1_000_000_000
 
-// Writer stores products; the orders store implements it.
-type Writer interface {
-	// SeedProducts adds the products the catalog lacks and gives stock to
-	// those without a stock item, changing nothing else.
-	SeedProducts(ctx context.Context, products []order.Product, stock int64) error
-}
-
 // Handler is the CloudFormation custom resource that seeds the catalog on
-// stack create and update: it adds only what is missing, so it is
-// repeatable and never undoes a staff member's change; on delete it does
-// nothing (the table goes with the stack).
-func Handler(w Writer, log *slog.Logger, now func() time.Time) cfn.CustomResourceFunction {
+// stack create and update with seed, which adds the products the table
+// lacks and gives stock to those without a stock item, changing nothing
+// else (the orders store's SeedProducts): it adds only what is missing, so
+// it is repeatable and never undoes a staff member's change; on delete it
+// does nothing (the table goes with the stack).
+func Handler(seed func(ctx context.Context, products []order.Product, stock int64) error, log *slog.Logger, now func() time.Time) cfn.CustomResourceFunction {
 	return func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
 		physicalID := "catalog-seed"
 		if ev.RequestType == cfn.RequestDelete {
@@ -74,7 +69,7 @@ func Handler(w Writer, log *slog.Logger, now func() time.Time) cfn.CustomResourc
 		if err != nil {
 			return physicalID, nil, err
 		}
-		if err := w.SeedProducts(ctx, products, SeedStock); err != nil {
+		if err := seed(ctx, products, SeedStock); err != nil {
 			return physicalID, nil, err
 		}
 		log.InfoContext(ctx, "catalog seeded", slog.Int("products", len(products)), slog.String("requestType", string(ev.RequestType)))

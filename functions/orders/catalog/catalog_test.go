@@ -91,16 +91,6 @@ func withCatalog(t *testing.T, s string) {
 	t.Cleanup(func() { catalogJSON = prev })
 }
 
-// writerFunc is a Writer that is a function.
-type writerFunc func(ctx context.Context, products []order.Product) error
-
-func (f writerFunc) SeedProducts(ctx context.Context, products []order.Product, stock int64) error {
-	if stock != SeedStock {
-		return errors.New("seeded with another stock")
-	}
-	return f(ctx, products)
-}
-
 // TestHandler: create and update load the catalog, once, under a stable
 // physical id (CloudFormation replaces a resource whose id changes) and
 // log it; delete does nothing; a failure reaches CloudFormation.
@@ -130,10 +120,13 @@ func TestHandler(t *testing.T) {
 				withCatalog(t, tt.catalog)
 			}
 			var puts [][]order.Product
-			w := writerFunc(func(_ context.Context, p []order.Product) error {
+			w := func(_ context.Context, p []order.Product, stock int64) error {
+				if stock != SeedStock {
+					return errors.New("seeded with another stock")
+				}
 				puts = append(puts, p)
 				return tt.putErr
-			})
+			}
 			var log bytes.Buffer
 			h := Handler(w, slog.New(slog.NewJSONHandler(&log, nil)), func() time.Time { return seedTime })
 			ev := cfn.Event{

@@ -32,5 +32,5 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 		return nil, err
 	}
 	cfg = awsretry.Deploy.Apply(cfg) // see shared/awsretry
-	return cfn.LambdaWrap(catalog.Handler(store.New(dynamodb.NewFromConfig(cfg), table).WithStockShards(shards), log, time.Now)), nil
+	return cfn.LambdaWrap(catalog.Handler(store.New(dynamodb.NewFromConfig(cfg), table).WithStockShards(shards).SeedProducts, log, time.Now)), nil
 }

@@ -124,6 +124,16 @@ func (t Transition) Apply(o Order, at time.Time) (Order, error) {
 	return o, nil
 }
 
+// EventRef names the event a change of an order announces: its id and the
+// correlation id of the request that caused it (the change says which type
+// of event). The stored order carries it, and the relay publishes the event
+// from the order as stored (functions/orders/store), so the event always
+// describes what was stored.
+type EventRef struct {
+	ID            string
+	CorrelationID string
+}
+
 // Bounds on an order.
 const (
 	MaxLines    = 50
@@ -192,21 +202,17 @@ type Order struct {
 	CancelledBy, Reason string
 }
 
-// Entered is when the order entered its status: its last change's time,
-// or its creation for an order placed before the history was kept and
-// not changed since.
-func (o Order) Entered() time.Time {
-	if n := len(o.History); n > 0 {
-		return o.History[n-1].At
-	}
-	return o.CreatedAt
-}
-
 // QueuePosition is where order o stands on staff's queue of its status:
-// the time it entered the status, then its id. Positions sort as the
-// queue does (the time is fixed width, UTC); a page of a queue starts
-// after one.
-func QueuePosition(o Order) string { return QueuePositionAt(o.ID, o.Entered()) }
+// the time it entered the status (its last change's, or its creation for
+// an order placed before the history was kept and not changed since),
+// then its id. Positions sort as the queue does (the time is fixed width,
+// UTC); a page of a queue starts after one.
+func QueuePosition(o Order) string {
+	if n := len(o.History); n > 0 {
+		return QueuePositionAt(o.ID, o.History[n-1].At)
+	}
+	return QueuePositionAt(o.ID, o.CreatedAt)
+}
 
 // QueuePositionAt is the queue position of order id having entered its
 // status at the time entered.
@@ -248,6 +254,22 @@ type ItemRequest struct {
 	Quantity int    `json:"quantity"`
 }
 
+// Claim is a request's use of an Idempotency-Key: the key is written with
+// the order it places, in the same transaction, so that it places one order
+// at most. Keys are per customer; RequestHash identifies what the request
+// asked for, so the key cannot be reused for another order.
+type Claim struct {
+	CustomerID  string
+	Key         string
+	RequestHash string
+}
+
+// ValidIdempotencyKey reports whether k can be an idempotency key: 1 to 255
+// visible ASCII characters.
+func ValidIdempotencyKey(k string) bool {
+	return len(k) >= 1 && len(k) <= 255 && !strings.ContainsFunc(k, func(r rune) bool { return r < 0x21 || r > 0x7e })
+}
+
 // ValidSKU reports whether s has the shape of a SKU: 1 to 32 characters of
 // A-Z, 0-9 and '-', the first not '-'.
 func ValidSKU(s string) bool {
@@ -258,60 +280,70 @@ func ValidSKU(s string) bool {
 // 0-9 and A-Z, as a ULID has.
 func ValidID(s string) bool { return len(s) == 26 && text.Only(s, text.Upper+text.Digits) }
 
+// fields collects the bad fields a validation finds.
+type fields []problem.FieldError
+
+// add names field bad, with the message format gives, when bad is true.
+func (f *fields) add(bad bool, field, format string, args ...any) {
+	if bad {
+		*f = append(*f, problem.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+}
+
+// err is the validation *problem.Error naming the fields, nil without any.
+func (f fields) err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return problem.Validation(f...)
+}
+
 // ValidateItems checks the shape of an order request: 1 to MaxLines lines,
 // well-formed SKUs, quantities from 1 to MaxQuantity, no SKU twice.
 func ValidateItems(items []ItemRequest) error {
 	if len(items) == 0 || len(items) > MaxLines {
 		return problem.Validation(problem.FieldError{Field: "items", Message: fmt.Sprintf("must have 1 to %d lines", MaxLines)})
 	}
-	var errs []problem.FieldError
+	var bad fields
 	seen := make(map[string]int, len(items))
 	for i, it := range items {
-		switch prev, dup := seen[it.SKU]; {
-		case !ValidSKU(it.SKU):
-			errs = append(errs, problem.FieldError{Field: fmt.Sprintf("items[%d].sku", i), Message: "must be 1 to 32 characters of A-Z, 0-9 and -"})
-		case dup:
-			errs = append(errs, problem.FieldError{Field: fmt.Sprintf("items[%d].sku", i), Message: fmt.Sprintf("repeats items[%d]; combine the quantities", prev)})
-		default:
+		prev, dup := seen[it.SKU]
+		valid := ValidSKU(it.SKU)
+		bad.add(!valid, fmt.Sprintf("items[%d].sku", i), "must be 1 to 32 characters of A-Z, 0-9 and -")
+		bad.add(valid && dup, fmt.Sprintf("items[%d].sku", i), "repeats items[%d]; combine the quantities", prev)
+		if valid && !dup {
 			seen[it.SKU] = i
 		}
-		if it.Quantity < 1 || it.Quantity > MaxQuantity {
-			errs = append(errs, problem.FieldError{Field: fmt.Sprintf("items[%d].quantity", i), Message: fmt.Sprintf("must be 1 to %d", MaxQuantity)})
-		}
+		bad.add(it.Quantity < 1 || it.Quantity > MaxQuantity, fmt.Sprintf("items[%d].quantity", i), "must be 1 to %d", MaxQuantity)
 	}
-	if len(errs) > 0 {
-		return problem.Validation(errs...)
-	}
-	return nil
+	return bad.err()
 }
 
 // Price prices validated items from the catalog: every unit price comes
 // from the catalog, never from the client. Unknown or inactive products and
 // a mix of currencies are an Unprocessable *problem.Error naming them.
 func Price(items []ItemRequest, catalog map[string]Product) ([]Line, int64, string, error) {
-	var errs []problem.FieldError
+	var bad fields
 	lines := make([]Line, 0, len(items))
 	var total int64
 	currency := ""
 	for i, it := range items {
 		p, ok := catalog[it.SKU]
-		if !ok || !p.Active {
-			errs = append(errs, problem.FieldError{Field: fmt.Sprintf("items[%d].sku", i), Message: "is not a product of the catalog"})
-			continue
-		}
-		if currency == "" {
+		switch sku := fmt.Sprintf("items[%d].sku", i); {
+		case !ok || !p.Active:
+			bad.add(true, sku, "is not a product of the catalog")
+		case currency != "" && p.Currency != currency:
+			bad.add(true, sku, "is priced in %s, other items in %s", p.Currency, currency)
+		default:
 			currency = p.Currency
-		} else if p.Currency != currency {
-			errs = append(errs, problem.FieldError{Field: fmt.Sprintf("items[%d].sku", i), Message: "is priced in " + p.Currency + ", other items in " + currency})
-			continue
+			// Bounded: MaxLines * MaxQuantity * a catalog price fits easily in int64.
+			lt := p.UnitPrice * int64(it.Quantity)
+			total += lt
+			lines = append(lines, Line{SKU: p.SKU, Name: p.Name, Quantity: it.Quantity, UnitPrice: p.UnitPrice, LineTotal: lt})
 		}
-		// Bounded: MaxLines * MaxQuantity * a catalog price fits easily in int64.
-		lt := p.UnitPrice * int64(it.Quantity)
-		total += lt
-		lines = append(lines, Line{SKU: p.SKU, Name: p.Name, Quantity: it.Quantity, UnitPrice: p.UnitPrice, LineTotal: lt})
 	}
-	if len(errs) > 0 {
-		return nil, 0, "", &problem.Error{Kind: problem.Unprocessable, Slug: "unknown-product", Detail: "Some items cannot be ordered.", Fields: errs}
+	if len(bad) > 0 {
+		return nil, 0, "", &problem.Error{Kind: problem.Unprocessable, Slug: "unknown-product", Detail: "Some items cannot be ordered.", Fields: bad}
 	}
 	return lines, total, currency, nil
 }
@@ -321,20 +353,11 @@ func Price(items []ItemRequest, catalog map[string]Product) ([]Line, int64, stri
 // (shared/events), so that no transition can turn its event into poison.
 // Errors: a validation *problem.Error.
 func (t Transition) Check() error {
-	var errs []problem.FieldError
+	var bad fields
 	if s := t.Shipment; s != nil {
-		if !events.ValidCarrier(s.Carrier) {
-			errs = append(errs, problem.FieldError{Field: "carrier", Message: fmt.Sprintf("must be 1 to %d characters of text, without surrounding spaces", events.MaxCarrier)})
-		}
-		if !events.ValidTrackingNumber(s.TrackingNumber) {
-			errs = append(errs, problem.FieldError{Field: "trackingNumber", Message: fmt.Sprintf("must be 1 to %d letters, digits, spaces, '-', '.' or '/', without surrounding spaces", events.MaxTrackingNumber)})
-		}
+		bad.add(!events.ValidCarrier(s.Carrier), "carrier", "must be 1 to %d characters of text, without surrounding spaces", events.MaxCarrier)
+		bad.add(!events.ValidTrackingNumber(s.TrackingNumber), "trackingNumber", "must be 1 to %d letters, digits, spaces, '-', '.' or '/', without surrounding spaces", events.MaxTrackingNumber)
 	}
-	if t.CancelledBy != "" && !events.ValidReason(t.Reason) {
-		errs = append(errs, problem.FieldError{Field: "reason", Message: fmt.Sprintf("must be 1 to %d characters of text on one line, not all spaces", events.MaxReason)})
-	}
-	if len(errs) > 0 {
-		return problem.Validation(errs...)
-	}
-	return nil
+	bad.add(t.CancelledBy != "" && !events.ValidReason(t.Reason), "reason", "must be 1 to %d characters of text on one line, not all spaces", events.MaxReason)
+	return bad.err()
 }

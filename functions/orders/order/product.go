@@ -2,7 +2,6 @@ package order
 
 import (
 	"errors"
-	"fmt"
 	"unicode/utf8"
 
 	"github.com/serverless-shop/backend/shared/events"
@@ -40,19 +39,15 @@ type ProductChange struct {
 // description normalised (text.Name, text.NFC), or a validation
 // *problem.Error naming every bad field.
 func NewProduct(p Product) (Product, error) {
-	var errs []problem.FieldError
-	if !ValidSKU(p.SKU) {
-		errs = append(errs, problem.FieldError{Field: "sku", Message: "must be 1 to 32 characters of A-Z, 0-9 and -, not starting with -"})
-	}
-	if len(p.Currency) != 3 || !text.Only(p.Currency, text.Upper) {
-		errs = append(errs, problem.FieldError{Field: "currency", Message: "must be an ISO 4217 code of 3 capital letters"})
-	}
+	var bad fields
+	bad.add(!ValidSKU(p.SKU), "sku", "must be 1 to 32 characters of A-Z, 0-9 and -, not starting with -")
+	bad.add(len(p.Currency) != 3 || !text.Only(p.Currency, text.Upper), "currency", "must be an ISO 4217 code of 3 capital letters")
 	c, err := ProductChange{Name: &p.Name, Description: &p.Description, UnitPrice: &p.UnitPrice}.Check()
 	if perr := problem.Of(err, problem.Invalid); perr != nil {
-		errs = append(errs, perr.Fields...)
+		bad = append(bad, perr.Fields...)
 	}
-	if len(errs) > 0 {
-		return Product{}, problem.Validation(errs...)
+	if err := bad.err(); err != nil {
+		return Product{}, err
 	}
 	p.Name, p.Description, p.Active = *c.Name, *c.Description, true
 	return p, nil
@@ -64,29 +59,21 @@ func NewProduct(p Product) (Product, error) {
 // the bound the order events accept (a product priced beyond it would make
 // every event of its orders poison), and at least one field.
 func (c ProductChange) Check() (ProductChange, error) {
-	var errs []problem.FieldError
-	if c.Name == nil && c.Description == nil && c.UnitPrice == nil && c.Active == nil {
-		errs = append(errs, problem.FieldError{Field: "(root)", Message: "must change at least one of name, description, unitPrice, active"})
-	}
+	var bad fields
+	bad.add(c == ProductChange{}, "(root)", "must change at least one of name, description, unitPrice, active")
 	if c.Name != nil {
 		name, ok := text.Name(*c.Name)
-		if !ok {
-			errs = append(errs, problem.FieldError{Field: "name", Message: fmt.Sprintf("must be 1 to %d visible characters: letters, marks, digits, punctuation, symbols and spaces", text.MaxNameLength)})
-		}
+		bad.add(!ok, "name", "must be 1 to %d visible characters: letters, marks, digits, punctuation, symbols and spaces", text.MaxNameLength)
 		c.Name = &name
 	}
 	if c.Description != nil {
 		d := text.NFC(*c.Description)
-		if utf8.RuneCountInString(d) > MaxDescriptionLength || !text.Clean(d) {
-			errs = append(errs, problem.FieldError{Field: "description", Message: fmt.Sprintf("must be at most %d characters: letters, marks, digits, punctuation, symbols and spaces", MaxDescriptionLength)})
-		}
+		bad.add(utf8.RuneCountInString(d) > MaxDescriptionLength || !text.Clean(d), "description", "must be at most %d characters: letters, marks, digits, punctuation, symbols and spaces", MaxDescriptionLength)
 		c.Description = &d
 	}
-	if c.UnitPrice != nil && (*c.UnitPrice < 1 || *c.UnitPrice > events.MaxUnitPrice) {
-		errs = append(errs, problem.FieldError{Field: "unitPrice", Message: fmt.Sprintf("must be an integer from 1 to %d (minor units)", int64(events.MaxUnitPrice))})
-	}
-	if len(errs) > 0 {
-		return ProductChange{}, problem.Validation(errs...)
+	bad.add(c.UnitPrice != nil && (*c.UnitPrice < 1 || *c.UnitPrice > events.MaxUnitPrice), "unitPrice", "must be an integer from 1 to %d (minor units)", int64(events.MaxUnitPrice))
+	if err := bad.err(); err != nil {
+		return ProductChange{}, err
 	}
 	return c, nil
 }

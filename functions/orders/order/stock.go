@@ -30,27 +30,17 @@ type StockChange struct {
 // forms or neither, Set without Expected or the other way round, a level
 // below 0, or a figure beyond MaxStock.
 func (c StockChange) Check() error {
-	var errs []problem.FieldError
+	var bad fields
+	bad.add((c.Delta == nil) == (c.Set == nil && c.Expected == nil), "(root)", "must have either delta, or set and expected")
+	bad.add(c.Delta == nil && c.Set != nil && c.Expected == nil, "expected", "is required with set: the stock the change is based on")
+	bad.add(c.Delta == nil && c.Set == nil && c.Expected != nil, "set", "is required with expected")
 	bounded := func(field string, v *int64, low int64) {
-		if v != nil && (*v < low || *v > MaxStock) {
-			errs = append(errs, problem.FieldError{Field: field, Message: fmt.Sprintf("must be an integer from %d to %d", low, int64(MaxStock))})
-		}
-	}
-	switch {
-	case (c.Delta == nil) == (c.Set == nil && c.Expected == nil):
-		errs = append(errs, problem.FieldError{Field: "(root)", Message: "must have either delta, or set and expected"})
-	case c.Set != nil && c.Expected == nil:
-		errs = append(errs, problem.FieldError{Field: "expected", Message: "is required with set: the stock the change is based on"})
-	case c.Set == nil && c.Expected != nil:
-		errs = append(errs, problem.FieldError{Field: "set", Message: "is required with expected"})
+		bad.add(v != nil && (*v < low || *v > MaxStock), field, "must be an integer from %d to %d", low, int64(MaxStock))
 	}
 	bounded("delta", c.Delta, -MaxStock)
 	bounded("set", c.Set, 0)
 	bounded("expected", c.Expected, 0)
-	if len(errs) > 0 {
-		return problem.Validation(errs...)
-	}
-	return nil
+	return bad.err()
 }
 
 // Short is a line of an order its product's stock cannot fill: the
