@@ -33,7 +33,7 @@ func escapeURLAttr(s string) string {
 }
 
 func normalizeURL(s string) string {
-	const hex = "0123456789abcdef"
+	const hex = "0123456789abcdefABCDEF" // lower case first: what it writes
 	var b strings.Builder
 	written := 0
 	for i := 0; i < len(s); i++ {
@@ -43,7 +43,7 @@ func normalizeURL(s string) string {
 			continue
 		case strings.IndexByte("!#$&*+,/:;=?@[]-._~", c) >= 0:
 			continue
-		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+		case c == '%' && i+2 < len(s) && strings.Trim(s[i+1:i+3], hex) == "":
 			continue
 		}
 		b.WriteString(s[written:i])
@@ -52,13 +52,6 @@ func normalizeURL(s string) string {
 		b.WriteByte(hex[c&15])
 		written = i + 1
 	}
-	if written == 0 {
-		return s
-	}
 	b.WriteString(s[written:])
 	return b.String()
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
