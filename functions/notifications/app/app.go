@@ -313,7 +313,10 @@ func (h *Handler) process(ctx context.Context, msg events.SQSMessage) outcome {
 	ctx = logging.With(ctx, slog.String("eventId", head.ID), slog.String("eventType", head.Type))
 	switch e := ev.(type) {
 	case shared.OrderEvent:
-		return h.order(logging.With(ctx, slog.String("orderId", e.Order.ID)), msg, e)
+		return h.deliver(logging.With(ctx, slog.String("orderId", e.Order.ID)), msg, e.Header, func() (mail.Email, []string, error) {
+			email, err := h.Renderer.Render(e)
+			return email, nil, err
+		})
 	case shared.AccountEvent:
 		return h.account(logging.With(ctx, slog.String(logging.KeyUserID, e.Account.ID)), msg, e)
 	default:
@@ -321,14 +324,6 @@ func (h *Handler) process(ctx context.Context, msg events.SQSMessage) outcome {
 		// reached the queue before this function learnt it.
 		return h.poison(ctx, msg, fmt.Errorf("%w: no handler for %s events", shared.ErrInvalid, head.Type))
 	}
-}
-
-// order mails an order event.
-func (h *Handler) order(ctx context.Context, msg events.SQSMessage, e shared.OrderEvent) outcome {
-	return h.deliver(ctx, msg, e.Header, func() (mail.Email, []string, error) {
-		email, err := h.Renderer.Render(e)
-		return email, nil, err
-	})
 }
 
 // poison moves a message that can never succeed to the dead-letter queue,

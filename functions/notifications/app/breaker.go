@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"sync"
 	"time"
 )
@@ -13,9 +14,8 @@ type BreakerConfig struct {
 	Failures int
 	// CoolDown is how long the circuit stays open before one send probes
 	// SES again (default BreakerCoolDown); each failed probe doubles it,
-	// up to MaxCoolDown (default BreakerMaxCoolDown).
-	CoolDown    time.Duration
-	MaxCoolDown time.Duration
+	// up to BreakerMaxCoolDown, or CoolDown if that is longer.
+	CoolDown time.Duration
 }
 
 // Defaults of BreakerConfig. Five failures in a row is half of a full
@@ -27,19 +27,6 @@ const (
 	BreakerCoolDown    = 30 * time.Second
 	BreakerMaxCoolDown = 5 * time.Minute
 )
-
-func (c BreakerConfig) withDefaults() BreakerConfig {
-	if c.Failures <= 0 {
-		c.Failures = BreakerFailures
-	}
-	if c.CoolDown <= 0 {
-		c.CoolDown = BreakerCoolDown
-	}
-	if c.MaxCoolDown < c.CoolDown {
-		c.MaxCoolDown = max(BreakerMaxCoolDown, c.CoolDown)
-	}
-	return c
-}
 
 // transition is what a recorded send changed in the circuit.
 type transition int
@@ -67,7 +54,13 @@ type breaker struct {
 	coolDown time.Duration // of the current opening
 }
 
-func newBreaker(cfg BreakerConfig) *breaker { return &breaker{cfg: cfg.withDefaults()} }
+// newBreaker returns a closed circuit of cfg, the defaults in place of its
+// zero (or negative) values.
+func newBreaker(cfg BreakerConfig) *breaker {
+	cfg.Failures = cmp.Or(max(cfg.Failures, 0), BreakerFailures)
+	cfg.CoolDown = cmp.Or(max(cfg.CoolDown, 0), BreakerCoolDown)
+	return &breaker{cfg: cfg}
+}
 
 // state reports whether the circuit is open (or half-open), and how much
 // of its cool-down is left: while some is, no send may go to SES; once none
@@ -94,7 +87,7 @@ func (b *breaker) record(ok bool, now time.Time) (transition, time.Duration) {
 	b.failures++
 	switch {
 	case b.open: // the probe failed
-		b.coolDown = min(2*b.coolDown, b.cfg.MaxCoolDown)
+		b.coolDown = min(2*b.coolDown, max(BreakerMaxCoolDown, b.cfg.CoolDown))
 		b.until = now.Add(b.coolDown)
 		return reopened, b.coolDown
 	case b.failures >= b.cfg.Failures:
