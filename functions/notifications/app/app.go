@@ -193,8 +193,7 @@ const MaxReceiveCount = 10
 // after each of its MaxReceiveCount receives (jitter only adds to it, and
 // so does the cool-down of an open mail circuit). See
 // docs/decisions/0007-mail-retry-budget.md.
-func RetryBudget() time.Duration {
-	var total time.Duration
+func RetryBudget() (total time.Duration) {
 	for n := 1; n <= MaxReceiveCount; n++ {
 		total += Backoff(n, 0)
 	}

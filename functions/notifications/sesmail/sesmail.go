@@ -131,11 +131,8 @@ type Watcher struct {
 
 // NewWatcher returns a watcher of the account whose SES client is ses; rate is the
 // sending rate the function was deployed with (SesMaxSendRate), which each
-// read compares with the account's. now is the clock (time.Now when nil).
+// read compares with the account's. now is the clock: time.Now.
 func NewWatcher(ses SES, rate int, log *slog.Logger, now func() time.Time) *Watcher {
-	if now == nil {
-		now = time.Now
-	}
 	return &Watcher{ses: ses, rate: rate, log: log, now: now}
 }
 
