@@ -263,7 +263,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		// FIFO: a later message of a group whose earlier one failed must
 		// wait for it, unprocessed.
 		out := retry
-		if group == "" || !failedGroups[group] {
+		if !failedGroups[group] { // never set for ""
 			out = h.process(ctx, msg)
 		}
 		if out != done {
@@ -332,14 +332,13 @@ func (h *Handler) poison(ctx context.Context, msg events.SQSMessage, reason erro
 	h.Metrics.Add(MetricPoison, 1)
 	reasonText := reason.Error()
 	h.Log.ErrorContext(ctx, "poison message moved to the dead-letter queue", slog.String("reason", reasonText))
-	group := cmp.Or(msg.Attributes["MessageGroupId"], "poison")
 	if len(reasonText) > 1024 {
 		reasonText = strings.ToValidUTF8(reasonText[:1024], "")
 	}
 	_, err := h.Queue.SendMessage(ctx, &sqs.SendMessageInput{
 		QueueUrl:               &h.DLQURL,
 		MessageBody:            aws.String(msg.Body),
-		MessageGroupId:         aws.String(group),
+		MessageGroupId:         aws.String(cmp.Or(msg.Attributes["MessageGroupId"], "poison")),
 		MessageDeduplicationId: aws.String(msg.MessageId),
 		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
 			AttrPoisonReason:  {DataType: aws.String("String"), StringValue: aws.String(reasonText)},
