@@ -90,6 +90,7 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 		Metrics:    metrics.New(os.Stdout, "notifications"),
 		Log:        log,
 		NewID:      func() string { return ulid.Make().String() },
+		Now:        time.Now,
 		Pacer:      pacer,
 		Quota:      sesmail.NewWatcher(mailer, rate, log, time.Now),
 	}).Handle, nil

@@ -217,8 +217,8 @@ type Config struct {
 	Metrics    *metrics.Recorder
 	Log        *slog.Logger
 	NewID      func() string
-	Now        func() time.Time
-	Breaker    BreakerConfig // the mail circuit's thresholds; zero for the defaults
+	Now        func() time.Time // the clock: time.Now, or a test's
+	Breaker    BreakerConfig    // the mail circuit's thresholds; zero for the defaults
 	// Pacer spaces this execution environment's sends to its share of the
 	// account's SES sending rate; nil sends unpaced (tests).
 	Pacer Pacer
@@ -236,9 +236,6 @@ type Handler struct {
 
 // New returns a handler, its mail circuit closed.
 func New(cfg Config) *Handler {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
 	return &Handler{Config: cfg, mail: newBreaker(cfg.Breaker)}
 }
 

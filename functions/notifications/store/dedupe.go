@@ -83,25 +83,21 @@ func (s *Store) Claim(ctx context.Context, eventID, owner string, now time.Time)
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		})
 	}
+	// A failed condition is answered by the record that failed it.
 	ccf, failed := ddb.ConditionFailure(err)
+	var existing record
+	if failed {
+		err = attributevalue.UnmarshalMap(ccf.Item, &existing)
+	}
 	switch {
-	case err == nil:
-		return nil
-	case failed:
-		var existing record
-		if err := attributevalue.UnmarshalMap(ccf.Item, &existing); err != nil {
-			return fmt.Errorf("claim %s: %w", eventID, err)
-		}
-		switch {
-		case existing.Owner == owner && existing.Status == Sending:
-			return nil // our own claim: the SDK retried a put whose answer was lost
-		case existing.Status == Sending:
-			return app.ErrBusy
-		default:
-			return app.ErrDone
-		}
-	default:
+	case err != nil:
 		return fmt.Errorf("claim %s: %w", eventID, err)
+	case !failed, existing.Owner == owner && existing.Status == Sending:
+		return nil // claimed, or our own claim: the SDK retried a put whose answer was lost
+	case existing.Status == Sending:
+		return app.ErrBusy
+	default:
+		return app.ErrDone
 	}
 }
 
