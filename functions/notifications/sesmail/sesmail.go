@@ -172,10 +172,9 @@ func (w *Watcher) Used(ctx context.Context) (float64, bool) {
 		w.log.InfoContext(ctx, "the account's SES maximum send rate is above SesMaxSendRate: mail could go out faster (docs/operations.md, SES sending quota)",
 			slog.Int("sesMaxSendRate", w.rate), slog.Float64("maxSendRate", maxRate))
 	}
-	if max24 <= 0 { // -1: unlimited
-		w.ok = false
-		return 0, false
+	w.used, w.ok = 0, max24 > 0 // -1: unlimited, no reading
+	if w.ok {
+		w.used = 100 * sent / max24
 	}
-	w.used, w.ok = 100*sent/max24, true
-	return w.used, true
+	return w.used, w.ok
 }
