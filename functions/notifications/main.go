@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -89,8 +90,9 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 		Metrics:    metrics.New(os.Stdout, "notifications"),
 		Log:        log,
 		NewID:      func() string { return ulid.Make().String() },
+		Now:        time.Now,
 		Pacer:      pacer,
-		Quota:      sesmail.NewWatcher(mailer, rate, log, nil),
+		Quota:      sesmail.NewWatcher(mailer, rate, log, time.Now),
 	}).Handle, nil
 }
 

@@ -193,8 +193,7 @@ const MaxReceiveCount = 10
 // after each of its MaxReceiveCount receives (jitter only adds to it, and
 // so does the cool-down of an open mail circuit). See
 // docs/decisions/0007-mail-retry-budget.md.
-func RetryBudget() time.Duration {
-	var total time.Duration
+func RetryBudget() (total time.Duration) {
 	for n := 1; n <= MaxReceiveCount; n++ {
 		total += Backoff(n, 0)
 	}
@@ -218,8 +217,8 @@ type Config struct {
 	Metrics    *metrics.Recorder
 	Log        *slog.Logger
 	NewID      func() string
-	Now        func() time.Time
-	Breaker    BreakerConfig // the mail circuit's thresholds; zero for the defaults
+	Now        func() time.Time // the clock: time.Now, or a test's
+	Breaker    BreakerConfig    // the mail circuit's thresholds; zero for the defaults
 	// Pacer spaces this execution environment's sends to its share of the
 	// account's SES sending rate; nil sends unpaced (tests).
 	Pacer Pacer
@@ -237,9 +236,6 @@ type Handler struct {
 
 // New returns a handler, its mail circuit closed.
 func New(cfg Config) *Handler {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
 	return &Handler{Config: cfg, mail: newBreaker(cfg.Breaker)}
 }
 
@@ -264,7 +260,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		// FIFO: a later message of a group whose earlier one failed must
 		// wait for it, unprocessed.
 		out := retry
-		if group == "" || !failedGroups[group] {
+		if !failedGroups[group] { // never set for ""
 			out = h.process(ctx, msg)
 		}
 		if out != done {
@@ -313,7 +309,10 @@ func (h *Handler) process(ctx context.Context, msg events.SQSMessage) outcome {
 	ctx = logging.With(ctx, slog.String("eventId", head.ID), slog.String("eventType", head.Type))
 	switch e := ev.(type) {
 	case shared.OrderEvent:
-		return h.order(logging.With(ctx, slog.String("orderId", e.Order.ID)), msg, e)
+		return h.deliver(logging.With(ctx, slog.String("orderId", e.Order.ID)), msg, e.Header, func() (mail.Email, []string, error) {
+			email, err := h.Renderer.Render(e)
+			return email, nil, err
+		})
 	case shared.AccountEvent:
 		return h.account(logging.With(ctx, slog.String(logging.KeyUserID, e.Account.ID)), msg, e)
 	default:
@@ -323,14 +322,6 @@ func (h *Handler) process(ctx context.Context, msg events.SQSMessage) outcome {
 	}
 }
 
-// order mails an order event.
-func (h *Handler) order(ctx context.Context, msg events.SQSMessage, e shared.OrderEvent) outcome {
-	return h.deliver(ctx, msg, e.Header, func() (mail.Email, []string, error) {
-		email, err := h.Renderer.Render(e)
-		return email, nil, err
-	})
-}
-
 // poison moves a message that can never succeed to the dead-letter queue,
 // with the reason, and acknowledges it. If the move fails, the message is
 // retried and reaches the dead-letter queue by the redrive policy instead.
@@ -338,14 +329,13 @@ func (h *Handler) poison(ctx context.Context, msg events.SQSMessage, reason erro
 	h.Metrics.Add(MetricPoison, 1)
 	reasonText := reason.Error()
 	h.Log.ErrorContext(ctx, "poison message moved to the dead-letter queue", slog.String("reason", reasonText))
-	group := cmp.Or(msg.Attributes["MessageGroupId"], "poison")
 	if len(reasonText) > 1024 {
 		reasonText = strings.ToValidUTF8(reasonText[:1024], "")
 	}
 	_, err := h.Queue.SendMessage(ctx, &sqs.SendMessageInput{
 		QueueUrl:               &h.DLQURL,
 		MessageBody:            aws.String(msg.Body),
-		MessageGroupId:         aws.String(group),
+		MessageGroupId:         aws.String(cmp.Or(msg.Attributes["MessageGroupId"], "poison")),
 		MessageDeduplicationId: aws.String(msg.MessageId),
 		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
 			AttrPoisonReason:  {DataType: aws.String("String"), StringValue: aws.String(reasonText)},

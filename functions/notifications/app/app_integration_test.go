@@ -124,6 +124,7 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 		Log:        logging.New(io.Discard, "notifications-test"),
 		NewID:      func() string { return fmt.Sprint("owner-", ids.Add(1)) },
 		Breaker:    opt.breaker,
+		Now:        time.Now,
 	})
 	return r
 }

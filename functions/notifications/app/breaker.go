@@ -1,6 +1,9 @@
 package app
 
 import (
+	"cmp"
+	"context"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -13,9 +16,8 @@ type BreakerConfig struct {
 	Failures int
 	// CoolDown is how long the circuit stays open before one send probes
 	// SES again (default BreakerCoolDown); each failed probe doubles it,
-	// up to MaxCoolDown (default BreakerMaxCoolDown).
-	CoolDown    time.Duration
-	MaxCoolDown time.Duration
+	// up to BreakerMaxCoolDown, or CoolDown if that is longer.
+	CoolDown time.Duration
 }
 
 // Defaults of BreakerConfig. Five failures in a row is half of a full
@@ -26,29 +28,6 @@ const (
 	BreakerFailures    = 5
 	BreakerCoolDown    = 30 * time.Second
 	BreakerMaxCoolDown = 5 * time.Minute
-)
-
-func (c BreakerConfig) withDefaults() BreakerConfig {
-	if c.Failures <= 0 {
-		c.Failures = BreakerFailures
-	}
-	if c.CoolDown <= 0 {
-		c.CoolDown = BreakerCoolDown
-	}
-	if c.MaxCoolDown < c.CoolDown {
-		c.MaxCoolDown = max(BreakerMaxCoolDown, c.CoolDown)
-	}
-	return c
-}
-
-// transition is what a recorded send changed in the circuit.
-type transition int
-
-const (
-	unchanged   transition = iota
-	opened                 // closed -> open: too many failures in a row
-	reopened               // the probe failed: open again, for longer
-	closedAgain            // the probe (or any send) got an answer from SES
 )
 
 // breaker is the mail circuit: closed (send), open (send nothing until the
@@ -67,7 +46,13 @@ type breaker struct {
 	coolDown time.Duration // of the current opening
 }
 
-func newBreaker(cfg BreakerConfig) *breaker { return &breaker{cfg: cfg.withDefaults()} }
+// newBreaker returns a closed circuit of cfg, the defaults in place of its
+// zero (or negative) values.
+func newBreaker(cfg BreakerConfig) *breaker {
+	cfg.Failures = cmp.Or(max(cfg.Failures, 0), BreakerFailures)
+	cfg.CoolDown = cmp.Or(max(cfg.CoolDown, 0), BreakerCoolDown)
+	return &breaker{cfg: cfg}
+}
 
 // state reports whether the circuit is open (or half-open), and how much
 // of its cool-down is left: while some is, no send may go to SES; once none
@@ -78,29 +63,33 @@ func (b *breaker) state(now time.Time) (open bool, left time.Duration) {
 	return b.open, b.until.Sub(now)
 }
 
-// record takes the outcome of a send: ok when SES answered it (sent, or
-// rejected for good), not ok for a transient failure.
-func (b *breaker) record(ok bool, now time.Time) (transition, time.Duration) {
+// recordSend tells the mail circuit whether SES answered a send (sent, or
+// rejected for good) or failed it for now, and says what that changed: an
+// answer closes the circuit; cfg.Failures transient failures in a row open
+// it for the cool-down; a failed probe opens it again for twice as long.
+func (h *Handler) recordSend(ctx context.Context, answered bool) {
+	b := h.mail
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if ok {
-		b.failures = 0
+	if answered {
 		if b.open {
-			b.open = false
-			return closedAgain, 0
+			h.Log.InfoContext(ctx, "mail circuit closed: SES answered; sending again")
 		}
-		return unchanged, 0
+		b.failures, b.open = 0, false
+		return
 	}
 	b.failures++
 	switch {
 	case b.open: // the probe failed
-		b.coolDown = min(2*b.coolDown, b.cfg.MaxCoolDown)
-		b.until = now.Add(b.coolDown)
-		return reopened, b.coolDown
+		b.coolDown = min(2*b.coolDown, max(BreakerMaxCoolDown, b.cfg.CoolDown))
+		h.Log.WarnContext(ctx, "mail circuit probe failed: open again", slog.Duration("coolDown", b.coolDown))
 	case b.failures >= b.cfg.Failures:
 		b.open, b.coolDown = true, b.cfg.CoolDown
-		b.until = now.Add(b.coolDown)
-		return opened, b.coolDown
+		h.Log.WarnContext(ctx, "mail circuit opened: SES keeps failing; not calling it until the cool-down ends",
+			slog.Int("failuresInARow", b.cfg.Failures), slog.Duration("coolDown", b.coolDown))
+	default:
+		return
 	}
-	return unchanged, 0
+	b.until = h.Now().Add(b.coolDown)
+	h.Metrics.Add(MetricCircuitOpened, 1)
 }

@@ -163,19 +163,3 @@ func redact(err error, secrets ...string) error {
 	}
 	return &redacted{text: text, err: err}
 }
-
-// recordSend tells the mail circuit whether SES answered a send (sent or
-// rejected for good) or failed it for now, and says what that changed.
-func (h *Handler) recordSend(ctx context.Context, answered bool) {
-	switch change, coolDown := h.mail.record(answered, h.Now()); change {
-	case opened:
-		h.Metrics.Add(MetricCircuitOpened, 1)
-		h.Log.WarnContext(ctx, "mail circuit opened: SES keeps failing; not calling it until the cool-down ends",
-			slog.Int("failuresInARow", h.mail.cfg.Failures), slog.Duration("coolDown", coolDown))
-	case reopened:
-		h.Metrics.Add(MetricCircuitOpened, 1)
-		h.Log.WarnContext(ctx, "mail circuit probe failed: open again", slog.Duration("coolDown", coolDown))
-	case closedAgain:
-		h.Log.InfoContext(ctx, "mail circuit closed: SES answered; sending again")
-	}
-}

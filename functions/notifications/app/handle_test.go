@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/functions/notifications/mail"
 	shared "github.com/serverless-shop/backend/shared/events"
+	"github.com/serverless-shop/backend/shared/metrics"
 	"github.com/serverless-shop/backend/shared/sealed"
 )
 
@@ -275,4 +277,23 @@ func TestHandleAccountKeepsTheLinkSecret(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHandleMetricsLineLost: a metrics line that cannot be written is
+// logged, and the batch's answer stands: the email is out.
+func TestHandleMetricsLineLost(t *testing.T) {
+	w := newWorld(t)
+	h := w.handler()
+	h.Metrics = metrics.New(failingWriter{}, "notifications")
+	failed, _ := w.handle(context.Background(), h, orders(1, 1)...)
+	if trace := strings.Join(w.trace, ", "); failed != "" || trace != "claim evt-1, send ord-1, SENT evt-1" || w.logLine("metrics flush failed") == nil {
+		t.Errorf("failed %q, calls %q, flush failure logged: %v; want the email sent and the failure logged", failed, trace, w.logLine("metrics flush failed") != nil)
+	}
+}
+
+// failingWriter refuses every write, as a closed stdout would.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) {
+	return 0, errors.New("write /dev/stdout: broken pipe")
 }

@@ -83,17 +83,6 @@ func Links(base, eventType, token string) (AccountLinks, error) {
 	return l, nil
 }
 
-// accountView is what the account layouts see. It holds the links, never
-// the sealed token or the rest of the event; and no name: an account
-// email may go to an address nobody has proved (a verification, or a reset
-// of an unverified account), so it carries no text the registrant chose.
-type accountView struct {
-	Link      string
-	Cancel    string // the verification email's cancel link
-	Validity  string // how long the link works, "24 hours"
-	ExpiresAt string
-}
-
 // RenderAccount renders the email for an account event, carrying links
 // (see Links): a verification email needs its cancel link, a reset email
 // has none. The event must be valid. The event's name, if an older
@@ -107,18 +96,12 @@ func (r *Renderer) RenderAccount(e events.AccountEvent, links AccountLinks) (Ema
 	case !slices.Contains(accountTypes, e.Type):
 		return Email{}, fmt.Errorf("render: no template for %q", e.Type)
 	}
-	v := accountView{
-		Link:      links.Link,
-		Cancel:    links.Cancel,
-		Validity:  validity(e.Link.ExpiresAt.Sub(e.OccurredAt)),
-		ExpiresAt: formatTime(e.Link.ExpiresAt),
-	}
-	return finish(e.Account.Email, v.render(r.layouts[e.Type])), nil
-}
-
-// render fills l with v.
-func (v accountView) render(l layout) parts {
-	return l.fill([]string{"{{.Link}}", v.Link, "{{.Cancel}}", v.Cancel, "{{.Validity}}", v.Validity, "{{.ExpiresAt}}", v.ExpiresAt})
+	// The email sees the links, never the sealed token or the rest of the
+	// event; and no name: an account email may go to an address nobody has
+	// proved (a verification, or a reset of an unverified account), so it
+	// carries no text the registrant chose.
+	return r.layouts[e.Type].fill(e.Account.Email, map[string]string{"{{.Link}}": links.Link, "{{.Cancel}}": links.Cancel,
+		"{{.Validity}}": validity(e.Link.ExpiresAt.Sub(e.OccurredAt)), "{{.ExpiresAt}}": formatTime(e.Link.ExpiresAt)}), nil
 }
 
 // validity says how long a link of lifetime d works, in words, rounded to

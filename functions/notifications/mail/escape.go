@@ -32,18 +32,17 @@ func escapeURLAttr(s string) string {
 	return escapeHTML(normalizeURL(s))
 }
 
+// urlKept are the bytes a URL keeps as they are: RFC 3986's unreserved and
+// reserved sets, as html/template keeps them.
+const urlKept = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!#$&*+,/:;=?@[]"
+
 func normalizeURL(s string) string {
-	const hex = "0123456789abcdef"
+	const hex = "0123456789abcdefABCDEF" // lower case first: what it writes
 	var b strings.Builder
 	written := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-			continue
-		case strings.IndexByte("!#$&*+,/:;=?@[]-._~", c) >= 0:
-			continue
-		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+		if strings.IndexByte(urlKept, c) >= 0 || c == '%' && i+2 < len(s) && strings.Trim(s[i+1:i+3], hex) == "" {
 			continue
 		}
 		b.WriteString(s[written:i])
@@ -52,13 +51,6 @@ func normalizeURL(s string) string {
 		b.WriteByte(hex[c&15])
 		written = i + 1
 	}
-	if written == 0 {
-		return s
-	}
 	b.WriteString(s[written:])
 	return b.String()
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }

@@ -49,10 +49,6 @@ type Renderer struct {
 	layouts map[string]layout // by event type
 }
 
-// parts are the three parts of one email, before the subject is made one
-// line.
-type parts struct{ subject, text, html string }
-
 // Event types by the renderer method that takes them: an event of one kind
 // must never be rendered with a layout written for the other's view.
 var (
@@ -64,10 +60,6 @@ var (
 // customer learns that the shop cancelled, and why.
 const cancelledByShop = "order.cancelled_by_shop"
 
-// orderLayouts are the layouts of the order emails: one per order type, and
-// the shop's cancellation.
-var orderLayouts = append(slices.Clone(orderTypes), cancelledByShop)
-
 // layout is an event type's subject, text and HTML layout files, each cut
 // around the row it repeats for every order line.
 type layout [3]struct{ head, row, tail string }
@@ -78,7 +70,7 @@ func NewRenderer() (*Renderer, error) { return newRenderer(layoutFiles) }
 
 func newRenderer(files fs.FS) (*Renderer, error) {
 	r := &Renderer{layouts: map[string]layout{}}
-	for _, typ := range slices.Concat(orderLayouts, accountTypes) {
+	for _, typ := range slices.Concat(orderTypes, []string{cancelledByShop}, accountTypes) {
 		var l layout
 		for i, ext := range []string{"subject", "txt", "html"} {
 			b, err := fs.ReadFile(files, path.Join("layouts", TemplateVersion, typ+"."+ext+".tmpl"))
@@ -94,10 +86,12 @@ func newRenderer(files fs.FS) (*Renderer, error) {
 	return r, nil
 }
 
-// fill renders l with vars, pairs of a placeholder and its value, and with
-// each of rows (pairs too) in its parts' row. The HTML part takes every
-// value escaped, and a value in an href as a URL.
-func (l layout) fill(vars []string, rows ...[]string) parts {
+// fill renders the email to to of l with vars, the values by placeholder
+// ("{{.Name}}"), and with each of rows (values by placeholder too) in its
+// parts' row. The HTML part takes every value escaped, and a value in an
+// href as a URL; the subject is made one line, so no value from the event
+// may add a header.
+func (l layout) fill(to string, vars map[string]string, rows ...map[string]string) Email {
 	var out [3]strings.Builder
 	for i, p := range l {
 		html := i == 2
@@ -108,17 +102,14 @@ func (l layout) fill(vars []string, rows ...[]string) parts {
 		}
 		out[i].WriteString(each.Replace(choose(p.tail, vars)))
 	}
-	return parts{subject: out[0].String(), text: out[1].String(), html: out[2].String()}
+	return Email{To: to, Subject: strings.Join(strings.Fields(out[0].String()), " "), Text: out[1].String(), HTML: out[2].String()}
 }
 
 // choose resolves the {{if .Field}}...{{end}} blocks of s, a part of a
 // layout before its values are filled in: it keeps a block's text when vars
 // give {{.Field}} a value that is not empty and drops it otherwise, as
 // text/template's if does with a string. Blocks do not nest.
-func choose(s string, vars []string) string {
-	if !strings.Contains(s, "{{if ") {
-		return s
-	}
+func choose(s string, vars map[string]string) string {
 	var b strings.Builder
 	for {
 		before, rest, ok := strings.Cut(s, "{{if ")
@@ -129,30 +120,20 @@ func choose(s string, vars []string) string {
 		b.WriteString(before)
 		field, rest, _ := strings.Cut(rest, "}}")
 		body, after, _ := strings.Cut(rest, "{{end}}")
-		if value(vars, "{{"+field+"}}") != "" {
+		if vars["{{"+field+"}}"] != "" {
 			b.WriteString(body)
 		}
 		s = after
 	}
 }
 
-// value is the value vars give the placeholder name, or "".
-func value(vars []string, name string) string {
-	for i := 0; i < len(vars); i += 2 {
-		if vars[i] == name {
-			return vars[i+1]
-		}
-	}
-	return ""
-}
-
 // replacer replaces each placeholder of vars with its value, escaped for
 // HTML when html is set. It scans a layout once: a value is never read as
-// a placeholder.
-func replacer(vars []string, html bool) *strings.Replacer {
+// a placeholder. No placeholder begins another, so the order of vars does
+// not matter.
+func replacer(vars map[string]string, html bool) *strings.Replacer {
 	var pairs []string
-	for i := 0; i < len(vars); i += 2 {
-		name, value := vars[i], vars[i+1]
+	for name, value := range vars {
 		if html {
 			pairs = append(pairs, `href="`+name+`"`, `href="`+escapeURLAttr(value)+`"`)
 			value = escapeHTML(value)
@@ -162,34 +143,6 @@ func replacer(vars []string, html bool) *strings.Replacer {
 	return strings.NewReplacer(pairs...)
 }
 
-// view is what the order layouts see.
-type view struct {
-	Name       string
-	OrderID    string
-	Lines      []events.Line
-	Total      int64
-	Currency   string
-	OccurredAt string
-	// The shipped email's shipment, and its tracking page ("" when the
-	// carrier is unknown).
-	Carrier, TrackingNumber, TrackingURL string
-	// Reason is why the shop cancelled, in its cancellation email.
-	Reason string
-}
-
-// render fills l with v.
-func (v view) render(l layout) parts {
-	money := func(n int64) string { return FormatMoney(n, v.Currency) }
-	var rows [][]string
-	for _, line := range v.Lines {
-		rows = append(rows, []string{"{{.Quantity}}", strconv.Itoa(line.Quantity), "{{.Name}}", line.Name, "{{.SKU}}", line.SKU,
-			"{{money .UnitPrice $.Currency}}", money(line.UnitPrice), "{{money .LineTotal $.Currency}}", money(line.LineTotal)})
-	}
-	return l.fill([]string{"{{.Name}}", v.Name, "{{.OrderID}}", v.OrderID, "{{.OccurredAt}}", v.OccurredAt,
-		"{{money .Total .Currency}}", money(v.Total), "{{.Carrier}}", v.Carrier, "{{.TrackingNumber}}", v.TrackingNumber,
-		"{{.TrackingURL}}", v.TrackingURL, "{{.Reason}}", v.Reason}, rows...)
-}
-
 // Render renders the email for an order event: one layout per type, and a
 // cancellation by staff in the shop's own, with its reason. The event must
 // be valid (a shipped order has its shipment).
@@ -197,27 +150,27 @@ func (r *Renderer) Render(e events.OrderEvent) (Email, error) {
 	if !slices.Contains(orderTypes, e.Type) {
 		return Email{}, fmt.Errorf("render: no template for %q", e.Type)
 	}
-	v := view{
-		Name: greetingName(e.Customer.Name), OrderID: e.Order.ID, Lines: e.Order.Items, Total: e.Order.Total,
-		Currency: e.Order.Currency, OccurredAt: formatTime(e.OccurredAt),
-	}
+	money := func(n int64) string { return FormatMoney(n, e.Order.Currency) }
+	vars := map[string]string{"{{.Name}}": greetingName(e.Customer.Name), "{{.OrderID}}": e.Order.ID,
+		"{{.OccurredAt}}": formatTime(e.OccurredAt), "{{money .Total .Currency}}": money(e.Order.Total)}
 	layout := e.Type
 	switch {
 	case e.Type == events.OrderShipped && e.Order.Shipment == nil:
 		return Email{}, fmt.Errorf("render: %s without a shipment", e.Type)
 	case e.Type == events.OrderShipped:
+		// The shipment, and its tracking page ("" when the carrier is
+		// unknown).
 		s := e.Order.Shipment
-		v.Carrier, v.TrackingNumber, v.TrackingURL = s.Carrier, s.TrackingNumber, TrackingURL(s.Carrier, s.TrackingNumber)
+		vars["{{.Carrier}}"], vars["{{.TrackingNumber}}"], vars["{{.TrackingURL}}"] = s.Carrier, s.TrackingNumber, TrackingURL(s.Carrier, s.TrackingNumber)
 	case e.ByStaff():
-		layout, v.Reason = cancelledByShop, e.Reason
+		layout, vars["{{.Reason}}"] = cancelledByShop, e.Reason
 	}
-	return finish(e.Customer.Email, v.render(r.layouts[layout])), nil
-}
-
-// finish makes the email of p: a subject is one line, so no value from the
-// event may add a header.
-func finish(to string, p parts) Email {
-	return Email{To: to, Subject: strings.Join(strings.Fields(p.subject), " "), Text: p.text, HTML: p.html}
+	var rows []map[string]string
+	for _, line := range e.Order.Items {
+		rows = append(rows, map[string]string{"{{.Quantity}}": strconv.Itoa(line.Quantity), "{{.Name}}": line.Name, "{{.SKU}}": line.SKU,
+			"{{money .UnitPrice $.Currency}}": money(line.UnitPrice), "{{money .LineTotal $.Currency}}": money(line.LineTotal)})
+	}
+	return r.layouts[layout].fill(e.Customer.Email, vars, rows...), nil
 }
 
 // greetingName is the name to greet: the name as text.Name reads it

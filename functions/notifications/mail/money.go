@@ -28,14 +28,12 @@ func FormatMoney(minor int64, currency string) string {
 	if !ok {
 		digits = 2
 	}
-	scale := uint64(1)
-	for range digits {
-		scale *= 10
-	}
-	s := groupThousands(strconv.FormatUint(abs/scale, 10))
+	s := strconv.FormatUint(abs, 10)
+	s = strings.Repeat("0", max(0, digits+1-len(s))) + s // a whole digit at least
+	whole, frac := s[:len(s)-digits], s[len(s)-digits:]
+	s = groupThousands(whole)
 	if digits > 0 {
-		frac := strconv.FormatUint(abs%scale, 10)
-		s += "." + strings.Repeat("0", digits-len(frac)) + frac
+		s += "." + frac
 	}
 	if sym, ok := symbols[currency]; ok {
 		s = sym + s

@@ -192,10 +192,7 @@ func (p *Pacer) InTime(ctx context.Context) bool {
 func (p *Pacer) Settle(ctx context.Context) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.last.IsZero() {
-		return true
-	}
-	until := p.last.Add(p.interval)
+	until := p.last.Add(p.interval) // long past before the first send
 	kept := true
 	if dl, ok := ctx.Deadline(); ok && until.After(dl.Add(-settleReserve)) {
 		until, kept = dl.Add(-settleReserve), false

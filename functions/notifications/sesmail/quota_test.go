@@ -93,7 +93,7 @@ func TestUsedReading(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var logs bytes.Buffer
-			w := sesmail.NewWatcher(&fakeSES{answers: []answer{tc.answer}}, tc.configured, slog.New(slog.NewJSONHandler(&logs, nil)), nil)
+			w := sesmail.NewWatcher(&fakeSES{answers: []answer{tc.answer}}, tc.configured, slog.New(slog.NewJSONHandler(&logs, nil)), time.Now)
 			if got, ok := w.Used(context.Background()); ok != (tc.want >= 0) || ok && got != tc.want {
 				t.Fatalf("Used = %v, %v; want %v (-1: no reading)", got, ok, tc.want)
 			}

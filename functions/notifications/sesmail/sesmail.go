@@ -131,11 +131,8 @@ type Watcher struct {
 
 // NewWatcher returns a watcher of the account whose SES client is ses; rate is the
 // sending rate the function was deployed with (SesMaxSendRate), which each
-// read compares with the account's. now is the clock (time.Now when nil).
+// read compares with the account's. now is the clock: time.Now.
 func NewWatcher(ses SES, rate int, log *slog.Logger, now func() time.Time) *Watcher {
-	if now == nil {
-		now = time.Now
-	}
 	return &Watcher{ses: ses, rate: rate, log: log, now: now}
 }
 
@@ -175,10 +172,9 @@ func (w *Watcher) Used(ctx context.Context) (float64, bool) {
 		w.log.InfoContext(ctx, "the account's SES maximum send rate is above SesMaxSendRate: mail could go out faster (docs/operations.md, SES sending quota)",
 			slog.Int("sesMaxSendRate", w.rate), slog.Float64("maxSendRate", maxRate))
 	}
-	if max24 <= 0 { // -1: unlimited
-		w.ok = false
-		return 0, false
+	w.used, w.ok = 0, max24 > 0 // -1: unlimited, no reading
+	if w.ok {
+		w.used = 100 * sent / max24
 	}
-	w.used, w.ok = 100*sent/max24, true
-	return w.used, true
+	return w.used, w.ok
 }

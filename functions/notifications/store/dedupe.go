@@ -12,21 +12,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-shop/backend/functions/notifications/app"
 	"github.com/serverless-shop/backend/shared/ddb"
 )
-
-// Client is the part of the DynamoDB API the store uses.
-type Client interface {
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
-	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
-}
 
 // Timings of a dedupe record.
 const (
@@ -45,12 +38,12 @@ const Sending = "SENDING"
 
 // Store is the notifications table.
 type Store struct {
-	db    Client
+	db    *dynamodb.Client
 	table string
 }
 
 // New returns a store on the named table.
-func New(db Client, table string) *Store { return &Store{db: db, table: table} }
+func New(db *dynamodb.Client, table string) *Store { return &Store{db: db, table: table} }
 
 type record struct {
 	PK             string `dynamodbav:"PK"`
@@ -63,8 +56,14 @@ type record struct {
 }
 
 func key(eventID string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "EVENT#" + eventID}}
+	return map[string]types.AttributeValue{"PK": str("EVENT#" + eventID)}
 }
+
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+// names are the attributes the expressions name: status and owner are
+// reserved words.
+var names = map[string]string{"#status": "status", "#owner": "owner"}
 
 // Claim takes the event for owner (one delivery attempt). It returns
 // app.ErrDone if the event was already sent or rejected, app.ErrBusy if
@@ -74,66 +73,45 @@ func (s *Store) Claim(ctx context.Context, eventID, owner string, now time.Time)
 		PK: "EVENT#" + eventID, Status: Sending, Owner: owner,
 		LeaseExpiresAt: now.Add(Lease).Unix(), ExpiresAt: now.Add(Retention).Unix(),
 	})
-	// SENT and REJECTED are final; only a lapsed SENDING lease may be taken over.
-	free := expression.AttributeNotExists(expression.Name("PK")).Or(
-		expression.Name("status").Equal(expression.Value(Sending)).
-			And(expression.Name("leaseExpiresAt").LessThanEqual(expression.Value(now.Unix()))),
-	)
-	var expr expression.Expression
 	if err == nil {
-		expr, err = expression.NewBuilder().WithCondition(free).Build()
-	}
-	if err == nil {
+		// SENT and REJECTED are final; only a lapsed SENDING lease may be taken over.
 		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName: &s.table, Item: item,
-			ConditionExpression:                 expr.Condition(),
-			ExpressionAttributeNames:            expr.Names(),
-			ExpressionAttributeValues:           expr.Values(),
+			ConditionExpression:                 aws.String("attribute_not_exists(PK) OR (#status = :sending AND leaseExpiresAt <= :now)"),
+			ExpressionAttributeNames:            map[string]string{"#status": "status"},
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":sending": str(Sending), ":now": ddb.Unix(now)},
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		})
 	}
+	// A failed condition is answered by the record that failed it.
 	ccf, failed := ddb.ConditionFailure(err)
+	var existing record
+	if failed {
+		err = attributevalue.UnmarshalMap(ccf.Item, &existing)
+	}
 	switch {
-	case err == nil:
-		return nil
-	case failed:
-		var existing record
-		if err := attributevalue.UnmarshalMap(ccf.Item, &existing); err != nil {
-			return fmt.Errorf("claim %s: %w", eventID, err)
-		}
-		switch {
-		case existing.Owner == owner && existing.Status == Sending:
-			return nil // our own claim: the SDK retried a put whose answer was lost
-		case existing.Status == Sending:
-			return app.ErrBusy
-		default:
-			return app.ErrDone
-		}
-	default:
+	case err != nil:
 		return fmt.Errorf("claim %s: %w", eventID, err)
+	case !failed, existing.Owner == owner && existing.Status == Sending:
+		return nil // claimed, or our own claim: the SDK retried a put whose answer was lost
+	case existing.Status == Sending:
+		return app.ErrBusy
+	default:
+		return app.ErrDone
 	}
 }
 
 // Finish records the outcome (app.Sent or app.Rejected) of owner's delivery.
 func (s *Store) Finish(ctx context.Context, eventID, owner, status, messageID, detail string) error {
-	outcome := expression.Set(expression.Name("status"), expression.Value(status)).
-		Set(expression.Name("messageId"), expression.Value(messageID)).
-		Set(expression.Name("detail"), expression.Value(detail)).
-		Remove(expression.Name("leaseExpiresAt"))
-	expr, err := expression.NewBuilder().
-		WithUpdate(outcome).
-		WithCondition(expression.Name("owner").Equal(expression.Value(owner))).
-		Build()
-	if err == nil {
-		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 &s.table,
-			Key:                       key(eventID),
-			UpdateExpression:          expr.Update(),
-			ConditionExpression:       expr.Condition(),
-			ExpressionAttributeNames:  expr.Names(),
-			ExpressionAttributeValues: expr.Values(),
-		})
-	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(eventID),
+		UpdateExpression:         aws.String("SET #status = :status, messageId = :messageId, detail = :detail REMOVE leaseExpiresAt"),
+		ConditionExpression:      aws.String("#owner = :owner"),
+		ExpressionAttributeNames: names,
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":status": str(status), ":messageId": str(messageID), ":detail": str(detail), ":owner": str(owner),
+		},
+	})
 	if err != nil {
 		return fmt.Errorf("finish %s: %w", eventID, err)
 	}
@@ -143,18 +121,12 @@ func (s *Store) Finish(ctx context.Context, eventID, owner, status, messageID, d
 // Release gives up owner's claim after a send that certainly did not
 // happen, so the next delivery can claim the event at once.
 func (s *Store) Release(ctx context.Context, eventID, owner string) error {
-	ours := expression.Name("owner").Equal(expression.Value(owner)).
-		And(expression.Name("status").Equal(expression.Value(Sending)))
-	expr, err := expression.NewBuilder().WithCondition(ours).Build()
-	if err == nil {
-		_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-			TableName:                 &s.table,
-			Key:                       key(eventID),
-			ConditionExpression:       expr.Condition(),
-			ExpressionAttributeNames:  expr.Names(),
-			ExpressionAttributeValues: expr.Values(),
-		})
-	}
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &s.table, Key: key(eventID),
+		ConditionExpression:       aws.String("#owner = :owner AND #status = :sending"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": str(owner), ":sending": str(Sending)},
+	})
 	if _, failed := ddb.ConditionFailure(err); err != nil && !failed {
 		return fmt.Errorf("release %s: %w", eventID, err)
 	}
