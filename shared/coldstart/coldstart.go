@@ -139,8 +139,12 @@ func (e *Env) Err() error {
 // requestBodyWithoutWriteTo). It is the one place AWS configurations are
 // built: integration tests pass optFns to point it at the local cloud.
 func AWSConfig(ctx context.Context, optFns ...func(*config.LoadOptions) error) (aws.Config, error) {
+	// The middleware goes last in the finalize step, so that it sees each
+	// attempt's rewound body.
 	opts := append([]func(*config.LoadOptions) error{
-		config.WithAPIOptions([]func(*middleware.Stack) error{addRequestBodyWithoutWriteTo}),
+		config.WithAPIOptions([]func(*middleware.Stack) error{func(s *middleware.Stack) error {
+			return s.Finalize.Add(requestBodyWithoutWriteTo, middleware.After)
+		}}),
 	}, optFns...)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
