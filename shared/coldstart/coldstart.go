@@ -51,13 +51,12 @@ func Main(service string, build Build) {
 // (logging.Invocation), and so that the first one counts a ColdStart metric,
 // written to metricsOut as an EMF line with the service dimension.
 func Handler(service string, h any, metricsOut io.Writer) lambda.Handler {
-	return &invocations{next: lambda.NewHandler(h), service: service, out: metricsOut}
+	return &invocations{next: lambda.NewHandler(h), metrics: metrics.New(metricsOut, service)}
 }
 
 type invocations struct {
 	next    lambda.Handler
-	service string
-	out     io.Writer
+	metrics *metrics.Recorder // of the first invocation only
 	started atomic.Bool
 }
 
@@ -65,11 +64,10 @@ func (i *invocations) Invoke(ctx context.Context, payload []byte) ([]byte, error
 	cold := i.started.CompareAndSwap(false, true)
 	ctx = logging.Invocation(ctx, cold)
 	if cold {
-		startMetrics := metrics.New(i.out, i.service)
-		startMetrics.Add(metrics.ColdStart, 1)
+		i.metrics.Add(metrics.ColdStart, 1)
 		// A metric lost to a broken stdout must not fail the invocation;
 		// there is nowhere else to say so either.
-		_ = startMetrics.Flush()
+		_ = i.metrics.Flush()
 	}
 	return i.next.Invoke(ctx, payload)
 }
@@ -139,8 +137,12 @@ func (e *Env) Err() error {
 // requestBodyWithoutWriteTo). It is the one place AWS configurations are
 // built: integration tests pass optFns to point it at the local cloud.
 func AWSConfig(ctx context.Context, optFns ...func(*config.LoadOptions) error) (aws.Config, error) {
+	// The middleware goes last in the finalize step, so that it sees each
+	// attempt's rewound body.
 	opts := append([]func(*config.LoadOptions) error{
-		config.WithAPIOptions([]func(*middleware.Stack) error{addRequestBodyWithoutWriteTo}),
+		config.WithAPIOptions([]func(*middleware.Stack) error{func(s *middleware.Stack) error {
+			return s.Finalize.Add(requestBodyWithoutWriteTo, middleware.After)
+		}}),
 	}, optFns...)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {

@@ -28,14 +28,9 @@ import (
 // #2737). Hiding WriteTo makes io.Copy read instead, and a closed SDK body's
 // Read answers (0, io.EOF), which io.Copy takes as the end. Every request
 // body of the SDK is still sent, signed and rewound for retries as before.
-type requestBodyWithoutWriteTo struct{}
-
-// ID names the middleware in the stack.
-func (requestBodyWithoutWriteTo) ID() string { return "RequestBodyWithoutWriteTo" }
-
-// HandleFinalize runs once per attempt, after signing, just before the
-// request is sent.
-func (requestBodyWithoutWriteTo) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+//
+// It runs once per attempt, after signing, just before the request is sent.
+var requestBodyWithoutWriteTo = middleware.FinalizeMiddlewareFunc("RequestBodyWithoutWriteTo", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 	req, ok := in.Request.(*smithyhttp.Request)
 	if !ok {
 		return next.HandleFinalize(ctx, in)
@@ -55,10 +50,4 @@ func (requestBodyWithoutWriteTo) HandleFinalize(ctx context.Context, in middlewa
 	}
 	in.Request = sent
 	return next.HandleFinalize(ctx, in)
-}
-
-// addRequestBodyWithoutWriteTo installs the middleware last in the
-// finalize step, so it sees each attempt's rewound body.
-func addRequestBodyWithoutWriteTo(stack *middleware.Stack) error {
-	return stack.Finalize.Add(requestBodyWithoutWriteTo{}, middleware.After)
-}
+})

@@ -11,17 +11,6 @@ import (
 	"github.com/serverless-shop/backend/shared/token"
 )
 
-// Context keys of an authorizer response. API Gateway hands them to the
-// integration as requestContext.authorizer, beside principalId.
-const (
-	keyUserID        = "sub"
-	keyEmail         = "email"
-	keyName          = "name"
-	keyEmailVerified = "email_verified"
-	keyExpiresAt     = "exp"
-	keyRole          = "role"
-)
-
 // ErrMissing means the request carries no usable authorizer context.
 var ErrMissing = errors.New("principal: no authorizer context")
 
@@ -61,16 +50,18 @@ func FromClaims(c token.Claims) Principal {
 	return p
 }
 
-// Context renders p as an authorizer response context. Values are strings so
-// that they arrive unchanged whatever the JSON number handling on the way.
+// Context renders p as an authorizer response context, which API Gateway
+// hands to the integration as requestContext.authorizer, beside
+// principalId. Values are strings so that they arrive unchanged whatever
+// the JSON number handling on the way.
 func (p Principal) Context() map[string]any {
 	return map[string]any{
-		keyUserID:        p.UserID,
-		keyEmail:         p.Email,
-		keyName:          p.Name,
-		keyEmailVerified: strconv.FormatBool(p.EmailVerified),
-		keyExpiresAt:     strconv.FormatInt(p.ExpiresAt.Unix(), 10),
-		keyRole:          role(p.Role),
+		"sub":            p.UserID,
+		"email":          p.Email,
+		"name":           p.Name,
+		"email_verified": strconv.FormatBool(p.EmailVerified),
+		"exp":            strconv.FormatInt(p.ExpiresAt.Unix(), 10),
+		"role":           role(p.Role),
 	}
 }
 
@@ -89,9 +80,9 @@ func FromContext(ctx map[string]any, now time.Time) (Principal, error) {
 			return ""
 		}
 	}
-	p := Principal{UserID: str(keyUserID), Email: str(keyEmail), Name: str(keyName), Role: role(str(keyRole))}
-	p.EmailVerified, _ = strconv.ParseBool(str(keyEmailVerified)) // absent or odd: not verified
-	exp, err := strconv.ParseInt(str(keyExpiresAt), 10, 64)
+	p := Principal{UserID: str("sub"), Email: str("email"), Name: str("name"), Role: role(str("role"))}
+	p.EmailVerified, _ = strconv.ParseBool(str("email_verified")) // absent or odd: not verified
+	exp, err := strconv.ParseInt(str("exp"), 10, 64)
 	if p.UserID == "" || err != nil {
 		return Principal{}, ErrMissing
 	}

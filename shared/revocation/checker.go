@@ -75,8 +75,7 @@ type Checker struct {
 	mu      sync.Mutex
 	set     Set                  // the entries of the users in seen
 	seen    map[string]time.Time // users whose entries set holds → their last request
-	cursor  time.Time            // the last good read of the feed started here
-	good    time.Time            // the last good read of the feed (started before any)
+	good    time.Time            // the last good read of the feed started here (or, before any, the first check)
 	feed    backoff              // when the feed may be read next
 	lookups backoff              // when a user's entries may be looked up next
 }
@@ -122,7 +121,7 @@ func (k *Checker) Check(ctx context.Context, c token.Claims) error {
 	defer k.mu.Unlock()
 	now := k.now()
 	if k.good.IsZero() { // the first check: the feed is read from Overlap before it
-		k.cursor, k.good = now, now
+		k.good = now
 	}
 	if !now.Before(k.feed.next) {
 		k.readFeed(ctx, now)
@@ -146,7 +145,7 @@ func (k *Checker) Check(ctx context.Context, c token.Claims) error {
 // users it knows; the others' are read with the user, when one comes.
 func (k *Checker) readFeed(ctx context.Context, now time.Time) {
 	entries, err := k.read(ctx, now, &k.feed, "revocation feed read failed", func(ctx context.Context) ([]Entry, error) {
-		return k.src.Since(ctx, k.cursor.Add(-Overlap), now)
+		return k.src.Since(ctx, k.good.Add(-Overlap), now)
 	}, slog.Duration("listAge", now.Sub(k.good)))
 	if err != nil {
 		return
@@ -156,12 +155,12 @@ func (k *Checker) readFeed(ctx context.Context, now time.Time) {
 			k.set.Add(e)
 		}
 	}
-	k.cursor, k.good, k.feed = now, now, backoff{next: now.Add(k.refresh)}
+	k.good, k.feed = now, backoff{next: now.Add(k.refresh)}
 	k.set.prune(now)
 	for id, last := range k.seen {
 		if now.Sub(last) > forgetAfter {
 			delete(k.seen, id)
-			delete(k.set.users, id)
+			delete(k.set, id)
 		}
 	}
 }

@@ -10,7 +10,7 @@ func Known(k *Checker) int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	n := 0
-	for _, u := range k.set.users {
+	for _, u := range k.set {
 		n += len(u.sessions)
 		if u.epoch > 0 {
 			n++

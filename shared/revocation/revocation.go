@@ -72,13 +72,12 @@ func User(userID string, epoch int64, now time.Time, ttl time.Duration) Entry {
 // then user and what is revoked, so that "SK > t" selects what is new.
 const (
 	feedPK       = "FEED"
-	userPrefix   = "USER#"
 	sessionSK    = "S#"
 	epochSK      = "EPOCH"
 	feedSeparate = "#"
 )
 
-func userPK(id string) string { return userPrefix + id }
+func userPK(id string) string { return "USER#" + id }
 
 // stamp is a time as the feed sorts it: milliseconds, fixed width.
 func stamp(t time.Time) string { return fmt.Sprintf("%013d", t.UnixMilli()) }
@@ -94,41 +93,27 @@ type record struct {
 	ExpiresAt   int64  `dynamodbav:"expiresAt"` // Unix seconds, the table's TTL attribute
 }
 
-func (r record) entry() Entry {
-	return Entry{
-		UserID: r.UserID, SessionID: r.SessionID, Epoch: r.Epoch,
-		RevokedAt: time.UnixMilli(r.RevokedAtMs).UTC(), ExpiresAt: time.Unix(r.ExpiresAt, 0).UTC(),
-	}
-}
-
-// records are the two items of e: under its user, and in the feed. A
-// user's session entry is keyed by the session, so revoking a session
-// twice writes one item; a user's epoch entry is one item, the latest
-// epoch (epochs only grow).
-func (e Entry) records() [2]record {
-	base := record{UserID: e.UserID, SessionID: e.SessionID, Epoch: e.Epoch,
-		RevokedAtMs: e.RevokedAt.UnixMilli(), ExpiresAt: e.ExpiresAt.Unix()}
-	what := epochSK + feedSeparate + strconv.FormatInt(e.Epoch, 10)
-	user := base
-	user.PK, user.SK = userPK(e.UserID), epochSK
-	if e.SessionID != "" {
-		what = sessionSK + e.SessionID
-		user.SK = what
-	}
-	feed := base
-	feed.PK, feed.SK = feedPK, strings.Join([]string{stamp(e.RevokedAt), e.UserID, what}, feedSeparate)
-	return [2]record{user, feed}
-}
-
 // Writes are the transaction items that record e in table, to be written
-// in the same transaction as the change that revokes. Writing the same
-// entry again (a retried transaction) writes the same two items.
+// in the same transaction as the change that revokes: one under its user,
+// one in the feed. A user's session entry is keyed by the session, so
+// revoking a session twice writes one item; a user's epoch entry is one
+// item, the latest epoch (epochs only grow). Writing the same entry again
+// (a retried transaction) writes the same two items.
 func Writes(table string, e Entry) ([]types.TransactWriteItem, error) {
 	if e.UserID == "" || e.RevokedAt.IsZero() || !e.ExpiresAt.After(e.RevokedAt) {
 		return nil, errors.New("revocation: an entry needs a user, a time and a later expiry")
 	}
+	user := record{PK: userPK(e.UserID), SK: epochSK, UserID: e.UserID, SessionID: e.SessionID, Epoch: e.Epoch,
+		RevokedAtMs: e.RevokedAt.UnixMilli(), ExpiresAt: e.ExpiresAt.Unix()}
+	what := epochSK + feedSeparate + strconv.FormatInt(e.Epoch, 10)
+	if e.SessionID != "" {
+		what = sessionSK + e.SessionID
+		user.SK = what
+	}
+	feed := user
+	feed.PK, feed.SK = feedPK, strings.Join([]string{stamp(e.RevokedAt), e.UserID, what}, feedSeparate)
 	var items []types.TransactWriteItem
-	for _, r := range e.records() {
+	for _, r := range []record{user, feed} {
 		av, _ := attributevalue.MarshalMap(r) // strings and numbers: it cannot fail
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(table), Item: av}})
 	}

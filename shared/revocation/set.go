@@ -1,15 +1,14 @@
 package revocation
 
 import (
+	"maps"
 	"time"
 
 	"github.com/serverless-shop/backend/shared/token"
 )
 
 // Set is the entries in force of some users, each user's apart.
-type Set struct {
-	users map[string]*userEntries
-}
+type Set map[string]*userEntries
 
 // userEntries are one user's entries.
 type userEntries struct {
@@ -20,7 +19,7 @@ type userEntries struct {
 
 // NewSet collects entries.
 func NewSet(entries ...Entry) Set {
-	s := Set{users: map[string]*userEntries{}}
+	s := Set{}
 	for _, e := range entries {
 		s.Add(e)
 	}
@@ -29,10 +28,10 @@ func NewSet(entries ...Entry) Set {
 
 // Add adds e; adding an entry twice changes nothing.
 func (s Set) Add(e Entry) {
-	u := s.users[e.UserID]
+	u := s[e.UserID]
 	if u == nil {
 		u = &userEntries{sessions: map[string]time.Time{}}
-		s.users[e.UserID] = u
+		s[e.UserID] = u
 	}
 	switch {
 	case e.SessionID != "":
@@ -46,7 +45,7 @@ func (s Set) Add(e Entry) {
 
 // Revokes reports whether the set revokes a token with these claims.
 func (s Set) Revokes(c token.Claims) bool {
-	u := s.users[c.Subject]
+	u := s[c.Subject]
 	if u == nil {
 		return false
 	}
@@ -57,17 +56,13 @@ func (s Set) Revokes(c token.Claims) bool {
 // prune drops the entries that expired by now: their tokens have expired
 // too.
 func (s Set) prune(now time.Time) {
-	for id, u := range s.users {
-		for sid, until := range u.sessions {
-			if !until.After(now) {
-				delete(u.sessions, sid)
-			}
-		}
+	for id, u := range s {
+		maps.DeleteFunc(u.sessions, func(_ string, until time.Time) bool { return !until.After(now) })
 		if u.epoch > 0 && !u.epochExpiry.After(now) {
 			u.epoch, u.epochExpiry = 0, time.Time{}
 		}
 		if len(u.sessions) == 0 && u.epoch == 0 {
-			delete(s.users, id)
+			delete(s, id)
 		}
 	}
 }

@@ -59,8 +59,9 @@ func (t *Table) query(ctx context.Context, keys expression.KeyConditionBuilder, 
 			return nil, fmt.Errorf("read revocations %s: %w", which, err)
 		}
 		for _, r := range records {
-			if e := r.entry(); e.ExpiresAt.After(now) {
-				entries = append(entries, e)
+			if expires := time.Unix(r.ExpiresAt, 0).UTC(); expires.After(now) {
+				entries = append(entries, Entry{UserID: r.UserID, SessionID: r.SessionID, Epoch: r.Epoch,
+					RevokedAt: time.UnixMilli(r.RevokedAtMs).UTC(), ExpiresAt: expires})
 			}
 		}
 	}

@@ -9,14 +9,11 @@ import (
 // token (RFC 6750, section 2.1).
 var ErrNoBearer = fmt.Errorf("%w: authorization is not a bearer token", ErrInvalid)
 
-// maxHeaderBytes bounds the Authorization header looked at.
-const maxHeaderBytes = len("Bearer ") + MaxTokenBytes
-
 // FromAuthorization returns the token of an "Authorization: Bearer <token>"
 // header value. The scheme is case-insensitive; anything else, or a header
 // longer than a token can be, is ErrNoBearer or ErrMalformed.
 func FromAuthorization(header string) (string, error) {
-	if len(header) > maxHeaderBytes {
+	if len(header) > len("Bearer ")+MaxTokenBytes {
 		return "", ErrMalformed
 	}
 	scheme, raw, ok := strings.Cut(header, " ")

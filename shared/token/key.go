@@ -37,9 +37,13 @@ func ParsePublicKey(der []byte) (PublicKey, error) {
 	return NewPublicKey(ec), nil
 }
 
-// NewPublicKey wraps a P-256 public key with its RFC 7638 thumbprint as id.
+// NewPublicKey wraps a P-256 public key with its RFC 7638 thumbprint as id:
+// SHA-256 over the required members in lexicographic order, base64url
+// encoded.
 func NewPublicKey(k *ecdsa.PublicKey) PublicKey {
-	return PublicKey{ID: thumbprint(k), Key: k}
+	x, y := coordinates(k)
+	sum := sha256.Sum256([]byte(`{"crv":"P-256","kty":"EC","x":"` + x + `","y":"` + y + `"}`))
+	return PublicKey{ID: base64.RawURLEncoding.EncodeToString(sum[:]), Key: k}
 }
 
 // jwk is the JSON Web Key form (RFC 7517) of a P-256 public key.
@@ -62,15 +66,6 @@ func coordinates(k *ecdsa.PublicKey) (x, y string) {
 	}
 	enc := base64.RawURLEncoding
 	return enc.EncodeToString(raw[1:33]), enc.EncodeToString(raw[33:])
-}
-
-// thumbprint is the RFC 7638 JWK thumbprint: SHA-256 over the required
-// members in lexicographic order, base64url encoded.
-func thumbprint(k *ecdsa.PublicKey) string {
-	x, y := coordinates(k)
-	canonical := `{"crv":"P-256","kty":"EC","x":"` + x + `","y":"` + y + `"}`
-	sum := sha256.Sum256([]byte(canonical))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // jwks is a JSON Web Key Set (RFC 7517, section 5).

@@ -161,11 +161,9 @@ type Verifier struct {
 }
 
 // NewVerifier returns a verifier that accepts ES256 access tokens from
-// issuer for audience, signed by one of keys. now is the clock (nil: time.Now).
+// issuer for audience, signed by one of keys. now is the clock (nil: time.Now,
+// as jwt.WithTimeFunc takes it).
 func NewVerifier(keys []PublicKey, issuer, audience string, now func() time.Time) *Verifier {
-	if now == nil {
-		now = time.Now
-	}
 	m := make(map[string]*ecdsa.PublicKey, len(keys))
 	for _, k := range keys {
 		m[k.ID] = k.Key

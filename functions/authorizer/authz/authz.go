@@ -34,25 +34,24 @@ import (
 // a 403; a missing or bad token is neither.
 var ErrUnauthorized = errors.New("Unauthorized")
 
-// Verifier checks an access token; *token.Verifier implements it.
-type Verifier interface {
-	Verify(raw string) (token.Claims, error)
-}
-
 // Authorizer decides on requests. It makes no network calls.
 type Authorizer struct {
-	verifier Verifier
+	verifier *token.Verifier
 	log      *slog.Logger
 }
 
 // New returns an authorizer.
-func New(v Verifier, log *slog.Logger) *Authorizer { return &Authorizer{verifier: v, log: log} }
+func New(v *token.Verifier, log *slog.Logger) *Authorizer { return &Authorizer{verifier: v, log: log} }
 
 // Handle is the Lambda handler. It allows a valid token the routes of its
 // role (policy) and answers ErrUnauthorized for anything else.
 func (a *Authorizer) Handle(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	ctx = logging.With(ctx, slog.String(logging.KeyCorrelationID, ev.RequestContext.RequestID))
-	claims, err := a.verify(authorization(ev.Headers))
+	raw, err := token.FromAuthorization(authorization(ev.Headers))
+	var claims token.Claims
+	if err == nil {
+		claims, err = a.verifier.Verify(raw)
+	}
 	if err != nil {
 		a.log.InfoContext(ctx, "access denied", slog.String("reason", err.Error()), slog.String("route", ev.HTTPMethod+" "+ev.Resource))
 		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
@@ -69,13 +68,6 @@ func (a *Authorizer) Handle(ctx context.Context, ev events.APIGatewayCustomAutho
 	return events.APIGatewayCustomAuthorizerResponse{PrincipalID: p.UserID, PolicyDocument: policy(stage, p), Context: p.Context()}, nil
 }
 
-// adminPaths are the staff routes as a method ARN ends after the stage
-// (/METHOD/RESOURCE-PATH): /v1/admin and every path under it, under any
-// method. API Gateway matches a * in the method's place within the method,
-// and a last * to the end of the ARN; no other route's path holds
-// /v1/admin, so nothing else matches.
-var adminPaths = []string{"/*/v1/admin", "/*/v1/admin/*"}
-
 // policy is what p may call on stage: every route, but for a customer the
 // staff routes, explicitly denied, which API Gateway answers with its 403
 // (ACCESS_DENIED: the forbidden problem) without calling the service.
@@ -84,21 +76,15 @@ func policy(stage string, p principal.Principal) events.APIGatewayCustomAuthoriz
 		{Action: []string{"execute-api:Invoke"}, Effect: "Allow", Resource: []string{stage + "/*"}},
 	}}
 	if !p.IsStaff() {
-		deny := events.IAMPolicyStatement{Action: []string{"execute-api:Invoke"}, Effect: "Deny"}
-		for _, path := range adminPaths {
-			deny.Resource = append(deny.Resource, stage+path)
-		}
-		doc.Statement = append(doc.Statement, deny)
+		// The staff routes as a method ARN ends after the stage
+		// (/METHOD/RESOURCE-PATH): /v1/admin and every path under it, under
+		// any method. API Gateway matches a * in the method's place within
+		// the method, and a last * to the end of the ARN; no other route's
+		// path holds /v1/admin, so nothing else matches.
+		admin := []string{stage + "/*/v1/admin", stage + "/*/v1/admin/*"}
+		doc.Statement = append(doc.Statement, events.IAMPolicyStatement{Action: []string{"execute-api:Invoke"}, Effect: "Deny", Resource: admin})
 	}
 	return doc
-}
-
-func (a *Authorizer) verify(header string) (token.Claims, error) {
-	raw, err := token.FromAuthorization(header)
-	if err != nil {
-		return token.Claims{}, err
-	}
-	return a.verifier.Verify(raw)
 }
 
 // stageARN cuts a method ARN,

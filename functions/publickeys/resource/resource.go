@@ -35,23 +35,15 @@ func Handler(c kmskeys.Client, log *slog.Logger) cfn.CustomResourceFunction {
 		if ev.RequestType == cfn.RequestDelete {
 			return physicalID, nil, nil
 		}
-		named, err := keyIDs(ev.ResourceProperties)
+		names, ids, err := keyIDs(ev.ResourceProperties)
 		if err != nil {
 			return physicalID, nil, err
-		}
-		names := slices.Sorted(maps.Keys(named))
-		ids := make([]string, len(names))
-		for i, n := range names {
-			ids[i] = named[n]
 		}
 		keys, err := kmskeys.PublicKeys(ctx, c, ids)
 		if err != nil {
 			return physicalID, nil, err
 		}
-		jwks, err := token.JWKS(keys)
-		if err != nil {
-			return physicalID, nil, err
-		}
+		jwks, _ := token.JWKS(keys) // strings only: it cannot fail
 		data := map[string]any{"Jwks": string(jwks)}
 		for i, n := range names {
 			data["Kid"+n] = keys[i].ID
@@ -61,18 +53,20 @@ func Handler(c kmskeys.Client, log *slog.Logger) cfn.CustomResourceFunction {
 	}
 }
 
-func keyIDs(props map[string]any) (map[string]string, error) {
+// keyIDs reads the Keys property: the key names, sorted, and the KMS key id
+// of each.
+func keyIDs(props map[string]any) (names, ids []string, err error) {
 	raw, ok := props["Keys"].(map[string]any)
 	if !ok || len(raw) == 0 {
-		return nil, fmt.Errorf("property Keys must map key names to KMS key ids")
+		return nil, nil, fmt.Errorf("property Keys must map key names to KMS key ids")
 	}
-	out := make(map[string]string, len(raw))
-	for name, v := range raw {
-		id, ok := v.(string)
+	names = slices.Sorted(maps.Keys(raw))
+	for _, name := range names {
+		id, ok := raw[name].(string)
 		if !keyName.MatchString(name) || !ok || id == "" {
-			return nil, fmt.Errorf("property Keys: %q must be a short alphanumeric name with a KMS key id", name)
+			return nil, nil, fmt.Errorf("property Keys: %q must be a short alphanumeric name with a KMS key id", name)
 		}
-		out[name] = id
+		ids = append(ids, id)
 	}
-	return out, nil
+	return names, ids, nil
 }
