@@ -463,7 +463,7 @@ func TestQueueCeiling(t *testing.T) {
 		t.Fatalf("queues of %d statuses, want all %d: %v", len(queues), len(order.Statuses), queues)
 	}
 	pending := queues[order.Pending]
-	c, err := capacity.ShardedQueueCeiling(pending)
+	c, err := m.ShardedCeiling(pending)
 	if err != nil {
 		t.Fatal(err)
 	}
