@@ -64,7 +64,7 @@ func Load(root, env string) (Inputs, error) {
 		return Inputs{}, err
 	}
 	return Inputs{Env: e, Template: t, Budgets: budgets.ByRequest(), Mix: DocumentedMix(), HotKeys: hot,
-		Quotas: DefaultQuotas(e.Region), Assume: DefaultAssumptions(), Prices: pricing.ByKey()}, nil
+		Quotas: DefaultQuotas(e.Region), Assume: readStated().Assumptions, Prices: pricing.ByKey()}, nil
 }
 
 // Route is one route of the mix, with what serves it and what it costs.
