@@ -234,6 +234,9 @@ func (m *Model) load(k HotKey, total float64) (keyLoad, error) {
 	var envs float64
 	conc := m.concurrency(total)
 	for _, f := range k.Readers {
+		if _, ok := m.Functions[f]; !ok {
+			return l, fmt.Errorf("reader %q is not a function of template.yaml", f)
+		}
 		envs += math.Max(1, conc[f])
 	}
 	l.Reads = envs / k.Every

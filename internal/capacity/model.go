@@ -191,9 +191,15 @@ func Build(in Inputs) (*Model, error) {
 		return nil, err
 	}
 	m.mail()
-	if err := m.checkHotKeys(); err != nil {
+	ttl, err := in.Template.Param("AccessTokenTTL") // the revocation list's hot key needs it
+	if err != nil {
 		return nil, err
 	}
+	d, err := time.ParseDuration(ttl)
+	if err != nil {
+		return nil, fmt.Errorf("AccessTokenTTL: %w", err)
+	}
+	m.tokenTTL = d.Seconds()
 	if err := m.limits(); err != nil {
 		return nil, err
 	}
@@ -309,36 +315,12 @@ func (m *Model) concurrency(total float64) map[string]float64 {
 	return c
 }
 
-// hotLoad returns the load of hot key k at total rate. Build checks every
-// key's inputs first, so that a key's load has no error to report here.
+// hotLoad returns the load of hot key k at total rate. Build's limits
+// return the error of a key whose inputs are wrong, so that the loads it
+// computes have none to report here.
 func (m *Model) hotLoad(k HotKey, total float64) keyLoad {
 	l, _ := m.load(k, total)
 	return l
-}
-
-// checkHotKeys reads what the hot keys' loads need and checks that each
-// key can be computed.
-func (m *Model) checkHotKeys() error {
-	ttl, err := m.In.Template.Param("AccessTokenTTL")
-	if err != nil {
-		return err
-	}
-	d, err := time.ParseDuration(ttl)
-	if err != nil {
-		return fmt.Errorf("AccessTokenTTL: %w", err)
-	}
-	m.tokenTTL = d.Seconds()
-	for _, k := range m.In.HotKeys {
-		for _, f := range k.Readers {
-			if _, ok := m.Functions[f]; !ok {
-				return fmt.Errorf("hot key %s: reader %q is not a function of template.yaml", k.Key, f)
-			}
-		}
-		if _, err := m.load(k, 1); err != nil {
-			return fmt.Errorf("hot key %s: %w", k.Key, err)
-		}
-	}
-	return nil
 }
 
 func (m *Model) limits() error {
@@ -464,7 +446,10 @@ func (m *Model) limits() error {
 	}
 
 	for _, k := range m.In.HotKeys {
-		at := m.hotLoad(k, m.Target)
+		at, err := m.load(k, m.Target)
+		if err != nil {
+			return fmt.Errorf("hot key %s: %w", k.Key, err)
+		}
 		value := fmt.Sprintf("one partition: %s RCU/s or %s WCU/s", number(PartitionRCU), number(PartitionWCU))
 		detail := fmt.Sprintf("%s RCU/s (%s reads/s) + %s WCU/s", number(at.RCU), fixed(at.Reads, 1), number(at.WCU))
 		if k.Model == ModelShardedCounter {
