@@ -62,19 +62,20 @@ func (u Units) Add(v Units) Units { return Units{u.Read + v.Read, u.Write + v.Wr
 
 // Recorder records calls. Its zero value is not usable: use New.
 type Recorder struct {
-	sizer *sizer
-	mu    sync.Mutex
-	calls []Call
-	actor string
-	names map[string]string       // table name → the name to report
-	seen  map[Key]map[string]bool // partition key → actors that touched it
+	// shadow reads the items a write touches, for their sizes (rules.go).
+	shadow *dynamodb.Client
+	mu     sync.Mutex
+	calls  []Call
+	actor  string
+	names  map[string]string       // table name → the name to report
+	seen   map[Key]map[string]bool // partition key → actors that touched it
 }
 
 // New returns a recorder. shadow is a DynamoDB client without the
 // recorder, used to read the items a write touches before and after it, so
 // that their sizes can be priced by AWS's rules; nil prices reads only.
 func New(shadow *dynamodb.Client) *Recorder {
-	return &Recorder{sizer: &sizer{db: shadow}, names: map[string]string{}, seen: map[Key]map[string]bool{}}
+	return &Recorder{shadow: shadow, names: map[string]string{}, seen: map[Key]map[string]bool{}}
 }
 
 // NameTable reports the keys of the table called name as those of the
@@ -147,13 +148,13 @@ func (r *Recorder) option(service string, background bool) func(*middleware.Stac
 			askCapacity(in.Parameters)
 			its := items(in.Parameters)
 			ws := slices.DeleteFunc(slices.Clone(its), func(it item) bool { return !it.write }) // the items it writes
-			before := r.sizer.before(ctx, ws)
+			before := r.before(ctx, ws)
 			c := Call{Service: service, Operation: middleware.GetOperationName(ctx), Start: time.Now(), Background: background}
 			keys := keysOf(in.Parameters, its)
 			out, md, err := next.HandleInitialize(ctx, in)
 			c.End = time.Now()
 			c.Reported, c.ReportedOK = reported(out.Result, len(ws) > 0)
-			c.Rules, c.Writes = r.sizer.price(ctx, in.Parameters, out.Result, ws, before, err)
+			c.Rules, c.Writes = r.price(ctx, in.Parameters, out.Result, ws, before, err)
 			r.mu.Lock()
 			c.Actor = r.actor
 			for _, k := range keys {

@@ -84,27 +84,24 @@ func Check(t *testing.T, service string, rows []Row) {
 	for _, r := range rows {
 		rules, rep := Sum(r.Calls)
 		rounds := Rounds(r.Calls)
-		wcu := fmt.Sprint(rules.Write)
+		b := r.Budget
+		wcu, budgetWCU := fmt.Sprint(rules.Write), fmt.Sprint(b.WCU)
 		var apart float64
-		if r.Budget.Apart != "" {
+		if b.Apart != "" {
 			for _, c := range r.Calls {
 				for _, w := range c.Writes {
-					if strings.HasPrefix(w.SortKey, r.Budget.Apart) {
+					if strings.HasPrefix(w.SortKey, b.Apart) {
 						apart += w.WCU
 					}
 				}
 			}
 			rules.Write -= apart
-			wcu = fmt.Sprintf("%g + %g (%s)", rules.Write, apart, r.Budget.Apart)
+			wcu = fmt.Sprintf("%g + %g (%s)", rules.Write, apart, b.Apart)
+			budgetWCU = fmt.Sprintf("%g + %g", b.WCU, b.ApartWCU)
 		}
 		reported := "none"
 		if slices.ContainsFunc(r.Calls, func(c Call) bool { return c.ReportedOK }) {
 			reported = fmt.Sprintf("%g / %g", rep.Read, rep.Write)
-		}
-		b := r.Budget
-		budgetWCU := fmt.Sprint(b.WCU)
-		if b.Apart != "" {
-			budgetWCU = fmt.Sprintf("%g + %g", b.WCU, b.ApartWCU)
 		}
 		fmt.Fprintf(&table, "| %s | %d (%s) | %d | %g | %s | %s | %d, %d, %g, %s: %s |\n",
 			r.Request, len(r.Calls), cmp.Or(r.Ops(), "none"), rounds, rules.Read, wcu, reported,

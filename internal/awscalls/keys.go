@@ -22,7 +22,7 @@ type Key struct {
 }
 
 // item is one item a DynamoDB call names in its input: the one model of a
-// call's items that its keys (keysOf) and its price (sizer) are read from.
+// call's items that its keys (keysOf) and its price (rules.go) are read from.
 type item struct {
 	table string
 	key   map[string]types.AttributeValue

@@ -77,24 +77,20 @@ func field(p any, name string) reflect.Value {
 	return v.Elem().FieldByName(name)
 }
 
-// sizer prices calls by the rules, reading the items writes touch through
-// a client of its own.
-type sizer struct{ db *dynamodb.Client }
-
 // before reads the sizes of the items a write is about to touch.
-func (s *sizer) before(ctx context.Context, ws []item) []int {
+func (r *Recorder) before(ctx context.Context, ws []item) []int {
 	sizes := make([]int, len(ws))
 	for i, w := range ws {
-		sizes[i] = s.size(ctx, w)
+		sizes[i] = r.size(ctx, w)
 	}
 	return sizes
 }
 
-func (s *sizer) size(ctx context.Context, it item) int {
-	if s.db == nil {
+func (r *Recorder) size(ctx context.Context, it item) int {
+	if r.shadow == nil {
 		return 0
 	}
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &it.table, Key: it.key, ConsistentRead: aws.Bool(true)})
+	out, err := r.shadow.GetItem(ctx, &dynamodb.GetItemInput{TableName: &it.table, Key: it.key, ConsistentRead: aws.Bool(true)})
 	if err != nil || out.Item == nil {
 		return 0
 	}
@@ -109,14 +105,14 @@ type ItemWrite struct {
 
 // price applies the rules to a call whose written items (ws) were before
 // in size.
-func (s *sizer) price(ctx context.Context, params, result any, ws []item, before []int, callErr error) (Units, []ItemWrite) {
+func (r *Recorder) price(ctx context.Context, params, result any, ws []item, before []int, callErr error) (Units, []ItemWrite) {
 	if len(ws) == 0 {
-		return s.priceRead(params, result), nil
+		return priceRead(params, result), nil
 	}
 	var w float64
 	priced := make([]ItemWrite, len(ws))
 	for i, it := range ws {
-		size := max(before[i], s.size(ctx, it))
+		size := max(before[i], r.size(ctx, it))
 		if callErr != nil && it.put != nil {
 			size = max(size, ItemSize(it.put)) // a failed write is priced as the write it tried
 		}
@@ -135,7 +131,7 @@ func (s *sizer) price(ctx context.Context, params, result any, ws []item, before
 
 // priceRead prices a read; a call that failed read what an empty answer
 // holds.
-func (s *sizer) priceRead(params, result any) Units {
+func priceRead(params, result any) Units {
 	switch in := params.(type) {
 	case *dynamodb.GetItemInput:
 		out, _ := result.(*dynamodb.GetItemOutput)

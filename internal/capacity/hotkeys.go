@@ -176,43 +176,35 @@ func (l keyLoad) Use() float64 { return math.Max(l.RCU/PartitionRCU+l.WCU/Partit
 // items is the partitions the load is spread over.
 func (l keyLoad) items() float64 { return math.Max(1, l.Shards) }
 
-// SKUCeiling is the writes a second one item of a sharded counter takes
-// (PerShard: the lower of its write units' and its transactions' bound)
-// and those of all its shards (Ceiling): for the stock, orders a second on
-// one SKU.
-type SKUCeiling struct {
+// ShardCeiling is the writes a second one shard of a sharded counter or
+// queue takes (PerShard: the lower of its write units' bound, ByWCU, and
+// for a counter its transactions', ByHold) and those of all its shards
+// (Ceiling): for the stock, orders a second on one SKU; for staff's
+// queues, orders joining one status a second.
+type ShardCeiling struct {
 	Shards, ByWCU, ByHold, PerShard, Ceiling float64
 }
 
-// ShardedCeiling returns the ceiling of sharded counter k with the
-// template's number of shards.
-func (m *Model) ShardedCeiling(k HotKey) (SKUCeiling, error) {
-	shards, err := m.In.Template.Number(k.ShardsParam)
-	if err != nil {
-		return SKUCeiling{}, err
+// ShardedCeiling returns the ceiling of sharded counter or queue k: a
+// counter with the template's number of shards (shardsParam), a queue
+// with the code's (shardsConst).
+func (m *Model) ShardedCeiling(k HotKey) (ShardCeiling, error) {
+	c := ShardCeiling{ByWCU: PartitionWCU / k.WCUPerWrite, ByHold: math.Inf(1)}
+	if k.Model == ModelShardedQueue {
+		shards, ok := ShardConsts[k.ShardsConst]
+		if !ok {
+			return ShardCeiling{}, fmt.Errorf("no Go constant %q in ShardConsts", k.ShardsConst)
+		}
+		c.Shards = shards
+	} else {
+		shards, err := m.In.Template.Number(k.ShardsParam)
+		if err != nil {
+			return ShardCeiling{}, err
+		}
+		c.Shards, c.ByHold = shards, 1000/k.HoldMS
 	}
-	c := SKUCeiling{Shards: shards, ByWCU: PartitionWCU / k.WCUPerWrite, ByHold: 1000 / k.HoldMS}
 	c.PerShard = math.Min(c.ByWCU, c.ByHold)
-	c.Ceiling = c.PerShard * shards
-	return c, nil
-}
-
-// QueueCeiling is the index writes a second one shard of a sharded queue
-// takes (PerShard) and those of all its shards (Ceiling): for staff's
-// queues, orders joining one status a second.
-type QueueCeiling struct {
-	Shards, PerShard, Ceiling float64
-}
-
-// ShardedQueueCeiling returns the ceiling of sharded queue k with the
-// code's number of shards.
-func ShardedQueueCeiling(k HotKey) (QueueCeiling, error) {
-	shards, ok := ShardConsts[k.ShardsConst]
-	if !ok {
-		return QueueCeiling{}, fmt.Errorf("no Go constant %q in ShardConsts", k.ShardsConst)
-	}
-	c := QueueCeiling{Shards: shards, PerShard: PartitionWCU / k.WCUPerWrite}
-	c.Ceiling = c.PerShard * shards
+	c.Ceiling = c.PerShard * c.Shards
 	return c, nil
 }
 
@@ -226,28 +218,25 @@ func (m *Model) load(k HotKey, total float64) (keyLoad, error) {
 	case ModelCounter:
 		l.WCU = rps(k.Writes) * k.WCUPerWrite
 		return l, nil
-	case ModelShardedCounter:
+	case ModelShardedCounter, ModelShardedQueue:
 		c, err := m.ShardedCeiling(k)
 		if err != nil {
 			return l, err
 		}
-		perShard := rps(k.Writes) / c.Shards // writes go to a shard at random
+		// A counter's writes go to a shard at random; a hash of the id
+		// spreads a queue's many orders evenly.
+		perShard := rps(k.Writes) / c.Shards
 		l.Shards = c.Shards
 		l.WCU = perShard * k.WCUPerWrite
-		l.Busy = perShard * k.HoldMS / 1000
-		return l, nil
-	case ModelShardedQueue:
-		c, err := ShardedQueueCeiling(k)
-		if err != nil {
-			return l, err
-		}
-		l.Shards = c.Shards
-		l.WCU = rps(k.Writes) / c.Shards * k.WCUPerWrite // a hash of the id spreads many orders evenly
+		l.Busy = perShard * k.HoldMS / 1000 // a queue's holdMS is 0
 		return l, nil
 	}
 	var envs float64
 	conc := m.concurrency(total)
 	for _, f := range k.Readers {
+		if _, ok := m.Functions[f]; !ok {
+			return l, fmt.Errorf("reader %q is not a function of template.yaml", f)
+		}
 		envs += math.Max(1, conc[f])
 	}
 	l.Reads = envs / k.Every

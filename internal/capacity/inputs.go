@@ -114,9 +114,6 @@ func readStated() stated {
 // DocumentedMix is launch day's mix (inputs.yaml).
 func DocumentedMix() Mix { return readStated().Mix }
 
-// DefaultAssumptions returns the model's assumptions (inputs.yaml).
-func DefaultAssumptions() Assumptions { return readStated().Assumptions }
-
 // DefaultQuotas returns AWS's default quotas in region (inputs.yaml).
 func DefaultQuotas(region string) Quotas {
 	q := readStated().Quotas

@@ -208,7 +208,15 @@ func TestHotKeysMatchTheCode(t *testing.T) {
 	if !patterned.Lists("RevocationsTable", "FEED#2026-11-22") {
 		t.Error("a pattern does not match")
 	}
-	for _, bad := range []string{`- {key: X, table: T, model: nope, readers: [a], every: 1, why: w}`, `- {key: X, table: T, model: catalog-copy, readers: [a], every: 0, why: w}`, `[]`} {
+	for _, bad := range []string{
+		`- {key: X, table: T, model: nope, readers: [a], every: 1, why: w}`,
+		`- {key: X, table: T, model: catalog-copy, readers: [a], every: 0, why: w}`,
+		`[]`,
+		// A sharded counter without shardsParam and holdMS.
+		`- {key: "STOCK#*", table: T, model: sharded-counter, wcuPerWrite: 2, writes: {"POST /v1/orders": 1}, why: w}`,
+		// A sharded queue with a shardsConst the model does not read.
+		`- {key: "PENDING#*", table: T, index: I, model: sharded-queue, shardsConst: QueueShards, wcuPerWrite: 1, writes: {"POST /v1/orders": 1}, why: w}`,
+	} {
 		if _, err := capacity.ParseHotKeys([]byte(bad)); err == nil {
 			t.Errorf("accepted %s", bad)
 		}

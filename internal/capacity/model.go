@@ -64,7 +64,7 @@ func Load(root, env string) (Inputs, error) {
 		return Inputs{}, err
 	}
 	return Inputs{Env: e, Template: t, Budgets: budgets.ByRequest(), Mix: DocumentedMix(), HotKeys: hot,
-		Quotas: DefaultQuotas(e.Region), Assume: DefaultAssumptions(), Prices: pricing.ByKey()}, nil
+		Quotas: DefaultQuotas(e.Region), Assume: readStated().Assumptions, Prices: pricing.ByKey()}, nil
 }
 
 // Route is one route of the mix, with what serves it and what it costs.
@@ -191,9 +191,15 @@ func Build(in Inputs) (*Model, error) {
 		return nil, err
 	}
 	m.mail()
-	if err := m.checkHotKeys(); err != nil {
+	ttl, err := in.Template.Param("AccessTokenTTL") // the revocation list's hot key needs it
+	if err != nil {
 		return nil, err
 	}
+	d, err := time.ParseDuration(ttl)
+	if err != nil {
+		return nil, fmt.Errorf("AccessTokenTTL: %w", err)
+	}
+	m.tokenTTL = d.Seconds()
 	if err := m.limits(); err != nil {
 		return nil, err
 	}
@@ -309,46 +315,26 @@ func (m *Model) concurrency(total float64) map[string]float64 {
 	return c
 }
 
-// hotLoad returns the load of hot key k at total rate. Build checks every
-// key's inputs first, so that a key's load has no error to report here.
+// hotLoad returns the load of hot key k at total rate. Build's limits
+// return the error of a key whose inputs are wrong, so that the loads it
+// computes have none to report here.
 func (m *Model) hotLoad(k HotKey, total float64) keyLoad {
 	l, _ := m.load(k, total)
 	return l
 }
 
-// checkHotKeys reads what the hot keys' loads need and checks that each
-// key can be computed.
-func (m *Model) checkHotKeys() error {
-	ttl, err := m.In.Template.Param("AccessTokenTTL")
-	if err != nil {
-		return err
-	}
-	d, err := time.ParseDuration(ttl)
-	if err != nil {
-		return fmt.Errorf("AccessTokenTTL: %w", err)
-	}
-	m.tokenTTL = d.Seconds()
-	for _, k := range m.In.HotKeys {
-		for _, f := range k.Readers {
-			if _, ok := m.Functions[f]; !ok {
-				return fmt.Errorf("hot key %s: reader %q is not a function of template.yaml", k.Key, f)
-			}
-		}
-		if _, err := m.load(k, 1); err != nil {
-			return fmt.Errorf("hot key %s: %w", k.Key, err)
-		}
-	}
-	return nil
-}
-
 func (m *Model) limits() error {
 	t, q := m.In.Template, m.In.Quotas
 	add := func(l Limit) { m.Limits = append(m.Limits, l) }
+	// quota is the limit of an AWS default quota, as inputs.yaml states it.
+	quota := func(name string, q Quota, load func(float64) float64, alarms ...string) Limit {
+		return Limit{Name: name, Label: LabelQuota, Value: q.Value, Unit: q.Unit, From: "AWS default quota: " + q.Source,
+			QuotaCode: q.Code, Note: q.Note, Load: load, Alarms: alarms}
+	}
 
-	add(Limit{Name: "API Gateway requests, account and region", Label: LabelQuota, Value: q.APIGateway.Value, Unit: q.APIGateway.Unit,
-		From: "AWS default quota: " + q.APIGateway.Source, QuotaCode: q.APIGateway.Code,
-		Note: fmt.Sprintf("%s; burst %s", q.APIGateway.Note, number(q.APIGatewayBurst.Value)),
-		Load: func(total float64) float64 { return total }, Alarms: []string{"ApiRequestRateAlarm", "ApiThrottledAlarm"}})
+	api := quota("API Gateway requests, account and region", q.APIGateway, func(total float64) float64 { return total }, "ApiRequestRateAlarm", "ApiThrottledAlarm")
+	api.Note = fmt.Sprintf("%s; burst %s", q.APIGateway.Note, number(q.APIGatewayBurst.Value))
+	add(api)
 
 	for _, r := range m.Routes {
 		add(Limit{Name: "method throttle " + r.Route, Label: LabelTemplate, Value: r.Throttle.Rate, Unit: "requests/s",
@@ -372,15 +358,13 @@ func (m *Model) limits() error {
 		}
 	}
 
-	add(Limit{Name: "Lambda concurrent executions, account and region", Label: LabelQuota, Value: q.LambdaConcurrency.Value, Unit: "executions",
-		From: "AWS default quota: " + q.LambdaConcurrency.Source, QuotaCode: q.LambdaConcurrency.Code, Note: q.LambdaConcurrency.Note,
-		Load: func(total float64) float64 {
-			var s float64
-			for _, c := range m.concurrency(total) {
-				s += c
-			}
-			return s
-		}, Alarms: []string{"LambdaConcurrencyAlarm"}})
+	add(quota("Lambda concurrent executions, account and region", q.LambdaConcurrency, func(total float64) float64 {
+		var s float64
+		for _, c := range m.concurrency(total) {
+			s += c
+		}
+		return s
+	}, "LambdaConcurrencyAlarm"))
 	for _, name := range slices.Sorted(maps.Keys(m.Functions)) {
 		f := m.Functions[name]
 		if f.Reserved <= 0 {
@@ -391,17 +375,15 @@ func (m *Model) limits() error {
 			Load: func(total float64) float64 { return m.concurrency(total)[name] }})
 	}
 
-	add(Limit{Name: "KMS Sign (ECC), account and region", Label: LabelQuota, Value: q.KMSECC.Value, Unit: q.KMSECC.Unit,
-		From: "AWS default quota: " + q.KMSECC.Source, QuotaCode: q.KMSECC.Code, Note: q.KMSECC.Note,
-		Load: func(total float64) float64 {
-			return m.perSecond(total, func(r Route) float64 { return float64(r.Budget.KMS.Sign) })
-		}, Alarms: []string{"KmsSignQuotaAlarm"}})
-	add(Limit{Name: "KMS symmetric (Encrypt, Decrypt of links), account and region", Label: LabelQuota, Value: q.KMSSymmetric.Value, Unit: q.KMSSymmetric.Unit,
-		From: fmt.Sprintf("AWS default quota in %s: %s", orUnknown(m.In.Env.Region), q.KMSSymmetric.Source), QuotaCode: q.KMSSymmetric.Code, Note: q.KMSSymmetric.Note,
-		Load: func(total float64) float64 {
-			_, links := m.emails(total) // the notification function opens each link's sealed token
-			return links + m.perSecond(total, func(r Route) float64 { return float64(r.Budget.KMS.Encrypt + r.Budget.KMS.Decrypt) })
-		}, Alarms: []string{"KmsSymmetricQuotaAlarm"}})
+	add(quota("KMS Sign (ECC), account and region", q.KMSECC, func(total float64) float64 {
+		return m.perSecond(total, func(r Route) float64 { return float64(r.Budget.KMS.Sign) })
+	}, "KmsSignQuotaAlarm"))
+	symmetric := quota("KMS symmetric (Encrypt, Decrypt of links), account and region", q.KMSSymmetric, func(total float64) float64 {
+		_, links := m.emails(total) // the notification function opens each link's sealed token
+		return links + m.perSecond(total, func(r Route) float64 { return float64(r.Budget.KMS.Encrypt + r.Budget.KMS.Decrypt) })
+	}, "KmsSymmetricQuotaAlarm")
+	symmetric.From = fmt.Sprintf("AWS default quota in %s: %s", orUnknown(m.In.Env.Region), q.KMSSymmetric.Source)
+	add(symmetric)
 
 	emails := func(total float64) float64 { all, _ := m.emails(total); return all }
 	rate, rateFrom, err := m.sesQuota([]string{"SesMaxSendRate"}, q.SESRate)
@@ -454,15 +436,20 @@ func (m *Model) limits() error {
 		rcu := func(total float64) float64 { r, _ := m.tableLoad(table, total); return r }
 		wcu := func(total float64) float64 { _, w := m.tableLoad(table, total); return w }
 		if rcu(m.Target) > 0 { // the notifications table is only written
-			add(Limit{Name: "DynamoDB " + table + " reads", Label: LabelQuota, Value: q.TableRead.Value, Unit: "RRU/s",
-				From: "AWS default quota: " + q.TableRead.Source, Note: q.TableRead.Note, Load: rcu, Alarms: []string{table + "ReadQuotaAlarm"}})
+			l := quota("DynamoDB "+table+" reads", q.TableRead, rcu, table+"ReadQuotaAlarm")
+			l.Unit = "RRU/s"
+			add(l)
 		}
-		add(Limit{Name: "DynamoDB " + table + " writes", Label: LabelQuota, Value: q.TableWrite.Value, Unit: "WRU/s",
-			From: "AWS default quota: " + q.TableWrite.Source, Note: q.TableWrite.Note, Load: wcu, Alarms: []string{table + "WriteQuotaAlarm"}})
+		l := quota("DynamoDB "+table+" writes", q.TableWrite, wcu, table+"WriteQuotaAlarm")
+		l.Unit = "WRU/s"
+		add(l)
 	}
 
 	for _, k := range m.In.HotKeys {
-		at := m.hotLoad(k, m.Target)
+		at, err := m.load(k, m.Target)
+		if err != nil {
+			return fmt.Errorf("hot key %s: %w", k.Key, err)
+		}
 		value := fmt.Sprintf("one partition: %s RCU/s or %s WCU/s", number(PartitionRCU), number(PartitionWCU))
 		detail := fmt.Sprintf("%s RCU/s (%s reads/s) + %s WCU/s", number(at.RCU), fixed(at.Reads, 1), number(at.WCU))
 		if k.Model == ModelShardedCounter {

@@ -194,16 +194,15 @@ func (m *Model) writeHotKeys(p *printer) {
 			what += fmt.Sprintf("; %s entries a read", number(b.Load.Entries))
 		}
 		readers := fmt.Sprintf("%s every %g s", strings.Join(b.Key.Readers, ", "), b.Key.Every)
+		writers := " (written by " + strings.Join(slices.Sorted(maps.Keys(b.Key.Writes)), ", ") + ")"
 		switch b.Key.Model {
 		case ModelCounter:
-			readers = "none (written by " + strings.Join(slices.Sorted(maps.Keys(b.Key.Writes)), ", ") + ")"
-			what = fmt.Sprintf("%s WCU/s", number(b.Load.WCU))
+			readers, what = "none"+writers, fmt.Sprintf("%s WCU/s", number(b.Load.WCU))
 		case ModelShardedCounter:
-			readers = "none (written by " + strings.Join(slices.Sorted(maps.Keys(b.Key.Writes)), ", ") + ")"
+			readers = "none" + writers
 			what = fmt.Sprintf("%s WCU/s a shard of %g; each shard held %s of the time", number(b.Load.WCU), b.Load.Shards, percent(b.Load.Busy))
 		case ModelShardedQueue:
-			readers = "staff's queue pages, not in the mix (written by " + strings.Join(slices.Sorted(maps.Keys(b.Key.Writes)), ", ") + ")"
-			what = fmt.Sprintf("%s WCU/s a shard of %g", number(b.Load.WCU), b.Load.Shards)
+			readers, what = "staff's queue pages, not in the mix"+writers, fmt.Sprintf("%s WCU/s a shard of %g", number(b.Load.WCU), b.Load.Shards)
 		}
 		table := b.Key.Table
 		if b.Key.Index != "" {
@@ -245,7 +244,7 @@ func (m *Model) writeQueueCeiling(p *printer) {
 	}
 	for _, i := range indexes {
 		b := busiest[i]
-		c, _ := ShardedQueueCeiling(b.Key) // Build computed it
+		c, _ := m.ShardedCeiling(b.Key) // Build computed it
 		p.f("**Queue ceiling (%s): %s index writes a second on one status's queue** = %g shards (%s) × %s WCU/s ÷ %g WCU an index write: orders joining one status a second (half that if as many leave it); at %s rps the busiest, %s, takes %s a second.",
 			i, number(c.Ceiling), c.Shards, b.Key.ShardsConst, number(PartitionWCU), b.Key.WCUPerWrite, rps(m.Target), b.Key.Key, number(b.Load.WCU*b.Load.items()/b.Key.WCUPerWrite))
 		p.f("")

@@ -26,15 +26,10 @@ type Template struct {
 	// and ${Id.Arn} stand for; the caller sets those it knows.
 	ARNs map[string]string
 
-	params     map[string]*yaml.Node // declared parameters by name
-	values     map[string]string     // each parameter's value
-	overridden map[string]bool       // set by the environment, not the default
-	conditions map[string]*yaml.Node
-	mappings   *yaml.Node
-	globals    *yaml.Node // Globals.Function
-	resources  map[string]*yaml.Node
-	order      []string   // logical ids of resources, in order
-	root       *yaml.Node // the template's top mapping
+	values     map[string]string // each parameter's value
+	overridden map[string]bool   // set by the environment, not the default
+	// The template's sections, and Globals.Function.
+	params, conditions, mappings, resources, globals *yaml.Node
 }
 
 // ReadTemplate reads the template at path with the parameter values of
@@ -64,34 +59,28 @@ func ParseTemplate(data []byte, overrides map[string]string) (*Template, error) 
 	}
 	root := doc.Content[0]
 	t := &Template{
-		ARNs: map[string]string{}, params: map[string]*yaml.Node{}, values: map[string]string{}, overridden: map[string]bool{},
-		conditions: map[string]*yaml.Node{}, resources: map[string]*yaml.Node{},
-		mappings: mapping(root, "Mappings"), globals: mapping(mapping(root, "Globals"), "Function"), root: root,
+		ARNs: map[string]string{}, values: map[string]string{}, overridden: map[string]bool{},
+		params: mapping(root, "Parameters"), conditions: mapping(root, "Conditions"), mappings: mapping(root, "Mappings"),
+		resources: mapping(root, "Resources"), globals: mapping(mapping(root, "Globals"), "Function"),
 	}
-	for name, p := range entries(mapping(root, "Parameters")) {
-		t.params[name] = p
+	for name, p := range entries(t.params) {
 		t.values[name] = scalar(mapping(p, "Default"))
 	}
 	for name, v := range overrides {
-		if _, ok := t.params[name]; !ok {
+		if !t.Has(name) {
 			return nil, fmt.Errorf("parameter override %s: the template declares no such parameter", name)
 		}
 		t.values[name] = v
 		t.overridden[name] = true
 	}
-	maps.Insert(t.conditions, entries(mapping(root, "Conditions")))
-	for id, r := range entries(mapping(root, "Resources")) {
-		t.resources[id] = r
-		t.order = append(t.order, id)
-	}
-	if len(t.resources) == 0 {
+	if t.resources == nil || t.resources.Kind != yaml.MappingNode || len(t.resources.Content) == 0 {
 		return nil, errors.New("parse template: no Resources")
 	}
 	return t, nil
 }
 
 // Has reports whether the template declares parameter name.
-func (t *Template) Has(name string) bool { _, ok := t.params[name]; return ok }
+func (t *Template) Has(name string) bool { return mapping(t.params, name) != nil }
 
 // Param returns parameter name's value in this environment.
 func (t *Template) Param(name string) (string, error) {
@@ -132,8 +121,8 @@ func (t *Template) InStack(stack, region, account string) {
 
 // Condition evaluates the template's condition name in this environment.
 func (t *Template) Condition(name string) (bool, error) {
-	c, ok := t.conditions[name]
-	if !ok {
+	c := mapping(t.conditions, name)
+	if c == nil {
 		return false, fmt.Errorf("template has no condition %s", name)
 	}
 	return t.truth(c)
@@ -378,8 +367,7 @@ func (t *Template) Functions() ([]Function, error) {
 		return nil, err
 	}
 	var out []Function
-	for _, id := range t.order {
-		r := t.resources[id]
+	for id, r := range entries(t.resources) {
 		if scalar(mapping(r, "Type")) != "AWS::Serverless::Function" {
 			continue
 		}
@@ -459,8 +447,8 @@ type Throttle struct {
 // setting of its own, keyed "GET /v1/products". ApiID names the
 // AWS::Serverless::Api resource.
 func (t *Template) MethodThrottles(apiID string) (def Throttle, methods map[string]Throttle, err error) {
-	api, ok := t.resources[apiID]
-	if !ok {
+	api := mapping(t.resources, apiID)
+	if api == nil {
 		return def, nil, fmt.Errorf("template has no resource %s", apiID)
 	}
 	settings := mapping(mapping(api, "Properties"), "MethodSettings")
@@ -521,8 +509,8 @@ type UsagePlan struct {
 // UsagePlan reads the resource id (an AWS::ApiGateway::UsagePlan) and the
 // client list parameter clients.
 func (t *Template) UsagePlan(id, clients string) (UsagePlan, error) {
-	r, ok := t.resources[id]
-	if !ok {
+	r := mapping(t.resources, id)
+	if r == nil {
 		return UsagePlan{}, nil
 	}
 	on, err := t.present(r)
@@ -606,8 +594,8 @@ func (r RateRule) Applies() string {
 // RateRules returns the rate-based rules of the web ACL resource id, none
 // when the stack has no web ACL.
 func (t *Template) RateRules(id string) ([]RateRule, error) {
-	r, ok := t.resources[id]
-	if !ok {
+	r := mapping(t.resources, id)
+	if r == nil {
 		return nil, nil
 	}
 	on, err := t.present(r)
@@ -669,8 +657,7 @@ func scopeDown(st *yaml.Node) (method, path string, err error) {
 // ([Identifier, [values], {"${Identifier}Alarm": {...}}]) included.
 func (t *Template) Alarms() ([]string, error) {
 	var out []string
-	for _, id := range t.order {
-		n := t.resources[id]
+	for id, n := range entries(t.resources) {
 		named := map[string]*yaml.Node{id: n}
 		if strings.HasPrefix(id, "Fn::ForEach::") {
 			clear(named)

@@ -19,13 +19,12 @@ import (
 
 func main() {
 	ops, err := List(".")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "sdkcalls:", err)
-		os.Exit(1)
+	if err == nil {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(ops)
 	}
-	enc := json.NewEncoder(os.Stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(ops); err != nil {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "sdkcalls:", err)
 		os.Exit(1)
 	}
