@@ -92,22 +92,21 @@ func TestProductChangeCheck(t *testing.T) {
 }
 
 func TestStockChangeCheck(t *testing.T) {
-	n := func(v int64) *int64 { return &v }
 	for _, tt := range []struct {
 		name string
 		c    order.StockChange
 		want []string
 	}{
-		{"delta", order.StockChange{Delta: n(-5)}, nil},
-		{"largest delta", order.StockChange{Delta: n(order.MaxStock)}, nil},
-		{"set from expected", order.StockChange{Set: n(0), Expected: n(order.MaxStock)}, nil},
+		{"delta", order.StockChange{Delta: ptr[int64](-5)}, nil},
+		{"largest delta", order.StockChange{Delta: ptr[int64](order.MaxStock)}, nil},
+		{"set from expected", order.StockChange{Set: ptr[int64](0), Expected: ptr[int64](order.MaxStock)}, nil},
 		{"neither", order.StockChange{}, []string{"(root)"}},
-		{"both", order.StockChange{Delta: n(1), Set: n(2), Expected: n(3)}, []string{"(root)"}},
-		{"delta and expected", order.StockChange{Delta: n(1), Expected: n(3)}, []string{"(root)"}},
-		{"set alone", order.StockChange{Set: n(2)}, []string{"expected"}},
-		{"expected alone", order.StockChange{Expected: n(2)}, []string{"set"}},
-		{"delta beyond", order.StockChange{Delta: n(-order.MaxStock - 1)}, []string{"delta"}},
-		{"set below 0", order.StockChange{Set: n(-1), Expected: n(order.MaxStock + 1)}, []string{"set", "expected"}},
+		{"both", order.StockChange{Delta: ptr[int64](1), Set: ptr[int64](2), Expected: ptr[int64](3)}, []string{"(root)"}},
+		{"delta and expected", order.StockChange{Delta: ptr[int64](1), Expected: ptr[int64](3)}, []string{"(root)"}},
+		{"set alone", order.StockChange{Set: ptr[int64](2)}, []string{"expected"}},
+		{"expected alone", order.StockChange{Expected: ptr[int64](2)}, []string{"set"}},
+		{"delta beyond", order.StockChange{Delta: ptr[int64](-order.MaxStock - 1)}, []string{"delta"}},
+		{"set below 0", order.StockChange{Set: ptr[int64](-1), Expected: ptr[int64](order.MaxStock + 1)}, []string{"set", "expected"}},
 	} {
 		if f := fields(t, tt.c.Check(), problem.Invalid); !slices.Equal(f, tt.want) {
 			t.Errorf("%s: Check fields %v, want %v", tt.name, f, tt.want)
@@ -139,12 +138,12 @@ func TestQueuePosition(t *testing.T) {
 	if pos <= order.QueuePositionAt(o.ID, placed) || pos >= order.QueuePositionAt("", confirmed.Add(time.Millisecond)) {
 		t.Errorf("positions do not sort by time: %q", pos)
 	}
+	if !order.ValidQueuePosition(pos) {
+		t.Errorf("ValidQueuePosition(%q) = false", pos)
+	}
 	for _, bad := range []string{"", o.ID, "2025-03-02T12:30:01.500Z", "2025-03-02T12:30:01.500Z#", "2025-03-02T12:30:01Z#" + o.ID, "2025-03-02 12:30:01.500Z#" + o.ID, "2025-03-02T12:30:01.500Z#" + o.ID + "#x"} {
 		if order.ValidQueuePosition(bad) {
 			t.Errorf("ValidQueuePosition(%q) = true", bad)
 		}
-	}
-	if !order.ValidQueuePosition(pos) {
-		t.Errorf("ValidQueuePosition(%q) = false", pos)
 	}
 }
