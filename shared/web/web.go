@@ -50,22 +50,17 @@ type Route struct {
 
 // Server is a service's API.
 type Server struct {
-	cfg     Config
-	mux     *http.ServeMux
-	routes  []Route
-	handler http.Handler // the mux inside the middleware
+	cfg    Config
+	mux    *http.ServeMux
+	routes []Route
 }
 
 // New returns a server without routes: it answers every request 404.
 func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	s.mux.Handle("/", s.serve(noRoute))
-	s.handler = s.correlate(s.logAccess(s.recover(deadline(http.HandlerFunc(s.route)))))
 	return s
 }
-
-// ServeHTTP serves one request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Public registers a route that needs no caller identity.
 func (s *Server) Public(pattern string, h HandlerFunc) { s.handle(Route{Pattern: pattern}, h) }
@@ -92,13 +87,12 @@ func (s *Server) Routes() []Route { return slices.Clone(s.routes) }
 // A path whose routes are all protected asks for a valid token first, as
 // the gateway's authorizer on its ANY method does.
 func (s *Server) handle(rt Route, h HandlerFunc) {
-	pattern := rt.Pattern
-	method, p, ok := strings.Cut(pattern, " ")
+	method, p, ok := strings.Cut(rt.Pattern, " ")
 	if !ok || method == http.MethodHead {
-		panic("web: route " + pattern + " is not METHOD /path, or is HEAD")
+		panic("web: route " + rt.Pattern + " is not METHOD /path, or is HEAD")
 	}
 	if rt.Protected && s.cfg.Verifier == nil {
-		panic("web: protected route " + pattern + " on a server without a token verifier")
+		panic("web: protected route " + rt.Pattern + " on a server without a token verifier")
 	}
 	if !slices.ContainsFunc(s.routes, func(r Route) bool { return strings.HasSuffix(r.Pattern, " "+p) }) {
 		other := s.serve(s.notAllowed(p))
@@ -106,13 +100,10 @@ func (s *Server) handle(rt Route, h HandlerFunc) {
 		s.mux.Handle(http.MethodHead+" "+p, other)
 	}
 	next := s.serve(h)
-	if rt.Staff {
-		next = s.staff(next)
-	}
 	if rt.Protected {
-		next = s.authenticate(next)
+		next = s.authenticate(next, rt.Staff)
 	}
-	s.mux.Handle(pattern, next)
+	s.mux.Handle(rt.Pattern, next)
 	s.routes = append(s.routes, rt)
 }
 

@@ -128,34 +128,27 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 }
 
 // maxBatchBytes keeps a SendMessageBatch call under SQS's 256 KiB limit
-// on the sum of its messages, attributes included (which size estimates).
+// on the sum of its messages, attributes included.
 const maxBatchBytes = 250_000
 
-// size estimates what a message counts towards maxBatchBytes.
-func (m message) size() int {
-	return len(m.Body) + len(m.EventType) + len(m.CorrelationID) + len(outbox.AttrEventType) + len(outbox.AttrCorrelationID) + 2*len("String")
-}
-
 // batches splits messages, in order, into SendMessageBatch calls of at most
-// ten, at most maxBatchBytes, and at most one message per group. Were two
-// events of one order in one call, SQS could accept the later one and
-// refuse the earlier, and the retry would enqueue them out of order.
+// ten, at most maxBatchBytes (estimated: bodies and attributes), and at
+// most one message per group. Were two events of one order in one call,
+// SQS could accept the later one and refuse the earlier, and the retry
+// would enqueue them out of order.
 func batches(msgs []message) [][]message {
 	var out [][]message
-	var cur []message
-	groups := map[string]bool{}
+	var groups map[string]bool
 	bytes := 0
 	for _, m := range msgs {
-		if len(cur) == 10 || groups[m.Group] || (len(cur) > 0 && bytes+m.size() > maxBatchBytes) {
-			out = append(out, cur)
-			cur, groups, bytes = nil, map[string]bool{}, 0
+		size := len(m.Body) + len(m.EventType) + len(m.CorrelationID) + len(outbox.AttrEventType) + len(outbox.AttrCorrelationID) + 2*len("String")
+		if len(out) == 0 || len(out[len(out)-1]) == 10 || groups[m.Group] || bytes+size > maxBatchBytes {
+			out = append(out, nil)
+			groups, bytes = map[string]bool{}, 0
 		}
-		cur = append(cur, m)
+		out[len(out)-1] = append(out[len(out)-1], m)
 		groups[m.Group] = true
-		bytes += m.size()
-	}
-	if len(cur) > 0 {
-		out = append(out, cur)
+		bytes += size
 	}
 	return out
 }
