@@ -131,9 +131,9 @@ func TestDecodeJSON(t *testing.T) {
 			if !errors.As(err, &perr) {
 				t.Fatalf("DecodeJSON error = %v, want a *problem.Error", err)
 			}
-			d, _, internal := problem.From(err, "")
-			if internal || d.Status != tc.wantStatus {
-				t.Fatalf("DecodeJSON error %v is status %d (internal %v), want %d", err, d.Status, internal, tc.wantStatus)
+			d, shown := problem.From(err, "")
+			if shown == nil || d.Status != tc.wantStatus {
+				t.Fatalf("DecodeJSON error %v is status %d (internal %v), want %d", err, d.Status, shown == nil, tc.wantStatus)
 			}
 			if want := problem.TypeBase + tc.wantSlug; d.Type != want {
 				t.Errorf("type = %q, want %q", d.Type, want)

@@ -149,12 +149,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		err = &problem.Error{Kind: problem.Unavailable, RetryAfter: UnavailableRetryAfter,
 			Detail: "The service cannot complete the request right now; retry after the time Retry-After gives.", Err: err}
 	}
-	details, perr, internal := problem.From(err, r.URL.Path)
+	details, perr := problem.From(err, r.URL.Path)
 	ctx := r.Context()
 	details.RequestID = logging.CorrelationID(ctx)
 	route := slog.String("route", exchangeOf(r).route)
 	switch {
-	case internal:
+	case perr == nil: // internal
 		s.cfg.Log.ErrorContext(ctx, "request failed", route, slog.String(logging.KeyError, err.Error()))
 	case perr.Kind == problem.Unavailable:
 		s.cfg.Log.WarnContext(ctx, "dependency unavailable; answered 503", route, slog.String(logging.KeyError, perr.Error()))

@@ -1,12 +1,12 @@
 // Package web serves a service's HTTP API with net/http. A Server is an
 // http.Handler: an http.ServeMux routes on method and path patterns (the
-// template's resources, "GET /v1/orders/{id}"), middleware of the form
-// func(http.Handler) http.Handler adds what every request needs (the
-// correlation id, one access log line, recovery from a panic, a deadline
-// before Lambda's, the caller's verified identity on protected routes), and
-// every error becomes an RFC 9457 problem document in one place
-// (Server.fail). Lambda adapts API Gateway's proxy events to a Server;
-// the same Server runs behind httptest in unit tests.
+// template's resources, "GET /v1/orders/{id}"), ServeHTTP adds what every
+// request needs (the correlation id, one access log line, recovery from a
+// panic, a deadline before Lambda's), middleware of the form
+// func(http.Handler) http.Handler the caller's verified identity on
+// protected routes, and every error becomes an RFC 9457 problem document
+// in one place (Server.fail). Lambda adapts API Gateway's proxy events to
+// a Server; the same Server runs behind httptest in unit tests.
 package web
 
 import (
