@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -59,7 +60,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ctx, cancel = context.WithDeadline(ctx, d.Add(-answerMargin))
 			defer cancel()
 		}
-		s.route(x, r.WithContext(ctx))
+		// The mux would redirect a path to its clean form (doubled slashes,
+		// . or .. segments): no route has it.
+		if p := r.URL.EscapedPath(); path.Clean(p) != strings.TrimSuffix(p, "/") && p != "/" {
+			s.fail(x, r, noRoute(x, r))
+			return
+		}
+		s.mux.ServeHTTP(x, r.WithContext(ctx))
 	}()
 	attrs := []any{
 		slog.String("route", x.route),

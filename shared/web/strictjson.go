@@ -47,14 +47,12 @@ func walk(dec *json.Decoder, t reflect.Type, path string, bad *[]problem.FieldEr
 	if err != nil {
 		return err
 	}
-	if tok == nil && t != nil {
+	switch {
+	case tok == nil && t != nil:
 		*bad = append(*bad, problem.FieldError{Field: cmp.Or(path, "(root)"), Message: "must be " + jsonKind(t.Kind().String()) + ", not null"})
-		return nil
-	}
-	switch tok {
-	case json.Delim('{'):
+	case tok == json.Delim('{'):
 		return walkObject(dec, t, path, bad)
-	case json.Delim('['):
+	case tok == json.Delim('['):
 		var elem reflect.Type
 		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
 			elem = t.Elem()
@@ -67,7 +65,7 @@ func walk(dec *json.Decoder, t reflect.Type, path string, bad *[]problem.FieldEr
 		_, err := dec.Token() // ]
 		return err
 	}
-	return nil // a scalar
+	return nil // a scalar, or null where any shape goes
 }
 
 var rawMessage = reflect.TypeFor[json.RawMessage]()

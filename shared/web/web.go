@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -132,16 +131,6 @@ func (s *Server) notAllowed(p string) HandlerFunc {
 // noRoute answers a request no route serves.
 func noRoute(_ http.ResponseWriter, r *http.Request) error {
 	return problem.New(problem.NotFound, fmt.Sprintf("No route %s %s.", r.Method, r.URL.Path))
-}
-
-// route hands a request to the mux, but for a path the mux would redirect
-// to its clean form (doubled slashes, . or .. segments): no route has it.
-func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	if p := r.URL.EscapedPath(); path.Clean(p) != strings.TrimSuffix(p, "/") && p != "/" {
-		s.fail(w, r, noRoute(w, r))
-		return
-	}
-	s.mux.ServeHTTP(w, r)
 }
 
 // serve turns h into an http.Handler that answers its error as a problem
