@@ -105,18 +105,6 @@ func Validation(fields ...FieldError) *Error {
 	return &Error{Kind: Invalid, Slug: "validation", Detail: "The request has invalid fields.", Fields: fields}
 }
 
-// OutOfStock returns the Conflict of an order some of whose lines are
-// short of stock, each named in fields; nothing was ordered.
-func OutOfStock(fields ...FieldError) *Error {
-	return &Error{Kind: Conflict, Slug: "out-of-stock", Detail: "Some items are out of stock; nothing was ordered.", Fields: fields}
-}
-
-// IllegalTransition is the error of a change of state that the resource's
-// state does not allow (409 illegal-transition); nothing was written.
-func IllegalTransition(detail string) *Error {
-	return &Error{Kind: Conflict, Slug: "illegal-transition", Detail: detail}
-}
-
 // Of returns the *Error of kind k in err's chain, or nil when err holds
 // none (a reached limit is Of(err, TooManyRequests), say).
 func Of(err error, k Kind) *Error {

@@ -113,12 +113,6 @@ func TestBuilders(t *testing.T) {
 	if v := problem.Validation(); v.Kind != problem.Invalid || v.Slug != "validation" || len(v.Fields) != 0 {
 		t.Errorf("Validation() = %+v", v)
 	}
-	if o := problem.OutOfStock(problem.FieldError{Field: "items[0]"}); o.Kind != problem.Conflict || o.Slug != "out-of-stock" || len(o.Fields) != 1 {
-		t.Errorf("OutOfStock() = %+v", o)
-	}
-	if i := problem.IllegalTransition("Shipped."); i.Kind != problem.Conflict || i.Slug != "illegal-transition" || i.Detail != "Shipped." {
-		t.Errorf("IllegalTransition() = %+v", i)
-	}
 	wrapped := fmt.Errorf("count: %w", e)
 	if !errors.Is(wrapped, io.EOF) || problem.Of(wrapped, problem.Conflict) != e || problem.Of(wrapped, problem.TooManyRequests) != nil || problem.Of(io.EOF, problem.Conflict) != nil {
 		t.Error("Of does not find exactly the *Error of its kind, or errors.Is not its cause")

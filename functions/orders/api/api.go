@@ -92,9 +92,7 @@ func problemOf(err error) error {
 	case errors.Is(err, order.ErrNotCancellable):
 		return p(problem.Conflict, "order-not-cancellable", "The order can no longer be cancelled.")
 	case errors.Is(err, order.ErrIllegalTransition):
-		e := problem.IllegalTransition("The order's status does not allow this change; nothing changed.")
-		e.Err = err
-		return e
+		return p(problem.Conflict, "illegal-transition", "The order's status does not allow this change; nothing changed.")
 	case errors.Is(err, order.ErrIdempotencyBusy):
 		return p(problem.Conflict, "idempotency-key-in-use", "A request with this Idempotency-Key is still being processed; retry later.")
 	case errors.Is(err, order.ErrIdempotencyReuse):
