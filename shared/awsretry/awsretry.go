@@ -58,9 +58,7 @@ var (
 func (p Policy) Retryer() aws.Retryer {
 	standard := func(o *retry.StandardOptions) {
 		o.MaxAttempts = max(p.MaxAttempts, 1)
-		if p.MaxBackoff > 0 {
-			o.MaxBackoff = p.MaxBackoff
-		}
+		o.MaxBackoff = p.MaxBackoff // none: no wait, as a policy of one attempt never waits
 	}
 	if p.Mode == aws.RetryModeAdaptive {
 		return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {

@@ -53,17 +53,16 @@ const (
 	PurposeResetPassword = "reset-password"
 )
 
+// linkPurposes is the purpose of the link an account event of each type
+// mails.
+var linkPurposes = map[string]string{
+	AccountVerificationRequested:  PurposeVerifyEmail,
+	AccountPasswordResetRequested: PurposeResetPassword,
+}
+
 // LinkPurpose is the purpose of the link an account event of type
 // eventType mails, or "" for a type that mails none.
-func LinkPurpose(eventType string) string {
-	switch eventType {
-	case AccountVerificationRequested:
-		return PurposeVerifyEmail
-	case AccountPasswordResetRequested:
-		return PurposeResetPassword
-	}
-	return ""
-}
+func LinkPurpose(eventType string) string { return linkPurposes[eventType] }
 
 // Keys of SealContext. The key policy of the link key (template.yaml,
 // LinkKey) requires exactly these on every Encrypt and Decrypt.

@@ -218,9 +218,6 @@ func isID(s string) bool {
 	return len(s) <= 128 && text.Only(s, text.Upper+text.Lower+text.Digits+"._:-")
 }
 
-// isCurrency reports whether s has the shape of an ISO 4217 code.
-func isCurrency(s string) bool { return len(s) == 3 && text.Only(s, text.Upper) }
-
 // Parse decodes and validates an event of any known type: it reads the
 // header, then the whole event as the type's schema says. Unknown fields
 // are tolerated (additive changes keep the version); everything the
@@ -304,7 +301,7 @@ func (e OrderEvent) Validate() error {
 	c.header(e.Header, known)
 	c.check(isID(e.Order.ID), "order.id is missing or malformed")
 	c.check(!known || e.Order.Status == status, fmt.Sprintf("order.status of %s is not %s", e.Type, status))
-	c.check(isCurrency(e.Order.Currency), "order.currency is not an ISO 4217 code")
+	c.check(len(e.Order.Currency) == 3 && text.Only(e.Order.Currency, text.Upper), "order.currency is not an ISO 4217 code")
 	c.check(len(e.Order.Items) > 0 && len(e.Order.Items) <= maxLines, "order.items must have 1 to 100 lines")
 	var sum int64
 	overflow := false

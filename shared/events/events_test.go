@@ -142,6 +142,9 @@ func TestParseFixtures(t *testing.T) {
 		if !reflect.DeepEqual(got, want) || got.Head() != want.Head() || err != nil || !reflect.DeepEqual(again, want) || !reflect.DeepEqual(fromFile, fromGo) {
 			t.Errorf("Parse(%s) =\n%+v\nwant\n%+v\nmarshalled (%v):\n%s", path, got, want, err, out)
 		}
+		if e, ok := got.(events.OrderEvent); ok && e.ByStaff() != (path == shopFixture) {
+			t.Errorf("Parse(%s).ByStaff() = %v", path, e.ByStaff())
+		}
 	}
 }
 

@@ -64,21 +64,14 @@ func Invocation(ctx context.Context, coldStart bool) context.Context {
 // pass their own writer) and logs TEXT unless AWS_LAMBDA_LOG_FORMAT=JSON, which
 // the MiniStack emulator does not set, so local logs would stop being JSON.
 func New(w io.Writer, service string) *slog.Logger {
-	h := slog.NewJSONHandler(w, &slog.HandlerOptions{
-		Level:       levelFromEnv(os.Getenv("AWS_LAMBDA_LOG_LEVEL")),
-		ReplaceAttr: lambdacontext.ReplaceAttr,
-	})
+	// The level is ours rather than lambdacontext's: that one is unexported,
+	// reads the variable once when the package loads and accepts only upper
+	// case. UnmarshalText takes any case and leaves an unknown name's level
+	// as it was: the zero Level, INFO.
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(os.Getenv("AWS_LAMBDA_LOG_LEVEL")))
+	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: lambdacontext.ReplaceAttr})
 	return slog.New(contextHandler{h}).With("service", service)
-}
-
-// levelFromEnv is ours rather than lambdacontext's: that one is unexported,
-// reads the variable once when the package loads and accepts only upper case.
-func levelFromEnv(v string) slog.Level {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(strings.ToUpper(v))); err != nil {
-		return slog.LevelInfo
-	}
-	return l
 }
 
 type ctxKey struct{}

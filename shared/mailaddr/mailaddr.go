@@ -87,11 +87,8 @@ const (
 // full-width letters all come out "bücher.example". ok is false, and
 // domain comes back as it is, when the profile refuses it.
 func Canonical(domain string) (canonical string, ok bool) {
-	if domain == "" {
-		return domain, false
-	}
 	u, err := idna.Lookup.ToUnicode(domain)
-	if err != nil {
+	if err != nil || domain == "" {
 		return domain, false
 	}
 	return u, true

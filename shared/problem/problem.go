@@ -66,9 +66,6 @@ func (k Kind) orInternal() Kind {
 	return k
 }
 
-// Status is the HTTP status code of the kind.
-func (k Kind) Status() int { return kinds[k.orInternal()].status }
-
 // FieldError names one invalid input field and says what is wrong with it.
 type FieldError struct {
 	Field   string `json:"field"`
@@ -108,18 +105,6 @@ func Validation(fields ...FieldError) *Error {
 	return &Error{Kind: Invalid, Slug: "validation", Detail: "The request has invalid fields.", Fields: fields}
 }
 
-// OutOfStock returns the Conflict of an order some of whose lines are
-// short of stock, each named in fields; nothing was ordered.
-func OutOfStock(fields ...FieldError) *Error {
-	return &Error{Kind: Conflict, Slug: "out-of-stock", Detail: "Some items are out of stock; nothing was ordered.", Fields: fields}
-}
-
-// IllegalTransition is the error of a change of state that the resource's
-// state does not allow (409 illegal-transition); nothing was written.
-func IllegalTransition(detail string) *Error {
-	return &Error{Kind: Conflict, Slug: "illegal-transition", Detail: detail}
-}
-
 // Of returns the *Error of kind k in err's chain, or nil when err holds
 // none (a reached limit is Of(err, TooManyRequests), say).
 func Of(err error, k Kind) *Error {
@@ -146,25 +131,24 @@ type Details struct {
 // ContentType is the media type of a problem details document.
 const ContentType = "application/problem+json"
 
-// From turns any error into the problem details a client may see. The
-// boolean reports whether err was an internal error, whose cause the
-// caller must log because the client sees none of it.
-func From(err error, instance string) (Details, *Error, bool) {
+// From turns any error into the problem details a client may see, and
+// returns the *Error in err's chain it shows; nil for an internal error,
+// whose cause the caller must log because the client sees none of it.
+func From(err error, instance string) (Details, *Error) {
 	var e *Error
 	// A kind outside the table is a bug, so it is internal too: its detail
 	// must not reach a 500 body.
-	internal := !errors.As(err, &e) || e.Kind.orInternal() == Internal
-	shown := e
-	if internal {
-		e, shown = nil, &Error{Kind: Internal, Detail: "An internal error occurred. Quote the X-Request-Id header when reporting it."}
+	if !errors.As(err, &e) || e.Kind.orInternal() == Internal {
+		e = nil
 	}
-	status := shown.Kind.Status()
+	shown := cmp.Or(e, &Error{Kind: Internal, Detail: "An internal error occurred. Quote the X-Request-Id header when reporting it."})
+	k := kinds[shown.Kind]
 	return Details{
-		Type:     TypeBase + cmp.Or(shown.Slug, kinds[shown.Kind].slug),
-		Title:    http.StatusText(status),
-		Status:   status,
+		Type:     TypeBase + cmp.Or(shown.Slug, k.slug),
+		Title:    http.StatusText(k.status),
+		Status:   k.status,
 		Detail:   shown.Detail,
 		Instance: instance,
 		Errors:   shown.Fields,
-	}, e, internal
+	}, e
 }

@@ -50,7 +50,7 @@ func TestFrom(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.err.Error(), func(t *testing.T) {
 			t.Parallel()
-			d, perr, internal := problem.From(tc.err, "/v1/orders/o-1")
+			d, perr := problem.From(tc.err, "/v1/orders/o-1")
 			if d.Status != tc.wantStatus || d.Type != problem.TypeBase+tc.wantSlug || d.Title != http.StatusText(tc.wantStatus) || d.Instance != "/v1/orders/o-1" {
 				t.Errorf("From = %+v, want status %d, slug %s", d, tc.wantStatus, tc.wantSlug)
 			}
@@ -59,16 +59,13 @@ func TestFrom(t *testing.T) {
 			}
 			var want *problem.Error
 			if tc.wantDetail == "" {
-				if !internal || perr != nil || !strings.HasPrefix(d.Detail, "An internal error occurred.") || d.Errors != nil {
-					t.Errorf("From = %+v, %v, %v; want the generic internal document", d, perr, internal)
+				if perr != nil || !strings.HasPrefix(d.Detail, "An internal error occurred.") || d.Errors != nil {
+					t.Errorf("From = %+v, %v; want the generic internal document", d, perr)
 				}
-			} else if internal || !errors.As(tc.err, &want) || perr != want || d.Detail != tc.wantDetail {
-				t.Errorf("From = %+v, %p, %v; want detail %q and the *Error of the chain, %p", d, perr, internal, tc.wantDetail, want)
+			} else if !errors.As(tc.err, &want) || perr != want || d.Detail != tc.wantDetail {
+				t.Errorf("From = %+v, %p; want detail %q and the *Error of the chain, %p", d, perr, tc.wantDetail, want)
 			}
 		})
-	}
-	if got := problem.Kind(255).Status(); got != http.StatusInternalServerError {
-		t.Errorf("Kind(255).Status() = %d", got)
 	}
 }
 
@@ -84,7 +81,7 @@ func TestDetailsJSON(t *testing.T) {
 		{problem.New(problem.Forbidden, ""), `{"type":"` + problem.TypeBase + `forbidden","title":"Forbidden","status":403,"instance":"/v1/users"}`},
 	}
 	for _, tc := range tests {
-		d, _, _ := problem.From(tc.err, "/v1/users")
+		d, _ := problem.From(tc.err, "/v1/users")
 		if b, err := json.Marshal(d); err != nil || string(b) != tc.want {
 			t.Errorf("JSON =\n%s\nwant\n%s", b, tc.want)
 		}
@@ -116,12 +113,6 @@ func TestBuilders(t *testing.T) {
 	if v := problem.Validation(); v.Kind != problem.Invalid || v.Slug != "validation" || len(v.Fields) != 0 {
 		t.Errorf("Validation() = %+v", v)
 	}
-	if o := problem.OutOfStock(problem.FieldError{Field: "items[0]"}); o.Kind != problem.Conflict || o.Slug != "out-of-stock" || len(o.Fields) != 1 {
-		t.Errorf("OutOfStock() = %+v", o)
-	}
-	if i := problem.IllegalTransition("Shipped."); i.Kind != problem.Conflict || i.Slug != "illegal-transition" || i.Detail != "Shipped." {
-		t.Errorf("IllegalTransition() = %+v", i)
-	}
 	wrapped := fmt.Errorf("count: %w", e)
 	if !errors.Is(wrapped, io.EOF) || problem.Of(wrapped, problem.Conflict) != e || problem.Of(wrapped, problem.TooManyRequests) != nil || problem.Of(io.EOF, problem.Conflict) != nil {
 		t.Error("Of does not find exactly the *Error of its kind, or errors.Is not its cause")
@@ -130,12 +121,12 @@ func TestBuilders(t *testing.T) {
 
 func ExampleFrom() {
 	err := fmt.Errorf("get order o-1: %w", problem.New(problem.NotFound, "No order o-1."))
-	d, _, internal := problem.From(err, "/v1/orders/o-1")
-	fmt.Println(d.Status, d.Title, internal)
+	d, shown := problem.From(err, "/v1/orders/o-1")
+	fmt.Println(d.Status, d.Title, shown == nil) // nil: an internal error
 	fmt.Println(d.Detail)
 
-	d, _, internal = problem.From(errors.New("dynamodb: throttled"), "/v1/orders/o-1")
-	fmt.Println(d.Status, d.Title, internal)
+	d, shown = problem.From(errors.New("dynamodb: throttled"), "/v1/orders/o-1")
+	fmt.Println(d.Status, d.Title, shown == nil)
 	// Output:
 	// 404 Not Found false
 	// No order o-1.

@@ -33,49 +33,41 @@ type Revocations interface {
 
 type callerKey struct{}
 
-// Caller is the verified caller of a protected route.
+// Caller is the verified caller of a protected route. On a public route
+// it panics (answered as an internal error): routes are registered as
+// protected or public, and a protected handler never runs without a
+// caller, so reaching it is a wiring bug.
 func Caller(r *http.Request) principal.Principal {
-	p, ok := r.Context().Value(callerKey{}).(principal.Principal)
-	if !ok {
-		// Routes are registered as protected or public; a protected handler
-		// never runs without a caller. Reaching this is a wiring bug.
-		panic("web: Caller called on a public route")
-	}
-	return p
+	return r.Context().Value(callerKey{}).(principal.Principal)
 }
 
 // authenticate serves only requests with a valid access token, and tells
-// next who sent them (Caller). Protected routes verify the token here,
-// whether or not the gateway's authorizer ran: a route deployed without its
+// next who sent them (Caller); with staff, only those of staff members
+// (principal.IsStaff). Protected routes verify the token here, whether or
+// not the gateway's authorizer ran: a route deployed without its
 // authorizer, or a gateway that runs none (LocalStack's free plan), still
-// serves no request without a valid token. The authorizer stays the cached
-// first line.
-func (s *Server) authenticate(next http.Handler) http.Handler {
+// serves no request without a valid token, and the service checks the
+// role itself, whatever the authorizer decided. The authorizer stays the
+// cached first line. Every staff action is logged with who did it (the
+// correlation id is on every line), beside the access line.
+func (s *Server) authenticate(next http.Handler, staff bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.caller(r)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		exchangeOf(r).userID = p.UserID
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, p)))
-	})
-}
-
-// staff serves only staff members (principal.IsStaff), inside
-// authenticate: the service checks the role itself, whatever the gateway's
-// authorizer decided. Every staff action is logged with who did it (the
-// correlation id is on every line), beside the access line.
-func (s *Server) staff(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !Caller(r).IsStaff() {
+		x := exchangeOf(r)
+		x.userID = p.UserID
+		if staff && !p.IsStaff() {
 			s.fail(w, r, &problem.Error{Kind: problem.Forbidden, Detail: "This route is for the shop's staff."})
 			return
 		}
-		next.ServeHTTP(w, r)
-		x := exchangeOf(r)
-		s.cfg.Log.InfoContext(r.Context(), "staff action", slog.String("route", x.route),
-			slog.String("path", r.URL.Path), slog.Int("status", x.status), slog.String(logging.KeyUserID, x.userID))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, p)))
+		if staff {
+			s.cfg.Log.InfoContext(r.Context(), "staff action", slog.String("route", x.route),
+				slog.String("path", r.URL.Path), slog.Int("status", x.status), slog.String(logging.KeyUserID, x.userID))
+		}
 	})
 }
 

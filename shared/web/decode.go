@@ -52,24 +52,20 @@ func DecodeJSON(r *http.Request, dst any) error {
 	if len(body) == 0 || body[0] != '{' {
 		return problem.New(problem.Invalid, "The request body must be a JSON object.")
 	}
-	if err := checkKeys(body, reflect.TypeOf(dst)); err != nil {
-		return err
+	// What encoding/json would let through (walk); a body that is not
+	// well-formed is left to the decoder, which says so.
+	keys := json.NewDecoder(bytes.NewReader(body))
+	keys.UseNumber()
+	var bad []problem.FieldError
+	if err := walk(keys, reflect.TypeOf(dst), "", &bad); err == nil && len(bad) > 0 {
+		return problem.Validation(bad...)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return decodeProblem(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return problem.New(problem.Invalid, "The request body must contain a single JSON object.")
-	}
-	return nil
-}
-
-func decodeProblem(err error) error {
 	var syntax *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
-	switch {
+	switch err := dec.Decode(dst); {
+	case err == nil:
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return problem.New(problem.Invalid, "The request body is not valid JSON.")
 	case errors.As(err, &typeErr):
@@ -80,6 +76,10 @@ func decodeProblem(err error) error {
 	default:
 		return problem.New(problem.Invalid, "The request body could not be decoded.")
 	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return problem.New(problem.Invalid, "The request body must contain a single JSON object.")
+	}
+	return nil
 }
 
 func jsonKind(goKind string) string {

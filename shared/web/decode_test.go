@@ -24,6 +24,12 @@ type orderInput struct {
 	Address struct {
 		Zip string `json:"zip"`
 	} `json:"address"`
+	Weight   *float64          `json:"weight"`
+	Labels   map[string]string `json:"labels"`
+	Raw      json.RawMessage   `json:"raw"`
+	Untagged string            // named as declared
+	Internal string            `json:"-"` // not in JSON
+	_        int               // unexported: not in JSON
 }
 
 // TestDecodeJSON decodes plain request bodies; a Lambda event's base64 body
@@ -99,6 +105,14 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "null item", contentType: "application/json", body: `{"items":[{"sku":"a","quantity":1},null]}`, wantStatus: 400, wantSlug: "validation", wantField: "items[1]", wantMessage: "must be an object, not null"},
 		{name: "null nested", contentType: "application/json", body: `{"items":[{"sku":"a","quantity":null}]}`, wantStatus: 400, wantSlug: "validation", wantField: "items[0].quantity", wantMessage: "must be an integer, not null"},
 		{name: "null for an unknown field", contentType: "application/json", body: `{"admin":null}`, wantStatus: 400, wantSlug: "validation", wantField: "admin", wantMessage: "is not a writable field"},
+		{name: "pointer, map and untagged fields", contentType: "application/json", body: `{"weight":1.5,"labels":{"a":"b"},"Untagged":"x"}`},
+		{name: "any shape in a raw message", contentType: "application/json", body: `{"raw":{"x":null,"y":[null,{}]}}`},
+		{name: "string for a number", contentType: "application/json", body: `{"weight":"heavy"}`, wantStatus: 400, wantSlug: "validation", wantField: "weight", wantMessage: "must be a number"},
+		{name: "null for a pointer", contentType: "application/json", body: `{"weight":null}`, wantStatus: 400, wantSlug: "validation", wantField: "weight", wantMessage: "must be a number, not null"},
+		{name: "null map value", contentType: "application/json", body: `{"labels":{"a":null}}`, wantStatus: 400, wantSlug: "validation", wantField: "labels.a", wantMessage: "must be a string, not null"},
+		{name: "untagged field in another case", contentType: "application/json", body: `{"untagged":"x"}`, wantStatus: 400, wantSlug: "validation", wantField: "untagged", wantMessage: `is not a field; names are case-sensitive: "Untagged"`},
+		{name: "field left out of JSON", contentType: "application/json", body: `{"Internal":"x"}`, wantStatus: 400, wantSlug: "validation", wantField: "Internal", wantMessage: "is not a writable field"},
+		{name: "invalid JSON in an array", contentType: "application/json", body: `{"items":[{"sku":}]}`, wantStatus: 400, wantSlug: "invalid-request"},
 		{name: "nested wrong type", contentType: "application/json", body: `{"address":{"zip":10115}}`, wantStatus: 400, wantSlug: "validation", wantField: "address.zip", wantMessage: "must be a string"},
 
 		// Keys as encoding/json would take them: given twice, the last one
@@ -131,9 +145,9 @@ func TestDecodeJSON(t *testing.T) {
 			if !errors.As(err, &perr) {
 				t.Fatalf("DecodeJSON error = %v, want a *problem.Error", err)
 			}
-			d, _, internal := problem.From(err, "")
-			if internal || d.Status != tc.wantStatus {
-				t.Fatalf("DecodeJSON error %v is status %d (internal %v), want %d", err, d.Status, internal, tc.wantStatus)
+			d, shown := problem.From(err, "")
+			if shown == nil || d.Status != tc.wantStatus {
+				t.Fatalf("DecodeJSON error %v is status %d (internal %v), want %d", err, d.Status, shown == nil, tc.wantStatus)
 			}
 			if want := problem.TypeBase + tc.wantSlug; d.Type != want {
 				t.Errorf("type = %q, want %q", d.Type, want)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -37,31 +38,73 @@ func safeRequestID(id string) bool {
 	return len(id) >= 8 && len(id) <= 128 && text.Only(id, text.Upper+text.Lower+text.Digits+"._:-")
 }
 
-// correlate gives the request its correlation id: the client's
-// X-Request-Id when it is safe, else API Gateway's request id. Every log
-// line of the request carries it (logging.With), and so do the answer's
-// X-Request-Id header and its problem documents. It sets the headers every
-// answer has.
-func (s *Server) correlate(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		corr := r.Header.Get(HeaderRequestID)
-		if !safeRequestID(corr) {
-			if corr != "" {
-				clipped := strings.ToValidUTF8(corr[:min(len(corr), 128)], "\uFFFD")
-				ctx = logging.With(ctx, slog.String(KeyClientRequestID, clipped))
+// ServeHTTP serves one request. Around the routes it does what every
+// request needs, in this order: the correlation id (correlate), one access
+// log line per request (route, status, duration, and the caller on
+// protected routes) with the service's metrics flushed after it, recovery
+// from a handler's panic as an internal error, and a deadline
+// answerMargin before the request's own.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	x := &exchange{ResponseWriter: w, route: r.Method + " " + r.URL.Path}
+	r = r.WithContext(context.WithValue(s.correlate(w, r), exchangeKey{}, x))
+	start := time.Now()
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				s.fail(x, r, fmt.Errorf("panic: %v\n%s", v, debug.Stack()))
 			}
-			corr = gatewayContext(r).RequestID
+		}()
+		ctx := r.Context()
+		if d, ok := ctx.Deadline(); ok && time.Until(d) > 2*answerMargin {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, d.Add(-answerMargin))
+			defer cancel()
 		}
-		if corr == "" { // not from API Gateway: a plain server, a test
-			corr = rand.Text()
+		// The mux would redirect a path to its clean form (doubled slashes,
+		// . or .. segments): no route has it.
+		if p := r.URL.EscapedPath(); path.Clean(p) != strings.TrimSuffix(p, "/") && p != "/" {
+			s.fail(x, r, noRoute(x, r))
+			return
 		}
-		h := w.Header()
-		h.Set(HeaderRequestID, corr)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Cache-Control", "no-store") // routes that may be cached say so
-		next.ServeHTTP(w, r.WithContext(logging.With(ctx, slog.String(logging.KeyCorrelationID, corr))))
-	})
+		s.mux.ServeHTTP(x, r.WithContext(ctx))
+	}()
+	attrs := []any{
+		slog.String("route", x.route),
+		slog.Int("status", x.status),
+		slog.Int64("durationMs", time.Since(start).Milliseconds()),
+	}
+	if x.userID != "" {
+		attrs = append(attrs, slog.String(logging.KeyUserID, x.userID))
+	}
+	s.cfg.Log.InfoContext(r.Context(), "request", attrs...)
+	if err := s.cfg.Metrics.Flush(); err != nil {
+		s.cfg.Log.WarnContext(r.Context(), "metrics flush failed", slog.String(logging.KeyError, err.Error()))
+	}
+}
+
+// correlate returns the request's context with its correlation id: the
+// client's X-Request-Id when it is safe, else API Gateway's request id.
+// Every log line of the request carries it (logging.With), and so do the
+// answer's X-Request-Id header and its problem documents. It sets the
+// headers every answer has.
+func (s *Server) correlate(w http.ResponseWriter, r *http.Request) context.Context {
+	ctx := r.Context()
+	corr := r.Header.Get(HeaderRequestID)
+	if !safeRequestID(corr) {
+		if corr != "" {
+			clipped := strings.ToValidUTF8(corr[:min(len(corr), 128)], "\uFFFD")
+			ctx = logging.With(ctx, slog.String(KeyClientRequestID, clipped))
+		}
+		corr = gatewayContext(r).RequestID
+	}
+	if corr == "" { // not from API Gateway: a plain server, a test
+		corr = rand.Text()
+	}
+	h := w.Header()
+	h.Set(HeaderRequestID, corr)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store") // routes that may be cached say so
+	return logging.With(ctx, slog.String(logging.KeyCorrelationID, corr))
 }
 
 // exchange is what the access log learns of a request while it is served:
@@ -76,7 +119,7 @@ type exchange struct {
 type exchangeKey struct{}
 
 // exchangeOf is the request's exchange: every request a Server serves has
-// one (logAccess is the outermost middleware but correlate).
+// one (ServeHTTP gives it).
 func exchangeOf(r *http.Request) *exchange { return r.Context().Value(exchangeKey{}).(*exchange) }
 
 func (x *exchange) WriteHeader(status int) {
@@ -93,57 +136,11 @@ func (x *exchange) Write(b []byte) (int, error) {
 	return x.ResponseWriter.Write(b)
 }
 
-// logAccess logs one line per request (route, status, duration, and the
-// caller on protected routes) and flushes the service's metrics after it.
-func (s *Server) logAccess(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		x := &exchange{ResponseWriter: w, route: r.Method + " " + r.URL.Path}
-		next.ServeHTTP(x, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, x)))
-		attrs := []any{
-			slog.String("route", x.route),
-			slog.Int("status", x.status),
-			slog.Int64("durationMs", time.Since(start).Milliseconds()),
-		}
-		if x.userID != "" {
-			attrs = append(attrs, slog.String(logging.KeyUserID, x.userID))
-		}
-		s.cfg.Log.InfoContext(r.Context(), "request", attrs...)
-		if err := s.cfg.Metrics.Flush(); err != nil {
-			s.cfg.Log.WarnContext(r.Context(), "metrics flush failed", slog.String(logging.KeyError, err.Error()))
-		}
-	})
-}
-
-// recover answers a handler's panic as an internal error.
-func (s *Server) recover(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				s.fail(w, r, fmt.Errorf("panic: %v\n%s", v, debug.Stack()))
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
 // answerMargin is what a request keeps of the function's time to answer
 // when its dependencies are too slow: handlers run under a deadline this
 // much before Lambda's, so a dependency that hangs ends in a 503 instead
 // of a function timeout (which API Gateway answers with a bare 502).
 const answerMargin = time.Second
-
-// deadline runs the request under a deadline answerMargin before its own.
-func deadline(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d, ok := r.Context().Deadline(); ok && time.Until(d) > 2*answerMargin {
-			ctx, cancel := context.WithDeadline(r.Context(), d.Add(-answerMargin))
-			defer cancel()
-			r = r.WithContext(ctx)
-		}
-		next.ServeHTTP(w, r)
-	})
-}
 
 // fail answers err as an RFC 9457 problem document: the one place where
 // errors become what a client sees. A *problem.Error is answered as it
@@ -159,12 +156,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		err = &problem.Error{Kind: problem.Unavailable, RetryAfter: UnavailableRetryAfter,
 			Detail: "The service cannot complete the request right now; retry after the time Retry-After gives.", Err: err}
 	}
-	details, perr, internal := problem.From(err, r.URL.Path)
+	details, perr := problem.From(err, r.URL.Path)
 	ctx := r.Context()
 	details.RequestID = logging.CorrelationID(ctx)
 	route := slog.String("route", exchangeOf(r).route)
 	switch {
-	case internal:
+	case perr == nil: // internal
 		s.cfg.Log.ErrorContext(ctx, "request failed", route, slog.String(logging.KeyError, err.Error()))
 	case perr.Kind == problem.Unavailable:
 		s.cfg.Log.WarnContext(ctx, "dependency unavailable; answered 503", route, slog.String(logging.KeyError, perr.Error()))

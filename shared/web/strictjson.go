@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -11,31 +10,17 @@ import (
 	"github.com/serverless-shop/backend/shared/problem"
 )
 
-// checkKeys walks the JSON document body alongside the Go type t it is
-// about to be decoded into, and refuses what encoding/json would let
-// through: a key given twice in one object (the last would win), two keys
-// of one object that differ only in case, and a key that names a field in
+// walk reads one JSON value from dec alongside the Go type t it is about
+// to be decoded into (nil: any shape is acceptable, as for json.RawMessage
+// or an interface), and adds to bad what encoding/json would let through:
+// a key given twice in one object (the last would win), two keys of one
+// object that differ only in case, and a key that names a field in
 // another case ("EMAIL" for "email"), which encoding/json matches
 // case-insensitively; and null where t has a field, an item or a map
 // value, which encoding/json decodes as no value at all (a nil pointer, a
 // zero), so that {"unitPrice": 5, "active": null} would change the price
 // as if active had not been sent, though no request of the API admits a
-// null. Fields are named in the answer by their path, like "items[0].sku".
-func checkKeys(body []byte, t reflect.Type) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var bad []problem.FieldError
-	if err := walk(dec, t, "", &bad); err != nil {
-		return nil // not well-formed: the decoder that follows says so
-	}
-	if len(bad) > 0 {
-		return problem.Validation(bad...)
-	}
-	return nil
-}
-
-// walk reads one JSON value from dec, checking objects against t (nil: any
-// shape is acceptable, as for json.RawMessage or an interface).
+// null. Fields are named by their path, like "items[0].sku".
 func walk(dec *json.Decoder, t reflect.Type, path string, bad *[]problem.FieldError) error {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -47,14 +32,12 @@ func walk(dec *json.Decoder, t reflect.Type, path string, bad *[]problem.FieldEr
 	if err != nil {
 		return err
 	}
-	if tok == nil && t != nil {
+	switch {
+	case tok == nil && t != nil:
 		*bad = append(*bad, problem.FieldError{Field: cmp.Or(path, "(root)"), Message: "must be " + jsonKind(t.Kind().String()) + ", not null"})
-		return nil
-	}
-	switch tok {
-	case json.Delim('{'):
+	case tok == json.Delim('{'):
 		return walkObject(dec, t, path, bad)
-	case json.Delim('['):
+	case tok == json.Delim('['):
 		var elem reflect.Type
 		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
 			elem = t.Elem()
@@ -67,7 +50,7 @@ func walk(dec *json.Decoder, t reflect.Type, path string, bad *[]problem.FieldEr
 		_, err := dec.Token() // ]
 		return err
 	}
-	return nil // a scalar
+	return nil // a scalar, or null where any shape goes
 }
 
 var rawMessage = reflect.TypeFor[json.RawMessage]()

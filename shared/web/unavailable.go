@@ -25,13 +25,6 @@ var unavailableCodes = map[string]bool{
 	"KMSInternalException": true, "KeyUnavailableException": true, "DependencyTimeoutException": true,
 }
 
-// transientCancellations are the reasons of a cancelled DynamoDB
-// transaction that retrying later can cure.
-var transientCancellations = map[string]bool{
-	"ThrottlingError": true, "ProvisionedThroughputExceeded": true,
-	"RequestLimitExceeded": true, "TransactionConflict": true,
-}
-
 // unavailable tells a dependency that is out for now (throttled, failing on
 // its side, unreachable, too slow) from every other failure of an AWS call:
 // Server.fail answers the first kind with a 503 problem and Retry-After
@@ -54,7 +47,19 @@ func unavailable(err error) bool {
 	}
 	var cancelled *types.TransactionCanceledException
 	if errors.As(err, &cancelled) {
-		return transientCancellation(cancelled.CancellationReasons)
+		// Transient when every item that failed failed for a reason
+		// retrying later can cure.
+		transient := false
+		for _, r := range cancelled.CancellationReasons {
+			switch aws.ToString(r.Code) {
+			case "", "None":
+			case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded", "TransactionConflict":
+				transient = true
+			default:
+				return false // a condition or validation failure: the domain's answer
+			}
+		}
+		return transient
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) && (unavailableCodes[api.ErrorCode()] || api.ErrorFault() == smithy.FaultServer) {
@@ -63,20 +68,4 @@ func unavailable(err error) bool {
 	// What the SDK itself would retry: connection errors, 5xx statuses,
 	// its own list of throttling and transient codes.
 	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
-}
-
-// transientCancellation reports whether every item of a cancelled
-// transaction that failed failed for a reason retrying can cure.
-func transientCancellation(reasons []types.CancellationReason) bool {
-	transient := false
-	for _, r := range reasons {
-		switch code := aws.ToString(r.Code); {
-		case code == "" || code == "None":
-		case transientCancellations[code]:
-			transient = true
-		default:
-			return false // a condition or validation failure: the domain's answer
-		}
-	}
-	return transient
 }

@@ -1,12 +1,12 @@
 // Package web serves a service's HTTP API with net/http. A Server is an
 // http.Handler: an http.ServeMux routes on method and path patterns (the
-// template's resources, "GET /v1/orders/{id}"), middleware of the form
-// func(http.Handler) http.Handler adds what every request needs (the
-// correlation id, one access log line, recovery from a panic, a deadline
-// before Lambda's, the caller's verified identity on protected routes), and
-// every error becomes an RFC 9457 problem document in one place
-// (Server.fail). Lambda adapts API Gateway's proxy events to a Server;
-// the same Server runs behind httptest in unit tests.
+// template's resources, "GET /v1/orders/{id}"), ServeHTTP adds what every
+// request needs (the correlation id, one access log line, recovery from a
+// panic, a deadline before Lambda's), middleware of the form
+// func(http.Handler) http.Handler the caller's verified identity on
+// protected routes, and every error becomes an RFC 9457 problem document
+// in one place (Server.fail). Lambda adapts API Gateway's proxy events to
+// a Server; the same Server runs behind httptest in unit tests.
 package web
 
 import (
@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -50,22 +49,17 @@ type Route struct {
 
 // Server is a service's API.
 type Server struct {
-	cfg     Config
-	mux     *http.ServeMux
-	routes  []Route
-	handler http.Handler // the mux inside the middleware
+	cfg    Config
+	mux    *http.ServeMux
+	routes []Route
 }
 
 // New returns a server without routes: it answers every request 404.
 func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	s.mux.Handle("/", s.serve(noRoute))
-	s.handler = s.correlate(s.logAccess(s.recover(deadline(http.HandlerFunc(s.route)))))
 	return s
 }
-
-// ServeHTTP serves one request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Public registers a route that needs no caller identity.
 func (s *Server) Public(pattern string, h HandlerFunc) { s.handle(Route{Pattern: pattern}, h) }
@@ -92,13 +86,12 @@ func (s *Server) Routes() []Route { return slices.Clone(s.routes) }
 // A path whose routes are all protected asks for a valid token first, as
 // the gateway's authorizer on its ANY method does.
 func (s *Server) handle(rt Route, h HandlerFunc) {
-	pattern := rt.Pattern
-	method, p, ok := strings.Cut(pattern, " ")
+	method, p, ok := strings.Cut(rt.Pattern, " ")
 	if !ok || method == http.MethodHead {
-		panic("web: route " + pattern + " is not METHOD /path, or is HEAD")
+		panic("web: route " + rt.Pattern + " is not METHOD /path, or is HEAD")
 	}
 	if rt.Protected && s.cfg.Verifier == nil {
-		panic("web: protected route " + pattern + " on a server without a token verifier")
+		panic("web: protected route " + rt.Pattern + " on a server without a token verifier")
 	}
 	if !slices.ContainsFunc(s.routes, func(r Route) bool { return strings.HasSuffix(r.Pattern, " "+p) }) {
 		other := s.serve(s.notAllowed(p))
@@ -106,13 +99,10 @@ func (s *Server) handle(rt Route, h HandlerFunc) {
 		s.mux.Handle(http.MethodHead+" "+p, other)
 	}
 	next := s.serve(h)
-	if rt.Staff {
-		next = s.staff(next)
-	}
 	if rt.Protected {
-		next = s.authenticate(next)
+		next = s.authenticate(next, rt.Staff)
 	}
-	s.mux.Handle(pattern, next)
+	s.mux.Handle(rt.Pattern, next)
 	s.routes = append(s.routes, rt)
 }
 
@@ -141,16 +131,6 @@ func (s *Server) notAllowed(p string) HandlerFunc {
 // noRoute answers a request no route serves.
 func noRoute(_ http.ResponseWriter, r *http.Request) error {
 	return problem.New(problem.NotFound, fmt.Sprintf("No route %s %s.", r.Method, r.URL.Path))
-}
-
-// route hands a request to the mux, but for a path the mux would redirect
-// to its clean form (doubled slashes, . or .. segments): no route has it.
-func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	if p := r.URL.EscapedPath(); path.Clean(p) != strings.TrimSuffix(p, "/") && p != "/" {
-		s.fail(w, r, noRoute(w, r))
-		return
-	}
-	s.mux.ServeHTTP(w, r)
 }
 
 // serve turns h into an http.Handler that answers its error as a problem

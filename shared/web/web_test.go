@@ -343,3 +343,25 @@ func TestServerAccessLogRoutes(t *testing.T) {
 		}
 	}
 }
+
+// TestServerMetricsFlushFailure: metrics that cannot be written cost the
+// answer nothing; the failure is logged.
+func TestServerMetricsFlushFailure(t *testing.T) {
+	logs := &bytes.Buffer{}
+	m := metrics.New(failingWriter{}, "test")
+	s := web.New(web.Config{Log: logging.New(logs, "test"), Metrics: m})
+	s.Public("GET /a", func(w http.ResponseWriter, _ *http.Request) error {
+		m.Add("A", 1)
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/a", nil))
+	if rec.Code != http.StatusNoContent || !strings.Contains(logs.String(), `"message":"metrics flush failed"`) {
+		t.Errorf("status %d, logs:\n%s", rec.Code, logs)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("closed") }

@@ -80,7 +80,7 @@ var problems = []struct {
 	{order.ErrStockChanged, problem.Error{Kind: problem.Conflict, Detail: "The stock is no longer the expected one; read it again. Nothing changed."}},
 	{order.ErrEmailUnverified, problem.Error{Kind: problem.Forbidden, Slug: "email-unverified", Detail: "Verify your email address before ordering: follow the link we mailed you, or ask for a new one."}},
 	{order.ErrNotCancellable, problem.Error{Kind: problem.Conflict, Slug: "order-not-cancellable", Detail: "The order can no longer be cancelled."}},
-	{order.ErrIllegalTransition, *problem.IllegalTransition("The order's status does not allow this change; nothing changed.")},
+	{order.ErrIllegalTransition, problem.Error{Kind: problem.Conflict, Slug: "illegal-transition", Detail: "The order's status does not allow this change; nothing changed."}},
 	{order.ErrIdempotencyBusy, problem.Error{Kind: problem.Conflict, Slug: "idempotency-key-in-use", Detail: "A request with this Idempotency-Key is still being processed; retry later."}},
 	{order.ErrIdempotencyReuse, problem.Error{Kind: problem.Unprocessable, Slug: "idempotency-key-reused", Detail: "This Idempotency-Key was used with a different request."}},
 }

@@ -57,5 +57,5 @@ func OutOfStock(short []Short) error {
 	for i, s := range short {
 		fields[i] = problem.FieldError{Field: fmt.Sprintf("items[%d].sku", s.Line), Message: fmt.Sprintf("is out of stock: %d left", s.Left)}
 	}
-	return problem.OutOfStock(fields...)
+	return &problem.Error{Kind: problem.Conflict, Slug: "out-of-stock", Detail: "Some items are out of stock; nothing was ordered.", Fields: fields}
 }

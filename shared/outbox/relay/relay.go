@@ -99,17 +99,18 @@ type message struct {
 // Lambda then retries from it, keeping the stream's order, and the records
 // before it are not sent again.
 func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	// An empty list rather than null, for the same emulator as the
+	// notification handler (see notify.Handle).
+	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
 	var pending []message
 	for _, rec := range ev.Records {
-		m, ok, err := r.read(rec)
-		if err != nil {
+		switch m, ok, err := r.read(rec); {
+		case err != nil:
 			// An item this service wrote itself cannot be malformed
 			// unless the table was edited by hand; skipping it keeps the
 			// shard moving, and the error line makes it visible.
 			r.log.ErrorContext(ctx, "outbox record skipped", slog.String("eventId", rec.EventID), slog.String(logging.KeyError, err.Error()))
-			continue
-		}
-		if ok {
+		case ok:
 			pending = append(pending, message{Message: m, stream: rec})
 		}
 	}
@@ -117,51 +118,42 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 		if failed, err := r.send(ctx, batch); err != nil {
 			r.log.ErrorContext(ctx, "relay failed; stream will retry from this record",
 				slog.String("eventId", failed.EventID), slog.String(logging.KeyError, err.Error()))
-			return events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{
-				{ItemIdentifier: failed.stream.Change.SequenceNumber},
-			}}, nil
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: failed.stream.Change.SequenceNumber})
+			return resp, nil
 		}
 	}
-	// An empty list rather than null, for the same emulator as the
-	// notification handler (see notify.Handle).
-	return events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}, nil
+	return resp, nil
 }
 
 // maxBatchBytes keeps a SendMessageBatch call under SQS's 256 KiB limit
-// on the sum of its messages, attributes included (which size estimates).
+// on the sum of its messages, attributes included.
 const maxBatchBytes = 250_000
 
-// size estimates what a message counts towards maxBatchBytes.
-func (m message) size() int {
-	return len(m.Body) + len(m.EventType) + len(m.CorrelationID) + len(outbox.AttrEventType) + len(outbox.AttrCorrelationID) + 2*len("String")
-}
-
 // batches splits messages, in order, into SendMessageBatch calls of at most
-// ten, at most maxBatchBytes, and at most one message per group. Were two
-// events of one order in one call, SQS could accept the later one and
-// refuse the earlier, and the retry would enqueue them out of order.
+// ten, at most maxBatchBytes (estimated: bodies and attributes), and at
+// most one message per group. Were two events of one order in one call,
+// SQS could accept the later one and refuse the earlier, and the retry
+// would enqueue them out of order.
 func batches(msgs []message) [][]message {
 	var out [][]message
-	var cur []message
-	groups := map[string]bool{}
+	var groups map[string]bool
 	bytes := 0
 	for _, m := range msgs {
-		if len(cur) == 10 || groups[m.Group] || (len(cur) > 0 && bytes+m.size() > maxBatchBytes) {
-			out = append(out, cur)
-			cur, groups, bytes = nil, map[string]bool{}, 0
+		size := len(m.Body) + len(m.EventType) + len(m.CorrelationID) + len(outbox.AttrEventType) + len(outbox.AttrCorrelationID) + 2*len("String")
+		if len(out) == 0 || len(out[len(out)-1]) == 10 || groups[m.Group] || bytes+size > maxBatchBytes {
+			out = append(out, nil)
+			groups, bytes = map[string]bool{}, 0
 		}
-		cur = append(cur, m)
+		out[len(out)-1] = append(out[len(out)-1], m)
 		groups[m.Group] = true
-		bytes += m.size()
-	}
-	if len(cur) > 0 {
-		out = append(out, cur)
+		bytes += size
 	}
 	return out
 }
 
-// send enqueues up to ten messages. On failure it returns the first message
-// that was not enqueued.
+// send enqueues up to ten messages, and moves those the queue refuses for
+// good to the dead-letter queue. On failure it returns the first message
+// that was neither.
 func (r *Relay) send(ctx context.Context, batch []message) (message, error) {
 	entries := make([]sqstypes.SendMessageBatchRequestEntry, len(batch))
 	for i, m := range batch {
@@ -196,34 +188,27 @@ func (r *Relay) send(ctx context.Context, batch []message) (message, error) {
 		}
 	}
 	for i, m := range batch[:retryFrom] {
-		if f, refused := failed[i]; refused {
-			if err := r.poison(ctx, m, f); err != nil {
-				return m, err
-			}
+		ctx := logging.With(ctx, slog.String(logging.KeyCorrelationID, m.CorrelationID))
+		f, refused := failed[i]
+		if !refused {
+			r.log.InfoContext(ctx, "event relayed", slog.String("eventId", m.EventID), slog.String("eventType", m.EventType), slog.String("group", m.Group))
 			continue
 		}
-		r.log.InfoContext(logging.With(ctx, slog.String(logging.KeyCorrelationID, m.CorrelationID)), "event relayed",
-			slog.String("eventId", m.EventID), slog.String("eventType", m.EventType), slog.String("group", m.Group))
+		// Refused for good: to the dead-letter queue, with the reason.
+		reason := aws.ToString(f.Code) + ": " + aws.ToString(f.Message)
+		body, _ := json.Marshal(Poison{ // strings only: it cannot fail
+			Reason: reason, EventID: m.EventID, EventType: m.EventType, Group: m.Group, CorrelationID: m.CorrelationID,
+			PayloadBase64: base64.StdEncoding.EncodeToString([]byte(m.Body)),
+		})
+		if _, err := r.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &r.dlqURL, MessageBody: aws.String(string(body))}); err != nil {
+			return m, fmt.Errorf("move poison %s to the dead-letter queue: %w", m.EventID, err)
+		}
+		r.log.ErrorContext(ctx, "poison event moved to the relay dead-letter queue",
+			slog.String("eventId", m.EventID), slog.String("eventType", m.EventType), slog.String("reason", reason))
 	}
 	if retryFrom < len(batch) {
 		f := failed[retryFrom]
 		return batch[retryFrom], fmt.Errorf("send message batch: %d failed, first to retry %s: %s", len(out.Failed), aws.ToString(f.Code), aws.ToString(f.Message))
 	}
 	return message{}, nil
-}
-
-// poison moves a record the queue refused for good to the dead-letter
-// queue, with the reason.
-func (r *Relay) poison(ctx context.Context, m message, f sqstypes.BatchResultErrorEntry) error {
-	reason := aws.ToString(f.Code) + ": " + aws.ToString(f.Message)
-	body, _ := json.Marshal(Poison{ // strings only: it cannot fail
-		Reason: reason, EventID: m.EventID, EventType: m.EventType, Group: m.Group, CorrelationID: m.CorrelationID,
-		PayloadBase64: base64.StdEncoding.EncodeToString([]byte(m.Body)),
-	})
-	if _, err := r.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &r.dlqURL, MessageBody: aws.String(string(body))}); err != nil {
-		return fmt.Errorf("move poison %s to the dead-letter queue: %w", m.EventID, err)
-	}
-	r.log.ErrorContext(logging.With(ctx, slog.String(logging.KeyCorrelationID, m.CorrelationID)), "poison event moved to the relay dead-letter queue",
-		slog.String("eventId", m.EventID), slog.String("eventType", m.EventType), slog.String("reason", reason))
-	return nil
 }
