@@ -78,19 +78,14 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	}
 	db := dynamodb.NewFromConfig(cfg)
 	keys := kms.NewFromConfig(cfg)
-	st := store.New(db, table, revocations.Table)
 	m := metrics.New(os.Stdout, "users")
 	svc := app.New(app.Config{
-		Accounts: st,
-		Sessions: st,
-		Attempts: st,
-		Links:    st,
-		Requests: st,
-		Sealer:   sealed.NewSealer(keys, linkKey),
-		Issuer:   token.NewIssuer(kmskeys.SignerFor(keys, signingKey, kid), tokens.Issuer, tokens.Audience, tokens.Lifetime, nil),
-		Metrics:  m,
-		Log:      log,
-		NewID:    func() string { return ulid.Make().String() },
+		Store:   store.New(db, table, revocations.Table),
+		Sealer:  sealed.NewSealer(keys, linkKey),
+		Issuer:  token.NewIssuer(kmskeys.SignerFor(keys, signingKey, kid), tokens.Issuer, tokens.Audience, tokens.Lifetime, nil),
+		Metrics: m,
+		Log:     log,
+		NewID:   func() string { return ulid.Make().String() },
 
 		SourceThrottle:          sourceThrottle,
 		SourceRequestsPerHour:   sourceRequests,

@@ -67,6 +67,6 @@ func (s *Service) CheckAccountMail(ctx context.Context) error {
 // that then fails (an email taken) is not given back: the cap errs on the
 // side of fewer emails.
 func (s *Service) countAccountMail(ctx context.Context) error {
-	err := s.Requests.CountRequest(ctx, account.Limit{Key: "account-mail", Max: s.AccountMailPerHour, Window: time.Hour}, s.now())
+	err := s.Store.CountRequest(ctx, account.Limit{Key: "account-mail", Max: s.AccountMailPerHour, Window: time.Hour}, s.now())
 	return s.limited(ctx, accountMailLimited, err)
 }

@@ -70,14 +70,10 @@ const DefaultRevocationsPerHour = 10
 
 // Config wires the service.
 type Config struct {
-	Accounts Accounts
-	Sessions Sessions
-	Attempts LoginAttempts
-	Links    Links
-	Requests Requests
-	Sealer   Sealer        // seals the tokens of mailed links for the notification service
-	Issuer   *token.Issuer // signs the access tokens of logins and refreshes
-	Hashing  password.Params
+	Store   Store
+	Sealer  Sealer        // seals the tokens of mailed links for the notification service
+	Issuer  *token.Issuer // signs the access tokens of logins and refreshes
+	Hashing password.Params
 	// SourceThrottle slows down one address trying many passwords, of any
 	// accounts (zero: account.SourceThrottle). The account's and device's
 	// throttles are account.AccountThrottle and account.DeviceThrottle.

@@ -50,7 +50,7 @@ func (s *Service) issue(ctx context.Context, p account.Purpose, u account.User, 
 		pending, mail = nil, nil
 	}
 	limit := account.Limit{Key: p.String() + "#" + u.Email, Max: s.LinksPerHour, Window: time.Hour}
-	if err := s.Links.IssueLink(ctx, p, pending, mail, limit, now); err != nil {
+	if err := s.Store.IssueLink(ctx, p, pending, mail, limit, now); err != nil {
 		return s.limited(ctx, linksLimited, err, slog.String("purpose", p.String()))
 	}
 	if decoy {
@@ -71,38 +71,51 @@ func (s *Service) issue(ctx context.Context, p account.Purpose, u account.User, 
 // replaced by a newer one, or used.
 func (s *Service) VerifyEmail(ctx context.Context, rawToken string) (string, error) {
 	device := account.NewDeviceToken()
-	now := s.now()
-	link, u, err := s.pendingLink(ctx, account.VerifyEmail, rawToken, now)
-	if err == nil {
-		err = s.Links.VerifyEmail(ctx, link, account.DeviceGrant{Token: device, Email: u.Email, UserID: u.ID, Epoch: u.SessionEpoch}, now)
-	}
+	err := s.useLink(ctx, account.VerifyEmail, rawToken, MetricEmailVerified, "email verified",
+		func(link account.PendingLink, u account.Credentials, now time.Time) error {
+			return s.Store.VerifyEmail(ctx, link, account.DeviceGrant{Token: device, Email: u.Email, UserID: u.ID, Epoch: u.SessionEpoch}, now)
+		})
 	if err != nil {
-		return "", s.refuseLink(ctx, account.VerifyEmail, err)
+		return "", err
 	}
-	s.Metrics.Add(MetricEmailVerified, 1)
-	s.Log.InfoContext(ctx, "email verified", slog.String(logging.KeyUserID, u.ID))
 	return device.Raw, nil
 }
 
-// pendingLink returns the pending link of purpose p that rawToken is the
-// token of at now, with its user, or account.ErrLinkInvalid.
-func (s *Service) pendingLink(ctx context.Context, p account.Purpose, rawToken string, now time.Time) (account.PendingLink, account.Credentials, error) {
+// useLink uses the pending link of purpose p that rawToken is the token
+// of: use writes what it does to the account u, at now. A refused token
+// (account.ErrLinkInvalid, from the token, the pending link or use) is
+// counted; a used one is counted under metric and logged as done.
+func (s *Service) useLink(ctx context.Context, p account.Purpose, rawToken, metric, done string, use func(link account.PendingLink, u account.Credentials, now time.Time) error) error {
+	now := s.now()
+	var link account.PendingLink
+	var u account.Credentials
 	tok, err := account.ParseLinkToken(p, rawToken)
-	if err != nil {
-		return account.PendingLink{}, account.Credentials{}, err
+	if err == nil {
+		link, u, err = s.Store.PendingLink(ctx, p, tok.UserID)
 	}
-	link, u, err := s.Links.PendingLink(ctx, p, tok.UserID)
 	if err == nil && !link.Accepts(tok, now) {
 		err = account.ErrLinkInvalid
 	}
-	return link, u, err
+	if err == nil {
+		err = use(link, u, now)
+	}
+	if errors.Is(err, account.ErrLinkInvalid) {
+		s.Metrics.Add(MetricLinksRefused, 1)
+		s.Log.InfoContext(ctx, "link token refused", slog.String("purpose", p.String()))
+	}
+	if err != nil {
+		return err
+	}
+	s.Metrics.Add(metric, 1)
+	s.Log.InfoContext(ctx, done, slog.String(logging.KeyUserID, u.ID))
+	return nil
 }
 
 // CancelRegistration uses a verification link's token to undo the
 // registration it was mailed for: for the reader of a verification email
 // who did not register, and whose address someone else entered. The
 // account, unverified, is deleted and its address is free again (see
-// Links.CancelRegistration for what goes with it). Returns
+// Store.CancelRegistration for what goes with it). Returns
 // account.ErrLinkInvalid, writing nothing, for a token that
 // VerifyEmail would refuse, and for an account whose email is verified
 // (whose owner proved the mailbox: nobody else may delete it).
@@ -115,29 +128,13 @@ func (s *Service) pendingLink(ctx context.Context, p account.Purpose, rawToken s
 // cancelling (docs/decisions/0004-account-lifecycle.md, "Cancelling a
 // registration").
 func (s *Service) CancelRegistration(ctx context.Context, rawToken string) error {
-	now := s.now()
-	link, u, err := s.pendingLink(ctx, account.VerifyEmail, rawToken, now)
-	if err == nil && u.EmailVerified {
-		err = account.ErrLinkInvalid
-	}
-	if err == nil {
-		err = s.Links.CancelRegistration(ctx, link, u, now)
-	}
-	if err != nil {
-		return s.refuseLink(ctx, account.VerifyEmail, err)
-	}
-	s.Metrics.Add(MetricRegistrationsCancelled, 1)
-	s.Log.InfoContext(ctx, "registration cancelled; account deleted", slog.String(logging.KeyUserID, u.ID))
-	return nil
-}
-
-// refuseLink counts a refused link token.
-func (s *Service) refuseLink(ctx context.Context, p account.Purpose, err error) error {
-	if errors.Is(err, account.ErrLinkInvalid) {
-		s.Metrics.Add(MetricLinksRefused, 1)
-		s.Log.InfoContext(ctx, "link token refused", slog.String("purpose", p.String()))
-	}
-	return err
+	return s.useLink(ctx, account.VerifyEmail, rawToken, MetricRegistrationsCancelled, "registration cancelled; account deleted",
+		func(link account.PendingLink, u account.Credentials, now time.Time) error {
+			if u.EmailVerified {
+				return account.ErrLinkInvalid
+			}
+			return s.Store.CancelRegistration(ctx, link, u, now)
+		})
 }
 
 // ResendVerification mails the caller (userID) a new verification link,
@@ -149,7 +146,7 @@ func (s *Service) ResendVerification(ctx context.Context, userID string) error {
 	if err := s.CheckAccountMail(ctx); err != nil {
 		return err
 	}
-	u, err := s.Accounts.User(ctx, userID)
+	u, err := s.Store.User(ctx, userID)
 	if err != nil {
 		return err
 	}
@@ -179,7 +176,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, rawEmail string) err
 	if email == "" {
 		return problem.Validation(problem.FieldError{Field: "email", Message: "must be a valid email address"})
 	}
-	u, err := s.Accounts.UserByEmail(ctx, email)
+	u, err := s.Store.UserByEmail(ctx, email)
 	switch {
 	case err == nil:
 		return s.issue(ctx, account.ResetPassword, u.User, false)
@@ -204,21 +201,18 @@ func (s *Service) ResetPassword(ctx context.Context, rawToken, newPassword strin
 		return "", problem.Validation(problem.FieldError{Field: "newPassword", Message: msg})
 	}
 	device := account.NewDeviceToken()
-	now := s.now()
-	link, u, err := s.pendingLink(ctx, account.ResetPassword, rawToken, now)
-	if err != nil {
-		return "", s.refuseLink(ctx, account.ResetPassword, err)
-	}
-	hash, err := password.Hash(newPassword, s.Hashing)
+	err := s.useLink(ctx, account.ResetPassword, rawToken, MetricPasswordsReset, "password reset; all sessions revoked",
+		func(link account.PendingLink, u account.Credentials, now time.Time) error {
+			hash, err := password.Hash(newPassword, s.Hashing)
+			if err != nil {
+				return err
+			}
+			revoke := revocation.User(u.ID, u.SessionEpoch+1, now, s.Issuer.TTL())
+			grant := account.DeviceGrant{Token: device, Email: u.Email, UserID: u.ID, Epoch: u.SessionEpoch + 1}
+			return s.Store.ResetPassword(ctx, link, u, hash, grant, now, revoke)
+		})
 	if err != nil {
 		return "", err
 	}
-	revoke := revocation.User(u.ID, u.SessionEpoch+1, now, s.Issuer.TTL())
-	grant := account.DeviceGrant{Token: device, Email: u.Email, UserID: u.ID, Epoch: u.SessionEpoch + 1}
-	if err := s.Links.ResetPassword(ctx, link, u, hash, grant, now, revoke); err != nil {
-		return "", s.refuseLink(ctx, account.ResetPassword, err)
-	}
-	s.Metrics.Add(MetricPasswordsReset, 1)
-	s.Log.InfoContext(ctx, "password reset; all sessions revoked", slog.String(logging.KeyUserID, u.ID))
 	return device.Raw, nil
 }

@@ -43,7 +43,7 @@ func (s *Service) Register(ctx context.Context, cmd RegisterCommand) (account.Us
 	if err != nil {
 		return account.User{}, err
 	}
-	if err := s.Accounts.CreateUser(ctx, u, hash, link, ev); err != nil {
+	if err := s.Store.CreateUser(ctx, u, hash, link, ev); err != nil {
 		return account.User{}, err
 	}
 	s.Metrics.Add(MetricRegistered, 1)
