@@ -12,15 +12,16 @@ import (
 	"github.com/serverless-shop/backend/shared/problem"
 )
 
-// LoginCommand is a login with an email and a password.
+// LoginCommand is a login with an email and a password; but for Source,
+// it is the body of the API's login route, hence its JSON names.
 type LoginCommand struct {
-	Email    string
-	Password string
+	Email    string `json:"email"`
+	Password string `json:"password"`
 	// DeviceToken is the token an earlier login handed to this device, if
 	// any: with it, the device's attempts do not count against the
 	// account, so an attack on the account does not lock its owner out.
-	DeviceToken string
-	Source      string // the client's address, as API Gateway saw it
+	DeviceToken string `json:"deviceToken"`
+	Source      string `json:"-"` // the client's address, as API Gateway saw it
 }
 
 // takeTries bounds the rounds of reading the buckets and taking an

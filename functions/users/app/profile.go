@@ -31,11 +31,13 @@ func (s *Service) UpdateName(ctx context.Context, userID, name string) (account.
 	return s.Store.UpdateName(ctx, userID, name, s.Now())
 }
 
-// ChangePasswordCommand replaces a user's password, given the current one.
+// ChangePasswordCommand replaces a user's password, given the current
+// one; but for UserID (the caller's), it is the body of the API's route,
+// hence its JSON names.
 type ChangePasswordCommand struct {
-	UserID          string
-	CurrentPassword string
-	NewPassword     string
+	UserID          string `json:"-"`
+	CurrentPassword string `json:"currentPassword"`
+	NewPassword     string `json:"newPassword"`
 }
 
 // ChangePassword replaces the password and ends every session of the

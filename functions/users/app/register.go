@@ -9,11 +9,12 @@ import (
 	"github.com/serverless-shop/backend/shared/logging"
 )
 
-// RegisterCommand asks for a new account.
+// RegisterCommand asks for a new account; it is the body of the API's
+// register route, hence its JSON names.
 type RegisterCommand struct {
-	Email    string
-	Password string
-	Name     string
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
 }
 
 // Register creates an account, its email not yet verified, and mails a
