@@ -117,14 +117,14 @@ func (s *Service) Logout(ctx context.Context, userID, refreshToken string) error
 	if err == nil {
 		err = s.revokeSession(ctx, t)
 	}
-	if errors.Is(err, account.ErrSessionEnded) {
+	switch {
+	case errors.Is(err, account.ErrSessionEnded):
 		s.Log.InfoContext(ctx, "logout of a session that had ended already", slog.String("familyId", t.FamilyID))
-		return nil
-	}
-	if err != nil {
+	case err != nil:
 		return err
+	default:
+		s.Log.InfoContext(ctx, "logged out", slog.String("familyId", t.FamilyID))
 	}
-	s.Log.InfoContext(ctx, "logged out", slog.String("familyId", t.FamilyID))
 	return nil
 }
 
