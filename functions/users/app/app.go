@@ -118,18 +118,14 @@ func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.SourceThrottle.Free == 0 {
-		cfg.SourceThrottle = account.SourceThrottle
-	}
+	cfg.SourceThrottle = cmp.Or(cfg.SourceThrottle, account.SourceThrottle)
 	cfg.LinksPerHour = cmp.Or(cfg.LinksPerHour, DefaultLinksPerHour)
 	cfg.SourceRequestsPerHour = cmp.Or(cfg.SourceRequestsPerHour, DefaultSourceRequestsPerHour)
 	cfg.SourceRequestsPerSecond = cmp.Or(cfg.SourceRequestsPerSecond, DefaultSourceRequestsPerSecond)
 	cfg.RefreshesPerHour = cmp.Or(cfg.RefreshesPerHour, account.DefaultRefreshesPerHour)
 	cfg.AccountMailPerHour = cmp.Or(cfg.AccountMailPerHour, AccountMailPerHour(DefaultSesMax24HourSend))
 	cfg.RevocationsPerHour = cmp.Or(cfg.RevocationsPerHour, DefaultRevocationsPerHour)
-	if cfg.Hashing.KeyLen == 0 {
-		cfg.Hashing = password.Default
-	}
+	cfg.Hashing = cmp.Or(cfg.Hashing, password.Default)
 	cfg.Log = cmp.Or(cfg.Log, slog.New(slog.DiscardHandler))
 	return &Service{cfg}
 }
