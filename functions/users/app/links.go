@@ -70,22 +70,20 @@ func (s *Service) issue(ctx context.Context, p account.Purpose, u account.User, 
 // account.ErrLinkInvalid for a token that is malformed, unknown, expired,
 // replaced by a newer one, or used.
 func (s *Service) VerifyEmail(ctx context.Context, rawToken string) (string, error) {
-	device := account.NewDeviceToken()
-	err := s.useLink(ctx, account.VerifyEmail, rawToken, MetricEmailVerified, "email verified",
-		func(link account.PendingLink, u account.Credentials, now time.Time) error {
+	return s.useLink(ctx, account.VerifyEmail, rawToken, MetricEmailVerified, "email verified",
+		func(link account.PendingLink, u account.Credentials, device account.DeviceToken, now time.Time) error {
 			return s.Store.VerifyEmail(ctx, link, account.DeviceGrant{Token: device, Email: u.Email, UserID: u.ID, Epoch: u.SessionEpoch}, now)
 		})
-	if err != nil {
-		return "", err
-	}
-	return device.Raw, nil
 }
 
 // useLink uses the pending link of purpose p that rawToken is the token
-// of: use writes what it does to the account u, at now. A refused token
-// (account.ErrLinkInvalid, from the token, the pending link or use) is
-// counted; a used one is counted under metric and logged as done.
-func (s *Service) useLink(ctx context.Context, p account.Purpose, rawToken, metric, done string, use func(link account.PendingLink, u account.Credentials, now time.Time) error) error {
+// of: use writes what it does to the account u at now, granting device
+// to the client that proved the mailbox if it does (account.DeviceGrant).
+// A refused token (account.ErrLinkInvalid, from the token, the pending
+// link or use) is counted; a used one is counted under metric and logged
+// as done, and the raw device token returned.
+func (s *Service) useLink(ctx context.Context, p account.Purpose, rawToken, metric, done string, use func(link account.PendingLink, u account.Credentials, device account.DeviceToken, now time.Time) error) (string, error) {
+	device := account.NewDeviceToken()
 	now := s.now()
 	var link account.PendingLink
 	var u account.Credentials
@@ -97,18 +95,18 @@ func (s *Service) useLink(ctx context.Context, p account.Purpose, rawToken, metr
 		err = account.ErrLinkInvalid
 	}
 	if err == nil {
-		err = use(link, u, now)
+		err = use(link, u, device, now)
 	}
 	if errors.Is(err, account.ErrLinkInvalid) {
 		s.Metrics.Add(MetricLinksRefused, 1)
 		s.Log.InfoContext(ctx, "link token refused", slog.String("purpose", p.String()))
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	s.Metrics.Add(metric, 1)
 	s.Log.InfoContext(ctx, done, slog.String(logging.KeyUserID, u.ID))
-	return nil
+	return device.Raw, nil
 }
 
 // CancelRegistration uses a verification link's token to undo the
@@ -128,13 +126,14 @@ func (s *Service) useLink(ctx context.Context, p account.Purpose, rawToken, metr
 // cancelling (docs/decisions/0004-account-lifecycle.md, "Cancelling a
 // registration").
 func (s *Service) CancelRegistration(ctx context.Context, rawToken string) error {
-	return s.useLink(ctx, account.VerifyEmail, rawToken, MetricRegistrationsCancelled, "registration cancelled; account deleted",
-		func(link account.PendingLink, u account.Credentials, now time.Time) error {
+	_, err := s.useLink(ctx, account.VerifyEmail, rawToken, MetricRegistrationsCancelled, "registration cancelled; account deleted",
+		func(link account.PendingLink, u account.Credentials, _ account.DeviceToken, now time.Time) error {
 			if u.EmailVerified {
 				return account.ErrLinkInvalid
 			}
-			return s.Store.CancelRegistration(ctx, link, u, now)
+			return s.Store.CancelRegistration(ctx, link, u, now) // grants no device
 		})
+	return err
 }
 
 // ResendVerification mails the caller (userID) a new verification link,
@@ -200,9 +199,8 @@ func (s *Service) ResetPassword(ctx context.Context, rawToken, newPassword strin
 	if msg := account.CheckPassword(newPassword); msg != "" {
 		return "", problem.Validation(problem.FieldError{Field: "newPassword", Message: msg})
 	}
-	device := account.NewDeviceToken()
-	err := s.useLink(ctx, account.ResetPassword, rawToken, MetricPasswordsReset, "password reset; all sessions revoked",
-		func(link account.PendingLink, u account.Credentials, now time.Time) error {
+	return s.useLink(ctx, account.ResetPassword, rawToken, MetricPasswordsReset, "password reset; all sessions revoked",
+		func(link account.PendingLink, u account.Credentials, device account.DeviceToken, now time.Time) error {
 			hash, err := password.Hash(newPassword, s.Hashing)
 			if err != nil {
 				return err
@@ -211,8 +209,4 @@ func (s *Service) ResetPassword(ctx context.Context, rawToken, newPassword strin
 			grant := account.DeviceGrant{Token: device, Email: u.Email, UserID: u.ID, Epoch: u.SessionEpoch + 1}
 			return s.Store.ResetPassword(ctx, link, u, hash, grant, now, revoke)
 		})
-	if err != nil {
-		return "", err
-	}
-	return device.Raw, nil
 }
