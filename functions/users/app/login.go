@@ -142,14 +142,10 @@ func (s *Service) takeAttempt(ctx context.Context, email, source, deviceHash str
 			}
 			return account.LoginState{}, s.throttled(ctx, guardErr, sourceErr)
 		}
-		err = s.Store.TakeAttempt(ctx, take, now)
-		if errors.Is(err, account.ErrStaleWrite) {
-			continue // another attempt counted first: read again
+		if err := s.Store.TakeAttempt(ctx, take, now); !errors.Is(err, account.ErrStaleWrite) {
+			return st, err // the callers look at st only without err
 		}
-		if err != nil {
-			return account.LoginState{}, err
-		}
-		return st, nil
+		// Another attempt counted first: read again.
 	}
 	// Attempts kept coming in at once: this one waits a second.
 	return account.LoginState{}, s.throttled(ctx, account.Limited(time.Second), nil)
