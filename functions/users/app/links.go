@@ -70,7 +70,7 @@ func (s *Service) issue(ctx context.Context, p account.Purpose, u account.User, 
 // account.ErrLinkInvalid for a token that is malformed, unknown, expired,
 // replaced by a newer one, or used.
 func (s *Service) VerifyEmail(ctx context.Context, rawToken string) (string, error) {
-	return s.useLink(ctx, account.VerifyEmail, rawToken, MetricEmailVerified, "email verified",
+	return s.useLink(ctx, account.VerifyEmail, rawToken, func() { s.Metrics.Add(MetricEmailVerified, 1) }, "email verified",
 		func(link account.PendingLink, u account.Credentials, device account.DeviceToken, now time.Time) error {
 			return s.Store.VerifyEmail(ctx, link, account.DeviceGrant{Token: device, Email: u.Email, UserID: u.ID, Epoch: u.SessionEpoch}, now)
 		})
@@ -80,9 +80,9 @@ func (s *Service) VerifyEmail(ctx context.Context, rawToken string) (string, err
 // of: use writes what it does to the account u at now, granting device
 // to the client that proved the mailbox if it does (account.DeviceGrant).
 // A refused token (account.ErrLinkInvalid, from the token, the pending
-// link or use) is counted; a used one is counted under metric and logged
-// as done, and the raw device token returned.
-func (s *Service) useLink(ctx context.Context, p account.Purpose, rawToken, metric, done string, use func(link account.PendingLink, u account.Credentials, device account.DeviceToken, now time.Time) error) (string, error) {
+// link or use) is counted; a used one is counted (count) and logged as
+// done, and the raw device token returned.
+func (s *Service) useLink(ctx context.Context, p account.Purpose, rawToken string, count func(), done string, use func(link account.PendingLink, u account.Credentials, device account.DeviceToken, now time.Time) error) (string, error) {
 	device := account.NewDeviceToken()
 	now := s.now()
 	var link account.PendingLink
@@ -104,7 +104,7 @@ func (s *Service) useLink(ctx context.Context, p account.Purpose, rawToken, metr
 	if err != nil {
 		return "", err
 	}
-	s.Metrics.Add(metric, 1)
+	count()
 	s.Log.InfoContext(ctx, done, slog.String(logging.KeyUserID, u.ID))
 	return device.Raw, nil
 }
@@ -126,7 +126,7 @@ func (s *Service) useLink(ctx context.Context, p account.Purpose, rawToken, metr
 // cancelling (docs/decisions/0004-account-lifecycle.md, "Cancelling a
 // registration").
 func (s *Service) CancelRegistration(ctx context.Context, rawToken string) error {
-	_, err := s.useLink(ctx, account.VerifyEmail, rawToken, MetricRegistrationsCancelled, "registration cancelled; account deleted",
+	_, err := s.useLink(ctx, account.VerifyEmail, rawToken, func() { s.Metrics.Add(MetricRegistrationsCancelled, 1) }, "registration cancelled; account deleted",
 		func(link account.PendingLink, u account.Credentials, _ account.DeviceToken, now time.Time) error {
 			if u.EmailVerified {
 				return account.ErrLinkInvalid
@@ -199,7 +199,7 @@ func (s *Service) ResetPassword(ctx context.Context, rawToken, newPassword strin
 	if msg := account.CheckPassword(newPassword); msg != "" {
 		return "", problem.Validation(problem.FieldError{Field: "newPassword", Message: msg})
 	}
-	return s.useLink(ctx, account.ResetPassword, rawToken, MetricPasswordsReset, "password reset; all sessions revoked",
+	return s.useLink(ctx, account.ResetPassword, rawToken, func() { s.Metrics.Add(MetricPasswordsReset, 1) }, "password reset; all sessions revoked",
 		func(link account.PendingLink, u account.Credentials, device account.DeviceToken, now time.Time) error {
 			hash, err := password.Hash(newPassword, s.Hashing)
 			if err != nil {
