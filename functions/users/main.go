@@ -47,12 +47,14 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	signingKey := env.String("SIGNING_KEY_ID")
 	kid := env.String("SIGNING_KID")
 	tokens := token.ConfigFrom(env)
-	sourceThrottle := account.SourceThrottle
-	sourceThrottle.Free = env.Int("LOGIN_ATTEMPTS_PER_SOURCE", account.SourceThrottle.Free)
-	sourceRequests := env.Int("SOURCE_REQUESTS_PER_HOUR", app.DefaultSourceRequestsPerHour)
-	sourceRate := env.Int("SOURCE_REQUESTS_PER_SECOND", app.DefaultSourceRequestsPerSecond)
-	linksPerHour := env.Int("LINKS_PER_HOUR", app.DefaultLinksPerHour)
-	sesDaily := env.Int("SES_MAX_24_HOUR_SEND", app.DefaultSesMax24HourSend)
+	appCfg := app.Config{
+		SourceThrottle:          account.SourceThrottle,
+		SourceRequestsPerHour:   env.Int("SOURCE_REQUESTS_PER_HOUR", app.DefaultSourceRequestsPerHour),
+		SourceRequestsPerSecond: env.Int("SOURCE_REQUESTS_PER_SECOND", app.DefaultSourceRequestsPerSecond),
+		LinksPerHour:            env.Int("LINKS_PER_HOUR", app.DefaultLinksPerHour),
+		AccountMailPerHour:      app.AccountMailPerHour(env.Int("SES_MAX_24_HOUR_SEND", app.DefaultSesMax24HourSend)),
+	}
+	appCfg.SourceThrottle.Free = env.Int("LOGIN_ATTEMPTS_PER_SOURCE", account.SourceThrottle.Free)
 	accountMail := env.String("ACCOUNT_MAIL")
 	if err := env.Err(); err != nil {
 		return nil, err
@@ -78,33 +80,19 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	}
 	db := dynamodb.NewFromConfig(cfg)
 	keys := kms.NewFromConfig(cfg)
-	st := store.New(db, table, revocations.Table)
-	m := metrics.New(os.Stdout, "users")
-	svc := app.New(app.Config{
-		Accounts: st,
-		Sessions: st,
-		Attempts: st,
-		Links:    st,
-		Requests: st,
-		Sealer:   sealed.NewSealer(keys, linkKey),
-		Issuer:   token.NewIssuer(kmskeys.SignerFor(keys, signingKey, kid), tokens.Issuer, tokens.Audience, tokens.Lifetime, nil),
-		Metrics:  m,
-		Log:      log,
-		NewID:    func() string { return ulid.Make().String() },
-
-		SourceThrottle:          sourceThrottle,
-		SourceRequestsPerHour:   sourceRequests,
-		SourceRequestsPerSecond: sourceRate,
-		LinksPerHour:            linksPerHour,
-		AccountMailPerHour:      app.AccountMailPerHour(sesDaily),
-		AccountMailPaused:       accountMail == "paused",
-	})
+	appCfg.Store = store.New(db, table, revocations.Table)
+	appCfg.Sealer = sealed.NewSealer(keys, linkKey)
+	appCfg.Issuer = token.NewIssuer(kmskeys.SignerFor(keys, signingKey, kid), tokens.Issuer, tokens.Audience, tokens.Lifetime, nil)
+	appCfg.Metrics = metrics.New(os.Stdout, "users")
+	appCfg.Log = log
+	appCfg.NewID = func() string { return ulid.Make().String() }
+	appCfg.AccountMailPaused = accountMail == "paused"
 	return web.Lambda(api.NewHandler(log, api.Config{
-		Service:     svc,
+		Service:     app.New(appCfg),
 		Verifier:    tokens.Verifier(),
 		Revocations: revocations.Checker(db, log),
 		JWKS:        jwks,
 		Version:     coldstart.Version,
-		Metrics:     m,
+		Metrics:     appCfg.Metrics,
 	})), nil
 }

@@ -43,14 +43,14 @@ func NewHandler(log *slog.Logger, cfg Config) *web.Server {
 	// of an earlier login); refresh is limited per session
 	// (account.Session.CountRefresh), not per address: the people behind
 	// one address must not share a limit to stay signed in.
-	s.Public("POST /v1/auth/register", a.mailing(a.perSource(web.WithBody(a.register))))
+	s.Public("POST /v1/auth/register", all(a.mailing, a.perSource, web.WithBody(a.register)))
 	s.Public("POST /v1/auth/login", web.WithBody(a.login))
 	s.Public("POST /v1/auth/refresh", web.WithBody(a.refresh))
-	s.Public("POST /v1/auth/verify-email", a.perSource(web.WithBody(a.verifyEmail)))
-	s.Public("POST /v1/auth/cancel-registration", a.perSource(web.WithBody(a.cancelRegistration)))
-	s.Protected("POST /v1/auth/verify-email/resend", a.mailing(a.resendVerification))
-	s.Public("POST /v1/auth/password-reset", a.mailing(a.perSource(web.WithBody(a.requestPasswordReset))))
-	s.Public("POST /v1/auth/password-reset/confirm", a.perSource(web.WithBody(a.resetPassword)))
+	s.Public("POST /v1/auth/verify-email", all(a.perSource, web.WithBody(a.verifyEmail)))
+	s.Public("POST /v1/auth/cancel-registration", all(a.perSource, web.WithBody(a.cancelRegistration)))
+	s.Protected("POST /v1/auth/verify-email/resend", all(a.mailing, a.resendVerification))
+	s.Public("POST /v1/auth/password-reset", all(a.mailing, a.perSource, web.WithBody(a.requestPasswordReset)))
+	s.Public("POST /v1/auth/password-reset/confirm", all(a.perSource, web.WithBody(a.resetPassword)))
 	s.Protected("POST /v1/auth/logout", web.WithBody(a.logout))
 	s.Protected("GET /v1/users/me", a.me)
 	s.Protected("PATCH /v1/users/me", a.updateMe)
@@ -58,26 +58,29 @@ func NewHandler(log *slog.Logger, cfg Config) *web.Server {
 	return s
 }
 
-// perSource counts each request against its source address
-// (web.SourceIP), per second and per hour, before h runs, whatever it
-// carries: a flood of invalid requests is limited too.
-func (a *API) perSource(h web.HandlerFunc) web.HandlerFunc {
+// all runs hs in turn, up to the first that fails: the checks of a route
+// (mailing, perSource), then its handler.
+func all(hs ...web.HandlerFunc) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if err := a.Service.CountSourceRequest(r.Context(), web.SourceIP(r)); err != nil {
-			return err
+		for _, h := range hs {
+			if err := h(w, r); err != nil {
+				return err
+			}
 		}
-		return h(w, r)
+		return nil
 	}
+}
+
+// perSource counts each request against its source address
+// (web.SourceIP), per second and per hour, before the route's handler
+// runs, whatever it carries: a flood of invalid requests is limited too.
+func (a *API) perSource(_ http.ResponseWriter, r *http.Request) error {
+	return a.Service.CountSourceRequest(r.Context(), web.SourceIP(r))
 }
 
 // mailing refuses a request that would mail an account email while account
 // mail is paused (app.Service.CheckAccountMail), before anything else runs:
 // a paused route writes nothing, not even the count of its address.
-func (a *API) mailing(h web.HandlerFunc) web.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		if err := a.Service.CheckAccountMail(r.Context()); err != nil {
-			return err
-		}
-		return h(w, r)
-	}
+func (a *API) mailing(_ http.ResponseWriter, r *http.Request) error {
+	return a.Service.CheckAccountMail(r.Context())
 }

@@ -101,7 +101,7 @@ func newCallsRig(t *testing.T) *callsRig {
 func (r *callsRig) handler(revocations web.Revocations) *web.Server {
 	return api.NewHandler(r.log, api.Config{
 		Service: app.New(app.Config{
-			Accounts: r.store(), Sessions: r.store(), Attempts: r.store(), Links: r.store(), Requests: r.store(),
+			Store:  r.store(),
 			Sealer: sealed.NewSealer(r.keys, r.linkKey),
 			Issuer: token.NewIssuer(kmskeys.SignerFor(r.keys, r.signingKey, r.public[0].ID), apitest.TokenIssuer, apitest.TokenAudience, 15*time.Minute, nil),
 			Log:    r.log, NewID: func() string { return ulid.Make().String() },

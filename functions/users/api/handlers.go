@@ -78,27 +78,14 @@ func noContent(w http.ResponseWriter, err error) error {
 	return err
 }
 
-type registerBody struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-	Name     string `json:"name"`
-}
-
-func (a *API) register(w http.ResponseWriter, r *http.Request, in registerBody) error {
-	u, err := a.Service.Register(r.Context(), app.RegisterCommand{Email: in.Email, Password: in.Password, Name: in.Name})
+func (a *API) register(w http.ResponseWriter, r *http.Request, in app.RegisterCommand) error {
+	u, err := a.Service.Register(r.Context(), in)
 	return answer(w, http.StatusCreated, registered(u), err)
 }
 
-type loginBody struct {
-	Email       string `json:"email"`
-	Password    string `json:"password"`
-	DeviceToken string `json:"deviceToken"`
-}
-
-func (a *API) login(w http.ResponseWriter, r *http.Request, in loginBody) error {
-	pair, err := a.Service.Login(r.Context(), app.LoginCommand{
-		Email: in.Email, Password: in.Password, DeviceToken: in.DeviceToken, Source: web.SourceIP(r),
-	})
+func (a *API) login(w http.ResponseWriter, r *http.Request, in app.LoginCommand) error {
+	in.Source = web.SourceIP(r)
+	pair, err := a.Service.Login(r.Context(), in)
 	return tokenPair(w, pair, err)
 }
 

@@ -53,13 +53,7 @@ func (a *API) updateMe(w http.ResponseWriter, r *http.Request) error {
 	return profile(w, u, err)
 }
 
-type changePasswordBody struct {
-	CurrentPassword string `json:"currentPassword"`
-	NewPassword     string `json:"newPassword"`
-}
-
-func (a *API) changePassword(w http.ResponseWriter, r *http.Request, in changePasswordBody) error {
-	return noContent(w, a.Service.ChangePassword(r.Context(), app.ChangePasswordCommand{
-		UserID: web.Caller(r).UserID, CurrentPassword: in.CurrentPassword, NewPassword: in.NewPassword,
-	}))
+func (a *API) changePassword(w http.ResponseWriter, r *http.Request, in app.ChangePasswordCommand) error {
+	in.UserID = web.Caller(r).UserID
+	return noContent(w, a.Service.ChangePassword(r.Context(), in))
 }

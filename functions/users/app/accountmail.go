@@ -28,11 +28,6 @@ const DefaultSesMax24HourSend = 50000
 // registered accounts only and are not counted.
 func AccountMailPerHour(max24HourSend int) int { return max(1, max24HourSend/48) }
 
-// AccountMailPausedRetryAfter is the Retry-After of an answer refused while
-// account mail is paused: pauses last until an operator lifts them
-// (docs/operations.md, Bounces and complaints).
-const AccountMailPausedRetryAfter = time.Hour
-
 // ErrAccountMailPaused means account mail is paused (Config.AccountMailPaused):
 // registration, verification resends and password reset requests are
 // refused before anything is written.
@@ -47,15 +42,18 @@ const MetricAccountMailLimited = "AccountMailLimited"
 const MetricAccountMailPaused = "AccountMailPaused"
 
 // CheckAccountMail returns a 503 problem wrapping ErrAccountMailPaused
-// while account mail is paused. The API asks before it counts a request against its address, so
-// that a paused route writes nothing at all; the use cases ask again.
+// while account mail is paused, with a Retry-After of an hour: pauses last
+// until an operator lifts them (docs/operations.md, Bounces and
+// complaints). The API asks before it counts a request against its
+// address, so that a paused route writes nothing at all; the use cases
+// ask again.
 func (s *Service) CheckAccountMail(ctx context.Context) error {
 	if !s.AccountMailPaused {
 		return nil
 	}
 	s.Metrics.Add(MetricAccountMailPaused, 1)
 	s.Log.WarnContext(ctx, "account mail is paused; request refused")
-	return &problem.Error{Kind: problem.Unavailable, Slug: "account-mail-paused", RetryAfter: AccountMailPausedRetryAfter, Err: ErrAccountMailPaused,
+	return &problem.Error{Kind: problem.Unavailable, Slug: "account-mail-paused", RetryAfter: time.Hour, Err: ErrAccountMailPaused,
 		Detail: "Registration, verification and password reset emails are paused for now. Try again after the time Retry-After gives."}
 }
 
@@ -67,6 +65,6 @@ func (s *Service) CheckAccountMail(ctx context.Context) error {
 // that then fails (an email taken) is not given back: the cap errs on the
 // side of fewer emails.
 func (s *Service) countAccountMail(ctx context.Context) error {
-	err := s.Requests.CountRequest(ctx, account.Limit{Key: "account-mail", Max: s.AccountMailPerHour, Window: time.Hour}, s.now())
+	err := s.Store.CountRequest(ctx, account.Limit{Key: "account-mail", Max: s.AccountMailPerHour, Window: time.Hour}, s.now())
 	return s.limited(ctx, accountMailLimited, err)
 }

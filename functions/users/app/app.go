@@ -70,14 +70,10 @@ const DefaultRevocationsPerHour = 10
 
 // Config wires the service.
 type Config struct {
-	Accounts Accounts
-	Sessions Sessions
-	Attempts LoginAttempts
-	Links    Links
-	Requests Requests
-	Sealer   Sealer        // seals the tokens of mailed links for the notification service
-	Issuer   *token.Issuer // signs the access tokens of logins and refreshes
-	Hashing  password.Params
+	Store   Store
+	Sealer  Sealer        // seals the tokens of mailed links for the notification service
+	Issuer  *token.Issuer // signs the access tokens of logins and refreshes
+	Hashing password.Params
 	// SourceThrottle slows down one address trying many passwords, of any
 	// accounts (zero: account.SourceThrottle). The account's and device's
 	// throttles are account.AccountThrottle and account.DeviceThrottle.
@@ -122,18 +118,14 @@ func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.SourceThrottle.Free == 0 {
-		cfg.SourceThrottle = account.SourceThrottle
-	}
+	cfg.SourceThrottle = cmp.Or(cfg.SourceThrottle, account.SourceThrottle)
 	cfg.LinksPerHour = cmp.Or(cfg.LinksPerHour, DefaultLinksPerHour)
 	cfg.SourceRequestsPerHour = cmp.Or(cfg.SourceRequestsPerHour, DefaultSourceRequestsPerHour)
 	cfg.SourceRequestsPerSecond = cmp.Or(cfg.SourceRequestsPerSecond, DefaultSourceRequestsPerSecond)
 	cfg.RefreshesPerHour = cmp.Or(cfg.RefreshesPerHour, account.DefaultRefreshesPerHour)
 	cfg.AccountMailPerHour = cmp.Or(cfg.AccountMailPerHour, AccountMailPerHour(DefaultSesMax24HourSend))
 	cfg.RevocationsPerHour = cmp.Or(cfg.RevocationsPerHour, DefaultRevocationsPerHour)
-	if cfg.Hashing.KeyLen == 0 {
-		cfg.Hashing = password.Default
-	}
+	cfg.Hashing = cmp.Or(cfg.Hashing, password.Default)
 	cfg.Log = cmp.Or(cfg.Log, slog.New(slog.DiscardHandler))
 	return &Service{cfg}
 }

@@ -50,7 +50,7 @@ func (s *Service) issue(ctx context.Context, p account.Purpose, u account.User, 
 		pending, mail = nil, nil
 	}
 	limit := account.Limit{Key: p.String() + "#" + u.Email, Max: s.LinksPerHour, Window: time.Hour}
-	if err := s.Links.IssueLink(ctx, p, pending, mail, limit, now); err != nil {
+	if err := s.Store.IssueLink(ctx, p, pending, mail, limit, now); err != nil {
 		return s.limited(ctx, linksLimited, err, slog.String("purpose", p.String()))
 	}
 	if decoy {
@@ -70,39 +70,50 @@ func (s *Service) issue(ctx context.Context, p account.Purpose, u account.User, 
 // account.ErrLinkInvalid for a token that is malformed, unknown, expired,
 // replaced by a newer one, or used.
 func (s *Service) VerifyEmail(ctx context.Context, rawToken string) (string, error) {
-	device := account.NewDeviceToken()
-	now := s.now()
-	link, u, err := s.pendingLink(ctx, account.VerifyEmail, rawToken, now)
-	if err == nil {
-		err = s.Links.VerifyEmail(ctx, link, account.DeviceGrant{Token: device, Email: u.Email, UserID: u.ID, Epoch: u.SessionEpoch}, now)
-	}
-	if err != nil {
-		return "", s.refuseLink(ctx, account.VerifyEmail, err)
-	}
-	s.Metrics.Add(MetricEmailVerified, 1)
-	s.Log.InfoContext(ctx, "email verified", slog.String(logging.KeyUserID, u.ID))
-	return device.Raw, nil
+	return s.useLink(ctx, account.VerifyEmail, rawToken, func() { s.Metrics.Add(MetricEmailVerified, 1) }, "email verified",
+		func(link account.PendingLink, u account.Credentials, device account.DeviceToken, now time.Time) error {
+			return s.Store.VerifyEmail(ctx, link, account.DeviceGrant{Token: device, Email: u.Email, UserID: u.ID, Epoch: u.SessionEpoch}, now)
+		})
 }
 
-// pendingLink returns the pending link of purpose p that rawToken is the
-// token of at now, with its user, or account.ErrLinkInvalid.
-func (s *Service) pendingLink(ctx context.Context, p account.Purpose, rawToken string, now time.Time) (account.PendingLink, account.Credentials, error) {
+// useLink uses the pending link of purpose p that rawToken is the token
+// of: use writes what it does to the account u at now, granting device
+// to the client that proved the mailbox if it does (account.DeviceGrant).
+// A refused token (account.ErrLinkInvalid, from the token, the pending
+// link or use) is counted; a used one is counted (count) and logged as
+// done, and the raw device token returned.
+func (s *Service) useLink(ctx context.Context, p account.Purpose, rawToken string, count func(), done string, use func(link account.PendingLink, u account.Credentials, device account.DeviceToken, now time.Time) error) (string, error) {
+	device := account.NewDeviceToken()
+	now := s.now()
+	var link account.PendingLink
+	var u account.Credentials
 	tok, err := account.ParseLinkToken(p, rawToken)
-	if err != nil {
-		return account.PendingLink{}, account.Credentials{}, err
+	if err == nil {
+		link, u, err = s.Store.PendingLink(ctx, p, tok.UserID)
 	}
-	link, u, err := s.Links.PendingLink(ctx, p, tok.UserID)
 	if err == nil && !link.Accepts(tok, now) {
 		err = account.ErrLinkInvalid
 	}
-	return link, u, err
+	if err == nil {
+		err = use(link, u, device, now)
+	}
+	if errors.Is(err, account.ErrLinkInvalid) {
+		s.Metrics.Add(MetricLinksRefused, 1)
+		s.Log.InfoContext(ctx, "link token refused", slog.String("purpose", p.String()))
+	}
+	if err != nil {
+		return "", err
+	}
+	count()
+	s.Log.InfoContext(ctx, done, slog.String(logging.KeyUserID, u.ID))
+	return device.Raw, nil
 }
 
 // CancelRegistration uses a verification link's token to undo the
 // registration it was mailed for: for the reader of a verification email
 // who did not register, and whose address someone else entered. The
 // account, unverified, is deleted and its address is free again (see
-// Links.CancelRegistration for what goes with it). Returns
+// Store.CancelRegistration for what goes with it). Returns
 // account.ErrLinkInvalid, writing nothing, for a token that
 // VerifyEmail would refuse, and for an account whose email is verified
 // (whose owner proved the mailbox: nobody else may delete it).
@@ -115,28 +126,13 @@ func (s *Service) pendingLink(ctx context.Context, p account.Purpose, rawToken s
 // cancelling (docs/decisions/0004-account-lifecycle.md, "Cancelling a
 // registration").
 func (s *Service) CancelRegistration(ctx context.Context, rawToken string) error {
-	now := s.now()
-	link, u, err := s.pendingLink(ctx, account.VerifyEmail, rawToken, now)
-	if err == nil && u.EmailVerified {
-		err = account.ErrLinkInvalid
-	}
-	if err == nil {
-		err = s.Links.CancelRegistration(ctx, link, u, now)
-	}
-	if err != nil {
-		return s.refuseLink(ctx, account.VerifyEmail, err)
-	}
-	s.Metrics.Add(MetricRegistrationsCancelled, 1)
-	s.Log.InfoContext(ctx, "registration cancelled; account deleted", slog.String(logging.KeyUserID, u.ID))
-	return nil
-}
-
-// refuseLink counts a refused link token.
-func (s *Service) refuseLink(ctx context.Context, p account.Purpose, err error) error {
-	if errors.Is(err, account.ErrLinkInvalid) {
-		s.Metrics.Add(MetricLinksRefused, 1)
-		s.Log.InfoContext(ctx, "link token refused", slog.String("purpose", p.String()))
-	}
+	_, err := s.useLink(ctx, account.VerifyEmail, rawToken, func() { s.Metrics.Add(MetricRegistrationsCancelled, 1) }, "registration cancelled; account deleted",
+		func(link account.PendingLink, u account.Credentials, _ account.DeviceToken, now time.Time) error {
+			if u.EmailVerified {
+				return account.ErrLinkInvalid
+			}
+			return s.Store.CancelRegistration(ctx, link, u, now) // grants no device
+		})
 	return err
 }
 
@@ -149,7 +145,7 @@ func (s *Service) ResendVerification(ctx context.Context, userID string) error {
 	if err := s.CheckAccountMail(ctx); err != nil {
 		return err
 	}
-	u, err := s.Accounts.User(ctx, userID)
+	u, err := s.Store.User(ctx, userID)
 	if err != nil {
 		return err
 	}
@@ -179,7 +175,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, rawEmail string) err
 	if email == "" {
 		return problem.Validation(problem.FieldError{Field: "email", Message: "must be a valid email address"})
 	}
-	u, err := s.Accounts.UserByEmail(ctx, email)
+	u, err := s.Store.UserByEmail(ctx, email)
 	switch {
 	case err == nil:
 		return s.issue(ctx, account.ResetPassword, u.User, false)
@@ -203,22 +199,14 @@ func (s *Service) ResetPassword(ctx context.Context, rawToken, newPassword strin
 	if msg := account.CheckPassword(newPassword); msg != "" {
 		return "", problem.Validation(problem.FieldError{Field: "newPassword", Message: msg})
 	}
-	device := account.NewDeviceToken()
-	now := s.now()
-	link, u, err := s.pendingLink(ctx, account.ResetPassword, rawToken, now)
-	if err != nil {
-		return "", s.refuseLink(ctx, account.ResetPassword, err)
-	}
-	hash, err := password.Hash(newPassword, s.Hashing)
-	if err != nil {
-		return "", err
-	}
-	revoke := revocation.User(u.ID, u.SessionEpoch+1, now, s.Issuer.TTL())
-	grant := account.DeviceGrant{Token: device, Email: u.Email, UserID: u.ID, Epoch: u.SessionEpoch + 1}
-	if err := s.Links.ResetPassword(ctx, link, u, hash, grant, now, revoke); err != nil {
-		return "", s.refuseLink(ctx, account.ResetPassword, err)
-	}
-	s.Metrics.Add(MetricPasswordsReset, 1)
-	s.Log.InfoContext(ctx, "password reset; all sessions revoked", slog.String(logging.KeyUserID, u.ID))
-	return device.Raw, nil
+	return s.useLink(ctx, account.ResetPassword, rawToken, func() { s.Metrics.Add(MetricPasswordsReset, 1) }, "password reset; all sessions revoked",
+		func(link account.PendingLink, u account.Credentials, device account.DeviceToken, now time.Time) error {
+			hash, err := password.Hash(newPassword, s.Hashing)
+			if err != nil {
+				return err
+			}
+			revoke := revocation.User(u.ID, u.SessionEpoch+1, now, s.Issuer.TTL())
+			grant := account.DeviceGrant{Token: device, Email: u.Email, UserID: u.ID, Epoch: u.SessionEpoch + 1}
+			return s.Store.ResetPassword(ctx, link, u, hash, grant, now, revoke)
+		})
 }

@@ -12,15 +12,16 @@ import (
 	"github.com/serverless-shop/backend/shared/problem"
 )
 
-// LoginCommand is a login with an email and a password.
+// LoginCommand is a login with an email and a password; but for Source,
+// it is the body of the API's login route, hence its JSON names.
 type LoginCommand struct {
-	Email    string
-	Password string
+	Email    string `json:"email"`
+	Password string `json:"password"`
 	// DeviceToken is the token an earlier login handed to this device, if
 	// any: with it, the device's attempts do not count against the
 	// account, so an attack on the account does not lock its owner out.
-	DeviceToken string
-	Source      string // the client's address, as API Gateway saw it
+	DeviceToken string `json:"deviceToken"`
+	Source      string `json:"-"` // the client's address, as API Gateway saw it
 }
 
 // takeTries bounds the rounds of reading the buckets and taking an
@@ -32,7 +33,7 @@ const takeTries = 3
 // presented device of it, while the device counts: account.Device.Counts);
 // past its free attempts each must wait longer than the one before
 // (account.Throttle). Without a device token of the account, a login
-// counts against its address's requests of the second (GateSource), from
+// counts against its address's requests of the second (gateSource), from
 // an address with too many failed logins it waits, and a failure, or an
 // attempt the account's bucket made wait, counts against the address.
 // With one, the address does not matter: the people behind one address
@@ -81,7 +82,7 @@ func (s *Service) Login(ctx context.Context, cmd LoginCommand) (TokenPair, error
 	if st.Device != nil {
 		done.OldDevice = st.Device.Hash
 	}
-	err = s.Attempts.CompleteLogin(ctx, done, now)
+	err = s.Store.CompleteLogin(ctx, done, now)
 	if errors.Is(err, account.ErrStaleWrite) {
 		// A password reset or change ended the epoch of the password
 		// checked: a session of that epoch must not outlive it.
@@ -110,7 +111,7 @@ func (s *Service) takeAttempt(ctx context.Context, email, source, deviceHash str
 	gated := false
 	for range takeTries {
 		now := s.Now()
-		st, err := s.Attempts.LoginState(ctx, email, source, deviceHash, now)
+		st, err := s.Store.LoginState(ctx, email, source, deviceHash, now)
 		if err != nil {
 			return account.LoginState{}, err
 		}
@@ -121,7 +122,7 @@ func (s *Service) takeAttempt(ctx context.Context, email, source, deviceHash str
 		var sourceErr error
 		if source != "" && st.Device == nil {
 			if !gated {
-				if err := s.GateSource(ctx, source); err != nil {
+				if err := s.gateSource(ctx, source); err != nil {
 					return account.LoginState{}, err
 				}
 				gated = true
@@ -141,14 +142,10 @@ func (s *Service) takeAttempt(ctx context.Context, email, source, deviceHash str
 			}
 			return account.LoginState{}, s.throttled(ctx, guardErr, sourceErr)
 		}
-		err = s.Attempts.TakeAttempt(ctx, take, now)
-		if errors.Is(err, account.ErrStaleWrite) {
-			continue // another attempt counted first: read again
+		if err := s.Store.TakeAttempt(ctx, take, now); !errors.Is(err, account.ErrStaleWrite) {
+			return st, err // the callers look at st only without err
 		}
-		if err != nil {
-			return account.LoginState{}, err
-		}
-		return st, nil
+		// Another attempt counted first: read again.
 	}
 	// Attempts kept coming in at once: this one waits a second.
 	return account.LoginState{}, s.throttled(ctx, account.Limited(time.Second), nil)
@@ -162,7 +159,7 @@ func (s *Service) countSourceFailure(ctx context.Context, source string, read ac
 	if source == "" {
 		return
 	}
-	if err := s.Attempts.CountSourceFailure(ctx, source, read.Count == 0, s.SourceThrottle.Forget, now); err != nil {
+	if err := s.Store.CountSourceFailure(ctx, source, read.Count == 0, s.SourceThrottle.Forget, now); err != nil {
 		s.Log.WarnContext(ctx, "counting the failure against the address failed", slog.String(logging.KeyError, err.Error()))
 	}
 }
@@ -190,7 +187,7 @@ func (s *Service) upgradeHash(ctx context.Context, u account.Credentials, plain 
 	}
 	hash, err := password.Hash(plain, s.Hashing)
 	if err == nil {
-		err = s.Accounts.RehashPassword(ctx, u.ID, u.PasswordHash, hash)
+		err = s.Store.RehashPassword(ctx, u.ID, u.PasswordHash, hash)
 	}
 	if err != nil && !errors.Is(err, account.ErrStaleWrite) {
 		s.Log.WarnContext(ctx, "password rehash failed", slog.String(logging.KeyError, err.Error()))

@@ -12,7 +12,7 @@ import (
 
 // Profile returns the user with the given id, or account.ErrNotFound.
 func (s *Service) Profile(ctx context.Context, userID string) (account.User, error) {
-	u, err := s.Accounts.User(ctx, userID)
+	u, err := s.Store.User(ctx, userID)
 	if err != nil {
 		return account.User{}, err
 	}
@@ -28,14 +28,16 @@ func (s *Service) UpdateName(ctx context.Context, userID, name string) (account.
 	if err != nil {
 		return account.User{}, err
 	}
-	return s.Accounts.UpdateName(ctx, userID, name, s.Now())
+	return s.Store.UpdateName(ctx, userID, name, s.Now())
 }
 
-// ChangePasswordCommand replaces a user's password, given the current one.
+// ChangePasswordCommand replaces a user's password, given the current
+// one; but for UserID (the caller's), it is the body of the API's route,
+// hence its JSON names.
 type ChangePasswordCommand struct {
-	UserID          string
-	CurrentPassword string
-	NewPassword     string
+	UserID          string `json:"-"`
+	CurrentPassword string `json:"currentPassword"`
+	NewPassword     string `json:"newPassword"`
 }
 
 // ChangePassword replaces the password and ends every session of the
@@ -48,7 +50,7 @@ func (s *Service) ChangePassword(ctx context.Context, cmd ChangePasswordCommand)
 	if err != nil {
 		return err
 	}
-	u, err := s.Accounts.User(ctx, cmd.UserID)
+	u, err := s.Store.User(ctx, cmd.UserID)
 	if err != nil {
 		return err
 	}
@@ -70,10 +72,10 @@ func (s *Service) ChangePassword(ctx context.Context, cmd ChangePasswordCommand)
 		return err
 	}
 	revoke := revocation.User(u.ID, u.SessionEpoch+1, now, s.Issuer.TTL())
-	if err := s.Accounts.ChangePassword(ctx, u, hash, now, revoke, s.revocationBudget(u.ID)); err != nil {
+	if err := s.Store.ChangePassword(ctx, u, hash, now, revoke, s.revocationBudget(u.ID)); err != nil {
 		return s.limited(ctx, revocationsLimited, err)
 	}
-	if err := s.Attempts.ClearAttempts(ctx, u.Email); err != nil {
+	if err := s.Store.ClearAttempts(ctx, u.Email); err != nil {
 		s.Log.WarnContext(ctx, "clearing login attempts failed", slog.String(logging.KeyError, err.Error()))
 	}
 	s.Metrics.Add(MetricPasswordChanged, 1)

@@ -9,11 +9,12 @@ import (
 	"github.com/serverless-shop/backend/shared/logging"
 )
 
-// RegisterCommand asks for a new account.
+// RegisterCommand asks for a new account; it is the body of the API's
+// register route, hence its JSON names.
 type RegisterCommand struct {
-	Email    string
-	Password string
-	Name     string
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
 }
 
 // Register creates an account, its email not yet verified, and mails a
@@ -43,7 +44,7 @@ func (s *Service) Register(ctx context.Context, cmd RegisterCommand) (account.Us
 	if err != nil {
 		return account.User{}, err
 	}
-	if err := s.Accounts.CreateUser(ctx, u, hash, link, ev); err != nil {
+	if err := s.Store.CreateUser(ctx, u, hash, link, ev); err != nil {
 		return account.User{}, err
 	}
 	s.Metrics.Add(MetricRegistered, 1)

@@ -10,23 +10,20 @@ import (
 	"github.com/serverless-shop/backend/functions/users/account"
 )
 
-// GateSource counts a request to a costly public route (login included)
+// gateSource counts a request to a costly public route (login included)
 // against the client's address's requests of the second
-// (SourceRequestsPerSecond; "" counts nothing). A flood from one address
+// (SourceRequestsPerSecond; the callers count nothing for ""). A flood from one address
 // is turned away here, for one conditional write, before it costs a
 // password hash, a KMS call or an email, and before it can slow down
 // anyone else; the people behind one address (a thousand, at a carrier's
 // NAT) stay far below it.
-func (s *Service) GateSource(ctx context.Context, source string) error {
-	if source == "" {
-		return nil
-	}
+func (s *Service) gateSource(ctx context.Context, source string) error {
 	return s.countSource(ctx, account.Limit{Key: "rate#" + source, Max: s.SourceRequestsPerSecond, Window: time.Second})
 }
 
 // CountSourceRequest counts a request to a costly public route other than
 // login against the client's address (as API Gateway saw it; "" counts
-// nothing): its requests of the second, as GateSource does, and of the
+// nothing): its requests of the second, as gateSource does, and of the
 // hour (SourceRequestsPerHour), both at once. The gateway's throttle is
 // shared by every client; these are each address's own, so one script
 // cannot use up a route for everybody.
@@ -36,7 +33,7 @@ func (s *Service) CountSourceRequest(ctx context.Context, source string) error {
 	}
 	var second error
 	var wg sync.WaitGroup
-	wg.Go(func() { second = s.GateSource(ctx, source) })
+	wg.Go(func() { second = s.gateSource(ctx, source) })
 	hour := s.countSource(ctx, account.Limit{Key: "source#" + source, Max: s.SourceRequestsPerHour, Window: time.Hour})
 	wg.Wait()
 	return cmp.Or(second, hour)
@@ -46,5 +43,5 @@ func (s *Service) CountSourceRequest(ctx context.Context, source string) error {
 // second, SourceRequestsPerHour or SourceRequestsPerSecond), and says how
 // long to wait when it is reached.
 func (s *Service) countSource(ctx context.Context, limit account.Limit) error {
-	return s.limited(ctx, sourceLimited, s.Requests.CountRequest(ctx, limit, s.now()), slog.Duration("window", limit.Window))
+	return s.limited(ctx, sourceLimited, s.Store.CountRequest(ctx, limit, s.now()), slog.Duration("window", limit.Window))
 }

@@ -52,7 +52,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, 
 		return TokenPair{}, err
 	}
 	now := s.Now()
-	sess, user, err := s.Sessions.Session(ctx, presented)
+	sess, user, err := s.Store.Session(ctx, presented)
 	if err == nil {
 		err = sess.Check(presented, user.SessionEpoch, now)
 	}
@@ -72,7 +72,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, 
 	if err != nil {
 		return TokenPair{}, err
 	}
-	if err := s.Sessions.RotateSession(ctx, presented, next, user.SessionEpoch, count, now); err != nil {
+	if err := s.Store.RotateSession(ctx, presented, next, user.SessionEpoch, count, now); err != nil {
 		return TokenPair{}, s.refusePresented(ctx, presented, err)
 	}
 	return pair, nil
@@ -96,7 +96,7 @@ func (s *Service) refusePresented(ctx context.Context, t account.RefreshToken, e
 		s.Metrics.Add(MetricRevocationsLimited, 1)
 		s.Log.WarnContext(ctx, "revocation budget spent; the reused family ends without revoking its access tokens early",
 			slog.String(logging.KeyUserID, t.UserID), slog.String("familyId", t.FamilyID))
-		rerr = s.Sessions.RevokeSession(ctx, t.UserID, t.FamilyID, nil, account.Limit{})
+		rerr = s.Store.RevokeSession(ctx, t.UserID, t.FamilyID, nil, account.Limit{})
 	}
 	if rerr != nil && !errors.Is(rerr, account.ErrSessionInvalid) && !errors.Is(rerr, account.ErrSessionEnded) {
 		return rerr
@@ -117,14 +117,14 @@ func (s *Service) Logout(ctx context.Context, userID, refreshToken string) error
 	if err == nil {
 		err = s.revokeSession(ctx, t)
 	}
-	if errors.Is(err, account.ErrSessionEnded) {
+	switch {
+	case errors.Is(err, account.ErrSessionEnded):
 		s.Log.InfoContext(ctx, "logout of a session that had ended already", slog.String("familyId", t.FamilyID))
-		return nil
-	}
-	if err != nil {
+	case err != nil:
 		return err
+	default:
+		s.Log.InfoContext(ctx, "logged out", slog.String("familyId", t.FamilyID))
 	}
-	s.Log.InfoContext(ctx, "logged out", slog.String("familyId", t.FamilyID))
 	return nil
 }
 
@@ -132,7 +132,7 @@ func (s *Service) Logout(ctx context.Context, userID, refreshToken string) error
 // revocation against the user's budget.
 func (s *Service) revokeSession(ctx context.Context, t account.RefreshToken) error {
 	revoke := revocation.Session(t.UserID, t.FamilyID, s.now(), s.Issuer.TTL())
-	return s.limited(ctx, revocationsLimited, s.Sessions.RevokeSession(ctx, t.UserID, t.FamilyID, &revoke, s.revocationBudget(t.UserID)))
+	return s.limited(ctx, revocationsLimited, s.Store.RevokeSession(ctx, t.UserID, t.FamilyID, &revoke, s.revocationBudget(t.UserID)))
 }
 
 // revocationBudget is the limit of the revocations userID may cause.

@@ -9,8 +9,12 @@ import (
 	"github.com/serverless-shop/backend/shared/revocation"
 )
 
-// Accounts keeps users and their credentials.
-type Accounts interface {
+// Store is the users table as the use cases see it: the store of the
+// users table (store.Store) and the tests' apptest.MemStore implement it,
+// and one conformance suite holds both to it.
+type Store interface {
+	// Users and their credentials.
+
 	// CreateUser stores a new user with the hash of its password, its
 	// pending verification link and the event that mails it, at once.
 	// Returns account.ErrEmailTaken if another user has the email.
@@ -31,11 +35,10 @@ type Accounts interface {
 	// RehashPassword replaces the hash if it is still oldHash, keeping the
 	// sessions. Returns account.ErrStaleWrite otherwise.
 	RehashPassword(ctx context.Context, id, oldHash, newHash string) error
-}
 
-// Links keeps the one pending link per purpose a user may use, and queues
-// the events that mail them.
-type Links interface {
+	// The one pending link per purpose a user may use, and the events
+	// that mail them.
+
 	// IssueLink counts one request against limit and, when link is not
 	// nil, makes it the user's pending link of purpose p (replacing any)
 	// and stores ev to mail it, all at once. Returns account.Limited
@@ -61,17 +64,15 @@ type Links interface {
 	// and its failed login count, at once. Returns account.ErrLinkInvalid
 	// if the link was used or replaced meanwhile, or the email verified.
 	CancelRegistration(ctx context.Context, link account.PendingLink, u account.Credentials, now time.Time) error
-}
 
-// Requests counts requests against limits.
-type Requests interface {
+	// Requests counted against limits.
+
 	// CountRequest counts one request against limit. Returns
 	// account.Limited when the limit is reached, counting nothing.
 	CountRequest(ctx context.Context, limit account.Limit, now time.Time) error
-}
 
-// Sessions keeps refresh token families.
-type Sessions interface {
+	// Refresh token families.
+
 	// Session returns the family of t and its user, or
 	// account.ErrSessionInvalid if either is missing.
 	Session(ctx context.Context, t account.RefreshToken) (account.Session, account.Credentials, error)
@@ -88,11 +89,10 @@ type Sessions interface {
 	// already and account.Limited if the budget is spent, each
 	// writing nothing.
 	RevokeSession(ctx context.Context, userID, familyID string, revoke *revocation.Entry, budget account.Limit) error
-}
 
-// LoginAttempts counts login attempts in buckets (account.Throttle) and
-// completes successful logins.
-type LoginAttempts interface {
+	// Login attempts, counted in buckets (account.Throttle), and
+	// successful logins.
+
 	// LoginState reads the user registered under email, if any, the
 	// email's bucket, the source address's failures (none when source is
 	// ""), and the device of the presented token's hash if it is one of

@@ -21,11 +21,7 @@ import (
 // usersStore is every store interface of the app package: what the users
 // table's store and apptest.MemStore both implement.
 type usersStore interface {
-	app.Accounts
-	app.Sessions
-	app.LoginAttempts
-	app.Links
-	app.Requests
+	app.Store
 	// SetRole is the operator's (cmd/staff), not the app's.
 	SetRole(ctx context.Context, u account.Credentials, role string, now time.Time, revoke revocation.Entry) error
 }

@@ -51,7 +51,7 @@ func NewEnv(t testing.TB) *Env {
 	e.Metrics = metrics.New(locked{e, &e.metrics}, "users")
 	e.Ctx = logging.With(context.Background(), slog.String(logging.KeyCorrelationID, CorrelationID))
 	e.Svc = app.New(app.Config{
-		Accounts: e.Mem, Sessions: e.Mem, Attempts: e.Mem, Links: e.Mem, Requests: e.Mem,
+		Store:  e.Mem,
 		Sealer: e.Sealer, Issuer: e.Auth.Issuer(token.DefaultTTL, e.Clock.Now), Hashing: CheapHashing,
 		Metrics: e.Metrics, Log: e.Log, NewID: (&IDs{}).Next, Now: e.Clock.Now,
 		SourceRequestsPerSecond: 1 << 20,

@@ -41,13 +41,7 @@ type MemStore struct {
 	passwords   []string // every password hash ever stored, for leak checks
 }
 
-var (
-	_ app.Accounts      = (*MemStore)(nil)
-	_ app.Sessions      = (*MemStore)(nil)
-	_ app.LoginAttempts = (*MemStore)(nil)
-	_ app.Links         = (*MemStore)(nil)
-	_ app.Requests      = (*MemStore)(nil)
-)
+var _ app.Store = (*MemStore)(nil)
 
 // begin runs Before for op and, unless it failed the call, takes the lock.
 func (m *MemStore) begin(op string) error {
@@ -95,7 +89,7 @@ func NewMemStore() *MemStore {
 	}
 }
 
-// CreateUser implements app.Accounts.
+// CreateUser implements app.Store.
 func (m *MemStore) CreateUser(_ context.Context, u account.User, passwordHash string, verify account.PendingLink, ev events.AccountEvent) error {
 	if err := m.begin("CreateUser"); err != nil {
 		return err
@@ -116,7 +110,7 @@ func (m *MemStore) CreateUser(_ context.Context, u account.User, passwordHash st
 	return nil
 }
 
-// UserByEmail implements app.Accounts.
+// UserByEmail implements app.Store.
 func (m *MemStore) UserByEmail(_ context.Context, email string) (account.Credentials, error) {
 	if err := m.begin("UserByEmail"); err != nil {
 		return account.Credentials{}, err
@@ -129,7 +123,7 @@ func (m *MemStore) UserByEmail(_ context.Context, email string) (account.Credent
 	return c, nil
 }
 
-// User implements app.Accounts.
+// User implements app.Store.
 func (m *MemStore) User(_ context.Context, id string) (account.Credentials, error) {
 	if err := m.begin("User"); err != nil {
 		return account.Credentials{}, err
@@ -142,7 +136,7 @@ func (m *MemStore) User(_ context.Context, id string) (account.Credentials, erro
 	return c, nil
 }
 
-// UpdateName implements app.Accounts.
+// UpdateName implements app.Store.
 func (m *MemStore) UpdateName(_ context.Context, id, name string, now time.Time) (account.User, error) {
 	if err := m.begin("UpdateName"); err != nil {
 		return account.User{}, err
@@ -157,7 +151,7 @@ func (m *MemStore) UpdateName(_ context.Context, id, name string, now time.Time)
 	return c.User, nil
 }
 
-// ChangePassword implements app.Accounts.
+// ChangePassword implements app.Store.
 func (m *MemStore) ChangePassword(_ context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry, budget account.Limit) error {
 	if err := m.begin("ChangePassword"); err != nil {
 		return err
@@ -202,7 +196,7 @@ func (m *MemStore) SetRole(_ context.Context, u account.Credentials, role string
 	return nil
 }
 
-// RehashPassword implements app.Accounts.
+// RehashPassword implements app.Store.
 func (m *MemStore) RehashPassword(_ context.Context, id, oldHash, newHash string) error {
 	if err := m.begin("RehashPassword"); err != nil {
 		return err
@@ -261,7 +255,7 @@ func (m *MemStore) putDevice(g account.DeviceGrant, now time.Time) {
 	m.devices[g.Token.Hash()] = deviceRec{email: g.Email, userID: g.UserID, epoch: g.Epoch, expires: now.Add(account.DeviceTTL)}
 }
 
-// LoginState implements app.LoginAttempts.
+// LoginState implements app.Store.
 func (m *MemStore) LoginState(_ context.Context, email, source, deviceHash string, now time.Time) (account.LoginState, error) {
 	if err := m.begin("LoginState"); err != nil {
 		return account.LoginState{}, err
@@ -282,7 +276,7 @@ func (m *MemStore) LoginState(_ context.Context, email, source, deviceHash strin
 	return st, nil
 }
 
-// TakeAttempt implements app.LoginAttempts.
+// TakeAttempt implements app.Store.
 func (m *MemStore) TakeAttempt(_ context.Context, t account.AttemptTake, now time.Time) error {
 	if err := m.begin("TakeAttempt"); err != nil {
 		return err
@@ -304,7 +298,7 @@ func (m *MemStore) TakeAttempt(_ context.Context, t account.AttemptTake, now tim
 	return nil
 }
 
-// CompleteLogin implements app.LoginAttempts.
+// CompleteLogin implements app.Store.
 func (m *MemStore) CompleteLogin(_ context.Context, c account.LoginCompletion, now time.Time) error {
 	if err := m.begin("CompleteLogin"); err != nil {
 		return err
@@ -334,7 +328,7 @@ func (m *MemStore) CompleteLogin(_ context.Context, c account.LoginCompletion, n
 	return nil
 }
 
-// CountSourceFailure implements app.LoginAttempts.
+// CountSourceFailure implements app.Store.
 func (m *MemStore) CountSourceFailure(_ context.Context, source string, _ bool, forget time.Duration, now time.Time) error {
 	if err := m.begin("CountSourceFailure"); err != nil {
 		return err
@@ -350,7 +344,7 @@ func (m *MemStore) CountSourceFailure(_ context.Context, source string, _ bool, 
 	return nil
 }
 
-// ClearAttempts implements app.LoginAttempts.
+// ClearAttempts implements app.Store.
 func (m *MemStore) ClearAttempts(_ context.Context, email string) error {
 	if err := m.begin("ClearAttempts"); err != nil {
 		return err
@@ -360,7 +354,7 @@ func (m *MemStore) ClearAttempts(_ context.Context, email string) error {
 	return nil
 }
 
-// CountRequest implements app.Requests: fixed windows, as the store's.
+// CountRequest implements app.Store: fixed windows, as the store's.
 func (m *MemStore) CountRequest(_ context.Context, l account.Limit, now time.Time) error {
 	if err := m.begin("CountRequest"); err != nil {
 		return err
@@ -383,7 +377,7 @@ func (m *MemStore) count(l account.Limit, now time.Time) error {
 	return nil
 }
 
-// Session implements app.Sessions.
+// Session implements app.Store.
 func (m *MemStore) Session(_ context.Context, t account.RefreshToken) (account.Session, account.Credentials, error) {
 	if err := m.begin("Session"); err != nil {
 		return account.Session{}, account.Credentials{}, err
@@ -397,7 +391,7 @@ func (m *MemStore) Session(_ context.Context, t account.RefreshToken) (account.S
 	return s, c, nil
 }
 
-// RotateSession implements app.Sessions.
+// RotateSession implements app.Store.
 func (m *MemStore) RotateSession(_ context.Context, presented, next account.RefreshToken, epoch int64, count account.RefreshCount, now time.Time) error {
 	if err := m.begin("RotateSession"); err != nil {
 		return err
@@ -421,7 +415,7 @@ func (m *MemStore) RotateSession(_ context.Context, presented, next account.Refr
 	return nil
 }
 
-// RevokeSession implements app.Sessions.
+// RevokeSession implements app.Store.
 func (m *MemStore) RevokeSession(_ context.Context, userID, familyID string, revoke *revocation.Entry, budget account.Limit) error {
 	if err := m.begin("RevokeSession"); err != nil {
 		return err
@@ -446,7 +440,7 @@ func (m *MemStore) RevokeSession(_ context.Context, userID, familyID string, rev
 	return nil
 }
 
-// IssueLink implements app.Links.
+// IssueLink implements app.Store.
 func (m *MemStore) IssueLink(_ context.Context, p account.Purpose, link *account.PendingLink, ev *events.AccountEvent, limit account.Limit, now time.Time) error {
 	if err := m.begin("IssueLink"); err != nil {
 		return err
@@ -463,7 +457,7 @@ func (m *MemStore) IssueLink(_ context.Context, p account.Purpose, link *account
 	return nil
 }
 
-// PendingLink implements app.Links.
+// PendingLink implements app.Store.
 func (m *MemStore) PendingLink(_ context.Context, p account.Purpose, userID string) (account.PendingLink, account.Credentials, error) {
 	if err := m.begin("PendingLink"); err != nil {
 		return account.PendingLink{}, account.Credentials{}, err
@@ -488,7 +482,7 @@ func (m *MemStore) useLink(p account.Purpose, l account.PendingLink, now time.Ti
 	return nil
 }
 
-// VerifyEmail implements app.Links.
+// VerifyEmail implements app.Store.
 func (m *MemStore) VerifyEmail(_ context.Context, l account.PendingLink, device account.DeviceGrant, now time.Time) error {
 	if err := m.begin("VerifyEmail"); err != nil {
 		return err
@@ -507,7 +501,7 @@ func (m *MemStore) VerifyEmail(_ context.Context, l account.PendingLink, device 
 	return nil
 }
 
-// ResetPassword implements app.Links.
+// ResetPassword implements app.Store.
 func (m *MemStore) ResetPassword(_ context.Context, l account.PendingLink, u account.Credentials, newHash string, device account.DeviceGrant, now time.Time, revoke revocation.Entry) error {
 	if err := m.begin("ResetPassword"); err != nil {
 		return err
@@ -530,7 +524,7 @@ func (m *MemStore) ResetPassword(_ context.Context, l account.PendingLink, u acc
 	return nil
 }
 
-// CancelRegistration implements app.Links.
+// CancelRegistration implements app.Store.
 func (m *MemStore) CancelRegistration(_ context.Context, l account.PendingLink, u account.Credentials, now time.Time) error {
 	if err := m.begin("CancelRegistration"); err != nil {
 		return err
