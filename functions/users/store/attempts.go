@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -75,45 +74,26 @@ func (t *tx) device(g account.DeviceGrant, now time.Time) *tx {
 // another email, or of another account that had the email before (a
 // cancelled registration), is no device of this one.
 func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string, now time.Time) (account.LoginState, error) {
-	keys := []key{emailKey(email), loginKey(email)}
+	var claim emailRecord
+	var bucket, failures, device loginItem
+	records := map[key]any{emailKey(email): &claim, loginKey(email): &bucket}
 	if source != "" {
-		keys = append(keys, sourceKey(source))
+		records[sourceKey(source)] = &failures
 	}
 	if deviceHash != "" {
-		keys = append(keys, deviceKey(deviceHash))
+		records[deviceKey(deviceHash)] = &device
 	}
-	items, err := s.batchGet(ctx, keys...)
-	if err != nil {
+	if _, err := s.batchGet(ctx, records); err != nil {
 		return account.LoginState{}, wrap("login state", err)
 	}
-	var st account.LoginState
-	var userID, deviceUser string
-	for _, av := range items {
-		var r loginItem
-		if err := attributevalue.UnmarshalMap(av, &r); err != nil {
-			return account.LoginState{}, wrap("login state", err)
-		}
-		switch r.key {
-		case emailKey(email):
-			userID = r.UserID
-		case loginKey(email):
-			st.Account = r.bucket(now)
-		case sourceKey(source):
-			st.Source = r.failures(now)
-		case deviceKey(deviceHash):
-			if r.Email == email && now.Unix() < r.ExpiresAt {
-				st.Device = &account.Device{Hash: deviceHash, Email: r.Email, Epoch: r.Epoch, Bucket: r.bucket(now)}
-				deviceUser = r.UserID
-			}
-		}
+	st := account.LoginState{Account: bucket.bucket(now), Source: failures.failures(now)}
+	if device.Email == email && now.Unix() < device.ExpiresAt && device.UserID == claim.UserID {
+		st.Device = &account.Device{Hash: deviceHash, Email: email, Epoch: device.Epoch, Bucket: device.bucket(now)}
 	}
-	if st.Device != nil && deviceUser != userID {
-		st.Device = nil // the device of an account the email no longer names
-	}
-	if userID == "" {
+	if claim.UserID == "" {
 		return st, nil
 	}
-	creds, err := s.User(ctx, userID)
+	creds, err := s.User(ctx, claim.UserID)
 	if errors.Is(err, account.ErrNotFound) {
 		return st, nil // a claim without its user: treat as unknown
 	}

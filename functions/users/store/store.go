@@ -229,22 +229,28 @@ func decode[R any](av item) (r R, ok bool) {
 	return r, len(av) > 0 && attributevalue.UnmarshalMap(av, &r) == nil
 }
 
-// batchGet reads the items at keys in one consistent BatchGetItem.
-func (s *Store) batchGet(ctx context.Context, keys ...key) ([]item, error) {
-	avs := make([]item, len(keys))
-	for i, k := range keys {
-		avs[i] = k.av()
+// batchGet reads the items at the keys of records in one consistent
+// BatchGetItem and decodes each into its record (a pointer), which a
+// missing item leaves as it is; found is how many items there were.
+func (s *Store) batchGet(ctx context.Context, records map[key]any) (found int, err error) {
+	keys := make([]item, 0, len(records))
+	for k := range records {
+		keys = append(keys, k.av())
 	}
 	out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-		RequestItems: map[string]types.KeysAndAttributes{s.table: {Keys: avs, ConsistentRead: aws.Bool(true)}},
+		RequestItems: map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}},
 	})
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	if n := len(out.UnprocessedKeys[s.table].Keys); n > 0 {
-		return nil, fmt.Errorf("%d keys unprocessed", n)
+		return 0, fmt.Errorf("%d keys unprocessed", n)
 	}
-	return out.Responses[s.table], nil
+	for _, av := range out.Responses[s.table] {
+		var k key
+		err = errors.Join(err, attributevalue.UnmarshalMap(av, &k), attributevalue.UnmarshalMap(av, records[k]))
+	}
+	return len(out.Responses[s.table]), err
 }
 
 // exists is the condition that the item exists.

@@ -6,10 +6,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/shared/ddb"
@@ -172,27 +170,13 @@ func ownWrite[R any](done func(R) bool) func(item) error {
 // one consistent BatchGetItem (an operation op), and returns the item as
 // its domain value D, and the user; missing when either is.
 func withUser[R, D any](ctx context.Context, s *Store, op, userID string, k key, domain func(R) D, missing error) (D, account.Credentials, error) {
-	var d D
-	items, err := s.batchGet(ctx, k, userKey(userID))
-	if err != nil {
-		return d, account.Credentials{}, wrap(op, err)
+	var r R
+	var user userRecord
+	switch found, err := s.batchGet(ctx, map[key]any{k: &r, userKey(userID): &user}); {
+	case err != nil:
+		return *new(D), account.Credentials{}, wrap(op, err)
+	case found < 2:
+		return *new(D), account.Credentials{}, missing
 	}
-	var r *R
-	var user *userRecord
-	for _, av := range items {
-		if sk, _ := av["SK"].(*types.AttributeValueMemberS); sk != nil && sk.Value == userKey(userID).SK {
-			user = new(userRecord)
-			err = attributevalue.UnmarshalMap(av, user)
-		} else {
-			r = new(R)
-			err = attributevalue.UnmarshalMap(av, r)
-		}
-		if err != nil {
-			return d, account.Credentials{}, wrap(op, err)
-		}
-	}
-	if r == nil || user == nil {
-		return d, account.Credentials{}, missing
-	}
-	return domain(*r), user.credentials(), nil
+	return domain(r), user.credentials(), nil
 }
