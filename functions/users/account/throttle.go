@@ -74,12 +74,9 @@ type Failures struct {
 // wait: past the Free failures, each must wait for the one before it, as
 // Take counts them.
 func (t Throttle) Check(f Failures, now time.Time) error {
-	if beyond := f.Count - t.Free; beyond > 0 {
-		if next := f.Last.Add(t.delay(beyond)); now.Before(next) {
-			return Limited(next.Sub(now))
-		}
-	}
-	return nil
+	last, _ := t.Take(Bucket{Attempts: f.Count - 1}, f.Last) // the bucket the last failure left
+	_, err := t.Take(last, now)
+	return err
 }
 
 // delay is the wait after the n-th attempt beyond the free ones.

@@ -34,26 +34,16 @@ import (
 	"github.com/serverless-shop/backend/shared/ddb"
 )
 
-// Client is the part of the DynamoDB API the store uses.
-type Client interface {
-	ddb.GetItemAPI
-	ddb.BatchGetItemAPI
-	ddb.PutItemAPI
-	ddb.UpdateItemAPI
-	ddb.DeleteItemAPI
-	ddb.TransactWriteItemsAPI
-}
-
 // Store is the users table, and the revocations table it writes to.
 type Store struct {
-	db          Client
+	db          *dynamodb.Client
 	table       string
 	revocations string
 }
 
 // New returns a store on the users table table that writes revocations of
 // access tokens into the table revocations.
-func New(db Client, table, revocations string) *Store {
+func New(db *dynamodb.Client, table, revocations string) *Store {
 	return &Store{db: db, table: table, revocations: revocations}
 }
 
