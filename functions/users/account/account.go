@@ -81,12 +81,9 @@ func NormalizeEmail(s string) string {
 		return ""
 	}
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" || a.Address != s {
-		return ""
-	}
 	at := strings.LastIndexByte(s, '@')
 	domain := s[at+1:]
-	if at < 1 || !strings.Contains(domain, ".") || strings.HasSuffix(s, ".") || strings.HasPrefix(domain, "[") {
+	if err != nil || a.Name != "" || a.Address != s || at < 1 || !strings.Contains(domain, ".") || strings.HasSuffix(s, ".") || strings.HasPrefix(domain, "[") {
 		return ""
 	}
 	// The domain in mailaddr.Canonical's spelling when each of its labels is

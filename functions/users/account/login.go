@@ -32,20 +32,12 @@ func NewLoginAttempt(email, password, device string) (LoginAttempt, error) {
 	return a, nil
 }
 
-// PasswordChange is a validated request to replace a password.
-type PasswordChange struct {
-	Current string
-	New     string
-}
-
-// NewPasswordChange validates a password change: the current password must
-// be presentable and the new one must pass CheckPassword.
-func NewPasswordChange(current, next string) (PasswordChange, error) {
-	if err := invalid(problem.FieldError{Field: "currentPassword", Message: unless(Presentable(current), "is required")},
-		problem.FieldError{Field: "newPassword", Message: CheckPassword(next)}); err != nil {
-		return PasswordChange{}, err
-	}
-	return PasswordChange{Current: current, New: next}, nil
+// CheckPasswordChange validates a request to replace a password: the
+// current password must be presentable and the new one must pass
+// CheckPassword.
+func CheckPasswordChange(current, next string) error {
+	return invalid(problem.FieldError{Field: "currentPassword", Message: unless(Presentable(current), "is required")},
+		problem.FieldError{Field: "newPassword", Message: CheckPassword(next)})
 }
 
 // Presentable reports whether a password presented for checking is worth

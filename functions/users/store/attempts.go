@@ -168,12 +168,9 @@ func (s *Store) CompleteLogin(ctx context.Context, c account.LoginCompletion, no
 func (s *Store) CountSourceFailure(ctx context.Context, source string, first bool, forget time.Duration, now time.Time) error {
 	nowMs, forgetAt := now.UnixMilli(), now.Add(forget)
 	live := expression.Name("forgetAtMs").GreaterThan(expression.Value(nowMs))
-	// A new builder each: they share what they were built from.
-	stamp := func() expression.UpdateBuilder {
-		return set("lastMs", nowMs, "forgetAtMs", forgetAt.UnixMilli(), "expiresAt", forgetAt.Unix())
-	}
-	add := s.tx().update(sourceKey(source), stamp().Add(expression.Name("failures"), expression.Value(1)), live)
-	restart := s.tx().update(sourceKey(source), stamp().Set(expression.Name("failures"), expression.Value(1)),
+	stamp := []any{"lastMs", nowMs, "forgetAtMs", forgetAt.UnixMilli(), "expiresAt", forgetAt.Unix()}
+	add := s.tx().update(sourceKey(source), set(stamp...).Add(expression.Name("failures"), expression.Value(1)), live)
+	restart := s.tx().update(sourceKey(source), set(append(stamp, "failures", 1)...),
 		expression.AttributeNotExists(expression.Name("forgetAtMs")).Or(expression.Not(live)))
 	tries := []*tx{add.failsWith(account.ErrStaleWrite), restart.failsWith(account.ErrStaleWrite)}
 	if first {

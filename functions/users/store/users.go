@@ -112,9 +112,10 @@ func (s *Store) UpdateName(ctx context.Context, id, name string, now time.Time) 
 // account.Limited when the budget is spent, writing nothing.
 func (s *Store) ChangePassword(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry, budget account.Limit) error {
 	return s.tx().
-		update(userKey(u.ID), set("passwordHash", newHash, "updatedAt", now.UTC(), "sessionEpoch", u.SessionEpoch+1),
-								is("passwordHash", u.PasswordHash)).fails(staleOrOwnWrite(newHash)).
-		delete(linkKey(u.ID, account.ResetPassword)). // a reset link mailed before the change would undo it
+		update(userKey(u.ID), set("passwordHash", newHash, "updatedAt", now.UTC(), "sessionEpoch", u.SessionEpoch+1), is("passwordHash", u.PasswordHash)).
+		fails(ownWrite(func(r userRecord) bool { return r.PasswordHash == newHash })).
+		// A reset link mailed before the change would undo it.
+		delete(linkKey(u.ID, account.ResetPassword)).
 		revocation(revoke, budget).run(ctx, "change password")
 }
 
@@ -143,15 +144,9 @@ func (s *Store) SetRole(ctx context.Context, u account.Credentials, role string,
 // the current parameters, without touching sessions. A lost race is harmless
 // and reported as account.ErrStaleWrite.
 func (s *Store) RehashPassword(ctx context.Context, id, oldHash, newHash string) error {
-	return s.tx().update(userKey(id), set("passwordHash", newHash), is("passwordHash", oldHash)).fails(staleOrOwnWrite(newHash)).
+	return s.tx().update(userKey(id), set("passwordHash", newHash), is("passwordHash", oldHash)).
+		fails(ownWrite(func(r userRecord) bool { return r.PasswordHash == newHash })).
 		alone(ctx, "rehash password", nil)
-}
-
-// staleOrOwnWrite answers a failed password update: if the stored hash is
-// the one being written, the SDK retried an update whose answer was lost
-// and the write did happen; otherwise the password changed meanwhile.
-func staleOrOwnWrite(newHash string) func(item) error {
-	return ownWrite(func(r userRecord) bool { return r.PasswordHash == newHash })
 }
 
 // ownWrite answers a failed write of an R: nil when the item, as it is,
