@@ -89,25 +89,23 @@ type tx struct {
 
 func (s *Store) tx() *tx { return &tx{s: s, answers: map[int]func(item) error{}} }
 
-// expr is the expression of upd (nil for none) under conds, the zero
-// expression for neither.
-func (t *tx) expr(upd *expression.UpdateBuilder, conds []expression.ConditionBuilder) (e expression.Expression) {
+// expr is the expression of upd (nil for none) under conds, which must all
+// hold; the zero expression for neither.
+func (t *tx) expr(upd *expression.UpdateBuilder, conds []expression.ConditionBuilder) expression.Expression {
 	b := expression.NewBuilder()
+	switch {
+	case len(conds) > 1:
+		b = b.WithCondition(expression.And(conds[0], conds[1], conds[2:]...))
+	case len(conds) == 1:
+		b = b.WithCondition(conds[0])
+	case upd == nil:
+		return expression.Expression{}
+	}
 	if upd != nil {
 		b = b.WithUpdate(*upd)
 	}
-	if len(conds) > 0 {
-		c := conds[0]
-		for _, more := range conds[1:] {
-			c = c.And(more)
-		}
-		b = b.WithCondition(c)
-	}
-	if upd != nil || len(conds) > 0 {
-		var err error
-		e, err = b.Build()
-		t.err = errors.Join(t.err, err)
-	}
+	e, err := b.Build()
+	t.err = errors.Join(t.err, err)
 	return e
 }
 
