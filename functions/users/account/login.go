@@ -48,14 +48,11 @@ func Presentable(password string) bool {
 	return password != "" && len(password) <= 4*MaxPasswordLength
 }
 
-// NewName normalises a display name, or returns a validation
+// NewName normalises a display name, or returns "" and a validation
 // *problem.Error naming the field name.
 func NewName(s string) (string, error) {
 	name, ok := NormalizeName(s)
-	if err := invalid(problem.FieldError{Field: "name", Message: unless(ok, NameRule)}); err != nil {
-		return "", err
-	}
-	return name, nil
+	return name, invalid(problem.FieldError{Field: "name", Message: unless(ok, NameRule)})
 }
 
 // LoginState is what a login attempt needs to know before checking a

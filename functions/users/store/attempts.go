@@ -111,11 +111,8 @@ func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string
 // login at once may have replaced it); the account's is an item of its
 // own, whose TTL, expiresAt, is set to t.GuardForget.
 func (s *Store) TakeAttempt(ctx context.Context, t account.AttemptTake, now time.Time) error {
-	var nextAt int64
-	if !t.Guard.NextAt.IsZero() {
-		nextAt = t.Guard.NextAt.UnixMilli()
-	}
-	upd := set("attempts", t.Guard.Attempts, "nextAtMs", nextAt, "forgetAtMs", t.GuardForget.UnixMilli())
+	// No wait (the zero time, before 1970) is a nextAtMs of 0.
+	upd := set("attempts", t.Guard.Attempts, "nextAtMs", max(t.Guard.NextAt.UnixMilli(), 0), "forgetAtMs", t.GuardForget.UnixMilli())
 	forgetAt := expression.Name("forgetAtMs")
 	cond := is("attempts", t.GuardWas.Attempts).And(forgetAt.GreaterThan(expression.Value(now.UnixMilli())))
 	if t.GuardWas.Attempts == 0 {
@@ -152,11 +149,9 @@ func (s *Store) CompleteLogin(ctx context.Context, c account.LoginCompletion, no
 		check(userKey(c.Refresh.UserID), is("sessionEpoch", c.Epoch)).failsWith(account.ErrStaleWrite).
 		device(account.DeviceGrant{Token: c.NewDevice, Email: c.Email, UserID: c.Refresh.UserID, Epoch: c.Epoch}, now)
 	if c.OldDevice != "" {
-		t.delete(deviceKey(c.OldDevice))
-	} else {
-		t.delete(loginKey(c.Email))
+		return t.delete(deviceKey(c.OldDevice)).run(ctx, "complete login")
 	}
-	return t.run(ctx, "complete login")
+	return t.delete(loginKey(c.Email)).run(ctx, "complete login")
 }
 
 // CountSourceFailure adds a failed login to the source's failures with one
