@@ -55,8 +55,14 @@ func (t Throttle) Take(b Bucket, now time.Time) (Bucket, error) {
 		return b, Limited(b.NextAt.Sub(now))
 	}
 	next := Bucket{Attempts: b.Attempts + 1}
+	// Past the free attempts, the wait is Base, doubled for each one more,
+	// at most Max.
 	if beyond := next.Attempts - t.Free; beyond > 0 {
-		next.NextAt = now.Add(t.delay(beyond))
+		wait := t.Base
+		for i := 1; i < beyond && wait < t.Max; i++ {
+			wait *= 2
+		}
+		next.NextAt = now.Add(min(wait, t.Max))
 	}
 	return next, nil
 }
@@ -78,15 +84,6 @@ func (t Throttle) Check(f Failures, now time.Time) error {
 	last, _ := t.Take(Bucket{Attempts: f.Count - 1}, f.Last) // the bucket the last failure left
 	_, err := t.Take(last, now)
 	return err
-}
-
-// delay is the wait after the n-th attempt beyond the free ones.
-func (t Throttle) delay(n int) time.Duration {
-	d := t.Base
-	for i := 1; i < n && d < t.Max; i++ {
-		d *= 2
-	}
-	return min(d, t.Max)
 }
 
 // DeviceToken is the token a login, or a proof of the mailbox, hands out
