@@ -171,11 +171,9 @@ func (s *Store) CountSourceFailure(ctx context.Context, source string, first boo
 	if first {
 		tries[0], tries[1] = tries[1], tries[0]
 	}
-	for range 3 {
-		for _, e := range tries {
-			if err := e.alone(ctx, "count source failure", nil); !errors.Is(err, account.ErrStaleWrite) {
-				return err
-			}
+	for i := range 6 { // each of the two, three times
+		if err := tries[i%2].alone(ctx, "count source failure", nil); !errors.Is(err, account.ErrStaleWrite) {
+			return err
 		}
 	}
 	return wrap("count source failure", errors.New("the failures kept starting over"))
