@@ -175,10 +175,9 @@ var NameRule = fmt.Sprintf("must be 1 to %d visible characters: letters, marks, 
 // CheckPassword reports what is wrong with a new password, or "".
 // Length is the only rule (NIST SP 800-63B): no composition rules.
 func CheckPassword(p string) string {
-	if !utf8.ValidString(p) {
-		return "must be valid UTF-8"
-	}
 	switch n := utf8.RuneCountInString(p); {
+	case !utf8.ValidString(p):
+		return "must be valid UTF-8"
 	case n < MinPasswordLength:
 		return fmt.Sprintf("must be at least %d characters", MinPasswordLength)
 	case n > MaxPasswordLength:

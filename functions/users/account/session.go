@@ -78,11 +78,7 @@ func generation(userID, familyID string, familySecret []byte) RefreshToken {
 
 // familySecret is the part of t's secret its whole family shares.
 func (t RefreshToken) familySecret() ([]byte, bool) {
-	i := strings.LastIndexByte(t.Raw, '.')
-	if i < 0 {
-		return nil, false
-	}
-	secret, err := base64.RawURLEncoding.DecodeString(t.Raw[i+1:])
+	secret, err := base64.RawURLEncoding.DecodeString(t.Raw[strings.LastIndexByte(t.Raw, '.')+1:]) // its last part
 	if err != nil || len(secret) != 32 {
 		return nil, false
 	}
