@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -80,26 +81,20 @@ func NormalizeEmail(s string) string {
 		return ""
 	}
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" || a.Address != s {
-		return ""
-	}
 	at := strings.LastIndexByte(s, '@')
 	domain := s[at+1:]
-	if at < 1 || !strings.Contains(domain, ".") || strings.HasSuffix(s, ".") || strings.HasPrefix(domain, "[") {
+	if err != nil || a.Name != "" || a.Address != s || at < 1 || !strings.Contains(domain, ".") || strings.HasSuffix(s, ".") || strings.HasPrefix(domain, "[") {
 		return ""
 	}
-	return strings.ToLower(s[:at+1]) + canonicalDomain(strings.ToLower(domain))
-}
-
-// canonicalDomain is domain in mailaddr.Canonical's spelling when each of
-// its labels is one CheckNewEmail takes and IDNA maps it, else domain as it
-// is (which registration then refuses, and no login finds): a domain that
-// CheckNewEmail refuses is never mapped into one it takes.
-func canonicalDomain(domain string) string {
+	// The domain in mailaddr.Canonical's spelling when each of its labels is
+	// one CheckNewEmail takes and IDNA maps it, else as it is (which
+	// registration then refuses, and no login finds): a domain that
+	// CheckNewEmail refuses is never mapped into one it takes.
+	domain = strings.ToLower(domain)
 	if c, ok := mailaddr.Canonical(domain); ok && domainLabels(domain) {
-		return c
+		domain = c
 	}
-	return domain
+	return strings.ToLower(s[:at+1]) + domain
 }
 
 // Why CheckNewEmail refuses an address, as validation messages.
@@ -180,10 +175,9 @@ var NameRule = fmt.Sprintf("must be 1 to %d visible characters: letters, marks, 
 // CheckPassword reports what is wrong with a new password, or "".
 // Length is the only rule (NIST SP 800-63B): no composition rules.
 func CheckPassword(p string) string {
-	if !utf8.ValidString(p) {
-		return "must be valid UTF-8"
-	}
 	switch n := utf8.RuneCountInString(p); {
+	case !utf8.ValidString(p):
+		return "must be valid UTF-8"
 	case n < MinPasswordLength:
 		return fmt.Sprintf("must be at least %d characters", MinPasswordLength)
 	case n > MaxPasswordLength:
@@ -202,24 +196,36 @@ type Registration struct {
 // NewRegistration validates and normalises the registration input. The
 // email must be one NormalizeEmail takes and CheckNewEmail passes.
 func NewRegistration(email, password, name string) (Registration, error) {
-	var errs []problem.FieldError
 	r := Registration{Email: NormalizeEmail(email), Password: password}
-	if r.Email == "" {
-		errs = append(errs, problem.FieldError{Field: "email", Message: "must be a valid email address"})
-	} else if msg := CheckNewEmail(r.Email); msg != "" {
-		errs = append(errs, problem.FieldError{Field: "email", Message: msg})
-	}
-	if msg := CheckPassword(password); msg != "" {
-		errs = append(errs, problem.FieldError{Field: "password", Message: msg})
+	emailRule := "must be a valid email address"
+	if r.Email != "" {
+		emailRule = CheckNewEmail(r.Email)
 	}
 	var ok bool
-	if r.Name, ok = NormalizeName(name); !ok {
-		errs = append(errs, problem.FieldError{Field: "name", Message: NameRule})
-	}
-	if len(errs) > 0 {
-		return Registration{}, problem.Validation(errs...)
+	r.Name, ok = NormalizeName(name)
+	if err := invalid(problem.FieldError{Field: "email", Message: emailRule}, problem.FieldError{Field: "password", Message: CheckPassword(password)},
+		problem.FieldError{Field: "name", Message: unless(ok, NameRule)}); err != nil {
+		return Registration{}, err
 	}
 	return r, nil
+}
+
+// invalid is the validation error of the fields that have a message (a
+// check's, "" when the field passed it), nil when none has one.
+func invalid(fields ...problem.FieldError) error {
+	fields = slices.DeleteFunc(fields, func(f problem.FieldError) bool { return f.Message == "" })
+	if len(fields) == 0 {
+		return nil
+	}
+	return problem.Validation(fields...)
+}
+
+// unless is the message msg of a check that passes when ok: "" when ok.
+func unless(ok bool, msg string) string {
+	if ok {
+		return ""
+	}
+	return msg
 }
 
 // Limit caps how often something may happen for one key: at most Max times

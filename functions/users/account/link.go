@@ -3,6 +3,7 @@ package account
 import (
 	"crypto/subtle"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/serverless-shop/backend/shared/events"
@@ -51,11 +52,11 @@ func (t LinkToken) Hash() string { return hash(t.Raw) }
 // ParseLinkToken checks that raw has the shape of a token for purpose p.
 // Whether it is the user's pending one is PendingLink.Accepts' question.
 func ParseLinkToken(p Purpose, raw string) (LinkToken, error) {
-	m := tokenParts(raw, p.prefix, ulidPart, tokenPart{43, b64Chars})
-	if m == nil {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 || parts[0] != p.prefix || !ulid(parts[1]) || !b64(parts[2], 43) {
 		return LinkToken{}, ErrLinkInvalid
 	}
-	return LinkToken{Raw: raw, UserID: m[0], Purpose: p}, nil
+	return LinkToken{Raw: raw, UserID: parts[1], Purpose: p}, nil
 }
 
 // PendingLink is the one link of a purpose a user may still use: issuing a

@@ -19,45 +19,25 @@ type LoginAttempt struct {
 // the rules of new passwords: a password set under older rules must still
 // log in.
 func NewLoginAttempt(email, password, device string) (LoginAttempt, error) {
-	var errs []problem.FieldError
 	a := LoginAttempt{Email: NormalizeEmail(email), Password: password}
-	if a.Email == "" {
-		errs = append(errs, problem.FieldError{Field: "email", Message: "must be a valid email address"})
-	}
-	if !Presentable(password) {
-		errs = append(errs, problem.FieldError{Field: "password", Message: "is required (at most 128 characters)"})
-	}
-	if t, ok := ParseDeviceToken(device); ok {
+	t, isDevice := ParseDeviceToken(device)
+	if isDevice {
 		a.DeviceHash = t.Hash()
-	} else if device != "" {
-		errs = append(errs, problem.FieldError{Field: "deviceToken", Message: "must be a device token a login returned"})
 	}
-	if len(errs) > 0 {
-		return LoginAttempt{}, problem.Validation(errs...)
+	if err := invalid(problem.FieldError{Field: "email", Message: unless(a.Email != "", "must be a valid email address")},
+		problem.FieldError{Field: "password", Message: unless(Presentable(password), "is required (at most 128 characters)")},
+		problem.FieldError{Field: "deviceToken", Message: unless(isDevice || device == "", "must be a device token a login returned")}); err != nil {
+		return LoginAttempt{}, err
 	}
 	return a, nil
 }
 
-// PasswordChange is a validated request to replace a password.
-type PasswordChange struct {
-	Current string
-	New     string
-}
-
-// NewPasswordChange validates a password change: the current password must
-// be presentable and the new one must pass CheckPassword.
-func NewPasswordChange(current, next string) (PasswordChange, error) {
-	var errs []problem.FieldError
-	if !Presentable(current) {
-		errs = append(errs, problem.FieldError{Field: "currentPassword", Message: "is required"})
-	}
-	if msg := CheckPassword(next); msg != "" {
-		errs = append(errs, problem.FieldError{Field: "newPassword", Message: msg})
-	}
-	if len(errs) > 0 {
-		return PasswordChange{}, problem.Validation(errs...)
-	}
-	return PasswordChange{Current: current, New: next}, nil
+// CheckPasswordChange validates a request to replace a password: the
+// current password must be presentable and the new one must pass
+// CheckPassword.
+func CheckPasswordChange(current, next string) error {
+	return invalid(problem.FieldError{Field: "currentPassword", Message: unless(Presentable(current), "is required")},
+		problem.FieldError{Field: "newPassword", Message: CheckPassword(next)})
 }
 
 // Presentable reports whether a password presented for checking is worth
@@ -68,14 +48,11 @@ func Presentable(password string) bool {
 	return password != "" && len(password) <= 4*MaxPasswordLength
 }
 
-// NewName normalises a display name, or returns a validation
+// NewName normalises a display name, or returns "" and a validation
 // *problem.Error naming the field name.
 func NewName(s string) (string, error) {
 	name, ok := NormalizeName(s)
-	if !ok {
-		return "", problem.Validation(problem.FieldError{Field: "name", Message: NameRule})
-	}
-	return name, nil
+	return name, invalid(problem.FieldError{Field: "name", Message: unless(ok, NameRule)})
 }
 
 // LoginState is what a login attempt needs to know before checking a

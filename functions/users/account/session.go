@@ -78,11 +78,7 @@ func generation(userID, familyID string, familySecret []byte) RefreshToken {
 
 // familySecret is the part of t's secret its whole family shares.
 func (t RefreshToken) familySecret() ([]byte, bool) {
-	i := strings.LastIndexByte(t.Raw, '.')
-	if i < 0 {
-		return nil, false
-	}
-	secret, err := base64.RawURLEncoding.DecodeString(t.Raw[i+1:])
+	secret, err := base64.RawURLEncoding.DecodeString(t.Raw[strings.LastIndexByte(t.Raw, '.')+1:]) // its last part
 	if err != nil || len(secret) != 32 {
 		return nil, false
 	}
@@ -105,11 +101,11 @@ func (t RefreshToken) FamilyProof() string {
 // ParseRefreshToken checks the shape of a presented token. Shape is all it
 // checks: whether the token is current is the store's question.
 func ParseRefreshToken(raw string) (RefreshToken, error) {
-	m := tokenParts(raw, "rt1", ulidPart, tokenPart{22, b64Chars}, tokenPart{43, b64Chars})
-	if m == nil {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 4 || parts[0] != refreshPrefix || !ulid(parts[1]) || !b64(parts[2], 22) || !b64(parts[3], 43) {
 		return RefreshToken{}, ErrSessionInvalid
 	}
-	return RefreshToken{Raw: raw, UserID: m[0], FamilyID: m[1]}, nil
+	return RefreshToken{Raw: raw, UserID: parts[1], FamilyID: parts[2]}, nil
 }
 
 // Session is one refresh token family: a login and its rotations.

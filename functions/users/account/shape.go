@@ -1,38 +1,14 @@
 package account
 
-import (
-	"strings"
+import "github.com/serverless-shop/backend/shared/text"
 
-	"github.com/serverless-shop/backend/shared/text"
-)
+// Tokens are parts separated by dots: a prefix that versions the format,
+// then ULIDs (user ids) and URL-safe base64.
 
-// A tokenPart is what one dot-separated part of a token must be: n
-// characters from chars.
-type tokenPart struct {
-	n     int
-	chars string
-}
+// ulid reports whether s is a ULID: 26 digits and capital letters.
+func ulid(s string) bool { return len(s) == 26 && text.Only(s, text.Digits+text.Upper) }
 
-// The parts tokens are made of: a ULID (a user id) and URL-safe base64.
-var ulidPart = tokenPart{26, text.Digits + text.Upper}
-
-const b64Chars = text.Upper + text.Lower + text.Digits + "-_"
-
-// tokenParts returns the parts of raw after its prefix when raw is
-// "prefix.part.part..." with exactly the parts shape says, or nil.
-func tokenParts(raw, prefix string, shape ...tokenPart) []string {
-	rest, ok := strings.CutPrefix(raw, prefix+".")
-	if !ok {
-		return nil
-	}
-	parts := strings.Split(rest, ".")
-	if len(parts) != len(shape) {
-		return nil
-	}
-	for i, p := range parts {
-		if len(p) != shape[i].n || !text.Only(p, shape[i].chars) {
-			return nil
-		}
-	}
-	return parts
+// b64 reports whether s is n characters of URL-safe base64.
+func b64(s string, n int) bool {
+	return len(s) == n && text.Only(s, text.Upper+text.Lower+text.Digits+"-_")
 }

@@ -1,6 +1,7 @@
 package account
 
 import (
+	"strings"
 	"time"
 )
 
@@ -54,8 +55,14 @@ func (t Throttle) Take(b Bucket, now time.Time) (Bucket, error) {
 		return b, Limited(b.NextAt.Sub(now))
 	}
 	next := Bucket{Attempts: b.Attempts + 1}
+	// Past the free attempts, the wait is Base, doubled for each one more,
+	// at most Max.
 	if beyond := next.Attempts - t.Free; beyond > 0 {
-		next.NextAt = now.Add(t.delay(beyond))
+		wait := t.Base
+		for i := 1; i < beyond && wait < t.Max; i++ {
+			wait *= 2
+		}
+		next.NextAt = now.Add(min(wait, t.Max))
 	}
 	return next, nil
 }
@@ -74,21 +81,9 @@ type Failures struct {
 // wait: past the Free failures, each must wait for the one before it, as
 // Take counts them.
 func (t Throttle) Check(f Failures, now time.Time) error {
-	if beyond := f.Count - t.Free; beyond > 0 {
-		if next := f.Last.Add(t.delay(beyond)); now.Before(next) {
-			return Limited(next.Sub(now))
-		}
-	}
-	return nil
-}
-
-// delay is the wait after the n-th attempt beyond the free ones.
-func (t Throttle) delay(n int) time.Duration {
-	d := t.Base
-	for i := 1; i < n && d < t.Max; i++ {
-		d *= 2
-	}
-	return min(d, t.Max)
+	last, _ := t.Take(Bucket{Attempts: f.Count - 1}, f.Last) // the bucket the last failure left
+	_, err := t.Take(last, now)
+	return err
 }
 
 // DeviceToken is the token a login, or a proof of the mailbox, hands out
@@ -107,7 +102,7 @@ func NewDeviceToken() DeviceToken { return DeviceToken{Raw: "dv1." + random(32)}
 // ParseDeviceToken checks the shape of a presented token; ok is false for
 // anything else (which a login then treats as no token at all).
 func ParseDeviceToken(raw string) (DeviceToken, bool) {
-	if tokenParts(raw, "dv1", tokenPart{43, b64Chars}) == nil {
+	if secret, ok := strings.CutPrefix(raw, "dv1."); !ok || !b64(secret, 43) {
 		return DeviceToken{}, false
 	}
 	return DeviceToken{Raw: raw}, true

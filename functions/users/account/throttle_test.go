@@ -38,6 +38,26 @@ func TestThrottleTake(t *testing.T) {
 	}
 }
 
+// TestThrottleCheck: an address's failures past the free ones wait for
+// the one before, 1, 2, 4 seconds and so on, as Take counts them; none,
+// or the free ones, never wait.
+func TestThrottleCheck(t *testing.T) {
+	th := account.Throttle{Free: 3, Base: time.Second, Max: 10 * time.Second, Forget: time.Hour}
+	last := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		count int
+		wait  time.Duration
+	}{{0, 0}, {3, 0}, {4, time.Second}, {6, 4 * time.Second}, {40, 10 * time.Second}} {
+		f := account.Failures{Count: tt.count, Last: last}
+		if err := th.Check(f, last.Add(tt.wait)); err != nil {
+			t.Errorf("%d failures, %v after the last: %v", tt.count, tt.wait, err)
+		}
+		if err := th.Check(f, last.Add(tt.wait-time.Second)); (tt.wait == 0) != (err == nil) || err != nil && retryAfter(err) != time.Second {
+			t.Errorf("%d failures, a second early: %v", tt.count, err)
+		}
+	}
+}
+
 // TestLoginStateTake: an attempt counts against the device's bucket, with
 // its throttle, for a device of the account, else against the account's.
 func TestLoginStateTake(t *testing.T) {

@@ -46,8 +46,7 @@ type ChangePasswordCommand struct {
 // current password, a too-many-attempts problem while the account's attempts have
 // to wait, and account.ErrStaleWrite if the password changed meanwhile.
 func (s *Service) ChangePassword(ctx context.Context, cmd ChangePasswordCommand) error {
-	change, err := account.NewPasswordChange(cmd.CurrentPassword, cmd.NewPassword)
-	if err != nil {
+	if err := account.CheckPasswordChange(cmd.CurrentPassword, cmd.NewPassword); err != nil {
 		return err
 	}
 	u, err := s.Store.User(ctx, cmd.UserID)
@@ -60,14 +59,14 @@ func (s *Service) ChangePassword(ctx context.Context, cmd ChangePasswordCommand)
 		return err
 	}
 	now := s.Now()
-	ok, err := password.Verify(u.PasswordHash, change.Current)
+	ok, err := password.Verify(u.PasswordHash, cmd.CurrentPassword)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return ErrWrongPassword
 	}
-	hash, err := password.Hash(change.New, s.Hashing)
+	hash, err := password.Hash(cmd.NewPassword, s.Hashing)
 	if err != nil {
 		return err
 	}

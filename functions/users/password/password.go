@@ -59,19 +59,15 @@ func Verify(hash, password string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(want)))
+	got := argon2.IDKey([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, p.KeyLen)
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
 // NeedsRehash reports whether hash was made with parameters other than p
 // (cost, salt or key length), so that a successful login can upgrade it.
 func NeedsRehash(hash string, p Params) bool {
-	got, salt, key, err := decode(hash)
-	if err != nil {
-		return true
-	}
-	return got.MemoryKiB != p.MemoryKiB || got.Iterations != p.Iterations || got.Parallelism != p.Parallelism ||
-		len(salt) != p.SaltLen || len(key) != int(p.KeyLen)
+	got, _, _, err := decode(hash)
+	return err != nil || got != p
 }
 
 // DummyHash is a valid hash of a random, discarded password. Logins for
@@ -80,7 +76,8 @@ const DummyHash = "$argon2id$v=19$m=19456,t=2,p=1$U3rfpIER7eSyWuxm4DAP1A$jbpU9Yq
 
 // decode reads a PHC argon2id string of this package's version, with
 // parameters in their canonical form (no trailing text, no spaces, no
-// leading zeros) within the bounds, and a salt and key long enough.
+// leading zeros) within the bounds, and a salt and key long enough; p
+// holds their lengths too.
 func decode(hash string) (p Params, salt, key []byte, err error) {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 {
@@ -95,5 +92,6 @@ func decode(hash string) (p Params, salt, key []byte, err error) {
 		p.MemoryKiB == 0 || p.MemoryKiB > maxMemoryKiB || p.Iterations == 0 || p.Iterations > maxIterations || p.Parallelism == 0 {
 		return Params{}, nil, nil, ErrMalformedHash
 	}
+	p.SaltLen, p.KeyLen = len(salt), uint32(len(key))
 	return p, salt, key, nil
 }

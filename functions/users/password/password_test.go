@@ -57,6 +57,22 @@ func TestHash(t *testing.T) {
 	}
 }
 
+// TestHashRefusesWeakParameters: parameters below the minimum (a short
+// salt or key, no iterations, memory or parallelism) hash nothing.
+func TestHashRefusesWeakParameters(t *testing.T) {
+	for _, p := range []password.Params{
+		{MemoryKiB: 64, Iterations: 1, Parallelism: 1, SaltLen: 7, KeyLen: 32},
+		{MemoryKiB: 64, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 15},
+		{MemoryKiB: 64, Iterations: 0, Parallelism: 1, SaltLen: 16, KeyLen: 32},
+		{MemoryKiB: 0, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32},
+		{MemoryKiB: 64, Iterations: 1, Parallelism: 0, SaltLen: 16, KeyLen: 32},
+	} {
+		if h, err := password.Hash("correct horse battery staple", p); err == nil || h != "" {
+			t.Errorf("Hash with %+v = %q, %v; want an error", p, h, err)
+		}
+	}
+}
+
 func TestVerify(t *testing.T) {
 	const plain = "correct horse battery staple"
 	hash := mustHash(t, plain, cheap)

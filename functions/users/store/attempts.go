@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -75,45 +74,26 @@ func (t *tx) device(g account.DeviceGrant, now time.Time) *tx {
 // another email, or of another account that had the email before (a
 // cancelled registration), is no device of this one.
 func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string, now time.Time) (account.LoginState, error) {
-	keys := []key{emailKey(email), loginKey(email)}
+	var claim emailRecord
+	var bucket, failures, device loginItem
+	records := map[key]any{emailKey(email): &claim, loginKey(email): &bucket}
 	if source != "" {
-		keys = append(keys, sourceKey(source))
+		records[sourceKey(source)] = &failures
 	}
 	if deviceHash != "" {
-		keys = append(keys, deviceKey(deviceHash))
+		records[deviceKey(deviceHash)] = &device
 	}
-	items, err := s.batchGet(ctx, keys...)
-	if err != nil {
+	if _, err := s.batchGet(ctx, records); err != nil {
 		return account.LoginState{}, wrap("login state", err)
 	}
-	var st account.LoginState
-	var userID, deviceUser string
-	for _, av := range items {
-		var r loginItem
-		if err := attributevalue.UnmarshalMap(av, &r); err != nil {
-			return account.LoginState{}, wrap("login state", err)
-		}
-		switch r.key {
-		case emailKey(email):
-			userID = r.UserID
-		case loginKey(email):
-			st.Account = r.bucket(now)
-		case sourceKey(source):
-			st.Source = r.failures(now)
-		case deviceKey(deviceHash):
-			if r.Email == email && now.Unix() < r.ExpiresAt {
-				st.Device = &account.Device{Hash: deviceHash, Email: r.Email, Epoch: r.Epoch, Bucket: r.bucket(now)}
-				deviceUser = r.UserID
-			}
-		}
+	st := account.LoginState{Account: bucket.bucket(now), Source: failures.failures(now)}
+	if device.Email == email && now.Unix() < device.ExpiresAt && device.UserID == claim.UserID {
+		st.Device = &account.Device{Hash: deviceHash, Email: email, Epoch: device.Epoch, Bucket: device.bucket(now)}
 	}
-	if st.Device != nil && deviceUser != userID {
-		st.Device = nil // the device of an account the email no longer names
-	}
-	if userID == "" {
+	if claim.UserID == "" {
 		return st, nil
 	}
-	creds, err := s.User(ctx, userID)
+	creds, err := s.User(ctx, claim.UserID)
 	if errors.Is(err, account.ErrNotFound) {
 		return st, nil // a claim without its user: treat as unknown
 	}
@@ -131,11 +111,8 @@ func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string
 // login at once may have replaced it); the account's is an item of its
 // own, whose TTL, expiresAt, is set to t.GuardForget.
 func (s *Store) TakeAttempt(ctx context.Context, t account.AttemptTake, now time.Time) error {
-	var nextAt int64
-	if !t.Guard.NextAt.IsZero() {
-		nextAt = t.Guard.NextAt.UnixMilli()
-	}
-	upd := set("attempts", t.Guard.Attempts, "nextAtMs", nextAt, "forgetAtMs", t.GuardForget.UnixMilli())
+	// No wait (the zero time, before 1970) is a nextAtMs of 0.
+	upd := set("attempts", t.Guard.Attempts, "nextAtMs", max(t.Guard.NextAt.UnixMilli(), 0), "forgetAtMs", t.GuardForget.UnixMilli())
 	forgetAt := expression.Name("forgetAtMs")
 	cond := is("attempts", t.GuardWas.Attempts).And(forgetAt.GreaterThan(expression.Value(now.UnixMilli())))
 	if t.GuardWas.Attempts == 0 {
@@ -172,11 +149,9 @@ func (s *Store) CompleteLogin(ctx context.Context, c account.LoginCompletion, no
 		check(userKey(c.Refresh.UserID), is("sessionEpoch", c.Epoch)).failsWith(account.ErrStaleWrite).
 		device(account.DeviceGrant{Token: c.NewDevice, Email: c.Email, UserID: c.Refresh.UserID, Epoch: c.Epoch}, now)
 	if c.OldDevice != "" {
-		t.delete(deviceKey(c.OldDevice))
-	} else {
-		t.delete(loginKey(c.Email))
+		return t.delete(deviceKey(c.OldDevice)).run(ctx, "complete login")
 	}
-	return t.run(ctx, "complete login")
+	return t.delete(loginKey(c.Email)).run(ctx, "complete login")
 }
 
 // CountSourceFailure adds a failed login to the source's failures with one
@@ -188,22 +163,17 @@ func (s *Store) CompleteLogin(ctx context.Context, c account.LoginCompletion, no
 func (s *Store) CountSourceFailure(ctx context.Context, source string, first bool, forget time.Duration, now time.Time) error {
 	nowMs, forgetAt := now.UnixMilli(), now.Add(forget)
 	live := expression.Name("forgetAtMs").GreaterThan(expression.Value(nowMs))
-	// A new builder each: they share what they were built from.
-	stamp := func() expression.UpdateBuilder {
-		return set("lastMs", nowMs, "forgetAtMs", forgetAt.UnixMilli(), "expiresAt", forgetAt.Unix())
-	}
-	add := s.tx().update(sourceKey(source), stamp().Add(expression.Name("failures"), expression.Value(1)), live)
-	restart := s.tx().update(sourceKey(source), stamp().Set(expression.Name("failures"), expression.Value(1)),
+	stamp := []any{"lastMs", nowMs, "forgetAtMs", forgetAt.UnixMilli(), "expiresAt", forgetAt.Unix()}
+	add := s.tx().update(sourceKey(source), set(stamp...).Add(expression.Name("failures"), expression.Value(1)), live)
+	restart := s.tx().update(sourceKey(source), set(append(stamp, "failures", 1)...),
 		expression.AttributeNotExists(expression.Name("forgetAtMs")).Or(expression.Not(live)))
 	tries := []*tx{add.failsWith(account.ErrStaleWrite), restart.failsWith(account.ErrStaleWrite)}
 	if first {
 		tries[0], tries[1] = tries[1], tries[0]
 	}
-	for range 3 {
-		for _, e := range tries {
-			if err := e.alone(ctx, "count source failure", nil); !errors.Is(err, account.ErrStaleWrite) {
-				return err
-			}
+	for i := range 6 { // each of the two, three times
+		if err := tries[i%2].alone(ctx, "count source failure", nil); !errors.Is(err, account.ErrStaleWrite) {
+			return err
 		}
 	}
 	return wrap("count source failure", errors.New("the failures kept starting over"))

@@ -49,8 +49,7 @@ func (t *tx) useLink(p account.Purpose, l account.PendingLink, now time.Time) *t
 // expire with them.
 func (t *tx) limit(l account.Limit, now time.Time) *tx {
 	start := now.Truncate(l.Window)
-	upd := expression.Add(expression.Name("requests"), expression.Value(1)).
-		Set(expression.Name("expiresAt"), expression.Value(start.Add(l.Window).Unix()))
+	upd := set("expiresAt", start.Add(l.Window).Unix()).Add(expression.Name("requests"), expression.Value(1))
 	room := expression.AttributeNotExists(expression.Name("requests")).
 		Or(expression.Name("requests").LessThan(expression.Value(l.Max)))
 	return t.update(key{"LIMIT#" + l.Key, strconv.FormatInt(start.Unix(), 10)}, upd, room).

@@ -34,26 +34,16 @@ import (
 	"github.com/serverless-shop/backend/shared/ddb"
 )
 
-// Client is the part of the DynamoDB API the store uses.
-type Client interface {
-	ddb.GetItemAPI
-	ddb.BatchGetItemAPI
-	ddb.PutItemAPI
-	ddb.UpdateItemAPI
-	ddb.DeleteItemAPI
-	ddb.TransactWriteItemsAPI
-}
-
 // Store is the users table, and the revocations table it writes to.
 type Store struct {
-	db          Client
+	db          *dynamodb.Client
 	table       string
 	revocations string
 }
 
 // New returns a store on the users table table that writes revocations of
 // access tokens into the table revocations.
-func New(db Client, table, revocations string) *Store {
+func New(db *dynamodb.Client, table, revocations string) *Store {
 	return &Store{db: db, table: table, revocations: revocations}
 }
 
@@ -99,25 +89,23 @@ type tx struct {
 
 func (s *Store) tx() *tx { return &tx{s: s, answers: map[int]func(item) error{}} }
 
-// expr is the expression of upd (nil for none) under conds, the zero
-// expression for neither.
-func (t *tx) expr(upd *expression.UpdateBuilder, conds []expression.ConditionBuilder) (e expression.Expression) {
+// expr is the expression of upd (nil for none) under conds, which must all
+// hold; the zero expression for neither.
+func (t *tx) expr(upd *expression.UpdateBuilder, conds []expression.ConditionBuilder) expression.Expression {
 	b := expression.NewBuilder()
+	switch {
+	case len(conds) > 1:
+		b = b.WithCondition(expression.And(conds[0], conds[1], conds[2:]...))
+	case len(conds) == 1:
+		b = b.WithCondition(conds[0])
+	case upd == nil:
+		return expression.Expression{}
+	}
 	if upd != nil {
 		b = b.WithUpdate(*upd)
 	}
-	if len(conds) > 0 {
-		c := conds[0]
-		for _, more := range conds[1:] {
-			c = c.And(more)
-		}
-		b = b.WithCondition(c)
-	}
-	if upd != nil || len(conds) > 0 {
-		var err error
-		e, err = b.Build()
-		t.err = errors.Join(t.err, err)
-	}
+	e, err := b.Build()
+	t.err = errors.Join(t.err, err)
 	return e
 }
 
@@ -229,22 +217,28 @@ func decode[R any](av item) (r R, ok bool) {
 	return r, len(av) > 0 && attributevalue.UnmarshalMap(av, &r) == nil
 }
 
-// batchGet reads the items at keys in one consistent BatchGetItem.
-func (s *Store) batchGet(ctx context.Context, keys ...key) ([]item, error) {
-	avs := make([]item, len(keys))
-	for i, k := range keys {
-		avs[i] = k.av()
+// batchGet reads the items at the keys of records in one consistent
+// BatchGetItem and decodes each into its record (a pointer), which a
+// missing item leaves as it is; found is how many items there were.
+func (s *Store) batchGet(ctx context.Context, records map[key]any) (found int, err error) {
+	keys := make([]item, 0, len(records))
+	for k := range records {
+		keys = append(keys, k.av())
 	}
 	out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-		RequestItems: map[string]types.KeysAndAttributes{s.table: {Keys: avs, ConsistentRead: aws.Bool(true)}},
+		RequestItems: map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}},
 	})
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	if n := len(out.UnprocessedKeys[s.table].Keys); n > 0 {
-		return nil, fmt.Errorf("%d keys unprocessed", n)
+		return 0, fmt.Errorf("%d keys unprocessed", n)
 	}
-	return out.Responses[s.table], nil
+	for _, av := range out.Responses[s.table] {
+		var k key
+		err = errors.Join(err, attributevalue.UnmarshalMap(av, &k), attributevalue.UnmarshalMap(av, records[k]))
+	}
+	return len(out.Responses[s.table]), err
 }
 
 // exists is the condition that the item exists.

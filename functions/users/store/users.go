@@ -6,10 +6,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/shared/ddb"
@@ -114,9 +112,10 @@ func (s *Store) UpdateName(ctx context.Context, id, name string, now time.Time) 
 // account.Limited when the budget is spent, writing nothing.
 func (s *Store) ChangePassword(ctx context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry, budget account.Limit) error {
 	return s.tx().
-		update(userKey(u.ID), set("passwordHash", newHash, "updatedAt", now.UTC(), "sessionEpoch", u.SessionEpoch+1),
-								is("passwordHash", u.PasswordHash)).fails(staleOrOwnWrite(newHash)).
-		delete(linkKey(u.ID, account.ResetPassword)). // a reset link mailed before the change would undo it
+		update(userKey(u.ID), set("passwordHash", newHash, "updatedAt", now.UTC(), "sessionEpoch", u.SessionEpoch+1), is("passwordHash", u.PasswordHash)).
+		fails(ownWrite(func(r userRecord) bool { return r.PasswordHash == newHash })).
+		// A reset link mailed before the change would undo it.
+		delete(linkKey(u.ID, account.ResetPassword)).
 		revocation(revoke, budget).run(ctx, "change password")
 }
 
@@ -145,15 +144,9 @@ func (s *Store) SetRole(ctx context.Context, u account.Credentials, role string,
 // the current parameters, without touching sessions. A lost race is harmless
 // and reported as account.ErrStaleWrite.
 func (s *Store) RehashPassword(ctx context.Context, id, oldHash, newHash string) error {
-	return s.tx().update(userKey(id), set("passwordHash", newHash), is("passwordHash", oldHash)).fails(staleOrOwnWrite(newHash)).
+	return s.tx().update(userKey(id), set("passwordHash", newHash), is("passwordHash", oldHash)).
+		fails(ownWrite(func(r userRecord) bool { return r.PasswordHash == newHash })).
 		alone(ctx, "rehash password", nil)
-}
-
-// staleOrOwnWrite answers a failed password update: if the stored hash is
-// the one being written, the SDK retried an update whose answer was lost
-// and the write did happen; otherwise the password changed meanwhile.
-func staleOrOwnWrite(newHash string) func(item) error {
-	return ownWrite(func(r userRecord) bool { return r.PasswordHash == newHash })
 }
 
 // ownWrite answers a failed write of an R: nil when the item, as it is,
@@ -172,27 +165,13 @@ func ownWrite[R any](done func(R) bool) func(item) error {
 // one consistent BatchGetItem (an operation op), and returns the item as
 // its domain value D, and the user; missing when either is.
 func withUser[R, D any](ctx context.Context, s *Store, op, userID string, k key, domain func(R) D, missing error) (D, account.Credentials, error) {
-	var d D
-	items, err := s.batchGet(ctx, k, userKey(userID))
-	if err != nil {
-		return d, account.Credentials{}, wrap(op, err)
+	var r R
+	var user userRecord
+	switch found, err := s.batchGet(ctx, map[key]any{k: &r, userKey(userID): &user}); {
+	case err != nil:
+		return *new(D), account.Credentials{}, wrap(op, err)
+	case found < 2:
+		return *new(D), account.Credentials{}, missing
 	}
-	var r *R
-	var user *userRecord
-	for _, av := range items {
-		if sk, _ := av["SK"].(*types.AttributeValueMemberS); sk != nil && sk.Value == userKey(userID).SK {
-			user = new(userRecord)
-			err = attributevalue.UnmarshalMap(av, user)
-		} else {
-			r = new(R)
-			err = attributevalue.UnmarshalMap(av, r)
-		}
-		if err != nil {
-			return d, account.Credentials{}, wrap(op, err)
-		}
-	}
-	if r == nil || user == nil {
-		return d, account.Credentials{}, missing
-	}
-	return domain(*r), user.credentials(), nil
+	return domain(r), user.credentials(), nil
 }
