@@ -153,10 +153,9 @@ func TestProtectedRoutesNeedCaller(t *testing.T) {
 		t.Run(route.Pattern, func(t *testing.T) {
 			h := newHarness(t)
 			method, target, _ := strings.Cut(strings.Replace(route.Pattern, "{id}", cursorPos, 1), " ")
-			h.send(t, nil, method, target, orderBody).Problem(t, 401, "invalid-token")
-			// An expired token is refused the same way.
-			expired := "Bearer " + h.auth.TokenAt(t, ada, time.Now().Add(-time.Hour))
-			if p := h.send(t, nil, method, target, orderBody, "Authorization", expired).Problem(t, 401, "invalid-token"); p.Detail != "A valid access token is required." {
+			// (That an expired or forged token is refused the same way is
+			// token's and web's to test.)
+			if p := h.send(t, nil, method, target, orderBody).Problem(t, 401, "invalid-token"); p.Detail != "A valid access token is required." {
 				t.Errorf("detail %q", p.Detail)
 			}
 			for _, m := range []string{"Order", "Orders", "CreateOrder", "CancelOrder"} {
@@ -226,10 +225,9 @@ func TestProblems(t *testing.T) {
 		{name: "invalid key", body: orderBody, headers: []string{key, "two words"}, wantStatus: 400, wantSlug: "validation", wantFields: []string{key}},
 		{name: "unverified email", caller: &unverified, body: `{"items":[]}`, wantStatus: 403, wantSlug: "email-unverified",
 			wantDetail: "Verify your email address before ordering: follow the link we mailed you, or ask for a new one."},
-		{name: "key reused", setup: func(h *harness) string {
-			h.send(t, &ada, "POST", "/v1/orders", orderBody, key, "k-1").Expect(t, 201)
-			return ""
-		}, body: `{"items":[{"sku":"COF-ESP-250","quantity":3}]}`, headers: []string{key, "k-1"}, wantStatus: 422, wantSlug: "idempotency-key-reused"},
+		// When a key is reused, or busy, is app's and the store's to test.
+		{name: "key reused", setup: func(h *harness) string { h.store.Fail("CreateOrder", order.ErrIdempotencyReuse); return "" },
+			body: orderBody, headers: []string{key, "k-1"}, wantStatus: 422, wantSlug: "idempotency-key-reused"},
 		{name: "key busy", setup: func(h *harness) string { h.store.Fail("CreateOrder", order.ErrIdempotencyBusy); return "" },
 			body: orderBody, headers: []string{key, "k-1"}, wantStatus: 409, wantSlug: "idempotency-key-in-use"},
 		{name: "quota", setup: func(h *harness) string {

@@ -262,14 +262,12 @@ func TestOrderQuota(t *testing.T) {
 			t.Fatalf("order %d: %v", i+1, err)
 		}
 	}
-	// How the store counts is its contract; the service's is the hour.
+	// How the store counts, per customer, is its contract (the stores'
+	// conformance testQuota); the service's is the hour.
 	_, err := f.place(orderItems, nil)
 	if p := problem.Of(err, problem.TooManyRequests); p == nil || p.Slug != "order-quota" ||
 		p.RetryAfter != testNow.Truncate(time.Hour).Add(time.Hour).Sub(testNow.Truncate(time.Millisecond)) {
 		t.Errorf("over the quota: %v, want order-quota until the hour ends", err)
-	}
-	if _, err := f.svc.PlaceOrder(context.Background(), app.PlaceOrder{Customer: grace, EmailVerified: true, Items: orderItems}); err != nil {
-		t.Errorf("another customer's order: %v", err)
 	}
 }
 
