@@ -11,26 +11,9 @@ import (
 	"github.com/serverless-shop/backend/internal/apitest"
 )
 
-// TestStaffRoutesRefuseCustomers: a customer's valid token gets 403
-// forbidden on every staff route, from the service itself, before the
-// store is asked anything.
-func TestStaffRoutesRefuseCustomers(t *testing.T) {
-	for _, route := range newHarness(t).server.Routes() {
-		if !route.Staff {
-			continue
-		}
-		t.Run(route.Pattern, func(t *testing.T) {
-			h := newHarness(t)
-			method, target, _ := strings.Cut(strings.Replace(route.Pattern, "{sku}", "COF-ESP-250", 1), " ")
-			h.send(t, &ada, method, target, productBody, "Content-Type", "application/json").Problem(t, http.StatusForbidden, "forbidden")
-			for _, m := range []string{"StaffProducts", "StaffProduct", "CreateProduct", "UpdateProduct"} {
-				if h.store.Calls(m) != 0 {
-					t.Errorf("the store's %s was called for a customer", m)
-				}
-			}
-		})
-	}
-}
+// That a customer's token is refused on a staff route is web's
+// (TestServer); e2e's TestCustomersAreRefusedTheStaffRoutes checks it on
+// every staff operation of api/openapi.yaml.
 
 // TestCatalogManagement: staff add, change, archive and read products.
 // (When customers see a change is the catalog copy's: app's

@@ -174,42 +174,9 @@ func TestUpdateMeRejects(t *testing.T) {
 	}
 }
 
-// TestProtectedRoutesNeedACaller: every protected route refuses a request
-// without an access token. (How a refused token is answered is web's to
-// test, which tokens are refused token's.)
-func TestProtectedRoutesNeedACaller(t *testing.T) {
-	h := newHarness(t)
-	for _, rt := range h.server.Routes() {
-		if rt.Protected {
-			h.do(rt.Pattern, nil, `{"name":"Mallory"}`).Problem(t, 401, "invalid-token")
-		}
-	}
-}
-
-// TestRoutesOfAPath: a method a path does not take is a 405 naming the
-// ones it takes; a path the service does not have is a 404.
-func TestRoutesOfAPath(t *testing.T) {
-	h := newHarness(t)
-	ada, _ := h.ada()
-	for _, tt := range []struct {
-		route string
-		as    *principal.Principal
-		allow string
-	}{
-		{"GET /v1/auth/login", nil, "POST"},
-		{"OPTIONS /v1/health", nil, "GET"},
-		{"PUT /.well-known/jwks.json", nil, "GET"},
-		{"DELETE /v1/users/me", ada, "GET, PATCH"},
-		{"GET /v1/auth/logout", ada, "POST"},
-	} {
-		resp := h.do(tt.route, tt.as, nil)
-		resp.Problem(t, 405, "method-not-allowed")
-		if got := resp.Header.Get("Allow"); got != tt.allow {
-			t.Errorf("%s: Allow %q, want %q", tt.route, got, tt.allow)
-		}
-	}
-	h.do("DELETE /v1/orders", nil, nil).Problem(t, 404, "not-found") // another service's path
-}
+// That protected routes refuse a request without an access token, and
+// that a method a path does not take is a 405 naming the ones it takes,
+// is web's (TestServer); which routes are protected, internal/contract's.
 
 // TestCostlyRoutesAreLimitedPerAddress: the costly public routes count
 // against the client's address (web.SourceIP), per hour and per second;
