@@ -12,8 +12,8 @@ import (
 )
 
 // That a customer's token is refused on a staff route is web's
-// (TestServer); e2e's TestCustomersAreRefusedTheStaffRoutes checks it on
-// every staff operation of api/openapi.yaml.
+// (TestServerAnswers); e2e's TestCustomersAreRefusedTheStaffRoutes checks
+// it on every staff operation of api/openapi.yaml.
 
 // TestCatalogManagement: staff add, change, archive and read products.
 // (When customers see a change is the catalog copy's: app's

@@ -176,7 +176,8 @@ func TestUpdateMeRejects(t *testing.T) {
 
 // That protected routes refuse a request without an access token, and
 // that a method a path does not take is a 405 naming the ones it takes,
-// is web's (TestServer); which routes are protected, internal/contract's.
+// is web's (TestServerAnswers); which routes are protected,
+// internal/contract's.
 
 // TestCostlyRoutesAreLimitedPerAddress: the costly public routes count
 // against the client's address (web.SourceIP), per hour and per second;
