@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -115,7 +114,8 @@ func TestProductsETagFollowsContent(t *testing.T) {
 
 // TestProductsStaleWhileTableDown: when the table cannot be read and the
 // function's copy has expired, both product routes answer from the last
-// good copy, marked stale, for up to an hour; then the error.
+// good copy, marked stale. (For how long, then the error, is app's
+// TestCatalogCache; a failed read's answer, TestStoreFailuresAreInternal.)
 func TestProductsStaleWhileTableDown(t *testing.T) {
 	h := newHarness(t)
 	targets := []string{"/v1/products", "/v1/products/COF-ESP-250"}
@@ -142,12 +142,6 @@ func TestProductsStaleWhileTableDown(t *testing.T) {
 		// A client that holds the copy revalidates it as usual.
 		if resp := h.send(t, nil, "GET", target, "", "If-None-Match", resp.Header.Get("ETag")); resp.StatusCode != http.StatusNotModified || resp.Header.Get(HeaderCatalogStale) != "true" {
 			t.Errorf("%s revalidated: %d %v; want 304 marked stale", target, resp.StatusCode, resp.Header)
-		}
-	}
-	h.later.Store(int64(app.CatalogFresh + app.CatalogMaxStale + 30*time.Second))
-	for _, target := range targets {
-		if resp := h.send(t, nil, "GET", target, ""); resp.StatusCode < 500 || strings.Contains(resp.Body, "dynamodb") {
-			t.Errorf("%s with a copy over an hour old: %d %s; want a 5xx problem without the cause", target, resp.StatusCode, resp.Body)
 		}
 	}
 }

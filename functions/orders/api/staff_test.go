@@ -5,41 +5,22 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/serverless-shop/backend/functions/orders/app"
 	"github.com/serverless-shop/backend/functions/orders/app/apptest"
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/internal/apitest"
 )
 
-// TestStaffRoutesRefuseCustomers: a customer's valid token gets 403
-// forbidden on every staff route, from the service itself, before the
-// store is asked anything.
-func TestStaffRoutesRefuseCustomers(t *testing.T) {
-	for _, route := range newHarness(t).server.Routes() {
-		if !route.Staff {
-			continue
-		}
-		t.Run(route.Pattern, func(t *testing.T) {
-			h := newHarness(t)
-			method, target, _ := strings.Cut(strings.Replace(route.Pattern, "{sku}", "COF-ESP-250", 1), " ")
-			h.send(t, &ada, method, target, productBody, "Content-Type", "application/json").Problem(t, http.StatusForbidden, "forbidden")
-			for _, m := range []string{"StaffProducts", "StaffProduct", "CreateProduct", "UpdateProduct"} {
-				if h.store.Calls(m) != 0 {
-					t.Errorf("the store's %s was called for a customer", m)
-				}
-			}
-		})
-	}
-}
+// That a customer's token is refused on a staff route is web's
+// (TestServerAnswers); e2e's TestCustomersAreRefusedTheStaffRoutes checks
+// it on every staff operation of api/openapi.yaml.
 
-// TestCatalogManagement: staff add, change, archive and read products;
-// customers see the changes once the function's copy of the catalog is
-// refreshed, and an archived product is gone for them but not for staff.
+// TestCatalogManagement: staff add, change, archive and read products.
+// (When customers see a change is the catalog copy's: app's
+// TestCatalogCache; that they do not see an archived product, app's
+// TestProducts.)
 func TestCatalogManagement(t *testing.T) {
 	h := newHarness(t)
-	h.send(t, nil, "GET", "/v1/products", "").Expect(t, 200) // the function's copy of the catalog
 	created := h.send(t, &kim, "POST", "/v1/admin/products", productBody).Expect(t, http.StatusCreated)
 	if p := decode[order.StaffProduct](t, created); p.SKU != "MUG-NEW-1" || !p.Active || p.Stock != 0 || created.Header.Get("Location") != "/v1/admin/products/MUG-NEW-1" {
 		t.Errorf("created %+v, Location %q", p, created.Header.Get("Location"))
@@ -52,17 +33,6 @@ func TestCatalogManagement(t *testing.T) {
 		t.Errorf("changed %+v", changed)
 	}
 	h.send(t, &kim, "PATCH", "/v1/admin/products/TEA-EARL-100", `{"active":false}`).Expect(t, http.StatusOK)
-
-	// The customers' copy is fresh: the old price still, then the new one.
-	if p := decode[order.Product](t, h.send(t, nil, "GET", "/v1/products/COF-ESP-250", "").Expect(t, 200)); p.UnitPrice != 1290 {
-		t.Errorf("price %d before the copy's refresh", p.UnitPrice)
-	}
-	h.later.Store(int64(app.CatalogFresh))
-	if p := decode[order.Product](t, h.send(t, nil, "GET", "/v1/products/COF-ESP-250", "").Expect(t, 200)); p.UnitPrice != 1390 {
-		t.Errorf("price %d after the copy's refresh", p.UnitPrice)
-	}
-	h.send(t, nil, "GET", "/v1/products/TEA-EARL-100", "").Problem(t, http.StatusNotFound, "not-found")
-	h.send(t, &ada, "POST", "/v1/orders", `{"items":[{"sku":"TEA-EARL-100","quantity":1}]}`).Problem(t, http.StatusUnprocessableEntity, "unknown-product")
 	list := decode[struct{ Items []order.StaffProduct }](t, h.send(t, &kim, "GET", "/v1/admin/products", "").Expect(t, 200))
 	if len(list.Items) != len(apptest.Catalog())+1 || list.Items[len(list.Items)-1].SKU != "TEA-EARL-100" || list.Items[len(list.Items)-1].Active {
 		t.Errorf("staff list %+v", list.Items)
@@ -72,7 +42,9 @@ func TestCatalogManagement(t *testing.T) {
 	}
 }
 
-// TestCatalogManagementRefuses: what staff may not send.
+// TestCatalogManagementRefuses: what staff may not send. (A product's
+// field rules are order's TestNewProduct and TestProductChangeCheck; that
+// a malformed SKU is not found, app's TestStaffProducts.)
 func TestCatalogManagementRefuses(t *testing.T) {
 	for _, tc := range []struct {
 		name, method, target, body string
@@ -80,17 +52,12 @@ func TestCatalogManagementRefuses(t *testing.T) {
 		slug                       string
 		fields                     []string
 	}{
-		{"bad product", "POST", "/v1/admin/products", `{"sku":"-X","name":" ","description":"\u202e","unitPrice":0,"currency":"usd"}`,
-			400, "validation", []string{"sku", "currency", "name", "description", "unitPrice"}},
 		{"price above the events' bound", "POST", "/v1/admin/products", strings.Replace(productBody, "1800", "1000000000001", 1), 400, "validation", []string{"unitPrice"}},
-		{"missing fields", "POST", "/v1/admin/products", `{"sku":"NEW-1"}`, 400, "validation", []string{"currency", "name", "unitPrice"}},
 		{"active at creation", "POST", "/v1/admin/products", strings.Replace(productBody, "{", `{"active":false,`, 1), 400, "validation", []string{"active"}},
 		{"currency change", "PATCH", "/v1/admin/products/COF-ESP-250", `{"currency":"EUR"}`, 400, "validation", []string{"currency"}},
 		{"SKU change", "PATCH", "/v1/admin/products/COF-ESP-250", `{"sku":"NEW-2"}`, 400, "validation", []string{"sku"}},
-		{"empty change", "PATCH", "/v1/admin/products/COF-ESP-250", `{}`, 400, "validation", []string{"(root)"}},
 		{"not a boolean", "PATCH", "/v1/admin/products/COF-ESP-250", `{"active":"false"}`, 400, "validation", []string{"active"}},
 		{"unknown product", "PATCH", "/v1/admin/products/NOPE-1", `{"unitPrice":5}`, 404, "not-found", nil},
-		{"malformed SKU", "GET", "/v1/admin/products/nope", "", 404, "not-found", nil},
 		{"unknown SKU", "GET", "/v1/admin/products/NOPE-1", "", 404, "not-found", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,8 +99,9 @@ func TestStaffNullsWriteNothing(t *testing.T) {
 	h.send(t, &kim, "GET", "/v1/admin/products/MUG-NEW-1", "").Problem(t, http.StatusNotFound, "not-found")
 }
 
-// TestStock: staff change the stock; an order takes it, all or nothing,
-// and its problem names the short lines; a cancel gives it back.
+// TestStock: staff change the stock, and an order short of it is refused
+// naming the short lines. (That an order takes the stock, all or nothing,
+// and a cancel gives it back is the stores' conformance testOrderStock.)
 func TestStock(t *testing.T) {
 	h := newHarness(t)
 	set := func(body string) *apitest.Response {
@@ -151,14 +119,6 @@ func TestStock(t *testing.T) {
 	if f := short.Fields(); len(f) != 1 || f[0] != "items[1].sku" {
 		t.Fatalf("short lines %v", f)
 	}
-	placed := decode[orderJSON](t, h.send(t, &ada, "POST", "/v1/orders", `{"items":[{"sku":"TEA-EARL-100","quantity":1},{"sku":"COF-ESP-250","quantity":2}]}`).Expect(t, 201))
-	if p := decode[order.StaffProduct](t, h.send(t, &kim, "GET", "/v1/admin/products/COF-ESP-250", "").Expect(t, 200)); p.Stock != 0 {
-		t.Fatalf("stock %d after the order", p.Stock)
-	}
-	h.send(t, &ada, "POST", "/v1/orders/"+placed.ID+"/cancel", "").Expect(t, 200)
-	if p := decode[order.StaffProduct](t, h.send(t, &kim, "GET", "/v1/admin/products/TEA-EARL-100", "").Expect(t, 200)); p.Stock != 1000 {
-		t.Fatalf("stock %d after the cancel", p.Stock)
-	}
 	for _, body := range []string{`{}`, `{"delta":1,"set":1,"expected":0}`, `{"set":1}`, `{"expected":1}`, `{"delta":1.5}`, `{"delta":"1"}`, `{"set":-1,"expected":0}`, `{"delta":1000000000001}`} {
 		set(body).Problem(t, http.StatusBadRequest, "validation")
 	}
@@ -167,9 +127,12 @@ func TestStock(t *testing.T) {
 
 // TestOrderTransitionRoutes: staff confirm, ship, deliver and cancel any
 // customer's order by its id, each answering the order (200, a repeat
-// unchanged); what the status does not allow is 409 illegal-transition,
-// a malformed body or field 400 validation, an unknown order 404. The
+// too); what the status does not allow is 409 illegal-transition, a
+// malformed body or field 400 validation, an unknown order 404. The
 // customer's view shows the history and, once shipped, the shipment.
+// (Which transitions each status allows, and that a repeat changes
+// nothing, is order's TestStaffTransitions; that a malformed id is not
+// found, app's TestStaffOrders.)
 func TestOrderTransitionRoutes(t *testing.T) {
 	h := newHarness(t)
 	ids := seedOrders(h, ada, 2, order.Pending)
@@ -177,15 +140,10 @@ func TestOrderTransitionRoutes(t *testing.T) {
 	const ship = `{"carrier":"UPS","trackingNumber":"1Z999AA10123456784"}`
 
 	h.send(t, &kim, "POST", path(ids[0], "ship"), ship).Problem(t, http.StatusConflict, "illegal-transition")
-	h.send(t, &kim, "POST", path(ids[0], "deliver"), "").Problem(t, http.StatusConflict, "illegal-transition")
 	h.send(t, &kim, "POST", path(fuzzID(99), "confirm"), "").Problem(t, http.StatusNotFound, "not-found")
-	h.send(t, &kim, "POST", path("not-an-id", "confirm"), "").Problem(t, http.StatusNotFound, "not-found")
 	confirmed := decode[orderJSON](t, h.send(t, &kim, "POST", path(ids[0], "confirm"), "").Expect(t, http.StatusOK))
 	if confirmed.Status != order.Confirmed || len(confirmed.History) != 1 || confirmed.History[0].Status != order.Confirmed {
 		t.Errorf("confirmed: %+v", confirmed) // seeded without a history: it starts at the transition
-	}
-	if again := decode[orderJSON](t, h.send(t, &kim, "POST", path(ids[0], "confirm"), "").Expect(t, http.StatusOK)); !again.UpdatedAt.Equal(confirmed.UpdatedAt) {
-		t.Errorf("a repeated confirm changed the order: %+v", again)
 	}
 	for _, body := range []string{`{"carrier":"","trackingNumber":"1Z"}`, `{"carrier":"UPS","trackingNumber":" 1Z"}`, `{"carrier":"UPS"}`, `{"carrier":"UPS","trackingNumber":"1Z\u00e9"}`} {
 		h.send(t, &kim, "POST", path(ids[0], "ship"), body).Problem(t, http.StatusBadRequest, "validation")
@@ -194,7 +152,6 @@ func TestOrderTransitionRoutes(t *testing.T) {
 	if shipped.Status != order.Shipped || shipped.Shipment == nil || shipped.Shipment.TrackingNumber != "1Z999AA10123456784" {
 		t.Errorf("shipped: %+v", shipped)
 	}
-	h.send(t, &kim, "POST", path(ids[0], "cancel"), `{"reason":"Late."}`).Problem(t, http.StatusConflict, "illegal-transition")
 	h.send(t, &kim, "POST", path(ids[0], "deliver"), "").Expect(t, http.StatusOK)
 	mine := decode[orderJSON](t, h.send(t, &ada, "GET", "/v1/orders/"+ids[0], "").Expect(t, http.StatusOK))
 	if mine.Status != order.Delivered || len(mine.History) != 3 || mine.Shipment == nil || mine.Shipment.Carrier != "UPS" {
@@ -208,22 +165,19 @@ func TestOrderTransitionRoutes(t *testing.T) {
 		t.Errorf("cancelled: %+v", c)
 	}
 	h.send(t, &kim, "POST", path(ids[1], "cancel"), `{"reason":"Out of stock."}`).Expect(t, http.StatusOK)
-	h.send(t, &kim, "POST", path(ids[1], "deliver"), "").Problem(t, http.StatusConflict, "illegal-transition")
 	if ev := h.store.Events(); len(ev) != 4 || ev[3].Reason != "Out of stock." || ev[3].CancelledBy != "staff" || ev[1].Order.Shipment == nil {
 		t.Errorf("events: %+v", ev)
 	}
 }
 
-// TestStaffOrderQueue: staff page through the orders of one status, oldest
-// first by the time they entered it, with cursors sealed for that status,
-// and read any customer's order by id, with whose it is.
+// TestStaffOrderQueue: staff page through the orders of one status with
+// cursors sealed for that status, and read any customer's order by id,
+// with whose it is. (That a queue lists the orders oldest first by the
+// time they entered it is the stores' conformance testStaffQueues.)
 func TestStaffOrderQueue(t *testing.T) {
 	h := newHarness(t)
 	pending := append(seedOrders(h, ada, 3, order.Pending), seedOrders(h, grace, 2, order.Pending)...)
 	seedOrders(h, ada, 1, order.Confirmed)
-	// Confirming makes the first order the newest on the confirmed queue.
-	h.later.Store(int64(time.Minute))
-	h.send(t, &kim, "POST", "/v1/admin/orders/"+pending[0]+"/confirm", "").Expect(t, http.StatusOK)
 
 	type page struct {
 		Items      []staffOrderJSON `json:"items"`
@@ -246,12 +200,8 @@ func TestStaffOrderQueue(t *testing.T) {
 		// A cursor of one queue is refused on another.
 		h.send(t, &kim, "GET", "/v1/admin/orders?status=CONFIRMED&cursor="+*p.NextCursor, "").Problem(t, http.StatusBadRequest, "validation")
 	}
-	if want := pending[1:]; !slices.Equal(got, want) {
-		t.Errorf("the pending queue listed %v, want %v (oldest first)", got, want)
-	}
-	confirmed := decode[page](t, h.send(t, &kim, "GET", "/v1/admin/orders?status=CONFIRMED", "").Expect(t, http.StatusOK))
-	if n := len(confirmed.Items); n != 2 || confirmed.Items[1].ID != pending[0] || confirmed.NextCursor != nil {
-		t.Errorf("the confirmed queue: %+v", confirmed)
+	if !slices.Equal(got, pending) {
+		t.Errorf("the pending queue listed %v, want %v", got, pending)
 	}
 	for _, query := range []string{"", "status=", "status=pending", "status=LOST", "status=PENDING&limit=0", "status=PENDING&limit=101", "status=PENDING&cursor=" + cursorPos} {
 		h.send(t, &kim, "GET", "/v1/admin/orders?"+query, "").Problem(t, http.StatusBadRequest, "validation")
@@ -262,5 +212,4 @@ func TestStaffOrderQueue(t *testing.T) {
 		t.Errorf("GET an order of Grace's: %+v", one)
 	}
 	h.send(t, &kim, "GET", "/v1/admin/orders/"+fuzzID(99), "").Problem(t, http.StatusNotFound, "not-found")
-	h.send(t, &kim, "GET", "/v1/admin/orders/not-an-id", "").Problem(t, http.StatusNotFound, "not-found")
 }
