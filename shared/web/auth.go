@@ -80,10 +80,10 @@ func (s *Server) caller(r *http.Request) (principal.Principal, error) {
 		return principal.Principal{}, &problem.Error{Kind: problem.Unauthenticated, Slug: slugInvalidToken, Detail: "A valid access token is required.", Err: err}
 	}
 	raw, err := token.FromAuthorization(r.Header.Get("Authorization"))
-	var claims token.Claims
-	if err == nil {
-		claims, err = s.cfg.Verifier.Verify(raw)
+	if err != nil {
+		return refuse(err)
 	}
+	claims, err := s.cfg.Verifier.Verify(raw)
 	if err != nil {
 		return refuse(err)
 	}
