@@ -34,10 +34,6 @@ type (
 	UpdateItemAPI interface {
 		UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	}
-	// DeleteItemAPI deletes one item.
-	DeleteItemAPI interface {
-		DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
-	}
 	// TransactWriteItemsAPI writes several items at once, or none.
 	TransactWriteItemsAPI interface {
 		TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)

@@ -4,8 +4,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/serverless-shop/backend/shared/coldstart"
 	"github.com/serverless-shop/backend/shared/ddb"
-	"github.com/serverless-shop/backend/shared/token"
 )
 
 // Config is where the revocations of access tokens are read, and how often.
@@ -16,7 +16,7 @@ type Config struct {
 
 // ConfigFrom reads REVOCATIONS_TABLE and REVOCATION_REFRESH (optional,
 // DefaultRefresh).
-func ConfigFrom(env token.Env) Config {
+func ConfigFrom(env *coldstart.Env) Config {
 	return Config{Table: env.String("REVOCATIONS_TABLE"), Refresh: env.Duration("REVOCATION_REFRESH", DefaultRefresh)}
 }
 

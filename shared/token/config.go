@@ -3,6 +3,8 @@ package token
 import (
 	"errors"
 	"time"
+
+	"github.com/serverless-shop/backend/shared/coldstart"
 )
 
 // Config is what issuing and verifying access tokens needs: every function
@@ -14,18 +16,11 @@ type Config struct {
 	Lifetime time.Duration // of the tokens issued; verifiers refuse longer ones
 }
 
-// Env is where a function's settings come from; *coldstart.Env is one.
-type Env interface {
-	String(name string) string
-	Duration(name string, def time.Duration) time.Duration
-	Fail(name string, err error)
-}
-
 // ConfigFrom reads TOKEN_JWKS (a JSON Web Key Set), TOKEN_ISSUER,
 // TOKEN_AUDIENCE and ACCESS_TOKEN_TTL (optional, DefaultTTL). A key set
 // without a usable key is a problem: a verifier must not start trusting
 // nothing, or something else.
-func ConfigFrom(env Env) Config {
+func ConfigFrom(env *coldstart.Env) Config {
 	raw := env.String("TOKEN_JWKS")
 	c := Config{Issuer: env.String("TOKEN_ISSUER"), Audience: env.String("TOKEN_AUDIENCE"), Lifetime: env.Duration("ACCESS_TOKEN_TTL", DefaultTTL)}
 	if raw != "" {

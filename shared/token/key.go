@@ -68,26 +68,21 @@ func coordinates(k *ecdsa.PublicKey) (x, y string) {
 	return enc.EncodeToString(raw[1:33]), enc.EncodeToString(raw[33:])
 }
 
-// jwks is a JSON Web Key Set (RFC 7517, section 5).
-type jwks struct {
-	Keys []jwk `json:"keys"`
-}
-
 // JWKS renders the keys as a JSON Web Key Set document.
 func JWKS(keys []PublicKey) ([]byte, error) {
-	set := jwks{Keys: make([]jwk, 0, len(keys))}
+	set := make([]jwk, 0, len(keys))
 	for _, k := range keys {
 		x, y := coordinates(k.Key)
-		set.Keys = append(set.Keys, jwk{Kty: "EC", Crv: "P-256", X: x, Y: y, Kid: k.ID, Use: "sig", Alg: Algorithm})
+		set = append(set, jwk{Kty: "EC", Crv: "P-256", X: x, Y: y, Kid: k.ID, Use: "sig", Alg: Algorithm})
 	}
-	return json.Marshal(set)
+	return json.Marshal(map[string][]jwk{"keys": set}) // a JSON Web Key Set (RFC 7517, section 5)
 }
 
 // ParseJWKS reads a JSON Web Key Set and returns its P-256 signing keys.
 // Keys of other types are skipped; a key whose kid does not match its
 // thumbprint is an error, so a JWKS cannot alias one key under another id.
 func ParseJWKS(data []byte) ([]PublicKey, error) {
-	var set jwks
+	var set struct{ Keys []jwk } // a JSON Web Key Set: encoding/json matches "keys"
 	if err := json.Unmarshal(data, &set); err != nil {
 		return nil, fmt.Errorf("parse jwks: %w", err)
 	}

@@ -108,10 +108,7 @@ func (p *proxyResponse) WriteHeader(status int) {
 	}
 }
 
-func (p *proxyResponse) Write(b []byte) (int, error) {
-	p.WriteHeader(http.StatusOK)
-	return p.body.Write(b)
-}
+func (p *proxyResponse) Write(b []byte) (int, error) { return p.body.Write(b) } // its status comes from exchange.Write
 
 func (p *proxyResponse) event() events.APIGatewayProxyResponse {
 	out := events.APIGatewayProxyResponse{StatusCode: cmp.Or(p.status, http.StatusOK), Headers: make(map[string]string, len(p.header)), Body: p.body.String()}
