@@ -12,23 +12,17 @@ import (
 // userJSON is the caller's profile, and without updatedAt the answer to a
 // registration.
 type userJSON struct {
-	ID            string     `json:"id"`
-	Email         string     `json:"email"`
-	Name          string     `json:"name"`
-	EmailVerified bool       `json:"emailVerified"`
-	CreatedAt     time.Time  `json:"createdAt"`
-	UpdatedAt     *time.Time `json:"updatedAt,omitempty"` // nil for a registration
+	ID            string    `json:"id"`
+	Email         string    `json:"email"`
+	Name          string    `json:"name"`
+	EmailVerified bool      `json:"emailVerified"`
+	CreatedAt     time.Time `json:"createdAt"`
+	UpdatedAt     time.Time `json:"updatedAt,omitzero"` // every stored user has one
 }
 
-// user is u's JSON, updated (nil or u's UpdatedAt) its updatedAt.
-func user(u account.User, updated *time.Time) userJSON {
-	return userJSON{ID: u.ID, Email: u.Email, Name: account.ShownName(u.Name), EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: updated}
-}
-
-// profile answers the caller's profile, unless err.
-func profile(w http.ResponseWriter, u account.User, err error) error {
-	updated := u.UpdatedAt.UTC()
-	return answer(w, http.StatusOK, user(u, &updated), err)
+// user answers u, unless err.
+func user(w http.ResponseWriter, status int, u account.User, err error) error {
+	return answer(w, status, userJSON{ID: u.ID, Email: u.Email, Name: account.ShownName(u.Name), EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC()}, err)
 }
 
 func (a *API) health(w http.ResponseWriter, _ *http.Request) error {
@@ -62,7 +56,8 @@ func noContent(w http.ResponseWriter, err error) error {
 
 func (a *API) register(w http.ResponseWriter, r *http.Request, in app.RegisterCommand) error {
 	u, err := a.Service.Register(r.Context(), in)
-	return answer(w, http.StatusCreated, user(u, nil), err)
+	u.UpdatedAt = time.Time{} // not in a registration's answer
+	return user(w, http.StatusCreated, u, err)
 }
 
 func (a *API) login(w http.ResponseWriter, r *http.Request, in app.LoginCommand) error {
