@@ -41,21 +41,32 @@ func main() { coldstart.Main("users", build) }
 // of registration and verification emails: app.AccountMailPerHour) and
 // ACCOUNT_MAIL (on, or paused: app.Config.AccountMailPaused).
 func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
-	table := env.String("USERS_TABLE")
-	linkKey := env.String("LINK_KEY_ID")
+	cfg, err := coldstart.AWSConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg = awsretry.API.Apply(cfg) // see shared/awsretry
+	db := dynamodb.NewFromConfig(cfg)
+	keys := kms.NewFromConfig(cfg)
 	revocations := revocation.ConfigFrom(env)
-	signingKey := env.String("SIGNING_KEY_ID")
 	kid := env.String("SIGNING_KID")
 	tokens := token.ConfigFrom(env)
+	accountMail := env.String("ACCOUNT_MAIL")
 	appCfg := app.Config{
+		Store:                   store.New(db, env.String("USERS_TABLE"), revocations.Table),
+		Sealer:                  sealed.NewSealer(keys, env.String("LINK_KEY_ID")),
+		Issuer:                  token.NewIssuer(kmskeys.SignerFor(keys, env.String("SIGNING_KEY_ID"), kid), tokens.Issuer, tokens.Audience, tokens.Lifetime, nil),
 		SourceThrottle:          account.SourceThrottle,
 		SourceRequestsPerHour:   env.Int("SOURCE_REQUESTS_PER_HOUR", app.DefaultSourceRequestsPerHour),
 		SourceRequestsPerSecond: env.Int("SOURCE_REQUESTS_PER_SECOND", app.DefaultSourceRequestsPerSecond),
 		LinksPerHour:            env.Int("LINKS_PER_HOUR", app.DefaultLinksPerHour),
 		AccountMailPerHour:      app.AccountMailPerHour(env.Int("SES_MAX_24_HOUR_SEND", app.DefaultSesMax24HourSend)),
+		AccountMailPaused:       accountMail == "paused",
+		Metrics:                 metrics.New(os.Stdout, "users"),
+		Log:                     log,
+		NewID:                   func() string { return ulid.Make().String() },
 	}
 	appCfg.SourceThrottle.Free = env.Int("LOGIN_ATTEMPTS_PER_SOURCE", account.SourceThrottle.Free)
-	accountMail := env.String("ACCOUNT_MAIL")
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -69,24 +80,10 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	if !slices.ContainsFunc(tokens.Keys, func(k token.PublicKey) bool { return k.ID == kid }) {
 		return nil, fmt.Errorf("configuration: SIGNING_KID %s is not in TOKEN_JWKS; its tokens would not verify", kid)
 	}
-	cfg, err := coldstart.AWSConfig(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cfg = awsretry.API.Apply(cfg) // see shared/awsretry
 	jwks, err := token.JWKS(tokens.Keys)
 	if err != nil {
 		return nil, err
 	}
-	db := dynamodb.NewFromConfig(cfg)
-	keys := kms.NewFromConfig(cfg)
-	appCfg.Store = store.New(db, table, revocations.Table)
-	appCfg.Sealer = sealed.NewSealer(keys, linkKey)
-	appCfg.Issuer = token.NewIssuer(kmskeys.SignerFor(keys, signingKey, kid), tokens.Issuer, tokens.Audience, tokens.Lifetime, nil)
-	appCfg.Metrics = metrics.New(os.Stdout, "users")
-	appCfg.Log = log
-	appCfg.NewID = func() string { return ulid.Make().String() }
-	appCfg.AccountMailPaused = accountMail == "paused"
 	return web.Lambda(api.NewHandler(log, api.Config{
 		Service:     app.New(appCfg),
 		Verifier:    tokens.Verifier(),

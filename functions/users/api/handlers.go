@@ -9,44 +9,20 @@ import (
 	"github.com/serverless-shop/backend/shared/web"
 )
 
-// registeredJSON is the answer to a registration: the profile but for
-// updatedAt.
-type registeredJSON struct {
+// userJSON is the caller's profile, and without updatedAt the answer to a
+// registration.
+type userJSON struct {
 	ID            string    `json:"id"`
 	Email         string    `json:"email"`
 	Name          string    `json:"name"`
 	EmailVerified bool      `json:"emailVerified"`
 	CreatedAt     time.Time `json:"createdAt"`
+	UpdatedAt     time.Time `json:"updatedAt,omitzero"` // every stored user has one
 }
 
-type profileJSON struct {
-	registeredJSON
-	UpdatedAt time.Time `json:"updatedAt"`
-}
-
-func registered(u account.User) registeredJSON {
-	return registeredJSON{ID: u.ID, Email: u.Email, Name: account.ShownName(u.Name), EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt.UTC()}
-}
-
-// profile answers the caller's profile, unless err.
-func profile(w http.ResponseWriter, u account.User, err error) error {
-	return answer(w, http.StatusOK, profileJSON{registered(u), u.UpdatedAt.UTC()}, err)
-}
-
-type tokenPairJSON struct {
-	AccessToken  string `json:"accessToken"`
-	RefreshToken string `json:"refreshToken"`
-	TokenType    string `json:"tokenType"`
-	ExpiresIn    int    `json:"expiresIn"`
-	DeviceToken  string `json:"deviceToken,omitempty"` // from a login only
-}
-
-// tokenPair answers p, unless err.
-func tokenPair(w http.ResponseWriter, p app.TokenPair, err error) error {
-	return answer(w, http.StatusOK, tokenPairJSON{
-		AccessToken: p.AccessToken, RefreshToken: p.RefreshToken, TokenType: "Bearer", ExpiresIn: int(p.ExpiresIn.Seconds()),
-		DeviceToken: p.DeviceToken,
-	}, err)
+// user answers u, unless err.
+func user(w http.ResponseWriter, status int, u account.User, err error) error {
+	return answer(w, status, userJSON{ID: u.ID, Email: u.Email, Name: account.ShownName(u.Name), EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC()}, err)
 }
 
 func (a *API) health(w http.ResponseWriter, _ *http.Request) error {
@@ -80,13 +56,14 @@ func noContent(w http.ResponseWriter, err error) error {
 
 func (a *API) register(w http.ResponseWriter, r *http.Request, in app.RegisterCommand) error {
 	u, err := a.Service.Register(r.Context(), in)
-	return answer(w, http.StatusCreated, registered(u), err)
+	u.UpdatedAt = time.Time{} // not in a registration's answer
+	return user(w, http.StatusCreated, u, err)
 }
 
 func (a *API) login(w http.ResponseWriter, r *http.Request, in app.LoginCommand) error {
 	in.Source = web.SourceIP(r)
 	pair, err := a.Service.Login(r.Context(), in)
-	return tokenPair(w, pair, err)
+	return answer(w, http.StatusOK, pair, err)
 }
 
 // refreshBody is the body of refresh and logout.
@@ -96,7 +73,7 @@ type refreshBody struct {
 
 func (a *API) refresh(w http.ResponseWriter, r *http.Request, in refreshBody) error {
 	pair, err := a.Service.Refresh(r.Context(), in.RefreshToken)
-	return tokenPair(w, pair, err)
+	return answer(w, http.StatusOK, pair, err)
 }
 
 func (a *API) logout(w http.ResponseWriter, r *http.Request, in refreshBody) error {

@@ -14,7 +14,7 @@ import (
 
 func (a *API) me(w http.ResponseWriter, r *http.Request) error {
 	u, err := a.Service.Profile(r.Context(), web.Caller(r).UserID)
-	return profile(w, u, err)
+	return user(w, http.StatusOK, u, err)
 }
 
 func (a *API) updateMe(w http.ResponseWriter, r *http.Request) error {
@@ -50,7 +50,7 @@ func (a *API) updateMe(w http.ResponseWriter, r *http.Request) error {
 		return problem.Validation(bad...)
 	}
 	u, err := a.Service.UpdateName(r.Context(), web.Caller(r).UserID, name)
-	return profile(w, u, err)
+	return user(w, http.StatusOK, u, err)
 }
 
 func (a *API) changePassword(w http.ResponseWriter, r *http.Request, in app.ChangePasswordCommand) error {

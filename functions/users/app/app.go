@@ -87,9 +87,6 @@ type Config struct {
 	// SourceRequestsPerSecond caps the requests one address may send to
 	// them and to login each second (0: DefaultSourceRequestsPerSecond).
 	SourceRequestsPerSecond int
-	// RevocationsPerHour caps the revocations one user may cause per hour
-	// (0: DefaultRevocationsPerHour).
-	RevocationsPerHour int
 	// RefreshesPerHour caps the refreshes of one session per clock hour
 	// (0: account.DefaultRefreshesPerHour).
 	RefreshesPerHour int
@@ -124,7 +121,6 @@ func New(cfg Config) *Service {
 	cfg.SourceRequestsPerSecond = cmp.Or(cfg.SourceRequestsPerSecond, DefaultSourceRequestsPerSecond)
 	cfg.RefreshesPerHour = cmp.Or(cfg.RefreshesPerHour, account.DefaultRefreshesPerHour)
 	cfg.AccountMailPerHour = cmp.Or(cfg.AccountMailPerHour, AccountMailPerHour(DefaultSesMax24HourSend))
-	cfg.RevocationsPerHour = cmp.Or(cfg.RevocationsPerHour, DefaultRevocationsPerHour)
 	cfg.Hashing = cmp.Or(cfg.Hashing, password.Default)
 	cfg.Log = cmp.Or(cfg.Log, slog.New(slog.DiscardHandler))
 	return &Service{cfg}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -54,12 +55,8 @@ func (s *Service) Login(ctx context.Context, cmd LoginCommand) (TokenPair, error
 		return TokenPair{}, err
 	}
 	// Unknown emails verify against a dummy hash, so both failures cost the
-	// same time and give the same answer.
-	hash := password.DummyHash
-	if st.Found {
-		hash = st.Credentials.PasswordHash
-	}
-	ok, err := password.Verify(hash, in.Password)
+	// same time and give the same answer (Credentials is zero for them).
+	ok, err := password.Verify(cmp.Or(st.Credentials.PasswordHash, password.DummyHash), in.Password)
 	if err != nil {
 		return TokenPair{}, err
 	}

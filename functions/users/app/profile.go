@@ -13,10 +13,7 @@ import (
 // Profile returns the user with the given id, or account.ErrNotFound.
 func (s *Service) Profile(ctx context.Context, userID string) (account.User, error) {
 	u, err := s.Store.User(ctx, userID)
-	if err != nil {
-		return account.User{}, err
-	}
-	return u.User, nil
+	return u.User, err
 }
 
 // UpdateName sets the display name of the user userID to name

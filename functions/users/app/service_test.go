@@ -64,7 +64,7 @@ func (f *fixture) login(email, pass string) app.TokenPair {
 	if err != nil {
 		f.t.Fatalf("Login: %v", err)
 	}
-	if p.AccessToken == "" || p.ExpiresIn != token.DefaultTTL {
+	if p.AccessToken == "" || p.ExpiresIn != int(token.DefaultTTL.Seconds()) || p.TokenType != "Bearer" {
 		f.t.Errorf("pair %+v, want an access token valid for %v", p, token.DefaultTTL)
 	}
 	if _, err := account.ParseRefreshToken(p.RefreshToken); err != nil {
@@ -133,7 +133,7 @@ func TestNewDefaults(t *testing.T) {
 	if s.Now == nil || s.Log == nil || s.Hashing != password.Default || s.SourceThrottle != account.SourceThrottle ||
 		s.LinksPerHour != app.DefaultLinksPerHour || s.SourceRequestsPerHour != app.DefaultSourceRequestsPerHour ||
 		s.SourceRequestsPerSecond != app.DefaultSourceRequestsPerSecond || s.RefreshesPerHour != account.DefaultRefreshesPerHour ||
-		s.RevocationsPerHour != app.DefaultRevocationsPerHour || s.AccountMailPerHour != app.AccountMailPerHour(app.DefaultSesMax24HourSend) {
+		s.AccountMailPerHour != app.AccountMailPerHour(app.DefaultSesMax24HourSend) {
 		t.Errorf("New(Config{}) = %+v", s.Config)
 	}
 }

@@ -14,14 +14,17 @@ import (
 )
 
 // TokenPair is what a login or a refresh hands out: a signed access token,
-// valid for ExpiresIn, and the opaque refresh token that gets the next pair.
+// valid for ExpiresIn, and the opaque refresh token that gets the next pair;
+// it is the answer of the API's login and refresh routes, hence its JSON
+// names.
 type TokenPair struct {
-	AccessToken  string
-	RefreshToken string
-	ExpiresIn    time.Duration
+	AccessToken  string `json:"accessToken"`
+	RefreshToken string `json:"refreshToken"`
+	TokenType    string `json:"tokenType"` // Bearer
+	ExpiresIn    int    `json:"expiresIn"` // seconds
 	// DeviceToken, from a login only, lets this device's next logins be
 	// counted apart from the account's (LoginCommand.DeviceToken).
-	DeviceToken string
+	DeviceToken string `json:"deviceToken,omitempty"`
 }
 
 // tokenPair signs an access token for u in the session of refresh and
@@ -37,7 +40,7 @@ func (s *Service) tokenPair(ctx context.Context, u account.Credentials, refresh 
 	if err != nil {
 		return TokenPair{}, err
 	}
-	return TokenPair{AccessToken: access, RefreshToken: refresh.Raw, ExpiresIn: s.Issuer.TTL()}, nil
+	return TokenPair{AccessToken: access, RefreshToken: refresh.Raw, TokenType: "Bearer", ExpiresIn: int(s.Issuer.TTL().Seconds())}, nil
 }
 
 // Refresh exchanges a refresh token for a new pair, rotating the token.
@@ -137,5 +140,5 @@ func (s *Service) revokeSession(ctx context.Context, t account.RefreshToken) err
 
 // revocationBudget is the limit of the revocations userID may cause.
 func (s *Service) revocationBudget(userID string) account.Limit {
-	return account.Limit{Key: "revocations#" + userID, Max: s.RevocationsPerHour, Window: time.Hour}
+	return account.Limit{Key: "revocations#" + userID, Max: DefaultRevocationsPerHour, Window: time.Hour}
 }
