@@ -1,6 +1,7 @@
 package revocation
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -73,11 +74,10 @@ type Checker struct {
 	now     func() time.Time
 
 	mu      sync.Mutex
-	set     Set                  // the entries of the users in seen
-	seen    map[string]time.Time // users whose entries set holds → their last request
-	good    time.Time            // the last good read of the feed started here (or, before any, the first check)
-	feed    backoff              // when the feed may be read next
-	lookups backoff              // when a user's entries may be looked up next
+	set     Set       // the users met, with their entries and last request
+	good    time.Time // the last good read of the feed started here (or, before any, the first check)
+	feed    backoff   // when the feed may be read next
+	lookups backoff   // when a user's entries may be looked up next
 }
 
 // backoff spaces out the attempts of one kind of read.
@@ -98,12 +98,9 @@ func (b *backoff) fail(now time.Time, max time.Duration) time.Duration {
 // NewChecker returns a checker reading from src every refresh (zero:
 // DefaultRefresh) and logging failed reads to log.
 func NewChecker(src Source, refresh time.Duration, log *slog.Logger) *Checker {
-	if refresh <= 0 {
-		refresh = DefaultRefresh
-	}
+	refresh = cmp.Or(max(refresh, 0), DefaultRefresh)
 	return &Checker{
-		src: src, refresh: refresh, maxAge: max(DefaultMaxAge, 2*refresh), timeout: DefaultReadTimeout, log: log, now: time.Now,
-		set: NewSet(), seen: map[string]time.Time{},
+		src: src, refresh: refresh, maxAge: max(DefaultMaxAge, 2*refresh), timeout: DefaultReadTimeout, log: log, now: time.Now, set: NewSet(),
 	}
 }
 
@@ -129,12 +126,12 @@ func (k *Checker) Check(ctx context.Context, c token.Claims) error {
 	if age := now.Sub(k.good); age >= k.maxAge {
 		return fmt.Errorf("%w: the feed was last read %s ago", ErrUnavailable, age.Round(time.Second))
 	}
-	if _, ok := k.seen[c.Subject]; !ok {
+	if _, ok := k.set[c.Subject]; !ok {
 		if err := k.lookUp(ctx, c.Subject, now); err != nil {
 			return err
 		}
 	}
-	k.seen[c.Subject] = now
+	k.set.user(c.Subject).seen = now
 	if k.set.Revokes(c) {
 		return ErrRevoked
 	}
@@ -151,18 +148,12 @@ func (k *Checker) readFeed(ctx context.Context, now time.Time) {
 		return
 	}
 	for _, e := range entries {
-		if _, ok := k.seen[e.UserID]; ok {
+		if _, ok := k.set[e.UserID]; ok {
 			k.set.Add(e)
 		}
 	}
 	k.good, k.feed = now, backoff{next: now.Add(k.refresh)}
 	k.set.prune(now)
-	for id, last := range k.seen {
-		if now.Sub(last) > forgetAfter {
-			delete(k.seen, id)
-			delete(k.set, id)
-		}
-	}
 }
 
 // lookUp reads the entries of a user met for the first time. The feed

@@ -15,6 +15,7 @@ type userEntries struct {
 	sessions    map[string]time.Time // revoked session → until
 	epoch       int64                // tokens of lower epochs are revoked
 	epochExpiry time.Time
+	seen        time.Time // the user's last request, for a Checker
 }
 
 // NewSet collects entries.
@@ -28,11 +29,7 @@ func NewSet(entries ...Entry) Set {
 
 // Add adds e; adding an entry twice changes nothing.
 func (s Set) Add(e Entry) {
-	u := s[e.UserID]
-	if u == nil {
-		u = &userEntries{sessions: map[string]time.Time{}}
-		s[e.UserID] = u
-	}
+	u := s.user(e.UserID)
 	switch {
 	case e.SessionID != "":
 		if e.ExpiresAt.After(u.sessions[e.SessionID]) {
@@ -53,15 +50,27 @@ func (s Set) Revokes(c token.Claims) bool {
 	return revoked || c.SessionEpoch < u.epoch
 }
 
-// prune drops the entries that expired by now: their tokens have expired
-// too.
+// user returns the entries of user id, adding the user if the set has
+// none.
+func (s Set) user(id string) *userEntries {
+	u := s[id]
+	if u == nil {
+		u = &userEntries{sessions: map[string]time.Time{}}
+		s[id] = u
+	}
+	return u
+}
+
+// prune drops the entries that expired by now (their tokens have expired
+// too), and the users last seen more than forgetAfter before now: a
+// Checker looks up their entries again when they come back.
 func (s Set) prune(now time.Time) {
 	for id, u := range s {
 		maps.DeleteFunc(u.sessions, func(_ string, until time.Time) bool { return !until.After(now) })
 		if u.epoch > 0 && !u.epochExpiry.After(now) {
 			u.epoch, u.epochExpiry = 0, time.Time{}
 		}
-		if len(u.sessions) == 0 && u.epoch == 0 {
+		if now.Sub(u.seen) > forgetAfter {
 			delete(s, id)
 		}
 	}
