@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/serverless-shop/backend/shared/ddb"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/token"
 )
@@ -187,4 +188,22 @@ func (k *Checker) read(ctx context.Context, now time.Time, b *backoff, failed st
 		k.log.WarnContext(ctx, failed, append(attrs, slog.String(logging.KeyError, err.Error()), slog.Duration("retryIn", wait))...)
 	}
 	return entries, err
+}
+
+// Config is where the revocations of access tokens are read, and how often.
+type Config struct {
+	Table   string
+	Refresh time.Duration
+}
+
+// ConfigFrom reads REVOCATIONS_TABLE and REVOCATION_REFRESH (optional,
+// DefaultRefresh).
+func ConfigFrom(env token.Env) Config {
+	return Config{Table: env.String("REVOCATIONS_TABLE"), Refresh: env.Duration("REVOCATION_REFRESH", DefaultRefresh)}
+}
+
+// Checker returns the checker of these settings, reading the table
+// through db.
+func (c Config) Checker(db ddb.QueryAPI, log *slog.Logger) *Checker {
+	return NewChecker(NewTable(db, c.Table), c.Refresh, log)
 }
