@@ -174,23 +174,19 @@ func AWSConfig(ctx context.Context, optFns ...func(*config.LoadOptions) error) (
 //
 // It runs once per attempt, after signing, just before the request is sent.
 var requestBodyWithoutWriteTo = middleware.FinalizeMiddlewareFunc("RequestBodyWithoutWriteTo", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-	req, ok := in.Request.(*smithyhttp.Request)
-	if !ok {
-		return next.HandleFinalize(ctx, in)
+	if req, ok := in.Request.(*smithyhttp.Request); ok {
+		if stream, ok := req.GetStream().(io.WriterTo); ok {
+			// A struct embedding an interface has that interface's methods only.
+			var plain io.Reader = struct{ io.Reader }{req.GetStream()}
+			if rs, ok := stream.(io.ReadSeeker); ok {
+				plain = struct{ io.ReadSeeker }{rs}
+			}
+			sent, err := req.SetStream(plain)
+			if err != nil {
+				return middleware.FinalizeOutput{}, middleware.Metadata{}, fmt.Errorf("wrap request body: %w", err)
+			}
+			in.Request = sent
+		}
 	}
-	stream := req.GetStream()
-	if _, ok := stream.(io.WriterTo); !ok {
-		return next.HandleFinalize(ctx, in)
-	}
-	// A struct embedding an interface has that interface's methods only.
-	var plain io.Reader = struct{ io.Reader }{stream}
-	if rs, ok := stream.(io.ReadSeeker); ok {
-		plain = struct{ io.ReadSeeker }{rs}
-	}
-	sent, err := req.SetStream(plain)
-	if err != nil {
-		return middleware.FinalizeOutput{}, middleware.Metadata{}, fmt.Errorf("wrap request body: %w", err)
-	}
-	in.Request = sent
 	return next.HandleFinalize(ctx, in)
 })

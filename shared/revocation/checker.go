@@ -87,15 +87,6 @@ type backoff struct {
 	failures int       // failed attempts in a row
 }
 
-// fail records a failure at now and returns the wait before the next
-// attempt: firstBackoff, doubling with each failure in a row, at most max.
-func (b *backoff) fail(now time.Time, max time.Duration) time.Duration {
-	b.failures++
-	wait := min(firstBackoff<<min(b.failures-1, 30), max)
-	b.next = now.Add(wait)
-	return wait
-}
-
 // NewChecker returns a checker reading from src every refresh (zero:
 // DefaultRefresh) and logging failed reads to log.
 func NewChecker(src Source, refresh time.Duration, log *slog.Logger) *Checker {
@@ -178,13 +169,16 @@ func (k *Checker) lookUp(ctx context.Context, userID string, now time.Time) erro
 }
 
 // read makes one read within the read timeout. A failure is logged, as
-// failed with attrs, and backs b off.
+// failed with attrs, and backs b off: the next attempt waits firstBackoff,
+// doubling with each failure in a row, at most the refresh interval.
 func (k *Checker) read(ctx context.Context, now time.Time, b *backoff, failed string, read func(context.Context) ([]Entry, error), attrs ...any) ([]Entry, error) {
 	readCtx, cancel := context.WithTimeout(ctx, k.timeout)
 	defer cancel()
 	entries, err := read(readCtx)
 	if err != nil {
-		wait := b.fail(now, k.refresh)
+		b.failures++
+		wait := min(firstBackoff<<min(b.failures-1, 30), k.refresh)
+		b.next = now.Add(wait)
 		k.log.WarnContext(ctx, failed, append(attrs, slog.String(logging.KeyError, err.Error()), slog.Duration("retryIn", wait))...)
 	}
 	return entries, err
