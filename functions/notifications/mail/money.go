@@ -26,8 +26,10 @@ func FormatMoney(minor int64, currency string) string {
 		digits = 2
 	}
 	s = strings.Repeat("0", max(0, digits+1-len(s))) + s // a whole digit at least
-	whole, frac := s[:len(s)-digits], s[len(s)-digits:]
-	s = groupThousands(whole)
+	s, frac := s[:len(s)-digits], s[len(s)-digits:]
+	for i := len(s) - 3; i > 0; i -= 3 { // a comma before every third whole digit from the right
+		s = s[:i] + "," + s[i:]
+	}
 	if digits > 0 {
 		s += "." + frac
 	}
@@ -38,14 +40,6 @@ func FormatMoney(minor int64, currency string) string {
 	}
 	if neg {
 		s = "-" + s
-	}
-	return s
-}
-
-// groupThousands puts a comma before every third digit from the right.
-func groupThousands(s string) string {
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
 	}
 	return s
 }
