@@ -238,12 +238,8 @@ func (s Set) Add(e Entry) {
 
 // Revokes reports whether the set revokes a token with these claims.
 func (s Set) Revokes(c token.Claims) bool {
-	u := s[c.Subject]
-	if u == nil {
-		return false
-	}
-	_, revoked := u.sessions[c.SessionID]
-	return revoked || c.SessionEpoch < u.epoch
+	u := s[c.Subject] // a revoked session's expiry is never zero (see Add)
+	return u != nil && (!u.sessions[c.SessionID].IsZero() || c.SessionEpoch < u.epoch)
 }
 
 // user returns the entries of user id, adding the user if the set has

@@ -39,7 +39,7 @@ func (h *Handler) deliver(ctx context.Context, msg events.SQSMessage, head share
 		return done
 	case errors.Is(err, ErrBusy):
 		h.Log.InfoContext(ctx, "event is being sent by another delivery; retrying later")
-		return h.retryLater(ctx, msg, err)
+		fallthrough
 	case err != nil:
 		return h.retryLater(ctx, msg, err)
 	}

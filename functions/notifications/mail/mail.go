@@ -94,11 +94,10 @@ func newRenderer(files fs.FS) (*Renderer, error) {
 func (l layout) fill(to string, vars map[string]string, rows ...map[string]string) Email {
 	var out [3]strings.Builder
 	for i, p := range l {
-		html := i == 2
-		each := replacer(vars, html)
+		each := replacer(vars, i == 2) // the HTML part
 		out[i].WriteString(each.Replace(choose(p.head, vars)))
 		for _, row := range rows {
-			out[i].WriteString(replacer(row, html).Replace(p.row))
+			out[i].WriteString(replacer(row, i == 2).Replace(p.row))
 		}
 		out[i].WriteString(each.Replace(choose(p.tail, vars)))
 	}
