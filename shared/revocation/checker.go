@@ -1,13 +1,17 @@
 package revocation
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
+	"github.com/serverless-shop/backend/shared/coldstart"
+	"github.com/serverless-shop/backend/shared/ddb"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/token"
 )
@@ -73,11 +77,10 @@ type Checker struct {
 	now     func() time.Time
 
 	mu      sync.Mutex
-	set     Set                  // the entries of the users in seen
-	seen    map[string]time.Time // users whose entries set holds → their last request
-	good    time.Time            // the last good read of the feed started here (or, before any, the first check)
-	feed    backoff              // when the feed may be read next
-	lookups backoff              // when a user's entries may be looked up next
+	set     Set       // the users met, with their entries and last request
+	good    time.Time // the last good read of the feed started here (or, before any, the first check)
+	feed    backoff   // when the feed may be read next
+	lookups backoff   // when a user's entries may be looked up next
 }
 
 // backoff spaces out the attempts of one kind of read.
@@ -86,24 +89,12 @@ type backoff struct {
 	failures int       // failed attempts in a row
 }
 
-// fail records a failure at now and returns the wait before the next
-// attempt: firstBackoff, doubling with each failure in a row, at most max.
-func (b *backoff) fail(now time.Time, max time.Duration) time.Duration {
-	b.failures++
-	wait := min(firstBackoff<<min(b.failures-1, 30), max)
-	b.next = now.Add(wait)
-	return wait
-}
-
 // NewChecker returns a checker reading from src every refresh (zero:
 // DefaultRefresh) and logging failed reads to log.
 func NewChecker(src Source, refresh time.Duration, log *slog.Logger) *Checker {
-	if refresh <= 0 {
-		refresh = DefaultRefresh
-	}
+	refresh = cmp.Or(max(refresh, 0), DefaultRefresh)
 	return &Checker{
-		src: src, refresh: refresh, maxAge: max(DefaultMaxAge, 2*refresh), timeout: DefaultReadTimeout, log: log, now: time.Now,
-		set: NewSet(), seen: map[string]time.Time{},
+		src: src, refresh: refresh, maxAge: max(DefaultMaxAge, 2*refresh), timeout: DefaultReadTimeout, log: log, now: time.Now, set: NewSet(),
 	}
 }
 
@@ -129,12 +120,12 @@ func (k *Checker) Check(ctx context.Context, c token.Claims) error {
 	if age := now.Sub(k.good); age >= k.maxAge {
 		return fmt.Errorf("%w: the feed was last read %s ago", ErrUnavailable, age.Round(time.Second))
 	}
-	if _, ok := k.seen[c.Subject]; !ok {
+	if _, ok := k.set[c.Subject]; !ok {
 		if err := k.lookUp(ctx, c.Subject, now); err != nil {
 			return err
 		}
 	}
-	k.seen[c.Subject] = now
+	k.set.user(c.Subject).seen = now
 	if k.set.Revokes(c) {
 		return ErrRevoked
 	}
@@ -151,18 +142,12 @@ func (k *Checker) readFeed(ctx context.Context, now time.Time) {
 		return
 	}
 	for _, e := range entries {
-		if _, ok := k.seen[e.UserID]; ok {
+		if _, ok := k.set[e.UserID]; ok {
 			k.set.Add(e)
 		}
 	}
 	k.good, k.feed = now, backoff{next: now.Add(k.refresh)}
 	k.set.prune(now)
-	for id, last := range k.seen {
-		if now.Sub(last) > forgetAfter {
-			delete(k.seen, id)
-			delete(k.set, id)
-		}
-	}
 }
 
 // lookUp reads the entries of a user met for the first time. The feed
@@ -186,14 +171,100 @@ func (k *Checker) lookUp(ctx context.Context, userID string, now time.Time) erro
 }
 
 // read makes one read within the read timeout. A failure is logged, as
-// failed with attrs, and backs b off.
+// failed with attrs, and backs b off: the next attempt waits firstBackoff,
+// doubling with each failure in a row, at most the refresh interval.
 func (k *Checker) read(ctx context.Context, now time.Time, b *backoff, failed string, read func(context.Context) ([]Entry, error), attrs ...any) ([]Entry, error) {
 	readCtx, cancel := context.WithTimeout(ctx, k.timeout)
 	defer cancel()
 	entries, err := read(readCtx)
 	if err != nil {
-		wait := b.fail(now, k.refresh)
+		b.failures++
+		wait := min(firstBackoff<<min(b.failures-1, 30), k.refresh)
+		b.next = now.Add(wait)
 		k.log.WarnContext(ctx, failed, append(attrs, slog.String(logging.KeyError, err.Error()), slog.Duration("retryIn", wait))...)
 	}
 	return entries, err
+}
+
+// Config is where the revocations of access tokens are read, and how often.
+type Config struct {
+	Table   string
+	Refresh time.Duration
+}
+
+// ConfigFrom reads REVOCATIONS_TABLE and REVOCATION_REFRESH (optional,
+// DefaultRefresh).
+func ConfigFrom(env *coldstart.Env) Config {
+	return Config{Table: env.String("REVOCATIONS_TABLE"), Refresh: env.Duration("REVOCATION_REFRESH", DefaultRefresh)}
+}
+
+// Checker returns the checker of these settings, reading the table
+// through db.
+func (c Config) Checker(db ddb.QueryAPI, log *slog.Logger) *Checker {
+	return NewChecker(NewTable(db, c.Table), c.Refresh, log)
+}
+
+// Set is the entries in force of some users, each user's apart.
+type Set map[string]*userEntries
+
+// userEntries are one user's entries.
+type userEntries struct {
+	sessions    map[string]time.Time // revoked session → until
+	epoch       int64                // tokens of lower epochs are revoked
+	epochExpiry time.Time
+	seen        time.Time // the user's last request, for a Checker
+}
+
+// NewSet collects entries.
+func NewSet(entries ...Entry) Set {
+	s := Set{}
+	for _, e := range entries {
+		s.Add(e)
+	}
+	return s
+}
+
+// Add adds e; adding an entry twice changes nothing.
+func (s Set) Add(e Entry) {
+	u := s.user(e.UserID)
+	switch {
+	case e.SessionID != "":
+		if e.ExpiresAt.After(u.sessions[e.SessionID]) {
+			u.sessions[e.SessionID] = e.ExpiresAt
+		}
+	case e.Epoch > u.epoch:
+		u.epoch, u.epochExpiry = e.Epoch, e.ExpiresAt
+	}
+}
+
+// Revokes reports whether the set revokes a token with these claims.
+func (s Set) Revokes(c token.Claims) bool {
+	u := s[c.Subject] // a revoked session's expiry is never zero (see Add)
+	return u != nil && (!u.sessions[c.SessionID].IsZero() || c.SessionEpoch < u.epoch)
+}
+
+// user returns the entries of user id, adding the user if the set has
+// none.
+func (s Set) user(id string) *userEntries {
+	u := s[id]
+	if u == nil {
+		u = &userEntries{sessions: map[string]time.Time{}}
+		s[id] = u
+	}
+	return u
+}
+
+// prune drops the entries that expired by now (their tokens have expired
+// too), and the users last seen more than forgetAfter before now: a
+// Checker looks up their entries again when they come back.
+func (s Set) prune(now time.Time) {
+	for id, u := range s {
+		maps.DeleteFunc(u.sessions, func(_ string, until time.Time) bool { return !until.After(now) })
+		if u.epoch > 0 && !u.epochExpiry.After(now) {
+			u.epoch, u.epochExpiry = 0, time.Time{}
+		}
+		if now.Sub(u.seen) > forgetAfter {
+			delete(s, id)
+		}
+	}
 }

@@ -377,10 +377,9 @@ func (h *Handler) later(ctx context.Context, msg events.SQSMessage, wait time.Du
 // receives times: BackoffBase doubled per receive, capped at BackoffMax,
 // with up to 20% jitter (jitter in [0,1)) so retries of a burst spread out.
 func Backoff(receives int, jitter float64) time.Duration {
-	d := BackoffBase // a count below 1 is the first receive's
-	for i := 1; i < receives && d < BackoffMax; i++ {
-		d *= 2
-	}
+	// A count below 1 is the first receive's; 5 s doubled 8 times is
+	// past BackoffMax.
+	d := BackoffBase << min(max(receives-1, 0), 8)
 	d += time.Duration(float64(d) * 0.2 * jitter)
 	return min(d, BackoffMax).Round(time.Second)
 }

@@ -18,20 +18,18 @@ var symbols = map[string]string{"USD": "$", "EUR": "€", "GBP": "£", "JPY": "�
 // "USD") is "$1,234.56" and FormatMoney(500, "CHF") is "5.00 CHF". Integer
 // arithmetic only: no float ever touches money.
 func FormatMoney(minor int64, currency string) string {
-	neg := minor < 0
-	// The magnitude as uint64: -math.MinInt64 does not fit in an int64.
-	abs := uint64(minor)
-	if neg {
-		abs = -abs
-	}
+	// The digits of the magnitude, which for math.MinInt64 an int64 does
+	// not hold.
+	s, neg := strings.CutPrefix(strconv.FormatInt(minor, 10), "-")
 	digits, ok := minorUnits[currency]
 	if !ok {
 		digits = 2
 	}
-	s := strconv.FormatUint(abs, 10)
 	s = strings.Repeat("0", max(0, digits+1-len(s))) + s // a whole digit at least
-	whole, frac := s[:len(s)-digits], s[len(s)-digits:]
-	s = groupThousands(whole)
+	s, frac := s[:len(s)-digits], s[len(s)-digits:]
+	for i := len(s) - 3; i > 0; i -= 3 { // a comma before every third whole digit from the right
+		s = s[:i] + "," + s[i:]
+	}
 	if digits > 0 {
 		s += "." + frac
 	}
@@ -42,14 +40,6 @@ func FormatMoney(minor int64, currency string) string {
 	}
 	if neg {
 		s = "-" + s
-	}
-	return s
-}
-
-// groupThousands puts a comma before every third digit from the right.
-func groupThousands(s string) string {
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
 	}
 	return s
 }

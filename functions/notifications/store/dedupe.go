@@ -69,20 +69,18 @@ var names = map[string]string{"#status": "status", "#owner": "owner"}
 // app.ErrDone if the event was already sent or rejected, app.ErrBusy if
 // another delivery holds an unexpired lease.
 func (s *Store) Claim(ctx context.Context, eventID, owner string, now time.Time) error {
-	item, err := attributevalue.MarshalMap(record{
+	item, _ := attributevalue.MarshalMap(record{ // strings and numbers: it cannot fail
 		PK: "EVENT#" + eventID, Status: Sending, Owner: owner,
 		LeaseExpiresAt: now.Add(Lease).Unix(), ExpiresAt: now.Add(Retention).Unix(),
 	})
-	if err == nil {
-		// SENT and REJECTED are final; only a lapsed SENDING lease may be taken over.
-		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName: &s.table, Item: item,
-			ConditionExpression:                 aws.String("attribute_not_exists(PK) OR (#status = :sending AND leaseExpiresAt <= :now)"),
-			ExpressionAttributeNames:            map[string]string{"#status": "status"},
-			ExpressionAttributeValues:           map[string]types.AttributeValue{":sending": str(Sending), ":now": ddb.Unix(now)},
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		})
-	}
+	// SENT and REJECTED are final; only a lapsed SENDING lease may be taken over.
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.table, Item: item,
+		ConditionExpression:                 aws.String("attribute_not_exists(PK) OR (#status = :sending AND leaseExpiresAt <= :now)"),
+		ExpressionAttributeNames:            map[string]string{"#status": "status"},
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":sending": str(Sending), ":now": ddb.Unix(now)},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
 	// A failed condition is answered by the record that failed it.
 	ccf, failed := ddb.ConditionFailure(err)
 	var existing record
