@@ -326,13 +326,7 @@ func testOrderStock(t *testing.T, s subject) {
 func testStockRace(t *testing.T, s subject) {
 	ctx := context.Background()
 	s.stock(t, "ST-HOT", 5)
-	at := now()
-	errs := testcloud.Parallel(12, func(i int) error {
-		o := newOrder(fmt.Sprint("cust-hot-", i), i, at)
-		o.Lines[0].SKU, o.Lines[0].Quantity = "ST-HOT", 1
-		_, err := s.s.CreateOrder(ctx, o, ref(fmt.Sprint("ev-hot-", i)), nil, generous, at)
-		return err
-	})
+	errs := testcloud.Parallel(12, func(i int) error { return buy(ctx, s.s, fmt.Sprint("cust-hot-", i), i, "ST-HOT", 1) })
 	placed := 0
 	for _, err := range errs {
 		switch p := problem.Of(err, problem.Conflict); {
@@ -345,6 +339,15 @@ func testStockRace(t *testing.T, s subject) {
 	if left := s.units(t, "ST-HOT"); placed != 5 || left != 0 {
 		t.Fatalf("%d orders placed, %d left; want 5, 0", placed, left)
 	}
+}
+
+// buy places an order of quantity units of the SKU for the customer.
+func buy(ctx context.Context, s app.Store, customer string, i int, sku string, quantity int) error {
+	at := now()
+	o := newOrder(customer, i, at)
+	o.Lines[0].SKU, o.Lines[0].Quantity = sku, quantity
+	_, err := s.CreateOrder(ctx, o, ref(fmt.Sprint("ev-", customer, i)), nil, generous, at)
+	return err
 }
 
 func testCreateAndGet(t *testing.T, s subject) {

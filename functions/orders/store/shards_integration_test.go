@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serverless-shop/backend/functions/orders/store"
 	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/problem"
 )
@@ -42,14 +41,6 @@ func (f fixture) shardUnits(t *testing.T, sku string) []int64 {
 		t.Fatal(err)
 	}
 	return units
-}
-
-func buy(ctx context.Context, s *store.Store, customer string, i int, sku string, quantity int) error {
-	at := now()
-	o := newOrder(customer, i, at)
-	o.Lines[0].SKU, o.Lines[0].Quantity = sku, quantity
-	_, err := s.CreateOrder(ctx, o, ref(fmt.Sprint("ev-", customer, i)), nil, generous, at)
-	return err
 }
 
 // TestShardedStockSpreadAndLastUnits: staff's set spreads the units over
