@@ -343,28 +343,23 @@ func TestCustomersAreRefusedTheStaffRoutes(t *testing.T) {
 }
 
 // invokeAsGateway invokes the function fn with the proxy event the REST
-// API would send for op with u's access token, after an authorizer
-// decision for u that says role, and returns the answer's status and body.
+// API would send for op with u's access token (apitest's), after an
+// authorizer decision for u that says role, and returns the answer's
+// status and body.
 func invokeAsGateway(t *testing.T, fn string, op operation, u user, role string) (int, string) {
 	t.Helper()
-	ev := events.APIGatewayProxyRequest{
-		Resource: op.path, Path: op.example, HTTPMethod: op.method,
-		Headers: map[string]string{"Authorization": "Bearer " + u.Access, "X-Forwarded-For": newAddress()},
-		RequestContext: events.APIGatewayProxyRequestContext{
-			RequestID: fmt.Sprintf("e2e-%d", time.Now().UnixNano()), Stage: "api", HTTPMethod: op.method, ResourcePath: op.path,
-			Identity:   events.APIGatewayRequestIdentity{SourceIP: "203.0.113.9"},
-			Authorizer: map[string]any{"sub": u.ID, "exp": fmt.Sprint(time.Now().Add(time.Minute).Unix()), "role": role},
-		},
-	}
+	req := apitest.Request{Route: op.method + " " + op.path, Bearer: u.Access, Headers: map[string]string{"X-Forwarded-For": newAddress()}}
 	if strings.Contains(op.path, "{sku}") {
-		ev.PathParameters = map[string]string{"sku": "COF-ESP-250"}
+		req.Path = map[string]string{"sku": "COF-ESP-250"}
 	}
 	if strings.HasSuffix(op.path, "/{id}") {
-		ev.PathParameters = map[string]string{"id": path.Base(op.example)}
+		req.Path = map[string]string{"id": path.Base(op.example)}
 	}
 	if op.path == "/v1/admin/orders" { // its one required parameter
-		ev.QueryStringParameters = map[string]string{"status": "PENDING"}
+		req.Query = map[string]string{"status": "PENDING"}
 	}
+	ev := req.Event()
+	ev.RequestContext.Authorizer = map[string]any{"sub": u.ID, "exp": fmt.Sprint(time.Now().Add(time.Minute).Unix()), "role": role}
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)

@@ -3,46 +3,25 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-shop/backend/internal/testcloud"
 )
 
 // localStockShards is the items each product's stock is split over on the
 // local cloud (StockShards in localstack/params.sh; 8 on AWS by default).
 const localStockShards = 4
 
-// stockShards reads the shards of the SKU's stock from the orders table
-// (STOCK#<sku>, then STOCK#<sku>#<n>; a missing one holds 0).
+// stockShards reads the shards of the SKU's stock from the orders table.
 func stockShards(t *testing.T, sku string) []int64 {
 	t.Helper()
-	db := dynamodb.NewFromConfig(stack.aws)
-	units := make([]int64, localStockShards)
-	for n := range units {
-		pk := "STOCK#" + sku
-		if n > 0 {
-			pk += fmt.Sprint("#", n)
-		}
-		out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{
-			TableName: aws.String(output(t, "OrdersTableName")), ConsistentRead: aws.Bool(true),
-			Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: "STOCK"}},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r struct {
-			Units int64 `dynamodbav:"units"`
-		}
-		if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
-			t.Fatal(err)
-		}
-		units[n] = r.Units
+	units, err := testcloud.StockShards(dynamodb.NewFromConfig(stack.aws), output(t, "OrdersTableName"), sku, localStockShards)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return units
 }

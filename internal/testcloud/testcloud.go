@@ -20,7 +20,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -164,20 +163,6 @@ func Env[T any](t testing.TB, key string, def T, parse func(string) (T, error)) 
 		t.Fatalf("%s=%q: %v", key, v, err)
 	}
 	return x
-}
-
-// Parallel runs f n times concurrently, all released at once, and returns
-// their errors in call order.
-func Parallel(n int, f func(i int) error) []error {
-	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { <-start; errs[i] = f(i) })
-	}
-	close(start)
-	wg.Wait()
-	return errs
 }
 
 // PutItems writes items into table with BatchWriteItem, 25 at a time and

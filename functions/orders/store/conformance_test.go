@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/serverless-shop/backend/functions/orders/app/apptest"
 	"github.com/serverless-shop/backend/functions/orders/order"
 	"github.com/serverless-shop/backend/functions/orders/store"
+	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/problem"
 )
@@ -185,7 +185,7 @@ func testStaffCatalog(t *testing.T, s subject) {
 		t.Fatalf("second CreateProduct = %v, want ErrProductExists", err)
 	}
 	name, price, inactive := "Renamed", int64(700), false
-	errs := parallel(2, func(i int) error {
+	errs := testcloud.Parallel(2, func(i int) error {
 		c := order.ProductChange{Name: &name}
 		if i == 1 {
 			c = order.ProductChange{UnitPrice: &price, Active: &inactive}
@@ -326,13 +326,7 @@ func testOrderStock(t *testing.T, s subject) {
 func testStockRace(t *testing.T, s subject) {
 	ctx := context.Background()
 	s.stock(t, "ST-HOT", 5)
-	at := now()
-	errs := parallel(12, func(i int) error {
-		o := newOrder(fmt.Sprint("cust-hot-", i), i, at)
-		o.Lines[0].SKU, o.Lines[0].Quantity = "ST-HOT", 1
-		_, err := s.s.CreateOrder(ctx, o, ref(fmt.Sprint("ev-hot-", i)), nil, generous, at)
-		return err
-	})
+	errs := testcloud.Parallel(12, func(i int) error { return buy(ctx, s.s, fmt.Sprint("cust-hot-", i), i, "ST-HOT", 1) })
 	placed := 0
 	for _, err := range errs {
 		switch p := problem.Of(err, problem.Conflict); {
@@ -345,6 +339,15 @@ func testStockRace(t *testing.T, s subject) {
 	if left := s.units(t, "ST-HOT"); placed != 5 || left != 0 {
 		t.Fatalf("%d orders placed, %d left; want 5, 0", placed, left)
 	}
+}
+
+// buy places an order of quantity units of the SKU for the customer.
+func buy(ctx context.Context, s app.Store, customer string, i int, sku string, quantity int) error {
+	at := now()
+	o := newOrder(customer, i, at)
+	o.Lines[0].SKU, o.Lines[0].Quantity = sku, quantity
+	_, err := s.CreateOrder(ctx, o, ref(fmt.Sprint("ev-", customer, i)), nil, generous, at)
+	return err
 }
 
 func testCreateAndGet(t *testing.T, s subject) {
@@ -382,7 +385,7 @@ func testQuota(t *testing.T, s subject) {
 		return err
 	}
 	const n = 12
-	errs := parallel(n, func(i int) error { return create(newOrder("cust-quota", i, now), fmt.Sprint("ev-quota-", i)) })
+	errs := testcloud.Parallel(n, func(i int) error { return create(newOrder("cust-quota", i, now), fmt.Sprint("ev-quota-", i)) })
 	stored := 0
 	for i, err := range errs {
 		over := problem.Of(err, problem.TooManyRequests)
@@ -426,7 +429,7 @@ func testIdempotency(t *testing.T, s subject) {
 	const n = 10
 	c := claim("cust-k", "key-1", "hash-a")
 	replays := make([]*order.Order, n)
-	errs := parallel(n, func(i int) error {
+	errs := testcloud.Parallel(n, func(i int) error {
 		var err error
 		replays[i], err = s.s.CreateOrder(ctx, newOrder("cust-k", i, now), ref(fmt.Sprint("ev-k-", i)), &c, generous, now)
 		return err
@@ -632,7 +635,7 @@ func testCancelRace(t *testing.T, s subject) {
 	o := newOrder("cust-c", 3, now)
 	s.create(t, o, "ev-c0")
 	const n = 8
-	errs := parallel(n, func(i int) error {
+	errs := testcloud.Parallel(n, func(i int) error {
 		_, err := s.s.CancelOrder(ctx, "cust-c", o.ID, now.Add(time.Second), ref(fmt.Sprint("ev-cancel-", i)))
 		return err
 	})
@@ -737,7 +740,7 @@ func testShipRace(t *testing.T, s subject) {
 	ship := order.Ship(order.Shipment{Carrier: "UPS", TrackingNumber: "1Z999AA10123456784"})
 	const n = 8
 	answers := make([]order.Order, n)
-	errs := parallel(n, func(i int) error {
+	errs := testcloud.Parallel(n, func(i int) error {
 		var err error
 		answers[i], err = s.s.Transition(ctx, o.ID, ship, now.Add(time.Second), ref(fmt.Sprint("ev-ship-", i)))
 		return err
@@ -752,18 +755,6 @@ func testShipRace(t *testing.T, s subject) {
 	if ev.Type != events.OrderShipped || !strings.HasPrefix(ev.ID, "ev-ship-") || len(stored.History) != 1 {
 		t.Fatalf("the order announces %+v, history %+v; want one order.shipped", ev.Header, stored.History)
 	}
-}
-
-// parallel runs f n times concurrently and returns their errors in call
-// order.
-func parallel(n int, f func(i int) error) []error {
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { errs[i] = f(i) })
-	}
-	wg.Wait()
-	return errs
 }
 
 // testStaffQueues: staff's queue of a status lists the orders in it, of
