@@ -93,10 +93,10 @@ func (s *Service) refusePresented(ctx context.Context, t account.RefreshToken, e
 		slog.String(logging.KeyUserID, t.UserID), slog.String("familyId", t.FamilyID))
 	rerr := s.revokeSession(ctx, t)
 	if problem.Of(rerr, problem.TooManyRequests) != nil {
-		// The user's revocations of the hour are spent: end the family
-		// anyway, without a revocation entry. Its access tokens then stop
-		// when they expire (AccessTokenTTL), not within the minute.
-		s.Metrics.Add(MetricRevocationsLimited, 1)
+		// The user's revocations of the hour are spent (revokeSession
+		// counted it): end the family anyway, without a revocation entry.
+		// Its access tokens then stop when they expire (AccessTokenTTL),
+		// not within the minute.
 		s.Log.WarnContext(ctx, "revocation budget spent; the reused family ends without revoking its access tokens early",
 			slog.String(logging.KeyUserID, t.UserID), slog.String("familyId", t.FamilyID))
 		rerr = s.Store.RevokeSession(ctx, t.UserID, t.FamilyID, nil, account.Limit{})

@@ -165,6 +165,7 @@ func TestRevocationsPerUserAreLimited(t *testing.T) {
 	if s, _, _ := f.Mem.Session(f.Ctx, rt); !s.Revoked || len(f.Mem.Revocations()) != app.DefaultRevocationsPerHour {
 		t.Fatalf("reuse past the budget: family revoked %v, %d revocations", s.Revoked, len(f.Mem.Revocations()))
 	}
+	f.wantCounts(map[string]float64{app.MetricTokenReuse: 1, app.MetricRevocationsLimited: 1}) // the refusal counted once
 	f.Clock.Advance(time.Hour)
 	login = f.login(apptest.AdaEmail, apptest.AdaPassword)
 	if err := f.Svc.Logout(f.Ctx, id, login.RefreshToken); err != nil {
