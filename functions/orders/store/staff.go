@@ -158,53 +158,41 @@ func (s *Store) shardStock(ctx context.Context, skus ...string) (map[string][]in
 		}
 	}
 	for keys := range slices.Chunk(keys, 100) {
+		// What a call leaves unprocessed is asked for again after 50 ms,
+		// 100 ms, ..., up to maxBatchAttempts calls.
 		request := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-		err := untilProcessed(ctx, request, func(request map[string]types.KeysAndAttributes) (map[string]types.KeysAndAttributes, error) {
+		for attempt := 0; len(request) > 0; attempt++ {
+			if attempt == maxBatchAttempts {
+				return nil, wrap("get stock", fmt.Errorf("items still unprocessed after %d attempts", attempt))
+			}
+			if attempt > 0 {
+				select {
+				case <-ctx.Done():
+					return nil, wrap("get stock", ctx.Err())
+				case <-time.After(time.Duration(25<<attempt) * time.Millisecond):
+				}
+			}
 			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
 			if err != nil {
-				return nil, err
+				return nil, wrap("get stock", err)
 			}
 			var records []stockRecord
 			if err := attributevalue.UnmarshalListOfMaps(out.Responses[s.table], &records); err != nil {
-				return nil, err
+				return nil, wrap("get stock", err)
 			}
 			for _, r := range records {
 				if n := r.shard(); n >= 0 && n < s.shards && stock[r.SKU] != nil {
 					stock[r.SKU][n] = r.Units
 				}
 			}
-			return out.UnprocessedKeys, nil
-		})
-		if err != nil {
-			return nil, wrap("get stock", err)
+			request = out.UnprocessedKeys
 		}
 	}
 	return stock, nil
 }
 
+// maxBatchAttempts bounds the calls of one batch of reads.
 const maxBatchAttempts = 6
-
-// untilProcessed calls call with a batch's request, then again with what
-// each call left unprocessed, after 50 ms, 100 ms, ..., until nothing is
-// left, up to maxBatchAttempts calls.
-func untilProcessed[R any](ctx context.Context, request map[string]R, call func(map[string]R) (map[string]R, error)) (err error) {
-	for attempt := 0; len(request) > 0; attempt++ {
-		if attempt == maxBatchAttempts {
-			return fmt.Errorf("items still unprocessed after %d attempts", attempt)
-		}
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Duration(25<<attempt) * time.Millisecond):
-			}
-		}
-		if request, err = call(request); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // AdjustStock adds delta to the product's stock at once (ADD: concurrent
 // changes all count) and returns the new stock (over shards:
