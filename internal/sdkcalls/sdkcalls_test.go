@@ -29,18 +29,18 @@ func TestListFindsTheDeployedCalls(t *testing.T) {
 	tests := []struct {
 		op, site string // the operation, and a file that calls it
 	}{
-		{"kms GetPublicKey", "shared/kmskeys/kmskeys.go"},                   // the publickeys custom resource
-		{"dynamodb BatchWriteItem", "functions/orders/store/catalog.go"},    // the catalogseed custom resource
-		{"sqs SendMessageBatch", "shared/outbox/relay/relay.go"},            // the relays
-		{"ses SendEmail", "functions/notifications/sesmail/sesmail.go"},     // through the sender's interface
-		{"ses GetSendQuota", "functions/notifications/sesmail/sesmail.go"},  // through the watcher's interface
-		{"sqs ChangeMessageVisibility", "functions/notifications/app/"},     // notifications
-		{"sqs SendMessage", "functions/notifications/app/"},                 // to the dead-letter queue
-		{"dynamodb PutItem", "functions/notifications/store/dedupe.go"},     // notifications' dedupe
-		{"kms Decrypt", "shared/sealed/sealed.go"},                          // opening link tokens
-		{"kms Sign", "shared/kmskeys/kmskeys.go"},                           // signing tokens
-		{"secretsmanager GetSecretValue", "functions/orders/main.go"},       // at cold start
-		{"dynamodb TransactWriteItems", "functions/orders/store/orders.go"}, // placing an order
+		{"kms GetPublicKey", "shared/kmskeys/kmskeys.go"},                    // the publickeys custom resource
+		{"dynamodb TransactWriteItems", "functions/orders/store/catalog.go"}, // the catalogseed custom resource
+		{"sqs SendMessageBatch", "shared/outbox/relay/relay.go"},             // the relays
+		{"ses SendEmail", "functions/notifications/sesmail/sesmail.go"},      // through the sender's interface
+		{"ses GetSendQuota", "functions/notifications/sesmail/sesmail.go"},   // through the watcher's interface
+		{"sqs ChangeMessageVisibility", "functions/notifications/app/"},      // notifications
+		{"sqs SendMessage", "functions/notifications/app/"},                  // to the dead-letter queue
+		{"dynamodb PutItem", "functions/notifications/store/dedupe.go"},      // notifications' dedupe
+		{"kms Decrypt", "shared/sealed/sealed.go"},                           // opening link tokens
+		{"kms Sign", "shared/kmskeys/kmskeys.go"},                            // signing tokens
+		{"secretsmanager GetSecretValue", "functions/orders/main.go"},        // at cold start
+		{"dynamodb TransactWriteItems", "functions/orders/store/orders.go"},  // placing an order
 	}
 	for _, tt := range tests {
 		op, ok := byKey[tt.op]

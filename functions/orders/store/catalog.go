@@ -64,29 +64,6 @@ func (s *Store) products(ctx context.Context, consistent bool) ([]order.Product,
 	return out, nil
 }
 
-// PutProducts writes products to the catalog, replacing any of the same SKU.
-func (s *Store) PutProducts(ctx context.Context, products []order.Product) error {
-	for batch := range slices.Chunk(products, 25) {
-		writes := make([]types.WriteRequest, len(batch))
-		for i, p := range batch {
-			writes[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: productItem(p)}}
-		}
-		err := untilProcessed(ctx, map[string][]types.WriteRequest{s.table: writes}, func(request map[string][]types.WriteRequest) (map[string][]types.WriteRequest, error) {
-			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: request})
-			if err != nil {
-				return nil, err
-			}
-			return out.UnprocessedItems, nil
-		})
-		if err != nil {
-			return wrap("put products", err)
-		}
-	}
-	return nil
-}
-
-const maxBatchAttempts = 6
-
 // SeedProducts adds the products the catalog lacks, and gives each a stock
 // of stock units, spread over its shards, unless it has a stock item: a
 // first deploy's catalog, which later deploys never change, so that

@@ -22,10 +22,7 @@ import (
 // subject is an orders store under the conformance tests, with what they
 // need to look behind it.
 type subject struct {
-	s interface {
-		app.Store
-		PutProducts(ctx context.Context, products []order.Product) error
-	}
+	s app.Store
 	// setStatus sets a stored order's status, announcing nothing, as
 	// fulfilment does.
 	setStatus func(t *testing.T, o order.Order, status order.Status)
@@ -152,12 +149,11 @@ func (s subject) exists(t *testing.T, customerID, id string) bool {
 
 func testCatalog(t *testing.T, s subject) {
 	ctx := context.Background()
-	var products []order.Product
-	for i := range 30 { // more than a batch of writes
-		products = append(products, order.Product{SKU: fmt.Sprintf("SKU-%03d", 29-i), Name: "P", UnitPrice: int64(100 + i), Currency: "USD", Active: i%7 != 0})
-	}
-	if err := s.s.PutProducts(ctx, products); err != nil {
-		t.Fatal(err)
+	for i := range 30 {
+		p := order.Product{SKU: fmt.Sprintf("SKU-%03d", 29-i), Name: "P", UnitPrice: int64(100 + i), Currency: "USD", Active: i%7 != 0}
+		if err := s.s.CreateProduct(ctx, p); err != nil {
+			t.Fatal(err)
+		}
 	}
 	all, err := s.s.Products(ctx)
 	if err != nil || len(all) != 30 {
@@ -217,7 +213,7 @@ func testStaffCatalog(t *testing.T, s subject) {
 func (s subject) stock(t *testing.T, sku string, units int64) {
 	t.Helper()
 	ctx := context.Background()
-	if err := s.s.PutProducts(ctx, []order.Product{{SKU: sku, Name: "Thing", UnitPrice: 150, Currency: "USD", Active: true}}); err != nil {
+	if err := s.s.CreateProduct(ctx, order.Product{SKU: sku, Name: "Thing", UnitPrice: 150, Currency: "USD", Active: true}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.s.AdjustStock(ctx, sku, units); err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-shop/backend/functions/orders/order"
@@ -55,14 +54,9 @@ func (s *Store) keyPut(k order.Claim, orderID string, now time.Time) *types.Put 
 // key is free, and order.ErrIdempotencyReuse when it served another
 // request. One consistent GetItem, and for a used key one more (its order).
 func (s *Store) KeyedOrder(ctx context.Context, k order.Claim, now time.Time) (*order.Order, error) {
-	rec, found, err := ddb.Get[idempotencyRecord](ctx, s.db, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: ddb.Key(customerPK(k.CustomerID), idempotencySK(k.Key)), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return nil, wrap("read idempotency key", err)
-	}
-	if !found || rec.ExpiresAt <= now.Unix() {
-		return nil, nil
+	rec, err := get[idempotencyRecord](ctx, s, "read idempotency key", ddb.Key(customerPK(k.CustomerID), idempotencySK(k.Key)), nil)
+	if err != nil || rec.ExpiresAt <= now.Unix() { // no record: the zero one, expired
+		return nil, err
 	}
 	return s.replay(ctx, k, rec)
 }

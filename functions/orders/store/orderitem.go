@@ -85,11 +85,7 @@ const (
 func (it Item) Event() shared.OrderEvent {
 	items := make([]shared.Line, len(it.Lines))
 	for i, l := range it.Lines {
-		items[i] = shared.Line{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
-	}
-	var shipment *shared.Shipment
-	if s := it.Shipment; s != nil {
-		shipment = &shared.Shipment{Carrier: s.Carrier, TrackingNumber: s.TrackingNumber}
+		items[i] = shared.Line(l)
 	}
 	// Each change's time is the clock of the function that made it: one
 	// running behind the one before can write a time before the last
@@ -114,7 +110,7 @@ func (it Item) Event() shared.OrderEvent {
 		Order: shared.Order{
 			ID: it.ID, Status: it.Status, Items: items, Total: it.Total, Currency: it.Currency,
 			CreatedAt: it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(),
-			Shipment: shipment, History: history,
+			Shipment: (*shared.Shipment)(it.Shipment), History: history,
 		},
 		Customer:    shared.Customer{ID: it.CustomerID, Email: it.CustomerEmail, Name: it.CustomerName},
 		CancelledBy: it.CancelledBy, Reason: it.Reason,

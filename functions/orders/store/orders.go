@@ -191,9 +191,8 @@ func (s *Store) takeWrites(takes []take) []types.TransactWriteItem {
 	writes := make([]types.TransactWriteItem, len(takes))
 	for i, t := range takes {
 		units := expression.Name("units")
-		expr, _ := expression.NewBuilder().WithUpdate(expression.Set(units, units.Minus(expression.Value(t.Units)))).
-			WithCondition(units.GreaterThanEqual(expression.Value(t.Units))).Build() // constant names and plain values: it cannot fail
-		u := ddb.Update(s.table, ddb.Key(stockShardPK(t.SKU, t.Shard), skStock), expr)
+		u := s.shardUpdate(t.SKU, t.Shard, expression.NewBuilder().WithUpdate(expression.Set(units, units.Minus(expression.Value(t.Units)))).
+			WithCondition(units.GreaterThanEqual(expression.Value(t.Units))))
 		u.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 		writes[i] = types.TransactWriteItem{Update: u}
 	}
@@ -224,14 +223,7 @@ func (s *Store) Order(ctx context.Context, customerID, id string) (order.Order, 
 // orderAt reads the order item at key, consistently, or answers
 // order.ErrNotFound.
 func (s *Store) orderAt(ctx context.Context, key map[string]types.AttributeValue) (Item, error) {
-	it, found, err := ddb.Get[Item](ctx, s.db, &dynamodb.GetItemInput{TableName: &s.table, Key: key, ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return Item{}, wrap("get order", err)
-	}
-	if !found {
-		return Item{}, order.ErrNotFound
-	}
-	return it, nil
+	return get[Item](ctx, s, "get order", key, order.ErrNotFound)
 }
 
 // Orders returns up to limit orders of the customer, newest first, starting

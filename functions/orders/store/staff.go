@@ -75,14 +75,9 @@ func (s *Store) UpdateProduct(ctx context.Context, sku string, c order.ProductCh
 // StaffProduct returns the product, archived or not, with its stock, or
 // order.ErrProductNotFound: a consistent GetItem and the stock's.
 func (s *Store) StaffProduct(ctx context.Context, sku string) (order.StaffProduct, error) {
-	r, found, err := ddb.Get[productRecord](ctx, s.db, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: ddb.Key(pkCatalog, productSK(sku)), ConsistentRead: aws.Bool(true),
-	})
+	r, err := get[productRecord](ctx, s, "get product", ddb.Key(pkCatalog, productSK(sku)), order.ErrProductNotFound)
 	if err != nil {
-		return order.StaffProduct{}, wrap("get product", err)
-	}
-	if !found {
-		return order.StaffProduct{}, order.ErrProductNotFound
+		return order.StaffProduct{}, err
 	}
 	stock, err := s.Stock(ctx, sku)
 	if err != nil {
@@ -163,57 +158,51 @@ func (s *Store) shardStock(ctx context.Context, skus ...string) (map[string][]in
 		}
 	}
 	for keys := range slices.Chunk(keys, 100) {
+		// What a call leaves unprocessed is asked for again after 50 ms,
+		// 100 ms, ..., up to maxBatchAttempts calls.
 		request := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-		err := untilProcessed(ctx, request, func(request map[string]types.KeysAndAttributes) (map[string]types.KeysAndAttributes, error) {
+		for attempt := 0; len(request) > 0; attempt++ {
+			if attempt == maxBatchAttempts {
+				return nil, wrap("get stock", fmt.Errorf("items still unprocessed after %d attempts", attempt))
+			}
+			if attempt > 0 {
+				select {
+				case <-ctx.Done():
+					return nil, wrap("get stock", ctx.Err())
+				case <-time.After(time.Duration(25<<attempt) * time.Millisecond):
+				}
+			}
 			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
 			if err != nil {
-				return nil, err
+				return nil, wrap("get stock", err)
 			}
 			var records []stockRecord
 			if err := attributevalue.UnmarshalListOfMaps(out.Responses[s.table], &records); err != nil {
-				return nil, err
+				return nil, wrap("get stock", err)
 			}
 			for _, r := range records {
 				if n := r.shard(); n >= 0 && n < s.shards && stock[r.SKU] != nil {
 					stock[r.SKU][n] = r.Units
 				}
 			}
-			return out.UnprocessedKeys, nil
-		})
-		if err != nil {
-			return nil, wrap("get stock", err)
+			request = out.UnprocessedKeys
 		}
 	}
 	return stock, nil
 }
 
-// untilProcessed calls call with a batch's request, then again with what
-// each call left unprocessed, after 50 ms, 100 ms, ..., until nothing is
-// left, up to maxBatchAttempts calls.
-func untilProcessed[R any](ctx context.Context, request map[string]R, call func(map[string]R) (map[string]R, error)) (err error) {
-	for attempt := 0; len(request) > 0; attempt++ {
-		if attempt == maxBatchAttempts {
-			return fmt.Errorf("items still unprocessed after %d attempts", attempt)
-		}
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Duration(25<<attempt) * time.Millisecond):
-			}
-		}
-		if request, err = call(request); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+// maxBatchAttempts bounds the calls of one batch of reads.
+const maxBatchAttempts = 6
 
 // AdjustStock adds delta to the product's stock at once (ADD: concurrent
 // changes all count) and returns the new stock (over shards:
-// adjustShards). Errors:
+// adjustShards), after one GetItem that finds the product (products are
+// never deleted, so none can go in between). Errors:
 // order.ErrProductNotFound, order.ErrStockBelowZero (nothing changed).
 func (s *Store) AdjustStock(ctx context.Context, sku string, delta int64) (int64, error) {
+	if err := s.productExists(ctx, sku); err != nil {
+		return 0, err
+	}
 	if s.shards > 1 {
 		return s.adjustShards(ctx, sku, delta)
 	}
@@ -226,9 +215,13 @@ func (s *Store) AdjustStock(ctx context.Context, sku string, delta int64) (int64
 
 // SetStock sets the product's stock to set if it is still expected (a
 // missing stock item is 0), so that two staff members never lose each
-// other's change, and returns it (over shards: setShards). Errors:
+// other's change, and returns it (over shards: setShards), after one
+// GetItem that finds the product, as AdjustStock. Errors:
 // order.ErrProductNotFound, order.ErrStockChanged (nothing changed).
 func (s *Store) SetStock(ctx context.Context, sku string, set, expected int64) (int64, error) {
+	if err := s.productExists(ctx, sku); err != nil {
+		return 0, err
+	}
 	if s.shards > 1 {
 		return s.setShards(ctx, sku, set, expected)
 	}
@@ -259,18 +252,15 @@ func setUnits(sku string, units, was int64) expression.Builder {
 // shard it takes from holding as many (read and planned again when another
 // writer got there first), refused only when a read shows the total
 // short. The stock returned is a consistent read of the shards after the
-// change. Calls: GetItem, (BatchGetItem, when taking,) TransactWriteItems,
-// BatchGetItem.
+// change. Calls, after AdjustStock's GetItem: (BatchGetItem, when
+// taking,) TransactWriteItems, BatchGetItem.
 func (s *Store) adjustShards(ctx context.Context, sku string, delta int64) (int64, error) {
-	if err := s.productExists(ctx, sku); err != nil {
-		return 0, err
-	}
 	for attempt := 1; delta != 0; attempt++ {
 		var writes []types.TransactWriteItem
 		if delta > 0 {
 			for n, units := range spread(delta, s.shards) {
 				if units > 0 {
-					writes = append(writes, types.TransactWriteItem{Update: s.shardAdd(sku, n, units)})
+					writes = append(writes, types.TransactWriteItem{Update: s.shardUpdate(sku, n, addUnits(sku, units))})
 				}
 			}
 		} else {
@@ -300,9 +290,9 @@ func (s *Store) adjustShards(ctx context.Context, sku string, delta int64) (int6
 	return stock[sku], nil
 }
 
-// shardAdd is the update that adds units to shard n of the SKU's stock.
-func (s *Store) shardAdd(sku string, n int, units int64) *types.Update {
-	expr, _ := addUnits(sku, units).Build() // constant names and plain values: it cannot fail
+// shardUpdate is the update b makes to shard n of the SKU's stock.
+func (s *Store) shardUpdate(sku string, n int, b expression.Builder) *types.Update {
+	expr, _ := b.Build() // constant names and plain values: it cannot fail
 	return ddb.Update(s.table, ddb.Key(stockShardPK(sku, n), skStock), expr)
 }
 
@@ -312,11 +302,9 @@ func (s *Store) shardAdd(sku string, n int, units int64) *types.Update {
 // conditioned on each still holding what was read, so that the change is
 // atomic across the shards. When a shard moved meanwhile (an order, a
 // cancel) and the shards still sum to expected, it is read and tried
-// again. Calls: GetItem, BatchGetItem, TransactWriteItems.
+// again. Calls, after SetStock's GetItem: BatchGetItem,
+// TransactWriteItems.
 func (s *Store) setShards(ctx context.Context, sku string, set, expected int64) (int64, error) {
-	if err := s.productExists(ctx, sku); err != nil {
-		return 0, err
-	}
 	for attempt := 1; ; attempt++ {
 		stock, err := s.shardStock(ctx, sku)
 		if err != nil {
@@ -328,8 +316,7 @@ func (s *Store) setShards(ctx context.Context, sku string, set, expected int64) 
 		share := spread(set, s.shards)
 		writes := make([]types.TransactWriteItem, s.shards)
 		for n, was := range stock[sku] {
-			expr, _ := setUnits(sku, share[n], was).Build() // constant names and plain values: it cannot fail
-			writes[n] = types.TransactWriteItem{Update: ddb.Update(s.table, ddb.Key(stockShardPK(sku, n), skStock), expr)}
+			writes[n] = types.TransactWriteItem{Update: s.shardUpdate(sku, n, setUnits(sku, share[n], was))}
 		}
 		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 		if reasons, ok := ddb.CancellationReasons(err); ok && takeRefused(reasons) {
@@ -360,13 +347,9 @@ func (s *Store) productExists(ctx context.Context, sku string) error {
 	return nil
 }
 
-// changeStock applies the update of b to the stock of a product that
-// exists (one GetItem first: products are never deleted, so it cannot go
-// in between), answering refused when its condition fails.
+// changeStock applies the update of b to the SKU's stock item, answering
+// refused when its condition fails.
 func (s *Store) changeStock(ctx context.Context, sku string, b expression.Builder, refused error) (int64, error) {
-	if err := s.productExists(ctx, sku); err != nil {
-		return 0, err
-	}
 	expr, _ := b.Build() // constant names and plain values: it cannot fail
 	r, err := updateItem[stockRecord](ctx, s, ddb.Key(stockPK(sku), skStock), expr)
 	if _, ok := ddb.ConditionFailure(err); ok {

@@ -23,7 +23,12 @@
 package store
 
 import (
+	"context"
 	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-shop/backend/shared/ddb"
 )
@@ -31,9 +36,8 @@ import (
 // Client is the part of the DynamoDB API the store uses.
 type Client interface {
 	ddb.GetItemAPI
-	ddb.BatchWriteItemAPI // the tests' catalogs
-	ddb.BatchGetItemAPI   // stock
-	ddb.PutItemAPI        // new products
+	ddb.BatchGetItemAPI // stock
+	ddb.PutItemAPI      // new products
 	ddb.QueryAPI
 	ddb.UpdateItemAPI
 	ddb.TransactWriteItemsAPI
@@ -66,3 +70,16 @@ func orderSK(id string) string        { return SKPrefix + id }
 func idempotencySK(key string) string { return "IDEMPOTENCY#" + key }
 
 func wrap(op string, err error) error { return fmt.Errorf("orders store: %s: %w", op, err) }
+
+// get reads the item at key, consistently, into an R, or answers notFound
+// (nil: the zero R); op names the read in its errors.
+func get[R any](ctx context.Context, s *Store, op string, key map[string]types.AttributeValue, notFound error) (R, error) {
+	r, found, err := ddb.Get[R](ctx, s.db, &dynamodb.GetItemInput{TableName: &s.table, Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return r, wrap(op, err)
+	}
+	if !found {
+		return r, notFound
+	}
+	return r, nil
+}

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -105,9 +104,6 @@ type ownerRecord struct {
 	StockTaken bool         `dynamodbav:"stockTaken"`
 }
 
-// OwnerKey is the key of order id's owner item.
-func OwnerKey(id string) map[string]types.AttributeValue { return ddb.Key(ownerPK(id), skOwner) }
-
 func ownerPK(id string) string { return "ORDER#" + id }
 
 const skOwner = "OWNER"
@@ -120,14 +116,7 @@ func OwnerItem(it Item) (map[string]types.AttributeValue, error) {
 // locate reads order id's owner item (one consistent GetItem), or answers
 // order.ErrNotFound.
 func (s *Store) locate(ctx context.Context, id string) (ownerRecord, error) {
-	r, found, err := ddb.Get[ownerRecord](ctx, s.db, &dynamodb.GetItemInput{TableName: &s.table, Key: OwnerKey(id), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return ownerRecord{}, wrap("find order", err)
-	}
-	if !found {
-		return ownerRecord{}, order.ErrNotFound
-	}
-	return r, nil
+	return get[ownerRecord](ctx, s, "find order", ddb.Key(ownerPK(id), skOwner), order.ErrNotFound)
 }
 
 // Transition moves any customer's order id along t at the time at,
@@ -186,7 +175,7 @@ func (s *Store) cancelTx(ctx context.Context, key map[string]types.AttributeValu
 	writes := []types.TransactWriteItem{{Update: update}}
 	for _, l := range lines {
 		// To a shard of the SKU chosen at random, as orders take.
-		writes = append(writes, types.TransactWriteItem{Update: s.shardAdd(l.SKU, rand.IntN(s.shards), int64(l.Quantity))})
+		writes = append(writes, types.TransactWriteItem{Update: s.shardUpdate(l.SKU, rand.IntN(s.shards), addUnits(l.SKU, int64(l.Quantity)))})
 	}
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if reasons, ok := ddb.CancellationReasons(err); ok && ddb.ConditionFailedAt(reasons, 0) {
