@@ -66,10 +66,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, 
 	if err != nil {
 		return TokenPair{}, s.limited(ctx, refreshesLimited, err, slog.String("familyId", presented.FamilyID))
 	}
-	next, err := account.Rotate(presented)
-	if err != nil {
-		return TokenPair{}, err
-	}
+	next := account.Rotate(presented)
 	// Sign before rotating: if signing fails, the presented token stays good.
 	pair, err := s.tokenPair(ctx, user, next)
 	if err != nil {
