@@ -65,10 +65,6 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	if err != nil {
 		return nil, fmt.Errorf("configuration: APP_BASE_URL: %w", err)
 	}
-	renderer, err := mail.NewRenderer()
-	if err != nil {
-		return nil, err
-	}
 	cfg, err := coldstart.AWSConfig(ctx)
 	if err != nil {
 		return nil, err
@@ -81,7 +77,7 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	return app.New(app.Config{
 		Dedupe:     store.New(dynamodb.NewFromConfig(cfg), table),
 		Sender:     sesmail.NewSender(mailer, from, configSet),
-		Renderer:   renderer,
+		Renderer:   mail.NewRenderer(),
 		Opener:     sealed.NewOpener(kms.NewFromConfig(cfg), linkKey),
 		AppBaseURL: baseURL,
 		Queue:      sqs.NewFromConfig(cfg),
