@@ -210,7 +210,7 @@ type Config struct {
 	Sender     Sender
 	Renderer   *mail.Renderer
 	Opener     Opener // opens the link tokens of account events
-	AppBaseURL string // where the links of account emails point (see mail.Links)
+	AppBaseURL string // where the links of account emails point, as mail.BaseURL returned it
 	Queue      Queue
 	QueueURL   string // the source queue, for visibility changes
 	DLQURL     string // the dead-letter queue, for poison messages
