@@ -62,7 +62,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, 
 	if err != nil {
 		return TokenPair{}, s.refusePresented(ctx, presented, err)
 	}
-	count, err := sess.CountRefresh(now, s.RefreshesPerHour)
+	count, err := sess.CountRefresh(now, account.DefaultRefreshesPerHour)
 	if err != nil {
 		return TokenPair{}, s.limited(ctx, refreshesLimited, err, slog.String("familyId", presented.FamilyID))
 	}
