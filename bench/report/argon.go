@@ -27,10 +27,7 @@ func probeArgon() {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
 	start := time.Now()
 	for range argonHashes {
-		if _, err := password.Hash("correct horse battery staple", password.Default); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
+		password.Hash("correct horse battery staple", password.Default)
 	}
 	wall := time.Since(start)
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)

@@ -37,15 +37,32 @@ func main() { coldstart.Main("notifications", build) }
 // MAIL_CONCURRENCY (the most environments sharing it), whose quotient, the
 // sends a second of this environment, must be at least 1.
 func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, error) {
-	table := env.String("NOTIFICATIONS_TABLE")
-	queueURL := env.String("EVENTS_QUEUE_URL")
-	dlqURL := env.String("EVENTS_DLQ_URL")
-	from := env.String("SENDER_EMAIL")
-	configSet := env.String("SES_CONFIGURATION_SET")
-	rawBaseURL := env.String("APP_BASE_URL")
-	linkKey := env.String("LINK_KEY_ID")
+	cfg, err := coldstart.AWSConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg = awsretry.Queue.Apply(cfg) // see shared/awsretry
+	// One SES client, without SDK retries: a failed quota read waits for
+	// the next one anyway. The SES v1 API, which every place the product
+	// runs serves (docs/decisions/0008-ses-api.md).
+	mailer := ses.NewFromConfig(awsretry.Mail.Apply(cfg))
 	rate := positive(env, "MAIL_MAX_SEND_RATE")
 	concurrency := positive(env, "MAIL_CONCURRENCY")
+	rawBaseURL := env.String("APP_BASE_URL")
+	appCfg := app.Config{
+		Dedupe:   store.New(dynamodb.NewFromConfig(cfg), env.String("NOTIFICATIONS_TABLE")),
+		Sender:   sesmail.NewSender(mailer, env.String("SENDER_EMAIL"), env.String("SES_CONFIGURATION_SET")),
+		Renderer: mail.NewRenderer(),
+		Opener:   sealed.NewOpener(kms.NewFromConfig(cfg), env.String("LINK_KEY_ID")),
+		Queue:    sqs.NewFromConfig(cfg),
+		QueueURL: env.String("EVENTS_QUEUE_URL"),
+		DLQURL:   env.String("EVENTS_DLQ_URL"),
+		Metrics:  metrics.New(os.Stdout, "notifications"),
+		Log:      log,
+		NewID:    func() string { return ulid.Make().String() },
+		Now:      time.Now,
+		Quota:    sesmail.NewWatcher(mailer, rate, log, time.Now),
+	}
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -65,35 +82,8 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	if err != nil {
 		return nil, fmt.Errorf("configuration: APP_BASE_URL: %w", err)
 	}
-	renderer, err := mail.NewRenderer()
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := coldstart.AWSConfig(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cfg = awsretry.Queue.Apply(cfg) // see shared/awsretry
-	// One SES client, without SDK retries: a failed quota read waits for
-	// the next one anyway. The SES v1 API, which every place the product
-	// runs serves (docs/decisions/0008-ses-api.md).
-	mailer := ses.NewFromConfig(awsretry.Mail.Apply(cfg))
-	return app.New(app.Config{
-		Dedupe:     store.New(dynamodb.NewFromConfig(cfg), table),
-		Sender:     sesmail.NewSender(mailer, from, configSet),
-		Renderer:   renderer,
-		Opener:     sealed.NewOpener(kms.NewFromConfig(cfg), linkKey),
-		AppBaseURL: baseURL,
-		Queue:      sqs.NewFromConfig(cfg),
-		QueueURL:   queueURL,
-		DLQURL:     dlqURL,
-		Metrics:    metrics.New(os.Stdout, "notifications"),
-		Log:        log,
-		NewID:      func() string { return ulid.Make().String() },
-		Now:        time.Now,
-		Pacer:      pacer,
-		Quota:      sesmail.NewWatcher(mailer, rate, log, time.Now),
-	}).Handle, nil
+	appCfg.Pacer, appCfg.AppBaseURL = pacer, baseURL
+	return app.New(appCfg).Handle, nil
 }
 
 // positive reads a required variable holding a positive integer.

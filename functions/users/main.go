@@ -80,10 +80,7 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	if !slices.ContainsFunc(tokens.Keys, func(k token.PublicKey) bool { return k.ID == kid }) {
 		return nil, fmt.Errorf("configuration: SIGNING_KID %s is not in TOKEN_JWKS; its tokens would not verify", kid)
 	}
-	jwks, err := token.JWKS(tokens.Keys)
-	if err != nil {
-		return nil, err
-	}
+	jwks, _ := token.JWKS(tokens.Keys) // strings only: it cannot fail
 	return web.Lambda(api.NewHandler(log, api.Config{
 		Service:     app.New(appCfg),
 		Verifier:    tokens.Verifier(),

@@ -43,12 +43,8 @@ func (h *Handler) account(ctx context.Context, msg events.SQSMessage, e shared.A
 			// token.)
 			return mail.Email{}, nil, fmt.Errorf("open link token: %w", err)
 		}
-		links, err := mail.Links(h.AppBaseURL, e.Type, string(token))
+		email, links, err := h.Renderer.RenderAccount(e, h.AppBaseURL, string(token))
 		secrets := []string{links.Link, links.Cancel, string(token), url.QueryEscape(string(token))}
-		var email mail.Email
-		if err == nil {
-			email, err = h.Renderer.RenderAccount(e, links)
-		}
 		return email, secrets, redact(err, secrets...)
 	})
 }

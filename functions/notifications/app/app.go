@@ -210,7 +210,7 @@ type Config struct {
 	Sender     Sender
 	Renderer   *mail.Renderer
 	Opener     Opener // opens the link tokens of account events
-	AppBaseURL string // where the links of account emails point (see mail.Links)
+	AppBaseURL string // where the links of account emails point, as mail.BaseURL returned it
 	Queue      Queue
 	QueueURL   string // the source queue, for visibility changes
 	DLQURL     string // the dead-letter queue, for poison messages
@@ -231,12 +231,15 @@ type Config struct {
 // execution environment: it holds the mail circuit's state.
 type Handler struct {
 	Config
-	mail *breaker
+	mail breaker
 }
 
-// New returns a handler, its mail circuit closed.
+// New returns a handler, its mail circuit closed; the zero (or negative)
+// fields of cfg.Breaker get their defaults.
 func New(cfg Config) *Handler {
-	return &Handler{Config: cfg, mail: newBreaker(cfg.Breaker)}
+	cfg.Breaker.Failures = cmp.Or(max(cfg.Breaker.Failures, 0), BreakerFailures)
+	cfg.Breaker.CoolDown = cmp.Or(max(cfg.Breaker.CoolDown, 0), BreakerCoolDown)
+	return &Handler{Config: cfg}
 }
 
 // outcome of one message.

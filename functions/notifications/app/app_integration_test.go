@@ -90,10 +90,6 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 			}), middleware.Before)
 		})
 	})
-	renderer, err := mail.NewRenderer()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ids atomic.Int64
 	handlerQueue := r.sqs
 	if opt.fastBackoff {
@@ -114,7 +110,7 @@ func newRig(t *testing.T, opt rigOptions) *rig {
 	r.handler = app.New(app.Config{
 		Dedupe:     store.New(db, table),
 		Sender:     sesmail.NewSender(mailer, out["SenderEmail"], out["EmailConfigurationSetName"]),
-		Renderer:   renderer,
+		Renderer:   mail.NewRenderer(),
 		Opener:     sealed.NewOpener(kms.NewFromConfig(cfg), opt.linkKey),
 		AppBaseURL: appBaseURL,
 		Queue:      handlerQueue,

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"cmp"
 	"context"
 	"log/slog"
 	"sync"
@@ -37,21 +36,11 @@ const (
 // its own; messages are processed one at a time, so at most one probe per
 // environment is in flight.
 type breaker struct {
-	cfg BreakerConfig
-
 	mu       sync.Mutex
 	failures int           // transient failures in a row
 	open     bool          // open or half-open
 	until    time.Time     // end of the cool-down
 	coolDown time.Duration // of the current opening
-}
-
-// newBreaker returns a closed circuit of cfg, the defaults in place of its
-// zero (or negative) values.
-func newBreaker(cfg BreakerConfig) *breaker {
-	cfg.Failures = cmp.Or(max(cfg.Failures, 0), BreakerFailures)
-	cfg.CoolDown = cmp.Or(max(cfg.CoolDown, 0), BreakerCoolDown)
-	return &breaker{cfg: cfg}
 }
 
 // state reports whether the circuit is open (or half-open), and how much
@@ -65,10 +54,11 @@ func (b *breaker) state(now time.Time) (open bool, left time.Duration) {
 
 // recordSend tells the mail circuit whether SES answered a send (sent, or
 // rejected for good) or failed it for now, and says what that changed: an
-// answer closes the circuit; cfg.Failures transient failures in a row open
-// it for the cool-down; a failed probe opens it again for twice as long.
+// answer closes the circuit; Breaker.Failures transient failures in a row
+// open it for the cool-down; a failed probe opens it again for twice as
+// long.
 func (h *Handler) recordSend(ctx context.Context, answered bool) {
-	b := h.mail
+	b := &h.mail
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if answered {
@@ -81,12 +71,12 @@ func (h *Handler) recordSend(ctx context.Context, answered bool) {
 	b.failures++
 	switch {
 	case b.open: // the probe failed
-		b.coolDown = min(2*b.coolDown, max(BreakerMaxCoolDown, b.cfg.CoolDown))
+		b.coolDown = min(2*b.coolDown, max(BreakerMaxCoolDown, h.Breaker.CoolDown))
 		h.Log.WarnContext(ctx, "mail circuit probe failed: open again", slog.Duration("coolDown", b.coolDown))
-	case b.failures >= b.cfg.Failures:
-		b.open, b.coolDown = true, b.cfg.CoolDown
+	case b.failures >= h.Breaker.Failures:
+		b.open, b.coolDown = true, h.Breaker.CoolDown
 		h.Log.WarnContext(ctx, "mail circuit opened: SES keeps failing; not calling it until the cool-down ends",
-			slog.Int("failuresInARow", b.cfg.Failures), slog.Duration("coolDown", b.coolDown))
+			slog.Int("failuresInARow", h.Breaker.Failures), slog.Duration("coolDown", b.coolDown))
 	default:
 		return
 	}

@@ -186,10 +186,7 @@ func TestHandlePoisonToDLQ(t *testing.T) {
 // opened under the event's encryption context), its SES tags, and the
 // record of its sending.
 func TestHandleEmail(t *testing.T) {
-	r, err := mail.NewRenderer()
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mail.NewRenderer()
 	for _, m := range []events.SQSMessage{order("created", "evt-1", "ord-1"), order("cancelled", "evt-1", "ord-1"), account(verify, "evt-1", "usr-1"), account(reset, "evt-1", "usr-1")} {
 		ev, err := shared.Parse([]byte(m.Body))
 		if err != nil {
@@ -206,8 +203,7 @@ func TestHandleEmail(t *testing.T) {
 				if opened := []openCall{{string(e.Link.SealedToken), e.SealContext()}}; !reflect.DeepEqual(w.opens, opened) {
 					t.Errorf("opened %+v, want %+v", w.opens, opened)
 				}
-				links, _ := mail.Links(appBaseURL, e.Type, tokenOf("evt-1"))
-				want, err = r.RenderAccount(e, links)
+				want, _, err = r.RenderAccount(e, appBaseURL, tokenOf("evt-1"))
 			}
 			if err != nil || len(w.sent) != 1 || w.sent[0].email != want {
 				t.Fatalf("sent %+v, want %+v (%v)", w.sent, want, err)

@@ -109,12 +109,8 @@ func (w *world) record(format string, args ...any) {
 
 // handler returns a handler wired to the world.
 func (w *world) handler() *app.Handler {
-	r, err := mail.NewRenderer()
-	if err != nil {
-		w.t.Fatal(err)
-	}
 	return app.New(app.Config{
-		Dedupe: w, Sender: w, Renderer: r, Opener: w, AppBaseURL: appBaseURL,
+		Dedupe: w, Sender: w, Renderer: mail.NewRenderer(), Opener: w, AppBaseURL: appBaseURL,
 		Queue: w, QueueURL: queueURL, DLQURL: dlqURL,
 		Metrics: metrics.New(&w.metrics, "notifications"), Log: logging.New(&w.logs, "test"),
 		NewID: func() string { w.ids++; return "owner-" + strconv.Itoa(w.ids) },

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -58,9 +57,9 @@ type AccountLinks struct {
 
 // Links returns the links an account email of eventType carries, all with
 // token escaped into their query: the app's page for the event's purpose
-// under base (BaseURL's rules apply), and for a verification email the
-// cancel link. It refuses an event type without a page, an empty token and
-// a base BaseURL refuses; its errors never contain the token.
+// under base (as BaseURL returned it, at cold start), and for a
+// verification email the cancel link. It refuses an event type without a
+// page and an empty token; its errors never contain the token.
 func Links(base, eventType, token string) (AccountLinks, error) {
 	path, ok := linkPaths[eventType]
 	if !ok {
@@ -69,39 +68,31 @@ func Links(base, eventType, token string) (AccountLinks, error) {
 	if token == "" {
 		return AccountLinks{}, errors.New("link: empty token")
 	}
-	b, err := BaseURL(base)
-	if err != nil {
-		return AccountLinks{}, fmt.Errorf("link: %w", err)
-	}
 	// Tokens are URL-safe ([A-Za-z0-9._-]) today; escaping keeps the links
 	// whole should that ever change.
 	query := "?token=" + url.QueryEscape(token)
-	l := AccountLinks{Link: b + path + query}
+	l := AccountLinks{Link: base + path + query}
 	if eventType == events.AccountVerificationRequested {
-		l.Cancel = b + CancelPath + query
+		l.Cancel = base + CancelPath + query
 	}
 	return l, nil
 }
 
-// RenderAccount renders the email for an account event, carrying links
-// (see Links): a verification email needs its cancel link, a reset email
-// has none. The event must be valid. The event's name, if an older
+// RenderAccount renders the email for an account event, carrying the
+// links to token under base, which it returns too (Links, whose errors it
+// returns). The event must be valid. The event's name, if an older
 // producer still sent one, is not read.
-func (r *Renderer) RenderAccount(e events.AccountEvent, links AccountLinks) (Email, error) {
-	switch {
-	case links.Link == "":
-		return Email{}, errors.New("render: empty link")
-	case (e.Type == events.AccountVerificationRequested) != (links.Cancel != ""):
-		return Email{}, fmt.Errorf("render: a %q email needs a cancel link exactly when it is a verification", e.Type)
-	case !slices.Contains(accountTypes, e.Type):
-		return Email{}, fmt.Errorf("render: no template for %q", e.Type)
+func (r *Renderer) RenderAccount(e events.AccountEvent, base, token string) (Email, AccountLinks, error) {
+	links, err := Links(base, e.Type, token)
+	if err != nil {
+		return Email{}, AccountLinks{}, err
 	}
 	// The email sees the links, never the sealed token or the rest of the
 	// event; and no name: an account email may go to an address nobody has
 	// proved (a verification, or a reset of an unverified account), so it
 	// carries no text the registrant chose.
 	return r.layouts[e.Type].fill(e.Account.Email, map[string]string{"{{.Link}}": links.Link, "{{.Cancel}}": links.Cancel,
-		"{{.Validity}}": validity(e.Link.ExpiresAt.Sub(e.OccurredAt)), "{{.ExpiresAt}}": formatTime(e.Link.ExpiresAt)}), nil
+		"{{.Validity}}": validity(e.Link.ExpiresAt.Sub(e.OccurredAt)), "{{.ExpiresAt}}": formatTime(e.Link.ExpiresAt)}), links, nil
 }
 
 // validity says how long a link of lifetime d works, in words, rounded to

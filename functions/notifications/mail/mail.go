@@ -64,18 +64,19 @@ const cancelledByShop = "order.cancelled_by_shop"
 // around the row it repeats for every order line.
 type layout [3]struct{ head, row, tail string }
 
-// NewRenderer returns the renderer of TemplateVersion's layouts. It fails
-// when one is missing.
-func NewRenderer() (*Renderer, error) { return newRenderer(layoutFiles) }
+// NewRenderer returns the renderer of TemplateVersion's layouts. They are
+// compiled in: one missing is a broken build, which fails every test of
+// this package, and NewRenderer panics then.
+func NewRenderer() *Renderer { return newRenderer(layoutFiles) }
 
-func newRenderer(files fs.FS) (*Renderer, error) {
+func newRenderer(files fs.FS) *Renderer {
 	r := &Renderer{layouts: map[string]layout{}}
 	for _, typ := range slices.Concat(orderTypes, []string{cancelledByShop}, accountTypes) {
 		var l layout
 		for i, ext := range []string{"subject", "txt", "html"} {
 			b, err := fs.ReadFile(files, path.Join("layouts", TemplateVersion, typ+"."+ext+".tmpl"))
 			if err != nil {
-				return nil, fmt.Errorf("mail layouts: %w", err)
+				panic(fmt.Sprintf("mail layouts: %v", err))
 			}
 			head, rest, _ := strings.Cut(string(b), "{{range .Lines}}")
 			row, tail, _ := strings.Cut(rest, "{{end}}")
@@ -83,7 +84,7 @@ func newRenderer(files fs.FS) (*Renderer, error) {
 		}
 		r.layouts[typ] = l
 	}
-	return r, nil
+	return r
 }
 
 // fill renders the email to to of l with vars, the values by placeholder

@@ -37,15 +37,6 @@ func load[E events.Event](t testing.TB, name string) E {
 	return typed
 }
 
-func newRenderer(t testing.TB) *mail.Renderer {
-	t.Helper()
-	r, err := mail.NewRenderer()
-	if err != nil {
-		t.Fatalf("NewRenderer: %v", err)
-	}
-	return r
-}
-
 // golden compares got with testdata/name, or rewrites the file with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
@@ -69,7 +60,7 @@ func golden(t *testing.T, name, got string) {
 // links (the cancel link in a verification only), and its parts against
 // their golden files.
 func TestRender(t *testing.T) {
-	r := newRenderer(t)
+	r := mail.NewRenderer()
 	for _, tc := range []struct{ fixture, subject, to, token, link, cancel string }{
 		{fixture: "order_created.json", subject: "Order 01JORD0000000000000000001 confirmed: $1,279.55", to: "ada@example.com"},
 		{fixture: "order_cancelled.json", subject: "Order 01JORD0000000000000000002 cancelled", to: "grace@example.com"},
@@ -89,7 +80,7 @@ func TestRender(t *testing.T) {
 			case events.OrderEvent:
 				got, err = r.Render(e)
 			case events.AccountEvent:
-				got, links = renderAccount(t, r, e, tc.token)
+				got, links, err = r.RenderAccount(e, base, tc.token)
 			}
 			if err != nil || got.Subject != tc.subject || got.To != tc.to || links != (mail.AccountLinks{Link: tc.link, Cancel: tc.cancel}) {
 				t.Fatalf("Render = %+v, %v with %+v; want %q to %s with %q and cancel %q", got, err, links, tc.subject, tc.to, tc.link, tc.cancel)
@@ -110,7 +101,7 @@ var orderFixtures = []string{"order_created.json", "order_cancelled.json", "orde
 // whatever the customer chose (Render trusts a valid event; some of these
 // are not). An empty product or order id leaves the fixture's.
 func TestRenderGreeting(t *testing.T) {
-	r := newRenderer(t)
+	r := mail.NewRenderer()
 	for _, tc := range []struct{ customer, product, orderID, want string }{
 		{customer: "Ada Lovelace", want: "Hello Ada Lovelace,"},
 		{customer: "  Ada \n", want: "Hello Ada,"}, // surrounding space trimmed
@@ -139,7 +130,7 @@ func TestRenderGreeting(t *testing.T) {
 }
 
 func BenchmarkRender(b *testing.B) {
-	r := newRenderer(b)
+	r := mail.NewRenderer()
 	for _, fixture := range orderFixtures {
 		e := load[events.OrderEvent](b, fixture)
 		b.Run(strings.TrimSuffix(fixture, ".json"), func(b *testing.B) {
@@ -158,7 +149,7 @@ func BenchmarkRender(b *testing.B) {
 // its query, when the carrier is one the table knows (in any case and
 // spacing); for another carrier it shows no link at all.
 func TestRenderShipment(t *testing.T) {
-	r := newRenderer(t)
+	r := mail.NewRenderer()
 	for _, tc := range []struct{ carrier, number, link string }{
 		{"UPS", "1Z999AA10123456784", "https://www.ups.com/track?tracknum=1Z999AA10123456784"},
 		{"  fedex ", "7489 1234/56.78-9", "https://www.fedex.com/fedextrack/?trknbr=7489+1234%2F56.78-9"},
@@ -208,7 +199,7 @@ func TestRenderShipment(t *testing.T) {
 // without cancelledBy and whatever reason it carries, gets the email of
 // before, which quotes no reason.
 func TestRenderCancellations(t *testing.T) {
-	r := newRenderer(t)
+	r := mail.NewRenderer()
 	const reason = `Out of stock <script>alert("x")</script> & sorry`
 	const escaped = `Out of stock &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; sorry`
 	for _, tc := range []struct {

@@ -147,6 +147,8 @@ func TestCheckNewEmail(t *testing.T) {
 	}
 }
 
+// TestNormalizeName also checks ShownName, the name as shown: "" for one
+// refused.
 func TestNormalizeName(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -197,8 +199,8 @@ func TestNormalizeName(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, ok := account.NormalizeName(tt.in)
-			if got != tt.want || ok != tt.wantOK {
-				t.Errorf("NormalizeName(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.wantOK)
+			if shown := account.ShownName(tt.in); got != tt.want || ok != tt.wantOK || shown != tt.want {
+				t.Errorf("NormalizeName(%q) = %q, %v, ShownName %q; want %q, %v", tt.in, got, ok, shown, tt.want, tt.wantOK)
 			}
 		})
 	}

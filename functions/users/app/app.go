@@ -87,9 +87,6 @@ type Config struct {
 	// SourceRequestsPerSecond caps the requests one address may send to
 	// them and to login each second (0: DefaultSourceRequestsPerSecond).
 	SourceRequestsPerSecond int
-	// RefreshesPerHour caps the refreshes of one session per clock hour
-	// (0: account.DefaultRefreshesPerHour).
-	RefreshesPerHour int
 	// AccountMailPerHour caps the registration and verification emails of
 	// all clients together per clock hour (0: AccountMailPerHour of
 	// DefaultSesMax24HourSend).
@@ -119,7 +116,6 @@ func New(cfg Config) *Service {
 	cfg.LinksPerHour = cmp.Or(cfg.LinksPerHour, DefaultLinksPerHour)
 	cfg.SourceRequestsPerHour = cmp.Or(cfg.SourceRequestsPerHour, DefaultSourceRequestsPerHour)
 	cfg.SourceRequestsPerSecond = cmp.Or(cfg.SourceRequestsPerSecond, DefaultSourceRequestsPerSecond)
-	cfg.RefreshesPerHour = cmp.Or(cfg.RefreshesPerHour, account.DefaultRefreshesPerHour)
 	cfg.AccountMailPerHour = cmp.Or(cfg.AccountMailPerHour, AccountMailPerHour(DefaultSesMax24HourSend))
 	cfg.Hashing = cmp.Or(cfg.Hashing, password.Default)
 	cfg.Log = cmp.Or(cfg.Log, slog.New(slog.DiscardHandler))

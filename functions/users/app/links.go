@@ -201,12 +201,8 @@ func (s *Service) ResetPassword(ctx context.Context, rawToken, newPassword strin
 	}
 	return s.useLink(ctx, account.ResetPassword, rawToken, func() { s.Metrics.Add(MetricPasswordsReset, 1) }, "password reset; all sessions revoked",
 		func(link account.PendingLink, u account.Credentials, device account.DeviceToken, now time.Time) error {
-			hash, err := password.Hash(newPassword, s.Hashing)
-			if err != nil {
-				return err
-			}
 			revoke := revocation.User(u.ID, u.SessionEpoch+1, now, s.Issuer.TTL())
 			grant := account.DeviceGrant{Token: device, Email: u.Email, UserID: u.ID, Epoch: u.SessionEpoch + 1}
-			return s.Store.ResetPassword(ctx, link, u, hash, grant, now, revoke)
+			return s.Store.ResetPassword(ctx, link, u, password.Hash(newPassword, s.Hashing), grant, now, revoke)
 		})
 }

@@ -182,10 +182,7 @@ func (s *Service) upgradeHash(ctx context.Context, u account.Credentials, plain 
 	if !password.NeedsRehash(u.PasswordHash, s.Hashing) {
 		return
 	}
-	hash, err := password.Hash(plain, s.Hashing)
-	if err == nil {
-		err = s.Store.RehashPassword(ctx, u.ID, u.PasswordHash, hash)
-	}
+	err := s.Store.RehashPassword(ctx, u.ID, u.PasswordHash, password.Hash(plain, s.Hashing))
 	if err != nil && !errors.Is(err, account.ErrStaleWrite) {
 		s.Log.WarnContext(ctx, "password rehash failed", slog.String(logging.KeyError, err.Error()))
 	}

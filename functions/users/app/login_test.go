@@ -293,13 +293,9 @@ func TestLoginIsLimitedPerSecondWithoutADevice(t *testing.T) {
 // (which the notification function then rejects for good).
 func TestAccountRegisteredBeforeTheASCIIRuleStillWorks(t *testing.T) {
 	f := newFixture(t)
-	hash, err := password.Hash(apptest.AdaPassword, apptest.CheapHashing)
-	if err != nil {
-		t.Fatal(err)
-	}
 	old := account.User{ID: "01JOLDACC0UNT0000000000000", Email: "zoë@example.com", Name: "Zoë", CreatedAt: apptest.Start, UpdatedAt: apptest.Start}
 	link := account.PendingLink{UserID: old.ID, Hash: "hash-of-a-link-long-spent", ExpiresAt: apptest.Start}
-	must(t, f.Mem.CreateUser(f.Ctx, old, hash, link, events.AccountEvent{}))
+	must(t, f.Mem.CreateUser(f.Ctx, old, password.Hash(apptest.AdaPassword, apptest.CheapHashing), link, events.AccountEvent{}))
 	if _, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: old.Email, Password: apptest.AdaPassword, Name: "Twin"}); !slices.Equal(fieldsOf(t, err), []string{"email"}) {
 		t.Fatalf("registering the address again = %v, want it refused as invalid", err)
 	}

@@ -63,12 +63,8 @@ func (s *Service) ChangePassword(ctx context.Context, cmd ChangePasswordCommand)
 	if !ok {
 		return ErrWrongPassword
 	}
-	hash, err := password.Hash(cmd.NewPassword, s.Hashing)
-	if err != nil {
-		return err
-	}
 	revoke := revocation.User(u.ID, u.SessionEpoch+1, now, s.Issuer.TTL())
-	if err := s.Store.ChangePassword(ctx, u, hash, now, revoke, s.revocationBudget(u.ID)); err != nil {
+	if err := s.Store.ChangePassword(ctx, u, password.Hash(cmd.NewPassword, s.Hashing), now, revoke, s.revocationBudget(u.ID)); err != nil {
 		return s.limited(ctx, revocationsLimited, err)
 	}
 	if err := s.Store.ClearAttempts(ctx, u.Email); err != nil {

@@ -34,17 +34,13 @@ func (s *Service) Register(ctx context.Context, cmd RegisterCommand) (account.Us
 	if err := s.countAccountMail(ctx); err != nil {
 		return account.User{}, err
 	}
-	hash, err := password.Hash(reg.Password, s.Hashing)
-	if err != nil {
-		return account.User{}, err
-	}
 	now := s.now()
 	u := account.User{ID: s.NewID(), Email: reg.Email, Name: reg.Name, CreatedAt: now, UpdatedAt: now}
 	link, ev, err := s.newLink(ctx, account.VerifyEmail, u, now)
 	if err != nil {
 		return account.User{}, err
 	}
-	if err := s.Store.CreateUser(ctx, u, hash, link, ev); err != nil {
+	if err := s.Store.CreateUser(ctx, u, password.Hash(reg.Password, s.Hashing), link, ev); err != nil {
 		return account.User{}, err
 	}
 	s.Metrics.Add(MetricRegistered, 1)

@@ -132,7 +132,7 @@ func TestNewDefaults(t *testing.T) {
 	s := app.New(app.Config{})
 	if s.Now == nil || s.Log == nil || s.Hashing != password.Default || s.SourceThrottle != account.SourceThrottle ||
 		s.LinksPerHour != app.DefaultLinksPerHour || s.SourceRequestsPerHour != app.DefaultSourceRequestsPerHour ||
-		s.SourceRequestsPerSecond != app.DefaultSourceRequestsPerSecond || s.RefreshesPerHour != account.DefaultRefreshesPerHour ||
+		s.SourceRequestsPerSecond != app.DefaultSourceRequestsPerSecond ||
 		s.AccountMailPerHour != app.AccountMailPerHour(app.DefaultSesMax24HourSend) {
 		t.Errorf("New(Config{}) = %+v", s.Config)
 	}

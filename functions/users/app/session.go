@@ -62,14 +62,11 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, 
 	if err != nil {
 		return TokenPair{}, s.refusePresented(ctx, presented, err)
 	}
-	count, err := sess.CountRefresh(now, s.RefreshesPerHour)
+	count, err := sess.CountRefresh(now, account.DefaultRefreshesPerHour)
 	if err != nil {
 		return TokenPair{}, s.limited(ctx, refreshesLimited, err, slog.String("familyId", presented.FamilyID))
 	}
-	next, err := account.Rotate(presented)
-	if err != nil {
-		return TokenPair{}, err
-	}
+	next := account.Rotate(presented)
 	// Sign before rotating: if signing fails, the presented token stays good.
 	pair, err := s.tokenPair(ctx, user, next)
 	if err != nil {

@@ -40,16 +40,18 @@ var ErrMalformedHash = errors.New("password: malformed hash")
 
 var b64 = base64.RawStdEncoding
 
-// Hash returns the PHC string of password under p with a random salt.
-func Hash(password string, p Params) (string, error) {
+// Hash returns the PHC string of password under p with a random salt. It
+// panics for parameters below the minimum, as argon2 does for those it
+// cannot use: p is the program's (Default), never a client's.
+func Hash(password string, p Params) string {
 	if p.SaltLen < 8 || p.KeyLen < 16 || p.Iterations == 0 || p.MemoryKiB == 0 || p.Parallelism == 0 {
-		return "", errors.New("hash password: parameters below the minimum")
+		panic("password: parameters below the minimum")
 	}
 	salt := make([]byte, p.SaltLen)
 	_, _ = rand.Read(salt) // never fails: it crashes the program instead
 	key := argon2.IDKey([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, p.KeyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, p.MemoryKiB, p.Iterations, p.Parallelism, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+		argon2.Version, p.MemoryKiB, p.Iterations, p.Parallelism, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
 // Verify reports whether password matches the PHC hash. The comparison of
