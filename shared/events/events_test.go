@@ -223,12 +223,10 @@ func parseCases(tb testing.TB) []parseCase {
 		{name: "reason with markup", data: shop(func(ev map[string]any) { ev["reason"] = `<script>alert("x")</script> & more` })},
 
 		{name: "shipped without a shipment", data: shipped(func(ev map[string]any) { delete(order(ev), "shipment") }), wantText: "order.shipment is missing"},
-		{name: "shipment null", data: shipped(func(ev map[string]any) { order(ev)["shipment"] = nil }), wantText: "order.shipment is missing"},
 		{name: "shipment empty", data: shipped(func(ev map[string]any) { order(ev)["shipment"] = map[string]any{} }), wantText: "order.shipment.carrier"},
 		{name: "shipment not an object", data: shipped(func(ev map[string]any) { order(ev)["shipment"] = "UPS 1Z" }), wantText: "cannot unmarshal"},
 		{name: "carrier too long", data: shipped(func(ev map[string]any) { shipment(ev)["carrier"] = strings.Repeat("ü", events.MaxCarrier+1) }), wantText: "order.shipment.carrier"},
 		{name: "carrier with a line break", data: shipped(func(ev map[string]any) { shipment(ev)["carrier"] = "UPS\r\nBcc: x@y" }), wantText: "order.shipment.carrier"},
-		{name: "carrier with a bidi override", data: shipped(func(ev map[string]any) { shipment(ev)["carrier"] = "UPS\u202e" }), wantText: "order.shipment.carrier"},
 		{name: "carrier with surrounding space", data: shipped(func(ev map[string]any) { shipment(ev)["carrier"] = " UPS" }), wantText: "order.shipment.carrier"},
 		{name: "carrier all spaces", data: shipped(func(ev map[string]any) { shipment(ev)["carrier"] = "   " }), wantText: "order.shipment.carrier"},
 		{name: "tracking number missing", data: shipped(func(ev map[string]any) { delete(shipment(ev), "trackingNumber") }), wantText: "order.shipment.trackingNumber"},
@@ -236,8 +234,6 @@ func parseCases(tb testing.TB) []parseCase {
 			shipment(ev)["trackingNumber"] = strings.Repeat("1", events.MaxTrackingNumber+1)
 		}), wantText: "order.shipment.trackingNumber"},
 		{name: "tracking number with a URL's specials", data: shipped(func(ev map[string]any) { shipment(ev)["trackingNumber"] = "1Z?a=b&c#d" }), wantText: "order.shipment.trackingNumber"},
-		{name: "tracking number not ASCII", data: shipped(func(ev map[string]any) { shipment(ev)["trackingNumber"] = "1Zé" }), wantText: "order.shipment.trackingNumber"},
-		{name: "tracking number with a trailing space", data: shipped(func(ev map[string]any) { shipment(ev)["trackingNumber"] = "1Z9 " }), wantText: "order.shipment.trackingNumber"},
 		{name: "shipment before it shipped", data: shipped(func(ev map[string]any) {
 			ev["type"], order(ev)["status"] = events.OrderConfirmed, "CONFIRMED"
 			delete(order(ev), "history")
@@ -258,7 +254,6 @@ func parseCases(tb testing.TB) []parseCase {
 		{name: "reason all spaces", data: shop(func(ev map[string]any) { ev["reason"] = "  " }), wantText: "reason is missing or malformed"},
 		{name: "reason too long", data: shop(func(ev map[string]any) { ev["reason"] = strings.Repeat("é", events.MaxReason+1) }), wantText: "reason is missing or malformed"},
 		{name: "reason over lines", data: shop(func(ev map[string]any) { ev["reason"] = "Damaged.\nBcc: x@y" }), wantText: "reason is missing or malformed"},
-		{name: "reason with a noncharacter", data: shop(func(ev map[string]any) { ev["reason"] = "Damaged\uffff" }), wantText: "reason is missing or malformed"},
 		{name: "cancelled by someone else", data: shop(func(ev map[string]any) { ev["cancelledBy"] = "Staff" }), wantText: `cancelledBy "Staff" is neither`},
 		{name: "cancelledBy not a string", data: shop(func(ev map[string]any) { ev["cancelledBy"] = true }), wantText: "cannot unmarshal"},
 		{name: "a reason to ship", data: shipped(func(ev map[string]any) { ev["reason"] = "because" }), wantText: "cancelledBy and reason belong to order.cancelled"},
@@ -266,9 +261,7 @@ func parseCases(tb testing.TB) []parseCase {
 
 		// Envelope.
 		{name: "unknown type", data: edit(func(ev map[string]any) { ev["type"] = "order.refunded" }), wantText: `unknown type "order.refunded"`},
-		{name: "type in other case", data: edit(func(ev map[string]any) { ev["type"] = "Order.Created" }), wantText: "unknown type"},
 		{name: "version 2", data: edit(func(ev map[string]any) { ev["version"] = 2 }), wantText: "unsupported version 2"},
-		{name: "version missing", data: edit(func(ev map[string]any) { delete(ev, "version") }), wantText: "unsupported version"},
 		{name: "missing id", data: edit(func(ev map[string]any) { delete(ev, "id") }), wantText: "id is missing"},
 		{name: "id with a space", data: edit(func(ev map[string]any) { ev["id"] = "ev 1" }), wantText: "id is missing or malformed"},
 		{name: "id too long", data: edit(func(ev map[string]any) { ev["id"] = strings.Repeat("a", 129) }), wantText: "id is missing or malformed"},
@@ -278,7 +271,6 @@ func parseCases(tb testing.TB) []parseCase {
 		// Order.
 		{name: "order missing", data: edit(func(ev map[string]any) { delete(ev, "order") }), wantText: "order.id"},
 		{name: "currency lower case", data: edit(func(ev map[string]any) { order(ev)["currency"] = "eur" }), wantText: "currency"},
-		{name: "currency four letters", data: edit(func(ev map[string]any) { order(ev)["currency"] = "EURO" }), wantText: "currency"},
 		{name: "total not the sum", data: edit(func(ev map[string]any) { order(ev)["total"] = 4500 }), wantText: "order.total is not the sum"},
 		{name: "lines adding up past int64, total wrapped around", data: raw(overflowingOrder), wantText: "order.items add up to more than a total can hold"},
 		{name: "line total inconsistent", data: edit(func(ev map[string]any) {
@@ -320,7 +312,6 @@ func parseCases(tb testing.TB) []parseCase {
 		{name: "too large", data: withSuffix(strings.Repeat(" ", events.MaxBytes-size+1)), wantText: "exceeds"},
 		{name: "trailing second event", data: withSuffix(string(fixture(tb, orderFixture))), wantText: "trailing data"},
 		{name: "trailing garbage", data: withSuffix("garbage"), wantText: "trailing data"},
-		{name: "trailing brace", data: withSuffix("}"), wantText: "trailing data"},
 		{name: "not JSON", data: raw("order created"), wantText: "invalid character"},
 		{name: "empty", data: raw(""), wantText: "EOF"},
 		{name: "empty object", data: raw(`{}`), wantText: "unknown type"},

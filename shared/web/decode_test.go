@@ -61,10 +61,7 @@ func TestDecodeJSON(t *testing.T) {
 
 		// Media type.
 		{name: "no content type", body: valid, wantStatus: 415, wantSlug: "unsupported-media-type"},
-		{name: "empty content type", contentType: " ", body: valid, wantStatus: 415, wantSlug: "unsupported-media-type"},
 		{name: "text/plain", contentType: "text/plain", body: valid, wantStatus: 415, wantSlug: "unsupported-media-type"},
-		{name: "form", contentType: "application/x-www-form-urlencoded", body: "a=b", wantStatus: 415, wantSlug: "unsupported-media-type"},
-		{name: "multipart", contentType: "multipart/form-data; boundary=x", body: valid, wantStatus: 415, wantSlug: "unsupported-media-type"},
 		{name: "jsonp lookalike", contentType: "application/jsonp", body: valid, wantStatus: 415, wantSlug: "unsupported-media-type"},
 		{name: "unparsable content type", contentType: "application/json;;;=", body: valid, wantStatus: 415, wantSlug: "unsupported-media-type"},
 		{name: "media type checked before size", contentType: "text/plain", body: padded(web.MaxBodyBytes + 1), wantStatus: 415, wantSlug: "unsupported-media-type"},
@@ -75,31 +72,22 @@ func TestDecodeJSON(t *testing.T) {
 
 		// Not one JSON object.
 		{name: "empty body", contentType: "application/json", body: "", wantStatus: 400, wantSlug: "invalid-request"},
-		{name: "only whitespace", contentType: "application/json", body: " \n", wantStatus: 400, wantSlug: "invalid-request"},
 		{name: "array", contentType: "application/json", body: `[` + valid + `]`, wantStatus: 400, wantSlug: "invalid-request"},
-		{name: "string", contentType: "application/json", body: `"hello"`, wantStatus: 400, wantSlug: "invalid-request"},
-		{name: "null", contentType: "application/json", body: `null`, wantStatus: 400, wantSlug: "invalid-request"},
-		{name: "number", contentType: "application/json", body: `42`, wantStatus: 400, wantSlug: "invalid-request"},
 		{name: "invalid JSON", contentType: "application/json", body: `{"note": nope}`, wantStatus: 400, wantSlug: "invalid-request"},
 		{name: "truncated JSON", contentType: "application/json", body: `{"note":"abc"`, wantStatus: 400, wantSlug: "invalid-request"},
 		{name: "single quotes", contentType: "application/json", body: `{'note':'x'}`, wantStatus: 400, wantSlug: "invalid-request"},
 		{name: "trailing object", contentType: "application/json", body: valid + `{}`, wantStatus: 400, wantSlug: "invalid-request"},
 		{name: "trailing garbage", contentType: "application/json", body: valid + `x`, wantStatus: 400, wantSlug: "invalid-request"},
-		{name: "trailing brace", contentType: "application/json", body: valid + `}`, wantStatus: 400, wantSlug: "invalid-request"},
-		{name: "trailing bracket", contentType: "application/json", body: valid + `]`, wantStatus: 400, wantSlug: "invalid-request"},
-		{name: "trailing comma", contentType: "application/json", body: valid + `,`, wantStatus: 400, wantSlug: "invalid-request"},
 
 		// Fields.
 		{name: "unknown field", contentType: "application/json", body: `{"note":"x","admin":true}`, wantStatus: 400, wantSlug: "validation", wantField: "admin", wantMessage: "is not a writable field"},
 		{name: "unknown nested field", contentType: "application/json", body: `{"address":{"zip":"1","street":"x"}}`, wantStatus: 400, wantSlug: "validation", wantField: "street", wantMessage: "is not a writable field"},
 		{name: "string for a number", contentType: "application/json", body: `{"items":[{"sku":"a","quantity":"two"}]}`, wantStatus: 400, wantSlug: "validation", wantField: "items.quantity", wantMessage: "must be an integer"},
-		{name: "fraction for an integer", contentType: "application/json", body: `{"items":[{"sku":"a","quantity":1.5}]}`, wantStatus: 400, wantSlug: "validation", wantField: "items.quantity", wantMessage: "must be an integer"},
 		{name: "number for a string", contentType: "application/json", body: `{"note":5}`, wantStatus: 400, wantSlug: "validation", wantField: "note", wantMessage: "must be a string"},
 		{name: "string for a bool", contentType: "application/json", body: `{"gift":"yes"}`, wantStatus: 400, wantSlug: "validation", wantField: "gift", wantMessage: "must be a boolean"},
 		{name: "object for an array", contentType: "application/json", body: `{"items":{}}`, wantStatus: 400, wantSlug: "validation", wantField: "items"},
 		{name: "string for an object", contentType: "application/json", body: `{"address":"Berlin"}`, wantStatus: 400, wantSlug: "validation", wantField: "address"},
 		{name: "null for a string", contentType: "application/json", body: `{"note":null,"gift":true}`, wantStatus: 400, wantSlug: "validation", wantField: "note", wantMessage: "must be a string, not null"},
-		{name: "null for a bool", contentType: "application/json", body: `{"gift":null}`, wantStatus: 400, wantSlug: "validation", wantField: "gift", wantMessage: "must be a boolean, not null"},
 		{name: "null for an object", contentType: "application/json", body: `{"address":null}`, wantStatus: 400, wantSlug: "validation", wantField: "address", wantMessage: "must be an object, not null"},
 		{name: "null for an array", contentType: "application/json", body: `{"items":null}`, wantStatus: 400, wantSlug: "validation", wantField: "items", wantMessage: "must be an array, not null"},
 		{name: "null item", contentType: "application/json", body: `{"items":[{"sku":"a","quantity":1},null]}`, wantStatus: 400, wantSlug: "validation", wantField: "items[1]", wantMessage: "must be an object, not null"},
@@ -118,7 +106,6 @@ func TestDecodeJSON(t *testing.T) {
 		// Keys as encoding/json would take them: given twice, the last one
 		// wins; in any case, they match.
 		{name: "duplicate key", contentType: "application/json", body: `{"note":"a","note":"b"}`, wantStatus: 400, wantSlug: "validation", wantField: "note", wantMessage: "appears more than once"},
-		{name: "duplicate array", contentType: "application/json", body: `{"items":[],"items":[{"sku":"a","quantity":1}]}`, wantStatus: 400, wantSlug: "validation", wantField: "items", wantMessage: "appears more than once"},
 		{name: "duplicate nested key", contentType: "application/json", body: `{"items":[{"sku":"a","quantity":1},{"sku":"b","sku":"c","quantity":1}]}`, wantStatus: 400, wantSlug: "validation", wantField: "items[1].sku", wantMessage: "appears more than once"},
 		{name: "keys differing in case", contentType: "application/json", body: `{"note":"a","Note":"b"}`, wantStatus: 400, wantSlug: "validation", wantField: "Note", wantMessage: `differs from "note" only in case`},
 		{name: "field name in another case", contentType: "application/json", body: `{"NOTE":"x"}`, wantStatus: 400, wantSlug: "validation", wantField: "NOTE", wantMessage: `is not a field; names are case-sensitive: "note"`},

@@ -34,12 +34,6 @@ func TestHandleBatch(t *testing.T) {
 	runBatches(t, []batchCase{
 		{name: "empty batch"},
 		{
-			name:    "all valid",
-			msgs:    []events.SQSMessage{order("created", "evt-1", "ord-1"), order("created", "evt-2", "ord-2"), order("cancelled", "evt-3", "ord-1")},
-			trace:   "claim evt-1, send ord-1, SENT evt-1, claim evt-2, send ord-2, SENT evt-2, claim evt-3, send ord-1, SENT evt-3",
-			metrics: "EmailsSent=3",
-		},
-		{
 			name: "the life cycle of an order, each step mailed in order",
 			msgs: []events.SQSMessage{order("created", "evt-1", "ord-1"), order("confirmed", "evt-2", "ord-1"), order("shipped", "evt-3", "ord-1"),
 				order("delivered", "evt-4", "ord-1"), order("cancelled_by_shop", "evt-5", "ord-2")},

@@ -23,7 +23,6 @@ func TestNormalizeEmail(t *testing.T) {
 		{"upper case folded", "Ada.Lovelace@Example.COM", "ada.lovelace@example.com"},
 		{"surrounding spaces trimmed", "  ada@example.com\t\n", "ada@example.com"},
 		{"plus tag kept", "ada+shop@example.com", "ada+shop@example.com"},
-		{"subdomain", "ada@mail.example.co.uk", "ada@mail.example.co.uk"},
 		// A local part beyond ASCII: registration refuses it (CheckNewEmail),
 		// but an account registered before it did must still log in.
 		{"non-ASCII local part folded", "ÄDA@example.com", "äda@example.com"},
@@ -33,12 +32,10 @@ func TestNormalizeEmail(t *testing.T) {
 		// One domain, one spelling: its Unicode form, whichever way it was
 		// typed, so that one mailbox cannot hold two accounts.
 		{"A-label written in Unicode", "ada@xn--bcher-kva.example", "ada@bücher.example"},
-		{"A-label in upper case", "ada@XN--BCHER-KVA.EXAMPLE", "ada@bücher.example"},
 		{"Unicode domain in upper case", "ada@BÜCHER.example", "ada@bücher.example"},
 		{"full-width domain", "ada@\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com", "ada@example.com"},
 		{"decomposed domain", "ada@bu\u0308cher.example", "ada@bücher.example"},
 		{"Greek final sigma kept (nontransitional)", "ada@ς.example", "ada@ς.example"},
-		{"German sharp s kept (nontransitional)", "ada@straße.example", "ada@straße.example"},
 		// A domain registration refuses is not mapped into one it takes.
 		{"ideographic full stop left as typed", "ada@a.exam\u3002ple", "ada@a.exam\u3002ple"},
 		{"A-label that is not Punycode left as typed", "ada@xn--zz.example", "ada@xn--zz.example"},
@@ -46,13 +43,9 @@ func TestNormalizeEmail(t *testing.T) {
 		{"empty", "", ""},
 		{"blank", "   \t ", ""},
 		{"255 bytes", ofLength(account.MaxEmailLength + 1), ""},
-		{"far too long", ofLength(10000), ""},
 		{"display name", "Ada <ada@example.com>", ""},
-		{"quoted display name", `"Ada Lovelace" <ada@example.com>`, ""},
 		{"angle brackets only", "<ada@example.com>", ""},
 		{"trailing comment", "ada@example.com (Ada)", ""},
-		{"leading comment", "(Ada) ada@example.com", ""},
-		{"comment inside", "ada(x)@example.com", ""},
 		{"two addresses", "ada@example.com, bob@example.com", ""},
 		{"missing TLD", "ada@localhost", ""},
 		{"trailing dot", "ada@example.com.", ""},
@@ -61,21 +54,14 @@ func TestNormalizeEmail(t *testing.T) {
 		{"missing domain", "ada@", ""},
 		{"two at signs", "ada@bob@example.com", ""},
 		{"space inside", "ada lovelace@example.com", ""},
-		// Spaces that are not ASCII: net/mail takes any non-ASCII rune for
+		// A space that is not ASCII: net/mail takes any non-ASCII rune for
 		// an atom's, but an address does not hold spaces.
 		{"no-break space inside", "ada\u00a0lovelace@example.com", ""},
-		{"ideographic space in the domain", "ada@exam\u3000ple.com", ""},
-		{"no-break space before the at sign", "ada\u00a0@example.com", ""},
 		// A domain literal: an IP address, not a domain a message can be
 		// sent to through SES.
 		{"IPv4 domain literal", "ada@[192.0.2.1]", ""},
-		{"IPv6 domain literal with a dot", "ada@[::ffff:192.0.2.1]", ""},
 		{"newline inside", "ada@example.com\nbcc@evil.example", ""},
 		{"quoted local part", `"ada lovelace"@example.com`, ""},
-		{"noncharacter U+FFFF", "ada\uffff@example.com", ""},
-		{"noncharacter U+FFFE", "ada@exam\ufffeple.com", ""},
-		{"unassigned code point", "ada\U000e0080@example.com", ""},
-		{"zero-width joiner", "ad\u200da@example.com", ""},
 		{"right-to-left override", "ada\u202e@example.com", ""},
 	}
 	for _, tt := range tests {
@@ -99,10 +85,8 @@ func TestCheckNewEmail(t *testing.T) {
 	}{
 		{"ASCII", "ada@example.com", ""},
 		{"every atext character in the local part", "!#$%&'*+-/=?^_`{|}~@example.com", ""},
-		{"dots and digits", "ada.lovelace.1815@mail.example.co.uk", ""},
 		{"inner hyphens in the domain", "ada@my-shop--example.co.uk", ""},
 		{"Unicode domain", "ada@bücher.example", ""},
-		{"Unicode top-level domain", "ada@example.рф", ""},
 		{"CJK domain", "ada@山.山", ""},
 		{"Greek final sigma (nontransitional)", "ada@ς.example", ""},
 		{"a mark after a letter", "ada@\u00e9\u0301.example", ""},
@@ -110,19 +94,13 @@ func TestCheckNewEmail(t *testing.T) {
 		{"digits only", "0@0.com", ""},
 
 		{"local part with a letter beyond ASCII", "zoë@example.com", local},
-		{"local part beyond ASCII, Unicode domain", "zoë@bücher.example", local},
-		{"local part in CJK", "山@example.com", local},
-		{"local part with a symbol beyond ASCII", "ada€@example.com", local},
 		{"underscore in the domain", "ada@exa_mple.com", domain},
-		{"other atext in the domain", "ada@ex!ample.com", domain},
 		{"leading hyphen", "ada@-example.com", domain},
 		{"trailing hyphen", "ada@example-.com", domain},
-		{"trailing hyphen in a Unicode label", "ada@bücher-.example", domain},
 		{"hyphens in the third and fourth places", "ada@ab--cd.example", domain},
 		{"A-label that is not Punycode", "ada@xn--zz.example", domain},
 		{"label starting with a mark", "ada@\u0301example.com", domain},
 		{"emoji domain (UTS 46 would take it)", "ada@🚀.example", domain},
-		{"symbol in the domain", "ada@€.example", domain},
 		{"punctuation in the domain", "ada@a·b.example", domain},
 		{"ideographic full stop", "ada@a.exam\u3002ple", domain},
 		{"label mixing directions", "ada@aשלום.example", domain},
@@ -147,62 +125,13 @@ func TestCheckNewEmail(t *testing.T) {
 	}
 }
 
-// TestNormalizeName also checks ShownName, the name as shown: "" for one
-// refused.
-func TestNormalizeName(t *testing.T) {
-	tests := []struct {
-		name   string
-		in     string
-		want   string
-		wantOK bool
-	}{
-		{"plain", "Ada Lovelace", "Ada Lovelace", true},
-		{"trimmed", "  Ada \t\n", "Ada", true},
-		{"inner spaces kept", "Ada  King", "Ada  King", true},
-		{"one character", "A", "A", true},
-		{"accented", "Zoë Ångström", "Zoë Ångström", true},
-		{"CJK", "山田太郎", "山田太郎", true},
-		{"Cyrillic", "Ада Лавлейс", "Ада Лавлейс", true},
-		{"emoji", "Ada 🚀", "Ada 🚀", true},
-		{"100 ASCII characters", strings.Repeat("a", 100), strings.Repeat("a", 100), true},
-		{"100 two-byte runes (200 bytes)", strings.Repeat("é", 100), strings.Repeat("é", 100), true},
-		{"100 four-byte runes (400 bytes)", strings.Repeat("🚀", 100), strings.Repeat("🚀", 100), true},
-		{"100 characters after trimming", "   " + strings.Repeat("a", 100) + "   ", strings.Repeat("a", 100), true},
-		{"decomposed accent composed (NFC)", "Zoe\u0308", "Zoë", true},
-		{"100 decomposed accents, 100 characters composed", strings.Repeat("e\u0301", 100), strings.Repeat("é", 100), true},
-
-		{"empty", "", "", false},
-		{"blank", " \t\r\n ", "", false},
-		{"101 ASCII characters", strings.Repeat("a", 101), "", false},
-		{"101 two-byte runes", strings.Repeat("é", 101), "", false},
-		{"NUL", "Ada\x00Lovelace", "", false},
-		{"inner newline", "Ada\nLovelace", "", false},
-		{"inner tab", "Ada\tLovelace", "", false},
-		{"escape", "Ada\x1b[31m", "", false},
-		{"DEL", "Ada\x7f", "", false},
-		{"C1 control", "Ada\u0080", "", false},
-		{"invalid UTF-8", "Ada\xffLovelace", "", false},
-		{"bidi override", "Ada\u202eecalevoL", "", false},
-		{"zero-width space inside", "Ada\u200bLovelace", "", false},
-		{"only a zero-width space", "\u200b", "", false},
-		{"soft hyphen", "Ada\u00adLovelace", "", false},
-		{"line separator", "Ada\u2028Lovelace", "", false},
-		{"private use", "Ada\ue000", "", false},
-		{"only no-break spaces", "\u00a0\u00a0", "", false},
-		{"truncated multi-byte rune", "Ada\xc3", "", false},
-		{"noncharacter U+FFFF", "Ada\uffff", "", false},
-		{"noncharacter U+FFFE", "\ufffeAda", "", false},
-		{"noncharacter U+FDD0", "Ada\ufdd0", "", false},
-		{"unassigned code point", "Ada\U000e0080", "", false},
-		{"surrogate half (as WTF-8)", "Ada\xed\xa0\x80", "", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, ok := account.NormalizeName(tt.in)
-			if shown := account.ShownName(tt.in); got != tt.want || ok != tt.wantOK || shown != tt.want {
-				t.Errorf("NormalizeName(%q) = %q, %v, ShownName %q; want %q, %v", tt.in, got, ok, shown, tt.want, tt.wantOK)
-			}
-		})
+// TestShownName checks that a stored name is shown by today's rule
+// (text's TestName has the rule's cases): normalized, or "" when refused.
+func TestShownName(t *testing.T) {
+	for stored, want := range map[string]string{"  Ada \t": "Ada", "Ada\u202eecalevoL": ""} {
+		if got := account.ShownName(stored); got != want {
+			t.Errorf("ShownName(%q) = %q, want %q", stored, got, want)
+		}
 	}
 }
 
@@ -222,18 +151,15 @@ func TestCheckPassword(t *testing.T) {
 		{"passphrase with spaces", "correct horse battery staple", ""},
 		{"surrounding spaces count", " " + strings.Repeat("a", 10) + " ", ""},
 		{"12 two-byte runes", strings.Repeat("é", 12), ""},
-		{"128 three-byte runes (384 bytes)", strings.Repeat("日", 128), ""},
 		{"128 four-byte runes (512 bytes)", strings.Repeat("🔑", 128), ""},
 		{"no composition rules", strings.Repeat("1", 12), ""},
 
 		{"empty", "", tooShort},
 		{"11 ASCII characters", strings.Repeat("a", 11), tooShort},
 		{"11 two-byte runes (22 bytes)", strings.Repeat("é", 11), tooShort},
-		{"6 four-byte runes (24 bytes)", strings.Repeat("🔑", 6), tooShort},
 		{"129 ASCII characters", strings.Repeat("a", 129), tooLong},
 		{"129 three-byte runes", strings.Repeat("日", 129), tooLong},
 		{"invalid UTF-8", strings.Repeat("\xff", 12), notUTF8},
-		{"invalid byte among valid", strings.Repeat("a", 20) + "\xfe", notUTF8},
 		{"short and invalid", "\xff", notUTF8},
 		{"lone surrogate encoding", strings.Repeat("a", 12) + "\xed\xa0\x80", notUTF8},
 	}

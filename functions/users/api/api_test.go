@@ -39,11 +39,7 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	h := &harness{Env: apptest.NewEnv(t), t: t}
-	jwks, err := token.JWKS([]token.PublicKey{h.Auth.Signer().PublicKey()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.server = api.NewHandler(h.Log, api.Config{Service: h.Svc, Verifier: h.Verifier, JWKS: jwks, Version: testVersion, Metrics: h.Metrics})
+	h.server = api.NewHandler(h.Log, api.Config{Service: h.Svc, Verifier: h.Verifier, JWKS: []byte(h.Auth.JWKS(t)), Version: testVersion, Metrics: h.Metrics})
 	h.Client = &apitest.Client{Handler: h.server}
 	return h
 }

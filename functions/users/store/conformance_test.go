@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/functions/users/app"
 	"github.com/serverless-shop/backend/functions/users/app/apptest"
+	"github.com/serverless-shop/backend/internal/testcloud"
 	"github.com/serverless-shop/backend/shared/events"
 	"github.com/serverless-shop/backend/shared/problem"
 	"github.com/serverless-shop/backend/shared/revocation"
@@ -60,18 +60,6 @@ func testConformance(t *testing.T, newStore func(t *testing.T) usersStore) {
 // TestMem runs the conformance tests against the in-memory store.
 func TestMem(t *testing.T) {
 	testConformance(t, func(*testing.T) usersStore { return apptest.NewMemStore() })
-}
-
-// parallel runs f n times concurrently and returns their errors in call
-// order.
-func parallel(n int, f func(i int) error) []error {
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { errs[i] = f(i) })
-	}
-	wg.Wait()
-	return errs
 }
 
 func newUser(id, email string, now time.Time) account.User {
@@ -181,7 +169,7 @@ func testCreateUserEmailUniqueUnderConcurrency(t *testing.T, s usersStore) {
 	const n = 12
 	// n registrations at once, with case variants of one address.
 	variants := []string{"race@example.com", "RACE@EXAMPLE.COM", "Race@Example.Com", " race@example.COM "}
-	errs := parallel(n, func(i int) error {
+	errs := testcloud.Parallel(n, func(i int) error {
 		u := newUser(ulidLike(i), account.NormalizeEmail(variants[i%len(variants)]), now)
 		_, link, ev := verification(u, now)
 		return s.CreateUser(ctx, u, "hash", link, ev)
@@ -266,7 +254,7 @@ func testLoginStateReadsTheUserAndTheBuckets(t *testing.T, s usersStore) {
 func testSourceFailuresAtOnceAreAllCounted(t *testing.T, s usersStore) {
 	ctx, now, _ := begin(t, s, 0, "", false)
 	const n = 30
-	for i, err := range parallel(n, func(int) error { return s.CountSourceFailure(ctx, "198.51.100.7", true, time.Hour, now) }) {
+	for i, err := range testcloud.Parallel(n, func(int) error { return s.CountSourceFailure(ctx, "198.51.100.7", true, time.Hour, now) }) {
 		if err != nil {
 			t.Fatalf("failure %d: %v", i, err)
 		}
@@ -283,7 +271,7 @@ func testSourceFailuresAtOnceAreAllCounted(t *testing.T, s usersStore) {
 func testAttemptsSentAtOnceAreCountedOneByOne(t *testing.T, s usersStore) {
 	ctx, now, _ := begin(t, s, 0, "", false)
 	const guesses = 20
-	errs := parallel(guesses, func(int) error {
+	errs := testcloud.Parallel(guesses, func(int) error {
 		// As the service does: a lost race reads again, a few times.
 		for range 3 {
 			err := take(ctx, s, "target@example.com", "", now)
@@ -372,7 +360,7 @@ func testRefreshRotationRaceHasOneWinner(t *testing.T, s usersStore) {
 	for i := range nexts {
 		nexts[i] = account.Rotate(presented)
 	}
-	errs := parallel(n, func(i int) error {
+	errs := testcloud.Parallel(n, func(i int) error {
 		return s.RotateSession(ctx, presented, nexts[i], 0, account.RefreshCount{Hour: now.Truncate(time.Hour), Count: 1}, now)
 	})
 	if won := succeeded(t, errs, func(err error) bool {
