@@ -103,19 +103,15 @@ func TestModelReadsTheRepository(t *testing.T) {
 	if login.Budget.KMS.Sign != 1 || login.Function != "users" || login.DurationMS <= 0 {
 		t.Errorf("login read as %+v", login)
 	}
-	auth, err := in.Template.Number("AuthThrottleRate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := limit(t, m, "method throttle POST /v1/auth/login").Value; got != auth {
-		t.Errorf("login's method throttle %g, template's AuthThrottleRate %g", got, auth)
-	}
-	stage, err := in.Template.Number("ThrottleRate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := limit(t, m, "method throttle GET /v1/users/me").Value; got != stage {
-		t.Errorf("GET /v1/users/me's throttle %g, want the stage default ThrottleRate %g (AWS applies it per method)", got, stage)
+	// ThrottleRate is the stage default, which AWS applies per method.
+	for route, param := range map[string]string{"POST /v1/auth/login": "AuthThrottleRate", "GET /v1/users/me": "ThrottleRate"} {
+		want, err := in.Template.Number(param)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := limit(t, m, "method throttle "+route).Value; got != want {
+			t.Errorf("%s's method throttle %g, want the template's %s %g", route, got, param, want)
+		}
 	}
 	labels := map[capacity.Label]int{}
 	for _, l := range m.Limits {
@@ -232,11 +228,7 @@ func TestEveryQuotaCeilingHasAnAlarm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	have := map[string]bool{}
-	for _, a := range alarms {
-		have[a] = true
-	}
-	if !have["Api5xxAlarm"] {
+	if !slices.Contains(alarms, "Api5xxAlarm") {
 		t.Fatalf("template alarms read as %v", alarms)
 	}
 	for _, l := range m.Limits {
@@ -247,7 +239,7 @@ func TestEveryQuotaCeilingHasAnAlarm(t *testing.T) {
 			t.Errorf("AWS quota %q has no alarm", l.Name)
 		}
 		for _, a := range l.Alarms {
-			if !have[a] {
+			if !slices.Contains(alarms, a) {
 				t.Errorf("AWS quota %q: template.yaml has no alarm %s in prod", l.Name, a)
 			}
 		}
