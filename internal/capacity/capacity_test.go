@@ -133,11 +133,9 @@ func TestModelReadsTheRepository(t *testing.T) {
 	} {
 		limit(t, m, name)
 	}
-	revocations := false
-	for _, l := range m.Limits {
-		revocations = revocations || (l.Label == capacity.LabelDesign && strings.Contains(l.Name, "(RevocationsTable)"))
-	}
-	if !revocations {
+	if !slices.ContainsFunc(m.Limits, func(l capacity.Limit) bool {
+		return l.Label == capacity.LabelDesign && strings.Contains(l.Name, "(RevocationsTable)")
+	}) {
 		t.Error("no hot key of the revocations table in the model")
 	}
 	for i := 1; i < len(m.Limits); i++ {
@@ -362,16 +360,11 @@ func TestHotSKUCeiling(t *testing.T) {
 			extra = map[string]string{"StockShards": tt.shards}
 		}
 		m := build(t, load(t, "prod", extra))
-		var stock *capacity.HotKey
-		for _, k := range m.In.HotKeys {
-			if k.Key == "STOCK#*" {
-				stock = &k
-			}
+		i := slices.IndexFunc(m.In.HotKeys, func(k capacity.HotKey) bool { return k.Key == "STOCK#*" })
+		if i < 0 || m.In.HotKeys[i].Model != capacity.ModelShardedCounter || m.In.HotKeys[i].ShardsParam != "StockShards" {
+			t.Fatalf("the stock's hot key (STOCK#*) is not a sharded counter over StockShards: %+v", m.In.HotKeys)
 		}
-		if stock == nil || stock.Model != capacity.ModelShardedCounter || stock.ShardsParam != "StockShards" {
-			t.Fatalf("the stock's hot key is %+v, want a sharded counter over StockShards", stock)
-		}
-		c, err := m.ShardedCeiling(*stock)
+		c, err := m.ShardedCeiling(m.In.HotKeys[i])
 		if err != nil {
 			t.Fatal(err)
 		}
