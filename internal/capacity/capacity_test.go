@@ -103,19 +103,15 @@ func TestModelReadsTheRepository(t *testing.T) {
 	if login.Budget.KMS.Sign != 1 || login.Function != "users" || login.DurationMS <= 0 {
 		t.Errorf("login read as %+v", login)
 	}
-	auth, err := in.Template.Number("AuthThrottleRate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := limit(t, m, "method throttle POST /v1/auth/login").Value; got != auth {
-		t.Errorf("login's method throttle %g, template's AuthThrottleRate %g", got, auth)
-	}
-	stage, err := in.Template.Number("ThrottleRate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := limit(t, m, "method throttle GET /v1/users/me").Value; got != stage {
-		t.Errorf("GET /v1/users/me's throttle %g, want the stage default ThrottleRate %g (AWS applies it per method)", got, stage)
+	// ThrottleRate is the stage default, which AWS applies per method.
+	for route, param := range map[string]string{"POST /v1/auth/login": "AuthThrottleRate", "GET /v1/users/me": "ThrottleRate"} {
+		want, err := in.Template.Number(param)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := limit(t, m, "method throttle "+route).Value; got != want {
+			t.Errorf("%s's method throttle %g, want the template's %s %g", route, got, param, want)
+		}
 	}
 	labels := map[capacity.Label]int{}
 	for _, l := range m.Limits {
@@ -137,11 +133,9 @@ func TestModelReadsTheRepository(t *testing.T) {
 	} {
 		limit(t, m, name)
 	}
-	revocations := false
-	for _, l := range m.Limits {
-		revocations = revocations || (l.Label == capacity.LabelDesign && strings.Contains(l.Name, "(RevocationsTable)"))
-	}
-	if !revocations {
+	if !slices.ContainsFunc(m.Limits, func(l capacity.Limit) bool {
+		return l.Label == capacity.LabelDesign && strings.Contains(l.Name, "(RevocationsTable)")
+	}) {
 		t.Error("no hot key of the revocations table in the model")
 	}
 	for i := 1; i < len(m.Limits); i++ {
@@ -232,11 +226,7 @@ func TestEveryQuotaCeilingHasAnAlarm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	have := map[string]bool{}
-	for _, a := range alarms {
-		have[a] = true
-	}
-	if !have["Api5xxAlarm"] {
+	if !slices.Contains(alarms, "Api5xxAlarm") {
 		t.Fatalf("template alarms read as %v", alarms)
 	}
 	for _, l := range m.Limits {
@@ -247,7 +237,7 @@ func TestEveryQuotaCeilingHasAnAlarm(t *testing.T) {
 			t.Errorf("AWS quota %q has no alarm", l.Name)
 		}
 		for _, a := range l.Alarms {
-			if !have[a] {
+			if !slices.Contains(alarms, a) {
 				t.Errorf("AWS quota %q: template.yaml has no alarm %s in prod", l.Name, a)
 			}
 		}
@@ -370,16 +360,11 @@ func TestHotSKUCeiling(t *testing.T) {
 			extra = map[string]string{"StockShards": tt.shards}
 		}
 		m := build(t, load(t, "prod", extra))
-		var stock *capacity.HotKey
-		for _, k := range m.In.HotKeys {
-			if k.Key == "STOCK#*" {
-				stock = &k
-			}
+		i := slices.IndexFunc(m.In.HotKeys, func(k capacity.HotKey) bool { return k.Key == "STOCK#*" })
+		if i < 0 || m.In.HotKeys[i].Model != capacity.ModelShardedCounter || m.In.HotKeys[i].ShardsParam != "StockShards" {
+			t.Fatalf("the stock's hot key (STOCK#*) is not a sharded counter over StockShards: %+v", m.In.HotKeys)
 		}
-		if stock == nil || stock.Model != capacity.ModelShardedCounter || stock.ShardsParam != "StockShards" {
-			t.Fatalf("the stock's hot key is %+v, want a sharded counter over StockShards", stock)
-		}
-		c, err := m.ShardedCeiling(*stock)
+		c, err := m.ShardedCeiling(m.In.HotKeys[i])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -425,10 +410,6 @@ func TestQueueCeiling(t *testing.T) {
 			}
 		}
 	}
-	budgeted := map[string]bool{}
-	for _, b := range budgets.All() {
-		budgeted[b.Route] = true
-	}
 	m := build(t, load(t, "prod", nil))
 	queues := map[order.Status]capacity.HotKey{}
 	for _, k := range m.In.HotKeys {
@@ -450,7 +431,7 @@ func TestQueueCeiling(t *testing.T) {
 			t.Errorf("queue %s: writes %v, want %v (the life cycle's)", k.Key, k.Writes, want[k.Key])
 		}
 		for route := range k.Writes {
-			if !budgeted[route] {
+			if !slices.ContainsFunc(budgets.All(), func(b budgets.Budget) bool { return b.Route == route }) {
 				t.Errorf("queue %s: %s is no budgeted route", k.Key, route)
 			}
 		}

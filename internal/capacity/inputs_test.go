@@ -1,6 +1,7 @@
 package capacity_test
 
 import (
+	"cmp"
 	"reflect"
 	"testing"
 
@@ -51,10 +52,7 @@ parameter_overrides = ["Environment=list", "Other=2"]
 	}
 	for _, tt := range tests {
 		t.Run(tt.env, func(t *testing.T) {
-			if tt.toml == "" {
-				tt.toml = toml
-			}
-			e, err := capacity.ParseEnvironment([]byte(tt.toml), tt.env)
+			e, err := capacity.ParseEnvironment([]byte(cmp.Or(tt.toml, toml)), tt.env)
 			if tt.wantErrors {
 				if err == nil {
 					t.Fatal("no error")

@@ -685,13 +685,12 @@ func (t *Template) Alarms() ([]string, error) {
 	return out, nil
 }
 
+// mapping is the value of key in a mapping node (nil when it has none, or
+// n is no mapping).
 func mapping(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
+	for k, v := range entries(n) {
+		if k == key {
+			return v
 		}
 	}
 	return nil

@@ -207,10 +207,9 @@ func entries(n *yaml.Node) iter.Seq2[string, *yaml.Node] {
 	}
 }
 
+// mapping is the value of key in a mapping node (nil when it has none, or
+// n is no mapping).
 func mapping(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
 	for k, v := range entries(n) {
 		if k == key {
 			return v

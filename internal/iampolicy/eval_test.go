@@ -2,6 +2,7 @@ package iampolicy_test
 
 import (
 	"maps"
+	"slices"
 	"testing"
 
 	"github.com/serverless-shop/backend/internal/iampolicy"
@@ -12,13 +13,11 @@ const keyARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1
 // tags is the context of a request that carries the given tags.
 func tags(requestTags, resourceTags map[string]string) map[string][]string {
 	ctx := map[string][]string{}
-	var keys []string
 	for k, v := range requestTags {
 		ctx["aws:RequestTag/"+k] = []string{v}
-		keys = append(keys, k)
 	}
-	if keys != nil {
-		ctx["aws:TagKeys"] = keys
+	if len(requestTags) > 0 {
+		ctx["aws:TagKeys"] = slices.Collect(maps.Keys(requestTags))
 	}
 	for k, v := range resourceTags {
 		ctx["aws:ResourceTag/"+k] = []string{v}
