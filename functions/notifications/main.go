@@ -30,7 +30,8 @@ import (
 func main() { coldstart.Main("notifications", build) }
 
 // build wires the service from the environment: NOTIFICATIONS_TABLE,
-// EVENTS_QUEUE_URL, EVENTS_DLQ_URL, SENDER_EMAIL, SES_CONFIGURATION_SET;
+// EVENTS_QUEUE_URL, EVENTS_DLQ_URL, SENDER_EMAIL, SES_CONFIGURATION_SET
+// (empty where SES has no configuration sets: the template's on LocalStack);
 // APP_BASE_URL (the app whose pages the emailed links open) and LINK_KEY_ID
 // (the symmetric KMS key the links' tokens are sealed with);
 // MAIL_MAX_SEND_RATE (the account's SES sending rate, a second) and
@@ -51,7 +52,7 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	rawBaseURL := env.String("APP_BASE_URL")
 	appCfg := app.Config{
 		Dedupe:   store.New(dynamodb.NewFromConfig(cfg), env.String("NOTIFICATIONS_TABLE")),
-		Sender:   sesmail.NewSender(mailer, env.String("SENDER_EMAIL"), env.String("SES_CONFIGURATION_SET")),
+		Sender:   sesmail.NewSender(mailer, env.String("SENDER_EMAIL"), env.Optional("SES_CONFIGURATION_SET")),
 		Renderer: mail.NewRenderer(),
 		Opener:   sealed.NewOpener(kms.NewFromConfig(cfg), env.String("LINK_KEY_ID")),
 		Queue:    sqs.NewFromConfig(cfg),

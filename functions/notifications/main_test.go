@@ -34,6 +34,7 @@ func TestBuildConfiguration(t *testing.T) {
 		wantErr []string          // what the error must mention; none when build must succeed
 	}{
 		{"complete", nil, nil},
+		{"no configuration set (the template's on LocalStack)", map[string]string{"SES_CONFIGURATION_SET": ""}, nil},
 		{"link settings missing", map[string]string{"APP_BASE_URL": "", "LINK_KEY_ID": ""}, []string{"APP_BASE_URL is not set", "LINK_KEY_ID is not set"}},
 		{"pacing settings missing", map[string]string{"MAIL_MAX_SEND_RATE": "", "MAIL_CONCURRENCY": ""}, []string{"MAIL_MAX_SEND_RATE is not set", "MAIL_CONCURRENCY is not set"}},
 		{"concurrency not positive", map[string]string{"MAIL_CONCURRENCY": "0"}, []string{`MAIL_CONCURRENCY="0" is not a positive integer`}},

@@ -93,6 +93,9 @@ func (e *Env) String(name string) string {
 	return v
 }
 
+// Optional returns an optional variable, "" when unset.
+func (e *Env) Optional(name string) string { return strings.TrimSpace(e.getenv(name)) }
+
 // Duration returns an optional duration variable, def when unset.
 func (e *Env) Duration(name string, def time.Duration) time.Duration {
 	return optional(e, name, def, time.ParseDuration, "duration")

@@ -22,6 +22,7 @@ func TestEnv(t *testing.T) {
 	str := func(e *coldstart.Env) any { return e.String("V") }
 	dur := func(e *coldstart.Env) any { return e.Duration("V", 15*time.Minute) }
 	num := func(e *coldstart.Env) any { return e.Int("V", 7) }
+	opt := func(e *coldstart.Env) any { return e.Optional("V") }
 	tests := []struct {
 		name    string
 		read    func(*coldstart.Env) any
@@ -33,6 +34,8 @@ func TestEnv(t *testing.T) {
 		{name: "string trimmed", read: str, value: "  orders\n", want: "orders"},
 		{name: "string unset", read: str, value: "", wantErr: "configuration: V is not set"},
 		{name: "string only whitespace", read: str, value: " \t ", wantErr: "configuration: V is not set"},
+		{name: "optional string trimmed", read: opt, value: " shop\n", want: "shop"},
+		{name: "optional string unset", read: opt, value: "", want: ""},
 		{name: "duration unset uses default", read: dur, value: "", want: 15 * time.Minute},
 		{name: "duration seconds", read: dur, value: "90s", want: 90 * time.Second},
 		{name: "duration trimmed", read: dur, value: " 5m\n", want: 5 * time.Minute},
