@@ -23,7 +23,10 @@
 package store
 
 import (
+	"context"
 	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/serverless-shop/backend/shared/ddb"
 )
@@ -31,12 +34,15 @@ import (
 // Client is the part of the DynamoDB API the store uses.
 type Client interface {
 	ddb.GetItemAPI
-	ddb.BatchWriteItemAPI // the tests' catalogs
-	ddb.BatchGetItemAPI   // stock
-	ddb.PutItemAPI        // new products
-	ddb.QueryAPI
-	ddb.UpdateItemAPI
-	ddb.TransactWriteItemsAPI
+	// BatchWriteItem writes the tests' catalogs.
+	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	// BatchGetItem reads stock.
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	// PutItem writes new products.
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 // Store is the orders table.
