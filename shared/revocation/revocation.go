@@ -123,20 +123,15 @@ func Writes(table string, e Entry) ([]types.TransactWriteItem, error) {
 	return items, nil
 }
 
-// QueryAPI is the DynamoDB call a Table makes.
-type QueryAPI interface {
-	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-}
-
 // Table reads entries from the revocations table, always with consistent
 // reads, so an entry is seen as soon as its transaction has committed.
 type Table struct {
-	db    QueryAPI
+	db    dynamodb.QueryAPIClient
 	table string
 }
 
 // NewTable reads from table.
-func NewTable(db QueryAPI, table string) *Table { return &Table{db: db, table: table} }
+func NewTable(db dynamodb.QueryAPIClient, table string) *Table { return &Table{db: db, table: table} }
 
 // Since reads the feed's entries revoked after since that are still in
 // force at now: what is new since a verifier's last read. Its cost is that
