@@ -17,8 +17,8 @@ import (
 // queuesDB is what enqueue needs of DynamoDB.
 type queuesDB interface {
 	dynamodb.ScanAPIClient
-	ddb.PutItemAPI
-	ddb.UpdateItemAPI
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 }
 
 // enqueue gives the orders of table written before staff's routes existed

@@ -55,6 +55,11 @@ func Unix(t time.Time) *types.AttributeValueMemberN {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(t.Unix(), 10)}
 }
 
+// GetItemAPI is the DynamoDB call Get makes.
+type GetItemAPI interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+}
+
 // Get reads one item into a record of type R; found is false when there is
 // no such item.
 func Get[R any](ctx context.Context, db GetItemAPI, in *dynamodb.GetItemInput) (r R, found bool, err error) {

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -23,17 +22,16 @@ type Client interface {
 }
 
 // PublicKeys fetches the public keys of the given KMS keys (ids, ARNs or
-// aliases), in order, all at once to keep cold starts short. A key that is
-// not an ECC_NIST_P256 signing key is an error: the verifier must not
-// silently trust fewer keys than configured.
+// aliases), in order, at deploy time (functions/publickeys), so one after
+// the other. A key that is not an ECC_NIST_P256 signing key is an error,
+// reported with every other key's: the verifier must not silently trust
+// fewer keys than configured.
 func PublicKeys(ctx context.Context, c Client, keyIDs []string) ([]token.PublicKey, error) {
 	keys := make([]token.PublicKey, len(keyIDs))
 	errs := make([]error, len(keyIDs))
-	var wg sync.WaitGroup
 	for i, id := range keyIDs {
-		wg.Go(func() { keys[i], errs[i] = publicKey(ctx, c, id) })
+		keys[i], errs[i] = publicKey(ctx, c, id)
 	}
-	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

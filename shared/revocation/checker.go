@@ -10,8 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/serverless-shop/backend/shared/coldstart"
-	"github.com/serverless-shop/backend/shared/ddb"
 	"github.com/serverless-shop/backend/shared/logging"
 	"github.com/serverless-shop/backend/shared/token"
 )
@@ -200,7 +201,7 @@ func ConfigFrom(env *coldstart.Env) Config {
 
 // Checker returns the checker of these settings, reading the table
 // through db.
-func (c Config) Checker(db ddb.QueryAPI, log *slog.Logger) *Checker {
+func (c Config) Checker(db dynamodb.QueryAPIClient, log *slog.Logger) *Checker {
 	return NewChecker(NewTable(db, c.Table), c.Refresh, log)
 }
 

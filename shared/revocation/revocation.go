@@ -38,7 +38,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/serverless-shop/backend/shared/ddb"
 	"github.com/serverless-shop/backend/shared/token"
 )
 
@@ -127,12 +126,12 @@ func Writes(table string, e Entry) ([]types.TransactWriteItem, error) {
 // Table reads entries from the revocations table, always with consistent
 // reads, so an entry is seen as soon as its transaction has committed.
 type Table struct {
-	db    ddb.QueryAPI
+	db    dynamodb.QueryAPIClient
 	table string
 }
 
 // NewTable reads from table.
-func NewTable(db ddb.QueryAPI, table string) *Table { return &Table{db: db, table: table} }
+func NewTable(db dynamodb.QueryAPIClient, table string) *Table { return &Table{db: db, table: table} }
 
 // Since reads the feed's entries revoked after since that are still in
 // force at now: what is new since a verifier's last read. Its cost is that

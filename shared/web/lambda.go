@@ -37,20 +37,15 @@ func gatewayContext(r *http.Request) events.APIGatewayProxyRequestContext {
 	return c
 }
 
-// SourceIP is the address of the client as API Gateway saw it
-// (requestContext.identity.sourceIp): the source of the connection to API
-// Gateway, which a client cannot set (unlike X-Forwarded-For). For a
-// request that did not come through API Gateway, its RemoteAddr.
-func SourceIP(r *http.Request) string {
-	return cmp.Or(gatewayContext(r).Identity.SourceIP, r.RemoteAddr)
-}
-
 // Request is the *http.Request an event stands for. Its path is the
 // resource API Gateway matched with the path parameters filled in, so that
 // the mux routes as the gateway did, whatever else the raw path holds (a
 // stage or base path prefix, say). Headers and query parameters are the
-// event's single-valued ones, the last of each name. A body marked base64
-// that is not fails to read with a 400 problem.
+// event's single-valued ones, the last of each name. Its RemoteAddr is the
+// address of the client as API Gateway saw it
+// (requestContext.identity.sourceIp): the source of the connection to API
+// Gateway, which a client cannot set (unlike X-Forwarded-For). A body
+// marked base64 that is not fails to read with a 400 problem.
 func Request(ctx context.Context, ev events.APIGatewayProxyRequest) *http.Request {
 	var body io.Reader = strings.NewReader(ev.Body)
 	if ev.IsBase64Encoded {

@@ -7,8 +7,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/serverless-shop/backend/shared/ddb"
 )
 
 // unavailableCodes are the error codes of AWS services that mean "not now"
@@ -45,12 +46,11 @@ func unavailable(err error) bool {
 	if errors.As(err, &attempts) || errors.As(err, &quota) {
 		return true
 	}
-	var cancelled *types.TransactionCanceledException
-	if errors.As(err, &cancelled) {
+	if reasons, ok := ddb.CancellationReasons(err); ok {
 		// Transient when every item that failed failed for a reason
 		// retrying later can cure.
 		transient := false
-		for _, r := range cancelled.CancellationReasons {
+		for _, r := range reasons {
 			switch aws.ToString(r.Code) {
 			case "", "None":
 			case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded", "TransactionConflict":

@@ -36,11 +36,13 @@ import (
 // Client is the part of the DynamoDB API the store uses.
 type Client interface {
 	ddb.GetItemAPI
-	ddb.BatchGetItemAPI // stock
-	ddb.PutItemAPI      // new products
-	ddb.QueryAPI
-	ddb.UpdateItemAPI
-	ddb.TransactWriteItemsAPI
+	// BatchGetItem reads stock.
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	// PutItem writes new products.
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	dynamodb.QueryAPIClient
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 // Store is the orders table.

@@ -72,10 +72,10 @@ func all(hs ...web.HandlerFunc) web.HandlerFunc {
 }
 
 // perSource counts each request against its source address
-// (web.SourceIP), per second and per hour, before the route's handler
-// runs, whatever it carries: a flood of invalid requests is limited too.
+// (its RemoteAddr: API Gateway's source IP, see web.Request), per second
+// and per hour, before the route's handler runs, whatever it carries: a flood of invalid requests is limited too.
 func (a *API) perSource(_ http.ResponseWriter, r *http.Request) error {
-	return a.Service.CountSourceRequest(r.Context(), web.SourceIP(r))
+	return a.Service.CountSourceRequest(r.Context(), r.RemoteAddr)
 }
 
 // mailing refuses a request that would mail an account email while account

@@ -61,7 +61,7 @@ func (a *API) register(w http.ResponseWriter, r *http.Request, in app.RegisterCo
 }
 
 func (a *API) login(w http.ResponseWriter, r *http.Request, in app.LoginCommand) error {
-	in.Source = web.SourceIP(r)
+	in.Source = r.RemoteAddr // API Gateway's source IP (web.Request)
 	pair, err := a.Service.Login(r.Context(), in)
 	return answer(w, http.StatusOK, pair, err)
 }

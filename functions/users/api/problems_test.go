@@ -181,9 +181,9 @@ func TestUpdateMeRejects(t *testing.T) {
 // internal/contract's.
 
 // TestCostlyRoutesAreLimitedPerAddress: the costly public routes count
-// against the client's address (web.SourceIP), per hour and per second;
-// login counts per second only, refresh not at all, and another address
-// has limits of its own.
+// against the client's address (its RemoteAddr: API Gateway's source
+// IP, see web.Request), per hour and per second; login counts per second
+// only, refresh not at all, and another address has limits of its own.
 func TestCostlyRoutesAreLimitedPerAddress(t *testing.T) {
 	hourly := []string{"POST /v1/auth/register", "POST /v1/auth/verify-email", "POST /v1/auth/cancel-registration", "POST /v1/auth/password-reset", "POST /v1/auth/password-reset/confirm"}
 	for _, tc := range []struct {
