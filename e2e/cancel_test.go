@@ -45,12 +45,8 @@ func TestCancelRegistration(t *testing.T) {
 	}
 
 	call(t, "POST", "/v1/auth/cancel-registration", map[string]string{"token": cancel}).Expect(t, 204)
-	if p := call(t, "POST", "/v1/auth/cancel-registration", map[string]string{"token": cancel}).Problem(t, 400, ""); !strings.HasSuffix(p.Type, "#invalid-token") {
-		t.Errorf("second cancel: problem type %q, want invalid-token", p.Type)
-	}
-	if p := call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": verify}).Problem(t, 400, ""); !strings.HasSuffix(p.Type, "#invalid-token") {
-		t.Errorf("verify after the cancel: problem type %q, want invalid-token", p.Type)
-	}
+	call(t, "POST", "/v1/auth/cancel-registration", map[string]string{"token": cancel}).Problem(t, 400, "invalid-token")
+	call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": verify}).Problem(t, 400, "invalid-token")
 	// The cancelled account cannot log in, with or without its device
 	// token, nor refresh its session.
 	call(t, "POST", "/v1/auth/login", map[string]string{"email": victim, "password": attacker.Password}).Problem(t, 401, "")
@@ -72,9 +68,7 @@ func TestCancelRegistration(t *testing.T) {
 		return ownerToken != ""
 	})
 	call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": ownerToken}).Expect(t, 200)
-	if p := call(t, "POST", "/v1/auth/cancel-registration", map[string]string{"token": ownerToken}).Problem(t, 400, ""); !strings.HasSuffix(p.Type, "#invalid-token") {
-		t.Errorf("cancel after verification: problem type %q, want invalid-token", p.Type)
-	}
+	call(t, "POST", "/v1/auth/cancel-registration", map[string]string{"token": ownerToken}).Problem(t, 400, "invalid-token")
 	owner.login(t)
 	var me struct {
 		ID            string

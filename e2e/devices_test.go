@@ -168,9 +168,7 @@ func TestPasswordChangeEndsPendingResetLinks(t *testing.T) {
 	call(t, "POST", "/v1/auth/password-reset", map[string]string{"email": u.Email}).Expect(t, 202)
 	tok := linkToken(t, awaitMail(t, u.Email, resetSubject), "/reset-password")
 	call(t, "POST", "/v1/users/me/password", map[string]string{"currentPassword": u.Password, "newPassword": "the owner's new passphrase"}, u.bearer()...).Expect(t, 204)
-	if p := call(t, "POST", "/v1/auth/password-reset/confirm", map[string]string{"token": tok, "newPassword": "the link reader's passphrase"}).Problem(t, 400, ""); !strings.HasSuffix(p.Type, "#invalid-token") {
-		t.Fatalf("the reset link after a password change: %q, want invalid-token", p.Type)
-	}
+	call(t, "POST", "/v1/auth/password-reset/confirm", map[string]string{"token": tok, "newPassword": "the link reader's passphrase"}).Problem(t, 400, "invalid-token")
 	u.Password = "the owner's new passphrase"
 	loginWith(t, u, "").Expect(t, 200)
 }

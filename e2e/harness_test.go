@@ -95,18 +95,14 @@ func conformsToSpec(t *testing.T, resp *apitest.Response) {
 			resp.Problem(t, http.StatusUnauthorized, "")
 			return
 		}
-		if p := resp.Problem(t, http.StatusMethodNotAllowed, ""); !strings.HasSuffix(p.Type, "#method-not-allowed") {
-			t.Fatalf("%s %s: a method the path does not have, answered %s", req.Method, req.URL.Path, resp.Body)
-		}
+		resp.Problem(t, http.StatusMethodNotAllowed, "method-not-allowed")
 		if got, want := resp.Header.Get("Allow"), strings.Join(specMethods(req), ", "); got != want {
 			t.Fatalf("%s %s: 405 with Allow %q, want %q", req.Method, req.URL.Path, got, want)
 		}
 		return
 	}
 	if err != nil {
-		if p := resp.Problem(t, http.StatusNotFound, ""); !strings.HasSuffix(p.Type, "#not-found") {
-			t.Fatalf("%s %s: not an operation of openapi.yaml, answered %s", req.Method, req.URL.Path, resp.Body)
-		}
+		resp.Problem(t, http.StatusNotFound, "not-found")
 		return
 	}
 	in := &openapi3filter.ResponseValidationInput{

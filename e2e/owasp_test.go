@@ -206,10 +206,7 @@ func TestOWASP_API2_BrokenAuthentication(t *testing.T) {
 func refusedEverywhere(t *testing.T, bearer string) {
 	t.Helper()
 	for _, path := range []string{"/v1/users/me", "/v1/orders"} {
-		p := call(t, "GET", path, nil, "Authorization", "Bearer "+bearer).Problem(t, http.StatusUnauthorized, "")
-		if !strings.HasSuffix(p.Type, "#invalid-token") {
-			t.Fatalf("GET %s: problem type %q, want invalid-token", path, p.Type)
-		}
+		call(t, "GET", path, nil, "Authorization", "Bearer "+bearer).Problem(t, http.StatusUnauthorized, "invalid-token")
 	}
 }
 
@@ -504,10 +501,7 @@ func TestOWASP_API4_ResourceConsumption(t *testing.T) {
 			if op.protected {
 				headers = bearerFor(op.path, u, staff)
 			}
-			p := call(t, op.method, op.example, big, headers...).Problem(t, http.StatusRequestEntityTooLarge, "")
-			if !strings.HasSuffix(p.Type, "#payload-too-large") {
-				t.Errorf("%s %s: problem type %q", op.method, op.path, p.Type)
-			}
+			call(t, op.method, op.example, big, headers...).Problem(t, http.StatusRequestEntityTooLarge, "payload-too-large")
 		}
 	})
 
@@ -619,10 +613,7 @@ func TestOWASP_API5_FunctionLevelAuthorization(t *testing.T) {
 			}
 			if op.protected {
 				for _, auth := range [][]string{nil, {"Authorization", "Bearer " + u.Refresh}, {"Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte(u.Email+":"+u.Password))}} {
-					p := call(t, op.method, op.example, body, auth...).Problem(t, http.StatusUnauthorized, "")
-					if !strings.HasSuffix(p.Type, "#invalid-token") {
-						t.Errorf("%s %s: problem type %q", op.method, op.path, p.Type)
-					}
+					call(t, op.method, op.example, body, auth...).Problem(t, http.StatusUnauthorized, "invalid-token")
 				}
 				continue
 			}
@@ -679,9 +670,7 @@ func TestOWASP_API5_FunctionLevelAuthorization(t *testing.T) {
 				}
 				// A path the API has answers 405 with the methods it takes.
 				r := call(t, method, path, write, bearerFor(tmpl, u, staff)...)
-				if p := r.Problem(t, 405, ""); !strings.HasSuffix(p.Type, "#method-not-allowed") {
-					t.Errorf("%s %s: %+v, want method-not-allowed", method, path, p)
-				}
+				r.Problem(t, 405, "method-not-allowed")
 				var got []string
 				for m := range strings.SplitSeq(r.Header.Get("Allow"), ",") {
 					got = append(got, strings.TrimSpace(m))
@@ -763,9 +752,7 @@ func TestOWASP_API6_SensitiveBusinessFlows(t *testing.T) {
 			if path == "/v1/orders" {
 				body = items("COF-ESP-250", 1)
 			}
-			if p := call(t, "POST", path, body, u.bearer()...).Problem(t, 403, ""); !strings.HasSuffix(p.Type, "#email-unverified") {
-				t.Fatalf("POST %s: %s", path, p.Type)
-			}
+			call(t, "POST", path, body, u.bearer()...).Problem(t, 403, "email-unverified")
 		}
 	})
 
@@ -1187,9 +1174,7 @@ func TestOWASP_API9_InventoryManagement(t *testing.T) {
 
 	t.Run("nothing answers beside the documented version", func(t *testing.T) {
 		for _, path := range []string{"/v0/health", "/v1.1/health", "/health", "/api/v1/health", "/V1/health", "/v1/Health", "/v1/health/debug", "/v1/internal/health", "/.well-known/openid-configuration", "/v1/openapi.yaml", "/swagger.json"} {
-			if p := call(t, "GET", path, nil).Problem(t, 404, ""); !strings.HasSuffix(p.Type, "#not-found") {
-				t.Errorf("GET %s: %s", path, p.Type)
-			}
+			call(t, "GET", path, nil).Problem(t, 404, "not-found")
 		}
 	})
 
