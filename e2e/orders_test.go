@@ -148,15 +148,13 @@ func TestConcurrentIdenticalRequestsCreateOneOrder(t *testing.T) {
 	answers := race(n, func() *apitest.Response {
 		return call(t, "POST", "/v1/orders", items("COF-ETH-250", 1), append(u.bearer(), "Idempotency-Key", "same-key")...)
 	})
-	winners(t, answers, 201, 409)
+	winners(t, answers, 201, 409) // a 409 is a problem document: Client.Do checks
 	ids := map[string]bool{}
 	for _, r := range answers {
 		if r.StatusCode == 201 {
 			var o orderDoc
 			r.JSON(t, &o)
 			ids[o.ID] = true
-		} else {
-			r.Problem(t, 409, "")
 		}
 	}
 	var list struct{ Items []orderDoc }
