@@ -155,7 +155,8 @@ func TestOWASP_API2_BrokenAuthentication(t *testing.T) {
 
 	iss, _ := claims["iss"].(string)
 	publicPEM, publicJWK := signingKeyForms(t, signer.KeyID())
-	attacker := apitest.NewAuth(t).Signer() // a P-256 key of the attacker's own, named by its thumbprint
+	attackerAuth := apitest.NewAuth(t) // a P-256 key of the attacker's own, named by its thumbprint
+	attacker := attackerAuth.Signer()
 	parts := strings.Split(control, ".")
 	cases := []struct{ name, token string }{
 		{"expired", jws(t, signer, header, edit(claims, map[string]any{"iat": now - 1000, "nbf": now - 1000, "exp": now - 100}))},
@@ -172,7 +173,7 @@ func TestOWASP_API2_BrokenAuthentication(t *testing.T) {
 		{"claims changed after signing (email_verified)", parts[0] + "." + segment(t, edit(claims, map[string]any{"email_verified": true})) + "." + parts[2]},
 		{"HS256 keyed with the public key (PEM)", hs256(t, edit(header, map[string]any{"alg": "HS256"}), claims, publicPEM)},
 		{"HS256 keyed with the public key (JWK)", hs256(t, edit(header, map[string]any{"alg": "HS256"}), claims, publicJWK)},
-		{"signed by a key it carries itself (jwk)", jws(t, attacker, map[string]any{"alg": "ES256", "typ": "at+jwt", "kid": attacker.KeyID(), "jwk": jwkOf(t, attacker)}, claims)},
+		{"signed by a key it carries itself (jwk)", jws(t, attacker, map[string]any{"alg": "ES256", "typ": "at+jwt", "kid": attacker.KeyID(), "jwk": jwkOf(t, attackerAuth)}, claims)},
 		{"the deployed kid on another key's signature", jws(t, attacker, header, claims)},
 	}
 	for _, tc := range cases {
@@ -286,16 +287,12 @@ func signingKeyForms(t *testing.T, kid string) (pemKey, jwk []byte) {
 	return nil, nil
 }
 
-// jwkOf is the public JWK of s, as a JWS header "jwk" would carry it.
-func jwkOf(t *testing.T, s *apitest.Signer) map[string]any {
+// jwkOf is the public JWK of a's key, as a JWS header "jwk" would carry it.
+func jwkOf(t *testing.T, a *apitest.Auth) map[string]any {
 	t.Helper()
-	b, err := token.JWKS([]token.PublicKey{s.PublicKey()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var set struct{ Keys []map[string]any }
-	if err := json.Unmarshal(b, &set); err != nil || len(set.Keys) != 1 {
-		t.Fatalf("jwks %s: %v", b, err)
+	if err := json.Unmarshal([]byte(a.JWKS(t)), &set); err != nil || len(set.Keys) != 1 {
+		t.Fatalf("jwks %s: %v", a.JWKS(t), err)
 	}
 	return set.Keys[0]
 }
