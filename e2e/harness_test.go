@@ -167,12 +167,9 @@ func clientAddress(name string) string {
 	return fmt.Sprintf("2001:db8:%x:%x:%x::1", uint16(sum>>48), uint16(sum>>32), uint32(sum)&0xffff)
 }
 
-// newAddress returns an address no other client of this run uses.
-func newAddress() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return fmt.Sprintf("2001:db8:%x:%x:%x:%x::1", b[0:2], b[2:4], b[4:6], b[6:8])
-}
+// newAddress returns an address no other client of this run uses: a
+// client address of a random name.
+func newAddress() string { return clientAddress(rand.Text()) }
 
 // call sends a request to the API from the test's own address
 // (clientAddress; a X-Forwarded-For header in headers says otherwise),
