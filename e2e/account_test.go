@@ -87,15 +87,7 @@ func TestVerificationLinks(t *testing.T) {
 
 	// A resend mails a new link, which replaces the first.
 	call(t, "POST", "/v1/auth/verify-email/resend", nil, u.bearer()...).Expect(t, 202)
-	var second string
-	testcloud.Eventually(t, time.Minute, "a second verification email", func() bool {
-		for _, m := range testcloud.MailTo(t, u.Email, verificationSubject) {
-			if tok := linkToken(t, m, "/verify-email"); tok != first {
-				second = tok
-			}
-		}
-		return second != ""
-	})
+	second := awaitNewVerification(t, u.Email, first)
 	call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": first}).Problem(t, 400, "")
 	deviceOf(t, call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": second}))
 

@@ -180,6 +180,22 @@ func awaitMail(t *testing.T, addr, needle string) testcloud.Mail {
 	return got[0]
 }
 
+// awaitNewVerification waits for a verification email to addr whose link's
+// token is not old, and returns that token.
+func awaitNewVerification(t *testing.T, addr, old string) string {
+	t.Helper()
+	var tok string
+	testcloud.Eventually(t, time.Minute, "a new verification email to "+addr, func() bool {
+		for _, m := range testcloud.MailTo(t, addr, verificationSubject) {
+			if got := linkToken(t, m, "/verify-email"); got != old {
+				tok = got
+			}
+		}
+		return tok != ""
+	})
+	return tok
+}
+
 // awaitEventsSettled waits until the order events queue holds nothing:
 // every event relayed so far has been handled, so no email of it is still
 // on its way. Counting emails after this finds any duplicate.
