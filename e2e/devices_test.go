@@ -57,9 +57,7 @@ func (a attacker) throttle(t *testing.T, email string) {
 // deviceOf reads the device token of a proof of the mailbox (200).
 func deviceOf(t *testing.T, r *apitest.Response) string {
 	t.Helper()
-	var body struct {
-		DeviceToken string `json:"deviceToken"`
-	}
+	var body tokenPair
 	r.Expect(t, 200).JSON(t, &body)
 	if !strings.HasPrefix(body.DeviceToken, "dv1.") {
 		t.Fatalf("%s answered %s, want a device token", r.Request.URL.Path, r.Body)
@@ -115,7 +113,7 @@ func TestMailboxProofLetsTheOwnerInDuringAnAttack(t *testing.T) {
 		t.Parallel()
 		u, mallory := register(t, "mailbox-verify"), newAttacker()
 		mallory.throttle(t, u.Email)
-		device := deviceOf(t, call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": linkToken(t, awaitMail(t, u.Email, verificationSubject), "/verify-email")}))
+		device := verifyEmailAt(t, u.Email)
 		// The attack goes on: the account's wait may have ended while the
 		// email was on its way.
 		mallory.throttle(t, u.Email)

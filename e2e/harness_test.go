@@ -89,8 +89,7 @@ func conformsToSpec(t *testing.T, resp *apitest.Response) {
 	route, params, err := findRoute(req)
 	if err != nil && len(specMethods(req)) > 0 {
 		if resp.StatusCode == http.StatusUnauthorized {
-			resp.Problem(t, http.StatusUnauthorized, "")
-			return
+			return // a protected path without a valid token (Client.Do checked the problem)
 		}
 		resp.Problem(t, http.StatusMethodNotAllowed, "method-not-allowed")
 		if got, want := resp.Header.Get("Allow"), strings.Join(specMethods(req), ", "); got != want {

@@ -27,7 +27,6 @@ type tokenPair struct {
 	AccessToken  string `json:"accessToken"`
 	RefreshToken string `json:"refreshToken"`
 	TokenType    string `json:"tokenType"`
-	ExpiresIn    int    `json:"expiresIn"`
 	DeviceToken  string `json:"deviceToken"`
 }
 
