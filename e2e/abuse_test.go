@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"crypto/elliptic"
 	"encoding/base64"
 	"math/big"
 	"net/http"
@@ -59,10 +60,7 @@ func TestAbuseNamesAndEmailsAreCleanAndNormalised(t *testing.T) {
 	if len(p.Errors) != 1 || p.Errors[0].Field != "email" || !strings.Contains(p.Errors[0].Message, "ASCII") {
 		t.Fatalf("%s refused with %+v, want the email field saying it must be ASCII", unmailable, p.Errors)
 	}
-	p = call(t, "POST", "/v1/auth/login", map[string]string{"email": unmailable, "password": "correct horse battery staple"}).Problem(t, http.StatusUnauthorized, "")
-	if !strings.HasSuffix(p.Type, "#invalid-credentials") {
-		t.Fatalf("login as the refused address: %s, want invalid-credentials (no account)", p.Type)
-	}
+	call(t, "POST", "/v1/auth/login", map[string]string{"email": unmailable, "password": "correct horse battery staple"}).Problem(t, http.StatusUnauthorized, "invalid-credentials")
 
 	// "e" + combining acute, in the name and the email's domain: stored
 	// composed; the composed spelling of the email is the same account.
@@ -122,9 +120,6 @@ func TestAbuseBodiesAreParsedStrictly(t *testing.T) {
 	}
 }
 
-// p256N is the order of P-256's base point.
-var p256N, _ = new(big.Int).SetString("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551", 16)
-
 // TestAbuseTokensAreDecodedStrictly: a token has one encoding and one
 // signature; a valid token re-encoded, or with its signature's other
 // valid S, and a token signed by the real key but living longer than the
@@ -140,7 +135,7 @@ func TestAbuseTokensAreDecodedStrictly(t *testing.T) {
 	// The last of 86 characters carries 2 bits and 4 unused ones: set them.
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	loose := parts[2][:85] + string(alphabet[strings.IndexByte(alphabet, parts[2][85])|0x0f])
-	highS := new(big.Int).Sub(p256N, new(big.Int).SetBytes(sig[32:]))
+	highS := new(big.Int).Sub(elliptic.P256().Params().N, new(big.Int).SetBytes(sig[32:]))
 	flipped := append(append([]byte{}, sig[:32]...), highS.FillBytes(make([]byte, 32))...)
 
 	// A token signed with the deployed signing key, for 24 hours.
@@ -169,13 +164,6 @@ func TestAbuseTokensAreDecodedStrictly(t *testing.T) {
 		"the other S":                      parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(flipped),
 		"a lifetime of a day":              mint(24 * time.Hour),
 	} {
-		t.Run(name, func(t *testing.T) {
-			for _, path := range []string{"/v1/users/me", "/v1/orders"} {
-				p := call(t, "GET", path, nil, "Authorization", "Bearer "+tok).Problem(t, http.StatusUnauthorized, "")
-				if !strings.HasSuffix(p.Type, "#invalid-token") {
-					t.Fatalf("%s: problem %s, want invalid-token", path, p.Type)
-				}
-			}
-		})
+		t.Run(name, func(t *testing.T) { refusedEverywhere(t, tok) })
 	}
 }

@@ -29,10 +29,7 @@ func TestVerifiedBeforeOrdering(t *testing.T) {
 		t.Fatal("GET /v1/users/me says verified before the link was used")
 	}
 
-	p := call(t, "POST", "/v1/orders", items("COF-ESP-250", 1), append(u.bearer(), "Idempotency-Key", "unverified-1")...).Problem(t, 403, "")
-	if !strings.HasSuffix(p.Type, "#email-unverified") {
-		t.Fatalf("problem type %q, want email-unverified", p.Type)
-	}
+	call(t, "POST", "/v1/orders", items("COF-ESP-250", 1), append(u.bearer(), "Idempotency-Key", "unverified-1")...).Problem(t, 403, "email-unverified")
 	var page struct{ Items []orderDoc }
 	call(t, "GET", "/v1/orders", nil, u.bearer()...).Expect(t, 200).JSON(t, &page)
 	if len(page.Items) != 0 {
@@ -45,10 +42,7 @@ func TestVerifiedBeforeOrdering(t *testing.T) {
 	}
 	token := linkToken(t, mail, "/verify-email")
 	deviceOf(t, call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": token}))
-	p = call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": token}).Problem(t, 400, "")
-	if !strings.HasSuffix(p.Type, "#invalid-token") {
-		t.Fatalf("second use: problem type %q, want invalid-token", p.Type)
-	}
+	call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": token}).Problem(t, 400, "invalid-token")
 
 	// The access token from before still says unverified; a refreshed one
 	// does not.
@@ -93,15 +87,7 @@ func TestVerificationLinks(t *testing.T) {
 
 	// A resend mails a new link, which replaces the first.
 	call(t, "POST", "/v1/auth/verify-email/resend", nil, u.bearer()...).Expect(t, 202)
-	var second string
-	testcloud.Eventually(t, time.Minute, "a second verification email", func() bool {
-		for _, m := range testcloud.MailTo(t, u.Email, verificationSubject) {
-			if tok := linkToken(t, m, "/verify-email"); tok != first {
-				second = tok
-			}
-		}
-		return second != ""
-	})
+	second := awaitNewVerification(t, u.Email, first)
 	call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": first}).Problem(t, 400, "")
 	deviceOf(t, call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": second}))
 
@@ -156,9 +142,7 @@ func TestPasswordReset(t *testing.T) {
 		t.Fatalf("weak password: %+v", weak)
 	}
 	deviceOf(t, call(t, "POST", "/v1/auth/password-reset/confirm", map[string]string{"token": token, "newPassword": newPassword}))
-	if p := call(t, "POST", "/v1/auth/password-reset/confirm", map[string]string{"token": token, "newPassword": "yet another passphrase"}).Problem(t, 400, ""); !strings.HasSuffix(p.Type, "#invalid-token") {
-		t.Fatalf("second use: %q", p.Type)
-	}
+	call(t, "POST", "/v1/auth/password-reset/confirm", map[string]string{"token": token, "newPassword": "yet another passphrase"}).Problem(t, 400, "invalid-token")
 
 	call(t, "POST", "/v1/auth/refresh", map[string]string{"refreshToken": oldRefresh}).Problem(t, 401, "")
 	call(t, "POST", "/v1/auth/login", map[string]string{"email": u.Email, "password": u.Password}).Problem(t, 401, "")

@@ -5,10 +5,8 @@ package e2e
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/serverless-shop/backend/internal/apitest"
-	"github.com/serverless-shop/backend/internal/testcloud"
 )
 
 // phishingName is what an attacker registers a victim's address with, to
@@ -45,12 +43,8 @@ func TestCancelRegistration(t *testing.T) {
 	}
 
 	call(t, "POST", "/v1/auth/cancel-registration", map[string]string{"token": cancel}).Expect(t, 204)
-	if p := call(t, "POST", "/v1/auth/cancel-registration", map[string]string{"token": cancel}).Problem(t, 400, ""); !strings.HasSuffix(p.Type, "#invalid-token") {
-		t.Errorf("second cancel: problem type %q, want invalid-token", p.Type)
-	}
-	if p := call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": verify}).Problem(t, 400, ""); !strings.HasSuffix(p.Type, "#invalid-token") {
-		t.Errorf("verify after the cancel: problem type %q, want invalid-token", p.Type)
-	}
+	call(t, "POST", "/v1/auth/cancel-registration", map[string]string{"token": cancel}).Problem(t, 400, "invalid-token")
+	call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": verify}).Problem(t, 400, "invalid-token")
 	// The cancelled account cannot log in, with or without its device
 	// token, nor refresh its session.
 	call(t, "POST", "/v1/auth/login", map[string]string{"email": victim, "password": attacker.Password}).Problem(t, 401, "")
@@ -62,19 +56,9 @@ func TestCancelRegistration(t *testing.T) {
 	owner := user{Email: victim, Name: "Victim", Password: "owner horse battery staple"}
 	var reg struct{ ID string }
 	call(t, "POST", "/v1/auth/register", map[string]string{"email": victim, "password": owner.Password, "name": owner.Name}).Expect(t, 201).JSON(t, &reg)
-	var ownerToken string
-	testcloud.Eventually(t, time.Minute, "the owner's verification email", func() bool {
-		for _, m := range testcloud.MailTo(t, victim, verificationSubject) {
-			if tok := linkToken(t, m, "/verify-email"); tok != verify {
-				ownerToken = tok
-			}
-		}
-		return ownerToken != ""
-	})
+	ownerToken := awaitNewVerification(t, victim, verify)
 	call(t, "POST", "/v1/auth/verify-email", map[string]string{"token": ownerToken}).Expect(t, 200)
-	if p := call(t, "POST", "/v1/auth/cancel-registration", map[string]string{"token": ownerToken}).Problem(t, 400, ""); !strings.HasSuffix(p.Type, "#invalid-token") {
-		t.Errorf("cancel after verification: problem type %q, want invalid-token", p.Type)
-	}
+	call(t, "POST", "/v1/auth/cancel-registration", map[string]string{"token": ownerToken}).Problem(t, 400, "invalid-token")
 	owner.login(t)
 	var me struct {
 		ID            string

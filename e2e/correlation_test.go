@@ -3,14 +3,11 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/serverless-shop/backend/internal/testcloud"
 )
@@ -20,6 +17,7 @@ import (
 // through: the orders service, the orders relay and the notification service.
 func TestCorrelationIDFollowsTheOrder(t *testing.T) {
 	t.Parallel()
+	since := time.Now().Add(-time.Second)
 	u := signUp(t, "corr")
 	id := fmt.Sprintf("corr-%d", time.Now().UnixNano())
 	r := call(t, "POST", "/v1/orders", items("TEA-EARL-100", 1), append(u.bearer(), "X-Request-Id", id)...).Expect(t, 201)
@@ -30,21 +28,11 @@ func TestCorrelationIDFollowsTheOrder(t *testing.T) {
 	r.JSON(t, &o)
 	awaitMail(t, u.Email, o.ID)
 
-	logs := cloudwatchlogs.NewFromConfig(stack.aws)
 	for _, fn := range []string{"orders", "ordersRelay", "notifications"} {
 		group := testcloud.LogGroup(t, stack.aws, output(t, "StackName"), fn)
 		var lines []string
 		testcloud.Eventually(t, 30*time.Second, "correlation id in "+group, func() bool {
-			out, err := logs.FilterLogEvents(context.Background(), &cloudwatchlogs.FilterLogEventsInput{
-				LogGroupName: aws.String(group), FilterPattern: aws.String(`"` + id + `"`),
-			})
-			if err != nil {
-				return false
-			}
-			lines = lines[:0]
-			for _, e := range out.Events {
-				lines = append(lines, aws.ToString(e.Message))
-			}
+			lines = slices.DeleteFunc(logLines(t, group, since), func(l string) bool { return !strings.Contains(l, id) })
 			return len(lines) > 0
 		})
 		for _, l := range lines {

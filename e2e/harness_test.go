@@ -81,32 +81,24 @@ func (setupTB) Fatalf(format string, args ...any) {
 // its schema, from the service or from the gateway; a method a path of the
 // document does not have gets the service's 405 problem with Allow listing
 // the path's methods (or the 401 of a protected path without a valid
-// token); any other request gets the gateway's 404 problem. Either way the
-// answer carries X-Request-Id.
+// token); any other request gets the gateway's 404 problem. (That every
+// answer carries X-Request-Id, Client.Do checks.)
 func conformsToSpec(t *testing.T, resp *apitest.Response) {
 	t.Helper()
 	req := resp.Request
-	if resp.Header.Get("X-Request-Id") == "" {
-		t.Fatalf("%s %s: answer %d without X-Request-Id; body %s", req.Method, req.URL.Path, resp.StatusCode, resp.Body)
-	}
 	route, params, err := findRoute(req)
 	if err != nil && len(specMethods(req)) > 0 {
 		if resp.StatusCode == http.StatusUnauthorized {
-			resp.Problem(t, http.StatusUnauthorized, "")
-			return
+			return // a protected path without a valid token (Client.Do checked the problem)
 		}
-		if p := resp.Problem(t, http.StatusMethodNotAllowed, ""); !strings.HasSuffix(p.Type, "#method-not-allowed") {
-			t.Fatalf("%s %s: a method the path does not have, answered %s", req.Method, req.URL.Path, resp.Body)
-		}
+		resp.Problem(t, http.StatusMethodNotAllowed, "method-not-allowed")
 		if got, want := resp.Header.Get("Allow"), strings.Join(specMethods(req), ", "); got != want {
 			t.Fatalf("%s %s: 405 with Allow %q, want %q", req.Method, req.URL.Path, got, want)
 		}
 		return
 	}
 	if err != nil {
-		if p := resp.Problem(t, http.StatusNotFound, ""); !strings.HasSuffix(p.Type, "#not-found") {
-			t.Fatalf("%s %s: not an operation of openapi.yaml, answered %s", req.Method, req.URL.Path, resp.Body)
-		}
+		resp.Problem(t, http.StatusNotFound, "not-found")
 		return
 	}
 	in := &openapi3filter.ResponseValidationInput{
@@ -174,12 +166,9 @@ func clientAddress(name string) string {
 	return fmt.Sprintf("2001:db8:%x:%x:%x::1", uint16(sum>>48), uint16(sum>>32), uint32(sum)&0xffff)
 }
 
-// newAddress returns an address no other client of this run uses.
-func newAddress() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return fmt.Sprintf("2001:db8:%x:%x:%x:%x::1", b[0:2], b[2:4], b[4:6], b[6:8])
-}
+// newAddress returns an address no other client of this run uses: a
+// client address of a random name.
+func newAddress() string { return clientAddress(rand.Text()) }
 
 // call sends a request to the API from the test's own address
 // (clientAddress; a X-Forwarded-For header in headers says otherwise),

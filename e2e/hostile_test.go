@@ -58,11 +58,11 @@ func TestHostileInputGets4xx(t *testing.T) {
 			if tc.auth {
 				headers = u.bearer()
 			}
+			// A 4xx, which Client.Do checks is a problem document.
 			r := call(t, tc.method, tc.path, tc.body, headers...)
 			if r.StatusCode < 400 || r.StatusCode >= 500 {
 				t.Fatalf("status %d, want a 4xx; body %.300s", r.StatusCode, r.Body)
 			}
-			r.Problem(t, r.StatusCode, "")
 		})
 	}
 }

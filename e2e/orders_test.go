@@ -119,10 +119,7 @@ func TestIdempotencyKey(t *testing.T) {
 	if again.Header.Get("Idempotent-Replayed") != "true" || again.Body != first.Body || again.Header.Get("Location") != first.Header.Get("Location") {
 		t.Fatalf("replay differs: %s %s", again.Header, again.Body)
 	}
-	p := call(t, "POST", "/v1/orders", items("TEA-SENCHA-100", 4), append(u.bearer(), "Idempotency-Key", "order-1")...).Problem(t, 422, "")
-	if !strings.HasSuffix(p.Type, "#idempotency-key-reused") {
-		t.Fatalf("problem type %q", p.Type)
-	}
+	call(t, "POST", "/v1/orders", items("TEA-SENCHA-100", 4), append(u.bearer(), "Idempotency-Key", "order-1")...).Problem(t, 422, "idempotency-key-reused")
 	call(t, "POST", "/v1/orders", body, append(u.bearer(), "Idempotency-Key", strings.Repeat("k", 256))...).Problem(t, 400, "")
 
 	// Keys are per user: another user's identical key is a new order.
@@ -151,15 +148,13 @@ func TestConcurrentIdenticalRequestsCreateOneOrder(t *testing.T) {
 	answers := race(n, func() *apitest.Response {
 		return call(t, "POST", "/v1/orders", items("COF-ETH-250", 1), append(u.bearer(), "Idempotency-Key", "same-key")...)
 	})
-	winners(t, answers, 201, 409)
+	winners(t, answers, 201, 409) // a 409 is a problem document: Client.Do checks
 	ids := map[string]bool{}
 	for _, r := range answers {
 		if r.StatusCode == 201 {
 			var o orderDoc
 			r.JSON(t, &o)
 			ids[o.ID] = true
-		} else {
-			r.Problem(t, 409, "")
 		}
 	}
 	var list struct{ Items []orderDoc }
@@ -260,10 +255,7 @@ func TestGetAndCancelOrder(t *testing.T) {
 	if got.Status != "CANCELLED" || !got.UpdatedAt.After(got.CreatedAt) {
 		t.Fatalf("after cancel: %+v", got)
 	}
-	p := call(t, "POST", "/v1/orders/"+o.ID+"/cancel", nil, u.bearer()...).Problem(t, 409, "")
-	if !strings.HasSuffix(p.Type, "#order-not-cancellable") {
-		t.Fatalf("problem type %q", p.Type)
-	}
+	call(t, "POST", "/v1/orders/"+o.ID+"/cancel", nil, u.bearer()...).Problem(t, 409, "order-not-cancellable")
 
 	// Exactly one confirmation and one cancellation email, with the order's content.
 	confirmation := awaitMail(t, u.Email, o.ID+" confirmed")
@@ -354,9 +346,7 @@ func TestOrderQuotaLimitsOrdersNotTheirEmails(t *testing.T) {
 		ids[i] = o.ID
 	}
 	r := call(t, "POST", "/v1/orders", items("CUP-ESP-2", 1), u.bearer()...)
-	if p := r.Problem(t, 429, ""); !strings.HasSuffix(p.Type, "#order-quota") {
-		t.Fatalf("problem %s, want order-quota", p.Type)
-	}
+	r.Problem(t, 429, "order-quota")
 	if secs, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || secs < 1 || secs > 3600 {
 		t.Fatalf("Retry-After = %q", r.Header.Get("Retry-After"))
 	}

@@ -108,14 +108,19 @@ func TestSigningKeyRotation(t *testing.T) {
 	}
 }
 
-func currentParameter(t *testing.T, key string) string {
+// stackParameters are the deployed stack's parameters.
+func stackParameters(t *testing.T) []cfntypes.Parameter {
 	t.Helper()
-	cfn := cloudformation.NewFromConfig(stack.aws)
-	out, err := cfn.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(output(t, "StackName"))})
+	out, err := cloudformation.NewFromConfig(stack.aws).DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(output(t, "StackName"))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range out.Stacks[0].Parameters {
+	return out.Stacks[0].Parameters
+}
+
+func currentParameter(t *testing.T, key string) string {
+	t.Helper()
+	for _, p := range stackParameters(t) {
 		if aws.ToString(p.ParameterKey) == key {
 			return aws.ToString(p.ParameterValue)
 		}
@@ -131,19 +136,15 @@ func setSigningKey(t *testing.T, slot string) {
 	ctx := context.Background()
 	cfn := cloudformation.NewFromConfig(stack.aws)
 	name := output(t, "StackName")
-	desc, err := cfn.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: &name})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var params []cfntypes.Parameter
-	for _, p := range desc.Stacks[0].Parameters {
+	for _, p := range stackParameters(t) {
 		if aws.ToString(p.ParameterKey) == "ActiveSigningKey" {
 			params = append(params, cfntypes.Parameter{ParameterKey: p.ParameterKey, ParameterValue: aws.String(slot)})
 		} else {
 			params = append(params, cfntypes.Parameter{ParameterKey: p.ParameterKey, UsePreviousValue: aws.Bool(true)})
 		}
 	}
-	_, err = cfn.UpdateStack(ctx, &cloudformation.UpdateStackInput{
+	_, err := cfn.UpdateStack(ctx, &cloudformation.UpdateStackInput{
 		StackName: &name, UsePreviousTemplate: aws.Bool(true), Parameters: params,
 		Capabilities: []cfntypes.Capability{cfntypes.CapabilityCapabilityIam, cfntypes.CapabilityCapabilityAutoExpand},
 	})

@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base32"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -232,9 +231,7 @@ func pythonCrashAlone(output string) bool {
 // skuPrefix is the prefix of the SKUs of one staff's run: SKU characters
 // no seed and no other run has (a SKU is never reused, archived or not).
 func skuPrefix() string {
-	b := make([]byte, 5)
-	rand.Read(b)
-	return "ST-" + base32.StdEncoding.EncodeToString(b) + "-"
+	return "ST-" + rand.Text()[:8] + "-"
 }
 
 // createExampleProducts adds, for every {sku} example of a staff's

@@ -26,18 +26,6 @@ const (
 	// (localstack/params.sh), which would otherwise meet every
 	// test's requests at once.
 	SourceAddressFromHeader Capability = "the API takes the caller's address from X-Forwarded-For"
-	// GatewayThrottles: the stage's throttles and a usage plan's limits are
-	// enforced (the gateway's 429 THROTTLED). LocalStack's free edition
-	// stores them and enforces none. No test depends on it today: the
-	// stage's limits are checked as deployed (TestOWASP_API4).
-	GatewayThrottles Capability = "the gateway enforces throttles"
-	// RESTAuthorizer: the REST API runs the Lambda REQUEST authorizer on
-	// protected methods. LocalStack's free edition runs none (a Pro
-	// feature); the services verify every token themselves, so no test
-	// depends on it today (TestGatewayAnswersAreProblems and
-	// TestAuthorizerRefusesBadTokens accept either's 401; TestOWASP_API5
-	// checks the deployed authorizer configuration).
-	RESTAuthorizer Capability = "the REST API runs the Lambda authorizer"
 	// FunctionsReachHostLoopback: the deployed functions reach a server a
 	// test starts on this machine's loopback (MiniStack runs them as
 	// processes of this machine): the fault campaign's proxy, which the

@@ -8,7 +8,7 @@ import (
 )
 
 func TestEveryCapabilityOnMiniStack(t *testing.T) {
-	for _, c := range []Capability{SourceAddressFromHeader, GatewayThrottles, RESTAuthorizer, FunctionsReachHostLoopback, CustomResources} {
+	for _, c := range []Capability{SourceAddressFromHeader, FunctionsReachHostLoopback, CustomResources} {
 		if msg := requirement("ministack", c, "why"); msg != "" {
 			t.Errorf("MiniStack lacks %q: %s", c, msg)
 		}

@@ -82,13 +82,7 @@ func Depth(t testing.TB, q *sqs.Client, url string) QueueDepth {
 // test if that takes longer than within.
 func AwaitDrained(t testing.TB, q *sqs.Client, url string, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for d := Depth(t, q, url); !d.Empty(); d = Depth(t, q, url) {
-		if time.Now().After(deadline) {
-			t.Fatalf("queue %s still holds %+v after %s", url, d, within)
-		}
-		time.Sleep(pollInterval)
-	}
+	Eventually(t, within, "queue "+url+" to drain", func() bool { return Depth(t, q, url).Empty() })
 }
 
 // Drain receives until the queue stays empty for a long poll, deleting what

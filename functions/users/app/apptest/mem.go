@@ -54,6 +54,15 @@ func (m *MemStore) begin(op string) error {
 	return nil
 }
 
+// do runs f for op under the lock, unless Before fails the call.
+func (m *MemStore) do(op string, f func() error) error {
+	if err := m.begin(op); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	return f()
+}
+
 // Watch sets Before to count the calls of the method op and fail each
 // with err (nil: none fails), and returns the count.
 func (m *MemStore) Watch(op string, err error) *atomic.Int64 {
@@ -91,23 +100,21 @@ func NewMemStore() *MemStore {
 
 // CreateUser implements app.Store.
 func (m *MemStore) CreateUser(_ context.Context, u account.User, passwordHash string, verify account.PendingLink, ev events.AccountEvent) error {
-	if err := m.begin("CreateUser"); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	if _, taken := m.emails[u.Email]; taken {
-		return account.ErrEmailTaken
-	}
-	if _, dup := m.users[u.ID]; dup {
-		return fmt.Errorf("mem store: create user: id %s exists", u.ID)
-	}
-	m.emails[u.Email] = u.ID
-	m.users[u.ID] = account.Credentials{User: u, PasswordHash: passwordHash}
-	m.passwords = append(m.passwords, passwordHash)
-	m.links[linkKey{account.VerifyEmail, u.ID}] = verify
-	m.hashes = append(m.hashes, verify.Hash)
-	m.outbox = append(m.outbox, ev)
-	return nil
+	return m.do("CreateUser", func() error {
+		if _, taken := m.emails[u.Email]; taken {
+			return account.ErrEmailTaken
+		}
+		if _, dup := m.users[u.ID]; dup {
+			return fmt.Errorf("mem store: create user: id %s exists", u.ID)
+		}
+		m.emails[u.Email] = u.ID
+		m.users[u.ID] = account.Credentials{User: u, PasswordHash: passwordHash}
+		m.passwords = append(m.passwords, passwordHash)
+		m.links[linkKey{account.VerifyEmail, u.ID}] = verify
+		m.hashes = append(m.hashes, verify.Hash)
+		m.outbox = append(m.outbox, ev)
+		return nil
+	})
 }
 
 // UserByEmail implements app.Store.
@@ -153,63 +160,57 @@ func (m *MemStore) UpdateName(_ context.Context, id, name string, now time.Time)
 
 // ChangePassword implements app.Store.
 func (m *MemStore) ChangePassword(_ context.Context, u account.Credentials, newHash string, now time.Time, revoke revocation.Entry, budget account.Limit) error {
-	if err := m.begin("ChangePassword"); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	c, ok := m.users[u.ID]
-	if !ok || c.PasswordHash != u.PasswordHash {
-		return staleOrOwnWrite(ok, c.PasswordHash, newHash)
-	}
-	if err := m.count(budget, revoke.RevokedAt); err != nil {
-		return err
-	}
-	c.PasswordHash, c.UpdatedAt = newHash, now.UTC()
-	c.SessionEpoch = u.SessionEpoch + 1
-	m.users[u.ID] = c
-	delete(m.links, linkKey{account.ResetPassword, u.ID})
-	m.passwords = append(m.passwords, newHash)
-	m.revocations = append(m.revocations, revoke)
-	return nil
+	return m.do("ChangePassword", func() error {
+		c, ok := m.users[u.ID]
+		if !ok || c.PasswordHash != u.PasswordHash {
+			return staleOrOwnWrite(ok, c.PasswordHash, newHash)
+		}
+		if err := m.count(budget, revoke.RevokedAt); err != nil {
+			return err
+		}
+		c.PasswordHash, c.UpdatedAt = newHash, now.UTC()
+		c.SessionEpoch = u.SessionEpoch + 1
+		m.users[u.ID] = c
+		delete(m.links, linkKey{account.ResetPassword, u.ID})
+		m.passwords = append(m.passwords, newHash)
+		m.revocations = append(m.revocations, revoke)
+		return nil
+	})
 }
 
 // SetRole is *store.Store's, for the operator's tool (cmd/staff).
 func (m *MemStore) SetRole(_ context.Context, u account.Credentials, role string, now time.Time, revoke revocation.Entry) error {
-	if err := m.begin("SetRole"); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	c, ok := m.users[u.ID]
-	if !ok || c.SessionEpoch != u.SessionEpoch {
-		if ok && c.SessionEpoch == u.SessionEpoch+1 && c.IsStaff() == (role == token.RoleStaff) {
-			return nil // its own write, retried
+	return m.do("SetRole", func() error {
+		c, ok := m.users[u.ID]
+		if !ok || c.SessionEpoch != u.SessionEpoch {
+			if ok && c.SessionEpoch == u.SessionEpoch+1 && c.IsStaff() == (role == token.RoleStaff) {
+				return nil // its own write, retried
+			}
+			return account.ErrStaleWrite
 		}
-		return account.ErrStaleWrite
-	}
-	c.Role = ""
-	if role == token.RoleStaff {
-		c.Role = role
-	}
-	c.SessionEpoch, c.UpdatedAt = u.SessionEpoch+1, now.UTC()
-	m.users[u.ID] = c
-	m.revocations = append(m.revocations, revoke)
-	return nil
+		c.Role = ""
+		if role == token.RoleStaff {
+			c.Role = role
+		}
+		c.SessionEpoch, c.UpdatedAt = u.SessionEpoch+1, now.UTC()
+		m.users[u.ID] = c
+		m.revocations = append(m.revocations, revoke)
+		return nil
+	})
 }
 
 // RehashPassword implements app.Store.
 func (m *MemStore) RehashPassword(_ context.Context, id, oldHash, newHash string) error {
-	if err := m.begin("RehashPassword"); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	c, ok := m.users[id]
-	if !ok || c.PasswordHash != oldHash {
-		return staleOrOwnWrite(ok, c.PasswordHash, newHash)
-	}
-	c.PasswordHash = newHash
-	m.users[id] = c
-	m.passwords = append(m.passwords, newHash)
-	return nil
+	return m.do("RehashPassword", func() error {
+		c, ok := m.users[id]
+		if !ok || c.PasswordHash != oldHash {
+			return staleOrOwnWrite(ok, c.PasswordHash, newHash)
+		}
+		c.PasswordHash = newHash
+		m.users[id] = c
+		m.passwords = append(m.passwords, newHash)
+		return nil
+	})
 }
 
 // staleOrOwnWrite is a failed password update, as the store reads it: a
@@ -278,89 +279,79 @@ func (m *MemStore) LoginState(_ context.Context, email, source, deviceHash strin
 
 // TakeAttempt implements app.Store.
 func (m *MemStore) TakeAttempt(_ context.Context, t account.AttemptTake, now time.Time) error {
-	if err := m.begin("TakeAttempt"); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	if t.Device == "" {
-		if m.buckets["account#"+t.Email].at(now) != t.GuardWas {
+	return m.do("TakeAttempt", func() error {
+		if t.Device == "" {
+			if m.buckets["account#"+t.Email].at(now) != t.GuardWas {
+				return account.ErrStaleWrite
+			}
+			m.buckets["account#"+t.Email] = bucket{t.Guard, t.GuardForget}
+			return nil
+		}
+		d, ok := m.devices[t.Device]
+		if !ok || d.bucket.at(now) != t.GuardWas {
 			return account.ErrStaleWrite
 		}
-		m.buckets["account#"+t.Email] = bucket{t.Guard, t.GuardForget}
+		d.bucket = bucket{t.Guard, t.GuardForget}
+		m.devices[t.Device] = d
 		return nil
-	}
-	d, ok := m.devices[t.Device]
-	if !ok || d.bucket.at(now) != t.GuardWas {
-		return account.ErrStaleWrite
-	}
-	d.bucket = bucket{t.Guard, t.GuardForget}
-	m.devices[t.Device] = d
-	return nil
+	})
 }
 
 // CompleteLogin implements app.Store.
 func (m *MemStore) CompleteLogin(_ context.Context, c account.LoginCompletion, now time.Time) error {
-	if err := m.begin("CompleteLogin"); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	k := familyKey{c.Refresh.UserID, c.Refresh.FamilyID}
-	if s, dup := m.families[k]; dup {
-		if s.CurrentHash == c.Refresh.Hash() {
-			return nil // its own write, retried
+	return m.do("CompleteLogin", func() error {
+		k := familyKey{c.Refresh.UserID, c.Refresh.FamilyID}
+		if s, dup := m.families[k]; dup {
+			if s.CurrentHash == c.Refresh.Hash() {
+				return nil // its own write, retried
+			}
+			return fmt.Errorf("mem store: complete login: family %s exists", c.Refresh.FamilyID)
 		}
-		return fmt.Errorf("mem store: complete login: family %s exists", c.Refresh.FamilyID)
-	}
-	if u, ok := m.users[c.Refresh.UserID]; !ok || u.SessionEpoch != c.Epoch {
-		return account.ErrStaleWrite
-	}
-	m.families[k] = account.Session{
-		UserID: c.Refresh.UserID, FamilyID: c.Refresh.FamilyID, CurrentHash: c.Refresh.Hash(), Proof: c.Refresh.FamilyProof(),
-		Epoch: c.Epoch, CreatedAt: now.UTC(), ExpiresAt: time.Unix(now.Add(account.RefreshTTL).Unix(), 0).UTC(),
-	}
-	m.hashes = append(m.hashes, c.Refresh.Hash())
-	m.putDevice(account.DeviceGrant{Token: c.NewDevice, Email: c.Email, UserID: c.Refresh.UserID, Epoch: c.Epoch}, now)
-	if c.OldDevice != "" {
-		delete(m.devices, c.OldDevice)
-	} else {
-		delete(m.buckets, "account#"+c.Email)
-	}
-	return nil
+		if u, ok := m.users[c.Refresh.UserID]; !ok || u.SessionEpoch != c.Epoch {
+			return account.ErrStaleWrite
+		}
+		m.families[k] = account.Session{
+			UserID: c.Refresh.UserID, FamilyID: c.Refresh.FamilyID, CurrentHash: c.Refresh.Hash(), Proof: c.Refresh.FamilyProof(),
+			Epoch: c.Epoch, CreatedAt: now.UTC(), ExpiresAt: time.Unix(now.Add(account.RefreshTTL).Unix(), 0).UTC(),
+		}
+		m.hashes = append(m.hashes, c.Refresh.Hash())
+		m.putDevice(account.DeviceGrant{Token: c.NewDevice, Email: c.Email, UserID: c.Refresh.UserID, Epoch: c.Epoch}, now)
+		if c.OldDevice != "" {
+			delete(m.devices, c.OldDevice)
+		} else {
+			delete(m.buckets, "account#"+c.Email)
+		}
+		return nil
+	})
 }
 
 // CountSourceFailure implements app.Store.
 func (m *MemStore) CountSourceFailure(_ context.Context, source string, _ bool, forget time.Duration, now time.Time) error {
-	if err := m.begin("CountSourceFailure"); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	f := m.failures[source]
-	if !now.Before(f.forget) {
-		f = failures{}
-	}
-	f.Count++
-	f.Last, f.forget = now, now.Add(forget)
-	m.failures[source] = f
-	return nil
+	return m.do("CountSourceFailure", func() error {
+		f := m.failures[source]
+		if !now.Before(f.forget) {
+			f = failures{}
+		}
+		f.Count++
+		f.Last, f.forget = now, now.Add(forget)
+		m.failures[source] = f
+		return nil
+	})
 }
 
 // ClearAttempts implements app.Store.
 func (m *MemStore) ClearAttempts(_ context.Context, email string) error {
-	if err := m.begin("ClearAttempts"); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	delete(m.buckets, "account#"+email)
-	return nil
+	return m.do("ClearAttempts", func() error {
+		delete(m.buckets, "account#"+email)
+		return nil
+	})
 }
 
 // CountRequest implements app.Store: fixed windows, as the store's.
 func (m *MemStore) CountRequest(_ context.Context, l account.Limit, now time.Time) error {
-	if err := m.begin("CountRequest"); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	return m.count(l, now)
+	return m.do("CountRequest", func() error {
+		return m.count(l, now)
+	})
 }
 
 // count counts a request against l (nothing when l.Max is 0), under m.mu.
@@ -393,68 +384,62 @@ func (m *MemStore) Session(_ context.Context, t account.RefreshToken) (account.S
 
 // RotateSession implements app.Store.
 func (m *MemStore) RotateSession(_ context.Context, presented, next account.RefreshToken, epoch int64, count account.RefreshCount, now time.Time) error {
-	if err := m.begin("RotateSession"); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	k := familyKey{presented.UserID, presented.FamilyID}
-	s, ok := m.families[k]
-	c, found := m.users[presented.UserID]
-	familyOK := ok && s.CurrentHash == presented.Hash() && !s.Revoked && now.Before(s.ExpiresAt)
-	if !familyOK || !found || c.SessionEpoch != epoch {
-		if ok && !familyOK && !s.Revoked && s.SpentBy(presented) {
-			return account.ErrTokenReused
+	return m.do("RotateSession", func() error {
+		k := familyKey{presented.UserID, presented.FamilyID}
+		s, ok := m.families[k]
+		c, found := m.users[presented.UserID]
+		familyOK := ok && s.CurrentHash == presented.Hash() && !s.Revoked && now.Before(s.ExpiresAt)
+		if !familyOK || !found || c.SessionEpoch != epoch {
+			if ok && !familyOK && !s.Revoked && s.SpentBy(presented) {
+				return account.ErrTokenReused
+			}
+			return account.ErrSessionInvalid
 		}
-		return account.ErrSessionInvalid
-	}
-	s.CurrentHash = next.Hash()
-	s.ExpiresAt = time.Unix(now.Add(account.RefreshTTL).Unix(), 0).UTC()
-	s.Refreshes, s.RefreshHour = count.Count, count.Hour
-	m.families[k] = s
-	m.hashes = append(m.hashes, next.Hash())
-	return nil
+		s.CurrentHash = next.Hash()
+		s.ExpiresAt = time.Unix(now.Add(account.RefreshTTL).Unix(), 0).UTC()
+		s.Refreshes, s.RefreshHour = count.Count, count.Hour
+		m.families[k] = s
+		m.hashes = append(m.hashes, next.Hash())
+		return nil
+	})
 }
 
 // RevokeSession implements app.Store.
 func (m *MemStore) RevokeSession(_ context.Context, userID, familyID string, revoke *revocation.Entry, budget account.Limit) error {
-	if err := m.begin("RevokeSession"); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	k := familyKey{userID, familyID}
-	s, ok := m.families[k]
-	switch {
-	case !ok:
-		return account.ErrSessionInvalid
-	case s.Revoked:
-		return account.ErrSessionEnded
-	}
-	if revoke != nil {
-		if err := m.count(budget, revoke.RevokedAt); err != nil {
-			return err
+	return m.do("RevokeSession", func() error {
+		k := familyKey{userID, familyID}
+		s, ok := m.families[k]
+		switch {
+		case !ok:
+			return account.ErrSessionInvalid
+		case s.Revoked:
+			return account.ErrSessionEnded
 		}
-		m.revocations = append(m.revocations, *revoke)
-	}
-	s.Revoked = true
-	m.families[k] = s
-	return nil
+		if revoke != nil {
+			if err := m.count(budget, revoke.RevokedAt); err != nil {
+				return err
+			}
+			m.revocations = append(m.revocations, *revoke)
+		}
+		s.Revoked = true
+		m.families[k] = s
+		return nil
+	})
 }
 
 // IssueLink implements app.Store.
 func (m *MemStore) IssueLink(_ context.Context, p account.Purpose, link *account.PendingLink, ev *events.AccountEvent, limit account.Limit, now time.Time) error {
-	if err := m.begin("IssueLink"); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	if err := m.count(limit, now); err != nil {
-		return err
-	}
-	if link != nil && ev != nil {
-		m.links[linkKey{p, link.UserID}] = *link
-		m.hashes = append(m.hashes, link.Hash)
-		m.outbox = append(m.outbox, *ev)
-	}
-	return nil
+	return m.do("IssueLink", func() error {
+		if err := m.count(limit, now); err != nil {
+			return err
+		}
+		if link != nil && ev != nil {
+			m.links[linkKey{p, link.UserID}] = *link
+			m.hashes = append(m.hashes, link.Hash)
+			m.outbox = append(m.outbox, *ev)
+		}
+		return nil
+	})
 }
 
 // PendingLink implements app.Store.
@@ -484,64 +469,58 @@ func (m *MemStore) useLink(p account.Purpose, l account.PendingLink, now time.Ti
 
 // VerifyEmail implements app.Store.
 func (m *MemStore) VerifyEmail(_ context.Context, l account.PendingLink, device account.DeviceGrant, now time.Time) error {
-	if err := m.begin("VerifyEmail"); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	c, ok := m.users[l.UserID]
-	if !ok {
-		return account.ErrLinkInvalid
-	}
-	if err := m.useLink(account.VerifyEmail, l, now); err != nil {
-		return err
-	}
-	c.EmailVerified, c.UpdatedAt = true, now.UTC()
-	m.users[l.UserID] = c
-	m.putDevice(device, now)
-	return nil
+	return m.do("VerifyEmail", func() error {
+		c, ok := m.users[l.UserID]
+		if !ok {
+			return account.ErrLinkInvalid
+		}
+		if err := m.useLink(account.VerifyEmail, l, now); err != nil {
+			return err
+		}
+		c.EmailVerified, c.UpdatedAt = true, now.UTC()
+		m.users[l.UserID] = c
+		m.putDevice(device, now)
+		return nil
+	})
 }
 
 // ResetPassword implements app.Store.
 func (m *MemStore) ResetPassword(_ context.Context, l account.PendingLink, u account.Credentials, newHash string, device account.DeviceGrant, now time.Time, revoke revocation.Entry) error {
-	if err := m.begin("ResetPassword"); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	c, ok := m.users[u.ID]
-	if ok && (c.PasswordHash != u.PasswordHash || c.SessionEpoch != u.SessionEpoch) {
-		return account.ErrStaleWrite
-	}
-	if err := m.useLink(account.ResetPassword, l, now); err != nil || !ok {
-		return account.ErrLinkInvalid
-	}
-	c.PasswordHash, c.SessionEpoch, c.EmailVerified, c.UpdatedAt = newHash, u.SessionEpoch+1, true, now.UTC()
-	m.users[u.ID] = c
-	delete(m.links, linkKey{account.VerifyEmail, u.ID})
-	delete(m.buckets, "account#"+c.Email)
-	m.putDevice(device, now)
-	m.passwords = append(m.passwords, newHash)
-	m.revocations = append(m.revocations, revoke)
-	return nil
+	return m.do("ResetPassword", func() error {
+		c, ok := m.users[u.ID]
+		if ok && (c.PasswordHash != u.PasswordHash || c.SessionEpoch != u.SessionEpoch) {
+			return account.ErrStaleWrite
+		}
+		if err := m.useLink(account.ResetPassword, l, now); err != nil || !ok {
+			return account.ErrLinkInvalid
+		}
+		c.PasswordHash, c.SessionEpoch, c.EmailVerified, c.UpdatedAt = newHash, u.SessionEpoch+1, true, now.UTC()
+		m.users[u.ID] = c
+		delete(m.links, linkKey{account.VerifyEmail, u.ID})
+		delete(m.buckets, "account#"+c.Email)
+		m.putDevice(device, now)
+		m.passwords = append(m.passwords, newHash)
+		m.revocations = append(m.revocations, revoke)
+		return nil
+	})
 }
 
 // CancelRegistration implements app.Store.
 func (m *MemStore) CancelRegistration(_ context.Context, l account.PendingLink, u account.Credentials, now time.Time) error {
-	if err := m.begin("CancelRegistration"); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	c, ok := m.users[u.ID]
-	if !ok || c.EmailVerified || c.Email != u.Email || m.emails[u.Email] != u.ID {
-		return account.ErrLinkInvalid
-	}
-	if err := m.useLink(account.VerifyEmail, l, now); err != nil {
-		return err
-	}
-	delete(m.users, u.ID)
-	delete(m.emails, u.Email)
-	delete(m.links, linkKey{account.ResetPassword, u.ID})
-	delete(m.buckets, "account#"+u.Email)
-	return nil
+	return m.do("CancelRegistration", func() error {
+		c, ok := m.users[u.ID]
+		if !ok || c.EmailVerified || c.Email != u.Email || m.emails[u.Email] != u.ID {
+			return account.ErrLinkInvalid
+		}
+		if err := m.useLink(account.VerifyEmail, l, now); err != nil {
+			return err
+		}
+		delete(m.users, u.ID)
+		delete(m.emails, u.Email)
+		delete(m.links, linkKey{account.ResetPassword, u.ID})
+		delete(m.buckets, "account#"+u.Email)
+		return nil
+	})
 }
 
 // Outbox returns the account events stored so far, for assertions.
