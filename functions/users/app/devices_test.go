@@ -129,9 +129,7 @@ func TestDeviceTokensEndWithAResetOrAPasswordChange(t *testing.T) {
 		before := f.login(apptest.AdaEmail, apptest.AdaPassword).DeviceToken
 		must(t, f.Svc.RequestPasswordReset(f.Ctx, apptest.AdaEmail))
 		device, err := f.Svc.ResetPassword(f.Ctx, apptest.Token(t, f.lastEvent()), changed)
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		f.attack()
 		if _, err := f.loginAs(changed, before, ""); !says(err, attemptsLimited) {
 			t.Fatalf("a device token from before the reset = %v, want the account's wait", err)
@@ -144,9 +142,7 @@ func TestDeviceTokensEndWithAResetOrAPasswordChange(t *testing.T) {
 		f := newFixture(t)
 		f.register()
 		device, err := f.Svc.VerifyEmail(f.Ctx, apptest.Token(t, f.lastEvent()))
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		f.attack()
 		if _, err := f.loginAs(apptest.AdaPassword, device, ""); err != nil {
 			t.Fatalf("the verification's device token: %v", err)
@@ -183,9 +179,7 @@ func TestRefreshWithAMadeUpTokenLeavesTheSessionAlone(t *testing.T) {
 	id := f.register()
 	pair := f.login(apptest.AdaEmail, apptest.AdaPassword)
 	claims, err := f.Verifier.Verify(pair.AccessToken)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	for _, forged := range []string{
 		"rt1." + claims.Subject + "." + claims.SessionID + "." + strings.Repeat("A", 43),
 		"rt1." + claims.Subject + "." + claims.SessionID + "." + strings.Repeat("_", 43),

@@ -17,9 +17,7 @@ func TestRegister(t *testing.T) {
 	f := newFixture(t)
 	f.Clock.Advance(1234567 * time.Nanosecond) // stored times keep milliseconds only
 	u, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: "  Ada@EXAMPLE.com ", Password: apptest.AdaPassword, Name: "  " + apptest.AdaName + " "})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	want := apptest.Start.Add(time.Millisecond)
 	if u.ID == "" || u.Email != apptest.AdaEmail || u.Name != apptest.AdaName || !u.CreatedAt.Equal(want) || !u.UpdatedAt.Equal(want) || u.CreatedAt.Location() != time.UTC {
 		t.Errorf("user %+v, want normalised input created at %v UTC", u, want)

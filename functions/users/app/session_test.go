@@ -18,9 +18,7 @@ func TestRefreshRotates(t *testing.T) {
 	first := f.login(apptest.AdaEmail, apptest.AdaPassword)
 	f.Clock.Advance(10 * time.Minute)
 	second, err := f.Svc.Refresh(f.Ctx, first.RefreshToken)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	r1, _ := account.ParseRefreshToken(first.RefreshToken)
 	r2, err := account.ParseRefreshToken(second.RefreshToken)
 	if err != nil || r2.Raw == r1.Raw || r2.UserID != id || r2.FamilyID != r1.FamilyID {
@@ -206,9 +204,7 @@ func TestTokensCarryTheCurrentRole(t *testing.T) {
 	role := func(access string) string {
 		t.Helper()
 		c, err := f.Verifier.Verify(access)
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		return c.Role
 	}
 	customer := f.login(apptest.AdaEmail, apptest.AdaPassword)
@@ -221,9 +217,7 @@ func TestTokensCarryTheCurrentRole(t *testing.T) {
 		if err == nil {
 			err = f.Mem.SetRole(f.Ctx, u, r, f.Clock.Now(), revocation.User(id, u.SessionEpoch+1, f.Clock.Now(), token.DefaultTTL))
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 	}
 	setRole(token.RoleStaff)
 	if _, err := f.Svc.Refresh(f.Ctx, customer.RefreshToken); !errors.Is(err, account.ErrSessionInvalid) {
