@@ -103,9 +103,16 @@ func fields(err error) []string {
 
 func ptr(s string) *string { return &s }
 
-// wantEvent checks the event a change of the order announced.
-func wantEvent(t *testing.T, ev events.OrderEvent, typ string, o order.Order) {
+// wantEvent checks that the store holds one event, the one a change of
+// the order announced.
+func (f *fixture) wantEvent(t *testing.T, typ string, o order.Order) {
 	t.Helper()
+	evs := f.store.Events()
+	if len(evs) != 1 {
+		t.Errorf("events = %+v, want one", evs)
+		return
+	}
+	ev := evs[0]
 	if ev.Type != typ || ev.Order.ID != o.ID || ev.Order.Status != string(o.Status) || ev.Order.Total != o.Total ||
 		ev.Customer != (events.Customer{ID: o.Customer.ID, Email: o.Customer.Email, Name: o.Customer.Name}) ||
 		ev.CorrelationID != "corr-1" || ev.ID == "" || ev.ID == o.ID || !ev.OccurredAt.Equal(o.UpdatedAt) {
@@ -137,11 +144,7 @@ func TestPlaceOrder(t *testing.T) {
 	if claims := f.store.Claims(); len(claims) != 1 || claims[0] != nil {
 		t.Errorf("CreateOrder keys %v; want one call without a key", claims)
 	}
-	if evs := f.store.Events(); len(evs) != 1 {
-		t.Errorf("events = %+v, want one", evs)
-	} else {
-		wantEvent(t, evs[0], events.OrderCreated, want)
-	}
+	f.wantEvent(t, events.OrderCreated, want)
 }
 
 func TestPlaceOrderRefuses(t *testing.T) {
@@ -315,11 +318,7 @@ func TestCancelOrder(t *testing.T) {
 	if got, err := f.svc.CancelOrder(context.Background(), ada.ID, id, "corr-1"); err != nil || !reflect.DeepEqual(got, want) || !reflect.DeepEqual(f.stored(ada, id), want) {
 		t.Fatalf("CancelOrder = %+v, %v, stored %+v; want %+v", got, err, f.stored(ada, id), want)
 	}
-	if evs := f.store.Events(); len(evs) != 1 {
-		t.Errorf("events = %+v, want one", evs)
-	} else {
-		wantEvent(t, evs[0], events.OrderCancelled, want)
-	}
+	f.wantEvent(t, events.OrderCancelled, want)
 	if _, err := f.svc.CancelOrder(context.Background(), ada.ID, id, "corr-1"); !errors.Is(err, order.ErrNotCancellable) || len(f.store.Events()) != 1 {
 		t.Errorf("cancelling again: %v, %d events; want ErrNotCancellable and nothing written", err, len(f.store.Events()))
 	}
@@ -340,11 +339,7 @@ func TestReorder(t *testing.T) {
 	if !reflect.DeepEqual(f.stored(ada, earlier), before) {
 		t.Errorf("the earlier order changed: %+v", f.stored(ada, earlier))
 	}
-	if evs := f.store.Events(); len(evs) != 1 {
-		t.Errorf("events = %+v, want one", evs)
-	} else {
-		wantEvent(t, evs[0], events.OrderCreated, placed.Order)
-	}
+	f.wantEvent(t, events.OrderCreated, placed.Order)
 	if replay, err := f.reorder(earlier, key); err != nil || !replay.Replayed || !reflect.DeepEqual(replay.Order, placed.Order) {
 		t.Errorf("replay = %+v, %v; want the first answer replayed", replay, err)
 	}

@@ -84,11 +84,7 @@ func TestStaffOrders(t *testing.T) {
 	if err != nil || confirmed.Status != order.Confirmed {
 		t.Fatalf("Transition(Confirm) = %+v, %v", confirmed, err)
 	}
-	if evs := f.store.Events(); len(evs) != 1 {
-		t.Errorf("events = %+v, want one", evs)
-	} else {
-		wantEvent(t, evs[0], events.OrderConfirmed, confirmed)
-	}
+	f.wantEvent(t, events.OrderConfirmed, confirmed)
 	if _, err := f.svc.Transition(ctx, id, order.Ship(order.Shipment{Carrier: "DHL"}), "corr-1"); problem.Of(err, problem.Invalid) == nil {
 		t.Errorf("Ship without a tracking number: %v, want a validation error", err)
 	}
