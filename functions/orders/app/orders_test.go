@@ -148,7 +148,6 @@ func TestPlaceOrder(t *testing.T) {
 }
 
 func TestPlaceOrderRefuses(t *testing.T) {
-	item := func(sku string, q int) order.ItemRequest { return order.ItemRequest{SKU: sku, Quantity: q} }
 	tests := []struct {
 		name       string
 		unverified bool

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/serverless-shop/backend/functions/orders/app"
@@ -16,9 +15,6 @@ func item(sku string, quantity int) order.ItemRequest {
 
 func TestRequestHash(t *testing.T) {
 	base := app.RequestHash(orderItems)
-	if len(base) != 64 || strings.Trim(base, "0123456789abcdef") != "" {
-		t.Fatalf("RequestHash = %q, want 64 lower-case hex digits", base)
-	}
 	// Stored idempotency keys carry this hash for a day: it must not change
 	// with a refactoring, or their retries would count as other requests.
 	const storedByTheFirstVersion = "085ed448d2e08d2b1cdb2a8aaa4ca73d7f185335fdaa4713647abb2dc3fa8bc0"
