@@ -160,15 +160,9 @@ func (r *rig) sendOrder(e shared.OrderEvent) { r.send(e.Order.ID, e.ID, e) }
 // if that takes longer than deadline.
 func (r *rig) poll(deadline time.Duration) {
 	r.t.Helper()
-	end := time.Now().Add(deadline)
-	for {
-		if time.Now().After(end) {
-			r.t.Fatalf("queue not drained after %s: %+v", deadline, testcloud.Depth(r.t, r.sqs, r.queue))
-		}
-		if len(r.pollOnce()) == 0 && testcloud.Depth(r.t, r.sqs, r.queue).Empty() {
-			return
-		}
-	}
+	testcloud.Eventually(r.t, deadline, "the queue to drain", func() bool {
+		return len(r.pollOnce()) == 0 && testcloud.Depth(r.t, r.sqs, r.queue).Empty()
+	})
 }
 
 // pollOnce receives up to ten messages, invokes the handler with them and
