@@ -65,9 +65,7 @@ func TestAccountMailPaused(t *testing.T) {
 
 	// Lifted, the same requests go through.
 	f.reconfigure(func(c *app.Config) { c.AccountMailPaused = false })
-	if err := f.Svc.RequestPasswordReset(f.Ctx, apptest.AdaEmail); err != nil {
-		t.Fatalf("RequestPasswordReset after the pause = %v", err)
-	}
+	must(t, f.Svc.RequestPasswordReset(f.Ctx, apptest.AdaEmail)) // after the pause
 }
 
 // TestAccountMailCap: registrations and verification resends of all
@@ -97,17 +95,13 @@ func TestAccountMailCap(t *testing.T) {
 		t.Errorf("%d account events queued past the cap", n-before)
 	}
 	// Resets go to registered accounts and are not capped.
-	if err := f.Svc.RequestPasswordReset(f.Ctx, apptest.AdaEmail); err != nil {
-		t.Fatalf("RequestPasswordReset past the cap = %v", err)
-	}
+	must(t, f.Svc.RequestPasswordReset(f.Ctx, apptest.AdaEmail)) // past the cap
 	// Invalid input is refused before it is counted.
 	if _, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: "nope", Password: "x", Name: ""}); len(fieldsOf(t, err)) != 3 {
 		t.Errorf("invalid registration past the cap = %v, want the validation error", err)
 	}
 	f.Clock.Advance(45 * time.Minute)
-	if _, err := f.Svc.Register(f.Ctx, app.RegisterCommand{Email: "alan@example.com", Password: apptest.AdaPassword, Name: "Alan"}); err != nil {
-		t.Fatalf("Register in the next hour = %v", err)
-	}
+	must(t, errOf(f.Svc.Register(f.Ctx, app.RegisterCommand{Email: "alan@example.com", Password: apptest.AdaPassword, Name: "Alan"}))) // in the next hour
 }
 
 // TestCancelRegistration: the verification email's token cancels the
@@ -117,9 +111,7 @@ func TestCancelRegistration(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
 	token := apptest.Token(t, f.lastEvent())
-	if err := f.Svc.CancelRegistration(f.Ctx, token); err != nil {
-		t.Fatalf("CancelRegistration = %v", err)
-	}
+	must(t, f.Svc.CancelRegistration(f.Ctx, token))
 	f.wantCounts(map[string]float64{app.MetricRegistrationsCancelled: 1})
 	if _, err := f.Mem.User(f.Ctx, id); !errors.Is(err, account.ErrNotFound) {
 		t.Errorf("User after the cancel = %v, want ErrNotFound", err)
@@ -164,12 +156,8 @@ func TestCancelRegistrationRefuses(t *testing.T) {
 			if !errors.Is(err, account.ErrLinkInvalid) {
 				t.Fatalf("CancelRegistration = %v, want ErrLinkInvalid", err)
 			}
-			if _, err := f.Mem.User(f.Ctx, id); err != nil {
-				t.Fatalf("the account is gone: %v", err)
-			}
-			if _, err := f.Mem.UserByEmail(f.Ctx, apptest.AdaEmail); err != nil {
-				t.Fatalf("the address is no longer the account's: %v", err)
-			}
+			must(t, errOf(f.Mem.User(f.Ctx, id)))                      // the account is still there
+			must(t, errOf(f.Mem.UserByEmail(f.Ctx, apptest.AdaEmail))) // and the address still the account's
 		})
 	}
 }

@@ -64,9 +64,7 @@ func TestLoginThrottledAttemptsCountAgainstTheAddress(t *testing.T) {
 	}
 	// The owner's device, behind the same address, gets in at once, and
 	// counts nothing against it.
-	if _, err := f.loginAs(apptest.AdaPassword, device, poller); err != nil {
-		t.Fatalf("the owner's device behind the poller's address: %v", err)
-	}
+	must(t, errOf(f.loginAs(apptest.AdaPassword, device, poller))) // the owner's device behind the poller's address
 	if n := f.Mem.SourceAttempts(poller, f.Clock.Now()); n != f.Svc.SourceThrottle.Free+1 {
 		t.Errorf("the device's login counted against the address: %d failures", n)
 	}
@@ -134,9 +132,7 @@ func TestDeviceTokensEndWithAResetOrAPasswordChange(t *testing.T) {
 		if _, err := f.loginAs(changed, before, ""); !says(err, attemptsLimited) {
 			t.Fatalf("a device token from before the reset = %v, want the account's wait", err)
 		}
-		if _, err := f.loginAs(changed, device, ""); err != nil {
-			t.Fatalf("the reset's device token: %v", err)
-		}
+		must(t, errOf(f.loginAs(changed, device, ""))) // the reset's device token
 	})
 	t.Run("verification", func(t *testing.T) {
 		f := newFixture(t)
@@ -144,9 +140,7 @@ func TestDeviceTokensEndWithAResetOrAPasswordChange(t *testing.T) {
 		device, err := f.Svc.VerifyEmail(f.Ctx, apptest.Token(t, f.lastEvent()))
 		must(t, err)
 		f.attack()
-		if _, err := f.loginAs(apptest.AdaPassword, device, ""); err != nil {
-			t.Fatalf("the verification's device token: %v", err)
-		}
+		must(t, errOf(f.loginAs(apptest.AdaPassword, device, ""))) // the verification's device token
 	})
 }
 

@@ -32,9 +32,7 @@ func TestRegisterQueuesTheVerificationEmail(t *testing.T) {
 		ev.CorrelationID != apptest.CorrelationID || !ev.Link.ExpiresAt.Equal(apptest.Start.Add(24*time.Hour)) {
 		t.Fatalf("event %+v", ev)
 	}
-	if err := ev.Validate(); err != nil {
-		t.Fatalf("the queued event does not validate: %v", err)
-	}
+	must(t, ev.Validate()) // the queued event validates
 	tok, err := account.ParseLinkToken(account.VerifyEmail, apptest.Token(t, ev))
 	if err != nil || tok.UserID != id {
 		t.Fatalf("sealed token %+v, %v", tok, err)
@@ -122,10 +120,8 @@ func TestVerifyEmailRefuses(t *testing.T) {
 func TestResendVerification(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
-	for i := range app.DefaultLinksPerHour {
-		if err := f.Svc.ResendVerification(f.Ctx, id); err != nil {
-			t.Fatalf("resend %d: %v", i+1, err)
-		}
+	for range app.DefaultLinksPerHour {
+		must(t, f.Svc.ResendVerification(f.Ctx, id))
 	}
 	if n := len(f.Mem.Outbox()); n != 1+app.DefaultLinksPerHour {
 		t.Fatalf("%d events, want registration's and %d resends", n, app.DefaultLinksPerHour)
@@ -154,9 +150,7 @@ func TestRequestPasswordResetLooksTheSameForEveryEmail(t *testing.T) {
 		t.Fatalf("event %+v", ev)
 	}
 	queued := len(f.Mem.Outbox())
-	if err := f.Svc.RequestPasswordReset(f.Ctx, "nobody@example.com"); err != nil {
-		t.Fatalf("unknown email: %v, want the same answer", err)
-	}
+	must(t, f.Svc.RequestPasswordReset(f.Ctx, "nobody@example.com")) // an unknown email: the same answer
 	if len(f.Mem.Outbox()) != queued {
 		t.Fatal("an email was queued for an unknown address")
 	}

@@ -139,9 +139,7 @@ func TestLoginSourceIsSlowedAcrossAccounts(t *testing.T) {
 	// is not held up by its address's wait:
 	// TestLoginThrottledAttemptsCountAgainstTheAddress.)
 	f.Clock.Advance(time.Second)
-	if _, err := f.Svc.Login(f.Ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Source: source}); err != nil {
-		t.Fatalf("Login after the wait = %v", err)
-	}
+	must(t, errOf(f.Svc.Login(f.Ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Source: source}))) // after the wait
 	if n := f.Mem.SourceAttempts(source, f.Clock.Now()); n != f.Svc.SourceThrottle.Free+1 {
 		t.Errorf("source failures %d, want %d", n, f.Svc.SourceThrottle.Free+1)
 	}
@@ -278,13 +276,9 @@ func TestLoginIsLimitedPerSecondWithoutADevice(t *testing.T) {
 	if n := f.Mem.Attempts(apptest.AdaEmail, f.Clock.Now()); n != 0 {
 		t.Errorf("a login refused by the address's gate counted %d attempts against the account", n)
 	}
-	if _, err := f.Svc.Login(f.Ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, DeviceToken: device, Source: source}); err != nil {
-		t.Fatalf("login from the device of an earlier login: %v", err)
-	}
+	must(t, errOf(f.Svc.Login(f.Ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, DeviceToken: device, Source: source}))) // from the device of an earlier login
 	f.Clock.Advance(time.Second)
-	if _, err := f.Svc.Login(f.Ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Source: source}); err != nil {
-		t.Fatalf("login the next second: %v", err)
-	}
+	must(t, errOf(f.Svc.Login(f.Ctx, app.LoginCommand{Email: apptest.AdaEmail, Password: apptest.AdaPassword, Source: source}))) // the next second
 }
 
 // TestAccountRegisteredBeforeTheASCIIRuleStillWorks: registration now
@@ -304,9 +298,7 @@ func TestAccountRegisteredBeforeTheASCIIRuleStillWorks(t *testing.T) {
 		t.Fatalf("access token claims %+v, %v; want the old account", claims, err)
 	}
 	queued := len(f.Mem.Outbox())
-	if err := f.Svc.RequestPasswordReset(f.Ctx, "Zoë@example.com"); err != nil {
-		t.Fatalf("password reset: %v", err)
-	}
+	must(t, f.Svc.RequestPasswordReset(f.Ctx, "Zoë@example.com"))
 	if out := f.Mem.Outbox(); len(out) != queued+1 || out[len(out)-1].Account.ID != old.ID {
 		t.Errorf("no reset event for the old account: %d events", len(out)-queued)
 	}
@@ -318,21 +310,15 @@ func TestAccountRegisteredBeforeTheASCIIRuleStillWorks(t *testing.T) {
 func TestCountSourceRequestCountsTheHourAndTheSecond(t *testing.T) {
 	f := newFixture(t)
 	f.Svc.SourceRequestsPerHour = 2
-	for i := range 2 {
-		if err := f.Svc.CountSourceRequest(f.Ctx, "192.0.2.81"); err != nil {
-			t.Fatalf("request %d: %v", i+1, err)
-		}
+	for range 2 {
+		must(t, f.Svc.CountSourceRequest(f.Ctx, "192.0.2.81"))
 	}
 	if err := f.Svc.CountSourceRequest(f.Ctx, "192.0.2.81"); !says(err, requestsLimited) || retryAfter(err) <= 0 {
 		t.Fatalf("request past the hour's = %v, want the address's limit", err)
 	}
-	if err := f.Svc.CountSourceRequest(f.Ctx, ""); err != nil {
-		t.Fatalf("request without an address = %v", err)
-	}
+	must(t, f.Svc.CountSourceRequest(f.Ctx, "")) // without an address
 	f.Svc.SourceRequestsPerSecond = 1
-	if err := f.Svc.CountSourceRequest(f.Ctx, "192.0.2.82"); err != nil {
-		t.Fatalf("first request of the second: %v", err)
-	}
+	must(t, f.Svc.CountSourceRequest(f.Ctx, "192.0.2.82")) // the first request of the second
 	if err := f.Svc.CountSourceRequest(f.Ctx, "192.0.2.82"); !says(err, requestsLimited) || retryAfter(err) != time.Second {
 		t.Fatalf("request past the second's = %v, want the address's limit for a second", err)
 	}

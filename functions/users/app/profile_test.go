@@ -126,9 +126,7 @@ func TestChangePasswordCountsAgainstTheAccount(t *testing.T) {
 		t.Errorf("Login = %v, want the shared bucket", err)
 	}
 	f.Clock.Advance(time.Second)
-	if err := f.Svc.ChangePassword(f.Ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: apptest.AdaPassword, NewPassword: "a brand new passphrase"}); err != nil {
-		t.Fatalf("ChangePassword after the wait = %v", err)
-	}
+	must(t, f.Svc.ChangePassword(f.Ctx, app.ChangePasswordCommand{UserID: id, CurrentPassword: apptest.AdaPassword, NewPassword: "a brand new passphrase"})) // after the wait
 	if n := f.Mem.Attempts(apptest.AdaEmail, f.Clock.Now()); n != 0 {
 		t.Errorf("attempts %d after a change, want 0", n)
 	}

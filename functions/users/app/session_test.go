@@ -133,11 +133,9 @@ func TestLogoutRejects(t *testing.T) {
 func TestRevocationsPerUserAreLimited(t *testing.T) {
 	f := newFixture(t)
 	id := f.register()
-	for i := range app.DefaultRevocationsPerHour {
+	for range app.DefaultRevocationsPerHour {
 		login := f.login(apptest.AdaEmail, apptest.AdaPassword)
-		if err := f.Svc.Logout(f.Ctx, id, login.RefreshToken); err != nil {
-			t.Fatalf("logout %d: %v", i+1, err)
-		}
+		must(t, f.Svc.Logout(f.Ctx, id, login.RefreshToken))
 	}
 	login := f.login(apptest.AdaEmail, apptest.AdaPassword)
 	err := f.Svc.Logout(f.Ctx, id, login.RefreshToken)
@@ -166,9 +164,7 @@ func TestRevocationsPerUserAreLimited(t *testing.T) {
 	f.wantCounts(map[string]float64{app.MetricTokenReuse: 1, app.MetricRevocationsLimited: 1}) // the refusal counted once
 	f.Clock.Advance(time.Hour)
 	login = f.login(apptest.AdaEmail, apptest.AdaPassword)
-	if err := f.Svc.Logout(f.Ctx, id, login.RefreshToken); err != nil {
-		t.Fatalf("logout the next hour: %v", err)
-	}
+	must(t, f.Svc.Logout(f.Ctx, id, login.RefreshToken)) // the next hour
 }
 
 func TestRefreshIsLimitedPerSession(t *testing.T) {
@@ -185,13 +181,9 @@ func TestRefreshIsLimitedPerSession(t *testing.T) {
 	if _, err := f.Svc.Refresh(f.Ctx, pair.RefreshToken); !says(err, refreshesLimited) || retryAfter(err) <= 0 {
 		t.Fatalf("refresh past the limit = %v, want the session's limit", err)
 	}
-	if _, err := f.Svc.Refresh(f.Ctx, other.RefreshToken); err != nil {
-		t.Fatalf("another session of the same user: %v", err)
-	}
+	must(t, errOf(f.Svc.Refresh(f.Ctx, other.RefreshToken))) // another session of the same user
 	f.Clock.Advance(time.Hour)
-	if _, err := f.Svc.Refresh(f.Ctx, pair.RefreshToken); err != nil {
-		t.Fatalf("the refused token, the next hour: %v", err)
-	}
+	must(t, errOf(f.Svc.Refresh(f.Ctx, pair.RefreshToken))) // the refused token, the next hour
 }
 
 // TestTokensCarryTheCurrentRole: a login and a refresh issue the role the
