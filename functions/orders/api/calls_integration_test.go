@@ -134,72 +134,49 @@ func (r *callsRig) journey(t *testing.T, who principal.Principal, revocations bo
 	r.rec.Take() // forget the set-up
 
 	var rows []awscalls.Row
-	measure := func(request string, status, wantStatus int) {
+	// measure records the calls of request, answered resp, and returns resp.
+	measure := func(request string, resp *apitest.Response, wantStatus int) *apitest.Response {
 		t.Helper()
-		if status != wantStatus {
-			t.Errorf("%s as %s: status %d, want %d", request, who.UserID, status, wantStatus)
+		if resp.StatusCode != wantStatus {
+			t.Errorf("%s as %s: status %d, want %d", request, who.UserID, resp.StatusCode, wantStatus)
 		}
 		b, err := budgets.For(request)
 		if err != nil {
 			t.Error(err)
 		}
 		rows = append(rows, awscalls.Row{Request: request, Calls: r.rec.Take(), Budget: b})
+		return resp
 	}
 	id := func(resp *apitest.Response) map[string]string {
 		return map[string]string{"id": strings.TrimPrefix(resp.Header.Get("Location"), "/v1/orders/")}
 	}
 
-	resp := do("POST /v1/orders", nil, body, "Idempotency-Key", "k-cold")
-	measure("POST /v1/orders with Idempotency-Key (cold catalog)", resp.StatusCode, 201)
+	measure("POST /v1/orders with Idempotency-Key (cold catalog)", do("POST /v1/orders", nil, body, "Idempotency-Key", "k-cold"), 201)
 	h = r.newFunction(t, revocations)
-	resp = do("GET /v1/products", nil, "")
-	measure("GET /v1/products (cold)", resp.StatusCode, 200)
-	resp = do("GET /v1/products", nil, "")
-	measure("GET /v1/products (warm)", resp.StatusCode, 200)
-	resp = do("GET /v1/products/{sku}", map[string]string{"sku": "COF-ESP-250"}, "")
-	measure("GET /v1/products/{sku} (warm)", resp.StatusCode, 200)
-	resp = do("POST /v1/orders", nil, body)
-	measure("POST /v1/orders (warm catalog)", resp.StatusCode, 201)
-	placed := id(resp)
-	resp = do("POST /v1/orders", nil, body, "Idempotency-Key", "k-1")
-	measure("POST /v1/orders with Idempotency-Key (warm)", resp.StatusCode, 201)
-	keyed := id(resp)
-	resp = do("POST /v1/orders", nil, body, "Idempotency-Key", "k-1")
-	measure("replay of an Idempotency-Key", resp.StatusCode, 201)
-	resp = do("GET /v1/orders/{id}", placed, "")
-	measure("GET /v1/orders/{id}", resp.StatusCode, 200)
-	resp = do("GET /v1/orders", nil, "")
-	measure("GET /v1/orders", resp.StatusCode, 200)
-	resp = do("POST /v1/orders/{id}/cancel", placed, "")
-	measure("POST /v1/orders/{id}/cancel", resp.StatusCode, 200)
-	resp = do("POST /v1/orders/{id}/reorder", placed, "")
-	measure("POST /v1/orders/{id}/reorder (warm)", resp.StatusCode, 201)
-	reordered := id(resp)
+	measure("GET /v1/products (cold)", do("GET /v1/products", nil, ""), 200)
+	measure("GET /v1/products (warm)", do("GET /v1/products", nil, ""), 200)
+	measure("GET /v1/products/{sku} (warm)", do("GET /v1/products/{sku}", map[string]string{"sku": "COF-ESP-250"}, ""), 200)
+	placed := id(measure("POST /v1/orders (warm catalog)", do("POST /v1/orders", nil, body), 201))
+	keyed := id(measure("POST /v1/orders with Idempotency-Key (warm)", do("POST /v1/orders", nil, body, "Idempotency-Key", "k-1"), 201))
+	measure("replay of an Idempotency-Key", do("POST /v1/orders", nil, body, "Idempotency-Key", "k-1"), 201)
+	measure("GET /v1/orders/{id}", do("GET /v1/orders/{id}", placed, ""), 200)
+	measure("GET /v1/orders", do("GET /v1/orders", nil, ""), 200)
+	measure("POST /v1/orders/{id}/cancel", do("POST /v1/orders/{id}/cancel", placed, ""), 200)
+	reordered := id(measure("POST /v1/orders/{id}/reorder (warm)", do("POST /v1/orders/{id}/reorder", placed, ""), 201))
 
 	staff := r.auth.Token(t, principal.Principal{UserID: who.UserID + "-staff", Email: "staff-" + who.Email, Name: "Staff", EmailVerified: true, Role: token.RoleStaff})
 	sku := map[string]string{"sku": "CALLS-" + strings.ToUpper(strings.ReplaceAll(who.UserID, "_", "-"))}
 	product := `{"sku":"` + sku["sku"] + `","name":"Calls","description":"Measured.","unitPrice":100,"currency":"USD"}`
-	resp = send(t, h, staff, "POST /v1/admin/products", nil, product)
-	measure("POST /v1/admin/products", resp.StatusCode, 201)
-	resp = send(t, h, staff, "PATCH /v1/admin/products/{sku}", sku, `{"unitPrice":120}`)
-	measure("PATCH /v1/admin/products/{sku}", resp.StatusCode, 200)
-	resp = send(t, h, staff, "GET /v1/admin/products/{sku}", sku, "")
-	measure("GET /v1/admin/products/{sku}", resp.StatusCode, 200)
-	resp = send(t, h, staff, "GET /v1/admin/products", nil, "")
-	measure("GET /v1/admin/products", resp.StatusCode, 200)
-	resp = send(t, h, staff, "POST /v1/admin/products/{sku}/stock", sku, `{"delta":5}`)
-	measure("POST /v1/admin/products/{sku}/stock", resp.StatusCode, 200)
-	resp = send(t, h, staff, "POST /v1/admin/orders/{id}/confirm", reordered, "")
-	measure("POST /v1/admin/orders/{id}/confirm", resp.StatusCode, 200)
-	resp = send(t, h, staff, "GET /v1/admin/orders?status=CONFIRMED", nil, "")
-	measure("GET /v1/admin/orders", resp.StatusCode, 200)
-	resp = send(t, h, staff, "GET /v1/admin/orders/{id}", reordered, "")
-	measure("GET /v1/admin/orders/{id}", resp.StatusCode, 200)
-	resp = send(t, h, staff, "POST /v1/admin/orders/{id}/ship", reordered, `{"carrier":"DHL","trackingNumber":"JD014600003828"}`)
-	measure("POST /v1/admin/orders/{id}/ship", resp.StatusCode, 200)
-	resp = send(t, h, staff, "POST /v1/admin/orders/{id}/deliver", reordered, "")
-	measure("POST /v1/admin/orders/{id}/deliver", resp.StatusCode, 200)
-	resp = send(t, h, staff, "POST /v1/admin/orders/{id}/cancel", keyed, `{"reason":"Out of paper."}`)
-	measure("POST /v1/admin/orders/{id}/cancel", resp.StatusCode, 200)
+	measure("POST /v1/admin/products", send(t, h, staff, "POST /v1/admin/products", nil, product), 201)
+	measure("PATCH /v1/admin/products/{sku}", send(t, h, staff, "PATCH /v1/admin/products/{sku}", sku, `{"unitPrice":120}`), 200)
+	measure("GET /v1/admin/products/{sku}", send(t, h, staff, "GET /v1/admin/products/{sku}", sku, ""), 200)
+	measure("GET /v1/admin/products", send(t, h, staff, "GET /v1/admin/products", nil, ""), 200)
+	measure("POST /v1/admin/products/{sku}/stock", send(t, h, staff, "POST /v1/admin/products/{sku}/stock", sku, `{"delta":5}`), 200)
+	measure("POST /v1/admin/orders/{id}/confirm", send(t, h, staff, "POST /v1/admin/orders/{id}/confirm", reordered, ""), 200)
+	measure("GET /v1/admin/orders", send(t, h, staff, "GET /v1/admin/orders?status=CONFIRMED", nil, ""), 200)
+	measure("GET /v1/admin/orders/{id}", send(t, h, staff, "GET /v1/admin/orders/{id}", reordered, ""), 200)
+	measure("POST /v1/admin/orders/{id}/ship", send(t, h, staff, "POST /v1/admin/orders/{id}/ship", reordered, `{"carrier":"DHL","trackingNumber":"JD014600003828"}`), 200)
+	measure("POST /v1/admin/orders/{id}/deliver", send(t, h, staff, "POST /v1/admin/orders/{id}/deliver", reordered, ""), 200)
+	measure("POST /v1/admin/orders/{id}/cancel", send(t, h, staff, "POST /v1/admin/orders/{id}/cancel", keyed, `{"reason":"Out of paper."}`), 200)
 	return rows
 }
