@@ -17,8 +17,7 @@ func TestBackoff(t *testing.T) {
 		jitter   float64
 		want     time.Duration
 	}{
-		{-3, 0, 5 * time.Second}, // counts as the first receive
-		{0, 0, 5 * time.Second},  // the attribute missing
+		{0, 0, 5 * time.Second}, // the attribute missing
 		{1, 0, 5 * time.Second},
 		{2, 0, 10 * time.Second}, // doubled per receive
 		{8, 0, 640 * time.Second},
