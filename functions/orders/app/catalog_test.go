@@ -75,9 +75,7 @@ func TestCatalogCache(t *testing.T) {
 	}
 	for _, step := range steps {
 		f.later += step.advance
-		if err := f.store.PutProducts(ctx, step.products); err != nil {
-			t.Fatal(err)
-		}
+		f.store.PutProducts(step.products...)
 		var down error
 		if step.down {
 			down = errDown

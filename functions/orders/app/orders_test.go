@@ -42,9 +42,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{store: apptest.NewFaulty()}
-	if err := f.store.PutProducts(context.Background(), testProducts); err != nil {
-		t.Fatal(err)
-	}
+	f.store.PutProducts(testProducts...)
 	f.store.PutStock(1000, apptest.SKUs(testProducts)...)
 	f.svc = app.New(app.Config{Store: f.store, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		NewID: f.newID, Now: func() time.Time { return testNow.Add(f.later) }})
@@ -215,9 +213,7 @@ func TestPlaceOrderReplaysAfterAProductIsRetired(t *testing.T) {
 	}
 	retired := testProducts[0] // TEA-EARL-100
 	retired.Active = false
-	if err := f.store.PutProducts(context.Background(), []order.Product{retired}); err != nil {
-		t.Fatal(err)
-	}
+	f.store.PutProducts(retired)
 	f.later = app.CatalogFresh // the function reads the catalog again
 	if replay, err := f.place(orderItems, ptr("key-retired-later")); err != nil || !replay.Replayed || !reflect.DeepEqual(replay.Order, first.Order) {
 		t.Errorf("retry = %+v, %v; want the first answer replayed", replay, err)

@@ -64,13 +64,12 @@ func NewMemStore() *MemStore {
 }
 
 // PutProducts writes products to the catalog, replacing any of the same SKU.
-func (m *MemStore) PutProducts(_ context.Context, products []order.Product) error {
+func (m *MemStore) PutProducts(products ...order.Product) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, p := range products {
 		m.products[p.SKU] = p
 	}
-	return nil
 }
 
 // Products returns the whole catalog, ordered by SKU.
