@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/serverless-shop/backend/shared/problem"
+	"github.com/serverless-shop/backend/shared/text"
 )
 
 // LoginAttempt is a validated request to log in: an email that may be
@@ -48,10 +49,16 @@ func Presentable(password string) bool {
 	return password != "" && len(password) <= 4*MaxPasswordLength
 }
 
-// NewName normalises a display name, or returns "" and a validation
-// *problem.Error naming the field name.
+// NewName trims and NFC-normalises a display name and checks its length
+// and characters (text.Name): text.Clean's allow-list, which keeps out
+// controls, format characters (bidi overrides, zero-width joiners), line
+// separators, private-use and unassigned code points, all of which let a
+// name hide or disguise itself in emails and UIs, or be refused on its way
+// there; whatever shows a stored name applies the rule again (ShownName).
+// It returns "" and a validation *problem.Error naming the field name for
+// a name the rule refuses.
 func NewName(s string) (string, error) {
-	name, ok := NormalizeName(s)
+	name, ok := text.Name(s)
 	return name, invalid(problem.FieldError{Field: "name", Message: unless(ok, NameRule)})
 }
 
