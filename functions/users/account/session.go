@@ -114,7 +114,6 @@ type Session struct {
 	Proof     string
 	Epoch     int64 // the user's SessionEpoch when the family began
 	Revoked   bool
-	CreatedAt time.Time
 	ExpiresAt time.Time
 	// Refreshes counts the family's refreshes in the clock hour that
 	// starts at RefreshHour (zero before the first).
