@@ -21,13 +21,12 @@ type LoginAttempt struct {
 // log in.
 func NewLoginAttempt(email, password, device string) (LoginAttempt, error) {
 	a := LoginAttempt{Email: NormalizeEmail(email), Password: password}
-	t, isDevice := ParseDeviceToken(device)
-	if isDevice {
+	if t, ok := ParseDeviceToken(device); ok {
 		a.DeviceHash = t.Hash()
 	}
 	if err := invalid(problem.FieldError{Field: "email", Message: unless(a.Email != "", "must be a valid email address")},
 		problem.FieldError{Field: "password", Message: unless(Presentable(password), "is required (at most 128 characters)")},
-		problem.FieldError{Field: "deviceToken", Message: unless(isDevice || device == "", "must be a device token a login returned")}); err != nil {
+		problem.FieldError{Field: "deviceToken", Message: unless(a.DeviceHash != "" || device == "", "must be a device token a login returned")}); err != nil {
 		return LoginAttempt{}, err
 	}
 	return a, nil
