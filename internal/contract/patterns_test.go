@@ -79,7 +79,7 @@ func TestOpenAPIPatternsAreTheServicesRules(t *testing.T) {
 		{"PresentedEmail", admits(schemas["PresentedEmail"].Value),
 			func(s string) bool { return account.NormalizeEmail(s) != "" }, emailCorpus()},
 		{"NameInput", admits(schemas["NameInput"].Value),
-			func(s string) bool { _, ok := account.NormalizeName(s); return ok }, nameCorpus()},
+			func(s string) bool { _, err := account.NewName(s); return err == nil }, nameCorpus()},
 		{"NewPassword", admits(schemas["NewPassword"].Value),
 			func(s string) bool { return account.CheckPassword(s) == "" }, passwordCorpus()},
 		{"login deviceToken", admits(body("/v1/auth/login", "POST")["deviceToken"].Value),

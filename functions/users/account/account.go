@@ -19,12 +19,11 @@ import (
 	"github.com/serverless-shop/backend/shared/token"
 )
 
-// Length limits of passwords and names, in characters (Unicode code
-// points), and of emails, in bytes as RFC 5321 counts them.
+// Length limits of passwords, in characters (Unicode code points), and of
+// emails, in bytes as RFC 5321 counts them. A name's is text.MaxNameLength.
 const (
 	MinPasswordLength = 12
 	MaxPasswordLength = 128
-	MaxNameLength     = text.MaxNameLength
 	MaxEmailLength    = 254
 )
 
@@ -151,26 +150,17 @@ func domainLabels(domain string) bool {
 	return true
 }
 
-// NormalizeName trims and NFC-normalises a display name and checks its
-// length and characters: text.Clean's allow-list, which keeps out controls,
-// format characters (bidi overrides, zero-width joiners), line separators,
-// private-use and unassigned code points, all of which let a name hide or
-// disguise itself in emails and UIs, or be refused on its way there. The
-// rule itself is text.Name, which whatever shows a stored name applies
-// again (ShownName).
-func NormalizeName(s string) (string, bool) { return text.Name(s) }
-
 // ShownName is the stored name as the service shows it (the profile, the
 // access token's name claim, and so the order emails): the name if it
-// passes today's rules (NormalizeName), or "" when it was stored under
-// older ones and does not.
+// passes today's rules (text.Name, as NewName's), or "" when it was stored
+// under older ones and does not.
 func ShownName(stored string) string {
-	name, _ := NormalizeName(stored)
+	name, _ := text.Name(stored)
 	return name
 }
 
 // NameRule says what a valid name is, for validation messages.
-var NameRule = fmt.Sprintf("must be 1 to %d visible characters: letters, marks, digits, punctuation, symbols and spaces", MaxNameLength)
+var NameRule = fmt.Sprintf("must be 1 to %d visible characters: letters, marks, digits, punctuation, symbols and spaces", text.MaxNameLength)
 
 // CheckPassword reports what is wrong with a new password, or "".
 // Length is the only rule (NIST SP 800-63B): no composition rules.
@@ -196,13 +186,12 @@ type Registration struct {
 // NewRegistration validates and normalises the registration input. The
 // email must be one NormalizeEmail takes and CheckNewEmail passes.
 func NewRegistration(email, password, name string) (Registration, error) {
-	r := Registration{Email: NormalizeEmail(email), Password: password}
+	name, ok := text.Name(name)
+	r := Registration{Email: NormalizeEmail(email), Name: name, Password: password}
 	emailRule := "must be a valid email address"
 	if r.Email != "" {
 		emailRule = CheckNewEmail(r.Email)
 	}
-	var ok bool
-	r.Name, ok = NormalizeName(name)
 	if err := invalid(problem.FieldError{Field: "email", Message: emailRule}, problem.FieldError{Field: "password", Message: CheckPassword(password)},
 		problem.FieldError{Field: "name", Message: unless(ok, NameRule)}); err != nil {
 		return Registration{}, err

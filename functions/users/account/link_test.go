@@ -14,6 +14,9 @@ func TestPendingLinkAccepts(t *testing.T) {
 	if !link.ExpiresAt.Equal(now.Add(30 * time.Minute)) {
 		t.Fatalf("reset link expires %v, want 30 minutes on", link.ExpiresAt)
 	}
+	if account.ResetPassword.String() != "reset-password" { // the stored link's key and the logs name it
+		t.Errorf("ResetPassword is %q, want reset-password", account.ResetPassword)
+	}
 	newer := account.NewLinkToken(account.ResetPassword, userID)
 	forged := tok
 	forged.UserID = "01HZX3YQ7A8B9C0D1E2F3G4H5K"

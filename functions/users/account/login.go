@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/serverless-shop/backend/shared/problem"
+	"github.com/serverless-shop/backend/shared/text"
 )
 
 // LoginAttempt is a validated request to log in: an email that may be
@@ -20,13 +21,12 @@ type LoginAttempt struct {
 // log in.
 func NewLoginAttempt(email, password, device string) (LoginAttempt, error) {
 	a := LoginAttempt{Email: NormalizeEmail(email), Password: password}
-	t, isDevice := ParseDeviceToken(device)
-	if isDevice {
+	if t, ok := ParseDeviceToken(device); ok {
 		a.DeviceHash = t.Hash()
 	}
 	if err := invalid(problem.FieldError{Field: "email", Message: unless(a.Email != "", "must be a valid email address")},
 		problem.FieldError{Field: "password", Message: unless(Presentable(password), "is required (at most 128 characters)")},
-		problem.FieldError{Field: "deviceToken", Message: unless(isDevice || device == "", "must be a device token a login returned")}); err != nil {
+		problem.FieldError{Field: "deviceToken", Message: unless(a.DeviceHash != "" || device == "", "must be a device token a login returned")}); err != nil {
 		return LoginAttempt{}, err
 	}
 	return a, nil
@@ -48,10 +48,16 @@ func Presentable(password string) bool {
 	return password != "" && len(password) <= 4*MaxPasswordLength
 }
 
-// NewName normalises a display name, or returns "" and a validation
-// *problem.Error naming the field name.
+// NewName trims and NFC-normalises a display name and checks its length
+// and characters (text.Name): text.Clean's allow-list, which keeps out
+// controls, format characters (bidi overrides, zero-width joiners), line
+// separators, private-use and unassigned code points, all of which let a
+// name hide or disguise itself in emails and UIs, or be refused on its way
+// there; whatever shows a stored name applies the rule again (ShownName).
+// It returns "" and a validation *problem.Error naming the field name for
+// a name the rule refuses.
 func NewName(s string) (string, error) {
-	name, ok := NormalizeName(s)
+	name, ok := text.Name(s)
 	return name, invalid(problem.FieldError{Field: "name", Message: unless(ok, NameRule)})
 }
 

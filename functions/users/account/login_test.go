@@ -6,6 +6,7 @@ import (
 
 	"github.com/serverless-shop/backend/functions/users/account"
 	"github.com/serverless-shop/backend/shared/problem"
+	"github.com/serverless-shop/backend/shared/text"
 )
 
 // invalid returns the fields of a validation problem, failing the test
@@ -99,7 +100,7 @@ func TestNewName(t *testing.T) {
 	if got, err := account.NewName("  Ada K.  "); err != nil || got != "Ada K." {
 		t.Errorf("NewName = %q, %v; want the trimmed name", got, err)
 	}
-	for _, bad := range []string{"", "  ", "Ada\u0007", strings.Repeat("é", account.MaxNameLength+1)} {
+	for _, bad := range []string{"", "  ", "Ada\u0007", strings.Repeat("é", text.MaxNameLength+1)} {
 		got, err := account.NewName(bad)
 		if fields := strings.Join(invalidFields(t, err), ","); fields != "name" || got != "" {
 			t.Errorf("NewName(%q) = %q, fields %q; want a validation problem for name", bad, got, fields)

@@ -88,11 +88,10 @@ func (t RefreshToken) familySecret() ([]byte, bool) {
 // only ever went to the family's holders) from one made up with the ids
 // an access token shows (sub, sid). Only the first is reuse.
 func (t RefreshToken) FamilyProof() string {
-	secret, ok := t.familySecret()
-	if !ok {
-		return ""
+	if secret, ok := t.familySecret(); ok {
+		return hash(string(secret))
 	}
-	return hash(string(secret))
+	return ""
 }
 
 // ParseRefreshToken checks the shape of a presented token. Shape is all it
@@ -114,7 +113,6 @@ type Session struct {
 	Proof     string
 	Epoch     int64 // the user's SessionEpoch when the family began
 	Revoked   bool
-	CreatedAt time.Time
 	ExpiresAt time.Time
 	// Refreshes counts the family's refreshes in the clock hour that
 	// starts at RefreshHour (zero before the first).

@@ -133,7 +133,7 @@ func TestSessionCheck(t *testing.T) {
 
 	valid := account.Session{
 		UserID: userID, FamilyID: current.FamilyID, CurrentHash: current.Hash(), Proof: current.FamilyProof(), Epoch: 3,
-		CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(time.Hour),
+		ExpiresAt: now.Add(time.Hour),
 	}
 	with := func(change func(*account.Session)) account.Session {
 		s := valid

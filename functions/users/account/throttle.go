@@ -115,8 +115,7 @@ func (t DeviceToken) Hash() string { return hash(t.Raw) }
 // mailbox), and its own bucket.
 type Device struct {
 	Hash   string
-	Email  string // of the account it logged in to
-	Epoch  int64  // the account's session epoch when the token was issued
+	Epoch  int64 // the account's session epoch when the token was issued
 	Bucket Bucket
 }
 

@@ -63,7 +63,7 @@ func TestThrottleCheck(t *testing.T) {
 func TestLoginStateTake(t *testing.T) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	acct := account.Bucket{Attempts: 7}
-	dev := &account.Device{Hash: "h", Email: "ada@example.com", Bucket: account.Bucket{Attempts: 1}}
+	dev := &account.Device{Hash: "h", Bucket: account.Bucket{Attempts: 1}}
 	got, err := (account.LoginState{Account: acct}).Take("ada@example.com", now)
 	want, wantErr := account.AccountThrottle.Take(acct, now)
 	if got != (account.AttemptTake{Email: "ada@example.com", GuardWas: acct, Guard: want, GuardForget: now.Add(account.AccountThrottle.Forget)}) || (err == nil) != (wantErr == nil) {

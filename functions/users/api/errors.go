@@ -13,26 +13,23 @@ import (
 // (web.Config.Errors). Invalid input, limits and paused mail are
 // *problem.Errors from the domain and the use cases already.
 func problemOf(err error) error {
-	p := func(kind problem.Kind, slug, detail string) error {
-		return &problem.Error{Kind: kind, Slug: slug, Detail: detail, Err: err}
-	}
 	switch {
 	case errors.Is(err, account.ErrEmailTaken):
-		return p(problem.Conflict, "email-taken", "An account with this email already exists.")
+		return &problem.Error{Kind: problem.Conflict, Slug: "email-taken", Detail: "An account with this email already exists.", Err: err}
 	case errors.Is(err, account.ErrNotFound):
-		return p(problem.NotFound, "", "The user does not exist.")
+		return &problem.Error{Kind: problem.NotFound, Detail: "The user does not exist.", Err: err}
 	case errors.Is(err, account.ErrSessionInvalid), errors.Is(err, account.ErrTokenReused):
 		// The one answer to every refused refresh token: the client learns
 		// nothing about why, only that it must log in again.
-		return p(problem.Unauthenticated, "invalid-refresh-token", "The refresh token is invalid, expired or revoked.")
+		return &problem.Error{Kind: problem.Unauthenticated, Slug: "invalid-refresh-token", Detail: "The refresh token is invalid, expired or revoked.", Err: err}
 	case errors.Is(err, account.ErrStaleWrite):
-		return p(problem.Conflict, "", "The account changed while the request was processed; retry it.")
+		return &problem.Error{Kind: problem.Conflict, Detail: "The account changed while the request was processed; retry it.", Err: err}
 	case errors.Is(err, app.ErrBadCredentials):
-		return p(problem.Unauthenticated, "invalid-credentials", "The email or password is incorrect.")
+		return &problem.Error{Kind: problem.Unauthenticated, Slug: "invalid-credentials", Detail: "The email or password is incorrect.", Err: err}
 	case errors.Is(err, app.ErrWrongPassword):
-		return p(problem.Unauthenticated, "invalid-credentials", "The current password is incorrect.")
+		return &problem.Error{Kind: problem.Unauthenticated, Slug: "invalid-credentials", Detail: "The current password is incorrect.", Err: err}
 	case errors.Is(err, account.ErrLinkInvalid):
-		return p(problem.Invalid, "invalid-token", "The link is invalid, has expired or was already used. Ask for a new one.")
+		return &problem.Error{Kind: problem.Invalid, Slug: "invalid-token", Detail: "The link is invalid, has expired or was already used. Ask for a new one.", Err: err}
 	}
 	return err
 }

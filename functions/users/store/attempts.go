@@ -88,7 +88,7 @@ func (s *Store) LoginState(ctx context.Context, email, source, deviceHash string
 	}
 	st := account.LoginState{Account: bucket.bucket(now), Source: failures.failures(now)}
 	if device.Email == email && now.Unix() < device.ExpiresAt && device.UserID == claim.UserID {
-		st.Device = &account.Device{Hash: deviceHash, Email: email, Epoch: device.Epoch, Bucket: device.bucket(now)}
+		st.Device = &account.Device{Hash: deviceHash, Epoch: device.Epoch, Bucket: device.bucket(now)}
 	}
 	if claim.UserID == "" {
 		return st, nil

@@ -36,7 +36,7 @@ func (r familyRecord) session() account.Session {
 	}
 	return account.Session{
 		UserID: r.UserID, FamilyID: r.FamilyID, CurrentHash: r.CurrentHash, Proof: r.FamilyProof, Epoch: r.Epoch,
-		Revoked: r.Revoked, CreatedAt: r.CreatedAt.UTC(), ExpiresAt: time.Unix(r.ExpiresAt, 0).UTC(),
+		Revoked: r.Revoked, ExpiresAt: time.Unix(r.ExpiresAt, 0).UTC(),
 		Refreshes: r.Refreshes, RefreshHour: hour,
 	}
 }

@@ -267,7 +267,7 @@ func (m *MemStore) LoginState(_ context.Context, email, source, deviceHash strin
 		st.Source = f.Failures
 	}
 	if d, ok := m.devices[deviceHash]; ok && d.email == email && d.userID == m.emails[email] && now.Before(d.expires) {
-		st.Device = &account.Device{Hash: deviceHash, Email: email, Epoch: d.epoch, Bucket: d.bucket.at(now)}
+		st.Device = &account.Device{Hash: deviceHash, Epoch: d.epoch, Bucket: d.bucket.at(now)}
 	}
 	if id, ok := m.emails[email]; ok {
 		if c, ok := m.users[id]; ok {
@@ -312,7 +312,7 @@ func (m *MemStore) CompleteLogin(_ context.Context, c account.LoginCompletion, n
 		}
 		m.families[k] = account.Session{
 			UserID: c.Refresh.UserID, FamilyID: c.Refresh.FamilyID, CurrentHash: c.Refresh.Hash(), Proof: c.Refresh.FamilyProof(),
-			Epoch: c.Epoch, CreatedAt: now.UTC(), ExpiresAt: time.Unix(now.Add(account.RefreshTTL).Unix(), 0).UTC(),
+			Epoch: c.Epoch, ExpiresAt: time.Unix(now.Add(account.RefreshTTL).Unix(), 0).UTC(),
 		}
 		m.hashes = append(m.hashes, c.Refresh.Hash())
 		m.putDevice(account.DeviceGrant{Token: c.NewDevice, Email: c.Email, UserID: c.Refresh.UserID, Epoch: c.Epoch}, now)
