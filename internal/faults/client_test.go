@@ -69,15 +69,13 @@ func (c *api) once(ctx context.Context, method, path string, body any, headers .
 	from := fmt.Sprintf("2001:db8:fa:%x:%x::1", rand.Uint32()&0xffff, rand.Uint32()&0xffff)
 	req := apitest.NewRequest(method, c.base+path, body, append([]string{"X-Forwarded-For", from}, headers...)...).WithContext(ctx)
 	resp, err := c.http.Do(req)
-	var a answer
-	if err != nil {
-		a = answer{err: err}
-	} else {
-		b, rerr := io.ReadAll(resp.Body)
+	a := answer{err: err}
+	if err == nil {
+		a.header = resp.Header
+		a.body, a.err = io.ReadAll(resp.Body)
 		resp.Body.Close()
-		a = answer{status: resp.StatusCode, header: resp.Header, body: b, err: rerr}
-		if rerr != nil {
-			a.status = 0
+		if a.err == nil { // status 0: no answer
+			a.status = resp.StatusCode
 		}
 	}
 	c.mu.Lock()
