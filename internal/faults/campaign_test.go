@@ -32,16 +32,6 @@ import (
 	"github.com/serverless-shop/backend/internal/testcloud"
 )
 
-// settings of a campaign, from the environment (docs/faults.md).
-type settings struct {
-	seed                   uint64
-	duration, outage       time.Duration
-	drain                  time.Duration
-	minFaults, workers     int
-	duplicates             int // event copies sent every 2 s
-	customers, ordersPerHr int
-}
-
 // roles are the functions the proxy stands in front of, by the logical id
 // prefix of their function name. The relay is the orders relay: the
 // campaign's traffic is orders (customers register before the faults).
@@ -59,36 +49,35 @@ func TestFaultCampaign(t *testing.T) {
 	ctx := context.Background()
 	out := testcloud.Outputs(t)
 	cfg := testcloud.Config(t)
-	s := settings{
-		seed: testcloud.Env(t, "FAULT_SEED", uint64(time.Now().UnixNano()%1_000_000_007),
-			func(v string) (uint64, error) { return strconv.ParseUint(v, 10, 64) }),
-		duration:   testcloud.Env(t, "FAULT_DURATION", 10*time.Minute, time.ParseDuration),
-		outage:     testcloud.Env(t, "FAULT_OUTAGE", 4*time.Minute, time.ParseDuration),
-		drain:      testcloud.Env(t, "FAULT_DRAIN", 15*time.Minute, time.ParseDuration),
-		minFaults:  testcloud.Env(t, "FAULT_MIN", 1000, strconv.Atoi),
-		workers:    testcloud.Env(t, "FAULT_WORKERS", 4, strconv.Atoi),
-		duplicates: testcloud.Env(t, "FAULT_DUPLICATES", 4, strconv.Atoi),
-	}
-	s.ordersPerHr, _ = strconv.Atoi(out["OrdersPerHour"])
-	if s.ordersPerHr <= 0 {
+	// The campaign's settings, from the environment (docs/faults.md).
+	seed := testcloud.Env(t, "FAULT_SEED", uint64(time.Now().UnixNano()%1_000_000_007),
+		func(v string) (uint64, error) { return strconv.ParseUint(v, 10, 64) })
+	duration := testcloud.Env(t, "FAULT_DURATION", 10*time.Minute, time.ParseDuration)
+	outage := testcloud.Env(t, "FAULT_OUTAGE", 4*time.Minute, time.ParseDuration)
+	drain := testcloud.Env(t, "FAULT_DRAIN", 15*time.Minute, time.ParseDuration)
+	minFaults := testcloud.Env(t, "FAULT_MIN", 1000, strconv.Atoi)
+	workers := testcloud.Env(t, "FAULT_WORKERS", 4, strconv.Atoi)
+	duplicates := testcloud.Env(t, "FAULT_DUPLICATES", 4, strconv.Atoi) // event copies sent every 2 s
+	ordersPerHr, _ := strconv.Atoi(out["OrdersPerHour"])
+	if ordersPerHr <= 0 {
 		t.Fatalf("stack output OrdersPerHour = %q", out["OrdersPerHour"])
 	}
 	// Enough customers that their hourly quotas outlast the traffic
 	// (make test deploys a quota of 20 so a test can reach it).
-	s.customers = testcloud.Env(t, "FAULT_CUSTOMERS", min(60, max(8, 800/s.ordersPerHr)), strconv.Atoi)
+	nCustomers := testcloud.Env(t, "FAULT_CUSTOMERS", min(60, max(8, 800/ordersPerHr)), strconv.Atoi)
 	began := time.Now()
 	progress = func(format string, args ...any) {
 		fmt.Printf("fault campaign [%s]: %s\n", time.Since(began).Round(time.Second), fmt.Sprintf(format, args...))
 	}
 	fmt.Printf("fault campaign: seed %d (repeat with FAULT_SEED=%d), traffic %s, outages %s, at least %d faults, %d workers, %d customers\n",
-		s.seed, s.seed, s.duration, s.outage, s.minFaults, s.workers, s.customers)
+		seed, seed, duration, outage, minFaults, workers, nCustomers)
 
 	apiURL, err := os.ReadFile(filepath.Join(testcloud.StateDir(), "api-url"))
 	if err != nil {
 		t.Fatalf("no deployed stack: %v", err)
 	}
 	client := newAPI(strings.TrimSpace(string(apiURL)))
-	plan := faults.NewPlan(s.seed, faults.DefaultRates)
+	plan := faults.NewPlan(seed, faults.DefaultRates)
 	if os.Getenv("LOCAL_CLOUD") != "localstack" {
 		// MiniStack's stream mappings ignore ReportBatchItemFailures and
 		// move past a batch whose records the relay reported failed (on
@@ -106,9 +95,9 @@ func TestFaultCampaign(t *testing.T) {
 
 	// Customers register without faults: their verification mail is not
 	// what the campaign measures.
-	customers := registerCustomers(ctx, t, client, out["AppBaseUrl"], s.customers+1)
-	staff := customers[s.customers]
-	customers = customers[:s.customers]
+	customers := registerCustomers(ctx, t, client, out["AppBaseUrl"], nCustomers+1)
+	staff := customers[nCustomers]
+	customers = customers[:nCustomers]
 	makeStaff(ctx, t, client, staff)
 	progress("%d customers and a staff member registered and verified", len(customers))
 
@@ -118,9 +107,9 @@ func TestFaultCampaign(t *testing.T) {
 	// Traffic with faults.
 	plan.Start()
 	start := time.Now()
-	relayStart := start.Add(s.duration / 10)
-	sesStart := relayStart.Add(s.outage + s.duration/20)
-	plan.SetSESOutage(faults.Window{Start: sesStart, End: sesStart.Add(s.outage)})
+	relayStart := start.Add(duration / 10)
+	sesStart := relayStart.Add(outage + duration/20)
+	plan.SetSESOutage(faults.Window{Start: sesStart, End: sesStart.Add(outage)})
 	traffic, stopTraffic := context.WithCancel(ctx)
 	defer stopTraffic()
 	var wg sync.WaitGroup
@@ -134,20 +123,20 @@ func TestFaultCampaign(t *testing.T) {
 		}
 		testcloud.SetMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], false)
 		ledger.Fault(faults.RelayOutage)
-		progress("relay outage for %s (its stream mapping disabled)", s.outage)
+		progress("relay outage for %s (its stream mapping disabled)", outage)
 		select {
-		case <-time.After(s.outage):
+		case <-time.After(outage):
 		case <-traffic.Done():
 		}
 		testcloud.SetMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], true)
 		progress("relay back (stream mapping enabled)")
 	}()
 	wg.Add(1)
-	go func() { defer wg.Done(); duplicate(traffic, t, q, plan, ledger, s.duplicates) }()
+	go func() { defer wg.Done(); duplicate(traffic, t, q, plan, ledger, duplicates) }()
 
-	results := drive(traffic, client, customers, staff, plan, s.workers, func() bool {
+	results := drive(traffic, client, customers, staff, plan, workers, func() bool {
 		elapsed := time.Since(start)
-		return elapsed >= 3*s.duration || (elapsed >= s.duration && ledger.TotalFaults() >= s.minFaults)
+		return elapsed >= 3*duration || (elapsed >= duration && ledger.TotalFaults() >= minFaults)
 	})
 	stopTraffic()
 	wg.Wait()
@@ -192,10 +181,10 @@ func TestFaultCampaign(t *testing.T) {
 		return true
 	}
 	drainStart := time.Now()
-	deadline := drainStart.Add(s.drain)
+	deadline := drainStart.Add(drain)
 	faultsStopped := time.Duration(0)
 	for done := accounted(); !done && time.Now().Before(deadline); done = accounted() {
-		if faultsStopped == 0 && time.Since(drainStart) > min(time.Minute, s.duration/2) && time.Now().After(sesStart.Add(s.outage)) {
+		if faultsStopped == 0 && time.Since(drainStart) > min(time.Minute, duration/2) && time.Now().After(sesStart.Add(outage)) {
 			plan.Stop()
 			faultsStopped = time.Since(drainStart)
 		}
@@ -232,7 +221,7 @@ func TestFaultCampaign(t *testing.T) {
 	}
 	client.mu.Lock()
 	acc := faults.Reckon(faults.Observed{
-		Seed: s.seed, MinFaults: s.minFaults, Faults: snap.Faults,
+		Seed: seed, MinFaults: minFaults, Faults: snap.Faults,
 		Requests: client.requests, Statuses: client.statuses, TransitionStatuses: client.staff,
 		Acked: results.acked, AckedCancels: results.cancels,
 		Stored: stored, Cancelled: cancelled, Published: published,
