@@ -420,22 +420,22 @@ func drive(ctx context.Context, c *api, customers []*customer, staff *customer, 
 					}
 					continue
 				}
-				res := c.placeOrder(ctx, u, plan.Float64() < 0.5, []map[string]any{{"sku": skus[plan.Intn(len(skus))], "quantity": 1 + plan.Intn(3)}})
-				if res.id == "" {
+				id := c.placeOrder(ctx, u, plan.Float64() < 0.5, []map[string]any{{"sku": skus[plan.Intn(len(skus))], "quantity": 1 + plan.Intn(3)}})
+				if id == "" {
 					continue
 				}
 				r.mu.Lock()
-				r.acked[res.id] = true
+				r.acked[id] = true
 				r.mu.Unlock()
 				if plan.Float64() < 0.1 {
-					if c.cancel(ctx, u, res.id) {
+					if c.cancel(ctx, u, id) {
 						r.mu.Lock()
-						r.cancels[res.id] = true
+						r.cancels[id] = true
 						r.mu.Unlock()
 					}
 				} else if plan.Float64() < 0.5 {
 					select {
-					case toStaff <- res.id:
+					case toStaff <- id:
 					default: // staff are busy
 					}
 				}

@@ -146,18 +146,11 @@ func (c *api) login(ctx context.Context, u *customer) error {
 	return nil
 }
 
-// orderResult is what placing one order came to.
-type orderResult struct {
-	id       string // the acknowledged order, "" if none
-	attempts int
-	last     answer
-}
-
 // placeOrder places one order, with an Idempotency-Key or without, and
-// retries like a client would. Without a key a retry after a lost answer
-// may place a second order: the account counts those as stored and never
-// acknowledged.
-func (c *api) placeOrder(ctx context.Context, u *customer, withKey bool, items any) orderResult {
+// retries like a client would; it returns the acknowledged order's id, ""
+// for none. Without a key a retry after a lost answer may place a second
+// order: the account counts those as stored and never acknowledged.
+func (c *api) placeOrder(ctx context.Context, u *customer, withKey bool, items any) string {
 	key := ""
 	if withKey {
 		key = fmt.Sprintf("campaign-%d-%d", time.Now().UnixNano(), rand.Int64())
@@ -169,27 +162,22 @@ func (c *api) placeOrder(ctx context.Context, u *customer, withKey bool, items a
 		}
 		return h
 	}
-	var r orderResult
 	for relogged := false; ; relogged = true {
-		a, n := c.retrying(ctx, 8, "POST", "/v1/orders", map[string]any{"items": items}, headers)
-		r.attempts += n
-		r.last = a
+		a, _ := c.retrying(ctx, 8, "POST", "/v1/orders", map[string]any{"items": items}, headers)
 		if a.status == http.StatusUnauthorized && !relogged {
 			if err := c.login(ctx, u); err != nil {
-				return r
+				return ""
 			}
 			continue
 		}
 		if a.overQuota() {
 			u.overQuota.Store(true)
 		}
-		if a.status/100 == 2 {
-			var o struct{ ID string }
-			if json.Unmarshal(a.body, &o) == nil {
-				r.id = o.ID
-			}
+		var o struct{ ID string }
+		if a.status/100 == 2 && json.Unmarshal(a.body, &o) == nil {
+			return o.ID
 		}
-		return r
+		return ""
 	}
 }
 
