@@ -561,18 +561,14 @@ func duplicate(ctx context.Context, t *testing.T, q *sqs.Client, plan *faults.Pl
 	}
 }
 
-// deadLetterIDs lists the messages in the dead-letter queues before the
-// campaign, so that the account counts only its own.
-func deadLetterIDs(ctx context.Context, t *testing.T, q *sqs.Client, out map[string]string) map[string]bool {
-	ids := map[string]bool{}
+// deadLetterIDs reads the messages in the dead-letter queues before the
+// campaign, by id, so that the account counts only its own.
+func deadLetterIDs(ctx context.Context, t *testing.T, q *sqs.Client, out map[string]string) map[string]sqstypes.Message {
+	seen := map[string]sqstypes.Message{}
 	for _, url := range []string{out["OrderEventsDLQUrl"], out["RelayDeadLetterQueueUrl"]} {
-		seen := map[string]sqstypes.Message{}
 		receiveAll(ctx, t, q, url, seen)
-		for id := range seen {
-			ids[id] = true
-		}
 	}
-	return ids
+	return seen
 }
 
 // receiveAll reads every message of a queue without consuming it: each is
@@ -607,7 +603,7 @@ func receiveAll(ctx context.Context, t *testing.T, q *sqs.Client, url string, se
 // the redrive policy's (receive count exceeded); the relay's poison
 // (reason in the body) or its stream mapping's failure records. seen holds
 // each queue's messages read so far, by URL.
-func deadLetters(ctx context.Context, t *testing.T, q *sqs.Client, out map[string]string, before map[string]bool, seen map[string]map[string]sqstypes.Message) []faults.DeadLetter {
+func deadLetters(ctx context.Context, t *testing.T, q *sqs.Client, out map[string]string, before map[string]sqstypes.Message, seen map[string]map[string]sqstypes.Message) []faults.DeadLetter {
 	var dead []faults.DeadLetter
 	read := func(url string) map[string]sqstypes.Message {
 		if seen[url] == nil {
@@ -617,7 +613,7 @@ func deadLetters(ctx context.Context, t *testing.T, q *sqs.Client, out map[strin
 		return seen[url]
 	}
 	for id, m := range read(out["OrderEventsDLQUrl"]) {
-		if before[id] {
+		if _, ok := before[id]; ok {
 			continue
 		}
 		k, _ := faults.EventMail([]byte(aws.ToString(m.Body)))
@@ -628,7 +624,7 @@ func deadLetters(ctx context.Context, t *testing.T, q *sqs.Client, out map[strin
 		dead = append(dead, faults.DeadLetter{Queue: "notifications", OrderID: k.OrderID, What: k.What, Reason: reason})
 	}
 	for id, m := range read(out["RelayDeadLetterQueueUrl"]) {
-		if before[id] {
+		if _, ok := before[id]; ok {
 			continue
 		}
 		var rec struct {
