@@ -166,34 +166,28 @@ func TestFaultCampaign(t *testing.T) {
 		mails = orderMails(t, emails)
 		dead = deadLetters(ctx, t, q, out, before, seenDead)
 	}
+	// accounted: no acknowledged work without its email, by the account's
+	// rule (the traffic has stopped: results no longer change).
 	accounted := func() bool {
 		read()
-		dl := map[faults.MailKey]bool{}
-		for _, d := range dead {
-			dl[faults.MailKey{OrderID: d.OrderID, What: d.What}] = true
-		}
-		rejected := rejectedMails(ledger.Snapshot())
-		for _, k := range results.wanted() {
-			if mails[k] == 0 && !dl[k] && rejected[k] == 0 {
-				return false
-			}
-		}
-		return true
+		return len(faults.Reckon(faults.Observed{
+			Acked: results.acked, AckedCancels: results.cancels, Transitions: results.transitions,
+			Mails: mails, Rejected: rejectedMails(ledger.Snapshot()), DeadLetters: dead,
+		}).WithoutEmail) == 0
 	}
 	drainStart := time.Now()
 	deadline := drainStart.Add(drain)
-	faultsStopped := time.Duration(0)
+	stopFaults := sync.OnceValue(func() time.Duration {
+		plan.Stop()
+		return time.Since(drainStart)
+	})
 	for done := accounted(); !done && time.Now().Before(deadline); done = accounted() {
-		if faultsStopped == 0 && time.Since(drainStart) > min(time.Minute, duration/2) && time.Now().After(sesStart.Add(outage)) {
-			plan.Stop()
-			faultsStopped = time.Since(drainStart)
+		if time.Since(drainStart) > min(time.Minute, duration/2) && time.Now().After(sesStart.Add(outage)) {
+			stopFaults()
 		}
 		time.Sleep(5 * time.Second) // the polling interval of a deadline-bound waiter
 	}
-	if faultsStopped == 0 {
-		plan.Stop()
-		faultsStopped = time.Since(drainStart)
-	}
+	faultsStopped := stopFaults()
 	for !testcloud.Depth(t, q, out["OrderEventsQueueUrl"]).Empty() && time.Now().Before(deadline) {
 		time.Sleep(2 * time.Second) // likewise
 	}
@@ -376,20 +370,6 @@ type results struct {
 	sent        int                     // staff transition requests (each with its retries)
 	repeats     int                     // of those, repeats of one transition
 	refused     []string                // transitions answered 4xx
-}
-
-// wanted lists the emails the acknowledged work must cause.
-func (r *results) wanted() []faults.MailKey {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []faults.MailKey
-	for id := range r.acked {
-		out = append(out, faults.MailKey{OrderID: id, What: faults.Placed})
-	}
-	for id := range r.cancels {
-		out = append(out, faults.MailKey{OrderID: id, What: faults.Cancelled})
-	}
-	return append(out, slices.Collect(maps.Keys(r.transitions))...)
 }
 
 var skus = []string{"COF-ESP-250", "COF-ETH-250", "TEA-SENCHA-100", "GIFT-SAMPLER"}
