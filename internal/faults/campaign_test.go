@@ -318,15 +318,11 @@ func pointFunctionsAt(ctx context.Context, t *testing.T, lam *lambda.Client, pro
 		}
 	}
 	for role, logical := range roles {
-		var name string
-		for _, n := range names {
-			if strings.Contains(n, "-"+logical+"-") {
-				name = n
-			}
-		}
-		if name == "" {
+		i := slices.IndexFunc(names, func(n string) bool { return strings.Contains(n, "-"+logical+"-") })
+		if i < 0 {
 			t.Fatalf("no function %s deployed", logical)
 		}
+		name := names[i]
 		endpoint, err := proxy.Listen(role)
 		if err != nil {
 			t.Fatal(err)
