@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -99,11 +100,8 @@ func (c *api) retrying(ctx context.Context, attempts int, method, path string, b
 			return a, i + 1
 		}
 		wait := min(250*time.Millisecond<<i, 8*time.Second)
-		if s := a.header.Get("Retry-After"); s != "" && a.status == http.StatusTooManyRequests {
-			var secs int
-			if _, err := fmt.Sscan(s, &secs); err == nil && secs > 0 && secs <= 30 {
-				wait = time.Duration(secs) * time.Second
-			}
+		if secs, err := strconv.Atoi(a.header.Get("Retry-After")); err == nil && a.status == http.StatusTooManyRequests && secs > 0 && secs <= 30 {
+			wait = time.Duration(secs) * time.Second
 		}
 		wait += time.Duration(rand.Int64N(int64(wait/2) + 1))
 		select {
