@@ -513,11 +513,7 @@ func duplicate(ctx context.Context, t *testing.T, q *sqs.Client, plan *faults.Pl
 		case <-time.After(2 * time.Second):
 		}
 		snap := ledger.Snapshot()
-		if len(snap.EventOrder) == 0 {
-			continue
-		}
-		n := min(copies, len(snap.EventOrder))
-		for i := range n {
+		for i := range min(copies, len(snap.EventOrder)) { // none before the first event
 			e := snap.Events[snap.EventOrder[plan.Intn(len(snap.EventOrder))]]
 			attrs := map[string]sqstypes.MessageAttributeValue{}
 			for k, v := range e.Attributes {
