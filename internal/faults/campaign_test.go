@@ -113,9 +113,7 @@ func TestFaultCampaign(t *testing.T) {
 	traffic, stopTraffic := context.WithCancel(ctx)
 	defer stopTraffic()
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // the relay outage
-		defer wg.Done()
+	wg.Go(func() { // the relay outage
 		select {
 		case <-time.After(time.Until(relayStart)):
 		case <-traffic.Done():
@@ -130,9 +128,8 @@ func TestFaultCampaign(t *testing.T) {
 		}
 		testcloud.SetMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], true)
 		progress("relay back (stream mapping enabled)")
-	}()
-	wg.Add(1)
-	go func() { defer wg.Done(); duplicate(traffic, t, q, plan, ledger, duplicates) }()
+	})
+	wg.Go(func() { duplicate(traffic, t, q, plan, ledger, duplicates) })
 
 	results := drive(traffic, client, customers, staff, plan, workers, func() bool {
 		elapsed := time.Since(start)
@@ -385,9 +382,7 @@ func drive(ctx context.Context, c *api, customers []*customer, staff *customer, 
 	var next atomic.Int64
 	var buyers, staffs sync.WaitGroup
 	for range max(1, workers-staffWorkers) {
-		buyers.Add(1)
-		go func() {
-			defer buyers.Done()
+		buyers.Go(func() {
 			for ctx.Err() == nil && !done() {
 				u := customers[int(next.Add(1))%len(customers)]
 				if u.overQuota.Load() {
@@ -416,18 +411,16 @@ func drive(ctx context.Context, c *api, customers []*customer, staff *customer, 
 					}
 				}
 			}
-		}()
+		})
 	}
 	for range staffWorkers {
-		staffs.Add(1)
-		go func() {
-			defer staffs.Done()
+		staffs.Go(func() {
 			for id := range toStaff {
 				if ctx.Err() == nil && !done() {
 					r.lifeCycle(ctx, c, staff, plan, id)
 				}
 			}
-		}()
+		})
 	}
 	buyers.Wait()
 	close(toStaff)
@@ -455,8 +448,7 @@ func (r *results) lifeCycle(ctx context.Context, c *api, staff *customer, plan *
 		answers := make([]answer, copies)
 		var wg sync.WaitGroup
 		for i := range copies {
-			wg.Add(1)
-			go func() { defer wg.Done(); answers[i] = c.transition(ctx, staff, id, action, body) }()
+			wg.Go(func() { answers[i] = c.transition(ctx, staff, id, action, body) })
 		}
 		wg.Wait()
 		acked := slices.ContainsFunc(answers, func(a answer) bool { return a.status/100 == 2 })
