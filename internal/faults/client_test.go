@@ -154,11 +154,7 @@ func (c *api) placeOrder(ctx context.Context, u *customer, withKey bool, items a
 		key = fmt.Sprintf("campaign-%d-%d", time.Now().UnixNano(), rand.Int64())
 	}
 	headers := func() []string {
-		h := u.bearer()
-		if key != "" {
-			h = append(h, "Idempotency-Key", key)
-		}
-		return h
+		return append(u.bearer(), "Idempotency-Key", key) // none when "" (apitest.NewRequest)
 	}
 	for relogged := false; ; relogged = true {
 		a, _ := c.retrying(ctx, 8, "POST", "/v1/orders", map[string]any{"items": items}, headers)
