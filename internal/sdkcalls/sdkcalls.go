@@ -100,8 +100,7 @@ func List(root string) ([]Op, error) {
 }
 
 func goList(root string) ([]listed, error) {
-	args := append([]string{"list", "-deps", "-export", "-json=ImportPath,Dir,Export,GoFiles,Module,DepOnly"}, Deployed...)
-	cmd := exec.Command("go", args...)
+	cmd := exec.Command("go", append([]string{"list", "-deps", "-export", "-json=ImportPath,Dir,Export,GoFiles,Module,DepOnly"}, Deployed...)...)
 	cmd.Dir = root
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
