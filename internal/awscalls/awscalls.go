@@ -43,10 +43,6 @@ type Call struct {
 	// call read and wrote (DynamoDB only); Writes prices each item written.
 	Rules  Units
 	Writes []ItemWrite
-	// Keys are the partition keys the call read or wrote (DynamoDB only);
-	// Actor who made the request it served (SetActor).
-	Keys  []Key
-	Actor string
 	// Background marks a call no request pays for by itself: the
 	// revocation list every execution environment reloads every few
 	// seconds (BackgroundOption). Take leaves such calls out; their keys
@@ -156,13 +152,11 @@ func (r *Recorder) option(service string, background bool) func(*middleware.Stac
 			c.Reported, c.ReportedOK = reported(out.Result, len(ws) > 0)
 			c.Rules, c.Writes = r.price(ctx, in.Parameters, out.Result, ws, before, err)
 			r.mu.Lock()
-			c.Actor = r.actor
 			for _, k := range keys {
-				k.Table = cmp.Or(r.names[k.Table], k.Table)
-				c.Keys = append(c.Keys, k)
 				if r.actor == "" { // set-up, not a request of anyone's
 					continue
 				}
+				k.Table = cmp.Or(r.names[k.Table], k.Table)
 				if r.seen[k] == nil {
 					r.seen[k] = map[string]bool{}
 				}

@@ -60,15 +60,8 @@ func (r Row) Ops() string {
 // markdown table of the rows to it under the heading service.
 func Check(t *testing.T, service string, rows []Row) {
 	t.Helper()
-	measured := map[string]bool{}
-	for _, r := range rows {
-		measured[r.Request] = true
-		if r.Budget.Request != r.Request {
-			t.Errorf("%s measured against the budget of %q", r.Request, r.Budget.Request)
-		}
-	}
 	for _, b := range budgets.Of(service) {
-		if !measured[b.Request] {
+		if !slices.ContainsFunc(rows, func(r Row) bool { return r.Request == b.Request }) {
 			t.Errorf("%s has a budget (internal/budgets) but was not measured", b.Request)
 		}
 	}
@@ -78,8 +71,7 @@ func Check(t *testing.T, service string, rows []Row) {
 	if i := slices.IndexFunc(rows, func(r Row) bool { return r.Budget.Apart != "" }); i >= 0 {
 		fmt.Fprintf(&table, " `X + Y (%s)`: Y write units are those of the items whose sort key starts with %s, counted apart.", rows[i].Budget.Apart, rows[i].Budget.Apart)
 	}
-	table.WriteString("\n\n")
-	table.WriteString("| route | AWS calls | sequential round trips | RCU (AWS rules) | WCU (AWS rules) | RCU / WCU reported by the local cloud | budget (calls, rounds, RCU, WCU) |\n")
+	table.WriteString("\n\n| route | AWS calls | sequential round trips | RCU (AWS rules) | WCU (AWS rules) | RCU / WCU reported by the local cloud | budget (calls, rounds, RCU, WCU) |\n")
 	table.WriteString("| --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, r := range rows {
 		rules, rep := Sum(r.Calls)

@@ -80,12 +80,6 @@ func items(params any) []item {
 				add(w.ConditionCheck.TableName, w.ConditionCheck.Key, nil, true, true)
 			}
 		}
-	case *dynamodb.TransactGetItemsInput:
-		for _, g := range in.TransactItems {
-			if g.Get != nil {
-				add(g.Get.TableName, g.Get.Key, nil, false, false)
-			}
-		}
 	}
 	return out
 }

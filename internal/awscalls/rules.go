@@ -221,13 +221,12 @@ func sum[T any](xs []T, f func(T) int) int {
 }
 
 func numberSize(n string) int {
-	digits := strings.TrimLeft(strings.Map(func(r rune) rune {
+	digits := strings.Trim(strings.Map(func(r rune) rune {
 		if r >= '0' && r <= '9' {
 			return r
 		}
 		return -1
 	}, strings.SplitN(strings.ToLower(n), "e", 2)[0]), "0")
-	digits = strings.TrimRight(digits, "0")
 	size := 1 + (len(digits)+1)/2
 	if strings.HasPrefix(n, "-") {
 		size++

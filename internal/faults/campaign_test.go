@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -32,16 +33,6 @@ import (
 	"github.com/serverless-shop/backend/internal/testcloud"
 )
 
-// settings of a campaign, from the environment (docs/faults.md).
-type settings struct {
-	seed                   uint64
-	duration, outage       time.Duration
-	drain                  time.Duration
-	minFaults, workers     int
-	duplicates             int // event copies sent every 2 s
-	customers, ordersPerHr int
-}
-
 // roles are the functions the proxy stands in front of, by the logical id
 // prefix of their function name. The relay is the orders relay: the
 // campaign's traffic is orders (customers register before the faults).
@@ -59,36 +50,35 @@ func TestFaultCampaign(t *testing.T) {
 	ctx := context.Background()
 	out := testcloud.Outputs(t)
 	cfg := testcloud.Config(t)
-	s := settings{
-		seed: testcloud.Env(t, "FAULT_SEED", uint64(time.Now().UnixNano()%1_000_000_007),
-			func(v string) (uint64, error) { return strconv.ParseUint(v, 10, 64) }),
-		duration:   testcloud.Env(t, "FAULT_DURATION", 10*time.Minute, time.ParseDuration),
-		outage:     testcloud.Env(t, "FAULT_OUTAGE", 4*time.Minute, time.ParseDuration),
-		drain:      testcloud.Env(t, "FAULT_DRAIN", 15*time.Minute, time.ParseDuration),
-		minFaults:  testcloud.Env(t, "FAULT_MIN", 1000, strconv.Atoi),
-		workers:    testcloud.Env(t, "FAULT_WORKERS", 4, strconv.Atoi),
-		duplicates: testcloud.Env(t, "FAULT_DUPLICATES", 4, strconv.Atoi),
-	}
-	s.ordersPerHr, _ = strconv.Atoi(out["OrdersPerHour"])
-	if s.ordersPerHr <= 0 {
+	// The campaign's settings, from the environment (docs/faults.md).
+	seed := testcloud.Env(t, "FAULT_SEED", uint64(time.Now().UnixNano()%1_000_000_007),
+		func(v string) (uint64, error) { return strconv.ParseUint(v, 10, 64) })
+	duration := testcloud.Env(t, "FAULT_DURATION", 10*time.Minute, time.ParseDuration)
+	outage := testcloud.Env(t, "FAULT_OUTAGE", 4*time.Minute, time.ParseDuration)
+	drain := testcloud.Env(t, "FAULT_DRAIN", 15*time.Minute, time.ParseDuration)
+	minFaults := testcloud.Env(t, "FAULT_MIN", 1000, strconv.Atoi)
+	workers := testcloud.Env(t, "FAULT_WORKERS", 4, strconv.Atoi)
+	duplicates := testcloud.Env(t, "FAULT_DUPLICATES", 4, strconv.Atoi) // event copies sent every 2 s
+	ordersPerHr, _ := strconv.Atoi(out["OrdersPerHour"])
+	if ordersPerHr <= 0 {
 		t.Fatalf("stack output OrdersPerHour = %q", out["OrdersPerHour"])
 	}
 	// Enough customers that their hourly quotas outlast the traffic
 	// (make test deploys a quota of 20 so a test can reach it).
-	s.customers = testcloud.Env(t, "FAULT_CUSTOMERS", min(60, max(8, 800/s.ordersPerHr)), strconv.Atoi)
+	nCustomers := testcloud.Env(t, "FAULT_CUSTOMERS", min(60, max(8, 800/ordersPerHr)), strconv.Atoi)
 	began := time.Now()
 	progress = func(format string, args ...any) {
 		fmt.Printf("fault campaign [%s]: %s\n", time.Since(began).Round(time.Second), fmt.Sprintf(format, args...))
 	}
 	fmt.Printf("fault campaign: seed %d (repeat with FAULT_SEED=%d), traffic %s, outages %s, at least %d faults, %d workers, %d customers\n",
-		s.seed, s.seed, s.duration, s.outage, s.minFaults, s.workers, s.customers)
+		seed, seed, duration, outage, minFaults, workers, nCustomers)
 
 	apiURL, err := os.ReadFile(filepath.Join(testcloud.StateDir(), "api-url"))
 	if err != nil {
 		t.Fatalf("no deployed stack: %v", err)
 	}
 	client := newAPI(strings.TrimSpace(string(apiURL)))
-	plan := faults.NewPlan(s.seed, faults.DefaultRates)
+	plan := faults.NewPlan(seed, faults.DefaultRates)
 	if os.Getenv("LOCAL_CLOUD") != "localstack" {
 		// MiniStack's stream mappings ignore ReportBatchItemFailures and
 		// move past a batch whose records the relay reported failed (on
@@ -106,9 +96,9 @@ func TestFaultCampaign(t *testing.T) {
 
 	// Customers register without faults: their verification mail is not
 	// what the campaign measures.
-	customers := registerCustomers(ctx, t, client, out["AppBaseUrl"], s.customers+1)
-	staff := customers[s.customers]
-	customers = customers[:s.customers]
+	customers := registerCustomers(ctx, t, client, out["AppBaseUrl"], nCustomers+1)
+	staff := customers[nCustomers]
+	customers = customers[:nCustomers]
 	makeStaff(ctx, t, client, staff)
 	progress("%d customers and a staff member registered and verified", len(customers))
 
@@ -118,15 +108,13 @@ func TestFaultCampaign(t *testing.T) {
 	// Traffic with faults.
 	plan.Start()
 	start := time.Now()
-	relayStart := start.Add(s.duration / 10)
-	sesStart := relayStart.Add(s.outage + s.duration/20)
-	plan.SetSESOutage(faults.Window{Start: sesStart, End: sesStart.Add(s.outage)})
+	relayStart := start.Add(duration / 10)
+	sesStart := relayStart.Add(outage + duration/20)
+	plan.SetSESOutage(faults.Window{Start: sesStart, End: sesStart.Add(outage)})
 	traffic, stopTraffic := context.WithCancel(ctx)
 	defer stopTraffic()
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // the relay outage
-		defer wg.Done()
+	wg.Go(func() { // the relay outage
 		select {
 		case <-time.After(time.Until(relayStart)):
 		case <-traffic.Done():
@@ -134,20 +122,19 @@ func TestFaultCampaign(t *testing.T) {
 		}
 		testcloud.SetMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], false)
 		ledger.Fault(faults.RelayOutage)
-		progress("relay outage for %s (its stream mapping disabled)", s.outage)
+		progress("relay outage for %s (its stream mapping disabled)", outage)
 		select {
-		case <-time.After(s.outage):
+		case <-time.After(outage):
 		case <-traffic.Done():
 		}
 		testcloud.SetMapping(ctx, t, lam, out["OrdersRelayEventSourceMappingId"], true)
 		progress("relay back (stream mapping enabled)")
-	}()
-	wg.Add(1)
-	go func() { defer wg.Done(); duplicate(traffic, t, q, plan, ledger, s.duplicates) }()
+	})
+	wg.Go(func() { duplicate(traffic, t, q, plan, ledger, duplicates) })
 
-	results := drive(traffic, client, customers, staff, plan, s.workers, func() bool {
+	results := drive(traffic, client, customers, staff, plan, workers, func() bool {
 		elapsed := time.Since(start)
-		return elapsed >= 3*s.duration || (elapsed >= s.duration && ledger.TotalFaults() >= s.minFaults)
+		return elapsed >= 3*duration || (elapsed >= duration && ledger.TotalFaults() >= minFaults)
 	})
 	stopTraffic()
 	wg.Wait()
@@ -177,34 +164,28 @@ func TestFaultCampaign(t *testing.T) {
 		mails = orderMails(t, emails)
 		dead = deadLetters(ctx, t, q, out, before, seenDead)
 	}
+	// accounted: no acknowledged work without its email, by the account's
+	// rule (the traffic has stopped: results no longer change).
 	accounted := func() bool {
 		read()
-		dl := map[faults.MailKey]bool{}
-		for _, d := range dead {
-			dl[faults.MailKey{OrderID: d.OrderID, What: d.What}] = true
-		}
-		rejected := rejectedMails(ledger.Snapshot())
-		for _, k := range results.wanted() {
-			if mails[k] == 0 && !dl[k] && rejected[k] == 0 {
-				return false
-			}
-		}
-		return true
+		return len(faults.Reckon(faults.Observed{
+			Acked: results.acked, AckedCancels: results.cancels, Transitions: results.transitions,
+			Mails: mails, Rejected: rejectedMails(ledger.Snapshot()), DeadLetters: dead,
+		}).WithoutEmail) == 0
 	}
 	drainStart := time.Now()
-	deadline := drainStart.Add(s.drain)
-	faultsStopped := time.Duration(0)
+	deadline := drainStart.Add(drain)
+	stopFaults := sync.OnceValue(func() time.Duration {
+		plan.Stop()
+		return time.Since(drainStart)
+	})
 	for done := accounted(); !done && time.Now().Before(deadline); done = accounted() {
-		if faultsStopped == 0 && time.Since(drainStart) > min(time.Minute, s.duration/2) && time.Now().After(sesStart.Add(s.outage)) {
-			plan.Stop()
-			faultsStopped = time.Since(drainStart)
+		if time.Since(drainStart) > min(time.Minute, duration/2) && time.Now().After(sesStart.Add(outage)) {
+			stopFaults()
 		}
 		time.Sleep(5 * time.Second) // the polling interval of a deadline-bound waiter
 	}
-	if faultsStopped == 0 {
-		plan.Stop()
-		faultsStopped = time.Since(drainStart)
-	}
+	faultsStopped := stopFaults()
 	for !testcloud.Depth(t, q, out["OrderEventsQueueUrl"]).Empty() && time.Now().Before(deadline) {
 		time.Sleep(2 * time.Second) // likewise
 	}
@@ -232,7 +213,7 @@ func TestFaultCampaign(t *testing.T) {
 	}
 	client.mu.Lock()
 	acc := faults.Reckon(faults.Observed{
-		Seed: s.seed, MinFaults: s.minFaults, Faults: snap.Faults,
+		Seed: seed, MinFaults: minFaults, Faults: snap.Faults,
 		Requests: client.requests, Statuses: client.statuses, TransitionStatuses: client.staff,
 		Acked: results.acked, AckedCancels: results.cancels,
 		Stored: stored, Cancelled: cancelled, Published: published,
@@ -266,10 +247,7 @@ func rejectedMails(s faults.Snapshot) map[faults.MailKey]int {
 func orderMails(t *testing.T, customers map[string]bool) map[faults.MailKey]int {
 	out := map[faults.MailKey]int{}
 	for _, m := range testcloud.Mailbox(t) {
-		if len(m.To) == 0 || !customers[strings.ToLower(m.To[0])] {
-			continue
-		}
-		if k, ok := faults.MailOf(m.Subject); ok {
+		if k, ok := faults.MailOf(m.Subject); ok && len(m.To) > 0 && customers[strings.ToLower(m.To[0])] {
 			out[k]++
 		}
 	}
@@ -298,10 +276,8 @@ func registerCustomers(ctx context.Context, t *testing.T, c *api, appBaseURL str
 		out[i] = u
 		return err
 	})
-	for _, err := range errs {
-		if err != nil {
-			t.Fatalf("register customers: %v", err)
-		}
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("register customers: %v", err)
 	}
 	return out
 }
@@ -335,15 +311,11 @@ func pointFunctionsAt(ctx context.Context, t *testing.T, lam *lambda.Client, pro
 		}
 	}
 	for role, logical := range roles {
-		var name string
-		for _, n := range names {
-			if strings.Contains(n, "-"+logical+"-") {
-				name = n
-			}
-		}
-		if name == "" {
+		i := slices.IndexFunc(names, func(n string) bool { return strings.Contains(n, "-"+logical+"-") })
+		if i < 0 {
 			t.Fatalf("no function %s deployed", logical)
 		}
+		name := names[i]
 		endpoint, err := proxy.Listen(role)
 		if err != nil {
 			t.Fatal(err)
@@ -389,20 +361,6 @@ type results struct {
 	refused     []string                // transitions answered 4xx
 }
 
-// wanted lists the emails the acknowledged work must cause.
-func (r *results) wanted() []faults.MailKey {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []faults.MailKey
-	for id := range r.acked {
-		out = append(out, faults.MailKey{OrderID: id, What: faults.Placed})
-	}
-	for id := range r.cancels {
-		out = append(out, faults.MailKey{OrderID: id, What: faults.Cancelled})
-	}
-	return append(out, slices.Collect(maps.Keys(r.transitions))...)
-}
-
 var skus = []string{"COF-ESP-250", "COF-ETH-250", "TEA-SENCHA-100", "GIFT-SAMPLER"}
 
 // drive runs the workers until done says so or every customer's quota is
@@ -420,9 +378,7 @@ func drive(ctx context.Context, c *api, customers []*customer, staff *customer, 
 	var next atomic.Int64
 	var buyers, staffs sync.WaitGroup
 	for range max(1, workers-staffWorkers) {
-		buyers.Add(1)
-		go func() {
-			defer buyers.Done()
+		buyers.Go(func() {
 			for ctx.Err() == nil && !done() {
 				u := customers[int(next.Add(1))%len(customers)]
 				if u.overQuota.Load() {
@@ -431,38 +387,36 @@ func drive(ctx context.Context, c *api, customers []*customer, staff *customer, 
 					}
 					continue
 				}
-				res := c.placeOrder(ctx, u, plan.Float64() < 0.5, []map[string]any{{"sku": skus[plan.Intn(len(skus))], "quantity": 1 + plan.Intn(3)}})
-				if res.id == "" {
+				id := c.placeOrder(ctx, u, plan.Float64() < 0.5, []map[string]any{{"sku": skus[plan.Intn(len(skus))], "quantity": 1 + plan.Intn(3)}})
+				if id == "" {
 					continue
 				}
 				r.mu.Lock()
-				r.acked[res.id] = true
+				r.acked[id] = true
 				r.mu.Unlock()
 				if plan.Float64() < 0.1 {
-					if c.cancel(ctx, u, res.id) {
+					if c.cancel(ctx, u, id) {
 						r.mu.Lock()
-						r.cancels[res.id] = true
+						r.cancels[id] = true
 						r.mu.Unlock()
 					}
 				} else if plan.Float64() < 0.5 {
 					select {
-					case toStaff <- res.id:
+					case toStaff <- id:
 					default: // staff are busy
 					}
 				}
 			}
-		}()
+		})
 	}
 	for range staffWorkers {
-		staffs.Add(1)
-		go func() {
-			defer staffs.Done()
+		staffs.Go(func() {
 			for id := range toStaff {
 				if ctx.Err() == nil && !done() {
 					r.lifeCycle(ctx, c, staff, plan, id)
 				}
 			}
-		}()
+		})
 	}
 	buyers.Wait()
 	close(toStaff)
@@ -490,8 +444,7 @@ func (r *results) lifeCycle(ctx context.Context, c *api, staff *customer, plan *
 		answers := make([]answer, copies)
 		var wg sync.WaitGroup
 		for i := range copies {
-			wg.Add(1)
-			go func() { defer wg.Done(); answers[i] = c.transition(ctx, staff, id, action, body) }()
+			wg.Go(func() { answers[i] = c.transition(ctx, staff, id, action, body) })
 		}
 		wg.Wait()
 		acked := slices.ContainsFunc(answers, func(a answer) bool { return a.status/100 == 2 })
@@ -548,11 +501,7 @@ func duplicate(ctx context.Context, t *testing.T, q *sqs.Client, plan *faults.Pl
 		case <-time.After(2 * time.Second):
 		}
 		snap := ledger.Snapshot()
-		if len(snap.EventOrder) == 0 {
-			continue
-		}
-		n := min(copies, len(snap.EventOrder))
-		for i := range n {
+		for i := range min(copies, len(snap.EventOrder)) { // none before the first event
 			e := snap.Events[snap.EventOrder[plan.Intn(len(snap.EventOrder))]]
 			attrs := map[string]sqstypes.MessageAttributeValue{}
 			for k, v := range e.Attributes {
@@ -572,18 +521,14 @@ func duplicate(ctx context.Context, t *testing.T, q *sqs.Client, plan *faults.Pl
 	}
 }
 
-// deadLetterIDs lists the messages in the dead-letter queues before the
-// campaign, so that the account counts only its own.
-func deadLetterIDs(ctx context.Context, t *testing.T, q *sqs.Client, out map[string]string) map[string]bool {
-	ids := map[string]bool{}
+// deadLetterIDs reads the messages in the dead-letter queues before the
+// campaign, by id, so that the account counts only its own.
+func deadLetterIDs(ctx context.Context, t *testing.T, q *sqs.Client, out map[string]string) map[string]sqstypes.Message {
+	seen := map[string]sqstypes.Message{}
 	for _, url := range []string{out["OrderEventsDLQUrl"], out["RelayDeadLetterQueueUrl"]} {
-		seen := map[string]sqstypes.Message{}
 		receiveAll(ctx, t, q, url, seen)
-		for id := range seen {
-			ids[id] = true
-		}
 	}
-	return ids
+	return seen
 }
 
 // receiveAll reads every message of a queue without consuming it: each is
@@ -618,7 +563,7 @@ func receiveAll(ctx context.Context, t *testing.T, q *sqs.Client, url string, se
 // the redrive policy's (receive count exceeded); the relay's poison
 // (reason in the body) or its stream mapping's failure records. seen holds
 // each queue's messages read so far, by URL.
-func deadLetters(ctx context.Context, t *testing.T, q *sqs.Client, out map[string]string, before map[string]bool, seen map[string]map[string]sqstypes.Message) []faults.DeadLetter {
+func deadLetters(ctx context.Context, t *testing.T, q *sqs.Client, out map[string]string, before map[string]sqstypes.Message, seen map[string]map[string]sqstypes.Message) []faults.DeadLetter {
 	var dead []faults.DeadLetter
 	read := func(url string) map[string]sqstypes.Message {
 		if seen[url] == nil {
@@ -628,7 +573,7 @@ func deadLetters(ctx context.Context, t *testing.T, q *sqs.Client, out map[strin
 		return seen[url]
 	}
 	for id, m := range read(out["OrderEventsDLQUrl"]) {
-		if before[id] {
+		if _, ok := before[id]; ok {
 			continue
 		}
 		k, _ := faults.EventMail([]byte(aws.ToString(m.Body)))
@@ -639,7 +584,7 @@ func deadLetters(ctx context.Context, t *testing.T, q *sqs.Client, out map[strin
 		dead = append(dead, faults.DeadLetter{Queue: "notifications", OrderID: k.OrderID, What: k.What, Reason: reason})
 	}
 	for id, m := range read(out["RelayDeadLetterQueueUrl"]) {
-		if before[id] {
+		if _, ok := before[id]; ok {
 			continue
 		}
 		var rec struct {

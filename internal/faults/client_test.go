@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,15 +70,13 @@ func (c *api) once(ctx context.Context, method, path string, body any, headers .
 	from := fmt.Sprintf("2001:db8:fa:%x:%x::1", rand.Uint32()&0xffff, rand.Uint32()&0xffff)
 	req := apitest.NewRequest(method, c.base+path, body, append([]string{"X-Forwarded-For", from}, headers...)...).WithContext(ctx)
 	resp, err := c.http.Do(req)
-	var a answer
-	if err != nil {
-		a = answer{err: err}
-	} else {
-		b, rerr := io.ReadAll(resp.Body)
+	a := answer{err: err}
+	if err == nil {
+		a.header = resp.Header
+		a.body, a.err = io.ReadAll(resp.Body)
 		resp.Body.Close()
-		a = answer{status: resp.StatusCode, header: resp.Header, body: b, err: rerr}
-		if rerr != nil {
-			a.status = 0
+		if a.err == nil { // status 0: no answer
+			a.status = resp.StatusCode
 		}
 	}
 	c.mu.Lock()
@@ -101,11 +100,8 @@ func (c *api) retrying(ctx context.Context, attempts int, method, path string, b
 			return a, i + 1
 		}
 		wait := min(250*time.Millisecond<<i, 8*time.Second)
-		if s := a.header.Get("Retry-After"); s != "" && a.status == http.StatusTooManyRequests {
-			var secs int
-			if _, err := fmt.Sscan(s, &secs); err == nil && secs > 0 && secs <= 30 {
-				wait = time.Duration(secs) * time.Second
-			}
+		if secs, err := strconv.Atoi(a.header.Get("Retry-After")); err == nil && a.status == http.StatusTooManyRequests && secs > 0 && secs <= 30 {
+			wait = time.Duration(secs) * time.Second
 		}
 		wait += time.Duration(rand.Int64N(int64(wait/2) + 1))
 		select {
@@ -148,50 +144,34 @@ func (c *api) login(ctx context.Context, u *customer) error {
 	return nil
 }
 
-// orderResult is what placing one order came to.
-type orderResult struct {
-	id       string // the acknowledged order, "" if none
-	attempts int
-	last     answer
-}
-
 // placeOrder places one order, with an Idempotency-Key or without, and
-// retries like a client would. Without a key a retry after a lost answer
-// may place a second order: the account counts those as stored and never
-// acknowledged.
-func (c *api) placeOrder(ctx context.Context, u *customer, withKey bool, items any) orderResult {
+// retries like a client would; it returns the acknowledged order's id, ""
+// for none. Without a key a retry after a lost answer may place a second
+// order: the account counts those as stored and never acknowledged.
+func (c *api) placeOrder(ctx context.Context, u *customer, withKey bool, items any) string {
 	key := ""
 	if withKey {
 		key = fmt.Sprintf("campaign-%d-%d", time.Now().UnixNano(), rand.Int64())
 	}
 	headers := func() []string {
-		h := u.bearer()
-		if key != "" {
-			h = append(h, "Idempotency-Key", key)
-		}
-		return h
+		return append(u.bearer(), "Idempotency-Key", key) // none when "" (apitest.NewRequest)
 	}
-	var r orderResult
 	for relogged := false; ; relogged = true {
-		a, n := c.retrying(ctx, 8, "POST", "/v1/orders", map[string]any{"items": items}, headers)
-		r.attempts += n
-		r.last = a
+		a, _ := c.retrying(ctx, 8, "POST", "/v1/orders", map[string]any{"items": items}, headers)
 		if a.status == http.StatusUnauthorized && !relogged {
 			if err := c.login(ctx, u); err != nil {
-				return r
+				return ""
 			}
 			continue
 		}
 		if a.overQuota() {
 			u.overQuota.Store(true)
 		}
-		if a.status/100 == 2 {
-			var o struct{ ID string }
-			if json.Unmarshal(a.body, &o) == nil {
-				r.id = o.ID
-			}
+		var o struct{ ID string }
+		if a.status/100 == 2 && json.Unmarshal(a.body, &o) == nil {
+			return o.ID
 		}
-		return r
+		return ""
 	}
 }
 

@@ -14,7 +14,9 @@ var (
 	batch    = faults.Call{Service: "sqs", Operation: "SendMessageBatch"}
 )
 
+// draw starts p and draws n decisions for calls c of role.
 func draw(p *faults.Plan, n int, role string, c faults.Call) []faults.Kind {
+	p.Start()
 	out := make([]faults.Kind, n)
 	for i := range out {
 		out[i] = p.Decide(role, c, []byte{byte(i), byte(i >> 8)})
@@ -25,15 +27,11 @@ func draw(p *faults.Plan, n int, role string, c faults.Call) []faults.Kind {
 func TestPlanRepeatsItsSeed(t *testing.T) {
 	t.Parallel()
 	a, b := faults.NewPlan(42, faults.DefaultRates), faults.NewPlan(42, faults.DefaultRates)
-	a.Start()
-	b.Start()
 	x, y := draw(a, 500, "orders", transact), draw(b, 500, "orders", transact)
 	if !slices.Equal(x, y) {
 		t.Fatal("seed 42 drew two sequences of decisions")
 	}
-	c := faults.NewPlan(43, faults.DefaultRates)
-	c.Start()
-	if slices.Equal(x, draw(c, 500, "orders", transact)) {
+	if slices.Equal(x, draw(faults.NewPlan(43, faults.DefaultRates), 500, "orders", transact)) {
 		t.Fatal("seeds 42 and 43 drew the same 500 decisions")
 	}
 }
@@ -45,7 +43,6 @@ func TestPlanDrawsOnlyEligibleKinds(t *testing.T) {
 		rates[k] = 0.05
 	}
 	p := faults.NewPlan(7, rates)
-	p.Start()
 	for _, tc := range []struct {
 		role    string
 		c       faults.Call

@@ -19,6 +19,7 @@ import (
 	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/serverless-shop/backend/internal/apitest"
 	"github.com/serverless-shop/backend/internal/faults"
 )
 
@@ -51,14 +52,9 @@ func countingUpstream(t *testing.T) (*httptest.Server, *atomic.Int32) {
 	return upstream, &reached
 }
 
-func post(t *testing.T, url, target, body string) (*http.Response, error) {
-	t.Helper()
-	req, err := http.NewRequest("POST", url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("X-Amz-Target", target)
-	return http.DefaultClient.Do(req)
+// post sends body to the JSON protocol's operation target.
+func post(url, target, body string) (*http.Response, error) {
+	return http.DefaultClient.Do(apitest.NewRequest("POST", url, body, "X-Amz-Target", target))
 }
 
 func TestProxyRefuses(t *testing.T) {
@@ -79,7 +75,7 @@ func TestProxyRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {
 			endpoint, ledger := proxyTo(t, upstream.URL, tt.kind)
-			resp, err := post(t, endpoint, tt.target, tt.body)
+			resp, err := post(endpoint, tt.target, tt.body)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -117,7 +113,7 @@ func TestProxyLosesTheAnswerAfterTheWrite(t *testing.T) {
 	} {
 		endpoint, ledger := proxyTo(t, upstream.URL, tt.kind)
 		before := reached.Load()
-		if resp, err := post(t, endpoint, tt.target, tt.body); err == nil {
+		if resp, err := post(endpoint, tt.target, tt.body); err == nil {
 			resp.Body.Close()
 			t.Fatalf("%s: an answer %d came back", tt.kind, resp.StatusCode)
 		}
@@ -133,7 +129,7 @@ func TestProxyLosesTheAnswerAfterTheWrite(t *testing.T) {
 	}
 	// A read meets none of them and passes through.
 	endpoint, _ := proxyTo(t, upstream.URL, faults.ResponseLost)
-	resp, err := post(t, endpoint, "DynamoDB_20120810.GetItem", "{}")
+	resp, err := post(endpoint, "DynamoDB_20120810.GetItem", "{}")
 	if err != nil {
 		t.Fatal(err)
 	}

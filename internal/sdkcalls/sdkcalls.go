@@ -100,8 +100,7 @@ func List(root string) ([]Op, error) {
 }
 
 func goList(root string) ([]listed, error) {
-	args := append([]string{"list", "-deps", "-export", "-json=ImportPath,Dir,Export,GoFiles,Module,DepOnly"}, Deployed...)
-	cmd := exec.Command("go", args...)
+	cmd := exec.Command("go", append([]string{"list", "-deps", "-export", "-json=ImportPath,Dir,Export,GoFiles,Module,DepOnly"}, Deployed...)...)
 	cmd.Dir = root
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -133,8 +132,7 @@ func check(fset *token.FileSet, imp types.Importer, root string, p listed, found
 		files = append(files, f)
 	}
 	info := &types.Info{Uses: map[*ast.Ident]types.Object{}, Selections: map[*ast.SelectorExpr]*types.Selection{}}
-	conf := types.Config{Importer: imp}
-	if _, err := conf.Check(p.ImportPath, fset, files, info); err != nil {
+	if _, err := (&types.Config{Importer: imp}).Check(p.ImportPath, fset, files, info); err != nil {
 		return fmt.Errorf("type-check %s: %w", p.ImportPath, err)
 	}
 	record := func(pos token.Pos, pkg *types.Package, op string) {
@@ -146,10 +144,7 @@ func check(fset *token.FileSet, imp types.Importer, root string, p listed, found
 			found[key] = o
 		}
 		at := fset.Position(pos)
-		rel, err := filepath.Rel(root, at.Filename)
-		if err != nil {
-			rel = at.Filename
-		}
+		rel, _ := filepath.Rel(root, at.Filename) // both absolute: List made root so
 		o.Sites = append(o.Sites, fmt.Sprintf("%s:%d", filepath.ToSlash(rel), at.Line))
 	}
 	for id, obj := range info.Uses {

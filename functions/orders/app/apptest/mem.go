@@ -170,8 +170,7 @@ func (m *MemStore) Orders(_ context.Context, customerID string, limit int, after
 }
 
 // CancelOrder is (*store.Store).CancelOrder: order.Cancel applied to the
-// stored order. A refused cancel whose event the order already announces
-// is answered, as the store answers the SDK's retry of a cancel.
+// customer's stored order (apply).
 func (m *MemStore) CancelOrder(_ context.Context, customerID, id string, at time.Time, ev order.EventRef) (order.Order, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -179,38 +178,27 @@ func (m *MemStore) CancelOrder(_ context.Context, customerID, id string, at time
 	if !ok {
 		return order.Order{}, order.ErrNotFound
 	}
-	next, err := order.Cancel().Apply(prev, at)
-	if err != nil {
-		if ev.ID != "" && m.lastEventID(prev) == ev.ID {
-			return prev, nil
-		}
-		return order.Order{}, err
-	}
-	m.orders[memKey{customerID, id}] = next
-	for _, l := range next.Lines {
-		m.stock[l.SKU] += int64(l.Quantity)
-	}
-	m.events = append(m.events, store.Announced(next, events.OrderCancelled, ev))
-	return next, nil
+	return m.apply(prev, order.Cancel(), at, ev)
 }
 
 // Transition is (*store.Store).Transition: t applied to the order id of
-// whichever customer; a cancel gives the units back. A refused transition
-// whose event the order already announces is answered, as the store
-// answers the SDK's retry; a repeat of a Repeatable one writes nothing.
+// whichever customer (apply).
 func (m *MemStore) Transition(_ context.Context, id string, t order.Transition, at time.Time, ev order.EventRef) (order.Order, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var prev order.Order
-	found := false
 	for k, o := range m.orders {
 		if k.id == id {
-			prev, found = o, true
+			return m.apply(o, t, at, ev)
 		}
 	}
-	if !found {
-		return order.Order{}, order.ErrNotFound
-	}
+	return order.Order{}, order.ErrNotFound
+}
+
+// apply moves prev, a stored order, along t; a cancel gives the units
+// back. A refused transition whose event the order already announces is
+// answered, as the store answers the SDK's retry; a repeat of a Repeatable
+// one writes nothing.
+func (m *MemStore) apply(prev order.Order, t order.Transition, at time.Time, ev order.EventRef) (order.Order, error) {
 	if ev.ID != "" && m.lastEventID(prev) == ev.ID {
 		return prev, nil
 	}
@@ -218,7 +206,7 @@ func (m *MemStore) Transition(_ context.Context, id string, t order.Transition, 
 	if err != nil || !t.Allows(prev.Status) {
 		return next, err
 	}
-	m.orders[memKey{prev.Customer.ID, id}] = next
+	m.orders[memKey{prev.Customer.ID, prev.ID}] = next
 	if next.Status == order.Cancelled {
 		for _, l := range next.Lines {
 			m.stock[l.SKU] += int64(l.Quantity)
