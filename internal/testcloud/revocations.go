@@ -18,11 +18,7 @@ func PutRevocations(t testing.TB, db *dynamodb.Client, table string, entries []r
 	t.Helper()
 	var items []map[string]types.AttributeValue
 	for _, e := range entries {
-		w, err := revocation.Writes(table, e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range w {
+		for _, it := range revocation.Writes(table, e) {
 			items = append(items, it.Put.Item)
 		}
 	}

@@ -165,9 +165,7 @@ func (k *Checker) lookUp(ctx context.Context, userID string, now time.Time) erro
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	k.lookups = backoff{}
-	for _, e := range entries {
-		k.set.Add(e)
-	}
+	k.set.Add(entries...)
 	return nil
 }
 
@@ -219,22 +217,22 @@ type userEntries struct {
 // NewSet collects entries.
 func NewSet(entries ...Entry) Set {
 	s := Set{}
-	for _, e := range entries {
-		s.Add(e)
-	}
+	s.Add(entries...)
 	return s
 }
 
-// Add adds e; adding an entry twice changes nothing.
-func (s Set) Add(e Entry) {
-	u := s.user(e.UserID)
-	switch {
-	case e.SessionID != "":
-		if e.ExpiresAt.After(u.sessions[e.SessionID]) {
-			u.sessions[e.SessionID] = e.ExpiresAt
+// Add adds entries; adding an entry twice changes nothing.
+func (s Set) Add(entries ...Entry) {
+	for _, e := range entries {
+		u := s.user(e.UserID)
+		switch {
+		case e.SessionID != "":
+			if e.ExpiresAt.After(u.sessions[e.SessionID]) {
+				u.sessions[e.SessionID] = e.ExpiresAt
+			}
+		case e.Epoch > u.epoch:
+			u.epoch, u.epochExpiry = e.Epoch, e.ExpiresAt
 		}
-	case e.Epoch > u.epoch:
-		u.epoch, u.epochExpiry = e.Epoch, e.ExpiresAt
 	}
 }
 

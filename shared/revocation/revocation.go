@@ -26,7 +26,6 @@ package revocation
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -101,11 +100,9 @@ type record struct {
 // one in the feed. A user's session entry is keyed by the session, so
 // revoking a session twice writes one item; a user's epoch entry is one
 // item, the latest epoch (epochs only grow). Writing the same entry again
-// (a retried transaction) writes the same two items.
-func Writes(table string, e Entry) ([]types.TransactWriteItem, error) {
-	if e.UserID == "" || e.RevokedAt.IsZero() || !e.ExpiresAt.After(e.RevokedAt) {
-		return nil, errors.New("revocation: an entry needs a user, a time and a later expiry")
-	}
+// (a retried transaction) writes the same two items. e is an entry Session
+// or User made: it has a user, a time and a later expiry.
+func Writes(table string, e Entry) []types.TransactWriteItem {
 	user := record{PK: userPK(e.UserID), SK: epochSK, UserID: e.UserID, SessionID: e.SessionID, Epoch: e.Epoch,
 		RevokedAtMs: e.RevokedAt.UnixMilli(), ExpiresAt: e.ExpiresAt.Unix()}
 	what := epochSK + feedSeparate + strconv.FormatInt(e.Epoch, 10)
@@ -120,7 +117,7 @@ func Writes(table string, e Entry) ([]types.TransactWriteItem, error) {
 		av, _ := attributevalue.MarshalMap(r) // strings and numbers: it cannot fail
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(table), Item: av}})
 	}
-	return items, nil
+	return items
 }
 
 // Table reads entries from the revocations table, always with consistent

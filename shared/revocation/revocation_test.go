@@ -51,14 +51,9 @@ func TestSetRevokes(t *testing.T) {
 }
 
 // keys returns the partition and sort keys of the items Writes writes.
-func keys(t *testing.T, e revocation.Entry) [][2]string {
-	t.Helper()
-	items, err := revocation.Writes("t", e)
-	if err != nil {
-		t.Fatal(err)
-	}
+func keys(e revocation.Entry) [][2]string {
 	var out [][2]string
-	for _, it := range items {
+	for _, it := range revocation.Writes("t", e) {
 		s := func(k string) string { return it.Put.Item[k].(*types.AttributeValueMemberS).Value }
 		out = append(out, [2]string{s("PK"), s("SK")})
 	}
@@ -72,23 +67,18 @@ func TestWritesOneItemUnderTheUserAndOneInTheFeed(t *testing.T) {
 	if e, want := revocation.Session("ada", "s", t0, ttl), t0.Add(ttl+token.Leeway); !e.ExpiresAt.Equal(want) || !e.RevokedAt.Equal(t0) {
 		t.Fatalf("entry %+v: want revoked at %v, expiring at %v", e, t0, want)
 	}
-	for _, bad := range []revocation.Entry{{UserID: "ada"}, {RevokedAt: t0, ExpiresAt: t0.Add(time.Minute)}, {UserID: "ada", RevokedAt: t0, ExpiresAt: t0}} {
-		if _, err := revocation.Writes("t", bad); err == nil {
-			t.Errorf("Writes accepted %+v", bad)
-		}
-	}
-	logout := keys(t, revocation.Session("ada", "s1", t0, ttl))
+	logout := keys(revocation.Session("ada", "s1", t0, ttl))
 	if len(logout) != 2 || logout[0] != [2]string{"USER#ada", "S#s1"} || logout[1][0] != "FEED" {
 		t.Fatalf("logout items %v", logout)
 	}
-	change := keys(t, revocation.User("ada", 3, t0.Add(time.Millisecond), ttl))
+	change := keys(revocation.User("ada", 3, t0.Add(time.Millisecond), ttl))
 	if change[0] != [2]string{"USER#ada", "EPOCH"} || change[1][0] != "FEED" {
 		t.Fatalf("password change items %v", change)
 	}
 	if !(logout[1][1] < change[1][1]) || !strings.HasPrefix(logout[1][1], "1740830400000#") {
 		t.Errorf("feed keys %q, %q do not follow the times of revocation", logout[1][1], change[1][1])
 	}
-	if again := keys(t, revocation.Session("ada", "s1", t0, ttl)); again[0] != logout[0] || again[1] != logout[1] {
+	if again := keys(revocation.Session("ada", "s1", t0, ttl)); again[0] != logout[0] || again[1] != logout[1] {
 		t.Error("the same entry got other keys: a retried transaction would write it twice")
 	}
 }
@@ -136,10 +126,10 @@ func (c *clock) Now() time.Time     { return c.now }
 func (c *clock) At(d time.Duration) { c.now = t0.Add(d) }
 
 // newChecker returns s, a clock at t0, and a checker reading s every 10 s
-// on that clock.
+// (each read within a second) on that clock.
 func newChecker(s *source) (*source, *clock, *revocation.Checker) {
 	c := &clock{now: t0}
-	k := revocation.NewChecker(s, 10*time.Second, slog.New(slog.DiscardHandler))
+	k := revocation.NewChecker(s, 10*time.Second, slog.New(slog.DiscardHandler)).WithReadTimeout(time.Second)
 	revocation.SetClock(k, c.Now)
 	return s, c, k
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -99,9 +98,7 @@ func (s *Store) RevokeSession(ctx context.Context, userID, familyID string, revo
 // and, when budget.Max > 0, count it against budget, in the window of the
 // revocation's time.
 func (t *tx) revocation(revoke revocation.Entry, budget account.Limit) *tx {
-	items, err := revocation.Writes(t.s.revocations, revoke)
-	t.err = errors.Join(t.err, err)
-	t.add(items...)
+	t.add(revocation.Writes(t.s.revocations, revoke)...)
 	if budget.Max > 0 {
 		t.limit(budget, revoke.RevokedAt)
 	}

@@ -50,8 +50,7 @@ func Build(read outbox.Reader) coldstart.Build {
 		if err != nil {
 			return nil, err
 		}
-		cfg = awsretry.Relay.Apply(cfg) // see shared/awsretry
-		return New(sqs.NewFromConfig(cfg), queueURL, dlqURL, read, log).Handle, nil
+		return New(sqs.NewFromConfig(awsretry.Relay.Apply(cfg)), queueURL, dlqURL, read, log).Handle, nil // see shared/awsretry
 	}
 }
 
