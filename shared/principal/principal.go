@@ -40,12 +40,14 @@ func role(v string) string {
 	return token.RoleCustomer
 }
 
-// FromClaims is the principal of a verified access token, which has an exp
-// (token.Verifier requires it). ExpiresAt allows the verifier's leeway, the
-// moment the token stops being accepted.
+// FromClaims is the principal of a verified access token. ExpiresAt allows
+// the verifier's leeway, the moment the token stops being accepted.
 func FromClaims(c token.Claims) Principal {
-	return Principal{UserID: c.Subject, Email: c.Email, Name: c.Name, EmailVerified: c.EmailVerified, Role: role(c.Role),
-		ExpiresAt: c.ExpiresAt.Add(token.Leeway).UTC()}
+	p := Principal{UserID: c.Subject, Email: c.Email, Name: c.Name, EmailVerified: c.EmailVerified, Role: role(c.Role)}
+	if c.ExpiresAt != nil {
+		p.ExpiresAt = c.ExpiresAt.Add(token.Leeway).UTC()
+	}
+	return p
 }
 
 // Context renders p as an authorizer response context, which API Gateway
