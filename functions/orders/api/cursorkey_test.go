@@ -12,8 +12,8 @@ import (
 	"github.com/serverless-shop/backend/functions/orders/order"
 )
 
-// lazyKeyHarness is the harness with a cursor key loaded on first use by
-// load instead of given at construction.
+// lazyKeyHarness is the harness with its cursor key loaded on first use by
+// load.
 func lazyKeyHarness(t *testing.T, load func(context.Context) ([]byte, error)) *harness {
 	t.Helper()
 	return newHarnessWith(t, Config{LoadCursorKey: load}, apptest.Catalog())
