@@ -56,7 +56,7 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 	m := metrics.New(os.Stdout, "orders")
 	db := dynamodb.NewFromConfig(cfg)
 	uses.Store, uses.Metrics = store.New(db, table).WithStockShards(stockShards), m
-	server, err := api.NewHandler(log, api.Config{
+	return web.Lambda(api.NewHandler(log, api.Config{
 		Service:     app.New(uses),
 		Verifier:    tokens.Verifier(),
 		Revocations: revocations.Checker(db, log),
@@ -69,9 +69,5 @@ func build(ctx context.Context, env *coldstart.Env, log *slog.Logger) (any, erro
 			return []byte(aws.ToString(secret.SecretString)), nil
 		},
 		Metrics: m,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return web.Lambda(server), nil
+	})), nil
 }

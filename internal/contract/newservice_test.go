@@ -100,7 +100,7 @@ var newServiceSteps = []checklistStep{
 	}},
 	{"9. internal/contract/services_test.go: the router", func(t *testing.T, dir string) {
 		edit(t, dir, "internal/contract/services_test.go", "\tordersapi \"github.com/serverless-shop/backend/functions/orders/api\"\n", "\treviewsapi \"github.com/serverless-shop/backend/functions/reviews/api\"\n", after)
-		edit(t, dir, "internal/contract/services_test.go", "\t\t\"OrdersFunction\": orders,\n", "\t\t\"ReviewsFunction\": reviewsapi.NewHandler(log, reviewsapi.Config{Verifier: verifier}),\n", after)
+		edit(t, dir, "internal/contract/services_test.go", "\t\t\"OrdersFunction\": ordersapi.NewHandler(log, ordersapi.Config{Verifier: verifier}),\n", "\t\t\"ReviewsFunction\": reviewsapi.NewHandler(log, reviewsapi.Config{Verifier: verifier}),\n", after)
 	}},
 	{"10. README.md and docs/operations.md: the alarm counts (7 more on AWS, 5 more locally)", func(t *testing.T, dir string) {
 		// Errors, throttles, duration, table read and write throttles

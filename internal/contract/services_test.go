@@ -16,12 +16,8 @@ import (
 func serviceRouters(t *testing.T, verifier web.TokenVerifier) map[string]*web.Server {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	orders, err := ordersapi.NewHandler(log, ordersapi.Config{Verifier: verifier, CursorKey: make([]byte, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return map[string]*web.Server{
 		"UsersFunction":  usersapi.NewHandler(log, usersapi.Config{Verifier: verifier}),
-		"OrdersFunction": orders,
+		"OrdersFunction": ordersapi.NewHandler(log, ordersapi.Config{Verifier: verifier}),
 	}
 }

@@ -45,14 +45,14 @@ type Store struct {
 // New returns a store on the named table.
 func New(db *dynamodb.Client, table string) *Store { return &Store{db: db, table: table} }
 
+// record is a claimed record, as Claim writes and reads it; Finish's update
+// adds messageId and detail, which Claim never reads.
 type record struct {
 	PK             string `dynamodbav:"PK"`
 	Status         string `dynamodbav:"status"`
 	Owner          string `dynamodbav:"owner"`
 	LeaseExpiresAt int64  `dynamodbav:"leaseExpiresAt"`
 	ExpiresAt      int64  `dynamodbav:"expiresAt"`
-	MessageID      string `dynamodbav:"messageId,omitempty"`
-	Detail         string `dynamodbav:"detail,omitempty"`
 }
 
 func key(eventID string) map[string]types.AttributeValue {

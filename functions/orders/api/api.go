@@ -24,10 +24,9 @@ type Config struct {
 	// Revocations refuses access tokens revoked before they expired.
 	// Optional (tests).
 	Revocations web.Revocations
-	CursorKey   []byte // HMAC key for pagination cursors, at least 32 bytes
-	// LoadCursorKey, when set instead of CursorKey, loads that key the
-	// first time a route needs it (GET /v1/orders), so that a cold start
-	// makes no network call for a key most requests never use.
+	// LoadCursorKey loads the HMAC key of pagination cursors, at least 32
+	// bytes, the first time a route needs it (GET /v1/orders), so that a
+	// cold start makes no network call for a key most requests never use.
 	LoadCursorKey func(context.Context) ([]byte, error)
 	Metrics       *metrics.Recorder // flushed after every request; optional
 }
@@ -39,11 +38,8 @@ type API struct {
 }
 
 // NewHandler returns the service's API: the routes on a web.Server.
-func NewHandler(log *slog.Logger, cfg Config) (*web.Server, error) {
-	if err := checkCursorKey(cfg.CursorKey); err != nil && cfg.LoadCursorKey == nil {
-		return nil, err
-	}
-	a := &API{orders: cfg.Service, cursors: &cursorKey{key: cfg.CursorKey, load: cfg.LoadCursorKey}}
+func NewHandler(log *slog.Logger, cfg Config) *web.Server {
+	a := &API{orders: cfg.Service, cursors: &cursorKey{load: cfg.LoadCursorKey}}
 	s := web.New(web.Config{Log: log, Verifier: cfg.Verifier, Revocations: cfg.Revocations, Metrics: cfg.Metrics, Errors: problemOf})
 	s.Public("GET /v1/products", a.listProducts)
 	s.Public("GET /v1/products/{sku}", a.getProduct)
@@ -63,7 +59,7 @@ func NewHandler(log *slog.Logger, cfg Config) (*web.Server, error) {
 	s.Staff("POST /v1/admin/orders/{id}/ship", web.WithBody(a.shipOrder))
 	s.Staff("POST /v1/admin/orders/{id}/deliver", a.transition(order.Deliver()))
 	s.Staff("POST /v1/admin/orders/{id}/cancel", web.WithBody(a.staffCancelOrder))
-	return s, nil
+	return s
 }
 
 // problems are what the orders domain's sentinel errors mean to a client.

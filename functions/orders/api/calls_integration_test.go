@@ -94,14 +94,11 @@ func (r *callsRig) newFunction(t *testing.T, revocations bool) *apitest.Client {
 // checking tokens against revocations when not nil.
 func newOrdersAPI(t *testing.T, db store.Client, table string, auth *apitest.Auth, log *slog.Logger, revocations web.Revocations) *apitest.Client {
 	t.Helper()
-	h, err := api.NewHandler(log, api.Config{
+	return &apitest.Client{Handler: api.NewHandler(log, api.Config{
 		Service:  app.New(app.Config{Store: store.New(db, table), Log: log, NewID: func() string { return ulid.Make().String() }}),
-		Verifier: auth.Verifier(), Revocations: revocations, CursorKey: make([]byte, 32),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &apitest.Client{Handler: h}
+		Verifier: auth.Verifier(), Revocations: revocations,
+		LoadCursorKey: func(context.Context) ([]byte, error) { return make([]byte, 32), nil },
+	})}
 }
 
 // send sends route, its path parameters filled in, with body ("": none)

@@ -148,12 +148,8 @@ func FuzzOrdersRoutes(f *testing.F) {
 // ordersRouteKeys are the route keys of the API, sorted.
 func ordersRouteKeys(tb testing.TB) []string {
 	tb.Helper()
-	s, err := NewHandler(slog.New(slog.DiscardHandler), Config{Verifier: token.NewVerifier(nil, "", "", nil), CursorKey: testCursorKey})
-	if err != nil {
-		tb.Fatal(err)
-	}
 	var keys []string
-	for _, r := range s.Routes() {
+	for _, r := range NewHandler(slog.New(slog.DiscardHandler), Config{Verifier: token.NewVerifier(nil, "", "", nil)}).Routes() {
 		keys = append(keys, r.Pattern)
 	}
 	slices.Sort(keys)

@@ -62,7 +62,7 @@ func TestProductRoutes(t *testing.T) {
 			t.Errorf("%s: headers %v; want cacheable JSON with a quoted strong ETag", target, resp.Header)
 		}
 	}
-	empty := newHarnessWith(t, Config{CursorKey: testCursorKey}, nil)
+	empty := newHarnessWith(t, Config{LoadCursorKey: loadTestCursorKey}, nil)
 	if resp := empty.send(t, nil, "GET", "/v1/products", ""); resp.StatusCode != http.StatusOK || resp.Body != `{"items":[]}` {
 		t.Errorf("empty catalog = %d %s, want 200 {\"items\":[]}", resp.StatusCode, resp.Body)
 	}

@@ -73,14 +73,11 @@ func (s *Service) PlaceOrder(ctx context.Context, in PlaceOrder) (Placed, error)
 			placed, err = Placed{Order: *earlier, Replayed: true}, nil
 		}
 	}
-	if err != nil {
-		return Placed{}, err
-	}
-	if placed.Replayed {
+	if placed.Replayed { // never with an error: place answers Placed{} with one
 		s.Metrics.Add(MetricReplayed, 1)
 		s.Log.InfoContext(ctx, "idempotent replay", slog.String("orderId", placed.Order.ID))
 	}
-	return placed, nil
+	return placed, err
 }
 
 // place prices and stores the order. With a key that already placed the
