@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/serverless-shop/backend/functions/orders/app"
-	"github.com/serverless-shop/backend/functions/orders/order"
 )
 
 // catalogCacheControl lets browsers and shared caches keep catalog
@@ -28,40 +27,42 @@ const (
 )
 
 func (a *API) listProducts(w http.ResponseWriter, r *http.Request) error {
-	return cacheable(w, r, func(products []order.Product) any { return map[string]any{"items": products} })(a.orders.Products(r.Context()))
+	products, fresh, err := a.orders.Products(r.Context())
+	if err != nil {
+		return err
+	}
+	return cacheable(w, r, fresh, map[string]any{"items": products})
 }
 
 func (a *API) getProduct(w http.ResponseWriter, r *http.Request) error {
-	return cacheable(w, r, itself[order.Product])(a.orders.Product(r.Context(), r.PathValue("sku")))
+	p, fresh, err := a.orders.Product(r.Context(), r.PathValue("sku"))
+	if err != nil {
+		return err
+	}
+	return cacheable(w, r, fresh, p)
 }
 
-// cacheable renders view of what a catalog read returned, or its error,
-// with a strong ETag over its bytes, answering 304 when the client already
-// holds that representation. A stale answer says so.
-func cacheable[T, V any](w http.ResponseWriter, r *http.Request, view func(T) V) func(T, app.Freshness, error) error {
-	return func(v T, fresh app.Freshness, err error) error {
-		if err != nil {
-			return err
-		}
-		body, _ := json.Marshal(view(v)) // the catalog's views have only plain fields
-		sum := sha256.Sum256(body)
-		etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
-		h := w.Header()
-		h.Set("ETag", etag)
-		h.Set("Cache-Control", catalogCacheControl)
-		if fresh.Stale {
-			h.Set("Cache-Control", staleCacheControl)
-			h.Set(HeaderCatalogStale, "true")
-			h.Set("Age", strconv.Itoa(int(fresh.Age/time.Second)))
-		}
-		if etagMatches(r.Header.Get("If-None-Match"), etag) {
-			w.WriteHeader(http.StatusNotModified)
-			return nil
-		}
-		h.Set("Content-Type", "application/json")
-		_, _ = w.Write(body)
+// cacheable renders v with a strong ETag over its bytes, answering 304 when
+// the client already holds that representation. A stale answer says so.
+func cacheable(w http.ResponseWriter, r *http.Request, fresh app.Freshness, v any) error {
+	body, _ := json.Marshal(v) // the catalog's views have only plain fields
+	sum := sha256.Sum256(body)
+	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+	h := w.Header()
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", catalogCacheControl)
+	if fresh.Stale {
+		h.Set("Cache-Control", staleCacheControl)
+		h.Set(HeaderCatalogStale, "true")
+		h.Set("Age", strconv.Itoa(int(fresh.Age/time.Second)))
+	}
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
+	h.Set("Content-Type", "application/json")
+	_, _ = w.Write(body)
+	return nil
 }
 
 // etagMatches implements the weak comparison If-None-Match uses (RFC 9110,
