@@ -71,9 +71,10 @@ func all(hs ...web.HandlerFunc) web.HandlerFunc {
 	}
 }
 
-// perSource counts each request against its source address
-// (its RemoteAddr: API Gateway's source IP, see web.Request), per second
-// and per hour, before the route's handler runs, whatever it carries: a flood of invalid requests is limited too.
+// perSource counts each request against its source address (its
+// RemoteAddr: API Gateway's source IP, see web.Request), per second and
+// per hour, before the route's handler runs, whatever it carries: a flood
+// of invalid requests is limited too.
 func (a *API) perSource(_ http.ResponseWriter, r *http.Request) error {
 	return a.Service.CountSourceRequest(r.Context(), r.RemoteAddr)
 }
