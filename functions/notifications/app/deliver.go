@@ -76,21 +76,12 @@ func (h *Handler) send(ctx context.Context, msg events.SQSMessage, head shared.H
 	if open, left := h.mail.state(h.Now()); open && left <= 0 {
 		h.Log.InfoContext(ctx, "mail circuit half-open: probing SES with this email")
 	}
-	// The one SES call, in its turn when the handler paces sends, counted
-	// towards SesSendRatePercent. ran is false when the turn could not be
-	// waited for, and the email was not sent.
 	var messageID string
-	ran, sendEmail := false, func() (err error) {
+	ran, err := h.paced(ctx, func() (err error) {
 		messageID, err = h.Sender.Send(ctx, email,
 			Tag{Name: "eventType", Value: head.Type}, Tag{Name: "correlationId", Value: head.CorrelationID})
 		return err
-	}
-	var err error
-	if h.Pacer == nil {
-		ran, err = true, sendEmail()
-	} else if err = h.Pacer.Do(ctx, func() error { ran = true; return sendEmail() }); ran {
-		h.Metrics.Add(MetricSendRatePercent, 100/(60*float64(h.Pacer.Rate())))
-	}
+	})
 	if !ran {
 		h.release(ctx, head.ID, owner)
 		return h.outOfTime(ctx, msg)
@@ -117,6 +108,20 @@ func (h *Handler) send(ctx context.Context, msg events.SQSMessage, head shared.H
 		h.Log.ErrorContext(ctx, "recording sent email failed", slog.String(logging.KeyError, err.Error()))
 	}
 	return done
+}
+
+// paced runs send, the one SES call, in its turn when the handler paces
+// sends, and counts it towards SesSendRatePercent. ran is false when the
+// turn could not be waited for, and send did not run.
+func (h *Handler) paced(ctx context.Context, send func() error) (ran bool, err error) {
+	if h.Pacer == nil {
+		return true, send()
+	}
+	err = h.Pacer.Do(ctx, func() error { ran = true; return send() })
+	if ran {
+		h.Metrics.Add(MetricSendRatePercent, 100/(60*float64(h.Pacer.Rate())))
+	}
+	return ran, err
 }
 
 // outOfTime returns a message for a later invocation, unsent and unclaimed:
